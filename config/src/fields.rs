@@ -1,0 +1,257 @@
+//! Typed field readers over the node tree: each knows its key path, reports wrong types with a
+//! position, resolves `os.environ/` references, and records ignored keys and warnings.
+
+use std::time::Duration;
+
+use crate::env::Env;
+use crate::error::ConfigError;
+use crate::node::{resolve_plain, Key, Kind, Node, Scalar};
+
+/// State shared by the readers while one config is extracted.
+pub(crate) struct Cx<'a> {
+    pub(crate) origin: &'a str,
+    pub(crate) env: Env,
+    pub(crate) ignored: Vec<String>,
+    pub(crate) warnings: Vec<String>,
+}
+
+pub(crate) type Res<T> = Result<T, ConfigError>;
+
+/// `parent.key`, or `key` at the top level.
+pub(crate) fn join(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_string()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+impl Cx<'_> {
+    pub(crate) fn invalid(
+        &self,
+        node: &Node,
+        path: &str,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        ConfigError::Invalid {
+            origin: self.origin.to_string(),
+            line: node.line,
+            col: node.col,
+            path: path.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn expected(&self, node: &Node, path: &str, what: &str) -> ConfigError {
+        self.invalid(
+            node,
+            path,
+            format!("expected {what}, got {}", node.describe()),
+        )
+    }
+
+    pub(crate) fn ignore(&mut self, path: String) {
+        self.ignored.push(path);
+    }
+
+    /// The entries of a mapping; `None` for null (LiteLLM treats a null section as empty).
+    pub(crate) fn map<'n>(&self, node: &'n Node, path: &str) -> Res<Option<&'n [(Key, Node)]>> {
+        match &node.kind {
+            Kind::Map(entries) => Ok(Some(entries)),
+            _ if node.is_null() => Ok(None),
+            _ => Err(self.expected(node, path, "a mapping")),
+        }
+    }
+
+    /// The items of a list; `None` for null.
+    pub(crate) fn seq<'n>(&self, node: &'n Node, path: &str) -> Res<Option<&'n [Node]>> {
+        match &node.kind {
+            Kind::Seq(items) => Ok(Some(items)),
+            _ if node.is_null() => Ok(None),
+            _ => Err(self.expected(node, path, "a list")),
+        }
+    }
+
+    /// A scalar's text after `os.environ/` resolution, and whether it is a string (quoted, or
+    /// plain but not a YAML 1.1 null/bool/number). `None` for null and for unset variables
+    /// (LiteLLM's `get_secret` returns None for those), the latter with a warning.
+    fn text(&mut self, node: &Node, path: &str, what: &str) -> Res<Option<(String, bool)>> {
+        let Kind::Scalar { text, .. } = &node.kind else {
+            return Err(self.expected(node, path, what));
+        };
+        let scalar = node.scalar();
+        if scalar == Some(Scalar::Null) {
+            return Ok(None);
+        }
+        let is_str = matches!(scalar, Some(Scalar::Str(_)));
+        if !is_str {
+            return Ok(Some((text.clone(), false)));
+        }
+        match self.env.resolve_ref(text) {
+            Ok(None) => Ok(Some((text.clone(), true))),
+            Ok(Some(value)) => Ok(Some((value.to_string(), true))),
+            Err(_) => {
+                self.warnings.push(format!("{path}: {text} is not set"));
+                Ok(None)
+            }
+        }
+    }
+
+    /// A string; numbers and booleans keep their text (Python would hold them as such, and
+    /// every consumer here wants text).
+    pub(crate) fn string(&mut self, node: &Node, path: &str) -> Res<Option<String>> {
+        Ok(self.text(node, path, "a string")?.map(|(t, _)| t))
+    }
+
+    /// A required string: missing, null or an unset variable is an error at `parent`.
+    pub(crate) fn required_string(
+        &mut self,
+        entries: &[(Key, Node)],
+        parent_node: &Node,
+        parent: &str,
+        key: &str,
+    ) -> Res<String> {
+        let Some((_, node)) = entries.iter().find(|(k, _)| k.text == key) else {
+            return Err(self.invalid(parent_node, parent, format!("missing field {key}")));
+        };
+        let path = join(parent, key);
+        if let Some(Scalar::Str(text)) = node.scalar() {
+            if self.env.resolve_ref(text).is_err() {
+                // A required field cannot fall back to None the way get_secret's callers do.
+                return Err(self.invalid(node, &path, format!("{text} is not set")));
+            }
+        }
+        match self.string(node, &path)? {
+            Some(s) => Ok(s),
+            None => Err(self.invalid(parent_node, parent, format!("missing field {key}"))),
+        }
+    }
+
+    /// A finite number. Strings holding a number are accepted, as pydantic's lax mode and
+    /// Python's `float()` accept them in LiteLLM.
+    pub(crate) fn number(&mut self, node: &Node, path: &str) -> Res<Option<f64>> {
+        const WHAT: &str = "a number";
+        let Some((text, is_str)) = self.text(node, path, WHAT)? else {
+            return Ok(None);
+        };
+        let value = if is_str {
+            parse_number_text(&text)
+        } else {
+            match resolve_plain(&text) {
+                Scalar::Int(i) => Some(i as f64),
+                Scalar::Float(f) => Some(f),
+                _ => None,
+            }
+        };
+        match value {
+            Some(v) if v.is_finite() => Ok(Some(v)),
+            _ => Err(self.invalid(
+                node,
+                path,
+                format!("expected {WHAT}, got {}", shown(&text, is_str)),
+            )),
+        }
+    }
+
+    /// A non-negative integer (`100`, `100.0`, `"100"`), as pydantic's `int` accepts.
+    pub(crate) fn uint(&mut self, node: &Node, path: &str) -> Res<Option<u64>> {
+        const WHAT: &str = "a non-negative integer";
+        let Some((text, is_str)) = self.text(node, path, WHAT)? else {
+            return Ok(None);
+        };
+        let trimmed = text.trim();
+        let exact = if is_str {
+            trimmed.parse::<u64>().ok()
+        } else {
+            match resolve_plain(trimmed) {
+                Scalar::Int(i) => u64::try_from(i).ok(),
+                _ => None,
+            }
+        };
+        let value = exact.or_else(|| {
+            let f = if is_str {
+                parse_number_text(trimmed)?
+            } else {
+                match resolve_plain(trimmed) {
+                    Scalar::Float(f) => f,
+                    _ => return None,
+                }
+            };
+            // u64::MAX as f64 rounds up to 2^64, so compare strictly.
+            (f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64).then_some(f as u64)
+        });
+        match value {
+            Some(v) => Ok(Some(v)),
+            None => Err(self.invalid(
+                node,
+                path,
+                format!("expected {WHAT}, got {}", shown(&text, is_str)),
+            )),
+        }
+    }
+
+    /// Seconds (int, float or numeric string) as a Duration.
+    pub(crate) fn seconds(&mut self, node: &Node, path: &str) -> Res<Option<Duration>> {
+        const WHAT: &str = "a non-negative number of seconds";
+        let Some((text, is_str)) = self.text(node, path, WHAT)? else {
+            return Ok(None);
+        };
+        let value = if is_str {
+            parse_number_text(&text)
+        } else {
+            match resolve_plain(&text) {
+                Scalar::Int(i) => Some(i as f64),
+                Scalar::Float(f) => Some(f),
+                _ => None,
+            }
+        };
+        match value.and_then(|v| Duration::try_from_secs_f64(v).ok()) {
+            Some(d) => Ok(Some(d)),
+            None => Err(self.invalid(
+                node,
+                path,
+                format!("expected {WHAT}, got {}", shown(&text, is_str)),
+            )),
+        }
+    }
+
+    /// A boolean: YAML 1.1 forms (`true`, `yes`, `on`, ...) and the strings "true"/"false".
+    pub(crate) fn boolean(&mut self, node: &Node, path: &str) -> Res<Option<bool>> {
+        const WHAT: &str = "a boolean";
+        let Some((text, is_str)) = self.text(node, path, WHAT)? else {
+            return Ok(None);
+        };
+        let value = match resolve_plain(text.trim()) {
+            Scalar::Bool(b) => Some(b),
+            _ => None,
+        };
+        match value {
+            Some(b) => Ok(Some(b)),
+            None => Err(self.invalid(
+                node,
+                path,
+                format!("expected {WHAT}, got {}", shown(&text, is_str)),
+            )),
+        }
+    }
+}
+
+/// How a value appears in an error: strings quoted, other scalars as written.
+fn shown(text: &str, is_str: bool) -> String {
+    if is_str {
+        crate::node::quote(text)
+    } else {
+        text.to_string()
+    }
+}
+
+/// A number written as a string: surrounding spaces and `_` separators allowed, any form
+/// Python's `float()` reads; non-finite results are rejected by the callers.
+fn parse_number_text(text: &str) -> Option<f64> {
+    let t = text.trim();
+    if t.is_empty() || t.starts_with('_') || t.ends_with('_') {
+        return None;
+    }
+    let clean: String = t.chars().filter(|&c| c != '_').collect();
+    clean.parse::<f64>().ok()
+}

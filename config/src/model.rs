@@ -1,0 +1,161 @@
+//! `model_list` entries: `model_name`, `litellm_params` and `model_info`.
+
+use std::time::Duration;
+
+use crate::fields::{join, Cx, Res};
+use crate::node::Node;
+use crate::value::Value;
+
+/// One deployment: a model group name and how to reach the provider.
+#[derive(Debug, Clone)]
+pub struct ModelEntry {
+    pub model_name: String,
+    pub litellm_params: LitellmParams,
+    pub model_info: ModelInfo,
+}
+
+/// The provider call parameters LiteLLM passes to `litellm.completion` for a deployment.
+#[derive(Debug, Clone, Default)]
+pub struct LitellmParams {
+    /// `provider/model` (required).
+    pub model: String,
+    pub custom_llm_provider: Option<String>,
+    pub api_base: Option<String>,
+    pub api_key: Option<String>,
+    pub api_version: Option<String>,
+    pub organization: Option<String>,
+    pub extra_headers: Vec<(String, String)>,
+    /// Seconds in YAML (int or float).
+    pub timeout: Option<Duration>,
+    pub stream_timeout: Option<Duration>,
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+    pub weight: Option<f64>,
+    /// Canned reply instead of a provider call; numbers and booleans keep their text.
+    pub mock_response: Option<String>,
+    pub input_cost_per_token: Option<f64>,
+    pub output_cost_per_token: Option<f64>,
+}
+
+/// Deployment metadata; unknown keys are kept in `extra` because `/model/info` returns them.
+#[derive(Debug, Clone, Default)]
+pub struct ModelInfo {
+    pub id: Option<String>,
+    pub mode: Option<String>,
+    pub base_model: Option<String>,
+    pub input_cost_per_token: Option<f64>,
+    pub output_cost_per_token: Option<f64>,
+    pub max_tokens: Option<u64>,
+    pub max_input_tokens: Option<u64>,
+    pub max_output_tokens: Option<u64>,
+    /// Every other model_info key, kept as written (not "ignored").
+    pub extra: Vec<(String, Value)>,
+}
+
+pub(crate) fn model_list(cx: &mut Cx<'_>, node: &Node) -> Res<Vec<ModelEntry>> {
+    let Some(items) = cx.seq(node, "model_list")? else {
+        return Ok(Vec::new());
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| model_entry(cx, item, &format!("model_list[{i}]")))
+        .collect()
+}
+
+fn model_entry(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<ModelEntry> {
+    let Some(entries) = cx.map(node, path)? else {
+        return Err(cx.invalid(node, path, "expected a mapping, got null"));
+    };
+    let model_name = cx.required_string(entries, node, path, "model_name")?;
+    let params_path = join(path, "litellm_params");
+    let mut litellm_params = None;
+    let mut model_info = ModelInfo::default();
+    for (key, value) in entries {
+        let key_path = join(path, &key.text);
+        match key.text.as_str() {
+            "model_name" => {}
+            "litellm_params" => litellm_params = Some(params(cx, value, &params_path)?),
+            "model_info" => model_info = info(cx, value, &key_path)?,
+            _ => cx.ignore(key_path),
+        }
+    }
+    // LiteLLM indexes model["litellm_params"]["model"] directly, so both are required.
+    let litellm_params =
+        litellm_params.ok_or_else(|| cx.invalid(node, path, "missing field litellm_params"))?;
+    Ok(ModelEntry {
+        model_name,
+        litellm_params,
+        model_info,
+    })
+}
+
+fn params(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<LitellmParams> {
+    let Some(entries) = cx.map(node, path)? else {
+        return Err(cx.invalid(node, path, "missing field model"));
+    };
+    let mut p = LitellmParams {
+        model: cx.required_string(entries, node, path, "model")?,
+        ..LitellmParams::default()
+    };
+    for (key, value) in entries {
+        let kp = join(path, &key.text);
+        match key.text.as_str() {
+            "model" => {}
+            "custom_llm_provider" => p.custom_llm_provider = cx.string(value, &kp)?,
+            "api_base" => p.api_base = cx.string(value, &kp)?,
+            "api_key" => p.api_key = cx.string(value, &kp)?,
+            "api_version" => p.api_version = cx.string(value, &kp)?,
+            "organization" => p.organization = cx.string(value, &kp)?,
+            "extra_headers" => p.extra_headers = headers(cx, value, &kp)?,
+            "timeout" => p.timeout = cx.seconds(value, &kp)?,
+            "stream_timeout" => p.stream_timeout = cx.seconds(value, &kp)?,
+            "rpm" => p.rpm = cx.uint(value, &kp)?,
+            "tpm" => p.tpm = cx.uint(value, &kp)?,
+            "weight" => p.weight = cx.number(value, &kp)?,
+            "mock_response" => p.mock_response = cx.string(value, &kp)?,
+            "input_cost_per_token" => p.input_cost_per_token = cx.number(value, &kp)?,
+            "output_cost_per_token" => p.output_cost_per_token = cx.number(value, &kp)?,
+            _ => cx.ignore(kp),
+        }
+    }
+    Ok(p)
+}
+
+/// `extra_headers`: name -> value; a value naming an unset variable drops that header.
+fn headers(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<Vec<(String, String)>> {
+    let Some(entries) = cx.map(node, path)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(entries.len());
+    for (key, value) in entries {
+        if let Some(v) = cx.string(value, &join(path, &key.text))? {
+            out.push((key.text.clone(), v));
+        }
+    }
+    Ok(out)
+}
+
+fn info(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<ModelInfo> {
+    let mut mi = ModelInfo::default();
+    let Some(entries) = cx.map(node, path)? else {
+        return Ok(mi);
+    };
+    for (key, value) in entries {
+        let kp = join(path, &key.text);
+        match key.text.as_str() {
+            "id" => mi.id = cx.string(value, &kp)?,
+            "mode" => mi.mode = cx.string(value, &kp)?,
+            "base_model" => mi.base_model = cx.string(value, &kp)?,
+            "input_cost_per_token" => mi.input_cost_per_token = cx.number(value, &kp)?,
+            "output_cost_per_token" => mi.output_cost_per_token = cx.number(value, &kp)?,
+            "max_tokens" => mi.max_tokens = cx.uint(value, &kp)?,
+            "max_input_tokens" => mi.max_input_tokens = cx.uint(value, &kp)?,
+            "max_output_tokens" => mi.max_output_tokens = cx.uint(value, &kp)?,
+            // Kept verbatim, without os.environ/ resolution (LiteLLM resolves only
+            // litellm_params), so /model/info never echoes a secret from the environment.
+            _ => mi.extra.push((key.text.clone(), Value::from_node(value))),
+        }
+    }
+    Ok(mi)
+}

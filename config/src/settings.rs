@@ -1,0 +1,133 @@
+//! `router_settings`, `litellm_settings` and `general_settings`: the keys corelane implements.
+
+use std::time::Duration;
+
+use crate::fields::{join, Cx, Res};
+use crate::node::{Kind, Node};
+
+/// Router options (LiteLLM's `Router.__init__` arguments).
+#[derive(Debug, Clone, Default)]
+pub struct RouterSettings {
+    /// Kept as written; the server uses "simple-shuffle" semantics for now.
+    pub routing_strategy: Option<String>,
+    pub model_group_alias: Vec<GroupAlias>,
+    pub timeout: Option<Duration>,
+}
+
+/// `model_group_alias` entry: requests for `alias` go to model group `model`; `hidden`
+/// aliases are served but not listed by `/models`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupAlias {
+    pub alias: String,
+    pub model: String,
+    pub hidden: bool,
+}
+
+/// Module-level `litellm.*` settings.
+#[derive(Debug, Clone, Default)]
+pub struct LitellmSettings {
+    pub request_timeout: Option<Duration>,
+    pub drop_params: Option<bool>,
+}
+
+/// Proxy server settings.
+#[derive(Debug, Clone, Default)]
+pub struct GeneralSettings {
+    pub master_key: Option<String>,
+    pub database_url: Option<String>,
+    pub max_request_size_mb: Option<f64>,
+    pub max_response_size_mb: Option<f64>,
+    pub litellm_key_header_name: Option<String>,
+}
+
+pub(crate) fn router(cx: &mut Cx<'_>, node: &Node) -> Res<RouterSettings> {
+    const PATH: &str = "router_settings";
+    let mut rs = RouterSettings::default();
+    let Some(entries) = cx.map(node, PATH)? else {
+        return Ok(rs);
+    };
+    for (key, value) in entries {
+        let kp = join(PATH, &key.text);
+        match key.text.as_str() {
+            "routing_strategy" => rs.routing_strategy = cx.string(value, &kp)?,
+            "model_group_alias" => rs.model_group_alias = aliases(cx, value, &kp)?,
+            "timeout" => rs.timeout = cx.seconds(value, &kp)?,
+            _ => cx.ignore(kp),
+        }
+    }
+    Ok(rs)
+}
+
+/// `{alias: "target"}` or `{alias: {model: "target", hidden: true}}` (LiteLLM's
+/// `RouterModelGroupAliasItem`; `hidden` defaults to false).
+fn aliases(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<Vec<GroupAlias>> {
+    let Some(entries) = cx.map(node, path)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(entries.len());
+    for (key, value) in entries {
+        let kp = join(path, &key.text);
+        let alias = key.text.clone();
+        if let Kind::Map(fields) = &value.kind {
+            let model = cx.required_string(fields, value, &kp, "model")?;
+            let mut hidden = false;
+            for (k, v) in fields {
+                let fp = join(&kp, &k.text);
+                match k.text.as_str() {
+                    "model" => {}
+                    "hidden" => hidden = cx.boolean(v, &fp)?.unwrap_or(false),
+                    _ => cx.ignore(fp),
+                }
+            }
+            out.push(GroupAlias {
+                alias,
+                model,
+                hidden,
+            });
+        } else if let Some(model) = cx.string(value, &kp)? {
+            out.push(GroupAlias {
+                alias,
+                model,
+                hidden: false,
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn litellm(cx: &mut Cx<'_>, node: &Node) -> Res<LitellmSettings> {
+    const PATH: &str = "litellm_settings";
+    let mut ls = LitellmSettings::default();
+    let Some(entries) = cx.map(node, PATH)? else {
+        return Ok(ls);
+    };
+    for (key, value) in entries {
+        let kp = join(PATH, &key.text);
+        match key.text.as_str() {
+            "request_timeout" => ls.request_timeout = cx.seconds(value, &kp)?,
+            "drop_params" => ls.drop_params = cx.boolean(value, &kp)?,
+            _ => cx.ignore(kp),
+        }
+    }
+    Ok(ls)
+}
+
+pub(crate) fn general(cx: &mut Cx<'_>, node: &Node) -> Res<GeneralSettings> {
+    const PATH: &str = "general_settings";
+    let mut gs = GeneralSettings::default();
+    let Some(entries) = cx.map(node, PATH)? else {
+        return Ok(gs);
+    };
+    for (key, value) in entries {
+        let kp = join(PATH, &key.text);
+        match key.text.as_str() {
+            "master_key" => gs.master_key = cx.string(value, &kp)?,
+            "database_url" => gs.database_url = cx.string(value, &kp)?,
+            "max_request_size_mb" => gs.max_request_size_mb = cx.number(value, &kp)?,
+            "max_response_size_mb" => gs.max_response_size_mb = cx.number(value, &kp)?,
+            "litellm_key_header_name" => gs.litellm_key_header_name = cx.string(value, &kp)?,
+            _ => cx.ignore(kp),
+        }
+    }
+    Ok(gs)
+}
