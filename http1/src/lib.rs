@@ -1,1 +1,37 @@
-//! placeholder
+//! Sans-I/O HTTP/1.1 codec (RFC 9112) for the corelane proxy.
+//!
+//! # Layout
+//!
+//! - [`limits`]: named bounds on heads and bodies ([`Limits`], [`MAX_HEADERS`]).
+//! - [`error`]: the one [`Error`] enum, its status code, and [`reason_phrase`].
+//! - [`head`]: request and response heads ([`parse_request`], [`parse_response`]) on top of
+//!   httparse, with the framing rules of RFC 9112 §6.3 (`head::fields` scans the headers that
+//!   decide framing; `head::request` and `head::response` hold each direction's policy).
+//! - [`body`]: [`BodyKind`], the streaming [`ChunkedDecoder`], and chunk encoding.
+//! - [`sse`]: [`SseFramer`] splits a server-sent-events stream into events; [`single_data`] and
+//!   [`event_name`] read their fields.
+//!
+//! The caller owns every buffer: parsers borrow byte slices and answer
+//! [`Status::Complete`] or [`Status::Partial`]; nothing on the parsing path allocates.
+
+pub mod body;
+pub mod error;
+pub mod head;
+pub mod limits;
+pub mod sse;
+
+pub use body::{write_chunk, write_chunk_head, BodyKind, ChunkedDecoder, CHUNK_END, LAST_CHUNK};
+pub use error::{reason_phrase, Error};
+pub use head::{parse_request, parse_response, Method, RequestHead, ResponseHead};
+pub use httparse::{Header, EMPTY_HEADER};
+pub use limits::{Limits, MAX_HEADERS};
+pub use sse::{event_name, single_data, SseFramer};
+
+/// Outcome of parsing a buffer that may not hold the whole item yet.
+#[derive(Debug)]
+pub enum Status<T> {
+    /// The item is complete.
+    Complete(T),
+    /// More bytes are needed; parse again with a longer buffer.
+    Partial,
+}

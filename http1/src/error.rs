@@ -1,0 +1,175 @@
+//! The codec's single error type, the status code each error answers with, and reason phrases.
+
+use std::fmt;
+
+/// Everything that can be wrong with bytes handed to the codec.
+///
+/// `Copy` and allocation-free, as httparse's error: the server maps it to a response once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Error {
+    /// The head is longer than `Limits::max_head_bytes`.
+    HeadTooLarge,
+    /// More header fields than the caller's slots or `Limits::max_headers`.
+    TooManyHeaders,
+    /// Malformed start line or header field.
+    BadHead,
+    /// A header line continues the previous one with leading whitespace (obs-fold).
+    ObsFold,
+    /// An HTTP version other than 1.0 or 1.1.
+    UnsupportedVersion,
+    /// A Content-Length that is not a list of decimal digits fitting in u64.
+    InvalidContentLength,
+    /// Content-Length values that disagree.
+    ConflictingContentLength,
+    /// Both Content-Length and Transfer-Encoding: a request-smuggling vector.
+    ContentLengthWithTransferEncoding,
+    /// A transfer coding other than a lone `chunked` in a request.
+    UnsupportedTransferEncoding,
+    /// A chunk size that is not hex or does not fit in u64.
+    InvalidChunkSize,
+    /// Malformed chunked framing: missing CRLF, oversized extensions or trailers.
+    BadChunk,
+    /// The body is longer than `Limits::max_body_bytes`.
+    BodyTooLarge,
+    /// An unterminated server-sent event outgrew the framer's bound.
+    EventTooLarge,
+}
+
+impl Error {
+    /// The status code a server answers this error with.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::HeadTooLarge | Self::TooManyHeaders => 431,
+            Self::BodyTooLarge => 413,
+            Self::UnsupportedTransferEncoding => 501,
+            _ => 400,
+        }
+    }
+
+    /// A short human-readable description, safe to send to a client.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::HeadTooLarge => "request head too large",
+            Self::TooManyHeaders => "too many header fields",
+            Self::BadHead => "malformed message head",
+            Self::ObsFold => "obsolete line folding in header field",
+            Self::UnsupportedVersion => "unsupported HTTP version",
+            Self::InvalidContentLength => "invalid Content-Length",
+            Self::ConflictingContentLength => "conflicting Content-Length values",
+            Self::ContentLengthWithTransferEncoding => {
+                "both Content-Length and Transfer-Encoding present"
+            }
+            Self::UnsupportedTransferEncoding => "unsupported Transfer-Encoding",
+            Self::InvalidChunkSize => "invalid chunk size",
+            Self::BadChunk => "malformed chunked body",
+            Self::BodyTooLarge => "body too large",
+            Self::EventTooLarge => "server-sent event too large",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The standard reason phrase for `status` (RFC 9110 §15), or "" when unknown.
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        102 => "Processing",
+        103 => "Early Hints",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non-Authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Range Not Satisfiable",
+        417 => "Expectation Failed",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Content",
+        425 => "Too Early",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        451 => "Unavailable For Legal Reasons",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes_follow_the_contract() {
+        assert_eq!(Error::HeadTooLarge.status(), 431);
+        assert_eq!(Error::TooManyHeaders.status(), 431);
+        assert_eq!(Error::BodyTooLarge.status(), 413);
+        assert_eq!(Error::UnsupportedTransferEncoding.status(), 501);
+        for e in [
+            Error::BadHead,
+            Error::ObsFold,
+            Error::UnsupportedVersion,
+            Error::InvalidContentLength,
+            Error::ConflictingContentLength,
+            Error::ContentLengthWithTransferEncoding,
+            Error::InvalidChunkSize,
+            Error::BadChunk,
+            Error::EventTooLarge,
+        ] {
+            assert_eq!(e.status(), 400, "{e:?}");
+            assert!(!e.message().is_empty());
+        }
+    }
+
+    #[test]
+    fn display_is_the_message() {
+        assert_eq!(Error::BadChunk.to_string(), Error::BadChunk.message());
+    }
+
+    #[test]
+    fn reason_phrases() {
+        assert_eq!(reason_phrase(200), "OK");
+        assert_eq!(reason_phrase(400), "Bad Request");
+        assert_eq!(reason_phrase(429), "Too Many Requests");
+        assert_eq!(reason_phrase(502), "Bad Gateway");
+        assert_eq!(reason_phrase(799), "");
+    }
+}
