@@ -154,7 +154,10 @@ fn chunked_outcome(pieces: &[&[u8]]) -> (Result<usize, Error>, Vec<u8>, bool, u6
     (Ok(used), data, dec.is_done(), dec.data_bytes())
 }
 
-fn sse_outcome(pieces: &[&[u8]], max: usize) -> Result<(Vec<Vec<u8>>, Option<Vec<u8>>), Error> {
+/// Events framed, then the unterminated remainder `finish` returned.
+type Framed = (Vec<Vec<u8>>, Option<Vec<u8>>);
+
+fn sse_outcome(pieces: &[&[u8]], max: usize) -> Result<Framed, Error> {
     let mut framer = SseFramer::new(max);
     let mut events = Vec::new();
     for p in pieces {
