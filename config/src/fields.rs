@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::env::Env;
 use crate::error::ConfigError;
-use crate::node::{resolve_plain, Key, Kind, Node, Scalar};
+use crate::node::{Key, Kind, Node};
+use crate::scalar::{resolve_plain, Scalar};
 
 /// State shared by the readers while one config is extracted.
 pub(crate) struct Cx<'a> {
@@ -239,7 +240,7 @@ impl Cx<'_> {
 /// How a value appears in an error: strings quoted, other scalars as written.
 fn shown(text: &str, is_str: bool) -> String {
     if is_str {
-        crate::node::quote(text)
+        crate::scalar::quote(text)
     } else {
         text.to_string()
     }

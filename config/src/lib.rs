@@ -4,8 +4,9 @@
 //! # Layout
 //! - `env`: [`Env`], the process environment overlaid with `environment_variables`, and
 //!   `os.environ/NAME` resolution.
-//! - `node`: YAML text -> positioned node tree (anchors, aliases, `<<` merges, YAML 1.1
-//!   scalars as PyYAML reads them), with limits against alias expansion bombs.
+//! - `node`: YAML text -> positioned node tree (anchors, aliases, `<<` merges), with limits
+//!   against alias expansion bombs.
+//! - `scalar`: plain scalars resolved as PyYAML (YAML 1.1) resolves them: null, bool, int, float.
 //! - `fields`: typed readers over nodes that know their key path, report errors with a
 //!   position, and collect ignored keys and warnings.
 //! - `model`: `model_list` entries ([`ModelEntry`], [`LitellmParams`], [`ModelInfo`]).
@@ -20,6 +21,7 @@ mod error;
 mod fields;
 mod model;
 mod node;
+mod scalar;
 mod settings;
 mod value;
 
@@ -32,7 +34,8 @@ pub use settings::{GeneralSettings, GroupAlias, LitellmSettings, RouterSettings}
 pub use value::Value;
 
 use fields::{Cx, Res};
-use node::{Kind, Node, Scalar};
+use node::{Kind, Node};
+use scalar::Scalar;
 
 /// Variable LiteLLM reads the master key from when `general_settings.master_key` is absent.
 pub const MASTER_KEY_ENV: &str = "LITELLM_MASTER_KEY";

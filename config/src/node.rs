@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use serde_saphyr::granit_parser::{Event, Options, Parser, ScalarStyle, Span};
 
 use crate::error::ConfigError;
+use crate::scalar::{quote, resolve_plain, Scalar};
 
 /// Most nodes one document may expand to; aliases copy subtrees, so without a cap a small
 /// file of nested aliases ("billion laughs") could ask for unbounded memory.
@@ -41,16 +42,6 @@ pub(crate) struct Key {
     pub(crate) plain: bool,
 }
 
-/// A scalar read the way PyYAML's `safe_load` (YAML 1.1) reads it, which is what LiteLLM sees.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Scalar<'a> {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(&'a str),
-}
-
 impl Node {
     pub(crate) fn scalar(&self) -> Option<Scalar<'_>> {
         match &self.kind {
@@ -74,139 +65,6 @@ impl Node {
             (Kind::Scalar { text, .. }, _) => text.clone(),
         }
     }
-}
-
-/// Quotes (and shortens) a string for an error message.
-pub(crate) fn quote(s: &str) -> String {
-    const MAX_CHARS: usize = 60;
-    let mut out = String::from("\"");
-    for (i, c) in s.chars().enumerate() {
-        if i == MAX_CHARS {
-            out.push_str("...");
-            break;
-        }
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Resolves a plain scalar with PyYAML's YAML 1.1 implicit resolvers (null, bool, int, float);
-/// sexagesimal and timestamp forms stay strings.
-pub(crate) fn resolve_plain(text: &str) -> Scalar<'_> {
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Scalar::Null,
-        "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            return Scalar::Bool(true)
-        }
-        "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            return Scalar::Bool(false)
-        }
-        _ => {}
-    }
-    if let Some(i) = parse_yaml_int(text) {
-        return Scalar::Int(i);
-    }
-    if let Some(f) = parse_yaml_float(text) {
-        return Scalar::Float(f);
-    }
-    Scalar::Str(text)
-}
-
-fn split_sign(text: &str) -> (bool, &str) {
-    match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    }
-}
-
-/// YAML 1.1 int: decimal, `0b`, `0x`, leading-`0` octal, `_` separators. Out-of-range values
-/// resolve as floats (PyYAML would make a big int; JSON readers would too).
-fn parse_yaml_int(text: &str) -> Option<i64> {
-    let (neg, body) = split_sign(text);
-    let (radix, digits) = if let Some(d) = body.strip_prefix("0b") {
-        (2, d)
-    } else if let Some(d) = body.strip_prefix("0x") {
-        (16, d)
-    } else if body.len() > 1 && body.starts_with('0') {
-        (8, &body[1..])
-    } else {
-        (10, body)
-    };
-    if digits.is_empty() || digits.starts_with('_') {
-        return None;
-    }
-    if radix == 10 && !body.as_bytes().first().is_some_and(u8::is_ascii_digit) {
-        return None;
-    }
-    let clean: String = digits.chars().filter(|&c| c != '_').collect();
-    if clean.is_empty() || !clean.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    let magnitude = i128::from_str_radix(&clean, radix).ok()?;
-    let value = if neg { -magnitude } else { magnitude };
-    i64::try_from(value).ok()
-}
-
-/// YAML 1.1 float as PyYAML reads it: a dot is required (`1e3` is a string there),
-/// plus `.inf`/`.nan` forms, and decimal ints too large for i64.
-fn parse_yaml_float(text: &str) -> Option<f64> {
-    let (neg, body) = split_sign(text);
-    match body {
-        ".inf" | ".Inf" | ".INF" => {
-            return Some(if neg {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            })
-        }
-        ".nan" | ".NaN" | ".NAN" if body.len() == text.len() => return Some(f64::NAN),
-        _ => {}
-    }
-    let (mantissa, exponent) = match body.find(['e', 'E']) {
-        Some(i) => (&body[..i], Some(&body[i + 1..])),
-        None => (body, None),
-    };
-    let dot = mantissa.find('.');
-    let int_part = dot.map_or(mantissa, |i| &mantissa[..i]);
-    let frac_part = dot.map_or("", |i| &mantissa[i + 1..]);
-    let digits_ok = |s: &str| s.chars().all(|c| c.is_ascii_digit() || c == '_');
-    let shape_ok = match dot {
-        // "1.", "1.5", ".5"
-        Some(_) => {
-            digits_ok(int_part)
-                && digits_ok(frac_part)
-                && (int_part.starts_with(|c: char| c.is_ascii_digit())
-                    || (int_part.is_empty() && frac_part.starts_with(|c: char| c.is_ascii_digit())))
-        }
-        // decimal integer beyond i64 range
-        None => {
-            exponent.is_none()
-                && int_part.starts_with(|c: char| matches!(c, '1'..='9'))
-                && digits_ok(int_part)
-        }
-    };
-    let exp_ok = match exponent {
-        None => true,
-        Some(e) => {
-            dot.is_some()
-                && matches!(e.as_bytes().first(), Some(b'+' | b'-'))
-                && e.len() > 1
-                && e[1..].chars().all(|c| c.is_ascii_digit())
-        }
-    };
-    if !shape_ok || !exp_ok {
-        return None;
-    }
-    let clean: String = text.chars().filter(|&c| c != '_').collect();
-    clean.parse::<f64>().ok()
 }
 
 /// Parses `text` into its single document's root node; `None` for an empty stream.
@@ -407,4 +265,46 @@ fn apply_merges(entries: &mut Vec<(Key, Node)>) {
     }
     merged.extend(own);
     *entries = merged;
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    #[test]
+    fn positions_are_one_based() {
+        let root = parse_document("a:\n  b: [1, x]\n", "t").unwrap().unwrap();
+        let Kind::Map(top) = &root.kind else { panic!() };
+        let Kind::Map(inner) = &top[0].1.kind else {
+            panic!()
+        };
+        let Kind::Seq(items) = &inner[0].1.kind else {
+            panic!()
+        };
+        assert_eq!((items[1].line, items[1].col), (2, 10));
+    }
+
+    #[test]
+    fn merge_keys_keep_own_keys_then_first_source() {
+        let text = "a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2}\nc:\n  <<: [*a, *b]\n  x: 3\n";
+        let root = parse_document(text, "t").unwrap().unwrap();
+        let Kind::Map(top) = &root.kind else { panic!() };
+        let Kind::Map(c) = &top[2].1.kind else {
+            panic!()
+        };
+        let got: Vec<(&str, Value)> = c
+            .iter()
+            .map(|(k, v)| (k.text.as_str(), Value::from_node(v)))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("y", Value::Int(1)),
+                ("z", Value::Int(2)),
+                ("x", Value::Int(3))
+            ]
+        );
+    }
 }

@@ -15,7 +15,8 @@ pub struct RouterSettings {
 }
 
 /// `model_group_alias` entry: requests for `alias` go to model group `model`; `hidden`
-/// aliases are served but not listed by `/models`.
+/// aliases are served but left out of `/v1/models`, `/v1/model/info` and
+/// `/v1/model_group/info` (LiteLLM's `RouterModelGroupAliasItem`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupAlias {
     pub alias: String,

@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::node::{Kind, Node, Scalar};
+use crate::node::{Kind, Node};
+use crate::scalar::Scalar;
 
 /// A YAML value kept as-is (for model_info extras).
 #[derive(Debug, Clone, PartialEq)]
