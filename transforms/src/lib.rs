@@ -1,1 +1,42 @@
-//! placeholder
+//! corelane-transforms: pure provider transforms for the gateway — no sockets, clocks, env
+//! reads or stored secrets; everything arrives as arguments.
+//!
+//! # Layout
+//!
+//! - [`provider`]: providers as rows of one static table, `provider/model` routing, request paths.
+//! - [`openai`]: the OpenAI-compatible request path: `inspect` the client body, `splice` the upstream one.
+//! - [`rewrite`]: streaming rewrite of a non-stream response body (top-level `model`, usage capture).
+//! - [`stream`]: rewrite of one SSE chunk payload in an arena.
+//! - [`usage`]: token usage read from a usage object.
+//! - [`cost`]: bundled LiteLLM prices and the cost header's number format.
+//! - [`error`]: LiteLLM's error JSON and upstream status mapping, in one place.
+//! - [`mock`]: `mock_response` bodies and stream chunks as LiteLLM produces them.
+//! - [`tokens`]: lazily loaded tiktoken counts for when a provider reports no usage.
+//! - [`json`]: byte-level JSON helpers (escaping, unescaping, range scanner).
+
+#![forbid(unsafe_code)]
+
+pub mod cost;
+pub mod error;
+pub mod json;
+pub mod mock;
+pub mod openai;
+pub mod provider;
+pub mod rewrite;
+pub mod stream;
+pub mod tokens;
+pub mod usage;
+
+pub use cost::{bundled_prices, cost, write_cost, Prices};
+pub use error::{map_upstream_status, write_error, write_upstream_message, UpstreamErrorMap};
+pub use json::write_json_string;
+pub use mock::MockMeta;
+pub use openai::{inspect, splice, RequestError, RequestFields};
+pub use provider::{
+    find, resolve, write_request_path, Auth, Endpoint, Family, ProviderRow, UnknownProvider,
+    PROVIDERS,
+};
+pub use rewrite::{rewrite_complete, ModelRewriter};
+pub use stream::{rewrite_chunk, ChunkOutcome};
+pub use tokens::count_tokens;
+pub use usage::{parse_usage, Usage};

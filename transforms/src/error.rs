@@ -1,0 +1,261 @@
+//! LiteLLM's error JSON and its mapping of upstream failures, in one place.
+//!
+//! Shape (LiteLLM `ProxyException.to_dict`): `{"error": {"message", "type", "param", "code"}}`
+//! with `code` the HTTP status as a string. Upstream errors get the message LiteLLM's
+//! `exception_type` builds for OpenAI-compatible providers:
+//! `litellm.<Class>: [<Prefix>: ]<Provider>Exception - <upstream message>`.
+
+use crate::json::{top_members, unescape, write_json_string};
+
+/// Upstream message bytes kept in an error message; longer bodies are cut (at a char boundary).
+pub const MAX_UPSTREAM_MESSAGE: usize = 4096;
+
+/// Appends LiteLLM's error JSON. `param` `None` is JSON null.
+pub fn write_error(message: &str, kind: &str, param: Option<&str>, code: u16, out: &mut Vec<u8>) {
+    write_error_json(message, Some(kind), param, code, out);
+}
+
+/// [`write_error`] with an optional `type`: LiteLLM's proxy sends `"type": null` for mapped
+/// upstream errors, whose exception objects carry no OpenAI type.
+pub fn write_error_json(
+    message: &str,
+    kind: Option<&str>,
+    param: Option<&str>,
+    code: u16,
+    out: &mut Vec<u8>,
+) {
+    out.extend_from_slice(b"{\"error\":{\"message\":");
+    write_json_string(message, out);
+    out.extend_from_slice(b",\"type\":");
+    match kind {
+        Some(k) => write_json_string(k, out),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"param\":");
+    match param {
+        Some(p) => write_json_string(p, out),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"code\":\"");
+    out.extend_from_slice(itoa::Buffer::new().format(code).as_bytes());
+    out.extend_from_slice(b"\"}}");
+}
+
+/// How LiteLLM classifies an upstream HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpstreamErrorMap {
+    /// Status the client gets.
+    pub status: u16,
+    /// OpenAI error type of the class, for when the gateway names one itself.
+    pub kind: &'static str,
+    /// LiteLLM exception class name.
+    pub exception: &'static str,
+}
+
+/// LiteLLM's mapping for OpenAI-compatible providers (`exception_mapping_utils.py`, the
+/// `status_code` branch): 400/422 BadRequestError (422 becomes 400), 401 AuthenticationError,
+/// 404 NotFoundError, 408/504 Timeout, 429 RateLimitError, 500 InternalServerError,
+/// 503 ServiceUnavailableError; every other status (403, 502, ...) is an APIError that keeps it.
+pub fn map_upstream_status(status: u16) -> UpstreamErrorMap {
+    let (status, kind, exception) = match status {
+        400 | 422 => (400, "invalid_request_error", "BadRequestError"),
+        401 => (401, "authentication_error", "AuthenticationError"),
+        404 => (404, "not_found_error", "NotFoundError"),
+        408 => (408, "timeout_error", "Timeout"),
+        504 => (504, "timeout_error", "Timeout"),
+        429 => (429, "rate_limit_error", "RateLimitError"),
+        500 => (500, "internal_server_error", "InternalServerError"),
+        503 => (503, "service_unavailable_error", "ServiceUnavailableError"),
+        // A success status reaching here is a body the gateway could not use: LiteLLM raises
+        // APIError with 500 for those.
+        s if !(400..=599).contains(&s) => (500, "api_error", "APIError"),
+        s => (s, "api_error", "APIError"),
+    };
+    UpstreamErrorMap {
+        status,
+        kind,
+        exception,
+    }
+}
+
+/// The text LiteLLM inserts between the class and the provider for each class.
+fn class_prefix(exception: &str) -> &'static str {
+    match exception {
+        "AuthenticationError" => "AuthenticationError: ",
+        "NotFoundError" => "NotFoundError: ",
+        "Timeout" => "Timeout Error: ",
+        "RateLimitError" => "RateLimitError: ",
+        "InternalServerError" => "InternalServerError: ",
+        "ServiceUnavailableError" => "ServiceUnavailableError: ",
+        "APIError" => "APIError: ",
+        _ => "",
+    }
+}
+
+/// Appends the message LiteLLM's proxy puts in `error.message` for an upstream error, e.g.
+/// `litellm.RateLimitError: RateLimitError: GroqException - Rate limit reached`.
+/// The upstream part is `error.message` (or a top-level `message`) of a JSON body, else the raw
+/// body (trimmed, lossy UTF-8) or `Error code: <status>` when empty, bounded by
+/// [`MAX_UPSTREAM_MESSAGE`]. Deviations: LiteLLM's message-content checks (context window,
+/// content policy) that pick a narrower class are not applied, and a JSON body without a
+/// message is quoted as JSON rather than as a Python dict repr.
+pub fn write_upstream_message(provider: &str, status: u16, upstream_body: &[u8], out: &mut String) {
+    let map = map_upstream_status(status);
+    out.push_str("litellm.");
+    out.push_str(map.exception);
+    out.push_str(": ");
+    out.push_str(class_prefix(map.exception));
+    write_exception_provider(provider, out);
+    out.push_str(" - ");
+    let start = out.len();
+    match upstream_error_message(upstream_body) {
+        Some(m) => out.push_str(&m),
+        None => {
+            let text = String::from_utf8_lossy(upstream_body);
+            let text = text.trim();
+            if text.is_empty() {
+                out.push_str("Error code: ");
+                out.push_str(itoa::Buffer::new().format(status));
+            } else if text.starts_with('{') {
+                out.push_str("Error code: ");
+                out.push_str(itoa::Buffer::new().format(status));
+                out.push_str(" - ");
+                out.push_str(text);
+            } else {
+                out.push_str(text);
+            }
+        }
+    }
+    if provider != "openai" && out[start..].contains("OPENAI") {
+        // LiteLLM renames OpenAI's own wording so users are not told the wrong vendor failed.
+        let tail = out
+            .split_off(start)
+            .replace("OPENAI", &provider.to_uppercase());
+        out.push_str(&tail);
+    }
+    truncate_at_char(out, start + MAX_UPSTREAM_MESSAGE);
+}
+
+/// Appends LiteLLM's full error JSON for an upstream error and returns the status to send.
+pub fn write_upstream_error(
+    provider: &str,
+    status: u16,
+    upstream_body: &[u8],
+    out: &mut Vec<u8>,
+) -> u16 {
+    let map = map_upstream_status(status);
+    let mut message = String::new();
+    write_upstream_message(provider, status, upstream_body, &mut message);
+    write_error_json(&message, None, None, map.status, out);
+    map.status
+}
+
+/// `OpenAIException` for openai, otherwise the provider name with its first letter upper-cased
+/// and `Exception` appended (`groq` -> `GroqException`, `together_ai` -> `Together_aiException`).
+fn write_exception_provider(provider: &str, out: &mut String) {
+    if provider == "openai" || provider.is_empty() {
+        out.push_str("OpenAIException");
+        return;
+    }
+    let mut chars = provider.chars();
+    if let Some(first) = chars.next() {
+        out.extend(first.to_uppercase());
+        out.push_str(chars.as_str());
+    }
+    out.push_str("Exception");
+}
+
+/// `error.message` (or `message`) of an upstream JSON error body.
+fn upstream_error_message(body: &[u8]) -> Option<String> {
+    let mut message = None;
+    for m in top_members(body)? {
+        let value = &body[m.value.clone()];
+        match &body[m.key.clone()] {
+            b"error" if value.first() == Some(&b'{') => {
+                let inner = top_members(value)?.find(|im| &value[im.key.clone()] == b"message")?;
+                return string_value(&value[inner.value]);
+            }
+            b"error" | b"message" if value.first() == Some(&b'"') => message = string_value(value),
+            _ => {}
+        }
+    }
+    message
+}
+
+fn string_value(v: &[u8]) -> Option<String> {
+    (v.len() >= 2 && v[0] == b'"')
+        .then(|| unescape(&v[1..v.len() - 1]))
+        .flatten()
+}
+
+fn truncate_at_char(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn msg(provider: &str, status: u16, body: &str) -> String {
+        let mut s = String::new();
+        write_upstream_message(provider, status, body.as_bytes(), &mut s);
+        s
+    }
+
+    #[test]
+    fn error_json_shape() {
+        let mut out = Vec::new();
+        write_error("bad \"x\"", "invalid_request_error", None, 400, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"error":{"message":"bad \"x\"","type":"invalid_request_error","param":null,"code":"400"}}"#
+        );
+    }
+
+    #[test]
+    fn messages_follow_litellm() {
+        assert_eq!(
+            msg(
+                "groq",
+                429,
+                r#"{"error":{"message":"Rate limit reached","type":"tokens","code":"rate_limit_exceeded"}}"#
+            ),
+            "litellm.RateLimitError: RateLimitError: GroqException - Rate limit reached"
+        );
+        assert_eq!(
+            msg("openai", 400, r#"{"error":{"message":"bad"}}"#),
+            "litellm.BadRequestError: OpenAIException - bad"
+        );
+        assert_eq!(
+            msg("together_ai", 502, "<html>bad gateway</html>"),
+            "litellm.APIError: APIError: Together_aiException - <html>bad gateway</html>"
+        );
+        assert_eq!(msg("xai", 503, ""), "litellm.ServiceUnavailableError: ServiceUnavailableError: XaiException - Error code: 503");
+        assert_eq!(
+            msg("groq", 401, r#"{"error":{"message":"Invalid OPENAI key"}}"#),
+            "litellm.AuthenticationError: AuthenticationError: GroqException - Invalid GROQ key"
+        );
+    }
+
+    #[test]
+    fn status_map() {
+        assert_eq!(map_upstream_status(422).status, 400);
+        assert_eq!(map_upstream_status(403).exception, "APIError");
+        assert_eq!(map_upstream_status(403).status, 403);
+        assert_eq!(map_upstream_status(200).status, 500);
+        assert_eq!(map_upstream_status(504).exception, "Timeout");
+    }
+
+    #[test]
+    fn long_bodies_are_bounded() {
+        let body = "é".repeat(10_000);
+        assert!(msg("groq", 500, &body).len() < MAX_UPSTREAM_MESSAGE + 100);
+    }
+}

@@ -1,0 +1,277 @@
+//! Byte-level JSON helpers shared by the transforms: string escaping, unescaping and a
+//! borrowed scanner over complete buffers that yields byte ranges instead of values.
+
+use std::ops::Range;
+
+/// Deepest nesting the scanner follows before it calls the input malformed; it bounds work on
+/// hostile input the same way simd-json's own depth limit does.
+pub const MAX_DEPTH: usize = 1024;
+
+/// Appends `s` as a JSON string literal (with quotes), escaping per RFC 8259 §7: the quote, the
+/// backslash and every control character below U+0020; everything else is copied verbatim.
+pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
+    out.reserve(s.len() + 2);
+    escape_with(s, |part| out.extend_from_slice(part));
+}
+
+/// [`write_json_string`] into any byte sink (an arena vector, a `String` buffer), in runs.
+pub fn escape_with(s: &str, mut sink: impl FnMut(&[u8])) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    sink(b"\"");
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let short: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        sink(&bytes[start..i]);
+        if short.is_empty() {
+            sink(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 0xf) as usize],
+            ]);
+        } else {
+            sink(short);
+        }
+        start = i + 1;
+    }
+    sink(&bytes[start..]);
+    sink(b"\"");
+}
+
+/// Same as [`write_json_string`] for a `String` sink.
+pub fn write_json_string_to(s: &str, out: &mut String) {
+    // Escaping only ever splits around ASCII bytes, so every run is valid UTF-8.
+    escape_with(s, |part| {
+        out.push_str(std::str::from_utf8(part).unwrap_or(""))
+    });
+}
+
+/// Decodes the inside of a JSON string literal (the bytes between the quotes). Returns `None`
+/// on a bad escape or invalid UTF-8; lone surrogates become U+FFFD as serde_json does lossily.
+pub fn unescape(raw: &[u8]) -> Option<String> {
+    if !raw.contains(&b'\\') {
+        return std::str::from_utf8(raw).ok().map(str::to_owned);
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        if b != b'\\' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let esc = *raw.get(i + 1)?;
+        i += 2;
+        let ch = match esc {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = hex4(raw.get(i..i + 4)?)?;
+                i += 4;
+                if (0xd800..0xdc00).contains(&hi) && raw.get(i..i + 2) == Some(b"\\u") {
+                    let lo = hex4(raw.get(i + 2..i + 6)?)?;
+                    if (0xdc00..0xe000).contains(&lo) {
+                        i += 6;
+                        let c = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+                        char::from_u32(c).unwrap_or('\u{fffd}')
+                    } else {
+                        '\u{fffd}'
+                    }
+                } else {
+                    char::from_u32(hi).unwrap_or('\u{fffd}')
+                }
+            }
+            _ => return None,
+        };
+        let mut tmp = [0u8; 4];
+        out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+    }
+    String::from_utf8(out).ok()
+}
+
+fn hex4(h: &[u8]) -> Option<u32> {
+    let mut v = 0u32;
+    for &c in h {
+        v = v * 16 + (c as char).to_digit(16)?;
+    }
+    Some(v)
+}
+
+/// Index of the first non-whitespace byte at or after `i` (JSON whitespace, RFC 8259 §2).
+pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// With `b[i] == b'"'`, the index just past the closing quote.
+pub fn string_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    loop {
+        let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+        if b[k] == b'"' {
+            return Some(k + 1);
+        }
+        j = k + 2;
+    }
+}
+
+/// With `b[i]` the first byte of a value, the index just past that value. Containers are
+/// matched by depth only (contents are not validated: callers validate separately or tolerate).
+pub fn value_end(b: &[u8], i: usize) -> Option<usize> {
+    match *b.get(i)? {
+        b'"' => string_end(b, i),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            while j < b.len() {
+                match b[j] {
+                    b'"' => {
+                        j = string_end(b, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => {
+                        depth += 1;
+                        if depth > MAX_DEPTH {
+                            return None;
+                        }
+                    }
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            None
+        }
+        b',' | b'}' | b']' | b':' => None,
+        _ => {
+            let mut j = i;
+            while j < b.len() && !matches!(b[j], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+            {
+                j += 1;
+            }
+            Some(j)
+        }
+    }
+}
+
+/// One member of an object: the raw key bytes (inside the quotes) and the value's range.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub key: Range<usize>,
+    pub value: Range<usize>,
+}
+
+/// Iterates the members of the object whose `{` is at `open`. `malformed()` tells whether it
+/// stopped early on bad structure rather than at the closing `}`; `close()` is the `}` index.
+#[derive(Debug)]
+pub struct Members<'b> {
+    b: &'b [u8],
+    i: usize,
+    first: bool,
+    done: bool,
+    close: Option<usize>,
+}
+
+impl<'b> Members<'b> {
+    pub fn new(b: &'b [u8], open: usize) -> Self {
+        let ok = b.get(open) == Some(&b'{');
+        Members {
+            b,
+            i: open + 1,
+            first: true,
+            done: !ok,
+            close: None,
+        }
+    }
+
+    pub fn malformed(&self) -> bool {
+        self.close.is_none()
+    }
+
+    pub fn close(&self) -> Option<usize> {
+        self.close
+    }
+
+    fn step(&mut self) -> Option<Member> {
+        let b = self.b;
+        let mut i = skip_ws(b, self.i);
+        if *b.get(i)? == b'}' {
+            self.close = Some(i);
+            return None;
+        }
+        if !self.first {
+            if b[i] != b',' {
+                return None;
+            }
+            i = skip_ws(b, i + 1);
+        }
+        if *b.get(i)? != b'"' {
+            return None;
+        }
+        let key_end = string_end(b, i)?;
+        let key = i + 1..key_end - 1;
+        let colon = skip_ws(b, key_end);
+        if *b.get(colon)? != b':' {
+            return None;
+        }
+        let vstart = skip_ws(b, colon + 1);
+        let vend = value_end(b, vstart)?;
+        if vend == vstart {
+            return None;
+        }
+        self.i = vend;
+        self.first = false;
+        Some(Member {
+            key,
+            value: vstart..vend,
+        })
+    }
+}
+
+impl Iterator for Members<'_> {
+    type Item = Member;
+
+    fn next(&mut self) -> Option<Member> {
+        if self.done {
+            return None;
+        }
+        let m = self.step();
+        if m.is_none() {
+            self.done = true;
+        }
+        m
+    }
+}
+
+/// The members of the top-level object of `b`, if `b` starts (after whitespace) with `{`.
+pub fn top_members(b: &[u8]) -> Option<Members<'_>> {
+    let open = skip_ws(b, 0);
+    (b.get(open) == Some(&b'{')).then(|| Members::new(b, open))
+}

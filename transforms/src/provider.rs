@@ -1,0 +1,412 @@
+//! Providers as rows of one static table (STYLE.md "row -> hook -> family") and LiteLLM's
+//! `provider/model` routing over it.
+
+/// Wire family of a provider: the closed set of request/response shapes. Matched exhaustively
+/// so a new family shows every place it must be handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    OpenAi,
+    Azure,
+}
+
+/// How the provider key travels upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+    /// The key as the whole value of the named header.
+    Header(&'static str),
+    None,
+}
+
+/// OpenAI-compatible endpoints a row may serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    ChatCompletions,
+    Completions,
+    Embeddings,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 3] = [
+        Endpoint::ChatCompletions,
+        Endpoint::Completions,
+        Endpoint::Embeddings,
+    ];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::ChatCompletions => "/chat/completions",
+            Endpoint::Completions => "/completions",
+            Endpoint::Embeddings => "/embeddings",
+        }
+    }
+}
+
+/// One provider. Bases and env names are LiteLLM's (`get_llm_provider_logic.py` and each
+/// provider's `_get_openai_compatible_provider_info`), so an existing LiteLLM env works.
+#[derive(Debug)]
+pub struct ProviderRow {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub family: Family,
+    /// Default base URL; "" only for azure, whose base is per resource.
+    pub api_base: &'static str,
+    /// Env vars that override the base, first set wins.
+    pub base_env: &'static [&'static str],
+    /// Env vars holding the key, first set wins.
+    pub key_env: &'static [&'static str],
+    pub auth: Auth,
+    pub key_required: bool,
+    pub endpoints: &'static [Endpoint],
+}
+
+/// Returned by [`resolve`] when `custom_llm_provider` names no row.
+#[derive(Debug, Clone, Copy)]
+pub struct UnknownProvider;
+
+/// LiteLLM's default `api-version` for Azure OpenAI (`litellm.AZURE_DEFAULT_API_VERSION`).
+pub const AZURE_DEFAULT_API_VERSION: &str = "2025-02-01-preview";
+
+const ALL: &[Endpoint] = &Endpoint::ALL;
+const CHAT: &[Endpoint] = &[Endpoint::ChatCompletions];
+const CHAT_EMBED: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Embeddings];
+const CHAT_TEXT: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Completions];
+
+const fn openai_like(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    api_base: &'static str,
+    base_env: &'static [&'static str],
+    key_env: &'static [&'static str],
+    key_required: bool,
+    endpoints: &'static [Endpoint],
+) -> ProviderRow {
+    ProviderRow {
+        name,
+        aliases,
+        family: Family::OpenAi,
+        api_base,
+        base_env,
+        key_env,
+        auth: Auth::Bearer,
+        key_required,
+        endpoints,
+    }
+}
+
+/// Every provider corelane can route to. Adding an OpenAI-compatible provider is one row here;
+/// `tests/providers.rs` checks each row without edits.
+pub static PROVIDERS: &[ProviderRow] = &[
+    openai_like(
+        "openai",
+        &["custom_openai", "text-completion-openai"],
+        "https://api.openai.com/v1",
+        &["OPENAI_API_BASE", "OPENAI_BASE_URL"],
+        &["OPENAI_API_KEY"],
+        true,
+        ALL,
+    ),
+    ProviderRow {
+        name: "azure",
+        aliases: &["azure_text"],
+        family: Family::Azure,
+        api_base: "",
+        base_env: &["AZURE_API_BASE"],
+        key_env: &["AZURE_API_KEY"],
+        auth: Auth::Header("api-key"),
+        key_required: true,
+        endpoints: ALL,
+    },
+    openai_like(
+        "groq",
+        &[],
+        "https://api.groq.com/openai/v1",
+        &["GROQ_API_BASE"],
+        &["GROQ_API_KEY"],
+        true,
+        CHAT,
+    ),
+    openai_like(
+        "together_ai",
+        &[],
+        "https://api.together.xyz/v1",
+        &["TOGETHER_AI_API_BASE"],
+        &[
+            "TOGETHER_API_KEY",
+            "TOGETHER_AI_API_KEY",
+            "TOGETHERAI_API_KEY",
+            "TOGETHER_AI_TOKEN",
+        ],
+        true,
+        ALL,
+    ),
+    openai_like(
+        "fireworks_ai",
+        &[],
+        "https://api.fireworks.ai/inference/v1",
+        &["FIREWORKS_API_BASE"],
+        &[
+            "FIREWORKS_API_KEY",
+            "FIREWORKS_AI_API_KEY",
+            "FIREWORKSAI_API_KEY",
+            "FIREWORKS_AI_TOKEN",
+        ],
+        true,
+        ALL,
+    ),
+    // LiteLLM's deepseek default is the /beta base (it enables FIM and prefix completion).
+    openai_like(
+        "deepseek",
+        &[],
+        "https://api.deepseek.com/beta",
+        &["DEEPSEEK_API_BASE"],
+        &["DEEPSEEK_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    openai_like(
+        "mistral",
+        &[],
+        "https://api.mistral.ai/v1",
+        &["MISTRAL_AZURE_API_BASE"],
+        &["MISTRAL_AZURE_API_KEY", "MISTRAL_API_KEY"],
+        true,
+        CHAT_EMBED,
+    ),
+    openai_like(
+        "xai",
+        &[],
+        "https://api.x.ai/v1",
+        &["XAI_API_BASE"],
+        &["XAI_API_KEY"],
+        true,
+        CHAT,
+    ),
+    openai_like(
+        "perplexity",
+        &[],
+        "https://api.perplexity.ai",
+        &["PERPLEXITY_API_BASE"],
+        &["PERPLEXITYAI_API_KEY", "PERPLEXITY_API_KEY"],
+        true,
+        CHAT,
+    ),
+    openai_like(
+        "openrouter",
+        &[],
+        "https://openrouter.ai/api/v1",
+        &["OPENROUTER_API_BASE"],
+        &["OPENROUTER_API_KEY", "OR_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    openai_like(
+        "deepinfra",
+        &[],
+        "https://api.deepinfra.com/v1/openai",
+        &["DEEPINFRA_API_BASE"],
+        &["DEEPINFRA_API_KEY"],
+        true,
+        ALL,
+    ),
+    openai_like(
+        "cerebras",
+        &[],
+        "https://api.cerebras.ai/v1",
+        &["CEREBRAS_API_BASE"],
+        &["CEREBRAS_API_KEY"],
+        true,
+        CHAT,
+    ),
+    openai_like(
+        "nvidia_nim",
+        &[],
+        "https://integrate.api.nvidia.com/v1",
+        &["NVIDIA_NIM_API_BASE"],
+        &["NVIDIA_NIM_API_KEY"],
+        true,
+        CHAT_EMBED,
+    ),
+    openai_like(
+        "sambanova",
+        &[],
+        "https://api.sambanova.ai/v1",
+        &["SAMBANOVA_API_BASE"],
+        &["SAMBANOVA_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // vLLM has no public default; localhost:8000 is vLLM's own serve default, used when the env is unset.
+    openai_like(
+        "hosted_vllm",
+        &["vllm"],
+        "http://localhost:8000/v1",
+        &["HOSTED_VLLM_API_BASE"],
+        &["HOSTED_VLLM_API_KEY"],
+        false,
+        ALL,
+    ),
+    // Ollama through its OpenAI-compatible /v1 API. LiteLLM's "ollama"/"ollama_chat" speak the
+    // native /api/chat wire; both names route here. OLLAMA_API_BASE in LiteLLM is the bare host
+    // (http://host:11434), so a base taken from it must get "/v1" appended by the caller.
+    openai_like(
+        "ollama",
+        &["ollama_chat"],
+        "http://localhost:11434/v1",
+        &["OLLAMA_API_BASE"],
+        &["OLLAMA_API_KEY"],
+        false,
+        ALL,
+    ),
+    openai_like(
+        "lm_studio",
+        &[],
+        "http://localhost:1234/v1",
+        &["LM_STUDIO_API_BASE"],
+        &["LM_STUDIO_API_KEY"],
+        false,
+        ALL,
+    ),
+    // LiteLLM has no default base for litellm_proxy; a local proxy's port 4000 is the one default
+    // that cannot surprise anyone (a deployment normally sets api_base).
+    openai_like(
+        "litellm_proxy",
+        &[],
+        "http://localhost:4000",
+        &["LITELLM_PROXY_API_BASE"],
+        &["LITELLM_PROXY_API_KEY"],
+        false,
+        ALL,
+    ),
+];
+
+/// The row named `name`, by name or alias.
+pub fn find(name: &str) -> Option<&'static ProviderRow> {
+    PROVIDERS
+        .iter()
+        .find(|r| r.name == name || r.aliases.contains(&name))
+}
+
+/// LiteLLM provider routing: `"groq/llama-3.1-8b"` -> (groq, `"llama-3.1-8b"`);
+/// `"hosted_vllm/meta-llama/X"` -> (hosted_vllm, `"meta-llama/X"`). A given
+/// `custom_llm_provider` wins; a `model` that repeats it as prefix has the prefix stripped, as
+/// LiteLLM does. With no known prefix the whole string goes to openai.
+///
+/// Deviation from LiteLLM: LiteLLM infers a provider for bare names from its model cost map
+/// (e.g. `claude-3-5-sonnet` -> anthropic) and errors for names it cannot place; corelane has no
+/// non-OpenAI family yet, so every unprefixed name is openai.
+pub fn resolve<'m>(
+    model: &'m str,
+    custom_llm_provider: Option<&str>,
+) -> Result<(&'static ProviderRow, &'m str), UnknownProvider> {
+    if let Some(name) = custom_llm_provider {
+        let row = find(name).ok_or(UnknownProvider)?;
+        let stripped = model
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix('/'));
+        return Ok((row, stripped.unwrap_or(model)));
+    }
+    if let Some((prefix, rest)) = model.split_once('/') {
+        if let Some(row) = find(prefix) {
+            return Ok((row, rest));
+        }
+    }
+    let openai = find("openai").ok_or(UnknownProvider)?;
+    Ok((openai, model))
+}
+
+/// Appends the request path (and query) for `endpoint`, to be joined to the api_base path.
+pub fn write_request_path(
+    row: &ProviderRow,
+    endpoint: Endpoint,
+    provider_model: &str,
+    api_version: Option<&str>,
+    out: &mut String,
+) {
+    match row.family {
+        Family::OpenAi => out.push_str(endpoint.path()),
+        Family::Azure => azure_path(endpoint, provider_model, api_version, out),
+    }
+}
+
+/// Azure hook: deployments are addressed in the path and the API version in the query
+/// (Azure OpenAI REST reference, "/openai/deployments/{deployment-id}/chat/completions").
+fn azure_path(endpoint: Endpoint, deployment: &str, api_version: Option<&str>, out: &mut String) {
+    out.push_str("/openai/deployments/");
+    push_percent_encoded(deployment, out);
+    out.push_str(endpoint.path());
+    out.push_str("?api-version=");
+    push_percent_encoded(api_version.unwrap_or(AZURE_DEFAULT_API_VERSION), out);
+}
+
+/// RFC 3986 §2.3 unreserved characters pass; everything else is percent-encoded, so a hostile
+/// deployment name cannot change the path or query.
+fn push_percent_encoded(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 0xf) as usize] as char);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_by_prefix_and_keeps_nested_slashes() {
+        let (row, m) = resolve("hosted_vllm/meta-llama/X", None).unwrap();
+        assert_eq!((row.name, m), ("hosted_vllm", "meta-llama/X"));
+        let (row, m) = resolve("groq/llama-3.1-8b", None).unwrap();
+        assert_eq!((row.name, m), ("groq", "llama-3.1-8b"));
+    }
+
+    #[test]
+    fn custom_provider_wins_and_unknown_prefix_is_openai() {
+        let (row, m) = resolve("meta-llama/X", Some("together_ai")).unwrap();
+        assert_eq!((row.name, m), ("together_ai", "meta-llama/X"));
+        let (row, m) = resolve("groq/x", Some("groq")).unwrap();
+        assert_eq!((row.name, m), ("groq", "x"));
+        let (row, m) = resolve("meta-llama/X", None).unwrap();
+        assert_eq!((row.name, m), ("openai", "meta-llama/X"));
+        assert!(resolve("x", Some("nope")).is_err());
+    }
+
+    #[test]
+    fn ollama_chat_is_an_alias() {
+        assert_eq!(
+            resolve("ollama_chat/llama3", None).unwrap().0.name,
+            "ollama"
+        );
+    }
+
+    #[test]
+    fn azure_path_has_deployment_and_version() {
+        let row = find("azure").unwrap();
+        let mut p = String::new();
+        write_request_path(row, Endpoint::ChatCompletions, "gpt-4o", None, &mut p);
+        assert_eq!(
+            p,
+            "/openai/deployments/gpt-4o/chat/completions?api-version=2025-02-01-preview"
+        );
+        p.clear();
+        write_request_path(
+            row,
+            Endpoint::Embeddings,
+            "a b/c",
+            Some("2024-10-21"),
+            &mut p,
+        );
+        assert_eq!(
+            p,
+            "/openai/deployments/a%20b%2Fc/embeddings?api-version=2024-10-21"
+        );
+    }
+}
