@@ -1,0 +1,15 @@
+//! The mock LLM provider: a monoio thread-per-core HTTP/1.1 server speaking provider wire formats.
+
+pub mod anthropic;
+pub mod api_request;
+pub mod chunked;
+pub mod conn;
+pub mod embeddings;
+pub mod errors;
+pub mod fault;
+pub mod head;
+pub mod openai;
+pub mod options;
+pub mod record;
+pub mod route;
+pub mod server;

@@ -1,0 +1,348 @@
+//! Decides the reply to a request from its method, path suffix, fault prefixes and body.
+
+use super::anthropic::{self, AnthropicEvent};
+use super::api_request::ApiRequest;
+use super::embeddings::{EmbeddingBody, MAX_DIMS};
+use super::errors::{error_body, ErrorShape};
+use super::fault::{split_faults, BadFault, Faults};
+use super::openai::{self, OpenAiEvent, OpenAiStream};
+use super::options::MockOptions;
+
+/// Provider endpoint picked by the end of the path, so any api_base prefix works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    ChatCompletions,
+    Completions,
+    Embeddings,
+    Messages,
+    Models,
+    Unknown,
+}
+
+impl Route {
+    pub fn from_path(path: &str) -> Self {
+        // Order matters: "/chat/completions" also ends with "/completions".
+        if path.ends_with("/chat/completions") {
+            Self::ChatCompletions
+        } else if path.ends_with("/completions") {
+            Self::Completions
+        } else if path.ends_with("/embeddings") {
+            Self::Embeddings
+        } else if path.ends_with("/messages") {
+            Self::Messages
+        } else if path.ends_with("/models") {
+            Self::Models
+        } else {
+            Self::Unknown
+        }
+    }
+
+    fn error_shape(self) -> ErrorShape {
+        match self {
+            Self::Messages => ErrorShape::Anthropic,
+            _ => ErrorShape::OpenAi,
+        }
+    }
+}
+
+/// The `/__mock/*` test endpoints; matched on the exact path, never through fault prefixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Introspection {
+    Requests,
+    Stats,
+    Reset,
+}
+
+impl Introspection {
+    pub fn from_path(path: &str) -> Option<Self> {
+        match path {
+            "/__mock/requests" => Some(Self::Requests),
+            "/__mock/stats" => Some(Self::Stats),
+            "/__mock/reset" => Some(Self::Reset),
+            _ => None,
+        }
+    }
+
+    pub fn method(self) -> &'static str {
+        match self {
+            Self::Requests | Self::Stats => "GET",
+            Self::Reset => "POST",
+        }
+    }
+}
+
+/// Which stream a streaming reply carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamFamily {
+    Chat,
+    Text,
+    Anthropic,
+}
+
+/// A server-sent-event stream to write event by event.
+#[derive(Debug, Clone)]
+pub struct StreamReply {
+    pub family: StreamFamily,
+    /// The echoed model as a JSON string literal.
+    pub model: String,
+    pub chunks: usize,
+    /// The client set `stream_options.include_usage` (OpenAI only).
+    pub include_usage: bool,
+    /// False under `/nousage`.
+    pub with_usage: bool,
+}
+
+impl StreamReply {
+    fn openai(&self, kind: OpenAiStream) -> OpenAiEvent<'_> {
+        OpenAiEvent {
+            kind,
+            model: &self.model,
+            chunks: self.chunks,
+            include_usage: self.include_usage && self.with_usage,
+            usage_chunk: self.include_usage && self.with_usage,
+        }
+    }
+
+    fn anthropic(&self) -> AnthropicEvent<'_> {
+        AnthropicEvent {
+            model: &self.model,
+            chunks: self.chunks,
+            with_usage: self.with_usage,
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        match self.family {
+            StreamFamily::Chat => self.openai(OpenAiStream::Chat).count(),
+            StreamFamily::Text => self.openai(OpenAiStream::Text).count(),
+            StreamFamily::Anthropic => self.anthropic().count(),
+        }
+    }
+
+    /// Events sent before `/truncate` cuts the connection: half of the content.
+    pub fn truncated_count(&self) -> usize {
+        match self.family {
+            StreamFamily::Chat | StreamFamily::Text => self.chunks / 2,
+            StreamFamily::Anthropic => self.anthropic().truncated_count(),
+        }
+    }
+
+    pub fn render(&self, index: usize, out: &mut Vec<u8>) {
+        match self.family {
+            StreamFamily::Chat => self.openai(OpenAiStream::Chat).render(index, out),
+            StreamFamily::Text => self.openai(OpenAiStream::Text).render(index, out),
+            StreamFamily::Anthropic => self.anthropic().render(index, out),
+        }
+    }
+}
+
+/// What to send back.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// A complete JSON body.
+    Full {
+        status: u16,
+        body: Vec<u8>,
+    },
+    /// An embeddings list rendered while it is written.
+    Embeddings(EmbeddingBody),
+    Stream(StreamReply),
+    /// Close the connection without answering.
+    Reset,
+}
+
+impl Reply {
+    fn error(shape: ErrorShape, status: u16, message: &str) -> Self {
+        let mut body = Vec::with_capacity(160);
+        error_body(&mut body, shape, status, message);
+        Self::Full { status, body }
+    }
+}
+
+/// Plans the reply to a provider request (anything but `/__mock/*`).
+pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (Reply, Faults) {
+    let path = target.split('?').next().unwrap_or("");
+    let (faults, rest) = match split_faults(path) {
+        Ok(split) => split,
+        Err(BadFault(keyword)) => {
+            let message = format!("invalid mock fault prefix /{keyword}");
+            return (
+                Reply::error(ErrorShape::OpenAi, 400, &message),
+                Faults::default(),
+            );
+        }
+    };
+    if faults.reset {
+        return (Reply::Reset, faults);
+    }
+    let route = Route::from_path(rest);
+    let shape = route.error_shape();
+    if let Some(status) = faults.status {
+        return (
+            Reply::error(shape, status, &format!("mock error {status}")),
+            faults,
+        );
+    }
+    let reply = match route {
+        Route::Unknown => Reply::error(shape, 404, &format!("mock: no route for {rest}")),
+        Route::Models if method == "GET" => Reply::Full {
+            status: 200,
+            body: openai::MODEL_LIST.as_bytes().to_vec(),
+        },
+        Route::Models => Reply::error(shape, 405, "mock: use GET"),
+        _ if method != "POST" => Reply::error(shape, 405, "mock: use POST"),
+        _ => api_reply(route, body, &faults, options),
+    };
+    (reply, faults)
+}
+
+fn api_reply(route: Route, body: &[u8], faults: &Faults, options: &MockOptions) -> Reply {
+    let shape = route.error_shape();
+    let request = match ApiRequest::parse(body) {
+        Ok(request) => request,
+        Err(error) => return Reply::error(shape, 400, &format!("invalid JSON body: {error}")),
+    };
+    let Some(model) = request.model.as_deref() else {
+        return Reply::error(shape, 400, "you must provide a model parameter");
+    };
+    let model = serde_json::Value::from(model).to_string();
+    let with_usage = !faults.nousage;
+    let family = match route {
+        Route::ChatCompletions => StreamFamily::Chat,
+        Route::Completions => StreamFamily::Text,
+        Route::Messages => StreamFamily::Anthropic,
+        _ => return embeddings_reply(&request, model, with_usage, options),
+    };
+    if request.streams() {
+        return Reply::Stream(StreamReply {
+            family,
+            model,
+            chunks: options.stream_chunks,
+            include_usage: request.include_usage(),
+            with_usage,
+        });
+    }
+    let mut out = Vec::with_capacity(512);
+    match family {
+        StreamFamily::Chat => openai::chat_completion(&mut out, &model, with_usage),
+        StreamFamily::Text => openai::text_completion(&mut out, &model, with_usage),
+        StreamFamily::Anthropic => anthropic::message(&mut out, &model, with_usage),
+    }
+    Reply::Full {
+        status: 200,
+        body: out,
+    }
+}
+
+fn embeddings_reply(
+    request: &ApiRequest,
+    model: String,
+    with_usage: bool,
+    options: &MockOptions,
+) -> Reply {
+    let batch = match request.input {
+        None => return Reply::error(ErrorShape::OpenAi, 400, "'input' is a required property"),
+        Some(input) if input.0 == 0 => {
+            return Reply::error(ErrorShape::OpenAi, 400, "'input' cannot be an empty array")
+        }
+        Some(input) => input.0,
+    };
+    let dims = request
+        .dimensions
+        .map_or(options.embed_dims as u64, |dims| dims);
+    if dims == 0 || dims > MAX_DIMS as u64 {
+        let message = format!("'dimensions' must be between 1 and {MAX_DIMS}");
+        return Reply::error(ErrorShape::OpenAi, 400, &message);
+    }
+    Reply::Embeddings(EmbeddingBody {
+        model,
+        batch,
+        dims: dims as usize,
+        base64: request.encoding_format.as_deref() == Some("base64"),
+        with_usage,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn status_of(reply: &Reply) -> u16 {
+        match reply {
+            Reply::Full { status, .. } => *status,
+            _ => 200,
+        }
+    }
+
+    #[test]
+    fn routes_on_suffix() {
+        assert_eq!(
+            Route::from_path("/openai/deployments/x/chat/completions"),
+            Route::ChatCompletions
+        );
+        assert_eq!(Route::from_path("/v1/completions"), Route::Completions);
+        assert_eq!(Route::from_path("/embeddings"), Route::Embeddings);
+        assert_eq!(Route::from_path("/v1/messages"), Route::Messages);
+        assert_eq!(Route::from_path("/v1/models"), Route::Models);
+        assert_eq!(Route::from_path("/v1/chat"), Route::Unknown);
+    }
+
+    #[test]
+    fn plans_errors_and_faults() {
+        let options = MockOptions::default();
+        let chat = br#"{"model":"m","messages":[]}"#;
+        let (reply, _) = plan("POST", "/status/503/v1/chat/completions", chat, &options);
+        assert_eq!(status_of(&reply), 503);
+        let (reply, faults) = plan("POST", "/reset/v1/chat/completions", chat, &options);
+        assert!(matches!(reply, Reply::Reset) && faults.reset);
+        let (reply, _) = plan("POST", "/v1/chat/completions", b"{", &options);
+        assert_eq!(status_of(&reply), 400);
+        let (reply, _) = plan("POST", "/v1/chat/completions", b"{}", &options);
+        assert_eq!(status_of(&reply), 400);
+        let (reply, _) = plan("GET", "/v1/chat/completions", b"", &options);
+        assert_eq!(status_of(&reply), 405);
+        let (reply, _) = plan("GET", "/nope?x=1", b"", &options);
+        assert_eq!(status_of(&reply), 404);
+        let (reply, _) = plan("GET", "/delay/x/v1/models", b"", &options);
+        assert_eq!(status_of(&reply), 400);
+    }
+
+    #[test]
+    fn plans_embeddings_shape() {
+        let options = MockOptions::default();
+        let body = br#"{"model":"e","input":["a","b"],"dimensions":8,"encoding_format":"base64"}"#;
+        let (reply, _) = plan("POST", "/v1/embeddings", body, &options);
+        let Reply::Embeddings(spec) = reply else {
+            panic!("not embeddings")
+        };
+        assert_eq!((spec.batch, spec.dims, spec.base64), (2, 8, true));
+        let (reply, _) = plan(
+            "POST",
+            "/v1/embeddings",
+            br#"{"model":"e","input":"a"}"#,
+            &options,
+        );
+        let Reply::Embeddings(spec) = reply else {
+            panic!("not embeddings")
+        };
+        assert_eq!((spec.batch, spec.dims), (1, 1536));
+        let bad = br#"{"model":"e","input":[],"dimensions":0}"#;
+        assert_eq!(
+            status_of(&plan("POST", "/v1/embeddings", bad, &options).0),
+            400
+        );
+    }
+
+    #[test]
+    fn anthropic_route_uses_anthropic_errors() {
+        let options = MockOptions::default();
+        let (reply, _) = plan("POST", "/status/429/v1/messages", b"{}", &options);
+        let Reply::Full { body, .. } = reply else {
+            panic!("not full")
+        };
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(value["error"]["type"], "rate_limit_error");
+        assert_eq!(value["error"]["message"], "mock error 429");
+    }
+}
