@@ -1,1 +1,191 @@
-fn main() {}
+//! corelane: a LiteLLM-compatible AI gateway on a thread-per-core io_uring runtime.
+//!
+//! # Layout
+//! - `cli`: LiteLLM's flags (`--config`, `--port`, `--host`, `--num_workers`) and ours.
+//! - `gateway`: the read-only snapshot built from the config: groups, deployments, upstreams.
+//! - `core`: one monoio runtime per core, its listener, pool, arena and buffers.
+//! - `conn`: one client connection: heads, bodies, keep-alive.
+//! - `routes`: (method, path) -> route, in LiteLLM's bare, `/v1` and Azure forms.
+//! - `proxy`: the request path: authenticate, resolve, pick, build upstream, relay, account.
+//! - `router`: model resolution (exact, alias, wildcard) and simple-shuffle.
+//! - `relay`: upstream request/response relay in bounded buffers, SSE rewriting.
+//! - `upstream`: origins, plain/TLS connections, the resolver thread, the per-core pool.
+//! - `mock`, `admin`: mock_response answers; models, model info, health.
+//! - `errors`, `response`: the one error mapping and the response heads.
+
+mod admin;
+mod cli;
+mod conn;
+mod core;
+mod errors;
+mod gateway;
+mod io;
+mod mock;
+mod proxy;
+mod relay;
+mod response;
+mod router;
+mod routes;
+mod upstream;
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use corelane_config::Env;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Pending connections the kernel queues per listener.
+const LISTEN_BACKLOG: i32 = 4096;
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    let default_level = if args.detailed_debug { "debug" } else { "info" };
+    let env = Env::from_process();
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(env.var("RUST_LOG").unwrap_or(default_level))
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+    match run(args, env) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("corelane: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: cli::Args, env: Env) -> Result<(), String> {
+    let path = args
+        .config
+        .clone()
+        .or_else(|| env.var("CONFIG_FILE_PATH").map(Into::into));
+    let config = match &path {
+        Some(p) => corelane_config::load(p, env).map_err(|e| e.to_string())?,
+        None => corelane_config::parse("", "<no config>", env).map_err(|e| e.to_string())?,
+    };
+    for key in &config.ignored {
+        tracing::warn!("config key {key} ignored (not implemented yet)");
+    }
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+    let gateway = Arc::new(gateway::Gateway::build(&config).map_err(|e| e.to_string())?);
+    let cores = args
+        .num_workers
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let listeners = bind(&args.host, args.port, cores)?;
+    let local = listeners
+        .first()
+        .and_then(|l| l.local_addr().ok())
+        .ok_or("no listener")?;
+    let shutdown = Arc::new(AtomicBool::new(false));
+    watch_signals(shutdown.clone())?;
+    let resolver = upstream::dns::Resolver::start().map_err(|e| format!("resolver thread: {e}"))?;
+    let (tls, system_roots) = upstream::tls::client_config();
+    tracing::debug!(system_roots, "TLS roots loaded");
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let mut threads = Vec::with_capacity(cores);
+    for (id, listener) in listeners.into_iter().enumerate() {
+        let opts = core::CoreOptions {
+            epoll: args.epoll,
+            cpu: args.cpu_for(id),
+            shutdown_grace: Duration::from_secs_f64(args.shutdown_grace.max(0.0)),
+        };
+        let shared = core::Shared {
+            gateway: gateway.clone(),
+            shutdown: shutdown.clone(),
+            resolver: resolver.clone(),
+            tls: tls.clone(),
+        };
+        let tx = started_tx.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("corelane-core-{id}"))
+            .spawn(move || core::run(id, listener, shared, opts, tx))
+            .map_err(|e| format!("starting core {id}: {e}"))?;
+        threads.push(thread);
+    }
+    drop(started_tx);
+    let drivers: Vec<&str> = started_rx.iter().take(cores).map(|(_, d)| d).collect();
+    let driver = drivers.first().copied().unwrap_or("none");
+    let models: usize = gateway.groups.len();
+    tracing::info!(
+        "corelane listening on http://{local} ({cores} cores, {driver} driver, {models} model groups)"
+    );
+    println!("corelane listening on http://{local}");
+    let mut failed = None;
+    for t in threads {
+        match t.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => failed = Some(format!("core failed: {e}")),
+            Err(_) => failed = Some("core thread panicked".to_owned()),
+        }
+    }
+    if !shutdown.load(Ordering::Relaxed) {
+        return Err(failed.unwrap_or_else(|| "cores stopped unexpectedly".to_owned()));
+    }
+    tracing::info!("corelane stopped");
+    failed.map_or(Ok(()), Err)
+}
+
+/// One listening socket per core, all on the same port (SO_REUSEPORT spreads connections).
+/// Port 0 binds the first to a free port and the others to that one.
+fn bind(host: &str, port: u16, cores: usize) -> Result<Vec<std::net::TcpListener>, String> {
+    let addr: SocketAddr = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("--host {host}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("--host {host}: no address"))?;
+    let mut listeners = Vec::with_capacity(cores);
+    let mut addr = addr;
+    for _ in 0..cores {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            None,
+        )
+        .map_err(|e| format!("socket: {e}"))?;
+        let setup = || -> std::io::Result<std::net::TcpListener> {
+            socket.set_reuse_address(true)?;
+            socket.set_reuse_port(true)?;
+            socket.set_nodelay(true)?;
+            socket.bind(&addr.into())?;
+            socket.listen(LISTEN_BACKLOG)?;
+            socket.set_nonblocking(true)?;
+            let l: std::net::TcpListener = socket.try_clone()?.into();
+            Ok(l)
+        };
+        let listener = setup().map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        addr = listener.local_addr().map_err(|e| e.to_string())?;
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+/// SIGTERM/SIGINT start a graceful shutdown; a second one exits at once.
+fn watch_signals(shutdown: Arc<AtomicBool>) -> Result<(), String> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])
+        .map_err(|e| format!("signals: {e}"))?;
+    std::thread::Builder::new()
+        .name("corelane-signals".into())
+        .spawn(move || {
+            for _ in signals.forever() {
+                if shutdown.swap(true, Ordering::Relaxed) {
+                    std::process::exit(1);
+                }
+                tracing::info!("shutting down: finishing in-flight requests");
+            }
+        })
+        .map_err(|e| format!("signal thread: {e}"))?;
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! The routes that are not inference: model listing and info, health probes.
+
+use serde_json::{json, Map, Value};
+
+use crate::gateway::{DeploymentKind, Gateway};
+
+/// `created` LiteLLM reports for config models.
+const CREATED: u64 = 1677610602;
+
+/// `GET /models`: every model group and visible alias, as OpenAI's list.
+pub fn models(gw: &Gateway) -> Vec<u8> {
+    let mut names: Vec<&str> = gw.groups.iter().map(|g| g.name.as_str()).collect();
+    let mut aliases: Vec<&str> = gw
+        .aliases
+        .iter()
+        .filter(|(_, a)| !a.hidden)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    aliases.sort_unstable();
+    names.extend(aliases);
+    let data: Vec<Value> = names
+        .into_iter()
+        .map(|id| json!({"id": id, "object": "model", "created": CREATED, "owned_by": "openai"}))
+        .collect();
+    serde_json::to_vec(&json!({"data": data, "object": "list"})).unwrap_or_default()
+}
+
+/// `GET /model/info`: each deployment's params (without secrets) and model_info.
+pub fn model_info(gw: &Gateway) -> Vec<u8> {
+    let data: Vec<Value> = gw
+        .deployments
+        .iter()
+        .map(|d| {
+            let p = &d.params;
+            let mut params = Map::new();
+            params.insert("model".into(), json!(p.model));
+            let optional = [
+                ("api_base", &p.api_base),
+                ("api_version", &p.api_version),
+                ("custom_llm_provider", &p.custom_llm_provider),
+                ("organization", &p.organization),
+                ("mock_response", &p.mock_response),
+            ];
+            for (k, v) in optional {
+                if let Some(v) = v {
+                    params.insert(k.into(), json!(v));
+                }
+            }
+            for (k, v) in [("rpm", p.rpm), ("tpm", p.tpm)] {
+                if let Some(v) = v {
+                    params.insert(k.into(), json!(v));
+                }
+            }
+            let mut info = Map::new();
+            info.insert("id".into(), json!(d.id));
+            info.insert("db_model".into(), json!(false));
+            let i = &d.info;
+            for (k, v) in [("mode", &i.mode), ("base_model", &i.base_model)] {
+                if let Some(v) = v {
+                    info.insert(k.into(), json!(v));
+                }
+            }
+            for (k, v) in [
+                ("max_tokens", i.max_tokens),
+                ("max_input_tokens", i.max_input_tokens),
+                ("max_output_tokens", i.max_output_tokens),
+            ] {
+                if let Some(v) = v {
+                    info.insert(k.into(), json!(v));
+                }
+            }
+            if let Some(prices) = &d.prices {
+                info.insert("input_cost_per_token".into(), json!(prices.input_per_token));
+                info.insert(
+                    "output_cost_per_token".into(),
+                    json!(prices.output_per_token),
+                );
+            }
+            if let DeploymentKind::Fixed { provider, .. } = &d.kind {
+                info.insert("litellm_provider".into(), json!(provider.name));
+            }
+            for (k, v) in &i.extra {
+                let mut s = String::new();
+                v.write_json(&mut s);
+                if let Ok(v) = serde_json::from_str::<Value>(&s) {
+                    info.insert(k.clone(), v);
+                }
+            }
+            json!({"model_name": d.group, "litellm_params": params, "model_info": info})
+        })
+        .collect();
+    serde_json::to_vec(&json!({"data": data})).unwrap_or_default()
+}
+
+/// `GET /health/liveliness`: LiteLLM answers the JSON string "I'm alive!".
+pub fn liveliness() -> Vec<u8> {
+    b"\"I'm alive!\"".to_vec()
+}
+
+/// `GET /health/readiness`.
+pub fn readiness() -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "status": "healthy",
+        "db": "Not connected",
+        "cache": null,
+        "litellm_version": concat!("corelane-", env!("CARGO_PKG_VERSION")),
+        "success_callbacks": [],
+    }))
+    .unwrap_or_default()
+}

@@ -1,0 +1,61 @@
+//! Command-line flags, named and defaulted as LiteLLM's `litellm` proxy command names them.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// The flags a LiteLLM user already passes (`--config`, `--port`, `--host`, `--num_workers`),
+/// plus corelane's own runtime switches.
+#[derive(Debug, Parser)]
+#[command(name = "corelane", version, about = "A LiteLLM-compatible AI gateway")]
+pub struct Args {
+    /// LiteLLM config.yaml (also CONFIG_FILE_PATH).
+    #[arg(long, short = 'c')]
+    pub config: Option<PathBuf>,
+
+    /// Port to listen on; 0 picks a free one (printed on start).
+    #[arg(long, default_value_t = 4000)]
+    pub port: u16,
+
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub host: String,
+
+    /// Cores (one event loop each); default: the CPUs this process may use.
+    #[arg(long = "num_workers", alias = "num-workers")]
+    pub num_workers: Option<usize>,
+
+    /// Use the epoll driver even where io_uring is available.
+    #[arg(long = "epoll")]
+    pub epoll: bool,
+
+    /// Pin core N to CPU N (or to the CPUs listed, comma separated).
+    #[arg(long = "pin-cpus", num_args = 0..=1, default_missing_value = "", value_name = "LIST")]
+    pub pin_cpus: Option<String>,
+
+    /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
+    #[arg(long = "shutdown-grace", default_value_t = 10.0)]
+    pub shutdown_grace: f64,
+
+    /// Log every request at debug level (LiteLLM's --detailed_debug).
+    #[arg(long = "detailed_debug")]
+    pub detailed_debug: bool,
+}
+
+impl Args {
+    /// CPU for core `index` when pinning is on.
+    pub fn cpu_for(&self, index: usize) -> Option<usize> {
+        let list = self.pin_cpus.as_deref()?;
+        if list.trim().is_empty() {
+            return Some(index);
+        }
+        let cpus: Vec<usize> = list
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
+        if cpus.is_empty() {
+            return Some(index);
+        }
+        Some(cpus[index % cpus.len()])
+    }
+}

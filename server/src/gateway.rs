@@ -1,0 +1,322 @@
+//! The immutable snapshot every core reads: model groups, deployments and their upstreams,
+//! built once from the typed config (and swapped whole on reload).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use corelane_config::{Config, Env, LitellmParams, ModelInfo};
+use corelane_http1::Limits;
+use corelane_transforms::cost::{self, Prices};
+use corelane_transforms::provider::{self, ProviderRow};
+use sha2::{Digest, Sha256};
+
+use crate::upstream::origin::{Origin, OriginError};
+
+/// LiteLLM's default request timeout (`litellm.request_timeout`, seconds).
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(6000);
+
+/// Bytes in LiteLLM's `max_request_size_mb` unit.
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// Where a deployment's requests go and how they are authenticated.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    pub origin: Origin,
+    /// Path prefix from `api_base` (no trailing slash), e.g. "/v1".
+    pub base_path: String,
+    /// `api_base` as reported in `x-litellm-model-api-base`.
+    pub api_base: String,
+    /// Authentication header (name, value), when the provider needs one and a key is known.
+    pub auth: Option<(&'static str, String)>,
+}
+
+/// One `model_list` entry, resolved against the provider table.
+#[derive(Debug)]
+pub struct Deployment {
+    /// `model_info.id`, else a stable hash of the entry (LiteLLM derives one the same way).
+    pub id: String,
+    pub group: String,
+    pub params: LitellmParams,
+    pub info: ModelInfo,
+    pub kind: DeploymentKind,
+    pub timeout: Duration,
+    pub stream_timeout: Duration,
+    /// Weight for simple-shuffle: `weight`, else `rpm`, else `tpm`, else 1.
+    pub weight: f64,
+    pub prices: Option<Prices>,
+}
+
+/// How a deployment reaches its model.
+#[derive(Debug)]
+pub enum DeploymentKind {
+    /// `litellm_params.mock_response`: answered without any upstream.
+    Mock(String),
+    /// A concrete provider model.
+    Fixed {
+        provider: &'static ProviderRow,
+        provider_model: String,
+        upstream: Upstream,
+    },
+    /// `litellm_params.model` contains `*`: the provider follows the request's model.
+    Wildcard {
+        template: String,
+        /// Upstreams for every provider that can be reached without further configuration.
+        upstreams: HashMap<&'static str, Upstream>,
+    },
+}
+
+/// A named group of deployments clients address by `model`.
+#[derive(Debug)]
+pub struct ModelGroup {
+    pub name: String,
+    pub deployments: Vec<usize>,
+    /// Group names ending in `*` match by prefix.
+    pub wildcard_prefix: Option<String>,
+}
+
+/// A `model_group_alias` entry.
+#[derive(Debug)]
+pub struct Alias {
+    pub group: usize,
+    pub hidden: bool,
+}
+
+/// Everything a core needs to serve requests, read-only.
+#[derive(Debug)]
+pub struct Gateway {
+    pub groups: Vec<ModelGroup>,
+    pub by_name: HashMap<String, usize>,
+    pub aliases: HashMap<String, Alias>,
+    /// Indexes of wildcard groups, longest prefix first.
+    pub wildcards: Vec<usize>,
+    pub deployments: Vec<Deployment>,
+    pub master_key: Option<String>,
+    /// `general_settings.litellm_key_header_name`, lowercased.
+    pub key_header: Option<String>,
+    pub limits: Limits,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("model_list[{index}] ({name}): {message}")]
+    Deployment {
+        index: usize,
+        name: String,
+        message: String,
+    },
+}
+
+impl Gateway {
+    pub fn build(config: &Config) -> Result<Self, BuildError> {
+        let default_timeout = config
+            .router_settings
+            .timeout
+            .or(config.litellm_settings.request_timeout)
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let mut groups: Vec<ModelGroup> = Vec::new();
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        let mut deployments = Vec::with_capacity(config.model_list.len());
+        for (index, entry) in config.model_list.iter().enumerate() {
+            let fail = |message: String| BuildError::Deployment {
+                index,
+                name: entry.model_name.clone(),
+                message,
+            };
+            let kind = deployment_kind(&entry.litellm_params, &config.env).map_err(fail)?;
+            let params = &entry.litellm_params;
+            let timeout = params.timeout.unwrap_or(default_timeout);
+            let prices = deployment_prices(params, &entry.model_info, &kind);
+            let weight = params
+                .weight
+                .or(params.rpm.map(|r| r as f64))
+                .or(params.tpm.map(|t| t as f64))
+                .unwrap_or(1.0);
+            let id = match &entry.model_info.id {
+                Some(id) => id.clone(),
+                None => model_id(&entry.model_name, params),
+            };
+            let group = *by_name.entry(entry.model_name.clone()).or_insert_with(|| {
+                groups.push(ModelGroup {
+                    name: entry.model_name.clone(),
+                    deployments: Vec::new(),
+                    wildcard_prefix: entry.model_name.strip_suffix('*').map(str::to_owned),
+                });
+                groups.len() - 1
+            });
+            groups[group].deployments.push(deployments.len());
+            deployments.push(Deployment {
+                id,
+                group: entry.model_name.clone(),
+                params: params.clone(),
+                info: entry.model_info.clone(),
+                kind,
+                timeout,
+                stream_timeout: params.stream_timeout.unwrap_or(timeout),
+                weight: if weight > 0.0 { weight } else { 0.0 },
+                prices,
+            });
+        }
+        let mut wildcards: Vec<usize> = (0..groups.len())
+            .filter(|&g| groups[g].wildcard_prefix.is_some())
+            .collect();
+        wildcards.sort_by_key(|&g| {
+            std::cmp::Reverse(groups[g].wildcard_prefix.as_ref().map_or(0, String::len))
+        });
+        let mut aliases = HashMap::new();
+        for alias in &config.router_settings.model_group_alias {
+            if let Some(&group) = by_name.get(&alias.model) {
+                aliases.insert(
+                    alias.alias.clone(),
+                    Alias {
+                        group,
+                        hidden: alias.hidden,
+                    },
+                );
+            }
+        }
+        let mut limits = Limits::default();
+        if let Some(mb) = config.general_settings.max_request_size_mb {
+            if mb > 0.0 {
+                limits.max_body_bytes = (mb * MIB) as u64;
+            }
+        }
+        Ok(Gateway {
+            groups,
+            by_name,
+            aliases,
+            wildcards,
+            deployments,
+            master_key: config.master_key().map(str::to_owned),
+            key_header: config
+                .general_settings
+                .litellm_key_header_name
+                .as_ref()
+                .map(|h| h.to_ascii_lowercase()),
+            limits,
+        })
+    }
+}
+
+fn deployment_kind(params: &LitellmParams, env: &Env) -> Result<DeploymentKind, String> {
+    if let Some(mock) = &params.mock_response {
+        return Ok(DeploymentKind::Mock(mock.clone()));
+    }
+    if params.model.contains('*') {
+        let mut upstreams = HashMap::new();
+        for row in provider::PROVIDERS {
+            if let Ok(up) = build_upstream(row, params, env) {
+                upstreams.insert(row.name, up);
+            }
+        }
+        return Ok(DeploymentKind::Wildcard {
+            template: params.model.clone(),
+            upstreams,
+        });
+    }
+    let (row, provider_model) =
+        provider::resolve(&params.model, params.custom_llm_provider.as_deref()).map_err(|_| {
+            format!(
+                "LLM Provider NOT provided for model={}; prefix it with a provider, e.g. openai/{}",
+                params.model, params.model
+            )
+        })?;
+    let upstream = build_upstream(row, params, env)?;
+    Ok(DeploymentKind::Fixed {
+        provider: row,
+        provider_model: provider_model.to_owned(),
+        upstream,
+    })
+}
+
+/// api_base: litellm_params, else the provider's base env vars, else its default base.
+/// api_key: litellm_params, else the provider's key env vars.
+pub fn build_upstream(
+    row: &'static ProviderRow,
+    params: &LitellmParams,
+    env: &Env,
+) -> Result<Upstream, String> {
+    let api_base = params
+        .api_base
+        .clone()
+        .or_else(|| {
+            row.base_env
+                .iter()
+                .find_map(|v| env.var(v).map(str::to_owned))
+        })
+        .or_else(|| (!row.api_base.is_empty()).then(|| row.api_base.to_owned()))
+        .ok_or_else(|| format!("{}: api_base is required", row.name))?;
+    let (origin, base_path) =
+        Origin::parse(&api_base).map_err(|e: OriginError| format!("api_base {api_base:?}: {e}"))?;
+    let key = params.api_key.clone().or_else(|| {
+        row.key_env
+            .iter()
+            .find_map(|v| env.var(v).map(str::to_owned))
+    });
+    let auth = match (row.auth, key) {
+        (provider::Auth::Bearer, Some(k)) => Some(("Authorization", format!("Bearer {k}"))),
+        (provider::Auth::Header(name), Some(k)) => Some((name, k)),
+        (provider::Auth::None, _) | (_, None) => None,
+    };
+    Ok(Upstream {
+        origin,
+        base_path,
+        api_base: api_base.trim_end_matches('/').to_owned(),
+        auth,
+    })
+}
+
+/// Prices: model_info, then litellm_params costs, then the bundled table for the provider model.
+fn deployment_prices(
+    params: &LitellmParams,
+    info: &ModelInfo,
+    kind: &DeploymentKind,
+) -> Option<Prices> {
+    let input = info.input_cost_per_token.or(params.input_cost_per_token);
+    let output = info.output_cost_per_token.or(params.output_cost_per_token);
+    if input.is_some() || output.is_some() {
+        return Some(Prices {
+            input_per_token: input.unwrap_or(0.0),
+            output_per_token: output.unwrap_or(0.0),
+        });
+    }
+    if let Some(base) = &info.base_model {
+        if let Some(p) = cost::bundled_prices("", base) {
+            return Some(p);
+        }
+    }
+    match kind {
+        DeploymentKind::Fixed {
+            provider,
+            provider_model,
+            ..
+        } => cost::bundled_prices(provider.name, provider_model),
+        DeploymentKind::Mock(_) => {
+            let (row, m) = provider::resolve(&params.model, None).ok()?;
+            cost::bundled_prices(row.name, m)
+        }
+        DeploymentKind::Wildcard { .. } => None,
+    }
+}
+
+/// A stable id for a deployment without `model_info.id`: sha256 over the group name and the
+/// routing-relevant parameters, as LiteLLM's router derives one.
+fn model_id(group: &str, params: &LitellmParams) -> String {
+    let mut h = Sha256::new();
+    h.update(group.as_bytes());
+    h.update(params.model.as_bytes());
+    for part in [
+        &params.api_base,
+        &params.api_version,
+        &params.custom_llm_provider,
+    ] {
+        h.update([0u8]);
+        h.update(part.as_deref().unwrap_or("").as_bytes());
+    }
+    let digest = h.finalize();
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}

@@ -1,0 +1,95 @@
+//! `litellm_params.mock_response`: answer as the model would, with no upstream (LiteLLM's
+//! mock_completion), streaming included. Lets the bundled example run offline.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use corelane_transforms::mock::{self, MockMeta};
+use corelane_transforms::provider::Endpoint;
+use monoio::net::TcpStream;
+
+use crate::core::Core;
+use crate::io::write_all;
+use crate::proxy::Exchange;
+use crate::relay::write_sse_done;
+use crate::response::{write_head, Framing};
+
+pub async fn respond(
+    core: &Core,
+    client: &mut TcpStream,
+    ex: &mut Exchange<'_>,
+    endpoint: Endpoint,
+    body: &[u8],
+    content: &str,
+) -> bool {
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let id = match endpoint {
+        Endpoint::ChatCompletions => format!("chatcmpl-{}", ex.call_id),
+        Endpoint::Completions => format!("cmpl-{}", ex.call_id),
+        Endpoint::Embeddings => String::new(),
+    };
+    let meta = MockMeta {
+        id: &id,
+        created,
+        model: ex.requested_model,
+    };
+    let usage = mock::mock_usage();
+    let cost = ex.cost(Some(&usage));
+    let mut out = core.take_buf();
+    if ex.stream && endpoint == Endpoint::ChatCompletions {
+        write_head(
+            &mut out,
+            200,
+            "text/event-stream",
+            Framing::Chunked,
+            ex.keep_alive,
+            Some(&ex.headers(cost)),
+        );
+        let mut events = Vec::new();
+        for chunk in mock::chat_stream(content, &meta, ex.client_include_usage) {
+            events.extend_from_slice(b"data: ");
+            events.extend_from_slice(&chunk);
+            events.extend_from_slice(b"\n\n");
+        }
+        write_sse_done(&mut events);
+        corelane_http1::write_chunk(&events, &mut out);
+        out.extend_from_slice(corelane_http1::LAST_CHUNK);
+    } else {
+        let mut json = Vec::new();
+        match endpoint {
+            Endpoint::ChatCompletions => mock::chat_completion(content, &meta, &mut json),
+            Endpoint::Completions => mock::text_completion(content, &meta, &mut json),
+            Endpoint::Embeddings => mock::embedding(count_inputs(body), &meta, &mut json),
+        }
+        write_head(
+            &mut out,
+            200,
+            "application/json",
+            Framing::Length(json.len()),
+            ex.keep_alive,
+            Some(&ex.headers(cost)),
+        );
+        out.extend_from_slice(&json);
+    }
+    let (res, out) = write_all(client, out).await;
+    core.give_buf(out);
+    res.is_ok() && ex.keep_alive
+}
+
+/// Number of embedding inputs: the length of `input` when it is an array of strings or of
+/// token arrays, else 1. Off the hot path (mock only), so a plain serde_json parse.
+fn count_inputs(body: &[u8]) -> usize {
+    #[derive(serde::Deserialize)]
+    struct Req {
+        input: Option<serde_json::Value>,
+    }
+    match serde_json::from_slice::<Req>(body)
+        .ok()
+        .and_then(|r| r.input)
+    {
+        Some(serde_json::Value::Array(items)) if items.iter().all(|i| i.is_number()) => 1,
+        Some(serde_json::Value::Array(items)) => items.len().max(1),
+        _ => 1,
+    }
+}

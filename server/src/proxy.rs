@@ -1,0 +1,325 @@
+//! The request path, top to bottom:
+//! `authenticate → resolve_model → pick_deployment → build_upstream → relay → account`,
+//! with an [`Exchange`] carrying what one phase learns to the next.
+
+use std::time::{Duration, Instant};
+
+use corelane_transforms::openai::{self, RequestFields};
+use corelane_transforms::provider::{self, Endpoint, ProviderRow};
+use corelane_transforms::usage::Usage;
+use monoio::net::TcpStream;
+
+use crate::conn::Request;
+use crate::core::Core;
+use crate::errors::GatewayError;
+use crate::gateway::{Deployment, Gateway, Upstream};
+use crate::io::write_all;
+use crate::response::{write_json, LitellmHeaders};
+use crate::router::{self, Target};
+use crate::routes::{self, Route};
+
+/// Per-request state carried between phases.
+#[derive(Debug)]
+pub struct Exchange<'a> {
+    pub call_id: String,
+    pub received: Instant,
+    pub keep_alive: bool,
+    /// The model the client asked for: every response and chunk carries it back (LiteLLM).
+    pub requested_model: &'a str,
+    pub deployment: &'a Deployment,
+    pub api_base: &'a str,
+    pub stream: bool,
+    pub client_include_usage: bool,
+    /// Time spent waiting for the upstream, excluded from the overhead header.
+    pub upstream_wait: Duration,
+    pub retries: u32,
+}
+
+impl Exchange<'_> {
+    pub fn headers(&self, cost: Option<f64>) -> LitellmHeaders<'_> {
+        let elapsed = self.received.elapsed().saturating_sub(self.upstream_wait);
+        LitellmHeaders {
+            call_id: &self.call_id,
+            model_id: &self.deployment.id,
+            model_group: &self.deployment.group,
+            api_base: self.api_base,
+            cost,
+            overhead_ms: elapsed.as_secs_f64() * 1000.0,
+            attempted_retries: self.retries,
+        }
+    }
+
+    pub fn cost(&self, usage: Option<&Usage>) -> Option<f64> {
+        let prices = self.deployment.prices.as_ref()?;
+        Some(corelane_transforms::cost::cost(usage?, prices))
+    }
+}
+
+/// Serves one request; returns whether the connection may carry another.
+pub async fn handle(core: &Core, client: &mut TcpStream, req: &Request<'_>) -> bool {
+    let route = routes::route(req.method, req.target);
+    if route.needs_auth() {
+        if let Err(e) = authenticate(&core.gateway, req) {
+            return respond_error(client, &e, req.keep_alive).await;
+        }
+    }
+    let result = match route {
+        Route::Inference {
+            endpoint,
+            path_model,
+        } => return inference(core, client, req, endpoint, path_model).await,
+        Route::Models => Ok(crate::admin::models(&core.gateway)),
+        Route::ModelInfo => Ok(crate::admin::model_info(&core.gateway)),
+        Route::Liveliness => Ok(crate::admin::liveliness()),
+        Route::Readiness => Ok(crate::admin::readiness()),
+        Route::NotFound => Err(GatewayError::NotFound),
+        Route::MethodNotAllowed => Err(GatewayError::MethodNotAllowed),
+    };
+    match result {
+        Ok(body) => {
+            let mut out = Vec::with_capacity(body.len() + 128);
+            write_json(&mut out, 200, &body, req.keep_alive, None);
+            write_all(client, out).await.0.is_ok()
+        }
+        Err(e) => respond_error(client, &e, req.keep_alive).await,
+    }
+}
+
+/// Master key check (open when none is configured). Virtual keys come with the key store.
+fn authenticate(gw: &Gateway, req: &Request<'_>) -> Result<(), GatewayError> {
+    let Some(master) = gw.master_key.as_deref() else {
+        return Ok(());
+    };
+    let key = req.key.ok_or(GatewayError::NoApiKey)?;
+    if constant_time_eq(key.as_bytes(), master.as_bytes()) {
+        return Ok(());
+    }
+    Err(GatewayError::InvalidKey {
+        shown: abbreviate_key(key),
+    })
+}
+
+async fn inference(
+    core: &Core,
+    client: &mut TcpStream,
+    req: &Request<'_>,
+    endpoint: Endpoint,
+    path_model: Option<&str>,
+) -> bool {
+    let gw = &core.gateway;
+    // resolve_model
+    let fields = {
+        let mut scratch = core.scratch.borrow_mut();
+        openai::inspect(req.body, &mut scratch)
+    };
+    let fields = match fields {
+        Ok(f) => f,
+        Err(e) => return respond_error(client, &GatewayError::Json(e), req.keep_alive).await,
+    };
+    let route = endpoint.path();
+    let requested = match fields.model.as_deref().or(path_model) {
+        Some(m) => m,
+        None => {
+            let e = GatewayError::MissingModel { route };
+            return respond_error(client, &e, req.keep_alive).await;
+        }
+    };
+    let Some(resolved) = router::resolve_group(gw, requested) else {
+        let e = GatewayError::UnknownModel {
+            route,
+            model: requested.to_owned(),
+        };
+        return respond_error(client, &e, req.keep_alive).await;
+    };
+    // pick_deployment
+    let Some(deployment) = router::pick(gw, resolved.group) else {
+        let e = GatewayError::UnknownModel {
+            route,
+            model: requested.to_owned(),
+        };
+        return respond_error(client, &e, req.keep_alive).await;
+    };
+    let target = match router::target(deployment, resolved.star) {
+        Ok(t) => t,
+        Err(detail) => {
+            let e = GatewayError::UpstreamConnect {
+                provider: "openai",
+                detail,
+            };
+            return respond_error(client, &e, req.keep_alive).await;
+        }
+    };
+    let mut ex = Exchange {
+        call_id: crate::response::call_id(),
+        received: req.received,
+        keep_alive: req.keep_alive,
+        requested_model: requested,
+        deployment,
+        api_base: "",
+        stream: fields.stream,
+        client_include_usage: fields.include_usage == Some(true),
+        upstream_wait: Duration::ZERO,
+        retries: 0,
+    };
+    let (provider, provider_model, upstream) = match target {
+        Target::Mock(text) => {
+            return crate::mock::respond(core, client, &mut ex, endpoint, req.body, text).await
+        }
+        Target::Upstream {
+            provider,
+            provider_model,
+            upstream,
+        } => (provider, provider_model, upstream),
+    };
+    if !provider.endpoints.contains(&endpoint) {
+        let e = GatewayError::UnsupportedEndpoint {
+            model: requested.to_owned(),
+            route,
+        };
+        return respond_error(client, &e, req.keep_alive).await;
+    }
+    ex.api_base = &upstream.api_base;
+    // build_upstream
+    let request = build_upstream(
+        core,
+        &ex,
+        provider,
+        &provider_model,
+        upstream,
+        endpoint,
+        req.body,
+        &fields,
+    );
+    // relay
+    let done = match crate::relay::relay(core, client, &mut ex, provider, upstream, request).await {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::debug!(call_id = %ex.call_id, source = ?e.source(), error = ?e, "upstream attempt failed");
+            account(&ex, e.render(&mut Vec::new()), None);
+            return respond_error(client, &e, req.keep_alive).await;
+        }
+    };
+    // account
+    account(&ex, done.status, done.usage.as_ref());
+    done.keep_alive
+}
+
+/// The upstream request: head, then the client's body with the model spliced in (and
+/// `stream_options.include_usage` for streams, as LiteLLM sends it).
+#[allow(clippy::too_many_arguments)]
+fn build_upstream(
+    core: &Core,
+    ex: &Exchange<'_>,
+    provider: &'static ProviderRow,
+    provider_model: &str,
+    upstream: &Upstream,
+    endpoint: Endpoint,
+    body: &[u8],
+    fields: &RequestFields,
+) -> Vec<u8> {
+    let mut path = String::with_capacity(upstream.base_path.len() + 64);
+    path.push_str(&upstream.base_path);
+    provider::write_request_path(
+        provider,
+        endpoint,
+        provider_model,
+        ex.deployment.params.api_version.as_deref(),
+        &mut path,
+    );
+    let force_usage = ex.stream && endpoint != Endpoint::Embeddings;
+    let mut spliced = core.take_buf();
+    openai::splice(body, fields, provider_model, force_usage, &mut spliced);
+    let mut out = core.take_buf();
+    out.extend_from_slice(b"POST ");
+    out.extend_from_slice(path.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+    out.extend_from_slice(upstream.origin.host_header.as_bytes());
+    out.extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
+    out.extend_from_slice(itoa::Buffer::new().format(spliced.len()).as_bytes());
+    if ex.stream {
+        out.extend_from_slice(b"\r\naccept: text/event-stream");
+    } else {
+        out.extend_from_slice(b"\r\naccept: application/json");
+    }
+    if let Some((name, value)) = &upstream.auth {
+        header(&mut out, name, value);
+    }
+    if let Some(org) = &ex.deployment.params.organization {
+        header(&mut out, "OpenAI-Organization", org);
+    }
+    for (name, value) in &ex.deployment.params.extra_headers {
+        header(&mut out, name, value);
+    }
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(&spliced);
+    core.give_buf(spliced);
+    out
+}
+
+fn header(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend(value.bytes().filter(|&b| b != b'\r' && b != b'\n'));
+}
+
+/// Per-request accounting; spend and metrics accumulators arrive with the key store.
+fn account(ex: &Exchange<'_>, status: u16, usage: Option<&Usage>) {
+    tracing::debug!(
+        call_id = %ex.call_id,
+        model = ex.requested_model,
+        deployment = %ex.deployment.id,
+        status,
+        prompt_tokens = usage.map(|u| u.prompt_tokens),
+        completion_tokens = usage.map(|u| u.completion_tokens),
+        cost = ex.cost(usage),
+        ms = ex.received.elapsed().as_secs_f64() * 1000.0,
+        "request done"
+    );
+}
+
+/// Writes an error response; returns whether the connection may go on.
+pub async fn respond_error(client: &mut TcpStream, err: &GatewayError, keep_alive: bool) -> bool {
+    let mut body = Vec::with_capacity(256);
+    let status = err.render(&mut body);
+    let mut out = Vec::with_capacity(body.len() + 160);
+    write_json(&mut out, status, &body, keep_alive, None);
+    write_all(client, out).await.0.is_ok() && keep_alive
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// LiteLLM shows keys in errors abbreviated: "sk-...abcd".
+fn abbreviate_key(key: &str) -> String {
+    let tail: String = key
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    if key.chars().count() <= 8 {
+        return "***".to_owned();
+    }
+    format!("{}...{}", key.chars().take(3).collect::<String>(), tail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_abbreviated_and_compared_in_constant_time() {
+        assert_eq!(abbreviate_key("sk-1234567890abcd"), "sk-...abcd");
+        assert_eq!(abbreviate_key("short"), "***");
+        assert!(constant_time_eq(b"sk-1", b"sk-1"));
+        assert!(!constant_time_eq(b"sk-1", b"sk-2"));
+        assert!(!constant_time_eq(b"sk-1", b"sk-12"));
+    }
+}

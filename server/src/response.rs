@@ -1,0 +1,158 @@
+//! Response heads written to clients, with LiteLLM's `x-litellm-*` headers.
+
+use std::fmt::Write as _;
+
+use corelane_http1::reason_phrase;
+
+/// How the body that follows a head is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    Length(usize),
+    Chunked,
+}
+
+/// The `x-litellm-*` headers of a routed request.
+#[derive(Debug, Default)]
+pub struct LitellmHeaders<'a> {
+    pub call_id: &'a str,
+    pub model_id: &'a str,
+    pub model_group: &'a str,
+    pub api_base: &'a str,
+    pub cost: Option<f64>,
+    pub overhead_ms: f64,
+    pub attempted_retries: u32,
+}
+
+/// Writes a status line and headers; `litellm` adds LiteLLM's routing headers.
+pub fn write_head(
+    out: &mut Vec<u8>,
+    status: u16,
+    content_type: &str,
+    framing: Framing,
+    keep_alive: bool,
+    litellm: Option<&LitellmHeaders<'_>>,
+) {
+    let mut num = itoa::Buffer::new();
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(num.format(status).as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(reason_phrase(status).as_bytes());
+    out.extend_from_slice(b"\r\ncontent-type: ");
+    out.extend_from_slice(content_type.as_bytes());
+    match framing {
+        Framing::Length(n) => {
+            out.extend_from_slice(b"\r\ncontent-length: ");
+            out.extend_from_slice(num.format(n).as_bytes());
+        }
+        Framing::Chunked => out.extend_from_slice(b"\r\ntransfer-encoding: chunked"),
+    }
+    if !keep_alive {
+        out.extend_from_slice(b"\r\nconnection: close");
+    }
+    if let Some(h) = litellm {
+        header(out, "x-litellm-call-id", h.call_id);
+        header(out, "x-litellm-model-id", h.model_id);
+        header(out, "x-litellm-model-group", h.model_group);
+        header(out, "x-litellm-model-api-base", h.api_base);
+        let mut s = String::new();
+        if let Some(cost) = h.cost {
+            corelane_transforms::cost::write_cost(cost, &mut s);
+            header(out, "x-litellm-response-cost", &s);
+        }
+        s.clear();
+        let _ = write!(s, "{:.3}", h.overhead_ms);
+        header(out, "x-litellm-overhead-duration-ms", &s);
+        header(
+            out,
+            "x-litellm-attempted-retries",
+            num.format(h.attempted_retries),
+        );
+        header(out, "x-litellm-attempted-fallbacks", "0");
+    }
+    out.extend_from_slice(b"\r\n\r\n");
+}
+
+fn header(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    // Values come from config and upstreams; never let one break the head.
+    out.extend(value.bytes().filter(|&b| b != b'\r' && b != b'\n'));
+}
+
+/// A complete JSON response: head plus body.
+pub fn write_json(
+    out: &mut Vec<u8>,
+    status: u16,
+    body: &[u8],
+    keep_alive: bool,
+    litellm: Option<&LitellmHeaders<'_>>,
+) {
+    write_head(
+        out,
+        status,
+        "application/json",
+        Framing::Length(body.len()),
+        keep_alive,
+        litellm,
+    );
+    out.extend_from_slice(body);
+}
+
+/// A random version-4 UUID, as LiteLLM's call ids are.
+pub fn call_id() -> String {
+    let mut b: [u8; 16] = fastrand::u128(..).to_le_bytes();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let mut s = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        let _ = write!(s, "{byte:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_ids_are_uuid_v4() {
+        let id = call_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"));
+        assert_ne!(call_id(), id);
+    }
+
+    #[test]
+    fn head_has_framing_and_litellm_headers() {
+        let mut out = Vec::new();
+        let h = LitellmHeaders {
+            call_id: "c",
+            model_id: "m",
+            model_group: "g",
+            api_base: "http://x/v1",
+            cost: None,
+            overhead_ms: 0.5,
+            attempted_retries: 0,
+        };
+        write_head(
+            &mut out,
+            200,
+            "application/json",
+            Framing::Length(2),
+            true,
+            Some(&h),
+        );
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.starts_with("HTTP/1.1 200 OK\r\n"));
+        assert!(s.contains("\r\ncontent-length: 2\r\n"));
+        assert!(s.contains("\r\nx-litellm-model-group: g\r\n"));
+        assert!(s.ends_with("\r\n\r\n"));
+        assert!(!s.contains("x-litellm-response-cost"));
+    }
+}

@@ -1,0 +1,108 @@
+//! Model resolution and deployment choice: exact group, `model_group_alias`, then wildcard
+//! patterns (longest prefix first), as LiteLLM's router orders them; several deployments of a
+//! group are picked by simple-shuffle (weight, else rpm/tpm, else uniform).
+
+use std::borrow::Cow;
+
+use corelane_transforms::provider::{self, ProviderRow};
+
+use crate::gateway::{Deployment, DeploymentKind, Gateway, ModelGroup, Upstream};
+
+/// A group resolved for one request.
+#[derive(Debug)]
+pub struct Resolved<'g, 'r> {
+    pub group: &'g ModelGroup,
+    /// The text the `*` of a wildcard group matched.
+    pub star: Option<&'r str>,
+}
+
+/// Where one attempt goes.
+#[derive(Debug)]
+pub enum Target<'g> {
+    Mock(&'g str),
+    Upstream {
+        provider: &'static ProviderRow,
+        provider_model: Cow<'g, str>,
+        upstream: &'g Upstream,
+    },
+}
+
+pub fn resolve_group<'g, 'r>(gw: &'g Gateway, model: &'r str) -> Option<Resolved<'g, 'r>> {
+    if let Some(&g) = gw.by_name.get(model) {
+        return Some(Resolved {
+            group: &gw.groups[g],
+            star: None,
+        });
+    }
+    if let Some(alias) = gw.aliases.get(model) {
+        return Some(Resolved {
+            group: &gw.groups[alias.group],
+            star: None,
+        });
+    }
+    gw.wildcards.iter().find_map(|&g| {
+        let group = &gw.groups[g];
+        let prefix = group.wildcard_prefix.as_deref()?;
+        let star = model.strip_prefix(prefix)?;
+        Some(Resolved {
+            group,
+            star: Some(star),
+        })
+    })
+}
+
+/// simple-shuffle: a weighted random pick when weights differ, else uniform.
+pub fn pick<'g>(gw: &'g Gateway, group: &ModelGroup) -> Option<&'g Deployment> {
+    let ids = &group.deployments;
+    match ids.len() {
+        0 => return None,
+        1 => return gw.deployments.get(ids[0]),
+        _ => {}
+    }
+    let total: f64 = ids.iter().map(|&d| gw.deployments[d].weight).sum();
+    if total <= 0.0 {
+        return gw.deployments.get(ids[fastrand::usize(..ids.len())]);
+    }
+    let mut x = fastrand::f64() * total;
+    for &d in ids {
+        let w = gw.deployments[d].weight;
+        if x < w {
+            return gw.deployments.get(d);
+        }
+        x -= w;
+    }
+    ids.last().and_then(|&d| gw.deployments.get(d))
+}
+
+/// The provider and model one deployment sends this request to.
+pub fn target<'g>(dep: &'g Deployment, star: Option<&str>) -> Result<Target<'g>, String> {
+    match &dep.kind {
+        DeploymentKind::Mock(text) => Ok(Target::Mock(text)),
+        DeploymentKind::Fixed {
+            provider,
+            provider_model,
+            upstream,
+        } => Ok(Target::Upstream {
+            provider,
+            provider_model: Cow::Borrowed(provider_model),
+            upstream,
+        }),
+        DeploymentKind::Wildcard {
+            template,
+            upstreams,
+        } => {
+            let model = template.replace('*', star.unwrap_or(""));
+            let (row, provider_model) =
+                provider::resolve(&model, dep.params.custom_llm_provider.as_deref())
+                    .map_err(|_| format!("LLM Provider NOT provided for model={model}"))?;
+            let upstream = upstreams
+                .get(row.name)
+                .ok_or_else(|| format!("provider {} has no api_base configured", row.name))?;
+            Ok(Target::Upstream {
+                provider: row,
+                provider_model: Cow::Owned(provider_model.to_owned()),
+                upstream,
+            })
+        }
+    }
+}
