@@ -1,0 +1,103 @@
+//! Conformance of every row of the provider table: a new row is covered with no edit here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+
+use corelane_transforms::provider::{
+    find, resolve, write_request_path, Auth, Endpoint, Family, PROVIDERS,
+};
+
+#[test]
+fn every_row_is_consistent() {
+    let mut names = HashSet::new();
+    for row in PROVIDERS {
+        for n in std::iter::once(&row.name).chain(row.aliases) {
+            assert!(names.insert(*n), "duplicate provider name or alias {n}");
+            assert!(!n.contains('/') && !n.is_empty(), "{n}");
+            assert_eq!(find(n).unwrap().name, row.name);
+        }
+        if row.api_base.is_empty() {
+            assert_eq!(
+                row.family,
+                Family::Azure,
+                "{}: only azure may lack a default base",
+                row.name
+            );
+        } else {
+            assert!(
+                row.api_base.starts_with("https://") || row.api_base.starts_with("http://"),
+                "{}",
+                row.name
+            );
+            assert!(
+                !row.api_base.ends_with('/'),
+                "{}: base joins with a leading-slash path",
+                row.name
+            );
+        }
+        if row.key_required {
+            assert!(
+                !row.key_env.is_empty(),
+                "{}: required key needs an env var",
+                row.name
+            );
+            assert_ne!(row.auth, Auth::None, "{}", row.name);
+        }
+        assert!(
+            !row.base_env.is_empty(),
+            "{}: LiteLLM lets every provider's base be overridden",
+            row.name
+        );
+        for env in row.base_env.iter().chain(row.key_env) {
+            assert!(
+                env.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
+                "{env}"
+            );
+        }
+        assert!(!row.endpoints.is_empty(), "{}", row.name);
+
+        let model = format!("{}/some-org/m-1", row.name);
+        let (hit, provider_model) = resolve(&model, None).unwrap();
+        assert_eq!(hit.name, row.name);
+        assert_eq!(provider_model, "some-org/m-1");
+
+        for &endpoint in row.endpoints {
+            let mut path = String::new();
+            write_request_path(row, endpoint, "m-1", None, &mut path);
+            assert!(path.starts_with('/'), "{}: {path}", row.name);
+            assert!(path.contains(endpoint.path()), "{}: {path}", row.name);
+            match row.family {
+                Family::OpenAi => assert_eq!(path, endpoint.path()),
+                Family::Azure => assert!(
+                    path.contains("/deployments/m-1/") && path.contains("api-version="),
+                    "{path}"
+                ),
+            }
+        }
+    }
+    for required in [
+        "openai",
+        "azure",
+        "groq",
+        "together_ai",
+        "fireworks_ai",
+        "deepseek",
+        "mistral",
+        "xai",
+        "perplexity",
+        "openrouter",
+        "deepinfra",
+        "cerebras",
+        "nvidia_nim",
+        "sambanova",
+        "hosted_vllm",
+        "ollama",
+        "lm_studio",
+        "litellm_proxy",
+    ] {
+        assert!(find(required).is_some(), "missing row {required}");
+    }
+    assert_eq!(find("azure").unwrap().auth, Auth::Header("api-key"));
+    assert!(Endpoint::ALL.iter().all(|e| e.path().starts_with('/')));
+}
