@@ -1,0 +1,312 @@
+"""Session fixtures for the official-SDK tests: the mock provider and two real gateways.
+
+One `corelane-mock` (one thread, so its `/__mock/requests` record sees every request) stands
+in for every provider; fault-injection prefixes in each deployment's `api_base` make whole
+model groups fail in a chosen way. Two gateways run from generated config files: `gateway`
+has a master key (the usual deployment), `open_gateway` has none (LiteLLM then accepts any
+key, which is how many local setups run).
+
+Binaries come from $CORELANE_BIN_DIR, default `<repo>/target/debug`; scripts/sdk-tests.sh
+builds them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+import threading
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import openai
+import pytest
+
+from support import (
+    AZURE_API_VERSION,
+    AZURE_UPSTREAM_KEY,
+    MASTER_KEY,
+    MOCK_STREAM_CHUNKS,
+    OFFLINE_TEXT,
+    TIMEOUT_DELAY_MS,
+    TIMEOUT_SECONDS,
+    UPSTREAM_KEY,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+#: Seconds a process may take to print its listening line (debug builds, a busy 2-core box).
+START_TIMEOUT = 30.0
+
+
+@dataclass
+class Proc:
+    """A started child process and the address it printed."""
+
+    name: str
+    popen: subprocess.Popen
+    port: int
+    stderr_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stderr_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _binary(name: str) -> Path:
+    bin_dir = Path(os.environ.get("CORELANE_BIN_DIR", REPO / "target" / "debug"))
+    path = bin_dir / name
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        pytest.exit(
+            f"{name} not found at {path}. Build it with "
+            "`cargo build -p corelane -p corelane-harness` (or run scripts/sdk-tests.sh), "
+            "or point CORELANE_BIN_DIR at the directory holding it.",
+            returncode=2,
+        )
+    return path
+
+
+def _start(name: str, argv: list[str], pattern: str, log_dir: Path) -> Proc:
+    """Starts `argv`, waits for a stdout line matching `pattern` (group 1 = port)."""
+    stderr_path = log_dir / f"{name}.stderr.log"
+    stderr = stderr_path.open("wb")
+    popen = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        cwd=REPO,
+    )
+    stderr.close()
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    # Drain stdout for the process's whole life so a chatty child never blocks on a full pipe.
+    def pump() -> None:
+        assert popen.stdout is not None
+        for raw in popen.stdout:
+            lines.put(raw.decode(errors="replace"))
+        lines.put(None)
+
+    threading.Thread(target=pump, name=f"{name}-stdout", daemon=True).start()
+    seen: list[str] = []
+    regex = re.compile(pattern)
+    while True:
+        try:
+            line = lines.get(timeout=START_TIMEOUT)
+        except queue.Empty:
+            _stop(popen)
+            pytest.exit(
+                f"{name} printed no listening line within {START_TIMEOUT}s; stdout so far: "
+                f"{seen!r}; stderr:\n{stderr_path.read_text(errors='replace')}",
+                returncode=3,
+            )
+        if line is None:
+            code = popen.wait()
+            pytest.exit(
+                f"{name} exited with {code} before listening; stdout: {seen!r}; stderr:\n"
+                f"{stderr_path.read_text(errors='replace')}",
+                returncode=3,
+            )
+        seen.append(line)
+        match = regex.search(line)
+        if match:
+            return Proc(name, popen, int(match.group(1)), stderr_path)
+
+
+def _stop(popen: subprocess.Popen) -> None:
+    if popen.poll() is not None:
+        return
+    popen.terminate()
+    try:
+        popen.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        popen.kill()
+        popen.wait(timeout=5)
+
+
+def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
+    """The LiteLLM config.yaml both gateways run, written as block YAML like a user's file."""
+
+    def openai_group(name: str, model: str, prefix: str = "", **extra: object) -> dict:
+        params = {"model": model, "api_base": f"{mock_url}{prefix}/v1", "api_key": UPSTREAM_KEY}
+        params.update(extra)
+        return {"model_name": name, "litellm_params": params}
+
+    config: dict = {
+        "model_list": [
+            openai_group("gpt-mock", "openai/gpt-4o-mini"),
+            openai_group("emb-mock", "openai/text-embedding-3-small"),
+            {
+                "model_name": "azure-gpt",
+                "litellm_params": {
+                    "model": "azure/my-azure-deployment",
+                    "api_base": mock_url,
+                    "api_version": AZURE_API_VERSION,
+                    "api_key": AZURE_UPSTREAM_KEY,
+                },
+            },
+            {
+                "model_name": "offline-gpt",
+                "litellm_params": {"model": "openai/gpt-4o", "mock_response": OFFLINE_TEXT},
+            },
+            openai_group("upstream-429", "openai/gpt-4o-mini", "/status/429"),
+            openai_group("upstream-500", "openai/gpt-4o-mini", "/status/500"),
+            openai_group(
+                "upstream-timeout",
+                "openai/gpt-4o-mini",
+                f"/delay/{TIMEOUT_DELAY_MS}",
+                timeout=TIMEOUT_SECONDS,
+            ),
+        ],
+        "general_settings": {},
+    }
+    if master_key is not None:
+        config["general_settings"]["master_key"] = master_key
+    path.write_text("".join(_yaml(config, 0)))
+
+
+def _yaml(value: object, indent: int) -> list[str]:
+    """Block-style YAML for dicts, lists and scalars; strings JSON-quoted (valid YAML)."""
+    pad = " " * indent
+    out: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (dict, list)) and item:
+                out.append(f"{pad}{key}:\n")
+                out.extend(_yaml(item, indent + 2))
+            else:
+                out.append(f"{pad}{key}: {_scalar(item)}\n")
+    elif isinstance(value, list):
+        for item in value:
+            lines = _yaml(item, indent + 2)
+            out.append(f"{pad}- {lines[0].lstrip()}")
+            out.extend(lines[1:])
+    else:
+        out.append(f"{pad}{_scalar(value)}\n")
+    return out
+
+
+def _scalar(value: object) -> str:
+    if value == {}:
+        return "{}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(str(value))
+
+
+@pytest.fixture(scope="session")
+def mock(tmp_path_factory: pytest.TempPathFactory):
+    log_dir = tmp_path_factory.mktemp("mock")
+    proc = _start(
+        "corelane-mock",
+        [
+            str(_binary("corelane-mock")),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--threads",
+            "1",
+            "--stream-chunks",
+            str(MOCK_STREAM_CHUNKS),
+        ],
+        r"^listening on 127\.0\.0\.1:(\d+)",
+        log_dir,
+    )
+    yield MockProvider(proc)
+    _stop(proc.popen)
+
+
+def _gateway(tmp_path_factory: pytest.TempPathFactory, mock: "MockProvider", key: str | None):
+    name = "gateway" if key else "open-gateway"
+    log_dir = tmp_path_factory.mktemp(name)
+    config = log_dir / "config.yaml"
+    write_config(config, mock.proc.url, key)
+    proc = _start(
+        name,
+        [
+            str(_binary("corelane")),
+            "--config",
+            str(config),
+            "--port",
+            "0",
+            "--host",
+            "127.0.0.1",
+            "--num_workers",
+            "1",
+        ],
+        r"corelane listening on http://[^\s:]+:(\d+)",
+        log_dir,
+    )
+    return proc
+
+
+@pytest.fixture(scope="session")
+def gateway(tmp_path_factory, mock):
+    proc = _gateway(tmp_path_factory, mock, MASTER_KEY)
+    yield proc
+    _stop(proc.popen)
+
+
+@pytest.fixture(scope="session")
+def open_gateway(tmp_path_factory, mock):
+    proc = _gateway(tmp_path_factory, mock, None)
+    yield proc
+    _stop(proc.popen)
+
+
+class MockProvider:
+    """The mock provider and its introspection endpoints."""
+
+    def __init__(self, proc: Proc) -> None:
+        self.proc = proc
+
+    def _call(self, method: str, path: str):
+        req = urllib.request.Request(self.proc.url + path, method=method)
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def reset(self) -> None:
+        self._call("POST", "/__mock/reset")
+
+    def requests(self) -> list[dict]:
+        """Provider requests since the last reset, oldest first."""
+        return self._call("GET", "/__mock/requests")
+
+
+@pytest.fixture
+def upstream(mock: MockProvider) -> MockProvider:
+    """The mock with its request record cleared, for tests that count or inspect attempts."""
+    mock.reset()
+    return mock
+
+
+@pytest.fixture
+def client(gateway: Proc) -> openai.OpenAI:
+    # max_retries=0: every error test must see the gateway's own answer, once, fast.
+    with openai.OpenAI(api_key=MASTER_KEY, base_url=gateway.url + "/v1", max_retries=0, timeout=20) as c:
+        yield c
+
+
+@pytest.fixture
+def open_client(open_gateway: Proc) -> openai.OpenAI:
+    with openai.OpenAI(
+        api_key="sk-anything", base_url=open_gateway.url + "/v1", max_retries=0, timeout=20
+    ) as c:
+        yield c
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"openai SDK {openai.__version__}"

@@ -1,0 +1,36 @@
+"""The legacy /completions endpoint and the model list, through the SDK."""
+
+from __future__ import annotations
+
+import json
+
+import openai
+
+from support import MOCK_TEXT, MODEL_GROUPS
+
+
+def test_legacy_completion(client: openai.OpenAI, upstream):
+    resp = client.completions.create(model="gpt-mock", prompt="Say hello", max_tokens=16)
+    assert resp.object == "text_completion"
+    assert resp.model == "gpt-mock"
+    assert resp.choices[0].text == MOCK_TEXT
+    assert resp.usage is not None and resp.usage.completion_tokens == 6
+    (req,) = upstream.requests()
+    assert req["path"] == "/v1/completions"
+    body = json.loads(req["body"])
+    assert body["model"] == "gpt-4o-mini"
+    assert body["prompt"] == "Say hello"
+
+
+def test_legacy_completion_stream(client: openai.OpenAI):
+    chunks = list(client.completions.create(model="gpt-mock", prompt="Say hello", stream=True))
+    assert len(chunks) > 1
+    assert all(c.model == "gpt-mock" for c in chunks)
+    assert "".join(c.choices[0].text for c in chunks if c.choices) == MOCK_TEXT
+
+
+def test_models_list_names_every_group(client: openai.OpenAI, open_client: openai.OpenAI):
+    for c in (client, open_client):
+        models = list(c.models.list())
+        assert sorted(m.id for m in models) == sorted(MODEL_GROUPS)
+        assert all(m.object == "model" for m in models)
