@@ -57,6 +57,11 @@ fn main() {
         serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok()
             && top_members(&body).is_some_and(|m| m.count() > 0)
     });
+    time("utf-8 check + serde_json IgnoredAny + scan", iters, || {
+        std::str::from_utf8(&body).is_ok()
+            && serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok()
+            && top_members(&body).is_some_and(|m| m.count() > 0)
+    });
     time("serde_json typed struct (no offsets)", iters, || {
         serde_json::from_slice::<Typed>(&body).is_ok()
     });

@@ -48,7 +48,12 @@ impl RequestError {
 /// Validates `body` as JSON with simd-json (on a copy in `scratch`, since simd-json rewrites
 /// its input) and extracts [`RequestFields`] with one scan of the top-level members.
 ///
-/// See `examples/inspect_cost.rs` for the alternatives measured.
+/// Measured with `examples/inspect_cost.rs` (2.1 KB chat body, opt-level 3, shared 2-core VM
+/// under load 4–6, so ±40 %): this simd-json tape + scan 4.0–6.0 µs; simd-json borrowed tree
+/// 6.8–7.0 µs; serde_json `IgnoredAny` + scan 3.1 µs, 4.1 µs with the UTF-8 check simd-json
+/// does for free; a typed serde_json struct 1.5–2.2 µs but without offsets; the scan alone
+/// 1.2–2.0 µs. The tape stays: it validates UTF-8 and structure in one pass and sits within the
+/// noise of the cheapest option that also yields offsets.
 pub fn inspect(body: &[u8], scratch: &mut Vec<u8>) -> Result<RequestFields, RequestError> {
     scratch.clear();
     scratch.extend_from_slice(body);
