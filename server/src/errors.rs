@@ -56,11 +56,10 @@ pub enum GatewayError {
         provider: &'static str,
         detail: String,
     },
-    /// The upstream answered with an error status; message already in LiteLLM's wording.
+    /// The upstream answered with an error status; `json` is LiteLLM's error body for it.
     Upstream {
         status: u16,
-        kind: &'static str,
-        message: String,
+        json: Vec<u8>,
     },
 }
 
@@ -149,7 +148,10 @@ impl GatewayError {
                 None,
                 format!("litellm.APIError: APIError: {}Exception - {detail}", exception_name(provider)),
             ),
-            GatewayError::Upstream { status, kind, message } => (*status, *kind, None, message.clone()),
+            GatewayError::Upstream { status, json } => {
+                out.extend_from_slice(json);
+                return *status;
+            }
         };
         write_error(&message, kind, param, status, out);
         status

@@ -260,7 +260,7 @@ pub fn build_upstream(
     };
     Ok(Upstream {
         origin,
-        base_path,
+        base_path: provider::base_path(row, &base_path).into_owned(),
         api_base: api_base.trim_end_matches('/').to_owned(),
         auth,
     })

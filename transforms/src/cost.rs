@@ -66,7 +66,23 @@ pub fn bundled_prices(provider: &str, provider_model: &str) -> Option<Prices> {
             .and_then(|r| r.strip_prefix('/'))
             .is_some_and(|m| m == provider_model)
     };
-    find(&prefixed).or_else(|| find(&|k: &str| k == provider_model))
+    find(&prefixed)
+        .or_else(|| find(&|k: &str| k == provider_model))
+        .or_else(|| {
+            // Dated snapshots ("gpt-4o-2024-08-06") cost what their family does when the table
+            // has no row of their own.
+            let base = strip_date_suffix(provider_model)?;
+            bundled_prices(provider, base)
+        })
+}
+
+/// "gpt-4o-2024-08-06" -> "gpt-4o"; None when the name has no `-YYYY-MM-DD` suffix.
+fn strip_date_suffix(model: &str) -> Option<&str> {
+    let (base, date) = model.split_at_checked(model.len().checked_sub(11)?)?;
+    let d = date.as_bytes();
+    let digits = |r: std::ops::Range<usize>| d[r].iter().all(u8::is_ascii_digit);
+    (d[0] == b'-' && digits(1..5) && d[5] == b'-' && digits(6..8) && d[8] == b'-' && digits(9..11))
+        .then_some(base)
 }
 
 /// Cost in USD, summed as LiteLLM does: prompt cost plus completion cost.
@@ -171,6 +187,17 @@ mod tests {
         assert_eq!(repr(0.1 + 0.2), "0.30000000000000004");
         assert_eq!(repr(-2.5e-7), "-2.5e-07");
         assert_eq!(repr(1.2345e-10), "1.2345e-10");
+    }
+
+    #[test]
+    fn dated_snapshots_fall_back_to_their_family() {
+        let family = bundled_prices("openai", "gpt-4o").unwrap();
+        assert_eq!(bundled_prices("openai", "gpt-4o-2024-08-06"), Some(family));
+        assert_eq!(strip_date_suffix("gpt-4o-2024-08-06"), Some("gpt-4o"));
+        assert_eq!(strip_date_suffix("gpt-4o-mini"), None);
+        assert_eq!(strip_date_suffix("x-2024-8-06a"), None);
+        assert_eq!(strip_date_suffix("short"), None);
+        assert!(bundled_prices("openai", "unknown-2024-08-06").is_none());
     }
 
     #[test]

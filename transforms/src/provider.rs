@@ -316,6 +316,17 @@ pub fn resolve<'m>(
     Ok((openai, model))
 }
 
+/// The api_base path prefix requests are joined to. Ollama hook: LiteLLM users give Ollama's
+/// bare host (`http://host:11434`, also the form of `OLLAMA_API_BASE`), while its
+/// OpenAI-compatible API lives under `/v1`.
+pub fn base_path<'p>(row: &ProviderRow, api_base_path: &'p str) -> std::borrow::Cow<'p, str> {
+    let path = api_base_path.trim_end_matches('/');
+    if row.name == "ollama" && !path.ends_with("/v1") {
+        return std::borrow::Cow::Owned(format!("{path}/v1"));
+    }
+    std::borrow::Cow::Borrowed(path)
+}
+
 /// Appends the request path (and query) for `endpoint`, to be joined to the api_base path.
 pub fn write_request_path(
     row: &ProviderRow,

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use corelane_transforms::provider::{
-    find, resolve, write_request_path, Auth, Endpoint, Family, PROVIDERS,
+    base_path, find, resolve, write_request_path, Auth, Endpoint, Family, PROVIDERS,
 };
 
 #[test]
@@ -100,4 +100,15 @@ fn every_row_is_consistent() {
     }
     assert_eq!(find("azure").unwrap().auth, Auth::Header("api-key"));
     assert!(Endpoint::ALL.iter().all(|e| e.path().starts_with('/')));
+}
+
+#[test]
+fn ollama_bare_host_gets_its_openai_compatible_prefix() {
+    let ollama = find("ollama").unwrap();
+    assert_eq!(base_path(ollama, ""), "/v1");
+    assert_eq!(base_path(ollama, "/v1/"), "/v1");
+    assert_eq!(base_path(ollama, "/proxy"), "/proxy/v1");
+    let openai = find("openai").unwrap();
+    assert_eq!(base_path(openai, ""), "");
+    assert_eq!(base_path(openai, "/v1/"), "/v1");
 }

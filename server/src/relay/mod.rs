@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use corelane_http1::{
     parse_response, BodyKind, Method, SseFramer, Status, EMPTY_HEADER, LAST_CHUNK, MAX_HEADERS,
 };
-use corelane_transforms::error::{map_upstream_status, write_upstream_message};
+use corelane_transforms::error::write_upstream_error;
 use corelane_transforms::provider::ProviderRow;
 use corelane_transforms::rewrite::{rewrite_complete, ModelRewriter};
 use corelane_transforms::stream::rewrite_chunk;
@@ -238,14 +238,9 @@ async fn upstream_error(
         core.pool.checkin(&upstream.origin, conn);
     }
     core.give_buf(rbuf);
-    let mapped = map_upstream_status(head.status);
-    let mut message = String::new();
-    write_upstream_message(provider.name, head.status, &body, &mut message);
-    GatewayError::Upstream {
-        status: mapped.status,
-        kind: mapped.kind,
-        message,
-    }
+    let mut json = Vec::with_capacity(body.len() + 128);
+    let status = write_upstream_error(provider.name, head.status, &body, &mut json);
+    GatewayError::Upstream { status, json }
 }
 
 /// Reads more upstream bytes into the (emptied) buffer; `None` at end of stream.
