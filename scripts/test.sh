@@ -3,6 +3,7 @@
 # provider), then the official openai SDK against the real gateway.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup.sh
 cargo build --workspace --bins
 cargo test --workspace
 bash scripts/sdk-tests.sh
