@@ -155,15 +155,22 @@ pub fn run(
             scratch: RefCell::new(Vec::with_capacity(16 * 1024)),
             bufs: RefCell::new(Vec::new()),
         });
+        // One accept stays pending across shutdown polls: dropping an io_uring accept that
+        // has already completed loses the accepted socket (monoio discards the result), and
+        // that client would hang unanswered.
+        let mut accept = Box::pin(listener.accept());
         loop {
             monoio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _peer)) => {
-                        monoio::spawn(crate::conn::serve(core.clone(), stream));
-                    }
-                    Err(e) => {
-                        tracing::warn!(core = id, error = %e, "accept failed");
-                        monoio::time::sleep(Duration::from_millis(10)).await;
+                accepted = &mut accept => {
+                    accept = Box::pin(listener.accept());
+                    match accepted {
+                        Ok((stream, _peer)) => {
+                            monoio::spawn(crate::conn::serve(core.clone(), stream));
+                        }
+                        Err(e) => {
+                            tracing::warn!(core = id, error = %e, "accept failed");
+                            monoio::time::sleep(Duration::from_millis(10)).await;
+                        }
                     }
                 },
                 _ = monoio::time::sleep(SHUTDOWN_POLL) => {
@@ -171,6 +178,7 @@ pub fn run(
                 }
             }
         }
+        drop(accept);
         drop(listener);
         let deadline = Instant::now() + opts.shutdown_grace;
         while core.active.get() > 0 && Instant::now() < deadline {
