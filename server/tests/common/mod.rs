@@ -188,6 +188,15 @@ impl Proc {
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // A failing test shows what the process said.
+            eprintln!(
+                "--- pid {} stdout:\n{}\n--- stderr:\n{}",
+                self.child.id(),
+                self.stdout.text(),
+                self.stderr.text()
+            );
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
