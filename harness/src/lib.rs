@@ -1,4 +1,5 @@
-//! corelane's test and benchmark harness: the mock LLM provider `corelane-mock`.
+//! corelane's test and benchmark harness: the mock LLM provider `corelane-mock`, the load
+//! generator `corelane-load` and the end-to-end suite `corelane-bench`.
 //!
 //! The mock stands in for OpenAI- and Anthropic-compatible providers in the gateway's
 //! integration tests and load runs. It is its own monoio thread-per-core HTTP/1.1 server
@@ -94,8 +95,32 @@
 //! - [`mock::openai`], [`mock::anthropic`], [`mock::embeddings`]: the wire bodies and streams.
 //! - [`mock::errors`]: error bodies and reason phrases.
 //! - [`mock::record`]: the per-thread request record behind `/__mock/*`.
+//! - [`load`]: the load generator (closed loop or fixed rate, keep-alive, hdrhistogram).
+//!   - [`load::target`]: the request repeated; [`load::conn`]: one connection's loop;
+//!     [`load::response`]: sans-I/O response reader (framing, SSE events);
+//!     [`load::stats`]: counts, histograms and the [`load::LoadReport`].
+//! - [`suite`]: the end-to-end run behind `corelane-bench` (and `harness/run.sh`).
+//!   - [`suite::scenarios`]: what is sent; [`suite::targets`]: corelane, nginx, LiteLLM, direct;
+//!     [`suite::procs`]: pinned child processes; [`suite::procfs`] and [`suite::watch`]: CPU and
+//!     memory of the process under test; [`suite::machine`]: the machine stamp;
+//!     [`suite::report`]: results.json, the table and its ratios.
+//!
+//! # Load generator and suite
+//!
+//! `corelane-load http://127.0.0.1:PORT/v1/chat/completions -c 50 -d 10 --body chat.json`
+//! runs one load (add `--rate N` for an open loop, `-H 'Name: value'`, `--json`). Errors and
+//! non-2xx responses are counted and printed, and make it exit 2.
+//!
+//! `harness/run.sh [--quick]` builds in release mode and runs `corelane-bench`: every scenario
+//! (`chat-c1`, `chat-c50`, `stream-c50`, `embed-batch-64`, `embed-batch-256`; `keys` is
+//! skipped until the gateway has virtual keys) against every target available here, each
+//! started fresh per scenario on the target CPU (default 1) while the generator and the mock
+//! share the other (default 0). It prints the summary table and writes
+//! `harness/runs/<date>-<hostname>/results.json` and `results.md`.
 
+pub mod load;
 pub mod mock;
+pub mod suite;
 
 pub use mock::options::MockOptions;
 pub use mock::server::run;

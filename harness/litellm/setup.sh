@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the LiteLLM Python proxy (the reference the harness compares corelane against) into
+# harness/.venv-litellm from PyPI. Idempotent: an existing working install is kept.
+# Usage: harness/litellm/setup.sh [VERSION]   (default: the newest litellm[proxy])
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+venv="$here/.venv-litellm"
+python="${PYTHON:-python3}"
+spec="litellm[proxy]"
+if [[ $# -ge 1 && -n "$1" ]]; then
+    spec="litellm[proxy]==$1"
+fi
+if [[ -x "$venv/bin/litellm" ]] && LITELLM_LOCAL_MODEL_COST_MAP=True "$venv/bin/python" -c 'import litellm.proxy.proxy_server' 2>/dev/null; then
+    echo "litellm already installed in $venv ($("$venv/bin/python" -m pip show litellm 2>/dev/null | sed -n 's/^Version: //p'))"
+    exit 0
+fi
+"$python" -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --upgrade pip
+"$venv/bin/python" -m pip install --quiet "$spec"
+LITELLM_LOCAL_MODEL_COST_MAP=True "$venv/bin/python" -c 'import litellm.proxy.proxy_server'
+echo "litellm installed in $venv ($("$venv/bin/python" -m pip show litellm | sed -n 's/^Version: //p'))"
