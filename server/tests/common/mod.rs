@@ -38,12 +38,18 @@ pub fn mock_bin() -> &'static Path {
             let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
             // The gateway binary lives in <target>/<profile>/; build the mock into the same
             // target dir whatever CARGO_TARGET_DIR says.
-            let target_dir = bin
+            let profile_dir = bin.parent().expect("gateway binary has a profile dir");
+            let target_dir = profile_dir
                 .parent()
-                .and_then(Path::parent)
                 .expect("gateway binary has a target dir");
+            // Same profile as the gateway: <target>/debug is "dev", others are named as is.
+            let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+                Some("debug") | None => "dev",
+                Some(other) => other,
+            };
             let status = Command::new(cargo)
                 .args(["build", "-p", "corelane-harness", "--bin", "corelane-mock"])
+                .args(["--profile", profile])
                 .arg("--manifest-path")
                 .arg(&manifest)
                 .env("CARGO_TARGET_DIR", target_dir)
