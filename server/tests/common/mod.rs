@@ -343,6 +343,11 @@ impl Gateway {
     }
 
     pub fn start_with(config: &str, args: &[&str]) -> Gateway {
+        Gateway::start_env(config, args, &[])
+    }
+
+    /// As [`Gateway::start_with`], with extra environment variables for the process.
+    pub fn start_env(config: &str, args: &[&str], env: &[(&str, &Path)]) -> Gateway {
         let dir = TempDir::new("gw");
         let path = dir.write("config.yaml", config);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_corelane"));
@@ -352,6 +357,9 @@ impl Gateway {
             .args(args)
             .env("RUST_LOG", "warn")
             .env_remove("CONFIG_FILE_PATH");
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
         let (proc, addr) = Proc::spawn(
             cmd,
             |l| {
