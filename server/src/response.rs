@@ -53,7 +53,9 @@ pub fn write_head(
         header(out, "x-litellm-call-id", h.call_id);
         header(out, "x-litellm-model-id", h.model_id);
         header(out, "x-litellm-model-group", h.model_group);
-        header(out, "x-litellm-model-api-base", h.api_base);
+        if !h.api_base.is_empty() {
+            header(out, "x-litellm-model-api-base", h.api_base);
+        }
         let mut s = String::new();
         if let Some(cost) = h.cost {
             corelane_transforms::cost::write_cost(cost, &mut s);

@@ -356,10 +356,11 @@ async fn relay_body(
         let at = begin_chunk(&mut out);
         match refill(conn, rbuf, left).await {
             Ok(Some(())) => {
-                decoder
-                    .feed(rbuf, |d| rewriter.feed(d, &mut out))
-                    .map_err(|e| protocol(e.message()))
-                    .ok();
+                if decoder.feed(rbuf, |d| rewriter.feed(d, &mut out)).is_err() {
+                    // Bad framing mid-body: the headers are sent, so all that is left is to
+                    // cut the response short (no terminating chunk) and drop both connections.
+                    return Ok((done(head.status, None, false), false));
+                }
             }
             Ok(None) => {
                 if !decoder.eof() {
