@@ -9,6 +9,7 @@
 use std::hint::black_box;
 
 use corelane_bench::requests::chat_body;
+use corelane_transforms::json::top_members;
 use corelane_transforms::{inspect, splice};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::{Map, Value};
@@ -46,13 +47,19 @@ fn bench(c: &mut Criterion) {
                 })
             });
         }
-        // Validation and field lookup alone, to split the corelane figure in two.
+        // inspect alone, and the byte scan inside it that finds the top-level members (the rest
+        // of inspect is simd-json's validation), to split the corelane figure.
         let body = chat_body(CLIENT_MODEL, document, false);
         g.throughput(Throughput::Bytes(body.len() as u64));
         g.bench_function(format!("corelane_inspect_only/{size}"), |b| {
             b.iter(|| {
                 inspect(black_box(&body), &mut scratch)
                     .map_or(0, |f| f.model_span.map_or(0, |s| s.end))
+            })
+        });
+        g.bench_function(format!("corelane_member_scan_only/{size}"), |b| {
+            b.iter(|| {
+                top_members(black_box(&body)).map_or(0, |m| m.map(|m| m.value.end).sum::<usize>())
             })
         });
     }

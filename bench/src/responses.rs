@@ -67,9 +67,7 @@ fn chunk_head(out: &mut Vec<u8>) {
         b"\",\"object\":\"chat.completion.chunk\",\"created\":1750153287,\"model\":\"",
     );
     out.extend_from_slice(PROVIDER_MODEL.as_bytes());
-    out.extend_from_slice(
-        b"\",\"system_fingerprint\":\"fp_34a54ae93c\"",
-    );
+    out.extend_from_slice(b"\",\"system_fingerprint\":\"fp_34a54ae93c\"");
 }
 
 /// A whole SSE chat stream of `events` events (at least 3): content chunks one word each, the
