@@ -26,11 +26,14 @@ import openai
 import pytest
 
 from support import (
+    CLIENT_OPTS,
     AZURE_API_VERSION,
     AZURE_UPSTREAM_KEY,
     MASTER_KEY,
     MOCK_STREAM_CHUNKS,
     OFFLINE_TEXT,
+    SLOWSTREAM_MS,
+    STREAM_TIMEOUT_SECONDS,
     TIMEOUT_DELAY_MS,
     TIMEOUT_SECONDS,
     UPSTREAM_KEY,
@@ -167,6 +170,13 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
                 f"/delay/{TIMEOUT_DELAY_MS}",
                 timeout=TIMEOUT_SECONDS,
             ),
+            openai_group("upstream-truncate", "openai/gpt-4o-mini", "/truncate"),
+            openai_group(
+                "upstream-slowstream",
+                "openai/gpt-4o-mini",
+                f"/slowstream/{SLOWSTREAM_MS}",
+                stream_timeout=STREAM_TIMEOUT_SECONDS,
+            ),
         ],
         "general_settings": {},
     }
@@ -295,15 +305,14 @@ def upstream(mock: MockProvider) -> MockProvider:
 
 @pytest.fixture
 def client(gateway: Proc) -> openai.OpenAI:
-    # max_retries=0: every error test must see the gateway's own answer, once, fast.
-    with openai.OpenAI(api_key=MASTER_KEY, base_url=gateway.url + "/v1", max_retries=0, timeout=20) as c:
+    with openai.OpenAI(api_key=MASTER_KEY, base_url=gateway.url + "/v1", **CLIENT_OPTS) as c:
         yield c
 
 
 @pytest.fixture
 def open_client(open_gateway: Proc) -> openai.OpenAI:
     with openai.OpenAI(
-        api_key="sk-anything", base_url=open_gateway.url + "/v1", max_retries=0, timeout=20
+        api_key="sk-anything", base_url=open_gateway.url + "/v1", **CLIENT_OPTS
     ) as c:
         yield c
 

@@ -1,5 +1,10 @@
 """Constants shared by the SDK tests and their fixtures: keys, the mock's fixed replies, groups."""
 
+#: Options for every SDK client: no retries, so each error test sees the gateway's own
+#: answer exactly once; a short timeout, so a hung request fails the test instead of
+#: waiting out the SDK's 10-minute default.
+CLIENT_OPTS = {"max_retries": 0, "timeout": 15.0}
+
 #: The master key of `gateway`; the key the SDK clients send.
 MASTER_KEY = "sk-corelane-sdk-test"
 
@@ -22,6 +27,10 @@ OFFLINE_TEXT = "An offline answer from mock_response."
 TIMEOUT_SECONDS = 0.5
 TIMEOUT_DELAY_MS = 3000
 
+#: Stream idle timeout of the `upstream-slowstream` group vs. the pause between its events.
+STREAM_TIMEOUT_SECONDS = 0.5
+SLOWSTREAM_MS = 2000
+
 #: Every model group in the generated config (models.list() must return all of them).
 MODEL_GROUPS = (
     "gpt-mock",
@@ -31,4 +40,6 @@ MODEL_GROUPS = (
     "upstream-429",
     "upstream-500",
     "upstream-timeout",
+    "upstream-truncate",
+    "upstream-slowstream",
 )

@@ -7,7 +7,7 @@ import json
 import openai
 import pytest
 
-from support import AZURE_API_VERSION, AZURE_UPSTREAM_KEY, MASTER_KEY, MOCK_TEXT
+from support import AZURE_API_VERSION, AZURE_UPSTREAM_KEY, CLIENT_OPTS, MASTER_KEY, MOCK_TEXT
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
@@ -22,8 +22,7 @@ def azure(gateway):
         azure_endpoint=gateway.url,
         api_key=MASTER_KEY,
         api_version=CLIENT_API_VERSION,
-        max_retries=0,
-        timeout=20,
+        **CLIENT_OPTS,
     ) as c:
         yield c
 
@@ -65,7 +64,7 @@ def test_azure_client_streams_from_openai_group(azure: openai.AzureOpenAI, upstr
 
 def test_azure_client_wrong_key(gateway):
     with openai.AzureOpenAI(
-        azure_endpoint=gateway.url, api_key="wrong-key-1234", api_version=CLIENT_API_VERSION, max_retries=0
+        azure_endpoint=gateway.url, api_key="wrong-key-1234", api_version=CLIENT_API_VERSION, **CLIENT_OPTS
     ) as c:
         with pytest.raises(openai.AuthenticationError):
             c.chat.completions.create(model="azure-gpt", messages=MESSAGES)
@@ -85,7 +84,7 @@ def test_azure_deployment_in_path_wins_over_body_model(gateway, upstream):
         azure_deployment="azure-gpt",
         api_key=MASTER_KEY,
         api_version=CLIENT_API_VERSION,
-        max_retries=0,
+        **CLIENT_OPTS,
     ) as c:
         resp = c.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     assert resp.model == "azure-gpt"
@@ -95,7 +94,7 @@ def test_azure_deployment_in_path_wins_over_body_model(gateway, upstream):
 
 def test_azure_embeddings_route(gateway, upstream):
     with openai.AzureOpenAI(
-        azure_endpoint=gateway.url, api_key=MASTER_KEY, api_version=CLIENT_API_VERSION, max_retries=0
+        azure_endpoint=gateway.url, api_key=MASTER_KEY, api_version=CLIENT_API_VERSION, **CLIENT_OPTS
     ) as c:
         resp = c.embeddings.create(model="emb-mock", input="x", dimensions=4)
     assert resp.model == "emb-mock"

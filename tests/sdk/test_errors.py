@@ -7,7 +7,14 @@ import time
 import openai
 import pytest
 
-from support import MASTER_KEY, TIMEOUT_DELAY_MS, TIMEOUT_SECONDS
+from support import (
+    CLIENT_OPTS,
+    MASTER_KEY,
+    MOCK_TEXT,
+    SLOWSTREAM_MS,
+    TIMEOUT_DELAY_MS,
+    TIMEOUT_SECONDS,
+)
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
@@ -16,7 +23,7 @@ OMIT = getattr(openai, "Omit", None) or openai._types.Omit
 
 
 def test_wrong_key_is_authentication_error(gateway, upstream):
-    with openai.OpenAI(api_key="sk-wrong-key-0000", base_url=gateway.url + "/v1", max_retries=0) as c:
+    with openai.OpenAI(api_key="sk-wrong-key-0000", base_url=gateway.url + "/v1", **CLIENT_OPTS) as c:
         with pytest.raises(openai.AuthenticationError) as info:
             c.chat.completions.create(model="gpt-mock", messages=MESSAGES)
     err = info.value
@@ -29,7 +36,7 @@ def test_wrong_key_is_authentication_error(gateway, upstream):
 
 
 def test_wrong_key_on_models_list(gateway):
-    with openai.OpenAI(api_key="sk-wrong", base_url=gateway.url + "/v1", max_retries=0) as c:
+    with openai.OpenAI(api_key="sk-wrong", base_url=gateway.url + "/v1", **CLIENT_OPTS) as c:
         with pytest.raises(openai.AuthenticationError):
             c.models.list()
 
@@ -40,7 +47,7 @@ def test_key_in_x_litellm_api_key_header_only(gateway):
     with openai.OpenAI(
         api_key="unused",
         base_url=gateway.url + "/v1",
-        max_retries=0,
+        **CLIENT_OPTS,
         default_headers={"x-litellm-api-key": MASTER_KEY},
     ) as c:
         raw = c.chat.completions.with_raw_response.create(
@@ -97,3 +104,41 @@ def test_gateway_stays_healthy_after_errors(client: openai.OpenAI):
         with pytest.raises(openai.APIStatusError):
             client.chat.completions.create(model=model, messages=MESSAGES)
     assert client.chat.completions.create(model="gpt-mock", messages=MESSAGES).model == "gpt-mock"
+
+
+def _partial_stream(client: openai.OpenAI, model: str) -> tuple[str, BaseException | None]:
+    text, error = "", None
+    try:
+        for chunk in client.chat.completions.create(model=model, messages=MESSAGES, stream=True):
+            assert chunk.model == model
+            if chunk.choices:
+                text += chunk.choices[0].delta.content or ""
+    except Exception as e:  # noqa: BLE001 - the type is what the test checks
+        error = e
+    return text, error
+
+
+def test_truncated_stream_raises_in_the_sdk(client: openai.OpenAI):
+    # After the first byte a failure cannot become a status code: the gateway must end the
+    # stream with an error event, which the SDK raises as APIError, never a silent cut.
+    text, error = _partial_stream(client, "upstream-truncate")
+    assert isinstance(error, openai.APIError), f"stream ended without an error: {text!r}"
+    # The mock sends half the content events (3 of 6 words) before closing.
+    assert text == "Hello from the"
+    assert "upstream closed" in error.message
+
+
+def test_stalled_stream_times_out_with_error_event(client: openai.OpenAI):
+    started = time.monotonic()
+    text, error = _partial_stream(client, "upstream-slowstream")
+    elapsed = time.monotonic() - started
+    assert isinstance(error, openai.APIError), f"stream ended without an error: {text!r}"
+    # The first event comes at once, the next only after SLOWSTREAM_MS: the idle limit fires.
+    assert text == "Hello"
+    assert "timed out" in error.message
+    assert elapsed < SLOWSTREAM_MS / 1000 * 2
+
+
+def test_truncated_body_is_not_parsed_as_success(client: openai.OpenAI):
+    with pytest.raises(openai.APIError):
+        client.chat.completions.create(model="upstream-truncate", messages=MESSAGES)

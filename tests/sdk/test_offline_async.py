@@ -6,7 +6,7 @@ import asyncio
 
 import openai
 
-from support import MASTER_KEY, MOCK_STREAM_CHUNKS, MOCK_TEXT, OFFLINE_TEXT
+from support import CLIENT_OPTS, MASTER_KEY, MOCK_STREAM_CHUNKS, MOCK_TEXT, OFFLINE_TEXT
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
@@ -57,7 +57,7 @@ def test_async_client_streams_concurrently(gateway, upstream):
 
     async def main() -> list[tuple[str, list]]:
         async with openai.AsyncOpenAI(
-            api_key=MASTER_KEY, base_url=gateway.url + "/v1", max_retries=0, timeout=20
+            api_key=MASTER_KEY, base_url=gateway.url + "/v1", **CLIENT_OPTS
         ) as c:
             return await asyncio.gather(*(one(c, i % 2 == 0) for i in range(6)))
 
@@ -76,7 +76,7 @@ def test_async_client_streams_concurrently(gateway, upstream):
 def test_async_client_error(gateway):
     async def main() -> None:
         async with openai.AsyncOpenAI(
-            api_key=MASTER_KEY, base_url=gateway.url + "/v1", max_retries=0
+            api_key=MASTER_KEY, base_url=gateway.url + "/v1", **CLIENT_OPTS
         ) as c:
             try:
                 await c.chat.completions.create(model="upstream-429", messages=MESSAGES, stream=True)
