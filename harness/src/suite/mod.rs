@@ -22,8 +22,6 @@ use watch::Watch;
 
 /// What the suite reports for the `keys` scenario until the gateway has virtual keys.
 pub const KEYS_SKIPPED: &str = "skipped: no virtual keys yet";
-/// Header every request carries, as a client of a proxy with a master key would send.
-const AUTH_HEADER: &str = "Authorization: Bearer sk-bench";
 
 /// How a suite run is set up.
 #[derive(Debug, Clone)]
@@ -202,8 +200,9 @@ fn measure(
     options: &SuiteOptions,
 ) -> Result<(load::LoadReport, watch::ProcessReport), String> {
     let url = format!("http://{address}{}", scenario.path);
-    let target = Target::new("POST", &url, &[AUTH_HEADER.to_owned()], &scenario.body)
-        .map_err(|e| e.to_string())?;
+    // Every request authenticates with the master key, as a client of either proxy must.
+    let auth = format!("Authorization: Bearer {}", targets::MASTER_KEY);
+    let target = Target::new("POST", &url, &[auth], &scenario.body).map_err(|e| e.to_string())?;
     let mut spec = LoadSpec::closed(
         target,
         scenario.concurrency,

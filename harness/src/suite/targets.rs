@@ -102,11 +102,15 @@ impl Running {
     }
 }
 
+/// The master key both proxies require: LiteLLM (1.108) refuses to start without one, and
+/// authenticating every request is the realistic path for corelane too.
+pub const MASTER_KEY: &str = "sk-corelane-bench-7f3c9a1e5b2d4f608e1a3c5b7d9f2e4a";
+
 /// The LiteLLM `config.yaml` both corelane and LiteLLM load: the same two model groups.
 pub fn proxy_config(mock: SocketAddr) -> String {
     let base = format!("http://{mock}/v1");
     format!(
-        "model_list:\n  - model_name: {CHAT_MODEL}\n    litellm_params:\n      model: openai/{CHAT_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n  - model_name: {EMBED_MODEL}\n    litellm_params:\n      model: openai/{EMBED_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n"
+        "general_settings:\n  master_key: {MASTER_KEY}\nmodel_list:\n  - model_name: {CHAT_MODEL}\n    litellm_params:\n      model: openai/{CHAT_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n  - model_name: {EMBED_MODEL}\n    litellm_params:\n      model: openai/{EMBED_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n"
     )
 }
 
