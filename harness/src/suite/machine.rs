@@ -14,6 +14,15 @@ pub struct Machine {
     pub date: String,
     /// UTC, `YYYY-MM-DDTHH:MM:SSZ`.
     pub started_at: String,
+    /// /proc/loadavg when the run started: on a shared machine, how busy it already was.
+    pub load_average_at_start: String,
+}
+
+/// /proc/loadavg now (1, 5 and 15 minute averages, runnable/total tasks, last pid).
+pub fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
 }
 
 impl Machine {
@@ -42,6 +51,7 @@ impl Machine {
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             kernel: read("/proc/sys/kernel/osrelease"),
             started_at: format!("{date}T{time}Z"),
+            load_average_at_start: load_average(),
             date,
         }
     }

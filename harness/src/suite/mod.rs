@@ -148,6 +148,7 @@ pub fn run(options: &SuiteOptions) -> Result<(Results, PathBuf), String> {
         results.scenarios.push(result);
     }
     mock.0.stop();
+    results.load_average_at_end = machine::load_average();
     results.placement = placement;
     results.summary = report::summarize(&results.scenarios);
     let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;

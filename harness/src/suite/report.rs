@@ -27,6 +27,8 @@ pub struct Results {
     pub summary: Vec<Row>,
     /// Free text about the conditions of the run.
     pub notes: Vec<String>,
+    /// /proc/loadavg when the last scenario finished.
+    pub load_average_at_end: String,
 }
 
 /// Which CPUs each party was allowed to use, as requested and as /proc showed it.
@@ -261,6 +263,11 @@ pub fn markdown(results: &Results) -> String {
         m.hostname, m.cpus, m.cpu_model, m.kernel
     );
     let _ = writeln!(out, "- Started: {}", m.started_at);
+    let _ = writeln!(
+        out,
+        "- /proc/loadavg at start: `{}`; at end: `{}`",
+        m.load_average_at_start, results.load_average_at_end
+    );
     let p = &results.placement;
     let _ = writeln!(
         out,
