@@ -7,7 +7,7 @@ has a master key (the usual deployment), `open_gateway` has none (LiteLLM then a
 key, which is how many local setups run).
 
 Binaries come from $CORELANE_BIN_DIR, default `<repo>/target/debug`; scripts/sdk-tests.sh
-builds them.
+builds them. $CORELANE_GATEWAY_ARGS adds flags to both gateways' command lines.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import json
 import os
 import queue
 import re
+import shlex
 import subprocess
 import threading
 import urllib.request
@@ -256,6 +257,8 @@ def _gateway(tmp_path_factory: pytest.TempPathFactory, mock: "MockProvider", key
             "127.0.0.1",
             "--num_workers",
             "1",
+            # e.g. "--epoll" or "--detailed_debug" when chasing a failure.
+            *shlex.split(os.environ.get("CORELANE_GATEWAY_ARGS", "")),
         ],
         r"corelane listening on http://[^\s:]+:(\d+)",
         log_dir,
