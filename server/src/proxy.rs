@@ -117,7 +117,8 @@ async fn inference(
         Err(e) => return respond_error(client, &GatewayError::Json(e), req.keep_alive).await,
     };
     let route = endpoint.path();
-    let requested = match fields.model.as_deref().or(path_model) {
+    // The Azure-style path names the deployment; LiteLLM lets it win over the body's model.
+    let requested = match path_model.or(fields.model.as_deref()) {
         Some(m) => m,
         None => {
             let e = GatewayError::MissingModel { route };

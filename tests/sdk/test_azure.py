@@ -70,11 +70,6 @@ def test_azure_client_wrong_key(gateway):
             c.chat.completions.create(model="azure-gpt", messages=MESSAGES)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gateway bug: proxy.rs inference() resolves `fields.model.or(path_model)`, so the "
-    "body's model wins over /openai/deployments/{model}/; LiteLLM routes on the path model first",
-)
 def test_azure_deployment_in_path_wins_over_body_model(gateway, upstream):
     # With azure_deployment set, the SDK puts the deployment in the URL and the caller's
     # `model` in the body. LiteLLM's proxy routes on the path's {model} first
