@@ -179,14 +179,15 @@ router_settings:
         assert_eq!(seen["path"], mock_path, "{path} {model:?}");
         assert_eq!(body_of(&seen)["model"], provider_model, "{path} {model:?}");
     }
-    // A body's model wins over the path's (LiteLLM reads the path only when the body has none).
+    // The path's deployment wins over the body's model (LiteLLM's proxy_server: `model` from
+    // the path comes before `data["model"]`).
     let resp = gw.post(
         "/openai/deployments/exact-model/chat/completions",
         &chat_body("openai/from-body"),
     );
     assert_eq!(resp.status, 200, "{}", resp.text());
-    assert_eq!(resp.json()["model"], "openai/from-body");
-    assert_eq!(body_of(&mock.last_request())["model"], "from-body");
+    assert_eq!(resp.json()["model"], "exact-model");
+    assert_ne!(body_of(&mock.last_request())["model"], "from-body");
 }
 
 #[test]
