@@ -18,10 +18,10 @@ use crate::upstream::pool::UpstreamPool;
 
 /// Capacity of the per-request read buffers (upstream reads land here).
 pub const IO_BUF: usize = 64 * 1024;
-/// Buffers larger than this are not kept for reuse (a rare huge request must not pin memory).
-const MAX_KEPT_BUF: usize = 1024 * 1024;
-/// Free buffers kept per core.
-const MAX_KEPT_BUFS: usize = 64;
+/// Buffers that grew past this are freed, not kept (a large body must not pin memory).
+const MAX_KEPT_BUF: usize = 2 * IO_BUF;
+/// Free buffers kept per core: at most MAX_KEPT_BUFS x MAX_KEPT_BUF = 4 MiB held idle.
+const MAX_KEPT_BUFS: usize = 32;
 /// How often an idle accept loop looks at the shutdown flag.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(100);
 
