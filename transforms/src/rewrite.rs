@@ -201,6 +201,18 @@ impl ModelRewriter {
                         };
                     }
                 }
+                State::Nested { in_str, esc, .. } if !esc && !is_nested_event(in_str, b) => {
+                    // Fast path through nested values (an embedding's numbers, a message's
+                    // text): jump to the next byte that can change the state.
+                    let rest = &input[i..];
+                    let skip = if in_str {
+                        memchr::memchr2(b'"', b'\\', rest)
+                    } else {
+                        rest.iter().position(|&c| is_nested_event(false, c))
+                    };
+                    i += skip.unwrap_or(rest.len());
+                    advance = false;
+                }
                 State::Nested { depth, in_str, esc } => {
                     self.state = match (in_str, esc, b) {
                         (true, true, _) => State::Nested {
@@ -305,6 +317,17 @@ impl ModelRewriter {
         } else {
             self.usage_buf.extend_from_slice(bytes);
         }
+    }
+}
+
+/// Whether byte `b` can change a `Nested` state: a quote or backslash inside a string,
+/// a quote or bracket outside one.
+#[inline]
+fn is_nested_event(in_str: bool, b: u8) -> bool {
+    if in_str {
+        matches!(b, b'"' | b'\\')
+    } else {
+        matches!(b, b'"' | b'{' | b'[' | b'}' | b']')
     }
 }
 
