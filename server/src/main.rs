@@ -78,6 +78,9 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
+    if config.general_settings.database_url.is_some() || config.env.var("DATABASE_URL").is_some() {
+        tracing::warn!("database_url / DATABASE_URL ignored (not implemented yet): no virtual keys or spend logs");
+    }
     let gateway = Arc::new(gateway::Gateway::build(&config).map_err(|e| e.to_string())?);
     let cores = args
         .num_workers
