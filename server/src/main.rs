@@ -50,9 +50,12 @@ fn main() -> ExitCode {
     let filter =
         tracing_subscriber::EnvFilter::try_new(env.var("RUST_LOG").unwrap_or(default_level))
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Logs go to stderr (stdout carries only the listening line), colored only on a terminal.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match run(args, env) {
         Ok(()) => ExitCode::SUCCESS,
