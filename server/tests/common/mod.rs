@@ -225,8 +225,18 @@ impl Mock {
 
     /// Extra `corelane-mock` flags, e.g. `["--stream-chunks", "6"]`.
     pub fn start_with(args: &[&str]) -> Mock {
+        Mock::launch(0, args)
+    }
+
+    /// A mock on a given port (e.g. a restarted provider on the port of a stopped one).
+    pub fn start_on(port: u16) -> Mock {
+        Mock::launch(port, &[])
+    }
+
+    fn launch(port: u16, args: &[&str]) -> Mock {
+        let port = port.to_string();
         let mut cmd = Command::new(mock_bin());
-        cmd.args(["--host", "127.0.0.1", "--port", "0", "--threads", "1"])
+        cmd.args(["--host", "127.0.0.1", "--port", &port, "--threads", "1"])
             .args(args);
         let (proc, addr) = Proc::spawn(
             cmd,
