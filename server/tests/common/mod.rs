@@ -8,7 +8,13 @@
 //!   Content-Length, chunked and close-delimited bodies, readable whole or chunk by chunk.
 //! - [`SseEvents`]: splits a chunked event stream into `data:` events as they arrive.
 //! - [`assert_litellm_error`], [`is_uuid`], [`established_to`]: checks shared by the areas.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods,
+    clippy::disallowed_types
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
