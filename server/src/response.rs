@@ -1,7 +1,5 @@
 //! Response heads written to clients, with LiteLLM's `x-litellm-*` headers.
 
-use std::fmt::Write as _;
-
 use corelane_http1::reason_phrase;
 
 /// How the body that follows a head is framed.
@@ -62,7 +60,7 @@ pub fn write_head(
             header(out, "x-litellm-response-cost", &s);
         }
         s.clear();
-        let _ = write!(s, "{:.3}", h.overhead_ms);
+        write_millis(h.overhead_ms, &mut s);
         header(out, "x-litellm-overhead-duration-ms", &s);
         header(
             out,
@@ -106,20 +104,53 @@ pub fn call_id() -> String {
     let mut b: [u8; 16] = fastrand::u128(..).to_le_bytes();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(36);
     for (i, byte) in b.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
             s.push('-');
         }
-        let _ = write!(s, "{byte:02x}");
+        s.push(char::from(HEX[usize::from(byte >> 4)]));
+        s.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
     s
+}
+
+/// Milliseconds with three decimals ("0.123"), without the formatting machinery: this runs
+/// on every response.
+fn write_millis(ms: f64, out: &mut String) {
+    let micros = (ms.max(0.0) * 1000.0).round() as u64;
+    let mut num = itoa::Buffer::new();
+    out.push_str(num.format(micros / 1000));
+    out.push('.');
+    let frac = micros % 1000;
+    if frac < 100 {
+        out.push('0');
+    }
+    if frac < 10 {
+        out.push('0');
+    }
+    out.push_str(num.format(frac));
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn millis_have_three_decimals() {
+        let m = |x: f64| {
+            let mut s = String::new();
+            write_millis(x, &mut s);
+            s
+        };
+        assert_eq!(m(0.0), "0.000");
+        assert_eq!(m(0.1234), "0.123");
+        assert_eq!(m(1.0006), "1.001");
+        assert_eq!(m(12.05), "12.050");
+        assert_eq!(m(-1.0), "0.000");
+    }
 
     #[test]
     fn call_ids_are_uuid_v4() {
