@@ -1,10 +1,17 @@
 //! One SSE chunk payload of an OpenAI-compatible stream: replace the top-level model, and
 //! report usage, the usage-only final chunk and mid-stream errors.
 
+use std::sync::LazyLock;
+
 use bumpalo::Bump;
+use memchr::memmem::Finder;
 
 use crate::json::{escape_with, skip_ws, top_members};
 use crate::usage::{parse_usage, Usage};
+
+/// Searchers built once: building one per call costs as much as the search on a chunk.
+static USAGE_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"usage\""));
+static ERROR_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"error\""));
 
 /// The rewritten chunk and what the gateway learned from it.
 #[derive(Debug)]
@@ -27,8 +34,22 @@ pub fn rewrite_chunk<'a>(data: &[u8], model: &str, arena: &'a Bump) -> ChunkOutc
     let mut choices_empty = false;
     let mut is_error = false;
     let mut model_span = None;
+    // Most chunks carry neither usage nor an error: then only the top-level model matters,
+    // and the walk stops there (it comes early in every provider's chunk) instead of scanning
+    // the whole payload. `"usage"`/`"error"` with their quotes cannot occur inside a JSON
+    // string unescaped, so their absence is certain; a nested one only costs the full walk.
+    let full = USAGE_KEY.find(data).is_some() || ERROR_KEY.find(data).is_some();
     if let Some(mut members) = top_members(data) {
         for m in members.by_ref() {
+            if !full {
+                if &data[m.key.clone()] == b"model" {
+                    if data.get(m.value.start) == Some(&b'"') {
+                        model_span = Some(m.value);
+                    }
+                    break;
+                }
+                continue;
+            }
             let value = &data[m.value.clone()];
             match &data[m.key.clone()] {
                 b"model" if value.first() == Some(&b'"') => model_span = Some(m.value),
@@ -41,7 +62,7 @@ pub fn rewrite_chunk<'a>(data: &[u8], model: &str, arena: &'a Bump) -> ChunkOutc
                 _ => {}
             }
         }
-        if members.malformed() {
+        if full && members.malformed() {
             model_span = None;
         }
     }
