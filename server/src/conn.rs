@@ -200,6 +200,10 @@ pub async fn serve(core: Rc<Core>, mut stream: TcpStream) {
             return;
         }
         buf.drain(..consumed);
+        // A large request must not leave its memory behind on an idle keep-alive connection.
+        if buf.capacity() > CONN_BUF * 16 {
+            buf.shrink_to(CONN_BUF.max(buf.len()));
+        }
         if chunked.capacity() > CONN_BUF * 16 {
             chunked = Vec::new();
         }
