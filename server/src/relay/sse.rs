@@ -1,0 +1,155 @@
+//! An SSE stream relayed event by event: each event's JSON carries the requested model back,
+//! usage is captured, and a failure after the first byte is reported in-band.
+
+use std::time::Duration;
+
+use corelane_http1::{SseFramer, LAST_CHUNK};
+use corelane_transforms::stream::rewrite_chunk;
+use corelane_transforms::usage::Usage;
+use monoio::net::TcpStream;
+
+use super::body::{begin_chunk, end_chunk, BodyDecoder};
+use super::{done, refill, Done, Head, MAX_EVENT};
+use crate::core::Core;
+use crate::errors::GatewayError;
+use crate::io::write_all;
+use crate::proxy::Exchange;
+use crate::response::{write_head, Framing};
+use crate::upstream::conn::UpstreamConn;
+
+/// An SSE stream: each event's JSON gets the requested model; the usage chunk LiteLLM asked
+/// for on the client's behalf is dropped unless the client asked for it too.
+pub(super) async fn relay_stream(
+    core: &Core,
+    client: &mut TcpStream,
+    ex: &Exchange<'_>,
+    conn: &mut UpstreamConn,
+    rbuf: &mut Vec<u8>,
+    head: &Head,
+    idle: Duration,
+) -> Result<(Done, bool), GatewayError> {
+    let mut decoder = BodyDecoder::new(head.body);
+    let mut framer = SseFramer::new(MAX_EVENT);
+    let mut usage = None;
+    let mut saw_done = false;
+    let mut out = core.take_buf();
+    write_head(
+        &mut out,
+        head.status,
+        "text/event-stream",
+        Framing::Chunked,
+        ex.keep_alive,
+        Some(&ex.headers(None)),
+    );
+    let mut pos = head.head_len;
+    let mut failure: Option<&'static str> = None;
+    loop {
+        match decoder.feed(&rbuf[pos..], |d| framer.push(d)) {
+            Ok(_) => {}
+            Err(_) => failure = Some("invalid chunked framing from upstream"),
+        }
+        let at = begin_chunk(&mut out);
+        loop {
+            match framer.next_event() {
+                Ok(Some(event)) => {
+                    saw_done |= write_event(core, ex, event, &mut out, &mut usage);
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    failure = Some("stream event too large");
+                    break;
+                }
+            }
+        }
+        if decoder.is_done() || failure.is_some() {
+            if let Some(rest) = framer.finish() {
+                saw_done |= write_event(core, ex, rest, &mut out, &mut usage);
+            }
+            if !saw_done && failure.is_none() && decoder.is_done() {
+                // A complete body without [DONE] is a finished stream too.
+            } else if let Some(reason) = failure {
+                write_error_event(reason, &mut out);
+            }
+            end_chunk(&mut out, at);
+            out.extend_from_slice(LAST_CHUNK);
+            let (res, back) = write_all(client, out).await;
+            core.give_buf(back);
+            let reusable = failure.is_none() && decoder.reusable();
+            return Ok((
+                done(head.status, usage, res.is_ok() && ex.keep_alive),
+                reusable,
+            ));
+        }
+        end_chunk(&mut out, at);
+        if !out.is_empty() {
+            let (res, back) = write_all(client, out).await;
+            out = back;
+            out.clear();
+            if res.is_err() {
+                core.give_buf(out);
+                return Ok((done(head.status, usage, false), false));
+            }
+        }
+        pos = 0;
+        match refill(conn, rbuf, idle).await {
+            Ok(Some(())) => {}
+            Ok(None) => {
+                if !decoder.eof() {
+                    failure = Some("upstream closed the stream before it finished");
+                }
+                rbuf.clear();
+            }
+            Err(()) => {
+                failure = Some("upstream stream timed out");
+                rbuf.clear();
+            }
+        }
+    }
+}
+
+/// Writes one event (rewritten when it is a JSON chunk); returns true for `[DONE]`.
+fn write_event(
+    core: &Core,
+    ex: &Exchange<'_>,
+    event: &[u8],
+    out: &mut Vec<u8>,
+    usage: &mut Option<Usage>,
+) -> bool {
+    let Some(data) = corelane_http1::single_data(event) else {
+        if !event.iter().all(u8::is_ascii_whitespace) {
+            out.extend_from_slice(event);
+            out.extend_from_slice(b"\n\n");
+        }
+        return false;
+    };
+    if data == b"[DONE]" {
+        write_sse_done(out);
+        return true;
+    }
+    let mut arena = core.arena.borrow_mut();
+    {
+        let chunk = rewrite_chunk(data, ex.requested_model, &arena);
+        if let Some(u) = chunk.usage {
+            *usage = Some(u);
+        }
+        if !chunk.usage_only || ex.client_include_usage {
+            out.extend_from_slice(b"data: ");
+            out.extend_from_slice(chunk.data);
+            out.extend_from_slice(b"\n\n");
+        }
+    }
+    arena.reset();
+    false
+}
+
+/// The terminating event of an OpenAI-compatible stream.
+pub fn write_sse_done(out: &mut Vec<u8>) {
+    out.extend_from_slice(b"data: [DONE]\n\n");
+}
+
+/// A mid-stream failure, reported in-band as LiteLLM does (never a silent cut).
+fn write_error_event(reason: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"data: ");
+    corelane_transforms::error::write_error(reason, "api_error", None, 502, out);
+    out.extend_from_slice(b"\n\n");
+}

@@ -1,0 +1,138 @@
+//! A non-stream response: held whole when small (Content-Length and the cost header), else
+//! streamed to the client as chunks through the model rewriter, one read at a time.
+
+use std::time::Instant;
+
+use corelane_http1::LAST_CHUNK;
+use corelane_transforms::rewrite::{rewrite_complete, ModelRewriter};
+use monoio::net::TcpStream;
+
+use super::body::{begin_chunk, end_chunk, BodyDecoder};
+use super::{done, refill, Done, Head, SMALL_BODY};
+use crate::core::Core;
+use crate::errors::GatewayError;
+use crate::io::write_all;
+use crate::proxy::Exchange;
+use crate::response::{write_head, Framing};
+use crate::upstream::conn::UpstreamConn;
+
+/// A non-stream response: held whole when small, else streamed through chunked.
+pub(super) async fn relay_body(
+    core: &Core,
+    client: &mut TcpStream,
+    ex: &Exchange<'_>,
+    conn: &mut UpstreamConn,
+    rbuf: &mut Vec<u8>,
+    head: &Head,
+    deadline: Instant,
+) -> Result<(Done, bool), GatewayError> {
+    let protocol = |detail: &str| GatewayError::UpstreamProtocol {
+        provider: "upstream",
+        detail: detail.to_owned(),
+    };
+    let mut decoder = BodyDecoder::new(head.body);
+    let mut whole = core.take_buf();
+    let mut pos = head.head_len;
+    // Phase 1: collect up to SMALL_BODY.
+    loop {
+        decoder
+            .feed(&rbuf[pos..], |d| whole.extend_from_slice(d))
+            .map_err(|e| protocol(e.message()))?;
+        if decoder.is_done() || whole.len() > SMALL_BODY {
+            break;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        match refill(conn, rbuf, left).await {
+            Ok(Some(())) => pos = 0,
+            Ok(None) => {
+                if decoder.eof() {
+                    break;
+                }
+                return Err(protocol("upstream closed the connection mid-body"));
+            }
+            Err(()) => {
+                return Err(GatewayError::UpstreamTimeout {
+                    provider: "upstream",
+                    seconds: ex.deployment.timeout.as_secs_f64(),
+                })
+            }
+        }
+    }
+    let mut out = core.take_buf();
+    if decoder.is_done() {
+        let mut body = core.take_buf();
+        let usage = rewrite_complete(&whole, ex.requested_model, &mut body);
+        let cost = ex.cost(usage.as_ref());
+        write_head(
+            &mut out,
+            head.status,
+            "application/json",
+            Framing::Length(body.len()),
+            ex.keep_alive,
+            Some(&ex.headers(cost)),
+        );
+        out.extend_from_slice(&body);
+        core.give_buf(body);
+        core.give_buf(whole);
+        let (res, out) = write_all(client, out).await;
+        core.give_buf(out);
+        let keep = res.is_ok() && ex.keep_alive;
+        return Ok((done(head.status, usage, keep), decoder.reusable()));
+    }
+    // Phase 2: large body, streamed through the rewriter as chunks.
+    write_head(
+        &mut out,
+        head.status,
+        "application/json",
+        Framing::Chunked,
+        ex.keep_alive,
+        Some(&ex.headers(None)),
+    );
+    let mut rewriter = ModelRewriter::new(ex.requested_model);
+    let at = begin_chunk(&mut out);
+    rewriter.feed(&whole, &mut out);
+    end_chunk(&mut out, at);
+    core.give_buf(whole);
+    loop {
+        let (res, back) = write_all(client, out).await;
+        out = back;
+        out.clear();
+        if res.is_err() {
+            // The client left: drop the upstream connection mid-body (never pooled).
+            return Ok((done(head.status, None, false), false));
+        }
+        if decoder.is_done() {
+            break;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let at = begin_chunk(&mut out);
+        match refill(conn, rbuf, left).await {
+            Ok(Some(())) => {
+                if decoder.feed(rbuf, |d| rewriter.feed(d, &mut out)).is_err() {
+                    // Bad framing mid-body: the headers are sent, so all that is left is to
+                    // cut the response short (no terminating chunk) and drop both connections.
+                    return Ok((done(head.status, None, false), false));
+                }
+            }
+            Ok(None) => {
+                if !decoder.eof() {
+                    // Truncated: end the chunked body abnormally so the client sees the cut.
+                    return Ok((done(head.status, None, false), false));
+                }
+            }
+            Err(()) => return Ok((done(head.status, None, false), false)),
+        }
+        if decoder.is_done() {
+            rewriter.finish(&mut out);
+        }
+        end_chunk(&mut out, at);
+        if decoder.is_done() {
+            out.extend_from_slice(LAST_CHUNK);
+        }
+    }
+    core.give_buf(out);
+    Ok((
+        done(head.status, rewriter.usage(), ex.keep_alive),
+        decoder.reusable(),
+    ))
+}
