@@ -5,7 +5,23 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{chat_body, Gateway, Mock};
+
+/// Listening TCP sockets on `port` (from /proc/net/tcp, state 0A).
+fn listeners_on(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let local = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 3 && f[1].ends_with(&local) && f[3] == "0A"
+        })
+        .count()
+}
 
 #[test]
 fn dead_pooled_connection_is_retried_once_on_a_fresh_one() {
@@ -21,6 +37,12 @@ fn dead_pooled_connection_is_retried_once_on_a_fresh_one() {
 
     // The provider goes away and comes back on the same port: the pooled connection is dead.
     drop(first);
+    // An exited io_uring process's sockets are torn down asynchronously; a lingering listener
+    // on the port would take (and reset) connections meant for the new one.
+    assert!(
+        common::eventually(Duration::from_secs(5), || listeners_on(port) == 0),
+        "the old mock's listener lingers"
+    );
     let second = Mock::start_on(port);
     second.reset(); // count only the gateway's connections, not the test's own
     for _ in 0..3 {

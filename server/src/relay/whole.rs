@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use corelane_http1::LAST_CHUNK;
+use corelane_http1::{BodyKind, LAST_CHUNK};
 use corelane_transforms::rewrite::{rewrite_complete, ModelRewriter};
 use monoio::net::TcpStream;
 
@@ -33,8 +33,21 @@ pub(super) async fn relay_body(
     let mut decoder = BodyDecoder::new(head.body);
     let mut whole = core.take_buf();
     let mut pos = head.head_len;
+    // A body announced as large goes straight to phase 2: holding its first SMALL_BODY bytes
+    // would only cost memory per in-flight request.
+    let known_large = match head.body {
+        BodyKind::Length(n) if n > SMALL_BODY as u64 => true,
+        BodyKind::Length(n) => {
+            whole.reserve(n as usize);
+            false
+        }
+        _ => false,
+    };
     // Phase 1: collect up to SMALL_BODY.
     loop {
+        if known_large {
+            break;
+        }
         decoder
             .feed(&rbuf[pos..], |d| whole.extend_from_slice(d))
             .map_err(|e| protocol(e.message()))?;
@@ -91,8 +104,19 @@ pub(super) async fn relay_body(
     let mut rewriter = ModelRewriter::new(ex.requested_model);
     let at = begin_chunk(&mut out);
     rewriter.feed(&whole, &mut out);
-    end_chunk(&mut out, at);
     core.give_buf(whole);
+    if known_large {
+        decoder
+            .feed(&rbuf[pos..], |d| rewriter.feed(d, &mut out))
+            .map_err(|e| protocol(e.message()))?;
+    }
+    if decoder.is_done() {
+        rewriter.finish(&mut out);
+    }
+    end_chunk(&mut out, at);
+    if decoder.is_done() {
+        out.extend_from_slice(LAST_CHUNK);
+    }
     loop {
         let (res, back) = write_all(client, out).await;
         out = back;
