@@ -128,112 +128,87 @@ impl Cx<'_> {
         }
     }
 
-    /// A finite number. Strings holding a number are accepted, as pydantic's lax mode and
-    /// Python's `float()` accept them in LiteLLM.
-    pub(crate) fn number(&mut self, node: &Node, path: &str) -> Res<Option<f64>> {
-        const WHAT: &str = "a number";
-        let Some((text, is_str)) = self.text(node, path, WHAT)? else {
+    /// A scalar read by `parse` (given its text and whether it is a string); a value `parse`
+    /// rejects is an error naming what was expected and what was found.
+    fn typed<T>(
+        &mut self,
+        node: &Node,
+        path: &str,
+        what: &str,
+        parse: impl FnOnce(&str, bool) -> Option<T>,
+    ) -> Res<Option<T>> {
+        let Some((text, is_str)) = self.text(node, path, what)? else {
             return Ok(None);
         };
-        let value = if is_str {
-            parse_number_text(&text)
-        } else {
-            match resolve_plain(&text) {
-                Scalar::Int(i) => Some(i as f64),
-                Scalar::Float(f) => Some(f),
-                _ => None,
-            }
-        };
-        match value {
-            Some(v) if v.is_finite() => Ok(Some(v)),
-            _ => Err(self.invalid(
-                node,
-                path,
-                format!("expected {WHAT}, got {}", shown(&text, is_str)),
-            )),
-        }
-    }
-
-    /// A non-negative integer (`100`, `100.0`, `"100"`), as pydantic's `int` accepts.
-    pub(crate) fn uint(&mut self, node: &Node, path: &str) -> Res<Option<u64>> {
-        const WHAT: &str = "a non-negative integer";
-        let Some((text, is_str)) = self.text(node, path, WHAT)? else {
-            return Ok(None);
-        };
-        let trimmed = text.trim();
-        let exact = if is_str {
-            trimmed.parse::<u64>().ok()
-        } else {
-            match resolve_plain(trimmed) {
-                Scalar::Int(i) => u64::try_from(i).ok(),
-                _ => None,
-            }
-        };
-        let value = exact.or_else(|| {
-            let f = if is_str {
-                parse_number_text(trimmed)?
-            } else {
-                match resolve_plain(trimmed) {
-                    Scalar::Float(f) => f,
-                    _ => return None,
-                }
-            };
-            // u64::MAX as f64 rounds up to 2^64, so compare strictly.
-            (f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64).then_some(f as u64)
-        });
-        match value {
+        match parse(&text, is_str) {
             Some(v) => Ok(Some(v)),
             None => Err(self.invalid(
                 node,
                 path,
-                format!("expected {WHAT}, got {}", shown(&text, is_str)),
+                format!("expected {what}, got {}", shown(&text, is_str)),
             )),
         }
+    }
+
+    /// A finite number. Strings holding a number are accepted, as pydantic's lax mode and
+    /// Python's `float()` accept them in LiteLLM.
+    pub(crate) fn number(&mut self, node: &Node, path: &str) -> Res<Option<f64>> {
+        self.typed(node, path, "a number", |text, is_str| {
+            float_of(text, is_str).filter(|v| v.is_finite())
+        })
+    }
+
+    /// A non-negative integer (`100`, `100.0`, `"100"`), as pydantic's `int` accepts.
+    pub(crate) fn uint(&mut self, node: &Node, path: &str) -> Res<Option<u64>> {
+        self.typed(node, path, "a non-negative integer", |text, is_str| {
+            let trimmed = text.trim();
+            let exact = if is_str {
+                trimmed.parse::<u64>().ok()
+            } else {
+                match resolve_plain(trimmed) {
+                    Scalar::Int(i) => u64::try_from(i).ok(),
+                    _ => None,
+                }
+            };
+            exact.or_else(|| {
+                let f = float_of(trimmed, is_str)?;
+                // u64::MAX as f64 rounds up to 2^64, so compare strictly.
+                (f >= 0.0 && f.fract() == 0.0 && f < u64::MAX as f64).then_some(f as u64)
+            })
+        })
     }
 
     /// Seconds (int, float or numeric string) as a Duration.
     pub(crate) fn seconds(&mut self, node: &Node, path: &str) -> Res<Option<Duration>> {
-        const WHAT: &str = "a non-negative number of seconds";
-        let Some((text, is_str)) = self.text(node, path, WHAT)? else {
-            return Ok(None);
-        };
-        let value = if is_str {
-            parse_number_text(&text)
-        } else {
-            match resolve_plain(&text) {
-                Scalar::Int(i) => Some(i as f64),
-                Scalar::Float(f) => Some(f),
-                _ => None,
-            }
-        };
-        match value.and_then(|v| Duration::try_from_secs_f64(v).ok()) {
-            Some(d) => Ok(Some(d)),
-            None => Err(self.invalid(
-                node,
-                path,
-                format!("expected {WHAT}, got {}", shown(&text, is_str)),
-            )),
-        }
+        self.typed(
+            node,
+            path,
+            "a non-negative number of seconds",
+            |text, is_str| float_of(text, is_str).and_then(|v| Duration::try_from_secs_f64(v).ok()),
+        )
     }
 
     /// A boolean: YAML 1.1 forms (`true`, `yes`, `on`, ...) and the strings "true"/"false".
     pub(crate) fn boolean(&mut self, node: &Node, path: &str) -> Res<Option<bool>> {
-        const WHAT: &str = "a boolean";
-        let Some((text, is_str)) = self.text(node, path, WHAT)? else {
-            return Ok(None);
-        };
-        let value = match resolve_plain(text.trim()) {
-            Scalar::Bool(b) => Some(b),
-            _ => None,
-        };
-        match value {
-            Some(b) => Ok(Some(b)),
-            None => Err(self.invalid(
-                node,
-                path,
-                format!("expected {WHAT}, got {}", shown(&text, is_str)),
-            )),
-        }
+        self.typed(node, path, "a boolean", |text, _| {
+            match resolve_plain(text.trim()) {
+                Scalar::Bool(b) => Some(b),
+                _ => None,
+            }
+        })
+    }
+}
+
+/// The number a scalar holds: a numeric string as Python's `float()` reads it, a plain YAML
+/// int or float as resolved; `None` for anything else.
+fn float_of(text: &str, is_str: bool) -> Option<f64> {
+    if is_str {
+        return parse_number_text(text);
+    }
+    match resolve_plain(text) {
+        Scalar::Int(i) => Some(i as f64),
+        Scalar::Float(f) => Some(f),
+        _ => None,
     }
 }
 
