@@ -80,16 +80,31 @@ pub fn model_info(gw: &Gateway) -> Vec<u8> {
                 info.insert("litellm_provider".into(), json!(provider.name));
             }
             for (k, v) in &i.extra {
-                let mut s = String::new();
-                v.write_json(&mut s);
-                if let Ok(v) = serde_json::from_str::<Value>(&s) {
-                    info.insert(k.clone(), v);
-                }
+                info.insert(k.clone(), to_json(v));
             }
             json!({"model_name": d.group, "litellm_params": params, "model_info": info})
         })
         .collect();
     serde_json::to_vec(&json!({"data": data})).unwrap_or_default()
+}
+
+/// A kept YAML value as JSON (non-finite floats become null, as JSON has no such numbers).
+fn to_json(v: &corelane_config::Value) -> Value {
+    use corelane_config::Value as Yaml;
+    match v {
+        Yaml::Null => Value::Null,
+        Yaml::Bool(b) => json!(b),
+        Yaml::Int(i) => json!(i),
+        Yaml::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        Yaml::String(s) => json!(s),
+        Yaml::List(items) => Value::Array(items.iter().map(to_json).collect()),
+        Yaml::Map(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), to_json(v)))
+                .collect(),
+        ),
+    }
 }
 
 /// `GET /health/liveliness`: LiteLLM answers the JSON string "I'm alive!".

@@ -134,19 +134,19 @@ impl GatewayError {
                 500,
                 "api_connection_error",
                 None,
-                format!("litellm.APIConnectionError: APIConnectionError: {}Exception - Connection error. {detail}", exception_name(provider)),
+                format!("litellm.APIConnectionError: APIConnectionError: {} - Connection error. {detail}", exception_name(provider)),
             ),
             GatewayError::UpstreamTimeout { provider, seconds } => (
                 408,
                 "timeout",
                 None,
-                format!("litellm.Timeout: Timeout Error: {}Exception - Request timed out. timeout={seconds}", exception_name(provider)),
+                format!("litellm.Timeout: Timeout Error: {} - Request timed out. timeout={seconds}", exception_name(provider)),
             ),
             GatewayError::UpstreamProtocol { provider, detail } => (
                 502,
                 "api_error",
                 None,
-                format!("litellm.APIError: APIError: {}Exception - {detail}", exception_name(provider)),
+                format!("litellm.APIError: APIError: {} - {detail}", exception_name(provider)),
             ),
             GatewayError::Upstream { status, json } => {
                 out.extend_from_slice(json);
@@ -158,18 +158,10 @@ impl GatewayError {
     }
 }
 
-/// LiteLLM names provider exceptions after the provider, e.g. "OpenAIException", "GroqException".
-pub fn exception_name(provider: &str) -> String {
-    match provider {
-        "openai" => "OpenAI".to_owned(),
-        "azure" => "Azure".to_owned(),
-        "hosted_vllm" => "Hosted_vllm".to_owned(),
-        other => {
-            let mut chars = other.chars();
-            match chars.next() {
-                Some(c) => c.to_uppercase().chain(chars).collect(),
-                None => String::new(),
-            }
-        }
-    }
+/// LiteLLM's exception name for a provider ("OpenAIException", "GroqException"), from the
+/// same rule the upstream error mapping uses.
+fn exception_name(provider: &str) -> String {
+    let mut name = String::new();
+    corelane_transforms::error::write_exception_provider(provider, &mut name);
+    name
 }

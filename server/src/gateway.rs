@@ -292,7 +292,8 @@ fn deployment_prices(
             ..
         } => cost::bundled_prices(provider.name, provider_model),
         DeploymentKind::Mock(_) => {
-            let (row, m) = provider::resolve(&params.model, None).ok()?;
+            let (row, m) =
+                provider::resolve(&params.model, params.custom_llm_provider.as_deref()).ok()?;
             cost::bundled_prices(row.name, m)
         }
         DeploymentKind::Wildcard { .. } => None,

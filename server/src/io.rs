@@ -2,7 +2,7 @@
 
 use std::io;
 
-use monoio::buf::IoBufMut;
+use monoio::buf::{IoBuf, IoBufMut};
 use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
 
 /// Smallest free space a read is given; below it the buffer grows first.
@@ -25,9 +25,18 @@ pub async fn read_more<R: AsyncReadRent>(
 
 /// Writes all of `buf`, giving it back unchanged (callers clear it or resend it).
 pub async fn write_all<W: AsyncWriteRent>(io: &mut W, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
-    if buf.is_empty() {
+    write_from(io, buf, 0).await
+}
+
+/// Writes `buf[start..]`, giving the whole buffer back.
+pub async fn write_from<W: AsyncWriteRent>(
+    io: &mut W,
+    buf: Vec<u8>,
+    start: usize,
+) -> (io::Result<()>, Vec<u8>) {
+    if start >= buf.len() {
         return (Ok(()), buf);
     }
-    let (res, buf) = io.write_all(buf).await;
-    (res.map(|_| ()), buf)
+    let (res, slice) = io.write_all(buf.slice(start..)).await;
+    (res.map(|_| ()), slice.into_inner())
 }

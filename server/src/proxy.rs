@@ -14,7 +14,8 @@ use crate::core::Core;
 use crate::errors::GatewayError;
 use crate::gateway::{Deployment, Gateway, Upstream};
 use crate::io::write_all;
-use crate::response::{write_json, LitellmHeaders};
+use crate::relay::UpstreamRequest;
+use crate::response::{header, write_json, LitellmHeaders};
 use crate::router::{self, Target};
 use crate::routes::{self, Route};
 
@@ -205,6 +206,11 @@ async fn inference(
     done.keep_alive
 }
 
+/// Room left in front of the spliced body for the request head: the body is written once,
+/// straight into the buffer that goes upstream, and the head is placed before it. A head that
+/// does not fit (very many extra headers) is joined to the body by one copy instead.
+const HEAD_ROOM: usize = 1024;
+
 /// The upstream request: head, then the client's body with the model spliced in (and
 /// `stream_options.include_usage` for streams, as LiteLLM sends it).
 #[allow(clippy::too_many_arguments)]
@@ -217,7 +223,13 @@ fn build_upstream(
     endpoint: Endpoint,
     body: &[u8],
     fields: &RequestFields,
-) -> Vec<u8> {
+) -> UpstreamRequest {
+    let force_usage = ex.stream && endpoint != Endpoint::Embeddings;
+    let mut bytes = core.take_buf();
+    bytes.resize(HEAD_ROOM, 0);
+    openai::splice(body, fields, provider_model, force_usage, &mut bytes);
+    let body_len = bytes.len() - HEAD_ROOM;
+
     let mut path = String::with_capacity(upstream.base_path.len() + 64);
     path.push_str(&upstream.base_path);
     provider::write_request_path(
@@ -227,41 +239,44 @@ fn build_upstream(
         ex.deployment.params.api_version.as_deref(),
         &mut path,
     );
-    let force_usage = ex.stream && endpoint != Endpoint::Embeddings;
-    let mut spliced = core.take_buf();
-    openai::splice(body, fields, provider_model, force_usage, &mut spliced);
-    let mut out = core.take_buf();
-    out.extend_from_slice(b"POST ");
-    out.extend_from_slice(path.as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
-    out.extend_from_slice(upstream.origin.host_header.as_bytes());
-    out.extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
-    out.extend_from_slice(itoa::Buffer::new().format(spliced.len()).as_bytes());
+    let mut head = core.take_buf();
+    head.extend_from_slice(b"POST ");
+    head.extend_from_slice(path.as_bytes());
+    head.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+    head.extend_from_slice(upstream.origin.host_header.as_bytes());
+    head.extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
+    head.extend_from_slice(itoa::Buffer::new().format(body_len).as_bytes());
     if ex.stream {
-        out.extend_from_slice(b"\r\naccept: text/event-stream");
+        head.extend_from_slice(b"\r\naccept: text/event-stream");
     } else {
-        out.extend_from_slice(b"\r\naccept: application/json");
+        head.extend_from_slice(b"\r\naccept: application/json");
     }
     if let Some((name, value)) = &upstream.auth {
-        header(&mut out, name, value);
+        header(&mut head, name, value);
     }
     if let Some(org) = &ex.deployment.params.organization {
-        header(&mut out, "OpenAI-Organization", org);
+        header(&mut head, "OpenAI-Organization", org);
     }
     for (name, value) in &ex.deployment.params.extra_headers {
-        header(&mut out, name, value);
+        header(&mut head, name, value);
     }
-    out.extend_from_slice(b"\r\n\r\n");
-    out.extend_from_slice(&spliced);
-    core.give_buf(spliced);
-    out
-}
+    head.extend_from_slice(b"\r\n\r\n");
 
-fn header(out: &mut Vec<u8>, name: &str, value: &str) {
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b": ");
-    out.extend(value.bytes().filter(|&b| b != b'\r' && b != b'\n'));
+    match HEAD_ROOM.checked_sub(head.len()) {
+        Some(start) => {
+            bytes[start..HEAD_ROOM].copy_from_slice(&head);
+            core.give_buf(head);
+            UpstreamRequest { bytes, start }
+        }
+        None => {
+            head.extend_from_slice(&bytes[HEAD_ROOM..]);
+            core.give_buf(bytes);
+            UpstreamRequest {
+                bytes: head,
+                start: 0,
+            }
+        }
+    }
 }
 
 /// Per-request accounting; spend and metrics accumulators arrive with the key store.
@@ -297,18 +312,13 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// LiteLLM shows keys in errors abbreviated: "sk-...abcd".
 fn abbreviate_key(key: &str) -> String {
-    let tail: String = key
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    if key.chars().count() <= 8 {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() <= 8 {
         return "***".to_owned();
     }
-    format!("{}...{}", key.chars().take(3).collect::<String>(), tail)
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}...{tail}")
 }
 
 #[cfg(test)]

@@ -72,7 +72,8 @@ pub fn write_head(
     out.extend_from_slice(b"\r\n\r\n");
 }
 
-fn header(out: &mut Vec<u8>, name: &str, value: &str) {
+/// One `name: value` header line (CR and LF dropped from the value).
+pub fn header(out: &mut Vec<u8>, name: &str, value: &str) {
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b": ");

@@ -95,3 +95,22 @@ fn unimplemented_keys_are_listed_once_and_the_gateway_starts() {
         );
     }
 }
+
+#[test]
+fn a_request_head_larger_than_its_reserved_room_is_still_sent_whole() {
+    let mock = Mock::start();
+    let mut config = format!(
+        "model_list:\n  - model_name: g\n    litellm_params:\n      model: openai/m\n      api_base: {}\n      extra_headers:\n",
+        mock.base("/v1")
+    );
+    for i in 0..40 {
+        config.push_str(&format!("        X-Extra-{i:02}: {}\n", "v".repeat(40)));
+    }
+    let gw = Gateway::start(&config);
+    let resp = gw.post("/v1/chat/completions", &chat_body("g"));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let seen = mock.last_request();
+    assert_eq!(seen["headers"]["x-extra-39"], "v".repeat(40));
+    let body: serde_json::Value = serde_json::from_str(seen["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["model"], "m");
+}

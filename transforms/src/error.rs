@@ -152,7 +152,7 @@ pub fn write_upstream_error(
 
 /// `OpenAIException` for openai, otherwise the provider name with its first letter upper-cased
 /// and `Exception` appended (`groq` -> `GroqException`, `together_ai` -> `Together_aiException`).
-fn write_exception_provider(provider: &str, out: &mut String) {
+pub fn write_exception_provider(provider: &str, out: &mut String) {
     if provider == "openai" || provider.is_empty() {
         out.push_str("OpenAIException");
         return;

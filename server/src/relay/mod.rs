@@ -35,6 +35,13 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// One SSE event may not exceed this (a chunk of a chat stream is well under 1 KiB).
 const MAX_EVENT: usize = 4 * 1024 * 1024;
 
+/// The upstream request, head and body, as `bytes[start..]` (see `proxy::build_upstream`).
+#[derive(Debug)]
+pub struct UpstreamRequest {
+    pub bytes: Vec<u8>,
+    pub start: usize,
+}
+
 /// How a relayed response ended.
 #[derive(Debug)]
 pub struct Done {
@@ -67,8 +74,12 @@ pub async fn relay(
     ex: &mut Exchange<'_>,
     provider: &'static ProviderRow,
     upstream: &Upstream,
-    mut request: Vec<u8>,
+    request: UpstreamRequest,
 ) -> Result<Done, GatewayError> {
+    let UpstreamRequest {
+        bytes: mut request,
+        start,
+    } = request;
     let dep = ex.deployment;
     let timeout = if ex.stream {
         dep.stream_timeout
@@ -95,7 +106,7 @@ pub async fn relay(
             }
         };
         let sent_at = Instant::now();
-        let (res, back) = conn.write_all(request).await;
+        let (res, back) = conn.write_from(request, start).await;
         request = back;
         if let Err(e) = res {
             if reused && attempt == 0 {

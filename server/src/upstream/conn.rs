@@ -6,7 +6,7 @@ use monoio::io::AsyncWriteRent;
 use monoio::net::TcpStream;
 use monoio_rustls::ClientTlsStream;
 
-use crate::io::{read_more, write_all};
+use crate::io::{read_more, write_from};
 
 /// A connection to an upstream origin.
 pub enum UpstreamConn {
@@ -31,11 +31,12 @@ impl UpstreamConn {
         }
     }
 
-    pub async fn write_all(&mut self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+    /// Writes `buf[start..]`, giving the whole buffer back (for a retry).
+    pub async fn write_from(&mut self, buf: Vec<u8>, start: usize) -> (io::Result<()>, Vec<u8>) {
         match self {
-            UpstreamConn::Plain(s) => write_all(s, buf).await,
+            UpstreamConn::Plain(s) => write_from(s, buf, start).await,
             UpstreamConn::Tls(s) => {
-                let (res, buf) = write_all(s.as_mut(), buf).await;
+                let (res, buf) = write_from(s.as_mut(), buf, start).await;
                 if res.is_err() {
                     return (res, buf);
                 }
