@@ -10,40 +10,31 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use common::{Gateway, Mock};
+use fastrand::Rng;
 
-/// xorshift64*: deterministic, so a failure names its case.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
+/// A value below `n` (0 for an empty range).
+fn below(rng: &mut Rng, n: usize) -> usize {
+    rng.usize(..n.max(1))
 }
 
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     let mut v = seed.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(v.len());
-        match rng.below(6) {
-            0 => v[at] = rng.next() as u8,
+    for _ in 0..1 + below(rng, 4) {
+        let at = below(rng, v.len());
+        match below(rng, 6) {
+            0 => v[at] = rng.u8(..),
             1 => v.truncate(at),
-            2 => v.insert(at, b"\r\n:{}\"\\ \t0aZ"[rng.below(12)]),
+            2 => v.insert(at, b"\r\n:{}\"\\ \t0aZ"[below(rng, 12)]),
             3 => {
-                let end = (at + rng.below(40)).min(v.len());
+                let end = (at + below(rng, 40)).min(v.len());
                 let piece = v[at..end].to_vec();
                 v.splice(at..at, piece);
             }
             4 => {
-                let end = (at + rng.below(40)).min(v.len());
+                let end = (at + below(rng, 40)).min(v.len());
                 v.drain(at..end);
             }
-            _ => v.extend(std::iter::repeat_n(b'9', rng.below(30))),
+            _ => v.extend(std::iter::repeat_n(b'9', below(rng, 30))),
         }
         if v.is_empty() {
             v.push(b'G');
@@ -74,7 +65,7 @@ fn mutated_requests_never_take_the_gateway_down() {
         .concat(),
         b"GET /v1/models HTTP/1.1\r\nHost: x\r\napi-key: sk-master\r\nConnection: close\r\n\r\n".to_vec(),
     ];
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::with_seed(0x9e37_79b9_7f4a_7c15);
     let mut answered = 0;
     for case in 0..600 {
         let seed = &seeds[case % seeds.len()];
