@@ -5,6 +5,32 @@ use std::io;
 use monoio::buf::{IoBuf, IoBufMut};
 use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
 
+/// Room reserved at the front of a message buffer for a head written after its body (whose
+/// length the head states): the body is then written once, in place.
+pub const HEAD_ROOM: usize = 1024;
+
+/// Empties `buf` and reserves the head room; the body is appended after it.
+pub fn with_head_room(mut buf: Vec<u8>) -> Vec<u8> {
+    buf.clear();
+    buf.resize(HEAD_ROOM, 0);
+    buf
+}
+
+/// Puts `head` right before the body of a buffer from [`with_head_room`]; returns where the
+/// message starts. A head larger than the room (rare: very many headers) moves the body once.
+pub fn place_head(buf: &mut Vec<u8>, head: &[u8]) -> usize {
+    match HEAD_ROOM.checked_sub(head.len()) {
+        Some(start) => {
+            buf[start..HEAD_ROOM].copy_from_slice(head);
+            start
+        }
+        None => {
+            buf.splice(..HEAD_ROOM, head.iter().copied());
+            0
+        }
+    }
+}
+
 /// Smallest free space a read is given; below it the buffer grows first.
 pub const MIN_READ_ROOM: usize = 4096;
 
@@ -39,4 +65,24 @@ pub async fn write_from<W: AsyncWriteRent>(
     }
     let (res, slice) = io.write_all(buf.slice(start..)).await;
     (res.map(|_| ()), slice.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_goes_right_before_the_body() {
+        let mut buf = with_head_room(Vec::new());
+        buf.extend_from_slice(b"BODY");
+        let start = place_head(&mut buf, b"HEAD\r\n\r\n");
+        assert_eq!(&buf[start..], b"HEAD\r\n\r\nBODY");
+        let big = vec![b'h'; HEAD_ROOM + 10];
+        let mut buf = with_head_room(b"old".to_vec());
+        buf.extend_from_slice(b"BODY");
+        let start = place_head(&mut buf, &big);
+        assert_eq!(start, 0);
+        assert_eq!(&buf[..big.len()], &big[..]);
+        assert_eq!(&buf[big.len()..], b"BODY");
+    }
 }

@@ -13,7 +13,7 @@ use crate::conn::Request;
 use crate::core::Core;
 use crate::errors::GatewayError;
 use crate::gateway::{Deployment, Gateway, Upstream};
-use crate::io::write_all;
+use crate::io::{place_head, with_head_room, write_all, HEAD_ROOM};
 use crate::relay::UpstreamRequest;
 use crate::response::{header, write_json, LitellmHeaders};
 use crate::router::{self, Target};
@@ -206,11 +206,6 @@ async fn inference(
     done.keep_alive
 }
 
-/// Room left in front of the spliced body for the request head: the body is written once,
-/// straight into the buffer that goes upstream, and the head is placed before it. A head that
-/// does not fit (very many extra headers) is joined to the body by one copy instead.
-const HEAD_ROOM: usize = 1024;
-
 /// The upstream request: head, then the client's body with the model spliced in (and
 /// `stream_options.include_usage` for streams, as LiteLLM sends it).
 #[allow(clippy::too_many_arguments)]
@@ -225,8 +220,8 @@ fn build_upstream(
     fields: &RequestFields,
 ) -> UpstreamRequest {
     let force_usage = ex.stream && endpoint != Endpoint::Embeddings;
-    let mut bytes = core.take_buf();
-    bytes.resize(HEAD_ROOM, 0);
+    // The body is spliced once, into the buffer that goes upstream; the head goes before it.
+    let mut bytes = with_head_room(core.take_buf());
     openai::splice(body, fields, provider_model, force_usage, &mut bytes);
     let body_len = bytes.len() - HEAD_ROOM;
 
@@ -262,21 +257,9 @@ fn build_upstream(
     }
     head.extend_from_slice(b"\r\n\r\n");
 
-    match HEAD_ROOM.checked_sub(head.len()) {
-        Some(start) => {
-            bytes[start..HEAD_ROOM].copy_from_slice(&head);
-            core.give_buf(head);
-            UpstreamRequest { bytes, start }
-        }
-        None => {
-            head.extend_from_slice(&bytes[HEAD_ROOM..]);
-            core.give_buf(bytes);
-            UpstreamRequest {
-                bytes: head,
-                start: 0,
-            }
-        }
-    }
+    let start = place_head(&mut bytes, &head);
+    core.give_buf(head);
+    UpstreamRequest { bytes, start }
 }
 
 /// Per-request accounting; spend and metrics accumulators arrive with the key store.

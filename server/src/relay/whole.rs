@@ -11,7 +11,7 @@ use super::body::{begin_chunk, end_chunk, BodyDecoder};
 use super::{done, refill, Done, Head, SMALL_BODY};
 use crate::core::Core;
 use crate::errors::GatewayError;
-use crate::io::write_all;
+use crate::io::{place_head, with_head_room, write_all, write_from, HEAD_ROOM};
 use crate::proxy::Exchange;
 use crate::response::{write_head, Framing};
 use crate::upstream::conn::UpstreamConn;
@@ -73,22 +73,22 @@ pub(super) async fn relay_body(
     }
     let mut out = core.take_buf();
     if decoder.is_done() {
-        let mut body = core.take_buf();
+        let mut body = with_head_room(core.take_buf());
         let usage = rewrite_complete(&whole, ex.requested_model, &mut body);
         let cost = ex.cost(usage.as_ref());
         write_head(
             &mut out,
             head.status,
             "application/json",
-            Framing::Length(body.len()),
+            Framing::Length(body.len() - HEAD_ROOM),
             ex.keep_alive,
             Some(&ex.headers(cost)),
         );
-        out.extend_from_slice(&body);
-        core.give_buf(body);
-        core.give_buf(whole);
-        let (res, out) = write_all(client, out).await;
+        let start = place_head(&mut body, &out);
         core.give_buf(out);
+        core.give_buf(whole);
+        let (res, body) = write_from(client, body, start).await;
+        core.give_buf(body);
         let keep = res.is_ok() && ex.keep_alive;
         return Ok((done(head.status, usage, keep), decoder.reusable()));
     }
