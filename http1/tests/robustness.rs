@@ -133,7 +133,10 @@ fn check_prefix(
     }
 }
 
-fn chunked_outcome(pieces: &[&[u8]]) -> (Result<usize, Error>, Vec<u8>, bool, u64) {
+/// Result, decoded data, done, data_bytes.
+type ChunkedOutcome = (Result<usize, Error>, Vec<u8>, bool, u64);
+
+fn chunked_outcome(pieces: &[&[u8]]) -> ChunkedOutcome {
     let mut dec = ChunkedDecoder::new();
     let mut data = Vec::new();
     let mut used = 0;
@@ -152,6 +155,45 @@ fn chunked_outcome(pieces: &[&[u8]]) -> (Result<usize, Error>, Vec<u8>, bool, u6
     }
     assert_eq!(dec.data_bytes(), data.len() as u64);
     (Ok(used), data, dec.is_done(), dec.data_bytes())
+}
+
+/// The same as `chunked_outcome`, decoded in place: the input arrives in `pieces` appended to
+/// one buffer that is compacted (consumed raw bytes dropped) before each read, as a server
+/// does. On error the decoded bytes are not recoverable, so only the counters are compared.
+fn chunked_in_place_outcome(pieces: &[&[u8]]) -> ChunkedOutcome {
+    let mut dec = ChunkedDecoder::new();
+    let mut buf = Vec::new();
+    let (mut read, mut write, mut fed) = (0, 0, 0);
+    for p in pieces {
+        buf.drain(write..read);
+        read = write;
+        buf.extend_from_slice(p);
+        fed += p.len();
+        match dec.decode_in_place(&mut buf, read, write) {
+            Ok((r, w)) => {
+                assert!(w <= r && r <= buf.len());
+                (read, write) = (r, w);
+                if r < buf.len() {
+                    assert!(dec.is_done());
+                    break;
+                }
+            }
+            Err(e) => return (Err(e), Vec::new(), dec.is_done(), dec.data_bytes()),
+        }
+    }
+    assert_eq!(dec.data_bytes(), write as u64);
+    let used = fed - (buf.len() - read);
+    buf.truncate(write);
+    (Ok(used), buf, dec.is_done(), dec.data_bytes())
+}
+
+/// Compares two chunked outcomes; after an error, in-place decoded data is not comparable.
+fn same_chunked(streamed: &ChunkedOutcome, in_place: &ChunkedOutcome) -> bool {
+    if streamed.0.is_ok() {
+        streamed == in_place
+    } else {
+        (&streamed.0, streamed.2, streamed.3) == (&in_place.0, in_place.2, in_place.3)
+    }
 }
 
 /// Events framed, then the unterminated remainder `finish` returned.
@@ -216,6 +258,12 @@ fn mutated_inputs_never_panic_and_splits_agree() {
             whole,
             chunked_outcome(&split3(&mut rng, &input)),
             "{input:?}"
+        );
+        let pieces = split3(&mut rng, &input);
+        let in_place = chunked_in_place_outcome(&pieces);
+        assert!(
+            same_chunked(&whole, &in_place),
+            "{input:?} split {pieces:?}: {whole:?} vs in place {in_place:?}"
         );
 
         let whole = sse_outcome(&[&input], 1 << 16);

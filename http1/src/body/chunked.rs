@@ -41,6 +41,12 @@ enum ChunkedState {
     Done,
 }
 
+/// What the front of the input turned out to be: bytes of framing to skip, or chunk data.
+enum Piece {
+    Framing(usize),
+    Data(usize),
+}
+
 /// Decodes a chunked body incrementally, borrowing data out of each input slice.
 #[derive(Debug)]
 pub struct ChunkedDecoder {
@@ -71,51 +77,52 @@ impl ChunkedDecoder {
     /// chunk, trailers, final CRLF) ends inside it, in which case it stops right after the end.
     pub fn decode(&mut self, input: &[u8], mut on_data: impl FnMut(&[u8])) -> Result<usize, Error> {
         let mut pos = 0;
-        while pos < input.len() {
-            let rest = &input[pos..];
-            match self.state {
-                ChunkedState::Done => break,
-                ChunkedState::Data { remaining } => {
-                    let n = usize::try_from(remaining).map_or(rest.len(), |r| r.min(rest.len()));
-                    on_data(&rest[..n]);
+        while pos < input.len() && !self.is_done() {
+            match self.next_piece(&input[pos..])? {
+                Piece::Framing(n) => pos += n,
+                Piece::Data(n) => {
+                    on_data(&input[pos..pos + n]);
                     pos += n;
-                    self.data_bytes += n as u64;
-                    let left = remaining - n as u64;
-                    self.state = if left == 0 {
-                        ChunkedState::DataCr
-                    } else {
-                        ChunkedState::Data { remaining: left }
-                    };
-                }
-                ChunkedState::Extension { size } => {
-                    let (skipped, line_end) = skip_line(rest)?;
-                    self.extension_bytes += skipped;
-                    if self.extension_bytes > MAX_EXTENSION_BYTES {
-                        return Err(Error::BadChunk);
-                    }
-                    pos += skipped + usize::from(line_end);
-                    if line_end {
-                        self.state = ChunkedState::SizeLf { size };
-                    }
-                }
-                ChunkedState::Trailer => {
-                    let (skipped, line_end) = skip_line(rest)?;
-                    self.trailer_bytes += skipped;
-                    if self.trailer_bytes > MAX_TRAILER_BYTES {
-                        return Err(Error::BadChunk);
-                    }
-                    pos += skipped + usize::from(line_end);
-                    if line_end {
-                        self.state = ChunkedState::TrailerLf;
-                    }
-                }
-                _ => {
-                    self.state = self.step(rest[0])?;
-                    pos += 1;
                 }
             }
         }
         Ok(pos)
+    }
+
+    /// Decodes `buf[read..]` as [`decode`](Self::decode) would, but instead of handing data
+    /// out it moves each piece down to `write`, so raw and decoded bytes share one buffer.
+    ///
+    /// Returns `(read, write)`: where decoding stopped (the end of `buf`, or right after the
+    /// end of the body when the body ends inside it) and the end of decoded data. Decoded data
+    /// never overtakes the read cursor, so the caller may feed more raw bytes after `read` and
+    /// call again. On error the bytes between `write` and `read` are unspecified; the caller
+    /// closes the connection anyway.
+    ///
+    /// # Panics
+    ///
+    /// If `write > read` or `read > buf.len()`: both are the caller's own cursors.
+    pub fn decode_in_place(
+        &mut self,
+        buf: &mut [u8],
+        mut read: usize,
+        mut write: usize,
+    ) -> Result<(usize, usize), Error> {
+        assert!(
+            write <= read && read <= buf.len(),
+            "decode_in_place: cursors out of order"
+        );
+        while read < buf.len() && !self.is_done() {
+            match self.next_piece(&buf[read..])? {
+                Piece::Framing(n) => read += n,
+                Piece::Data(n) => {
+                    // Overlapping moves are fine: copy_within is a memmove.
+                    buf.copy_within(read..read + n, write);
+                    read += n;
+                    write += n;
+                }
+            }
+        }
+        Ok((read, write))
     }
 
     /// True once the final CRLF after the last chunk (and any trailers) has been consumed.
@@ -126,6 +133,50 @@ impl ChunkedDecoder {
     /// Chunk data decoded so far, for the caller's body limit.
     pub fn data_bytes(&self) -> u64 {
         self.data_bytes
+    }
+
+    /// Classifies the front of `rest` (non-empty, decoder not done) and advances the state
+    /// past it; both `decode` and `decode_in_place` are this loop with a different sink.
+    fn next_piece(&mut self, rest: &[u8]) -> Result<Piece, Error> {
+        match self.state {
+            ChunkedState::Data { remaining } => {
+                let n = usize::try_from(remaining).map_or(rest.len(), |r| r.min(rest.len()));
+                self.data_bytes += n as u64;
+                let left = remaining - n as u64;
+                self.state = if left == 0 {
+                    ChunkedState::DataCr
+                } else {
+                    ChunkedState::Data { remaining: left }
+                };
+                Ok(Piece::Data(n))
+            }
+            ChunkedState::Extension { size } => {
+                let (skipped, line_end) = skip_line(rest)?;
+                self.extension_bytes += skipped;
+                if self.extension_bytes > MAX_EXTENSION_BYTES {
+                    return Err(Error::BadChunk);
+                }
+                if line_end {
+                    self.state = ChunkedState::SizeLf { size };
+                }
+                Ok(Piece::Framing(skipped + usize::from(line_end)))
+            }
+            ChunkedState::Trailer => {
+                let (skipped, line_end) = skip_line(rest)?;
+                self.trailer_bytes += skipped;
+                if self.trailer_bytes > MAX_TRAILER_BYTES {
+                    return Err(Error::BadChunk);
+                }
+                if line_end {
+                    self.state = ChunkedState::TrailerLf;
+                }
+                Ok(Piece::Framing(skipped + usize::from(line_end)))
+            }
+            _ => {
+                self.state = self.step(rest[0])?;
+                Ok(Piece::Framing(1))
+            }
+        }
     }
 
     /// One byte of framing. Line ends must be CRLF: accepting a bare LF inside chunked framing
@@ -329,6 +380,75 @@ abcdefghijklmnopqrstuvwxyz\r\n0\r\nX-Trailer: yes\r\nX-Other: 2\r\n\r\nNEXT";
             input.extend_from_slice(b"\r\n");
         }
         assert_eq!(decode_all(&input).err(), Some(Error::BadChunk));
+    }
+
+    /// Decodes `input` in place, arriving in pieces that end at each of `cuts`, the way a
+    /// server appends reads after what it has not consumed yet.
+    fn in_place(input: &[u8], cuts: &[usize]) -> Result<(Vec<u8>, usize, ChunkedDecoder), Error> {
+        let mut dec = ChunkedDecoder::new();
+        let mut buf = Vec::new();
+        let (mut read, mut write, mut fed) = (0, 0, 0);
+        for &end in cuts.iter().chain([&input.len()]) {
+            // Compact as a server would: drop consumed raw bytes between write and read.
+            buf.drain(write..read);
+            read = write;
+            buf.extend_from_slice(&input[fed..end]);
+            fed = end;
+            (read, write) = dec.decode_in_place(&mut buf, read, write)?;
+            if dec.is_done() {
+                break;
+            }
+        }
+        let consumed = fed - (buf.len() - read);
+        buf.truncate(write);
+        Ok((buf, consumed, dec))
+    }
+
+    #[test]
+    fn in_place_matches_decode_at_every_split() {
+        for split in 0..=SAMPLE.len() {
+            let (body, used, dec) = in_place(SAMPLE, &[split]).unwrap();
+            assert_eq!(body, SAMPLE_BODY, "split {split}");
+            assert_eq!(used, SAMPLE_END, "split {split}");
+            assert!(dec.is_done());
+            assert_eq!(dec.data_bytes(), SAMPLE_BODY.len() as u64);
+        }
+        let cuts: Vec<usize> = (1..SAMPLE.len()).collect();
+        let (body, used, _) = in_place(SAMPLE, &cuts).unwrap();
+        assert_eq!((body.as_slice(), used), (SAMPLE_BODY, SAMPLE_END));
+    }
+
+    #[test]
+    fn in_place_leaves_the_next_message_after_read() {
+        let mut buf = b"HEAD".to_vec();
+        buf.extend_from_slice(SAMPLE);
+        let mut dec = ChunkedDecoder::new();
+        let (read, write) = dec.decode_in_place(&mut buf, 4, 4).unwrap();
+        assert_eq!(read, 4 + SAMPLE_END);
+        assert_eq!(&buf[..write], b"HEADhelloabcdefghijklmnopqrstuvwxyz");
+        assert_eq!(&buf[read..], b"NEXT");
+        // Done: further calls consume nothing and write nothing.
+        assert_eq!(
+            dec.decode_in_place(&mut buf, read, write).unwrap(),
+            (read, write)
+        );
+    }
+
+    #[test]
+    fn in_place_reports_the_same_errors_and_limits() {
+        let mut long_ext = b"1;".to_vec();
+        long_ext.extend(std::iter::repeat_n(b'x', MAX_EXTENSION_BYTES + 1));
+        for bad in [&b"3\r\nabcX"[..], b"g\r\n", b"0\r\n\n", &long_ext] {
+            let mut buf = bad.to_vec();
+            let res = ChunkedDecoder::new().decode_in_place(&mut buf, 0, 0);
+            assert_eq!(res.err(), decode_all(bad).err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "cursors out of order")]
+    fn in_place_write_past_read_is_a_caller_bug() {
+        let _ = ChunkedDecoder::new().decode_in_place(&mut [0; 4], 1, 2);
     }
 
     #[test]
