@@ -23,8 +23,16 @@ pub enum Error {
     ConflictingContentLength,
     /// Both Content-Length and Transfer-Encoding: a request-smuggling vector.
     ContentLengthWithTransferEncoding,
-    /// A transfer coding other than a lone `chunked` in a request.
+    /// A request whose final transfer coding is `chunked` after codings we do not decode
+    /// (`gzip, chunked`): RFC 9112 §6.1 says a server SHOULD answer 501.
     UnsupportedTransferEncoding,
+    /// A request whose Transfer-Encoding does not end with `chunked` (RFC 9112 §6.3 item 4),
+    /// or applies `chunked` more than once (§6.1): its length cannot be determined.
+    InvalidTransferEncoding,
+    /// An HTTP/1.1 request without a Host field (RFC 9112 §3.2).
+    MissingHost,
+    /// A Host field that is not `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 9110 §7.2).
+    InvalidHost,
     /// A chunk size that is not hex or does not fit in u64.
     InvalidChunkSize,
     /// Malformed chunked framing: missing CRLF, oversized extensions or trailers.
@@ -42,7 +50,19 @@ impl Error {
             Self::HeadTooLarge | Self::TooManyHeaders => 431,
             Self::BodyTooLarge => 413,
             Self::UnsupportedTransferEncoding => 501,
-            _ => 400,
+            // Exhaustive, so a new variant has to choose its status here.
+            Self::BadHead
+            | Self::ObsFold
+            | Self::UnsupportedVersion
+            | Self::InvalidContentLength
+            | Self::ConflictingContentLength
+            | Self::ContentLengthWithTransferEncoding
+            | Self::InvalidTransferEncoding
+            | Self::MissingHost
+            | Self::InvalidHost
+            | Self::InvalidChunkSize
+            | Self::BadChunk
+            | Self::EventTooLarge => 400,
         }
     }
 
@@ -60,6 +80,9 @@ impl Error {
                 "both Content-Length and Transfer-Encoding present"
             }
             Self::UnsupportedTransferEncoding => "unsupported Transfer-Encoding",
+            Self::InvalidTransferEncoding => "Transfer-Encoding must end with a single chunked",
+            Self::MissingHost => "missing Host header field",
+            Self::InvalidHost => "invalid Host header field",
             Self::InvalidChunkSize => "invalid chunk size",
             Self::BadChunk => "malformed chunked body",
             Self::BodyTooLarge => "body too large",
@@ -150,6 +173,9 @@ mod tests {
             Error::InvalidContentLength,
             Error::ConflictingContentLength,
             Error::ContentLengthWithTransferEncoding,
+            Error::InvalidTransferEncoding,
+            Error::MissingHost,
+            Error::InvalidHost,
             Error::InvalidChunkSize,
             Error::BadChunk,
             Error::EventTooLarge,
@@ -157,6 +183,27 @@ mod tests {
             assert_eq!(e.status(), 400, "{e:?}");
             assert!(!e.message().is_empty());
         }
+    }
+
+    #[test]
+    fn new_request_rules_answer_400_not_501() {
+        // RFC 9112 §3.2 (Host) and §6.3 item 4 (final coding not chunked) are 400s; only a
+        // coding we cannot decode before `chunked` keeps §6.1's 501.
+        for (e, msg) in [
+            (Error::MissingHost, "missing Host header field"),
+            (Error::InvalidHost, "invalid Host header field"),
+            (
+                Error::InvalidTransferEncoding,
+                "Transfer-Encoding must end with a single chunked",
+            ),
+        ] {
+            assert_eq!((e.status(), e.message()), (400, msg));
+            assert_eq!(reason_phrase(e.status()), "Bad Request");
+        }
+        assert_eq!(
+            reason_phrase(Error::UnsupportedTransferEncoding.status()),
+            "Not Implemented"
+        );
     }
 
     #[test]

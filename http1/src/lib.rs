@@ -6,8 +6,10 @@
 //! - [`error`]: the one [`Error`] enum, its status code, and [`reason_phrase`].
 //! - [`head`]: request and response heads ([`parse_request`], [`parse_response`]) on top of
 //!   httparse, with the framing rules of RFC 9112 §6.3 (`head::fields` scans the headers that
-//!   decide framing; `head::request` and `head::response` hold each direction's policy).
-//! - [`body`]: [`BodyKind`], the streaming [`ChunkedDecoder`], and chunk encoding.
+//!   decide framing; `head::request` and `head::response` hold each direction's policy;
+//!   `head::target` reads request-target forms, RFC 9112 §3.2, and checks Host syntax).
+//! - [`body`]: [`BodyKind`], the streaming [`ChunkedDecoder`] (which can also decode in place,
+//!   [`ChunkedDecoder::decode_in_place`], so a chunked body is held once), and chunk encoding.
 //! - [`sse`]: [`SseFramer`] splits a server-sent-events stream into events; [`single_data`] and
 //!   [`event_name`] read their fields.
 //!

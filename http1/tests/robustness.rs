@@ -33,7 +33,8 @@ impl Rng {
 const REQUESTS: &[&[u8]] = &[
     b"GET /v1/models HTTP/1.1\r\nHost: a\r\n\r\n",
     b"POST /v1/chat/completions HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello",
-    b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive, Upgrade\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    b"POST /x HTTP/1.1\r\nHost: [::1]:4000\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive, Upgrade\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    b"\r\nPOST http://gw:4000/v1/x?y=1 HTTP/1.1\r\nHost: gw:4000\r\nContent-Length: 0\r\n\r\n",
     b"GET / HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 1, 1\r\n\r\nx",
 ];
 

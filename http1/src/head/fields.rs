@@ -21,13 +21,15 @@ pub(crate) enum Coding {
     ChunkedOnly,
     /// `chunked` is final, after other codings (`gzip, chunked`).
     ChunkedFinal,
+    /// `chunked` is final but also appears earlier, which §6.1 forbids a sender to do.
+    ChunkedTwice,
     /// The final coding is not `chunked`, or the list is empty.
     NotChunked,
 }
 
 /// The framing-relevant facts of one head, gathered without allocating.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Framing {
+pub(crate) struct Framing<'b> {
     pub length: LengthField,
     pub coding: Coding,
     /// `Connection` carries a `close` token.
@@ -38,10 +40,12 @@ pub(crate) struct Framing {
     pub expect_continue: bool,
     /// Number of `Host` fields.
     pub hosts: usize,
+    /// Value of the first `Host` field.
+    pub host: Option<&'b [u8]>,
 }
 
-impl Framing {
-    pub fn scan(headers: &[Header<'_>]) -> Self {
+impl<'b> Framing<'b> {
+    pub fn scan(headers: &[Header<'b>]) -> Self {
         let mut framing = Self {
             length: LengthField::Absent,
             coding: Coding::Absent,
@@ -49,6 +53,7 @@ impl Framing {
             keep_alive: false,
             expect_continue: false,
             hosts: 0,
+            host: None,
         };
         let mut codings = Codings::default();
         for h in headers {
@@ -66,6 +71,7 @@ impl Framing {
                 framing.expect_continue |= trim(h.value).eq_ignore_ascii_case(b"100-continue");
             } else if name.eq_ignore_ascii_case(b"host") {
                 framing.hosts += 1;
+                framing.host = framing.host.or(Some(h.value));
             }
         }
         framing.coding = codings.summary();
@@ -78,6 +84,7 @@ impl Framing {
 struct Codings {
     seen_field: bool,
     count: usize,
+    chunked: usize,
     last_is_chunked: bool,
 }
 
@@ -87,15 +94,17 @@ impl Codings {
         for coding in list(value) {
             self.count += 1;
             self.last_is_chunked = coding.eq_ignore_ascii_case(b"chunked");
+            self.chunked += usize::from(self.last_is_chunked);
         }
     }
 
     fn summary(&self) -> Coding {
         match (self.seen_field, self.last_is_chunked, self.count) {
             (false, _, _) => Coding::Absent,
+            (true, false, _) => Coding::NotChunked,
+            (true, true, _) if self.chunked > 1 => Coding::ChunkedTwice,
             (true, true, 1) => Coding::ChunkedOnly,
             (true, true, _) => Coding::ChunkedFinal,
-            (true, false, _) => Coding::NotChunked,
         }
     }
 }
@@ -201,7 +210,8 @@ mod tests {
         assert_eq!(te(&["CHUNKED"]), Coding::ChunkedOnly);
         assert_eq!(te(&["gzip, chunked"]), Coding::ChunkedFinal);
         assert_eq!(te(&["gzip", "chunked"]), Coding::ChunkedFinal);
-        assert_eq!(te(&["chunked", "chunked"]), Coding::ChunkedFinal);
+        assert_eq!(te(&["chunked", "chunked"]), Coding::ChunkedTwice);
+        assert_eq!(te(&["chunked, gzip, chunked"]), Coding::ChunkedTwice);
         assert_eq!(te(&["chunked, gzip"]), Coding::NotChunked);
         assert_eq!(te(&["gzip"]), Coding::NotChunked);
         assert_eq!(te(&[""]), Coding::NotChunked);
@@ -220,5 +230,13 @@ mod tests {
         assert!(f.expect_continue);
         let f = Framing::scan(&[h("Expect", "100-continue-ish")]);
         assert!(!f.expect_continue);
+    }
+
+    #[test]
+    fn host_fields() {
+        let f = Framing::scan(&[h("Accept", "*/*")]);
+        assert_eq!((f.hosts, f.host), (0, None));
+        let f = Framing::scan(&[h("host", "a"), h("HOST", "b")]);
+        assert_eq!((f.hosts, f.host), (2, Some(&b"a"[..])));
     }
 }

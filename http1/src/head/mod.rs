@@ -3,6 +3,7 @@
 mod fields;
 mod request;
 mod response;
+mod target;
 
 pub use request::{parse_request, RequestHead};
 pub use response::{parse_response, ResponseHead};

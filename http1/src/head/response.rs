@@ -97,7 +97,8 @@ fn body_kind(
             return Err(Error::BadHead);
         }
         return Ok(match framing.coding {
-            Coding::ChunkedOnly | Coding::ChunkedFinal => BodyKind::Chunked,
+            // A repeated `chunked` is decoded once, as before; policing it is the origin's job.
+            Coding::ChunkedOnly | Coding::ChunkedFinal | Coding::ChunkedTwice => BodyKind::Chunked,
             // §6.3 item 3: chunked not final in a response means read until close.
             _ => BodyKind::CloseDelimited,
         });
