@@ -8,6 +8,8 @@
 //!   httparse, with the framing rules of RFC 9112 §6.3 (`head::fields` scans the headers that
 //!   decide framing; `head::request` and `head::response` hold each direction's policy;
 //!   `head::target` reads request-target forms, RFC 9112 §3.2, and checks Host syntax).
+//!   [`HeadScan`] finds the end of a head as it arrives, looking at each byte once, so a head
+//!   is parsed once however it trickles in.
 //! - [`body`]: [`BodyKind`], the streaming [`ChunkedDecoder`] (which can also decode in place,
 //!   [`ChunkedDecoder::decode_in_place`], so a chunked body is held once), and chunk encoding.
 //! - [`sse`]: [`SseFramer`] splits a server-sent-events stream into events; [`single_data`] and
@@ -24,13 +26,13 @@ pub mod sse;
 
 pub use body::{write_chunk, write_chunk_head, BodyKind, ChunkedDecoder, CHUNK_END, LAST_CHUNK};
 pub use error::{reason_phrase, Error};
-pub use head::{parse_request, parse_response, Method, RequestHead, ResponseHead};
+pub use head::{parse_request, parse_response, HeadScan, Method, RequestHead, ResponseHead};
 pub use httparse::{Header, EMPTY_HEADER};
 pub use limits::{Limits, MAX_HEADERS};
 pub use sse::{event_name, single_data, SseFramer};
 
 /// Outcome of parsing a buffer that may not hold the whole item yet.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status<T> {
     /// The item is complete.
     Complete(T),

@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use corelane_http1::{
-    event_name, parse_request, parse_response, single_data, ChunkedDecoder, Error, Limits, Method,
-    SseFramer, Status, EMPTY_HEADER, MAX_HEADERS,
+    event_name, parse_request, parse_response, single_data, ChunkedDecoder, Error, HeadScan,
+    Limits, Method, SseFramer, Status, EMPTY_HEADER, MAX_HEADERS,
 };
 
 const ITERATIONS: usize = 200_000;
@@ -134,6 +134,45 @@ fn check_prefix(
     }
 }
 
+/// Feeds a growing buffer to a `HeadScan`, one piece at a time; the first answer that is not
+/// `Partial` (or the last) and the buffer length it came at.
+fn scan_outcome(pieces: &[&[u8]], limits: &Limits) -> (Result<Option<usize>, Error>, usize) {
+    let mut scan = HeadScan::new();
+    let mut buf = Vec::new();
+    let mut answer = Ok(None);
+    for p in pieces {
+        buf.extend_from_slice(p);
+        answer = match scan.scan(&buf, limits) {
+            Ok(Status::Complete(n)) => Ok(Some(n)),
+            Ok(Status::Partial) => continue,
+            Err(e) => Err(e),
+        };
+        break;
+    }
+    (answer, buf.len())
+}
+
+/// The scanner's answer must be what the parser says of the same bytes: `Complete(n)` only
+/// where the parser completes with `head_len == n` (or rejects), `Partial` only where it is
+/// partial (or rejects early, which the scanner leaves to the parse), and too large only
+/// where the parser rejects too.
+fn check_scan(parsed: Result<Option<usize>, Error>, scanned: Result<Option<usize>, Error>) {
+    match scanned {
+        Ok(Some(end)) => assert!(
+            matches!(parsed, Ok(Some(n)) if n == end) || parsed.is_err(),
+            "scan ends at {end}, parse says {parsed:?}"
+        ),
+        Ok(None) => assert!(
+            matches!(parsed, Ok(None)) || matches!(parsed, Err(e) if e != Error::HeadTooLarge),
+            "scan partial, parse says {parsed:?}"
+        ),
+        Err(e) => {
+            assert_eq!(e, Error::HeadTooLarge);
+            assert!(parsed.is_err(), "scan too large, parse says {parsed:?}");
+        }
+    }
+}
+
 /// Result, decoded data, done, data_bytes.
 type ChunkedOutcome = (Result<usize, Error>, Vec<u8>, bool, u64);
 
@@ -231,8 +270,8 @@ fn mutated_inputs_never_panic_and_splits_agree() {
         max_body_bytes: 4,
     };
     // How often each parser reached each outcome: proves the mutations exercise both paths.
-    let (mut heads_ok, mut heads_err, mut chunked_done, mut chunked_err, mut events) =
-        (0, 0, 0, 0, 0);
+    let (mut heads_ok, mut heads_err, mut chunked_done, mut chunked_err, mut events, mut scans) =
+        (0, 0, 0, 0, 0, 0);
     for i in 0..ITERATIONS {
         let group = all[i % all.len()];
         let seed = group[rng.below(group.len())];
@@ -247,6 +286,17 @@ fn mutated_inputs_never_panic_and_splits_agree() {
                 Ok(None) => {}
             }
             check_prefix(full, request_outcome(&input[..cut], &limits), cut);
+            let pieces = split3(&mut rng, &input);
+            let (scanned, len) = scan_outcome(&pieces, &limits);
+            assert_eq!(
+                scanned,
+                scan_outcome(&[&input[..len]], &limits).0,
+                "{input:?}"
+            );
+            check_scan(request_outcome(&input[..len], &limits), scanned);
+            let method = [Method::Get, Method::Post][rng.below(2)];
+            check_scan(response_outcome(&input[..len], method, &limits), scanned);
+            scans += usize::from(matches!(scanned, Ok(Some(_))));
             let method = [Method::Get, Method::Head, Method::Post][rng.below(3)];
             let full = response_outcome(&input, method, &limits);
             check_prefix(full, response_outcome(&input[..cut], method, &limits), cut);
@@ -276,7 +326,14 @@ fn mutated_inputs_never_panic_and_splits_agree() {
         );
         let _ = sse_outcome(&split3(&mut rng, &input), 8);
     }
-    let counts = [heads_ok, heads_err, chunked_done, chunked_err, events];
+    let counts = [
+        heads_ok,
+        heads_err,
+        chunked_done,
+        chunked_err,
+        events,
+        scans,
+    ];
     assert!(counts.iter().all(|&c| c > ITERATIONS / 100), "{counts:?}");
-    eprintln!("heads ok/err, chunked done/err, sse events: {counts:?}");
+    eprintln!("heads ok/err, chunked done/err, sse events, scans complete: {counts:?}");
 }

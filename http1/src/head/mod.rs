@@ -3,10 +3,12 @@
 mod fields;
 mod request;
 mod response;
+mod scan;
 mod target;
 
 pub use request::{parse_request, RequestHead};
 pub use response::{parse_response, ResponseHead};
+pub use scan::HeadScan;
 
 use crate::{Error, Header, Limits, Status};
 

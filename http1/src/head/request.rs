@@ -40,7 +40,9 @@ impl<'b> RequestHead<'_, 'b> {
 /// Parses a request head from the start of `buf`.
 ///
 /// `Partial` means the head is not complete yet; the caller reads more and calls again with
-/// the longer buffer. Header slots come from `headers`, capped at `limits.max_headers`.
+/// the longer buffer, which parses the head from its start each time. A caller that lets a
+/// [`HeadScan`](crate::HeadScan) say when the head is complete calls this once per head
+/// instead. Header slots come from `headers`, capped at `limits.max_headers`.
 pub fn parse_request<'h, 'b>(
     buf: &'b [u8],
     headers: &'h mut [Header<'b>],
