@@ -17,6 +17,10 @@
 //!
 //! The caller owns every buffer: parsers borrow byte slices and answer
 //! [`Status::Complete`] or [`Status::Partial`]; nothing on the parsing path allocates.
+//!
+//! `tests/conformance.rs` holds one row per RFC 9110/9112 requirement the codec enforces, citing
+//! its section; `tests/robustness.rs` checks that mutated input split anywhere gives the same
+//! answers (streamed and in-place chunked decoding, [`HeadScan`] against the parsers).
 
 pub mod body;
 pub mod error;
