@@ -8,8 +8,8 @@
 //!   httparse, with the framing rules of RFC 9112 §6.3 (`head::fields` scans the headers that
 //!   decide framing; `head::request` and `head::response` hold each direction's policy;
 //!   `head::target` reads request-target forms, RFC 9112 §3.2, and checks Host syntax).
-//!   [`HeadScan`] finds the end of a head as it arrives, looking at each byte once, so a head
-//!   is parsed once however it trickles in.
+//!   [`HeadScan`] (`head::scan`) finds the end of a head as it arrives, looking at each byte
+//!   once, so a head is parsed once however it trickles in.
 //! - [`body`]: [`BodyKind`], the streaming [`ChunkedDecoder`] (which can also decode in place,
 //!   [`ChunkedDecoder::decode_in_place`], so a chunked body is held once), and chunk encoding.
 //! - [`sse`]: [`SseFramer`] splits a server-sent-events stream into events; [`single_data`] and
