@@ -4,7 +4,9 @@
 //! # Layout
 //!
 //! - [`provider`]: providers as rows of one static table, `provider/model` routing, request paths.
-//! - [`openai`]: the OpenAI-compatible request path: `inspect` the client body, `splice` the upstream one.
+//! - [`openai`]: the OpenAI-compatible request path: `inspect` the client body, `require` its
+//!   endpoint's parameter, `splice` the upstream one.
+//! - [`keys`]: the request keys the gateway reads or rewrites, matched after unescaping.
 //! - [`rewrite`]: streaming rewrite of a non-stream response body (top-level `model`, usage capture).
 //! - [`stream`]: rewrite of one SSE chunk payload in an arena.
 //! - [`usage`]: token usage read from a usage object.
@@ -19,6 +21,7 @@
 pub mod cost;
 pub mod error;
 pub mod json;
+pub mod keys;
 pub mod mock;
 pub mod openai;
 pub mod provider;
@@ -30,8 +33,9 @@ pub mod usage;
 pub use cost::{bundled_prices, cost, write_cost, Prices};
 pub use error::{map_upstream_status, write_error, write_upstream_message, UpstreamErrorMap};
 pub use json::write_json_string;
+pub use keys::Key;
 pub use mock::MockMeta;
-pub use openai::{inspect, splice, RequestError, RequestFields};
+pub use openai::{inspect, require, splice, Presence, RequestError, RequestFields};
 pub use provider::{
     find, resolve, write_request_path, Auth, Endpoint, Family, ProviderRow, UnknownProvider,
     PROVIDERS,
