@@ -11,6 +11,8 @@
 //!   position, and collect ignored keys and warnings.
 //! - `model`: `model_list` entries ([`ModelEntry`], [`LitellmParams`], [`ModelInfo`]).
 //! - `settings`: [`RouterSettings`], [`LitellmSettings`], [`GeneralSettings`].
+//! - `master_key`: [`Config::master_key_check`], LiteLLM's start-up rule against an unset,
+//!   empty or publicly known master key, and its opt-ins.
 //! - `value`: [`Value`], model_info extras kept as written, and their JSON form.
 //! - `error`: [`ConfigError`].
 
@@ -19,6 +21,7 @@
 mod env;
 mod error;
 mod fields;
+mod master_key;
 mod model;
 mod node;
 mod scalar;
@@ -29,6 +32,10 @@ use std::path::Path;
 
 pub use env::{Env, ENV_REF_PREFIX};
 pub use error::ConfigError;
+pub use master_key::{
+    KeySource, MasterKeyVerdict, Permit, PermittedWeakKey, WeakMasterKey, Weakness,
+    PERMIT_WEAK_KEY_ENV, PERMIT_WEAK_KEY_SETTING,
+};
 pub use model::{LitellmParams, ModelEntry, ModelInfo};
 pub use settings::{GeneralSettings, GroupAlias, LitellmSettings, RouterSettings};
 pub use value::Value;

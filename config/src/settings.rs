@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use crate::fields::{join, Cx, Res};
+use crate::master_key::{is_litellm_true, PERMIT_WEAK_KEY_SETTING};
 use crate::node::{Kind, Node};
+use crate::scalar::{quote, Scalar};
 
 /// Router options (LiteLLM's `Router.__init__` arguments).
 #[derive(Debug, Clone, Default)]
@@ -39,6 +41,8 @@ pub struct GeneralSettings {
     pub max_request_size_mb: Option<f64>,
     pub max_response_size_mb: Option<f64>,
     pub litellm_key_header_name: Option<String>,
+    /// Start even with an unset, empty or publicly known master key (local development only).
+    pub dangerously_permit_weak_or_unset_master_key: bool,
 }
 
 pub(crate) fn router(cx: &mut Cx<'_>, node: &Node) -> Res<RouterSettings> {
@@ -127,8 +131,34 @@ pub(crate) fn general(cx: &mut Cx<'_>, node: &Node) -> Res<GeneralSettings> {
             "max_request_size_mb" => gs.max_request_size_mb = cx.number(value, &kp)?,
             "max_response_size_mb" => gs.max_response_size_mb = cx.number(value, &kp)?,
             "litellm_key_header_name" => gs.litellm_key_header_name = cx.string(value, &kp)?,
+            PERMIT_WEAK_KEY_SETTING => {
+                gs.dangerously_permit_weak_or_unset_master_key = permit_flag(cx, value, &kp)
+            }
             _ => cx.ignore(kp),
         }
     }
     Ok(gs)
+}
+
+/// LiteLLM honours the weak-key opt-in only when it is exactly `True`
+/// (`general_settings.get(...) is True`): a YAML 1.1 boolean, or an `os.environ/` reference whose
+/// variable reads "true" (its config loader turns those into booleans). Anything else leaves the
+/// master-key rule on; it is a warning, not an error, since LiteLLM starts the same way.
+fn permit_flag(cx: &mut Cx<'_>, node: &Node, path: &str) -> bool {
+    let shown = match node.scalar() {
+        Some(Scalar::Bool(on)) => return on,
+        Some(Scalar::Null) => return false,
+        Some(Scalar::Str(text)) => match cx.env.resolve_ref(text) {
+            Ok(Some(value)) if is_litellm_true(value) => return true,
+            Ok(Some(value)) if value.trim().eq_ignore_ascii_case("false") => return false,
+            Ok(Some(value)) => format!("{text} = {}", quote(value)),
+            Ok(None) => quote(text),
+            Err(_) => format!("{text} (not set)"),
+        },
+        _ => node.describe(),
+    };
+    cx.warnings.push(format!(
+        "{path}: {shown} is not the boolean true, so it does not permit a weak master key"
+    ));
+    false
 }

@@ -81,6 +81,12 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
+    // LiteLLM 1.106 refuses an unset, empty or publicly known master key unless the operator
+    // opts in; the refusal names the cause and the fix.
+    match config.master_key_check().map_err(|weak| weak.to_string())? {
+        corelane_config::MasterKeyVerdict::Strong => {}
+        corelane_config::MasterKeyVerdict::Permitted(weak) => tracing::warn!("{weak}"),
+    }
     if config.general_settings.database_url.is_some() || config.env.var("DATABASE_URL").is_some() {
         tracing::warn!("database_url / DATABASE_URL ignored (not implemented yet): no virtual keys or spend logs");
     }

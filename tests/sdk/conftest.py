@@ -3,8 +3,10 @@
 One `corelane-mock` (one thread, so its `/__mock/requests` record sees every request) stands
 in for every provider; fault-injection prefixes in each deployment's `api_base` make whole
 model groups fail in a chosen way. Two gateways run from generated config files: `gateway`
-has a master key (the usual deployment), `open_gateway` has none (LiteLLM then accepts any
-key, which is how many local setups run).
+has a master key (the usual deployment), `open_gateway` has none and accepts any key. LiteLLM
+1.106, and corelane, start keyless only with the local-development opt-in
+LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY=true, which `open_gateway` gets and
+`gateway` does not.
 
 Binaries come from $CORELANE_BIN_DIR, default `<repo>/target/debug`; scripts/sdk-tests.sh
 builds them. $CORELANE_GATEWAY_ARGS adds flags to both gateways' command lines.
@@ -41,6 +43,9 @@ from support import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
+
+#: LiteLLM's opt-in to start with no master key or a publicly known one.
+PERMIT_WEAK_KEY = "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY"
 
 #: Seconds a process may take to print its listening line (debug builds, a busy 2-core box).
 START_TIMEOUT = 30.0
@@ -80,8 +85,11 @@ def _binary(name: str) -> Path:
     return path
 
 
-def _start(name: str, argv: list[str], pattern: str, log_dir: Path) -> Proc:
-    """Starts `argv`, waits for a stdout line matching `pattern` (group 1 = port)."""
+def _start(
+    name: str, argv: list[str], pattern: str, log_dir: Path, env: dict[str, str] | None = None
+) -> Proc:
+    """Starts `argv` (with `env`, default: this process's), waits for a stdout line matching
+    `pattern` (group 1 = port)."""
     stderr_path = log_dir / f"{name}.stderr.log"
     stderr = stderr_path.open("wb")
     popen = subprocess.Popen(
@@ -90,6 +98,7 @@ def _start(name: str, argv: list[str], pattern: str, log_dir: Path) -> Proc:
         stdout=subprocess.PIPE,
         stderr=stderr,
         cwd=REPO,
+        env=env,
     )
     stderr.close()
     lines: queue.Queue[str | None] = queue.Queue()
@@ -245,6 +254,15 @@ def _gateway(tmp_path_factory: pytest.TempPathFactory, mock: "MockProvider", key
     log_dir = tmp_path_factory.mktemp(name)
     config = log_dir / "config.yaml"
     write_config(config, mock.proc.url, key)
+    # The master key and the opt-in come from the config and here only, not from the caller's
+    # shell: the keyed gateway must pass the start-up rule on its own.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("LITELLM_MASTER_KEY", PERMIT_WEAK_KEY)
+    }
+    if key is None:
+        env[PERMIT_WEAK_KEY] = "true"
     proc = _start(
         name,
         [
@@ -262,6 +280,7 @@ def _gateway(tmp_path_factory: pytest.TempPathFactory, mock: "MockProvider", key
         ],
         r"corelane listening on http://[^\s:]+:(\d+)",
         log_dir,
+        env,
     )
     return proc
 

@@ -344,6 +344,10 @@ impl Drop for TempDir {
     }
 }
 
+/// LiteLLM's opt-in to start with no master key or a publicly known one. Most tests run
+/// keyless configs, so [`Gateway::start`] sets it; the master-key tests start without it.
+pub const PERMIT_WEAK_KEY: &str = "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY";
+
 /// The gateway under test.
 #[derive(Debug)]
 pub struct Gateway {
@@ -362,8 +366,26 @@ impl Gateway {
         Gateway::start_env(config, args, &[])
     }
 
-    /// As [`Gateway::start_with`], with extra environment variables for the process.
+    /// As [`Gateway::start_with`], with extra environment variables for the process. The
+    /// gateway runs with [`PERMIT_WEAK_KEY`]`=true`, so that test configs without a master key
+    /// (or with `sk-1234`) start; [`Gateway::start_strict`] leaves it out.
     pub fn start_env(config: &str, args: &[&str], env: &[(&str, &Path)]) -> Gateway {
+        Gateway::launch(config, args, env, true)
+    }
+
+    /// As [`Gateway::start_env`], without [`PERMIT_WEAK_KEY`]: the master-key rule applies as in
+    /// production, and the master key and the permit come only from `config` and `env` (not
+    /// from this process's environment).
+    pub fn start_strict(config: &str, args: &[&str], env: &[(&str, &Path)]) -> Gateway {
+        Gateway::launch(config, args, env, false)
+    }
+
+    fn launch(
+        config: &str,
+        args: &[&str],
+        env: &[(&str, &Path)],
+        permit_weak_key: bool,
+    ) -> Gateway {
         let dir = TempDir::new("gw");
         let path = dir.write("config.yaml", config);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_corelane"));
@@ -373,6 +395,12 @@ impl Gateway {
             .args(args)
             .env("RUST_LOG", "warn")
             .env_remove("CONFIG_FILE_PATH");
+        if permit_weak_key {
+            cmd.env(PERMIT_WEAK_KEY, "true");
+        } else {
+            cmd.env_remove(PERMIT_WEAK_KEY)
+                .env_remove("LITELLM_MASTER_KEY");
+        }
         for (name, value) in env {
             cmd.env(name, value);
         }
