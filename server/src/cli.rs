@@ -37,6 +37,42 @@ pub struct Args {
     #[arg(long = "shutdown-grace", default_value_t = 10.0)]
     pub shutdown_grace: f64,
 
+    /// Seconds a client has to send a whole request head, counted from its first byte (or
+    /// from the connection's accept); nginx's `client_header_timeout` is 60.
+    #[arg(
+        long = "header-timeout",
+        default_value_t = 60.0,
+        value_name = "SECONDS"
+    )]
+    pub header_timeout: f64,
+
+    /// Seconds a request body may go without a byte arriving; nginx's `client_body_timeout`.
+    #[arg(long = "body-timeout", default_value_t = 60.0, value_name = "SECONDS")]
+    pub body_timeout: f64,
+
+    /// Least average rate (bytes/s) a request body must keep once one body timeout has passed.
+    #[arg(long = "body-min-rate", default_value_t = 1024, value_name = "BYTES")]
+    pub body_min_rate: u64,
+
+    /// Seconds an idle keep-alive connection is kept open; nginx's `keepalive_timeout` is 75.
+    #[arg(
+        long = "keepalive-timeout",
+        default_value_t = 75.0,
+        value_name = "SECONDS"
+    )]
+    pub keepalive_timeout: f64,
+
+    /// Open client connections per core; beyond it new ones are accepted and closed at once.
+    /// Default: half the descriptor limit (the other half is for upstream connections),
+    /// shared between the cores.
+    #[arg(long = "max-connections", value_name = "N")]
+    pub max_connections: Option<usize>,
+
+    /// MiB of request bodies one core holds in memory at once; a request that would go past
+    /// it is answered 503 (and its connection closed) instead of waiting.
+    #[arg(long = "body-budget-mb", default_value_t = 256.0, value_name = "MIB")]
+    pub body_budget_mb: f64,
+
     /// Log every request at debug level (LiteLLM's --detailed_debug).
     #[arg(long = "detailed_debug")]
     pub detailed_debug: bool,

@@ -1,26 +1,29 @@
-//! One client connection: read a request head and body, hand the request to the proxy,
-//! repeat while the connection is kept alive.
+//! One client connection: wait for a request, read its head within a deadline, admit it
+//! (route and key) before reading a byte of its body, read the body within a minimum rate and
+//! the core's memory budget, hand the request to the proxy, repeat while kept alive.
 
+use std::cell::RefCell;
 use std::ops::Range;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use corelane_http1::{
-    parse_request, BodyKind, ChunkedDecoder, Method, RequestHead, Status, EMPTY_HEADER, MAX_HEADERS,
+    parse_request, BodyKind, ChunkedDecoder, HeadScan, Method, RequestHead, Status, EMPTY_HEADER,
+    MAX_HEADERS,
 };
 use monoio::net::TcpStream;
 
-use crate::core::{Core, InFlight};
+use crate::core::{BodyCharge, Core, InFlight, OpenConn};
 use crate::errors::GatewayError;
-use crate::io::{read_more, write_all};
+use crate::io::{read_more, write_all, MIN_READ_ROOM};
 use crate::response::write_json;
 
-/// An idle keep-alive connection is closed after this long without a new request.
-const KEEPALIVE_IDLE: Duration = Duration::from_secs(120);
-/// A started request head or body must keep arriving at least this often (slow clients).
-const READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// Initial capacity of a connection's read buffer.
-const CONN_BUF: usize = 8 * 1024;
+/// Initial capacity of a connection's read buffer: a typical chat request fits, and an idle
+/// keep-alive connection holds no more.
+const CONN_BUF: usize = 4 * 1024;
+/// A buffer that grew past this for a large request is given back before the connection
+/// waits for the next one.
+const MAX_IDLE_BUF: usize = 4 * CONN_BUF;
 
 /// Headers LiteLLM reads the caller's key from, in the order it looks at them.
 const KEY_HEADERS: [&str; 5] = [
@@ -31,15 +34,18 @@ const KEY_HEADERS: [&str; 5] = [
     "x-litellm-api-key",
 ];
 
-/// A request as the proxy sees it: borrowed from the connection's buffers.
+/// A request as the proxy sees it: borrowed from the connection's buffer.
 #[derive(Debug)]
 pub struct Request<'b> {
     pub method: Method,
+    /// The origin-form target (an absolute-form target is reduced to its path and query).
     pub target: &'b str,
     pub keep_alive: bool,
-    pub key: Option<&'b str>,
     pub body: &'b [u8],
     pub received: Instant,
+    /// Bytes of a next (pipelined) request read while watching for the client to leave;
+    /// they go back in front of the connection's buffer.
+    pub early: RefCell<Vec<u8>>,
 }
 
 /// What of a parsed head outlives the borrow of the buffer: offsets, not slices.
@@ -75,6 +81,10 @@ impl HeadInfo {
             key,
         }
     }
+
+    fn text<'b>(&self, buf: &'b [u8], r: &Range<usize>) -> &'b str {
+        std::str::from_utf8(&buf[r.clone()]).unwrap_or("")
+    }
 }
 
 fn strip_bearer(v: &[u8]) -> &[u8] {
@@ -85,134 +95,320 @@ fn strip_bearer(v: &[u8]) -> &[u8] {
     }
 }
 
-enum Read {
-    Ok(Vec<u8>),
-    Closed,
-}
-
-async fn read_with_timeout(stream: &mut TcpStream, buf: Vec<u8>, limit: Duration) -> Read {
-    match monoio::time::timeout(limit, read_more(stream, buf)).await {
-        Ok((Ok(n), buf)) if n > 0 => Read::Ok(buf),
-        _ => Read::Closed,
-    }
+/// How reading from the client ended when it did not deliver bytes.
+enum Stop {
+    /// The client closed or failed: nothing to answer.
+    Gone,
+    /// A deadline passed: answer 408 and close.
+    Late,
+    /// Shutdown started while the connection was idle.
+    Draining,
 }
 
 /// Serves one connection until the client closes it, an error ends it, or shutdown.
-pub async fn serve(core: Rc<Core>, mut stream: TcpStream) {
+pub async fn serve(core: Rc<Core>, mut stream: TcpStream, _open: OpenConn) {
     let _ = stream.set_nodelay(true);
     let mut buf = Vec::with_capacity(CONN_BUF);
-    let mut chunked = Vec::new();
+    // A new connection's first head is due within the header timeout of its accept; a kept
+    // alive one may wait the keep-alive timeout for its next request to start.
+    let mut first = true;
+    let mut head_due = Instant::now() + core.limits.header_timeout;
     loop {
-        let head = loop {
-            if !buf.is_empty() {
-                let mut headers = [EMPTY_HEADER; MAX_HEADERS];
-                match parse_request(&buf, &mut headers, &core.gateway.limits) {
-                    Ok(Status::Complete(h)) => {
-                        break HeadInfo::new(&h, &buf, core.gateway.key_header.as_deref())
-                    }
-                    Ok(Status::Partial) => {}
-                    Err(e) => return reject(&mut stream, GatewayError::Framing(e)).await,
-                }
+        if buf.is_empty() {
+            match idle_read(&core, &mut stream, buf, first.then_some(head_due)).await {
+                Ok(b) => buf = b,
+                Err(_) => return,
             }
-            let limit = if buf.is_empty() {
-                KEEPALIVE_IDLE
-            } else {
-                READ_TIMEOUT
-            };
-            match read_with_timeout(&mut stream, buf, limit).await {
-                Read::Ok(b) => buf = b,
-                Read::Closed => return,
-            }
-        };
+        }
         let _in_flight = InFlight::new(&core);
         let received = Instant::now();
-        let mut sent_continue = !head.expect_continue;
-        // Read the body: in place after the head (Content-Length) or decoded (chunked).
-        let (body_in_buf, consumed) = match head.body {
-            BodyKind::Empty => (true, head.head_len),
-            BodyKind::Length(n) => {
-                let end = head.head_len.saturating_add(n as usize);
-                while buf.len() < end {
-                    if !sent_continue {
-                        sent_continue = true;
-                        if !send_continue(&mut stream).await {
-                            return;
-                        }
-                    }
-                    buf.reserve(end - buf.len());
-                    match read_with_timeout(&mut stream, buf, READ_TIMEOUT).await {
-                        Read::Ok(b) => buf = b,
-                        Read::Closed => return,
-                    }
-                }
-                (true, end)
-            }
-            BodyKind::Chunked => {
-                chunked.clear();
-                let mut decoder = ChunkedDecoder::new();
-                let mut pos = head.head_len;
-                loop {
-                    match decoder.decode(&buf[pos..], |d| chunked.extend_from_slice(d)) {
-                        Ok(n) => pos += n,
-                        Err(e) => return reject(&mut stream, GatewayError::Framing(e)).await,
-                    }
-                    if decoder.data_bytes() > core.gateway.limits.max_body_bytes {
-                        let e = corelane_http1::Error::BodyTooLarge;
-                        return reject(&mut stream, GatewayError::Framing(e)).await;
-                    }
-                    if decoder.is_done() {
-                        break;
-                    }
-                    if !sent_continue {
-                        sent_continue = true;
-                        if !send_continue(&mut stream).await {
-                            return;
-                        }
-                    }
-                    match read_with_timeout(&mut stream, buf, READ_TIMEOUT).await {
-                        Read::Ok(b) => buf = b,
-                        Read::Closed => return,
-                    }
-                }
-                (false, pos)
-            }
-            BodyKind::CloseDelimited => {
-                let e = corelane_http1::Error::BadHead;
-                return reject(&mut stream, GatewayError::Framing(e)).await;
-            }
+        if !first {
+            head_due = received + core.limits.header_timeout;
+        }
+        first = false;
+        let head = match read_head(&core, &mut stream, &mut buf, head_due).await {
+            Ok(h) => h,
+            Err(Some(e)) => return reject(&mut stream, e).await,
+            Err(None) => return,
         };
+        let head_only = head.method == Method::Head;
         let keep_alive = head.keep_alive && !core.shutting_down();
-        let text = |r: &Range<usize>| std::str::from_utf8(&buf[r.clone()]).unwrap_or("");
+        // Route and key come from the head: a request that fails them is answered without
+        // reading its body, and the connection closes unless the body is already here.
+        if let Err(e) = crate::proxy::admit(
+            &core.gateway,
+            head.method,
+            head.text(&buf, &head.target),
+            head.key.as_ref().map(|k| head.text(&buf, k)),
+        ) {
+            let consumed = match head.body {
+                BodyKind::Empty => Some(head.head_len),
+                BodyKind::Length(n) => {
+                    Some(head.head_len.saturating_add(n as usize)).filter(|&end| end <= buf.len())
+                }
+                _ => None,
+            };
+            let keep = keep_alive && consumed.is_some();
+            if !crate::proxy::respond_error(&mut stream, &e, keep, head_only).await || !keep {
+                return;
+            }
+            buf.drain(..consumed.unwrap_or(buf.len()));
+            continue;
+        }
+        let mut charge = BodyCharge::new(&core);
+        let body_end = match read_body(&core, &mut stream, &mut buf, &head, &mut charge).await {
+            Ok(end) => end,
+            Err(Some(e)) => return reject(&mut stream, e).await,
+            Err(None) => return,
+        };
         let request = Request {
             method: head.method,
-            target: text(&head.target),
+            target: head.text(&buf, &head.target),
             keep_alive,
-            key: head.key.as_ref().map(text),
-            body: if body_in_buf {
-                &buf[head.head_len..consumed]
-            } else {
-                &chunked
-            },
+            body: &buf[head.head_len..body_end],
             received,
+            early: RefCell::new(Vec::new()),
         };
-        let keep = crate::proxy::handle(&core, &mut stream, &request).await;
-        if !keep || !keep_alive {
+        // Boxed: the request path's future is several KiB, and an idle connection's task
+        // should not carry it between requests.
+        let keep = Box::pin(crate::proxy::handle(
+            &core,
+            &mut stream,
+            &request,
+            &mut charge,
+        ))
+        .await;
+        let early = request.early.take();
+        drop(charge);
+        if !keep || !keep_alive || core.shutting_down() {
             return;
         }
-        buf.drain(..consumed);
+        buf.drain(..body_end);
+        buf.extend_from_slice(&early);
         // A large request must not leave its memory behind on an idle keep-alive connection.
-        if buf.capacity() > CONN_BUF * 16 {
+        if buf.capacity() > MAX_IDLE_BUF {
             buf.shrink_to(CONN_BUF.max(buf.len()));
-        }
-        if chunked.capacity() > CONN_BUF * 16 {
-            chunked = Vec::new();
         }
     }
 }
 
-async fn send_continue(stream: &mut TcpStream) -> bool {
+/// Waits for the first bytes of the next request. A new connection's first head is due by
+/// `first_head` (the header timeout from its accept) and is served even when shutdown has
+/// started, since it was accepted; a kept-alive connection waits up to the keep-alive
+/// timeout, and shutdown ends the wait.
+async fn idle_read(
+    core: &Core,
+    stream: &mut TcpStream,
+    buf: Vec<u8>,
+    first_head: Option<Instant>,
+) -> Result<Vec<u8>, Stop> {
+    if let Some(deadline) = first_head {
+        return read_until(stream, buf, deadline).await;
+    }
+    if core.shutting_down() {
+        return Err(Stop::Draining);
+    }
+    let limit = core.limits.keepalive_timeout;
+    monoio::select! {
+        read = monoio::time::timeout(limit, read_more(stream, buf)) => match read {
+            Ok((Ok(n), buf)) if n > 0 => Ok(buf),
+            Ok(_) => Err(Stop::Gone),
+            Err(_) => Err(Stop::Late),
+        },
+        _ = core.draining.wait() => Err(Stop::Draining),
+    }
+}
+
+/// Reads until the head is complete, by `deadline`, and parses it once. Each read's new bytes are scanned once for the end of the head, so a head
+/// that trickles in costs the same CPU per byte as one that arrives at once.
+async fn read_head(
+    core: &Core,
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    deadline: Instant,
+) -> Result<HeadInfo, Option<GatewayError>> {
+    let limits = &core.gateway.limits;
+    let mut scan = HeadScan::new();
+    loop {
+        match scan.scan(buf, limits) {
+            Ok(Status::Complete(_)) => break,
+            Ok(Status::Partial) => {}
+            Err(e) => return Err(Some(GatewayError::Framing(e))),
+        }
+        match read_until(stream, std::mem::take(buf), deadline).await {
+            Ok(b) => *buf = b,
+            Err(Stop::Late) => return Err(Some(GatewayError::ClientTimeout)),
+            Err(_) => return Err(None),
+        }
+    }
+    let mut headers = [EMPTY_HEADER; MAX_HEADERS];
+    match parse_request(buf, &mut headers, limits) {
+        Ok(Status::Complete(h)) => Ok(HeadInfo::new(&h, buf, core.gateway.key_header.as_deref())),
+        // The scan saw the end of the head, so the parser cannot ask for more.
+        Ok(Status::Partial) => Err(Some(GatewayError::Framing(corelane_http1::Error::BadHead))),
+        Err(e) => Err(Some(GatewayError::Framing(e))),
+    }
+}
+
+/// Reads the body into `buf` right after the head (a chunked body decoded in place, so it is
+/// held once); returns where it ends. The buffer grows with what arrives, never with what the
+/// head announced, and every growth is charged to the core's body budget first.
+async fn read_body(
+    core: &Core,
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    head: &HeadInfo,
+    charge: &mut BodyCharge<'_>,
+) -> Result<usize, Option<GatewayError>> {
+    let max = core.gateway.limits.max_body_bytes;
+    let mut pace = BodyPace::new(core);
+    let mut sent_continue = !head.expect_continue;
+    let mut more = |buf: &mut Vec<u8>, want: usize, pace: &mut BodyPace| {
+        if !sent_continue {
+            sent_continue = true;
+            return Need::Continue;
+        }
+        // Room for one more read, growing geometrically but never past what is still due.
+        if buf.capacity() - buf.len() < MIN_READ_ROOM {
+            let grown = buf.len() + want.clamp(MIN_READ_ROOM, buf.len().max(MIN_READ_ROOM));
+            if !charge.grow_to(grown) {
+                return Need::OverBudget;
+            }
+            buf.reserve_exact(grown - buf.len());
+        } else if !charge.grow_to(buf.capacity()) {
+            return Need::OverBudget;
+        }
+        Need::Read(pace.deadline())
+    };
+    match head.body {
+        BodyKind::Empty => Ok(head.head_len),
+        BodyKind::Length(n) => {
+            let end = head
+                .head_len
+                .saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
+            while buf.len() < end {
+                match more(buf, end - buf.len(), &mut pace) {
+                    Need::Continue => send_continue(stream).await?,
+                    Need::OverBudget => return Err(Some(GatewayError::BodyBudget)),
+                    Need::Read(deadline) => {
+                        *buf = read_body_bytes(stream, std::mem::take(buf), deadline).await?;
+                        pace.arrived(buf.len());
+                    }
+                }
+            }
+            Ok(end)
+        }
+        BodyKind::Chunked => {
+            let mut decoder = ChunkedDecoder::new();
+            let (mut read, mut write) = (head.head_len, head.head_len);
+            loop {
+                let (r, w) = decoder
+                    .decode_in_place(buf, read, write)
+                    .map_err(|e| Some(GatewayError::Framing(e)))?;
+                // Move what is not decoded yet down against the decoded data, so the raw
+                // bytes and the body share one buffer and it grows only with the body.
+                buf.copy_within(r.., w);
+                buf.truncate(w + (buf.len() - r));
+                (read, write) = (w, w);
+                if decoder.data_bytes() > max {
+                    let e = corelane_http1::Error::BodyTooLarge;
+                    return Err(Some(GatewayError::Framing(e)));
+                }
+                if decoder.is_done() {
+                    return Ok(write);
+                }
+                match more(buf, buf.len().max(MIN_READ_ROOM), &mut pace) {
+                    Need::Continue => send_continue(stream).await?,
+                    Need::OverBudget => return Err(Some(GatewayError::BodyBudget)),
+                    Need::Read(deadline) => {
+                        *buf = read_body_bytes(stream, std::mem::take(buf), deadline).await?;
+                        pace.arrived(buf.len());
+                    }
+                }
+            }
+        }
+        // A request body is never close-delimited (RFC 9112 §6.3 item 6); parse_request
+        // does not produce one, and this keeps the match exhaustive.
+        BodyKind::CloseDelimited => {
+            Err(Some(GatewayError::Framing(corelane_http1::Error::BadHead)))
+        }
+    }
+}
+
+/// What reading a body needs next.
+enum Need {
+    /// Send `100 Continue` first (the client waits for it before sending the body).
+    Continue,
+    /// The core's body budget cannot take more.
+    OverBudget,
+    /// Read, due by this instant.
+    Read(Instant),
+}
+
+/// The pace a body must keep: no read may wait longer than the body timeout, and once one body
+/// timeout has passed the body must have averaged the minimum rate (a slow start is not an
+/// attack; a steady trickle is).
+struct BodyPace {
+    start: Instant,
+    got: usize,
+    timeout: Duration,
+    min_rate: u64,
+}
+
+impl BodyPace {
+    fn new(core: &Core) -> Self {
+        BodyPace {
+            start: Instant::now(),
+            got: 0,
+            timeout: core.limits.body_timeout,
+            min_rate: core.limits.body_min_rate,
+        }
+    }
+
+    fn arrived(&mut self, total: usize) {
+        self.got = total;
+    }
+
+    fn deadline(&self) -> Instant {
+        let silence = Instant::now() + self.timeout;
+        if self.min_rate == 0 {
+            return silence;
+        }
+        let earned = Duration::from_secs_f64(self.got as f64 / self.min_rate as f64);
+        silence.min(self.start + self.timeout + earned)
+    }
+}
+
+/// Reads more bytes by `deadline`: `Ok` with bytes, else the reason nothing came.
+async fn read_until(
+    stream: &mut TcpStream,
+    buf: Vec<u8>,
+    deadline: Instant,
+) -> Result<Vec<u8>, Stop> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    match monoio::time::timeout(left, read_more(stream, buf)).await {
+        Ok((Ok(n), buf)) if n > 0 => Ok(buf),
+        Ok(_) => Err(Stop::Gone),
+        Err(_) => Err(Stop::Late),
+    }
+}
+
+async fn read_body_bytes(
+    stream: &mut TcpStream,
+    buf: Vec<u8>,
+    deadline: Instant,
+) -> Result<Vec<u8>, Option<GatewayError>> {
+    read_until(stream, buf, deadline)
+        .await
+        .map_err(|s| match s {
+            Stop::Late => Some(GatewayError::ClientTimeout),
+            Stop::Gone | Stop::Draining => None,
+        })
+}
+
+async fn send_continue(stream: &mut TcpStream) -> Result<(), Option<GatewayError>> {
     let (res, _) = write_all(stream, b"HTTP/1.1 100 Continue\r\n\r\n".to_vec()).await;
-    res.is_ok()
+    res.map_err(|_| None)
 }
 
 /// Answers a request that cannot be served and closes the connection (framing errors leave

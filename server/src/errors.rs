@@ -43,6 +43,12 @@ pub enum GatewayError {
     },
     NotFound,
     MethodNotAllowed,
+    /// The client did not send its head or body in time (header timeout, body rate).
+    ClientTimeout,
+    /// The core already holds its budget of request bodies in memory.
+    BodyBudget,
+    /// The client went away while its request was being served; nobody gets an answer.
+    ClientGone,
     UpstreamConnect {
         provider: &'static str,
         detail: String,
@@ -89,8 +95,8 @@ impl GatewayError {
             GatewayError::Json(e) => (
                 400,
                 "invalid_request_error",
-                Some("request_body"),
-                format!("Invalid JSON payload: {}", e.message()),
+                Some(e.param()),
+                format!("{}{}", e.prefix(), e.message()),
             ),
             GatewayError::MissingModel { route } => (
                 400,
@@ -130,6 +136,20 @@ impl GatewayError {
             GatewayError::MethodNotAllowed => {
                 (405, "invalid_request_error", None, "Method Not Allowed".to_owned())
             }
+            GatewayError::ClientTimeout => (
+                408,
+                "timeout",
+                None,
+                "Request Timeout: the request was not received in time".to_owned(),
+            ),
+            GatewayError::BodyBudget => (
+                503,
+                "service_unavailable",
+                None,
+                "Service Unavailable: the gateway holds as many request bodies as it may; retry shortly".to_owned(),
+            ),
+            // nginx's 499: only ever logged, the client is gone.
+            GatewayError::ClientGone => (499, "client_closed_request", None, "Client Closed Request".to_owned()),
             GatewayError::UpstreamConnect { provider, detail } => (
                 500,
                 "api_connection_error",

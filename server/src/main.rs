@@ -14,12 +14,14 @@
 //! - `errors`, `response`: the one error mapping and the response heads.
 
 mod admin;
+mod alloc;
 mod cli;
 mod conn;
 mod core;
 mod errors;
 mod gateway;
 mod io;
+mod latch;
 mod mock;
 mod proxy;
 mod relay;
@@ -37,13 +39,11 @@ use std::time::Duration;
 use clap::Parser;
 use corelane_config::Env;
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Pending connections the kernel queues per listener.
 const LISTEN_BACKLOG: i32 = 4096;
 
 fn main() -> ExitCode {
+    alloc::configure();
     let args = cli::Args::parse();
     let default_level = if args.detailed_debug { "debug" } else { "info" };
     let env = Env::from_process();
@@ -101,28 +101,43 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
         .and_then(|l| l.local_addr().ok())
         .ok_or("no listener")?;
     let shutdown = Arc::new(AtomicBool::new(false));
-    watch_signals(shutdown.clone())?;
+    let stops: Vec<_> = (0..cores).map(|_| flume::bounded::<()>(1)).collect();
+    watch_signals(
+        shutdown.clone(),
+        stops.iter().map(|(tx, _)| tx.clone()).collect(),
+    )?;
+    let limits = core::ConnLimits {
+        header_timeout: seconds(args.header_timeout),
+        body_timeout: seconds(args.body_timeout),
+        body_min_rate: args.body_min_rate,
+        keepalive_timeout: seconds(args.keepalive_timeout),
+        max_connections: args
+            .max_connections
+            .unwrap_or_else(|| default_max_connections(cores)),
+        body_budget: (args.body_budget_mb.max(0.0) * 1024.0 * 1024.0) as usize,
+    };
+    tracing::debug!(?limits, "connection limits per core");
     let resolver = upstream::dns::Resolver::start().map_err(|e| format!("resolver thread: {e}"))?;
     let (tls, system_roots) = upstream::tls::client_config();
     tracing::debug!(system_roots, "TLS roots loaded");
     let (started_tx, started_rx) = std::sync::mpsc::channel();
     let mut threads = Vec::with_capacity(cores);
-    for (id, listener) in listeners.into_iter().enumerate() {
+    for (id, (listener, (_, stop))) in listeners.into_iter().zip(stops).enumerate() {
         let opts = core::CoreOptions {
             epoll: args.epoll,
             cpu: args.cpu_for(id),
-            shutdown_grace: Duration::from_secs_f64(args.shutdown_grace.max(0.0)),
+            shutdown_grace: seconds(args.shutdown_grace),
+            limits: limits.clone(),
         };
         let shared = core::Shared {
             gateway: gateway.clone(),
-            shutdown: shutdown.clone(),
             resolver: resolver.clone(),
             tls: tls.clone(),
         };
         let tx = started_tx.clone();
         let thread = std::thread::Builder::new()
             .name(format!("corelane-core-{id}"))
-            .spawn(move || core::run(id, listener, shared, opts, tx))
+            .spawn(move || core::run(id, listener, shared, opts, stop, tx))
             .map_err(|e| format!("starting core {id}: {e}"))?;
         threads.push(thread);
     }
@@ -183,8 +198,28 @@ fn bind(host: &str, port: u16, cores: usize) -> Result<Vec<std::net::TcpListener
     Ok(listeners)
 }
 
-/// SIGTERM/SIGINT start a graceful shutdown; a second one exits at once.
-fn watch_signals(shutdown: Arc<AtomicBool>) -> Result<(), String> {
+fn seconds(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(Duration::MAX)
+}
+
+/// Client connections per core when `--max-connections` is not given: half the process's
+/// descriptor limit (each proxied request also holds an upstream connection), less a reserve
+/// for listeners, logs and the resolver, shared between the cores.
+fn default_max_connections(cores: usize) -> usize {
+    const RESERVE: usize = 64;
+    let soft = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+            line.split_whitespace().nth(3)?.parse::<usize>().ok()
+        })
+        .unwrap_or(1024);
+    (soft.saturating_sub(RESERVE) / 2 / cores.max(1)).clamp(16, 1 << 20)
+}
+
+/// SIGTERM/SIGINT start a graceful shutdown (every core is told at once); a second one exits
+/// at once.
+fn watch_signals(shutdown: Arc<AtomicBool>, stops: Vec<flume::Sender<()>>) -> Result<(), String> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])
         .map_err(|e| format!("signals: {e}"))?;
@@ -196,6 +231,9 @@ fn watch_signals(shutdown: Arc<AtomicBool>) -> Result<(), String> {
                     std::process::exit(1);
                 }
                 tracing::info!("shutting down: finishing in-flight requests");
+                for stop in &stops {
+                    let _ = stop.try_send(());
+                }
             }
         })
         .map_err(|e| format!("signal thread: {e}"))?;

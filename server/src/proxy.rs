@@ -2,6 +2,7 @@
 //! `authenticate → resolve_model → pick_deployment → build_upstream → relay → account`,
 //! with an [`Exchange`] carrying what one phase learns to the next.
 
+use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use corelane_transforms::openai::{self, RequestFields};
@@ -9,8 +10,10 @@ use corelane_transforms::provider::{self, Endpoint, ProviderRow};
 use corelane_transforms::usage::Usage;
 use monoio::net::TcpStream;
 
+use corelane_http1::Method;
+
 use crate::conn::Request;
-use crate::core::Core;
+use crate::core::{BodyCharge, Core};
 use crate::errors::GatewayError;
 use crate::gateway::{Deployment, Gateway, Upstream};
 use crate::io::{place_head, with_head_room, write_all, HEAD_ROOM};
@@ -34,6 +37,8 @@ pub struct Exchange<'a> {
     /// Time spent waiting for the upstream, excluded from the overhead header.
     pub upstream_wait: Duration,
     pub retries: u32,
+    /// Where bytes of a pipelined next request go when they arrive mid-answer.
+    pub early: &'a RefCell<Vec<u8>>,
 }
 
 impl Exchange<'_> {
@@ -56,19 +61,40 @@ impl Exchange<'_> {
     }
 }
 
-/// Serves one request; returns whether the connection may carry another.
-pub async fn handle(core: &Core, client: &mut TcpStream, req: &Request<'_>) -> bool {
-    let route = routes::route(req.method, req.target);
-    if route.needs_auth() {
-        if let Err(e) = authenticate(&core.gateway, req) {
-            return respond_error(client, &e, req.keep_alive).await;
-        }
+/// Bodies up to this size are inspected and copied without charging the core's body budget
+/// (the connection's first buffer already holds them).
+const SMALL_BODY: usize = 64 * 1024;
+
+/// The checks a request head alone decides, made before a byte of its body is read: the
+/// route exists and, where it needs one, the key is valid.
+pub fn admit(
+    gw: &Gateway,
+    method: Method,
+    target: &str,
+    key: Option<&str>,
+) -> Result<(), GatewayError> {
+    let route = routes::route(method, target);
+    match route {
+        Route::NotFound => Err(GatewayError::NotFound),
+        _ if route.needs_auth() => authenticate(gw, key),
+        _ => Ok(()),
     }
-    let result = match route {
+}
+
+/// Serves one admitted request; returns whether the connection may carry another. Copies
+/// of a large body (its parse scratch, the upstream request) are charged to `charge`.
+pub async fn handle(
+    core: &Core,
+    client: &mut TcpStream,
+    req: &Request<'_>,
+    charge: &mut BodyCharge<'_>,
+) -> bool {
+    let head_only = req.method == Method::Head;
+    let result = match routes::route(req.method, req.target) {
         Route::Inference {
             endpoint,
             path_model,
-        } => return inference(core, client, req, endpoint, path_model).await,
+        } => return inference(core, client, req, endpoint, path_model, charge).await,
         Route::Models => Ok(crate::admin::models(&core.gateway)),
         Route::ModelInfo => Ok(crate::admin::model_info(&core.gateway)),
         Route::Liveliness => Ok(crate::admin::liveliness()),
@@ -80,18 +106,21 @@ pub async fn handle(core: &Core, client: &mut TcpStream, req: &Request<'_>) -> b
         Ok(body) => {
             let mut out = Vec::with_capacity(body.len() + 128);
             write_json(&mut out, 200, &body, req.keep_alive, None);
+            if head_only {
+                out.truncate(out.len() - body.len());
+            }
             write_all(client, out).await.0.is_ok()
         }
-        Err(e) => respond_error(client, &e, req.keep_alive).await,
+        Err(e) => respond_error(client, &e, req.keep_alive, head_only).await,
     }
 }
 
 /// Master key check (open when none is configured). Virtual keys come with the key store.
-fn authenticate(gw: &Gateway, req: &Request<'_>) -> Result<(), GatewayError> {
+fn authenticate(gw: &Gateway, key: Option<&str>) -> Result<(), GatewayError> {
     let Some(master) = gw.master_key.as_deref() else {
         return Ok(());
     };
-    let key = req.key.ok_or(GatewayError::NoApiKey)?;
+    let key = key.ok_or(GatewayError::NoApiKey)?;
     if constant_time_eq(key.as_bytes(), master.as_bytes()) {
         return Ok(());
     }
@@ -106,16 +135,26 @@ async fn inference(
     req: &Request<'_>,
     endpoint: Endpoint,
     path_model: Option<&str>,
+    charge: &mut BodyCharge<'_>,
 ) -> bool {
     let gw = &core.gateway;
+    // The body is copied twice more: into the parse scratch and into the upstream request.
+    if req.body.len() > SMALL_BODY && !charge.add(2 * req.body.len()) {
+        return respond_error(client, &GatewayError::BodyBudget, false, false).await;
+    }
     // resolve_model
     let fields = {
         let mut scratch = core.scratch.borrow_mut();
         openai::inspect(req.body, &mut scratch)
     };
+    core.trim_scratch();
+    // LiteLLM checks the endpoint's required parameters first (`route_request`).
+    let fields = fields.and_then(|f| openai::require(endpoint, &f).map(|()| f));
     let fields = match fields {
         Ok(f) => f,
-        Err(e) => return respond_error(client, &GatewayError::Json(e), req.keep_alive).await,
+        Err(e) => {
+            return respond_error(client, &GatewayError::Json(e), req.keep_alive, false).await
+        }
     };
     let route = endpoint.path();
     // The Azure-style path names the deployment; LiteLLM lets it win over the body's model.
@@ -123,7 +162,7 @@ async fn inference(
         Some(m) => m,
         None => {
             let e = GatewayError::MissingModel { route };
-            return respond_error(client, &e, req.keep_alive).await;
+            return respond_error(client, &e, req.keep_alive, false).await;
         }
     };
     let Some(resolved) = router::resolve_group(gw, requested) else {
@@ -131,7 +170,7 @@ async fn inference(
             route,
             model: requested.to_owned(),
         };
-        return respond_error(client, &e, req.keep_alive).await;
+        return respond_error(client, &e, req.keep_alive, false).await;
     };
     // pick_deployment
     let Some(deployment) = router::pick(gw, resolved.group) else {
@@ -139,7 +178,7 @@ async fn inference(
             route,
             model: requested.to_owned(),
         };
-        return respond_error(client, &e, req.keep_alive).await;
+        return respond_error(client, &e, req.keep_alive, false).await;
     };
     let target = match router::target(deployment, resolved.star) {
         Ok(t) => t,
@@ -148,7 +187,7 @@ async fn inference(
                 provider: "openai",
                 detail,
             };
-            return respond_error(client, &e, req.keep_alive).await;
+            return respond_error(client, &e, req.keep_alive, false).await;
         }
     };
     let mut ex = Exchange {
@@ -162,6 +201,7 @@ async fn inference(
         client_include_usage: fields.include_usage == Some(true),
         upstream_wait: Duration::ZERO,
         retries: 0,
+        early: &req.early,
     };
     let (provider, provider_model, upstream) = match target {
         Target::Mock(text) => {
@@ -178,7 +218,7 @@ async fn inference(
             model: requested.to_owned(),
             route,
         };
-        return respond_error(client, &e, req.keep_alive).await;
+        return respond_error(client, &e, req.keep_alive, false).await;
     }
     ex.api_base = &upstream.api_base;
     // build_upstream
@@ -198,7 +238,7 @@ async fn inference(
         Err(e) => {
             tracing::debug!(call_id = %ex.call_id, source = ?e.source(), error = ?e, "upstream attempt failed");
             account(&ex, e.render(&mut Vec::new()), None);
-            return respond_error(client, &e, req.keep_alive).await;
+            return respond_error(client, &e, req.keep_alive, false).await;
         }
     };
     // account
@@ -277,12 +317,21 @@ fn account(ex: &Exchange<'_>, status: u16, usage: Option<&Usage>) {
     );
 }
 
-/// Writes an error response; returns whether the connection may go on.
-pub async fn respond_error(client: &mut TcpStream, err: &GatewayError, keep_alive: bool) -> bool {
+/// Writes an error response (its head only, for a HEAD request); returns whether the
+/// connection may go on.
+pub async fn respond_error(
+    client: &mut TcpStream,
+    err: &GatewayError,
+    keep_alive: bool,
+    head_only: bool,
+) -> bool {
     let mut body = Vec::with_capacity(256);
     let status = err.render(&mut body);
     let mut out = Vec::with_capacity(body.len() + 160);
     write_json(&mut out, status, &body, keep_alive, None);
+    if head_only {
+        out.truncate(out.len() - body.len());
+    }
     write_all(client, out).await.0.is_ok() && keep_alive
 }
 

@@ -37,8 +37,9 @@ pub fn route(method: Method, target: &str) -> Route<'_> {
         .strip_prefix("/v1")
         .filter(|p| p.starts_with('/'))
         .unwrap_or(path);
+    // RFC 9110 §9.3.2: HEAD is GET without the body, so it routes (and authenticates) the same.
     let get = |r: Route<'static>| {
-        if method == Method::Get {
+        if matches!(method, Method::Get | Method::Head) {
             r
         } else {
             Route::MethodNotAllowed
@@ -137,6 +138,13 @@ mod tests {
             (Method::Get, "/model/info", Route::ModelInfo),
             (Method::Get, "/health/liveliness", Route::Liveliness),
             (Method::Get, "/health/readiness", Route::Readiness),
+            (Method::Head, "/health/readiness", Route::Readiness),
+            (Method::Head, "/v1/models", Route::Models),
+            (
+                Method::Head,
+                "/v1/chat/completions",
+                Route::MethodNotAllowed,
+            ),
             (Method::Get, "/v1/chat/completions", Route::MethodNotAllowed),
             (Method::Post, "/v1/models", Route::MethodNotAllowed),
             (Method::Get, "/nope", Route::NotFound),

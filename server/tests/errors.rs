@@ -212,3 +212,76 @@ fn upstream_timeout_is_408() {
         200
     );
 }
+
+#[test]
+fn a_request_means_one_thing_to_the_gateway_and_the_provider() {
+    let mock = Mock::start();
+    let config = format!(
+        "model_list:\n{}{}",
+        entry("cheap", &mock.base("/v1"), ""),
+        entry("expensive", &mock.base("/v1"), "")
+    );
+    let gw = Gateway::start(&config);
+    // The gateway would route, authorise and price "cheap"; the provider reads the last key.
+    for body in [
+        r#"{"model":"cheap","messages":[],"mod\u0065l":"expensive"}"#,
+        r#"{"model":"cheap","messages":[],"model":"expensive"}"#,
+        r#"{"model":"cheap","stream":false,"messages":[],"str\u0065am":true}"#,
+        r#"{"model":"cheap","messages":[],"MODEL":"expensive"}"#,
+    ] {
+        let resp = gw.request("POST", "/v1/chat/completions", &[], body.as_bytes());
+        let err = assert_litellm_error(&resp, 400);
+        assert_eq!(err["type"], "invalid_request_error", "{body}");
+        assert!(
+            err["message"].as_str().unwrap().contains("'model'")
+                || err["message"].as_str().unwrap().contains("'stream'"),
+            "{body}: {err}"
+        );
+    }
+    assert_eq!(mock.stats().0, 0, "nothing reached the provider");
+    // Spelled with an escape but once, the key means "model" to both sides.
+    let resp = gw.request(
+        "POST",
+        "/v1/chat/completions",
+        &[],
+        br#"{"mod\u0065l":"cheap","messages":[{"role":"user","content":"hi"}]}"#,
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.json()["model"], "cheap");
+    let sent: serde_json::Value =
+        serde_json::from_str(mock.last_request()["body"].as_str().unwrap()).unwrap();
+    assert_eq!(sent["model"], "prov-cheap");
+}
+
+#[test]
+fn missing_required_parameters_and_invalid_json_read_as_litellm_says_them() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&format!(
+        "model_list:\n{}",
+        entry("g", &mock.base("/v1"), "")
+    ));
+    for body in [
+        json!({"model": "g"}),
+        json!({"model": "g", "messages": null}),
+    ] {
+        let resp = gw.post("/v1/chat/completions", &body);
+        let err = assert_litellm_error(&resp, 400);
+        assert_eq!(
+            err["message"],
+            "/chat/completions: Missing required parameter: 'messages'."
+        );
+        assert_eq!(err["param"], "messages");
+    }
+    let resp = gw.post("/v1/embeddings", &json!({"model": "g"}));
+    let err = assert_litellm_error(&resp, 400);
+    assert_eq!(err["param"], "input");
+    let resp = gw.request("POST", "/v1/chat/completions", &[], b"{\"model\":");
+    let err = assert_litellm_error(&resp, 400);
+    let message = err["message"].as_str().unwrap();
+    assert_eq!(
+        message.matches("Invalid JSON payload").count(),
+        1,
+        "{message}"
+    );
+    assert_eq!(mock.stats().0, 0);
+}

@@ -152,3 +152,52 @@ fn content_length_with_transfer_encoding_is_rejected() {
     assert_eq!(mock.stats().0, 0);
     gw.assert_healthy();
 }
+
+/// Sends raw bytes on a fresh connection and reads until the gateway closes it.
+fn raw_exchange(gw: &Gateway, bytes: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(gw.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(bytes).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn rfc_9112_musts_over_the_wire() {
+    let (_mock, gw) = setup();
+    let body = chat_body("g").to_string();
+    let len = body.len();
+    // §3.2: no Host in HTTP/1.1, or an invalid one, is 400 (and the connection closes).
+    for head in [
+        format!("POST /v1/chat/completions HTTP/1.1\r\nContent-Length: {len}\r\n\r\n"),
+        format!("POST /v1/chat/completions HTTP/1.1\r\nHost: a b\r\nContent-Length: {len}\r\n\r\n"),
+        format!("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nHost: y\r\nContent-Length: {len}\r\n\r\n"),
+    ] {
+        let reply = raw_exchange(&gw, [head.as_bytes(), body.as_bytes()].concat().as_slice());
+        assert!(reply.starts_with("HTTP/1.1 400 "), "{head:?} -> {reply}");
+        assert!(reply.contains("connection: close"), "{reply}");
+    }
+    // §6.3 item 4: Transfer-Encoding whose final coding is not chunked: 400 and close.
+    let reply = raw_exchange(
+        &gw,
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nxx",
+    );
+    assert!(reply.starts_with("HTTP/1.1 400 "), "{reply}");
+    // §6.1: a coding we do not decode before chunked: 501.
+    let reply = raw_exchange(
+        &gw,
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+    );
+    assert!(reply.starts_with("HTTP/1.1 501 "), "{reply}");
+    // §3.2.2: the absolute form is accepted and routed by its path.
+    let mut c = gw.client();
+    let target = format!("http://{}/v1/chat/completions", gw.addr);
+    let r = c.request("POST", &target, &[], body.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["model"], "g");
+    // HTTP/1.0 may omit Host.
+    let reply = raw_exchange(&gw, b"GET /health/liveliness HTTP/1.0\r\n\r\n");
+    assert!(reply.starts_with("HTTP/1.1 200 "), "{reply}");
+}

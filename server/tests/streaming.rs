@@ -198,3 +198,74 @@ fn truncated_upstream_stream_ends_with_an_error_event_and_a_proper_end() {
     }
     gw.assert_healthy();
 }
+
+/// An upstream that answers one stream request with a whole first event, then drips the bytes
+/// of a second event one every 200 ms without ever finishing it.
+fn dripping_upstream() -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let Ok((mut s, _)) = listener.accept() else {
+            return;
+        };
+        let mut got = Vec::new();
+        let mut tmp = [0u8; 4096];
+        while !String::from_utf8_lossy(&got).contains("\"messages\"") {
+            match s.read(&mut tmp) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&tmp[..n]),
+            }
+        }
+        let first = br#"data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}"#;
+        let mut out = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+        out.extend_from_slice(format!("{:x}\r\n", first.len() + 2).as_bytes());
+        out.extend_from_slice(first);
+        out.extend_from_slice(b"\n\n\r\n");
+        if s.write_all(&out).is_err() {
+            return;
+        }
+        for b in b"data: {\"id\":\"c\",\"choices\":[]}"
+            .iter()
+            .cycle()
+            .take(200)
+        {
+            let chunk = [b"1\r\n".as_slice(), &[*b], b"\r\n"].concat();
+            if s.write_all(&chunk).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_stream_that_drips_bytes_without_finishing_an_event_times_out() {
+    let up = dripping_upstream();
+    let config = format!(
+        "model_list:\n  - model_name: g\n    litellm_params:\n      model: openai/m\n      api_base: http://{up}/v1\n      api_key: sk-up\n      stream_timeout: 1\n"
+    );
+    let gw = Gateway::start(&config);
+    let mut client = gw.client();
+    let t0 = Instant::now();
+    client.send(
+        "POST",
+        "/v1/chat/completions",
+        &[],
+        stream_body("g", None).to_string().as_bytes(),
+    );
+    let head = client.read_head();
+    assert_eq!(head.status, 200);
+    let events = read_events(&mut client);
+    let took = t0.elapsed();
+    let last = &events.last().unwrap().1;
+    assert!(
+        last.contains("\"error\"") && last.contains("timed out"),
+        "{events:?}"
+    );
+    assert!(
+        took < Duration::from_secs(3),
+        "the drip kept the stream {took:?}"
+    );
+}

@@ -12,6 +12,7 @@ mod whole;
 
 pub use self::sse::write_sse_done;
 
+use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use corelane_http1::{parse_response, BodyKind, Method, Status, EMPTY_HEADER, MAX_HEADERS};
@@ -64,6 +65,7 @@ enum HeadError {
     /// fresh connection when this one came from the pool.
     NothingReceived,
     Timeout,
+    TooLarge,
     Protocol(String),
 }
 
@@ -116,7 +118,13 @@ pub async fn relay(
             return Err(connect_err(e));
         }
         let rbuf = core.take_buf();
-        match read_head(&mut conn, rbuf, deadline).await {
+        // A client that leaves while the upstream thinks cancels the upstream request: the
+        // connection is dropped (closed), never pooled.
+        let head = monoio::select! {
+            head = read_head(&mut conn, rbuf, deadline) => head,
+            _ = client_gone(client, ex.early) => return Err(GatewayError::ClientGone),
+        };
+        match head {
             Ok((rbuf, head)) => {
                 ex.upstream_wait = sent_at.elapsed();
                 break (conn, rbuf, head);
@@ -129,6 +137,12 @@ pub async fn relay(
                 return Err(GatewayError::UpstreamProtocol {
                     provider: provider.name,
                     detail: "connection closed before any response".into(),
+                })
+            }
+            Err(HeadError::TooLarge) => {
+                return Err(GatewayError::UpstreamProtocol {
+                    provider: provider.name,
+                    detail: "response head too large".into(),
                 })
             }
             Err(HeadError::Timeout) => {
@@ -146,13 +160,18 @@ pub async fn relay(
         }
     };
     core.give_buf(request);
+    // Shutdown may have started while the upstream thought: the answer then closes.
+    ex.keep_alive &= !core.shutting_down();
     if head.status >= 400 {
-        return Err(upstream_error(core, conn, rbuf, &head, provider, upstream, deadline).await);
+        return Err(upstream_error(core, conn, rbuf, &head, provider, upstream, timeout).await);
     }
     let result = if ex.stream && head.event_stream {
         sse::relay_stream(core, client, ex, &mut conn, &mut rbuf, &head, timeout).await
     } else {
-        whole::relay_body(core, client, ex, &mut conn, &mut rbuf, &head, deadline).await
+        whole::relay_body(
+            core, client, ex, provider, &mut conn, &mut rbuf, &head, deadline,
+        )
+        .await
     };
     core.give_buf(rbuf);
     let (done, reusable) = result?;
@@ -192,6 +211,9 @@ async fn read_head(
                     return Ok((buf, head));
                 }
                 Ok(Status::Partial) => {}
+                Err(
+                    corelane_http1::Error::HeadTooLarge | corelane_http1::Error::TooManyHeaders,
+                ) => return Err(HeadError::TooLarge),
                 Err(e) => return Err(HeadError::Protocol(format!("invalid response head: {e}"))),
             }
         }
@@ -216,8 +238,9 @@ async fn upstream_error(
     head: &Head,
     provider: &'static ProviderRow,
     upstream: &Upstream,
-    deadline: Instant,
+    timeout: Duration,
 ) -> GatewayError {
+    let deadline = Instant::now() + timeout;
     let mut decoder = BodyDecoder::new(head.body);
     let mut body = Vec::new();
     let mut pos = head.head_len;
@@ -242,7 +265,7 @@ async fn upstream_error(
             Err(_) => {
                 return GatewayError::UpstreamTimeout {
                     provider: provider.name,
-                    seconds: 0.0,
+                    seconds: timeout.as_secs_f64(),
                 }
             }
         }
@@ -254,6 +277,25 @@ async fn upstream_error(
     let mut json = Vec::with_capacity(body.len() + 128);
     let status = write_upstream_error(provider.name, head.status, &body, &mut json);
     GatewayError::Upstream { status, json }
+}
+
+/// Resolves when the client has gone (closed or reset its connection) while it waits for an
+/// answer. Bytes it sends meanwhile (a pipelined next request) are kept in `early` and the
+/// watch ends without resolving: a client that is still talking is still there.
+async fn client_gone(client: &mut TcpStream, early: &RefCell<Vec<u8>>) {
+    if client.readable(false).await.is_err() {
+        return;
+    }
+    // Readable means bytes or end of stream; only a read tells which. It cannot block.
+    let buf = Vec::with_capacity(crate::io::MIN_READ_ROOM);
+    let (res, buf) = monoio::io::AsyncReadRent::read(client, buf).await;
+    match res {
+        Ok(n) if n > 0 => {
+            early.borrow_mut().extend_from_slice(&buf[..n]);
+            std::future::pending::<()>().await;
+        }
+        _ => {}
+    }
 }
 
 /// Reads more upstream bytes into the (emptied) buffer; `None` at end of stream.

@@ -1,7 +1,7 @@
 //! An SSE stream relayed event by event: each event's JSON carries the requested model back,
 //! usage is captured, and a failure after the first byte is reported in-band.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use corelane_http1::{SseFramer, LAST_CHUNK};
 use corelane_transforms::stream::rewrite_chunk;
@@ -43,6 +43,11 @@ pub(super) async fn relay_stream(
     );
     let mut pos = head.head_len;
     let mut failure: Option<&'static str> = None;
+    // The stream timeout counts whole events: a provider that drips bytes without ever
+    // completing one times out as one that sends nothing.
+    let mut last_event = Instant::now();
+    // The end of the shutdown grace period cuts the stream with an error event.
+    let mut cut = std::pin::pin!(core.cut.wait());
     loop {
         match decoder.feed(&rbuf[pos..], |d| framer.push(d)) {
             Ok(_) => {}
@@ -52,6 +57,7 @@ pub(super) async fn relay_stream(
         loop {
             match framer.next_event() {
                 Ok(Some(event)) => {
+                    last_event = Instant::now();
                     saw_done |= write_event(core, ex, event, &mut out, &mut usage);
                 }
                 Ok(None) => break,
@@ -62,8 +68,12 @@ pub(super) async fn relay_stream(
             }
         }
         if decoder.is_done() || failure.is_some() {
-            if let Some(rest) = framer.finish() {
-                saw_done |= write_event(core, ex, rest, &mut out, &mut usage);
+            // A clean end may leave a last event without its blank line; after a failure the
+            // rest is a cut event, and the client gets the error event instead.
+            if failure.is_none() {
+                if let Some(rest) = framer.finish() {
+                    saw_done |= write_event(core, ex, rest, &mut out, &mut usage);
+                }
             }
             if !saw_done && failure.is_none() && decoder.is_done() {
                 // A complete body without [DONE] is a finished stream too.
@@ -91,7 +101,12 @@ pub(super) async fn relay_stream(
             }
         }
         pos = 0;
-        match refill(conn, rbuf, idle).await {
+        let left = (last_event + idle).saturating_duration_since(Instant::now());
+        let refilled = monoio::select! {
+            r = refill(conn, rbuf, left) => r.map_err(|()| "upstream stream timed out"),
+            _ = &mut cut => Err("the gateway is shutting down"),
+        };
+        match refilled {
             Ok(Some(())) => {}
             Ok(None) => {
                 if !decoder.eof() {
@@ -99,8 +114,8 @@ pub(super) async fn relay_stream(
                 }
                 rbuf.clear();
             }
-            Err(()) => {
-                failure = Some("upstream stream timed out");
+            Err(reason) => {
+                failure = Some(reason);
                 rbuf.clear();
             }
         }

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use corelane_http1::{BodyKind, LAST_CHUNK};
+use corelane_transforms::provider::ProviderRow;
 use corelane_transforms::rewrite::{rewrite_complete, ModelRewriter};
 use monoio::net::TcpStream;
 
@@ -17,17 +18,19 @@ use crate::response::{write_head, Framing};
 use crate::upstream::conn::UpstreamConn;
 
 /// A non-stream response: held whole when small, else streamed through chunked.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn relay_body(
     core: &Core,
     client: &mut TcpStream,
     ex: &Exchange<'_>,
+    provider: &'static ProviderRow,
     conn: &mut UpstreamConn,
     rbuf: &mut Vec<u8>,
     head: &Head,
     deadline: Instant,
 ) -> Result<(Done, bool), GatewayError> {
     let protocol = |detail: &str| GatewayError::UpstreamProtocol {
-        provider: "upstream",
+        provider: provider.name,
         detail: detail.to_owned(),
     };
     let mut decoder = BodyDecoder::new(head.body);
@@ -65,7 +68,7 @@ pub(super) async fn relay_body(
             }
             Err(()) => {
                 return Err(GatewayError::UpstreamTimeout {
-                    provider: "upstream",
+                    provider: provider.name,
                     seconds: ex.deployment.timeout.as_secs_f64(),
                 })
             }

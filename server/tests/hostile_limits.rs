@@ -1,0 +1,523 @@
+//! Hostile clients against the real binary, with memory, descriptors and timings read from
+//! /proc: bodies refused before they are read, buffers that grow with what arrived and shrink
+//! back, the per-core body budget, slow heads and bodies, idle connections, the connection cap.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::{eventually, Gateway, Mock};
+
+const KEY: &str = "sk-hostile-test-3c1f9a7e5b2d";
+const MIB: usize = 1024 * 1024;
+
+fn config(api_base: &str) -> String {
+    format!(
+        "model_list:\n  - model_name: g\n    litellm_params:\n      model: openai/m\n      api_base: {api_base}\n      api_key: sk-up\ngeneral_settings:\n  master_key: {KEY}\n"
+    )
+}
+
+/// A field of /proc/PID/status in KiB (VmRSS, VmHWM, VmSize).
+fn status_kb(pid: u32, field: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
+}
+
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count()
+}
+
+fn connect(gw: &Gateway) -> TcpStream {
+    let s = TcpStream::connect(gw.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
+    s
+}
+
+/// Reads until the peer closes (or resets); what arrived.
+fn read_all(s: &mut TcpStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut tmp = [0u8; 8192];
+    loop {
+        match s.read(&mut tmp) {
+            Ok(0) | Err(_) => return out,
+            Ok(n) => out.extend_from_slice(&tmp[..n]),
+        }
+    }
+}
+
+fn status_of(reply: &[u8]) -> u16 {
+    std::str::from_utf8(reply.get(9..12).unwrap_or(b"000"))
+        .unwrap()
+        .parse()
+        .unwrap_or(0)
+}
+
+/// Writes `total` body bytes in 1 MiB pieces until done or the gateway stops taking them.
+fn push_body(s: &mut TcpStream, total: usize, chunked: bool) -> usize {
+    let piece = vec![b'a'; MIB];
+    let mut sent = 0;
+    while sent < total {
+        let res = if chunked {
+            s.write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+                .and_then(|_| s.write_all(&piece))
+                .and_then(|_| s.write_all(b"\r\n"))
+        } else {
+            s.write_all(&piece)
+        };
+        if res.is_err() {
+            break;
+        }
+        sent += piece.len();
+    }
+    sent
+}
+
+#[test]
+fn keyless_60_mib_bodies_are_answered_401_before_they_are_read() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock.base("/v1")));
+    let pid = gw.proc.pid();
+    gw.assert_healthy();
+    let idle = status_kb(pid, "VmRSS");
+    let clients: Vec<_> = (0..8)
+        .map(|i| {
+            let mut s = connect(&gw);
+            std::thread::spawn(move || {
+                let chunked = i % 2 == 0;
+                let framing = if chunked {
+                    "Transfer-Encoding: chunked".to_owned()
+                } else {
+                    format!("Content-Length: {}", 60 * MIB)
+                };
+                let head = format!(
+                    "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{framing}\r\n\r\n"
+                );
+                s.write_all(head.as_bytes()).unwrap();
+                let sent = push_body(&mut s, 60 * MIB, chunked);
+                (read_all(&mut s), sent)
+            })
+        })
+        .collect();
+    for c in clients {
+        let (reply, sent) = c.join().unwrap();
+        assert_eq!(
+            status_of(&reply),
+            401,
+            "{}",
+            String::from_utf8_lossy(&reply)
+        );
+        assert!(String::from_utf8_lossy(&reply).contains("connection: close"));
+        assert!(
+            sent < 60 * MIB,
+            "the gateway read the whole body ({sent} bytes)"
+        );
+    }
+    let peak = status_kb(pid, "VmHWM");
+    let after = status_kb(pid, "VmRSS");
+    eprintln!("keyless 8 x 60 MiB: idle {idle} KiB, peak {peak} KiB, after {after} KiB");
+    assert!(peak < idle + 4 * 1024, "peak {peak} KiB vs idle {idle} KiB");
+    assert!(
+        after < idle + 2 * 1024,
+        "after {after} KiB vs idle {idle} KiB"
+    );
+    gw.assert_healthy();
+}
+
+#[test]
+fn unknown_routes_are_answered_before_their_body_too() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock.base("/v1")));
+    let mut s = connect(&gw);
+    let head = format!(
+        "POST /v1/nothing-here HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nContent-Length: {}\r\n\r\n",
+        60 * MIB
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let reply = read_all(&mut s);
+    assert_eq!(
+        status_of(&reply),
+        404,
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+    // A refused request whose body is already here keeps its connection.
+    let mut c = gw.client();
+    let r = c.request("POST", "/v1/chat/completions", &[], b"{\"model\":\"g\"}");
+    assert_eq!(r.status, 401);
+    assert!(r.header("connection").is_none());
+    let r = c.request("GET", "/health/liveliness", &[], b"");
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn declared_lengths_reserve_nothing() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock.base("/v1")));
+    let pid = gw.proc.pid();
+    gw.assert_healthy();
+    let before = status_kb(pid, "VmSize");
+    // Authenticated heads announcing 60 MiB each, then a few bytes, then nothing.
+    let conns: Vec<TcpStream> = (0..100)
+        .map(|_| {
+            let mut s = connect(&gw);
+            let head = format!(
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nContent-Length: {}\r\n\r\n{{\"model\"",
+                60 * MIB
+            );
+            s.write_all(head.as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let during = status_kb(pid, "VmSize");
+    let rss = status_kb(pid, "VmRSS");
+    eprintln!("100 heads declaring 60 MiB: VmSize {before} -> {during} KiB, RSS {rss} KiB");
+    assert!(
+        during < before + 64 * 1024,
+        "VmSize grew from {before} to {during} KiB"
+    );
+    drop(conns);
+    gw.assert_healthy();
+}
+
+#[test]
+fn large_bodies_are_held_once_and_given_back() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock.base("/v1")));
+    let pid = gw.proc.pid();
+    let mut c = gw.client();
+    let r = c.request(
+        "POST",
+        "/v1/embeddings",
+        &[("Authorization", &format!("Bearer {KEY}"))],
+        br#"{"model":"g","input":["warm"]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let idle = status_kb(pid, "VmRSS");
+    // A 24 MiB chunked embeddings body; the model comes after the input, as batch clients
+    // send it.
+    let input: Vec<String> = (0..24 * 1024).map(|i| format!("{i:01020}")).collect();
+    let body = serde_json::json!({"input": input, "model": "g"}).to_string();
+    let mut client = gw.client();
+    let head = format!(
+        "POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    client.send_raw(head.as_bytes());
+    for piece in body.as_bytes().chunks(100_000) {
+        client.send_raw(format!("{:x}\r\n", piece.len()).as_bytes());
+        client.send_raw(piece);
+        client.send_raw(b"\r\n");
+    }
+    client.send_raw(b"0\r\n\r\n");
+    let r = client.read_response();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let sent: serde_json::Value =
+        serde_json::from_str(mock.last_request()["body"].as_str().unwrap()).unwrap();
+    assert_eq!(sent["input"].as_array().map(Vec::len), Some(24 * 1024));
+    let peak = status_kb(pid, "VmHWM");
+    // Small requests afterwards on the same connection: memory goes back to idle.
+    for _ in 0..200 {
+        let r = client.request(
+            "POST",
+            "/v1/embeddings",
+            &[("Authorization", &format!("Bearer {KEY}"))],
+            br#"{"model":"g","input":["x"]}"#,
+        );
+        assert_eq!(r.status, 200);
+    }
+    let after = status_kb(pid, "VmRSS");
+    let body_kb = (body.len() / 1024) as u64;
+    eprintln!(
+        "24 MiB chunked body ({body_kb} KiB): idle {idle} KiB, peak {peak} KiB, after {after} KiB"
+    );
+    // The body, its parse scratch and the upstream copy: three times the body at most.
+    assert!(peak < idle + 3 * body_kb + 8 * 1024, "peak {peak} KiB");
+    assert!(
+        after < idle + 2 * 1024,
+        "after {after} KiB vs idle {idle} KiB"
+    );
+}
+
+#[test]
+fn bodies_past_the_core_budget_get_503() {
+    let mock = Mock::start();
+    let gw = Gateway::start_with(
+        &config(&mock.base("/v1")),
+        &["--num_workers", "1", "--body-budget-mb", "1"],
+    );
+    let body = format!(r#"{{"model":"g","input":["{}"]}}"#, "a".repeat(2 * MIB));
+    let mut c = gw.client();
+    let r = c.request(
+        "POST",
+        "/v1/embeddings",
+        &[("Authorization", &format!("Bearer {KEY}"))],
+        body.as_bytes(),
+    );
+    let err = common::assert_litellm_error(&r, 503);
+    assert!(err["message"]
+        .as_str()
+        .unwrap()
+        .contains("Service Unavailable"));
+    // The budget is given back: a small request goes through.
+    let r = gw.request(
+        "POST",
+        "/v1/embeddings",
+        &[("Authorization", &format!("Bearer {KEY}"))],
+        br#"{"model":"g","input":["x"]}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
+fn a_trickling_head_is_closed_at_the_header_deadline_and_others_are_served() {
+    let mock = Mock::start();
+    let gw = Gateway::start_with(
+        &config(&mock.base("/v1")),
+        &["--num_workers", "1", "--header-timeout", "2"],
+    );
+    let pid = gw.proc.pid();
+    let start = Instant::now();
+    let tricklers: Vec<_> = (0..40)
+        .map(|_| {
+            let mut s = connect(&gw);
+            std::thread::spawn(move || {
+                let t0 = Instant::now();
+                let line = b"POST /v1/chat/completions HTTP/1.1\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+                for b in line.iter().cycle().take(10_000) {
+                    if s.write_all(&[*b]).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                    if t0.elapsed() > Duration::from_secs(8) {
+                        break;
+                    }
+                }
+                let reply = read_all(&mut s);
+                (t0.elapsed(), reply)
+            })
+        })
+        .collect();
+    // Normal traffic keeps flowing during the attack.
+    let mut served = 0;
+    while start.elapsed() < Duration::from_millis(1500) {
+        let r = gw.request(
+            "POST",
+            "/v1/chat/completions",
+            &[("Authorization", &format!("Bearer {KEY}"))],
+            common::chat_body("g").to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 200);
+        served += 1;
+    }
+    assert!(
+        served > 10,
+        "only {served} requests served during the attack"
+    );
+    for t in tricklers {
+        let (took, reply) = t.join().unwrap();
+        assert!(
+            took < Duration::from_secs(4),
+            "a trickling head was held {took:?}"
+        );
+        assert!(
+            reply.is_empty() || status_of(&reply) == 408,
+            "{}",
+            String::from_utf8_lossy(&reply)
+        );
+    }
+    let cpu = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    eprintln!("after the trickle: {cpu}");
+    gw.assert_healthy();
+}
+
+#[test]
+fn a_trickling_body_is_cut_by_the_minimum_rate() {
+    let mock = Mock::start();
+    let gw = Gateway::start_with(
+        &config(&mock.base("/v1")),
+        &[
+            "--num_workers",
+            "1",
+            "--body-timeout",
+            "1",
+            "--body-min-rate",
+            "1000",
+        ],
+    );
+    // Silence: the body timeout.
+    let mut s = connect(&gw);
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nContent-Length: 1000\r\n\r\n{{\"model\""
+    );
+    let t0 = Instant::now();
+    s.write_all(head.as_bytes()).unwrap();
+    let reply = read_all(&mut s);
+    assert_eq!(
+        status_of(&reply),
+        408,
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    // A steady trickle (20 bytes/s, never silent for a second): the minimum rate.
+    let mut s = connect(&gw);
+    let t0 = Instant::now();
+    s.write_all(head.as_bytes()).unwrap();
+    let writer = s.try_clone().unwrap();
+    let drip = std::thread::spawn(move || {
+        let mut w = writer;
+        for _ in 0..200 {
+            if w.write_all(b" ").is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let reply = read_all(&mut s);
+    assert_eq!(
+        status_of(&reply),
+        408,
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    drip.join().unwrap();
+}
+
+#[test]
+fn idle_keep_alive_connections_are_closed_after_the_keepalive_timeout() {
+    let mock = Mock::start();
+    let gw = Gateway::start_with(
+        &config(&mock.base("/v1")),
+        &["--num_workers", "1", "--keepalive-timeout", "1"],
+    );
+    let mut c = gw.client();
+    let r = c.request("GET", "/health/liveliness", &[], b"");
+    assert_eq!(r.status, 200);
+    assert!(c.closed_within(Duration::from_secs(3)));
+}
+
+#[test]
+fn connections_past_the_cap_are_closed_at_once_and_the_gateway_recovers() {
+    let mock = Mock::start();
+    let gw = Gateway::start_with(
+        &config(&mock.base("/v1")),
+        &["--num_workers", "1", "--max-connections", "4"],
+    );
+    let pid = gw.proc.pid();
+    let fds = open_fds(pid);
+    let held: Vec<TcpStream> = (0..4).map(|_| connect(&gw)).collect();
+    assert!(eventually(Duration::from_secs(2), || open_fds(pid) == fds + 4));
+    for _ in 0..20 {
+        let mut s = connect(&gw);
+        let t0 = Instant::now();
+        let _ = s.write_all(b"GET /health/liveliness HTTP/1.1\r\nHost: x\r\n\r\n");
+        let reply = read_all(&mut s);
+        assert!(reply.is_empty(), "{}", String::from_utf8_lossy(&reply));
+        assert!(t0.elapsed() < Duration::from_secs(1));
+    }
+    drop(held);
+    assert!(eventually(Duration::from_secs(2), || open_fds(pid) == fds));
+    gw.assert_healthy();
+    let text = gw.proc.stderr.text();
+    let warnings = text.matches("connection limit reached").count();
+    assert!((1..=2).contains(&warnings), "{warnings} warnings:\n{text}");
+}
+
+#[test]
+fn head_requests_get_heads_only_and_public_routes_stay_public() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock.base("/v1")));
+    let mut c = gw.client();
+    c.send("HEAD", "/health/readiness", &[], b"");
+    let head = c.read_head();
+    assert_eq!(head.status, 200);
+    let len: usize = head.header("content-length").unwrap().parse().unwrap();
+    assert!(len > 0);
+    c.send("HEAD", "/v1/models", &[], b"");
+    let head = c.read_head();
+    assert_eq!(head.status, 401);
+    // No body followed either head: the next response starts right away.
+    let r = c.request("GET", "/health/liveliness", &[], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
+fn an_idle_keep_alive_connection_holds_a_few_kib_and_gives_them_back() {
+    let mock = Mock::start();
+    let gw = Gateway::start_with(
+        &config(&mock.base("/v1")),
+        &["--num_workers", "1", "--max-connections", "5000"],
+    );
+    let pid = gw.proc.pid();
+    gw.assert_healthy();
+    let idle = status_kb(pid, "VmRSS");
+    const N: u64 = 1000;
+    let conns: Vec<_> = (0..N)
+        .map(|_| {
+            let mut c = gw.client();
+            let r = c.request(
+                "POST",
+                "/v1/chat/completions",
+                &[("Authorization", &format!("Bearer {KEY}"))],
+                common::chat_body("g").to_string().as_bytes(),
+            );
+            assert_eq!(r.status, 200);
+            c
+        })
+        .collect();
+    let held = status_kb(pid, "VmRSS");
+    drop(conns);
+    assert!(eventually(Duration::from_secs(5), || {
+        status_kb(pid, "VmRSS") < idle + 2 * 1024
+    }));
+    let per_conn = (held.saturating_sub(idle)) * 1024 / N;
+    eprintln!(
+        "{N} idle keep-alive connections: {per_conn} bytes each (idle {idle} KiB, held {held} KiB, after {} KiB)",
+        status_kb(pid, "VmRSS")
+    );
+    assert!(per_conn < 8 * 1024, "{per_conn} bytes per idle connection");
+}
+
+#[test]
+fn out_of_descriptors_the_accept_loop_backs_off_quietly_and_recovers() {
+    let mock = Mock::start();
+    let gw = Gateway::start_with(
+        &config(&mock.base("/v1")),
+        &["--num_workers", "1", "--max-connections", "1000"],
+    );
+    let pid = gw.proc.pid();
+    gw.assert_healthy();
+    let limit = open_fds(pid) + 10;
+    let status = std::process::Command::new("prlimit")
+        .args([
+            "--pid",
+            &pid.to_string(),
+            &format!("--nofile={limit}:{limit}"),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Twice as many connections as descriptors left: accepts fail with EMFILE for 3 s.
+    let held: Vec<TcpStream> = (0..20).map(|_| connect(&gw)).collect();
+    std::thread::sleep(Duration::from_secs(3));
+    let text = gw.proc.stderr.text();
+    let warnings = text.matches("accept failed").count();
+    assert!((1..=2).contains(&warnings), "{warnings} warnings:\n{text}");
+    drop(held);
+    // Descriptors are back: the queued connections and new ones are served.
+    assert!(eventually(Duration::from_secs(3), || {
+        let mut c = gw.client();
+        c.set_read_timeout(Duration::from_secs(2));
+        c.request("GET", "/health/liveliness", &[], b"").status == 200
+    }));
+}
