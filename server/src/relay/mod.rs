@@ -33,6 +33,9 @@ use crate::upstream::conn::UpstreamConn;
 pub const SMALL_BODY: usize = 256 * 1024;
 /// Upstream error bodies are read up to this size for the error message.
 const MAX_ERROR_BODY: usize = 64 * 1024;
+/// How long an upstream may think before the client's socket is watched for it leaving:
+/// most answers of a fast upstream come sooner, and then the watch costs nothing.
+const WATCH_AFTER: Duration = Duration::from_millis(50);
 /// One SSE event may not exceed this (a chunk of a chat stream is well under 1 KiB).
 const MAX_EVENT: usize = 4 * 1024 * 1024;
 
@@ -120,9 +123,14 @@ pub async fn relay(
         let rbuf = core.take_buf();
         // A client that leaves while the upstream thinks cancels the upstream request: the
         // connection is dropped (closed), never pooled.
+        // The watch starts only after WATCH_AFTER, so a quick upstream costs no extra poll.
+        let watch = async {
+            monoio::time::sleep(WATCH_AFTER).await;
+            client_gone(client, ex.early).await
+        };
         let head = monoio::select! {
             head = read_head(&mut conn, rbuf, deadline) => head,
-            _ = client_gone(client, ex.early) => return Err(GatewayError::ClientGone),
+            _ = watch => return Err(GatewayError::ClientGone),
         };
         match head {
             Ok((rbuf, head)) => {

@@ -32,6 +32,14 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a child process may take to print its listening line.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The gateway binary under test: this build's, or `CORELANE_BIN` (to measure a release build
+/// with the same tests, e.g. for the README's reliability figures).
+pub fn gateway_bin() -> PathBuf {
+    std::env::var("CORELANE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_BIN_EXE_corelane")))
+}
+
 /// The `corelane-mock` binary, a sibling of the gateway binary in the same target dir; built
 /// once per test process (`cargo build -p corelane-harness`) when `cargo test -p corelane`
 /// did not build it.
@@ -388,7 +396,7 @@ impl Gateway {
     ) -> Gateway {
         let dir = TempDir::new("gw");
         let path = dir.write("config.yaml", config);
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_corelane"));
+        let mut cmd = Command::new(gateway_bin());
         cmd.arg("--config")
             .arg(&path)
             .args(["--port", "0", "--host", "127.0.0.1"])
