@@ -1,10 +1,14 @@
-//! Byte-level JSON helpers shared by the transforms: string escaping, unescaping and a
-//! borrowed scanner over complete buffers that yields byte ranges instead of values.
+//! Byte-level JSON helpers shared by the transforms: string escaping, unescaping, a
+//! borrowed scanner over complete buffers that yields byte ranges instead of values, and
+//! ([`validate`]) a streaming validator for documents that arrive in pieces.
 
 use std::ops::Range;
 
-/// Deepest nesting the scanner follows before it calls the input malformed; it bounds work on
-/// hostile input the same way simd-json's own depth limit does.
+mod number;
+pub mod validate;
+
+/// Deepest nesting the scanners follow before they call the input malformed: simd-json's
+/// `DEFAULT_MAX_DEPTH`, which [`validate::Validator`] applies exactly so the two agree.
 pub const MAX_DEPTH: usize = 1024;
 
 /// Appends `s` as a JSON string literal (with quotes), escaping per RFC 8259 §7: the quote, the

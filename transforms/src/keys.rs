@@ -82,7 +82,7 @@ impl Key {
     /// Matches an unescaped key against `among`. Most keys are other keys, so the order is by
     /// cost: one `match` on the exact name; then, only for a key whose length some case
     /// variant could have, an ASCII case-insensitive compare, or the char-by-char fold
-    /// ([`folds_to`]) for the rare key with non-ASCII bytes.
+    /// (`folds_to`) for the rare key with non-ASCII bytes.
     pub fn find(key: &str, among: &[Key]) -> Option<(Key, Spelling)> {
         if let Some(k) = Key::named(key.as_bytes()).filter(|k| among.contains(k)) {
             return Some((k, Spelling::Exact));
@@ -93,7 +93,7 @@ impl Key {
                 return None;
             }
             among.iter().find(|k| key.eq_ignore_ascii_case(k.name()))
-        } else if key.len() <= 3 * LONGEST {
+        } else if key.len() <= LONGEST_MATCH {
             among.iter().find(|k| folds_to(key, k.name()))
         } else {
             None
@@ -102,8 +102,12 @@ impl Key {
     }
 }
 
-/// Bytes in the longest name, `stream_options`; its widest case variant is three times that.
+/// Bytes in the longest name, `stream_options`.
 const LONGEST: usize = 14;
+
+/// No key longer than this (in unescaped bytes) matches a [`Key`] in any spelling: the
+/// non-ASCII letters that fold to ASCII (`folds_to`) take at most three bytes each.
+pub const LONGEST_MATCH: usize = 3 * LONGEST;
 
 /// Bit n set when some name is n bytes long: the only lengths an all-ASCII variant can have.
 const VARIANT_LENGTHS: u32 = {

@@ -4,17 +4,19 @@
 //! # Layout
 //!
 //! - [`provider`]: providers as rows of one static table, `provider/model` routing, request paths.
-//! - [`openai`]: the OpenAI-compatible request path: `inspect` the client body, `require` its
-//!   endpoint's parameter, `splice` the upstream one.
+//! - [`openai`]: the OpenAI-compatible request path: `inspect` the client body (or feed it to a
+//!   `BodyScanner` piece by piece when it is spilled to a file), `require` its endpoint's
+//!   parameter, `splice` the upstream one (a `SplicePlan` applied in one piece or many).
 //! - [`keys`]: the request keys the gateway reads or rewrites, matched after unescaping.
 //! - [`rewrite`]: streaming rewrite of a non-stream response body (top-level `model`, usage capture).
 //! - [`stream`]: rewrite of one SSE chunk payload in an arena.
 //! - [`usage`]: token usage read from a usage object.
-//! - [`cost`]: bundled LiteLLM prices and the cost header's number format.
+//! - [`cost`](mod@cost): bundled LiteLLM prices and the cost header's number format.
 //! - [`error`]: LiteLLM's error JSON and upstream status mapping, in one place.
 //! - [`mock`]: `mock_response` bodies and stream chunks as LiteLLM produces them.
 //! - [`tokens`]: lazily loaded tiktoken counts for when a provider reports no usage.
-//! - [`json`]: byte-level JSON helpers (escaping, unescaping, range scanner).
+//! - [`json`]: byte-level JSON helpers (escaping, unescaping, range scanner) and a streaming
+//!   validator that accepts what simd-json accepts.
 
 #![forbid(unsafe_code)]
 
@@ -35,7 +37,10 @@ pub use error::{map_upstream_status, write_error, write_upstream_message, Upstre
 pub use json::write_json_string;
 pub use keys::Key;
 pub use mock::MockMeta;
-pub use openai::{inspect, require, splice, Presence, RequestError, RequestFields};
+pub use openai::{
+    inspect, require, splice, splice_plan, BodyScanner, ObjectSpan, Presence, RequestError,
+    RequestFields, SplicePlan,
+};
 pub use provider::{
     find, resolve, write_request_path, Auth, Endpoint, Family, ProviderRow, UnknownProvider,
     PROVIDERS,

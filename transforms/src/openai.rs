@@ -1,19 +1,38 @@
 //! The OpenAI-compatible request path: validate the client body once, locate the fields the
-//! gateway needs, and splice the upstream body from the original bytes.
+//! gateway needs, and splice the upstream body from the original bytes. A body in memory is
+//! read with [`inspect`]; one that arrives in pieces (spilled to a file) with [`BodyScanner`],
+//! which gives the same answer. Either way the upstream body is a [`SplicePlan`].
 
 use std::ops::Range;
 
 use simd_json::prelude::ValueAsScalar;
 use simd_json::tape::Object;
 
-use crate::json::{skip_ws, top_members, write_json_string, Members};
+use crate::json::{skip_ws, Members};
 use crate::keys::{Key, Seen, Spelling};
 use crate::provider::Endpoint;
 
+mod scan;
+mod splice;
+
+pub use scan::BodyScanner;
+pub use splice::{splice, splice_plan, Edit, SplicePlan};
+
+/// Longest `model` value accepted, in unescaped bytes. The scanner of a spilled body keeps the
+/// value in memory, so it needs a bound; real model names (`provider/name`, Azure deployment
+/// and Bedrock ARNs) stay under 300 bytes.
+pub const MAX_MODEL_LEN: usize = 4096;
+
+/// Longest `user` value accepted, in unescaped bytes. Refused rather than dropped when longer:
+/// LiteLLM keys end-user budgets and spend on it, so it must not silently vanish.
+pub const MAX_USER_LEN: usize = 4096;
+
 /// What the gateway reads from a client request, with byte ranges into the original body.
 /// Keys are matched after JSON unescaping; each key in [`Key`] occurs at most once.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestFields {
+    /// The top-level object (always set by [`inspect`] and [`BodyScanner`]).
+    pub object: Option<ObjectSpan>,
     /// Unescaped top-level "model" string.
     pub model: Option<String>,
     /// Range in the original body of the model value, quotes included.
@@ -27,6 +46,8 @@ pub struct RequestFields {
     pub include_usage_span: Option<Range<usize>>,
     /// Range of the `stream_options` value when present (of any JSON type).
     pub stream_options_span: Option<Range<usize>>,
+    /// The `stream_options` value when it is an object.
+    pub stream_options_object: Option<ObjectSpan>,
     /// Top-level "user" when it is a string.
     pub user: Option<String>,
     /// Top-level "messages" (the last one, if repeated), for [`require`].
@@ -35,6 +56,16 @@ pub struct RequestFields {
     pub prompt: Presence,
     /// Top-level "input" (the last one, if repeated), for [`require`].
     pub input: Presence,
+}
+
+/// Where an object sits in the body: what a splice needs to add a member to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectSpan {
+    /// Offset of its `{`.
+    pub open: usize,
+    /// Offset of its `}`.
+    pub close: usize,
+    pub has_members: bool,
 }
 
 /// Whether a member the gateway only checks for is in the body.
@@ -72,6 +103,8 @@ pub enum RequestError {
     /// A key equal to one the gateway reads or rewrites except for letter case (`"Model"`):
     /// case-insensitive upstream parsers would read it as that key.
     CaseVariantKey(Key),
+    /// A `model` or `user` string longer than [`MAX_MODEL_LEN`] or [`MAX_USER_LEN`].
+    ValueTooLong(Key),
     /// The endpoint's required body parameter is missing ([`require`]).
     MissingParam(Endpoint),
 }
@@ -89,6 +122,7 @@ impl RequestError {
             RequestError::StreamNotBool => "Invalid value for 'stream': expected a boolean",
             RequestError::DuplicateKey(key) => duplicate_message(key),
             RequestError::CaseVariantKey(key) => case_variant_message(key),
+            RequestError::ValueTooLong(key) => too_long_message(key),
             RequestError::MissingParam(endpoint) => missing_message(endpoint),
         }
     }
@@ -109,7 +143,9 @@ impl RequestError {
             RequestError::InvalidJson | RequestError::NotAnObject => "request_body",
             RequestError::ModelNotString => "model",
             RequestError::StreamNotBool => "stream",
-            RequestError::DuplicateKey(key) | RequestError::CaseVariantKey(key) => key.path(),
+            RequestError::DuplicateKey(key)
+            | RequestError::CaseVariantKey(key)
+            | RequestError::ValueTooLong(key) => key.path(),
             RequestError::MissingParam(endpoint) => required_param(endpoint),
         }
     }
@@ -161,6 +197,14 @@ fn case_variant_message(key: Key) -> &'static str {
     }
 }
 
+fn too_long_message(key: Key) -> &'static str {
+    match key {
+        Key::Model => "Invalid model name passed in model: longer than 4096 bytes",
+        Key::User => "Invalid value for 'user': longer than 4096 bytes",
+        _ => "Invalid value in request body: too long",
+    }
+}
+
 /// The body parameter LiteLLM requires before routing, per endpoint.
 fn required_param(endpoint: Endpoint) -> &'static str {
     match endpoint {
@@ -188,6 +232,10 @@ fn missing_message(endpoint: Endpoint) -> &'static str {
 /// (DESIGN.md, "Bad input"): LiteLLM takes the last one, as orjson does, but a body the
 /// gateway forwards must mean to every upstream parser what it meant to the gateway.
 ///
+/// A `model` or `user` string longer than [`MAX_MODEL_LEN`] or [`MAX_USER_LEN`] is refused
+/// ([`RequestError::ValueTooLong`]), so that [`BodyScanner`], which must hold them in bounded
+/// memory, answers the same.
+///
 /// Measured with `examples/inspect_cost.rs` (2.1 KB chat body, opt-level 3, shared 2-core VM
 /// under load 4–6, so ±40 %): this simd-json tape + scan 4.0–6.0 µs; simd-json borrowed tree
 /// 6.8–7.0 µs; serde_json `IgnoredAny` + scan 3.1 µs, 4.1 µs with the UTF-8 check simd-json
@@ -202,10 +250,13 @@ pub fn inspect(body: &[u8], scratch: &mut Vec<u8>) -> Result<RequestFields, Requ
     let tape = simd_json::to_tape(scratch.as_mut_slice()).map_err(|_| RequestError::InvalidJson)?;
     let root = tape.as_value();
     let object = root.as_object().ok_or(RequestError::NotAnObject)?;
-    let mut spans = top_members(body).ok_or(RequestError::NotAnObject)?;
+    let open = skip_ws(body, 0);
+    let mut spans = Members::new(body, open);
     let mut seen = Seen::default();
     let mut fields = RequestFields::default();
+    let mut has_members = false;
     for (key, value) in object.iter() {
+        has_members = true;
         // simd-json validated the body, so the scanner meets the same members in order.
         let span = spans.next().ok_or(RequestError::InvalidJson)?.value;
         let raw = &body[span.clone()];
@@ -221,6 +272,9 @@ pub fn inspect(body: &[u8], scratch: &mut Vec<u8>) -> Result<RequestFields, Requ
         match watched {
             Key::Model => {
                 let model = value.as_str().ok_or(RequestError::ModelNotString)?;
+                if model.len() > MAX_MODEL_LEN {
+                    return Err(RequestError::ValueTooLong(Key::Model));
+                }
                 fields.model = Some(model.to_owned());
                 fields.model_span = Some(span);
             }
@@ -242,13 +296,33 @@ pub fn inspect(body: &[u8], scratch: &mut Vec<u8>) -> Result<RequestFields, Requ
                         };
                         fields.include_usage_span = Some(usage);
                     }
+                    fields.stream_options_object = Some(ObjectSpan {
+                        open: span.start,
+                        close: span.end - 1,
+                        has_members: skip_ws(body, span.start + 1) < span.end - 1,
+                    });
                 }
                 fields.stream_options_span = Some(span);
             }
-            Key::User => fields.user = value.as_str().map(str::to_owned),
+            Key::User => {
+                if let Some(user) = value.as_str() {
+                    if user.len() > MAX_USER_LEN {
+                        return Err(RequestError::ValueTooLong(Key::User));
+                    }
+                    fields.user = Some(user.to_owned());
+                }
+            }
             Key::Metadata | Key::Fallbacks | Key::IncludeUsage => {}
         }
     }
+    // Past the last member the scanner stops at the object's `}`.
+    let _ = spans.next();
+    let close = spans.close().ok_or(RequestError::InvalidJson)?;
+    fields.object = Some(ObjectSpan {
+        open,
+        close,
+        has_members,
+    });
     Ok(fields)
 }
 
@@ -309,167 +383,10 @@ pub fn require(endpoint: Endpoint, fields: &RequestFields) -> Result<(), Request
     }
 }
 
-/// Appends to `out` the upstream body: `body` with the model value replaced by `new_model` and,
-/// when `force_include_usage`, `stream_options.include_usage` set to true (LiteLLM adds it for
-/// OpenAI-compatible streams so usage can be billed). All other bytes are copied unchanged.
-/// `fields` must come from [`inspect`] of the same `body`; a body that is not an object is
-/// copied unchanged.
-pub fn splice(
-    body: &[u8],
-    fields: &RequestFields,
-    new_model: &str,
-    force_include_usage: bool,
-    out: &mut Vec<u8>,
-) {
-    let open = skip_ws(body, 0);
-    let close = body.iter().rposition(|&c| c == b'}');
-    let (Some(close), true) = (close, body.get(open) == Some(&b'{')) else {
-        out.extend_from_slice(body);
-        return;
-    };
-    let has_members = skip_ws(body, open + 1) < close;
-    out.reserve(body.len() + new_model.len() + 48);
-
-    let model_edit = match &fields.model_span {
-        Some(span) if span.end <= close => Edit {
-            at: span.clone(),
-            what: What::Model { comma: false },
-        },
-        _ => Edit {
-            at: open + 1..open + 1,
-            what: What::Model { comma: has_members },
-        },
-    };
-    let usage_edit = (force_include_usage && fields.include_usage != Some(true))
-        .then(|| {
-            usage_edit(
-                body,
-                fields,
-                close,
-                has_members || fields.model_span.is_none(),
-            )
-        })
-        .flatten();
-
-    let mut edits = [Some(model_edit), usage_edit];
-    edits.sort_by_key(|e| e.as_ref().map_or(usize::MAX, |e| e.at.start));
-    let mut cursor = 0;
-    for edit in edits.into_iter().flatten() {
-        if edit.at.start < cursor {
-            continue; // overlapping spans cannot come from inspect; never emit bytes twice
-        }
-        out.extend_from_slice(&body[cursor..edit.at.start]);
-        match edit.what {
-            What::Model { comma } => {
-                if edit.at.is_empty() {
-                    out.extend_from_slice(b"\"model\":");
-                }
-                write_json_string(new_model, out);
-                if comma {
-                    out.push(b',');
-                }
-            }
-            What::Bytes {
-                before,
-                text,
-                after,
-            } => {
-                if before {
-                    out.push(b',');
-                }
-                out.extend_from_slice(text);
-                if after {
-                    out.push(b',');
-                }
-            }
-        }
-        cursor = edit.at.end;
-    }
-    out.extend_from_slice(&body[cursor..]);
-}
-
-/// One change to the body: the range replaced (empty for an insertion) and its replacement.
-#[derive(Debug)]
-struct Edit {
-    at: Range<usize>,
-    what: What,
-}
-
-#[derive(Debug)]
-enum What {
-    Model {
-        comma: bool,
-    },
-    Bytes {
-        before: bool,
-        text: &'static [u8],
-        after: bool,
-    },
-}
-
-/// Where `include_usage: true` goes: replace a non-true value, add the key to an existing
-/// object, replace a non-object `stream_options`, or add `stream_options` before the final `}`.
-fn usage_edit(
-    body: &[u8],
-    fields: &RequestFields,
-    close: usize,
-    comma_before_new: bool,
-) -> Option<Edit> {
-    let bytes = |at: Range<usize>, before: bool, text: &'static [u8], after: bool| {
-        Some(Edit {
-            at,
-            what: What::Bytes {
-                before,
-                text,
-                after,
-            },
-        })
-    };
-    let Some(span) = fields
-        .stream_options_span
-        .clone()
-        .filter(|s| s.end <= close)
-    else {
-        return bytes(
-            close..close,
-            comma_before_new,
-            b"\"stream_options\":{\"include_usage\":true}",
-            false,
-        );
-    };
-    if body[span.start] != b'{' {
-        return bytes(span, false, b"{\"include_usage\":true}", false);
-    }
-    match fields
-        .include_usage_span
-        .clone()
-        .filter(|v| span.start < v.start && v.end < span.end)
-    {
-        Some(v) => bytes(v, false, b"true", false),
-        None => {
-            let non_empty = body.get(skip_ws(body, span.start + 1)) != Some(&b'}');
-            bytes(
-                span.start + 1..span.start + 1,
-                false,
-                b"\"include_usage\":true",
-                non_empty,
-            )
-        }
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    fn run(body: &str, model: &str, force: bool) -> String {
-        let mut scratch = Vec::new();
-        let f = inspect(body.as_bytes(), &mut scratch).unwrap();
-        let mut out = Vec::new();
-        splice(body.as_bytes(), &f, model, force, &mut out);
-        String::from_utf8(out).unwrap()
-    }
 
     #[test]
     fn inspect_reads_fields_and_spans() {
@@ -505,47 +422,42 @@ mod tests {
     }
 
     #[test]
-    fn splice_cases() {
+    fn inspect_locates_the_objects_a_splice_extends() {
+        let body = br#" { "stream_options" : { } ,"model":"m"}  "#;
+        let f = inspect(body, &mut Vec::new()).unwrap();
+        let span = |open, close, has_members| {
+            Some(ObjectSpan {
+                open,
+                close,
+                has_members,
+            })
+        };
+        assert_eq!(f.object, span(1, 38, true));
+        assert_eq!(f.stream_options_object, span(22, 24, false));
+        let f = inspect(b"{ }", &mut Vec::new()).unwrap();
+        assert_eq!(f.object, span(0, 2, false));
+    }
+
+    #[test]
+    fn model_and_user_have_a_length_limit() {
+        let at = |len: usize, key: &str| {
+            let body = format!(r#"{{"{key}":"{}"}}"#, "é".repeat(len / 2));
+            inspect(body.as_bytes(), &mut Vec::new())
+        };
+        assert!(at(MAX_MODEL_LEN, "model").is_ok());
         assert_eq!(
-            run(r#"{"model":"a","x":1}"#, "b", false),
-            r#"{"model":"b","x":1}"#
+            at(MAX_MODEL_LEN + 2, "model").unwrap_err(),
+            RequestError::ValueTooLong(Key::Model)
         );
-        assert_eq!(run(r#"{"x":1}"#, "b", false), r#"{"model":"b","x":1}"#);
+        assert!(at(MAX_USER_LEN, "user").is_ok());
         assert_eq!(
-            run(r#"{}"#, "b", true),
-            r#"{"model":"b","stream_options":{"include_usage":true}}"#
+            at(MAX_USER_LEN + 2, "user").unwrap_err(),
+            RequestError::ValueTooLong(Key::User)
         );
-        assert_eq!(
-            run(r#"{"model":"a","stream":true}"#, "b", true),
-            r#"{"model":"b","stream":true,"stream_options":{"include_usage":true}}"#
-        );
-        assert_eq!(
-            run(
-                r#"{"stream_options":{"include_usage":false},"model":"a"}"#,
-                "b",
-                true
-            ),
-            r#"{"stream_options":{"include_usage":true},"model":"b"}"#
-        );
-        assert_eq!(
-            run(r#"{"stream_options":{ },"model":"a"}"#, "b", true),
-            r#"{"stream_options":{"include_usage":true },"model":"b"}"#
-        );
-        assert_eq!(
-            run(r#"{"stream_options":{"x":1},"model":"a"}"#, "b", true),
-            r#"{"stream_options":{"include_usage":true,"x":1},"model":"b"}"#
-        );
-        assert_eq!(
-            run(r#"{"stream_options":null,"model":"a"}"#, "b", true),
-            r#"{"stream_options":{"include_usage":true},"model":"b"}"#
-        );
-        assert_eq!(
-            run(
-                r#"{"model":"a","stream_options":{"include_usage":true}}"#,
-                "b\"",
-                true
-            ),
-            r#"{"model":"b\"","stream_options":{"include_usage":true}}"#
-        );
+        let e = RequestError::ValueTooLong(Key::Model);
+        assert_eq!((e.prefix(), e.param()), ("", "model"));
+        assert!(e.message().contains(&MAX_MODEL_LEN.to_string()));
+        let e = RequestError::ValueTooLong(Key::User);
+        assert!(e.message().contains(&MAX_USER_LEN.to_string()));
     }
 }
