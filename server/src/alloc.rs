@@ -1,42 +1,21 @@
-//! The global allocator, mimalloc, and the one option corelane changes in it.
+//! The global allocator, mimalloc, and what corelane asks of it.
 //!
-//! mimalloc (v3, as libmimalloc-sys builds it) returns freed memory to the OS only after a
-//! purge delay (1 s), and only when the same thread next allocates or frees at segment level. A core
-//! that served one large request and then only small ones (or none) never gets there: a
-//! 24 MiB body left 50 MB resident for as long as the process lived. With the delay at 0 the
-//! memory goes back when it is freed, and resident memory returns to its idle level after
-//! any request (DESIGN.md, memory rules). This is the only module of the crate that may use
-//! `unsafe`: the option is set through mimalloc's C API.
+//! mimalloc returns freed memory to the OS only after a purge delay (1 s in v3, as
+//! libmimalloc-sys builds it), and only when the same thread next calls into the allocator
+//! at segment level. A core that served one large request and then only small ones (or none)
+//! never gets there: a 24 MiB body left 50 MB resident for as long as the process lived.
+//! Setting the delay to 0 fixed that but cost a `madvise` every ten requests under load (and
+//! the page faults after it); instead an idle core asks mimalloc to collect its heap, so
+//! resident memory returns to its idle level once the traffic stops (DESIGN.md, memory
+//! rules). This is the only module of the crate that may use `unsafe`, for that C call.
 #![allow(unsafe_code)]
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay` in mimalloc v3's `enum mi_option_e` (mimalloc.h); the Rust
-/// bindings do not name it. The test below checks that the index holds its documented default.
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Sets corelane's allocator options; call once at start-up, before any core starts.
-pub fn configure() {
-    // SAFETY: mi_option_set stores a number in mimalloc's option table; it takes no pointers
-    // and is called once on the main thread before any other thread of ours exists.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_purge_delay_index_is_the_purge_delay() {
-        // SAFETY: reading an option takes no pointers.
-        let default = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
-        assert_eq!(default, 1000, "mimalloc v3's purge_delay default");
-        configure();
-        // SAFETY: as above.
-        assert_eq!(
-            unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) },
-            0
-        );
-    }
+/// Returns what this thread's heap holds free (cached and abandoned pages, delayed purges)
+/// to the OS at once; a core calls it when it has become idle after serving requests.
+pub fn collect() {
+    // SAFETY: mi_collect takes no pointers; it works on the calling thread's own heap.
+    unsafe { libmimalloc_sys::mi_collect(true) };
 }

@@ -1,25 +1,25 @@
 //! One client connection: wait for a request, read its head within a deadline, admit it
-//! (route and key) before reading a byte of its body, read the body within a minimum rate and
-//! the core's memory budget, hand the request to the proxy, repeat while kept alive.
+//! (route and key) before reading a byte of its body, read the body (`client_body`), hand the
+//! request to the proxy, repeat while kept alive.
 
 use std::cell::RefCell;
 use std::ops::Range;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use corelane_http1::{
-    parse_request, BodyKind, ChunkedDecoder, HeadScan, Method, RequestHead, Status, EMPTY_HEADER,
-    MAX_HEADERS,
+    parse_request, BodyKind, HeadScan, Method, RequestHead, Status, EMPTY_HEADER, MAX_HEADERS,
 };
 use monoio::net::TcpStream;
 
+use crate::client_body::{read_body, BodyIn, Spilled};
 use crate::core::{BodyCharge, Core, InFlight, OpenConn};
 use crate::errors::GatewayError;
-use crate::io::{read_more, write_all, MIN_READ_ROOM};
+use crate::io::{read_more, write_all};
 use crate::response::write_json;
 
-/// Initial capacity of a connection's read buffer: a typical chat request fits, and an idle
-/// keep-alive connection holds no more.
+/// Capacity of a connection's read buffer when a request starts: a typical chat request
+/// fits. An idle connection holds none.
 const CONN_BUF: usize = 4 * 1024;
 /// A buffer that grew past this for a large request is given back before the connection
 /// waits for the next one.
@@ -41,7 +41,9 @@ pub struct Request<'b> {
     /// The origin-form target (an absolute-form target is reduced to its path and query).
     pub target: &'b str,
     pub keep_alive: bool,
+    /// Empty when the body was spilled to a temporary file (then `spilled` has it).
     pub body: &'b [u8],
+    pub spilled: Option<&'b Spilled>,
     pub received: Instant,
     /// Bytes of a next (pipelined) request read while watching for the client to leave;
     /// they go back in front of the connection's buffer.
@@ -96,7 +98,7 @@ fn strip_bearer(v: &[u8]) -> &[u8] {
 }
 
 /// How reading from the client ended when it did not deliver bytes.
-enum Stop {
+pub enum Stop {
     /// The client closed or failed: nothing to answer.
     Gone,
     /// A deadline passed: answer 408 and close.
@@ -108,7 +110,7 @@ enum Stop {
 /// Serves one connection until the client closes it, an error ends it, or shutdown.
 pub async fn serve(core: Rc<Core>, mut stream: TcpStream, _open: OpenConn) {
     let _ = stream.set_nodelay(true);
-    let mut buf = Vec::with_capacity(CONN_BUF);
+    let mut buf = Vec::new();
     // A new connection's first head is due within the header timeout of its accept; a kept
     // alive one may wait the keep-alive timeout for its next request to start.
     let mut first = true;
@@ -156,8 +158,19 @@ pub async fn serve(core: Rc<Core>, mut stream: TcpStream, _open: OpenConn) {
             continue;
         }
         let mut charge = BodyCharge::new(&core);
-        let body_end = match read_body(&core, &mut stream, &mut buf, &head, &mut charge).await {
-            Ok(end) => end,
+        let body = read_body(
+            &core,
+            &mut stream,
+            &mut buf,
+            head.head_len,
+            head.body,
+            head.expect_continue,
+            &mut charge,
+        )
+        .await;
+        let (body_end, spilled) = match body {
+            Ok(BodyIn::Buf(end)) => (end, None),
+            Ok(BodyIn::Spilled(s)) => (head.head_len, Some(s)),
             Err(Some(e)) => return reject(&mut stream, e).await,
             Err(None) => return,
         };
@@ -166,19 +179,15 @@ pub async fn serve(core: Rc<Core>, mut stream: TcpStream, _open: OpenConn) {
             target: head.text(&buf, &head.target),
             keep_alive,
             body: &buf[head.head_len..body_end],
+            spilled: spilled.as_ref(),
             received,
             early: RefCell::new(Vec::new()),
         };
         // Boxed: the request path's future is several KiB, and an idle connection's task
         // should not carry it between requests.
-        let keep = Box::pin(crate::proxy::handle(
-            &core,
-            &mut stream,
-            &request,
-            &mut charge,
-        ))
-        .await;
+        let keep = Box::pin(crate::proxy::handle(&core, &mut stream, &request)).await;
         let early = request.early.take();
+        // The body's memory (and its charge to the budget) lasts until the answer is out.
         drop(charge);
         if !keep || !keep_alive || core.shutting_down() {
             return;
@@ -195,27 +204,44 @@ pub async fn serve(core: Rc<Core>, mut stream: TcpStream, _open: OpenConn) {
 /// Waits for the first bytes of the next request. A new connection's first head is due by
 /// `first_head` (the header timeout from its accept) and is served even when shutdown has
 /// started, since it was accepted; a kept-alive connection waits up to the keep-alive
-/// timeout, and shutdown ends the wait.
+/// timeout, and shutdown ends the wait. While it waits the connection holds no buffer: it
+/// waits for the socket to be readable, then reads into a fresh one.
 async fn idle_read(
     core: &Core,
     stream: &mut TcpStream,
     buf: Vec<u8>,
     first_head: Option<Instant>,
 ) -> Result<Vec<u8>, Stop> {
-    if let Some(deadline) = first_head {
-        return read_until(stream, buf, deadline).await;
-    }
-    if core.shutting_down() {
-        return Err(Stop::Draining);
-    }
-    let limit = core.limits.keepalive_timeout;
-    monoio::select! {
-        read = monoio::time::timeout(limit, read_more(stream, buf)) => match read {
-            Ok((Ok(n), buf)) if n > 0 => Ok(buf),
-            Ok(_) => Err(Stop::Gone),
-            Err(_) => Err(Stop::Late),
-        },
-        _ = core.draining.wait() => Err(Stop::Draining),
+    drop(buf);
+    let deadline = match first_head {
+        Some(deadline) => {
+            wait_readable(stream, deadline).await?;
+            deadline
+        }
+        None => {
+            if core.shutting_down() {
+                return Err(Stop::Draining);
+            }
+            let deadline = Instant::now() + core.limits.keepalive_timeout;
+            monoio::select! {
+                ready = wait_readable(stream, deadline) => ready?,
+                _ = core.draining.wait() => return Err(Stop::Draining),
+            }
+            deadline
+        }
+    };
+    read_until(stream, Vec::with_capacity(CONN_BUF), deadline).await
+}
+
+/// Waits until `stream` has bytes (or its end) to read, by `deadline`. Waiting for readiness
+/// holds no buffer; `relaxed` readiness may wake early on the epoll driver, and the read that
+/// follows then simply waits.
+async fn wait_readable(stream: &TcpStream, deadline: Instant) -> Result<(), Stop> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    match monoio::time::timeout(left, stream.readable(true)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Stop::Gone),
+        Err(_) => Err(Stop::Late),
     }
 }
 
@@ -250,137 +276,8 @@ async fn read_head(
     }
 }
 
-/// Reads the body into `buf` right after the head (a chunked body decoded in place, so it is
-/// held once); returns where it ends. The buffer grows with what arrives, never with what the
-/// head announced, and every growth is charged to the core's body budget first.
-async fn read_body(
-    core: &Core,
-    stream: &mut TcpStream,
-    buf: &mut Vec<u8>,
-    head: &HeadInfo,
-    charge: &mut BodyCharge<'_>,
-) -> Result<usize, Option<GatewayError>> {
-    let max = core.gateway.limits.max_body_bytes;
-    let mut pace = BodyPace::new(core);
-    let mut sent_continue = !head.expect_continue;
-    let mut more = |buf: &mut Vec<u8>, want: usize, pace: &mut BodyPace| {
-        if !sent_continue {
-            sent_continue = true;
-            return Need::Continue;
-        }
-        // Room for one more read, growing geometrically but never past what is still due.
-        if buf.capacity() - buf.len() < MIN_READ_ROOM {
-            let grown = buf.len() + want.clamp(MIN_READ_ROOM, buf.len().max(MIN_READ_ROOM));
-            if !charge.grow_to(grown) {
-                return Need::OverBudget;
-            }
-            buf.reserve_exact(grown - buf.len());
-        } else if !charge.grow_to(buf.capacity()) {
-            return Need::OverBudget;
-        }
-        Need::Read(pace.deadline())
-    };
-    match head.body {
-        BodyKind::Empty => Ok(head.head_len),
-        BodyKind::Length(n) => {
-            let end = head
-                .head_len
-                .saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
-            while buf.len() < end {
-                match more(buf, end - buf.len(), &mut pace) {
-                    Need::Continue => send_continue(stream).await?,
-                    Need::OverBudget => return Err(Some(GatewayError::BodyBudget)),
-                    Need::Read(deadline) => {
-                        *buf = read_body_bytes(stream, std::mem::take(buf), deadline).await?;
-                        pace.arrived(buf.len());
-                    }
-                }
-            }
-            Ok(end)
-        }
-        BodyKind::Chunked => {
-            let mut decoder = ChunkedDecoder::new();
-            let (mut read, mut write) = (head.head_len, head.head_len);
-            loop {
-                let (r, w) = decoder
-                    .decode_in_place(buf, read, write)
-                    .map_err(|e| Some(GatewayError::Framing(e)))?;
-                // Move what is not decoded yet down against the decoded data, so the raw
-                // bytes and the body share one buffer and it grows only with the body.
-                buf.copy_within(r.., w);
-                buf.truncate(w + (buf.len() - r));
-                (read, write) = (w, w);
-                if decoder.data_bytes() > max {
-                    let e = corelane_http1::Error::BodyTooLarge;
-                    return Err(Some(GatewayError::Framing(e)));
-                }
-                if decoder.is_done() {
-                    return Ok(write);
-                }
-                match more(buf, buf.len().max(MIN_READ_ROOM), &mut pace) {
-                    Need::Continue => send_continue(stream).await?,
-                    Need::OverBudget => return Err(Some(GatewayError::BodyBudget)),
-                    Need::Read(deadline) => {
-                        *buf = read_body_bytes(stream, std::mem::take(buf), deadline).await?;
-                        pace.arrived(buf.len());
-                    }
-                }
-            }
-        }
-        // A request body is never close-delimited (RFC 9112 §6.3 item 6); parse_request
-        // does not produce one, and this keeps the match exhaustive.
-        BodyKind::CloseDelimited => {
-            Err(Some(GatewayError::Framing(corelane_http1::Error::BadHead)))
-        }
-    }
-}
-
-/// What reading a body needs next.
-enum Need {
-    /// Send `100 Continue` first (the client waits for it before sending the body).
-    Continue,
-    /// The core's body budget cannot take more.
-    OverBudget,
-    /// Read, due by this instant.
-    Read(Instant),
-}
-
-/// The pace a body must keep: no read may wait longer than the body timeout, and once one body
-/// timeout has passed the body must have averaged the minimum rate (a slow start is not an
-/// attack; a steady trickle is).
-struct BodyPace {
-    start: Instant,
-    got: usize,
-    timeout: Duration,
-    min_rate: u64,
-}
-
-impl BodyPace {
-    fn new(core: &Core) -> Self {
-        BodyPace {
-            start: Instant::now(),
-            got: 0,
-            timeout: core.limits.body_timeout,
-            min_rate: core.limits.body_min_rate,
-        }
-    }
-
-    fn arrived(&mut self, total: usize) {
-        self.got = total;
-    }
-
-    fn deadline(&self) -> Instant {
-        let silence = Instant::now() + self.timeout;
-        if self.min_rate == 0 {
-            return silence;
-        }
-        let earned = Duration::from_secs_f64(self.got as f64 / self.min_rate as f64);
-        silence.min(self.start + self.timeout + earned)
-    }
-}
-
 /// Reads more bytes by `deadline`: `Ok` with bytes, else the reason nothing came.
-async fn read_until(
+pub async fn read_until(
     stream: &mut TcpStream,
     buf: Vec<u8>,
     deadline: Instant,
@@ -391,24 +288,6 @@ async fn read_until(
         Ok(_) => Err(Stop::Gone),
         Err(_) => Err(Stop::Late),
     }
-}
-
-async fn read_body_bytes(
-    stream: &mut TcpStream,
-    buf: Vec<u8>,
-    deadline: Instant,
-) -> Result<Vec<u8>, Option<GatewayError>> {
-    read_until(stream, buf, deadline)
-        .await
-        .map_err(|s| match s {
-            Stop::Late => Some(GatewayError::ClientTimeout),
-            Stop::Gone | Stop::Draining => None,
-        })
-}
-
-async fn send_continue(stream: &mut TcpStream) -> Result<(), Option<GatewayError>> {
-    let (res, _) = write_all(stream, b"HTTP/1.1 100 Continue\r\n\r\n".to_vec()).await;
-    res.map_err(|_| None)
 }
 
 /// Answers a request that cannot be served and closes the connection (framing errors leave

@@ -14,6 +14,7 @@ use monoio::{IoUringDriver, LegacyDriver, RuntimeBuilder};
 
 use crate::gateway::Gateway;
 use crate::latch::Latch;
+use crate::spill::Spiller;
 use crate::upstream::dns::Resolver;
 use crate::upstream::pool::UpstreamPool;
 
@@ -29,6 +30,8 @@ const MAX_KEPT_SCRATCH: usize = 256 * 1024;
 const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(1));
 /// Repeated warnings (accept failures, connections over the cap) are logged at most this often.
 const WARN_EVERY: Duration = Duration::from_secs(10);
+/// A core that started no request for this long gives its free buffers and cached pages back.
+const IDLE_TRIM: Duration = Duration::from_millis(500);
 /// After the grace period, how long cut streams get to write their final error event.
 const CUT_WRITE: Duration = Duration::from_millis(200);
 
@@ -50,6 +53,7 @@ pub struct ConnLimits {
 pub struct Shared {
     pub gateway: Arc<Gateway>,
     pub resolver: Resolver,
+    pub spiller: Spiller,
     pub tls: Arc<rustls::ClientConfig>,
 }
 
@@ -67,6 +71,8 @@ pub struct Core {
     pub id: usize,
     pub gateway: Arc<Gateway>,
     pub pool: UpstreamPool,
+    /// Where request bodies too large for memory go (the spill thread).
+    pub spiller: Spiller,
     pub limits: ConnLimits,
     /// Fired when shutdown starts: idle connections close, answers say `Connection: close`.
     pub draining: Latch,
@@ -74,6 +80,8 @@ pub struct Core {
     pub cut: Latch,
     /// Requests being served right now (graceful shutdown waits for 0).
     pub active: Cell<usize>,
+    /// Requests started since the core started (an idle core is one where this stands still).
+    started: Cell<u64>,
     /// Open client connections (capped by `limits.max_connections`).
     pub connections: Cell<usize>,
     /// Request-body bytes held right now (capped by `limits.body_budget`).
@@ -152,12 +160,6 @@ impl<'c> BodyCharge<'c> {
         self.bytes = bytes;
         true
     }
-
-    /// Adds `bytes` more to this request's charge (a copy of its body); false when the
-    /// core's budget cannot take it.
-    pub fn add(&mut self, bytes: usize) -> bool {
-        self.grow_to(self.bytes.saturating_add(bytes))
-    }
 }
 
 impl Drop for BodyCharge<'_> {
@@ -216,6 +218,7 @@ pub struct InFlight<'c>(&'c Core);
 impl<'c> InFlight<'c> {
     pub fn new(core: &'c Core) -> Self {
         core.active.set(core.active.get() + 1);
+        core.started.set(core.started.get() + 1);
         InFlight(core)
     }
 }
@@ -271,16 +274,19 @@ pub fn run(
             id,
             gateway: shared.gateway,
             pool: UpstreamPool::new(shared.resolver, shared.tls),
+            spiller: shared.spiller,
             limits: opts.limits,
             draining: Latch::new(),
             cut: Latch::new(),
             active: Cell::new(0),
+            started: Cell::new(0),
             connections: Cell::new(0),
             body_held: Cell::new(0),
             arena: RefCell::new(Bump::with_capacity(16 * 1024)),
             scratch: RefCell::new(Vec::with_capacity(16 * 1024)),
             bufs: RefCell::new(Vec::new()),
         });
+        monoio::spawn(trim_when_idle(core.clone()));
         accept_until_stopped(&core, &listener, stop).await;
         // Stop accepting at once. Connections the kernel has already completed are taken and
         // served (their answer closes them) rather than reset with the listener.
@@ -314,6 +320,28 @@ pub fn run(
         }
         Ok(())
     })
+}
+
+/// Gives the free buffers back, and the allocator's cached pages to the OS, once the core has
+/// had no request for a while: they speed up a busy core, and an idle one returns to its idle
+/// memory.
+async fn trim_when_idle(core: Rc<Core>) {
+    let mut seen = core.started.get();
+    let mut trimmed = true;
+    while !core.shutting_down() {
+        monoio::time::sleep(IDLE_TRIM).await;
+        let started = core.started.get();
+        let idle = started == seen && core.active.get() == 0;
+        seen = started;
+        if !idle {
+            trimmed = false;
+        } else if !trimmed {
+            *core.bufs.borrow_mut() = Vec::new();
+            core.trim_scratch();
+            crate::alloc::collect();
+            trimmed = true;
+        }
+    }
 }
 
 /// Accepts connections until `stop` fires, spawning a task for each. Past the connection cap

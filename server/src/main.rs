@@ -16,6 +16,7 @@
 mod admin;
 mod alloc;
 mod cli;
+mod client_body;
 mod conn;
 mod core;
 mod errors;
@@ -28,6 +29,7 @@ mod relay;
 mod response;
 mod router;
 mod routes;
+mod spill;
 mod upstream;
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -43,7 +45,6 @@ use corelane_config::Env;
 const LISTEN_BACKLOG: i32 = 4096;
 
 fn main() -> ExitCode {
-    alloc::configure();
     let args = cli::Args::parse();
     let default_level = if args.detailed_debug { "debug" } else { "info" };
     let env = Env::from_process();
@@ -118,6 +119,7 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
     };
     tracing::debug!(?limits, "connection limits per core");
     let resolver = upstream::dns::Resolver::start().map_err(|e| format!("resolver thread: {e}"))?;
+    let spiller = spill::Spiller::start().map_err(|e| format!("spill thread: {e}"))?;
     let (tls, system_roots) = upstream::tls::client_config();
     tracing::debug!(system_roots, "TLS roots loaded");
     let (started_tx, started_rx) = std::sync::mpsc::channel();
@@ -132,6 +134,7 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
         let shared = core::Shared {
             gateway: gateway.clone(),
             resolver: resolver.clone(),
+            spiller: spiller.clone(),
             tls: tls.clone(),
         };
         let tx = started_tx.clone();

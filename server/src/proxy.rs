@@ -13,14 +13,15 @@ use monoio::net::TcpStream;
 use corelane_http1::Method;
 
 use crate::conn::Request;
-use crate::core::{BodyCharge, Core};
+use crate::core::Core;
 use crate::errors::GatewayError;
 use crate::gateway::{Deployment, Gateway, Upstream};
 use crate::io::{place_head, with_head_room, write_all, HEAD_ROOM};
-use crate::relay::UpstreamRequest;
+use crate::relay::{SpilledBody, UpstreamRequest};
 use crate::response::{header, write_json, LitellmHeaders};
 use crate::router::{self, Target};
 use crate::routes::{self, Route};
+use crate::spill::SpillFile;
 
 /// Per-request state carried between phases.
 #[derive(Debug)]
@@ -61,10 +62,6 @@ impl Exchange<'_> {
     }
 }
 
-/// Bodies up to this size are inspected and copied without charging the core's body budget
-/// (the connection's first buffer already holds them).
-const SMALL_BODY: usize = 64 * 1024;
-
 /// The checks a request head alone decides, made before a byte of its body is read: the
 /// route exists and, where it needs one, the key is valid.
 pub fn admit(
@@ -81,20 +78,14 @@ pub fn admit(
     }
 }
 
-/// Serves one admitted request; returns whether the connection may carry another. Copies
-/// of a large body (its parse scratch, the upstream request) are charged to `charge`.
-pub async fn handle(
-    core: &Core,
-    client: &mut TcpStream,
-    req: &Request<'_>,
-    charge: &mut BodyCharge<'_>,
-) -> bool {
+/// Serves one admitted request; returns whether the connection may carry another.
+pub async fn handle(core: &Core, client: &mut TcpStream, req: &Request<'_>) -> bool {
     let head_only = req.method == Method::Head;
     let result = match routes::route(req.method, req.target) {
         Route::Inference {
             endpoint,
             path_model,
-        } => return inference(core, client, req, endpoint, path_model, charge).await,
+        } => return inference(core, client, req, endpoint, path_model).await,
         Route::Models => Ok(crate::admin::models(&core.gateway)),
         Route::ModelInfo => Ok(crate::admin::model_info(&core.gateway)),
         Route::Liveliness => Ok(crate::admin::liveliness()),
@@ -135,19 +126,19 @@ async fn inference(
     req: &Request<'_>,
     endpoint: Endpoint,
     path_model: Option<&str>,
-    charge: &mut BodyCharge<'_>,
 ) -> bool {
     let gw = &core.gateway;
-    // The body is copied twice more: into the parse scratch and into the upstream request.
-    if req.body.len() > SMALL_BODY && !charge.add(2 * req.body.len()) {
-        return respond_error(client, &GatewayError::BodyBudget, false, false).await;
-    }
-    // resolve_model
-    let fields = {
-        let mut scratch = core.scratch.borrow_mut();
-        openai::inspect(req.body, &mut scratch)
+    // resolve_model: a spilled body was scanned as it arrived; one in memory is inspected
+    // now, on a scratch copy.
+    let fields = match req.spilled {
+        Some(spilled) => spilled.fields.clone(),
+        None => {
+            // Its copies (scratch, upstream request) were charged to the budget as it arrived.
+            let fields = openai::inspect(req.body, &mut core.scratch.borrow_mut());
+            core.trim_scratch();
+            fields
+        }
     };
-    core.trim_scratch();
     // LiteLLM checks the endpoint's required parameters first (`route_request`).
     let fields = fields.and_then(|f| openai::require(endpoint, &f).map(|()| f));
     let fields = match fields {
@@ -229,7 +220,10 @@ async fn inference(
         &provider_model,
         upstream,
         endpoint,
-        req.body,
+        match req.spilled {
+            Some(spilled) => ClientBody::Spilled(&spilled.file),
+            None => ClientBody::Bytes(req.body),
+        },
         &fields,
     );
     // relay
@@ -246,24 +240,43 @@ async fn inference(
     done.keep_alive
 }
 
+/// Where the client's body is.
+#[derive(Debug, Clone, Copy)]
+enum ClientBody<'a> {
+    Bytes(&'a [u8]),
+    Spilled(&'a SpillFile),
+}
+
 /// The upstream request: head, then the client's body with the model spliced in (and
-/// `stream_options.include_usage` for streams, as LiteLLM sends it).
+/// `stream_options.include_usage` for streams, as LiteLLM sends it). A body in memory is
+/// spliced once, into the buffer that goes upstream, with the head placed before it; a
+/// spilled one is spliced piece by piece as the relay reads it back from its file.
 #[allow(clippy::too_many_arguments)]
-fn build_upstream(
+fn build_upstream<'b>(
     core: &Core,
     ex: &Exchange<'_>,
     provider: &'static ProviderRow,
     provider_model: &str,
     upstream: &Upstream,
     endpoint: Endpoint,
-    body: &[u8],
+    body: ClientBody<'b>,
     fields: &RequestFields,
-) -> UpstreamRequest {
+) -> UpstreamRequest<'b> {
     let force_usage = ex.stream && endpoint != Endpoint::Embeddings;
-    // The body is spliced once, into the buffer that goes upstream; the head goes before it.
-    let mut bytes = with_head_room(core.take_buf());
-    openai::splice(body, fields, provider_model, force_usage, &mut bytes);
-    let body_len = bytes.len() - HEAD_ROOM;
+    let (mut bytes, body_len, spilled) = match body {
+        ClientBody::Bytes(body) => {
+            let mut bytes = with_head_room(core.take_buf());
+            openai::splice(body, fields, provider_model, force_usage, &mut bytes);
+            let len = bytes.len() - HEAD_ROOM;
+            (bytes, len, None)
+        }
+        ClientBody::Spilled(file) => {
+            let plan = openai::splice_plan(fields, provider_model, force_usage);
+            let len = plan.output_len(file.len() as usize);
+            let spilled = SpilledBody { file, plan };
+            (with_head_room(core.take_buf()), len, Some(spilled))
+        }
+    };
 
     let mut path = String::with_capacity(upstream.base_path.len() + 64);
     path.push_str(&upstream.base_path);
@@ -299,7 +312,11 @@ fn build_upstream(
 
     let start = place_head(&mut bytes, &head);
     core.give_buf(head);
-    UpstreamRequest { bytes, start }
+    UpstreamRequest {
+        bytes,
+        start,
+        spilled,
+    }
 }
 
 /// Per-request accounting; spend and metrics accumulators arrive with the key store.

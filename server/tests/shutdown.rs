@@ -198,7 +198,7 @@ fn clients_that_leave_cancel_their_upstream_requests() {
     let pid = gw.proc.pid();
     gw.assert_healthy();
     let fds = open_fds(pid);
-    const N: usize = 200;
+    const N: usize = 1000;
     let body = chat_body("g").to_string();
     let clients: Vec<TcpStream> = (0..N)
         .map(|_| {

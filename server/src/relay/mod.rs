@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use corelane_http1::{parse_response, BodyKind, Method, Status, EMPTY_HEADER, MAX_HEADERS};
 use corelane_transforms::error::write_upstream_error;
+use corelane_transforms::openai::SplicePlan;
 use corelane_transforms::provider::ProviderRow;
 use corelane_transforms::usage::Usage;
 use monoio::net::TcpStream;
@@ -26,6 +27,7 @@ use crate::core::Core;
 use crate::errors::{GatewayError, Retry};
 use crate::gateway::Upstream;
 use crate::proxy::Exchange;
+use crate::spill::{SpillFile, SPILL_PIECE};
 use crate::upstream::conn::UpstreamConn;
 
 /// Non-stream bodies up to this size are held whole: the response then carries
@@ -39,11 +41,20 @@ const WATCH_AFTER: Duration = Duration::from_millis(50);
 /// One SSE event may not exceed this (a chunk of a chat stream is well under 1 KiB).
 const MAX_EVENT: usize = 4 * 1024 * 1024;
 
-/// The upstream request, head and body, as `bytes[start..]` (see `proxy::build_upstream`).
+/// The upstream request, head and body, as `bytes[start..]` (see `proxy::build_upstream`);
+/// for a spilled client body, `bytes` holds the head and the body follows from its file.
 #[derive(Debug)]
-pub struct UpstreamRequest {
+pub struct UpstreamRequest<'a> {
     pub bytes: Vec<u8>,
     pub start: usize,
+    pub spilled: Option<SpilledBody<'a>>,
+}
+
+/// A client body in a temporary file, and the edits that make it the upstream body.
+#[derive(Debug)]
+pub struct SpilledBody<'a> {
+    pub file: &'a SpillFile,
+    pub plan: SplicePlan,
 }
 
 /// How a relayed response ended.
@@ -79,11 +90,12 @@ pub async fn relay(
     ex: &mut Exchange<'_>,
     provider: &'static ProviderRow,
     upstream: &Upstream,
-    request: UpstreamRequest,
+    request: UpstreamRequest<'_>,
 ) -> Result<Done, GatewayError> {
     let UpstreamRequest {
         bytes: mut request,
         start,
+        spilled,
     } = request;
     let dep = ex.deployment;
     let timeout = if ex.stream {
@@ -113,6 +125,10 @@ pub async fn relay(
         let sent_at = Instant::now();
         let (res, back) = conn.write_from(request, start).await;
         request = back;
+        let res = match (res, &spilled) {
+            (Ok(()), Some(body)) => send_spilled(core, &mut conn, body).await,
+            (res, _) => res,
+        };
         if let Err(e) = res {
             if reused && attempt == 0 {
                 attempt += 1;
@@ -285,6 +301,31 @@ async fn upstream_error(
     let mut json = Vec::with_capacity(body.len() + 128);
     let status = write_upstream_error(provider.name, head.status, &body, &mut json);
     GatewayError::Upstream { status, json }
+}
+
+/// Sends a spilled client body from its file, spliced piece by piece.
+async fn send_spilled(
+    core: &Core,
+    conn: &mut UpstreamConn,
+    body: &SpilledBody<'_>,
+) -> std::io::Result<()> {
+    let len = body.file.len();
+    let mut piece = core.take_buf();
+    let mut out = core.take_buf();
+    let mut offset = 0u64;
+    while offset < len {
+        let n = (len - offset).min(SPILL_PIECE as u64) as usize;
+        piece = body.file.read_at(offset, n, piece).await?;
+        out.clear();
+        body.plan.apply(&piece, offset as usize, &mut out);
+        let (written, back) = conn.write_from(out, 0).await;
+        out = back;
+        written?;
+        offset += n as u64;
+    }
+    core.give_buf(piece);
+    core.give_buf(out);
+    Ok(())
 }
 
 /// Resolves when the client has gone (closed or reset its connection) while it waits for an

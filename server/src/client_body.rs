@@ -1,0 +1,382 @@
+//! Reading a request body: in the connection's buffer right after the head when it is small,
+//! spilled to a temporary file when it is large, so memory stays flat with request size. The
+//! buffer grows with what arrived (never with what the head announced), a chunked body is
+//! decoded in place, every growth is charged to the core's body budget, and a body must keep
+//! a minimum pace.
+
+use std::time::{Duration, Instant};
+
+use corelane_http1::{BodyKind, ChunkedDecoder};
+use corelane_transforms::openai::{BodyScanner, RequestError, RequestFields};
+use monoio::net::TcpStream;
+
+use crate::conn::{read_until, Stop};
+use crate::core::{BodyCharge, Core};
+use crate::errors::GatewayError;
+use crate::io::{write_all, MIN_READ_ROOM};
+use crate::spill::{SpillFile, SPILL_PIECE};
+
+/// Bodies larger than this are spilled to a temporary file instead of held in memory (where
+/// they would also be copied into the parse scratch and the upstream request).
+pub const SPILL_ABOVE: usize = 1024 * 1024;
+
+/// Where a body ended up.
+#[derive(Debug)]
+pub enum BodyIn {
+    /// In the connection's buffer, from the end of the head to this offset.
+    Buf(usize),
+    /// In a temporary file; the fields the gateway reads were scanned as it arrived.
+    Spilled(Spilled),
+}
+
+/// A request body in a temporary file, and what the gateway read from it on the way in.
+#[derive(Debug)]
+pub struct Spilled {
+    pub file: SpillFile,
+    pub fields: Result<RequestFields, RequestError>,
+}
+
+/// Why reading a body stopped without a body: an answer to give, or `None` (client gone).
+type Failed = Option<GatewayError>;
+
+/// What is left of the body to read, by its framing.
+enum Rest {
+    Length(u64),
+    Chunked(ChunkedDecoder),
+}
+
+/// Reads the body of a request whose head ends at `head_len` in `buf`.
+pub async fn read_body(
+    core: &Core,
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    head_len: usize,
+    kind: BodyKind,
+    expect_continue: bool,
+    charge: &mut BodyCharge<'_>,
+) -> Result<BodyIn, Failed> {
+    let mut pace = BodyPace::new(core);
+    let rest = match kind {
+        BodyKind::Empty => return Ok(BodyIn::Buf(head_len)),
+        BodyKind::Length(n) => {
+            let end = head_len.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
+            if buf.len() >= end {
+                return Ok(BodyIn::Buf(end));
+            }
+            if expect_continue {
+                send_continue(stream).await?;
+            }
+            if n > SPILL_ABOVE as u64 {
+                Rest::Length(n)
+            } else {
+                match read_length(stream, buf, end, charge, &mut pace).await? {
+                    None => return Ok(BodyIn::Buf(end)),
+                    // The budget is spent: the rest goes to a file.
+                    Some(()) => Rest::Length(n),
+                }
+            }
+        }
+        BodyKind::Chunked => {
+            let mut decoder = ChunkedDecoder::new();
+            let mut continued = !expect_continue;
+            let ended = read_chunked(
+                core,
+                stream,
+                buf,
+                head_len,
+                &mut decoder,
+                charge,
+                &mut pace,
+                &mut continued,
+            )
+            .await?;
+            match ended {
+                Chunked::Done(end) => return Ok(BodyIn::Buf(end)),
+                Chunked::Spill(decoded_end) => {
+                    return spill(
+                        core,
+                        stream,
+                        buf,
+                        head_len,
+                        decoded_end,
+                        Rest::Chunked(decoder),
+                        charge,
+                        &mut pace,
+                    )
+                    .await
+                }
+            }
+        }
+        // A request body is never close-delimited (RFC 9112 §6.3 item 6); parse_request
+        // does not produce one, and this keeps the match exhaustive.
+        BodyKind::CloseDelimited => {
+            return Err(Some(GatewayError::Framing(corelane_http1::Error::BadHead)))
+        }
+    };
+    spill(
+        core, stream, buf, head_len, head_len, rest, charge, &mut pace,
+    )
+    .await
+}
+
+/// How reading a chunked body in memory ended.
+enum Chunked {
+    /// The body ended; it lies between the head and this offset.
+    Done(usize),
+    /// Past [`SPILL_ABOVE`] or the budget: the decoded part ends at this offset, the raw
+    /// rest follows it.
+    Spill(usize),
+}
+
+/// Reads a Content-Length body into `buf` up to `end`; `Some(())` when the body budget
+/// could not take it (the caller spills instead).
+async fn read_length(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    end: usize,
+    charge: &mut BodyCharge<'_>,
+    pace: &mut BodyPace,
+) -> Result<Option<()>, Failed> {
+    while buf.len() < end {
+        if !room(buf, end - buf.len(), charge) {
+            return Ok(Some(()));
+        }
+        read_more(stream, buf, pace).await?;
+    }
+    Ok(None)
+}
+
+/// Decodes a chunked body in place in `buf`, in memory while it stays within [`SPILL_ABOVE`]
+/// and the budget.
+#[allow(clippy::too_many_arguments)]
+async fn read_chunked(
+    core: &Core,
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    head_len: usize,
+    decoder: &mut ChunkedDecoder,
+    charge: &mut BodyCharge<'_>,
+    pace: &mut BodyPace,
+    continued: &mut bool,
+) -> Result<Chunked, Failed> {
+    let mut write = head_len;
+    loop {
+        let (r, w) = decoder
+            .decode_in_place(buf, write, write)
+            .map_err(|e| Some(GatewayError::Framing(e)))?;
+        // Move what is not decoded yet down against the decoded data, so the raw bytes and
+        // the body share one buffer and it grows only with the body.
+        buf.copy_within(r.., w);
+        buf.truncate(w + (buf.len() - r));
+        write = w;
+        check_max(core, decoder)?;
+        if decoder.is_done() {
+            return Ok(Chunked::Done(write));
+        }
+        if write - head_len > SPILL_ABOVE {
+            return Ok(Chunked::Spill(write));
+        }
+        if !*continued {
+            *continued = true;
+            send_continue(stream).await?;
+        }
+        if !room(buf, buf.len().max(MIN_READ_ROOM), charge) {
+            return Ok(Chunked::Spill(write));
+        }
+        read_more(stream, buf, pace).await?;
+    }
+}
+
+/// Spills the body to a temporary file: what is already decoded in `buf` (from the head to
+/// `decoded_end`), then the rest as it arrives, scanned on the way. Memory stays at the head
+/// plus a piece.
+#[allow(clippy::too_many_arguments)]
+async fn spill(
+    core: &Core,
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    head_len: usize,
+    decoded_end: usize,
+    mut rest: Rest,
+    charge: &mut BodyCharge<'_>,
+    pace: &mut BodyPace,
+) -> Result<BodyIn, Failed> {
+    let mut file = match core.spiller.create().await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot create a temporary file for a request body");
+            return Err(Some(GatewayError::BodyBudget));
+        }
+    };
+    let mut scanner = BodyScanner::new();
+    let mut piece = core.take_buf();
+    feed(
+        &mut scanner,
+        &mut file,
+        &mut piece,
+        &buf[head_len..decoded_end],
+    )
+    .await?;
+    // What a chunked body grew in memory before it spilled goes back: from here on the
+    // buffer holds the head and one piece of raw bytes.
+    buf.copy_within(decoded_end.., head_len);
+    buf.truncate(head_len + (buf.len() - decoded_end));
+    buf.shrink_to(head_len + SPILL_PIECE + MIN_READ_ROOM);
+    let mut window_from = head_len;
+    loop {
+        // Take the body bytes out of the raw window after the head.
+        let done = match &mut rest {
+            Rest::Length(left) => {
+                let take =
+                    (buf.len() - window_from).min(usize::try_from(*left).unwrap_or(usize::MAX));
+                let data = window_from..window_from + take;
+                *left -= take as u64;
+                let end = data.end;
+                feed(&mut scanner, &mut file, &mut piece, &buf[data]).await?;
+                buf.copy_within(end.., head_len);
+                buf.truncate(head_len + (buf.len() - end));
+                *left == 0
+            }
+            Rest::Chunked(decoder) => {
+                let (r, w) = decoder
+                    .decode_in_place(buf, window_from, head_len)
+                    .map_err(|e| Some(GatewayError::Framing(e)))?;
+                check_max(core, decoder)?;
+                feed(&mut scanner, &mut file, &mut piece, &buf[head_len..w]).await?;
+                buf.copy_within(r.., head_len);
+                buf.truncate(head_len + (buf.len() - r));
+                decoder.is_done()
+            }
+        };
+        window_from = head_len;
+        if done {
+            break;
+        }
+        // The window never grows past one piece: the file takes the rest.
+        if buf.capacity() - buf.len() < MIN_READ_ROOM {
+            buf.reserve_exact(SPILL_PIECE);
+        }
+        if !charge.grow_to(buf.capacity() + piece.capacity()) {
+            return Err(Some(GatewayError::BodyBudget));
+        }
+        read_more(stream, buf, pace).await?;
+    }
+    if !piece.is_empty() {
+        piece = append(&mut file, piece).await?;
+    }
+    core.give_buf(piece);
+    Ok(BodyIn::Spilled(Spilled {
+        file,
+        fields: scanner.finish(),
+    }))
+}
+
+/// Scans `data` and queues it for the file in pieces of [`SPILL_PIECE`].
+async fn feed(
+    scanner: &mut BodyScanner,
+    file: &mut SpillFile,
+    piece: &mut Vec<u8>,
+    data: &[u8],
+) -> Result<(), Failed> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    // An invalid body is answered at once: the rest of it is never read.
+    scanner
+        .feed(data)
+        .map_err(|e| Some(GatewayError::Json(e)))?;
+    piece.extend_from_slice(data);
+    if piece.len() >= SPILL_PIECE {
+        *piece = append(file, std::mem::take(piece)).await?;
+    }
+    Ok(())
+}
+
+async fn append(file: &mut SpillFile, piece: Vec<u8>) -> Result<Vec<u8>, Failed> {
+    file.append(piece).await.map_err(|e| {
+        tracing::warn!(error = %e, "cannot write a request body to its temporary file");
+        Some(GatewayError::BodyBudget)
+    })
+}
+
+fn check_max(core: &Core, decoder: &ChunkedDecoder) -> Result<(), Failed> {
+    if decoder.data_bytes() > core.gateway.limits.max_body_bytes {
+        return Err(Some(GatewayError::Framing(
+            corelane_http1::Error::BodyTooLarge,
+        )));
+    }
+    Ok(())
+}
+
+/// What a body held in memory costs per byte of its buffer: the buffer, the parse scratch
+/// copy and the upstream request it is spliced into.
+const IN_MEMORY_COPIES: usize = 3;
+
+/// Makes room in `buf` for one more read, growing geometrically but never past `want` more
+/// bytes; false when the core's budget cannot take the growth.
+fn room(buf: &mut Vec<u8>, want: usize, charge: &mut BodyCharge<'_>) -> bool {
+    let grown = if buf.capacity() - buf.len() < MIN_READ_ROOM {
+        buf.len() + want.clamp(MIN_READ_ROOM, buf.len().max(MIN_READ_ROOM))
+    } else {
+        buf.capacity()
+    };
+    if !charge.grow_to(IN_MEMORY_COPIES * grown) {
+        return false;
+    }
+    if grown > buf.capacity() {
+        buf.reserve_exact(grown - buf.len());
+    }
+    true
+}
+
+/// The pace a body must keep: no read may wait longer than the body timeout, and once one body
+/// timeout has passed the body must have averaged the minimum rate (a slow start is not an
+/// attack; a steady trickle is).
+struct BodyPace {
+    start: Instant,
+    got: usize,
+    timeout: Duration,
+    min_rate: u64,
+}
+
+impl BodyPace {
+    fn new(core: &Core) -> Self {
+        BodyPace {
+            start: Instant::now(),
+            got: 0,
+            timeout: core.limits.body_timeout,
+            min_rate: core.limits.body_min_rate,
+        }
+    }
+
+    fn deadline(&self) -> Instant {
+        let silence = Instant::now() + self.timeout;
+        if self.min_rate == 0 {
+            return silence;
+        }
+        let earned = Duration::from_secs_f64(self.got as f64 / self.min_rate as f64);
+        silence.min(self.start + self.timeout + earned)
+    }
+}
+
+/// Reads more body bytes into `buf` by the pace's deadline.
+async fn read_more(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    pace: &mut BodyPace,
+) -> Result<(), Failed> {
+    let before = buf.len();
+    *buf = read_until(stream, std::mem::take(buf), pace.deadline())
+        .await
+        .map_err(|s| match s {
+            Stop::Late => Some(GatewayError::ClientTimeout),
+            Stop::Gone | Stop::Draining => None,
+        })?;
+    pace.got += buf.len() - before;
+    Ok(())
+}
+
+async fn send_continue(stream: &mut TcpStream) -> Result<(), Failed> {
+    let (res, _) = write_all(stream, b"HTTP/1.1 100 Continue\r\n\r\n".to_vec()).await;
+    res.map_err(|_| None)
+}
