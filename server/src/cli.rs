@@ -68,8 +68,8 @@ pub struct Args {
     #[arg(long = "max-connections", value_name = "N")]
     pub max_connections: Option<usize>,
 
-    /// MiB of request bodies one core holds in memory at once; a request that would go past
-    /// it is answered 503 (and its connection closed) instead of waiting.
+    /// MiB of request bodies one core holds in memory at once; a body that would go past it
+    /// spills to a temporary file (503 only when not even that fits).
     #[arg(long = "body-budget-mb", default_value_t = 256.0, value_name = "MIB")]
     pub body_budget_mb: f64,
 

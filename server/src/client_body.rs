@@ -205,7 +205,7 @@ async fn spill(
         Ok(f) => f,
         Err(e) => {
             tracing::warn!(error = %e, "cannot create a temporary file for a request body");
-            return Err(Some(GatewayError::BodyBudget));
+            return Err(Some(GatewayError::BodyStore));
         }
     };
     let mut scanner = BodyScanner::new();
@@ -217,19 +217,14 @@ async fn spill(
         &buf[head_len..decoded_end],
     )
     .await?;
-    // What a chunked body grew in memory before it spilled goes back: from here on the
-    // buffer holds the head and one piece of raw bytes.
     buf.copy_within(decoded_end.., head_len);
     buf.truncate(head_len + (buf.len() - decoded_end));
-    buf.shrink_to(head_len + SPILL_PIECE + MIN_READ_ROOM);
-    let mut window_from = head_len;
     loop {
         // Take the body bytes out of the raw window after the head.
         let done = match &mut rest {
             Rest::Length(left) => {
-                let take =
-                    (buf.len() - window_from).min(usize::try_from(*left).unwrap_or(usize::MAX));
-                let data = window_from..window_from + take;
+                let take = (buf.len() - head_len).min(usize::try_from(*left).unwrap_or(usize::MAX));
+                let data = head_len..head_len + take;
                 *left -= take as u64;
                 let end = data.end;
                 feed(&mut scanner, &mut file, &mut piece, &buf[data]).await?;
@@ -239,7 +234,7 @@ async fn spill(
             }
             Rest::Chunked(decoder) => {
                 let (r, w) = decoder
-                    .decode_in_place(buf, window_from, head_len)
+                    .decode_in_place(buf, head_len, head_len)
                     .map_err(|e| Some(GatewayError::Framing(e)))?;
                 check_max(core, decoder)?;
                 feed(&mut scanner, &mut file, &mut piece, &buf[head_len..w]).await?;
@@ -248,15 +243,18 @@ async fn spill(
                 decoder.is_done()
             }
         };
-        window_from = head_len;
         if done {
             break;
         }
-        // The window never grows past one piece: the file takes the rest.
+        // What the body grew in memory before it spilled goes back (and so does its charge):
+        // from here on the buffer holds the head and one piece of raw bytes.
+        if buf.capacity() > head_len + 2 * SPILL_PIECE {
+            buf.shrink_to(head_len + SPILL_PIECE + MIN_READ_ROOM);
+        }
         if buf.capacity() - buf.len() < MIN_READ_ROOM {
             buf.reserve_exact(SPILL_PIECE);
         }
-        if !charge.grow_to(buf.capacity() + piece.capacity()) {
+        if !charge.set(buf.capacity() + piece.capacity()) {
             return Err(Some(GatewayError::BodyBudget));
         }
         read_more(stream, buf, pace).await?;
@@ -278,16 +276,15 @@ async fn feed(
     piece: &mut Vec<u8>,
     data: &[u8],
 ) -> Result<(), Failed> {
-    if data.is_empty() {
-        return Ok(());
-    }
-    // An invalid body is answered at once: the rest of it is never read.
-    scanner
-        .feed(data)
-        .map_err(|e| Some(GatewayError::Json(e)))?;
-    piece.extend_from_slice(data);
-    if piece.len() >= SPILL_PIECE {
-        *piece = append(file, std::mem::take(piece)).await?;
+    for part in data.chunks(SPILL_PIECE) {
+        // An invalid body is answered at once: the rest of it is never read.
+        scanner
+            .feed(part)
+            .map_err(|e| Some(GatewayError::Json(e)))?;
+        piece.extend_from_slice(part);
+        if piece.len() >= SPILL_PIECE {
+            *piece = append(file, std::mem::take(piece)).await?;
+        }
     }
     Ok(())
 }
@@ -295,7 +292,7 @@ async fn feed(
 async fn append(file: &mut SpillFile, piece: Vec<u8>) -> Result<Vec<u8>, Failed> {
     file.append(piece).await.map_err(|e| {
         tracing::warn!(error = %e, "cannot write a request body to its temporary file");
-        Some(GatewayError::BodyBudget)
+        Some(GatewayError::BodyStore)
     })
 }
 

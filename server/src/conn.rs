@@ -16,6 +16,7 @@ use crate::client_body::{read_body, BodyIn, Spilled};
 use crate::core::{BodyCharge, Core, InFlight, OpenConn};
 use crate::errors::GatewayError;
 use crate::io::{read_more, write_all};
+use crate::proxy::Admitted;
 use crate::response::write_json;
 
 /// Capacity of a connection's read buffer when a request starts: a typical chat request
@@ -137,42 +138,57 @@ pub async fn serve(core: Rc<Core>, mut stream: TcpStream, _open: OpenConn) {
         let keep_alive = head.keep_alive && !core.shutting_down();
         // Route and key come from the head: a request that fails them is answered without
         // reading its body, and the connection closes unless the body is already here.
-        if let Err(e) = crate::proxy::admit(
+        let admitted = crate::proxy::admit(
             &core.gateway,
             head.method,
             head.text(&buf, &head.target),
             head.key.as_ref().map(|k| head.text(&buf, k)),
-        ) {
-            let consumed = match head.body {
-                BodyKind::Empty => Some(head.head_len),
-                BodyKind::Length(n) => {
-                    Some(head.head_len.saturating_add(n as usize)).filter(|&end| end <= buf.len())
-                }
-                _ => None,
-            };
-            let keep = keep_alive && consumed.is_some();
-            if !crate::proxy::respond_error(&mut stream, &e, keep, head_only).await || !keep {
-                return;
+        );
+        // Where the body ends when all of it is already in the buffer.
+        let here = match head.body {
+            BodyKind::Empty => Some(head.head_len),
+            BodyKind::Length(n) => {
+                Some(head.head_len.saturating_add(n as usize)).filter(|&end| end <= buf.len())
             }
-            buf.drain(..consumed.unwrap_or(buf.len()));
-            continue;
-        }
+            _ => None,
+        };
+        let admitted = match admitted {
+            Ok(a) => a,
+            Err(e) => {
+                let keep = keep_alive && here.is_some();
+                if !crate::proxy::respond_error(&mut stream, &e, keep, head_only).await || !keep {
+                    return;
+                }
+                buf.drain(..here.unwrap_or(buf.len()));
+                continue;
+            }
+        };
         let mut charge = BodyCharge::new(&core);
-        let body = read_body(
-            &core,
-            &mut stream,
-            &mut buf,
-            head.head_len,
-            head.body,
-            head.expect_continue,
-            &mut charge,
-        )
-        .await;
-        let (body_end, spilled) = match body {
-            Ok(BodyIn::Buf(end)) => (end, None),
-            Ok(BodyIn::Spilled(s)) => (head.head_len, Some(s)),
-            Err(Some(e)) => return reject(&mut stream, e).await,
-            Err(None) => return,
+        let (body_end, spilled, keep_alive) = if admitted == Admitted::IgnoresBody {
+            // A route that takes no body never reads one; the connection closes after the
+            // answer unless the body is already here.
+            (
+                here.unwrap_or(head.head_len),
+                None,
+                keep_alive && here.is_some(),
+            )
+        } else {
+            let body = read_body(
+                &core,
+                &mut stream,
+                &mut buf,
+                head.head_len,
+                head.body,
+                head.expect_continue,
+                &mut charge,
+            )
+            .await;
+            match body {
+                Ok(BodyIn::Buf(end)) => (end, None, keep_alive),
+                Ok(BodyIn::Spilled(s)) => (head.head_len, Some(s), keep_alive),
+                Err(Some(e)) => return reject(&mut stream, e).await,
+                Err(None) => return,
+            }
         };
         let request = Request {
             method: head.method,

@@ -162,6 +162,20 @@ impl<'c> BodyCharge<'c> {
     }
 }
 
+impl BodyCharge<'_> {
+    /// Sets this request's charge to `bytes`, lower or higher; false (and no change) when the
+    /// core's budget cannot take a raise.
+    pub fn set(&mut self, bytes: usize) -> bool {
+        if bytes > self.bytes {
+            return self.grow_to(bytes);
+        }
+        let held = self.core.body_held.get().saturating_sub(self.bytes - bytes);
+        self.core.body_held.set(held);
+        self.bytes = bytes;
+        true
+    }
+}
+
 impl Drop for BodyCharge<'_> {
     fn drop(&mut self) {
         let held = self.core.body_held.get().saturating_sub(self.bytes);
@@ -302,8 +316,10 @@ pub fn run(
         }
         drop(backlog);
         drop(listener);
+        // Connections taken from the queue have not started a request yet: wait for them
+        // too (idle keep-alive ones close at once on the draining latch).
         let deadline = Instant::now() + opts.shutdown_grace;
-        while core.active.get() > 0 && Instant::now() < deadline {
+        while (core.active.get() > 0 || core.connections.get() > 0) && Instant::now() < deadline {
             monoio::time::sleep(Duration::from_millis(10)).await;
         }
         if core.active.get() > 0 {

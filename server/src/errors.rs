@@ -47,6 +47,8 @@ pub enum GatewayError {
     ClientTimeout,
     /// The core already holds its budget of request bodies in memory.
     BodyBudget,
+    /// A request body too large for memory could not be stored in its temporary file.
+    BodyStore,
     /// The client went away while its request was being served; nobody gets an answer.
     ClientGone,
     UpstreamConnect {
@@ -147,6 +149,12 @@ impl GatewayError {
                 "service_unavailable",
                 None,
                 "Service Unavailable: the gateway holds as many request bodies as it may; retry shortly".to_owned(),
+            ),
+            GatewayError::BodyStore => (
+                503,
+                "service_unavailable",
+                None,
+                "Service Unavailable: the request body could not be stored; retry shortly".to_owned(),
             ),
             // nginx's 499: only ever logged, the client is gone.
             GatewayError::ClientGone => (499, "client_closed_request", None, "Client Closed Request".to_owned()),

@@ -201,8 +201,12 @@ fn bind(host: &str, port: u16, cores: usize) -> Result<Vec<std::net::TcpListener
     Ok(listeners)
 }
 
+/// Longest setting in seconds: a deadline is "now" plus it, which must not overflow.
+const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+
 fn seconds(s: f64) -> Duration {
-    Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(Duration::MAX)
+    // A NaN passes through clamp and is caught by the fallback.
+    Duration::try_from_secs_f64(s.clamp(0.0, MAX_SECONDS)).unwrap_or(Duration::ZERO)
 }
 
 /// Client connections per core when `--max-connections` is not given: half the process's

@@ -69,13 +69,26 @@ pub fn admit(
     method: Method,
     target: &str,
     key: Option<&str>,
-) -> Result<(), GatewayError> {
+) -> Result<Admitted, GatewayError> {
     let route = routes::route(method, target);
     match route {
-        Route::NotFound => Err(GatewayError::NotFound),
-        _ if route.needs_auth() => authenticate(gw, key),
-        _ => Ok(()),
+        Route::NotFound => return Err(GatewayError::NotFound),
+        _ if route.needs_auth() => authenticate(gw, key)?,
+        _ => {}
     }
+    Ok(match route {
+        Route::Inference { .. } => Admitted::ReadsBody,
+        _ => Admitted::IgnoresBody,
+    })
+}
+
+/// What an admitted request's route does with a body. Only inference routes read one: a
+/// body sent to any other route (the open health probes included) is never read, buffered or
+/// spilled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admitted {
+    ReadsBody,
+    IgnoresBody,
 }
 
 /// Serves one admitted request; returns whether the connection may carry another.
@@ -232,6 +245,9 @@ async fn inference(
         Err(e) => {
             tracing::debug!(call_id = %ex.call_id, source = ?e.source(), error = ?e, "upstream attempt failed");
             account(&ex, e.render(&mut Vec::new()), None);
+            if matches!(e, GatewayError::ClientGone) {
+                return false;
+            }
             return respond_error(client, &e, req.keep_alive, false).await;
         }
     };

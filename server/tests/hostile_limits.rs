@@ -607,3 +607,46 @@ fn out_of_descriptors_the_accept_loop_backs_off_quietly_and_recovers() {
         c.request("GET", "/health/liveliness", &[], b"").status == 200
     }));
 }
+
+#[test]
+fn routes_that_take_no_body_never_read_one() {
+    let mock = Mock::start();
+    let gw = Gateway::start_with(
+        &config(&mock.base("/v1")),
+        &["--num_workers", "1", "--header-timeout", "inf"],
+    );
+    let pid = gw.proc.pid();
+    let fds = open_fds(pid);
+    // An open health probe with 60 MiB announced and no key: answered at once, body unread.
+    let mut s = connect(&gw);
+    let head = format!(
+        "GET /health/liveliness HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        60 * MIB
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let writer = s.try_clone().unwrap();
+    let pusher = std::thread::spawn(move || {
+        let mut w = writer;
+        push_body(&mut w, 60 * MIB, false)
+    });
+    let reply = read_all(&mut s);
+    assert_eq!(
+        status_of(&reply),
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+    assert!(String::from_utf8_lossy(&reply).contains("connection: close"));
+    assert!(pusher.join().unwrap() < 60 * MIB);
+    assert!(
+        open_fds(pid) <= fds + 1,
+        "a temporary file or socket was left open"
+    );
+    // A small body that is already here is skipped and the connection goes on.
+    let mut c = gw.client();
+    let r = c.request("GET", "/health/liveliness", &[], b"not json");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.header("connection").is_none());
+    let r = c.request("GET", "/health/readiness", &[], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+}

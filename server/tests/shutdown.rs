@@ -246,3 +246,69 @@ fn a_pipelined_request_read_while_waiting_is_still_served() {
     let second = c.read_response();
     assert_eq!(second.status, 200, "{}", second.text());
 }
+
+#[test]
+fn connections_queued_when_sigterm_arrives_are_served_not_reset() {
+    let mock = Mock::start();
+    let mut gw = Gateway::start(&one_model("g", "m", &mock.base("/v1")));
+    gw.assert_healthy();
+    let pid = gw.proc.pid().to_string();
+    let signal = |sig: &str| {
+        assert!(Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap()
+            .success())
+    };
+    // Stopped, the gateway cannot accept: the kernel queues the connections.
+    signal("-STOP");
+    let body = chat_body("g").to_string();
+    let clients: Vec<_> = (0..20)
+        .map(|_| {
+            let mut s = TcpStream::connect(gw.addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let head = format!(
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            s.write_all(head.as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    signal("-TERM");
+    signal("-CONT");
+    let mut answered = 0;
+    for mut s in clients {
+        let mut reply = Vec::new();
+        let _ = s.read_to_end(&mut reply);
+        if reply.starts_with(b"HTTP/1.1 200 ") {
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 20, "queued connections reset at shutdown");
+    let exit = gw.proc.wait_exit(Duration::from_secs(5)).expect("exits");
+    assert!(exit.success());
+}
+
+#[test]
+fn a_client_that_leaves_gets_no_answer_and_its_connection_closes() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&one_model("g", "m", &mock.base("/delay/2000/v1")));
+    let body = chat_body("g").to_string();
+    let mut s = TcpStream::connect(gw.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let head = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    assert!(eventually(Duration::from_secs(5), || mock.stats().0 == 1));
+    // Half-closing is how a client that gave up looks from here.
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let t0 = Instant::now();
+    let mut reply = Vec::new();
+    let _ = s.read_to_end(&mut reply);
+    assert!(reply.is_empty(), "{}", String::from_utf8_lossy(&reply));
+    assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
+    gw.assert_healthy();
+}

@@ -126,7 +126,13 @@ pub async fn relay(
         let (res, back) = conn.write_from(request, start).await;
         request = back;
         let res = match (res, &spilled) {
-            (Ok(()), Some(body)) => send_spilled(core, &mut conn, body).await,
+            (Ok(()), Some(body)) => {
+                // An upstream that stops reading must not hold the request past its deadline.
+                let left = deadline.saturating_duration_since(Instant::now());
+                monoio::time::timeout(left, send_spilled(core, &mut conn, body))
+                    .await
+                    .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
+            }
             (res, _) => res,
         };
         if let Err(e) = res {
@@ -138,15 +144,29 @@ pub async fn relay(
         }
         let rbuf = core.take_buf();
         // A client that leaves while the upstream thinks cancels the upstream request: the
-        // connection is dropped (closed), never pooled.
-        // The watch starts only after WATCH_AFTER, so a quick upstream costs no extra poll.
-        let watch = async {
-            monoio::time::sleep(WATCH_AFTER).await;
-            client_gone(client, ex.early).await
-        };
-        let head = monoio::select! {
-            head = read_head(&mut conn, rbuf, deadline) => head,
-            _ = watch => return Err(GatewayError::ClientGone),
+        // connection is dropped (closed), never pooled. The watch only waits for readiness,
+        // which holds no bytes; the read that tells bytes from an end runs to completion
+        // outside the race, since dropping an in-flight read would lose what it took.
+        let head = {
+            let mut reading = std::pin::pin!(read_head(&mut conn, rbuf, deadline));
+            let raced = {
+                let watch = async {
+                    monoio::time::sleep(WATCH_AFTER).await;
+                    client.readable(false).await
+                };
+                monoio::select! {
+                    biased;
+                    head = &mut reading => Some(head),
+                    _ = watch => None,
+                }
+            };
+            match raced {
+                Some(head) => head,
+                None if client_left(client, ex.early).await => {
+                    return Err(GatewayError::ClientGone)
+                }
+                None => reading.await,
+            }
         };
         match head {
             Ok((rbuf, head)) => {
@@ -328,22 +348,18 @@ async fn send_spilled(
     Ok(())
 }
 
-/// Resolves when the client has gone (closed or reset its connection) while it waits for an
-/// answer. Bytes it sends meanwhile (a pipelined next request) are kept in `early` and the
-/// watch ends without resolving: a client that is still talking is still there.
-async fn client_gone(client: &mut TcpStream, early: &RefCell<Vec<u8>>) {
-    if client.readable(false).await.is_err() {
-        return;
-    }
-    // Readable means bytes or end of stream; only a read tells which. It cannot block.
+/// Whether a client whose socket turned readable while it waited has gone (closed or reset
+/// its connection). Bytes it sent instead (a pipelined next request) are kept in `early`.
+async fn client_left(client: &mut TcpStream, early: &RefCell<Vec<u8>>) -> bool {
+    // Readable: the read completes at once, with bytes or with the end of the stream.
     let buf = Vec::with_capacity(crate::io::MIN_READ_ROOM);
     let (res, buf) = monoio::io::AsyncReadRent::read(client, buf).await;
     match res {
         Ok(n) if n > 0 => {
             early.borrow_mut().extend_from_slice(&buf[..n]);
-            std::future::pending::<()>().await;
+            false
         }
-        _ => {}
+        _ => true,
     }
 }
 
