@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::ops::Range;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use corelane_http1::{
     parse_request, BodyKind, HeadScan, Method, RequestHead, Status, EMPTY_HEADER, MAX_HEADERS,
@@ -25,6 +25,14 @@ const CONN_BUF: usize = 4 * 1024;
 /// A buffer that grew past this for a large request is given back before the connection
 /// waits for the next one.
 const MAX_IDLE_BUF: usize = 4 * CONN_BUF;
+
+/// How long a closing connection keeps discarding a body its client is still sending
+/// (nginx's `lingering_time` is 30 s).
+const LINGER_TIME: Duration = Duration::from_secs(5);
+/// How much of such a body is discarded at most: a larger upload is reset instead.
+const LINGER_MAX_BYTES: usize = 4 * 1024 * 1024;
+/// Read size while discarding.
+const LINGER_BUF: usize = 16 * 1024;
 
 /// Headers LiteLLM reads the caller's key from, in the order it looks at them.
 const KEY_HEADERS: [&str; 5] = [
@@ -156,7 +164,11 @@ pub async fn serve(core: Rc<Core>, mut stream: TcpStream, _open: OpenConn) {
             Ok(a) => a,
             Err(e) => {
                 let keep = keep_alive && here.is_some();
-                if !crate::proxy::respond_error(&mut stream, &e, keep, head_only).await || !keep {
+                let sent = crate::proxy::respond_error(&mut stream, &e, keep, head_only).await;
+                if here.is_none() {
+                    return linger(&mut stream).await;
+                }
+                if !sent || !keep {
                     return;
                 }
                 buf.drain(..here.unwrap_or(buf.len()));
@@ -205,6 +217,9 @@ pub async fn serve(core: Rc<Core>, mut stream: TcpStream, _open: OpenConn) {
         let early = request.early.take();
         // The body's memory (and its charge to the budget) lasts until the answer is out.
         drop(charge);
+        if admitted == Admitted::IgnoresBody && here.is_none() {
+            return linger(&mut stream).await;
+        }
         if !keep || !keep_alive || core.shutting_down() {
             return;
         }
@@ -313,5 +328,30 @@ async fn reject(stream: &mut TcpStream, err: GatewayError) {
     let status = err.render(&mut body);
     let mut out = Vec::with_capacity(body.len() + 128);
     write_json(&mut out, status, &body, false, None);
-    let _ = write_all(stream, out).await;
+    if write_all(stream, out).await.0.is_ok() && !matches!(err, GatewayError::ClientTimeout) {
+        linger(stream).await;
+    }
+}
+
+/// Closes a connection whose client may still be sending a body we will not read: the answer
+/// is followed by our end of the stream, then what arrives is read and discarded for a while,
+/// so the client can finish writing and read the answer instead of a reset (nginx's lingering
+/// close). Time and bytes are bounded; the memory is one small buffer.
+async fn linger(stream: &mut TcpStream) {
+    if monoio::io::AsyncWriteRent::shutdown(stream).await.is_err() {
+        return;
+    }
+    let deadline = Instant::now() + LINGER_TIME;
+    let mut buf = Vec::with_capacity(LINGER_BUF);
+    let mut discarded = 0;
+    while discarded < LINGER_MAX_BYTES {
+        buf.clear();
+        match read_until(stream, buf, deadline).await {
+            Ok(b) => {
+                discarded += b.len();
+                buf = b;
+            }
+            Err(_) => return,
+        }
+    }
 }

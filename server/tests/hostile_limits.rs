@@ -650,3 +650,27 @@ fn routes_that_take_no_body_never_read_one() {
     let r = c.request("GET", "/health/readiness", &[], b"");
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+#[test]
+fn a_refused_upload_is_drained_so_the_client_reads_its_answer_not_a_reset() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock.base("/v1")));
+    // As an HTTP library does: write the whole (2 MiB) body, then read the answer.
+    let body = format!(r#"{{"model":"g","input":["{}"]}}"#, "a".repeat(2 * MIB));
+    let mut s = connect(&gw);
+    let head = format!(
+        "POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-wrong-key-1234567\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body.as_bytes())
+        .expect("the gateway drains the body it refused");
+    let reply = read_all(&mut s);
+    assert_eq!(
+        status_of(&reply),
+        401,
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+    gw.assert_healthy();
+}
