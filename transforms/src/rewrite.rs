@@ -1,8 +1,9 @@
-//! Streaming rewrite of a non-stream response body: the top-level `"model"` value becomes the
+//! Streaming rewrite of a non-stream response body: every top-level `"model"` value becomes the
 //! model group the client asked for, the top-level `"usage"` object is captured, and every
 //! other byte passes through, whatever the split of the input into pieces.
 
-use crate::json::write_json_string;
+use crate::json::{top_members, unescape, write_json_string};
+use crate::keys::Key;
 use crate::usage::{parse_usage, Usage};
 
 /// Largest top-level usage object kept for billing; a bigger one is not usage as any provider
@@ -12,6 +13,56 @@ pub const MAX_USAGE_BYTES: usize = 16 * 1024;
 /// Largest upstream model value held back for replacement; beyond it the value is passed
 /// through unchanged so a hostile body cannot make the rewriter buffer without bound.
 pub const MAX_MODEL_BYTES: usize = 4 * 1024;
+
+/// Longest raw spelling of a `model` key: each of its five letters as a `\uXXXX` escape. The
+/// case folding of [`Key::find`] turns no non-ASCII letter into m, o, d, e or l, so no other
+/// spelling is longer.
+const MAX_MODEL_KEY_BYTES: usize = 6 * Key::Model.name().len();
+
+/// Whether a top-level response key as sent (the bytes between its quotes) is read as `model`
+/// by a client: equal after unescaping (`"mod\u0065l"`), or only in letter case (`"Model"`,
+/// which Go's `encoding/json` reads as `model`), matched as [`Key::find`] matches request keys.
+/// Clients keep the last of repeated keys (some the first), so every such member gets the
+/// group name (DESIGN.md: every response and chunk carries the name the client asked for).
+pub(crate) fn is_model_key(raw: &[u8]) -> bool {
+    // Every spelling starts with `m`, `M` or an escape; most keys are rejected here.
+    if !matches!(raw.first(), Some(b'm' | b'M' | b'\\')) || raw.len() > MAX_MODEL_KEY_BYTES {
+        return false;
+    }
+    if raw == b"model" {
+        return true;
+    }
+    let model = [Key::Model];
+    if raw.contains(&b'\\') {
+        unescape(raw).is_some_and(|key| Key::find(&key, &model).is_some())
+    } else {
+        std::str::from_utf8(raw).is_ok_and(|key| Key::find(key, &model).is_some())
+    }
+}
+
+/// Whether `rest`, the bytes after a member's value, could hold a later member whose key is
+/// read as `model` ([`is_model_key`]): a comma, whitespace, a quote, then `m`, `M` or a
+/// backslash. Those three bytes are rarer than quotes, so they are the ones searched; a
+/// nested key or an array string that starts so only costs the caller a longer walk.
+pub(crate) fn may_hold_model_key(rest: &[u8]) -> bool {
+    memchr::memchr3_iter(b'm', b'M', b'\\', rest).any(|at| {
+        let Some(before) = at.checked_sub(1).filter(|&q| rest[q] == b'"') else {
+            return false;
+        };
+        let last = rest[..before].iter().rposition(|&b| !is_ws(b));
+        last.is_some_and(|i| rest[i] == b',')
+    })
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Whether a model value of `len` bytes (quotes included) is replaced: the streaming rewriter
+/// holds back its opening quote and contents, at most [`MAX_MODEL_BYTES`] of them.
+fn model_fits(len: usize) -> bool {
+    len.saturating_sub(1) <= MAX_MODEL_BYTES
+}
 
 /// Where the scanner is within the top-level object (a byte-at-a-time state machine, so any
 /// split of the input is handled alike).
@@ -62,7 +113,8 @@ enum Target {
 pub struct ModelRewriter {
     model: String,
     state: State,
-    key: [u8; 8],
+    /// The raw key being read, up to the longest spelling of `model`; `key_len` counts on.
+    key: [u8; MAX_MODEL_KEY_BYTES],
     key_len: usize,
     target: Target,
     held: Vec<u8>,
@@ -77,7 +129,7 @@ impl ModelRewriter {
         ModelRewriter {
             model: model.to_owned(),
             state: State::Start,
-            key: [0; 8],
+            key: [0; MAX_MODEL_KEY_BYTES],
             key_len: 0,
             target: Target::Other,
             held: Vec::new(),
@@ -119,9 +171,9 @@ impl ModelRewriter {
                         self.state = State::InKey { esc: false };
                         self.push_key(b);
                     } else if b == b'"' {
-                        self.target = match &self.key[..self.key_len.min(8)] {
-                            b"model" if self.key_len == 5 => Target::Model,
-                            b"usage" if self.key_len == 5 => Target::Usage,
+                        self.target = match self.key.get(..self.key_len) {
+                            Some(raw) if is_model_key(raw) => Target::Model,
+                            Some(b"usage") => Target::Usage,
                             _ => Target::Other,
                         };
                         self.state = State::Colon;
@@ -339,34 +391,32 @@ fn is_nested_event(in_str: bool, b: u8) -> bool {
 /// walked member by member (strings and nested values are skipped with memchr, several times
 /// faster than the byte-at-a-time streaming scanner); anything else goes through the scanner.
 pub fn rewrite_complete(body: &[u8], model: &str, out: &mut Vec<u8>) -> Option<Usage> {
-    if let Some(mut members) = crate::json::top_members(body) {
-        let mut model_span = None;
+    let start = out.len();
+    out.reserve(body.len() + model.len());
+    if let Some(mut members) = top_members(body) {
+        let mut copied = 0;
         let mut usage = None;
         for m in members.by_ref() {
             let value = &body[m.value.clone()];
-            match &body[m.key.clone()] {
-                b"model" if value.first() == Some(&b'"') => model_span = Some(m.value),
-                b"usage" if value.first() == Some(&b'{') && value.len() <= MAX_USAGE_BYTES => {
-                    usage = parse_usage(value).or(usage)
-                }
-                _ => {}
+            let key = &body[m.key.clone()];
+            if value.first() == Some(&b'"') && model_fits(value.len()) && is_model_key(key) {
+                out.extend_from_slice(&body[copied..m.value.start]);
+                write_json_string(model, out);
+                copied = m.value.end;
+            } else if key == b"usage"
+                && value.first() == Some(&b'{')
+                && value.len() <= MAX_USAGE_BYTES
+            {
+                usage = parse_usage(value).or(usage);
             }
         }
         if !members.malformed() && members.close().is_some() {
-            out.reserve(body.len() + model.len());
-            match model_span {
-                Some(span) => {
-                    out.extend_from_slice(&body[..span.start]);
-                    write_json_string(model, out);
-                    out.extend_from_slice(&body[span.end..]);
-                }
-                None => out.extend_from_slice(body),
-            }
+            out.extend_from_slice(&body[copied..]);
             return usage;
         }
+        out.truncate(start);
     }
     let mut r = ModelRewriter::new(model);
-    out.reserve(body.len() + model.len());
     r.feed(body, out);
     r.finish(out);
     r.usage()
@@ -404,6 +454,75 @@ mod tests {
             rw(r#"{"model":"unterminated"#).0,
             r#"{"model":"unterminated"#
         );
+    }
+
+    #[test]
+    fn model_key_spellings() {
+        for raw in [
+            r"model",
+            r"Model",
+            r"MODEL",
+            r"mod\u0065l",
+            r"mod\u0045l",
+            r"\u006d\u006f\u0064\u0065\u006c",
+            r"\u004D\u004F\u0044\u0045\u004C",
+        ] {
+            assert!(is_model_key(raw.as_bytes()), "{raw}");
+        }
+        for raw in [
+            r"models",
+            r"mode",
+            r"mode\u006",
+            r"mod\x65l",
+            r"mod\u0065l ",
+            "mod\u{e9}l",
+            "\u{ff4d}odel",
+            r"\u006d\u006f\u0064\u0065\u006c\u0000",
+            r"usage",
+            r"",
+        ] {
+            assert!(!is_model_key(raw.as_bytes()), "{raw}");
+        }
+        assert_eq!(r"\u006d\u006f\u0064\u0065\u006c".len(), MAX_MODEL_KEY_BYTES);
+    }
+
+    #[test]
+    fn later_model_keys_are_never_missed() {
+        for rest in [
+            r#","model":1}"#,
+            ",\n\t \"Model\":1}",
+            r#","\u006dodel":1}"#,
+            r#","choices":[],"model":"usage"}"#,
+        ] {
+            assert!(may_hold_model_key(rest.as_bytes()), "{rest}");
+        }
+        // Value strings and nested first keys are no top-level member after the model (a key
+        // such as `metadata` is a candidate: `is_model_key` turns it down).
+        for rest in [
+            r#","content":"my","x":"\n"}"#,
+            r#","d":{"model":"inner"}}"#,
+            r#","c":"a,\"model\""}"#,
+            r#","id":"Mx","tags":["m"]}"#,
+            r#"}"#,
+        ] {
+            assert!(!may_hold_model_key(rest.as_bytes()), "{rest}");
+        }
+    }
+
+    /// A model value too long to hold back passes through the streaming rewriter, and so it
+    /// must through the one-shot path (the server uses either, by body size).
+    #[test]
+    fn long_models_pass_through_in_both_paths() {
+        for len in [MAX_MODEL_BYTES - 1, MAX_MODEL_BYTES, MAX_MODEL_BYTES + 1] {
+            let body = format!(r#"{{"model":"{}","a":1}}"#, "x".repeat(len));
+            let mut r = ModelRewriter::new("group");
+            let mut streamed = Vec::new();
+            r.feed(body.as_bytes(), &mut streamed);
+            r.finish(&mut streamed);
+            let (whole, _) = rw(&body);
+            assert_eq!(String::from_utf8(streamed).unwrap(), whole, "{len}");
+            assert_eq!(whole.contains("group"), len < MAX_MODEL_BYTES, "{len}");
+        }
     }
 
     #[test]

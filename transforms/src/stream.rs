@@ -1,12 +1,14 @@
-//! One SSE chunk payload of an OpenAI-compatible stream: replace the top-level model, and
+//! One SSE chunk payload of an OpenAI-compatible stream: replace every top-level model, and
 //! report usage, the usage-only final chunk and mid-stream errors.
 
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use bumpalo::Bump;
 use memchr::memmem::Finder;
 
 use crate::json::{escape_with, skip_ws, top_members};
+use crate::rewrite::{is_model_key, may_hold_model_key};
 use crate::usage::{parse_usage, Usage};
 
 /// Searchers built once: building one per call costs as much as the search on a chunk.
@@ -28,31 +30,39 @@ pub struct ChunkOutcome<'a> {
 }
 
 /// Rewrites one chunk payload (the data of one event, without `data: `). A payload that is not
-/// a JSON object (e.g. `[DONE]`) is copied unchanged.
+/// a JSON object (e.g. `[DONE]`) is copied unchanged. Every top-level model member before the
+/// end of the object (or the first malformed byte) gets `model`: a client keeps the last of
+/// repeated keys, so one left alone would show it the provider's model id.
 pub fn rewrite_chunk<'a>(data: &[u8], model: &str, arena: &'a Bump) -> ChunkOutcome<'a> {
     let mut usage = None;
     let mut choices_empty = false;
     let mut is_error = false;
-    let mut model_span = None;
-    // Most chunks carry neither usage nor an error: then only the top-level model matters,
-    // and the walk stops there (it comes early in every provider's chunk) instead of scanning
-    // the whole payload. `"usage"`/`"error"` with their quotes cannot occur inside a JSON
-    // string unescaped, so their absence is certain; a nested one only costs the full walk.
+    let mut first = None;
+    let mut count = 0;
+    // Most chunks carry neither usage nor an error: then only the model matters, and the walk
+    // stops at the top-level model (it comes early in every provider's chunk) when no later
+    // key can spell `model`, instead of scanning the whole payload. `"usage"`/`"error"` with
+    // their quotes cannot occur inside a JSON string unescaped, so their absence is certain; a
+    // nested one only costs the full walk.
     let full = USAGE_KEY.find(data).is_some() || ERROR_KEY.find(data).is_some();
-    if let Some(mut members) = top_members(data) {
-        for m in members.by_ref() {
-            if !full {
-                if &data[m.key.clone()] == b"model" {
-                    if data.get(m.value.start) == Some(&b'"') {
-                        model_span = Some(m.value);
-                    }
+    if let Some(members) = top_members(data) {
+        for m in members {
+            let key = &data[m.key.clone()];
+            if is_model_key(key) {
+                if data.get(m.value.start) == Some(&b'"') {
+                    first.get_or_insert(m.value.clone());
+                    count += 1;
+                }
+                if !full && !may_hold_model_key(&data[m.value.end..]) {
                     break;
                 }
                 continue;
             }
+            if !full {
+                continue;
+            }
             let value = &data[m.value.clone()];
-            match &data[m.key.clone()] {
-                b"model" if value.first() == Some(&b'"') => model_span = Some(m.value),
+            match key {
                 b"usage" => usage = parse_usage(value),
                 b"choices" => {
                     choices_empty =
@@ -62,27 +72,13 @@ pub fn rewrite_chunk<'a>(data: &[u8], model: &str, arena: &'a Bump) -> ChunkOutc
                 _ => {}
             }
         }
-        if full && members.malformed() {
-            model_span = None;
-        }
     }
-    let out = match model_span {
-        Some(span) => {
-            // Sized up front so the arena slice is written once, without a growable buffer.
-            let mut quoted_len = 0;
-            escape_with(model, |part| quoted_len += part.len());
-            let len = data.len() - span.len() + quoted_len;
-            let buf = arena.alloc_slice_fill_copy(len, 0u8);
-            buf[..span.start].copy_from_slice(&data[..span.start]);
-            let mut at = span.start;
-            escape_with(model, |part| {
-                buf[at..at + part.len()].copy_from_slice(part);
-                at += part.len();
-            });
-            buf[at..].copy_from_slice(&data[span.end..]);
-            &*buf
-        }
+    let out = match first {
         None => arena.alloc_slice_copy(data),
+        Some(span) if count == 1 => splice(data, || [span.clone()].into_iter(), model, arena),
+        // A repeated model (a buggy or hostile upstream): walk again rather than keep a list
+        // outside the arena; the same test in the same order yields the same first `count`.
+        Some(_) => splice(data, || model_spans(data).take(count), model, arena),
     };
     ChunkOutcome {
         data: out,
@@ -90,6 +86,42 @@ pub fn rewrite_chunk<'a>(data: &[u8], model: &str, arena: &'a Bump) -> ChunkOutc
         usage_only: choices_empty && usage.is_some(),
         is_error,
     }
+}
+
+/// The string values of the top-level model members, in order.
+fn model_spans(data: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+    top_members(data).into_iter().flatten().filter_map(|m| {
+        (is_model_key(&data[m.key]) && data.get(m.value.start) == Some(&b'"')).then_some(m.value)
+    })
+}
+
+/// `data` copied into the arena with every span `spans()` yields (in order, disjoint) replaced
+/// by `model` as a JSON string; sized up front so the arena slice is written once, without a
+/// growable buffer.
+fn splice<'a, I: Iterator<Item = Range<usize>>>(
+    data: &[u8],
+    spans: impl Fn() -> I,
+    model: &str,
+    arena: &'a Bump,
+) -> &'a [u8] {
+    let mut quoted_len = 0;
+    escape_with(model, |part| quoted_len += part.len());
+    let len = spans().fold(data.len(), |len, span| len - span.len() + quoted_len);
+    let buf = arena.alloc_slice_fill_copy(len, 0u8);
+    let mut at = 0;
+    let mut from = 0;
+    for span in spans() {
+        let kept = &data[from..span.start];
+        buf[at..at + kept.len()].copy_from_slice(kept);
+        at += kept.len();
+        escape_with(model, |part| {
+            buf[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        });
+        from = span.end;
+    }
+    buf[at..].copy_from_slice(&data[from..]);
+    &*buf
 }
 
 #[cfg(test)]
@@ -127,5 +159,39 @@ mod tests {
         let o = rewrite_chunk(br#"{"error":{"message":"boom"}}"#, "g", &bump);
         assert!(o.is_error);
         assert_eq!(rewrite_chunk(b"[DONE]", "g", &bump).data, b"[DONE]");
+    }
+
+    /// Fuzz crash 977a1d79: the second model's value `"usage"` sent the first rewrite down the
+    /// full walk (which kept only the last model) and the second down the fast one (which
+    /// stopped at the first). Every model is rewritten on either walk now.
+    #[test]
+    fn every_model_is_rewritten_on_both_walks() {
+        let bump = Bump::new();
+        for data in [
+            &br#"{"model":"a","choices":[],"model":"usage"}"#[..],
+            br#"{"model":"a","choices":[],"model":"b"}"#,
+            br#"{"model":"a","choices":[],"usage":null,"model":"b"}"#,
+        ] {
+            let once = rewrite_chunk(data, "g", &bump).data;
+            let model_count = once.windows(9).filter(|w| w == br#""model":""#).count();
+            assert_eq!(model_count, 2);
+            assert_eq!(
+                once.windows(11).filter(|w| w == br#""model":"g""#).count(),
+                2
+            );
+            assert_eq!(rewrite_chunk(once, "g", &bump).data, once);
+        }
+    }
+
+    /// A malformed tail (a truncated or garbled chunk) keeps the models read before it
+    /// rewritten, whether or not the chunk mentions usage.
+    #[test]
+    fn models_before_a_malformed_tail_are_rewritten() {
+        let bump = Bump::new();
+        let o = rewrite_chunk(br#"{"model":"a","usage":{"prompt_tokens":1},"#, "g", &bump);
+        assert_eq!(o.data, br#"{"model":"g","usage":{"prompt_tokens":1},"#);
+        assert_eq!(o.usage.unwrap().prompt_tokens, 1);
+        let o = rewrite_chunk(br#"{"model":"a","model":"b"}trailing"#, "g", &bump);
+        assert_eq!(o.data, br#"{"model":"g","model":"g"}trailing"#);
     }
 }
