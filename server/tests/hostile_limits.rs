@@ -20,6 +20,16 @@ fn config(api_base: &str) -> String {
     )
 }
 
+/// An authenticated embeddings request on a fresh connection.
+fn embed(gw: &Gateway, body: &[u8]) -> common::Response {
+    gw.request(
+        "POST",
+        "/v1/embeddings",
+        &[("Authorization", &format!("Bearer {KEY}"))],
+        body,
+    )
+}
+
 /// A field of /proc/PID/status in KiB (VmRSS, VmHWM, VmSize).
 fn status_kb(pid: u32, field: &str) -> u64 {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -241,12 +251,7 @@ fn eight_concurrent_bodies(inputs: usize) {
     let mock = Mock::start();
     let gw = Gateway::start(&config(&mock.base("/v1")));
     let pid = gw.proc.pid();
-    let r = gw.request(
-        "POST",
-        "/v1/embeddings",
-        &[("Authorization", &format!("Bearer {KEY}"))],
-        br#"{"model":"g","input":["warm"]}"#,
-    );
+    let r = embed(&gw, br#"{"model":"g","input":["warm"]}"#);
     assert_eq!(r.status, 200, "{}", r.text());
     let idle = status_kb(pid, "VmRSS");
     let body = std::sync::Arc::new(big_embeddings(inputs));
@@ -333,35 +338,20 @@ fn bodies_past_the_core_budget_spill_and_only_a_spent_budget_gets_503() {
         &["--num_workers", "1", "--body-budget-mb", "1"],
     );
     let body = format!(r#"{{"model":"g","input":["{}"]}}"#, "a".repeat(800 * 1024));
-    let r = gw.request(
-        "POST",
-        "/v1/embeddings",
-        &[("Authorization", &format!("Bearer {KEY}"))],
-        body.as_bytes(),
-    );
+    let r = embed(&gw, body.as_bytes());
     assert_eq!(r.status, 200, "{}", r.text());
     // 50 KiB of budget cannot even hold the spill window.
     let gw = Gateway::start_with(
         &config(&mock.base("/v1")),
         &["--num_workers", "1", "--body-budget-mb", "0.05"],
     );
-    let r = gw.request(
-        "POST",
-        "/v1/embeddings",
-        &[("Authorization", &format!("Bearer {KEY}"))],
-        body.as_bytes(),
-    );
+    let r = embed(&gw, body.as_bytes());
     let err = common::assert_litellm_error(&r, 503);
     assert!(err["message"]
         .as_str()
         .unwrap()
         .contains("Service Unavailable"));
-    let r = gw.request(
-        "POST",
-        "/v1/embeddings",
-        &[("Authorization", &format!("Bearer {KEY}"))],
-        br#"{"model":"g","input":["x"]}"#,
-    );
+    let r = embed(&gw, br#"{"model":"g","input":["x"]}"#);
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
