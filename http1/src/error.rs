@@ -69,7 +69,7 @@ impl Error {
     /// A short human-readable description, safe to send to a client.
     pub fn message(self) -> &'static str {
         match self {
-            Self::HeadTooLarge => "request head too large",
+            Self::HeadTooLarge => "message head too large",
             Self::TooManyHeaders => "too many header fields",
             Self::BadHead => "malformed message head",
             Self::ObsFold => "obsolete line folding in header field",

@@ -70,9 +70,9 @@ pub async fn read_body(
                 Rest::Length(n)
             } else {
                 match read_length(stream, buf, end, charge, &mut pace).await? {
-                    None => return Ok(BodyIn::Buf(end)),
+                    Fit::InMemory => return Ok(BodyIn::Buf(end)),
                     // The budget is spent: the rest goes to a file.
-                    Some(()) => Rest::Length(n),
+                    Fit::OverBudget => Rest::Length(n),
                 }
             }
         }
@@ -128,22 +128,28 @@ enum Chunked {
     Spill(usize),
 }
 
-/// Reads a Content-Length body into `buf` up to `end`; `Some(())` when the body budget
-/// could not take it (the caller spills instead).
+/// Whether a body read into memory fitted the core's budget.
+enum Fit {
+    InMemory,
+    /// The budget could not take it; the caller spills the rest.
+    OverBudget,
+}
+
+/// Reads a Content-Length body into `buf` up to `end`, while the budget takes it.
 async fn read_length(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
     end: usize,
     charge: &mut BodyCharge<'_>,
     pace: &mut BodyPace,
-) -> Result<Option<()>, Failed> {
+) -> Result<Fit, Failed> {
     while buf.len() < end {
         if !room(buf, end - buf.len(), charge) {
-            return Ok(Some(()));
+            return Ok(Fit::OverBudget);
         }
         read_more(stream, buf, pace).await?;
     }
-    Ok(None)
+    Ok(Fit::InMemory)
 }
 
 /// Decodes a chunked body in place in `buf`, in memory while it stays within [`SPILL_ABOVE`]

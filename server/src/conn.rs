@@ -165,13 +165,13 @@ pub async fn serve(core: Rc<Core>, mut stream: TcpStream, _open: OpenConn) {
             Err(e) => {
                 let keep = keep_alive && here.is_some();
                 let sent = crate::proxy::respond_error(&mut stream, &e, keep, head_only).await;
-                if here.is_none() {
+                let Some(end) = here else {
                     return linger(&mut stream).await;
-                }
+                };
                 if !sent || !keep {
                     return;
                 }
-                buf.drain(..here.unwrap_or(buf.len()));
+                buf.drain(..end);
                 continue;
             }
         };
@@ -276,8 +276,9 @@ async fn wait_readable(stream: &TcpStream, deadline: Instant) -> Result<(), Stop
     }
 }
 
-/// Reads until the head is complete, by `deadline`, and parses it once. Each read's new bytes are scanned once for the end of the head, so a head
-/// that trickles in costs the same CPU per byte as one that arrives at once.
+/// Reads until the head is complete, by `deadline`, and parses it once. Each read's new bytes
+/// are scanned once for the end of the head, so a head that trickles in costs the same CPU per
+/// byte as one that arrives at once.
 async fn read_head(
     core: &Core,
     stream: &mut TcpStream,

@@ -28,7 +28,12 @@ impl Route<'_> {
 }
 
 pub fn route(method: Method, target: &str) -> Route<'_> {
-    let path = target.split(['?', '#']).next().unwrap_or("");
+    // Query and fragment off, by byte (ASCII delimiters, so the cut is a char boundary).
+    let end = target
+        .bytes()
+        .position(|b| b == b'?' || b == b'#')
+        .unwrap_or(target.len());
+    let path = &target[..end];
     let path = path
         .strip_suffix('/')
         .filter(|p| !p.is_empty())

@@ -79,7 +79,6 @@ enum HeadError {
     /// fresh connection when this one came from the pool.
     NothingReceived,
     Timeout,
-    TooLarge,
     Protocol(String),
 }
 
@@ -183,12 +182,6 @@ pub async fn relay(
                     detail: "connection closed before any response".into(),
                 })
             }
-            Err(HeadError::TooLarge) => {
-                return Err(GatewayError::UpstreamProtocol {
-                    provider: provider.name,
-                    detail: "response head too large".into(),
-                })
-            }
             Err(HeadError::Timeout) => {
                 return Err(GatewayError::UpstreamTimeout {
                     provider: provider.name,
@@ -255,9 +248,6 @@ async fn read_head(
                     return Ok((buf, head));
                 }
                 Ok(Status::Partial) => {}
-                Err(
-                    corelane_http1::Error::HeadTooLarge | corelane_http1::Error::TooManyHeaders,
-                ) => return Err(HeadError::TooLarge),
                 Err(e) => return Err(HeadError::Protocol(format!("invalid response head: {e}"))),
             }
         }
