@@ -10,7 +10,8 @@ use crate::scalar::{quote, Scalar};
 /// Router options (LiteLLM's `Router.__init__` arguments).
 #[derive(Debug, Clone, Default)]
 pub struct RouterSettings {
-    /// Kept as written; the server uses "simple-shuffle" semantics for now.
+    /// Kept as written; the router does simple-shuffle, so any other value is listed as
+    /// ignored.
     pub routing_strategy: Option<String>,
     pub model_group_alias: Vec<GroupAlias>,
     pub timeout: Option<Duration>,
@@ -30,7 +31,10 @@ pub struct GroupAlias {
 #[derive(Debug, Clone, Default)]
 pub struct LitellmSettings {
     pub request_timeout: Option<Duration>,
+    /// Parsed (and type-checked) but not applied yet: listed as ignored.
     pub drop_params: Option<bool>,
+    /// `prometheus` is named in `callbacks`, `success_callback` or `failure_callback`.
+    pub prometheus: bool,
 }
 
 /// Proxy server settings.
@@ -39,6 +43,7 @@ pub struct GeneralSettings {
     pub master_key: Option<String>,
     pub database_url: Option<String>,
     pub max_request_size_mb: Option<f64>,
+    /// Parsed (and type-checked) but not applied yet: listed as ignored.
     pub max_response_size_mb: Option<f64>,
     pub litellm_key_header_name: Option<String>,
     /// Start even with an unset, empty or publicly known master key (local development only).
@@ -54,7 +59,17 @@ pub(crate) fn router(cx: &mut Cx<'_>, node: &Node) -> Res<RouterSettings> {
     for (key, value) in entries {
         let kp = join(PATH, &key.text);
         match key.text.as_str() {
-            "routing_strategy" => rs.routing_strategy = cx.string(value, &kp)?,
+            "routing_strategy" => {
+                rs.routing_strategy = cx.string(value, &kp)?;
+                // simple-shuffle is what the router does; the others arrive with the router.
+                if rs
+                    .routing_strategy
+                    .as_deref()
+                    .is_some_and(|s| s != "simple-shuffle")
+                {
+                    cx.ignore(kp);
+                }
+            }
             "model_group_alias" => rs.model_group_alias = aliases(cx, value, &kp)?,
             "timeout" => rs.timeout = cx.seconds(value, &kp)?,
             _ => cx.ignore(kp),
@@ -110,7 +125,23 @@ pub(crate) fn litellm(cx: &mut Cx<'_>, node: &Node) -> Res<LitellmSettings> {
         let kp = join(PATH, &key.text);
         match key.text.as_str() {
             "request_timeout" => ls.request_timeout = cx.seconds(value, &kp)?,
-            "drop_params" => ls.drop_params = cx.boolean(value, &kp)?,
+            "drop_params" => {
+                ls.drop_params = cx.boolean(value, &kp)?;
+                cx.ignore(kp);
+            }
+            "callbacks" | "success_callback" | "failure_callback" => {
+                let mut others = false;
+                for name in cx.seq(value, &kp)?.unwrap_or_default() {
+                    match cx.string(name, &kp)?.as_deref() {
+                        Some("prometheus") => ls.prometheus = true,
+                        _ => others = true,
+                    }
+                }
+                // Other callbacks (langfuse, custom Python modules) are not run yet.
+                if others {
+                    cx.ignore(kp);
+                }
+            }
             _ => cx.ignore(kp),
         }
     }
@@ -129,7 +160,10 @@ pub(crate) fn general(cx: &mut Cx<'_>, node: &Node) -> Res<GeneralSettings> {
             "master_key" => gs.master_key = cx.string(value, &kp)?,
             "database_url" => gs.database_url = cx.string(value, &kp)?,
             "max_request_size_mb" => gs.max_request_size_mb = cx.number(value, &kp)?,
-            "max_response_size_mb" => gs.max_response_size_mb = cx.number(value, &kp)?,
+            "max_response_size_mb" => {
+                gs.max_response_size_mb = cx.number(value, &kp)?;
+                cx.ignore(kp);
+            }
             "litellm_key_header_name" => gs.litellm_key_header_name = cx.string(value, &kp)?,
             PERMIT_WEAK_KEY_SETTING => {
                 gs.dangerously_permit_weak_or_unset_master_key = permit_flag(cx, value, &kp)

@@ -365,3 +365,19 @@ fn quoted_and_tagged_scalars_stay_strings() {
     assert_eq!(p.api_key.as_deref(), Some("123"));
     assert_eq!(p.organization.as_deref(), Some("0x10"));
 }
+
+#[test]
+fn prometheus_callback_enables_metrics_and_other_callbacks_are_ignored() {
+    let c = ok("litellm_settings:\n  callbacks: [prometheus]\n");
+    assert!(c.litellm_settings.prometheus);
+    assert!(c.ignored.is_empty(), "{:?}", c.ignored);
+    let c = ok("litellm_settings:\n  success_callback: [prometheus, langfuse]\n");
+    assert!(c.litellm_settings.prometheus);
+    assert_eq!(c.ignored, vec!["litellm_settings.success_callback"]);
+    let c = ok("litellm_settings:\n  failure_callback: [langfuse]\n");
+    assert!(!c.litellm_settings.prometheus);
+    let c = ok("router_settings:\n  routing_strategy: simple-shuffle\n");
+    assert!(c.ignored.is_empty(), "{:?}", c.ignored);
+    let c = ok("router_settings:\n  routing_strategy: least-busy\n");
+    assert_eq!(c.ignored, vec!["router_settings.routing_strategy"]);
+}

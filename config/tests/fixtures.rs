@@ -140,11 +140,15 @@ fn full_config() {
             "model_list[2].litellm_params.max_tokens",
             "model_list[4].litellm_params.vertex_project",
             "model_list[4].litellm_params.vertex_location",
+            // Parsed and type-checked, not applied yet: listed all the same.
+            "router_settings.routing_strategy",
             "router_settings.num_retries",
             "router_settings.fallbacks",
             "router_settings.redis_host",
+            "litellm_settings.drop_params",
             "litellm_settings.success_callback",
             "litellm_settings.cache",
+            "general_settings.max_response_size_mb",
             "general_settings.alerting",
         ]
     );
