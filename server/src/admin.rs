@@ -2,13 +2,18 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::errors::GatewayError;
 use crate::gateway::{DeploymentKind, Gateway};
 
 /// `created` LiteLLM reports for config models.
 const CREATED: u64 = 1677610602;
 
-/// `GET /models`: every model group and visible alias, as OpenAI's list.
-pub fn models(gw: &Gateway) -> Vec<u8> {
+fn model_entry(id: &str) -> Value {
+    json!({"id": id, "object": "model", "created": CREATED, "owned_by": "openai"})
+}
+
+/// The names `/models` lists: every model group, then the visible aliases.
+fn listed(gw: &Gateway) -> Vec<&str> {
     let mut names: Vec<&str> = gw.groups.iter().map(|g| g.name.as_str()).collect();
     let mut aliases: Vec<&str> = gw
         .aliases
@@ -18,10 +23,29 @@ pub fn models(gw: &Gateway) -> Vec<u8> {
         .collect();
     aliases.sort_unstable();
     names.extend(aliases);
-    let data: Vec<Value> = names
-        .into_iter()
-        .map(|id| json!({"id": id, "object": "model", "created": CREATED, "owned_by": "openai"}))
+    names
+}
+
+/// `GET /models/{id}`: one listed model, as OpenAI's `models.retrieve` returns it.
+pub fn model_by_id(gw: &Gateway, id: &str) -> Result<Vec<u8>, GatewayError> {
+    if !listed(gw).contains(&id) {
+        return Err(GatewayError::ModelNotFound { id: id.to_owned() });
+    }
+    Ok(serde_json::to_vec(&model_entry(id)).unwrap_or_default())
+}
+
+/// `GET /routes`: the routes served, as LiteLLM lists its own (path, methods, name).
+pub fn routes() -> Vec<u8> {
+    let routes: Vec<Value> = crate::routes::ROUTES
+        .iter()
+        .map(|(path, methods)| json!({"path": path, "methods": methods, "name": path}))
         .collect();
+    serde_json::to_vec(&json!({"routes": routes})).unwrap_or_default()
+}
+
+/// `GET /models`: every model group and visible alias, as OpenAI's list.
+pub fn models(gw: &Gateway) -> Vec<u8> {
+    let data: Vec<Value> = listed(gw).into_iter().map(model_entry).collect();
     serde_json::to_vec(&json!({"data": data, "object": "list"})).unwrap_or_default()
 }
 

@@ -73,9 +73,18 @@ pub struct Args {
     #[arg(long = "body-budget-mb", default_value_t = 256.0, value_name = "MIB")]
     pub body_budget_mb: f64,
 
-    /// Log every request at debug level (LiteLLM's --detailed_debug).
+    /// Log every request at debug level (LiteLLM's --detailed_debug); turns the access log on.
     #[arg(long = "detailed_debug")]
     pub detailed_debug: bool,
+
+    /// Serve LiteLLM's Prometheus metrics on /metrics, as `litellm_settings.callbacks:
+    /// ["prometheus"]` does.
+    #[arg(long)]
+    pub metrics: bool,
+
+    /// Write one access log line per request to stderr (JSON when JSON_LOGS=true).
+    #[arg(long = "access-log")]
+    pub access_log: bool,
 }
 
 impl Args {

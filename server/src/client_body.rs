@@ -10,9 +10,9 @@ use corelane_http1::{BodyKind, ChunkedDecoder};
 use corelane_transforms::openai::{BodyScanner, RequestError, RequestFields};
 use monoio::net::TcpStream;
 
-use crate::conn::{read_until, Stop};
 use crate::core::{BodyCharge, Core};
 use crate::errors::GatewayError;
+use crate::io::{read_until, Stop};
 use crate::io::{write_all, MIN_READ_ROOM};
 use crate::spill::{SpillFile, SPILL_PIECE};
 

@@ -2,7 +2,6 @@
 //! (route and key) before reading a byte of its body, read the body (`client_body`), hand the
 //! request to the proxy, repeat while kept alive.
 
-use std::cell::RefCell;
 use std::ops::Range;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -12,12 +11,14 @@ use corelane_http1::{
 };
 use monoio::net::TcpStream;
 
-use crate::client_body::{read_body, BodyIn, Spilled};
+use crate::client_body::{read_body, BodyIn};
 use crate::core::{BodyCharge, Core, InFlight, OpenConn};
-use crate::errors::GatewayError;
-use crate::io::{read_more, write_all};
-use crate::proxy::Admitted;
+use crate::errors::{Dialect, GatewayError};
+use crate::exchange::{Exchange, Request};
+use crate::io::{read_until, write_all, Stop};
+use crate::proxy::{self, Admitted};
 use crate::response::write_json;
+use crate::routes::{self, Route};
 
 /// Capacity of a connection's read buffer when a request starts: a typical chat request
 /// fits. An idle connection holds none.
@@ -42,22 +43,6 @@ const KEY_HEADERS: [&str; 5] = [
     "x-goog-api-key",
     "x-litellm-api-key",
 ];
-
-/// A request as the proxy sees it: borrowed from the connection's buffer.
-#[derive(Debug)]
-pub struct Request<'b> {
-    pub method: Method,
-    /// The origin-form target (an absolute-form target is reduced to its path and query).
-    pub target: &'b str,
-    pub keep_alive: bool,
-    /// Empty when the body was spilled to a temporary file (then `spilled` has it).
-    pub body: &'b [u8],
-    pub spilled: Option<&'b Spilled>,
-    pub received: Instant,
-    /// Bytes of a next (pipelined) request read while watching for the client to leave;
-    /// they go back in front of the connection's buffer.
-    pub early: RefCell<Vec<u8>>,
-}
 
 /// What of a parsed head outlives the borrow of the buffer: offsets, not slices.
 struct HeadInfo {
@@ -106,16 +91,6 @@ fn strip_bearer(v: &[u8]) -> &[u8] {
     }
 }
 
-/// How reading from the client ended when it did not deliver bytes.
-pub enum Stop {
-    /// The client closed or failed: nothing to answer.
-    Gone,
-    /// A deadline passed: answer 408 and close.
-    Late,
-    /// Shutdown started while the connection was idle.
-    Draining,
-}
-
 /// Serves one connection until the client closes it, an error ends it, or shutdown.
 pub async fn serve(core: Rc<Core>, mut stream: TcpStream, _open: OpenConn) {
     let _ = stream.set_nodelay(true);
@@ -139,97 +114,130 @@ pub async fn serve(core: Rc<Core>, mut stream: TcpStream, _open: OpenConn) {
         first = false;
         let head = match read_head(&core, &mut stream, &mut buf, head_due).await {
             Ok(h) => h,
-            Err(Some(e)) => return reject(&mut stream, e).await,
+            Err(Some(e)) => return reject(&mut stream, &e).await,
             Err(None) => return,
         };
-        let head_only = head.method == Method::Head;
+        let target = head.text(&buf, &head.target);
+        let route = routes::route(head.method, target);
         let keep_alive = head.keep_alive && !core.shutting_down();
-        // Route and key come from the head: a request that fails them is answered without
-        // reading its body, and the connection closes unless the body is already here.
-        let admitted = crate::proxy::admit(
-            &core.gateway,
+        let mut ex = Exchange::new(
             head.method,
-            head.text(&buf, &head.target),
-            head.key.as_ref().map(|k| head.text(&buf, k)),
-        );
-        // Where the body ends when all of it is already in the buffer.
-        let here = match head.body {
-            BodyKind::Empty => Some(head.head_len),
-            BodyKind::Length(n) => {
-                Some(head.head_len.saturating_add(n as usize)).filter(|&end| end <= buf.len())
-            }
-            _ => None,
-        };
-        let admitted = match admitted {
-            Ok(a) => a,
-            Err(e) => {
-                let keep = keep_alive && here.is_some();
-                let sent = crate::proxy::respond_error(&mut stream, &e, keep, head_only).await;
-                let Some(end) = here else {
-                    return linger(&mut stream).await;
-                };
-                if !sent || !keep {
-                    return;
-                }
-                buf.drain(..end);
-                continue;
-            }
-        };
-        let mut charge = BodyCharge::new(&core);
-        let (body_end, spilled, keep_alive) = if admitted == Admitted::IgnoresBody {
-            // A route that takes no body never reads one; the connection closes after the
-            // answer unless the body is already here.
-            (
-                here.unwrap_or(head.head_len),
-                None,
-                keep_alive && here.is_some(),
-            )
-        } else {
-            let body = read_body(
-                &core,
-                &mut stream,
-                &mut buf,
-                head.head_len,
-                head.body,
-                head.expect_continue,
-                &mut charge,
-            )
-            .await;
-            match body {
-                Ok(BodyIn::Buf(end)) => (end, None, keep_alive),
-                Ok(BodyIn::Spilled(s)) => (head.head_len, Some(s), keep_alive),
-                Err(Some(e)) => return reject(&mut stream, e).await,
-                Err(None) => return,
-            }
-        };
-        let request = Request {
-            method: head.method,
-            target: head.text(&buf, &head.target),
-            keep_alive,
-            body: &buf[head.head_len..body_end],
-            spilled: spilled.as_ref(),
+            routes::label(route, target),
             received,
-            early: RefCell::new(Vec::new()),
-        };
-        // Boxed: the request path's future is several KiB, and an idle connection's task
-        // should not carry it between requests.
-        let keep = Box::pin(crate::proxy::handle(&core, &mut stream, &request)).await;
-        let early = request.early.take();
-        // The body's memory (and its charge to the budget) lasts until the answer is out.
-        drop(charge);
-        if admitted == Admitted::IgnoresBody && here.is_none() {
-            return linger(&mut stream).await;
+            keep_alive,
+        );
+        let next = request(&core, &mut stream, &mut buf, &head, route, &mut ex).await;
+        proxy::finish(&core, &ex);
+        match next {
+            Next::Close => return,
+            Next::Linger => return linger(&mut stream).await,
+            Next::Reject(e) => return reject(&mut stream, &e).await,
+            Next::Continue(body_end) => {
+                buf.drain(..body_end);
+                buf.extend_from_slice(&ex.early);
+            }
         }
-        if !keep || !keep_alive || core.shutting_down() {
-            return;
-        }
-        buf.drain(..body_end);
-        buf.extend_from_slice(&early);
         // A large request must not leave its memory behind on an idle keep-alive connection.
         if buf.capacity() > MAX_IDLE_BUF {
             buf.shrink_to(CONN_BUF.max(buf.len()));
         }
     }
+}
+
+/// What the connection does after a request.
+enum Next {
+    /// Serve the next request; this one's bytes end at the offset.
+    Continue(usize),
+    Close,
+    /// Close, discarding what the client still sends for a while.
+    Linger,
+    /// Answer the error and close (the stream position is unknown).
+    Reject(GatewayError),
+}
+
+/// One request after its head: admit it (route and key) before reading a byte of its body,
+/// read the body, hand it to the phases. Everything it learns goes into `ex`.
+async fn request<'g>(
+    core: &'g Core,
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    head: &HeadInfo,
+    route: Route,
+    ex: &mut Exchange<'g>,
+) -> Next {
+    let head_only = head.method == Method::Head;
+    let key = head.key.as_ref().map(|k| head.text(buf, k));
+    let admitted = proxy::admit(core, ex, route, key);
+    // Where the body ends when all of it is already in the buffer.
+    let here = match head.body {
+        BodyKind::Empty => Some(head.head_len),
+        BodyKind::Length(n) => {
+            Some(head.head_len.saturating_add(n as usize)).filter(|&end| end <= buf.len())
+        }
+        _ => None,
+    };
+    let admitted = match admitted {
+        Ok(a) => a,
+        Err(e) => {
+            // Refused from the head: answered without reading the body; the connection
+            // closes unless the body is already here.
+            ex.keep_alive &= here.is_some();
+            let sent = proxy::respond_error(stream, ex, &e, head_only).await;
+            return match here {
+                None => Next::Linger,
+                Some(end) if sent => Next::Continue(end),
+                Some(_) => Next::Close,
+            };
+        }
+    };
+    let mut charge = BodyCharge::new(core);
+    let (body_end, spilled) = if admitted == Admitted::IgnoresBody {
+        // A route that takes no body never reads one; the connection closes after the
+        // answer unless the body is already here.
+        ex.keep_alive &= here.is_some();
+        (here.unwrap_or(head.head_len), None)
+    } else {
+        let body = read_body(
+            core,
+            stream,
+            buf,
+            head.head_len,
+            head.body,
+            head.expect_continue,
+            &mut charge,
+        )
+        .await;
+        match body {
+            Ok(BodyIn::Buf(end)) => (end, None),
+            Ok(BodyIn::Spilled(s)) => (head.head_len, Some(s)),
+            Err(Some(e)) => {
+                ex.fail(&e);
+                return Next::Reject(e);
+            }
+            Err(None) => {
+                ex.fail(&GatewayError::ClientGone);
+                return Next::Close;
+            }
+        }
+    };
+    let request = Request {
+        method: head.method,
+        target: head.text(buf, &head.target),
+        body: &buf[head.head_len..body_end],
+        spilled: spilled.as_ref(),
+    };
+    // Boxed: the request path's future is several KiB, and an idle connection's task
+    // should not carry it between requests.
+    let keep = Box::pin(proxy::handle(core, stream, &request, route, ex)).await;
+    // The body's memory (and its charge to the budget) lasts until the answer is out.
+    drop(charge);
+    if admitted == Admitted::IgnoresBody && here.is_none() {
+        return Next::Linger;
+    }
+    if !keep || !ex.keep_alive || core.shutting_down() {
+        return Next::Close;
+    }
+    Next::Continue(body_end)
 }
 
 /// Waits for the first bytes of the next request. A new connection's first head is due by
@@ -308,25 +316,11 @@ async fn read_head(
     }
 }
 
-/// Reads more bytes by `deadline`: `Ok` with bytes, else the reason nothing came.
-pub async fn read_until(
-    stream: &mut TcpStream,
-    buf: Vec<u8>,
-    deadline: Instant,
-) -> Result<Vec<u8>, Stop> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    match monoio::time::timeout(left, read_more(stream, buf)).await {
-        Ok((Ok(n), buf)) if n > 0 => Ok(buf),
-        Ok(_) => Err(Stop::Gone),
-        Err(_) => Err(Stop::Late),
-    }
-}
-
 /// Answers a request that cannot be served and closes the connection (framing errors leave
 /// the stream position unknown, so keep-alive is off).
-async fn reject(stream: &mut TcpStream, err: GatewayError) {
+async fn reject(stream: &mut TcpStream, err: &GatewayError) {
     let mut body = Vec::new();
-    let status = err.render(&mut body);
+    let status = err.render(Dialect::OpenAi, &mut body);
     let mut out = Vec::with_capacity(body.len() + 128);
     write_json(&mut out, status, &body, false, None);
     if write_all(stream, out).await.0.is_ok() && !matches!(err, GatewayError::ClientTimeout) {

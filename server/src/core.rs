@@ -5,15 +5,14 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bumpalo::Bump;
-use monoio::net::TcpListener;
-use monoio::time::TimeDriver;
-use monoio::{IoUringDriver, LegacyDriver, RuntimeBuilder};
 
+use crate::access_log::AccessLog;
 use crate::gateway::Gateway;
 use crate::latch::Latch;
+use crate::metrics::Metrics;
 use crate::spill::Spiller;
 use crate::upstream::dns::Resolver;
 use crate::upstream::pool::UpstreamPool;
@@ -26,14 +25,6 @@ const MAX_KEPT_BUF: usize = 2 * IO_BUF;
 const MAX_KEPT_BUFS: usize = 32;
 /// The JSON scratch space is given back after a request that made it grow past this.
 const MAX_KEPT_SCRATCH: usize = 256 * 1024;
-/// Back-off after a failed accept (descriptors exhausted), doubled up to the maximum.
-const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(1));
-/// Repeated warnings (accept failures, connections over the cap) are logged at most this often.
-const WARN_EVERY: Duration = Duration::from_secs(10);
-/// A core that started no request for this long gives its free buffers and cached pages back.
-const IDLE_TRIM: Duration = Duration::from_millis(500);
-/// After the grace period, how long cut streams get to write their final error event.
-const CUT_WRITE: Duration = Duration::from_millis(200);
 
 /// Per-connection bounds: deadlines for slow clients, the connection cap, the body budget.
 #[derive(Debug, Clone)]
@@ -55,6 +46,9 @@ pub struct Shared {
     pub resolver: Resolver,
     pub spiller: Spiller,
     pub tls: Arc<rustls::ClientConfig>,
+    /// Every core's metrics channel, when metrics are on.
+    pub metrics: Option<crate::metrics::Peers>,
+    pub access_log: Option<crate::access_log::Sink>,
 }
 
 /// Start-up options a core needs.
@@ -91,6 +85,9 @@ pub struct Core {
     /// Scratch space for parsing request JSON (simd-json parses in place).
     pub scratch: RefCell<Vec<u8>>,
     bufs: RefCell<Vec<Vec<u8>>>,
+    /// LiteLLM's Prometheus metrics, when on.
+    pub metrics: Option<Metrics>,
+    pub access_log: AccessLog,
 }
 
 impl std::fmt::Debug for Core {
@@ -102,6 +99,38 @@ impl std::fmt::Debug for Core {
 }
 
 impl Core {
+    pub fn new(id: usize, shared: Shared, limits: ConnLimits) -> Self {
+        Core {
+            id,
+            gateway: shared.gateway,
+            pool: UpstreamPool::new(shared.resolver, shared.tls),
+            spiller: shared.spiller,
+            limits,
+            draining: Latch::new(),
+            cut: Latch::new(),
+            active: Cell::new(0),
+            started: Cell::new(0),
+            connections: Cell::new(0),
+            body_held: Cell::new(0),
+            arena: RefCell::new(Bump::with_capacity(16 * 1024)),
+            scratch: RefCell::new(Vec::with_capacity(16 * 1024)),
+            bufs: RefCell::new(Vec::new()),
+            metrics: shared.metrics.map(Metrics::new),
+            access_log: AccessLog::new(shared.access_log),
+        }
+    }
+
+    /// Requests started since the core started (an idle core is one where this stands still).
+    pub fn started(&self) -> u64 {
+        self.started.get()
+    }
+
+    /// Gives the free buffers and the JSON scratch space back.
+    pub fn drop_free_buffers(&self) {
+        *self.bufs.borrow_mut() = Vec::new();
+        *self.scratch.borrow_mut() = Vec::new();
+    }
+
     pub fn shutting_down(&self) -> bool {
         self.draining.is_fired()
     }
@@ -201,30 +230,6 @@ impl Drop for OpenConn {
     }
 }
 
-/// A warning that may repeat quickly (an accept loop without descriptors): logged at most
-/// once per [`WARN_EVERY`], with the number of occurrences in between.
-#[derive(Debug, Default)]
-struct Throttled {
-    last: Option<Instant>,
-    suppressed: u64,
-}
-
-impl Throttled {
-    /// Some(occurrences since the last log) when this one should be logged.
-    fn due(&mut self) -> Option<u64> {
-        let now = Instant::now();
-        if self
-            .last
-            .is_some_and(|t| now.duration_since(t) < WARN_EVERY)
-        {
-            self.suppressed += 1;
-            return None;
-        }
-        self.last = Some(now);
-        Some(std::mem::take(&mut self.suppressed))
-    }
-}
-
 /// Counts a request as in flight for as long as it lives.
 #[derive(Debug)]
 pub struct InFlight<'c>(&'c Core);
@@ -240,169 +245,5 @@ impl<'c> InFlight<'c> {
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.active.set(self.0.active.get().saturating_sub(1));
-    }
-}
-
-type Runtime = monoio::FusionRuntime<TimeDriver<IoUringDriver>, TimeDriver<LegacyDriver>>;
-
-/// Builds the core's runtime: io_uring when the kernel allows it (probed by monoio), else epoll.
-fn runtime(epoll: bool) -> std::io::Result<Runtime> {
-    if epoll {
-        Ok(RuntimeBuilder::<LegacyDriver>::new()
-            .enable_timer()
-            .build()?
-            .into())
-    } else {
-        RuntimeBuilder::<monoio::FusionDriver>::new()
-            .enable_timer()
-            .build()
-    }
-}
-
-/// Runs one core until `stop` says so; reports the driver it uses on `started`.
-pub fn run(
-    id: usize,
-    listener: std::net::TcpListener,
-    shared: Shared,
-    opts: CoreOptions,
-    stop: flume::Receiver<()>,
-    started: std::sync::mpsc::Sender<(usize, &'static str)>,
-) -> std::io::Result<()> {
-    if let Some(cpu) = opts.cpu {
-        if let Err(e) = monoio::utils::bind_to_cpu_set([cpu]) {
-            tracing::warn!(core = id, cpu, error = ?e, "could not pin core to cpu");
-        }
-    }
-    let mut rt = runtime(opts.epoll)?;
-    rt.block_on(async move {
-        let driver = if monoio::utils::is_legacy() {
-            "epoll"
-        } else {
-            "io_uring"
-        };
-        let _ = started.send((id, driver));
-        // The same socket, for taking what is left in its queue at shutdown without waiting.
-        let backlog = listener.try_clone()?;
-        let listener = TcpListener::from_std(listener)?;
-        let core = Rc::new(Core {
-            id,
-            gateway: shared.gateway,
-            pool: UpstreamPool::new(shared.resolver, shared.tls),
-            spiller: shared.spiller,
-            limits: opts.limits,
-            draining: Latch::new(),
-            cut: Latch::new(),
-            active: Cell::new(0),
-            started: Cell::new(0),
-            connections: Cell::new(0),
-            body_held: Cell::new(0),
-            arena: RefCell::new(Bump::with_capacity(16 * 1024)),
-            scratch: RefCell::new(Vec::with_capacity(16 * 1024)),
-            bufs: RefCell::new(Vec::new()),
-        });
-        monoio::spawn(trim_when_idle(core.clone()));
-        accept_until_stopped(&core, &listener, stop).await;
-        // Stop accepting at once. Connections the kernel has already completed are taken and
-        // served (their answer closes them) rather than reset with the listener.
-        core.draining.fire();
-        while let Ok((stream, _)) = backlog.accept() {
-            let stream = stream
-                .set_nonblocking(true)
-                .and_then(|()| monoio::net::TcpStream::from_std(stream));
-            if let Ok(stream) = stream {
-                let open = OpenConn::new(core.clone());
-                monoio::spawn(crate::conn::serve(core.clone(), stream, open));
-            }
-        }
-        drop(backlog);
-        drop(listener);
-        // Connections taken from the queue have not started a request yet: wait for them
-        // too (idle keep-alive ones close at once on the draining latch).
-        let deadline = Instant::now() + opts.shutdown_grace;
-        while (core.active.get() > 0 || core.connections.get() > 0) && Instant::now() < deadline {
-            monoio::time::sleep(Duration::from_millis(10)).await;
-        }
-        if core.active.get() > 0 {
-            tracing::warn!(
-                core = id,
-                in_flight = core.active.get(),
-                "shutdown grace period over; cutting the requests still open"
-            );
-            core.cut.fire();
-            let until = Instant::now() + CUT_WRITE;
-            while core.active.get() > 0 && Instant::now() < until {
-                monoio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
-        Ok(())
-    })
-}
-
-/// Gives the free buffers back, and the allocator's cached pages to the OS, once the core has
-/// had no request for a while: they speed up a busy core, and an idle one returns to its idle
-/// memory.
-async fn trim_when_idle(core: Rc<Core>) {
-    let mut seen = core.started.get();
-    let mut trimmed = true;
-    while !core.shutting_down() {
-        monoio::time::sleep(IDLE_TRIM).await;
-        let started = core.started.get();
-        let idle = started == seen && core.active.get() == 0;
-        seen = started;
-        if !idle {
-            trimmed = false;
-        } else if !trimmed {
-            *core.bufs.borrow_mut() = Vec::new();
-            core.trim_scratch();
-            crate::alloc::collect();
-            trimmed = true;
-        }
-    }
-}
-
-/// Accepts connections until `stop` fires, spawning a task for each. Past the connection cap
-/// a new connection is closed at once (so the kernel's backlog never fills with clients
-/// waiting for nobody); failed accepts (no descriptors left) back off.
-async fn accept_until_stopped(core: &Rc<Core>, listener: &TcpListener, stop: flume::Receiver<()>) {
-    let mut stop = Box::pin(stop.into_recv_async());
-    // One accept stays pending across loop turns: dropping an io_uring accept that has
-    // already completed loses the accepted socket (monoio discards the result).
-    let mut accept = Box::pin(listener.accept());
-    let mut backoff = ACCEPT_BACKOFF.0;
-    let mut accept_failed = Throttled::default();
-    let mut over_cap = Throttled::default();
-    loop {
-        monoio::select! {
-            // A completed accept goes first: dropping it would lose its connection.
-            biased;
-            accepted = &mut accept => {
-                accept = Box::pin(listener.accept());
-                match accepted {
-                    Ok((stream, _peer)) => {
-                        backoff = ACCEPT_BACKOFF.0;
-                        if core.connections.get() >= core.limits.max_connections {
-                            drop(stream);
-                            if let Some(more) = over_cap.due() {
-                                tracing::warn!(core = core.id, limit = core.limits.max_connections, also = more, "connection limit reached; closing new connections");
-                            }
-                            continue;
-                        }
-                        let open = OpenConn::new(core.clone());
-                        monoio::spawn(crate::conn::serve(core.clone(), stream, open));
-                    }
-                    Err(e) => {
-                        if let Some(more) = accept_failed.due() {
-                            tracing::warn!(core = core.id, error = %e, also = more, "accept failed; backing off");
-                        }
-                        monoio::select! {
-                            _ = monoio::time::sleep(backoff) => {}
-                            _ = &mut stop => return,
-                        }
-                        backoff = (backoff * 2).min(ACCEPT_BACKOFF.1);
-                    }
-                }
-            },
-            _ = &mut stop => return,
-        }
     }
 }

@@ -1,7 +1,12 @@
-//! Every way a request can fail, where it came from, whether it may be retried, and the ONE
-//! function that turns it into LiteLLM's status code and error JSON.
+//! Every way a request can fail: who caused it, whether another attempt may be made, the
+//! status the client gets, LiteLLM's exception class (for metrics), and the ONE function that
+//! writes it in the client's dialect.
 
-use corelane_transforms::error::write_error;
+use std::fmt::Write as _;
+
+use corelane_transforms::error::{
+    map_upstream_status, write_error, write_error_json, write_exception_provider,
+};
 use corelane_transforms::openai::RequestError;
 
 /// Who caused an error (pingora's ErrorSource).
@@ -9,6 +14,8 @@ use corelane_transforms::openai::RequestError;
 pub enum ErrorSource {
     Client,
     Upstream,
+    /// The gateway itself (its limits, its disk, its configuration).
+    Internal,
 }
 
 /// Whether another attempt may be made (pingora's RetryType).
@@ -16,8 +23,52 @@ pub enum ErrorSource {
 pub enum Retry {
     No,
     Yes,
-    /// Only if the failed attempt used a pooled connection (it may have been closed by the peer).
+    /// Only if the failed attempt used a pooled connection (the peer may have closed it
+    /// while it sat in the pool).
     IfReused,
+}
+
+impl Retry {
+    /// Whether an attempt that failed this way, on a pooled (`reused`) connection or a fresh
+    /// one, may be made again.
+    pub fn allows(self, reused: bool) -> bool {
+        match self {
+            Retry::No => false,
+            Retry::Yes => true,
+            Retry::IfReused => reused,
+        }
+    }
+}
+
+/// The error format the client speaks. Anthropic's `/v1/messages` joins with its family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// `{"error": {"message", "type", "param", "code"}}`.
+    OpenAi,
+}
+
+/// LiteLLM's `exception_class` metric label: `<Provider>.<Class>` for errors raised for a
+/// provider (`Openai.InternalServerError`, `Groq.RateLimitError`), else the class alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExceptionClass {
+    pub provider: Option<&'static str>,
+    pub class: &'static str,
+}
+
+impl ExceptionClass {
+    /// Appends the label value. The provider is capitalised as Python's `str.capitalize`
+    /// does it (first letter upper, the rest lower).
+    pub fn write(&self, out: &mut String) {
+        if let Some(p) = self.provider.filter(|p| !p.is_empty()) {
+            let mut chars = p.chars();
+            if let Some(first) = chars.next() {
+                out.extend(first.to_uppercase());
+                out.extend(chars.flat_map(char::to_lowercase));
+            }
+            out.push('.');
+        }
+        out.push_str(self.class);
+    }
 }
 
 #[derive(Debug)]
@@ -37,11 +88,20 @@ pub enum GatewayError {
         model: String,
         route: &'static str,
     },
+    /// The deployment names a provider LiteLLM knows and corelane does not implement yet.
+    UnsupportedProvider {
+        model: String,
+        provider: String,
+    },
     NoApiKey,
     InvalidKey {
         shown: String,
     },
     NotFound,
+    /// `/models/{id}` names no model this gateway lists.
+    ModelNotFound {
+        id: String,
+    },
     MethodNotAllowed,
     /// The client did not send its head or body in time (header timeout, body rate).
     ClientTimeout,
@@ -51,7 +111,13 @@ pub enum GatewayError {
     BodyStore,
     /// The client went away while its request was being served; nobody gets an answer.
     ClientGone,
+    /// No connection to the upstream could be made.
     UpstreamConnect {
+        provider: &'static str,
+        detail: String,
+    },
+    /// The request could not be written to an open upstream connection.
+    UpstreamSend {
         provider: &'static str,
         detail: String,
     },
@@ -64,20 +130,30 @@ pub enum GatewayError {
         provider: &'static str,
         detail: String,
     },
-    /// The upstream answered with an error status; `json` is LiteLLM's error body for it.
+    /// The upstream answered with an error status.
     Upstream {
-        status: u16,
-        json: Vec<u8>,
+        provider: &'static str,
+        /// The upstream's status (LiteLLM maps it: 422 becomes 400, ...).
+        upstream_status: u16,
+        /// LiteLLM's message for it (`litellm.RateLimitError: ... GroqException - ...`).
+        message: String,
     },
+    /// The gateway is shutting down and cut a response short.
+    ShuttingDown,
 }
 
 impl GatewayError {
     pub fn source(&self) -> ErrorSource {
         match self {
             GatewayError::UpstreamConnect { .. }
+            | GatewayError::UpstreamSend { .. }
             | GatewayError::UpstreamTimeout { .. }
             | GatewayError::UpstreamProtocol { .. }
             | GatewayError::Upstream { .. } => ErrorSource::Upstream,
+            GatewayError::BodyBudget
+            | GatewayError::BodyStore
+            | GatewayError::UnsupportedProvider { .. }
+            | GatewayError::ShuttingDown => ErrorSource::Internal,
             _ => ErrorSource::Client,
         }
     }
@@ -85,13 +161,84 @@ impl GatewayError {
     pub fn retry(&self) -> Retry {
         match self {
             GatewayError::UpstreamConnect { .. } => Retry::Yes,
-            GatewayError::UpstreamProtocol { .. } => Retry::IfReused,
+            GatewayError::UpstreamSend { .. } => Retry::IfReused,
             _ => Retry::No,
         }
     }
 
-    /// Writes LiteLLM's error JSON to `out` and returns the status code.
-    pub fn render(&self, out: &mut Vec<u8>) -> u16 {
+    /// The provider an upstream error is about.
+    pub fn provider(&self) -> Option<&'static str> {
+        match self {
+            GatewayError::UpstreamConnect { provider, .. }
+            | GatewayError::UpstreamSend { provider, .. }
+            | GatewayError::UpstreamTimeout { provider, .. }
+            | GatewayError::UpstreamProtocol { provider, .. }
+            | GatewayError::Upstream { provider, .. } => Some(provider),
+            _ => None,
+        }
+    }
+
+    /// The status the client gets.
+    pub fn status(&self) -> u16 {
+        self.parts().0
+    }
+
+    /// LiteLLM's exception class for the metric label; `provider` is the deployment's
+    /// provider when one was picked (LiteLLM names it on errors raised after routing).
+    pub fn exception_class(&self, provider: Option<&'static str>) -> ExceptionClass {
+        let provider = self.provider().or(provider);
+        let class = match self {
+            GatewayError::Upstream {
+                upstream_status, ..
+            } => map_upstream_status(*upstream_status).exception,
+            GatewayError::UpstreamConnect { .. } | GatewayError::UpstreamSend { .. } => {
+                "APIConnectionError"
+            }
+            GatewayError::UpstreamTimeout { .. } => "Timeout",
+            GatewayError::UpstreamProtocol { .. } => "APIError",
+            GatewayError::Json(RequestError::MissingParam { .. }) => {
+                return ExceptionClass {
+                    provider: None,
+                    class: "ProxyMissingRequiredParamError",
+                }
+            }
+            GatewayError::NoApiKey | GatewayError::InvalidKey { .. } => {
+                return ExceptionClass {
+                    provider: None,
+                    class: "ProxyException",
+                }
+            }
+            GatewayError::ClientGone => {
+                return ExceptionClass {
+                    provider: None,
+                    class: "ClientDisconnected",
+                }
+            }
+            _ => {
+                return ExceptionClass {
+                    provider: None,
+                    class: "ProxyException",
+                }
+            }
+        };
+        ExceptionClass { provider, class }
+    }
+
+    /// Writes the error in the client's dialect to `out` and returns the status code.
+    pub fn render(&self, dialect: Dialect, out: &mut Vec<u8>) -> u16 {
+        let (status, kind, param, message) = self.parts();
+        match dialect {
+            Dialect::OpenAi => match kind {
+                Some(kind) => write_error(&message, kind, param, status, out),
+                // LiteLLM's proxy sends `"type": null` for mapped upstream errors.
+                None => write_error_json(&message, None, param, status, out),
+            },
+        }
+        status
+    }
+
+    /// Status, OpenAI error type, param and message.
+    fn parts(&self) -> (u16, Option<&'static str>, Option<&'static str>, String) {
         let (status, kind, param, message): (u16, &str, Option<&str>, String) = match self {
             GatewayError::Framing(e) => (e.status(), "invalid_request_error", None, e.message().to_owned()),
             GatewayError::Json(e) => (
@@ -122,6 +269,15 @@ impl GatewayError {
                 Some("model"),
                 format!("{route} is not supported for model={model}"),
             ),
+            GatewayError::UnsupportedProvider { model, provider } => (
+                400,
+                "invalid_request_error",
+                Some("model"),
+                format!(
+                    "litellm.BadRequestError: LLM Provider '{provider}' (model={model}) is not supported by corelane yet. Supported providers: {}",
+                    supported_providers()
+                ),
+            ),
             GatewayError::NoApiKey => (
                 401,
                 "auth_error",
@@ -135,6 +291,12 @@ impl GatewayError {
                 format!("Authentication Error, Invalid proxy server token passed. Received API Key = {shown}, Unable to find token in cache or `LiteLLM_VerificationTokenTable`"),
             ),
             GatewayError::NotFound => (404, "not_found_error", None, "Not Found".to_owned()),
+            GatewayError::ModelNotFound { id } => (
+                404,
+                "invalid_request_error",
+                Some("model"),
+                format!("The model `{id}` does not exist"),
+            ),
             GatewayError::MethodNotAllowed => {
                 (405, "invalid_request_error", None, "Method Not Allowed".to_owned())
             }
@@ -156,40 +318,57 @@ impl GatewayError {
                 None,
                 "Service Unavailable: the request body could not be stored; retry shortly".to_owned(),
             ),
+            GatewayError::ShuttingDown => (
+                503,
+                "service_unavailable",
+                None,
+                "Service Unavailable: the gateway is shutting down".to_owned(),
+            ),
             // nginx's 499: only ever logged, the client is gone.
             GatewayError::ClientGone => (499, "client_closed_request", None, "Client Closed Request".to_owned()),
-            GatewayError::UpstreamConnect { provider, detail } => (
+            GatewayError::UpstreamConnect { provider, detail }
+            | GatewayError::UpstreamSend { provider, detail } => (
                 500,
                 "api_connection_error",
                 None,
                 format!("litellm.APIConnectionError: APIConnectionError: {} - Connection error. {detail}", exception_name(provider)),
             ),
-            GatewayError::UpstreamTimeout { provider, seconds } => (
-                408,
-                "timeout",
-                None,
-                format!("litellm.Timeout: Timeout Error: {} - Request timed out. timeout={seconds}", exception_name(provider)),
-            ),
+            GatewayError::UpstreamTimeout { provider, seconds } => {
+                let mut m = format!("litellm.Timeout: Timeout Error: {} - Request timed out. timeout=", exception_name(provider));
+                let _ = write!(m, "{:.3}", seconds);
+                (408, "timeout", None, m)
+            }
             GatewayError::UpstreamProtocol { provider, detail } => (
                 502,
                 "api_error",
                 None,
                 format!("litellm.APIError: APIError: {} - {detail}", exception_name(provider)),
             ),
-            GatewayError::Upstream { status, json } => {
-                out.extend_from_slice(json);
-                return *status;
+            GatewayError::Upstream {
+                upstream_status,
+                message,
+                ..
+            } => {
+                let status = map_upstream_status(*upstream_status).status;
+                return (status, None, None, message.clone());
             }
         };
-        write_error(&message, kind, param, status, out);
-        status
+        (status, Some(kind), param, message)
     }
 }
 
-/// LiteLLM's exception name for a provider ("OpenAIException", "GroqException"), from the
-/// same rule the upstream error mapping uses.
+/// The provider names corelane routes to, for the unsupported-provider message.
+fn supported_providers() -> String {
+    let names: Vec<&str> = corelane_transforms::provider::PROVIDERS
+        .iter()
+        .map(|r| r.name)
+        .collect();
+    names.join(", ")
+}
+
+/// LiteLLM's exception name for a provider ("OpenAIException", "GroqException").
 fn exception_name(provider: &str) -> String {
     let mut name = String::new();
-    corelane_transforms::error::write_exception_provider(provider, &mut name);
+    write_exception_provider(provider, &mut name);
     name
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use corelane_config::{Config, Env, LitellmParams, ModelInfo};
 use corelane_http1::Limits;
 use corelane_transforms::cost::{self, Prices};
-use corelane_transforms::provider::{self, ProviderRow};
+use corelane_transforms::provider::{self, Credentials, ProviderRow, UnknownProvider};
 use sha2::{Digest, Sha256};
 
 use crate::upstream::origin::{Origin, OriginError};
@@ -27,13 +27,15 @@ pub struct Upstream {
     pub base_path: String,
     /// `api_base` as reported in `x-litellm-model-api-base`.
     pub api_base: String,
-    /// Authentication header (name, value), when the provider needs one and a key is known.
-    pub auth: Option<(&'static str, String)>,
+    /// The key (and later signing credentials) the row's auth style sends.
+    pub credentials: Credentials,
 }
 
 /// One `model_list` entry, resolved against the provider table.
 #[derive(Debug)]
 pub struct Deployment {
+    /// Position in [`Gateway::deployments`].
+    pub index: usize,
     /// `model_info.id`, else a stable hash of the entry (LiteLLM derives one the same way).
     pub id: String,
     pub group: String,
@@ -58,6 +60,9 @@ pub enum DeploymentKind {
         provider_model: String,
         upstream: Upstream,
     },
+    /// A provider LiteLLM knows and corelane does not implement yet: its requests are
+    /// refused with a 400 naming it, never sent anywhere.
+    Unsupported { provider: &'static str },
     /// `litellm_params.model` contains `*`: the provider follows the request's model.
     Wildcard {
         template: String,
@@ -69,6 +74,8 @@ pub enum DeploymentKind {
 /// A named group of deployments clients address by `model`.
 #[derive(Debug)]
 pub struct ModelGroup {
+    /// Position in [`Gateway::groups`].
+    pub index: usize,
     pub name: String,
     pub deployments: Vec<usize>,
     /// Group names ending in `*` match by prefix.
@@ -95,6 +102,8 @@ pub struct Gateway {
     /// `general_settings.litellm_key_header_name`, lowercased.
     pub key_header: Option<String>,
     pub limits: Limits,
+    /// Problems found while building that do not stop the start (logged as warnings).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +126,7 @@ impl Gateway {
         let mut groups: Vec<ModelGroup> = Vec::new();
         let mut by_name: HashMap<String, usize> = HashMap::new();
         let mut deployments = Vec::with_capacity(config.model_list.len());
+        let mut warnings = Vec::new();
         for (index, entry) in config.model_list.iter().enumerate() {
             let fail = |message: String| BuildError::Deployment {
                 index,
@@ -124,6 +134,12 @@ impl Gateway {
                 message,
             };
             let kind = deployment_kind(&entry.litellm_params, &config.env).map_err(fail)?;
+            if let DeploymentKind::Unsupported { provider } = &kind {
+                warnings.push(format!(
+                    "model_list[{index}] ({}): provider '{provider}' (model={}) is not supported by corelane yet; its requests get a 400",
+                    entry.model_name, entry.litellm_params.model
+                ));
+            }
             let params = &entry.litellm_params;
             let timeout = params.timeout.unwrap_or(default_timeout);
             let prices = deployment_prices(params, &entry.model_info, &kind);
@@ -138,6 +154,7 @@ impl Gateway {
             };
             let group = *by_name.entry(entry.model_name.clone()).or_insert_with(|| {
                 groups.push(ModelGroup {
+                    index: groups.len(),
                     name: entry.model_name.clone(),
                     deployments: Vec::new(),
                     wildcard_prefix: entry.model_name.strip_suffix('*').map(str::to_owned),
@@ -146,6 +163,7 @@ impl Gateway {
             });
             groups[group].deployments.push(deployments.len());
             deployments.push(Deployment {
+                index: deployments.len(),
                 id,
                 group: entry.model_name.clone(),
                 params: params.clone(),
@@ -194,6 +212,7 @@ impl Gateway {
                 .as_ref()
                 .map(|h| h.to_ascii_lowercase()),
             limits,
+            warnings,
         })
     }
 }
@@ -202,7 +221,18 @@ fn deployment_kind(params: &LitellmParams, env: &Env) -> Result<DeploymentKind, 
     if let Some(mock) = &params.mock_response {
         return Ok(DeploymentKind::Mock(mock.clone()));
     }
+    let unsupported = |e| match e {
+        UnknownProvider::Unsupported(provider) => Ok(DeploymentKind::Unsupported { provider }),
+        UnknownProvider::Unknown => Err(format!(
+            "LLM Provider NOT provided for model={}; prefix it with a provider, e.g. openai/{}",
+            params.model, params.model
+        )),
+    };
     if params.model.contains('*') {
+        // A wildcard over a provider corelane lacks (`anthropic/*`) is refused as a whole.
+        if let Err(e) = provider::resolve(&params.model, params.custom_llm_provider.as_deref()) {
+            return unsupported(e);
+        }
         let mut upstreams = HashMap::new();
         for row in provider::PROVIDERS {
             if let Ok(up) = build_upstream(row, params, env) {
@@ -215,12 +245,10 @@ fn deployment_kind(params: &LitellmParams, env: &Env) -> Result<DeploymentKind, 
         });
     }
     let (row, provider_model) =
-        provider::resolve(&params.model, params.custom_llm_provider.as_deref()).map_err(|_| {
-            format!(
-                "LLM Provider NOT provided for model={}; prefix it with a provider, e.g. openai/{}",
-                params.model, params.model
-            )
-        })?;
+        match provider::resolve(&params.model, params.custom_llm_provider.as_deref()) {
+            Ok(found) => found,
+            Err(e) => return unsupported(e),
+        };
     let upstream = build_upstream(row, params, env)?;
     Ok(DeploymentKind::Fixed {
         provider: row,
@@ -253,16 +281,11 @@ pub fn build_upstream(
             .iter()
             .find_map(|v| env.var(v).map(str::to_owned))
     });
-    let auth = match (row.auth, key) {
-        (provider::Auth::Bearer, Some(k)) => Some(("Authorization", format!("Bearer {k}"))),
-        (provider::Auth::Header(name), Some(k)) => Some((name, k)),
-        (provider::Auth::None, _) | (_, None) => None,
-    };
     Ok(Upstream {
         origin,
         base_path: provider::base_path(row, &base_path).into_owned(),
         api_base: api_base.trim_end_matches('/').to_owned(),
-        auth,
+        credentials: Credentials { api_key: key },
     })
 }
 
@@ -296,7 +319,7 @@ fn deployment_prices(
                 provider::resolve(&params.model, params.custom_llm_provider.as_deref()).ok()?;
             cost::bundled_prices(row.name, m)
         }
-        DeploymentKind::Wildcard { .. } => None,
+        DeploymentKind::Wildcard { .. } | DeploymentKind::Unsupported { .. } => None,
     }
 }
 

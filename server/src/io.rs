@@ -1,6 +1,9 @@
 //! Owned-buffer I/O helpers over monoio's rent traits: append reads and whole writes.
 
 use std::io;
+use std::time::Instant;
+
+use monoio::net::TcpStream;
 
 use monoio::buf::{IoBuf, IoBufMut};
 use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
@@ -65,6 +68,30 @@ pub async fn write_from<W: AsyncWriteRent>(
     }
     let (res, slice) = io.write_all(buf.slice(start..)).await;
     (res.map(|_| ()), slice.into_inner())
+}
+
+/// How reading from the client ended when it did not deliver bytes.
+pub enum Stop {
+    /// The client closed or failed: nothing to answer.
+    Gone,
+    /// A deadline passed: answer 408 and close.
+    Late,
+    /// Shutdown started while the connection was idle.
+    Draining,
+}
+
+/// Reads more bytes by `deadline`: `Ok` with bytes, else the reason nothing came.
+pub async fn read_until(
+    stream: &mut TcpStream,
+    buf: Vec<u8>,
+    deadline: Instant,
+) -> Result<Vec<u8>, Stop> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    match monoio::time::timeout(left, read_more(stream, buf)).await {
+        Ok((Ok(n), buf)) if n > 0 => Ok(buf),
+        Ok(_) => Err(Stop::Gone),
+        Err(_) => Err(Stop::Late),
+    }
 }
 
 #[cfg(test)]

@@ -13,16 +13,20 @@
 //! - `mock`, `admin`: mock_response answers; models, model info, health.
 //! - `errors`, `response`: the one error mapping and the response heads.
 
+mod access_log;
 mod admin;
 mod alloc;
 mod cli;
 mod client_body;
 mod conn;
 mod core;
+mod cores;
 mod errors;
+mod exchange;
 mod gateway;
 mod io;
 mod latch;
+mod metrics;
 mod mock;
 mod proxy;
 mod relay;
@@ -92,6 +96,9 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
         tracing::warn!("database_url / DATABASE_URL ignored (not implemented yet): no virtual keys or spend logs");
     }
     let gateway = Arc::new(gateway::Gateway::build(&config).map_err(|e| e.to_string())?);
+    for warning in &gateway.warnings {
+        tracing::warn!("{warning}");
+    }
     let cores = args
         .num_workers
         .filter(|&n| n > 0)
@@ -122,6 +129,20 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
     let spiller = spill::Spiller::start().map_err(|e| format!("spill thread: {e}"))?;
     let (tls, system_roots) = upstream::tls::client_config();
     tracing::debug!(system_roots, "TLS roots loaded");
+    let metrics_on = args.metrics || config.litellm_settings.prometheus;
+    let (peers, mut inboxes) = match metrics::channels(cores) {
+        (peers, inboxes) if metrics_on => (Some(peers), inboxes.into_iter().map(Some).collect()),
+        _ => (None, (0..cores).map(|_| None).collect::<Vec<_>>()),
+    };
+    let access_log = if args.access_log || args.detailed_debug {
+        let json = config
+            .env
+            .var("JSON_LOGS")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        Some(access_log::Sink::start(json).map_err(|e| format!("access log thread: {e}"))?)
+    } else {
+        None
+    };
     let (started_tx, started_rx) = std::sync::mpsc::channel();
     let mut threads = Vec::with_capacity(cores);
     for (id, (listener, (_, stop))) in listeners.into_iter().zip(stops).enumerate() {
@@ -136,11 +157,14 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
             resolver: resolver.clone(),
             spiller: spiller.clone(),
             tls: tls.clone(),
+            metrics: peers.clone(),
+            access_log: access_log.clone(),
         };
+        let inbox = inboxes[id].take();
         let tx = started_tx.clone();
         let thread = std::thread::Builder::new()
             .name(format!("corelane-core-{id}"))
-            .spawn(move || core::run(id, listener, shared, opts, stop, tx))
+            .spawn(move || cores::run(id, listener, shared, opts, stop, inbox, tx))
             .map_err(|e| format!("starting core {id}: {e}"))?;
         threads.push(thread);
     }

@@ -8,10 +8,9 @@ use corelane_transforms::provider::Endpoint;
 use monoio::net::TcpStream;
 
 use crate::core::Core;
+use crate::exchange::Exchange;
 use crate::io::write_all;
-use crate::proxy::Exchange;
-use crate::relay::write_sse_done;
-use crate::response::{write_head, Framing};
+use crate::response::{write_head, Framing, SSE_DONE};
 
 pub async fn respond(
     core: &Core,
@@ -32,10 +31,12 @@ pub async fn respond(
     let meta = MockMeta {
         id: &id,
         created,
-        model: ex.requested_model,
+        model: &ex.requested_model,
     };
     let usage = mock::mock_usage();
     let cost = ex.cost(Some(&usage));
+    ex.usage = Some(usage);
+    ex.status = 200;
     let mut out = core.take_buf();
     if ex.stream && endpoint == Endpoint::ChatCompletions {
         write_head(
@@ -52,7 +53,7 @@ pub async fn respond(
             events.extend_from_slice(&chunk);
             events.extend_from_slice(b"\n\n");
         }
-        write_sse_done(&mut events);
+        events.extend_from_slice(SSE_DONE);
         corelane_http1::write_chunk(&events, &mut out);
         out.extend_from_slice(corelane_http1::LAST_CHUNK);
     } else {

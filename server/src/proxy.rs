@@ -1,86 +1,27 @@
-//! The request path, top to bottom:
-//! `authenticate → resolve_model → pick_deployment → build_upstream → relay → account`,
-//! with an [`Exchange`] carrying what one phase learns to the next.
-
-use std::cell::RefCell;
-use std::time::{Duration, Instant};
-
-use corelane_transforms::openai::{self, RequestFields};
-use corelane_transforms::provider::{self, Endpoint, ProviderRow};
-use corelane_transforms::usage::Usage;
-use monoio::net::TcpStream;
+//! The request path, top to bottom. The connection (`conn`) reads the head, starts the
+//! [`Exchange`] and calls [`admit`] (route and [`authenticate`]) before reading a byte of the
+//! body; then [`handle`] runs the phases of an inference request:
+//!
+//! `resolve_model → pick_deployment → build_upstream → relay`
+//!
+//! and the connection calls [`finish`] exactly once for every request whose head was parsed,
+//! whatever phase it ended in.
 
 use corelane_http1::Method;
+use corelane_transforms::openai::{self, RequestFields};
+use corelane_transforms::provider::{self, Endpoint, ProviderRow};
+use monoio::net::TcpStream;
 
-use crate::conn::Request;
 use crate::core::Core;
-use crate::errors::GatewayError;
+use crate::errors::{Dialect, GatewayError};
+use crate::exchange::{Caller, Exchange, Request};
 use crate::gateway::{Deployment, Gateway, Upstream};
 use crate::io::{place_head, with_head_room, write_all, HEAD_ROOM};
 use crate::relay::{SpilledBody, UpstreamRequest};
-use crate::response::{header, write_json, LitellmHeaders};
+use crate::response::{header, write_head, write_json, Framing};
 use crate::router::{self, Target};
-use crate::routes::{self, Route};
+use crate::routes::Route;
 use crate::spill::SpillFile;
-
-/// Per-request state carried between phases.
-#[derive(Debug)]
-pub struct Exchange<'a> {
-    pub call_id: String,
-    pub received: Instant,
-    pub keep_alive: bool,
-    /// The model the client asked for: every response and chunk carries it back (LiteLLM).
-    pub requested_model: &'a str,
-    pub deployment: &'a Deployment,
-    pub api_base: &'a str,
-    pub stream: bool,
-    pub client_include_usage: bool,
-    /// Time spent waiting for the upstream, excluded from the overhead header.
-    pub upstream_wait: Duration,
-    pub retries: u32,
-    /// Where bytes of a pipelined next request go when they arrive mid-answer.
-    pub early: &'a RefCell<Vec<u8>>,
-}
-
-impl Exchange<'_> {
-    pub fn headers(&self, cost: Option<f64>) -> LitellmHeaders<'_> {
-        let elapsed = self.received.elapsed().saturating_sub(self.upstream_wait);
-        LitellmHeaders {
-            call_id: &self.call_id,
-            model_id: &self.deployment.id,
-            model_group: &self.deployment.group,
-            api_base: self.api_base,
-            cost,
-            overhead_ms: elapsed.as_secs_f64() * 1000.0,
-            attempted_retries: self.retries,
-        }
-    }
-
-    pub fn cost(&self, usage: Option<&Usage>) -> Option<f64> {
-        let prices = self.deployment.prices.as_ref()?;
-        Some(corelane_transforms::cost::cost(usage?, prices))
-    }
-}
-
-/// The checks a request head alone decides, made before a byte of its body is read: the
-/// route exists and, where it needs one, the key is valid.
-pub fn admit(
-    gw: &Gateway,
-    method: Method,
-    target: &str,
-    key: Option<&str>,
-) -> Result<Admitted, GatewayError> {
-    let route = routes::route(method, target);
-    match route {
-        Route::NotFound => return Err(GatewayError::NotFound),
-        _ if route.needs_auth() => authenticate(gw, key)?,
-        _ => {}
-    }
-    Ok(match route {
-        Route::Inference { .. } => Admitted::ReadsBody,
-        _ => Admitted::IgnoresBody,
-    })
-}
 
 /// What an admitted request's route does with a body. Only inference routes read one: a
 /// body sent to any other route (the open health probes included) is never read, buffered or
@@ -91,125 +32,108 @@ pub enum Admitted {
     IgnoresBody,
 }
 
-/// Serves one admitted request; returns whether the connection may carry another.
-pub async fn handle(core: &Core, client: &mut TcpStream, req: &Request<'_>) -> bool {
-    let head_only = req.method == Method::Head;
-    let result = match routes::route(req.method, req.target) {
-        Route::Inference {
-            endpoint,
-            path_model,
-        } => return inference(core, client, req, endpoint, path_model).await,
-        Route::Models => Ok(crate::admin::models(&core.gateway)),
-        Route::ModelInfo => Ok(crate::admin::model_info(&core.gateway)),
-        Route::Liveliness => Ok(crate::admin::liveliness()),
-        Route::Readiness => Ok(crate::admin::readiness()),
-        Route::NotFound => Err(GatewayError::NotFound),
-        Route::MethodNotAllowed => Err(GatewayError::MethodNotAllowed),
-    };
-    match result {
-        Ok(body) => {
-            let mut out = Vec::with_capacity(body.len() + 128);
-            write_json(&mut out, 200, &body, req.keep_alive, None);
-            if head_only {
-                out.truncate(out.len() - body.len());
-            }
-            write_all(client, out).await.0.is_ok()
-        }
-        Err(e) => respond_error(client, &e, req.keep_alive, head_only).await,
+/// The checks a request head alone decides, made before a byte of its body is read: the
+/// route exists and, where it needs one, the key is valid.
+pub fn admit(
+    core: &Core,
+    ex: &mut Exchange<'_>,
+    route: Route,
+    key: Option<&str>,
+) -> Result<Admitted, GatewayError> {
+    match route {
+        Route::NotFound => return Err(GatewayError::NotFound),
+        _ if route.needs_auth() => ex.caller = authenticate(&core.gateway, key)?,
+        _ => {}
     }
+    Ok(match route {
+        Route::Inference { .. } => Admitted::ReadsBody,
+        _ => Admitted::IgnoresBody,
+    })
 }
 
-/// Master key check (open when none is configured). Virtual keys come with the key store.
-fn authenticate(gw: &Gateway, key: Option<&str>) -> Result<(), GatewayError> {
+/// authenticate: the master key (open when none is configured). Virtual keys come with the
+/// key store.
+fn authenticate(gw: &Gateway, key: Option<&str>) -> Result<Caller, GatewayError> {
     let Some(master) = gw.master_key.as_deref() else {
-        return Ok(());
+        return Ok(Caller::Master);
     };
     let key = key.ok_or(GatewayError::NoApiKey)?;
     if constant_time_eq(key.as_bytes(), master.as_bytes()) {
-        return Ok(());
+        return Ok(Caller::Master);
     }
     Err(GatewayError::InvalidKey {
         shown: abbreviate_key(key),
     })
 }
 
-async fn inference(
-    core: &Core,
+/// Serves one admitted request; returns whether the connection may carry another. Every
+/// outcome is recorded in `ex` for [`finish`].
+pub async fn handle<'g>(
+    core: &'g Core,
+    client: &mut TcpStream,
+    req: &Request<'_>,
+    route: Route,
+    ex: &mut Exchange<'g>,
+) -> bool {
+    let head_only = req.method == Method::Head;
+    let gw = &core.gateway;
+    let result: Result<Vec<u8>, GatewayError> = match route {
+        Route::Inference { endpoint } => {
+            return match inference(core, client, req, endpoint, ex).await {
+                Ok(keep) => keep,
+                Err(e) => respond_error(client, ex, &e, false).await,
+            }
+        }
+        Route::Models => Ok(crate::admin::models(gw)),
+        Route::ModelById => crate::admin::model_by_id(gw, crate::routes::model_id(req.target)),
+        Route::ModelInfo => Ok(crate::admin::model_info(gw)),
+        Route::Routes => Ok(crate::admin::routes()),
+        Route::Liveliness => Ok(crate::admin::liveliness()),
+        Route::Readiness => Ok(crate::admin::readiness()),
+        Route::Metrics => match &core.metrics {
+            Some(metrics) => {
+                let text = metrics.scrape(core).await;
+                return respond(
+                    client,
+                    ex,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                    &text,
+                    head_only,
+                )
+                .await;
+            }
+            None => Err(GatewayError::NotFound),
+        },
+        Route::NotFound => Err(GatewayError::NotFound),
+        Route::MethodNotAllowed => Err(GatewayError::MethodNotAllowed),
+    };
+    match result {
+        Ok(body) => respond(client, ex, "application/json", &body, head_only).await,
+        Err(e) => respond_error(client, ex, &e, head_only).await,
+    }
+}
+
+/// The phases of an inference request. `Err` means nothing was written to the client yet.
+async fn inference<'g>(
+    core: &'g Core,
     client: &mut TcpStream,
     req: &Request<'_>,
     endpoint: Endpoint,
-    path_model: Option<&str>,
-) -> bool {
+    ex: &mut Exchange<'g>,
+) -> Result<bool, GatewayError> {
     let gw = &core.gateway;
-    // resolve_model: a spilled body was scanned as it arrived; one in memory is inspected
-    // now, on a scratch copy.
-    let fields = match req.spilled {
-        Some(spilled) => spilled.fields.clone(),
-        None => {
-            // Its copies (scratch, upstream request) were charged to the budget as it arrived.
-            let fields = openai::inspect(req.body, &mut core.scratch.borrow_mut());
-            core.trim_scratch();
-            fields
-        }
-    };
-    // LiteLLM checks the endpoint's required parameters first (`route_request`).
-    let fields = fields.and_then(|f| openai::require(endpoint, &f).map(|()| f));
-    let fields = match fields {
-        Ok(f) => f,
-        Err(e) => {
-            return respond_error(client, &GatewayError::Json(e), req.keep_alive, false).await
-        }
-    };
-    let route = endpoint.path();
-    // The Azure-style path names the deployment; LiteLLM lets it win over the body's model.
-    let requested = match path_model.or(fields.model.as_deref()) {
-        Some(m) => m,
-        None => {
-            let e = GatewayError::MissingModel { route };
-            return respond_error(client, &e, req.keep_alive, false).await;
-        }
-    };
-    let Some(resolved) = router::resolve_group(gw, requested) else {
-        let e = GatewayError::UnknownModel {
-            route,
-            model: requested.to_owned(),
-        };
-        return respond_error(client, &e, req.keep_alive, false).await;
-    };
+    ex.api = Some(endpoint);
+    let fields = read_fields(core, req, endpoint)?;
+    ex.stream = fields.stream;
+    ex.client_include_usage = fields.include_usage == Some(true);
+    // resolve_model
+    let star = resolve_model(gw, ex, req.target, &fields, endpoint)?;
     // pick_deployment
-    let Some(deployment) = router::pick(gw, resolved.group) else {
-        let e = GatewayError::UnknownModel {
-            route,
-            model: requested.to_owned(),
-        };
-        return respond_error(client, &e, req.keep_alive, false).await;
-    };
-    let target = match router::target(deployment, resolved.star) {
-        Ok(t) => t,
-        Err(detail) => {
-            let e = GatewayError::UpstreamConnect {
-                provider: "openai",
-                detail,
-            };
-            return respond_error(client, &e, req.keep_alive, false).await;
-        }
-    };
-    let mut ex = Exchange {
-        call_id: crate::response::call_id(),
-        received: req.received,
-        keep_alive: req.keep_alive,
-        requested_model: requested,
-        deployment,
-        api_base: "",
-        stream: fields.stream,
-        client_include_usage: fields.include_usage == Some(true),
-        upstream_wait: Duration::ZERO,
-        retries: 0,
-        early: &req.early,
-    };
+    let (deployment, target) = pick_deployment(gw, ex, star)?;
+    ex.call_id = crate::response::call_id();
     let (provider, provider_model, upstream) = match target {
         Target::Mock(text) => {
-            return crate::mock::respond(core, client, &mut ex, endpoint, req.body, text).await
+            return Ok(crate::mock::respond(core, client, ex, endpoint, req.body, text).await)
         }
         Target::Upstream {
             provider,
@@ -217,43 +141,106 @@ async fn inference(
             upstream,
         } => (provider, provider_model, upstream),
     };
-    if !provider.endpoints.contains(&endpoint) {
-        let e = GatewayError::UnsupportedEndpoint {
-            model: requested.to_owned(),
-            route,
-        };
-        return respond_error(client, &e, req.keep_alive, false).await;
-    }
+    ex.provider = Some(provider);
     ex.api_base = &upstream.api_base;
+    if !provider.endpoints.contains(&endpoint) {
+        return Err(GatewayError::UnsupportedEndpoint {
+            model: ex.requested_model.clone(),
+            route: endpoint.path(),
+        });
+    }
     // build_upstream
+    let body = match req.spilled {
+        Some(spilled) => ClientBody::Spilled(&spilled.file),
+        None => ClientBody::Bytes(req.body),
+    };
     let request = build_upstream(
         core,
-        &ex,
+        ex,
+        deployment,
         provider,
         &provider_model,
         upstream,
         endpoint,
-        match req.spilled {
-            Some(spilled) => ClientBody::Spilled(&spilled.file),
-            None => ClientBody::Bytes(req.body),
-        },
+        body,
         &fields,
     );
     // relay
-    let done = match crate::relay::relay(core, client, &mut ex, provider, upstream, request).await {
-        Ok(done) => done,
-        Err(e) => {
-            tracing::debug!(call_id = %ex.call_id, source = ?e.source(), error = ?e, "upstream attempt failed");
-            account(&ex, e.render(&mut Vec::new()), None);
-            if matches!(e, GatewayError::ClientGone) {
-                return false;
-            }
-            return respond_error(client, &e, req.keep_alive, false).await;
+    let done =
+        crate::relay::relay(core, client, ex, deployment, provider, upstream, request).await?;
+    ex.status = done.status;
+    ex.usage = done.usage;
+    if let Some(e) = &done.failure {
+        // The answer had started: the client got the error in-band.
+        ex.fail(e);
+        ex.status = done.status;
+    }
+    Ok(done.keep_alive)
+}
+
+/// The fields of the body the phases need, with LiteLLM's required-parameter check
+/// (`route_request`) first. A spilled body was scanned as it arrived; one in memory is
+/// inspected now, on a scratch copy (charged to the body budget as it arrived).
+fn read_fields(
+    core: &Core,
+    req: &Request<'_>,
+    endpoint: Endpoint,
+) -> Result<RequestFields, GatewayError> {
+    let fields = match req.spilled {
+        Some(spilled) => spilled.fields.clone(),
+        None => {
+            let fields = openai::inspect(req.body, &mut core.scratch.borrow_mut());
+            core.trim_scratch();
+            fields
         }
     };
-    // account
-    account(&ex, done.status, done.usage.as_ref());
-    done.keep_alive
+    let fields = fields.map_err(GatewayError::Json)?;
+    openai::require(endpoint, &fields).map_err(GatewayError::Json)?;
+    Ok(fields)
+}
+
+/// resolve_model: the model the client asked for (the Azure-style path's deployment wins
+/// over the body's, as in LiteLLM) and the group that serves it. Returns what the `*` of a
+/// wildcard group matched.
+fn resolve_model<'g>(
+    gw: &'g Gateway,
+    ex: &mut Exchange<'g>,
+    target: &str,
+    fields: &RequestFields,
+    endpoint: Endpoint,
+) -> Result<Option<usize>, GatewayError> {
+    let route = endpoint.path();
+    let requested = match crate::routes::path_model(target).or(fields.model.as_deref()) {
+        Some(m) => m,
+        None => return Err(GatewayError::MissingModel { route }),
+    };
+    ex.requested_model.push_str(requested);
+    let Some(resolved) = router::resolve_group(gw, requested) else {
+        return Err(GatewayError::UnknownModel {
+            route,
+            model: requested.to_owned(),
+        });
+    };
+    ex.group = Some(resolved.group);
+    Ok(resolved.star)
+}
+
+/// pick_deployment: one deployment of the group, and where it sends this request.
+fn pick_deployment<'g>(
+    gw: &'g Gateway,
+    ex: &mut Exchange<'g>,
+    star: Option<usize>,
+) -> Result<(&'g Deployment, Target<'g>), GatewayError> {
+    let unknown = |ex: &Exchange<'_>| GatewayError::UnknownModel {
+        route: ex.api.map_or("", Endpoint::path),
+        model: ex.requested_model.clone(),
+    };
+    let group = ex.group.ok_or_else(|| unknown(ex))?;
+    let deployment = router::pick(gw, group).ok_or_else(|| unknown(ex))?;
+    ex.deployment = Some(deployment);
+    let star = star.map(|at| &ex.requested_model[at..]);
+    let target = router::target(deployment, star)?;
+    Ok((deployment, target))
 }
 
 /// Where the client's body is.
@@ -263,7 +250,7 @@ enum ClientBody<'a> {
     Spilled(&'a SpillFile),
 }
 
-/// The upstream request: head, then the client's body with the model spliced in (and
+/// build_upstream: head, then the client's body with the model spliced in (and
 /// `stream_options.include_usage` for streams, as LiteLLM sends it). A body in memory is
 /// spliced once, into the buffer that goes upstream, with the head placed before it; a
 /// spilled one is spliced piece by piece as the relay reads it back from its file.
@@ -271,6 +258,7 @@ enum ClientBody<'a> {
 fn build_upstream<'b>(
     core: &Core,
     ex: &Exchange<'_>,
+    deployment: &Deployment,
     provider: &'static ProviderRow,
     provider_model: &str,
     upstream: &Upstream,
@@ -293,35 +281,27 @@ fn build_upstream<'b>(
             (with_head_room(core.take_buf()), len, Some(spilled))
         }
     };
-
-    let mut path = String::with_capacity(upstream.base_path.len() + 64);
-    path.push_str(&upstream.base_path);
-    provider::write_request_path(
-        provider,
+    let mut head = core.take_buf();
+    let target = provider::UpstreamTarget {
         endpoint,
         provider_model,
-        ex.deployment.params.api_version.as_deref(),
-        &mut path,
+        api_version: deployment.params.api_version.as_deref(),
+        base_path: &upstream.base_path,
+        host: &upstream.origin.host_header,
+        stream: ex.stream,
+        body_len,
+        now: std::time::SystemTime::now(),
+    };
+    corelane_transforms::family::write_request_head(
+        provider,
+        &target,
+        &upstream.credentials,
+        &mut head,
     );
-    let mut head = core.take_buf();
-    head.extend_from_slice(b"POST ");
-    head.extend_from_slice(path.as_bytes());
-    head.extend_from_slice(b" HTTP/1.1\r\nhost: ");
-    head.extend_from_slice(upstream.origin.host_header.as_bytes());
-    head.extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
-    head.extend_from_slice(itoa::Buffer::new().format(body_len).as_bytes());
-    if ex.stream {
-        head.extend_from_slice(b"\r\naccept: text/event-stream");
-    } else {
-        head.extend_from_slice(b"\r\naccept: application/json");
-    }
-    if let Some((name, value)) = &upstream.auth {
-        header(&mut head, name, value);
-    }
-    if let Some(org) = &ex.deployment.params.organization {
+    if let Some(org) = &deployment.params.organization {
         header(&mut head, "OpenAI-Organization", org);
     }
-    for (name, value) in &ex.deployment.params.extra_headers {
+    for (name, value) in &deployment.params.extra_headers {
         header(&mut head, name, value);
     }
     head.extend_from_slice(b"\r\n\r\n");
@@ -335,37 +315,58 @@ fn build_upstream<'b>(
     }
 }
 
-/// Per-request accounting; spend and metrics accumulators arrive with the key store.
-fn account(ex: &Exchange<'_>, status: u16, usage: Option<&Usage>) {
-    tracing::debug!(
-        call_id = %ex.call_id,
-        model = ex.requested_model,
-        deployment = %ex.deployment.id,
-        status,
-        prompt_tokens = usage.map(|u| u.prompt_tokens),
-        completion_tokens = usage.map(|u| u.completion_tokens),
-        cost = ex.cost(usage),
-        ms = ex.received.elapsed().as_secs_f64() * 1000.0,
-        "request done"
-    );
+/// finish: runs once for every request whose head was parsed, whatever phase it ended in.
+/// It feeds the metrics and the access log; spend, the router's health and plugin logging
+/// hooks join here.
+pub fn finish(core: &Core, ex: &Exchange<'_>) {
+    if let Some(metrics) = &core.metrics {
+        metrics.record(ex);
+    }
+    if core.access_log.enabled() {
+        core.access_log.write(ex);
+    }
 }
 
-/// Writes an error response (its head only, for a HEAD request); returns whether the
-/// connection may go on.
-pub async fn respond_error(
+/// Writes a 200 answer (its head only, for a HEAD request); returns whether the connection
+/// may go on.
+async fn respond(
     client: &mut TcpStream,
-    err: &GatewayError,
-    keep_alive: bool,
+    ex: &mut Exchange<'_>,
+    content_type: &str,
+    body: &[u8],
     head_only: bool,
 ) -> bool {
-    let mut body = Vec::with_capacity(256);
-    let status = err.render(&mut body);
+    ex.status = 200;
     let mut out = Vec::with_capacity(body.len() + 160);
-    write_json(&mut out, status, &body, keep_alive, None);
+    let framing = Framing::Length(body.len());
+    write_head(&mut out, 200, content_type, framing, ex.keep_alive, None);
+    if !head_only {
+        out.extend_from_slice(body);
+    }
+    write_all(client, out).await.0.is_ok() && ex.keep_alive
+}
+
+/// Writes an error answer (its head only, for a HEAD request) and records it in `ex`;
+/// returns whether the connection may go on. A client that is gone gets nothing.
+pub async fn respond_error(
+    client: &mut TcpStream,
+    ex: &mut Exchange<'_>,
+    err: &GatewayError,
+    head_only: bool,
+) -> bool {
+    ex.fail(err);
+    if matches!(err, GatewayError::ClientGone) {
+        return false;
+    }
+    tracing::debug!(call_id = %ex.call_id, source = ?err.source(), error = ?err, "request failed");
+    let mut body = Vec::with_capacity(256);
+    let status = err.render(Dialect::OpenAi, &mut body);
+    let mut out = Vec::with_capacity(body.len() + 160);
+    write_json(&mut out, status, &body, ex.keep_alive, None);
     if head_only {
         out.truncate(out.len() - body.len());
     }
-    write_all(client, out).await.0.is_ok() && keep_alive
+    write_all(client, out).await.0.is_ok() && ex.keep_alive
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

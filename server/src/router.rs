@@ -4,16 +4,17 @@
 
 use std::borrow::Cow;
 
-use corelane_transforms::provider::{self, ProviderRow};
+use corelane_transforms::provider::{self, ProviderRow, UnknownProvider};
 
+use crate::errors::GatewayError;
 use crate::gateway::{Deployment, DeploymentKind, Gateway, ModelGroup, Upstream};
 
 /// A group resolved for one request.
 #[derive(Debug)]
-pub struct Resolved<'g, 'r> {
+pub struct Resolved<'g> {
     pub group: &'g ModelGroup,
-    /// The text the `*` of a wildcard group matched.
-    pub star: Option<&'r str>,
+    /// Where, in the requested model, the text the `*` of a wildcard group matched starts.
+    pub star: Option<usize>,
 }
 
 /// Where one attempt goes.
@@ -27,7 +28,7 @@ pub enum Target<'g> {
     },
 }
 
-pub fn resolve_group<'g, 'r>(gw: &'g Gateway, model: &'r str) -> Option<Resolved<'g, 'r>> {
+pub fn resolve_group<'g>(gw: &'g Gateway, model: &str) -> Option<Resolved<'g>> {
     if let Some(&g) = gw.by_name.get(model) {
         return Some(Resolved {
             group: &gw.groups[g],
@@ -43,10 +44,10 @@ pub fn resolve_group<'g, 'r>(gw: &'g Gateway, model: &'r str) -> Option<Resolved
     gw.wildcards.iter().find_map(|&g| {
         let group = &gw.groups[g];
         let prefix = group.wildcard_prefix.as_deref()?;
-        let star = model.strip_prefix(prefix)?;
+        model.strip_prefix(prefix)?;
         Some(Resolved {
             group,
-            star: Some(star),
+            star: Some(prefix.len()),
         })
     })
 }
@@ -75,9 +76,14 @@ pub fn pick<'g>(gw: &'g Gateway, group: &ModelGroup) -> Option<&'g Deployment> {
 }
 
 /// The provider and model one deployment sends this request to.
-pub fn target<'g>(dep: &'g Deployment, star: Option<&str>) -> Result<Target<'g>, String> {
+pub fn target<'g>(dep: &'g Deployment, star: Option<&str>) -> Result<Target<'g>, GatewayError> {
+    let unsupported = |provider: &str| GatewayError::UnsupportedProvider {
+        model: dep.params.model.clone(),
+        provider: provider.to_owned(),
+    };
     match &dep.kind {
         DeploymentKind::Mock(text) => Ok(Target::Mock(text)),
+        DeploymentKind::Unsupported { provider } => Err(unsupported(provider)),
         DeploymentKind::Fixed {
             provider,
             provider_model,
@@ -93,11 +99,23 @@ pub fn target<'g>(dep: &'g Deployment, star: Option<&str>) -> Result<Target<'g>,
         } => {
             let model = template.replace('*', star.unwrap_or(""));
             let (row, provider_model) =
-                provider::resolve(&model, dep.params.custom_llm_provider.as_deref())
-                    .map_err(|_| format!("LLM Provider NOT provided for model={model}"))?;
-            let upstream = upstreams
-                .get(row.name)
-                .ok_or_else(|| format!("provider {} has no api_base configured", row.name))?;
+                match provider::resolve(&model, dep.params.custom_llm_provider.as_deref()) {
+                    Ok(found) => found,
+                    Err(UnknownProvider::Unsupported(name)) => return Err(unsupported(name)),
+                    Err(UnknownProvider::Unknown) => {
+                        return Err(GatewayError::UpstreamConnect {
+                            provider: "openai",
+                            detail: format!("LLM Provider NOT provided for model={model}"),
+                        })
+                    }
+                };
+            let upstream =
+                upstreams
+                    .get(row.name)
+                    .ok_or_else(|| GatewayError::UpstreamConnect {
+                        provider: row.name,
+                        detail: format!("provider {} has no api_base configured", row.name),
+                    })?;
             Ok(Target::Upstream {
                 provider: row,
                 provider_model: Cow::Owned(provider_model.to_owned()),

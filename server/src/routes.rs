@@ -4,30 +4,64 @@
 use corelane_http1::Method;
 use corelane_transforms::provider::Endpoint;
 
+use crate::exchange::RouteLabel;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route<'p> {
-    /// An inference endpoint; `path_model` is the `{model}` of `/openai/deployments/{model}/...`
-    /// or `/engines/{model}/...`, which LiteLLM uses when the body names none.
+pub enum Route {
+    /// An inference endpoint. The Azure-style forms name the model in the path
+    /// ([`path_model`]).
     Inference {
         endpoint: Endpoint,
-        path_model: Option<&'p str>,
     },
     Models,
+    /// `/models/{id}`: one model group, as OpenAI's `models.retrieve` expects it.
+    ModelById,
     ModelInfo,
+    /// `/routes`: the routes this gateway serves, as LiteLLM lists its own.
+    Routes,
+    Metrics,
     Liveliness,
     Readiness,
     NotFound,
     MethodNotAllowed,
 }
 
-impl Route<'_> {
+/// Every route served, as `/routes` lists them: (path, methods).
+pub const ROUTES: &[(&str, &[&str])] = &[
+    ("/chat/completions", &["POST"]),
+    ("/v1/chat/completions", &["POST"]),
+    ("/openai/deployments/{model}/chat/completions", &["POST"]),
+    ("/engines/{model}/chat/completions", &["POST"]),
+    ("/completions", &["POST"]),
+    ("/v1/completions", &["POST"]),
+    ("/openai/deployments/{model}/completions", &["POST"]),
+    ("/engines/{model}/completions", &["POST"]),
+    ("/embeddings", &["POST"]),
+    ("/v1/embeddings", &["POST"]),
+    ("/openai/deployments/{model}/embeddings", &["POST"]),
+    ("/engines/{model}/embeddings", &["POST"]),
+    ("/models", &["GET", "HEAD"]),
+    ("/v1/models", &["GET", "HEAD"]),
+    ("/models/{model_id}", &["GET", "HEAD"]),
+    ("/v1/models/{model_id}", &["GET", "HEAD"]),
+    ("/model/info", &["GET", "HEAD"]),
+    ("/v1/model/info", &["GET", "HEAD"]),
+    ("/routes", &["GET", "HEAD"]),
+    ("/metrics", &["GET", "HEAD"]),
+    ("/health/liveliness", &["GET", "HEAD"]),
+    ("/health/liveness", &["GET", "HEAD"]),
+    ("/health/readiness", &["GET", "HEAD"]),
+];
+
+impl Route {
     /// Health probes are open even when a master key is set (as in LiteLLM).
     pub fn needs_auth(&self) -> bool {
         !matches!(self, Route::Liveliness | Route::Readiness | Route::NotFound)
     }
 }
 
-pub fn route(method: Method, target: &str) -> Route<'_> {
+/// The path of a target without query, fragment, trailing slash and `/v1` prefix.
+fn bare_path(target: &str) -> &str {
     // Query and fragment off, by byte (ASCII delimiters, so the cut is a char boundary).
     let end = target
         .bytes()
@@ -38,37 +72,88 @@ pub fn route(method: Method, target: &str) -> Route<'_> {
         .strip_suffix('/')
         .filter(|p| !p.is_empty())
         .unwrap_or(path);
-    let bare = path
-        .strip_prefix("/v1")
+    path.strip_prefix("/v1")
         .filter(|p| p.starts_with('/'))
-        .unwrap_or(path);
+        .unwrap_or(path)
+}
+
+/// The `{model}` of `/openai/deployments/{model}/...` or `/engines/{model}/...`, which
+/// LiteLLM uses instead of the body's.
+pub fn path_model(target: &str) -> Option<&str> {
+    let bare = bare_path(target);
+    let rest = bare
+        .strip_prefix("/openai/deployments/")
+        .or_else(|| bare.strip_prefix("/engines/"))?;
+    rest.split_once('/')
+        .map(|(model, _)| model)
+        .filter(|m| !m.is_empty())
+}
+
+/// The `{model_id}` of `/models/{model_id}` (it may contain slashes: `openai/gpt-4o`).
+pub fn model_id(target: &str) -> &str {
+    bare_path(target).strip_prefix("/models/").unwrap_or("")
+}
+
+/// The route as metrics and logs name it: the served path in the form the client used
+/// (`/v1/chat/completions` or `/chat/completions`), with the Azure-style model as
+/// `{model}`. Unknown paths are all "unknown", so a client cannot mint label values.
+pub fn label(route: Route, target: &str) -> RouteLabel {
+    let v1 = target.starts_with("/v1/");
+    let pick = |plain: &'static str, with_v1: &'static str| if v1 { with_v1 } else { plain };
+    RouteLabel(match route {
+        Route::Inference { endpoint } => match (endpoint, path_model(target).is_some()) {
+            (Endpoint::ChatCompletions, false) => pick("/chat/completions", "/v1/chat/completions"),
+            (Endpoint::Completions, false) => pick("/completions", "/v1/completions"),
+            (Endpoint::Embeddings, false) => pick("/embeddings", "/v1/embeddings"),
+            (Endpoint::ChatCompletions, true) => "/openai/deployments/{model}/chat/completions",
+            (Endpoint::Completions, true) => "/openai/deployments/{model}/completions",
+            (Endpoint::Embeddings, true) => "/openai/deployments/{model}/embeddings",
+        },
+        Route::Models => pick("/models", "/v1/models"),
+        Route::ModelById => pick("/models/{model_id}", "/v1/models/{model_id}"),
+        Route::ModelInfo => pick("/model/info", "/v1/model/info"),
+        Route::Routes => "/routes",
+        Route::Metrics => "/metrics",
+        Route::Liveliness => "/health/liveliness",
+        Route::Readiness => "/health/readiness",
+        Route::NotFound | Route::MethodNotAllowed => "unknown",
+    })
+}
+
+pub fn route(method: Method, target: &str) -> Route {
+    let bare = bare_path(target);
     // RFC 9110 §9.3.2: HEAD is GET without the body, so it routes (and authenticates) the same.
-    let get = |r: Route<'static>| {
+    let get = |r: Route| {
         if matches!(method, Method::Get | Method::Head) {
             r
         } else {
             Route::MethodNotAllowed
         }
     };
-    let post = |endpoint: Endpoint, path_model| {
+    let post = |endpoint: Endpoint| {
         if method == Method::Post {
-            Route::Inference {
-                endpoint,
-                path_model,
-            }
+            Route::Inference { endpoint }
         } else {
             Route::MethodNotAllowed
         }
     };
     match bare {
-        "/chat/completions" => return post(Endpoint::ChatCompletions, None),
-        "/completions" => return post(Endpoint::Completions, None),
-        "/embeddings" => return post(Endpoint::Embeddings, None),
+        "/chat/completions" => return post(Endpoint::ChatCompletions),
+        "/completions" => return post(Endpoint::Completions),
+        "/embeddings" => return post(Endpoint::Embeddings),
         "/models" => return get(Route::Models),
         "/model/info" => return get(Route::ModelInfo),
+        "/routes" => return get(Route::Routes),
+        "/metrics" => return get(Route::Metrics),
         "/health/liveliness" | "/health/liveness" => return get(Route::Liveliness),
         "/health/readiness" => return get(Route::Readiness),
         _ => {}
+    }
+    if bare
+        .strip_prefix("/models/")
+        .is_some_and(|id| !id.is_empty())
+    {
+        return get(Route::ModelById);
     }
     let rest = bare
         .strip_prefix("/openai/deployments/")
@@ -82,7 +167,7 @@ pub fn route(method: Method, target: &str) -> Route<'_> {
                     "embeddings" => Endpoint::Embeddings,
                     _ => return Route::NotFound,
                 };
-                return post(endpoint, Some(model));
+                return post(endpoint);
             }
         }
     }
@@ -96,11 +181,8 @@ mod tests {
     #[test]
     fn route_table() {
         use Endpoint::*;
-        let inf = |endpoint, path_model| Route::Inference {
-            endpoint,
-            path_model,
-        };
-        let cases: &[(Method, &str, Route<'_>)] = &[
+        let inf = |endpoint, _path_model: Option<&str>| Route::Inference { endpoint };
+        let cases: &[(Method, &str, Route)] = &[
             (
                 Method::Post,
                 "/chat/completions",
@@ -153,10 +235,55 @@ mod tests {
             (Method::Get, "/v1/chat/completions", Route::MethodNotAllowed),
             (Method::Post, "/v1/models", Route::MethodNotAllowed),
             (Method::Get, "/nope", Route::NotFound),
+            (Method::Get, "/v1/models/gpt-4o", Route::ModelById),
+            (Method::Get, "/models/openai/gpt-4o", Route::ModelById),
+            (Method::Get, "/models/", Route::Models),
+            (Method::Get, "/routes", Route::Routes),
+            (Method::Get, "/metrics", Route::Metrics),
+            (Method::Get, "/metrics/", Route::Metrics),
+            (Method::Post, "/metrics", Route::MethodNotAllowed),
             (Method::Get, "/v1", Route::NotFound),
         ];
         for (method, path, want) in cases {
             assert_eq!(route(*method, path), *want, "{method:?} {path}");
+        }
+    }
+
+    #[test]
+    fn path_models_ids_and_labels() {
+        assert_eq!(
+            path_model("/openai/deployments/gpt-4o/chat/completions?x=1"),
+            Some("gpt-4o")
+        );
+        assert_eq!(path_model("/engines/m1/completions"), Some("m1"));
+        assert_eq!(path_model("/v1/chat/completions"), None);
+        assert_eq!(model_id("/v1/models/openai/gpt-4o"), "openai/gpt-4o");
+        let l = |m, t| label(route(m, t), t).0;
+        assert_eq!(
+            l(Method::Post, "/v1/chat/completions"),
+            "/v1/chat/completions"
+        );
+        assert_eq!(
+            l(Method::Post, "/chat/completions?a=b"),
+            "/chat/completions"
+        );
+        assert_eq!(
+            l(
+                Method::Post,
+                "/openai/deployments/anything-at-all/embeddings"
+            ),
+            "/openai/deployments/{model}/embeddings"
+        );
+        assert_eq!(l(Method::Get, "/v1/models/x"), "/v1/models/{model_id}");
+        assert_eq!(l(Method::Get, "/random/path/123"), "unknown");
+        for (path, _) in ROUTES {
+            let method = if path.contains("completions") || path.contains("embeddings") {
+                Method::Post
+            } else {
+                Method::Get
+            };
+            let concrete = path.replace("{model}", "m").replace("{model_id}", "m");
+            assert_ne!(route(method, &concrete), Route::NotFound, "{path}");
         }
     }
 }

@@ -3,7 +3,10 @@
 //!
 //! # Layout
 //!
-//! - [`provider`]: providers as rows of one static table, `provider/model` routing, request paths.
+//! - [`provider`]: providers as rows of one static table, `provider/model` routing, request
+//!   paths, auth.
+//! - [`family`]: the dispatch sites of the provider-family seam (request head, response,
+//!   stream event, error), each matched exhaustively on the family.
 //! - [`openai`]: the OpenAI-compatible request path: `inspect` the client body (or feed it to a
 //!   `BodyScanner` piece by piece when it is spilled to a file), `require` its endpoint's
 //!   parameter, `splice` the upstream one (a `SplicePlan` applied in one piece or many).
@@ -22,6 +25,7 @@
 
 pub mod cost;
 pub mod error;
+pub mod family;
 pub mod json;
 pub mod keys;
 pub mod mock;
@@ -42,8 +46,8 @@ pub use openai::{
     RequestFields, SplicePlan,
 };
 pub use provider::{
-    find, resolve, write_request_path, Auth, Endpoint, Family, ProviderRow, UnknownProvider,
-    PROVIDERS,
+    find, resolve, write_request_path, Auth, Credentials, Endpoint, Family, PathStyle, ProviderRow,
+    UnknownProvider, UpstreamTarget, PROVIDERS,
 };
 pub use rewrite::{rewrite_complete, ModelRewriter};
 pub use stream::{rewrite_chunk, ChunkOutcome};

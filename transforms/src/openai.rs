@@ -12,9 +12,11 @@ use crate::json::{skip_ws, Members};
 use crate::keys::{Key, Seen, Spelling};
 use crate::provider::Endpoint;
 
+mod head;
 mod scan;
 mod splice;
 
+pub use head::write_request_head;
 pub use scan::BodyScanner;
 pub use splice::{splice, splice_plan, Edit, SplicePlan};
 

@@ -1,15 +1,19 @@
-//! Providers as rows of one static table (STYLE.md "row -> hook -> family") and LiteLLM's
-//! `provider/model` routing over it.
+//! Providers as rows of one static table (STYLE.md "row -> hook -> family"), LiteLLM's
+//! `provider/model` routing over it, and the upstream request head a row's family writes.
 
-/// Wire family of a provider: the closed set of request/response shapes. Matched exhaustively
-/// so a new family shows every place it must be handled.
+use std::time::SystemTime;
+
+/// Wire family of a provider: the closed set of request/response shapes. Matched
+/// exhaustively at the dispatch sites in [`crate::family`], so a new family shows every place
+/// it must be handled. Variations within a family (Azure's deployment path, Ollama's `/v1`)
+/// are row fields, not families.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
+    /// OpenAI's wire format: `/chat/completions`, `/completions`, `/embeddings`, SSE streams.
     OpenAi,
-    Azure,
 }
 
-/// How the provider key travels upstream.
+/// How the provider key travels upstream, applied per request by [`write_auth`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
     /// `Authorization: Bearer <key>`.
@@ -17,6 +21,41 @@ pub enum Auth {
     /// The key as the whole value of the named header.
     Header(&'static str),
     None,
+}
+
+/// How a row addresses an endpoint under its base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathStyle {
+    /// `<base>/chat/completions`.
+    Plain,
+    /// Azure OpenAI: `<base>/openai/deployments/<model>/chat/completions?api-version=<v>`.
+    AzureDeployment,
+}
+
+/// A deployment's credentials, resolved at start-up from `litellm_params` and the env. Auth
+/// styles that sign or mint tokens (SigV4, OAuth) add their fields here; the time they need
+/// comes in per request.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub api_key: Option<String>,
+}
+
+/// What one upstream request is: everything the head needs besides the row and credentials.
+#[derive(Debug, Clone, Copy)]
+pub struct UpstreamTarget<'a> {
+    pub endpoint: Endpoint,
+    /// The provider's model id (the row's prefix stripped).
+    pub provider_model: &'a str,
+    /// `litellm_params.api_version` (Azure).
+    pub api_version: Option<&'a str>,
+    /// Path prefix of the api_base, no trailing slash (see [`base_path`]).
+    pub base_path: &'a str,
+    /// The `Host` header value.
+    pub host: &'a str,
+    pub stream: bool,
+    pub body_len: usize,
+    /// The request's time, for auth styles that sign.
+    pub now: SystemTime,
 }
 
 /// OpenAI-compatible endpoints a row may serve.
@@ -59,11 +98,21 @@ pub struct ProviderRow {
     pub auth: Auth,
     pub key_required: bool,
     pub endpoints: &'static [Endpoint],
+    pub path: PathStyle,
+    /// Appended to a base whose path does not already end with it (Ollama: users give the
+    /// bare host, its OpenAI-compatible API lives under `/v1`).
+    pub base_suffix: Option<&'static str>,
 }
 
-/// Returned by [`resolve`] when `custom_llm_provider` names no row.
-#[derive(Debug, Clone, Copy)]
-pub struct UnknownProvider;
+/// Why [`resolve`] found no row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownProvider {
+    /// A provider LiteLLM routes to that corelane does not implement yet: it is refused,
+    /// never guessed.
+    Unsupported(&'static str),
+    /// `custom_llm_provider` names no provider LiteLLM knows either.
+    Unknown,
+}
 
 /// LiteLLM's default `api-version` for Azure OpenAI (`litellm.AZURE_DEFAULT_API_VERSION`).
 pub const AZURE_DEFAULT_API_VERSION: &str = "2025-02-01-preview";
@@ -92,6 +141,8 @@ const fn openai_like(
         auth: Auth::Bearer,
         key_required,
         endpoints,
+        path: PathStyle::Plain,
+        base_suffix: None,
     }
 }
 
@@ -110,13 +161,15 @@ pub static PROVIDERS: &[ProviderRow] = &[
     ProviderRow {
         name: "azure",
         aliases: &["azure_text"],
-        family: Family::Azure,
+        family: Family::OpenAi,
         api_base: "",
         base_env: &["AZURE_API_BASE"],
         key_env: &["AZURE_API_KEY"],
         auth: Auth::Header("api-key"),
         key_required: true,
         endpoints: ALL,
+        path: PathStyle::AzureDeployment,
+        base_suffix: None,
     },
     openai_like(
         "groq",
@@ -250,15 +303,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
     // Ollama through its OpenAI-compatible /v1 API. LiteLLM's "ollama"/"ollama_chat" speak the
     // native /api/chat wire; both names route here. OLLAMA_API_BASE in LiteLLM is the bare host
     // (http://host:11434), so a base taken from it must get "/v1" appended by the caller.
-    openai_like(
-        "ollama",
-        &["ollama_chat"],
-        "http://localhost:11434/v1",
-        &["OLLAMA_API_BASE"],
-        &["OLLAMA_API_KEY"],
-        false,
-        ALL,
-    ),
+    ProviderRow {
+        base_suffix: Some("/v1"),
+        ..openai_like(
+            "ollama",
+            &["ollama_chat"],
+            "http://localhost:11434/v1",
+            &["OLLAMA_API_BASE"],
+            &["OLLAMA_API_KEY"],
+            false,
+            ALL,
+        )
+    },
     openai_like(
         "lm_studio",
         &[],
@@ -288,20 +344,117 @@ pub fn find(name: &str) -> Option<&'static ProviderRow> {
         .find(|r| r.name == name || r.aliases.contains(&name))
 }
 
+/// Provider names LiteLLM routes to (its `LlmProviders`) that have no row here yet. A model
+/// prefixed with one of them is refused with a clear error instead of being sent to OpenAI.
+pub static NOT_YET_SUPPORTED: &[&str] = &[
+    "anthropic",
+    "anthropic_text",
+    "bedrock",
+    "bedrock_converse",
+    "sagemaker",
+    "sagemaker_chat",
+    "vertex_ai",
+    "vertex_ai_beta",
+    "gemini",
+    "palm",
+    "cohere",
+    "cohere_chat",
+    "replicate",
+    "huggingface",
+    "ai21",
+    "ai21_chat",
+    "nlp_cloud",
+    "aleph_alpha",
+    "petals",
+    "baseten",
+    "databricks",
+    "watsonx",
+    "watsonx_text",
+    "cloudflare",
+    "voyage",
+    "jina_ai",
+    "predibase",
+    "clarifai",
+    "friendliai",
+    "github",
+    "github_copilot",
+    "codestral",
+    "text-completion-codestral",
+    "azure_ai",
+    "triton",
+    "xinference",
+    "infinity",
+    "dashscope",
+    "moonshot",
+    "volcengine",
+    "nebius",
+    "novita",
+    "nscale",
+    "oci",
+    "ovhcloud",
+    "snowflake",
+    "topaz",
+    "v0",
+    "vercel_ai_gateway",
+    "morph",
+    "lambda_ai",
+    "hyperbolic",
+    "galadriel",
+    "empower",
+    "datarobot",
+    "elevenlabs",
+    "assemblyai",
+    "deepgram",
+    "fal_ai",
+    "recraft",
+    "meta_llama",
+    "llamafile",
+    "heroku",
+    "aiml",
+    "wandb",
+    "featherless_ai",
+    "bytez",
+    "maritalk",
+    "gradient_ai",
+    "minimax",
+    "docker_model_runner",
+    "cometapi",
+    "lemonade",
+    "gigachat",
+    "ragflow",
+    "langgraph",
+    "amazon_nova",
+    "sap",
+    "publicai",
+    "perplexity_agent",
+    "zai",
+    "stability",
+    "runwayml",
+    "vllm_embedding",
+    "custom",
+    "openai_like",
+    "text-completion-gemini",
+    "anyscale",
+    "mistral_ocr",
+    "azure_anthropic",
+    "snowflake_cortex",
+    "hugging_face",
+];
+
 /// LiteLLM provider routing: `"groq/llama-3.1-8b"` -> (groq, `"llama-3.1-8b"`);
 /// `"hosted_vllm/meta-llama/X"` -> (hosted_vllm, `"meta-llama/X"`). A given
 /// `custom_llm_provider` wins; a `model` that repeats it as prefix has the prefix stripped, as
-/// LiteLLM does. With no known prefix the whole string goes to openai.
+/// LiteLLM does. A prefix that names a LiteLLM provider without a row here is
+/// [`UnknownProvider::Unsupported`]; any other prefix is part of an OpenAI model name.
 ///
 /// Deviation from LiteLLM: LiteLLM infers a provider for bare names from its model cost map
-/// (e.g. `claude-3-5-sonnet` -> anthropic) and errors for names it cannot place; corelane has no
-/// non-OpenAI family yet, so every unprefixed name is openai.
+/// (e.g. `claude-3-5-sonnet` -> anthropic); corelane sends every unprefixed name to openai.
 pub fn resolve<'m>(
     model: &'m str,
     custom_llm_provider: Option<&str>,
 ) -> Result<(&'static ProviderRow, &'m str), UnknownProvider> {
     if let Some(name) = custom_llm_provider {
-        let row = find(name).ok_or(UnknownProvider)?;
+        let row = find(name).ok_or_else(|| not_a_row(name))?;
         let stripped = model
             .strip_prefix(name)
             .and_then(|rest| rest.strip_prefix('/'));
@@ -311,20 +464,30 @@ pub fn resolve<'m>(
         if let Some(row) = find(prefix) {
             return Ok((row, rest));
         }
+        if let UnknownProvider::Unsupported(name) = not_a_row(prefix) {
+            return Err(UnknownProvider::Unsupported(name));
+        }
     }
-    let openai = find("openai").ok_or(UnknownProvider)?;
+    let openai = find("openai").ok_or(UnknownProvider::Unknown)?;
     Ok((openai, model))
 }
 
-/// The api_base path prefix requests are joined to. Ollama hook: LiteLLM users give Ollama's
-/// bare host (`http://host:11434`, also the form of `OLLAMA_API_BASE`), while its
-/// OpenAI-compatible API lives under `/v1`.
+fn not_a_row(name: &str) -> UnknownProvider {
+    match NOT_YET_SUPPORTED.iter().find(|&&n| n == name) {
+        Some(n) => UnknownProvider::Unsupported(n),
+        None => UnknownProvider::Unknown,
+    }
+}
+
+/// The api_base path prefix requests are joined to, with the row's suffix hook applied.
 pub fn base_path<'p>(row: &ProviderRow, api_base_path: &'p str) -> std::borrow::Cow<'p, str> {
     let path = api_base_path.trim_end_matches('/');
-    if row.name == "ollama" && !path.ends_with("/v1") {
-        return std::borrow::Cow::Owned(format!("{path}/v1"));
+    match row.base_suffix {
+        Some(suffix) if !path.ends_with(suffix) => {
+            std::borrow::Cow::Owned(format!("{path}{suffix}"))
+        }
+        _ => std::borrow::Cow::Borrowed(path),
     }
-    std::borrow::Cow::Borrowed(path)
 }
 
 /// Appends the request path (and query) for `endpoint`, to be joined to the api_base path.
@@ -335,10 +498,37 @@ pub fn write_request_path(
     api_version: Option<&str>,
     out: &mut String,
 ) {
-    match row.family {
-        Family::OpenAi => out.push_str(endpoint.path()),
-        Family::Azure => azure_path(endpoint, provider_model, api_version, out),
+    match row.path {
+        PathStyle::Plain => out.push_str(endpoint.path()),
+        PathStyle::AzureDeployment => azure_path(endpoint, provider_model, api_version, out),
     }
+}
+
+/// Appends the provider key as the row's auth style sends it (a header line, `\r\n` first).
+/// Nothing is written when there is no key or the row sends none.
+pub fn write_auth(row: &ProviderRow, creds: &Credentials, _now: SystemTime, out: &mut Vec<u8>) {
+    let Some(key) = creds.api_key.as_deref() else {
+        return;
+    };
+    match row.auth {
+        Auth::Bearer => {
+            out.extend_from_slice(b"\r\nAuthorization: Bearer ");
+            push_header_value(key, out);
+        }
+        Auth::Header(name) => {
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            push_header_value(key, out);
+        }
+        Auth::None => {}
+    }
+}
+
+/// A header value from configuration: CR, LF and NUL are dropped so no value can end the
+/// line it is on.
+pub fn push_header_value(value: &str, out: &mut Vec<u8>) {
+    out.extend(value.bytes().filter(|&b| !matches!(b, b'\r' | b'\n' | 0)));
 }
 
 /// Azure hook: deployments are addressed in the path and the API version in the query
@@ -387,7 +577,36 @@ mod tests {
         assert_eq!((row.name, m), ("groq", "x"));
         let (row, m) = resolve("meta-llama/X", None).unwrap();
         assert_eq!((row.name, m), ("openai", "meta-llama/X"));
-        assert!(resolve("x", Some("nope")).is_err());
+        assert_eq!(
+            resolve("x", Some("nope")).err(),
+            Some(UnknownProvider::Unknown)
+        );
+    }
+
+    #[test]
+    fn litellm_providers_without_a_row_are_refused_not_guessed() {
+        for model in [
+            "anthropic/claude-sonnet-4-5",
+            "gemini/gemini-2.5-pro",
+            "bedrock/x/y",
+        ] {
+            let name = model.split('/').next().unwrap();
+            assert_eq!(
+                resolve(model, None).err(),
+                Some(UnknownProvider::Unsupported(name)),
+                "{model}"
+            );
+        }
+        assert_eq!(
+            resolve("claude", Some("anthropic")).err(),
+            Some(UnknownProvider::Unsupported("anthropic"))
+        );
+        for row in PROVIDERS {
+            assert!(!NOT_YET_SUPPORTED.contains(&row.name), "{}", row.name);
+            for alias in row.aliases {
+                assert!(!NOT_YET_SUPPORTED.contains(alias), "{alias}");
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 
 use corelane_transforms::provider::{
-    base_path, find, resolve, write_request_path, Auth, Endpoint, Family, PROVIDERS,
+    base_path, find, resolve, write_request_path, Auth, Credentials, Endpoint, PathStyle,
+    UpstreamTarget, PROVIDERS,
 };
 
 #[test]
@@ -18,8 +19,8 @@ fn every_row_is_consistent() {
         }
         if row.api_base.is_empty() {
             assert_eq!(
-                row.family,
-                Family::Azure,
+                row.path,
+                PathStyle::AzureDeployment,
                 "{}: only azure may lack a default base",
                 row.name
             );
@@ -67,9 +68,9 @@ fn every_row_is_consistent() {
             write_request_path(row, endpoint, "m-1", None, &mut path);
             assert!(path.starts_with('/'), "{}: {path}", row.name);
             assert!(path.contains(endpoint.path()), "{}: {path}", row.name);
-            match row.family {
-                Family::OpenAi => assert_eq!(path, endpoint.path()),
-                Family::Azure => assert!(
+            match row.path {
+                PathStyle::Plain => assert_eq!(path, endpoint.path()),
+                PathStyle::AzureDeployment => assert!(
                     path.contains("/deployments/m-1/") && path.contains("api-version="),
                     "{path}"
                 ),
@@ -111,4 +112,45 @@ fn ollama_bare_host_gets_its_openai_compatible_prefix() {
     let openai = find("openai").unwrap();
     assert_eq!(base_path(openai, ""), "");
     assert_eq!(base_path(openai, "/v1/"), "/v1");
+}
+
+/// The family seam writes the whole upstream head: request line, host, framing, accept and
+/// the row's auth style with the deployment's key, per request.
+#[test]
+fn request_heads_carry_each_rows_auth_style() {
+    let target = |stream| UpstreamTarget {
+        endpoint: Endpoint::ChatCompletions,
+        provider_model: "m-1",
+        api_version: Some("2024-10-21"),
+        base_path: "/v1",
+        host: "api.example.com",
+        stream,
+        body_len: 42,
+        now: std::time::SystemTime::UNIX_EPOCH,
+    };
+    let key = Credentials {
+        api_key: Some("sk-\r\nx: evil".to_owned()),
+    };
+    let head = |row, stream, creds: &Credentials| {
+        let mut out = Vec::new();
+        corelane_transforms::family::write_request_head(row, &target(stream), creds, &mut out);
+        String::from_utf8(out).unwrap()
+    };
+    let groq = find("groq").unwrap();
+    assert_eq!(
+        head(groq, false, &key),
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: api.example.com\r\ncontent-type: application/json\r\ncontent-length: 42\r\naccept: application/json\r\nAuthorization: Bearer sk-x: evil"
+    );
+    let azure = find("azure").unwrap();
+    let h = head(azure, true, &key);
+    assert!(
+        h.starts_with(
+            "POST /v1/openai/deployments/m-1/chat/completions?api-version=2024-10-21 HTTP/1.1\r\n"
+        ),
+        "{h}"
+    );
+    assert!(h.contains("\r\naccept: text/event-stream"), "{h}");
+    assert!(h.ends_with("\r\napi-key: sk-x: evil"), "{h}");
+    let vllm = find("hosted_vllm").unwrap();
+    assert!(!head(vllm, false, &Credentials::default()).contains("uthorization"));
 }

@@ -39,6 +39,20 @@ impl Method {
             _ => Self::Other,
         }
     }
+
+    /// The method's name (`OTHER` for methods outside the set).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Head => "HEAD",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Delete => "DELETE",
+            Self::Options => "OPTIONS",
+            Self::Patch => "PATCH",
+            Self::Other => "OTHER",
+        }
+    }
 }
 
 /// First field named `name` (ASCII case-insensitive, RFC 9110 §5.1).

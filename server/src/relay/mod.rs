@@ -10,13 +10,9 @@ mod body;
 mod sse;
 mod whole;
 
-pub use self::sse::write_sse_done;
-
-use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use corelane_http1::{parse_response, BodyKind, Method, Status, EMPTY_HEADER, MAX_HEADERS};
-use corelane_transforms::error::write_upstream_error;
 use corelane_transforms::openai::SplicePlan;
 use corelane_transforms::provider::ProviderRow;
 use corelane_transforms::usage::Usage;
@@ -24,9 +20,9 @@ use monoio::net::TcpStream;
 
 use self::body::BodyDecoder;
 use crate::core::Core;
-use crate::errors::{GatewayError, Retry};
-use crate::gateway::Upstream;
-use crate::proxy::Exchange;
+use crate::errors::GatewayError;
+use crate::exchange::Exchange;
+use crate::gateway::{Deployment, Upstream};
 use crate::spill::{SpillFile, SPILL_PIECE};
 use crate::upstream::conn::UpstreamConn;
 
@@ -63,6 +59,8 @@ pub struct Done {
     pub status: u16,
     pub usage: Option<Usage>,
     pub keep_alive: bool,
+    /// A failure after the answer started (reported in-band, or the client left).
+    pub failure: Option<GatewayError>,
 }
 
 /// What of the upstream's response head is needed after its buffer moves on.
@@ -87,6 +85,7 @@ pub async fn relay(
     core: &Core,
     client: &mut TcpStream,
     ex: &mut Exchange<'_>,
+    dep: &Deployment,
     provider: &'static ProviderRow,
     upstream: &Upstream,
     request: UpstreamRequest<'_>,
@@ -96,24 +95,29 @@ pub async fn relay(
         start,
         spilled,
     } = request;
-    let dep = ex.deployment;
     let timeout = if ex.stream {
         dep.stream_timeout
     } else {
         dep.timeout
     };
-    let deadline = Instant::now() + timeout;
-    let connect_err = |e: std::io::Error| GatewayError::UpstreamConnect {
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let timed_out = || GatewayError::UpstreamTimeout {
         provider: provider.name,
-        detail: e.to_string(),
+        seconds: started.elapsed().as_secs_f64(),
     };
+    // One more attempt is made when the error allows it (a failed connect, or a pooled
+    // connection the peer had closed); the error decides, not this loop.
     let mut attempt = 0;
     let (mut conn, mut rbuf, head) = loop {
         let (mut conn, reused) = match core.pool.checkout(&upstream.origin).await {
             Ok(c) => c,
             Err(e) => {
-                let err = connect_err(e);
-                if err.retry() == Retry::Yes && attempt == 0 {
+                let err = GatewayError::UpstreamConnect {
+                    provider: provider.name,
+                    detail: e.to_string(),
+                };
+                if attempt == 0 && err.retry().allows(false) {
                     attempt += 1;
                     ex.retries += 1;
                     continue;
@@ -121,7 +125,7 @@ pub async fn relay(
                 return Err(err);
             }
         };
-        let sent_at = Instant::now();
+        ex.timings.sent = Some(Instant::now());
         let (res, back) = conn.write_from(request, start).await;
         request = back;
         let res = match (res, &spilled) {
@@ -135,11 +139,19 @@ pub async fn relay(
             (res, _) => res,
         };
         if let Err(e) = res {
-            if reused && attempt == 0 {
+            let err = if e.kind() == std::io::ErrorKind::TimedOut {
+                timed_out()
+            } else {
+                GatewayError::UpstreamSend {
+                    provider: provider.name,
+                    detail: e.to_string(),
+                }
+            };
+            if attempt == 0 && err.retry().allows(reused) {
                 attempt += 1;
                 continue;
             }
-            return Err(connect_err(e));
+            return Err(err);
         }
         let rbuf = core.take_buf();
         // A client that leaves while the upstream thinks cancels the upstream request: the
@@ -161,7 +173,7 @@ pub async fn relay(
             };
             match raced {
                 Some(head) => head,
-                None if client_left(client, ex.early).await => {
+                None if client_left(client, &mut ex.early).await => {
                     return Err(GatewayError::ClientGone)
                 }
                 None => reading.await,
@@ -169,25 +181,25 @@ pub async fn relay(
         };
         match head {
             Ok((rbuf, head)) => {
-                ex.upstream_wait = sent_at.elapsed();
+                ex.timings.upstream_head = Some(Instant::now());
                 break (conn, rbuf, head);
             }
-            Err(HeadError::NothingReceived) if reused && attempt == 0 => {
-                attempt += 1;
-                continue;
-            }
             Err(HeadError::NothingReceived) => {
+                // Nothing came back: the request may not have reached a live peer.
+                let err = GatewayError::UpstreamSend {
+                    provider: provider.name,
+                    detail: "connection closed before any response".into(),
+                };
+                if attempt == 0 && err.retry().allows(reused) {
+                    attempt += 1;
+                    continue;
+                }
                 return Err(GatewayError::UpstreamProtocol {
                     provider: provider.name,
                     detail: "connection closed before any response".into(),
-                })
+                });
             }
-            Err(HeadError::Timeout) => {
-                return Err(GatewayError::UpstreamTimeout {
-                    provider: provider.name,
-                    seconds: timeout.as_secs_f64(),
-                })
-            }
+            Err(HeadError::Timeout) => return Err(timed_out()),
             Err(HeadError::Protocol(detail)) => {
                 return Err(GatewayError::UpstreamProtocol {
                     provider: provider.name,
@@ -200,22 +212,37 @@ pub async fn relay(
     // Shutdown may have started while the upstream thought: the answer then closes.
     ex.keep_alive &= !core.shutting_down();
     if head.status >= 400 {
-        return Err(upstream_error(core, conn, rbuf, &head, provider, upstream, timeout).await);
+        let err = upstream_error(core, conn, rbuf, &head, provider, upstream, deadline).await;
+        ex.timings.upstream_done = Some(Instant::now());
+        return Err(err.unwrap_or_else(|()| timed_out()));
     }
     let result = if ex.stream && head.event_stream {
-        sse::relay_stream(core, client, ex, &mut conn, &mut rbuf, &head, timeout).await
+        sse::relay_stream(
+            core, client, ex, provider, &mut conn, &mut rbuf, &head, timeout,
+        )
+        .await
     } else {
         whole::relay_body(
             core, client, ex, provider, &mut conn, &mut rbuf, &head, deadline,
         )
         .await
     };
+    ex.timings.upstream_done = Some(Instant::now());
     core.give_buf(rbuf);
-    let (done, reusable) = result?;
+    let (mut done, reusable) = result.map_err(|e| elapsed(e, started))?;
+    done.failure = done.failure.map(|e| elapsed(e, started));
     if reusable && head.keep_alive {
         core.pool.checkin(&upstream.origin, conn);
     }
     Ok(done)
+}
+
+/// A timeout reports the real time since the request was sent.
+fn elapsed(mut err: GatewayError, started: Instant) -> GatewayError {
+    if let GatewayError::UpstreamTimeout { seconds, .. } = &mut err {
+        *seconds = started.elapsed().as_secs_f64();
+    }
+    err
 }
 
 async fn read_head(
@@ -264,7 +291,8 @@ async fn read_head(
     }
 }
 
-/// Reads (a bounded prefix of) an upstream error body and maps it as LiteLLM does.
+/// Reads (a bounded prefix of) an upstream error body and maps it as LiteLLM does; `Err`
+/// when the deadline passes first.
 async fn upstream_error(
     core: &Core,
     mut conn: UpstreamConn,
@@ -272,9 +300,8 @@ async fn upstream_error(
     head: &Head,
     provider: &'static ProviderRow,
     upstream: &Upstream,
-    timeout: Duration,
-) -> GatewayError {
-    let deadline = Instant::now() + timeout;
+    deadline: Instant,
+) -> Result<GatewayError, ()> {
     let mut decoder = BodyDecoder::new(head.body);
     let mut body = Vec::new();
     let mut pos = head.head_len;
@@ -296,21 +323,20 @@ async fn upstream_error(
                 decoder.eof();
                 break;
             }
-            Err(_) => {
-                return GatewayError::UpstreamTimeout {
-                    provider: provider.name,
-                    seconds: timeout.as_secs_f64(),
-                }
-            }
+            Err(_) => return Err(()),
         }
     }
     if decoder.reusable() && head.keep_alive {
         core.pool.checkin(&upstream.origin, conn);
     }
     core.give_buf(rbuf);
-    let mut json = Vec::with_capacity(body.len() + 128);
-    let status = write_upstream_error(provider.name, head.status, &body, &mut json);
-    GatewayError::Upstream { status, json }
+    let mut message = String::with_capacity(128);
+    corelane_transforms::family::map_error(provider, head.status, &body, &mut message);
+    Ok(GatewayError::Upstream {
+        provider: provider.name,
+        upstream_status: head.status,
+        message,
+    })
 }
 
 /// Sends a spilled client body from its file, spliced piece by piece.
@@ -340,13 +366,13 @@ async fn send_spilled(
 
 /// Whether a client whose socket turned readable while it waited has gone (closed or reset
 /// its connection). Bytes it sent instead (a pipelined next request) are kept in `early`.
-async fn client_left(client: &mut TcpStream, early: &RefCell<Vec<u8>>) -> bool {
+async fn client_left(client: &mut TcpStream, early: &mut Vec<u8>) -> bool {
     // Readable: the read completes at once, with bytes or with the end of the stream.
     let buf = Vec::with_capacity(crate::io::MIN_READ_ROOM);
     let (res, buf) = monoio::io::AsyncReadRent::read(client, buf).await;
     match res {
         Ok(n) if n > 0 => {
-            early.borrow_mut().extend_from_slice(&buf[..n]);
+            early.extend_from_slice(&buf[..n]);
             false
         }
         _ => true,
@@ -379,5 +405,6 @@ pub(super) fn done(status: u16, usage: Option<Usage>, keep_alive: bool) -> Done 
         status,
         usage,
         keep_alive,
+        failure: None,
     }
 }

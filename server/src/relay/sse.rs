@@ -4,25 +4,28 @@
 use std::time::{Duration, Instant};
 
 use corelane_http1::{SseFramer, LAST_CHUNK};
-use corelane_transforms::stream::rewrite_chunk;
+use corelane_transforms::family::translate_event;
+use corelane_transforms::provider::ProviderRow;
 use corelane_transforms::usage::Usage;
 use monoio::net::TcpStream;
 
 use super::body::{begin_chunk, end_chunk, BodyDecoder};
 use super::{done, refill, Done, Head, MAX_EVENT};
 use crate::core::Core;
-use crate::errors::GatewayError;
+use crate::errors::{Dialect, GatewayError};
+use crate::exchange::Exchange;
 use crate::io::write_all;
-use crate::proxy::Exchange;
-use crate::response::{write_head, Framing};
+use crate::response::{write_head, Framing, SSE_DONE};
 use crate::upstream::conn::UpstreamConn;
 
 /// An SSE stream: each event's JSON gets the requested model; the usage chunk LiteLLM asked
 /// for on the client's behalf is dropped unless the client asked for it too.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn relay_stream(
     core: &Core,
     client: &mut TcpStream,
-    ex: &Exchange<'_>,
+    ex: &mut Exchange<'_>,
+    provider: &'static ProviderRow,
     conn: &mut UpstreamConn,
     rbuf: &mut Vec<u8>,
     head: &Head,
@@ -31,7 +34,6 @@ pub(super) async fn relay_stream(
     let mut decoder = BodyDecoder::new(head.body);
     let mut framer = SseFramer::new(MAX_EVENT);
     let mut usage = None;
-    let mut saw_done = false;
     let mut out = core.take_buf();
     write_head(
         &mut out,
@@ -42,7 +44,11 @@ pub(super) async fn relay_stream(
         Some(&ex.headers(None)),
     );
     let mut pos = head.head_len;
-    let mut failure: Option<&'static str> = None;
+    let protocol = |detail: &str| GatewayError::UpstreamProtocol {
+        provider: provider.name,
+        detail: detail.to_owned(),
+    };
+    let mut failure: Option<GatewayError> = None;
     // The stream timeout counts whole events: a provider that drips bytes without ever
     // completing one times out as one that sends nothing.
     let mut last_event = Instant::now();
@@ -51,18 +57,19 @@ pub(super) async fn relay_stream(
     loop {
         match decoder.feed(&rbuf[pos..], |d| framer.push(d)) {
             Ok(_) => {}
-            Err(_) => failure = Some("invalid chunked framing from upstream"),
+            Err(_) => failure = Some(protocol("invalid chunked framing from upstream")),
         }
         let at = begin_chunk(&mut out);
         loop {
             match framer.next_event() {
                 Ok(Some(event)) => {
                     last_event = Instant::now();
-                    saw_done |= write_event(core, ex, event, &mut out, &mut usage);
+                    ex.timings.first_token.get_or_insert(last_event);
+                    write_event(core, ex, provider, event, &mut out, &mut usage);
                 }
                 Ok(None) => break,
                 Err(_) => {
-                    failure = Some("stream event too large");
+                    failure = Some(protocol("stream event too large"));
                     break;
                 }
             }
@@ -72,23 +79,27 @@ pub(super) async fn relay_stream(
             // rest is a cut event, and the client gets the error event instead.
             if failure.is_none() {
                 if let Some(rest) = framer.finish() {
-                    saw_done |= write_event(core, ex, rest, &mut out, &mut usage);
+                    write_event(core, ex, provider, rest, &mut out, &mut usage);
                 }
             }
-            if !saw_done && failure.is_none() && decoder.is_done() {
-                // A complete body without [DONE] is a finished stream too.
-            } else if let Some(reason) = failure {
-                write_error_event(reason, &mut out);
+            // A complete body without [DONE] is a finished stream too; a failure is
+            // reported in-band as LiteLLM does (never a silent cut).
+            if let Some(err) = &failure {
+                out.extend_from_slice(b"data: ");
+                err.render(Dialect::OpenAi, &mut out);
+                out.extend_from_slice(b"\n\n");
             }
             end_chunk(&mut out, at);
             out.extend_from_slice(LAST_CHUNK);
             let (res, back) = write_all(client, out).await;
             core.give_buf(back);
             let reusable = failure.is_none() && decoder.reusable();
-            return Ok((
-                done(head.status, usage, res.is_ok() && ex.keep_alive),
-                reusable,
-            ));
+            let mut done = done(head.status, usage, res.is_ok() && ex.keep_alive);
+            done.failure = match res {
+                Err(_) => Some(GatewayError::ClientGone),
+                Ok(()) => failure,
+            };
+            return Ok((done, reusable));
         }
         end_chunk(&mut out, at);
         if !out.is_empty() {
@@ -97,53 +108,60 @@ pub(super) async fn relay_stream(
             out.clear();
             if res.is_err() {
                 core.give_buf(out);
-                return Ok((done(head.status, usage, false), false));
+                let mut done = done(head.status, usage, false);
+                done.failure = Some(GatewayError::ClientGone);
+                return Ok((done, false));
             }
         }
         pos = 0;
         let left = (last_event + idle).saturating_duration_since(Instant::now());
         let refilled = monoio::select! {
-            r = refill(conn, rbuf, left) => r.map_err(|()| "upstream stream timed out"),
-            _ = &mut cut => Err("the gateway is shutting down"),
+            r = refill(conn, rbuf, left) => r.map_err(|()| GatewayError::UpstreamTimeout {
+                provider: provider.name,
+                // The relay puts the real time since the request was sent here.
+                seconds: 0.0,
+            }),
+            _ = &mut cut => Err(GatewayError::ShuttingDown),
         };
         match refilled {
             Ok(Some(())) => {}
             Ok(None) => {
                 if !decoder.eof() {
-                    failure = Some("upstream closed the stream before it finished");
+                    failure = Some(protocol("upstream closed the stream before it finished"));
                 }
                 rbuf.clear();
             }
-            Err(reason) => {
-                failure = Some(reason);
+            Err(err) => {
+                failure = Some(err);
                 rbuf.clear();
             }
         }
     }
 }
 
-/// Writes one event (rewritten when it is a JSON chunk); returns true for `[DONE]`.
+/// Writes one event (rewritten when it is a JSON chunk).
 fn write_event(
     core: &Core,
     ex: &Exchange<'_>,
+    provider: &ProviderRow,
     event: &[u8],
     out: &mut Vec<u8>,
     usage: &mut Option<Usage>,
-) -> bool {
+) {
     let Some(data) = corelane_http1::single_data(event) else {
         if !event.iter().all(u8::is_ascii_whitespace) {
             out.extend_from_slice(event);
             out.extend_from_slice(b"\n\n");
         }
-        return false;
+        return;
     };
     if data == b"[DONE]" {
-        write_sse_done(out);
-        return true;
+        out.extend_from_slice(SSE_DONE);
+        return;
     }
     let mut arena = core.arena.borrow_mut();
     {
-        let chunk = rewrite_chunk(data, ex.requested_model, &arena);
+        let chunk = translate_event(provider.family, data, &ex.requested_model, &arena);
         if let Some(u) = chunk.usage {
             *usage = Some(u);
         }
@@ -154,17 +172,4 @@ fn write_event(
         }
     }
     arena.reset();
-    false
-}
-
-/// The terminating event of an OpenAI-compatible stream.
-pub fn write_sse_done(out: &mut Vec<u8>) {
-    out.extend_from_slice(b"data: [DONE]\n\n");
-}
-
-/// A mid-stream failure, reported in-band as LiteLLM does (never a silent cut).
-fn write_error_event(reason: &str, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"data: ");
-    corelane_transforms::error::write_error(reason, "api_error", None, 502, out);
-    out.extend_from_slice(b"\n\n");
 }

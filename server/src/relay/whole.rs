@@ -4,16 +4,16 @@
 use std::time::Instant;
 
 use corelane_http1::{BodyKind, LAST_CHUNK};
+use corelane_transforms::family::{body_rewriter, rewrite_response};
 use corelane_transforms::provider::ProviderRow;
-use corelane_transforms::rewrite::{rewrite_complete, ModelRewriter};
 use monoio::net::TcpStream;
 
 use super::body::{begin_chunk, end_chunk, BodyDecoder};
 use super::{done, refill, Done, Head, SMALL_BODY};
 use crate::core::Core;
 use crate::errors::GatewayError;
+use crate::exchange::Exchange;
 use crate::io::{place_head, with_head_room, write_all, write_from, HEAD_ROOM};
-use crate::proxy::Exchange;
 use crate::response::{write_head, Framing};
 use crate::upstream::conn::UpstreamConn;
 
@@ -69,15 +69,16 @@ pub(super) async fn relay_body(
             Err(()) => {
                 return Err(GatewayError::UpstreamTimeout {
                     provider: provider.name,
-                    seconds: ex.deployment.timeout.as_secs_f64(),
-                })
+                    // The relay puts the real time since the request was sent here.
+                    seconds: 0.0,
+                });
             }
         }
     }
     let mut out = core.take_buf();
     if decoder.is_done() {
         let mut body = with_head_room(core.take_buf());
-        let usage = rewrite_complete(&whole, ex.requested_model, &mut body);
+        let usage = rewrite_response(provider.family, &whole, &ex.requested_model, &mut body);
         let cost = ex.cost(usage.as_ref());
         write_head(
             &mut out,
@@ -104,7 +105,7 @@ pub(super) async fn relay_body(
         ex.keep_alive,
         Some(&ex.headers(None)),
     );
-    let mut rewriter = ModelRewriter::new(ex.requested_model);
+    let mut rewriter = body_rewriter(provider.family, &ex.requested_model);
     let at = begin_chunk(&mut out);
     rewriter.feed(&whole, &mut out);
     core.give_buf(whole);

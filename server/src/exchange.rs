@@ -1,0 +1,157 @@
+//! The per-request context: an [`Exchange`] starts when a request head is parsed and carries
+//! what each phase learns (route, caller, model, deployment, attempts, usage, status, timings)
+//! to `proxy::finish`, which runs exactly once for it.
+
+use std::time::{Duration, Instant};
+
+use corelane_http1::Method;
+use corelane_transforms::provider::{Endpoint, ProviderRow};
+use corelane_transforms::usage::Usage;
+
+use crate::client_body::Spilled;
+use crate::errors::{ExceptionClass, GatewayError};
+use crate::gateway::{Deployment, ModelGroup};
+use crate::response::LitellmHeaders;
+
+/// A request as the phases see it: borrowed from the connection's buffer.
+#[derive(Debug)]
+pub struct Request<'b> {
+    pub method: Method,
+    /// The origin-form target (an absolute-form target is reduced to its path and query).
+    pub target: &'b str,
+    /// Empty when the body was spilled to a temporary file (then `spilled` has it).
+    pub body: &'b [u8],
+    pub spilled: Option<&'b Spilled>,
+}
+
+/// Who is calling. Virtual keys join when the key store lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Caller {
+    /// Not authenticated (yet, or the route is open).
+    Unknown,
+    /// The master key, or any caller when no master key is configured.
+    Master,
+}
+
+/// The route as metrics and logs name it: one of a fixed set, never the raw path (a path can
+/// carry anything a client wants).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RouteLabel(pub &'static str);
+
+/// When things happened to the request.
+#[derive(Debug, Clone, Copy)]
+pub struct Timings {
+    /// The head was read.
+    pub received: Instant,
+    /// The (last) upstream request was sent.
+    pub sent: Option<Instant>,
+    /// The upstream's response head arrived.
+    pub upstream_head: Option<Instant>,
+    /// The first stream event arrived (time to first token).
+    pub first_token: Option<Instant>,
+    /// The upstream's response ended.
+    pub upstream_done: Option<Instant>,
+}
+
+impl Timings {
+    /// Time spent waiting on the upstream: from sending to the end of its answer (or to its
+    /// head while the answer is still coming).
+    pub fn upstream(&self) -> Duration {
+        match (self.sent, self.upstream_done.or(self.upstream_head)) {
+            (Some(sent), Some(end)) => end.saturating_duration_since(sent),
+            _ => Duration::ZERO,
+        }
+    }
+}
+
+/// Per-request state carried between phases, from the parsed head to `finish`.
+#[derive(Debug)]
+pub struct Exchange<'g> {
+    pub call_id: String,
+    pub method: Method,
+    pub route: RouteLabel,
+    /// The client API, for inference routes.
+    pub api: Option<Endpoint>,
+    pub caller: Caller,
+    pub keep_alive: bool,
+    /// The model the client asked for: every response and chunk carries it back (LiteLLM).
+    pub requested_model: String,
+    /// The model group the requested model resolved to.
+    pub group: Option<&'g ModelGroup>,
+    pub deployment: Option<&'g Deployment>,
+    pub provider: Option<&'static ProviderRow>,
+    pub api_base: &'g str,
+    pub stream: bool,
+    pub client_include_usage: bool,
+    /// Attempts made beyond the first.
+    pub retries: u32,
+    pub usage: Option<Usage>,
+    /// The status the client got (0 until known; 499 when it left first).
+    pub status: u16,
+    /// Why the request failed, when it did.
+    pub failure: Option<ExceptionClass>,
+    pub timings: Timings,
+    /// Bytes of a next (pipelined) request read while watching for the client to leave;
+    /// they go back in front of the connection's buffer.
+    pub early: Vec<u8>,
+}
+
+impl<'g> Exchange<'g> {
+    pub fn new(method: Method, route: RouteLabel, received: Instant, keep_alive: bool) -> Self {
+        Exchange {
+            call_id: String::new(),
+            method,
+            route,
+            api: None,
+            caller: Caller::Unknown,
+            keep_alive,
+            requested_model: String::new(),
+            group: None,
+            deployment: None,
+            provider: None,
+            api_base: "",
+            stream: false,
+            client_include_usage: false,
+            retries: 0,
+            usage: None,
+            status: 0,
+            failure: None,
+            timings: Timings {
+                received,
+                sent: None,
+                upstream_head: None,
+                first_token: None,
+                upstream_done: None,
+            },
+            early: Vec::new(),
+        }
+    }
+
+    /// Records that the request ends with `err` (its status and class).
+    pub fn fail(&mut self, err: &GatewayError) {
+        self.status = err.status();
+        self.failure = Some(err.exception_class(self.provider.map(|p| p.name)));
+    }
+
+    pub fn headers(&self, cost: Option<f64>) -> LitellmHeaders<'_> {
+        let elapsed = self
+            .timings
+            .received
+            .elapsed()
+            .saturating_sub(self.timings.upstream());
+        LitellmHeaders {
+            call_id: &self.call_id,
+            model_id: self.deployment.map_or("", |d| d.id.as_str()),
+            model_group: self.deployment.map_or("", |d| d.group.as_str()),
+            api_base: self.api_base,
+            cost,
+            overhead_ms: elapsed.as_secs_f64() * 1000.0,
+            attempted_retries: self.retries,
+        }
+    }
+
+    pub fn cost(&self, usage: Option<&Usage>) -> Option<f64> {
+        let prices = self.deployment?.prices.as_ref()?;
+        Some(corelane_transforms::cost::cost(usage?, prices))
+    }
+}

@@ -1,0 +1,34 @@
+//! The upstream request head of the OpenAI family.
+
+use crate::provider::{write_auth, write_request_path, Credentials, ProviderRow, UpstreamTarget};
+
+/// Writes the request line and headers of an OpenAI-family request, auth included, without
+/// the blank line that ends the head (the gateway adds its own headers after it).
+pub fn write_request_head(
+    row: &ProviderRow,
+    target: &UpstreamTarget<'_>,
+    creds: &Credentials,
+    out: &mut Vec<u8>,
+) {
+    let mut path = String::with_capacity(target.base_path.len() + 64);
+    path.push_str(target.base_path);
+    write_request_path(
+        row,
+        target.endpoint,
+        target.provider_model,
+        target.api_version,
+        &mut path,
+    );
+    out.extend_from_slice(b"POST ");
+    out.extend_from_slice(path.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+    out.extend_from_slice(target.host.as_bytes());
+    out.extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
+    out.extend_from_slice(itoa::Buffer::new().format(target.body_len).as_bytes());
+    out.extend_from_slice(if target.stream {
+        b"\r\naccept: text/event-stream".as_slice()
+    } else {
+        b"\r\naccept: application/json".as_slice()
+    });
+    write_auth(row, creds, target.now, out);
+}
