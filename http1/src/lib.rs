@@ -10,8 +10,10 @@
 //!   `head::target` reads request-target forms, RFC 9112 §3.2, and checks Host syntax).
 //!   [`HeadScan`] (`head::scan`) finds the end of a head as it arrives, looking at each byte
 //!   once, so a head is parsed once however it trickles in.
-//! - [`body`]: [`BodyKind`], the streaming [`ChunkedDecoder`] (which can also decode in place,
-//!   [`ChunkedDecoder::decode_in_place`], so a chunked body is held once), and chunk encoding.
+//! - [`body`]: [`BodyKind`]; [`BodyDecoder`], which decodes a body of any framing (length,
+//!   chunked, close-delimited) and says whether the connection can be reused after it; the
+//!   streaming [`ChunkedDecoder`] (which can also decode in place,
+//!   [`ChunkedDecoder::decode_in_place`], so a chunked body is held once); and chunk encoding.
 //! - [`sse`]: [`SseFramer`] splits a server-sent-events stream into events; [`single_data`] and
 //!   [`event_name`] read their fields.
 //!
@@ -28,7 +30,9 @@ pub mod head;
 pub mod limits;
 pub mod sse;
 
-pub use body::{write_chunk, write_chunk_head, BodyKind, ChunkedDecoder, CHUNK_END, LAST_CHUNK};
+pub use body::{
+    write_chunk, write_chunk_head, BodyDecoder, BodyKind, ChunkedDecoder, CHUNK_END, LAST_CHUNK,
+};
 pub use error::{reason_phrase, Error};
 pub use head::{parse_request, parse_response, HeadScan, Method, RequestHead, ResponseHead};
 pub use httparse::{Header, EMPTY_HEADER};

@@ -1,9 +1,12 @@
-//! Message bodies: how long they are ([`BodyKind`]) and the chunked transfer coding.
+//! Message bodies: how long they are ([`BodyKind`]), decoding them by that framing
+//! ([`BodyDecoder`]), and the chunked transfer coding.
 
 mod chunked;
+mod decode;
 mod encode;
 
 pub use chunked::{ChunkedDecoder, MAX_CHUNK_SIZE_DIGITS, MAX_EXTENSION_BYTES, MAX_TRAILER_BYTES};
+pub use decode::BodyDecoder;
 pub use encode::{write_chunk, write_chunk_head, CHUNK_END, LAST_CHUNK};
 
 /// How the body that follows a head is delimited (RFC 9112 §6.3).

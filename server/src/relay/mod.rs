@@ -4,7 +4,7 @@
 //!
 //! `mod.rs` sends the request (with the one retry on a dead pooled connection), reads the
 //! response head and maps upstream errors; `whole` relays non-stream bodies, `sse` streams,
-//! `body` decodes upstream framing and frames chunks for the client.
+//! `body` frames chunks for the client. Upstream framing is decoded by `http1::BodyDecoder`.
 
 mod body;
 mod sse;
@@ -15,14 +15,15 @@ pub use self::sse::write_sse_done;
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
-use corelane_http1::{parse_response, BodyKind, Method, Status, EMPTY_HEADER, MAX_HEADERS};
+use corelane_http1::{
+    parse_response, BodyDecoder, BodyKind, Method, Status, EMPTY_HEADER, MAX_HEADERS,
+};
 use corelane_transforms::error::write_upstream_error;
 use corelane_transforms::openai::SplicePlan;
 use corelane_transforms::provider::ProviderRow;
 use corelane_transforms::usage::Usage;
 use monoio::net::TcpStream;
 
-use self::body::BodyDecoder;
 use crate::core::Core;
 use crate::errors::{GatewayError, Retry};
 use crate::gateway::Upstream;
