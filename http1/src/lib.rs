@@ -13,7 +13,9 @@
 //! - [`body`]: [`BodyKind`]; [`BodyDecoder`], which decodes a body of any framing (length,
 //!   chunked, close-delimited) and says whether the connection can be reused after it; the
 //!   streaming [`ChunkedDecoder`] (which can also decode in place,
-//!   [`ChunkedDecoder::decode_in_place`], so a chunked body is held once); and chunk encoding.
+//!   [`ChunkedDecoder::decode_in_place`], so a chunked body is held once); and chunk encoding,
+//!   whole ([`write_chunk`]) or with the size line reserved before the payload is written
+//!   ([`begin_chunk`], [`end_chunk`]).
 //! - [`sse`]: [`SseFramer`] splits a server-sent-events stream into events; [`single_data`] and
 //!   [`event_name`] read their fields.
 //!
@@ -31,7 +33,8 @@ pub mod limits;
 pub mod sse;
 
 pub use body::{
-    write_chunk, write_chunk_head, BodyDecoder, BodyKind, ChunkedDecoder, CHUNK_END, LAST_CHUNK,
+    begin_chunk, end_chunk, write_chunk, write_chunk_head, BodyDecoder, BodyKind, ChunkedDecoder,
+    OpenChunk, CHUNK_END, LAST_CHUNK,
 };
 pub use error::{reason_phrase, Error};
 pub use head::{parse_request, parse_response, HeadScan, Method, RequestHead, ResponseHead};

@@ -7,7 +7,9 @@ mod encode;
 
 pub use chunked::{ChunkedDecoder, MAX_CHUNK_SIZE_DIGITS, MAX_EXTENSION_BYTES, MAX_TRAILER_BYTES};
 pub use decode::BodyDecoder;
-pub use encode::{write_chunk, write_chunk_head, CHUNK_END, LAST_CHUNK};
+pub use encode::{
+    begin_chunk, end_chunk, write_chunk, write_chunk_head, OpenChunk, CHUNK_END, LAST_CHUNK,
+};
 
 /// How the body that follows a head is delimited (RFC 9112 §6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,10 +3,10 @@
 //! piece, with the `model` value rewritten to the name the client asked for.
 //!
 //! `mod.rs` sends the request (with the one retry on a dead pooled connection), reads the
-//! response head and maps upstream errors; `whole` relays non-stream bodies, `sse` streams,
-//! `body` frames chunks for the client. Upstream framing is decoded by `http1::BodyDecoder`.
+//! response head and maps upstream errors; `whole` relays non-stream bodies, `sse` streams.
+//! The framing on both sides is http1's: `BodyDecoder` reads the upstream body, and
+//! `begin_chunk`/`end_chunk` frame chunks for the client.
 
-mod body;
 mod sse;
 mod whole;
 

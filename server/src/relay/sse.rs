@@ -3,12 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use corelane_http1::{BodyDecoder, SseFramer, LAST_CHUNK};
+use corelane_http1::{begin_chunk, end_chunk, BodyDecoder, SseFramer, LAST_CHUNK};
 use corelane_transforms::stream::rewrite_chunk;
 use corelane_transforms::usage::Usage;
 use monoio::net::TcpStream;
 
-use super::body::{begin_chunk, end_chunk};
 use super::{done, refill, Done, Head, MAX_EVENT};
 use crate::core::Core;
 use crate::errors::GatewayError;
