@@ -153,13 +153,10 @@ pub async fn serve(core: Rc<Core>, mut stream: TcpStream, _open: OpenConn) {
             head.key.as_ref().map(|k| head.text(&buf, k)),
         );
         // Where the body ends when all of it is already in the buffer.
-        let here = match head.body {
-            BodyKind::Empty => Some(head.head_len),
-            BodyKind::Length(n) => {
-                Some(head.head_len.saturating_add(n as usize)).filter(|&end| end <= buf.len())
-            }
-            _ => None,
-        };
+        let here = head
+            .body
+            .known_end(head.head_len)
+            .filter(|&end| end <= buf.len());
         let admitted = match admitted {
             Ok(a) => a,
             Err(e) => {
