@@ -11,7 +11,8 @@
 //!   [`HeadScan`] (`head::scan`) finds the end of a head as it arrives, looking at each byte
 //!   once, so a head is parsed once however it trickles in.
 //! - [`body`]: [`BodyKind`]; [`BodyDecoder`], which decodes a body of any framing (length,
-//!   chunked, close-delimited) and says whether the connection can be reused after it; the
+//!   chunked, close-delimited), handing payload out or moving it down in place
+//!   ([`BodyDecoder::decode_in_place`]), and says whether the connection can be reused; the
 //!   streaming [`ChunkedDecoder`] (which can also decode in place,
 //!   [`ChunkedDecoder::decode_in_place`], so a chunked body is held once); and chunk encoding,
 //!   whole ([`write_chunk`]) or with the size line reserved before the payload is written

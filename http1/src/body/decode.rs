@@ -20,10 +20,12 @@ enum State {
 /// Decodes one body of any framing incrementally, fed whatever the caller has read.
 ///
 /// Built from the [`BodyKind`] a parsed head announced; [`feed`](Self::feed) hands payload
-/// out borrowed from the input, and [`eof`](Self::eof) tells the decoder the peer closed.
+/// out borrowed from the input, [`decode_in_place`](Self::decode_in_place) moves it down in
+/// the caller's buffer instead, and [`eof`](Self::eof) tells the decoder the peer closed.
 #[derive(Debug)]
 pub struct BodyDecoder {
     state: State,
+    data_bytes: u64,
 }
 
 impl BodyDecoder {
@@ -35,7 +37,10 @@ impl BodyDecoder {
             BodyKind::Chunked => State::Chunked(ChunkedDecoder::new()),
             BodyKind::CloseDelimited => State::UntilClose,
         };
-        BodyDecoder { state }
+        BodyDecoder {
+            state,
+            data_bytes: 0,
+        }
     }
 
     /// Decodes as much of `input` as belongs to the body, handing each piece of payload
@@ -43,28 +48,78 @@ impl BodyDecoder {
     /// the body ends inside it, in which case it stops right after the end and the rest
     /// belongs to the next message. A body already done consumes nothing.
     pub fn feed(&mut self, input: &[u8], mut on_data: impl FnMut(&[u8])) -> Result<usize, Error> {
-        match &mut self.state {
+        let n = match &mut self.state {
             State::Length { remaining } => {
                 let n = take(*remaining, input.len());
                 if n > 0 {
                     on_data(&input[..n]);
                 }
                 *remaining -= n as u64;
-                Ok(n)
+                n
             }
-            State::Chunked(chunked) => chunked.decode(input, on_data),
+            State::Chunked(chunked) => {
+                let before = chunked.data_bytes();
+                let n = chunked.decode(input, on_data);
+                self.data_bytes += chunked.data_bytes() - before;
+                return n;
+            }
             State::UntilClose => {
                 if !input.is_empty() {
                     on_data(input);
                 }
-                Ok(input.len())
+                input.len()
             }
-            State::Closed => Ok(0),
-        }
+            State::Closed => 0,
+        };
+        self.data_bytes += n as u64;
+        Ok(n)
+    }
+
+    /// Decodes `buf[read..]` as [`feed`](Self::feed) would, but moves the payload down to
+    /// `write` instead of handing it out, so raw and decoded bytes share one buffer (for a
+    /// length or close-delimited body with `read == write`, nothing moves at all).
+    ///
+    /// Returns `(read, write)` with the same meaning as
+    /// [`ChunkedDecoder::decode_in_place`]: where decoding stopped and the end of decoded
+    /// data, which never overtakes the read cursor.
+    ///
+    /// # Panics
+    ///
+    /// If `write > read` or `read > buf.len()`: both are the caller's own cursors.
+    pub fn decode_in_place(
+        &mut self,
+        buf: &mut [u8],
+        read: usize,
+        write: usize,
+    ) -> Result<(usize, usize), Error> {
+        assert!(
+            write <= read && read <= buf.len(),
+            "decode_in_place: cursors out of order"
+        );
+        let n = match &mut self.state {
+            State::Length { remaining } => {
+                let n = take(*remaining, buf.len() - read);
+                *remaining -= n as u64;
+                n
+            }
+            State::Chunked(chunked) => {
+                let before = chunked.data_bytes();
+                let cursors = chunked.decode_in_place(buf, read, write);
+                self.data_bytes += chunked.data_bytes() - before;
+                return cursors;
+            }
+            State::UntilClose => buf.len() - read,
+            State::Closed => 0,
+        };
+        // Overlapping moves are fine: copy_within is a memmove (and a no-op when read == write).
+        buf.copy_within(read..read + n, write);
+        self.data_bytes += n as u64;
+        Ok((read + n, write + n))
     }
 
     /// The peer closed the connection. Returns whether the body is complete: a close ends a
-    /// close-delimited body (RFC 9112 §6.3 item 8) and truncates any other unfinished one.
+    /// close-delimited body (RFC 9112 §6.3, a response without a declared length) and
+    /// truncates any other unfinished one.
     pub fn eof(&mut self) -> bool {
         if matches!(self.state, State::UntilClose) {
             self.state = State::Closed;
@@ -87,6 +142,11 @@ impl BodyDecoder {
     /// the end, and never after a close-delimited body, whose end is the connection's.
     pub fn reusable(&self) -> bool {
         !matches!(self.state, State::Closed) && self.is_done()
+    }
+
+    /// Payload decoded so far, for the caller's body limit.
+    pub fn data_bytes(&self) -> u64 {
+        self.data_bytes
     }
 }
 
@@ -119,7 +179,29 @@ mod tests {
                 break;
             }
         }
+        assert_eq!(dec.data_bytes(), body.len() as u64);
         Ok((body, used, dec))
+    }
+
+    /// Decodes `input` in place, arriving in two pieces split at `split`, compacting between
+    /// reads as a server does; returns the payload, the bytes consumed, and the decoder.
+    fn in_place(kind: BodyKind, input: &[u8], split: usize) -> (Vec<u8>, usize, BodyDecoder) {
+        let mut dec = BodyDecoder::new(kind);
+        let mut buf = b"HEAD".to_vec();
+        let (mut read, mut write, mut fed) = (4, 4, 0);
+        for piece in [&input[..split], &input[split..]] {
+            buf.drain(write..read);
+            read = write;
+            buf.extend_from_slice(piece);
+            fed += piece.len();
+            (read, write) = dec.decode_in_place(&mut buf, read, write).unwrap();
+            if read < buf.len() {
+                break;
+            }
+        }
+        assert_eq!(dec.data_bytes(), (write - 4) as u64);
+        let used = fed - (buf.len() - read);
+        (buf[4..write].to_vec(), used, dec)
     }
 
     #[test]
@@ -137,6 +219,9 @@ mod tests {
             let (body, used, dec) = feed(BodyKind::Length(10), &[a, b]).unwrap();
             assert_eq!((body.as_slice(), used), (&input[..10], 10), "split {split}");
             assert!(dec.is_done() && dec.reusable());
+            let (body, used, dec) = in_place(BodyKind::Length(10), input, split);
+            assert_eq!((body.as_slice(), used), (&input[..10], 10), "split {split}");
+            assert!(dec.is_done() && dec.reusable());
         }
     }
 
@@ -147,7 +232,10 @@ mod tests {
             assert!(dec.is_done() && dec.reusable(), "{kind:?}");
             let n = dec.feed(b"NEXT", |_| panic!("no payload")).unwrap();
             assert_eq!(n, 0);
+            let mut buf = *b"NEXT";
+            assert_eq!(dec.decode_in_place(&mut buf, 0, 0).unwrap(), (0, 0));
             assert!(dec.eof() && dec.reusable());
+            assert_eq!(dec.data_bytes(), 0);
         }
     }
 
@@ -156,6 +244,13 @@ mod tests {
         for split in 0..=CHUNKED.len() {
             let (a, b) = CHUNKED.split_at(split);
             let (body, used, dec) = feed(BodyKind::Chunked, &[a, b]).unwrap();
+            assert_eq!(
+                (body.as_slice(), used),
+                (CHUNKED_BODY, CHUNKED_END),
+                "{split}"
+            );
+            assert!(dec.is_done() && dec.reusable());
+            let (body, used, dec) = in_place(BodyKind::Chunked, CHUNKED, split);
             assert_eq!(
                 (body.as_slice(), used),
                 (CHUNKED_BODY, CHUNKED_END),
@@ -178,8 +273,12 @@ mod tests {
         let mut dec = BodyDecoder::new(BodyKind::Chunked);
         assert_eq!(dec.feed(b"3\r\nabcX", |_| {}), Err(Error::BadChunk));
         assert!(!dec.is_done() && !dec.reusable());
+        let mut buf = *b"zz\r\n";
         let mut dec = BodyDecoder::new(BodyKind::Chunked);
-        assert_eq!(dec.feed(b"zz\r\n", |_| {}), Err(Error::InvalidChunkSize));
+        assert_eq!(
+            dec.decode_in_place(&mut buf, 0, 0),
+            Err(Error::InvalidChunkSize)
+        );
     }
 
     #[test]
@@ -194,6 +293,9 @@ mod tests {
             assert!(dec.is_done() && !dec.reusable());
             // After the close nothing more is payload.
             assert_eq!(dec.feed(b"late", |_| panic!("no payload")).unwrap(), 0);
+            let (body, used, mut dec) = in_place(BodyKind::CloseDelimited, input, split);
+            assert_eq!((body.as_slice(), used), (&input[..], input.len()));
+            assert!(dec.eof() && !dec.reusable());
         }
     }
 
@@ -214,6 +316,19 @@ mod tests {
     fn a_finished_body_consumes_nothing_more() {
         let (_, _, mut dec) = feed(BodyKind::Chunked, &[CHUNKED]).unwrap();
         assert_eq!(dec.feed(b"0\r\n\r\n", |_| panic!("no payload")).unwrap(), 0);
+        let mut buf = *b"5\r\nhello";
+        assert_eq!(dec.decode_in_place(&mut buf, 0, 0).unwrap(), (0, 0));
+        assert_eq!(dec.data_bytes(), CHUNKED_BODY.len() as u64);
+    }
+
+    #[test]
+    fn in_place_length_body_moves_down_to_write() {
+        let mut buf = b"HEADxxabcdefNEXT".to_vec();
+        let mut dec = BodyDecoder::new(BodyKind::Length(6));
+        assert_eq!(dec.decode_in_place(&mut buf, 6, 4).unwrap(), (12, 10));
+        assert_eq!(&buf[..10], b"HEADabcdef");
+        assert_eq!(&buf[12..], b"NEXT");
+        assert!(dec.is_done());
     }
 
     #[test]
@@ -221,5 +336,12 @@ mod tests {
         let mut dec = BodyDecoder::new(BodyKind::Length(u64::MAX));
         assert_eq!(dec.feed(&[7; 4096], |_| {}).unwrap(), 4096);
         assert!(!dec.is_done());
+        assert_eq!(dec.data_bytes(), 4096);
+    }
+
+    #[test]
+    #[should_panic(expected = "cursors out of order")]
+    fn in_place_write_past_read_is_a_caller_bug() {
+        let _ = BodyDecoder::new(BodyKind::Length(1)).decode_in_place(&mut [0; 4], 1, 2);
     }
 }
