@@ -25,7 +25,8 @@
 //!
 //! `tests/conformance.rs` holds one row per RFC 9110/9112 requirement the codec enforces, citing
 //! its section; `tests/robustness.rs` checks that mutated input split anywhere gives the same
-//! answers (streamed and in-place chunked decoding, [`HeadScan`] against the parsers).
+//! answers (streamed and in-place chunked decoding, [`BodyDecoder`] against [`ChunkedDecoder`],
+//! [`HeadScan`] against the parsers).
 
 pub mod body;
 pub mod error;
