@@ -111,8 +111,11 @@ impl BodyDecoder {
             State::UntilClose => buf.len() - read,
             State::Closed => 0,
         };
-        // Overlapping moves are fine: copy_within is a memmove (and a no-op when read == write).
-        buf.copy_within(read..read + n, write);
+        // Payload already where it belongs (read == write, the usual case) is not moved;
+        // otherwise overlapping moves are fine: copy_within is a memmove.
+        if read != write {
+            buf.copy_within(read..read + n, write);
+        }
         self.data_bytes += n as u64;
         Ok((read + n, write + n))
     }
