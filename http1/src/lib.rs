@@ -10,8 +10,13 @@
 //!   `head::target` reads request-target forms, RFC 9112 §3.2, and checks Host syntax).
 //!   [`HeadScan`] (`head::scan`) finds the end of a head as it arrives, looking at each byte
 //!   once, so a head is parsed once however it trickles in.
-//! - [`body`]: [`BodyKind`], the streaming [`ChunkedDecoder`] (which can also decode in place,
-//!   [`ChunkedDecoder::decode_in_place`], so a chunked body is held once), and chunk encoding.
+//! - [`body`]: [`BodyKind`]; [`BodyDecoder`], which decodes a body of any framing (length,
+//!   chunked, close-delimited), handing payload out or moving it down in place
+//!   ([`BodyDecoder::decode_in_place`]), and says whether the connection can be reused; the
+//!   streaming [`ChunkedDecoder`] (which can also decode in place,
+//!   [`ChunkedDecoder::decode_in_place`], so a chunked body is held once); and chunk encoding,
+//!   whole ([`write_chunk`]) or with the size line reserved before the payload is written
+//!   ([`begin_chunk`], [`end_chunk`]).
 //! - [`sse`]: [`SseFramer`] splits a server-sent-events stream into events; [`single_data`] and
 //!   [`event_name`] read their fields.
 //!
@@ -20,7 +25,8 @@
 //!
 //! `tests/conformance.rs` holds one row per RFC 9110/9112 requirement the codec enforces, citing
 //! its section; `tests/robustness.rs` checks that mutated input split anywhere gives the same
-//! answers (streamed and in-place chunked decoding, [`HeadScan`] against the parsers).
+//! answers (streamed and in-place chunked decoding, [`BodyDecoder`] against [`ChunkedDecoder`],
+//! [`HeadScan`] against the parsers).
 
 pub mod body;
 pub mod error;
@@ -28,7 +34,10 @@ pub mod head;
 pub mod limits;
 pub mod sse;
 
-pub use body::{write_chunk, write_chunk_head, BodyKind, ChunkedDecoder, CHUNK_END, LAST_CHUNK};
+pub use body::{
+    begin_chunk, end_chunk, write_chunk, write_chunk_head, BodyDecoder, BodyKind, ChunkedDecoder,
+    OpenChunk, CHUNK_END, LAST_CHUNK,
+};
 pub use error::{reason_phrase, Error};
 pub use head::{parse_request, parse_response, HeadScan, Method, RequestHead, ResponseHead};
 pub use httparse::{Header, EMPTY_HEADER};

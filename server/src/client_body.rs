@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use corelane_http1::{BodyKind, ChunkedDecoder};
+use corelane_http1::{BodyDecoder, BodyKind};
 use corelane_transforms::openai::{BodyScanner, RequestError, RequestFields};
 use monoio::net::TcpStream;
 
@@ -39,12 +39,6 @@ pub struct Spilled {
 /// Why reading a body stopped without a body: an answer to give, or `None` (client gone).
 type Failed = Option<GatewayError>;
 
-/// What is left of the body to read, by its framing.
-enum Rest {
-    Length(u64),
-    Chunked(ChunkedDecoder),
-}
-
 /// Reads the body of a request whose head ends at `head_len` in `buf`.
 pub async fn read_body(
     core: &Core,
@@ -56,28 +50,28 @@ pub async fn read_body(
     charge: &mut BodyCharge<'_>,
 ) -> Result<BodyIn, Failed> {
     let mut pace = BodyPace::new(core);
-    let rest = match kind {
-        BodyKind::Empty => return Ok(BodyIn::Buf(head_len)),
-        BodyKind::Length(n) => {
-            let end = head_len.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
-            if buf.len() >= end {
-                return Ok(BodyIn::Buf(end));
-            }
+    let decoder = match kind.known_end(head_len) {
+        // Empty, or a Content-Length body that arrived with its head.
+        Some(end) if buf.len() >= end => return Ok(BodyIn::Buf(end)),
+        // A Content-Length body still on its way: in memory while it is small and the budget
+        // takes it, else spilled.
+        Some(end) => {
             if expect_continue {
                 send_continue(stream).await?;
             }
-            if n > SPILL_ABOVE as u64 {
-                Rest::Length(n)
-            } else {
+            if end - head_len <= SPILL_ABOVE {
                 match read_length(stream, buf, end, charge, &mut pace).await? {
                     Fit::InMemory => return Ok(BodyIn::Buf(end)),
                     // The budget is spent: the rest goes to a file.
-                    Fit::OverBudget => Rest::Length(n),
+                    Fit::OverBudget => {}
                 }
             }
+            BodyDecoder::new(kind)
         }
-        BodyKind::Chunked => {
-            let mut decoder = ChunkedDecoder::new();
+        // A chunked body: decoded in place, in memory until it outgrows SPILL_ABOVE or the
+        // budget.
+        None if kind == BodyKind::Chunked => {
+            let mut decoder = BodyDecoder::new(kind);
             let mut continued = !expect_continue;
             let ended = read_chunked(
                 core,
@@ -99,7 +93,7 @@ pub async fn read_body(
                         buf,
                         head_len,
                         decoded_end,
-                        Rest::Chunked(decoder),
+                        decoder,
                         charge,
                         &mut pace,
                     )
@@ -109,12 +103,10 @@ pub async fn read_body(
         }
         // A request body is never close-delimited (RFC 9112 §6.3 item 6); parse_request
         // does not produce one, and this keeps the match exhaustive.
-        BodyKind::CloseDelimited => {
-            return Err(Some(GatewayError::Framing(corelane_http1::Error::BadHead)))
-        }
+        None => return Err(Some(GatewayError::Framing(corelane_http1::Error::BadHead))),
     };
     spill(
-        core, stream, buf, head_len, head_len, rest, charge, &mut pace,
+        core, stream, buf, head_len, head_len, decoder, charge, &mut pace,
     )
     .await
 }
@@ -160,7 +152,7 @@ async fn read_chunked(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
     head_len: usize,
-    decoder: &mut ChunkedDecoder,
+    decoder: &mut BodyDecoder,
     charge: &mut BodyCharge<'_>,
     pace: &mut BodyPace,
     continued: &mut bool,
@@ -203,7 +195,7 @@ async fn spill(
     buf: &mut Vec<u8>,
     head_len: usize,
     decoded_end: usize,
-    mut rest: Rest,
+    mut decoder: BodyDecoder,
     charge: &mut BodyCharge<'_>,
     pace: &mut BodyPace,
 ) -> Result<BodyIn, Failed> {
@@ -226,30 +218,16 @@ async fn spill(
     buf.copy_within(decoded_end.., head_len);
     buf.truncate(head_len + (buf.len() - decoded_end));
     loop {
-        // Take the body bytes out of the raw window after the head.
-        let done = match &mut rest {
-            Rest::Length(left) => {
-                let take = (buf.len() - head_len).min(usize::try_from(*left).unwrap_or(usize::MAX));
-                let data = head_len..head_len + take;
-                *left -= take as u64;
-                let end = data.end;
-                feed(&mut scanner, &mut file, &mut piece, &buf[data]).await?;
-                buf.copy_within(end.., head_len);
-                buf.truncate(head_len + (buf.len() - end));
-                *left == 0
-            }
-            Rest::Chunked(decoder) => {
-                let (r, w) = decoder
-                    .decode_in_place(buf, head_len, head_len)
-                    .map_err(|e| Some(GatewayError::Framing(e)))?;
-                check_max(core, decoder)?;
-                feed(&mut scanner, &mut file, &mut piece, &buf[head_len..w]).await?;
-                buf.copy_within(r.., head_len);
-                buf.truncate(head_len + (buf.len() - r));
-                decoder.is_done()
-            }
-        };
-        if done {
+        // Take the body bytes out of the raw window after the head (decoded in place when
+        // chunked), then drop what was consumed.
+        let (r, w) = decoder
+            .decode_in_place(buf, head_len, head_len)
+            .map_err(|e| Some(GatewayError::Framing(e)))?;
+        check_max(core, &decoder)?;
+        feed(&mut scanner, &mut file, &mut piece, &buf[head_len..w]).await?;
+        buf.copy_within(r.., head_len);
+        buf.truncate(head_len + (buf.len() - r));
+        if decoder.is_done() {
             break;
         }
         // What the body grew in memory before it spilled goes back (and so does its charge):
@@ -302,7 +280,7 @@ async fn append(file: &mut SpillFile, piece: Vec<u8>) -> Result<Vec<u8>, Failed>
     })
 }
 
-fn check_max(core: &Core, decoder: &ChunkedDecoder) -> Result<(), Failed> {
+fn check_max(core: &Core, decoder: &BodyDecoder) -> Result<(), Failed> {
     if decoder.data_bytes() > core.gateway.limits.max_body_bytes {
         return Err(Some(GatewayError::Framing(
             corelane_http1::Error::BodyTooLarge,

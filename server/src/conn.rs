@@ -169,13 +169,10 @@ async fn request<'g>(
     let key = head.key.as_ref().map(|k| head.text(buf, k));
     let admitted = proxy::admit(core, ex, route, key);
     // Where the body ends when all of it is already in the buffer.
-    let here = match head.body {
-        BodyKind::Empty => Some(head.head_len),
-        BodyKind::Length(n) => {
-            Some(head.head_len.saturating_add(n as usize)).filter(|&end| end <= buf.len())
-        }
-        _ => None,
-    };
+    let here = head
+        .body
+        .known_end(head.head_len)
+        .filter(|&end| end <= buf.len());
     let admitted = match admitted {
         Ok(a) => a,
         Err(e) => {

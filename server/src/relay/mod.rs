@@ -3,22 +3,23 @@
 //! piece, with the `model` value rewritten to the name the client asked for.
 //!
 //! `mod.rs` sends the request (with the one retry on a dead pooled connection), reads the
-//! response head and maps upstream errors; `whole` relays non-stream bodies, `sse` streams,
-//! `body` decodes upstream framing and frames chunks for the client.
+//! response head and maps upstream errors; `whole` relays non-stream bodies, `sse` streams.
+//! The framing on both sides is http1's: `BodyDecoder` reads the upstream body, and
+//! `begin_chunk`/`end_chunk` frame chunks for the client.
 
-mod body;
 mod sse;
 mod whole;
 
 use std::time::{Duration, Instant};
 
-use corelane_http1::{parse_response, BodyKind, Method, Status, EMPTY_HEADER, MAX_HEADERS};
+use corelane_http1::{
+    parse_response, BodyDecoder, BodyKind, Method, Status, EMPTY_HEADER, MAX_HEADERS,
+};
 use corelane_transforms::openai::SplicePlan;
 use corelane_transforms::provider::ProviderRow;
 use corelane_transforms::usage::Usage;
 use monoio::net::TcpStream;
 
-use self::body::BodyDecoder;
 use crate::core::Core;
 use crate::errors::GatewayError;
 use crate::exchange::Exchange;

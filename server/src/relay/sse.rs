@@ -3,13 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use corelane_http1::{SseFramer, LAST_CHUNK};
+use corelane_http1::{begin_chunk, end_chunk, BodyDecoder, SseFramer, LAST_CHUNK};
 use corelane_transforms::family::translate_event;
 use corelane_transforms::provider::ProviderRow;
 use corelane_transforms::usage::Usage;
 use monoio::net::TcpStream;
 
-use super::body::{begin_chunk, end_chunk, BodyDecoder};
 use super::{done, refill, Done, Head, MAX_EVENT};
 use crate::core::Core;
 use crate::errors::{Dialect, GatewayError};

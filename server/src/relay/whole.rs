@@ -3,12 +3,11 @@
 
 use std::time::Instant;
 
-use corelane_http1::{BodyKind, LAST_CHUNK};
+use corelane_http1::{begin_chunk, end_chunk, BodyDecoder, BodyKind, LAST_CHUNK};
 use corelane_transforms::family::{body_rewriter, rewrite_response};
 use corelane_transforms::provider::ProviderRow;
 use monoio::net::TcpStream;
 
-use super::body::{begin_chunk, end_chunk, BodyDecoder};
 use super::{done, refill, Done, Head, SMALL_BODY};
 use crate::core::Core;
 use crate::errors::GatewayError;
