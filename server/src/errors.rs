@@ -202,10 +202,17 @@ impl GatewayError {
                     class: "ProxyMissingRequiredParamError",
                 }
             }
-            GatewayError::NoApiKey | GatewayError::InvalidKey { .. } => {
+            GatewayError::MissingModel { .. } | GatewayError::UnknownModel { .. } => {
                 return ExceptionClass {
                     provider: None,
-                    class: "ProxyException",
+                    class: "ProxyModelNotFoundError",
+                }
+            }
+            // LiteLLM raises a bare Exception for a missing key.
+            GatewayError::NoApiKey => {
+                return ExceptionClass {
+                    provider: None,
+                    class: "Exception",
                 }
             }
             GatewayError::ClientGone => {
