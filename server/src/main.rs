@@ -3,10 +3,14 @@
 //! # Layout
 //! - `cli`: LiteLLM's flags (`--config`, `--port`, `--host`, `--num_workers`) and ours.
 //! - `gateway`: the read-only snapshot built from the config: groups, deployments, upstreams.
-//! - `core`: one monoio runtime per core, its listener, pool, arena and buffers.
-//! - `conn`: one client connection: heads, bodies, keep-alive.
+//! - `cores`: one monoio runtime per core: accept, idle trimming, shutdown.
+//! - `core`: a core's state: listener limits, pool, arena, buffers, body budget, metrics.
+//! - `conn`: one client connection: heads, bodies, keep-alive; one `Exchange` per request.
 //! - `routes`: (method, path) -> route, in LiteLLM's bare, `/v1` and Azure forms.
-//! - `proxy`: the request path: authenticate, resolve, pick, build upstream, relay, account.
+//! - `exchange`: the per-request context the phases fill in.
+//! - `proxy`: the phases: admit/authenticate, resolve_model, pick_deployment,
+//!   build_upstream, relay, and `finish` (once per request).
+//! - `metrics`, `access_log`: what `finish` feeds.
 //! - `router`: model resolution (exact, alias, wildcard) and simple-shuffle.
 //! - `relay`: upstream request/response relay in bounded buffers, SSE rewriting.
 //! - `upstream`: origins, plain/TLS connections, the resolver thread, the per-core pool.

@@ -685,8 +685,14 @@ fn render(
                 .labels
                 .iter()
                 .map(|&l| {
+                    // LiteLLM's deprecated failure counter prints a missing model "None"
+                    // but a missing model_id "".
+                    let absent = match (family.value, l) {
+                        (Value::LlmFailed, ModelId) => "",
+                        _ => family.absent,
+                    };
                     let mut s = String::new();
-                    key.label(l, gw, family.absent, &mut s);
+                    key.label(l, gw, absent, &mut s);
                     s
                 })
                 .collect();
