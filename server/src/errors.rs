@@ -47,6 +47,9 @@ pub enum Dialect {
     OpenAi,
 }
 
+/// The class of a request whose client left before its answer was out (corelane's own).
+pub const CLIENT_DISCONNECTED: &str = "ClientDisconnected";
+
 /// LiteLLM's `exception_class` metric label: `<Provider>.<Class>` for errors raised for a
 /// provider (`Openai.InternalServerError`, `Groq.RateLimitError`), else the class alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -218,7 +221,7 @@ impl GatewayError {
             GatewayError::ClientGone => {
                 return ExceptionClass {
                     provider: None,
-                    class: "ClientDisconnected",
+                    class: CLIENT_DISCONNECTED,
                 }
             }
             _ => {

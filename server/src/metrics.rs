@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::core::Core;
-use crate::errors::ExceptionClass;
+use crate::errors::{ExceptionClass, CLIENT_DISCONNECTED};
 use crate::exchange::{Caller, Exchange, RouteLabel};
 use crate::gateway::{DeploymentKind, Gateway};
 
@@ -229,10 +229,15 @@ impl Metrics {
             ..Series::default()
         });
         series.requests += 1;
-        if ex.failure.is_some() || !llm {
-            if let Some(d) = ex.deployment {
+        if let Some(failure) = &ex.failure {
+            // Only an error the provider caused marks its deployment (a client that left
+            // says nothing about it).
+            if let (Some(d), Some(_)) = (ex.deployment, failure.provider) {
                 self.set_state(d.index as u32, 1);
             }
+            return;
+        }
+        if !llm {
             return;
         }
         let t = &ex.timings;
@@ -585,9 +590,13 @@ impl Key {
         self.llm && self.failure.is_none()
     }
 
-    /// LiteLLM's `async_log_failure_event` skips authentication failures.
+    /// LiteLLM's `async_log_failure_event` skips authentication failures, and logs nothing
+    /// for a client that left.
     fn llm_failed(&self) -> bool {
-        self.llm && self.failure.is_some() && self.caller != Caller::Unknown && self.status != 401
+        self.llm
+            && self.caller != Caller::Unknown
+            && self.status != 401
+            && self.failure.is_some_and(|f| f.class != CLIENT_DISCONNECTED)
     }
 
     fn label(&self, l: L, gw: &Gateway, absent: &'static str, out: &mut String) {

@@ -171,9 +171,12 @@ async fn inference<'g>(
     ex.status = done.status;
     ex.usage = done.usage;
     if let Some(e) = &done.failure {
-        // The answer had started: the client got the error in-band.
+        // The answer had started: the client got the error in-band (the status stays the
+        // one its head carried), or left (499).
         ex.fail(e);
-        ex.status = done.status;
+        if !matches!(e, GatewayError::ClientGone) {
+            ex.status = done.status;
+        }
     }
     Ok(done.keep_alive)
 }
