@@ -304,8 +304,11 @@ impl Metrics {
     pub async fn scrape(&self, core: &Core) -> Vec<u8> {
         let (tx, rx) = flume::unbounded();
         let mut asked = 0;
+        let deadline = Instant::now() + SCRAPE_WAIT;
         for peer in self.peers.senders.iter() {
-            if peer.try_send(Control::Snapshot(tx.clone())).is_ok() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let sent = monoio::time::timeout(left, peer.send_async(Control::Snapshot(tx.clone())));
+            if matches!(sent.await, Ok(Ok(()))) {
                 asked += 1;
             }
         }
@@ -313,7 +316,6 @@ impl Metrics {
         let mut merged: HashMap<Key, Series> = HashMap::new();
         let mut states: HashMap<u32, DeploymentState> = HashMap::new();
         let mut in_flight = 0;
-        let deadline = Instant::now() + SCRAPE_WAIT;
         for _ in 0..asked {
             let left = deadline.saturating_duration_since(Instant::now());
             let Ok(Ok(snap)) = monoio::time::timeout(left, rx.recv_async()).await else {

@@ -123,11 +123,11 @@ async fn inference<'g>(
 ) -> Result<bool, GatewayError> {
     let gw = &core.gateway;
     ex.api = Some(endpoint);
-    let fields = read_fields(core, req, endpoint)?;
+    let mut fields = read_fields(core, req, endpoint)?;
     ex.stream = fields.stream;
     ex.client_include_usage = fields.include_usage == Some(true);
     // resolve_model
-    let star = resolve_model(gw, ex, req.target, &fields, endpoint)?;
+    let star = resolve_model(gw, ex, req.target, &mut fields, endpoint)?;
     // pick_deployment
     let (deployment, target) = pick_deployment(gw, ex, star)?;
     ex.call_id = crate::response::call_id();
@@ -209,19 +209,20 @@ fn resolve_model<'g>(
     gw: &'g Gateway,
     ex: &mut Exchange<'g>,
     target: &str,
-    fields: &RequestFields,
+    fields: &mut RequestFields,
     endpoint: Endpoint,
 ) -> Result<Option<usize>, GatewayError> {
     let route = endpoint.path();
-    let requested = match crate::routes::path_model(target).or(fields.model.as_deref()) {
-        Some(m) => m,
-        None => return Err(GatewayError::MissingModel { route }),
-    };
-    ex.requested_model.push_str(requested);
-    let Some(resolved) = router::resolve_group(gw, requested) else {
+    // The body's model string moves into the Exchange (the splice uses its byte range).
+    match (crate::routes::path_model(target), fields.model.take()) {
+        (Some(m), _) => ex.requested_model.push_str(m),
+        (None, Some(m)) => ex.requested_model = m,
+        (None, None) => return Err(GatewayError::MissingModel { route }),
+    }
+    let Some(resolved) = router::resolve_group(gw, &ex.requested_model) else {
         return Err(GatewayError::UnknownModel {
             route,
-            model: requested.to_owned(),
+            model: ex.requested_model.clone(),
         });
     };
     ex.group = Some(resolved.group);
