@@ -124,6 +124,11 @@ pub enum GatewayError {
         provider: &'static str,
         detail: String,
     },
+    /// An upstream connection closed before a single response byte (on a pooled connection,
+    /// the peer may have closed it while it sat in the pool).
+    UpstreamClosed {
+        provider: &'static str,
+    },
     UpstreamTimeout {
         provider: &'static str,
         seconds: f64,
@@ -150,6 +155,7 @@ impl GatewayError {
         match self {
             GatewayError::UpstreamConnect { .. }
             | GatewayError::UpstreamSend { .. }
+            | GatewayError::UpstreamClosed { .. }
             | GatewayError::UpstreamTimeout { .. }
             | GatewayError::UpstreamProtocol { .. }
             | GatewayError::Upstream { .. } => ErrorSource::Upstream,
@@ -164,7 +170,9 @@ impl GatewayError {
     pub fn retry(&self) -> Retry {
         match self {
             GatewayError::UpstreamConnect { .. } => Retry::Yes,
-            GatewayError::UpstreamSend { .. } => Retry::IfReused,
+            GatewayError::UpstreamSend { .. } | GatewayError::UpstreamClosed { .. } => {
+                Retry::IfReused
+            }
             _ => Retry::No,
         }
     }
@@ -174,6 +182,7 @@ impl GatewayError {
         match self {
             GatewayError::UpstreamConnect { provider, .. }
             | GatewayError::UpstreamSend { provider, .. }
+            | GatewayError::UpstreamClosed { provider }
             | GatewayError::UpstreamTimeout { provider, .. }
             | GatewayError::UpstreamProtocol { provider, .. }
             | GatewayError::Upstream { provider, .. } => Some(provider),
@@ -183,7 +192,26 @@ impl GatewayError {
 
     /// The status the client gets.
     pub fn status(&self) -> u16 {
-        self.parts().0
+        match self {
+            GatewayError::Framing(e) => e.status(),
+            GatewayError::Json(_)
+            | GatewayError::MissingModel { .. }
+            | GatewayError::UnknownModel { .. }
+            | GatewayError::UnsupportedEndpoint { .. }
+            | GatewayError::UnsupportedProvider { .. } => 400,
+            GatewayError::NoApiKey | GatewayError::InvalidKey { .. } => 401,
+            GatewayError::NotFound | GatewayError::ModelNotFound { .. } => 404,
+            GatewayError::MethodNotAllowed => 405,
+            GatewayError::ClientTimeout | GatewayError::UpstreamTimeout { .. } => 408,
+            // nginx's 499: only ever logged, the client is gone.
+            GatewayError::ClientGone => 499,
+            GatewayError::UpstreamConnect { .. } | GatewayError::UpstreamSend { .. } => 500,
+            GatewayError::UpstreamClosed { .. } | GatewayError::UpstreamProtocol { .. } => 502,
+            GatewayError::BodyBudget | GatewayError::BodyStore | GatewayError::ShuttingDown => 503,
+            GatewayError::Upstream {
+                upstream_status, ..
+            } => map_upstream_status(*upstream_status).status,
+        }
     }
 
     /// LiteLLM's exception class for the metric label; `provider` is the deployment's
@@ -198,7 +226,9 @@ impl GatewayError {
                 "APIConnectionError"
             }
             GatewayError::UpstreamTimeout { .. } => "Timeout",
-            GatewayError::UpstreamProtocol { .. } => "APIError",
+            GatewayError::UpstreamProtocol { .. } | GatewayError::UpstreamClosed { .. } => {
+                "APIError"
+            }
             GatewayError::Json(RequestError::MissingParam { .. }) => {
                 return ExceptionClass {
                     provider: None,
@@ -236,7 +266,8 @@ impl GatewayError {
 
     /// Writes the error in the client's dialect to `out` and returns the status code.
     pub fn render(&self, dialect: Dialect, out: &mut Vec<u8>) -> u16 {
-        let (status, kind, param, message) = self.parts();
+        let status = self.status();
+        let (kind, param, message) = self.parts();
         match dialect {
             Dialect::OpenAi => match kind {
                 Some(kind) => write_error(&message, kind, param, status, out),
@@ -247,18 +278,16 @@ impl GatewayError {
         status
     }
 
-    /// Status, OpenAI error type, param and message.
-    fn parts(&self) -> (u16, Option<&'static str>, Option<&'static str>, String) {
-        let (status, kind, param, message): (u16, &str, Option<&str>, String) = match self {
-            GatewayError::Framing(e) => (e.status(), "invalid_request_error", None, e.message().to_owned()),
+    /// OpenAI error type, param and message.
+    fn parts(&self) -> (Option<&'static str>, Option<&'static str>, String) {
+        let (kind, param, message): (&str, Option<&str>, String) = match self {
+            GatewayError::Framing(e) => ("invalid_request_error", None, e.message().to_owned()),
             GatewayError::Json(e) => (
-                400,
                 "invalid_request_error",
                 Some(e.param()),
                 format!("{}{}", e.prefix(), e.message()),
             ),
             GatewayError::MissingModel { route } => (
-                400,
                 "invalid_request_error",
                 Some("model"),
                 format!(
@@ -266,7 +295,6 @@ impl GatewayError {
                 ),
             ),
             GatewayError::UnknownModel { route, model } => (
-                400,
                 "invalid_request_error",
                 Some("model"),
                 format!(
@@ -274,13 +302,11 @@ impl GatewayError {
                 ),
             ),
             GatewayError::UnsupportedEndpoint { model, route } => (
-                400,
                 "invalid_request_error",
                 Some("model"),
                 format!("{route} is not supported for model={model}"),
             ),
             GatewayError::UnsupportedProvider { model, provider } => (
-                400,
                 "invalid_request_error",
                 Some("model"),
                 format!(
@@ -289,56 +315,47 @@ impl GatewayError {
                 ),
             ),
             GatewayError::NoApiKey => (
-                401,
                 "auth_error",
                 Some("None"),
                 "Authentication Error, No api key passed in.".to_owned(),
             ),
             GatewayError::InvalidKey { shown } => (
-                401,
                 "auth_error",
                 Some("None"),
                 format!("Authentication Error, Invalid proxy server token passed. Received API Key = {shown}, Unable to find token in cache or `LiteLLM_VerificationTokenTable`"),
             ),
-            GatewayError::NotFound => (404, "not_found_error", None, "Not Found".to_owned()),
+            GatewayError::NotFound => ("not_found_error", None, "Not Found".to_owned()),
             GatewayError::ModelNotFound { id } => (
-                404,
                 "invalid_request_error",
                 Some("model"),
                 format!("The model `{id}` does not exist"),
             ),
             GatewayError::MethodNotAllowed => {
-                (405, "invalid_request_error", None, "Method Not Allowed".to_owned())
+                ("invalid_request_error", None, "Method Not Allowed".to_owned())
             }
             GatewayError::ClientTimeout => (
-                408,
                 "timeout",
                 None,
                 "Request Timeout: the request was not received in time".to_owned(),
             ),
             GatewayError::BodyBudget => (
-                503,
                 "service_unavailable",
                 None,
                 "Service Unavailable: the gateway holds as many request bodies as it may; retry shortly".to_owned(),
             ),
             GatewayError::BodyStore => (
-                503,
                 "service_unavailable",
                 None,
                 "Service Unavailable: the request body could not be stored; retry shortly".to_owned(),
             ),
             GatewayError::ShuttingDown => (
-                503,
                 "service_unavailable",
                 None,
                 "Service Unavailable: the gateway is shutting down".to_owned(),
             ),
-            // nginx's 499: only ever logged, the client is gone.
-            GatewayError::ClientGone => (499, "client_closed_request", None, "Client Closed Request".to_owned()),
+            GatewayError::ClientGone => ("client_closed_request", None, "Client Closed Request".to_owned()),
             GatewayError::UpstreamConnect { provider, detail }
             | GatewayError::UpstreamSend { provider, detail } => (
-                500,
                 "api_connection_error",
                 None,
                 format!("litellm.APIConnectionError: APIConnectionError: {} - Connection error. {detail}", exception_name(provider)),
@@ -346,24 +363,21 @@ impl GatewayError {
             GatewayError::UpstreamTimeout { provider, seconds } => {
                 let mut m = format!("litellm.Timeout: Timeout Error: {} - Request timed out. timeout=", exception_name(provider));
                 let _ = write!(m, "{:.3}", seconds);
-                (408, "timeout", None, m)
+                ("timeout", None, m)
             }
+            GatewayError::UpstreamClosed { provider } => (
+                "api_error",
+                None,
+                format!("litellm.APIError: APIError: {} - connection closed before any response", exception_name(provider)),
+            ),
             GatewayError::UpstreamProtocol { provider, detail } => (
-                502,
                 "api_error",
                 None,
                 format!("litellm.APIError: APIError: {} - {detail}", exception_name(provider)),
             ),
-            GatewayError::Upstream {
-                upstream_status,
-                message,
-                ..
-            } => {
-                let status = map_upstream_status(*upstream_status).status;
-                return (status, None, None, message.clone());
-            }
+            GatewayError::Upstream { message, .. } => return (None, None, message.clone()),
         };
-        (status, Some(kind), param, message)
+        (Some(kind), param, message)
     }
 }
 

@@ -133,6 +133,17 @@ impl<'g> Exchange<'g> {
         self.failure = Some(err.exception_class(self.provider.map(|p| p.name)));
     }
 
+    /// The upstream timed out: the error reports the seconds since the request was sent.
+    pub fn upstream_timeout(&self, provider: &'static str) -> GatewayError {
+        GatewayError::UpstreamTimeout {
+            provider,
+            seconds: self
+                .timings
+                .sent
+                .map_or(0.0, |sent| sent.elapsed().as_secs_f64()),
+        }
+    }
+
     pub fn headers(&self, cost: Option<f64>) -> LitellmHeaders<'_> {
         let elapsed = self
             .timings

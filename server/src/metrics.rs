@@ -107,6 +107,36 @@ struct Series {
 }
 
 impl Series {
+    /// Latencies, tokens and spend of a successful LLM request finished at `now`.
+    fn observe_success(&mut self, ex: &Exchange<'_>, now: Instant) {
+        let t = &ex.timings;
+        let total = now.saturating_duration_since(t.received).as_secs_f64();
+        let llm_time = t.upstream().as_secs_f64();
+        self.total_latency.observe(&LATENCY_BUCKETS, total);
+        self.llm_latency.observe(&LATENCY_BUCKETS, llm_time);
+        let overhead = (total - llm_time).max(0.0);
+        if overhead > 0.0 {
+            self.overhead.observe(&LATENCY_BUCKETS, overhead);
+        }
+        let ttft = match (t.sent, t.first_token) {
+            (Some(sent), Some(first)) if ex.stream => {
+                let v = first.saturating_duration_since(sent).as_secs_f64();
+                self.ttft.observe(&LATENCY_BUCKETS, v);
+                Some(v)
+            }
+            _ => None,
+        };
+        if let Some(u) = &ex.usage {
+            self.input_tokens += u.prompt_tokens;
+            self.output_tokens += u.completion_tokens;
+            if u.completion_tokens > 0 {
+                let per = ttft.unwrap_or(llm_time) / u.completion_tokens as f64;
+                self.per_token.observe(&DEFAULT_BUCKETS, per);
+            }
+        }
+        self.spend += ex.cost(ex.usage.as_ref()).unwrap_or(0.0);
+    }
+
     fn merge(&mut self, o: &Series) {
         self.created = if self.requests == 0 {
             o.created
@@ -125,11 +155,12 @@ impl Series {
     }
 }
 
-/// `litellm_deployment_state`: 0 healthy, 1 partial outage; the latest event wins.
+/// `litellm_deployment_state`: 0 healthy, 1 partial outage; across cores the latest event
+/// wins (`Instant`s of one process compare across threads).
 #[derive(Debug, Clone, Copy)]
 struct DeploymentState {
     state: u8,
-    at: f64,
+    at: Instant,
 }
 
 /// One core's share, as sent to the scraping core.
@@ -141,6 +172,7 @@ struct Snapshot {
 }
 
 /// A request from the scraping core to every core.
+#[derive(Debug)]
 enum Control {
     Snapshot(flume::Sender<Snapshot>),
 }
@@ -149,12 +181,6 @@ enum Control {
 #[derive(Debug, Clone)]
 pub struct Peers {
     senders: Arc<Vec<flume::Sender<Control>>>,
-}
-
-impl std::fmt::Debug for Control {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Control")
-    }
 }
 
 /// The receiving end of one core's channel.
@@ -181,7 +207,8 @@ pub fn channels(cores: usize) -> (Peers, Vec<Inbox>) {
 #[derive(Debug)]
 pub struct Metrics {
     table: RefCell<HashMap<Key, Series>>,
-    states: RefCell<HashMap<u32, DeploymentState>>,
+    /// By deployment index (the config bounds it).
+    states: RefCell<Vec<Option<DeploymentState>>>,
     peers: Peers,
 }
 
@@ -195,7 +222,7 @@ impl Metrics {
     pub fn new(peers: Peers) -> Self {
         Metrics {
             table: RefCell::new(HashMap::new()),
-            states: RefCell::new(HashMap::new()),
+            states: RefCell::new(Vec::new()),
             peers,
         }
     }
@@ -223,59 +250,35 @@ impl Metrics {
             status: ex.status,
             failure: ex.failure,
         };
+        let now = Instant::now();
         let mut table = self.table.borrow_mut();
         let series = table.entry(key).or_insert_with(|| Series {
             created: unix_now(),
             ..Series::default()
         });
         series.requests += 1;
-        if let Some(failure) = &ex.failure {
-            // Only an error the provider caused marks its deployment (a client that left
-            // says nothing about it).
-            if let (Some(d), Some(_)) = (ex.deployment, failure.provider) {
-                self.set_state(d.index as u32, 1);
+        let Some(failure) = &ex.failure else {
+            if llm {
+                series.observe_success(ex, now);
+                if let Some(d) = ex.deployment {
+                    self.set_state(d.index, 0, now);
+                }
             }
             return;
-        }
-        if !llm {
-            return;
-        }
-        let t = &ex.timings;
-        let total = t.received.elapsed().as_secs_f64();
-        let llm_time = t.upstream().as_secs_f64();
-        series.total_latency.observe(&LATENCY_BUCKETS, total);
-        series.llm_latency.observe(&LATENCY_BUCKETS, llm_time);
-        let overhead = (total - llm_time).max(0.0);
-        if overhead > 0.0 {
-            series.overhead.observe(&LATENCY_BUCKETS, overhead);
-        }
-        let ttft = match (t.sent, t.first_token) {
-            (Some(sent), Some(first)) if ex.stream => {
-                let v = first.saturating_duration_since(sent).as_secs_f64();
-                series.ttft.observe(&LATENCY_BUCKETS, v);
-                Some(v)
-            }
-            _ => None,
         };
-        if let Some(u) = &ex.usage {
-            series.input_tokens += u.prompt_tokens;
-            series.output_tokens += u.completion_tokens;
-            if u.completion_tokens > 0 {
-                let per = ttft.unwrap_or(llm_time) / u.completion_tokens as f64;
-                series.per_token.observe(&DEFAULT_BUCKETS, per);
-            }
-        }
-        series.spend += ex.cost(ex.usage.as_ref()).unwrap_or(0.0);
-        drop(table);
-        if let Some(d) = ex.deployment {
-            self.set_state(d.index as u32, 0);
+        // Only an error the provider caused marks its deployment (a client that left says
+        // nothing about it).
+        if let (Some(d), Some(_)) = (ex.deployment, failure.provider) {
+            self.set_state(d.index, 1, now);
         }
     }
 
-    fn set_state(&self, deployment: u32, state: u8) {
+    fn set_state(&self, deployment: usize, state: u8, at: Instant) {
         let mut states = self.states.borrow_mut();
-        let at = unix_now();
-        states.insert(deployment, DeploymentState { state, at });
+        if states.len() <= deployment {
+            states.resize(deployment + 1, None);
+        }
+        states[deployment] = Some(DeploymentState { state, at });
     }
 
     fn snapshot(&self, core: &Core) -> Snapshot {
@@ -286,7 +289,13 @@ impl Metrics {
                 .iter()
                 .map(|(k, v)| (*k, v.clone()))
                 .collect(),
-            states: self.states.borrow().iter().map(|(k, v)| (*k, *v)).collect(),
+            states: self
+                .states
+                .borrow()
+                .iter()
+                .enumerate()
+                .filter_map(|(d, st)| st.map(|st| (d as u32, st)))
+                .collect(),
             in_flight: core.active.get(),
         }
     }

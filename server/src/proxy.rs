@@ -168,15 +168,16 @@ async fn inference<'g>(
     // relay
     let done =
         crate::relay::relay(core, client, ex, deployment, provider, upstream, request).await?;
-    ex.status = done.status;
     ex.usage = done.usage;
-    if let Some(e) = &done.failure {
-        // The answer had started: the client got the error in-band (the status stays the
-        // one its head carried), or left (499).
-        ex.fail(e);
-        if !matches!(e, GatewayError::ClientGone) {
+    // A failure after the head: the client got the error in-band (the status stays the one
+    // its head carried), or left (499, from `fail`).
+    match &done.failure {
+        Some(e @ GatewayError::ClientGone) => ex.fail(e),
+        Some(e) => {
+            ex.fail(e);
             ex.status = done.status;
         }
+        None => ex.status = done.status,
     }
     Ok(done.keep_alive)
 }

@@ -110,6 +110,41 @@ fn a_timeout_reports_the_seconds_it_waited() {
     assert!((0.35..2.0).contains(&seconds), "{message}");
 }
 
+/// A stream whose provider goes quiet past `stream_timeout` ends with an error event that
+/// reports the seconds since the request was sent, not a placeholder.
+#[test]
+fn a_mid_stream_timeout_event_reports_real_seconds() {
+    let mock = Mock::start();
+    let config = format!(
+        "model_list:\n  - model_name: slow\n    litellm_params:\n      model: openai/m\n      api_base: {}\n      stream_timeout: 0.4\n",
+        mock.base("/slowstream/1500/v1")
+    );
+    let gw = Gateway::start(&config);
+    let mut body = chat_body("slow");
+    body["stream"] = json!(true);
+    let mut client = gw.client();
+    client.send(
+        "POST",
+        "/v1/chat/completions",
+        &[],
+        body.to_string().as_bytes(),
+    );
+    let head = client.read_head();
+    assert_eq!(head.status, 200);
+    let text = String::from_utf8(client.read_body(&head)).unwrap();
+    let event = text
+        .lines()
+        .find(|l| l.contains("Timeout Error"))
+        .unwrap_or_else(|| panic!("no timeout event in {text}"));
+    let seconds: f64 = event
+        .rsplit("timeout=")
+        .next()
+        .and_then(|s| s.split('"').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no timeout= in {event}"));
+    assert!((0.35..3.0).contains(&seconds), "{event}");
+}
+
 #[test]
 fn models_by_id_and_the_route_list() {
     let config = "model_list:\n  - model_name: openai/gpt-4o\n    litellm_params:\n      model: openai/gpt-4o\n      mock_response: hi\nrouter_settings:\n  model_group_alias:\n    fast: openai/gpt-4o\n";

@@ -254,16 +254,23 @@ def _gateway(tmp_path_factory: pytest.TempPathFactory, mock: "MockProvider", key
     log_dir = tmp_path_factory.mktemp(name)
     config = log_dir / "config.yaml"
     write_config(config, mock.proc.url, key)
+    return start_gateway(name, config, log_dir, permit_weak_key=key is None, workers=1)
+
+
+def start_gateway(
+    name: str, config: Path, log_dir: Path, *, permit_weak_key: bool, workers: int
+) -> Proc:
+    """Starts `corelane --config <config>` on an ephemeral port with `workers` cores."""
     # The master key and the opt-in come from the config and here only, not from the caller's
-    # shell: the keyed gateway must pass the start-up rule on its own.
+    # shell: a keyed gateway must pass the start-up rule on its own.
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in ("LITELLM_MASTER_KEY", PERMIT_WEAK_KEY)
     }
-    if key is None:
+    if permit_weak_key:
         env[PERMIT_WEAK_KEY] = "true"
-    proc = _start(
+    return _start(
         name,
         [
             str(_binary("corelane")),
@@ -274,7 +281,7 @@ def _gateway(tmp_path_factory: pytest.TempPathFactory, mock: "MockProvider", key
             "--host",
             "127.0.0.1",
             "--num_workers",
-            "1",
+            str(workers),
             # e.g. "--epoll" or "--detailed_debug" when chasing a failure.
             *shlex.split(os.environ.get("CORELANE_GATEWAY_ARGS", "")),
         ],
@@ -282,7 +289,6 @@ def _gateway(tmp_path_factory: pytest.TempPathFactory, mock: "MockProvider", key
         log_dir,
         env,
     )
-    return proc
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import shlex
 import socket
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ text_string_to_metric_families = pytest.importorskip(
     "prometheus_client.parser", reason="pip install prometheus-client"
 ).text_string_to_metric_families
 
-from conftest import PERMIT_WEAK_KEY, _binary, _start, _stop, _yaml
+from conftest import _stop, _yaml, start_gateway
 from support import CLIENT_OPTS, MASTER_KEY, UPSTREAM_KEY
 
 REFERENCE = Path(
@@ -120,27 +119,8 @@ def gw(tmp_path_factory, mock):
     log_dir = tmp_path_factory.mktemp("metrics-gateway")
     config = log_dir / "config.yaml"
     config.write_text("".join(_yaml(_config(mock.proc.url), 0)))
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("LITELLM_MASTER_KEY", PERMIT_WEAK_KEY)
-    }
-    proc = _start(
-        "metrics-gateway",
-        [
-            str(_binary("corelane")),
-            "--config",
-            str(config),
-            "--port",
-            "0",
-            "--host",
-            "127.0.0.1",
-            "--num_workers",
-            "2",
-            *shlex.split(os.environ.get("CORELANE_GATEWAY_ARGS", "")),
-        ],
-        r"corelane listening on http://[^\s:]+:(\d+)",
-        log_dir,
-        env,
-    )
+    # Two cores: every count must be the sum of both cores' counters.
+    proc = start_gateway("metrics-gateway", config, log_dir, permit_weak_key=False, workers=2)
     yield proc
     _stop(proc.popen)
 

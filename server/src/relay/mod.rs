@@ -101,12 +101,7 @@ pub async fn relay(
     } else {
         dep.timeout
     };
-    let started = Instant::now();
-    let deadline = started + timeout;
-    let timed_out = || GatewayError::UpstreamTimeout {
-        provider: provider.name,
-        seconds: started.elapsed().as_secs_f64(),
-    };
+    let deadline = Instant::now() + timeout;
     // One more attempt is made when the error allows it (a failed connect, or a pooled
     // connection the peer had closed); the error decides, not this loop.
     let mut attempt = 0;
@@ -141,7 +136,7 @@ pub async fn relay(
         };
         if let Err(e) = res {
             let err = if e.kind() == std::io::ErrorKind::TimedOut {
-                timed_out()
+                ex.upstream_timeout(provider.name)
             } else {
                 GatewayError::UpstreamSend {
                     provider: provider.name,
@@ -186,21 +181,16 @@ pub async fn relay(
                 break (conn, rbuf, head);
             }
             Err(HeadError::NothingReceived) => {
-                // Nothing came back: the request may not have reached a live peer.
-                let err = GatewayError::UpstreamSend {
+                let err = GatewayError::UpstreamClosed {
                     provider: provider.name,
-                    detail: "connection closed before any response".into(),
                 };
                 if attempt == 0 && err.retry().allows(reused) {
                     attempt += 1;
                     continue;
                 }
-                return Err(GatewayError::UpstreamProtocol {
-                    provider: provider.name,
-                    detail: "connection closed before any response".into(),
-                });
+                return Err(err);
             }
-            Err(HeadError::Timeout) => return Err(timed_out()),
+            Err(HeadError::Timeout) => return Err(ex.upstream_timeout(provider.name)),
             Err(HeadError::Protocol(detail)) => {
                 return Err(GatewayError::UpstreamProtocol {
                     provider: provider.name,
@@ -215,7 +205,7 @@ pub async fn relay(
     if head.status >= 400 {
         let err = upstream_error(core, conn, rbuf, &head, provider, upstream, deadline).await;
         ex.timings.upstream_done = Some(Instant::now());
-        return Err(err.unwrap_or_else(|()| timed_out()));
+        return Err(err.unwrap_or_else(|()| ex.upstream_timeout(provider.name)));
     }
     let result = if ex.stream && head.event_stream {
         sse::relay_stream(
@@ -230,20 +220,11 @@ pub async fn relay(
     };
     ex.timings.upstream_done = Some(Instant::now());
     core.give_buf(rbuf);
-    let (mut done, reusable) = result.map_err(|e| elapsed(e, started))?;
-    done.failure = done.failure.map(|e| elapsed(e, started));
+    let (done, reusable) = result?;
     if reusable && head.keep_alive {
         core.pool.checkin(&upstream.origin, conn);
     }
     Ok(done)
-}
-
-/// A timeout reports the real time since the request was sent.
-fn elapsed(mut err: GatewayError, started: Instant) -> GatewayError {
-    if let GatewayError::UpstreamTimeout { seconds, .. } = &mut err {
-        *seconds = started.elapsed().as_secs_f64();
-    }
-    err
 }
 
 async fn read_head(

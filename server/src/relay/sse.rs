@@ -115,11 +115,7 @@ pub(super) async fn relay_stream(
         pos = 0;
         let left = (last_event + idle).saturating_duration_since(Instant::now());
         let refilled = monoio::select! {
-            r = refill(conn, rbuf, left) => r.map_err(|()| GatewayError::UpstreamTimeout {
-                provider: provider.name,
-                // The relay puts the real time since the request was sent here.
-                seconds: 0.0,
-            }),
+            r = refill(conn, rbuf, left) => r.map_err(|()| ex.upstream_timeout(provider.name)),
             _ = &mut cut => Err(GatewayError::ShuttingDown),
         };
         match refilled {

@@ -65,13 +65,7 @@ pub(super) async fn relay_body(
                 }
                 return Err(protocol("upstream closed the connection mid-body"));
             }
-            Err(()) => {
-                return Err(GatewayError::UpstreamTimeout {
-                    provider: provider.name,
-                    // The relay puts the real time since the request was sent here.
-                    seconds: 0.0,
-                });
-            }
+            Err(()) => return Err(ex.upstream_timeout(provider.name)),
         }
     }
     let mut out = core.take_buf();
