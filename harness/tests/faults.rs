@@ -70,9 +70,9 @@ fn delay_prefix_and_latency_option_wait_before_head() {
 fn reset_prefix_closes_without_response() {
     let mock = Mock::start(&[]);
     let mut conn = mock.connect();
-    conn.send(&request("POST", "/reset/v1/chat/completions", CHAT));
+    conn.send_raw(&request("POST", "/reset/v1/chat/completions", CHAT));
     let mut rest = Vec::new();
-    let read = conn.reader.read_to_end(&mut rest);
+    let read = conn.stream.read_to_end(&mut rest);
     assert!(read.is_err() || rest.is_empty(), "got {rest:?}");
     // The request was still received and recorded.
     let stats = mock.call("GET", "/__mock/stats", "").json();
@@ -92,12 +92,12 @@ fn truncate_prefix_cuts_streams_mid_way() {
         ),
     ] {
         let mut conn = mock.connect();
-        conn.send(&request("POST", path, body));
-        let head = conn.head().unwrap();
+        conn.send_raw(&request("POST", path, body));
+        let head = conn.read_head();
         assert_eq!(head.status, 200);
         let mut text = String::new();
         let ended = loop {
-            match conn.chunk() {
+            match conn.try_next_chunk() {
                 Ok(Some(chunk)) => text.push_str(std::str::from_utf8(&chunk).unwrap()),
                 Ok(None) => panic!("stream ended cleanly on {path}"),
                 Err(error) => break error,
@@ -118,15 +118,14 @@ fn truncate_prefix_cuts_plain_bodies() {
     let mock = Mock::start(&[]);
     for path in ["/truncate/v1/chat/completions", "/truncate/v1/embeddings"] {
         let mut conn = mock.connect();
-        conn.send(&request(
+        conn.send_raw(&request(
             "POST",
             path,
             r#"{"model":"m","input":["a","b"],"dimensions":4000}"#,
         ));
-        let head = conn.head().unwrap();
+        let head = conn.read_head();
         let declared: usize = head.header("content-length").unwrap().parse().unwrap();
-        let mut body = Vec::new();
-        let _ = conn.reader.read_to_end(&mut body);
+        let body = conn.read_to_close();
         assert_eq!(body.len(), declared / 2, "{path}");
     }
 }
@@ -136,14 +135,14 @@ fn slowstream_prefix_spaces_events() {
     let mock = Mock::start(&["--stream-chunks", "3"]);
     let mut conn = mock.connect();
     let started = Instant::now();
-    conn.send(&request(
+    conn.send_raw(&request(
         "POST",
         "/slowstream/120/v1/chat/completions",
         r#"{"model":"m","stream":true}"#,
     ));
-    conn.head().unwrap();
+    conn.read_head();
     let mut arrivals = Vec::new();
-    while conn.chunk().unwrap().is_some() {
+    while conn.next_chunk().is_some() {
         arrivals.push(started.elapsed());
     }
     assert_eq!(arrivals.len(), 5);
@@ -205,11 +204,11 @@ fn nousage_prefix_drops_usage_everywhere() {
 fn close_prefix_closes_after_response() {
     let mock = Mock::start(&[]);
     let mut conn = mock.connect();
-    conn.send(&request("POST", "/close/v1/chat/completions", CHAT));
-    let reply = conn.response();
+    conn.send_raw(&request("POST", "/close/v1/chat/completions", CHAT));
+    let reply = conn.read_response();
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("connection"), Some("close"));
-    assert!(conn.closed());
+    assert!(conn.closed_within(Duration::from_secs(5)));
 }
 
 #[test]
@@ -217,17 +216,17 @@ fn prefixes_compose() {
     let mock = Mock::start(&["--stream-chunks", "2"]);
     let mut conn = mock.connect();
     let started = Instant::now();
-    conn.send(&request(
+    conn.send_raw(&request(
         "POST",
         "/close/nousage/delay/50/chunked/openai/deployments/d/chat/completions",
         CHAT,
     ));
-    let reply = conn.response();
+    let reply = conn.read_response();
     assert!(started.elapsed() >= Duration::from_millis(50));
     assert_eq!(reply.header("transfer-encoding"), Some("chunked"));
     assert_eq!(reply.header("connection"), Some("close"));
     let body = reply.json();
     assert!(body.get("usage").is_none());
     assert_eq!(body["model"], "m");
-    assert!(conn.closed());
+    assert!(conn.closed_within(Duration::from_secs(5)));
 }

@@ -10,12 +10,12 @@ use serde_json::json;
 fn requests_are_recorded_oldest_first() {
     let mock = Mock::start(&[]);
     let mut conn = mock.connect();
-    conn.send(
+    conn.send_raw(
         b"POST /status/429/v1/chat/completions?x=1 HTTP/1.1\r\nX-Api-Key: Secret\r\nContent-Length: 13\r\n\r\n{\"model\":\"a\"}",
     );
-    assert_eq!(conn.response().status, 429);
-    conn.send(&request("GET", "/v1/models", ""));
-    assert_eq!(conn.response().status, 200);
+    assert_eq!(conn.read_response().status, 429);
+    conn.send_raw(&request("GET", "/v1/models", ""));
+    assert_eq!(conn.read_response().status, 200);
 
     let recorded = mock.call("GET", "/__mock/requests", "").json();
     let list = recorded.as_array().unwrap();
@@ -51,12 +51,12 @@ fn only_the_last_hundred_requests_are_kept() {
     let mock = Mock::start(&[]);
     let mut conn = mock.connect();
     for i in 0..105 {
-        conn.send(&request(
+        conn.send_raw(&request(
             "POST",
             "/v1/chat/completions",
             &json!({"model": format!("m{i}")}).to_string(),
         ));
-        conn.response();
+        conn.read_response();
     }
     let recorded = mock.call("GET", "/__mock/requests", "").json();
     let list = recorded.as_array().unwrap();

@@ -189,15 +189,15 @@ fn stream_events_arrive_incrementally() {
     let mock = Mock::start(&["--stream-chunks", "5", "--chunk-delay-ms", "100"]);
     let mut conn = mock.connect();
     let started = Instant::now();
-    conn.send(&request(
+    conn.send_raw(&request(
         "POST",
         "/v1/chat/completions",
         r#"{"model":"m","stream":true}"#,
     ));
-    let head = conn.head().unwrap();
+    let head = conn.read_head();
     assert_eq!(head.status, 200);
     let mut arrivals = Vec::new();
-    while let Some(chunk) = conn.chunk().unwrap() {
+    while let Some(chunk) = conn.next_chunk() {
         arrivals.push((started.elapsed(), chunk));
     }
     // 5 content chunks + finish + [DONE], one event per HTTP chunk.
@@ -354,26 +354,26 @@ fn keep_alive_serves_many_requests_on_one_connection() {
     let mut conn = mock.connect();
     for round in 0..3 {
         let model = format!("m{round}");
-        conn.send(&request(
+        conn.send_raw(&request(
             "POST",
             "/v1/chat/completions",
             &json!({"model": model}).to_string(),
         ));
-        assert_eq!(conn.response().json()["model"], model.as_str());
-        conn.send(&request(
+        assert_eq!(conn.read_response().json()["model"], model.as_str());
+        conn.send_raw(&request(
             "POST",
             "/v1/chat/completions",
             &json!({"model": model, "stream": true}).to_string(),
         ));
-        assert_eq!(conn.response().events().len(), 4);
-        conn.send(&request(
+        assert_eq!(conn.read_response().events().len(), 4);
+        conn.send_raw(&request(
             "POST",
             "/v1/embeddings",
             r#"{"model":"e","input":"x","dimensions":3}"#,
         ));
-        assert_eq!(conn.response().status, 200);
-        conn.send(&request("GET", "/v1/models", ""));
-        assert_eq!(conn.response().status, 200);
+        assert_eq!(conn.read_response().status, 200);
+        conn.send_raw(&request("GET", "/v1/models", ""));
+        assert_eq!(conn.read_response().status, 200);
     }
     let stats = mock.call("GET", "/__mock/stats", "").json();
     assert_eq!(stats["requests"], 12);
@@ -393,9 +393,9 @@ fn pipelined_requests_are_answered_in_order() {
         "/v1/chat/completions",
         r#"{"model":"second"}"#,
     ));
-    conn.send(&both);
-    assert_eq!(conn.response().json()["model"], "first");
-    assert_eq!(conn.response().json()["model"], "second");
+    conn.send_raw(&both);
+    assert_eq!(conn.read_response().json()["model"], "first");
+    assert_eq!(conn.read_response().json()["model"], "second");
 }
 
 #[test]
@@ -404,21 +404,23 @@ fn chunked_request_body_is_decoded() {
     let mut conn = mock.connect();
     let json = r#"{"model":"chunky","messages":[]}"#;
     let (left, right) = json.split_at(10);
-    conn.send(
+    conn.send_raw(
         b"POST /v1/chat/completions HTTP/1.1\r\nHost: m\r\nTransfer-Encoding: chunked\r\n\r\n",
     );
-    conn.send(format!("{:x};ext=1\r\n{left}\r\n", left.len()).as_bytes());
+    conn.send_raw(format!("{:x};ext=1\r\n{left}\r\n", left.len()).as_bytes());
     std::thread::sleep(Duration::from_millis(50));
-    conn.send(format!("{:X}\r\n{right}\r\n0\r\n\r\n", right.len()).as_bytes());
-    let reply = conn.response();
+    conn.send_raw(format!("{:X}\r\n{right}\r\n0\r\n\r\n", right.len()).as_bytes());
+    let reply = conn.read_response();
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json()["model"], "chunky");
     let recorded = mock.call("GET", "/__mock/requests", "").json();
     assert_eq!(recorded[0]["body"], json);
 
-    conn.send(b"POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
-    assert_eq!(conn.response().status, 400);
-    assert!(conn.closed());
+    conn.send_raw(
+        b"POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    );
+    assert_eq!(conn.read_response().status, 400);
+    assert!(conn.closed_within(Duration::from_secs(5)));
 }
 
 #[test]
@@ -426,41 +428,41 @@ fn expect_continue_gets_interim_response() {
     let mock = Mock::start(&[]);
     let mut conn = mock.connect();
     let body = r#"{"model":"m"}"#;
-    conn.send(
+    conn.send_raw(
         format!(
             "POST /v1/chat/completions HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
             body.len()
         )
         .as_bytes(),
     );
-    let interim = conn.head().unwrap();
+    let interim = conn.read_head();
     assert_eq!(interim.status, 100);
-    conn.send(body.as_bytes());
-    assert_eq!(conn.response().json()["model"], "m");
+    conn.send_raw(body.as_bytes());
+    assert_eq!(conn.read_response().json()["model"], "m");
 }
 
 #[test]
 fn client_connection_close_and_http10_close_after_reply() {
     let mock = Mock::start(&[]);
     let mut conn = mock.connect();
-    conn.send(b"GET /v1/models HTTP/1.1\r\nConnection: close\r\n\r\n");
-    let reply = conn.response();
+    conn.send_raw(b"GET /v1/models HTTP/1.1\r\nConnection: close\r\n\r\n");
+    let reply = conn.read_response();
     assert_eq!(reply.header("connection"), Some("close"));
-    assert!(conn.closed());
+    assert!(conn.closed_within(Duration::from_secs(5)));
 
     let mut old = mock.connect();
-    old.send(b"GET /v1/models HTTP/1.0\r\n\r\n");
-    assert_eq!(old.response().status, 200);
-    assert!(old.closed());
+    old.send_raw(b"GET /v1/models HTTP/1.0\r\n\r\n");
+    assert_eq!(old.read_response().status, 200);
+    assert!(old.closed_within(Duration::from_secs(5)));
 }
 
 #[test]
 fn malformed_head_gets_400_and_close() {
     let mock = Mock::start(&[]);
     let mut conn = mock.connect();
-    conn.send(b"NOT HTTP AT ALL\r\n\r\n");
-    assert_eq!(conn.response().status, 400);
-    assert!(conn.closed());
+    conn.send_raw(b"NOT HTTP AT ALL\r\n\r\n");
+    assert_eq!(conn.read_response().status, 400);
+    assert!(conn.closed_within(Duration::from_secs(5)));
     // The server is still healthy.
     assert_eq!(mock.call("GET", "/v1/models", "").status, 200);
 }
