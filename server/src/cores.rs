@@ -83,7 +83,6 @@ pub fn run(
         } else {
             "io_uring"
         };
-        let _ = started.send((id, driver));
         // The same socket, for taking what is left in its queue at shutdown without waiting.
         let backlog = listener.try_clone()?;
         let listener = TcpListener::from_std(listener)?;
@@ -95,6 +94,8 @@ pub fn run(
         if core.access_log.enabled() {
             monoio::spawn(flush_access_log(core.clone()));
         }
+        // Ready: what the core holds for its life is open, so "listening" means settled.
+        let _ = started.send((id, driver));
         accept_until_stopped(&core, &listener, stop).await;
         // Stop accepting at once. Connections the kernel has already completed are taken and
         // served (their answer closes them) rather than reset with the listener.
