@@ -78,8 +78,11 @@ pub async fn handle<'g>(
     let head_only = req.method == Method::Head;
     let gw = &core.gateway;
     let result: Result<Vec<u8>, GatewayError> = match route {
-        Route::Inference { endpoint } => {
-            return match inference(core, client, req, endpoint, ex).await {
+        Route::Inference {
+            endpoint,
+            model_in_path,
+        } => {
+            return match inference(core, client, req, endpoint, model_in_path, ex).await {
                 Ok(keep) => keep,
                 Err(e) => respond_error(client, ex, &e, false).await,
             }
@@ -119,6 +122,7 @@ async fn inference<'g>(
     client: &mut TcpStream,
     req: &Request<'_>,
     endpoint: Endpoint,
+    model_in_path: bool,
     ex: &mut Exchange<'g>,
 ) -> Result<bool, GatewayError> {
     let gw = &core.gateway;
@@ -127,7 +131,12 @@ async fn inference<'g>(
     ex.stream = fields.stream;
     ex.client_include_usage = fields.include_usage == Some(true);
     // resolve_model
-    let star = resolve_model(gw, ex, req.target, &mut fields, endpoint)?;
+    let path_model = if model_in_path {
+        crate::routes::path_model(req.target)
+    } else {
+        None
+    };
+    let star = resolve_model(gw, ex, path_model, &mut fields, endpoint)?;
     // pick_deployment
     let (deployment, target) = pick_deployment(gw, ex, star)?;
     ex.call_id = crate::response::call_id();
@@ -209,13 +218,13 @@ fn read_fields(
 fn resolve_model<'g>(
     gw: &'g Gateway,
     ex: &mut Exchange<'g>,
-    target: &str,
+    path_model: Option<&str>,
     fields: &mut RequestFields,
     endpoint: Endpoint,
 ) -> Result<Option<usize>, GatewayError> {
     let route = endpoint.path();
     // The body's model string moves into the Exchange (the splice uses its byte range).
-    match (crate::routes::path_model(target), fields.model.take()) {
+    match (path_model, fields.model.take()) {
         (Some(m), _) => ex.requested_model.push_str(m),
         (None, Some(m)) => ex.requested_model = m,
         (None, None) => return Err(GatewayError::MissingModel { route }),

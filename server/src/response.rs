@@ -80,8 +80,7 @@ pub fn header(out: &mut Vec<u8>, name: &str, value: &str) {
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b": ");
-    // Values come from config and upstreams; never let one break the head.
-    out.extend(value.bytes().filter(|&b| b != b'\r' && b != b'\n'));
+    corelane_transforms::provider::push_header_value(value, out);
 }
 
 /// A complete JSON response: head plus body.

@@ -8,10 +8,11 @@ use crate::exchange::RouteLabel;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
-    /// An inference endpoint. The Azure-style forms name the model in the path
-    /// ([`path_model`]).
+    /// An inference endpoint; `model_in_path` for the Azure-style forms, which name the model
+    /// in the path ([`path_model`]).
     Inference {
         endpoint: Endpoint,
+        model_in_path: bool,
     },
     Models,
     /// `/models/{id}`: one model group, as OpenAI's `models.retrieve` expects it.
@@ -63,10 +64,7 @@ impl Route {
 /// The path of a target without query, fragment, trailing slash and `/v1` prefix.
 fn bare_path(target: &str) -> &str {
     // Query and fragment off, by byte (ASCII delimiters, so the cut is a char boundary).
-    let end = target
-        .bytes()
-        .position(|b| b == b'?' || b == b'#')
-        .unwrap_or(target.len());
+    let end = memchr::memchr2(b'?', b'#', target.as_bytes()).unwrap_or(target.len());
     let path = &target[..end];
     let path = path
         .strip_suffix('/')
@@ -101,7 +99,10 @@ pub fn label(route: Route, target: &str) -> RouteLabel {
     let v1 = target.starts_with("/v1/");
     let pick = |plain: &'static str, with_v1: &'static str| if v1 { with_v1 } else { plain };
     RouteLabel(match route {
-        Route::Inference { endpoint } => match (endpoint, path_model(target).is_some()) {
+        Route::Inference {
+            endpoint,
+            model_in_path,
+        } => match (endpoint, model_in_path) {
             (Endpoint::ChatCompletions, false) => pick("/chat/completions", "/v1/chat/completions"),
             (Endpoint::Completions, false) => pick("/completions", "/v1/completions"),
             (Endpoint::Embeddings, false) => pick("/embeddings", "/v1/embeddings"),
@@ -130,17 +131,20 @@ pub fn route(method: Method, target: &str) -> Route {
             Route::MethodNotAllowed
         }
     };
-    let post = |endpoint: Endpoint| {
+    let post = |endpoint: Endpoint, model_in_path: bool| {
         if method == Method::Post {
-            Route::Inference { endpoint }
+            Route::Inference {
+                endpoint,
+                model_in_path,
+            }
         } else {
             Route::MethodNotAllowed
         }
     };
     match bare {
-        "/chat/completions" => return post(Endpoint::ChatCompletions),
-        "/completions" => return post(Endpoint::Completions),
-        "/embeddings" => return post(Endpoint::Embeddings),
+        "/chat/completions" => return post(Endpoint::ChatCompletions, false),
+        "/completions" => return post(Endpoint::Completions, false),
+        "/embeddings" => return post(Endpoint::Embeddings, false),
         "/models" => return get(Route::Models),
         "/model/info" => return get(Route::ModelInfo),
         "/routes" => return get(Route::Routes),
@@ -167,7 +171,7 @@ pub fn route(method: Method, target: &str) -> Route {
                     "embeddings" => Endpoint::Embeddings,
                     _ => return Route::NotFound,
                 };
-                return post(endpoint);
+                return post(endpoint, true);
             }
         }
     }
@@ -181,7 +185,10 @@ mod tests {
     #[test]
     fn route_table() {
         use Endpoint::*;
-        let inf = |endpoint, _path_model: Option<&str>| Route::Inference { endpoint };
+        let inf = |endpoint, path_model: Option<&str>| Route::Inference {
+            endpoint,
+            model_in_path: path_model.is_some(),
+        };
         let cases: &[(Method, &str, Route)] = &[
             (
                 Method::Post,

@@ -525,10 +525,15 @@ pub fn write_auth(row: &ProviderRow, creds: &Credentials, _now: SystemTime, out:
     }
 }
 
-/// A header value from configuration: CR, LF and NUL are dropped so no value can end the
-/// line it is on.
+/// A header value from configuration or an upstream: CR, LF and NUL are dropped so no value
+/// can end the line it is on. Values almost never hold one, so the clean case is one copy.
 pub fn push_header_value(value: &str, out: &mut Vec<u8>) {
-    out.extend(value.bytes().filter(|&b| !matches!(b, b'\r' | b'\n' | 0)));
+    let bytes = value.as_bytes();
+    if memchr::memchr3(b'\r', b'\n', 0, bytes).is_none() {
+        out.extend_from_slice(bytes);
+    } else {
+        out.extend(bytes.iter().filter(|&&b| !matches!(b, b'\r' | b'\n' | 0)));
+    }
 }
 
 /// Azure hook: deployments are addressed in the path and the API version in the query
