@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use corelane_transforms::error::{
     map_upstream_status, write_error, write_error_json, write_exception_provider,
 };
+use corelane_transforms::json::write_json_string;
 use corelane_transforms::openai::RequestError;
 
 /// Who caused an error (pingora's ErrorSource).
@@ -148,6 +149,15 @@ pub enum GatewayError {
     },
     /// The gateway is shutting down and cut a response short.
     ShuttingDown,
+    /// A comma-separated list of models asked for a stream (LiteLLM cannot serve one either).
+    BatchStream,
+    /// `fastest_response` with a list of models: not implemented yet, refused.
+    BatchFastest,
+    /// A comma-separated list names more models than one request may fan out to.
+    BatchTooLarge {
+        count: usize,
+        max: usize,
+    },
 }
 
 impl GatewayError {
@@ -198,7 +208,10 @@ impl GatewayError {
             | GatewayError::MissingModel { .. }
             | GatewayError::UnknownModel { .. }
             | GatewayError::UnsupportedEndpoint { .. }
-            | GatewayError::UnsupportedProvider { .. } => 400,
+            | GatewayError::UnsupportedProvider { .. }
+            | GatewayError::BatchStream
+            | GatewayError::BatchFastest
+            | GatewayError::BatchTooLarge { .. } => 400,
             GatewayError::NoApiKey | GatewayError::InvalidKey { .. } => 401,
             GatewayError::NotFound | GatewayError::ModelNotFound { .. } => 404,
             GatewayError::MethodNotAllowed => 405,
@@ -278,6 +291,33 @@ impl GatewayError {
         status
     }
 
+    /// One failed model of a batch, as LiteLLM lists it in place of a response: the
+    /// exception's fields (`status_code`, `message`, `llm_provider`, `model`, `code`, `type`).
+    pub fn write_batch_item(&self, model: &str, out: &mut Vec<u8>) {
+        let status = self.status();
+        let (kind, _, message) = self.parts();
+        let mut num = itoa::Buffer::new();
+        out.extend_from_slice(b"{\"status_code\":");
+        out.extend_from_slice(num.format(status).as_bytes());
+        out.extend_from_slice(b",\"message\":");
+        write_json_string(&message, out);
+        out.extend_from_slice(b",\"llm_provider\":");
+        match self.provider() {
+            Some(p) => write_json_string(p, out),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"model\":");
+        write_json_string(model, out);
+        out.extend_from_slice(b",\"code\":\"");
+        out.extend_from_slice(num.format(status).as_bytes());
+        out.extend_from_slice(b"\",\"type\":");
+        match kind {
+            Some(k) => write_json_string(k, out),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+    }
+
     /// OpenAI error type, param and message.
     fn parts(&self) -> (Option<&'static str>, Option<&'static str>, String) {
         let (kind, param, message): (&str, Option<&str>, String) = match self {
@@ -313,6 +353,21 @@ impl GatewayError {
                     "litellm.BadRequestError: LLM Provider '{provider}' (model={model}) is not supported by corelane yet. Supported providers: {}",
                     supported_providers()
                 ),
+            ),
+            GatewayError::BatchStream => (
+                "invalid_request_error",
+                Some("stream"),
+                "stream is not supported with a comma-separated list of models".to_owned(),
+            ),
+            GatewayError::BatchFastest => (
+                "invalid_request_error",
+                Some("fastest_response"),
+                "fastest_response is not supported by corelane yet; leave it out to get every model's answer".to_owned(),
+            ),
+            GatewayError::BatchTooLarge { count, max } => (
+                "invalid_request_error",
+                Some("model"),
+                format!("a comma-separated list may name at most {max} models; this one names {count}"),
             ),
             GatewayError::NoApiKey => (
                 "auth_error",

@@ -5,6 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use corelane_transforms::mock::{self, MockMeta};
 use corelane_transforms::provider::Endpoint;
+use corelane_transforms::usage::Usage;
 use monoio::net::TcpStream;
 
 use crate::core::Core;
@@ -20,19 +21,8 @@ pub async fn respond(
     body: &[u8],
     content: &str,
 ) -> bool {
-    let created = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let id = match endpoint {
-        Endpoint::ChatCompletions => format!("chatcmpl-{}", ex.call_id),
-        Endpoint::Completions => format!("cmpl-{}", ex.call_id),
-        Endpoint::Embeddings => String::new(),
-    };
-    let meta = MockMeta {
-        id: &id,
-        created,
-        model: &ex.requested_model,
-    };
+    let id = mock_id(ex, endpoint);
+    let meta = meta(&ex.requested_model, &id);
     let usage = mock::mock_usage();
     let cost = ex.cost(Some(&usage));
     ex.usage = Some(usage);
@@ -76,6 +66,31 @@ pub async fn respond(
     let (res, out) = write_all(client, out).await;
     core.give_buf(out);
     res.is_ok() && ex.keep_alive
+}
+
+/// A mock chat completion for one model of a batch; returns its usage.
+pub fn batch_item(ex: &Exchange<'_>, content: &str, out: &mut Vec<u8>) -> Usage {
+    let id = mock_id(ex, Endpoint::ChatCompletions);
+    mock::chat_completion(content, &meta(&ex.requested_model, &id), out);
+    mock::mock_usage()
+}
+
+fn mock_id(ex: &Exchange<'_>, endpoint: Endpoint) -> String {
+    match endpoint {
+        Endpoint::ChatCompletions => format!("chatcmpl-{}", ex.call_id),
+        Endpoint::Completions => format!("cmpl-{}", ex.call_id),
+        Endpoint::Embeddings => String::new(),
+    }
+}
+
+fn meta<'a>(model: &'a str, id: &'a str) -> MockMeta<'a> {
+    MockMeta {
+        id,
+        created: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        model,
+    }
 }
 
 /// Number of embedding inputs: the length of `input` when it is an array of strings or of

@@ -8,6 +8,7 @@
 //! whatever phase it ended in.
 
 use corelane_http1::Method;
+use corelane_transforms::family;
 use corelane_transforms::openai::{self, RequestFields};
 use corelane_transforms::provider::{self, Endpoint, ProviderRow};
 use monoio::net::TcpStream;
@@ -136,6 +137,12 @@ async fn inference<'g>(
     } else {
         None
     };
+    // LiteLLM answers `"model": "a,b"` on chat completions with one response per model.
+    let list = fields.model.as_deref().is_some_and(|m| m.contains(','));
+    if list && path_model.is_none() && endpoint == Endpoint::ChatCompletions {
+        ex.requested_model = fields.model.take().unwrap_or_default();
+        return batch(core, client, req, &fields, ex).await;
+    }
     let star = resolve_model(gw, ex, path_model, &mut fields, endpoint)?;
     // pick_deployment
     let (deployment, target) = pick_deployment(gw, ex, star)?;
@@ -189,6 +196,168 @@ async fn inference<'g>(
         None => ex.status = done.status,
     }
     Ok(done.keep_alive)
+}
+
+/// Most models one comma-separated list may name: each is an upstream call.
+const MAX_BATCH_MODELS: usize = 16;
+/// Largest answer of a whole batch, all its models together: the list is held in memory
+/// until it is complete. A model whose answer would go past it is an error in the list.
+const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// LiteLLM's batch completion (`"model": "a,b"`): the request goes to each model in turn and
+/// the answer is a JSON array with one element per model, in order: its response, or the
+/// error it failed with (status 200 either way, as LiteLLM answers).
+async fn batch<'g>(
+    core: &'g Core,
+    client: &mut TcpStream,
+    req: &Request<'_>,
+    fields: &RequestFields,
+    ex: &mut Exchange<'g>,
+) -> Result<bool, GatewayError> {
+    if ex.stream {
+        return Err(GatewayError::BatchStream);
+    }
+    if asks_fastest_response(req.body) {
+        return Err(GatewayError::BatchFastest);
+    }
+    let list = std::mem::take(&mut ex.requested_model);
+    let names: Vec<&str> = list.split(',').map(str::trim).collect();
+    if names.len() > MAX_BATCH_MODELS {
+        let count = names.len();
+        ex.requested_model = list;
+        return Err(GatewayError::BatchTooLarge {
+            count,
+            max: MAX_BATCH_MODELS,
+        });
+    }
+    ex.call_id = crate::response::call_id();
+    let mut body = with_head_room(core.take_buf());
+    body.push(b'[');
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        let mut item = Exchange::new(ex.method, ex.route, ex.timings.received, ex.keep_alive);
+        item.api = ex.api;
+        item.caller = ex.caller;
+        item.call_id.clone_from(&ex.call_id);
+        item.requested_model.push_str(name);
+        let served = batch_item(core, client, req, fields, &mut item, &mut body).await;
+        ex.retries += item.retries;
+        ex.early.append(&mut item.early);
+        if let Some(u) = item.usage {
+            let sum = ex.usage.get_or_insert_with(Default::default);
+            sum.prompt_tokens += u.prompt_tokens;
+            sum.completion_tokens += u.completion_tokens;
+            sum.total_tokens += u.total_tokens;
+        }
+        match served {
+            Ok(()) => {}
+            Err(GatewayError::ClientGone) => return Err(GatewayError::ClientGone),
+            Err(e) => e.write_batch_item(name, &mut body),
+        }
+    }
+    body.push(b']');
+    ex.requested_model = list;
+    ex.status = 200;
+    let mut head = core.take_buf();
+    let framing = Framing::Length(body.len() - HEAD_ROOM);
+    write_head(
+        &mut head,
+        200,
+        "application/json",
+        framing,
+        ex.keep_alive,
+        None,
+    );
+    header_only_call_id(&mut head, &ex.call_id);
+    let start = place_head(&mut body, &head);
+    core.give_buf(head);
+    let (res, body) = crate::io::write_from(client, body, start).await;
+    core.give_buf(body);
+    Ok(res.is_ok() && ex.keep_alive)
+}
+
+/// Whether the body sets LiteLLM's `fastest_response` (first model to answer wins), which
+/// corelane does not implement yet. Off the hot path: only batches are parsed for it.
+fn asks_fastest_response(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Flag {
+        fastest_response: Option<serde_json::Value>,
+    }
+    serde_json::from_slice::<Flag>(body)
+        .ok()
+        .and_then(|f| f.fastest_response)
+        .is_some_and(|v| v != serde_json::Value::Bool(false) && !v.is_null())
+}
+
+/// Puts `x-litellm-call-id` into a head written without LiteLLM's routing headers (a batch
+/// has no one deployment to name).
+fn header_only_call_id(head: &mut Vec<u8>, call_id: &str) {
+    // The head ends with its blank line; the header goes before it.
+    head.truncate(head.len().saturating_sub(4));
+    header(head, "x-litellm-call-id", call_id);
+    head.extend_from_slice(b"\r\n\r\n");
+}
+
+/// One model of a batch: its phases up to a whole response, appended to `out`.
+async fn batch_item<'g>(
+    core: &'g Core,
+    client: &mut TcpStream,
+    req: &Request<'_>,
+    fields: &RequestFields,
+    item: &mut Exchange<'g>,
+    out: &mut Vec<u8>,
+) -> Result<(), GatewayError> {
+    let gw = &core.gateway;
+    let Some(resolved) = router::resolve_group(gw, &item.requested_model) else {
+        return Err(GatewayError::UnknownModel {
+            route: Endpoint::ChatCompletions.path(),
+            model: item.requested_model.clone(),
+        });
+    };
+    item.group = Some(resolved.group);
+    let (deployment, target) = pick_deployment(gw, item, resolved.star)?;
+    let (provider, provider_model, upstream) = match target {
+        Target::Mock(text) => {
+            item.usage = Some(crate::mock::batch_item(item, text, out));
+            return Ok(());
+        }
+        Target::Upstream {
+            provider,
+            provider_model,
+            upstream,
+        } => (provider, provider_model, upstream),
+    };
+    item.provider = Some(provider);
+    if !provider.endpoints.contains(&Endpoint::ChatCompletions) {
+        return Err(GatewayError::UnsupportedEndpoint {
+            model: item.requested_model.clone(),
+            route: Endpoint::ChatCompletions.path(),
+        });
+    }
+    let body = match req.spilled {
+        Some(spilled) => ClientBody::Spilled(&spilled.file),
+        None => ClientBody::Bytes(req.body),
+    };
+    let request = build_upstream(
+        core,
+        item,
+        deployment,
+        provider,
+        &provider_model,
+        upstream,
+        Endpoint::ChatCompletions,
+        body,
+        fields,
+    );
+    let room = (MAX_BATCH_BYTES + HEAD_ROOM).saturating_sub(out.len());
+    let answer = crate::relay::fetch(
+        core, client, item, deployment, provider, upstream, request, room,
+    )
+    .await?;
+    item.usage = family::rewrite_response(provider.family, &answer, &item.requested_model, out);
+    Ok(())
 }
 
 /// The fields of the body the phases need, with LiteLLM's required-parameter check

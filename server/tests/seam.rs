@@ -261,3 +261,61 @@ fn the_access_log_has_one_line_per_request_in_text_or_json() {
         }
     }
 }
+
+/// LiteLLM's batch completion: `"model": "a,b"` on /chat/completions answers with a JSON
+/// array, one element per model in order; a model that fails is an error object in its place.
+#[test]
+fn a_comma_separated_model_list_gets_one_answer_per_model() {
+    let mock = Mock::start();
+    let config = format!(
+        "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/m\n      api_base: {}\n  - model_name: b\n    litellm_params:\n      model: openai/x\n      mock_response: from b\n  - model_name: c\n    litellm_params:\n      model: groq/llama\n      api_base: {}\n      api_key: k\n",
+        mock.base("/v1"),
+        mock.base("/status/429/v1"),
+    );
+    let gw = Gateway::start(&config);
+    let resp = gw.post("/v1/chat/completions", &chat_body("a, b,c,nope"));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert!(resp.header("x-litellm-call-id").is_some());
+    let items = resp.json();
+    let items = items.as_array().unwrap();
+    assert_eq!(items.len(), 4, "{items:?}");
+    assert_eq!(items[0]["object"], "chat.completion");
+    assert_eq!(items[0]["model"], "a");
+    assert_eq!(items[1]["model"], "b");
+    assert_eq!(items[1]["choices"][0]["message"]["content"], "from b");
+    assert_eq!(items[2]["status_code"], 429);
+    assert_eq!(items[2]["code"], "429");
+    assert_eq!(items[2]["llm_provider"], "groq");
+    assert_eq!(items[2]["model"], "c");
+    let message = items[2]["message"].as_str().unwrap();
+    assert!(message.contains("GroqException"), "{message}");
+    assert_eq!(items[3]["status_code"], 400);
+    assert!(items[3]["message"].as_str().unwrap().contains("nope"));
+    let (requests, _) = mock.stats();
+    assert_eq!(requests, 2, "a and c, once each");
+
+    let mut body = chat_body("a,b");
+    body["stream"] = json!(true);
+    assert_litellm_error(&gw.post("/v1/chat/completions", &body), 400);
+    let many = vec!["a"; 17].join(",");
+    assert_litellm_error(&gw.post("/v1/chat/completions", &chat_body(&many)), 400);
+    // Only chat completions take a list, as in LiteLLM.
+    let text = json!({"model": "a,b", "prompt": "hi"});
+    assert_litellm_error(&gw.post("/v1/completions", &text), 400);
+    gw.assert_healthy();
+}
+
+#[test]
+fn fastest_response_is_refused_not_ignored() {
+    let config = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      mock_response: hi\n  - model_name: b\n    litellm_params:\n      model: openai/y\n      mock_response: hi\n";
+    let gw = Gateway::start(config);
+    let mut body = chat_body("a,b");
+    body["fastest_response"] = json!(true);
+    let err = assert_litellm_error(&gw.post("/v1/chat/completions", &body), 400);
+    assert!(err["message"]
+        .as_str()
+        .unwrap()
+        .contains("fastest_response"));
+    body["fastest_response"] = json!(false);
+    assert_eq!(gw.post("/v1/chat/completions", &body).status, 200);
+}

@@ -91,21 +91,146 @@ pub async fn relay(
     upstream: &Upstream,
     request: UpstreamRequest<'_>,
 ) -> Result<Done, GatewayError> {
-    let UpstreamRequest {
-        bytes: mut request,
-        start,
-        spilled,
-    } = request;
     let timeout = if ex.stream {
         dep.stream_timeout
     } else {
         dep.timeout
     };
     let deadline = Instant::now() + timeout;
+    let (mut conn, mut rbuf, head) =
+        send(core, client, ex, provider, upstream, request, deadline).await?;
+    // Shutdown may have started while the upstream thought: the answer then closes.
+    ex.keep_alive &= !core.shutting_down();
+    if head.status >= 400 {
+        let err = upstream_error(core, conn, rbuf, &head, provider, upstream, deadline).await;
+        ex.timings.upstream_done = Some(Instant::now());
+        return Err(err.unwrap_or_else(|()| ex.upstream_timeout(provider.name)));
+    }
+    let result = if ex.stream && head.event_stream {
+        sse::relay_stream(
+            core, client, ex, provider, &mut conn, &mut rbuf, &head, timeout,
+        )
+        .await
+    } else {
+        whole::relay_body(
+            core, client, ex, provider, &mut conn, &mut rbuf, &head, deadline,
+        )
+        .await
+    };
+    ex.timings.upstream_done = Some(Instant::now());
+    core.give_buf(rbuf);
+    let (done, reusable) = result?;
+    if reusable && head.keep_alive {
+        core.pool.checkin(&upstream.origin, conn);
+    }
+    Ok(done)
+}
+
+/// Sends `request` and reads the whole success body into memory (up to `max` bytes), for an
+/// answer the gateway assembles itself (a batch of models). Returns the decoded body.
+#[allow(clippy::too_many_arguments)]
+pub async fn fetch(
+    core: &Core,
+    client: &mut TcpStream,
+    ex: &mut Exchange<'_>,
+    dep: &Deployment,
+    provider: &'static ProviderRow,
+    upstream: &Upstream,
+    request: UpstreamRequest<'_>,
+    max: usize,
+) -> Result<Vec<u8>, GatewayError> {
+    let deadline = Instant::now() + dep.timeout;
+    let (mut conn, mut rbuf, head) =
+        send(core, client, ex, provider, upstream, request, deadline).await?;
+    if head.status >= 400 {
+        let err = upstream_error(core, conn, rbuf, &head, provider, upstream, deadline).await;
+        ex.timings.upstream_done = Some(Instant::now());
+        return Err(err.unwrap_or_else(|()| ex.upstream_timeout(provider.name)));
+    }
+    let mut decoder = BodyDecoder::new(head.body);
+    let mut body = Vec::new();
+    let collected = collect(
+        ex,
+        provider,
+        &mut conn,
+        &mut rbuf,
+        head.head_len,
+        &mut decoder,
+        &mut body,
+        max,
+        deadline,
+    )
+    .await;
+    ex.timings.upstream_done = Some(Instant::now());
+    core.give_buf(rbuf);
+    collected?;
+    if !decoder.is_done() {
+        return Err(GatewayError::UpstreamProtocol {
+            provider: provider.name,
+            detail: format!("response larger than {max} bytes"),
+        });
+    }
+    if decoder.reusable() && head.keep_alive {
+        core.pool.checkin(&upstream.origin, conn);
+    }
+    Ok(body)
+}
+
+/// Feeds the body from `rbuf[pos..]` on into `into` until it is done or holds more than
+/// `limit` bytes, reading more by `deadline`.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn collect(
+    ex: &Exchange<'_>,
+    provider: &'static ProviderRow,
+    conn: &mut UpstreamConn,
+    rbuf: &mut Vec<u8>,
+    mut pos: usize,
+    decoder: &mut BodyDecoder,
+    into: &mut Vec<u8>,
+    limit: usize,
+    deadline: Instant,
+) -> Result<(), GatewayError> {
+    let protocol = |detail: &str| GatewayError::UpstreamProtocol {
+        provider: provider.name,
+        detail: detail.to_owned(),
+    };
+    loop {
+        decoder
+            .feed(&rbuf[pos..], |d| into.extend_from_slice(d))
+            .map_err(|e| protocol(e.message()))?;
+        if decoder.is_done() || into.len() > limit {
+            return Ok(());
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        match refill(conn, rbuf, left).await {
+            Ok(Some(())) => pos = 0,
+            Ok(None) if decoder.eof() => return Ok(()),
+            Ok(None) => return Err(protocol("upstream closed the connection mid-body")),
+            Err(()) => return Err(ex.upstream_timeout(provider.name)),
+        }
+    }
+}
+
+/// Sends `request` (one more attempt when the error allows it) and reads the response head,
+/// watching for the client to leave meanwhile.
+async fn send(
+    core: &Core,
+    client: &mut TcpStream,
+    ex: &mut Exchange<'_>,
+    provider: &'static ProviderRow,
+    upstream: &Upstream,
+    request: UpstreamRequest<'_>,
+    deadline: Instant,
+) -> Result<(UpstreamConn, Vec<u8>, Head), GatewayError> {
+    let UpstreamRequest {
+        bytes: mut request,
+        start,
+        spilled,
+    } = request;
     // One more attempt is made when the error allows it (a failed connect, or a pooled
     // connection the peer had closed); the error decides, not this loop.
     let mut attempt = 0;
-    let (mut conn, mut rbuf, head) = loop {
+    let sent = loop {
         let (mut conn, reused) = match core.pool.checkout(&upstream.origin).await {
             Ok(c) => c,
             Err(e) => {
@@ -200,31 +325,7 @@ pub async fn relay(
         }
     };
     core.give_buf(request);
-    // Shutdown may have started while the upstream thought: the answer then closes.
-    ex.keep_alive &= !core.shutting_down();
-    if head.status >= 400 {
-        let err = upstream_error(core, conn, rbuf, &head, provider, upstream, deadline).await;
-        ex.timings.upstream_done = Some(Instant::now());
-        return Err(err.unwrap_or_else(|()| ex.upstream_timeout(provider.name)));
-    }
-    let result = if ex.stream && head.event_stream {
-        sse::relay_stream(
-            core, client, ex, provider, &mut conn, &mut rbuf, &head, timeout,
-        )
-        .await
-    } else {
-        whole::relay_body(
-            core, client, ex, provider, &mut conn, &mut rbuf, &head, deadline,
-        )
-        .await
-    };
-    ex.timings.upstream_done = Some(Instant::now());
-    core.give_buf(rbuf);
-    let (done, reusable) = result?;
-    if reusable && head.keep_alive {
-        core.pool.checkin(&upstream.origin, conn);
-    }
-    Ok(done)
+    Ok(sent)
 }
 
 async fn read_head(

@@ -8,7 +8,7 @@ use corelane_transforms::family::{body_rewriter, rewrite_response};
 use corelane_transforms::provider::ProviderRow;
 use monoio::net::TcpStream;
 
-use super::{done, refill, Done, Head, SMALL_BODY};
+use super::{collect, done, refill, Done, Head, SMALL_BODY};
 use crate::core::Core;
 use crate::errors::GatewayError;
 use crate::exchange::Exchange;
@@ -34,7 +34,7 @@ pub(super) async fn relay_body(
     };
     let mut decoder = BodyDecoder::new(head.body);
     let mut whole = core.take_buf();
-    let mut pos = head.head_len;
+    let pos = head.head_len;
     // A body announced as large goes straight to phase 2: holding its first SMALL_BODY bytes
     // would only cost memory per in-flight request.
     let known_large = match head.body {
@@ -46,27 +46,19 @@ pub(super) async fn relay_body(
         _ => false,
     };
     // Phase 1: collect up to SMALL_BODY.
-    loop {
-        if known_large {
-            break;
-        }
-        decoder
-            .feed(&rbuf[pos..], |d| whole.extend_from_slice(d))
-            .map_err(|e| protocol(e.message()))?;
-        if decoder.is_done() || whole.len() > SMALL_BODY {
-            break;
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        match refill(conn, rbuf, left).await {
-            Ok(Some(())) => pos = 0,
-            Ok(None) => {
-                if decoder.eof() {
-                    break;
-                }
-                return Err(protocol("upstream closed the connection mid-body"));
-            }
-            Err(()) => return Err(ex.upstream_timeout(provider.name)),
-        }
+    if !known_large {
+        collect(
+            ex,
+            provider,
+            conn,
+            rbuf,
+            pos,
+            &mut decoder,
+            &mut whole,
+            SMALL_BODY,
+            deadline,
+        )
+        .await?;
     }
     let mut out = core.take_buf();
     if decoder.is_done() {
