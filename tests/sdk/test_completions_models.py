@@ -34,3 +34,15 @@ def test_models_list_names_every_group(client: openai.OpenAI, open_client: opena
         models = list(c.models.list())
         assert sorted(m.id for m in models) == sorted(MODEL_GROUPS)
         assert all(m.object == "model" for m in models)
+
+
+def test_models_retrieve_finds_each_group_and_404s_the_rest(client: openai.OpenAI):
+    for name in MODEL_GROUPS:
+        model = client.models.retrieve(name)
+        assert model.id == name and model.object == "model"
+    try:
+        client.models.retrieve("no-such-model")
+    except openai.NotFoundError as e:
+        assert "no-such-model" in str(e)
+    else:
+        raise AssertionError("an unknown model was found")
