@@ -22,7 +22,7 @@ const BODIES: [(&str, usize); 2] = [("2KB", 0), ("200KB", 195_000)];
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("splice");
-    let mut scratch = Vec::new();
+    let mut scratch = corelane_transforms::json::tape::Scratch::new();
     let mut out = Vec::new();
     for (size, document) in BODIES {
         for stream in [false, true] {

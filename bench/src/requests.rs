@@ -117,7 +117,7 @@ mod tests {
     fn short_body_is_about_2kb_and_valid() {
         let body = chat_body("gpt-4o-mini", 0, false);
         assert!((1900..=2300).contains(&body.len()), "{}", body.len());
-        let fields = inspect(&body, &mut Vec::new()).unwrap();
+        let fields = inspect(&body, &mut corelane_transforms::json::tape::Scratch::new()).unwrap();
         assert_eq!(fields.model.as_deref(), Some("gpt-4o-mini"));
         assert!(!fields.stream);
     }
@@ -126,7 +126,7 @@ mod tests {
     fn long_body_is_about_200kb_and_valid() {
         let body = chat_body("gpt-4o-mini", 195_000, true);
         assert!((195_000..=215_000).contains(&body.len()), "{}", body.len());
-        let fields = inspect(&body, &mut Vec::new()).unwrap();
+        let fields = inspect(&body, &mut corelane_transforms::json::tape::Scratch::new()).unwrap();
         assert!(fields.stream);
         assert_eq!(fields.include_usage, None);
     }

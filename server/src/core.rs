@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bumpalo::Bump;
+use corelane_transforms::json::tape::Scratch;
 
 use crate::access_log::AccessLog;
 use crate::gateway::Gateway;
@@ -23,8 +24,6 @@ pub const IO_BUF: usize = 64 * 1024;
 const MAX_KEPT_BUF: usize = 2 * IO_BUF;
 /// Free buffers kept per core: at most MAX_KEPT_BUFS x MAX_KEPT_BUF = 4 MiB held idle.
 const MAX_KEPT_BUFS: usize = 32;
-/// The JSON scratch space is given back after a request that made it grow past this.
-const MAX_KEPT_SCRATCH: usize = 256 * 1024;
 
 /// Per-connection bounds: deadlines for slow clients, the connection cap, the body budget.
 #[derive(Debug, Clone)]
@@ -83,7 +82,7 @@ pub struct Core {
     /// Per-chunk temporaries of stream rewriting; reset after each chunk.
     pub arena: RefCell<Bump>,
     /// Scratch space for parsing request JSON (simd-json parses in place).
-    pub scratch: RefCell<Vec<u8>>,
+    pub scratch: RefCell<Scratch>,
     bufs: RefCell<Vec<Vec<u8>>>,
     /// LiteLLM's Prometheus metrics, when on.
     pub metrics: Option<Metrics>,
@@ -113,7 +112,7 @@ impl Core {
             connections: Cell::new(0),
             body_held: Cell::new(0),
             arena: RefCell::new(Bump::with_capacity(16 * 1024)),
-            scratch: RefCell::new(Vec::with_capacity(16 * 1024)),
+            scratch: RefCell::new(Scratch::new()),
             bufs: RefCell::new(Vec::new()),
             metrics: shared.metrics.map(Metrics::new),
             access_log: AccessLog::new(shared.access_log),
@@ -128,7 +127,7 @@ impl Core {
     /// Gives the free buffers and the JSON scratch space back.
     pub fn drop_free_buffers(&self) {
         *self.bufs.borrow_mut() = Vec::new();
-        *self.scratch.borrow_mut() = Vec::new();
+        *self.scratch.borrow_mut() = Scratch::new();
     }
 
     pub fn shutting_down(&self) -> bool {
@@ -137,10 +136,7 @@ impl Core {
 
     /// Gives back the JSON scratch space when a large body made it grow.
     pub fn trim_scratch(&self) {
-        let mut scratch = self.scratch.borrow_mut();
-        if scratch.capacity() > MAX_KEPT_SCRATCH {
-            *scratch = Vec::new();
-        }
+        self.scratch.borrow_mut().trim();
     }
 
     /// An empty buffer with at least `IO_BUF` capacity, reused when possible.

@@ -5,6 +5,7 @@
 use std::ops::Range;
 
 mod number;
+pub mod tape;
 pub mod validate;
 
 /// Deepest nesting the scanners follow before they call the input malformed: simd-json's

@@ -6,9 +6,10 @@
 use std::ops::Range;
 
 use simd_json::prelude::ValueAsScalar;
-use simd_json::tape::Object;
+use simd_json::tape::{Object, Tape};
 
-use crate::json::{skip_ws, Members};
+use crate::json::skip_ws;
+use crate::json::tape::{IndexedMembers, Scratch};
 use crate::keys::{Key, Seen, Spelling};
 use crate::provider::Endpoint;
 
@@ -228,7 +229,7 @@ fn missing_message(endpoint: Endpoint) -> &'static str {
 
 /// Validates `body` as JSON with simd-json (on a copy in `scratch`, since simd-json rewrites
 /// its input) and extracts [`RequestFields`] with one walk of the top-level members: keys as
-/// simd-json unescaped them (from its tape), value ranges from the byte scanner over `body`.
+/// simd-json unescaped them (from its tape), value ranges from its structural indexes.
 ///
 /// A repeated key the gateway reads or rewrites, or a case variant of one, is refused
 /// (DESIGN.md, "Bad input"): LiteLLM takes the last one, as orjson does, but a body the
@@ -239,28 +240,34 @@ fn missing_message(endpoint: Endpoint) -> &'static str {
 /// memory, answers the same.
 ///
 /// Measured with `examples/inspect_cost.rs` (2.1 KB chat body, opt-level 3, shared 2-core VM
-/// under load 4–6, so ±40 %): this simd-json tape + scan 4.0–6.0 µs; simd-json borrowed tree
-/// 6.8–7.0 µs; serde_json `IgnoredAny` + scan 3.1 µs, 4.1 µs with the UTF-8 check simd-json
-/// does for free; a typed serde_json struct 1.5–2.2 µs but without offsets; the scan alone
-/// 1.2–2.0 µs. The tape stays: it validates UTF-8 and structure in one pass, sits within the
-/// noise of the cheapest option that also yields offsets, and already holds unescaped keys.
-/// Reading keys from it and refusing repeats cost +0.5 % instructions on the bench's 2.1 KB
-/// chat body (callgrind: 21.06k → 21.16k per call; +1.1 % with `"stream": true`).
-pub fn inspect(body: &[u8], scratch: &mut Vec<u8>) -> Result<RequestFields, RequestError> {
-    scratch.clear();
-    scratch.extend_from_slice(body);
-    let tape = simd_json::to_tape(scratch.as_mut_slice()).map_err(|_| RequestError::InvalidJson)?;
+/// under load 4–6, so ±40 %): a simd-json tape plus a byte scan for the ranges 4.0–6.0 µs;
+/// simd-json borrowed tree 6.8–7.0 µs; serde_json `IgnoredAny` + scan 3.1 µs, 4.1 µs with the
+/// UTF-8 check simd-json does for free; a typed serde_json struct 1.5–2.2 µs but without
+/// offsets; the scan alone 1.2–2.0 µs. The tape stays: it validates UTF-8 and structure in one
+/// pass and already holds unescaped keys. Since then the ranges come from simd-json's own
+/// structural indexes and its buffers are reused ([`Scratch`]): callgrind through the gateway
+/// on the harness's 981-byte chat body, 12.0k → 8.4k instructions per request.
+pub fn inspect(body: &[u8], scratch: &mut Scratch) -> Result<RequestFields, RequestError> {
+    scratch
+        .parse(body, |tape, idx| fields_of(body, tape, idx))
+        .map_err(|_| RequestError::InvalidJson)?
+}
+
+/// [`inspect`] once simd-json accepted `body`: one walk of the top-level members, keys from the
+/// tape, value ranges from the structural indexes `idx`.
+fn fields_of(body: &[u8], tape: &Tape<'_>, idx: &[u32]) -> Result<RequestFields, RequestError> {
     let root = tape.as_value();
     let object = root.as_object().ok_or(RequestError::NotAnObject)?;
-    let open = skip_ws(body, 0);
-    let mut spans = Members::new(body, open);
+    let open = *idx.first().ok_or(RequestError::InvalidJson)? as usize;
+    let mut spans = IndexedMembers::new(body, idx, 0);
     let mut seen = Seen::default();
     let mut fields = RequestFields::default();
     let mut has_members = false;
     for (key, value) in object.iter() {
         has_members = true;
-        // simd-json validated the body, so the scanner meets the same members in order.
-        let span = spans.next().ok_or(RequestError::InvalidJson)?.value;
+        // simd-json validated the body, so the walk meets the same members in order.
+        let member = spans.next().ok_or(RequestError::InvalidJson)?;
+        let span = member.value;
         let raw = &body[span.clone()];
         let Some(watched) = watched(key, &Key::TOP_LEVEL, &mut seen)? else {
             match key {
@@ -290,7 +297,7 @@ pub fn inspect(body: &[u8], scratch: &mut Vec<u8>) -> Result<RequestFields, Requ
             }
             Key::StreamOptions => {
                 if let Some(options) = value.as_object() {
-                    if let Some(usage) = include_usage_span(body, span.start, &options)? {
+                    if let Some(usage) = include_usage_span(body, idx, member.at, &options)? {
                         fields.include_usage = match &body[usage.clone()] {
                             b"true" => Some(true),
                             b"false" => Some(false),
@@ -317,7 +324,7 @@ pub fn inspect(body: &[u8], scratch: &mut Vec<u8>) -> Result<RequestFields, Requ
             Key::Metadata | Key::Fallbacks | Key::IncludeUsage => {}
         }
     }
-    // Past the last member the scanner stops at the object's `}`.
+    // Past the last member the walk stops at the object's `}`.
     let _ = spans.next();
     let close = spans.close().ok_or(RequestError::InvalidJson)?;
     fields.object = Some(ObjectSpan {
@@ -340,13 +347,14 @@ fn watched(key: &str, among: &[Key], seen: &mut Seen) -> Result<Option<Key>, Req
 }
 
 /// The range of the `include_usage` value in the `stream_options` object whose `{` is at
-/// `open`; `options` is the same object on the tape.
+/// `idx[at]`; `options` is the same object on the tape.
 fn include_usage_span(
     body: &[u8],
-    open: usize,
+    idx: &[u32],
+    at: usize,
     options: &Object<'_, '_>,
 ) -> Result<Option<Range<usize>>, RequestError> {
-    let mut spans = Members::new(body, open);
+    let mut spans = IndexedMembers::new(body, idx, at);
     let mut seen = Seen::default();
     let mut found = None;
     for key in options.keys() {
@@ -394,7 +402,7 @@ mod tests {
     fn inspect_reads_fields_and_spans() {
         let body = br#"{"messages":[{"role":"user","content":"hi \"model\""}], "model" : "gpt\u002d4o", "stream":true,
             "stream_options":{"include_usage":false},"user":"u1"}"#;
-        let f = inspect(body, &mut Vec::new()).unwrap();
+        let f = inspect(body, &mut Scratch::new()).unwrap();
         assert_eq!(f.model.as_deref(), Some("gpt-4o"));
         assert_eq!(&body[f.model_span.clone().unwrap()], br#""gpt\u002d4o""#);
         assert!(f.stream);
@@ -404,7 +412,7 @@ mod tests {
 
     #[test]
     fn inspect_errors() {
-        let mut s = Vec::new();
+        let mut s = Scratch::new();
         assert_eq!(
             inspect(b"{", &mut s).unwrap_err(),
             RequestError::InvalidJson
@@ -426,7 +434,7 @@ mod tests {
     #[test]
     fn inspect_locates_the_objects_a_splice_extends() {
         let body = br#" { "stream_options" : { } ,"model":"m"}  "#;
-        let f = inspect(body, &mut Vec::new()).unwrap();
+        let f = inspect(body, &mut Scratch::new()).unwrap();
         let span = |open, close, has_members| {
             Some(ObjectSpan {
                 open,
@@ -436,7 +444,7 @@ mod tests {
         };
         assert_eq!(f.object, span(1, 38, true));
         assert_eq!(f.stream_options_object, span(22, 24, false));
-        let f = inspect(b"{ }", &mut Vec::new()).unwrap();
+        let f = inspect(b"{ }", &mut Scratch::new()).unwrap();
         assert_eq!(f.object, span(0, 2, false));
     }
 
@@ -444,7 +452,7 @@ mod tests {
     fn model_and_user_have_a_length_limit() {
         let at = |len: usize, key: &str| {
             let body = format!(r#"{{"{key}":"{}"}}"#, "é".repeat(len / 2));
-            inspect(body.as_bytes(), &mut Vec::new())
+            inspect(body.as_bytes(), &mut Scratch::new())
         };
         assert!(at(MAX_MODEL_LEN, "model").is_ok());
         assert_eq!(

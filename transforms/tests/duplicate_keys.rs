@@ -9,11 +9,12 @@ mod bodies;
 
 use agree::Verdict;
 use bodies::{damage, Gen};
+use corelane_transforms::json::tape::Scratch;
 use corelane_transforms::{inspect, require, splice, Endpoint, Key, Presence, RequestError};
 use fastrand::Rng;
 
 fn refused(body: &str) -> RequestError {
-    inspect(body.as_bytes(), &mut Vec::new()).unwrap_err()
+    inspect(body.as_bytes(), &mut Scratch::new()).unwrap_err()
 }
 
 /// The routed model is served: a second, escaped `model` would be the one the upstream reads.
@@ -92,7 +93,7 @@ fn case_variants_of_read_keys_are_refused() {
 #[test]
 fn keys_that_merely_look_alike_are_other_keys() {
     let body = r#"{"model":"m","models":1,"mode":2,"model ":3,"mod\u00e9l":4,"mod\ud83d\ude00el":5,"model\u0000":6,"metadata":{"model":"x","model":"y"},"messages":[{"model":"z"}]}"#;
-    let fields = inspect(body.as_bytes(), &mut Vec::new()).unwrap();
+    let fields = inspect(body.as_bytes(), &mut Scratch::new()).unwrap();
     assert_eq!(fields.model.as_deref(), Some("m"));
     assert_eq!(agree::check(body.as_bytes()), Verdict::Accepted);
 }
@@ -101,7 +102,7 @@ fn keys_that_merely_look_alike_are_other_keys() {
 #[test]
 fn splice_replaces_an_escaped_model_and_include_usage() {
     let body = r#"{"mod\u0065l":"cheap","stream":true,"stream_options":{"x":1,"include\u005fusage":false}}"#;
-    let fields = inspect(body.as_bytes(), &mut Vec::new()).unwrap();
+    let fields = inspect(body.as_bytes(), &mut Scratch::new()).unwrap();
     assert_eq!(fields.model.as_deref(), Some("cheap"));
     assert_eq!(fields.include_usage, Some(false));
     let mut out = Vec::new();
@@ -117,7 +118,7 @@ fn splice_replaces_an_escaped_model_and_include_usage() {
 fn messages_prompt_and_input_are_read_last_one_wins() {
     let fields = inspect(
         br#"{"messages":[],"m\u0065ssages":null,"prompt":null,"input":"x","input":[1]}"#,
-        &mut Vec::new(),
+        &mut Scratch::new(),
     )
     .unwrap();
     assert_eq!(fields.messages, Presence::Null);
@@ -168,7 +169,7 @@ fn require_matches_litellm() {
         ),
     ];
     for (body, endpoint, want) in table {
-        let fields = inspect(body.as_bytes(), &mut Vec::new()).unwrap();
+        let fields = inspect(body.as_bytes(), &mut Scratch::new()).unwrap();
         assert_eq!(require(*endpoint, &fields), *want, "{body} on {endpoint:?}");
     }
     let e = RequestError::MissingParam(Chat);

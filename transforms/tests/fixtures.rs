@@ -3,6 +3,7 @@
 //! chunks.txt: stream; upstream_error.body: error mapping). A new folder needs no code edit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use corelane_transforms::json::tape::Scratch;
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -55,7 +56,7 @@ fn every_fixture_folder_matches() {
         if dir.join("upstream.json").exists() {
             let client = read(&dir, "client.json");
             let fields =
-                inspect(&client, &mut Vec::new()).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+                inspect(&client, &mut Scratch::new()).unwrap_or_else(|e| panic!("{name}: {e:?}"));
             let mut out = Vec::new();
             splice(
                 &client,

@@ -2,6 +2,7 @@
 //! with a fixed-seed PRNG so a failure reproduces.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use corelane_transforms::json::tape::Scratch;
 use corelane_transforms::{inspect, parse_usage, rewrite_chunk, splice, ModelRewriter};
 
 /// xorshift64*: tiny, deterministic, good enough to pick mutation sites.
@@ -54,7 +55,7 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>) {
 #[test]
 fn hundred_thousand_mutations_never_panic() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let mut scratch = Vec::new();
+    let mut scratch = Scratch::new();
     let mut out = Vec::new();
     let mut bump = bumpalo::Bump::new();
     let mut accepted = 0;

@@ -7,6 +7,7 @@
 mod bodies;
 
 use bodies::{damage, Gen};
+use corelane_transforms::json::tape::Scratch;
 use corelane_transforms::openai::{MAX_MODEL_LEN, MAX_USER_LEN};
 use corelane_transforms::{
     inspect, splice, splice_plan, BodyScanner, Key, RequestError, RequestFields,
@@ -28,7 +29,7 @@ fn scan(body: &[u8], cuts: &[usize]) -> Result<RequestFields, RequestError> {
 /// applied to the same pieces gives `splice`'s bytes.
 fn agrees(body: &[u8], cuts: &[usize]) -> Result<RequestFields, RequestError> {
     let shown = String::from_utf8_lossy(body);
-    let want = inspect(body, &mut Vec::new());
+    let want = inspect(body, &mut Scratch::new());
     let got = scan(body, cuts);
     assert_eq!(got, want, "{shown:?} cut at {cuts:?}");
     if let Ok(fields) = &want {
@@ -395,7 +396,7 @@ fn scanner_throughput() {
         mb / best
     );
 
-    let mut scratch = Vec::new();
+    let mut scratch = Scratch::new();
     let mut best_inspect = f64::MAX;
     for _ in 0..5 {
         let started = std::time::Instant::now();
@@ -416,7 +417,7 @@ fn scanner_throughput() {
 fn known_difference_huge_cancelling_exponent() {
     let body = format!(r#"{{"a":1{}.0e-700000}}"#, "0".repeat(700_000));
     assert_eq!(
-        inspect(body.as_bytes(), &mut Vec::new()),
+        inspect(body.as_bytes(), &mut Scratch::new()),
         Err(RequestError::InvalidJson)
     );
     assert!(scan(body.as_bytes(), &[]).is_ok());

@@ -332,7 +332,7 @@ mod tests {
     fn reads_what_inspect_reads_across_pieces() {
         let body: &[u8] = br#" {"messages":[{"role":"user","content":"hi \"model\" \u00e9"}], "mod\u0065l" : "gpt\u002d4o\ud83d\ude00", "stream":true,
             "stream_options":{"x":[1],"include_usage":false},"user":"u1","input":null} "#;
-        let want = inspect(body, &mut Vec::new()).unwrap();
+        let want = inspect(body, &mut crate::json::tape::Scratch::new()).unwrap();
         assert_eq!(want.model.as_deref(), Some("gpt-4o\u{1f600}"));
         for cut in 0..=body.len() {
             assert_eq!(scan(&[&body[..cut], &body[cut..]]).unwrap(), want, "{cut}");

@@ -269,7 +269,7 @@ mod tests {
     use super::*;
 
     fn run(body: &str, model: &str, force: bool) -> String {
-        let mut scratch = Vec::new();
+        let mut scratch = crate::json::tape::Scratch::new();
         let f = inspect(body.as_bytes(), &mut scratch).unwrap();
         let mut out = Vec::new();
         splice(body.as_bytes(), &f, model, force, &mut out);
@@ -338,7 +338,7 @@ mod tests {
     #[test]
     fn plan_lists_sorted_edits() {
         let body = br#"{"stream_options":{"include_usage":false},"model":"a"}"#;
-        let f = inspect(body, &mut Vec::new()).unwrap();
+        let f = inspect(body, &mut crate::json::tape::Scratch::new()).unwrap();
         let plan = splice_plan(&f, "b", true);
         let edits: Vec<_> = plan
             .edits()

@@ -3,6 +3,7 @@
 //! repeated keys wins). Shared by tests/duplicate_keys.rs and fuzz/fuzz_targets/inspect.rs.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+use corelane_transforms::json::tape::Scratch;
 use corelane_transforms::{inspect, splice, Presence, RequestFields};
 use serde_json::{Map, Value};
 
@@ -28,7 +29,7 @@ pub enum Verdict {
 ///   serde_json, as the input with `model` replaced and nothing else changed but
 ///   `stream_options.include_usage` forced true.
 pub fn check(body: &[u8]) -> Verdict {
-    let mut scratch = Vec::new();
+    let mut scratch = Scratch::new();
     let ours = inspect(body, &mut scratch);
     let theirs = match serde_json::from_slice::<Value>(body) {
         Ok(v) => v,
@@ -138,7 +139,7 @@ fn spliced_as_expected(
         String::from_utf8_lossy(&out)
     );
     // What went upstream is itself a body the gateway would accept, read the same way.
-    let again = inspect(&out, &mut Vec::new()).unwrap_or_else(|e| {
+    let again = inspect(&out, &mut Scratch::new()).unwrap_or_else(|e| {
         panic!(
             "inspect refuses the splice of {shown:?}: {e:?} in {:?}",
             String::from_utf8_lossy(&out)
