@@ -115,7 +115,7 @@ struct Fields<'a> {
 fn fields<'a>(ex: &'a Exchange<'_>) -> Fields<'a> {
     let usage = ex.usage.unwrap_or_default();
     Fields {
-        call_id: &ex.call_id,
+        call_id: ex.call_id.as_str(),
         deployment: ex.deployment.map_or("", |d| d.id.as_str()),
         upstream_ms: ex.timings.upstream().as_secs_f64() * 1000.0,
         total_ms: ex.timings.received.elapsed().as_secs_f64() * 1000.0,

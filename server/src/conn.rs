@@ -273,8 +273,7 @@ async fn idle_read(
 /// holds no buffer; `relaxed` readiness may wake early on the epoll driver, and the read that
 /// follows then simply waits.
 async fn wait_readable(stream: &TcpStream, deadline: Instant) -> Result<(), Stop> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    match monoio::time::timeout(left, stream.readable(true)).await {
+    match monoio::time::timeout_at(deadline.into(), stream.readable(true)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err(Stop::Gone),
         Err(_) => Err(Stop::Late),

@@ -11,7 +11,7 @@ use corelane_transforms::usage::Usage;
 use crate::client_body::Spilled;
 use crate::errors::{ExceptionClass, GatewayError};
 use crate::gateway::{Deployment, ModelGroup};
-use crate::response::LitellmHeaders;
+use crate::response::{CallId, LitellmHeaders};
 
 /// A request as the phases see it: borrowed from the connection's buffer.
 #[derive(Debug)]
@@ -67,7 +67,7 @@ impl Timings {
 /// Per-request state carried between phases, from the parsed head to `finish`.
 #[derive(Debug)]
 pub struct Exchange<'g> {
-    pub call_id: String,
+    pub call_id: CallId,
     pub method: Method,
     pub route: RouteLabel,
     /// The client API, for inference routes.
@@ -99,7 +99,7 @@ pub struct Exchange<'g> {
 impl<'g> Exchange<'g> {
     pub fn new(method: Method, route: RouteLabel, received: Instant, keep_alive: bool) -> Self {
         Exchange {
-            call_id: String::new(),
+            call_id: CallId::default(),
             method,
             route,
             api: None,
@@ -151,7 +151,7 @@ impl<'g> Exchange<'g> {
             .elapsed()
             .saturating_sub(self.timings.upstream());
         LitellmHeaders {
-            call_id: &self.call_id,
+            call_id: self.call_id.as_str(),
             model_id: self.deployment.map_or("", |d| d.id.as_str()),
             model_group: self.deployment.map_or("", |d| d.group.as_str()),
             api_base: self.api_base,

@@ -86,8 +86,7 @@ pub async fn read_until(
     buf: Vec<u8>,
     deadline: Instant,
 ) -> Result<Vec<u8>, Stop> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    match monoio::time::timeout(left, read_more(stream, buf)).await {
+    match monoio::time::timeout_at(deadline.into(), read_more(stream, buf)).await {
         Ok((Ok(n), buf)) if n > 0 => Ok(buf),
         Ok(_) => Err(Stop::Gone),
         Err(_) => Err(Stop::Late),

@@ -340,8 +340,10 @@ impl Metrics {
         let mut asked = 0;
         let deadline = Instant::now() + SCRAPE_WAIT;
         for peer in self.peers.senders.iter() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let sent = monoio::time::timeout(left, peer.send_async(Control::Snapshot(tx.clone())));
+            let sent = monoio::time::timeout_at(
+                deadline.into(),
+                peer.send_async(Control::Snapshot(tx.clone())),
+            );
             if matches!(sent.await, Ok(Ok(()))) {
                 asked += 1;
             }
@@ -351,8 +353,8 @@ impl Metrics {
         let mut states: HashMap<u32, DeploymentState> = HashMap::new();
         let mut in_flight = 0;
         for _ in 0..asked {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let Ok(Ok(snap)) = monoio::time::timeout(left, rx.recv_async()).await else {
+            let Ok(Ok(snap)) = monoio::time::timeout_at(deadline.into(), rx.recv_async()).await
+            else {
                 tracing::warn!("a core did not answer the metrics scrape in time");
                 break;
             };

@@ -146,7 +146,7 @@ async fn inference<'g>(
     let star = resolve_model(gw, ex, path_model, &mut fields, endpoint)?;
     // pick_deployment
     let (deployment, target) = pick_deployment(gw, ex, star)?;
-    ex.call_id = crate::response::call_id();
+    ex.call_id = crate::response::CallId::random();
     let (provider, provider_model, upstream) = match target {
         Target::Mock(text) => {
             return Ok(crate::mock::respond(core, client, ex, endpoint, req.body, text).await)
@@ -230,7 +230,7 @@ async fn batch<'g>(
             max: MAX_BATCH_MODELS,
         });
     }
-    ex.call_id = crate::response::call_id();
+    ex.call_id = crate::response::CallId::random();
     let mut body = with_head_room(core.take_buf());
     body.push(b'[');
     for (i, name) in names.iter().enumerate() {
@@ -240,7 +240,7 @@ async fn batch<'g>(
         let mut item = Exchange::new(ex.method, ex.route, ex.timings.received, ex.keep_alive);
         item.api = ex.api;
         item.caller = ex.caller;
-        item.call_id.clone_from(&ex.call_id);
+        item.call_id = ex.call_id;
         item.requested_model.push_str(name);
         let served = batch_item(core, client, req, fields, &mut item, &mut body).await;
         ex.retries += item.retries;
@@ -270,7 +270,7 @@ async fn batch<'g>(
         ex.keep_alive,
         None,
     );
-    header_only_call_id(&mut head, &ex.call_id);
+    header_only_call_id(&mut head, ex.call_id.as_str());
     let start = place_head(&mut body, &head);
     core.give_buf(head);
     let (res, body) = crate::io::write_from(client, body, start).await;

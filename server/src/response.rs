@@ -57,14 +57,13 @@ pub fn write_head(
         if !h.api_base.is_empty() {
             header(out, "x-litellm-model-api-base", h.api_base);
         }
-        let mut s = String::new();
+        // The numbers are formatted in place: ASCII digits need no header-value check.
         if let Some(cost) = h.cost {
-            corelane_transforms::cost::write_cost(cost, &mut s);
-            header(out, "x-litellm-response-cost", &s);
+            out.extend_from_slice(b"\r\nx-litellm-response-cost: ");
+            corelane_transforms::cost::write_cost(cost, out);
         }
-        s.clear();
-        write_millis(h.overhead_ms, &mut s);
-        header(out, "x-litellm-overhead-duration-ms", &s);
+        out.extend_from_slice(b"\r\nx-litellm-overhead-duration-ms: ");
+        write_millis(h.overhead_ms, out);
         header(
             out,
             "x-litellm-attempted-retries",
@@ -102,38 +101,79 @@ pub fn write_json(
     out.extend_from_slice(body);
 }
 
-/// A random version-4 UUID, as LiteLLM's call ids are.
-pub fn call_id() -> String {
-    let mut b: [u8; 16] = fastrand::u128(..).to_le_bytes();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(36);
-    for (i, byte) in b.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            s.push('-');
+/// A call id: a random version-4 UUID, as LiteLLM's call ids are, held inline (36 bytes of
+/// text) so that giving each request one allocates nothing. Empty until [`CallId::random`].
+#[derive(Clone, Copy)]
+pub struct CallId {
+    text: [u8; 36],
+    set: bool,
+}
+
+impl Default for CallId {
+    fn default() -> Self {
+        CallId {
+            text: [0; 36],
+            set: false,
         }
-        s.push(char::from(HEX[usize::from(byte >> 4)]));
-        s.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
-    s
+}
+
+impl CallId {
+    pub fn random() -> CallId {
+        let mut b: [u8; 16] = fastrand::u128(..).to_le_bytes();
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; 36];
+        let mut at = 0;
+        for (i, byte) in b.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                text[at] = b'-';
+                at += 1;
+            }
+            text[at] = HEX[usize::from(byte >> 4)];
+            text[at + 1] = HEX[usize::from(byte & 0xf)];
+            at += 2;
+        }
+        CallId { text, set: true }
+    }
+
+    pub fn as_str(&self) -> &str {
+        if self.set {
+            std::str::from_utf8(&self.text).unwrap_or_default()
+        } else {
+            ""
+        }
+    }
+}
+
+impl std::fmt::Display for CallId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for CallId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 /// Milliseconds with three decimals ("0.123"), without the formatting machinery: this runs
 /// on every response.
-fn write_millis(ms: f64, out: &mut String) {
+fn write_millis(ms: f64, out: &mut Vec<u8>) {
     let micros = (ms.max(0.0) * 1000.0).round() as u64;
     let mut num = itoa::Buffer::new();
-    out.push_str(num.format(micros / 1000));
-    out.push('.');
+    out.extend_from_slice(num.format(micros / 1000).as_bytes());
+    out.push(b'.');
     let frac = micros % 1000;
     if frac < 100 {
-        out.push('0');
+        out.push(b'0');
     }
     if frac < 10 {
-        out.push('0');
+        out.push(b'0');
     }
-    out.push_str(num.format(frac));
+    out.extend_from_slice(num.format(frac).as_bytes());
 }
 
 #[cfg(test)]
@@ -144,9 +184,9 @@ mod tests {
     #[test]
     fn millis_have_three_decimals() {
         let m = |x: f64| {
-            let mut s = String::new();
+            let mut s = Vec::new();
             write_millis(x, &mut s);
-            s
+            String::from_utf8(s).unwrap()
         };
         assert_eq!(m(0.0), "0.000");
         assert_eq!(m(0.1234), "0.123");
@@ -157,11 +197,11 @@ mod tests {
 
     #[test]
     fn call_ids_are_uuid_v4() {
-        let id = call_id();
+        let id = CallId::random().as_str().to_owned();
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");
         assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"));
-        assert_ne!(call_id(), id);
+        assert_ne!(CallId::random().as_str(), id);
     }
 
     #[test]

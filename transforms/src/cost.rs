@@ -94,13 +94,13 @@ pub fn cost(usage: &Usage, prices: &Prices) -> f64 {
 /// Appends `cost` as Python's `repr(float)` (what LiteLLM puts in `x-litellm-response-cost`):
 /// shortest round-trip digits, positional when the decimal exponent is in -4..16, else
 /// scientific with a signed two-digit exponent (`1.5e-05`); whole numbers keep `.0`.
-pub fn write_cost(cost: f64, out: &mut String) {
+pub fn write_cost(cost: f64, out: &mut Vec<u8>) {
     if cost.is_nan() {
-        out.push_str("nan");
+        out.extend_from_slice("nan".as_bytes());
         return;
     }
     if cost.is_infinite() {
-        out.push_str(if cost > 0.0 { "inf" } else { "-inf" });
+        out.extend_from_slice(if cost > 0.0 { b"inf" } else { b"-inf" });
         return;
     }
     let mut buf = ryu::Buffer::new();
@@ -115,50 +115,56 @@ pub fn write_cost(cost: f64, out: &mut String) {
         None => (text, 0),
     };
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let mut digits: Vec<u8> = int_part.bytes().chain(frac_part.bytes()).collect();
+    // On the stack: a header per request should not allocate. ryu writes at most 24 bytes.
+    let mut held = [0u8; 32];
+    let mut len = 0;
+    for d in int_part.bytes().chain(frac_part.bytes()).take(held.len()) {
+        held[len] = d;
+        len += 1;
+    }
     let mut point = int_part.len() as i32 + exp; // digits[..point] are the integer part
-    let lead = digits.iter().take_while(|&&d| d == b'0').count();
-    digits.drain(..lead);
+    let lead = held[..len].iter().take_while(|&&d| d == b'0').count();
+    let mut digits = &held[lead..len];
     point -= lead as i32;
-    while digits.last() == Some(&b'0') {
-        digits.pop();
+    while let [rest @ .., b'0'] = digits {
+        digits = rest;
     }
     if negative {
-        out.push('-');
+        out.push(b'-');
     }
     if digits.is_empty() {
-        out.push_str("0.0");
+        out.extend_from_slice("0.0".as_bytes());
         return;
     }
-    let digit_str = |d: &[u8]| d.iter().map(|&c| c as char).collect::<String>();
+    let push = |out: &mut Vec<u8>, d: &[u8]| out.extend_from_slice(d);
     if (-3..=16).contains(&point) {
         if point <= 0 {
-            out.push_str("0.");
-            out.extend(std::iter::repeat_n('0', point.unsigned_abs() as usize));
-            out.push_str(&digit_str(&digits));
+            out.extend_from_slice("0.".as_bytes());
+            out.extend(std::iter::repeat_n(b'0', point.unsigned_abs() as usize));
+            push(out, digits);
         } else if point as usize >= digits.len() {
-            out.push_str(&digit_str(&digits));
-            out.extend(std::iter::repeat_n('0', point as usize - digits.len()));
-            out.push_str(".0");
+            push(out, digits);
+            out.extend(std::iter::repeat_n(b'0', point as usize - digits.len()));
+            out.extend_from_slice(".0".as_bytes());
         } else {
             let (i, f) = digits.split_at(point as usize);
-            out.push_str(&digit_str(i));
-            out.push('.');
-            out.push_str(&digit_str(f));
+            push(out, i);
+            out.push(b'.');
+            push(out, f);
         }
     } else {
-        out.push(digits[0] as char);
+        out.push(digits[0]);
         if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digit_str(&digits[1..]));
+            out.push(b'.');
+            push(out, &digits[1..]);
         }
         let e = point - 1;
-        out.push('e');
-        out.push(if e < 0 { '-' } else { '+' });
+        out.push(b'e');
+        out.push(if e < 0 { b'-' } else { b'+' });
         if e.abs() < 10 {
-            out.push('0');
+            out.push(b'0');
         }
-        out.push_str(itoa::Buffer::new().format(e.abs()));
+        out.extend_from_slice(itoa::Buffer::new().format(e.abs()).as_bytes());
     }
 }
 
@@ -168,9 +174,9 @@ mod tests {
     use super::*;
 
     fn repr(x: f64) -> String {
-        let mut s = String::new();
+        let mut s = Vec::new();
         write_cost(x, &mut s);
-        s
+        String::from_utf8(s).unwrap()
     }
 
     #[test]
@@ -214,9 +220,9 @@ mod tests {
         };
         let c = cost(&u, &p);
         assert_eq!(c, 10.0 * 2.5e-6 + 20.0 * 1e-5);
-        let mut s = String::new();
+        let mut s = Vec::new();
         write_cost(c, &mut s);
         // The same doubles CPython adds; its repr prints exactly this.
-        assert_eq!(s, "0.00022500000000000002");
+        assert_eq!(s, b"0.00022500000000000002");
     }
 }

@@ -96,9 +96,12 @@ pub async fn relay(
     } else {
         dep.timeout
     };
-    let deadline = Instant::now() + timeout;
-    let (mut conn, mut rbuf, head) =
-        send(core, client, ex, provider, upstream, request, deadline).await?;
+    let began = Instant::now();
+    let deadline = began + timeout;
+    let (mut conn, mut rbuf, head) = send(
+        core, client, ex, provider, upstream, request, began, deadline,
+    )
+    .await?;
     // Shutdown may have started while the upstream thought: the answer then closes.
     ex.keep_alive &= !core.shutting_down();
     if head.status >= 400 {
@@ -117,11 +120,12 @@ pub async fn relay(
         )
         .await
     };
-    ex.timings.upstream_done = Some(Instant::now());
+    let done_at = Instant::now();
+    ex.timings.upstream_done = Some(done_at);
     core.give_buf(rbuf);
     let (done, reusable) = result?;
     if reusable && head.keep_alive {
-        core.pool.checkin(&upstream.origin, conn);
+        core.pool.checkin(&upstream.origin, conn, done_at);
     }
     Ok(done)
 }
@@ -139,9 +143,12 @@ pub async fn fetch(
     request: UpstreamRequest<'_>,
     max: usize,
 ) -> Result<Vec<u8>, GatewayError> {
-    let deadline = Instant::now() + dep.timeout;
-    let (mut conn, mut rbuf, head) =
-        send(core, client, ex, provider, upstream, request, deadline).await?;
+    let began = Instant::now();
+    let deadline = began + dep.timeout;
+    let (mut conn, mut rbuf, head) = send(
+        core, client, ex, provider, upstream, request, began, deadline,
+    )
+    .await?;
     if head.status >= 400 {
         let err = upstream_error(core, conn, rbuf, &head, provider, upstream, deadline).await;
         ex.timings.upstream_done = Some(Instant::now());
@@ -161,7 +168,8 @@ pub async fn fetch(
         deadline,
     )
     .await;
-    ex.timings.upstream_done = Some(Instant::now());
+    let done_at = Instant::now();
+    ex.timings.upstream_done = Some(done_at);
     core.give_buf(rbuf);
     collected?;
     if !decoder.is_done() {
@@ -171,7 +179,7 @@ pub async fn fetch(
         });
     }
     if decoder.reusable() && head.keep_alive {
-        core.pool.checkin(&upstream.origin, conn);
+        core.pool.checkin(&upstream.origin, conn, done_at);
     }
     Ok(body)
 }
@@ -201,8 +209,7 @@ pub(super) async fn collect(
         if decoder.is_done() || into.len() > limit {
             return Ok(());
         }
-        let left = deadline.saturating_duration_since(Instant::now());
-        match refill(conn, rbuf, left).await {
+        match refill(conn, rbuf, deadline).await {
             Ok(Some(())) => pos = 0,
             Ok(None) if decoder.eof() => return Ok(()),
             Ok(None) => return Err(protocol("upstream closed the connection mid-body")),
@@ -212,7 +219,9 @@ pub(super) async fn collect(
 }
 
 /// Sends `request` (one more attempt when the error allows it) and reads the response head,
-/// watching for the client to leave meanwhile.
+/// watching for the client to leave meanwhile. `began` is the clock reading the deadline was
+/// taken from.
+#[allow(clippy::too_many_arguments)]
 async fn send(
     core: &Core,
     client: &mut TcpStream,
@@ -220,6 +229,7 @@ async fn send(
     provider: &'static ProviderRow,
     upstream: &Upstream,
     request: UpstreamRequest<'_>,
+    began: Instant,
     deadline: Instant,
 ) -> Result<(UpstreamConn, Vec<u8>, Head), GatewayError> {
     let UpstreamRequest {
@@ -231,7 +241,8 @@ async fn send(
     // connection the peer had closed); the error decides, not this loop.
     let mut attempt = 0;
     let sent = loop {
-        let (mut conn, reused) = match core.pool.checkout(&upstream.origin).await {
+        let now = if attempt == 0 { began } else { Instant::now() };
+        let (mut conn, reused) = match core.pool.checkout(&upstream.origin, now).await {
             Ok(c) => c,
             Err(e) => {
                 let err = GatewayError::UpstreamConnect {
@@ -246,14 +257,15 @@ async fn send(
                 return Err(err);
             }
         };
-        ex.timings.sent = Some(Instant::now());
+        // A new connection took its connect time: the request goes out now.
+        let sent_at = if reused { now } else { Instant::now() };
+        ex.timings.sent = Some(sent_at);
         let (res, back) = conn.write_from(request, start).await;
         request = back;
         let res = match (res, &spilled) {
             (Ok(()), Some(body)) => {
                 // An upstream that stops reading must not hold the request past its deadline.
-                let left = deadline.saturating_duration_since(Instant::now());
-                monoio::time::timeout(left, send_spilled(core, &mut conn, body))
+                monoio::time::timeout_at(deadline.into(), send_spilled(core, &mut conn, body))
                     .await
                     .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
             }
@@ -283,7 +295,7 @@ async fn send(
             let mut reading = std::pin::pin!(read_head(&mut conn, rbuf, deadline));
             let raced = {
                 let watch = async {
-                    monoio::time::sleep(WATCH_AFTER).await;
+                    monoio::time::sleep_until((sent_at + WATCH_AFTER).into()).await;
                     client.readable(false).await
                 };
                 monoio::select! {
@@ -362,8 +374,7 @@ async fn read_head(
             }
         }
         let had_bytes = !buf.is_empty();
-        let left = deadline.saturating_duration_since(Instant::now());
-        match monoio::time::timeout(left, conn.read_more(buf)).await {
+        match monoio::time::timeout_at(deadline.into(), conn.read_more(buf)).await {
             Ok((Ok(n), b)) if n > 0 => buf = b,
             Ok((Ok(_), _)) | Ok((Err(_), _)) if !had_bytes => {
                 return Err(HeadError::NothingReceived)
@@ -398,8 +409,7 @@ async fn upstream_error(
         }
         rbuf.clear();
         pos = 0;
-        let left = deadline.saturating_duration_since(Instant::now());
-        match monoio::time::timeout(left, conn.read_more(rbuf)).await {
+        match monoio::time::timeout_at(deadline.into(), conn.read_more(rbuf)).await {
             Ok((Ok(n), b)) if n > 0 => rbuf = b,
             Ok((_, b)) => {
                 rbuf = b;
@@ -410,7 +420,7 @@ async fn upstream_error(
         }
     }
     if decoder.reusable() && head.keep_alive {
-        core.pool.checkin(&upstream.origin, conn);
+        core.pool.checkin(&upstream.origin, conn, Instant::now());
     }
     core.give_buf(rbuf);
     let mut message = String::with_capacity(128);
@@ -466,11 +476,11 @@ async fn client_left(client: &mut TcpStream, early: &mut Vec<u8>) -> bool {
 pub(super) async fn refill(
     conn: &mut UpstreamConn,
     rbuf: &mut Vec<u8>,
-    limit: Duration,
+    deadline: Instant,
 ) -> Result<Option<()>, ()> {
     rbuf.clear();
     let buf = std::mem::take(rbuf);
-    match monoio::time::timeout(limit, conn.read_more(buf)).await {
+    match monoio::time::timeout_at(deadline.into(), conn.read_more(buf)).await {
         Ok((Ok(n), b)) => {
             *rbuf = b;
             Ok((n > 0).then_some(()))

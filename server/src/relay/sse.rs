@@ -113,9 +113,8 @@ pub(super) async fn relay_stream(
             }
         }
         pos = 0;
-        let left = (last_event + idle).saturating_duration_since(Instant::now());
         let refilled = monoio::select! {
-            r = refill(conn, rbuf, left) => r.map_err(|()| ex.upstream_timeout(provider.name)),
+            r = refill(conn, rbuf, last_event + idle) => r.map_err(|()| ex.upstream_timeout(provider.name)),
             _ = &mut cut => Err(GatewayError::ShuttingDown),
         };
         match refilled {

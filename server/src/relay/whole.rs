@@ -117,9 +117,8 @@ pub(super) async fn relay_body(
         if decoder.is_done() {
             break;
         }
-        let left = deadline.saturating_duration_since(Instant::now());
         let at = begin_chunk(&mut out);
-        match refill(conn, rbuf, left).await {
+        match refill(conn, rbuf, deadline).await {
             Ok(Some(())) => {
                 if decoder.feed(rbuf, |d| rewriter.feed(d, &mut out)).is_err() {
                     // Bad framing mid-body: the headers are sent, so all that is left is to

@@ -58,18 +58,22 @@ impl UpstreamPool {
         }
     }
 
-    /// A pooled connection (`true`) or a new one (`false`).
-    pub async fn checkout(&self, origin: &Origin) -> io::Result<(UpstreamConn, bool)> {
-        if let Some(conn) = self.take_idle(origin) {
+    /// A pooled connection (`true`) or a new one (`false`); `now` is the caller's clock
+    /// reading, against which idle connections are aged.
+    pub async fn checkout(
+        &self,
+        origin: &Origin,
+        now: Instant,
+    ) -> io::Result<(UpstreamConn, bool)> {
+        if let Some(conn) = self.take_idle(origin, now) {
             return Ok((conn, true));
         }
         Ok((self.connect(origin).await?, false))
     }
 
-    fn take_idle(&self, origin: &Origin) -> Option<UpstreamConn> {
+    fn take_idle(&self, origin: &Origin, now: Instant) -> Option<UpstreamConn> {
         let mut idle = self.idle.borrow_mut();
         let list = idle.get_mut(&origin.key)?;
-        let now = Instant::now();
         while let Some(entry) = list.pop() {
             if now.duration_since(entry.since) < IDLE_TIMEOUT {
                 return Some(entry.conn);
@@ -80,15 +84,17 @@ impl UpstreamPool {
         None
     }
 
-    /// Returns a connection whose last response was read completely and allows keep-alive.
-    pub fn checkin(&self, origin: &Origin, conn: UpstreamConn) {
+    /// Returns a connection whose last response was read completely (at `now`) and allows
+    /// keep-alive.
+    pub fn checkin(&self, origin: &Origin, conn: UpstreamConn, now: Instant) {
         let mut idle = self.idle.borrow_mut();
-        let list = idle.entry(origin.key.clone()).or_default();
+        // The origin's list exists after its first connection: no key copy per request.
+        let list = match idle.get_mut(&origin.key) {
+            Some(list) => list,
+            None => idle.entry(origin.key.clone()).or_default(),
+        };
         if list.len() < MAX_IDLE_PER_ORIGIN {
-            list.push(Idle {
-                conn,
-                since: Instant::now(),
-            });
+            list.push(Idle { conn, since: now });
         }
     }
 
