@@ -12,7 +12,7 @@ use corelane_http1::{
 use monoio::net::TcpStream;
 
 use crate::client_body::{read_body, BodyIn};
-use crate::core::{BodyCharge, Core, InFlight, OpenConn};
+use crate::core::{BodyCharge, Core, InFlight, OpenConn, CONN_BUF};
 use crate::errors::{Dialect, GatewayError};
 use crate::exchange::{Exchange, Request};
 use crate::io::{read_until, write_all, Stop};
@@ -20,9 +20,6 @@ use crate::proxy::{self, Admitted};
 use crate::response::write_json;
 use crate::routes::{self, Route};
 
-/// Capacity of a connection's read buffer when a request starts: a typical chat request
-/// fits. An idle connection holds none.
-const CONN_BUF: usize = 4 * 1024;
 /// A buffer that grew past this for a large request is given back before the connection
 /// waits for the next one.
 const MAX_IDLE_BUF: usize = 4 * CONN_BUF;
@@ -241,14 +238,14 @@ async fn request<'g>(
 /// `first_head` (the header timeout from its accept) and is served even when shutdown has
 /// started, since it was accepted; a kept-alive connection waits up to the keep-alive
 /// timeout, and shutdown ends the wait. While it waits the connection holds no buffer: it
-/// waits for the socket to be readable, then reads into a fresh one.
+/// waits for the socket to be readable, then reads into one from the core's free list.
 async fn idle_read(
     core: &Core,
     stream: &mut TcpStream,
     buf: Vec<u8>,
     first_head: Option<Instant>,
 ) -> Result<Vec<u8>, Stop> {
-    drop(buf);
+    core.give_conn_buf(buf);
     let deadline = match first_head {
         Some(deadline) => {
             wait_readable(stream, deadline).await?;
@@ -266,7 +263,7 @@ async fn idle_read(
             deadline
         }
     };
-    read_until(stream, Vec::with_capacity(CONN_BUF), deadline).await
+    read_until(stream, core.take_conn_buf(), deadline).await
 }
 
 /// Waits until `stream` has bytes (or its end) to read, by `deadline`. Waiting for readiness

@@ -25,6 +25,12 @@ const MAX_KEPT_BUF: usize = 2 * IO_BUF;
 /// Free buffers kept per core: at most MAX_KEPT_BUFS x MAX_KEPT_BUF = 4 MiB held idle.
 const MAX_KEPT_BUFS: usize = 32;
 
+/// Capacity of a connection's read buffer when a request starts: a typical chat request
+/// fits. An idle connection holds none.
+pub const CONN_BUF: usize = 4 * 1024;
+/// Free connection buffers kept per core: at most 64 x 8 KiB held idle.
+const MAX_KEPT_CONN_BUFS: usize = 64;
+
 /// Per-connection bounds: deadlines for slow clients, the connection cap, the body budget.
 #[derive(Debug, Clone)]
 pub struct ConnLimits {
@@ -84,6 +90,9 @@ pub struct Core {
     /// Scratch space for parsing request JSON (simd-json parses in place).
     pub scratch: RefCell<Scratch>,
     bufs: RefCell<Vec<Vec<u8>>>,
+    /// Free connection read buffers ([`CONN_BUF`]): a request takes one when its first bytes
+    /// arrive and gives it back when its connection goes idle.
+    conn_bufs: RefCell<Vec<Vec<u8>>>,
     /// LiteLLM's Prometheus metrics, when on.
     pub metrics: Option<Metrics>,
     pub access_log: AccessLog,
@@ -114,6 +123,7 @@ impl Core {
             arena: RefCell::new(Bump::with_capacity(16 * 1024)),
             scratch: RefCell::new(Scratch::new()),
             bufs: RefCell::new(Vec::new()),
+            conn_bufs: RefCell::new(Vec::new()),
             metrics: shared.metrics.map(Metrics::new),
             access_log: AccessLog::new(shared.access_log),
         }
@@ -127,6 +137,7 @@ impl Core {
     /// Gives the free buffers and the JSON scratch space back.
     pub fn drop_free_buffers(&self) {
         *self.bufs.borrow_mut() = Vec::new();
+        *self.conn_bufs.borrow_mut() = Vec::new();
         *self.scratch.borrow_mut() = Scratch::new();
     }
 
@@ -145,6 +156,27 @@ impl Core {
             .borrow_mut()
             .pop()
             .unwrap_or_else(|| Vec::with_capacity(IO_BUF))
+    }
+
+    /// An empty connection read buffer of at least [`CONN_BUF`] capacity, reused when possible.
+    pub fn take_conn_buf(&self) -> Vec<u8> {
+        self.conn_bufs
+            .borrow_mut()
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(CONN_BUF))
+    }
+
+    /// Keeps `buf` for the next request unless it grew (a large request's memory is not kept)
+    /// or enough are kept already.
+    pub fn give_conn_buf(&self, mut buf: Vec<u8>) {
+        if buf.capacity() < CONN_BUF || buf.capacity() > 2 * CONN_BUF {
+            return;
+        }
+        let mut bufs = self.conn_bufs.borrow_mut();
+        if bufs.len() < MAX_KEPT_CONN_BUFS {
+            buf.clear();
+            bufs.push(buf);
+        }
     }
 
     pub fn give_buf(&self, mut buf: Vec<u8>) {
