@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use corelane_http1::Method;
 use corelane_transforms::provider::{Endpoint, ProviderRow};
+use corelane_transforms::service_tier::ServiceTier;
 use corelane_transforms::usage::Usage;
 
 use crate::client_body::Spilled;
@@ -86,6 +87,9 @@ pub struct Exchange<'g> {
     /// Attempts made beyond the first.
     pub retries: u32,
     pub usage: Option<Usage>,
+    /// The service tier for the metrics' label: the one the provider reported serving, else
+    /// the known one the client asked for.
+    pub service_tier: Option<ServiceTier>,
     /// The status the client got (0 until known; 499 when it left first).
     pub status: u16,
     /// Why the request failed, when it did.
@@ -114,6 +118,7 @@ impl<'g> Exchange<'g> {
             client_include_usage: false,
             retries: 0,
             usage: None,
+            service_tier: None,
             status: 0,
             failure: None,
             timings: Timings {

@@ -32,6 +32,7 @@ mod io;
 mod latch;
 mod metrics;
 mod mock;
+mod process_stats;
 mod proxy;
 mod relay;
 mod response;

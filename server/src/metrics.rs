@@ -16,6 +16,8 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use corelane_transforms::service_tier::ServiceTier as Tier;
+
 use crate::core::Core;
 use crate::errors::{ExceptionClass, CLIENT_DISCONNECTED};
 use crate::exchange::{Caller, Exchange, RouteLabel};
@@ -55,6 +57,7 @@ struct Key {
     deployment: Option<u32>,
     status: u16,
     failure: Option<ExceptionClass>,
+    service_tier: Option<Tier>,
 }
 
 /// A latency histogram: per-bucket counts (not cumulative), the overflow, sum and count.
@@ -282,6 +285,7 @@ impl Metrics {
             deployment: ex.deployment.map(|d| d.index as u32),
             status: ex.status,
             failure: ex.failure,
+            service_tier: ex.service_tier,
         };
         let now = Instant::now();
         let mut table = self.table.borrow_mut();
@@ -642,8 +646,10 @@ impl Key {
         let (provider, model) = dep.map_or((None, None), |d| deployment_model(d));
         match l {
             ApiBase => out.push_str(dep.map_or("", |d| api_base(d))),
-            ApiKeyAlias | EndUser | OrgAlias | OrgId | Team | TeamAlias | UserEmail
-            | ServiceTier => out.push_str("None"),
+            ApiKeyAlias | EndUser | OrgAlias | OrgId | Team | TeamAlias | UserEmail => {
+                out.push_str("None")
+            }
+            ServiceTier => out.push_str(self.service_tier.map_or("None", |t| t.name())),
             ApiProvider => out.push_str(provider.unwrap_or(absent)),
             ExceptionClass => {
                 if let Some(f) = &self.failure {
@@ -715,6 +721,7 @@ fn render(
     in_flight: usize,
 ) -> Vec<u8> {
     let mut out = String::with_capacity(16 * 1024);
+    crate::process_stats::ProcessStats::read().render(&mut out, float);
     for family in FAMILIES {
         let mut rows: BTreeMap<Vec<String>, Agg> = BTreeMap::new();
         for (key, series) in merged {
@@ -860,6 +867,7 @@ fn render(
             deployment: Some(d),
             status: 0,
             failure: None,
+            service_tier: None,
         };
         let labels = STATE
             .iter()
@@ -930,7 +938,9 @@ fn push_label(out: &mut String, first: &mut bool, name: &str, value: &str) {
     out.push('"');
 }
 
-/// A number as Python's `repr(float)` writes it ("2.0", "0.005", "+Inf").
+/// A number as prometheus_client writes it (`floatToGoString`): Python's `repr(float)`
+/// ("2.0", "0.005", "2.5e-05", "+Inf"), except that a positive number with more than six
+/// integer digits switches to Go's exponent form ("9.1414528e+08").
 fn float(v: f64) -> String {
     if v.is_infinite() {
         return if v > 0.0 {
@@ -942,11 +952,18 @@ fn float(v: f64) -> String {
     if v.is_nan() {
         return "NaN".into();
     }
-    let s = format!("{v:?}");
-    if s.contains(['.', 'e', 'E']) {
-        s
-    } else {
-        format!("{s}.0")
+    let mut repr = Vec::with_capacity(24);
+    corelane_transforms::cost::write_cost(v, &mut repr);
+    let s = String::from_utf8(repr).unwrap_or_default();
+    match s.find('.') {
+        Some(dot) if v > 0.0 && dot > 6 => {
+            let digits = format!("{}{}{}", &s[..1], &s[1..dot], &s[dot + 1..]);
+            let mantissa = format!("{}.{}", &digits[..1], &digits[1..]);
+            // Python's `rstrip('0.')`: trailing zeros and dots, in any order.
+            let mantissa = mantissa.trim_end_matches(['0', '.']);
+            format!("{mantissa}e+0{}", dot - 1)
+        }
+        _ => s,
     }
 }
 
@@ -960,6 +977,15 @@ mod tests {
         assert_eq!(float(0.005), "0.005");
         assert_eq!(float(600.0), "600.0");
         assert_eq!(float(f64::INFINITY), "+Inf");
+        // prometheus_client's floatToGoString, as in LiteLLM's scrape.
+        assert_eq!(float(914_145_280.0), "9.1414528e+08");
+        assert_eq!(float(1_795_976_455.46), "1.79597645546e+09");
+        assert_eq!(float(1_000_000.0), "1e+06");
+        assert_eq!(float(999_999.0), "999999.0");
+        assert_eq!(float(2.5e-05), "2.5e-05");
+        assert_eq!(float(15.2), "15.2");
+        assert_eq!(float(20_000.0), "20000.0");
+        assert_eq!(float(12_345_678_901.0), "1.2345678901e+010");
     }
 
     #[test]

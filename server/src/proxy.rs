@@ -130,6 +130,7 @@ async fn inference<'g>(
     ex.api = Some(endpoint);
     let mut fields = read_fields(core, req, endpoint)?;
     ex.stream = fields.stream;
+    ex.service_tier = fields.service_tier;
     ex.client_include_usage = fields.include_usage == Some(true);
     // resolve_model
     let path_model = if model_in_path {
@@ -185,6 +186,7 @@ async fn inference<'g>(
     let done =
         crate::relay::relay(core, client, ex, deployment, provider, upstream, request).await?;
     ex.usage = done.usage;
+    ex.service_tier = done.service_tier.or(ex.service_tier);
     // A failure after the head: the client got the error in-band (the status stays the one
     // its head carried), or left (499, from `fail`).
     match &done.failure {
@@ -356,7 +358,9 @@ async fn batch_item<'g>(
         core, client, item, deployment, provider, upstream, request, room,
     )
     .await?;
-    item.usage = family::rewrite_response(provider.family, &answer, &item.requested_model, out);
+    let reported = family::rewrite_response(provider.family, &answer, &item.requested_model, out);
+    item.usage = reported.usage;
+    item.service_tier = reported.service_tier.or(item.service_tier);
     Ok(())
 }
 

@@ -658,3 +658,51 @@ def test_structure_matches_litellm(gw):
     for (name, labels), _ in s.samples.items():
         keys = {k for k, _ in labels}
         assert not keys & {"client_ip", "user_agent"}, name
+
+
+def test_process_metrics(gw):
+    """prometheus_client's process collector, as in LiteLLM's scrape: this process's memory,
+    start time, CPU time and descriptors, with numbers written as the Python client does."""
+    pid = gw.popen.pid
+    s = scrape(gw)
+    status = Path(f"/proc/{pid}/status").read_text()
+    rss = next(int(l.split()[1]) for l in status.splitlines() if l.startswith("VmRSS:")) * 1024
+    assert abs(s.sum("process_resident_memory_bytes") - rss) < 4 * 1024 * 1024
+    assert s.sum("process_virtual_memory_bytes") >= s.sum("process_resident_memory_bytes")
+    fds = len(os.listdir(f"/proc/{pid}/fd"))
+    assert abs(s.sum("process_open_fds") - fds) <= 4
+    assert s.sum("process_max_fds") >= s.sum("process_open_fds")
+    started = Path(f"/proc/{pid}").stat().st_mtime
+    assert abs(s.sum("process_start_time_seconds") - started) < 120
+    assert 0 <= s.sum("process_cpu_seconds_total") < 600
+    # Above a million, prometheus_client writes Go's exponent form ("1.2345e+07").
+    line = next(l for l in s.text.splitlines() if l.startswith("process_resident_memory_bytes "))
+    value = line.split()[1]
+    assert "e+0" in value and float(value) == s.sum("process_resident_memory_bytes"), line
+
+
+@pytest.mark.parametrize(
+    ("stream", "asked", "label"),
+    [
+        # The tier the provider reports serving (the mock echoes the request's) wins.
+        (False, "flex", "flex"),
+        # A stream reports none: the known tier the client asked for counts.
+        (True, "priority", "priority"),
+        # An unknown tier is neither a served nor a requested label value.
+        (False, "gold", "None"),
+        (False, None, "None"),
+    ],
+)
+def test_service_tier_label(gw, ids, stream, asked, label):
+    """LiteLLM's `service_tier` label (service_tier_utils.py): served tier, else requested."""
+    extra = {} if asked is None else {"service_tier": asked}
+    before = scrape(gw)
+    with openai.OpenAI(api_key=MASTER_KEY, base_url=gw.url + "/v1", **CLIENT_OPTS) as c:
+        answer = c.chat.completions.create(
+            model="ok", messages=MESSAGES, stream=stream, extra_body=extra
+        )
+        if stream:
+            list(answer)
+    after = scrape(gw)
+    assert_delta(before, after, TOTAL_LATENCY_COUNT, 1, model_id=ids["ok"], service_tier=label)
+    assert_delta(before, after, TOTAL_LATENCY_COUNT, 1)

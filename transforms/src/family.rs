@@ -12,9 +12,8 @@ use bumpalo::Bump;
 
 use crate::error::{map_upstream_status, write_upstream_message, UpstreamErrorMap};
 use crate::provider::{Credentials, Family, ProviderRow, UpstreamTarget};
-use crate::rewrite::{rewrite_complete, ModelRewriter};
+use crate::rewrite::{rewrite_reporting, ModelRewriter, Reported};
 use crate::stream::{rewrite_chunk, ChunkOutcome};
-use crate::usage::Usage;
 
 /// Writes the upstream request head (without its final blank line).
 pub fn write_request_head(
@@ -35,9 +34,9 @@ pub fn rewrite_response(
     body: &[u8],
     requested_model: &str,
     out: &mut Vec<u8>,
-) -> Option<Usage> {
+) -> Reported {
     match family {
-        Family::OpenAi => rewrite_complete(body, requested_model, out),
+        Family::OpenAi => rewrite_reporting(body, requested_model, out),
     }
 }
 

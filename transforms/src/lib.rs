@@ -32,6 +32,7 @@ pub mod mock;
 pub mod openai;
 pub mod provider;
 pub mod rewrite;
+pub mod service_tier;
 pub mod stream;
 pub mod tokens;
 pub mod usage;

@@ -12,6 +12,7 @@ use crate::json::skip_ws;
 use crate::json::tape::{IndexedMembers, Scratch};
 use crate::keys::{Key, Seen, Spelling};
 use crate::provider::Endpoint;
+use crate::service_tier::ServiceTier;
 
 mod head;
 mod scan;
@@ -59,6 +60,8 @@ pub struct RequestFields {
     pub prompt: Presence,
     /// Top-level "input" (the last one, if repeated), for [`require`].
     pub input: Presence,
+    /// Top-level "service_tier" (the last one, if repeated) when it names a known tier.
+    pub service_tier: Option<ServiceTier>,
 }
 
 /// Where an object sits in the body: what a splice needs to add a member to it.
@@ -274,6 +277,9 @@ fn fields_of(body: &[u8], tape: &Tape<'_>, idx: &[u32]) -> Result<RequestFields,
                 "messages" => fields.messages = Presence::of(raw),
                 "prompt" => fields.prompt = Presence::of(raw),
                 "input" => fields.input = Presence::of(raw),
+                "service_tier" => {
+                    fields.service_tier = value.as_str().and_then(ServiceTier::from_name);
+                }
                 _ => {}
             }
             continue;

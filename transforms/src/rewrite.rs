@@ -4,6 +4,7 @@
 
 use crate::json::{top_members, unescape, write_json_string};
 use crate::keys::Key;
+use crate::service_tier::ServiceTier;
 use crate::usage::{parse_usage, Usage};
 
 /// Largest top-level usage object kept for billing; a bigger one is not usage as any provider
@@ -387,15 +388,30 @@ fn is_nested_event(in_str: bool, b: u8) -> bool {
     }
 }
 
-/// One-shot form of [`ModelRewriter`] for a body already in memory. A well-formed object is
-/// walked member by member (strings and nested values are skipped with memchr, several times
-/// faster than the byte-at-a-time streaming scanner); anything else goes through the scanner.
+/// What a whole response reports besides its content: usage, and the service tier the
+/// provider served it on (a known tier in the top-level `service_tier`, the last one).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reported {
+    pub usage: Option<Usage>,
+    pub service_tier: Option<ServiceTier>,
+}
+
+/// One-shot form of [`ModelRewriter`] for a body already in memory; returns the usage.
 pub fn rewrite_complete(body: &[u8], model: &str, out: &mut Vec<u8>) -> Option<Usage> {
+    rewrite_reporting(body, model, out).usage
+}
+
+/// [`rewrite_complete`] with everything the body reports. A well-formed object is walked
+/// member by member (strings and nested values are skipped with memchr, several times faster
+/// than the byte-at-a-time streaming scanner); anything else goes through the scanner, which
+/// reads usage only.
+pub fn rewrite_reporting(body: &[u8], model: &str, out: &mut Vec<u8>) -> Reported {
     let start = out.len();
     out.reserve(body.len() + model.len());
     if let Some(mut members) = top_members(body) {
         let mut copied = 0;
         let mut usage = None;
+        let mut service_tier = None;
         for m in members.by_ref() {
             let value = &body[m.value.clone()];
             let key = &body[m.key.clone()];
@@ -408,18 +424,35 @@ pub fn rewrite_complete(body: &[u8], model: &str, out: &mut Vec<u8>) -> Option<U
                 && value.len() <= MAX_USAGE_BYTES
             {
                 usage = parse_usage(value).or(usage);
+            } else if key == b"service_tier" {
+                service_tier = tier(value);
             }
         }
         if !members.malformed() && members.close().is_some() {
             out.extend_from_slice(&body[copied..]);
-            return usage;
+            return Reported {
+                usage,
+                service_tier,
+            };
         }
         out.truncate(start);
     }
     let mut r = ModelRewriter::new(model);
     r.feed(body, out);
     r.finish(out);
-    r.usage()
+    Reported {
+        usage: r.usage(),
+        service_tier: None,
+    }
+}
+
+/// The known tier a JSON value names, if it is a string naming one.
+fn tier(value: &[u8]) -> Option<ServiceTier> {
+    let inner = value.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    if inner.contains(&b'\\') {
+        return unescape(inner).and_then(|s| ServiceTier::from_name(&s));
+    }
+    ServiceTier::from_name(std::str::from_utf8(inner).ok()?)
 }
 
 #[cfg(test)]

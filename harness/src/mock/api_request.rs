@@ -21,6 +21,9 @@ pub struct ApiRequest {
     pub dimensions: Option<u64>,
     #[serde(default)]
     pub encoding_format: Option<String>,
+    /// Echoed in a chat completion as the tier served, as OpenAI answers a request naming one.
+    #[serde(default)]
+    pub service_tier: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]

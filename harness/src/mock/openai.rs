@@ -30,8 +30,14 @@ pub fn push_number(out: &mut Vec<u8>, value: usize) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
-/// Non-stream `chat.completion`; `model` is already a JSON string literal.
-pub fn chat_completion(out: &mut Vec<u8>, model: &str, with_usage: bool) {
+/// Non-stream `chat.completion`; `model` is already a JSON string literal, and so is
+/// `service_tier` (the request's, echoed as the tier served) when given.
+pub fn chat_completion(
+    out: &mut Vec<u8>,
+    model: &str,
+    with_usage: bool,
+    service_tier: Option<&str>,
+) {
     out.extend_from_slice(b"{\"id\":\"chatcmpl-mock\",\"object\":\"chat.completion\",\"created\":");
     out.extend_from_slice(CREATED.as_bytes());
     out.extend_from_slice(b",\"model\":");
@@ -44,6 +50,10 @@ pub fn chat_completion(out: &mut Vec<u8>, model: &str, with_usage: bool) {
     if with_usage {
         out.extend_from_slice(b",\"usage\":");
         usage(out, WORDS.len());
+    }
+    if let Some(tier) = service_tier {
+        out.extend_from_slice(b",\"service_tier\":");
+        out.extend_from_slice(tier.as_bytes());
     }
     out.extend_from_slice(b",\"system_fingerprint\":\"fp_mock\"}");
 }
@@ -173,14 +183,16 @@ mod tests {
     #[test]
     fn chat_completion_is_valid_and_echoes_model() {
         let mut out = Vec::new();
-        chat_completion(&mut out, "\"my \\\"model\\\"\"", true);
+        chat_completion(&mut out, "\"my \\\"model\\\"\"", true, Some("\"flex\""));
         let value = json(&out);
         assert_eq!(value["model"], "my \"model\"");
         assert_eq!(value["choices"][0]["message"]["content"], CONTENT);
         assert_eq!(value["usage"]["total_tokens"], 16);
+        assert_eq!(value["service_tier"], "flex");
         out.clear();
-        chat_completion(&mut out, "\"m\"", false);
+        chat_completion(&mut out, "\"m\"", false, None);
         assert!(json(&out).get("usage").is_none());
+        assert!(json(&out).get("service_tier").is_none());
     }
 
     #[test]

@@ -224,7 +224,10 @@ fn api_reply(route: Route, body: &[u8], faults: &Faults, options: &MockOptions) 
     }
     let mut out = Vec::with_capacity(512);
     match family {
-        StreamFamily::Chat => openai::chat_completion(&mut out, &model, with_usage),
+        StreamFamily::Chat => {
+            let tier = request.service_tier.as_ref().map(|t| t.to_string());
+            openai::chat_completion(&mut out, &model, with_usage, tier.as_deref())
+        }
         StreamFamily::Text => openai::text_completion(&mut out, &model, with_usage),
         StreamFamily::Anthropic => anthropic::message(&mut out, &model, with_usage),
     }

@@ -17,6 +17,7 @@ use corelane_http1::{
 };
 use corelane_transforms::openai::SplicePlan;
 use corelane_transforms::provider::ProviderRow;
+use corelane_transforms::service_tier::ServiceTier;
 use corelane_transforms::usage::Usage;
 use monoio::net::TcpStream;
 
@@ -59,6 +60,8 @@ pub struct SpilledBody<'a> {
 pub struct Done {
     pub status: u16,
     pub usage: Option<Usage>,
+    /// The service tier the provider reported serving the request on (a whole answer's).
+    pub service_tier: Option<ServiceTier>,
     pub keep_alive: bool,
     /// A failure after the answer started (reported in-band, or the client left).
     pub failure: Option<GatewayError>,
@@ -497,6 +500,7 @@ pub(super) fn done(status: u16, usage: Option<Usage>, keep_alive: bool) -> Done 
     Done {
         status,
         usage,
+        service_tier: None,
         keep_alive,
         failure: None,
     }

@@ -63,8 +63,8 @@ pub(super) async fn relay_body(
     let mut out = core.take_buf();
     if decoder.is_done() {
         let mut body = with_head_room(core.take_buf());
-        let usage = rewrite_response(provider.family, &whole, &ex.requested_model, &mut body);
-        let cost = ex.cost(usage.as_ref());
+        let reported = rewrite_response(provider.family, &whole, &ex.requested_model, &mut body);
+        let cost = ex.cost(reported.usage.as_ref());
         write_head(
             &mut out,
             head.status,
@@ -79,7 +79,9 @@ pub(super) async fn relay_body(
         let (res, body) = write_from(client, body, start).await;
         core.give_buf(body);
         let keep = res.is_ok() && ex.keep_alive;
-        return Ok((done(head.status, usage, keep), decoder.reusable()));
+        let mut answered = done(head.status, reported.usage, keep);
+        answered.service_tier = reported.service_tier;
+        return Ok((answered, decoder.reusable()));
     }
     // Phase 2: large body, streamed through the rewriter as chunks.
     write_head(

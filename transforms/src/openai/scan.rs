@@ -6,6 +6,7 @@ use super::{
 };
 use crate::json::validate::{Kind, Validator, Visitor};
 use crate::keys::{Key, Seen, LONGEST_MATCH};
+use crate::service_tier::ServiceTier;
 
 /// Reads a request body fed in pieces of any size and answers what [`inspect`](super::inspect)
 /// answers for the whole body: the same [`RequestFields`] (spans are offsets into the whole
@@ -83,7 +84,11 @@ enum Member {
     Messages,
     Prompt,
     Input,
+    ServiceTier,
 }
+
+/// Longest `service_tier` string kept: longer than any known tier's name.
+const MAX_TIER_LEN: usize = 32;
 
 /// Inside the `stream_options` object.
 #[derive(Debug, Clone, Copy, Default)]
@@ -180,6 +185,14 @@ impl Reader {
             }
             // A non-string user is not read (`inspect`'s `as_str`).
             (Member::User, _) => self.member = Member::Other,
+            (Member::ServiceTier, Kind::String) => {
+                self.text.start(MAX_TIER_LEN);
+                return true;
+            }
+            (Member::ServiceTier, _) => {
+                self.fields.service_tier = None;
+                self.member = Member::Other;
+            }
             (Member::Messages, _) => self.fields.messages = presence,
             (Member::Prompt, _) => self.fields.prompt = presence,
             (Member::Input, _) => self.fields.input = presence,
@@ -198,6 +211,10 @@ impl Reader {
                 }
                 None => self.refuse(RequestError::ValueTooLong(Key::Model)),
             },
+            // Longer than any known tier: not one (`inspect` reads it as unknown too).
+            Member::ServiceTier => {
+                self.fields.service_tier = self.text.as_str().and_then(ServiceTier::from_name);
+            }
             Member::User => match self.text.as_str() {
                 Some(user) => self.fields.user = Some(user.to_owned()),
                 None => self.refuse(RequestError::ValueTooLong(Key::User)),
@@ -233,6 +250,7 @@ fn member(name: Option<&str>, seen: &mut Seen) -> Result<Member, RequestError> {
             "messages" => Member::Messages,
             "prompt" => Member::Prompt,
             "input" => Member::Input,
+            "service_tier" => Member::ServiceTier,
             _ => Member::Other,
         },
     })
@@ -331,9 +349,10 @@ mod tests {
     #[test]
     fn reads_what_inspect_reads_across_pieces() {
         let body: &[u8] = br#" {"messages":[{"role":"user","content":"hi \"model\" \u00e9"}], "mod\u0065l" : "gpt\u002d4o\ud83d\ude00", "stream":true,
-            "stream_options":{"x":[1],"include_usage":false},"user":"u1","input":null} "#;
+            "stream_options":{"x":[1],"include_usage":false},"user":"u1","input":null,"service_tier":"default","service_tier":"flex"} "#;
         let want = inspect(body, &mut crate::json::tape::Scratch::new()).unwrap();
         assert_eq!(want.model.as_deref(), Some("gpt-4o\u{1f600}"));
+        assert_eq!(want.service_tier, Some(ServiceTier::Flex));
         for cut in 0..=body.len() {
             assert_eq!(scan(&[&body[..cut], &body[cut..]]).unwrap(), want, "{cut}");
         }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use corelane_transforms::json::tape::Scratch;
+use corelane_transforms::service_tier::ServiceTier;
 use corelane_transforms::{inspect, splice, Presence, RequestFields};
 use serde_json::{Map, Value};
 
@@ -23,7 +24,7 @@ pub enum Verdict {
 
 /// Checks `body` and panics, naming the body, on any disagreement:
 /// - serde_json refuses it => inspect refuses it;
-/// - inspect accepts it => its model, stream, include_usage, user and the presence of
+/// - inspect accepts it => its model, stream, include_usage, user, service_tier and the presence of
 ///   messages/prompt/input equal serde_json's reading of the same body;
 /// - the body spliced with model "NEW" (with and without forcing include_usage) reads, to
 ///   serde_json, as the input with `model` replaced and nothing else changed but
@@ -88,6 +89,14 @@ fn same_reading(fields: &RequestFields, object: &Map<String, Value>, shown: &str
         fields.user.as_deref(),
         object.get("user").and_then(Value::as_str),
         "user of {shown:?}"
+    );
+    assert_eq!(
+        fields.service_tier,
+        object
+            .get("service_tier")
+            .and_then(Value::as_str)
+            .and_then(ServiceTier::from_name),
+        "service_tier of {shown:?}"
     );
     for (name, presence) in [
         ("messages", fields.messages),
