@@ -151,8 +151,9 @@ pub enum GatewayError {
     ShuttingDown,
     /// A comma-separated list of models asked for a stream (LiteLLM cannot serve one either).
     BatchStream,
-    /// `fastest_response` with a list of models: not implemented yet, refused.
-    BatchFastest,
+    /// `fastest_response` with a list of models, and every model failed (LiteLLM's bare
+    /// `Exception("All tasks failed")`).
+    BatchAllFailed,
     /// A comma-separated list names more models than one request may fan out to.
     BatchTooLarge {
         count: usize,
@@ -210,8 +211,8 @@ impl GatewayError {
             | GatewayError::UnsupportedEndpoint { .. }
             | GatewayError::UnsupportedProvider { .. }
             | GatewayError::BatchStream
-            | GatewayError::BatchFastest
             | GatewayError::BatchTooLarge { .. } => 400,
+            GatewayError::BatchAllFailed => 500,
             GatewayError::NoApiKey | GatewayError::InvalidKey { .. } => 401,
             GatewayError::NotFound | GatewayError::ModelNotFound { .. } => 404,
             GatewayError::MethodNotAllowed => 405,
@@ -254,8 +255,9 @@ impl GatewayError {
                     class: "ProxyModelNotFoundError",
                 }
             }
-            // LiteLLM raises a bare Exception for a missing key.
-            GatewayError::NoApiKey => {
+            // LiteLLM raises a bare Exception for a missing key, and when every model of a
+            // fastest_response batch failed.
+            GatewayError::NoApiKey | GatewayError::BatchAllFailed => {
                 return ExceptionClass {
                     provider: None,
                     class: "Exception",
@@ -359,11 +361,7 @@ impl GatewayError {
                 Some("stream"),
                 "stream is not supported with a comma-separated list of models".to_owned(),
             ),
-            GatewayError::BatchFastest => (
-                "invalid_request_error",
-                Some("fastest_response"),
-                "fastest_response is not supported by corelane yet; leave it out to get every model's answer".to_owned(),
-            ),
+            GatewayError::BatchAllFailed => ("None", Some("None"), "All tasks failed".to_owned()),
             GatewayError::BatchTooLarge { count, max } => (
                 "invalid_request_error",
                 Some("model"),

@@ -7,10 +7,14 @@
 //! and the connection calls [`finish`] exactly once for every request whose head was parsed,
 //! whatever phase it ended in.
 
+use std::time::Instant;
+
 use corelane_http1::Method;
 use corelane_transforms::family;
 use corelane_transforms::openai::{self, RequestFields};
 use corelane_transforms::provider::{self, Endpoint, ProviderRow};
+use futures_util::future::join_all;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use monoio::net::TcpStream;
 
 use crate::core::Core;
@@ -18,7 +22,7 @@ use crate::errors::{Dialect, GatewayError};
 use crate::exchange::{Caller, Exchange, Request};
 use crate::gateway::{Deployment, Gateway, Upstream};
 use crate::io::{place_head, with_head_room, write_all, HEAD_ROOM};
-use crate::relay::{SpilledBody, UpstreamRequest};
+use crate::relay::{unless_client_leaves, SpilledBody, UpstreamRequest};
 use crate::response::{header, write_head, write_json, Framing};
 use crate::router::{self, Target};
 use crate::routes::Route;
@@ -203,12 +207,15 @@ async fn inference<'g>(
 /// Most models one comma-separated list may name: each is an upstream call.
 const MAX_BATCH_MODELS: usize = 16;
 /// Largest answer of a whole batch, all its models together: the list is held in memory
-/// until it is complete. A model whose answer would go past it is an error in the list.
+/// until it is complete. Each model may answer its share of it; a model whose answer would go
+/// past its share is an error in the list.
 const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
-/// LiteLLM's batch completion (`"model": "a,b"`): the request goes to each model in turn and
-/// the answer is a JSON array with one element per model, in order: its response, or the
-/// error it failed with (status 200 either way, as LiteLLM answers).
+/// LiteLLM's batch completion (`"model": "a,b"`): the request goes to every model at once.
+/// The answer is a JSON array with one element per model, in order: its response, or the
+/// error it failed with (status 200 either way, as LiteLLM answers). With `fastest_response`
+/// the first model to answer successfully wins and its answer goes out alone; the others are
+/// cancelled (their upstream connections close).
 async fn batch<'g>(
     core: &'g Core,
     client: &mut TcpStream,
@@ -219,9 +226,7 @@ async fn batch<'g>(
     if ex.stream {
         return Err(GatewayError::BatchStream);
     }
-    if asks_fastest_response(req.body) {
-        return Err(GatewayError::BatchFastest);
-    }
+    let fastest = asks_fastest_response(req.body);
     let list = std::mem::take(&mut ex.requested_model);
     let names: Vec<&str> = list.split(',').map(str::trim).collect();
     if names.len() > MAX_BATCH_MODELS {
@@ -233,30 +238,49 @@ async fn batch<'g>(
         });
     }
     ex.call_id = crate::response::CallId::random();
+    let share = MAX_BATCH_BYTES / names.len().max(1);
+    let mut items: Vec<(Exchange<'g>, Vec<u8>)> = names
+        .iter()
+        .map(|name| {
+            let mut item = Exchange::new(ex.method, ex.route, ex.timings.received, ex.keep_alive);
+            item.api = ex.api;
+            item.caller = ex.caller;
+            item.call_id = ex.call_id;
+            item.requested_model.push_str(name);
+            (item, Vec::new())
+        })
+        .collect();
+    let calls = items
+        .iter_mut()
+        .map(|(item, out)| batch_item(core, req, fields, item, out, share));
+    let started = Instant::now();
+    let served: Vec<Result<(), GatewayError>> = if fastest {
+        let first = unless_client_leaves(client, &mut ex.early, started, first_success(calls));
+        match first.await? {
+            Some(winner) => {
+                calls_done(&mut items, ex);
+                ex.requested_model = list;
+                return fastest_answer(core, client, ex, items.swap_remove(winner)).await;
+            }
+            None => {
+                calls_done(&mut items, ex);
+                ex.requested_model = list;
+                return Err(GatewayError::BatchAllFailed);
+            }
+        }
+    } else {
+        unless_client_leaves(client, &mut ex.early, started, join_all(calls)).await?
+    };
+    calls_done(&mut items, ex);
     let mut body = with_head_room(core.take_buf());
     body.push(b'[');
-    for (i, name) in names.iter().enumerate() {
+    for (i, ((_, out), result)) in items.iter().zip(served).enumerate() {
         if i > 0 {
             body.push(b',');
         }
-        let mut item = Exchange::new(ex.method, ex.route, ex.timings.received, ex.keep_alive);
-        item.api = ex.api;
-        item.caller = ex.caller;
-        item.call_id = ex.call_id;
-        item.requested_model.push_str(name);
-        let served = batch_item(core, client, req, fields, &mut item, &mut body).await;
-        ex.retries += item.retries;
-        ex.early.append(&mut item.early);
-        if let Some(u) = item.usage {
-            let sum = ex.usage.get_or_insert_with(Default::default);
-            sum.prompt_tokens += u.prompt_tokens;
-            sum.completion_tokens += u.completion_tokens;
-            sum.total_tokens += u.total_tokens;
-        }
-        match served {
-            Ok(()) => {}
-            Err(GatewayError::ClientGone) => return Err(GatewayError::ClientGone),
-            Err(e) => e.write_batch_item(name, &mut body),
+        match result {
+            Ok(()) => body.extend_from_slice(out),
+            Err(e) => e.write_batch_item(names[i], &mut body),
         }
     }
     body.push(b']');
@@ -280,8 +304,71 @@ async fn batch<'g>(
     Ok(res.is_ok() && ex.keep_alive)
 }
 
-/// Whether the body sets LiteLLM's `fastest_response` (first model to answer wins), which
-/// corelane does not implement yet. Off the hot path: only batches are parsed for it.
+/// Adds what the models' calls learnt (retries, usage) to the batch's Exchange.
+fn calls_done(items: &mut [(Exchange<'_>, Vec<u8>)], ex: &mut Exchange<'_>) {
+    for (item, _) in items.iter_mut() {
+        ex.retries += item.retries;
+        if let Some(u) = item.usage.take() {
+            let sum = ex.usage.get_or_insert_with(Default::default);
+            sum.prompt_tokens += u.prompt_tokens;
+            sum.completion_tokens += u.completion_tokens;
+            sum.total_tokens += u.total_tokens;
+        }
+    }
+}
+
+/// Runs the calls at once and answers the index of the first that succeeds (the others are
+/// dropped, cancelled), or `None` when every one failed.
+async fn first_success<F>(calls: impl Iterator<Item = F>) -> Option<usize>
+where
+    F: std::future::Future<Output = Result<(), GatewayError>>,
+{
+    let mut running: FuturesUnordered<_> = calls
+        .enumerate()
+        .map(|(i, call)| async move { (i, call.await) })
+        .collect();
+    while let Some((i, result)) = running.next().await {
+        if result.is_ok() {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// The winner of a `fastest_response` batch, answered as a single model's answer is.
+async fn fastest_answer<'g>(
+    core: &'g Core,
+    client: &mut TcpStream,
+    ex: &mut Exchange<'g>,
+    (item, answer): (Exchange<'g>, Vec<u8>),
+) -> Result<bool, GatewayError> {
+    ex.group = item.group;
+    ex.deployment = item.deployment;
+    ex.provider = item.provider;
+    ex.api_base = item.api_base;
+    ex.service_tier = item.service_tier;
+    ex.status = 200;
+    let cost = item.cost(ex.usage.as_ref());
+    let mut body = with_head_room(core.take_buf());
+    body.extend_from_slice(&answer);
+    let mut head = core.take_buf();
+    write_head(
+        &mut head,
+        200,
+        "application/json",
+        Framing::Length(body.len() - HEAD_ROOM),
+        ex.keep_alive,
+        Some(&item.headers(cost)),
+    );
+    let start = place_head(&mut body, &head);
+    core.give_buf(head);
+    let (res, body) = crate::io::write_from(client, body, start).await;
+    core.give_buf(body);
+    Ok(res.is_ok() && ex.keep_alive)
+}
+
+/// Whether the body sets LiteLLM's `fastest_response` (first model to answer wins). Off the
+/// hot path: only batches are parsed for it.
 fn asks_fastest_response(body: &[u8]) -> bool {
     #[derive(serde::Deserialize)]
     struct Flag {
@@ -302,14 +389,14 @@ fn header_only_call_id(head: &mut Vec<u8>, call_id: &str) {
     head.extend_from_slice(b"\r\n\r\n");
 }
 
-/// One model of a batch: its phases up to a whole response, appended to `out`.
+/// One model of a batch: its phases up to a whole response of at most `room` bytes, in `out`.
 async fn batch_item<'g>(
     core: &'g Core,
-    client: &mut TcpStream,
     req: &Request<'_>,
     fields: &RequestFields,
     item: &mut Exchange<'g>,
     out: &mut Vec<u8>,
+    room: usize,
 ) -> Result<(), GatewayError> {
     let gw = &core.gateway;
     let Some(resolved) = router::resolve_group(gw, &item.requested_model) else {
@@ -353,11 +440,8 @@ async fn batch_item<'g>(
         body,
         fields,
     );
-    let room = (MAX_BATCH_BYTES + HEAD_ROOM).saturating_sub(out.len());
-    let answer = crate::relay::fetch(
-        core, client, item, deployment, provider, upstream, request, room,
-    )
-    .await?;
+    let answer =
+        crate::relay::fetch(core, item, deployment, provider, upstream, request, room).await?;
     let reported = family::rewrite_response(provider.family, &answer, &item.requested_model, out);
     item.usage = reported.usage;
     item.service_tier = reported.service_tier.or(item.service_tier);

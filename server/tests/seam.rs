@@ -305,17 +305,59 @@ fn a_comma_separated_model_list_gets_one_answer_per_model() {
     gw.assert_healthy();
 }
 
+/// The models of a list are asked at once: two that each take 400 ms answer in well under
+/// the 800 ms one after the other would take.
 #[test]
-fn fastest_response_is_refused_not_ignored() {
-    let config = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      mock_response: hi\n  - model_name: b\n    litellm_params:\n      model: openai/y\n      mock_response: hi\n";
-    let gw = Gateway::start(config);
-    let mut body = chat_body("a,b");
+fn a_model_list_asks_its_models_at_once() {
+    let mock = Mock::start();
+    let config = format!(
+        "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/m\n      api_base: {slow}\n  - model_name: b\n    litellm_params:\n      model: openai/n\n      api_base: {slow}\n",
+        slow = mock.base("/delay/400/v1"),
+    );
+    let gw = Gateway::start(&config);
+    let started = std::time::Instant::now();
+    let resp = gw.post("/v1/chat/completions", &chat_body("a,b"));
+    let took = started.elapsed();
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let items = resp.json();
+    assert_eq!(items[0]["model"], "a");
+    assert_eq!(items[1]["model"], "b");
+    assert!(took < std::time::Duration::from_millis(700), "{took:?}");
+}
+
+/// LiteLLM's `fastest_response`: the first model to answer successfully wins and its answer
+/// goes out alone, as a single model's would; one that fails first does not win; when every
+/// model fails the answer is LiteLLM's 500 "All tasks failed".
+#[test]
+fn fastest_response_answers_with_the_first_success() {
+    let mock = Mock::start();
+    let config = format!(
+        "model_list:\n  - model_name: slow\n    litellm_params:\n      model: openai/m\n      api_base: {slow}\n  - model_name: quick\n    litellm_params:\n      model: openai/n\n      api_base: {quick}\n  - model_name: broken\n    litellm_params:\n      model: groq/llama\n      api_base: {broken}\n      api_key: k\n  - model_name: broken2\n    litellm_params:\n      model: groq/llama\n      api_base: {broken}\n      api_key: k\n",
+        slow = mock.base("/delay/1500/v1"),
+        quick = mock.base("/delay/100/v1"),
+        broken = mock.base("/status/429/v1"),
+    );
+    let gw = Gateway::start(&config);
+    let mut body = chat_body("slow, broken ,quick");
     body["fastest_response"] = json!(true);
-    let err = assert_litellm_error(&gw.post("/v1/chat/completions", &body), 400);
-    assert!(err["message"]
-        .as_str()
-        .unwrap()
-        .contains("fastest_response"));
+    let started = std::time::Instant::now();
+    let resp = gw.post("/v1/chat/completions", &body);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert!(started.elapsed() < std::time::Duration::from_millis(1200));
+    let answer = resp.json();
+    assert_eq!(answer["object"], "chat.completion", "{answer}");
+    assert_eq!(answer["model"], "quick");
+    assert_eq!(resp.header("x-litellm-model-group"), Some("quick"));
+    assert!(resp.header("x-litellm-call-id").is_some());
+
+    body["model"] = json!("broken,broken2");
+    let err = assert_litellm_error(&gw.post("/v1/chat/completions", &body), 500);
+    assert_eq!(err["message"], "All tasks failed");
+
     body["fastest_response"] = json!(false);
-    assert_eq!(gw.post("/v1/chat/completions", &body).status, 200);
+    body["model"] = json!("quick,broken");
+    let resp = gw.post("/v1/chat/completions", &body);
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.json().as_array().map(Vec::len), Some(2));
+    gw.assert_healthy();
 }

@@ -102,7 +102,14 @@ pub async fn relay(
     let began = Instant::now();
     let deadline = began + timeout;
     let (mut conn, mut rbuf, head) = send(
-        core, client, ex, provider, upstream, request, began, deadline,
+        core,
+        Some(client),
+        ex,
+        provider,
+        upstream,
+        request,
+        began,
+        deadline,
     )
     .await?;
     // Shutdown may have started while the upstream thought: the answer then closes.
@@ -134,11 +141,10 @@ pub async fn relay(
 }
 
 /// Sends `request` and reads the whole success body into memory (up to `max` bytes), for an
-/// answer the gateway assembles itself (a batch of models). Returns the decoded body.
-#[allow(clippy::too_many_arguments)]
+/// answer the gateway assembles itself (a batch of models). Returns the decoded body. The
+/// caller watches the client ([`unless_client_leaves`]).
 pub async fn fetch(
     core: &Core,
-    client: &mut TcpStream,
     ex: &mut Exchange<'_>,
     dep: &Deployment,
     provider: &'static ProviderRow,
@@ -148,10 +154,8 @@ pub async fn fetch(
 ) -> Result<Vec<u8>, GatewayError> {
     let began = Instant::now();
     let deadline = began + dep.timeout;
-    let (mut conn, mut rbuf, head) = send(
-        core, client, ex, provider, upstream, request, began, deadline,
-    )
-    .await?;
+    let (mut conn, mut rbuf, head) =
+        send(core, None, ex, provider, upstream, request, began, deadline).await?;
     if head.status >= 400 {
         let err = upstream_error(core, conn, rbuf, &head, provider, upstream, deadline).await;
         ex.timings.upstream_done = Some(Instant::now());
@@ -227,7 +231,7 @@ pub(super) async fn collect(
 #[allow(clippy::too_many_arguments)]
 async fn send(
     core: &Core,
-    client: &mut TcpStream,
+    mut client: Option<&mut TcpStream>,
     ex: &mut Exchange<'_>,
     provider: &'static ProviderRow,
     upstream: &Upstream,
@@ -290,30 +294,11 @@ async fn send(
             return Err(err);
         }
         let rbuf = core.take_buf();
-        // A client that leaves while the upstream thinks cancels the upstream request: the
-        // connection is dropped (closed), never pooled. The watch only waits for readiness,
-        // which holds no bytes; the read that tells bytes from an end runs to completion
-        // outside the race, since dropping an in-flight read would lose what it took.
-        let head = {
-            let mut reading = std::pin::pin!(read_head(&mut conn, rbuf, deadline));
-            let raced = {
-                let watch = async {
-                    monoio::time::sleep_until((sent_at + WATCH_AFTER).into()).await;
-                    client.readable(false).await
-                };
-                monoio::select! {
-                    biased;
-                    head = &mut reading => Some(head),
-                    _ = watch => None,
-                }
-            };
-            match raced {
-                Some(head) => head,
-                None if client_left(client, &mut ex.early).await => {
-                    return Err(GatewayError::ClientGone)
-                }
-                None => reading.await,
-            }
+        // A client that leaves while the upstream thinks cancels the upstream request.
+        let reading = read_head(&mut conn, rbuf, deadline);
+        let head = match client.as_deref_mut() {
+            Some(client) => unless_client_leaves(client, &mut ex.early, sent_at, reading).await?,
+            None => reading.await,
         };
         match head {
             Ok((rbuf, head)) => {
@@ -462,6 +447,37 @@ async fn send_spilled(
 
 /// Whether a client whose socket turned readable while it waited has gone (closed or reset
 /// its connection). Bytes it sent instead (a pipelined next request) are kept in `early`.
+/// Awaits `work` while watching the client from `since` + [`WATCH_AFTER`] on: a client that
+/// leaves first ends it with `ClientGone`, and `work` is dropped (the upstream connections it
+/// holds close, never pooled). Bytes the client sends meanwhile (a pipelined request) go to
+/// `early` and the work goes on. The watch only waits for readiness, which holds no bytes;
+/// the read that tells bytes from an end runs to completion outside the race, since dropping
+/// an in-flight read would lose what it took.
+pub async fn unless_client_leaves<T>(
+    client: &mut TcpStream,
+    early: &mut Vec<u8>,
+    since: Instant,
+    work: impl std::future::Future<Output = T>,
+) -> Result<T, GatewayError> {
+    let mut work = std::pin::pin!(work);
+    let raced = {
+        let watch = async {
+            monoio::time::sleep_until((since + WATCH_AFTER).into()).await;
+            client.readable(false).await
+        };
+        monoio::select! {
+            biased;
+            out = &mut work => Some(out),
+            _ = watch => None,
+        }
+    };
+    match raced {
+        Some(out) => Ok(out),
+        None if client_left(client, early).await => Err(GatewayError::ClientGone),
+        None => Ok(work.await),
+    }
+}
+
 async fn client_left(client: &mut TcpStream, early: &mut Vec<u8>) -> bool {
     // Readable: the read completes at once, with bytes or with the end of the stream.
     let buf = Vec::with_capacity(crate::io::MIN_READ_ROOM);
