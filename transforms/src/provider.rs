@@ -149,11 +149,12 @@ const fn openai_like(
 /// Every provider corelane can route to. Adding an OpenAI-compatible provider is one row here;
 /// `tests/providers.rs` checks each row without edits.
 pub static PROVIDERS: &[ProviderRow] = &[
+    // litellm/main.py `_resolve_openai_api_base`: OPENAI_BASE_URL before OPENAI_API_BASE.
     openai_like(
         "openai",
         &["custom_openai", "text-completion-openai"],
         "https://api.openai.com/v1",
-        &["OPENAI_API_BASE", "OPENAI_BASE_URL"],
+        &["OPENAI_BASE_URL", "OPENAI_API_BASE"],
         &["OPENAI_API_KEY"],
         true,
         ALL,
@@ -180,10 +181,11 @@ pub static PROVIDERS: &[ProviderRow] = &[
         true,
         CHAT,
     ),
+    // litellm/litellm_core_utils/get_llm_provider_logic.py (api.together.ai; .xyz is the old host).
     openai_like(
         "together_ai",
         &[],
-        "https://api.together.xyz/v1",
+        "https://api.together.ai/v1",
         &["TOGETHER_AI_API_BASE"],
         &[
             "TOGETHER_API_KEY",
