@@ -757,6 +757,327 @@ pub static PROVIDERS: &[ProviderRow] = &[
         true,
         CHAT,
     ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "abliteration",
+        &[],
+        "https://api.abliteration.ai/v1",
+        &[],
+        &["ABLITERATION_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "aihubmix",
+        &[],
+        "https://aihubmix.com/v1",
+        &["AIHUBMIX_API_BASE"],
+        &["AIHUBMIX_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "apertis",
+        &[],
+        "https://api.stima.tech/v1",
+        &[],
+        &["STIMA_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "assemblyai",
+        &[],
+        "https://llm-gateway.assemblyai.com/v1",
+        &[],
+        &["ASSEMBLYAI_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "charity_engine",
+        &[],
+        "https://api.charityengine.services/remotejobs/v2/inference",
+        &[],
+        &["CHARITY_ENGINE_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "chutes",
+        &[],
+        "https://llm.chutes.ai/v1",
+        &[],
+        &["CHUTES_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "cognition",
+        &[],
+        "https://api.cognition.ai/v1",
+        &["COGNITION_API_BASE"],
+        &["COGNITION_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "cortecs",
+        &[],
+        "https://api.cortecs.ai/v1",
+        &["CORTECS_API_BASE"],
+        &["CORTECS_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "crusoe",
+        &[],
+        "https://managed-inference-api-proxy.crusoecloud.com/v1",
+        &["CRUSOE_API_BASE"],
+        &["CRUSOE_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "darkbloom",
+        &[],
+        "https://api.darkbloom.dev/v1",
+        &["DARKBLOOM_API_BASE"],
+        &["DARKBLOOM_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "empiriolabs",
+        &[],
+        "https://api.empiriolabs.ai/v1",
+        &["EMPIRIOLABS_API_BASE"],
+        &["EMPIRIOLABS_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "gmi",
+        &[],
+        "https://api.gmi-serving.com/v1",
+        &[],
+        &["GMI_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "helicone",
+        &[],
+        "https://ai-gateway.helicone.ai",
+        &[],
+        &["HELICONE_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "libertai",
+        &[],
+        "https://api.libertai.io/v1",
+        &["LIBERTAI_API_BASE"],
+        &["LIBERTAI_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "llamagate",
+        &[],
+        "https://api.llamagate.dev/v1",
+        &[],
+        &["LLAMAGATE_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "meta",
+        &[],
+        "https://api.meta.ai/v1",
+        &["META_API_BASE"],
+        &["META_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "nano-gpt",
+        &[],
+        "https://nano-gpt.com/api/v1",
+        &[],
+        &["NANOGPT_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "neosantara",
+        &[],
+        "https://api.neosantara.xyz/v1",
+        &["NEOSANTARA_API_BASE"],
+        &["NEOSANTARA_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "parasail",
+        &[],
+        "https://api.parasail.io/v1",
+        &["PARASAIL_API_BASE"],
+        &["PARASAIL_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "pinstripes",
+        &[],
+        "https://pinstripes.io/v1",
+        &["PINSTRIPES_API_BASE"],
+        &["PINSTRIPES_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "poe",
+        &[],
+        "https://api.poe.com/v1",
+        &[],
+        &["POE_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "prism",
+        &[],
+        "https://api.prisminference.com/v1",
+        &["PRISM_API_BASE"],
+        &["PRISM_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "publicai",
+        &[],
+        "https://api.publicai.co/v1",
+        &["PUBLICAI_API_BASE"],
+        &["PUBLICAI_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "reka",
+        &[],
+        "https://api.reka.ai/v1",
+        &["REKA_API_BASE"],
+        &["REKA_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json, litellm/llms/sail/chat/transformation.py
+    openai_like(
+        "sail",
+        &[],
+        "https://api.sailresearch.com/v1",
+        &["SAIL_API_BASE"],
+        &["SAIL_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json. Its `headers` entry (api-subscription-key) is not
+    // read by LiteLLM's loader (json_loader.py), so the key goes as Bearer, as LiteLLM sends it.
+    openai_like(
+        "sarvam",
+        &[],
+        "https://api.sarvam.ai/v1",
+        &[],
+        &["SARVAM_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "scaleway",
+        &[],
+        "https://api.scaleway.ai/v1",
+        &[],
+        &["SCW_SECRET_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "scx-ai",
+        &[],
+        "https://api.scx.ai/v1",
+        &["SCX_API_BASE"],
+        &["SCX_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "synthetic",
+        &[],
+        "https://api.synthetic.new/openai/v1",
+        &[],
+        &["SYNTHETIC_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "tensormesh",
+        &[],
+        "https://serverless.tensormesh.ai/v1",
+        &["TENSORMESH_SERVERLESS_BASE_URL"],
+        &["TENSORMESH_INFERENCE_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "veniceai",
+        &[],
+        "https://api.venice.ai/api/v1",
+        &[],
+        &["VENICE_AI_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "xiaomi_mimo",
+        &[],
+        "https://api.xiaomimimo.com/v1",
+        &[],
+        &["XIAOMI_MIMO_API_KEY"],
+        true,
+        CHAT,
+    ),
 ];
 
 /// The row named `name`, by name or alias.
@@ -803,7 +1124,6 @@ pub static NOT_YET_SUPPORTED: &[&str] = &[
     "topaz",
     "datarobot",
     "elevenlabs",
-    "assemblyai",
     "deepgram",
     "fal_ai",
     "recraft",
@@ -814,7 +1134,6 @@ pub static NOT_YET_SUPPORTED: &[&str] = &[
     "ragflow",
     "langgraph",
     "sap",
-    "publicai",
     "perplexity_agent",
     "stability",
     "runwayml",

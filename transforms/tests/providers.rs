@@ -5,12 +5,31 @@ use std::collections::HashSet;
 
 use corelane_transforms::provider::{
     base_path, find, resolve, write_request_path, Auth, Credentials, Endpoint, PathStyle,
-    UpstreamTarget, PROVIDERS,
+    UpstreamTarget, NOT_YET_SUPPORTED, PROVIDERS,
 };
 
 /// Providers whose base LiteLLM takes from `api_base` or its default only, never from an env
-/// var: clarifai (`llms/clarifai/chat/transformation.py`), compactifai (`main.py`).
-const NO_BASE_ENV: &[&str] = &["clarifai", "compactifai"];
+/// var: clarifai (`llms/clarifai/chat/transformation.py`), compactifai (`main.py`), and the
+/// entries of `llms/openai_like/providers.json` that have no `api_base_env`.
+const NO_BASE_ENV: &[&str] = &[
+    "clarifai",
+    "compactifai",
+    "abliteration",
+    "apertis",
+    "assemblyai",
+    "charity_engine",
+    "chutes",
+    "gmi",
+    "helicone",
+    "llamagate",
+    "nano-gpt",
+    "poe",
+    "sarvam",
+    "scaleway",
+    "synthetic",
+    "veniceai",
+    "xiaomi_mimo",
+];
 
 #[test]
 fn every_row_is_consistent() {
@@ -106,6 +125,27 @@ fn every_row_is_consistent() {
     }
     assert_eq!(find("azure").unwrap().auth, Auth::Header("api-key"));
     assert!(Endpoint::ALL.iter().all(|e| e.path().starts_with('/')));
+}
+
+/// The table covers LiteLLM's OpenAI-compatible providers, and a name is either routed or
+/// refused, never both.
+#[test]
+fn table_is_large_and_disjoint_from_the_refused_names() {
+    assert!(PROVIDERS.len() >= 60, "{} rows", PROVIDERS.len());
+    let refused: HashSet<&str> = NOT_YET_SUPPORTED.iter().copied().collect();
+    assert_eq!(
+        refused.len(),
+        NOT_YET_SUPPORTED.len(),
+        "NOT_YET_SUPPORTED repeats a name"
+    );
+    for row in PROVIDERS {
+        for n in std::iter::once(&row.name).chain(row.aliases) {
+            assert!(
+                !refused.contains(n),
+                "{n} is both a row and NOT_YET_SUPPORTED"
+            );
+        }
+    }
 }
 
 #[test]
