@@ -199,3 +199,27 @@ fn request_heads_carry_each_rows_auth_style() {
     let vllm = find("hosted_vllm").unwrap();
     assert!(!head(vllm, false, &Credentials::default()).contains("uthorization"));
 }
+
+/// README's "Providers" bullet lists every row by name, and every alias, so the list cannot
+/// drift from the table.
+#[test]
+fn readme_lists_every_provider() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    let start = readme
+        .find("\n- **Providers** (")
+        .expect("README has a Providers bullet");
+    let bullet = &readme[start + 1..];
+    let end = bullet[1..].find("\n- ").map_or(bullet.len(), |i| i + 1);
+    let words: HashSet<&str> = bullet[..end]
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .collect();
+    for row in PROVIDERS {
+        for n in std::iter::once(&row.name).chain(row.aliases) {
+            assert!(
+                words.contains(n),
+                "README.md's Providers bullet does not list {n}"
+            );
+        }
+    }
+}
