@@ -1146,6 +1146,15 @@ pub static NOT_YET_SUPPORTED: &[&str] = &[
     "azure_anthropic",
     "snowflake_cortex",
     "hugging_face",
+    "chatgpt",
+    "sagemaker_nova",
+    "bedrock_mantle",
+    "gdc",
+    "oobabooga",
+    "text-completion-inception",
+    "manus",
+    "langflow",
+    "a2a",
 ];
 
 /// LiteLLM provider routing: `"groq/llama-3.1-8b"` -> (groq, `"llama-3.1-8b"`);
