@@ -91,7 +91,8 @@ pub struct ProviderRow {
     pub family: Family,
     /// Default base URL; "" only for azure, whose base is per resource.
     pub api_base: &'static str,
-    /// Env vars that override the base, first set wins.
+    /// Env vars that override the base, first set wins; empty where LiteLLM reads none (the
+    /// base is then `api_base` or the default).
     pub base_env: &'static [&'static str],
     /// Env vars holding the key, first set wins.
     pub key_env: &'static [&'static str],
@@ -121,6 +122,7 @@ const ALL: &[Endpoint] = &Endpoint::ALL;
 const CHAT: &[Endpoint] = &[Endpoint::ChatCompletions];
 const CHAT_EMBED: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Embeddings];
 const CHAT_TEXT: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Completions];
+const EMBED: &[Endpoint] = &[Endpoint::Embeddings];
 
 const fn openai_like(
     name: &'static str,
@@ -149,11 +151,12 @@ const fn openai_like(
 /// Every provider corelane can route to. Adding an OpenAI-compatible provider is one row here;
 /// `tests/providers.rs` checks each row without edits.
 pub static PROVIDERS: &[ProviderRow] = &[
+    // litellm/main.py `_resolve_openai_api_base`: OPENAI_BASE_URL before OPENAI_API_BASE.
     openai_like(
         "openai",
-        &["custom_openai", "text-completion-openai"],
+        &["custom_openai", "text-completion-openai", "aiohttp_openai"],
         "https://api.openai.com/v1",
-        &["OPENAI_API_BASE", "OPENAI_BASE_URL"],
+        &["OPENAI_BASE_URL", "OPENAI_API_BASE"],
         &["OPENAI_API_KEY"],
         true,
         ALL,
@@ -180,10 +183,11 @@ pub static PROVIDERS: &[ProviderRow] = &[
         true,
         CHAT,
     ),
+    // litellm/litellm_core_utils/get_llm_provider_logic.py (api.together.ai; .xyz is the old host).
     openai_like(
         "together_ai",
         &[],
-        "https://api.together.xyz/v1",
+        "https://api.together.ai/v1",
         &["TOGETHER_AI_API_BASE"],
         &[
             "TOGETHER_API_KEY",
@@ -335,6 +339,745 @@ pub static PROVIDERS: &[ProviderRow] = &[
         false,
         ALL,
     ),
+    // litellm/litellm_core_utils/get_llm_provider_logic.py; LiteLLM turns `ai21/<chat model>`
+    // into ai21_chat.
+    openai_like(
+        "ai21_chat",
+        &["ai21"],
+        "https://api.ai21.com/studio/v1",
+        &["AI21_API_BASE"],
+        &["AI21_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/aiml/chat/transformation.py
+    openai_like(
+        "aiml",
+        &[],
+        "https://api.aimlapi.com/v1",
+        &["AIML_API_BASE"],
+        &["AIML_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/amazon_nova/chat/transformation.py, main.py `_complete_amazon_nova`
+    openai_like(
+        "amazon_nova",
+        &[],
+        "https://api.nova.amazon.com/v1",
+        &["AMAZON_NOVA_API_BASE"],
+        &["AMAZON_NOVA_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/clarifai/chat/transformation.py (no base env var: api_base only)
+    openai_like(
+        "clarifai",
+        &[],
+        "https://api.clarifai.com/v2/ext/openai/v1",
+        &[],
+        &["CLARIFAI_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/litellm_core_utils/get_llm_provider_logic.py (text-completion-codestral is FIM,
+    // /fim/completions: no row).
+    openai_like(
+        "codestral",
+        &[],
+        "https://codestral.mistral.ai/v1",
+        &["CODESTRAL_API_BASE"],
+        &["CODESTRAL_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/main.py `_complete_cometapi`, litellm/llms/cometapi/embed/transformation.py
+    openai_like(
+        "cometapi",
+        &[],
+        "https://api.cometapi.com/v1",
+        &["COMETAPI_API_BASE"],
+        &["COMETAPI_KEY"],
+        true,
+        CHAT_EMBED,
+    ),
+    // litellm/main.py `_complete_compactifai` (no base env var: api_base only)
+    openai_like(
+        "compactifai",
+        &[],
+        "https://api.compactif.ai/v1",
+        &[],
+        &["COMPACTIFAI_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/dashscope/chat/transformation.py, embed/transformation.py
+    openai_like(
+        "dashscope",
+        &[],
+        "https://dashscope.aliyuncs.com/compatible-mode/v1",
+        &["DASHSCOPE_API_BASE"],
+        &["DASHSCOPE_API_KEY"],
+        true,
+        ALL,
+    ),
+    // litellm/llms/dashscope/qwencloud.py
+    openai_like(
+        "qwencloud",
+        &[],
+        "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+        &["QWENCLOUD_API_BASE"],
+        &["QWENCLOUD_API_KEY", "DASHSCOPE_API_KEY"],
+        true,
+        ALL,
+    ),
+    // litellm/llms/dashscope/qwen_ai_platform.py
+    openai_like(
+        "qwen_ai_platform",
+        &[],
+        "https://dashscope.aliyuncs.com/compatible-mode/v1",
+        &["QWEN_AI_PLATFORM_API_BASE"],
+        &["QWEN_AI_PLATFORM_API_KEY", "DASHSCOPE_API_KEY"],
+        true,
+        ALL,
+    ),
+    // litellm/llms/docker_model_runner/chat/transformation.py: the base names the engine
+    // (http://host:22088/engines/llama.cpp) and the API lives under its /v1, as with Ollama.
+    ProviderRow {
+        base_suffix: Some("/v1"),
+        ..openai_like(
+            "docker_model_runner",
+            &[],
+            "http://localhost:22088/engines/llama.cpp/v1",
+            &["DOCKER_MODEL_RUNNER_API_BASE"],
+            &["DOCKER_MODEL_RUNNER_API_KEY"],
+            false,
+            CHAT,
+        )
+    },
+    // litellm/llms/edenai/common_utils.py, chat/ and embedding/transformation.py
+    openai_like(
+        "edenai",
+        &[],
+        "https://api.edenai.run/v3",
+        &["EDENAI_API_BASE"],
+        &["EDENAI_API_KEY"],
+        true,
+        CHAT_EMBED,
+    ),
+    // litellm/litellm_core_utils/get_llm_provider_logic.py
+    openai_like(
+        "empower",
+        &[],
+        "https://app.empower.dev/api/v1",
+        &["EMPOWER_API_BASE"],
+        &["EMPOWER_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/featherless_ai/chat/transformation.py
+    openai_like(
+        "featherless_ai",
+        &[],
+        "https://api.featherless.ai/v1",
+        &["FEATHERLESS_AI_API_BASE", "FEATHERLESS_API_BASE"],
+        &["FEATHERLESS_AI_API_KEY", "FEATHERLESS_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/litellm_core_utils/get_llm_provider_logic.py
+    openai_like(
+        "friendliai",
+        &[],
+        "https://api.friendli.ai/serverless/v1",
+        &["FRIENDLI_API_BASE"],
+        &["FRIENDLIAI_API_KEY", "FRIENDLI_TOKEN"],
+        true,
+        CHAT,
+    ),
+    // litellm/litellm_core_utils/get_llm_provider_logic.py
+    openai_like(
+        "galadriel",
+        &[],
+        "https://api.galadriel.com/v1",
+        &["GALADRIEL_API_BASE"],
+        &["GALADRIEL_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/litellm_core_utils/get_llm_provider_logic.py
+    openai_like(
+        "github",
+        &[],
+        "https://models.inference.ai.azure.com",
+        &["GITHUB_API_BASE"],
+        &["GITHUB_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/hyperbolic/chat/transformation.py
+    openai_like(
+        "hyperbolic",
+        &[],
+        "https://api.hyperbolic.xyz/v1",
+        &["HYPERBOLIC_API_BASE"],
+        &["HYPERBOLIC_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/inception/chat/transformation.py (text-completion-inception is FIM: no row)
+    openai_like(
+        "inception",
+        &[],
+        "https://api.inceptionlabs.ai/v1",
+        &["INCEPTION_API_BASE"],
+        &["INCEPTION_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/jina_ai/embedding/transformation.py (embeddings only)
+    openai_like(
+        "jina_ai",
+        &[],
+        "https://api.jina.ai/v1",
+        &["JINA_AI_API_BASE"],
+        &["JINA_AI_API_KEY", "JINA_API_KEY", "JINA_AI_TOKEN"],
+        true,
+        EMBED,
+    ),
+    // litellm/llms/lambda_ai/chat/transformation.py
+    openai_like(
+        "lambda_ai",
+        &[],
+        "https://api.lambda.ai/v1",
+        &["LAMBDA_API_BASE"],
+        &["LAMBDA_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/lemonade/chat/transformation.py (local server)
+    openai_like(
+        "lemonade",
+        &[],
+        "http://localhost:8000/api/v1",
+        &["LEMONADE_API_BASE"],
+        &["LEMONADE_API_KEY"],
+        false,
+        CHAT,
+    ),
+    // litellm/llms/llamafile/chat/transformation.py (local server)
+    openai_like(
+        "llamafile",
+        &[],
+        "http://127.0.0.1:8080/v1",
+        &["LLAMAFILE_API_BASE"],
+        &["LLAMAFILE_API_KEY"],
+        false,
+        ALL,
+    ),
+    // litellm/main.py `_complete_maritalk`
+    openai_like(
+        "maritalk",
+        &[],
+        "https://chat.maritaca.ai/api",
+        &["MARITALK_API_BASE"],
+        &["MARITALK_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/litellm_core_utils/get_llm_provider_logic.py
+    openai_like(
+        "meta_llama",
+        &[],
+        "https://api.llama.com/compat/v1",
+        &["LLAMA_API_BASE"],
+        &["LLAMA_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/minimax/chat/transformation.py
+    openai_like(
+        "minimax",
+        &[],
+        "https://api.minimax.io/v1",
+        &["MINIMAX_API_BASE"],
+        &["MINIMAX_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/modelscope/chat/transformation.py
+    openai_like(
+        "modelscope",
+        &[],
+        "https://api-inference.modelscope.cn/v1",
+        &["MODELSCOPE_API_BASE"],
+        &["MODELSCOPE_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/moonshot/chat/transformation.py
+    openai_like(
+        "moonshot",
+        &[],
+        "https://api.moonshot.ai/v1",
+        &["MOONSHOT_API_BASE"],
+        &["MOONSHOT_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/morph/chat/transformation.py
+    openai_like(
+        "morph",
+        &[],
+        "https://api.morphllm.com/v1",
+        &["MORPH_API_BASE"],
+        &["MORPH_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/litellm_core_utils/get_llm_provider_logic.py,
+    // litellm/constants.py NADIR_DEFAULT_API_BASE
+    openai_like(
+        "nadir",
+        &[],
+        "https://api.getnadir.com/v1",
+        &["NADIR_API_BASE"],
+        &["NADIR_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/litellm_core_utils/get_llm_provider_logic.py
+    openai_like(
+        "nebius",
+        &[],
+        "https://api.studio.nebius.ai/v1",
+        &["NEBIUS_API_BASE"],
+        &["NEBIUS_API_KEY"],
+        true,
+        ALL,
+    ),
+    // litellm/litellm_core_utils/get_llm_provider_logic.py
+    openai_like(
+        "novita",
+        &[],
+        "https://api.novita.ai/v3/openai",
+        &["NOVITA_API_BASE"],
+        &["NOVITA_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/nscale/chat/transformation.py
+    openai_like(
+        "nscale",
+        &[],
+        "https://inference.api.nscale.com/v1",
+        &["NSCALE_API_BASE"],
+        &["NSCALE_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/main.py `_complete_ovhcloud`, litellm/llms/ovhcloud/
+    openai_like(
+        "ovhcloud",
+        &[],
+        "https://oai.endpoints.kepler.ai.cloud.ovh.net/v1",
+        &["OVHCLOUD_API_BASE"],
+        &["OVHCLOUD_API_KEY"],
+        true,
+        CHAT_EMBED,
+    ),
+    // litellm/llms/tencent/chat/transformation.py
+    openai_like(
+        "tencent",
+        &[],
+        "https://tokenhub-intl.tencentcloudmaas.com/v1",
+        &["TENCENT_API_BASE"],
+        &["TENCENT_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/v0/chat/transformation.py
+    openai_like(
+        "v0",
+        &[],
+        "https://api.v0.dev/v1",
+        &["V0_API_BASE"],
+        &["V0_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/vercel_ai_gateway/chat/ and embedding/transformation.py
+    openai_like(
+        "vercel_ai_gateway",
+        &[],
+        "https://ai-gateway.vercel.sh/v1",
+        &["VERCEL_AI_GATEWAY_API_BASE"],
+        &["VERCEL_AI_GATEWAY_API_KEY", "VERCEL_OIDC_TOKEN"],
+        true,
+        CHAT_EMBED,
+    ),
+    // litellm/litellm_core_utils/get_llm_provider_logic.py; ARK_API_KEY is LiteLLM's fallback
+    // for volcengine embeddings (main.py).
+    openai_like(
+        "volcengine",
+        &[],
+        "https://ark.cn-beijing.volces.com/api/v3",
+        &["VOLCENGINE_API_BASE"],
+        &["VOLCENGINE_API_KEY", "ARK_API_KEY"],
+        true,
+        CHAT_EMBED,
+    ),
+    // litellm/litellm_core_utils/get_llm_provider_logic.py
+    openai_like(
+        "wandb",
+        &[],
+        "https://api.inference.wandb.ai/v1",
+        &["WANDB_API_BASE"],
+        &["WANDB_API_KEY"],
+        true,
+        ALL,
+    ),
+    // litellm/main.py xinference embedding branch (LiteLLM's chat path has no default base).
+    openai_like(
+        "xinference",
+        &[],
+        "http://127.0.0.1:9997/v1",
+        &["XINFERENCE_API_BASE"],
+        &["XINFERENCE_API_KEY"],
+        false,
+        CHAT_EMBED,
+    ),
+    // litellm/llms/zai/chat/transformation.py
+    openai_like(
+        "zai",
+        &[],
+        "https://api.z.ai/api/paas/v4",
+        &["ZAI_API_BASE"],
+        &["ZAI_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "abliteration",
+        &[],
+        "https://api.abliteration.ai/v1",
+        &[],
+        &["ABLITERATION_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "aihubmix",
+        &[],
+        "https://aihubmix.com/v1",
+        &["AIHUBMIX_API_BASE"],
+        &["AIHUBMIX_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "apertis",
+        &[],
+        "https://api.stima.tech/v1",
+        &[],
+        &["STIMA_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "assemblyai",
+        &[],
+        "https://llm-gateway.assemblyai.com/v1",
+        &[],
+        &["ASSEMBLYAI_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "charity_engine",
+        &[],
+        "https://api.charityengine.services/remotejobs/v2/inference",
+        &[],
+        &["CHARITY_ENGINE_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "chutes",
+        &[],
+        "https://llm.chutes.ai/v1",
+        &[],
+        &["CHUTES_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "cognition",
+        &[],
+        "https://api.cognition.ai/v1",
+        &["COGNITION_API_BASE"],
+        &["COGNITION_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "cortecs",
+        &[],
+        "https://api.cortecs.ai/v1",
+        &["CORTECS_API_BASE"],
+        &["CORTECS_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "crusoe",
+        &[],
+        "https://managed-inference-api-proxy.crusoecloud.com/v1",
+        &["CRUSOE_API_BASE"],
+        &["CRUSOE_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "darkbloom",
+        &[],
+        "https://api.darkbloom.dev/v1",
+        &["DARKBLOOM_API_BASE"],
+        &["DARKBLOOM_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "empiriolabs",
+        &[],
+        "https://api.empiriolabs.ai/v1",
+        &["EMPIRIOLABS_API_BASE"],
+        &["EMPIRIOLABS_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "gmi",
+        &[],
+        "https://api.gmi-serving.com/v1",
+        &[],
+        &["GMI_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "helicone",
+        &[],
+        "https://ai-gateway.helicone.ai",
+        &[],
+        &["HELICONE_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "libertai",
+        &[],
+        "https://api.libertai.io/v1",
+        &["LIBERTAI_API_BASE"],
+        &["LIBERTAI_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "llamagate",
+        &[],
+        "https://api.llamagate.dev/v1",
+        &[],
+        &["LLAMAGATE_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "meta",
+        &[],
+        "https://api.meta.ai/v1",
+        &["META_API_BASE"],
+        &["META_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "nano-gpt",
+        &[],
+        "https://nano-gpt.com/api/v1",
+        &[],
+        &["NANOGPT_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "neosantara",
+        &[],
+        "https://api.neosantara.xyz/v1",
+        &["NEOSANTARA_API_BASE"],
+        &["NEOSANTARA_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "parasail",
+        &[],
+        "https://api.parasail.io/v1",
+        &["PARASAIL_API_BASE"],
+        &["PARASAIL_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "pinstripes",
+        &[],
+        "https://pinstripes.io/v1",
+        &["PINSTRIPES_API_BASE"],
+        &["PINSTRIPES_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "poe",
+        &[],
+        "https://api.poe.com/v1",
+        &[],
+        &["POE_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "prism",
+        &[],
+        "https://api.prisminference.com/v1",
+        &["PRISM_API_BASE"],
+        &["PRISM_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "publicai",
+        &[],
+        "https://api.publicai.co/v1",
+        &["PUBLICAI_API_BASE"],
+        &["PUBLICAI_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "reka",
+        &[],
+        "https://api.reka.ai/v1",
+        &["REKA_API_BASE"],
+        &["REKA_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json, litellm/llms/sail/chat/transformation.py
+    openai_like(
+        "sail",
+        &[],
+        "https://api.sailresearch.com/v1",
+        &["SAIL_API_BASE"],
+        &["SAIL_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json. Its `headers` entry (api-subscription-key) is not
+    // read by LiteLLM's loader (json_loader.py), so the key goes as Bearer, as LiteLLM sends it.
+    openai_like(
+        "sarvam",
+        &[],
+        "https://api.sarvam.ai/v1",
+        &[],
+        &["SARVAM_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "scaleway",
+        &[],
+        "https://api.scaleway.ai/v1",
+        &[],
+        &["SCW_SECRET_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "scx-ai",
+        &[],
+        "https://api.scx.ai/v1",
+        &["SCX_API_BASE"],
+        &["SCX_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "synthetic",
+        &[],
+        "https://api.synthetic.new/openai/v1",
+        &[],
+        &["SYNTHETIC_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "tensormesh",
+        &[],
+        "https://serverless.tensormesh.ai/v1",
+        &["TENSORMESH_SERVERLESS_BASE_URL"],
+        &["TENSORMESH_INFERENCE_API_KEY"],
+        true,
+        CHAT_TEXT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "veniceai",
+        &[],
+        "https://api.venice.ai/api/v1",
+        &[],
+        &["VENICE_AI_API_KEY"],
+        true,
+        CHAT,
+    ),
+    // litellm/llms/openai_like/providers.json
+    openai_like(
+        "xiaomi_mimo",
+        &[],
+        "https://api.xiaomimimo.com/v1",
+        &[],
+        &["XIAOMI_MIMO_API_KEY"],
+        true,
+        CHAT,
+    ),
 ];
 
 /// The row named `name`, by name or alias.
@@ -361,8 +1104,6 @@ pub static NOT_YET_SUPPORTED: &[&str] = &[
     "cohere_chat",
     "replicate",
     "huggingface",
-    "ai21",
-    "ai21_chat",
     "nlp_cloud",
     "aleph_alpha",
     "petals",
@@ -372,62 +1113,28 @@ pub static NOT_YET_SUPPORTED: &[&str] = &[
     "watsonx_text",
     "cloudflare",
     "voyage",
-    "jina_ai",
     "predibase",
-    "clarifai",
-    "friendliai",
-    "github",
     "github_copilot",
-    "codestral",
     "text-completion-codestral",
     "azure_ai",
     "triton",
-    "xinference",
     "infinity",
-    "dashscope",
-    "moonshot",
-    "volcengine",
-    "nebius",
-    "novita",
-    "nscale",
     "oci",
-    "ovhcloud",
     "snowflake",
     "topaz",
-    "v0",
-    "vercel_ai_gateway",
-    "morph",
-    "lambda_ai",
-    "hyperbolic",
-    "galadriel",
-    "empower",
     "datarobot",
     "elevenlabs",
-    "assemblyai",
     "deepgram",
     "fal_ai",
     "recraft",
-    "meta_llama",
-    "llamafile",
     "heroku",
-    "aiml",
-    "wandb",
-    "featherless_ai",
     "bytez",
-    "maritalk",
     "gradient_ai",
-    "minimax",
-    "docker_model_runner",
-    "cometapi",
-    "lemonade",
     "gigachat",
     "ragflow",
     "langgraph",
-    "amazon_nova",
     "sap",
-    "publicai",
     "perplexity_agent",
-    "zai",
     "stability",
     "runwayml",
     "vllm_embedding",
@@ -439,6 +1146,15 @@ pub static NOT_YET_SUPPORTED: &[&str] = &[
     "azure_anthropic",
     "snowflake_cortex",
     "hugging_face",
+    "chatgpt",
+    "sagemaker_nova",
+    "bedrock_mantle",
+    "gdc",
+    "oobabooga",
+    "text-completion-inception",
+    "manus",
+    "langflow",
+    "a2a",
 ];
 
 /// LiteLLM provider routing: `"groq/llama-3.1-8b"` -> (groq, `"llama-3.1-8b"`);

@@ -5,8 +5,31 @@ use std::collections::HashSet;
 
 use corelane_transforms::provider::{
     base_path, find, resolve, write_request_path, Auth, Credentials, Endpoint, PathStyle,
-    UpstreamTarget, PROVIDERS,
+    UpstreamTarget, NOT_YET_SUPPORTED, PROVIDERS,
 };
+
+/// Providers whose base LiteLLM takes from `api_base` or its default only, never from an env
+/// var: clarifai (`llms/clarifai/chat/transformation.py`), compactifai (`main.py`), and the
+/// entries of `llms/openai_like/providers.json` that have no `api_base_env`.
+const NO_BASE_ENV: &[&str] = &[
+    "clarifai",
+    "compactifai",
+    "abliteration",
+    "apertis",
+    "assemblyai",
+    "charity_engine",
+    "chutes",
+    "gmi",
+    "helicone",
+    "llamagate",
+    "nano-gpt",
+    "poe",
+    "sarvam",
+    "scaleway",
+    "synthetic",
+    "veniceai",
+    "xiaomi_mimo",
+];
 
 #[test]
 fn every_row_is_consistent() {
@@ -44,9 +67,10 @@ fn every_row_is_consistent() {
             );
             assert_ne!(row.auth, Auth::None, "{}", row.name);
         }
-        assert!(
-            !row.base_env.is_empty(),
-            "{}: LiteLLM lets every provider's base be overridden",
+        assert_eq!(
+            row.base_env.is_empty(),
+            NO_BASE_ENV.contains(&row.name),
+            "{}: LiteLLM reads a base env var for every provider but those in NO_BASE_ENV",
             row.name
         );
         for env in row.base_env.iter().chain(row.key_env) {
@@ -103,6 +127,27 @@ fn every_row_is_consistent() {
     assert!(Endpoint::ALL.iter().all(|e| e.path().starts_with('/')));
 }
 
+/// The table covers LiteLLM's OpenAI-compatible providers, and a name is either routed or
+/// refused, never both.
+#[test]
+fn table_is_large_and_disjoint_from_the_refused_names() {
+    assert!(PROVIDERS.len() >= 60, "{} rows", PROVIDERS.len());
+    let refused: HashSet<&str> = NOT_YET_SUPPORTED.iter().copied().collect();
+    assert_eq!(
+        refused.len(),
+        NOT_YET_SUPPORTED.len(),
+        "NOT_YET_SUPPORTED repeats a name"
+    );
+    for row in PROVIDERS {
+        for n in std::iter::once(&row.name).chain(row.aliases) {
+            assert!(
+                !refused.contains(n),
+                "{n} is both a row and NOT_YET_SUPPORTED"
+            );
+        }
+    }
+}
+
 #[test]
 fn ollama_bare_host_gets_its_openai_compatible_prefix() {
     let ollama = find("ollama").unwrap();
@@ -153,4 +198,28 @@ fn request_heads_carry_each_rows_auth_style() {
     assert!(h.ends_with("\r\napi-key: sk-x: evil"), "{h}");
     let vllm = find("hosted_vllm").unwrap();
     assert!(!head(vllm, false, &Credentials::default()).contains("uthorization"));
+}
+
+/// README's "Providers" bullet lists every row by name, and every alias, so the list cannot
+/// drift from the table.
+#[test]
+fn readme_lists_every_provider() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    let start = readme
+        .find("\n- **Providers** (")
+        .expect("README has a Providers bullet");
+    let bullet = &readme[start + 1..];
+    let end = bullet[1..].find("\n- ").map_or(bullet.len(), |i| i + 1);
+    let words: HashSet<&str> = bullet[..end]
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .collect();
+    for row in PROVIDERS {
+        for n in std::iter::once(&row.name).chain(row.aliases) {
+            assert!(
+                words.contains(n),
+                "README.md's Providers bullet does not list {n}"
+            );
+        }
+    }
 }
