@@ -346,7 +346,7 @@ async fn fastest_answer<'g>(
     ex.deployment = item.deployment;
     ex.provider = item.provider;
     ex.api_base = item.api_base;
-    ex.service_tier = item.service_tier;
+    ex.service_tier = item.service_tier.or(ex.service_tier);
     ex.status = 200;
     let cost = item.cost(ex.usage.as_ref());
     let mut body = with_head_room(core.take_buf());
