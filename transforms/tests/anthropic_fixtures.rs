@@ -67,7 +67,7 @@ fn every_anthropic_fixture_matches() {
         if dir.join("anthropic_response.json").exists() {
             let body = fs::read(dir.join("anthropic_response.json")).unwrap();
             let mut out = Vec::new();
-            let usage = anthropic::response::transform_response(
+            let usage = anthropic::transform_response(
                 &body,
                 &a["id"],
                 a["created"].parse().unwrap(),
@@ -97,4 +97,34 @@ fn every_anthropic_fixture_matches() {
         }
     }
     assert!(ran >= 5, "only {ran} fixtures ran");
+}
+
+/// Mutated fixture bytes never panic either transform (they may be refused).
+#[test]
+fn mutated_inputs_never_panic() {
+    let mut rng = fastrand::Rng::with_seed(7);
+    let mut scratch = Scratch::new();
+    for dir in fixture_dirs() {
+        for name in ["openai_request.json", "anthropic_response.json"] {
+            let Ok(seed) = fs::read(dir.join(name)) else {
+                continue;
+            };
+            for _ in 0..300 {
+                let mut b = seed.clone();
+                for _ in 0..rng.usize(1..4) {
+                    let i = rng.usize(..b.len());
+                    match rng.u8(..3) {
+                        0 => b[i] = rng.u8(..),
+                        1 => {
+                            b.remove(i);
+                        }
+                        _ => b.insert(i, *b"{}[]\",:0ae\\".get(rng.usize(..11)).unwrap()),
+                    }
+                }
+                let mut out = Vec::new();
+                let _ = anthropic::transform_request(&b, "m", &mut scratch, &mut out);
+                let _ = anthropic::transform_response(&b, "id", 1, "m", &mut out);
+            }
+        }
+    }
 }

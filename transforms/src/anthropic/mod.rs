@@ -13,6 +13,7 @@ pub mod request;
 pub mod response;
 
 pub use request::{transform_request, TransformError};
+pub use response::transform_response;
 
 use std::ops::Range;
 
