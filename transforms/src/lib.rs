@@ -23,6 +23,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod anthropic;
 pub mod cost;
 pub mod error;
 pub mod family;
