@@ -97,6 +97,12 @@ pub enum GatewayError {
         model: String,
         provider: String,
     },
+    /// A request the provider's family cannot be given yet: a stream it does not translate,
+    /// a body too large to translate, or content its translation refuses (the detail says).
+    Untranslatable {
+        provider: &'static str,
+        detail: String,
+    },
     NoApiKey,
     InvalidKey {
         shown: String,
@@ -210,6 +216,7 @@ impl GatewayError {
             | GatewayError::UnknownModel { .. }
             | GatewayError::UnsupportedEndpoint { .. }
             | GatewayError::UnsupportedProvider { .. }
+            | GatewayError::Untranslatable { .. }
             | GatewayError::BatchStream
             | GatewayError::BatchTooLarge { .. } => 400,
             GatewayError::BatchAllFailed => 500,
@@ -355,6 +362,11 @@ impl GatewayError {
                     "litellm.BadRequestError: LLM Provider '{provider}' (model={model}) is not supported by corelane yet. Supported providers: {}",
                     supported_providers()
                 ),
+            ),
+            GatewayError::Untranslatable { provider, detail } => (
+                "invalid_request_error",
+                None,
+                format!("litellm.BadRequestError: {provider}: {detail}"),
             ),
             GatewayError::BatchStream => (
                 "invalid_request_error",

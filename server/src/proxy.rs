@@ -170,6 +170,12 @@ async fn inference<'g>(
             route: endpoint.path(),
         });
     }
+    if ex.stream && !family::streams(provider.family) {
+        return Err(GatewayError::Untranslatable {
+            provider: provider.name,
+            detail: "streaming is not supported by corelane for this provider yet; send the request without stream".to_owned(),
+        });
+    }
     // build_upstream
     let body = match req.spilled {
         Some(spilled) => ClientBody::Spilled(&spilled.file),
@@ -185,7 +191,7 @@ async fn inference<'g>(
         endpoint,
         body,
         &fields,
-    );
+    )?;
     // relay
     let done =
         crate::relay::relay(core, client, ex, deployment, provider, upstream, request).await?;
@@ -439,10 +445,22 @@ async fn batch_item<'g>(
         Endpoint::ChatCompletions,
         body,
         fields,
-    );
+    )?;
     let answer =
         crate::relay::fetch(core, item, deployment, provider, upstream, request, room).await?;
-    let reported = family::rewrite_response(provider.family, &answer, &item.requested_model, out);
+    let (id, created) = item.answer_id();
+    let reported = family::rewrite_response(
+        provider.family,
+        &answer,
+        &item.requested_model,
+        &id,
+        created,
+        out,
+    )
+    .map_err(|detail| GatewayError::UpstreamProtocol {
+        provider: provider.name,
+        detail,
+    })?;
     item.usage = reported.usage;
     item.service_tier = reported.service_tier.or(item.service_tier);
     Ok(())
@@ -536,14 +554,34 @@ fn build_upstream<'b>(
     endpoint: Endpoint,
     body: ClientBody<'b>,
     fields: &RequestFields,
-) -> UpstreamRequest<'b> {
+) -> Result<UpstreamRequest<'b>, GatewayError> {
     let force_usage = ex.stream && endpoint != Endpoint::Embeddings;
+    let untranslatable = |detail: String| GatewayError::Untranslatable {
+        provider: provider.name,
+        detail,
+    };
     let (mut bytes, body_len, spilled) = match body {
         ClientBody::Bytes(body) => {
             let mut bytes = with_head_room(core.take_buf());
-            openai::splice(body, fields, provider_model, force_usage, &mut bytes);
+            let written = family::write_request_body(
+                provider.family,
+                body,
+                fields,
+                provider_model,
+                force_usage,
+                &mut core.scratch.borrow_mut(),
+                &mut bytes,
+            );
+            core.trim_scratch();
+            written.map_err(untranslatable)?;
             let len = bytes.len() - HEAD_ROOM;
             (bytes, len, None)
+        }
+        ClientBody::Spilled(_) if !family::body_from_file(provider.family) => {
+            return Err(untranslatable(format!(
+                "a request body over {} KiB is not translated for this provider yet",
+                crate::client_body::SPILL_ABOVE / 1024
+            )));
         }
         ClientBody::Spilled(file) => {
             let plan = openai::splice_plan(fields, provider_model, force_usage);
@@ -579,11 +617,11 @@ fn build_upstream<'b>(
 
     let start = place_head(&mut bytes, &head);
     core.give_buf(head);
-    UpstreamRequest {
+    Ok(UpstreamRequest {
         bytes,
         start,
         spilled,
-    }
+    })
 }
 
 /// finish: runs once for every request whose head was parsed, whatever phase it ended in.

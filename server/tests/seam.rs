@@ -14,7 +14,7 @@ use serde_json::json;
 fn providers_litellm_has_and_corelane_lacks_are_warned_at_start_and_refused() {
     let mock = Mock::start();
     let config = format!(
-        "model_list:\n  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-sonnet-4-5\n      api_base: {base}\n      api_key: sk-a\n  - model_name: gem-*\n    litellm_params:\n      model: gemini/*\n  - model_name: ok\n    litellm_params:\n      model: openai/m\n      api_base: {base}\n",
+        "model_list:\n  - model_name: cmd\n    litellm_params:\n      model: cohere/command-r\n      api_base: {base}\n      api_key: sk-a\n  - model_name: gem-*\n    litellm_params:\n      model: gemini/*\n  - model_name: ok\n    litellm_params:\n      model: openai/m\n      api_base: {base}\n",
         base = mock.base("/v1")
     );
     let gw = Gateway::start(&config);
@@ -28,12 +28,12 @@ fn providers_litellm_has_and_corelane_lacks_are_warned_at_start_and_refused() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(
-        warned.contains("model_list[0] (claude): provider 'anthropic'")
+        warned.contains("model_list[0] (cmd): provider 'cohere'")
             && warned.contains("not supported by corelane yet"),
         "{warned}"
     );
     assert!(warned.contains("(gem-*): provider 'gemini'"), "{warned}");
-    for model in ["claude", "gem-2.5-pro"] {
+    for model in ["cmd", "gem-2.5-pro"] {
         for stream in [false, true] {
             let mut body = chat_body(model);
             body["stream"] = json!(stream);
@@ -45,7 +45,7 @@ fn providers_litellm_has_and_corelane_lacks_are_warned_at_start_and_refused() {
                 "{message}"
             );
             assert!(
-                message.contains("'anthropic'") || message.contains("'gemini'"),
+                message.contains("'cohere'") || message.contains("'gemini'"),
                 "{message}"
             );
         }

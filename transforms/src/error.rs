@@ -100,6 +100,28 @@ fn class_prefix(exception: &str) -> &'static str {
 /// content policy) that pick a narrower class are not applied, and a JSON body without a
 /// message is quoted as JSON rather than as a Python dict repr.
 pub fn write_upstream_message(provider: &str, status: u16, upstream_body: &[u8], out: &mut String) {
+    write_message(provider, status, upstream_body, true, out);
+}
+
+/// [`write_upstream_message`] for a provider whose exception LiteLLM builds from the raw
+/// answer text (Anthropic's `AnthropicError(message=response.text)`): the body as sent,
+/// trimmed, or `Error code: <status>` when empty.
+pub fn write_raw_upstream_message(
+    provider: &str,
+    status: u16,
+    upstream_body: &[u8],
+    out: &mut String,
+) {
+    write_message(provider, status, upstream_body, false, out);
+}
+
+fn write_message(
+    provider: &str,
+    status: u16,
+    upstream_body: &[u8],
+    read_json_message: bool,
+    out: &mut String,
+) {
     let map = map_upstream_status(status);
     out.push_str("litellm.");
     out.push_str(map.exception);
@@ -108,7 +130,10 @@ pub fn write_upstream_message(provider: &str, status: u16, upstream_body: &[u8],
     write_exception_provider(provider, out);
     out.push_str(" - ");
     let start = out.len();
-    match upstream_error_message(upstream_body) {
+    let message = read_json_message
+        .then(|| upstream_error_message(upstream_body))
+        .flatten();
+    match message {
         Some(m) => out.push_str(&m),
         None => {
             let text = String::from_utf8_lossy(upstream_body);
@@ -116,7 +141,7 @@ pub fn write_upstream_message(provider: &str, status: u16, upstream_body: &[u8],
             if text.is_empty() {
                 out.push_str("Error code: ");
                 out.push_str(itoa::Buffer::new().format(status));
-            } else if text.starts_with('{') {
+            } else if read_json_message && text.starts_with('{') {
                 out.push_str("Error code: ");
                 out.push_str(itoa::Buffer::new().format(status));
                 out.push_str(" - ");

@@ -2,6 +2,7 @@
 //! exhaustively on [`Family`]. A new family is its own module plus one arm here per site:
 //!
 //! - [`write_request_head`]: method, path and headers (auth included) of the upstream request;
+//! - [`write_request_body`] / [`body_from_file`]: the upstream request body;
 //! - [`rewrite_response`] / [`body_rewriter`]: a whole response, held or streamed through;
 //! - [`stream_framing`] and [`translate_event`]: a stream's framing and one of its events;
 //! - [`map_error`]: an upstream error answer to LiteLLM's class, status and message.
@@ -10,7 +11,11 @@
 
 use bumpalo::Bump;
 
-use crate::error::{map_upstream_status, write_upstream_message, UpstreamErrorMap};
+use crate::error::{
+    map_upstream_status, write_raw_upstream_message, write_upstream_message, UpstreamErrorMap,
+};
+use crate::json::tape::Scratch;
+use crate::openai::RequestFields;
 use crate::provider::{Credentials, Family, ProviderRow, UpstreamTarget};
 use crate::rewrite::{rewrite_reporting, ModelRewriter, Reported};
 use crate::stream::{rewrite_chunk, ChunkOutcome};
@@ -24,26 +29,82 @@ pub fn write_request_head(
 ) {
     match row.family {
         Family::OpenAi => crate::openai::write_request_head(row, target, creds, out),
+        Family::Anthropic => crate::anthropic::head::write_request_head(row, target, creds, out),
+    }
+}
+
+/// Writes the upstream body for the client's `body` (held in memory), read as `fields`: the
+/// OpenAI family splices the client's bytes; the others translate them. `Err` carries a
+/// message for the client's 400 when the body cannot be translated.
+pub fn write_request_body(
+    family: Family,
+    body: &[u8],
+    fields: &RequestFields,
+    provider_model: &str,
+    force_include_usage: bool,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    match family {
+        Family::OpenAi => {
+            crate::openai::splice(body, fields, provider_model, force_include_usage, out);
+            Ok(())
+        }
+        Family::Anthropic => {
+            crate::anthropic::transform_request(body, provider_model, scratch, out)
+                .map_err(|e| e.message().to_owned())
+        }
+    }
+}
+
+/// Whether the family can send a body spilled to a file, piece by piece (a splice plan);
+/// the others need the body in memory to translate it.
+pub fn body_from_file(family: Family) -> bool {
+    match family {
+        Family::OpenAi => true,
+        Family::Anthropic => false,
+    }
+}
+
+/// Whether the family's streams are translated for the client; a stream to one that is not
+/// is refused before any upstream request.
+pub fn streams(family: Family) -> bool {
+    match family {
+        Family::OpenAi => true,
+        Family::Anthropic => false,
     }
 }
 
 /// Rewrites a whole (held) success response for the client, with `model` set to the name the
-/// client asked for; returns the usage it reports.
+/// client asked for; returns what it reports. A translated answer gets `id` and `created`
+/// (the call's). `Err` when the provider's answer cannot be read.
 pub fn rewrite_response(
     family: Family,
     body: &[u8],
     requested_model: &str,
+    id: &str,
+    created: u64,
     out: &mut Vec<u8>,
-) -> Reported {
+) -> Result<Reported, String> {
     match family {
-        Family::OpenAi => rewrite_reporting(body, requested_model, out),
+        Family::OpenAi => Ok(rewrite_reporting(body, requested_model, out)),
+        Family::Anthropic => {
+            crate::anthropic::transform_response(body, id, created, requested_model, out)
+                .map(|usage| Reported {
+                    usage: Some(usage),
+                    service_tier: None,
+                })
+                .map_err(|e| e.message().to_owned())
+        }
     }
 }
 
-/// A rewriter for a success response too large to hold, fed piece by piece.
-pub fn body_rewriter(family: Family, requested_model: &str) -> ModelRewriter {
+/// A rewriter for a success response too large to hold, fed piece by piece; `None` for a
+/// family whose answers are translated whole.
+pub fn body_rewriter(family: Family, requested_model: &str) -> Option<ModelRewriter> {
     match family {
-        Family::OpenAi => ModelRewriter::new(requested_model),
+        Family::OpenAi => Some(ModelRewriter::new(requested_model)),
+        Family::Anthropic => None,
     }
 }
 
@@ -56,7 +117,7 @@ pub enum StreamFraming {
 
 pub fn stream_framing(family: Family) -> StreamFraming {
     match family {
-        Family::OpenAi => StreamFraming::Sse,
+        Family::OpenAi | Family::Anthropic => StreamFraming::Sse,
     }
 }
 
@@ -69,6 +130,15 @@ pub fn translate_event<'a>(
 ) -> ChunkOutcome<'a> {
     match family {
         Family::OpenAi => rewrite_chunk(data, requested_model, arena),
+        // Never reached: streams to this family are refused up front (`streams`).
+        Family::Anthropic => ChunkOutcome {
+            data: arena.alloc_slice_copy(
+                br#"{"error":{"message":"streams from anthropic are not translated yet"}}"#,
+            ),
+            usage: None,
+            usage_only: false,
+            is_error: true,
+        },
     }
 }
 
@@ -83,6 +153,11 @@ pub fn map_error(
     match row.family {
         Family::OpenAi => {
             write_upstream_message(row.name, status, body, message);
+            map_upstream_status(status)
+        }
+        // LiteLLM's AnthropicError carries the answer's text as it came.
+        Family::Anthropic => {
+            write_raw_upstream_message(row.name, status, body, message);
             map_upstream_status(status)
         }
     }

@@ -11,6 +11,9 @@ use std::time::SystemTime;
 pub enum Family {
     /// OpenAI's wire format: `/chat/completions`, `/completions`, `/embeddings`, SSE streams.
     OpenAi,
+    /// Anthropic's Messages API (`/v1/messages`); chat completions are translated both ways
+    /// ([`crate::anthropic`]). Streams are not translated yet.
+    Anthropic,
 }
 
 /// How the provider key travels upstream, applied per request by [`write_auth`].
@@ -161,6 +164,21 @@ pub static PROVIDERS: &[ProviderRow] = &[
         true,
         ALL,
     ),
+    // litellm/llms/anthropic/common_utils.py (get_api_base, get_api_key), litellm/main.py
+    // (`/v1/messages` appended to the base).
+    ProviderRow {
+        name: "anthropic",
+        aliases: &[],
+        family: Family::Anthropic,
+        api_base: "https://api.anthropic.com",
+        base_env: &["ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL"],
+        key_env: &["ANTHROPIC_API_KEY"],
+        auth: Auth::Header("x-api-key"),
+        key_required: true,
+        endpoints: CHAT,
+        path: PathStyle::Plain,
+        base_suffix: None,
+    },
     ProviderRow {
         name: "azure",
         aliases: &["azure_text"],
@@ -1090,7 +1108,6 @@ pub fn find(name: &str) -> Option<&'static ProviderRow> {
 /// Provider names LiteLLM routes to (its `LlmProviders`) that have no row here yet. A model
 /// prefixed with one of them is refused with a clear error instead of being sent to OpenAI.
 pub static NOT_YET_SUPPORTED: &[&str] = &[
-    "anthropic",
     "anthropic_text",
     "bedrock",
     "bedrock_converse",
@@ -1306,11 +1323,7 @@ mod tests {
 
     #[test]
     fn litellm_providers_without_a_row_are_refused_not_guessed() {
-        for model in [
-            "anthropic/claude-sonnet-4-5",
-            "gemini/gemini-2.5-pro",
-            "bedrock/x/y",
-        ] {
+        for model in ["gemini/gemini-2.5-pro", "bedrock/x/y", "cohere/command-r"] {
             let name = model.split('/').next().unwrap();
             assert_eq!(
                 resolve(model, None).err(),
@@ -1319,8 +1332,8 @@ mod tests {
             );
         }
         assert_eq!(
-            resolve("claude", Some("anthropic")).err(),
-            Some(UnknownProvider::Unsupported("anthropic"))
+            resolve("gemini-pro", Some("gemini")).err(),
+            Some(UnknownProvider::Unsupported("gemini"))
         );
         for row in PROVIDERS {
             assert!(!NOT_YET_SUPPORTED.contains(&row.name), "{}", row.name);

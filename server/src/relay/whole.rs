@@ -63,7 +63,19 @@ pub(super) async fn relay_body(
     let mut out = core.take_buf();
     if decoder.is_done() {
         let mut body = with_head_room(core.take_buf());
-        let reported = rewrite_response(provider.family, &whole, &ex.requested_model, &mut body);
+        let (id, created) = ex.answer_id();
+        let reported = rewrite_response(
+            provider.family,
+            &whole,
+            &ex.requested_model,
+            &id,
+            created,
+            &mut body,
+        )
+        .map_err(|detail| GatewayError::UpstreamProtocol {
+            provider: provider.name,
+            detail,
+        })?;
         let cost = ex.cost(reported.usage.as_ref());
         write_head(
             &mut out,
@@ -84,6 +96,11 @@ pub(super) async fn relay_body(
         return Ok((answered, decoder.reusable()));
     }
     // Phase 2: large body, streamed through the rewriter as chunks.
+    let Some(mut rewriter) = body_rewriter(provider.family, &ex.requested_model) else {
+        return Err(protocol(
+            "answer larger than 256 KiB: too large to translate",
+        ));
+    };
     write_head(
         &mut out,
         head.status,
@@ -92,7 +109,6 @@ pub(super) async fn relay_body(
         ex.keep_alive,
         Some(&ex.headers(None)),
     );
-    let mut rewriter = body_rewriter(provider.family, &ex.requested_model);
     let at = begin_chunk(&mut out);
     rewriter.feed(&whole, &mut out);
     core.give_buf(whole);

@@ -1,4 +1,4 @@
-//! The Anthropic provider family as pure transforms (not wired into the server yet):
+//! The Anthropic provider family as pure transforms, dispatched from [`crate::family`]:
 //!
 //! - [`request`]: an OpenAI chat-completions body → the body of `POST {api_base}/v1/messages`,
 //!   as LiteLLM's `AnthropicConfig.map_openai_params` + `transform_request` and
@@ -9,6 +9,7 @@
 //! Both read a body simd-json has validated with the byte scanner of [`crate::json`]: value
 //! ranges, keys unescaped only to compare them, raw sub-values copied verbatim.
 
+pub mod head;
 pub mod request;
 pub mod response;
 

@@ -1,0 +1,66 @@
+//! The upstream request head of the Anthropic family: `POST {base}/v1/messages` with the key in
+//! `x-api-key` and `anthropic-version: 2023-06-01`, as LiteLLM sends them (main.py appends
+//! `/v1/messages` to a base that does not end with it; common_utils.py `get_anthropic_headers`).
+
+use crate::provider::{write_auth, Credentials, ProviderRow, UpstreamTarget};
+
+/// The path every Messages request goes to, under the base.
+const MESSAGES: &str = "/v1/messages";
+
+/// Writes the request line and headers, auth included, without the blank line that ends the
+/// head.
+pub fn write_request_head(
+    row: &ProviderRow,
+    target: &UpstreamTarget<'_>,
+    creds: &Credentials,
+    out: &mut Vec<u8>,
+) {
+    out.extend_from_slice(b"POST ");
+    out.extend_from_slice(target.base_path.as_bytes());
+    if !target.base_path.ends_with(MESSAGES) {
+        out.extend_from_slice(MESSAGES.as_bytes());
+    }
+    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+    out.extend_from_slice(target.host.as_bytes());
+    out.extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
+    out.extend_from_slice(itoa::Buffer::new().format(target.body_len).as_bytes());
+    out.extend_from_slice(b"\r\naccept: application/json\r\nanthropic-version: 2023-06-01");
+    write_auth(row, creds, target.now, out);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::provider::{find, Endpoint};
+
+    fn head(base_path: &str) -> String {
+        let row = find("anthropic").unwrap();
+        let target = UpstreamTarget {
+            endpoint: Endpoint::ChatCompletions,
+            provider_model: "claude-sonnet-4-5",
+            api_version: None,
+            base_path,
+            host: "api.anthropic.com",
+            stream: false,
+            body_len: 12,
+            now: std::time::SystemTime::UNIX_EPOCH,
+        };
+        let creds = Credentials {
+            api_key: Some("sk-ant".into()),
+        };
+        let mut out = Vec::new();
+        write_request_head(row, &target, &creds, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn messages_path_key_and_version() {
+        assert_eq!(
+            head(""),
+            "POST /v1/messages HTTP/1.1\r\nhost: api.anthropic.com\r\ncontent-type: application/json\r\ncontent-length: 12\r\naccept: application/json\r\nanthropic-version: 2023-06-01\r\nx-api-key: sk-ant"
+        );
+        assert!(head("/proxy/v1/messages").starts_with("POST /proxy/v1/messages HTTP/1.1"));
+        assert!(head("/proxy").starts_with("POST /proxy/v1/messages HTTP/1.1"));
+    }
+}
