@@ -172,6 +172,14 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
                 "model_name": "offline-gpt",
                 "litellm_params": {"model": "openai/gpt-4o", "mock_response": OFFLINE_TEXT},
             },
+            {
+                "model_name": "claude-mock",
+                "litellm_params": {
+                    "model": "anthropic/claude-sonnet-4-5",
+                    "api_base": mock_url,
+                    "api_key": UPSTREAM_KEY,
+                },
+            },
             openai_group("upstream-429", "openai/gpt-4o-mini", "/status/429"),
             openai_group("upstream-500", "openai/gpt-4o-mini", "/status/500"),
             openai_group(

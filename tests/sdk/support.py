@@ -37,6 +37,7 @@ MODEL_GROUPS = (
     "emb-mock",
     "azure-gpt",
     "offline-gpt",
+    "claude-mock",
     "upstream-429",
     "upstream-500",
     "upstream-timeout",
