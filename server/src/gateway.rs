@@ -9,6 +9,7 @@ use corelane_config::{Config, Env, LitellmParams, ModelInfo};
 use corelane_http1::Limits;
 use corelane_transforms::cost::{self, Prices};
 use corelane_transforms::provider::{self, Credentials, ProviderRow, UnknownProvider};
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use crate::upstream::origin::{Origin, OriginError};
@@ -93,8 +94,9 @@ pub struct Alias {
 #[derive(Debug)]
 pub struct Gateway {
     pub groups: Vec<ModelGroup>,
-    pub by_name: HashMap<String, usize>,
-    pub aliases: HashMap<String, Alias>,
+    /// Looked up with the client's model on every request; keys only from the config.
+    pub by_name: FxHashMap<String, usize>,
+    pub aliases: FxHashMap<String, Alias>,
     /// Indexes of wildcard groups, longest prefix first.
     pub wildcards: Vec<usize>,
     pub deployments: Vec<Deployment>,
@@ -124,7 +126,7 @@ impl Gateway {
             .or(config.litellm_settings.request_timeout)
             .unwrap_or(DEFAULT_TIMEOUT);
         let mut groups: Vec<ModelGroup> = Vec::new();
-        let mut by_name: HashMap<String, usize> = HashMap::new();
+        let mut by_name: FxHashMap<String, usize> = FxHashMap::default();
         let mut deployments = Vec::with_capacity(config.model_list.len());
         let mut warnings = Vec::new();
         for (index, entry) in config.model_list.iter().enumerate() {
@@ -181,7 +183,7 @@ impl Gateway {
         wildcards.sort_by_key(|&g| {
             std::cmp::Reverse(groups[g].wildcard_prefix.as_ref().map_or(0, String::len))
         });
-        let mut aliases = HashMap::new();
+        let mut aliases = FxHashMap::default();
         for alias in &config.router_settings.model_group_alias {
             if let Some(&group) = by_name.get(&alias.model) {
                 aliases.insert(

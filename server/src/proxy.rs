@@ -448,13 +448,11 @@ async fn batch_item<'g>(
     )?;
     let answer =
         crate::relay::fetch(core, item, deployment, provider, upstream, request, room).await?;
-    let (id, created) = item.answer_id();
     let reported = family::rewrite_response(
         provider.family,
         &answer,
         &item.requested_model,
-        &id,
-        created,
+        || item.answer_id(),
         out,
     )
     .map_err(|detail| GatewayError::UpstreamProtocol {

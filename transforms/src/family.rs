@@ -76,20 +76,21 @@ pub fn streams(family: Family) -> bool {
 }
 
 /// Rewrites a whole (held) success response for the client, with `model` set to the name the
-/// client asked for; returns what it reports. A translated answer gets `id` and `created`
-/// (the call's). `Err` when the provider's answer cannot be read.
+/// client asked for; returns what it reports. A translated answer gets the `id` and `created`
+/// that `answer_id` gives (asked only then: it allocates and reads the clock). `Err` when the
+/// provider's answer cannot be read.
 pub fn rewrite_response(
     family: Family,
     body: &[u8],
     requested_model: &str,
-    id: &str,
-    created: u64,
+    answer_id: impl FnOnce() -> (String, u64),
     out: &mut Vec<u8>,
 ) -> Result<Reported, String> {
     match family {
         Family::OpenAi => Ok(rewrite_reporting(body, requested_model, out)),
         Family::Anthropic => {
-            crate::anthropic::transform_response(body, id, created, requested_model, out)
+            let (id, created) = answer_id();
+            crate::anthropic::transform_response(body, &id, created, requested_model, out)
                 .map(|usage| Reported {
                     usage: Some(usage),
                     service_tier: None,

@@ -63,13 +63,11 @@ pub(super) async fn relay_body(
     let mut out = core.take_buf();
     if decoder.is_done() {
         let mut body = with_head_room(core.take_buf());
-        let (id, created) = ex.answer_id();
         let reported = rewrite_response(
             provider.family,
             &whole,
             &ex.requested_model,
-            &id,
-            created,
+            || ex.answer_id(),
             &mut body,
         )
         .map_err(|detail| GatewayError::UpstreamProtocol {

@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rustc_hash::FxHashMap;
+
 use monoio::net::TcpStream;
 use monoio_rustls::TlsConnector;
 use rustls::pki_types::ServerName;
@@ -36,7 +38,8 @@ struct Idle {
 
 /// One core's pool; never shared across cores, so interior mutability without locks.
 pub struct UpstreamPool {
-    idle: RefCell<HashMap<Arc<str>, Vec<Idle>>>,
+    /// Looked up twice per request; keys are the config's origins.
+    idle: RefCell<FxHashMap<Arc<str>, Vec<Idle>>>,
     addrs: RefCell<AddrCache>,
     resolver: Resolver,
     tls: TlsConnector,
@@ -51,7 +54,7 @@ impl std::fmt::Debug for UpstreamPool {
 impl UpstreamPool {
     pub fn new(resolver: Resolver, tls: Arc<rustls::ClientConfig>) -> Self {
         UpstreamPool {
-            idle: RefCell::new(HashMap::new()),
+            idle: RefCell::new(FxHashMap::default()),
             addrs: RefCell::new(HashMap::new()),
             resolver,
             tls: TlsConnector::from(tls),
