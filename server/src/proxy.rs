@@ -355,21 +355,16 @@ async fn fastest_answer<'g>(
     ex.service_tier = item.service_tier.or(ex.service_tier);
     ex.status = 200;
     let cost = item.cost(ex.usage.as_ref());
-    let mut body = with_head_room(core.take_buf());
-    body.extend_from_slice(&answer);
-    let mut head = core.take_buf();
-    write_head(
-        &mut head,
+    let mut out = core.take_buf();
+    write_json(
+        &mut out,
         200,
-        "application/json",
-        Framing::Length(body.len() - HEAD_ROOM),
+        &answer,
         ex.keep_alive,
         Some(&item.headers(cost)),
     );
-    let start = place_head(&mut body, &head);
-    core.give_buf(head);
-    let (res, body) = crate::io::write_from(client, body, start).await;
-    core.give_buf(body);
+    let (res, out) = write_all(client, out).await;
+    core.give_buf(out);
     Ok(res.is_ok() && ex.keep_alive)
 }
 

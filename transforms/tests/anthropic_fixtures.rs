@@ -4,31 +4,13 @@
 //! compared as JSON values. A new folder needs no code edit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
+mod fixture_dirs;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use corelane_transforms::anthropic;
 use corelane_transforms::json::tape::Scratch;
-
-fn fixture_dirs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/anthropic");
-    let mut dirs: Vec<PathBuf> = fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs
-}
-
-fn args(dir: &Path) -> HashMap<String, String> {
-    let text = fs::read_to_string(dir.join("args")).unwrap_or_default();
-    text.lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-}
 
 fn json(dir: &Path, name: &str) -> serde_json::Value {
     let bytes =
@@ -48,8 +30,8 @@ fn parse_out(name: &str, out: &[u8]) -> serde_json::Value {
 #[test]
 fn every_anthropic_fixture_matches() {
     let mut ran = 0;
-    for dir in fixture_dirs() {
-        let a = args(&dir);
+    for dir in fixture_dirs::cases("anthropic") {
+        let a = fixture_dirs::args(&dir);
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         assert!(dir.join("README").exists(), "{name}: README missing");
         if dir.join("openai_request.json").exists() {
@@ -104,7 +86,7 @@ fn every_anthropic_fixture_matches() {
 fn mutated_inputs_never_panic() {
     let mut rng = fastrand::Rng::with_seed(7);
     let mut scratch = Scratch::new();
-    for dir in fixture_dirs() {
+    for dir in fixture_dirs::cases("anthropic") {
         for name in ["openai_request.json", "anthropic_response.json"] {
             let Ok(seed) = fs::read(dir.join(name)) else {
                 continue;

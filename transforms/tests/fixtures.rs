@@ -3,33 +3,15 @@
 //! chunks.txt: stream; upstream_error.body: error mapping). A new folder needs no code edit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod fixture_dirs;
+
 use corelane_transforms::json::tape::Scratch;
-use std::collections::HashMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use corelane_transforms::{
     error, inspect, parse_usage, rewrite_chunk, rewrite_complete, splice, Usage,
 };
-
-fn fixture_dirs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openai");
-    let mut dirs: Vec<PathBuf> = fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs
-}
-
-fn args(dir: &Path) -> HashMap<String, String> {
-    let text = fs::read_to_string(dir.join("args")).unwrap_or_default();
-    text.lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-}
 
 fn read(dir: &Path, name: &str) -> Vec<u8> {
     fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()))
@@ -50,8 +32,8 @@ fn usage_arg(s: &str) -> Option<Usage> {
 #[test]
 fn every_fixture_folder_matches() {
     let mut ran = 0;
-    for dir in fixture_dirs() {
-        let a = args(&dir);
+    for dir in fixture_dirs::cases("openai") {
+        let a = fixture_dirs::args(&dir);
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         if dir.join("upstream.json").exists() {
             let client = read(&dir, "client.json");
@@ -133,12 +115,12 @@ fn check_stream(dir: &Path, model: &str, name: &str) {
 /// produces the one-shot output.
 #[test]
 fn rewrite_is_split_invariant() {
-    for dir in fixture_dirs()
+    for dir in fixture_dirs::cases("openai")
         .into_iter()
         .filter(|d| d.join("response.json").exists())
     {
         let body = read(&dir, "response.json");
-        let model = args(&dir)["model"].clone();
+        let model = fixture_dirs::args(&dir)["model"].clone();
         let mut whole = Vec::new();
         let usage = rewrite_complete(&body, &model, &mut whole);
         for cut in 0..=body.len() {

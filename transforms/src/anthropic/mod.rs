@@ -18,24 +18,18 @@ pub use response::transform_response;
 
 use std::ops::Range;
 
-use crate::json::{skip_ws, unescape, value_end, Members};
+use crate::json::{skip_ws, top_members, unescape, value_end};
 
 /// The value of the last member named `key` (keys compared unescaped): duplicate keys resolve
 /// to the last one, as Python's `json.loads` does. `obj` must be a validated object's bytes.
 pub(crate) fn get<'b>(obj: &'b [u8], key: &str) -> Option<&'b [u8]> {
     let mut found = None;
-    for m in members(obj)? {
+    for m in top_members(obj)? {
         if key_is(obj, &m.key, key) {
             found = Some(&obj[m.value]);
         }
     }
     found
-}
-
-/// Members of the object `obj` (which starts with `{` after whitespace), if it is one.
-pub(crate) fn members(obj: &[u8]) -> Option<Members<'_>> {
-    let open = skip_ws(obj, 0);
-    (obj.get(open) == Some(&b'{')).then(|| Members::new(obj, open))
 }
 
 pub(crate) fn key_is(obj: &[u8], key: &Range<usize>, want: &str) -> bool {

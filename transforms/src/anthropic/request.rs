@@ -32,9 +32,9 @@
 //! Anthropic has no equivalent for (LiteLLM refuses those too unless `drop_params`).
 
 use crate::json::tape::Scratch;
-use crate::json::write_json_string;
+use crate::json::{top_members, write_json_string};
 
-use super::{elements, get, is_null, is_object, key_of, members, string};
+use super::{elements, get, is_null, is_object, key_of, string};
 
 /// LiteLLM's `DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS`. LiteLLM first asks its model cost map for the
 /// model's max output tokens (`get_max_tokens_for_model`); corelane has no cost map, so the
@@ -143,7 +143,7 @@ struct Params<'b> {
 
 fn read_params(body: &[u8]) -> Result<Params<'_>> {
     let mut p = Params::default();
-    for m in members(body).ok_or_else(|| invalid("expected an object"))? {
+    for m in top_members(body).ok_or_else(|| invalid("expected an object"))? {
         let key = key_of(body, &m.key).unwrap_or_default();
         let v = &body[m.value];
         let slot = match key.as_str() {
@@ -931,7 +931,7 @@ fn write_schema(parameters: Option<&[u8]>, out: &mut Vec<u8>) -> Result<()> {
         Some(_) => return Err(invalid("tools[].function.parameters: expected an object")),
     };
     let mut kept: Vec<(String, &[u8])> = Vec::new();
-    for m in members(schema).into_iter().flatten() {
+    for m in top_members(schema).into_iter().flatten() {
         let key = key_of(schema, &m.key).unwrap_or_default();
         if key == "definitions" || key == "components" {
             return Err(unsupported(

@@ -19,8 +19,8 @@
 //! `null`), server tool results, `usage.iterations`, `server_tool_use` counts.
 
 use super::request::TransformError;
-use super::{elements, get, is_object, members, string};
-use crate::json::{skip_ws, write_json_string};
+use super::{elements, get, is_object, string};
+use crate::json::{skip_ws, top_members, write_json_string};
 use crate::usage::Usage;
 
 /// Writes the client's `chat.completion` for the Anthropic response `body`; returns its usage.
@@ -213,7 +213,7 @@ fn py_dumps(v: &[u8], out: &mut String) {
     match v.first() {
         Some(b'{') => {
             out.push('{');
-            for (n, m) in members(v).into_iter().flatten().enumerate() {
+            for (n, m) in top_members(v).into_iter().flatten().enumerate() {
                 if n > 0 {
                     out.push_str(", ");
                 }
