@@ -50,14 +50,16 @@ fn drain<R: Read + Send + 'static>(pipe: R, out: Output, ready: Option<Ready>) {
                 }
                 Ok(_) => {}
             }
+            // Filed before the address is handed over, so a caller that has the address
+            // also sees the line in the output.
+            if let Ok(mut s) = out.0.lock() {
+                s.push_str(&line);
+            }
             if let Some((parse, tx)) = &ready {
                 if let Some(found) = parse(line.trim_end()) {
                     let _ = tx.send(found);
                     ready = None;
                 }
-            }
-            if let Ok(mut s) = out.0.lock() {
-                s.push_str(&line);
             }
         }
     });
