@@ -153,6 +153,12 @@ pub enum GatewayError {
         /// LiteLLM's message for it (`litellm.RateLimitError: ... GroqException - ...`).
         message: String,
     },
+    /// The upstream sent an error event inside a stream (LiteLLM raises it as an
+    /// InternalServerError; the message is LiteLLM's).
+    UpstreamEvent {
+        provider: &'static str,
+        message: String,
+    },
     /// The gateway is shutting down and cut a response short.
     ShuttingDown,
     /// A comma-separated list of models asked for a stream (LiteLLM cannot serve one either).
@@ -175,7 +181,8 @@ impl GatewayError {
             | GatewayError::UpstreamClosed { .. }
             | GatewayError::UpstreamTimeout { .. }
             | GatewayError::UpstreamProtocol { .. }
-            | GatewayError::Upstream { .. } => ErrorSource::Upstream,
+            | GatewayError::Upstream { .. }
+            | GatewayError::UpstreamEvent { .. } => ErrorSource::Upstream,
             GatewayError::BodyBudget
             | GatewayError::BodyStore
             | GatewayError::UnsupportedProvider { .. }
@@ -202,7 +209,8 @@ impl GatewayError {
             | GatewayError::UpstreamClosed { provider }
             | GatewayError::UpstreamTimeout { provider, .. }
             | GatewayError::UpstreamProtocol { provider, .. }
-            | GatewayError::Upstream { provider, .. } => Some(provider),
+            | GatewayError::Upstream { provider, .. }
+            | GatewayError::UpstreamEvent { provider, .. } => Some(provider),
             _ => None,
         }
     }
@@ -226,7 +234,9 @@ impl GatewayError {
             GatewayError::ClientTimeout | GatewayError::UpstreamTimeout { .. } => 408,
             // nginx's 499: only ever logged, the client is gone.
             GatewayError::ClientGone => 499,
-            GatewayError::UpstreamConnect { .. } | GatewayError::UpstreamSend { .. } => 500,
+            GatewayError::UpstreamConnect { .. }
+            | GatewayError::UpstreamSend { .. }
+            | GatewayError::UpstreamEvent { .. } => 500,
             GatewayError::UpstreamClosed { .. } | GatewayError::UpstreamProtocol { .. } => 502,
             GatewayError::BodyBudget | GatewayError::BodyStore | GatewayError::ShuttingDown => 503,
             GatewayError::Upstream {
@@ -243,6 +253,7 @@ impl GatewayError {
             GatewayError::Upstream {
                 upstream_status, ..
             } => map_upstream_status(*upstream_status).exception,
+            GatewayError::UpstreamEvent { .. } => "InternalServerError",
             GatewayError::UpstreamConnect { .. } | GatewayError::UpstreamSend { .. } => {
                 "APIConnectionError"
             }
@@ -441,6 +452,9 @@ impl GatewayError {
                 format!("litellm.APIError: APIError: {} - {detail}", exception_name(provider)),
             ),
             GatewayError::Upstream { message, .. } => return (None, None, message.clone()),
+            GatewayError::UpstreamEvent { message, .. } => {
+                ("internal_server_error", None, message.clone())
+            }
         };
         (Some(kind), param, message)
     }

@@ -170,12 +170,6 @@ async fn inference<'g>(
             route: endpoint.path(),
         });
     }
-    if ex.stream && !family::streams(provider.family) {
-        return Err(GatewayError::Untranslatable {
-            provider: provider.name,
-            detail: "streaming is not supported by corelane for this provider yet; send the request without stream".to_owned(),
-        });
-    }
     // build_upstream
     let body = match req.spilled {
         Some(spilled) => ClientBody::Spilled(&spilled.file),

@@ -3,7 +3,7 @@
 use corelane_http1::reason_phrase;
 
 /// The terminating event of an OpenAI-compatible stream.
-pub const SSE_DONE: &[u8] = b"data: [DONE]\n\n";
+pub use corelane_transforms::stream::SSE_DONE;
 
 /// How the body that follows a head is framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! The Anthropic family through the real binary against the mock, which speaks the Messages
 //! API: a chat completion goes out as `POST /v1/messages` with `x-api-key` and
 //! `anthropic-version`, the body translated (model, max_tokens default, system, messages), and
-//! the answer comes back as LiteLLM's `chat.completion`; a stream is refused before any
-//! upstream request; an Anthropic error names `AnthropicException` as LiteLLM does.
+//! the answer comes back as LiteLLM's `chat.completion`; a stream's Messages events come back
+//! as LiteLLM's chunks; an Anthropic error names `AnthropicException` as LiteLLM does.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -65,19 +65,82 @@ fn a_chat_completion_goes_out_as_messages_and_comes_back_as_litellms_answer() {
     gw.assert_healthy();
 }
 
+/// The data of each event of a stream answer, `[DONE]` included.
+fn stream_data(resp: &common::Response) -> Vec<String> {
+    resp.events().into_iter().map(|(_, data)| data).collect()
+}
+
 #[test]
-fn streams_are_refused_before_any_upstream_request_and_errors_name_anthropic() {
+fn a_stream_comes_back_as_litellms_chunks() {
     let mock = Mock::start();
     let gw = Gateway::start(&config(&mock));
+    let body = json!({"model": "claude", "stream": true, "stream_options": {"include_usage": true},
+        "messages": [{"role": "user", "content": "Hi"}]});
+    let resp = gw.post("/v1/chat/completions", &body);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.header("content-type"), Some("text/event-stream"));
+    let sent: serde_json::Value =
+        serde_json::from_str(mock.last_request()["body"].as_str().unwrap()).unwrap();
+    assert_eq!(sent["stream"], true);
+    assert!(sent.get("stream_options").is_none(), "{sent}");
+
+    let data = stream_data(&resp);
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"), "{data:?}");
+    let chunks: Vec<serde_json::Value> = data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    // The mock sends 10 text deltas, then message_delta (end_turn, usage) and message_stop.
+    assert_eq!(chunks.len(), 12, "{chunks:?}");
+    let id = chunks[0]["id"].as_str().unwrap();
+    assert!(id.starts_with("chatcmpl-"), "{id}");
+    for c in &chunks {
+        assert_eq!(c["id"], id);
+        assert_eq!(c["model"], "claude");
+        assert_eq!(c["object"], "chat.completion.chunk");
+    }
+    assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+    assert!(chunks[1]["choices"][0]["delta"].get("role").is_none());
+    let text: String = chunks[..10]
+        .iter()
+        .map(|c| c["choices"][0]["delta"]["content"].as_str().unwrap())
+        .collect();
+    assert!(!text.is_empty());
+    assert_eq!(chunks[10]["choices"][0]["finish_reason"], "stop");
+    assert_eq!(chunks[10]["choices"][0]["delta"], json!({}));
+    let usage = &chunks[11]["usage"];
+    assert_eq!(usage["completion_tokens"], 10, "{usage}");
+    assert_eq!(
+        usage["total_tokens"].as_u64().unwrap(),
+        usage["prompt_tokens"].as_u64().unwrap() + 10
+    );
+
+    // Without include_usage there is no usage chunk.
     let body =
         json!({"model": "claude", "stream": true, "messages": [{"role": "user", "content": "Hi"}]});
-    let err = assert_litellm_error(&gw.post("/v1/chat/completions", &body), 400);
-    assert!(err["message"].as_str().unwrap().contains("stream"), "{err}");
-    assert_eq!(
-        mock.stats().0,
-        0,
-        "no upstream request for a refused stream"
+    let data = stream_data(&gw.post("/v1/chat/completions", &body));
+    assert_eq!(data.len(), 12, "{data:?}");
+    assert!(data.iter().all(|d| !d.contains("\"usage\"")), "{data:?}");
+    gw.assert_healthy();
+}
+
+#[test]
+fn a_cut_stream_ends_with_an_error_event_and_errors_name_anthropic() {
+    let mock = Mock::start();
+    let config = format!(
+        "{}  - model_name: cut\n    litellm_params:\n      model: anthropic/claude-sonnet-4-5\n      api_base: {}\n      api_key: sk-ant-test\n",
+        config(&mock),
+        mock.base("/truncate")
     );
+    let gw = Gateway::start(&config);
+    let body =
+        json!({"model": "cut", "stream": true, "messages": [{"role": "user", "content": "Hi"}]});
+    let resp = gw.post("/v1/chat/completions", &body);
+    assert_eq!(resp.status, 200);
+    let data = stream_data(&resp);
+    let last: serde_json::Value = serde_json::from_str(data.last().unwrap()).unwrap();
+    assert!(last["error"]["message"].is_string(), "{data:?}");
+    assert!(!data.iter().any(|d| d == "[DONE]"), "{data:?}");
 
     let body = json!({"model": "limited", "messages": [{"role": "user", "content": "Hi"}]});
     let err = assert_litellm_error(&gw.post("/v1/chat/completions", &body), 429);

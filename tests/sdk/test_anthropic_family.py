@@ -1,11 +1,10 @@
 """The official openai SDK against chat completions routed to an Anthropic-format provider
 (the mock speaks the Messages API): the translated answer parses into the SDK's types as a
-provider's own chat completion does, usage included; a stream is refused with a clear 400."""
+provider's own chat completion does, usage included; a stream's Messages events come back as
+chunks the SDK's stream reader accumulates into the same answer."""
 
 from __future__ import annotations
 
-import openai
-import pytest
 
 
 def test_chat_through_an_anthropic_deployment_parses_as_a_chat_completion(client, upstream):
@@ -33,13 +32,25 @@ def test_chat_through_an_anthropic_deployment_parses_as_a_chat_completion(client
     assert sent["headers"]["anthropic-version"] == "2023-06-01"
 
 
-def test_a_stream_to_an_anthropic_deployment_is_refused_clearly(client, upstream):
+def test_a_stream_from_an_anthropic_deployment_reads_as_chat_chunks(client, upstream):
     upstream.reset()
-    with pytest.raises(openai.BadRequestError) as raised:
-        client.chat.completions.create(
-            model="claude-mock",
-            messages=[{"role": "user", "content": "Hello"}],
-            stream=True,
-        )
-    assert "stream" in str(raised.value)
-    assert upstream.requests() == []
+    stream = client.chat.completions.create(
+        model="claude-mock",
+        messages=[{"role": "user", "content": "Hello"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    assert upstream.requests()[-1]["path"] == "/v1/messages"
+    assert {c.id for c in chunks} == {chunks[0].id}
+    assert all(c.model == "claude-mock" for c in chunks)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    whole = client.chat.completions.create(
+        model="claude-mock", messages=[{"role": "user", "content": "Hello"}]
+    )
+    assert text == whole.choices[0].message.content
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert finishes == ["stop"]
+    usage = chunks[-1].usage
+    assert usage is not None and usage.total_tokens == usage.prompt_tokens + usage.completion_tokens

@@ -4,7 +4,7 @@
 //! - [`write_request_head`]: method, path and headers (auth included) of the upstream request;
 //! - [`write_request_body`] / [`body_from_file`]: the upstream request body;
 //! - [`rewrite_response`] / [`body_rewriter`]: a whole response, held or streamed through;
-//! - [`stream_framing`] and [`translate_event`]: a stream's framing and one of its events;
+//! - [`stream_framing`] and [`stream_translator`]: a stream's framing and its events;
 //! - [`map_error`]: an upstream error answer to LiteLLM's class, status and message.
 //!
 //! The client API (what the client speaks) is separate: today every client API is OpenAI's.
@@ -18,7 +18,8 @@ use crate::json::tape::Scratch;
 use crate::openai::RequestFields;
 use crate::provider::{Credentials, Family, ProviderRow, UpstreamTarget};
 use crate::rewrite::{rewrite_reporting, ModelRewriter, Reported};
-use crate::stream::{rewrite_chunk, ChunkOutcome};
+use crate::stream::{rewrite_chunk, StreamFailure, SSE_DONE};
+use crate::usage::Usage;
 
 /// Writes the upstream request head (without its final blank line).
 pub fn write_request_head(
@@ -60,15 +61,6 @@ pub fn write_request_body(
 /// Whether the family can send a body spilled to a file, piece by piece (a splice plan);
 /// the others need the body in memory to translate it.
 pub fn body_from_file(family: Family) -> bool {
-    match family {
-        Family::OpenAi => true,
-        Family::Anthropic => false,
-    }
-}
-
-/// Whether the family's streams are translated for the client; a stream to one that is not
-/// is refused before any upstream request.
-pub fn streams(family: Family) -> bool {
     match family {
         Family::OpenAi => true,
         Family::Anthropic => false,
@@ -122,24 +114,81 @@ pub fn stream_framing(family: Family) -> StreamFraming {
     }
 }
 
-/// Translates the payload of one stream event into the client's chunk, in `arena`.
-pub fn translate_event<'a>(
+/// How a stream's events become the client's: the OpenAI family's chunks are rewritten one by
+/// one; the others are translated with state kept across the stream.
+#[derive(Debug)]
+pub enum StreamTranslator {
+    /// Each chunk gets the requested model ([`rewrite_chunk`]).
+    Rewrite,
+    Anthropic(Box<crate::anthropic::ChatStream>),
+}
+
+/// The translator for one stream of `family`; a translated stream's chunks carry the `id` and
+/// `created` that `answer_id` gives (asked only then) and the client's `requested_model`.
+pub fn stream_translator(
     family: Family,
-    data: &[u8],
     requested_model: &str,
-    arena: &'a Bump,
-) -> ChunkOutcome<'a> {
+    answer_id: impl FnOnce() -> (String, u64),
+) -> StreamTranslator {
     match family {
-        Family::OpenAi => rewrite_chunk(data, requested_model, arena),
-        // Never reached: streams to this family are refused up front (`streams`).
-        Family::Anthropic => ChunkOutcome {
-            data: arena.alloc_slice_copy(
-                br#"{"error":{"message":"streams from anthropic are not translated yet"}}"#,
-            ),
-            usage: None,
-            usage_only: false,
-            is_error: true,
-        },
+        Family::OpenAi => StreamTranslator::Rewrite,
+        Family::Anthropic => {
+            let (id, created) = answer_id();
+            StreamTranslator::Anthropic(Box::new(crate::anthropic::ChatStream::new(
+                &id,
+                created,
+                requested_model,
+            )))
+        }
+    }
+}
+
+impl StreamTranslator {
+    /// Whether events without a single data line (comments, other fields) go to the client as
+    /// they came: they do on a rewritten stream, and mean nothing on a translated one.
+    pub fn passes_other_events(&self) -> bool {
+        matches!(self, StreamTranslator::Rewrite)
+    }
+
+    /// Translates the data of one event into zero or more client events, appended to `out`
+    /// (`arena` holds scratch space the caller resets). `include_usage`: the client asked for
+    /// the usage chunk. Returns the usage the event reported.
+    pub fn event(
+        &mut self,
+        data: &[u8],
+        requested_model: &str,
+        include_usage: bool,
+        arena: &Bump,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Usage>, StreamFailure> {
+        match self {
+            StreamTranslator::Rewrite => {
+                if data == b"[DONE]" {
+                    out.extend_from_slice(SSE_DONE);
+                    return Ok(None);
+                }
+                let chunk = rewrite_chunk(data, requested_model, arena);
+                // The usage chunk LiteLLM asks for on the client's behalf is dropped unless
+                // the client asked for it too.
+                if !chunk.usage_only || include_usage {
+                    out.extend_from_slice(b"data: ");
+                    out.extend_from_slice(chunk.data);
+                    out.extend_from_slice(b"\n\n");
+                }
+                Ok(chunk.usage)
+            }
+            StreamTranslator::Anthropic(s) => s.event(data, out),
+        }
+    }
+
+    /// The upstream stream ended cleanly: appends what the client still gets (a translated
+    /// stream's closing chunks and `[DONE]`; nothing on a rewritten one, whose upstream sent
+    /// its own). Returns the usage of the whole stream when known here.
+    pub fn end(&mut self, include_usage: bool, out: &mut Vec<u8>) -> Option<Usage> {
+        match self {
+            StreamTranslator::Rewrite => None,
+            StreamTranslator::Anthropic(s) => s.end(include_usage, out),
+        }
     }
 }
 

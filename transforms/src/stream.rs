@@ -11,6 +11,18 @@ use crate::json::{escape_with, skip_ws, top_members};
 use crate::rewrite::{is_model_key, may_hold_model_key};
 use crate::usage::{parse_usage, Usage};
 
+/// The event that ends an OpenAI-format stream.
+pub const SSE_DONE: &[u8] = b"data: [DONE]\n\n";
+
+/// Why a stream cannot go on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamFailure {
+    /// The provider sent an error event; the message is LiteLLM's for it.
+    Provider { message: String },
+    /// An event that cannot be read.
+    Malformed,
+}
+
 /// Searchers built once: building one per call costs as much as the search on a chunk.
 static USAGE_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"usage\""));
 static ERROR_KEY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"error\""));

@@ -1,7 +1,9 @@
 //! Golden fixtures under tests/fixtures/anthropic/<case>/: `openai_request.json` +
 //! `anthropic_request.json` exercise the request transform, `anthropic_response.json` +
-//! `openai_response.json` the response transform; `args` holds `key=value` lines. Outputs are
-//! compared as JSON values. A new folder needs no code edit.
+//! `openai_response.json` the response transform, `anthropic_stream.sse` +
+//! `openai_stream.sse` the stream translation; `args` holds `key=value` lines. Whole
+//! outputs are compared as JSON values, streams byte for byte (they were captured from
+//! LiteLLM's proxy). A new folder needs no code edit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fixture_dirs;
@@ -9,8 +11,9 @@ mod fixture_dirs;
 use std::fs;
 use std::path::Path;
 
-use corelane_transforms::anthropic;
+use corelane_transforms::anthropic::{self, ChatStream};
 use corelane_transforms::json::tape::Scratch;
+use corelane_transforms::stream::StreamFailure;
 
 fn json(dir: &Path, name: &str) -> serde_json::Value {
     let bytes =
@@ -81,6 +84,107 @@ fn every_anthropic_fixture_matches() {
     assert!(ran >= 5, "only {ran} fixtures ran");
 }
 
+/// The data of each event of an SSE text (events end with a blank line; one data line each).
+fn event_data(sse: &[u8]) -> Vec<&[u8]> {
+    sse.split(|&b| b == b'\n')
+        .filter_map(|line| line.strip_prefix(b"data: "))
+        .collect()
+}
+
+/// Feeds `input` through a stream translator: the client's bytes, and the failure that
+/// stopped it.
+fn translate_stream(
+    input: &[u8],
+    args: &std::collections::HashMap<String, String>,
+) -> (Vec<u8>, Option<StreamFailure>) {
+    let mut s = ChatStream::new(
+        &args["id"],
+        args["created"].parse().unwrap(),
+        &args["model"],
+    );
+    let mut out = Vec::new();
+    for data in event_data(input) {
+        if let Err(e) = s.event(data, &mut out) {
+            return (out, Some(e));
+        }
+    }
+    s.end(args["include_usage"] == "true", &mut out);
+    (out, None)
+}
+
+#[test]
+fn every_anthropic_stream_fixture_matches() {
+    let mut ran = 0;
+    for dir in fixture_dirs::cases("anthropic") {
+        let Ok(input) = fs::read(dir.join("anthropic_stream.sse")) else {
+            continue;
+        };
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let a = fixture_dirs::args(&dir);
+        let (out, failure) = translate_stream(&input, &a);
+        let expected = fs::read(dir.join("openai_stream.sse")).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&expected),
+            "{name}"
+        );
+        let want = a
+            .get("failure")
+            .map(|m| StreamFailure::Provider { message: m.clone() });
+        assert_eq!(failure, want, "{name}");
+        ran += 1;
+    }
+    assert!(ran >= 5, "only {ran} stream fixtures ran");
+}
+
+/// Arbitrary bytes as stream events (mutated fixtures, and byte soup) never panic the
+/// translator, and what it writes is always a run of `data:` events with JSON payloads.
+#[test]
+fn mutated_stream_events_never_panic() {
+    let mut rng = fastrand::Rng::with_seed(11);
+    let args: std::collections::HashMap<String, String> = [
+        ("id", "chatcmpl-x"),
+        ("created", "1"),
+        ("model", "m"),
+        ("include_usage", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for dir in fixture_dirs::cases("anthropic") {
+        let Ok(seed) = fs::read(dir.join("anthropic_stream.sse")) else {
+            continue;
+        };
+        for _ in 0..300 {
+            let b = mutate(&mut rng, &seed, 6);
+            let (out, _) = translate_stream(&b, &args);
+            for data in event_data(&out) {
+                if data != b"[DONE]" {
+                    serde_json::from_slice::<serde_json::Value>(data)
+                        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(data)));
+                }
+            }
+        }
+    }
+}
+
+/// `seed` with 1 to `max_edits - 1` random edits: a byte replaced, removed, or a JSON
+/// punctuation byte inserted.
+fn mutate(rng: &mut fastrand::Rng, seed: &[u8], max_edits: usize) -> Vec<u8> {
+    let mut b = seed.to_vec();
+    for _ in 0..rng.usize(1..max_edits) {
+        let i = rng.usize(..b.len());
+        match rng.u8(..3) {
+            0 => b[i] = rng.u8(..),
+            1 => {
+                b.remove(i);
+            }
+            _ => b.insert(i, *b"{}[]\",:0ae\\".get(rng.usize(..11)).unwrap()),
+        }
+    }
+    b
+}
+
 /// Mutated fixture bytes never panic either transform (they may be refused).
 #[test]
 fn mutated_inputs_never_panic() {
@@ -92,17 +196,7 @@ fn mutated_inputs_never_panic() {
                 continue;
             };
             for _ in 0..300 {
-                let mut b = seed.clone();
-                for _ in 0..rng.usize(1..4) {
-                    let i = rng.usize(..b.len());
-                    match rng.u8(..3) {
-                        0 => b[i] = rng.u8(..),
-                        1 => {
-                            b.remove(i);
-                        }
-                        _ => b.insert(i, *b"{}[]\",:0ae\\".get(rng.usize(..11)).unwrap()),
-                    }
-                }
+                let b = mutate(&mut rng, &seed, 4);
                 let mut out = Vec::new();
                 let _ = anthropic::transform_request(&b, "m", &mut scratch, &mut out);
                 let _ = anthropic::transform_response(&b, "id", 1, "m", &mut out);

@@ -4,8 +4,9 @@
 use std::time::{Duration, Instant};
 
 use corelane_http1::{begin_chunk, end_chunk, BodyDecoder, SseFramer, LAST_CHUNK};
-use corelane_transforms::family::translate_event;
+use corelane_transforms::family::{stream_translator, StreamTranslator};
 use corelane_transforms::provider::ProviderRow;
+use corelane_transforms::stream::StreamFailure;
 use corelane_transforms::usage::Usage;
 use monoio::net::TcpStream;
 
@@ -14,11 +15,11 @@ use crate::core::Core;
 use crate::errors::{Dialect, GatewayError};
 use crate::exchange::Exchange;
 use crate::io::write_all;
-use crate::response::{write_head, Framing, SSE_DONE};
+use crate::response::{write_head, Framing};
 use crate::upstream::conn::UpstreamConn;
 
-/// An SSE stream: each event's JSON gets the requested model; the usage chunk LiteLLM asked
-/// for on the client's behalf is dropped unless the client asked for it too.
+/// An SSE stream: each event becomes the client's through the family's [`StreamTranslator`]
+/// (an OpenAI chunk gets the requested model; other families' events are translated).
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn relay_stream(
     core: &Core,
@@ -33,6 +34,7 @@ pub(super) async fn relay_stream(
     let mut decoder = BodyDecoder::new(head.body);
     let mut framer = SseFramer::new(MAX_EVENT);
     let mut usage = None;
+    let mut translator = stream_translator(provider.family, &ex.requested_model, || ex.answer_id());
     let mut out = core.take_buf();
     write_head(
         &mut out,
@@ -64,7 +66,12 @@ pub(super) async fn relay_stream(
                 Ok(Some(event)) => {
                     last_event = Instant::now();
                     ex.timings.first_token.get_or_insert(last_event);
-                    write_event(core, ex, provider, event, &mut out, &mut usage);
+                    if let Err(e) =
+                        write_event(core, ex, &mut translator, event, &mut out, &mut usage)
+                    {
+                        failure = Some(stream_failure(provider, e));
+                        break;
+                    }
                 }
                 Ok(None) => break,
                 Err(_) => {
@@ -78,7 +85,16 @@ pub(super) async fn relay_stream(
             // rest is a cut event, and the client gets the error event instead.
             if failure.is_none() {
                 if let Some(rest) = framer.finish() {
-                    write_event(core, ex, provider, rest, &mut out, &mut usage);
+                    if let Err(e) =
+                        write_event(core, ex, &mut translator, rest, &mut out, &mut usage)
+                    {
+                        failure = Some(stream_failure(provider, e));
+                    }
+                }
+            }
+            if failure.is_none() {
+                if let Some(u) = translator.end(ex.client_include_usage, &mut out) {
+                    usage = Some(u);
                 }
             }
             // A complete body without [DONE] is a finished stream too; a failure is
@@ -133,37 +149,47 @@ pub(super) async fn relay_stream(
     }
 }
 
-/// Writes one event (rewritten when it is a JSON chunk).
+/// Writes what the client gets for one upstream event.
 fn write_event(
     core: &Core,
     ex: &Exchange<'_>,
-    provider: &ProviderRow,
+    translator: &mut StreamTranslator,
     event: &[u8],
     out: &mut Vec<u8>,
     usage: &mut Option<Usage>,
-) {
+) -> Result<(), StreamFailure> {
     let Some(data) = corelane_http1::single_data(event) else {
-        if !event.iter().all(u8::is_ascii_whitespace) {
+        if translator.passes_other_events() && !event.iter().all(u8::is_ascii_whitespace) {
             out.extend_from_slice(event);
             out.extend_from_slice(b"\n\n");
         }
-        return;
+        return Ok(());
     };
-    if data == b"[DONE]" {
-        out.extend_from_slice(SSE_DONE);
-        return;
-    }
     let mut arena = core.arena.borrow_mut();
-    {
-        let chunk = translate_event(provider.family, data, &ex.requested_model, &arena);
-        if let Some(u) = chunk.usage {
-            *usage = Some(u);
-        }
-        if !chunk.usage_only || ex.client_include_usage {
-            out.extend_from_slice(b"data: ");
-            out.extend_from_slice(chunk.data);
-            out.extend_from_slice(b"\n\n");
-        }
-    }
+    let result = translator.event(
+        data,
+        &ex.requested_model,
+        ex.client_include_usage,
+        &arena,
+        out,
+    );
     arena.reset();
+    if let Some(u) = result? {
+        *usage = Some(u);
+    }
+    Ok(())
+}
+
+/// The error a stream that cannot go on reports in-band.
+fn stream_failure(provider: &'static ProviderRow, failure: StreamFailure) -> GatewayError {
+    match failure {
+        StreamFailure::Provider { message } => GatewayError::UpstreamEvent {
+            provider: provider.name,
+            message,
+        },
+        StreamFailure::Malformed => GatewayError::UpstreamProtocol {
+            provider: provider.name,
+            detail: "unreadable stream event from upstream".to_owned(),
+        },
+    }
 }

@@ -4,7 +4,9 @@
 //!   as LiteLLM's `AnthropicConfig.map_openai_params` + `transform_request` and
 //!   `anthropic_messages_pt` build it;
 //! - [`response`]: an Anthropic Messages response → the `chat.completion` body LiteLLM returns
-//!   (`AnthropicConfig.transform_parsed_response`, `calculate_usage`).
+//!   (`AnthropicConfig.transform_parsed_response`, `calculate_usage`);
+//! - [`stream`]: a Messages event stream → the `chat.completion.chunk` events LiteLLM's proxy
+//!   sends for it.
 //!
 //! Both read a body simd-json has validated with the byte scanner of [`crate::json`]: value
 //! ranges, keys unescaped only to compare them, raw sub-values copied verbatim.
@@ -12,9 +14,11 @@
 pub mod head;
 pub mod request;
 pub mod response;
+pub mod stream;
 
 pub use request::{transform_request, TransformError};
 pub use response::transform_response;
+pub use stream::ChatStream;
 
 use std::ops::Range;
 

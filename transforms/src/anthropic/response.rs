@@ -15,7 +15,9 @@
 //!   `cache_creation_input_tokens`/`cache_read_input_tokens` are repeated at the top.
 //!
 //! `id` and `created` come in as arguments (LiteLLM makes a fresh `chatcmpl-` id and reads the
-//! clock), and `model` is the name the client asked for. Not handled: citations (written as
+//! clock), and `model` is the name the client asked for. Members that are `null` are left out,
+//! as the proxy serialises (`exclude_none`), except inside `provider_specific_fields`. The key
+//! order is the one LiteLLM 1.108.7's proxy answered with, captured against a mock. Not handled: citations (written as
 //! `null`), server tool results, `usage.iterations`, `server_tool_use` counts.
 
 use super::request::TransformError;
@@ -79,15 +81,11 @@ pub fn transform_response(
             _ => {}
         }
     }
-    let stop = get(body, "stop_reason")
-        .and_then(string)
-        .unwrap_or_default();
-    let finish = match stop.as_str() {
-        "max_tokens" | "compaction" => "length",
-        "tool_use" => "tool_calls",
-        "refusal" => "content_filter",
-        _ => "stop",
-    };
+    let finish = finish_reason(
+        &get(body, "stop_reason")
+            .and_then(string)
+            .unwrap_or_default(),
+    );
 
     out.extend_from_slice(b"{\"id\":");
     write_json_string(id, out);
@@ -95,7 +93,7 @@ pub fn transform_response(
     out.extend_from_slice(itoa::Buffer::new().format(created).as_bytes());
     out.extend_from_slice(b",\"model\":");
     write_json_string(model, out);
-    out.extend_from_slice(b",\"object\":\"chat.completion\",\"system_fingerprint\":null,\"choices\":[{\"finish_reason\":\"");
+    out.extend_from_slice(b",\"object\":\"chat.completion\",\"choices\":[{\"finish_reason\":\"");
     out.extend_from_slice(finish.as_bytes());
     out.extend_from_slice(b"\",\"index\":0,\"message\":{\"content\":");
     if text.is_empty() {
@@ -103,15 +101,12 @@ pub fn transform_response(
     } else {
         write_json_string(&text, out);
     }
-    out.extend_from_slice(b",\"role\":\"assistant\",\"tool_calls\":");
-    if calls.is_empty() {
-        out.extend_from_slice(b"null");
-    } else {
-        out.push(b'[');
+    out.extend_from_slice(b",\"role\":\"assistant\"");
+    if !calls.is_empty() {
+        out.extend_from_slice(b",\"tool_calls\":[");
         out.extend_from_slice(&calls.join(&b","[..]));
         out.push(b']');
     }
-    out.extend_from_slice(b",\"function_call\":null");
     let mut blocks_json = Vec::new();
     if thinking.is_empty() {
         blocks_json.extend_from_slice(b"null");
@@ -130,80 +125,136 @@ pub fn transform_response(
     out.extend_from_slice(&blocks_json);
     out.extend_from_slice(b"}}}],");
     let usage = get(body, "usage").ok_or_else(|| bad("no usage"))?;
-    let u = write_usage(
-        usage,
-        (!thinking.is_empty()).then_some(reasoning.as_str()),
-        out,
-    );
+    let mut counts = AnthropicUsage::default();
+    counts.merge(usage);
+    let reasoning = match (thinking.is_empty(), reasoning.is_empty()) {
+        (true, _) => Reasoning::None,
+        (false, true) => Reasoning::Empty,
+        (false, false) => Reasoning::Estimated(crate::tokens::count_tokens("", &reasoning)),
+    };
+    out.extend_from_slice(b"\"usage\":");
+    let u = counts.write(reasoning, out);
     out.push(b'}');
     Ok(u)
 }
 
-fn count(usage: &[u8], key: &str) -> u64 {
-    get(usage, key)
-        .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok())
-        .unwrap_or(0)
+/// `map_finish_reason` for Anthropic's `stop_reason` (unknown values become `stop`).
+pub(crate) fn finish_reason(stop_reason: &str) -> &'static str {
+    match stop_reason {
+        "max_tokens" | "compaction" => "length",
+        "tool_use" => "tool_calls",
+        "refusal" => "content_filter",
+        _ => "stop",
+    }
 }
 
 fn num(n: u64, out: &mut Vec<u8>) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
-/// `calculate_usage` without iterations and server tool counts.
-fn write_usage(usage: &[u8], reasoning: Option<&str>, out: &mut Vec<u8>) -> Usage {
-    let input = count(usage, "input_tokens");
-    let completion = count(usage, "output_tokens");
-    let creation = count(usage, "cache_creation_input_tokens");
-    let read = count(usage, "cache_read_input_tokens");
-    let prompt = input.saturating_add(creation).saturating_add(read);
-    let total = prompt.saturating_add(completion);
-    out.extend_from_slice(b"\"usage\":{\"completion_tokens\":");
-    num(completion, out);
-    out.extend_from_slice(b",\"prompt_tokens\":");
-    num(prompt, out);
-    out.extend_from_slice(b",\"total_tokens\":");
-    num(total, out);
-    // `_build_completion_token_details`: reported thinking tokens, else an estimate of the
-    // reasoning text (LiteLLM's `token_counter`, here tiktoken's cl100k), else 0 reasoning.
-    let reported = get(usage, "output_tokens_details")
-        .and_then(|d| get(d, "thinking_tokens"))
-        .and_then(|v| std::str::from_utf8(v).ok()?.parse::<u64>().ok());
-    let reasoning_tokens = match (reported, reasoning) {
-        (Some(r), _) => Some(r.min(completion)),
-        (None, Some(text)) if !text.is_empty() => {
-            Some(crate::tokens::count_tokens("", text).min(completion))
+/// What is known of the reasoning text when usage is written (`calculate_usage`'s
+/// `reasoning_content` argument).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reasoning {
+    /// No thinking: 0 reasoning tokens.
+    None,
+    /// Thinking blocks without text (redacted only): the details are left empty.
+    Empty,
+    /// LiteLLM's `token_counter` estimate of the reasoning text (tiktoken's cl100k here).
+    Estimated(u64),
+}
+
+/// Anthropic's usage counters. A stream reports them in pieces (`message_start`, then
+/// cumulative `message_delta`s that may omit some), merged as LiteLLM merges the dicts: a key
+/// present in a later piece replaces the earlier value (a non-integer counts 0).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct AnthropicUsage {
+    input: u64,
+    output: u64,
+    creation: u64,
+    read: u64,
+    thinking_reported: Option<u64>,
+}
+
+impl AnthropicUsage {
+    /// Merges the usage object `usage` (bytes of a validated value) into these counts.
+    pub(crate) fn merge(&mut self, usage: &[u8]) {
+        let Some(members) = top_members(usage) else {
+            return;
+        };
+        let int = |v: &[u8]| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok();
+        for m in members {
+            let v = &usage[m.value.clone()];
+            let slot = match &usage[m.key.clone()] {
+                b"input_tokens" => &mut self.input,
+                b"output_tokens" => &mut self.output,
+                b"cache_creation_input_tokens" => &mut self.creation,
+                b"cache_read_input_tokens" => &mut self.read,
+                b"output_tokens_details" => {
+                    self.thinking_reported = get(v, "thinking_tokens").and_then(int);
+                    continue;
+                }
+                _ => continue,
+            };
+            *slot = int(v).unwrap_or(0);
         }
-        (None, Some(_)) => None,
-        (None, None) => Some(0),
-    };
-    out.extend_from_slice(b",\"completion_tokens_details\":");
-    match reasoning_tokens {
-        Some(r) => {
-            out.extend_from_slice(b"{\"reasoning_tokens\":");
-            num(r, out);
-            out.extend_from_slice(b",\"text_tokens\":");
-            num(completion - r, out);
-            out.push(b'}');
-        }
-        None => out.extend_from_slice(b"{}"),
     }
-    out.extend_from_slice(b",\"prompt_tokens_details\":{\"cached_tokens\":");
-    num(read, out);
-    out.extend_from_slice(b",\"cache_creation_tokens\":");
-    num(creation, out);
-    out.extend_from_slice(b",\"cache_write_tokens\":");
-    num(creation, out);
-    out.extend_from_slice(b",\"text_tokens\":");
-    num(input, out);
-    out.extend_from_slice(b"},\"cache_creation_input_tokens\":");
-    num(creation, out);
-    out.extend_from_slice(b",\"cache_read_input_tokens\":");
-    num(read, out);
-    out.push(b'}');
-    Usage {
-        prompt_tokens: prompt,
-        completion_tokens: completion,
-        total_tokens: total,
+
+    /// Writes the usage object as `calculate_usage` builds it (without iterations and server
+    /// tool counts): `prompt_tokens` counts input plus cache creation and cache read tokens,
+    /// `prompt_tokens_details` holds `cached_tokens` (read), `cache_creation_tokens` and
+    /// `cache_write_tokens` (creation) and `text_tokens` (the rest), and the cache counts are
+    /// repeated at the top. Returns the three billed counts.
+    pub(crate) fn write(&self, reasoning: Reasoning, out: &mut Vec<u8>) -> Usage {
+        let completion = self.output;
+        let prompt = self
+            .input
+            .saturating_add(self.creation)
+            .saturating_add(self.read);
+        let total = prompt.saturating_add(completion);
+        out.extend_from_slice(b"{\"completion_tokens\":");
+        num(completion, out);
+        out.extend_from_slice(b",\"prompt_tokens\":");
+        num(prompt, out);
+        out.extend_from_slice(b",\"total_tokens\":");
+        num(total, out);
+        // `_build_completion_token_details`: reported thinking tokens, else the estimate of
+        // the reasoning text, else 0 reasoning.
+        let reasoning_tokens = match (self.thinking_reported, reasoning) {
+            (Some(r), _) => Some(r.min(completion)),
+            (None, Reasoning::Estimated(n)) => Some(n.min(completion)),
+            (None, Reasoning::Empty) => None,
+            (None, Reasoning::None) => Some(0),
+        };
+        out.extend_from_slice(b",\"completion_tokens_details\":");
+        match reasoning_tokens {
+            Some(r) => {
+                out.extend_from_slice(b"{\"reasoning_tokens\":");
+                num(r, out);
+                out.extend_from_slice(b",\"text_tokens\":");
+                num(completion - r, out);
+                out.push(b'}');
+            }
+            None => out.extend_from_slice(b"{}"),
+        }
+        out.extend_from_slice(b",\"prompt_tokens_details\":{\"cache_write_tokens\":");
+        num(self.creation, out);
+        out.extend_from_slice(b",\"cached_tokens\":");
+        num(self.read, out);
+        out.extend_from_slice(b",\"text_tokens\":");
+        num(self.input, out);
+        out.extend_from_slice(b",\"cache_creation_tokens\":");
+        num(self.creation, out);
+        out.extend_from_slice(b"},\"cache_creation_input_tokens\":");
+        num(self.creation, out);
+        out.extend_from_slice(b",\"cache_read_input_tokens\":");
+        num(self.read, out);
+        out.push(b'}');
+        Usage {
+            prompt_tokens: prompt,
+            completion_tokens: completion,
+            total_tokens: total,
+        }
     }
 }
 
