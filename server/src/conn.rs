@@ -50,6 +50,7 @@ struct HeadInfo {
     keep_alive: bool,
     expect_continue: bool,
     key: Option<Range<usize>>,
+    anthropic_beta: Option<Range<usize>>,
 }
 
 impl HeadInfo {
@@ -72,6 +73,7 @@ impl HeadInfo {
             keep_alive: head.keep_alive,
             expect_continue: head.expect_continue,
             key,
+            anthropic_beta: head.header("anthropic-beta").map(offset),
         }
     }
 
@@ -219,6 +221,7 @@ async fn request<'g>(
         target: head.text(buf, &head.target),
         body: &buf[head.head_len..body_end],
         spilled: spilled.as_ref(),
+        anthropic_beta: head.anthropic_beta.as_ref().map(|r| head.text(buf, r)),
     };
     // Boxed: the request path's future is several KiB, and an idle connection's task
     // should not carry it between requests.

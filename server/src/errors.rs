@@ -41,11 +41,29 @@ impl Retry {
     }
 }
 
-/// The error format the client speaks. Anthropic's `/v1/messages` joins with its family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The error format the client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Dialect {
     /// `{"error": {"message", "type", "param", "code"}}`.
+    #[default]
     OpenAi,
+    /// `{"type": "error", "error": {"type", "message"}}`, on `/v1/messages` once its body is
+    /// read (LiteLLM answers auth and unreadable bodies there in OpenAI's format too).
+    Anthropic,
+}
+
+/// Anthropic's error `type` for a status (LiteLLM's `ANTHROPIC_ERROR_TYPE_MAP`).
+fn anthropic_error_type(status: u16) -> &'static str {
+    match status {
+        400 => "invalid_request_error",
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        529 => "overloaded_error",
+        _ => "api_error",
+    }
 }
 
 /// The class of a request whose client left before its answer was out (corelane's own).
@@ -261,7 +279,7 @@ impl GatewayError {
             GatewayError::UpstreamProtocol { .. } | GatewayError::UpstreamClosed { .. } => {
                 "APIError"
             }
-            GatewayError::Json(RequestError::MissingParam { .. }) => {
+            GatewayError::Json(RequestError::MissingParam(_) | RequestError::MissingMaxTokens) => {
                 return ExceptionClass {
                     provider: None,
                     class: "ProxyMissingRequiredParamError",
@@ -307,8 +325,35 @@ impl GatewayError {
                 // LiteLLM's proxy sends `"type": null` for mapped upstream errors.
                 None => write_error_json(&message, None, param, status, out),
             },
+            Dialect::Anthropic => {
+                out.extend_from_slice(b"{\"type\":\"error\",\"error\":{\"type\":\"");
+                out.extend_from_slice(anthropic_error_type(status).as_bytes());
+                out.extend_from_slice(b"\",\"message\":");
+                write_json_string(&message, out);
+                // LiteLLM's model-name errors repeat the message here.
+                if matches!(
+                    self,
+                    GatewayError::UnknownModel { .. } | GatewayError::MissingModel { .. }
+                ) {
+                    out.extend_from_slice(b",\"provider_specific_fields\":{\"error\":");
+                    write_json_string(&message, out);
+                    out.push(b'}');
+                }
+                out.extend_from_slice(b"}}");
+            }
         }
         status
+    }
+
+    /// Writes the error as the stream event that ends a stream already under way: OpenAI's
+    /// `data:` event, or Anthropic's `event: error`.
+    pub fn write_in_band(&self, dialect: Dialect, out: &mut Vec<u8>) {
+        if dialect == Dialect::Anthropic {
+            out.extend_from_slice(b"event: error\n");
+        }
+        out.extend_from_slice(b"data: ");
+        self.render(dialect, out);
+        out.extend_from_slice(b"\n\n");
     }
 
     /// One failed model of a batch, as LiteLLM lists it in place of a response: the

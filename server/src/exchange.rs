@@ -23,6 +23,8 @@ pub struct Request<'b> {
     /// Empty when the body was spilled to a temporary file (then `spilled` has it).
     pub body: &'b [u8],
     pub spilled: Option<&'b Spilled>,
+    /// The `anthropic-beta` header, forwarded on `/v1/messages` to Anthropic.
+    pub anthropic_beta: Option<&'b str>,
 }
 
 /// Who is calling. Virtual keys join when the key store lands.
@@ -73,6 +75,8 @@ pub struct Exchange<'g> {
     pub route: RouteLabel,
     /// The client API, for inference routes.
     pub api: Option<Endpoint>,
+    /// The error format of the answer.
+    pub dialect: crate::errors::Dialect,
     pub caller: Caller,
     pub keep_alive: bool,
     /// The model the client asked for: every response and chunk carries it back (LiteLLM).
@@ -107,6 +111,7 @@ impl<'g> Exchange<'g> {
             method,
             route,
             api: None,
+            dialect: crate::errors::Dialect::OpenAi,
             caller: Caller::Unknown,
             keep_alive,
             requested_model: String::new(),
@@ -164,6 +169,11 @@ impl<'g> Exchange<'g> {
             overhead_ms: elapsed.as_secs_f64() * 1000.0,
             attempted_retries: self.retries,
         }
+    }
+
+    /// The client API of an inference request (set before anything goes upstream).
+    pub fn endpoint(&self) -> Endpoint {
+        self.api.unwrap_or(Endpoint::ChatCompletions)
     }
 
     /// `id` and `created` of an answer the gateway writes itself (a translated one), as

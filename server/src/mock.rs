@@ -28,7 +28,8 @@ pub async fn respond(
     ex.usage = Some(usage);
     ex.status = 200;
     let mut out = core.take_buf();
-    if ex.stream && endpoint == Endpoint::ChatCompletions {
+    let stream = ex.stream && matches!(endpoint, Endpoint::Messages | Endpoint::ChatCompletions);
+    if stream {
         write_head(
             &mut out,
             200,
@@ -38,12 +39,19 @@ pub async fn respond(
             Some(&ex.headers(cost)),
         );
         let mut events = Vec::new();
-        for chunk in mock::chat_stream(content, &meta, ex.client_include_usage) {
-            events.extend_from_slice(b"data: ");
-            events.extend_from_slice(&chunk);
-            events.extend_from_slice(b"\n\n");
+        if endpoint == Endpoint::Messages {
+            for event in mock::message_stream(content, &meta) {
+                events.extend_from_slice(&event);
+                events.extend_from_slice(b"\n\n");
+            }
+        } else {
+            for chunk in mock::chat_stream(content, &meta, ex.client_include_usage) {
+                events.extend_from_slice(b"data: ");
+                events.extend_from_slice(&chunk);
+                events.extend_from_slice(b"\n\n");
+            }
+            events.extend_from_slice(SSE_DONE);
         }
-        events.extend_from_slice(SSE_DONE);
         corelane_http1::write_chunk(&events, &mut out);
         out.extend_from_slice(corelane_http1::LAST_CHUNK);
     } else {
@@ -52,6 +60,7 @@ pub async fn respond(
             Endpoint::ChatCompletions => mock::chat_completion(content, &meta, &mut json),
             Endpoint::Completions => mock::text_completion(content, &meta, &mut json),
             Endpoint::Embeddings => mock::embedding(count_inputs(body), &meta, &mut json),
+            Endpoint::Messages => mock::message(content, &meta, &mut json),
         }
         write_head(
             &mut out,
@@ -80,6 +89,7 @@ fn mock_id(ex: &Exchange<'_>, endpoint: Endpoint) -> String {
         Endpoint::ChatCompletions => format!("chatcmpl-{}", ex.call_id),
         Endpoint::Completions => format!("cmpl-{}", ex.call_id),
         Endpoint::Embeddings => String::new(),
+        Endpoint::Messages => format!("msg_{}", ex.call_id),
     }
 }
 

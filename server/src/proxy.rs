@@ -132,7 +132,12 @@ async fn inference<'g>(
 ) -> Result<bool, GatewayError> {
     let gw = &core.gateway;
     ex.api = Some(endpoint);
-    let mut fields = read_fields(core, req, endpoint)?;
+    let mut fields = read_fields(core, req)?;
+    // Past the body's parse, /v1/messages answers errors in Anthropic's format.
+    if endpoint == Endpoint::Messages {
+        ex.dialect = Dialect::Anthropic;
+    }
+    openai::require(endpoint, &fields).map_err(GatewayError::Json)?;
     ex.stream = fields.stream;
     ex.service_tier = fields.service_tier;
     ex.client_include_usage = fields.include_usage == Some(true);
@@ -164,17 +169,19 @@ async fn inference<'g>(
     };
     ex.provider = Some(provider);
     ex.api_base = &upstream.api_base;
+    if endpoint == Endpoint::Messages && !provider.endpoints.contains(&endpoint) {
+        // LiteLLM translates Messages for every provider; corelane does it for Anthropic's.
+        return Err(GatewayError::Untranslatable {
+            provider: provider.name,
+            detail: "/v1/messages is served by corelane for anthropic deployments only so far; send this model's requests to /v1/chat/completions".to_owned(),
+        });
+    }
     if !provider.endpoints.contains(&endpoint) {
         return Err(GatewayError::UnsupportedEndpoint {
             model: ex.requested_model.clone(),
             route: endpoint.path(),
         });
     }
-    // build_upstream
-    let body = match req.spilled {
-        Some(spilled) => ClientBody::Spilled(&spilled.file),
-        None => ClientBody::Bytes(req.body),
-    };
     let request = build_upstream(
         core,
         ex,
@@ -183,7 +190,7 @@ async fn inference<'g>(
         &provider_model,
         upstream,
         endpoint,
-        body,
+        req,
         &fields,
     )?;
     // relay
@@ -420,10 +427,6 @@ async fn batch_item<'g>(
             route: Endpoint::ChatCompletions.path(),
         });
     }
-    let body = match req.spilled {
-        Some(spilled) => ClientBody::Spilled(&spilled.file),
-        None => ClientBody::Bytes(req.body),
-    };
     let request = build_upstream(
         core,
         item,
@@ -432,13 +435,14 @@ async fn batch_item<'g>(
         &provider_model,
         upstream,
         Endpoint::ChatCompletions,
-        body,
+        req,
         fields,
     )?;
     let answer =
         crate::relay::fetch(core, item, deployment, provider, upstream, request, room).await?;
     let reported = family::rewrite_response(
         provider.family,
+        Endpoint::ChatCompletions,
         &answer,
         &item.requested_model,
         || item.answer_id(),
@@ -453,14 +457,10 @@ async fn batch_item<'g>(
     Ok(())
 }
 
-/// The fields of the body the phases need, with LiteLLM's required-parameter check
-/// (`route_request`) first. A spilled body was scanned as it arrived; one in memory is
-/// inspected now, on a scratch copy (charged to the body budget as it arrived).
-fn read_fields(
-    core: &Core,
-    req: &Request<'_>,
-    endpoint: Endpoint,
-) -> Result<RequestFields, GatewayError> {
+/// The fields of the body the phases need (LiteLLM's required-parameter check, `require`,
+/// comes next). A spilled body was scanned as it arrived; one in memory is inspected now, on
+/// a scratch copy (charged to the body budget as it arrived).
+fn read_fields(core: &Core, req: &Request<'_>) -> Result<RequestFields, GatewayError> {
     let fields = match req.spilled {
         Some(spilled) => spilled.fields.clone(),
         None => {
@@ -469,9 +469,7 @@ fn read_fields(
             fields
         }
     };
-    let fields = fields.map_err(GatewayError::Json)?;
-    openai::require(endpoint, &fields).map_err(GatewayError::Json)?;
-    Ok(fields)
+    fields.map_err(GatewayError::Json)
 }
 
 /// resolve_model: the model the client asked for (the Azure-style path's deployment wins
@@ -484,7 +482,7 @@ fn resolve_model<'g>(
     fields: &mut RequestFields,
     endpoint: Endpoint,
 ) -> Result<Option<usize>, GatewayError> {
-    let route = endpoint.path();
+    let route = endpoint.route_name();
     // The body's model string moves into the Exchange (the splice uses its byte range).
     match (path_model, fields.model.take()) {
         (Some(m), _) => ex.requested_model.push_str(m),
@@ -508,7 +506,7 @@ fn pick_deployment<'g>(
     star: Option<usize>,
 ) -> Result<(&'g Deployment, Target<'g>), GatewayError> {
     let unknown = |ex: &Exchange<'_>| GatewayError::UnknownModel {
-        route: ex.api.map_or("", Endpoint::path),
+        route: ex.api.map_or("", Endpoint::route_name),
         model: ex.requested_model.clone(),
     };
     let group = ex.group.ok_or_else(|| unknown(ex))?;
@@ -539,10 +537,16 @@ fn build_upstream<'b>(
     provider_model: &str,
     upstream: &Upstream,
     endpoint: Endpoint,
-    body: ClientBody<'b>,
+    req: &Request<'b>,
     fields: &RequestFields,
 ) -> Result<UpstreamRequest<'b>, GatewayError> {
-    let force_usage = ex.stream && endpoint != Endpoint::Embeddings;
+    let body = match req.spilled {
+        Some(spilled) => ClientBody::Spilled(&spilled.file),
+        None => ClientBody::Bytes(req.body),
+    };
+    // Anthropic's streams always report usage.
+    let force_usage =
+        ex.stream && matches!(endpoint, Endpoint::ChatCompletions | Endpoint::Completions);
     let untranslatable = |detail: String| GatewayError::Untranslatable {
         provider: provider.name,
         detail,
@@ -552,6 +556,7 @@ fn build_upstream<'b>(
             let mut bytes = with_head_room(core.take_buf());
             let written = family::write_request_body(
                 provider.family,
+                endpoint,
                 body,
                 fields,
                 provider_model,
@@ -564,7 +569,7 @@ fn build_upstream<'b>(
             let len = bytes.len() - HEAD_ROOM;
             (bytes, len, None)
         }
-        ClientBody::Spilled(_) if !family::body_from_file(provider.family) => {
+        ClientBody::Spilled(_) if !family::body_from_file(provider.family, endpoint) => {
             return Err(untranslatable(format!(
                 "a request body over {} KiB is not translated for this provider yet",
                 crate::client_body::SPILL_ABOVE / 1024
@@ -587,6 +592,9 @@ fn build_upstream<'b>(
         stream: ex.stream,
         body_len,
         now: std::time::SystemTime::now(),
+        anthropic_beta: (endpoint == Endpoint::Messages)
+            .then_some(req.anthropic_beta)
+            .flatten(),
     };
     corelane_transforms::family::write_request_head(
         provider,
@@ -656,7 +664,7 @@ pub async fn respond_error(
     }
     tracing::debug!(call_id = %ex.call_id, source = ?err.source(), error = ?err, "request failed");
     let mut body = Vec::with_capacity(256);
-    let status = err.render(Dialect::OpenAi, &mut body);
+    let status = err.render(ex.dialect, &mut body);
     let mut out = Vec::with_capacity(body.len() + 160);
     write_json(&mut out, status, &body, ex.keep_alive, None);
     if head_only {

@@ -39,6 +39,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/engines/{model}/completions", &["POST"]),
     ("/embeddings", &["POST"]),
     ("/v1/embeddings", &["POST"]),
+    ("/v1/messages", &["POST"]),
     ("/openai/deployments/{model}/embeddings", &["POST"]),
     ("/engines/{model}/embeddings", &["POST"]),
     ("/models", &["GET", "HEAD"]),
@@ -109,6 +110,7 @@ pub fn label(route: Route, target: &str) -> RouteLabel {
             (Endpoint::ChatCompletions, true) => "/openai/deployments/{model}/chat/completions",
             (Endpoint::Completions, true) => "/openai/deployments/{model}/completions",
             (Endpoint::Embeddings, true) => "/openai/deployments/{model}/embeddings",
+            (Endpoint::Messages, _) => "/v1/messages",
         },
         Route::Models => pick("/models", "/v1/models"),
         Route::ModelById => pick("/models/{model_id}", "/v1/models/{model_id}"),
@@ -141,6 +143,10 @@ pub fn route(method: Method, target: &str) -> Route {
             Route::MethodNotAllowed
         }
     };
+    // Anthropic's route exists only under /v1 (as in LiteLLM).
+    if bare == "/messages" && target.starts_with("/v1/") {
+        return post(Endpoint::Messages, false);
+    }
     match bare {
         "/chat/completions" => return post(Endpoint::ChatCompletions, false),
         "/completions" => return post(Endpoint::Completions, false),
@@ -207,6 +213,10 @@ mod tests {
             ),
             (Method::Post, "/completions", inf(Completions, None)),
             (Method::Post, "/v1/embeddings", inf(Embeddings, None)),
+            (Method::Post, "/v1/messages", inf(Messages, None)),
+            (Method::Post, "/v1/messages?beta=true", inf(Messages, None)),
+            (Method::Post, "/messages", Route::NotFound),
+            (Method::Get, "/v1/messages", Route::MethodNotAllowed),
             (
                 Method::Post,
                 "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",

@@ -25,6 +25,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import anthropic
 import openai
 import pytest
 
@@ -177,6 +178,14 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
                 "litellm_params": {
                     "model": "anthropic/claude-sonnet-4-5",
                     "api_base": mock_url,
+                    "api_key": UPSTREAM_KEY,
+                },
+            },
+            {
+                "model_name": "claude-429",
+                "litellm_params": {
+                    "model": "anthropic/claude-sonnet-4-5",
+                    "api_base": mock_url + "/status/429",
                     "api_key": UPSTREAM_KEY,
                 },
             },
@@ -353,5 +362,12 @@ def open_client(open_gateway: Proc) -> openai.OpenAI:
         yield c
 
 
+@pytest.fixture
+def claude(gateway: Proc) -> anthropic.Anthropic:
+    """The official anthropic SDK against the gateway's /v1/messages."""
+    with anthropic.Anthropic(api_key=MASTER_KEY, base_url=gateway.url, **CLIENT_OPTS) as c:
+        yield c
+
+
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"openai SDK {openai.__version__}"
+    return f"openai SDK {openai.__version__}, anthropic SDK {anthropic.__version__}"

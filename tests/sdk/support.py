@@ -38,6 +38,7 @@ MODEL_GROUPS = (
     "azure-gpt",
     "offline-gpt",
     "claude-mock",
+    "claude-429",
     "upstream-429",
     "upstream-500",
     "upstream-timeout",

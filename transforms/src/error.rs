@@ -105,7 +105,8 @@ pub fn write_upstream_message(provider: &str, status: u16, upstream_body: &[u8],
 
 /// [`write_upstream_message`] for a provider whose exception LiteLLM builds from the raw
 /// answer text (Anthropic's `AnthropicError(message=response.text)`): the body as sent,
-/// trimmed, or `Error code: <status>` when empty.
+/// trimmed, or `Error code: <status>` when empty, after the class named once
+/// (`litellm.RateLimitError: AnthropicException - ...`).
 pub fn write_raw_upstream_message(
     provider: &str,
     status: u16,
@@ -126,7 +127,10 @@ fn write_message(
     out.push_str("litellm.");
     out.push_str(map.exception);
     out.push_str(": ");
-    out.push_str(class_prefix(map.exception));
+    // LiteLLM's Anthropic mapping (the raw-text one) names the class only once.
+    if read_json_message {
+        out.push_str(class_prefix(map.exception));
+    }
     write_exception_provider(provider, out);
     out.push_str(" - ");
     let start = out.len();

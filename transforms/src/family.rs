@@ -7,7 +7,8 @@
 //! - [`stream_framing`] and [`stream_translator`]: a stream's framing and its events;
 //! - [`map_error`]: an upstream error answer to LiteLLM's class, status and message.
 //!
-//! The client API (what the client speaks) is separate: today every client API is OpenAI's.
+//! The client's API (the endpoint) is the other half: [`translates`] says whether a family
+//! speaks it or is translated to it.
 
 use bumpalo::Bump;
 
@@ -16,7 +17,7 @@ use crate::error::{
 };
 use crate::json::tape::Scratch;
 use crate::openai::RequestFields;
-use crate::provider::{Credentials, Family, ProviderRow, UpstreamTarget};
+use crate::provider::{Credentials, Endpoint, Family, ProviderRow, UpstreamTarget};
 use crate::rewrite::{rewrite_reporting, ModelRewriter, Reported};
 use crate::stream::{rewrite_chunk, StreamFailure, SSE_DONE};
 use crate::usage::Usage;
@@ -34,11 +35,24 @@ pub fn write_request_head(
     }
 }
 
+/// Whether `family` answers the client's `endpoint` in another API, translated both ways
+/// (chat completions to Anthropic's Messages); otherwise it speaks the client's API itself
+/// (OpenAI-compatible providers on OpenAI routes, Anthropic on `/v1/messages`): the body is
+/// spliced and the answer passed through with its model rewritten.
+pub fn translates(family: Family, endpoint: Endpoint) -> bool {
+    match family {
+        Family::OpenAi => false,
+        Family::Anthropic => endpoint != Endpoint::Messages,
+    }
+}
+
 /// Writes the upstream body for the client's `body` (held in memory), read as `fields`: the
-/// OpenAI family splices the client's bytes; the others translate them. `Err` carries a
-/// message for the client's 400 when the body cannot be translated.
+/// client's bytes spliced where the family speaks the client's API, else translated. `Err`
+/// carries a message for the client's 400 when the body cannot be translated.
+#[allow(clippy::too_many_arguments)]
 pub fn write_request_body(
     family: Family,
+    endpoint: Endpoint,
     body: &[u8],
     fields: &RequestFields,
     provider_model: &str,
@@ -46,25 +60,18 @@ pub fn write_request_body(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
-    match family {
-        Family::OpenAi => {
-            crate::openai::splice(body, fields, provider_model, force_include_usage, out);
-            Ok(())
-        }
-        Family::Anthropic => {
-            crate::anthropic::transform_request(body, provider_model, scratch, out)
-                .map_err(|e| e.message().to_owned())
-        }
+    if translates(family, endpoint) {
+        return crate::anthropic::transform_request(body, provider_model, scratch, out)
+            .map_err(|e| e.message().to_owned());
     }
+    crate::openai::splice(body, fields, provider_model, force_include_usage, out);
+    Ok(())
 }
 
-/// Whether the family can send a body spilled to a file, piece by piece (a splice plan);
-/// the others need the body in memory to translate it.
-pub fn body_from_file(family: Family) -> bool {
-    match family {
-        Family::OpenAi => true,
-        Family::Anthropic => false,
-    }
+/// Whether a body spilled to a file can be sent piece by piece (a splice plan); a translated
+/// one is needed in memory.
+pub fn body_from_file(family: Family, endpoint: Endpoint) -> bool {
+    !translates(family, endpoint)
 }
 
 /// Rewrites a whole (held) success response for the client, with `model` set to the name the
@@ -73,6 +80,7 @@ pub fn body_from_file(family: Family) -> bool {
 /// provider's answer cannot be read.
 pub fn rewrite_response(
     family: Family,
+    endpoint: Endpoint,
     body: &[u8],
     requested_model: &str,
     answer_id: impl FnOnce() -> (String, u64),
@@ -80,6 +88,13 @@ pub fn rewrite_response(
 ) -> Result<Reported, String> {
     match family {
         Family::OpenAi => Ok(rewrite_reporting(body, requested_model, out)),
+        Family::Anthropic if !translates(family, endpoint) => {
+            let reported = rewrite_reporting(body, requested_model, out);
+            Ok(Reported {
+                usage: crate::anthropic::message_usage(body),
+                ..reported
+            })
+        }
         Family::Anthropic => {
             let (id, created) = answer_id();
             crate::anthropic::transform_response(body, &id, created, requested_model, out)
@@ -92,13 +107,14 @@ pub fn rewrite_response(
     }
 }
 
-/// A rewriter for a success response too large to hold, fed piece by piece; `None` for a
-/// family whose answers are translated whole.
-pub fn body_rewriter(family: Family, requested_model: &str) -> Option<ModelRewriter> {
-    match family {
-        Family::OpenAi => Some(ModelRewriter::new(requested_model)),
-        Family::Anthropic => None,
-    }
+/// A rewriter for a success response too large to hold, fed piece by piece; `None` where
+/// answers are translated whole.
+pub fn body_rewriter(
+    family: Family,
+    endpoint: Endpoint,
+    requested_model: &str,
+) -> Option<ModelRewriter> {
+    (!translates(family, endpoint)).then(|| ModelRewriter::new(requested_model))
 }
 
 /// How a family frames the events of a stream.
@@ -120,6 +136,9 @@ pub fn stream_framing(family: Family) -> StreamFraming {
 pub enum StreamTranslator {
     /// Each chunk gets the requested model ([`rewrite_chunk`]).
     Rewrite,
+    /// Anthropic's events as they came, the model of `message_start` rewritten.
+    Messages(crate::anthropic::MessagesStream),
+    /// Anthropic's events become chat completion chunks.
     Anthropic(Box<crate::anthropic::ChatStream>),
 }
 
@@ -127,11 +146,15 @@ pub enum StreamTranslator {
 /// `created` that `answer_id` gives (asked only then) and the client's `requested_model`.
 pub fn stream_translator(
     family: Family,
+    endpoint: Endpoint,
     requested_model: &str,
     answer_id: impl FnOnce() -> (String, u64),
 ) -> StreamTranslator {
     match family {
         Family::OpenAi => StreamTranslator::Rewrite,
+        Family::Anthropic if !translates(family, endpoint) => {
+            StreamTranslator::Messages(crate::anthropic::MessagesStream::default())
+        }
         Family::Anthropic => {
             let (id, created) = answer_id();
             StreamTranslator::Anthropic(Box::new(crate::anthropic::ChatStream::new(
@@ -147,14 +170,17 @@ impl StreamTranslator {
     /// Whether events without a single data line (comments, other fields) go to the client as
     /// they came: they do on a rewritten stream, and mean nothing on a translated one.
     pub fn passes_other_events(&self) -> bool {
-        matches!(self, StreamTranslator::Rewrite)
+        !matches!(self, StreamTranslator::Anthropic(_))
     }
 
-    /// Translates the data of one event into zero or more client events, appended to `out`
-    /// (`arena` holds scratch space the caller resets). `include_usage`: the client asked for
-    /// the usage chunk. Returns the usage the event reported.
+    /// Translates one event (`data` is its single data line) into zero or more client
+    /// events, appended to `out` (`arena` holds scratch space the caller resets).
+    /// `include_usage`: the client asked for the usage chunk. Returns the usage so far when
+    /// the event reported some.
+    #[allow(clippy::too_many_arguments)]
     pub fn event(
         &mut self,
+        event: &[u8],
         data: &[u8],
         requested_model: &str,
         include_usage: bool,
@@ -177,6 +203,7 @@ impl StreamTranslator {
                 }
                 Ok(chunk.usage)
             }
+            StreamTranslator::Messages(s) => Ok(s.event(event, data, requested_model, out)),
             StreamTranslator::Anthropic(s) => s.event(data, out),
         }
     }
@@ -186,7 +213,7 @@ impl StreamTranslator {
     /// its own). Returns the usage of the whole stream when known here.
     pub fn end(&mut self, include_usage: bool, out: &mut Vec<u8>) -> Option<Usage> {
         match self {
-            StreamTranslator::Rewrite => None,
+            StreamTranslator::Rewrite | StreamTranslator::Messages(_) => None,
             StreamTranslator::Anthropic(s) => s.end(include_usage, out),
         }
     }

@@ -52,14 +52,8 @@ pub fn chat_completion(content: &str, meta: &MockMeta, out: &mut Vec<u8>) {
 /// chunk comes last when `include_usage`.
 pub fn chat_stream(content: &str, meta: &MockMeta, include_usage: bool) -> Vec<Vec<u8>> {
     let mut chunks = Vec::new();
-    let mut rest = content;
     let mut first = true;
-    while !rest.is_empty() {
-        let cut = rest
-            .char_indices()
-            .nth(STREAM_PIECE_CHARS)
-            .map_or(rest.len(), |(i, _)| i);
-        let (piece, tail) = rest.split_at(cut);
+    for piece in pieces(content) {
         let mut c = Vec::with_capacity(160 + piece.len());
         head(meta, "chat.completion.chunk", &mut c);
         c.extend_from_slice(b",\"choices\":[{\"index\":0,\"delta\":{\"content\":");
@@ -70,7 +64,6 @@ pub fn chat_stream(content: &str, meta: &MockMeta, include_usage: bool) -> Vec<V
         c.extend_from_slice(b"},\"finish_reason\":null}]}");
         chunks.push(c);
         first = false;
-        rest = tail;
     }
     let mut last = Vec::with_capacity(160);
     head(meta, "chat.completion.chunk", &mut last);
@@ -97,6 +90,99 @@ pub fn text_completion(content: &str, meta: &MockMeta, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"index\":0,\"logprobs\":null,\"finish_reason\":\"stop\"}],");
     usage(out);
     out.push(b'}');
+}
+
+/// Appends an Anthropic `message` answering `content` (a mocked `/v1/messages`), with the
+/// mock usage as Anthropic counts it.
+pub fn message(content: &str, meta: &MockMeta, out: &mut Vec<u8>) {
+    message_head(meta, out);
+    out.extend_from_slice(b"[{\"type\":\"text\",\"text\":");
+    write_json_string(content, out);
+    out.extend_from_slice(b"}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,");
+    message_usage(mock_usage().completion_tokens, out);
+    out.push(b'}');
+}
+
+/// The events of a streamed mocked message, in Anthropic's order (`message_start`, one text
+/// block in 3-character deltas, `message_delta` with the usage, `message_stop`), each as
+/// `event: ...\ndata: ...` without the blank line that ends it.
+pub fn message_stream(content: &str, meta: &MockMeta) -> Vec<Vec<u8>> {
+    let event = |name: &str, data: &dyn Fn(&mut Vec<u8>)| {
+        let mut e = format!("event: {name}\ndata: ").into_bytes();
+        data(&mut e);
+        e
+    };
+    let mut events = vec![
+        event("message_start", &|e| {
+            e.extend_from_slice(b"{\"type\":\"message_start\",\"message\":");
+            message_head(meta, e);
+            e.extend_from_slice(b"[],\"stop_reason\":null,\"stop_sequence\":null,");
+            message_usage(0, e);
+            e.extend_from_slice(b"}}");
+        }),
+        event("content_block_start", &|e| {
+            e.extend_from_slice(br#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#)
+        }),
+    ];
+    for piece in pieces(content) {
+        events.push(event("content_block_delta", &|e| {
+            e.extend_from_slice(
+                br#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"#,
+            );
+            write_json_string(piece, e);
+            e.extend_from_slice(b"}}");
+        }));
+    }
+    events.push(event("content_block_stop", &|e| {
+        e.extend_from_slice(br#"{"type":"content_block_stop","index":0}"#)
+    }));
+    events.push(event("message_delta", &|e| {
+        e.extend_from_slice(br#"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":"#);
+        e.extend_from_slice(itoa::Buffer::new().format(mock_usage().completion_tokens).as_bytes());
+        e.extend_from_slice(b"}}");
+    }));
+    events.push(event("message_stop", &|e| {
+        e.extend_from_slice(br#"{"type":"message_stop"}"#)
+    }));
+    events
+}
+
+/// `{"id":..,"type":"message","role":"assistant","model":..,"content":` (the content follows).
+fn message_head(meta: &MockMeta, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"id\":");
+    write_json_string(meta.id, out);
+    out.extend_from_slice(b",\"type\":\"message\",\"role\":\"assistant\",\"model\":");
+    write_json_string(meta.model, out);
+    out.extend_from_slice(b",\"content\":");
+}
+
+fn message_usage(output_tokens: u64, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"\"usage\":{\"input_tokens\":");
+    out.extend_from_slice(
+        itoa::Buffer::new()
+            .format(mock_usage().prompt_tokens)
+            .as_bytes(),
+    );
+    out.extend_from_slice(b",\"output_tokens\":");
+    out.extend_from_slice(itoa::Buffer::new().format(output_tokens).as_bytes());
+    out.push(b'}');
+}
+
+/// `content` cut into [`STREAM_PIECE_CHARS`]-character pieces.
+fn pieces(content: &str) -> impl Iterator<Item = &str> {
+    let mut rest = content;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let cut = rest
+            .char_indices()
+            .nth(STREAM_PIECE_CHARS)
+            .map_or(rest.len(), |(i, _)| i);
+        let (piece, tail) = rest.split_at(cut);
+        rest = tail;
+        Some(piece)
+    })
 }
 
 /// Appends an embeddings list with one zero vector per input. Deviation: LiteLLM's

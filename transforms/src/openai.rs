@@ -60,6 +60,8 @@ pub struct RequestFields {
     pub prompt: Presence,
     /// Top-level "input" (the last one, if repeated), for [`require`].
     pub input: Presence,
+    /// Top-level "max_tokens" (the last one, if repeated), for [`require`] on Messages.
+    pub max_tokens: Presence,
     /// Top-level "service_tier" (the last one, if repeated) when it names a known tier.
     pub service_tier: Option<ServiceTier>,
 }
@@ -113,6 +115,8 @@ pub enum RequestError {
     ValueTooLong(Key),
     /// The endpoint's required body parameter is missing ([`require`]).
     MissingParam(Endpoint),
+    /// A Messages request without `max_tokens`, its second required parameter.
+    MissingMaxTokens,
 }
 
 impl RequestError {
@@ -130,6 +134,9 @@ impl RequestError {
             RequestError::CaseVariantKey(key) => case_variant_message(key),
             RequestError::ValueTooLong(key) => too_long_message(key),
             RequestError::MissingParam(endpoint) => missing_message(endpoint),
+            RequestError::MissingMaxTokens => {
+                "anthropic_messages: Missing required parameter: 'max_tokens'."
+            }
         }
     }
 
@@ -153,6 +160,7 @@ impl RequestError {
             | RequestError::CaseVariantKey(key)
             | RequestError::ValueTooLong(key) => key.path(),
             RequestError::MissingParam(endpoint) => required_param(endpoint),
+            RequestError::MissingMaxTokens => "max_tokens",
         }
     }
 }
@@ -214,7 +222,7 @@ fn too_long_message(key: Key) -> &'static str {
 /// The body parameter LiteLLM requires before routing, per endpoint.
 fn required_param(endpoint: Endpoint) -> &'static str {
     match endpoint {
-        Endpoint::ChatCompletions => "messages",
+        Endpoint::ChatCompletions | Endpoint::Messages => "messages",
         Endpoint::Completions => "prompt",
         Endpoint::Embeddings => "input",
     }
@@ -227,6 +235,7 @@ fn missing_message(endpoint: Endpoint) -> &'static str {
         Endpoint::ChatCompletions => "/chat/completions: Missing required parameter: 'messages'.",
         Endpoint::Completions => "/completions: Missing required parameter: 'prompt'.",
         Endpoint::Embeddings => "/embeddings: Missing required parameter: 'input'.",
+        Endpoint::Messages => "anthropic_messages: Missing required parameter: 'messages'.",
     }
 }
 
@@ -277,6 +286,7 @@ fn fields_of(body: &[u8], tape: &Tape<'_>, idx: &[u32]) -> Result<RequestFields,
                 "messages" => fields.messages = Presence::of(raw),
                 "prompt" => fields.prompt = Presence::of(raw),
                 "input" => fields.input = Presence::of(raw),
+                "max_tokens" => fields.max_tokens = Presence::of(raw),
                 "service_tier" => {
                     fields.service_tier = value.as_str().and_then(ServiceTier::from_name);
                 }
@@ -383,19 +393,22 @@ fn include_usage_span(
 /// - completions: `prompt` absent (`REQUIRED_PRESENT_BODY_PARAMS_BY_ROUTE`, `"prompt" not
 ///   in data`; an explicit null passes this check).
 /// - embeddings: `input` absent or null (`REQUIRED_BODY_PARAMS_BY_ROUTE`).
+/// - messages: `messages`, then `max_tokens`, absent or null.
 ///
 /// The message is LiteLLM's `ProxyMissingRequiredParamError`, e.g.
 /// "/chat/completions: Missing required parameter: 'messages'." (param "messages").
 pub fn require(endpoint: Endpoint, fields: &RequestFields) -> Result<(), RequestError> {
     let present = match endpoint {
-        Endpoint::ChatCompletions => fields.messages == Presence::Value,
+        Endpoint::ChatCompletions | Endpoint::Messages => fields.messages == Presence::Value,
         Endpoint::Completions => fields.prompt != Presence::Absent,
         Endpoint::Embeddings => fields.input == Presence::Value,
     };
-    if present {
-        Ok(())
-    } else {
+    if !present {
         Err(RequestError::MissingParam(endpoint))
+    } else if endpoint == Endpoint::Messages && fields.max_tokens != Presence::Value {
+        Err(RequestError::MissingMaxTokens)
+    } else {
+        Ok(())
     }
 }
 

@@ -59,6 +59,8 @@ pub struct UpstreamTarget<'a> {
     pub body_len: usize,
     /// The request's time, for auth styles that sign.
     pub now: SystemTime,
+    /// The client's `anthropic-beta` header, forwarded on its `/v1/messages` requests.
+    pub anthropic_beta: Option<&'a str>,
 }
 
 /// OpenAI-compatible endpoints a row may serve.
@@ -67,20 +69,34 @@ pub enum Endpoint {
     ChatCompletions,
     Completions,
     Embeddings,
+    /// Anthropic's Messages API (`/v1/messages`).
+    Messages,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 3] = [
+    /// The endpoints of OpenAI's wire format.
+    pub const OPENAI_FORMAT: [Endpoint; 3] = [
         Endpoint::ChatCompletions,
         Endpoint::Completions,
         Endpoint::Embeddings,
     ];
 
+    /// The endpoint's path: under an OpenAI-compatible base for the OpenAI-format ones, from
+    /// the root for Messages.
     pub fn path(self) -> &'static str {
         match self {
             Endpoint::ChatCompletions => "/chat/completions",
             Endpoint::Completions => "/completions",
             Endpoint::Embeddings => "/embeddings",
+            Endpoint::Messages => "/v1/messages",
+        }
+    }
+
+    /// The route name LiteLLM puts before its request errors (`ROUTE_ENDPOINT_MAPPING`).
+    pub fn route_name(self) -> &'static str {
+        match self {
+            Endpoint::Messages => "anthropic_messages",
+            e => e.path(),
         }
     }
 }
@@ -121,8 +137,9 @@ pub enum UnknownProvider {
 /// LiteLLM's default `api-version` for Azure OpenAI (`litellm.AZURE_DEFAULT_API_VERSION`).
 pub const AZURE_DEFAULT_API_VERSION: &str = "2025-02-01-preview";
 
-const ALL: &[Endpoint] = &Endpoint::ALL;
+const ALL: &[Endpoint] = &Endpoint::OPENAI_FORMAT;
 const CHAT: &[Endpoint] = &[Endpoint::ChatCompletions];
+const CHAT_MESSAGES: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Messages];
 const CHAT_EMBED: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Embeddings];
 const CHAT_TEXT: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Completions];
 const EMBED: &[Endpoint] = &[Endpoint::Embeddings];
@@ -175,7 +192,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         key_env: &["ANTHROPIC_API_KEY"],
         auth: Auth::Header("x-api-key"),
         key_required: true,
-        endpoints: CHAT,
+        endpoints: CHAT_MESSAGES,
         path: PathStyle::Plain,
         base_suffix: None,
     },

@@ -12,4 +12,5 @@ pub mod openai;
 pub mod options;
 pub mod record;
 pub mod route;
+pub mod script;
 pub mod server;

@@ -77,6 +77,8 @@ pub enum StreamFamily {
     Chat,
     Text,
     Anthropic,
+    /// The events of a [`Script`](super::script::Script), in `StreamReply::script`.
+    Scripted,
 }
 
 /// A server-sent-event stream to write event by event.
@@ -90,6 +92,8 @@ pub struct StreamReply {
     pub include_usage: bool,
     /// False under `/nousage`.
     pub with_usage: bool,
+    /// The events of a scripted stream (empty for the others).
+    pub script: Vec<Vec<u8>>,
 }
 
 impl StreamReply {
@@ -116,6 +120,7 @@ impl StreamReply {
             StreamFamily::Chat => self.openai(OpenAiStream::Chat).count(),
             StreamFamily::Text => self.openai(OpenAiStream::Text).count(),
             StreamFamily::Anthropic => self.anthropic().count(),
+            StreamFamily::Scripted => self.script.len(),
         }
     }
 
@@ -124,6 +129,7 @@ impl StreamReply {
         match self.family {
             StreamFamily::Chat | StreamFamily::Text => self.chunks / 2,
             StreamFamily::Anthropic => self.anthropic().truncated_count(),
+            StreamFamily::Scripted => self.script.len() / 2,
         }
     }
 
@@ -132,6 +138,7 @@ impl StreamReply {
             StreamFamily::Chat => self.openai(OpenAiStream::Chat).render(index, out),
             StreamFamily::Text => self.openai(OpenAiStream::Text).render(index, out),
             StreamFamily::Anthropic => self.anthropic().render(index, out),
+            StreamFamily::Scripted => out.extend_from_slice(&self.script[index]),
         }
     }
 }
@@ -205,6 +212,24 @@ fn api_reply(route: Route, body: &[u8], faults: &Faults, options: &MockOptions) 
     let Some(model) = request.model.as_deref() else {
         return Reply::error(shape, 400, "you must provide a model parameter");
     };
+    if route == Route::Messages {
+        if let Some(script) = super::script::script(body) {
+            if !request.streams() {
+                return Reply::Full {
+                    status: 200,
+                    body: script.message(model),
+                };
+            }
+            return Reply::Stream(StreamReply {
+                family: StreamFamily::Scripted,
+                model: String::new(),
+                chunks: 0,
+                include_usage: false,
+                with_usage: true,
+                script: script.events(model),
+            });
+        }
+    }
     let model = serde_json::Value::from(model).to_string();
     let with_usage = !faults.nousage;
     let family = match route {
@@ -220,6 +245,7 @@ fn api_reply(route: Route, body: &[u8], faults: &Faults, options: &MockOptions) 
             chunks: options.stream_chunks,
             include_usage: request.include_usage(),
             with_usage,
+            script: Vec::new(),
         });
     }
     let mut out = Vec::with_capacity(512);
@@ -230,6 +256,7 @@ fn api_reply(route: Route, body: &[u8], faults: &Faults, options: &MockOptions) 
         }
         StreamFamily::Text => openai::text_completion(&mut out, &model, with_usage),
         StreamFamily::Anthropic => anthropic::message(&mut out, &model, with_usage),
+        StreamFamily::Scripted => {}
     }
     Reply::Full {
         status: 200,

@@ -12,7 +12,7 @@ use monoio::net::TcpStream;
 
 use super::{done, refill, Done, Head, MAX_EVENT};
 use crate::core::Core;
-use crate::errors::{Dialect, GatewayError};
+use crate::errors::GatewayError;
 use crate::exchange::Exchange;
 use crate::io::write_all;
 use crate::response::{write_head, Framing};
@@ -34,7 +34,10 @@ pub(super) async fn relay_stream(
     let mut decoder = BodyDecoder::new(head.body);
     let mut framer = SseFramer::new(MAX_EVENT);
     let mut usage = None;
-    let mut translator = stream_translator(provider.family, &ex.requested_model, || ex.answer_id());
+    let mut translator =
+        stream_translator(provider.family, ex.endpoint(), &ex.requested_model, || {
+            ex.answer_id()
+        });
     let mut out = core.take_buf();
     write_head(
         &mut out,
@@ -100,9 +103,7 @@ pub(super) async fn relay_stream(
             // A complete body without [DONE] is a finished stream too; a failure is
             // reported in-band as LiteLLM does (never a silent cut).
             if let Some(err) = &failure {
-                out.extend_from_slice(b"data: ");
-                err.render(Dialect::OpenAi, &mut out);
-                out.extend_from_slice(b"\n\n");
+                err.write_in_band(ex.dialect, &mut out);
             }
             end_chunk(&mut out, at);
             out.extend_from_slice(LAST_CHUNK);
@@ -167,6 +168,7 @@ fn write_event(
     };
     let mut arena = core.arena.borrow_mut();
     let result = translator.event(
+        event,
         data,
         &ex.requested_model,
         ex.client_include_usage,

@@ -65,6 +65,7 @@ pub(super) async fn relay_body(
         let mut body = with_head_room(core.take_buf());
         let reported = rewrite_response(
             provider.family,
+            ex.endpoint(),
             &whole,
             &ex.requested_model,
             || ex.answer_id(),
@@ -94,7 +95,8 @@ pub(super) async fn relay_body(
         return Ok((answered, decoder.reusable()));
     }
     // Phase 2: large body, streamed through the rewriter as chunks.
-    let Some(mut rewriter) = body_rewriter(provider.family, &ex.requested_model) else {
+    let Some(mut rewriter) = body_rewriter(provider.family, ex.endpoint(), &ex.requested_model)
+    else {
         return Err(protocol(
             "answer larger than 256 KiB: too large to translate",
         ));

@@ -1,6 +1,7 @@
 //! The upstream request head of the Anthropic family: `POST {base}/v1/messages` with the key in
 //! `x-api-key` and `anthropic-version: 2023-06-01`, as LiteLLM sends them (main.py appends
-//! `/v1/messages` to a base that does not end with it; common_utils.py `get_anthropic_headers`).
+//! `/v1/messages` to a base that does not end with it; common_utils.py `get_anthropic_headers`),
+//! and the client's `anthropic-beta` on its own `/v1/messages` requests.
 
 use crate::provider::{write_auth, Credentials, ProviderRow, UpstreamTarget};
 
@@ -25,6 +26,10 @@ pub fn write_request_head(
     out.extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
     out.extend_from_slice(itoa::Buffer::new().format(target.body_len).as_bytes());
     out.extend_from_slice(b"\r\naccept: application/json\r\nanthropic-version: 2023-06-01");
+    if let Some(beta) = target.anthropic_beta {
+        out.extend_from_slice(b"\r\nanthropic-beta: ");
+        out.extend_from_slice(beta.as_bytes());
+    }
     write_auth(row, creds, target.now, out);
 }
 
@@ -45,6 +50,7 @@ mod tests {
             stream: false,
             body_len: 12,
             now: std::time::SystemTime::UNIX_EPOCH,
+            anthropic_beta: None,
         };
         let creds = Credentials {
             api_key: Some("sk-ant".into()),

@@ -6,16 +6,19 @@
 //! - [`response`]: an Anthropic Messages response → the `chat.completion` body LiteLLM returns
 //!   (`AnthropicConfig.transform_parsed_response`, `calculate_usage`);
 //! - [`stream`]: a Messages event stream → the `chat.completion.chunk` events LiteLLM's proxy
-//!   sends for it.
+//!   sends for it;
+//! - [`messages`]: Anthropic's own `/v1/messages` passed through (model and usage).
 //!
 //! Both read a body simd-json has validated with the byte scanner of [`crate::json`]: value
 //! ranges, keys unescaped only to compare them, raw sub-values copied verbatim.
 
 pub mod head;
+pub mod messages;
 pub mod request;
 pub mod response;
 pub mod stream;
 
+pub use messages::{message_usage, MessagesStream};
 pub use request::{transform_request, TransformError};
 pub use response::transform_response;
 pub use stream::ChatStream;

@@ -82,6 +82,7 @@ enum Member {
     StreamOptions,
     User,
     Messages,
+    MaxTokens,
     Prompt,
     Input,
     ServiceTier,
@@ -196,6 +197,7 @@ impl Reader {
             (Member::Messages, _) => self.fields.messages = presence,
             (Member::Prompt, _) => self.fields.prompt = presence,
             (Member::Input, _) => self.fields.input = presence,
+            (Member::MaxTokens, _) => self.fields.max_tokens = presence,
             (Member::StreamOptions | Member::Other, _) => {}
         }
         false
@@ -250,6 +252,7 @@ fn member(name: Option<&str>, seen: &mut Seen) -> Result<Member, RequestError> {
             "messages" => Member::Messages,
             "prompt" => Member::Prompt,
             "input" => Member::Input,
+            "max_tokens" => Member::MaxTokens,
             "service_tier" => Member::ServiceTier,
             _ => Member::Other,
         },

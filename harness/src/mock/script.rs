@@ -1,0 +1,174 @@
+//! Scripted tool use on the Messages route, so an agent (Claude Code) can run a whole tool
+//! loop against the mock: a conversation whose last user turn carries `[[tool:NAME {json}]]` in
+//! its text gets a `tool_use` block calling NAME with that input; a last user turn that
+//! carries a `tool_result` gets `tool result: <its text>` back, so a test sees the tool ran.
+//! Bodies without the marker are never parsed here (the load path stays as it is).
+
+use serde_json::{json, Value};
+
+const MARKER: &str = "[[tool:";
+
+/// What a scripted turn answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Script {
+    /// Call tool `name` with `input` (a JSON object).
+    Call { name: String, input: Value },
+    /// Answer with this text.
+    Text(String),
+}
+
+/// The script for a request body, if its conversation uses the marker.
+pub fn script(body: &[u8]) -> Option<Script> {
+    memchr::memmem::find(body, MARKER.as_bytes())?;
+    let body: Value = serde_json::from_slice(body).ok()?;
+    // The last user turn: Claude Code may put a system message after it.
+    let last = body
+        .get("messages")?
+        .as_array()?
+        .iter()
+        .rev()
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))?;
+    let blocks: Vec<&Value> = match last.get("content")? {
+        Value::Array(blocks) => blocks.iter().collect(),
+        text @ Value::String(_) => vec![text],
+        _ => return None,
+    };
+    if let Some(result) = blocks
+        .iter()
+        .find(|b| b.get("type").and_then(Value::as_str) == Some("tool_result"))
+    {
+        let text = match result.get("content") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Array(parts)) => parts
+                .iter()
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .collect(),
+            _ => String::new(),
+        };
+        return Some(Script::Text(format!("tool result: {}", text.trim())));
+    }
+    blocks.iter().find_map(|b| {
+        let text = b.as_str().or_else(|| b.get("text")?.as_str())?;
+        let at = text.find(MARKER)? + MARKER.len();
+        let rest = &text[at..];
+        let call = &rest[..rest.find("]]")?];
+        let (name, input) = call.split_once(' ').unwrap_or((call, "{}"));
+        let input = serde_json::from_str(input.trim())
+            .ok()
+            .filter(Value::is_object)?;
+        Some(Script::Call {
+            name: name.to_owned(),
+            input,
+        })
+    })
+}
+
+impl Script {
+    /// The whole Messages answer; `model` is the model to echo.
+    pub fn message(&self, model: &str) -> Vec<u8> {
+        let (content, stop) = match self {
+            Script::Call { name, input } => (
+                json!([{"type": "tool_use", "id": TOOL_ID, "name": name, "input": input}]),
+                "tool_use",
+            ),
+            Script::Text(text) => (json!([{"type": "text", "text": text}]), "end_turn"),
+        };
+        let mut m = start(model);
+        m["content"] = content;
+        m["stop_reason"] = json!(stop);
+        m["usage"] = json!({"input_tokens": 10, "output_tokens": 5});
+        m.to_string().into_bytes()
+    }
+
+    /// The Messages stream, one `event: ...\ndata: ...\n\n` per element.
+    pub fn events(&self, model: &str) -> Vec<Vec<u8>> {
+        let (block, deltas, stop): (Value, Vec<Value>, &str) = match self {
+            Script::Call { name, input } => {
+                let args = input.to_string();
+                let (a, b) = args.split_at(args.len() / 2);
+                (
+                    json!({"type": "tool_use", "id": TOOL_ID, "name": name, "input": {}}),
+                    [a, b]
+                        .iter()
+                        .map(|p| json!({"type": "input_json_delta", "partial_json": p}))
+                        .collect(),
+                    "tool_use",
+                )
+            }
+            Script::Text(text) => (
+                json!({"type": "text", "text": ""}),
+                vec![json!({"type": "text_delta", "text": text})],
+                "end_turn",
+            ),
+        };
+        let mut message = start(model);
+        message["usage"] = json!({"input_tokens": 10, "output_tokens": 1});
+        let mut events = vec![
+            event(json!({"type": "message_start", "message": message})),
+            event(json!({"type": "content_block_start", "index": 0, "content_block": block})),
+        ];
+        for delta in deltas {
+            events.push(event(
+                json!({"type": "content_block_delta", "index": 0, "delta": delta}),
+            ));
+        }
+        events.push(event(json!({"type": "content_block_stop", "index": 0})));
+        events.push(event(json!({"type": "message_delta",
+            "delta": {"stop_reason": stop, "stop_sequence": null}, "usage": {"output_tokens": 5}})));
+        events.push(event(json!({"type": "message_stop"})));
+        events
+    }
+}
+
+const TOOL_ID: &str = "toolu_mock_1";
+
+fn start(model: &str) -> Value {
+    json!({"id": "msg_mock", "type": "message", "role": "assistant", "model": model,
+        "content": [], "stop_reason": null, "stop_sequence": null})
+}
+
+fn event(data: Value) -> Vec<u8> {
+    let name = data["type"].as_str().unwrap_or("").to_owned();
+    format!("event: {name}\ndata: {data}\n\n").into_bytes()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marker_calls_and_result_answers() {
+        let call = br#"{"messages":[{"role":"user","content":[{"type":"text","text":"run [[tool:Bash {\"command\": \"echo hi\"}]] now"}]}]}"#;
+        assert_eq!(
+            script(call),
+            Some(Script::Call {
+                name: "Bash".into(),
+                input: json!({"command": "echo hi"})
+            })
+        );
+        let result = br#"{"messages":[{"role":"user","content":"[[tool:Bash {}]]"},{"role":"assistant","content":[]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"hi\n"}]}]}]}"#;
+        assert_eq!(script(result), Some(Script::Text("tool result: hi".into())));
+        assert_eq!(
+            script(br#"{"messages":[{"role":"user","content":"hello"}]}"#),
+            None
+        );
+        let events = Script::Call {
+            name: "Bash".into(),
+            input: json!({"command": "echo hi"}),
+        }
+        .events("m");
+        let args: String = events
+            .iter()
+            .filter_map(|e| {
+                let text = std::str::from_utf8(e).unwrap();
+                let data: Value = serde_json::from_str(text.split_once("data: ")?.1.trim()).ok()?;
+                Some(data["delta"]["partial_json"].as_str()?.to_owned())
+            })
+            .collect();
+        assert_eq!(
+            serde_json::from_str::<Value>(&args).unwrap(),
+            json!({"command": "echo hi"})
+        );
+    }
+}

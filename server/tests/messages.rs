@@ -1,0 +1,190 @@
+//! `POST /v1/messages` (Anthropic's Messages API) through the real binary against the mock:
+//! to an Anthropic deployment the body goes out with the model spliced and the client's
+//! `anthropic-beta` forwarded, and the answer and the stream come back as they came but for
+//! the model; errors past the body's parse are Anthropic's error JSON; `mock_response` answers
+//! in Anthropic's format; an OpenAI-format deployment is refused clearly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{assert_litellm_error, Gateway, Mock, Response};
+use serde_json::{json, Value};
+
+fn config(mock: &Mock) -> String {
+    format!(
+        "model_list:
+  - model_name: claude
+    litellm_params:
+      model: anthropic/claude-sonnet-4-5
+      api_base: {ok}
+      api_key: sk-ant-test
+  - model_name: limited
+    litellm_params:
+      model: anthropic/claude-sonnet-4-5
+      api_base: {limited}
+      api_key: sk-ant-test
+  - model_name: gpt
+    litellm_params:
+      model: openai/gpt-4o
+      api_base: {openai}
+      api_key: sk-test
+  - model_name: canned
+    litellm_params:
+      model: anthropic/claude-sonnet-4-5
+      mock_response: Hi there, human.
+",
+        ok = mock.base(""),
+        limited = mock.base("/status/429"),
+        openai = mock.base("/v1"),
+    )
+}
+
+fn post(gw: &Gateway, body: &Value, headers: &[(&str, &str)]) -> Response {
+    gw.request("POST", "/v1/messages", headers, body.to_string().as_bytes())
+}
+
+fn hello(model: &str, stream: bool) -> Value {
+    json!({"model": model, "max_tokens": 64, "stream": stream,
+        "messages": [{"role": "user", "content": "Hello"}]})
+}
+
+/// Anthropic's error JSON: `{"type": "error", "error": {"type", "message"}}`.
+fn assert_anthropic_error(resp: &Response, status: u16, kind: &str) -> String {
+    assert_eq!(resp.status, status, "{}", resp.text());
+    let v = resp.json();
+    assert_eq!(v["type"], "error", "{v}");
+    assert_eq!(v["error"]["type"], kind, "{v}");
+    v["error"]["message"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_message_passes_through_with_the_model_spliced_both_ways() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock));
+    let resp = post(
+        &gw,
+        &hello("claude", false),
+        &[("anthropic-beta", "tools-2024-05-16")],
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let answer = resp.json();
+    assert_eq!(answer["type"], "message", "{answer}");
+    assert_eq!(answer["model"], "claude");
+    assert_eq!(answer["content"][0]["type"], "text");
+    assert_eq!(answer["usage"]["input_tokens"], 10, "{answer}");
+    assert_eq!(resp.header("x-litellm-model-group"), Some("claude"));
+
+    let seen = mock.last_request();
+    assert_eq!(seen["path"], "/v1/messages");
+    assert_eq!(seen["headers"]["x-api-key"], "sk-ant-test");
+    assert_eq!(seen["headers"]["anthropic-version"], "2023-06-01");
+    assert_eq!(seen["headers"]["anthropic-beta"], "tools-2024-05-16");
+    let sent: Value = serde_json::from_str(seen["body"].as_str().unwrap()).unwrap();
+    assert_eq!(sent["model"], "claude-sonnet-4-5");
+    assert_eq!(sent["max_tokens"], 64);
+    assert_eq!(sent["messages"][0]["content"], "Hello");
+    gw.assert_healthy();
+}
+
+#[test]
+fn a_stream_keeps_its_named_events_and_gets_the_model_in_message_start() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock));
+    let resp = post(&gw, &hello("claude", true), &[]);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.header("content-type"), Some("text/event-stream"));
+    let events = resp.events();
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_deref().unwrap()).collect();
+    assert_eq!(names.first(), Some(&"message_start"), "{names:?}");
+    assert_eq!(names.last(), Some(&"message_stop"), "{names:?}");
+    assert!(names.contains(&"content_block_delta"));
+    assert!(names.contains(&"message_delta"));
+    for (name, data) in &events {
+        let v: Value = serde_json::from_str(data).unwrap();
+        assert_eq!(v["type"], name.as_deref().unwrap(), "{data}");
+    }
+    let start: Value = serde_json::from_str(&events[0].1).unwrap();
+    assert_eq!(start["message"]["model"], "claude", "{start}");
+    assert!(!resp.text().contains("[DONE]"));
+    let sent: Value = serde_json::from_str(mock.last_request()["body"].as_str().unwrap()).unwrap();
+    assert_eq!(sent["stream"], true);
+    assert!(sent.get("stream_options").is_none(), "{sent}");
+    gw.assert_healthy();
+}
+
+#[test]
+fn errors_are_anthropics_past_the_body_and_openais_before() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock));
+    let message = assert_anthropic_error(
+        &post(&gw, &hello("nope", false), &[]),
+        400,
+        "invalid_request_error",
+    );
+    assert!(
+        message.starts_with("anthropic_messages: Invalid model name passed in model=nope."),
+        "{message}"
+    );
+    let no_max = json!({"model": "claude", "messages": [{"role": "user", "content": "Hi"}]});
+    let message = assert_anthropic_error(&post(&gw, &no_max, &[]), 400, "invalid_request_error");
+    assert_eq!(
+        message,
+        "anthropic_messages: Missing required parameter: 'max_tokens'."
+    );
+    let no_messages = json!({"model": "claude", "max_tokens": 5});
+    let message =
+        assert_anthropic_error(&post(&gw, &no_messages, &[]), 400, "invalid_request_error");
+    assert_eq!(
+        message,
+        "anthropic_messages: Missing required parameter: 'messages'."
+    );
+    let message = assert_anthropic_error(
+        &post(&gw, &hello("limited", false), &[]),
+        429,
+        "rate_limit_error",
+    );
+    assert!(
+        message.starts_with("litellm.RateLimitError: AnthropicException - "),
+        "{message}"
+    );
+    let message = assert_anthropic_error(
+        &post(&gw, &hello("gpt", false), &[]),
+        400,
+        "invalid_request_error",
+    );
+    assert!(message.contains("/v1/messages"), "{message}");
+    // A body that is not JSON is refused before the route, in OpenAI's format (as LiteLLM).
+    let bad = gw.request("POST", "/v1/messages", &[], b"{\"model\":");
+    assert_litellm_error(&bad, 400);
+    assert_eq!(
+        gw.request("GET", "/v1/messages", &[], b"").status,
+        405,
+        "GET /v1/messages"
+    );
+    assert_eq!(gw.post("/messages", &hello("claude", false)).status, 404);
+    gw.assert_healthy();
+}
+
+#[test]
+fn mock_response_answers_in_anthropics_format() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock));
+    let answer = post(&gw, &hello("canned", false), &[]).json();
+    assert_eq!(answer["type"], "message", "{answer}");
+    assert_eq!(answer["content"][0]["text"], "Hi there, human.");
+    assert_eq!(answer["model"], "canned");
+    let resp = post(&gw, &hello("canned", true), &[]);
+    let events = resp.events();
+    assert_eq!(events[0].0.as_deref(), Some("message_start"));
+    assert_eq!(events.last().unwrap().0.as_deref(), Some("message_stop"));
+    let text: String = events
+        .iter()
+        .filter(|(n, _)| n.as_deref() == Some("content_block_delta"))
+        .map(|(_, d)| {
+            let v: Value = serde_json::from_str(d).unwrap();
+            v["delta"]["text"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(text, "Hi there, human.");
+    assert_eq!(mock.stats().0, 0, "mock_response sends nothing upstream");
+}

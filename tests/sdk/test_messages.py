@@ -1,0 +1,110 @@
+"""The official anthropic SDK against /v1/messages, routed to an Anthropic-format deployment
+(the mock speaks the Messages API): plain answers, streams, a tool-use round trip (the mock's
+`[[tool:NAME {json}]]` script), and errors as the SDK's own exception classes. A deployment of
+an OpenAI-format provider is refused clearly (its translation is not built yet)."""
+
+from __future__ import annotations
+
+import anthropic
+import pytest
+
+from support import MOCK_TEXT, OFFLINE_TEXT
+
+WEATHER = {
+    "name": "get_weather",
+    "description": "The weather in a city",
+    "input_schema": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+}
+
+
+def test_a_message(claude, upstream):
+    message = claude.messages.create(
+        model="claude-mock",
+        max_tokens=64,
+        system="Be brief.",
+        messages=[{"role": "user", "content": "Hello"}],
+    )
+    assert message.type == "message"
+    assert message.model == "claude-mock"
+    assert message.content[0].text == MOCK_TEXT
+    assert message.stop_reason == "end_turn"
+    assert message.usage.input_tokens > 0 and message.usage.output_tokens > 0
+    sent = upstream.requests()[-1]
+    assert sent["path"] == "/v1/messages"
+    assert sent["headers"]["x-api-key"] != "sk-corelane-sdk-test"
+
+
+def test_a_stream_accumulates_into_the_same_message(claude):
+    with claude.messages.stream(
+        model="claude-mock",
+        max_tokens=64,
+        messages=[{"role": "user", "content": "Hello"}],
+    ) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == MOCK_TEXT
+    assert final.model == "claude-mock"
+    assert final.content[0].text == MOCK_TEXT
+    assert final.stop_reason == "end_turn"
+    assert final.usage.output_tokens > 0
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_tool_round_trip(claude, stream):
+    ask = [{"role": "user", "content": 'Weather? [[tool:get_weather {"city": "Paris"}]]'}]
+    if stream:
+        with claude.messages.stream(
+            model="claude-mock", max_tokens=64, tools=[WEATHER], messages=ask
+        ) as s:
+            call = s.get_final_message()
+    else:
+        call = claude.messages.create(
+            model="claude-mock", max_tokens=64, tools=[WEATHER], messages=ask
+        )
+    assert call.stop_reason == "tool_use"
+    use = call.content[0]
+    assert use.type == "tool_use" and use.name == "get_weather"
+    assert use.input == {"city": "Paris"}
+    answer = claude.messages.create(
+        model="claude-mock",
+        max_tokens=64,
+        tools=[WEATHER],
+        messages=ask
+        + [
+            {"role": "assistant", "content": [use.model_dump()]},
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": use.id, "content": "18C"}],
+            },
+        ],
+    )
+    assert answer.content[0].text == "tool result: 18C"
+
+
+def test_mock_response_answers_as_a_message(claude):
+    message = claude.messages.create(
+        model="offline-gpt", max_tokens=16, messages=[{"role": "user", "content": "Hi"}]
+    )
+    assert message.content[0].text == OFFLINE_TEXT
+
+
+def test_errors_are_the_sdks_own_classes(claude):
+    with pytest.raises(anthropic.BadRequestError) as raised:
+        claude.messages.create(
+            model="no-such-model", max_tokens=16, messages=[{"role": "user", "content": "Hi"}]
+        )
+    assert "Invalid model name" in raised.value.message
+    with pytest.raises(anthropic.RateLimitError) as raised:
+        claude.messages.create(
+            model="claude-429", max_tokens=16, messages=[{"role": "user", "content": "Hi"}]
+        )
+    assert "AnthropicException" in raised.value.message
+    with pytest.raises(anthropic.BadRequestError) as raised:
+        claude.messages.create(
+            model="gpt-mock", max_tokens=16, messages=[{"role": "user", "content": "Hi"}]
+        )
+    assert "/v1/messages" in raised.value.message
