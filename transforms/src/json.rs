@@ -7,6 +7,7 @@ use std::ops::Range;
 mod number;
 pub mod tape;
 pub mod validate;
+pub mod value;
 
 /// Deepest nesting the scanners follow before they call the input malformed: simd-json's
 /// `DEFAULT_MAX_DEPTH`, which [`validate::Validator`] applies exactly so the two agree.

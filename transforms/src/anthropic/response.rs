@@ -22,6 +22,7 @@
 
 use super::request::TransformError;
 use super::{elements, get, is_object, string};
+use crate::json::value::py_dumps;
 use crate::json::{skip_ws, top_members, write_json_string};
 use crate::usage::Usage;
 
@@ -256,58 +257,4 @@ impl AnthropicUsage {
             total_tokens: total,
         }
     }
-}
-
-/// Python's `json.dumps` of a validated JSON value: `", "` and `": "` separators, non-ASCII
-/// escaped as `\uXXXX`. Numbers are copied as written (Python would print `1e5` as `100000.0`).
-fn py_dumps(v: &[u8], out: &mut String) {
-    match v.first() {
-        Some(b'{') => {
-            out.push('{');
-            for (n, m) in top_members(v).into_iter().flatten().enumerate() {
-                if n > 0 {
-                    out.push_str(", ");
-                }
-                py_string(&crate::json::unescape(&v[m.key]).unwrap_or_default(), out);
-                out.push_str(": ");
-                py_dumps(&v[m.value], out);
-            }
-            out.push('}');
-        }
-        Some(b'[') => {
-            out.push('[');
-            for (n, e) in elements(v).unwrap_or_default().into_iter().enumerate() {
-                if n > 0 {
-                    out.push_str(", ");
-                }
-                py_dumps(e, out);
-            }
-            out.push(']');
-        }
-        Some(b'"') => py_string(&string(v).unwrap_or_default(), out),
-        _ => out.push_str(std::str::from_utf8(v).unwrap_or("null")),
-    }
-}
-
-fn py_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7f => {
-                let mut units = [0u16; 2];
-                for u in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{u:04x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }

@@ -1,0 +1,128 @@
+//! Reading values out of a validated JSON document by byte range: members by (unescaped) key,
+//! array elements, strings, and Python's `json.dumps` rendering of a value (the form LiteLLM
+//! writes tool arguments and stream events in). Used by the translating transforms, which read
+//! a body simd-json has validated and copy raw sub-values verbatim.
+
+use std::ops::Range;
+
+use super::{skip_ws, top_members, unescape, value_end};
+
+/// The value of the last member named `key` (keys compared unescaped): duplicate keys resolve
+/// to the last one, as Python's `json.loads` does. `obj` must be a validated object's bytes.
+pub(crate) fn get<'b>(obj: &'b [u8], key: &str) -> Option<&'b [u8]> {
+    let mut found = None;
+    for m in top_members(obj)? {
+        if key_is(obj, &m.key, key) {
+            found = Some(&obj[m.value]);
+        }
+    }
+    found
+}
+
+pub(crate) fn key_is(obj: &[u8], key: &Range<usize>, want: &str) -> bool {
+    let raw = &obj[key.clone()];
+    if raw.contains(&b'\\') {
+        unescape(raw).is_some_and(|k| k == want)
+    } else {
+        raw == want.as_bytes()
+    }
+}
+
+/// The unescaped key of a member.
+pub(crate) fn key_of(obj: &[u8], key: &Range<usize>) -> Option<String> {
+    unescape(&obj[key.clone()])
+}
+
+/// The elements of the array `arr`, or `None` when it is not an array.
+pub(crate) fn elements(arr: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut i = skip_ws(arr, 0);
+    if arr.get(i) != Some(&b'[') {
+        return None;
+    }
+    let mut out = Vec::new();
+    i = skip_ws(arr, i + 1);
+    if arr.get(i) == Some(&b']') {
+        return Some(out);
+    }
+    loop {
+        let end = value_end(arr, i)?;
+        out.push(&arr[i..end]);
+        i = skip_ws(arr, end);
+        match arr.get(i)? {
+            b',' => i = skip_ws(arr, i + 1),
+            b']' => return Some(out),
+            _ => return None,
+        }
+    }
+}
+
+/// The unescaped string, or `None` when `v` is not a JSON string.
+pub(crate) fn string(v: &[u8]) -> Option<String> {
+    if v.len() >= 2 && v[0] == b'"' && v[v.len() - 1] == b'"' {
+        unescape(&v[1..v.len() - 1])
+    } else {
+        None
+    }
+}
+
+pub(crate) fn is_object(v: &[u8]) -> bool {
+    v.first() == Some(&b'{')
+}
+
+pub(crate) fn is_null(v: Option<&[u8]>) -> bool {
+    v.is_none_or(|v| v == b"null")
+}
+
+/// Python's `json.dumps` of a validated JSON value: `", "` and `": "` separators, non-ASCII
+/// escaped as `\uXXXX`. Numbers are copied as written (Python would print `1e5` as `100000.0`).
+pub(crate) fn py_dumps(v: &[u8], out: &mut String) {
+    match v.first() {
+        Some(b'{') => {
+            out.push('{');
+            for (n, m) in top_members(v).into_iter().flatten().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                py_string(&unescape(&v[m.key]).unwrap_or_default(), out);
+                out.push_str(": ");
+                py_dumps(&v[m.value], out);
+            }
+            out.push('}');
+        }
+        Some(b'[') => {
+            out.push('[');
+            for (n, e) in elements(v).unwrap_or_default().into_iter().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                py_dumps(e, out);
+            }
+            out.push(']');
+        }
+        Some(b'"') => py_string(&string(v).unwrap_or_default(), out),
+        _ => out.push_str(std::str::from_utf8(v).unwrap_or("null")),
+    }
+}
+
+pub(crate) fn py_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 || (c as u32) > 0x7f => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{u:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
