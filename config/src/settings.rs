@@ -129,6 +129,14 @@ pub(crate) fn litellm(cx: &mut Cx<'_>, node: &Node) -> Res<LitellmSettings> {
                 ls.drop_params = cx.boolean(value, &kp)?;
                 cx.ignore(kp);
             }
+            // `/v1/messages` to an OpenAI-format provider always goes to its chat completions
+            // here; `false` asks for LiteLLM's Responses API route for openai models, which
+            // corelane does not have yet.
+            "use_chat_completions_url_for_anthropic_messages" => {
+                if cx.boolean(value, &kp)? != Some(true) {
+                    cx.ignore(kp);
+                }
+            }
             "callbacks" | "success_callback" | "failure_callback" => {
                 let mut others = false;
                 for name in cx.seq(value, &kp)?.unwrap_or_default() {

@@ -381,3 +381,16 @@ fn prometheus_callback_enables_metrics_and_other_callbacks_are_ignored() {
     let c = ok("router_settings:\n  routing_strategy: least-busy\n");
     assert_eq!(c.ignored, vec!["router_settings.routing_strategy"]);
 }
+
+/// `/v1/messages` always bridges to chat completions: `true` is what corelane does; `false`
+/// (LiteLLM's Responses API route for openai models) is listed as ignored.
+#[test]
+fn chat_completions_url_for_anthropic_messages() {
+    let on = ok("litellm_settings:\n  use_chat_completions_url_for_anthropic_messages: true\n");
+    assert!(on.ignored.is_empty(), "{:?}", on.ignored);
+    let off = ok("litellm_settings:\n  use_chat_completions_url_for_anthropic_messages: false\n");
+    assert_eq!(
+        off.ignored,
+        vec!["litellm_settings.use_chat_completions_url_for_anthropic_messages"]
+    );
+}

@@ -177,12 +177,17 @@ impl<'g> Exchange<'g> {
     }
 
     /// `id` and `created` of an answer the gateway writes itself (a translated one), as
-    /// LiteLLM gives them: `chatcmpl-` and the call id, and the time now in seconds.
+    /// LiteLLM gives them: `chatcmpl-` (`msg_` on `/v1/messages`) and the call id, and the time
+    /// now in seconds.
     pub fn answer_id(&self) -> (String, u64) {
         let created = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        (format!("chatcmpl-{}", self.call_id), created)
+        let id = match self.api {
+            Some(Endpoint::Messages) => format!("msg_{}", self.call_id),
+            _ => format!("chatcmpl-{}", self.call_id),
+        };
+        (id, created)
     }
 
     pub fn cost(&self, usage: Option<&Usage>) -> Option<f64> {

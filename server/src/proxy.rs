@@ -169,14 +169,7 @@ async fn inference<'g>(
     };
     ex.provider = Some(provider);
     ex.api_base = &upstream.api_base;
-    if endpoint == Endpoint::Messages && !provider.endpoints.contains(&endpoint) {
-        // LiteLLM translates Messages for every provider; corelane does it for Anthropic's.
-        return Err(GatewayError::Untranslatable {
-            provider: provider.name,
-            detail: "/v1/messages is served by corelane for anthropic deployments only so far; send this model's requests to /v1/chat/completions".to_owned(),
-        });
-    }
-    if !provider.endpoints.contains(&endpoint) {
+    if !family::serves(provider, endpoint) {
         return Err(GatewayError::UnsupportedEndpoint {
             model: ex.requested_model.clone(),
             route: endpoint.path(),
@@ -584,7 +577,7 @@ fn build_upstream<'b>(
     };
     let mut head = core.take_buf();
     let target = provider::UpstreamTarget {
-        endpoint,
+        endpoint: family::upstream_endpoint(provider.family, endpoint),
         provider_model,
         api_version: deployment.params.api_version.as_deref(),
         base_path: &upstream.base_path,

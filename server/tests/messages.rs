@@ -1,8 +1,9 @@
 //! `POST /v1/messages` (Anthropic's Messages API) through the real binary against the mock:
 //! to an Anthropic deployment the body goes out with the model spliced and the client's
 //! `anthropic-beta` forwarded, and the answer and the stream come back as they came but for
-//! the model; errors past the body's parse are Anthropic's error JSON; `mock_response` answers
-//! in Anthropic's format; an OpenAI-format deployment is refused clearly.
+//! the model; to an OpenAI-format deployment it goes out as a chat completion and comes back
+//! as an Anthropic message or event stream; errors past the body's parse are Anthropic's error
+//! JSON; `mock_response` answers in Anthropic's format.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -28,6 +29,11 @@ fn config(mock: &Mock) -> String {
       model: openai/gpt-4o
       api_base: {openai}
       api_key: sk-test
+  - model_name: gpt-limited
+    litellm_params:
+      model: openai/gpt-4o
+      api_base: {openai_limited}
+      api_key: sk-test
   - model_name: canned
     litellm_params:
       model: anthropic/claude-sonnet-4-5
@@ -36,6 +42,7 @@ fn config(mock: &Mock) -> String {
         ok = mock.base(""),
         limited = mock.base("/status/429"),
         openai = mock.base("/v1"),
+        openai_limited = mock.base("/status/429/v1"),
     )
 }
 
@@ -147,12 +154,6 @@ fn errors_are_anthropics_past_the_body_and_openais_before() {
         message.starts_with("litellm.RateLimitError: AnthropicException - "),
         "{message}"
     );
-    let message = assert_anthropic_error(
-        &post(&gw, &hello("gpt", false), &[]),
-        400,
-        "invalid_request_error",
-    );
-    assert!(message.contains("/v1/messages"), "{message}");
     // A body that is not JSON is refused before the route, in OpenAI's format (as LiteLLM).
     let bad = gw.request("POST", "/v1/messages", &[], b"{\"model\":");
     assert_litellm_error(&bad, 400);
@@ -187,4 +188,79 @@ fn mock_response_answers_in_anthropics_format() {
         .collect();
     assert_eq!(text, "Hi there, human.");
     assert_eq!(mock.stats().0, 0, "mock_response sends nothing upstream");
+}
+
+#[test]
+fn an_openai_format_deployment_gets_a_chat_completion_and_answers_as_anthropic() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock));
+    let body = json!({"model": "gpt", "max_tokens": 64, "system": "Be brief.",
+        "stop_sequences": ["END"], "tool_choice": {"type": "any"},
+        "tools": [{"name": "get_weather", "input_schema": {"type": "object"}}],
+        "messages": [{"role": "user", "content": "Hello"}]});
+    let resp = post(&gw, &body, &[]);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let answer = resp.json();
+    assert_eq!(answer["type"], "message", "{answer}");
+    assert_eq!(answer["model"], "gpt");
+    assert_eq!(answer["content"][0]["type"], "text");
+    assert_eq!(answer["stop_reason"], "end_turn");
+    assert!(
+        answer["usage"]["input_tokens"].as_u64().unwrap() > 0,
+        "{answer}"
+    );
+
+    let seen = mock.last_request();
+    assert_eq!(seen["path"], "/v1/chat/completions");
+    assert_eq!(seen["headers"]["authorization"], "Bearer sk-test");
+    let sent: Value = serde_json::from_str(seen["body"].as_str().unwrap()).unwrap();
+    assert_eq!(sent["model"], "gpt-4o");
+    assert_eq!(
+        sent["messages"][0],
+        json!({"role": "system", "content": "Be brief."})
+    );
+    assert_eq!(
+        sent["messages"][1],
+        json!({"role": "user", "content": "Hello"})
+    );
+    assert_eq!(sent["stop"], json!(["END"]));
+    assert_eq!(sent["tool_choice"], "required");
+    assert_eq!(sent["tools"][0]["function"]["name"], "get_weather");
+    assert_eq!(sent["max_tokens"], 64);
+
+    // The stream: Anthropic's event sequence from the chat chunks.
+    let resp = post(&gw, &hello("gpt", true), &[]);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let sent: Value = serde_json::from_str(mock.last_request()["body"].as_str().unwrap()).unwrap();
+    assert_eq!(sent["stream_options"], json!({"include_usage": true}));
+    let events = resp.events();
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_deref().unwrap()).collect();
+    assert_eq!(
+        names[..2],
+        ["message_start", "content_block_start"],
+        "{names:?}"
+    );
+    assert_eq!(
+        names[names.len() - 3..],
+        ["content_block_stop", "message_delta", "message_stop"],
+        "{names:?}"
+    );
+    let start: Value = serde_json::from_str(&events[0].1).unwrap();
+    assert_eq!(start["message"]["model"], "gpt");
+    assert!(start["message"]["id"].as_str().unwrap().starts_with("msg_"));
+    let delta: Value = serde_json::from_str(&events[events.len() - 2].1).unwrap();
+    assert_eq!(delta["delta"]["stop_reason"], "end_turn");
+    assert!(
+        delta["usage"]["output_tokens"].as_u64().unwrap() > 0,
+        "{delta}"
+    );
+
+    // Upstream errors keep Anthropic's shape and name the provider.
+    let message = assert_anthropic_error(
+        &post(&gw, &hello("gpt-limited", false), &[]),
+        429,
+        "rate_limit_error",
+    );
+    assert!(message.contains("OpenAIException"), "{message}");
+    gw.assert_healthy();
 }

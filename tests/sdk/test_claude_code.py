@@ -1,8 +1,8 @@
 """Claude Code (the npm package @anthropic-ai/claude-code, pinned in tests/claude-code and
 installed by scripts/setup.sh) in print mode through the gateway's /v1/messages, against an
-Anthropic-format deployment of the mock: a plain answer, a streamed one read event by event,
-and a whole tool loop (the mock asks for Bash, Claude Code runs it, the mock echoes the
-result back)."""
+Anthropic-format deployment of the mock and an OpenAI-format one (bridged to chat
+completions): a plain answer, a streamed one read event by event, and a whole tool loop (the
+mock asks for Bash, Claude Code runs it, the mock echoes the result back)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ from support import MASTER_KEY, MOCK_TEXT
 CLAUDE = Path(__file__).resolve().parents[1] / "claude-code" / "node_modules" / ".bin" / "claude"
 
 
-def run_claude(gateway, tmp_path: Path, prompt: str, *args: str) -> str:
+MODELS = ["claude-mock", "gpt-mock"]
+
+
+def run_claude(gateway, tmp_path: Path, model: str, prompt: str, *args: str) -> str:
     if not CLAUDE.exists():
         pytest.fail(f"{CLAUDE} is missing: run `bash scripts/setup.sh` (it needs npm)")
     home = tmp_path / "home"
@@ -28,14 +31,14 @@ def run_claude(gateway, tmp_path: Path, prompt: str, *args: str) -> str:
         "HOME": str(home),
         "ANTHROPIC_BASE_URL": gateway.url,
         "ANTHROPIC_API_KEY": MASTER_KEY,
-        "ANTHROPIC_DEFAULT_HAIKU_MODEL": "claude-mock",
-        "ANTHROPIC_DEFAULT_SONNET_MODEL": "claude-mock",
-        "ANTHROPIC_DEFAULT_OPUS_MODEL": "claude-mock",
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL": model,
+        "ANTHROPIC_DEFAULT_SONNET_MODEL": model,
+        "ANTHROPIC_DEFAULT_OPUS_MODEL": model,
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         "DISABLE_AUTOUPDATER": "1",
     }
     done = subprocess.run(
-        [str(CLAUDE), "-p", prompt, "--model", "claude-mock", *args],
+        [str(CLAUDE), "-p", prompt, "--model", model, *args],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -46,18 +49,25 @@ def run_claude(gateway, tmp_path: Path, prompt: str, *args: str) -> str:
     return done.stdout
 
 
-def test_a_plain_answer(gateway, upstream, tmp_path):
-    assert run_claude(gateway, tmp_path, "say hi").strip() == MOCK_TEXT
-    sent = [r for r in upstream.requests() if r["path"] == "/v1/messages"]
-    assert sent, "Claude Code's requests reached the Anthropic deployment"
-    assert all(json.loads(r["body"])["model"] == "claude-sonnet-4-5" for r in sent)
-    assert any("claude-code" in r["headers"].get("anthropic-beta", "") for r in sent)
+@pytest.mark.parametrize("model", MODELS)
+def test_a_plain_answer(gateway, upstream, tmp_path, model):
+    assert run_claude(gateway, tmp_path, model, "say hi").strip() == MOCK_TEXT
+    if model == "claude-mock":
+        sent = [r for r in upstream.requests() if r["path"] == "/v1/messages"]
+        assert all(json.loads(r["body"])["model"] == "claude-sonnet-4-5" for r in sent)
+        assert any("claude-code" in r["headers"].get("anthropic-beta", "") for r in sent)
+    else:
+        sent = [r for r in upstream.requests() if r["path"] == "/v1/chat/completions"]
+        assert all(json.loads(r["body"])["model"] == "gpt-4o-mini" for r in sent)
+    assert sent, "Claude Code's requests reached the deployment"
 
 
-def test_a_streamed_answer_arrives_event_by_event(gateway, tmp_path):
+@pytest.mark.parametrize("model", MODELS)
+def test_a_streamed_answer_arrives_event_by_event(gateway, tmp_path, model):
     out = run_claude(
         gateway,
         tmp_path,
+        model,
         "say hi",
         "--output-format",
         "stream-json",
@@ -74,10 +84,12 @@ def test_a_streamed_answer_arrives_event_by_event(gateway, tmp_path):
     assert lines[-1]["type"] == "result" and lines[-1]["result"] == MOCK_TEXT
 
 
-def test_a_tool_loop(gateway, tmp_path):
+@pytest.mark.parametrize("model", MODELS)
+def test_a_tool_loop(gateway, tmp_path, model):
     out = run_claude(
         gateway,
         tmp_path,
+        model,
         'Please run [[tool:Bash {"command": "echo corelane-$((6*7))"}]]',
         "--allowedTools",
         "Bash",

@@ -1,9 +1,11 @@
 """The official anthropic SDK against /v1/messages, routed to an Anthropic-format deployment
-(the mock speaks the Messages API): plain answers, streams, a tool-use round trip (the mock's
-`[[tool:NAME {json}]]` script), and errors as the SDK's own exception classes. A deployment of
-an OpenAI-format provider is refused clearly (its translation is not built yet)."""
+(passed through) and to an OpenAI-format one (translated to chat completions and back): plain
+answers, streams, a tool-use round trip (the mock's `[[tool:NAME {json}]]` script), and errors
+as the SDK's own exception classes."""
 
 from __future__ import annotations
+
+import json
 
 import anthropic
 import pytest
@@ -21,56 +23,62 @@ WEATHER = {
 }
 
 
-def test_a_message(claude, upstream):
+#: An Anthropic-format deployment and an OpenAI-format one.
+MODELS = ["claude-mock", "gpt-mock"]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_a_message(claude, upstream, model):
     message = claude.messages.create(
-        model="claude-mock",
+        model=model,
         max_tokens=64,
         system="Be brief.",
         messages=[{"role": "user", "content": "Hello"}],
     )
     assert message.type == "message"
-    assert message.model == "claude-mock"
+    assert message.model == model
     assert message.content[0].text == MOCK_TEXT
     assert message.stop_reason == "end_turn"
     assert message.usage.input_tokens > 0 and message.usage.output_tokens > 0
     sent = upstream.requests()[-1]
-    assert sent["path"] == "/v1/messages"
-    assert sent["headers"]["x-api-key"] != "sk-corelane-sdk-test"
+    want = "/v1/messages" if model == "claude-mock" else "/v1/chat/completions"
+    assert sent["path"] == want
+    assert "sk-corelane-sdk-test" not in json.dumps(sent["headers"])
 
 
-def test_a_stream_accumulates_into_the_same_message(claude):
+@pytest.mark.parametrize("model", MODELS)
+def test_a_stream_accumulates_into_the_same_message(claude, model):
     with claude.messages.stream(
-        model="claude-mock",
+        model=model,
         max_tokens=64,
         messages=[{"role": "user", "content": "Hello"}],
     ) as stream:
         text = "".join(stream.text_stream)
         final = stream.get_final_message()
     assert text == MOCK_TEXT
-    assert final.model == "claude-mock"
+    assert final.model == model
     assert final.content[0].text == MOCK_TEXT
     assert final.stop_reason == "end_turn"
     assert final.usage.output_tokens > 0
 
 
+@pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("stream", [False, True])
-def test_a_tool_round_trip(claude, stream):
+def test_a_tool_round_trip(claude, model, stream):
     ask = [{"role": "user", "content": 'Weather? [[tool:get_weather {"city": "Paris"}]]'}]
     if stream:
         with claude.messages.stream(
-            model="claude-mock", max_tokens=64, tools=[WEATHER], messages=ask
+            model=model, max_tokens=64, tools=[WEATHER], messages=ask
         ) as s:
             call = s.get_final_message()
     else:
-        call = claude.messages.create(
-            model="claude-mock", max_tokens=64, tools=[WEATHER], messages=ask
-        )
+        call = claude.messages.create(model=model, max_tokens=64, tools=[WEATHER], messages=ask)
     assert call.stop_reason == "tool_use"
     use = call.content[0]
     assert use.type == "tool_use" and use.name == "get_weather"
     assert use.input == {"city": "Paris"}
     answer = claude.messages.create(
-        model="claude-mock",
+        model=model,
         max_tokens=64,
         tools=[WEATHER],
         messages=ask
@@ -103,8 +111,8 @@ def test_errors_are_the_sdks_own_classes(claude):
             model="claude-429", max_tokens=16, messages=[{"role": "user", "content": "Hi"}]
         )
     assert "AnthropicException" in raised.value.message
-    with pytest.raises(anthropic.BadRequestError) as raised:
+    with pytest.raises(anthropic.RateLimitError) as raised:
         claude.messages.create(
-            model="gpt-mock", max_tokens=16, messages=[{"role": "user", "content": "Hi"}]
+            model="upstream-429", max_tokens=16, messages=[{"role": "user", "content": "Hi"}]
         )
-    assert "/v1/messages" in raised.value.message
+    assert "OpenAIException" in raised.value.message

@@ -36,13 +36,31 @@ pub fn write_request_head(
 }
 
 /// Whether `family` answers the client's `endpoint` in another API, translated both ways
-/// (chat completions to Anthropic's Messages); otherwise it speaks the client's API itself
+/// (chat completions to Anthropic's Messages, `/v1/messages` to an OpenAI-format provider's
+/// chat completions); otherwise it speaks the client's API itself
 /// (OpenAI-compatible providers on OpenAI routes, Anthropic on `/v1/messages`): the body is
 /// spliced and the answer passed through with its model rewritten.
 pub fn translates(family: Family, endpoint: Endpoint) -> bool {
     match family {
-        Family::OpenAi => false,
+        Family::OpenAi => endpoint == Endpoint::Messages,
         Family::Anthropic => endpoint != Endpoint::Messages,
+    }
+}
+
+/// Whether `row` can serve the client's `endpoint`: one it lists, or `/v1/messages` bridged to
+/// its chat completions.
+pub fn serves(row: &ProviderRow, endpoint: Endpoint) -> bool {
+    row.endpoints.contains(&endpoint)
+        || (endpoint == Endpoint::Messages
+            && row.family == Family::OpenAi
+            && row.endpoints.contains(&Endpoint::ChatCompletions))
+}
+
+/// The provider endpoint a request of the client's `endpoint` goes to.
+pub fn upstream_endpoint(family: Family, endpoint: Endpoint) -> Endpoint {
+    match (family, endpoint) {
+        (Family::OpenAi, Endpoint::Messages) => Endpoint::ChatCompletions,
+        _ => endpoint,
     }
 }
 
@@ -61,8 +79,13 @@ pub fn write_request_body(
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
     if translates(family, endpoint) {
-        return crate::anthropic::transform_request(body, provider_model, scratch, out)
-            .map_err(|e| e.message().to_owned());
+        let translated = match family {
+            Family::OpenAi => crate::messages::to_chat_request(body, provider_model, out),
+            Family::Anthropic => {
+                crate::anthropic::transform_request(body, provider_model, scratch, out)
+            }
+        };
+        return translated.map_err(|e| e.message().to_owned());
     }
     crate::openai::splice(body, fields, provider_model, force_include_usage, out);
     Ok(())
@@ -87,6 +110,14 @@ pub fn rewrite_response(
     out: &mut Vec<u8>,
 ) -> Result<Reported, String> {
     match family {
+        Family::OpenAi if translates(family, endpoint) => {
+            crate::messages::to_message(body, requested_model, out)
+                .map(|usage| Reported {
+                    usage: Some(usage),
+                    service_tier: None,
+                })
+                .map_err(|e| e.message().to_owned())
+        }
         Family::OpenAi => Ok(rewrite_reporting(body, requested_model, out)),
         Family::Anthropic if !translates(family, endpoint) => {
             let reported = rewrite_reporting(body, requested_model, out);
@@ -140,6 +171,8 @@ pub enum StreamTranslator {
     Messages(crate::anthropic::MessagesStream),
     /// Anthropic's events become chat completion chunks.
     Anthropic(Box<crate::anthropic::ChatStream>),
+    /// Chat completion chunks become Anthropic's Messages events.
+    MessagesFromChat(Box<crate::messages::MessagesFromChat>),
 }
 
 /// The translator for one stream of `family`; a translated stream's chunks carry the `id` and
@@ -151,6 +184,13 @@ pub fn stream_translator(
     answer_id: impl FnOnce() -> (String, u64),
 ) -> StreamTranslator {
     match family {
+        Family::OpenAi if translates(family, endpoint) => {
+            let (id, _) = answer_id();
+            StreamTranslator::MessagesFromChat(Box::new(crate::messages::MessagesFromChat::new(
+                &id,
+                requested_model,
+            )))
+        }
         Family::OpenAi => StreamTranslator::Rewrite,
         Family::Anthropic if !translates(family, endpoint) => {
             StreamTranslator::Messages(crate::anthropic::MessagesStream::default())
@@ -170,7 +210,10 @@ impl StreamTranslator {
     /// Whether events without a single data line (comments, other fields) go to the client as
     /// they came: they do on a rewritten stream, and mean nothing on a translated one.
     pub fn passes_other_events(&self) -> bool {
-        !matches!(self, StreamTranslator::Anthropic(_))
+        matches!(
+            self,
+            StreamTranslator::Rewrite | StreamTranslator::Messages(_)
+        )
     }
 
     /// Translates one event (`data` is its single data line) into zero or more client
@@ -205,6 +248,7 @@ impl StreamTranslator {
             }
             StreamTranslator::Messages(s) => Ok(s.event(event, data, requested_model, out)),
             StreamTranslator::Anthropic(s) => s.event(data, out),
+            StreamTranslator::MessagesFromChat(s) => s.event(data, out),
         }
     }
 
@@ -215,6 +259,7 @@ impl StreamTranslator {
         match self {
             StreamTranslator::Rewrite | StreamTranslator::Messages(_) => None,
             StreamTranslator::Anthropic(s) => s.end(include_usage, out),
+            StreamTranslator::MessagesFromChat(s) => s.end(out),
         }
     }
 }

@@ -10,6 +10,9 @@
 //! - [`openai`]: the OpenAI-compatible request path: `inspect` the client body (or feed it to a
 //!   `BodyScanner` piece by piece when it is spilled to a file), `require` its endpoint's
 //!   parameter, `splice` the upstream one (a `SplicePlan` applied in one piece or many).
+//! - [`anthropic`]: the Anthropic provider family (chat completions to Messages and back,
+//!   its streams, and its own `/v1/messages` passed through).
+//! - [`messages`]: the `/v1/messages` client API in front of OpenAI-format providers.
 //! - [`keys`]: the request keys the gateway reads or rewrites, matched after unescaping.
 //! - [`rewrite`]: streaming rewrite of a non-stream response body (top-level `model`, usage capture).
 //! - [`stream`]: rewrite of one SSE chunk payload in an arena.
@@ -29,6 +32,7 @@ pub mod error;
 pub mod family;
 pub mod json;
 pub mod keys;
+pub mod messages;
 pub mod mock;
 pub mod openai;
 pub mod provider;

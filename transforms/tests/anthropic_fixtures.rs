@@ -156,7 +156,7 @@ fn mutated_stream_events_never_panic() {
             continue;
         };
         for _ in 0..300 {
-            let b = mutate(&mut rng, &seed, 6);
+            let b = fixture_dirs::mutate(&mut rng, &seed, 6);
             let (out, _) = translate_stream(&b, &args);
             for data in event_data(&out) {
                 if data != b"[DONE]" {
@@ -166,23 +166,6 @@ fn mutated_stream_events_never_panic() {
             }
         }
     }
-}
-
-/// `seed` with 1 to `max_edits - 1` random edits: a byte replaced, removed, or a JSON
-/// punctuation byte inserted.
-fn mutate(rng: &mut fastrand::Rng, seed: &[u8], max_edits: usize) -> Vec<u8> {
-    let mut b = seed.to_vec();
-    for _ in 0..rng.usize(1..max_edits) {
-        let i = rng.usize(..b.len());
-        match rng.u8(..3) {
-            0 => b[i] = rng.u8(..),
-            1 => {
-                b.remove(i);
-            }
-            _ => b.insert(i, *b"{}[]\",:0ae\\".get(rng.usize(..11)).unwrap()),
-        }
-    }
-    b
 }
 
 /// Mutated fixture bytes never panic either transform (they may be refused).
@@ -196,7 +179,7 @@ fn mutated_inputs_never_panic() {
                 continue;
             };
             for _ in 0..300 {
-                let b = mutate(&mut rng, &seed, 4);
+                let b = fixture_dirs::mutate(&mut rng, &seed, 4);
                 let mut out = Vec::new();
                 let _ = anthropic::transform_request(&b, "m", &mut scratch, &mut out);
                 let _ = anthropic::transform_response(&b, "id", 1, "m", &mut out);

@@ -212,21 +212,29 @@ fn api_reply(route: Route, body: &[u8], faults: &Faults, options: &MockOptions) 
     let Some(model) = request.model.as_deref() else {
         return Reply::error(shape, 400, "you must provide a model parameter");
     };
-    if route == Route::Messages {
+    if matches!(route, Route::Messages | Route::ChatCompletions) {
         if let Some(script) = super::script::script(body) {
+            let chat = route == Route::ChatCompletions;
             if !request.streams() {
-                return Reply::Full {
-                    status: 200,
-                    body: script.message(model),
+                let body = if chat {
+                    script.chat_message(model)
+                } else {
+                    script.message(model)
                 };
+                return Reply::Full { status: 200, body };
             }
+            let events = if chat {
+                script.chat_events(model, request.include_usage())
+            } else {
+                script.events(model)
+            };
             return Reply::Stream(StreamReply {
                 family: StreamFamily::Scripted,
                 model: String::new(),
                 chunks: 0,
                 include_usage: false,
                 with_usage: true,
-                script: script.events(model),
+                script: events,
             });
         }
     }

@@ -1,7 +1,8 @@
-//! Scripted tool use on the Messages route, so an agent (Claude Code) can run a whole tool
-//! loop against the mock: a conversation whose last user turn carries `[[tool:NAME {json}]]` in
-//! its text gets a `tool_use` block calling NAME with that input; a last user turn that
-//! carries a `tool_result` gets `tool result: <its text>` back, so a test sees the tool ran.
+//! Scripted tool use on the Messages and chat completions routes, so an agent (Claude Code)
+//! can run a whole tool loop against the mock: a conversation whose last user turn carries `[[tool:NAME {json}]]` in
+//! its text gets a call to NAME with that input (a `tool_use` block, or `tool_calls`); a last
+//! turn that carries the tool's result gets `tool result: <its text>` back, so a test sees
+//! the tool ran.
 //! Bodies without the marker are never parsed here (the load path stays as it is).
 
 use serde_json::{json, Value};
@@ -21,32 +22,42 @@ pub enum Script {
 pub fn script(body: &[u8]) -> Option<Script> {
     memchr::memmem::find(body, MARKER.as_bytes())?;
     let body: Value = serde_json::from_slice(body).ok()?;
-    // The last user turn: Claude Code may put a system message after it.
-    let last = body
-        .get("messages")?
-        .as_array()?
+    // The turns after the last assistant message: Claude Code adds system (or, bridged,
+    // operator-note user) messages there.
+    let messages = body.get("messages")?.as_array()?;
+    let after = messages
         .iter()
-        .rev()
-        .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))?;
-    let blocks: Vec<&Value> = match last.get("content")? {
+        .rposition(|m| m.get("role").and_then(Value::as_str) == Some("assistant"))
+        .map_or(0, |i| i + 1);
+    let trailing = &messages[after..];
+    for m in trailing {
+        if m.get("role").and_then(Value::as_str) == Some("tool") {
+            let text = m.get("content").map(text_of).unwrap_or_default();
+            return Some(Script::Text(format!("tool result: {}", text.trim())));
+        }
+        let results = m.get("content").and_then(Value::as_array);
+        if let Some(result) = results
+            .into_iter()
+            .flatten()
+            .find(|b| b.get("type").and_then(Value::as_str) == Some("tool_result"))
+        {
+            let text = result.get("content").map(text_of).unwrap_or_default();
+            return Some(Script::Text(format!("tool result: {}", text.trim())));
+        }
+    }
+    trailing
+        .iter()
+        .filter(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        .find_map(|m| call_in(m.get("content")?))
+}
+
+/// The marker's call in a user turn's content (a string or text blocks).
+fn call_in(content: &Value) -> Option<Script> {
+    let blocks: Vec<&Value> = match content {
         Value::Array(blocks) => blocks.iter().collect(),
         text @ Value::String(_) => vec![text],
         _ => return None,
     };
-    if let Some(result) = blocks
-        .iter()
-        .find(|b| b.get("type").and_then(Value::as_str) == Some("tool_result"))
-    {
-        let text = match result.get("content") {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Array(parts)) => parts
-                .iter()
-                .filter_map(|p| p.get("text").and_then(Value::as_str))
-                .collect(),
-            _ => String::new(),
-        };
-        return Some(Script::Text(format!("tool result: {}", text.trim())));
-    }
     blocks.iter().find_map(|b| {
         let text = b.as_str().or_else(|| b.get("text")?.as_str())?;
         let at = text.find(MARKER)? + MARKER.len();
@@ -63,7 +74,81 @@ pub fn script(body: &[u8]) -> Option<Script> {
     })
 }
 
+/// A string, or the texts of a list of parts.
+fn text_of(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect(),
+        _ => String::new(),
+    }
+}
+
 impl Script {
+    /// The whole chat completion (OpenAI's format).
+    pub fn chat_message(&self, model: &str) -> Vec<u8> {
+        let (message, finish) = match self {
+            Script::Call { name, input } => (
+                json!({"role": "assistant", "content": null, "tool_calls": [{"id": CALL_ID,
+                    "type": "function", "function": {"name": name, "arguments": input.to_string()}}]}),
+                "tool_calls",
+            ),
+            Script::Text(text) => (json!({"role": "assistant", "content": text}), "stop"),
+        };
+        json!({"id": "chatcmpl-mock", "object": "chat.completion", "created": 1700000000,
+            "model": model, "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}})
+        .to_string()
+        .into_bytes()
+    }
+
+    /// The chat completion stream, one `data: ...\n\n` per element, `[DONE]` last.
+    pub fn chat_events(&self, model: &str, include_usage: bool) -> Vec<Vec<u8>> {
+        let chunk = |delta: Value, finish: Value| {
+            let c = json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk",
+                "created": 1700000000, "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
+            format!("data: {c}\n\n").into_bytes()
+        };
+        let mut events = vec![chunk(
+            json!({"role": "assistant", "content": ""}),
+            Value::Null,
+        )];
+        let finish = match self {
+            Script::Call { name, input } => {
+                let args = input.to_string();
+                let (a, b) = args.split_at(args.len() / 2);
+                events.push(chunk(
+                    json!({"tool_calls": [{"index": 0, "id": CALL_ID, "type": "function",
+                        "function": {"name": name, "arguments": ""}}]}),
+                    Value::Null,
+                ));
+                for piece in [a, b] {
+                    events.push(chunk(
+                        json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}),
+                        Value::Null,
+                    ));
+                }
+                "tool_calls"
+            }
+            Script::Text(text) => {
+                events.push(chunk(json!({"content": text}), Value::Null));
+                "stop"
+            }
+        };
+        events.push(chunk(json!({}), json!(finish)));
+        if include_usage {
+            let u = json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk",
+                "created": 1700000000, "model": model, "choices": [],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}});
+            events.push(format!("data: {u}\n\n").into_bytes());
+        }
+        events.push(b"data: [DONE]\n\n".to_vec());
+        events
+    }
+
     /// The whole Messages answer; `model` is the model to echo.
     pub fn message(&self, model: &str) -> Vec<u8> {
         let (content, stop) = match self {
@@ -121,6 +206,7 @@ impl Script {
 }
 
 const TOOL_ID: &str = "toolu_mock_1";
+const CALL_ID: &str = "call_mock_1";
 
 fn start(model: &str) -> Value {
     json!({"id": "msg_mock", "type": "message", "role": "assistant", "model": model,

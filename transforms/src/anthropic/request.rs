@@ -615,8 +615,9 @@ fn image_block(part: &[u8]) -> Result<Vec<u8>> {
     Ok(b)
 }
 
-/// `_sanitize_anthropic_tool_use_id`: every character outside `[a-zA-Z0-9_-]` becomes `_`.
-fn sanitize_tool_id(id: &str) -> String {
+/// `_sanitize_anthropic_tool_use_id` (also `normalize_anthropic_tool_use_id`): every character
+/// outside `[a-zA-Z0-9_-]` becomes `_`.
+pub(crate) fn sanitize_tool_id(id: &str) -> String {
     let s: String = id
         .chars()
         .map(|c| {

@@ -1,5 +1,5 @@
-//! What the golden-fixture tests share: the case folders of one family, and their `args`
-//! (`key=value` lines).
+//! What the golden-fixture tests share: the case folders of one family, their `args`
+//! (`key=value` lines), and random edits of their inputs.
 
 use std::collections::HashMap;
 use std::fs;
@@ -26,4 +26,22 @@ pub fn args(dir: &Path) -> HashMap<String, String> {
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
+}
+
+/// `seed` with 1 to `max_edits - 1` random edits: a byte replaced, removed, or a JSON
+/// punctuation byte inserted.
+#[allow(dead_code)]
+pub fn mutate(rng: &mut fastrand::Rng, seed: &[u8], max_edits: usize) -> Vec<u8> {
+    let mut b = seed.to_vec();
+    for _ in 0..rng.usize(1..max_edits) {
+        let i = rng.usize(..b.len());
+        match rng.u8(..3) {
+            0 => b[i] = rng.u8(..),
+            1 => {
+                b.remove(i);
+            }
+            _ => b.insert(i, *b"{}[]\",:0ae\\".get(rng.usize(..11)).unwrap()),
+        }
+    }
+    b
 }
