@@ -176,6 +176,38 @@ pub fn summarize(scenarios: &[ScenarioResult]) -> Vec<Row> {
         true,
         &|kind| Some(load_of("stream-c50", kind)?.first_byte_us.p50 as f64),
     ));
+    // What translation costs each gateway, against its own OpenAI pass-through in the run.
+    for (translated, plain, what) in [
+        (
+            "anthropic-stream-c50",
+            "stream-c50",
+            "Anthropic stream ÷ OpenAI stream",
+        ),
+        ("messages-c50", "chat-c50", "/v1/messages to OpenAI ÷ chat"),
+    ] {
+        rows.push(metric(
+            &format!("CPU per request, {what}"),
+            "x",
+            true,
+            &|kind| {
+                Some(
+                    process_of(translated, kind)?.cpu_us_per_request?
+                        / process_of(plain, kind)?.cpu_us_per_request?,
+                )
+            },
+        ));
+        rows.push(metric(
+            &format!("Peak memory (VmHWM), {what}"),
+            "x",
+            true,
+            &|kind| {
+                Some(
+                    process_of(translated, kind)?.vm_hwm_kb as f64
+                        / process_of(plain, kind)?.vm_hwm_kb as f64,
+                )
+            },
+        ));
+    }
     for batch in [64, 256] {
         let name = format!("embed-batch-{batch}");
         rows.push(metric(

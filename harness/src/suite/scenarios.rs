@@ -2,6 +2,9 @@
 
 /// Model group the chat scenarios ask for (configured in every proxy the suite starts).
 pub const CHAT_MODEL: &str = "gpt-4o";
+/// Model group of an Anthropic-format deployment (the mock's Messages API), for the
+/// translation scenarios.
+pub const CLAUDE_MODEL: &str = "claude-sonnet-4-5";
 /// Model group of the embedding scenarios.
 pub const EMBED_MODEL: &str = "text-embedding-3-small";
 /// Dimensions of every embedding; the mock's value text makes 256 of them ~3.9 MB of JSON.
@@ -22,6 +25,9 @@ pub struct Scenario {
     pub path: &'static str,
     pub body: Vec<u8>,
     pub concurrency: usize,
+    /// The request is translated between provider formats: only gateways run it (nginx and
+    /// the bare mock cannot).
+    pub translated: bool,
 }
 
 /// Every scenario, in run order.
@@ -36,6 +42,7 @@ pub fn all() -> Vec<Scenario> {
             path: "/v1/chat/completions",
             body: chat.clone(),
             concurrency: 1,
+            translated: false,
         },
         Scenario {
             name: "chat-c50".into(),
@@ -44,18 +51,45 @@ pub fn all() -> Vec<Scenario> {
             path: "/v1/chat/completions",
             body: chat,
             concurrency: 50,
+            translated: false,
         },
         Scenario {
             name: "stream-c50".into(),
             about: "50 connections of SSE streams: first byte, full stream, events/s".into(),
             kind: Kind::Stream,
             path: "/v1/chat/completions",
-            body: stream,
+            body: stream.clone(),
             concurrency: 50,
+            translated: false,
+        },
+        Scenario {
+            name: "anthropic-stream-c50".into(),
+            about: "stream-c50 to an Anthropic-format provider: its Messages events become chat chunks (compare with stream-c50)".into(),
+            kind: Kind::Stream,
+            path: "/v1/chat/completions",
+            body: with_model(&stream, CLAUDE_MODEL),
+            concurrency: 50,
+            translated: true,
+        },
+        Scenario {
+            name: "messages-c50".into(),
+            about: "chat-c50 sent as /v1/messages to an OpenAI-format provider: translated both ways (compare with chat-c50)".into(),
+            kind: Kind::Chat,
+            path: "/v1/messages",
+            body: include_bytes!("../../bodies/messages.json").to_vec(),
+            concurrency: 50,
+            translated: true,
         },
         embed(64),
         embed(256),
     ]
+}
+
+/// `body` with its `model` replaced.
+fn with_model(body: &[u8], model: &str) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    v["model"] = model.into();
+    v.to_string().into_bytes()
 }
 
 fn embed(batch: usize) -> Scenario {
@@ -66,6 +100,7 @@ fn embed(batch: usize) -> Scenario {
         path: "/v1/embeddings",
         body: embed_body(batch),
         concurrency: 10,
+        translated: false,
     }
 }
 
@@ -90,6 +125,8 @@ mod tests {
             let body: serde_json::Value = serde_json::from_slice(&scenario.body).unwrap();
             let model = if scenario.kind == Kind::Embed {
                 EMBED_MODEL
+            } else if scenario.name.starts_with("anthropic") {
+                CLAUDE_MODEL
             } else {
                 CHAT_MODEL
             };

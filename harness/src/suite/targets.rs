@@ -1,7 +1,7 @@
 //! The processes a scenario is run against: corelane, nginx, the LiteLLM proxy, the mock itself.
 
 use super::procs::{self, Spawned};
-use super::scenarios::{CHAT_MODEL, EMBED_MODEL};
+use super::scenarios::{CHAT_MODEL, CLAUDE_MODEL, EMBED_MODEL};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -106,11 +106,14 @@ impl Running {
 /// authenticating every request is the realistic path for corelane too.
 pub const MASTER_KEY: &str = "sk-corelane-bench-7f3c9a1e5b2d4f608e1a3c5b7d9f2e4a";
 
-/// The LiteLLM `config.yaml` both corelane and LiteLLM load: the same two model groups.
+/// The LiteLLM `config.yaml` both corelane and LiteLLM load: the same model groups (OpenAI
+/// chat and embeddings, and an Anthropic-format deployment on the mock's Messages API).
+/// `/v1/messages` goes to chat completions in both (LiteLLM's default for openai models is
+/// its Responses API route, which the mock does not serve).
 pub fn proxy_config(mock: SocketAddr) -> String {
     let base = format!("http://{mock}/v1");
     format!(
-        "general_settings:\n  master_key: {MASTER_KEY}\nmodel_list:\n  - model_name: {CHAT_MODEL}\n    litellm_params:\n      model: openai/{CHAT_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n  - model_name: {EMBED_MODEL}\n    litellm_params:\n      model: openai/{EMBED_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n"
+        "general_settings:\n  master_key: {MASTER_KEY}\nlitellm_settings:\n  use_chat_completions_url_for_anthropic_messages: true\nmodel_list:\n  - model_name: {CHAT_MODEL}\n    litellm_params:\n      model: openai/{CHAT_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n  - model_name: {EMBED_MODEL}\n    litellm_params:\n      model: openai/{EMBED_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n  - model_name: {CLAUDE_MODEL}\n    litellm_params:\n      model: anthropic/{CLAUDE_MODEL}\n      api_base: http://{mock}\n      api_key: sk-mock\n"
     )
 }
 
