@@ -107,6 +107,45 @@ fn document(bytes: usize) -> String {
     doc
 }
 
+/// An Anthropic Messages body shaped like Claude Code's after `turns` tool round trips: system
+/// blocks with `cache_control`, 24 tools with schemas, and per turn a user text, an assistant
+/// text plus `tool_use`, and a `tool_result` of ten lines of code (about 1 KB a turn).
+pub fn claude_code_messages(model: &str, turns: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 * 1024 + turns * 1200);
+    out.extend_from_slice(b"{\"model\":");
+    write_json_string(model, &mut out);
+    out.extend_from_slice(b",\"max_tokens\":32000,\"stream\":true,\"system\":[{\"type\":\"text\",\"text\":\"You are Claude Code, an interactive CLI tool.\"},{\"type\":\"text\",\"text\":");
+    write_json_string(
+        &"Follow the repository's conventions. ".repeat(40),
+        &mut out,
+    );
+    out.extend_from_slice(b",\"cache_control\":{\"type\":\"ephemeral\"}}],\"messages\":[");
+    for i in 0..turns {
+        if i > 0 {
+            out.push(b',');
+        }
+        let code =
+            "    let total = items.iter().map(|x| x.price * x.qty).sum::<u64>();\\n".repeat(10);
+        out.extend_from_slice(format!(
+            "{{\"role\":\"user\",\"content\":[{{\"type\":\"text\",\"text\":\"Look at src/file{i}.rs and explain what the \\\"total\\\" computation does.\"}}]}},\
+             {{\"role\":\"assistant\",\"content\":[{{\"type\":\"text\",\"text\":\"Let me read it.\"}},{{\"type\":\"tool_use\",\"id\":\"toolu_{i:024}\",\"name\":\"Read\",\"input\":{{\"file_path\":\"/repo/src/file{i}.rs\",\"limit\":200}}}}]}},\
+             {{\"role\":\"user\",\"content\":[{{\"type\":\"tool_result\",\"tool_use_id\":\"toolu_{i:024}\",\"content\":[{{\"type\":\"text\",\"text\":\"{code}\"}}]}}]}}"
+        ).as_bytes());
+    }
+    out.extend_from_slice(b"],\"tools\":[");
+    for t in 0..24 {
+        if t > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(format!(
+            "{{\"name\":\"Tool{t}\",\"description\":\"{}\",\"input_schema\":{{\"type\":\"object\",\"properties\":{{\"path\":{{\"type\":\"string\",\"description\":\"Absolute path\"}},\"limit\":{{\"type\":\"integer\"}}}},\"required\":[\"path\"]}}}}",
+            "Reads a file from the local filesystem. ".repeat(8)
+        ).as_bytes());
+    }
+    out.extend_from_slice(b"],\"metadata\":{\"user_id\":\"{\\\"session_id\\\":\\\"abc\\\"}\"}}");
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -129,5 +168,16 @@ mod tests {
         let fields = inspect(&body, &mut corelane_transforms::json::tape::Scratch::new()).unwrap();
         assert!(fields.stream);
         assert_eq!(fields.include_usage, None);
+    }
+
+    #[test]
+    fn claude_code_body_is_valid_and_translates() {
+        let body = claude_code_messages("gpt-4o", 30);
+        let fields = inspect(&body, &mut corelane_transforms::json::tape::Scratch::new()).unwrap();
+        assert_eq!(fields.model.as_deref(), Some("gpt-4o"));
+        let mut out = Vec::new();
+        corelane_transforms::messages::to_chat_request(&body, "gpt-4o", &mut out).unwrap();
+        let fields = inspect(&out, &mut corelane_transforms::json::tape::Scratch::new()).unwrap();
+        assert!(fields.stream);
     }
 }

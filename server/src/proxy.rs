@@ -17,7 +17,7 @@ use futures_util::future::join_all;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use monoio::net::TcpStream;
 
-use crate::core::Core;
+use crate::core::{BodyCharge, Core};
 use crate::errors::{Dialect, GatewayError};
 use crate::exchange::{Caller, Exchange, Request};
 use crate::gateway::{Deployment, Gateway, Upstream};
@@ -175,6 +175,22 @@ async fn inference<'g>(
             route: endpoint.path(),
         });
     }
+    // build_upstream (a translated body is needed in memory: one spilled to a file is read
+    // back, charged to the core's body budget until the answer is out)
+    let (loaded, _charge);
+    let in_memory;
+    let req = match req.spilled {
+        Some(spilled) if !family::body_from_file(provider.family, endpoint) => {
+            (loaded, _charge) = load_spilled(core, provider, &spilled.file).await?;
+            in_memory = Request {
+                body: &loaded,
+                spilled: None,
+                ..*req
+            };
+            &in_memory
+        }
+        _ => req,
+    };
     let request = build_upstream(
         core,
         ex,
@@ -202,6 +218,38 @@ async fn inference<'g>(
         None => ex.status = done.status,
     }
     Ok(done.keep_alive)
+}
+
+/// Largest body translated for a provider of another format: it is held in memory, and its
+/// translation holds the core (the largest Claude Code conversations stay well below).
+const MAX_TRANSLATED_BODY: usize = 8 * 1024 * 1024;
+
+/// Reads a spilled body back into memory for a translation, charged to the core's budget at
+/// three times its size (the body, the parse scratch and the translated copy).
+async fn load_spilled<'c>(
+    core: &'c Core,
+    provider: &'static ProviderRow,
+    file: &SpillFile,
+) -> Result<(Vec<u8>, BodyCharge<'c>), GatewayError> {
+    let len = usize::try_from(file.len()).unwrap_or(usize::MAX);
+    if len > MAX_TRANSLATED_BODY {
+        return Err(GatewayError::Untranslatable {
+            provider: provider.name,
+            detail: format!(
+                "a request body over {} MiB is not translated for this provider",
+                MAX_TRANSLATED_BODY >> 20
+            ),
+        });
+    }
+    let mut charge = BodyCharge::new(core);
+    if !charge.grow_to(len.saturating_mul(3)) {
+        return Err(GatewayError::BodyBudget);
+    }
+    let body = file
+        .read_at(0, len, Vec::new())
+        .await
+        .map_err(|_| GatewayError::BodyStore)?;
+    Ok((body, charge))
 }
 
 /// Most models one comma-separated list may name: each is an upstream call.
@@ -562,9 +610,10 @@ fn build_upstream<'b>(
             let len = bytes.len() - HEAD_ROOM;
             (bytes, len, None)
         }
+        // `inference` reads a spilled body back before a translation; a batch does not.
         ClientBody::Spilled(_) if !family::body_from_file(provider.family, endpoint) => {
             return Err(untranslatable(format!(
-                "a request body over {} KiB is not translated for this provider yet",
+                "a request body over {} KiB is not translated for this provider in a batch",
                 crate::client_body::SPILL_ABOVE / 1024
             )));
         }

@@ -264,3 +264,28 @@ fn an_openai_format_deployment_gets_a_chat_completion_and_answers_as_anthropic()
     assert!(message.contains("OpenAIException"), "{message}");
     gw.assert_healthy();
 }
+
+/// A body too large for memory is spilled to a file as it arrives; a translation reads it
+/// back (charged to the body budget) up to 8 MiB, and refuses a larger one clearly.
+#[test]
+fn a_spilled_body_is_translated_up_to_its_limit() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock));
+    let text = "x".repeat(3 << 20);
+    let body = json!({"model": "gpt", "max_tokens": 8,
+        "messages": [{"role": "user", "content": text}]});
+    let resp = post(&gw, &body, &[]);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.json()["type"], "message");
+    let sent: Value = serde_json::from_str(mock.last_request()["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        sent["messages"][0]["content"].as_str().unwrap().len(),
+        3 << 20
+    );
+
+    let body = json!({"model": "gpt", "max_tokens": 8,
+        "messages": [{"role": "user", "content": "x".repeat(9 << 20)}]});
+    let message = assert_anthropic_error(&post(&gw, &body, &[]), 400, "invalid_request_error");
+    assert!(message.contains("over 8 MiB"), "{message}");
+    gw.assert_healthy();
+}

@@ -19,6 +19,23 @@ pub(crate) fn get<'b>(obj: &'b [u8], key: &str) -> Option<&'b [u8]> {
     found
 }
 
+/// The values of `keys` in the object `obj`, read in one walk of its members (the last of
+/// repeated keys wins, as [`get`]); `None` where absent or when `obj` is not an object.
+pub(crate) fn fields<'b, const N: usize>(obj: &'b [u8], keys: [&str; N]) -> [Option<&'b [u8]>; N] {
+    let mut found = [None; N];
+    for m in top_members(obj).into_iter().flatten() {
+        if let Some(i) = keys.iter().position(|k| key_is(obj, &m.key, k)) {
+            found[i] = Some(&obj[m.value]);
+        }
+    }
+    found
+}
+
+/// `v` when it is a JSON string token (quotes included): valid JSON to copy as it came.
+pub(crate) fn raw_string(v: &[u8]) -> Option<&[u8]> {
+    (v.len() >= 2 && v[0] == b'"' && v[v.len() - 1] == b'"').then_some(v)
+}
+
 pub(crate) fn key_is(obj: &[u8], key: &Range<usize>, want: &str) -> bool {
     let raw = &obj[key.clone()];
     if raw.contains(&b'\\') {

@@ -26,7 +26,7 @@
 //! providers that declare them), `context_management`.
 
 use crate::anthropic::TransformError;
-use crate::json::value::{elements, get, is_object, key_of, py_dumps, string};
+use crate::json::value::{elements, fields, get, is_object, key_of, py_dumps, raw_string, string};
 use crate::json::{top_members, write_json_string};
 
 type Result<T> = std::result::Result<T, TransformError>;
@@ -66,14 +66,30 @@ pub fn to_chat_request(body: &[u8], provider_model: &str, out: &mut Vec<u8>) -> 
     if !is_object(body) {
         return Err(invalid("the request body must be a JSON object"));
     }
+    // One walk of the top level: the keys translated here, and the others to pass on.
+    let mut known: [Option<&[u8]>; TRANSLATED.len()] = [None; TRANSLATED.len()];
+    let mut others: Vec<(String, &[u8])> = Vec::new();
+    for m in top_members(body).into_iter().flatten() {
+        let key = key_of(body, &m.key).unwrap_or_default();
+        match TRANSLATED.iter().position(|k| *k == key) {
+            Some(i) => known[i] = Some(&body[m.value]),
+            None => others.push((key, &body[m.value])),
+        }
+    }
+    let at = |key: &str| {
+        TRANSLATED
+            .iter()
+            .position(|k| *k == key)
+            .and_then(|i| known[i])
+    };
     for key in ["mcp_servers", "container", "output_format"] {
-        if get(body, key).is_some_and(|v| v != b"null") {
+        if at(key).is_some_and(|v| v != b"null") {
             return Err(unsupported(format!(
                 "'{key}' is not supported on /v1/messages to this provider by corelane yet"
             )));
         }
     }
-    let output_config = get(body, "output_config");
+    let output_config = at("output_config");
     if output_config.and_then(|c| get(c, "format")).is_some() {
         return Err(unsupported(
             "'output_config.format' is not supported on /v1/messages to this provider by corelane yet",
@@ -82,44 +98,34 @@ pub fn to_chat_request(body: &[u8], provider_model: &str, out: &mut Vec<u8>) -> 
     out.extend_from_slice(b"{\"model\":");
     write_json_string(provider_model, out);
     out.extend_from_slice(b",\"messages\":[");
-    let mut first = true;
-    let mut push = |m: &[u8], out: &mut Vec<u8>| {
-        if !std::mem::take(&mut first) {
-            out.push(b',');
-        }
-        out.extend_from_slice(m);
-    };
-    if let Some(system) = get(body, "system") {
-        if let Some(m) = system_message(system)? {
-            push(&m, out);
-        }
+    let mut list = List::new(out);
+    if let Some(system) = at("system") {
+        system_message(system, &mut list);
     }
-    let messages = get(body, "messages")
+    let messages = at("messages")
         .and_then(elements)
         .ok_or_else(|| invalid("'messages' must be a list"))?;
     let mut leading = true;
     for m in messages {
-        for translated in message(m, &mut leading)? {
-            push(&translated, out);
-        }
+        message(m, &mut leading, &mut list)?;
     }
     out.push(b']');
-    if get(body, "stream") == Some(b"true") {
+    if at("stream") == Some(b"true") {
         out.extend_from_slice(b",\"stream\":true,\"stream_options\":{\"include_usage\":true}");
     }
-    if let Some(stop) = get(body, "stop_sequences").filter(|v| non_empty(v)) {
+    if let Some(stop) = at("stop_sequences").filter(|v| non_empty(v)) {
         out.extend_from_slice(b",\"stop\":");
         out.extend_from_slice(stop);
     }
-    if let Some(effort) = reasoning_effort(get(body, "thinking"), output_config)? {
+    if let Some(effort) = reasoning_effort(at("thinking"), output_config)? {
         out.extend_from_slice(b",\"reasoning_effort\":");
         write_json_string(effort, out);
     }
-    if let Some(choice) = get(body, "tool_choice").filter(|v| *v != b"null") {
+    if let Some(choice) = at("tool_choice").filter(|v| *v != b"null") {
         out.extend_from_slice(b",\"tool_choice\":");
         tool_choice(choice, out)?;
     }
-    if let Some(tools) = get(body, "tools").filter(|v| non_empty(v)) {
+    if let Some(tools) = at("tools").filter(|v| non_empty(v)) {
         out.extend_from_slice(b",\"tools\":[");
         let tools = elements(tools).ok_or_else(|| invalid("'tools' must be a list"))?;
         for (i, t) in tools.iter().enumerate() {
@@ -130,222 +136,274 @@ pub fn to_chat_request(body: &[u8], provider_model: &str, out: &mut Vec<u8>) -> 
         }
         out.push(b']');
     }
-    for m in top_members(body).into_iter().flatten() {
-        let key = key_of(body, &m.key).unwrap_or_default();
-        if TRANSLATED.contains(&key.as_str()) {
-            continue;
-        }
+    for (key, value) in others {
         out.push(b',');
         write_json_string(&key, out);
         out.push(b':');
-        out.extend_from_slice(&body[m.value]);
+        out.extend_from_slice(value);
     }
     out.push(b'}');
     Ok(())
+}
+
+/// A JSON array being written element by element.
+struct List<'o> {
+    out: &'o mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'o> List<'o> {
+    fn new(out: &'o mut Vec<u8>) -> Self {
+        List { out, empty: true }
+    }
+
+    /// The output, after the separator of a new element.
+    fn next(&mut self) -> &mut Vec<u8> {
+        if !std::mem::take(&mut self.empty) {
+            self.out.push(b',');
+        }
+        self.out
+    }
 }
 
 fn non_empty(v: &[u8]) -> bool {
     !matches!(v, b"null" | b"[]" | b"\"\"" | b"{}" | b"false")
 }
 
-/// The top-level `system` as the first chat message (`None` when empty).
-fn system_message(system: &[u8]) -> Result<Option<Vec<u8>>> {
-    if let Some(text) = string(system) {
-        if text.is_empty() {
-            return Ok(None);
+/// A block's `type`, compared without allocating when it is plain.
+fn block_type(b: &[u8]) -> Option<&[u8]> {
+    let v = get(b, "type")?;
+    raw_string(v).map(|s| &s[1..s.len() - 1])
+}
+
+/// `{"type":"text","text":...}` with the text's JSON string as it came (`""` when absent).
+fn text_part(text: Option<&[u8]>, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"type\":\"text\",\"text\":");
+    out.extend_from_slice(text.and_then(raw_string).unwrap_or(b"\"\""));
+    out.push(b'}');
+}
+
+/// Whether a raw JSON string is `""`.
+fn is_empty_string(v: &[u8]) -> bool {
+    v == b"\"\""
+}
+
+/// The top-level `system` (a string or text blocks) as the first chat message.
+fn system_message(system: &[u8], list: &mut List<'_>) {
+    if let Some(text) = raw_string(system) {
+        if !is_empty_string(text) {
+            let out = list.next();
+            out.extend_from_slice(b"{\"role\":\"system\",\"content\":");
+            out.extend_from_slice(text);
+            out.push(b'}');
         }
-        let mut m = b"{\"role\":\"system\",\"content\":".to_vec();
-        write_json_string(&text, &mut m);
-        m.push(b'}');
-        return Ok(Some(m));
+        return;
     }
-    let Some(blocks) = elements(system) else {
-        return Ok(None);
-    };
-    let parts: Vec<Vec<u8>> = blocks
+    let blocks = elements(system).unwrap_or_default();
+    let texts: Vec<Option<&[u8]>> = blocks
         .iter()
-        .filter(|b| block_type(b).as_deref() == Some("text"))
-        .map(|b| text_part(&text_of(b)))
+        .filter(|b| block_type(b) == Some(b"text"))
+        .map(|b| get(b, "text"))
         .collect();
-    if parts.is_empty() {
-        return Ok(None);
+    if texts.is_empty() {
+        return;
     }
-    let mut m = b"{\"role\":\"system\",\"content\":[".to_vec();
-    m.extend_from_slice(&parts.join(&b","[..]));
-    m.extend_from_slice(b"]}");
-    Ok(Some(m))
+    let out = list.next();
+    out.extend_from_slice(b"{\"role\":\"system\",\"content\":[");
+    for (i, t) in texts.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        text_part(t, out);
+    }
+    out.extend_from_slice(b"]}");
 }
 
-fn block_type(b: &[u8]) -> Option<String> {
-    get(b, "type").and_then(string)
-}
-
-fn text_of(b: &[u8]) -> String {
-    get(b, "text").and_then(string).unwrap_or_default()
-}
-
-fn text_part(text: &str) -> Vec<u8> {
-    let mut p = b"{\"type\":\"text\",\"text\":".to_vec();
-    write_json_string(text, &mut p);
-    p.push(b'}');
-    p
-}
-
-/// `anthropic_image_source_to_openai_url` as an `image_url` part (`None` for other sources).
-fn image_part(block: &[u8]) -> Option<Vec<u8>> {
-    let source = get(block, "source")?;
-    let url = match get(source, "type").and_then(string).as_deref() {
+/// `anthropic_image_source_to_openai_url` as an `image_url` part; false (nothing written) for
+/// other sources.
+fn image_part(block: &[u8], out: &mut Vec<u8>) -> bool {
+    let Some(source) = get(block, "source") else {
+        return false;
+    };
+    let [kind, data, media, url] = fields(source, ["type", "data", "media_type", "url"]);
+    let url = match kind.and_then(string).as_deref() {
         Some("base64") => {
-            let data = get(source, "data").and_then(string).unwrap_or_default();
+            let data = data.and_then(string).unwrap_or_default();
             if data.is_empty() {
-                return None;
+                return false;
             }
-            let media = get(source, "media_type")
+            let media = media
                 .and_then(string)
                 .filter(|m| !m.is_empty())
                 .unwrap_or_else(|| "image/jpeg".to_owned());
             format!("data:{media};base64,{data}")
         }
-        Some("url") => get(source, "url").and_then(string).unwrap_or_default(),
-        _ => return None,
+        Some("url") => url.and_then(string).unwrap_or_default(),
+        _ => return false,
     };
-    let mut p = b"{\"type\":\"image_url\",\"image_url\":{\"url\":".to_vec();
-    write_json_string(&url, &mut p);
-    p.extend_from_slice(b"}}");
-    Some(p)
+    out.extend_from_slice(b"{\"type\":\"image_url\",\"image_url\":{\"url\":");
+    write_json_string(&url, out);
+    out.extend_from_slice(b"}}");
+    true
 }
 
 /// One Anthropic message as zero or more chat messages. `leading`: no non-system message came
 /// yet (a system message there stays one).
-fn message(m: &[u8], leading: &mut bool) -> Result<Vec<Vec<u8>>> {
-    let role = get(m, "role").and_then(string).unwrap_or_default();
-    let content = get(m, "content").unwrap_or(b"null");
-    match role.as_str() {
-        "system" => system_turn(content, *leading),
-        "user" => {
+fn message(m: &[u8], leading: &mut bool, list: &mut List<'_>) -> Result<()> {
+    let [role, content] = fields(m, ["role", "content"]);
+    let content = content.unwrap_or(b"null");
+    match role.and_then(raw_string) {
+        Some(b"\"system\"") => system_turn(content, *leading, list),
+        Some(b"\"user\"") => {
             *leading = false;
-            user_turn(content)
+            user_turn(content, list);
         }
-        "assistant" => {
+        Some(b"\"assistant\"") => {
             *leading = false;
-            Ok(assistant_turn(content).into_iter().collect())
+            assistant_turn(content, list);
         }
-        other => Err(invalid(format!(
-            "messages: role must be 'user' or 'assistant', got '{other}'"
-        ))),
+        _ => {
+            let role = role.and_then(string).unwrap_or_default();
+            return Err(invalid(format!(
+                "messages: role must be 'user' or 'assistant', got '{role}'"
+            )));
+        }
     }
+    Ok(())
 }
 
-fn system_turn(content: &[u8], leading: bool) -> Result<Vec<Vec<u8>>> {
-    let texts: Vec<String> = match string(content) {
+fn system_turn(content: &[u8], leading: bool, list: &mut List<'_>) {
+    let texts: Vec<&[u8]> = match raw_string(content) {
         Some(s) => vec![s],
         None => elements(content)
             .unwrap_or_default()
             .iter()
-            .filter(|b| block_type(b).as_deref() == Some("text"))
-            .map(|b| text_of(b))
+            .filter(|b| block_type(b) == Some(b"text"))
+            .map(|b| get(b, "text").and_then(raw_string).unwrap_or(b"\"\""))
             .collect(),
     };
-    if texts.iter().all(String::is_empty) {
-        return Ok(Vec::new());
+    if texts.iter().all(|t| is_empty_string(t)) {
+        return;
     }
-    let mut m = Vec::new();
+    let out = list.next();
     if leading {
-        m.extend_from_slice(b"{\"role\":\"system\",\"content\":");
-        write_json_string(&texts.concat(), &mut m);
-        m.push(b'}');
+        out.extend_from_slice(b"{\"role\":\"system\",\"content\":");
+        let joined: String = texts.iter().filter_map(|t| string(t)).collect();
+        write_json_string(&joined, out);
+        out.push(b'}');
     } else {
-        m.extend_from_slice(b"{\"role\":\"user\",\"content\":[");
-        m.extend_from_slice(&text_part(SYSTEM_NOTE));
-        for t in &texts {
-            m.push(b',');
-            m.extend_from_slice(&text_part(t));
+        out.extend_from_slice(b"{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":");
+        write_json_string(SYSTEM_NOTE, out);
+        out.push(b'}');
+        for t in texts {
+            out.push(b',');
+            text_part(Some(t), out);
         }
-        m.extend_from_slice(b"]}");
+        out.extend_from_slice(b"]}");
     }
-    Ok(vec![m])
 }
 
-fn user_turn(content: &[u8]) -> Result<Vec<Vec<u8>>> {
-    if let Some(text) = string(content) {
-        if text.is_empty() {
-            return Ok(Vec::new());
+fn user_turn(content: &[u8], list: &mut List<'_>) {
+    if let Some(text) = raw_string(content) {
+        if !is_empty_string(text) {
+            let out = list.next();
+            out.extend_from_slice(b"{\"role\":\"user\",\"content\":");
+            out.extend_from_slice(text);
+            out.push(b'}');
         }
-        let mut m = b"{\"role\":\"user\",\"content\":".to_vec();
-        write_json_string(&text, &mut m);
-        m.push(b'}');
-        return Ok(vec![m]);
+        return;
     }
     let Some(blocks) = elements(content) else {
-        return Ok(Vec::new());
+        return;
     };
-    let mut out = Vec::new();
+    // Tool results go out first, then the other parts as one user message.
     let mut parts = Vec::new();
     for b in &blocks {
-        match block_type(b).as_deref() {
-            Some("text") => parts.push(text_part(&text_of(b))),
-            Some("image" | "document") => parts.extend(image_part(b)),
-            Some("tool_result") => {
-                let mut t = b"{\"role\":\"tool\",\"tool_call_id\":".to_vec();
-                let id = get(b, "tool_use_id").and_then(string).unwrap_or_default();
-                write_json_string(&id, &mut t);
-                t.extend_from_slice(b",\"content\":");
-                tool_result_content(get(b, "content"), &mut t);
-                t.push(b'}');
-                out.push(t);
+        let [kind, text, id, result] = fields(b, ["type", "text", "tool_use_id", "content"]);
+        match kind.and_then(raw_string) {
+            Some(b"\"text\"") => {
+                if !parts.is_empty() {
+                    parts.push(b',');
+                }
+                text_part(text, &mut parts);
+            }
+            Some(b"\"image\"" | b"\"document\"") => {
+                let mark = parts.len();
+                if !parts.is_empty() {
+                    parts.push(b',');
+                }
+                if !image_part(b, &mut parts) {
+                    parts.truncate(mark);
+                }
+            }
+            Some(b"\"tool_result\"") => {
+                let out = list.next();
+                out.extend_from_slice(b"{\"role\":\"tool\",\"tool_call_id\":");
+                out.extend_from_slice(id.and_then(raw_string).unwrap_or(b"\"\""));
+                out.extend_from_slice(b",\"content\":");
+                tool_result_content(result, out);
+                out.push(b'}');
             }
             _ => {}
         }
     }
     if !parts.is_empty() {
-        let mut m = b"{\"role\":\"user\",\"content\":[".to_vec();
-        m.extend_from_slice(&parts.join(&b","[..]));
-        m.extend_from_slice(b"]}");
-        out.push(m);
+        let out = list.next();
+        out.extend_from_slice(b"{\"role\":\"user\",\"content\":[");
+        out.extend_from_slice(&parts);
+        out.extend_from_slice(b"]}");
     }
-    Ok(out)
 }
 
 /// `_tool_result_content`: a string stays; parts (text, images) are kept, a lone text part
 /// becomes its string; nothing is `""`.
 fn tool_result_content(content: Option<&[u8]>, out: &mut Vec<u8>) {
     let content = content.unwrap_or(b"null");
-    if let Some(s) = string(content) {
-        write_json_string(&s, out);
+    if let Some(s) = raw_string(content) {
+        out.extend_from_slice(s);
         return;
     }
-    let mut parts: Vec<(Option<String>, Vec<u8>)> = Vec::new();
+    let mut parts = Vec::new();
+    let mut count = 0;
+    let mut lone_text: Option<&[u8]> = None;
     for item in elements(content).unwrap_or_default() {
-        if let Some(s) = string(item) {
-            parts.push((Some(s.clone()), text_part(&s)));
-            continue;
+        let mark = parts.len();
+        if count > 0 {
+            parts.push(b',');
         }
-        match block_type(item).as_deref() {
-            Some("text") => {
-                let t = text_of(item);
-                parts.push((Some(t.clone()), text_part(&t)));
-            }
-            Some("image" | "document") => {
-                if let Some(p) = image_part(item) {
-                    parts.push((None, p));
+        if let Some(s) = raw_string(item) {
+            text_part(Some(s), &mut parts);
+            lone_text = Some(s);
+        } else {
+            let [kind, text] = fields(item, ["type", "text"]);
+            match kind.and_then(raw_string) {
+                Some(b"\"text\"") => {
+                    text_part(text, &mut parts);
+                    lone_text = Some(text.and_then(raw_string).unwrap_or(b"\"\""));
+                }
+                Some(b"\"image\"" | b"\"document\"") if image_part(item, &mut parts) => {
+                    lone_text = None;
+                }
+                _ => {
+                    parts.truncate(mark);
+                    continue;
                 }
             }
-            _ => {}
         }
+        count += 1;
     }
-    match parts.as_slice() {
-        [] => out.extend_from_slice(b"\"\""),
-        [(Some(text), _)] => write_json_string(text, out),
+    match (count, lone_text) {
+        (0, _) => out.extend_from_slice(b"\"\""),
+        (1, Some(text)) => out.extend_from_slice(text),
         _ => {
             out.push(b'[');
-            let joined: Vec<&[u8]> = parts.iter().map(|(_, p)| p.as_slice()).collect();
-            out.extend_from_slice(&joined.join(&b","[..]));
+            out.extend_from_slice(&parts);
             out.push(b']');
         }
     }
 }
 
-fn assistant_turn(content: &[u8]) -> Option<Vec<u8>> {
+fn assistant_turn(content: &[u8], list: &mut List<'_>) {
     let mut text: Option<String> = string(content);
     let mut calls = Vec::new();
     let mut thinking = Vec::new();
@@ -355,52 +413,56 @@ fn assistant_turn(content: &[u8]) -> Option<Vec<u8>> {
             text = Some(s);
             continue;
         }
-        match block_type(b).as_deref() {
-            Some("text") => text.get_or_insert_with(String::new).push_str(&text_of(b)),
-            Some("tool_use") => {
-                let mut c = b"{\"id\":".to_vec();
-                let id = get(b, "id").and_then(string).unwrap_or_default();
-                write_json_string(&id, &mut c);
-                c.extend_from_slice(b",\"type\":\"function\",\"function\":{\"name\":");
-                let name = get(b, "name").and_then(string).unwrap_or_default();
-                write_json_string(&name, &mut c);
-                c.extend_from_slice(b",\"arguments\":");
+        let [kind, t, id, name, input, think] =
+            fields(b, ["type", "text", "id", "name", "input", "thinking"]);
+        match kind.and_then(raw_string) {
+            Some(b"\"text\"") => text
+                .get_or_insert_with(String::new)
+                .push_str(&t.and_then(string).unwrap_or_default()),
+            Some(b"\"tool_use\"") => {
+                if !calls.is_empty() {
+                    calls.push(b',');
+                }
+                calls.extend_from_slice(b"{\"id\":");
+                calls.extend_from_slice(id.and_then(raw_string).unwrap_or(b"\"\""));
+                calls.extend_from_slice(b",\"type\":\"function\",\"function\":{\"name\":");
+                calls.extend_from_slice(name.and_then(raw_string).unwrap_or(b"\"\""));
+                calls.extend_from_slice(b",\"arguments\":");
                 let mut args = String::new();
-                py_dumps(get(b, "input").unwrap_or(b"{}"), &mut args);
-                write_json_string(&args, &mut c);
-                c.extend_from_slice(b"}}");
-                calls.push(c);
+                py_dumps(input.unwrap_or(b"{}"), &mut args);
+                write_json_string(&args, &mut calls);
+                calls.extend_from_slice(b"}}");
             }
-            Some("thinking") => {
+            Some(b"\"thinking\"") => {
                 any_thinking = true;
-                let t = get(b, "thinking").and_then(string).unwrap_or_default();
+                let t = think.and_then(string).unwrap_or_default();
                 if !t.is_empty() {
                     thinking.push(t);
                 }
             }
-            Some("redacted_thinking") => any_thinking = true,
+            Some(b"\"redacted_thinking\"") => any_thinking = true,
             _ => {}
         }
     }
     if text.is_none() && calls.is_empty() && !any_thinking {
-        return None;
+        return;
     }
-    let mut m = b"{\"role\":\"assistant\"".to_vec();
+    let out = list.next();
+    out.extend_from_slice(b"{\"role\":\"assistant\"");
     if let Some(t) = &text {
-        m.extend_from_slice(b",\"content\":");
-        write_json_string(t, &mut m);
+        out.extend_from_slice(b",\"content\":");
+        write_json_string(t, out);
     }
     if !calls.is_empty() {
-        m.extend_from_slice(b",\"tool_calls\":[");
-        m.extend_from_slice(&calls.join(&b","[..]));
-        m.push(b']');
+        out.extend_from_slice(b",\"tool_calls\":[");
+        out.extend_from_slice(&calls);
+        out.push(b']');
     }
     if !thinking.is_empty() {
-        m.extend_from_slice(b",\"reasoning_content\":");
-        write_json_string(&thinking.join("\n"), &mut m);
+        out.extend_from_slice(b",\"reasoning_content\":");
+        write_json_string(&thinking.join("\n"), out);
     }
-    m.push(b'}');
-    Some(m)
+    out.push(b'}');
 }
 
 /// `translate_anthropic_thinking_to_reasoning_effort`, with an adaptive request's
