@@ -226,3 +226,72 @@ fn readme_lists_every_provider() {
         }
     }
 }
+
+/// The providers × endpoints table, from the provider table and the family seam: providers
+/// with the same support share a row. `CORELANE_UPDATE_README=1` writes it into README.md.
+fn endpoint_table() -> String {
+    use corelane_transforms::family::{serves, translates};
+    let columns = [
+        ("chat", Some(Endpoint::ChatCompletions)),
+        ("stream", Some(Endpoint::ChatCompletions)),
+        ("embeddings", Some(Endpoint::Embeddings)),
+        ("completions", Some(Endpoint::Completions)),
+        ("messages", Some(Endpoint::Messages)),
+        ("responses", None),
+        ("ocr", None),
+        ("rerank", None),
+    ];
+    let mut groups: Vec<(Vec<&str>, Vec<&str>)> = Vec::new();
+    for row in PROVIDERS {
+        let cells: Vec<&str> = columns
+            .iter()
+            .map(|(_, endpoint)| match endpoint {
+                Some(e) if serves(row, *e) && translates(row.family, *e) => "translated",
+                Some(e) if serves(row, *e) => "yes",
+                _ => "no",
+            })
+            .collect();
+        match groups.iter_mut().find(|(c, _)| *c == cells) {
+            Some((_, names)) => names.push(row.name),
+            None => groups.push((cells, vec![row.name])),
+        }
+    }
+    let mut t = String::from("| providers |");
+    for (name, _) in &columns {
+        t.push_str(&format!(" {name} |"));
+    }
+    t.push_str("\n|---|");
+    t.push_str(&"---|".repeat(columns.len()));
+    for (cells, names) in groups {
+        t.push_str(&format!("\n| {} |", names.join(", ")));
+        for c in cells {
+            t.push_str(&format!(" {c} |"));
+        }
+    }
+    t.push('\n');
+    t
+}
+
+/// README's providers × endpoints table is the one the provider table gives.
+#[test]
+fn readme_endpoint_table_matches_the_provider_table() {
+    const START: &str = "<!-- endpoint-table:start -->\n";
+    const END: &str = "<!-- endpoint-table:end -->";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    let from = readme
+        .find(START)
+        .expect("README has the endpoint table markers")
+        + START.len();
+    let to = readme[from..].find(END).expect("end marker") + from;
+    let want = endpoint_table();
+    if std::env::var_os("CORELANE_UPDATE_README").is_some() {
+        std::fs::write(path, format!("{}{want}{}", &readme[..from], &readme[to..])).unwrap();
+        return;
+    }
+    assert_eq!(
+        readme[from..to],
+        want,
+        "README.md's endpoint table is stale: run CORELANE_UPDATE_README=1 cargo test -p corelane-transforms --test providers"
+    );
+}
