@@ -1,0 +1,286 @@
+"""The differential suite: the same client requests go to the LiteLLM proxy and to corelane,
+both in front of one scripted, recording provider (upstream.py), and for each case the
+suite compares what reached the provider (path, the headers that matter, the body as a JSON
+value) and what the client got back (status, then the body as a JSON value, or a stream
+event by event: names and JSON payloads), with ids and times masked.
+
+Every deliberate difference is listed in exceptions.txt with a one-line reason; a difference
+not listed there, or a listed one that no longer occurs, fails the run.
+
+Run it with harness/differential/run.sh (it installs LiteLLM and builds corelane).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from upstream import Upstream
+
+HERE = Path(__file__).resolve().parent
+MASTER_KEY = "sk-differential-7d1f0c2b9a4e"
+#: Upstream request headers compared (the rest are each client library's own).
+HEADERS = ("authorization", "x-api-key", "anthropic-version", "anthropic-beta")
+
+WEATHER_TOOL = {"name": "get_weather", "description": "Weather",
+                "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}
+
+
+def chat(model: str, scenario: str, stream: bool, **extra) -> dict:
+    body = {"model": model, "messages": [{"role": "user", "content": f"[{scenario}] Hi"}], **extra}
+    if stream:
+        body["stream"] = True
+    return body
+
+
+def messages(model: str, scenario: str, stream: bool, **extra) -> dict:
+    body = {"model": model, "max_tokens": 100, "messages": [{"role": "user", "content": f"[{scenario}] Hi"}], **extra}
+    if stream:
+        body["stream"] = True
+    return body
+
+
+CLAUDE_CODE_SHAPE = {
+    "model": "vllm", "max_tokens": 32000, "thinking": {"type": "adaptive"},
+    "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+    "output_config": {"effort": "high"},
+    "system": [{"type": "text", "text": "You are CC."}, {"type": "text", "text": "Rules", "cache_control": {"type": "ephemeral"}}],
+    "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "[text] hi"}, {"type": "text", "text": "more", "cache_control": {"type": "ephemeral"}}]},
+        {"role": "system", "content": "midturn note"},
+        {"role": "assistant", "content": [{"type": "thinking", "thinking": "hmm", "signature": "s1"},
+                                          {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "ls"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [{"type": "text", "text": "a.txt"}], "is_error": False},
+                                     {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBOR"}}]},
+    ],
+    "tools": [{"name": "Bash", "description": "Run", "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}},
+               "cache_control": {"type": "ephemeral"}}],
+    "temperature": 1,
+}
+
+#: (name, route, body): every family and route the suite covers.
+CASES: list[tuple[str, str, dict]] = [
+    # Chat completions to an OpenAI-format provider (passed through).
+    ("chat-openai", "/v1/chat/completions", chat("gpt", "text", False)),
+    ("chat-openai-stream", "/v1/chat/completions", chat("gpt", "text", True, stream_options={"include_usage": True})),
+    # Chat completions to Anthropic (translated both ways).
+    ("chat-anthropic", "/v1/chat/completions", chat("claude", "text", False, max_tokens=64)),
+    ("chat-anthropic-tool", "/v1/chat/completions", chat("claude", "tool", False, tools=[
+        {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}])),
+    ("chat-anthropic-thinking", "/v1/chat/completions", chat("claude", "thinking", False)),
+    ("chat-anthropic-stream", "/v1/chat/completions", chat("claude", "text", True)),
+    ("chat-anthropic-stream-usage", "/v1/chat/completions", chat("claude", "tool", True, stream_options={"include_usage": True})),
+    ("chat-anthropic-stream-thinking", "/v1/chat/completions", chat("claude", "thinking", True, stream_options={"include_usage": True})),
+    ("chat-anthropic-stream-error", "/v1/chat/completions", chat("claude", "error", True)),
+    # /v1/messages to Anthropic (passed through).
+    ("messages-anthropic", "/v1/messages", messages("claude", "tool", False)),
+    ("messages-anthropic-stream", "/v1/messages", messages("claude", "tool", True)),
+    # /v1/messages to OpenAI-format providers (translated both ways).
+    ("messages-vllm", "/v1/messages", messages("vllm", "text", False, system="Be brief.", temperature=0.5,
+                                               stop_sequences=["END"], tools=[WEATHER_TOOL], tool_choice={"type": "auto"})),
+    ("messages-vllm-tool", "/v1/messages", messages("vllm", "tool", False)),
+    ("messages-vllm-length", "/v1/messages", messages("vllm", "length", False)),
+    ("messages-vllm-thinking", "/v1/messages", messages("vllm", "thinking", False)),
+    ("messages-vllm-stream", "/v1/messages", messages("vllm", "text", True)),
+    ("messages-vllm-stream-tool", "/v1/messages", messages("vllm", "tool", True)),
+    ("messages-vllm-stream-thinking", "/v1/messages", messages("vllm", "thinking", True)),
+    ("messages-vllm-claude-code", "/v1/messages", CLAUDE_CODE_SHAPE),
+    ("messages-openai", "/v1/messages", messages("gpt", "text", False)),
+    # Errors in each route's shape.
+    ("messages-unknown-model", "/v1/messages", messages("nope", "text", False)),
+    ("messages-no-max-tokens", "/v1/messages", {"model": "claude", "messages": [{"role": "user", "content": "Hi"}]}),
+    ("chat-unknown-model", "/v1/chat/completions", chat("nope", "text", False)),
+]
+
+_IDS = [(re.compile(r"^chatcmpl-[0-9a-f-]{36}$"), "chatcmpl-ID"), (re.compile(r"^msg_[0-9a-f-]{36}$"), "msg_ID")]
+
+
+def mask(value):
+    if isinstance(value, dict):
+        return {k: (0 if k == "created" else mask(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v) for v in value]
+    if isinstance(value, str):
+        for pattern, replacement in _IDS:
+            if pattern.match(value):
+                return replacement
+    return value
+
+
+def read_answer(status: int, content_type: str, body: bytes) -> dict:
+    text = body.decode("utf-8", "replace")
+    if "text/event-stream" in content_type:
+        events = []
+        for block in text.split("\n\n"):
+            if not block.strip():
+                continue
+            name = None
+            data = None
+            for line in block.split("\n"):
+                if line.startswith("event:"):
+                    name = line[6:].strip()
+                elif line.startswith("data:"):
+                    data = line[5:].strip()
+            try:
+                payload = mask(json.loads(data)) if data is not None else None
+            except ValueError:
+                payload = data
+            events.append({"event": name, "data": payload})
+        return {"status": status, "stream": events}
+    try:
+        return {"status": status, "json": mask(json.loads(text))}
+    except ValueError:
+        return {"status": status, "text": text}
+
+
+def send(port: int, route: str, body: dict) -> dict:
+    headers = {"content-type": "application/json"}
+    if route == "/v1/messages":
+        headers["x-api-key"] = MASTER_KEY
+    else:
+        headers["authorization"] = f"Bearer {MASTER_KEY}"
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{route}", data=json.dumps(body).encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return read_answer(resp.status, resp.headers.get("content-type", ""), resp.read())
+    except urllib.error.HTTPError as e:
+        return read_answer(e.code, e.headers.get("content-type", ""), e.read())
+
+
+def upstream_view(requests: list[dict]) -> list[dict]:
+    return [{"path": r["path"], "headers": {h: r["headers"][h] for h in HEADERS if h in r["headers"]}, "body": r["body"]}
+            for r in requests]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(port: int, proc: subprocess.Popen, name: str, limit: float) -> None:
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"{name} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/liveliness", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    sys.exit(f"{name} did not start within {limit:.0f} s")
+
+
+def load_exceptions() -> dict[tuple[str, str], str]:
+    out = {}
+    for line in (HERE / "exceptions.txt").read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        case, part, reason = (x.strip() for x in line.split("|", 2))
+        out[(case, part)] = reason
+    return out
+
+
+def first_difference(a, b, path: str = "") -> str:
+    if type(a) is not type(b):
+        return f"{path or '/'}: {json.dumps(a)[:200]} != {json.dumps(b)[:200]}"
+    if isinstance(a, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                return f"{path}/{k}: only in {'LiteLLM' if k in a else 'corelane'}"
+            d = first_difference(a[k], b[k], f"{path}/{k}")
+            if d:
+                return d
+        return ""
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} items != {len(b)}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = first_difference(x, y, f"{path}/{i}")
+            if d:
+                return d
+        return ""
+    return "" if a == b else f"{path or '/'}: {json.dumps(a)[:200]} != {json.dumps(b)[:200]}"
+
+
+def main() -> int:
+    litellm = Path(os.environ.get("LITELLM_BIN", HERE.parent / ".venv-litellm" / "bin" / "litellm"))
+    corelane = Path(os.environ["CORELANE_BIN"])
+    upstream = Upstream()
+    base = f"http://127.0.0.1:{upstream.port}"
+    config = f"""model_list:
+  - model_name: claude
+    litellm_params: {{model: anthropic/claude-sonnet-4-5, api_base: "{base}", api_key: sk-ant-upstream}}
+  - model_name: vllm
+    litellm_params: {{model: hosted_vllm/my-llama, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: gpt
+    litellm_params: {{model: openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
+general_settings:
+  master_key: {MASTER_KEY}
+litellm_settings:
+  use_chat_completions_url_for_anthropic_messages: true
+"""
+    work = Path(tempfile.mkdtemp(prefix="corelane-diff-"))
+    (work / "config.yaml").write_text(config)
+    ports = {"LiteLLM": free_port(), "corelane": free_port()}
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    procs = {
+        "LiteLLM": subprocess.Popen([str(litellm), "--config", str(work / "config.yaml"), "--port", str(ports["LiteLLM"])],
+                                    stdout=open(work / "litellm.log", "w"), stderr=subprocess.STDOUT, env=env),
+        "corelane": subprocess.Popen([str(corelane), "--config", str(work / "config.yaml"), "--port", str(ports["corelane"])],
+                                     stdout=open(work / "corelane.log", "w"), stderr=subprocess.STDOUT, env=env),
+    }
+    try:
+        wait_ready(ports["corelane"], procs["corelane"], "corelane", 30)
+        wait_ready(ports["LiteLLM"], procs["LiteLLM"], "LiteLLM", 240)
+        exceptions = load_exceptions()
+        used = set()
+        failed = 0
+        for name, route, body in CASES:
+            seen = {}
+            for target in ("LiteLLM", "corelane"):
+                upstream.reset()
+                answer = send(ports[target], route, body)
+                seen[target] = {"response": answer, "upstream": upstream_view(upstream.reset())}
+            for part in ("upstream", "response"):
+                diff = first_difference(seen["LiteLLM"][part], seen["corelane"][part])
+                reason = exceptions.get((name, part))
+                if reason is not None:
+                    used.add((name, part))
+                if not diff:
+                    status = "same"
+                    if reason is not None:
+                        status = f"STALE EXCEPTION ({reason})"
+                        failed += 1
+                elif reason is not None:
+                    status = f"differs as excepted: {reason}"
+                else:
+                    status = f"DIFFERS: {diff}"
+                    failed += 1
+                print(f"{name:34} {part:9} {status}")
+        for key in sorted(set(exceptions) - used):
+            print(f"{key[0]:34} {key[1]:9} EXCEPTION FOR NO CASE")
+            failed += 1
+        print(f"\n{len(CASES)} cases, {failed} unexpected; logs in {work}")
+        return 1 if failed else 0
+    finally:
+        for proc in procs.values():
+            proc.terminate()
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""A scripted, recording provider for the differential suite: it speaks Anthropic's Messages
+API (`/v1/messages`) and OpenAI's chat completions (`/v1/chat/completions`), answers each
+request by the scenario named in its conversation (`[name]` in the messages), and records
+every request (method, path, headers, body) for the suite to compare.
+
+The event sequences follow the providers' documented wire formats:
+https://docs.anthropic.com/en/docs/build-with-claude/streaming and
+https://platform.openai.com/docs/api-reference/chat-streaming.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def _event(name: str, obj: dict) -> str:
+    return f"event: {name}\ndata: {json.dumps(obj)}\n\n"
+
+
+_START = {
+    "type": "message_start",
+    "message": {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-x",
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": 472,
+            "cache_creation_input_tokens": 3,
+            "cache_read_input_tokens": 5,
+            "output_tokens": 2,
+        },
+    },
+}
+
+
+def _block_start(index: int, block: dict) -> str:
+    return _event("content_block_start", {"type": "content_block_start", "index": index, "content_block": block})
+
+
+def _block_delta(index: int, delta: dict) -> str:
+    return _event("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
+
+
+def _block_stop(index: int) -> str:
+    return _event("content_block_stop", {"type": "content_block_stop", "index": index})
+
+
+def _message_end(reason: str, output_tokens: int = 89) -> str:
+    delta = {"type": "message_delta", "delta": {"stop_reason": reason, "stop_sequence": None}, "usage": {"output_tokens": output_tokens}}
+    return _event("message_delta", delta) + _event("message_stop", {"type": "message_stop"})
+
+
+ANTHROPIC_STREAMS = {
+    "text": [
+        _event("message_start", _START),
+        _block_start(0, {"type": "text", "text": ""}),
+        _event("ping", {"type": "ping"}),
+        _block_delta(0, {"type": "text_delta", "text": "Hello"}),
+        _block_delta(0, {"type": "text_delta", "text": " there \u00e9 \"q\"\n"}),
+        _block_delta(0, {"type": "text_delta", "text": ""}),
+        _block_stop(0),
+        _message_end("end_turn", 12),
+    ],
+    "tool": [
+        _event("message_start", _START),
+        _block_start(0, {"type": "text", "text": ""}),
+        _block_delta(0, {"type": "text_delta", "text": "Okay"}),
+        _block_stop(0),
+        _block_start(1, {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {}}),
+        _block_delta(1, {"type": "input_json_delta", "partial_json": ""}),
+        _block_delta(1, {"type": "input_json_delta", "partial_json": "{\"location\":"}),
+        _block_delta(1, {"type": "input_json_delta", "partial_json": " \"SF\"}"}),
+        _block_stop(1),
+        _block_start(2, {"type": "tool_use", "id": "toolu_02", "name": "now", "input": {}}),
+        _block_stop(2),
+        _message_end("tool_use"),
+    ],
+    "thinking": [
+        _event("message_start", _START),
+        _block_start(0, {"type": "thinking", "thinking": ""}),
+        _block_delta(0, {"type": "thinking_delta", "thinking": "Let me think about it."}),
+        _block_delta(0, {"type": "signature_delta", "signature": "EqQBsig"}),
+        _block_stop(0),
+        _block_start(1, {"type": "redacted_thinking", "data": "REDACTED"}),
+        _block_stop(1),
+        _block_start(2, {"type": "text", "text": ""}),
+        _block_delta(2, {"type": "text_delta", "text": "Answer"}),
+        _block_stop(2),
+        _message_end("max_tokens", 50),
+    ],
+    "error": [
+        _event("message_start", _START),
+        _block_start(0, {"type": "text", "text": ""}),
+        _block_delta(0, {"type": "text_delta", "text": "Par"}),
+        _event("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+    ],
+}
+
+ANTHROPIC_MESSAGES = {
+    "text": {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
+             "content": [{"type": "text", "text": "Hello there"}], "stop_reason": "end_turn",
+             "stop_sequence": None, "usage": {"input_tokens": 47, "output_tokens": 12}},
+    "tool": {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
+             "content": [{"type": "text", "text": "Okay"},
+                         {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {"location": "SF", "units": ["C", "\u00e9"]}}],
+             "stop_reason": "tool_use", "stop_sequence": None, "usage": {"input_tokens": 472, "output_tokens": 89}},
+    "thinking": {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
+                 "content": [{"type": "thinking", "thinking": "Let me think.", "signature": "sig"},
+                             {"type": "text", "text": "Answer"}],
+                 "stop_reason": "end_turn", "stop_sequence": None,
+                 "usage": {"input_tokens": 47, "output_tokens": 50, "cache_creation_input_tokens": 3, "cache_read_input_tokens": 5}},
+}
+
+
+def _chunk(delta: dict, finish: str | None = None) -> str:
+    c = {"id": "chatcmpl-up", "object": "chat.completion.chunk", "created": 1700000000, "model": "my-llama",
+         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return "data: " + json.dumps(c) + "\n\n"
+
+
+def _usage_chunk() -> str:
+    return "data: " + json.dumps({"id": "chatcmpl-up", "object": "chat.completion.chunk", "created": 1700000000,
+                                  "model": "my-llama", "choices": [],
+                                  "usage": {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19}}) + "\n\n"
+
+
+_DONE = "data: [DONE]\n\n"
+
+CHAT_STREAMS = {
+    "text": [_chunk({"role": "assistant", "content": ""}), _chunk({"content": "Hel"}), _chunk({"content": "lo"}),
+             _chunk({}, "stop"), _usage_chunk(), _DONE],
+    "tool": [_chunk({"role": "assistant", "content": None}), _chunk({"content": "Let me check."}),
+             _chunk({"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": ""}}]}),
+             _chunk({"tool_calls": [{"index": 0, "function": {"arguments": "{\"city\":"}}]}),
+             _chunk({"tool_calls": [{"index": 0, "function": {"arguments": " \"Paris\"}"}}]}),
+             _chunk({"tool_calls": [{"index": 1, "id": "call_2", "type": "function", "function": {"name": "now", "arguments": "{}"}}]}),
+             _chunk({}, "tool_calls"), _usage_chunk(), _DONE],
+    "length": [_chunk({"role": "assistant", "content": "cut"}), _chunk({}, "length"), _usage_chunk(), _DONE],
+    "thinking": [_chunk({"role": "assistant", "reasoning_content": "Think"}), _chunk({"reasoning_content": "ing."}),
+                 _chunk({"content": "Done"}), _chunk({}, "stop"), _usage_chunk(), _DONE],
+}
+
+
+def _completion(message: dict, finish: str, usage: dict | None = None) -> dict:
+    return {"id": "chatcmpl-up", "object": "chat.completion", "created": 1700000000, "model": "my-llama",
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": usage or {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19}}
+
+
+CHAT_COMPLETIONS = {
+    "text": _completion({"role": "assistant", "content": "Hello"}, "stop"),
+    "tool": _completion({"role": "assistant", "content": "Let me check.", "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}},
+        {"id": "call_2", "type": "function", "function": {"name": "now", "arguments": "{}"}}]}, "tool_calls",
+        {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19, "prompt_tokens_details": {"cached_tokens": 4}}),
+    "length": _completion({"role": "assistant", "content": "cut"}, "length"),
+    "thinking": _completion({"role": "assistant", "content": "Done", "reasoning_content": "Thinking."}, "stop"),
+}
+
+
+class Upstream:
+    """The provider, on an ephemeral port, in a background thread."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+        upstream = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", 0))
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = None
+                with upstream.lock:
+                    upstream.requests.append({"method": "POST", "path": self.path,
+                                              "headers": {k.lower(): v for k, v in self.headers.items()},
+                                              "body": body})
+                upstream.answer(self, body or {})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def reset(self) -> list[dict]:
+        with self.lock:
+            seen, self.requests = self.requests, []
+        return seen
+
+    @staticmethod
+    def scenario(body: dict, names) -> str:
+        text = json.dumps(body.get("messages"))
+        return next((n for n in names if f"[{n}]" in text), "text")
+
+    def answer(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
+        stream = body.get("stream") is True
+        if handler.path.endswith("/chat/completions"):
+            name = self.scenario(body, CHAT_COMPLETIONS)
+            payload = "".join(CHAT_STREAMS[name]) if stream else json.dumps(CHAT_COMPLETIONS[name])
+        elif handler.path.endswith("/v1/messages"):
+            name = self.scenario(body, ANTHROPIC_STREAMS)
+            if stream:
+                payload = "".join(ANTHROPIC_STREAMS[name])
+            else:
+                payload = json.dumps(ANTHROPIC_MESSAGES.get(name, ANTHROPIC_MESSAGES["text"]))
+        else:
+            data = json.dumps({"error": {"message": f"no route for {handler.path}"}}).encode()
+            handler.send_response(404)
+            handler.send_header("content-type", "application/json")
+            handler.send_header("content-length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+            return
+        data = payload.encode()
+        handler.send_response(200)
+        handler.send_header("content-type", "text/event-stream" if stream else "application/json")
+        handler.send_header("content-length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
