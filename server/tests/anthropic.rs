@@ -59,7 +59,8 @@ fn a_chat_completion_goes_out_as_messages_and_comes_back_as_litellms_answer() {
     assert!(seen["headers"]["authorization"].is_null());
     let sent: serde_json::Value = serde_json::from_str(seen["body"].as_str().unwrap()).unwrap();
     assert_eq!(sent["model"], "claude-sonnet-4-5");
-    assert_eq!(sent["max_tokens"], 4096);
+    // claude-sonnet-4-5's max output tokens in LiteLLM's cost map.
+    assert_eq!(sent["max_tokens"], 64000);
     assert_eq!(sent["system"][0]["text"], "Be brief.");
     assert_eq!(sent["messages"][0]["role"], "user");
     gw.assert_healthy();

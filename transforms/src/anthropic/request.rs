@@ -36,10 +36,43 @@ use crate::json::{top_members, write_json_string};
 
 use super::{elements, get, is_null, is_object, key_of, string};
 
-/// LiteLLM's `DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS`. LiteLLM first asks its model cost map for the
-/// model's max output tokens (`get_max_tokens_for_model`); corelane has no cost map, so the
-/// fallback is used for every model.
+/// LiteLLM's `DEFAULT_ANTHROPIC_CHAT_MAX_TOKENS`, for a model its cost map does not list.
 pub const DEFAULT_MAX_TOKENS: u64 = 4096;
+
+/// The max output tokens of the Anthropic models in LiteLLM 1.108.7's cost map
+/// (`model_prices_and_context_window.json`, `litellm_provider: anthropic`), which
+/// `get_max_tokens_for_model` gives a request without `max_tokens`. Sorted by name.
+static MAX_OUTPUT_TOKENS: &[(&str, u64)] = &[
+    ("claude-fable-5", 128000),
+    ("claude-fable-5-1", 128000),
+    ("claude-haiku-4-5", 64000),
+    ("claude-haiku-4-5-20251001", 64000),
+    ("claude-haiku-5-5", 128000),
+    ("claude-mythos-5", 128000),
+    ("claude-mythos-5-1", 128000),
+    ("claude-mythos-preview", 128000),
+    ("claude-opus-4-5", 64000),
+    ("claude-opus-4-5-20251101", 64000),
+    ("claude-opus-4-6", 128000),
+    ("claude-opus-4-6-20260205", 128000),
+    ("claude-opus-4-7", 128000),
+    ("claude-opus-4-7-20260416", 128000),
+    ("claude-opus-4-8", 128000),
+    ("claude-opus-5", 128000),
+    ("claude-opus-5-5", 128000),
+    ("claude-sonnet-4-5", 64000),
+    ("claude-sonnet-4-5-20250929", 64000),
+    ("claude-sonnet-4-6", 128000),
+    ("claude-sonnet-5", 128000),
+    ("claude-sonnet-5-5", 128000),
+];
+
+/// `get_max_tokens_for_model`: the model's max output tokens, else [`DEFAULT_MAX_TOKENS`].
+pub fn default_max_tokens(model: &str) -> u64 {
+    MAX_OUTPUT_TOKENS
+        .binary_search_by(|(name, _)| (*name).cmp(model))
+        .map_or(DEFAULT_MAX_TOKENS, |i| MAX_OUTPUT_TOKENS[i].1)
+}
 
 /// LiteLLM's `DEFAULT_MAX_TOKENS`, added to the thinking budget when the client set no
 /// `max_tokens` (`update_optional_params_with_thinking_tokens`).
@@ -253,7 +286,7 @@ fn write_body(body: &[u8], model: &str, out: &mut Vec<u8>) -> Result<()> {
     out.extend_from_slice(b",\"max_tokens\":");
     out.extend_from_slice(
         itoa::Buffer::new()
-            .format(max_tokens.unwrap_or(DEFAULT_MAX_TOKENS))
+            .format(max_tokens.unwrap_or_else(|| default_max_tokens(model)))
             .as_bytes(),
     );
     out.push(b'}');
