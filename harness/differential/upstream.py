@@ -164,6 +164,25 @@ CHAT_COMPLETIONS = {
 }
 
 
+#: Error answers by scenario: (status, Anthropic error type, message). The OpenAI-format
+#: route answers the same status with OpenAI's error shape.
+ERRORS = {
+    "err-too-long": (400, "invalid_request_error", "prompt is too long: 210000 tokens > 200000 maximum"),
+    "err-content": (400, "invalid_request_error", "Output blocked by content filtering policy"),
+    "err-400": (400, "invalid_request_error", "messages: field required"),
+    "err-401": (401, "authentication_error", "invalid x-api-key"),
+    "err-403": (403, "permission_error", "Your API key does not have permission"),
+    "err-404": (404, "not_found_error", "model: claude-nope"),
+    "err-413": (413, "request_too_large", "Request exceeds the maximum allowed number of bytes"),
+    "err-429": (429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"),
+    "err-500": (500, "api_error", "Internal server error"),
+    "err-502": (502, "api_error", "Bad gateway"),
+    "err-503": (503, "api_error", "Service unavailable"),
+    "err-504": (504, "api_error", "Gateway timeout"),
+    "err-529": (529, "overloaded_error", "Overloaded"),
+}
+
+
 class Upstream:
     """The provider, on an ephemeral port, in a background thread."""
 
@@ -207,6 +226,20 @@ class Upstream:
 
     def answer(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
         stream = body.get("stream") is True
+        error = self.scenario(body, ERRORS)
+        if error in ERRORS:
+            status, kind, message = ERRORS[error]
+            if handler.path.endswith("/chat/completions"):
+                shape = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+            else:
+                shape = {"type": "error", "error": {"type": kind, "message": message}}
+            data = json.dumps(shape).encode()
+            handler.send_response(status)
+            handler.send_header("content-type", "application/json")
+            handler.send_header("content-length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+            return
         if handler.path.endswith("/chat/completions"):
             name = self.scenario(body, CHAT_COMPLETIONS)
             payload = "".join(CHAT_STREAMS[name]) if stream else json.dumps(CHAT_COMPLETIONS[name])

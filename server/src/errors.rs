@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use corelane_transforms::error::{
-    map_upstream_status, write_error, write_error_json, write_exception_provider,
+    proxy_error_type, write_error, write_error_json, write_exception_provider, UpstreamErrorMap,
 };
 use corelane_transforms::json::write_json_string;
 use corelane_transforms::openai::RequestError;
@@ -166,8 +166,8 @@ pub enum GatewayError {
     /// The upstream answered with an error status.
     Upstream {
         provider: &'static str,
-        /// The upstream's status (LiteLLM maps it: 422 becomes 400, ...).
-        upstream_status: u16,
+        /// LiteLLM's class and status for it (its family's mapping: 422 becomes 400, ...).
+        map: UpstreamErrorMap,
         /// LiteLLM's message for it (`litellm.RateLimitError: ... GroqException - ...`).
         message: String,
     },
@@ -257,9 +257,7 @@ impl GatewayError {
             | GatewayError::UpstreamEvent { .. } => 500,
             GatewayError::UpstreamClosed { .. } | GatewayError::UpstreamProtocol { .. } => 502,
             GatewayError::BodyBudget | GatewayError::BodyStore | GatewayError::ShuttingDown => 503,
-            GatewayError::Upstream {
-                upstream_status, ..
-            } => map_upstream_status(*upstream_status).status,
+            GatewayError::Upstream { map, .. } => map.status,
         }
     }
 
@@ -268,9 +266,7 @@ impl GatewayError {
     pub fn exception_class(&self, provider: Option<&'static str>) -> ExceptionClass {
         let provider = self.provider().or(provider);
         let class = match self {
-            GatewayError::Upstream {
-                upstream_status, ..
-            } => map_upstream_status(*upstream_status).exception,
+            GatewayError::Upstream { map, .. } => map.exception,
             GatewayError::UpstreamEvent { .. } => "InternalServerError",
             GatewayError::UpstreamConnect { .. } | GatewayError::UpstreamSend { .. } => {
                 "APIConnectionError"
@@ -322,7 +318,7 @@ impl GatewayError {
         match dialect {
             Dialect::OpenAi => match kind {
                 Some(kind) => write_error(&message, kind, param, status, out),
-                // LiteLLM's proxy sends `"type": null` for mapped upstream errors.
+                // LiteLLM's proxy sends `"type": null` for an upstream APIError.
                 None => write_error_json(&message, None, param, status, out),
             },
             Dialect::Anthropic => {
@@ -496,7 +492,9 @@ impl GatewayError {
                 None,
                 format!("litellm.APIError: APIError: {} - {detail}", exception_name(provider)),
             ),
-            GatewayError::Upstream { message, .. } => return (None, None, message.clone()),
+            GatewayError::Upstream { map, message, .. } => {
+                return (proxy_error_type(map.exception), None, message.clone())
+            }
             GatewayError::UpstreamEvent { message, .. } => {
                 ("internal_server_error", None, message.clone())
             }

@@ -83,13 +83,13 @@ fn bad_requests_get_400_413_431_in_litellm_shape() {
 fn upstream_status_codes_are_mapped_to_litellm_errors() {
     let mock = Mock::start();
     let codes = [
-        (429, "rate_limit_error", "litellm.RateLimitError"),
+        (429, "throttling_error", "litellm.RateLimitError"),
         (400, "invalid_request_error", "litellm.BadRequestError"),
         (401, "authentication_error", "litellm.AuthenticationError"),
         (500, "internal_server_error", "litellm.InternalServerError"),
         (
             503,
-            "service_unavailable_error",
+            "internal_server_error",
             "litellm.ServiceUnavailableError",
         ),
     ];
@@ -117,11 +117,8 @@ fn upstream_status_codes_are_mapped_to_litellm_errors() {
                 message.contains(&format!("mock error {code}")),
                 "{code}: {message}"
             );
-            assert!(
-                err["type"] == kind || err["type"].is_null(),
-                "{code}: type {} (want {kind})",
-                err["type"]
-            );
+            // LiteLLM 1.108.7's type for the class (1.106 sent null).
+            assert_eq!(err["type"], kind, "{code}");
         }
     }
     let (requests, _) = mock.stats();

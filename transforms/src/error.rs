@@ -15,8 +15,8 @@ pub fn write_error(message: &str, kind: &str, param: Option<&str>, code: u16, ou
     write_error_json(message, Some(kind), param, code, out);
 }
 
-/// [`write_error`] with an optional `type`: LiteLLM's proxy sends `"type": null` for mapped
-/// upstream errors, whose exception objects carry no OpenAI type.
+/// [`write_error`] with an optional `type`: LiteLLM's proxy sends `"type": null` for an upstream
+/// APIError (a status its mapping does not name).
 pub fn write_error_json(
     message: &str,
     kind: Option<&str>,
@@ -78,6 +78,24 @@ pub fn map_upstream_status(status: u16) -> UpstreamErrorMap {
     }
 }
 
+/// The `type` LiteLLM 1.108.7's proxy gives an upstream error of each class in OpenAI's error
+/// JSON (captured by the differential suite); `None` (`null`) for the generic APIError.
+pub fn proxy_error_type(exception: &str) -> Option<&'static str> {
+    Some(match exception {
+        "BadRequestError"
+        | "ContextWindowExceededError"
+        | "ContentPolicyViolationError"
+        | "NotFoundError" => "invalid_request_error",
+        "AuthenticationError" => "authentication_error",
+        "PermissionDeniedError" => "permission_error",
+        "RateLimitError" => "throttling_error",
+        "InternalServerError" | "BadGatewayError" | "ServiceUnavailableError" | "Timeout" => {
+            "internal_server_error"
+        }
+        _ => return None,
+    })
+}
+
 /// The text LiteLLM inserts between the class and the provider for each class.
 fn class_prefix(exception: &str) -> &'static str {
     match exception {
@@ -100,44 +118,15 @@ fn class_prefix(exception: &str) -> &'static str {
 /// content policy) that pick a narrower class are not applied, and a JSON body without a
 /// message is quoted as JSON rather than as a Python dict repr.
 pub fn write_upstream_message(provider: &str, status: u16, upstream_body: &[u8], out: &mut String) {
-    write_message(provider, status, upstream_body, true, out);
-}
-
-/// [`write_upstream_message`] for a provider whose exception LiteLLM builds from the raw
-/// answer text (Anthropic's `AnthropicError(message=response.text)`): the body as sent,
-/// trimmed, or `Error code: <status>` when empty, after the class named once
-/// (`litellm.RateLimitError: AnthropicException - ...`).
-pub fn write_raw_upstream_message(
-    provider: &str,
-    status: u16,
-    upstream_body: &[u8],
-    out: &mut String,
-) {
-    write_message(provider, status, upstream_body, false, out);
-}
-
-fn write_message(
-    provider: &str,
-    status: u16,
-    upstream_body: &[u8],
-    read_json_message: bool,
-    out: &mut String,
-) {
     let map = map_upstream_status(status);
     out.push_str("litellm.");
     out.push_str(map.exception);
     out.push_str(": ");
-    // LiteLLM's Anthropic mapping (the raw-text one) names the class only once.
-    if read_json_message {
-        out.push_str(class_prefix(map.exception));
-    }
+    out.push_str(class_prefix(map.exception));
     write_exception_provider(provider, out);
     out.push_str(" - ");
     let start = out.len();
-    let message = read_json_message
-        .then(|| upstream_error_message(upstream_body))
-        .flatten();
-    match message {
+    match upstream_error_message(upstream_body) {
         Some(m) => out.push_str(&m),
         None => {
             let text = String::from_utf8_lossy(upstream_body);
@@ -145,7 +134,7 @@ fn write_message(
             if text.is_empty() {
                 out.push_str("Error code: ");
                 out.push_str(itoa::Buffer::new().format(status));
-            } else if read_json_message && text.starts_with('{') {
+            } else if text.starts_with('{') {
                 out.push_str("Error code: ");
                 out.push_str(itoa::Buffer::new().format(status));
                 out.push_str(" - ");
@@ -217,7 +206,7 @@ fn string_value(v: &[u8]) -> Option<String> {
         .flatten()
 }
 
-fn truncate_at_char(s: &mut String, max: usize) {
+pub(crate) fn truncate_at_char(s: &mut String, max: usize) {
     if s.len() > max {
         let mut cut = max;
         while !s.is_char_boundary(cut) {

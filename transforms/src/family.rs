@@ -12,9 +12,7 @@
 
 use bumpalo::Bump;
 
-use crate::error::{
-    map_upstream_status, write_raw_upstream_message, write_upstream_message, UpstreamErrorMap,
-};
+use crate::error::{map_upstream_status, write_upstream_message, UpstreamErrorMap};
 use crate::json::tape::Scratch;
 use crate::openai::RequestFields;
 use crate::provider::{Credentials, Endpoint, Family, ProviderRow, UpstreamTarget};
@@ -278,9 +276,6 @@ pub fn map_error(
             map_upstream_status(status)
         }
         // LiteLLM's AnthropicError carries the answer's text as it came.
-        Family::Anthropic => {
-            write_raw_upstream_message(row.name, status, body, message);
-            map_upstream_status(status)
-        }
+        Family::Anthropic => crate::anthropic::error::map_error(status, body, message),
     }
 }

@@ -412,10 +412,10 @@ async fn upstream_error(
     }
     core.give_buf(rbuf);
     let mut message = String::with_capacity(128);
-    corelane_transforms::family::map_error(provider, head.status, &body, &mut message);
+    let map = corelane_transforms::family::map_error(provider, head.status, &body, &mut message);
     Ok(GatewayError::Upstream {
         provider: provider.name,
-        upstream_status: head.status,
+        map,
         message,
     })
 }
