@@ -9,7 +9,24 @@
 mod common;
 
 use common::{chat_body, Gateway, Mock};
-use corelane_transforms::provider::{Auth, Endpoint, Family, PathStyle, PROVIDERS};
+use corelane_transforms::provider::{Auth, Endpoint, Family, PathStyle, ProviderRow, PROVIDERS};
+
+/// One model group per row, `g-<name>`, its base under `/<name>/v1` of the mock (Azure's
+/// with an api_version).
+fn config(mock: &Mock, rows: &[&ProviderRow]) -> String {
+    let mut config = String::from("model_list:\n");
+    for row in rows {
+        config.push_str(&format!(
+            "  - model_name: g-{name}\n    litellm_params:\n      model: {name}/m-{name}\n      api_base: {base}\n      api_key: k-{name}\n",
+            name = row.name,
+            base = mock.base(&format!("/{}/v1", row.name)),
+        ));
+        if row.path != PathStyle::Plain {
+            config.push_str("      api_version: 2024-10-21\n");
+        }
+    }
+    config
+}
 
 #[test]
 fn every_chat_provider_row_reaches_the_mock_as_its_row_says() {
@@ -20,15 +37,7 @@ fn every_chat_provider_row_reaches_the_mock_as_its_row_says() {
         .filter(|r| r.path == PathStyle::Plain && r.family == Family::OpenAi)
         .collect();
     assert!(rows.len() >= 60, "{} chat rows", rows.len());
-    let mut config = String::from("model_list:\n");
-    for row in &rows {
-        config.push_str(&format!(
-            "  - model_name: g-{name}\n    litellm_params:\n      model: {name}/m-{name}\n      api_base: {base}\n      api_key: k-{name}\n",
-            name = row.name,
-            base = mock.base(&format!("/{}/v1", row.name)),
-        ));
-    }
-    let gw = Gateway::start(&config);
+    let gw = Gateway::start(&config(&mock, &rows));
     for row in &rows {
         mock.reset();
         let group = format!("g-{}", row.name);
@@ -72,18 +81,7 @@ fn every_row_serves_each_endpoint_it_lists() {
         .iter()
         .filter(|r| r.family == Family::OpenAi)
         .collect();
-    let mut config = String::from("model_list:\n");
-    for row in &rows {
-        config.push_str(&format!(
-            "  - model_name: g-{name}\n    litellm_params:\n      model: {name}/m-{name}\n      api_base: {base}\n      api_key: k-{name}\n",
-            name = row.name,
-            base = mock.base(&format!("/{}/v1", row.name)),
-        ));
-        if row.path != PathStyle::Plain {
-            config.push_str("      api_version: 2024-10-21\n");
-        }
-    }
-    let gw = Gateway::start(&config);
+    let gw = Gateway::start(&config(&mock, &rows));
     let mut served = 0;
     for row in &rows {
         let group = format!("g-{}", row.name);
