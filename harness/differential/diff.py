@@ -104,6 +104,12 @@ CASES: list[tuple[str, str, dict]] = [
       for e in ("err-too-long", "err-429", "err-529")],
     *[(f"chat-openai-{e}", "/v1/chat/completions", chat("gpt", e, False))
       for e in ("err-too-long", "err-400", "err-401", "err-429", "err-500", "err-503")],
+    # Token counting: Anthropic's API, or a local estimate.
+    ("count-tokens-anthropic", "/v1/messages/count_tokens",
+     {"model": "claude", "system": "Be brief.", "messages": [{"role": "user", "content": "Hello"}], "tools": [WEATHER_TOOL]}),
+    ("count-tokens-vllm", "/v1/messages/count_tokens",
+     {"model": "vllm", "system": "Be brief.", "messages": [{"role": "user", "content": "Hello, how are you today?"}], "tools": [WEATHER_TOOL]}),
+    ("count-tokens-no-messages", "/v1/messages/count_tokens", {"model": "claude", "messages": []}),
     # Errors in each route's shape.
     ("messages-unknown-model", "/v1/messages", messages("nope", "text", False)),
     ("messages-no-max-tokens", "/v1/messages", {"model": "claude", "messages": [{"role": "user", "content": "Hi"}]}),
@@ -166,7 +172,7 @@ def without_router_report(answer: dict) -> dict:
 
 def send(port: int, route: str, body: dict) -> dict:
     headers = {"content-type": "application/json"}
-    if route == "/v1/messages":
+    if route.startswith("/v1/messages"):
         headers["x-api-key"] = MASTER_KEY
     else:
         headers["authorization"] = f"Bearer {MASTER_KEY}"

@@ -183,6 +183,14 @@ ERRORS = {
 }
 
 
+def _send(handler: BaseHTTPRequestHandler, status: int, content_type: str, data: bytes) -> None:
+    handler.send_response(status)
+    handler.send_header("content-type", content_type)
+    handler.send_header("content-length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class Upstream:
     """The provider, on an ephemeral port, in a background thread."""
 
@@ -233,12 +241,10 @@ class Upstream:
                 shape = {"error": {"message": message, "type": kind, "param": None, "code": None}}
             else:
                 shape = {"type": "error", "error": {"type": kind, "message": message}}
-            data = json.dumps(shape).encode()
-            handler.send_response(status)
-            handler.send_header("content-type", "application/json")
-            handler.send_header("content-length", str(len(data)))
-            handler.end_headers()
-            handler.wfile.write(data)
+            _send(handler, status, "application/json", json.dumps(shape).encode())
+            return
+        if handler.path.endswith("/v1/messages/count_tokens"):
+            _send(handler, 200, "application/json", json.dumps({"input_tokens": 42}).encode())
             return
         if handler.path.endswith("/chat/completions"):
             name = self.scenario(body, CHAT_COMPLETIONS)
@@ -250,16 +256,7 @@ class Upstream:
             else:
                 payload = json.dumps(ANTHROPIC_MESSAGES.get(name, ANTHROPIC_MESSAGES["text"]))
         else:
-            data = json.dumps({"error": {"message": f"no route for {handler.path}"}}).encode()
-            handler.send_response(404)
-            handler.send_header("content-type", "application/json")
-            handler.send_header("content-length", str(len(data)))
-            handler.end_headers()
-            handler.wfile.write(data)
+            _send(handler, 404, "application/json",
+                  json.dumps({"error": {"message": f"no route for {handler.path}"}}).encode())
             return
-        data = payload.encode()
-        handler.send_response(200)
-        handler.send_header("content-type", "text/event-stream" if stream else "application/json")
-        handler.send_header("content-length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        _send(handler, 200, "text/event-stream" if stream else "application/json", payload.encode())

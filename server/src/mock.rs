@@ -61,6 +61,10 @@ pub async fn respond(
             Endpoint::Completions => mock::text_completion(content, &meta, &mut json),
             Endpoint::Embeddings => mock::embedding(count_inputs(body), &meta, &mut json),
             Endpoint::Messages => mock::message(content, &meta, &mut json),
+            Endpoint::CountTokens => corelane_transforms::messages::count::write_answer(
+                corelane_transforms::messages::count::estimate(body),
+                &mut json,
+            ),
         }
         write_head(
             &mut out,
@@ -90,6 +94,7 @@ fn mock_id(ex: &Exchange<'_>, endpoint: Endpoint) -> String {
         Endpoint::Completions => format!("cmpl-{}", ex.call_id),
         Endpoint::Embeddings => String::new(),
         Endpoint::Messages => format!("msg_{}", ex.call_id),
+        Endpoint::CountTokens => String::new(),
     }
 }
 

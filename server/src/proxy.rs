@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use corelane_http1::Method;
 use corelane_transforms::family;
-use corelane_transforms::openai::{self, RequestFields};
+use corelane_transforms::openai::{self, RequestError, RequestFields};
 use corelane_transforms::provider::{self, Endpoint, ProviderRow};
 use futures_util::future::join_all;
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -134,10 +134,17 @@ async fn inference<'g>(
     ex.api = Some(endpoint);
     let mut fields = read_fields(core, req)?;
     // Past the body's parse, /v1/messages answers errors in Anthropic's format.
-    if endpoint == Endpoint::Messages {
+    if matches!(endpoint, Endpoint::Messages | Endpoint::CountTokens) {
         ex.dialect = Dialect::Anthropic;
     }
     openai::require(endpoint, &fields).map_err(GatewayError::Json)?;
+    // A spilled body (over 1 MiB) cannot hold an empty list of messages.
+    if endpoint == Endpoint::CountTokens
+        && req.spilled.is_none()
+        && !corelane_transforms::messages::count::has_messages(req.body)
+    {
+        return Err(GatewayError::Json(RequestError::MissingParam(endpoint)));
+    }
     ex.stream = fields.stream;
     ex.service_tier = fields.service_tier;
     ex.client_include_usage = fields.include_usage == Some(true);
@@ -191,6 +198,13 @@ async fn inference<'g>(
         }
         _ => req,
     };
+    // A provider without token counting gets none asked: LiteLLM estimates locally.
+    if endpoint == Endpoint::CountTokens && family::translates(provider.family, endpoint) {
+        let mut answer = Vec::with_capacity(64);
+        let tokens = corelane_transforms::messages::count::estimate(req.body);
+        corelane_transforms::messages::count::write_answer(tokens, &mut answer);
+        return Ok(respond(client, ex, "application/json", &answer, false).await);
+    }
     let request = build_upstream(
         core,
         ex,

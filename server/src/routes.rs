@@ -40,6 +40,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/embeddings", &["POST"]),
     ("/v1/embeddings", &["POST"]),
     ("/v1/messages", &["POST"]),
+    ("/v1/messages/count_tokens", &["POST"]),
     ("/openai/deployments/{model}/embeddings", &["POST"]),
     ("/engines/{model}/embeddings", &["POST"]),
     ("/models", &["GET", "HEAD"]),
@@ -111,6 +112,7 @@ pub fn label(route: Route, target: &str) -> RouteLabel {
             (Endpoint::Completions, true) => "/openai/deployments/{model}/completions",
             (Endpoint::Embeddings, true) => "/openai/deployments/{model}/embeddings",
             (Endpoint::Messages, _) => "/v1/messages",
+            (Endpoint::CountTokens, _) => "/v1/messages/count_tokens",
         },
         Route::Models => pick("/models", "/v1/models"),
         Route::ModelById => pick("/models/{model_id}", "/v1/models/{model_id}"),
@@ -144,8 +146,12 @@ pub fn route(method: Method, target: &str) -> Route {
         }
     };
     // Anthropic's route exists only under /v1 (as in LiteLLM).
-    if bare == "/messages" && target.starts_with("/v1/") {
-        return post(Endpoint::Messages, false);
+    if target.starts_with("/v1/") {
+        match bare {
+            "/messages" => return post(Endpoint::Messages, false),
+            "/messages/count_tokens" => return post(Endpoint::CountTokens, false),
+            _ => {}
+        }
     }
     match bare {
         "/chat/completions" => return post(Endpoint::ChatCompletions, false),
@@ -216,6 +222,11 @@ mod tests {
             (Method::Post, "/v1/messages", inf(Messages, None)),
             (Method::Post, "/v1/messages?beta=true", inf(Messages, None)),
             (Method::Post, "/messages", Route::NotFound),
+            (
+                Method::Post,
+                "/v1/messages/count_tokens?beta=true",
+                inf(CountTokens, None),
+            ),
             (Method::Get, "/v1/messages", Route::MethodNotAllowed),
             (
                 Method::Post,

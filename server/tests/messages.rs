@@ -289,3 +289,63 @@ fn a_spilled_body_is_translated_up_to_its_limit() {
     assert!(message.contains("over 8 MiB"), "{message}");
     gw.assert_healthy();
 }
+
+/// `/v1/messages/count_tokens`: to Anthropic its token-counting API (the fields LiteLLM keeps,
+/// its beta flag) with `litellm_count_source: provider` added; elsewhere a local estimate.
+#[test]
+fn count_tokens_asks_anthropic_or_estimates() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock));
+    let body = json!({"model": "claude", "system": "Be brief.", "max_tokens": 9,
+        "messages": [{"role": "user", "content": "Hello"}]});
+    let resp = gw.request(
+        "POST",
+        "/v1/messages/count_tokens?beta=true",
+        &[("anthropic-beta", "client-beta")],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let seen = mock.last_request();
+    assert_eq!(seen["path"], "/v1/messages/count_tokens");
+    assert_eq!(
+        seen["headers"]["anthropic-beta"],
+        "token-counting-2024-11-01"
+    );
+    let sent_text = seen["body"].as_str().unwrap();
+    let sent: Value = serde_json::from_str(sent_text).unwrap();
+    assert_eq!(
+        sent,
+        json!({"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "Hello"}], "system": "Be brief."})
+    );
+    assert_eq!(
+        resp.json(),
+        json!({"input_tokens": sent_text.len().div_ceil(4), "litellm_count_source": "provider"})
+    );
+
+    let mut body = body;
+    body["model"] = json!("gpt");
+    let resp = gw.request(
+        "POST",
+        "/v1/messages/count_tokens",
+        &[],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let answer = resp.json();
+    assert_eq!(answer["litellm_count_source"], "local_estimate");
+    assert!(answer["input_tokens"].as_u64().unwrap() > 5, "{answer}");
+
+    let none = json!({"model": "claude", "messages": []});
+    let message = assert_anthropic_error(
+        &gw.request(
+            "POST",
+            "/v1/messages/count_tokens",
+            &[],
+            none.to_string().as_bytes(),
+        ),
+        400,
+        "invalid_request_error",
+    );
+    assert_eq!(message, "messages parameter is required");
+    gw.assert_healthy();
+}

@@ -39,17 +39,18 @@ pub fn write_request_head(
 /// (OpenAI-compatible providers on OpenAI routes, Anthropic on `/v1/messages`): the body is
 /// spliced and the answer passed through with its model rewritten.
 pub fn translates(family: Family, endpoint: Endpoint) -> bool {
+    let messages_api = matches!(endpoint, Endpoint::Messages | Endpoint::CountTokens);
     match family {
-        Family::OpenAi => endpoint == Endpoint::Messages,
-        Family::Anthropic => endpoint != Endpoint::Messages,
+        Family::OpenAi => messages_api,
+        Family::Anthropic => !messages_api,
     }
 }
 
 /// Whether `row` can serve the client's `endpoint`: one it lists, or `/v1/messages` bridged to
-/// its chat completions.
+/// its chat completions (and its token counting estimated locally).
 pub fn serves(row: &ProviderRow, endpoint: Endpoint) -> bool {
     row.endpoints.contains(&endpoint)
-        || (endpoint == Endpoint::Messages
+        || (matches!(endpoint, Endpoint::Messages | Endpoint::CountTokens)
             && row.family == Family::OpenAi
             && row.endpoints.contains(&Endpoint::ChatCompletions))
 }
@@ -85,14 +86,18 @@ pub fn write_request_body(
         };
         return translated.map_err(|e| e.message().to_owned());
     }
+    if endpoint == Endpoint::CountTokens {
+        crate::anthropic::count_tokens_request(body, provider_model, out);
+        return Ok(());
+    }
     crate::openai::splice(body, fields, provider_model, force_include_usage, out);
     Ok(())
 }
 
 /// Whether a body spilled to a file can be sent piece by piece (a splice plan); a translated
-/// one is needed in memory.
+/// (or, for token counting, trimmed) one is needed in memory.
 pub fn body_from_file(family: Family, endpoint: Endpoint) -> bool {
-    !translates(family, endpoint)
+    !translates(family, endpoint) && endpoint != Endpoint::CountTokens
 }
 
 /// Rewrites a whole (held) success response for the client, with `model` set to the name the
@@ -117,6 +122,10 @@ pub fn rewrite_response(
                 .map_err(|e| e.message().to_owned())
         }
         Family::OpenAi => Ok(rewrite_reporting(body, requested_model, out)),
+        Family::Anthropic if endpoint == Endpoint::CountTokens => {
+            crate::anthropic::count_tokens_answer(body, out);
+            Ok(Reported::default())
+        }
         Family::Anthropic if !translates(family, endpoint) => {
             let reported = rewrite_reporting(body, requested_model, out);
             Ok(Reported {

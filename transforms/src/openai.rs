@@ -222,7 +222,7 @@ fn too_long_message(key: Key) -> &'static str {
 /// The body parameter LiteLLM requires before routing, per endpoint.
 fn required_param(endpoint: Endpoint) -> &'static str {
     match endpoint {
-        Endpoint::ChatCompletions | Endpoint::Messages => "messages",
+        Endpoint::ChatCompletions | Endpoint::Messages | Endpoint::CountTokens => "messages",
         Endpoint::Completions => "prompt",
         Endpoint::Embeddings => "input",
     }
@@ -236,6 +236,8 @@ fn missing_message(endpoint: Endpoint) -> &'static str {
         Endpoint::Completions => "/completions: Missing required parameter: 'prompt'.",
         Endpoint::Embeddings => "/embeddings: Missing required parameter: 'input'.",
         Endpoint::Messages => "anthropic_messages: Missing required parameter: 'messages'.",
+        // The count_tokens route's own check (an HTTPException, not the route table's).
+        Endpoint::CountTokens => "messages parameter is required",
     }
 }
 
@@ -400,6 +402,8 @@ fn include_usage_span(
 pub fn require(endpoint: Endpoint, fields: &RequestFields) -> Result<(), RequestError> {
     let present = match endpoint {
         Endpoint::ChatCompletions | Endpoint::Messages => fields.messages == Presence::Value,
+        // Also refused when `[]` (`if not messages`): `messages::count::has_messages`.
+        Endpoint::CountTokens => fields.messages == Presence::Value,
         Endpoint::Completions => fields.prompt != Presence::Absent,
         Endpoint::Embeddings => fields.input == Presence::Value,
     };

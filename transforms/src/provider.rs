@@ -71,6 +71,8 @@ pub enum Endpoint {
     Embeddings,
     /// Anthropic's Messages API (`/v1/messages`).
     Messages,
+    /// Anthropic's token counting for a Messages request (`/v1/messages/count_tokens`).
+    CountTokens,
 }
 
 impl Endpoint {
@@ -89,13 +91,14 @@ impl Endpoint {
             Endpoint::Completions => "/completions",
             Endpoint::Embeddings => "/embeddings",
             Endpoint::Messages => "/v1/messages",
+            Endpoint::CountTokens => "/v1/messages/count_tokens",
         }
     }
 
     /// The route name LiteLLM puts before its request errors (`ROUTE_ENDPOINT_MAPPING`).
     pub fn route_name(self) -> &'static str {
         match self {
-            Endpoint::Messages => "anthropic_messages",
+            Endpoint::Messages | Endpoint::CountTokens => "anthropic_messages",
             e => e.path(),
         }
     }
@@ -139,7 +142,11 @@ pub const AZURE_DEFAULT_API_VERSION: &str = "2025-02-01-preview";
 
 const ALL: &[Endpoint] = &Endpoint::OPENAI_FORMAT;
 const CHAT: &[Endpoint] = &[Endpoint::ChatCompletions];
-const CHAT_MESSAGES: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Messages];
+const CHAT_MESSAGES: &[Endpoint] = &[
+    Endpoint::ChatCompletions,
+    Endpoint::Messages,
+    Endpoint::CountTokens,
+];
 const CHAT_EMBED: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Embeddings];
 const CHAT_TEXT: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Completions];
 const EMBED: &[Endpoint] = &[Endpoint::Embeddings];

@@ -15,6 +15,8 @@ pub enum Route {
     Completions,
     Embeddings,
     Messages,
+    /// Anthropic's token counting (`/v1/messages/count_tokens`).
+    CountTokens,
     Models,
     Unknown,
 }
@@ -30,6 +32,8 @@ impl Route {
             Self::Embeddings
         } else if path.ends_with("/messages") {
             Self::Messages
+        } else if path.ends_with("/messages/count_tokens") {
+            Self::CountTokens
         } else if path.ends_with("/models") {
             Self::Models
         } else {
@@ -39,7 +43,7 @@ impl Route {
 
     fn error_shape(self) -> ErrorShape {
         match self {
-            Self::Messages => ErrorShape::Anthropic,
+            Self::Messages | Self::CountTokens => ErrorShape::Anthropic,
             _ => ErrorShape::OpenAi,
         }
     }
@@ -198,6 +202,11 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
         },
         Route::Models => Reply::error(shape, 405, "mock: use GET"),
         _ if method != "POST" => Reply::error(shape, 405, "mock: use POST"),
+        // A fixed rule, so tests can predict it: a token per 4 bytes of the request body.
+        Route::CountTokens => Reply::Full {
+            status: 200,
+            body: format!("{{\"input_tokens\":{}}}", body.len().div_ceil(4)).into_bytes(),
+        },
         _ => api_reply(route, body, &faults, options),
     };
     (reply, faults)

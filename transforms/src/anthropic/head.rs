@@ -3,7 +3,7 @@
 //! `/v1/messages` to a base that does not end with it; common_utils.py `get_anthropic_headers`),
 //! and the client's `anthropic-beta` on its own `/v1/messages` requests.
 
-use crate::provider::{write_auth, Credentials, ProviderRow, UpstreamTarget};
+use crate::provider::{write_auth, Credentials, Endpoint, ProviderRow, UpstreamTarget};
 
 /// The path every Messages request goes to, under the base.
 const MESSAGES: &str = "/v1/messages";
@@ -21,12 +21,20 @@ pub fn write_request_head(
     if !target.base_path.ends_with(MESSAGES) {
         out.extend_from_slice(MESSAGES.as_bytes());
     }
+    if target.endpoint == Endpoint::CountTokens {
+        out.extend_from_slice(b"/count_tokens");
+    }
     out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
     out.extend_from_slice(target.host.as_bytes());
     out.extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
     out.extend_from_slice(itoa::Buffer::new().format(target.body_len).as_bytes());
     out.extend_from_slice(b"\r\naccept: application/json\r\nanthropic-version: 2023-06-01");
-    if let Some(beta) = target.anthropic_beta {
+    // Token counting goes with its own beta flag (LiteLLM's), the client's otherwise.
+    let beta = match target.endpoint {
+        Endpoint::CountTokens => Some("token-counting-2024-11-01"),
+        _ => target.anthropic_beta,
+    };
+    if let Some(beta) = beta {
         out.extend_from_slice(b"\r\nanthropic-beta: ");
         out.extend_from_slice(beta.as_bytes());
     }
@@ -37,7 +45,7 @@ pub fn write_request_head(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::provider::{find, Endpoint};
+    use crate::provider::find;
 
     fn head(base_path: &str) -> String {
         let row = find("anthropic").unwrap();

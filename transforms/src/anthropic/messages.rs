@@ -1,4 +1,5 @@
-//! Anthropic's own Messages API passed through (`/v1/messages` to an Anthropic deployment), as
+//! Anthropic's own Messages API passed through (`/v1/messages` to an Anthropic deployment, and
+//! its token counting), as
 //! LiteLLM's proxy passes it: the answer keeps its bytes but for `model`, which becomes the
 //! name the client asked for (top-level in a message, inside `message` of a stream's
 //! `message_start`). Usage is read for metrics and spend: `input_tokens` plus the cache
@@ -15,6 +16,37 @@ pub fn message_usage(body: &[u8]) -> Option<Usage> {
     let mut counts = AnthropicUsage::default();
     counts.merge(usage);
     Some(counts.write(Reasoning::None, &mut Vec::new()))
+}
+
+/// The body of Anthropic's `/v1/messages/count_tokens` for a client's count request: the
+/// fields LiteLLM keeps (`_TOKEN_COUNT_FIELDS`: model, messages, tools, system), the model
+/// spliced.
+pub fn count_tokens_request(body: &[u8], provider_model: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"model\":");
+    write_json_string(provider_model, out);
+    for key in ["messages", "tools", "system"] {
+        if let Some(v) = get(body, key) {
+            out.extend_from_slice(b",\"");
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(b"\":");
+            out.extend_from_slice(v);
+        }
+    }
+    out.push(b'}');
+}
+
+/// Anthropic's count answer as LiteLLM returns it: `"litellm_count_source": "provider"` added.
+pub fn count_tokens_answer(body: &[u8], out: &mut Vec<u8>) {
+    let body = body.trim_ascii_end();
+    match body.strip_suffix(b"}") {
+        Some(head) if body.trim_ascii_start().starts_with(b"{") => {
+            out.extend_from_slice(head);
+            let empty = head.trim_ascii_end().ends_with(b"{");
+            out.extend_from_slice(if empty { b"" as &[u8] } else { b"," });
+            out.extend_from_slice(b"\"litellm_count_source\":\"provider\"}");
+        }
+        _ => out.extend_from_slice(body),
+    }
 }
 
 /// A Messages stream passed through, its usage gathered as it goes.

@@ -19,7 +19,7 @@ pub mod request;
 pub mod response;
 pub mod stream;
 
-pub use messages::{message_usage, MessagesStream};
+pub use messages::{count_tokens_answer, count_tokens_request, message_usage, MessagesStream};
 pub use request::{transform_request, TransformError};
 pub use response::transform_response;
 pub use stream::ChatStream;

@@ -31,6 +31,12 @@ pub(crate) fn fields<'b, const N: usize>(obj: &'b [u8], keys: [&str; N]) -> [Opt
     found
 }
 
+/// Whether `v` is an empty JSON array (`[]`, whitespace allowed inside).
+pub fn is_empty_array(v: &[u8]) -> bool {
+    let v = v.trim_ascii();
+    v.first() == Some(&b'[') && skip_ws(v, 1) + 1 == v.len() && v.last() == Some(&b']')
+}
+
 /// `v` when it is a JSON string token (quotes included): valid JSON to copy as it came.
 pub(crate) fn raw_string(v: &[u8]) -> Option<&[u8]> {
     (v.len() >= 2 && v[0] == b'"' && v[v.len() - 1] == b'"').then_some(v)
