@@ -175,11 +175,11 @@ pub enum StreamTranslator {
     /// Each chunk gets the requested model ([`rewrite_chunk`]).
     Rewrite,
     /// Anthropic's events as they came, the model of `message_start` rewritten.
-    Messages(crate::anthropic::MessagesStream),
+    AnthropicPassthrough(crate::anthropic::MessagesStream),
     /// Anthropic's events become chat completion chunks.
-    Anthropic(Box<crate::anthropic::ChatStream>),
+    AnthropicToChat(Box<crate::anthropic::ChatStream>),
     /// Chat completion chunks become Anthropic's Messages events.
-    MessagesFromChat(Box<crate::messages::MessagesFromChat>),
+    ChatToMessages(Box<crate::messages::MessagesFromChat>),
 }
 
 /// The translator for one stream of `family`; a translated stream's chunks carry the `id` and
@@ -193,18 +193,18 @@ pub fn stream_translator(
     match family {
         Family::OpenAi if translates(family, endpoint) => {
             let (id, _) = answer_id();
-            StreamTranslator::MessagesFromChat(Box::new(crate::messages::MessagesFromChat::new(
+            StreamTranslator::ChatToMessages(Box::new(crate::messages::MessagesFromChat::new(
                 &id,
                 requested_model,
             )))
         }
         Family::OpenAi => StreamTranslator::Rewrite,
         Family::Anthropic if !translates(family, endpoint) => {
-            StreamTranslator::Messages(crate::anthropic::MessagesStream::default())
+            StreamTranslator::AnthropicPassthrough(crate::anthropic::MessagesStream::default())
         }
         Family::Anthropic => {
             let (id, created) = answer_id();
-            StreamTranslator::Anthropic(Box::new(crate::anthropic::ChatStream::new(
+            StreamTranslator::AnthropicToChat(Box::new(crate::anthropic::ChatStream::new(
                 &id,
                 created,
                 requested_model,
@@ -219,7 +219,7 @@ impl StreamTranslator {
     pub fn passes_other_events(&self) -> bool {
         matches!(
             self,
-            StreamTranslator::Rewrite | StreamTranslator::Messages(_)
+            StreamTranslator::Rewrite | StreamTranslator::AnthropicPassthrough(_)
         )
     }
 
@@ -253,9 +253,11 @@ impl StreamTranslator {
                 }
                 Ok(chunk.usage)
             }
-            StreamTranslator::Messages(s) => Ok(s.event(event, data, requested_model, out)),
-            StreamTranslator::Anthropic(s) => s.event(data, out),
-            StreamTranslator::MessagesFromChat(s) => s.event(data, out),
+            StreamTranslator::AnthropicPassthrough(s) => {
+                Ok(s.event(event, data, requested_model, out))
+            }
+            StreamTranslator::AnthropicToChat(s) => s.event(data, out),
+            StreamTranslator::ChatToMessages(s) => s.event(data, out),
         }
     }
 
@@ -264,9 +266,9 @@ impl StreamTranslator {
     /// its own). Returns the usage of the whole stream when known here.
     pub fn end(&mut self, include_usage: bool, out: &mut Vec<u8>) -> Option<Usage> {
         match self {
-            StreamTranslator::Rewrite | StreamTranslator::Messages(_) => None,
-            StreamTranslator::Anthropic(s) => s.end(include_usage, out),
-            StreamTranslator::MessagesFromChat(s) => s.end(out),
+            StreamTranslator::Rewrite | StreamTranslator::AnthropicPassthrough(_) => None,
+            StreamTranslator::AnthropicToChat(s) => s.end(include_usage, out),
+            StreamTranslator::ChatToMessages(s) => s.end(out),
         }
     }
 }
