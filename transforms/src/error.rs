@@ -46,9 +46,7 @@ pub fn write_error_json(
 pub struct UpstreamErrorMap {
     /// Status the client gets.
     pub status: u16,
-    /// OpenAI error type of the class, for when the gateway names one itself.
-    pub kind: &'static str,
-    /// LiteLLM exception class name.
+    /// LiteLLM exception class name (its OpenAI `type` is [`proxy_error_type`]'s).
     pub exception: &'static str,
 }
 
@@ -57,25 +55,20 @@ pub struct UpstreamErrorMap {
 /// 404 NotFoundError, 408/504 Timeout, 429 RateLimitError, 500 InternalServerError,
 /// 503 ServiceUnavailableError; every other status (403, 502, ...) is an APIError that keeps it.
 pub fn map_upstream_status(status: u16) -> UpstreamErrorMap {
-    let (status, kind, exception) = match status {
-        400 | 422 => (400, "invalid_request_error", "BadRequestError"),
-        401 => (401, "authentication_error", "AuthenticationError"),
-        404 => (404, "not_found_error", "NotFoundError"),
-        408 => (408, "timeout_error", "Timeout"),
-        504 => (504, "timeout_error", "Timeout"),
-        429 => (429, "rate_limit_error", "RateLimitError"),
-        500 => (500, "internal_server_error", "InternalServerError"),
-        503 => (503, "service_unavailable_error", "ServiceUnavailableError"),
+    let (status, exception) = match status {
+        400 | 422 => (400, "BadRequestError"),
+        401 => (401, "AuthenticationError"),
+        404 => (404, "NotFoundError"),
+        408 | 504 => (status, "Timeout"),
+        429 => (429, "RateLimitError"),
+        500 => (500, "InternalServerError"),
+        503 => (503, "ServiceUnavailableError"),
         // A success status reaching here is a body the gateway could not use: LiteLLM raises
         // APIError with 500 for those.
-        s if !(400..=599).contains(&s) => (500, "api_error", "APIError"),
-        s => (s, "api_error", "APIError"),
+        s if !(400..=599).contains(&s) => (500, "APIError"),
+        s => (s, "APIError"),
     };
-    UpstreamErrorMap {
-        status,
-        kind,
-        exception,
-    }
+    UpstreamErrorMap { status, exception }
 }
 
 /// The `type` LiteLLM 1.108.7's proxy gives an upstream error of each class in OpenAI's error

@@ -4,7 +4,7 @@
 //! - [`write_request_head`]: method, path and headers (auth included) of the upstream request;
 //! - [`write_request_body`] / [`body_from_file`]: the upstream request body;
 //! - [`rewrite_response`] / [`body_rewriter`]: a whole response, held or streamed through;
-//! - [`stream_framing`] and [`stream_translator`]: a stream's framing and its events;
+//! - [`stream_translator`]: a stream's events (every family's streams are SSE so far);
 //! - [`map_error`]: an upstream error answer to LiteLLM's class, status and message.
 //!
 //! The client's API (the endpoint) is the other half: [`translates`] says whether a family
@@ -153,19 +153,6 @@ pub fn body_rewriter(
     requested_model: &str,
 ) -> Option<ModelRewriter> {
     (!translates(family, endpoint)).then(|| ModelRewriter::new(requested_model))
-}
-
-/// How a family frames the events of a stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamFraming {
-    /// Server-sent events (`data: ...\n\n`).
-    Sse,
-}
-
-pub fn stream_framing(family: Family) -> StreamFraming {
-    match family {
-        Family::OpenAi | Family::Anthropic => StreamFraming::Sse,
-    }
 }
 
 /// How a stream's events become the client's: the OpenAI family's chunks are rewritten one by

@@ -25,102 +25,146 @@ pub fn map_error(status: u16, body: &[u8], message: &mut String) -> UpstreamErro
         text.trim().to_owned()
     };
     truncate_at_char(&mut raw, MAX_UPSTREAM_MESSAGE);
-    let map = |status, kind, exception| UpstreamErrorMap {
-        status,
-        kind,
-        exception,
-    };
-    let (m, lead, tail) = if raw.contains("prompt is too long") || raw.contains("prompt: length") {
-        (
-            map(400, "invalid_request_error", "ContextWindowExceededError"),
-            "litellm.ContextWindowExceededError: litellm.BadRequestError: AnthropicError - ",
-            "",
-        )
-    } else if raw.contains("overloaded_error") || raw.contains("Overloaded") {
-        (
-            map(500, "internal_server_error", "InternalServerError"),
-            "litellm.InternalServerError: AnthropicError - ",
-            "",
-        )
-    } else if raw.contains("Invalid API Key") {
-        (
-            map(401, "authentication_error", "AuthenticationError"),
-            "litellm.AuthenticationError: AnthropicError - ",
-            "",
-        )
-    } else if raw.contains("content filtering policy") {
-        (
-            map(400, "invalid_request_error", "ContentPolicyViolationError"),
-            "litellm.BadRequestError: litellm.ContentPolicyViolationError: AnthropicError - ",
-            "",
-        )
-    } else {
-        match status {
-            401 => (
-                map(401, "authentication_error", "AuthenticationError"),
-                "litellm.AuthenticationError: AnthropicException - ",
-                "",
-            ),
-            403 => (
-                map(403, "permission_error", "PermissionDeniedError"),
-                "litellm.PermissionDeniedError: AnthropicException - ",
-                "",
-            ),
-            400 | 413 => (
-                map(400, "invalid_request_error", "BadRequestError"),
-                "litellm.BadRequestError: AnthropicException - ",
-                "",
-            ),
-            404 => (
-                map(404, "invalid_request_error", "NotFoundError"),
-                "litellm.NotFoundError: AnthropicException - ",
-                "",
-            ),
-            408 => (
-                map(408, "timeout_error", "Timeout"),
-                "litellm.Timeout: AnthropicException - ",
-                "",
-            ),
-            429 => (
-                map(429, "rate_limit_error", "RateLimitError"),
-                "litellm.RateLimitError: AnthropicException - ",
-                "",
-            ),
-            500 | 529 => (
-                map(500, "internal_server_error", "InternalServerError"),
-                "litellm.InternalServerError: AnthropicException - ",
-                ". Handle with `litellm.InternalServerError`.",
-            ),
-            502 => (
-                map(502, "internal_server_error", "BadGatewayError"),
-                "litellm.BadGatewayError: AnthropicException BadGatewayError - ",
-                "",
-            ),
-            503 => (
-                map(503, "internal_server_error", "ServiceUnavailableError"),
-                "litellm.ServiceUnavailableError: AnthropicException - ",
-                ". Handle with `litellm.ServiceUnavailableError`.",
-            ),
-            504 => (
-                map(504, "internal_server_error", "Timeout"),
-                "litellm.Timeout: AnthropicException Timeout - ",
-                "",
-            ),
-            other => {
-                let m = map_upstream_status(other);
+    // (class, status the client gets, text before the answer, text after it)
+    let (exception, status_out, lead, tail) = match TEXT_CLASSES.iter().find(|c| raw.contains(c.0))
+    {
+        Some(&(_, exception, status, lead)) => (exception, status, lead, ""),
+        None => match BY_STATUS.iter().find(|c| c.0.contains(&status)) {
+            Some(&(_, exception, status, lead, tail)) => (exception, status, lead, tail),
+            None => {
+                let m = map_upstream_status(status);
                 message.push_str("litellm.");
                 message.push_str(m.exception);
                 message.push_str(": AnthropicException - ");
                 message.push_str(&raw);
                 return m;
             }
-        }
+        },
     };
     message.push_str(lead);
     message.push_str(&raw);
     message.push_str(tail);
-    m
+    UpstreamErrorMap {
+        status: status_out,
+        exception,
+    }
 }
+
+/// Classes read from the answer's text, checked in order before the status: (text, class,
+/// status, LiteLLM's message before the answer).
+const TEXT_CLASSES: &[(&str, &str, u16, &str)] = &[
+    (
+        "prompt is too long",
+        "ContextWindowExceededError",
+        400,
+        "litellm.ContextWindowExceededError: litellm.BadRequestError: AnthropicError - ",
+    ),
+    (
+        "prompt: length",
+        "ContextWindowExceededError",
+        400,
+        "litellm.ContextWindowExceededError: litellm.BadRequestError: AnthropicError - ",
+    ),
+    (
+        "overloaded_error",
+        "InternalServerError",
+        500,
+        "litellm.InternalServerError: AnthropicError - ",
+    ),
+    (
+        "Overloaded",
+        "InternalServerError",
+        500,
+        "litellm.InternalServerError: AnthropicError - ",
+    ),
+    (
+        "Invalid API Key",
+        "AuthenticationError",
+        401,
+        "litellm.AuthenticationError: AnthropicError - ",
+    ),
+    (
+        "content filtering policy",
+        "ContentPolicyViolationError",
+        400,
+        "litellm.BadRequestError: litellm.ContentPolicyViolationError: AnthropicError - ",
+    ),
+];
+
+/// Classes by the answer's status: (statuses, class, status the client gets, LiteLLM's
+/// message before and after the answer).
+const BY_STATUS: &[(&[u16], &str, u16, &str, &str)] = &[
+    (
+        &[401],
+        "AuthenticationError",
+        401,
+        "litellm.AuthenticationError: AnthropicException - ",
+        "",
+    ),
+    (
+        &[403],
+        "PermissionDeniedError",
+        403,
+        "litellm.PermissionDeniedError: AnthropicException - ",
+        "",
+    ),
+    (
+        &[400, 413],
+        "BadRequestError",
+        400,
+        "litellm.BadRequestError: AnthropicException - ",
+        "",
+    ),
+    (
+        &[404],
+        "NotFoundError",
+        404,
+        "litellm.NotFoundError: AnthropicException - ",
+        "",
+    ),
+    (
+        &[408],
+        "Timeout",
+        408,
+        "litellm.Timeout: AnthropicException - ",
+        "",
+    ),
+    (
+        &[429],
+        "RateLimitError",
+        429,
+        "litellm.RateLimitError: AnthropicException - ",
+        "",
+    ),
+    (
+        &[500, 529],
+        "InternalServerError",
+        500,
+        "litellm.InternalServerError: AnthropicException - ",
+        ". Handle with `litellm.InternalServerError`.",
+    ),
+    (
+        &[502],
+        "BadGatewayError",
+        502,
+        "litellm.BadGatewayError: AnthropicException BadGatewayError - ",
+        "",
+    ),
+    (
+        &[503],
+        "ServiceUnavailableError",
+        503,
+        "litellm.ServiceUnavailableError: AnthropicException - ",
+        ". Handle with `litellm.ServiceUnavailableError`.",
+    ),
+    (
+        &[504],
+        "Timeout",
+        504,
+        "litellm.Timeout: AnthropicException Timeout - ",
+        "",
+    ),
+];
 
 #[cfg(test)]
 mod tests {

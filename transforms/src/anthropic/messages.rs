@@ -5,7 +5,7 @@
 //! `message_start`). Usage is read for metrics and spend: `input_tokens` plus the cache
 //! counts as prompt tokens, `output_tokens` as completion tokens (`calculate_usage`).
 
-use super::response::{AnthropicUsage, Reasoning};
+use super::response::AnthropicUsage;
 use super::{get, key_is};
 use crate::json::{top_members, write_json_string};
 use crate::usage::Usage;
@@ -15,7 +15,7 @@ pub fn message_usage(body: &[u8]) -> Option<Usage> {
     let usage = get(body, "usage")?;
     let mut counts = AnthropicUsage::default();
     counts.merge(usage);
-    Some(counts.write(Reasoning::None, &mut Vec::new()))
+    Some(counts.billed())
 }
 
 /// The body of Anthropic's `/v1/messages/count_tokens` for a client's count request: the
@@ -92,7 +92,7 @@ impl MessagesStream {
         out.extend_from_slice(b"\n\n");
         let reported = usage?;
         self.usage.merge(reported);
-        Some(self.usage.write(Reasoning::None, &mut Vec::new()))
+        Some(self.usage.billed())
     }
 }
 

@@ -22,7 +22,7 @@
 
 use super::request::TransformError;
 use super::{elements, get, is_object, string};
-use crate::json::value::py_dumps;
+use crate::json::value::write_py_dumps_string;
 use crate::json::{skip_ws, top_members, write_json_string};
 use crate::usage::Usage;
 
@@ -57,9 +57,7 @@ pub fn transform_response(
                 c.extend_from_slice(b"{\"index\":");
                 c.extend_from_slice(itoa::Buffer::new().format(index).as_bytes());
                 c.extend_from_slice(b",\"function\":{\"arguments\":");
-                let mut args = String::new();
-                py_dumps(get(block, "input").unwrap_or(b"null"), &mut args);
-                write_json_string(&args, &mut c);
+                write_py_dumps_string(get(block, "input").unwrap_or(b"null"), &mut c);
                 c.extend_from_slice(b",\"name\":");
                 write_json_string(
                     &get(block, "name").and_then(string).unwrap_or_default(),
@@ -207,12 +205,12 @@ impl AnthropicUsage {
     /// `cache_write_tokens` (creation) and `text_tokens` (the rest), and the cache counts are
     /// repeated at the top. Returns the three billed counts.
     pub(crate) fn write(&self, reasoning: Reasoning, out: &mut Vec<u8>) -> Usage {
-        let completion = self.output;
-        let prompt = self
-            .input
-            .saturating_add(self.creation)
-            .saturating_add(self.read);
-        let total = prompt.saturating_add(completion);
+        let billed = self.billed();
+        let (prompt, completion, total) = (
+            billed.prompt_tokens,
+            billed.completion_tokens,
+            billed.total_tokens,
+        );
         out.extend_from_slice(b"{\"completion_tokens\":");
         num(completion, out);
         out.extend_from_slice(b",\"prompt_tokens\":");
@@ -251,10 +249,19 @@ impl AnthropicUsage {
         out.extend_from_slice(b",\"cache_read_input_tokens\":");
         num(self.read, out);
         out.push(b'}');
+        billed
+    }
+
+    /// The billed counts: prompt is input plus cache creation and cache read tokens.
+    pub(crate) fn billed(&self) -> Usage {
+        let prompt = self
+            .input
+            .saturating_add(self.creation)
+            .saturating_add(self.read);
         Usage {
             prompt_tokens: prompt,
-            completion_tokens: completion,
-            total_tokens: total,
+            completion_tokens: self.output,
+            total_tokens: prompt.saturating_add(self.output),
         }
     }
 }

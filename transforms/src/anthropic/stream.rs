@@ -196,16 +196,14 @@ impl ChatStream {
         if !self.sent_last {
             self.finish_chunk(out);
         }
-        let mut scratch = Vec::new();
-        let usage = self.usage.write(self.reasoning(), &mut scratch);
         if include_usage {
             out.extend_from_slice(&self.slow);
             out.extend_from_slice(b"}}],\"usage\":");
-            out.extend_from_slice(&scratch);
+            self.usage.write(self.reasoning(), out);
             out.extend_from_slice(b"}\n\n");
         }
         out.extend_from_slice(b"data: [DONE]\n\n");
-        self.saw_usage.then_some(usage)
+        self.saw_usage.then(|| self.usage.billed())
     }
 
     fn reasoning(&self) -> Reasoning {
@@ -219,7 +217,7 @@ impl ChatStream {
     fn merge_usage(&mut self, usage: &[u8]) -> Usage {
         self.usage.merge(usage);
         self.saw_usage = true;
-        self.usage.write(self.reasoning(), &mut Vec::new())
+        self.usage.billed()
     }
 
     fn block_start(&mut self, block: &[u8], out: &mut Vec<u8>) {

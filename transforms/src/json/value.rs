@@ -96,56 +96,82 @@ pub(crate) fn is_null(v: Option<&[u8]>) -> bool {
     v.is_none_or(|v| v == b"null")
 }
 
-/// Python's `json.dumps` of a validated JSON value: `", "` and `": "` separators, non-ASCII
-/// escaped as `\uXXXX`. Numbers are copied as written (Python would print `1e5` as `100000.0`).
-pub(crate) fn py_dumps(v: &[u8], out: &mut String) {
+/// Python's `json.dumps` of a validated JSON value (`", "` and `": "` separators, everything
+/// outside printable ASCII escaped as `\uXXXX`), so the output is ASCII. Numbers are copied as
+/// written (Python would print `1e5` as `100000.0`).
+fn py_dumps(v: &[u8], out: &mut Vec<u8>) {
     match v.first() {
         Some(b'{') => {
-            out.push('{');
+            out.push(b'{');
             for (n, m) in top_members(v).into_iter().flatten().enumerate() {
                 if n > 0 {
-                    out.push_str(", ");
+                    out.extend_from_slice(b", ");
                 }
                 py_string(&unescape(&v[m.key]).unwrap_or_default(), out);
-                out.push_str(": ");
+                out.extend_from_slice(b": ");
                 py_dumps(&v[m.value], out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Some(b'[') => {
-            out.push('[');
+            out.push(b'[');
             for (n, e) in elements(v).unwrap_or_default().into_iter().enumerate() {
                 if n > 0 {
-                    out.push_str(", ");
+                    out.extend_from_slice(b", ");
                 }
                 py_dumps(e, out);
             }
-            out.push(']');
+            out.push(b']');
         }
         Some(b'"') => py_string(&string(v).unwrap_or_default(), out),
-        _ => out.push_str(std::str::from_utf8(v).unwrap_or("null")),
+        _ => out.extend_from_slice(std::str::from_utf8(v).map_or(b"null", str::as_bytes)),
     }
 }
 
-pub(crate) fn py_string(s: &str, out: &mut String) {
-    out.push('"');
+/// A JSON string whose text is `json.dumps` of `v`, as LiteLLM writes tool call `arguments`.
+pub(crate) fn write_py_dumps_string(v: &[u8], out: &mut Vec<u8>) {
+    let mut dumped = Vec::with_capacity(v.len() + 16);
+    py_dumps(v, &mut dumped);
+    // ASCII without control characters: only the quote and the backslash need escaping.
+    out.push(b'"');
+    for &b in &dumped {
+        if matches!(b, b'"' | b'\\') {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// A string as Python's `json.dumps` writes it (ASCII only).
+pub(crate) fn py_string(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
     for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
+        let short: &[u8] = match c {
+            '"' => b"\\\"",
+            '\\' => b"\\\\",
+            '\n' => b"\\n",
+            '\r' => b"\\r",
+            '\t' => b"\\t",
+            '\u{8}' => b"\\b",
+            '\u{c}' => b"\\f",
             c if (c as u32) < 0x20 || (c as u32) > 0x7f => {
                 let mut units = [0u16; 2];
                 for u in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{u:04x}"));
+                    out.extend_from_slice(b"\\u");
+                    for shift in [12, 8, 4, 0] {
+                        out.push(HEX[usize::from((*u >> shift) & 0xf)]);
+                    }
                 }
+                continue;
             }
-            c => out.push(c),
-        }
+            c => {
+                out.push(c as u8);
+                continue;
+            }
+        };
+        out.extend_from_slice(short);
     }
-    out.push('"');
+    out.push(b'"');
 }

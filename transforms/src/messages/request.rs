@@ -26,7 +26,9 @@
 //! providers that declare them), `context_management`.
 
 use crate::anthropic::TransformError;
-use crate::json::value::{elements, fields, get, is_object, key_of, py_dumps, raw_string, string};
+use crate::json::value::{
+    elements, fields, get, is_object, key_of, raw_string, string, write_py_dumps_string,
+};
 use crate::json::{top_members, write_json_string};
 
 type Result<T> = std::result::Result<T, TransformError>;
@@ -428,9 +430,7 @@ fn assistant_turn(content: &[u8], list: &mut List<'_>) {
                 calls.extend_from_slice(b",\"type\":\"function\",\"function\":{\"name\":");
                 calls.extend_from_slice(name.and_then(raw_string).unwrap_or(b"\"\""));
                 calls.extend_from_slice(b",\"arguments\":");
-                let mut args = String::new();
-                py_dumps(input.unwrap_or(b"{}"), &mut args);
-                write_json_string(&args, &mut calls);
+                write_py_dumps_string(input.unwrap_or(b"{}"), &mut calls);
                 calls.extend_from_slice(b"}}");
             }
             Some(b"\"thinking\"") => {

@@ -165,9 +165,9 @@ impl MessagesFromChat {
                 self.close(out);
                 self.open_new(Block::Tool(tool), out, |e| {
                     e.extend_from_slice(b"{\"type\": \"tool_use\", \"id\": ");
-                    py_json_string(&id, e);
+                    py_string(&id, e);
                     e.extend_from_slice(b", \"name\": ");
-                    py_json_string(&name, e);
+                    py_string(&name, e);
                     e.extend_from_slice(b", \"input\": {}}");
                 });
             }
@@ -245,14 +245,7 @@ fn block_delta(out: &mut Vec<u8>, index: u64, kind: &str, field: &str, value: &s
         e.extend_from_slice(b"\", \"");
         e.extend_from_slice(field.as_bytes());
         e.extend_from_slice(b"\": ");
-        py_json_string(value, e);
+        py_string(value, e);
         e.extend_from_slice(b"}}");
     });
-}
-
-/// A string as Python's `json.dumps` writes it (ASCII only).
-fn py_json_string(s: &str, out: &mut Vec<u8>) {
-    let mut buf = String::with_capacity(s.len() + 2);
-    py_string(s, &mut buf);
-    out.extend_from_slice(buf.as_bytes());
 }
