@@ -199,7 +199,7 @@ async fn inference<'g>(
         _ => req,
     };
     // A provider without token counting gets none asked: LiteLLM estimates locally.
-    if endpoint == Endpoint::CountTokens && family::translates(provider.family, endpoint) {
+    if family::bridge(provider.family, endpoint) == family::Bridge::LocalCount {
         let mut answer = Vec::with_capacity(64);
         let tokens = corelane_transforms::messages::count::estimate(req.body);
         corelane_transforms::messages::count::write_answer(tokens, &mut answer);

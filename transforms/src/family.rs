@@ -7,8 +7,8 @@
 //! - [`stream_translator`]: a stream's events (every family's streams are SSE so far);
 //! - [`map_error`]: an upstream error answer to LiteLLM's class, status and message.
 //!
-//! The client's API (the endpoint) is the other half: [`translates`] says whether a family
-//! speaks it or is translated to it.
+//! The client's API (the endpoint) is the other half: [`bridge`] names the pairing of the two,
+//! and the sites match on it.
 
 use bumpalo::Bump;
 
@@ -33,16 +33,33 @@ pub fn write_request_head(
     }
 }
 
-/// Whether `family` answers the client's `endpoint` in another API, translated both ways
-/// (chat completions to Anthropic's Messages, `/v1/messages` to an OpenAI-format provider's
-/// chat completions); otherwise it speaks the client's API itself
-/// (OpenAI-compatible providers on OpenAI routes, Anthropic on `/v1/messages`): the body is
-/// spliced and the answer passed through with its model rewritten.
-pub fn translates(family: Family, endpoint: Endpoint) -> bool {
-    let messages_api = matches!(endpoint, Endpoint::Messages | Endpoint::CountTokens);
-    match family {
-        Family::OpenAi => messages_api,
-        Family::Anthropic => !messages_api,
+/// How a request of the client's API (`endpoint`) reaches a provider of `family`: each site
+/// below matches on it, so a pairing is decided in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bridge {
+    /// An OpenAI-compatible provider on an OpenAI route: the client's body spliced (model),
+    /// the answer passed through with its model rewritten.
+    OpenAi,
+    /// Anthropic on `/v1/messages`: spliced and passed through the same way.
+    Anthropic,
+    /// Chat completions (or another OpenAI route) to Anthropic's Messages, and back.
+    ChatToAnthropic,
+    /// `/v1/messages` to an OpenAI-compatible provider's chat completions, and back.
+    MessagesToChat,
+    /// Token counting by Anthropic's API (LiteLLM's fields sent, the answer marked).
+    AnthropicCount,
+    /// Token counting for a provider without such an API: a local estimate, nothing upstream.
+    LocalCount,
+}
+
+pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
+    match (family, endpoint) {
+        (Family::OpenAi, Endpoint::Messages) => Bridge::MessagesToChat,
+        (Family::OpenAi, Endpoint::CountTokens) => Bridge::LocalCount,
+        (Family::OpenAi, _) => Bridge::OpenAi,
+        (Family::Anthropic, Endpoint::Messages) => Bridge::Anthropic,
+        (Family::Anthropic, Endpoint::CountTokens) => Bridge::AnthropicCount,
+        (Family::Anthropic, _) => Bridge::ChatToAnthropic,
     }
 }
 
@@ -50,15 +67,16 @@ pub fn translates(family: Family, endpoint: Endpoint) -> bool {
 /// its chat completions (and its token counting estimated locally).
 pub fn serves(row: &ProviderRow, endpoint: Endpoint) -> bool {
     row.endpoints.contains(&endpoint)
-        || (matches!(endpoint, Endpoint::Messages | Endpoint::CountTokens)
-            && row.family == Family::OpenAi
-            && row.endpoints.contains(&Endpoint::ChatCompletions))
+        || (matches!(
+            bridge(row.family, endpoint),
+            Bridge::MessagesToChat | Bridge::LocalCount
+        ) && row.endpoints.contains(&Endpoint::ChatCompletions))
 }
 
 /// The provider endpoint a request of the client's `endpoint` goes to.
 pub fn upstream_endpoint(family: Family, endpoint: Endpoint) -> Endpoint {
-    match (family, endpoint) {
-        (Family::OpenAi, Endpoint::Messages) => Endpoint::ChatCompletions,
+    match bridge(family, endpoint) {
+        Bridge::MessagesToChat => Endpoint::ChatCompletions,
         _ => endpoint,
     }
 }
@@ -77,27 +95,29 @@ pub fn write_request_body(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
-    if translates(family, endpoint) {
-        let translated = match family {
-            Family::OpenAi => crate::messages::to_chat_request(body, provider_model, out),
-            Family::Anthropic => {
-                crate::anthropic::transform_request(body, provider_model, scratch, out)
-            }
-        };
-        return translated.map_err(|e| e.message().to_owned());
-    }
-    if endpoint == Endpoint::CountTokens {
-        crate::anthropic::count_tokens_request(body, provider_model, out);
-        return Ok(());
-    }
-    crate::openai::splice(body, fields, provider_model, force_include_usage, out);
-    Ok(())
+    let translated = match bridge(family, endpoint) {
+        Bridge::OpenAi | Bridge::Anthropic => {
+            crate::openai::splice(body, fields, provider_model, force_include_usage, out);
+            Ok(())
+        }
+        Bridge::ChatToAnthropic => {
+            crate::anthropic::transform_request(body, provider_model, scratch, out)
+        }
+        Bridge::MessagesToChat => crate::messages::to_chat_request(body, provider_model, out),
+        Bridge::AnthropicCount => {
+            crate::anthropic::count_tokens_request(body, provider_model, out);
+            Ok(())
+        }
+        // Nothing goes upstream (the gateway answers itself).
+        Bridge::LocalCount => Ok(()),
+    };
+    translated.map_err(|e| e.message().to_owned())
 }
 
-/// Whether a body spilled to a file can be sent piece by piece (a splice plan); a translated
-/// (or, for token counting, trimmed) one is needed in memory.
+/// Whether a body spilled to a file can be sent piece by piece (a splice plan); the others are
+/// needed in memory (translated, trimmed or counted).
 pub fn body_from_file(family: Family, endpoint: Endpoint) -> bool {
-    !translates(family, endpoint) && endpoint != Endpoint::CountTokens
+    matches!(bridge(family, endpoint), Bridge::OpenAi | Bridge::Anthropic)
 }
 
 /// Rewrites a whole (held) success response for the client, with `model` set to the name the
@@ -112,35 +132,29 @@ pub fn rewrite_response(
     answer_id: impl FnOnce() -> (String, u64),
     out: &mut Vec<u8>,
 ) -> Result<Reported, String> {
-    match family {
-        Family::OpenAi if translates(family, endpoint) => {
-            crate::messages::to_message(body, requested_model, out)
-                .map(|usage| Reported {
-                    usage: Some(usage),
-                    service_tier: None,
-                })
-                .map_err(|e| e.message().to_owned())
-        }
-        Family::OpenAi => Ok(rewrite_reporting(body, requested_model, out)),
-        Family::Anthropic if endpoint == Endpoint::CountTokens => {
-            crate::anthropic::count_tokens_answer(body, out);
-            Ok(Reported::default())
-        }
-        Family::Anthropic if !translates(family, endpoint) => {
-            let reported = rewrite_reporting(body, requested_model, out);
-            Ok(Reported {
-                usage: crate::anthropic::message_usage(body),
-                ..reported
-            })
-        }
-        Family::Anthropic => {
+    let translated = |usage: Usage| Reported {
+        usage: Some(usage),
+        service_tier: None,
+    };
+    match bridge(family, endpoint) {
+        // LocalCount never sends anything upstream: nothing to rewrite.
+        Bridge::OpenAi | Bridge::LocalCount => Ok(rewrite_reporting(body, requested_model, out)),
+        Bridge::Anthropic => Ok(Reported {
+            usage: crate::anthropic::message_usage(body),
+            ..rewrite_reporting(body, requested_model, out)
+        }),
+        Bridge::ChatToAnthropic => {
             let (id, created) = answer_id();
             crate::anthropic::transform_response(body, &id, created, requested_model, out)
-                .map(|usage| Reported {
-                    usage: Some(usage),
-                    service_tier: None,
-                })
+                .map(translated)
                 .map_err(|e| e.message().to_owned())
+        }
+        Bridge::MessagesToChat => crate::messages::to_message(body, requested_model, out)
+            .map(translated)
+            .map_err(|e| e.message().to_owned()),
+        Bridge::AnthropicCount => {
+            crate::anthropic::count_tokens_answer(body, out);
+            Ok(Reported::default())
         }
     }
 }
@@ -152,7 +166,7 @@ pub fn body_rewriter(
     endpoint: Endpoint,
     requested_model: &str,
 ) -> Option<ModelRewriter> {
-    (!translates(family, endpoint)).then(|| ModelRewriter::new(requested_model))
+    body_from_file(family, endpoint).then(|| ModelRewriter::new(requested_model))
 }
 
 /// How a stream's events become the client's: the OpenAI family's chunks are rewritten one by
@@ -177,19 +191,15 @@ pub fn stream_translator(
     requested_model: &str,
     answer_id: impl FnOnce() -> (String, u64),
 ) -> StreamTranslator {
-    match family {
-        Family::OpenAi if translates(family, endpoint) => {
+    match bridge(family, endpoint) {
+        Bridge::MessagesToChat => {
             let (id, _) = answer_id();
             StreamTranslator::ChatToMessages(Box::new(crate::messages::MessagesFromChat::new(
                 &id,
                 requested_model,
             )))
         }
-        Family::OpenAi => StreamTranslator::Rewrite,
-        Family::Anthropic if !translates(family, endpoint) => {
-            StreamTranslator::AnthropicPassthrough(crate::anthropic::MessagesStream::default())
-        }
-        Family::Anthropic => {
+        Bridge::ChatToAnthropic => {
             let (id, created) = answer_id();
             StreamTranslator::AnthropicToChat(Box::new(crate::anthropic::ChatStream::new(
                 &id,
@@ -197,6 +207,10 @@ pub fn stream_translator(
                 requested_model,
             )))
         }
+        Bridge::Anthropic | Bridge::AnthropicCount => {
+            StreamTranslator::AnthropicPassthrough(crate::anthropic::MessagesStream::default())
+        }
+        Bridge::OpenAi | Bridge::LocalCount => StreamTranslator::Rewrite,
     }
 }
 

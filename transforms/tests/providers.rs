@@ -230,7 +230,7 @@ fn readme_lists_every_provider() {
 /// The providers × endpoints table, from the provider table and the family seam: providers
 /// with the same support share a row. `CORELANE_UPDATE_README=1` writes it into README.md.
 fn endpoint_table() -> String {
-    use corelane_transforms::family::{serves, translates};
+    use corelane_transforms::family::{bridge, serves, Bridge};
     let columns = [
         ("chat", Some(Endpoint::ChatCompletions)),
         ("stream", Some(Endpoint::ChatCompletions)),
@@ -246,8 +246,10 @@ fn endpoint_table() -> String {
         let cells: Vec<&str> = columns
             .iter()
             .map(|(_, endpoint)| match endpoint {
-                Some(e) if serves(row, *e) && translates(row.family, *e) => "translated",
-                Some(e) if serves(row, *e) => "yes",
+                Some(e) if serves(row, *e) => match bridge(row.family, *e) {
+                    Bridge::OpenAi | Bridge::Anthropic => "yes",
+                    _ => "translated",
+                },
                 _ => "no",
             })
             .collect();
