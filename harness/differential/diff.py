@@ -30,7 +30,7 @@ from upstream import Upstream
 HERE = Path(__file__).resolve().parent
 MASTER_KEY = "sk-differential-7d1f0c2b9a4e"
 #: Upstream request headers compared (the rest are each client library's own).
-HEADERS = ("authorization", "x-api-key", "anthropic-version", "anthropic-beta")
+HEADERS = ("authorization", "x-api-key", "anthropic-version", "anthropic-beta", "x-goog-api-key")
 
 WEATHER_TOOL = {"name": "get_weather", "description": "Weather",
                 "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}
@@ -67,6 +67,26 @@ CLAUDE_CODE_SHAPE = {
                "cache_control": {"type": "ephemeral"}}],
     "temperature": 1,
 }
+
+GEMINI_TOOL = {"type": "function", "function": {
+    "name": "get_weather", "description": "Weather in a city", "strict": True,
+    "parameters": {"type": "object", "properties": {"city": {"type": "string", "description": "City"},
+                                                    "units": {"type": "array", "items": {"type": "string", "enum": ["C", "F"]}}},
+                   "required": ["city"], "additionalProperties": False, "$schema": "http://json-schema.org/draft-07/schema#"}}}
+
+GEMINI_HISTORY = [
+    {"role": "system", "content": "Be brief."},
+    {"role": "system", "content": [{"type": "text", "text": "Second rule."}]},
+    {"role": "user", "content": [{"type": "text", "text": "[text] What is in it?"},
+                                 {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]},
+    {"role": "assistant", "content": "Let me check.", "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}},
+        {"id": "call_2", "type": "function", "function": {"name": "now", "arguments": ""}}]},
+    {"role": "tool", "tool_call_id": "call_1", "content": "Sunny, 21C"},
+    {"role": "tool", "tool_call_id": "call_2", "content": "{\"time\": \"12:00\"}"},
+    {"role": "user", "content": "And tomorrow?"},
+    {"role": "user", "content": "Please."},
+]
 
 #: (name, route, body): every family and route the suite covers.
 CASES: list[tuple[str, str, dict]] = [
@@ -110,13 +130,38 @@ CASES: list[tuple[str, str, dict]] = [
     ("count-tokens-vllm", "/v1/messages/count_tokens",
      {"model": "vllm", "system": "Be brief.", "messages": [{"role": "user", "content": "Hello, how are you today?"}], "tools": [WEATHER_TOOL]}),
     ("count-tokens-no-messages", "/v1/messages/count_tokens", {"model": "claude", "messages": []}),
+    # Chat completions and embeddings to Gemini (translated both ways).
+    ("chat-gemini", "/v1/chat/completions", chat("gem", "text", False, temperature=0.5, top_p=0.9, max_tokens=64, stop=["END"],
+                                                 n=1, seed=7, presence_penalty=0.1, frequency_penalty=0.2)),
+    ("chat-gemini-history", "/v1/chat/completions", {"model": "gem", "messages": GEMINI_HISTORY}),
+    ("chat-gemini-tools", "/v1/chat/completions", chat("gem", "tool", False, tools=[GEMINI_TOOL, {"type": "function", "function": {"name": "now"}}],
+                                                       tool_choice="auto")),
+    ("chat-gemini-tool-required", "/v1/chat/completions", chat("gem", "tool", False, tools=[GEMINI_TOOL], tool_choice="required")),
+    ("chat-gemini-tool-named", "/v1/chat/completions", chat("gem", "tool", False, tools=[GEMINI_TOOL],
+                                                            tool_choice={"type": "function", "function": {"name": "get_weather"}})),
+    ("chat-gemini-thinking", "/v1/chat/completions", chat("gem", "thinking", False, reasoning_effort="low")),
+    ("chat-gemini-length", "/v1/chat/completions", chat("gem", "length", False, max_completion_tokens=5)),
+    ("chat-gemini-safety", "/v1/chat/completions", chat("gem", "safety", False)),
+    ("chat-gemini-blocked", "/v1/chat/completions", chat("gem", "blocked", False)),
+    ("chat-gemini-json", "/v1/chat/completions", chat("gem", "text", False, response_format={"type": "json_object"})),
+    ("chat-gemini-schema", "/v1/chat/completions", chat("gem", "text", False, response_format={"type": "json_schema", "json_schema": {
+        "name": "w", "schema": {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"], "additionalProperties": False}}})),
+    ("chat-gemini-stream", "/v1/chat/completions", chat("gem", "text", True)),
+    ("chat-gemini-stream-usage", "/v1/chat/completions", chat("gem", "text", True, stream_options={"include_usage": True})),
+    ("chat-gemini-stream-tool", "/v1/chat/completions", chat("gem", "tool", True, stream_options={"include_usage": True})),
+    ("chat-gemini-stream-thinking", "/v1/chat/completions", chat("gem", "thinking", True, stream_options={"include_usage": True})),
+    ("chat-gemini-stream-length", "/v1/chat/completions", chat("gem", "length", True)),
+    *[(f"chat-gemini-{e}", "/v1/chat/completions", chat("gem", e, False))
+      for e in ("err-too-long", "err-400", "err-401", "err-403", "err-404", "err-429", "err-500", "err-503", "err-504")],
+    ("embeddings-gemini", "/v1/embeddings", {"model": "gem-embed", "input": "[text] hello"}),
+    ("embeddings-gemini-list", "/v1/embeddings", {"model": "gem-embed", "input": ["[text] a", "b"], "dimensions": 3}),
     # Errors in each route's shape.
     ("messages-unknown-model", "/v1/messages", messages("nope", "text", False)),
     ("messages-no-max-tokens", "/v1/messages", {"model": "claude", "messages": [{"role": "user", "content": "Hi"}]}),
     ("chat-unknown-model", "/v1/chat/completions", chat("nope", "text", False)),
 ]
 
-_IDS = [(re.compile(r"^chatcmpl-[0-9a-f-]{36}$"), "chatcmpl-ID"), (re.compile(r"^msg_[0-9a-f-]{36}$"), "msg_ID")]
+_IDS = [(re.compile(r"^chatcmpl-[0-9a-f-]{36}$"), "chatcmpl-ID"), (re.compile(r"^call_[0-9a-f]{28}$"), "call_ID"), (re.compile(r"^msg_[0-9a-f-]{36}$"), "msg_ID")]
 
 
 def mask(value):
@@ -256,6 +301,10 @@ def main() -> int:
     litellm_params: {{model: hosted_vllm/my-llama, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: gpt
     litellm_params: {{model: openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: gem
+    litellm_params: {{model: gemini/gemini-2.5-flash, api_base: "{base}/v1beta", api_key: AIza-upstream}}
+  - model_name: gem-embed
+    litellm_params: {{model: gemini/text-embedding-004, api_base: "{base}/v1beta", api_key: AIza-upstream}}
 general_settings:
   master_key: {MASTER_KEY}
 litellm_settings:

@@ -1,11 +1,14 @@
 """A scripted, recording provider for the differential suite: it speaks Anthropic's Messages
-API (`/v1/messages`) and OpenAI's chat completions (`/v1/chat/completions`), answers each
+API (`/v1/messages`), OpenAI's chat completions (`/v1/chat/completions`) and Gemini's
+`generateContent`, `streamGenerateContent?alt=sse` and `batchEmbedContents`, answers each
 request by the scenario named in its conversation (`[name]` in the messages), and records
 every request (method, path, headers, body) for the suite to compare.
 
 The event sequences follow the providers' documented wire formats:
 https://docs.anthropic.com/en/docs/build-with-claude/streaming and
-https://platform.openai.com/docs/api-reference/chat-streaming.
+https://platform.openai.com/docs/api-reference/chat-streaming and
+https://ai.google.dev/api/generate-content (GenerateContentResponse, streamed as SSE events of
+whole responses, `\r\n\r\n`-separated as Google's servers send them).
 """
 
 from __future__ import annotations
@@ -164,6 +167,61 @@ CHAT_COMPLETIONS = {
 }
 
 
+#: Gemini answers by scenario: the candidate's parts, finish reason and usage.
+_GEMINI_USAGE = {"promptTokenCount": 8, "candidatesTokenCount": 12, "totalTokenCount": 20,
+                 "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 8}]}
+
+
+def _gemini(parts: list | None, finish: str | None, usage: dict | None = None, **extra) -> dict:
+    out: dict = {}
+    if parts is not None or finish is not None:
+        candidate: dict = {}
+        if parts is not None:
+            candidate["content"] = {"parts": parts, "role": "model"}
+        if finish is not None:
+            candidate["finishReason"] = finish
+        candidate["index"] = 0
+        out["candidates"] = [candidate]
+    out.update(extra)
+    if usage is not None:
+        out["usageMetadata"] = usage
+    out["modelVersion"] = "gemini-2.5-flash"
+    out["responseId"] = "resp-gemini-1"
+    return out
+
+
+GEMINI_ANSWERS = {
+    "text": _gemini([{"text": "Hello there \u00e9 \"q\""}], "STOP", _GEMINI_USAGE),
+    "tool": _gemini([{"text": "Let me check."},
+                     {"functionCall": {"name": "get_weather", "args": {"city": "Paris", "units": ["C", "\u00e9"]}}},
+                     {"functionCall": {"name": "now", "args": {}}}], "STOP", _GEMINI_USAGE),
+    "thinking": _gemini([{"text": "Let me think.", "thought": True}, {"text": "Answer"}], "STOP",
+                        {**_GEMINI_USAGE, "thoughtsTokenCount": 30, "totalTokenCount": 50,
+                         "cachedContentTokenCount": 4}),
+    "length": _gemini([{"text": "cut"}], "MAX_TOKENS", _GEMINI_USAGE),
+    "safety": _gemini(None, "SAFETY", _GEMINI_USAGE),
+    "blocked": {"promptFeedback": {"blockReason": "SAFETY"}, "usageMetadata": {"promptTokenCount": 8, "totalTokenCount": 8},
+                "modelVersion": "gemini-2.5-flash", "responseId": "resp-gemini-1"},
+}
+
+GEMINI_STREAMS = {
+    "text": [_gemini([{"text": "Hel"}], None, {"promptTokenCount": 8, "totalTokenCount": 8}),
+             _gemini([{"text": "lo \u00e9"}], None, {"promptTokenCount": 8, "totalTokenCount": 8}),
+             _gemini([{"text": ""}], "STOP", _GEMINI_USAGE)],
+    "tool": [_gemini([{"text": "Let me check."}], None),
+             _gemini([{"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}},
+                      {"functionCall": {"name": "now", "args": {}}}], "STOP", _GEMINI_USAGE)],
+    "thinking": [_gemini([{"text": "Think", "thought": True}], None),
+                 _gemini([{"text": "Done"}], "STOP", {**_GEMINI_USAGE, "thoughtsTokenCount": 30, "totalTokenCount": 50})],
+    "length": [_gemini([{"text": "cut"}], "MAX_TOKENS", _GEMINI_USAGE)],
+}
+
+#: Gemini's error statuses (https://ai.google.dev/gemini-api/docs/troubleshooting).
+GEMINI_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                 413: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 502: "UNAVAILABLE",
+                 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED", 529: "UNAVAILABLE"}
+
+
 #: Error answers by scenario: (status, Anthropic error type, message). The OpenAI-format
 #: route answers the same status with OpenAI's error shape.
 ERRORS = {
@@ -229,7 +287,7 @@ class Upstream:
 
     @staticmethod
     def scenario(body: dict, names) -> str:
-        text = json.dumps(body.get("messages"))
+        text = json.dumps(body.get("messages") or body.get("contents") or body.get("requests"))
         return next((n for n in names if f"[{n}]" in text), "text")
 
     def answer(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
@@ -239,12 +297,30 @@ class Upstream:
             status, kind, message = ERRORS[error]
             if handler.path.endswith("/chat/completions"):
                 shape = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+            elif ":" in handler.path:
+                shape = {"error": {"code": status, "message": message, "status": GEMINI_STATUS[status]}}
             else:
                 shape = {"type": "error", "error": {"type": kind, "message": message}}
             _send(handler, status, "application/json", json.dumps(shape).encode())
             return
         if handler.path.endswith("/v1/messages/count_tokens"):
             _send(handler, 200, "application/json", json.dumps({"input_tokens": 42}).encode())
+            return
+        if ":streamGenerateContent" in handler.path:
+            name = self.scenario(body, GEMINI_STREAMS)
+            payload = "".join(f"data: {json.dumps(c)}\r\n\r\n" for c in GEMINI_STREAMS[name])
+            _send(handler, 200, "text/event-stream", payload.encode())
+            return
+        if handler.path.endswith(":generateContent"):
+            payload = json.dumps(GEMINI_ANSWERS[self.scenario(body, GEMINI_ANSWERS)])
+            _send(handler, 200, "application/json", payload.encode())
+            return
+        if handler.path.endswith(":batchEmbedContents"):
+            embeddings = [{"values": [0.25, -0.5, i + 0.125]} for i, _ in enumerate(body.get("requests", []))]
+            _send(handler, 200, "application/json", json.dumps({"embeddings": embeddings}).encode())
+            return
+        if handler.path.endswith(":embedContent"):
+            _send(handler, 200, "application/json", json.dumps({"embedding": {"values": [0.25, -0.5]}}).encode())
             return
         if handler.path.endswith("/chat/completions"):
             name = self.scenario(body, CHAT_COMPLETIONS)

@@ -91,6 +91,9 @@ pub struct Exchange<'g> {
     /// Attempts made beyond the first.
     pub retries: u32,
     pub usage: Option<Usage>,
+    /// The prompt tokens the gateway counted itself while translating the request (Gemini
+    /// embeddings), for the translated answer's usage.
+    pub counted_prompt_tokens: std::cell::Cell<Option<u64>>,
     /// The service tier for the metrics' label: the one the provider reported serving, else
     /// the known one the client asked for.
     pub service_tier: Option<ServiceTier>,
@@ -123,6 +126,7 @@ impl<'g> Exchange<'g> {
             client_include_usage: false,
             retries: 0,
             usage: None,
+            counted_prompt_tokens: std::cell::Cell::new(None),
             service_tier: None,
             status: 0,
             failure: None,

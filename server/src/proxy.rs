@@ -501,6 +501,7 @@ async fn batch_item<'g>(
         &answer,
         &item.requested_model,
         || item.answer_id(),
+        item.counted_prompt_tokens.get(),
         out,
     )
     .map_err(|detail| GatewayError::UpstreamProtocol {
@@ -620,7 +621,8 @@ fn build_upstream<'b>(
                 &mut bytes,
             );
             core.trim_scratch();
-            written.map_err(untranslatable)?;
+            ex.counted_prompt_tokens
+                .set(written.map_err(untranslatable)?);
             let len = bytes.len() - HEAD_ROOM;
             (bytes, len, None)
         }

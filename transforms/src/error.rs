@@ -41,6 +41,19 @@ pub fn write_error_json(
     out.extend_from_slice(b"\"}}");
 }
 
+/// An upstream error answer's text as LiteLLM quotes it in its message: the body trimmed
+/// (lossy UTF-8), `Error code: <status>` when empty, bounded by [`MAX_UPSTREAM_MESSAGE`].
+pub fn raw_answer_text(status: u16, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut raw = if text.trim().is_empty() {
+        format!("Error code: {status}")
+    } else {
+        text.trim().to_owned()
+    };
+    truncate_at_char(&mut raw, MAX_UPSTREAM_MESSAGE);
+    raw
+}
+
 /// How LiteLLM classifies an upstream HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UpstreamErrorMap {

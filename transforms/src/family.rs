@@ -30,6 +30,7 @@ pub fn write_request_head(
     match row.family {
         Family::OpenAi => crate::openai::write_request_head(row, target, creds, out),
         Family::Anthropic => crate::anthropic::head::write_request_head(row, target, creds, out),
+        Family::Gemini => crate::gemini::head::write_request_head(row, target, creds, out),
     }
 }
 
@@ -50,6 +51,12 @@ pub enum Bridge {
     AnthropicCount,
     /// Token counting for a provider without such an API: a local estimate, nothing upstream.
     LocalCount,
+    /// Chat completions to Gemini's `generateContent`, and back.
+    ChatToGemini,
+    /// Embeddings to Gemini's `batchEmbedContents`, and back.
+    EmbedToGemini,
+    /// A pairing no transform serves (the row does not list the endpoint): never sent.
+    Unserved,
 }
 
 pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
@@ -60,13 +67,16 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
         (Family::Anthropic, Endpoint::Messages) => Bridge::Anthropic,
         (Family::Anthropic, Endpoint::CountTokens) => Bridge::AnthropicCount,
         (Family::Anthropic, _) => Bridge::ChatToAnthropic,
+        (Family::Gemini, Endpoint::ChatCompletions) => Bridge::ChatToGemini,
+        (Family::Gemini, Endpoint::Embeddings) => Bridge::EmbedToGemini,
+        (Family::Gemini, _) => Bridge::Unserved,
     }
 }
 
 /// Whether `row` can serve the client's `endpoint`: one it lists, or `/v1/messages` bridged to
 /// its chat completions (and its token counting estimated locally).
 pub fn serves(row: &ProviderRow, endpoint: Endpoint) -> bool {
-    row.endpoints.contains(&endpoint)
+    (row.endpoints.contains(&endpoint) && bridge(row.family, endpoint) != Bridge::Unserved)
         || (matches!(
             bridge(row.family, endpoint),
             Bridge::MessagesToChat | Bridge::LocalCount
@@ -82,8 +92,10 @@ pub fn upstream_endpoint(family: Family, endpoint: Endpoint) -> Endpoint {
 }
 
 /// Writes the upstream body for the client's `body` (held in memory), read as `fields`: the
-/// client's bytes spliced where the family speaks the client's API, else translated. `Err`
-/// carries a message for the client's 400 when the body cannot be translated.
+/// client's bytes spliced where the family speaks the client's API, else translated. Returns
+/// the prompt token count where the gateway counts it itself (Gemini embeddings, as LiteLLM
+/// does), for [`rewrite_response`]. `Err` carries a message for the client's 400 when the
+/// body cannot be translated.
 #[allow(clippy::too_many_arguments)]
 pub fn write_request_body(
     family: Family,
@@ -94,22 +106,36 @@ pub fn write_request_body(
     force_include_usage: bool,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
-) -> Result<(), String> {
+) -> Result<Option<u64>, String> {
+    let none = |r: Result<(), crate::anthropic::TransformError>| r.map(|()| None);
     let translated = match bridge(family, endpoint) {
         Bridge::OpenAi | Bridge::Anthropic => {
             crate::openai::splice(body, fields, provider_model, force_include_usage, out);
-            Ok(())
+            Ok(None)
         }
-        Bridge::ChatToAnthropic => {
-            crate::anthropic::transform_request(body, provider_model, scratch, out)
-        }
-        Bridge::MessagesToChat => crate::messages::to_chat_request(body, provider_model, out),
+        Bridge::ChatToAnthropic => none(crate::anthropic::transform_request(
+            body,
+            provider_model,
+            scratch,
+            out,
+        )),
+        Bridge::MessagesToChat => none(crate::messages::to_chat_request(body, provider_model, out)),
         Bridge::AnthropicCount => {
             crate::anthropic::count_tokens_request(body, provider_model, out);
-            Ok(())
+            Ok(None)
         }
+        Bridge::ChatToGemini => none(crate::gemini::transform_request(
+            body,
+            provider_model,
+            scratch,
+            out,
+        )),
+        Bridge::EmbedToGemini => crate::gemini::embed_request(body, provider_model, out).map(Some),
         // Nothing goes upstream (the gateway answers itself).
-        Bridge::LocalCount => Ok(()),
+        Bridge::LocalCount => Ok(None),
+        Bridge::Unserved => Err(crate::anthropic::TransformError::Unsupported(
+            "this provider does not serve this route".to_owned(),
+        )),
     };
     translated.map_err(|e| e.message().to_owned())
 }
@@ -122,14 +148,16 @@ pub fn body_from_file(family: Family, endpoint: Endpoint) -> bool {
 
 /// Rewrites a whole (held) success response for the client, with `model` set to the name the
 /// client asked for; returns what it reports. A translated answer gets the `id` and `created`
-/// that `answer_id` gives (asked only then: it allocates and reads the clock). `Err` when the
-/// provider's answer cannot be read.
+/// that `answer_id` gives (asked only then: it allocates and reads the clock).
+/// `counted_prompt_tokens` is what [`write_request_body`] returned. `Err` when the provider's
+/// answer cannot be read.
 pub fn rewrite_response(
     family: Family,
     endpoint: Endpoint,
     body: &[u8],
     requested_model: &str,
     answer_id: impl FnOnce() -> (String, u64),
+    counted_prompt_tokens: Option<u64>,
     out: &mut Vec<u8>,
 ) -> Result<Reported, String> {
     let translated = |usage: Usage| Reported {
@@ -156,6 +184,21 @@ pub fn rewrite_response(
             crate::anthropic::count_tokens_answer(body, out);
             Ok(Reported::default())
         }
+        Bridge::ChatToGemini => {
+            let (id, created) = answer_id();
+            crate::gemini::transform_response(body, &id, created, requested_model, out)
+                .map(translated)
+                .map_err(|e| e.message().to_owned())
+        }
+        Bridge::EmbedToGemini => crate::gemini::embed_response(
+            body,
+            requested_model,
+            counted_prompt_tokens.unwrap_or(0),
+            out,
+        )
+        .map(translated)
+        .map_err(|e| e.message().to_owned()),
+        Bridge::Unserved => Err("this provider does not serve this route".to_owned()),
     }
 }
 
@@ -181,6 +224,8 @@ pub enum StreamTranslator {
     AnthropicToChat(Box<crate::anthropic::ChatStream>),
     /// Chat completion chunks become Anthropic's Messages events.
     ChatToMessages(Box<crate::messages::MessagesFromChat>),
+    /// Gemini's `GenerateContentResponse` events become chat completion chunks.
+    GeminiToChat(Box<crate::gemini::ChatStream>),
 }
 
 /// The translator for one stream of `family`; a translated stream's chunks carry the `id` and
@@ -210,7 +255,17 @@ pub fn stream_translator(
         Bridge::Anthropic | Bridge::AnthropicCount => {
             StreamTranslator::AnthropicPassthrough(crate::anthropic::MessagesStream::default())
         }
-        Bridge::OpenAi | Bridge::LocalCount => StreamTranslator::Rewrite,
+        Bridge::ChatToGemini => {
+            let (id, created) = answer_id();
+            StreamTranslator::GeminiToChat(Box::new(crate::gemini::ChatStream::new(
+                &id,
+                created,
+                requested_model,
+            )))
+        }
+        Bridge::OpenAi | Bridge::LocalCount | Bridge::EmbedToGemini | Bridge::Unserved => {
+            StreamTranslator::Rewrite
+        }
     }
 }
 
@@ -259,6 +314,7 @@ impl StreamTranslator {
             }
             StreamTranslator::AnthropicToChat(s) => s.event(data, out),
             StreamTranslator::ChatToMessages(s) => s.event(data, out),
+            StreamTranslator::GeminiToChat(s) => s.event(data, out),
         }
     }
 
@@ -270,6 +326,7 @@ impl StreamTranslator {
             StreamTranslator::Rewrite | StreamTranslator::AnthropicPassthrough(_) => None,
             StreamTranslator::AnthropicToChat(s) => s.end(include_usage, out),
             StreamTranslator::ChatToMessages(s) => s.end(out),
+            StreamTranslator::GeminiToChat(s) => s.end(include_usage, out),
         }
     }
 }
@@ -289,5 +346,6 @@ pub fn map_error(
         }
         // LiteLLM's AnthropicError carries the answer's text as it came.
         Family::Anthropic => crate::anthropic::error::map_error(status, body, message),
+        Family::Gemini => crate::gemini::error::map_error(status, body, message),
     }
 }

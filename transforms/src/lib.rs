@@ -30,6 +30,7 @@ pub mod anthropic;
 pub mod cost;
 pub mod error;
 pub mod family;
+pub mod gemini;
 pub mod json;
 pub mod keys;
 pub mod messages;

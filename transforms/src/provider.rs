@@ -12,8 +12,12 @@ pub enum Family {
     /// OpenAI's wire format: `/chat/completions`, `/completions`, `/embeddings`, SSE streams.
     OpenAi,
     /// Anthropic's Messages API (`/v1/messages`); chat completions are translated both ways
-    /// ([`crate::anthropic`]). Streams are not translated yet.
+    /// ([`crate::anthropic`]).
     Anthropic,
+    /// Google's Gemini API (`models/{model}:generateContent`, `:streamGenerateContent`,
+    /// `:batchEmbedContents`); chat completions and embeddings are translated both ways
+    /// ([`crate::gemini`]).
+    Gemini,
 }
 
 /// How the provider key travels upstream, applied per request by [`write_auth`].
@@ -200,6 +204,22 @@ pub static PROVIDERS: &[ProviderRow] = &[
         auth: Auth::Header("x-api-key"),
         key_required: true,
         endpoints: CHAT_MESSAGES,
+        path: PathStyle::Plain,
+        base_suffix: None,
+    },
+    // litellm/main.py (GEMINI_API_BASE; the key from GOOGLE_API_KEY, GEMINI_API_KEY or
+    // PALM_API_KEY), litellm/llms/vertex_ai/common_utils.py `get_gemini_url` (the default base
+    // and its version) and vertex_llm_base.py `_check_custom_proxy` (`x-goog-api-key`).
+    ProviderRow {
+        name: "gemini",
+        aliases: &[],
+        family: Family::Gemini,
+        api_base: crate::gemini::head::DEFAULT_BASE,
+        base_env: &["GEMINI_API_BASE"],
+        key_env: &["GOOGLE_API_KEY", "GEMINI_API_KEY", "PALM_API_KEY"],
+        auth: Auth::Header("x-goog-api-key"),
+        key_required: true,
+        endpoints: CHAT_EMBED,
         path: PathStyle::Plain,
         base_suffix: None,
     },
@@ -1139,7 +1159,6 @@ pub static NOT_YET_SUPPORTED: &[&str] = &[
     "sagemaker_chat",
     "vertex_ai",
     "vertex_ai_beta",
-    "gemini",
     "palm",
     "cohere",
     "cohere_chat",
@@ -1305,7 +1324,7 @@ fn azure_path(endpoint: Endpoint, deployment: &str, api_version: Option<&str>, o
 
 /// RFC 3986 §2.3 unreserved characters pass; everything else is percent-encoded, so a hostile
 /// deployment name cannot change the path or query.
-fn push_percent_encoded(s: &str, out: &mut String) {
+pub(crate) fn push_percent_encoded(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in s.as_bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -1347,7 +1366,11 @@ mod tests {
 
     #[test]
     fn litellm_providers_without_a_row_are_refused_not_guessed() {
-        for model in ["gemini/gemini-2.5-pro", "bedrock/x/y", "cohere/command-r"] {
+        for model in [
+            "vertex_ai/gemini-2.5-pro",
+            "bedrock/x/y",
+            "cohere/command-r",
+        ] {
             let name = model.split('/').next().unwrap();
             assert_eq!(
                 resolve(model, None).err(),
@@ -1356,8 +1379,8 @@ mod tests {
             );
         }
         assert_eq!(
-            resolve("gemini-pro", Some("gemini")).err(),
-            Some(UnknownProvider::Unsupported("gemini"))
+            resolve("command-r", Some("cohere")).err(),
+            Some(UnknownProvider::Unsupported("cohere"))
         );
         for row in PROVIDERS {
             assert!(!NOT_YET_SUPPORTED.contains(&row.name), "{}", row.name);

@@ -69,6 +69,7 @@ pub(super) async fn relay_body(
             &whole,
             &ex.requested_model,
             || ex.answer_id(),
+            ex.counted_prompt_tokens.get(),
             &mut body,
         )
         .map_err(|detail| GatewayError::UpstreamProtocol {

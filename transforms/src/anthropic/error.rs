@@ -1,7 +1,7 @@
 //! An Anthropic error answer → LiteLLM's exception class, status and message, as
 //! `_map_anthropic_exception` maps them (LiteLLM 1.108.7, checked against its proxy by the
 //! differential suite). The provider's answer text is kept in the message (up to
-//! [`MAX_UPSTREAM_MESSAGE`] bytes).
+//! [`MAX_UPSTREAM_MESSAGE`](crate::error::MAX_UPSTREAM_MESSAGE) bytes).
 //!
 //! The text is read first: "prompt is too long" (or "prompt: length") is a
 //! ContextWindowExceededError, "overloaded_error"/"Overloaded" an InternalServerError,
@@ -13,18 +13,12 @@
 //! Not added here: the router's text after the provider's (`model=... fallbacks=None`, "No
 //! fallback was attempted"), which comes with the router.
 
-use crate::error::{map_upstream_status, truncate_at_char, UpstreamErrorMap, MAX_UPSTREAM_MESSAGE};
+use crate::error::{map_upstream_status, raw_answer_text, UpstreamErrorMap};
 
 /// Appends LiteLLM's message for the Anthropic error answer (`status`, `body`) to `message`
 /// and returns its class and the status the client gets.
 pub fn map_error(status: u16, body: &[u8], message: &mut String) -> UpstreamErrorMap {
-    let text = String::from_utf8_lossy(body);
-    let mut raw = if text.trim().is_empty() {
-        format!("Error code: {status}")
-    } else {
-        text.trim().to_owned()
-    };
-    truncate_at_char(&mut raw, MAX_UPSTREAM_MESSAGE);
+    let raw = raw_answer_text(status, body);
     // (class, status the client gets, text before the answer, text after it)
     let (exception, status_out, lead, tail) = match TEXT_CLASSES.iter().find(|c| raw.contains(c.0))
     {

@@ -96,10 +96,11 @@ pub(crate) fn is_null(v: Option<&[u8]>) -> bool {
     v.is_none_or(|v| v == b"null")
 }
 
-/// Python's `json.dumps` of a validated JSON value (`", "` and `": "` separators, everything
-/// outside printable ASCII escaped as `\uXXXX`), so the output is ASCII. Numbers are copied as
-/// written (Python would print `1e5` as `100000.0`).
-fn py_dumps(v: &[u8], out: &mut Vec<u8>) {
+/// Python's `json.dumps` of a validated JSON value (`", "` and `": "` separators); with
+/// `ascii` (Python's default `ensure_ascii`) everything outside printable ASCII is escaped as
+/// `\uXXXX`, else only control characters are. Numbers are copied as written (Python would
+/// print `1e5` as `100000.0`).
+fn py_dumps(v: &[u8], ascii: bool, out: &mut Vec<u8>) {
     match v.first() {
         Some(b'{') => {
             out.push(b'{');
@@ -107,9 +108,9 @@ fn py_dumps(v: &[u8], out: &mut Vec<u8>) {
                 if n > 0 {
                     out.extend_from_slice(b", ");
                 }
-                py_string(&unescape(&v[m.key]).unwrap_or_default(), out);
+                py_str(&unescape(&v[m.key]).unwrap_or_default(), ascii, out);
                 out.extend_from_slice(b": ");
-                py_dumps(&v[m.value], out);
+                py_dumps(&v[m.value], ascii, out);
             }
             out.push(b'}');
         }
@@ -119,20 +120,29 @@ fn py_dumps(v: &[u8], out: &mut Vec<u8>) {
                 if n > 0 {
                     out.extend_from_slice(b", ");
                 }
-                py_dumps(e, out);
+                py_dumps(e, ascii, out);
             }
             out.push(b']');
         }
-        Some(b'"') => py_string(&string(v).unwrap_or_default(), out),
+        Some(b'"') => py_str(&string(v).unwrap_or_default(), ascii, out),
         _ => out.extend_from_slice(std::str::from_utf8(v).map_or(b"null", str::as_bytes)),
     }
 }
 
 /// A JSON string whose text is `json.dumps` of `v`, as LiteLLM writes tool call `arguments`.
 pub(crate) fn write_py_dumps_string(v: &[u8], out: &mut Vec<u8>) {
+    write_dumped(v, true, out);
+}
+
+/// As [`write_py_dumps_string`] with `ensure_ascii=False` (non-ASCII text as it is).
+pub(crate) fn write_py_dumps_string_unicode(v: &[u8], out: &mut Vec<u8>) {
+    write_dumped(v, false, out);
+}
+
+fn write_dumped(v: &[u8], ascii: bool, out: &mut Vec<u8>) {
     let mut dumped = Vec::with_capacity(v.len() + 16);
-    py_dumps(v, &mut dumped);
-    // ASCII without control characters: only the quote and the backslash need escaping.
+    py_dumps(v, ascii, &mut dumped);
+    // No control characters are left: only the quote and the backslash need escaping.
     out.push(b'"');
     for &b in &dumped {
         if matches!(b, b'"' | b'\\') {
@@ -145,6 +155,10 @@ pub(crate) fn write_py_dumps_string(v: &[u8], out: &mut Vec<u8>) {
 
 /// A string as Python's `json.dumps` writes it (ASCII only).
 pub(crate) fn py_string(s: &str, out: &mut Vec<u8>) {
+    py_str(s, true, out);
+}
+
+fn py_str(s: &str, ascii: bool, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     for c in s.chars() {
@@ -156,7 +170,7 @@ pub(crate) fn py_string(s: &str, out: &mut Vec<u8>) {
             '\t' => b"\\t",
             '\u{8}' => b"\\b",
             '\u{c}' => b"\\f",
-            c if (c as u32) < 0x20 || (c as u32) > 0x7f => {
+            c if (c as u32) < 0x20 || (ascii && (c as u32) > 0x7f) => {
                 let mut units = [0u16; 2];
                 for u in c.encode_utf16(&mut units) {
                     out.extend_from_slice(b"\\u");
@@ -167,7 +181,8 @@ pub(crate) fn py_string(s: &str, out: &mut Vec<u8>) {
                 continue;
             }
             c => {
-                out.push(c as u8);
+                let mut utf8 = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
                 continue;
             }
         };

@@ -1,0 +1,239 @@
+//! The Gemini family end to end: the real binary in front of a scripted Gemini upstream (in
+//! this test, on an ephemeral port) that answers Google's documented shapes
+//! (https://ai.google.dev/api/generate-content, https://ai.google.dev/api/embeddings) and
+//! records what it was sent.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+use common::{assert_litellm_error, Gateway};
+use serde_json::{json, Value};
+
+/// The recorded upstream requests, in order: path, headers (lower-cased names), body.
+type Seen = Receiver<(String, Vec<(String, String)>, Value)>;
+
+fn next(seen: &Seen) -> (String, Vec<(String, String)>, Value) {
+    seen.recv_timeout(Duration::from_secs(5)).unwrap()
+}
+
+/// A Gemini upstream answering every request by its path: `(status, content type, body)`.
+fn upstream(answer: fn(&str, &Value) -> (u16, &'static str, String)) -> (String, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (record, seen) = channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let record = record.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut conn = conn;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                    let mut headers = Vec::new();
+                    let mut len = 0usize;
+                    loop {
+                        let mut h = String::new();
+                        reader.read_line(&mut h).unwrap();
+                        let h = h.trim_end();
+                        if h.is_empty() {
+                            break;
+                        }
+                        let (k, v) = h.split_once(':').unwrap();
+                        let (k, v) = (k.to_ascii_lowercase(), v.trim().to_owned());
+                        if k == "content-length" {
+                            len = v.parse().unwrap();
+                        }
+                        headers.push((k, v));
+                    }
+                    let mut body = vec![0; len];
+                    reader.read_exact(&mut body).unwrap();
+                    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    let (status, kind, payload) = answer(&path, &body);
+                    let _ = record.send((path, headers, body));
+                    let head = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\r\n",
+                        payload.len()
+                    );
+                    conn.write_all(head.as_bytes()).unwrap();
+                    conn.write_all(payload.as_bytes()).unwrap();
+                }
+            });
+        }
+    });
+    (base, seen)
+}
+
+fn gemini_answer(path: &str, body: &Value) -> (u16, &'static str, String) {
+    let text = body.to_string();
+    if text.contains("[err-429]") {
+        let e = json!({"error": {"code": 429, "message": "Resource has been exhausted", "status": "RESOURCE_EXHAUSTED"}});
+        return (429, "application/json", e.to_string());
+    }
+    let usage = json!({"promptTokenCount": 8, "candidatesTokenCount": 12, "totalTokenCount": 50,
+                       "thoughtsTokenCount": 30, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 8}]});
+    if path.contains(":streamGenerateContent") {
+        let events = [
+            json!({"candidates": [{"content": {"parts": [{"text": "Hel"}], "role": "model"}, "index": 0}],
+                   "responseId": "resp-1", "modelVersion": "gemini-2.5-flash"}),
+            json!({"candidates": [{"content": {"parts": [{"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}}], "role": "model"},
+                                   "finishReason": "STOP", "index": 0}],
+                   "usageMetadata": usage, "responseId": "resp-1", "modelVersion": "gemini-2.5-flash"}),
+        ];
+        let sse: String = events
+            .iter()
+            .map(|e| format!("data: {e}\r\n\r\n"))
+            .collect();
+        return (200, "text/event-stream", sse);
+    }
+    if path.ends_with(":generateContent") {
+        let answer = json!({"candidates": [{"content": {"parts": [
+                {"text": "Thinking.", "thought": true}, {"text": "Hello"},
+                {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}}], "role": "model"},
+                "finishReason": "STOP", "index": 0}],
+            "usageMetadata": usage, "modelVersion": "gemini-2.5-flash", "responseId": "resp-1"});
+        return (200, "application/json", answer.to_string());
+    }
+    if path.ends_with(":batchEmbedContents") {
+        let n = body["requests"].as_array().map_or(0, Vec::len);
+        let embeddings: Vec<Value> = (0..n).map(|i| json!({"values": [0.5, -0.25, i]})).collect();
+        return (
+            200,
+            "application/json",
+            json!({"embeddings": embeddings}).to_string(),
+        );
+    }
+    (404, "application/json", "{}".to_owned())
+}
+
+fn config(base: &str) -> String {
+    format!(
+        "model_list:\n  - model_name: gem\n    litellm_params:\n      model: gemini/gemini-2.5-flash\n      api_base: {base}/v1beta\n      api_key: AIza-test\n  - model_name: gem-embed\n    litellm_params:\n      model: gemini/text-embedding-004\n      api_base: {base}/v1beta\n      api_key: AIza-test\n"
+    )
+}
+
+#[test]
+fn chat_is_translated_both_ways() {
+    let (base, seen) = upstream(gemini_answer);
+    let gw = Gateway::start(&config(&base));
+    let body = json!({"model": "gem", "temperature": 0.2, "max_tokens": 50,
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
+        "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object",
+            "properties": {"city": {"type": "string"}}, "additionalProperties": false}}}]});
+    let resp = gw.post("/v1/chat/completions", &body);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let answer = resp.json();
+    assert_eq!(answer["id"], "resp-1");
+    assert_eq!(answer["model"], "gem");
+    let choice = &answer["choices"][0];
+    assert_eq!(choice["finish_reason"], "tool_calls");
+    assert_eq!(choice["message"]["content"], "Hello");
+    assert_eq!(choice["message"]["reasoning_content"], "Thinking.");
+    let call = &choice["message"]["tool_calls"][0];
+    assert_eq!(call["function"]["name"], "get_weather");
+    assert_eq!(call["function"]["arguments"], "{\"city\": \"Paris\"}");
+    assert!(call["id"].as_str().unwrap().starts_with("call_"));
+    assert_eq!(
+        answer["usage"],
+        json!({"completion_tokens": 42, "prompt_tokens": 8, "total_tokens": 50,
+               "completion_tokens_details": {"reasoning_tokens": 30, "text_tokens": 12},
+               "prompt_tokens_details": {"text_tokens": 8}})
+    );
+    let (path, headers, sent) = next(&seen);
+    assert_eq!(path, "/v1beta/models/gemini-2.5-flash:generateContent");
+    assert!(headers.contains(&("x-goog-api-key".to_owned(), "AIza-test".to_owned())));
+    assert_eq!(
+        sent,
+        json!({"contents": [{"role": "user", "parts": [{"text": "Hi"}]}],
+               "system_instruction": {"parts": [{"text": "Be brief."}]},
+               "tools": [{"function_declarations": [{"name": "get_weather", "parameters": {
+                   "type": "object", "properties": {"city": {"type": "string"}}}}]}],
+               "generationConfig": {"temperature": 0.2, "max_output_tokens": 50}})
+    );
+}
+
+#[test]
+fn streams_become_chat_chunks() {
+    let (base, seen) = upstream(gemini_answer);
+    let gw = Gateway::start(&config(&base));
+    let body = json!({"model": "gem", "stream": true, "stream_options": {"include_usage": true},
+                      "messages": [{"role": "user", "content": "Hi"}]});
+    let resp = gw.post("/v1/chat/completions", &body);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let text = resp.text();
+    let events: Vec<&str> = text
+        .split("\n\n")
+        .filter_map(|e| e.strip_prefix("data: "))
+        .collect();
+    assert_eq!(events.last(), Some(&"[DONE]"), "{text}");
+    let chunks: Vec<Value> = events[..events.len() - 1]
+        .iter()
+        .map(|e| serde_json::from_str(e).unwrap())
+        .collect();
+    assert_eq!(chunks.len(), 4, "{text}");
+    assert_eq!(
+        chunks[0]["choices"][0]["delta"],
+        json!({"role": "assistant", "content": "Hel"})
+    );
+    assert_eq!(
+        chunks[1]["choices"][0]["delta"]["tool_calls"][0]["function"]["name"],
+        "get_weather"
+    );
+    assert_eq!(chunks[2]["choices"][0]["finish_reason"], "tool_calls");
+    assert_eq!(chunks[3]["usage"]["completion_tokens"], 42);
+    assert_eq!(chunks[3]["usage"]["total_tokens"], 50);
+    assert!(chunks
+        .iter()
+        .all(|c| c["id"] == "resp-1" && c["model"] == "gem"));
+    assert_eq!(
+        next(&seen).0,
+        "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    );
+}
+
+#[test]
+fn embeddings_go_to_batch_embed_contents() {
+    let (base, seen) = upstream(gemini_answer);
+    let gw = Gateway::start(&config(&base));
+    let body = json!({"model": "gem-embed", "input": ["hello", "world"], "dimensions": 3});
+    let resp = gw.post("/v1/embeddings", &body);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let answer = resp.json();
+    assert_eq!(answer["data"][1]["embedding"], json!([0.5, -0.25, 1]));
+    assert_eq!(answer["data"][1]["index"], 1);
+    assert_eq!(answer["usage"]["prompt_tokens"], 2);
+    let (path, _, sent) = next(&seen);
+    assert_eq!(path, "/v1beta/models/text-embedding-004:batchEmbedContents");
+    assert_eq!(
+        sent["requests"][0],
+        json!({"model": "models/text-embedding-004", "content": {"parts": [{"text": "hello"}]}, "outputDimensionality": 3})
+    );
+}
+
+#[test]
+fn errors_are_mapped_as_litellm_maps_them() {
+    let (base, _) = upstream(gemini_answer);
+    let gw = Gateway::start(&config(&base));
+    let body = json!({"model": "gem", "messages": [{"role": "user", "content": "[err-429] Hi"}]});
+    let resp = gw.post("/v1/chat/completions", &body);
+    let err = assert_litellm_error(&resp, 429);
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("litellm.RateLimitError: litellm.RateLimitError: GeminiException - {"),
+        "{message}"
+    );
+    // A parameter Gemini does not take is refused before anything goes upstream.
+    let body =
+        json!({"model": "gem", "top_logprobs": 2, "messages": [{"role": "user", "content": "Hi"}]});
+    let err = assert_litellm_error(&gw.post("/v1/chat/completions", &body), 400);
+    assert!(err["message"].as_str().unwrap().contains("top_logprobs"));
+    gw.assert_healthy();
+}

@@ -1,0 +1,327 @@
+//! A Gemini `streamGenerateContent?alt=sse` stream (each event a whole
+//! `GenerateContentResponse`) → the `chat.completion.chunk` events LiteLLM's proxy sends for
+//! it (`ModelResponseIterator.chunk_parser`, then `CustomStreamWrapper` and the proxy's
+//! serialiser; shapes and key orders captured from LiteLLM 1.108.7's proxy):
+//!
+//! - a chunk with only text goes on the proxy's fast path (`id`, `object`, `created`, `model`,
+//!   `choices`), with `"role": "assistant"` first in the first chunk sent;
+//! - a chunk with tool calls, reasoning or thought signatures is serialised whole: `id`,
+//!   `created`, `model`, `object`, `choices` with the delta's members (`role` last when it is
+//!   the first chunk), then the `vertex_ai_*` metadata lists of the event's candidate;
+//! - tool calls come whole (name and arguments in one piece), numbered across the stream;
+//! - the finish reason goes alone in an empty delta when the stream ends (`tool_calls` once a
+//!   tool call was seen), then the usage chunk when the client asked for it, then `[DONE]`;
+//! - an event with an `error` member ends the stream as LiteLLM maps that error.
+//!
+//! The chunks' `id` is the stream's `responseId` (the gateway's id when it has none). Only the
+//! first candidate is read (`n` > 1 is not streamed per choice). Deviations: the usage chunk
+//! carries the last reported usage without `cost` (see the differential suite's exceptions).
+
+use super::response::{finish_reason, write_call_id, GeminiUsage, Parts, ToolIds};
+use crate::json::value::{elements, fields, get, string, write_py_dumps_string_unicode};
+use crate::json::write_json_string;
+use crate::stream::StreamFailure;
+use crate::usage::Usage;
+
+/// The translation state of one stream.
+#[derive(Debug)]
+pub struct ChatStream {
+    id: String,
+    created: u64,
+    model: String,
+    /// `data: {"id":..,"object":..,"created":..,"model":..,"choices":[{"index":0,"delta":{`,
+    /// built at the first event (its `responseId` is the stream's id).
+    fast: Vec<u8>,
+    /// `data: {"id":..,"created":..,"model":..,"object":..,"choices":[{"index":0,"delta":{`
+    slow: Vec<u8>,
+    ids: ToolIds,
+    tool_index: usize,
+    sent_first: bool,
+    saw_tools: bool,
+    finish: Option<&'static str>,
+    usage: Option<GeminiUsage>,
+}
+
+impl ChatStream {
+    /// A stream whose chunks carry `created` and the client's `model` name, and `id` unless
+    /// the provider names the answer.
+    pub fn new(id: &str, created: u64, model: &str) -> Self {
+        ChatStream {
+            id: id.to_owned(),
+            created,
+            model: model.to_owned(),
+            fast: Vec::new(),
+            slow: Vec::new(),
+            ids: ToolIds::new(id),
+            tool_index: 0,
+            sent_first: false,
+            saw_tools: false,
+            finish: None,
+            usage: None,
+        }
+    }
+
+    fn prefixes(&mut self, response_id: Option<&[u8]>) {
+        if !self.fast.is_empty() {
+            return;
+        }
+        if let Some(r) = response_id.and_then(string).filter(|r| !r.is_empty()) {
+            self.id = r;
+        }
+        let mut num = itoa::Buffer::new();
+        let created = num.format(self.created);
+        let fast = &mut self.fast;
+        fast.extend_from_slice(b"data: {\"id\":");
+        write_json_string(&self.id, fast);
+        fast.extend_from_slice(b",\"object\":\"chat.completion.chunk\",\"created\":");
+        fast.extend_from_slice(created.as_bytes());
+        fast.extend_from_slice(b",\"model\":");
+        write_json_string(&self.model, fast);
+        fast.extend_from_slice(b",\"choices\":[{\"index\":0,\"delta\":{");
+        let slow = &mut self.slow;
+        slow.extend_from_slice(b"data: {\"id\":");
+        write_json_string(&self.id, slow);
+        slow.extend_from_slice(b",\"created\":");
+        slow.extend_from_slice(created.as_bytes());
+        slow.extend_from_slice(b",\"model\":");
+        write_json_string(&self.model, slow);
+        slow.extend_from_slice(
+            b",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{",
+        );
+    }
+
+    /// Translates the data of one event, writing zero or more client events to `out`.
+    /// Returns the usage so far when this event reported some.
+    pub fn event(
+        &mut self,
+        data: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Usage>, StreamFailure> {
+        if crate::json::top_members(data).is_none() {
+            return Err(StreamFailure::Malformed);
+        }
+        let [candidates, usage, response_id, feedback, error] = fields(
+            data,
+            [
+                "candidates",
+                "usageMetadata",
+                "responseId",
+                "promptFeedback",
+                "error",
+            ],
+        );
+        if let Some(error) = error {
+            return Err(stream_error(error));
+        }
+        self.prefixes(response_id);
+        if feedback.is_some_and(|f| get(f, "blockReason").is_some()) {
+            self.finish = Some("content_filter");
+        }
+        if let Some(candidate) = candidates
+            .and_then(elements)
+            .and_then(|c| c.into_iter().next())
+        {
+            self.candidate(candidate, out);
+        }
+        Ok(usage.map(|u| {
+            let read = GeminiUsage::read(u);
+            self.usage = Some(read);
+            read.billed()
+        }))
+    }
+
+    fn candidate(&mut self, candidate: &[u8], out: &mut Vec<u8>) {
+        let [content, finish, grounding, safety, citation, url_context] = fields(
+            candidate,
+            [
+                "content",
+                "finishReason",
+                "groundingMetadata",
+                "safetyRatings",
+                "citationMetadata",
+                "urlContextMetadata",
+            ],
+        );
+        let parts = content.and_then(|c| get(c, "parts")).and_then(elements);
+        if let Some(parts) = parts {
+            let mut calls_from = self.tool_index;
+            let read = Parts::read(&parts, &self.ids, &mut self.tool_index);
+            if !read.calls.is_empty() {
+                self.saw_tools = true;
+            }
+            let plain_text = read.reasoning.is_none()
+                && read.calls.is_empty()
+                && read.images.is_empty()
+                && read.signatures.is_empty();
+            if plain_text {
+                if let Some(text) = read.text.as_deref().filter(|t| !t.is_empty()) {
+                    out.extend_from_slice(&self.fast);
+                    if self.take_first() {
+                        out.extend_from_slice(b"\"role\":\"assistant\",");
+                    }
+                    out.extend_from_slice(b"\"content\":");
+                    write_json_string(text, out);
+                    out.extend_from_slice(b"}}]}\n\n");
+                }
+            } else {
+                out.extend_from_slice(&self.slow);
+                let mut first_member = true;
+                let mut sep = |out: &mut Vec<u8>| {
+                    if !std::mem::replace(&mut first_member, false) {
+                        out.push(b',');
+                    }
+                };
+                if let Some(text) = read.text.as_deref() {
+                    sep(out);
+                    out.extend_from_slice(b"\"content\":");
+                    write_json_string(text, out);
+                }
+                if !read.calls.is_empty() {
+                    sep(out);
+                    out.extend_from_slice(b"\"tool_calls\":[");
+                    for (n, part) in parts
+                        .iter()
+                        .filter_map(|p| get(p, "functionCall"))
+                        .enumerate()
+                    {
+                        if n > 0 {
+                            out.push(b',');
+                        }
+                        stream_tool_call(part, &self.ids, calls_from, out);
+                        calls_from += 1;
+                    }
+                    out.push(b']');
+                }
+                if !read.images.is_empty() {
+                    sep(out);
+                    out.extend_from_slice(b"\"images\":[");
+                    out.extend_from_slice(&read.images.join(&b","[..]));
+                    out.push(b']');
+                }
+                if let Some(r) = read.reasoning.as_deref() {
+                    sep(out);
+                    out.extend_from_slice(b"\"reasoning_content\":");
+                    write_json_string(r, out);
+                }
+                if !read.signatures.is_empty() {
+                    sep(out);
+                    out.extend_from_slice(
+                        b"\"provider_specific_fields\":{\"thought_signatures\":[",
+                    );
+                    out.extend_from_slice(&read.signatures.join(&b","[..]));
+                    out.extend_from_slice(b"]}");
+                }
+                if self.take_first() {
+                    sep(out);
+                    out.extend_from_slice(b"\"role\":\"assistant\"");
+                }
+                out.extend_from_slice(b"}}]");
+                write_metadata(grounding, url_context, safety, citation, out);
+                out.extend_from_slice(b"}\n\n");
+            }
+        }
+        if let Some(native) = finish.and_then(string) {
+            self.finish = Some(if self.saw_tools {
+                "tool_calls"
+            } else {
+                finish_reason(&native)
+            });
+        }
+    }
+
+    /// The end of the upstream stream: the finish chunk, the usage chunk if the client asked
+    /// for it, and `[DONE]`. Returns the usage of the whole stream.
+    pub fn end(&mut self, include_usage: bool, out: &mut Vec<u8>) -> Option<Usage> {
+        self.prefixes(None);
+        out.extend_from_slice(&self.fast);
+        out.extend_from_slice(b"},\"finish_reason\":\"");
+        out.extend_from_slice(self.finish.unwrap_or("stop").as_bytes());
+        out.extend_from_slice(b"\"}]}\n\n");
+        let usage = self.usage.map(|u| u.billed());
+        if include_usage {
+            out.extend_from_slice(&self.slow);
+            out.extend_from_slice(b"}}],\"usage\":");
+            let u = self.usage.unwrap_or_default();
+            let billed = u.billed();
+            // The stream's total is prompt plus completion (the chunk builder's sum).
+            u.write_as(
+                Usage {
+                    total_tokens: billed.prompt_tokens + billed.completion_tokens,
+                    ..billed
+                },
+                out,
+            );
+            out.extend_from_slice(b"}\n\n");
+        }
+        out.extend_from_slice(b"data: [DONE]\n\n");
+        usage
+    }
+
+    /// `"role":"assistant"` the first time a chunk goes out.
+    fn take_first(&mut self) -> bool {
+        !std::mem::replace(&mut self.sent_first, true)
+    }
+}
+
+/// A tool call in a stream chunk's delta: `id`, `function`, `type`, `index`.
+fn stream_tool_call(call: &[u8], ids: &ToolIds, index: usize, out: &mut Vec<u8>) {
+    let [name, args, id] = fields(call, ["name", "args", "id"]);
+    out.extend_from_slice(b"{\"id\":");
+    write_call_id(id, ids, index, out);
+    out.extend_from_slice(b",\"function\":{\"arguments\":");
+    write_py_dumps_string_unicode(args.unwrap_or(b"null"), out);
+    out.extend_from_slice(b",\"name\":");
+    write_json_string(&name.and_then(string).unwrap_or_default(), out);
+    out.extend_from_slice(b"},\"type\":\"function\",\"index\":");
+    out.extend_from_slice(itoa::Buffer::new().format(index).as_bytes());
+    out.push(b'}');
+}
+
+/// The `vertex_ai_*` lists LiteLLM sets on a stream chunk (`set_stream_metadata_on_response`).
+fn write_metadata(
+    grounding: Option<&[u8]>,
+    url_context: Option<&[u8]>,
+    safety: Option<&[u8]>,
+    citation: Option<&[u8]>,
+    out: &mut Vec<u8>,
+) {
+    let list = |name: &str, v: Option<&[u8]>, spread: bool, out: &mut Vec<u8>| {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+        match v {
+            Some(v) if spread && v.first() == Some(&b'[') => out.extend_from_slice(v),
+            Some(v) => {
+                out.push(b'[');
+                out.extend_from_slice(v);
+                out.push(b']');
+            }
+            None => out.extend_from_slice(b"[]"),
+        }
+    };
+    list("vertex_ai_grounding_metadata", grounding, true, out);
+    list("vertex_ai_url_context_metadata", url_context, true, out);
+    list("vertex_ai_safety_ratings", safety, false, out);
+    list("vertex_ai_safety_results", safety, false, out);
+    list("vertex_ai_citation_metadata", citation, true, out);
+}
+
+/// An `error` member in the stream (`_check_streaming_error`): LiteLLM raises its code with
+/// `"{status} - {message}"` and maps it as any Gemini error.
+fn stream_error(error: &[u8]) -> StreamFailure {
+    let [code, message, status] = fields(error, ["code", "message", "status"]);
+    let code = code
+        .and_then(|c| std::str::from_utf8(c).ok()?.trim().parse::<u16>().ok())
+        .unwrap_or(500);
+    let text = format!(
+        "{} - {}",
+        status.and_then(string).as_deref().unwrap_or("UNKNOWN"),
+        message
+            .and_then(string)
+            .as_deref()
+            .unwrap_or("Unknown error")
+    );
+    let mut out = String::new();
+    super::error::map_error(code, text.as_bytes(), &mut out);
+    StreamFailure::Provider { message: out }
+}
