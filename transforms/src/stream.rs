@@ -14,6 +14,42 @@ use crate::usage::{parse_usage, Usage};
 /// The event that ends an OpenAI-format stream.
 pub const SSE_DONE: &[u8] = b"data: [DONE]\n\n";
 
+/// The two openings of a translated stream's `chat.completion.chunk` events, up to the first
+/// choice's open delta, as LiteLLM's proxy writes them: `fast` for a plain text chunk (its fast
+/// path: `id`, `object`, `created`, `model`, `choices`) and `slow` for the others (pydantic's
+/// order: `id`, `created`, `model`, `object`, `choices`).
+#[derive(Debug, Clone, Default)]
+pub struct ChunkPrefixes {
+    pub fast: Vec<u8>,
+    pub slow: Vec<u8>,
+}
+
+impl ChunkPrefixes {
+    pub fn new(id: &str, created: u64, model: &str) -> Self {
+        let mut num = itoa::Buffer::new();
+        let created = num.format(created).as_bytes();
+        let mut fast = Vec::with_capacity(128 + id.len() + model.len());
+        fast.extend_from_slice(b"data: {\"id\":");
+        crate::json::write_json_string(id, &mut fast);
+        fast.extend_from_slice(b",\"object\":\"chat.completion.chunk\",\"created\":");
+        fast.extend_from_slice(created);
+        fast.extend_from_slice(b",\"model\":");
+        crate::json::write_json_string(model, &mut fast);
+        fast.extend_from_slice(b",\"choices\":[{\"index\":0,\"delta\":{");
+        let mut slow = Vec::with_capacity(fast.len());
+        slow.extend_from_slice(b"data: {\"id\":");
+        crate::json::write_json_string(id, &mut slow);
+        slow.extend_from_slice(b",\"created\":");
+        slow.extend_from_slice(created);
+        slow.extend_from_slice(b",\"model\":");
+        crate::json::write_json_string(model, &mut slow);
+        slow.extend_from_slice(
+            b",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{",
+        );
+        ChunkPrefixes { fast, slow }
+    }
+}
+
 /// Why a stream cannot go on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamFailure {

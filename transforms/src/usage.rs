@@ -10,6 +10,18 @@ pub struct Usage {
     pub total_tokens: u64,
 }
 
+/// Writes `{"completion_tokens":..,"prompt_tokens":..,"total_tokens":..` (the object left
+/// open for the details that follow), the order of LiteLLM's `Usage`.
+pub(crate) fn write_counts(u: &Usage, out: &mut Vec<u8>) {
+    let mut n = itoa::Buffer::new();
+    out.extend_from_slice(b"{\"completion_tokens\":");
+    out.extend_from_slice(n.format(u.completion_tokens).as_bytes());
+    out.extend_from_slice(b",\"prompt_tokens\":");
+    out.extend_from_slice(n.format(u.prompt_tokens).as_bytes());
+    out.extend_from_slice(b",\"total_tokens\":");
+    out.extend_from_slice(n.format(u.total_tokens).as_bytes());
+}
+
 /// Reads `prompt_tokens`, `completion_tokens` and `total_tokens` from the bytes of a JSON usage
 /// object. Missing or non-integer counts are 0, and a missing `total_tokens` is prompt +
 /// completion (embeddings report only prompt and total). `None` when `object` is not an object

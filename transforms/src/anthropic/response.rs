@@ -21,9 +21,9 @@
 //! `null`), server tool results, `usage.iterations`, `server_tool_use` counts.
 
 use super::request::TransformError;
-use super::{elements, get, is_object, string};
-use crate::json::value::write_py_dumps_string;
-use crate::json::{skip_ws, top_members, write_json_string};
+use super::{elements, get, string};
+use crate::json::value::{answer_object, write_py_dumps_string};
+use crate::json::{top_members, write_json_string};
 use crate::usage::Usage;
 
 /// Writes the client's `chat.completion` for the Anthropic response `body`; returns its usage.
@@ -35,13 +35,7 @@ pub fn transform_response(
     out: &mut Vec<u8>,
 ) -> Result<Usage, TransformError> {
     let bad = |m: &str| TransformError::Invalid(format!("Anthropic response: {m}"));
-    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
-        return Err(bad("not JSON"));
-    }
-    let body = &body[skip_ws(body, 0)..];
-    if !is_object(body) {
-        return Err(bad("not an object"));
-    }
+    let body = answer_object(body).map_err(bad)?;
     let blocks = get(body, "content")
         .and_then(elements)
         .ok_or_else(|| bad("no content list"))?;
@@ -206,17 +200,8 @@ impl AnthropicUsage {
     /// repeated at the top. Returns the three billed counts.
     pub(crate) fn write(&self, reasoning: Reasoning, out: &mut Vec<u8>) -> Usage {
         let billed = self.billed();
-        let (prompt, completion, total) = (
-            billed.prompt_tokens,
-            billed.completion_tokens,
-            billed.total_tokens,
-        );
-        out.extend_from_slice(b"{\"completion_tokens\":");
-        num(completion, out);
-        out.extend_from_slice(b",\"prompt_tokens\":");
-        num(prompt, out);
-        out.extend_from_slice(b",\"total_tokens\":");
-        num(total, out);
+        let completion = billed.completion_tokens;
+        crate::usage::write_counts(&billed, out);
         // `_build_completion_token_details`: reported thinking tokens, else the estimate of
         // the reasoning text, else 0 reasoning.
         let reasoning_tokens = match (self.thinking_reported, reasoning) {

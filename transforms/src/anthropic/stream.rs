@@ -23,7 +23,7 @@
 use super::response::{finish_reason, AnthropicUsage, Reasoning};
 use super::{get, key_is, string};
 use crate::json::{top_members, write_json_string};
-use crate::stream::StreamFailure;
+use crate::stream::{ChunkPrefixes, StreamFailure};
 use crate::usage::Usage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,26 +63,7 @@ pub struct ChatStream {
 impl ChatStream {
     /// A stream whose chunks carry `id`, `created` and the client's `model` name.
     pub fn new(id: &str, created: u64, model: &str) -> Self {
-        let mut num = itoa::Buffer::new();
-        let created = num.format(created);
-        let mut fast = Vec::with_capacity(128 + id.len() + model.len());
-        fast.extend_from_slice(b"data: {\"id\":");
-        write_json_string(id, &mut fast);
-        fast.extend_from_slice(b",\"object\":\"chat.completion.chunk\",\"created\":");
-        fast.extend_from_slice(created.as_bytes());
-        fast.extend_from_slice(b",\"model\":");
-        write_json_string(model, &mut fast);
-        fast.extend_from_slice(b",\"choices\":[{\"index\":0,\"delta\":{");
-        let mut slow = Vec::with_capacity(fast.len());
-        slow.extend_from_slice(b"data: {\"id\":");
-        write_json_string(id, &mut slow);
-        slow.extend_from_slice(b",\"created\":");
-        slow.extend_from_slice(created.as_bytes());
-        slow.extend_from_slice(b",\"model\":");
-        write_json_string(model, &mut slow);
-        slow.extend_from_slice(
-            b",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{",
-        );
+        let ChunkPrefixes { fast, slow } = ChunkPrefixes::new(id, created, model);
         ChatStream {
             fast,
             slow,

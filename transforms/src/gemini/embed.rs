@@ -13,7 +13,7 @@
 //! URIs, `gs://` files), which LiteLLM resolves and uploads as file parts.
 
 use crate::anthropic::TransformError;
-use crate::json::value::{elements, fields, get, string};
+use crate::json::value::{answer_object, elements, fields, get, string};
 use crate::json::write_json_string;
 use crate::usage::Usage;
 
@@ -105,10 +105,8 @@ pub fn embed_response(
     out: &mut Vec<u8>,
 ) -> Result<Usage, TransformError> {
     let bad = |m: &str| TransformError::Invalid(format!("Gemini embeddings response: {m}"));
-    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
-        return Err(bad("not JSON"));
-    }
-    let embeddings = get(body.trim_ascii(), "embeddings")
+    let body = answer_object(body).map_err(bad)?;
+    let embeddings = get(body, "embeddings")
         .and_then(elements)
         .ok_or_else(|| bad("no embeddings list"))?;
     out.extend_from_slice(b"{\"model\":");
@@ -127,7 +125,8 @@ pub fn embed_response(
         out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
         out.extend_from_slice(b",\"object\":\"embedding\"}");
     }
-    let n = itoa::Buffer::new().format(prompt_tokens).to_owned();
+    let mut n = itoa::Buffer::new();
+    let n = n.format(prompt_tokens);
     out.extend_from_slice(
         b"],\"object\":\"list\",\"usage\":{\"completion_tokens\":0,\"prompt_tokens\":",
     );

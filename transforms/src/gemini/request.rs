@@ -19,7 +19,7 @@
 //!   `frequency_penalty` (not for Gemini 3), `response_mime_type` and `response_json_schema`
 //!   (response_format), `seed`, `responseLogprobs`, `thinkingConfig` (reasoning_effort as a
 //!   thinking budget: minimal/low/medium/high/disable/none);
-//! - `tools` as one `function_declarations` list (parameters cleaned as [`clean_schema`]
+//! - `tools` as one `function_declarations` list (parameters cleaned as `clean_schema`
 //!   says), `tool_choice` as `toolConfig`.
 //!
 //! Refused (400) where LiteLLM would fetch or upload something, or where this transform does
@@ -162,18 +162,38 @@ pub fn transform_request(
     Ok(())
 }
 
-fn role_of(message: &[u8]) -> Result<String> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    System,
+    User,
+    Assistant,
+    /// A tool (or legacy function) result.
+    Tool,
+}
+
+fn role_of(message: &[u8]) -> Result<Role> {
     if !is_object(message) {
         return Err(invalid("messages: each message must be an object"));
     }
     let role = get(message, "role")
         .and_then(string)
         .ok_or_else(|| invalid("messages: each message needs a role"))?;
-    Ok(if role == "developer" {
-        "system".to_owned()
-    } else {
-        role
+    Ok(match role.as_str() {
+        "system" | "developer" => Role::System,
+        "user" => Role::User,
+        "assistant" => Role::Assistant,
+        "tool" | "function" => Role::Tool,
+        other => return Err(invalid(format!("messages: unsupported role {other:?}"))),
     })
+}
+
+/// A `{"text": ..}` part.
+fn text_part(text: &str) -> Vec<u8> {
+    let mut p = Vec::with_capacity(text.len() + 12);
+    p.extend_from_slice(b"{\"text\":");
+    write_json_string(text, &mut p);
+    p.push(b'}');
+    p
 }
 
 /// Whether LiteLLM sends `system_instruction` to `model` (its model map's
@@ -194,7 +214,8 @@ fn write_contents(messages: &[&[u8]], model: &str, out: &mut Vec<u8>) -> Result<
     let mut rest = Vec::with_capacity(messages.len());
     let extract_system = supports_system_message(model);
     for m in messages {
-        if extract_system && role_of(m)? == "system" {
+        let role = role_of(m)?;
+        if extract_system && role == Role::System {
             let content = get(m, "content");
             if let Some(text) = content.and_then(string) {
                 system.push(text);
@@ -207,7 +228,7 @@ fn write_contents(messages: &[&[u8]], model: &str, out: &mut Vec<u8>) -> Result<
                 );
             }
         } else {
-            rest.push(*m);
+            rest.push((role, *m));
         }
     }
     if rest.is_empty() && !system.is_empty() {
@@ -229,10 +250,9 @@ fn write_contents(messages: &[&[u8]], model: &str, out: &mut Vec<u8>) -> Result<
     let mut results: Vec<Vec<u8>> = Vec::new();
     let mut i = 0;
     while i < rest.len() {
-        let start = i;
         let mut parts: Vec<Vec<u8>> = Vec::new();
-        while i < rest.len() && matches!(role_of(rest[i])?.as_str(), "user" | "system") {
-            user_parts(get(rest[i], "content"), &mut parts)?;
+        while i < rest.len() && matches!(rest[i].0, Role::User | Role::System) {
+            user_parts(get(rest[i].1, "content"), &mut parts)?;
             i += 1;
         }
         if !parts.is_empty() {
@@ -244,8 +264,8 @@ fn write_contents(messages: &[&[u8]], model: &str, out: &mut Vec<u8>) -> Result<
             out.extend_from_slice(b"]}");
         }
         let mut parts: Vec<Vec<u8>> = Vec::new();
-        while i < rest.len() && role_of(rest[i])? == "assistant" {
-            let m = rest[i];
+        while i < rest.len() && rest[i].0 == Role::Assistant {
+            let m = rest[i].1;
             let [content, reasoning, calls] =
                 fields(m, ["content", "reasoning_content", "tool_calls"]);
             if let Some(r) = reasoning.and_then(string) {
@@ -255,20 +275,13 @@ fn write_contents(messages: &[&[u8]], model: &str, out: &mut Vec<u8>) -> Result<
                 parts.push(p);
             }
             if let Some(text) = content.and_then(string) {
-                let mut p = b"{\"text\":".to_vec();
-                write_json_string(&text, &mut p);
-                p.push(b'}');
-                parts.push(p);
+                parts.push(text_part(&text));
             } else if let Some(items) = content.and_then(elements) {
                 for item in items {
                     if get(item, "type").and_then(string).as_deref() == Some("text") {
-                        let mut p = b"{\"text\":".to_vec();
-                        write_json_string(
+                        parts.push(text_part(
                             &get(item, "text").and_then(string).unwrap_or_default(),
-                            &mut p,
-                        );
-                        p.push(b'}');
-                        parts.push(p);
+                        ));
                     }
                 }
             }
@@ -288,21 +301,16 @@ fn write_contents(messages: &[&[u8]], model: &str, out: &mut Vec<u8>) -> Result<
             out.extend_from_slice(&parts.join(&b","[..]));
             out.extend_from_slice(b"]}");
         }
-        if i < rest.len() && matches!(role_of(rest[i])?.as_str(), "tool" | "function") {
-            results.push(function_response(rest[i], last_calls)?);
+        if i < rest.len() && rest[i].0 == Role::Tool {
+            results.push(function_response(rest[i].1, last_calls)?);
             i += 1;
         }
-        let next_is_result =
-            i < rest.len() && matches!(role_of(rest[i])?.as_str(), "tool" | "function");
+        let next_is_result = i < rest.len() && rest[i].0 == Role::Tool;
         if !next_is_result && !results.is_empty() && i < rest.len() {
             open("user", out);
             out.extend_from_slice(&results.join(&b","[..]));
             out.extend_from_slice(b"]}");
             results.clear();
-        }
-        if i == start {
-            let role = role_of(rest[i])?;
-            return Err(invalid(format!("messages: unsupported role {role:?}")));
         }
     }
     if !results.is_empty() {
@@ -323,10 +331,7 @@ fn user_parts(content: Option<&[u8]>, parts: &mut Vec<Vec<u8>>) -> Result<()> {
         return Ok(());
     };
     if let Some(text) = string(content) {
-        let mut p = b"{\"text\":".to_vec();
-        write_json_string(&text, &mut p);
-        p.push(b'}');
-        parts.push(p);
+        parts.push(text_part(&text));
         return Ok(());
     }
     let Some(items) = elements(content) else {
@@ -336,10 +341,7 @@ fn user_parts(content: Option<&[u8]>, parts: &mut Vec<Vec<u8>>) -> Result<()> {
         match get(item, "type").and_then(string).as_deref() {
             Some("text") => {
                 if let Some(text) = get(item, "text").and_then(string).filter(|t| !t.is_empty()) {
-                    let mut p = b"{\"text\":".to_vec();
-                    write_json_string(&text, &mut p);
-                    p.push(b'}');
-                    parts.push(p);
+                    parts.push(text_part(&text));
                 }
             }
             Some("image_url") => {
@@ -471,18 +473,16 @@ fn function_response(message: &[u8], last_calls: Option<&[u8]>) -> Result<Vec<u8
     let mut p = b"{\"function_response\":{\"name\":".to_vec();
     write_json_string(&name, &mut p);
     p.extend_from_slice(b",\"response\":");
-    let trimmed = text.trim_start();
-    let object = (trimmed.starts_with('{'))
-        .then(|| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .flatten()
-        .filter(serde_json::Value::is_object);
-    match object {
-        Some(v) => serde_json::to_writer(&mut p, &v).map_err(|e| invalid(e.to_string()))?,
-        None => {
-            p.extend_from_slice(b"{\"content\":");
-            write_json_string(&text, &mut p);
-            p.push(b'}');
-        }
+    // A result that is a JSON object is the response itself (valid JSON starting with `{`).
+    let trimmed = text.trim();
+    let object =
+        trimmed.starts_with('{') && serde_json::from_str::<serde::de::IgnoredAny>(trimmed).is_ok();
+    if object {
+        p.extend_from_slice(trimmed.as_bytes());
+    } else {
+        p.extend_from_slice(b"{\"content\":");
+        write_json_string(&text, &mut p);
+        p.push(b'}');
     }
     p.extend_from_slice(b"}}");
     Ok(p)

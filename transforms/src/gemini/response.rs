@@ -22,9 +22,11 @@
 //! `provider_specific_fields`).
 
 use crate::anthropic::TransformError;
-use crate::json::value::{elements, fields, get, is_object, string, write_py_dumps_string_unicode};
-use crate::json::{skip_ws, top_members, write_json_string};
-use crate::usage::Usage;
+use crate::json::value::{
+    answer_object, elements, fields, get, string, write_py_dumps_string_unicode,
+};
+use crate::json::{top_members, write_json_string};
+use crate::usage::{write_counts, Usage};
 
 /// Gemini's finish reasons that mean the answer was filtered (`get_flagged_finish_reasons`).
 const FLAGGED: &[&str] = &[
@@ -69,13 +71,7 @@ pub fn transform_response(
     out: &mut Vec<u8>,
 ) -> Result<Usage, TransformError> {
     let bad = |m: &str| TransformError::Invalid(format!("Gemini response: {m}"));
-    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
-        return Err(bad("not JSON"));
-    }
-    let body = &body[skip_ws(body, 0)..];
-    if !is_object(body) {
-        return Err(bad("not an object"));
-    }
+    let body = answer_object(body).map_err(bad)?;
     let [candidates, feedback, usage, response_id] = fields(
         body,
         [
@@ -136,9 +132,7 @@ pub fn transform_response(
         }
         first = false;
         let parts = content.and_then(|c| get(c, "parts")).and_then(elements);
-        let read = parts
-            .as_deref()
-            .map(|p| Parts::read(p, &seed, &mut tool_index));
+        let read = parts.as_deref().map(Parts::read);
         let native = finish.and_then(string);
         let finish = match (&read, &native) {
             (Some(r), _) if !r.calls.is_empty() => "tool_calls",
@@ -159,7 +153,8 @@ pub fn transform_response(
         }
         out.extend_from_slice(b",\"role\":\"assistant\"");
         if let Some(r) = &read {
-            r.write_message_rest(out);
+            r.write_message_rest(&seed, tool_index, out);
+            tool_index += r.calls.len();
         }
         out.push(b'}');
         if let Some(n) = &native {
@@ -231,24 +226,23 @@ impl ToolIds {
 
 /// What one candidate's parts hold, as LiteLLM reads them.
 #[derive(Debug, Default)]
-pub(crate) struct Parts {
+pub(crate) struct Parts<'b> {
     /// Non-thought text (and non-media inline data) joined; `None` when there was none.
     pub(crate) text: Option<String>,
     /// Thought text joined; `None` when there was none.
     pub(crate) reasoning: Option<String>,
-    /// Each tool call's JSON object (`id`, `type`, `function`, `index`), in order.
-    pub(crate) calls: Vec<Vec<u8>>,
+    /// The `functionCall` values, in order.
+    pub(crate) calls: Vec<&'b [u8]>,
     /// `thinking_blocks` items.
     pub(crate) thinking: Vec<Vec<u8>>,
     /// `images` items.
     pub(crate) images: Vec<Vec<u8>>,
     /// `thoughtSignature` values, raw JSON strings.
-    pub(crate) signatures: Vec<Vec<u8>>,
+    pub(crate) signatures: Vec<&'b [u8]>,
 }
 
-impl Parts {
-    /// Reads `parts`; tool calls are numbered from `*tool_index` on, which is advanced.
-    pub(crate) fn read(parts: &[&[u8]], ids: &ToolIds, tool_index: &mut usize) -> Parts {
+impl<'b> Parts<'b> {
+    pub(crate) fn read(parts: &[&'b [u8]]) -> Parts<'b> {
         let mut out = Parts::default();
         for part in parts {
             let [text, thought, inline, call, signature] = fields(
@@ -262,12 +256,12 @@ impl Parts {
                 ],
             );
             let is_thought = thought == Some(b"true");
-            if let Some(s) = signature.filter(|s| s.first() == Some(&b'"')) {
-                out.signatures.push(s.to_vec());
-            }
+            let signature = signature.filter(|s| s.first() == Some(&b'"'));
+            out.signatures.extend(signature);
+            let text = text.and_then(string);
             let mut piece = String::new();
-            if let Some(t) = text.and_then(string) {
-                piece = t;
+            if let Some(t) = &text {
+                piece.push_str(t);
             } else if let Some(inline) = inline {
                 let [mime, data] = fields(inline, ["mimeType", "data"]);
                 let mime = mime.and_then(string).unwrap_or_default();
@@ -285,9 +279,10 @@ impl Parts {
                 }
             }
             if is_thought {
-                let mut block = Vec::with_capacity(piece.len() + 48);
+                let thinking = text.as_deref().unwrap_or("");
+                let mut block = Vec::with_capacity(thinking.len() + 48);
                 block.extend_from_slice(b"{\"type\":\"thinking\",\"thinking\":");
-                write_json_string(text.and_then(string).as_deref().unwrap_or(""), &mut block);
+                write_json_string(thinking, &mut block);
                 if let Some(s) = signature {
                     block.extend_from_slice(b",\"signature\":");
                     block.extend_from_slice(s);
@@ -303,21 +298,16 @@ impl Parts {
                 };
                 slot.get_or_insert_with(String::new).push_str(&piece);
             }
-            if let Some(call) = call {
-                out.calls.push(tool_call(call, ids, *tool_index));
-                *tool_index += 1;
-            }
+            out.calls.extend(call);
         }
         out
     }
 
     /// The message members after `content` and `role`, in the order LiteLLM's `Message`
-    /// serialises them.
-    fn write_message_rest(&self, out: &mut Vec<u8>) {
+    /// serialises them; tool calls are numbered from `first_call` on.
+    fn write_message_rest(&self, ids: &ToolIds, first_call: usize, out: &mut Vec<u8>) {
         if !self.calls.is_empty() {
-            out.extend_from_slice(b",\"tool_calls\":[");
-            out.extend_from_slice(&self.calls.join(&b","[..]));
-            out.push(b']');
+            self.write_tool_calls(ids, first_call, CallOrder::Answer, out);
         }
         out.extend_from_slice(b",\"images\":[");
         out.extend_from_slice(&self.images.join(&b","[..]));
@@ -330,35 +320,84 @@ impl Parts {
         out.extend_from_slice(&self.thinking.join(&b","[..]));
         out.push(b']');
         if !self.signatures.is_empty() {
-            out.extend_from_slice(b",\"provider_specific_fields\":{\"thought_signatures\":[");
-            out.extend_from_slice(&self.signatures.join(&b","[..]));
-            out.extend_from_slice(b"]}");
+            out.push(b',');
+            self.write_signatures(out);
         }
+    }
+
+    /// `"tool_calls":[...]` (a comma first), numbered from `first` on.
+    pub(crate) fn write_tool_calls(
+        &self,
+        ids: &ToolIds,
+        first: usize,
+        order: CallOrder,
+        out: &mut Vec<u8>,
+    ) {
+        out.extend_from_slice(b",\"tool_calls\":[");
+        for (n, call) in self.calls.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            write_tool_call(call, ids, first + n, order, out);
+        }
+        out.push(b']');
+    }
+
+    /// `"provider_specific_fields":{"thought_signatures":[...]}`.
+    pub(crate) fn write_signatures(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"\"provider_specific_fields\":{\"thought_signatures\":[");
+        out.extend_from_slice(&self.signatures.join(&b","[..]));
+        out.extend_from_slice(b"]}");
     }
 }
 
-/// One `functionCall` as an OpenAI tool call (`_transform_parts`), in the member order of
-/// LiteLLM's non-stream answer.
-fn tool_call(call: &[u8], ids: &ToolIds, index: usize) -> Vec<u8> {
-    let [name, args, id] = fields(call, ["name", "args", "id"]);
-    let mut c = Vec::with_capacity(call.len() + 96);
-    c.extend_from_slice(b"{\"index\":");
-    c.extend_from_slice(itoa::Buffer::new().format(index).as_bytes());
-    c.extend_from_slice(b",\"function\":{\"arguments\":");
-    write_py_dumps_string_unicode(args.unwrap_or(b"null"), &mut c);
-    c.extend_from_slice(b",\"name\":");
-    write_json_string(&name.and_then(string).unwrap_or_default(), &mut c);
-    c.extend_from_slice(b"},\"id\":");
-    write_call_id(id, ids, index, &mut c);
-    c.extend_from_slice(b",\"type\":\"function\"}");
-    c
+/// The member order of a tool call: LiteLLM's whole answer writes `index`, `function`, `id`,
+/// `type`; its stream chunks `id`, `function`, `type`, `index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallOrder {
+    Answer,
+    Chunk,
 }
 
-/// A tool call's id: Gemini's own (`functionCall.id`) when it sent one, else derived.
-pub(crate) fn write_call_id(id: Option<&[u8]>, ids: &ToolIds, index: usize, out: &mut Vec<u8>) {
-    match id.and_then(string).filter(|i| !i.is_empty()) {
+/// One `functionCall` as an OpenAI tool call (`_transform_parts`): `arguments` is
+/// `json.dumps(args, ensure_ascii=False)`, the id Gemini's own (`functionCall.id`) when it
+/// sent one, else derived.
+fn write_tool_call(call: &[u8], ids: &ToolIds, index: usize, order: CallOrder, out: &mut Vec<u8>) {
+    let [name, args, id] = fields(call, ["name", "args", "id"]);
+    let mut num = itoa::Buffer::new();
+    let index_text = num.format(index).as_bytes();
+    let write_id = |out: &mut Vec<u8>| match id.and_then(string).filter(|i| !i.is_empty()) {
         Some(id) => write_json_string(&id, out),
         None => ids.write(index, out),
+    };
+    out.push(b'{');
+    match order {
+        CallOrder::Answer => {
+            out.extend_from_slice(b"\"index\":");
+            out.extend_from_slice(index_text);
+            out.push(b',');
+        }
+        CallOrder::Chunk => {
+            out.extend_from_slice(b"\"id\":");
+            write_id(out);
+            out.push(b',');
+        }
+    }
+    out.extend_from_slice(b"\"function\":{\"arguments\":");
+    write_py_dumps_string_unicode(args.unwrap_or(b"null"), out);
+    out.extend_from_slice(b",\"name\":");
+    write_json_string(&name.and_then(string).unwrap_or_default(), out);
+    match order {
+        CallOrder::Answer => {
+            out.extend_from_slice(b"},\"id\":");
+            write_id(out);
+            out.extend_from_slice(b",\"type\":\"function\"}");
+        }
+        CallOrder::Chunk => {
+            out.extend_from_slice(b"},\"type\":\"function\",\"index\":");
+            out.extend_from_slice(index_text);
+            out.push(b'}');
+        }
     }
 }
 
@@ -561,16 +600,6 @@ impl GeminiUsage {
         }
         out.push(b'}');
     }
-}
-
-/// `{"completion_tokens":..,"prompt_tokens":..,"total_tokens":..` (the object left open).
-fn write_counts(u: &Usage, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"{\"completion_tokens\":");
-    num(u.completion_tokens, out);
-    out.extend_from_slice(b",\"prompt_tokens\":");
-    num(u.prompt_tokens, out);
-    out.extend_from_slice(b",\"total_tokens\":");
-    num(u.total_tokens, out);
 }
 
 /// Token counts of a `*TokensDetails` list by modality (DOCUMENT counts as text).

@@ -17,10 +17,10 @@
 //! first candidate is read (`n` > 1 is not streamed per choice). Deviations: the usage chunk
 //! carries the last reported usage without `cost` (see the differential suite's exceptions).
 
-use super::response::{finish_reason, write_call_id, GeminiUsage, Parts, ToolIds};
-use crate::json::value::{elements, fields, get, string, write_py_dumps_string_unicode};
+use super::response::{finish_reason, CallOrder, GeminiUsage, Parts, ToolIds};
+use crate::json::value::{elements, fields, get, string};
 use crate::json::write_json_string;
-use crate::stream::StreamFailure;
+use crate::stream::{ChunkPrefixes, StreamFailure};
 use crate::usage::Usage;
 
 /// The translation state of one stream.
@@ -68,26 +68,9 @@ impl ChatStream {
         if let Some(r) = response_id.and_then(string).filter(|r| !r.is_empty()) {
             self.id = r;
         }
-        let mut num = itoa::Buffer::new();
-        let created = num.format(self.created);
-        let fast = &mut self.fast;
-        fast.extend_from_slice(b"data: {\"id\":");
-        write_json_string(&self.id, fast);
-        fast.extend_from_slice(b",\"object\":\"chat.completion.chunk\",\"created\":");
-        fast.extend_from_slice(created.as_bytes());
-        fast.extend_from_slice(b",\"model\":");
-        write_json_string(&self.model, fast);
-        fast.extend_from_slice(b",\"choices\":[{\"index\":0,\"delta\":{");
-        let slow = &mut self.slow;
-        slow.extend_from_slice(b"data: {\"id\":");
-        write_json_string(&self.id, slow);
-        slow.extend_from_slice(b",\"created\":");
-        slow.extend_from_slice(created.as_bytes());
-        slow.extend_from_slice(b",\"model\":");
-        write_json_string(&self.model, slow);
-        slow.extend_from_slice(
-            b",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{",
-        );
+        let ChunkPrefixes { fast, slow } = ChunkPrefixes::new(&self.id, self.created, &self.model);
+        self.fast = fast;
+        self.slow = slow;
     }
 
     /// Translates the data of one event, writing zero or more client events to `out`.
@@ -144,8 +127,9 @@ impl ChatStream {
         );
         let parts = content.and_then(|c| get(c, "parts")).and_then(elements);
         if let Some(parts) = parts {
-            let mut calls_from = self.tool_index;
-            let read = Parts::read(&parts, &self.ids, &mut self.tool_index);
+            let read = Parts::read(&parts);
+            let first_call = self.tool_index;
+            self.tool_index += read.calls.len();
             if !read.calls.is_empty() {
                 self.saw_tools = true;
             }
@@ -165,56 +149,32 @@ impl ChatStream {
                 }
             } else {
                 out.extend_from_slice(&self.slow);
-                let mut first_member = true;
-                let mut sep = |out: &mut Vec<u8>| {
-                    if !std::mem::replace(&mut first_member, false) {
-                        out.push(b',');
-                    }
-                };
+                // Each member is written with a comma before it; the first one's goes.
+                let members = out.len();
                 if let Some(text) = read.text.as_deref() {
-                    sep(out);
-                    out.extend_from_slice(b"\"content\":");
+                    out.extend_from_slice(b",\"content\":");
                     write_json_string(text, out);
                 }
                 if !read.calls.is_empty() {
-                    sep(out);
-                    out.extend_from_slice(b"\"tool_calls\":[");
-                    for (n, part) in parts
-                        .iter()
-                        .filter_map(|p| get(p, "functionCall"))
-                        .enumerate()
-                    {
-                        if n > 0 {
-                            out.push(b',');
-                        }
-                        stream_tool_call(part, &self.ids, calls_from, out);
-                        calls_from += 1;
-                    }
-                    out.push(b']');
+                    read.write_tool_calls(&self.ids, first_call, CallOrder::Chunk, out);
                 }
                 if !read.images.is_empty() {
-                    sep(out);
-                    out.extend_from_slice(b"\"images\":[");
+                    out.extend_from_slice(b",\"images\":[");
                     out.extend_from_slice(&read.images.join(&b","[..]));
                     out.push(b']');
                 }
                 if let Some(r) = read.reasoning.as_deref() {
-                    sep(out);
-                    out.extend_from_slice(b"\"reasoning_content\":");
+                    out.extend_from_slice(b",\"reasoning_content\":");
                     write_json_string(r, out);
                 }
                 if !read.signatures.is_empty() {
-                    sep(out);
-                    out.extend_from_slice(
-                        b"\"provider_specific_fields\":{\"thought_signatures\":[",
-                    );
-                    out.extend_from_slice(&read.signatures.join(&b","[..]));
-                    out.extend_from_slice(b"]}");
+                    out.push(b',');
+                    read.write_signatures(out);
                 }
                 if self.take_first() {
-                    sep(out);
-                    out.extend_from_slice(b"\"role\":\"assistant\"");
+                    out.extend_from_slice(b",\"role\":\"assistant\"");
                 }
+                out.remove(members);
                 out.extend_from_slice(b"}}]");
                 write_metadata(grounding, url_context, safety, citation, out);
                 out.extend_from_slice(b"}\n\n");
@@ -261,20 +221,6 @@ impl ChatStream {
     fn take_first(&mut self) -> bool {
         !std::mem::replace(&mut self.sent_first, true)
     }
-}
-
-/// A tool call in a stream chunk's delta: `id`, `function`, `type`, `index`.
-fn stream_tool_call(call: &[u8], ids: &ToolIds, index: usize, out: &mut Vec<u8>) {
-    let [name, args, id] = fields(call, ["name", "args", "id"]);
-    out.extend_from_slice(b"{\"id\":");
-    write_call_id(id, ids, index, out);
-    out.extend_from_slice(b",\"function\":{\"arguments\":");
-    write_py_dumps_string_unicode(args.unwrap_or(b"null"), out);
-    out.extend_from_slice(b",\"name\":");
-    write_json_string(&name.and_then(string).unwrap_or_default(), out);
-    out.extend_from_slice(b"},\"type\":\"function\",\"index\":");
-    out.extend_from_slice(itoa::Buffer::new().format(index).as_bytes());
-    out.push(b'}');
 }
 
 /// The `vertex_ai_*` lists LiteLLM sets on a stream chunk (`set_stream_metadata_on_response`).

@@ -31,6 +31,20 @@ pub(crate) fn fields<'b, const N: usize>(obj: &'b [u8], keys: [&str; N]) -> [Opt
     found
 }
 
+/// A provider answer's body as a validated JSON object (leading whitespace skipped), or what
+/// it is instead (`"not JSON"`, `"not an object"`), for the translating response transforms.
+pub(crate) fn answer_object(body: &[u8]) -> Result<&[u8], &'static str> {
+    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+        return Err("not JSON");
+    }
+    let body = &body[skip_ws(body, 0)..];
+    if is_object(body) {
+        Ok(body)
+    } else {
+        Err("not an object")
+    }
+}
+
 /// Whether `v` is an empty JSON array (`[]`, whitespace allowed inside).
 pub fn is_empty_array(v: &[u8]) -> bool {
     let v = v.trim_ascii();

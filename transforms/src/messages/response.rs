@@ -4,25 +4,19 @@
 //! `reasoning_content` (`signature: null`), a text block for `content`, then one `tool_use`
 //! block per tool call (`input` is the parsed `arguments`, `{}` when empty); `stop_reason` maps
 //! `stop`/`length`/`tool_calls`/`content_filter` to `end_turn`/`max_tokens`/`tool_use`/
-//! `refusal`; usage as [`anthropic_usage`]. Written compactly with non-ASCII kept, as the
+//! `refusal`; usage as `anthropic_usage`. Written compactly with non-ASCII kept, as the
 //! proxy's JSON response is.
 
 use crate::anthropic::request::sanitize_tool_id;
 use crate::anthropic::TransformError;
-use crate::json::value::{elements, get, is_object, string};
-use crate::json::{skip_ws, unescape, write_json_string};
+use crate::json::value::{answer_object, elements, get, string};
+use crate::json::{unescape, write_json_string};
 use crate::usage::Usage;
 
 /// Writes the Anthropic message for the chat completion `body`; returns its usage.
 pub fn to_message(body: &[u8], model: &str, out: &mut Vec<u8>) -> Result<Usage, TransformError> {
     let bad = |m: &str| TransformError::Invalid(format!("chat completion: {m}"));
-    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
-        return Err(bad("not JSON"));
-    }
-    let body = &body[skip_ws(body, 0)..];
-    if !is_object(body) {
-        return Err(bad("not an object"));
-    }
+    let body = answer_object(body).map_err(bad)?;
     let choice = get(body, "choices")
         .and_then(elements)
         .and_then(|c| c.first().copied());
