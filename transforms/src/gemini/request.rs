@@ -421,15 +421,16 @@ fn function_call(call: &[u8]) -> Result<Vec<u8>> {
     let mut p = b"{\"function_call\":{\"name\":".to_vec();
     write_json_string(&name, &mut p);
     p.extend_from_slice(b",\"args\":");
+    // The arguments are JSON text: validated, then copied as they came (no value tree built).
+    let arguments = arguments.trim();
     if arguments.is_empty() {
         p.extend_from_slice(b"{\"type\":\"object\"}");
+    } else if serde_json::from_str::<serde::de::IgnoredAny>(arguments).is_ok() {
+        p.extend_from_slice(arguments.as_bytes());
     } else {
-        let parsed: serde_json::Value = serde_json::from_str(&arguments).map_err(|_| {
-            invalid(format!(
-                "tool_calls: the arguments of {name:?} are not valid JSON"
-            ))
-        })?;
-        serde_json::to_writer(&mut p, &parsed).map_err(|e| invalid(e.to_string()))?;
+        return Err(invalid(format!(
+            "tool_calls: the arguments of {name:?} are not valid JSON"
+        )));
     }
     p.extend_from_slice(b"}}");
     Ok(p)
@@ -512,6 +513,13 @@ fn write_tools(tools: &[u8], out: &mut Vec<u8>) -> Result<()> {
             write_json_string(&d, out);
         }
         if let Some(params) = parameters.filter(|p| *p != b"null") {
+            // The schema is cleaned as a value tree (a few times its text in memory): bounded.
+            if params.len() > MAX_TOOL_SCHEMA {
+                return Err(invalid(format!(
+                    "tools: a function's parameters schema is over {} KiB",
+                    MAX_TOOL_SCHEMA >> 10
+                )));
+            }
             let mut schema: serde_json::Value =
                 serde_json::from_slice(params).map_err(|e| invalid(e.to_string()))?;
             clean_schema(&mut schema)?;
@@ -523,6 +531,9 @@ fn write_tools(tools: &[u8], out: &mut Vec<u8>) -> Result<()> {
     out.extend_from_slice(b"]}]");
     Ok(())
 }
+
+/// The largest tool parameters schema translated (real ones are a few KiB).
+const MAX_TOOL_SCHEMA: usize = 256 * 1024;
 
 /// The schema keys Gemini's function declarations take (`build_vertex_schema`'s filter).
 const SCHEMA_KEYS: &[&str] = &[
@@ -785,4 +796,42 @@ fn write_generation_config(p: &Params<'_>, model: &str, out: &mut Vec<u8>) -> Re
         out.extend_from_slice(&config);
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn translate(body: &str) -> Result<String> {
+        let mut out = Vec::new();
+        transform_request(
+            body.as_bytes(),
+            "gemini-2.5-flash",
+            &mut Scratch::default(),
+            &mut out,
+        )?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn tool_call_arguments_are_copied_and_schemas_bounded() {
+        let body = r#"{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":" {\"a\": [1, 2]} "}}]},{"role":"tool","tool_call_id":"c1","content":" {\"ok\": true} "}]}"#;
+        let out = translate(body).unwrap();
+        assert!(
+            out.contains(r#"{"function_call":{"name":"f","args":{"a": [1, 2]}}}"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"{"function_response":{"name":"f","response":{"ok": true}}}"#),
+            "{out}"
+        );
+        let bad = body.replace(r#"{\"a\": [1, 2]}"#, r#"{\"a\": "#);
+        assert!(matches!(translate(&bad), Err(TransformError::Invalid(_))));
+        let huge = format!(
+            r#"{{"messages":[{{"role":"user","content":"hi"}}],"tools":[{{"type":"function","function":{{"name":"f","parameters":{{"type":"object","description":"{}"}}}}}}]}}"#,
+            "x".repeat(MAX_TOOL_SCHEMA)
+        );
+        assert!(matches!(translate(&huge), Err(TransformError::Invalid(_))));
+    }
 }

@@ -18,7 +18,7 @@
 //! carries the last reported usage without `cost` (see the differential suite's exceptions).
 
 use super::response::{finish_reason, CallOrder, GeminiUsage, Parts, ToolIds};
-use crate::json::value::{elements, fields, get, string};
+use crate::json::value::{answer_object, elements, fields, get, string};
 use crate::json::write_json_string;
 use crate::stream::{ChunkPrefixes, StreamFailure};
 use crate::usage::Usage;
@@ -80,9 +80,8 @@ impl ChatStream {
         data: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<Option<Usage>, StreamFailure> {
-        if crate::json::top_members(data).is_none() {
-            return Err(StreamFailure::Malformed);
-        }
+        // Validated first: metadata, signatures and arguments are copied from it as they came.
+        let data = answer_object(data).map_err(|_| StreamFailure::Malformed)?;
         let [candidates, usage, response_id, feedback, error] = fields(
             data,
             [
@@ -270,4 +269,20 @@ fn stream_error(error: &[u8]) -> StreamFailure {
     let mut out = String::new();
     super::error::map_error(code, text.as_bytes(), &mut out);
     StreamFailure::Provider { message: out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values are copied from an event as they came, so an event that is not valid JSON ends
+    /// the stream instead of reaching the client (found by the `gemini_stream` fuzz target).
+    #[test]
+    fn invalid_events_are_malformed() {
+        let mut s = ChatStream::new("chatcmpl-x", 1, "m");
+        let mut out = Vec::new();
+        let event = br#"{"candidates": [{"content": {"parts": [{"functionCall": {"name": "f", "args": '}}]}}]}"#;
+        assert_eq!(s.event(event, &mut out), Err(StreamFailure::Malformed));
+        assert!(out.is_empty());
+    }
 }
