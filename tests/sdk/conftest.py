@@ -31,6 +31,7 @@ import pytest
 
 from support import (
     CLIENT_OPTS,
+    GEMINI_KEY,
     AZURE_API_VERSION,
     AZURE_UPSTREAM_KEY,
     MASTER_KEY,
@@ -156,6 +157,10 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
         params.update(extra)
         return {"model_name": name, "litellm_params": params}
 
+    def gemini_group(name: str, model: str, prefix: str = "") -> dict:
+        params = {"model": model, "api_base": f"{mock_url}{prefix}/v1beta", "api_key": GEMINI_KEY}
+        return {"model_name": name, "litellm_params": params}
+
     config: dict = {
         "model_list": [
             openai_group("gpt-mock", "openai/gpt-4o-mini"),
@@ -189,6 +194,9 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
                     "api_key": UPSTREAM_KEY,
                 },
             },
+            gemini_group("gemini-mock", "gemini/gemini-2.5-flash"),
+            gemini_group("gemini-embed", "gemini/text-embedding-004"),
+            gemini_group("gemini-429", "gemini/gemini-2.5-flash", "/status/429"),
             openai_group("upstream-429", "openai/gpt-4o-mini", "/status/429"),
             openai_group("upstream-500", "openai/gpt-4o-mini", "/status/500"),
             openai_group(

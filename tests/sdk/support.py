@@ -11,6 +11,7 @@ MASTER_KEY = "sk-corelane-sdk-test"
 #: Keys the gateway holds for its upstreams; a client's key must never reach the provider.
 UPSTREAM_KEY = "sk-upstream-openai"
 AZURE_UPSTREAM_KEY = "azure-upstream-key"
+GEMINI_KEY = "AIza-upstream-gemini"
 
 #: api-version configured on the azure deployment (sent upstream as a query parameter).
 AZURE_API_VERSION = "2024-10-21"
@@ -39,6 +40,9 @@ MODEL_GROUPS = (
     "offline-gpt",
     "claude-mock",
     "claude-429",
+    "gemini-mock",
+    "gemini-embed",
+    "gemini-429",
     "upstream-429",
     "upstream-500",
     "upstream-timeout",

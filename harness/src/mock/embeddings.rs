@@ -1,4 +1,4 @@
-//! OpenAI embedding lists generated row by row, so multi-megabyte bodies never sit in memory.
+//! OpenAI embedding lists (and Gemini's `batchEmbedContents` answers) generated row by row, so multi-megabyte bodies never sit in memory.
 //!
 //! Value `(row, col)` has magnitude `((row * 7919 + col * 104729) % 1_000_000) / 1e6` and is
 //! negative when `row + col` is odd. As text it is always `0.dddddd` or `-0.dddddd`, which
@@ -18,6 +18,9 @@ pub struct EmbeddingBody {
     pub dims: usize,
     pub base64: bool,
     pub with_usage: bool,
+    /// Gemini's `{"embeddings":[{"values":[...]}]}` instead of OpenAI's list (no model, no
+    /// usage, no base64).
+    pub gemini: bool,
 }
 
 /// Magnitude in millionths and sign of value `(row, col)`.
@@ -47,12 +50,18 @@ const FLOATS_END: &[u8] = b"]}";
 const BASE64_START: &[u8] = b",\"embedding\":\"";
 const BASE64_END: &[u8] = b"\"}";
 const MODEL_KEY: &[u8] = b"],\"model\":";
+const GEMINI_OPEN: &[u8] = b"{\"embeddings\":[";
+const GEMINI_ROW_START: &[u8] = b"{\"values\":[";
+const GEMINI_CLOSE: &[u8] = b"]}";
 
 impl EmbeddingBody {
     /// Exact body length, computed without rendering.
     pub fn content_length(&self) -> u64 {
-        let mut total = (OPEN.len() + MODEL_KEY.len() + self.model.len() + 1) as u64;
-        total += self.usage_text().len() as u64;
+        let mut total = if self.gemini {
+            (GEMINI_OPEN.len() + GEMINI_CLOSE.len()) as u64
+        } else {
+            (OPEN.len() + MODEL_KEY.len() + self.model.len() + 1 + self.usage_text().len()) as u64
+        };
         for row in 0..self.batch {
             total += self.row_length(row) as u64;
         }
@@ -60,8 +69,12 @@ impl EmbeddingBody {
     }
 
     fn row_length(&self, row: usize) -> usize {
-        let mut len = ROW_START.len() + itoa::Buffer::new().format(row).len();
-        len += usize::from(row + 1 < self.batch);
+        let mut len = usize::from(row + 1 < self.batch);
+        if self.gemini {
+            len += GEMINI_ROW_START.len();
+        } else {
+            len += ROW_START.len() + itoa::Buffer::new().format(row).len();
+        }
         if self.base64 {
             len + BASE64_START.len() + (self.dims * 4).div_ceil(3) * 4 + BASE64_END.len()
         } else {
@@ -72,7 +85,8 @@ impl EmbeddingBody {
                 self.dims.div_ceil(2)
             };
             let values = self.dims * "0.000000".len() + negatives + self.dims.saturating_sub(1);
-            len + FLOATS_START.len() + values + FLOATS_END.len()
+            let start = if self.gemini { 0 } else { FLOATS_START.len() };
+            len + start + values + FLOATS_END.len()
         }
     }
 
@@ -90,8 +104,10 @@ impl EmbeddingBody {
         // Cursor 0 is the opening, 1..=batch the rows, batch + 1 the closing.
         while out.len() < target {
             match *cursor {
+                0 if self.gemini => out.extend_from_slice(GEMINI_OPEN),
                 0 => out.extend_from_slice(OPEN),
                 c if c <= self.batch => self.row(c - 1, out),
+                c if c == self.batch + 1 && self.gemini => out.extend_from_slice(GEMINI_CLOSE),
                 c if c == self.batch + 1 => {
                     out.extend_from_slice(MODEL_KEY);
                     out.extend_from_slice(self.model.as_bytes());
@@ -106,8 +122,12 @@ impl EmbeddingBody {
     }
 
     fn row(&self, row: usize, out: &mut Vec<u8>) {
-        out.extend_from_slice(ROW_START);
-        push_number(out, row);
+        if self.gemini {
+            out.extend_from_slice(GEMINI_ROW_START);
+        } else {
+            out.extend_from_slice(ROW_START);
+            push_number(out, row);
+        }
         if self.base64 {
             out.extend_from_slice(BASE64_START);
             let bytes: Vec<u8> = (0..self.dims)
@@ -116,7 +136,9 @@ impl EmbeddingBody {
             base64(&bytes, out);
             out.extend_from_slice(BASE64_END);
         } else {
-            out.extend_from_slice(FLOATS_START);
+            if !self.gemini {
+                out.extend_from_slice(FLOATS_START);
+            }
             for col in 0..self.dims {
                 if col > 0 {
                     out.push(b',');
@@ -190,6 +212,27 @@ mod tests {
             dims,
             base64,
             with_usage,
+            gemini: false,
+        }
+    }
+
+    #[test]
+    fn gemini_body_matches_length_and_values() {
+        for (batch, dims) in [(1, 1), (3, 5), (2, 768)] {
+            let spec = EmbeddingBody {
+                gemini: true,
+                ..body(batch, dims, false, true)
+            };
+            let bytes = render(&spec, 100);
+            assert_eq!(bytes.len() as u64, spec.content_length(), "{batch}x{dims}");
+            let value: Value = serde_json::from_slice(&bytes).unwrap();
+            let rows = value["embeddings"].as_array().unwrap();
+            assert_eq!(rows.len(), batch);
+            let last = rows[batch - 1]["values"].as_array().unwrap();
+            assert_eq!(last.len(), dims);
+            let got = last[dims - 1].as_f64().unwrap() as f32;
+            assert!((got - super::value(batch - 1, dims - 1)).abs() < 1e-6);
+            assert_eq!(value.as_object().unwrap().len(), 1);
         }
     }
 

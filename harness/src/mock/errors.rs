@@ -7,6 +7,8 @@ pub enum ErrorShape {
     OpenAi,
     /// `{"type":"error","error":{"type","message"}}`, as api.anthropic.com answers.
     Anthropic,
+    /// `{"error":{"code","message","status"}}`, Google's API error (google.rpc.Status).
+    Gemini,
 }
 
 /// OpenAI's `type` and `code` for a status, as its API reports them.
@@ -44,6 +46,24 @@ fn anthropic_kind(status: u16) -> &'static str {
     }
 }
 
+/// Google's canonical status name for an HTTP status (google.rpc.Code mapping).
+fn google_status(status: u16) -> &'static str {
+    match status {
+        400 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "NOT_FOUND",
+        409 => "ABORTED",
+        429 => "RESOURCE_EXHAUSTED",
+        499 => "CANCELLED",
+        501 => "UNIMPLEMENTED",
+        503 => "UNAVAILABLE",
+        504 => "DEADLINE_EXCEEDED",
+        _ if status < 500 => "FAILED_PRECONDITION",
+        _ => "INTERNAL",
+    }
+}
+
 /// Renders an error body for `status` with `message` (plain text, escaped here).
 pub fn error_body(out: &mut Vec<u8>, shape: ErrorShape, status: u16, message: &str) {
     let message = serde_json::Value::from(message).to_string();
@@ -64,6 +84,15 @@ pub fn error_body(out: &mut Vec<u8>, shape: ErrorShape, status: u16, message: &s
             out.extend_from_slice(b"\",\"message\":");
             out.extend_from_slice(message.as_bytes());
             out.extend_from_slice(b"}}");
+        }
+        ErrorShape::Gemini => {
+            out.extend_from_slice(b"{\"error\":{\"code\":");
+            out.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
+            out.extend_from_slice(b",\"message\":");
+            out.extend_from_slice(message.as_bytes());
+            out.extend_from_slice(b",\"status\":\"");
+            out.extend_from_slice(google_status(status).as_bytes());
+            out.extend_from_slice(b"\"}}");
         }
     }
 }
@@ -99,6 +128,16 @@ pub fn reason(status: u16) -> &'static str {
 mod tests {
     use super::*;
     use serde_json::Value;
+
+    #[test]
+    fn gemini_shape() {
+        let mut out = Vec::new();
+        error_body(&mut out, ErrorShape::Gemini, 429, "mock error 429");
+        let value: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(value["error"]["code"], 429);
+        assert_eq!(value["error"]["message"], "mock error 429");
+        assert_eq!(value["error"]["status"], "RESOURCE_EXHAUSTED");
+    }
 
     #[test]
     fn openai_shape() {

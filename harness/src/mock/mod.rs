@@ -7,6 +7,7 @@ pub mod conn;
 pub mod embeddings;
 pub mod errors;
 pub mod fault;
+pub mod gemini;
 pub mod head;
 pub mod openai;
 pub mod options;

@@ -5,6 +5,7 @@ use super::api_request::ApiRequest;
 use super::embeddings::{EmbeddingBody, MAX_DIMS};
 use super::errors::{error_body, ErrorShape};
 use super::fault::{split_faults, BadFault, Faults};
+use super::gemini::{self, GeminiEvent};
 use super::openai::{self, OpenAiEvent, OpenAiStream};
 use super::options::MockOptions;
 
@@ -18,13 +19,17 @@ pub enum Route {
     /// Anthropic's token counting (`/v1/messages/count_tokens`).
     CountTokens,
     Models,
+    /// Gemini's `/models/{model}:{method}`; the model is the path's.
+    Gemini(gemini::Method),
     Unknown,
 }
 
 impl Route {
     pub fn from_path(path: &str) -> Self {
         // Order matters: "/chat/completions" also ends with "/completions".
-        if path.ends_with("/chat/completions") {
+        if let Some((method, _)) = gemini::Method::from_path(path) {
+            Self::Gemini(method)
+        } else if path.ends_with("/chat/completions") {
             Self::ChatCompletions
         } else if path.ends_with("/completions") {
             Self::Completions
@@ -44,6 +49,7 @@ impl Route {
     fn error_shape(self) -> ErrorShape {
         match self {
             Self::Messages | Self::CountTokens => ErrorShape::Anthropic,
+            Self::Gemini(_) => ErrorShape::Gemini,
             _ => ErrorShape::OpenAi,
         }
     }
@@ -81,6 +87,7 @@ pub enum StreamFamily {
     Chat,
     Text,
     Anthropic,
+    Gemini,
     /// The events of a [`Script`](super::script::Script), in `StreamReply::script`.
     Scripted,
 }
@@ -111,6 +118,14 @@ impl StreamReply {
         }
     }
 
+    fn gemini(&self) -> GeminiEvent<'_> {
+        GeminiEvent {
+            model: &self.model,
+            chunks: self.chunks,
+            with_usage: self.with_usage,
+        }
+    }
+
     fn anthropic(&self) -> AnthropicEvent<'_> {
         AnthropicEvent {
             model: &self.model,
@@ -124,6 +139,7 @@ impl StreamReply {
             StreamFamily::Chat => self.openai(OpenAiStream::Chat).count(),
             StreamFamily::Text => self.openai(OpenAiStream::Text).count(),
             StreamFamily::Anthropic => self.anthropic().count(),
+            StreamFamily::Gemini => self.gemini().count(),
             StreamFamily::Scripted => self.script.len(),
         }
     }
@@ -131,7 +147,7 @@ impl StreamReply {
     /// Events sent before `/truncate` cuts the connection: half of the content.
     pub fn truncated_count(&self) -> usize {
         match self.family {
-            StreamFamily::Chat | StreamFamily::Text => self.chunks / 2,
+            StreamFamily::Chat | StreamFamily::Text | StreamFamily::Gemini => self.chunks / 2,
             StreamFamily::Anthropic => self.anthropic().truncated_count(),
             StreamFamily::Scripted => self.script.len() / 2,
         }
@@ -142,6 +158,7 @@ impl StreamReply {
             StreamFamily::Chat => self.openai(OpenAiStream::Chat).render(index, out),
             StreamFamily::Text => self.openai(OpenAiStream::Text).render(index, out),
             StreamFamily::Anthropic => self.anthropic().render(index, out),
+            StreamFamily::Gemini => self.gemini().render(index, out),
             StreamFamily::Scripted => out.extend_from_slice(&self.script[index]),
         }
     }
@@ -207,9 +224,84 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
             status: 200,
             body: format!("{{\"input_tokens\":{}}}", body.len().div_ceil(4)).into_bytes(),
         },
+        Route::Gemini(method) => gemini_reply(method, rest, body, &faults, options),
         _ => api_reply(route, body, &faults, options),
     };
     (reply, faults)
+}
+
+/// The fields of a Gemini request the mock reads: `batchEmbedContents`' requests.
+#[derive(Debug, Default, serde::Deserialize)]
+struct GeminiRequest {
+    #[serde(default)]
+    requests: Option<Vec<GeminiEmbedRequest>>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GeminiEmbedRequest {
+    #[serde(default)]
+    output_dimensionality: Option<u64>,
+}
+
+fn gemini_reply(
+    method: gemini::Method,
+    path: &str,
+    body: &[u8],
+    faults: &Faults,
+    options: &MockOptions,
+) -> Reply {
+    let shape = ErrorShape::Gemini;
+    let request: GeminiRequest = match serde_json::from_slice(body) {
+        Ok(request) => request,
+        Err(error) => return Reply::error(shape, 400, &format!("Invalid JSON payload: {error}")),
+    };
+    let model = gemini::Method::from_path(path).map_or("", |(_, model)| model);
+    let model = serde_json::Value::from(model).to_string();
+    let with_usage = !faults.nousage;
+    match method {
+        gemini::Method::Generate => {
+            let mut out = Vec::with_capacity(512);
+            gemini::generate(&mut out, &model, with_usage);
+            Reply::Full {
+                status: 200,
+                body: out,
+            }
+        }
+        gemini::Method::StreamGenerate => Reply::Stream(StreamReply {
+            family: StreamFamily::Gemini,
+            model,
+            chunks: options.stream_chunks,
+            include_usage: false,
+            with_usage,
+            script: Vec::new(),
+        }),
+        gemini::Method::BatchEmbed => {
+            let requests = request.requests.unwrap_or_default();
+            if requests.is_empty() {
+                return Reply::error(
+                    shape,
+                    400,
+                    "* BatchEmbedContentsRequest.requests: contents is not specified",
+                );
+            }
+            let dims = requests[0]
+                .output_dimensionality
+                .unwrap_or(options.embed_dims as u64);
+            if dims == 0 || dims > MAX_DIMS as u64 {
+                let message = format!("outputDimensionality must be between 1 and {MAX_DIMS}");
+                return Reply::error(shape, 400, &message);
+            }
+            Reply::Embeddings(EmbeddingBody {
+                model,
+                batch: requests.len(),
+                dims: dims as usize,
+                base64: false,
+                with_usage,
+                gemini: true,
+            })
+        }
+    }
 }
 
 fn api_reply(route: Route, body: &[u8], faults: &Faults, options: &MockOptions) -> Reply {
@@ -273,7 +365,7 @@ fn api_reply(route: Route, body: &[u8], faults: &Faults, options: &MockOptions) 
         }
         StreamFamily::Text => openai::text_completion(&mut out, &model, with_usage),
         StreamFamily::Anthropic => anthropic::message(&mut out, &model, with_usage),
-        StreamFamily::Scripted => {}
+        StreamFamily::Gemini | StreamFamily::Scripted => {}
     }
     Reply::Full {
         status: 200,
@@ -307,6 +399,7 @@ fn embeddings_reply(
         dims: dims as usize,
         base64: request.encoding_format.as_deref() == Some("base64"),
         with_usage,
+        gemini: false,
     })
 }
 
@@ -379,6 +472,47 @@ mod tests {
             status_of(&plan("POST", "/v1/embeddings", bad, &options).0),
             400
         );
+    }
+
+    #[test]
+    fn gemini_routes_answer_in_gemini_shapes() {
+        let options = MockOptions::default();
+        let chat = br#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#;
+        let path = "/v1beta/models/gemini-2.5-flash:generateContent";
+        let (reply, _) = plan("POST", path, chat, &options);
+        let Reply::Full { status: 200, body } = reply else {
+            panic!("not an answer")
+        };
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(value["modelVersion"], "gemini-2.5-flash");
+        let path = "/v1beta/models/g:streamGenerateContent?alt=sse";
+        let (reply, _) = plan("POST", path, chat, &options);
+        assert!(matches!(
+            reply,
+            Reply::Stream(StreamReply {
+                family: StreamFamily::Gemini,
+                ..
+            })
+        ));
+        let embed = br#"{"requests":[{"model":"models/e","content":{"parts":[{"text":"a"}]},"outputDimensionality":4},{"content":{"parts":[]}}]}"#;
+        let (reply, _) = plan("POST", "/models/e:batchEmbedContents", embed, &options);
+        let Reply::Embeddings(spec) = reply else {
+            panic!("not embeddings")
+        };
+        assert_eq!((spec.batch, spec.dims, spec.gemini), (2, 4, true));
+        let (reply, _) = plan(
+            "POST",
+            "/status/429/models/g:generateContent",
+            chat,
+            &options,
+        );
+        let Reply::Full { status: 429, body } = reply else {
+            panic!("not an error")
+        };
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(value["error"]["status"], "RESOURCE_EXHAUSTED");
+        let (reply, _) = plan("POST", "/models/e:batchEmbedContents", b"{}", &options);
+        assert_eq!(status_of(&reply), 400);
     }
 
     #[test]

@@ -1,0 +1,136 @@
+"""The official openai SDK against chat completions and embeddings routed to a Gemini-format
+provider (the mock speaks generateContent, streamGenerateContent?alt=sse and
+batchEmbedContents): the translated answers parse into the SDK's types as a provider's own
+do, usage included; Gemini's errors come back in OpenAI's shape with the status LiteLLM
+gives them."""
+
+from __future__ import annotations
+
+import json
+
+import openai
+import pytest
+
+from support import GEMINI_KEY, MASTER_KEY, MOCK_TEXT
+
+
+def test_chat_through_a_gemini_deployment_parses_as_a_chat_completion(client, upstream):
+    completion = client.chat.completions.create(
+        model="gemini-mock",
+        messages=[
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Hello"},
+        ],
+        max_tokens=64,
+        temperature=0.2,
+    )
+    assert completion.object == "chat.completion"
+    assert completion.model == "gemini-mock"
+    choice = completion.choices[0]
+    assert choice.message.role == "assistant"
+    assert choice.message.content == MOCK_TEXT
+    assert choice.finish_reason == "stop"
+    assert completion.usage.prompt_tokens == 10
+    assert completion.usage.completion_tokens == 6
+    assert completion.usage.total_tokens == 16
+    sent = upstream.requests()[-1]
+    assert sent["path"] == "/v1beta/models/gemini-2.5-flash:generateContent"
+    assert sent["headers"]["x-goog-api-key"] == GEMINI_KEY
+    assert MASTER_KEY not in str(sent["headers"])
+    body = json.loads(sent["body"])
+    assert body["system_instruction"] == {"parts": [{"text": "Be brief."}]}
+    assert body["contents"] == [{"role": "user", "parts": [{"text": "Hello"}]}]
+    assert body["generationConfig"] == {"temperature": 0.2, "max_output_tokens": 64}
+
+
+def test_a_stream_from_a_gemini_deployment_reads_as_chat_chunks(client, upstream):
+    stream = client.chat.completions.create(
+        model="gemini-mock",
+        messages=[{"role": "user", "content": "Hello"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    assert (
+        upstream.requests()[-1]["path"]
+        == "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    )
+    assert {c.id for c in chunks} == {chunks[0].id}
+    assert all(c.model == "gemini-mock" for c in chunks)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == MOCK_TEXT
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert finishes == ["stop"]
+    usage = chunks[-1].usage
+    assert usage is not None
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (10, 6, 16)
+
+
+def test_the_sdk_stream_helper_accumulates_a_gemini_stream(client):
+    with client.chat.completions.stream(
+        model="gemini-mock", messages=[{"role": "user", "content": "Hello"}]
+    ) as stream:
+        final = stream.get_final_completion()
+    assert final.choices[0].message.content == MOCK_TEXT
+    assert final.choices[0].finish_reason == "stop"
+
+
+def test_tools_go_to_gemini_as_function_declarations(client, upstream):
+    client.chat.completions.create(
+        model="gemini-mock",
+        messages=[{"role": "user", "content": "Weather in Paris?"}],
+        tools=[
+            {
+                "type": "function",
+                "function": {
+                    "name": "get_weather",
+                    "description": "Current weather",
+                    "parameters": {
+                        "type": "object",
+                        "properties": {"city": {"type": "string"}},
+                        "required": ["city"],
+                        "additionalProperties": False,
+                    },
+                },
+            }
+        ],
+        tool_choice="required",
+    )
+    body = json.loads(upstream.requests()[-1]["body"])
+    declaration = body["tools"][0]["function_declarations"][0]
+    assert declaration["name"] == "get_weather"
+    assert declaration["parameters"]["properties"] == {"city": {"type": "string"}}
+    assert "additionalProperties" not in declaration["parameters"]
+    assert body["toolConfig"] == {"functionCallingConfig": {"mode": "ANY"}}
+
+
+def test_embeddings_through_gemini_batch_embed_contents(client, upstream):
+    result = client.embeddings.create(
+        model="gemini-embed", input=["first text", "second text"], dimensions=8
+    )
+    assert [item.index for item in result.data] == [0, 1]
+    assert all(len(item.embedding) == 8 for item in result.data)
+    assert result.usage.prompt_tokens > 0
+    sent = upstream.requests()[-1]
+    assert sent["path"] == "/v1beta/models/text-embedding-004:batchEmbedContents"
+    requests = json.loads(sent["body"])["requests"]
+    assert [r["content"]["parts"][0]["text"] for r in requests] == ["first text", "second text"]
+    assert all(r["model"] == "models/text-embedding-004" for r in requests)
+    assert all(r["outputDimensionality"] == 8 for r in requests)
+
+
+def test_a_gemini_rate_limit_is_a_rate_limit_error(client):
+    with pytest.raises(openai.RateLimitError) as raised:
+        client.chat.completions.create(
+            model="gemini-429", messages=[{"role": "user", "content": "Hello"}]
+        )
+    assert raised.value.status_code == 429
+    message = raised.value.body["message"]
+    assert "GeminiException" in message or "VertexAIException" in message
+    assert "mock error 429" in message
+
+
+def test_an_unserved_endpoint_of_a_gemini_deployment_is_a_clear_error(client):
+    with pytest.raises(openai.APIStatusError) as raised:
+        client.completions.create(model="gemini-mock", prompt="Hello")
+    assert 400 <= raised.value.status_code < 500
