@@ -153,6 +153,16 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-gemini-stream-length", "/v1/chat/completions", chat("gem", "length", True)),
     *[(f"chat-gemini-{e}", "/v1/chat/completions", chat("gem", e, False))
       for e in ("err-too-long", "err-400", "err-401", "err-403", "err-404", "err-429", "err-500", "err-503", "err-504")],
+    # /v1/messages to Gemini (Messages → chat → generateContent, and back).
+    ("messages-gemini", "/v1/messages", messages("gem", "text", False, system="Be brief.", temperature=0.5,
+                                                 stop_sequences=["END"], tools=[WEATHER_TOOL], tool_choice={"type": "auto"})),
+    ("messages-gemini-tool", "/v1/messages", messages("gem", "tool", False, tools=[WEATHER_TOOL])),
+    ("messages-gemini-thinking", "/v1/messages", messages("gem", "thinking", False)),
+    ("messages-gemini-length", "/v1/messages", messages("gem", "length", False)),
+    ("messages-gemini-stream", "/v1/messages", messages("gem", "text", True)),
+    ("messages-gemini-stream-tool", "/v1/messages", messages("gem", "tool", True, tools=[WEATHER_TOOL])),
+    ("messages-gemini-stream-thinking", "/v1/messages", messages("gem", "thinking", True)),
+    ("messages-gemini-err-429", "/v1/messages", messages("gem", "err-429", False)),
     ("embeddings-gemini", "/v1/embeddings", {"model": "gem-embed", "input": "[text] hello"}),
     ("embeddings-gemini-list", "/v1/embeddings", {"model": "gem-embed", "input": ["[text] a", "b"], "dimensions": 3}),
     # Errors in each route's shape.

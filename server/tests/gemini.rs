@@ -237,3 +237,60 @@ fn errors_are_mapped_as_litellm_maps_them() {
     assert!(err["message"].as_str().unwrap().contains("top_logprobs"));
     gw.assert_healthy();
 }
+
+#[test]
+fn messages_reach_gemini_through_chat_and_come_back_as_messages() {
+    let (base, seen) = upstream(gemini_answer);
+    let gw = Gateway::start(&config(&base));
+    let body = json!({"model": "gem", "max_tokens": 50, "system": "Be brief.",
+        "messages": [{"role": "user", "content": "Hi"}],
+        "tools": [{"name": "get_weather", "input_schema": {"type": "object",
+            "properties": {"city": {"type": "string"}}}}]});
+    let resp = gw.post("/v1/messages", &body);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let answer = resp.json();
+    assert_eq!(answer["id"], "resp-1");
+    assert_eq!(answer["type"], "message");
+    assert_eq!(answer["model"], "gem");
+    assert_eq!(answer["stop_reason"], "tool_use");
+    let kinds: Vec<&str> = answer["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["thinking", "text", "tool_use"]);
+    assert_eq!(answer["content"][2]["input"], json!({"city": "Paris"}));
+    assert_eq!(answer["usage"]["input_tokens"], 8);
+    assert_eq!(answer["usage"]["output_tokens"], 42);
+    let (path, _, sent) = next(&seen);
+    assert_eq!(path, "/v1beta/models/gemini-2.5-flash:generateContent");
+    assert_eq!(
+        sent["system_instruction"],
+        json!({"parts": [{"text": "Be brief."}]})
+    );
+    assert_eq!(
+        sent["tools"][0]["function_declarations"][0]["name"],
+        "get_weather"
+    );
+
+    let body = json!({"model": "gem", "max_tokens": 50, "stream": true,
+        "messages": [{"role": "user", "content": "Hi"}]});
+    let resp = gw.post("/v1/messages", &body);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let text = resp.text();
+    let names: Vec<&str> = text
+        .split("\n\n")
+        .filter_map(|e| e.strip_prefix("event: "))
+        .map(|e| e.split('\n').next().unwrap())
+        .collect();
+    assert_eq!(names.first(), Some(&"message_start"), "{text}");
+    assert_eq!(names.last(), Some(&"message_stop"), "{text}");
+    assert!(names.contains(&"content_block_delta"), "{text}");
+    assert!(text.contains("\"stop_reason\": \"tool_use\""), "{text}");
+    assert_eq!(
+        next(&seen).0,
+        "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    );
+    gw.assert_healthy();
+}

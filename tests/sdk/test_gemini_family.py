@@ -134,3 +134,44 @@ def test_an_unserved_endpoint_of_a_gemini_deployment_is_a_clear_error(client):
     with pytest.raises(openai.APIStatusError) as raised:
         client.completions.create(model="gemini-mock", prompt="Hello")
     assert 400 <= raised.value.status_code < 500
+
+
+def test_messages_through_a_gemini_deployment(claude, upstream):
+    """The anthropic SDK's /v1/messages to a Gemini deployment: Messages → chat →
+    generateContent, and the answer back as an Anthropic message."""
+    message = claude.messages.create(
+        model="gemini-mock",
+        max_tokens=100,
+        system="Be brief.",
+        messages=[{"role": "user", "content": "Hello"}],
+    )
+    assert message.type == "message"
+    assert message.model == "gemini-mock"
+    assert [block.type for block in message.content] == ["text"]
+    assert message.content[0].text == MOCK_TEXT
+    assert message.stop_reason == "end_turn"
+    assert (message.usage.input_tokens, message.usage.output_tokens) == (10, 6)
+    sent = upstream.requests()[-1]
+    assert sent["path"] == "/v1beta/models/gemini-2.5-flash:generateContent"
+    body = json.loads(sent["body"])
+    assert body["system_instruction"] == {"parts": [{"text": "Be brief."}]}
+    assert body["generationConfig"] == {"max_output_tokens": 100}
+
+
+def test_a_messages_stream_from_a_gemini_deployment(claude, upstream):
+    with claude.messages.stream(
+        model="gemini-mock",
+        max_tokens=100,
+        messages=[{"role": "user", "content": "Hello"}],
+    ) as stream:
+        events = [event.type for event in stream]
+        final = stream.get_final_message()
+    assert (
+        upstream.requests()[-1]["path"]
+        == "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    )
+    assert events[0] == "message_start"
+    assert events[-1] == "message_stop"
+    assert final.content[0].text == MOCK_TEXT
+    assert final.stop_reason == "end_turn"
+    assert final.usage.output_tokens == 6

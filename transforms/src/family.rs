@@ -55,6 +55,9 @@ pub enum Bridge {
     ChatToGemini,
     /// Embeddings to Gemini's `batchEmbedContents`, and back.
     EmbedToGemini,
+    /// `/v1/messages` to Gemini through a chat completion, as LiteLLM chains them (Messages →
+    /// chat → `generateContent`, and back the same way).
+    MessagesToGemini,
     /// A pairing no transform serves (the row does not list the endpoint): never sent.
     Unserved,
 }
@@ -69,6 +72,7 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
         (Family::Anthropic, _) => Bridge::ChatToAnthropic,
         (Family::Gemini, Endpoint::ChatCompletions) => Bridge::ChatToGemini,
         (Family::Gemini, Endpoint::Embeddings) => Bridge::EmbedToGemini,
+        (Family::Gemini, Endpoint::Messages) => Bridge::MessagesToGemini,
         (Family::Gemini, _) => Bridge::Unserved,
     }
 }
@@ -79,14 +83,14 @@ pub fn serves(row: &ProviderRow, endpoint: Endpoint) -> bool {
     (row.endpoints.contains(&endpoint) && bridge(row.family, endpoint) != Bridge::Unserved)
         || (matches!(
             bridge(row.family, endpoint),
-            Bridge::MessagesToChat | Bridge::LocalCount
+            Bridge::MessagesToChat | Bridge::LocalCount | Bridge::MessagesToGemini
         ) && row.endpoints.contains(&Endpoint::ChatCompletions))
 }
 
 /// The provider endpoint a request of the client's `endpoint` goes to.
 pub fn upstream_endpoint(family: Family, endpoint: Endpoint) -> Endpoint {
     match bridge(family, endpoint) {
-        Bridge::MessagesToChat => Endpoint::ChatCompletions,
+        Bridge::MessagesToChat | Bridge::MessagesToGemini => Endpoint::ChatCompletions,
         _ => endpoint,
     }
 }
@@ -131,6 +135,14 @@ pub fn write_request_body(
             out,
         )),
         Bridge::EmbedToGemini => crate::gemini::embed_request(body, provider_model, out).map(Some),
+        Bridge::MessagesToGemini => {
+            let mut chat = Vec::with_capacity(body.len() + 128);
+            none(
+                crate::messages::to_chat_request(body, provider_model, &mut chat).and_then(|()| {
+                    crate::gemini::transform_request(&chat, provider_model, scratch, out)
+                }),
+            )
+        }
         // Nothing goes upstream (the gateway answers itself).
         Bridge::LocalCount => Ok(None),
         Bridge::Unserved => Err(crate::anthropic::TransformError::Unsupported(
@@ -198,6 +210,14 @@ pub fn rewrite_response(
         )
         .map(translated)
         .map_err(|e| e.message().to_owned()),
+        Bridge::MessagesToGemini => {
+            let (id, created) = answer_id();
+            let mut chat = Vec::with_capacity(body.len() + 256);
+            crate::gemini::transform_response(body, &id, created, requested_model, &mut chat)
+                .and_then(|_| crate::messages::to_message(&chat, requested_model, out))
+                .map(translated)
+                .map_err(|e| e.message().to_owned())
+        }
         Bridge::Unserved => Err("this provider does not serve this route".to_owned()),
     }
 }
@@ -226,6 +246,40 @@ pub enum StreamTranslator {
     ChatToMessages(Box<crate::messages::MessagesFromChat>),
     /// Gemini's `GenerateContentResponse` events become chat completion chunks.
     GeminiToChat(Box<crate::gemini::ChatStream>),
+    /// Gemini's events become chat chunks, and those Anthropic's Messages events.
+    GeminiToMessages(Box<Chained<crate::gemini::ChatStream>>),
+}
+
+/// Two translations in a row, as LiteLLM chains a provider's stream through chat completion
+/// chunks into Messages events: the first writes chat chunks (`data: {..}\n\n`) into `chunks`,
+/// each of which the second reads.
+#[derive(Debug)]
+pub struct Chained<T> {
+    first: T,
+    second: crate::messages::MessagesFromChat,
+    /// The first translation's output of one event, reused.
+    chunks: Vec<u8>,
+}
+
+impl<T> Chained<T> {
+    /// Feeds the chat chunks in `self.chunks` to the Messages translation; returns the last
+    /// usage one reported.
+    fn drain(&mut self, out: &mut Vec<u8>) -> Result<Option<Usage>, StreamFailure> {
+        let mut usage = None;
+        let mut rest = &self.chunks[..];
+        while let Some(start) = rest.strip_prefix(b"data: ") {
+            let end = start
+                .windows(2)
+                .position(|w| w == b"\n\n")
+                .unwrap_or(start.len());
+            if let Some(u) = self.second.event(&start[..end], out)? {
+                usage = Some(u);
+            }
+            rest = start.get(end + 2..).unwrap_or_default();
+        }
+        self.chunks.clear();
+        Ok(usage)
+    }
 }
 
 /// The translator for one stream of `family`; a translated stream's chunks carry the `id` and
@@ -262,6 +316,14 @@ pub fn stream_translator(
                 created,
                 requested_model,
             )))
+        }
+        Bridge::MessagesToGemini => {
+            let (id, created) = answer_id();
+            StreamTranslator::GeminiToMessages(Box::new(Chained {
+                first: crate::gemini::ChatStream::new(&id, created, requested_model),
+                second: crate::messages::MessagesFromChat::new(&id, requested_model),
+                chunks: Vec::new(),
+            }))
         }
         Bridge::OpenAi | Bridge::LocalCount | Bridge::EmbedToGemini | Bridge::Unserved => {
             StreamTranslator::Rewrite
@@ -315,6 +377,10 @@ impl StreamTranslator {
             StreamTranslator::AnthropicToChat(s) => s.event(data, out),
             StreamTranslator::ChatToMessages(s) => s.event(data, out),
             StreamTranslator::GeminiToChat(s) => s.event(data, out),
+            StreamTranslator::GeminiToMessages(s) => {
+                s.first.event(data, &mut s.chunks)?;
+                s.drain(out)
+            }
         }
     }
 
@@ -327,6 +393,14 @@ impl StreamTranslator {
             StreamTranslator::AnthropicToChat(s) => s.end(include_usage, out),
             StreamTranslator::ChatToMessages(s) => s.end(out),
             StreamTranslator::GeminiToChat(s) => s.end(include_usage, out),
+            StreamTranslator::GeminiToMessages(s) => {
+                // The usage chunk is always asked of the first: it carries the Messages usage.
+                s.first.end(true, &mut s.chunks);
+                // The first's closing chunks are its own JSON objects, never an error event:
+                // draining them cannot fail, and the Messages close is written regardless.
+                let _ = s.drain(out);
+                s.second.end(out)
+            }
         }
     }
 }

@@ -1,8 +1,14 @@
-//! Gemini stream events (`streamGenerateContent?alt=sse` data lines): arbitrary bytes, split into events at newlines, never panic the
-//! translator, and every event it writes carries one JSON value (or `[DONE]`).
+//! Gemini stream events (`streamGenerateContent?alt=sse` data lines): arbitrary bytes, split
+//! into events at newlines, never panic the translator to chat chunks, where every event it
+//! writes carries one JSON value (or `[DONE]`), nor the chained translator to Messages events
+//! (`/v1/messages` to Gemini), where every event is `event: NAME` then `data:` with one JSON
+//! value.
 #![no_main]
 
+use bumpalo::Bump;
+use corelane_transforms::family::stream_translator;
 use corelane_transforms::gemini::ChatStream;
+use corelane_transforms::provider::{Endpoint, Family};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,6 +24,25 @@ fuzz_target!(|data: &[u8]| {
         let payload = line.strip_prefix(b"data: ").expect("every line is a data line");
         if payload != b"[DONE]" {
             serde_json::from_slice::<serde_json::Value>(payload).expect("payload is JSON");
+        }
+    }
+
+    let arena = Bump::new();
+    let mut t = stream_translator(Family::Gemini, Endpoint::Messages, "fuzz", || {
+        ("msg_fuzz".to_owned(), 1)
+    });
+    let mut out = Vec::new();
+    for event in data.split(|&b| b == b'\n') {
+        if t.event(b"", event, "fuzz", false, &arena, &mut out).is_err() {
+            break;
+        }
+    }
+    t.end(false, &mut out);
+    for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        if let Some(payload) = line.strip_prefix(b"data: ") {
+            serde_json::from_slice::<serde_json::Value>(payload).expect("payload is JSON");
+        } else {
+            assert!(line.starts_with(b"event: "), "{}", String::from_utf8_lossy(line));
         }
     }
 });

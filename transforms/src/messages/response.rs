@@ -39,7 +39,14 @@ pub fn to_message(body: &[u8], model: &str, out: &mut Vec<u8>) -> Result<Usage, 
             out.push(b',');
         }
     };
-    if let Some(r) = get(message, "reasoning_content")
+    let blocks = get(message, "thinking_blocks")
+        .and_then(elements)
+        .unwrap_or_default();
+    if !blocks.is_empty() {
+        for block in blocks {
+            write_thinking_block(block, &mut sep, out);
+        }
+    } else if let Some(r) = get(message, "reasoning_content")
         .and_then(string)
         .filter(|r| !r.is_empty())
     {
@@ -178,6 +185,44 @@ impl ChatUsage {
 
 /// Writes Anthropic's usage object for a chat usage (absent: zeros): `input_tokens`,
 /// `output_tokens`, then the cache counts when positive. Returns the billed counts.
+/// One of the chat message's `thinking_blocks` as the Anthropic block LiteLLM writes for it:
+/// a `thinking` block (dropped when it has neither text nor a signature; its signature `""`
+/// when the block has none, `null` when it is null) or a `redacted_thinking` block.
+fn write_thinking_block(block: &[u8], sep: &mut impl FnMut(&mut Vec<u8>), out: &mut Vec<u8>) {
+    match get(block, "type").and_then(string).as_deref() {
+        Some("thinking") => {
+            let thinking = get(block, "thinking").and_then(string);
+            let signature = get(block, "signature");
+            let signed = signature.and_then(string).is_some_and(|s| !s.is_empty());
+            if !signed && thinking.as_deref().is_none_or(|t| t.trim().is_empty()) {
+                return;
+            }
+            sep(out);
+            out.extend_from_slice(b"{\"type\":\"thinking\",\"thinking\":");
+            write_json_string(thinking.as_deref().unwrap_or(""), out);
+            out.extend_from_slice(b",\"signature\":");
+            match signature {
+                None => out.extend_from_slice(b"\"\""),
+                Some(b"null") => out.extend_from_slice(b"null"),
+                // A non-string is written as its text (Python's `str` of a number).
+                Some(s) => write_json_string(
+                    &string(s).unwrap_or_else(|| String::from_utf8_lossy(s).into_owned()),
+                    out,
+                ),
+            }
+            out.push(b'}');
+        }
+        Some("redacted_thinking") => {
+            sep(out);
+            out.extend_from_slice(b"{\"type\":\"redacted_thinking\",\"data\":");
+            let data = get(block, "data").and_then(string).unwrap_or_default();
+            write_json_string(&data, out);
+            out.push(b'}');
+        }
+        _ => {}
+    }
+}
+
 fn anthropic_usage(usage: Option<&[u8]>, out: &mut Vec<u8>) -> Usage {
     let u = usage.map(ChatUsage::read).unwrap_or_default();
     u.write(false, out);
@@ -219,5 +264,50 @@ fn minify(v: &[u8], out: &mut Vec<u8>) {
                 i += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn content(message: &str) -> serde_json::Value {
+        let body = format!(
+            r#"{{"id":"x","choices":[{{"index":0,"message":{message},"finish_reason":"stop"}}]}}"#
+        );
+        let mut out = Vec::new();
+        to_message(body.as_bytes(), "m", &mut out).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        value["content"].clone()
+    }
+
+    #[test]
+    fn thinking_blocks_win_over_reasoning_content_as_litellm_writes_them() {
+        let blocks = content(
+            r#"{"role":"assistant","content":"Hi","reasoning_content":"ignored","thinking_blocks":[
+                {"type":"thinking","thinking":"a"},
+                {"type":"thinking","thinking":"b","signature":"sig"},
+                {"type":"thinking","thinking":"c","signature":null},
+                {"type":"thinking","thinking":" ","signature":""},
+                {"type":"thinking","thinking":"","signature":"only"},
+                {"type":"redacted_thinking","data":"enc"}]}"#,
+        );
+        assert_eq!(
+            blocks,
+            serde_json::json!([
+                {"type": "thinking", "thinking": "a", "signature": ""},
+                {"type": "thinking", "thinking": "b", "signature": "sig"},
+                {"type": "thinking", "thinking": "c", "signature": null},
+                {"type": "thinking", "thinking": "", "signature": "only"},
+                {"type": "redacted_thinking", "data": "enc"},
+                {"type": "text", "text": "Hi"}
+            ])
+        );
+        let blocks = content(r#"{"role":"assistant","content":"Hi","reasoning_content":"r"}"#);
+        assert_eq!(blocks[0]["signature"], serde_json::Value::Null);
+        let empty =
+            r#"{"role":"assistant","content":"Hi","reasoning_content":"r","thinking_blocks":[]}"#;
+        assert_eq!(content(empty)[0]["thinking"], "r");
     }
 }
