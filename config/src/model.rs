@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::fields::{join, Cx, Res};
-use crate::node::Node;
+use crate::node::{Kind, Node};
 use crate::value::Value;
 
 /// One deployment: a model group name and how to reach the provider.
@@ -35,6 +35,13 @@ pub struct LitellmParams {
     pub mock_response: Option<String>,
     pub input_cost_per_token: Option<f64>,
     pub output_cost_per_token: Option<f64>,
+    /// Vertex AI's project (`vertex_project` or `vertex_ai_project`).
+    pub vertex_project: Option<String>,
+    /// Vertex AI's region (`vertex_location` or `vertex_ai_location`).
+    pub vertex_location: Option<String>,
+    /// Vertex AI's credentials (`vertex_credentials` or `vertex_ai_credentials`): a file path
+    /// or the JSON text of a credentials file (a YAML mapping is kept as its JSON text).
+    pub vertex_credentials: Option<String>,
 }
 
 /// Deployment metadata; unknown keys are kept in `extra` because `/model/info` returns them.
@@ -116,10 +123,40 @@ fn params(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<LitellmParams> {
             "mock_response" => p.mock_response = cx.string(value, &kp)?,
             "input_cost_per_token" => p.input_cost_per_token = cx.number(value, &kp)?,
             "output_cost_per_token" => p.output_cost_per_token = cx.number(value, &kp)?,
+            // The first of the two spellings LiteLLM reads wins, as its `or` chain does.
+            "vertex_project" | "vertex_ai_project" => {
+                let v = cx.string(value, &kp)?;
+                keep_first(&mut p.vertex_project, v, key.text == "vertex_project");
+            }
+            "vertex_location" | "vertex_ai_location" => {
+                let v = cx.string(value, &kp)?;
+                keep_first(&mut p.vertex_location, v, key.text == "vertex_location");
+            }
+            "vertex_credentials" | "vertex_ai_credentials" => {
+                let v = if matches!(value.kind, Kind::Map(_)) {
+                    let mut json = String::new();
+                    Value::from_node(value).write_json(&mut json);
+                    Some(json)
+                } else {
+                    cx.string(value, &kp)?
+                };
+                keep_first(
+                    &mut p.vertex_credentials,
+                    v,
+                    key.text == "vertex_credentials",
+                );
+            }
             _ => cx.ignore(kp),
         }
     }
     Ok(p)
+}
+
+/// Sets `slot` from `value` unless it already holds the preferred spelling's value.
+fn keep_first(slot: &mut Option<String>, value: Option<String>, preferred: bool) {
+    if value.is_some() && (preferred || slot.is_none()) {
+        *slot = value;
+    }
 }
 
 /// `extra_headers`: name -> value; a value naming an unset variable drops that header.

@@ -104,6 +104,34 @@ fn litellm_params_fields() {
             p.extra_headers == vec![("a".into(), "b".into()), ("n".into(), "1".into())]
         }),
         ("      extra_headers: {}\n", |p| p.extra_headers.is_empty()),
+        (
+            "      vertex_project: my-proj\n      vertex_location: europe-west4\n",
+            |p| {
+                p.vertex_project.as_deref() == Some("my-proj")
+                    && p.vertex_location.as_deref() == Some("europe-west4")
+            },
+        ),
+        (
+            "      vertex_ai_project: b\n      vertex_project: a\n",
+            |p| p.vertex_project.as_deref() == Some("a"),
+        ),
+        (
+            "      vertex_project: a\n      vertex_ai_project: b\n",
+            |p| p.vertex_project.as_deref() == Some("a"),
+        ),
+        ("      vertex_ai_location: us-east5\n", |p| {
+            p.vertex_location.as_deref() == Some("us-east5")
+        }),
+        ("      vertex_credentials: /etc/sa.json\n", |p| {
+            p.vertex_credentials.as_deref() == Some("/etc/sa.json")
+        }),
+        (
+            "      vertex_credentials:\n        type: service_account\n        project_id: p\n",
+            |p| {
+                p.vertex_credentials.as_deref()
+                    == Some("{\"type\":\"service_account\",\"project_id\":\"p\"}")
+            },
+        ),
     ];
     for (extra, check) in cases {
         let c = ok(&with_params(extra));
@@ -309,14 +337,13 @@ fn master_key_prefers_config_then_env() {
 
 #[test]
 fn ignored_keys_are_listed_once_in_file_order() {
-    let text = "include: [other.yaml]\nmodel_list:\n  - model_name: g\n    litellm_params:\n      model: vertex_ai/gemini\n      vertex_project: p\n      vertex_location: l\n      temperature: 0.2\n    tpm_limit: 3\n    model_info: {foo: 1}\nrouter_settings:\n  fallbacks: [{a: [b]}]\n  num_retries: 2\n  model_group_alias:\n    x: {model: y, weight: 2}\nlitellm_settings:\n  success_callback: [langfuse]\n  cache: true\ngeneral_settings:\n  alerting: [slack]\nguardrails: []\n";
+    let text = "include: [other.yaml]\nmodel_list:\n  - model_name: g\n    litellm_params:\n      model: vertex_ai/gemini\n      vertex_project: p\n      seed: 7\n      temperature: 0.2\n    tpm_limit: 3\n    model_info: {foo: 1}\nrouter_settings:\n  fallbacks: [{a: [b]}]\n  num_retries: 2\n  model_group_alias:\n    x: {model: y, weight: 2}\nlitellm_settings:\n  success_callback: [langfuse]\n  cache: true\ngeneral_settings:\n  alerting: [slack]\nguardrails: []\n";
     let c = ok(text);
     assert_eq!(
         c.ignored,
         vec![
             "include",
-            "model_list[0].litellm_params.vertex_project",
-            "model_list[0].litellm_params.vertex_location",
+            "model_list[0].litellm_params.seed",
             "model_list[0].litellm_params.temperature",
             "model_list[0].tpm_limit",
             "router_settings.fallbacks",

@@ -138,8 +138,6 @@ fn full_config() {
         c.ignored,
         vec![
             "model_list[2].litellm_params.max_tokens",
-            "model_list[4].litellm_params.vertex_project",
-            "model_list[4].litellm_params.vertex_location",
             // Parsed and type-checked, not applied yet: listed all the same.
             "router_settings.routing_strategy",
             "router_settings.num_retries",

@@ -3,15 +3,19 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use corelane_config::{Config, Env, LitellmParams, ModelInfo};
 use corelane_http1::Limits;
 use corelane_transforms::cost::{self, Prices};
-use corelane_transforms::provider::{self, Credentials, ProviderRow, UnknownProvider};
+use corelane_transforms::provider::{
+    self, Auth, Credentials, PathStyle, ProviderRow, RefreshedToken, TokenState, UnknownProvider,
+};
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
+use crate::google_auth;
 use crate::upstream::origin::{Origin, OriginError};
 
 /// LiteLLM's default request timeout (`litellm.request_timeout`, seconds).
@@ -106,6 +110,9 @@ pub struct Gateway {
     pub limits: Limits,
     /// Problems found while building that do not stop the start (logged as warnings).
     pub warnings: Vec<String>,
+    /// The Google access tokens Vertex AI deployments need, one per distinct credentials,
+    /// for the refresher (`google_auth::start`).
+    pub google_tokens: Vec<google_auth::Entry>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -129,13 +136,21 @@ impl Gateway {
         let mut by_name: FxHashMap<String, usize> = FxHashMap::default();
         let mut deployments = Vec::with_capacity(config.model_list.len());
         let mut warnings = Vec::new();
+        let mut tokens = GoogleTokens::default();
         for (index, entry) in config.model_list.iter().enumerate() {
             let fail = |message: String| BuildError::Deployment {
                 index,
                 name: entry.model_name.clone(),
                 message,
             };
-            let kind = deployment_kind(&entry.litellm_params, &config.env).map_err(fail)?;
+            let kind =
+                deployment_kind(&entry.litellm_params, &config.env, &mut tokens).map_err(fail)?;
+            for problem in tokens.problems.drain(..) {
+                warnings.push(format!(
+                    "model_list[{index}] ({}): {problem}; its requests get a 401",
+                    entry.model_name
+                ));
+            }
             if let DeploymentKind::Unsupported { provider } = &kind {
                 warnings.push(format!(
                     "model_list[{index}] ({}): provider '{provider}' (model={}) is not supported by corelane yet; its requests get a 400",
@@ -215,11 +230,63 @@ impl Gateway {
                 .map(|h| h.to_ascii_lowercase()),
             limits,
             warnings,
+            google_tokens: tokens.entries,
         })
     }
 }
 
-fn deployment_kind(params: &LitellmParams, env: &Env) -> Result<DeploymentKind, String> {
+/// The Google tokens met while building: one cell per distinct credentials, shared by the
+/// deployments that use them.
+#[derive(Default)]
+struct GoogleTokens {
+    /// Credentials text (or "" for Application Default Credentials) → its cell and the
+    /// project the credentials name.
+    by_credentials: HashMap<String, (Arc<RefreshedToken>, Option<String>)>,
+    entries: Vec<google_auth::Entry>,
+    /// Why the last deployment built cannot get a token (taken by the caller as warnings).
+    problems: Vec<String>,
+}
+
+impl GoogleTokens {
+    /// The token cell for `configured` credentials (loaded the first time they are met).
+    fn cell(
+        &mut self,
+        configured: Option<&str>,
+        env: &Env,
+    ) -> (Arc<RefreshedToken>, Option<String>) {
+        let key = configured.unwrap_or("").to_owned();
+        if let Some((cell, project)) = self.by_credentials.get(&key) {
+            return (cell.clone(), project.clone());
+        }
+        let (cell, project) = match google_auth::load(configured, env) {
+            Ok(loaded) => {
+                let cell = Arc::new(RefreshedToken::new(TokenState::Pending));
+                self.entries.push(google_auth::Entry {
+                    label: format!("{:?}", loaded.source),
+                    source: Arc::new(loaded.source),
+                    cell: cell.clone(),
+                });
+                (cell, loaded.project_id)
+            }
+            Err(problem) => {
+                self.problems.push(problem.clone());
+                (
+                    Arc::new(RefreshedToken::new(TokenState::Failed(problem))),
+                    None,
+                )
+            }
+        };
+        self.by_credentials
+            .insert(key, (cell.clone(), project.clone()));
+        (cell, project)
+    }
+}
+
+fn deployment_kind(
+    params: &LitellmParams,
+    env: &Env,
+    tokens: &mut GoogleTokens,
+) -> Result<DeploymentKind, String> {
     if let Some(mock) = &params.mock_response {
         return Ok(DeploymentKind::Mock(mock.clone()));
     }
@@ -237,7 +304,13 @@ fn deployment_kind(params: &LitellmParams, env: &Env) -> Result<DeploymentKind, 
         }
         let mut upstreams = HashMap::new();
         for row in provider::PROVIDERS {
-            if let Ok(up) = build_upstream(row, params, env) {
+            // A Google-authenticated row needs credentials: loaded only for a wildcard over
+            // that provider, never for every `*`.
+            let named = params.model.starts_with(&format!("{}/", row.name));
+            if row.auth == Auth::GoogleOAuth && !named {
+                continue;
+            }
+            if let Ok(up) = build_upstream(row, params, env, tokens) {
                 upstreams.insert(row.name, up);
             }
         }
@@ -251,7 +324,12 @@ fn deployment_kind(params: &LitellmParams, env: &Env) -> Result<DeploymentKind, 
             Ok(found) => found,
             Err(e) => return unsupported(e),
         };
-    let upstream = build_upstream(row, params, env)?;
+    let unserved = provider::unserved_model(row, provider_model, params.api_base.is_some())
+        .or_else(|| unserved_base(row, params, env));
+    if let Some(provider) = unserved {
+        return Ok(DeploymentKind::Unsupported { provider });
+    }
+    let upstream = build_upstream(row, params, env, tokens)?;
     Ok(DeploymentKind::Fixed {
         provider: row,
         provider_model: provider_model.to_owned(),
@@ -259,21 +337,49 @@ fn deployment_kind(params: &LitellmParams, env: &Env) -> Result<DeploymentKind, 
     })
 }
 
+/// The api_base configured for `row`: litellm_params, else the provider's base env vars.
+fn configured_base(row: &ProviderRow, params: &LitellmParams, env: &Env) -> Option<String> {
+    params.api_base.clone().or_else(|| {
+        row.base_env
+            .iter()
+            .find_map(|v| env.var(v).map(str::to_owned))
+    })
+}
+
+/// A configured base `row` cannot be given yet, as a refusal label: a Vertex AI `api_base`
+/// whose path is neither empty nor an API version (LiteLLM then calls `{api_base}:{method}`).
+fn unserved_base(row: &ProviderRow, params: &LitellmParams, env: &Env) -> Option<&'static str> {
+    if row.path != PathStyle::Vertex {
+        return None;
+    }
+    let base = configured_base(row, params, env)?;
+    let (_, path) = Origin::parse(&base).ok()?;
+    vertex_version(&path)
+        .is_none()
+        .then_some("vertex_ai (an api_base with a path other than /v1 or /v1beta1)")
+}
+
+/// The API version of a Vertex AI base path, as LiteLLM grafts its default path onto it.
+fn vertex_version(path: &str) -> Option<&'static str> {
+    match path.trim_end_matches('/') {
+        "" | "/v1" => Some("v1"),
+        "/v1beta1" => Some("v1beta1"),
+        _ => None,
+    }
+}
+
 /// api_base: litellm_params, else the provider's base env vars, else its default base.
 /// api_key: litellm_params, else the provider's key env vars.
-pub fn build_upstream(
+fn build_upstream(
     row: &'static ProviderRow,
     params: &LitellmParams,
     env: &Env,
+    tokens: &mut GoogleTokens,
 ) -> Result<Upstream, String> {
-    let api_base = params
-        .api_base
-        .clone()
-        .or_else(|| {
-            row.base_env
-                .iter()
-                .find_map(|v| env.var(v).map(str::to_owned))
-        })
+    if row.auth == Auth::GoogleOAuth {
+        return vertex_upstream(row, params, env, tokens);
+    }
+    let api_base = configured_base(row, params, env)
         .or_else(|| (!row.api_base.is_empty()).then(|| row.api_base.to_owned()))
         .ok_or_else(|| format!("{}: api_base is required", row.name))?;
     let (origin, base_path) =
@@ -287,7 +393,83 @@ pub fn build_upstream(
         origin,
         base_path: provider::base_path(row, &base_path).into_owned(),
         api_base: api_base.trim_end_matches('/').to_owned(),
-        credentials: Credentials { api_key: key },
+        credentials: Credentials {
+            api_key: key,
+            token: None,
+        },
+    })
+}
+
+/// A Vertex AI deployment's upstream, as LiteLLM's `get_vertex_url` builds it:
+/// `{base}/{version}/projects/{project}/locations/{location}`, the base from the location
+/// (`get_vertex_base_url`) unless one is configured, and a token cell for its credentials.
+/// A deployment that cannot get a token (no credentials, no project) still builds: its
+/// cell holds why, and its requests get that as a 401, as LiteLLM answers them.
+fn vertex_upstream(
+    row: &'static ProviderRow,
+    params: &LitellmParams,
+    env: &Env,
+    tokens: &mut GoogleTokens,
+) -> Result<Upstream, String> {
+    let location = params
+        .vertex_location
+        .as_deref()
+        .or_else(|| env.var("VERTEXAI_LOCATION"))
+        .or_else(|| env.var("VERTEX_LOCATION"))
+        .unwrap_or("us-central1");
+    let valid = location.starts_with(|c: char| c.is_ascii_lowercase())
+        && location
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid {
+        return Err(format!(
+            "vertex_location {location:?}: Invalid vertex_location format"
+        ));
+    }
+    let api_base = configured_base(row, params, env).unwrap_or_else(|| {
+        if location == "global" {
+            "https://aiplatform.googleapis.com".to_owned()
+        } else if !location.contains('-') {
+            format!("https://aiplatform.{location}.rep.googleapis.com")
+        } else {
+            format!("https://{location}-aiplatform.googleapis.com")
+        }
+    });
+    let (origin, path) =
+        Origin::parse(&api_base).map_err(|e: OriginError| format!("api_base {api_base:?}: {e}"))?;
+    // `unserved_base` refused any other path before this is reached.
+    let version = vertex_version(&path).unwrap_or("v1");
+    let configured = params
+        .vertex_credentials
+        .as_deref()
+        .or_else(|| env.var("VERTEXAI_CREDENTIALS"));
+    let (mut cell, creds_project) = tokens.cell(configured, env);
+    let project = params
+        .vertex_project
+        .clone()
+        .or_else(|| env.var("VERTEXAI_PROJECT").map(str::to_owned))
+        .or(creds_project)
+        .unwrap_or_else(|| {
+            let problem = "Could not resolve project_id (set vertex_project)".to_owned();
+            tokens.problems.push(problem.clone());
+            cell = Arc::new(RefreshedToken::new(TokenState::Failed(problem)));
+            String::new()
+        });
+    let mut base_path = format!("/{version}/projects/");
+    provider::push_percent_encoded(&project, &mut base_path);
+    base_path.push_str("/locations/");
+    base_path.push_str(location);
+    Ok(Upstream {
+        api_base: format!(
+            "{}{base_path}",
+            api_base.trim_end_matches('/').trim_end_matches(&path)
+        ),
+        origin,
+        base_path,
+        credentials: Credentials {
+            api_key: None,
+            token: Some(cell),
+        },
     })
 }
 

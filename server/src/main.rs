@@ -28,6 +28,7 @@ mod cores;
 mod errors;
 mod exchange;
 mod gateway;
+mod google_auth;
 mod io;
 mod latch;
 mod metrics;
@@ -104,6 +105,10 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
     for warning in &gateway.warnings {
         tracing::warn!("{warning}");
     }
+    // Vertex AI tokens: minted off the cores, the first ones awaited briefly so the first
+    // requests find them.
+    google_auth::start(gateway.google_tokens.clone(), Duration::from_secs(5))
+        .map_err(|e| format!("starting the google-auth thread: {e}"))?;
     let cores = args
         .num_workers
         .filter(|&n| n > 0)

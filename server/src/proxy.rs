@@ -10,9 +10,10 @@
 use std::time::Instant;
 
 use corelane_http1::Method;
+use corelane_transforms::error::UpstreamErrorMap;
 use corelane_transforms::family;
 use corelane_transforms::openai::{self, RequestError, RequestFields};
-use corelane_transforms::provider::{self, Endpoint, ProviderRow};
+use corelane_transforms::provider::{self, Endpoint, ProviderRow, RefreshedToken, TokenState};
 use futures_util::future::join_all;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use monoio::net::TcpStream;
@@ -580,6 +581,35 @@ enum ClientBody<'a> {
     Spilled(&'a SpillFile),
 }
 
+/// A deployment whose access token is minted off the cores (Vertex AI) is sent nothing
+/// until it has one: the client gets LiteLLM's 401 for a token that could not be had
+/// (`VertexAIError(status_code=401)` around google-auth's error).
+fn token_ready(provider: &'static ProviderRow, token: &RefreshedToken) -> Result<(), GatewayError> {
+    let why = match &**token.load() {
+        TokenState::Ready(_) => return Ok(()),
+        TokenState::Pending => {
+            "no access token yet: the first one is still being minted".to_owned()
+        }
+        TokenState::Failed(why) => why.clone(),
+    };
+    let mut message = String::from("litellm.AuthenticationError: ");
+    let mut chars = provider.name.chars();
+    if let Some(first) = chars.next() {
+        message.extend(first.to_uppercase());
+        message.push_str(chars.as_str());
+    }
+    message.push_str("Exception - ");
+    message.push_str(&why);
+    Err(GatewayError::Upstream {
+        provider: provider.name,
+        map: UpstreamErrorMap {
+            status: 401,
+            exception: "AuthenticationError",
+        },
+        message,
+    })
+}
+
 /// build_upstream: head, then the client's body with the model spliced in (and
 /// `stream_options.include_usage` for streams, as LiteLLM sends it). A body in memory is
 /// spliced once, into the buffer that goes upstream, with the head placed before it; a
@@ -596,6 +626,9 @@ fn build_upstream<'b>(
     req: &Request<'b>,
     fields: &RequestFields,
 ) -> Result<UpstreamRequest<'b>, GatewayError> {
+    if let Some(token) = &upstream.credentials.token {
+        token_ready(provider, token)?;
+    }
     let body = match req.spilled {
         Some(spilled) => ClientBody::Spilled(&spilled.file),
         None => ClientBody::Bytes(req.body),

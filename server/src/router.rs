@@ -109,6 +109,11 @@ pub fn target<'g>(dep: &'g Deployment, star: Option<&str>) -> Result<Target<'g>,
                         })
                     }
                 };
+            if let Some(label) =
+                provider::unserved_model(row, provider_model, dep.params.api_base.is_some())
+            {
+                return Err(unsupported(label));
+            }
             let upstream =
                 upstreams
                     .get(row.name)

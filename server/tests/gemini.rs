@@ -6,70 +6,29 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-use common::{assert_litellm_error, Gateway};
+use common::{assert_litellm_error, scripted_upstream, Gateway, Recorded};
 use serde_json::{json, Value};
 
 /// The recorded upstream requests, in order: path, headers (lower-cased names), body.
-type Seen = Receiver<(String, Vec<(String, String)>, Value)>;
+type Seen = Receiver<Recorded>;
 
 fn next(seen: &Seen) -> (String, Vec<(String, String)>, Value) {
-    seen.recv_timeout(Duration::from_secs(5)).unwrap()
+    let (path, headers, body) = seen.recv_timeout(Duration::from_secs(5)).unwrap();
+    (
+        path,
+        headers,
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+    )
 }
 
-/// A Gemini upstream answering every request by its path: `(status, content type, body)`.
+/// A Gemini upstream answering every request by its path and JSON body.
 fn upstream(answer: fn(&str, &Value) -> (u16, &'static str, String)) -> (String, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (record, seen) = channel();
-    std::thread::spawn(move || {
-        for conn in listener.incoming().flatten() {
-            let record = record.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(conn.try_clone().unwrap());
-                let mut conn = conn;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-                    let mut headers = Vec::new();
-                    let mut len = 0usize;
-                    loop {
-                        let mut h = String::new();
-                        reader.read_line(&mut h).unwrap();
-                        let h = h.trim_end();
-                        if h.is_empty() {
-                            break;
-                        }
-                        let (k, v) = h.split_once(':').unwrap();
-                        let (k, v) = (k.to_ascii_lowercase(), v.trim().to_owned());
-                        if k == "content-length" {
-                            len = v.parse().unwrap();
-                        }
-                        headers.push((k, v));
-                    }
-                    let mut body = vec![0; len];
-                    reader.read_exact(&mut body).unwrap();
-                    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                    let (status, kind, payload) = answer(&path, &body);
-                    let _ = record.send((path, headers, body));
-                    let head = format!(
-                        "HTTP/1.1 {status} X\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\r\n",
-                        payload.len()
-                    );
-                    conn.write_all(head.as_bytes()).unwrap();
-                    conn.write_all(payload.as_bytes()).unwrap();
-                }
-            });
-        }
-    });
-    (base, seen)
+    scripted_upstream(move |path, body| {
+        answer(path, &serde_json::from_slice(body).unwrap_or(Value::Null))
+    })
 }
 
 fn gemini_answer(path: &str, body: &Value) -> (u16, &'static str, String) {

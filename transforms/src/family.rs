@@ -282,15 +282,15 @@ impl<T> Chained<T> {
     }
 }
 
-/// The translator for one stream of `family`; a translated stream's chunks carry the `id` and
-/// `created` that `answer_id` gives (asked only then) and the client's `requested_model`.
+/// The translator for one stream of `row`'s family; a translated stream's chunks carry the `id`
+/// and `created` that `answer_id` gives (asked only then) and the client's `requested_model`.
 pub fn stream_translator(
-    family: Family,
+    row: &ProviderRow,
     endpoint: Endpoint,
     requested_model: &str,
     answer_id: impl FnOnce() -> (String, u64),
 ) -> StreamTranslator {
-    match bridge(family, endpoint) {
+    match bridge(row.family, endpoint) {
         Bridge::MessagesToChat => {
             let (id, _) = answer_id();
             StreamTranslator::ChatToMessages(Box::new(crate::messages::MessagesFromChat::new(
@@ -312,6 +312,7 @@ pub fn stream_translator(
         Bridge::ChatToGemini => {
             let (id, created) = answer_id();
             StreamTranslator::GeminiToChat(Box::new(crate::gemini::ChatStream::new(
+                row.name,
                 &id,
                 created,
                 requested_model,
@@ -320,7 +321,7 @@ pub fn stream_translator(
         Bridge::MessagesToGemini => {
             let (id, created) = answer_id();
             StreamTranslator::GeminiToMessages(Box::new(Chained {
-                first: crate::gemini::ChatStream::new(&id, created, requested_model),
+                first: crate::gemini::ChatStream::new(row.name, &id, created, requested_model),
                 second: crate::messages::MessagesFromChat::new(&id, requested_model),
                 chunks: Vec::new(),
             }))
@@ -420,6 +421,6 @@ pub fn map_error(
         }
         // LiteLLM's AnthropicError carries the answer's text as it came.
         Family::Anthropic => crate::anthropic::error::map_error(status, body, message),
-        Family::Gemini => crate::gemini::error::map_error(status, body, message),
+        Family::Gemini => crate::gemini::error::map_error(row.name, status, body, message),
     }
 }

@@ -1,7 +1,10 @@
 //! Providers as rows of one static table (STYLE.md "row -> hook -> family"), LiteLLM's
 //! `provider/model` routing over it, and the upstream request head a row's family writes.
 
+use std::sync::Arc;
 use std::time::SystemTime;
+
+use arc_swap::ArcSwap;
 
 /// Wire family of a provider: the closed set of request/response shapes. Matched
 /// exhaustively at the dispatch sites in [`crate::family`], so a new family shows every place
@@ -27,6 +30,9 @@ pub enum Auth {
     Bearer,
     /// The key as the whole value of the named header.
     Header(&'static str),
+    /// `Authorization: Bearer <access token>`, the token minted from Google credentials and
+    /// refreshed off the cores ([`Credentials::token`]).
+    GoogleOAuth,
     None,
 }
 
@@ -37,6 +43,13 @@ pub enum PathStyle {
     Plain,
     /// Azure OpenAI: `<base>/openai/deployments/<model>/chat/completions?api-version=<v>`.
     AzureDeployment,
+    /// Gemini (AI Studio): `<base>/models/<model>:generateContent`,
+    /// `:streamGenerateContent?alt=sse` or `:batchEmbedContents`.
+    GeminiModels,
+    /// Vertex AI: `<base>/publishers/google/models/<model>:<method>`, or
+    /// `<base>/endpoints/<id>:<method>` for a tuned model's numeric id; the base is
+    /// `/<version>/projects/<project>/locations/<location>`.
+    Vertex,
 }
 
 /// A deployment's credentials, resolved at start-up from `litellm_params` and the env. Auth
@@ -45,6 +58,37 @@ pub enum PathStyle {
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
     pub api_key: Option<String>,
+    /// The access token of [`Auth::GoogleOAuth`], kept fresh by a refresher off the cores.
+    pub token: Option<Arc<RefreshedToken>>,
+}
+
+/// A credential minted and refreshed away from the request path (Vertex AI's OAuth access
+/// token): the refresher stores a new state, requests load the current one without a lock.
+#[derive(Debug)]
+pub struct RefreshedToken(ArcSwap<TokenState>);
+
+/// What a request finds in a [`RefreshedToken`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenState {
+    /// Not minted yet.
+    Pending,
+    Ready(String),
+    /// No valid token: why (the last minting error, or a configuration problem).
+    Failed(String),
+}
+
+impl RefreshedToken {
+    pub fn new(state: TokenState) -> Self {
+        RefreshedToken(ArcSwap::from_pointee(state))
+    }
+
+    pub fn load(&self) -> arc_swap::Guard<Arc<TokenState>> {
+        self.0.load()
+    }
+
+    pub fn store(&self, state: TokenState) {
+        self.0.store(Arc::new(state));
+    }
 }
 
 /// What one upstream request is: everything the head needs besides the row and credentials.
@@ -115,7 +159,8 @@ pub struct ProviderRow {
     pub name: &'static str,
     pub aliases: &'static [&'static str],
     pub family: Family,
-    /// Default base URL; "" only for azure, whose base is per resource.
+    /// Default base URL; "" only where the base is built per deployment (azure: per resource;
+    /// vertex_ai: per project and location).
     pub api_base: &'static str,
     /// Env vars that override the base, first set wins; empty where LiteLLM reads none (the
     /// base is then `api_base` or the default).
@@ -220,7 +265,24 @@ pub static PROVIDERS: &[ProviderRow] = &[
         auth: Auth::Header("x-goog-api-key"),
         key_required: true,
         endpoints: CHAT_EMBED,
-        path: PathStyle::Plain,
+        path: PathStyle::GeminiModels,
+        base_suffix: None,
+    },
+    // litellm/main.py `_complete_vertex_ai` (vertex_project/location/credentials, VERTEXAI_*
+    // env, VERTEXAI_API_BASE), llms/vertex_ai/common_utils.py `get_vertex_url` and
+    // `get_vertex_base_url`: Gemini models on Vertex AI, the base built from the project and
+    // location at start-up, a bearer token minted from Google credentials.
+    ProviderRow {
+        name: "vertex_ai",
+        aliases: &[],
+        family: Family::Gemini,
+        api_base: "",
+        base_env: &["VERTEXAI_API_BASE"],
+        key_env: &[],
+        auth: Auth::GoogleOAuth,
+        key_required: false,
+        endpoints: CHAT,
+        path: PathStyle::Vertex,
         base_suffix: None,
     },
     ProviderRow {
@@ -1157,7 +1219,6 @@ pub static NOT_YET_SUPPORTED: &[&str] = &[
     "bedrock_converse",
     "sagemaker",
     "sagemaker_chat",
-    "vertex_ai",
     "vertex_ai_beta",
     "palm",
     "cohere",
@@ -1255,6 +1316,23 @@ fn not_a_row(name: &str) -> UnknownProvider {
     }
 }
 
+/// Why `row` cannot serve `provider_model` where a row serves only some of its provider's
+/// models (Vertex AI: Gemini models only): a label for the refusal, naming what is refused.
+pub fn unserved_model(
+    row: &ProviderRow,
+    provider_model: &str,
+    has_api_base: bool,
+) -> Option<&'static str> {
+    match row.path {
+        PathStyle::Vertex
+            if !crate::gemini::head::is_vertex_gemini_model(provider_model, has_api_base) =>
+        {
+            Some("vertex_ai (partner, Model Garden and other non-Gemini models)")
+        }
+        _ => None,
+    }
+}
+
 /// The api_base path prefix requests are joined to, with the row's suffix hook applied.
 pub fn base_path<'p>(row: &ProviderRow, api_base_path: &'p str) -> std::borrow::Cow<'p, str> {
     let path = api_base_path.trim_end_matches('/');
@@ -1272,17 +1350,53 @@ pub fn write_request_path(
     endpoint: Endpoint,
     provider_model: &str,
     api_version: Option<&str>,
+    stream: bool,
     out: &mut String,
 ) {
     match row.path {
         PathStyle::Plain => out.push_str(endpoint.path()),
         PathStyle::AzureDeployment => azure_path(endpoint, provider_model, api_version, out),
+        PathStyle::GeminiModels => {
+            out.push_str("/models/");
+            push_percent_encoded(provider_model, out);
+            out.push_str(gemini_method(endpoint, stream));
+        }
+        PathStyle::Vertex => {
+            // `get_vertex_url`: a tuned model's numeric id is an endpoint of the project.
+            let tuned =
+                !provider_model.is_empty() && provider_model.bytes().all(|b| b.is_ascii_digit());
+            out.push_str(if tuned {
+                "/endpoints/"
+            } else {
+                "/publishers/google/models/"
+            });
+            push_percent_encoded(provider_model, out);
+            out.push_str(gemini_method(endpoint, stream));
+        }
+    }
+}
+
+/// The `:method` (and query) of a Gemini API call.
+fn gemini_method(endpoint: Endpoint, stream: bool) -> &'static str {
+    match (endpoint, stream) {
+        (Endpoint::Embeddings, _) => ":batchEmbedContents",
+        (_, true) => ":streamGenerateContent?alt=sse",
+        (_, false) => ":generateContent",
     }
 }
 
 /// Appends the provider key as the row's auth style sends it (a header line, `\r\n` first).
 /// Nothing is written when there is no key or the row sends none.
 pub fn write_auth(row: &ProviderRow, creds: &Credentials, _now: SystemTime, out: &mut Vec<u8>) {
+    if row.auth == Auth::GoogleOAuth {
+        if let Some(token) = &creds.token {
+            if let TokenState::Ready(t) = &**token.load() {
+                out.extend_from_slice(b"\r\nAuthorization: Bearer ");
+                push_header_value(t, out);
+            }
+        }
+        return;
+    }
     let Some(key) = creds.api_key.as_deref() else {
         return;
     };
@@ -1297,7 +1411,7 @@ pub fn write_auth(row: &ProviderRow, creds: &Credentials, _now: SystemTime, out:
             out.extend_from_slice(b": ");
             push_header_value(key, out);
         }
-        Auth::None => {}
+        Auth::GoogleOAuth | Auth::None => {}
     }
 }
 
@@ -1324,7 +1438,7 @@ fn azure_path(endpoint: Endpoint, deployment: &str, api_version: Option<&str>, o
 
 /// RFC 3986 §2.3 unreserved characters pass; everything else is percent-encoded, so a hostile
 /// deployment name cannot change the path or query.
-pub(crate) fn push_percent_encoded(s: &str, out: &mut String) {
+pub fn push_percent_encoded(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in s.as_bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -1367,7 +1481,7 @@ mod tests {
     #[test]
     fn litellm_providers_without_a_row_are_refused_not_guessed() {
         for model in [
-            "vertex_ai/gemini-2.5-pro",
+            "vertex_ai_beta/gemini-2.5-pro",
             "bedrock/x/y",
             "cohere/command-r",
         ] {
@@ -1402,7 +1516,14 @@ mod tests {
     fn azure_path_has_deployment_and_version() {
         let row = find("azure").unwrap();
         let mut p = String::new();
-        write_request_path(row, Endpoint::ChatCompletions, "gpt-4o", None, &mut p);
+        write_request_path(
+            row,
+            Endpoint::ChatCompletions,
+            "gpt-4o",
+            None,
+            false,
+            &mut p,
+        );
         assert_eq!(
             p,
             "/openai/deployments/gpt-4o/chat/completions?api-version=2025-02-01-preview"
@@ -1413,6 +1534,7 @@ mod tests {
             Endpoint::Embeddings,
             "a b/c",
             Some("2024-10-21"),
+            false,
             &mut p,
         );
         assert_eq!(

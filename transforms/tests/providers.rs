@@ -41,10 +41,10 @@ fn every_row_is_consistent() {
             assert_eq!(find(n).unwrap().name, row.name);
         }
         if row.api_base.is_empty() {
-            assert_eq!(
-                row.path,
-                PathStyle::AzureDeployment,
-                "{}: only azure may lack a default base",
+            // Azure's base is per resource, Vertex AI's per project and location.
+            assert!(
+                matches!(row.path, PathStyle::AzureDeployment | PathStyle::Vertex),
+                "{}: only azure and vertex_ai may lack a default base",
                 row.name
             );
         } else {
@@ -89,14 +89,23 @@ fn every_row_is_consistent() {
 
         for &endpoint in row.endpoints {
             let mut path = String::new();
-            write_request_path(row, endpoint, "m-1", None, &mut path);
+            write_request_path(row, endpoint, "m-1", None, false, &mut path);
             assert!(path.starts_with('/'), "{}: {path}", row.name);
-            assert!(path.contains(endpoint.path()), "{}: {path}", row.name);
             match row.path {
                 PathStyle::Plain => assert_eq!(path, endpoint.path()),
                 PathStyle::AzureDeployment => assert!(
-                    path.contains("/deployments/m-1/") && path.contains("api-version="),
+                    path.contains("/deployments/m-1/")
+                        && path.contains(endpoint.path())
+                        && path.contains("api-version="),
                     "{path}"
+                ),
+                PathStyle::GeminiModels => {
+                    assert!(path.starts_with("/models/m-1:"), "{}: {path}", row.name)
+                }
+                PathStyle::Vertex => assert!(
+                    path.starts_with("/publishers/google/models/m-1:"),
+                    "{}: {path}",
+                    row.name
                 ),
             }
         }
@@ -178,6 +187,7 @@ fn request_heads_carry_each_rows_auth_style() {
     };
     let key = Credentials {
         api_key: Some("sk-\r\nx: evil".to_owned()),
+        token: None,
     };
     let head = |row, stream, creds: &Credentials| {
         let mut out = Vec::new();

@@ -34,10 +34,9 @@ pub(super) async fn relay_stream(
     let mut decoder = BodyDecoder::new(head.body);
     let mut framer = SseFramer::new(MAX_EVENT);
     let mut usage = None;
-    let mut translator =
-        stream_translator(provider.family, ex.endpoint(), &ex.requested_model, || {
-            ex.answer_id()
-        });
+    let mut translator = stream_translator(provider, ex.endpoint(), &ex.requested_model, || {
+        ex.answer_id()
+    });
     let mut out = core.take_buf();
     write_head(
         &mut out,

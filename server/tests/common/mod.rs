@@ -8,6 +8,8 @@
 //! - [`Gateway`]: the gateway under test, started from a config written to a temp dir.
 //! - [`assert_litellm_error`], [`is_uuid`]: checks of what the gateway answers.
 //! - [`one_model`], [`chat_body`]: the config and request most tests start from.
+//! - [`scripted_upstream`]: a provider scripted by the test itself (a closure per request),
+//!   for wire formats the mock does not speak or answers a test must vary.
 // Each test file is its own crate and uses a part of this module.
 #![allow(
     dead_code,
@@ -314,4 +316,65 @@ pub fn one_model(model_name: &str, provider_model: &str, api_base: &str) -> Stri
 
 pub fn chat_body(model: &str) -> Value {
     serde_json::json!({"model": model, "messages": [{"role": "user", "content": "hi"}]})
+}
+
+/// One request a [`scripted_upstream`] received: path (with query), headers (lower-cased
+/// names), body.
+pub type Recorded = (String, Vec<(String, String)>, Vec<u8>);
+
+/// An HTTP/1.1 upstream on an ephemeral port answering each request with
+/// `answer(path, body) -> (status, content type, body)` and recording it; returns its base
+/// URL and the record.
+pub fn scripted_upstream(
+    answer: impl Fn(&str, &[u8]) -> (u16, &'static str, String) + Send + Sync + 'static,
+) -> (String, std::sync::mpsc::Receiver<Recorded>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (record, seen) = std::sync::mpsc::channel();
+    let answer = std::sync::Arc::new(answer);
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let record = record.clone();
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut conn = conn;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                    let mut headers = Vec::new();
+                    let mut len = 0usize;
+                    loop {
+                        let mut h = String::new();
+                        reader.read_line(&mut h).unwrap();
+                        let h = h.trim_end();
+                        if h.is_empty() {
+                            break;
+                        }
+                        let (k, v) = h.split_once(':').unwrap();
+                        let (k, v) = (k.to_ascii_lowercase(), v.trim().to_owned());
+                        if k == "content-length" {
+                            len = v.parse().unwrap();
+                        }
+                        headers.push((k, v));
+                    }
+                    let mut body = vec![0; len];
+                    reader.read_exact(&mut body).unwrap();
+                    let (status, kind, payload) = answer(&path, &body);
+                    let _ = record.send((path, headers, body));
+                    let head = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\r\n",
+                        payload.len()
+                    );
+                    conn.write_all(head.as_bytes()).unwrap();
+                    conn.write_all(payload.as_bytes()).unwrap();
+                }
+            });
+        }
+    });
+    (base, seen)
 }

@@ -8,11 +8,11 @@
 use bumpalo::Bump;
 use corelane_transforms::family::stream_translator;
 use corelane_transforms::gemini::ChatStream;
-use corelane_transforms::provider::{Endpoint, Family};
+use corelane_transforms::provider::{find, Endpoint};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let mut s = ChatStream::new("chatcmpl-fuzz", 1, "fuzz");
+    let mut s = ChatStream::new("gemini", "chatcmpl-fuzz", 1, "fuzz");
     let mut out = Vec::new();
     for event in data.split(|&b| b == b'\n') {
         if s.event(event, &mut out).is_err() {
@@ -28,7 +28,8 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let arena = Bump::new();
-    let mut t = stream_translator(Family::Gemini, Endpoint::Messages, "fuzz", || {
+    let row = find("gemini").expect("the gemini row");
+    let mut t = stream_translator(row, Endpoint::Messages, "fuzz", || {
         ("msg_fuzz".to_owned(), 1)
     });
     let mut out = Vec::new();

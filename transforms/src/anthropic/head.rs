@@ -62,6 +62,7 @@ mod tests {
         };
         let creds = Credentials {
             api_key: Some("sk-ant".into()),
+            token: None,
         };
         let mut out = Vec::new();
         write_request_head(row, &target, &creds, &mut out);

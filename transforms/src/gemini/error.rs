@@ -14,15 +14,39 @@ use crate::error::{raw_answer_text, UpstreamErrorMap};
 
 /// Appends LiteLLM's message for the Gemini error answer (`status`, `body`) to `message` and
 /// returns its class and the status the client gets.
-pub fn map_error(status: u16, body: &[u8], message: &mut String) -> UpstreamErrorMap {
+pub fn map_error(
+    provider: &str,
+    status: u16,
+    body: &[u8],
+    message: &mut String,
+) -> UpstreamErrorMap {
     let raw = raw_answer_text(status, body);
     let (exception, status_out, lead) = classify(status, &raw);
-    message.push_str(lead);
+    write_lead(provider, lead, message);
     message.push_str(&raw);
     UpstreamErrorMap {
         status: status_out,
         exception,
     }
+}
+
+/// LiteLLM names the class after the provider (`{provider}Exception`, or capitalised): the
+/// leads below are written for `gemini` and renamed for `vertex_ai`.
+fn write_lead(provider: &str, lead: &str, message: &mut String) {
+    if provider == "gemini" {
+        message.push_str(lead);
+        return;
+    }
+    let mut capitalised = String::with_capacity(provider.len());
+    let mut chars = provider.chars();
+    if let Some(first) = chars.next() {
+        capitalised.extend(first.to_uppercase());
+        capitalised.push_str(chars.as_str());
+    }
+    let lead = lead
+        .replace("geminiException", &format!("{provider}Exception"))
+        .replace("GeminiException", &format!("{capitalised}Exception"));
+    message.push_str(&lead);
 }
 
 /// (class, status the client gets, LiteLLM's message before the answer's text).
@@ -207,7 +231,7 @@ mod tests {
             "{{\"error\": {{\"code\": {status}, \"message\": \"{message}\", \"status\": \"X\"}}}}"
         );
         let mut out = String::new();
-        let m = map_error(status, body.as_bytes(), &mut out);
+        let m = map_error("gemini", status, body.as_bytes(), &mut out);
         (m, out)
     }
 
@@ -242,12 +266,44 @@ mod tests {
         // A 5xx envelope around a 429 code is a rate limit.
         let mut out = String::new();
         let m = map_error(
+            "gemini",
             503,
             br#"{"error": {"code": 429, "message": "wrapped"}}"#,
             &mut out,
         );
         assert_eq!((m.exception, m.status), ("RateLimitError", 429));
-        let m = map_error(529, b"overloaded", &mut out);
+        let m = map_error("gemini", 529, b"overloaded", &mut out);
         assert_eq!((m.exception, m.status), ("APIError", 529));
+    }
+
+    #[test]
+    fn vertex_ai_errors_carry_its_name_as_litellm_writes_it() {
+        let cases: &[(u16, &str, &str)] = &[
+            (
+                429,
+                r#"{"error":{"code":429,"message":"x","status":"RESOURCE_EXHAUSTED"}}"#,
+                "litellm.RateLimitError: litellm.RateLimitError: Vertex_aiException - ",
+            ),
+            (
+                400,
+                "bad",
+                "litellm.BadRequestError: Vertex_aiException BadRequestError - ",
+            ),
+            (
+                500,
+                "boom",
+                "litellm.InternalServerError: Vertex_aiException InternalServerError - ",
+            ),
+            (
+                400,
+                "Unable to find your project",
+                "litellm.BadRequestError: litellm.BadRequestError: vertex_aiException - ",
+            ),
+        ];
+        for &(status, body, lead) in cases {
+            let mut out = String::new();
+            map_error("vertex_ai", status, body.as_bytes(), &mut out);
+            assert!(out.starts_with(lead), "{status} {body}: {out}");
+        }
     }
 }

@@ -9,7 +9,7 @@
 //!   newer chat models go to `/v1alpha` there (a configured `api_base` is used as given).
 
 use crate::provider::{
-    push_percent_encoded, write_auth, Credentials, Endpoint, ProviderRow, UpstreamTarget,
+    write_auth, write_request_path, Credentials, Endpoint, ProviderRow, UpstreamTarget,
 };
 
 /// The row's default base (AI Studio's v1beta API).
@@ -24,7 +24,7 @@ pub fn write_request_head(
     creds: &Credentials,
     out: &mut Vec<u8>,
 ) {
-    let mut path = String::with_capacity(target.base_path.len() + target.provider_model.len() + 48);
+    let mut path = String::with_capacity(target.base_path.len() + target.provider_model.len() + 64);
     let on_default_base = target.host == DEFAULT_HOST && target.base_path == "/v1beta";
     if on_default_base
         && target.endpoint == Endpoint::ChatCompletions
@@ -34,13 +34,14 @@ pub fn write_request_head(
     } else {
         path.push_str(target.base_path);
     }
-    path.push_str("/models/");
-    push_percent_encoded(target.provider_model, &mut path);
-    path.push_str(match (target.endpoint, target.stream) {
-        (Endpoint::Embeddings, _) => ":batchEmbedContents",
-        (_, true) => ":streamGenerateContent?alt=sse",
-        (_, false) => ":generateContent",
-    });
+    write_request_path(
+        row,
+        target.endpoint,
+        target.provider_model,
+        None,
+        target.stream,
+        &mut path,
+    );
     out.extend_from_slice(b"POST ");
     out.extend_from_slice(path.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
@@ -49,6 +50,25 @@ pub fn write_request_head(
     out.extend_from_slice(itoa::Buffer::new().format(target.body_len).as_bytes());
     out.extend_from_slice(b"\r\naccept: application/json");
     write_auth(row, creds, target.now, out);
+}
+
+/// Whether a `vertex_ai/` model goes to Gemini's API, as LiteLLM's
+/// `get_vertex_ai_model_route` decides it: a model naming `gemini` that is not an agent
+/// engine, a BGE or Gemma model, or a Model Garden OpenAI-compatible model; or a tuned
+/// model's numeric endpoint id with a configured `api_base`. (Partner models, Anthropic's or
+/// Meta's on Vertex, go elsewhere; none of their names contain `gemini`.)
+pub fn is_vertex_gemini_model(model: &str, has_api_base: bool) -> bool {
+    if model.contains("agent_engine/") {
+        return false;
+    }
+    if has_api_base && !model.is_empty() && model.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    let other = model.to_ascii_lowercase().contains("bge")
+        || model.contains("gemma/")
+        || model.contains("openai")
+        || model.starts_with("xai/");
+    !other && model.contains("gemini")
 }
 
 /// LiteLLM's `_is_gemini_3_or_newer`: any model name that is not Gemini 1.x/2.x, `exp`,
@@ -93,7 +113,18 @@ mod tests {
     use crate::provider::find;
 
     fn head(base_path: &str, host: &str, model: &str, endpoint: Endpoint, stream: bool) -> String {
-        let row = find("gemini").unwrap();
+        head_of("gemini", base_path, host, model, endpoint, stream)
+    }
+
+    fn head_of(
+        provider: &str,
+        base_path: &str,
+        host: &str,
+        model: &str,
+        endpoint: Endpoint,
+        stream: bool,
+    ) -> String {
+        let row = find(provider).unwrap();
         let target = UpstreamTarget {
             endpoint,
             provider_model: model,
@@ -107,6 +138,7 @@ mod tests {
         };
         let creds = Credentials {
             api_key: Some("AIza-key".into()),
+            token: None,
         };
         let mut out = Vec::new();
         write_request_head(row, &target, &creds, &mut out);
@@ -164,6 +196,86 @@ mod tests {
             "learnlm-2.0-flash",
         ] {
             assert!(is_gemini_3_or_newer(new), "{new}");
+        }
+    }
+
+    #[test]
+    fn vertex_paths_and_bearer_token() {
+        use crate::provider::{RefreshedToken, TokenState};
+        let row = find("vertex_ai").unwrap();
+        let base = "/v1/projects/p-1/locations/us-east5";
+        let target = |model, stream| UpstreamTarget {
+            endpoint: Endpoint::ChatCompletions,
+            provider_model: model,
+            api_version: None,
+            base_path: base,
+            host: "us-east5-aiplatform.googleapis.com",
+            stream,
+            body_len: 2,
+            now: std::time::SystemTime::UNIX_EPOCH,
+            anthropic_beta: None,
+        };
+        let token = std::sync::Arc::new(RefreshedToken::new(TokenState::Pending));
+        let creds = Credentials {
+            api_key: None,
+            token: Some(token.clone()),
+        };
+        let write = |model, stream| {
+            let mut out = Vec::new();
+            write_request_head(row, &target(model, stream), &creds, &mut out);
+            String::from_utf8(out).unwrap()
+        };
+        // No token yet: nothing is sent as one (the gateway refuses before writing a head).
+        assert!(!write("gemini-2.5-flash", false).contains("Authorization"));
+        token.store(TokenState::Ready("ya29.t\r\nx: y".into()));
+        let h = write("gemini-2.5-flash", false);
+        assert!(
+            h.starts_with("POST /v1/projects/p-1/locations/us-east5/publishers/google/models/gemini-2.5-flash:generateContent HTTP/1.1\r\nhost: us-east5-aiplatform.googleapis.com\r\n"),
+            "{h}"
+        );
+        assert!(h.ends_with("\r\nAuthorization: Bearer ya29.tx: y"), "{h}");
+        // Gemini 3 stays on the configured version on Vertex.
+        assert!(write("gemini-3-pro-preview", true).starts_with(
+            "POST /v1/projects/p-1/locations/us-east5/publishers/google/models/gemini-3-pro-preview:streamGenerateContent?alt=sse HTTP/1.1"
+        ));
+        // A tuned model's numeric id is an endpoint of the project.
+        assert!(write("4965075652664360960", false).starts_with(
+            "POST /v1/projects/p-1/locations/us-east5/endpoints/4965075652664360960:generateContent"
+        ));
+        assert!(!head_of(
+            "vertex_ai",
+            base,
+            "h",
+            "gemini-2.5-flash",
+            Endpoint::ChatCompletions,
+            false
+        )
+        .contains("Authorization"));
+    }
+
+    #[test]
+    fn vertex_serves_gemini_models_only() {
+        for model in [
+            "gemini-2.5-flash",
+            "gemini-3-pro-preview",
+            "publishers/google/gemini-x",
+        ] {
+            assert!(is_vertex_gemini_model(model, false), "{model}");
+        }
+        assert!(is_vertex_gemini_model("1234", true));
+        for model in [
+            "claude-sonnet-4-5@20250929",
+            "meta/llama-4-maverick",
+            "gemma/gemma-3-12b-it",
+            "openai/gpt-oss-120b-maas",
+            "xai/grok-4",
+            "bge-large",
+            "text-embedding-005",
+            "chat-bison",
+            "agent_engine/gemini-agent",
+            "1234",
+        ] {
+            assert!(!is_vertex_gemini_model(model, false), "{model}");
         }
     }
 }

@@ -26,6 +26,8 @@ use crate::usage::Usage;
 /// The translation state of one stream.
 #[derive(Debug)]
 pub struct ChatStream {
+    /// The row's name, for the class names of an in-stream error.
+    provider: &'static str,
     id: String,
     created: u64,
     model: String,
@@ -45,8 +47,9 @@ pub struct ChatStream {
 impl ChatStream {
     /// A stream whose chunks carry `created` and the client's `model` name, and `id` unless
     /// the provider names the answer.
-    pub fn new(id: &str, created: u64, model: &str) -> Self {
+    pub fn new(provider: &'static str, id: &str, created: u64, model: &str) -> Self {
         ChatStream {
+            provider,
             id: id.to_owned(),
             created,
             model: model.to_owned(),
@@ -93,7 +96,7 @@ impl ChatStream {
             ],
         );
         if let Some(error) = error {
-            return Err(stream_error(error));
+            return Err(stream_error(self.provider, error));
         }
         self.prefixes(response_id);
         if feedback.is_some_and(|f| get(f, "blockReason").is_some()) {
@@ -253,7 +256,7 @@ fn write_metadata(
 
 /// An `error` member in the stream (`_check_streaming_error`): LiteLLM raises its code with
 /// `"{status} - {message}"` and maps it as any Gemini error.
-fn stream_error(error: &[u8]) -> StreamFailure {
+fn stream_error(provider: &str, error: &[u8]) -> StreamFailure {
     let [code, message, status] = fields(error, ["code", "message", "status"]);
     let code = code
         .and_then(|c| std::str::from_utf8(c).ok()?.trim().parse::<u16>().ok())
@@ -267,7 +270,7 @@ fn stream_error(error: &[u8]) -> StreamFailure {
             .unwrap_or("Unknown error")
     );
     let mut out = String::new();
-    super::error::map_error(code, text.as_bytes(), &mut out);
+    super::error::map_error(provider, code, text.as_bytes(), &mut out);
     StreamFailure::Provider { message: out }
 }
 
@@ -279,7 +282,7 @@ mod tests {
     /// the stream instead of reaching the client (found by the `gemini_stream` fuzz target).
     #[test]
     fn invalid_events_are_malformed() {
-        let mut s = ChatStream::new("chatcmpl-x", 1, "m");
+        let mut s = ChatStream::new("gemini", "chatcmpl-x", 1, "m");
         let mut out = Vec::new();
         let event = br#"{"candidates": [{"content": {"parts": [{"functionCall": {"name": "f", "args": '}}]}}]}"#;
         assert_eq!(s.event(event, &mut out), Err(StreamFailure::Malformed));

@@ -17,6 +17,7 @@ pub fn write_request_head(
         target.endpoint,
         target.provider_model,
         target.api_version,
+        target.stream,
         &mut path,
     );
     out.extend_from_slice(b"POST ");
