@@ -12,6 +12,7 @@ Run it with harness/differential/run.sh (it installs LiteLLM and builds corelane
 
 from __future__ import annotations
 
+import base64
 import fnmatch
 import json
 import os
@@ -22,12 +23,15 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 from upstream import Upstream
 
 HERE = Path(__file__).resolve().parent
+#: The throwaway key of the Vertex cases' service account (the integration tests' own).
+TEST_KEY = HERE.parent.parent / "server" / "tests" / "data" / "test-rsa-key.pem"
 MASTER_KEY = "sk-differential-7d1f0c2b9a4e"
 #: Upstream request headers compared (the rest are each client library's own).
 HEADERS = ("authorization", "x-api-key", "anthropic-version", "anthropic-beta", "x-goog-api-key")
@@ -153,6 +157,13 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-gemini-stream-length", "/v1/chat/completions", chat("gem", "length", True)),
     *[(f"chat-gemini-{e}", "/v1/chat/completions", chat("gem", e, False))
       for e in ("err-too-long", "err-400", "err-401", "err-403", "err-404", "err-429", "err-500", "err-503", "err-504")],
+    # Vertex AI (Gemini models): the same translation, a Vertex path and a minted token.
+    ("chat-vertex", "/v1/chat/completions", chat("vx", "text", False, temperature=0.5, max_tokens=64)),
+    ("chat-vertex-tools", "/v1/chat/completions", chat("vx", "tool", False, tools=[GEMINI_TOOL])),
+    ("chat-vertex-stream", "/v1/chat/completions", chat("vx", "text", True)),
+    ("messages-vertex", "/v1/messages", messages("vx", "text", False)),
+    *[(f"chat-vertex-{e}", "/v1/chat/completions", chat("vx", e, False))
+      for e in ("err-400", "err-401", "err-404", "err-429", "err-500", "err-503")],
     # /v1/messages to Gemini (Messages → chat → generateContent, and back).
     ("messages-gemini", "/v1/messages", messages("gem", "text", False, system="Be brief.", temperature=0.5,
                                                  stop_sequences=["END"], tools=[WEATHER_TOOL], tool_choice={"type": "auto"})),
@@ -239,6 +250,23 @@ def send(port: int, route: str, body: dict) -> dict:
         return read_answer(e.code, e.headers.get("content-type", ""), e.read())
 
 
+def token_problem(tokens: list[dict]) -> str | None:
+    """The Vertex cases' token requests, one or more per gateway: every one a JWT-bearer grant
+    whose assertion has the same header and claims (the times aside); None when they agree."""
+    views = []
+    for t in tokens:
+        form = urllib.parse.parse_qs(t["form"])
+        header, claims, _ = form["assertion"][0].split(".")
+        decode = lambda part: json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        claims = decode(claims)
+        views.append({"content-type": t["headers"].get("content-type"), "grant_type": form["grant_type"],
+                      "header": decode(header), "lifetime": claims.pop("exp") - claims.pop("iat"), "claims": claims})
+    if len(views) < 2:
+        return f"DIFFERS: {len(views)} token requests, expected one per gateway at least"
+    diff = [d for v in views[1:] for d in differences(views[0], v)]
+    return "DIFFERS: " + " | ".join(diff[:3]) if diff else None
+
+
 def upstream_view(requests: list[dict]) -> list[dict]:
     return [{"path": r["path"], "headers": {h: r["headers"][h] for h in HEADERS if h in r["headers"]}, "body": r["body"]}
             for r in requests]
@@ -304,6 +332,11 @@ def main() -> int:
     corelane = Path(os.environ["CORELANE_BIN"])
     upstream = Upstream()
     base = f"http://127.0.0.1:{upstream.port}"
+    work = Path(tempfile.mkdtemp(prefix="corelane-diff-"))
+    (work / "sa.json").write_text(json.dumps({
+        "type": "service_account", "project_id": "proj-1", "private_key_id": "kid-1",
+        "private_key": TEST_KEY.read_text(), "client_email": "gw@proj-1.iam.gserviceaccount.com",
+        "token_uri": f"{base}/token"}))
     config = f"""model_list:
   - model_name: claude
     litellm_params: {{model: anthropic/claude-sonnet-4-5, api_base: "{base}", api_key: sk-ant-upstream}}
@@ -315,6 +348,9 @@ def main() -> int:
     litellm_params: {{model: gemini/gemini-2.5-flash, api_base: "{base}/v1beta", api_key: AIza-upstream}}
   - model_name: gem-embed
     litellm_params: {{model: gemini/text-embedding-004, api_base: "{base}/v1beta", api_key: AIza-upstream}}
+  - model_name: vx
+    litellm_params: {{model: vertex_ai/gemini-2.5-flash, api_base: "{base}", vertex_project: proj-1,
+                      vertex_location: us-east5, vertex_credentials: "{work / 'sa.json'}"}}
 general_settings:
   master_key: {MASTER_KEY}
 litellm_settings:
@@ -322,7 +358,6 @@ litellm_settings:
 router_settings:
   disable_cooldowns: true
 """
-    work = Path(tempfile.mkdtemp(prefix="corelane-diff-"))
     (work / "config.yaml").write_text(config)
     ports = {"LiteLLM": free_port(), "corelane": free_port()}
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
@@ -361,6 +396,9 @@ router_settings:
                     status = "DIFFERS: " + " | ".join(diff[:3])
                     failed += 1
                 print(f"{name:34} {part:9} {status}")
+        problem = token_problem(upstream.tokens)
+        print(f"{'vertex-token':34} {'upstream':9} {problem or 'same'}")
+        failed += bool(problem)
         for key in sorted(set(exceptions) - used):
             print(f"{key[0]:34} {key[1]:9} STALE EXCEPTION: no case differs there")
             failed += 1

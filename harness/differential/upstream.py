@@ -2,7 +2,9 @@
 API (`/v1/messages`), OpenAI's chat completions (`/v1/chat/completions`) and Gemini's
 `generateContent`, `streamGenerateContent?alt=sse` and `batchEmbedContents`, answers each
 request by the scenario named in its conversation (`[name]` in the messages), and records
-every request (method, path, headers, body) for the suite to compare.
+every request (method, path, headers, body) for the suite to compare. It is also the OAuth
+token endpoint (`/token`) the Vertex AI cases' service account names: those requests are
+kept apart (`tokens`), as each gateway mints on its own schedule.
 
 The event sequences follow the providers' documented wire formats:
 https://docs.anthropic.com/en/docs/build-with-claude/streaming and
@@ -254,6 +256,7 @@ class Upstream:
 
     def __init__(self) -> None:
         self.requests: list[dict] = []
+        self.tokens: list[dict] = []
         self.lock = threading.Lock()
         upstream = self
 
@@ -266,6 +269,13 @@ class Upstream:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 raw = self.rfile.read(length)
+                if self.path == "/token":
+                    with upstream.lock:
+                        upstream.tokens.append({"headers": {k.lower(): v for k, v in self.headers.items()},
+                                                "form": raw.decode()})
+                    token = {"access_token": "ya29.differential", "expires_in": 3599, "token_type": "Bearer"}
+                    _send(self, 200, "application/json", json.dumps(token).encode())
+                    return
                 try:
                     body = json.loads(raw)
                 except ValueError:

@@ -158,6 +158,21 @@ impl Gateway {
                 ));
             }
             let params = &entry.litellm_params;
+            if let DeploymentKind::Fixed { provider, .. } = &kind {
+                if provider.auth != Auth::GoogleOAuth {
+                    let vertex_keys = [
+                        ("vertex_project", params.vertex_project.is_some()),
+                        ("vertex_location", params.vertex_location.is_some()),
+                        ("vertex_credentials", params.vertex_credentials.is_some()),
+                    ];
+                    for (key, _) in vertex_keys.iter().filter(|(_, set)| *set) {
+                        warnings.push(format!(
+                            "model_list[{index}] ({}): {key} is set but provider '{}' does not use it",
+                            entry.model_name, provider.name
+                        ));
+                    }
+                }
+            }
             let timeout = params.timeout.unwrap_or(default_timeout);
             let prices = deployment_prices(params, &entry.model_info, &kind);
             let weight = params

@@ -192,12 +192,12 @@ pub fn from_json(text: &str, origin: &str) -> Result<Loaded, String> {
 }
 
 /// The RS256-signed JWT a service account exchanges for a token (RFC 7523 §2.1), issued at
-/// `iat` (seconds since the epoch).
+/// `iat` (seconds since the epoch). Its audience is Google's token endpoint whatever the
+/// `token_uri` it is posted to, as google-auth writes it.
 pub fn assertion(
     client_email: &str,
     key: &RsaKeyPair,
     key_id: Option<&str>,
-    token_uri: &str,
     iat: u64,
 ) -> Result<String, String> {
     let mut header = serde_json::json!({"alg": "RS256", "typ": "JWT"});
@@ -207,7 +207,7 @@ pub fn assertion(
     let claims = serde_json::json!({
         "iss": client_email,
         "scope": SCOPE,
-        "aud": token_uri,
+        "aud": DEFAULT_TOKEN_URI,
         "iat": iat,
         "exp": iat + ASSERTION_SECONDS,
     });
@@ -255,7 +255,7 @@ impl Source {
                 let iat = now
                     .duration_since(SystemTime::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs());
-                let jwt = assertion(client_email, key, key_id.as_deref(), token_uri, iat)?;
+                let jwt = assertion(client_email, key, key_id.as_deref(), iat)?;
                 let form = [
                     ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
                     ("assertion", jwt.as_str()),
@@ -434,7 +434,7 @@ mod tests {
         let Source::ServiceAccount { key, .. } = &loaded.source else {
             panic!("not a service account")
         };
-        let jwt = assertion("sa@x", key, Some("kid-1"), "https://t.example/token", 1000).unwrap();
+        let jwt = assertion("sa@x", key, Some("kid-1"), 1000).unwrap();
         let parts: Vec<&str> = jwt.split('.').collect();
         assert_eq!(parts.len(), 3);
         let header: serde_json::Value =
@@ -447,7 +447,7 @@ mod tests {
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
         assert_eq!(
             claims,
-            serde_json::json!({"iss": "sa@x", "scope": SCOPE, "aud": "https://t.example/token",
+            serde_json::json!({"iss": "sa@x", "scope": SCOPE, "aud": DEFAULT_TOKEN_URI,
                                "iat": 1000, "exp": 4600})
         );
         let public = ring::signature::UnparsedPublicKey::new(

@@ -75,7 +75,7 @@ fn simple_shuffle_follows_weight_then_rpm() {
 fn unimplemented_keys_are_listed_once_and_the_gateway_starts() {
     let mock = Mock::start();
     let config = format!(
-        "model_list:\n  - model_name: g\n    litellm_params:\n      model: openai/m\n      api_base: {}\n      vertex_project: p1\nrouter_settings:\n  fallbacks: [{{g: [h]}}]\nlitellm_settings:\n  success_callback: [langfuse]\n",
+        "model_list:\n  - model_name: g\n    litellm_params:\n      model: openai/m\n      api_base: {}\n      seed: 7\n      vertex_project: p1\nrouter_settings:\n  fallbacks: [{{g: [h]}}]\nlitellm_settings:\n  success_callback: [langfuse]\n",
         mock.base("/v1")
     );
     let gw = Gateway::start(&config);
@@ -83,7 +83,7 @@ fn unimplemented_keys_are_listed_once_and_the_gateway_starts() {
     assert_eq!(resp.status, 200, "{}", resp.text());
     let stderr = gw.proc.stderr.text();
     for key in [
-        "model_list[0].litellm_params.vertex_project",
+        "model_list[0].litellm_params.seed",
         "router_settings.fallbacks",
         "litellm_settings.success_callback",
     ] {
@@ -94,6 +94,13 @@ fn unimplemented_keys_are_listed_once_and_the_gateway_starts() {
             "{line:?} once in:\n{stderr}"
         );
     }
+    // A Vertex AI key on another provider's deployment is read and said to be unused.
+    assert!(
+        stderr.contains(
+            "model_list[0] (g): vertex_project is set but provider 'openai' does not use it"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -154,7 +154,8 @@ fn chat_goes_to_vertex_with_a_token_minted_from_the_service_account() {
     );
     let claims = verified_claims(&token_request.2);
     assert_eq!(claims["iss"], "gw@proj-1.iam.gserviceaccount.com");
-    assert_eq!(claims["aud"], format!("{base}/token"));
+    // google-auth's audience: Google's endpoint, wherever the assertion is posted.
+    assert_eq!(claims["aud"], "https://oauth2.googleapis.com/token");
     assert_eq!(
         claims["scope"],
         "https://www.googleapis.com/auth/cloud-platform"
@@ -255,8 +256,9 @@ fn without_a_token_requests_get_litellms_401_and_nothing_goes_upstream() {
         .to_string(),
     );
     let extra = format!(
-        "  - model_name: no-project\n    litellm_params:\n      model: vertex_ai/gemini-2.5-flash\n      api_base: {base}\n      vertex_credentials: {}\n  - model_name: claude-on-vertex\n    litellm_params:\n      model: vertex_ai/claude-sonnet-4-5@20250929\n      vertex_project: p\n      vertex_credentials: {}\n  - model_name: odd-base\n    litellm_params:\n      model: vertex_ai/gemini-2.5-flash\n      api_base: {base}/custom/path\n      vertex_project: p\n      vertex_credentials: {}\n",
+        "  - model_name: no-project\n    litellm_params:\n      model: vertex_ai/gemini-2.5-flash\n      api_base: {base}\n      vertex_credentials: {}\n  - model_name: claude-on-vertex\n    litellm_params:\n      model: vertex_ai/claude-sonnet-4-5@20250929\n      vertex_project: p\n      vertex_credentials: {}\n  - model_name: odd-base\n    litellm_params:\n      model: vertex_ai/gemini-2.5-flash\n      api_base: {base}/custom/path\n      vertex_project: p\n      vertex_credentials: {}\n  - model_name: vxw-*\n    litellm_params:\n      model: vertex_ai/*\n      api_base: {base}\n      vertex_project: p\n      vertex_credentials: {}\n",
         user.display(),
+        sa.display(),
         sa.display(),
         sa.display()
     );
@@ -281,8 +283,13 @@ fn without_a_token_requests_get_litellms_401_and_nothing_goes_upstream() {
             .contains("Could not resolve project_id"),
         "{err}"
     );
+    // A wildcard over Vertex reaches its Gemini models (here: no token, so a 401).
+    assert_litellm_error(
+        &gw.post("/v1/chat/completions", &chat("vxw-gemini-2.5-pro")),
+        401,
+    );
     // Models and bases corelane does not serve on Vertex yet are refused, never guessed.
-    for model in ["claude-on-vertex", "odd-base"] {
+    for model in ["claude-on-vertex", "odd-base", "vxw-claude-opus-4"] {
         let err = assert_litellm_error(&gw.post("/v1/chat/completions", &chat(model)), 400);
         assert!(
             err["message"]

@@ -32,6 +32,8 @@ import pytest
 from support import (
     CLIENT_OPTS,
     GEMINI_KEY,
+    VERTEX_LOCATION,
+    VERTEX_PROJECT,
     AZURE_API_VERSION,
     AZURE_UPSTREAM_KEY,
     MASTER_KEY,
@@ -157,6 +159,16 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
         params.update(extra)
         return {"model_name": name, "litellm_params": params}
 
+    # A service account whose token endpoint is the mock's (`/token`); its key is the
+    # integration tests' throwaway one.
+    service_account = path.parent / "vertex-sa.json"
+    service_account.write_text(json.dumps({
+        "type": "service_account", "project_id": VERTEX_PROJECT, "private_key_id": "kid-sdk",
+        "private_key": (REPO / "server" / "tests" / "data" / "test-rsa-key.pem").read_text(),
+        "client_email": f"gw@{VERTEX_PROJECT}.iam.gserviceaccount.com",
+        "token_uri": f"{mock_url}/token",
+    }))
+
     def gemini_group(name: str, model: str, prefix: str = "") -> dict:
         params = {"model": model, "api_base": f"{mock_url}{prefix}/v1beta", "api_key": GEMINI_KEY}
         return {"model_name": name, "litellm_params": params}
@@ -197,6 +209,15 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
             gemini_group("gemini-mock", "gemini/gemini-2.5-flash"),
             gemini_group("gemini-embed", "gemini/text-embedding-004"),
             gemini_group("gemini-429", "gemini/gemini-2.5-flash", "/status/429"),
+            {
+                "model_name": "vertex-gemini",
+                "litellm_params": {
+                    "model": "vertex_ai/gemini-2.5-flash",
+                    "api_base": mock_url,
+                    "vertex_location": VERTEX_LOCATION,
+                    "vertex_credentials": str(service_account),
+                },
+            },
             openai_group("upstream-429", "openai/gpt-4o-mini", "/status/429"),
             openai_group("upstream-500", "openai/gpt-4o-mini", "/status/500"),
             openai_group(

@@ -13,6 +13,10 @@ UPSTREAM_KEY = "sk-upstream-openai"
 AZURE_UPSTREAM_KEY = "azure-upstream-key"
 GEMINI_KEY = "AIza-upstream-gemini"
 
+#: The vertex-gemini deployment's project (from its service account file) and location.
+VERTEX_PROJECT = "corelane-sdk"
+VERTEX_LOCATION = "europe-west4"
+
 #: api-version configured on the azure deployment (sent upstream as a query parameter).
 AZURE_API_VERSION = "2024-10-21"
 
@@ -43,6 +47,7 @@ MODEL_GROUPS = (
     "gemini-mock",
     "gemini-embed",
     "gemini-429",
+    "vertex-gemini",
     "upstream-429",
     "upstream-500",
     "upstream-timeout",

@@ -11,7 +11,7 @@ import json
 import openai
 import pytest
 
-from support import GEMINI_KEY, MASTER_KEY, MOCK_TEXT
+from support import GEMINI_KEY, MASTER_KEY, MOCK_TEXT, VERTEX_LOCATION, VERTEX_PROJECT
 
 
 def test_chat_through_a_gemini_deployment_parses_as_a_chat_completion(client, upstream):
@@ -175,3 +175,31 @@ def test_a_messages_stream_from_a_gemini_deployment(claude, upstream):
     assert final.content[0].text == MOCK_TEXT
     assert final.stop_reason == "end_turn"
     assert final.usage.output_tokens == 6
+
+
+def test_chat_and_messages_through_vertex_ai_with_a_minted_token(client, claude, upstream):
+    """A Vertex AI deployment: the project comes from its service account file, the path from
+    the project and location, and the bearer token from the mock's token endpoint."""
+    completion = client.chat.completions.create(
+        model="vertex-gemini", messages=[{"role": "user", "content": "Hello"}]
+    )
+    assert completion.choices[0].message.content == MOCK_TEXT
+    with client.chat.completions.stream(
+        model="vertex-gemini", messages=[{"role": "user", "content": "Hello"}]
+    ) as stream:
+        assert stream.get_final_completion().choices[0].message.content == MOCK_TEXT
+    message = claude.messages.create(
+        model="vertex-gemini", max_tokens=50, messages=[{"role": "user", "content": "Hello"}]
+    )
+    assert message.content[0].text == MOCK_TEXT
+    sent = [r for r in upstream.requests() if r["path"] != "/token"]
+    prefix = (
+        f"/v1/projects/{VERTEX_PROJECT}/locations/{VERTEX_LOCATION}"
+        "/publishers/google/models/gemini-2.5-flash"
+    )
+    assert [r["path"] for r in sent] == [
+        f"{prefix}:generateContent",
+        f"{prefix}:streamGenerateContent?alt=sse",
+        f"{prefix}:generateContent",
+    ]
+    assert all(r["headers"]["authorization"] == "Bearer mock-access-token" for r in sent)

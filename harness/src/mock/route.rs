@@ -21,6 +21,8 @@ pub enum Route {
     Models,
     /// Gemini's `/models/{model}:{method}`; the model is the path's.
     Gemini(gemini::Method),
+    /// An OAuth token endpoint (`/token`, as a Google service account's `token_uri` names).
+    OAuthToken,
     Unknown,
 }
 
@@ -29,6 +31,8 @@ impl Route {
         // Order matters: "/chat/completions" also ends with "/completions".
         if let Some((method, _)) = gemini::Method::from_path(path) {
             Self::Gemini(method)
+        } else if path == "/token" {
+            Self::OAuthToken
         } else if path.ends_with("/chat/completions") {
             Self::ChatCompletions
         } else if path.ends_with("/completions") {
@@ -225,6 +229,13 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
             body: format!("{{\"input_tokens\":{}}}", body.len().div_ceil(4)).into_bytes(),
         },
         Route::Gemini(method) => gemini_reply(method, rest, body, &faults, options),
+        // Any grant gets a token (RFC 6749 §5.1's answer); the gateway's request is recorded.
+        Route::OAuthToken => Reply::Full {
+            status: 200,
+            body:
+                br#"{"access_token":"mock-access-token","expires_in":3599,"token_type":"Bearer"}"#
+                    .to_vec(),
+        },
         _ => api_reply(route, body, &faults, options),
     };
     (reply, faults)
@@ -426,6 +437,8 @@ mod tests {
         assert_eq!(Route::from_path("/v1/messages"), Route::Messages);
         assert_eq!(Route::from_path("/v1/models"), Route::Models);
         assert_eq!(Route::from_path("/v1/chat"), Route::Unknown);
+        assert_eq!(Route::from_path("/token"), Route::OAuthToken);
+        assert_eq!(Route::from_path("/x/token"), Route::Unknown);
     }
 
     #[test]
