@@ -321,7 +321,8 @@ fn deployment_kind(
         for row in provider::PROVIDERS {
             // A Google-authenticated row needs credentials: loaded only for a wildcard over
             // that provider, never for every `*`.
-            let named = params.model.starts_with(&format!("{}/", row.name));
+            let named = params.model.starts_with(&format!("{}/", row.name))
+                || params.custom_llm_provider.as_deref() == Some(row.name);
             if row.auth == Auth::GoogleOAuth && !named {
                 continue;
             }
@@ -369,9 +370,8 @@ fn unserved_base(row: &ProviderRow, params: &LitellmParams, env: &Env) -> Option
     }
     let base = configured_base(row, params, env)?;
     let (_, path) = Origin::parse(&base).ok()?;
-    vertex_version(&path)
-        .is_none()
-        .then_some("vertex_ai (an api_base with a path other than /v1 or /v1beta1)")
+    (vertex_version(&path).is_none() || base.contains(['?', '#']))
+        .then_some("vertex_ai (an api_base with a path other than /v1 or /v1beta1, or a query)")
 }
 
 /// The API version of a Vertex AI base path, as LiteLLM grafts its default path onto it.
@@ -426,11 +426,13 @@ fn vertex_upstream(
     env: &Env,
     tokens: &mut GoogleTokens,
 ) -> Result<Upstream, String> {
-    let location = params
-        .vertex_location
-        .as_deref()
-        .or_else(|| env.var("VERTEXAI_LOCATION"))
-        .or_else(|| env.var("VERTEX_LOCATION"))
+    // Empty values are unset, as in LiteLLM's `or` chains.
+    fn set(v: Option<&str>) -> Option<&str> {
+        v.filter(|v| !v.is_empty())
+    }
+    let location = set(params.vertex_location.as_deref())
+        .or_else(|| set(env.var("VERTEXAI_LOCATION")))
+        .or_else(|| set(env.var("VERTEX_LOCATION")))
         .unwrap_or("us-central1");
     let valid = location.starts_with(|c: char| c.is_ascii_lowercase())
         && location
@@ -452,18 +454,18 @@ fn vertex_upstream(
     });
     let (origin, path) =
         Origin::parse(&api_base).map_err(|e: OriginError| format!("api_base {api_base:?}: {e}"))?;
-    // `unserved_base` refused any other path before this is reached.
-    let version = vertex_version(&path).unwrap_or("v1");
-    let configured = params
-        .vertex_credentials
-        .as_deref()
-        .or_else(|| env.var("VERTEXAI_CREDENTIALS"));
+    // A fixed deployment's other bases were refused by `unserved_base`; a wildcard's get no
+    // upstream for Vertex AI.
+    let version = vertex_version(&path)
+        .filter(|_| !api_base.contains(['?', '#']))
+        .ok_or_else(|| format!("vertex_ai: api_base {api_base:?} is not served"))?;
+    let configured =
+        set(params.vertex_credentials.as_deref()).or_else(|| set(env.var("VERTEXAI_CREDENTIALS")));
     let (mut cell, creds_project) = tokens.cell(configured, env);
-    let project = params
-        .vertex_project
-        .clone()
-        .or_else(|| env.var("VERTEXAI_PROJECT").map(str::to_owned))
-        .or(creds_project)
+    let project = set(params.vertex_project.as_deref())
+        .or_else(|| set(env.var("VERTEXAI_PROJECT")))
+        .map(str::to_owned)
+        .or(creds_project.filter(|p| !p.is_empty()))
         .unwrap_or_else(|| {
             let problem = "Could not resolve project_id (set vertex_project)".to_owned();
             tokens.problems.push(problem.clone());
@@ -476,8 +478,9 @@ fn vertex_upstream(
     base_path.push_str(location);
     Ok(Upstream {
         api_base: format!(
-            "{}{base_path}",
-            api_base.trim_end_matches('/').trim_end_matches(&path)
+            "{}://{}{base_path}",
+            if origin.tls { "https" } else { "http" },
+            origin.host_header
         ),
         origin,
         base_path,

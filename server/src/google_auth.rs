@@ -45,6 +45,10 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 /// Each HTTP exchange with a token endpoint.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// The soonest a token is refreshed after it was minted, whatever lifetime it was given.
+const MIN_REFRESH: Duration = Duration::from_secs(2);
+/// Tokens shorter-lived than this are warned about (Google's live an hour).
+const SHORT_LIFETIME: Duration = Duration::from_secs(60);
 
 /// Where tokens come from (one per distinct credentials, for the process's life: the key's
 /// size beside the other variants does not matter).
@@ -391,10 +395,21 @@ fn refresh(agent: &ureq::Agent, entry: &Entry, plan: &mut Schedule) {
     let now = Instant::now();
     match entry.source.mint(agent, SystemTime::now()) {
         Ok(minted) => {
-            entry.cell.store(TokenState::Ready(minted.token));
+            let expires = now + minted.lifetime;
+            entry.cell.store(TokenState::Ready {
+                token: minted.token,
+                expires,
+            });
+            // Refreshed ahead of its expiry (by half its life when that is short), never
+            // sooner than MIN_REFRESH: a token endpoint answering tiny lifetimes is not
+            // asked again and again.
             let margin = REFRESH_MARGIN.min(minted.lifetime / 2);
-            plan.expires = Some(now + minted.lifetime);
-            plan.due = now + minted.lifetime - margin;
+            if minted.lifetime < SHORT_LIFETIME {
+                tracing::warn!(credentials = %entry.label, lifetime = ?minted.lifetime,
+                    "the token endpoint gave a short-lived token; the next is asked for in {MIN_REFRESH:?}");
+            }
+            plan.expires = Some(expires);
+            plan.due = now + (minted.lifetime - margin).max(MIN_REFRESH);
             plan.backoff = Duration::from_secs(1);
             tracing::debug!(credentials = %entry.label, "minted a Google access token");
         }

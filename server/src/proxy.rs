@@ -585,10 +585,16 @@ enum ClientBody<'a> {
 /// until it has one: the client gets LiteLLM's 401 for a token that could not be had
 /// (`VertexAIError(status_code=401)` around google-auth's error).
 fn token_ready(provider: &'static ProviderRow, token: &RefreshedToken) -> Result<(), GatewayError> {
-    let why = match &**token.load() {
-        TokenState::Ready(_) => return Ok(()),
+    let state = token.load();
+    if state.valid_at(Instant::now()).is_some() {
+        return Ok(());
+    }
+    let why = match &**state {
         TokenState::Pending => {
             "no access token yet: the first one is still being minted".to_owned()
+        }
+        TokenState::Ready { .. } => {
+            "the access token expired and could not be refreshed".to_owned()
         }
         TokenState::Failed(why) => why.clone(),
     };

@@ -114,6 +114,12 @@ pub fn target<'g>(dep: &'g Deployment, star: Option<&str>) -> Result<Target<'g>,
             {
                 return Err(unsupported(label));
             }
+            if row.auth == provider::Auth::GoogleOAuth && !upstreams.contains_key(row.name) {
+                // Credentials are loaded only for a wildcard that names the provider.
+                return Err(unsupported(
+                    "vertex_ai (through a wildcard that does not name vertex_ai)",
+                ));
+            }
             let upstream =
                 upstreams
                     .get(row.name)

@@ -217,13 +217,13 @@ fn chat_goes_to_vertex_with_a_token_minted_from_the_service_account() {
 #[test]
 fn a_short_lived_token_is_replaced_before_it_expires() {
     let mints = Arc::new(AtomicUsize::new(0));
-    let (base, seen) = vertex(2, mints.clone());
+    let (base, seen) = vertex(4, mints.clone());
     let dir = TempDir::new("vertex");
     let sa = service_account(&dir, &format!("{base}/token"));
     let gw = Gateway::start(&config(&base, &sa, ""));
     let body = json!({"model": "vx", "messages": [{"role": "user", "content": "Hi"}]});
     assert_eq!(gw.post("/v1/chat/completions", &body).status, 200);
-    // Refreshed at half its life: a second token within about a second.
+    // Refreshed at half its life: a second token within about two seconds.
     common::eventually(Duration::from_secs(5), || mints.load(Ordering::SeqCst) >= 2);
     assert_eq!(gw.post("/v1/chat/completions", &body).status, 200);
     let calls = api_requests(&seen);

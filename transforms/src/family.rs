@@ -263,7 +263,8 @@ pub struct Chained<T> {
 
 impl<T> Chained<T> {
     /// Feeds the chat chunks in `self.chunks` to the Messages translation; returns the last
-    /// usage one reported.
+    /// usage one reported. The chunks split at `\n\n` safely: each is one line of JSON, its
+    /// strings written escaped and its raw parts copied from single-line upstream events.
     fn drain(&mut self, out: &mut Vec<u8>) -> Result<Option<Usage>, StreamFailure> {
         let mut usage = None;
         let mut rest = &self.chunks[..];
@@ -379,8 +380,10 @@ impl StreamTranslator {
             StreamTranslator::ChatToMessages(s) => s.event(data, out),
             StreamTranslator::GeminiToChat(s) => s.event(data, out),
             StreamTranslator::GeminiToMessages(s) => {
-                s.first.event(data, &mut s.chunks)?;
-                s.drain(out)
+                // Gemini's events report usage as they go; the chat chunks only at the end,
+                // so a stream cut short still has what Gemini reported.
+                let reported = s.first.event(data, &mut s.chunks)?;
+                Ok(s.drain(out)?.or(reported))
             }
         }
     }

@@ -2,7 +2,7 @@
 //! `provider/model` routing over it, and the upstream request head a row's family writes.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 
@@ -68,13 +68,35 @@ pub struct Credentials {
 pub struct RefreshedToken(ArcSwap<TokenState>);
 
 /// What a request finds in a [`RefreshedToken`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum TokenState {
     /// Not minted yet.
     Pending,
-    Ready(String),
+    /// A token, valid until `expires`.
+    Ready { token: String, expires: Instant },
     /// No valid token: why (the last minting error, or a configuration problem).
     Failed(String),
+}
+
+impl TokenState {
+    /// The token, if there is one still valid at `now`.
+    pub fn valid_at(&self, now: Instant) -> Option<&str> {
+        match self {
+            TokenState::Ready { token, expires } if now < *expires => Some(token),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for TokenState {
+    // The token itself never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenState::Pending => f.write_str("Pending"),
+            TokenState::Ready { expires, .. } => write!(f, "Ready(expires {expires:?})"),
+            TokenState::Failed(why) => write!(f, "Failed({why})"),
+        }
+    }
 }
 
 impl RefreshedToken {
@@ -1390,7 +1412,7 @@ fn gemini_method(endpoint: Endpoint, stream: bool) -> &'static str {
 pub fn write_auth(row: &ProviderRow, creds: &Credentials, _now: SystemTime, out: &mut Vec<u8>) {
     if row.auth == Auth::GoogleOAuth {
         if let Some(token) = &creds.token {
-            if let TokenState::Ready(t) = &**token.load() {
+            if let TokenState::Ready { token: t, .. } = &**token.load() {
                 out.extend_from_slice(b"\r\nAuthorization: Bearer ");
                 push_header_value(t, out);
             }

@@ -15,7 +15,7 @@ pub enum Method {
 }
 
 impl Method {
-    /// The method and model of `/…/models/{model}:{method}`.
+    /// The method and model of `/…/models/{model}:{method}` (or `/…/endpoints/{id}:{method}`).
     pub fn from_path(path: &str) -> Option<(Self, &str)> {
         let (head, method) = path.rsplit_once(':')?;
         let method = match method {
@@ -24,7 +24,10 @@ impl Method {
             "batchEmbedContents" => Self::BatchEmbed,
             _ => return None,
         };
-        let (_, model) = head.rsplit_once("/models/")?;
+        // Vertex AI addresses a tuned model as an endpoint of the project.
+        let (_, model) = head
+            .rsplit_once("/models/")
+            .or_else(|| head.rsplit_once("/endpoints/"))?;
         (!model.is_empty() && !model.contains('/')).then_some((method, model))
     }
 }
@@ -109,6 +112,10 @@ mod tests {
         assert_eq!(
             Method::from_path("/v1beta/models/text-embedding-004:batchEmbedContents"),
             Some((Method::BatchEmbed, "text-embedding-004"))
+        );
+        assert_eq!(
+            Method::from_path("/v1/projects/p/locations/l/endpoints/123:generateContent"),
+            Some((Method::Generate, "123"))
         );
         assert_eq!(Method::from_path("/models/:generateContent"), None);
         assert_eq!(Method::from_path("/models/m:countTokens"), None);

@@ -227,7 +227,10 @@ mod tests {
         };
         // No token yet: nothing is sent as one (the gateway refuses before writing a head).
         assert!(!write("gemini-2.5-flash", false).contains("Authorization"));
-        token.store(TokenState::Ready("ya29.t\r\nx: y".into()));
+        token.store(TokenState::Ready {
+            token: "ya29.t\r\nx: y".into(),
+            expires: std::time::Instant::now() + std::time::Duration::from_secs(60),
+        });
         let h = write("gemini-2.5-flash", false);
         assert!(
             h.starts_with("POST /v1/projects/p-1/locations/us-east5/publishers/google/models/gemini-2.5-flash:generateContent HTTP/1.1\r\nhost: us-east5-aiplatform.googleapis.com\r\n"),

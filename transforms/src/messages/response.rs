@@ -183,8 +183,6 @@ impl ChatUsage {
     }
 }
 
-/// Writes Anthropic's usage object for a chat usage (absent: zeros): `input_tokens`,
-/// `output_tokens`, then the cache counts when positive. Returns the billed counts.
 /// One of the chat message's `thinking_blocks` as the Anthropic block LiteLLM writes for it:
 /// a `thinking` block (dropped when it has neither text nor a signature; its signature `""`
 /// when the block has none, `null` when it is null) or a `redacted_thinking` block.
@@ -223,6 +221,8 @@ fn write_thinking_block(block: &[u8], sep: &mut impl FnMut(&mut Vec<u8>), out: &
     }
 }
 
+/// Writes Anthropic's usage object for a chat usage (absent: zeros): `input_tokens`,
+/// `output_tokens`, then the cache counts when positive. Returns the billed counts.
 fn anthropic_usage(usage: Option<&[u8]>, out: &mut Vec<u8>) -> Usage {
     let u = usage.map(ChatUsage::read).unwrap_or_default();
     u.write(false, out);
