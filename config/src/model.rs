@@ -42,6 +42,29 @@ pub struct LitellmParams {
     /// Vertex AI's credentials (`vertex_credentials` or `vertex_ai_credentials`): a file path
     /// or the JSON text of a credentials file (a YAML mapping is kept as its JSON text).
     pub vertex_credentials: Option<String>,
+    /// Bedrock's AWS parameters, by name: `aws_access_key_id`, `aws_secret_access_key`,
+    /// `aws_session_token`, `aws_region_name`, `aws_bedrock_runtime_endpoint`.
+    pub aws: Vec<(&'static str, String)>,
+}
+
+/// The AWS parameters read for Bedrock (LiteLLM's `pop_aws_auth_params` and the runtime
+/// endpoint); the others (profiles, roles, web identity) are reported as not implemented.
+pub const AWS_PARAMS: &[&str] = &[
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_region_name",
+    "aws_bedrock_runtime_endpoint",
+];
+
+impl LitellmParams {
+    /// The value of one of [`AWS_PARAMS`], if set.
+    pub fn extra_param(&self, key: &str) -> Option<&str> {
+        self.aws
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// Deployment metadata; unknown keys are kept in `extra` because `/model/info` returns them.
@@ -145,6 +168,14 @@ fn params(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<LitellmParams> {
                     v,
                     key.text == "vertex_credentials",
                 );
+            }
+            k if AWS_PARAMS.contains(&k) => {
+                if let (Some(name), Some(v)) =
+                    (AWS_PARAMS.iter().find(|n| **n == k), cx.string(value, &kp)?)
+                {
+                    p.aws.retain(|(n, _)| n != name);
+                    p.aws.push((name, v));
+                }
             }
             _ => cx.ignore(kp),
         }

@@ -7,7 +7,8 @@ event by event: names and JSON payloads), with ids and times masked.
 Every deliberate difference is listed in exceptions.txt with a one-line reason; a difference
 not listed there, or a listed one that no longer occurs, fails the run.
 
-Run it with harness/differential/run.sh (it installs LiteLLM and builds corelane).
+Run it with harness/differential/run.sh (it installs LiteLLM and builds corelane); DIFF_ONLY=<regex>
+runs only the cases whose name matches (without the checks that need them all).
 """
 
 from __future__ import annotations
@@ -34,7 +35,12 @@ HERE = Path(__file__).resolve().parent
 TEST_KEY = HERE.parent.parent / "server" / "tests" / "data" / "test-rsa-key.pem"
 MASTER_KEY = "sk-differential-7d1f0c2b9a4e"
 #: Upstream request headers compared (the rest are each client library's own).
-HEADERS = ("authorization", "x-api-key", "anthropic-version", "anthropic-beta", "x-goog-api-key")
+HEADERS = ("authorization", "x-api-key", "anthropic-version", "anthropic-beta", "x-goog-api-key", "x-amz-date",
+           "x-amz-security-token")
+#: SigV4's time-dependent parts (the date in the scope and the signature): masked, the rest of
+#: the header compared (algorithm, key, region, service, signed headers).
+_SIGV4_TIME = [(re.compile(r"Credential=([^/]+)/\d{8}/"), r"Credential=\1/DATE/"),
+               (re.compile(r"Signature=[0-9a-f]{64}"), "Signature=SIG")]
 
 WEATHER_TOOL = {"name": "get_weather", "description": "Weather",
                 "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}
@@ -157,6 +163,27 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-gemini-stream-length", "/v1/chat/completions", chat("gem", "length", True)),
     *[(f"chat-gemini-{e}", "/v1/chat/completions", chat("gem", e, False))
       for e in ("err-too-long", "err-400", "err-401", "err-403", "err-404", "err-429", "err-500", "err-503", "err-504")],
+    # Bedrock Converse (SigV4 signed; AWS event-stream framing for streams).
+    ("chat-bedrock", "/v1/chat/completions", chat("br", "text", False, temperature=0.5, top_p=0.9, max_tokens=64, stop=["END"],
+                                                   messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "[text] Hi"}])),
+    ("chat-bedrock-history", "/v1/chat/completions", {"model": "br", "messages": GEMINI_HISTORY, "tools": [GEMINI_TOOL]}),
+    ("chat-bedrock-tools", "/v1/chat/completions", chat("br", "tool", False, tools=[GEMINI_TOOL], tool_choice="required")),
+    ("chat-bedrock-tool-named", "/v1/chat/completions", chat("br", "tool", False, tools=[GEMINI_TOOL],
+                                                             tool_choice={"type": "function", "function": {"name": "get_weather"}})),
+    ("chat-bedrock-thinking", "/v1/chat/completions", chat("br-session", "thinking", False, reasoning_effort="low")),
+    ("chat-bedrock-thinking-unsupported", "/v1/chat/completions", chat("br", "thinking", False, reasoning_effort="low")),
+    ("chat-bedrock-length", "/v1/chat/completions", chat("br", "length", False)),
+    ("chat-bedrock-session", "/v1/chat/completions", chat("br-session", "text", False)),
+    ("chat-bedrock-stream", "/v1/chat/completions", chat("br", "text", True)),
+    ("chat-bedrock-stream-usage", "/v1/chat/completions", chat("br", "text", True, stream_options={"include_usage": True})),
+    ("chat-bedrock-stream-tool", "/v1/chat/completions", chat("br", "tool", True, tools=[GEMINI_TOOL])),
+    ("chat-bedrock-stream-thinking", "/v1/chat/completions", chat("br", "thinking", True)),
+    ("chat-bedrock-stream-error", "/v1/chat/completions", chat("br", "error", True)),
+    ("chat-bedrock-stream-throttle", "/v1/chat/completions", chat("br", "throttle", True)),
+    ("chat-bedrock-stream-internal", "/v1/chat/completions", chat("br", "internal", True)),
+    ("chat-bedrock-unsupported", "/v1/chat/completions", chat("br", "text", False, seed=7)),
+    *[(f"chat-bedrock-{e}", "/v1/chat/completions", chat("br", e, False))
+      for e in ("err-too-long", "err-400", "err-401", "err-403", "err-404", "err-429", "err-500", "err-503")],
     # Vertex AI (Gemini models): the same translation, a Vertex path and a minted token.
     ("chat-vertex", "/v1/chat/completions", chat("vx", "text", False, temperature=0.5, max_tokens=64)),
     ("chat-vertex-tools", "/v1/chat/completions", chat("vx", "tool", False, tools=[GEMINI_TOOL])),
@@ -267,8 +294,18 @@ def token_problem(tokens: list[dict]) -> str | None:
     return "DIFFERS: " + " | ".join(diff[:3]) if diff else None
 
 
+def upstream_header(name: str, value: str) -> str:
+    if name == "x-amz-date":
+        return "DATE" if re.fullmatch(r"\d{8}T\d{6}Z", value) else value
+    if name == "authorization":
+        for pattern, replacement in _SIGV4_TIME:
+            value = pattern.sub(replacement, value)
+    return value
+
+
 def upstream_view(requests: list[dict]) -> list[dict]:
-    return [{"path": r["path"], "headers": {h: r["headers"][h] for h in HEADERS if h in r["headers"]}, "body": r["body"]}
+    return [{"path": r["path"], "headers": {h: upstream_header(h, r["headers"][h]) for h in HEADERS if h in r["headers"]},
+             "body": r["body"]}
             for r in requests]
 
 
@@ -348,6 +385,12 @@ def main() -> int:
     litellm_params: {{model: gemini/gemini-2.5-flash, api_base: "{base}/v1beta", api_key: AIza-upstream}}
   - model_name: gem-embed
     litellm_params: {{model: gemini/text-embedding-004, api_base: "{base}/v1beta", api_key: AIza-upstream}}
+  - model_name: br
+    litellm_params: {{model: bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0, api_base: "{base}", aws_region_name: us-east-1,
+                      aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
+  - model_name: br-session
+    litellm_params: {{model: bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0, api_base: "{base}", aws_region_name: eu-west-1,
+                      aws_access_key_id: ASIAEXAMPLE, aws_secret_access_key: secret, aws_session_token: session-token-1}}
   - model_name: vx
     litellm_params: {{model: vertex_ai/gemini-2.5-flash, api_base: "{base}", vertex_project: proj-1,
                       vertex_location: us-east5, vertex_credentials: "{work / 'sa.json'}"}}
@@ -373,7 +416,10 @@ router_settings:
         exceptions = load_exceptions()
         used = set()
         failed = 0
+        only = re.compile(os.environ.get("DIFF_ONLY", ""))
         for name, route, body in CASES:
+            if not only.search(name):
+                continue
             seen = {}
             for target in ("LiteLLM", "corelane"):
                 upstream.reset()
@@ -395,7 +441,14 @@ router_settings:
                 else:
                     status = "DIFFERS: " + " | ".join(diff[:3])
                     failed += 1
+                    if os.environ.get("DIFF_VERBOSE"):
+                        for target in ("LiteLLM", "corelane"):
+                            print(f"--- {target}:\n{json.dumps(seen[target][part], indent=1)[:6000]}")
                 print(f"{name:34} {part:9} {status}")
+        if only.pattern:
+            # A partial run: the token check and stale exceptions need every case.
+            print(f"\n{failed} unexpected in the cases matching {only.pattern!r}; logs in {work}")
+            return 1 if failed else 0
         problem = token_problem(upstream.tokens)
         print(f"{'vertex-token':34} {'upstream':9} {problem or 'same'}")
         failed += bool(problem)

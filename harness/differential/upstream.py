@@ -15,7 +15,9 @@ whole responses, `\r\n\r\n`-separated as Google's servers send them).
 
 from __future__ import annotations
 
+import binascii
 import json
+import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -243,6 +245,79 @@ ERRORS = {
 }
 
 
+def _aws_message(message_type: str, name: str, payload: dict) -> bytes:
+    """One AWS event-stream message (prelude, string headers, JSON payload, two CRC32s), as
+    Bedrock's ConverseStream sends them."""
+    name_header = {"event": ":event-type", "exception": ":exception-type"}[message_type]
+    headers = {":message-type": message_type, name_header: name, ":content-type": "application/json"}
+    hb = b"".join(struct.pack(">B", len(k)) + k.encode() + b"\x07" + struct.pack(">H", len(v)) + v.encode()
+                  for k, v in headers.items())
+    data = json.dumps({**payload, "p": "abcdefgh"}).encode()
+    prelude = struct.pack(">II", 12 + len(hb) + len(data) + 4, len(hb))
+    message = prelude + struct.pack(">I", binascii.crc32(prelude)) + hb + data
+    return message + struct.pack(">I", binascii.crc32(message))
+
+
+_BR_USAGE = {"inputTokens": 10, "outputTokens": 5, "totalTokens": 20, "cacheReadInputTokens": 3, "cacheWriteInputTokens": 2}
+
+BEDROCK_ANSWERS = {
+    "text": {"output": {"message": {"role": "assistant", "content": [{"text": "Hello there \u00e9 \"q\""}]}},
+             "stopReason": "end_turn", "usage": _BR_USAGE, "metrics": {"latencyMs": 12}},
+    "tool": {"output": {"message": {"role": "assistant", "content": [
+        {"text": "Let me check."},
+        {"toolUse": {"toolUseId": "tooluse_A", "name": "get_weather", "input": {"city": "Paris", "units": ["C"]}}},
+        {"toolUse": {"toolUseId": "tooluse_B", "name": "now", "input": {}}}]}},
+        "stopReason": "tool_use", "usage": {"inputTokens": 20, "outputTokens": 7, "totalTokens": 27}, "metrics": {"latencyMs": 12}},
+    "thinking": {"output": {"message": {"role": "assistant", "content": [
+        {"reasoningContent": {"reasoningText": {"text": "Thinking", "signature": "SIG"}}}, {"text": "Answer"}]}},
+        "stopReason": "end_turn", "usage": {"inputTokens": 5, "outputTokens": 50, "totalTokens": 55}, "metrics": {"latencyMs": 1}},
+    "length": {"output": {"message": {"role": "assistant", "content": [{"text": "cut"}]}},
+               "stopReason": "max_tokens", "usage": _BR_USAGE, "metrics": {"latencyMs": 1}},
+}
+
+
+def _br(name: str, payload: dict) -> bytes:
+    return _aws_message("event", name, payload)
+
+
+BEDROCK_STREAMS = {
+    "text": [_br("messageStart", {"role": "assistant"}),
+             _br("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "Hello"}}),
+             _br("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": " there \u00e9"}}),
+             _br("contentBlockStop", {"contentBlockIndex": 0}),
+             _br("messageStop", {"stopReason": "end_turn"}),
+             _br("metadata", {"usage": _BR_USAGE, "metrics": {"latencyMs": 100}})],
+    "tool": [_br("messageStart", {"role": "assistant"}),
+             _br("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "Let me check."}}),
+             _br("contentBlockStop", {"contentBlockIndex": 0}),
+             _br("contentBlockStart", {"contentBlockIndex": 1, "start": {"toolUse": {"toolUseId": "tooluse_A", "name": "get_weather"}}}),
+             _br("contentBlockDelta", {"contentBlockIndex": 1, "delta": {"toolUse": {"input": "{\"city\": "}}}),
+             _br("contentBlockDelta", {"contentBlockIndex": 1, "delta": {"toolUse": {"input": "\"Paris\"}"}}}),
+             _br("contentBlockStop", {"contentBlockIndex": 1}),
+             _br("contentBlockStart", {"contentBlockIndex": 2, "start": {"toolUse": {"toolUseId": "tooluse_B", "name": "now"}}}),
+             _br("contentBlockStop", {"contentBlockIndex": 2}),
+             _br("messageStop", {"stopReason": "tool_use"}),
+             _br("metadata", {"usage": {"inputTokens": 20, "outputTokens": 7, "totalTokens": 27}, "metrics": {"latencyMs": 100}})],
+    "thinking": [_br("messageStart", {"role": "assistant"}),
+                 _br("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"reasoningContent": {"text": "Think"}}}),
+                 _br("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"reasoningContent": {"text": "ing"}}}),
+                 _br("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"reasoningContent": {"signature": "SIG"}}}),
+                 _br("contentBlockStop", {"contentBlockIndex": 0}),
+                 _br("contentBlockDelta", {"contentBlockIndex": 1, "delta": {"text": "Answer"}}),
+                 _br("contentBlockStop", {"contentBlockIndex": 1}),
+                 _br("messageStop", {"stopReason": "max_tokens"}),
+                 _br("metadata", {"usage": {"inputTokens": 5, "outputTokens": 50, "totalTokens": 55}, "metrics": {"latencyMs": 1}})],
+    "throttle": [_br("messageStart", {"role": "assistant"}),
+                 _aws_message("exception", "throttlingException", {"message": "Too many tokens, please wait."})],
+    "internal": [_br("messageStart", {"role": "assistant"}),
+                 _br("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "Hi"}}),
+                 _aws_message("exception", "internalServerException", {"message": "Internal error."})],
+    "error": [_br("messageStart", {"role": "assistant"}),
+              _br("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "Hi"}}),
+              _aws_message("exception", "validationException", {"message": "Bad things happened."})],
+}
+
+
 def _send(handler: BaseHTTPRequestHandler, status: int, content_type: str, data: bytes) -> None:
     handler.send_response(status)
     handler.send_header("content-type", content_type)
@@ -307,11 +382,21 @@ class Upstream:
             status, kind, message = ERRORS[error]
             if handler.path.endswith("/chat/completions"):
                 shape = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+            elif "/converse" in handler.path:
+                shape = {"message": message}
             elif ":" in handler.path:
                 shape = {"error": {"code": status, "message": message, "status": GEMINI_STATUS[status]}}
             else:
                 shape = {"type": "error", "error": {"type": kind, "message": message}}
             _send(handler, status, "application/json", json.dumps(shape).encode())
+            return
+        if handler.path.endswith("/converse-stream"):
+            payload = b"".join(BEDROCK_STREAMS[self.scenario(body, BEDROCK_STREAMS)])
+            _send(handler, 200, "application/vnd.amazon.eventstream", payload)
+            return
+        if handler.path.endswith("/converse"):
+            payload = json.dumps(BEDROCK_ANSWERS[self.scenario(body, BEDROCK_ANSWERS)])
+            _send(handler, 200, "application/json", payload.encode())
             return
         if handler.path.endswith("/v1/messages/count_tokens"):
             _send(handler, 200, "application/json", json.dumps({"input_tokens": 42}).encode())

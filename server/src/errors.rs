@@ -121,6 +121,11 @@ pub enum GatewayError {
         provider: &'static str,
         detail: String,
     },
+    /// OpenAI parameters the provider has no field for (LiteLLM's `UnsupportedParamsError`,
+    /// its message).
+    UnsupportedParams {
+        message: String,
+    },
     NoApiKey,
     InvalidKey {
         shown: String,
@@ -171,6 +176,14 @@ pub enum GatewayError {
         /// LiteLLM's message for it (`litellm.RateLimitError: ... GroqException - ...`).
         message: String,
     },
+    /// The upstream sent an error event inside a stream that LiteLLM raises as its own class
+    /// and status (Bedrock's exception messages); in-band its `type` is null, as LiteLLM's
+    /// proxy writes it.
+    UpstreamStreamError {
+        provider: &'static str,
+        map: UpstreamErrorMap,
+        message: String,
+    },
     /// The upstream sent an error event inside a stream (LiteLLM raises it as an
     /// InternalServerError; the message is LiteLLM's).
     UpstreamEvent {
@@ -200,6 +213,7 @@ impl GatewayError {
             | GatewayError::UpstreamTimeout { .. }
             | GatewayError::UpstreamProtocol { .. }
             | GatewayError::Upstream { .. }
+            | GatewayError::UpstreamStreamError { .. }
             | GatewayError::UpstreamEvent { .. } => ErrorSource::Upstream,
             GatewayError::BodyBudget
             | GatewayError::BodyStore
@@ -219,6 +233,23 @@ impl GatewayError {
         }
     }
 
+    /// The error as the client gets it when no stream event was sent yet: a whole error
+    /// answer, typed as any upstream error is (an in-stream error's `type` is null).
+    pub fn before_stream(self) -> Self {
+        match self {
+            GatewayError::UpstreamStreamError {
+                provider,
+                map,
+                message,
+            } => GatewayError::Upstream {
+                provider,
+                map,
+                message,
+            },
+            other => other,
+        }
+    }
+
     /// The provider an upstream error is about.
     pub fn provider(&self) -> Option<&'static str> {
         match self {
@@ -228,6 +259,7 @@ impl GatewayError {
             | GatewayError::UpstreamTimeout { provider, .. }
             | GatewayError::UpstreamProtocol { provider, .. }
             | GatewayError::Upstream { provider, .. }
+            | GatewayError::UpstreamStreamError { provider, .. }
             | GatewayError::UpstreamEvent { provider, .. } => Some(provider),
             _ => None,
         }
@@ -243,6 +275,7 @@ impl GatewayError {
             | GatewayError::UnsupportedEndpoint { .. }
             | GatewayError::UnsupportedProvider { .. }
             | GatewayError::Untranslatable { .. }
+            | GatewayError::UnsupportedParams { .. }
             | GatewayError::BatchStream
             | GatewayError::BatchTooLarge { .. } => 400,
             GatewayError::BatchAllFailed => 500,
@@ -257,7 +290,9 @@ impl GatewayError {
             | GatewayError::UpstreamEvent { .. } => 500,
             GatewayError::UpstreamClosed { .. } | GatewayError::UpstreamProtocol { .. } => 502,
             GatewayError::BodyBudget | GatewayError::BodyStore | GatewayError::ShuttingDown => 503,
-            GatewayError::Upstream { map, .. } => map.status,
+            GatewayError::Upstream { map, .. } | GatewayError::UpstreamStreamError { map, .. } => {
+                map.status
+            }
         }
     }
 
@@ -266,8 +301,11 @@ impl GatewayError {
     pub fn exception_class(&self, provider: Option<&'static str>) -> ExceptionClass {
         let provider = self.provider().or(provider);
         let class = match self {
-            GatewayError::Upstream { map, .. } => map.exception,
+            GatewayError::Upstream { map, .. } | GatewayError::UpstreamStreamError { map, .. } => {
+                map.exception
+            }
             GatewayError::UpstreamEvent { .. } => "InternalServerError",
+            GatewayError::UnsupportedParams { .. } => "UnsupportedParamsError",
             GatewayError::UpstreamConnect { .. } | GatewayError::UpstreamSend { .. } => {
                 "APIConnectionError"
             }
@@ -420,6 +458,11 @@ impl GatewayError {
                 None,
                 format!("litellm.BadRequestError: {provider}: {detail}"),
             ),
+            GatewayError::UnsupportedParams { message } => (
+                "invalid_request_error",
+                None,
+                format!("litellm.UnsupportedParamsError: {message}"),
+            ),
             GatewayError::BatchStream => (
                 "invalid_request_error",
                 Some("stream"),
@@ -494,6 +537,9 @@ impl GatewayError {
             ),
             GatewayError::Upstream { map, message, .. } => {
                 return (proxy_error_type(map.exception), None, message.clone())
+            }
+            GatewayError::UpstreamStreamError { message, .. } => {
+                return (None, None, message.clone())
             }
             GatewayError::UpstreamEvent { message, .. } => {
                 ("internal_server_error", None, message.clone())

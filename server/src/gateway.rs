@@ -394,6 +394,9 @@ fn build_upstream(
     if row.auth == Auth::GoogleOAuth {
         return vertex_upstream(row, params, env, tokens);
     }
+    if row.auth == Auth::SigV4 {
+        return bedrock_upstream(row, params, env);
+    }
     let api_base = configured_base(row, params, env)
         .or_else(|| (!row.api_base.is_empty()).then(|| row.api_base.to_owned()))
         .ok_or_else(|| format!("{}: api_base is required", row.name))?;
@@ -410,7 +413,7 @@ fn build_upstream(
         api_base: api_base.trim_end_matches('/').to_owned(),
         credentials: Credentials {
             api_key: key,
-            token: None,
+            ..Credentials::default()
         },
     })
 }
@@ -485,8 +488,80 @@ fn vertex_upstream(
         origin,
         base_path,
         credentials: Credentials {
-            api_key: None,
             token: Some(cell),
+            ..Credentials::default()
+        },
+    })
+}
+
+/// A Bedrock deployment's upstream, as LiteLLM's `BaseAWSLLM` finds it: the region from
+/// `aws_region_name`, the model path, `AWS_REGION_NAME`, `AWS_REGION`, `AWS_DEFAULT_REGION`,
+/// else `us-west-2`; the base from `aws_bedrock_runtime_endpoint` (or its env var), else
+/// `api_base`, else `https://bedrock-runtime.{region}.amazonaws.com`; a Bedrock API key
+/// (`api_key`, `AWS_BEARER_TOKEN_BEDROCK`) as a bearer token, else SigV4 with
+/// `aws_access_key_id`/`aws_secret_access_key`/`aws_session_token` or the AWS env vars.
+/// Without either, requests get LiteLLM's 401 ("Unable to locate credentials").
+fn bedrock_upstream(
+    row: &'static ProviderRow,
+    params: &LitellmParams,
+    env: &Env,
+) -> Result<Upstream, String> {
+    fn set(v: Option<&str>) -> Option<&str> {
+        v.filter(|v| !v.is_empty())
+    }
+    let extra = |key: &str| params.extra_param(key);
+    let (model_region, _) = corelane_transforms::bedrock::model_id(
+        params
+            .model
+            .strip_prefix("bedrock/")
+            .unwrap_or(&params.model),
+    );
+    let region = set(extra("aws_region_name"))
+        .or(model_region)
+        .or_else(|| set(env.var("AWS_REGION_NAME")))
+        .or_else(|| set(env.var("AWS_REGION")))
+        .or_else(|| set(env.var("AWS_DEFAULT_REGION")))
+        .unwrap_or("us-west-2");
+    if !region
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(format!("Invalid AWS region format: {region:?}"));
+    }
+    let api_base = set(extra("aws_bedrock_runtime_endpoint"))
+        .map(str::to_owned)
+        .or_else(|| configured_base(row, params, env))
+        .unwrap_or_else(|| {
+            let suffix = if region.starts_with("cn-") {
+                "amazonaws.com.cn"
+            } else {
+                "amazonaws.com"
+            };
+            format!("https://bedrock-runtime.{region}.{suffix}")
+        });
+    let (origin, base_path) =
+        Origin::parse(&api_base).map_err(|e: OriginError| format!("api_base {api_base:?}: {e}"))?;
+    let key = set(params.api_key.as_deref())
+        .or_else(|| set(env.var("AWS_BEARER_TOKEN_BEDROCK")))
+        .map(str::to_owned);
+    let access = set(extra("aws_access_key_id")).or_else(|| set(env.var("AWS_ACCESS_KEY_ID")));
+    let secret =
+        set(extra("aws_secret_access_key")).or_else(|| set(env.var("AWS_SECRET_ACCESS_KEY")));
+    let session = set(extra("aws_session_token")).or_else(|| set(env.var("AWS_SESSION_TOKEN")));
+    let aws = match (&key, access, secret) {
+        (None, Some(access), Some(secret)) => Some(Arc::new(
+            corelane_transforms::bedrock::head::AwsSigning::new(access, secret, session, region),
+        )),
+        _ => None,
+    };
+    Ok(Upstream {
+        origin,
+        base_path: base_path.trim_end_matches('/').to_owned(),
+        api_base: api_base.trim_end_matches('/').to_owned(),
+        credentials: Credentials {
+            api_key: key,
+            aws,
+            ..Credentials::default()
         },
     })
 }

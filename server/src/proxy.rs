@@ -10,6 +10,7 @@
 use std::time::Instant;
 
 use corelane_http1::Method;
+use corelane_transforms::anthropic::TransformError;
 use corelane_transforms::error::UpstreamErrorMap;
 use corelane_transforms::family;
 use corelane_transforms::openai::{self, RequestError, RequestFields};
@@ -635,6 +636,20 @@ fn build_upstream<'b>(
     if let Some(token) = &upstream.credentials.token {
         token_ready(provider, token)?;
     }
+    if provider.auth == provider::Auth::SigV4
+        && upstream.credentials.api_key.is_none()
+        && upstream.credentials.aws.is_none()
+    {
+        // LiteLLM's answer when boto3 finds no credentials.
+        return Err(GatewayError::Upstream {
+            provider: provider.name,
+            map: UpstreamErrorMap {
+                status: 401,
+                exception: "AuthenticationError",
+            },
+            message: "litellm.AuthenticationError: BedrockException Invalid Authentication - Unable to locate credentials".to_owned(),
+        });
+    }
     let body = match req.spilled {
         Some(spilled) => ClientBody::Spilled(&spilled.file),
         None => ClientBody::Bytes(req.body),
@@ -660,8 +675,13 @@ fn build_upstream<'b>(
                 &mut bytes,
             );
             core.trim_scratch();
-            ex.counted_prompt_tokens
-                .set(written.map_err(untranslatable)?);
+            let written = written.map_err(|e| match e {
+                TransformError::UnsupportedParams(message) => {
+                    GatewayError::UnsupportedParams { message }
+                }
+                other => untranslatable(other.message().to_owned()),
+            })?;
+            ex.counted_prompt_tokens.set(written);
             let len = bytes.len() - HEAD_ROOM;
             (bytes, len, None)
         }
@@ -688,6 +708,7 @@ fn build_upstream<'b>(
         host: &upstream.origin.host_header,
         stream: ex.stream,
         body_len,
+        body: bytes.get(HEAD_ROOM..).unwrap_or_default(),
         now: std::time::SystemTime::now(),
         anthropic_beta: (endpoint == Endpoint::Messages)
             .then_some(req.anthropic_beta)
@@ -698,7 +719,8 @@ fn build_upstream<'b>(
         &target,
         &upstream.credentials,
         &mut head,
-    );
+    )
+    .map_err(untranslatable)?;
     if let Some(org) = &deployment.params.organization {
         header(&mut head, "OpenAI-Organization", org);
     }

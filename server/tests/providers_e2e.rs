@@ -62,8 +62,8 @@ fn every_chat_provider_row_reaches_the_mock_as_its_row_says() {
             ),
             Auth::Header(name) => assert_eq!(seen["headers"][name], key, "{}", row.name),
             Auth::None => assert!(seen["headers"]["authorization"].is_null(), "{}", row.name),
-            // Vertex AI's rows are Gemini-family, filtered out above (tests/vertex.rs).
-            Auth::GoogleOAuth => unreachable!("{}", row.name),
+            // Vertex AI and Bedrock rows are other families, filtered out above.
+            Auth::GoogleOAuth | Auth::SigV4 => unreachable!("{}", row.name),
         }
         let body: serde_json::Value = serde_json::from_str(seen["body"].as_str().unwrap()).unwrap();
         assert_eq!(body["model"], format!("m-{}", row.name), "{}", row.name);

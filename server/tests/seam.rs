@@ -14,7 +14,7 @@ use serde_json::json;
 fn providers_litellm_has_and_corelane_lacks_are_warned_at_start_and_refused() {
     let mock = Mock::start();
     let config = format!(
-        "model_list:\n  - model_name: cmd\n    litellm_params:\n      model: cohere/command-r\n      api_base: {base}\n      api_key: sk-a\n  - model_name: br-*\n    litellm_params:\n      model: bedrock/*\n  - model_name: ok\n    litellm_params:\n      model: openai/m\n      api_base: {base}\n",
+        "model_list:\n  - model_name: cmd\n    litellm_params:\n      model: cohere/command-r\n      api_base: {base}\n      api_key: sk-a\n  - model_name: sm-*\n    litellm_params:\n      model: sagemaker/*\n  - model_name: ok\n    litellm_params:\n      model: openai/m\n      api_base: {base}\n",
         base = mock.base("/v1")
     );
     let gw = Gateway::start(&config);
@@ -22,7 +22,7 @@ fn providers_litellm_has_and_corelane_lacks_are_warned_at_start_and_refused() {
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         warned = gw.proc.stderr.text();
-        if warned.contains("bedrock") {
+        if warned.contains("sagemaker") {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -32,8 +32,8 @@ fn providers_litellm_has_and_corelane_lacks_are_warned_at_start_and_refused() {
             && warned.contains("not supported by corelane yet"),
         "{warned}"
     );
-    assert!(warned.contains("(br-*): provider 'bedrock'"), "{warned}");
-    for model in ["cmd", "br-anthropic.claude-3-haiku"] {
+    assert!(warned.contains("(sm-*): provider 'sagemaker'"), "{warned}");
+    for model in ["cmd", "sm-my-endpoint"] {
         for stream in [false, true] {
             let mut body = chat_body(model);
             body["stream"] = json!(stream);
@@ -45,7 +45,7 @@ fn providers_litellm_has_and_corelane_lacks_are_warned_at_start_and_refused() {
                 "{message}"
             );
             assert!(
-                message.contains("'cohere'") || message.contains("'bedrock'"),
+                message.contains("'cohere'") || message.contains("'sagemaker'"),
                 "{message}"
             );
         }

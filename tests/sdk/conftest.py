@@ -169,6 +169,16 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
         "token_uri": f"{mock_url}/token",
     }))
 
+    def bedrock_group(name: str, prefix: str) -> dict:
+        params = {
+            "model": "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0",
+            "api_base": f"{mock_url}{prefix}",
+            "aws_region_name": "us-east-1",
+            "aws_access_key_id": "AKIDEXAMPLE",
+            "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        }
+        return {"model_name": name, "litellm_params": params}
+
     def gemini_group(name: str, model: str, prefix: str = "") -> dict:
         params = {"model": model, "api_base": f"{mock_url}{prefix}/v1beta", "api_key": GEMINI_KEY}
         return {"model_name": name, "litellm_params": params}
@@ -209,6 +219,8 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
             gemini_group("gemini-mock", "gemini/gemini-2.5-flash"),
             gemini_group("gemini-embed", "gemini/text-embedding-004"),
             gemini_group("gemini-429", "gemini/gemini-2.5-flash", "/status/429"),
+            bedrock_group("bedrock-claude", ""),
+            bedrock_group("bedrock-429", "/status/429"),
             {
                 "model_name": "vertex-gemini",
                 "litellm_params": {

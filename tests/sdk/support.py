@@ -48,6 +48,8 @@ MODEL_GROUPS = (
     "gemini-embed",
     "gemini-429",
     "vertex-gemini",
+    "bedrock-claude",
+    "bedrock-429",
     "upstream-429",
     "upstream-500",
     "upstream-timeout",

@@ -20,18 +20,23 @@ use crate::rewrite::{rewrite_reporting, ModelRewriter, Reported};
 use crate::stream::{rewrite_chunk, StreamFailure, SSE_DONE};
 use crate::usage::Usage;
 
-/// Writes the upstream request head (without its final blank line).
+/// Writes the upstream request head (without its final blank line). `Err` when a signed
+/// request cannot be signed (its URI does not parse).
 pub fn write_request_head(
     row: &ProviderRow,
     target: &UpstreamTarget<'_>,
     creds: &Credentials,
     out: &mut Vec<u8>,
-) {
+) -> Result<(), String> {
     match row.family {
         Family::OpenAi => crate::openai::write_request_head(row, target, creds, out),
         Family::Anthropic => crate::anthropic::head::write_request_head(row, target, creds, out),
         Family::Gemini => crate::gemini::head::write_request_head(row, target, creds, out),
+        Family::Bedrock => {
+            return crate::bedrock::head::write_request_head(row, target, creds, out)
+        }
     }
+    Ok(())
 }
 
 /// How a request of the client's API (`endpoint`) reaches a provider of `family`: each site
@@ -58,6 +63,8 @@ pub enum Bridge {
     /// `/v1/messages` to Gemini through a chat completion, as LiteLLM chains them (Messages →
     /// chat → `generateContent`, and back the same way).
     MessagesToGemini,
+    /// Chat completions to Bedrock's Converse, and back.
+    ChatToBedrock,
     /// A pairing no transform serves (the row does not list the endpoint): never sent.
     Unserved,
 }
@@ -74,6 +81,8 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
         (Family::Gemini, Endpoint::Embeddings) => Bridge::EmbedToGemini,
         (Family::Gemini, Endpoint::Messages) => Bridge::MessagesToGemini,
         (Family::Gemini, _) => Bridge::Unserved,
+        (Family::Bedrock, Endpoint::ChatCompletions) => Bridge::ChatToBedrock,
+        (Family::Bedrock, _) => Bridge::Unserved,
     }
 }
 
@@ -98,8 +107,8 @@ pub fn upstream_endpoint(family: Family, endpoint: Endpoint) -> Endpoint {
 /// Writes the upstream body for the client's `body` (held in memory), read as `fields`: the
 /// client's bytes spliced where the family speaks the client's API, else translated. Returns
 /// the prompt token count where the gateway counts it itself (Gemini embeddings, as LiteLLM
-/// does), for [`rewrite_response`]. `Err` carries a message for the client's 400 when the
-/// body cannot be translated.
+/// does), for [`rewrite_response`]. `Err` says why the body cannot be translated (the
+/// client's 400).
 #[allow(clippy::too_many_arguments)]
 pub fn write_request_body(
     family: Family,
@@ -110,9 +119,9 @@ pub fn write_request_body(
     force_include_usage: bool,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
-) -> Result<Option<u64>, String> {
+) -> Result<Option<u64>, crate::anthropic::TransformError> {
     let none = |r: Result<(), crate::anthropic::TransformError>| r.map(|()| None);
-    let translated = match bridge(family, endpoint) {
+    match bridge(family, endpoint) {
         Bridge::OpenAi | Bridge::Anthropic => {
             crate::openai::splice(body, fields, provider_model, force_include_usage, out);
             Ok(None)
@@ -135,6 +144,12 @@ pub fn write_request_body(
             out,
         )),
         Bridge::EmbedToGemini => crate::gemini::embed_request(body, provider_model, out).map(Some),
+        Bridge::ChatToBedrock => none(crate::bedrock::transform_request(
+            body,
+            provider_model,
+            scratch,
+            out,
+        )),
         Bridge::MessagesToGemini => {
             let mut chat = Vec::with_capacity(body.len() + 128);
             none(
@@ -148,8 +163,7 @@ pub fn write_request_body(
         Bridge::Unserved => Err(crate::anthropic::TransformError::Unsupported(
             "this provider does not serve this route".to_owned(),
         )),
-    };
-    translated.map_err(|e| e.message().to_owned())
+    }
 }
 
 /// Whether a body spilled to a file can be sent piece by piece (a splice plan); the others are
@@ -218,6 +232,12 @@ pub fn rewrite_response(
                 .map(translated)
                 .map_err(|e| e.message().to_owned())
         }
+        Bridge::ChatToBedrock => {
+            let (id, created) = answer_id();
+            crate::bedrock::transform_response(body, &id, created, requested_model, out)
+                .map(translated)
+                .map_err(|e| e.message().to_owned())
+        }
         Bridge::Unserved => Err("this provider does not serve this route".to_owned()),
     }
 }
@@ -248,6 +268,25 @@ pub enum StreamTranslator {
     GeminiToChat(Box<crate::gemini::ChatStream>),
     /// Gemini's events become chat chunks, and those Anthropic's Messages events.
     GeminiToMessages(Box<Chained<crate::gemini::ChatStream>>),
+    /// Bedrock's ConverseStream messages (AWS event-stream frames, see [`stream_framing`])
+    /// become chat completion chunks.
+    BedrockToChat(Box<crate::bedrock::ChatStream>),
+}
+
+/// How a family's stream is cut into events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamFraming {
+    /// Server-sent events (`data: ...` and a blank line).
+    Sse,
+    /// AWS event-stream binary messages ([`crate::bedrock::eventstream`]).
+    AwsEventStream,
+}
+
+pub fn stream_framing(family: Family) -> StreamFraming {
+    match family {
+        Family::OpenAi | Family::Anthropic | Family::Gemini => StreamFraming::Sse,
+        Family::Bedrock => StreamFraming::AwsEventStream,
+    }
 }
 
 /// Two translations in a row, as LiteLLM chains a provider's stream through chat completion
@@ -327,6 +366,14 @@ pub fn stream_translator(
                 chunks: Vec::new(),
             }))
         }
+        Bridge::ChatToBedrock => {
+            let (id, created) = answer_id();
+            StreamTranslator::BedrockToChat(Box::new(crate::bedrock::ChatStream::new(
+                &id,
+                created,
+                requested_model,
+            )))
+        }
         Bridge::OpenAi | Bridge::LocalCount | Bridge::EmbedToGemini | Bridge::Unserved => {
             StreamTranslator::Rewrite
         }
@@ -379,12 +426,29 @@ impl StreamTranslator {
             StreamTranslator::AnthropicToChat(s) => s.event(data, out),
             StreamTranslator::ChatToMessages(s) => s.event(data, out),
             StreamTranslator::GeminiToChat(s) => s.event(data, out),
+            // Its messages come through `aws_event`, never as SSE.
+            StreamTranslator::BedrockToChat(_) => Err(StreamFailure::Malformed),
             StreamTranslator::GeminiToMessages(s) => {
                 // Gemini's events report usage as they go; the chat chunks only at the end,
                 // so a stream cut short still has what Gemini reported.
                 let reported = s.first.event(data, &mut s.chunks)?;
                 Ok(s.drain(out)?.or(reported))
             }
+        }
+    }
+
+    /// Translates one AWS event-stream message (the [`StreamFraming::AwsEventStream`]
+    /// families'); as [`StreamTranslator::event`] otherwise.
+    pub fn aws_event(
+        &mut self,
+        event: &crate::bedrock::eventstream::Event,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Usage>, StreamFailure> {
+        match self {
+            StreamTranslator::BedrockToChat(s) => {
+                s.event(&event.message_type, &event.name, &event.payload, out)
+            }
+            _ => Err(StreamFailure::Malformed),
         }
     }
 
@@ -397,6 +461,7 @@ impl StreamTranslator {
             StreamTranslator::AnthropicToChat(s) => s.end(include_usage, out),
             StreamTranslator::ChatToMessages(s) => s.end(out),
             StreamTranslator::GeminiToChat(s) => s.end(include_usage, out),
+            StreamTranslator::BedrockToChat(s) => s.end(include_usage, out),
             StreamTranslator::GeminiToMessages(s) => {
                 // The usage chunk is always asked of the first: it carries the Messages usage.
                 s.first.end(true, &mut s.chunks);
@@ -425,5 +490,6 @@ pub fn map_error(
         // LiteLLM's AnthropicError carries the answer's text as it came.
         Family::Anthropic => crate::anthropic::error::map_error(status, body, message),
         Family::Gemini => crate::gemini::error::map_error(row.name, status, body, message),
+        Family::Bedrock => crate::bedrock::error::map_error(status, body, message),
     }
 }

@@ -27,6 +27,8 @@
 #![forbid(unsafe_code)]
 
 pub mod anthropic;
+pub mod bedrock;
+mod chat;
 pub mod cost;
 pub mod error;
 pub mod family;

@@ -21,6 +21,9 @@ pub enum Family {
     /// `:batchEmbedContents`); chat completions and embeddings are translated both ways
     /// ([`crate::gemini`]).
     Gemini,
+    /// Amazon Bedrock's Converse API (`/model/{id}/converse`, `/converse-stream` with AWS
+    /// event-stream framing); chat completions are translated both ways ([`crate::bedrock`]).
+    Bedrock,
 }
 
 /// How the provider key travels upstream, applied per request by [`write_auth`].
@@ -33,6 +36,9 @@ pub enum Auth {
     /// `Authorization: Bearer <access token>`, the token minted from Google credentials and
     /// refreshed off the cores ([`Credentials::token`]).
     GoogleOAuth,
+    /// AWS Signature Version 4 over each request ([`Credentials::aws`]), or a Bedrock API
+    /// key as a bearer token when one is configured.
+    SigV4,
     None,
 }
 
@@ -50,6 +56,8 @@ pub enum PathStyle {
     /// `<base>/endpoints/<id>:<method>` for a tuned model's numeric id; the base is
     /// `/<version>/projects/<project>/locations/<location>`.
     Vertex,
+    /// Bedrock: `<base>/model/<model id>/converse` or `/converse-stream`.
+    BedrockModel,
 }
 
 /// A deployment's credentials, resolved at start-up from `litellm_params` and the env. Auth
@@ -60,6 +68,8 @@ pub struct Credentials {
     pub api_key: Option<String>,
     /// The access token of [`Auth::GoogleOAuth`], kept fresh by a refresher off the cores.
     pub token: Option<Arc<RefreshedToken>>,
+    /// The signing identity and region of [`Auth::SigV4`].
+    pub aws: Option<Arc<crate::bedrock::head::AwsSigning>>,
 }
 
 /// A credential minted and refreshed away from the request path (Vertex AI's OAuth access
@@ -127,6 +137,8 @@ pub struct UpstreamTarget<'a> {
     pub host: &'a str,
     pub stream: bool,
     pub body_len: usize,
+    /// The body, for auth styles that sign it (empty when it is sent from a file).
+    pub body: &'a [u8],
     /// The request's time, for auth styles that sign.
     pub now: SystemTime,
     /// The client's `anthropic-beta` header, forwarded on its `/v1/messages` requests.
@@ -305,6 +317,22 @@ pub static PROVIDERS: &[ProviderRow] = &[
         key_required: false,
         endpoints: CHAT,
         path: PathStyle::Vertex,
+        base_suffix: None,
+    },
+    // litellm/llms/bedrock/base_aws_llm.py (`get_runtime_endpoint`, `bedrock_bearer_token`,
+    // SigV4 for service `bedrock`), chat/converse_handler.py: Converse models; the base built
+    // from the region at start-up.
+    ProviderRow {
+        name: "bedrock",
+        aliases: &[],
+        family: Family::Bedrock,
+        api_base: "",
+        base_env: &["AWS_BEDROCK_RUNTIME_ENDPOINT"],
+        key_env: &["AWS_BEARER_TOKEN_BEDROCK"],
+        auth: Auth::SigV4,
+        key_required: false,
+        endpoints: CHAT,
+        path: PathStyle::BedrockModel,
         base_suffix: None,
     },
     ProviderRow {
@@ -1237,7 +1265,6 @@ pub fn find(name: &str) -> Option<&'static ProviderRow> {
 /// prefixed with one of them is refused with a clear error instead of being sent to OpenAI.
 pub static NOT_YET_SUPPORTED: &[&str] = &[
     "anthropic_text",
-    "bedrock",
     "bedrock_converse",
     "sagemaker",
     "sagemaker_chat",
@@ -1339,7 +1366,8 @@ fn not_a_row(name: &str) -> UnknownProvider {
 }
 
 /// Why `row` cannot serve `provider_model` where a row serves only some of its provider's
-/// models (Vertex AI: Gemini models only): a label for the refusal, naming what is refused.
+/// models (Vertex AI: Gemini models only; Bedrock: Converse models only): a label for the
+/// refusal, naming what is refused.
 pub fn unserved_model(
     row: &ProviderRow,
     provider_model: &str,
@@ -1351,6 +1379,9 @@ pub fn unserved_model(
         {
             Some("vertex_ai (partner, Model Garden and other non-Gemini models)")
         }
+        PathStyle::BedrockModel if !crate::bedrock::is_converse_model(provider_model) => Some(
+            "bedrock (Invoke API models: Titan, Cohere and others; send Converse models, or bedrock/converse/<model>)",
+        ),
         _ => None,
     }
 }
@@ -1383,6 +1414,16 @@ pub fn write_request_path(
             push_percent_encoded(provider_model, out);
             out.push_str(gemini_method(endpoint, stream));
         }
+        PathStyle::BedrockModel => {
+            let (_, id) = crate::bedrock::model_id(provider_model);
+            out.push_str("/model/");
+            push_percent_encoded(id, out);
+            out.push_str(if stream {
+                "/converse-stream"
+            } else {
+                "/converse"
+            });
+        }
         PathStyle::Vertex => {
             // `get_vertex_url`: a tuned model's numeric id is an endpoint of the project.
             let tuned =
@@ -1405,6 +1446,15 @@ fn gemini_method(endpoint: Endpoint, stream: bool) -> &'static str {
         (_, true) => ":streamGenerateContent?alt=sse",
         (_, false) => ":generateContent",
     }
+}
+
+/// Ends a request line (after its path) and writes the headers every family sends: `host`,
+/// `content-type: application/json`, `content-length`.
+pub(crate) fn write_head_fields(target: &UpstreamTarget<'_>, out: &mut Vec<u8>) {
+    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+    out.extend_from_slice(target.host.as_bytes());
+    out.extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
+    out.extend_from_slice(itoa::Buffer::new().format(target.body_len).as_bytes());
 }
 
 /// Appends the provider key as the row's auth style sends it (a header line, `\r\n` first).
@@ -1433,7 +1483,8 @@ pub fn write_auth(row: &ProviderRow, creds: &Credentials, _now: SystemTime, out:
             out.extend_from_slice(b": ");
             push_header_value(key, out);
         }
-        Auth::GoogleOAuth | Auth::None => {}
+        // SigV4 signs the whole request: the Bedrock head writes it.
+        Auth::GoogleOAuth | Auth::SigV4 | Auth::None => {}
     }
 }
 
@@ -1504,7 +1555,7 @@ mod tests {
     fn litellm_providers_without_a_row_are_refused_not_guessed() {
         for model in [
             "vertex_ai_beta/gemini-2.5-pro",
-            "bedrock/x/y",
+            "sagemaker/x/y",
             "cohere/command-r",
         ] {
             let name = model.split('/').next().unwrap();

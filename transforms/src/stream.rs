@@ -53,8 +53,15 @@ impl ChunkPrefixes {
 /// Why a stream cannot go on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamFailure {
-    /// The provider sent an error event; the message is LiteLLM's for it.
+    /// The provider sent an error event; the message is LiteLLM's for it (raised as an
+    /// InternalServerError).
     Provider { message: String },
+    /// The provider sent an error event LiteLLM raises as its own class and status (Bedrock's
+    /// exception messages).
+    Mapped {
+        message: String,
+        map: crate::error::UpstreamErrorMap,
+    },
     /// An event that cannot be read.
     Malformed,
 }

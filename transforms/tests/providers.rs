@@ -43,8 +43,11 @@ fn every_row_is_consistent() {
         if row.api_base.is_empty() {
             // Azure's base is per resource, Vertex AI's per project and location.
             assert!(
-                matches!(row.path, PathStyle::AzureDeployment | PathStyle::Vertex),
-                "{}: only azure and vertex_ai may lack a default base",
+                matches!(
+                    row.path,
+                    PathStyle::AzureDeployment | PathStyle::Vertex | PathStyle::BedrockModel
+                ),
+                "{}: only azure, vertex_ai and bedrock may lack a default base",
                 row.name
             );
         } else {
@@ -107,6 +110,7 @@ fn every_row_is_consistent() {
                     "{}: {path}",
                     row.name
                 ),
+                PathStyle::BedrockModel => assert_eq!(path, "/model/m-1/converse", "{}", row.name),
             }
         }
     }
@@ -182,16 +186,19 @@ fn request_heads_carry_each_rows_auth_style() {
         host: "api.example.com",
         stream,
         body_len: 42,
+        body: b"",
         now: std::time::SystemTime::UNIX_EPOCH,
         anthropic_beta: None,
     };
     let key = Credentials {
         api_key: Some("sk-\r\nx: evil".to_owned()),
         token: None,
+        aws: None,
     };
     let head = |row, stream, creds: &Credentials| {
         let mut out = Vec::new();
-        corelane_transforms::family::write_request_head(row, &target(stream), creds, &mut out);
+        corelane_transforms::family::write_request_head(row, &target(stream), creds, &mut out)
+            .unwrap();
         String::from_utf8(out).unwrap()
     };
     let groq = find("groq").unwrap();

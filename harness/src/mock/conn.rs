@@ -359,7 +359,12 @@ impl Connection {
         truncate: bool,
         close: bool,
     ) -> io::Result<After> {
-        self.output.extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n");
+        self.output
+            .extend_from_slice(b"HTTP/1.1 200 OK\r\ncontent-type: ");
+        self.output
+            .extend_from_slice(stream.content_type().as_bytes());
+        self.output
+            .extend_from_slice(b"\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n");
         if close {
             self.output.extend_from_slice(b"connection: close\r\n");
         }

@@ -9,6 +9,8 @@ pub enum ErrorShape {
     Anthropic,
     /// `{"error":{"code","message","status"}}`, Google's API error (google.rpc.Status).
     Gemini,
+    /// `{"message": ...}`, as Bedrock answers (its error type in `x-amzn-ErrorType`).
+    Bedrock,
 }
 
 /// OpenAI's `type` and `code` for a status, as its API reports them.
@@ -84,6 +86,11 @@ pub fn error_body(out: &mut Vec<u8>, shape: ErrorShape, status: u16, message: &s
             out.extend_from_slice(b"\",\"message\":");
             out.extend_from_slice(message.as_bytes());
             out.extend_from_slice(b"}}");
+        }
+        ErrorShape::Bedrock => {
+            out.extend_from_slice(b"{\"message\":");
+            out.extend_from_slice(message.as_bytes());
+            out.push(b'}');
         }
         ErrorShape::Gemini => {
             out.extend_from_slice(b"{\"error\":{\"code\":");

@@ -2,6 +2,7 @@
 
 pub mod anthropic;
 pub mod api_request;
+pub mod bedrock;
 pub mod chunked;
 pub mod conn;
 pub mod embeddings;

@@ -2,6 +2,7 @@
 
 use super::anthropic::{self, AnthropicEvent};
 use super::api_request::ApiRequest;
+use super::bedrock::{self, BedrockEvent};
 use super::embeddings::{EmbeddingBody, MAX_DIMS};
 use super::errors::{error_body, ErrorShape};
 use super::fault::{split_faults, BadFault, Faults};
@@ -23,6 +24,8 @@ pub enum Route {
     Gemini(gemini::Method),
     /// An OAuth token endpoint (`/token`, as a Google service account's `token_uri` names).
     OAuthToken,
+    /// Bedrock's `/model/{id}/converse` (false) or `/converse-stream` (true).
+    Converse(bool),
     Unknown,
 }
 
@@ -33,6 +36,8 @@ impl Route {
             Self::Gemini(method)
         } else if path == "/token" {
             Self::OAuthToken
+        } else if let Some(stream) = bedrock::converse_stream(path) {
+            Self::Converse(stream)
         } else if path.ends_with("/chat/completions") {
             Self::ChatCompletions
         } else if path.ends_with("/completions") {
@@ -54,6 +59,7 @@ impl Route {
         match self {
             Self::Messages | Self::CountTokens => ErrorShape::Anthropic,
             Self::Gemini(_) => ErrorShape::Gemini,
+            Self::Converse(_) => ErrorShape::Bedrock,
             _ => ErrorShape::OpenAi,
         }
     }
@@ -92,6 +98,8 @@ pub enum StreamFamily {
     Text,
     Anthropic,
     Gemini,
+    /// AWS event-stream messages (Bedrock's ConverseStream).
+    Bedrock,
     /// The events of a [`Script`](super::script::Script), in `StreamReply::script`.
     Scripted,
 }
@@ -130,6 +138,21 @@ impl StreamReply {
         }
     }
 
+    fn bedrock(&self) -> BedrockEvent {
+        BedrockEvent {
+            chunks: self.chunks,
+            with_usage: self.with_usage,
+        }
+    }
+
+    /// The content type of the stream's body.
+    pub fn content_type(&self) -> &'static str {
+        match self.family {
+            StreamFamily::Bedrock => "application/vnd.amazon.eventstream",
+            _ => "text/event-stream",
+        }
+    }
+
     fn anthropic(&self) -> AnthropicEvent<'_> {
         AnthropicEvent {
             model: &self.model,
@@ -144,6 +167,7 @@ impl StreamReply {
             StreamFamily::Text => self.openai(OpenAiStream::Text).count(),
             StreamFamily::Anthropic => self.anthropic().count(),
             StreamFamily::Gemini => self.gemini().count(),
+            StreamFamily::Bedrock => self.bedrock().count(),
             StreamFamily::Scripted => self.script.len(),
         }
     }
@@ -152,6 +176,7 @@ impl StreamReply {
     pub fn truncated_count(&self) -> usize {
         match self.family {
             StreamFamily::Chat | StreamFamily::Text | StreamFamily::Gemini => self.chunks / 2,
+            StreamFamily::Bedrock => 1 + self.chunks / 2,
             StreamFamily::Anthropic => self.anthropic().truncated_count(),
             StreamFamily::Scripted => self.script.len() / 2,
         }
@@ -163,6 +188,7 @@ impl StreamReply {
             StreamFamily::Text => self.openai(OpenAiStream::Text).render(index, out),
             StreamFamily::Anthropic => self.anthropic().render(index, out),
             StreamFamily::Gemini => self.gemini().render(index, out),
+            StreamFamily::Bedrock => self.bedrock().render(index, out),
             StreamFamily::Scripted => out.extend_from_slice(&self.script[index]),
         }
     }
@@ -229,6 +255,25 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
             body: format!("{{\"input_tokens\":{}}}", body.len().div_ceil(4)).into_bytes(),
         },
         Route::Gemini(method) => gemini_reply(method, rest, body, &faults, options),
+        Route::Converse(stream) => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Err(error) => Reply::error(shape, 400, &format!("Malformed input request: {error}")),
+            Ok(_) if stream => Reply::Stream(StreamReply {
+                family: StreamFamily::Bedrock,
+                model: String::new(),
+                chunks: options.stream_chunks,
+                include_usage: false,
+                with_usage: !faults.nousage,
+                script: Vec::new(),
+            }),
+            Ok(_) => {
+                let mut out = Vec::with_capacity(256);
+                bedrock::answer(&mut out, !faults.nousage);
+                Reply::Full {
+                    status: 200,
+                    body: out,
+                }
+            }
+        },
         // Any grant gets a token (RFC 6749 §5.1's answer); the gateway's request is recorded.
         Route::OAuthToken => Reply::Full {
             status: 200,
@@ -376,7 +421,7 @@ fn api_reply(route: Route, body: &[u8], faults: &Faults, options: &MockOptions) 
         }
         StreamFamily::Text => openai::text_completion(&mut out, &model, with_usage),
         StreamFamily::Anthropic => anthropic::message(&mut out, &model, with_usage),
-        StreamFamily::Gemini | StreamFamily::Scripted => {}
+        StreamFamily::Gemini | StreamFamily::Bedrock | StreamFamily::Scripted => {}
     }
     Reply::Full {
         status: 200,

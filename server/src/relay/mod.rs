@@ -345,8 +345,12 @@ async fn read_head(
                     continue;
                 }
                 Ok(Status::Complete(h)) => {
+                    // SSE, or AWS's binary event stream (Bedrock).
                     let event_stream = h.header("content-type").is_some_and(|v| {
-                        v.len() >= 17 && v[..17].eq_ignore_ascii_case(b"text/event-stream")
+                        let starts =
+                            |p: &[u8]| v.len() >= p.len() && v[..p.len()].eq_ignore_ascii_case(p);
+                        starts(b"text/event-stream")
+                            || starts(b"application/vnd.amazon.eventstream")
                     });
                     let head = Head {
                         status: h.status,

@@ -1,10 +1,14 @@
-//! An SSE stream relayed event by event: each event's JSON carries the requested model back,
-//! usage is captured, and a failure after the first byte is reported in-band.
+//! A stream relayed event by event: each event's JSON carries the requested model back (or is
+//! translated), usage is captured, and a failure after the first byte is reported in-band.
+//! Events are SSE, or AWS event-stream messages for the families that stream those.
 
 use std::time::{Duration, Instant};
 
 use corelane_http1::{begin_chunk, end_chunk, BodyDecoder, SseFramer, LAST_CHUNK};
-use corelane_transforms::family::{stream_translator, StreamTranslator};
+use corelane_transforms::bedrock::eventstream::EventFramer;
+use corelane_transforms::family::{
+    stream_framing, stream_translator, StreamFraming, StreamTranslator,
+};
 use corelane_transforms::provider::ProviderRow;
 use corelane_transforms::stream::StreamFailure;
 use corelane_transforms::usage::Usage;
@@ -32,7 +36,10 @@ pub(super) async fn relay_stream(
     idle: Duration,
 ) -> Result<(Done, bool), GatewayError> {
     let mut decoder = BodyDecoder::new(head.body);
-    let mut framer = SseFramer::new(MAX_EVENT);
+    let mut framer = match stream_framing(provider.family) {
+        StreamFraming::Sse => Framer::Sse(SseFramer::new(MAX_EVENT)),
+        StreamFraming::AwsEventStream => Framer::Aws(EventFramer::new(MAX_EVENT)),
+    };
     let mut usage = None;
     let mut translator = stream_translator(provider, ex.endpoint(), &ex.requested_model, || {
         ex.answer_id()
@@ -46,6 +53,10 @@ pub(super) async fn relay_stream(
         ex.keep_alive,
         Some(&ex.headers(None)),
     );
+    // The head waits for the first event the client gets, as LiteLLM's proxy waits for the
+    // first chunk: a stream that fails before it is answered as an error, status and all.
+    let head_len = out.len();
+    let mut sent = false;
     let mut pos = head.head_len;
     let protocol = |detail: &str| GatewayError::UpstreamProtocol {
         provider: provider.name,
@@ -63,40 +74,70 @@ pub(super) async fn relay_stream(
             Err(_) => failure = Some(protocol("invalid chunked framing from upstream")),
         }
         let at = begin_chunk(&mut out);
+        let chunk_start = out.len();
         loop {
-            match framer.next_event() {
-                Ok(Some(event)) => {
-                    last_event = Instant::now();
-                    ex.timings.first_token.get_or_insert(last_event);
-                    if let Err(e) =
+            let written = match &mut framer {
+                Framer::Sse(f) => match f.next_event() {
+                    Ok(Some(event)) => {
                         write_event(core, ex, &mut translator, event, &mut out, &mut usage)
-                    {
-                        failure = Some(stream_failure(provider, e));
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        failure = Some(protocol("stream event too large"));
                         break;
                     }
-                }
-                Ok(None) => break,
-                Err(_) => {
-                    failure = Some(protocol("stream event too large"));
-                    break;
-                }
+                },
+                Framer::Aws(f) => match f.next_event() {
+                    Ok(Some(event)) => translator.aws_event(&event, &mut out).map(|u| {
+                        if u.is_some() {
+                            usage = u;
+                        }
+                    }),
+                    Ok(None) => break,
+                    Err(e) => {
+                        failure = Some(protocol(&format!(
+                            "unreadable event-stream message ({e:?})"
+                        )));
+                        break;
+                    }
+                },
+            };
+            last_event = Instant::now();
+            ex.timings.first_token.get_or_insert(last_event);
+            if let Err(e) = written {
+                failure = Some(stream_failure(provider, e));
+                break;
             }
         }
         if decoder.is_done() || failure.is_some() {
             // A clean end may leave a last event without its blank line; after a failure the
             // rest is a cut event, and the client gets the error event instead.
             if failure.is_none() {
-                if let Some(rest) = framer.finish() {
-                    if let Err(e) =
-                        write_event(core, ex, &mut translator, rest, &mut out, &mut usage)
-                    {
-                        failure = Some(stream_failure(provider, e));
+                match &mut framer {
+                    Framer::Sse(f) => {
+                        if let Some(rest) = f.finish() {
+                            if let Err(e) =
+                                write_event(core, ex, &mut translator, rest, &mut out, &mut usage)
+                            {
+                                failure = Some(stream_failure(provider, e));
+                            }
+                        }
                     }
+                    Framer::Aws(f) if f.pending() > 0 => {
+                        failure = Some(protocol("the event stream ended inside a message"));
+                    }
+                    Framer::Aws(_) => {}
                 }
             }
             if failure.is_none() {
                 if let Some(u) = translator.end(ex.client_include_usage, &mut out) {
                     usage = Some(u);
+                }
+            }
+            if !sent && out.len() == chunk_start {
+                if let Some(err) = failure {
+                    core.give_buf(out);
+                    return Err(err.before_stream());
                 }
             }
             // A complete body without [DONE] is a finished stream too; a failure is
@@ -117,7 +158,8 @@ pub(super) async fn relay_stream(
             return Ok((done, reusable));
         }
         end_chunk(&mut out, at);
-        if !out.is_empty() {
+        if !out.is_empty() && (sent || out.len() > head_len) {
+            sent = true;
             let (res, back) = write_all(client, out).await;
             out = back;
             out.clear();
@@ -145,6 +187,21 @@ pub(super) async fn relay_stream(
                 failure = Some(err);
                 rbuf.clear();
             }
+        }
+    }
+}
+
+/// How the upstream's stream is cut into events.
+enum Framer {
+    Sse(SseFramer),
+    Aws(EventFramer),
+}
+
+impl Framer {
+    fn push(&mut self, bytes: &[u8]) {
+        match self {
+            Framer::Sse(f) => f.push(bytes),
+            Framer::Aws(f) => f.push(bytes),
         }
     }
 }
@@ -186,6 +243,11 @@ fn stream_failure(provider: &'static ProviderRow, failure: StreamFailure) -> Gat
     match failure {
         StreamFailure::Provider { message } => GatewayError::UpstreamEvent {
             provider: provider.name,
+            message,
+        },
+        StreamFailure::Mapped { message, map } => GatewayError::UpstreamStreamError {
+            provider: provider.name,
+            map,
             message,
         },
         StreamFailure::Malformed => GatewayError::UpstreamProtocol {

@@ -3,7 +3,9 @@
 //! `/v1/messages` to a base that does not end with it; common_utils.py `get_anthropic_headers`),
 //! and the client's `anthropic-beta` on its own `/v1/messages` requests.
 
-use crate::provider::{write_auth, Credentials, Endpoint, ProviderRow, UpstreamTarget};
+use crate::provider::{
+    write_auth, write_head_fields, Credentials, Endpoint, ProviderRow, UpstreamTarget,
+};
 
 /// The path every Messages request goes to, under the base.
 const MESSAGES: &str = "/v1/messages";
@@ -24,10 +26,7 @@ pub fn write_request_head(
     if target.endpoint == Endpoint::CountTokens {
         out.extend_from_slice(b"/count_tokens");
     }
-    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
-    out.extend_from_slice(target.host.as_bytes());
-    out.extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
-    out.extend_from_slice(itoa::Buffer::new().format(target.body_len).as_bytes());
+    write_head_fields(target, out);
     out.extend_from_slice(b"\r\naccept: application/json\r\nanthropic-version: 2023-06-01");
     // Token counting goes with its own beta flag (LiteLLM's), the client's otherwise.
     let beta = match target.endpoint {
@@ -57,12 +56,14 @@ mod tests {
             host: "api.anthropic.com",
             stream: false,
             body_len: 12,
+            body: b"",
             now: std::time::SystemTime::UNIX_EPOCH,
             anthropic_beta: None,
         };
         let creds = Credentials {
             api_key: Some("sk-ant".into()),
             token: None,
+            aws: None,
         };
         let mut out = Vec::new();
         write_request_head(row, &target, &creds, &mut out);

@@ -92,23 +92,28 @@ pub enum TransformError {
     Invalid(String),
     /// Valid input this transform does not handle (see the module docs).
     Unsupported(String),
+    /// OpenAI parameters the provider has no field for: LiteLLM's `UnsupportedParamsError`
+    /// (its message as LiteLLM writes it).
+    UnsupportedParams(String),
 }
 
 impl TransformError {
     pub fn message(&self) -> &str {
         match self {
-            TransformError::Invalid(m) | TransformError::Unsupported(m) => m,
+            TransformError::Invalid(m)
+            | TransformError::Unsupported(m)
+            | TransformError::UnsupportedParams(m) => m,
         }
     }
 }
 
-type Result<T> = std::result::Result<T, TransformError>;
+pub(crate) type Result<T> = std::result::Result<T, TransformError>;
 
-fn invalid(m: impl Into<String>) -> TransformError {
+pub(crate) fn invalid(m: impl Into<String>) -> TransformError {
     TransformError::Invalid(m.into())
 }
 
-fn unsupported(m: impl Into<String>) -> TransformError {
+pub(crate) fn unsupported(m: impl Into<String>) -> TransformError {
     TransformError::Unsupported(m.into())
 }
 

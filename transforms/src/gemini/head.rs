@@ -9,7 +9,8 @@
 //!   newer chat models go to `/v1alpha` there (a configured `api_base` is used as given).
 
 use crate::provider::{
-    write_auth, write_request_path, Credentials, Endpoint, ProviderRow, UpstreamTarget,
+    write_auth, write_head_fields, write_request_path, Credentials, Endpoint, ProviderRow,
+    UpstreamTarget,
 };
 
 /// The row's default base (AI Studio's v1beta API).
@@ -44,10 +45,7 @@ pub fn write_request_head(
     );
     out.extend_from_slice(b"POST ");
     out.extend_from_slice(path.as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
-    out.extend_from_slice(target.host.as_bytes());
-    out.extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
-    out.extend_from_slice(itoa::Buffer::new().format(target.body_len).as_bytes());
+    write_head_fields(target, out);
     out.extend_from_slice(b"\r\naccept: application/json");
     write_auth(row, creds, target.now, out);
 }
@@ -133,12 +131,14 @@ mod tests {
             host,
             stream,
             body_len: 12,
+            body: b"",
             now: std::time::SystemTime::UNIX_EPOCH,
             anthropic_beta: None,
         };
         let creds = Credentials {
             api_key: Some("AIza-key".into()),
             token: None,
+            aws: None,
         };
         let mut out = Vec::new();
         write_request_head(row, &target, &creds, &mut out);
@@ -212,6 +212,7 @@ mod tests {
             host: "us-east5-aiplatform.googleapis.com",
             stream,
             body_len: 2,
+            body: b"",
             now: std::time::SystemTime::UNIX_EPOCH,
             anthropic_beta: None,
         };
@@ -219,6 +220,7 @@ mod tests {
         let creds = Credentials {
             api_key: None,
             token: Some(token.clone()),
+            aws: None,
         };
         let write = |model, stream| {
             let mut out = Vec::new();

@@ -29,20 +29,11 @@
 //! Not sent, as LiteLLM does not send them to Gemini: `user`, `metadata`, `stream_options`,
 //! `parallel_tool_calls`.
 
-use crate::anthropic::TransformError;
+use crate::anthropic::request::{invalid, unsupported, Result};
+use crate::chat::{data_url, role_of, Role};
 use crate::json::tape::Scratch;
 use crate::json::value::{elements, fields, get, is_object, key_of, string};
 use crate::json::{top_members, write_json_string};
-
-type Result<T> = std::result::Result<T, TransformError>;
-
-fn invalid(m: impl Into<String>) -> TransformError {
-    TransformError::Invalid(m.into())
-}
-
-fn unsupported(m: impl Into<String>) -> TransformError {
-    TransformError::Unsupported(m.into())
-}
 
 /// OpenAI parameters refused (see the module doc).
 const REFUSED_PARAMS: &[&str] = &[
@@ -162,31 +153,6 @@ pub fn transform_request(
     Ok(())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    System,
-    User,
-    Assistant,
-    /// A tool (or legacy function) result.
-    Tool,
-}
-
-fn role_of(message: &[u8]) -> Result<Role> {
-    if !is_object(message) {
-        return Err(invalid("messages: each message must be an object"));
-    }
-    let role = get(message, "role")
-        .and_then(string)
-        .ok_or_else(|| invalid("messages: each message needs a role"))?;
-    Ok(match role.as_str() {
-        "system" | "developer" => Role::System,
-        "user" => Role::User,
-        "assistant" => Role::Assistant,
-        "tool" | "function" => Role::Tool,
-        other => return Err(invalid(format!("messages: unsupported role {other:?}"))),
-    })
-}
-
 /// A `{"text": ..}` part.
 fn text_part(text: &str) -> Vec<u8> {
     let mut p = Vec::with_capacity(text.len() + 12);
@@ -214,7 +180,10 @@ fn write_contents(messages: &[&[u8]], model: &str, out: &mut Vec<u8>) -> Result<
     let mut rest = Vec::with_capacity(messages.len());
     let extract_system = supports_system_message(model);
     for m in messages {
-        let role = role_of(m)?;
+        let role = match role_of(m)? {
+            Role::Function => Role::Tool,
+            role => role,
+        };
         if extract_system && role == Role::System {
             let content = get(m, "content");
             if let Some(text) = content.and_then(string) {
@@ -389,15 +358,11 @@ fn user_parts(content: Option<&[u8]>, parts: &mut Vec<Vec<u8>>) -> Result<()> {
 
 /// A `data:` URL as an `inline_data` part; remote URLs are refused (LiteLLM downloads them).
 fn inline_data(url: &str) -> Result<Vec<u8>> {
-    let Some(rest) = url.strip_prefix("data:") else {
-        return Err(unsupported(
+    let (mime, data) = data_url(url)?.ok_or_else(|| {
+        unsupported(
             "remote image and file URLs are not supported for Gemini by corelane yet (LiteLLM downloads them); send a base64 data: URL",
-        ));
-    };
-    let (mime, data) = rest
-        .split_once(";base64,")
-        .ok_or_else(|| invalid("a data: URL must be base64 (data:<mime>;base64,<data>)"))?;
-    let mime = mime.split(';').next().unwrap_or(mime).trim();
+        )
+    })?;
     Ok(blob(data, mime))
 }
 
@@ -802,6 +767,7 @@ fn write_generation_config(p: &Params<'_>, model: &str, out: &mut Vec<u8>) -> Re
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::anthropic::TransformError;
 
     fn translate(body: &str) -> Result<String> {
         let mut out = Vec::new();

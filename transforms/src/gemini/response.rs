@@ -172,7 +172,7 @@ pub fn transform_response(
 }
 
 /// `{"id":..,"created":..,"model":..,"object":"chat.completion","choices":` (the list follows).
-fn write_head(id: &str, created: u64, model: &str, out: &mut Vec<u8>) {
+pub(crate) fn write_head(id: &str, created: u64, model: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"id\":");
     write_json_string(id, out);
     out.extend_from_slice(b",\"created\":");

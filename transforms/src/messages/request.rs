@@ -25,21 +25,11 @@
 //! providers do not take it), `metadata` (LiteLLM sends `user` and `prompt_cache_key` only to
 //! providers that declare them), `context_management`.
 
-use crate::anthropic::TransformError;
+use crate::anthropic::request::{invalid, unsupported, Result};
 use crate::json::value::{
     elements, fields, get, is_object, key_of, raw_string, string, write_py_dumps_string,
 };
 use crate::json::{top_members, write_json_string};
-
-type Result<T> = std::result::Result<T, TransformError>;
-
-fn invalid(m: impl Into<String>) -> TransformError {
-    TransformError::Invalid(m.into())
-}
-
-fn unsupported(m: impl Into<String>) -> TransformError {
-    TransformError::Unsupported(m.into())
-}
 
 /// LiteLLM's note before a system message that came mid-conversation.
 const SYSTEM_NOTE: &str =

@@ -1,6 +1,8 @@
 //! The upstream request head of the OpenAI family.
 
-use crate::provider::{write_auth, write_request_path, Credentials, ProviderRow, UpstreamTarget};
+use crate::provider::{
+    write_auth, write_head_fields, write_request_path, Credentials, ProviderRow, UpstreamTarget,
+};
 
 /// Writes the request line and headers of an OpenAI-family request, auth included, without
 /// the blank line that ends the head (the gateway adds its own headers after it).
@@ -22,10 +24,7 @@ pub fn write_request_head(
     );
     out.extend_from_slice(b"POST ");
     out.extend_from_slice(path.as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
-    out.extend_from_slice(target.host.as_bytes());
-    out.extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
-    out.extend_from_slice(itoa::Buffer::new().format(target.body_len).as_bytes());
+    write_head_fields(target, out);
     out.extend_from_slice(if target.stream {
         b"\r\naccept: text/event-stream".as_slice()
     } else {

@@ -1,0 +1,184 @@
+//! Bedrock Converse answers (`POST /model/{modelId}/converse`) and ConverseStream's AWS
+//! event-stream messages (`/converse-stream`), in the shapes of the Bedrock API reference
+//! ("Converse", "ConverseStream") and the AWS event-stream encoding (a prelude of total and
+//! header lengths with its CRC32, string headers, the JSON payload, the message's CRC32).
+//!
+//! The encoding is written here, independently of the gateway's decoder, so a mistake on
+//! one side is not mirrored on the other.
+
+use super::openai::{push_number, word, CONTENT, PROMPT_TOKENS, WORDS};
+
+/// Which Converse call a path names: `Some(stream)` for `/model/{id}/converse[-stream]`.
+pub fn converse_stream(path: &str) -> Option<bool> {
+    let (head, call) = path.rsplit_once('/')?;
+    let stream = match call {
+        "converse" => false,
+        "converse-stream" => true,
+        _ => return None,
+    };
+    let (_, model) = head.rsplit_once("/model/")?;
+    (!model.is_empty()).then_some(stream)
+}
+
+fn usage(out: &mut Vec<u8>, output: usize) {
+    out.extend_from_slice(b"{\"inputTokens\":");
+    push_number(out, PROMPT_TOKENS);
+    out.extend_from_slice(b",\"outputTokens\":");
+    push_number(out, output);
+    out.extend_from_slice(b",\"totalTokens\":");
+    push_number(out, PROMPT_TOKENS + output);
+    out.push(b'}');
+}
+
+/// Non-stream Converse answer.
+pub fn answer(out: &mut Vec<u8>, with_usage: bool) {
+    out.extend_from_slice(
+        b"{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":[{\"text\":\"",
+    );
+    out.extend_from_slice(CONTENT.as_bytes());
+    out.extend_from_slice(b"\"}]}},\"stopReason\":\"end_turn\"");
+    if with_usage {
+        out.extend_from_slice(b",\"usage\":");
+        usage(out, WORDS.len());
+    }
+    out.extend_from_slice(b",\"metrics\":{\"latencyMs\":1}}");
+}
+
+/// One AWS event-stream message of type `event` named `name` carrying `payload`.
+pub fn message(name: &str, payload: &[u8], out: &mut Vec<u8>) {
+    let mut headers = Vec::with_capacity(96);
+    for (key, value) in [
+        (":event-type", name),
+        (":content-type", "application/json"),
+        (":message-type", "event"),
+    ] {
+        headers.push(key.len() as u8);
+        headers.extend_from_slice(key.as_bytes());
+        headers.push(7); // string
+        headers.extend_from_slice(&(value.len() as u16).to_be_bytes());
+        headers.extend_from_slice(value.as_bytes());
+    }
+    let total = 12 + headers.len() + payload.len() + 4;
+    let start = out.len();
+    out.extend_from_slice(&(total as u32).to_be_bytes());
+    out.extend_from_slice(&(headers.len() as u32).to_be_bytes());
+    let prelude_crc = crc32fast::hash(&out[start..start + 8]);
+    out.extend_from_slice(&prelude_crc.to_be_bytes());
+    out.extend_from_slice(&headers);
+    out.extend_from_slice(payload);
+    let message_crc = crc32fast::hash(&out[start..]);
+    out.extend_from_slice(&message_crc.to_be_bytes());
+}
+
+/// Messages before the first text delta (messageStart) and after the last
+/// (contentBlockStop, messageStop, metadata).
+const LEAD: usize = 1;
+const TAIL: usize = 3;
+
+/// One message of a ConverseStream with `chunks` text deltas.
+#[derive(Debug, Clone, Copy)]
+pub struct BedrockEvent {
+    pub chunks: usize,
+    pub with_usage: bool,
+}
+
+impl BedrockEvent {
+    pub fn count(&self) -> usize {
+        LEAD + self.chunks + TAIL
+    }
+
+    pub fn render(&self, index: usize, out: &mut Vec<u8>) {
+        let delta_end = LEAD + self.chunks;
+        let mut payload = Vec::with_capacity(96);
+        let name = match index {
+            0 => {
+                payload.extend_from_slice(b"{\"role\":\"assistant\"}");
+                "messageStart"
+            }
+            i if i < delta_end => {
+                payload.extend_from_slice(b"{\"contentBlockIndex\":0,\"delta\":{\"text\":\"");
+                payload.extend_from_slice(word(i - LEAD).as_bytes());
+                payload.extend_from_slice(b"\"}}");
+                "contentBlockDelta"
+            }
+            i if i == delta_end => {
+                payload.extend_from_slice(b"{\"contentBlockIndex\":0}");
+                "contentBlockStop"
+            }
+            i if i == delta_end + 1 => {
+                payload.extend_from_slice(b"{\"stopReason\":\"end_turn\"}");
+                "messageStop"
+            }
+            _ => {
+                payload.extend_from_slice(b"{\"usage\":");
+                if self.with_usage {
+                    usage(&mut payload, self.chunks);
+                } else {
+                    payload.extend_from_slice(b"{}");
+                }
+                payload.extend_from_slice(b",\"metrics\":{\"latencyMs\":1}}");
+                "metadata"
+            }
+        };
+        message(name, &payload, out);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_name_the_call() {
+        assert_eq!(
+            converse_stream("/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"),
+            Some(false)
+        );
+        assert_eq!(converse_stream("/x/model/m/converse-stream"), Some(true));
+        assert_eq!(converse_stream("/model//converse"), None);
+        assert_eq!(converse_stream("/v1/chat/completions"), None);
+    }
+
+    #[test]
+    fn messages_carry_their_lengths_and_checksums() {
+        let stream = BedrockEvent {
+            chunks: 2,
+            with_usage: true,
+        };
+        let mut all = Vec::new();
+        for i in 0..stream.count() {
+            stream.render(i, &mut all);
+        }
+        let mut at = 0;
+        let mut names = Vec::new();
+        while at < all.len() {
+            let total = u32::from_be_bytes(all[at..at + 4].try_into().unwrap()) as usize;
+            let headers = u32::from_be_bytes(all[at + 4..at + 8].try_into().unwrap()) as usize;
+            let prelude_crc = u32::from_be_bytes(all[at + 8..at + 12].try_into().unwrap());
+            assert_eq!(prelude_crc, crc32fast::hash(&all[at..at + 8]));
+            let end = at + total;
+            let crc = u32::from_be_bytes(all[end - 4..end].try_into().unwrap());
+            assert_eq!(crc, crc32fast::hash(&all[at..end - 4]));
+            let payload = &all[at + 12 + headers..end - 4];
+            serde_json::from_slice::<serde_json::Value>(payload).unwrap();
+            // The first header: `:event-type` (1 + 11 bytes), its type, its length, its value.
+            let first = at + 12;
+            assert_eq!(&all[first + 1..first + 12], b":event-type");
+            let len = u16::from_be_bytes([all[first + 13], all[first + 14]]) as usize;
+            names.push(String::from_utf8(all[first + 15..first + 15 + len].to_vec()).unwrap());
+            at = end;
+        }
+        assert_eq!(
+            names,
+            [
+                "messageStart",
+                "contentBlockDelta",
+                "contentBlockDelta",
+                "contentBlockStop",
+                "messageStop",
+                "metadata"
+            ]
+        );
+    }
+}

@@ -1,0 +1,45 @@
+//! What the translations of a chat-completions request share: its messages' roles.
+
+use crate::anthropic::request::{invalid, Result};
+use crate::json::value::{get, is_object, string};
+
+/// The role of one chat message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// `system` or `developer`.
+    System,
+    User,
+    Assistant,
+    Tool,
+    /// The legacy function result.
+    Function,
+}
+
+/// The role of `message`; a message that is not an object, or has no known role, is invalid.
+pub(crate) fn role_of(message: &[u8]) -> Result<Role> {
+    if !is_object(message) {
+        return Err(invalid("messages: each message must be an object"));
+    }
+    let role = get(message, "role")
+        .and_then(string)
+        .ok_or_else(|| invalid("messages: each message needs a role"))?;
+    Ok(match role.as_str() {
+        "system" | "developer" => Role::System,
+        "user" => Role::User,
+        "assistant" => Role::Assistant,
+        "tool" => Role::Tool,
+        "function" => Role::Function,
+        other => return Err(invalid(format!("messages: unsupported role {other:?}"))),
+    })
+}
+
+/// The media type and base64 data of a `data:` URL; `None` for any other URL.
+pub(crate) fn data_url(url: &str) -> Result<Option<(&str, &str)>> {
+    let Some(rest) = url.strip_prefix("data:") else {
+        return Ok(None);
+    };
+    let (mime, data) = rest
+        .split_once(";base64,")
+        .ok_or_else(|| invalid("a data: URL must be base64 (data:<mime>;base64,<data>)"))?;
+    Ok(Some((mime.split(';').next().unwrap_or(mime).trim(), data)))
+}
