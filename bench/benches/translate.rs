@@ -1,12 +1,14 @@
 //! Translations between wire formats, on the bodies a gateway sees from coding agents:
 //! `/v1/messages` (Claude Code's shape) to an OpenAI-format provider's chat completions, and
-//! a chat completion to an Anthropic Messages body.
+//! a chat completion to an Anthropic Messages body, to Gemini's and to Bedrock's, and the
+//! SigV4 signature of a Bedrock request (its head, with the body's hash).
 
 use std::hint::black_box;
 
 use corelane_bench::requests::{chat_body, claude_code_messages};
+use corelane_transforms::bedrock::head::AwsSigning;
 use corelane_transforms::json::tape::Scratch;
-use corelane_transforms::{anthropic, messages};
+use corelane_transforms::{anthropic, bedrock, gemini, messages};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn translate(c: &mut Criterion) {
@@ -38,8 +40,41 @@ fn translate(c: &mut Criterion) {
             .map(|()| out.len())
         })
     });
+    let translations: [(&str, Translate); 2] = [
+        ("chat_to_gemini", |b, s, o| {
+            gemini::transform_request(b, "gemini-2.5-flash", s, o).is_ok()
+        }),
+        ("chat_to_bedrock", |b, s, o| {
+            bedrock::transform_request(b, "anthropic.claude-3-5-sonnet-20240620-v1:0", s, o).is_ok()
+        }),
+    ];
+    for (name, translate) in translations {
+        g.bench_function(format!("{name}/{}B", body.len()), |b| {
+            b.iter(|| {
+                out.clear();
+                translate(black_box(&body), &mut scratch, &mut out)
+            })
+        });
+    }
+    let aws = AwsSigning::new("AKIDEXAMPLE", "secret", None, "us-east-1");
+    let now = std::time::SystemTime::now();
+    g.bench_function(format!("sigv4_sign/{}B", body.len()), |b| {
+        b.iter(|| {
+            bedrock::head::sign_headers(
+                &aws,
+                "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse",
+                "bedrock-runtime.us-east-1.amazonaws.com",
+                black_box(&body),
+                now,
+            )
+            .map(|h| h.len())
+        })
+    });
     g.finish();
 }
+
+/// A chat completions body to a provider's, into `out`; whether it translated.
+type Translate = fn(&[u8], &mut Scratch, &mut Vec<u8>) -> bool;
 
 criterion_group!(benches, translate);
 criterion_main!(benches);

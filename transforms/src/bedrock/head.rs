@@ -7,8 +7,9 @@
 //! - otherwise AWS Signature Version 4 for service `bedrock`, signed by AWS's own `aws-sigv4`
 //!   over `content-type`, `host` and `x-amz-date` (and `x-amz-security-token` with session
 //!   credentials), the body's SHA-256 in the canonical request, the path double-encoded.
-//!   Signing takes a few microseconds per request (bench `translate`), against the
-//!   milliseconds of a model call.
+//!   Signing a 2 KB body measured about 9 µs here (bench `translate`, `sigv4_sign`; the
+//!   translation itself about 8 µs), against the milliseconds of a model call. A signer of
+//!   our own could cache the day's derived key; AWS's crate is kept until that matters.
 
 use std::time::SystemTime;
 
