@@ -1,0 +1,152 @@
+//! The Bedrock family end to end against the mock provider, which speaks Converse and
+//! ConverseStream (AWS event-stream framing, its own encoder): how a deployment finds its
+//! credentials (SigV4 keys, a Bedrock API key, none), its region and base, and what is
+//! refused before anything is sent.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+
+use common::{assert_litellm_error, chat_body, Gateway, Mock};
+use serde_json::json;
+
+const CLAUDE: &str = "anthropic.claude-3-5-sonnet-20240620-v1:0";
+
+fn deployment(name: &str, model: &str, extra: &str) -> String {
+    format!("  - model_name: {name}\n    litellm_params:\n      model: {model}\n{extra}")
+}
+
+#[test]
+fn credentials_come_from_params_the_environment_or_a_bedrock_key() {
+    let mock = Mock::start();
+    let base = mock.base("");
+    let config = format!(
+        "model_list:\n{}{}{}",
+        deployment(
+            "keys",
+            &format!("bedrock/{CLAUDE}"),
+            &format!("      api_base: {base}\n      aws_region_name: eu-west-3\n      aws_access_key_id: AKIDPARAM\n      aws_secret_access_key: secret\n      aws_session_token: tok-1\n")
+        ),
+        deployment(
+            "env-keys",
+            &format!("bedrock/us-east-2/{CLAUDE}"),
+            &format!("      api_base: {base}\n")
+        ),
+        deployment(
+            "api-key",
+            &format!("bedrock/converse/{CLAUDE}"),
+            &format!("      api_base: {base}\n      api_key: bedrock-api-key-1\n")
+        ),
+    );
+    let env: [(&str, &Path); 2] = [
+        ("AWS_ACCESS_KEY_ID", Path::new("AKIDENV")),
+        ("AWS_SECRET_ACCESS_KEY", Path::new("env-secret")),
+    ];
+    let gw = Gateway::start_env(&config, &[], &env);
+    for (model, auth_starts, auth_has) in [
+        (
+            "keys",
+            "AWS4-HMAC-SHA256 Credential=AKIDPARAM/",
+            "/eu-west-3/bedrock/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=",
+        ),
+        (
+            "env-keys",
+            "AWS4-HMAC-SHA256 Credential=AKIDENV/",
+            "/us-east-2/bedrock/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=",
+        ),
+        ("api-key", "Bearer bedrock-api-key-1", ""),
+    ] {
+        let resp = gw.post("/v1/chat/completions", &chat_body(model));
+        assert_eq!(resp.status, 200, "{model}: {}", resp.text());
+        assert_eq!(resp.json()["model"], model);
+        let seen = mock.last_request();
+        assert_eq!(
+            seen["path"],
+            "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse",
+            "{model}"
+        );
+        let auth = seen["headers"]["authorization"].as_str().unwrap();
+        assert!(auth.starts_with(auth_starts), "{model}: {auth}");
+        assert!(auth.contains(auth_has), "{model}: {auth}");
+    }
+    assert_eq!(
+        mock.last_request()["headers"]["x-amz-security-token"],
+        serde_json::Value::Null
+    );
+    gw.assert_healthy();
+}
+
+#[test]
+fn what_cannot_be_sent_is_refused_before_anything_goes_upstream() {
+    let mock = Mock::start();
+    let base = mock.base("");
+    let config = format!(
+        "model_list:\n{}{}",
+        deployment(
+            "no-creds",
+            &format!("bedrock/{CLAUDE}"),
+            &format!("      api_base: {base}\n")
+        ),
+        deployment(
+            "titan",
+            "bedrock/amazon.titan-text-express-v1",
+            &format!("      api_base: {base}\n      aws_access_key_id: A\n      aws_secret_access_key: S\n")
+        ),
+    );
+    // No AWS variables reach the gateway: a deployment without keys has no credentials.
+    let gw = Gateway::start(&config);
+    let err = assert_litellm_error(
+        &gw.post("/v1/chat/completions", &chat_body("no-creds")),
+        401,
+    );
+    assert_eq!(
+        err["message"],
+        "litellm.AuthenticationError: BedrockException Invalid Authentication - Unable to locate credentials"
+    );
+    let err = assert_litellm_error(&gw.post("/v1/chat/completions", &chat_body("titan")), 400);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("Invoke API models"),
+        "{err}"
+    );
+    let mut stream = chat_body("no-creds");
+    stream["stream"] = json!(true);
+    assert_litellm_error(&gw.post("/v1/chat/completions", &stream), 401);
+    assert_eq!(mock.stats().0, 0, "nothing was sent upstream");
+    gw.assert_healthy();
+}
+
+#[test]
+fn a_cut_event_stream_ends_with_an_error_event() {
+    let mock = Mock::start();
+    let config = format!(
+        "model_list:\n{}",
+        deployment(
+            "br",
+            &format!("bedrock/{CLAUDE}"),
+            &format!(
+                "      api_base: {}\n      aws_access_key_id: A\n      aws_secret_access_key: S\n",
+                mock.base("/truncate")
+            )
+        ),
+    );
+    let gw = Gateway::start(&config);
+    let mut body = chat_body("br");
+    body["stream"] = json!(true);
+    let resp = gw.post("/v1/chat/completions", &body);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let text = resp.text();
+    let last = text
+        .split("\n\n")
+        .filter(|e| !e.trim().is_empty())
+        .last()
+        .unwrap();
+    let error: serde_json::Value =
+        serde_json::from_str(last.strip_prefix("data: ").unwrap()).unwrap();
+    assert!(error["error"]["message"].is_string(), "{text}");
+    assert!(text.contains("\"content\":\"Hello\""), "{text}");
+    gw.assert_healthy();
+}
