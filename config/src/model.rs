@@ -48,13 +48,30 @@ pub struct LitellmParams {
 }
 
 /// The AWS parameters read for Bedrock (LiteLLM's `pop_aws_auth_params` and the runtime
-/// endpoint); the others (profiles, roles, web identity) are reported as not implemented.
+/// endpoint), [`AWS_UNSERVED_PARAMS`] among them.
 pub const AWS_PARAMS: &[&str] = &[
     "aws_access_key_id",
     "aws_secret_access_key",
     "aws_session_token",
     "aws_region_name",
     "aws_bedrock_runtime_endpoint",
+    "aws_profile_name",
+    "aws_role_name",
+    "aws_session_name",
+    "aws_web_identity_token",
+    "aws_sts_endpoint",
+    "aws_external_id",
+];
+
+/// AWS credentials corelane does not obtain yet (profiles, assumed roles, web identity): a
+/// deployment naming one is refused rather than signed with other credentials.
+pub const AWS_UNSERVED_PARAMS: &[&str] = &[
+    "aws_profile_name",
+    "aws_role_name",
+    "aws_session_name",
+    "aws_web_identity_token",
+    "aws_sts_endpoint",
+    "aws_external_id",
 ];
 
 impl LitellmParams {

@@ -365,6 +365,13 @@ fn configured_base(row: &ProviderRow, params: &LitellmParams, env: &Env) -> Opti
 /// A configured base `row` cannot be given yet, as a refusal label: a Vertex AI `api_base`
 /// whose path is neither empty nor an API version (LiteLLM then calls `{api_base}:{method}`).
 fn unserved_base(row: &ProviderRow, params: &LitellmParams, env: &Env) -> Option<&'static str> {
+    if row.auth == Auth::SigV4 {
+        // Credentials corelane does not obtain yet: never silently replaced by others.
+        return corelane_config::AWS_UNSERVED_PARAMS
+            .iter()
+            .any(|k| params.extra_param(k).is_some())
+            .then_some("bedrock (AWS profiles, assumed roles and web identity credentials)");
+    }
     if row.path != PathStyle::Vertex {
         return None;
     }
@@ -544,10 +551,23 @@ fn bedrock_upstream(
     let key = set(params.api_key.as_deref())
         .or_else(|| set(env.var("AWS_BEARER_TOKEN_BEDROCK")))
         .map(str::to_owned);
-    let access = set(extra("aws_access_key_id")).or_else(|| set(env.var("AWS_ACCESS_KEY_ID")));
-    let secret =
-        set(extra("aws_secret_access_key")).or_else(|| set(env.var("AWS_SECRET_ACCESS_KEY")));
-    let session = set(extra("aws_session_token")).or_else(|| set(env.var("AWS_SESSION_TOKEN")));
+    // Keys come whole from the parameters, else whole from the environment: a configured
+    // key is never paired with the environment's secret or session token.
+    let configured =
+        set(extra("aws_access_key_id")).is_some() || set(extra("aws_secret_access_key")).is_some();
+    let (access, secret, session) = if configured {
+        (
+            set(extra("aws_access_key_id")),
+            set(extra("aws_secret_access_key")),
+            set(extra("aws_session_token")),
+        )
+    } else {
+        (
+            set(env.var("AWS_ACCESS_KEY_ID")),
+            set(env.var("AWS_SECRET_ACCESS_KEY")),
+            set(env.var("AWS_SESSION_TOKEN")),
+        )
+    };
     let aws = match (&key, access, secret) {
         (None, Some(access), Some(secret)) => Some(Arc::new(
             corelane_transforms::bedrock::head::AwsSigning::new(access, secret, session, region),

@@ -714,13 +714,23 @@ fn build_upstream<'b>(
             .then_some(req.anthropic_beta)
             .flatten(),
     };
+    if provider.auth == provider::Auth::SigV4 && target.body.len() != body_len {
+        // SigV4 signs the body: one sent from a file is never signed (translated bodies are
+        // always in memory; this keeps it so).
+        return Err(untranslatable(
+            "a signed request body must be held in memory".to_owned(),
+        ));
+    }
     corelane_transforms::family::write_request_head(
         provider,
         &target,
         &upstream.credentials,
         &mut head,
     )
-    .map_err(untranslatable)?;
+    .map_err(|detail| GatewayError::UpstreamConnect {
+        provider: provider.name,
+        detail: format!("the request could not be signed: {detail}"),
+    })?;
     if let Some(org) = &deployment.params.organization {
         header(&mut head, "OpenAI-Organization", org);
     }

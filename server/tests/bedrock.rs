@@ -22,7 +22,12 @@ fn credentials_come_from_params_the_environment_or_a_bedrock_key() {
     let mock = Mock::start();
     let base = mock.base("");
     let config = format!(
-        "model_list:\n{}{}{}",
+        "model_list:\n{}{}{}{}",
+        deployment(
+            "keys-plain",
+            &format!("bedrock/{CLAUDE}"),
+            &format!("      api_base: {base}\n      aws_access_key_id: AKIDPLAIN\n      aws_secret_access_key: secret\n")
+        ),
         deployment(
             "keys",
             &format!("bedrock/{CLAUDE}"),
@@ -39,12 +44,19 @@ fn credentials_come_from_params_the_environment_or_a_bedrock_key() {
             &format!("      api_base: {base}\n      api_key: bedrock-api-key-1\n")
         ),
     );
-    let env: [(&str, &Path); 2] = [
+    // The environment's session token is never paired with configured keys.
+    let env: [(&str, &Path); 3] = [
         ("AWS_ACCESS_KEY_ID", Path::new("AKIDENV")),
         ("AWS_SECRET_ACCESS_KEY", Path::new("env-secret")),
+        ("AWS_SESSION_TOKEN", Path::new("env-token")),
     ];
     let gw = Gateway::start_env(&config, &[], &env);
     for (model, auth_starts, auth_has) in [
+        (
+            "keys-plain",
+            "AWS4-HMAC-SHA256 Credential=AKIDPLAIN/",
+            "/us-west-2/bedrock/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=",
+        ),
         (
             "keys",
             "AWS4-HMAC-SHA256 Credential=AKIDPARAM/",
@@ -53,7 +65,7 @@ fn credentials_come_from_params_the_environment_or_a_bedrock_key() {
         (
             "env-keys",
             "AWS4-HMAC-SHA256 Credential=AKIDENV/",
-            "/us-east-2/bedrock/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=",
+            "/us-east-2/bedrock/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature=",
         ),
         ("api-key", "Bearer bedrock-api-key-1", ""),
     ] {
@@ -69,11 +81,14 @@ fn credentials_come_from_params_the_environment_or_a_bedrock_key() {
         let auth = seen["headers"]["authorization"].as_str().unwrap();
         assert!(auth.starts_with(auth_starts), "{model}: {auth}");
         assert!(auth.contains(auth_has), "{model}: {auth}");
+        let token = &seen["headers"]["x-amz-security-token"];
+        let want = match model {
+            "keys" => json!("tok-1"),
+            "env-keys" => json!("env-token"),
+            _ => serde_json::Value::Null,
+        };
+        assert_eq!(token, &want, "{model}");
     }
-    assert_eq!(
-        mock.last_request()["headers"]["x-amz-security-token"],
-        serde_json::Value::Null
-    );
     gw.assert_healthy();
 }
 
@@ -82,11 +97,16 @@ fn what_cannot_be_sent_is_refused_before_anything_goes_upstream() {
     let mock = Mock::start();
     let base = mock.base("");
     let config = format!(
-        "model_list:\n{}{}",
+        "model_list:\n{}{}{}",
         deployment(
             "no-creds",
             &format!("bedrock/{CLAUDE}"),
             &format!("      api_base: {base}\n")
+        ),
+        deployment(
+            "role",
+            &format!("bedrock/{CLAUDE}"),
+            &format!("      api_base: {base}\n      aws_role_name: arn:aws:iam::1:role/r\n      aws_session_name: s\n")
         ),
         deployment(
             "titan",
@@ -103,6 +123,11 @@ fn what_cannot_be_sent_is_refused_before_anything_goes_upstream() {
     assert_eq!(
         err["message"],
         "litellm.AuthenticationError: BedrockException Invalid Authentication - Unable to locate credentials"
+    );
+    let err = assert_litellm_error(&gw.post("/v1/chat/completions", &chat_body("role")), 400);
+    assert!(
+        err["message"].as_str().unwrap().contains("assumed roles"),
+        "{err}"
     );
     let err = assert_litellm_error(&gw.post("/v1/chat/completions", &chat_body("titan")), 400);
     assert!(

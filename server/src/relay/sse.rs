@@ -103,7 +103,10 @@ pub(super) async fn relay_stream(
                 },
             };
             last_event = Instant::now();
-            ex.timings.first_token.get_or_insert(last_event);
+            // The first token is the first event the client gets something from.
+            if out.len() > chunk_start {
+                ex.timings.first_token.get_or_insert(last_event);
+            }
             if let Err(e) = written {
                 failure = Some(stream_failure(provider, e));
                 break;

@@ -175,6 +175,9 @@ pub fn transform_request(
     if let Some(t) = &thinking {
         additional.push(t.field.clone());
     }
+    if p.top_k.is_some_and(|k| !is_number(k)) {
+        return Err(invalid("top_k: expected a number"));
+    }
     if let Some(k) = p.top_k {
         let model = id.to_ascii_lowercase();
         if anthropic {
@@ -286,6 +289,16 @@ fn write_inference_config(
     out: &mut Vec<u8>,
 ) -> Result<()> {
     let mut config: Vec<Vec<u8>> = Vec::new();
+    for (name, value) in [
+        ("temperature", p.temperature),
+        ("top_p", p.top_p),
+        ("max_tokens", p.max_tokens),
+        ("max_completion_tokens", p.max_completion_tokens),
+    ] {
+        if value.is_some_and(|v| !is_number(v)) {
+            return Err(invalid(format!("{name}: expected a number")));
+        }
+    }
     let mut field = |name: &str, value: &[u8]| {
         let mut f = Vec::with_capacity(name.len() + value.len() + 4);
         f.push(b'"');
@@ -308,7 +321,7 @@ fn write_inference_config(
                 list.push(b']');
                 field("stopSequences", &list);
             }
-        } else if elements(stop).is_some() {
+        } else if elements(stop).is_some_and(|l| l.iter().all(|s| string(s).is_some())) {
             field("stopSequences", stop);
         } else {
             return Err(invalid("stop: expected a string or a list of strings"));
@@ -320,7 +333,10 @@ fn write_inference_config(
             if let Some(t) = thinking {
                 field(
                     "maxTokens",
-                    (t.budget + THINKING_HEADROOM).to_string().as_bytes(),
+                    t.budget
+                        .saturating_add(THINKING_HEADROOM)
+                        .to_string()
+                        .as_bytes(),
                 );
             }
         }
@@ -329,6 +345,11 @@ fn write_inference_config(
     out.extend_from_slice(&config.join(&b","[..]));
     out.push(b'}');
     Ok(())
+}
+
+/// A JSON number (as a value slice of a parsed body).
+fn is_number(v: &[u8]) -> bool {
+    v.first().is_some_and(|b| b.is_ascii_digit() || *b == b'-')
 }
 
 fn text_block(text: &str) -> Vec<u8> {
@@ -609,6 +630,13 @@ fn write_tool_config(
             parameters,
             ["type", "properties", "required", "additionalProperties"],
         );
+        if properties.is_some_and(|p| !is_object(p))
+            || required.is_some_and(|r| elements(r).is_none())
+        {
+            return Err(invalid(format!(
+                "tools: the parameters of {name:?} need an object of properties and a list of required names"
+            )));
+        }
         if i > 0 {
             out.push(b',');
         }
@@ -812,6 +840,20 @@ mod tests {
         assert!(converse(only_system, CLAUDE)
             .unwrap_err()
             .contains("at least one non-system message"));
+        let wrong_type =
+            json!({"temperature": "hot", "messages": [{"role": "user", "content": "Hi"}]});
+        assert_eq!(
+            converse(wrong_type, CLAUDE).unwrap_err(),
+            "temperature: expected a number"
+        );
+        let bad_tool = json!({"messages": [{"role": "user", "content": "Hi"}], "tools": [
+            {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": []}}}]});
+        assert!(converse(bad_tool, CLAUDE).is_err());
+        // A budget at the top of u64 neither panics nor wraps.
+        let huge = json!({"thinking": {"type": "enabled", "budget_tokens": u64::MAX},
+                          "messages": [{"role": "user", "content": "Hi"}]});
+        let sent = converse(huge, "anthropic.claude-sonnet-4-5-20250929-v1:0").unwrap();
+        assert_eq!(sent["inferenceConfig"]["maxTokens"], json!(u64::MAX));
         let remote = json!({"messages": [{"role": "user", "content": [{"type": "image_url",
             "image_url": {"url": "https://example.com/a.png"}}]}]});
         assert!(converse(remote, CLAUDE).is_err());

@@ -84,11 +84,16 @@ impl ConverseUsage {
     }
 
     pub(crate) fn billed(&self) -> Usage {
-        let prompt = self.input + self.cache_read + self.cache_write;
+        let prompt = self
+            .input
+            .saturating_add(self.cache_read)
+            .saturating_add(self.cache_write);
         Usage {
             prompt_tokens: prompt,
             completion_tokens: self.output,
-            total_tokens: self.total.unwrap_or(prompt + self.output),
+            total_tokens: self
+                .total
+                .unwrap_or_else(|| prompt.saturating_add(self.output)),
         }
     }
 
@@ -188,11 +193,12 @@ pub fn transform_response(
         out.extend_from_slice(b",\"thinking_blocks\":[");
         out.extend_from_slice(&thinking.join(&b","[..]));
         out.extend_from_slice(b"],\"provider_specific_fields\":{\"reasoningContentBlocks\":[");
-        let raw: Vec<&[u8]> = blocks
+        let rebuilt: Vec<Vec<u8>> = blocks
             .iter()
             .filter_map(|b| get(b, "reasoningContent"))
+            .map(reasoning_content)
             .collect();
-        out.extend_from_slice(&raw.join(&b","[..]));
+        out.extend_from_slice(&rebuilt.join(&b","[..]));
         out.extend_from_slice(b"]}");
     }
     out.extend_from_slice(b"}}],\"usage\":");
@@ -203,6 +209,44 @@ pub fn transform_response(
     usage.write_as(billed, out);
     out.push(b'}');
     Ok(billed)
+}
+
+/// Appends `"name":"value"` (a JSON string member) to `members` when `value` is set.
+fn string_member(members: &mut Vec<Vec<u8>>, name: &str, value: Option<String>) {
+    if let Some(v) = value {
+        let mut m = Vec::with_capacity(v.len() + name.len() + 6);
+        write_json_string(name, &mut m);
+        m.push(b':');
+        write_json_string(&v, &mut m);
+        members.push(m);
+    }
+}
+
+/// A `reasoningContent` value as Bedrock sent it, rebuilt from its fields (never copied: a
+/// copy could carry raw newlines into a stream's `data:` line): an answer's `reasoningText`
+/// (`text`, `signature`) or `redactedContent`, or a stream delta's `text`, `signature` or
+/// `redactedContent`.
+pub(crate) fn reasoning_content(r: &[u8]) -> Vec<u8> {
+    let [reasoning_text, text, signature, redacted] =
+        fields(r, ["reasoningText", "text", "signature", "redactedContent"]);
+    let mut members: Vec<Vec<u8>> = Vec::new();
+    if let Some(rt) = reasoning_text {
+        let [t, s] = fields(rt, ["text", "signature"]);
+        let mut inner = Vec::new();
+        string_member(&mut inner, "text", t.and_then(string));
+        string_member(&mut inner, "signature", s.and_then(string));
+        let mut m = b"\"reasoningText\":{".to_vec();
+        m.extend_from_slice(&inner.join(&b","[..]));
+        m.push(b'}');
+        members.push(m);
+    }
+    string_member(&mut members, "text", text.and_then(string));
+    string_member(&mut members, "signature", signature.and_then(string));
+    string_member(&mut members, "redactedContent", redacted.and_then(string));
+    let mut out = b"{".to_vec();
+    out.extend_from_slice(&members.join(&b","[..]));
+    out.push(b'}');
+    out
 }
 
 /// A `reasoningContent` block as a thinking block (its text added to `reasoning`).
@@ -269,6 +313,24 @@ mod tests {
             }
         );
         assert_eq!(a["usage"]["prompt_tokens_details"]["cached_tokens"], 3);
+    }
+
+    #[test]
+    fn counts_saturate_and_reasoning_is_rebuilt() {
+        let body = format!(
+            "{{\"output\":{{\"message\":{{\"content\":[{{\"reasoningContent\":\n{{\"reasoningText\":\n{{\"text\":\"a\",\"signature\":\"s\"}}}}}}]}}}},\"stopReason\":\"end_turn\",\"usage\":{{\"inputTokens\":{max},\"outputTokens\":1,\"cacheReadInputTokens\":{max}}}}}",
+            max = u64::MAX
+        );
+        let mut out = Vec::new();
+        let usage = transform_response(body.as_bytes(), "c", 1, "m", &mut out).unwrap();
+        assert_eq!(usage.prompt_tokens, u64::MAX);
+        assert_eq!(usage.total_tokens, u64::MAX);
+        assert!(!out.contains(&b'\n'));
+        let a: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            a["choices"][0]["message"]["provider_specific_fields"]["reasoningContentBlocks"],
+            json!([{"reasoningText": {"text": "a", "signature": "s"}}])
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //!   plus completion), `[DONE]`;
 //! - an `exception` message is the provider's error, mapped as LiteLLM maps it.
 
-use super::response::{finish_reason, ConverseUsage};
+use super::response::{finish_reason, reasoning_content, ConverseUsage};
 use crate::json::value::{answer_object, fields, get, string};
 use crate::json::write_json_string;
 use crate::stream::{ChunkPrefixes, StreamFailure};
@@ -46,6 +46,8 @@ pub struct ChatStream {
     /// its content block index.
     reasoning_block: Option<(u64, Option<Vec<u8>>)>,
     finish: Option<&'static str>,
+    /// `messageStop`'s `additionalModelResponseFields` (the reasoning token count).
+    reasoning_fields: Option<Vec<u8>>,
     usage: Option<ConverseUsage>,
 }
 
@@ -60,6 +62,7 @@ impl ChatStream {
             tool_open: None,
             reasoning_block: None,
             finish: None,
+            reasoning_fields: None,
             usage: None,
         }
     }
@@ -139,15 +142,14 @@ impl ChatStream {
                 } else {
                     reason
                 });
-                if let (Some(u), Some(f)) =
-                    (self.usage, get(payload, "additionalModelResponseFields"))
-                {
-                    self.usage = Some(u.with_reasoning(Some(f)));
-                }
+                // Bedrock sends the reasoning count here, before `metadata`'s usage.
+                self.reasoning_fields =
+                    get(payload, "additionalModelResponseFields").map(<[u8]>::to_vec);
             }
             "metadata" => {
                 if let Some(u) = get(payload, "usage") {
-                    let read = ConverseUsage::read(u);
+                    let read =
+                        ConverseUsage::read(u).with_reasoning(self.reasoning_fields.as_deref());
                     self.usage = Some(read);
                     return Ok(Some(read.billed()));
                 }
@@ -225,7 +227,7 @@ impl ChatStream {
             }
         }
         out.extend_from_slice(b"}],\"provider_specific_fields\":{\"reasoningContent\":");
-        out.extend_from_slice(r);
+        out.extend_from_slice(&reasoning_content(r));
         out.push(b'}');
         if self.take_first() {
             out.extend_from_slice(b",\"role\":\"assistant\"");
@@ -249,7 +251,7 @@ impl ChatStream {
             // The stream's total is prompt plus completion (the chunk builder's sum).
             u.write_as(
                 Usage {
-                    total_tokens: b.prompt_tokens + b.completion_tokens,
+                    total_tokens: b.prompt_tokens.saturating_add(b.completion_tokens),
                     ..b
                 },
                 out,
@@ -291,7 +293,7 @@ fn stream_error(message_type: &str, name: &str, payload: &[u8]) -> StreamFailure
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use serde_json::Value;
+    use serde_json::{json, Value};
 
     fn run(events: &[(&str, &str, &str)], include_usage: bool) -> (Vec<Value>, Option<Usage>) {
         let mut s = ChatStream::new("chatcmpl-1", 5, "br");
@@ -361,6 +363,27 @@ mod tests {
                 total_tokens: 9
             })
         );
+    }
+
+    #[test]
+    fn reasoning_tokens_from_message_stop_reach_the_usage() {
+        let (chunks, _) = run(
+            &[
+                ("event", "contentBlockDelta", "{\"contentBlockIndex\":0,\"delta\":{\"reasoningContent\":\n{\"text\":\"hm\"}}}"),
+                ("event", "messageStop", r#"{"stopReason":"end_turn","additionalModelResponseFields":{"usage":{"output_tokens_details":{"thinking_tokens":3}}}}"#),
+                ("event", "metadata", r#"{"usage":{"inputTokens":1,"outputTokens":5,"totalTokens":6}}"#),
+            ],
+            true,
+        );
+        let delta = &chunks[0]["choices"][0]["delta"];
+        assert_eq!(
+            delta["provider_specific_fields"]["reasoningContent"],
+            json!({"text": "hm"})
+        );
+        assert_eq!(delta["thinking_blocks"][0]["index"], 0);
+        let usage = &chunks.last().unwrap()["usage"];
+        assert_eq!(usage["completion_tokens_details"]["reasoning_tokens"], 3);
+        assert_eq!(usage["completion_tokens_details"]["text_tokens"], 2);
     }
 
     #[test]
