@@ -153,6 +153,7 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-gemini-length", "/v1/chat/completions", chat("gem", "length", False, max_completion_tokens=5)),
     ("chat-gemini-safety", "/v1/chat/completions", chat("gem", "safety", False)),
     ("chat-gemini-blocked", "/v1/chat/completions", chat("gem", "blocked", False)),
+    ("chat-gemini-unsupported", "/v1/chat/completions", chat("gem", "text", False, logit_bias={"50256": -100}, top_logprobs=2)),
     ("chat-gemini-json", "/v1/chat/completions", chat("gem", "text", False, response_format={"type": "json_object"})),
     ("chat-gemini-schema", "/v1/chat/completions", chat("gem", "text", False, response_format={"type": "json_schema", "json_schema": {
         "name": "w", "schema": {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"], "additionalProperties": False}}})),

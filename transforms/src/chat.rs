@@ -1,6 +1,7 @@
 //! What the translations of a chat-completions request share: its messages' roles.
 
 use crate::anthropic::request::{invalid, Result};
+use crate::anthropic::TransformError;
 use crate::json::value::{get, is_object, string};
 
 /// The role of one chat message.
@@ -42,4 +43,17 @@ pub(crate) fn data_url(url: &str) -> Result<Option<(&str, &str)>> {
         .split_once(";base64,")
         .ok_or_else(|| invalid("a data: URL must be base64 (data:<mime>;base64,<data>)"))?;
     Ok(Some((mime.split(';').next().unwrap_or(mime).trim(), data)))
+}
+
+/// LiteLLM's `UnsupportedParamsError` text for OpenAI `params` that `provider` has no field
+/// for (`get_optional_params._check_valid_arg`).
+pub(crate) fn unsupported_params(provider: &str, params: &[String], model: &str) -> TransformError {
+    let list = params
+        .iter()
+        .map(|p| format!("'{p}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    TransformError::UnsupportedParams(format!(
+        "{provider} does not support parameters: [{list}], for model={model}. To drop these, set `litellm.drop_params=True` or for proxy:\n\n`litellm_settings:\n drop_params: true`\n. \n If you want to use these params dynamically send allowed_openai_params=[{list}] in your request."
+    ))
 }

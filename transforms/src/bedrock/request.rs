@@ -27,7 +27,7 @@
 use super::{is_anthropic, model_id};
 use crate::anthropic::request::{invalid, unsupported, Result};
 use crate::anthropic::TransformError;
-use crate::chat::{data_url, role_of, Role};
+use crate::chat::{data_url, role_of, unsupported_params, Role};
 use crate::json::tape::Scratch;
 use crate::json::value::{elements, fields, get, is_object, key_of, string};
 use crate::json::{top_members, write_json_string};
@@ -118,21 +118,9 @@ fn read_params<'b>(body: &'b [u8], model: &str) -> Result<Params<'b>> {
         refused.push("n".to_owned());
     }
     if !refused.is_empty() {
-        return Err(unsupported_params(&refused, model));
+        return Err(unsupported_params("bedrock", &refused, model));
     }
     Ok(p)
-}
-
-/// LiteLLM's `UnsupportedParamsError` text for `params`.
-fn unsupported_params(params: &[String], model: &str) -> TransformError {
-    let list = params
-        .iter()
-        .map(|p| format!("'{p}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    TransformError::UnsupportedParams(format!(
-        "bedrock does not support parameters: [{list}], for model={model}. To drop these, set `litellm.drop_params=True` or for proxy:\n\n`litellm_settings:\n drop_params: true`\n. \n If you want to use these params dynamically send allowed_openai_params=[{list}] in your request."
-    ))
 }
 
 /// Turns the OpenAI chat-completions `body` into the Converse body for `provider_model` (the
@@ -251,7 +239,11 @@ fn thinking(p: &Params<'_>, anthropic: bool, id: &str) -> Result<Option<Thinking
             ));
         }
         if !reasoning_model(id) {
-            return Err(unsupported_params(&["reasoning_effort".to_owned()], id));
+            return Err(unsupported_params(
+                "bedrock",
+                &["reasoning_effort".to_owned()],
+                id,
+            ));
         }
         let budget = thinking_budget(&effort)
             .ok_or_else(|| invalid(format!("reasoning_effort: unknown value {effort:?}")))?;
@@ -268,7 +260,7 @@ fn thinking(p: &Params<'_>, anthropic: bool, id: &str) -> Result<Option<Thinking
         ));
     }
     if !reasoning_model(id) {
-        return Err(unsupported_params(&["thinking".to_owned()], id));
+        return Err(unsupported_params("bedrock", &["thinking".to_owned()], id));
     }
     let [kind, budget] = fields(t, ["type", "budget_tokens"]);
     if kind.and_then(string).as_deref() != Some("enabled") {

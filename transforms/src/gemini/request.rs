@@ -22,28 +22,30 @@
 //! - `tools` as one `function_declarations` list (parameters cleaned as `clean_schema`
 //!   says), `tool_choice` as `toolConfig`.
 //!
-//! Refused (400) where LiteLLM would fetch or upload something, or where this transform does
-//! not follow it yet: remote image or file URLs (LiteLLM downloads them), `file_id`s,
-//! `top_logprobs`, `logit_bias`, `functions`, `audio`, `modalities`, `web_search_options`,
-//! `service_tier`, reasoning effort on Gemini 3 models (`thinkingLevel`) and `thinking`.
+//! Refused (400) with LiteLLM's `UnsupportedParamsError` text: `top_logprobs`, `logit_bias`,
+//! `function_call`, `prediction`. Refused where LiteLLM would fetch or upload something, or
+//! where this transform does not follow it yet: remote image or file URLs (LiteLLM downloads
+//! them), `file_id`s, `functions`, `audio`, `modalities`, `web_search_options`,
+//! `service_tier`, reasoning effort on Gemini 3 models (`thinkingLevel`), `thinking` and
+//! `top_k`.
 //! Not sent, as LiteLLM does not send them to Gemini: `user`, `metadata`, `stream_options`,
 //! `parallel_tool_calls`.
 
 use crate::anthropic::request::{invalid, unsupported, Result};
-use crate::chat::{data_url, role_of, Role};
+use crate::chat::{data_url, role_of, unsupported_params, Role};
 use crate::json::tape::Scratch;
 use crate::json::value::{elements, fields, get, is_object, key_of, string};
 use crate::json::{top_members, write_json_string};
 
-/// OpenAI parameters refused (see the module doc).
+/// OpenAI parameters Gemini has no field for (not in LiteLLM's
+/// `get_supported_openai_params`): LiteLLM's `UnsupportedParamsError`.
+const UNSUPPORTED_PARAMS: &[&str] = &["top_logprobs", "logit_bias", "function_call", "prediction"];
+
+/// Parameters LiteLLM maps for Gemini and this transform does not yet (see the module doc).
 const REFUSED_PARAMS: &[&str] = &[
-    "top_logprobs",
-    "logit_bias",
     "functions",
-    "function_call",
     "audio",
     "modalities",
-    "prediction",
     "web_search_options",
     "service_tier",
     "thinking",
@@ -70,8 +72,9 @@ struct Params<'b> {
     logprobs: Option<&'b [u8]>,
 }
 
-fn read_params(body: &[u8]) -> Result<Params<'_>> {
+fn read_params<'b>(body: &'b [u8], model: &str) -> Result<Params<'b>> {
     let mut p = Params::default();
+    let mut unsupported_found = Vec::new();
     for m in top_members(body).ok_or_else(|| invalid("expected an object"))? {
         let key = key_of(body, &m.key).unwrap_or_default();
         let v = &body[m.value];
@@ -91,17 +94,26 @@ fn read_params(body: &[u8]) -> Result<Params<'_>> {
             "tools" => &mut p.tools,
             "tool_choice" => &mut p.tool_choice,
             "logprobs" => &mut p.logprobs,
+            k if UNSUPPORTED_PARAMS.contains(&k) => {
+                if v != b"null" {
+                    unsupported_found.push(k.to_owned());
+                }
+                continue;
+            }
             k if REFUSED_PARAMS.contains(&k) => {
                 if v == b"null" {
                     continue;
                 }
                 return Err(unsupported(format!(
-                    "gemini does not support parameters: ['{k}']"
+                    "{k} is not supported for Gemini by corelane yet"
                 )));
             }
             _ => continue,
         };
         *slot = (v != b"null").then_some(v);
+    }
+    if !unsupported_found.is_empty() {
+        return Err(unsupported_params("gemini", &unsupported_found, model));
     }
     Ok(p)
 }
@@ -121,7 +133,7 @@ pub fn transform_request(
     if !is_object(body) {
         return Err(invalid("expected an object"));
     }
-    let p = read_params(body)?;
+    let p = read_params(body, model)?;
     let messages = p
         .messages
         .and_then(elements)
