@@ -295,6 +295,40 @@ def token_problem(tokens: list[dict]) -> str | None:
     return "DIFFERS: " + " | ".join(diff[:3]) if diff else None
 
 
+#: The config's deployments as (provider, provider model), for the fixtures' args.
+DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "text-embedding-004"),
+               "vx": ("vertex_ai", "gemini-2.5-flash"), "br": ("bedrock", "anthropic.claude-3-5-sonnet-20240620-v1:0"),
+               "br-session": ("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0")}
+ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages"}
+
+
+def write_fixture(root: str, name: str, route: str, client_body: dict, requests: list[dict], answer: dict) -> None:
+    """A golden fixture from LiteLLM's side of one case (DIFF_CAPTURE=<dir>): the client's
+    body, what LiteLLM sent the provider, the provider's answer, and LiteLLM's answer to the
+    client (ids and times masked)."""
+    if len(requests) != 1 or "answer" not in requests[0]:
+        return
+    folder = Path(root) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "openai_request.json").write_text(json.dumps(client_body, indent=1) + "\n")
+    (folder / "provider_request.json").write_text(json.dumps(requests[0]["body"], indent=1) + "\n")
+    sent = requests[0]["answer"]
+    suffix = {"application/vnd.amazon.eventstream": "eventstream", "text/event-stream": "sse"}.get(
+        sent["content_type"], "json")
+    (folder / f"provider_response.{suffix}").write_bytes(sent["bytes"])
+    (folder / "openai_response.json").write_text(json.dumps(answer, indent=1) + "\n")
+    provider, model = DEPLOYMENTS[client_body["model"]]
+    stream_options = client_body.get("stream_options") or {}
+    args = {"provider": provider, "model": model, "endpoint": ENDPOINTS[route],
+            "requested_model": client_body["model"], "stream": str(bool(client_body.get("stream"))).lower(),
+            "include_usage": str(bool(stream_options.get("include_usage"))).lower()}
+    (folder / "args").write_text("".join(f"{k}={v}\n" for k, v in args.items()))
+    (folder / "README").write_text(f"Captured from LiteLLM 1.108.7's proxy by the differential suite (case {name}, "
+                                   "DIFF_CAPTURE): the client's request, what LiteLLM sent the provider, the provider's "
+                                   "scripted answer (harness/differential/upstream.py) and LiteLLM's answer to the client, "
+                                   "ids and times masked.\n")
+
+
 def upstream_header(name: str, value: str) -> str:
     if name == "x-amz-date":
         return "DATE" if re.fullmatch(r"\d{8}T\d{6}Z", value) else value
@@ -418,16 +452,23 @@ router_settings:
         used = set()
         failed = 0
         only = re.compile(os.environ.get("DIFF_ONLY", ""))
+        capture = os.environ.get("DIFF_CAPTURE")
+        capture_pattern = re.compile(os.environ.get("DIFF_CAPTURE_ONLY", "."))
         for name, route, body in CASES:
             if not only.search(name):
                 continue
             seen = {}
+            litellm_upstream = []
             for target in ("LiteLLM", "corelane"):
                 upstream.reset()
                 answer = send(ports[target], route, body)
+                requests = upstream.reset()
                 if target == "LiteLLM":
                     answer = without_router_report(answer)
-                seen[target] = {"response": answer, "upstream": upstream_view(upstream.reset())}
+                    litellm_upstream = requests
+                seen[target] = {"response": answer, "upstream": upstream_view(requests)}
+            if capture and capture_pattern.search(name):
+                write_fixture(capture, name, route, body, litellm_upstream, seen["LiteLLM"]["response"])
             for part in ("upstream", "response"):
                 diff = differences(seen["LiteLLM"][part], seen["corelane"][part])
                 key, reason = exception_for(exceptions, name, part)

@@ -319,6 +319,10 @@ BEDROCK_STREAMS = {
 
 
 def _send(handler: BaseHTTPRequestHandler, status: int, content_type: str, data: bytes) -> None:
+    # The answer is kept with its request, for the golden fixtures (diff.py DIFF_CAPTURE).
+    record = getattr(handler, "record", None)
+    if record is not None:
+        record["answer"] = {"status": status, "content_type": content_type, "bytes": data}
     handler.send_response(status)
     handler.send_header("content-type", content_type)
     handler.send_header("content-length", str(len(data)))
@@ -355,10 +359,10 @@ class Upstream:
                     body = json.loads(raw)
                 except ValueError:
                     body = None
+                self.record = {"method": "POST", "path": self.path,
+                               "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
                 with upstream.lock:
-                    upstream.requests.append({"method": "POST", "path": self.path,
-                                              "headers": {k.lower(): v for k, v in self.headers.items()},
-                                              "body": body})
+                    upstream.requests.append(self.record)
                 upstream.answer(self, body or {})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -1,0 +1,241 @@
+//! Golden fixtures of the Gemini (and Vertex AI) and Bedrock families, captured from LiteLLM
+//! 1.108.7's proxy by the differential suite (`DIFF_CAPTURE`), under
+//! `tests/fixtures/{gemini,bedrock}/<case>/`:
+//!
+//! - `openai_request.json` → `provider_request.json`: the request translation;
+//! - `provider_response.json`, `.sse` or `.eventstream` → `openai_response.json`: LiteLLM's
+//!   answer to the client (a JSON body, or a stream event by event), ids and times masked;
+//! - `args`: the provider row, its model, the client's endpoint and model name, the stream
+//!   options. Each `README` names the case it came from.
+//!
+//! The provider's wire formats: https://ai.google.dev/api/generate-content,
+//! https://ai.google.dev/api/embeddings, https://cloud.google.com/vertex-ai/docs/reference/rest,
+//! https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html and
+//! `_ConverseStream.html` (AWS event-stream framing). A new folder needs no code edit.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod fixture_dirs;
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+
+use bumpalo::Bump;
+use corelane_transforms::bedrock::eventstream::EventFramer;
+use corelane_transforms::family::{self, StreamTranslator};
+use corelane_transforms::json::tape::Scratch;
+use corelane_transforms::openai;
+use corelane_transforms::provider::{find, Endpoint, ProviderRow};
+use serde_json::Value;
+
+fn json(dir: &Path, name: &str) -> Value {
+    let bytes =
+        fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()))
+}
+
+/// The differential suite's masks: `created` is 0, generated ids are placeholders.
+fn mask(v: Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let v = if k == "created" {
+                        Value::from(0)
+                    } else {
+                        mask(v)
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(mask).collect()),
+        Value::String(s) => {
+            let hex = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_hexdigit());
+            if s.strip_prefix("call_").is_some_and(|t| hex(t, 28)) {
+                Value::from("call_ID")
+            } else {
+                Value::String(s)
+            }
+        }
+        other => other,
+    }
+}
+
+struct Case {
+    name: String,
+    args: HashMap<String, String>,
+    row: &'static ProviderRow,
+    endpoint: Endpoint,
+}
+
+impl Case {
+    fn new(dir: &Path) -> Case {
+        let args = fixture_dirs::args(dir);
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(dir.join("README").exists(), "{name}: README missing");
+        let row = find(&args["provider"]).unwrap();
+        let endpoint = match args["endpoint"].as_str() {
+            "chat" => Endpoint::ChatCompletions,
+            "embeddings" => Endpoint::Embeddings,
+            "messages" => Endpoint::Messages,
+            other => panic!("{name}: endpoint {other}"),
+        };
+        Case {
+            name,
+            args,
+            row,
+            endpoint,
+        }
+    }
+
+    /// The id and time the gateway gives a translated answer, as the masks write them.
+    fn answer_id(&self) -> (String, u64) {
+        let id = match self.endpoint {
+            Endpoint::Messages => "msg_ID",
+            _ => "chatcmpl-ID",
+        };
+        (id.to_owned(), 0)
+    }
+
+    fn flag(&self, key: &str) -> bool {
+        self.args.get(key).is_some_and(|v| v == "true")
+    }
+}
+
+/// Splits a client stream into events as the suite reads them: `{"event", "data"}`, the data
+/// parsed (and masked) when it is JSON.
+fn stream_events(sse: &[u8]) -> Vec<Value> {
+    let text = String::from_utf8(sse.to_vec()).unwrap();
+    text.split("\n\n")
+        .filter(|b| !b.trim().is_empty())
+        .map(|block| {
+            let mut name = Value::Null;
+            let mut data = Value::Null;
+            for line in block.split('\n') {
+                if let Some(n) = line.strip_prefix("event:") {
+                    name = Value::from(n.trim());
+                } else if let Some(d) = line.strip_prefix("data:") {
+                    let d = d.trim();
+                    data = serde_json::from_str(d)
+                        .map(mask)
+                        .unwrap_or_else(|_| Value::from(d));
+                }
+            }
+            serde_json::json!({"event": name, "data": data})
+        })
+        .collect()
+}
+
+/// Feeds a provider's stream to the family's translator; the client's bytes.
+fn translate_stream(case: &Case, input: &[u8], aws: bool) -> Vec<u8> {
+    let mut t: StreamTranslator = family::stream_translator(
+        case.row,
+        case.endpoint,
+        &case.args["requested_model"],
+        || case.answer_id(),
+    );
+    let include_usage = case.flag("include_usage");
+    let arena = Bump::new();
+    let mut out = Vec::new();
+    if aws {
+        let mut framer = EventFramer::new(1 << 20);
+        framer.push(input);
+        while let Some(event) = framer.next_event().unwrap() {
+            t.aws_event(&event, &mut out)
+                .unwrap_or_else(|e| panic!("{}: {e:?}", case.name));
+        }
+    } else {
+        let text = String::from_utf8(input.to_vec()).unwrap();
+        for event in text.split("\r\n\r\n").flat_map(|e| e.split("\n\n")) {
+            let Some(data) = event.trim().strip_prefix("data: ") else {
+                continue;
+            };
+            t.event(
+                event.as_bytes(),
+                data.as_bytes(),
+                &case.args["requested_model"],
+                include_usage,
+                &arena,
+                &mut out,
+            )
+            .unwrap_or_else(|e| panic!("{}: {e:?}", case.name));
+        }
+    }
+    t.end(include_usage, &mut out);
+    out
+}
+
+fn run_family(family_dir: &str) -> usize {
+    let mut ran = 0;
+    for dir in fixture_dirs::cases(family_dir) {
+        let case = Case::new(&dir);
+        let body = fs::read(dir.join("openai_request.json")).unwrap();
+        let mut scratch = Scratch::new();
+        let fields = openai::inspect(&body, &mut scratch).unwrap();
+        let mut out = Vec::new();
+        let counted = family::write_request_body(
+            case.row.family,
+            case.endpoint,
+            &body,
+            &fields,
+            &case.args["model"],
+            false,
+            &mut scratch,
+            &mut out,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e:?}", case.name));
+        let sent: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            sent,
+            json(&dir, "provider_request.json"),
+            "{}: request",
+            case.name
+        );
+        let expected = json(&dir, "openai_response.json");
+        if let Ok(answer) = fs::read(dir.join("provider_response.json")) {
+            let mut out = Vec::new();
+            family::rewrite_response(
+                case.row.family,
+                case.endpoint,
+                &answer,
+                &case.args["requested_model"],
+                || case.answer_id(),
+                counted,
+                &mut out,
+            )
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+            let got = mask(serde_json::from_slice(&out).unwrap());
+            assert_eq!(expected["status"], 200, "{}", case.name);
+            assert_eq!(got, expected["json"], "{}: response", case.name);
+        }
+        for (file, aws) in [
+            ("provider_response.sse", false),
+            ("provider_response.eventstream", true),
+        ] {
+            if let Ok(stream) = fs::read(dir.join(file)) {
+                let out = translate_stream(&case, &stream, aws);
+                assert_eq!(
+                    Value::from(stream_events(&out)),
+                    expected["stream"],
+                    "{}: stream",
+                    case.name
+                );
+            }
+        }
+        ran += 1;
+    }
+    ran
+}
+
+#[test]
+fn every_gemini_fixture_matches() {
+    let ran = run_family("gemini");
+    assert!(ran >= 10, "only {ran} gemini fixtures ran");
+}
+
+#[test]
+fn every_bedrock_fixture_matches() {
+    let ran = run_family("bedrock");
+    assert!(ran >= 8, "only {ran} bedrock fixtures ran");
+}
