@@ -2,7 +2,8 @@
 installed by scripts/setup.sh) in print mode through the gateway's /v1/messages, against an
 Anthropic-format deployment of the mock and an OpenAI-format one (bridged to chat
 completions): a plain answer, a streamed one read event by event, and a whole tool loop (the
-mock asks for Bash, Claude Code runs it, the mock echoes the result back)."""
+mock asks for Bash, Claude Code runs it, the mock echoes the result back); and all three
+through a Gemini-format deployment too (Messages → chat → generateContent)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from support import MASTER_KEY, MOCK_TEXT
 CLAUDE = Path(__file__).resolve().parents[1] / "claude-code" / "node_modules" / ".bin" / "claude"
 
 
-MODELS = ["claude-mock", "gpt-mock"]
+MODELS = ["claude-mock", "gpt-mock", "gemini-mock"]
 
 
 def run_claude(gateway, tmp_path: Path, model: str, prompt: str, *args: str) -> str:
@@ -52,7 +53,10 @@ def run_claude(gateway, tmp_path: Path, model: str, prompt: str, *args: str) -> 
 @pytest.mark.parametrize("model", MODELS)
 def test_a_plain_answer(gateway, upstream, tmp_path, model):
     assert run_claude(gateway, tmp_path, model, "say hi").strip() == MOCK_TEXT
-    if model == "claude-mock":
+    if model == "gemini-mock":
+        sent = [r for r in upstream.requests() if ":generateContent" in r["path"]
+                or ":streamGenerateContent" in r["path"]]
+    elif model == "claude-mock":
         sent = [r for r in upstream.requests() if r["path"] == "/v1/messages"]
         assert all(json.loads(r["body"])["model"] == "claude-sonnet-4-5" for r in sent)
         assert any("claude-code" in r["headers"].get("anthropic-beta", "") for r in sent)

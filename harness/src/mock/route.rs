@@ -313,6 +313,25 @@ fn gemini_reply(
         Err(error) => return Reply::error(shape, 400, &format!("Invalid JSON payload: {error}")),
     };
     let model = gemini::Method::from_path(path).map_or("", |(_, model)| model);
+    if method != gemini::Method::BatchEmbed {
+        if let Some(script) = super::script::script(body) {
+            let answer = script.gemini_answer(model).to_string();
+            if method == gemini::Method::Generate {
+                return Reply::Full {
+                    status: 200,
+                    body: answer.into_bytes(),
+                };
+            }
+            return Reply::Stream(StreamReply {
+                family: StreamFamily::Scripted,
+                model: String::new(),
+                chunks: 0,
+                include_usage: false,
+                with_usage: true,
+                script: vec![format!("data: {answer}\r\n\r\n").into_bytes()],
+            });
+        }
+    }
     let model = serde_json::Value::from(model).to_string();
     let with_usage = !faults.nousage;
     match method {

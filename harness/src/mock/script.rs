@@ -1,4 +1,4 @@
-//! Scripted tool use on the Messages and chat completions routes, so an agent (Claude Code)
+//! Scripted tool use on the Messages, chat completions and Gemini routes, so an agent (Claude Code)
 //! can run a whole tool loop against the mock: a conversation whose last user turn carries `[[tool:NAME {json}]]` in
 //! its text gets a call to NAME with that input (a `tool_use` block, or `tool_calls`); a last
 //! turn that carries the tool's result gets `tool result: <its text>` back, so a test sees
@@ -22,6 +22,9 @@ pub enum Script {
 pub fn script(body: &[u8]) -> Option<Script> {
     memchr::memmem::find(body, MARKER.as_bytes())?;
     let body: Value = serde_json::from_slice(body).ok()?;
+    if let Some(contents) = body.get("contents").and_then(Value::as_array) {
+        return gemini_script(contents);
+    }
     // The turns after the last assistant message: Claude Code adds system (or, bridged,
     // operator-note user) messages there.
     let messages = body.get("messages")?.as_array()?;
@@ -49,6 +52,38 @@ pub fn script(body: &[u8]) -> Option<Script> {
         .iter()
         .filter(|m| m.get("role").and_then(Value::as_str) == Some("user"))
         .find_map(|m| call_in(m.get("content")?))
+}
+
+/// A Gemini conversation's script: a `functionResponse` after the last `model` content is
+/// answered with its text, a marker in a user text part is called.
+fn gemini_script(contents: &[Value]) -> Option<Script> {
+    let after = contents
+        .iter()
+        .rposition(|c| c.get("role").and_then(Value::as_str) == Some("model"))
+        .map_or(0, |i| i + 1);
+    let parts: Vec<&Value> = contents[after..]
+        .iter()
+        .filter_map(|c| c.get("parts")?.as_array())
+        .flatten()
+        .collect();
+    // Gemini takes both spellings (LiteLLM writes snake_case).
+    let response = parts.iter().find_map(|p| {
+        p.get("functionResponse")
+            .or_else(|| p.get("function_response"))
+    });
+    if let Some(response) = response {
+        let value = &response["response"];
+        let text = value
+            .get("content")
+            .map(text_of)
+            .unwrap_or_else(|| value.to_string());
+        return Some(Script::Text(format!("tool result: {}", text.trim())));
+    }
+    let texts: Vec<Value> = parts
+        .iter()
+        .filter_map(|p| p.get("text").cloned())
+        .collect();
+    call_in(&Value::Array(texts))
 }
 
 /// The marker's call in a user turn's content (a string or text blocks).
@@ -205,6 +240,20 @@ impl Script {
     }
 }
 
+impl Script {
+    /// The `GenerateContentResponse` (Gemini's format): a `functionCall` part, or text.
+    pub fn gemini_answer(&self, model: &str) -> Value {
+        let part = match self {
+            Script::Call { name, input } => json!({"functionCall": {"name": name, "args": input}}),
+            Script::Text(text) => json!({"text": text}),
+        };
+        json!({"candidates": [{"content": {"parts": [part], "role": "model"},
+                               "finishReason": "STOP", "index": 0}],
+               "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15},
+               "modelVersion": model, "responseId": "mock-gemini"})
+    }
+}
+
 const TOOL_ID: &str = "toolu_mock_1";
 const CALL_ID: &str = "call_mock_1";
 
@@ -255,6 +304,31 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<Value>(&args).unwrap(),
             json!({"command": "echo hi"})
+        );
+    }
+
+    #[test]
+    fn gemini_conversations_are_scripted_too() {
+        let call = br#"{"contents":[{"role":"user","parts":[{"text":"run [[tool:Bash {\"command\": \"ls\"}]]"}]}]}"#;
+        let called = script(call).unwrap();
+        assert_eq!(
+            called,
+            Script::Call {
+                name: "Bash".into(),
+                input: json!({"command": "ls"})
+            }
+        );
+        let answer = called.gemini_answer("g");
+        assert_eq!(
+            answer["candidates"][0]["content"]["parts"][0]["functionCall"]["name"],
+            "Bash"
+        );
+        let result = br#"{"contents":[{"role":"user","parts":[{"text":"run [[tool:Bash {}]]"}]},
+            {"role":"model","parts":[{"function_call":{"name":"Bash","args":{}}}]},
+            {"role":"user","parts":[{"function_response":{"name":"Bash","response":{"content":"a.txt"}}}]}]}"#;
+        assert_eq!(
+            script(result).unwrap(),
+            Script::Text("tool result: a.txt".into())
         );
     }
 }
