@@ -76,7 +76,7 @@ pub const AWS_UNSERVED_PARAMS: &[&str] = &[
 
 impl LitellmParams {
     /// The value of one of [`AWS_PARAMS`], if set.
-    pub fn extra_param(&self, key: &str) -> Option<&str> {
+    pub fn aws_param(&self, key: &str) -> Option<&str> {
         self.aws
             .iter()
             .find(|(k, _)| *k == key)

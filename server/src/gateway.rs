@@ -369,7 +369,7 @@ fn unserved_base(row: &ProviderRow, params: &LitellmParams, env: &Env) -> Option
         // Credentials corelane does not obtain yet: never silently replaced by others.
         return corelane_config::AWS_UNSERVED_PARAMS
             .iter()
-            .any(|k| params.extra_param(k).is_some())
+            .any(|k| params.aws_param(k).is_some())
             .then_some("bedrock (AWS profiles, assumed roles and web identity credentials)");
     }
     if row.path != PathStyle::Vertex {
@@ -425,6 +425,11 @@ fn build_upstream(
     })
 }
 
+/// A value that is set and not empty: empty values are unset, as in LiteLLM's `or` chains.
+fn set(v: Option<&str>) -> Option<&str> {
+    v.filter(|v| !v.is_empty())
+}
+
 /// A Vertex AI deployment's upstream, as LiteLLM's `get_vertex_url` builds it:
 /// `{base}/{version}/projects/{project}/locations/{location}`, the base from the location
 /// (`get_vertex_base_url`) unless one is configured, and a token cell for its credentials.
@@ -436,10 +441,6 @@ fn vertex_upstream(
     env: &Env,
     tokens: &mut GoogleTokens,
 ) -> Result<Upstream, String> {
-    // Empty values are unset, as in LiteLLM's `or` chains.
-    fn set(v: Option<&str>) -> Option<&str> {
-        v.filter(|v| !v.is_empty())
-    }
     let location = set(params.vertex_location.as_deref())
         .or_else(|| set(env.var("VERTEXAI_LOCATION")))
         .or_else(|| set(env.var("VERTEX_LOCATION")))
@@ -513,17 +514,14 @@ fn bedrock_upstream(
     params: &LitellmParams,
     env: &Env,
 ) -> Result<Upstream, String> {
-    fn set(v: Option<&str>) -> Option<&str> {
-        v.filter(|v| !v.is_empty())
-    }
-    let extra = |key: &str| params.extra_param(key);
+    let aws_param = |key: &str| params.aws_param(key);
     let (model_region, _) = corelane_transforms::bedrock::model_id(
         params
             .model
             .strip_prefix("bedrock/")
             .unwrap_or(&params.model),
     );
-    let region = set(extra("aws_region_name"))
+    let region = set(aws_param("aws_region_name"))
         .or(model_region)
         .or_else(|| set(env.var("AWS_REGION_NAME")))
         .or_else(|| set(env.var("AWS_REGION")))
@@ -535,7 +533,7 @@ fn bedrock_upstream(
     {
         return Err(format!("Invalid AWS region format: {region:?}"));
     }
-    let api_base = set(extra("aws_bedrock_runtime_endpoint"))
+    let api_base = set(aws_param("aws_bedrock_runtime_endpoint"))
         .map(str::to_owned)
         .or_else(|| configured_base(row, params, env))
         .unwrap_or_else(|| {
@@ -553,13 +551,13 @@ fn bedrock_upstream(
         .map(str::to_owned);
     // Keys come whole from the parameters, else whole from the environment: a configured
     // key is never paired with the environment's secret or session token.
-    let configured =
-        set(extra("aws_access_key_id")).is_some() || set(extra("aws_secret_access_key")).is_some();
+    let configured = set(aws_param("aws_access_key_id")).is_some()
+        || set(aws_param("aws_secret_access_key")).is_some();
     let (access, secret, session) = if configured {
         (
-            set(extra("aws_access_key_id")),
-            set(extra("aws_secret_access_key")),
-            set(extra("aws_session_token")),
+            set(aws_param("aws_access_key_id")),
+            set(aws_param("aws_secret_access_key")),
+            set(aws_param("aws_session_token")),
         )
     } else {
         (

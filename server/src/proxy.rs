@@ -14,7 +14,7 @@ use corelane_transforms::anthropic::TransformError;
 use corelane_transforms::error::UpstreamErrorMap;
 use corelane_transforms::family;
 use corelane_transforms::openai::{self, RequestError, RequestFields};
-use corelane_transforms::provider::{self, Endpoint, ProviderRow, RefreshedToken, TokenState};
+use corelane_transforms::provider::{self, Endpoint, ProviderRow, TokenState};
 use futures_util::future::join_all;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use monoio::net::TcpStream;
@@ -582,31 +582,42 @@ enum ClientBody<'a> {
     Spilled(&'a SpillFile),
 }
 
-/// A deployment whose access token is minted off the cores (Vertex AI) is sent nothing
-/// until it has one: the client gets LiteLLM's 401 for a token that could not be had
-/// (`VertexAIError(status_code=401)` around google-auth's error).
-fn token_ready(provider: &'static ProviderRow, token: &RefreshedToken) -> Result<(), GatewayError> {
-    let state = token.load();
-    if state.valid_at(Instant::now()).is_some() {
-        return Ok(());
-    }
-    let why = match &**state {
-        TokenState::Pending => {
-            "no access token yet: the first one is still being minted".to_owned()
+/// Whether the deployment has credentials to send with, matched on its auth style: a
+/// minted token (Vertex AI) must be valid, a signing row (Bedrock) needs keys or an API key.
+/// Otherwise nothing is sent and the client gets LiteLLM's 401 (`VertexAIError(401)` around
+/// google-auth's error; boto3's "Unable to locate credentials").
+fn credentials_ready(
+    provider: &'static ProviderRow,
+    upstream: &Upstream,
+) -> Result<(), GatewayError> {
+    let creds = &upstream.credentials;
+    let message = match provider.auth {
+        provider::Auth::GoogleOAuth => {
+            let Some(token) = &creds.token else {
+                return Ok(());
+            };
+            let state = token.load();
+            let why = match &**state {
+                _ if state.valid_at(Instant::now()).is_some() => return Ok(()),
+                TokenState::Pending => "no access token yet: the first one is still being minted",
+                TokenState::Ready { .. } => "the access token expired and could not be refreshed",
+                TokenState::Failed(why) => why,
+            };
+            let mut message = String::from("litellm.AuthenticationError: ");
+            let mut chars = provider.name.chars();
+            if let Some(first) = chars.next() {
+                message.extend(first.to_uppercase());
+                message.push_str(chars.as_str());
+            }
+            message.push_str("Exception - ");
+            message.push_str(why);
+            message
         }
-        TokenState::Ready { .. } => {
-            "the access token expired and could not be refreshed".to_owned()
+        provider::Auth::SigV4 if creds.api_key.is_none() && creds.aws.is_none() => {
+            "litellm.AuthenticationError: BedrockException Invalid Authentication - Unable to locate credentials".to_owned()
         }
-        TokenState::Failed(why) => why.clone(),
+        _ => return Ok(()),
     };
-    let mut message = String::from("litellm.AuthenticationError: ");
-    let mut chars = provider.name.chars();
-    if let Some(first) = chars.next() {
-        message.extend(first.to_uppercase());
-        message.push_str(chars.as_str());
-    }
-    message.push_str("Exception - ");
-    message.push_str(&why);
     Err(GatewayError::Upstream {
         provider: provider.name,
         map: UpstreamErrorMap {
@@ -633,23 +644,7 @@ fn build_upstream<'b>(
     req: &Request<'b>,
     fields: &RequestFields,
 ) -> Result<UpstreamRequest<'b>, GatewayError> {
-    if let Some(token) = &upstream.credentials.token {
-        token_ready(provider, token)?;
-    }
-    if provider.auth == provider::Auth::SigV4
-        && upstream.credentials.api_key.is_none()
-        && upstream.credentials.aws.is_none()
-    {
-        // LiteLLM's answer when boto3 finds no credentials.
-        return Err(GatewayError::Upstream {
-            provider: provider.name,
-            map: UpstreamErrorMap {
-                status: 401,
-                exception: "AuthenticationError",
-            },
-            message: "litellm.AuthenticationError: BedrockException Invalid Authentication - Unable to locate credentials".to_owned(),
-        });
-    }
+    credentials_ready(provider, upstream)?;
     let body = match req.spilled {
         Some(spilled) => ClientBody::Spilled(&spilled.file),
         None => ClientBody::Bytes(req.body),

@@ -1,8 +1,33 @@
-//! What the translations of a chat-completions request share: its messages' roles.
+//! What the translations of a chat-completions request share: reading the body and its
+//! messages' roles, data URLs, text parts, LiteLLM's unsupported-parameter error.
 
 use crate::anthropic::request::{invalid, Result};
 use crate::anthropic::TransformError;
+use crate::json::tape::Scratch;
 use crate::json::value::{get, is_object, string};
+use crate::json::write_json_string;
+
+/// The client's body checked as one JSON object (parsed on the tape, nothing built): the
+/// object's bytes from its opening brace.
+pub(crate) fn request_object<'b>(body: &'b [u8], scratch: &mut Scratch) -> Result<&'b [u8]> {
+    scratch
+        .parse(body, |_, _| ())
+        .map_err(|_| invalid("request body could not be parsed as JSON"))?;
+    let body = &body[crate::json::skip_ws(body, 0)..];
+    if !is_object(body) {
+        return Err(invalid("expected an object"));
+    }
+    Ok(body)
+}
+
+/// A `{"text": ...}` part (Gemini's part, Bedrock's content block).
+pub(crate) fn text_part(text: &str) -> Vec<u8> {
+    let mut p = Vec::with_capacity(text.len() + 12);
+    p.extend_from_slice(b"{\"text\":");
+    write_json_string(text, &mut p);
+    p.push(b'}');
+    p
+}
 
 /// The role of one chat message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

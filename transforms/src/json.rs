@@ -15,6 +15,11 @@ pub const MAX_DEPTH: usize = 1024;
 
 /// Appends `s` as a JSON string literal (with quotes), escaping per RFC 8259 §7: the quote, the
 /// backslash and every control character below U+0020; everything else is copied verbatim.
+/// Appends `n` in decimal.
+pub(crate) fn write_u64(n: u64, out: &mut Vec<u8>) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
 pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     escape_with(s, |part| out.extend_from_slice(part));

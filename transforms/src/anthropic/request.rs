@@ -146,12 +146,7 @@ pub fn transform_request(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Result<()> {
-    scratch
-        .parse(body, |_, _| ())
-        .map_err(|_| invalid("request body could not be parsed as JSON"))?;
-    if !is_object(&body[crate::json::skip_ws(body, 0)..]) {
-        return Err(invalid("expected an object"));
-    }
+    crate::chat::request_object(body, scratch)?;
     let mut buf = Vec::with_capacity(body.len() + 256);
     write_body(body, model, &mut buf)?;
     out.extend_from_slice(&buf);

@@ -23,7 +23,7 @@
 use super::request::TransformError;
 use super::{elements, get, string};
 use crate::json::value::{answer_object, write_py_dumps_string};
-use crate::json::{top_members, write_json_string};
+use crate::json::{top_members, write_json_string, write_u64};
 use crate::usage::Usage;
 
 /// Writes the client's `chat.completion` for the Anthropic response `body`; returns its usage.
@@ -141,10 +141,6 @@ pub(crate) fn finish_reason(stop_reason: &str) -> &'static str {
     }
 }
 
-fn num(n: u64, out: &mut Vec<u8>) {
-    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-}
-
 /// What is known of the reasoning text when usage is written (`calculate_usage`'s
 /// `reasoning_content` argument).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,25 +210,25 @@ impl AnthropicUsage {
         match reasoning_tokens {
             Some(r) => {
                 out.extend_from_slice(b"{\"reasoning_tokens\":");
-                num(r, out);
+                write_u64(r, out);
                 out.extend_from_slice(b",\"text_tokens\":");
-                num(completion - r, out);
+                write_u64(completion - r, out);
                 out.push(b'}');
             }
             None => out.extend_from_slice(b"{}"),
         }
         out.extend_from_slice(b",\"prompt_tokens_details\":{\"cache_write_tokens\":");
-        num(self.creation, out);
+        write_u64(self.creation, out);
         out.extend_from_slice(b",\"cached_tokens\":");
-        num(self.read, out);
+        write_u64(self.read, out);
         out.extend_from_slice(b",\"text_tokens\":");
-        num(self.input, out);
+        write_u64(self.input, out);
         out.extend_from_slice(b",\"cache_creation_tokens\":");
-        num(self.creation, out);
+        write_u64(self.creation, out);
         out.extend_from_slice(b"},\"cache_creation_input_tokens\":");
-        num(self.creation, out);
+        write_u64(self.creation, out);
         out.extend_from_slice(b",\"cache_read_input_tokens\":");
-        num(self.read, out);
+        write_u64(self.read, out);
         out.push(b'}');
         billed
     }

@@ -27,7 +27,7 @@
 use super::{is_anthropic, model_id};
 use crate::anthropic::request::{invalid, unsupported, Result};
 use crate::anthropic::TransformError;
-use crate::chat::{data_url, role_of, unsupported_params, Role};
+use crate::chat::{data_url, request_object, role_of, text_part, unsupported_params, Role};
 use crate::json::tape::Scratch;
 use crate::json::value::{elements, fields, get, is_object, key_of, string};
 use crate::json::{top_members, write_json_string};
@@ -131,13 +131,7 @@ pub fn transform_request(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Result<()> {
-    scratch
-        .parse(body, |_, _| ())
-        .map_err(|_| invalid("request body could not be parsed as JSON"))?;
-    let body = &body[crate::json::skip_ws(body, 0)..];
-    if !is_object(body) {
-        return Err(invalid("expected an object"));
-    }
+    let body = request_object(body, scratch)?;
     let (_, id) = model_id(provider_model);
     let anthropic = is_anthropic(id);
     let p = read_params(body, id)?;
@@ -344,14 +338,6 @@ fn is_number(v: &[u8]) -> bool {
     v.first().is_some_and(|b| b.is_ascii_digit() || *b == b'-')
 }
 
-fn text_block(text: &str) -> Vec<u8> {
-    let mut b = Vec::with_capacity(text.len() + 12);
-    b.extend_from_slice(b"{\"text\":");
-    write_json_string(text, &mut b);
-    b.push(b'}');
-    b
-}
-
 /// The texts of a content (a string, or the `text` parts of a list).
 fn texts(content: Option<&[u8]>) -> Vec<String> {
     let Some(content) = content else {
@@ -385,7 +371,7 @@ fn write_messages(messages: &[&[u8]], with_tools: bool, out: &mut Vec<u8>) -> Re
     while i < messages.len() && roles[i] == Role::System {
         for text in texts(get(messages[i], "content")) {
             if !text.is_empty() {
-                system.push(text_block(&text));
+                system.push(text_part(&text));
             }
         }
         i += 1;
@@ -417,7 +403,7 @@ fn write_messages(messages: &[&[u8]], with_tools: bool, out: &mut Vec<u8>) -> Re
                 Role::Tool => blocks.push(tool_result(messages[i], with_tools)?),
                 role => {
                     if role == Role::System {
-                        blocks.push(text_block(OPERATOR_NOTE));
+                        blocks.push(text_part(OPERATOR_NOTE));
                     }
                     user_blocks(get(messages[i], "content"), &mut blocks)?;
                 }
@@ -446,14 +432,14 @@ fn user_blocks(content: Option<&[u8]>, blocks: &mut Vec<Vec<u8>>) -> Result<()> 
         return Ok(());
     };
     if let Some(text) = string(content) {
-        blocks.push(text_block(&text));
+        blocks.push(text_part(&text));
         return Ok(());
     }
     for item in elements(content).unwrap_or_default() {
         match get(item, "type").and_then(string).as_deref() {
             Some("text") => {
                 let text = get(item, "text").and_then(string).unwrap_or_default();
-                blocks.push(text_block(&text));
+                blocks.push(text_part(&text));
             }
             Some("image_url") => {
                 let image = get(item, "image_url").unwrap_or(b"null");
@@ -506,10 +492,10 @@ fn tool_result(message: &[u8], with_tools: bool) -> Result<Vec<u8>> {
     let id = id.and_then(string).unwrap_or_default();
     let text: String = texts(content).concat();
     if !with_tools {
-        return Ok(text_block(&format!("[tool result for {id}: {text}]")));
+        return Ok(text_part(&format!("[tool result for {id}: {text}]")));
     }
     let mut b = b"{\"toolResult\":{\"content\":[".to_vec();
-    b.extend_from_slice(&text_block(&text));
+    b.extend_from_slice(&text_part(&text));
     b.extend_from_slice(b"],\"toolUseId\":");
     write_json_string(&id, &mut b);
     b.extend_from_slice(b"}}");
@@ -533,13 +519,13 @@ fn assistant_blocks(message: &[u8], with_tools: bool, blocks: &mut Vec<Vec<u8>>)
                 b.extend_from_slice(b"}}}");
                 blocks.push(b);
             }
-            None if !text.trim().is_empty() => blocks.push(text_block(&text)),
+            None if !text.trim().is_empty() => blocks.push(text_part(&text)),
             None => {}
         }
     }
     for text in texts(content) {
         if !text.trim().is_empty() {
-            blocks.push(text_block(&text));
+            blocks.push(text_part(&text));
         }
     }
     for call in calls.and_then(elements).unwrap_or_default() {
@@ -549,9 +535,7 @@ fn assistant_blocks(message: &[u8], with_tools: bool, blocks: &mut Vec<Vec<u8>>)
         let name = name.and_then(string).unwrap_or_default();
         let arguments = arguments.and_then(string).unwrap_or_default();
         if !with_tools {
-            blocks.push(text_block(&format!(
-                "[tool call {id}: {name}({arguments})]"
-            )));
+            blocks.push(text_part(&format!("[tool call {id}: {name}({arguments})]")));
             continue;
         }
         let mut b = b"{\"toolUse\":{\"input\":".to_vec();

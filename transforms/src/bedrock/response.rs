@@ -14,7 +14,7 @@
 use crate::anthropic::TransformError;
 use crate::gemini::response::write_head;
 use crate::json::value::{answer_object, elements, fields, get, string, write_py_dumps_string};
-use crate::json::write_json_string;
+use crate::json::{write_json_string, write_u64};
 use crate::usage::{write_counts, Usage};
 
 /// LiteLLM's `map_finish_reason` for Converse's `stopReason` (unknown ones are `stop`).
@@ -102,27 +102,23 @@ impl ConverseUsage {
         write_counts(&billed, out);
         let reasoning = self.reasoning.unwrap_or(0);
         out.extend_from_slice(b",\"completion_tokens_details\":{\"reasoning_tokens\":");
-        num(reasoning, out);
+        write_u64(reasoning, out);
         out.extend_from_slice(b",\"text_tokens\":");
-        num(self.output - reasoning, out);
+        write_u64(self.output - reasoning, out);
         out.extend_from_slice(b"},\"prompt_tokens_details\":{\"cached_tokens\":");
-        num(self.cache_read, out);
+        write_u64(self.cache_read, out);
         out.extend_from_slice(b",\"cache_creation_tokens\":");
-        num(self.cache_write, out);
+        write_u64(self.cache_write, out);
         out.extend_from_slice(b",\"cache_write_tokens\":");
-        num(self.cache_write, out);
+        write_u64(self.cache_write, out);
         out.extend_from_slice(b",\"text_tokens\":");
-        num(self.input, out);
+        write_u64(self.input, out);
         out.extend_from_slice(b"},\"cache_creation_input_tokens\":");
-        num(self.cache_write, out);
+        write_u64(self.cache_write, out);
         out.extend_from_slice(b",\"cache_read_input_tokens\":");
-        num(self.cache_read, out);
+        write_u64(self.cache_read, out);
         out.push(b'}');
     }
-}
-
-fn num(n: u64, out: &mut Vec<u8>) {
-    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// Writes the client's `chat.completion` for the Converse answer `body`; returns its usage.
@@ -167,7 +163,7 @@ pub fn transform_response(
             c.extend_from_slice(b",\"arguments\":");
             write_py_dumps_string(input.unwrap_or(b"{}"), &mut c);
             c.extend_from_slice(b"},\"index\":");
-            num(index as u64, &mut c);
+            write_u64(index as u64, &mut c);
             c.push(b'}');
             calls.push(c);
         }

@@ -44,7 +44,7 @@ pub struct ChatStream {
     tool_open: Option<ToolInput>,
     /// The reasoning block being streamed: its number (LiteLLM's thinking block `index`) and
     /// its content block index.
-    reasoning_block: Option<(u64, Option<Vec<u8>>)>,
+    reasoning_block: Option<(u64, Option<u64>)>,
     finish: Option<&'static str>,
     /// `messageStop`'s `additionalModelResponseFields` (the reasoning token count).
     reasoning_fields: Option<Vec<u8>>,
@@ -88,12 +88,13 @@ impl ChatStream {
                     self.tool_index += 1;
                     self.saw_tools = true;
                     self.tool_open = Some(ToolInput::None);
-                    let mut call = b"{\"id\":".to_vec();
-                    write_json_string(&id.and_then(string).unwrap_or_default(), &mut call);
-                    call.extend_from_slice(b",\"type\":\"function\",\"function\":{\"name\":");
-                    write_json_string(&tool_name.and_then(string).unwrap_or_default(), &mut call);
-                    call.extend_from_slice(b",\"arguments\":\"\"}");
-                    self.tool_chunk(&call, out);
+                    self.tool_chunk(out, |o| {
+                        o.extend_from_slice(b"{\"id\":");
+                        write_json_string(&id.and_then(string).unwrap_or_default(), o);
+                        o.extend_from_slice(b",\"type\":\"function\",\"function\":{\"name\":");
+                        write_json_string(&tool_name.and_then(string).unwrap_or_default(), o);
+                        o.extend_from_slice(b",\"arguments\":\"\"}");
+                    });
                 }
             }
             "contentBlockDelta" => {
@@ -109,15 +110,17 @@ impl ChatStream {
                         (_, false) | (Some(ToolInput::Some), _) => ToolInput::Some,
                         _ => ToolInput::Empty,
                     });
-                    let mut call = b"{\"type\":\"function\",\"function\":{\"arguments\":".to_vec();
-                    write_json_string(&input, &mut call);
-                    call.push(b'}');
-                    self.tool_chunk(&call, out);
+                    self.tool_chunk(out, |o| {
+                        o.extend_from_slice(b"{\"type\":\"function\",\"function\":{\"arguments\":");
+                        write_json_string(&input, o);
+                        o.push(b'}');
+                    });
                 }
                 if let Some(r) = reasoning {
-                    let block = get(payload, "contentBlockIndex").map(<[u8]>::to_vec);
-                    let number = match &self.reasoning_block {
-                        Some((n, b)) if *b == block => *n,
+                    let block = get(payload, "contentBlockIndex")
+                        .and_then(|b| std::str::from_utf8(b).ok()?.trim().parse::<u64>().ok());
+                    let number = match self.reasoning_block {
+                        Some((n, b)) if b == block => n,
                         Some((n, _)) => n + 1,
                         None => 0,
                     };
@@ -128,8 +131,11 @@ impl ChatStream {
             "contentBlockStop" => {
                 // A tool block whose input deltas were all empty ends with `{}`.
                 if let Some(ToolInput::Empty) = self.tool_open.take() {
-                    let call = b"{\"type\":\"function\",\"function\":{\"arguments\":\"{}\"}";
-                    self.tool_chunk(call, out);
+                    self.tool_chunk(out, |o| {
+                        o.extend_from_slice(
+                            b"{\"type\":\"function\",\"function\":{\"arguments\":\"{}\"}",
+                        )
+                    });
                 }
             }
             "messageStop" => {
@@ -172,11 +178,11 @@ impl ChatStream {
         out.extend_from_slice(CHUNK_END);
     }
 
-    /// A chunk with one tool call (`call` is its object without the closing brace).
-    fn tool_chunk(&mut self, call: &[u8], out: &mut Vec<u8>) {
+    /// A chunk with one tool call (`call` writes its object without the closing brace).
+    fn tool_chunk(&mut self, out: &mut Vec<u8>, call: impl FnOnce(&mut Vec<u8>)) {
         out.extend_from_slice(&self.prefixes.slow);
         out.extend_from_slice(b"\"content\":\"\",\"tool_calls\":[");
-        out.extend_from_slice(call);
+        call(out);
         out.extend_from_slice(b",\"index\":");
         out.extend_from_slice(
             itoa::Buffer::new()
@@ -204,7 +210,8 @@ impl ChatStream {
         out.extend_from_slice(b"\"content\":\"\",\"reasoning_content\":");
         write_json_string(text.as_deref().unwrap_or(""), out);
         out.extend_from_slice(b",\"thinking_blocks\":[");
-        let index = itoa::Buffer::new().format(number).to_owned();
+        let mut buf = itoa::Buffer::new();
+        let index = buf.format(number);
         match (&redacted, &signature) {
             (Some(data), _) => {
                 out.extend_from_slice(b"{\"type\":\"redacted_thinking\",\"index\":");

@@ -32,7 +32,7 @@
 //! `parallel_tool_calls`.
 
 use crate::anthropic::request::{invalid, unsupported, Result};
-use crate::chat::{data_url, role_of, unsupported_params, Role};
+use crate::chat::{data_url, request_object, role_of, text_part, unsupported_params, Role};
 use crate::json::tape::Scratch;
 use crate::json::value::{elements, fields, get, is_object, key_of, string};
 use crate::json::{top_members, write_json_string};
@@ -126,13 +126,7 @@ pub fn transform_request(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Result<()> {
-    scratch
-        .parse(body, |_, _| ())
-        .map_err(|_| invalid("request body could not be parsed as JSON"))?;
-    let body = &body[crate::json::skip_ws(body, 0)..];
-    if !is_object(body) {
-        return Err(invalid("expected an object"));
-    }
+    let body = request_object(body, scratch)?;
     let p = read_params(body, model)?;
     let messages = p
         .messages
@@ -163,15 +157,6 @@ pub fn transform_request(
     buf.push(b'}');
     out.extend_from_slice(&buf);
     Ok(())
-}
-
-/// A `{"text": ..}` part.
-fn text_part(text: &str) -> Vec<u8> {
-    let mut p = Vec::with_capacity(text.len() + 12);
-    p.extend_from_slice(b"{\"text\":");
-    write_json_string(text, &mut p);
-    p.push(b'}');
-    p
 }
 
 /// Whether LiteLLM sends `system_instruction` to `model` (its model map's

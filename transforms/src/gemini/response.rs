@@ -25,7 +25,7 @@ use crate::anthropic::TransformError;
 use crate::json::value::{
     answer_object, elements, fields, get, string, write_py_dumps_string_unicode,
 };
-use crate::json::{top_members, write_json_string};
+use crate::json::{top_members, write_json_string, write_u64};
 use crate::usage::{write_counts, Usage};
 
 /// Gemini's finish reasons that mean the answer was filtered (`get_flagged_finish_reasons`).
@@ -185,10 +185,6 @@ pub(crate) fn write_head(id: &str, created: u64, model: &str, out: &mut Vec<u8>)
 fn write_plain_usage(u: &Usage, out: &mut Vec<u8>) {
     write_counts(u, out);
     out.push(b'}');
-}
-
-fn num(n: u64, out: &mut Vec<u8>) {
-    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// Tool call ids for one answer: `call_`, 24 hex digits of the answer id, 4 of the call's
@@ -555,11 +551,11 @@ impl GeminiUsage {
         if has_details {
             out.extend_from_slice(b",\"completion_tokens_details\":{");
             let mut w = Members::new(out);
-            w.num("audio_tokens", details[AUDIO]);
-            w.num("reasoning_tokens", self.thoughts);
-            w.num("text_tokens", details[TEXT]);
-            w.num("image_tokens", details[IMAGE]);
-            w.num("video_tokens", details[VIDEO]);
+            w.write_u64("audio_tokens", details[AUDIO]);
+            w.write_u64("reasoning_tokens", self.thoughts);
+            w.write_u64("text_tokens", details[TEXT]);
+            w.write_u64("image_tokens", details[IMAGE]);
+            w.write_u64("video_tokens", details[VIDEO]);
             out.push(b'}');
         }
         // prompt_tokens_details: audio, cached, text (less the cached when no cache
@@ -578,25 +574,25 @@ impl GeminiUsage {
         }
         out.extend_from_slice(b",\"prompt_tokens_details\":{");
         let mut w = Members::new(out);
-        w.num("audio_tokens", prompt[AUDIO]);
-        w.num("cached_tokens", self.cached);
-        w.num("text_tokens", prompt[TEXT]);
-        w.num("image_tokens", prompt[IMAGE]);
-        w.num("video_tokens", prompt[VIDEO]);
-        w.num("tool_use_tokens", self.tool_use);
+        w.write_u64("audio_tokens", prompt[AUDIO]);
+        w.write_u64("cached_tokens", self.cached);
+        w.write_u64("text_tokens", prompt[TEXT]);
+        w.write_u64("image_tokens", prompt[IMAGE]);
+        w.write_u64("video_tokens", prompt[VIDEO]);
+        w.write_u64("tool_use_tokens", self.tool_use);
         if self.cached_by[..3].iter().any(Option::is_some) {
             w.key("cached_tokens_details");
             out.push(b'{');
             let mut d = Members::new(out);
-            d.num("text_tokens", self.cached_by[TEXT]);
-            d.num("audio_tokens", self.cached_by[AUDIO]);
-            d.num("image_tokens", self.cached_by[IMAGE]);
+            d.write_u64("text_tokens", self.cached_by[TEXT]);
+            d.write_u64("audio_tokens", self.cached_by[AUDIO]);
+            d.write_u64("image_tokens", self.cached_by[IMAGE]);
             out.push(b'}');
         }
         out.push(b'}');
         if let Some(c) = self.cached {
             out.extend_from_slice(b",\"cache_read_input_tokens\":");
-            num(c, out);
+            write_u64(c, out);
         }
         out.push(b'}');
     }
@@ -646,10 +642,10 @@ impl<'o> Members<'o> {
         self.out.extend_from_slice(b"\":");
     }
 
-    fn num(&mut self, key: &str, value: Option<u64>) {
+    fn write_u64(&mut self, key: &str, value: Option<u64>) {
         if let Some(v) = value {
             self.key(key);
-            num(v, self.out);
+            write_u64(v, self.out);
         }
     }
 }
