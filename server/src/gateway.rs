@@ -159,18 +159,24 @@ impl Gateway {
             }
             let params = &entry.litellm_params;
             if let DeploymentKind::Fixed { provider, .. } = &kind {
+                // Another provider's keys are read, then said to be unused.
+                let mut unused: Vec<&str> = Vec::new();
                 if provider.auth != Auth::GoogleOAuth {
                     let vertex_keys = [
                         ("vertex_project", params.vertex_project.is_some()),
                         ("vertex_location", params.vertex_location.is_some()),
                         ("vertex_credentials", params.vertex_credentials.is_some()),
                     ];
-                    for (key, _) in vertex_keys.iter().filter(|(_, set)| *set) {
-                        warnings.push(format!(
-                            "model_list[{index}] ({}): {key} is set but provider '{}' does not use it",
-                            entry.model_name, provider.name
-                        ));
-                    }
+                    unused.extend(vertex_keys.iter().filter(|(_, set)| *set).map(|(k, _)| *k));
+                }
+                if provider.auth != Auth::SigV4 {
+                    unused.extend(params.aws.iter().map(|(k, _)| *k));
+                }
+                for key in unused {
+                    warnings.push(format!(
+                        "model_list[{index}] ({}): {key} is set but provider '{}' does not use it",
+                        entry.model_name, provider.name
+                    ));
                 }
             }
             let timeout = params.timeout.unwrap_or(default_timeout);
