@@ -185,6 +185,29 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-bedrock-unsupported", "/v1/chat/completions", chat("br", "text", False, seed=7)),
     *[(f"chat-bedrock-{e}", "/v1/chat/completions", chat("br", e, False))
       for e in ("err-too-long", "err-400", "err-401", "err-403", "err-404", "err-429", "err-500", "err-503")],
+    # /v1/messages to Claude on Bedrock: Anthropic's format through the Invoke API.
+    ("messages-bedrock", "/v1/messages", messages("br", "text", False)),
+    ("messages-bedrock-tool", "/v1/messages", messages("br", "tool", False, tools=[WEATHER_TOOL], tool_choice={"type": "auto"})),
+    ("messages-bedrock-thinking", "/v1/messages", messages("br-session", "thinking", False,
+                                                          thinking={"type": "enabled", "budget_tokens": 1024})),
+    ("messages-bedrock-stream", "/v1/messages", messages("br", "text", True)),
+    ("messages-bedrock-stream-tool", "/v1/messages", messages("br", "tool", True, tools=[WEATHER_TOOL])),
+    ("messages-bedrock-stream-thinking", "/v1/messages", messages("br-session", "thinking", True)),
+    ("messages-bedrock-stream-error", "/v1/messages", messages("br", "error", True)),
+    ("messages-bedrock-claude-code", "/v1/messages", {**CLAUDE_CODE_SHAPE, "model": "br-session", "stream": True,
+        "__headers": {"anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27,fine-grained-tool-streaming-2025-05-14"}}),
+    ("messages-bedrock-claude-code-3-5", "/v1/messages", {**CLAUDE_CODE_SHAPE, "model": "br", "stream": True}),
+    ("messages-bedrock-claude-code-whole", "/v1/messages", {**CLAUDE_CODE_SHAPE, "model": "br-session",
+        "__headers": {"anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14,context-management-2025-06-27"}}),
+    ("messages-bedrock-system", "/v1/messages", messages("br", "text", False, system="x-anthropic-billing-header: cc_version=1",
+                                                         metadata={"user_id": "u1"}, stop_sequences=["END"], top_k=5,
+                                                         service_tier="auto", container="c1")),
+    ("messages-bedrock-err-429", "/v1/messages", messages("br", "err-429", False)),
+    ("messages-bedrock-err-400", "/v1/messages", messages("br", "err-400", False)),
+    # /v1/messages to a Bedrock model other than Claude: through a chat completion (Converse).
+    ("messages-bedrock-nova", "/v1/messages", messages("br-nova", "text", False)),
+    ("messages-bedrock-nova-tool", "/v1/messages", messages("br-nova", "tool", False, tools=[WEATHER_TOOL])),
+    ("messages-bedrock-nova-stream", "/v1/messages", messages("br-nova", "tool", True, tools=[WEATHER_TOOL])),
     # Vertex AI (Gemini models): the same translation, a Vertex path and a minted token.
     ("chat-vertex", "/v1/chat/completions", chat("vx", "text", False, temperature=0.5, max_tokens=64)),
     ("chat-vertex-tools", "/v1/chat/completions", chat("vx", "tool", False, tools=[GEMINI_TOOL])),
@@ -266,6 +289,9 @@ def without_router_report(answer: dict) -> dict:
 
 def send(port: int, route: str, body: dict) -> dict:
     headers = {"content-type": "application/json"}
+    # A case's extra request headers ride in its body under "__headers".
+    body = dict(body)
+    headers.update(body.pop("__headers", {}))
     if route.startswith("/v1/messages"):
         headers["x-api-key"] = MASTER_KEY
     else:
@@ -298,7 +324,8 @@ def token_problem(tokens: list[dict]) -> str | None:
 #: The config's deployments as (provider, provider model), for the fixtures' args.
 DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "text-embedding-004"),
                "vx": ("vertex_ai", "gemini-2.5-flash"), "br": ("bedrock", "anthropic.claude-3-5-sonnet-20240620-v1:0"),
-               "br-session": ("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0")}
+               "br-session": ("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+               "br-nova": ("bedrock", "amazon.nova-pro-v1:0")}
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages"}
 
 
@@ -310,6 +337,8 @@ def write_fixture(root: str, name: str, route: str, client_body: dict, requests:
         return
     folder = Path(root) / name
     folder.mkdir(parents=True, exist_ok=True)
+    client_body = dict(client_body)
+    headers = client_body.pop("__headers", {})
     (folder / "openai_request.json").write_text(json.dumps(client_body, indent=1) + "\n")
     (folder / "provider_request.json").write_text(json.dumps(requests[0]["body"], indent=1) + "\n")
     sent = requests[0]["answer"]
@@ -322,6 +351,8 @@ def write_fixture(root: str, name: str, route: str, client_body: dict, requests:
     args = {"provider": provider, "model": model, "endpoint": ENDPOINTS[route],
             "requested_model": client_body["model"], "stream": str(bool(client_body.get("stream"))).lower(),
             "include_usage": str(bool(stream_options.get("include_usage"))).lower()}
+    if "anthropic-beta" in headers:
+        args["anthropic_beta"] = headers["anthropic-beta"]
     (folder / "args").write_text("".join(f"{k}={v}\n" for k, v in args.items()))
     (folder / "README").write_text(f"Captured from LiteLLM 1.108.7's proxy by the differential suite (case {name}, "
                                    "DIFF_CAPTURE): the client's request, what LiteLLM sent the provider, the provider's "
@@ -426,6 +457,9 @@ def main() -> int:
   - model_name: br-session
     litellm_params: {{model: bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0, api_base: "{base}", aws_region_name: eu-west-1,
                       aws_access_key_id: ASIAEXAMPLE, aws_secret_access_key: secret, aws_session_token: session-token-1}}
+  - model_name: br-nova
+    litellm_params: {{model: bedrock/amazon.nova-pro-v1:0, api_base: "{base}", aws_region_name: us-east-1,
+                      aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
   - model_name: vx
     litellm_params: {{model: vertex_ai/gemini-2.5-flash, api_base: "{base}", vertex_project: proj-1,
                       vertex_location: us-east5, vertex_credentials: "{work / 'sa.json'}"}}

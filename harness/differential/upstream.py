@@ -1,5 +1,6 @@
 """A scripted, recording provider for the differential suite: it speaks Anthropic's Messages
-API (`/v1/messages`), OpenAI's chat completions (`/v1/chat/completions`) and Gemini's
+API (`/v1/messages`, and through Bedrock's `/invoke` and `/invoke-with-response-stream`),
+OpenAI's chat completions (`/v1/chat/completions`), Bedrock's Converse and Gemini's
 `generateContent`, `streamGenerateContent?alt=sse` and `batchEmbedContents`, answers each
 request by the scenario named in its conversation (`[name]` in the messages), and records
 every request (method, path, headers, body) for the suite to compare. It is also the OAuth
@@ -15,6 +16,7 @@ whole responses, `\r\n\r\n`-separated as Google's servers send them).
 
 from __future__ import annotations
 
+import base64
 import binascii
 import json
 import struct
@@ -318,6 +320,25 @@ BEDROCK_STREAMS = {
 }
 
 
+def _invoke_chunks(events: list[str]) -> bytes:
+    """An Anthropic event stream as Bedrock's InvokeModelWithResponseStream sends it: each
+    event's JSON base64-encoded in a `chunk` message, `message_stop` carrying the invocation
+    metrics; an `error` event becomes the exception Bedrock sends instead."""
+    out = b""
+    for event in "".join(events).split("\n\n"):
+        if "data: " not in event:
+            continue
+        data = json.loads(event.split("data: ", 1)[1])
+        if data["type"] == "error":
+            out += _aws_message("exception", "modelStreamErrorException", {"message": data["error"]["message"]})
+            continue
+        if data["type"] == "message_stop":
+            data["amazon-bedrock-invocationMetrics"] = {"inputTokenCount": 472, "outputTokenCount": 89,
+                                                        "invocationLatency": 1200, "firstByteLatency": 300}
+        out += _br("chunk", {"bytes": base64.b64encode(json.dumps(data).encode()).decode()})
+    return out
+
+
 def _send(handler: BaseHTTPRequestHandler, status: int, content_type: str, data: bytes) -> None:
     # The answer is kept with its request, for the golden fixtures (diff.py DIFF_CAPTURE).
     record = getattr(handler, "record", None)
@@ -386,7 +407,7 @@ class Upstream:
             status, kind, message = ERRORS[error]
             if handler.path.endswith("/chat/completions"):
                 shape = {"error": {"message": message, "type": kind, "param": None, "code": None}}
-            elif "/converse" in handler.path:
+            elif "/converse" in handler.path or "/invoke" in handler.path:
                 shape = {"message": message}
             elif ":" in handler.path:
                 shape = {"error": {"code": status, "message": message, "status": GEMINI_STATUS[status]}}
@@ -397,6 +418,15 @@ class Upstream:
         if handler.path.endswith("/converse-stream"):
             payload = b"".join(BEDROCK_STREAMS[self.scenario(body, BEDROCK_STREAMS)])
             _send(handler, 200, "application/vnd.amazon.eventstream", payload)
+            return
+        if handler.path.endswith("/invoke-with-response-stream"):
+            payload = _invoke_chunks(ANTHROPIC_STREAMS[self.scenario(body, ANTHROPIC_STREAMS)])
+            _send(handler, 200, "application/vnd.amazon.eventstream", payload)
+            return
+        if handler.path.endswith("/invoke"):
+            name = self.scenario(body, ANTHROPIC_MESSAGES)
+            payload = json.dumps(ANTHROPIC_MESSAGES.get(name, ANTHROPIC_MESSAGES["text"]))
+            _send(handler, 200, "application/json", payload.encode())
             return
         if handler.path.endswith("/converse"):
             payload = json.dumps(BEDROCK_ANSWERS[self.scenario(body, BEDROCK_ANSWERS)])

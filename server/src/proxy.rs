@@ -665,6 +665,7 @@ fn build_upstream<'b>(
                 body,
                 fields,
                 provider_model,
+                req.anthropic_beta,
                 force_usage,
                 &mut core.scratch.borrow_mut(),
                 &mut bytes,

@@ -32,7 +32,7 @@ pub fn write_request_head(
         Family::OpenAi => crate::openai::write_request_head(row, target, creds, out),
         Family::Anthropic => crate::anthropic::head::write_request_head(row, target, creds, out),
         Family::Gemini => crate::gemini::head::write_request_head(row, target, creds, out),
-        Family::Bedrock => {
+        Family::Bedrock | Family::BedrockClaude => {
             return crate::bedrock::head::write_request_head(row, target, creds, out)
         }
     }
@@ -65,6 +65,12 @@ pub enum Bridge {
     MessagesToGemini,
     /// Chat completions to Bedrock's Converse, and back.
     ChatToBedrock,
+    /// `/v1/messages` to Bedrock's Converse through a chat completion, as LiteLLM chains them
+    /// for models other than Claude.
+    MessagesToBedrock,
+    /// `/v1/messages` to Claude on Bedrock's Invoke API, in Anthropic's format
+    /// ([`crate::bedrock::invoke`]).
+    BedrockInvokeMessages,
     /// A pairing no transform serves (the row does not list the endpoint): never sent.
     Unserved,
 }
@@ -81,8 +87,12 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
         (Family::Gemini, Endpoint::Embeddings) => Bridge::EmbedToGemini,
         (Family::Gemini, Endpoint::Messages) => Bridge::MessagesToGemini,
         (Family::Gemini, _) => Bridge::Unserved,
-        (Family::Bedrock, Endpoint::ChatCompletions) => Bridge::ChatToBedrock,
-        (Family::Bedrock, _) => Bridge::Unserved,
+        (Family::Bedrock | Family::BedrockClaude, Endpoint::ChatCompletions) => {
+            Bridge::ChatToBedrock
+        }
+        (Family::Bedrock, Endpoint::Messages) => Bridge::MessagesToBedrock,
+        (Family::BedrockClaude, Endpoint::Messages) => Bridge::BedrockInvokeMessages,
+        (Family::Bedrock | Family::BedrockClaude, _) => Bridge::Unserved,
     }
 }
 
@@ -99,7 +109,9 @@ pub fn serves(row: &ProviderRow, endpoint: Endpoint) -> bool {
 /// The provider endpoint a request of the client's `endpoint` goes to.
 pub fn upstream_endpoint(family: Family, endpoint: Endpoint) -> Endpoint {
     match bridge(family, endpoint) {
-        Bridge::MessagesToChat | Bridge::MessagesToGemini => Endpoint::ChatCompletions,
+        Bridge::MessagesToChat | Bridge::MessagesToGemini | Bridge::MessagesToBedrock => {
+            Endpoint::ChatCompletions
+        }
         _ => endpoint,
     }
 }
@@ -108,7 +120,8 @@ pub fn upstream_endpoint(family: Family, endpoint: Endpoint) -> Endpoint {
 /// client's bytes spliced where the family speaks the client's API, else translated. Returns
 /// the prompt token count where the gateway counts it itself (Gemini embeddings, as LiteLLM
 /// does), for [`rewrite_response`]. `Err` says why the body cannot be translated (the
-/// client's 400).
+/// client's 400). `anthropic_beta` is the client's `anthropic-beta` header (a Messages
+/// request's).
 #[allow(clippy::too_many_arguments)]
 pub fn write_request_body(
     family: Family,
@@ -116,6 +129,7 @@ pub fn write_request_body(
     body: &[u8],
     fields: &RequestFields,
     provider_model: &str,
+    anthropic_beta: Option<&str>,
     force_include_usage: bool,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
@@ -158,6 +172,21 @@ pub fn write_request_body(
                 }),
             )
         }
+        Bridge::MessagesToBedrock => {
+            let mut chat = Vec::with_capacity(body.len() + 128);
+            none(
+                crate::messages::to_chat_request(body, provider_model, &mut chat).and_then(|()| {
+                    crate::bedrock::transform_request(&chat, provider_model, scratch, out)
+                }),
+            )
+        }
+        Bridge::BedrockInvokeMessages => none(crate::bedrock::invoke::messages_request(
+            body,
+            provider_model,
+            anthropic_beta,
+            scratch,
+            out,
+        )),
         // Nothing goes upstream (the gateway answers itself).
         Bridge::LocalCount => Ok(None),
         Bridge::Unserved => Err(crate::anthropic::TransformError::Unsupported(
@@ -193,7 +222,7 @@ pub fn rewrite_response(
     match bridge(family, endpoint) {
         // LocalCount never sends anything upstream: nothing to rewrite.
         Bridge::OpenAi | Bridge::LocalCount => Ok(rewrite_reporting(body, requested_model, out)),
-        Bridge::Anthropic => Ok(Reported {
+        Bridge::Anthropic | Bridge::BedrockInvokeMessages => Ok(Reported {
             usage: crate::anthropic::message_usage(body),
             ..rewrite_reporting(body, requested_model, out)
         }),
@@ -238,6 +267,20 @@ pub fn rewrite_response(
                 .map(translated)
                 .map_err(|e| e.message().to_owned())
         }
+        Bridge::MessagesToBedrock => {
+            let (id, created) = answer_id();
+            // LiteLLM's Converse answer has a `chatcmpl-` id, which its Messages translation
+            // keeps.
+            let id = match id.strip_prefix("msg_") {
+                Some(rest) => format!("chatcmpl-{rest}"),
+                None => id,
+            };
+            let mut chat = Vec::with_capacity(body.len() + 256);
+            crate::bedrock::transform_response(body, &id, created, requested_model, &mut chat)
+                .and_then(|_| crate::messages::to_message(&chat, requested_model, out))
+                .map(translated)
+                .map_err(|e| e.message().to_owned())
+        }
         Bridge::Unserved => Err("this provider does not serve this route".to_owned()),
     }
 }
@@ -271,6 +314,12 @@ pub enum StreamTranslator {
     /// Bedrock's ConverseStream messages (AWS event-stream frames, see [`stream_framing`])
     /// become chat completion chunks.
     BedrockToChat(Box<crate::bedrock::ChatStream>),
+    /// Bedrock's ConverseStream messages become chat chunks, and those Anthropic's Messages
+    /// events.
+    BedrockToMessages(Box<Chained<crate::bedrock::ChatStream>>),
+    /// Claude's events from Bedrock's Invoke stream, base64 in AWS event-stream frames,
+    /// written as Anthropic's server-sent events.
+    BedrockInvokeMessages(Box<crate::bedrock::invoke::MessagesStream>),
 }
 
 /// How a family's stream is cut into events.
@@ -285,7 +334,7 @@ pub enum StreamFraming {
 pub fn stream_framing(family: Family) -> StreamFraming {
     match family {
         Family::OpenAi | Family::Anthropic | Family::Gemini => StreamFraming::Sse,
-        Family::Bedrock => StreamFraming::AwsEventStream,
+        Family::Bedrock | Family::BedrockClaude => StreamFraming::AwsEventStream,
     }
 }
 
@@ -298,6 +347,37 @@ pub struct Chained<T> {
     second: crate::messages::MessagesFromChat,
     /// The first translation's output of one event, reused.
     chunks: Vec<u8>,
+}
+
+/// The first of two chained translations: a provider's stream as chat completion chunks.
+pub trait ChatChunks {
+    /// Appends the closing chunks (the usage chunk with `include_usage`); returns the usage.
+    fn end(&mut self, include_usage: bool, out: &mut Vec<u8>) -> Option<Usage>;
+}
+
+impl ChatChunks for crate::gemini::ChatStream {
+    fn end(&mut self, include_usage: bool, out: &mut Vec<u8>) -> Option<Usage> {
+        crate::gemini::ChatStream::end(self, include_usage, out)
+    }
+}
+
+impl ChatChunks for crate::bedrock::ChatStream {
+    fn end(&mut self, include_usage: bool, out: &mut Vec<u8>) -> Option<Usage> {
+        crate::bedrock::ChatStream::end(self, include_usage, out)
+    }
+}
+
+impl<T: ChatChunks> Chained<T> {
+    /// The upstream stream ended: the first's closing chunks through the second, then the
+    /// Messages close.
+    fn end(&mut self, out: &mut Vec<u8>) -> Option<Usage> {
+        // The usage chunk is always asked of the first: it carries the Messages usage.
+        self.first.end(true, &mut self.chunks);
+        // The first's closing chunks are its own JSON objects, never an error event: draining
+        // them cannot fail, and the Messages close is written regardless.
+        let _ = self.drain(out);
+        self.second.end(out)
+    }
 }
 
 impl<T> Chained<T> {
@@ -374,6 +454,17 @@ pub fn stream_translator(
                 requested_model,
             )))
         }
+        Bridge::MessagesToBedrock => {
+            let (id, created) = answer_id();
+            StreamTranslator::BedrockToMessages(Box::new(Chained {
+                first: crate::bedrock::ChatStream::new(&id, created, requested_model),
+                second: crate::messages::MessagesFromChat::new(&id, requested_model),
+                chunks: Vec::new(),
+            }))
+        }
+        Bridge::BedrockInvokeMessages => StreamTranslator::BedrockInvokeMessages(Box::new(
+            crate::bedrock::invoke::MessagesStream::new(requested_model),
+        )),
         Bridge::OpenAi | Bridge::LocalCount | Bridge::EmbedToGemini | Bridge::Unserved => {
             StreamTranslator::Rewrite
         }
@@ -426,8 +517,10 @@ impl StreamTranslator {
             StreamTranslator::AnthropicToChat(s) => s.event(data, out),
             StreamTranslator::ChatToMessages(s) => s.event(data, out),
             StreamTranslator::GeminiToChat(s) => s.event(data, out),
-            // Its messages come through `aws_event`, never as SSE.
-            StreamTranslator::BedrockToChat(_) => Err(StreamFailure::Malformed),
+            // Their messages come through `aws_event`, never as SSE.
+            StreamTranslator::BedrockToChat(_)
+            | StreamTranslator::BedrockToMessages(_)
+            | StreamTranslator::BedrockInvokeMessages(_) => Err(StreamFailure::Malformed),
             StreamTranslator::GeminiToMessages(s) => {
                 // Gemini's events report usage as they go; the chat chunks only at the end,
                 // so a stream cut short still has what Gemini reported.
@@ -448,6 +541,19 @@ impl StreamTranslator {
             StreamTranslator::BedrockToChat(s) => {
                 s.event(&event.message_type, &event.name, &event.payload, out)
             }
+            StreamTranslator::BedrockToMessages(s) => {
+                // As GeminiToMessages: the usage Bedrock reported, else the chunks'.
+                let reported = s.first.event(
+                    &event.message_type,
+                    &event.name,
+                    &event.payload,
+                    &mut s.chunks,
+                )?;
+                Ok(s.drain(out)?.or(reported))
+            }
+            StreamTranslator::BedrockInvokeMessages(s) => {
+                s.event(&event.message_type, &event.name, &event.payload, out)
+            }
             _ => Err(StreamFailure::Malformed),
         }
     }
@@ -462,14 +568,9 @@ impl StreamTranslator {
             StreamTranslator::ChatToMessages(s) => s.end(out),
             StreamTranslator::GeminiToChat(s) => s.end(include_usage, out),
             StreamTranslator::BedrockToChat(s) => s.end(include_usage, out),
-            StreamTranslator::GeminiToMessages(s) => {
-                // The usage chunk is always asked of the first: it carries the Messages usage.
-                s.first.end(true, &mut s.chunks);
-                // The first's closing chunks are its own JSON objects, never an error event:
-                // draining them cannot fail, and the Messages close is written regardless.
-                let _ = s.drain(out);
-                s.second.end(out)
-            }
+            StreamTranslator::GeminiToMessages(s) => s.end(out),
+            StreamTranslator::BedrockToMessages(s) => s.end(out),
+            StreamTranslator::BedrockInvokeMessages(s) => s.end(out),
         }
     }
 }
@@ -490,6 +591,8 @@ pub fn map_error(
         // LiteLLM's AnthropicError carries the answer's text as it came.
         Family::Anthropic => crate::anthropic::error::map_error(status, body, message),
         Family::Gemini => crate::gemini::error::map_error(row.name, status, body, message),
-        Family::Bedrock => crate::bedrock::error::map_error(status, body, message),
+        Family::Bedrock | Family::BedrockClaude => {
+            crate::bedrock::error::map_error(status, body, message)
+        }
     }
 }

@@ -22,8 +22,13 @@ pub enum Family {
     /// ([`crate::gemini`]).
     Gemini,
     /// Amazon Bedrock's Converse API (`/model/{id}/converse`, `/converse-stream` with AWS
-    /// event-stream framing); chat completions are translated both ways ([`crate::bedrock`]).
+    /// event-stream framing); chat completions are translated both ways ([`crate::bedrock`]),
+    /// and `/v1/messages` through a chat completion.
     Bedrock,
+    /// Claude on Amazon Bedrock: chat completions through Converse as [`Family::Bedrock`],
+    /// `/v1/messages` in Anthropic's format through the Invoke API
+    /// ([`crate::bedrock::invoke`]). [`resolve`] picks it for a Claude model of `bedrock/`.
+    BedrockClaude,
 }
 
 /// How the provider key travels upstream, applied per request by [`write_auth`].
@@ -231,6 +236,7 @@ const CHAT_MESSAGES: &[Endpoint] = &[
     Endpoint::CountTokens,
 ];
 const CHAT_EMBED: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Embeddings];
+const CHAT_AND_MESSAGES: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Messages];
 const CHAT_TEXT: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Completions];
 const EMBED: &[Endpoint] = &[Endpoint::Embeddings];
 
@@ -257,6 +263,31 @@ const fn openai_like(
         base_suffix: None,
     }
 }
+
+/// Bedrock (Converse for chat; `/v1/messages` through a chat completion):
+/// litellm/llms/bedrock/base_aws_llm.py (`get_runtime_endpoint`, `bedrock_bearer_token`, SigV4
+/// for service `bedrock`), chat/converse_handler.py; the base built from the region at
+/// start-up.
+const BEDROCK: ProviderRow = ProviderRow {
+    name: "bedrock",
+    aliases: &[],
+    family: Family::Bedrock,
+    api_base: "",
+    base_env: &["AWS_BEDROCK_RUNTIME_ENDPOINT"],
+    key_env: &["AWS_BEARER_TOKEN_BEDROCK"],
+    auth: Auth::SigV4,
+    key_required: false,
+    endpoints: CHAT_AND_MESSAGES,
+    path: PathStyle::BedrockModel,
+    base_suffix: None,
+};
+
+/// The `bedrock` row for Claude models ([`Family::BedrockClaude`]): not listed in
+/// [`PROVIDERS`] (it is the same provider), chosen by [`resolve`].
+pub static BEDROCK_CLAUDE: ProviderRow = ProviderRow {
+    family: Family::BedrockClaude,
+    ..BEDROCK
+};
 
 /// Every provider corelane can route to. Adding an OpenAI-compatible provider is one row here;
 /// `tests/providers.rs` checks each row without edits.
@@ -319,22 +350,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         path: PathStyle::Vertex,
         base_suffix: None,
     },
-    // litellm/llms/bedrock/base_aws_llm.py (`get_runtime_endpoint`, `bedrock_bearer_token`,
-    // SigV4 for service `bedrock`), chat/converse_handler.py: Converse models; the base built
-    // from the region at start-up.
-    ProviderRow {
-        name: "bedrock",
-        aliases: &[],
-        family: Family::Bedrock,
-        api_base: "",
-        base_env: &["AWS_BEDROCK_RUNTIME_ENDPOINT"],
-        key_env: &["AWS_BEARER_TOKEN_BEDROCK"],
-        auth: Auth::SigV4,
-        key_required: false,
-        endpoints: CHAT,
-        path: PathStyle::BedrockModel,
-        base_suffix: None,
-    },
+    BEDROCK,
     ProviderRow {
         name: "azure",
         aliases: &["azure_text"],
@@ -1343,12 +1359,13 @@ pub fn resolve<'m>(
         let row = find(name).ok_or_else(|| not_a_row(name))?;
         let stripped = model
             .strip_prefix(name)
-            .and_then(|rest| rest.strip_prefix('/'));
-        return Ok((row, stripped.unwrap_or(model)));
+            .and_then(|rest| rest.strip_prefix('/'))
+            .unwrap_or(model);
+        return Ok((refine(row, stripped), stripped));
     }
     if let Some((prefix, rest)) = model.split_once('/') {
         if let Some(row) = find(prefix) {
-            return Ok((row, rest));
+            return Ok((refine(row, rest), rest));
         }
         if let UnknownProvider::Unsupported(name) = not_a_row(prefix) {
             return Err(UnknownProvider::Unsupported(name));
@@ -1356,6 +1373,17 @@ pub fn resolve<'m>(
     }
     let openai = find("openai").ok_or(UnknownProvider::Unknown)?;
     Ok((openai, model))
+}
+
+/// The row for one of a provider's models where its models speak different APIs: Claude on
+/// Bedrock takes `/v1/messages` through the Invoke API ([`BEDROCK_CLAUDE`]).
+fn refine(row: &'static ProviderRow, provider_model: &str) -> &'static ProviderRow {
+    if row.family == Family::Bedrock && crate::bedrock::invoke::messages_via_invoke(provider_model)
+    {
+        &BEDROCK_CLAUDE
+    } else {
+        row
+    }
 }
 
 fn not_a_row(name: &str) -> UnknownProvider {
@@ -1413,6 +1441,23 @@ pub fn write_request_path(
             out.push_str("/models/");
             push_percent_encoded(provider_model, out);
             out.push_str(gemini_method(endpoint, stream));
+        }
+        PathStyle::BedrockModel
+            if row.family == Family::BedrockClaude && endpoint == Endpoint::Messages =>
+        {
+            // Invoke's model id goes as it is, but for an ARN (`get_bedrock_model_id`).
+            let id = crate::bedrock::invoke::invoke_model_id(provider_model);
+            out.push_str("/model/");
+            if id.starts_with("arn:") {
+                push_percent_encoded(id, out);
+            } else {
+                out.push_str(id);
+            }
+            out.push_str(if stream {
+                "/invoke-with-response-stream"
+            } else {
+                "/invoke"
+            });
         }
         PathStyle::BedrockModel => {
             let (_, id) = crate::bedrock::model_id(provider_model);

@@ -25,7 +25,7 @@ use corelane_transforms::bedrock::eventstream::EventFramer;
 use corelane_transforms::family::{self, StreamTranslator};
 use corelane_transforms::json::tape::Scratch;
 use corelane_transforms::openai;
-use corelane_transforms::provider::{find, Endpoint, ProviderRow};
+use corelane_transforms::provider::{resolve, Endpoint, ProviderRow};
 use serde_json::Value;
 
 fn json(dir: &Path, name: &str) -> Value {
@@ -74,7 +74,8 @@ impl Case {
         let args = fixture_dirs::args(dir);
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         assert!(dir.join("README").exists(), "{name}: README missing");
-        let row = find(&args["provider"]).unwrap();
+        // The row the gateway resolves for the model (Claude on Bedrock has its own).
+        let (row, _) = resolve(&args["model"], Some(&args["provider"])).unwrap();
         let endpoint = match args["endpoint"].as_str() {
             "chat" => Endpoint::ChatCompletions,
             "embeddings" => Endpoint::Embeddings,
@@ -180,6 +181,7 @@ fn run_family(family_dir: &str) -> usize {
             &body,
             &fields,
             &case.args["model"],
+            case.args.get("anthropic_beta").map(String::as_str),
             false,
             &mut scratch,
             &mut out,

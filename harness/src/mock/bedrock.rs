@@ -3,7 +3,13 @@
 //! ("Converse", "ConverseStream") and the AWS event-stream encoding (a prelude of total and
 //! header lengths with its CRC32, string headers, the JSON payload, the message's CRC32).
 //!
-//! The encoding is written here, independently of the gateway's decoder, so a mistake on
+//! Claude through the Invoke API (`/model/{modelId}/invoke`, `/invoke-with-response-stream`)
+//! answers in Anthropic's Messages format; its stream is AWS event-stream `chunk` messages,
+//! each an Anthropic event base64-encoded in `{"bytes": ...}`, the last one carrying
+//! `amazon-bedrock-invocationMetrics` (the Bedrock user guide, "InvokeModelWithResponseStream"
+//! and the Anthropic Claude Messages API parameters).
+//!
+//! The encodings are written here, independently of the gateway's decoders, so a mistake on
 //! one side is not mirrored on the other.
 
 use super::openai::{push_number, word, CONTENT, PROMPT_TOKENS, WORDS};
@@ -18,6 +24,59 @@ pub fn converse_stream(path: &str) -> Option<bool> {
     };
     let (_, model) = head.rsplit_once("/model/")?;
     (!model.is_empty()).then_some(stream)
+}
+
+/// Which Invoke call a path names: `Some(stream)` for
+/// `/model/{id}/invoke[-with-response-stream]`, with the model id.
+pub fn invoke_stream(path: &str) -> Option<(bool, &str)> {
+    let (head, call) = path.rsplit_once('/')?;
+    let stream = match call {
+        "invoke" => false,
+        "invoke-with-response-stream" => true,
+        _ => return None,
+    };
+    let (_, model) = head.rsplit_once("/model/")?;
+    (!model.is_empty()).then_some((stream, model))
+}
+
+/// Standard base64 (RFC 4648 §4, padded).
+fn base64(data: &[u8], out: &mut Vec<u8>) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for group in data.chunks(3) {
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= group.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]);
+            } else {
+                out.push(b'=');
+            }
+        }
+    }
+}
+
+/// Wraps one Anthropic server-sent event (`event: ...\ndata: {...}\n\n`) as an Invoke
+/// stream's `chunk` message; `message_stop` gets the invocation metrics.
+pub fn invoke_chunk(sse_event: &[u8], with_usage: bool, output_tokens: usize, out: &mut Vec<u8>) {
+    let text = String::from_utf8_lossy(sse_event);
+    let Some(data) = text.lines().find_map(|l| l.strip_prefix("data: ")) else {
+        return;
+    };
+    let mut json = data.trim().as_bytes().to_vec();
+    if data.contains("\"type\":\"message_stop\"") && with_usage && json.ends_with(b"}") {
+        json.pop();
+        json.extend_from_slice(b",\"amazon-bedrock-invocationMetrics\":{\"inputTokenCount\":");
+        push_number(&mut json, PROMPT_TOKENS);
+        json.extend_from_slice(b",\"outputTokenCount\":");
+        push_number(&mut json, output_tokens);
+        json.extend_from_slice(b",\"invocationLatency\":12,\"firstByteLatency\":3}}");
+    }
+    let mut payload = b"{\"bytes\":\"".to_vec();
+    base64(&json, &mut payload);
+    payload.extend_from_slice(b"\",\"p\":\"abcd\"}");
+    message("chunk", &payload, out);
 }
 
 fn usage(out: &mut Vec<u8>, output: usize) {
@@ -128,6 +187,35 @@ impl BedrockEvent {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_as_rfc4648_spells_it() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            let mut out = Vec::new();
+            base64(plain.as_bytes(), &mut out);
+            assert_eq!(out, encoded.as_bytes());
+        }
+    }
+
+    #[test]
+    fn invoke_paths_name_the_call() {
+        assert_eq!(
+            invoke_stream("/model/anthropic.claude-3-5-sonnet-20240620-v1:0/invoke"),
+            Some((false, "anthropic.claude-3-5-sonnet-20240620-v1:0"))
+        );
+        assert_eq!(
+            invoke_stream("/model/m/invoke-with-response-stream"),
+            Some((true, "m"))
+        );
+        assert_eq!(invoke_stream("/model/m/converse"), None);
+    }
 
     #[test]
     fn paths_name_the_call() {

@@ -26,6 +26,9 @@ pub enum Route {
     OAuthToken,
     /// Bedrock's `/model/{id}/converse` (false) or `/converse-stream` (true).
     Converse(bool),
+    /// Bedrock's `/model/{id}/invoke` (false) or `/invoke-with-response-stream` (true), for
+    /// Claude in Anthropic's format.
+    Invoke(bool),
     Unknown,
 }
 
@@ -38,6 +41,8 @@ impl Route {
             Self::OAuthToken
         } else if let Some(stream) = bedrock::converse_stream(path) {
             Self::Converse(stream)
+        } else if let Some((stream, _)) = bedrock::invoke_stream(path) {
+            Self::Invoke(stream)
         } else if path.ends_with("/chat/completions") {
             Self::ChatCompletions
         } else if path.ends_with("/completions") {
@@ -59,7 +64,7 @@ impl Route {
         match self {
             Self::Messages | Self::CountTokens => ErrorShape::Anthropic,
             Self::Gemini(_) => ErrorShape::Gemini,
-            Self::Converse(_) => ErrorShape::Bedrock,
+            Self::Converse(_) | Self::Invoke(_) => ErrorShape::Bedrock,
             _ => ErrorShape::OpenAi,
         }
     }
@@ -100,8 +105,12 @@ pub enum StreamFamily {
     Gemini,
     /// AWS event-stream messages (Bedrock's ConverseStream).
     Bedrock,
+    /// Anthropic's events in Bedrock Invoke `chunk` messages.
+    BedrockInvoke,
     /// The events of a [`Script`](super::script::Script), in `StreamReply::script`.
     Scripted,
+    /// Scripted events already framed as AWS event-stream messages.
+    ScriptedEventStream,
 }
 
 /// A server-sent-event stream to write event by event.
@@ -148,7 +157,9 @@ impl StreamReply {
     /// The content type of the stream's body.
     pub fn content_type(&self) -> &'static str {
         match self.family {
-            StreamFamily::Bedrock => "application/vnd.amazon.eventstream",
+            StreamFamily::Bedrock
+            | StreamFamily::BedrockInvoke
+            | StreamFamily::ScriptedEventStream => "application/vnd.amazon.eventstream",
             _ => "text/event-stream",
         }
     }
@@ -165,10 +176,10 @@ impl StreamReply {
         match self.family {
             StreamFamily::Chat => self.openai(OpenAiStream::Chat).count(),
             StreamFamily::Text => self.openai(OpenAiStream::Text).count(),
-            StreamFamily::Anthropic => self.anthropic().count(),
+            StreamFamily::Anthropic | StreamFamily::BedrockInvoke => self.anthropic().count(),
             StreamFamily::Gemini => self.gemini().count(),
             StreamFamily::Bedrock => self.bedrock().count(),
-            StreamFamily::Scripted => self.script.len(),
+            StreamFamily::Scripted | StreamFamily::ScriptedEventStream => self.script.len(),
         }
     }
 
@@ -177,8 +188,10 @@ impl StreamReply {
         match self.family {
             StreamFamily::Chat | StreamFamily::Text | StreamFamily::Gemini => self.chunks / 2,
             StreamFamily::Bedrock => 1 + self.chunks / 2,
-            StreamFamily::Anthropic => self.anthropic().truncated_count(),
-            StreamFamily::Scripted => self.script.len() / 2,
+            StreamFamily::Anthropic | StreamFamily::BedrockInvoke => {
+                self.anthropic().truncated_count()
+            }
+            StreamFamily::Scripted | StreamFamily::ScriptedEventStream => self.script.len() / 2,
         }
     }
 
@@ -189,7 +202,14 @@ impl StreamReply {
             StreamFamily::Anthropic => self.anthropic().render(index, out),
             StreamFamily::Gemini => self.gemini().render(index, out),
             StreamFamily::Bedrock => self.bedrock().render(index, out),
-            StreamFamily::Scripted => out.extend_from_slice(&self.script[index]),
+            StreamFamily::BedrockInvoke => {
+                let mut event = Vec::with_capacity(256);
+                self.anthropic().render(index, &mut event);
+                bedrock::invoke_chunk(&event, self.with_usage, self.chunks, out);
+            }
+            StreamFamily::Scripted | StreamFamily::ScriptedEventStream => {
+                out.extend_from_slice(&self.script[index])
+            }
         }
     }
 }
@@ -274,6 +294,7 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
                 }
             }
         },
+        Route::Invoke(stream) => invoke_reply(stream, rest, body, &faults, options),
         // Any grant gets a token (RFC 6749 §5.1's answer); the gateway's request is recorded.
         Route::OAuthToken => Reply::Full {
             status: 200,
@@ -284,6 +305,86 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
         _ => api_reply(route, body, &faults, options),
     };
     (reply, faults)
+}
+
+/// Claude through Bedrock's Invoke: the body must be one Bedrock takes (an
+/// `anthropic_version`, no `model` or `stream`); the answer is Anthropic's, for the path's model.
+fn invoke_reply(
+    stream: bool,
+    path: &str,
+    body: &[u8],
+    faults: &Faults,
+    options: &MockOptions,
+) -> Reply {
+    let shape = ErrorShape::Bedrock;
+    let value: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(error) => {
+            return Reply::error(shape, 400, &format!("Malformed input request: {error}"))
+        }
+    };
+    for key in ["model", "stream"] {
+        if value.get(key).is_some() {
+            return Reply::error(
+                shape,
+                400,
+                &format!("Malformed input request: #: extraneous key [{key}] is not permitted, please reformat your input and try again."),
+            );
+        }
+    }
+    if value.get("anthropic_version").is_none() {
+        return Reply::error(
+            shape,
+            400,
+            "Malformed input request: #: required key [anthropic_version] not found, please reformat your input and try again.",
+        );
+    }
+    let plain_model = bedrock::invoke_stream(path).map_or("", |(_, m)| m);
+    // The JSON string of the model, as the Anthropic answers echo it.
+    let model = serde_json::Value::from(plain_model).to_string();
+    let with_usage = !faults.nousage;
+    if let Some(script) = super::script::script(body) {
+        if !stream {
+            return Reply::Full {
+                status: 200,
+                body: script.message(plain_model),
+            };
+        }
+        let events: Vec<Vec<u8>> = script
+            .events(plain_model)
+            .iter()
+            .map(|e| {
+                let mut framed = Vec::with_capacity(e.len() * 2);
+                bedrock::invoke_chunk(e, with_usage, 0, &mut framed);
+                framed
+            })
+            .filter(|framed| !framed.is_empty())
+            .collect();
+        return Reply::Stream(StreamReply {
+            family: StreamFamily::ScriptedEventStream,
+            model: String::new(),
+            chunks: 0,
+            include_usage: false,
+            with_usage,
+            script: events,
+        });
+    }
+    if stream {
+        return Reply::Stream(StreamReply {
+            family: StreamFamily::BedrockInvoke,
+            model,
+            chunks: options.stream_chunks,
+            include_usage: false,
+            with_usage,
+            script: Vec::new(),
+        });
+    }
+    let mut out = Vec::with_capacity(512);
+    anthropic::message(&mut out, &model, with_usage);
+    Reply::Full {
+        status: 200,
+        body: out,
+    }
 }
 
 /// The fields of a Gemini request the mock reads: `batchEmbedContents`' requests.
@@ -440,7 +541,11 @@ fn api_reply(route: Route, body: &[u8], faults: &Faults, options: &MockOptions) 
         }
         StreamFamily::Text => openai::text_completion(&mut out, &model, with_usage),
         StreamFamily::Anthropic => anthropic::message(&mut out, &model, with_usage),
-        StreamFamily::Gemini | StreamFamily::Bedrock | StreamFamily::Scripted => {}
+        StreamFamily::Gemini
+        | StreamFamily::Bedrock
+        | StreamFamily::BedrockInvoke
+        | StreamFamily::Scripted
+        | StreamFamily::ScriptedEventStream => {}
     }
     Reply::Full {
         status: 200,

@@ -12,6 +12,7 @@
 //! Both read a body simd-json has validated with the byte scanner of [`crate::json`]: value
 //! ranges, keys unescaped only to compare them, raw sub-values copied verbatim.
 
+pub mod caps;
 pub mod error;
 pub mod head;
 pub mod messages;

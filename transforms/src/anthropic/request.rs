@@ -1158,7 +1158,7 @@ fn looks_like_phone(s: &str) -> bool {
 
 /// Budgets of `_map_reasoning_effort` (non-adaptive models; `minimal` is raised to
 /// `ANTHROPIC_MIN_THINKING_BUDGET_TOKENS`).
-fn effort_budget(effort: &str) -> Result<Option<u64>> {
+pub(crate) fn effort_budget(effort: &str) -> Result<Option<u64>> {
     Ok(Some(match effort {
         "none" => return Ok(None),
         "minimal" | "low" => 1024,

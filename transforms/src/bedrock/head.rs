@@ -16,9 +16,10 @@ use std::time::SystemTime;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_smithy_runtime_api::client::identity::Identity;
 
+use crate::json::value::{elements, get, string};
 use crate::provider::{
-    push_header_value, write_head_fields, write_request_path, Credentials, ProviderRow,
-    UpstreamTarget,
+    push_header_value, write_head_fields, write_request_path, Credentials, Endpoint, Family,
+    ProviderRow, UpstreamTarget,
 };
 
 /// What SigV4 signs with for one deployment: its identity (keys) and region.
@@ -76,6 +77,9 @@ pub fn write_request_head(
     } else {
         out.extend_from_slice(b"\r\naccept: application/json");
     }
+    if row.family == Family::BedrockClaude && target.endpoint == Endpoint::Messages {
+        write_beta_header(target.body, out);
+    }
     if let Some(key) = creds.api_key.as_deref() {
         out.extend_from_slice(b"\r\nAuthorization: Bearer ");
         push_header_value(key, out);
@@ -93,6 +97,20 @@ pub fn write_request_head(
         push_header_value(&value, out);
     }
     Ok(())
+}
+
+/// An Invoke body's `anthropic_beta` values, also sent (unsigned) as the `anthropic-beta`
+/// header, comma-joined, as LiteLLM sends them.
+fn write_beta_header(body: &[u8], out: &mut Vec<u8>) {
+    let Some(values) = get(body, "anthropic_beta").and_then(elements) else {
+        return;
+    };
+    let values: Vec<String> = values.into_iter().filter_map(string).collect();
+    if values.is_empty() {
+        return;
+    }
+    out.extend_from_slice(b"\r\nanthropic-beta: ");
+    push_header_value(&values.join(","), out);
 }
 
 /// The headers SigV4 adds for a `POST` of `body` to `url` (`x-amz-date`, maybe

@@ -7,6 +7,7 @@
 pub mod error;
 pub mod eventstream;
 pub mod head;
+pub mod invoke;
 pub mod request;
 pub mod response;
 pub mod stream;

@@ -277,8 +277,17 @@ impl ChatStream {
 /// An `exception` (or `error`) message: the status botocore's model gives its type, and the
 /// message LiteLLM maps for `"{type} {payload}"`.
 fn stream_error(message_type: &str, name: &str, payload: &[u8]) -> StreamFailure {
+    let (status, raw) = exception_text(message_type, name, payload);
+    let mut message = String::new();
+    let map = super::error::map_text(status, &raw, &mut message);
+    StreamFailure::Mapped { message, map }
+}
+
+/// The status and text of a stream's exception (or error) message, as LiteLLM's decoder
+/// raises it: `"{type} {payload}"`.
+pub(super) fn exception_text(message_type: &str, name: &str, payload: &[u8]) -> (u16, String) {
     let text = String::from_utf8_lossy(payload);
-    let (status, raw) = if message_type == "exception" {
+    if message_type == "exception" {
         let status = match name {
             "validationException" => 400,
             "throttlingException" => 429,
@@ -290,10 +299,7 @@ fn stream_error(message_type: &str, name: &str, payload: &[u8]) -> StreamFailure
         (status, format!("{name} {text}"))
     } else {
         (400, text.into_owned())
-    };
-    let mut message = String::new();
-    let map = super::error::map_text(status, &raw, &mut message);
-    StreamFailure::Mapped { message, map }
+    }
 }
 
 #[cfg(test)]
