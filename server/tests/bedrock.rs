@@ -175,3 +175,71 @@ fn a_cut_event_stream_ends_with_an_error_event() {
     assert!(text.contains("\"content\":\"Hello\""), "{text}");
     gw.assert_healthy();
 }
+
+#[test]
+fn messages_to_claude_go_through_invoke_and_a_cut_stream_ends_with_an_error_event() {
+    let mock = Mock::start();
+    let keys = "      aws_access_key_id: A\n      aws_secret_access_key: S\n";
+    let config = format!(
+        "model_list:\n{}{}",
+        deployment(
+            "br",
+            &format!("bedrock/{CLAUDE}"),
+            &format!("      api_base: {}\n{keys}", mock.base(""))
+        ),
+        deployment(
+            "br-cut",
+            &format!("bedrock/{CLAUDE}"),
+            &format!("      api_base: {}\n{keys}", mock.base("/truncate"))
+        ),
+    );
+    let gw = Gateway::start(&config);
+    let body = |model: &str, stream: bool| {
+        json!({"model": model, "max_tokens": 32, "stream": stream,
+               "messages": [{"role": "user", "content": "Hello"}]})
+    };
+    let resp = gw.post("/v1/messages", &body("br", false));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.json()["model"], "br");
+    assert_eq!(resp.json()["type"], "message");
+    let seen = mock.last_request();
+    assert_eq!(seen["path"], format!("/model/{CLAUDE}/invoke"));
+    let sent: serde_json::Value = serde_json::from_str(seen["body"].as_str().unwrap()).unwrap();
+    assert_eq!(sent["anthropic_version"], "bedrock-2023-05-31");
+    assert!(sent.get("model").is_none() && sent.get("stream").is_none());
+
+    let resp = gw.post("/v1/messages", &body("br", true));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let text = resp.text();
+    assert!(text.starts_with("event: message_start\n"), "{text}");
+    // The invocation metrics of the last chunk are its usage, and the held delta gets the
+    // input tokens.
+    let tail = text.trim_end().rsplit("\n\n").next().unwrap();
+    assert!(
+        tail.starts_with(
+            "event: message_stop\ndata: {\"type\":\"message_stop\",\"usage\":{\"input_tokens\":10,"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"usage\":{\"output_tokens\":10,\"input_tokens\":10}"),
+        "{text}"
+    );
+
+    let resp = gw.post("/v1/messages", &body("br-cut", true));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let text = resp.text();
+    let last = text
+        .split("\n\n")
+        .filter(|e| !e.trim().is_empty())
+        .last()
+        .unwrap();
+    assert!(last.starts_with("event: error\n"), "{text}");
+    assert!(text.contains("\"text_delta\""), "{text}");
+    // Token counting is not served for Bedrock: a clear error, nothing sent.
+    let before = mock.requests().len();
+    let resp = gw.post("/v1/messages/count_tokens", &body("br", false));
+    assert_eq!(resp.status, 400, "{}", resp.text());
+    assert_eq!(mock.requests().len(), before);
+    gw.assert_healthy();
+}

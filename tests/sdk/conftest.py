@@ -169,9 +169,9 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
         "token_uri": f"{mock_url}/token",
     }))
 
-    def bedrock_group(name: str, prefix: str) -> dict:
+    def bedrock_group(name: str, prefix: str, model: str = "anthropic.claude-3-5-sonnet-20240620-v1:0") -> dict:
         params = {
-            "model": "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0",
+            "model": f"bedrock/{model}",
             "api_base": f"{mock_url}{prefix}",
             "aws_region_name": "us-east-1",
             "aws_access_key_id": "AKIDEXAMPLE",
@@ -221,6 +221,7 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
             gemini_group("gemini-429", "gemini/gemini-2.5-flash", "/status/429"),
             bedrock_group("bedrock-claude", ""),
             bedrock_group("bedrock-429", "/status/429"),
+            bedrock_group("bedrock-nova", "", "amazon.nova-pro-v1:0"),
             {
                 "model_name": "vertex-gemini",
                 "litellm_params": {

@@ -1,12 +1,15 @@
 """The official openai SDK against chat completions routed to a Bedrock-format provider (the
 mock speaks Converse and ConverseStream, the stream in AWS's binary event-stream framing):
 the translated answers parse into the SDK's types, the requests are SigV4-signed, and
-Bedrock's errors come back with the status LiteLLM gives them."""
+Bedrock's errors come back with the status LiteLLM gives them. The official anthropic SDK
+against /v1/messages to Claude on Bedrock (the Invoke API in Anthropic's format, its stream
+base64 events in event-stream chunks) and to another Bedrock model (through Converse)."""
 
 from __future__ import annotations
 
 import json
 
+import anthropic
 import openai
 import pytest
 
@@ -86,3 +89,68 @@ def test_a_parameter_bedrock_lacks_is_litellms_unsupported_params_error(client, 
         "litellm.UnsupportedParamsError: bedrock does not support parameters: ['seed']"
     )
     assert upstream.requests() == []
+
+
+def test_messages_to_claude_on_bedrock_go_through_invoke(claude, upstream):
+    message = claude.messages.create(
+        model="bedrock-claude",
+        max_tokens=64,
+        system="Be brief.",
+        messages=[{"role": "user", "content": "Hello"}],
+        extra_headers={"anthropic-beta": "context-1m-2025-08-07,claude-code-20250219"},
+    )
+    assert message.type == "message"
+    assert message.model == "bedrock-claude"
+    assert message.content[0].text == MOCK_TEXT
+    assert message.stop_reason == "end_turn"
+    sent = upstream.requests()[-1]
+    assert sent["path"] == "/model/anthropic.claude-3-5-sonnet-20240620-v1:0/invoke"
+    assert sent["headers"]["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+    assert sent["headers"]["anthropic-beta"] == "context-1m-2025-08-07"
+    body = json.loads(sent["body"])
+    assert "model" not in body and "stream" not in body
+    assert body["anthropic_version"] == "bedrock-2023-05-31"
+    assert body["anthropic_beta"] == ["context-1m-2025-08-07"]
+    assert body["system"] == [{"type": "text", "text": "Be brief."}]
+
+
+def test_a_messages_stream_from_claude_on_bedrock_reads_event_by_event(claude, upstream):
+    with claude.messages.stream(
+        model="bedrock-claude",
+        max_tokens=64,
+        messages=[{"role": "user", "content": "Hello"}],
+    ) as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_message()
+    assert upstream.requests()[-1]["path"].endswith("/invoke-with-response-stream")
+    assert kinds[0] == "message_start" and "message_stop" in kinds
+    assert final.content[0].text == MOCK_TEXT
+    assert final.model == "bedrock-claude"
+    # The invocation metrics of the last chunk are the stream's usage.
+    assert (final.usage.input_tokens, final.usage.output_tokens) == (10, 6)
+
+
+def test_messages_to_another_bedrock_model_go_through_converse(claude, upstream):
+    message = claude.messages.create(
+        model="bedrock-nova",
+        max_tokens=64,
+        messages=[{"role": "user", "content": "Hello"}],
+    )
+    assert message.content[0].text == MOCK_TEXT
+    assert message.model == "bedrock-nova"
+    assert upstream.requests()[-1]["path"] == "/model/amazon.nova-pro-v1%3A0/converse"
+    with claude.messages.stream(
+        model="bedrock-nova", max_tokens=64, messages=[{"role": "user", "content": "Hello"}]
+    ) as stream:
+        text = "".join(stream.text_stream)
+    assert text == MOCK_TEXT
+    assert upstream.requests()[-1]["path"] == "/model/amazon.nova-pro-v1%3A0/converse-stream"
+
+
+def test_a_bedrock_error_on_messages_is_anthropic_s_error_shape(claude):
+    with pytest.raises(anthropic.RateLimitError) as caught:
+        claude.messages.create(
+            model="bedrock-429", max_tokens=8, messages=[{"role": "user", "content": "Hello"}]
+        )
+    assert caught.value.status_code == 429
+    assert caught.value.body["type"] == "error"

@@ -3,7 +3,8 @@ installed by scripts/setup.sh) in print mode through the gateway's /v1/messages,
 Anthropic-format deployment of the mock and an OpenAI-format one (bridged to chat
 completions): a plain answer, a streamed one read event by event, and a whole tool loop (the
 mock asks for Bash, Claude Code runs it, the mock echoes the result back); and all three
-through a Gemini-format deployment too (Messages → chat → generateContent)."""
+through a Gemini-format deployment too (Messages → chat → generateContent), and through
+Claude on Bedrock (the Invoke API, SigV4-signed, its stream in AWS event-stream chunks)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from support import MASTER_KEY, MOCK_TEXT
 CLAUDE = Path(__file__).resolve().parents[1] / "claude-code" / "node_modules" / ".bin" / "claude"
 
 
-MODELS = ["claude-mock", "gpt-mock", "gemini-mock"]
+MODELS = ["claude-mock", "gpt-mock", "gemini-mock", "bedrock-claude"]
 
 
 def run_claude(gateway, tmp_path: Path, model: str, prompt: str, *args: str) -> str:
@@ -56,6 +57,10 @@ def test_a_plain_answer(gateway, upstream, tmp_path, model):
     if model == "gemini-mock":
         sent = [r for r in upstream.requests() if ":generateContent" in r["path"]
                 or ":streamGenerateContent" in r["path"]]
+    elif model == "bedrock-claude":
+        sent = [r for r in upstream.requests() if r["path"].endswith("/invoke")
+                or r["path"].endswith("/invoke-with-response-stream")]
+        assert all(json.loads(r["body"])["anthropic_version"] == "bedrock-2023-05-31" for r in sent)
     elif model == "claude-mock":
         sent = [r for r in upstream.requests() if r["path"] == "/v1/messages"]
         assert all(json.loads(r["body"])["model"] == "claude-sonnet-4-5" for r in sent)

@@ -934,9 +934,14 @@ impl MessagesStream {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(encoded.as_bytes())
             .map_err(|_| StreamFailure::Malformed)?;
+        // Its bytes reach the client: only UTF-8 JSON with a type passes.
+        std::str::from_utf8(&decoded).map_err(|_| StreamFailure::Malformed)?;
         let event = answer_object(&decoded).map_err(|_| StreamFailure::Malformed)?;
         let event = with_invocation_metrics(event);
-        let kind = get(&event, "type").and_then(string).unwrap_or_default();
+        let kind = get(&event, "type")
+            .and_then(string)
+            .filter(|k| !k.is_empty() && !k.contains(['\n', '\r']))
+            .ok_or(StreamFailure::Malformed)?;
         let mut usage = None;
         match kind.as_str() {
             "message_start" => {
