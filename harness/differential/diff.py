@@ -208,6 +208,22 @@ CASES: list[tuple[str, str, dict]] = [
     ("messages-bedrock-nova", "/v1/messages", messages("br-nova", "text", False)),
     ("messages-bedrock-nova-tool", "/v1/messages", messages("br-nova", "tool", False, tools=[WEATHER_TOOL])),
     ("messages-bedrock-nova-stream", "/v1/messages", messages("br-nova", "tool", True, tools=[WEATHER_TOOL])),
+    # /utils/token_counter: a local count (tiktoken), the deployment's model as model_used.
+    ("tc-prompt", "/utils/token_counter", {"model": "gpt", "prompt": "hello world"}),
+    ("tc-messages", "/utils/token_counter", {"model": "gpt", "messages": [{"role": "user", "content": "hello world"}]}),
+    ("tc-name", "/utils/token_counter", {"model": "gpt", "messages": [{"role": "user", "content": "hello world", "name": "bob"}]}),
+    ("tc-system-tools", "/utils/token_counter", {"model": "vllm", "system": "be nice", "tools": [GEMINI_TOOL],
+                                                 "messages": [{"role": "user", "content": "weather?"}]}),
+    ("tc-prompt-tools", "/utils/token_counter", {"model": "gpt", "prompt": "weather?", "tools": [WEATHER_TOOL]}),
+    ("tc-history", "/utils/token_counter", {"model": "gpt", "messages": GEMINI_HISTORY[:2] + GEMINI_HISTORY[3:]}),
+    ("tc-anthropic-blocks", "/utils/token_counter", {"model": "vllm", "messages": CLAUDE_CODE_SHAPE["messages"][:3] + [
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [{"type": "text", "text": "a.txt"}]}]}]}),
+    ("tc-long", "/utils/token_counter", {"model": "gpt", "prompt": ("Lorem ipsum dolor sit amet, é " * 120)}),
+    ("tc-not-a-group", "/utils/token_counter", {"model": "not-a-group", "prompt": "hello world"}),
+    ("tc-claude", "/utils/token_counter", {"model": "claude", "prompt": "hello world"}),
+    ("tc-no-model", "/utils/token_counter", {"prompt": "hello"}),
+    ("tc-nothing", "/utils/token_counter", {"model": "gpt"}),
+    ("tc-prompt-and-messages", "/utils/token_counter", {"model": "gpt", "prompt": "x", "messages": [{"role": "user", "content": "y"}]}),
     # Vertex AI (Gemini models): the same translation, a Vertex path and a minted token.
     ("chat-vertex", "/v1/chat/completions", chat("vx", "text", False, temperature=0.5, max_tokens=64)),
     ("chat-vertex-tools", "/v1/chat/completions", chat("vx", "tool", False, tools=[GEMINI_TOOL])),

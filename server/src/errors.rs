@@ -202,6 +202,17 @@ pub enum GatewayError {
         count: usize,
         max: usize,
     },
+    /// A request LiteLLM's proxy refuses with FastAPI's `{"detail": ...}` shape (its
+    /// validation errors); `detail` is the JSON value.
+    Detail {
+        status: u16,
+        detail: String,
+    },
+    /// A request field that cannot be served as sent (a 400 naming it).
+    InvalidParam {
+        param: &'static str,
+        message: String,
+    },
 }
 
 impl GatewayError {
@@ -277,7 +288,9 @@ impl GatewayError {
             | GatewayError::Untranslatable { .. }
             | GatewayError::UnsupportedParams { .. }
             | GatewayError::BatchStream
+            | GatewayError::InvalidParam { .. }
             | GatewayError::BatchTooLarge { .. } => 400,
+            GatewayError::Detail { status, .. } => *status,
             GatewayError::BatchAllFailed => 500,
             GatewayError::NoApiKey | GatewayError::InvalidKey { .. } => 401,
             GatewayError::NotFound | GatewayError::ModelNotFound { .. } => 404,
@@ -352,6 +365,12 @@ impl GatewayError {
     /// Writes the error in the client's dialect to `out` and returns the status code.
     pub fn render(&self, dialect: Dialect, out: &mut Vec<u8>) -> u16 {
         let status = self.status();
+        if let GatewayError::Detail { detail, .. } = self {
+            out.extend_from_slice(b"{\"detail\":");
+            out.extend_from_slice(detail.as_bytes());
+            out.push(b'}');
+            return status;
+        }
         let (kind, param, message) = self.parts();
         match dialect {
             Dialect::OpenAi => match kind {
@@ -463,6 +482,10 @@ impl GatewayError {
                 None,
                 format!("litellm.UnsupportedParamsError: {message}"),
             ),
+            GatewayError::InvalidParam { param, message } => {
+                ("invalid_request_error", Some(*param), message.clone())
+            }
+            GatewayError::Detail { detail, .. } => ("invalid_request_error", None, detail.clone()),
             GatewayError::BatchStream => (
                 "invalid_request_error",
                 Some("stream"),

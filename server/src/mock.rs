@@ -61,10 +61,10 @@ pub async fn respond(
             Endpoint::Completions => mock::text_completion(content, &meta, &mut json),
             Endpoint::Embeddings => mock::embedding(count_inputs(body), &meta, &mut json),
             Endpoint::Messages => mock::message(content, &meta, &mut json),
-            Endpoint::CountTokens => corelane_transforms::messages::count::write_answer(
-                corelane_transforms::messages::count::estimate(body),
-                &mut json,
-            ),
+            // Counted by the proxy before a mock answer is asked for.
+            Endpoint::CountTokens => {
+                corelane_transforms::messages::count::write_answer(0, &mut json)
+            }
         }
         write_head(
             &mut out,

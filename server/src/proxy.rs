@@ -53,7 +53,7 @@ pub fn admit(
         _ => {}
     }
     Ok(match route {
-        Route::Inference { .. } => Admitted::ReadsBody,
+        Route::Inference { .. } | Route::TokenCounter => Admitted::ReadsBody,
         _ => Admitted::IgnoresBody,
     })
 }
@@ -98,6 +98,7 @@ pub async fn handle<'g>(
         Route::ModelById => crate::admin::model_by_id(gw, crate::routes::model_id(req.target)),
         Route::ModelInfo => Ok(crate::admin::model_info(gw)),
         Route::Routes => Ok(crate::admin::routes()),
+        Route::TokenCounter => token_counter(core, req, ex).await,
         Route::Liveliness => Ok(crate::admin::liveliness()),
         Route::Readiness => Ok(crate::admin::readiness()),
         Route::Metrics => match &core.metrics {
@@ -120,6 +121,81 @@ pub async fn handle<'g>(
     match result {
         Ok(body) => respond(client, ex, "application/json", &body, head_only).await,
         Err(e) => respond_error(client, ex, &e, head_only).await,
+    }
+}
+
+/// `/utils/token_counter`: the request's model resolved to a deployment as the router picks
+/// one (its model without the provider prefix is `model_used`), counted locally.
+async fn token_counter<'g>(
+    core: &'g Core,
+    req: &Request<'_>,
+    ex: &mut Exchange<'g>,
+) -> Result<Vec<u8>, GatewayError> {
+    use corelane_transforms::token_counter::{read, write_answer};
+    let gw = &core.gateway;
+    let (loaded, _charge);
+    let body = match &req.spilled {
+        Some(spilled) => {
+            (loaded, _charge) = load_spilled(core, None, &spilled.file).await?;
+            &loaded[..]
+        }
+        None => req.body,
+    };
+    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+        return Err(GatewayError::Detail {
+            status: 422,
+            detail: r#"[{"type":"json_invalid","loc":["body"],"msg":"JSON decode error"}]"#
+                .to_owned(),
+        });
+    }
+    let counted = read(body).and_then(|request| {
+        ex.requested_model = request.model.clone();
+        let model_used = match router::resolve_group(gw, &request.model) {
+            Some(resolved) => {
+                ex.group = Some(resolved.group);
+                match pick_deployment(gw, ex, resolved.star) {
+                    Ok((deployment, _)) => {
+                        let model = deployment.params.model.as_str();
+                        model
+                            .split_once('/')
+                            .map_or(model, |(_, rest)| rest)
+                            .to_owned()
+                    }
+                    Err(_) => request.model.clone(),
+                }
+            }
+            None => request.model.clone(),
+        };
+        request.count(&model_used).map(|n| (n, model_used))
+    });
+    let (total, model_used) = counted.map_err(count_error)?;
+    let mut out = Vec::with_capacity(256);
+    write_answer(total, &ex.requested_model, &model_used, &mut out);
+    ex.status = 200;
+    Ok(out)
+}
+
+/// A refused count in the shapes LiteLLM's proxy answers with.
+fn count_error(e: corelane_transforms::token_counter::CountError) -> GatewayError {
+    use corelane_transforms::token_counter::CountError;
+    match e {
+        CountError::MissingModel => GatewayError::Detail {
+            status: 422,
+            detail: r#"[{"type":"missing","loc":["body","model"],"msg":"Field required"}]"#
+                .to_owned(),
+        },
+        CountError::NothingToCount => GatewayError::Detail {
+            status: 400,
+            detail: "\"prompt or messages or contents must be provided\"".to_owned(),
+        },
+        CountError::PromptWithMessages => GatewayError::InvalidParam {
+            param: "prompt",
+            message: "prompt cannot be sent with messages or contents. Set drop_params to count them without the prompt".to_owned(),
+        },
+        CountError::Unsupported(what) => GatewayError::InvalidParam {
+            param: "messages",
+            message: what,
+        },
     }
 }
 
@@ -167,6 +243,15 @@ async fn inference<'g>(
     let (deployment, target) = pick_deployment(gw, ex, star)?;
     ex.call_id = crate::response::CallId::random();
     let (provider, provider_model, upstream) = match target {
+        // A mock deployment counts tokens as any provider without a counting API does.
+        Target::Mock(_) if endpoint == Endpoint::CountTokens => {
+            let tokens = corelane_transforms::token_counter::read(req.body)
+                .and_then(|r| r.count(&ex.requested_model))
+                .map_err(count_error)?;
+            let mut answer = Vec::with_capacity(64);
+            corelane_transforms::messages::count::write_answer(tokens, &mut answer);
+            return Ok(respond(client, ex, "application/json", &answer, false).await);
+        }
         Target::Mock(text) => {
             return Ok(crate::mock::respond(core, client, ex, endpoint, req.body, text).await)
         }
@@ -190,7 +275,7 @@ async fn inference<'g>(
     let in_memory;
     let req = match req.spilled {
         Some(spilled) if !family::body_from_file(provider.family, endpoint) => {
-            (loaded, _charge) = load_spilled(core, provider, &spilled.file).await?;
+            (loaded, _charge) = load_spilled(core, Some(provider), &spilled.file).await?;
             in_memory = Request {
                 body: &loaded,
                 spilled: None,
@@ -200,10 +285,13 @@ async fn inference<'g>(
         }
         _ => req,
     };
-    // A provider without token counting gets none asked: LiteLLM estimates locally.
+    // A provider without token counting gets none asked: LiteLLM counts locally, as its
+    // `/utils/token_counter` does.
     if family::bridge(provider.family, endpoint) == family::Bridge::LocalCount {
         let mut answer = Vec::with_capacity(64);
-        let tokens = corelane_transforms::messages::count::estimate(req.body);
+        let tokens = corelane_transforms::token_counter::read(req.body)
+            .and_then(|r| r.count(&provider_model))
+            .map_err(count_error)?;
         corelane_transforms::messages::count::write_answer(tokens, &mut answer);
         return Ok(respond(client, ex, "application/json", &answer, false).await);
     }
@@ -244,17 +332,23 @@ const MAX_TRANSLATED_BODY: usize = 8 * 1024 * 1024;
 /// three times its size (the body, the parse scratch and the translated copy).
 async fn load_spilled<'c>(
     core: &'c Core,
-    provider: &'static ProviderRow,
+    provider: Option<&'static ProviderRow>,
     file: &SpillFile,
 ) -> Result<(Vec<u8>, BodyCharge<'c>), GatewayError> {
     let len = usize::try_from(file.len()).unwrap_or(usize::MAX);
     if len > MAX_TRANSLATED_BODY {
-        return Err(GatewayError::Untranslatable {
-            provider: provider.name,
-            detail: format!(
-                "a request body over {} MiB is not translated for this provider",
-                MAX_TRANSLATED_BODY >> 20
-            ),
+        let mib = MAX_TRANSLATED_BODY >> 20;
+        return Err(match provider {
+            Some(provider) => GatewayError::Untranslatable {
+                provider: provider.name,
+                detail: format!(
+                    "a request body over {mib} MiB is not translated for this provider"
+                ),
+            },
+            None => GatewayError::InvalidParam {
+                param: "messages",
+                message: format!("a request body over {mib} MiB is not counted"),
+            },
         });
     }
     let mut charge = BodyCharge::new(core);

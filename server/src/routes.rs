@@ -20,6 +20,8 @@ pub enum Route {
     ModelInfo,
     /// `/routes`: the routes this gateway serves, as LiteLLM lists its own.
     Routes,
+    /// `POST /utils/token_counter`: a local token count for a model.
+    TokenCounter,
     Metrics,
     Liveliness,
     Readiness,
@@ -50,6 +52,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/model/info", &["GET", "HEAD"]),
     ("/v1/model/info", &["GET", "HEAD"]),
     ("/routes", &["GET", "HEAD"]),
+    ("/utils/token_counter", &["POST"]),
     ("/metrics", &["GET", "HEAD"]),
     ("/health/liveliness", &["GET", "HEAD"]),
     ("/health/liveness", &["GET", "HEAD"]),
@@ -118,6 +121,7 @@ pub fn label(route: Route, target: &str) -> RouteLabel {
         Route::ModelById => pick("/models/{model_id}", "/v1/models/{model_id}"),
         Route::ModelInfo => pick("/model/info", "/v1/model/info"),
         Route::Routes => "/routes",
+        Route::TokenCounter => "/utils/token_counter",
         Route::Metrics => "/metrics",
         Route::Liveliness => "/health/liveliness",
         Route::Readiness => "/health/readiness",
@@ -160,6 +164,8 @@ pub fn route(method: Method, target: &str) -> Route {
         "/models" => return get(Route::Models),
         "/model/info" => return get(Route::ModelInfo),
         "/routes" => return get(Route::Routes),
+        "/utils/token_counter" if method == Method::Post => return Route::TokenCounter,
+        "/utils/token_counter" => return Route::MethodNotAllowed,
         "/metrics" => return get(Route::Metrics),
         "/health/liveliness" | "/health/liveness" => return get(Route::Liveliness),
         "/health/readiness" => return get(Route::Readiness),

@@ -42,6 +42,7 @@ pub mod provider;
 pub mod rewrite;
 pub mod service_tier;
 pub mod stream;
+pub mod token_counter;
 pub mod tokens;
 pub mod usage;
 

@@ -167,6 +167,71 @@ fn write_dumped(v: &[u8], ascii: bool, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
+/// Python's `str()` of a validated JSON value as `json.loads` reads it (`repr` of dicts,
+/// lists, strings, `True`, `False`, `None`), as LiteLLM's token counter counts a dict's text.
+/// Numbers are copied as written.
+pub(crate) fn py_repr(v: &[u8], out: &mut String) {
+    match v.first() {
+        Some(b'{') => {
+            out.push('{');
+            for (n, m) in top_members(v).into_iter().flatten().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                py_repr_str(&unescape(&v[m.key]).unwrap_or_default(), out);
+                out.push_str(": ");
+                py_repr(&v[m.value], out);
+            }
+            out.push('}');
+        }
+        Some(b'[') => {
+            out.push('[');
+            for (n, e) in elements(v).unwrap_or_default().into_iter().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                py_repr(e, out);
+            }
+            out.push(']');
+        }
+        Some(b'"') => py_repr_str(&string(v).unwrap_or_default(), out),
+        _ => out.push_str(match v {
+            b"true" => "True",
+            b"false" => "False",
+            b"null" => "None",
+            n => std::str::from_utf8(n).unwrap_or("None"),
+        }),
+    }
+}
+
+/// Python's `repr` of a string: single quotes unless it holds a single quote and no double
+/// one; backslashes and quotes escaped, control characters as `\n`, `\xNN`, `\uNNNN`.
+fn py_repr_str(s: &str, out: &mut String) {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+}
+
 /// A string as Python's `json.dumps` writes it (ASCII only).
 pub(crate) fn py_string(s: &str, out: &mut Vec<u8>) {
     py_str(s, true, out);
@@ -203,4 +268,20 @@ fn py_str(s: &str, ascii: bool, out: &mut Vec<u8>) {
         out.extend_from_slice(short);
     }
     out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn python_repr_of_values() {
+        let mut out = String::new();
+        super::py_repr(
+            br#"{"a": "it's", "b": [1, 2.5, true, false, null], "c": {"d": "x\ny\u0001", "e": "say \"hi\" it's"}}"#,
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            r#"{'a': "it's", 'b': [1, 2.5, True, False, None], 'c': {'d': 'x\ny\x01', 'e': 'say "hi" it\'s'}}"#
+        );
+    }
 }
