@@ -208,6 +208,20 @@ CASES: list[tuple[str, str, dict]] = [
     ("messages-bedrock-nova", "/v1/messages", messages("br-nova", "text", False)),
     ("messages-bedrock-nova-tool", "/v1/messages", messages("br-nova", "tool", False, tools=[WEATHER_TOOL])),
     ("messages-bedrock-nova-stream", "/v1/messages", messages("br-nova", "tool", True, tools=[WEATHER_TOOL])),
+    # Bedrock embeddings through the Invoke API: Titan one input a request, Cohere all at once.
+    ("embed-titan1", "/v1/embeddings", {"model": "br-titan1", "input": ["hello world", "good day to you"]}),
+    ("embed-titan1-string", "/v1/embeddings", {"model": "br-titan1", "input": "hello"}),
+    ("embed-titan1-dimensions", "/v1/embeddings", {"model": "br-titan1", "input": "hello", "dimensions": 256}),
+    ("embed-titan2", "/v1/embeddings", {"model": "br-titan2", "input": ["hello", "there you"], "dimensions": 256,
+                                         "encoding_format": "float", "normalize": False, "user": "u1"}),
+    ("embed-titan2-base64", "/v1/embeddings", {"model": "br-titan2", "input": "hello", "encoding_format": "base64"}),
+    ("embed-titan2-extra", "/v1/embeddings", {"model": "br-titan2", "input": "hello", "foo": 1, "metadata": {"a": 1}}),
+    ("embed-titan-image", "/v1/embeddings", {"model": "br-titan-image", "input": ["data:image/png;base64,iVBORw0KGgo=", "a cat"],
+                                             "dimensions": 256}),
+    ("embed-bedrock-cohere", "/v1/embeddings", {"model": "br-cohere-embed", "input": ["hello", "world"]}),
+    ("embed-bedrock-cohere-params", "/v1/embeddings", {"model": "br-cohere-embed", "input": "hello", "input_type": "search_query",
+                                                       "encoding_format": "base64", "dimensions": 512, "foo": 1, "truncate": "END"}),
+    ("embed-titan1-err-429", "/v1/embeddings", {"model": "br-titan1", "input": "[err-429] x"}),
     # /utils/token_counter: a local count (tiktoken), the deployment's model as model_used.
     ("tc-prompt", "/utils/token_counter", {"model": "gpt", "prompt": "hello world"}),
     ("tc-messages", "/utils/token_counter", {"model": "gpt", "messages": [{"role": "user", "content": "hello world"}]}),
@@ -341,7 +355,10 @@ def token_problem(tokens: list[dict]) -> str | None:
 DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "text-embedding-004"),
                "vx": ("vertex_ai", "gemini-2.5-flash"), "br": ("bedrock", "anthropic.claude-3-5-sonnet-20240620-v1:0"),
                "br-session": ("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
-               "br-nova": ("bedrock", "amazon.nova-pro-v1:0")}
+               "br-nova": ("bedrock", "amazon.nova-pro-v1:0"),
+               "br-titan1": ("bedrock", "amazon.titan-embed-text-v1"), "br-titan2": ("bedrock", "amazon.titan-embed-text-v2:0"),
+               "br-titan-image": ("bedrock", "amazon.titan-embed-image-v1"),
+               "br-cohere-embed": ("bedrock", "cohere.embed-english-v3")}
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages"}
 
 
@@ -475,6 +492,18 @@ def main() -> int:
                       aws_access_key_id: ASIAEXAMPLE, aws_secret_access_key: secret, aws_session_token: session-token-1}}
   - model_name: br-nova
     litellm_params: {{model: bedrock/amazon.nova-pro-v1:0, api_base: "{base}", aws_region_name: us-east-1,
+                      aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
+  - model_name: br-titan1
+    litellm_params: {{model: bedrock/amazon.titan-embed-text-v1, api_base: "{base}", aws_region_name: us-east-1,
+                      aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
+  - model_name: br-titan2
+    litellm_params: {{model: bedrock/amazon.titan-embed-text-v2:0, api_base: "{base}", aws_region_name: us-east-1,
+                      aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
+  - model_name: br-titan-image
+    litellm_params: {{model: bedrock/amazon.titan-embed-image-v1, api_base: "{base}", aws_region_name: us-east-1,
+                      aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
+  - model_name: br-cohere-embed
+    litellm_params: {{model: bedrock/cohere.embed-english-v3, api_base: "{base}", aws_region_name: us-east-1,
                       aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
   - model_name: vx
     litellm_params: {{model: vertex_ai/gemini-2.5-flash, api_base: "{base}", vertex_project: proj-1,

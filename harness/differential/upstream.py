@@ -397,7 +397,8 @@ class Upstream:
 
     @staticmethod
     def scenario(body: dict, names) -> str:
-        text = json.dumps(body.get("messages") or body.get("contents") or body.get("requests"))
+        text = json.dumps(body.get("messages") or body.get("contents") or body.get("requests")
+                          or body.get("inputText") or body.get("texts"))
         return next((n for n in names if f"[{n}]" in text), "text")
 
     def answer(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
@@ -422,6 +423,26 @@ class Upstream:
         if handler.path.endswith("/invoke-with-response-stream"):
             payload = _invoke_chunks(ANTHROPIC_STREAMS[self.scenario(body, ANTHROPIC_STREAMS)])
             _send(handler, 200, "application/vnd.amazon.eventstream", payload)
+            return
+        if handler.path.endswith("/invoke") and ("inputText" in body or "inputImage" in body):
+            # Titan's embeddings: one input a request; v2 answers by type too.
+            text = body.get("inputText", "")
+            vector = [0.25, -0.5, round(len(text) / 100, 2)]
+            answer = {"embedding": vector, "inputTextTokenCount": max(1, len(text.split()))}
+            if "titan-embed-text-v2" in handler.path:
+                types = body.get("embeddingTypes", ["float"])
+                answer["embeddingsByType"] = {t: ([1, 0, 1] if t == "binary" else vector) for t in types}
+            _send(handler, 200, "application/json", json.dumps(answer).encode())
+            return
+        if handler.path.endswith("/invoke") and "texts" in body:
+            # Cohere's embeddings on Bedrock: all inputs at once, by type when asked.
+            vectors = [[0.125, -0.25, i + 0.5] for i, _ in enumerate(body["texts"])]
+            answer = {"id": "emb-1", "texts": body["texts"]}
+            if "embedding_types" in body:
+                answer.update(embeddings={t: vectors for t in body["embedding_types"]}, response_type="embeddings_by_type")
+            else:
+                answer.update(embeddings=vectors, response_type="embeddings_floats")
+            _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
         if handler.path.endswith("/invoke"):
             name = self.scenario(body, ANTHROPIC_MESSAGES)

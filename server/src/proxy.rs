@@ -285,6 +285,23 @@ async fn inference<'g>(
         }
         _ => req,
     };
+    // Titan takes one request per input: sent one after another, put together here.
+    if family::bridge(provider.family, endpoint) == family::Bridge::EmbedToBedrock
+        && corelane_transforms::bedrock::embed::EmbedModel::of(&provider_model)
+            .is_some_and(|m| m.one_input_a_request())
+    {
+        return titan_embeddings(
+            core,
+            client,
+            req,
+            ex,
+            deployment,
+            provider,
+            &provider_model,
+            upstream,
+        )
+        .await;
+    }
     // A provider without token counting gets none asked: LiteLLM counts locally, as its
     // `/utils/token_counter` does.
     if family::bridge(provider.family, endpoint) == family::Bridge::LocalCount {
@@ -750,7 +767,7 @@ fn build_upstream<'b>(
         provider: provider.name,
         detail,
     };
-    let (mut bytes, body_len, spilled) = match body {
+    let (bytes, body_len, spilled) = match body {
         ClientBody::Bytes(body) => {
             let mut bytes = with_head_room(core.take_buf());
             let written = family::write_request_body(
@@ -765,12 +782,7 @@ fn build_upstream<'b>(
                 &mut bytes,
             );
             core.trim_scratch();
-            let written = written.map_err(|e| match e {
-                TransformError::UnsupportedParams(message) => {
-                    GatewayError::UnsupportedParams { message }
-                }
-                other => untranslatable(other.message().to_owned()),
-            })?;
+            let written = written.map_err(|e| transform_error(provider, e))?;
             ex.counted_prompt_tokens.set(written);
             let len = bytes.len() - HEAD_ROOM;
             (bytes, len, None)
@@ -789,6 +801,126 @@ fn build_upstream<'b>(
             (with_head_room(core.take_buf()), len, Some(spilled))
         }
     };
+    finish_upstream(
+        core,
+        deployment,
+        provider,
+        provider_model,
+        upstream,
+        endpoint,
+        ex.stream,
+        req.anthropic_beta,
+        bytes,
+        body_len,
+        spilled,
+    )
+}
+
+/// Titan's answers put together are held whole: at most this many bytes of them.
+const MAX_TITAN_ANSWERS: usize = 64 * 1024 * 1024;
+
+/// Titan embeddings on Bedrock: one upstream request per input, in order, the answers put
+/// together as LiteLLM's `BedrockEmbedding` does (inputs are at most
+/// [`corelane_transforms::bedrock::embed::MAX_INPUTS`]; each request has the deployment's
+/// timeout).
+#[allow(clippy::too_many_arguments)]
+async fn titan_embeddings<'g>(
+    core: &'g Core,
+    client: &mut TcpStream,
+    req: &Request<'_>,
+    ex: &mut Exchange<'g>,
+    deployment: &'g Deployment,
+    provider: &'static ProviderRow,
+    provider_model: &str,
+    upstream: &'g Upstream,
+) -> Result<bool, GatewayError> {
+    use corelane_transforms::bedrock::embed;
+    credentials_ready(provider, upstream)?;
+    let bodies = embed::titan_requests(req.body, provider_model)
+        .map_err(|e| transform_error(provider, e))?;
+    let images = embed::is_image_input(provider_model, req.body)
+        .into_iter()
+        .filter(|image| *image)
+        .count();
+    let mut items = Vec::new();
+    let mut tokens = 0u64;
+    for (i, body) in bodies.iter().enumerate() {
+        let mut bytes = with_head_room(core.take_buf());
+        bytes.extend_from_slice(body);
+        let request = finish_upstream(
+            core,
+            deployment,
+            provider,
+            provider_model,
+            upstream,
+            Endpoint::Embeddings,
+            false,
+            None,
+            bytes,
+            body.len(),
+            None,
+        )?;
+        let room = MAX_TITAN_ANSWERS.saturating_sub(items.len());
+        let answer =
+            crate::relay::fetch(core, ex, deployment, provider, upstream, request, room).await?;
+        tokens += embed::titan_item(&answer, i, &mut items).map_err(|detail| {
+            GatewayError::UpstreamProtocol {
+                provider: provider.name,
+                detail,
+            }
+        })?;
+    }
+    let mut out = Vec::with_capacity(items.len() + 320);
+    let usage = embed::titan_answer(&items, &ex.requested_model, tokens, images, &mut out);
+    let cost = ex.cost(Some(&usage));
+    ex.usage = Some(usage);
+    ex.status = 200;
+    let mut answer = core.take_buf();
+    write_head(
+        &mut answer,
+        200,
+        "application/json",
+        Framing::Length(out.len()),
+        ex.keep_alive,
+        Some(&ex.headers(cost)),
+    );
+    answer.extend_from_slice(&out);
+    let (res, answer) = write_all(client, answer).await;
+    core.give_buf(answer);
+    Ok(res.is_ok() && ex.keep_alive)
+}
+
+/// A request the provider's transform refuses, as the client's 400.
+fn transform_error(provider: &'static ProviderRow, e: TransformError) -> GatewayError {
+    match e {
+        TransformError::UnsupportedParams(message) => GatewayError::UnsupportedParams { message },
+        other => GatewayError::Untranslatable {
+            provider: provider.name,
+            detail: other.message().to_owned(),
+        },
+    }
+}
+
+/// The head of an upstream request placed before its body (`bytes`, after the head room;
+/// `body_len` bytes, or a spilled body's planned length), auth applied.
+#[allow(clippy::too_many_arguments)]
+fn finish_upstream<'b>(
+    core: &Core,
+    deployment: &Deployment,
+    provider: &'static ProviderRow,
+    provider_model: &str,
+    upstream: &Upstream,
+    endpoint: Endpoint,
+    stream: bool,
+    anthropic_beta: Option<&str>,
+    mut bytes: Vec<u8>,
+    body_len: usize,
+    spilled: Option<SpilledBody<'b>>,
+) -> Result<UpstreamRequest<'b>, GatewayError> {
+    let untranslatable = |detail: String| GatewayError::Untranslatable {
+        provider: provider.name,
+        detail,
+    };
     let mut head = core.take_buf();
     let target = provider::UpstreamTarget {
         endpoint: family::upstream_endpoint(provider.family, endpoint),
@@ -796,12 +928,12 @@ fn build_upstream<'b>(
         api_version: deployment.params.api_version.as_deref(),
         base_path: &upstream.base_path,
         host: &upstream.origin.host_header,
-        stream: ex.stream,
+        stream,
         body_len,
         body: bytes.get(HEAD_ROOM..).unwrap_or_default(),
         now: std::time::SystemTime::now(),
         anthropic_beta: (endpoint == Endpoint::Messages)
-            .then_some(req.anthropic_beta)
+            .then_some(anthropic_beta)
             .flatten(),
     };
     if provider.auth == provider::Auth::SigV4 && target.body.len() != body_len {

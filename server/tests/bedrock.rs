@@ -134,7 +134,7 @@ fn what_cannot_be_sent_is_refused_before_anything_goes_upstream() {
         err["message"]
             .as_str()
             .unwrap()
-            .contains("Invoke API models"),
+            .contains("Invoke API chat models"),
         "{err}"
     );
     let mut stream = chat_body("no-creds");
@@ -241,5 +241,88 @@ fn messages_to_claude_go_through_invoke_and_a_cut_stream_ends_with_an_error_even
     let resp = gw.post("/v1/messages/count_tokens", &body("br", false));
     assert_eq!(resp.status, 400, "{}", resp.text());
     assert_eq!(mock.requests().len(), before);
+    gw.assert_healthy();
+}
+
+#[test]
+fn titan_embeddings_take_a_request_per_input_and_cohere_s_take_one() {
+    let mock = Mock::start();
+    let keys = "      aws_access_key_id: A\n      aws_secret_access_key: S\n";
+    let config = format!(
+        "model_list:\n{}{}{}",
+        deployment(
+            "titan",
+            "bedrock/amazon.titan-embed-text-v2:0",
+            &format!("      api_base: {}\n{keys}", mock.base(""))
+        ),
+        deployment(
+            "titan-down",
+            "bedrock/amazon.titan-embed-text-v2:0",
+            &format!("      api_base: {}\n{keys}", mock.base("/status/503"))
+        ),
+        deployment(
+            "co",
+            "bedrock/cohere.embed-english-v3",
+            &format!("      api_base: {}\n{keys}", mock.base(""))
+        ),
+    );
+    let gw = Gateway::start(&config);
+    let resp = gw.post(
+        "/v1/embeddings",
+        &json!({"model": "titan", "input": ["one two", "three"], "dimensions": 3}),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let answer = resp.json();
+    assert_eq!(answer["model"], "titan");
+    assert_eq!(answer["data"].as_array().unwrap().len(), 2);
+    assert_eq!(answer["data"][1]["index"], 1);
+    assert_eq!(answer["data"][0]["embedding"].as_array().unwrap().len(), 3);
+    // The mock counts a token per word: 2 + 1.
+    assert_eq!(answer["usage"]["prompt_tokens"], 3);
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 2);
+    for (request, text) in sent.iter().zip(["one two", "three"]) {
+        assert_eq!(
+            request["path"],
+            "/model/amazon.titan-embed-text-v2%3A0/invoke"
+        );
+        let body: serde_json::Value =
+            serde_json::from_str(request["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body, json!({"inputText": text, "dimensions": 3}));
+        assert!(request["headers"]["authorization"]
+            .as_str()
+            .unwrap()
+            .starts_with("AWS4-HMAC-SHA256 Credential=A/"));
+    }
+
+    let resp = gw.post(
+        "/v1/embeddings",
+        &json!({"model": "titan-down", "input": ["a", "b"]}),
+    );
+    assert_eq!(resp.status, 503, "{}", resp.text());
+    let resp = gw.post(
+        "/v1/embeddings",
+        &json!({"model": "titan", "input": "a", "user": "u"}),
+    );
+    let error = assert_litellm_error(&resp, 400);
+    assert!(error["message"].as_str().unwrap().starts_with(
+        "litellm.UnsupportedParamsError: bedrock does not support parameters: {'user': 'u'}"
+    ));
+
+    let before = mock.requests().len();
+    let resp = gw.post(
+        "/v1/embeddings",
+        &json!({"model": "co", "input": ["a", "b"], "encoding_format": "float"}),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.json()["data"][1]["type"], "float");
+    let sent = mock.requests();
+    assert_eq!(sent.len(), before + 1);
+    let body: serde_json::Value =
+        serde_json::from_str(sent[before]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        body,
+        json!({"input_type": "search_document", "texts": ["a", "b"], "embedding_types": ["float"]})
+    );
     gw.assert_healthy();
 }

@@ -222,6 +222,8 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
             bedrock_group("bedrock-claude", ""),
             bedrock_group("bedrock-429", "/status/429"),
             bedrock_group("bedrock-nova", "", "amazon.nova-pro-v1:0"),
+            bedrock_group("bedrock-titan", "", "amazon.titan-embed-text-v2:0"),
+            bedrock_group("bedrock-cohere-embed", "", "cohere.embed-multilingual-v3"),
             {
                 "model_name": "vertex-gemini",
                 "litellm_params": {

@@ -3,7 +3,8 @@ mock speaks Converse and ConverseStream, the stream in AWS's binary event-stream
 the translated answers parse into the SDK's types, the requests are SigV4-signed, and
 Bedrock's errors come back with the status LiteLLM gives them. The official anthropic SDK
 against /v1/messages to Claude on Bedrock (the Invoke API in Anthropic's format, its stream
-base64 events in event-stream chunks) and to another Bedrock model (through Converse)."""
+base64 events in event-stream chunks) and to another Bedrock model (through Converse). The
+openai SDK's embeddings through Titan (a signed request per input) and Cohere on Bedrock."""
 
 from __future__ import annotations
 
@@ -154,3 +155,31 @@ def test_a_bedrock_error_on_messages_is_anthropic_s_error_shape(claude):
         )
     assert caught.value.status_code == 429
     assert caught.value.body["type"] == "error"
+
+
+def test_titan_embeddings_read_as_openai_s(client, upstream):
+    before = len(upstream.requests())
+    # The SDK asks base64 unless told: Titan v2 would then answer binary vectors (as with LiteLLM).
+    result = client.embeddings.create(
+        model="bedrock-titan", input=["hello there", "bye"], dimensions=8, encoding_format="float"
+    )
+    assert result.model == "bedrock-titan"
+    assert [d.index for d in result.data] == [0, 1]
+    assert all(len(d.embedding) == 8 for d in result.data)
+    assert result.usage.prompt_tokens == 3
+    sent = upstream.requests()[before:]
+    assert [json.loads(r["body"]) for r in sent] == [
+        {"inputText": "hello there", "dimensions": 8, "embeddingTypes": ["float"]},
+        {"inputText": "bye", "dimensions": 8, "embeddingTypes": ["float"]},
+    ]
+    assert all(r["path"] == "/model/amazon.titan-embed-text-v2%3A0/invoke" for r in sent)
+
+
+def test_cohere_embeddings_on_bedrock_take_one_request(client, upstream):
+    result = client.embeddings.create(model="bedrock-cohere-embed", input=["a", "b", "c"], encoding_format="float")
+    assert len(result.data) == 3
+    sent = upstream.requests()[-1]
+    assert sent["path"] == "/model/cohere.embed-multilingual-v3/invoke"
+    assert json.loads(sent["body"]) == {
+        "input_type": "search_document", "texts": ["a", "b", "c"], "embedding_types": ["float"]}
+    assert result.usage.prompt_tokens == 3

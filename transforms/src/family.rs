@@ -32,7 +32,7 @@ pub fn write_request_head(
         Family::OpenAi => crate::openai::write_request_head(row, target, creds, out),
         Family::Anthropic => crate::anthropic::head::write_request_head(row, target, creds, out),
         Family::Gemini => crate::gemini::head::write_request_head(row, target, creds, out),
-        Family::Bedrock | Family::BedrockClaude => {
+        Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed => {
             return crate::bedrock::head::write_request_head(row, target, creds, out)
         }
     }
@@ -71,6 +71,9 @@ pub enum Bridge {
     /// `/v1/messages` to Claude on Bedrock's Invoke API, in Anthropic's format
     /// ([`crate::bedrock::invoke`]).
     BedrockInvokeMessages,
+    /// Embeddings to Bedrock's Invoke API: Cohere's in one request, and back; Titan's take
+    /// one request per input, which the gateway sends ([`crate::bedrock::embed`]).
+    EmbedToBedrock,
     /// A pairing no transform serves (the row does not list the endpoint): never sent.
     Unserved,
 }
@@ -92,7 +95,8 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
         }
         (Family::Bedrock, Endpoint::Messages) => Bridge::MessagesToBedrock,
         (Family::BedrockClaude, Endpoint::Messages) => Bridge::BedrockInvokeMessages,
-        (Family::Bedrock | Family::BedrockClaude, _) => Bridge::Unserved,
+        (Family::BedrockEmbed, Endpoint::Embeddings) => Bridge::EmbedToBedrock,
+        (Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed, _) => Bridge::Unserved,
     }
 }
 
@@ -179,6 +183,9 @@ pub fn write_request_body(
                     crate::bedrock::transform_request(&chat, provider_model, scratch, out)
                 }),
             )
+        }
+        Bridge::EmbedToBedrock => {
+            crate::bedrock::embed::cohere_request(body, provider_model, out).map(Some)
         }
         Bridge::BedrockInvokeMessages => none(crate::bedrock::invoke::messages_request(
             body,
@@ -281,6 +288,14 @@ pub fn rewrite_response(
                 .map(translated)
                 .map_err(|e| e.message().to_owned())
         }
+        // Titan's answers are put together by the gateway; a whole answer here is Cohere's.
+        Bridge::EmbedToBedrock => crate::bedrock::embed::cohere_response(
+            body,
+            requested_model,
+            counted_prompt_tokens.unwrap_or(0),
+            out,
+        )
+        .map(translated),
         Bridge::Unserved => Err("this provider does not serve this route".to_owned()),
     }
 }
@@ -334,7 +349,9 @@ pub enum StreamFraming {
 pub fn stream_framing(family: Family) -> StreamFraming {
     match family {
         Family::OpenAi | Family::Anthropic | Family::Gemini => StreamFraming::Sse,
-        Family::Bedrock | Family::BedrockClaude => StreamFraming::AwsEventStream,
+        Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed => {
+            StreamFraming::AwsEventStream
+        }
     }
 }
 
@@ -465,9 +482,11 @@ pub fn stream_translator(
         Bridge::BedrockInvokeMessages => StreamTranslator::BedrockInvokeMessages(Box::new(
             crate::bedrock::invoke::MessagesStream::new(requested_model),
         )),
-        Bridge::OpenAi | Bridge::LocalCount | Bridge::EmbedToGemini | Bridge::Unserved => {
-            StreamTranslator::Rewrite
-        }
+        Bridge::OpenAi
+        | Bridge::LocalCount
+        | Bridge::EmbedToGemini
+        | Bridge::EmbedToBedrock
+        | Bridge::Unserved => StreamTranslator::Rewrite,
     }
 }
 
@@ -591,7 +610,7 @@ pub fn map_error(
         // LiteLLM's AnthropicError carries the answer's text as it came.
         Family::Anthropic => crate::anthropic::error::map_error(status, body, message),
         Family::Gemini => crate::gemini::error::map_error(row.name, status, body, message),
-        Family::Bedrock | Family::BedrockClaude => {
+        Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed => {
             crate::bedrock::error::map_error(status, body, message)
         }
     }

@@ -25,6 +25,18 @@ pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
     escape_with(s, |part| out.extend_from_slice(part));
 }
 
+/// A JSON array of strings.
+pub fn write_string_list<S: AsRef<str>>(items: &[S], out: &mut Vec<u8>) {
+    out.push(b'[');
+    for (n, s) in items.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        write_json_string(s.as_ref(), out);
+    }
+    out.push(b']');
+}
+
 /// [`write_json_string`] into any byte sink (an arena vector, a `String` buffer), in runs.
 pub fn escape_with(s: &str, mut sink: impl FnMut(&[u8])) {
     const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -29,6 +29,9 @@ pub enum Family {
     /// `/v1/messages` in Anthropic's format through the Invoke API
     /// ([`crate::bedrock::invoke`]). [`resolve`] picks it for a Claude model of `bedrock/`.
     BedrockClaude,
+    /// Embedding models on Amazon Bedrock's Invoke API (Titan, Cohere;
+    /// [`crate::bedrock::embed`]). [`resolve`] picks it for an embedding model of `bedrock/`.
+    BedrockEmbed,
 }
 
 /// How the provider key travels upstream, applied per request by [`write_auth`].
@@ -286,6 +289,13 @@ const BEDROCK: ProviderRow = ProviderRow {
 /// [`PROVIDERS`] (it is the same provider), chosen by [`resolve`].
 pub static BEDROCK_CLAUDE: ProviderRow = ProviderRow {
     family: Family::BedrockClaude,
+    ..BEDROCK
+};
+
+/// The `bedrock` row for embedding models ([`Family::BedrockEmbed`]), chosen by [`resolve`].
+pub static BEDROCK_EMBED: ProviderRow = ProviderRow {
+    family: Family::BedrockEmbed,
+    endpoints: EMBED,
     ..BEDROCK
 };
 
@@ -1376,13 +1386,27 @@ pub fn resolve<'m>(
 }
 
 /// The row for one of a provider's models where its models speak different APIs: Claude on
-/// Bedrock takes `/v1/messages` through the Invoke API ([`BEDROCK_CLAUDE`]).
+/// Bedrock takes `/v1/messages` through the Invoke API ([`BEDROCK_CLAUDE`]), its embedding
+/// models take embeddings only ([`BEDROCK_EMBED`]).
 fn refine(row: &'static ProviderRow, provider_model: &str) -> &'static ProviderRow {
-    if row.family == Family::Bedrock && crate::bedrock::invoke::messages_via_invoke(provider_model)
-    {
+    if row.family != Family::Bedrock {
+        row
+    } else if crate::bedrock::embed::EmbedModel::of(provider_model).is_some() {
+        &BEDROCK_EMBED
+    } else if crate::bedrock::invoke::messages_via_invoke(provider_model) {
         &BEDROCK_CLAUDE
     } else {
         row
+    }
+}
+
+/// A row and the rows [`resolve`] picks instead of it for some of its models (the provider's
+/// whole support, as the README's endpoint table shows it).
+pub fn with_model_rows(row: &'static ProviderRow) -> Vec<&'static ProviderRow> {
+    if row.family == Family::Bedrock {
+        vec![row, &BEDROCK_CLAUDE, &BEDROCK_EMBED]
+    } else {
+        vec![row]
     }
 }
 
@@ -1407,9 +1431,14 @@ pub fn unserved_model(
         {
             Some("vertex_ai (partner, Model Garden and other non-Gemini models)")
         }
-        PathStyle::BedrockModel if !crate::bedrock::is_converse_model(provider_model) => Some(
-            "bedrock (Invoke API models: Titan, Cohere and others; send Converse models, or bedrock/converse/<model>)",
-        ),
+        PathStyle::BedrockModel
+            if row.family != Family::BedrockEmbed
+                && !crate::bedrock::is_converse_model(provider_model) =>
+        {
+            Some(
+                "bedrock (Invoke API chat models: Titan text, Cohere command and others; send Converse models, or bedrock/converse/<model>)",
+            )
+        }
         _ => None,
     }
 }
@@ -1458,6 +1487,12 @@ pub fn write_request_path(
             } else {
                 "/invoke"
             });
+        }
+        PathStyle::BedrockModel if row.family == Family::BedrockEmbed => {
+            // `embedding.py`: the id quoted whole (`quote(model_id, safe="")`).
+            out.push_str("/model/");
+            push_percent_encoded(crate::bedrock::invoke::invoke_model_id(provider_model), out);
+            out.push_str("/invoke");
         }
         PathStyle::BedrockModel => {
             let (_, id) = crate::bedrock::model_id(provider_model);

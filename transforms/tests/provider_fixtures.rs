@@ -21,6 +21,7 @@ use std::fs;
 use std::path::Path;
 
 use bumpalo::Bump;
+use corelane_transforms::bedrock::embed::{self, EmbedModel};
 use corelane_transforms::bedrock::eventstream::EventFramer;
 use corelane_transforms::family::{self, StreamTranslator};
 use corelane_transforms::json::tape::Scratch;
@@ -175,6 +176,12 @@ fn run_family(family_dir: &str) -> usize {
         let mut scratch = Scratch::new();
         let fields = openai::inspect(&body, &mut scratch).unwrap();
         let mut out = Vec::new();
+        // Titan takes one request per input, which the gateway sends and puts together.
+        if EmbedModel::of(&case.args["model"]).is_some_and(EmbedModel::one_input_a_request) {
+            run_titan(&case, &dir, &body);
+            ran += 1;
+            continue;
+        }
         let counted = family::write_request_body(
             case.row.family,
             case.endpoint,
@@ -228,6 +235,33 @@ fn run_family(family_dir: &str) -> usize {
         ran += 1;
     }
     ran
+}
+
+/// A Titan fixture of one input: its one request, and the answer put together.
+fn run_titan(case: &Case, dir: &Path, body: &[u8]) {
+    let model = &case.args["model"];
+    let sent =
+        embed::titan_requests(body, model).unwrap_or_else(|e| panic!("{}: {e:?}", case.name));
+    assert_eq!(sent.len(), 1, "{}: one input", case.name);
+    let sent: Value = serde_json::from_slice(&sent[0]).unwrap();
+    assert_eq!(
+        sent,
+        json(dir, "provider_request.json"),
+        "{}: request",
+        case.name
+    );
+    let answer = fs::read(dir.join("provider_response.json")).unwrap();
+    let mut items = Vec::new();
+    let tokens = embed::titan_item(&answer, 0, &mut items).unwrap();
+    let mut out = Vec::new();
+    embed::titan_answer(&items, &case.args["requested_model"], tokens, 0, &mut out);
+    let expected = json(dir, "openai_response.json");
+    assert_eq!(
+        mask(serde_json::from_slice(&out).unwrap()),
+        expected["json"],
+        "{}: response",
+        case.name
+    );
 }
 
 #[test]

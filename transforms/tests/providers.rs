@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use corelane_transforms::provider::{
-    base_path, find, resolve, write_request_path, Auth, Credentials, Endpoint, PathStyle,
-    UpstreamTarget, NOT_YET_SUPPORTED, PROVIDERS,
+    base_path, find, resolve, with_model_rows, write_request_path, Auth, Credentials, Endpoint,
+    PathStyle, UpstreamTarget, NOT_YET_SUPPORTED, PROVIDERS,
 };
 
 /// Providers whose base LiteLLM takes from `api_base` or its default only, never from an env
@@ -262,12 +262,21 @@ fn endpoint_table() -> String {
     for row in PROVIDERS {
         let cells: Vec<&str> = columns
             .iter()
-            .map(|(_, endpoint)| match endpoint {
-                Some(e) if serves(row, *e) => match bridge(row.family, *e) {
-                    Bridge::OpenAi | Bridge::Anthropic => "yes",
-                    _ => "translated",
-                },
-                _ => "no",
+            .map(|(_, endpoint)| {
+                // The provider's support: its row's, or a row picked for some of its models.
+                let serving = endpoint.and_then(|e| {
+                    with_model_rows(row)
+                        .into_iter()
+                        .find(|r| serves(r, e))
+                        .map(|r| (r, e))
+                });
+                match serving {
+                    Some((r, e)) => match bridge(r.family, e) {
+                        Bridge::OpenAi | Bridge::Anthropic => "yes",
+                        _ => "translated",
+                    },
+                    None => "no",
+                }
             })
             .collect();
         match groups.iter_mut().find(|(c, _)| *c == cells) {

@@ -39,6 +39,78 @@ pub fn invoke_stream(path: &str) -> Option<(bool, &str)> {
     (!model.is_empty()).then_some((stream, model))
 }
 
+/// The answer of an embedding model on Invoke, by the request's shape (the Bedrock user
+/// guide's Titan and Cohere Embed parameters): Titan's `inputText` (or `inputImage`) gets one
+/// vector (`embeddingsByType` too for v2) and `inputTextTokenCount` (a token per word);
+/// Cohere's `texts` get a vector each (by type when `embedding_types` is asked). The vectors
+/// have the asked dimensions (Titan's `dimensions` or `embeddingConfig`, Cohere's
+/// `output_dimension`), else 4, their values from the text. `None` for other bodies.
+pub fn embedding_answer(body: &serde_json::Value, path: &str) -> Option<Vec<u8>> {
+    use serde_json::json;
+    let vector = |seed: usize, dims: usize| -> Vec<f64> {
+        (0..dims).map(|i| ((seed + i) % 7) as f64 / 8.0).collect()
+    };
+    if let Some(text) = body
+        .get("inputText")
+        .or(body.get("inputImage"))
+        .and_then(|t| t.as_str())
+    {
+        let dims = body
+            .get("dimensions")
+            .or(body.pointer("/embeddingConfig/outputEmbeddingLength"))
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(4) as usize;
+        let v = vector(text.len(), dims.min(4096));
+        let mut answer =
+            json!({"embedding": v, "inputTextTokenCount": text.split_whitespace().count().max(1)});
+        if path.contains("titan-embed-text-v2") {
+            let by_type: serde_json::Map<String, serde_json::Value> = body
+                .get("embeddingTypes")
+                .and_then(|t| t.as_array())
+                .map_or_else(|| vec![json!("float")], Clone::clone)
+                .iter()
+                .filter_map(|t| t.as_str())
+                .map(|t| {
+                    let value = if t == "binary" {
+                        json!(v.iter().map(|x| u8::from(*x > 0.3)).collect::<Vec<_>>())
+                    } else {
+                        json!(v)
+                    };
+                    (t.to_owned(), value)
+                })
+                .collect();
+            answer["embeddingsByType"] = serde_json::Value::Object(by_type);
+        }
+        return Some(answer.to_string().into_bytes());
+    }
+    let texts = body.get("texts")?.as_array()?;
+    let dims = body
+        .get("output_dimension")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(4) as usize;
+    let vectors: Vec<Vec<f64>> = texts
+        .iter()
+        .map(|t| vector(t.as_str().map_or(0, str::len), dims.min(4096)))
+        .collect();
+    let mut answer = json!({"id": "emb-mock", "texts": texts});
+    match body.get("embedding_types").and_then(|t| t.as_array()) {
+        Some(types) => {
+            let by_type: serde_json::Map<String, serde_json::Value> = types
+                .iter()
+                .filter_map(|t| t.as_str())
+                .map(|t| (t.to_owned(), json!(vectors)))
+                .collect();
+            answer["embeddings"] = serde_json::Value::Object(by_type);
+            answer["response_type"] = json!("embeddings_by_type");
+        }
+        None => {
+            answer["embeddings"] = json!(vectors);
+            answer["response_type"] = json!("embeddings_floats");
+        }
+    }
+    Some(answer.to_string().into_bytes())
+}
+
 /// Standard base64 (RFC 4648 §4, padded).
 fn base64(data: &[u8], out: &mut Vec<u8>) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

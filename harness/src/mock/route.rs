@@ -307,8 +307,9 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
     (reply, faults)
 }
 
-/// Claude through Bedrock's Invoke: the body must be one Bedrock takes (an
-/// `anthropic_version`, no `model` or `stream`); the answer is Anthropic's, for the path's model.
+/// Bedrock's Invoke: an embedding model's request gets its answer ([`bedrock::embedding_answer`]);
+/// Claude's body must be one Bedrock takes (an `anthropic_version`, no `model` or `stream`)
+/// and the answer is Anthropic's, for the path's model.
 fn invoke_reply(
     stream: bool,
     path: &str,
@@ -323,6 +324,12 @@ fn invoke_reply(
             return Reply::error(shape, 400, &format!("Malformed input request: {error}"))
         }
     };
+    if let Some(answer) = bedrock::embedding_answer(&value, path) {
+        return Reply::Full {
+            status: 200,
+            body: answer,
+        };
+    }
     for key in ["model", "stream"] {
         if value.get(key).is_some() {
             return Reply::error(

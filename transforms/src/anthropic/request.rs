@@ -1072,14 +1072,8 @@ fn write_stop(stop: &[u8], out: &mut Vec<u8>) -> Result<()> {
     if list.is_empty() {
         return Ok(());
     }
-    out.extend_from_slice(b",\"stop_sequences\":[");
-    for (n, s) in list.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        write_json_string(s, out);
-    }
-    out.push(b']');
+    out.extend_from_slice(b",\"stop_sequences\":");
+    crate::json::write_string_list(&list, out);
     Ok(())
 }
 

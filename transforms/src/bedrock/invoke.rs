@@ -238,14 +238,8 @@ pub fn messages_request(
     tools(&mut req);
     let betas = betas(&mut req, anthropic_beta, injected);
     if !betas.is_empty() {
-        let mut v = b"[".to_vec();
-        for (n, b) in betas.iter().enumerate() {
-            if n > 0 {
-                v.push(b',');
-            }
-            write_json_string(b, &mut v);
-        }
-        v.push(b']');
+        let mut v = Vec::new();
+        crate::json::write_string_list(&betas, &mut v);
         req.set("anthropic_beta", Cow::Owned(v));
     }
     req.0.retain(|(k, _)| ALLOWED.contains(&k.as_str()));
