@@ -222,6 +222,14 @@ CASES: list[tuple[str, str, dict]] = [
     ("embed-bedrock-cohere-params", "/v1/embeddings", {"model": "br-cohere-embed", "input": "hello", "input_type": "search_query",
                                                        "encoding_format": "base64", "dimensions": 512, "foo": 1, "truncate": "END"}),
     ("embed-titan1-err-429", "/v1/embeddings", {"model": "br-titan1", "input": "[err-429] x"}),
+    # /v1/ocr: Mistral's OCR API.
+    ("ocr-url", "/v1/ocr", {"model": "ocr", "document": {"type": "document_url", "document_url": "https://example.com/a.pdf"}}),
+    ("ocr-image-base64", "/v1/ocr", {"model": "ocr", "document": {"type": "image_url", "image_url": "data:image/png;base64,iVBORw0KGgo="},
+                                     "include_image_base64": True, "pages": [0, 1], "image_limit": 2, "foo": 1}),
+    ("ocr-bare-route", "/ocr", {"model": "ocr", "document": {"type": "document_url", "document_url": "https://example.com/a.pdf"}}),
+    ("ocr-no-document", "/v1/ocr", {"model": "ocr"}),
+    ("ocr-chat-model", "/v1/ocr", {"model": "gpt", "document": {"type": "document_url", "document_url": "https://example.com/a.pdf"}}),
+    ("ocr-err-429", "/v1/ocr", {"model": "ocr", "document": {"type": "document_url", "document_url": "https://example.com/[err-429].pdf"}}),
     # /utils/token_counter: a local count (tiktoken), the deployment's model as model_used.
     ("tc-prompt", "/utils/token_counter", {"model": "gpt", "prompt": "hello world"}),
     ("tc-messages", "/utils/token_counter", {"model": "gpt", "messages": [{"role": "user", "content": "hello world"}]}),
@@ -358,8 +366,8 @@ DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "t
                "br-nova": ("bedrock", "amazon.nova-pro-v1:0"),
                "br-titan1": ("bedrock", "amazon.titan-embed-text-v1"), "br-titan2": ("bedrock", "amazon.titan-embed-text-v2:0"),
                "br-titan-image": ("bedrock", "amazon.titan-embed-image-v1"),
-               "br-cohere-embed": ("bedrock", "cohere.embed-english-v3")}
-ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages"}
+               "br-cohere-embed": ("bedrock", "cohere.embed-english-v3"), "ocr": ("mistral", "mistral-ocr-latest")}
+ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages", "/v1/ocr": "ocr"}
 
 
 def write_fixture(root: str, name: str, route: str, client_body: dict, requests: list[dict], answer: dict) -> None:
@@ -493,6 +501,8 @@ def main() -> int:
   - model_name: br-nova
     litellm_params: {{model: bedrock/amazon.nova-pro-v1:0, api_base: "{base}", aws_region_name: us-east-1,
                       aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
+  - model_name: ocr
+    litellm_params: {{model: mistral/mistral-ocr-latest, api_base: "{base}/v1", api_key: mistral-upstream}}
   - model_name: br-titan1
     litellm_params: {{model: bedrock/amazon.titan-embed-text-v1, api_base: "{base}", aws_region_name: us-east-1,
                       aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}

@@ -398,7 +398,7 @@ class Upstream:
     @staticmethod
     def scenario(body: dict, names) -> str:
         text = json.dumps(body.get("messages") or body.get("contents") or body.get("requests")
-                          or body.get("inputText") or body.get("texts"))
+                          or body.get("inputText") or body.get("texts") or body.get("document"))
         return next((n for n in names if f"[{n}]" in text), "text")
 
     def answer(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
@@ -452,6 +452,15 @@ class Upstream:
         if handler.path.endswith("/converse"):
             payload = json.dumps(BEDROCK_ANSWERS[self.scenario(body, BEDROCK_ANSWERS)])
             _send(handler, 200, "application/json", payload.encode())
+            return
+        if handler.path.endswith("/ocr"):
+            # Mistral's OCR answer (https://docs.mistral.ai/api/#tag/ocr).
+            answer = {"pages": [{"index": 0, "markdown": "# Title\n\nHello \u00e9", "images": [],
+                                 "dimensions": {"dpi": 200, "height": 2200, "width": 1700},
+                                 "header": "H", "footer": None, "tables": [], "hyperlinks": []}],
+                      "model": "mistral-ocr-2505-completion", "document_annotation": None,
+                      "usage_info": {"pages_processed": 1, "doc_size_bytes": 3456}}
+            _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
         if handler.path.endswith("/v1/messages/count_tokens"):
             _send(handler, 200, "application/json", json.dumps({"input_tokens": 42}).encode())

@@ -208,6 +208,10 @@ pub enum GatewayError {
         status: u16,
         detail: String,
     },
+    /// A request refused with LiteLLM's message as it is (a 400, no `param`).
+    BadRequest {
+        message: String,
+    },
     /// A request field that cannot be served as sent (a 400 naming it).
     InvalidParam {
         param: &'static str,
@@ -289,6 +293,7 @@ impl GatewayError {
             | GatewayError::UnsupportedParams { .. }
             | GatewayError::BatchStream
             | GatewayError::InvalidParam { .. }
+            | GatewayError::BadRequest { .. }
             | GatewayError::BatchTooLarge { .. } => 400,
             GatewayError::Detail { status, .. } => *status,
             GatewayError::BatchAllFailed => 500,
@@ -485,6 +490,7 @@ impl GatewayError {
             GatewayError::InvalidParam { param, message } => {
                 ("invalid_request_error", Some(*param), message.clone())
             }
+            GatewayError::BadRequest { message } => ("invalid_request_error", None, message.clone()),
             GatewayError::Detail { detail, .. } => ("invalid_request_error", None, detail.clone()),
             GatewayError::BatchStream => (
                 "invalid_request_error",

@@ -61,6 +61,7 @@ pub async fn respond(
             Endpoint::Completions => mock::text_completion(content, &meta, &mut json),
             Endpoint::Embeddings => mock::embedding(count_inputs(body), &meta, &mut json),
             Endpoint::Messages => mock::message(content, &meta, &mut json),
+            Endpoint::Ocr => mock::ocr(content, &meta, &mut json),
             // Counted by the proxy before a mock answer is asked for.
             Endpoint::CountTokens => {
                 corelane_transforms::messages::count::write_answer(0, &mut json)
@@ -94,7 +95,7 @@ fn mock_id(ex: &Exchange<'_>, endpoint: Endpoint) -> String {
         Endpoint::Completions => format!("cmpl-{}", ex.call_id),
         Endpoint::Embeddings => String::new(),
         Endpoint::Messages => format!("msg_{}", ex.call_id),
-        Endpoint::CountTokens => String::new(),
+        Endpoint::CountTokens | Endpoint::Ocr => String::new(),
     }
 }
 

@@ -216,6 +216,14 @@ async fn inference<'g>(
         ex.dialect = Dialect::Anthropic;
     }
     openai::require(endpoint, &fields).map_err(GatewayError::Json)?;
+    // OCR's `document` is checked here for a body in memory; a spilled one's transform refuses
+    // a missing one.
+    if endpoint == Endpoint::Ocr
+        && req.spilled.is_none()
+        && !corelane_transforms::ocr::has_document(req.body)
+    {
+        return Err(GatewayError::Json(RequestError::MissingParam(endpoint)));
+    }
     // A spilled body (over 1 MiB) cannot hold an empty list of messages.
     if endpoint == Endpoint::CountTokens
         && req.spilled.is_none()
@@ -263,6 +271,15 @@ async fn inference<'g>(
     };
     ex.provider = Some(provider);
     ex.api_base = &upstream.api_base;
+    if endpoint == Endpoint::Ocr && !family::serves(provider, endpoint) {
+        // LiteLLM's OCR dispatch names the provider it has no OCR for.
+        return Err(GatewayError::BadRequest {
+            message: format!(
+                "litellm.BadRequestError:  - invalid provider: {}",
+                provider.name
+            ),
+        });
+    }
     if !family::serves(provider, endpoint) {
         return Err(GatewayError::UnsupportedEndpoint {
             model: ex.requested_model.clone(),

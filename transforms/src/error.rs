@@ -160,6 +160,29 @@ pub fn write_upstream_message(provider: &str, status: u16, upstream_body: &[u8],
     truncate_at_char(out, start + MAX_UPSTREAM_MESSAGE);
 }
 
+/// LiteLLM's message for an upstream error raised as `(status, text)` (its OCR handler's):
+/// `litellm.RateLimitError: RateLimitError: MistralException - (429, '<answer text>')`.
+pub fn write_upstream_tuple_message(
+    provider: &str,
+    status: u16,
+    upstream_body: &[u8],
+    out: &mut String,
+) {
+    let map = map_upstream_status(status);
+    out.push_str("litellm.");
+    out.push_str(map.exception);
+    out.push_str(": ");
+    out.push_str(class_prefix(map.exception));
+    write_exception_provider(provider, out);
+    out.push_str(" - (");
+    out.push_str(itoa::Buffer::new().format(status));
+    out.push_str(", ");
+    let start = out.len();
+    crate::json::value::py_repr_string(&String::from_utf8_lossy(upstream_body), out);
+    out.push(')');
+    truncate_at_char(out, start + MAX_UPSTREAM_MESSAGE);
+}
+
 /// Appends LiteLLM's full error JSON for an upstream error and returns the status to send.
 pub fn write_upstream_error(
     provider: &str,

@@ -74,6 +74,9 @@ pub enum Bridge {
     /// Embeddings to Bedrock's Invoke API: Cohere's in one request, and back; Titan's take
     /// one request per input, which the gateway sends ([`crate::bedrock::embed`]).
     EmbedToBedrock,
+    /// Mistral's OCR: the document and options sent, the answer in LiteLLM's shape
+    /// ([`crate::ocr`]).
+    Ocr,
     /// A pairing no transform serves (the row does not list the endpoint): never sent.
     Unserved,
 }
@@ -82,6 +85,8 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
     match (family, endpoint) {
         (Family::OpenAi, Endpoint::Messages) => Bridge::MessagesToChat,
         (Family::OpenAi, Endpoint::CountTokens) => Bridge::LocalCount,
+        (Family::OpenAi, Endpoint::Ocr) => Bridge::Ocr,
+        (_, Endpoint::Ocr) => Bridge::Unserved,
         (Family::OpenAi, _) => Bridge::OpenAi,
         (Family::Anthropic, Endpoint::Messages) => Bridge::Anthropic,
         (Family::Anthropic, Endpoint::CountTokens) => Bridge::AnthropicCount,
@@ -187,6 +192,7 @@ pub fn write_request_body(
         Bridge::EmbedToBedrock => {
             crate::bedrock::embed::cohere_request(body, provider_model, out).map(Some)
         }
+        Bridge::Ocr => none(crate::ocr::request(body, provider_model, out)),
         Bridge::BedrockInvokeMessages => none(crate::bedrock::invoke::messages_request(
             body,
             provider_model,
@@ -296,6 +302,9 @@ pub fn rewrite_response(
             out,
         )
         .map(translated),
+        Bridge::Ocr => {
+            crate::ocr::response(body, requested_model, out).map(|_| Reported::default())
+        }
         Bridge::Unserved => Err("this provider does not serve this route".to_owned()),
     }
 }
@@ -486,6 +495,7 @@ pub fn stream_translator(
         | Bridge::LocalCount
         | Bridge::EmbedToGemini
         | Bridge::EmbedToBedrock
+        | Bridge::Ocr
         | Bridge::Unserved => StreamTranslator::Rewrite,
     }
 }
@@ -594,15 +604,21 @@ impl StreamTranslator {
     }
 }
 
-/// Maps an upstream error answer as LiteLLM does: appends its message to `message` and
-/// returns the class and the status the client gets.
+/// Maps an upstream error answer to the client's `endpoint` as LiteLLM does: appends its
+/// message to `message` and returns the class and the status the client gets.
 pub fn map_error(
     row: &ProviderRow,
+    endpoint: Endpoint,
     status: u16,
     body: &[u8],
     message: &mut String,
 ) -> UpstreamErrorMap {
     match row.family {
+        // LiteLLM's OCR handler raises the status and the answer's text as a tuple.
+        Family::OpenAi if endpoint == Endpoint::Ocr => {
+            crate::error::write_upstream_tuple_message(row.name, status, body, message);
+            map_upstream_status(status)
+        }
         Family::OpenAi => {
             write_upstream_message(row.name, status, body, message);
             map_upstream_status(status)

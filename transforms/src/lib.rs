@@ -37,6 +37,7 @@ pub mod json;
 pub mod keys;
 pub mod messages;
 pub mod mock;
+pub mod ocr;
 pub mod openai;
 pub mod provider;
 pub mod rewrite;

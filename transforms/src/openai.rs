@@ -225,6 +225,7 @@ fn required_param(endpoint: Endpoint) -> &'static str {
         Endpoint::ChatCompletions | Endpoint::Messages | Endpoint::CountTokens => "messages",
         Endpoint::Completions => "prompt",
         Endpoint::Embeddings => "input",
+        Endpoint::Ocr => "document",
     }
 }
 
@@ -238,6 +239,7 @@ fn missing_message(endpoint: Endpoint) -> &'static str {
         Endpoint::Messages => "anthropic_messages: Missing required parameter: 'messages'.",
         // The count_tokens route's own check (an HTTPException, not the route table's).
         Endpoint::CountTokens => "messages parameter is required",
+        Endpoint::Ocr => "/ocr: Missing required parameter: 'document'.",
     }
 }
 
@@ -404,6 +406,8 @@ pub fn require(endpoint: Endpoint, fields: &RequestFields) -> Result<(), Request
         Endpoint::ChatCompletions | Endpoint::Messages => fields.messages == Presence::Value,
         // Also refused when `[]` (`if not messages`): `messages::count::has_messages`.
         Endpoint::CountTokens => fields.messages == Presence::Value,
+        // `document` is not one of the fields read here: `ocr::has_document`.
+        Endpoint::Ocr => true,
         Endpoint::Completions => fields.prompt != Presence::Absent,
         Endpoint::Embeddings => fields.input == Presence::Value,
     };

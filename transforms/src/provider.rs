@@ -163,6 +163,8 @@ pub enum Endpoint {
     Messages,
     /// Anthropic's token counting for a Messages request (`/v1/messages/count_tokens`).
     CountTokens,
+    /// Mistral's OCR API (`/v1/ocr`).
+    Ocr,
 }
 
 impl Endpoint {
@@ -182,6 +184,7 @@ impl Endpoint {
             Endpoint::Embeddings => "/embeddings",
             Endpoint::Messages => "/v1/messages",
             Endpoint::CountTokens => "/v1/messages/count_tokens",
+            Endpoint::Ocr => "/ocr",
         }
     }
 
@@ -239,6 +242,11 @@ const CHAT_MESSAGES: &[Endpoint] = &[
     Endpoint::CountTokens,
 ];
 const CHAT_EMBED: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Embeddings];
+const CHAT_EMBED_OCR: &[Endpoint] = &[
+    Endpoint::ChatCompletions,
+    Endpoint::Embeddings,
+    Endpoint::Ocr,
+];
 const CHAT_AND_MESSAGES: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Messages];
 const CHAT_TEXT: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Completions];
 const EMBED: &[Endpoint] = &[Endpoint::Embeddings];
@@ -429,7 +437,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         &["MISTRAL_AZURE_API_BASE"],
         &["MISTRAL_AZURE_API_KEY", "MISTRAL_API_KEY"],
         true,
-        CHAT_EMBED,
+        CHAT_EMBED_OCR,
     ),
     openai_like(
         "xai",

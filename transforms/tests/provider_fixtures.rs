@@ -81,6 +81,7 @@ impl Case {
             "chat" => Endpoint::ChatCompletions,
             "embeddings" => Endpoint::Embeddings,
             "messages" => Endpoint::Messages,
+            "ocr" => Endpoint::Ocr,
             other => panic!("{name}: endpoint {other}"),
         };
         Case {
@@ -262,6 +263,12 @@ fn run_titan(case: &Case, dir: &Path, body: &[u8]) {
         "{}: response",
         case.name
     );
+}
+
+#[test]
+fn every_ocr_fixture_matches() {
+    let ran = run_family("ocr");
+    assert!(ran >= 2, "only {ran} ocr fixtures ran");
 }
 
 #[test]

@@ -255,7 +255,7 @@ fn endpoint_table() -> String {
         ("completions", Some(Endpoint::Completions)),
         ("messages", Some(Endpoint::Messages)),
         ("responses", None),
-        ("ocr", None),
+        ("ocr", Some(Endpoint::Ocr)),
         ("rerank", None),
     ];
     let mut groups: Vec<(Vec<&str>, Vec<&str>)> = Vec::new();

@@ -29,6 +29,8 @@ pub enum Route {
     /// Bedrock's `/model/{id}/invoke` (false) or `/invoke-with-response-stream` (true), for
     /// Claude in Anthropic's format.
     Invoke(bool),
+    /// Mistral's OCR (`/v1/ocr`).
+    Ocr,
     Unknown,
 }
 
@@ -55,6 +57,8 @@ impl Route {
             Self::CountTokens
         } else if path.ends_with("/models") {
             Self::Models
+        } else if path.ends_with("/ocr") {
+            Self::Ocr
         } else {
             Self::Unknown
         }
@@ -295,6 +299,7 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
             }
         },
         Route::Invoke(stream) => invoke_reply(stream, rest, body, &faults, options),
+        Route::Ocr => ocr_reply(body),
         // Any grant gets a token (RFC 6749 §5.1's answer); the gateway's request is recorded.
         Route::OAuthToken => Reply::Full {
             status: 200,
@@ -391,6 +396,33 @@ fn invoke_reply(
     Reply::Full {
         status: 200,
         body: out,
+    }
+}
+
+/// Mistral's OCR answer (https://docs.mistral.ai/api/#tag/ocr): one page whose markdown is
+/// the mock text, for a body with a `model` and a `document` of a known type.
+fn ocr_reply(body: &[u8]) -> Reply {
+    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let kind = value.pointer("/document/type").and_then(|t| t.as_str());
+    let (Some(model), Some("document_url" | "image_url")) =
+        (value.get("model").and_then(|m| m.as_str()), kind)
+    else {
+        return Reply::error(
+            ErrorShape::OpenAi,
+            422,
+            "mock: an OCR body needs a model and a document",
+        );
+    };
+    let answer = serde_json::json!({
+        "pages": [{"index": 0, "markdown": openai::CONTENT, "images": [],
+                   "dimensions": {"dpi": 200, "height": 2200, "width": 1700}}],
+        "model": model,
+        "document_annotation": null,
+        "usage_info": {"pages_processed": 1, "doc_size_bytes": body.len()},
+    });
+    Reply::Full {
+        status: 200,
+        body: answer.to_string().into_bytes(),
     }
 }
 

@@ -16,7 +16,7 @@ use corelane_http1::{
     parse_response, BodyDecoder, BodyKind, Method, Status, EMPTY_HEADER, MAX_HEADERS,
 };
 use corelane_transforms::openai::SplicePlan;
-use corelane_transforms::provider::ProviderRow;
+use corelane_transforms::provider::{Endpoint, ProviderRow};
 use corelane_transforms::service_tier::ServiceTier;
 use corelane_transforms::usage::Usage;
 use monoio::net::TcpStream;
@@ -115,7 +115,11 @@ pub async fn relay(
     // Shutdown may have started while the upstream thought: the answer then closes.
     ex.keep_alive &= !core.shutting_down();
     if head.status >= 400 {
-        let err = upstream_error(core, conn, rbuf, &head, provider, upstream, deadline).await;
+        let endpoint = ex.endpoint();
+        let err = upstream_error(
+            core, conn, rbuf, &head, provider, endpoint, upstream, deadline,
+        )
+        .await;
         ex.timings.upstream_done = Some(Instant::now());
         return Err(err.unwrap_or_else(|()| ex.upstream_timeout(provider.name)));
     }
@@ -157,7 +161,11 @@ pub async fn fetch(
     let (mut conn, mut rbuf, head) =
         send(core, None, ex, provider, upstream, request, began, deadline).await?;
     if head.status >= 400 {
-        let err = upstream_error(core, conn, rbuf, &head, provider, upstream, deadline).await;
+        let endpoint = ex.endpoint();
+        let err = upstream_error(
+            core, conn, rbuf, &head, provider, endpoint, upstream, deadline,
+        )
+        .await;
         ex.timings.upstream_done = Some(Instant::now());
         return Err(err.unwrap_or_else(|()| ex.upstream_timeout(provider.name)));
     }
@@ -379,12 +387,14 @@ async fn read_head(
 
 /// Reads (a bounded prefix of) an upstream error body and maps it as LiteLLM does; `Err`
 /// when the deadline passes first.
+#[allow(clippy::too_many_arguments)]
 async fn upstream_error(
     core: &Core,
     mut conn: UpstreamConn,
     mut rbuf: Vec<u8>,
     head: &Head,
     provider: &'static ProviderRow,
+    endpoint: Endpoint,
     upstream: &Upstream,
     deadline: Instant,
 ) -> Result<GatewayError, ()> {
@@ -416,7 +426,13 @@ async fn upstream_error(
     }
     core.give_buf(rbuf);
     let mut message = String::with_capacity(128);
-    let map = corelane_transforms::family::map_error(provider, head.status, &body, &mut message);
+    let map = corelane_transforms::family::map_error(
+        provider,
+        endpoint,
+        head.status,
+        &body,
+        &mut message,
+    );
     Ok(GatewayError::Upstream {
         provider: provider.name,
         map,

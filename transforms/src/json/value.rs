@@ -178,7 +178,7 @@ pub(crate) fn py_repr(v: &[u8], out: &mut String) {
                 if n > 0 {
                     out.push_str(", ");
                 }
-                py_repr_str(&unescape(&v[m.key]).unwrap_or_default(), out);
+                py_repr_string(&unescape(&v[m.key]).unwrap_or_default(), out);
                 out.push_str(": ");
                 py_repr(&v[m.value], out);
             }
@@ -194,7 +194,7 @@ pub(crate) fn py_repr(v: &[u8], out: &mut String) {
             }
             out.push(']');
         }
-        Some(b'"') => py_repr_str(&string(v).unwrap_or_default(), out),
+        Some(b'"') => py_repr_string(&string(v).unwrap_or_default(), out),
         _ => out.push_str(match v {
             b"true" => "True",
             b"false" => "False",
@@ -205,8 +205,9 @@ pub(crate) fn py_repr(v: &[u8], out: &mut String) {
 }
 
 /// Python's `repr` of a string: single quotes unless it holds a single quote and no double
-/// one; backslashes and quotes escaped, control characters as `\n`, `\xNN`, `\uNNNN`.
-fn py_repr_str(s: &str, out: &mut String) {
+/// one; backslashes and quotes escaped, control characters as `\n`, `\xNN`, `\uNNNN`
+/// (LiteLLM's messages quote texts so).
+pub(crate) fn py_repr_string(s: &str, out: &mut String) {
     let quote = if s.contains('\'') && !s.contains('"') {
         '"'
     } else {
