@@ -17,6 +17,7 @@ pub mod error;
 pub mod head;
 pub mod messages;
 pub mod request;
+pub(crate) mod reshape;
 pub mod response;
 pub mod stream;
 
