@@ -222,6 +222,16 @@ CASES: list[tuple[str, str, dict]] = [
     ("embed-bedrock-cohere-params", "/v1/embeddings", {"model": "br-cohere-embed", "input": "hello", "input_type": "search_query",
                                                        "encoding_format": "base64", "dimensions": 512, "foo": 1, "truncate": "END"}),
     ("embed-titan1-err-429", "/v1/embeddings", {"model": "br-titan1", "input": "[err-429] x"}),
+    # Claude on Vertex AI: Anthropic's format through rawPredict / streamRawPredict.
+    ("chat-vertex-claude", "/v1/chat/completions", chat("vx-claude", "text", False, temperature=0.5, max_tokens=64)),
+    ("chat-vertex-claude-tools", "/v1/chat/completions", chat("vx-claude", "tool", False, tools=[GEMINI_TOOL])),
+    ("chat-vertex-claude-stream", "/v1/chat/completions", chat("vx-claude", "tool", True)),
+    ("chat-vertex-claude-err-429", "/v1/chat/completions", chat("vx-claude", "err-429", False)),
+    ("messages-vertex-claude", "/v1/messages", messages("vx-claude", "text", False, system="Be brief.")),
+    ("messages-vertex-claude-stream", "/v1/messages", messages("vx-claude", "tool", True, tools=[WEATHER_TOOL])),
+    ("messages-vertex-claude-code", "/v1/messages", {**CLAUDE_CODE_SHAPE, "model": "vx-claude",
+        "__headers": {"anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14"}}),
+    ("messages-vertex-claude-err-400", "/v1/messages", messages("vx-claude", "err-400", False)),
     # /v1/ocr: Mistral's OCR API.
     ("ocr-url", "/v1/ocr", {"model": "ocr", "document": {"type": "document_url", "document_url": "https://example.com/a.pdf"}}),
     ("ocr-image-base64", "/v1/ocr", {"model": "ocr", "document": {"type": "image_url", "image_url": "data:image/png;base64,iVBORw0KGgo="},
@@ -366,7 +376,8 @@ DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "t
                "br-nova": ("bedrock", "amazon.nova-pro-v1:0"),
                "br-titan1": ("bedrock", "amazon.titan-embed-text-v1"), "br-titan2": ("bedrock", "amazon.titan-embed-text-v2:0"),
                "br-titan-image": ("bedrock", "amazon.titan-embed-image-v1"),
-               "br-cohere-embed": ("bedrock", "cohere.embed-english-v3"), "ocr": ("mistral", "mistral-ocr-latest")}
+               "br-cohere-embed": ("bedrock", "cohere.embed-english-v3"), "ocr": ("mistral", "mistral-ocr-latest"),
+               "vx-claude": ("vertex_ai", "claude-sonnet-4-5@20250929")}
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages", "/v1/ocr": "ocr"}
 
 
@@ -501,6 +512,9 @@ def main() -> int:
   - model_name: br-nova
     litellm_params: {{model: bedrock/amazon.nova-pro-v1:0, api_base: "{base}", aws_region_name: us-east-1,
                       aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
+  - model_name: vx-claude
+    litellm_params: {{model: vertex_ai/claude-sonnet-4-5@20250929, api_base: "{base}", vertex_project: proj-1,
+                      vertex_location: us-east5, vertex_credentials: "{work / 'sa.json'}"}}
   - model_name: ocr
     litellm_params: {{model: mistral/mistral-ocr-latest, api_base: "{base}/v1", api_key: mistral-upstream}}
   - model_name: br-titan1

@@ -408,6 +408,8 @@ class Upstream:
             status, kind, message = ERRORS[error]
             if handler.path.endswith("/chat/completions"):
                 shape = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+            elif "RawPredict" in handler.path or "rawPredict" in handler.path:
+                shape = {"type": "error", "error": {"type": kind, "message": message}}
             elif "/converse" in handler.path or "/invoke" in handler.path:
                 shape = {"message": message}
             elif ":" in handler.path:
@@ -419,6 +421,13 @@ class Upstream:
         if handler.path.endswith("/converse-stream"):
             payload = b"".join(BEDROCK_STREAMS[self.scenario(body, BEDROCK_STREAMS)])
             _send(handler, 200, "application/vnd.amazon.eventstream", payload)
+            return
+        if ":streamRawPredict" in handler.path:
+            _send(handler, 200, "text/event-stream", "".join(ANTHROPIC_STREAMS[self.scenario(body, ANTHROPIC_STREAMS)]).encode())
+            return
+        if handler.path.endswith(":rawPredict"):
+            name = self.scenario(body, ANTHROPIC_MESSAGES)
+            _send(handler, 200, "application/json", json.dumps(ANTHROPIC_MESSAGES.get(name, ANTHROPIC_MESSAGES["text"])).encode())
             return
         if handler.path.endswith("/invoke-with-response-stream"):
             payload = _invoke_chunks(ANTHROPIC_STREAMS[self.scenario(body, ANTHROPIC_STREAMS)])

@@ -233,6 +233,15 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
                     "vertex_credentials": str(service_account),
                 },
             },
+            {
+                "model_name": "vertex-claude",
+                "litellm_params": {
+                    "model": "vertex_ai/claude-sonnet-4-5@20250929",
+                    "api_base": mock_url,
+                    "vertex_location": VERTEX_LOCATION,
+                    "vertex_credentials": str(service_account),
+                },
+            },
             openai_group("upstream-429", "openai/gpt-4o-mini", "/status/429"),
             openai_group("upstream-500", "openai/gpt-4o-mini", "/status/500"),
             openai_group(

@@ -4,7 +4,8 @@ Anthropic-format deployment of the mock and an OpenAI-format one (bridged to cha
 completions): a plain answer, a streamed one read event by event, and a whole tool loop (the
 mock asks for Bash, Claude Code runs it, the mock echoes the result back); and all three
 through a Gemini-format deployment too (Messages → chat → generateContent), and through
-Claude on Bedrock (the Invoke API, SigV4-signed, its stream in AWS event-stream chunks)."""
+Claude on Bedrock (the Invoke API, SigV4-signed, its stream in AWS event-stream chunks) and
+on Vertex AI (rawPredict with a minted token)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from support import MASTER_KEY, MOCK_TEXT
 CLAUDE = Path(__file__).resolve().parents[1] / "claude-code" / "node_modules" / ".bin" / "claude"
 
 
-MODELS = ["claude-mock", "gpt-mock", "gemini-mock", "bedrock-claude"]
+MODELS = ["claude-mock", "gpt-mock", "gemini-mock", "bedrock-claude", "vertex-claude"]
 
 
 def run_claude(gateway, tmp_path: Path, model: str, prompt: str, *args: str) -> str:
@@ -61,6 +62,9 @@ def test_a_plain_answer(gateway, upstream, tmp_path, model):
         sent = [r for r in upstream.requests() if r["path"].endswith("/invoke")
                 or r["path"].endswith("/invoke-with-response-stream")]
         assert all(json.loads(r["body"])["anthropic_version"] == "bedrock-2023-05-31" for r in sent)
+    elif model == "vertex-claude":
+        sent = [r for r in upstream.requests() if "RawPredict" in r["path"]]
+        assert all(json.loads(r["body"])["anthropic_version"] == "vertex-2023-10-16" for r in sent)
     elif model == "claude-mock":
         sent = [r for r in upstream.requests() if r["path"] == "/v1/messages"]
         assert all(json.loads(r["body"])["model"] == "claude-sonnet-4-5" for r in sent)

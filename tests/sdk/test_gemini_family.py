@@ -203,3 +203,29 @@ def test_chat_and_messages_through_vertex_ai_with_a_minted_token(client, claude,
         f"{prefix}:generateContent",
     ]
     assert all(r["headers"]["authorization"] == "Bearer mock-access-token" for r in sent)
+
+
+def test_claude_on_vertex_ai_through_raw_predictions(client, claude, upstream):
+    """Claude on Vertex AI: Anthropic's format to `rawPredict` / `streamRawPredict`, the model
+    in the path (its `@` version kept), Vertex's `anthropic_version` in the body."""
+    before = len(upstream.requests())
+    completion = client.chat.completions.create(
+        model="vertex-claude", messages=[{"role": "user", "content": "Hello"}], max_tokens=32
+    )
+    assert completion.choices[0].message.content == MOCK_TEXT
+    assert completion.model == "vertex-claude"
+    with claude.messages.stream(
+        model="vertex-claude", max_tokens=50, messages=[{"role": "user", "content": "Hello"}]
+    ) as stream:
+        final = stream.get_final_message()
+    assert final.content[0].text == MOCK_TEXT and final.model == "vertex-claude"
+    sent = [r for r in upstream.requests()[before:] if r["path"] != "/token"]
+    prefix = (
+        f"/v1/projects/{VERTEX_PROJECT}/locations/{VERTEX_LOCATION}"
+        "/publishers/anthropic/models/claude-sonnet-4-5@20250929"
+    )
+    assert [r["path"] for r in sent] == [f"{prefix}:rawPredict", f"{prefix}:streamRawPredict?alt=sse"]
+    assert all(r["headers"]["authorization"] == "Bearer mock-access-token" for r in sent)
+    bodies = [json.loads(r["body"]) for r in sent]
+    assert all(b["anthropic_version"] == "vertex-2023-10-16" and "model" not in b for b in bodies)
+    assert bodies[1]["stream"] is True

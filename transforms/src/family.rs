@@ -31,6 +31,9 @@ pub fn write_request_head(
     match row.family {
         Family::OpenAi => crate::openai::write_request_head(row, target, creds, out),
         Family::Anthropic => crate::anthropic::head::write_request_head(row, target, creds, out),
+        Family::VertexClaude => {
+            crate::anthropic::vertex::write_request_head(row, target, creds, out)
+        }
         Family::Gemini => crate::gemini::head::write_request_head(row, target, creds, out),
         Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed => {
             return crate::bedrock::head::write_request_head(row, target, creds, out)
@@ -74,6 +77,11 @@ pub enum Bridge {
     /// Embeddings to Bedrock's Invoke API: Cohere's in one request, and back; Titan's take
     /// one request per input, which the gateway sends ([`crate::bedrock::embed`]).
     EmbedToBedrock,
+    /// Chat completions to Claude on Vertex AI (Anthropic's format), and back.
+    ChatToVertexClaude,
+    /// `/v1/messages` to Claude on Vertex AI: reshaped as LiteLLM does, the answer passed
+    /// through with its model rewritten.
+    VertexClaudeMessages,
     /// Mistral's OCR: the document and options sent, the answer in LiteLLM's shape
     /// ([`crate::ocr`]).
     Ocr,
@@ -101,6 +109,9 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
         (Family::Bedrock, Endpoint::Messages) => Bridge::MessagesToBedrock,
         (Family::BedrockClaude, Endpoint::Messages) => Bridge::BedrockInvokeMessages,
         (Family::BedrockEmbed, Endpoint::Embeddings) => Bridge::EmbedToBedrock,
+        (Family::VertexClaude, Endpoint::ChatCompletions) => Bridge::ChatToVertexClaude,
+        (Family::VertexClaude, Endpoint::Messages) => Bridge::VertexClaudeMessages,
+        (Family::VertexClaude, _) => Bridge::Unserved,
         (Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed, _) => Bridge::Unserved,
     }
 }
@@ -193,6 +204,18 @@ pub fn write_request_body(
             crate::bedrock::embed::cohere_request(body, provider_model, out).map(Some)
         }
         Bridge::Ocr => none(crate::ocr::request(body, provider_model, out)),
+        Bridge::ChatToVertexClaude => none(crate::anthropic::vertex::chat_request(
+            body,
+            provider_model,
+            scratch,
+            out,
+        )),
+        Bridge::VertexClaudeMessages => none(crate::anthropic::vertex::messages_request(
+            body,
+            provider_model,
+            scratch,
+            out,
+        )),
         Bridge::BedrockInvokeMessages => none(crate::bedrock::invoke::messages_request(
             body,
             provider_model,
@@ -235,11 +258,13 @@ pub fn rewrite_response(
     match bridge(family, endpoint) {
         // LocalCount never sends anything upstream: nothing to rewrite.
         Bridge::OpenAi | Bridge::LocalCount => Ok(rewrite_reporting(body, requested_model, out)),
-        Bridge::Anthropic | Bridge::BedrockInvokeMessages => Ok(Reported {
-            usage: crate::anthropic::message_usage(body),
-            ..rewrite_reporting(body, requested_model, out)
-        }),
-        Bridge::ChatToAnthropic => {
+        Bridge::Anthropic | Bridge::BedrockInvokeMessages | Bridge::VertexClaudeMessages => {
+            Ok(Reported {
+                usage: crate::anthropic::message_usage(body),
+                ..rewrite_reporting(body, requested_model, out)
+            })
+        }
+        Bridge::ChatToAnthropic | Bridge::ChatToVertexClaude => {
             let (id, created) = answer_id();
             crate::anthropic::transform_response(body, &id, created, requested_model, out)
                 .map(translated)
@@ -357,7 +382,9 @@ pub enum StreamFraming {
 
 pub fn stream_framing(family: Family) -> StreamFraming {
     match family {
-        Family::OpenAi | Family::Anthropic | Family::Gemini => StreamFraming::Sse,
+        Family::OpenAi | Family::Anthropic | Family::Gemini | Family::VertexClaude => {
+            StreamFraming::Sse
+        }
         Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed => {
             StreamFraming::AwsEventStream
         }
@@ -444,7 +471,7 @@ pub fn stream_translator(
                 requested_model,
             )))
         }
-        Bridge::ChatToAnthropic => {
+        Bridge::ChatToAnthropic | Bridge::ChatToVertexClaude => {
             let (id, created) = answer_id();
             StreamTranslator::AnthropicToChat(Box::new(crate::anthropic::ChatStream::new(
                 &id,
@@ -452,7 +479,7 @@ pub fn stream_translator(
                 requested_model,
             )))
         }
-        Bridge::Anthropic | Bridge::AnthropicCount => {
+        Bridge::Anthropic | Bridge::AnthropicCount | Bridge::VertexClaudeMessages => {
             StreamTranslator::AnthropicPassthrough(crate::anthropic::MessagesStream::default())
         }
         Bridge::ChatToGemini => {
@@ -625,7 +652,10 @@ pub fn map_error(
         }
         // LiteLLM's AnthropicError carries the answer's text as it came.
         Family::Anthropic => crate::anthropic::error::map_error(status, body, message),
-        Family::Gemini => crate::gemini::error::map_error(row.name, status, body, message),
+        // Vertex AI classes Claude's errors as it classes Gemini's.
+        Family::Gemini | Family::VertexClaude => {
+            crate::gemini::error::map_error(row.name, status, body, message)
+        }
         Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed => {
             crate::bedrock::error::map_error(status, body, message)
         }

@@ -29,6 +29,10 @@ pub enum Family {
     /// `/v1/messages` in Anthropic's format through the Invoke API
     /// ([`crate::bedrock::invoke`]). [`resolve`] picks it for a Claude model of `bedrock/`.
     BedrockClaude,
+    /// Claude on Vertex AI: Anthropic's Messages format through `rawPredict`, with Google's
+    /// token ([`crate::anthropic::vertex`]). [`resolve`] picks it for a Claude model of
+    /// `vertex_ai/`.
+    VertexClaude,
     /// Embedding models on Amazon Bedrock's Invoke API (Titan, Cohere;
     /// [`crate::bedrock::embed`]). [`resolve`] picks it for an embedding model of `bedrock/`.
     BedrockEmbed,
@@ -275,6 +279,28 @@ const fn openai_like(
     }
 }
 
+/// Vertex AI's Gemini models.
+const VERTEX_AI: ProviderRow = ProviderRow {
+    name: "vertex_ai",
+    aliases: &[],
+    family: Family::Gemini,
+    api_base: "",
+    base_env: &["VERTEXAI_API_BASE"],
+    key_env: &[],
+    auth: Auth::GoogleOAuth,
+    key_required: false,
+    endpoints: CHAT,
+    path: PathStyle::Vertex,
+    base_suffix: None,
+};
+
+/// The `vertex_ai` row for Claude ([`Family::VertexClaude`]), chosen by [`resolve`].
+pub static VERTEX_CLAUDE: ProviderRow = ProviderRow {
+    family: Family::VertexClaude,
+    endpoints: CHAT_AND_MESSAGES,
+    ..VERTEX_AI
+};
+
 /// Bedrock (Converse for chat; `/v1/messages` through a chat completion):
 /// litellm/llms/bedrock/base_aws_llm.py (`get_runtime_endpoint`, `bedrock_bearer_token`, SigV4
 /// for service `bedrock`), chat/converse_handler.py; the base built from the region at
@@ -355,19 +381,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     // env, VERTEXAI_API_BASE), llms/vertex_ai/common_utils.py `get_vertex_url` and
     // `get_vertex_base_url`: Gemini models on Vertex AI, the base built from the project and
     // location at start-up, a bearer token minted from Google credentials.
-    ProviderRow {
-        name: "vertex_ai",
-        aliases: &[],
-        family: Family::Gemini,
-        api_base: "",
-        base_env: &["VERTEXAI_API_BASE"],
-        key_env: &[],
-        auth: Auth::GoogleOAuth,
-        key_required: false,
-        endpoints: CHAT,
-        path: PathStyle::Vertex,
-        base_suffix: None,
-    },
+    VERTEX_AI,
     BEDROCK,
     ProviderRow {
         name: "azure",
@@ -1397,7 +1411,12 @@ pub fn resolve<'m>(
 /// Bedrock takes `/v1/messages` through the Invoke API ([`BEDROCK_CLAUDE`]), its embedding
 /// models take embeddings only ([`BEDROCK_EMBED`]).
 fn refine(row: &'static ProviderRow, provider_model: &str) -> &'static ProviderRow {
-    if row.family != Family::Bedrock {
+    if row.path == PathStyle::Vertex
+        && row.family == Family::Gemini
+        && crate::anthropic::vertex::is_vertex_claude_model(provider_model)
+    {
+        &VERTEX_CLAUDE
+    } else if row.family != Family::Bedrock {
         row
     } else if crate::bedrock::embed::EmbedModel::of(provider_model).is_some() {
         &BEDROCK_EMBED
@@ -1413,6 +1432,8 @@ fn refine(row: &'static ProviderRow, provider_model: &str) -> &'static ProviderR
 pub fn with_model_rows(row: &'static ProviderRow) -> Vec<&'static ProviderRow> {
     if row.family == Family::Bedrock {
         vec![row, &BEDROCK_CLAUDE, &BEDROCK_EMBED]
+    } else if row.path == PathStyle::Vertex {
+        vec![row, &VERTEX_CLAUDE]
     } else {
         vec![row]
     }
@@ -1435,7 +1456,8 @@ pub fn unserved_model(
 ) -> Option<&'static str> {
     match row.path {
         PathStyle::Vertex
-            if !crate::gemini::head::is_vertex_gemini_model(provider_model, has_api_base) =>
+            if row.family == Family::Gemini
+                && !crate::gemini::head::is_vertex_gemini_model(provider_model, has_api_base) =>
         {
             Some("vertex_ai (partner, Model Garden and other non-Gemini models)")
         }
@@ -1510,6 +1532,16 @@ pub fn write_request_path(
                 "/converse-stream"
             } else {
                 "/converse"
+            });
+        }
+        PathStyle::Vertex if row.family == Family::VertexClaude => {
+            // `get_complete_vertex_url` for a partner: Anthropic's publisher, raw predictions.
+            out.push_str("/publishers/anthropic/models/");
+            push_path_segment(provider_model, out);
+            out.push_str(if stream {
+                ":streamRawPredict?alt=sse"
+            } else {
+                ":rawPredict"
             });
         }
         PathStyle::Vertex => {
@@ -1600,9 +1632,19 @@ fn azure_path(endpoint: Endpoint, deployment: &str, api_version: Option<&str>, o
 /// RFC 3986 §2.3 unreserved characters pass; everything else is percent-encoded, so a hostile
 /// deployment name cannot change the path or query.
 pub fn push_percent_encoded(s: &str, out: &mut String) {
+    push_encoded(s, b"-._~", out);
+}
+
+/// As [`push_percent_encoded`] but `@` kept, as a path segment may hold it (a Vertex model's
+/// version, `claude-sonnet-4-5@20250929`, as LiteLLM sends it).
+pub fn push_path_segment(s: &str, out: &mut String) {
+    push_encoded(s, b"-._~@", out);
+}
+
+fn push_encoded(s: &str, kept: &[u8], out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+        if b.is_ascii_alphanumeric() || kept.contains(&b) {
             out.push(b as char);
         } else {
             out.push('%');

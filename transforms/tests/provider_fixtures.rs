@@ -151,9 +151,11 @@ fn translate_stream(case: &Case, input: &[u8], aws: bool) -> Vec<u8> {
     } else {
         let text = String::from_utf8(input.to_vec()).unwrap();
         for event in text.split("\r\n\r\n").flat_map(|e| e.split("\n\n")) {
-            let Some(data) = event.trim().strip_prefix("data: ") else {
+            // Its data line (Anthropic's events name themselves on a line before it).
+            let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) else {
                 continue;
             };
+            let event = event.trim();
             t.event(
                 event.as_bytes(),
                 data.as_bytes(),
@@ -263,6 +265,12 @@ fn run_titan(case: &Case, dir: &Path, body: &[u8]) {
         "{}: response",
         case.name
     );
+}
+
+#[test]
+fn every_vertex_claude_fixture_matches() {
+    let ran = run_family("vertex_claude");
+    assert!(ran >= 5, "only {ran} vertex_claude fixtures ran");
 }
 
 #[test]

@@ -31,6 +31,9 @@ pub enum Route {
     Invoke(bool),
     /// Mistral's OCR (`/v1/ocr`).
     Ocr,
+    /// Vertex AI's `publishers/anthropic/models/{model}:rawPredict` (false) or
+    /// `:streamRawPredict` (true), Claude in Anthropic's format.
+    RawPredict(bool),
     Unknown,
 }
 
@@ -39,6 +42,8 @@ impl Route {
         // Order matters: "/chat/completions" also ends with "/completions".
         if let Some((method, _)) = gemini::Method::from_path(path) {
             Self::Gemini(method)
+        } else if let Some(stream) = raw_predict(path) {
+            Self::RawPredict(stream)
         } else if path == "/token" {
             Self::OAuthToken
         } else if let Some(stream) = bedrock::converse_stream(path) {
@@ -66,7 +71,7 @@ impl Route {
 
     fn error_shape(self) -> ErrorShape {
         match self {
-            Self::Messages | Self::CountTokens => ErrorShape::Anthropic,
+            Self::Messages | Self::CountTokens | Self::RawPredict(_) => ErrorShape::Anthropic,
             Self::Gemini(_) => ErrorShape::Gemini,
             Self::Converse(_) | Self::Invoke(_) => ErrorShape::Bedrock,
             _ => ErrorShape::OpenAi,
@@ -300,6 +305,7 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
         },
         Route::Invoke(stream) => invoke_reply(stream, rest, body, &faults, options),
         Route::Ocr => ocr_reply(body),
+        Route::RawPredict(stream) => raw_predict_reply(stream, rest, body, &faults, options),
         // Any grant gets a token (RFC 6749 §5.1's answer); the gateway's request is recorded.
         Route::OAuthToken => Reply::Full {
             status: 200,
@@ -384,6 +390,76 @@ fn invoke_reply(
     if stream {
         return Reply::Stream(StreamReply {
             family: StreamFamily::BedrockInvoke,
+            model,
+            chunks: options.stream_chunks,
+            include_usage: false,
+            with_usage,
+            script: Vec::new(),
+        });
+    }
+    let mut out = Vec::with_capacity(512);
+    anthropic::message(&mut out, &model, with_usage);
+    Reply::Full {
+        status: 200,
+        body: out,
+    }
+}
+
+/// Which Vertex raw prediction a path names: `Some(stream)` for Anthropic's publisher.
+fn raw_predict(path: &str) -> Option<bool> {
+    let (head, method) = path.rsplit_once(':')?;
+    let stream = match method {
+        "rawPredict" => false,
+        "streamRawPredict" => true,
+        _ => return None,
+    };
+    head.contains("/publishers/anthropic/models/")
+        .then_some(stream)
+}
+
+/// Claude on Vertex AI (the Vertex docs' "Use Claude models"): a body Vertex takes (its
+/// `anthropic_version`, no `model`), answered as Anthropic answers, for the path's model.
+fn raw_predict_reply(
+    stream: bool,
+    path: &str,
+    body: &[u8],
+    faults: &Faults,
+    options: &MockOptions,
+) -> Reply {
+    let shape = ErrorShape::Anthropic;
+    let value: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(error) => return Reply::error(shape, 400, &format!("invalid JSON: {error}")),
+    };
+    if value.get("model").is_some() {
+        return Reply::error(shape, 400, "model: Extra inputs are not permitted");
+    }
+    if value.get("anthropic_version").and_then(|v| v.as_str()) != Some("vertex-2023-10-16") {
+        return Reply::error(shape, 400, "anthropic_version: Field required");
+    }
+    let head = path.rsplit_once(':').map_or(path, |(h, _)| h);
+    let plain_model = head.rsplit_once("/models/").map_or("", |(_, m)| m);
+    let model = serde_json::Value::from(plain_model).to_string();
+    let with_usage = !faults.nousage;
+    if let Some(script) = super::script::script(body) {
+        if !stream {
+            return Reply::Full {
+                status: 200,
+                body: script.message(plain_model),
+            };
+        }
+        return Reply::Stream(StreamReply {
+            family: StreamFamily::Scripted,
+            model: String::new(),
+            chunks: 0,
+            include_usage: false,
+            with_usage,
+            script: script.events(plain_model),
+        });
+    }
+    if stream {
+        return Reply::Stream(StreamReply {
+            family: StreamFamily::Anthropic,
             model,
             chunks: options.stream_chunks,
             include_usage: false,

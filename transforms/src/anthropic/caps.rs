@@ -4,7 +4,7 @@
 //! `cache_creation_input_token_cost_above_1hr`, `supports_native_structured_output`); corelane
 //! carries no cost map, so the facts are written here per Claude generation, as the map of
 //! LiteLLM 1.108.7 has them for Bedrock's Claude models (ids with or without a cross-region
-//! prefix, dated or not). A model id that names no Claude generation gets no capability.
+//! prefix, dated or not), which Vertex AI's Claude models share. A model id that names no Claude generation gets no capability.
 
 /// A Claude model's name as its generation: family and version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,9 +82,9 @@ pub struct ClaudeCaps {
 }
 
 impl ClaudeCaps {
-    /// The capabilities of the Bedrock model id `model` (`anthropic.claude-...`,
-    /// `us.anthropic.claude-...`).
-    pub fn bedrock(model: &str) -> ClaudeCaps {
+    /// The capabilities of a Claude model by its Bedrock id (`anthropic.claude-...`,
+    /// `us.anthropic.claude-...`) or Vertex AI name (`claude-sonnet-4-5@20250929`).
+    pub fn of(model: &str) -> ClaudeCaps {
         let Some(g) = generation(model) else {
             return ClaudeCaps::default();
         };
@@ -128,7 +128,7 @@ mod tests {
 
     #[test]
     fn generations_by_name() {
-        let caps = ClaudeCaps::bedrock;
+        let caps = ClaudeCaps::of;
         // As the cost map has them (LiteLLM 1.108.7).
         let old = caps("anthropic.claude-3-5-sonnet-20240620-v1:0");
         assert_eq!(old, ClaudeCaps::default());
@@ -155,8 +155,8 @@ mod tests {
     #[test]
     fn extended_thinking_by_name() {
         let m = "anthropic.claude-sonnet-4-5-20250929-v1:0";
-        assert!(ClaudeCaps::bedrock(m).extended_thinking_on_bedrock(m));
+        assert!(ClaudeCaps::of(m).extended_thinking_on_bedrock(m));
         let m = "anthropic.claude-3-7-sonnet-20250219-v1:0";
-        assert!(!ClaudeCaps::bedrock(m).extended_thinking_on_bedrock(m));
+        assert!(!ClaudeCaps::of(m).extended_thinking_on_bedrock(m));
     }
 }

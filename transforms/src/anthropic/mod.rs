@@ -20,6 +20,7 @@ pub mod request;
 pub(crate) mod reshape;
 pub mod response;
 pub mod stream;
+pub mod vertex;
 
 pub use messages::{count_tokens_answer, count_tokens_request, message_usage, MessagesStream};
 pub use request::{transform_request, TransformError};

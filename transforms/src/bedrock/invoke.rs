@@ -117,7 +117,7 @@ pub fn messages_request(
 ) -> Result<()> {
     let body = request_object(body, scratch)?;
     let model = invoke_model_id(provider_model);
-    let caps = ClaudeCaps::bedrock(super::base_model(model));
+    let caps = ClaudeCaps::of(super::base_model(model));
     let mut req = Obj::read(body);
     let max_tokens = as_u64(req.get("max_tokens"));
     if req.get("max_tokens").is_none() {
