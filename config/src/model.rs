@@ -45,6 +45,9 @@ pub struct LitellmParams {
     /// Bedrock's AWS parameters, by name: `aws_access_key_id`, `aws_secret_access_key`,
     /// `aws_session_token`, `aws_region_name`, `aws_bedrock_runtime_endpoint`.
     pub aws: Vec<(&'static str, String)>,
+    /// `drop_params`: OpenAI parameters the provider has no field for are dropped instead of
+    /// refused (as `litellm_settings.drop_params`, for this deployment).
+    pub drop_params: Option<bool>,
 }
 
 /// The AWS parameters read for Bedrock (LiteLLM's `pop_aws_auth_params` and the runtime
@@ -161,6 +164,7 @@ fn params(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<LitellmParams> {
             "tpm" => p.tpm = cx.uint(value, &kp)?,
             "weight" => p.weight = cx.number(value, &kp)?,
             "mock_response" => p.mock_response = cx.string(value, &kp)?,
+            "drop_params" => p.drop_params = cx.boolean(value, &kp)?,
             "input_cost_per_token" => p.input_cost_per_token = cx.number(value, &kp)?,
             "output_cost_per_token" => p.output_cost_per_token = cx.number(value, &kp)?,
             // The first of the two spellings LiteLLM reads wins, as its `or` chain does.

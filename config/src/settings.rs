@@ -125,10 +125,7 @@ pub(crate) fn litellm(cx: &mut Cx<'_>, node: &Node) -> Res<LitellmSettings> {
         let kp = join(PATH, &key.text);
         match key.text.as_str() {
             "request_timeout" => ls.request_timeout = cx.seconds(value, &kp)?,
-            "drop_params" => {
-                ls.drop_params = cx.boolean(value, &kp)?;
-                cx.ignore(kp);
-            }
+            "drop_params" => ls.drop_params = cx.boolean(value, &kp)?,
             // `/v1/messages` to an OpenAI-format provider always goes to its chat completions
             // here; `false` asks for LiteLLM's Responses API route for openai models, which
             // corelane does not have yet.

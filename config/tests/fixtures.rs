@@ -143,7 +143,6 @@ fn full_config() {
             "router_settings.num_retries",
             "router_settings.fallbacks",
             "router_settings.redis_host",
-            "litellm_settings.drop_params",
             "litellm_settings.success_callback",
             "litellm_settings.cache",
             "general_settings.max_response_size_mb",

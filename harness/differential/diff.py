@@ -183,6 +183,10 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-bedrock-stream-throttle", "/v1/chat/completions", chat("br", "throttle", True)),
     ("chat-bedrock-stream-internal", "/v1/chat/completions", chat("br", "internal", True)),
     ("chat-bedrock-unsupported", "/v1/chat/completions", chat("br", "text", False, seed=7)),
+    # drop_params in the request: the parameters the provider has no field for are dropped.
+    ("chat-bedrock-drop-params", "/v1/chat/completions", chat("br", "text", False, seed=7, drop_params=True)),
+    ("chat-gemini-drop-params", "/v1/chat/completions", chat("gem", "text", False, logit_bias={"1": 2}, drop_params=True)),
+    ("embed-titan1-drop-params", "/v1/embeddings", {"model": "br-titan1", "input": "hello", "dimensions": 256, "drop_params": True}),
     *[(f"chat-bedrock-{e}", "/v1/chat/completions", chat("br", e, False))
       for e in ("err-too-long", "err-400", "err-401", "err-403", "err-404", "err-429", "err-500", "err-503")],
     # /v1/messages to Claude on Bedrock: Anthropic's format through the Invoke API.

@@ -52,6 +52,9 @@ pub struct Deployment {
     /// Weight for simple-shuffle: `weight`, else `rpm`, else `tpm`, else 1.
     pub weight: f64,
     pub prices: Option<Prices>,
+    /// `drop_params`, global or the deployment's: parameters the provider has no field for
+    /// are dropped instead of refused.
+    pub drop_params: bool,
 }
 
 /// How a deployment reaches its model.
@@ -211,6 +214,8 @@ impl Gateway {
                 stream_timeout: params.stream_timeout.unwrap_or(timeout),
                 weight: if weight > 0.0 { weight } else { 0.0 },
                 prices,
+                drop_params: config.litellm_settings.drop_params == Some(true)
+                    || params.drop_params == Some(true),
             });
         }
         let mut wildcards: Vec<usize> = (0..groups.len())

@@ -787,18 +787,24 @@ fn build_upstream<'b>(
     let (bytes, body_len, spilled) = match body {
         ClientBody::Bytes(body) => {
             let mut bytes = with_head_room(core.take_buf());
-            let written = family::write_request_body(
-                provider.family,
-                endpoint,
-                body,
-                fields,
-                provider_model,
-                req.anthropic_beta,
-                force_usage,
-                &mut core.scratch.borrow_mut(),
-                &mut bytes,
-            );
-            core.trim_scratch();
+            // With `drop_params`, the parameters the provider has no field for are dropped
+            // and the body translated again, as LiteLLM drops them.
+            let written = with_drop_params(deployment, body, |body| {
+                bytes.truncate(HEAD_ROOM);
+                let written = family::write_request_body(
+                    provider.family,
+                    endpoint,
+                    body,
+                    fields,
+                    provider_model,
+                    req.anthropic_beta,
+                    force_usage,
+                    &mut core.scratch.borrow_mut(),
+                    &mut bytes,
+                );
+                core.trim_scratch();
+                written
+            });
             let written = written.map_err(|e| transform_error(provider, e))?;
             ex.counted_prompt_tokens.set(written);
             let len = bytes.len() - HEAD_ROOM;
@@ -853,8 +859,10 @@ async fn titan_embeddings<'g>(
 ) -> Result<bool, GatewayError> {
     use corelane_transforms::bedrock::embed;
     credentials_ready(provider, upstream)?;
-    let bodies = embed::titan_requests(req.body, provider_model)
-        .map_err(|e| transform_error(provider, e))?;
+    let bodies = with_drop_params(deployment, req.body, |body| {
+        embed::titan_requests(body, provider_model)
+    })
+    .map_err(|e| transform_error(provider, e))?;
     let images = embed::is_image_input(provider_model, req.body)
         .into_iter()
         .filter(|image| *image)
@@ -907,10 +915,30 @@ async fn titan_embeddings<'g>(
     Ok(res.is_ok() && ex.keep_alive)
 }
 
+/// Runs a translation of `body`; when it refuses parameters the provider has no field for
+/// and `drop_params` is on (the deployment's, the global one or the request's), runs it again
+/// on the body without them.
+fn with_drop_params<T>(
+    deployment: &Deployment,
+    body: &[u8],
+    mut translate: impl FnMut(&[u8]) -> Result<T, TransformError>,
+) -> Result<T, TransformError> {
+    match translate(body) {
+        Err(TransformError::UnsupportedParams { params, .. })
+            if deployment.drop_params || openai::asks_drop_params(body) =>
+        {
+            translate(&corelane_transforms::json::without_members(body, &params))
+        }
+        other => other,
+    }
+}
+
 /// A request the provider's transform refuses, as the client's 400.
 fn transform_error(provider: &'static ProviderRow, e: TransformError) -> GatewayError {
     match e {
-        TransformError::UnsupportedParams(message) => GatewayError::UnsupportedParams { message },
+        TransformError::UnsupportedParams { message, .. } => {
+            GatewayError::UnsupportedParams { message }
+        }
         other => GatewayError::Untranslatable {
             provider: provider.name,
             detail: other.message().to_owned(),

@@ -326,3 +326,48 @@ fn titan_embeddings_take_a_request_per_input_and_cohere_s_take_one() {
     );
     gw.assert_healthy();
 }
+
+#[test]
+fn drop_params_drops_what_the_provider_has_no_field_for() {
+    let mock = Mock::start();
+    let keys = "      aws_access_key_id: A\n      aws_secret_access_key: S\n";
+    let base = mock.base("");
+    let deployments = format!(
+        "model_list:\n{}{}",
+        deployment(
+            "strict",
+            &format!("bedrock/{CLAUDE}"),
+            &format!("      api_base: {base}\n{keys}")
+        ),
+        deployment(
+            "lenient",
+            &format!("bedrock/{CLAUDE}"),
+            &format!("      api_base: {base}\n{keys}      drop_params: true\n")
+        ),
+    );
+    let mut body = chat_body("strict");
+    body["seed"] = json!(7);
+    let gw = Gateway::start(&deployments);
+    // Refused as LiteLLM refuses it, unless the deployment or the request drops it.
+    let error = assert_litellm_error(&gw.post("/v1/chat/completions", &body), 400);
+    assert!(error["message"]
+        .as_str()
+        .unwrap()
+        .contains("bedrock does not support parameters: ['seed']"));
+    body["drop_params"] = json!(true);
+    assert_eq!(gw.post("/v1/chat/completions", &body).status, 200);
+    body["model"] = json!("lenient");
+    body.as_object_mut().unwrap().remove("drop_params");
+    assert_eq!(gw.post("/v1/chat/completions", &body).status, 200);
+    let sent: serde_json::Value =
+        serde_json::from_str(mock.last_request()["body"].as_str().unwrap()).unwrap();
+    assert!(!sent.to_string().contains("seed"), "{sent}");
+    drop(gw);
+    // The global setting drops it for every deployment.
+    let gw = Gateway::start(&format!(
+        "{deployments}litellm_settings:\n  drop_params: true\n"
+    ));
+    body["model"] = json!("strict");
+    assert_eq!(gw.post("/v1/chat/completions", &body).status, 200);
+    gw.assert_healthy();
+}

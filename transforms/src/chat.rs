@@ -78,7 +78,10 @@ pub(crate) fn unsupported_params(provider: &str, params: &[String], model: &str)
         .map(|p| format!("'{p}'"))
         .collect::<Vec<_>>()
         .join(", ");
-    TransformError::UnsupportedParams(format!(
-        "{provider} does not support parameters: [{list}], for model={model}. To drop these, set `litellm.drop_params=True` or for proxy:\n\n`litellm_settings:\n drop_params: true`\n. \n If you want to use these params dynamically send allowed_openai_params=[{list}] in your request."
-    ))
+    TransformError::UnsupportedParams {
+        message: format!(
+            "{provider} does not support parameters: [{list}], for model={model}. To drop these, set `litellm.drop_params=True` or for proxy:\n\n`litellm_settings:\n drop_params: true`\n. \n If you want to use these params dynamically send allowed_openai_params=[{list}] in your request."
+        ),
+        params: params.to_vec(),
+    }
 }

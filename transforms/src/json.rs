@@ -25,6 +25,28 @@ pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
     escape_with(s, |part| out.extend_from_slice(part));
 }
 
+/// The object `obj` (validated JSON) without its top-level members named in `keys`.
+pub fn without_members(obj: &[u8], keys: &[String]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(obj.len());
+    out.push(b'{');
+    for m in top_members(obj).into_iter().flatten() {
+        if keys
+            .iter()
+            .any(|k| crate::json::value::key_is(obj, &m.key, k))
+        {
+            continue;
+        }
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&obj[m.key.start - 1..m.key.end + 1]);
+        out.push(b':');
+        out.extend_from_slice(&obj[m.value]);
+    }
+    out.push(b'}');
+    out
+}
+
 /// A JSON array of strings.
 pub fn write_string_list<S: AsRef<str>>(items: &[S], out: &mut Vec<u8>) {
     out.push(b'[');

@@ -243,6 +243,12 @@ fn missing_message(endpoint: Endpoint) -> &'static str {
     }
 }
 
+/// Whether the request asks for `drop_params` itself (`"drop_params": true`, as LiteLLM reads
+/// it from the body). Read only when a translation refuses parameters.
+pub fn asks_drop_params(body: &[u8]) -> bool {
+    crate::json::value::get(body, "drop_params") == Some(b"true")
+}
+
 /// Validates `body` as JSON with simd-json (on a copy in `scratch`, since simd-json rewrites
 /// its input) and extracts [`RequestFields`] with one walk of the top-level members: keys as
 /// simd-json unescaped them (from its tape), value ranges from its structural indexes.

@@ -94,7 +94,12 @@ pub enum TransformError {
     Unsupported(String),
     /// OpenAI parameters the provider has no field for: LiteLLM's `UnsupportedParamsError`
     /// (its message as LiteLLM writes it).
-    UnsupportedParams(String),
+    /// LiteLLM's `UnsupportedParamsError`: its message, and the request's top-level
+    /// parameters it names (dropped, and the request translated again, with `drop_params`).
+    UnsupportedParams {
+        message: String,
+        params: Vec<String>,
+    },
 }
 
 impl TransformError {
@@ -102,7 +107,7 @@ impl TransformError {
         match self {
             TransformError::Invalid(m)
             | TransformError::Unsupported(m)
-            | TransformError::UnsupportedParams(m) => m,
+            | TransformError::UnsupportedParams { message: m, .. } => m,
         }
     }
 }

@@ -130,6 +130,7 @@ fn checked_params<'b>(
         crate::json::value::fields(body, ["user", "encoding_format", "dimensions"]);
     let set = |v: Option<&'b [u8]>| v.filter(|v| *v != b"null");
     let mut refused = String::new();
+    let mut names = Vec::new();
     for (name, v) in [
         ("user", set(user)),
         ("encoding_format", set(encoding_format)),
@@ -137,6 +138,7 @@ fn checked_params<'b>(
     ] {
         let Some(v) = v else { continue };
         if !model.supports(name) {
+            names.push(name.to_owned());
             refused.push_str(if refused.is_empty() { "{" } else { ", " });
             refused.push('\'');
             refused.push_str(name);
@@ -145,9 +147,12 @@ fn checked_params<'b>(
         }
     }
     if !refused.is_empty() {
-        return Err(TransformError::UnsupportedParams(format!(
-            "bedrock does not support parameters: {refused}}}, for model={model_id}. To drop these, set `litellm.drop_params=True` or for proxy:\n\n`litellm_settings:\n drop_params: true`\n"
-        )));
+        return Err(TransformError::UnsupportedParams {
+            message: format!(
+                "bedrock does not support parameters: {refused}}}, for model={model_id}. To drop these, set `litellm.drop_params=True` or for proxy:\n\n`litellm_settings:\n drop_params: true`\n"
+            ),
+            params: names,
+        });
     }
     if let Some(d) = set(dimensions) {
         if !d.iter().all(u8::is_ascii_digit) {
