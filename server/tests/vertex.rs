@@ -288,8 +288,12 @@ fn without_a_token_requests_get_litellms_401_and_nothing_goes_upstream() {
         &gw.post("/v1/chat/completions", &chat("vxw-gemini-2.5-pro")),
         401,
     );
+    // Claude on Vertex is served too (here: no token, so a 401).
+    for model in ["claude-on-vertex", "vxw-claude-opus-4"] {
+        assert_litellm_error(&gw.post("/v1/chat/completions", &chat(model)), 401);
+    }
     // Models and bases corelane does not serve on Vertex yet are refused, never guessed.
-    for model in ["claude-on-vertex", "odd-base", "vxw-claude-opus-4"] {
+    for model in ["odd-base", "vxw-llama-3.1-405b-instruct-maas"] {
         let err = assert_litellm_error(&gw.post("/v1/chat/completions", &chat(model)), 400);
         assert!(
             err["message"]
