@@ -35,6 +35,9 @@ pub fn write_request_head(
         Family::Bedrock => {
             return crate::bedrock::head::write_request_head(row, target, creds, out)
         }
+        Family::Ollama | Family::OllamaChat => {
+            crate::ollama::head::write_request_head(row, ollama_api(row.family), target, creds, out)
+        }
     }
     Ok(())
 }
@@ -65,6 +68,18 @@ pub enum Bridge {
     MessagesToGemini,
     /// Chat completions to Bedrock's Converse, and back.
     ChatToBedrock,
+    /// Chat completions to Ollama's `/api/chat`, and back.
+    ChatToOllamaChat,
+    /// Chat completions to Ollama's `/api/generate` (the messages flattened into a prompt),
+    /// and back.
+    ChatToOllamaGenerate,
+    /// Text completions to Ollama's `/api/generate`, and back.
+    TextToOllamaGenerate,
+    /// Embeddings to Ollama's `/api/embed`, and back.
+    EmbedToOllama,
+    /// `/v1/messages` to Ollama's `/api/chat` through a chat completion, as LiteLLM chains
+    /// them.
+    MessagesToOllamaChat,
     /// A pairing no transform serves (the row does not list the endpoint): never sent.
     Unserved,
 }
@@ -83,6 +98,21 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
         (Family::Gemini, _) => Bridge::Unserved,
         (Family::Bedrock, Endpoint::ChatCompletions) => Bridge::ChatToBedrock,
         (Family::Bedrock, _) => Bridge::Unserved,
+        (Family::Ollama, Endpoint::ChatCompletions) => Bridge::ChatToOllamaGenerate,
+        (Family::Ollama, Endpoint::Completions) => Bridge::TextToOllamaGenerate,
+        (Family::Ollama, Endpoint::Embeddings) => Bridge::EmbedToOllama,
+        (Family::Ollama, _) => Bridge::Unserved,
+        (Family::OllamaChat, Endpoint::ChatCompletions) => Bridge::ChatToOllamaChat,
+        (Family::OllamaChat, Endpoint::Messages) => Bridge::MessagesToOllamaChat,
+        (Family::OllamaChat, _) => Bridge::Unserved,
+    }
+}
+
+/// Which Ollama API a row of an Ollama family speaks.
+fn ollama_api(family: Family) -> crate::ollama::Api {
+    match family {
+        Family::OllamaChat => crate::ollama::Api::Chat,
+        _ => crate::ollama::Api::Generate,
     }
 }
 
@@ -92,14 +122,19 @@ pub fn serves(row: &ProviderRow, endpoint: Endpoint) -> bool {
     (row.endpoints.contains(&endpoint) && bridge(row.family, endpoint) != Bridge::Unserved)
         || (matches!(
             bridge(row.family, endpoint),
-            Bridge::MessagesToChat | Bridge::LocalCount | Bridge::MessagesToGemini
+            Bridge::MessagesToChat
+                | Bridge::LocalCount
+                | Bridge::MessagesToGemini
+                | Bridge::MessagesToOllamaChat
         ) && row.endpoints.contains(&Endpoint::ChatCompletions))
 }
 
 /// The provider endpoint a request of the client's `endpoint` goes to.
 pub fn upstream_endpoint(family: Family, endpoint: Endpoint) -> Endpoint {
     match bridge(family, endpoint) {
-        Bridge::MessagesToChat | Bridge::MessagesToGemini => Endpoint::ChatCompletions,
+        Bridge::MessagesToChat | Bridge::MessagesToGemini | Bridge::MessagesToOllamaChat => {
+            Endpoint::ChatCompletions
+        }
         _ => endpoint,
     }
 }
@@ -150,6 +185,33 @@ pub fn write_request_body(
             scratch,
             out,
         )),
+        Bridge::ChatToOllamaChat => none(crate::ollama::chat_request(
+            body,
+            provider_model,
+            scratch,
+            out,
+        )),
+        Bridge::ChatToOllamaGenerate => none(crate::ollama::generate_request(
+            body,
+            provider_model,
+            scratch,
+            out,
+        )),
+        Bridge::TextToOllamaGenerate => none(crate::ollama::text_request(
+            body,
+            provider_model,
+            scratch,
+            out,
+        )),
+        Bridge::EmbedToOllama => none(crate::ollama::embed_request(body, provider_model, out)),
+        Bridge::MessagesToOllamaChat => {
+            let mut chat = Vec::with_capacity(body.len() + 128);
+            none(
+                crate::messages::to_chat_request(body, provider_model, &mut chat).and_then(|()| {
+                    crate::ollama::chat_request(&chat, provider_model, scratch, out)
+                }),
+            )
+        }
         Bridge::MessagesToGemini => {
             let mut chat = Vec::with_capacity(body.len() + 128);
             none(
@@ -238,6 +300,37 @@ pub fn rewrite_response(
                 .map(translated)
                 .map_err(|e| e.message().to_owned())
         }
+        Bridge::ChatToOllamaChat => {
+            let (id, created) = answer_id();
+            crate::ollama::chat_response(body, &id, created, requested_model, out)
+                .map(translated)
+                .map_err(|e| e.message().to_owned())
+        }
+        Bridge::ChatToOllamaGenerate => {
+            let (id, created) = answer_id();
+            crate::ollama::generate_response(body, &id, created, requested_model, out)
+                .map(translated)
+                .map_err(|e| e.message().to_owned())
+        }
+        Bridge::TextToOllamaGenerate => {
+            let (id, created) = answer_id();
+            crate::ollama::text_response(body, &id, created, requested_model, out)
+                .map(translated)
+                .map_err(|e| e.message().to_owned())
+        }
+        Bridge::EmbedToOllama => crate::ollama::embed_response(body, requested_model, out)
+            .map(translated)
+            .map_err(|e| e.message().to_owned()),
+        Bridge::MessagesToOllamaChat => {
+            // LiteLLM's Messages answer keeps the chat completion's id.
+            let (id, created) = answer_id();
+            let id = format!("chatcmpl-{}", id.strip_prefix("msg_").unwrap_or(&id));
+            let mut chat = Vec::with_capacity(body.len() + 256);
+            crate::ollama::chat_response(body, &id, created, requested_model, &mut chat)
+                .and_then(|_| crate::messages::to_message(&chat, requested_model, out))
+                .map(translated)
+                .map_err(|e| e.message().to_owned())
+        }
         Bridge::Unserved => Err("this provider does not serve this route".to_owned()),
     }
 }
@@ -271,6 +364,10 @@ pub enum StreamTranslator {
     /// Bedrock's ConverseStream messages (AWS event-stream frames, see [`stream_framing`])
     /// become chat completion chunks.
     BedrockToChat(Box<crate::bedrock::ChatStream>),
+    /// Ollama's NDJSON lines become chat completion chunks.
+    OllamaToChat(Box<crate::ollama::ChatStream>),
+    /// Ollama's lines become chat chunks, and those Anthropic's Messages events.
+    OllamaToMessages(Box<Chained<crate::ollama::ChatStream>>),
 }
 
 /// How a family's stream is cut into events.
@@ -280,12 +377,15 @@ pub enum StreamFraming {
     Sse,
     /// AWS event-stream binary messages ([`crate::bedrock::eventstream`]).
     AwsEventStream,
+    /// One JSON object a line ([`crate::ollama::ndjson`]).
+    Ndjson,
 }
 
 pub fn stream_framing(family: Family) -> StreamFraming {
     match family {
         Family::OpenAi | Family::Anthropic | Family::Gemini => StreamFraming::Sse,
         Family::Bedrock => StreamFraming::AwsEventStream,
+        Family::Ollama | Family::OllamaChat => StreamFraming::Ndjson,
     }
 }
 
@@ -374,9 +474,33 @@ pub fn stream_translator(
                 requested_model,
             )))
         }
-        Bridge::OpenAi | Bridge::LocalCount | Bridge::EmbedToGemini | Bridge::Unserved => {
-            StreamTranslator::Rewrite
+        Bridge::ChatToOllamaChat | Bridge::ChatToOllamaGenerate | Bridge::TextToOllamaGenerate => {
+            let (id, created) = answer_id();
+            StreamTranslator::OllamaToChat(Box::new(crate::ollama::ChatStream::new(
+                ollama_api(row.family),
+                &id,
+                created,
+                requested_model,
+            )))
         }
+        Bridge::MessagesToOllamaChat => {
+            let (id, created) = answer_id();
+            StreamTranslator::OllamaToMessages(Box::new(Chained {
+                first: crate::ollama::ChatStream::new(
+                    crate::ollama::Api::Chat,
+                    &id,
+                    created,
+                    requested_model,
+                ),
+                second: crate::messages::MessagesFromChat::new(&id, requested_model),
+                chunks: Vec::new(),
+            }))
+        }
+        Bridge::OpenAi
+        | Bridge::LocalCount
+        | Bridge::EmbedToGemini
+        | Bridge::EmbedToOllama
+        | Bridge::Unserved => StreamTranslator::Rewrite,
     }
 }
 
@@ -426,8 +550,10 @@ impl StreamTranslator {
             StreamTranslator::AnthropicToChat(s) => s.event(data, out),
             StreamTranslator::ChatToMessages(s) => s.event(data, out),
             StreamTranslator::GeminiToChat(s) => s.event(data, out),
-            // Its messages come through `aws_event`, never as SSE.
-            StreamTranslator::BedrockToChat(_) => Err(StreamFailure::Malformed),
+            // Their messages come through `aws_event` and `ndjson_line`, never as SSE.
+            StreamTranslator::BedrockToChat(_)
+            | StreamTranslator::OllamaToChat(_)
+            | StreamTranslator::OllamaToMessages(_) => Err(StreamFailure::Malformed),
             StreamTranslator::GeminiToMessages(s) => {
                 // Gemini's events report usage as they go; the chat chunks only at the end,
                 // so a stream cut short still has what Gemini reported.
@@ -452,6 +578,23 @@ impl StreamTranslator {
         }
     }
 
+    /// Translates one NDJSON line (the [`StreamFraming::Ndjson`] families'); as
+    /// [`StreamTranslator::event`] otherwise.
+    pub fn ndjson_line(
+        &mut self,
+        line: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Usage>, StreamFailure> {
+        match self {
+            StreamTranslator::OllamaToChat(s) => s.line(line, out),
+            StreamTranslator::OllamaToMessages(s) => {
+                let reported = s.first.line(line, &mut s.chunks)?;
+                Ok(s.drain(out)?.or(reported))
+            }
+            _ => Err(StreamFailure::Malformed),
+        }
+    }
+
     /// The upstream stream ended cleanly: appends what the client still gets (a translated
     /// stream's closing chunks and `[DONE]`; nothing on a rewritten one, whose upstream sent
     /// its own). Returns the usage of the whole stream when known here.
@@ -462,6 +605,12 @@ impl StreamTranslator {
             StreamTranslator::ChatToMessages(s) => s.end(out),
             StreamTranslator::GeminiToChat(s) => s.end(include_usage, out),
             StreamTranslator::BedrockToChat(s) => s.end(include_usage, out),
+            StreamTranslator::OllamaToChat(s) => s.end(include_usage, out),
+            StreamTranslator::OllamaToMessages(s) => {
+                s.first.end(true, &mut s.chunks);
+                let _ = s.drain(out);
+                s.second.end(out)
+            }
             StreamTranslator::GeminiToMessages(s) => {
                 // The usage chunk is always asked of the first: it carries the Messages usage.
                 s.first.end(true, &mut s.chunks);
@@ -491,5 +640,8 @@ pub fn map_error(
         Family::Anthropic => crate::anthropic::error::map_error(status, body, message),
         Family::Gemini => crate::gemini::error::map_error(row.name, status, body, message),
         Family::Bedrock => crate::bedrock::error::map_error(status, body, message),
+        Family::Ollama | Family::OllamaChat => {
+            crate::ollama::error::map_error(ollama_api(row.family), status, body, message)
+        }
     }
 }

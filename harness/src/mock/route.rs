@@ -7,6 +7,7 @@ use super::embeddings::{EmbeddingBody, MAX_DIMS};
 use super::errors::{error_body, ErrorShape};
 use super::fault::{split_faults, BadFault, Faults};
 use super::gemini::{self, GeminiEvent};
+use super::ollama::{self, OllamaEvent};
 use super::openai::{self, OpenAiEvent, OpenAiStream};
 use super::options::MockOptions;
 
@@ -26,6 +27,8 @@ pub enum Route {
     OAuthToken,
     /// Bedrock's `/model/{id}/converse` (false) or `/converse-stream` (true).
     Converse(bool),
+    /// Ollama's native `/api/chat`, `/api/generate` or `/api/embed`.
+    Ollama(ollama::Api),
     Unknown,
 }
 
@@ -38,6 +41,8 @@ impl Route {
             Self::OAuthToken
         } else if let Some(stream) = bedrock::converse_stream(path) {
             Self::Converse(stream)
+        } else if let Some(api) = ollama::Api::from_path(path) {
+            Self::Ollama(api)
         } else if path.ends_with("/chat/completions") {
             Self::ChatCompletions
         } else if path.ends_with("/completions") {
@@ -60,6 +65,7 @@ impl Route {
             Self::Messages | Self::CountTokens => ErrorShape::Anthropic,
             Self::Gemini(_) => ErrorShape::Gemini,
             Self::Converse(_) => ErrorShape::Bedrock,
+            Self::Ollama(_) => ErrorShape::Ollama,
             _ => ErrorShape::OpenAi,
         }
     }
@@ -100,6 +106,8 @@ pub enum StreamFamily {
     Gemini,
     /// AWS event-stream messages (Bedrock's ConverseStream).
     Bedrock,
+    /// NDJSON lines (Ollama's `/api/chat` or `/api/generate`).
+    Ollama(ollama::Api),
     /// The events of a [`Script`](super::script::Script), in `StreamReply::script`.
     Scripted,
 }
@@ -149,7 +157,17 @@ impl StreamReply {
     pub fn content_type(&self) -> &'static str {
         match self.family {
             StreamFamily::Bedrock => "application/vnd.amazon.eventstream",
+            StreamFamily::Ollama(_) => "application/x-ndjson",
             _ => "text/event-stream",
+        }
+    }
+
+    fn ollama(&self, api: ollama::Api) -> OllamaEvent<'_> {
+        OllamaEvent {
+            api,
+            model: &self.model,
+            chunks: self.chunks,
+            with_usage: self.with_usage,
         }
     }
 
@@ -168,6 +186,7 @@ impl StreamReply {
             StreamFamily::Anthropic => self.anthropic().count(),
             StreamFamily::Gemini => self.gemini().count(),
             StreamFamily::Bedrock => self.bedrock().count(),
+            StreamFamily::Ollama(api) => self.ollama(api).count(),
             StreamFamily::Scripted => self.script.len(),
         }
     }
@@ -175,7 +194,10 @@ impl StreamReply {
     /// Events sent before `/truncate` cuts the connection: half of the content.
     pub fn truncated_count(&self) -> usize {
         match self.family {
-            StreamFamily::Chat | StreamFamily::Text | StreamFamily::Gemini => self.chunks / 2,
+            StreamFamily::Chat
+            | StreamFamily::Text
+            | StreamFamily::Gemini
+            | StreamFamily::Ollama(_) => self.chunks / 2,
             StreamFamily::Bedrock => 1 + self.chunks / 2,
             StreamFamily::Anthropic => self.anthropic().truncated_count(),
             StreamFamily::Scripted => self.script.len() / 2,
@@ -189,6 +211,7 @@ impl StreamReply {
             StreamFamily::Anthropic => self.anthropic().render(index, out),
             StreamFamily::Gemini => self.gemini().render(index, out),
             StreamFamily::Bedrock => self.bedrock().render(index, out),
+            StreamFamily::Ollama(api) => self.ollama(api).render(index, out),
             StreamFamily::Scripted => out.extend_from_slice(&self.script[index]),
         }
     }
@@ -255,6 +278,7 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
             body: format!("{{\"input_tokens\":{}}}", body.len().div_ceil(4)).into_bytes(),
         },
         Route::Gemini(method) => gemini_reply(method, rest, body, &faults, options),
+        Route::Ollama(api) => ollama_reply(api, body, &faults, options),
         Route::Converse(stream) => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
             Err(error) => Reply::error(shape, 400, &format!("Malformed input request: {error}")),
             Ok(_) if stream => Reply::Stream(StreamReply {
@@ -379,6 +403,79 @@ fn gemini_reply(
     }
 }
 
+/// The fields of an Ollama request the mock reads.
+#[derive(Debug, Default, serde::Deserialize)]
+struct OllamaRequest {
+    model: Option<String>,
+    /// Ollama streams unless told not to.
+    stream: Option<bool>,
+    input: Option<serde_json::Value>,
+}
+
+fn ollama_reply(api: ollama::Api, body: &[u8], faults: &Faults, options: &MockOptions) -> Reply {
+    let shape = ErrorShape::Ollama;
+    let request: OllamaRequest = match serde_json::from_slice(body) {
+        Ok(request) => request,
+        Err(error) => return Reply::error(shape, 400, &format!("invalid JSON: {error}")),
+    };
+    let Some(model) = request.model.filter(|m| !m.is_empty()) else {
+        return Reply::error(shape, 400, "model is required");
+    };
+    let stream = request.stream.unwrap_or(true);
+    if api == ollama::Api::Chat {
+        if let Some(script) = super::script::script(body) {
+            if !stream {
+                return Reply::Full {
+                    status: 200,
+                    body: script.ollama_answer(&model).to_string().into_bytes(),
+                };
+            }
+            return Reply::Stream(StreamReply {
+                family: StreamFamily::Scripted,
+                model: String::new(),
+                chunks: 0,
+                include_usage: false,
+                with_usage: true,
+                script: script.ollama_lines(&model),
+            });
+        }
+    }
+    let model = serde_json::Value::from(model).to_string();
+    let with_usage = !faults.nousage;
+    let mut out = Vec::with_capacity(512);
+    match api {
+        ollama::Api::Embed => {
+            let batch = match request.input {
+                Some(serde_json::Value::String(_)) => 1,
+                Some(serde_json::Value::Array(items)) if !items.is_empty() => items.len(),
+                _ => return Reply::error(shape, 400, "invalid input type"),
+            };
+            ollama::embeddings(
+                &mut out,
+                &model,
+                batch,
+                options.embed_dims.min(MAX_DIMS),
+                with_usage,
+            );
+        }
+        _ if stream => {
+            return Reply::Stream(StreamReply {
+                family: StreamFamily::Ollama(api),
+                model,
+                chunks: options.stream_chunks,
+                include_usage: false,
+                with_usage,
+                script: Vec::new(),
+            })
+        }
+        _ => ollama::answer(&mut out, api, &model, with_usage),
+    }
+    Reply::Full {
+        status: 200,
+        body: out,
+    }
+}
+
 fn api_reply(route: Route, body: &[u8], faults: &Faults, options: &MockOptions) -> Reply {
     let shape = route.error_shape();
     let request = match ApiRequest::parse(body) {
@@ -440,7 +537,10 @@ fn api_reply(route: Route, body: &[u8], faults: &Faults, options: &MockOptions) 
         }
         StreamFamily::Text => openai::text_completion(&mut out, &model, with_usage),
         StreamFamily::Anthropic => anthropic::message(&mut out, &model, with_usage),
-        StreamFamily::Gemini | StreamFamily::Bedrock | StreamFamily::Scripted => {}
+        StreamFamily::Gemini
+        | StreamFamily::Bedrock
+        | StreamFamily::Ollama(_)
+        | StreamFamily::Scripted => {}
     }
     Reply::Full {
         status: 200,

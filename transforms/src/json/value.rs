@@ -204,3 +204,67 @@ fn py_str(s: &str, ascii: bool, out: &mut Vec<u8>) {
     }
     out.push(b'"');
 }
+
+/// Python's `repr` of the value `json.loads` makes of `v` (a validated JSON value), as
+/// LiteLLM quotes a provider's object in a message (`f"... {chunk}"`): `{'k': 'v'}`, `True`,
+/// `None`. Numbers are copied as written.
+pub(crate) fn py_repr(v: &[u8], out: &mut String) {
+    match v.first() {
+        Some(b'{') => {
+            out.push('{');
+            for (n, m) in top_members(v).into_iter().flatten().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                py_repr_str(&unescape(&v[m.key]).unwrap_or_default(), out);
+                out.push_str(": ");
+                py_repr(&v[m.value], out);
+            }
+            out.push('}');
+        }
+        Some(b'[') => {
+            out.push('[');
+            for (n, e) in elements(v).unwrap_or_default().into_iter().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                py_repr(e, out);
+            }
+            out.push(']');
+        }
+        Some(b'"') => py_repr_str(&string(v).unwrap_or_default(), out),
+        _ => out.push_str(match v {
+            b"true" => "True",
+            b"false" => "False",
+            b"null" => "None",
+            v => std::str::from_utf8(v).unwrap_or("None"),
+        }),
+    }
+}
+
+/// Python's `repr` of a string: single quotes unless it holds one and no double quote.
+fn py_repr_str(s: &str, out: &mut String) {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+}
