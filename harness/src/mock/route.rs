@@ -410,6 +410,8 @@ struct OllamaRequest {
     /// Ollama streams unless told not to.
     stream: Option<bool>,
     input: Option<serde_json::Value>,
+    /// `/api/embed`'s output size.
+    dimensions: Option<usize>,
 }
 
 fn ollama_reply(api: ollama::Api, body: &[u8], faults: &Faults, options: &MockOptions) -> Reply {
@@ -450,13 +452,11 @@ fn ollama_reply(api: ollama::Api, body: &[u8], faults: &Faults, options: &MockOp
                 Some(serde_json::Value::Array(items)) if !items.is_empty() => items.len(),
                 _ => return Reply::error(shape, 400, "invalid input type"),
             };
-            ollama::embeddings(
-                &mut out,
-                &model,
-                batch,
-                options.embed_dims.min(MAX_DIMS),
-                with_usage,
-            );
+            let dims = request.dimensions.unwrap_or(options.embed_dims);
+            if dims == 0 || dims > MAX_DIMS {
+                return Reply::error(shape, 400, "dimensions out of range");
+            }
+            ollama::embeddings(&mut out, &model, batch, dims, with_usage);
         }
         _ if stream => {
             return Reply::Stream(StreamReply {
