@@ -206,7 +206,7 @@ fn embeddings_go_to_api_embed_without_the_key() {
     let gw = Gateway::start(&config(&mock.base("")));
     let resp = gw.post(
         "/v1/embeddings",
-        &json!({"model": "embed", "input": ["a", "b"], "encoding_format": "float"}),
+        &json!({"model": "embed", "input": ["a", "b"]}),
     );
     assert_eq!(resp.status, 200, "{}", resp.text());
     let answer = resp.json();
@@ -222,6 +222,22 @@ fn embeddings_go_to_api_embed_without_the_key() {
         sent,
         json!({"model": "nomic-embed-text", "input": ["a", "b"]})
     );
+
+    // LiteLLM refuses `encoding_format` (which the openai SDK always sends) and `user` for
+    // Ollama embeddings; nothing goes upstream.
+    mock.reset();
+    let err = assert_litellm_error(
+        &gw.post(
+            "/v1/embeddings",
+            &json!({"model": "embed", "input": "a", "encoding_format": "base64"}),
+        ),
+        400,
+    );
+    assert_eq!(
+        err["message"],
+        "litellm.UnsupportedParamsError: Setting {'encoding_format': 'base64'} is not supported by ollama. To drop it from the call, set `litellm.drop_params = True`."
+    );
+    assert_eq!(mock.stats().0, 0);
 }
 
 #[test]

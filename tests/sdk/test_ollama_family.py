@@ -83,8 +83,11 @@ def test_a_tool_call_from_api_chat_parses_into_the_sdk_types(client, upstream):
 
 
 def test_embeddings_through_api_embed(client, upstream):
+    # The SDK sends encoding_format unless told not to, which LiteLLM refuses for Ollama (and
+    # corelane with it); a body without it goes through.
     result = client.embeddings.create(
-        model="ollama-embed", input=["first text", "second text"], dimensions=8
+        model="ollama-embed", input=["first text", "second text"], dimensions=8,
+        extra_body={"encoding_format": None},
     )
     assert result.model == "ollama-embed"
     assert [item.index for item in result.data] == [0, 1]
@@ -95,6 +98,15 @@ def test_embeddings_through_api_embed(client, upstream):
     assert "authorization" not in sent["headers"]
     assert json.loads(sent["body"]) == {
         "model": "nomic-embed-text", "input": ["first text", "second text"], "dimensions": 8}
+
+
+def test_the_sdks_encoding_format_is_litellms_unsupported_params_error(client, upstream):
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.embeddings.create(model="ollama-embed", input="text")
+    assert raised.value.body["message"] == (
+        "litellm.UnsupportedParamsError: Setting {'encoding_format': 'base64'} is not supported by "
+        "ollama. To drop it from the call, set `litellm.drop_params = True`.")
+    assert upstream.requests() == []
 
 
 def test_an_ollama_404_is_a_not_found_error(client):

@@ -80,6 +80,8 @@ pub enum Bridge {
     /// `/v1/messages` to Ollama's `/api/chat` through a chat completion, as LiteLLM chains
     /// them.
     MessagesToOllamaChat,
+    /// `/v1/messages` to Ollama's `/api/generate` through a chat completion.
+    MessagesToOllamaGenerate,
     /// A pairing no transform serves (the row does not list the endpoint): never sent.
     Unserved,
 }
@@ -101,6 +103,7 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
         (Family::Ollama, Endpoint::ChatCompletions) => Bridge::ChatToOllamaGenerate,
         (Family::Ollama, Endpoint::Completions) => Bridge::TextToOllamaGenerate,
         (Family::Ollama, Endpoint::Embeddings) => Bridge::EmbedToOllama,
+        (Family::Ollama, Endpoint::Messages) => Bridge::MessagesToOllamaGenerate,
         (Family::Ollama, _) => Bridge::Unserved,
         (Family::OllamaChat, Endpoint::ChatCompletions) => Bridge::ChatToOllamaChat,
         (Family::OllamaChat, Endpoint::Messages) => Bridge::MessagesToOllamaChat,
@@ -126,15 +129,17 @@ pub fn serves(row: &ProviderRow, endpoint: Endpoint) -> bool {
                 | Bridge::LocalCount
                 | Bridge::MessagesToGemini
                 | Bridge::MessagesToOllamaChat
+                | Bridge::MessagesToOllamaGenerate
         ) && row.endpoints.contains(&Endpoint::ChatCompletions))
 }
 
 /// The provider endpoint a request of the client's `endpoint` goes to.
 pub fn upstream_endpoint(family: Family, endpoint: Endpoint) -> Endpoint {
     match bridge(family, endpoint) {
-        Bridge::MessagesToChat | Bridge::MessagesToGemini | Bridge::MessagesToOllamaChat => {
-            Endpoint::ChatCompletions
-        }
+        Bridge::MessagesToChat
+        | Bridge::MessagesToGemini
+        | Bridge::MessagesToOllamaChat
+        | Bridge::MessagesToOllamaGenerate => Endpoint::ChatCompletions,
         _ => endpoint,
     }
 }
@@ -209,6 +214,14 @@ pub fn write_request_body(
             none(
                 crate::messages::to_chat_request(body, provider_model, &mut chat).and_then(|()| {
                     crate::ollama::chat_request(&chat, provider_model, scratch, out)
+                }),
+            )
+        }
+        Bridge::MessagesToOllamaGenerate => {
+            let mut chat = Vec::with_capacity(body.len() + 128);
+            none(
+                crate::messages::to_chat_request(body, provider_model, &mut chat).and_then(|()| {
+                    crate::ollama::generate_request(&chat, provider_model, scratch, out)
                 }),
             )
         }
@@ -321,12 +334,17 @@ pub fn rewrite_response(
         Bridge::EmbedToOllama => crate::ollama::embed_response(body, requested_model, out)
             .map(translated)
             .map_err(|e| e.message().to_owned()),
-        Bridge::MessagesToOllamaChat => {
+        Bridge::MessagesToOllamaChat | Bridge::MessagesToOllamaGenerate => {
             // LiteLLM's Messages answer keeps the chat completion's id.
             let (id, created) = answer_id();
             let id = format!("chatcmpl-{}", id.strip_prefix("msg_").unwrap_or(&id));
             let mut chat = Vec::with_capacity(body.len() + 256);
-            crate::ollama::chat_response(body, &id, created, requested_model, &mut chat)
+            let answer = if family == Family::OllamaChat {
+                crate::ollama::chat_response
+            } else {
+                crate::ollama::generate_response
+            };
+            answer(body, &id, created, requested_model, &mut chat)
                 .and_then(|_| crate::messages::to_message(&chat, requested_model, out))
                 .map(translated)
                 .map_err(|e| e.message().to_owned())
@@ -474,7 +492,7 @@ pub fn stream_translator(
                 requested_model,
             )))
         }
-        Bridge::ChatToOllamaChat | Bridge::ChatToOllamaGenerate | Bridge::TextToOllamaGenerate => {
+        Bridge::ChatToOllamaChat | Bridge::ChatToOllamaGenerate => {
             let (id, created) = answer_id();
             StreamTranslator::OllamaToChat(Box::new(crate::ollama::ChatStream::new(
                 ollama_api(row.family),
@@ -483,11 +501,19 @@ pub fn stream_translator(
                 requested_model,
             )))
         }
-        Bridge::MessagesToOllamaChat => {
+        Bridge::TextToOllamaGenerate => {
+            let (id, created) = answer_id();
+            StreamTranslator::OllamaToChat(Box::new(crate::ollama::ChatStream::text_completion(
+                &id,
+                created,
+                requested_model,
+            )))
+        }
+        Bridge::MessagesToOllamaChat | Bridge::MessagesToOllamaGenerate => {
             let (id, created) = answer_id();
             StreamTranslator::OllamaToMessages(Box::new(Chained {
                 first: crate::ollama::ChatStream::new(
-                    crate::ollama::Api::Chat,
+                    ollama_api(row.family),
                     &id,
                     created,
                     requested_model,

@@ -15,20 +15,22 @@
 //!   `response_format` → `format` (`"json"` or the schema); `reasoning_effort` → `think`.
 //!
 //! Refused with LiteLLM's `UnsupportedParamsError` text: the OpenAI parameters Ollama has no
-//! field for. Refused where corelane does not follow LiteLLM: tools on `/api/generate`
-//! (LiteLLM writes them into the prompt), a `/v1/completions` prompt list of several prompts
-//! (LiteLLM sends one request per prompt) and tool call arguments that are not JSON.
+//! field for (on embeddings: `user`, `encoding_format`). Refused where corelane does not
+//! follow LiteLLM: tools on `/api/generate` (LiteLLM writes them into the prompt), token
+//! prompts, remote image URLs on `/api/generate` and tool call arguments that are not JSON in
+//! a prompt (LiteLLM fails with a 500).
 
 use super::Api;
 use crate::anthropic::request::{invalid, unsupported, Result};
+use crate::anthropic::TransformError;
 use crate::chat::{request_object, role_of, unsupported_params, Role};
 use crate::json::tape::Scratch;
 use crate::json::value::{elements, get, key_of, string, write_py_dumps_string_unicode};
 use crate::json::{top_members, write_json_string};
 
-/// OpenAI parameters neither Ollama config supports: LiteLLM's `UnsupportedParamsError`.
+/// OpenAI parameters neither Ollama config supports: LiteLLM's `UnsupportedParamsError` (and
+/// `n` other than 1).
 const UNSUPPORTED_PARAMS: &[&str] = &[
-    "n",
     "presence_penalty",
     "logit_bias",
     "logprobs",
@@ -115,6 +117,8 @@ fn read_params<'b>(body: &'b [u8], api: Api, model: &str) -> Result<Params<'b>> 
             // `tool_choice` makes Ollama hang: LiteLLM drops it.
             "tool_choice" => {}
             "keep_alive" => p.keep_alive = Some(v),
+            "n" if v != b"1" => refused.push("n".to_owned()),
+            "n" => {}
             k if UNSUPPORTED_PARAMS.contains(&k) => refused.push(k.to_owned()),
             k => {
                 if let Some(name) = NATIVE_OPTIONS.iter().find(|&&n| n == k) {
@@ -541,7 +545,8 @@ fn dumped_call(call: &[u8]) -> Result<String> {
 }
 
 /// Turns a text-completions `body` into the `/api/generate` body for `model`: the prompt as
-/// given (one prompt; LiteLLM sends a list of several as as many requests).
+/// given, a list of prompts joined into one (LiteLLM's `get_str_from_messages` of the one
+/// user message it makes of them).
 pub fn text_request(
     body: &[u8],
     model: &str,
@@ -550,27 +555,30 @@ pub fn text_request(
 ) -> Result<()> {
     let body = request_object(body, scratch)?;
     let p = read_params(body, Api::Generate, model)?;
-    if p.stream {
-        return Err(unsupported(
-            "streamed /v1/completions are not supported for ollama by corelane yet",
-        ));
-    }
     let prompt = p.prompt.ok_or_else(|| invalid("prompt: required"))?;
     let prompt = match string(prompt) {
         Some(s) => s,
-        None => match elements(prompt).as_deref() {
-            Some([one]) => string(one).ok_or_else(|| invalid("prompt: expected a string"))?,
-            _ => return Err(unsupported(
-                "a list of prompts is not supported for ollama by corelane yet: send one prompt",
-            )),
-        },
+        None => {
+            let parts = elements(prompt)
+                .filter(|parts| !parts.is_empty())
+                .ok_or_else(|| invalid("prompt: expected a string or a list of strings"))?;
+            let mut joined = String::new();
+            for part in parts {
+                joined.push_str(&string(part).ok_or_else(|| {
+                    unsupported(
+                        "token prompts are not supported for ollama by corelane yet: send text",
+                    )
+                })?);
+            }
+            joined
+        }
     };
     let mut buf = Vec::with_capacity(prompt.len() + 128);
     write_model(model, &mut buf);
     buf.extend_from_slice(b",\"prompt\":");
     write_json_string(&prompt, &mut buf);
     write_options(&p, &mut buf);
-    write_stream(false, &mut buf);
+    write_stream(p.stream, &mut buf);
     buf.push(b'}');
     out.extend_from_slice(&buf);
     Ok(())
@@ -578,10 +586,33 @@ pub fn text_request(
 
 /// Turns an embeddings `body` into the `/api/embed` body for `model` (LiteLLM's
 /// `_prepare_ollama_embedding_payload`): `input` always a list of strings; `dimensions`,
-/// `truncate`, `keep_alive` and `options` beside it.
+/// `truncate`, `keep_alive` and `options` beside it, Ollama's own options in `options`.
+/// `user` and `encoding_format` get LiteLLM's `UnsupportedParamsError` (the openai SDK sends
+/// `encoding_format` unless told not to: LiteLLM refuses those requests too).
 pub fn embed_request(body: &[u8], model: &str, out: &mut Vec<u8>) -> Result<()> {
     let body =
         crate::json::value::answer_object(body).map_err(|_| invalid("expected an object"))?;
+    let [user, encoding_format] = crate::json::value::fields(body, ["user", "encoding_format"]);
+    let refused: Vec<(&str, &[u8])> = [("user", user), ("encoding_format", encoding_format)]
+        .into_iter()
+        .filter_map(|(k, v)| v.filter(|v| *v != b"null").map(|v| (k, v)))
+        .collect();
+    if !refused.is_empty() {
+        let mut setting = String::from("{");
+        for (n, (k, v)) in refused.iter().enumerate() {
+            if n > 0 {
+                setting.push_str(", ");
+            }
+            setting.push('\'');
+            setting.push_str(k);
+            setting.push_str("': ");
+            crate::json::value::py_repr(v, &mut setting);
+        }
+        setting.push('}');
+        return Err(TransformError::UnsupportedParams(format!(
+            "Setting {setting} is not supported by ollama. To drop it from the call, set `litellm.drop_params = True`."
+        )));
+    }
     let input = get(body, "input").ok_or_else(|| invalid("input: required"))?;
     let mut buf = Vec::with_capacity(body.len() + 64);
     write_model(model, &mut buf);
@@ -608,6 +639,18 @@ pub fn embed_request(body: &[u8], model: &str, out: &mut Vec<u8>) -> Result<()> 
             write_json_string(key, &mut buf);
             buf.push(b':');
             buf.extend_from_slice(v);
+        }
+    }
+    if get(body, "options").is_none() {
+        let mut p = Params::default();
+        for m in top_members(body).into_iter().flatten() {
+            let key = key_of(body, &m.key).unwrap_or_default();
+            if let Some(name) = NATIVE_OPTIONS.iter().find(|&&n| n == key) {
+                p.option(name, &body[m.value]);
+            }
+        }
+        if !p.options.is_empty() {
+            write_options(&p, &mut buf);
         }
     }
     buf.push(b'}');

@@ -41,15 +41,24 @@ pub(crate) fn usage_of(prompt: Option<&[u8]>, completion: Option<&[u8]>) -> Usag
 /// The id of the `n`th tool call of an answer: a uuid like LiteLLM's, derived from the
 /// answer's `id` (a uuid, with or without a prefix) so that it is unique within the answer.
 pub(crate) fn tool_id(id: &str, n: usize, out: &mut Vec<u8>) {
-    let uuid = id.rsplit(['-', '_']).count();
-    let base = if uuid >= 5 && id.len() >= 36 {
-        &id[id.len() - 36..]
-    } else {
-        "00000000-0000-4000-8000-000000000000"
+    let is_uuid = |u: &str| {
+        u.len() == 36
+            && u.bytes().enumerate().all(|(i, b)| match i {
+                8 | 13 | 18 | 23 => b == b'-',
+                _ => b.is_ascii_hexdigit(),
+            })
     };
-    let tail = u16::from_str_radix(&base[32..], 16).unwrap_or(0) ^ (n as u16).wrapping_add(1);
+    let base = id
+        .len()
+        .checked_sub(36)
+        .and_then(|at| id.get(at..))
+        .filter(|u| is_uuid(u))
+        .unwrap_or("00000000-0000-4000-8000-000000000000");
+    // The last four hex digits, varied by the call's index.
+    let (head, tail) = base.split_at(32);
+    let tail = u16::from_str_radix(tail, 16).unwrap_or(0) ^ (n as u16).wrapping_add(1);
     out.push(b'"');
-    out.extend_from_slice(&base.as_bytes()[..32]);
+    out.extend_from_slice(head.as_bytes());
     out.extend_from_slice(format!("{tail:04x}").as_bytes());
     out.push(b'"');
 }

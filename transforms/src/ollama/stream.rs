@@ -13,7 +13,10 @@
 //!   once one was seen; always `stop` on `/api/generate`), then the usage chunk from the last
 //!   line's `prompt_eval_count`/`eval_count` when the client asked for it, then `[DONE]`;
 //! - a line that is an error (or not an answer) ends the stream as each iterator raises it
-//!   ([`super::error::stream_error`]).
+//!   ([`super::error::stream_error`]);
+//! - for `/v1/completions`, `text_completion` chunks of the text alone, each with a zero
+//!   usage, the finish reason in a chunk without text, as LiteLLM's text-completion wrapper
+//!   writes them.
 //!
 //! Deviation: LiteLLM gives each `/api/chat` chunk a fresh uuid4 as its id; here the chunks
 //! of one stream share one (a uuid too).
@@ -30,6 +33,10 @@ use crate::usage::{write_counts, Usage};
 /// text goes out as it is (LiteLLM holds the whole answer).
 const MAX_HELD: usize = 1 << 20;
 
+/// The end of a text-completion chunk: LiteLLM's wrapper gives each a zero usage.
+const ZERO_USAGE: &[u8] =
+    b"}],\"usage\":{\"completion_tokens\":0,\"prompt_tokens\":0,\"total_tokens\":0}}\n\n";
+
 /// The translation state of one stream.
 #[derive(Debug)]
 pub struct ChatStream {
@@ -37,6 +44,9 @@ pub struct ChatStream {
     /// The id tool call ids derive from.
     id: String,
     prefixes: ChunkPrefixes,
+    /// `data: {"id":..,"object":"text_completion","created":..,"model":..,"choices":[{` when
+    /// the client's API is text completions.
+    text_prefix: Option<Vec<u8>>,
     tool_index: usize,
     sent_first: bool,
     saw_tools: bool,
@@ -62,6 +72,7 @@ impl ChatStream {
             api,
             id: id.to_owned(),
             prefixes: ChunkPrefixes::new(chunk_id, created, model),
+            text_prefix: None,
             tool_index: 0,
             sent_first: false,
             saw_tools: false,
@@ -72,6 +83,21 @@ impl ChatStream {
             held: String::new(),
             holding_json: false,
             streamed_content: false,
+        }
+    }
+
+    /// A `/api/generate` stream answering a `/v1/completions` request.
+    pub fn text_completion(id: &str, created: u64, model: &str) -> Self {
+        let mut prefix = b"data: {\"id\":".to_vec();
+        write_json_string(id, &mut prefix);
+        prefix.extend_from_slice(b",\"object\":\"text_completion\",\"created\":");
+        prefix.extend_from_slice(itoa::Buffer::new().format(created).as_bytes());
+        prefix.extend_from_slice(b",\"model\":");
+        write_json_string(model, &mut prefix);
+        prefix.extend_from_slice(b",\"choices\":[{");
+        ChatStream {
+            text_prefix: Some(prefix),
+            ..ChatStream::new(Api::Generate, id, created, model)
         }
     }
 
@@ -269,6 +295,16 @@ impl ChatStream {
         calls: &[&[u8]],
         out: &mut Vec<u8>,
     ) {
+        if let Some(prefix) = &self.text_prefix {
+            // Text completions carry the text alone.
+            if let Some(text) = text.filter(|t| !t.is_empty()) {
+                out.extend_from_slice(prefix);
+                out.extend_from_slice(b"\"index\":0,\"text\":");
+                write_json_string(text, out);
+                out.extend_from_slice(ZERO_USAGE);
+            }
+            return;
+        }
         if reasoning.is_none() && calls.is_empty() {
             let Some(text) = text.filter(|t| !t.is_empty()) else {
                 return;
@@ -323,6 +359,15 @@ impl ChatStream {
     pub fn end(&mut self, include_usage: bool, out: &mut Vec<u8>) -> Option<Usage> {
         if !self.held.is_empty() {
             self.flush_held(out);
+        }
+        if let Some(prefix) = &self.text_prefix {
+            out.extend_from_slice(prefix);
+            out.extend_from_slice(b"\"finish_reason\":");
+            write_json_string(self.finish.as_deref().unwrap_or("stop"), out);
+            out.extend_from_slice(b",\"index\":0");
+            out.extend_from_slice(ZERO_USAGE);
+            out.extend_from_slice(b"data: [DONE]\n\n");
+            return self.usage;
         }
         out.extend_from_slice(&self.prefixes.fast);
         out.extend_from_slice(b"},\"finish_reason\":");
