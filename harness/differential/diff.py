@@ -263,6 +263,8 @@ CASES: list[tuple[str, str, dict]] = [
     ("embeddings-ollama-truncate", "/v1/embeddings", {"model": "oll-embed", "input": "[text] a", "truncate": False, "keep_alive": "1m", "num_ctx": 512}),
     ("completions-ollama-stream", "/v1/completions", {"model": "oll", "prompt": "[text] Say hi", "stream": True}),
     ("completions-ollama-list", "/v1/completions", {"model": "oll", "prompt": ["[text] one", "two"]}),
+    ("count-tokens-ollama", "/v1/messages/count_tokens",
+     {"model": "oll-chat", "system": "Be brief.", "messages": [{"role": "user", "content": "Hello, how are you today?"}]}),
     ("messages-ollama", "/v1/messages", messages("oll", "text", False, system="Be brief.")),
     ("messages-ollama-stream", "/v1/messages", messages("oll", "thinking", True)),
     ("chat-ollama-chat-extra", "/v1/chat/completions", chat("oll-chat", "text", False, top_k=5, num_ctx=4096, keep_alive="5m", user="u1", n=1)),

@@ -308,3 +308,82 @@ fn a_cut_stream_ends_with_an_error_event() {
     assert!(!text.contains("[DONE]"), "{text}");
     gw.assert_healthy();
 }
+
+#[test]
+fn messages_go_through_api_chat_and_count_tokens_locally() {
+    let mock = Mock::start_with(&["--stream-chunks", "2"]);
+    let gw = Gateway::start(&config(&mock.base("")));
+    let body = json!({"model": "chat", "max_tokens": 50, "system": "Be brief.",
+                      "messages": [{"role": "user", "content": "Hi"}]});
+    let resp = gw.post("/v1/messages", &body);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let answer = resp.json();
+    assert_eq!(answer["type"], "message");
+    assert_eq!(
+        answer["content"][0]["text"],
+        "Hello from the mock provider."
+    );
+    assert_eq!(answer["stop_reason"], "end_turn");
+    assert_eq!(
+        answer["usage"],
+        json!({"input_tokens": 10, "output_tokens": 6})
+    );
+    let (path, _, sent) = sent_body(&mock);
+    assert_eq!(path, "/api/chat");
+    assert_eq!(sent["options"], json!({"num_predict": 50}));
+    assert_eq!(sent["messages"][0]["role"], "system");
+
+    let mut streamed = body.clone();
+    streamed["stream"] = json!(true);
+    let resp = gw.post("/v1/messages", &streamed);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let text = resp.text();
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("event: "))
+        .collect();
+    assert_eq!(names.first(), Some(&"message_start"), "{text}");
+    assert_eq!(names.last(), Some(&"message_stop"), "{text}");
+    assert!(names.contains(&"content_block_delta"), "{text}");
+    assert!(text.contains("\"text\": \"Hello\""), "{text}");
+
+    // Token counting is a local estimate: nothing goes upstream.
+    mock.reset();
+    let resp = gw.post(
+        "/v1/messages/count_tokens",
+        &json!({"model": "chat",
+        "messages": [{"role": "user", "content": "Hello there"}]}),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert!(resp.json()["input_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(mock.stats().0, 0);
+}
+
+/// An upstream line longer than the framer's bound is an error, not a growing buffer; a line
+/// that is not an answer ends the stream as LiteLLM's iterator fails on it.
+#[test]
+fn hostile_ndjson_is_refused_and_the_gateway_stays_healthy() {
+    let (base, _seen) = common::scripted_upstream(|_, body| {
+        let body = String::from_utf8_lossy(body);
+        if body.contains("[huge]") {
+            let line = format!("{{\"message\":{{\"content\":\"{}\"}}", "x".repeat(5 << 20));
+            (200, "application/x-ndjson", line)
+        } else {
+            let lines = "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"done\":false}\n{\"oops\":1}\n";
+            (200, "application/x-ndjson", lines.to_owned())
+        }
+    });
+    let gw = Gateway::start(&config(&base));
+    let ask = |text: &str| json!({"model": "chat", "stream": true, "messages": [{"role": "user", "content": text}]});
+    let resp = gw.post("/v1/chat/completions", &ask("[huge]"));
+    assert!(resp.status >= 500, "{} {}", resp.status, resp.text());
+    let resp = gw.post("/v1/chat/completions", &ask("hello"));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let text = resp.text();
+    assert!(text.contains("\"content\":\"Hi\""), "{text}");
+    assert!(
+        text.contains("KeyError: 'message', Got unexpected response from Ollama: {'oops': 1}"),
+        "{text}"
+    );
+    gw.assert_healthy();
+}

@@ -104,7 +104,7 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
         (Family::Ollama, Endpoint::Completions) => Bridge::TextToOllamaGenerate,
         (Family::Ollama, Endpoint::Embeddings) => Bridge::EmbedToOllama,
         (Family::Ollama, Endpoint::Messages) => Bridge::MessagesToOllamaGenerate,
-        (Family::Ollama, _) => Bridge::Unserved,
+        (Family::Ollama | Family::OllamaChat, Endpoint::CountTokens) => Bridge::LocalCount,
         (Family::OllamaChat, Endpoint::ChatCompletions) => Bridge::ChatToOllamaChat,
         (Family::OllamaChat, Endpoint::Messages) => Bridge::MessagesToOllamaChat,
         (Family::OllamaChat, _) => Bridge::Unserved,

@@ -38,3 +38,35 @@ impl Api {
         }
     }
 }
+
+/// A provider answer (a whole body, or one line of a stream) as a JSON object, checked by
+/// [`crate::json::validate`] (structure and UTF-8, as simd-json checks them) before any of its
+/// values is copied to the client as it came (found by the `ollama_stream` fuzz target: a
+/// name with invalid UTF-8 passed a check that skips over strings).
+pub(crate) fn answer_object(body: &[u8]) -> Result<&[u8], &'static str> {
+    use crate::json::validate::{Kind, Validator, Visitor};
+    /// Asks for nothing: the validation is all that is wanted.
+    struct Quiet;
+    impl Visitor for Quiet {
+        fn value(&mut self, _: usize, _: usize, _: Kind) -> bool {
+            false
+        }
+        fn value_end(&mut self, _: usize, _: usize) {}
+        fn key(&mut self, _: usize) -> bool {
+            false
+        }
+        fn key_end(&mut self, _: usize) {}
+        fn text(&mut self, _: &[u8]) {}
+    }
+    let mut validator = Validator::new();
+    validator
+        .feed(body, &mut Quiet)
+        .and_then(|()| validator.finish(&mut Quiet))
+        .map_err(|_| "not JSON")?;
+    let body = &body[crate::json::skip_ws(body, 0)..];
+    if body.first() == Some(&b'{') {
+        Ok(body)
+    } else {
+        Err("not an object")
+    }
+}

@@ -12,9 +12,10 @@
 //! - usage from `prompt_eval_count` and `eval_count` (0 where Ollama omits one: LiteLLM counts
 //!   the prompt with its tokenizer there).
 
+use super::answer_object;
 use super::request::split_reasoning;
 use crate::anthropic::TransformError;
-use crate::json::value::{answer_object, elements, fields, get, string, write_py_dumps_string};
+use crate::json::value::{elements, fields, get, string, write_py_dumps_string};
 use crate::json::write_json_string;
 use crate::usage::{write_counts, Usage};
 

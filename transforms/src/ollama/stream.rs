@@ -21,10 +21,11 @@
 //! Deviation: LiteLLM gives each `/api/chat` chunk a fresh uuid4 as its id; here the chunks
 //! of one stream share one (a uuid too).
 
+use super::answer_object;
 use super::error::stream_error;
 use super::response::{usage_of, write_tool_call};
 use super::Api;
-use crate::json::value::{answer_object, elements, fields, get, string};
+use crate::json::value::{elements, fields, get, string};
 use crate::json::write_json_string;
 use crate::stream::{ChunkPrefixes, StreamFailure};
 use crate::usage::{write_counts, Usage};
@@ -504,6 +505,18 @@ mod tests {
             "{out}"
         );
         assert!(out.contains(r#""finish_reason":"tool_calls""#));
+    }
+
+    /// Values are copied from a line as they came, so a line that is not valid JSON (here:
+    /// invalid UTF-8 in a tool's name) ends the stream instead of reaching the client (found
+    /// by the `ollama_stream` fuzz target).
+    #[test]
+    fn invalid_lines_are_malformed() {
+        let mut s = ChatStream::new(Api::Chat, "chatcmpl-x", 1, "m");
+        let mut out = Vec::new();
+        let line = b"{\"message\":{\"content\":\"\",\"tool_calls\":[{\"function\":{\"name\":\"g\xff\",\"arguments\":{}}}]},\"done\":false}";
+        assert_eq!(s.line(line, &mut out), Err(StreamFailure::Malformed));
+        assert!(out.is_empty());
     }
 
     #[test]
