@@ -387,3 +387,38 @@ fn hostile_ndjson_is_refused_and_the_gateway_stays_healthy() {
     );
     gw.assert_healthy();
 }
+
+/// An embeddings answer too large to hold (over 256 KiB) is translated as it arrives, the
+/// same list a held one gives.
+#[test]
+fn a_large_embeddings_batch_is_translated_as_it_arrives() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock.base("")));
+    let inputs: Vec<String> = (0..64).map(|i| format!("text {i}")).collect();
+    let resp = gw.post(
+        "/v1/embeddings",
+        &json!({"model": "embed", "input": inputs, "dimensions": 1024}),
+    );
+    assert_eq!(
+        resp.status,
+        200,
+        "{}",
+        &resp.text()[..200.min(resp.text().len())]
+    );
+    assert!(resp.text().len() > 256 * 1024);
+    let answer = resp.json();
+    assert_eq!(answer["model"], "embed");
+    assert_eq!(answer["object"], "list");
+    let data = answer["data"].as_array().unwrap();
+    assert_eq!(data.len(), 64);
+    assert_eq!(data[63]["index"], 63);
+    assert_eq!(data[63]["object"], "embedding");
+    assert_eq!(data[63]["embedding"].as_array().unwrap().len(), 1024);
+    assert_eq!(data[1]["embedding"][0], -0.5);
+    assert_eq!(
+        answer["usage"],
+        json!({"completion_tokens": 0, "prompt_tokens": 10, "total_tokens": 10,
+               "completion_tokens_details": null, "prompt_tokens_details": null})
+    );
+    gw.assert_healthy();
+}

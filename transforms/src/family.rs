@@ -3,7 +3,8 @@
 //!
 //! - [`write_request_head`]: method, path and headers (auth included) of the upstream request;
 //! - [`write_request_body`] / [`body_from_file`]: the upstream request body;
-//! - [`rewrite_response`] / [`body_rewriter`]: a whole response, held or streamed through;
+//! - [`rewrite_response`] / [`body_rewriter`]: a whole response, held, or streamed through
+//!   (passed through with its model rewritten, or translated as it arrives);
 //! - [`stream_translator`]: a stream's events (every family's streams are SSE so far);
 //! - [`map_error`]: an upstream error answer to LiteLLM's class, status and message.
 //!
@@ -359,8 +360,54 @@ pub fn body_rewriter(
     family: Family,
     endpoint: Endpoint,
     requested_model: &str,
-) -> Option<ModelRewriter> {
-    body_from_file(family, endpoint).then(|| ModelRewriter::new(requested_model))
+) -> Option<BodyRewriter> {
+    match bridge(family, endpoint) {
+        Bridge::EmbedToOllama => Some(BodyRewriter::OllamaEmbed(Box::new(
+            crate::ollama::EmbedRewriter::new(requested_model),
+        ))),
+        _ => body_from_file(family, endpoint)
+            .then(|| BodyRewriter::Model(ModelRewriter::new(requested_model))),
+    }
+}
+
+/// How a response too large to hold reaches the client, piece by piece.
+#[derive(Debug)]
+pub enum BodyRewriter {
+    /// The provider's bytes with the model rewritten ([`ModelRewriter`]).
+    Model(ModelRewriter),
+    /// An Ollama `/api/embed` answer translated as it arrives.
+    OllamaEmbed(Box<crate::ollama::EmbedRewriter>),
+}
+
+impl BodyRewriter {
+    pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        match self {
+            BodyRewriter::Model(r) => r.feed(input, out),
+            BodyRewriter::OllamaEmbed(r) => r.feed(input, out),
+        }
+    }
+
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        match self {
+            BodyRewriter::Model(r) => r.finish(out),
+            BodyRewriter::OllamaEmbed(r) => r.finish(out),
+        }
+    }
+
+    /// Whether the answer could not be translated: what the client got so far is cut short.
+    pub fn failed(&self) -> bool {
+        match self {
+            BodyRewriter::Model(_) => false,
+            BodyRewriter::OllamaEmbed(r) => r.failed(),
+        }
+    }
+
+    pub fn usage(&self) -> Option<Usage> {
+        match self {
+            BodyRewriter::Model(r) => r.usage(),
+            BodyRewriter::OllamaEmbed(r) => r.usage(),
+        }
+    }
 }
 
 /// How a stream's events become the client's: the OpenAI family's chunks are rewritten one by

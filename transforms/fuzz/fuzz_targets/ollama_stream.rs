@@ -2,11 +2,13 @@
 //! every line it yields into the chat translator (`/api/chat`'s or `/api/generate`'s, as the
 //! input's second byte picks), never panic either; every event the translator writes carries
 //! one JSON value (or `[DONE]`). The input's first byte picks the piece size, so lines split
-//! across reads are exercised too.
+//! across reads are exercised too. The body is also fed, in the same pieces, to the
+//! `/api/embed` rewriter that translates a large answer as it arrives: it never panics, and
+//! what it writes for a body it did not refuse is one JSON value.
 #![no_main]
 
 use corelane_transforms::ollama::ndjson::LineFramer;
-use corelane_transforms::ollama::{Api, ChatStream};
+use corelane_transforms::ollama::{Api, ChatStream, EmbedRewriter};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -43,6 +45,15 @@ fuzz_target!(|data: &[u8]| {
     }
     if !failed {
         stream.end(true, &mut out);
+    }
+    let mut embed = EmbedRewriter::new("fuzz");
+    let mut list = Vec::new();
+    for piece in body.chunks(usize::from(*split).max(1)) {
+        embed.feed(piece, &mut list);
+    }
+    embed.finish(&mut list);
+    if !embed.failed() {
+        serde_json::from_slice::<serde_json::Value>(&list).expect("the embeddings list is JSON");
     }
     for event in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let payload = event.strip_prefix(b"data: ").expect("every line is a data line");

@@ -4,11 +4,13 @@
 //! - `ollama_chat/<model>` → `POST {base}/api/chat` (`OllamaChatConfig`);
 //! - `ollama/<model>` → `POST {base}/api/generate`, the chat flattened into one prompt
 //!   (`OllamaConfig`, `ollama_pt`), `/v1/completions` too;
-//! - embeddings (`ollama/`) → `POST {base}/api/embed`;
+//! - embeddings (`ollama/`) → `POST {base}/api/embed` (a large answer translated as it
+//!   arrives by [`embed_stream`]);
 //!
 //! in parts: [`head`] (path and bearer key), [`request`], [`response`], [`stream`] (one JSON
 //! object a line, framed by [`ndjson`]) and [`error`].
 
+pub mod embed_stream;
 pub mod error;
 pub mod head;
 pub mod ndjson;
@@ -16,6 +18,7 @@ pub mod request;
 pub mod response;
 pub mod stream;
 
+pub use embed_stream::EmbedRewriter;
 pub use request::{chat_request, embed_request, generate_request, text_request};
 pub use response::{chat_response, embed_response, generate_response, text_response};
 pub use stream::ChatStream;
