@@ -7,11 +7,12 @@
 //! - embeddings (`ollama/`) → `POST {base}/api/embed` (a large answer translated as it
 //!   arrives by [`embed_stream`]);
 //!
-//! in parts: [`head`] (path and bearer key), [`request`], [`response`], [`stream`] (one JSON
-//! object a line, framed by [`ndjson`]) and [`error`].
+//! in parts: [`head`] (path and bearer key), [`request`] and [`generate`] (its prompt),
+//! [`response`], [`stream`] (one JSON object a line, framed by [`ndjson`]) and [`error`].
 
 pub mod embed_stream;
 pub mod error;
+pub mod generate;
 pub mod head;
 pub mod ndjson;
 pub mod request;
@@ -19,7 +20,8 @@ pub mod response;
 pub mod stream;
 
 pub use embed_stream::EmbedRewriter;
-pub use request::{chat_request, embed_request, generate_request, text_request};
+pub use generate::{generate_request, text_request};
+pub use request::{chat_request, embed_request};
 pub use response::{chat_response, embed_response, generate_response, text_response};
 pub use stream::ChatStream;
 

@@ -6,24 +6,20 @@
 //!   its text), `content` (the text parts joined), `images` (the base64 of data URLs, other
 //!   URLs as given), `tool_calls` with parsed `arguments`, `tool_call_id`; `tools` (and
 //!   legacy `functions`) as given, `tool_choice` dropped;
-//! - chat → `/api/generate` (`OllamaConfig`, `ollama_pt`): the messages flattened into one
-//!   prompt of `### User:`, `### System:` and `### Assistant:` sections, the images beside it;
-//! - text completions → `/api/generate` with the prompt as given; embeddings → `/api/embed`;
+//! - chat and text completions → `/api/generate`: see [`super::generate`];
+//! - embeddings → `/api/embed`;
 //! - sampling options in `options`: `max_tokens`/`max_completion_tokens` → `num_predict`,
 //!   `temperature`, `top_p`, `seed`, `stop`, `frequency_penalty` (→ `repeat_penalty` on
 //!   `/api/chat`), and Ollama's own options passed by name (`top_k`, `num_ctx`, ...);
 //!   `response_format` → `format` (`"json"` or the schema); `reasoning_effort` → `think`.
 //!
 //! Refused with LiteLLM's `UnsupportedParamsError` text: the OpenAI parameters Ollama has no
-//! field for (on embeddings: `user`, `encoding_format`). Refused where corelane does not
-//! follow LiteLLM: tools on `/api/generate` (LiteLLM writes them into the prompt), token
-//! prompts, remote image URLs on `/api/generate` and tool call arguments that are not JSON in
-//! a prompt (LiteLLM fails with a 500).
+//! field for (on embeddings: `user`, `encoding_format`).
 
 use super::Api;
-use crate::anthropic::request::{invalid, unsupported, Result};
+use crate::anthropic::request::{invalid, Result};
 use crate::anthropic::TransformError;
-use crate::chat::{request_object, role_of, unsupported_params, Role};
+use crate::chat::{request_object, role_of, unsupported_params};
 use crate::json::tape::Scratch;
 use crate::json::value::{elements, get, key_of, string, write_py_dumps_string_unicode};
 use crate::json::{top_members, write_json_string};
@@ -65,20 +61,20 @@ const NATIVE_OPTIONS: &[&str] = &[
 
 /// The request's parameters, read once.
 #[derive(Default)]
-struct Params<'b> {
-    messages: Option<&'b [u8]>,
-    prompt: Option<&'b [u8]>,
-    stream: bool,
+pub(super) struct Params<'b> {
+    pub(super) messages: Option<&'b [u8]>,
+    pub(super) prompt: Option<&'b [u8]>,
+    pub(super) stream: bool,
     /// `options` members in the client's order (a later one replaces an earlier).
-    options: Vec<(&'static str, &'b [u8])>,
-    response_format: Option<&'b [u8]>,
-    reasoning_effort: Option<&'b [u8]>,
-    tools: Option<&'b [u8]>,
-    keep_alive: Option<&'b [u8]>,
+    pub(super) options: Vec<(&'static str, &'b [u8])>,
+    pub(super) response_format: Option<&'b [u8]>,
+    pub(super) reasoning_effort: Option<&'b [u8]>,
+    pub(super) tools: Option<&'b [u8]>,
+    pub(super) keep_alive: Option<&'b [u8]>,
 }
 
 impl<'b> Params<'b> {
-    fn option(&mut self, name: &'static str, v: &'b [u8]) {
+    pub(super) fn option(&mut self, name: &'static str, v: &'b [u8]) {
         match self.options.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = v,
             None => self.options.push((name, v)),
@@ -86,7 +82,7 @@ impl<'b> Params<'b> {
     }
 }
 
-fn read_params<'b>(body: &'b [u8], api: Api, model: &str) -> Result<Params<'b>> {
+pub(super) fn read_params<'b>(body: &'b [u8], api: Api, model: &str) -> Result<Params<'b>> {
     let mut p = Params::default();
     let mut refused = Vec::new();
     for m in top_members(body).ok_or_else(|| invalid("expected an object"))? {
@@ -134,7 +130,7 @@ fn read_params<'b>(body: &'b [u8], api: Api, model: &str) -> Result<Params<'b>> 
 }
 
 /// `"format"` for `response_format`: `"json"` for a JSON object, the schema of a JSON schema.
-fn format(response_format: &[u8]) -> Option<&[u8]> {
+pub(super) fn format(response_format: &[u8]) -> Option<&[u8]> {
     match get(response_format, "type").and_then(string).as_deref() {
         Some("json_object") => Some(b"\"json\""),
         Some("json_schema") => get(response_format, "json_schema").and_then(|s| get(s, "schema")),
@@ -144,7 +140,7 @@ fn format(response_format: &[u8]) -> Option<&[u8]> {
 
 /// `"think"` for `reasoning_effort`: the effort as given for gpt-oss models, else whether it
 /// is `low`, `medium` or `high`.
-fn think(effort: &[u8], model: &str, out: &mut Vec<u8>) {
+pub(super) fn think(effort: &[u8], model: &str, out: &mut Vec<u8>) {
     if model.starts_with("gpt-oss") {
         out.extend_from_slice(effort);
     } else {
@@ -153,7 +149,7 @@ fn think(effort: &[u8], model: &str, out: &mut Vec<u8>) {
     }
 }
 
-fn write_options(p: &Params<'_>, out: &mut Vec<u8>) {
+pub(super) fn write_options(p: &Params<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"options\":{");
     for (n, (name, v)) in p.options.iter().enumerate() {
         if n > 0 {
@@ -166,12 +162,12 @@ fn write_options(p: &Params<'_>, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-fn write_model(model: &str, out: &mut Vec<u8>) {
+pub(super) fn write_model(model: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"model\":");
     write_json_string(model, out);
 }
 
-fn write_stream(stream: bool, out: &mut Vec<u8>) {
+pub(super) fn write_stream(stream: bool, out: &mut Vec<u8>) {
     out.extend_from_slice(if stream {
         b",\"stream\":true"
     } else {
@@ -335,7 +331,7 @@ pub(crate) fn split_reasoning(text: &str) -> Option<(&str, &str)> {
 }
 
 /// `convert_content_list_to_str`: a text content as it is, the text parts of a list joined.
-fn content_text(content: Option<&[u8]>) -> String {
+pub(super) fn content_text(content: Option<&[u8]>) -> String {
     let Some(content) = content else {
         return String::new();
     };
@@ -352,7 +348,7 @@ fn content_text(content: Option<&[u8]>) -> String {
 }
 
 /// The image URLs of a content list's `image_url` parts (a string, or an object's `url`).
-fn image_urls(content: Option<&[u8]>) -> Vec<String> {
+pub(super) fn image_urls(content: Option<&[u8]>) -> Vec<String> {
     let mut urls = Vec::new();
     for part in content.and_then(elements).unwrap_or_default() {
         let Some(image) = get(part, "image_url") else {
@@ -368,220 +364,11 @@ fn image_urls(content: Option<&[u8]>) -> Vec<String> {
 }
 
 /// The base64 data of a `data:` URL; any other URL as it is.
-fn base64_of(url: &str) -> &str {
+pub(super) fn base64_of(url: &str) -> &str {
     match url.strip_prefix("data:") {
         Some(rest) => rest.split_once(',').map_or(url, |(_, data)| data),
         None => url,
     }
-}
-
-/// Turns a chat-completions `body` into the `/api/generate` body for `model`: the messages
-/// flattened into a prompt as LiteLLM's `ollama_pt` does. Appended to `out` (left as it was
-/// on error).
-pub fn generate_request(
-    body: &[u8],
-    model: &str,
-    scratch: &mut Scratch,
-    out: &mut Vec<u8>,
-) -> Result<()> {
-    let body = request_object(body, scratch)?;
-    let p = read_params(body, Api::Generate, model)?;
-    if p.tools.is_some() {
-        return Err(unsupported(
-            "tools are not supported on ollama/ (Ollama's /api/generate) by corelane: LiteLLM writes them into the prompt; use ollama_chat/ for tool calling",
-        ));
-    }
-    let messages = p
-        .messages
-        .and_then(elements)
-        .ok_or_else(|| invalid("messages: expected a list of messages"))?;
-    let (prompt, images) = flatten(&messages)?;
-    let mut buf = Vec::with_capacity(body.len() + 128);
-    write_model(model, &mut buf);
-    buf.extend_from_slice(b",\"prompt\":");
-    write_json_string(&prompt, &mut buf);
-    if let Some(k) = p.keep_alive {
-        let mut p = Params {
-            options: p.options.clone(),
-            ..Params::default()
-        };
-        p.options.push(("keep_alive", k));
-        write_options(&p, &mut buf);
-    } else {
-        write_options(&p, &mut buf);
-    }
-    write_stream(p.stream, &mut buf);
-    if let Some(f) = p.response_format.and_then(format) {
-        buf.extend_from_slice(b",\"format\":");
-        buf.extend_from_slice(f);
-    }
-    buf.extend_from_slice(b",\"images\":[");
-    for (n, url) in images.iter().enumerate() {
-        if n > 0 {
-            buf.push(b',');
-        }
-        if url.starts_with("http://") || url.starts_with("https://") {
-            return Err(unsupported(
-                "image URLs are not supported for ollama by corelane yet (LiteLLM downloads them); send a data: URL",
-            ));
-        }
-        write_json_string(base64_of(url), &mut buf);
-    }
-    buf.push(b']');
-    if let Some(e) = p.reasoning_effort {
-        buf.extend_from_slice(b",\"think\":");
-        think(e, model, &mut buf);
-    }
-    buf.push(b'}');
-    out.extend_from_slice(&buf);
-    Ok(())
-}
-
-/// `ollama_pt`: runs of user (and tool) messages, then of system messages, then of assistant
-/// messages, each run one section of the prompt; the user turns' images beside it.
-fn flatten(messages: &[&[u8]]) -> Result<(String, Vec<String>)> {
-    let mut prompt = String::new();
-    let mut images = Vec::new();
-    let roles = messages
-        .iter()
-        .map(|m| role_of(m))
-        .collect::<Result<Vec<_>>>()?;
-    let mut i = 0;
-    while i < messages.len() {
-        let start = i;
-        let mut user = Vec::new();
-        while i < messages.len() && matches!(roles[i], Role::User | Role::Tool | Role::Function) {
-            let content = get(messages[i], "content");
-            let texts: Vec<String> = match content {
-                None | Some(b"null") => Vec::new(),
-                Some(c) => match string(c) {
-                    Some(s) => (!s.is_empty()).then_some(s).into_iter().collect(),
-                    None => {
-                        let parts = elements(c).ok_or_else(|| {
-                            invalid("messages: content must be a string or a list of content parts")
-                        })?;
-                        let mut texts = Vec::new();
-                        for part in parts {
-                            if let Some(t) = get(part, "text").and_then(string) {
-                                if !t.is_empty() {
-                                    texts.push(t);
-                                }
-                            }
-                        }
-                        texts
-                    }
-                },
-            };
-            if !texts.is_empty() {
-                user.push(texts.join("\n"));
-            }
-            images.extend(image_urls(content));
-            i += 1;
-        }
-        if !user.is_empty() {
-            prompt.push_str("### User:\n");
-            prompt.push_str(&user.join("\n"));
-            prompt.push_str("\n\n");
-        }
-        let mut system = String::new();
-        while i < messages.len() && roles[i] == Role::System {
-            system.push_str(&content_text(get(messages[i], "content")));
-            i += 1;
-        }
-        if !system.is_empty() {
-            prompt.push_str("### System:\n");
-            prompt.push_str(&system);
-            prompt.push_str("\n\n");
-        }
-        let mut assistant = String::new();
-        while i < messages.len() && roles[i] == Role::Assistant {
-            assistant.push_str(&content_text(get(messages[i], "content")));
-            if let Some(calls) = get(messages[i], "tool_calls")
-                .and_then(elements)
-                .filter(|c| !c.is_empty())
-            {
-                if !assistant.is_empty() {
-                    assistant.push('\n');
-                }
-                for (n, call) in calls.iter().enumerate() {
-                    if n > 0 {
-                        assistant.push('\n');
-                    }
-                    assistant.push_str(&dumped_call(call)?);
-                }
-            }
-            i += 1;
-        }
-        if !assistant.is_empty() {
-            prompt.push_str("### Assistant:\n");
-            prompt.push_str(&assistant);
-            prompt.push_str("\n\n");
-        }
-        if i == start {
-            return Err(invalid(
-                "messages: a message could not be placed in the prompt",
-            ));
-        }
-    }
-    Ok((prompt, images))
-}
-
-/// `json.dumps({"name": ..., "arguments": json.loads(arguments)})` of one tool call.
-fn dumped_call(call: &[u8]) -> Result<String> {
-    let function = get(call, "function").unwrap_or(b"{}");
-    let name = get(function, "name").unwrap_or(b"null");
-    let arguments = get(function, "arguments")
-        .and_then(string)
-        .filter(|a| serde_json::from_str::<serde::de::IgnoredAny>(a).is_ok())
-        .ok_or_else(|| invalid("messages: a tool call's arguments must be a JSON string"))?;
-    let mut object = b"{\"name\":".to_vec();
-    object.extend_from_slice(name);
-    object.extend_from_slice(b",\"arguments\":");
-    object.extend_from_slice(arguments.as_bytes());
-    object.push(b'}');
-    let mut quoted = Vec::new();
-    crate::json::value::write_py_dumps_string(&object, &mut quoted);
-    Ok(string(&quoted).unwrap_or_default())
-}
-
-/// Turns a text-completions `body` into the `/api/generate` body for `model`: the prompt as
-/// given, a list of prompts joined into one (LiteLLM's `get_str_from_messages` of the one
-/// user message it makes of them).
-pub fn text_request(
-    body: &[u8],
-    model: &str,
-    scratch: &mut Scratch,
-    out: &mut Vec<u8>,
-) -> Result<()> {
-    let body = request_object(body, scratch)?;
-    let p = read_params(body, Api::Generate, model)?;
-    let prompt = p.prompt.ok_or_else(|| invalid("prompt: required"))?;
-    let prompt = match string(prompt) {
-        Some(s) => s,
-        None => {
-            let parts = elements(prompt)
-                .filter(|parts| !parts.is_empty())
-                .ok_or_else(|| invalid("prompt: expected a string or a list of strings"))?;
-            let mut joined = String::new();
-            for part in parts {
-                joined.push_str(&string(part).ok_or_else(|| {
-                    unsupported(
-                        "token prompts are not supported for ollama by corelane yet: send text",
-                    )
-                })?);
-            }
-            joined
-        }
-    };
-    let mut buf = Vec::with_capacity(prompt.len() + 128);
-    write_model(model, &mut buf);
-    buf.extend_from_slice(b",\"prompt\":");
-    write_json_string(&prompt, &mut buf);
-    write_options(&p, &mut buf);
-    write_stream(p.stream, &mut buf);
-    buf.push(b'}');
-    out.extend_from_slice(&buf);
-    Ok(())
 }
 
 /// Turns an embeddings `body` into the `/api/embed` body for `model` (LiteLLM's
