@@ -128,3 +128,19 @@ def test_a_parameter_ollama_lacks_is_litellms_unsupported_params_error(client, u
         "litellm.UnsupportedParamsError: ollama_chat does not support parameters: ['presence_penalty']"
     )
     assert upstream.requests() == []
+
+
+def test_completions_through_api_generate_and_api_chat(client, upstream):
+    completion = client.completions.create(model="ollama-gen", prompt="Say hi", max_tokens=5)
+    assert completion.object == "text_completion"
+    assert completion.choices[0].text == MOCK_TEXT
+    sent = upstream.requests()[-1]
+    assert sent["path"] == "/api/generate"
+    assert json.loads(sent["body"])["prompt"] == "Say hi"
+
+    stream = client.completions.create(model="ollama-chat", prompt="Say hi", stream=True)
+    text = "".join(c.choices[0].text or "" for c in stream)
+    assert text == MOCK_TEXT
+    sent = upstream.requests()[-1]
+    assert sent["path"] == "/api/chat"
+    assert json.loads(sent["body"])["messages"] == [{"role": "user", "content": "Say hi", "images": []}]

@@ -76,6 +76,8 @@ pub enum Bridge {
     ChatToOllamaGenerate,
     /// Text completions to Ollama's `/api/generate`, and back.
     TextToOllamaGenerate,
+    /// Text completions to Ollama's `/api/chat` (the prompt as one user message), and back.
+    TextToOllamaChat,
     /// Embeddings to Ollama's `/api/embed`, and back.
     EmbedToOllama,
     /// `/v1/messages` to Ollama's `/api/chat` through a chat completion, as LiteLLM chains
@@ -107,6 +109,7 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
         (Family::Ollama, Endpoint::Messages) => Bridge::MessagesToOllamaGenerate,
         (Family::Ollama | Family::OllamaChat, Endpoint::CountTokens) => Bridge::LocalCount,
         (Family::OllamaChat, Endpoint::ChatCompletions) => Bridge::ChatToOllamaChat,
+        (Family::OllamaChat, Endpoint::Completions) => Bridge::TextToOllamaChat,
         (Family::OllamaChat, Endpoint::Messages) => Bridge::MessagesToOllamaChat,
         (Family::OllamaChat, _) => Bridge::Unserved,
     }
@@ -204,6 +207,12 @@ pub fn write_request_body(
             out,
         )),
         Bridge::TextToOllamaGenerate => none(crate::ollama::text_request(
+            body,
+            provider_model,
+            scratch,
+            out,
+        )),
+        Bridge::TextToOllamaChat => none(crate::ollama::generate::text_chat_request(
             body,
             provider_model,
             scratch,
@@ -329,6 +338,12 @@ pub fn rewrite_response(
         Bridge::TextToOllamaGenerate => {
             let (id, created) = answer_id();
             crate::ollama::text_response(body, &id, created, requested_model, out)
+                .map(translated)
+                .map_err(|e| e.message().to_owned())
+        }
+        Bridge::TextToOllamaChat => {
+            let (id, created) = answer_id();
+            crate::ollama::response::chat_text_response(body, &id, created, requested_model, out)
                 .map(translated)
                 .map_err(|e| e.message().to_owned())
         }
@@ -548,9 +563,10 @@ pub fn stream_translator(
                 requested_model,
             )))
         }
-        Bridge::TextToOllamaGenerate => {
+        Bridge::TextToOllamaGenerate | Bridge::TextToOllamaChat => {
             let (id, created) = answer_id();
             StreamTranslator::OllamaToChat(Box::new(crate::ollama::ChatStream::text_completion(
+                ollama_api(row.family),
                 &id,
                 created,
                 requested_model,

@@ -510,7 +510,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         key_env: &["OLLAMA_API_KEY"],
         auth: Auth::Bearer,
         key_required: false,
-        endpoints: CHAT,
+        endpoints: CHAT_TEXT,
         path: PathStyle::OllamaApi,
         base_suffix: None,
     },

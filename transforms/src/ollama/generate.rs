@@ -199,28 +199,52 @@ pub fn text_request(
 ) -> Result<()> {
     let body = request_object(body, scratch)?;
     let p = read_params(body, Api::Generate, model)?;
-    let prompt = p.prompt.ok_or_else(|| invalid("prompt: required"))?;
-    let prompt = match string(prompt) {
-        Some(s) => s,
-        None => {
-            let parts = elements(prompt)
-                .filter(|parts| !parts.is_empty())
-                .ok_or_else(|| invalid("prompt: expected a string or a list of strings"))?;
-            let mut joined = String::new();
-            for part in parts {
-                joined.push_str(&string(part).ok_or_else(|| {
-                    unsupported(
-                        "token prompts are not supported for ollama by corelane yet: send text",
-                    )
-                })?);
-            }
-            joined
-        }
-    };
+    let prompt = prompt_text(p.prompt)?;
     let mut buf = Vec::with_capacity(prompt.len() + 128);
     write_model(model, &mut buf);
     buf.extend_from_slice(b",\"prompt\":");
     write_json_string(&prompt, &mut buf);
+    write_options(&p, &mut buf);
+    write_stream(p.stream, &mut buf);
+    buf.push(b'}');
+    out.extend_from_slice(&buf);
+    Ok(())
+}
+
+/// A text-completions prompt as one text: a string as it is, a list of strings joined.
+fn prompt_text(prompt: Option<&[u8]>) -> Result<String> {
+    let prompt = prompt.ok_or_else(|| invalid("prompt: required"))?;
+    if let Some(s) = string(prompt) {
+        return Ok(s);
+    }
+    let parts = elements(prompt)
+        .filter(|parts| !parts.is_empty())
+        .ok_or_else(|| invalid("prompt: expected a string or a list of strings"))?;
+    let mut joined = String::new();
+    for part in parts {
+        joined.push_str(&string(part).ok_or_else(|| {
+            unsupported("token prompts are not supported for ollama by corelane yet: send text")
+        })?);
+    }
+    Ok(joined)
+}
+
+/// Turns a text-completions `body` into the `/api/chat` body for `model` (`ollama_chat/`):
+/// the prompt as the one user message, as LiteLLM's `text_completion` sends it.
+pub fn text_chat_request(
+    body: &[u8],
+    model: &str,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let body = request_object(body, scratch)?;
+    let p = read_params(body, Api::Chat, model)?;
+    let prompt = prompt_text(p.prompt)?;
+    let mut buf = Vec::with_capacity(prompt.len() + 128);
+    write_model(model, &mut buf);
+    buf.extend_from_slice(b",\"messages\":[{\"role\":\"user\",\"content\":");
+    write_json_string(&prompt, &mut buf);
+    buf.extend_from_slice(b",\"images\":[]}]");
     write_options(&p, &mut buf);
     write_stream(p.stream, &mut buf);
     buf.push(b'}');

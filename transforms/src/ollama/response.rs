@@ -239,18 +239,61 @@ pub fn text_response(
     out: &mut Vec<u8>,
 ) -> Result<Usage, TransformError> {
     let (_, content, usage) = generate_parts(body)?;
+    write_text_completion(id, created, model, "stop", content.as_deref(), &usage, out);
+    Ok(usage)
+}
+
+/// Writes the client's `text_completion` for the `/api/chat` answer `body` (`ollama_chat/`):
+/// the message's text, its finish reason.
+pub fn chat_text_response(
+    body: &[u8],
+    id: &str,
+    created: u64,
+    model: &str,
+    out: &mut Vec<u8>,
+) -> Result<Usage, TransformError> {
+    let body = answer_object(body).map_err(bad)?;
+    let [message, done_reason, prompt, completion] = fields(
+        body,
+        ["message", "done_reason", "prompt_eval_count", "eval_count"],
+    );
+    let message = message
+        .filter(|m| m.first() == Some(&b'{'))
+        .ok_or_else(|| bad("no message"))?;
+    let [content, thinking] = fields(message, ["content", "thinking"]);
+    let content = content.and_then(string);
+    let text = match (thinking, content.as_deref()) {
+        (None, Some(c)) => split_reasoning(c).map_or(c, |(_, rest)| rest),
+        (_, c) => c.unwrap_or_default(),
+    };
+    let usage = usage_of(prompt, completion);
+    let finish = finish_reason(done_reason);
+    write_text_completion(id, created, model, &finish, Some(text), &usage, out);
+    Ok(usage)
+}
+
+fn write_text_completion(
+    id: &str,
+    created: u64,
+    model: &str,
+    finish: &str,
+    text: Option<&str>,
+    usage: &Usage,
+    out: &mut Vec<u8>,
+) {
     out.extend_from_slice(b"{\"id\":");
     write_json_string(id, out);
     out.extend_from_slice(b",\"object\":\"text_completion\",\"created\":");
     crate::json::write_u64(created, out);
     out.extend_from_slice(b",\"model\":");
     write_json_string(model, out);
-    out.extend_from_slice(b",\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,\"text\":");
-    write_json_string(content.as_deref().unwrap_or_default(), out);
+    out.extend_from_slice(b",\"choices\":[{\"finish_reason\":");
+    write_json_string(finish, out);
+    out.extend_from_slice(b",\"index\":0,\"text\":");
+    write_json_string(text.unwrap_or_default(), out);
     out.extend_from_slice(b",\"logprobs\":null}],\"usage\":");
-    write_counts(&usage, out);
+    write_counts(usage, out);
     out.extend_from_slice(b",\"completion_tokens_details\":null,\"prompt_tokens_details\":null}}");
-    Ok(usage)
 }
 
 /// Writes the client's embeddings list for the `/api/embed` answer `body`.

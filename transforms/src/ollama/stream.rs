@@ -87,10 +87,14 @@ impl ChatStream {
         }
     }
 
-    /// A `/api/generate` stream answering a `/v1/completions` request.
-    pub fn text_completion(id: &str, created: u64, model: &str) -> Self {
+    /// A stream of `api` answering a `/v1/completions` request.
+    pub fn text_completion(api: Api, id: &str, created: u64, model: &str) -> Self {
+        let chunk_id = match api {
+            Api::Chat => id.strip_prefix("chatcmpl-").unwrap_or(id),
+            Api::Generate => id,
+        };
         let mut prefix = b"data: {\"id\":".to_vec();
-        write_json_string(id, &mut prefix);
+        write_json_string(chunk_id, &mut prefix);
         prefix.extend_from_slice(b",\"object\":\"text_completion\",\"created\":");
         prefix.extend_from_slice(itoa::Buffer::new().format(created).as_bytes());
         prefix.extend_from_slice(b",\"model\":");
@@ -98,7 +102,7 @@ impl ChatStream {
         prefix.extend_from_slice(b",\"choices\":[{");
         ChatStream {
             text_prefix: Some(prefix),
-            ..ChatStream::new(Api::Generate, id, created, model)
+            ..ChatStream::new(api, id, created, model)
         }
     }
 
@@ -297,13 +301,18 @@ impl ChatStream {
         out: &mut Vec<u8>,
     ) {
         if let Some(prefix) = &self.text_prefix {
-            // Text completions carry the text alone.
-            if let Some(text) = text.filter(|t| !t.is_empty()) {
-                out.extend_from_slice(prefix);
-                out.extend_from_slice(b"\"index\":0,\"text\":");
-                write_json_string(text, out);
-                out.extend_from_slice(ZERO_USAGE);
-            }
+            // Text completions carry the text (or the reasoning) alone.
+            let (name, value) = match (reasoning, text.filter(|t| !t.is_empty())) {
+                (Some(r), _) => (&b"reasoning_content"[..], r),
+                (None, Some(t)) => (&b"text"[..], t),
+                (None, None) => return,
+            };
+            out.extend_from_slice(prefix);
+            out.extend_from_slice(b"\"index\":0,\"");
+            out.extend_from_slice(name);
+            out.extend_from_slice(b"\":");
+            write_json_string(value, out);
+            out.extend_from_slice(ZERO_USAGE);
             return;
         }
         if reasoning.is_none() && calls.is_empty() {
