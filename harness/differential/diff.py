@@ -247,7 +247,11 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-ollama-think-tags", "/v1/chat/completions", chat("oll", "think-tags", False)),
     ("chat-ollama-json", "/v1/chat/completions", chat("oll", "json", False, response_format={"type": "json_object"})),
     ("chat-ollama-json-tool", "/v1/chat/completions", chat("oll", "tool", False, response_format={"type": "json_object"})),
-    ("chat-ollama-unsupported", "/v1/chat/completions", chat("oll", "text", False, tools=[GEMINI_TOOL])),
+    ("chat-ollama-tools", "/v1/chat/completions", chat("oll", "text", False, tools=[GEMINI_TOOL])),
+    ("chat-ollama-tools-call", "/v1/chat/completions", chat("oll", "tool", False, tools=[GEMINI_TOOL], tool_choice="auto",
+                                                             messages=[{"role": "system", "content": "Be brief."},
+                                                                       {"role": "user", "content": "[tool] Weather?"}])),
+    ("chat-ollama-tools-stream", "/v1/chat/completions", chat("oll", "tool", True, tools=[GEMINI_TOOL])),
     ("chat-ollama-stream", "/v1/chat/completions", chat("oll", "text", True)),
     ("chat-ollama-stream-usage", "/v1/chat/completions", chat("oll", "text", True, stream_options={"include_usage": True})),
     ("chat-ollama-stream-thinking", "/v1/chat/completions", chat("oll", "thinking", True)),
@@ -281,8 +285,10 @@ CASES: list[tuple[str, str, dict]] = [
 ]
 
 _IDS = [(re.compile(r"^chatcmpl-[0-9a-f-]{36}$"), "chatcmpl-ID"), (re.compile(r"^call_[0-9a-f]{28}$"), "call_ID"), (re.compile(r"^msg_[0-9a-f-]{36}$"), "msg_ID"),
-        # Bare uuid4s: Ollama's stream chunks and tool calls (LiteLLM's ids for them).
-        (re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"), "UUID")]
+        # Bare uuid4s: Ollama's stream chunks and tool calls (LiteLLM's ids for them), and
+        # `call_` ones (a tool call read from /api/generate's JSON).
+        (re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"), "UUID"),
+        (re.compile(r"^call_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"), "call_UUID")]
 
 
 def mask(value):

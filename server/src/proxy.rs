@@ -503,7 +503,7 @@ async fn batch_item<'g>(
         &answer,
         &item.requested_model,
         || item.answer_id(),
-        item.counted_prompt_tokens.get(),
+        item.request_note.get(),
         out,
     )
     .map_err(|detail| GatewayError::UpstreamProtocol {
@@ -676,7 +676,7 @@ fn build_upstream<'b>(
                 }
                 other => untranslatable(other.message().to_owned()),
             })?;
-            ex.counted_prompt_tokens.set(written);
+            ex.request_note.set(written);
             let len = bytes.len() - HEAD_ROOM;
             (bytes, len, None)
         }

@@ -148,11 +148,20 @@ pub fn upstream_endpoint(family: Family, endpoint: Endpoint) -> Endpoint {
     }
 }
 
+/// What translating a request learned that translating its answer needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestNote {
+    /// The prompt tokens the gateway counted itself (Gemini embeddings, as LiteLLM does).
+    pub counted_prompt_tokens: Option<u64>,
+    /// Ollama's `/api/generate` was asked for JSON (`format: "json"`): LiteLLM reads such an
+    /// answer as JSON, a `{"name", "arguments"}` object as a tool call.
+    pub json_mode: bool,
+}
+
 /// Writes the upstream body for the client's `body` (held in memory), read as `fields`: the
 /// client's bytes spliced where the family speaks the client's API, else translated. Returns
-/// the prompt token count where the gateway counts it itself (Gemini embeddings, as LiteLLM
-/// does), for [`rewrite_response`]. `Err` says why the body cannot be translated (the
-/// client's 400).
+/// what [`rewrite_response`] needs to know of the request. `Err` says why the body cannot be
+/// translated (the client's 400).
 #[allow(clippy::too_many_arguments)]
 pub fn write_request_body(
     family: Family,
@@ -163,12 +172,16 @@ pub fn write_request_body(
     force_include_usage: bool,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
-) -> Result<Option<u64>, crate::anthropic::TransformError> {
-    let none = |r: Result<(), crate::anthropic::TransformError>| r.map(|()| None);
+) -> Result<RequestNote, crate::anthropic::TransformError> {
+    let none = |r: Result<(), crate::anthropic::TransformError>| r.map(|()| RequestNote::default());
+    let json_mode = |json_mode| RequestNote {
+        json_mode,
+        ..RequestNote::default()
+    };
     match bridge(family, endpoint) {
         Bridge::OpenAi | Bridge::Anthropic => {
             crate::openai::splice(body, fields, provider_model, force_include_usage, out);
-            Ok(None)
+            Ok(RequestNote::default())
         }
         Bridge::ChatToAnthropic => none(crate::anthropic::transform_request(
             body,
@@ -179,7 +192,7 @@ pub fn write_request_body(
         Bridge::MessagesToChat => none(crate::messages::to_chat_request(body, provider_model, out)),
         Bridge::AnthropicCount => {
             crate::anthropic::count_tokens_request(body, provider_model, out);
-            Ok(None)
+            Ok(RequestNote::default())
         }
         Bridge::ChatToGemini => none(crate::gemini::transform_request(
             body,
@@ -187,7 +200,12 @@ pub fn write_request_body(
             scratch,
             out,
         )),
-        Bridge::EmbedToGemini => crate::gemini::embed_request(body, provider_model, out).map(Some),
+        Bridge::EmbedToGemini => {
+            crate::gemini::embed_request(body, provider_model, out).map(|n| RequestNote {
+                counted_prompt_tokens: Some(n),
+                ..RequestNote::default()
+            })
+        }
         Bridge::ChatToBedrock => none(crate::bedrock::transform_request(
             body,
             provider_model,
@@ -200,12 +218,9 @@ pub fn write_request_body(
             scratch,
             out,
         )),
-        Bridge::ChatToOllamaGenerate => none(crate::ollama::generate_request(
-            body,
-            provider_model,
-            scratch,
-            out,
-        )),
+        Bridge::ChatToOllamaGenerate => {
+            crate::ollama::generate_request(body, provider_model, scratch, out).map(json_mode)
+        }
         Bridge::TextToOllamaGenerate => none(crate::ollama::text_request(
             body,
             provider_model,
@@ -229,11 +244,9 @@ pub fn write_request_body(
         }
         Bridge::MessagesToOllamaGenerate => {
             let mut chat = Vec::with_capacity(body.len() + 128);
-            none(
-                crate::messages::to_chat_request(body, provider_model, &mut chat).and_then(|()| {
-                    crate::ollama::generate_request(&chat, provider_model, scratch, out)
-                }),
-            )
+            crate::messages::to_chat_request(body, provider_model, &mut chat)
+                .and_then(|()| crate::ollama::generate_request(&chat, provider_model, scratch, out))
+                .map(json_mode)
         }
         Bridge::MessagesToGemini => {
             let mut chat = Vec::with_capacity(body.len() + 128);
@@ -244,7 +257,7 @@ pub fn write_request_body(
             )
         }
         // Nothing goes upstream (the gateway answers itself).
-        Bridge::LocalCount => Ok(None),
+        Bridge::LocalCount => Ok(RequestNote::default()),
         Bridge::Unserved => Err(crate::anthropic::TransformError::Unsupported(
             "this provider does not serve this route".to_owned(),
         )),
@@ -260,15 +273,15 @@ pub fn body_from_file(family: Family, endpoint: Endpoint) -> bool {
 /// Rewrites a whole (held) success response for the client, with `model` set to the name the
 /// client asked for; returns what it reports. A translated answer gets the `id` and `created`
 /// that `answer_id` gives (asked only then: it allocates and reads the clock).
-/// `counted_prompt_tokens` is what [`write_request_body`] returned. `Err` when the provider's
-/// answer cannot be read.
+/// `note` is what [`write_request_body`] returned. `Err` when the provider's answer cannot be
+/// read.
 pub fn rewrite_response(
     family: Family,
     endpoint: Endpoint,
     body: &[u8],
     requested_model: &str,
     answer_id: impl FnOnce() -> (String, u64),
-    counted_prompt_tokens: Option<u64>,
+    note: RequestNote,
     out: &mut Vec<u8>,
 ) -> Result<Reported, String> {
     let translated = |usage: Usage| Reported {
@@ -304,7 +317,7 @@ pub fn rewrite_response(
         Bridge::EmbedToGemini => crate::gemini::embed_response(
             body,
             requested_model,
-            counted_prompt_tokens.unwrap_or(0),
+            note.counted_prompt_tokens.unwrap_or(0),
             out,
         )
         .map(translated)
@@ -331,9 +344,16 @@ pub fn rewrite_response(
         }
         Bridge::ChatToOllamaGenerate => {
             let (id, created) = answer_id();
-            crate::ollama::generate_response(body, &id, created, requested_model, out)
-                .map(translated)
-                .map_err(|e| e.message().to_owned())
+            crate::ollama::generate_response(
+                body,
+                &id,
+                created,
+                requested_model,
+                note.json_mode,
+                out,
+            )
+            .map(translated)
+            .map_err(|e| e.message().to_owned())
         }
         Bridge::TextToOllamaGenerate => {
             let (id, created) = answer_id();
@@ -356,11 +376,19 @@ pub fn rewrite_response(
             let id = format!("chatcmpl-{}", id.strip_prefix("msg_").unwrap_or(&id));
             let mut chat = Vec::with_capacity(body.len() + 256);
             let answer = if family == Family::OllamaChat {
-                crate::ollama::chat_response
+                crate::ollama::chat_response(body, &id, created, requested_model, &mut chat)
             } else {
-                crate::ollama::generate_response
+                let json_mode = note.json_mode;
+                crate::ollama::generate_response(
+                    body,
+                    &id,
+                    created,
+                    requested_model,
+                    json_mode,
+                    &mut chat,
+                )
             };
-            answer(body, &id, created, requested_model, &mut chat)
+            answer
                 .and_then(|_| crate::messages::to_message(&chat, requested_model, out))
                 .map(translated)
                 .map_err(|e| e.message().to_owned())

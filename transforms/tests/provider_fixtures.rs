@@ -76,6 +76,8 @@ fn mask(v: Value) -> Value {
                 Value::from("msg_ID")
             } else if is_uuid(&s) {
                 Value::from("UUID")
+            } else if s.strip_prefix("call_").is_some_and(is_uuid) {
+                Value::from("call_UUID")
             } else {
                 Value::String(s)
             }
@@ -213,7 +215,7 @@ fn run_family(family_dir: &str) -> usize {
         let mut scratch = Scratch::new();
         let fields = openai::inspect(&body, &mut scratch).unwrap();
         let mut out = Vec::new();
-        let counted = family::write_request_body(
+        let note = family::write_request_body(
             case.row.family,
             case.endpoint,
             &body,
@@ -240,7 +242,7 @@ fn run_family(family_dir: &str) -> usize {
                 &answer,
                 &case.args["requested_model"],
                 || case.answer_id(),
-                counted,
+                note,
                 &mut out,
             )
             .unwrap_or_else(|e| panic!("{}: {e}", case.name));

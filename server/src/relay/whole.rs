@@ -69,7 +69,7 @@ pub(super) async fn relay_body(
             &whole,
             &ex.requested_model,
             || ex.answer_id(),
-            ex.counted_prompt_tokens.get(),
+            ex.request_note.get(),
             &mut body,
         )
         .map_err(|detail| GatewayError::UpstreamProtocol {

@@ -4,8 +4,12 @@
 //! turns' images beside it; a text prompt as given (a list of prompts joined). The options are
 //! [`super::request`]'s, with `frequency_penalty` kept by its name and `keep_alive` among them.
 //!
-//! Refused where corelane does not follow LiteLLM: tools (LiteLLM writes them into the prompt
-//! and asks for JSON; `ollama_chat/` calls tools), remote image URLs (LiteLLM downloads them),
+//! Tools are written into the prompt as LiteLLM's `function_call_prompt` writes them (its
+//! header, then each tool as Python prints it, appended to the system messages or as a system
+//! section of its own) and the answer is asked for as JSON (`format: "json"`), which the
+//! answer's translation reads back as a tool call ([`super::response::generate_response`]).
+//!
+//! Refused where corelane does not follow LiteLLM: remote image URLs (LiteLLM downloads them),
 //! token prompts, and tool call arguments that are not JSON (LiteLLM fails with a 500).
 
 use super::request::{
@@ -27,19 +31,24 @@ pub fn generate_request(
     model: &str,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
-) -> Result<()> {
+) -> Result<bool> {
     let body = request_object(body, scratch)?;
     let p = read_params(body, Api::Generate, model)?;
-    if p.tools.is_some() {
-        return Err(unsupported(
-            "tools are not supported on ollama/ (Ollama's /api/generate) by corelane: LiteLLM writes them into the prompt; use ollama_chat/ for tool calling",
-        ));
-    }
     let messages = p
         .messages
         .and_then(elements)
         .ok_or_else(|| invalid("messages: expected a list of messages"))?;
-    let (prompt, images) = flatten(&messages)?;
+    let tools = p
+        .tools
+        .and_then(elements)
+        .filter(|t| !t.is_empty())
+        .map(|tools| function_prompt(&tools));
+    let (prompt, images) = flatten(&messages, tools.as_deref())?;
+    // Tools make LiteLLM ask for JSON whatever `response_format` says.
+    let format = match tools {
+        Some(_) => Some(&b"\"json\""[..]),
+        None => p.response_format.and_then(format),
+    };
     let mut buf = Vec::with_capacity(body.len() + 128);
     write_model(model, &mut buf);
     buf.extend_from_slice(b",\"prompt\":");
@@ -55,7 +64,7 @@ pub fn generate_request(
         write_options(&p, &mut buf);
     }
     write_stream(p.stream, &mut buf);
-    if let Some(f) = p.response_format.and_then(format) {
+    if let Some(f) = format {
         buf.extend_from_slice(b",\"format\":");
         buf.extend_from_slice(f);
     }
@@ -78,12 +87,29 @@ pub fn generate_request(
     }
     buf.push(b'}');
     out.extend_from_slice(&buf);
-    Ok(())
+    Ok(format == Some(&b"\"json\""[..]))
+}
+
+/// LiteLLM's `function_call_prompt` header, before the tools it lists.
+const FUNCTION_PROMPT: &str = "To call a function, reply with JSON ONLY in this format {\"name\": \"function_name\", \"arguments\":{\"argument_name\": \"argument_value\"}}. Once a function result answers the request, reply to the user in plain text instead of calling a function again. The following functions are available to you:";
+
+/// The text LiteLLM adds to the system prompt for `tools` on `/api/generate`: its header,
+/// then each tool as Python prints the dict, on a line of its own.
+fn function_prompt(tools: &[&[u8]]) -> String {
+    let mut prompt = String::from(FUNCTION_PROMPT);
+    for tool in tools {
+        prompt.push('\n');
+        crate::json::value::py_repr(tool, &mut prompt);
+        prompt.push('\n');
+    }
+    prompt
 }
 
 /// `ollama_pt`: runs of user (and tool) messages, then of system messages, then of assistant
 /// messages, each run one section of the prompt; the user turns' images beside it.
-fn flatten(messages: &[&[u8]]) -> Result<(String, Vec<String>)> {
+/// With `functions` (LiteLLM's function prompt), every system message ends with it after a
+/// space, or a system section of it ends the prompt when there is no system message.
+fn flatten(messages: &[&[u8]], functions: Option<&str>) -> Result<(String, Vec<String>)> {
     let mut prompt = String::new();
     let mut images = Vec::new();
     let roles = messages
@@ -130,6 +156,10 @@ fn flatten(messages: &[&[u8]]) -> Result<(String, Vec<String>)> {
         let mut system = String::new();
         while i < messages.len() && roles[i] == Role::System {
             system.push_str(&content_text(get(messages[i], "content")));
+            if let Some(f) = functions.filter(|_| is_system(messages[i])) {
+                system.push(' ');
+                system.push_str(f);
+            }
             i += 1;
         }
         if !system.is_empty() {
@@ -167,7 +197,19 @@ fn flatten(messages: &[&[u8]]) -> Result<(String, Vec<String>)> {
             ));
         }
     }
+    if let Some(f) = functions.filter(|_| !messages.iter().any(|m| is_system(m))) {
+        prompt.push_str("### System:\n");
+        prompt.push_str(f);
+        prompt.push_str("\n\n");
+    }
     Ok((prompt, images))
+}
+
+/// `_is_system_message`: a role naming `system` (not `developer`).
+fn is_system(message: &[u8]) -> bool {
+    get(message, "role")
+        .and_then(string)
+        .is_some_and(|r| r.contains("system"))
 }
 
 /// `json.dumps({"name": ..., "arguments": json.loads(arguments)})` of one tool call.

@@ -45,10 +45,24 @@ impl Api {
 }
 
 /// A provider answer (a whole body, or one line of a stream) as a JSON object, checked by
-/// [`crate::json::validate`] (structure and UTF-8, as simd-json checks them) before any of its
-/// values is copied to the client as it came (found by the `ollama_stream` fuzz target: a
-/// name with invalid UTF-8 passed a check that skips over strings).
+/// [`is_json`] before any of its values is copied to the client as it came (found by the
+/// `ollama_stream` fuzz target: a name with invalid UTF-8 passed a check that skips over
+/// strings).
 pub(crate) fn answer_object(body: &[u8]) -> Result<&[u8], &'static str> {
+    if !is_json(body) {
+        return Err("not JSON");
+    }
+    let body = &body[crate::json::skip_ws(body, 0)..];
+    if body.first() == Some(&b'{') {
+        Ok(body)
+    } else {
+        Err("not an object")
+    }
+}
+
+/// Whether `bytes` are one JSON document as simd-json accepts it (structure and UTF-8),
+/// checked by [`crate::json::validate`].
+pub(crate) fn is_json(bytes: &[u8]) -> bool {
     use crate::json::validate::{Kind, Validator, Visitor};
     /// Asks for nothing: the validation is all that is wanted.
     struct Quiet;
@@ -65,13 +79,7 @@ pub(crate) fn answer_object(body: &[u8]) -> Result<&[u8], &'static str> {
     }
     let mut validator = Validator::new();
     validator
-        .feed(body, &mut Quiet)
+        .feed(bytes, &mut Quiet)
         .and_then(|()| validator.finish(&mut Quiet))
-        .map_err(|_| "not JSON")?;
-    let body = &body[crate::json::skip_ws(body, 0)..];
-    if body.first() == Some(&b'{') {
-        Ok(body)
-    } else {
-        Err("not an object")
-    }
+        .is_ok()
 }

@@ -39,9 +39,10 @@ pub(crate) fn usage_of(prompt: Option<&[u8]>, completion: Option<&[u8]>) -> Usag
     }
 }
 
-/// The id of the `n`th tool call of an answer: a uuid like LiteLLM's, derived from the
-/// answer's `id` (a uuid, with or without a prefix) so that it is unique within the answer.
-pub(crate) fn tool_id(id: &str, n: usize, out: &mut Vec<u8>) {
+/// The id of the `n`th tool call of an answer, as a JSON string: `prefix` and a uuid like
+/// LiteLLM's, derived from the answer's `id` (a uuid, with or without a prefix) so that it is
+/// unique within the answer.
+pub(crate) fn tool_id(prefix: &str, id: &str, n: usize, out: &mut Vec<u8>) {
     let is_uuid = |u: &str| {
         u.len() == 36
             && u.bytes().enumerate().all(|(i, b)| match i {
@@ -59,6 +60,7 @@ pub(crate) fn tool_id(id: &str, n: usize, out: &mut Vec<u8>) {
     let (head, tail) = base.split_at(32);
     let tail = u16::from_str_radix(tail, 16).unwrap_or(0) ^ (n as u16).wrapping_add(1);
     out.push(b'"');
+    out.extend_from_slice(prefix.as_bytes());
     out.extend_from_slice(head.as_bytes());
     out.extend_from_slice(format!("{tail:04x}").as_bytes());
     out.push(b'"');
@@ -98,13 +100,19 @@ pub(crate) fn finish_reason(done_reason: Option<&[u8]>) -> String {
 /// Writes one tool call of Ollama's (`{"function": {"name", "arguments"}}`) as OpenAI's:
 /// `function` (`arguments` as `json.dumps` writes it, `name`), then `id`, `type` (the key
 /// order LiteLLM's message model serialises).
-pub(crate) fn write_tool_call(call: &[u8], id: Option<(&str, usize)>, out: &mut Vec<u8>) {
+/// `id` is the answer's id and the call's index, `prefix` what the call's id starts with.
+pub(crate) fn write_tool_call(
+    call: &[u8],
+    id: Option<(&str, usize)>,
+    prefix: &str,
+    out: &mut Vec<u8>,
+) {
     let function = get(call, "function").unwrap_or(b"{}");
     let [name, arguments] = fields(function, ["name", "arguments"]);
     out.extend_from_slice(b"{");
     if let Some((answer, n)) = id {
         out.extend_from_slice(b"\"id\":");
-        tool_id(answer, n, out);
+        tool_id(prefix, answer, n, out);
         out.push(b',');
     }
     out.extend_from_slice(b"\"function\":{\"arguments\":");
@@ -167,7 +175,7 @@ pub fn chat_response(
             if n > 0 {
                 out.push(b',');
             }
-            write_tool_call(call, Some((id, n)), out);
+            write_tool_call(call, Some((id, n)), "", out);
         }
         out.push(b']');
     }
@@ -205,14 +213,23 @@ fn generate_parts(body: &[u8]) -> Result<(Option<String>, Option<String>, Usage)
     Ok((reasoning, content, usage_of(prompt, completion)))
 }
 
-/// Writes the client's `chat.completion` for the `/api/generate` answer `body`.
+/// Writes the client's `chat.completion` for the `/api/generate` answer `body`. In
+/// `json_mode` (the request asked for `format: "json"`), LiteLLM reads the answer as JSON (a
+/// code fence around it dropped): a `{"name", "arguments"}` object is a tool call, other JSON
+/// is the content as `json.dumps` writes it, anything else the text as usual.
 pub fn generate_response(
     body: &[u8],
     id: &str,
     created: u64,
     model: &str,
+    json_mode: bool,
     out: &mut Vec<u8>,
 ) -> Result<Usage, TransformError> {
+    if json_mode {
+        if let Some(usage) = json_answer(body, id, created, model, out)? {
+            return Ok(usage);
+        }
+    }
     let (reasoning, content, usage) = generate_parts(body)?;
     write_head(id, created, model, "chat.completion", out);
     out.extend_from_slice(b"{\"finish_reason\":\"stop\",\"index\":0,\"message\":{\"content\":");
@@ -228,6 +245,76 @@ pub fn generate_response(
     out.extend_from_slice(b"}}]");
     write_usage(&usage, out);
     Ok(usage)
+}
+
+/// The JSON-mode reading of an `/api/generate` answer; `None` when its text is not JSON (it
+/// is then read as text).
+fn json_answer(
+    body: &[u8],
+    id: &str,
+    created: u64,
+    model: &str,
+    out: &mut Vec<u8>,
+) -> Result<Option<Usage>, TransformError> {
+    let body = answer_object(body).map_err(bad)?;
+    let [response, thinking, prompt, completion] = fields(
+        body,
+        ["response", "thinking", "prompt_eval_count", "eval_count"],
+    );
+    let text = response.and_then(string).unwrap_or_default();
+    let thinking = thinking.and_then(string).filter(|t| !t.is_empty());
+    let usage = usage_of(prompt, completion);
+    let json = strip_json_code_fence(&text);
+    let empty = text.trim().is_empty();
+    if !empty && !super::is_json(json.as_bytes()) {
+        return Ok(None);
+    }
+    let value = json.trim().as_bytes();
+    let call = (value.first() == Some(&b'{'))
+        .then(|| fields(value, ["name", "arguments"]))
+        .filter(|[name, arguments]| name.is_some() && arguments.is_some());
+    write_head(id, created, model, "chat.completion", out);
+    out.extend_from_slice(b"{\"finish_reason\":");
+    out.extend_from_slice(if call.is_some() {
+        b"\"tool_calls\""
+    } else {
+        b"\"stop\""
+    });
+    out.extend_from_slice(b",\"index\":0,\"message\":{\"content\":");
+    match call {
+        Some([name, arguments]) => {
+            out.extend_from_slice(b"null,\"role\":\"assistant\",\"tool_calls\":[{\"id\":");
+            tool_id("call_", id, 0, out);
+            out.extend_from_slice(b",\"function\":{\"arguments\":");
+            write_py_dumps_string(arguments.unwrap_or(b"{}"), out);
+            out.extend_from_slice(b",\"name\":");
+            out.extend_from_slice(name.filter(|n| n.first() == Some(&b'"')).unwrap_or(b"null"));
+            out.extend_from_slice(b"},\"type\":\"function\"}]");
+        }
+        None if empty => out.extend_from_slice(b"\"\",\"role\":\"assistant\""),
+        None => {
+            write_py_dumps_string(value, out);
+            out.extend_from_slice(b",\"role\":\"assistant\"");
+        }
+    }
+    if let Some(r) = &thinking {
+        out.extend_from_slice(b",\"reasoning_content\":");
+        write_json_string(r, out);
+    }
+    out.extend_from_slice(b"}}]");
+    write_usage(&usage, out);
+    Ok(Some(usage))
+}
+
+/// `_strip_json_code_fence`: the inside of a ```` ```json ```` fence, else the text.
+pub(crate) fn strip_json_code_fence(text: &str) -> String {
+    let t = text.trim();
+    let Some(rest) = t.strip_prefix("```") else {
+        return text.to_owned();
+    };
+    let rest = rest.strip_prefix("json").unwrap_or(rest);
+    let rest = rest.strip_suffix("```").unwrap_or(rest);
+    rest.trim().to_owned()
 }
 
 /// Writes the client's `text_completion` for the `/api/generate` answer `body`.

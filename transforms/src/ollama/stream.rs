@@ -23,7 +23,7 @@
 
 use super::answer_object;
 use super::error::stream_error;
-use super::response::{usage_of, write_tool_call};
+use super::response::{strip_json_code_fence, usage_of, write_tool_call};
 use super::Api;
 use crate::json::value::{elements, fields, get, string};
 use crate::json::write_json_string;
@@ -286,7 +286,7 @@ impl ChatStream {
                 call.extend_from_slice(b",\"arguments\":");
                 call.extend_from_slice(arguments.unwrap_or(b"{}"));
                 call.extend_from_slice(b"}}");
-                self.write_delta(None, None, &[&call], out);
+                self.write_delta(Some(""), None, &[&call], out);
             }
             None => self.write_delta(Some(&held), None, &[], out),
         }
@@ -331,7 +331,8 @@ impl ChatStream {
         out.extend_from_slice(&self.prefixes.slow);
         // Each member is written with a comma before it; the first one's goes.
         let members = out.len();
-        if let Some(t) = text.filter(|t| !t.is_empty()) {
+        // An empty text is written here: a call read from held JSON comes with one.
+        if let Some(t) = text {
             out.extend_from_slice(b",\"content\":");
             write_json_string(t, out);
         }
@@ -344,7 +345,14 @@ impl ChatStream {
                 let index = self.tool_index;
                 self.tool_index += 1;
                 let with_id = has_arguments(call);
-                write_tool_call(call, with_id.then_some((self.id.as_str(), index)), out);
+                // LiteLLM's ids: bare uuids for Ollama's calls, `call_` ones for a call read
+                // from `/api/generate`'s JSON.
+                let prefix = match self.api {
+                    Api::Chat => "",
+                    Api::Generate => "call_",
+                };
+                let id = with_id.then_some((self.id.as_str(), index));
+                write_tool_call(call, id, prefix, out);
                 // The stream's calls carry their index, after `type`.
                 out.pop();
                 out.extend_from_slice(b",\"index\":");
@@ -442,17 +450,6 @@ fn may_open_json_object(s: &str) -> bool {
     let tail_ws = rest[word.len()..].chars().all(char::is_whitespace);
     tail_ws && ["j", "js", "jso", "json"].contains(&word)
         || (word.is_empty() && rest.chars().all(char::is_whitespace))
-}
-
-/// `_strip_json_code_fence`: the inside of a ```` ```json ```` fence, else the text.
-fn strip_json_code_fence(text: &str) -> String {
-    let t = text.trim();
-    let Some(rest) = t.strip_prefix("```") else {
-        return text.to_owned();
-    };
-    let rest = rest.strip_prefix("json").unwrap_or(rest);
-    let rest = rest.strip_suffix("```").unwrap_or(rest);
-    rest.trim().to_owned()
 }
 
 #[cfg(test)]
