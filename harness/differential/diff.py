@@ -226,6 +226,8 @@ CASES: list[tuple[str, str, dict]] = [
                                                       stop=["END"], seed=7, frequency_penalty=0.2)),
     ("chat-ollama-chat-history", "/v1/chat/completions", {"model": "oll-chat", "messages": GEMINI_HISTORY, "tools": [GEMINI_TOOL]}),
     ("chat-ollama-chat-tools", "/v1/chat/completions", chat("oll-chat", "tool", False, tools=[GEMINI_TOOL], tool_choice="auto")),
+    ("chat-ollama-chat-tool-ids", "/v1/chat/completions", chat("oll-chat", "tool-ids", False, tools=[GEMINI_TOOL])),
+    ("chat-ollama-chat-stream-tool-ids", "/v1/chat/completions", chat("oll-chat", "tool-ids", True, tools=[GEMINI_TOOL])),
     ("chat-ollama-chat-thinking", "/v1/chat/completions", chat("oll-chat", "thinking", False, reasoning_effort="low")),
     ("chat-ollama-chat-think-tags", "/v1/chat/completions", chat("oll-chat", "think-tags", False)),
     ("chat-ollama-chat-length", "/v1/chat/completions", chat("oll-chat", "length", False, max_completion_tokens=3)),
@@ -275,6 +277,11 @@ CASES: list[tuple[str, str, dict]] = [
      {"model": "oll-chat", "system": "Be brief.", "messages": [{"role": "user", "content": "Hello, how are you today?"}]}),
     ("messages-ollama", "/v1/messages", messages("oll", "text", False, system="Be brief.")),
     ("messages-ollama-stream", "/v1/messages", messages("oll", "thinking", True)),
+    ("chat-ollama-chat-developer", "/v1/chat/completions", chat("oll-chat", "text", False, messages=[
+        {"role": "developer", "content": "Be brief."}, {"role": "user", "content": [{"type": "text", "text": "[text] Hi"}, {"type": "text", "text": "there"}]},
+        {"role": "assistant", "content": "<think>Hmm</think>Hello", "name": "bot"}, {"role": "user", "content": "Bye"}])),
+    ("chat-ollama-developer", "/v1/chat/completions", chat("oll", "text", False, messages=[
+        {"role": "developer", "content": "Be brief."}, {"role": "user", "content": "[text] Hi"}])),
     ("chat-ollama-chat-extra", "/v1/chat/completions", chat("oll-chat", "text", False, top_k=5, num_ctx=4096, keep_alive="5m", user="u1", n=1)),
     ("chat-ollama-options", "/v1/chat/completions", chat("oll", "text", False, top_k=5, num_ctx=4096, keep_alive="5m")),
     ("chat-ollama-unsupported-param", "/v1/chat/completions", chat("oll", "text", False, logit_bias={"1": 2})),

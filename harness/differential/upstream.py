@@ -348,9 +348,16 @@ _OLLAMA_TOOL_CALLS = [{"function": {"name": "get_weather", "arguments": {"city":
                       {"function": {"name": "now", "arguments": {}}}]
 
 
+#: Tool calls as newer Ollama versions write them: with an id and an index.
+_OLLAMA_TOOL_CALLS_IDS = [{"id": "call_ab12", "function": {"index": 0, "name": "get_weather", "arguments": {"city": "Paris"}}},
+                          {"id": "call_cd34", "function": {"index": 1, "name": "now", "arguments": {}}}]
+
+
 def ollama_answer(path: str, name: str) -> dict:
     if name == "tool" and path == "/api/chat":
         return _ollama(path, True, "", tool_calls=_OLLAMA_TOOL_CALLS)
+    if name == "tool-ids" and path == "/api/chat":
+        return _ollama(path, True, "", tool_calls=_OLLAMA_TOOL_CALLS_IDS)
     if name == "thinking":
         return _ollama(path, True, "Answer", thinking="Let me think.")
     if name == "think-tags":
@@ -365,6 +372,8 @@ def ollama_answer(path: str, name: str) -> dict:
 
 
 def ollama_stream(path: str, name: str) -> list[dict]:
+    if name == "tool-ids" and path == "/api/chat":
+        return [_ollama(path, False, "", tool_calls=_OLLAMA_TOOL_CALLS_IDS), _ollama(path, True, "")]
     if name == "tool" and path == "/api/chat":
         return [_ollama(path, False, "Let me check."),
                 _ollama(path, False, "", tool_calls=_OLLAMA_TOOL_CALLS[:1]),
@@ -463,7 +472,7 @@ class Upstream:
             _send(handler, status, "application/json", json.dumps(shape).encode())
             return
         if handler.path in ("/api/chat", "/api/generate"):
-            names = ("tool", "thinking", "think-tags", "length", "json", "error")
+            names = ("tool-ids", "tool", "thinking", "think-tags", "length", "json", "error")
             name = self.scenario(body, names)
             if stream:
                 payload = "".join(json.dumps(o) + "\n" for o in ollama_stream(handler.path, name))

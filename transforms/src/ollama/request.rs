@@ -225,7 +225,11 @@ pub fn chat_request(
 /// One message of `/api/chat`, its members in LiteLLM's order.
 fn chat_message(m: &[u8], out: &mut Vec<u8>) -> Result<()> {
     role_of(m)?;
-    let role = get(m, "role").and_then(string).unwrap_or_default();
+    let mut role = get(m, "role").and_then(string).unwrap_or_default();
+    // LiteLLM maps OpenAI's `developer` role to `system` for providers without it.
+    if role == "developer" {
+        role = "system".to_owned();
+    }
     let content = get(m, "content");
     out.extend_from_slice(b"{\"role\":");
     write_json_string(&role, out);

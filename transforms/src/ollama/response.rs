@@ -100,7 +100,13 @@ pub(crate) fn finish_reason(done_reason: Option<&[u8]>) -> String {
 /// Writes one tool call of Ollama's (`{"function": {"name", "arguments"}}`) as OpenAI's:
 /// `function` (`arguments` as `json.dumps` writes it, `name`), then `id`, `type` (the key
 /// order LiteLLM's message model serialises).
-/// `id` is the answer's id and the call's index, `prefix` what the call's id starts with.
+/// The id Ollama gave a tool call (a JSON string token), if any.
+pub(crate) fn own_id(call: &[u8]) -> Option<&[u8]> {
+    get(call, "id").filter(|v| v.first() == Some(&b'"'))
+}
+
+/// `id` is the answer's id and the call's index, for an id made here (else the call's own,
+/// if it has one), `prefix` what a made id starts with.
 pub(crate) fn write_tool_call(
     call: &[u8],
     id: Option<(&str, usize)>,
@@ -113,6 +119,11 @@ pub(crate) fn write_tool_call(
     if let Some((answer, n)) = id {
         out.extend_from_slice(b"\"id\":");
         tool_id(prefix, answer, n, out);
+        out.push(b',');
+    } else if let Some(own) = own_id(call) {
+        // Newer Ollama versions name their calls; LiteLLM keeps the name.
+        out.extend_from_slice(b"\"id\":");
+        out.extend_from_slice(own);
         out.push(b',');
     }
     out.extend_from_slice(b"\"function\":{\"arguments\":");
@@ -175,7 +186,8 @@ pub fn chat_response(
             if n > 0 {
                 out.push(b',');
             }
-            write_tool_call(call, Some((id, n)), "", out);
+            let made = own_id(call).is_none().then_some((id, n));
+            write_tool_call(call, made, "", out);
         }
         out.push(b']');
     }
