@@ -282,6 +282,26 @@ CASES: list[tuple[str, str, dict]] = [
         {"role": "assistant", "content": "<think>Hmm</think>Hello", "name": "bot"}, {"role": "user", "content": "Bye"}])),
     ("chat-ollama-developer", "/v1/chat/completions", chat("oll", "text", False, messages=[
         {"role": "developer", "content": "Be brief."}, {"role": "user", "content": "[text] Hi"}])),
+    ("chat-ollama-chat-params", "/v1/chat/completions", chat("oll-chat", "text", False, stop="END", max_tokens=10,
+                                                             max_completion_tokens=20, reasoning_effort="none",
+                                                             response_format={"type": "json_schema", "json_schema": {"name": "x"}})),
+    ("chat-ollama-chat-reasoning-history", "/v1/chat/completions", {"model": "oll-chat", "messages": [
+        {"role": "user", "content": "[text] Hi"},
+        {"role": "assistant", "content": "Hello", "reasoning_content": "They greet."},
+        {"role": "user", "content": [{"type": "text", "text": "Weather?"}]},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_9", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Oslo"}}}]},
+        {"role": "tool", "tool_call_id": "call_9", "name": "get_weather", "content": [{"type": "text", "text": "Cold"}]}]}),
+    ("chat-ollama-chat-stream-think-tags", "/v1/chat/completions", chat("oll-chat", "think-tags", True)),
+    ("chat-ollama-stream-think-tags", "/v1/chat/completions", chat("oll", "think-tags", True)),
+    ("chat-ollama-chat-n", "/v1/chat/completions", chat("oll-chat", "text", False, n=2, presence_penalty=0.5)),
+    ("chat-ollama-images", "/v1/chat/completions", {"model": "oll", "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "[text] A"}, {"type": "image_url", "image_url": "data:image/jpeg;base64,/9j/4AAQ"}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "result"},
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}, {"type": "text", "text": "B"}]}]}),
+    ("embeddings-ollama-empty", "/v1/embeddings", {"model": "oll-embed", "input": []}),
+    *[(f"chat-ollama-chat-{e}", "/v1/chat/completions", chat("oll-chat", e, False))
+      for e in ("err-401", "err-403", "err-413", "err-429", "err-502", "err-503", "err-504", "err-529")],
     ("chat-ollama-chat-extra", "/v1/chat/completions", chat("oll-chat", "text", False, top_k=5, num_ctx=4096, keep_alive="5m", user="u1", n=1)),
     ("chat-ollama-options", "/v1/chat/completions", chat("oll", "text", False, top_k=5, num_ctx=4096, keep_alive="5m")),
     ("chat-ollama-unsupported-param", "/v1/chat/completions", chat("oll", "text", False, logit_bias={"1": 2})),

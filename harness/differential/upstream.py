@@ -382,6 +382,9 @@ def ollama_stream(path: str, name: str) -> list[dict]:
     if name == "tool" and path == "/api/generate":
         return [_ollama(path, False, "```json\n{\"name\": \"get_weather\", "),
                 _ollama(path, False, "\"arguments\": {\"city\": \"P\u00e4ris\"}}\n```"), _ollama(path, True, "")]
+    if name == "think-tags":
+        return [_ollama(path, False, "<think>Hmm"), _ollama(path, False, ".</think>Ans"), _ollama(path, False, "wer"),
+                _ollama(path, True, "")]
     if name == "thinking":
         return [_ollama(path, False, "", thinking="Think"), _ollama(path, False, "", thinking="ing."),
                 _ollama(path, False, "Done"), _ollama(path, True, "")]

@@ -1,7 +1,8 @@
 //! Ollama's error answers (`{"error": "..."}`) → LiteLLM's class, status and message, as
 //! 1.108.7 raises them: `OllamaError` carries the answer's text as it came, the status picks
-//! the class (`exception_mapping_utils`' status branch; `_map_ollama_exception`'s phrase
-//! checks first), and the message reads `litellm.<Class>: <Provider>Exception - <text>`, the
+//! the class (`exception_mapping_utils`' generic status branch, as the differential suite
+//! shows it: 403 `PermissionDeniedError`, 413 `BadRequestError` keeping 413, 502
+//! `BadGatewayError`; `_map_ollama_exception`'s phrase checks first), and the message reads `litellm.<Class>: <Provider>Exception - <text>`, the
 //! provider spelt as LiteLLM names the route (`Ollama_chatException` for `ollama_chat/`).
 //! An error line inside a stream is reported as each iterator raises it ([`stream_error`]).
 
@@ -25,7 +26,22 @@ pub fn map_error(api: Api, status: u16, body: &[u8], message: &mut String) -> Up
             exception: "BadRequestError",
         };
     }
-    let map = map_upstream_status(status);
+    let map = match status {
+        // LiteLLM's generic status branch, where it differs from the OpenAI-compatible one.
+        403 => UpstreamErrorMap {
+            status,
+            exception: "PermissionDeniedError",
+        },
+        413 => UpstreamErrorMap {
+            status,
+            exception: "BadRequestError",
+        },
+        502 => UpstreamErrorMap {
+            status,
+            exception: "BadGatewayError",
+        },
+        _ => map_upstream_status(status),
+    };
     message.push_str("litellm.");
     message.push_str(map.exception);
     message.push_str(": ");
@@ -97,6 +113,21 @@ mod tests {
         );
         assert_eq!((map.status, map.exception), (400, "BadRequestError"));
         assert!(m.starts_with("litellm.BadRequestError: OllamaException: Invalid Model"));
+    }
+
+    #[test]
+    fn statuses_where_litellm_s_generic_branch_differs() {
+        for (status, class) in [
+            (403, "PermissionDeniedError"),
+            (413, "BadRequestError"),
+            (502, "BadGatewayError"),
+            (503, "ServiceUnavailableError"),
+        ] {
+            let mut m = String::new();
+            let map = map_error(Api::Chat, status, b"{}", &mut m);
+            assert_eq!((map.status, map.exception), (status, class));
+            assert!(m.starts_with(&format!("litellm.{class}: Ollama_chatException - ")));
+        }
     }
 
     #[test]
