@@ -302,6 +302,9 @@ CASES: list[tuple[str, str, dict]] = [
     ("embeddings-ollama-empty", "/v1/embeddings", {"model": "oll-embed", "input": []}),
     *[(f"chat-ollama-chat-{e}", "/v1/chat/completions", chat("oll-chat", e, False))
       for e in ("err-401", "err-403", "err-413", "err-429", "err-502", "err-503", "err-504", "err-529")],
+    ("messages-ollama-chat-stream-error", "/v1/messages", messages("oll-chat", "error", True)),
+    ("chat-ollama-chat-image-url", "/v1/chat/completions", {"model": "oll-chat", "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "[text] What?"}, {"type": "image_url", "image_url": {"url": "http://127.0.0.1:9/x.png"}}]}]}),
     ("chat-ollama-chat-extra", "/v1/chat/completions", chat("oll-chat", "text", False, top_k=5, num_ctx=4096, keep_alive="5m", user="u1", n=1)),
     ("chat-ollama-options", "/v1/chat/completions", chat("oll", "text", False, top_k=5, num_ctx=4096, keep_alive="5m")),
     ("chat-ollama-unsupported-param", "/v1/chat/completions", chat("oll", "text", False, logit_bias={"1": 2})),
