@@ -1,6 +1,7 @@
 //! Translations between wire formats, on the bodies a gateway sees from coding agents:
 //! `/v1/messages` (Claude Code's shape) to an OpenAI-format provider's chat completions, and
-//! a chat completion to an Anthropic Messages body, to Gemini's and to Bedrock's, and the
+//! a chat completion to an Anthropic Messages body, to Gemini's, to Bedrock's and to Ollama's
+//! (`/api/chat`, and `/api/generate`'s flattened prompt), and the
 //! SigV4 signature of a Bedrock request (its head, with the body's hash).
 
 use std::hint::black_box;
@@ -8,7 +9,7 @@ use std::hint::black_box;
 use corelane_bench::requests::{chat_body, claude_code_messages};
 use corelane_transforms::bedrock::head::AwsSigning;
 use corelane_transforms::json::tape::Scratch;
-use corelane_transforms::{anthropic, bedrock, gemini, messages};
+use corelane_transforms::{anthropic, bedrock, gemini, messages, ollama};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn translate(c: &mut Criterion) {
@@ -40,12 +41,18 @@ fn translate(c: &mut Criterion) {
             .map(|()| out.len())
         })
     });
-    let translations: [(&str, Translate); 2] = [
+    let translations: [(&str, Translate); 4] = [
         ("chat_to_gemini", |b, s, o| {
             gemini::transform_request(b, "gemini-2.5-flash", s, o).is_ok()
         }),
         ("chat_to_bedrock", |b, s, o| {
             bedrock::transform_request(b, "anthropic.claude-3-5-sonnet-20240620-v1:0", s, o).is_ok()
+        }),
+        ("chat_to_ollama_chat", |b, s, o| {
+            ollama::chat_request(b, "llama3.2", s, o).is_ok()
+        }),
+        ("chat_to_ollama_generate", |b, s, o| {
+            ollama::generate_request(b, "llama3.2", s, o).is_ok()
         }),
     ];
     for (name, translate) in translations {

@@ -98,6 +98,22 @@ GEMINI_HISTORY = [
     {"role": "user", "content": "Please."},
 ]
 
+#: A conversation /api/generate flattens (GEMINI_HISTORY's empty tool arguments make LiteLLM's
+#: ollama_pt fail with a JSONDecodeError).
+OLLAMA_HISTORY = [
+    {"role": "system", "content": "Be brief."},
+    {"role": "system", "content": [{"type": "text", "text": "Second rule."}]},
+    {"role": "user", "content": [{"type": "text", "text": "[text] What is in it?"}, {"type": "text", "text": "Look."},
+                                 {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]},
+    {"role": "assistant", "content": "Let me check.", "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"P\u00e4ris\"}"}}]},
+    {"role": "tool", "tool_call_id": "call_1", "content": "Sunny, 21C"},
+    {"role": "user", "content": "And tomorrow?"},
+    {"role": "assistant", "content": "Rain."},
+    {"role": "assistant", "content": [{"type": "text", "text": "Maybe."}]},
+    {"role": "user", "content": "Thanks."},
+]
+
 #: (name, route, body): every family and route the suite covers.
 CASES: list[tuple[str, str, dict]] = [
     # Chat completions to an OpenAI-format provider (passed through).
@@ -279,13 +295,105 @@ CASES: list[tuple[str, str, dict]] = [
     ("messages-gemini-err-429", "/v1/messages", messages("gem", "err-429", False)),
     ("embeddings-gemini", "/v1/embeddings", {"model": "gem-embed", "input": "[text] hello"}),
     ("embeddings-gemini-list", "/v1/embeddings", {"model": "gem-embed", "input": ["[text] a", "b"], "dimensions": 3}),
+    # Ollama's native API: ollama/ to /api/generate (the chat flattened into a prompt),
+    # ollama_chat/ to /api/chat, embeddings to /api/embed; NDJSON streams.
+    ("chat-ollama-chat", "/v1/chat/completions", chat("oll-chat", "text", False, temperature=0.5, top_p=0.9, max_tokens=64,
+                                                      stop=["END"], seed=7, frequency_penalty=0.2)),
+    ("chat-ollama-chat-history", "/v1/chat/completions", {"model": "oll-chat", "messages": GEMINI_HISTORY, "tools": [GEMINI_TOOL]}),
+    ("chat-ollama-chat-tools", "/v1/chat/completions", chat("oll-chat", "tool", False, tools=[GEMINI_TOOL], tool_choice="auto")),
+    ("chat-ollama-chat-tool-ids", "/v1/chat/completions", chat("oll-chat", "tool-ids", False, tools=[GEMINI_TOOL])),
+    ("chat-ollama-chat-stream-tool-ids", "/v1/chat/completions", chat("oll-chat", "tool-ids", True, tools=[GEMINI_TOOL])),
+    ("chat-ollama-chat-thinking", "/v1/chat/completions", chat("oll-chat", "thinking", False, reasoning_effort="low")),
+    ("chat-ollama-chat-think-tags", "/v1/chat/completions", chat("oll-chat", "think-tags", False)),
+    ("chat-ollama-chat-length", "/v1/chat/completions", chat("oll-chat", "length", False, max_completion_tokens=3)),
+    ("chat-ollama-chat-json", "/v1/chat/completions", chat("oll-chat", "json", False, response_format={"type": "json_object"})),
+    ("chat-ollama-chat-schema", "/v1/chat/completions", chat("oll-chat", "json", False, response_format={"type": "json_schema", "json_schema": {
+        "name": "w", "schema": {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}}})),
+    ("chat-ollama-chat-unsupported", "/v1/chat/completions", chat("oll-chat", "text", False, logit_bias={"50256": -100})),
+    ("chat-ollama-chat-stream", "/v1/chat/completions", chat("oll-chat", "text", True)),
+    ("chat-ollama-chat-stream-usage", "/v1/chat/completions", chat("oll-chat", "text", True, stream_options={"include_usage": True})),
+    ("chat-ollama-chat-stream-tool", "/v1/chat/completions", chat("oll-chat", "tool", True, tools=[GEMINI_TOOL])),
+    ("chat-ollama-chat-stream-thinking", "/v1/chat/completions", chat("oll-chat", "thinking", True)),
+    ("chat-ollama-chat-stream-length", "/v1/chat/completions", chat("oll-chat", "length", True)),
+    ("chat-ollama-chat-stream-error", "/v1/chat/completions", chat("oll-chat", "error", True)),
+    *[(f"chat-ollama-chat-{e}", "/v1/chat/completions", chat("oll-chat", e, False)) for e in ("err-400", "err-404", "err-500")],
+    ("chat-ollama", "/v1/chat/completions", chat("oll", "text", False, temperature=0.5, top_p=0.9, max_tokens=64,
+                                                 stop=["END"], seed=7, frequency_penalty=0.2)),
+    ("chat-ollama-history", "/v1/chat/completions", {"model": "oll", "messages": OLLAMA_HISTORY}),
+    ("chat-ollama-thinking", "/v1/chat/completions", chat("oll", "thinking", False, reasoning_effort="high")),
+    ("chat-ollama-think-tags", "/v1/chat/completions", chat("oll", "think-tags", False)),
+    ("chat-ollama-json", "/v1/chat/completions", chat("oll", "json", False, response_format={"type": "json_object"})),
+    ("chat-ollama-json-tool", "/v1/chat/completions", chat("oll", "tool", False, response_format={"type": "json_object"})),
+    ("chat-ollama-tools", "/v1/chat/completions", chat("oll", "text", False, tools=[GEMINI_TOOL])),
+    ("chat-ollama-tools-call", "/v1/chat/completions", chat("oll", "tool", False, tools=[GEMINI_TOOL], tool_choice="auto",
+                                                             messages=[{"role": "system", "content": "Be brief."},
+                                                                       {"role": "user", "content": "[tool] Weather?"}])),
+    ("chat-ollama-tools-stream", "/v1/chat/completions", chat("oll", "tool", True, tools=[GEMINI_TOOL])),
+    ("chat-ollama-stream", "/v1/chat/completions", chat("oll", "text", True)),
+    ("chat-ollama-stream-usage", "/v1/chat/completions", chat("oll", "text", True, stream_options={"include_usage": True})),
+    ("chat-ollama-stream-thinking", "/v1/chat/completions", chat("oll", "thinking", True)),
+    ("chat-ollama-stream-error", "/v1/chat/completions", chat("oll", "error", True)),
+    *[(f"chat-ollama-{e}", "/v1/chat/completions", chat("oll", e, False)) for e in ("err-400", "err-404", "err-500")],
+    ("completions-ollama", "/v1/completions", {"model": "oll", "prompt": "[text] Say hi", "max_tokens": 5}),
+    ("messages-ollama-chat", "/v1/messages", messages("oll-chat", "text", False, system="Be brief.")),
+    ("messages-ollama-chat-stream", "/v1/messages", messages("oll-chat", "text", True)),
+    ("embeddings-ollama", "/v1/embeddings", {"model": "oll-embed", "input": "[text] hello"}),
+    ("embeddings-ollama-list", "/v1/embeddings", {"model": "oll-embed", "input": ["[text] a", "b"], "dimensions": 3}),
+    ("embeddings-ollama-base64", "/v1/embeddings", {"model": "oll-embed", "input": "[text] a", "encoding_format": "base64"}),
+    ("embeddings-ollama-user", "/v1/embeddings", {"model": "oll-embed", "input": "[text] a", "user": "u1", "encoding_format": "float"}),
+    ("embeddings-ollama-truncate", "/v1/embeddings", {"model": "oll-embed", "input": "[text] a", "truncate": False, "keep_alive": "1m", "num_ctx": 512}),
+    ("completions-ollama-stream", "/v1/completions", {"model": "oll", "prompt": "[text] Say hi", "stream": True}),
+    ("completions-ollama-stream-thinking", "/v1/completions", {"model": "oll", "prompt": "[thinking] Say hi", "stream": True}),
+    ("completions-ollama-list", "/v1/completions", {"model": "oll", "prompt": ["[text] one", "two"]}),
+    ("completions-ollama-chat", "/v1/completions", {"model": "oll-chat", "prompt": "[text] Say hi", "max_tokens": 5}),
+    ("completions-ollama-chat-stream", "/v1/completions", {"model": "oll-chat", "prompt": "[thinking] Say hi", "stream": True}),
+    ("embeddings-ollama-chat", "/v1/embeddings", {"model": "oll-chat", "input": "[text] hello"}),
+    ("count-tokens-ollama", "/v1/messages/count_tokens",
+     {"model": "oll-chat", "system": "Be brief.", "messages": [{"role": "user", "content": "Hello, how are you today?"}]}),
+    ("messages-ollama", "/v1/messages", messages("oll", "text", False, system="Be brief.")),
+    ("messages-ollama-stream", "/v1/messages", messages("oll", "thinking", True)),
+    ("chat-ollama-chat-developer", "/v1/chat/completions", chat("oll-chat", "text", False, messages=[
+        {"role": "developer", "content": "Be brief."}, {"role": "user", "content": [{"type": "text", "text": "[text] Hi"}, {"type": "text", "text": "there"}]},
+        {"role": "assistant", "content": "<think>Hmm</think>Hello", "name": "bot"}, {"role": "user", "content": "Bye"}])),
+    ("chat-ollama-developer", "/v1/chat/completions", chat("oll", "text", False, messages=[
+        {"role": "developer", "content": "Be brief."}, {"role": "user", "content": "[text] Hi"}])),
+    ("chat-ollama-chat-params", "/v1/chat/completions", chat("oll-chat", "text", False, stop="END", max_tokens=10,
+                                                             max_completion_tokens=20, reasoning_effort="none",
+                                                             response_format={"type": "json_schema", "json_schema": {"name": "x"}})),
+    ("chat-ollama-chat-reasoning-history", "/v1/chat/completions", {"model": "oll-chat", "messages": [
+        {"role": "user", "content": "[text] Hi"},
+        {"role": "assistant", "content": "Hello", "reasoning_content": "They greet."},
+        {"role": "user", "content": [{"type": "text", "text": "Weather?"}]},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_9", "type": "function", "function": {"name": "get_weather", "arguments": {"city": "Oslo"}}}]},
+        {"role": "tool", "tool_call_id": "call_9", "name": "get_weather", "content": [{"type": "text", "text": "Cold"}]}]}),
+    ("chat-ollama-chat-stream-think-tags", "/v1/chat/completions", chat("oll-chat", "think-tags", True)),
+    ("chat-ollama-stream-think-tags", "/v1/chat/completions", chat("oll", "think-tags", True)),
+    ("chat-ollama-chat-n", "/v1/chat/completions", chat("oll-chat", "text", False, n=2, presence_penalty=0.5)),
+    ("chat-ollama-images", "/v1/chat/completions", {"model": "oll", "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "[text] A"}, {"type": "image_url", "image_url": "data:image/jpeg;base64,/9j/4AAQ"}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "result"},
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}, {"type": "text", "text": "B"}]}]}),
+    ("embeddings-ollama-empty", "/v1/embeddings", {"model": "oll-embed", "input": []}),
+    *[(f"chat-ollama-chat-{e}", "/v1/chat/completions", chat("oll-chat", e, False))
+      for e in ("err-401", "err-403", "err-413", "err-429", "err-502", "err-503", "err-504", "err-529")],
+    ("messages-ollama-chat-stream-error", "/v1/messages", messages("oll-chat", "error", True)),
+    ("chat-ollama-chat-image-url", "/v1/chat/completions", {"model": "oll-chat", "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "[text] What?"}, {"type": "image_url", "image_url": {"url": "http://127.0.0.1:9/x.png"}}]}]}),
+    ("chat-ollama-chat-extra", "/v1/chat/completions", chat("oll-chat", "text", False, top_k=5, num_ctx=4096, keep_alive="5m", user="u1", n=1)),
+    ("chat-ollama-options", "/v1/chat/completions", chat("oll", "text", False, top_k=5, num_ctx=4096, keep_alive="5m")),
+    ("chat-ollama-unsupported-param", "/v1/chat/completions", chat("oll", "text", False, logit_bias={"1": 2})),
     # Errors in each route's shape.
     ("messages-unknown-model", "/v1/messages", messages("nope", "text", False)),
     ("messages-no-max-tokens", "/v1/messages", {"model": "claude", "messages": [{"role": "user", "content": "Hi"}]}),
     ("chat-unknown-model", "/v1/chat/completions", chat("nope", "text", False)),
 ]
 
-_IDS = [(re.compile(r"^chatcmpl-[0-9a-f-]{36}$"), "chatcmpl-ID"), (re.compile(r"^call_[0-9a-f]{28}$"), "call_ID"), (re.compile(r"^msg_[0-9a-f-]{36}$"), "msg_ID")]
+_IDS = [(re.compile(r"^chatcmpl-[0-9a-f-]{36}$"), "chatcmpl-ID"), (re.compile(r"^call_[0-9a-f]{28}$"), "call_ID"), (re.compile(r"^msg_[0-9a-f-]{36}$"), "msg_ID"),
+        # Bare uuid4s: Ollama's stream chunks and tool calls (LiteLLM's ids for them), and
+        # `call_` ones (a tool call read from /api/generate's JSON).
+        (re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"), "UUID"),
+        (re.compile(r"^call_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"), "call_UUID")]
 
 
 def mask(value):
@@ -381,8 +489,10 @@ DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "t
                "br-titan1": ("bedrock", "amazon.titan-embed-text-v1"), "br-titan2": ("bedrock", "amazon.titan-embed-text-v2:0"),
                "br-titan-image": ("bedrock", "amazon.titan-embed-image-v1"),
                "br-cohere-embed": ("bedrock", "cohere.embed-english-v3"), "ocr": ("mistral", "mistral-ocr-latest"),
-               "vx-claude": ("vertex_ai", "claude-sonnet-4-5@20250929")}
-ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages", "/v1/ocr": "ocr"}
+               "vx-claude": ("vertex_ai", "claude-sonnet-4-5@20250929"),
+               "oll": ("ollama", "llama3.2"), "oll-chat": ("ollama_chat", "llama3.2"), "oll-embed": ("ollama", "nomic-embed-text")}
+ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages",
+             "/v1/completions": "completions", "/v1/ocr": "ocr"}
 
 
 def write_fixture(root: str, name: str, route: str, client_body: dict, requests: list[dict], answer: dict) -> None:
@@ -398,7 +508,8 @@ def write_fixture(root: str, name: str, route: str, client_body: dict, requests:
     (folder / "openai_request.json").write_text(json.dumps(client_body, indent=1) + "\n")
     (folder / "provider_request.json").write_text(json.dumps(requests[0]["body"], indent=1) + "\n")
     sent = requests[0]["answer"]
-    suffix = {"application/vnd.amazon.eventstream": "eventstream", "text/event-stream": "sse"}.get(
+    suffix = {"application/vnd.amazon.eventstream": "eventstream", "text/event-stream": "sse",
+              "application/x-ndjson": "ndjson"}.get(
         sent["content_type"], "json")
     (folder / f"provider_response.{suffix}").write_bytes(sent["bytes"])
     (folder / "openai_response.json").write_text(json.dumps(answer, indent=1) + "\n")
@@ -533,6 +644,12 @@ def main() -> int:
   - model_name: br-cohere-embed
     litellm_params: {{model: bedrock/cohere.embed-english-v3, api_base: "{base}", aws_region_name: us-east-1,
                       aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
+  - model_name: oll
+    litellm_params: {{model: ollama/llama3.2, api_base: "{base}"}}
+  - model_name: oll-chat
+    litellm_params: {{model: ollama_chat/llama3.2, api_base: "{base}", api_key: sk-ollama}}
+  - model_name: oll-embed
+    litellm_params: {{model: ollama/nomic-embed-text, api_base: "{base}/"}}
   - model_name: vx
     litellm_params: {{model: vertex_ai/gemini-2.5-flash, api_base: "{base}", vertex_project: proj-1,
                       vertex_location: us-east5, vertex_credentials: "{work / 'sa.json'}"}}

@@ -1,7 +1,8 @@
 """A scripted, recording provider for the differential suite: it speaks Anthropic's Messages
-API (`/v1/messages`, and through Bedrock's `/invoke` and `/invoke-with-response-stream`),
-OpenAI's chat completions (`/v1/chat/completions`), Bedrock's Converse and Gemini's
-`generateContent`, `streamGenerateContent?alt=sse` and `batchEmbedContents`, answers each
+API (`/v1/messages`, and through Bedrock's `/invoke` and `/invoke-with-response-stream` and
+Vertex AI's `rawPredict`), OpenAI's chat completions (`/v1/chat/completions`) and Gemini's
+`generateContent`, `streamGenerateContent?alt=sse` and `batchEmbedContents`, Bedrock's Converse
+and Ollama's native `/api/chat`, `/api/generate` and `/api/embed` (NDJSON streams), answers each
 request by the scenario named in its conversation (`[name]` in the messages), and records
 every request (method, path, headers, body) for the suite to compare. It is also the OAuth
 token endpoint (`/token`) the Vertex AI cases' service account names: those requests are
@@ -11,7 +12,9 @@ The event sequences follow the providers' documented wire formats:
 https://docs.anthropic.com/en/docs/build-with-claude/streaming and
 https://platform.openai.com/docs/api-reference/chat-streaming and
 https://ai.google.dev/api/generate-content (GenerateContentResponse, streamed as SSE events of
-whole responses, `\r\n\r\n`-separated as Google's servers send them).
+whole responses, `\r\n\r\n`-separated as Google's servers send them) and
+https://github.com/ollama/ollama/blob/main/docs/api.md (one JSON object per line, `done: true`
+on the last, `{"error": "..."}` for errors, in a stream too).
 """
 
 from __future__ import annotations
@@ -339,6 +342,80 @@ def _invoke_chunks(events: list[str]) -> bytes:
     return out
 
 
+_OLLAMA_END = {"total_duration": 5043500667, "load_duration": 5025959, "prompt_eval_count": 26,
+               "prompt_eval_duration": 325953000, "eval_count": 9, "eval_duration": 4709213000}
+
+
+def _ollama(path: str, done: bool, content: str = "", reason: str | None = None, **message) -> dict:
+    """One Ollama answer object: `/api/chat`'s (a `message`) or `/api/generate`'s (`response`,
+    with `thinking` beside it)."""
+    out: dict = {"model": "llama3.2", "created_at": "2025-05-24T02:12:05.859654Z"}
+    if path == "/api/chat":
+        out["message"] = {"role": "assistant", "content": content, **message}
+    else:
+        out["response"] = content
+        if "thinking" in message:
+            out["thinking"] = message["thinking"]
+    out["done"] = done
+    if done:
+        out["done_reason"] = reason or "stop"
+        if path == "/api/generate":
+            out["context"] = [1, 2, 3]
+        out.update(_OLLAMA_END)
+    return out
+
+
+_OLLAMA_TOOL_CALLS = [{"function": {"name": "get_weather", "arguments": {"city": "Paris", "units": ["C", "\u00e9"]}}},
+                      {"function": {"name": "now", "arguments": {}}}]
+
+
+#: Tool calls as newer Ollama versions write them: with an id and an index.
+_OLLAMA_TOOL_CALLS_IDS = [{"id": "call_ab12", "function": {"index": 0, "name": "get_weather", "arguments": {"city": "Paris"}}},
+                          {"id": "call_cd34", "function": {"index": 1, "name": "now", "arguments": {}}}]
+
+
+def ollama_answer(path: str, name: str) -> dict:
+    if name == "tool" and path == "/api/chat":
+        return _ollama(path, True, "", tool_calls=_OLLAMA_TOOL_CALLS)
+    if name == "tool-ids" and path == "/api/chat":
+        return _ollama(path, True, "", tool_calls=_OLLAMA_TOOL_CALLS_IDS)
+    if name == "thinking":
+        return _ollama(path, True, "Answer", thinking="Let me think.")
+    if name == "think-tags":
+        return _ollama(path, True, "<think>Hmm.</think>Answer")
+    if name == "length":
+        return _ollama(path, True, "cut", "length")
+    if name == "json":
+        return _ollama(path, True, "{\"a\": \"b\"}")
+    if name == "tool" and path == "/api/generate":
+        return _ollama(path, True, "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}")
+    return _ollama(path, True, "Hello there \u00e9 \"q\"")
+
+
+def ollama_stream(path: str, name: str) -> list[dict]:
+    if name == "tool-ids" and path == "/api/chat":
+        return [_ollama(path, False, "", tool_calls=_OLLAMA_TOOL_CALLS_IDS), _ollama(path, True, "")]
+    if name == "tool" and path == "/api/chat":
+        return [_ollama(path, False, "Let me check."),
+                _ollama(path, False, "", tool_calls=_OLLAMA_TOOL_CALLS[:1]),
+                _ollama(path, False, "", tool_calls=_OLLAMA_TOOL_CALLS[1:]),
+                _ollama(path, True, "")]
+    if name == "tool" and path == "/api/generate":
+        return [_ollama(path, False, "```json\n{\"name\": \"get_weather\", "),
+                _ollama(path, False, "\"arguments\": {\"city\": \"P\u00e4ris\"}}\n```"), _ollama(path, True, "")]
+    if name == "think-tags":
+        return [_ollama(path, False, "<think>Hmm"), _ollama(path, False, ".</think>Ans"), _ollama(path, False, "wer"),
+                _ollama(path, True, "")]
+    if name == "thinking":
+        return [_ollama(path, False, "", thinking="Think"), _ollama(path, False, "", thinking="ing."),
+                _ollama(path, False, "Done"), _ollama(path, True, "")]
+    if name == "length":
+        return [_ollama(path, False, "cut"), _ollama(path, True, "", "length")]
+    if name == "error":
+        return [_ollama(path, False, "Par"), {"error": "an error was encountered while running the model: unexpected EOF"}]
+    return [_ollama(path, False, "Hel"), _ollama(path, False, "lo \u00e9"), _ollama(path, True, "")]
+
+
 def _send(handler: BaseHTTPRequestHandler, status: int, content_type: str, data: bytes) -> None:
     # The answer is kept with its request, for the golden fixtures (diff.py DIFF_CAPTURE).
     record = getattr(handler, "record", None)
@@ -397,8 +474,8 @@ class Upstream:
 
     @staticmethod
     def scenario(body: dict, names) -> str:
-        text = json.dumps(body.get("messages") or body.get("contents") or body.get("requests")
-                          or body.get("inputText") or body.get("texts") or body.get("document"))
+        text = json.dumps(body.get("messages") or body.get("contents") or body.get("requests") or body.get("prompt")
+                          or body.get("input") or body.get("inputText") or body.get("texts") or body.get("document"))
         return next((n for n in names if f"[{n}]" in text), "text")
 
     def answer(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
@@ -410,6 +487,8 @@ class Upstream:
                 shape = {"error": {"message": message, "type": kind, "param": None, "code": None}}
             elif "RawPredict" in handler.path or "rawPredict" in handler.path:
                 shape = {"type": "error", "error": {"type": kind, "message": message}}
+            elif handler.path.startswith("/api/"):
+                shape = {"error": message}
             elif "/converse" in handler.path or "/invoke" in handler.path:
                 shape = {"message": message}
             elif ":" in handler.path:
@@ -417,6 +496,21 @@ class Upstream:
             else:
                 shape = {"type": "error", "error": {"type": kind, "message": message}}
             _send(handler, status, "application/json", json.dumps(shape).encode())
+            return
+        if handler.path in ("/api/chat", "/api/generate"):
+            names = ("tool-ids", "tool", "thinking", "think-tags", "length", "json", "error")
+            name = self.scenario(body, names)
+            if stream:
+                payload = "".join(json.dumps(o) + "\n" for o in ollama_stream(handler.path, name))
+                _send(handler, 200, "application/x-ndjson", payload.encode())
+            else:
+                _send(handler, 200, "application/json; charset=utf-8", json.dumps(ollama_answer(handler.path, name)).encode())
+            return
+        if handler.path == "/api/embed":
+            embeddings = [[0.25, -0.5, i + 0.125] for i, _ in enumerate(body.get("input") or [])]
+            answer = {"model": "nomic-embed-text", "embeddings": embeddings, "total_duration": 14143917,
+                      "load_duration": 1019500, "prompt_eval_count": 8}
+            _send(handler, 200, "application/json; charset=utf-8", json.dumps(answer).encode())
             return
         if handler.path.endswith("/converse-stream"):
             payload = b"".join(BEDROCK_STREAMS[self.scenario(body, BEDROCK_STREAMS)])

@@ -91,9 +91,9 @@ pub struct Exchange<'g> {
     /// Attempts made beyond the first.
     pub retries: u32,
     pub usage: Option<Usage>,
-    /// The prompt tokens the gateway counted itself while translating the request (Gemini
-    /// embeddings), for the translated answer's usage.
-    pub counted_prompt_tokens: std::cell::Cell<Option<u64>>,
+    /// What translating the request learned that translating the answer needs (the prompt
+    /// tokens the gateway counted itself, Ollama's JSON mode).
+    pub request_note: std::cell::Cell<corelane_transforms::family::RequestNote>,
     /// The service tier for the metrics' label: the one the provider reported serving, else
     /// the known one the client asked for.
     pub service_tier: Option<ServiceTier>,
@@ -126,7 +126,7 @@ impl<'g> Exchange<'g> {
             client_include_usage: false,
             retries: 0,
             usage: None,
-            counted_prompt_tokens: std::cell::Cell::new(None),
+            request_note: std::cell::Cell::new(Default::default()),
             service_tier: None,
             status: 0,
             failure: None,

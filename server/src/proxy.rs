@@ -631,7 +631,7 @@ async fn batch_item<'g>(
         &answer,
         &item.requested_model,
         || item.answer_id(),
-        item.counted_prompt_tokens.get(),
+        item.request_note.get(),
         out,
     )
     .map_err(|detail| GatewayError::UpstreamProtocol {
@@ -806,7 +806,7 @@ fn build_upstream<'b>(
                 written
             });
             let written = written.map_err(|e| transform_error(provider, e))?;
-            ex.counted_prompt_tokens.set(written);
+            ex.request_note.set(written);
             let len = bytes.len() - HEAD_ROOM;
             (bytes, len, None)
         }

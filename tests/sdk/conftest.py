@@ -32,6 +32,7 @@ import pytest
 from support import (
     CLIENT_OPTS,
     GEMINI_KEY,
+    OLLAMA_KEY,
     VERTEX_LOCATION,
     VERTEX_PROJECT,
     AZURE_API_VERSION,
@@ -179,6 +180,10 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
         }
         return {"model_name": name, "litellm_params": params}
 
+    def ollama_group(name: str, model: str, prefix: str = "") -> dict:
+        params = {"model": model, "api_base": f"{mock_url}{prefix}", "api_key": OLLAMA_KEY}
+        return {"model_name": name, "litellm_params": params}
+
     def gemini_group(name: str, model: str, prefix: str = "") -> dict:
         params = {"model": model, "api_base": f"{mock_url}{prefix}/v1beta", "api_key": GEMINI_KEY}
         return {"model_name": name, "litellm_params": params}
@@ -224,6 +229,10 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
             bedrock_group("bedrock-nova", "", "amazon.nova-pro-v1:0"),
             bedrock_group("bedrock-titan", "", "amazon.titan-embed-text-v2:0"),
             bedrock_group("bedrock-cohere-embed", "", "cohere.embed-multilingual-v3"),
+            ollama_group("ollama-chat", "ollama_chat/llama3.2"),
+            ollama_group("ollama-gen", "ollama/llama3.2"),
+            ollama_group("ollama-embed", "ollama/nomic-embed-text"),
+            ollama_group("ollama-404", "ollama_chat/llama3.2", "/status/404"),
             {
                 "model_name": "vertex-gemini",
                 "litellm_params": {

@@ -3,7 +3,8 @@
 //!
 //! - [`write_request_head`]: method, path and headers (auth included) of the upstream request;
 //! - [`write_request_body`] / [`body_from_file`]: the upstream request body;
-//! - [`rewrite_response`] / [`body_rewriter`]: a whole response, held or streamed through;
+//! - [`rewrite_response`] / [`body_rewriter`]: a whole response, held, or streamed through
+//!   (passed through with its model rewritten, or translated as it arrives);
 //! - [`stream_translator`]: a stream's events (every family's streams are SSE so far);
 //! - [`map_error`]: an upstream error answer to LiteLLM's class, status and message.
 //!
@@ -37,6 +38,9 @@ pub fn write_request_head(
         Family::Gemini => crate::gemini::head::write_request_head(row, target, creds, out),
         Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed => {
             return crate::bedrock::head::write_request_head(row, target, creds, out)
+        }
+        Family::Ollama | Family::OllamaChat => {
+            crate::ollama::head::write_request_head(row, ollama_api(row.family), target, creds, out)
         }
     }
     Ok(())
@@ -85,6 +89,22 @@ pub enum Bridge {
     /// Mistral's OCR: the document and options sent, the answer in LiteLLM's shape
     /// ([`crate::ocr`]).
     Ocr,
+    /// Chat completions to Ollama's `/api/chat`, and back.
+    ChatToOllamaChat,
+    /// Chat completions to Ollama's `/api/generate` (the messages flattened into a prompt),
+    /// and back.
+    ChatToOllamaGenerate,
+    /// Text completions to Ollama's `/api/generate`, and back.
+    TextToOllamaGenerate,
+    /// Text completions to Ollama's `/api/chat` (the prompt as one user message), and back.
+    TextToOllamaChat,
+    /// Embeddings to Ollama's `/api/embed`, and back.
+    EmbedToOllama,
+    /// `/v1/messages` to Ollama's `/api/chat` through a chat completion, as LiteLLM chains
+    /// them.
+    MessagesToOllamaChat,
+    /// `/v1/messages` to Ollama's `/api/generate` through a chat completion.
+    MessagesToOllamaGenerate,
     /// A pairing no transform serves (the row does not list the endpoint): never sent.
     Unserved,
 }
@@ -113,6 +133,23 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
         (Family::VertexClaude, Endpoint::Messages) => Bridge::VertexClaudeMessages,
         (Family::VertexClaude, _) => Bridge::Unserved,
         (Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed, _) => Bridge::Unserved,
+        (Family::Ollama, Endpoint::ChatCompletions) => Bridge::ChatToOllamaGenerate,
+        (Family::Ollama, Endpoint::Completions) => Bridge::TextToOllamaGenerate,
+        (Family::Ollama, Endpoint::Embeddings) => Bridge::EmbedToOllama,
+        (Family::Ollama, Endpoint::Messages) => Bridge::MessagesToOllamaGenerate,
+        (Family::Ollama | Family::OllamaChat, Endpoint::CountTokens) => Bridge::LocalCount,
+        (Family::OllamaChat, Endpoint::ChatCompletions) => Bridge::ChatToOllamaChat,
+        (Family::OllamaChat, Endpoint::Completions) => Bridge::TextToOllamaChat,
+        (Family::OllamaChat, Endpoint::Messages) => Bridge::MessagesToOllamaChat,
+        (Family::OllamaChat, _) => Bridge::Unserved,
+    }
+}
+
+/// Which Ollama API a row of an Ollama family speaks.
+fn ollama_api(family: Family) -> crate::ollama::Api {
+    match family {
+        Family::OllamaChat => crate::ollama::Api::Chat,
+        _ => crate::ollama::Api::Generate,
     }
 }
 
@@ -122,26 +159,41 @@ pub fn serves(row: &ProviderRow, endpoint: Endpoint) -> bool {
     (row.endpoints.contains(&endpoint) && bridge(row.family, endpoint) != Bridge::Unserved)
         || (matches!(
             bridge(row.family, endpoint),
-            Bridge::MessagesToChat | Bridge::LocalCount | Bridge::MessagesToGemini
+            Bridge::MessagesToChat
+                | Bridge::LocalCount
+                | Bridge::MessagesToGemini
+                | Bridge::MessagesToOllamaChat
+                | Bridge::MessagesToOllamaGenerate
         ) && row.endpoints.contains(&Endpoint::ChatCompletions))
 }
 
 /// The provider endpoint a request of the client's `endpoint` goes to.
 pub fn upstream_endpoint(family: Family, endpoint: Endpoint) -> Endpoint {
     match bridge(family, endpoint) {
-        Bridge::MessagesToChat | Bridge::MessagesToGemini | Bridge::MessagesToBedrock => {
-            Endpoint::ChatCompletions
-        }
+        Bridge::MessagesToChat
+        | Bridge::MessagesToGemini
+        | Bridge::MessagesToBedrock
+        | Bridge::MessagesToOllamaChat
+        | Bridge::MessagesToOllamaGenerate => Endpoint::ChatCompletions,
         _ => endpoint,
     }
 }
 
+/// What translating a request learned that translating its answer needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestNote {
+    /// The prompt tokens the gateway counted itself (Gemini embeddings, as LiteLLM does).
+    pub counted_prompt_tokens: Option<u64>,
+    /// Ollama's `/api/generate` was asked for JSON (`format: "json"`): LiteLLM reads such an
+    /// answer as JSON, a `{"name", "arguments"}` object as a tool call.
+    pub json_mode: bool,
+}
+
 /// Writes the upstream body for the client's `body` (held in memory), read as `fields`: the
 /// client's bytes spliced where the family speaks the client's API, else translated. Returns
-/// the prompt token count where the gateway counts it itself (Gemini embeddings, as LiteLLM
-/// does), for [`rewrite_response`]. `Err` says why the body cannot be translated (the
-/// client's 400). `anthropic_beta` is the client's `anthropic-beta` header (a Messages
-/// request's).
+/// what [`rewrite_response`] needs to know of the request. `Err` says why the body cannot be
+/// translated (the client's 400). `anthropic_beta` is the client's `anthropic-beta` header (a
+/// Messages request's).
 #[allow(clippy::too_many_arguments)]
 pub fn write_request_body(
     family: Family,
@@ -153,12 +205,16 @@ pub fn write_request_body(
     force_include_usage: bool,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
-) -> Result<Option<u64>, crate::anthropic::TransformError> {
-    let none = |r: Result<(), crate::anthropic::TransformError>| r.map(|()| None);
+) -> Result<RequestNote, crate::anthropic::TransformError> {
+    let none = |r: Result<(), crate::anthropic::TransformError>| r.map(|()| RequestNote::default());
+    let json_mode = |json_mode| RequestNote {
+        json_mode,
+        ..RequestNote::default()
+    };
     match bridge(family, endpoint) {
         Bridge::OpenAi | Bridge::Anthropic => {
             crate::openai::splice(body, fields, provider_model, force_include_usage, out);
-            Ok(None)
+            Ok(RequestNote::default())
         }
         Bridge::ChatToAnthropic => none(crate::anthropic::transform_request(
             body,
@@ -169,7 +225,7 @@ pub fn write_request_body(
         Bridge::MessagesToChat => none(crate::messages::to_chat_request(body, provider_model, out)),
         Bridge::AnthropicCount => {
             crate::anthropic::count_tokens_request(body, provider_model, out);
-            Ok(None)
+            Ok(RequestNote::default())
         }
         Bridge::ChatToGemini => none(crate::gemini::transform_request(
             body,
@@ -177,13 +233,54 @@ pub fn write_request_body(
             scratch,
             out,
         )),
-        Bridge::EmbedToGemini => crate::gemini::embed_request(body, provider_model, out).map(Some),
+        Bridge::EmbedToGemini => {
+            crate::gemini::embed_request(body, provider_model, out).map(|n| RequestNote {
+                counted_prompt_tokens: Some(n),
+                ..RequestNote::default()
+            })
+        }
         Bridge::ChatToBedrock => none(crate::bedrock::transform_request(
             body,
             provider_model,
             scratch,
             out,
         )),
+        Bridge::ChatToOllamaChat => none(crate::ollama::chat_request(
+            body,
+            provider_model,
+            scratch,
+            out,
+        )),
+        Bridge::ChatToOllamaGenerate => {
+            crate::ollama::generate_request(body, provider_model, scratch, out).map(json_mode)
+        }
+        Bridge::TextToOllamaGenerate => none(crate::ollama::text_request(
+            body,
+            provider_model,
+            scratch,
+            out,
+        )),
+        Bridge::TextToOllamaChat => none(crate::ollama::generate::text_chat_request(
+            body,
+            provider_model,
+            scratch,
+            out,
+        )),
+        Bridge::EmbedToOllama => none(crate::ollama::embed_request(body, provider_model, out)),
+        Bridge::MessagesToOllamaChat => {
+            let mut chat = Vec::with_capacity(body.len() + 128);
+            none(
+                crate::messages::to_chat_request(body, provider_model, &mut chat).and_then(|()| {
+                    crate::ollama::chat_request(&chat, provider_model, scratch, out)
+                }),
+            )
+        }
+        Bridge::MessagesToOllamaGenerate => {
+            let mut chat = Vec::with_capacity(body.len() + 128);
+            crate::messages::to_chat_request(body, provider_model, &mut chat)
+                .and_then(|()| crate::ollama::generate_request(&chat, provider_model, scratch, out))
+                .map(json_mode)
+        }
         Bridge::MessagesToGemini => {
             let mut chat = Vec::with_capacity(body.len() + 128);
             none(
@@ -200,9 +297,11 @@ pub fn write_request_body(
                 }),
             )
         }
-        Bridge::EmbedToBedrock => {
-            crate::bedrock::embed::cohere_request(body, provider_model, out).map(Some)
-        }
+        Bridge::EmbedToBedrock => crate::bedrock::embed::cohere_request(body, provider_model, out)
+            .map(|n| RequestNote {
+                counted_prompt_tokens: Some(n),
+                ..RequestNote::default()
+            }),
         Bridge::Ocr => none(crate::ocr::request(body, provider_model, out)),
         Bridge::ChatToVertexClaude => none(crate::anthropic::vertex::chat_request(
             body,
@@ -224,7 +323,7 @@ pub fn write_request_body(
             out,
         )),
         // Nothing goes upstream (the gateway answers itself).
-        Bridge::LocalCount => Ok(None),
+        Bridge::LocalCount => Ok(RequestNote::default()),
         Bridge::Unserved => Err(crate::anthropic::TransformError::Unsupported(
             "this provider does not serve this route".to_owned(),
         )),
@@ -240,15 +339,15 @@ pub fn body_from_file(family: Family, endpoint: Endpoint) -> bool {
 /// Rewrites a whole (held) success response for the client, with `model` set to the name the
 /// client asked for; returns what it reports. A translated answer gets the `id` and `created`
 /// that `answer_id` gives (asked only then: it allocates and reads the clock).
-/// `counted_prompt_tokens` is what [`write_request_body`] returned. `Err` when the provider's
-/// answer cannot be read.
+/// `note` is what [`write_request_body`] returned. `Err` when the provider's answer cannot be
+/// read.
 pub fn rewrite_response(
     family: Family,
     endpoint: Endpoint,
     body: &[u8],
     requested_model: &str,
     answer_id: impl FnOnce() -> (String, u64),
-    counted_prompt_tokens: Option<u64>,
+    note: RequestNote,
     out: &mut Vec<u8>,
 ) -> Result<Reported, String> {
     let translated = |usage: Usage| Reported {
@@ -286,7 +385,7 @@ pub fn rewrite_response(
         Bridge::EmbedToGemini => crate::gemini::embed_response(
             body,
             requested_model,
-            counted_prompt_tokens.unwrap_or(0),
+            note.counted_prompt_tokens.unwrap_or(0),
             out,
         )
         .map(translated)
@@ -319,11 +418,68 @@ pub fn rewrite_response(
                 .map(translated)
                 .map_err(|e| e.message().to_owned())
         }
+        Bridge::ChatToOllamaChat => {
+            let (id, created) = answer_id();
+            crate::ollama::chat_response(body, &id, created, requested_model, out)
+                .map(translated)
+                .map_err(|e| e.message().to_owned())
+        }
+        Bridge::ChatToOllamaGenerate => {
+            let (id, created) = answer_id();
+            crate::ollama::generate_response(
+                body,
+                &id,
+                created,
+                requested_model,
+                note.json_mode,
+                out,
+            )
+            .map(translated)
+            .map_err(|e| e.message().to_owned())
+        }
+        Bridge::TextToOllamaGenerate => {
+            let (id, created) = answer_id();
+            crate::ollama::text_response(body, &id, created, requested_model, out)
+                .map(translated)
+                .map_err(|e| e.message().to_owned())
+        }
+        Bridge::TextToOllamaChat => {
+            let (id, created) = answer_id();
+            crate::ollama::response::chat_text_response(body, &id, created, requested_model, out)
+                .map(translated)
+                .map_err(|e| e.message().to_owned())
+        }
+        Bridge::EmbedToOllama => crate::ollama::embed_response(body, requested_model, out)
+            .map(translated)
+            .map_err(|e| e.message().to_owned()),
+        Bridge::MessagesToOllamaChat | Bridge::MessagesToOllamaGenerate => {
+            // LiteLLM's Messages answer keeps the chat completion's id.
+            let (id, created) = answer_id();
+            let id = format!("chatcmpl-{}", id.strip_prefix("msg_").unwrap_or(&id));
+            let mut chat = Vec::with_capacity(body.len() + 256);
+            let answer = if family == Family::OllamaChat {
+                crate::ollama::chat_response(body, &id, created, requested_model, &mut chat)
+            } else {
+                let json_mode = note.json_mode;
+                crate::ollama::generate_response(
+                    body,
+                    &id,
+                    created,
+                    requested_model,
+                    json_mode,
+                    &mut chat,
+                )
+            };
+            answer
+                .and_then(|_| crate::messages::to_message(&chat, requested_model, out))
+                .map(translated)
+                .map_err(|e| e.message().to_owned())
+        }
         // Titan's answers are put together by the gateway; a whole answer here is Cohere's.
         Bridge::EmbedToBedrock => crate::bedrock::embed::cohere_response(
             body,
             requested_model,
-            counted_prompt_tokens.unwrap_or(0),
+            note.counted_prompt_tokens.unwrap_or(0),
             out,
         )
         .map(translated),
@@ -340,8 +496,54 @@ pub fn body_rewriter(
     family: Family,
     endpoint: Endpoint,
     requested_model: &str,
-) -> Option<ModelRewriter> {
-    body_from_file(family, endpoint).then(|| ModelRewriter::new(requested_model))
+) -> Option<BodyRewriter> {
+    match bridge(family, endpoint) {
+        Bridge::EmbedToOllama => Some(BodyRewriter::OllamaEmbed(Box::new(
+            crate::ollama::EmbedRewriter::new(requested_model),
+        ))),
+        _ => body_from_file(family, endpoint)
+            .then(|| BodyRewriter::Model(ModelRewriter::new(requested_model))),
+    }
+}
+
+/// How a response too large to hold reaches the client, piece by piece.
+#[derive(Debug)]
+pub enum BodyRewriter {
+    /// The provider's bytes with the model rewritten ([`ModelRewriter`]).
+    Model(ModelRewriter),
+    /// An Ollama `/api/embed` answer translated as it arrives.
+    OllamaEmbed(Box<crate::ollama::EmbedRewriter>),
+}
+
+impl BodyRewriter {
+    pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        match self {
+            BodyRewriter::Model(r) => r.feed(input, out),
+            BodyRewriter::OllamaEmbed(r) => r.feed(input, out),
+        }
+    }
+
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        match self {
+            BodyRewriter::Model(r) => r.finish(out),
+            BodyRewriter::OllamaEmbed(r) => r.finish(out),
+        }
+    }
+
+    /// Whether the answer could not be translated: what the client got so far is cut short.
+    pub fn failed(&self) -> bool {
+        match self {
+            BodyRewriter::Model(_) => false,
+            BodyRewriter::OllamaEmbed(r) => r.failed(),
+        }
+    }
+
+    pub fn usage(&self) -> Option<Usage> {
+        match self {
+            BodyRewriter::Model(r) => r.usage(),
+            BodyRewriter::OllamaEmbed(r) => r.usage(),
+        }
+    }
 }
 
 /// How a stream's events become the client's: the OpenAI family's chunks are rewritten one by
@@ -369,6 +571,10 @@ pub enum StreamTranslator {
     /// Claude's events from Bedrock's Invoke stream, base64 in AWS event-stream frames,
     /// written as Anthropic's server-sent events.
     BedrockInvokeMessages(Box<crate::bedrock::invoke::MessagesStream>),
+    /// Ollama's NDJSON lines become chat completion chunks.
+    OllamaToChat(Box<crate::ollama::ChatStream>),
+    /// Ollama's lines become chat chunks, and those Anthropic's Messages events.
+    OllamaToMessages(Box<Chained<crate::ollama::ChatStream>>),
 }
 
 /// How a family's stream is cut into events.
@@ -378,6 +584,8 @@ pub enum StreamFraming {
     Sse,
     /// AWS event-stream binary messages ([`crate::bedrock::eventstream`]).
     AwsEventStream,
+    /// One JSON object a line ([`crate::ollama::ndjson`]).
+    Ndjson,
 }
 
 pub fn stream_framing(family: Family) -> StreamFraming {
@@ -388,6 +596,7 @@ pub fn stream_framing(family: Family) -> StreamFraming {
         Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed => {
             StreamFraming::AwsEventStream
         }
+        Family::Ollama | Family::OllamaChat => StreamFraming::Ndjson,
     }
 }
 
@@ -411,6 +620,12 @@ pub trait ChatChunks {
 impl ChatChunks for crate::gemini::ChatStream {
     fn end(&mut self, include_usage: bool, out: &mut Vec<u8>) -> Option<Usage> {
         crate::gemini::ChatStream::end(self, include_usage, out)
+    }
+}
+
+impl ChatChunks for crate::ollama::ChatStream {
+    fn end(&mut self, include_usage: bool, out: &mut Vec<u8>) -> Option<Usage> {
+        crate::ollama::ChatStream::end(self, include_usage, out)
     }
 }
 
@@ -518,10 +733,42 @@ pub fn stream_translator(
         Bridge::BedrockInvokeMessages => StreamTranslator::BedrockInvokeMessages(Box::new(
             crate::bedrock::invoke::MessagesStream::new(requested_model),
         )),
+        Bridge::ChatToOllamaChat | Bridge::ChatToOllamaGenerate => {
+            let (id, created) = answer_id();
+            StreamTranslator::OllamaToChat(Box::new(crate::ollama::ChatStream::new(
+                ollama_api(row.family),
+                &id,
+                created,
+                requested_model,
+            )))
+        }
+        Bridge::TextToOllamaGenerate | Bridge::TextToOllamaChat => {
+            let (id, created) = answer_id();
+            StreamTranslator::OllamaToChat(Box::new(crate::ollama::ChatStream::text_completion(
+                ollama_api(row.family),
+                &id,
+                created,
+                requested_model,
+            )))
+        }
+        Bridge::MessagesToOllamaChat | Bridge::MessagesToOllamaGenerate => {
+            let (id, created) = answer_id();
+            StreamTranslator::OllamaToMessages(Box::new(Chained {
+                first: crate::ollama::ChatStream::new(
+                    ollama_api(row.family),
+                    &id,
+                    created,
+                    requested_model,
+                ),
+                second: crate::messages::MessagesFromChat::new(&id, requested_model),
+                chunks: Vec::new(),
+            }))
+        }
         Bridge::OpenAi
         | Bridge::LocalCount
         | Bridge::EmbedToGemini
         | Bridge::EmbedToBedrock
+        | Bridge::EmbedToOllama
         | Bridge::Ocr
         | Bridge::Unserved => StreamTranslator::Rewrite,
     }
@@ -573,10 +820,12 @@ impl StreamTranslator {
             StreamTranslator::AnthropicToChat(s) => s.event(data, out),
             StreamTranslator::ChatToMessages(s) => s.event(data, out),
             StreamTranslator::GeminiToChat(s) => s.event(data, out),
-            // Their messages come through `aws_event`, never as SSE.
+            // Their messages come through `aws_event` and `ndjson_line`, never as SSE.
             StreamTranslator::BedrockToChat(_)
             | StreamTranslator::BedrockToMessages(_)
-            | StreamTranslator::BedrockInvokeMessages(_) => Err(StreamFailure::Malformed),
+            | StreamTranslator::BedrockInvokeMessages(_)
+            | StreamTranslator::OllamaToChat(_)
+            | StreamTranslator::OllamaToMessages(_) => Err(StreamFailure::Malformed),
             StreamTranslator::GeminiToMessages(s) => {
                 // Gemini's events report usage as they go; the chat chunks only at the end,
                 // so a stream cut short still has what Gemini reported.
@@ -614,6 +863,23 @@ impl StreamTranslator {
         }
     }
 
+    /// Translates one NDJSON line (the [`StreamFraming::Ndjson`] families'); as
+    /// [`StreamTranslator::event`] otherwise.
+    pub fn ndjson_line(
+        &mut self,
+        line: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Usage>, StreamFailure> {
+        match self {
+            StreamTranslator::OllamaToChat(s) => s.line(line, out),
+            StreamTranslator::OllamaToMessages(s) => {
+                let reported = s.first.line(line, &mut s.chunks)?;
+                Ok(s.drain(out)?.or(reported))
+            }
+            _ => Err(StreamFailure::Malformed),
+        }
+    }
+
     /// The upstream stream ended cleanly: appends what the client still gets (a translated
     /// stream's closing chunks and `[DONE]`; nothing on a rewritten one, whose upstream sent
     /// its own). Returns the usage of the whole stream when known here.
@@ -624,6 +890,8 @@ impl StreamTranslator {
             StreamTranslator::ChatToMessages(s) => s.end(out),
             StreamTranslator::GeminiToChat(s) => s.end(include_usage, out),
             StreamTranslator::BedrockToChat(s) => s.end(include_usage, out),
+            StreamTranslator::OllamaToChat(s) => s.end(include_usage, out),
+            StreamTranslator::OllamaToMessages(s) => s.end(out),
             StreamTranslator::GeminiToMessages(s) => s.end(out),
             StreamTranslator::BedrockToMessages(s) => s.end(out),
             StreamTranslator::BedrockInvokeMessages(s) => s.end(out),
@@ -658,6 +926,9 @@ pub fn map_error(
         }
         Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed => {
             crate::bedrock::error::map_error(status, body, message)
+        }
+        Family::Ollama | Family::OllamaChat => {
+            crate::ollama::error::map_error(ollama_api(row.family), status, body, message)
         }
     }
 }

@@ -13,6 +13,8 @@
 //! - [`anthropic`]: the Anthropic provider family (chat completions to Messages and back,
 //!   its streams, and its own `/v1/messages` passed through).
 //! - [`messages`]: the `/v1/messages` client API in front of OpenAI-format providers.
+//! - [`ollama`]: the Ollama family (its native `/api/chat`, `/api/generate` and `/api/embed`,
+//!   NDJSON streams).
 //! - [`keys`]: the request keys the gateway reads or rewrites, matched after unescaping.
 //! - [`rewrite`]: streaming rewrite of a non-stream response body (top-level `model`, usage capture).
 //! - [`stream`]: rewrite of one SSE chunk payload in an arena.
@@ -38,6 +40,7 @@ pub mod keys;
 pub mod messages;
 pub mod mock;
 pub mod ocr;
+pub mod ollama;
 pub mod openai;
 pub mod provider;
 pub mod rewrite;

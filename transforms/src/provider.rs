@@ -8,8 +8,8 @@ use arc_swap::ArcSwap;
 
 /// Wire family of a provider: the closed set of request/response shapes. Matched
 /// exhaustively at the dispatch sites in [`crate::family`], so a new family shows every place
-/// it must be handled. Variations within a family (Azure's deployment path, Ollama's `/v1`)
-/// are row fields, not families.
+/// it must be handled. Variations within a family (Azure's deployment path) are row fields,
+/// not families.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
     /// OpenAI's wire format: `/chat/completions`, `/completions`, `/embeddings`, SSE streams.
@@ -36,6 +36,11 @@ pub enum Family {
     /// Embedding models on Amazon Bedrock's Invoke API (Titan, Cohere;
     /// [`crate::bedrock::embed`]). [`resolve`] picks it for an embedding model of `bedrock/`.
     BedrockEmbed,
+    /// Ollama's native `/api/generate` (`ollama/`): chat completions flattened into a prompt,
+    /// text completions, and `/api/embed`; NDJSON streams ([`crate::ollama`]).
+    Ollama,
+    /// Ollama's native `/api/chat` (`ollama_chat/`); NDJSON streams ([`crate::ollama`]).
+    OllamaChat,
 }
 
 /// How the provider key travels upstream, applied per request by [`write_auth`].
@@ -70,6 +75,8 @@ pub enum PathStyle {
     Vertex,
     /// Bedrock: `<base>/model/<model id>/converse` or `/converse-stream`.
     BedrockModel,
+    /// Ollama's native API: `<base>/api/chat`, `/api/generate` or `/api/embed`.
+    OllamaApi,
 }
 
 /// A deployment's credentials, resolved at start-up from `litellm_params` and the env. Auth
@@ -220,8 +227,8 @@ pub struct ProviderRow {
     pub key_required: bool,
     pub endpoints: &'static [Endpoint],
     pub path: PathStyle,
-    /// Appended to a base whose path does not already end with it (Ollama: users give the
-    /// bare host, its OpenAI-compatible API lives under `/v1`).
+    /// Appended to a base whose path does not already end with it (Docker Model Runner: users
+    /// give the engine's address, its OpenAI-compatible API lives under `/v1`).
     pub base_suffix: Option<&'static str>,
 }
 
@@ -526,20 +533,34 @@ pub static PROVIDERS: &[ProviderRow] = &[
         false,
         ALL,
     ),
-    // Ollama through its OpenAI-compatible /v1 API. LiteLLM's "ollama"/"ollama_chat" speak the
-    // native /api/chat wire; both names route here. OLLAMA_API_BASE in LiteLLM is the bare host
-    // (http://host:11434), so a base taken from it must get "/v1" appended by the caller.
+    // litellm/main.py `_complete_ollama`, `_complete_ollama_chat` and the ollama embedding
+    // branch; get_llm_provider_logic.py (OLLAMA_API_BASE, OLLAMA_API_KEY): the bare host, the
+    // native API under it, the key (if any) as a bearer token.
     ProviderRow {
-        base_suffix: Some("/v1"),
-        ..openai_like(
-            "ollama",
-            &["ollama_chat"],
-            "http://localhost:11434/v1",
-            &["OLLAMA_API_BASE"],
-            &["OLLAMA_API_KEY"],
-            false,
-            ALL,
-        )
+        name: "ollama",
+        aliases: &[],
+        family: Family::Ollama,
+        api_base: "http://localhost:11434",
+        base_env: &["OLLAMA_API_BASE"],
+        key_env: &["OLLAMA_API_KEY"],
+        auth: Auth::Bearer,
+        key_required: false,
+        endpoints: ALL,
+        path: PathStyle::OllamaApi,
+        base_suffix: None,
+    },
+    ProviderRow {
+        name: "ollama_chat",
+        aliases: &[],
+        family: Family::OllamaChat,
+        api_base: "http://localhost:11434",
+        base_env: &["OLLAMA_API_BASE"],
+        key_env: &["OLLAMA_API_KEY"],
+        auth: Auth::Bearer,
+        key_required: false,
+        endpoints: CHAT_TEXT,
+        path: PathStyle::OllamaApi,
+        base_suffix: None,
     },
     openai_like(
         "lm_studio",
@@ -664,7 +685,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         ALL,
     ),
     // litellm/llms/docker_model_runner/chat/transformation.py: the base names the engine
-    // (http://host:22088/engines/llama.cpp) and the API lives under its /v1, as with Ollama.
+    // (http://host:22088/engines/llama.cpp) and the API lives under its /v1.
     ProviderRow {
         base_suffix: Some("/v1"),
         ..openai_like(
@@ -1524,6 +1545,13 @@ pub fn write_request_path(
             push_percent_encoded(crate::bedrock::invoke::invoke_model_id(provider_model), out);
             out.push_str("/invoke");
         }
+        PathStyle::OllamaApi => {
+            let api = match row.family {
+                Family::OllamaChat => crate::ollama::Api::Chat,
+                _ => crate::ollama::Api::Generate,
+            };
+            out.push_str(crate::ollama::head::api_path(api, endpoint));
+        }
         PathStyle::BedrockModel => {
             let (_, id) = crate::bedrock::model_id(provider_model);
             out.push_str("/model/");
@@ -1708,11 +1736,17 @@ mod tests {
     }
 
     #[test]
-    fn ollama_chat_is_an_alias() {
+    fn ollama_and_ollama_chat_are_two_apis() {
+        let (row, m) = resolve("ollama_chat/llama3:8b", None).unwrap();
         assert_eq!(
-            resolve("ollama_chat/llama3", None).unwrap().0.name,
-            "ollama"
+            (row.name, row.family, m),
+            ("ollama_chat", Family::OllamaChat, "llama3:8b")
         );
+        let (row, _) = resolve("ollama/llama3", None).unwrap();
+        assert_eq!(row.family, Family::Ollama);
+        let mut p = String::new();
+        write_request_path(row, Endpoint::Embeddings, "m", None, false, &mut p);
+        assert_eq!(p, "/api/embed");
     }
 
     #[test]

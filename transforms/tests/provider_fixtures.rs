@@ -1,9 +1,9 @@
-//! Golden fixtures of the Gemini (and Vertex AI) and Bedrock families, captured from LiteLLM
-//! 1.108.7's proxy by the differential suite (`DIFF_CAPTURE`), under
-//! `tests/fixtures/{gemini,bedrock}/<case>/`:
+//! Golden fixtures of the Gemini (and Vertex AI), Bedrock and Ollama families, captured from
+//! LiteLLM 1.108.7's proxy by the differential suite (`DIFF_CAPTURE`), under
+//! `tests/fixtures/{gemini,bedrock,ollama}/<case>/`:
 //!
 //! - `openai_request.json` → `provider_request.json`: the request translation;
-//! - `provider_response.json`, `.sse` or `.eventstream` → `openai_response.json`: LiteLLM's
+//! - `provider_response.json`, `.sse`, `.eventstream` or `.ndjson` → `openai_response.json`: LiteLLM's
 //!   answer to the client (a JSON body, or a stream event by event), ids and times masked;
 //! - `args`: the provider row, its model, the client's endpoint and model name, the stream
 //!   options. Each `README` names the case it came from.
@@ -11,7 +11,9 @@
 //! The provider's wire formats: https://ai.google.dev/api/generate-content,
 //! https://ai.google.dev/api/embeddings, https://cloud.google.com/vertex-ai/docs/reference/rest,
 //! https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html and
-//! `_ConverseStream.html` (AWS event-stream framing). A new folder needs no code edit.
+//! `_ConverseStream.html` (AWS event-stream framing),
+//! https://github.com/ollama/ollama/blob/main/docs/api.md (NDJSON streams). A new folder
+//! needs no code edit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fixture_dirs;
@@ -25,6 +27,7 @@ use corelane_transforms::bedrock::embed::{self, EmbedModel};
 use corelane_transforms::bedrock::eventstream::EventFramer;
 use corelane_transforms::family::{self, StreamTranslator};
 use corelane_transforms::json::tape::Scratch;
+use corelane_transforms::ollama::ndjson::LineFramer;
 use corelane_transforms::openai;
 use corelane_transforms::provider::{resolve, Endpoint, ProviderRow};
 use serde_json::Value;
@@ -33,6 +36,19 @@ fn json(dir: &Path, name: &str) -> Value {
     let bytes =
         fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()));
     serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()))
+}
+
+/// The uuid in the ids the tests give translated answers (masked as the suite masks ids).
+const TEST_UUID: &str = "00000000-0000-4000-8000-000000000000";
+
+/// A lowercase hyphenated uuid (8-4-4-4-12 hex digits).
+fn is_uuid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// The differential suite's masks: `created` is 0, generated ids are placeholders.
@@ -55,6 +71,14 @@ fn mask(v: Value) -> Value {
             let hex = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_hexdigit());
             if s.strip_prefix("call_").is_some_and(|t| hex(t, 28)) {
                 Value::from("call_ID")
+            } else if s.strip_prefix("chatcmpl-").is_some_and(is_uuid) {
+                Value::from("chatcmpl-ID")
+            } else if s.strip_prefix("msg_").is_some_and(is_uuid) {
+                Value::from("msg_ID")
+            } else if is_uuid(&s) {
+                Value::from("UUID")
+            } else if s.strip_prefix("call_").is_some_and(is_uuid) {
+                Value::from("call_UUID")
             } else {
                 Value::String(s)
             }
@@ -82,6 +106,7 @@ impl Case {
             "embeddings" => Endpoint::Embeddings,
             "messages" => Endpoint::Messages,
             "ocr" => Endpoint::Ocr,
+            "completions" => Endpoint::Completions,
             other => panic!("{name}: endpoint {other}"),
         };
         Case {
@@ -92,13 +117,14 @@ impl Case {
         }
     }
 
-    /// The id and time the gateway gives a translated answer, as the masks write them.
+    /// The id and time the gateway gives a translated answer (its uuid masked as the suite
+    /// masks LiteLLM's).
     fn answer_id(&self) -> (String, u64) {
-        let id = match self.endpoint {
-            Endpoint::Messages => "msg_ID",
-            _ => "chatcmpl-ID",
+        let prefix = match self.endpoint {
+            Endpoint::Messages => "msg_",
+            _ => "chatcmpl-",
         };
-        (id.to_owned(), 0)
+        (format!("{prefix}{TEST_UUID}"), 0)
     }
 
     fn flag(&self, key: &str) -> bool {
@@ -130,8 +156,16 @@ fn stream_events(sse: &[u8]) -> Vec<Value> {
         .collect()
 }
 
+/// How a provider's stream is framed.
+#[derive(Clone, Copy)]
+enum Framing {
+    Sse,
+    Aws,
+    Ndjson,
+}
+
 /// Feeds a provider's stream to the family's translator; the client's bytes.
-fn translate_stream(case: &Case, input: &[u8], aws: bool) -> Vec<u8> {
+fn translate_stream(case: &Case, input: &[u8], framing: Framing) -> Vec<u8> {
     let mut t: StreamTranslator = family::stream_translator(
         case.row,
         case.endpoint,
@@ -141,11 +175,18 @@ fn translate_stream(case: &Case, input: &[u8], aws: bool) -> Vec<u8> {
     let include_usage = case.flag("include_usage");
     let arena = Bump::new();
     let mut out = Vec::new();
-    if aws {
+    if let Framing::Aws = framing {
         let mut framer = EventFramer::new(1 << 20);
         framer.push(input);
         while let Some(event) = framer.next_event().unwrap() {
             t.aws_event(&event, &mut out)
+                .unwrap_or_else(|e| panic!("{}: {e:?}", case.name));
+        }
+    } else if let Framing::Ndjson = framing {
+        let mut framer = LineFramer::new(1 << 20);
+        framer.push(input);
+        while let Some(line) = framer.next_line().unwrap() {
+            t.ndjson_line(line, &mut out)
                 .unwrap_or_else(|e| panic!("{}: {e:?}", case.name));
         }
     } else {
@@ -185,7 +226,7 @@ fn run_family(family_dir: &str) -> usize {
             ran += 1;
             continue;
         }
-        let counted = family::write_request_body(
+        let note = family::write_request_body(
             case.row.family,
             case.endpoint,
             &body,
@@ -213,7 +254,7 @@ fn run_family(family_dir: &str) -> usize {
                 &answer,
                 &case.args["requested_model"],
                 || case.answer_id(),
-                counted,
+                note,
                 &mut out,
             )
             .unwrap_or_else(|e| panic!("{}: {e}", case.name));
@@ -221,12 +262,13 @@ fn run_family(family_dir: &str) -> usize {
             assert_eq!(expected["status"], 200, "{}", case.name);
             assert_eq!(got, expected["json"], "{}: response", case.name);
         }
-        for (file, aws) in [
-            ("provider_response.sse", false),
-            ("provider_response.eventstream", true),
+        for (file, framing) in [
+            ("provider_response.sse", Framing::Sse),
+            ("provider_response.eventstream", Framing::Aws),
+            ("provider_response.ndjson", Framing::Ndjson),
         ] {
             if let Ok(stream) = fs::read(dir.join(file)) {
-                let out = translate_stream(&case, &stream, aws);
+                let out = translate_stream(&case, &stream, framing);
                 assert_eq!(
                     Value::from(stream_events(&out)),
                     expected["stream"],
@@ -289,4 +331,10 @@ fn every_gemini_fixture_matches() {
 fn every_bedrock_fixture_matches() {
     let ran = run_family("bedrock");
     assert!(ran >= 8, "only {ran} bedrock fixtures ran");
+}
+
+#[test]
+fn every_ollama_fixture_matches() {
+    let ran = run_family("ollama");
+    assert!(ran >= 20, "only {ran} ollama fixtures ran");
 }

@@ -111,6 +111,7 @@ fn every_row_is_consistent() {
                     row.name
                 ),
                 PathStyle::BedrockModel => assert_eq!(path, "/model/m-1/converse", "{}", row.name),
+                PathStyle::OllamaApi => assert!(path.starts_with("/api/"), "{}: {path}", row.name),
             }
         }
     }
@@ -164,14 +165,66 @@ fn table_is_large_and_disjoint_from_the_refused_names() {
 }
 
 #[test]
-fn ollama_bare_host_gets_its_openai_compatible_prefix() {
-    let ollama = find("ollama").unwrap();
-    assert_eq!(base_path(ollama, ""), "/v1");
-    assert_eq!(base_path(ollama, "/v1/"), "/v1");
-    assert_eq!(base_path(ollama, "/proxy"), "/proxy/v1");
+fn suffix_hook_joins_once() {
+    let runner = find("docker_model_runner").unwrap();
+    assert_eq!(
+        base_path(runner, "/engines/llama.cpp"),
+        "/engines/llama.cpp/v1"
+    );
+    assert_eq!(
+        base_path(runner, "/engines/llama.cpp/v1/"),
+        "/engines/llama.cpp/v1"
+    );
     let openai = find("openai").unwrap();
     assert_eq!(base_path(openai, ""), "");
     assert_eq!(base_path(openai, "/v1/"), "/v1");
+}
+
+/// Ollama's native API under the bare host (LiteLLM's `get_complete_url`: a base already
+/// ending with the API path is used as given), the key as a bearer token except on
+/// embeddings, which LiteLLM posts without headers.
+#[test]
+fn ollama_heads_name_the_native_api() {
+    let target = |endpoint, base_path| UpstreamTarget {
+        endpoint,
+        provider_model: "llama3.2",
+        api_version: None,
+        base_path,
+        host: "localhost:11434",
+        stream: true,
+        body_len: 2,
+        body: b"",
+        now: std::time::SystemTime::UNIX_EPOCH,
+        anthropic_beta: None,
+    };
+    let key = Credentials {
+        api_key: Some("sk-o".to_owned()),
+        ..Credentials::default()
+    };
+    let head = |name, endpoint, base| {
+        let mut out = Vec::new();
+        corelane_transforms::family::write_request_head(
+            find(name).unwrap(),
+            &target(endpoint, base),
+            &key,
+            &mut out,
+        )
+        .unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let h = head("ollama_chat", Endpoint::ChatCompletions, "");
+    assert!(h.starts_with("POST /api/chat HTTP/1.1\r\n"), "{h}");
+    assert!(h.ends_with("\r\nAuthorization: Bearer sk-o"), "{h}");
+    let h = head("ollama", Endpoint::ChatCompletions, "/proxy");
+    assert!(
+        h.starts_with("POST /proxy/api/generate HTTP/1.1\r\n"),
+        "{h}"
+    );
+    let h = head("ollama", Endpoint::Completions, "/api/generate");
+    assert!(h.starts_with("POST /api/generate HTTP/1.1\r\n"), "{h}");
+    let h = head("ollama", Endpoint::Embeddings, "");
+    assert!(h.starts_with("POST /api/embed HTTP/1.1\r\n"), "{h}");
+    assert!(!h.contains("uthorization"), "{h}");
 }
 
 /// The family seam writes the whole upstream head: request line, host, framing, accept and

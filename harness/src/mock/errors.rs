@@ -11,6 +11,8 @@ pub enum ErrorShape {
     Gemini,
     /// `{"message": ...}`, as Bedrock answers (its error type in `x-amzn-ErrorType`).
     Bedrock,
+    /// `{"error": "..."}`, as Ollama's native API answers.
+    Ollama,
 }
 
 /// OpenAI's `type` and `code` for a status, as its API reports them.
@@ -89,6 +91,11 @@ pub fn error_body(out: &mut Vec<u8>, shape: ErrorShape, status: u16, message: &s
         }
         ErrorShape::Bedrock => {
             out.extend_from_slice(b"{\"message\":");
+            out.extend_from_slice(message.as_bytes());
+            out.push(b'}');
+        }
+        ErrorShape::Ollama => {
+            out.extend_from_slice(b"{\"error\":");
             out.extend_from_slice(message.as_bytes());
             out.push(b'}');
         }

@@ -10,6 +10,7 @@ pub mod errors;
 pub mod fault;
 pub mod gemini;
 pub mod head;
+mod ollama;
 pub mod openai;
 pub mod options;
 pub mod record;

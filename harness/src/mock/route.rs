@@ -7,6 +7,7 @@ use super::embeddings::{EmbeddingBody, MAX_DIMS};
 use super::errors::{error_body, ErrorShape};
 use super::fault::{split_faults, BadFault, Faults};
 use super::gemini::{self, GeminiEvent};
+use super::ollama::{self, OllamaEvent};
 use super::openai::{self, OpenAiEvent, OpenAiStream};
 use super::options::MockOptions;
 
@@ -34,6 +35,8 @@ pub enum Route {
     /// Vertex AI's `publishers/anthropic/models/{model}:rawPredict` (false) or
     /// `:streamRawPredict` (true), Claude in Anthropic's format.
     RawPredict(bool),
+    /// Ollama's native `/api/chat`, `/api/generate` or `/api/embed`.
+    Ollama(ollama::Api),
     Unknown,
 }
 
@@ -50,6 +53,8 @@ impl Route {
             Self::Converse(stream)
         } else if let Some((stream, _)) = bedrock::invoke_stream(path) {
             Self::Invoke(stream)
+        } else if let Some(api) = ollama::Api::from_path(path) {
+            Self::Ollama(api)
         } else if path.ends_with("/chat/completions") {
             Self::ChatCompletions
         } else if path.ends_with("/completions") {
@@ -74,6 +79,7 @@ impl Route {
             Self::Messages | Self::CountTokens | Self::RawPredict(_) => ErrorShape::Anthropic,
             Self::Gemini(_) => ErrorShape::Gemini,
             Self::Converse(_) | Self::Invoke(_) => ErrorShape::Bedrock,
+            Self::Ollama(_) => ErrorShape::Ollama,
             _ => ErrorShape::OpenAi,
         }
     }
@@ -116,6 +122,8 @@ pub enum StreamFamily {
     Bedrock,
     /// Anthropic's events in Bedrock Invoke `chunk` messages.
     BedrockInvoke,
+    /// NDJSON lines (Ollama's `/api/chat` or `/api/generate`).
+    Ollama(ollama::Api),
     /// The events of a [`Script`](super::script::Script), in `StreamReply::script`.
     Scripted,
     /// Scripted events already framed as AWS event-stream messages.
@@ -169,7 +177,17 @@ impl StreamReply {
             StreamFamily::Bedrock
             | StreamFamily::BedrockInvoke
             | StreamFamily::ScriptedEventStream => "application/vnd.amazon.eventstream",
+            StreamFamily::Ollama(_) => "application/x-ndjson",
             _ => "text/event-stream",
+        }
+    }
+
+    fn ollama(&self, api: ollama::Api) -> OllamaEvent<'_> {
+        OllamaEvent {
+            api,
+            model: &self.model,
+            chunks: self.chunks,
+            with_usage: self.with_usage,
         }
     }
 
@@ -188,6 +206,7 @@ impl StreamReply {
             StreamFamily::Anthropic | StreamFamily::BedrockInvoke => self.anthropic().count(),
             StreamFamily::Gemini => self.gemini().count(),
             StreamFamily::Bedrock => self.bedrock().count(),
+            StreamFamily::Ollama(api) => self.ollama(api).count(),
             StreamFamily::Scripted | StreamFamily::ScriptedEventStream => self.script.len(),
         }
     }
@@ -195,7 +214,10 @@ impl StreamReply {
     /// Events sent before `/truncate` cuts the connection: half of the content.
     pub fn truncated_count(&self) -> usize {
         match self.family {
-            StreamFamily::Chat | StreamFamily::Text | StreamFamily::Gemini => self.chunks / 2,
+            StreamFamily::Chat
+            | StreamFamily::Text
+            | StreamFamily::Gemini
+            | StreamFamily::Ollama(_) => self.chunks / 2,
             StreamFamily::Bedrock => 1 + self.chunks / 2,
             StreamFamily::Anthropic | StreamFamily::BedrockInvoke => {
                 self.anthropic().truncated_count()
@@ -211,6 +233,7 @@ impl StreamReply {
             StreamFamily::Anthropic => self.anthropic().render(index, out),
             StreamFamily::Gemini => self.gemini().render(index, out),
             StreamFamily::Bedrock => self.bedrock().render(index, out),
+            StreamFamily::Ollama(api) => self.ollama(api).render(index, out),
             StreamFamily::BedrockInvoke => {
                 let mut event = Vec::with_capacity(256);
                 self.anthropic().render(index, &mut event);
@@ -284,6 +307,7 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
             body: format!("{{\"input_tokens\":{}}}", body.len().div_ceil(4)).into_bytes(),
         },
         Route::Gemini(method) => gemini_reply(method, rest, body, &faults, options),
+        Route::Ollama(api) => ollama_reply(api, body, &faults, options),
         Route::Converse(stream) => match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
             Err(error) => Reply::error(shape, 400, &format!("Malformed input request: {error}")),
             Ok(_) if stream => Reply::Stream(StreamReply {
@@ -595,6 +619,79 @@ fn gemini_reply(
     }
 }
 
+/// The fields of an Ollama request the mock reads.
+#[derive(Debug, Default, serde::Deserialize)]
+struct OllamaRequest {
+    model: Option<String>,
+    /// Ollama streams unless told not to.
+    stream: Option<bool>,
+    input: Option<serde_json::Value>,
+    /// `/api/embed`'s output size.
+    dimensions: Option<usize>,
+}
+
+fn ollama_reply(api: ollama::Api, body: &[u8], faults: &Faults, options: &MockOptions) -> Reply {
+    let shape = ErrorShape::Ollama;
+    let request: OllamaRequest = match serde_json::from_slice(body) {
+        Ok(request) => request,
+        Err(error) => return Reply::error(shape, 400, &format!("invalid JSON: {error}")),
+    };
+    let Some(model) = request.model.filter(|m| !m.is_empty()) else {
+        return Reply::error(shape, 400, "model is required");
+    };
+    let stream = request.stream.unwrap_or(true);
+    if api == ollama::Api::Chat {
+        if let Some(script) = super::script::script(body) {
+            if !stream {
+                return Reply::Full {
+                    status: 200,
+                    body: script.ollama_answer(&model).to_string().into_bytes(),
+                };
+            }
+            return Reply::Stream(StreamReply {
+                family: StreamFamily::Scripted,
+                model: String::new(),
+                chunks: 0,
+                include_usage: false,
+                with_usage: true,
+                script: script.ollama_lines(&model),
+            });
+        }
+    }
+    let model = serde_json::Value::from(model).to_string();
+    let with_usage = !faults.nousage;
+    let mut out = Vec::with_capacity(512);
+    match api {
+        ollama::Api::Embed => {
+            let batch = match request.input {
+                Some(serde_json::Value::String(_)) => 1,
+                Some(serde_json::Value::Array(items)) if !items.is_empty() => items.len(),
+                _ => return Reply::error(shape, 400, "invalid input type"),
+            };
+            let dims = request.dimensions.unwrap_or(options.embed_dims);
+            if dims == 0 || dims > MAX_DIMS {
+                return Reply::error(shape, 400, "dimensions out of range");
+            }
+            ollama::embeddings(&mut out, &model, batch, dims, with_usage);
+        }
+        _ if stream => {
+            return Reply::Stream(StreamReply {
+                family: StreamFamily::Ollama(api),
+                model,
+                chunks: options.stream_chunks,
+                include_usage: false,
+                with_usage,
+                script: Vec::new(),
+            })
+        }
+        _ => ollama::answer(&mut out, api, &model, with_usage),
+    }
+    Reply::Full {
+        status: 200,
+        body: out,
+    }
+}
+
 fn api_reply(route: Route, body: &[u8], faults: &Faults, options: &MockOptions) -> Reply {
     let shape = route.error_shape();
     let request = match ApiRequest::parse(body) {
@@ -658,6 +755,7 @@ fn api_reply(route: Route, body: &[u8], faults: &Faults, options: &MockOptions) 
         StreamFamily::Anthropic => anthropic::message(&mut out, &model, with_usage),
         StreamFamily::Gemini
         | StreamFamily::Bedrock
+        | StreamFamily::Ollama(_)
         | StreamFamily::BedrockInvoke
         | StreamFamily::Scripted
         | StreamFamily::ScriptedEventStream => {}

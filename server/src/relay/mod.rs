@@ -353,12 +353,13 @@ async fn read_head(
                     continue;
                 }
                 Ok(Status::Complete(h)) => {
-                    // SSE, or AWS's binary event stream (Bedrock).
+                    // SSE, AWS's binary event stream (Bedrock) or NDJSON (Ollama).
                     let event_stream = h.header("content-type").is_some_and(|v| {
                         let starts =
                             |p: &[u8]| v.len() >= p.len() && v[..p.len()].eq_ignore_ascii_case(p);
                         starts(b"text/event-stream")
                             || starts(b"application/vnd.amazon.eventstream")
+                            || starts(b"application/x-ndjson")
                     });
                     let head = Head {
                         status: h.status,

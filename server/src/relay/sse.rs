@@ -1,6 +1,6 @@
 //! A stream relayed event by event: each event's JSON carries the requested model back (or is
 //! translated), usage is captured, and a failure after the first byte is reported in-band.
-//! Events are SSE, or AWS event-stream messages for the families that stream those.
+//! Events are SSE, AWS event-stream messages or NDJSON lines, as each family streams them.
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +9,7 @@ use corelane_transforms::bedrock::eventstream::EventFramer;
 use corelane_transforms::family::{
     stream_framing, stream_translator, StreamFraming, StreamTranslator,
 };
+use corelane_transforms::ollama::ndjson::LineFramer;
 use corelane_transforms::provider::ProviderRow;
 use corelane_transforms::stream::StreamFailure;
 use corelane_transforms::usage::Usage;
@@ -39,6 +40,7 @@ pub(super) async fn relay_stream(
     let mut framer = match stream_framing(provider.family) {
         StreamFraming::Sse => Framer::Sse(SseFramer::new(MAX_EVENT)),
         StreamFraming::AwsEventStream => Framer::Aws(EventFramer::new(MAX_EVENT)),
+        StreamFraming::Ndjson => Framer::Ndjson(LineFramer::new(MAX_EVENT)),
     };
     let mut usage = None;
     let mut translator = stream_translator(provider, ex.endpoint(), &ex.requested_model, || {
@@ -101,6 +103,14 @@ pub(super) async fn relay_stream(
                         break;
                     }
                 },
+                Framer::Ndjson(f) => match f.next_line() {
+                    Ok(Some(line)) => ndjson_line(&mut translator, line, &mut out, &mut usage),
+                    Ok(None) => break,
+                    Err(_) => {
+                        failure = Some(protocol("stream line too large"));
+                        break;
+                    }
+                },
             };
             last_event = Instant::now();
             // The first token is the first event the client gets something from.
@@ -130,6 +140,14 @@ pub(super) async fn relay_stream(
                         failure = Some(protocol("the event stream ended inside a message"));
                     }
                     Framer::Aws(_) => {}
+                    Framer::Ndjson(f) => {
+                        if let Some(rest) = f.finish() {
+                            if let Err(e) = ndjson_line(&mut translator, rest, &mut out, &mut usage)
+                            {
+                                failure = Some(stream_failure(provider, e));
+                            }
+                        }
+                    }
                 }
             }
             if failure.is_none() {
@@ -198,6 +216,7 @@ pub(super) async fn relay_stream(
 enum Framer {
     Sse(SseFramer),
     Aws(EventFramer),
+    Ndjson(LineFramer),
 }
 
 impl Framer {
@@ -205,8 +224,22 @@ impl Framer {
         match self {
             Framer::Sse(f) => f.push(bytes),
             Framer::Aws(f) => f.push(bytes),
+            Framer::Ndjson(f) => f.push(bytes),
         }
     }
+}
+
+/// Writes what the client gets for one NDJSON line.
+fn ndjson_line(
+    translator: &mut StreamTranslator,
+    line: &[u8],
+    out: &mut Vec<u8>,
+    usage: &mut Option<Usage>,
+) -> Result<(), StreamFailure> {
+    if let Some(u) = translator.ndjson_line(line, out)? {
+        *usage = Some(u);
+    }
+    Ok(())
 }
 
 /// Writes what the client gets for one upstream event.

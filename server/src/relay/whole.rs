@@ -69,7 +69,7 @@ pub(super) async fn relay_body(
             &whole,
             &ex.requested_model,
             || ex.answer_id(),
-            ex.counted_prompt_tokens.get(),
+            ex.request_note.get(),
             &mut body,
         )
         .map_err(|detail| GatewayError::UpstreamProtocol {
@@ -122,7 +122,7 @@ pub(super) async fn relay_body(
         rewriter.finish(&mut out);
     }
     end_chunk(&mut out, at);
-    if decoder.is_done() {
+    if decoder.is_done() && !rewriter.failed() {
         out.extend_from_slice(LAST_CHUNK);
     }
     loop {
@@ -132,6 +132,14 @@ pub(super) async fn relay_body(
         if res.is_err() {
             // The client left: drop the upstream connection mid-body (never pooled).
             return Ok((done(head.status, None, false), false));
+        }
+        if rewriter.failed() {
+            // An answer translated as it arrives turned out unreadable: the head is sent, so
+            // the body is cut short (no terminating chunk) and both connections dropped.
+            core.give_buf(out);
+            let mut cut = done(head.status, None, false);
+            cut.failure = Some(protocol("unreadable answer from upstream"));
+            return Ok((cut, false));
         }
         if decoder.is_done() {
             break;
@@ -157,7 +165,7 @@ pub(super) async fn relay_body(
             rewriter.finish(&mut out);
         }
         end_chunk(&mut out, at);
-        if decoder.is_done() {
+        if decoder.is_done() && !rewriter.failed() {
             out.extend_from_slice(LAST_CHUNK);
         }
     }
