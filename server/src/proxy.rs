@@ -154,7 +154,9 @@ async fn token_counter<'g>(
             Some(resolved) => {
                 ex.group = Some(resolved.group);
                 match pick_deployment(gw, ex, resolved.star) {
-                    Ok((deployment, _)) => {
+                    // The model the deployment sends (a wildcard's: the request's).
+                    Ok((_, Target::Upstream { provider_model, .. })) => provider_model.into_owned(),
+                    Ok((deployment, Target::Mock(_))) => {
                         let model = deployment.params.model.as_str();
                         model
                             .split_once('/')
@@ -253,7 +255,15 @@ async fn inference<'g>(
     let (provider, provider_model, upstream) = match target {
         // A mock deployment counts tokens as any provider without a counting API does.
         Target::Mock(_) if endpoint == Endpoint::CountTokens => {
-            let tokens = corelane_transforms::token_counter::read(req.body)
+            let (loaded, _charge);
+            let body = match &req.spilled {
+                Some(spilled) => {
+                    (loaded, _charge) = load_spilled(core, None, &spilled.file).await?;
+                    &loaded[..]
+                }
+                None => req.body,
+            };
+            let tokens = corelane_transforms::token_counter::read(body)
                 .and_then(|r| r.count(&ex.requested_model))
                 .map_err(count_error)?;
             let mut answer = Vec::with_capacity(64);
@@ -859,19 +869,23 @@ async fn titan_embeddings<'g>(
 ) -> Result<bool, GatewayError> {
     use corelane_transforms::bedrock::embed;
     credentials_ready(provider, upstream)?;
-    let bodies = with_drop_params(deployment, req.body, |body| {
+    let plan = with_drop_params(deployment, req.body, |body| {
         embed::titan_requests(body, provider_model)
     })
     .map_err(|e| transform_error(provider, e))?;
-    let images = embed::is_image_input(provider_model, req.body)
-        .into_iter()
-        .filter(|image| *image)
-        .count();
     let mut items = Vec::new();
+    // The answers held are charged to the core's body budget; the whole fan-out has the
+    // deployment's timeout, as one call would.
+    let mut charge = BodyCharge::new(core);
+    let deadline = Instant::now() + deployment.timeout;
     let mut tokens = 0u64;
-    for (i, body) in bodies.iter().enumerate() {
+    for i in 0..plan.len() {
+        if Instant::now() >= deadline {
+            return Err(ex.upstream_timeout(provider.name));
+        }
         let mut bytes = with_head_room(core.take_buf());
-        bytes.extend_from_slice(body);
+        plan.body(i, &mut bytes);
+        let body_len = bytes.len() - HEAD_ROOM;
         let request = finish_upstream(
             core,
             deployment,
@@ -882,21 +896,25 @@ async fn titan_embeddings<'g>(
             false,
             None,
             bytes,
-            body.len(),
+            body_len,
             None,
         )?;
         let room = MAX_TITAN_ANSWERS.saturating_sub(items.len());
         let answer =
             crate::relay::fetch(core, ex, deployment, provider, upstream, request, room).await?;
-        tokens += embed::titan_item(&answer, i, &mut items).map_err(|detail| {
+        let counted = embed::titan_item(&answer, i, &mut items).map_err(|detail| {
             GatewayError::UpstreamProtocol {
                 provider: provider.name,
                 detail,
             }
         })?;
+        tokens = tokens.saturating_add(counted);
+        if !charge.grow_to(items.len()) {
+            return Err(GatewayError::BodyBudget);
+        }
     }
     let mut out = Vec::with_capacity(items.len() + 320);
-    let usage = embed::titan_answer(&items, &ex.requested_model, tokens, images, &mut out);
+    let usage = embed::titan_answer(&items, &ex.requested_model, tokens, plan.images(), &mut out);
     let cost = ex.cost(Some(&usage));
     ex.usage = Some(usage);
     ex.status = 200;

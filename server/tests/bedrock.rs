@@ -371,3 +371,40 @@ fn drop_params_drops_what_the_provider_has_no_field_for() {
     assert_eq!(gw.post("/v1/chat/completions", &body).status, 200);
     gw.assert_healthy();
 }
+
+#[test]
+fn the_invoke_route_serves_messages_and_refuses_chat() {
+    let mock = Mock::start();
+    let config = format!(
+        "model_list:\n{}",
+        deployment(
+            "br-invoke",
+            &format!("bedrock/invoke/{CLAUDE}"),
+            &format!(
+                "      api_base: {}\n      aws_access_key_id: A\n      aws_secret_access_key: S\n",
+                mock.base("")
+            )
+        ),
+    );
+    let gw = Gateway::start(&config);
+    let resp = gw.post(
+        "/v1/messages",
+        &json!({"model": "br-invoke", "max_tokens": 8, "messages": [{"role": "user", "content": "Hi"}]}),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(
+        mock.last_request()["path"],
+        format!("/model/{CLAUDE}/invoke")
+    );
+    let before = mock.requests().len();
+    let err = assert_litellm_error(
+        &gw.post("/v1/chat/completions", &chat_body("br-invoke")),
+        400,
+    );
+    assert!(
+        err["message"].as_str().unwrap().contains("Invoke API"),
+        "{err}"
+    );
+    assert_eq!(mock.requests().len(), before);
+    gw.assert_healthy();
+}

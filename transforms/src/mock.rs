@@ -185,9 +185,6 @@ fn pieces(content: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Appends an embeddings list with one zero vector per input. Deviation: LiteLLM's
-/// `mock_embedding` returns a single vector whatever the input count; one per input keeps
-/// clients that zip inputs with outputs working.
 /// An OCR answer (`/v1/ocr`) of one page whose markdown is `content`.
 pub fn ocr(content: &str, meta: &MockMeta, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"pages\":[{\"index\":0,\"markdown\":");
@@ -197,6 +194,9 @@ pub fn ocr(content: &str, meta: &MockMeta, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"document_annotation\":null,\"usage_info\":{\"pages_processed\":1,\"pages_processed_annotation\":null,\"credits\":null,\"doc_size_bytes\":null},\"content\":null,\"tables\":null,\"keyValuePairs\":null,\"object\":\"ocr\"}");
 }
 
+/// Appends an embeddings list with one zero vector per input. Deviation: LiteLLM's
+/// `mock_embedding` returns a single vector whatever the input count; one per input keeps
+/// clients that zip inputs with outputs working.
 pub fn embedding(inputs: usize, meta: &MockMeta, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"object\":\"list\",\"data\":[");
     for i in 0..inputs.max(1) {

@@ -1482,8 +1482,9 @@ pub fn unserved_model(
         {
             Some("vertex_ai (partner, Model Garden and other non-Gemini models)")
         }
+        // Claude's `invoke/` route serves `/v1/messages` (its chat is refused per request).
         PathStyle::BedrockModel
-            if row.family != Family::BedrockEmbed
+            if row.family == Family::Bedrock
                 && !crate::bedrock::is_converse_model(provider_model) =>
         {
             Some(
@@ -1525,13 +1526,15 @@ pub fn write_request_path(
         PathStyle::BedrockModel
             if row.family == Family::BedrockClaude && endpoint == Endpoint::Messages =>
         {
-            // Invoke's model id goes as it is, but for an ARN (`get_bedrock_model_id`).
+            // Invoke's model id goes with its `:` as it is, an ARN quoted whole
+            // (`get_bedrock_model_id`); nothing else a client could choose (a wildcard's
+            // model) may reach the path unencoded.
             let id = crate::bedrock::invoke::invoke_model_id(provider_model);
             out.push_str("/model/");
             if id.starts_with("arn:") {
                 push_percent_encoded(id, out);
             } else {
-                out.push_str(id);
+                push_path_segment(id, out);
             }
             out.push_str(if stream {
                 "/invoke-with-response-stream"
@@ -1663,10 +1666,11 @@ pub fn push_percent_encoded(s: &str, out: &mut String) {
     push_encoded(s, b"-._~", out);
 }
 
-/// As [`push_percent_encoded`] but `@` kept, as a path segment may hold it (a Vertex model's
-/// version, `claude-sonnet-4-5@20250929`, as LiteLLM sends it).
+/// As [`push_percent_encoded`] but `@` and `:` kept, as a path segment may hold them (a Vertex
+/// model's version, `claude-sonnet-4-5@20250929`; a Bedrock model's, `...-v1:0`), as LiteLLM
+/// sends them. `/`, `?`, `#` and `%` are still encoded.
 pub fn push_path_segment(s: &str, out: &mut String) {
-    push_encoded(s, b"-._~@", out);
+    push_encoded(s, b"-._~@:", out);
 }
 
 fn push_encoded(s: &str, kept: &[u8], out: &mut String) {

@@ -75,6 +75,15 @@ impl CountRequest<'_> {
             self.body,
             ["prompt", "messages", "contents", "tools", "system"],
         );
+        // LiteLLM's request model takes a string prompt and a list of tools only.
+        if prompt.is_some_and(|p| p != b"null" && p.first() != Some(&b'"')) {
+            return Err(CountError::Unsupported(
+                "`prompt` must be a string".to_owned(),
+            ));
+        }
+        if tools.is_some_and(|t| t != b"null" && elements(t).is_none()) {
+            return Err(CountError::Unsupported("`tools` must be a list".to_owned()));
+        }
         let prompt = prompt.and_then(string).filter(|p| !p.is_empty());
         let messages = non_empty(messages);
         let contents = non_empty(contents);
@@ -299,7 +308,7 @@ fn function_definitions(tools: &[&[u8]]) -> String {
             match (parameters, properties) {
                 (Some(p), Some(_)) => {
                     lines.push(format!("type {name} = (_: {{"));
-                    lines.push(object_parameters(p, 0));
+                    lines.push(object_parameters(p, 0, 0));
                     lines.push("}) => any;".to_owned());
                 }
                 _ => lines.push(format!("type {name} = () => any;")),
@@ -312,11 +321,11 @@ fn function_definitions(tools: &[&[u8]]) -> String {
 }
 
 /// `_format_object_parameters`.
-fn object_parameters(parameters: &[u8], indent: usize) -> String {
+fn object_parameters(parameters: &[u8], indent: usize, depth: usize) -> String {
     let Some(properties) = get(parameters, "properties").filter(|p| is_object(p)) else {
         return String::new();
     };
-    let required: Vec<String> = get(parameters, "required")
+    let required: std::collections::HashSet<String> = get(parameters, "required")
         .and_then(elements)
         .unwrap_or_default()
         .into_iter()
@@ -330,7 +339,10 @@ fn object_parameters(parameters: &[u8], indent: usize) -> String {
             lines.push(format!("// {}", python_str(d)));
         }
         let question = if required.contains(&key) { "" } else { "?" };
-        lines.push(format!("{key}{question}: {},", format_type(props, indent)));
+        lines.push(format!(
+            "{key}{question}: {},",
+            format_type(props, indent, depth + 1)
+        ));
     }
     lines
         .iter()
@@ -340,7 +352,14 @@ fn object_parameters(parameters: &[u8], indent: usize) -> String {
 }
 
 /// `_format_type`.
-fn format_type(props: &[u8], indent: usize) -> String {
+/// Types nested deeper than this are written `any` (a schema's depth is the client's: each
+/// level rescans the one below).
+const MAX_TYPE_DEPTH: usize = 64;
+
+fn format_type(props: &[u8], indent: usize, depth: usize) -> String {
+    if depth > MAX_TYPE_DEPTH {
+        return "any".to_owned();
+    }
     let kind = get(props, "type").and_then(string).unwrap_or_default();
     let enumerated = || {
         get(props, "enum").map(|e| {
@@ -356,9 +375,12 @@ fn format_type(props: &[u8], indent: usize) -> String {
         "string" => enumerated().unwrap_or_else(|| "string".to_owned()),
         "array" => format!(
             "{}[]",
-            format_type(get(props, "items").unwrap_or(b"{}"), indent)
+            format_type(get(props, "items").unwrap_or(b"{}"), indent, depth + 1)
         ),
-        "object" => format!("{{\n{}\n}}", object_parameters(props, indent + 2)),
+        "object" => format!(
+            "{{\n{}\n}}",
+            object_parameters(props, indent + 2, depth + 1)
+        ),
         "integer" | "number" => enumerated().unwrap_or_else(|| "number".to_owned()),
         "boolean" => "boolean".to_owned(),
         "null" => "null".to_owned(),
@@ -418,6 +440,12 @@ mod tests {
             ),
             Err(CountError::Unsupported(_))
         ));
+        for body in [
+            r#"{"model":"g","prompt":5}"#,
+            r#"{"model":"g","prompt":"x","tools":{"a":1}}"#,
+        ] {
+            assert!(matches!(count(body), Err(CountError::Unsupported(_))), "{body}");
+        }
     }
 
     #[test]

@@ -285,10 +285,12 @@ fn run_family(family_dir: &str) -> usize {
 /// A Titan fixture of one input: its one request, and the answer put together.
 fn run_titan(case: &Case, dir: &Path, body: &[u8]) {
     let model = &case.args["model"];
-    let sent =
+    let plan =
         embed::titan_requests(body, model).unwrap_or_else(|e| panic!("{}: {e:?}", case.name));
-    assert_eq!(sent.len(), 1, "{}: one input", case.name);
-    let sent: Value = serde_json::from_slice(&sent[0]).unwrap();
+    assert_eq!(plan.len(), 1, "{}: one input", case.name);
+    let mut sent = Vec::new();
+    plan.body(0, &mut sent);
+    let sent: Value = serde_json::from_slice(&sent).unwrap();
     assert_eq!(
         sent,
         json(dir, "provider_request.json"),

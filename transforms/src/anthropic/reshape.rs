@@ -14,6 +14,26 @@ use crate::json::top_members;
 use crate::json::value::{elements, get, is_object, key_of, string};
 use crate::json::write_json_string;
 
+/// The `anthropic-beta` values a Claude host takes: the client's header values and the
+/// `needed` ones, as the host names them (`rename`, `None` for one it does not take; LiteLLM's
+/// `anthropic_beta_headers_config.json`), sorted, without repeats.
+pub(crate) fn host_betas(
+    client: Option<&str>,
+    needed: &[&str],
+    rename: fn(&str) -> Option<&'static str>,
+) -> Vec<&'static str> {
+    let mut betas: Vec<&'static str> = client
+        .into_iter()
+        .flat_map(|h| h.split(','))
+        .chain(needed.iter().copied())
+        .map(str::trim)
+        .filter_map(rename)
+        .collect();
+    betas.sort_unstable();
+    betas.dedup();
+    betas
+}
+
 /// The reshaping every Claude host gets: `reasoning_effort`, adaptive thinking and effort
 /// for older models, temperature under thinking, system turns.
 pub(crate) fn base(req: &mut Obj<'_>, caps: &ClaudeCaps, max_tokens: Option<u64>) -> Result<()> {
@@ -37,9 +57,18 @@ pub(crate) struct Obj<'b>(pub(crate) Vec<(String, Cow<'b, [u8]>)>);
 impl<'b> Obj<'b> {
     pub(crate) fn read(obj: &'b [u8]) -> Obj<'b> {
         let mut o = Obj::default();
+        // Where each key is, so that reading stays linear whatever the object's size.
+        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for m in top_members(obj).into_iter().flatten() {
             if let Some(key) = key_of(obj, &m.key) {
-                o.set(&key, Cow::Borrowed(&obj[m.value]));
+                let value = Cow::Borrowed(&obj[m.value]);
+                match at.get(&key) {
+                    Some(&i) => o.0[i].1 = value,
+                    None => {
+                        at.insert(key.clone(), o.0.len());
+                        o.0.push((key, value));
+                    }
+                }
             }
         }
         o

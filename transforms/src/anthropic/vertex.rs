@@ -100,11 +100,7 @@ pub fn write_request_head(
 /// the client's, plus what its context edits, web search tools and safeguards need; as Vertex
 /// names them, sorted.
 fn messages_betas(client: Option<&str>, body: &[u8]) -> Vec<&'static str> {
-    let mut wanted: Vec<&str> = client
-        .into_iter()
-        .flat_map(|h| h.split(','))
-        .map(str::trim)
-        .collect();
+    let mut wanted: Vec<&str> = Vec::new();
     let edits = get(body, "context_management")
         .filter(|v| is_object(v))
         .and_then(|cm| get(cm, "edits"))
@@ -132,10 +128,7 @@ fn messages_betas(client: Option<&str>, body: &[u8]) -> Vec<&'static str> {
     if get(body, "safeguards").is_some_and(|v| v != b"null") {
         wanted.push("dangerous-tool-use-2026-09-03");
     }
-    let mut betas: Vec<&'static str> = wanted.into_iter().filter_map(vertex_beta).collect();
-    betas.sort_unstable();
-    betas.dedup();
-    betas
+    super::reshape::host_betas(client, &wanted, vertex_beta)
 }
 
 /// Chat completions: the Anthropic family's body for `provider_model`, without `model`, with

@@ -162,25 +162,42 @@ fn checked_params<'b>(
     Ok([set(encoding_format), set(dimensions)])
 }
 
-/// The Titan request bodies for the client's `body`, one per input, in order.
-pub fn titan_requests(body: &[u8], provider_model: &str) -> Result<Vec<Vec<u8>>> {
+/// The Titan requests of one client request: one per input, in order, each body built only
+/// when it is sent ([`TitanRequests::body`]).
+#[derive(Debug)]
+pub struct TitanRequests {
+    model: EmbedModel,
+    inputs: Vec<String>,
+    /// v2's and the multimodal model's parameters, merged into every body (`,"k":v` each).
+    params: Vec<u8>,
+}
+
+/// The Titan requests for the client's `body`.
+pub fn titan_requests(body: &[u8], provider_model: &str) -> Result<TitanRequests> {
     let model_id = super::invoke::invoke_model_id(provider_model);
     let model = EmbedModel::of(provider_model)
         .filter(|m| m.one_input_a_request())
         .ok_or_else(|| unsupported("this Bedrock model is not a Titan embedding model"))?;
     let [encoding_format, dimensions] = checked_params(body, model, model_id)?;
-    // v2's and the multimodal model's parameters, merged into every request.
     let mut params = Vec::new();
-    let mut param = |key: &str, value: &[u8]| {
+    let mut written: Vec<&str> = vec!["inputText", "inputImage"];
+    let mut param = |key: &str, value: &[u8], written: &mut Vec<&str>| -> Result<()> {
+        if written.contains(&key) {
+            return Err(invalid(format!(
+                "`{key}` is set by the gateway from the request; it cannot be sent too"
+            )));
+        }
         params.push(b',');
         write_json_string(key, &mut params);
         params.push(b':');
         params.extend_from_slice(value);
+        Ok(())
     };
     match model {
         EmbedModel::TitanV2 => {
             if let Some(d) = dimensions {
-                param("dimensions", d);
+                param("dimensions", d, &mut written)?;
+                written.push("dimensions");
             }
             if let Some(f) = encoding_format {
                 let kind = if f == b"\"base64\"" {
@@ -188,7 +205,12 @@ pub fn titan_requests(body: &[u8], provider_model: &str) -> Result<Vec<Vec<u8>>>
                 } else {
                     "float"
                 };
-                param("embeddingTypes", format!("[\"{kind}\"]").as_bytes());
+                param(
+                    "embeddingTypes",
+                    format!("[\"{kind}\"]").as_bytes(),
+                    &mut written,
+                )?;
+                written.push("embeddingTypes");
             }
         }
         EmbedModel::TitanImage => {
@@ -196,7 +218,8 @@ pub fn titan_requests(body: &[u8], provider_model: &str) -> Result<Vec<Vec<u8>>>
                 let mut config = b"{\"outputEmbeddingLength\":".to_vec();
                 config.extend_from_slice(d);
                 config.push(b'}');
-                param("embeddingConfig", &config);
+                param("embeddingConfig", &config, &mut written)?;
+                written.push("embeddingConfig");
             }
         }
         EmbedModel::TitanV1 | EmbedModel::Cohere => {}
@@ -206,43 +229,69 @@ pub fn titan_requests(body: &[u8], provider_model: &str) -> Result<Vec<Vec<u8>>>
         for m in top_members(body).into_iter().flatten() {
             let key = key_of(body, &m.key).unwrap_or_default();
             if !OWN_KEYS.contains(&key.as_str()) {
-                param(&key, &body[m.value]);
+                param(&key, &body[m.value], &mut written)?;
             }
         }
     }
-    inputs(body)?
-        .iter()
-        .map(|input| {
-            let mut out = Vec::with_capacity(input.len() + params.len() + 24);
-            let image = (model == EmbedModel::TitanImage)
-                .then(|| crate::chat::data_url(input))
-                .transpose()?
-                .flatten();
-            match image {
-                Some((_, data)) => {
-                    out.extend_from_slice(b"{\"inputImage\":");
-                    write_json_string(data, &mut out);
-                }
-                None => {
-                    out.extend_from_slice(b"{\"inputText\":");
-                    write_json_string(input, &mut out);
-                }
-            }
-            out.extend_from_slice(&params);
-            out.push(b'}');
-            Ok(out)
-        })
-        .collect()
+    let inputs = inputs(body)?;
+    if model == EmbedModel::TitanImage {
+        for input in &inputs {
+            crate::chat::data_url(input)?;
+        }
+    }
+    Ok(TitanRequests {
+        model,
+        inputs,
+        params,
+    })
 }
 
-/// Whether a Titan input is an image (the multimodal model's `data:` URLs).
-pub fn is_image_input(provider_model: &str, body: &[u8]) -> Vec<bool> {
-    let image_model = EmbedModel::of(provider_model) == Some(EmbedModel::TitanImage);
-    inputs(body)
-        .unwrap_or_default()
-        .iter()
-        .map(|i| image_model && i.starts_with("data:"))
-        .collect()
+impl TitanRequests {
+    /// How many requests (inputs) there are.
+    pub fn len(&self) -> usize {
+        self.inputs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.inputs.is_empty()
+    }
+
+    /// How many inputs are images (the multimodal model's `data:` URLs).
+    pub fn images(&self) -> usize {
+        self.inputs
+            .iter()
+            .filter(|i| self.image(i).is_some())
+            .count()
+    }
+
+    fn image<'i>(&self, input: &'i str) -> Option<&'i str> {
+        if self.model != EmbedModel::TitanImage {
+            return None;
+        }
+        crate::chat::data_url(input)
+            .ok()
+            .flatten()
+            .map(|(_, data)| data)
+    }
+
+    /// Appends the body of request `i` (an index below [`TitanRequests::len`]).
+    pub fn body(&self, i: usize, out: &mut Vec<u8>) {
+        let Some(input) = self.inputs.get(i) else {
+            return;
+        };
+        match self.image(input) {
+            Some(data) => {
+                out.extend_from_slice(b"{\"inputImage\":");
+                write_json_string(data, out);
+            }
+            None => {
+                out.extend_from_slice(b"{\"inputText\":");
+                write_json_string(input, out);
+            }
+        }
+        out.extend_from_slice(&self.params);
+        out.push(b'}');
+    }
 }
 
 /// Appends one Titan answer as the data item `index` (its vector: v2's `embeddingsByType`
@@ -405,10 +454,13 @@ mod tests {
     use serde_json::{json, Value};
 
     fn titan(body: Value, model: &str) -> Result<Vec<Value>> {
-        titan_requests(body.to_string().as_bytes(), model).map(|bodies| {
-            bodies
-                .iter()
-                .map(|b| serde_json::from_slice(b).unwrap())
+        titan_requests(body.to_string().as_bytes(), model).map(|plan| {
+            (0..plan.len())
+                .map(|i| {
+                    let mut out = Vec::new();
+                    plan.body(i, &mut out);
+                    serde_json::from_slice(&out).unwrap()
+                })
                 .collect()
         })
     }

@@ -334,7 +334,18 @@ fn tools(req: &mut Obj<'_>) {
 /// A JSON schema with each `type: "custom"` made `"object"` (through properties, items,
 /// additionalProperties and the combinators); `None` when there is none.
 fn custom_types_to_object(schema: &[u8]) -> Option<Vec<u8>> {
-    if !is_object(schema) {
+    custom_types_within(schema, 0)
+}
+
+/// Schemas nested deeper than this are left as they are (each level rescans the one below).
+const MAX_SCHEMA_DEPTH: usize = 64;
+
+fn custom_types_within(schema: &[u8], depth: usize) -> Option<Vec<u8>> {
+    // Most schemas have none: nothing is rewritten.
+    if depth > MAX_SCHEMA_DEPTH
+        || !is_object(schema)
+        || memchr::memmem::find(schema, b"\"custom\"").is_none()
+    {
         return None;
     }
     let mut s = Obj::read(schema);
@@ -344,7 +355,7 @@ fn custom_types_to_object(schema: &[u8]) -> Option<Vec<u8>> {
         changed = true;
     }
     for key in ["items", "additionalProperties"] {
-        if let Some(fixed) = s.get(key).and_then(custom_types_to_object) {
+        if let Some(fixed) = s.get(key).and_then(|v| custom_types_within(v, depth + 1)) {
             s.set(key, Cow::Owned(fixed));
             changed = true;
         }
@@ -353,7 +364,7 @@ fn custom_types_to_object(schema: &[u8]) -> Option<Vec<u8>> {
         let mut p = Obj::read(props);
         let mut any = false;
         for (_, v) in p.0.iter_mut() {
-            if let Some(fixed) = custom_types_to_object(v) {
+            if let Some(fixed) = custom_types_within(v, depth + 1) {
                 *v = Cow::Owned(fixed);
                 any = true;
             }
@@ -368,7 +379,10 @@ fn custom_types_to_object(schema: &[u8]) -> Option<Vec<u8>> {
         let Some(list) = s.get(key).and_then(elements) else {
             continue;
         };
-        let fixed: Vec<Option<Vec<u8>>> = list.iter().map(|v| custom_types_to_object(v)).collect();
+        let fixed: Vec<Option<Vec<u8>>> = list
+            .iter()
+            .map(|v| custom_types_within(v, depth + 1))
+            .collect();
         if fixed.iter().any(Option::is_some) {
             let items: Vec<Cow<'_, [u8]>> = list
                 .iter()
@@ -387,14 +401,9 @@ fn custom_types_to_object(schema: &[u8]) -> Option<Vec<u8>> {
 /// features need, as Bedrock names them, sorted; `context_management` keeps only the edits
 /// Bedrock takes (dropped when none is left).
 fn betas(req: &mut Obj<'_>, header: Option<&str>, injected_thinking: bool) -> Vec<&'static str> {
-    let mut wanted: Vec<String> = header
-        .into_iter()
-        .flat_map(|h| h.split(','))
-        .map(|b| b.trim().to_owned())
-        .filter(|b| !b.is_empty())
-        .collect();
+    let mut wanted: Vec<&'static str> = Vec::new();
     if injected_thinking {
-        wanted.push("interleaved-thinking-2025-05-14".to_owned());
+        wanted.push("interleaved-thinking-2025-05-14");
     }
     if let Some(cm) = req.get("context_management").map(<[u8]>::to_vec) {
         if is_object(&cm) {
@@ -406,7 +415,7 @@ fn betas(req: &mut Obj<'_>, header: Option<&str>, injected_thinking: bool) -> Ve
                             let kind = get(e, "type").and_then(string).unwrap_or_default();
                             match CONTEXT_EDITS.iter().find(|(t, _)| *t == kind) {
                                 Some((_, beta)) => {
-                                    wanted.push((*beta).to_owned());
+                                    wanted.push(beta);
                                     true
                                 }
                                 None => false,
@@ -430,10 +439,7 @@ fn betas(req: &mut Obj<'_>, header: Option<&str>, injected_thinking: bool) -> Ve
             }
         }
     }
-    let mut out: Vec<&'static str> = wanted.iter().filter_map(|b| bedrock_beta(b)).collect();
-    out.sort_unstable();
-    out.dedup();
-    out
+    crate::anthropic::reshape::host_betas(header, &wanted, bedrock_beta)
 }
 
 /// An Invoke stream's events (AWS event-stream `chunk` messages) as the client's Messages

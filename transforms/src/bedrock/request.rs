@@ -131,6 +131,12 @@ pub fn transform_request(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Result<()> {
+    if !super::is_converse_model(provider_model) {
+        // Claude's `invoke/` route: LiteLLM sends its chat through the Invoke API.
+        return Err(unsupported(
+            "chat completions through Bedrock's Invoke API (bedrock/invoke/...); use bedrock/converse/<model> or the model id",
+        ));
+    }
     let body = request_object(body, scratch)?;
     let (_, id) = model_id(provider_model);
     let anthropic = is_anthropic(id);
