@@ -227,6 +227,46 @@ CASES: list[tuple[str, str, dict]] = [
     ("messages-gemini-err-429", "/v1/messages", messages("gem", "err-429", False)),
     ("embeddings-gemini", "/v1/embeddings", {"model": "gem-embed", "input": "[text] hello"}),
     ("embeddings-gemini-list", "/v1/embeddings", {"model": "gem-embed", "input": ["[text] a", "b"], "dimensions": 3}),
+    # Cohere (v2): chat translated both ways, embeddings, rerank.
+    ("chat-cohere", "/v1/chat/completions", chat("cmdr", "text", False)),
+    ("chat-cohere-params", "/v1/chat/completions", chat("cmdr", "text", False, temperature=0.5, top_p=0.9, n=1, stop="END",
+                                                      max_tokens=64, max_completion_tokens=32, seed=7, presence_penalty=0.1,
+                                                      frequency_penalty=0.2, tool_choice="auto", user="u1", k=5, safety_mode="NONE")),
+    ("chat-cohere-history", "/v1/chat/completions", {"model": "cmdr", "messages": [
+        {"role": "developer", "content": "Be brief."}, *GEMINI_HISTORY[1:4],
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "Sunny", "cache_control": {"type": "ephemeral"}},
+        {"role": "user", "content": [{"type": "text", "text": "thanks", "cache_control": {"type": "ephemeral"}},
+                                     {"type": "image_url", "image_url": "data:image/png;base64,iVBORw0KGgo="}]}]}),
+    ("chat-cohere-tool", "/v1/chat/completions", chat("cmdr", "tool", False, tools=[GEMINI_TOOL, {"type": "function", "function": {"name": "now"}}])),
+    ("chat-cohere-cite", "/v1/chat/completions", chat("cmdr", "cite", False)),
+    ("chat-cohere-length", "/v1/chat/completions", chat("cmdr", "length", False, max_tokens=3)),
+    ("chat-cohere-chat", "/v1/chat/completions", chat("cmda", "text", False)),
+    ("chat-cohere-unsupported", "/v1/chat/completions", chat("cmdr", "text", False, response_format={"type": "json_object"})),
+    ("chat-cohere-unsupported-many", "/v1/chat/completions", chat("cmda", "text", False, logprobs=True, parallel_tool_calls=False)),
+    ("chat-cohere-stream", "/v1/chat/completions", chat("cmdr", "text", True, stream_options={"include_usage": True})),
+    ("chat-cohere-stream-tool", "/v1/chat/completions", chat("cmdr", "tool", True, tools=[GEMINI_TOOL])),
+    *[(f"chat-cohere-{e}", "/v1/chat/completions", chat("cmdr", e, False))
+      for e in ("err-co-token", "err-co-tokens", "err-400", "err-401", "err-403", "err-404", "err-422", "err-429", "err-500", "err-503")],
+    *[(f"chat-cohere-chat-{e}", "/v1/chat/completions", chat("cmda", e, False)) for e in ("err-401", "err-429", "err-404")],
+    ("embed-cohere", "/v1/embeddings", {"model": "coembed", "input": ["hello", "world"]}),
+    ("embed-cohere-string", "/v1/embeddings", {"model": "coembed", "input": "hello"}),
+    ("embed-cohere-params", "/v1/embeddings", {"model": "coembed", "input": ["hello"], "input_type": "search_query",
+                                               "encoding_format": "float", "dimensions": 256, "truncate": "END"}),
+    ("embed-cohere-types", "/v1/embeddings", {"model": "coembed", "input": ["a", "b"], "embedding_types": ["float", "int8"]}),
+    ("embed-cohere-nometa", "/v1/embeddings", {"model": "coembed", "input": ["[nometa] hello", "world"]}),
+    ("embed-cohere-user", "/v1/embeddings", {"model": "coembed", "input": ["hello"], "user": "u1"}),
+    ("embed-cohere-err-429", "/v1/embeddings", {"model": "coembed", "input": ["[err-429] hello"]}),
+    ("rerank-cohere", "/v1/rerank", {"model": "corerank", "query": "q", "documents": ["a", {"text": "b", "title": "t"}],
+                                     "rank_fields": ["text"], "return_documents": True, "max_tokens_per_doc": 100}),
+    ("rerank-cohere-top-n", "/rerank", {"model": "corerank", "query": "q", "documents": ["a", "b", "c"], "top_n": 2}),
+    ("rerank-cohere-v2", "/v2/rerank", {"model": "corerank", "query": "q", "documents": ["a"], "max_chunks_per_doc": 2}),
+    ("rerank-cohere-no-query", "/v1/rerank", {"model": "corerank", "documents": ["a"]}),
+    ("rerank-cohere-no-documents", "/v1/rerank", {"model": "corerank", "query": "q"}),
+    ("rerank-cohere-unknown-model", "/v1/rerank", {"model": "nope", "query": "q", "documents": ["a"]}),
+    ("rerank-cohere-err-429", "/v1/rerank", {"model": "corerank", "query": "[err-429] q", "documents": ["a"]}),
+    ("rerank-cohere-err-401", "/v1/rerank", {"model": "corerank", "query": "[err-401] q", "documents": ["a"]}),
     # Errors in each route's shape.
     ("messages-unknown-model", "/v1/messages", messages("nope", "text", False)),
     ("messages-no-max-tokens", "/v1/messages", {"model": "claude", "messages": [{"role": "user", "content": "Hi"}]}),
@@ -325,8 +365,11 @@ def token_problem(tokens: list[dict]) -> str | None:
 DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "text-embedding-004"),
                "vx": ("vertex_ai", "gemini-2.5-flash"), "br": ("bedrock", "anthropic.claude-3-5-sonnet-20240620-v1:0"),
                "br-session": ("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
-               "br-nova": ("bedrock", "amazon.nova-pro-v1:0")}
-ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages"}
+               "br-nova": ("bedrock", "amazon.nova-pro-v1:0"),
+               "cmdr": ("cohere", "command-r-plus"), "cmda": ("cohere_chat", "command-a-03-2025"),
+               "coembed": ("cohere", "embed-english-v3.0"), "corerank": ("cohere", "rerank-v3.5")}
+ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages",
+             "/v1/rerank": "rerank", "/rerank": "rerank", "/v2/rerank": "rerank"}
 
 
 def write_fixture(root: str, name: str, route: str, client_body: dict, requests: list[dict], answer: dict) -> None:
@@ -460,6 +503,14 @@ def main() -> int:
   - model_name: br-nova
     litellm_params: {{model: bedrock/amazon.nova-pro-v1:0, api_base: "{base}", aws_region_name: us-east-1,
                       aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
+  - model_name: cmdr
+    litellm_params: {{model: cohere/command-r-plus, api_base: "{base}/v2/chat", api_key: co-upstream}}
+  - model_name: cmda
+    litellm_params: {{model: cohere_chat/command-a-03-2025, api_base: "{base}/v2/chat", api_key: co-upstream}}
+  - model_name: coembed
+    litellm_params: {{model: cohere/embed-english-v3.0, api_base: "{base}/v2/embed", api_key: co-upstream}}
+  - model_name: corerank
+    litellm_params: {{model: cohere/rerank-v3.5, api_base: "{base}", api_key: co-upstream}}
   - model_name: vx
     litellm_params: {{model: vertex_ai/gemini-2.5-flash, api_base: "{base}", vertex_project: proj-1,
                       vertex_location: us-east5, vertex_credentials: "{work / 'sa.json'}"}}

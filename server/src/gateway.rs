@@ -378,6 +378,12 @@ fn unserved_base(row: &ProviderRow, params: &LitellmParams, env: &Env) -> Option
             .any(|k| params.aws_param(k).is_some())
             .then_some("bedrock (AWS profiles, assumed roles and web identity credentials)");
     }
+    if row.path == PathStyle::Cohere {
+        // LiteLLM sends Cohere's v1 rerank body there; corelane speaks v2 only.
+        return configured_base(row, params, env)
+            .is_some_and(|b| b.trim_end_matches('/').ends_with("/v1/rerank"))
+            .then_some("cohere (Cohere's v1 rerank API, an api_base ending in /v1/rerank)");
+    }
     if row.path != PathStyle::Vertex {
         return None;
     }

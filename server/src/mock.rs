@@ -65,6 +65,8 @@ pub async fn respond(
                 corelane_transforms::messages::count::estimate(body),
                 &mut json,
             ),
+            // Refused before (LiteLLM's rerank has no mock_response): see proxy::inference.
+            Endpoint::Rerank => {}
         }
         write_head(
             &mut out,
@@ -94,7 +96,7 @@ fn mock_id(ex: &Exchange<'_>, endpoint: Endpoint) -> String {
         Endpoint::Completions => format!("cmpl-{}", ex.call_id),
         Endpoint::Embeddings => String::new(),
         Endpoint::Messages => format!("msg_{}", ex.call_id),
-        Endpoint::CountTokens => String::new(),
+        Endpoint::CountTokens | Endpoint::Rerank => String::new(),
     }
 }
 

@@ -167,6 +167,13 @@ async fn inference<'g>(
     let (deployment, target) = pick_deployment(gw, ex, star)?;
     ex.call_id = crate::response::CallId::random();
     let (provider, provider_model, upstream) = match target {
+        // LiteLLM's rerank has no mock_response: it would call the provider.
+        Target::Mock(_) if endpoint == Endpoint::Rerank => {
+            return Err(GatewayError::UnsupportedEndpoint {
+                model: ex.requested_model.clone(),
+                route: endpoint.path(),
+            })
+        }
         Target::Mock(text) => {
             return Ok(crate::mock::respond(core, client, ex, endpoint, req.body, text).await)
         }

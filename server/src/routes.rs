@@ -41,6 +41,9 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/embeddings", &["POST"]),
     ("/v1/messages", &["POST"]),
     ("/v1/messages/count_tokens", &["POST"]),
+    ("/rerank", &["POST"]),
+    ("/v1/rerank", &["POST"]),
+    ("/v2/rerank", &["POST"]),
     ("/openai/deployments/{model}/embeddings", &["POST"]),
     ("/engines/{model}/embeddings", &["POST"]),
     ("/models", &["GET", "HEAD"]),
@@ -113,6 +116,8 @@ pub fn label(route: Route, target: &str) -> RouteLabel {
             (Endpoint::Embeddings, true) => "/openai/deployments/{model}/embeddings",
             (Endpoint::Messages, _) => "/v1/messages",
             (Endpoint::CountTokens, _) => "/v1/messages/count_tokens",
+            (Endpoint::Rerank, _) if target.starts_with("/v2/") => "/v2/rerank",
+            (Endpoint::Rerank, _) => pick("/rerank", "/v1/rerank"),
         },
         Route::Models => pick("/models", "/v1/models"),
         Route::ModelById => pick("/models/{model_id}", "/v1/models/{model_id}"),
@@ -157,6 +162,7 @@ pub fn route(method: Method, target: &str) -> Route {
         "/chat/completions" => return post(Endpoint::ChatCompletions, false),
         "/completions" => return post(Endpoint::Completions, false),
         "/embeddings" => return post(Endpoint::Embeddings, false),
+        "/rerank" | "/v2/rerank" => return post(Endpoint::Rerank, false),
         "/models" => return get(Route::Models),
         "/model/info" => return get(Route::ModelInfo),
         "/routes" => return get(Route::Routes),
@@ -219,6 +225,11 @@ mod tests {
             ),
             (Method::Post, "/completions", inf(Completions, None)),
             (Method::Post, "/v1/embeddings", inf(Embeddings, None)),
+            (Method::Post, "/rerank", inf(Rerank, None)),
+            (Method::Post, "/v1/rerank", inf(Rerank, None)),
+            (Method::Post, "/v2/rerank", inf(Rerank, None)),
+            (Method::Get, "/v2/rerank", Route::MethodNotAllowed),
+            (Method::Post, "/v2/embeddings", Route::NotFound),
             (Method::Post, "/v1/messages", inf(Messages, None)),
             (Method::Post, "/v1/messages?beta=true", inf(Messages, None)),
             (Method::Post, "/messages", Route::NotFound),
@@ -304,6 +315,9 @@ mod tests {
         );
         assert_eq!(l(Method::Get, "/v1/models/x"), "/v1/models/{model_id}");
         assert_eq!(l(Method::Get, "/random/path/123"), "unknown");
+        assert_eq!(l(Method::Post, "/rerank"), "/rerank");
+        assert_eq!(l(Method::Post, "/v1/rerank"), "/v1/rerank");
+        assert_eq!(l(Method::Post, "/v2/rerank/"), "/v2/rerank");
         for (path, _) in ROUTES {
             let method = if path.contains("completions") || path.contains("embeddings") {
                 Method::Post

@@ -35,6 +35,9 @@ pub fn write_request_head(
         Family::Bedrock | Family::BedrockClaude => {
             return crate::bedrock::head::write_request_head(row, target, creds, out)
         }
+        Family::Cohere | Family::CohereChat => {
+            crate::cohere::head::write_request_head(row, target, creds, out)
+        }
     }
     Ok(())
 }
@@ -71,12 +74,20 @@ pub enum Bridge {
     /// `/v1/messages` to Claude on Bedrock's Invoke API, in Anthropic's format
     /// ([`crate::bedrock::invoke`]).
     BedrockInvokeMessages,
+    /// Chat completions to Cohere's `/v2/chat`, and back.
+    ChatToCohere,
+    /// Embeddings to Cohere's `/v2/embed`, and back.
+    EmbedToCohere,
+    /// The rerank route to Cohere's `/v2/rerank`, and back.
+    RerankToCohere,
     /// A pairing no transform serves (the row does not list the endpoint): never sent.
     Unserved,
 }
 
 pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
     match (family, endpoint) {
+        (Family::Cohere, Endpoint::Rerank) => Bridge::RerankToCohere,
+        (_, Endpoint::Rerank) => Bridge::Unserved,
         (Family::OpenAi, Endpoint::Messages) => Bridge::MessagesToChat,
         (Family::OpenAi, Endpoint::CountTokens) => Bridge::LocalCount,
         (Family::OpenAi, _) => Bridge::OpenAi,
@@ -93,6 +104,9 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
         (Family::Bedrock, Endpoint::Messages) => Bridge::MessagesToBedrock,
         (Family::BedrockClaude, Endpoint::Messages) => Bridge::BedrockInvokeMessages,
         (Family::Bedrock | Family::BedrockClaude, _) => Bridge::Unserved,
+        (Family::Cohere | Family::CohereChat, Endpoint::ChatCompletions) => Bridge::ChatToCohere,
+        (Family::Cohere, Endpoint::Embeddings) => Bridge::EmbedToCohere,
+        (Family::Cohere | Family::CohereChat, _) => Bridge::Unserved,
     }
 }
 
@@ -180,6 +194,15 @@ pub fn write_request_body(
                 }),
             )
         }
+        Bridge::ChatToCohere => none(crate::cohere::transform_request(
+            body,
+            provider_model,
+            cohere_provider(family),
+            scratch,
+            out,
+        )),
+        Bridge::EmbedToCohere => crate::cohere::embed_request(body, provider_model, out).map(Some),
+        Bridge::RerankToCohere => none(crate::cohere::rerank_request(body, provider_model, out)),
         Bridge::BedrockInvokeMessages => none(crate::bedrock::invoke::messages_request(
             body,
             provider_model,
@@ -192,6 +215,14 @@ pub fn write_request_body(
         Bridge::Unserved => Err(crate::anthropic::TransformError::Unsupported(
             "this provider does not serve this route".to_owned(),
         )),
+    }
+}
+
+/// LiteLLM's name of a Cohere family's provider, for its messages.
+fn cohere_provider(family: Family) -> &'static str {
+    match family {
+        Family::CohereChat => "cohere_chat",
+        _ => "cohere",
     }
 }
 
@@ -281,6 +312,23 @@ pub fn rewrite_response(
                 .map(translated)
                 .map_err(|e| e.message().to_owned())
         }
+        Bridge::ChatToCohere => {
+            let (id, created) = answer_id();
+            crate::cohere::transform_response(body, &id, created, requested_model, out)
+                .map(translated)
+                .map_err(|e| e.message().to_owned())
+        }
+        Bridge::EmbedToCohere => crate::cohere::embed_response(
+            body,
+            requested_model,
+            counted_prompt_tokens.unwrap_or(0),
+            out,
+        )
+        .map(translated)
+        .map_err(|e| e.message().to_owned()),
+        Bridge::RerankToCohere => crate::cohere::rerank_response(body, out)
+            .map(|()| Reported::default())
+            .map_err(|e| e.message().to_owned()),
         Bridge::Unserved => Err("this provider does not serve this route".to_owned()),
     }
 }
@@ -320,6 +368,8 @@ pub enum StreamTranslator {
     /// Claude's events from Bedrock's Invoke stream, base64 in AWS event-stream frames,
     /// written as Anthropic's server-sent events.
     BedrockInvokeMessages(Box<crate::bedrock::invoke::MessagesStream>),
+    /// Cohere's `/v2/chat` events become chat completion chunks.
+    CohereToChat(Box<crate::cohere::ChatStream>),
 }
 
 /// How a family's stream is cut into events.
@@ -333,7 +383,11 @@ pub enum StreamFraming {
 
 pub fn stream_framing(family: Family) -> StreamFraming {
     match family {
-        Family::OpenAi | Family::Anthropic | Family::Gemini => StreamFraming::Sse,
+        Family::OpenAi
+        | Family::Anthropic
+        | Family::Gemini
+        | Family::Cohere
+        | Family::CohereChat => StreamFraming::Sse,
         Family::Bedrock | Family::BedrockClaude => StreamFraming::AwsEventStream,
     }
 }
@@ -465,9 +519,20 @@ pub fn stream_translator(
         Bridge::BedrockInvokeMessages => StreamTranslator::BedrockInvokeMessages(Box::new(
             crate::bedrock::invoke::MessagesStream::new(requested_model),
         )),
-        Bridge::OpenAi | Bridge::LocalCount | Bridge::EmbedToGemini | Bridge::Unserved => {
-            StreamTranslator::Rewrite
+        Bridge::ChatToCohere => {
+            let (id, created) = answer_id();
+            StreamTranslator::CohereToChat(Box::new(crate::cohere::ChatStream::new(
+                &id,
+                created,
+                requested_model,
+            )))
         }
+        Bridge::OpenAi
+        | Bridge::LocalCount
+        | Bridge::EmbedToGemini
+        | Bridge::EmbedToCohere
+        | Bridge::RerankToCohere
+        | Bridge::Unserved => StreamTranslator::Rewrite,
     }
 }
 
@@ -517,6 +582,7 @@ impl StreamTranslator {
             StreamTranslator::AnthropicToChat(s) => s.event(data, out),
             StreamTranslator::ChatToMessages(s) => s.event(data, out),
             StreamTranslator::GeminiToChat(s) => s.event(data, out),
+            StreamTranslator::CohereToChat(s) => s.event(event, data, out),
             // Their messages come through `aws_event`, never as SSE.
             StreamTranslator::BedrockToChat(_)
             | StreamTranslator::BedrockToMessages(_)
@@ -571,6 +637,7 @@ impl StreamTranslator {
             StreamTranslator::GeminiToMessages(s) => s.end(out),
             StreamTranslator::BedrockToMessages(s) => s.end(out),
             StreamTranslator::BedrockInvokeMessages(s) => s.end(out),
+            StreamTranslator::CohereToChat(s) => s.end(include_usage, out),
         }
     }
 }
@@ -593,6 +660,9 @@ pub fn map_error(
         Family::Gemini => crate::gemini::error::map_error(row.name, status, body, message),
         Family::Bedrock | Family::BedrockClaude => {
             crate::bedrock::error::map_error(status, body, message)
+        }
+        Family::Cohere | Family::CohereChat => {
+            crate::cohere::error::map_error(row.name, status, body, message)
         }
     }
 }

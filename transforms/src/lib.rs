@@ -29,6 +29,7 @@
 pub mod anthropic;
 pub mod bedrock;
 mod chat;
+pub mod cohere;
 pub mod cost;
 pub mod error;
 pub mod family;

@@ -111,6 +111,8 @@ fn every_row_is_consistent() {
                     row.name
                 ),
                 PathStyle::BedrockModel => assert_eq!(path, "/model/m-1/converse", "{}", row.name),
+                // The api_base is taken as given; Cohere's own host gets its v2 paths.
+                PathStyle::Cohere => assert!(path.starts_with("/v2/"), "{}: {path}", row.name),
             }
         }
     }
@@ -256,7 +258,7 @@ fn endpoint_table() -> String {
         ("messages", Some(Endpoint::Messages)),
         ("responses", None),
         ("ocr", None),
-        ("rerank", None),
+        ("rerank", Some(Endpoint::Rerank)),
     ];
     let mut groups: Vec<(Vec<&str>, Vec<&str>)> = Vec::new();
     for row in PROVIDERS {
