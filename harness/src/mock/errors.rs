@@ -11,6 +11,8 @@ pub enum ErrorShape {
     Gemini,
     /// `{"message": ...}`, as Bedrock answers (its error type in `x-amzn-ErrorType`).
     Bedrock,
+    /// `{"message": ...}`, as Cohere's API answers.
+    Cohere,
 }
 
 /// OpenAI's `type` and `code` for a status, as its API reports them.
@@ -87,7 +89,7 @@ pub fn error_body(out: &mut Vec<u8>, shape: ErrorShape, status: u16, message: &s
             out.extend_from_slice(message.as_bytes());
             out.extend_from_slice(b"}}");
         }
-        ErrorShape::Bedrock => {
+        ErrorShape::Bedrock | ErrorShape::Cohere => {
             out.extend_from_slice(b"{\"message\":");
             out.extend_from_slice(message.as_bytes());
             out.push(b'}');

@@ -29,6 +29,8 @@ pub enum Route {
     /// Bedrock's `/model/{id}/invoke` (false) or `/invoke-with-response-stream` (true), for
     /// Claude in Anthropic's format.
     Invoke(bool),
+    /// Cohere's `/v2/chat`, `/v2/embed` or `/v2/rerank`.
+    Cohere(super::cohere::Endpoint),
     Unknown,
 }
 
@@ -43,6 +45,8 @@ impl Route {
             Self::Converse(stream)
         } else if let Some((stream, _)) = bedrock::invoke_stream(path) {
             Self::Invoke(stream)
+        } else if let Some(endpoint) = super::cohere::Endpoint::from_path(path) {
+            Self::Cohere(endpoint)
         } else if path.ends_with("/chat/completions") {
             Self::ChatCompletions
         } else if path.ends_with("/completions") {
@@ -65,6 +69,7 @@ impl Route {
             Self::Messages | Self::CountTokens => ErrorShape::Anthropic,
             Self::Gemini(_) => ErrorShape::Gemini,
             Self::Converse(_) | Self::Invoke(_) => ErrorShape::Bedrock,
+            Self::Cohere(_) => ErrorShape::Cohere,
             _ => ErrorShape::OpenAi,
         }
     }
@@ -295,6 +300,7 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
             }
         },
         Route::Invoke(stream) => invoke_reply(stream, rest, body, &faults, options),
+        Route::Cohere(endpoint) => cohere_reply(endpoint, body, &faults, options),
         // Any grant gets a token (RFC 6749 §5.1's answer); the gateway's request is recorded.
         Route::OAuthToken => Reply::Full {
             status: 200,
@@ -384,6 +390,33 @@ fn invoke_reply(
     Reply::Full {
         status: 200,
         body: out,
+    }
+}
+
+fn cohere_reply(
+    endpoint: super::cohere::Endpoint,
+    body: &[u8],
+    faults: &Faults,
+    options: &MockOptions,
+) -> Reply {
+    use super::cohere::Answer;
+    match super::cohere::answer(
+        endpoint,
+        body,
+        options.stream_chunks,
+        options.embed_dims,
+        !faults.nousage,
+    ) {
+        Answer::Json(body) => Reply::Full { status: 200, body },
+        Answer::Events(script) => Reply::Stream(StreamReply {
+            family: StreamFamily::Scripted,
+            model: String::new(),
+            chunks: 0,
+            include_usage: false,
+            with_usage: !faults.nousage,
+            script,
+        }),
+        Answer::Error(status, message) => Reply::error(ErrorShape::Cohere, status, &message),
     }
 }
 
