@@ -31,6 +31,7 @@ import pytest
 
 from support import (
     CLIENT_OPTS,
+    COHERE_KEY,
     GEMINI_KEY,
     VERTEX_LOCATION,
     VERTEX_PROJECT,
@@ -179,6 +180,10 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
         }
         return {"model_name": name, "litellm_params": params}
 
+    def cohere_group(name: str, model: str, path: str) -> dict:
+        params = {"model": model, "api_base": f"{mock_url}{path}", "api_key": COHERE_KEY}
+        return {"model_name": name, "litellm_params": params}
+
     def gemini_group(name: str, model: str, prefix: str = "") -> dict:
         params = {"model": model, "api_base": f"{mock_url}{prefix}/v1beta", "api_key": GEMINI_KEY}
         return {"model_name": name, "litellm_params": params}
@@ -222,6 +227,10 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
             bedrock_group("bedrock-claude", ""),
             bedrock_group("bedrock-429", "/status/429"),
             bedrock_group("bedrock-nova", "", "amazon.nova-pro-v1:0"),
+            cohere_group("cohere-chat", "cohere/command-r-plus", "/v2/chat"),
+            cohere_group("cohere-embed", "cohere/embed-english-v3.0", "/v2/embed"),
+            cohere_group("cohere-rerank", "cohere/rerank-v3.5", ""),
+            cohere_group("cohere-429", "cohere_chat/command-a-03-2025", "/status/429/v2/chat"),
             {
                 "model_name": "vertex-gemini",
                 "litellm_params": {

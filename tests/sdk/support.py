@@ -12,6 +12,7 @@ MASTER_KEY = "sk-corelane-sdk-test"
 UPSTREAM_KEY = "sk-upstream-openai"
 AZURE_UPSTREAM_KEY = "azure-upstream-key"
 GEMINI_KEY = "AIza-upstream-gemini"
+COHERE_KEY = "co-upstream-cohere"
 
 #: The vertex-gemini deployment's project (from its service account file) and location.
 VERTEX_PROJECT = "corelane-sdk"
@@ -50,6 +51,10 @@ MODEL_GROUPS = (
     "vertex-gemini",
     "bedrock-claude",
     "bedrock-429",
+    "cohere-chat",
+    "cohere-embed",
+    "cohere-rerank",
+    "cohere-429",
     "upstream-429",
     "upstream-500",
     "upstream-timeout",

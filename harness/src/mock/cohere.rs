@@ -199,13 +199,18 @@ fn embed(request: &Value, dims: usize, with_usage: bool) -> Answer {
     };
     let mut embeddings = serde_json::Map::new();
     for t in types {
+        let floats = |i: usize| (0..dims).map(move |d| (i * dims + d) as f64 / 1000.0);
         let vectors: Vec<Value> = (0..inputs.len())
             .map(|i| match t.as_str() {
-                "base64" => json!("AAAAPw=="),
+                // Cohere's base64 type: the float32 vector's little-endian bytes.
+                "base64" => {
+                    let bytes: Vec<u8> = floats(i).flat_map(|f| (f as f32).to_le_bytes()).collect();
+                    let mut text = Vec::new();
+                    super::embeddings::base64(&bytes, &mut text);
+                    json!(String::from_utf8_lossy(&text))
+                }
                 "int8" | "uint8" | "binary" | "ubinary" => json!(vec![i as i64; dims]),
-                _ => json!((0..dims)
-                    .map(|d| (i * dims + d) as f64 / 1000.0)
-                    .collect::<Vec<_>>()),
+                _ => json!(floats(i).collect::<Vec<_>>()),
             })
             .collect();
         embeddings.insert(t, Value::Array(vectors));
