@@ -159,6 +159,18 @@ impl Gateway {
             }
             let params = &entry.litellm_params;
             if let DeploymentKind::Fixed { provider, .. } = &kind {
+                // A rerank deployment corelane cannot serve is said so at start, not guessed.
+                if entry.model_info.mode.as_deref() == Some("rerank")
+                    && !corelane_transforms::family::serves(
+                        provider,
+                        corelane_transforms::provider::Endpoint::Rerank,
+                    )
+                {
+                    warnings.push(format!(
+                        "model_list[{index}] ({}): /rerank to provider '{}' is not supported by corelane yet; its rerank requests get a 400",
+                        entry.model_name, provider.name
+                    ));
+                }
                 // Another provider's keys are read, then said to be unused.
                 let mut unused: Vec<&str> = Vec::new();
                 if provider.auth != Auth::GoogleOAuth {

@@ -312,3 +312,37 @@ fn a_cut_stream_ends_with_an_error_event() {
     assert!(!text.contains("[DONE]"), "{text}");
     gw.assert_healthy();
 }
+
+#[test]
+fn rerank_to_a_provider_corelane_does_not_serve_is_warned_and_refused() {
+    let mock = Mock::start();
+    let config = format!(
+        "model_list:
+  - model_name: together-rerank
+    litellm_params: {{model: together_ai/Salesforce/Llama-Rank-V1, api_base: \"{base}\", api_key: k}}
+    model_info: {{mode: rerank}}
+  - model_name: voyage-rerank
+    litellm_params: {{model: voyage/rerank-2, api_key: k}}
+",
+        base = mock.base("/v1")
+    );
+    let gw = Gateway::start(&config);
+    let body = |model: &str| json!({"model": model, "query": "q", "documents": ["a"]});
+    let err = assert_litellm_error(&gw.post("/v1/rerank", &body("together-rerank")), 400);
+    assert_eq!(
+        err["message"],
+        "/rerank is not supported for model=together-rerank"
+    );
+    let err = assert_litellm_error(&gw.post("/v1/rerank", &body("voyage-rerank")), 400);
+    assert!(err["message"].as_str().unwrap().contains("voyage"), "{err}");
+    assert_eq!(mock.stats().0, 0, "nothing was sent upstream");
+    let stderr = gw.proc.stderr.text();
+    assert!(
+        stderr.contains("model_list[0] (together-rerank): /rerank to provider 'together_ai' is not supported by corelane yet"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("model_list[1] (voyage-rerank): provider 'voyage'"),
+        "{stderr}"
+    );
+}

@@ -1,6 +1,6 @@
-//! Golden fixtures of the Gemini (and Vertex AI) and Bedrock families, captured from LiteLLM
-//! 1.108.7's proxy by the differential suite (`DIFF_CAPTURE`), under
-//! `tests/fixtures/{gemini,bedrock}/<case>/`:
+//! Golden fixtures of the Gemini (and Vertex AI), Bedrock and Cohere families, captured from
+//! LiteLLM 1.108.7's proxy by the differential suite (`DIFF_CAPTURE`), under
+//! `tests/fixtures/{gemini,bedrock,cohere}/<case>/`:
 //!
 //! - `openai_request.json` → `provider_request.json`: the request translation;
 //! - `provider_response.json`, `.sse` or `.eventstream` → `openai_response.json`: LiteLLM's
@@ -11,7 +11,9 @@
 //! The provider's wire formats: https://ai.google.dev/api/generate-content,
 //! https://ai.google.dev/api/embeddings, https://cloud.google.com/vertex-ai/docs/reference/rest,
 //! https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html and
-//! `_ConverseStream.html` (AWS event-stream framing). A new folder needs no code edit.
+//! `_ConverseStream.html` (AWS event-stream framing), https://docs.cohere.com/reference/chat,
+//! `/embed` and `/rerank` (LiteLLM cannot read Cohere's streams, so none is captured). A new
+//! folder needs no code edit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fixture_dirs;
@@ -80,6 +82,7 @@ impl Case {
             "chat" => Endpoint::ChatCompletions,
             "embeddings" => Endpoint::Embeddings,
             "messages" => Endpoint::Messages,
+            "rerank" => Endpoint::Rerank,
             other => panic!("{name}: endpoint {other}"),
         };
         Case {
@@ -234,6 +237,12 @@ fn run_family(family_dir: &str) -> usize {
 fn every_gemini_fixture_matches() {
     let ran = run_family("gemini");
     assert!(ran >= 10, "only {ran} gemini fixtures ran");
+}
+
+#[test]
+fn every_cohere_fixture_matches() {
+    let ran = run_family("cohere");
+    assert!(ran >= 14, "only {ran} cohere fixtures ran");
 }
 
 #[test]
