@@ -267,6 +267,9 @@ CASES: list[tuple[str, str, dict]] = [
     ("rerank-cohere-unknown-model", "/v1/rerank", {"model": "nope", "query": "q", "documents": ["a"]}),
     ("rerank-cohere-err-429", "/v1/rerank", {"model": "corerank", "query": "[err-429] q", "documents": ["a"]}),
     ("rerank-cohere-err-401", "/v1/rerank", {"model": "corerank", "query": "[err-401] q", "documents": ["a"]}),
+    ("rerank-vllm", "/v1/rerank", {"model": "vllm", "query": "q", "documents": ["a", {"text": "b"}], "top_n": 2,
+                                   "return_documents": True, "instruction": "Rank it", "max_tokens_per_doc": 64}),
+    ("rerank-vllm-chunks", "/rerank", {"model": "vllm", "query": "q", "documents": ["a"], "max_chunks_per_doc": 2}),
     # Errors in each route's shape.
     ("messages-unknown-model", "/v1/messages", messages("nope", "text", False)),
     ("messages-no-max-tokens", "/v1/messages", {"model": "claude", "messages": [{"role": "user", "content": "Hi"}]}),
@@ -367,7 +370,8 @@ DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "t
                "br-session": ("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
                "br-nova": ("bedrock", "amazon.nova-pro-v1:0"),
                "cmdr": ("cohere", "command-r-plus"), "cmda": ("cohere_chat", "command-a-03-2025"),
-               "coembed": ("cohere", "embed-english-v3.0"), "corerank": ("cohere", "rerank-v3.5")}
+               "coembed": ("cohere", "embed-english-v3.0"), "corerank": ("cohere", "rerank-v3.5"),
+               "vllm": ("hosted_vllm", "my-llama")}
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages",
              "/v1/rerank": "rerank", "/rerank": "rerank", "/v2/rerank": "rerank"}
 

@@ -506,6 +506,15 @@ class Upstream:
         if handler.path.endswith("/v2/rerank"):
             _send(handler, 200, "application/json", json.dumps(_cohere_rerank(body)).encode())
             return
+        if handler.path.endswith("/rerank"):
+            # vLLM's rerank (Cohere's shape, its usage instead of meta).
+            answer = _cohere_rerank(body)
+            del answer["meta"]
+            answer.update(id="rr-vllm", usage={"total_tokens": 9})
+            for r in answer["results"]:
+                r["relevance_score"] = 1 if r["index"] == 0 else r["relevance_score"]
+            _send(handler, 200, "application/json", json.dumps(answer).encode())
+            return
         if handler.path.endswith("/converse-stream"):
             payload = b"".join(BEDROCK_STREAMS[self.scenario(body, BEDROCK_STREAMS)])
             _send(handler, 200, "application/vnd.amazon.eventstream", payload)

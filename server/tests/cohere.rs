@@ -22,9 +22,12 @@ fn config(mock: &Mock, chat_prefix: &str) -> String {
     litellm_params: {{model: cohere/rerank-v3.5, api_base: \"{base}\", api_key: co-test}}
   - model_name: cov1
     litellm_params: {{model: cohere_chat/v1/command-r, api_base: \"{chat}\", api_key: co-test}}
+  - model_name: vllm-rerank
+    litellm_params: {{model: hosted_vllm/BAAI/bge-reranker-v2-m3, api_base: \"{vllm}\"}}
 ",
         embed = mock.base("/v2/embed"),
         base = mock.base(""),
+        vllm = mock.base("/v1"),
     )
 }
 
@@ -261,6 +264,22 @@ fn rerank_routes_reach_v2_rerank() {
         400,
     );
     assert_eq!(mock.requests().len(), before, "nothing was sent upstream");
+    // vLLM's /rerank (hosted_vllm) takes the same shape; its usage becomes the meta.
+    let resp = gw.post(
+        "/rerank",
+        &json!({"model": "vllm-rerank", "query": "q", "documents": ["a", "b"], "instruction": "Rank"}),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(
+        resp.json()["meta"],
+        json!({"billed_units": {"total_tokens": 6}, "tokens": {"input_tokens": 6}})
+    );
+    let (path, _, sent) = seen(&mock);
+    assert_eq!(path, "/v1/rerank");
+    assert_eq!(
+        sent,
+        json!({"model": "BAAI/bge-reranker-v2-m3", "query": "q", "documents": ["a", "b"], "instruction": "Rank"})
+    );
     let routes = gw.get("/routes").text();
     assert!(routes.contains("/v2/rerank"), "{routes}");
     gw.assert_healthy();

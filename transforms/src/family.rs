@@ -80,6 +80,9 @@ pub enum Bridge {
     EmbedToCohere,
     /// The rerank route to Cohere's `/v2/rerank`, and back.
     RerankToCohere,
+    /// The rerank route to an OpenAI-format row that lists it (hosted_vllm's `/rerank`), in
+    /// Cohere's shape, and back ([`crate::rerank`]).
+    RerankToHostedVllm,
     /// A pairing no transform serves (the row does not list the endpoint): never sent.
     Unserved,
 }
@@ -87,6 +90,7 @@ pub enum Bridge {
 pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
     match (family, endpoint) {
         (Family::Cohere, Endpoint::Rerank) => Bridge::RerankToCohere,
+        (Family::OpenAi, Endpoint::Rerank) => Bridge::RerankToHostedVllm,
         (_, Endpoint::Rerank) => Bridge::Unserved,
         (Family::OpenAi, Endpoint::Messages) => Bridge::MessagesToChat,
         (Family::OpenAi, Endpoint::CountTokens) => Bridge::LocalCount,
@@ -202,7 +206,18 @@ pub fn write_request_body(
             out,
         )),
         Bridge::EmbedToCohere => crate::cohere::embed_request(body, provider_model, out).map(Some),
-        Bridge::RerankToCohere => none(crate::cohere::rerank_request(body, provider_model, out)),
+        Bridge::RerankToCohere => none(crate::rerank::rerank_request(
+            crate::rerank::Flavor::CohereV2,
+            body,
+            provider_model,
+            out,
+        )),
+        Bridge::RerankToHostedVllm => none(crate::rerank::rerank_request(
+            crate::rerank::Flavor::HostedVllm,
+            body,
+            provider_model,
+            out,
+        )),
         Bridge::BedrockInvokeMessages => none(crate::bedrock::invoke::messages_request(
             body,
             provider_model,
@@ -326,9 +341,23 @@ pub fn rewrite_response(
         )
         .map(translated)
         .map_err(|e| e.message().to_owned()),
-        Bridge::RerankToCohere => crate::cohere::rerank_response(body, out)
-            .map(|()| Reported::default())
-            .map_err(|e| e.message().to_owned()),
+        Bridge::RerankToCohere | Bridge::RerankToHostedVllm => {
+            let flavor = if bridge(family, endpoint) == Bridge::RerankToCohere {
+                crate::rerank::Flavor::CohereV2
+            } else {
+                crate::rerank::Flavor::HostedVllm
+            };
+            // LiteLLM's uuid4 where the provider names no answer: the gateway's call id.
+            let id = || {
+                let (id, _) = answer_id();
+                id.strip_prefix("chatcmpl-")
+                    .map(str::to_owned)
+                    .unwrap_or(id)
+            };
+            crate::rerank::rerank_response(flavor, body, id, out)
+                .map(|()| Reported::default())
+                .map_err(|e| e.message().to_owned())
+        }
         Bridge::Unserved => Err("this provider does not serve this route".to_owned()),
     }
 }
@@ -532,6 +561,7 @@ pub fn stream_translator(
         | Bridge::EmbedToGemini
         | Bridge::EmbedToCohere
         | Bridge::RerankToCohere
+        | Bridge::RerankToHostedVllm
         | Bridge::Unserved => StreamTranslator::Rewrite,
     }
 }

@@ -40,6 +40,7 @@ pub mod messages;
 pub mod mock;
 pub mod openai;
 pub mod provider;
+pub mod rerank;
 pub mod rewrite;
 pub mod service_tier;
 pub mod stream;

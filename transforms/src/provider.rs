@@ -252,6 +252,13 @@ const CHAT_EMBED: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Embedding
 const CHAT_AND_MESSAGES: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Messages];
 const CHAT_TEXT: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Completions];
 const EMBED: &[Endpoint] = &[Endpoint::Embeddings];
+/// hosted_vllm: its OpenAI-compatible API, and vLLM's `/rerank` in Cohere's shape.
+const ALL_AND_RERANK: &[Endpoint] = &[
+    Endpoint::ChatCompletions,
+    Endpoint::Completions,
+    Endpoint::Embeddings,
+    Endpoint::Rerank,
+];
 const CHAT_EMBED_RERANK: &[Endpoint] = &[
     Endpoint::ChatCompletions,
     Endpoint::Embeddings,
@@ -535,7 +542,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         &["HOSTED_VLLM_API_BASE"],
         &["HOSTED_VLLM_API_KEY"],
         false,
-        ALL,
+        ALL_AND_RERANK,
     ),
     // Ollama through its OpenAI-compatible /v1 API. LiteLLM's "ollama"/"ollama_chat" speak the
     // native /api/chat wire; both names route here. OLLAMA_API_BASE in LiteLLM is the bare host

@@ -27,7 +27,8 @@ impl Endpoint {
             Some(Self::Chat)
         } else if path.ends_with("/v2/embed") {
             Some(Self::Embed)
-        } else if path.ends_with("/v2/rerank") {
+        } else if path.ends_with("/rerank") {
+            // Cohere's `/v2/rerank`, and vLLM's `/rerank` and `/v1/rerank` in its shape.
             Some(Self::Rerank)
         } else {
             None
@@ -255,7 +256,8 @@ fn rerank(request: &Value) -> Answer {
         .collect();
     Answer::Json(
         json!({"id": "mock-rerank-1", "results": results,
-               "meta": {"api_version": {"version": "2"}, "billed_units": {"search_units": 1}}})
+               "meta": {"api_version": {"version": "2"}, "billed_units": {"search_units": 1}},
+               "usage": {"total_tokens": 3 * documents.len()}})
         .to_string()
         .into_bytes(),
     )
@@ -278,6 +280,7 @@ mod tests {
         assert_eq!(Endpoint::from_path("/v2/chat"), Some(Endpoint::Chat));
         assert_eq!(Endpoint::from_path("/x/v2/embed"), Some(Endpoint::Embed));
         assert_eq!(Endpoint::from_path("/v2/rerank"), Some(Endpoint::Rerank));
+        assert_eq!(Endpoint::from_path("/v1/rerank"), Some(Endpoint::Rerank));
         assert_eq!(Endpoint::from_path("/v1/chat"), None);
     }
 

@@ -8,7 +8,8 @@
 //! - [`stream`]: `/v2/chat` server-sent events → `chat.completion.chunk` events (Cohere's
 //!   documented events; LiteLLM's own parser fails on them, see docs/deviations.md);
 //! - [`embed`]: OpenAI embeddings ↔ `/v2/embed`;
-//! - [`rerank`]: the rerank route ↔ `/v2/rerank`;
+//! - [`crate::rerank`]: the rerank route ↔ `/v2/rerank` (shared with the providers that
+//!   take Cohere's rerank shape);
 //! - [`error`]: Cohere's error answers → LiteLLM's classes (`_map_cohere_exception`).
 //!
 //! Every part reads a body simd-json (or serde_json) has validated with the byte scanner of
@@ -18,13 +19,11 @@ pub mod embed;
 pub mod error;
 pub mod head;
 pub mod request;
-pub mod rerank;
 pub mod response;
 pub mod stream;
 
 pub use embed::{embed_request, embed_response};
 pub use request::transform_request;
-pub use rerank::{rerank_request, rerank_response};
 pub use response::transform_response;
 pub use stream::ChatStream;
 
