@@ -365,3 +365,43 @@ fn rerank_to_a_provider_corelane_does_not_serve_is_warned_and_refused() {
         "{stderr}"
     );
 }
+
+/// An embeddings answer over the 256 KiB a translation holds is translated as it arrives,
+/// framed by length or chunked.
+#[test]
+fn a_large_embeddings_answer_is_translated_as_it_arrives() {
+    let mock = Mock::start();
+    let config = format!(
+        "model_list:
+  - model_name: coembed
+    litellm_params: {{model: cohere/embed-english-v3.0, api_base: \"{}\", api_key: co-test}}
+  - model_name: coembed-chunked
+    litellm_params: {{model: cohere/embed-english-v3.0, api_base: \"{}\", api_key: co-test}}
+",
+        mock.base("/v2/embed"),
+        mock.base("/chunked/v2/embed"),
+    );
+    let gw = Gateway::start(&config);
+    let input: Vec<String> = (0..96).map(|i| format!("text {i}")).collect();
+    for model in ["coembed", "coembed-chunked"] {
+        let resp = gw.post(
+            "/v1/embeddings",
+            &json!({"model": model, "input": input, "dimensions": 1024}),
+        );
+        assert_eq!(resp.status, 200, "{model}: {}", resp.text());
+        assert!(resp.body.len() > 256 * 1024, "{}", resp.body.len());
+        let v = resp.json();
+        assert_eq!(v["model"], model);
+        let data = v["data"].as_array().unwrap();
+        assert_eq!(data.len(), 96);
+        for (i, d) in data.iter().enumerate() {
+            assert_eq!(d["index"], i);
+            assert_eq!(d["object"], "embedding");
+            assert_eq!(d["embedding"].as_array().unwrap().len(), 1024);
+        }
+        assert_eq!(data[95]["embedding"][1023], json!(98.303));
+        assert_eq!(v["usage"]["prompt_tokens"], 192);
+        assert_eq!(v["usage"]["prompt_tokens_details"]["text_tokens"], 192);
+    }
+    gw.assert_healthy();
+}

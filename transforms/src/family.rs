@@ -363,13 +363,58 @@ pub fn rewrite_response(
 }
 
 /// A rewriter for a success response too large to hold, fed piece by piece; `None` where
-/// answers are translated whole.
+/// answers are translated whole only. `counted_prompt_tokens` is what
+/// [`write_request_body`] returned.
 pub fn body_rewriter(
     family: Family,
     endpoint: Endpoint,
     requested_model: &str,
-) -> Option<ModelRewriter> {
-    body_from_file(family, endpoint).then(|| ModelRewriter::new(requested_model))
+    counted_prompt_tokens: Option<u64>,
+) -> Option<BodyRewriter> {
+    if bridge(family, endpoint) == Bridge::EmbedToCohere {
+        return Some(BodyRewriter::CohereEmbed(Box::new(
+            crate::cohere::embed_stream::EmbedRewriter::new(
+                requested_model,
+                counted_prompt_tokens.unwrap_or(0),
+            ),
+        )));
+    }
+    body_from_file(family, endpoint)
+        .then(|| BodyRewriter::Model(ModelRewriter::new(requested_model)))
+}
+
+/// A large answer's rewrite, piece by piece ([`body_rewriter`]).
+#[derive(Debug)]
+pub enum BodyRewriter {
+    /// Passed through, the model rewritten.
+    Model(ModelRewriter),
+    /// A Cohere embeddings answer translated as it arrives.
+    CohereEmbed(Box<crate::cohere::embed_stream::EmbedRewriter>),
+}
+
+impl BodyRewriter {
+    /// Appends the client's bytes for the next `piece` of the answer.
+    pub fn feed(&mut self, piece: &[u8], out: &mut Vec<u8>) {
+        match self {
+            BodyRewriter::Model(r) => r.feed(piece, out),
+            BodyRewriter::CohereEmbed(r) => r.feed(piece, out),
+        }
+    }
+
+    /// The answer ended: appends what is still owed.
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        match self {
+            BodyRewriter::Model(r) => r.finish(out),
+            BodyRewriter::CohereEmbed(r) => r.finish(out),
+        }
+    }
+
+    pub fn usage(&self) -> Option<Usage> {
+        match self {
+            BodyRewriter::Model(r) => r.usage(),
+            BodyRewriter::CohereEmbed(r) => r.usage(),
+        }
+    }
 }
 
 /// How a stream's events become the client's: the OpenAI family's chunks are rewritten one by

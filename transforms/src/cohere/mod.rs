@@ -7,7 +7,8 @@
 //! - [`response`]: a `/v2/chat` answer → LiteLLM's `chat.completion`;
 //! - [`stream`]: `/v2/chat` server-sent events → `chat.completion.chunk` events (Cohere's
 //!   documented events; LiteLLM's own parser fails on them, see docs/deviations.md);
-//! - [`embed`]: OpenAI embeddings ↔ `/v2/embed`;
+//! - [`embed`]: OpenAI embeddings ↔ `/v2/embed`; [`embed_stream`] for answers too large to
+//!   hold;
 //! - [`crate::rerank`]: the rerank route ↔ `/v2/rerank` (shared with the providers that
 //!   take Cohere's rerank shape);
 //! - [`error`]: Cohere's error answers → LiteLLM's classes (`_map_cohere_exception`).
@@ -16,6 +17,7 @@
 //! [`crate::json`].
 
 pub mod embed;
+pub mod embed_stream;
 pub mod error;
 pub mod head;
 pub mod request;
