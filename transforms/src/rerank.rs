@@ -17,7 +17,8 @@
 //!   and `meta` built from `usage.total_tokens`.
 
 use crate::anthropic::TransformError;
-use crate::json::value::{answer_object, elements, fields, get, string};
+use crate::cohere::answer_object;
+use crate::json::value::{elements, fields, get, string};
 use crate::json::write_json_string;
 
 /// Whose rerank API a request goes to.

@@ -15,8 +15,9 @@
 //! Refused (400): `user`, with LiteLLM's `UnsupportedParamsError` text; inputs that are not
 //! strings (LiteLLM's proxy decodes token arrays back to text first).
 
+use super::answer_object;
 use crate::anthropic::TransformError;
-use crate::json::value::{answer_object, elements, fields, get, key_of, string};
+use crate::json::value::{elements, fields, get, key_of, string};
 use crate::json::{top_members, write_json_string, write_u64};
 use crate::usage::Usage;
 
@@ -37,6 +38,10 @@ const NOT_SENT: &[&str] = &[
     "api_base",
     "extra_headers",
 ];
+
+/// Longest billed count read (longer numbers are not counts): the streamed translation holds
+/// this much of one.
+pub(crate) const MAX_COUNT_LEN: usize = 32;
 
 /// Writes the `/v2/embed` body for the OpenAI embeddings request `body`; returns the prompt
 /// token count LiteLLM reports when Cohere bills none.
@@ -156,6 +161,17 @@ pub fn embed_response(
     let bad = |m: &str| TransformError::Invalid(format!("Cohere embeddings response: {m}"));
     let body = answer_object(body).map_err(bad)?;
     let [embeddings, meta] = fields(body, ["embeddings", "meta"]);
+    // Vectors are written as they are read when an answer is streamed (`embed_stream`), so a
+    // second `embeddings` cannot replace the first there: refused in both.
+    let repeated = top_members(body)
+        .into_iter()
+        .flatten()
+        .filter(|m| crate::json::value::key_is(body, &m.key, "embeddings"))
+        .count()
+        > 1;
+    if repeated {
+        return Err(bad("embeddings repeated"));
+    }
     let embeddings = embeddings
         .filter(|e| e.first() == Some(&b'{'))
         .ok_or_else(|| bad("no embeddings map"))?;
@@ -185,7 +201,8 @@ pub fn embed_response(
     let [text_tokens, images] =
         billed.map_or([None, None], |b| fields(b, ["input_tokens", "images"]));
     let count = |v: Option<&[u8]>| {
-        v.and_then(|v| std::str::from_utf8(v).ok())
+        v.filter(|v| v.len() <= MAX_COUNT_LEN)
+            .and_then(|v| std::str::from_utf8(v).ok())
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|n| n.is_finite() && *n >= 0.0)
             .map(|n| n as u64)
@@ -252,6 +269,16 @@ mod tests {
             ),
             e => panic!("{e:?}"),
         }
+    }
+
+    /// Strings are copied as they came, so an answer that is not UTF-8 is refused whole, as
+    /// the streamed translation stops at it (found by the `cohere_embed_stream` fuzz target).
+    #[test]
+    fn an_answer_that_is_not_utf8_is_refused() {
+        let mut out = Vec::new();
+        let answer = b"{\"embeddings\":{\"base64\":[\"\xef\xef\"]}}";
+        assert!(embed_response(answer, "m", 1, &mut out).is_err());
+        assert!(out.is_empty());
     }
 
     #[test]

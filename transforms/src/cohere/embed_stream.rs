@@ -6,6 +6,7 @@
 //! whatever its size; an answer that stops being JSON stops being copied (the client's body
 //! is then cut short, as any broken upstream body is).
 
+use super::embed::MAX_COUNT_LEN;
 use crate::json::validate::{Kind, Validator, Visitor};
 use crate::json::{write_json_string, write_u64};
 use crate::usage::Usage;
@@ -47,6 +48,8 @@ pub struct EmbedRewriter {
     images: Option<u64>,
     /// Offset where the vector being copied starts (or resumes in this piece).
     copying: Option<usize>,
+    /// An `embeddings` member was met (a second one fails the translation).
+    seen_embeddings: bool,
     /// Index of the next vector of the current type; whether one was written yet.
     index: u64,
     written: bool,
@@ -77,6 +80,7 @@ impl EmbedRewriter {
             input_tokens: None,
             images: None,
             copying: None,
+            seen_embeddings: false,
             index: 0,
             written: false,
             failed: false,
@@ -103,6 +107,9 @@ impl EmbedRewriter {
         };
         let result = validator.feed(piece, &mut pass);
         let end = base + piece.len();
+        if pass.state.failed {
+            pass.state.copying = None;
+        }
         if let Some(from) = pass.state.copying {
             pass.out
                 .extend_from_slice(&piece[from.saturating_sub(base).min(piece.len())..]);
@@ -110,7 +117,7 @@ impl EmbedRewriter {
         }
         if let Some((_, from, digits)) = &mut pass.state.number {
             let rest = &piece[from.saturating_sub(base).min(piece.len())..];
-            let room = MAX_CAPTURE.saturating_sub(digits.len());
+            let room = (MAX_COUNT_LEN + 1).saturating_sub(digits.len());
             digits.extend_from_slice(&rest[..rest.len().min(room)]);
             *from = end;
         }
@@ -192,6 +199,9 @@ impl Pass<'_, '_> {
 impl Visitor for Pass<'_, '_> {
     fn value(&mut self, depth: usize, at: usize, kind: Kind) -> bool {
         let s = &mut *self.state;
+        if s.failed {
+            return false;
+        }
         match (s.member, depth) {
             // Only a map of types to vectors is read (LiteLLM fails on other shapes).
             (Member::Embeddings, 1) if kind != Kind::Object => s.member = Member::Other,
@@ -219,6 +229,9 @@ impl Visitor for Pass<'_, '_> {
     }
 
     fn value_end(&mut self, depth: usize, end: usize) {
+        if self.state.failed {
+            return;
+        }
         match (self.state.member, depth) {
             (Member::Embeddings, 3) => {
                 if let Some(from) = self.state.copying.take() {
@@ -231,10 +244,12 @@ impl Visitor for Pass<'_, '_> {
                 if let Some((which, from, mut digits)) = self.state.number.take() {
                     // The number's bytes end here; those of earlier pieces were kept.
                     let tail = self.slice(from, end);
-                    let room = MAX_CAPTURE.saturating_sub(digits.len());
+                    let room = (MAX_COUNT_LEN + 1).saturating_sub(digits.len());
                     digits.extend_from_slice(&tail[..tail.len().min(room)]);
-                    let n = std::str::from_utf8(&digits)
-                        .ok()
+                    // As the whole translation reads counts: a longer number is none.
+                    let n = (digits.len() <= MAX_COUNT_LEN)
+                        .then_some(digits.as_slice())
+                        .and_then(|d| std::str::from_utf8(d).ok())
                         .and_then(|t| t.trim().parse::<f64>().ok())
                         .filter(|n| n.is_finite() && *n >= 0.0)
                         .map(|n| n as u64);
@@ -261,20 +276,39 @@ impl Visitor for Pass<'_, '_> {
     fn key_end(&mut self, depth: usize) {
         let s = &mut *self.state;
         let key = s.key.as_slice();
+        // A repeated key replaces what the earlier one gave, as the last one wins in the
+        // whole translation (and in LiteLLM's `json.loads`).
         match depth {
             1 => {
                 s.member = match key {
                     b"embeddings" => Member::Embeddings,
                     b"meta" => Member::Meta,
                     _ => Member::Other,
+                };
+                match s.member {
+                    Member::Embeddings if std::mem::replace(&mut s.seen_embeddings, true) => {
+                        s.failed = true;
+                    }
+                    Member::Meta => (s.input_tokens, s.images) = (None, None),
+                    _ => {}
                 }
             }
-            2 if s.member == Member::Meta => s.in_billed = key == b"billed_units",
+            2 if s.member == Member::Meta => {
+                s.in_billed = key == b"billed_units";
+                if s.in_billed {
+                    (s.input_tokens, s.images) = (None, None);
+                }
+            }
             3 if s.member == Member::Meta && s.in_billed => {
                 s.billed_key = match key {
                     b"input_tokens" => Some(Billed::InputTokens),
                     b"images" => Some(Billed::Images),
                     _ => None,
+                };
+                match s.billed_key {
+                    Some(Billed::InputTokens) => s.input_tokens = None,
+                    Some(Billed::Images) => s.images = None,
+                    None => {}
                 }
             }
             _ => {}
@@ -316,6 +350,30 @@ mod tests {
             );
             assert_eq!(r.usage(), Some(want));
         }
+    }
+
+    /// Found by the `cohere_embed_stream` fuzz target: a repeated `meta` replaces the billed
+    /// units of the first, as the whole translation reads the last.
+    #[test]
+    fn a_repeated_member_reads_as_the_whole_translation_reads_it() {
+        let answer = br#"{"embeddings":{"float":[[1.5]]},"meta":{"billed_units":{"images":3}},"meta":{"x":"2"}}"#;
+        let mut whole = Vec::new();
+        super::super::embed_response(answer, "m", 4, &mut whole).unwrap();
+        let mut out = Vec::new();
+        let mut r = EmbedRewriter::new("m", 4);
+        r.feed(answer, &mut out);
+        r.finish(&mut out);
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&out).unwrap(),
+            serde_json::from_slice::<serde_json::Value>(&whole).unwrap()
+        );
+        // A second `embeddings` is refused by both.
+        let twice = br#"{"embeddings":{"float":[[1]]},"embeddings":{"float":[[2]]}}"#;
+        assert!(super::super::embed_response(twice, "m", 4, &mut whole).is_err());
+        let mut r = EmbedRewriter::new("m", 4);
+        r.feed(twice, &mut out);
+        r.finish(&mut out);
+        assert!(r.usage().is_none());
     }
 
     #[test]

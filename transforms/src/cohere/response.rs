@@ -12,9 +12,10 @@
 //!
 //! Cohere's `id` is not kept: `id` and `created` are the gateway's, as LiteLLM draws them.
 
+use super::answer_object;
 use crate::anthropic::TransformError;
 use crate::gemini::response::write_head;
-use crate::json::value::{answer_object, elements, fields, get, string};
+use crate::json::value::{elements, fields, get, string};
 use crate::json::write_json_string;
 use crate::usage::{write_counts, Usage};
 

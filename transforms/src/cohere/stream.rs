@@ -14,8 +14,9 @@
 //! LiteLLM 1.108.7 cannot read these events (it parses each line as JSON and fails on the
 //! first `event:` line), so this is a deliberate deviation: see docs/deviations.md.
 
+use super::answer_object;
 use super::response::read_usage;
-use crate::json::value::{answer_object, fields, get, string};
+use crate::json::value::{fields, get, string};
 use crate::json::write_json_string;
 use crate::stream::{ChunkPrefixes, StreamFailure};
 use crate::usage::{write_counts, Usage};
