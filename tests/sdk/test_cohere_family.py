@@ -123,6 +123,17 @@ def test_rerank_through_a_cohere_deployment(gateway, upstream, route):
     assert json.loads(sent["body"])["model"] == "rerank-v3.5"
 
 
+def test_rerank_needs_the_gateway_key(gateway, upstream):
+    req = urllib.request.Request(
+        gateway.url + "/v1/rerank", method="POST", headers={"content-type": "application/json"},
+        data=json.dumps({"model": "cohere-rerank", "query": "q", "documents": ["a"]}).encode(),
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(req, timeout=15)
+    assert caught.value.code == 401
+    assert upstream.requests() == []
+
+
 def test_rerank_requires_a_query(gateway, upstream):
     status, answer = _post(gateway, "/v1/rerank", {"model": "cohere-rerank", "documents": ["a"]})
     assert status == 400
