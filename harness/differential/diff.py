@@ -383,6 +383,49 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-ollama-chat-extra", "/v1/chat/completions", chat("oll-chat", "text", False, top_k=5, num_ctx=4096, keep_alive="5m", user="u1", n=1)),
     ("chat-ollama-options", "/v1/chat/completions", chat("oll", "text", False, top_k=5, num_ctx=4096, keep_alive="5m")),
     ("chat-ollama-unsupported-param", "/v1/chat/completions", chat("oll", "text", False, logit_bias={"1": 2})),
+    # Cohere (v2): chat translated both ways, embeddings, rerank.
+    ("chat-cohere", "/v1/chat/completions", chat("cmdr", "text", False)),
+    ("chat-cohere-params", "/v1/chat/completions", chat("cmdr", "text", False, temperature=0.5, top_p=0.9, n=1, stop="END",
+                                                      max_tokens=64, max_completion_tokens=32, seed=7, presence_penalty=0.1,
+                                                      frequency_penalty=0.2, tool_choice="auto", user="u1", k=5, safety_mode="NONE")),
+    ("chat-cohere-history", "/v1/chat/completions", {"model": "cmdr", "messages": [
+        {"role": "developer", "content": "Be brief."}, *GEMINI_HISTORY[1:4],
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "Sunny", "cache_control": {"type": "ephemeral"}},
+        {"role": "user", "content": [{"type": "text", "text": "thanks", "cache_control": {"type": "ephemeral"}},
+                                     {"type": "image_url", "image_url": "data:image/png;base64,iVBORw0KGgo="}]}]}),
+    ("chat-cohere-tool", "/v1/chat/completions", chat("cmdr", "tool", False, tools=[GEMINI_TOOL, {"type": "function", "function": {"name": "now"}}])),
+    ("chat-cohere-cite", "/v1/chat/completions", chat("cmdr", "cite", False)),
+    ("chat-cohere-length", "/v1/chat/completions", chat("cmdr", "length", False, max_tokens=3)),
+    ("chat-cohere-chat", "/v1/chat/completions", chat("cmda", "text", False)),
+    ("chat-cohere-unsupported", "/v1/chat/completions", chat("cmdr", "text", False, response_format={"type": "json_object"})),
+    ("chat-cohere-unsupported-many", "/v1/chat/completions", chat("cmda", "text", False, logprobs=True, parallel_tool_calls=False)),
+    ("chat-cohere-stream", "/v1/chat/completions", chat("cmdr", "text", True, stream_options={"include_usage": True})),
+    ("chat-cohere-stream-tool", "/v1/chat/completions", chat("cmdr", "tool", True, tools=[GEMINI_TOOL])),
+    *[(f"chat-cohere-{e}", "/v1/chat/completions", chat("cmdr", e, False))
+      for e in ("err-co-token", "err-co-tokens", "err-400", "err-401", "err-403", "err-404", "err-422", "err-429", "err-500", "err-503")],
+    *[(f"chat-cohere-chat-{e}", "/v1/chat/completions", chat("cmda", e, False)) for e in ("err-401", "err-429", "err-404")],
+    ("embed-cohere", "/v1/embeddings", {"model": "coembed", "input": ["hello", "world"]}),
+    ("embed-cohere-string", "/v1/embeddings", {"model": "coembed", "input": "hello"}),
+    ("embed-cohere-params", "/v1/embeddings", {"model": "coembed", "input": ["hello"], "input_type": "search_query",
+                                               "encoding_format": "float", "dimensions": 256, "truncate": "END"}),
+    ("embed-cohere-types", "/v1/embeddings", {"model": "coembed", "input": ["a", "b"], "embedding_types": ["float", "int8"]}),
+    ("embed-cohere-nometa", "/v1/embeddings", {"model": "coembed", "input": ["[nometa] hello", "world"]}),
+    ("embed-cohere-user", "/v1/embeddings", {"model": "coembed", "input": ["hello"], "user": "u1"}),
+    ("embed-cohere-err-429", "/v1/embeddings", {"model": "coembed", "input": ["[err-429] hello"]}),
+    ("rerank-cohere", "/v1/rerank", {"model": "corerank", "query": "q", "documents": ["a", {"text": "b", "title": "t"}],
+                                     "rank_fields": ["text"], "return_documents": True, "max_tokens_per_doc": 100}),
+    ("rerank-cohere-top-n", "/rerank", {"model": "corerank", "query": "q", "documents": ["a", "b", "c"], "top_n": 2}),
+    ("rerank-cohere-v2", "/v2/rerank", {"model": "corerank", "query": "q", "documents": ["a"], "max_chunks_per_doc": 2}),
+    ("rerank-cohere-no-query", "/v1/rerank", {"model": "corerank", "documents": ["a"]}),
+    ("rerank-cohere-no-documents", "/v1/rerank", {"model": "corerank", "query": "q"}),
+    ("rerank-cohere-unknown-model", "/v1/rerank", {"model": "nope", "query": "q", "documents": ["a"]}),
+    ("rerank-cohere-err-429", "/v1/rerank", {"model": "corerank", "query": "[err-429] q", "documents": ["a"]}),
+    ("rerank-cohere-err-401", "/v1/rerank", {"model": "corerank", "query": "[err-401] q", "documents": ["a"]}),
+    ("rerank-vllm", "/v1/rerank", {"model": "vllm", "query": "q", "documents": ["a", {"text": "b"}], "top_n": 2,
+                                   "return_documents": True, "instruction": "Rank it", "max_tokens_per_doc": 64}),
+    ("rerank-vllm-chunks", "/rerank", {"model": "vllm", "query": "q", "documents": ["a"], "max_chunks_per_doc": 2}),
     # Errors in each route's shape.
     ("messages-unknown-model", "/v1/messages", messages("nope", "text", False)),
     ("messages-no-max-tokens", "/v1/messages", {"model": "claude", "messages": [{"role": "user", "content": "Hi"}]}),
@@ -490,9 +533,13 @@ DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "t
                "br-titan-image": ("bedrock", "amazon.titan-embed-image-v1"),
                "br-cohere-embed": ("bedrock", "cohere.embed-english-v3"), "ocr": ("mistral", "mistral-ocr-latest"),
                "vx-claude": ("vertex_ai", "claude-sonnet-4-5@20250929"),
-               "oll": ("ollama", "llama3.2"), "oll-chat": ("ollama_chat", "llama3.2"), "oll-embed": ("ollama", "nomic-embed-text")}
+               "oll": ("ollama", "llama3.2"), "oll-chat": ("ollama_chat", "llama3.2"), "oll-embed": ("ollama", "nomic-embed-text"),
+               "cmdr": ("cohere", "command-r-plus"), "cmda": ("cohere_chat", "command-a-03-2025"),
+               "coembed": ("cohere", "embed-english-v3.0"), "corerank": ("cohere", "rerank-v3.5"),
+               "vllm": ("hosted_vllm", "my-llama")}
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages",
-             "/v1/completions": "completions", "/v1/ocr": "ocr"}
+             "/v1/completions": "completions", "/v1/ocr": "ocr",
+             "/v1/rerank": "rerank", "/rerank": "rerank", "/v2/rerank": "rerank"}
 
 
 def write_fixture(root: str, name: str, route: str, client_body: dict, requests: list[dict], answer: dict) -> None:
@@ -627,29 +674,6 @@ def main() -> int:
   - model_name: br-nova
     litellm_params: {{model: bedrock/amazon.nova-pro-v1:0, api_base: "{base}", aws_region_name: us-east-1,
                       aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
-  - model_name: vx-claude
-    litellm_params: {{model: vertex_ai/claude-sonnet-4-5@20250929, api_base: "{base}", vertex_project: proj-1,
-                      vertex_location: us-east5, vertex_credentials: "{work / 'sa.json'}"}}
-  - model_name: ocr
-    litellm_params: {{model: mistral/mistral-ocr-latest, api_base: "{base}/v1", api_key: mistral-upstream}}
-  - model_name: br-titan1
-    litellm_params: {{model: bedrock/amazon.titan-embed-text-v1, api_base: "{base}", aws_region_name: us-east-1,
-                      aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
-  - model_name: br-titan2
-    litellm_params: {{model: bedrock/amazon.titan-embed-text-v2:0, api_base: "{base}", aws_region_name: us-east-1,
-                      aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
-  - model_name: br-titan-image
-    litellm_params: {{model: bedrock/amazon.titan-embed-image-v1, api_base: "{base}", aws_region_name: us-east-1,
-                      aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
-  - model_name: br-cohere-embed
-    litellm_params: {{model: bedrock/cohere.embed-english-v3, api_base: "{base}", aws_region_name: us-east-1,
-                      aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
-  - model_name: oll
-    litellm_params: {{model: ollama/llama3.2, api_base: "{base}"}}
-  - model_name: oll-chat
-    litellm_params: {{model: ollama_chat/llama3.2, api_base: "{base}", api_key: sk-ollama}}
-  - model_name: oll-embed
-    litellm_params: {{model: ollama/nomic-embed-text, api_base: "{base}/"}}
   - model_name: vx
     litellm_params: {{model: vertex_ai/gemini-2.5-flash, api_base: "{base}", vertex_project: proj-1,
                       vertex_location: us-east5, vertex_credentials: "{work / 'sa.json'}"}}

@@ -14,7 +14,9 @@ https://platform.openai.com/docs/api-reference/chat-streaming and
 https://ai.google.dev/api/generate-content (GenerateContentResponse, streamed as SSE events of
 whole responses, `\r\n\r\n`-separated as Google's servers send them) and
 https://github.com/ollama/ollama/blob/main/docs/api.md (one JSON object per line, `done: true`
-on the last, `{"error": "..."}` for errors, in a stream too).
+on the last, `{"error": "..."}` for errors, in a stream too),
+https://docs.cohere.com/reference/chat (v2 `/v2/chat`, its stream's named SSE events),
+https://docs.cohere.com/reference/embed and https://docs.cohere.com/reference/rerank.
 """
 
 from __future__ import annotations
@@ -247,7 +249,82 @@ ERRORS = {
     "err-503": (503, "api_error", "Service unavailable"),
     "err-504": (504, "api_error", "Gateway timeout"),
     "err-529": (529, "overloaded_error", "Overloaded"),
+    # Cohere's own wordings, which LiteLLM reads before the status.
+    "err-co-token": (401, "authentication_error", "invalid api token"),
+    "err-co-tokens": (400, "invalid_request_error", "too many tokens: size limit exceeded by 1200 tokens"),
+    "err-422": (422, "invalid_request_error", "invalid request: message must be at least 1 token long"),
 }
+
+
+#: Cohere v2 answers by scenario (`/v2/chat`).
+COHERE_USAGE = {"billed_units": {"input_tokens": 5, "output_tokens": 2}, "tokens": {"input_tokens": 71, "output_tokens": 2}}
+COHERE_ANSWERS = {
+    "text": {"id": "co-1", "finish_reason": "COMPLETE", "usage": COHERE_USAGE,
+             "message": {"role": "assistant", "content": [{"type": "text", "text": "Hello"}, {"type": "text", "text": " world"}]}},
+    "length": {"id": "co-2", "finish_reason": "MAX_TOKENS", "usage": COHERE_USAGE,
+               "message": {"role": "assistant", "content": [{"type": "text", "text": "Hel"}]}},
+    "tool": {"id": "co-3", "finish_reason": "TOOL_CALL", "usage": COHERE_USAGE,
+             "message": {"role": "assistant", "tool_plan": "I will look up the weather.", "tool_calls": [
+                 {"id": "get_weather_x1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
+                 {"id": "now_x2", "type": "function", "function": {"name": "now", "arguments": "{}"}}]}},
+    "cite": {"id": "co-4", "finish_reason": "COMPLETE", "usage": {"tokens": {"input_tokens": 9}},
+             "message": {"role": "assistant", "content": [{"type": "text", "text": "Paris is sunny."}], "citations": [
+                 {"start": 0, "end": 5, "text": "Paris", "type": "TEXT_CONTENT", "sources": [
+                     {"type": "document", "id": "doc_0", "document": {"title": "Weather", "snippet": "sunny"}},
+                     {"type": "tool", "id": "tool_1", "tool_output": {"x": 1}},
+                     {"type": "document", "id": "doc_1", "url": "https://example.com/w", "document": {}}]}]}},
+}
+
+
+def _cohere_event(obj: dict) -> str:
+    return f"event: {obj['type']}\ndata: {json.dumps(obj)}\n\n"
+
+
+#: Cohere v2 streams by scenario: named events, as https://docs.cohere.com/docs/streaming lists them.
+COHERE_STREAMS = {
+    "text": [
+        {"id": "co-s1", "type": "message-start", "delta": {"message": {"role": "assistant", "content": [], "tool_plan": "", "tool_calls": [], "citations": []}}},
+        {"type": "content-start", "index": 0, "delta": {"message": {"content": {"type": "text", "text": ""}}}},
+        {"type": "content-delta", "index": 0, "delta": {"message": {"content": {"text": "Hello"}}}},
+        {"type": "content-delta", "index": 0, "delta": {"message": {"content": {"text": " world"}}}},
+        {"type": "content-end", "index": 0},
+        {"type": "message-end", "delta": {"finish_reason": "COMPLETE", "usage": COHERE_USAGE}},
+    ],
+    "tool": [
+        {"id": "co-s2", "type": "message-start", "delta": {"message": {"role": "assistant", "content": [], "tool_plan": "", "tool_calls": [], "citations": []}}},
+        {"type": "tool-plan-delta", "delta": {"message": {"tool_plan": "I will look it up."}}},
+        {"type": "tool-call-start", "index": 0, "delta": {"message": {"tool_calls": {"id": "get_weather_x1", "type": "function", "function": {"name": "get_weather", "arguments": ""}}}}},
+        {"type": "tool-call-delta", "index": 0, "delta": {"message": {"tool_calls": {"function": {"arguments": "{\"city\":"}}}}},
+        {"type": "tool-call-delta", "index": 0, "delta": {"message": {"tool_calls": {"function": {"arguments": "\"Paris\"}"}}}}},
+        {"type": "tool-call-end", "index": 0},
+        {"type": "message-end", "delta": {"finish_reason": "TOOL_CALL", "usage": COHERE_USAGE}},
+    ],
+}
+
+
+def _cohere_embed(body: dict) -> dict:
+    texts = body.get("texts") or body.get("images") or []
+    types = body.get("embedding_types") or ["float"]
+    answer = {"id": "emb-1", "embeddings": {t: [[0.25, -0.5, i + 0.125] for i, _ in enumerate(texts)] for t in types},
+              "texts": texts, "meta": {"api_version": {"version": "2"}, "billed_units": {"input_tokens": 3 * len(texts)}}}
+    if "[nometa]" in json.dumps(texts):
+        del answer["meta"]
+    return answer
+
+
+def _cohere_rerank(body: dict) -> dict:
+    docs = body.get("documents") or []
+    results = []
+    for i, d in enumerate(docs):
+        r = {"index": i, "relevance_score": round(0.9 - 0.1 * i, 3)}
+        if body.get("return_documents"):
+            r["document"] = {"text": d} if isinstance(d, str) else dict(d)
+            if "[nodoc]" in body.get("query", ""):
+                r["document"].pop("text", None)
+        results.append(r)
+    results = results[: body.get("top_n") or len(results)]
+    return {"id": "rr-1", "results": results, "extra": 1,
+            "meta": {"api_version": {"version": "2"}, "billed_units": {"search_units": 1}, "warnings": ["w"]}}
 
 
 def _aws_message(message_type: str, name: str, payload: dict) -> bytes:
@@ -475,7 +552,8 @@ class Upstream:
     @staticmethod
     def scenario(body: dict, names) -> str:
         text = json.dumps(body.get("messages") or body.get("contents") or body.get("requests") or body.get("prompt")
-                          or body.get("input") or body.get("inputText") or body.get("texts") or body.get("document"))
+                          or body.get("input") or body.get("inputText") or body.get("texts") or body.get("document")
+                          or body.get("query"))
         return next((n for n in names if f"[{n}]" in text), "text")
 
     def answer(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
@@ -489,7 +567,7 @@ class Upstream:
                 shape = {"type": "error", "error": {"type": kind, "message": message}}
             elif handler.path.startswith("/api/"):
                 shape = {"error": message}
-            elif "/converse" in handler.path or "/invoke" in handler.path:
+            elif "/converse" in handler.path or "/invoke" in handler.path or "/v2/" in handler.path:
                 shape = {"message": message}
             elif ":" in handler.path:
                 shape = {"error": {"code": status, "message": message, "status": GEMINI_STATUS[status]}}
@@ -511,6 +589,28 @@ class Upstream:
             answer = {"model": "nomic-embed-text", "embeddings": embeddings, "total_duration": 14143917,
                       "load_duration": 1019500, "prompt_eval_count": 8}
             _send(handler, 200, "application/json; charset=utf-8", json.dumps(answer).encode())
+            return
+        if handler.path.endswith("/v2/chat"):
+            if stream:
+                payload = "".join(_cohere_event(e) for e in COHERE_STREAMS[self.scenario(body, COHERE_STREAMS)])
+                _send(handler, 200, "text/event-stream", payload.encode())
+            else:
+                _send(handler, 200, "application/json", json.dumps(COHERE_ANSWERS[self.scenario(body, COHERE_ANSWERS)]).encode())
+            return
+        if handler.path.endswith("/v2/embed"):
+            _send(handler, 200, "application/json", json.dumps(_cohere_embed(body)).encode())
+            return
+        if handler.path.endswith("/v2/rerank"):
+            _send(handler, 200, "application/json", json.dumps(_cohere_rerank(body)).encode())
+            return
+        if handler.path.endswith("/rerank"):
+            # vLLM's rerank (Cohere's shape, its usage instead of meta).
+            answer = _cohere_rerank(body)
+            del answer["meta"]
+            answer.update(id="rr-vllm", usage={"total_tokens": 9})
+            for r in answer["results"]:
+                r["relevance_score"] = 1 if r["index"] == 0 else r["relevance_score"]
+            _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
         if handler.path.endswith("/converse-stream"):
             payload = b"".join(BEDROCK_STREAMS[self.scenario(body, BEDROCK_STREAMS)])

@@ -331,7 +331,11 @@ impl GatewayError {
             GatewayError::UpstreamProtocol { .. } | GatewayError::UpstreamClosed { .. } => {
                 "APIError"
             }
-            GatewayError::Json(RequestError::MissingParam(_) | RequestError::MissingMaxTokens) => {
+            GatewayError::Json(
+                RequestError::MissingParam(_)
+                | RequestError::MissingMaxTokens
+                | RequestError::MissingDocuments,
+            ) => {
                 return ExceptionClass {
                     provider: None,
                     class: "ProxyMissingRequiredParamError",
@@ -455,6 +459,14 @@ impl GatewayError {
                 Some("model"),
                 format!(
                     "{route}: Invalid model name passed in model=None. Call `/v1/models` to view available models for your key."
+                ),
+            ),
+            // The rerank route wraps the message in the HTTPException it re-raises.
+            GatewayError::UnknownModel { route, model } if *route == "/rerank" => (
+                "invalid_request_error",
+                None,
+                format!(
+                    "400: {{'error': '{route}: Invalid model name passed in model={model}. Call `/v1/models` to view available models for your key.'}}"
                 ),
             ),
             GatewayError::UnknownModel { route, model } => (

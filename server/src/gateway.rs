@@ -162,6 +162,18 @@ impl Gateway {
             }
             let params = &entry.litellm_params;
             if let DeploymentKind::Fixed { provider, .. } = &kind {
+                // A rerank deployment corelane cannot serve is said so at start, not guessed.
+                if entry.model_info.mode.as_deref() == Some("rerank")
+                    && !corelane_transforms::family::serves(
+                        provider,
+                        corelane_transforms::provider::Endpoint::Rerank,
+                    )
+                {
+                    warnings.push(format!(
+                        "model_list[{index}] ({}): /rerank to provider '{}' is not supported by corelane yet; its rerank requests get a 400",
+                        entry.model_name, provider.name
+                    ));
+                }
                 // Another provider's keys are read, then said to be unused.
                 let mut unused: Vec<&str> = Vec::new();
                 if provider.auth != Auth::GoogleOAuth {
@@ -382,6 +394,12 @@ fn unserved_base(row: &ProviderRow, params: &LitellmParams, env: &Env) -> Option
             .iter()
             .any(|k| params.aws_param(k).is_some())
             .then_some("bedrock (AWS profiles, assumed roles and web identity credentials)");
+    }
+    if row.path == PathStyle::Cohere {
+        // LiteLLM sends Cohere's v1 rerank body there; corelane speaks v2 only.
+        return configured_base(row, params, env)
+            .is_some_and(|b| b.trim_end_matches('/').ends_with("/v1/rerank"))
+            .then_some("cohere (Cohere's v1 rerank API, an api_base ending in /v1/rerank)");
     }
     if row.path != PathStyle::Vertex {
         return None;

@@ -62,6 +62,8 @@ pub async fn respond(
             Endpoint::Embeddings => mock::embedding(count_inputs(body), &meta, &mut json),
             Endpoint::Messages => mock::message(content, &meta, &mut json),
             Endpoint::Ocr => mock::ocr(content, &meta, &mut json),
+            // Refused before (LiteLLM's rerank has no mock_response): see proxy::inference.
+            Endpoint::Rerank => {}
             // Counted by the proxy before a mock answer is asked for.
             Endpoint::CountTokens => {
                 corelane_transforms::messages::count::write_answer(0, &mut json)
@@ -95,7 +97,7 @@ fn mock_id(ex: &Exchange<'_>, endpoint: Endpoint) -> String {
         Endpoint::Completions => format!("cmpl-{}", ex.call_id),
         Endpoint::Embeddings => String::new(),
         Endpoint::Messages => format!("msg_{}", ex.call_id),
-        Endpoint::CountTokens | Endpoint::Ocr => String::new(),
+        Endpoint::CountTokens | Endpoint::Ocr | Endpoint::Rerank => String::new(),
     }
 }
 

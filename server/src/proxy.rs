@@ -270,6 +270,13 @@ async fn inference<'g>(
             corelane_transforms::messages::count::write_answer(tokens, &mut answer);
             return Ok(respond(client, ex, "application/json", &answer, false).await);
         }
+        // LiteLLM's rerank has no mock_response: it would call the provider.
+        Target::Mock(_) if endpoint == Endpoint::Rerank => {
+            return Err(GatewayError::UnsupportedEndpoint {
+                model: ex.requested_model.clone(),
+                route: endpoint.path(),
+            })
+        }
         Target::Mock(text) => {
             return Ok(crate::mock::respond(core, client, ex, endpoint, req.body, text).await)
         }

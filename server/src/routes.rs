@@ -45,6 +45,9 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/messages/count_tokens", &["POST"]),
     ("/ocr", &["POST"]),
     ("/v1/ocr", &["POST"]),
+    ("/rerank", &["POST"]),
+    ("/v1/rerank", &["POST"]),
+    ("/v2/rerank", &["POST"]),
     ("/openai/deployments/{model}/embeddings", &["POST"]),
     ("/engines/{model}/embeddings", &["POST"]),
     ("/models", &["GET", "HEAD"]),
@@ -119,6 +122,8 @@ pub fn label(route: Route, target: &str) -> RouteLabel {
             (Endpoint::Messages, _) => "/v1/messages",
             (Endpoint::CountTokens, _) => "/v1/messages/count_tokens",
             (Endpoint::Ocr, _) => pick("/ocr", "/v1/ocr"),
+            (Endpoint::Rerank, _) if target.starts_with("/v2/") => "/v2/rerank",
+            (Endpoint::Rerank, _) => pick("/rerank", "/v1/rerank"),
         },
         Route::Models => pick("/models", "/v1/models"),
         Route::ModelById => pick("/models/{model_id}", "/v1/models/{model_id}"),
@@ -165,6 +170,7 @@ pub fn route(method: Method, target: &str) -> Route {
         "/completions" => return post(Endpoint::Completions, false),
         "/embeddings" => return post(Endpoint::Embeddings, false),
         "/ocr" => return post(Endpoint::Ocr, false),
+        "/rerank" | "/v2/rerank" => return post(Endpoint::Rerank, false),
         "/models" => return get(Route::Models),
         "/model/info" => return get(Route::ModelInfo),
         "/routes" => return get(Route::Routes),
@@ -229,6 +235,11 @@ mod tests {
             ),
             (Method::Post, "/completions", inf(Completions, None)),
             (Method::Post, "/v1/embeddings", inf(Embeddings, None)),
+            (Method::Post, "/rerank", inf(Rerank, None)),
+            (Method::Post, "/v1/rerank", inf(Rerank, None)),
+            (Method::Post, "/v2/rerank", inf(Rerank, None)),
+            (Method::Get, "/v2/rerank", Route::MethodNotAllowed),
+            (Method::Post, "/v2/embeddings", Route::NotFound),
             (Method::Post, "/v1/messages", inf(Messages, None)),
             (Method::Post, "/v1/messages?beta=true", inf(Messages, None)),
             (Method::Post, "/messages", Route::NotFound),
@@ -314,6 +325,9 @@ mod tests {
         );
         assert_eq!(l(Method::Get, "/v1/models/x"), "/v1/models/{model_id}");
         assert_eq!(l(Method::Get, "/random/path/123"), "unknown");
+        assert_eq!(l(Method::Post, "/rerank"), "/rerank");
+        assert_eq!(l(Method::Post, "/v1/rerank"), "/v1/rerank");
+        assert_eq!(l(Method::Post, "/v2/rerank/"), "/v2/rerank");
         for (path, _) in ROUTES {
             let method = if path.contains("completions") || path.contains("embeddings") {
                 Method::Post

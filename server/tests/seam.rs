@@ -14,7 +14,7 @@ use serde_json::json;
 fn providers_litellm_has_and_corelane_lacks_are_warned_at_start_and_refused() {
     let mock = Mock::start();
     let config = format!(
-        "model_list:\n  - model_name: cmd\n    litellm_params:\n      model: cohere/command-r\n      api_base: {base}\n      api_key: sk-a\n  - model_name: sm-*\n    litellm_params:\n      model: sagemaker/*\n  - model_name: ok\n    litellm_params:\n      model: openai/m\n      api_base: {base}\n",
+        "model_list:\n  - model_name: cmd\n    litellm_params:\n      model: replicate/meta/llama-3\n      api_base: {base}\n      api_key: sk-a\n  - model_name: sm-*\n    litellm_params:\n      model: sagemaker/*\n  - model_name: ok\n    litellm_params:\n      model: openai/m\n      api_base: {base}\n",
         base = mock.base("/v1")
     );
     let gw = Gateway::start(&config);
@@ -28,7 +28,7 @@ fn providers_litellm_has_and_corelane_lacks_are_warned_at_start_and_refused() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(
-        warned.contains("model_list[0] (cmd): provider 'cohere'")
+        warned.contains("model_list[0] (cmd): provider 'replicate'")
             && warned.contains("not supported by corelane yet"),
         "{warned}"
     );
@@ -45,7 +45,7 @@ fn providers_litellm_has_and_corelane_lacks_are_warned_at_start_and_refused() {
                 "{message}"
             );
             assert!(
-                message.contains("'cohere'") || message.contains("'sagemaker'"),
+                message.contains("'replicate'") || message.contains("'sagemaker'"),
                 "{message}"
             );
         }

@@ -31,6 +31,7 @@ import pytest
 
 from support import (
     CLIENT_OPTS,
+    COHERE_KEY,
     GEMINI_KEY,
     OLLAMA_KEY,
     VERTEX_LOCATION,
@@ -182,6 +183,8 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
 
     def ollama_group(name: str, model: str, prefix: str = "") -> dict:
         params = {"model": model, "api_base": f"{mock_url}{prefix}", "api_key": OLLAMA_KEY}
+    def cohere_group(name: str, model: str, path: str) -> dict:
+        params = {"model": model, "api_base": f"{mock_url}{path}", "api_key": COHERE_KEY}
         return {"model_name": name, "litellm_params": params}
 
     def gemini_group(name: str, model: str, prefix: str = "") -> dict:
@@ -233,6 +236,10 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
             ollama_group("ollama-gen", "ollama/llama3.2"),
             ollama_group("ollama-embed", "ollama/nomic-embed-text"),
             ollama_group("ollama-404", "ollama_chat/llama3.2", "/status/404"),
+            cohere_group("cohere-chat", "cohere/command-r-plus", "/v2/chat"),
+            cohere_group("cohere-embed", "cohere/embed-english-v3.0", "/v2/embed"),
+            cohere_group("cohere-rerank", "cohere/rerank-v3.5", ""),
+            cohere_group("cohere-429", "cohere_chat/command-a-03-2025", "/status/429/v2/chat"),
             {
                 "model_name": "vertex-gemini",
                 "litellm_params": {

@@ -13,6 +13,7 @@ UPSTREAM_KEY = "sk-upstream-openai"
 AZURE_UPSTREAM_KEY = "azure-upstream-key"
 GEMINI_KEY = "AIza-upstream-gemini"
 OLLAMA_KEY = "sk-upstream-ollama"
+COHERE_KEY = "co-upstream-cohere"
 
 #: The vertex-gemini deployment's project (from its service account file) and location.
 VERTEX_PROJECT = "corelane-sdk"
@@ -59,6 +60,10 @@ MODEL_GROUPS = (
     "ollama-gen",
     "ollama-embed",
     "ollama-404",
+    "cohere-chat",
+    "cohere-embed",
+    "cohere-rerank",
+    "cohere-429",
     "upstream-429",
     "upstream-500",
     "upstream-timeout",

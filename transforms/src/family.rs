@@ -42,6 +42,9 @@ pub fn write_request_head(
         Family::Ollama | Family::OllamaChat => {
             crate::ollama::head::write_request_head(row, ollama_api(row.family), target, creds, out)
         }
+        Family::Cohere | Family::CohereChat => {
+            crate::cohere::head::write_request_head(row, target, creds, out)
+        }
     }
     Ok(())
 }
@@ -105,12 +108,24 @@ pub enum Bridge {
     MessagesToOllamaChat,
     /// `/v1/messages` to Ollama's `/api/generate` through a chat completion.
     MessagesToOllamaGenerate,
+    /// Chat completions to Cohere's `/v2/chat`, and back.
+    ChatToCohere,
+    /// Embeddings to Cohere's `/v2/embed`, and back.
+    EmbedToCohere,
+    /// The rerank route to Cohere's `/v2/rerank`, and back.
+    RerankToCohere,
+    /// The rerank route to an OpenAI-format row that lists it (hosted_vllm's `/rerank`), in
+    /// Cohere's shape, and back ([`crate::rerank`]).
+    RerankToHostedVllm,
     /// A pairing no transform serves (the row does not list the endpoint): never sent.
     Unserved,
 }
 
 pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
     match (family, endpoint) {
+        (Family::Cohere, Endpoint::Rerank) => Bridge::RerankToCohere,
+        (Family::OpenAi, Endpoint::Rerank) => Bridge::RerankToHostedVllm,
+        (_, Endpoint::Rerank) => Bridge::Unserved,
         (Family::OpenAi, Endpoint::Messages) => Bridge::MessagesToChat,
         (Family::OpenAi, Endpoint::CountTokens) => Bridge::LocalCount,
         (Family::OpenAi, Endpoint::Ocr) => Bridge::Ocr,
@@ -142,6 +157,9 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
         (Family::OllamaChat, Endpoint::Completions) => Bridge::TextToOllamaChat,
         (Family::OllamaChat, Endpoint::Messages) => Bridge::MessagesToOllamaChat,
         (Family::OllamaChat, _) => Bridge::Unserved,
+        (Family::Cohere | Family::CohereChat, Endpoint::ChatCompletions) => Bridge::ChatToCohere,
+        (Family::Cohere, Endpoint::Embeddings) => Bridge::EmbedToCohere,
+        (Family::Cohere | Family::CohereChat, _) => Bridge::Unserved,
     }
 }
 
@@ -315,6 +333,31 @@ pub fn write_request_body(
             scratch,
             out,
         )),
+        Bridge::ChatToCohere => none(crate::cohere::transform_request(
+            body,
+            provider_model,
+            cohere_provider(family),
+            scratch,
+            out,
+        )),
+        Bridge::EmbedToCohere => {
+            crate::cohere::embed_request(body, provider_model, out).map(|n| RequestNote {
+                counted_prompt_tokens: Some(n),
+                ..RequestNote::default()
+            })
+        }
+        Bridge::RerankToCohere => none(crate::rerank::rerank_request(
+            crate::rerank::Flavor::CohereV2,
+            body,
+            provider_model,
+            out,
+        )),
+        Bridge::RerankToHostedVllm => none(crate::rerank::rerank_request(
+            crate::rerank::Flavor::HostedVllm,
+            body,
+            provider_model,
+            out,
+        )),
         Bridge::BedrockInvokeMessages => none(crate::bedrock::invoke::messages_request(
             body,
             provider_model,
@@ -327,6 +370,14 @@ pub fn write_request_body(
         Bridge::Unserved => Err(crate::anthropic::TransformError::Unsupported(
             "this provider does not serve this route".to_owned(),
         )),
+    }
+}
+
+/// LiteLLM's name of a Cohere family's provider, for its messages.
+fn cohere_provider(family: Family) -> &'static str {
+    match family {
+        Family::CohereChat => "cohere_chat",
+        _ => "cohere",
     }
 }
 
@@ -486,20 +537,59 @@ pub fn rewrite_response(
         Bridge::Ocr => {
             crate::ocr::response(body, requested_model, out).map(|_| Reported::default())
         }
+        Bridge::ChatToCohere => {
+            let (id, created) = answer_id();
+            crate::cohere::transform_response(body, &id, created, requested_model, out)
+                .map(translated)
+                .map_err(|e| e.message().to_owned())
+        }
+        Bridge::EmbedToCohere => crate::cohere::embed_response(
+            body,
+            requested_model,
+            note.counted_prompt_tokens.unwrap_or(0),
+            out,
+        )
+        .map(translated)
+        .map_err(|e| e.message().to_owned()),
+        Bridge::RerankToCohere | Bridge::RerankToHostedVllm => {
+            let flavor = if bridge(family, endpoint) == Bridge::RerankToCohere {
+                crate::rerank::Flavor::CohereV2
+            } else {
+                crate::rerank::Flavor::HostedVllm
+            };
+            // LiteLLM's uuid4 where the provider names no answer: the gateway's call id.
+            let id = || {
+                let (id, _) = answer_id();
+                id.strip_prefix("chatcmpl-")
+                    .map(str::to_owned)
+                    .unwrap_or(id)
+            };
+            crate::rerank::rerank_response(flavor, body, id, out)
+                .map(|()| Reported::default())
+                .map_err(|e| e.message().to_owned())
+        }
         Bridge::Unserved => Err("this provider does not serve this route".to_owned()),
     }
 }
 
 /// A rewriter for a success response too large to hold, fed piece by piece; `None` where
-/// answers are translated whole.
+/// answers are translated whole only. `counted_prompt_tokens` is what
+/// [`write_request_body`] returned.
 pub fn body_rewriter(
     family: Family,
     endpoint: Endpoint,
     requested_model: &str,
+    note: RequestNote,
 ) -> Option<BodyRewriter> {
     match bridge(family, endpoint) {
         Bridge::EmbedToOllama => Some(BodyRewriter::OllamaEmbed(Box::new(
             crate::ollama::EmbedRewriter::new(requested_model),
+        ))),
+        Bridge::EmbedToCohere => Some(BodyRewriter::CohereEmbed(Box::new(
+            crate::cohere::embed_stream::EmbedRewriter::new(
+                requested_model,
+                note.counted_prompt_tokens.unwrap_or(0),
+            ),
         ))),
         _ => body_from_file(family, endpoint)
             .then(|| BodyRewriter::Model(ModelRewriter::new(requested_model))),
@@ -513,20 +603,26 @@ pub enum BodyRewriter {
     Model(ModelRewriter),
     /// An Ollama `/api/embed` answer translated as it arrives.
     OllamaEmbed(Box<crate::ollama::EmbedRewriter>),
+    /// A Cohere embeddings answer translated as it arrives.
+    CohereEmbed(Box<crate::cohere::embed_stream::EmbedRewriter>),
 }
 
 impl BodyRewriter {
+    /// Appends the client's bytes for the next `input` piece of the answer.
     pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) {
         match self {
             BodyRewriter::Model(r) => r.feed(input, out),
             BodyRewriter::OllamaEmbed(r) => r.feed(input, out),
+            BodyRewriter::CohereEmbed(r) => r.feed(input, out),
         }
     }
 
+    /// The answer ended: appends what is still owed.
     pub fn finish(&mut self, out: &mut Vec<u8>) {
         match self {
             BodyRewriter::Model(r) => r.finish(out),
             BodyRewriter::OllamaEmbed(r) => r.finish(out),
+            BodyRewriter::CohereEmbed(r) => r.finish(out),
         }
     }
 
@@ -535,6 +631,7 @@ impl BodyRewriter {
         match self {
             BodyRewriter::Model(_) => false,
             BodyRewriter::OllamaEmbed(r) => r.failed(),
+            BodyRewriter::CohereEmbed(r) => r.failed(),
         }
     }
 
@@ -542,6 +639,7 @@ impl BodyRewriter {
         match self {
             BodyRewriter::Model(r) => r.usage(),
             BodyRewriter::OllamaEmbed(r) => r.usage(),
+            BodyRewriter::CohereEmbed(r) => r.usage(),
         }
     }
 }
@@ -575,6 +673,8 @@ pub enum StreamTranslator {
     OllamaToChat(Box<crate::ollama::ChatStream>),
     /// Ollama's lines become chat chunks, and those Anthropic's Messages events.
     OllamaToMessages(Box<Chained<crate::ollama::ChatStream>>),
+    /// Cohere's `/v2/chat` events become chat completion chunks.
+    CohereToChat(Box<crate::cohere::ChatStream>),
 }
 
 /// How a family's stream is cut into events.
@@ -590,9 +690,12 @@ pub enum StreamFraming {
 
 pub fn stream_framing(family: Family) -> StreamFraming {
     match family {
-        Family::OpenAi | Family::Anthropic | Family::Gemini | Family::VertexClaude => {
-            StreamFraming::Sse
-        }
+        Family::OpenAi
+        | Family::Anthropic
+        | Family::Gemini
+        | Family::VertexClaude
+        | Family::Cohere
+        | Family::CohereChat => StreamFraming::Sse,
         Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed => {
             StreamFraming::AwsEventStream
         }
@@ -742,6 +845,14 @@ pub fn stream_translator(
                 requested_model,
             )))
         }
+        Bridge::ChatToCohere => {
+            let (id, created) = answer_id();
+            StreamTranslator::CohereToChat(Box::new(crate::cohere::ChatStream::new(
+                &id,
+                created,
+                requested_model,
+            )))
+        }
         Bridge::TextToOllamaGenerate | Bridge::TextToOllamaChat => {
             let (id, created) = answer_id();
             StreamTranslator::OllamaToChat(Box::new(crate::ollama::ChatStream::text_completion(
@@ -769,6 +880,9 @@ pub fn stream_translator(
         | Bridge::EmbedToGemini
         | Bridge::EmbedToBedrock
         | Bridge::EmbedToOllama
+        | Bridge::EmbedToCohere
+        | Bridge::RerankToCohere
+        | Bridge::RerankToHostedVllm
         | Bridge::Ocr
         | Bridge::Unserved => StreamTranslator::Rewrite,
     }
@@ -820,6 +934,7 @@ impl StreamTranslator {
             StreamTranslator::AnthropicToChat(s) => s.event(data, out),
             StreamTranslator::ChatToMessages(s) => s.event(data, out),
             StreamTranslator::GeminiToChat(s) => s.event(data, out),
+            StreamTranslator::CohereToChat(s) => s.event(event, data, out),
             // Their messages come through `aws_event` and `ndjson_line`, never as SSE.
             StreamTranslator::BedrockToChat(_)
             | StreamTranslator::BedrockToMessages(_)
@@ -895,6 +1010,7 @@ impl StreamTranslator {
             StreamTranslator::GeminiToMessages(s) => s.end(out),
             StreamTranslator::BedrockToMessages(s) => s.end(out),
             StreamTranslator::BedrockInvokeMessages(s) => s.end(out),
+            StreamTranslator::CohereToChat(s) => s.end(include_usage, out),
         }
     }
 }
@@ -929,6 +1045,9 @@ pub fn map_error(
         }
         Family::Ollama | Family::OllamaChat => {
             crate::ollama::error::map_error(ollama_api(row.family), status, body, message)
+        }
+        Family::Cohere | Family::CohereChat => {
+            crate::cohere::error::map_error(row.name, status, body, message)
         }
     }
 }

@@ -31,6 +31,7 @@
 pub mod anthropic;
 pub mod bedrock;
 mod chat;
+pub mod cohere;
 pub mod cost;
 pub mod error;
 pub mod family;
@@ -43,6 +44,7 @@ pub mod ocr;
 pub mod ollama;
 pub mod openai;
 pub mod provider;
+pub mod rerank;
 pub mod rewrite;
 pub mod service_tier;
 pub mod stream;

@@ -62,6 +62,9 @@ pub struct RequestFields {
     pub input: Presence,
     /// Top-level "max_tokens" (the last one, if repeated), for [`require`] on Messages.
     pub max_tokens: Presence,
+    /// Top-level "query" and "documents" (the last of each), for [`require`] on rerank.
+    pub query: Presence,
+    pub documents: Presence,
     /// Top-level "service_tier" (the last one, if repeated) when it names a known tier.
     pub service_tier: Option<ServiceTier>,
 }
@@ -117,6 +120,8 @@ pub enum RequestError {
     MissingParam(Endpoint),
     /// A Messages request without `max_tokens`, its second required parameter.
     MissingMaxTokens,
+    /// A rerank request without `documents`, its second required parameter.
+    MissingDocuments,
 }
 
 impl RequestError {
@@ -137,6 +142,7 @@ impl RequestError {
             RequestError::MissingMaxTokens => {
                 "anthropic_messages: Missing required parameter: 'max_tokens'."
             }
+            RequestError::MissingDocuments => "/rerank: Missing required parameter: 'documents'.",
         }
     }
 
@@ -161,6 +167,7 @@ impl RequestError {
             | RequestError::ValueTooLong(key) => key.path(),
             RequestError::MissingParam(endpoint) => required_param(endpoint),
             RequestError::MissingMaxTokens => "max_tokens",
+            RequestError::MissingDocuments => "documents",
         }
     }
 }
@@ -226,6 +233,7 @@ fn required_param(endpoint: Endpoint) -> &'static str {
         Endpoint::Completions => "prompt",
         Endpoint::Embeddings => "input",
         Endpoint::Ocr => "document",
+        Endpoint::Rerank => "query",
     }
 }
 
@@ -240,6 +248,7 @@ fn missing_message(endpoint: Endpoint) -> &'static str {
         // The count_tokens route's own check (an HTTPException, not the route table's).
         Endpoint::CountTokens => "messages parameter is required",
         Endpoint::Ocr => "/ocr: Missing required parameter: 'document'.",
+        Endpoint::Rerank => "/rerank: Missing required parameter: 'query'.",
     }
 }
 
@@ -297,6 +306,8 @@ fn fields_of(body: &[u8], tape: &Tape<'_>, idx: &[u32]) -> Result<RequestFields,
                 "prompt" => fields.prompt = Presence::of(raw),
                 "input" => fields.input = Presence::of(raw),
                 "max_tokens" => fields.max_tokens = Presence::of(raw),
+                "query" => fields.query = Presence::of(raw),
+                "documents" => fields.documents = Presence::of(raw),
                 "service_tier" => {
                     fields.service_tier = value.as_str().and_then(ServiceTier::from_name);
                 }
@@ -416,11 +427,15 @@ pub fn require(endpoint: Endpoint, fields: &RequestFields) -> Result<(), Request
         Endpoint::Ocr => true,
         Endpoint::Completions => fields.prompt != Presence::Absent,
         Endpoint::Embeddings => fields.input == Presence::Value,
+        // proxy/route_llm_request.py: `query`, then `documents`, absent or null.
+        Endpoint::Rerank => fields.query == Presence::Value,
     };
     if !present {
         Err(RequestError::MissingParam(endpoint))
     } else if endpoint == Endpoint::Messages && fields.max_tokens != Presence::Value {
         Err(RequestError::MissingMaxTokens)
+    } else if endpoint == Endpoint::Rerank && fields.documents != Presence::Value {
+        Err(RequestError::MissingDocuments)
     } else {
         Ok(())
     }

@@ -41,6 +41,13 @@ pub enum Family {
     Ollama,
     /// Ollama's native `/api/chat` (`ollama_chat/`); NDJSON streams ([`crate::ollama`]).
     OllamaChat,
+    /// Cohere's v2 API (`/v2/chat`, `/v2/embed`, `/v2/rerank`); chat completions, embeddings
+    /// and rerank are translated both ways ([`crate::cohere`]).
+    Cohere,
+    /// Cohere for LiteLLM's `cohere_chat` provider: as [`Family::Cohere`], with its name in
+    /// LiteLLM's messages. [`resolve`] picks it for `cohere_chat/` and for the `cohere/` models
+    /// LiteLLM files under `cohere_chat`.
+    CohereChat,
 }
 
 /// How the provider key travels upstream, applied per request by [`write_auth`].
@@ -77,6 +84,9 @@ pub enum PathStyle {
     BedrockModel,
     /// Ollama's native API: `<base>/api/chat`, `/api/generate` or `/api/embed`.
     OllamaApi,
+    /// Cohere: chat and embeddings post to the api_base as given (LiteLLM appends nothing),
+    /// Cohere's own host getting `/v2/chat` or `/v2/embed`; rerank appends `/v2/rerank`.
+    Cohere,
 }
 
 /// A deployment's credentials, resolved at start-up from `litellm_params` and the env. Auth
@@ -176,6 +186,8 @@ pub enum Endpoint {
     CountTokens,
     /// Mistral's OCR API (`/v1/ocr`).
     Ocr,
+    /// Cohere's rerank API (`/rerank`, `/v1/rerank`, `/v2/rerank`).
+    Rerank,
 }
 
 impl Endpoint {
@@ -196,6 +208,7 @@ impl Endpoint {
             Endpoint::Messages => "/v1/messages",
             Endpoint::CountTokens => "/v1/messages/count_tokens",
             Endpoint::Ocr => "/ocr",
+            Endpoint::Rerank => "/rerank",
         }
     }
 
@@ -261,6 +274,35 @@ const CHAT_EMBED_OCR: &[Endpoint] = &[
 const CHAT_AND_MESSAGES: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Messages];
 const CHAT_TEXT: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Completions];
 const EMBED: &[Endpoint] = &[Endpoint::Embeddings];
+/// hosted_vllm: its OpenAI-compatible API, and vLLM's `/rerank` in Cohere's shape.
+const ALL_AND_RERANK: &[Endpoint] = &[
+    Endpoint::ChatCompletions,
+    Endpoint::Completions,
+    Endpoint::Embeddings,
+    Endpoint::Rerank,
+];
+const CHAT_EMBED_RERANK: &[Endpoint] = &[
+    Endpoint::ChatCompletions,
+    Endpoint::Embeddings,
+    Endpoint::Rerank,
+];
+
+/// Cohere (v2): litellm/main.py `_complete_cohere_chat` (COHERE_API_BASE, the key from
+/// COHERE_API_KEY or CO_API_KEY, sent only when there is one), llms/cohere/common_utils.py
+/// (headers), embed/transformation.py, rerank_v2/transformation.py.
+const COHERE: ProviderRow = ProviderRow {
+    name: "cohere",
+    aliases: &[],
+    family: Family::Cohere,
+    api_base: crate::cohere::head::DEFAULT_BASE,
+    base_env: &["COHERE_API_BASE"],
+    key_env: &["COHERE_API_KEY", "CO_API_KEY"],
+    auth: Auth::Bearer,
+    key_required: false,
+    endpoints: CHAT_EMBED_RERANK,
+    path: PathStyle::Cohere,
+    base_suffix: None,
+};
 
 const fn openai_like(
     name: &'static str,
@@ -390,6 +432,14 @@ pub static PROVIDERS: &[ProviderRow] = &[
     // location at start-up, a bearer token minted from Google credentials.
     VERTEX_AI,
     BEDROCK,
+    COHERE,
+    // LiteLLM's `cohere_chat`: chat only (its rerank refuses "Unsupported provider").
+    ProviderRow {
+        name: "cohere_chat",
+        family: Family::CohereChat,
+        endpoints: CHAT,
+        ..COHERE
+    },
     ProviderRow {
         name: "azure",
         aliases: &["azure_text"],
@@ -531,7 +581,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         &["HOSTED_VLLM_API_BASE"],
         &["HOSTED_VLLM_API_KEY"],
         false,
-        ALL,
+        ALL_AND_RERANK,
     ),
     // litellm/main.py `_complete_ollama`, `_complete_ollama_chat` and the ollama embedding
     // branch; get_llm_provider_logic.py (OLLAMA_API_BASE, OLLAMA_API_KEY): the bare host, the
@@ -1339,8 +1389,6 @@ pub static NOT_YET_SUPPORTED: &[&str] = &[
     "sagemaker_chat",
     "vertex_ai_beta",
     "palm",
-    "cohere",
-    "cohere_chat",
     "replicate",
     "huggingface",
     "nlp_cloud",
@@ -1443,6 +1491,8 @@ fn refine(row: &'static ProviderRow, provider_model: &str) -> &'static ProviderR
         &BEDROCK_EMBED
     } else if crate::bedrock::invoke::messages_via_invoke(provider_model) {
         &BEDROCK_CLAUDE
+    } else if row.family == Family::Cohere && crate::cohere::is_cohere_chat_model(provider_model) {
+        find("cohere_chat").unwrap_or(row)
     } else {
         row
     }
@@ -1490,6 +1540,9 @@ pub fn unserved_model(
             Some(
                 "bedrock (Invoke API chat models: Titan text, Cohere command and others; send Converse models, or bedrock/converse/<model>)",
             )
+        }
+        PathStyle::Cohere if provider_model.contains("v1/") => {
+            Some("cohere (Cohere's v1 chat API, v1/ models)")
         }
         _ => None,
     }
@@ -1575,6 +1628,7 @@ pub fn write_request_path(
                 ":rawPredict"
             });
         }
+        PathStyle::Cohere => crate::cohere::head::write_path(endpoint, out),
         PathStyle::Vertex => {
             // `get_vertex_url`: a tuned model's numeric id is an endpoint of the project.
             let tuned =
@@ -1713,12 +1767,26 @@ mod tests {
         );
     }
 
+    /// LiteLLM files some `cohere/` chat models under `cohere_chat` (its messages say so).
+    #[test]
+    fn cohere_chat_models_resolve_to_cohere_chat() {
+        let name = |m: &str, p: Option<&str>| resolve(m, p).unwrap().0.name;
+        assert_eq!(name("cohere/command-r-plus", None), "cohere");
+        assert_eq!(name("cohere/command-a-03-2025", None), "cohere_chat");
+        assert_eq!(name("cohere_chat/command-r-plus", None), "cohere_chat");
+        assert_eq!(name("command-r7b-12-2024", Some("cohere")), "cohere_chat");
+        assert_eq!(
+            unserved_model(find("cohere_chat").unwrap(), "v1/command-r", false),
+            Some("cohere (Cohere's v1 chat API, v1/ models)")
+        );
+    }
+
     #[test]
     fn litellm_providers_without_a_row_are_refused_not_guessed() {
         for model in [
             "vertex_ai_beta/gemini-2.5-pro",
             "sagemaker/x/y",
-            "cohere/command-r",
+            "replicate/meta/llama",
         ] {
             let name = model.split('/').next().unwrap();
             assert_eq!(
@@ -1728,8 +1796,8 @@ mod tests {
             );
         }
         assert_eq!(
-            resolve("command-r", Some("cohere")).err(),
-            Some(UnknownProvider::Unsupported("cohere"))
+            resolve("x", Some("replicate")).err(),
+            Some(UnknownProvider::Unsupported("replicate"))
         );
         for row in PROVIDERS {
             assert!(!NOT_YET_SUPPORTED.contains(&row.name), "{}", row.name);

@@ -444,7 +444,10 @@ mod tests {
             r#"{"model":"g","prompt":5}"#,
             r#"{"model":"g","prompt":"x","tools":{"a":1}}"#,
         ] {
-            assert!(matches!(count(body), Err(CountError::Unsupported(_))), "{body}");
+            assert!(
+                matches!(count(body), Err(CountError::Unsupported(_))),
+                "{body}"
+            );
         }
     }
 

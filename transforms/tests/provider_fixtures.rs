@@ -1,6 +1,6 @@
-//! Golden fixtures of the Gemini (and Vertex AI), Bedrock and Ollama families, captured from
-//! LiteLLM 1.108.7's proxy by the differential suite (`DIFF_CAPTURE`), under
-//! `tests/fixtures/{gemini,bedrock,ollama}/<case>/`:
+//! Golden fixtures of the Gemini (and Vertex AI), Bedrock, Ollama and Cohere families, Claude on
+//! Vertex AI and Mistral's OCR, captured from LiteLLM 1.108.7's proxy by the differential suite
+//! (`DIFF_CAPTURE`), under `tests/fixtures/{gemini,bedrock,ollama,cohere,vertex_claude,ocr}/<case>/`:
 //!
 //! - `openai_request.json` → `provider_request.json`: the request translation;
 //! - `provider_response.json`, `.sse`, `.eventstream` or `.ndjson` → `openai_response.json`: LiteLLM's
@@ -12,8 +12,9 @@
 //! https://ai.google.dev/api/embeddings, https://cloud.google.com/vertex-ai/docs/reference/rest,
 //! https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html and
 //! `_ConverseStream.html` (AWS event-stream framing),
-//! https://github.com/ollama/ollama/blob/main/docs/api.md (NDJSON streams). A new folder
-//! needs no code edit.
+//! https://github.com/ollama/ollama/blob/main/docs/api.md (NDJSON streams),
+//! https://docs.cohere.com/reference/chat, `/embed` and `/rerank` (LiteLLM cannot read Cohere's
+//! streams, so none is captured). A new folder needs no code edit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fixture_dirs;
@@ -107,6 +108,7 @@ impl Case {
             "messages" => Endpoint::Messages,
             "ocr" => Endpoint::Ocr,
             "completions" => Endpoint::Completions,
+            "rerank" => Endpoint::Rerank,
             other => panic!("{name}: endpoint {other}"),
         };
         Case {
@@ -327,6 +329,12 @@ fn every_ocr_fixture_matches() {
 fn every_gemini_fixture_matches() {
     let ran = run_family("gemini");
     assert!(ran >= 10, "only {ran} gemini fixtures ran");
+}
+
+#[test]
+fn every_cohere_fixture_matches() {
+    let ran = run_family("cohere");
+    assert!(ran >= 14, "only {ran} cohere fixtures ran");
 }
 
 #[test]

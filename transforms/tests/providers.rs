@@ -112,6 +112,8 @@ fn every_row_is_consistent() {
                 ),
                 PathStyle::BedrockModel => assert_eq!(path, "/model/m-1/converse", "{}", row.name),
                 PathStyle::OllamaApi => assert!(path.starts_with("/api/"), "{}: {path}", row.name),
+                // The api_base is taken as given; Cohere's own host gets its v2 paths.
+                PathStyle::Cohere => assert!(path.starts_with("/v2/"), "{}: {path}", row.name),
             }
         }
     }
@@ -309,7 +311,7 @@ fn endpoint_table() -> String {
         ("messages", Some(Endpoint::Messages)),
         ("responses", None),
         ("ocr", Some(Endpoint::Ocr)),
-        ("rerank", None),
+        ("rerank", Some(Endpoint::Rerank)),
     ];
     let mut groups: Vec<(Vec<&str>, Vec<&str>)> = Vec::new();
     for row in PROVIDERS {

@@ -167,7 +167,7 @@ impl EmbeddingBody {
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Standard padded base64 (RFC 4648 §4), as OpenAI's `encoding_format: "base64"` uses.
-fn base64(bytes: &[u8], out: &mut Vec<u8>) {
+pub fn base64(bytes: &[u8], out: &mut Vec<u8>) {
     for group in bytes.chunks(3) {
         let b = [
             group[0],

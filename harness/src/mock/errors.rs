@@ -13,6 +13,8 @@ pub enum ErrorShape {
     Bedrock,
     /// `{"error": "..."}`, as Ollama's native API answers.
     Ollama,
+    /// `{"message": ...}`, as Cohere's API answers.
+    Cohere,
 }
 
 /// OpenAI's `type` and `code` for a status, as its API reports them.
@@ -89,7 +91,7 @@ pub fn error_body(out: &mut Vec<u8>, shape: ErrorShape, status: u16, message: &s
             out.extend_from_slice(message.as_bytes());
             out.extend_from_slice(b"}}");
         }
-        ErrorShape::Bedrock => {
+        ErrorShape::Bedrock | ErrorShape::Cohere => {
             out.extend_from_slice(b"{\"message\":");
             out.extend_from_slice(message.as_bytes());
             out.push(b'}');

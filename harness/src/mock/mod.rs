@@ -4,6 +4,7 @@ pub mod anthropic;
 pub mod api_request;
 pub mod bedrock;
 pub mod chunked;
+pub mod cohere;
 pub mod conn;
 pub mod embeddings;
 pub mod errors;

@@ -37,6 +37,8 @@ pub enum Route {
     RawPredict(bool),
     /// Ollama's native `/api/chat`, `/api/generate` or `/api/embed`.
     Ollama(ollama::Api),
+    /// Cohere's `/v2/chat`, `/v2/embed` or `/v2/rerank`.
+    Cohere(super::cohere::Endpoint),
     Unknown,
 }
 
@@ -55,6 +57,8 @@ impl Route {
             Self::Invoke(stream)
         } else if let Some(api) = ollama::Api::from_path(path) {
             Self::Ollama(api)
+        } else if let Some(endpoint) = super::cohere::Endpoint::from_path(path) {
+            Self::Cohere(endpoint)
         } else if path.ends_with("/chat/completions") {
             Self::ChatCompletions
         } else if path.ends_with("/completions") {
@@ -80,6 +84,7 @@ impl Route {
             Self::Gemini(_) => ErrorShape::Gemini,
             Self::Converse(_) | Self::Invoke(_) => ErrorShape::Bedrock,
             Self::Ollama(_) => ErrorShape::Ollama,
+            Self::Cohere(_) => ErrorShape::Cohere,
             _ => ErrorShape::OpenAi,
         }
     }
@@ -330,6 +335,7 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
         Route::Invoke(stream) => invoke_reply(stream, rest, body, &faults, options),
         Route::Ocr => ocr_reply(body),
         Route::RawPredict(stream) => raw_predict_reply(stream, rest, body, &faults, options),
+        Route::Cohere(endpoint) => cohere_reply(endpoint, body, &faults, options),
         // Any grant gets a token (RFC 6749 §5.1's answer); the gateway's request is recorded.
         Route::OAuthToken => Reply::Full {
             status: 200,
@@ -496,6 +502,33 @@ fn raw_predict_reply(
     Reply::Full {
         status: 200,
         body: out,
+    }
+}
+
+fn cohere_reply(
+    endpoint: super::cohere::Endpoint,
+    body: &[u8],
+    faults: &Faults,
+    options: &MockOptions,
+) -> Reply {
+    use super::cohere::Answer;
+    match super::cohere::answer(
+        endpoint,
+        body,
+        options.stream_chunks,
+        options.embed_dims,
+        !faults.nousage,
+    ) {
+        Answer::Json(body) => Reply::Full { status: 200, body },
+        Answer::Events(script) => Reply::Stream(StreamReply {
+            family: StreamFamily::Scripted,
+            model: String::new(),
+            chunks: 0,
+            include_usage: false,
+            with_usage: !faults.nousage,
+            script,
+        }),
+        Answer::Error(status, message) => Reply::error(ErrorShape::Cohere, status, &message),
     }
 }
 

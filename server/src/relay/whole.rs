@@ -96,8 +96,12 @@ pub(super) async fn relay_body(
         return Ok((answered, decoder.reusable()));
     }
     // Phase 2: large body, streamed through the rewriter as chunks.
-    let Some(mut rewriter) = body_rewriter(provider.family, ex.endpoint(), &ex.requested_model)
-    else {
+    let Some(mut rewriter) = body_rewriter(
+        provider.family,
+        ex.endpoint(),
+        &ex.requested_model,
+        ex.request_note.get(),
+    ) else {
         return Err(protocol(
             "answer larger than 256 KiB: too large to translate",
         ));

@@ -85,6 +85,8 @@ enum Member {
     MaxTokens,
     Prompt,
     Input,
+    Query,
+    Documents,
     ServiceTier,
 }
 
@@ -197,6 +199,8 @@ impl Reader {
             (Member::Messages, _) => self.fields.messages = presence,
             (Member::Prompt, _) => self.fields.prompt = presence,
             (Member::Input, _) => self.fields.input = presence,
+            (Member::Query, _) => self.fields.query = presence,
+            (Member::Documents, _) => self.fields.documents = presence,
             (Member::MaxTokens, _) => self.fields.max_tokens = presence,
             (Member::StreamOptions | Member::Other, _) => {}
         }
@@ -252,6 +256,8 @@ fn member(name: Option<&str>, seen: &mut Seen) -> Result<Member, RequestError> {
             "messages" => Member::Messages,
             "prompt" => Member::Prompt,
             "input" => Member::Input,
+            "query" => Member::Query,
+            "documents" => Member::Documents,
             "max_tokens" => Member::MaxTokens,
             "service_tier" => Member::ServiceTier,
             _ => Member::Other,

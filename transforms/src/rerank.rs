@@ -1,0 +1,353 @@
+//! The rerank route (`/rerank`, `/v1/rerank`, `/v2/rerank`: Cohere's request shape) to the
+//! providers that take that shape, and LiteLLM's `RerankResponse` back, as LiteLLM 1.108.7
+//! maps them (`types/rerank.py`):
+//!
+//! - Cohere v2 (`llms/cohere/rerank_v2/transformation.py`): `RerankRequest(...)
+//!   .model_dump(exclude_none=True)`: `model`, `query`, `top_n`, `documents` (strings or
+//!   objects, as given), `rank_fields`, `return_documents`, `max_tokens_per_doc`; nothing else
+//!   is sent (v2 drops `max_chunks_per_doc`); the answer validated into `RerankResponse`:
+//!   `id` (Cohere's), `results` (`index`, `relevance_score` as a float, and `document` as
+//!   `{"text"}` when there is one), `meta` (`api_version` as given, `billed_units` with
+//!   `search_units`/`total_tokens`, `tokens` with `input_tokens`/`output_tokens`, each only
+//!   when given); other keys are dropped, as pydantic drops them. A document without a
+//!   string `text` fails, as LiteLLM's validation does.
+//! - hosted_vllm (`llms/hosted_vllm/rerank/transformation.py`): the same request plus
+//!   `instruction`, `truncate_prompt_tokens`, `truncation_side` and `max_tokens_per_query`;
+//!   `max_chunks_per_doc` is refused; the answer's `id` (else the gateway's), its results,
+//!   and `meta` built from `usage.total_tokens`.
+
+use crate::anthropic::TransformError;
+use crate::cohere::answer_object;
+use crate::json::value::{elements, fields, get, string};
+use crate::json::write_json_string;
+
+/// Whose rerank API a request goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    CohereV2,
+    HostedVllm,
+}
+
+/// hosted_vllm's extra request members, in `RerankRequest`'s order, as the client sent them.
+const VLLM_EXTRAS: [&str; 4] = [
+    "instruction",
+    "truncate_prompt_tokens",
+    "truncation_side",
+    "max_tokens_per_query",
+];
+
+/// Writes the provider's rerank body for the client's rerank `body` and `provider_model`.
+pub fn rerank_request(
+    flavor: Flavor,
+    body: &[u8],
+    provider_model: &str,
+    out: &mut Vec<u8>,
+) -> Result<(), TransformError> {
+    let invalid = |m: &str| TransformError::Invalid(m.to_owned());
+    let body = &body[crate::json::skip_ws(body, 0)..];
+    let [query, top_n, documents, rank_fields, return_documents, max_tokens_per_doc] = fields(
+        body,
+        [
+            "query",
+            "top_n",
+            "documents",
+            "rank_fields",
+            "return_documents",
+            "max_tokens_per_doc",
+        ],
+    );
+    fn set(v: Option<&[u8]>) -> Option<&[u8]> {
+        v.filter(|v| *v != b"null")
+    }
+    let query = set(query)
+        .filter(|q| string(q).is_some())
+        .ok_or_else(|| invalid("query: expected a string"))?;
+    let documents = set(documents).ok_or_else(|| invalid("documents: expected a list"))?;
+    if flavor == Flavor::HostedVllm && set(get(body, "max_chunks_per_doc")).is_some() {
+        return Err(invalid("Hosted VLLM does not support max_chunks_per_doc"));
+    }
+    let docs = elements(documents).ok_or_else(|| invalid("documents: expected a list"))?;
+    if docs
+        .iter()
+        .any(|d| string(d).is_none() && d.first() != Some(&b'{'))
+    {
+        return Err(invalid(
+            "documents: each document must be a string or an object",
+        ));
+    }
+    let integer = |v: &[u8]| v.iter().all(u8::is_ascii_digit) && !v.is_empty();
+    let mut buf = Vec::with_capacity(body.len() + 64);
+    buf.extend_from_slice(b"{\"model\":");
+    write_json_string(provider_model, &mut buf);
+    buf.extend_from_slice(b",\"query\":");
+    buf.extend_from_slice(query);
+    if let Some(n) = set(top_n) {
+        if !integer(n) {
+            return Err(invalid("top_n: expected an integer"));
+        }
+        buf.extend_from_slice(b",\"top_n\":");
+        buf.extend_from_slice(n);
+    }
+    buf.extend_from_slice(b",\"documents\":");
+    buf.extend_from_slice(documents);
+    if let Some(f) = set(rank_fields) {
+        if !elements(f).is_some_and(|f| f.iter().all(|x| string(x).is_some())) {
+            return Err(invalid("rank_fields: expected a list of strings"));
+        }
+        buf.extend_from_slice(b",\"rank_fields\":");
+        buf.extend_from_slice(f);
+    }
+    if let Some(r) = set(return_documents) {
+        if r != b"true" && r != b"false" {
+            return Err(invalid("return_documents: expected a boolean"));
+        }
+        buf.extend_from_slice(b",\"return_documents\":");
+        buf.extend_from_slice(r);
+    }
+    if let Some(m) = set(max_tokens_per_doc) {
+        if !integer(m) {
+            return Err(invalid("max_tokens_per_doc: expected an integer"));
+        }
+        buf.extend_from_slice(b",\"max_tokens_per_doc\":");
+        buf.extend_from_slice(m);
+    }
+    if flavor == Flavor::HostedVllm {
+        for (key, v) in VLLM_EXTRAS.iter().zip(fields(body, VLLM_EXTRAS)) {
+            if let Some(v) = set(v) {
+                buf.extend_from_slice(b",\"");
+                buf.extend_from_slice(key.as_bytes());
+                buf.extend_from_slice(b"\":");
+                buf.extend_from_slice(v);
+            }
+        }
+    }
+    buf.push(b'}');
+    out.extend_from_slice(&buf);
+    Ok(())
+}
+
+/// Writes LiteLLM's `RerankResponse` for the provider's answer `body`; `answer_id` is the
+/// id LiteLLM draws where the provider gives none (hosted_vllm's uuid4).
+pub fn rerank_response(
+    flavor: Flavor,
+    body: &[u8],
+    answer_id: impl FnOnce() -> String,
+    out: &mut Vec<u8>,
+) -> Result<(), TransformError> {
+    let bad = |m: &str| TransformError::Invalid(format!("rerank response: {m}"));
+    let body = answer_object(body).map_err(bad)?;
+    let [id, results, meta, usage] = fields(body, ["id", "results", "meta", "usage"]);
+    let mut buf = Vec::with_capacity(body.len());
+    buf.extend_from_slice(b"{\"id\":");
+    match id.filter(|i| string(i).is_some_and(|i| !i.is_empty())) {
+        Some(id) => buf.extend_from_slice(id),
+        None if flavor == Flavor::HostedVllm => write_json_string(&answer_id(), &mut buf),
+        None => buf.extend_from_slice(b"null"),
+    }
+    buf.extend_from_slice(b",\"results\":");
+    match results.filter(|r| *r != b"null") {
+        Some(results) => {
+            let items = elements(results).ok_or_else(|| bad("results: expected a list"))?;
+            buf.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                write_result(item, &mut buf).map_err(|m| bad(&format!("results.{i}.{m}")))?;
+            }
+            buf.push(b']');
+        }
+        None => buf.extend_from_slice(b"null"),
+    }
+    buf.extend_from_slice(b",\"meta\":");
+    match (flavor, meta.filter(|m| m.first() == Some(&b'{'))) {
+        (Flavor::HostedVllm, _) => {
+            // `usage.total_tokens` (0 when absent) as billed and input tokens.
+            let total = usage
+                .and_then(|u| get(u, "total_tokens"))
+                .filter(|t| is_number(t))
+                .unwrap_or(b"0");
+            buf.extend_from_slice(b"{\"billed_units\":{\"total_tokens\":");
+            buf.extend_from_slice(total);
+            buf.extend_from_slice(b"},\"tokens\":{\"input_tokens\":");
+            buf.extend_from_slice(total);
+            buf.extend_from_slice(b"}}");
+        }
+        (Flavor::CohereV2, Some(meta)) => write_meta(meta, &mut buf),
+        (Flavor::CohereV2, None) => buf.extend_from_slice(b"null"),
+    }
+    buf.push(b'}');
+    out.extend_from_slice(&buf);
+    Ok(())
+}
+
+fn is_number(v: &[u8]) -> bool {
+    v.first().is_some_and(|b| b.is_ascii_digit() || *b == b'-')
+}
+
+/// One result: `index`, `relevance_score`, and the document's `text` when there is a document.
+fn write_result(item: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
+    let [index, score, document] = fields(item, ["index", "relevance_score", "document"]);
+    let index = index
+        .filter(|i| is_number(i))
+        .ok_or("index: Field required")?;
+    let score = score
+        .filter(|s| is_number(s))
+        .ok_or("relevance_score: Field required")?;
+    out.extend_from_slice(b"{\"index\":");
+    out.extend_from_slice(index);
+    out.extend_from_slice(b",\"relevance_score\":");
+    out.extend_from_slice(score);
+    // A float, as pydantic (and Python's `float()`) makes it.
+    if !score.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        out.extend_from_slice(b".0");
+    }
+    if let Some(document) = document {
+        let text = get(document, "text")
+            .filter(|t| string(t).is_some())
+            .ok_or("document.text: Field required")?;
+        out.extend_from_slice(b",\"document\":{\"text\":");
+        out.extend_from_slice(text);
+        out.push(b'}');
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// `meta` with the keys LiteLLM's `RerankResponseMeta` keeps.
+fn write_meta(meta: &[u8], out: &mut Vec<u8>) {
+    let [api_version, billed, tokens] = fields(meta, ["api_version", "billed_units", "tokens"]);
+    out.push(b'{');
+    let mut first = true;
+    let mut key = |name: &str, out: &mut Vec<u8>| {
+        if !std::mem::replace(&mut first, false) {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+    };
+    if let Some(v) = api_version.filter(|v| v.first() == Some(&b'{') || *v == b"null") {
+        key("api_version", out);
+        out.extend_from_slice(v);
+    }
+    for (name, v, keys) in [
+        ("billed_units", billed, ["search_units", "total_tokens"]),
+        ("tokens", tokens, ["input_tokens", "output_tokens"]),
+    ] {
+        let Some(v) = v.filter(|v| v.first() == Some(&b'{') || *v == b"null") else {
+            continue;
+        };
+        key(name, out);
+        if v == b"null" {
+            out.extend_from_slice(b"null");
+            continue;
+        }
+        out.push(b'{');
+        let mut n = 0;
+        for (k, value) in keys.iter().zip(fields(v, keys)) {
+            let Some(value) = value.filter(|x| is_number(x) || *x == b"null") else {
+                continue;
+            };
+            if n > 0 {
+                out.push(b',');
+            }
+            n += 1;
+            out.push(b'"');
+            out.extend_from_slice(k.as_bytes());
+            out.extend_from_slice(b"\":");
+            out.extend_from_slice(value);
+        }
+        out.push(b'}');
+    }
+    out.push(b'}');
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn request(flavor: Flavor, body: &str) -> Result<serde_json::Value, TransformError> {
+        let mut out = Vec::new();
+        rerank_request(flavor, body.as_bytes(), "rerank-v3.5", &mut out)?;
+        Ok(serde_json::from_slice(&out).unwrap())
+    }
+
+    fn response(flavor: Flavor, body: &str) -> Result<String, TransformError> {
+        let mut out = Vec::new();
+        rerank_response(flavor, body.as_bytes(), || "3f1c".to_owned(), &mut out)?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn cohere_request_keeps_litellms_fields_only() {
+        let v = request(
+            Flavor::CohereV2,
+            r#"{"model":"rr","query":"q","documents":["a",{"text":"b","title":"t"}],"rank_fields":["text"],
+                "return_documents":true,"max_tokens_per_doc":100,"max_chunks_per_doc":3,"foo":1,"top_n":null,"instruction":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"model":"rerank-v3.5","query":"q","documents":["a",{"text":"b","title":"t"}],
+                "rank_fields":["text"],"return_documents":true,"max_tokens_per_doc":100})
+        );
+        assert!(request(Flavor::CohereV2, r#"{"query":1,"documents":[]}"#).is_err());
+        assert!(request(Flavor::CohereV2, r#"{"query":"q","documents":[1]}"#).is_err());
+    }
+
+    #[test]
+    fn cohere_answer_as_rerank_response() {
+        let v: serde_json::Value = serde_json::from_str(
+            &response(
+                Flavor::CohereV2,
+                r#"{"id":"rr-1","results":[{"index":0,"relevance_score":0.9,"document":{"text":"a","x":1}},{"index":1,"relevance_score":0}],
+                "meta":{"api_version":{"version":"2"},"billed_units":{"search_units":1},"warnings":["w"]},"extra":1}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"id":"rr-1","results":[{"index":0,"relevance_score":0.9,"document":{"text":"a"}},
+                {"index":1,"relevance_score":0.0}],"meta":{"api_version":{"version":"2"},"billed_units":{"search_units":1}}})
+        );
+        assert!(v["results"][1]["relevance_score"].is_f64());
+        assert!(response(
+            Flavor::CohereV2,
+            r#"{"results":[{"index":0,"relevance_score":1,"document":{"title":"t"}}]}"#
+        )
+        .is_err());
+        assert_eq!(
+            response(Flavor::CohereV2, r#"{"results":null}"#).unwrap(),
+            r#"{"id":null,"results":null,"meta":null}"#
+        );
+    }
+
+    #[test]
+    fn hosted_vllm_request_and_answer() {
+        let v = request(
+            Flavor::HostedVllm,
+            r#"{"model":"v","query":"q","documents":["a"],"instruction":"Rank","truncation_side":"left","k":1}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"model":"rerank-v3.5","query":"q","documents":["a"],"instruction":"Rank","truncation_side":"left"})
+        );
+        assert!(request(
+            Flavor::HostedVllm,
+            r#"{"query":"q","documents":["a"],"max_chunks_per_doc":2}"#
+        )
+        .is_err());
+        assert_eq!(
+            response(
+                Flavor::HostedVllm,
+                r#"{"results":[{"index":0,"relevance_score":1,"document":{"text":"a"}}],"usage":{"total_tokens":7}}"#
+            )
+            .unwrap(),
+            r#"{"id":"3f1c","results":[{"index":0,"relevance_score":1.0,"document":{"text":"a"}}],"meta":{"billed_units":{"total_tokens":7},"tokens":{"input_tokens":7}}}"#
+        );
+    }
+}
