@@ -183,6 +183,8 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
 
     def ollama_group(name: str, model: str, prefix: str = "") -> dict:
         params = {"model": model, "api_base": f"{mock_url}{prefix}", "api_key": OLLAMA_KEY}
+        return {"model_name": name, "litellm_params": params}
+
     def cohere_group(name: str, model: str, path: str) -> dict:
         params = {"model": model, "api_base": f"{mock_url}{path}", "api_key": COHERE_KEY}
         return {"model_name": name, "litellm_params": params}

@@ -1477,24 +1477,28 @@ pub fn resolve<'m>(
 }
 
 /// The row for one of a provider's models where its models speak different APIs: Claude on
-/// Bedrock takes `/v1/messages` through the Invoke API ([`BEDROCK_CLAUDE`]), its embedding
-/// models take embeddings only ([`BEDROCK_EMBED`]).
+/// Vertex AI speaks Anthropic's format ([`VERTEX_CLAUDE`]); Claude on Bedrock takes
+/// `/v1/messages` through the Invoke API ([`BEDROCK_CLAUDE`]), its embedding models take
+/// embeddings only ([`BEDROCK_EMBED`]); the `cohere/` models LiteLLM files under
+/// `cohere_chat` take that row.
 fn refine(row: &'static ProviderRow, provider_model: &str) -> &'static ProviderRow {
-    if row.path == PathStyle::Vertex
-        && row.family == Family::Gemini
-        && crate::anthropic::vertex::is_vertex_claude_model(provider_model)
-    {
-        &VERTEX_CLAUDE
-    } else if row.family != Family::Bedrock {
-        row
-    } else if crate::bedrock::embed::EmbedModel::of(provider_model).is_some() {
-        &BEDROCK_EMBED
-    } else if crate::bedrock::invoke::messages_via_invoke(provider_model) {
-        &BEDROCK_CLAUDE
-    } else if row.family == Family::Cohere && crate::cohere::is_cohere_chat_model(provider_model) {
-        find("cohere_chat").unwrap_or(row)
-    } else {
-        row
+    match row.family {
+        Family::Gemini
+            if row.path == PathStyle::Vertex
+                && crate::anthropic::vertex::is_vertex_claude_model(provider_model) =>
+        {
+            &VERTEX_CLAUDE
+        }
+        Family::Bedrock if crate::bedrock::embed::EmbedModel::of(provider_model).is_some() => {
+            &BEDROCK_EMBED
+        }
+        Family::Bedrock if crate::bedrock::invoke::messages_via_invoke(provider_model) => {
+            &BEDROCK_CLAUDE
+        }
+        Family::Cohere if crate::cohere::is_cohere_chat_model(provider_model) => {
+            find("cohere_chat").unwrap_or(row)
+        }
+        _ => row,
     }
 }
 
