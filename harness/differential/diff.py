@@ -674,6 +674,37 @@ def main() -> int:
   - model_name: br-nova
     litellm_params: {{model: bedrock/amazon.nova-pro-v1:0, api_base: "{base}", aws_region_name: us-east-1,
                       aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
+  - model_name: vx-claude
+    litellm_params: {{model: vertex_ai/claude-sonnet-4-5@20250929, api_base: "{base}", vertex_project: proj-1,
+                      vertex_location: us-east5, vertex_credentials: "{work / 'sa.json'}"}}
+  - model_name: ocr
+    litellm_params: {{model: mistral/mistral-ocr-latest, api_base: "{base}/v1", api_key: mistral-upstream}}
+  - model_name: br-titan1
+    litellm_params: {{model: bedrock/amazon.titan-embed-text-v1, api_base: "{base}", aws_region_name: us-east-1,
+                      aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
+  - model_name: br-titan2
+    litellm_params: {{model: bedrock/amazon.titan-embed-text-v2:0, api_base: "{base}", aws_region_name: us-east-1,
+                      aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
+  - model_name: br-titan-image
+    litellm_params: {{model: bedrock/amazon.titan-embed-image-v1, api_base: "{base}", aws_region_name: us-east-1,
+                      aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
+  - model_name: br-cohere-embed
+    litellm_params: {{model: bedrock/cohere.embed-english-v3, api_base: "{base}", aws_region_name: us-east-1,
+                      aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
+  - model_name: oll
+    litellm_params: {{model: ollama/llama3.2, api_base: "{base}"}}
+  - model_name: oll-chat
+    litellm_params: {{model: ollama_chat/llama3.2, api_base: "{base}", api_key: sk-ollama}}
+  - model_name: oll-embed
+    litellm_params: {{model: ollama/nomic-embed-text, api_base: "{base}/"}}
+  - model_name: cmdr
+    litellm_params: {{model: cohere/command-r-plus, api_base: "{base}/v2/chat", api_key: co-upstream}}
+  - model_name: cmda
+    litellm_params: {{model: cohere_chat/command-a-03-2025, api_base: "{base}/v2/chat", api_key: co-upstream}}
+  - model_name: coembed
+    litellm_params: {{model: cohere/embed-english-v3.0, api_base: "{base}/v2/embed", api_key: co-upstream}}
+  - model_name: corerank
+    litellm_params: {{model: cohere/rerank-v3.5, api_base: "{base}", api_key: co-upstream}}
   - model_name: vx
     litellm_params: {{model: vertex_ai/gemini-2.5-flash, api_base: "{base}", vertex_project: proj-1,
                       vertex_location: us-east5, vertex_credentials: "{work / 'sa.json'}"}}
