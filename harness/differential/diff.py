@@ -272,6 +272,13 @@ CASES: list[tuple[str, str, dict]] = [
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [{"type": "text", "text": "a.txt"}]}]}]}),
     ("tc-long", "/utils/token_counter", {"model": "gpt", "prompt": ("Lorem ipsum dolor sit amet, é " * 120)}),
     ("tc-not-a-group", "/utils/token_counter", {"model": "not-a-group", "prompt": "hello world"}),
+    ("tc-images", "/utils/token_counter", {"model": "gpt", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "what is this"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+        {"type": "image_url", "image_url": "https://example.com/a.png"}]}]}),
+    ("tc-document", "/utils/token_counter", {"model": "vllm", "messages": [{"role": "user", "content": [
+        {"type": "document", "title": "Notes", "source": {"type": "text", "media_type": "text/plain", "data": "hello there"}}]}]}),
+    ("count-tokens-vllm-image", "/v1/messages/count_tokens", {"model": "vllm", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "see"}, {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}]}]}),
     ("tc-claude", "/utils/token_counter", {"model": "claude", "prompt": "hello world"}),
     ("tc-no-model", "/utils/token_counter", {"prompt": "hello"}),
     ("tc-nothing", "/utils/token_counter", {"model": "gpt"}),

@@ -10,8 +10,9 @@
 //! - text is counted in chunks of 1024 characters, summed, as LiteLLM encodes it.
 //!
 //! What LiteLLM counts with other tokenizers (Anthropic's for Claude models after Claude 3,
-//! Hugging Face downloads for Llama) is counted with tiktoken here, and images, documents and
-//! files (whose URLs LiteLLM fetches) are refused: both are listed in docs/deviations.md.
+//! Hugging Face downloads for Llama) is counted with tiktoken here. Images cost OpenAI's base
+//! 85 tokens, as in LiteLLM's default mode; what LiteLLM would read to count (an image's size
+//! for `detail: "high"`, a PDF's text) is refused: both are listed in docs/deviations.md.
 
 use crate::json::top_members;
 use crate::json::value::{elements, get, is_object, key_of, py_repr, string};
@@ -221,7 +222,12 @@ impl Counter<'_> {
                     }
                 }
                 "tool_result" => total += self.anthropic_field(get(block, "content"))?,
-                "image_url" | "image" | "document" | "file" | "search_result" => {
+                // `calculate_img_tokens` in its default `auto` mode: OpenAI's base 85 tokens,
+                // the image itself not read.
+                "image" => total += IMAGE_TOKENS,
+                "image_url" => total += image_url_tokens(get(block, "image_url"))?,
+                "document" => total += self.document(block)?,
+                "file" | "search_result" => {
                     return Err(CountError::Unsupported(format!(
                         "content of type '{kind}' is not counted by corelane yet"
                     )))
@@ -234,6 +240,35 @@ impl Counter<'_> {
             }
         }
         Ok(total)
+    }
+
+    /// `_count_document_tokens`: its title and context, and a text source's text (a PDF's,
+    /// which LiteLLM reads, is not counted here).
+    fn document(&self, block: &[u8]) -> Result<u64, CountError> {
+        let mut total = 0;
+        for key in ["title", "context"] {
+            if let Some(t) = get(block, key).and_then(string).filter(|t| !t.is_empty()) {
+                total += self.text(&t);
+            }
+        }
+        let source = get(block, "source")
+            .filter(|s| is_object(s))
+            .unwrap_or(b"{}");
+        match get(source, "type").and_then(string).as_deref() {
+            Some("text") => {
+                Ok(total + self.text(&get(source, "data").and_then(string).unwrap_or_default()))
+            }
+            Some("content") => match get(source, "content") {
+                Some(c) if string(c).is_some() => {
+                    Ok(total + self.text(&string(c).unwrap_or_default()))
+                }
+                Some(c) => Ok(total + self.content(&elements(c).unwrap_or_default())?),
+                None => Ok(total),
+            },
+            _ => Err(CountError::Unsupported(
+                "a document other than text (a PDF) is not counted by corelane yet".to_owned(),
+            )),
+        }
     }
 
     /// A field of an Anthropic tool block: a string's text, a list's blocks, a dict's `str()`.
@@ -251,6 +286,38 @@ impl Counter<'_> {
             return Ok(self.text(&python_str(v)));
         }
         Ok(0)
+    }
+}
+
+/// An image's tokens in `calculate_img_tokens`' `low` and `auto` modes (OpenAI's base tokens).
+const IMAGE_TOKENS: u64 = 85;
+
+/// `_count_image_tokens`: an `image_url` (a URL string, or `{url, detail}`) costs the base
+/// tokens; `detail: "high"` needs the image's size, which LiteLLM fetches: refused here.
+fn image_url_tokens(image_url: Option<&[u8]>) -> Result<u64, CountError> {
+    let invalid = |m: &str| Err(CountError::Unsupported(m.to_owned()));
+    let Some(v) = image_url else {
+        return invalid("Invalid image_url type: NoneType. Expected str or dict with 'url' field.");
+    };
+    if let Some(url) = string(v) {
+        return if url.trim().is_empty() {
+            invalid("Empty image_url string is not valid.")
+        } else {
+            Ok(IMAGE_TOKENS)
+        };
+    }
+    if !is_object(v) {
+        return invalid("Invalid image_url type. Expected str or dict with 'url' field.");
+    }
+    if get(v, "url").and_then(string).is_none_or(|u| u.is_empty()) {
+        return invalid("Missing required key 'url' in image_url dict.");
+    }
+    match get(v, "detail").and_then(string).as_deref() {
+        None | Some("auto" | "low") => Ok(IMAGE_TOKENS),
+        Some("high") => invalid("an image_url with detail 'high' is not counted by corelane yet (LiteLLM reads the image's size)"),
+        Some(other) => Err(CountError::Unsupported(format!(
+            "Invalid detail value: {other}. Expected 'low', 'high', or 'auto'."
+        ))),
     }
 }
 
@@ -436,10 +503,17 @@ mod tests {
         );
         assert!(matches!(
             count(
-                r#"{"model":"g","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"http://x"}}]}]}"#
+                r#"{"model":"g","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"http://x","detail":"high"}}]}]}"#
             ),
             Err(CountError::Unsupported(_))
         ));
+        // An image in the default mode costs OpenAI's base 85 tokens, unread.
+        assert_eq!(
+            count(
+                r#"{"model":"g","messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","data":"iVBOR"}}]}]}"#
+            ),
+            Ok(3 + 1 + 85 + 3)
+        );
         for body in [
             r#"{"model":"g","prompt":5}"#,
             r#"{"model":"g","prompt":"x","tools":{"a":1}}"#,
