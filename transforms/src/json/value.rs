@@ -34,7 +34,11 @@ pub(crate) fn fields<'b, const N: usize>(obj: &'b [u8], keys: [&str; N]) -> [Opt
 /// A provider answer's body as a validated JSON object (leading whitespace skipped), or what
 /// it is instead (`"not JSON"`, `"not an object"`), for the translating response transforms.
 pub(crate) fn answer_object(body: &[u8]) -> Result<&[u8], &'static str> {
-    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+    // serde_json skips an ignored string's bytes without checking them: the translations copy
+    // strings as they came, so the UTF-8 is checked here, whole.
+    if std::str::from_utf8(body).is_err()
+        || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err()
+    {
         return Err("not JSON");
     }
     let body = &body[skip_ws(body, 0)..];
@@ -273,6 +277,13 @@ fn py_str(s: &str, ascii: bool, out: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_answer_must_be_utf8_json() {
+        assert!(super::answer_object(b"{\"a\":\"\xff\"}").is_err());
+        assert!(super::answer_object(b" {\"a\":\"\xc3\xa9\"}").is_ok());
+        assert!(super::answer_object(b"[1]").is_err());
+    }
+
     #[test]
     fn python_repr_of_values() {
         let mut out = String::new();
