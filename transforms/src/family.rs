@@ -387,6 +387,24 @@ pub fn body_from_file(family: Family, endpoint: Endpoint) -> bool {
     matches!(bridge(family, endpoint), Bridge::OpenAi | Bridge::Anthropic)
 }
 
+/// A Messages answer for a provider whose answer the gateway reads as a chat completion:
+/// `chat_answer` writes that completion into a scratch buffer, which becomes the message.
+fn messages_through_chat(
+    body_len: usize,
+    requested_model: &str,
+    out: &mut Vec<u8>,
+    chat_answer: impl FnOnce(&mut Vec<u8>) -> Result<Usage, crate::anthropic::TransformError>,
+) -> Result<Reported, String> {
+    let mut chat = Vec::with_capacity(body_len + 256);
+    chat_answer(&mut chat)
+        .and_then(|_| crate::messages::to_message(&chat, requested_model, out))
+        .map(|usage| Reported {
+            usage: Some(usage),
+            service_tier: None,
+        })
+        .map_err(|e| e.message().to_owned())
+}
+
 /// Rewrites a whole (held) success response for the client, with `model` set to the name the
 /// client asked for; returns what it reports. A translated answer gets the `id` and `created`
 /// that `answer_id` gives (asked only then: it allocates and reads the clock).
@@ -443,11 +461,9 @@ pub fn rewrite_response(
         .map_err(|e| e.message().to_owned()),
         Bridge::MessagesToGemini => {
             let (id, created) = answer_id();
-            let mut chat = Vec::with_capacity(body.len() + 256);
-            crate::gemini::transform_response(body, &id, created, requested_model, &mut chat)
-                .and_then(|_| crate::messages::to_message(&chat, requested_model, out))
-                .map(translated)
-                .map_err(|e| e.message().to_owned())
+            messages_through_chat(body.len(), requested_model, out, |chat| {
+                crate::gemini::transform_response(body, &id, created, requested_model, chat)
+            })
         }
         Bridge::ChatToBedrock => {
             let (id, created) = answer_id();
@@ -463,11 +479,9 @@ pub fn rewrite_response(
                 Some(rest) => format!("chatcmpl-{rest}"),
                 None => id,
             };
-            let mut chat = Vec::with_capacity(body.len() + 256);
-            crate::bedrock::transform_response(body, &id, created, requested_model, &mut chat)
-                .and_then(|_| crate::messages::to_message(&chat, requested_model, out))
-                .map(translated)
-                .map_err(|e| e.message().to_owned())
+            messages_through_chat(body.len(), requested_model, out, |chat| {
+                crate::bedrock::transform_response(body, &id, created, requested_model, chat)
+            })
         }
         Bridge::ChatToOllamaChat => {
             let (id, created) = answer_id();
@@ -507,24 +521,20 @@ pub fn rewrite_response(
             // LiteLLM's Messages answer keeps the chat completion's id.
             let (id, created) = answer_id();
             let id = format!("chatcmpl-{}", id.strip_prefix("msg_").unwrap_or(&id));
-            let mut chat = Vec::with_capacity(body.len() + 256);
-            let answer = if family == Family::OllamaChat {
-                crate::ollama::chat_response(body, &id, created, requested_model, &mut chat)
-            } else {
-                let json_mode = note.json_mode;
-                crate::ollama::generate_response(
-                    body,
-                    &id,
-                    created,
-                    requested_model,
-                    json_mode,
-                    &mut chat,
-                )
-            };
-            answer
-                .and_then(|_| crate::messages::to_message(&chat, requested_model, out))
-                .map(translated)
-                .map_err(|e| e.message().to_owned())
+            messages_through_chat(body.len(), requested_model, out, |chat| {
+                if family == Family::OllamaChat {
+                    crate::ollama::chat_response(body, &id, created, requested_model, chat)
+                } else {
+                    crate::ollama::generate_response(
+                        body,
+                        &id,
+                        created,
+                        requested_model,
+                        note.json_mode,
+                        chat,
+                    )
+                }
+            })
         }
         // Titan's answers are put together by the gateway; a whole answer here is Cohere's.
         Bridge::EmbedToBedrock => crate::bedrock::embed::cohere_response(
