@@ -388,51 +388,14 @@ fn invoke_reply(
         );
     }
     let plain_model = bedrock::invoke_stream(path).map_or("", |(_, m)| m);
-    // The JSON string of the model, as the Anthropic answers echo it.
-    let model = serde_json::Value::from(plain_model).to_string();
-    let with_usage = !faults.nousage;
-    if let Some(script) = super::script::script(body) {
-        if !stream {
-            return Reply::Full {
-                status: 200,
-                body: script.message(plain_model),
-            };
-        }
-        let events: Vec<Vec<u8>> = script
-            .events(plain_model)
-            .iter()
-            .map(|e| {
-                let mut framed = Vec::with_capacity(e.len() * 2);
-                bedrock::invoke_chunk(e, with_usage, 0, &mut framed);
-                framed
-            })
-            .filter(|framed| !framed.is_empty())
-            .collect();
-        return Reply::Stream(StreamReply {
-            family: StreamFamily::ScriptedEventStream,
-            model: String::new(),
-            chunks: 0,
-            include_usage: false,
-            with_usage,
-            script: events,
-        });
-    }
-    if stream {
-        return Reply::Stream(StreamReply {
-            family: StreamFamily::BedrockInvoke,
-            model,
-            chunks: options.stream_chunks,
-            include_usage: false,
-            with_usage,
-            script: Vec::new(),
-        });
-    }
-    let mut out = Vec::with_capacity(512);
-    anthropic::message(&mut out, &model, with_usage);
-    Reply::Full {
-        status: 200,
-        body: out,
-    }
+    claude_reply(
+        stream,
+        plain_model,
+        body,
+        faults,
+        options,
+        ClaudeStream::InvokeChunks,
+    )
 }
 
 /// Which Vertex raw prediction a path names: `Some(stream)` for Anthropic's publisher.
@@ -469,7 +432,35 @@ fn raw_predict_reply(
     }
     let head = path.rsplit_once(':').map_or(path, |(h, _)| h);
     let plain_model = head.rsplit_once("/models/").map_or("", |(_, m)| m);
-    let model = serde_json::Value::from(plain_model).to_string();
+    claude_reply(
+        stream,
+        plain_model,
+        body,
+        faults,
+        options,
+        ClaudeStream::Sse,
+    )
+}
+
+/// How a Claude reply's stream is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClaudeStream {
+    /// Anthropic's server-sent events (Vertex AI's `:streamRawPredict`).
+    Sse,
+    /// Each event base64 in an AWS event-stream `chunk` message (Bedrock's Invoke stream).
+    InvokeChunks,
+}
+
+/// Claude's answer in Anthropic's format for `plain_model`, whole or streamed: the body's
+/// script when it carries one, else the mock's message.
+fn claude_reply(
+    stream: bool,
+    plain_model: &str,
+    body: &[u8],
+    faults: &Faults,
+    options: &MockOptions,
+    framing: ClaudeStream,
+) -> Reply {
     let with_usage = !faults.nousage;
     if let Some(script) = super::script::script(body) {
         if !stream {
@@ -478,18 +469,39 @@ fn raw_predict_reply(
                 body: script.message(plain_model),
             };
         }
+        let events = script.events(plain_model);
+        let (family, script) = match framing {
+            ClaudeStream::Sse => (StreamFamily::Scripted, events),
+            ClaudeStream::InvokeChunks => (
+                StreamFamily::ScriptedEventStream,
+                events
+                    .iter()
+                    .map(|e| {
+                        let mut framed = Vec::with_capacity(e.len() * 2);
+                        bedrock::invoke_chunk(e, with_usage, 0, &mut framed);
+                        framed
+                    })
+                    .filter(|framed| !framed.is_empty())
+                    .collect(),
+            ),
+        };
         return Reply::Stream(StreamReply {
-            family: StreamFamily::Scripted,
+            family,
             model: String::new(),
             chunks: 0,
             include_usage: false,
             with_usage,
-            script: script.events(plain_model),
+            script,
         });
     }
+    // The JSON string of the model, as the Anthropic answers echo it.
+    let model = serde_json::Value::from(plain_model).to_string();
     if stream {
         return Reply::Stream(StreamReply {
-            family: StreamFamily::Anthropic,
+            family: match framing {
+                ClaudeStream::Sse => StreamFamily::Anthropic,
+                ClaudeStream::InvokeChunks => StreamFamily::BedrockInvoke,
+            },
             model,
             chunks: options.stream_chunks,
             include_usage: false,
