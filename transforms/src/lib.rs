@@ -45,6 +45,7 @@ pub mod ollama;
 pub mod openai;
 pub mod provider;
 pub mod rerank;
+pub mod responses;
 pub mod rewrite;
 pub mod service_tier;
 pub mod stream;
