@@ -445,6 +445,11 @@ impl GatewayError {
         out.push(b'}');
     }
 
+    /// The error's message, as its JSON carries it.
+    pub fn message(&self) -> String {
+        self.parts().2
+    }
+
     /// OpenAI error type, param and message.
     fn parts(&self) -> (Option<&'static str>, Option<&'static str>, String) {
         let (kind, param, message): (&str, Option<&str>, String) = match self {

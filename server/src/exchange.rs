@@ -194,6 +194,15 @@ impl<'g> Exchange<'g> {
         (id, created)
     }
 
+    /// Who answered, as a Responses API answer names it (its ids, a stream's cost).
+    pub fn origin(&self) -> corelane_transforms::family::Origin<'g> {
+        corelane_transforms::family::Origin {
+            provider: self.provider.map_or("", |p| p.name),
+            model_id: self.deployment.map(|d| d.id.as_str()),
+            prices: self.deployment.and_then(|d| d.prices),
+        }
+    }
+
     pub fn cost(&self, usage: Option<&Usage>) -> Option<f64> {
         let prices = self.deployment?.prices.as_ref()?;
         Some(corelane_transforms::cost::cost(usage?, prices))

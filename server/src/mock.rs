@@ -62,6 +62,23 @@ pub async fn respond(
             Endpoint::Embeddings => mock::embedding(count_inputs(body), &meta, &mut json),
             Endpoint::Messages => mock::message(content, &meta, &mut json),
             Endpoint::Ocr => mock::ocr(content, &meta, &mut json),
+            Endpoint::Responses => {
+                // The provider the mock's model names (LiteLLM wraps its id with it).
+                let provider = ex.deployment.and_then(|d| {
+                    corelane_transforms::provider::resolve(
+                        &d.params.model,
+                        d.params.custom_llm_provider.as_deref(),
+                    )
+                    .ok()
+                });
+                let origin = corelane_transforms::family::Origin {
+                    provider: provider.map_or("openai", |(row, _)| row.name),
+                    ..ex.origin()
+                };
+                ex.usage = Some(mock::response(content, &meta, &origin, &mut json));
+            }
+            // A mock deployment stores no responses: see proxy::stored_response.
+            Endpoint::Response(_) => {}
             // Refused before (LiteLLM's rerank has no mock_response): see proxy::inference.
             Endpoint::Rerank => {}
             // Counted by the proxy before a mock answer is asked for.
@@ -97,7 +114,11 @@ fn mock_id(ex: &Exchange<'_>, endpoint: Endpoint) -> String {
         Endpoint::Completions => format!("cmpl-{}", ex.call_id),
         Endpoint::Embeddings => String::new(),
         Endpoint::Messages => format!("msg_{}", ex.call_id),
-        Endpoint::CountTokens | Endpoint::Ocr | Endpoint::Rerank => String::new(),
+        Endpoint::CountTokens
+        | Endpoint::Ocr
+        | Endpoint::Rerank
+        | Endpoint::Responses
+        | Endpoint::Response(_) => String::new(),
     }
 }
 

@@ -99,6 +99,12 @@ pub async fn handle<'g>(
         Route::ModelInfo => Ok(crate::admin::model_info(gw)),
         Route::Routes => Ok(crate::admin::routes()),
         Route::TokenCounter => token_counter(core, req, ex).await,
+        Route::StoredResponse(op) => {
+            return match stored_response(core, client, req, op, ex).await {
+                Ok(keep) => keep,
+                Err(e) => respond_error(client, ex, &e, false).await,
+            }
+        }
         Route::Liveliness => Ok(crate::admin::liveliness()),
         Route::Readiness => Ok(crate::admin::readiness()),
         Route::Metrics => match &core.metrics {
@@ -360,6 +366,11 @@ async fn inference<'g>(
     // relay
     let done =
         crate::relay::relay(core, client, ex, deployment, provider, upstream, request).await?;
+    Ok(relayed(ex, done))
+}
+
+/// Records a relayed answer in `ex`; returns whether the connection may carry another.
+fn relayed(ex: &mut Exchange<'_>, done: crate::relay::Done) -> bool {
     ex.usage = done.usage;
     ex.service_tier = done.service_tier.or(ex.service_tier);
     // A failure after the head: the client got the error in-band (the status stays the one
@@ -372,7 +383,95 @@ async fn inference<'g>(
         }
         None => ex.status = done.status,
     }
-    Ok(done.keep_alive)
+    done.keep_alive
+}
+
+/// A stored response of the Responses API (`/v1/responses/{id}`): the id names the provider's
+/// id and the deployment that holds it ([`corelane_transforms::responses::decode_id`]); the
+/// request goes to that deployment, as LiteLLM's router pins it. An id the gateway did not
+/// issue names no deployment: LiteLLM's 400.
+async fn stored_response<'g>(
+    core: &'g Core,
+    client: &mut TcpStream,
+    req: &Request<'_>,
+    op: provider::ResponseOp,
+    ex: &mut Exchange<'g>,
+) -> Result<bool, GatewayError> {
+    use crate::gateway::DeploymentKind;
+    let gw = &core.gateway;
+    let endpoint = Endpoint::Response(op);
+    ex.api = Some(endpoint);
+    let no_deployment = |model: &str| {
+        GatewayError::BadRequest {
+        message: format!(
+            "litellm.BadRequestError: You passed in model={model}. There are no healthy deployments for this model"
+        ),
+    }
+    };
+    let decoded = crate::routes::response_id(req.target)
+        .and_then(|id| corelane_transforms::responses::decode_id(&id))
+        .ok_or_else(|| no_deployment("None"))?;
+    let deployment = gw
+        .deployments
+        .iter()
+        .find(|d| d.id == decoded.model_id)
+        .ok_or_else(|| no_deployment(&decoded.model_id))?;
+    // LiteLLM names the deployment's id as the model (and its group).
+    ex.requested_model.clone_from(&decoded.model_id);
+    ex.group = router::resolve_group(gw, &deployment.group).map(|r| r.group);
+    ex.deployment = Some(deployment);
+    ex.call_id = crate::response::CallId::random();
+    let DeploymentKind::Fixed {
+        provider,
+        provider_model,
+        upstream,
+    } = &deployment.kind
+    else {
+        return Err(GatewayError::UnsupportedEndpoint {
+            model: ex.requested_model.clone(),
+            route: endpoint.path(),
+        });
+    };
+    ex.provider = Some(provider);
+    ex.api_base = &upstream.api_base;
+    if !family::serves(provider, endpoint) {
+        return Err(GatewayError::UnsupportedEndpoint {
+            model: ex.requested_model.clone(),
+            route: endpoint.path(),
+        });
+    }
+    credentials_ready(provider, upstream)?;
+    let mut bytes = with_head_room(core.take_buf());
+    family::write_request_body(
+        provider.family,
+        endpoint,
+        b"",
+        &RequestFields::default(),
+        provider_model,
+        None,
+        false,
+        &mut core.scratch.borrow_mut(),
+        &mut bytes,
+    )
+    .map_err(|e| transform_error(provider, e))?;
+    let body_len = bytes.len() - HEAD_ROOM;
+    let request = finish_upstream(
+        core,
+        deployment,
+        provider,
+        provider_model,
+        upstream,
+        endpoint,
+        false,
+        None,
+        Some(&decoded.response_id),
+        bytes,
+        body_len,
+        None,
+    )?;
+    let done =
+        crate::relay::relay(core, client, ex, deployment, provider, upstream, request).await?;
+    Ok(relayed(ex, done))
 }
 
 /// Largest body translated for a provider of another format: it is held in memory, and its
@@ -649,6 +748,7 @@ async fn batch_item<'g>(
         &item.requested_model,
         || item.answer_id(),
         item.request_note.get(),
+        &item.origin(),
         out,
     )
     .map_err(|detail| GatewayError::UpstreamProtocol {
@@ -850,6 +950,7 @@ fn build_upstream<'b>(
         endpoint,
         ex.stream,
         req.anthropic_beta,
+        None,
         bytes,
         body_len,
         spilled,
@@ -901,6 +1002,7 @@ async fn titan_embeddings<'g>(
             upstream,
             Endpoint::Embeddings,
             false,
+            None,
             None,
             bytes,
             body_len,
@@ -983,6 +1085,7 @@ fn finish_upstream<'b>(
     endpoint: Endpoint,
     stream: bool,
     anthropic_beta: Option<&str>,
+    response_id: Option<&str>,
     mut bytes: Vec<u8>,
     body_len: usize,
     spilled: Option<SpilledBody<'b>>,
@@ -1005,6 +1108,7 @@ fn finish_upstream<'b>(
         anthropic_beta: (endpoint == Endpoint::Messages)
             .then_some(anthropic_beta)
             .flatten(),
+        response_id,
     };
     if provider.auth == provider::Auth::SigV4 && target.body.len() != body_len {
         // SigV4 signs the body: one sent from a file is never signed (translated bodies are

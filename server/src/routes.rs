@@ -2,7 +2,7 @@
 //! `/openai/deployments/{model}/...` forms LiteLLM's proxy accepts.
 
 use corelane_http1::Method;
-use corelane_transforms::provider::Endpoint;
+use corelane_transforms::provider::{Endpoint, ResponseOp};
 
 use crate::exchange::RouteLabel;
 
@@ -22,6 +22,9 @@ pub enum Route {
     Routes,
     /// `POST /utils/token_counter`: a local token count for a model.
     TokenCounter,
+    /// A stored response of the Responses API, named by the id in the path
+    /// ([`response_id`]): read, deleted, its input items listed, or cancelled.
+    StoredResponse(ResponseOp),
     Metrics,
     Liveliness,
     Readiness,
@@ -45,6 +48,12 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/messages/count_tokens", &["POST"]),
     ("/ocr", &["POST"]),
     ("/v1/ocr", &["POST"]),
+    ("/responses", &["POST"]),
+    ("/v1/responses", &["POST"]),
+    ("/openai/v1/responses", &["POST"]),
+    ("/v1/responses/{response_id}", &["GET", "DELETE"]),
+    ("/v1/responses/{response_id}/input_items", &["GET"]),
+    ("/v1/responses/{response_id}/cancel", &["POST"]),
     ("/rerank", &["POST"]),
     ("/v1/rerank", &["POST"]),
     ("/v2/rerank", &["POST"]),
@@ -97,6 +106,76 @@ pub fn path_model(target: &str) -> Option<&str> {
         .filter(|m| !m.is_empty())
 }
 
+/// The `{response_id}` of `/responses/{response_id}[/...]`, percent-decoded (`None` when it is
+/// not UTF-8).
+pub fn response_id(target: &str) -> Option<String> {
+    let bare = bare_path(target);
+    let rest = bare
+        .strip_prefix("/openai/v1")
+        .unwrap_or(bare)
+        .strip_prefix("/responses/")?;
+    let id = rest.split('/').next().unwrap_or("");
+    let mut out = Vec::with_capacity(id.len());
+    let bytes = id.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The route of a `/responses/...` path (under `/v1`, `/openai/v1` or bare): `None` for any
+/// other path.
+fn responses_route(method: Method, bare: &str) -> Option<Route> {
+    let rest = bare.strip_prefix("/openai/v1").unwrap_or(bare);
+    let rest = rest.strip_prefix("/responses")?;
+    // A stored response is not read with HEAD: its answer is relayed with its body.
+    let allowed = |want: Method, r: Route| {
+        if method == want {
+            r
+        } else {
+            Route::MethodNotAllowed
+        }
+    };
+    if rest.is_empty() {
+        return Some(allowed(
+            Method::Post,
+            Route::Inference {
+                endpoint: Endpoint::Responses,
+                model_in_path: false,
+            },
+        ));
+    }
+    let rest = rest.strip_prefix('/')?;
+    let (id, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    // LiteLLM's compaction and input-token counting are not served (a clear 404, never a
+    // stored response named "compact").
+    if id.is_empty() || matches!(id, "compact" | "input_tokens") {
+        return Some(Route::NotFound);
+    }
+    Some(match tail {
+        "" if method == Method::Delete => Route::StoredResponse(ResponseOp::Delete),
+        "" => allowed(Method::Get, Route::StoredResponse(ResponseOp::Get)),
+        "input_items" => allowed(Method::Get, Route::StoredResponse(ResponseOp::InputItems)),
+        "cancel" => allowed(Method::Post, Route::StoredResponse(ResponseOp::Cancel)),
+        _ => Route::NotFound,
+    })
+}
+
 /// The `{model_id}` of `/models/{model_id}` (it may contain slashes: `openai/gpt-4o`).
 pub fn model_id(target: &str) -> &str {
     bare_path(target).strip_prefix("/models/").unwrap_or("")
@@ -124,6 +203,23 @@ pub fn label(route: Route, target: &str) -> RouteLabel {
             (Endpoint::Ocr, _) => pick("/ocr", "/v1/ocr"),
             (Endpoint::Rerank, _) if target.starts_with("/v2/") => "/v2/rerank",
             (Endpoint::Rerank, _) => pick("/rerank", "/v1/rerank"),
+            (Endpoint::Responses, _) if target.starts_with("/openai/") => "/openai/v1/responses",
+            (Endpoint::Responses, _) => pick("/responses", "/v1/responses"),
+            // Not an inference route's endpoint: see `Route::StoredResponse`.
+            (Endpoint::Response(_), _) => "unknown",
+        },
+        Route::StoredResponse(op) => match op {
+            ResponseOp::Get | ResponseOp::Delete => {
+                pick("/responses/{response_id}", "/v1/responses/{response_id}")
+            }
+            ResponseOp::InputItems => pick(
+                "/responses/{response_id}/input_items",
+                "/v1/responses/{response_id}/input_items",
+            ),
+            ResponseOp::Cancel => pick(
+                "/responses/{response_id}/cancel",
+                "/v1/responses/{response_id}/cancel",
+            ),
         },
         Route::Models => pick("/models", "/v1/models"),
         Route::ModelById => pick("/models/{model_id}", "/v1/models/{model_id}"),
@@ -171,6 +267,11 @@ pub fn route(method: Method, target: &str) -> Route {
         "/embeddings" => return post(Endpoint::Embeddings, false),
         "/ocr" => return post(Endpoint::Ocr, false),
         "/rerank" | "/v2/rerank" => return post(Endpoint::Rerank, false),
+        _ if bare.starts_with("/responses") || bare.starts_with("/openai/v1/responses") => {
+            if let Some(route) = responses_route(method, bare) {
+                return route;
+            }
+        }
         "/models" => return get(Route::Models),
         "/model/info" => return get(Route::ModelInfo),
         "/routes" => return get(Route::Routes),
@@ -211,6 +312,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn response_ids_come_from_the_path_percent_decoded() {
+        assert_eq!(
+            response_id("/v1/responses/resp_a%3D%3D/cancel").as_deref(),
+            Some("resp_a==")
+        );
+        assert_eq!(
+            response_id("/openai/v1/responses/r1?x=1").as_deref(),
+            Some("r1")
+        );
+        assert_eq!(response_id("/v1/responses/%FF"), None);
+        assert_eq!(response_id("/v1/chat/completions"), None);
+    }
+
+    #[test]
     fn route_table() {
         use Endpoint::*;
         let inf = |endpoint, path_model: Option<&str>| Route::Inference {
@@ -238,6 +353,42 @@ mod tests {
             (Method::Post, "/rerank", inf(Rerank, None)),
             (Method::Post, "/v1/rerank", inf(Rerank, None)),
             (Method::Post, "/v2/rerank", inf(Rerank, None)),
+            (Method::Post, "/v1/responses", inf(Responses, None)),
+            (Method::Post, "/responses", inf(Responses, None)),
+            (Method::Post, "/openai/v1/responses", inf(Responses, None)),
+            (Method::Get, "/v1/responses", Route::MethodNotAllowed),
+            (
+                Method::Get,
+                "/v1/responses/resp_1",
+                Route::StoredResponse(ResponseOp::Get),
+            ),
+            (
+                Method::Delete,
+                "/responses/resp_1",
+                Route::StoredResponse(ResponseOp::Delete),
+            ),
+            (
+                Method::Get,
+                "/openai/v1/responses/resp_1/input_items?limit=3",
+                Route::StoredResponse(ResponseOp::InputItems),
+            ),
+            (
+                Method::Post,
+                "/v1/responses/resp_1/cancel",
+                Route::StoredResponse(ResponseOp::Cancel),
+            ),
+            (
+                Method::Head,
+                "/v1/responses/resp_1",
+                Route::MethodNotAllowed,
+            ),
+            (
+                Method::Post,
+                "/v1/responses/resp_1",
+                Route::MethodNotAllowed,
+            ),
+            (Method::Post, "/v1/responses/compact", Route::NotFound),
+            (Method::Get, "/v1/responses/resp_1/other", Route::NotFound),
             (Method::Get, "/v2/rerank", Route::MethodNotAllowed),
             (Method::Post, "/v2/embeddings", Route::NotFound),
             (Method::Post, "/v1/messages", inf(Messages, None)),

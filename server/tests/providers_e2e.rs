@@ -136,6 +136,19 @@ fn every_row_serves_each_endpoint_it_lists() {
             reached("/chat/completions");
             served += 1;
         }
+        if serves(row, Endpoint::Responses) {
+            let body = serde_json::json!({"model": group, "input": "Hi", "stream": true});
+            let resp = gw.post("/v1/responses", &body);
+            assert_eq!(resp.status, 200, "{}: {}", row.name, resp.text());
+            assert!(resp.text().ends_with("data: [DONE]\n\n"), "{}", row.name);
+            reached("/responses");
+            let resp = gw.post(
+                "/v1/responses",
+                &serde_json::json!({"model": group, "input": "Hi"}),
+            );
+            assert_eq!(resp.json()["object"], "response", "{}", row.name);
+            served += 1;
+        }
     }
     assert!(served > 200, "{served}");
     gw.assert_healthy();

@@ -13,10 +13,11 @@
 
 use bumpalo::Bump;
 
+use crate::cost::Prices;
 use crate::error::{map_upstream_status, write_upstream_message, UpstreamErrorMap};
 use crate::json::tape::Scratch;
 use crate::openai::RequestFields;
-use crate::provider::{Credentials, Endpoint, Family, ProviderRow, UpstreamTarget};
+use crate::provider::{Credentials, Endpoint, Family, ProviderRow, ResponseOp, UpstreamTarget};
 use crate::rewrite::{rewrite_reporting, ModelRewriter, Reported};
 use crate::stream::{rewrite_chunk, StreamFailure, SSE_DONE};
 use crate::usage::Usage;
@@ -117,6 +118,9 @@ pub enum Bridge {
     /// The rerank route to an OpenAI-format row that lists it (hosted_vllm's `/rerank`), in
     /// Cohere's shape, and back ([`crate::rerank`]).
     RerankToHostedVllm,
+    /// The Responses API to a provider that has it ([`crate::responses`]): LiteLLM's
+    /// parameters sent, answers rebuilt with the client's ids, events relayed with its model.
+    Responses,
     /// A pairing no transform serves (the row does not list the endpoint): never sent.
     Unserved,
 }
@@ -130,6 +134,8 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
         (Family::OpenAi, Endpoint::CountTokens) => Bridge::LocalCount,
         (Family::OpenAi, Endpoint::Ocr) => Bridge::Ocr,
         (_, Endpoint::Ocr) => Bridge::Unserved,
+        (Family::OpenAi, Endpoint::Responses | Endpoint::Response(_)) => Bridge::Responses,
+        (_, Endpoint::Responses | Endpoint::Response(_)) => Bridge::Unserved,
         (Family::OpenAi, _) => Bridge::OpenAi,
         (Family::Anthropic, Endpoint::Messages) => Bridge::Anthropic,
         (Family::Anthropic, Endpoint::CountTokens) => Bridge::AnthropicCount,
@@ -174,7 +180,8 @@ fn ollama_api(family: Family) -> crate::ollama::Api {
 /// Whether `row` can serve the client's `endpoint`: one it lists, or `/v1/messages` bridged to
 /// its chat completions (and its token counting estimated locally).
 pub fn serves(row: &ProviderRow, endpoint: Endpoint) -> bool {
-    (row.endpoints.contains(&endpoint) && bridge(row.family, endpoint) != Bridge::Unserved)
+    (row.endpoints.contains(&endpoint.listed_as())
+        && bridge(row.family, endpoint) != Bridge::Unserved)
         || (matches!(
             bridge(row.family, endpoint),
             Bridge::MessagesToChat
@@ -365,6 +372,18 @@ pub fn write_request_body(
             scratch,
             out,
         )),
+        Bridge::Responses => match endpoint {
+            Endpoint::Response(ResponseOp::Cancel) => {
+                out.extend_from_slice(b"{}");
+                Ok(RequestNote::default())
+            }
+            Endpoint::Response(_) => Ok(RequestNote::default()),
+            _ => none(crate::responses::request::native_request(
+                body,
+                provider_model,
+                out,
+            )),
+        },
         // Nothing goes upstream (the gateway answers itself).
         Bridge::LocalCount => Ok(RequestNote::default()),
         Bridge::Unserved => Err(crate::anthropic::TransformError::Unsupported(
@@ -405,11 +424,21 @@ fn messages_through_chat(
         .map_err(|e| e.message().to_owned())
 }
 
+/// Who answered, as a Responses API answer names it: the client's ids wrap the provider's
+/// with the provider and the deployment's id, and a stream's last event carries the cost.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub provider: &'static str,
+    pub model_id: Option<&'a str>,
+    pub prices: Option<Prices>,
+}
+
 /// Rewrites a whole (held) success response for the client, with `model` set to the name the
 /// client asked for; returns what it reports. A translated answer gets the `id` and `created`
 /// that `answer_id` gives (asked only then: it allocates and reads the clock).
 /// `note` is what [`write_request_body`] returned. `Err` when the provider's answer cannot be
 /// read.
+#[allow(clippy::too_many_arguments)]
 pub fn rewrite_response(
     family: Family,
     endpoint: Endpoint,
@@ -417,6 +446,7 @@ pub fn rewrite_response(
     requested_model: &str,
     answer_id: impl FnOnce() -> (String, u64),
     note: RequestNote,
+    origin: &Origin<'_>,
     out: &mut Vec<u8>,
 ) -> Result<Reported, String> {
     let translated = |usage: Usage| Reported {
@@ -578,8 +608,45 @@ pub fn rewrite_response(
                 .map(|()| Reported::default())
                 .map_err(|e| e.message().to_owned())
         }
+        Bridge::Responses => responses_answer(endpoint, body, requested_model, origin, out),
         Bridge::Unserved => Err("this provider does not serve this route".to_owned()),
     }
+}
+
+/// A Responses API answer for the client: a response (created, read or cancelled) rebuilt as
+/// LiteLLM returns it, the others (a deletion, a list of input items) as they came.
+fn responses_answer(
+    endpoint: Endpoint,
+    body: &[u8],
+    requested_model: &str,
+    origin: &Origin<'_>,
+    out: &mut Vec<u8>,
+) -> Result<Reported, String> {
+    use crate::responses::object::{response_id, write_response, Nulls, Rewrite};
+    let obj = crate::json::value::answer_object(body)?;
+    let (wrap, model) = match endpoint {
+        Endpoint::Responses => (true, Some(requested_model)),
+        Endpoint::Response(ResponseOp::Get) => (true, None),
+        // LiteLLM's cancel answer keeps the provider's id.
+        Endpoint::Response(ResponseOp::Cancel) => (false, None),
+        _ => {
+            out.extend_from_slice(body);
+            return Ok(Reported::default());
+        }
+    };
+    let id = response_id(obj)
+        .filter(|_| wrap)
+        .map(|id| crate::responses::encode_id(origin.provider, origin.model_id, &id));
+    let rewrite = Rewrite {
+        id: id.as_deref(),
+        model,
+        cost: None,
+    };
+    write_response(obj, &rewrite, Nulls::Written, out);
+    Ok(Reported {
+        usage: crate::json::value::get(obj, "usage").and_then(crate::responses::stream::read_usage),
+        service_tier: None,
+    })
 }
 
 /// A rewriter for a success response too large to hold, fed piece by piece; `None` where
@@ -685,6 +752,8 @@ pub enum StreamTranslator {
     OllamaToMessages(Box<Chained<crate::ollama::ChatStream>>),
     /// Cohere's `/v2/chat` events become chat completion chunks.
     CohereToChat(Box<crate::cohere::ChatStream>),
+    /// A Responses API stream relayed as LiteLLM relays it.
+    Responses(Box<crate::responses::stream::ResponsesStream>),
 }
 
 /// How a family's stream is cut into events.
@@ -790,8 +859,16 @@ pub fn stream_translator(
     endpoint: Endpoint,
     requested_model: &str,
     answer_id: impl FnOnce() -> (String, u64),
+    origin: &Origin<'_>,
 ) -> StreamTranslator {
     match bridge(row.family, endpoint) {
+        Bridge::Responses => {
+            StreamTranslator::Responses(Box::new(crate::responses::stream::ResponsesStream::new(
+                origin.provider,
+                origin.model_id,
+                origin.prices,
+            )))
+        }
         Bridge::MessagesToChat => {
             let (id, _) = answer_id();
             StreamTranslator::ChatToMessages(Box::new(crate::messages::MessagesFromChat::new(
@@ -945,6 +1022,7 @@ impl StreamTranslator {
             StreamTranslator::ChatToMessages(s) => s.event(data, out),
             StreamTranslator::GeminiToChat(s) => s.event(data, out),
             StreamTranslator::CohereToChat(s) => s.event(event, data, out),
+            StreamTranslator::Responses(s) => s.event(data, requested_model, out),
             // Their messages come through `aws_event` and `ndjson_line`, never as SSE.
             StreamTranslator::BedrockToChat(_)
             | StreamTranslator::BedrockToMessages(_)
@@ -1021,6 +1099,37 @@ impl StreamTranslator {
             StreamTranslator::BedrockToMessages(s) => s.end(out),
             StreamTranslator::BedrockInvokeMessages(s) => s.end(out),
             StreamTranslator::CohereToChat(s) => s.end(include_usage, out),
+            StreamTranslator::Responses(s) => {
+                s.end(out);
+                None
+            }
+        }
+    }
+
+    /// Why a stream that ended cleanly still failed (a Responses stream without its last
+    /// event); checked before [`StreamTranslator::end`].
+    pub fn unfinished(&self) -> Option<StreamFailure> {
+        match self {
+            StreamTranslator::Responses(s) => s.unfinished(),
+            _ => None,
+        }
+    }
+
+    /// Writes a failure in the stream's own terms, where it has them (a Responses stream's
+    /// `response.failed` event); `false` leaves it to the client dialect's error event.
+    pub fn write_failure(
+        &mut self,
+        status: u16,
+        message: &str,
+        unseen: (&str, u64),
+        out: &mut Vec<u8>,
+    ) -> bool {
+        match self {
+            StreamTranslator::Responses(s) => {
+                s.failure(status, message, unseen, out);
+                true
+            }
+            _ => false,
         }
     }
 }

@@ -194,6 +194,37 @@ pub fn ocr(content: &str, meta: &MockMeta, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"document_annotation\":null,\"usage_info\":{\"pages_processed\":1,\"pages_processed_annotation\":null,\"credits\":null,\"doc_size_bytes\":null},\"content\":null,\"tables\":null,\"keyValuePairs\":null,\"object\":\"ocr\"}");
 }
 
+/// A Responses API answer whose text is `content`: LiteLLM's `mock_responses_api_response`,
+/// rebuilt as its proxy returns it (the id wrapped for `origin`, `model` the client's).
+/// Returns its usage.
+pub fn response(
+    content: &str,
+    meta: &MockMeta,
+    origin: &crate::family::Origin<'_>,
+    out: &mut Vec<u8>,
+) -> Usage {
+    use crate::responses::object::{write_response, Nulls, Rewrite};
+    const ID: &str = "resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b";
+    let mut answer = Vec::with_capacity(1024 + content.len());
+    answer.extend_from_slice(br#"{"id":""#);
+    answer.extend_from_slice(ID.as_bytes());
+    answer.extend_from_slice(br#"","object":"response","created_at":1741476542,"status":"completed","error":null,"incomplete_details":null,"instructions":null,"max_output_tokens":null,"model":"gpt-4.1-2025-04-14","output":[{"type":"message","id":"msg_67ccd2bf17f0819081ff3bb2cf6508e60bb6a6b452d3795b","status":"completed","role":"assistant","content":[{"type":"output_text","text":"#);
+    write_json_string(content, &mut answer);
+    answer.extend_from_slice(br#","annotations":[]}]}],"parallel_tool_calls":true,"previous_response_id":null,"reasoning":{"effort":null,"summary":null},"store":true,"temperature":1.0,"text":{"format":{"type":"text"}},"tool_choice":"auto","tools":[],"top_p":1.0,"truncation":"disabled","usage":{"input_tokens":36,"input_tokens_details":{"cached_tokens":0},"output_tokens":87,"output_tokens_details":{},"total_tokens":123},"user":null,"metadata":{}}"#);
+    let id = crate::responses::encode_id(origin.provider, origin.model_id, ID);
+    let rewrite = Rewrite {
+        id: Some(&id),
+        model: Some(meta.model),
+        cost: None,
+    };
+    write_response(&answer, &rewrite, Nulls::Written, out);
+    Usage {
+        prompt_tokens: 36,
+        completion_tokens: 87,
+        total_tokens: 123,
+    }
+}
+
 /// Appends an embeddings list with one zero vector per input. Deviation: LiteLLM's
 /// `mock_embedding` returns a single vector whatever the input count; one per input keeps
 /// clients that zip inputs with outputs working.

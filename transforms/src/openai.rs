@@ -234,6 +234,7 @@ fn required_param(endpoint: Endpoint) -> &'static str {
         Endpoint::Embeddings => "input",
         Endpoint::Ocr => "document",
         Endpoint::Rerank => "query",
+        Endpoint::Responses | Endpoint::Response(_) => "input",
     }
 }
 
@@ -249,6 +250,9 @@ fn missing_message(endpoint: Endpoint) -> &'static str {
         Endpoint::CountTokens => "messages parameter is required",
         Endpoint::Ocr => "/ocr: Missing required parameter: 'document'.",
         Endpoint::Rerank => "/rerank: Missing required parameter: 'query'.",
+        Endpoint::Responses | Endpoint::Response(_) => {
+            "/responses: Missing required parameter: 'input'."
+        }
     }
 }
 
@@ -429,6 +433,9 @@ pub fn require(endpoint: Endpoint, fields: &RequestFields) -> Result<(), Request
         Endpoint::Embeddings => fields.input == Presence::Value,
         // proxy/route_llm_request.py: `query`, then `documents`, absent or null.
         Endpoint::Rerank => fields.query == Presence::Value,
+        Endpoint::Responses => fields.input == Presence::Value,
+        // A stored response is named by its path.
+        Endpoint::Response(_) => true,
     };
     if !present {
         Err(RequestError::MissingParam(endpoint))

@@ -172,6 +172,8 @@ pub struct UpstreamTarget<'a> {
     pub now: SystemTime,
     /// The client's `anthropic-beta` header, forwarded on its `/v1/messages` requests.
     pub anthropic_beta: Option<&'a str>,
+    /// The provider's id of a stored response ([`Endpoint::Response`]).
+    pub response_id: Option<&'a str>,
 }
 
 /// OpenAI-compatible endpoints a row may serve.
@@ -188,6 +190,45 @@ pub enum Endpoint {
     Ocr,
     /// Cohere's rerank API (`/rerank`, `/v1/rerank`, `/v2/rerank`).
     Rerank,
+    /// OpenAI's Responses API (`POST /v1/responses`).
+    Responses,
+    /// A stored response of the Responses API (`/v1/responses/{id}`), served by the rows
+    /// that list [`Endpoint::Responses`]; the id is [`UpstreamTarget::response_id`].
+    Response(ResponseOp),
+}
+
+/// What a request names a stored response for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseOp {
+    /// `GET /v1/responses/{id}`.
+    Get,
+    /// `DELETE /v1/responses/{id}`.
+    Delete,
+    /// `GET /v1/responses/{id}/input_items`.
+    InputItems,
+    /// `POST /v1/responses/{id}/cancel`.
+    Cancel,
+}
+
+impl ResponseOp {
+    /// The request method upstream.
+    pub fn method(self) -> &'static str {
+        match self {
+            ResponseOp::Get | ResponseOp::InputItems => "GET",
+            ResponseOp::Delete => "DELETE",
+            ResponseOp::Cancel => "POST",
+        }
+    }
+
+    /// What follows `/responses/{id}` upstream: LiteLLM asks for its default page of input
+    /// items (`limit=20&order=desc`) whatever the client's query.
+    fn suffix(self) -> (&'static str, &'static str) {
+        match self {
+            ResponseOp::Get | ResponseOp::Delete => ("", ""),
+            ResponseOp::InputItems => ("/input_items", "limit=20&order=desc"),
+            ResponseOp::Cancel => ("/cancel", ""),
+        }
+    }
 }
 
 impl Endpoint {
@@ -209,6 +250,23 @@ impl Endpoint {
             Endpoint::CountTokens => "/v1/messages/count_tokens",
             Endpoint::Ocr => "/ocr",
             Endpoint::Rerank => "/rerank",
+            Endpoint::Responses | Endpoint::Response(_) => "/responses",
+        }
+    }
+
+    /// The request method upstream.
+    pub fn method(self) -> &'static str {
+        match self {
+            Endpoint::Response(op) => op.method(),
+            _ => "POST",
+        }
+    }
+
+    /// The endpoint a row lists to serve this one.
+    pub fn listed_as(self) -> Endpoint {
+        match self {
+            Endpoint::Response(_) => Endpoint::Responses,
+            e => e,
         }
     }
 
@@ -260,6 +318,19 @@ pub const AZURE_DEFAULT_API_VERSION: &str = "2025-02-01-preview";
 
 const ALL: &[Endpoint] = &Endpoint::OPENAI_FORMAT;
 const CHAT: &[Endpoint] = &[Endpoint::ChatCompletions];
+/// The OpenAI-format endpoints and the Responses API.
+const ALL_AND_RESPONSES: &[Endpoint] = &[
+    Endpoint::ChatCompletions,
+    Endpoint::Completions,
+    Endpoint::Embeddings,
+    Endpoint::Responses,
+];
+const CHAT_AND_RESPONSES: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Responses];
+const CHAT_TEXT_RESPONSES: &[Endpoint] = &[
+    Endpoint::ChatCompletions,
+    Endpoint::Completions,
+    Endpoint::Responses,
+];
 const CHAT_MESSAGES: &[Endpoint] = &[
     Endpoint::ChatCompletions,
     Endpoint::Messages,
@@ -274,12 +345,14 @@ const CHAT_EMBED_OCR: &[Endpoint] = &[
 const CHAT_AND_MESSAGES: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Messages];
 const CHAT_TEXT: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Completions];
 const EMBED: &[Endpoint] = &[Endpoint::Embeddings];
-/// hosted_vllm: its OpenAI-compatible API, and vLLM's `/rerank` in Cohere's shape.
+/// hosted_vllm: its OpenAI-compatible API, vLLM's `/rerank` in Cohere's shape, and the
+/// Responses API.
 const ALL_AND_RERANK: &[Endpoint] = &[
     Endpoint::ChatCompletions,
     Endpoint::Completions,
     Endpoint::Embeddings,
     Endpoint::Rerank,
+    Endpoint::Responses,
 ];
 const CHAT_EMBED_RERANK: &[Endpoint] = &[
     Endpoint::ChatCompletions,
@@ -393,7 +466,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         &["OPENAI_BASE_URL", "OPENAI_API_BASE"],
         &["OPENAI_API_KEY"],
         true,
-        ALL,
+        ALL_AND_RESPONSES,
     ),
     // litellm/llms/anthropic/common_utils.py (get_api_base, get_api_key), litellm/main.py
     // (`/v1/messages` appended to the base).
@@ -449,7 +522,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         key_env: &["AZURE_API_KEY"],
         auth: Auth::Header("api-key"),
         key_required: true,
-        endpoints: ALL,
+        endpoints: ALL_AND_RESPONSES,
         path: PathStyle::AzureDeployment,
         base_suffix: None,
     },
@@ -489,7 +562,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
             "FIREWORKS_AI_TOKEN",
         ],
         true,
-        ALL,
+        ALL_AND_RESPONSES,
     ),
     // LiteLLM's deepseek default is the /beta base (it enables FIM and prefix completion).
     openai_like(
@@ -517,7 +590,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         &["XAI_API_BASE"],
         &["XAI_API_KEY"],
         true,
-        CHAT,
+        CHAT_AND_RESPONSES,
     ),
     openai_like(
         "perplexity",
@@ -535,7 +608,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         &["OPENROUTER_API_BASE"],
         &["OPENROUTER_API_KEY", "OR_API_KEY"],
         true,
-        CHAT_TEXT,
+        CHAT_TEXT_RESPONSES,
     ),
     openai_like(
         "deepinfra",
@@ -630,7 +703,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         &["LITELLM_PROXY_API_BASE"],
         &["LITELLM_PROXY_API_KEY"],
         false,
-        ALL,
+        ALL_AND_RESPONSES,
     ),
     // litellm/litellm_core_utils/get_llm_provider_logic.py; LiteLLM turns `ai21/<chat model>`
     // into ai21_chat.
@@ -1710,6 +1783,51 @@ pub fn push_header_value(value: &str, out: &mut Vec<u8>) {
 
 /// Azure hook: deployments are addressed in the path and the API version in the query
 /// (Azure OpenAI REST reference, "/openai/deployments/{deployment-id}/chat/completions").
+/// Appends the Responses API's path (and query) for `endpoint`, to be joined to the api_base
+/// path: `/responses`, `/responses/{id}` and what follows it. Azure's is its resource's
+/// `/openai/responses?api-version=` (LiteLLM's `AZURE_DEFAULT_RESPONSES_API_VERSION`,
+/// `preview`, by default), under `/openai/v1` for the versions `preview`, `latest` and `v1`
+/// (`BaseAzureLLM._get_base_azure_url`).
+pub fn write_responses_path(
+    row: &ProviderRow,
+    endpoint: Endpoint,
+    response_id: Option<&str>,
+    api_version: Option<&str>,
+    out: &mut String,
+) {
+    let version = match row.path {
+        PathStyle::AzureDeployment => {
+            let version = api_version.unwrap_or("preview");
+            out.push_str(if matches!(version, "preview" | "latest" | "v1") {
+                "/openai/v1"
+            } else {
+                "/openai"
+            });
+            Some(version)
+        }
+        _ => None,
+    };
+    out.push_str("/responses");
+    let mut query = "";
+    if let Endpoint::Response(op) = endpoint {
+        out.push('/');
+        push_percent_encoded(response_id.unwrap_or_default(), out);
+        let (suffix, q) = op.suffix();
+        out.push_str(suffix);
+        query = q;
+    }
+    let mut sep = '?';
+    if let Some(version) = version {
+        out.push_str("?api-version=");
+        push_percent_encoded(version, out);
+        sep = '&';
+    }
+    if !query.is_empty() {
+        out.push(sep);
+        out.push_str(query);
+    }
+}
+
 fn azure_path(endpoint: Endpoint, deployment: &str, api_version: Option<&str>, out: &mut String) {
     out.push_str("/openai/deployments/");
     push_percent_encoded(deployment, out);
@@ -1823,6 +1941,43 @@ mod tests {
         let mut p = String::new();
         write_request_path(row, Endpoint::Embeddings, "m", None, false, &mut p);
         assert_eq!(p, "/api/embed");
+    }
+
+    #[test]
+    fn responses_paths_name_the_stored_response() {
+        let openai = find("openai").unwrap();
+        let azure = find("azure").unwrap();
+        let path = |row, endpoint, version| {
+            let mut p = String::new();
+            write_responses_path(row, endpoint, Some("resp_0a/b"), version, &mut p);
+            p
+        };
+        assert_eq!(path(openai, Endpoint::Responses, None), "/responses");
+        assert_eq!(
+            path(openai, Endpoint::Response(ResponseOp::Get), None),
+            "/responses/resp_0a%2Fb"
+        );
+        assert_eq!(
+            path(openai, Endpoint::Response(ResponseOp::InputItems), None),
+            "/responses/resp_0a%2Fb/input_items?limit=20&order=desc"
+        );
+        assert_eq!(
+            path(openai, Endpoint::Response(ResponseOp::Cancel), None),
+            "/responses/resp_0a%2Fb/cancel"
+        );
+        assert_eq!(
+            path(azure, Endpoint::Responses, None),
+            "/openai/v1/responses?api-version=preview"
+        );
+        assert_eq!(
+            path(azure, Endpoint::Responses, Some("2025-03-01-preview")),
+            "/openai/responses?api-version=2025-03-01-preview"
+        );
+        assert_eq!(
+            path(azure, Endpoint::Response(ResponseOp::InputItems), Some("2025-03-01-preview")),
+            "/openai/responses/resp_0a%2Fb/input_items?api-version=2025-03-01-preview&limit=20&order=desc"
+        );
+        assert_eq!(Endpoint::Response(ResponseOp::Delete).method(), "DELETE");
     }
 
     #[test]

@@ -96,6 +96,15 @@ struct Case {
 }
 
 impl Case {
+    /// The deployment that answered: its provider, and its id from `args` (`model_id`).
+    fn origin(&self) -> family::Origin<'_> {
+        family::Origin {
+            provider: self.row.name,
+            model_id: self.args.get("model_id").map(String::as_str),
+            prices: None,
+        }
+    }
+
     fn new(dir: &Path) -> Case {
         let args = fixture_dirs::args(dir);
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
@@ -173,6 +182,7 @@ fn translate_stream(case: &Case, input: &[u8], framing: Framing) -> Vec<u8> {
         case.endpoint,
         &case.args["requested_model"],
         || case.answer_id(),
+        &case.origin(),
     );
     let include_usage = case.flag("include_usage");
     let arena = Bump::new();
@@ -257,6 +267,7 @@ fn run_family(family_dir: &str) -> usize {
                 &case.args["requested_model"],
                 || case.answer_id(),
                 note,
+                &case.origin(),
                 &mut out,
             )
             .unwrap_or_else(|e| panic!("{}: {e}", case.name));

@@ -198,6 +198,7 @@ fn ollama_heads_name_the_native_api() {
         body: b"",
         now: std::time::SystemTime::UNIX_EPOCH,
         anthropic_beta: None,
+        response_id: None,
     };
     let key = Credentials {
         api_key: Some("sk-o".to_owned()),
@@ -244,6 +245,7 @@ fn request_heads_carry_each_rows_auth_style() {
         body: b"",
         now: std::time::SystemTime::UNIX_EPOCH,
         anthropic_beta: None,
+        response_id: None,
     };
     let key = Credentials {
         api_key: Some("sk-\r\nx: evil".to_owned()),
@@ -309,7 +311,7 @@ fn endpoint_table() -> String {
         ("embeddings", Some(Endpoint::Embeddings)),
         ("completions", Some(Endpoint::Completions)),
         ("messages", Some(Endpoint::Messages)),
-        ("responses", None),
+        ("responses", Some(Endpoint::Responses)),
         ("ocr", Some(Endpoint::Ocr)),
         ("rerank", Some(Endpoint::Rerank)),
     ];
@@ -327,7 +329,7 @@ fn endpoint_table() -> String {
                 });
                 match serving {
                     Some((r, e)) => match bridge(r.family, e) {
-                        Bridge::OpenAi | Bridge::Anthropic => "yes",
+                        Bridge::OpenAi | Bridge::Anthropic | Bridge::Responses => "yes",
                         _ => "translated",
                     },
                     None => "no",

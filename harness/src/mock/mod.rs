@@ -15,6 +15,7 @@ mod ollama;
 pub mod openai;
 pub mod options;
 pub mod record;
+pub mod responses;
 pub mod route;
 pub mod script;
 pub mod server;

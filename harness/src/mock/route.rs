@@ -39,6 +39,10 @@ pub enum Route {
     Ollama(ollama::Api),
     /// Cohere's `/v2/chat`, `/v2/embed` or `/v2/rerank`.
     Cohere(super::cohere::Endpoint),
+    /// OpenAI's Responses API: `/responses`.
+    Responses,
+    /// A stored response: `/responses/{id}[/input_items|/cancel]`.
+    StoredResponse,
     Unknown,
 }
 
@@ -59,6 +63,10 @@ impl Route {
             Self::Ollama(api)
         } else if let Some(endpoint) = super::cohere::Endpoint::from_path(path) {
             Self::Cohere(endpoint)
+        } else if path.ends_with("/responses") {
+            Self::Responses
+        } else if super::responses::stored(path).is_some() {
+            Self::StoredResponse
         } else if path.ends_with("/chat/completions") {
             Self::ChatCompletions
         } else if path.ends_with("/completions") {
@@ -305,7 +313,23 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
             body: openai::MODEL_LIST.as_bytes().to_vec(),
         },
         Route::Models => Reply::error(shape, 405, "mock: use GET"),
+        Route::StoredResponse => match super::responses::stored(rest)
+            .ok_or("mock: no stored response named")
+            .and_then(|(id, what)| super::responses::answer(method, id, what))
+        {
+            Ok(answer) => Reply::Full {
+                status: 200,
+                body: answer.to_string().into_bytes(),
+            },
+            Err(message) => Reply::error(shape, 405, message),
+        },
         _ if method != "POST" => Reply::error(shape, 405, "mock: use POST"),
+        Route::Responses => {
+            match super::responses::create(body, options.stream_chunks, !faults.nousage) {
+                Ok(reply) => reply,
+                Err(message) => Reply::error(shape, 400, &message),
+            }
+        }
         // A fixed rule, so tests can predict it: a token per 4 bytes of the request body.
         Route::CountTokens => Reply::Full {
             status: 200,

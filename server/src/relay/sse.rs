@@ -43,9 +43,13 @@ pub(super) async fn relay_stream(
         StreamFraming::Ndjson => Framer::Ndjson(LineFramer::new(MAX_EVENT)),
     };
     let mut usage = None;
-    let mut translator = stream_translator(provider, ex.endpoint(), &ex.requested_model, || {
-        ex.answer_id()
-    });
+    let mut translator = stream_translator(
+        provider,
+        ex.endpoint(),
+        &ex.requested_model,
+        || ex.answer_id(),
+        &ex.origin(),
+    );
     let mut out = core.take_buf();
     write_head(
         &mut out,
@@ -151,6 +155,9 @@ pub(super) async fn relay_stream(
                 }
             }
             if failure.is_none() {
+                failure = translator.unfinished().map(|e| stream_failure(provider, e));
+            }
+            if failure.is_none() {
                 if let Some(u) = translator.end(ex.client_include_usage, &mut out) {
                     usage = Some(u);
                 }
@@ -164,7 +171,12 @@ pub(super) async fn relay_stream(
             // A complete body without [DONE] is a finished stream too; a failure is
             // reported in-band as LiteLLM does (never a silent cut).
             if let Some(err) = &failure {
-                err.write_in_band(ex.dialect, &mut out);
+                let (_, now) = ex.answer_id();
+                let unseen = format!("resp_{}", ex.call_id.as_str().replace('-', ""));
+                if !translator.write_failure(err.status(), &err.message(), (&unseen, now), &mut out)
+                {
+                    err.write_in_band(ex.dialect, &mut out);
+                }
             }
             end_chunk(&mut out, at);
             out.extend_from_slice(LAST_CHUNK);

@@ -70,6 +70,7 @@ pub(super) async fn relay_body(
             &ex.requested_model,
             || ex.answer_id(),
             ex.request_note.get(),
+            &ex.origin(),
             &mut body,
         )
         .map_err(|detail| GatewayError::UpstreamProtocol {

@@ -6,7 +6,7 @@
 #![no_main]
 
 use bumpalo::Bump;
-use corelane_transforms::family::stream_translator;
+use corelane_transforms::family::{stream_translator, Origin};
 use corelane_transforms::gemini::ChatStream;
 use corelane_transforms::provider::{find, Endpoint};
 use libfuzzer_sys::fuzz_target;
@@ -29,9 +29,18 @@ fuzz_target!(|data: &[u8]| {
 
     let arena = Bump::new();
     let row = find("gemini").expect("the gemini row");
-    let mut t = stream_translator(row, Endpoint::Messages, "fuzz", || {
-        ("msg_fuzz".to_owned(), 1)
-    });
+    let origin = Origin {
+        provider: row.name,
+        model_id: None,
+        prices: None,
+    };
+    let mut t = stream_translator(
+        row,
+        Endpoint::Messages,
+        "fuzz",
+        || ("msg_fuzz".to_owned(), 1),
+        &origin,
+    );
     let mut out = Vec::new();
     for event in data.split(|&b| b == b'\n') {
         if t.event(b"", event, "fuzz", false, &arena, &mut out).is_err() {

@@ -59,6 +59,7 @@ mod tests {
             body: b"",
             now: std::time::SystemTime::UNIX_EPOCH,
             anthropic_beta: None,
+            response_id: None,
         };
         let creds = Credentials {
             api_key: Some("sk-ant".into()),

@@ -225,6 +225,7 @@ mod tests {
             body: b"{}",
             now: suite_time(),
             anthropic_beta: None,
+            response_id: None,
         };
         let creds = Credentials {
             aws: Some(std::sync::Arc::new(suite())),

@@ -82,6 +82,7 @@ mod tests {
             body: b"{}",
             now: std::time::SystemTime::UNIX_EPOCH,
             anthropic_beta: None,
+            response_id: None,
         };
         let creds = Credentials {
             api_key: key.map(str::to_owned),

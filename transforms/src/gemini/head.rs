@@ -134,6 +134,7 @@ mod tests {
             body: b"",
             now: std::time::SystemTime::UNIX_EPOCH,
             anthropic_beta: None,
+            response_id: None,
         };
         let creds = Credentials {
             api_key: Some("AIza-key".into()),
@@ -215,6 +216,7 @@ mod tests {
             body: b"",
             now: std::time::SystemTime::UNIX_EPOCH,
             anthropic_beta: None,
+            response_id: None,
         };
         let token = std::sync::Arc::new(RefreshedToken::new(TokenState::Pending));
         let creds = Credentials {
