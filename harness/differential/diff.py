@@ -259,6 +259,28 @@ CASES: list[tuple[str, str, dict]] = [
     ("ocr-bare-route", "/ocr", {"model": "ocr", "document": {"type": "document_url", "document_url": "https://example.com/a.pdf"}}),
     ("ocr-no-document", "/v1/ocr", {"model": "ocr"}),
     ("ocr-chat-model", "/v1/ocr", {"model": "gpt", "document": {"type": "document_url", "document_url": "https://example.com/a.pdf"}}),
+    # /v1/responses: OpenAI's Responses API, passed to providers that have it. A route with
+    # a method names a stored response; {last} is the id the gateway issued last.
+    ("responses-openai", "/v1/responses", {"model": "gpt", "input": "[text] Hi", "max_output_tokens": 5, "zz_client_unknown": 1,
+                                            "conversation": "c1", "metadata": {"k": "v"}, "extra_body": {"foo": "bar"},
+                                            "stream_options": {"include_obfuscation": False, "include_usage": True}}),
+    ("responses-openai-get", "GET /v1/responses/{last}", {}),
+    ("responses-openai-input-items", "GET /v1/responses/{last}/input_items?limit=2", {}),
+    ("responses-openai-cancel", "POST /v1/responses/{last}/cancel", {}),
+    ("responses-openai-delete", "DELETE /v1/responses/{last}", {}),
+    ("responses-openai-previous", "/v1/responses", {"model": "gpt", "input": "[text] Again", "previous_response_id": "{last}"}),
+    ("responses-openai-tool", "/v1/responses", {"model": "gpt", "input": [{"role": "user", "content": "[tool] Weather?"}],
+                                                 "tools": [{"type": "function", "name": "get_weather", "parameters": {"type": "object", "properties": {}}}]}),
+    ("responses-openai-stream", "/v1/responses", {"model": "gpt", "input": "[text] Hi", "stream": True}),
+    ("responses-openai-stream-fail", "/v1/responses", {"model": "gpt", "input": "[fail] Hi", "stream": True}),
+    ("responses-openai-stream-cut", "/v1/responses", {"model": "gpt", "input": "[cut] Hi", "stream": True}),
+    ("responses-vllm", "/v1/responses", {"model": "vllm", "input": "[text] Hi", "max_output_tokens": 3}),
+    ("responses-bare-route", "/responses", {"model": "gpt", "input": "[text] Hi"}),
+    ("responses-no-input", "/v1/responses", {"model": "gpt"}),
+    ("responses-unknown-model", "/v1/responses", {"model": "nope", "input": "x"}),
+    ("responses-not-issued", "GET /v1/responses/resp_plain123", {}),
+    ("responses-err-400", "/v1/responses", {"model": "gpt", "input": "[err-400] Hi"}),
+    ("responses-err-429", "/v1/responses", {"model": "gpt", "input": "[err-429] Hi"}),
     ("ocr-err-429", "/v1/ocr", {"model": "ocr", "document": {"type": "document_url", "document_url": "https://example.com/[err-429].pdf"}}),
     # /utils/token_counter: a local count (tiktoken), the deployment's model as model_used.
     ("tc-prompt", "/utils/token_counter", {"model": "gpt", "prompt": "hello world"}),
@@ -439,7 +461,8 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-unknown-model", "/v1/chat/completions", chat("nope", "text", False)),
 ]
 
-_IDS = [(re.compile(r"^chatcmpl-[0-9a-f-]{36}$"), "chatcmpl-ID"), (re.compile(r"^call_[0-9a-f]{28}$"), "call_ID"), (re.compile(r"^msg_[0-9a-f-]{36}$"), "msg_ID"),
+_IDS = [(re.compile(r"^resp_[A-Za-z0-9+/=_-]{40,}$"), "resp_ID"),
+        (re.compile(r"^chatcmpl-[0-9a-f-]{36}$"), "chatcmpl-ID"), (re.compile(r"^call_[0-9a-f]{28}$"), "call_ID"), (re.compile(r"^msg_[0-9a-f-]{36}$"), "msg_ID"),
         # Bare uuid4s: Ollama's stream chunks and tool calls (LiteLLM's ids for them), and
         # `call_` ones (a tool call read from /api/generate's JSON).
         (re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"), "UUID"),
@@ -497,19 +520,32 @@ def without_router_report(answer: dict) -> dict:
     return answer
 
 
+#: The last response id each gateway issued (by port), for the cases naming `{last}`.
+LAST_RESPONSE_ID: dict[int, str] = {}
+
+
 def send(port: int, route: str, body: dict) -> dict:
     headers = {"content-type": "application/json"}
     # A case's extra request headers ride in its body under "__headers".
     body = dict(body)
     headers.update(body.pop("__headers", {}))
+    # "GET /path": a method other than POST, and no body.
+    method, _, path = route.rpartition(" ")
+    last = LAST_RESPONSE_ID.get(port, "")
+    path = path.replace("{last}", last)
+    body = {k: (last if v == "{last}" else v) for k, v in body.items()}
     if route.startswith("/v1/messages"):
         headers["x-api-key"] = MASTER_KEY
     else:
         headers["authorization"] = f"Bearer {MASTER_KEY}"
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{route}", data=json.dumps(body).encode(), headers=headers, method="POST")
+    data = json.dumps(body).encode() if not method else None
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, headers=headers, method=method or "POST")
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
-            return read_answer(resp.status, resp.headers.get("content-type", ""), resp.read())
+            raw = resp.read()
+            if path.split("?")[0].endswith("/responses") and not body.get("stream"):
+                LAST_RESPONSE_ID[port] = json.loads(raw).get("id", "")
+            return read_answer(resp.status, resp.headers.get("content-type", ""), raw)
     except urllib.error.HTTPError as e:
         return read_answer(e.code, e.headers.get("content-type", ""), e.read())
 
@@ -543,17 +579,18 @@ DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "t
                "oll": ("ollama", "llama3.2"), "oll-chat": ("ollama_chat", "llama3.2"), "oll-embed": ("ollama", "nomic-embed-text"),
                "cmdr": ("cohere", "command-r-plus"), "cmda": ("cohere_chat", "command-a-03-2025"),
                "coembed": ("cohere", "embed-english-v3.0"), "corerank": ("cohere", "rerank-v3.5"),
-               "vllm": ("hosted_vllm", "my-llama")}
+               "vllm": ("hosted_vllm", "my-llama"), "gpt": ("openai", "gpt-4o")}
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages",
              "/v1/completions": "completions", "/v1/ocr": "ocr",
-             "/v1/rerank": "rerank", "/rerank": "rerank", "/v2/rerank": "rerank"}
+             "/v1/rerank": "rerank", "/rerank": "rerank", "/v2/rerank": "rerank", "/v1/responses": "responses",
+             "/responses": "responses"}
 
 
 def write_fixture(root: str, name: str, route: str, client_body: dict, requests: list[dict], answer: dict) -> None:
     """A golden fixture from LiteLLM's side of one case (DIFF_CAPTURE=<dir>): the client's
     body, what LiteLLM sent the provider, the provider's answer, and LiteLLM's answer to the
     client (ids and times masked)."""
-    if len(requests) != 1 or "answer" not in requests[0]:
+    if len(requests) != 1 or "answer" not in requests[0] or " " in route:
         return
     folder = Path(root) / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -591,7 +628,7 @@ def upstream_header(name: str, value: str) -> str:
 
 
 def upstream_view(requests: list[dict]) -> list[dict]:
-    return [{"path": r["path"], "headers": {h: upstream_header(h, r["headers"][h]) for h in HEADERS if h in r["headers"]},
+    return [{"method": r.get("method", "POST"), "path": r["path"], "headers": {h: upstream_header(h, r["headers"][h]) for h in HEADERS if h in r["headers"]},
              "body": r["body"]}
             for r in requests]
 

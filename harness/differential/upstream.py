@@ -493,6 +493,92 @@ def ollama_stream(path: str, name: str) -> list[dict]:
     return [_ollama(path, False, "Hel"), _ollama(path, False, "lo \u00e9"), _ollama(path, True, "")]
 
 
+#: OpenAI's Responses API (https://platform.openai.com/docs/api-reference/responses/object):
+#: the id of every response, and of its message.
+RESPONSE_ID = "resp_0abc123def456"
+RESPONSE_MESSAGE_ID = "msg_0abc123def456"
+
+
+def _response(status: str, output: list, usage: dict | None, **extra) -> dict:
+    return {"id": RESPONSE_ID, "object": "response", "created_at": 1741476542, "status": status,
+            "background": False, "error": None, "incomplete_details": None, "instructions": None,
+            "max_output_tokens": None, "max_tool_calls": None, "model": "gpt-4o-2024-08-06", "output": output,
+            "parallel_tool_calls": True, "previous_response_id": None, "prompt_cache_key": None,
+            "reasoning": {"effort": None, "summary": None}, "safety_identifier": None, "service_tier": "default",
+            "store": True, "temperature": 1.0, "text": {"format": {"type": "text"}, "verbosity": "medium"},
+            "tool_choice": "auto", "tools": [], "top_logprobs": 0, "top_p": 1.0, "truncation": "disabled",
+            "usage": usage, "user": None, "metadata": {}, **extra}
+
+
+def _response_message(text: str, status: str = "completed") -> dict:
+    return {"id": RESPONSE_MESSAGE_ID, "type": "message", "status": status, "role": "assistant",
+            "content": [{"type": "output_text", "annotations": [], "logprobs": [], "text": text}]}
+
+
+RESPONSE_USAGE = {"input_tokens": 36, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 87,
+                  "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 123}
+
+#: Non-stream answers by scenario.
+RESPONSES = {
+    "text": _response("completed", [_response_message("Hello there \u00e9")], RESPONSE_USAGE, zz_unknown_field={"a": 1}),
+    "tool": _response("completed", [
+        {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "Think."}], "status": None},
+        {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "get_weather",
+         "arguments": "{\"city\":\"Paris\"}", "status": "completed"}], RESPONSE_USAGE),
+}
+
+
+def _response_events(name: str) -> list[str]:
+    """A stream of the named events; `fail` fails after the first text, `cut` stops before its end."""
+    events = []
+
+    def push(kind: str, **fields) -> None:
+        event = {"type": kind, "sequence_number": len(events), **fields}
+        events.append(f"event: {kind}\ndata: {json.dumps(event)}\n\n")
+
+    started = _response("in_progress", [], None)
+    push("response.created", response=started)
+    push("response.in_progress", response=started)
+    item = {"id": RESPONSE_MESSAGE_ID, "type": "message", "status": "in_progress", "role": "assistant", "content": []}
+    push("response.output_item.added", output_index=0, item=item)
+    at = {"item_id": RESPONSE_MESSAGE_ID, "output_index": 0, "content_index": 0}
+    push("response.content_part.added", **at, part={"type": "output_text", "annotations": [], "logprobs": [], "text": ""})
+    push("response.output_text.delta", **at, delta="Hello", logprobs=[], obfuscation="abc")
+    if name == "fail":
+        push("response.failed", response=_response("failed", [], None,
+                                                    error={"code": "server_error", "message": "boom"}))
+        return events
+    push("response.output_text.delta", **at, delta=" there", logprobs=[], obfuscation="de")
+    if name == "cut":
+        return events
+    push("response.output_text.done", **at, text="Hello there", logprobs=[])
+    push("response.content_part.done", **at, part={"type": "output_text", "annotations": [], "logprobs": [], "text": "Hello there"})
+    push("response.output_item.done", output_index=0, item=_response_message("Hello there"))
+    push("response.completed", response=_response("completed", [_response_message("Hello there")], RESPONSE_USAGE))
+    return events
+
+
+def _stored_response(handler: BaseHTTPRequestHandler, method: str) -> None:
+    """A stored response's read, deletion, input items or cancellation: any id is found."""
+    path = handler.path.split("?")[0]
+    if "/responses/" not in path:
+        _send(handler, 404, "application/json", json.dumps({"error": {"message": f"no route for {path}"}}).encode())
+        return
+    rest = path.split("/responses/", 1)[1]
+    rid, _, tail = rest.partition("/")
+    if method == "DELETE":
+        answer = {"id": rid, "object": "response", "deleted": True}
+    elif tail == "input_items":
+        answer = {"object": "list", "data": [{"id": "msg_in1", "type": "message", "role": "user", "status": "completed",
+                                              "content": [{"type": "input_text", "text": "Hi"}]}],
+                  "first_id": "msg_in1", "last_id": "msg_in1", "has_more": False}
+    elif tail == "cancel":
+        answer = _response("cancelled", [], None, id=rid)
+    else:
+        answer = _response("completed", [_response_message("Hello there")], RESPONSE_USAGE, id=rid)
+    _send(handler, 200, "application/json", json.dumps(answer).encode())
+
+
 def _send(handler: BaseHTTPRequestHandler, status: int, content_type: str, data: bytes) -> None:
     # The answer is kept with its request, for the golden fixtures (diff.py DIFF_CAPTURE).
     record = getattr(handler, "record", None)
@@ -530,6 +616,14 @@ class Upstream:
                     token = {"access_token": "ya29.differential", "expires_in": 3599, "token_type": "Bearer"}
                     _send(self, 200, "application/json", json.dumps(token).encode())
                     return
+                if "/responses/" in self.path:
+                    self.record = {"method": "POST", "path": self.path,
+                                   "headers": {k.lower(): v for k, v in self.headers.items()},
+                                   "body": json.loads(raw) if raw else None}
+                    with upstream.lock:
+                        upstream.requests.append(self.record)
+                    _stored_response(self, "POST")
+                    return
                 try:
                     body = json.loads(raw)
                 except ValueError:
@@ -539,6 +633,22 @@ class Upstream:
                 with upstream.lock:
                     upstream.requests.append(self.record)
                 upstream.answer(self, body or {})
+
+            def _stored(self, method: str) -> None:
+                length = int(self.headers.get("content-length", 0) or 0)
+                raw = self.rfile.read(length) if length else b""
+                self.record = {"method": method, "path": self.path,
+                               "headers": {k.lower(): v for k, v in self.headers.items()},
+                               "body": json.loads(raw) if raw else None}
+                with upstream.lock:
+                    upstream.requests.append(self.record)
+                _stored_response(self, method)
+
+            def do_GET(self) -> None:
+                self._stored("GET")
+
+            def do_DELETE(self) -> None:
+                self._stored("DELETE")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
@@ -561,7 +671,7 @@ class Upstream:
         error = self.scenario(body, ERRORS)
         if error in ERRORS:
             status, kind, message = ERRORS[error]
-            if handler.path.endswith("/chat/completions"):
+            if handler.path.endswith("/chat/completions") or handler.path.split("?")[0].endswith("/responses"):
                 shape = {"error": {"message": message, "type": kind, "param": None, "code": None}}
             elif "RawPredict" in handler.path or "rawPredict" in handler.path:
                 shape = {"type": "error", "error": {"type": kind, "message": message}}
@@ -684,7 +794,13 @@ class Upstream:
         if handler.path.endswith(":embedContent"):
             _send(handler, 200, "application/json", json.dumps({"embedding": {"values": [0.25, -0.5]}}).encode())
             return
-        if handler.path.endswith("/chat/completions"):
+        if handler.path.split("?")[0].endswith("/responses"):
+            if stream:
+                name = self.scenario(body, ("fail", "cut"))
+                payload = "".join(_response_events(name))
+            else:
+                payload = json.dumps(RESPONSES[self.scenario(body, RESPONSES)])
+        elif handler.path.endswith("/chat/completions"):
             name = self.scenario(body, CHAT_COMPLETIONS)
             payload = "".join(CHAT_STREAMS[name]) if stream else json.dumps(CHAT_COMPLETIONS[name])
         elif handler.path.endswith("/v1/messages"):

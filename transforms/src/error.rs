@@ -183,6 +183,27 @@ pub fn write_upstream_tuple_message(
     truncate_at_char(out, start + MAX_UPSTREAM_MESSAGE);
 }
 
+/// LiteLLM's message for an upstream error of the Responses API: the answer's text as it came,
+/// after `litellm.BadRequestError: <Provider>Exception - ` whatever the status, except a 429's
+/// `litellm.RateLimitError: RateLimitError: ` (its responses handler raises them so).
+pub fn write_upstream_raw_message(
+    provider: &str,
+    status: u16,
+    upstream_body: &[u8],
+    out: &mut String,
+) {
+    out.push_str(if status == 429 {
+        "litellm.RateLimitError: RateLimitError: "
+    } else {
+        "litellm.BadRequestError: "
+    });
+    write_exception_provider(provider, out);
+    out.push_str(" - ");
+    let start = out.len();
+    out.push_str(&String::from_utf8_lossy(upstream_body));
+    truncate_at_char(out, start + MAX_UPSTREAM_MESSAGE);
+}
+
 /// Appends LiteLLM's full error JSON for an upstream error and returns the status to send.
 pub fn write_upstream_error(
     provider: &str,

@@ -1149,6 +1149,10 @@ pub fn map_error(
             crate::error::write_upstream_tuple_message(row.name, status, body, message);
             map_upstream_status(status)
         }
+        Family::OpenAi if endpoint.listed_as() == Endpoint::Responses => {
+            crate::error::write_upstream_raw_message(row.name, status, body, message);
+            map_upstream_status(status)
+        }
         Family::OpenAi => {
             write_upstream_message(row.name, status, body, message);
             map_upstream_status(status)

@@ -1,6 +1,7 @@
 //! Golden fixtures of the Gemini (and Vertex AI), Bedrock, Ollama and Cohere families, Claude on
-//! Vertex AI and Mistral's OCR, captured from LiteLLM 1.108.7's proxy by the differential suite
-//! (`DIFF_CAPTURE`), under `tests/fixtures/{gemini,bedrock,ollama,cohere,vertex_claude,ocr}/<case>/`:
+//! Vertex AI, Mistral's OCR and OpenAI's Responses API, captured from LiteLLM 1.108.7's proxy by
+//! the differential suite (`DIFF_CAPTURE`), under
+//! `tests/fixtures/{gemini,bedrock,ollama,cohere,vertex_claude,ocr,responses}/<case>/`:
 //!
 //! - `openai_request.json` → `provider_request.json`: the request translation;
 //! - `provider_response.json`, `.sse`, `.eventstream` or `.ndjson` → `openai_response.json`: LiteLLM's
@@ -70,7 +71,15 @@ fn mask(v: Value) -> Value {
         Value::Array(items) => Value::Array(items.into_iter().map(mask).collect()),
         Value::String(s) => {
             let hex = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_hexdigit());
-            if s.strip_prefix("call_").is_some_and(|t| hex(t, 28)) {
+            // A gateway's response id (LiteLLM's encrypted one, corelane's wrapped one).
+            let wrapped = |t: &str| {
+                t.len() >= 40
+                    && t.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+/=_-".contains(&b))
+            };
+            if s.strip_prefix("resp_").is_some_and(wrapped) {
+                Value::from("resp_ID")
+            } else if s.strip_prefix("call_").is_some_and(|t| hex(t, 28)) {
                 Value::from("call_ID")
             } else if s.strip_prefix("chatcmpl-").is_some_and(is_uuid) {
                 Value::from("chatcmpl-ID")
@@ -96,12 +105,13 @@ struct Case {
 }
 
 impl Case {
-    /// The deployment that answered: its provider, and its id from `args` (`model_id`).
+    /// The deployment that answered: its provider, its id from `args` (`model_id`), and the
+    /// model's bundled prices (a Responses stream's last event carries the cost).
     fn origin(&self) -> family::Origin<'_> {
         family::Origin {
             provider: self.row.name,
             model_id: self.args.get("model_id").map(String::as_str),
-            prices: None,
+            prices: corelane_transforms::cost::bundled_prices(self.row.name, &self.args["model"]),
         }
     }
 
@@ -118,6 +128,7 @@ impl Case {
             "ocr" => Endpoint::Ocr,
             "completions" => Endpoint::Completions,
             "rerank" => Endpoint::Rerank,
+            "responses" => Endpoint::Responses,
             other => panic!("{name}: endpoint {other}"),
         };
         Case {
@@ -328,6 +339,12 @@ fn run_titan(case: &Case, dir: &Path, body: &[u8]) {
 fn every_vertex_claude_fixture_matches() {
     let ran = run_family("vertex_claude");
     assert!(ran >= 5, "only {ran} vertex_claude fixtures ran");
+}
+
+#[test]
+fn every_responses_fixture_matches() {
+    let ran = run_family("responses");
+    assert!(ran >= 6, "only {ran} responses fixtures ran");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! a cut point, then pieces of a fixed size.
 #![no_main]
 
+use corelane_transforms::json::tape::Scratch;
 use corelane_transforms::{inspect, splice, splice_plan, BodyScanner, RequestError, RequestFields};
 use libfuzzer_sys::fuzz_target;
 
@@ -32,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let cut = usize::from(*cut) * body.len() / 255;
     let size = usize::from(*size % 16) + 1;
-    let want = inspect(body, &mut Vec::new());
+    let want = inspect(body, &mut Scratch::new());
     let splits = [
         vec![cut],
         (size..body.len()).step_by(size).collect::<Vec<_>>(),

@@ -78,6 +78,16 @@ impl ResponsesStream {
         let event = answer_object(data).map_err(|_| StreamFailure::Malformed)?;
         let kind = get(event, "type").and_then(string).unwrap_or_default();
         let response = get(event, "response").filter(|r| r.first() == Some(&b'{'));
+        // The provider's failures are raised, not relayed: the client gets one failure event,
+        // which names what the events it got said (LiteLLM observes emitted events only).
+        match kind.as_str() {
+            "error" => return Err(self.provider_failure(event)),
+            "response.failed" => {
+                let error = response.and_then(|r| get(r, "error")).unwrap_or(b"null");
+                return Err(self.provider_failure(error));
+            }
+            _ => {}
+        }
         if let Some(seq) = get(event, "sequence_number")
             .and_then(|s| std::str::from_utf8(s).ok()?.parse::<u64>().ok())
         {
@@ -90,20 +100,6 @@ impl ResponsesStream {
             if let Some(model) = get(r, "model").filter(|v| !is_null(Some(v))) {
                 self.model = Some(model.to_vec());
             }
-        }
-        // The provider's failures are raised, not relayed: the client gets one failure event.
-        match kind.as_str() {
-            "error" => return Err(self.provider_failure(event)),
-            "response.failed" => {
-                if let Some(r) = response {
-                    if let Some(id) = get(r, "id").and_then(string) {
-                        self.client_id(&id);
-                    }
-                }
-                let error = response.and_then(|r| get(r, "error")).unwrap_or(b"null");
-                return Err(self.provider_failure(error));
-            }
-            _ => {}
         }
         let last = matches!(kind.as_str(), "response.completed" | "response.incomplete");
         let usage = response
@@ -324,7 +320,7 @@ mod tests {
         let id = super::super::encode_id("openai", Some("d1"), "r1");
         assert_eq!(
             String::from_utf8(tail).unwrap(),
-            format!("event: response.failed\ndata: {{\"type\":\"response.failed\",\"response\":{{\"id\":\"{id}\",\"created_at\":5,\"error\":{{\"code\":\"server_error\",\"message\":\"boom\"}},\"model\":\"m\",\"object\":\"response\",\"output\":[],\"status\":\"failed\"}},\"sequence_number\":4}}\n\ndata: [DONE]\n\n")
+            format!("event: response.failed\ndata: {{\"type\":\"response.failed\",\"response\":{{\"id\":\"{id}\",\"created_at\":5,\"error\":{{\"code\":\"server_error\",\"message\":\"boom\"}},\"model\":\"m\",\"object\":\"response\",\"output\":[],\"status\":\"failed\"}},\"sequence_number\":1}}\n\ndata: [DONE]\n\n")
         );
         assert!(out.starts_with("data: {\"type\":\"response.created\""));
         // Once reported, never again.
