@@ -279,6 +279,36 @@ CASES: list[tuple[str, str, dict]] = [
     ("responses-no-input", "/v1/responses", {"model": "gpt"}),
     ("responses-unknown-model", "/v1/responses", {"model": "nope", "input": "x"}),
     ("responses-not-issued", "GET /v1/responses/resp_plain123", {}),
+    # /v1/responses to providers with chat completions only: bridged as LiteLLM bridges them.
+    ("responses-bridge-dsk", "/v1/responses", {"model": "dsk", "input": "[text] Hi", "instructions": "Be brief",
+                                               "max_output_tokens": 50, "temperature": 0.2, "top_p": 0.9,
+                                               "metadata": {"k": "v"}, "user": "u1", "store": True, "zz": 1}),
+    ("responses-bridge-dsk-stream", "/v1/responses", {"model": "dsk", "input": "[text] Hi", "stream": True}),
+    ("responses-bridge-dsk-tool", "/v1/responses", {"model": "dsk", "input": "[tool] Weather?", "tool_choice": "auto",
+                                                    "tools": [{"type": "function", "name": "get_weather",
+                                                               "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]}),
+    ("responses-bridge-dsk-tool-stream", "/v1/responses", {"model": "dsk", "input": "[tool] Weather?", "stream": True,
+                                                           "tools": [{"type": "function", "name": "get_weather", "description": "Weather",
+                                                                      "parameters": {"type": "object", "properties": {}}}]}),
+    ("responses-bridge-dsk-thinking", "/v1/responses", {"model": "dsk", "input": "[thinking] Hi", "reasoning": {"effort": "low"}}),
+    ("responses-bridge-dsk-thinking-stream", "/v1/responses", {"model": "dsk", "input": "[thinking] Hi", "stream": True}),
+    ("responses-bridge-dsk-length", "/v1/responses", {"model": "dsk", "input": "[length] Hi", "max_output_tokens": 3}),
+    ("responses-bridge-dsk-history", "/v1/responses", {"model": "dsk", "input": [
+        {"role": "developer", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "input_text", "text": "[text] What is it?"},
+                                     {"type": "input_image", "image_url": "data:image/png;base64,iVBORw0KGgo=", "detail": "low"}]},
+        {"type": "function_call", "call_id": "call_1", "name": "get_weather", "arguments": "{\"city\": \"Paris\"}"},
+        {"type": "function_call_output", "call_id": "call_1", "output": "Sunny"},
+        {"role": "assistant", "content": [{"type": "output_text", "text": "It is sunny."}]},
+        {"role": "user", "content": "Thanks"}],
+        "text": {"format": {"type": "json_schema", "name": "answer", "schema": {"type": "object"}, "strict": True}}}),
+    ("responses-bridge-dsk-untranslatable", "/v1/responses", {"model": "dsk", "input": "x", "max_tool_calls": 2}),
+    ("responses-bridge-claude", "/v1/responses", {"model": "claude", "input": "[text] Hi", "instructions": "Be brief",
+                                                  "max_output_tokens": 50}),
+    ("responses-bridge-claude-stream", "/v1/responses", {"model": "claude", "input": "[text] Hi", "max_output_tokens": 50,
+                                                         "stream": True}),
+    ("responses-bridge-gem", "/v1/responses", {"model": "gem", "input": "[text] Hi"}),
+    ("responses-bridge-gem-stream", "/v1/responses", {"model": "gem", "input": "[text] Hi", "stream": True}),
     ("responses-err-400", "/v1/responses", {"model": "gpt", "input": "[err-400] Hi"}),
     ("responses-err-429", "/v1/responses", {"model": "gpt", "input": "[err-429] Hi"}),
     ("ocr-err-429", "/v1/ocr", {"model": "ocr", "document": {"type": "document_url", "document_url": "https://example.com/[err-429].pdf"}}),
@@ -462,6 +492,7 @@ CASES: list[tuple[str, str, dict]] = [
 ]
 
 _IDS = [(re.compile(r"^resp_[A-Za-z0-9+/=_-]{40,}$"), "resp_ID"),
+        (re.compile(r"^rs_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"), "rs_ID"),
         (re.compile(r"^chatcmpl-[0-9a-f-]{36}$"), "chatcmpl-ID"), (re.compile(r"^call_[0-9a-f]{28}$"), "call_ID"), (re.compile(r"^msg_[0-9a-f-]{36}$"), "msg_ID"),
         # Bare uuid4s: Ollama's stream chunks and tool calls (LiteLLM's ids for them), and
         # `call_` ones (a tool call read from /api/generate's JSON).
@@ -471,7 +502,7 @@ _IDS = [(re.compile(r"^resp_[A-Za-z0-9+/=_-]{40,}$"), "resp_ID"),
 
 def mask(value):
     if isinstance(value, dict):
-        return {k: (0 if k == "created" else mask(v)) for k, v in value.items()}
+        return {k: (0 if k in ("created", "created_at") else mask(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [mask(v) for v in value]
     if isinstance(value, str):
@@ -579,7 +610,8 @@ DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "t
                "oll": ("ollama", "llama3.2"), "oll-chat": ("ollama_chat", "llama3.2"), "oll-embed": ("ollama", "nomic-embed-text"),
                "cmdr": ("cohere", "command-r-plus"), "cmda": ("cohere_chat", "command-a-03-2025"),
                "coembed": ("cohere", "embed-english-v3.0"), "corerank": ("cohere", "rerank-v3.5"),
-               "vllm": ("hosted_vllm", "my-llama"), "gpt": ("openai", "gpt-4o")}
+               "vllm": ("hosted_vllm", "my-llama"), "gpt": ("openai", "gpt-4o"),
+               "dsk": ("deepseek", "deepseek-chat"), "claude": ("anthropic", "claude-sonnet-4-5")}
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages",
              "/v1/completions": "completions", "/v1/ocr": "ocr",
              "/v1/rerank": "rerank", "/rerank": "rerank", "/v2/rerank": "rerank", "/v1/responses": "responses",
@@ -705,6 +737,8 @@ def main() -> int:
     litellm_params: {{model: hosted_vllm/my-llama, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: gpt
     litellm_params: {{model: openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: dsk
+    litellm_params: {{model: deepseek/deepseek-chat, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: gem
     litellm_params: {{model: gemini/gemini-2.5-flash, api_base: "{base}/v1beta", api_key: AIza-upstream}}
   - model_name: gem-embed

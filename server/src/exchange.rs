@@ -94,6 +94,9 @@ pub struct Exchange<'g> {
     /// What translating the request learned that translating the answer needs (the prompt
     /// tokens the gateway counted itself, Ollama's JSON mode).
     pub request_note: std::cell::Cell<corelane_transforms::family::RequestNote>,
+    /// The request's fields a bridged Responses API answer repeats, and the provider's model
+    /// (set while the upstream body is built, when it is bridged).
+    pub bridged: std::cell::OnceCell<(Vec<u8>, String)>,
     /// The service tier for the metrics' label: the one the provider reported serving, else
     /// the known one the client asked for.
     pub service_tier: Option<ServiceTier>,
@@ -127,6 +130,7 @@ impl<'g> Exchange<'g> {
             retries: 0,
             usage: None,
             request_note: std::cell::Cell::new(Default::default()),
+            bridged: std::cell::OnceCell::new(),
             service_tier: None,
             status: 0,
             failure: None,
@@ -195,11 +199,13 @@ impl<'g> Exchange<'g> {
     }
 
     /// Who answered, as a Responses API answer names it (its ids, a stream's cost).
-    pub fn origin(&self) -> corelane_transforms::family::Origin<'g> {
+    pub fn origin(&self) -> corelane_transforms::family::Origin<'_> {
         corelane_transforms::family::Origin {
             provider: self.provider.map_or("", |p| p.name),
             model_id: self.deployment.map(|d| d.id.as_str()),
             prices: self.deployment.and_then(|d| d.prices),
+            echo: self.bridged.get().map(|(echo, _)| echo.as_slice()),
+            provider_model: self.bridged.get().map(|(_, model)| model.as_str()),
         }
     }
 

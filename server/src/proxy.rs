@@ -314,7 +314,7 @@ async fn inference<'g>(
     let (loaded, _charge);
     let in_memory;
     let req = match req.spilled {
-        Some(spilled) if !family::body_from_file(provider.family, endpoint) => {
+        Some(spilled) if !family::body_from_file(provider, endpoint) => {
             (loaded, _charge) = load_spilled(core, Some(provider), &spilled.file).await?;
             in_memory = Request {
                 body: &loaded,
@@ -326,7 +326,7 @@ async fn inference<'g>(
         _ => req,
     };
     // Titan takes one request per input: sent one after another, put together here.
-    if family::bridge(provider.family, endpoint) == family::Bridge::EmbedToBedrock
+    if family::bridge(provider, endpoint) == family::Bridge::EmbedToBedrock
         && corelane_transforms::bedrock::embed::EmbedModel::of(&provider_model)
             .is_some_and(|m| m.one_input_a_request())
     {
@@ -344,7 +344,7 @@ async fn inference<'g>(
     }
     // A provider without token counting gets none asked: LiteLLM counts locally, as its
     // `/utils/token_counter` does.
-    if family::bridge(provider.family, endpoint) == family::Bridge::LocalCount {
+    if family::bridge(provider, endpoint) == family::Bridge::LocalCount {
         let mut answer = Vec::with_capacity(64);
         let tokens = corelane_transforms::token_counter::read(req.body)
             .and_then(|r| r.count(&provider_model))
@@ -443,7 +443,7 @@ async fn stored_response<'g>(
     credentials_ready(provider, upstream)?;
     let mut bytes = with_head_room(core.take_buf());
     family::write_request_body(
-        provider.family,
+        provider,
         endpoint,
         b"",
         &RequestFields::default(),
@@ -742,7 +742,7 @@ async fn batch_item<'g>(
     let answer =
         crate::relay::fetch(core, item, deployment, provider, upstream, request, room).await?;
     let reported = family::rewrite_response(
-        provider.family,
+        provider,
         Endpoint::ChatCompletions,
         &answer,
         &item.requested_model,
@@ -909,7 +909,7 @@ fn build_upstream<'b>(
             let written = with_drop_params(deployment, body, |body| {
                 bytes.truncate(HEAD_ROOM);
                 let written = family::write_request_body(
-                    provider.family,
+                    provider,
                     endpoint,
                     body,
                     fields,
@@ -924,11 +924,15 @@ fn build_upstream<'b>(
             });
             let written = written.map_err(|e| transform_error(provider, e))?;
             ex.request_note.set(written);
+            if family::bridge(provider, endpoint) == family::Bridge::ResponsesThroughChat {
+                let echo = corelane_transforms::responses::bridge::echo(body);
+                let _ = ex.bridged.set((echo, provider_model.to_owned()));
+            }
             let len = bytes.len() - HEAD_ROOM;
             (bytes, len, None)
         }
         // `inference` reads a spilled body back before a translation; a batch does not.
-        ClientBody::Spilled(_) if !family::body_from_file(provider.family, endpoint) => {
+        ClientBody::Spilled(_) if !family::body_from_file(provider, endpoint) => {
             return Err(untranslatable(format!(
                 "a request body over {} KiB is not translated for this provider in a batch",
                 crate::client_body::SPILL_ABOVE / 1024
@@ -1096,7 +1100,7 @@ fn finish_upstream<'b>(
     };
     let mut head = core.take_buf();
     let target = provider::UpstreamTarget {
-        endpoint: family::upstream_endpoint(provider.family, endpoint),
+        endpoint: family::upstream_endpoint(provider, endpoint),
         provider_model,
         api_version: deployment.params.api_version.as_deref(),
         base_path: &upstream.base_path,

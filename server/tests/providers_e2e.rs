@@ -141,7 +141,14 @@ fn every_row_serves_each_endpoint_it_lists() {
             let resp = gw.post("/v1/responses", &body);
             assert_eq!(resp.status, 200, "{}: {}", row.name, resp.text());
             assert!(resp.text().ends_with("data: [DONE]\n\n"), "{}", row.name);
-            reached("/responses");
+            // Natively, or bridged through its chat completions.
+            let native = corelane_transforms::family::bridge(row, Endpoint::Responses)
+                == corelane_transforms::family::Bridge::Responses;
+            reached(if native {
+                "/responses"
+            } else {
+                "/chat/completions"
+            });
             let resp = gw.post(
                 "/v1/responses",
                 &serde_json::json!({"model": group, "input": "Hi"}),

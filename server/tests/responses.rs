@@ -232,15 +232,38 @@ fn refusals_as_litellm_refuses_them() {
         error["message"].as_str().unwrap().contains("model=nope"),
         "{error}"
     );
-    // A provider without the Responses API is never sent one (its bridge is not served yet).
+    // The bridge refuses what it cannot translate, as LiteLLM does.
     let error = assert_litellm_error(
-        &gw.post("/v1/responses", &json!({"model": "groq", "input": "x"})),
+        &gw.post(
+            "/v1/responses",
+            &json!({"model": "groq", "input": "x", "max_tool_calls": 1}),
+        ),
         400,
     );
     assert!(
-        error["message"].as_str().unwrap().contains("/responses"),
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("'max_tool_calls'"),
         "{error}"
     );
+    let error = assert_litellm_error(
+        &gw.post(
+            "/v1/responses",
+            &json!({"model": "groq", "input": [{"type": "item_reference", "id": "x"}]}),
+        ),
+        400,
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("item_reference"),
+        "{error}"
+    );
+    // A stored response of a provider without the Responses API names nothing to read.
+    let groq_id = encode_id("groq", Some(&groq_deployment_id(&gw)), "chatcmpl-1");
+    assert_litellm_error(&gw.get(&format!("/v1/responses/{groq_id}")), 400);
     assert_eq!(
         mock.requests().len(),
         before,
@@ -261,6 +284,91 @@ fn refusals_as_litellm_refuses_them() {
         "{error}"
     );
     gw.assert_healthy();
+}
+
+/// The deployment id of the `groq` group, as `/model/info` lists it.
+fn groq_deployment_id(gw: &Gateway) -> String {
+    let info = gw.get("/model/info").json();
+    info["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["model_name"] == "groq")
+        .map(|d| d["model_info"]["id"].as_str().unwrap().to_owned())
+        .unwrap()
+}
+
+#[test]
+fn a_chat_only_provider_is_bridged_through_chat_completions() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock));
+    let resp = gw.post(
+        "/v1/responses",
+        &json!({"model": "groq", "input": "Hi", "instructions": "Be brief", "max_output_tokens": 9,
+                "metadata": {"k": "v"}, "store": true}),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let answer = resp.json();
+    assert_eq!(answer["model"], "groq");
+    assert_eq!(answer["status"], "completed");
+    assert_eq!(answer["instructions"], "Be brief");
+    assert_eq!(answer["metadata"], json!({"k": "v"}));
+    assert_eq!(answer["output"][0]["type"], "message");
+    assert_eq!(
+        answer["output"][0]["content"][0]["text"],
+        "Hello from the mock provider."
+    );
+    assert_eq!(answer["usage"]["input_tokens"], 10);
+    let decoded = decode_id(answer["id"].as_str().unwrap()).unwrap();
+    assert_eq!(decoded.provider, "groq");
+    let seen = mock.last_request();
+    assert_eq!(seen["path"], "/v1/chat/completions");
+    let sent: Value = serde_json::from_str(seen["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        sent,
+        json!({"messages": [{"role": "system", "content": "Be brief"}, {"role": "user", "content": "Hi"}],
+               "model": "llama-3.1-8b-instant", "max_tokens": 9})
+    );
+
+    let resp = gw.post(
+        "/v1/responses",
+        &json!({"model": "groq", "input": "Hi", "stream": true}),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let (data, named) = events(&resp.text());
+    assert!(!named);
+    assert_eq!(data.last().unwrap(), "[DONE]");
+    let parsed: Vec<Value> = data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    let kinds: Vec<&str> = parsed.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        &kinds[..4],
+        [
+            "response.created",
+            "response.in_progress",
+            "response.output_item.added",
+            "response.content_part.added"
+        ]
+    );
+    assert_eq!(kinds.last(), Some(&"response.completed"));
+    for (n, e) in parsed.iter().enumerate() {
+        assert_eq!(e["sequence_number"], n, "{e}");
+        assert_eq!(e["model"], "groq");
+    }
+    let text: String = parsed
+        .iter()
+        .filter(|e| e["type"] == "response.output_text.delta")
+        .map(|e| e["delta"].as_str().unwrap())
+        .collect();
+    assert!(text.starts_with("Hello from the mock provider."), "{text}");
+    let done = &parsed.last().unwrap()["response"];
+    assert_eq!(done["output"][0]["content"][0]["text"], text);
+    assert_eq!(done["model"], "llama-3.1-8b-instant");
+    assert!(done["usage"]["cost"].as_f64().unwrap() > 0.0);
+    let sent: Value = serde_json::from_str(mock.last_request()["body"].as_str().unwrap()).unwrap();
+    assert_eq!(sent["stream_options"], json!({"include_usage": true}));
 }
 
 #[test]

@@ -31,8 +31,8 @@ static PRICES: &[(&str, f64, f64)] = &[
     ("text-embedding-ada-002", 1e-7, 0.0),
     ("groq/llama-3.1-8b-instant", 5e-8, 8e-8),
     ("groq/llama-3.3-70b-versatile", 5.9e-7, 7.9e-7),
-    ("deepseek/deepseek-chat", 2.7e-7, 1.1e-6),
-    ("deepseek/deepseek-reasoner", 5.5e-7, 2.19e-6),
+    ("deepseek/deepseek-chat", 2.8e-7, 4.2e-7),
+    ("deepseek/deepseek-reasoner", 2.8e-7, 4.2e-7),
     ("mistral/mistral-large-latest", 2e-6, 6e-6),
     ("mistral/mistral-small-latest", 1e-7, 3e-7),
     ("xai/grok-3", 3e-6, 1.5e-5),
@@ -46,6 +46,8 @@ static PRICES: &[(&str, f64, f64)] = &[
     ("claude-3-5-haiku-20241022", 8e-7, 4e-6),
     ("claude-3-7-sonnet-20250219", 3e-6, 1.5e-5),
     ("claude-sonnet-4-20250514", 3e-6, 1.5e-5),
+    ("claude-sonnet-4-5", 3e-6, 1.5e-5),
+    ("gemini-2.5-flash", 3e-7, 2.5e-6),
     ("claude-3-opus-20240229", 1.5e-5, 7.5e-5),
 ];
 

@@ -121,12 +121,15 @@ pub enum Bridge {
     /// The Responses API to a provider that has it ([`crate::responses`]): LiteLLM's
     /// parameters sent, answers rebuilt with the client's ids, events relayed with its model.
     Responses,
+    /// The Responses API to a provider's chat completions ([`crate::responses::bridge`]),
+    /// through its family's own chat translation, and back.
+    ResponsesThroughChat,
     /// A pairing no transform serves (the row does not list the endpoint): never sent.
     Unserved,
 }
 
-pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
-    match (family, endpoint) {
+pub fn bridge(row: &ProviderRow, endpoint: Endpoint) -> Bridge {
+    match (row.family, endpoint) {
         (Family::Cohere, Endpoint::Rerank) => Bridge::RerankToCohere,
         (Family::OpenAi, Endpoint::Rerank) => Bridge::RerankToHostedVllm,
         (_, Endpoint::Rerank) => Bridge::Unserved,
@@ -134,8 +137,15 @@ pub fn bridge(family: Family, endpoint: Endpoint) -> Bridge {
         (Family::OpenAi, Endpoint::CountTokens) => Bridge::LocalCount,
         (Family::OpenAi, Endpoint::Ocr) => Bridge::Ocr,
         (_, Endpoint::Ocr) => Bridge::Unserved,
-        (Family::OpenAi, Endpoint::Responses | Endpoint::Response(_)) => Bridge::Responses,
-        (_, Endpoint::Responses | Endpoint::Response(_)) => Bridge::Unserved,
+        (Family::OpenAi, Endpoint::Responses | Endpoint::Response(_))
+            if row.endpoints.contains(&Endpoint::Responses) =>
+        {
+            Bridge::Responses
+        }
+        // A provider without the Responses API gets chat completions, as LiteLLM bridges them;
+        // it stores no responses to read by id.
+        (_, Endpoint::Responses) => Bridge::ResponsesThroughChat,
+        (_, Endpoint::Response(_)) => Bridge::Unserved,
         (Family::OpenAi, _) => Bridge::OpenAi,
         (Family::Anthropic, Endpoint::Messages) => Bridge::Anthropic,
         (Family::Anthropic, Endpoint::CountTokens) => Bridge::AnthropicCount,
@@ -180,26 +190,27 @@ fn ollama_api(family: Family) -> crate::ollama::Api {
 /// Whether `row` can serve the client's `endpoint`: one it lists, or `/v1/messages` bridged to
 /// its chat completions (and its token counting estimated locally).
 pub fn serves(row: &ProviderRow, endpoint: Endpoint) -> bool {
-    (row.endpoints.contains(&endpoint.listed_as())
-        && bridge(row.family, endpoint) != Bridge::Unserved)
+    (row.endpoints.contains(&endpoint.listed_as()) && bridge(row, endpoint) != Bridge::Unserved)
         || (matches!(
-            bridge(row.family, endpoint),
+            bridge(row, endpoint),
             Bridge::MessagesToChat
                 | Bridge::LocalCount
                 | Bridge::MessagesToGemini
                 | Bridge::MessagesToOllamaChat
                 | Bridge::MessagesToOllamaGenerate
-        ) && row.endpoints.contains(&Endpoint::ChatCompletions))
+                | Bridge::ResponsesThroughChat
+        ) && serves(row, Endpoint::ChatCompletions))
 }
 
 /// The provider endpoint a request of the client's `endpoint` goes to.
-pub fn upstream_endpoint(family: Family, endpoint: Endpoint) -> Endpoint {
-    match bridge(family, endpoint) {
+pub fn upstream_endpoint(row: &ProviderRow, endpoint: Endpoint) -> Endpoint {
+    match bridge(row, endpoint) {
         Bridge::MessagesToChat
         | Bridge::MessagesToGemini
         | Bridge::MessagesToBedrock
         | Bridge::MessagesToOllamaChat
-        | Bridge::MessagesToOllamaGenerate => Endpoint::ChatCompletions,
+        | Bridge::MessagesToOllamaGenerate
+        | Bridge::ResponsesThroughChat => Endpoint::ChatCompletions,
         _ => endpoint,
     }
 }
@@ -221,7 +232,7 @@ pub struct RequestNote {
 /// Messages request's).
 #[allow(clippy::too_many_arguments)]
 pub fn write_request_body(
-    family: Family,
+    row: &ProviderRow,
     endpoint: Endpoint,
     body: &[u8],
     fields: &RequestFields,
@@ -236,7 +247,7 @@ pub fn write_request_body(
         json_mode,
         ..RequestNote::default()
     };
-    match bridge(family, endpoint) {
+    match bridge(row, endpoint) {
         Bridge::OpenAi | Bridge::Anthropic => {
             crate::openai::splice(body, fields, provider_model, force_include_usage, out);
             Ok(RequestNote::default())
@@ -343,7 +354,7 @@ pub fn write_request_body(
         Bridge::ChatToCohere => none(crate::cohere::transform_request(
             body,
             provider_model,
-            cohere_provider(family),
+            cohere_provider(row.family),
             scratch,
             out,
         )),
@@ -384,6 +395,28 @@ pub fn write_request_body(
                 out,
             )),
         },
+        Bridge::ResponsesThroughChat => {
+            let mut chat = Vec::with_capacity(body.len() + 256);
+            crate::responses::bridge::to_chat_request(body, provider_model, row.name, &mut chat)?;
+            if bridge(row, Endpoint::ChatCompletions) == Bridge::OpenAi {
+                // Already the provider's chat body, its model and usage option set.
+                out.extend_from_slice(&chat);
+                return Ok(RequestNote::default());
+            }
+            let fields = crate::openai::inspect(&chat, scratch)
+                .map_err(|e| crate::anthropic::request::invalid(e.message()))?;
+            write_request_body(
+                row,
+                Endpoint::ChatCompletions,
+                &chat,
+                &fields,
+                provider_model,
+                None,
+                false,
+                scratch,
+                out,
+            )
+        }
         // Nothing goes upstream (the gateway answers itself).
         Bridge::LocalCount => Ok(RequestNote::default()),
         Bridge::Unserved => Err(crate::anthropic::TransformError::Unsupported(
@@ -402,8 +435,8 @@ fn cohere_provider(family: Family) -> &'static str {
 
 /// Whether a body spilled to a file can be sent piece by piece (a splice plan); the others are
 /// needed in memory (translated, trimmed or counted).
-pub fn body_from_file(family: Family, endpoint: Endpoint) -> bool {
-    matches!(bridge(family, endpoint), Bridge::OpenAi | Bridge::Anthropic)
+pub fn body_from_file(row: &ProviderRow, endpoint: Endpoint) -> bool {
+    matches!(bridge(row, endpoint), Bridge::OpenAi | Bridge::Anthropic)
 }
 
 /// A Messages answer for a provider whose answer the gateway reads as a chat completion:
@@ -431,6 +464,11 @@ pub struct Origin<'a> {
     pub provider: &'static str,
     pub model_id: Option<&'a str>,
     pub prices: Option<Prices>,
+    /// The request's fields a bridged answer repeats ([`crate::responses::bridge::echo`]).
+    pub echo: Option<&'a [u8]>,
+    /// The provider's model, which a bridged stream's responses name (LiteLLM's chunks
+    /// carry it).
+    pub provider_model: Option<&'a str>,
 }
 
 /// Rewrites a whole (held) success response for the client, with `model` set to the name the
@@ -440,7 +478,7 @@ pub struct Origin<'a> {
 /// read.
 #[allow(clippy::too_many_arguments)]
 pub fn rewrite_response(
-    family: Family,
+    row: &ProviderRow,
     endpoint: Endpoint,
     body: &[u8],
     requested_model: &str,
@@ -453,7 +491,7 @@ pub fn rewrite_response(
         usage: Some(usage),
         service_tier: None,
     };
-    match bridge(family, endpoint) {
+    match bridge(row, endpoint) {
         // LocalCount never sends anything upstream: nothing to rewrite.
         Bridge::OpenAi | Bridge::LocalCount => Ok(rewrite_reporting(body, requested_model, out)),
         Bridge::Anthropic | Bridge::BedrockInvokeMessages | Bridge::VertexClaudeMessages => {
@@ -552,7 +590,7 @@ pub fn rewrite_response(
             let (id, created) = answer_id();
             let id = format!("chatcmpl-{}", id.strip_prefix("msg_").unwrap_or(&id));
             messages_through_chat(body.len(), requested_model, out, |chat| {
-                if family == Family::OllamaChat {
+                if row.family == Family::OllamaChat {
                     crate::ollama::chat_response(body, &id, created, requested_model, chat)
                 } else {
                     crate::ollama::generate_response(
@@ -592,7 +630,7 @@ pub fn rewrite_response(
         .map(translated)
         .map_err(|e| e.message().to_owned()),
         Bridge::RerankToCohere | Bridge::RerankToHostedVllm => {
-            let flavor = if bridge(family, endpoint) == Bridge::RerankToCohere {
+            let flavor = if bridge(row, endpoint) == Bridge::RerankToCohere {
                 crate::rerank::Flavor::CohereV2
             } else {
                 crate::rerank::Flavor::HostedVllm
@@ -609,8 +647,82 @@ pub fn rewrite_response(
                 .map_err(|e| e.message().to_owned())
         }
         Bridge::Responses => responses_answer(endpoint, body, requested_model, origin, out),
+        Bridge::ResponsesThroughChat => {
+            let (id, created) = answer_id();
+            let mut chat = Vec::with_capacity(body.len() + 256);
+            chat_answer(
+                row,
+                body,
+                requested_model,
+                (&id, created),
+                note,
+                origin,
+                &mut chat,
+            )?;
+            let chat = crate::json::value::answer_object(&chat)?;
+            let provider_id = crate::json::value::get(chat, "id")
+                .and_then(crate::json::value::string)
+                .unwrap_or_else(|| id.clone());
+            let wrapped =
+                crate::responses::encode_id(origin.provider, origin.model_id, &provider_id);
+            let item = id.strip_prefix("chatcmpl-").unwrap_or(&id);
+            crate::responses::bridge::from_chat(
+                chat,
+                origin.echo.unwrap_or(b"{}"),
+                &wrapped,
+                item,
+                requested_model,
+                out,
+            )
+            .map(|usage| Reported {
+                usage: Some(usage),
+                service_tier: None,
+            })
+            .map_err(|e| e.message().to_owned())
+        }
         Bridge::Unserved => Err("this provider does not serve this route".to_owned()),
     }
+}
+
+/// A provider's answer as a chat completion, through its family's chat translation (the
+/// Responses API bridge's first half; not generic, so the recursion has one instance).
+fn chat_answer(
+    row: &ProviderRow,
+    body: &[u8],
+    requested_model: &str,
+    (id, created): (&str, u64),
+    note: RequestNote,
+    origin: &Origin<'_>,
+    out: &mut Vec<u8>,
+) -> Result<Reported, String> {
+    let answer_id = || (id.to_owned(), created);
+    rewrite_response(
+        row,
+        Endpoint::ChatCompletions,
+        body,
+        requested_model,
+        answer_id,
+        note,
+        origin,
+        out,
+    )
+}
+
+/// A provider's stream as chat completion chunks, as [`chat_answer`] for a whole answer.
+fn chat_translator(
+    row: &ProviderRow,
+    requested_model: &str,
+    (id, created): (&str, u64),
+    origin: &Origin<'_>,
+) -> StreamTranslator {
+    let answer_id = || (id.to_owned(), created);
+    stream_translator(
+        row,
+        Endpoint::ChatCompletions,
+        requested_model,
+        answer_id,
+        origin,
+    )
 }
 
 /// A Responses API answer for the client: a response (created, read or cancelled) rebuilt as
@@ -653,12 +765,12 @@ fn responses_answer(
 /// answers are translated whole only. `counted_prompt_tokens` is what
 /// [`write_request_body`] returned.
 pub fn body_rewriter(
-    family: Family,
+    row: &ProviderRow,
     endpoint: Endpoint,
     requested_model: &str,
     note: RequestNote,
 ) -> Option<BodyRewriter> {
-    match bridge(family, endpoint) {
+    match bridge(row, endpoint) {
         Bridge::EmbedToOllama => Some(BodyRewriter::OllamaEmbed(Box::new(
             crate::ollama::EmbedRewriter::new(requested_model),
         ))),
@@ -668,7 +780,7 @@ pub fn body_rewriter(
                 note.counted_prompt_tokens.unwrap_or(0),
             ),
         ))),
-        _ => body_from_file(family, endpoint)
+        _ => body_from_file(row, endpoint)
             .then(|| BodyRewriter::Model(ModelRewriter::new(requested_model))),
     }
 }
@@ -754,6 +866,11 @@ pub enum StreamTranslator {
     CohereToChat(Box<crate::cohere::ChatStream>),
     /// A Responses API stream relayed as LiteLLM relays it.
     Responses(Box<crate::responses::stream::ResponsesStream>),
+    /// A provider's stream as chat chunks (its family's own translation), and those the
+    /// Responses API's events.
+    ResponsesThroughChat(
+        Box<Chained<StreamTranslator, crate::responses::bridge_stream::ResponsesFromChat>>,
+    ),
 }
 
 /// How a family's stream is cut into events.
@@ -786,11 +903,45 @@ pub fn stream_framing(family: Family) -> StreamFraming {
 /// chunks into Messages events: the first writes chat chunks (`data: {..}\n\n`) into `chunks`,
 /// each of which the second reads.
 #[derive(Debug)]
-pub struct Chained<T> {
+pub struct Chained<T, S = crate::messages::MessagesFromChat> {
     first: T,
-    second: crate::messages::MessagesFromChat,
+    second: S,
     /// The first translation's output of one event, reused.
     chunks: Vec<u8>,
+}
+
+/// The second of two chained translations: chat completion chunks into the client's API.
+pub trait FromChat {
+    /// Translates one chunk (its data line).
+    fn chunk(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<Option<Usage>, StreamFailure>;
+    /// The chunks ended: appends the close; returns the usage.
+    fn close(&mut self, out: &mut Vec<u8>) -> Option<Usage>;
+}
+
+impl FromChat for crate::messages::MessagesFromChat {
+    fn chunk(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<Option<Usage>, StreamFailure> {
+        self.event(data, out)
+    }
+
+    fn close(&mut self, out: &mut Vec<u8>) -> Option<Usage> {
+        self.end(out)
+    }
+}
+
+impl FromChat for crate::responses::bridge_stream::ResponsesFromChat {
+    fn chunk(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<Option<Usage>, StreamFailure> {
+        self.event(data, out)
+    }
+
+    fn close(&mut self, out: &mut Vec<u8>) -> Option<Usage> {
+        self.end(out)
+    }
+}
+
+impl ChatChunks for StreamTranslator {
+    fn end(&mut self, include_usage: bool, out: &mut Vec<u8>) -> Option<Usage> {
+        StreamTranslator::end(self, include_usage, out)
+    }
 }
 
 /// The first of two chained translations: a provider's stream as chat completion chunks.
@@ -817,20 +968,20 @@ impl ChatChunks for crate::bedrock::ChatStream {
     }
 }
 
-impl<T: ChatChunks> Chained<T> {
+impl<T: ChatChunks, S: FromChat> Chained<T, S> {
     /// The upstream stream ended: the first's closing chunks through the second, then the
-    /// Messages close.
+    /// second's close.
     fn end(&mut self, out: &mut Vec<u8>) -> Option<Usage> {
         // The usage chunk is always asked of the first: it carries the Messages usage.
         self.first.end(true, &mut self.chunks);
         // The first's closing chunks are its own JSON objects, never an error event: draining
         // them cannot fail, and the Messages close is written regardless.
         let _ = self.drain(out);
-        self.second.end(out)
+        self.second.close(out)
     }
 }
 
-impl<T> Chained<T> {
+impl<T, S: FromChat> Chained<T, S> {
     /// Feeds the chat chunks in `self.chunks` to the Messages translation; returns the last
     /// usage one reported. The chunks split at `\n\n` safely: each is one line of JSON, its
     /// strings written escaped and its raw parts copied from single-line upstream events.
@@ -842,7 +993,7 @@ impl<T> Chained<T> {
                 .windows(2)
                 .position(|w| w == b"\n\n")
                 .unwrap_or(start.len());
-            if let Some(u) = self.second.event(&start[..end], out)? {
+            if let Some(u) = self.second.chunk(&start[..end], out)? {
                 usage = Some(u);
             }
             rest = start.get(end + 2..).unwrap_or_default();
@@ -861,7 +1012,24 @@ pub fn stream_translator(
     answer_id: impl FnOnce() -> (String, u64),
     origin: &Origin<'_>,
 ) -> StreamTranslator {
-    match bridge(row.family, endpoint) {
+    match bridge(row, endpoint) {
+        Bridge::ResponsesThroughChat => {
+            let (id, created) = answer_id();
+            let item = id.strip_prefix("chatcmpl-").unwrap_or(&id).to_owned();
+            let chunk_model = origin.provider_model.unwrap_or(requested_model);
+            let first = chat_translator(row, chunk_model, (&id, created), origin);
+            StreamTranslator::ResponsesThroughChat(Box::new(Chained {
+                first,
+                second: crate::responses::bridge_stream::ResponsesFromChat::new(
+                    origin,
+                    origin.echo.unwrap_or(b"{}"),
+                    &item,
+                    requested_model,
+                    created,
+                ),
+                chunks: Vec::new(),
+            }))
+        }
         Bridge::Responses => {
             StreamTranslator::Responses(Box::new(crate::responses::stream::ResponsesStream::new(
                 origin.provider,
@@ -1023,6 +1191,18 @@ impl StreamTranslator {
             StreamTranslator::GeminiToChat(s) => s.event(data, out),
             StreamTranslator::CohereToChat(s) => s.event(event, data, out),
             StreamTranslator::Responses(s) => s.event(data, requested_model, out),
+            StreamTranslator::ResponsesThroughChat(s) => {
+                // The usage chunk is always asked of the first: it carries the usage. Its
+                // chunks name the provider's model, as the responses do.
+                let Chained {
+                    first,
+                    second,
+                    chunks,
+                } = &mut **s;
+                let reported =
+                    first.event(event, data, &second.chunk_model, true, arena, chunks)?;
+                Ok(s.drain(out)?.or(reported))
+            }
             // Their messages come through `aws_event` and `ndjson_line`, never as SSE.
             StreamTranslator::BedrockToChat(_)
             | StreamTranslator::BedrockToMessages(_)
@@ -1062,6 +1242,10 @@ impl StreamTranslator {
             StreamTranslator::BedrockInvokeMessages(s) => {
                 s.event(&event.message_type, &event.name, &event.payload, out)
             }
+            StreamTranslator::ResponsesThroughChat(s) => {
+                let reported = s.first.aws_event(event, &mut s.chunks)?;
+                Ok(s.drain(out)?.or(reported))
+            }
             _ => Err(StreamFailure::Malformed),
         }
     }
@@ -1077,6 +1261,10 @@ impl StreamTranslator {
             StreamTranslator::OllamaToChat(s) => s.line(line, out),
             StreamTranslator::OllamaToMessages(s) => {
                 let reported = s.first.line(line, &mut s.chunks)?;
+                Ok(s.drain(out)?.or(reported))
+            }
+            StreamTranslator::ResponsesThroughChat(s) => {
+                let reported = s.first.ndjson_line(line, &mut s.chunks)?;
                 Ok(s.drain(out)?.or(reported))
             }
             _ => Err(StreamFailure::Malformed),
@@ -1103,6 +1291,7 @@ impl StreamTranslator {
                 s.end(out);
                 None
             }
+            StreamTranslator::ResponsesThroughChat(s) => s.end(out),
         }
     }
 
@@ -1111,6 +1300,7 @@ impl StreamTranslator {
     pub fn unfinished(&self) -> Option<StreamFailure> {
         match self {
             StreamTranslator::Responses(s) => s.unfinished(),
+            StreamTranslator::ResponsesThroughChat(s) => s.first.unfinished(),
             _ => None,
         }
     }
@@ -1127,6 +1317,10 @@ impl StreamTranslator {
         match self {
             StreamTranslator::Responses(s) => {
                 s.failure(status, message, unseen, out);
+                true
+            }
+            StreamTranslator::ResponsesThroughChat(s) => {
+                s.second.failure(status, message, unseen, out);
                 true
             }
             _ => false,

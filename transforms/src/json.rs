@@ -163,6 +163,30 @@ fn hex4(h: &[u8]) -> Option<u32> {
 }
 
 /// Index of the first non-whitespace byte at or after `i` (JSON whitespace, RFC 8259 §2).
+/// Appends the JSON value `v` (valid JSON) without its insignificant whitespace, so it fits
+/// one line (an SSE `data:` line); strings are copied as they are (they hold no raw newline).
+pub fn write_compact(v: &[u8], out: &mut Vec<u8>) {
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in v {
+        if in_string {
+            out.push(b);
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            if b == b'"' {
+                in_string = true;
+            }
+            out.push(b);
+        }
+    }
+}
+
 pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
         i += 1;

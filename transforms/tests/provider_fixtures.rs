@@ -53,13 +53,14 @@ fn is_uuid(s: &str) -> bool {
             .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// The differential suite's masks: `created` is 0, generated ids are placeholders.
+/// The differential suite's masks: `created` and `created_at` are 0, generated ids are
+/// placeholders.
 fn mask(v: Value) -> Value {
     match v {
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| {
-                    let v = if k == "created" {
+                    let v = if k == "created" || k == "created_at" {
                         Value::from(0)
                     } else {
                         mask(v)
@@ -79,6 +80,8 @@ fn mask(v: Value) -> Value {
             };
             if s.strip_prefix("resp_").is_some_and(wrapped) {
                 Value::from("resp_ID")
+            } else if s.strip_prefix("rs_").is_some_and(is_uuid) {
+                Value::from("rs_ID")
             } else if s.strip_prefix("call_").is_some_and(|t| hex(t, 28)) {
                 Value::from("call_ID")
             } else if s.strip_prefix("chatcmpl-").is_some_and(is_uuid) {
@@ -99,19 +102,24 @@ fn mask(v: Value) -> Value {
 
 struct Case {
     name: String,
+    /// [`corelane_transforms::responses::bridge::echo`] of the client's request.
+    echo: Vec<u8>,
     args: HashMap<String, String>,
     row: &'static ProviderRow,
     endpoint: Endpoint,
 }
 
 impl Case {
-    /// The deployment that answered: its provider, its id from `args` (`model_id`), and the
-    /// model's bundled prices (a Responses stream's last event carries the cost).
+    /// The deployment that answered: its provider, its id from `args` (`model_id`), the
+    /// model's bundled prices (a Responses stream's last event carries the cost), and the
+    /// request's fields a bridged Responses answer repeats.
     fn origin(&self) -> family::Origin<'_> {
         family::Origin {
             provider: self.row.name,
             model_id: self.args.get("model_id").map(String::as_str),
             prices: corelane_transforms::cost::bundled_prices(self.row.name, &self.args["model"]),
+            echo: Some(&self.echo),
+            provider_model: Some(&self.args["model"]),
         }
     }
 
@@ -131,8 +139,10 @@ impl Case {
             "responses" => Endpoint::Responses,
             other => panic!("{name}: endpoint {other}"),
         };
+        let body = fs::read(dir.join("openai_request.json")).unwrap_or_default();
         Case {
             name,
+            echo: corelane_transforms::responses::bridge::echo(&body),
             args,
             row,
             endpoint,
@@ -250,7 +260,7 @@ fn run_family(family_dir: &str) -> usize {
             continue;
         }
         let note = family::write_request_body(
-            case.row.family,
+            case.row,
             case.endpoint,
             &body,
             &fields,
@@ -272,7 +282,7 @@ fn run_family(family_dir: &str) -> usize {
         if let Ok(answer) = fs::read(dir.join("provider_response.json")) {
             let mut out = Vec::new();
             family::rewrite_response(
-                case.row.family,
+                case.row,
                 case.endpoint,
                 &answer,
                 &case.args["requested_model"],
@@ -344,7 +354,7 @@ fn every_vertex_claude_fixture_matches() {
 #[test]
 fn every_responses_fixture_matches() {
     let ran = run_family("responses");
-    assert!(ran >= 6, "only {ran} responses fixtures ran");
+    assert!(ran >= 12, "only {ran} responses fixtures ran");
 }
 
 #[test]

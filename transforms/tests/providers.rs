@@ -328,7 +328,7 @@ fn endpoint_table() -> String {
                         .map(|r| (r, e))
                 });
                 match serving {
-                    Some((r, e)) => match bridge(r.family, e) {
+                    Some((r, e)) => match bridge(r, e) {
                         Bridge::OpenAi | Bridge::Anthropic | Bridge::Responses => "yes",
                         _ => "translated",
                     },

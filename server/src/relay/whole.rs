@@ -64,7 +64,7 @@ pub(super) async fn relay_body(
     if decoder.is_done() {
         let mut body = with_head_room(core.take_buf());
         let reported = rewrite_response(
-            provider.family,
+            provider,
             ex.endpoint(),
             &whole,
             &ex.requested_model,
@@ -98,7 +98,7 @@ pub(super) async fn relay_body(
     }
     // Phase 2: large body, streamed through the rewriter as chunks.
     let Some(mut rewriter) = body_rewriter(
-        provider.family,
+        provider,
         ex.endpoint(),
         &ex.requested_model,
         ex.request_note.get(),

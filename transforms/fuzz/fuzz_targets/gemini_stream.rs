@@ -33,6 +33,8 @@ fuzz_target!(|data: &[u8]| {
         provider: row.name,
         model_id: None,
         prices: None,
+        echo: None,
+        provider_model: None,
     };
     let mut t = stream_translator(
         row,

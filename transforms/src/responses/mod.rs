@@ -12,6 +12,8 @@
 //!   deployment that holds the response (LiteLLM's `responses/utils.py`, so ids one gateway
 //!   issued are read by the other).
 
+pub mod bridge;
+pub mod bridge_stream;
 pub mod object;
 pub mod request;
 pub mod stream;

@@ -142,6 +142,40 @@ const SUMMARY: Shape = Shape {
     never_null: &[],
 };
 
+/// `FunctionTool`, as LiteLLM's response repeats a request's function tools.
+const FUNCTION_TOOL: Shape = Shape {
+    fields: &[
+        "name",
+        "parameters",
+        "strict",
+        "type",
+        "allowed_callers",
+        "async",
+        "defer_loading",
+        "description",
+        "output_schema",
+    ],
+    never_null: &[],
+};
+
+/// A request's tools as a whole answer repeats them: function tools in the SDK's
+/// `FunctionTool` shape, the others as they came.
+pub fn write_tools(tools: &[u8], out: &mut Vec<u8>) {
+    match elements(tools) {
+        Some(items) => write_array(&items, out, |tool, out| {
+            if is_object(tool) && get(tool, "type").and_then(string).as_deref() == Some("function")
+            {
+                write_typed(tool, &FUNCTION_TOOL, Nulls::Written, out, &mut |_, _, _| {
+                    false
+                });
+            } else {
+                out.extend_from_slice(tool);
+            }
+        }),
+        None => out.extend_from_slice(tools),
+    }
+}
+
 /// What replaces the provider's values in a rebuilt response.
 #[derive(Debug, Clone, Copy)]
 pub struct Rewrite<'a> {

@@ -184,39 +184,62 @@ impl ResponsesStream {
             Some((code, message)) => (failure_code(code.as_deref(), 500), message),
             None => (failure_code(None, status), message.to_owned()),
         };
-        out.extend_from_slice(
-            b"event: response.failed\ndata: {\"type\":\"response.failed\",\"response\":{\"id\":",
-        );
-        match &self.ids {
-            Some((_, id)) => write_json_string(id, out),
-            None => write_json_string(unseen.0, out),
-        }
-        out.extend_from_slice(b",\"created_at\":");
+        let id = self.ids.as_ref().map_or(unseen.0, |(_, id)| id.as_str());
+        let mut created = Vec::new();
         match &self.created_at {
-            Some(c) => out.extend_from_slice(c),
-            None => crate::json::write_u64(unseen.1, out),
+            Some(c) => created.extend_from_slice(c),
+            None => crate::json::write_u64(unseen.1, &mut created),
         }
-        out.extend_from_slice(b",\"error\":{\"code\":");
-        write_json_string(&code, out);
-        out.extend_from_slice(b",\"message\":");
-        write_json_string(&message, out);
-        out.push(b'}');
-        if let Some(model) = &self.model {
-            out.extend_from_slice(b",\"model\":");
-            out.extend_from_slice(model);
-        }
-        out.extend_from_slice(
-            b",\"object\":\"response\",\"output\":[],\"status\":\"failed\"},\"sequence_number\":",
+        let next = self.sequence.map_or(0, |s| s + 1);
+        write_failed_event(
+            id,
+            &created,
+            self.model.as_deref(),
+            next,
+            &code,
+            &message,
+            out,
         );
-        crate::json::write_u64(self.sequence.map_or(0, |s| s + 1), out);
-        out.extend_from_slice(b"}\n\n");
-        out.extend_from_slice(SSE_DONE);
     }
+}
+
+/// Writes LiteLLM's `response.failed` event (`ResponsesStreamErrorState.format_failure`) for
+/// the response `id` (`created_at` and `model` raw JSON), numbered `sequence`, then `[DONE]`.
+pub(crate) fn write_failed_event(
+    id: &str,
+    created_at: &[u8],
+    model: Option<&[u8]>,
+    sequence: u64,
+    code: &str,
+    message: &str,
+    out: &mut Vec<u8>,
+) {
+    out.extend_from_slice(
+        b"event: response.failed\ndata: {\"type\":\"response.failed\",\"response\":{\"id\":",
+    );
+    write_json_string(id, out);
+    out.extend_from_slice(b",\"created_at\":");
+    out.extend_from_slice(created_at);
+    out.extend_from_slice(b",\"error\":{\"code\":");
+    write_json_string(code, out);
+    out.extend_from_slice(b",\"message\":");
+    write_json_string(message, out);
+    out.push(b'}');
+    if let Some(model) = model {
+        out.extend_from_slice(b",\"model\":");
+        out.extend_from_slice(model);
+    }
+    out.extend_from_slice(
+        b",\"object\":\"response\",\"output\":[],\"status\":\"failed\"},\"sequence_number\":",
+    );
+    crate::json::write_u64(sequence, out);
+    out.extend_from_slice(b"}\n\n");
+    out.extend_from_slice(SSE_DONE);
 }
 
 /// The failure event's `code` (`_response_error_code`): quota and rate limits by name, a
 /// provider's word code as it is, else by status.
-fn failure_code(code: Option<&str>, status: u16) -> String {
+pub(crate) fn failure_code(code: Option<&str>, status: u16) -> String {
     match code {
         Some("insufficient_quota") => return "insufficient_quota".to_owned(),
         Some(c) if c == "429" || c.starts_with("rate_limit") => {
