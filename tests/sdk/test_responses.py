@@ -97,3 +97,54 @@ def test_refusals_are_litellm_errors(client: openai.OpenAI):
     with pytest.raises(openai.BadRequestError) as e:
         client.responses.create(model="gpt-mock", input=None)  # type: ignore[arg-type]
     assert "Missing required parameter: 'input'" in e.value.message
+
+
+@pytest.mark.parametrize("group", ["claude-mock", "gemini-mock", "bedrock-claude", "vertex-claude"])
+def test_chat_only_families_are_bridged(client: openai.OpenAI, group: str):
+    # The Responses API to providers that have none: through each family's chat translation,
+    # as LiteLLM bridges them (what Codex-style clients need from Claude and Gemini).
+    resp = client.responses.create(model=group, input="Say hello", instructions="Be brief")
+    assert resp.model == group
+    assert resp.status == "completed"
+    assert resp.output_text
+    assert resp.instructions == "Be brief"
+    assert resp.usage is not None and resp.usage.total_tokens > 0
+    with client.responses.stream(model=group, input="Say hello") as stream:
+        kinds = [event.type for event in stream]
+        final = stream.get_final_response()
+    assert kinds[:2] == ["response.created", "response.in_progress"]
+    assert kinds[-1] == "response.completed"
+    assert final.output_text
+    assert final.usage is not None and final.usage.output_tokens > 0
+
+
+def test_bridged_tool_calls_come_back_as_function_call_items(client: openai.OpenAI):
+    tools = [{"type": "function", "name": "get_weather", "description": "Weather",
+              "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    # The mock's scripted tool use (harness/src/mock/script.rs): Claude asks for get_weather.
+    resp = client.responses.create(
+        model="claude-mock",
+        input=[{"role": "user", "content": 'Weather? [[tool:get_weather {"city": "Paris"}]]'}],
+        tools=tools,
+    )
+    calls = [item for item in resp.output if item.type == "function_call"]
+    assert calls and calls[0].name == "get_weather"
+    assert json.loads(calls[0].arguments) == {"city": "Paris"}
+    # The call's output goes back as the next turn's input item, after the conversation so far.
+    follow = client.responses.create(
+        model="claude-mock",
+        input=[{"role": "user", "content": 'Weather? [[tool:get_weather {"city": "Paris"}]]'},
+               {"type": "function_call", "call_id": calls[0].call_id, "name": "get_weather",
+                "arguments": calls[0].arguments},
+               {"type": "function_call_output", "call_id": calls[0].call_id, "output": "Sunny"}],
+        tools=tools,
+    )
+    assert follow.status == "completed"
+    # The mock answers a tool result with its text: the output went upstream as a tool message.
+    assert follow.output_text == "tool result: Sunny"
+
+
+def test_a_mock_deployment_answers_offline(client: openai.OpenAI):
+    resp = client.responses.create(model="offline-gpt", input="Say hello")
+    assert resp.output_text
+    assert resp.model == "offline-gpt"
