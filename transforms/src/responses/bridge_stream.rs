@@ -22,6 +22,12 @@ use crate::json::write_json_string;
 use crate::stream::{StreamFailure, SSE_DONE};
 use crate::usage::Usage;
 
+/// Most text (reasoning, message and arguments together) one stream's items may hold: the
+/// Responses API repeats every item whole in its `.done` events and its last event, so the
+/// text is kept until the end; a provider that sends more fails the stream rather than grow
+/// the core's memory without bound.
+pub const MAX_HELD_TEXT: usize = 16 * 1024 * 1024;
+
 /// The kind of the item being streamed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -79,6 +85,8 @@ pub struct ResponsesFromChat {
     finish: Option<String>,
     usage: Option<Vec<u8>>,
     terminal: bool,
+    /// The text the items hold, in bytes.
+    held: usize,
 }
 
 impl ResponsesFromChat {
@@ -107,6 +115,7 @@ impl ResponsesFromChat {
             finish: None,
             usage: None,
             terminal: false,
+            held: 0,
         }
     }
 
@@ -205,6 +214,15 @@ impl ResponsesFromChat {
         let Some(delta) = get(choice, "delta").filter(|d| !is_null(Some(d))) else {
             return Ok(reported);
         };
+        self.held = self.held.saturating_add(delta.len());
+        if self.held > MAX_HELD_TEXT {
+            return Err(StreamFailure::Provider {
+                message: format!(
+                    "the answer holds more than {} MiB of text, more than the gateway keeps for a Responses API stream",
+                    MAX_HELD_TEXT >> 20
+                ),
+            });
+        }
         if let Some(text) = get(delta, "reasoning_content")
             .and_then(string)
             .filter(|t| !t.is_empty())
@@ -546,5 +564,127 @@ impl ResponsesFromChat {
             message,
             out,
         );
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn origin() -> crate::family::Origin<'static> {
+        crate::family::Origin {
+            provider: "groq",
+            model_id: Some("d1"),
+            prices: None,
+            echo: None,
+            provider_model: Some("m1"),
+        }
+    }
+
+    fn chunk(delta: &str, finish: &str) -> String {
+        format!(
+            r#"{{"id":"chatcmpl-1","model":"m1","choices":[{{"index":0,"delta":{delta},"finish_reason":{finish}}}]}}"#
+        )
+    }
+
+    #[test]
+    fn reasoning_text_and_calls_become_named_events() {
+        let mut s =
+            ResponsesFromChat::new(&origin(), br#"{"instructions":"Be brief"}"#, "u1", "g", 7);
+        let mut out = Vec::new();
+        for c in [
+            chunk(r#"{"role":"assistant","reasoning_content":"Hm"}"#, "null"),
+            chunk(r#"{"content":"Hi"}"#, "null"),
+            chunk(r#"{"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]}"#, "null"),
+            chunk("{}", r#""tool_calls""#),
+            r#"{"id":"chatcmpl-1","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#.to_owned(),
+        ] {
+            s.event(c.as_bytes(), &mut out).unwrap();
+        }
+        let usage = s.end(&mut out).unwrap();
+        assert_eq!(usage.total_tokens, 5);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with("data: [DONE]\n\n"));
+        let events: Vec<serde_json::Value> = text
+            .split("\n\n")
+            .filter_map(|e| e.strip_prefix("data: "))
+            .filter(|d| *d != "[DONE]")
+            .map(|d| serde_json::from_str(d).unwrap())
+            .collect();
+        let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "response.created",
+                "response.in_progress",
+                "response.output_item.added",
+                "response.reasoning_summary_text.delta",
+                "response.reasoning_summary_text.done",
+                "response.reasoning_summary_part.done",
+                "response.output_item.done",
+                "response.output_item.added",
+                "response.content_part.added",
+                "response.output_text.delta",
+                "response.output_item.added",
+                "response.function_call_arguments.delta",
+                "response.function_call_arguments.done",
+                "response.output_item.done",
+                "response.output_text.done",
+                "response.content_part.done",
+                "response.output_item.done",
+                "response.completed",
+            ]
+        );
+        for (n, e) in events.iter().enumerate() {
+            assert_eq!(e["sequence_number"], n);
+            assert_eq!(e["model"], "g");
+        }
+        let done = &events.last().unwrap()["response"];
+        assert_eq!(done["instructions"], "Be brief");
+        assert_eq!(done["model"], "m1");
+        assert_eq!(done["output"][1]["content"][0]["text"], "Hi");
+        assert_eq!(done["output"][2]["id"], "fc_c1");
+        assert_eq!(done["usage"]["total_tokens"], 5);
+        assert_eq!(
+            events[0]["response"]["id"],
+            crate::responses::encode_id("groq", Some("d1"), "chatcmpl-1")
+        );
+    }
+
+    #[test]
+    fn a_cut_answer_is_incomplete_and_a_huge_one_fails() {
+        let mut s = ResponsesFromChat::new(&origin(), b"{}", "u1", "g", 7);
+        let mut out = Vec::new();
+        s.event(
+            chunk(r#"{"content":"cut"}"#, r#""length""#).as_bytes(),
+            &mut out,
+        )
+        .unwrap();
+        s.end(&mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(r#""type":"response.incomplete""#), "{text}");
+        assert!(
+            text.contains(r#""incomplete_details":{"reason":"max_output_tokens"}"#),
+            "{text}"
+        );
+
+        let mut s = ResponsesFromChat::new(&origin(), b"{}", "u1", "g", 7);
+        let big = "x".repeat(1 << 20);
+        let mut out = Vec::new();
+        let failed = (0..20).any(|_| {
+            out.clear();
+            s.event(
+                chunk(&format!(r#"{{"content":"{big}"}}"#), "null").as_bytes(),
+                &mut out,
+            )
+            .is_err()
+        });
+        assert!(failed, "the held text is bounded");
+        let mut tail = Vec::new();
+        s.failure(500, "too large", ("resp_x", 1), &mut tail);
+        assert!(String::from_utf8(tail)
+            .unwrap()
+            .starts_with("event: response.failed\n"));
     }
 }
