@@ -156,6 +156,18 @@ CASES: list[tuple[str, str, dict]] = [
     ("count-tokens-vllm", "/v1/messages/count_tokens",
      {"model": "vllm", "system": "Be brief.", "messages": [{"role": "user", "content": "Hello, how are you today?"}], "tools": [WEATHER_TOOL]}),
     ("count-tokens-no-messages", "/v1/messages/count_tokens", {"model": "claude", "messages": []}),
+    # Token counting by Bedrock's CountTokens API and Vertex AI's count-tokens for Claude.
+    ("count-tokens-bedrock", "/v1/messages/count_tokens",
+     {"model": "br", "system": "Be brief", "messages": [{"role": "user", "content": "hello world"}]}),
+    ("count-tokens-bedrock-session", "/v1/messages/count_tokens",
+     {"model": "br-session", "messages": [{"role": "user", "content": "hello world"}],
+      "tools": [WEATHER_TOOL]}),
+    ("count-tokens-bedrock-nova", "/v1/messages/count_tokens",
+     {"model": "br-nova", "messages": [{"role": "user", "content": "hello world"}]}),
+    ("count-tokens-vertex-claude", "/v1/messages/count_tokens",
+     {"model": "vx-claude", "messages": [{"role": "user", "content": "hello world"}]}),
+    ("count-tokens-gemini", "/v1/messages/count_tokens",
+     {"model": "gem", "messages": [{"role": "user", "content": "hello world"}]}),
     # Chat completions and embeddings to Gemini (translated both ways).
     ("chat-gemini", "/v1/chat/completions", chat("gem", "text", False, temperature=0.5, top_p=0.9, max_tokens=64, stop=["END"],
                                                  n=1, seed=7, presence_penalty=0.1, frequency_penalty=0.2)),

@@ -667,6 +667,15 @@ class Upstream:
         return next((n for n in names if f"[{n}]" in text), "text")
 
     def answer(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
+        if handler.path.endswith("/count-tokens"):
+            # Bedrock's CountTokens (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_CountTokens.html).
+            _send(handler, 200, "application/json", json.dumps({"inputTokens": 23}).encode())
+            return
+        if "count-tokens:rawPredict" in handler.path or handler.path.endswith(":countTokens"):
+            # Vertex AI's count-tokens for Claude (Anthropic's answer), Gemini's countTokens.
+            answer = {"input_tokens": 31} if "rawPredict" in handler.path else {"totalTokens": 17}
+            _send(handler, 200, "application/json", json.dumps(answer).encode())
+            return
         stream = body.get("stream") is True
         error = self.scenario(body, ERRORS)
         if error in ERRORS:

@@ -236,11 +236,13 @@ fn messages_to_claude_go_through_invoke_and_a_cut_stream_ends_with_an_error_even
         .unwrap();
     assert!(last.starts_with("event: error\n"), "{text}");
     assert!(text.contains("\"text_delta\""), "{text}");
-    // Token counting is not served for Bedrock: a clear error, nothing sent.
-    let before = mock.requests().len();
+    // Token counting asks Bedrock's CountTokens API (see the test below).
     let resp = gw.post("/v1/messages/count_tokens", &body("br", false));
-    assert_eq!(resp.status, 400, "{}", resp.text());
-    assert_eq!(mock.requests().len(), before);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert!(mock.last_request()["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("/count-tokens"));
     gw.assert_healthy();
 }
 
@@ -406,5 +408,59 @@ fn the_invoke_route_serves_messages_and_refuses_chat() {
         "{err}"
     );
     assert_eq!(mock.requests().len(), before);
+    gw.assert_healthy();
+}
+
+#[test]
+fn messages_token_counts_ask_bedrock_s_count_tokens_api() {
+    let mock = Mock::start();
+    let keys = format!(
+        "      api_base: {}\n      aws_access_key_id: A\n      aws_secret_access_key: S\n",
+        mock.base("")
+    );
+    let config = format!(
+        "model_list:\n{}{}",
+        deployment("br", &format!("bedrock/us.{CLAUDE}"), &keys),
+        deployment(
+            "br-busy",
+            &format!("bedrock/{CLAUDE}"),
+            &keys.replace(&mock.base(""), &mock.base("/status/429"))
+        ),
+    );
+    let gw = Gateway::start(&config);
+    let resp = gw.post(
+        "/v1/messages/count_tokens",
+        &json!({"model": "br", "system": "Be brief", "messages": [{"role": "user", "content": "Hi"}]}),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let seen = mock.last_request();
+    // The foundation model, its `:` quoted; the cross-region prefix dropped.
+    assert_eq!(
+        seen["path"],
+        "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/count-tokens"
+    );
+    assert!(seen["headers"]["authorization"]
+        .as_str()
+        .unwrap()
+        .starts_with("AWS4-HMAC-SHA256 Credential=A/"));
+    let sent: serde_json::Value = serde_json::from_str(seen["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        sent,
+        json!({"input": {"converse": {"messages": [{"role": "user", "content": [{"text": "Hi"}]}],
+                                      "system": [{"text": "Be brief"}]}}})
+    );
+    // The mock counts a token per 4 bytes of the body.
+    let tokens = seen["body"].as_str().unwrap().len().div_ceil(4);
+    assert_eq!(
+        resp.json(),
+        json!({"input_tokens": tokens, "litellm_count_source": "provider"})
+    );
+    // Bedrock's error, in Anthropic's error shape.
+    let resp = gw.post(
+        "/v1/messages/count_tokens",
+        &json!({"model": "br-busy", "messages": [{"role": "user", "content": "Hi"}]}),
+    );
+    assert_eq!(resp.status, 429, "{}", resp.text());
+    assert_eq!(resp.json()["type"], "error");
     gw.assert_healthy();
 }

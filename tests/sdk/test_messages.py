@@ -116,3 +116,20 @@ def test_errors_are_the_sdks_own_classes(claude):
             model="upstream-429", max_tokens=16, messages=[{"role": "user", "content": "Hi"}]
         )
     assert "OpenAIException" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("group", "path"),
+    [
+        ("bedrock-claude", "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/count-tokens"),
+        ("vertex-claude", "/publishers/anthropic/models/count-tokens:rawPredict"),
+    ],
+)
+def test_count_tokens_asks_the_provider_s_counting_api(claude: anthropic.Anthropic, upstream, group: str, path: str):
+    # Bedrock's CountTokens and Vertex AI's count-tokens for Claude, as LiteLLM asks them.
+    counted = claude.messages.count_tokens(
+        model=group, system="Be brief", messages=[{"role": "user", "content": "Say hello"}]
+    )
+    assert counted.input_tokens > 0
+    calls = [r for r in upstream.requests() if r["path"] != "/token"]
+    assert calls[-1]["path"].endswith(path), calls[-1]["path"]

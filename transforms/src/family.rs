@@ -67,6 +67,11 @@ pub enum Bridge {
     AnthropicCount,
     /// Token counting for a provider without such an API: a local estimate, nothing upstream.
     LocalCount,
+    /// Token counting by Bedrock's CountTokens API ([`crate::bedrock::count`]).
+    BedrockCount,
+    /// Token counting by Vertex AI's count-tokens for Claude: the client's body with the
+    /// model unversioned ([`crate::anthropic::vertex::count_request`]).
+    VertexClaudeCount,
     /// Chat completions to Gemini's `generateContent`, and back.
     ChatToGemini,
     /// Embeddings to Gemini's `batchEmbedContents`, and back.
@@ -160,6 +165,8 @@ pub fn bridge(row: &ProviderRow, endpoint: Endpoint) -> Bridge {
         (Family::Bedrock, Endpoint::Messages) => Bridge::MessagesToBedrock,
         (Family::BedrockClaude, Endpoint::Messages) => Bridge::BedrockInvokeMessages,
         (Family::BedrockEmbed, Endpoint::Embeddings) => Bridge::EmbedToBedrock,
+        (Family::Bedrock | Family::BedrockClaude, Endpoint::CountTokens) => Bridge::BedrockCount,
+        (Family::VertexClaude, Endpoint::CountTokens) => Bridge::VertexClaudeCount,
         (Family::VertexClaude, Endpoint::ChatCompletions) => Bridge::ChatToVertexClaude,
         (Family::VertexClaude, Endpoint::Messages) => Bridge::VertexClaudeMessages,
         (Family::VertexClaude, _) => Bridge::Unserved,
@@ -417,6 +424,11 @@ pub fn write_request_body(
                 out,
             )
         }
+        Bridge::BedrockCount => none(crate::bedrock::count::count_request(body, out)),
+        Bridge::VertexClaudeCount => {
+            crate::anthropic::vertex::count_request(body, provider_model, out);
+            Ok(RequestNote::default())
+        }
         // Nothing goes upstream (the gateway answers itself).
         Bridge::LocalCount => Ok(RequestNote::default()),
         Bridge::Unserved => Err(crate::anthropic::TransformError::Unsupported(
@@ -647,6 +659,15 @@ pub fn rewrite_response(
                 .map_err(|e| e.message().to_owned())
         }
         Bridge::Responses => responses_answer(endpoint, body, requested_model, origin, out),
+        Bridge::BedrockCount => {
+            crate::bedrock::count::count_answer(body, out);
+            Ok(Reported::default())
+        }
+        Bridge::VertexClaudeCount => {
+            let tokens = crate::messages::count::answer_tokens(body, "input_tokens");
+            crate::messages::count::write_provider_answer(tokens, out);
+            Ok(Reported::default())
+        }
         Bridge::ResponsesThroughChat => {
             let (id, created) = answer_id();
             let mut chat = Vec::with_capacity(body.len() + 256);
@@ -1138,6 +1159,8 @@ pub fn stream_translator(
         | Bridge::EmbedToCohere
         | Bridge::RerankToCohere
         | Bridge::RerankToHostedVllm
+        | Bridge::BedrockCount
+        | Bridge::VertexClaudeCount
         | Bridge::Ocr
         | Bridge::Unserved => StreamTranslator::Rewrite,
     }

@@ -342,7 +342,12 @@ const CHAT_EMBED_OCR: &[Endpoint] = &[
     Endpoint::Embeddings,
     Endpoint::Ocr,
 ];
-const CHAT_AND_MESSAGES: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Messages];
+/// Chat, Messages and the provider's own token counting (Bedrock, Claude on Vertex AI).
+const CHAT_MESSAGES_COUNT: &[Endpoint] = &[
+    Endpoint::ChatCompletions,
+    Endpoint::Messages,
+    Endpoint::CountTokens,
+];
 const CHAT_TEXT: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Completions];
 const EMBED: &[Endpoint] = &[Endpoint::Embeddings];
 /// hosted_vllm: its OpenAI-compatible API, vLLM's `/rerank` in Cohere's shape, and the
@@ -419,7 +424,7 @@ const VERTEX_AI: ProviderRow = ProviderRow {
 /// The `vertex_ai` row for Claude ([`Family::VertexClaude`]), chosen by [`resolve`].
 pub static VERTEX_CLAUDE: ProviderRow = ProviderRow {
     family: Family::VertexClaude,
-    endpoints: CHAT_AND_MESSAGES,
+    endpoints: CHAT_MESSAGES_COUNT,
     ..VERTEX_AI
 };
 
@@ -436,7 +441,7 @@ const BEDROCK: ProviderRow = ProviderRow {
     key_env: &["AWS_BEARER_TOKEN_BEDROCK"],
     auth: Auth::SigV4,
     key_required: false,
-    endpoints: CHAT_AND_MESSAGES,
+    endpoints: CHAT_MESSAGES_COUNT,
     path: PathStyle::BedrockModel,
     base_suffix: None,
 };
@@ -1672,6 +1677,14 @@ pub fn write_request_path(
                 "/invoke"
             });
         }
+        PathStyle::BedrockModel if endpoint == Endpoint::CountTokens => {
+            // CountTokens names the foundation model, quoted whole (`get_bedrock_base_model`).
+            let (_, id) =
+                crate::bedrock::model_id(crate::bedrock::invoke::invoke_model_id(provider_model));
+            out.push_str("/model/");
+            push_percent_encoded(crate::bedrock::base_model(id), out);
+            out.push_str("/count-tokens");
+        }
         PathStyle::BedrockModel if row.family == Family::BedrockEmbed => {
             // `embedding.py`: the id quoted whole (`quote(model_id, safe="")`).
             out.push_str("/model/");
@@ -1694,6 +1707,12 @@ pub fn write_request_path(
             } else {
                 "/converse"
             });
+        }
+        PathStyle::Vertex
+            if row.family == Family::VertexClaude && endpoint == Endpoint::CountTokens =>
+        {
+            // The partner count-tokens endpoint names no model (the body does).
+            out.push_str("/publishers/anthropic/models/count-tokens:rawPredict");
         }
         PathStyle::Vertex if row.family == Family::VertexClaude => {
             // `get_complete_vertex_url` for a partner: Anthropic's publisher, raw predictions.

@@ -110,6 +110,9 @@ fn every_row_is_consistent() {
                     "{}: {path}",
                     row.name
                 ),
+                PathStyle::BedrockModel if endpoint == Endpoint::CountTokens => {
+                    assert_eq!(path, "/model/m-1/count-tokens", "{}", row.name)
+                }
                 PathStyle::BedrockModel => assert_eq!(path, "/model/m-1/converse", "{}", row.name),
                 PathStyle::OllamaApi => assert!(path.starts_with("/api/"), "{}: {path}", row.name),
                 // The api_base is taken as given; Cohere's own host gets its v2 paths.

@@ -18,8 +18,11 @@ pub enum Route {
     Completions,
     Embeddings,
     Messages,
-    /// Anthropic's token counting (`/v1/messages/count_tokens`).
+    /// Anthropic's token counting (`/v1/messages/count_tokens`), also Vertex AI's for Claude
+    /// (`publishers/anthropic/models/count-tokens:rawPredict`).
     CountTokens,
+    /// Bedrock's CountTokens (`/model/{id}/count-tokens`): `{"inputTokens": n}`.
+    BedrockCount,
     Models,
     /// Gemini's `/models/{model}:{method}`; the model is the path's.
     Gemini(gemini::Method),
@@ -49,7 +52,11 @@ pub enum Route {
 impl Route {
     pub fn from_path(path: &str) -> Self {
         // Order matters: "/chat/completions" also ends with "/completions".
-        if let Some((method, _)) = gemini::Method::from_path(path) {
+        if path.ends_with("/count-tokens:rawPredict") {
+            Self::CountTokens
+        } else if path.starts_with("/model/") && path.ends_with("/count-tokens") {
+            Self::BedrockCount
+        } else if let Some((method, _)) = gemini::Method::from_path(path) {
             Self::Gemini(method)
         } else if let Some(stream) = raw_predict(path) {
             Self::RawPredict(stream)
@@ -90,7 +97,7 @@ impl Route {
         match self {
             Self::Messages | Self::CountTokens | Self::RawPredict(_) => ErrorShape::Anthropic,
             Self::Gemini(_) => ErrorShape::Gemini,
-            Self::Converse(_) | Self::Invoke(_) => ErrorShape::Bedrock,
+            Self::Converse(_) | Self::Invoke(_) | Self::BedrockCount => ErrorShape::Bedrock,
             Self::Ollama(_) => ErrorShape::Ollama,
             Self::Cohere(_) => ErrorShape::Cohere,
             _ => ErrorShape::OpenAi,
@@ -334,6 +341,10 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
         Route::CountTokens => Reply::Full {
             status: 200,
             body: format!("{{\"input_tokens\":{}}}", body.len().div_ceil(4)).into_bytes(),
+        },
+        Route::BedrockCount => Reply::Full {
+            status: 200,
+            body: format!("{{\"inputTokens\":{}}}", body.len().div_ceil(4)).into_bytes(),
         },
         Route::Gemini(method) => gemini_reply(method, rest, body, &faults, options),
         Route::Ollama(api) => ollama_reply(api, body, &faults, options),

@@ -85,7 +85,7 @@ pub fn write_request_head(
             out.extend_from_slice(b"\r\nanthropic-beta: ");
             push_header_value(&betas.join(","), out);
         }
-    } else {
+    } else if target.endpoint == Endpoint::ChatCompletions {
         if let Some(token) = &creds.token {
             if let TokenState::Ready { token, .. } = &**token.load() {
                 out.extend_from_slice(b"\r\nx-api-key: ");
@@ -219,4 +219,59 @@ mod tests {
         );
         assert!(messages_betas(None, b"{}").is_empty());
     }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod count_tests {
+    #[test]
+    fn the_count_body_is_the_client_s_with_the_model_unversioned() {
+        let mut out = b"HEADROOM".to_vec();
+        super::count_request(
+            br#"{"model":"vx","messages":[{"role":"user","content":"hi"}],"system":"s"}"#,
+            "claude-sonnet-4-5@20250929",
+            &mut out,
+        );
+        assert_eq!(
+            &out[8..],
+            br#"{"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"hi"}],"system":"s"}"#
+        );
+        let mut out = Vec::new();
+        super::count_request(br#"{"messages":[]}"#, "claude-x", &mut out);
+        assert_eq!(out, br#"{"messages":[],"model":"claude-x"}"#);
+    }
+}
+
+/// The count-tokens body for Claude on Vertex AI (LiteLLM's partner-model count handler): the
+/// client's body as it came, its `model` the deployment's without its `@version` (the
+/// endpoint refuses versioned names).
+pub fn count_request(body: &[u8], provider_model: &str, out: &mut Vec<u8>) {
+    let model = provider_model
+        .split_once('@')
+        .map_or(provider_model, |(m, _)| m);
+    out.push(b'{');
+    let open = out.len();
+    let mut wrote_model = false;
+    for m in crate::json::top_members(body).into_iter().flatten() {
+        if out.len() > open {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(&body[m.key.clone()]);
+        out.extend_from_slice(b"\":");
+        if crate::json::value::key_is(body, &m.key, "model") {
+            crate::json::write_json_string(model, out);
+            wrote_model = true;
+        } else {
+            out.extend_from_slice(&body[m.value]);
+        }
+    }
+    if !wrote_model {
+        if out.len() > open {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"model\":");
+        crate::json::write_json_string(model, out);
+    }
+    out.push(b'}');
 }

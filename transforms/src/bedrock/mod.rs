@@ -4,6 +4,7 @@
 //! [`head`] (URL and signing; time and credentials as arguments), [`request`], [`response`],
 //! [`stream`] (AWS event-stream messages, framed by [`eventstream`]) and [`error`].
 
+pub mod count;
 pub mod embed;
 pub mod error;
 pub mod eventstream;

@@ -147,6 +147,11 @@ fn py_dumps(v: &[u8], ascii: bool, out: &mut Vec<u8>) {
     }
 }
 
+/// Python's `json.dumps` of `v` (default separators, `ensure_ascii`), as bytes.
+pub(crate) fn py_dumps_ascii(v: &[u8], out: &mut Vec<u8>) {
+    py_dumps(v, true, out);
+}
+
 /// A JSON string whose text is `json.dumps` of `v`, as LiteLLM writes tool call `arguments`.
 pub(crate) fn write_py_dumps_string(v: &[u8], out: &mut Vec<u8>) {
     write_dumped(v, true, out);
