@@ -23,7 +23,11 @@ pub async fn respond(
 ) -> bool {
     let id = mock_id(ex, endpoint);
     let meta = meta(&ex.requested_model, &id);
-    let usage = mock::mock_usage();
+    // LiteLLM's mock answers report fixed usage; its Responses API mock has its own.
+    let usage = match endpoint {
+        Endpoint::Responses => mock::RESPONSE_USAGE,
+        _ => mock::mock_usage(),
+    };
     let cost = ex.cost(Some(&usage));
     ex.usage = Some(usage);
     ex.status = 200;
@@ -75,9 +79,10 @@ pub async fn respond(
                     provider: provider.map_or("openai", |(row, _)| row.name),
                     ..ex.origin()
                 };
-                ex.usage = Some(mock::response(content, &meta, &origin, &mut json));
+                mock::response(content, &meta, &origin, &mut json);
             }
-            // A mock deployment stores no responses: see proxy::stored_response.
+            // A mock deployment stores no responses: proxy::stored_response refuses it before
+            // a mock answer is asked for (no panic here: release builds abort on one).
             Endpoint::Response(_) => {}
             // Refused before (LiteLLM's rerank has no mock_response): see proxy::inference.
             Endpoint::Rerank => {}

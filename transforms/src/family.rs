@@ -1323,7 +1323,6 @@ impl StreamTranslator {
     pub fn unfinished(&self) -> Option<StreamFailure> {
         match self {
             StreamTranslator::Responses(s) => s.unfinished(),
-            StreamTranslator::ResponsesThroughChat(s) => s.first.unfinished(),
             _ => None,
         }
     }

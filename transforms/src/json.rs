@@ -162,7 +162,6 @@ fn hex4(h: &[u8]) -> Option<u32> {
     Some(v)
 }
 
-/// Index of the first non-whitespace byte at or after `i` (JSON whitespace, RFC 8259 §2).
 /// Appends the JSON value `v` (valid JSON) without its insignificant whitespace, so it fits
 /// one line (an SSE `data:` line); strings are copied as they are (they hold no raw newline).
 pub fn write_compact(v: &[u8], out: &mut Vec<u8>) {
@@ -187,6 +186,7 @@ pub fn write_compact(v: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// Index of the first non-whitespace byte at or after `i` (JSON whitespace, RFC 8259 §2).
 pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
         i += 1;

@@ -194,15 +194,22 @@ pub fn ocr(content: &str, meta: &MockMeta, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"document_annotation\":null,\"usage_info\":{\"pages_processed\":1,\"pages_processed_annotation\":null,\"credits\":null,\"doc_size_bytes\":null},\"content\":null,\"tables\":null,\"keyValuePairs\":null,\"object\":\"ocr\"}");
 }
 
+/// The usage of LiteLLM's Responses API mock (`mock_responses_api_response`).
+pub const RESPONSE_USAGE: Usage = Usage {
+    prompt_tokens: 36,
+    completion_tokens: 87,
+    total_tokens: 123,
+};
+
 /// A Responses API answer whose text is `content`: LiteLLM's `mock_responses_api_response`,
-/// rebuilt as its proxy returns it (the id wrapped for `origin`, `model` the client's).
-/// Returns its usage.
+/// rebuilt as its proxy returns it (the id wrapped for `origin`, `model` the client's), its
+/// usage [`RESPONSE_USAGE`].
 pub fn response(
     content: &str,
     meta: &MockMeta,
     origin: &crate::family::Origin<'_>,
     out: &mut Vec<u8>,
-) -> Usage {
+) {
     use crate::responses::object::{write_response, Nulls, Rewrite};
     const ID: &str = "resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b";
     let mut answer = Vec::with_capacity(1024 + content.len());
@@ -218,11 +225,6 @@ pub fn response(
         cost: None,
     };
     write_response(&answer, &rewrite, Nulls::Written, out);
-    Usage {
-        prompt_tokens: 36,
-        completion_tokens: 87,
-        total_tokens: 123,
-    }
 }
 
 /// Appends an embeddings list with one zero vector per input. Deviation: LiteLLM's

@@ -1800,8 +1800,6 @@ pub fn push_header_value(value: &str, out: &mut Vec<u8>) {
     }
 }
 
-/// Azure hook: deployments are addressed in the path and the API version in the query
-/// (Azure OpenAI REST reference, "/openai/deployments/{deployment-id}/chat/completions").
 /// Appends the Responses API's path (and query) for `endpoint`, to be joined to the api_base
 /// path: `/responses`, `/responses/{id}` and what follows it. Azure's is its resource's
 /// `/openai/responses?api-version=` (LiteLLM's `AZURE_DEFAULT_RESPONSES_API_VERSION`,
@@ -1847,6 +1845,8 @@ pub fn write_responses_path(
     }
 }
 
+/// Azure hook: deployments are addressed in the path and the API version in the query
+/// (Azure OpenAI REST reference, "/openai/deployments/{deployment-id}/chat/completions").
 fn azure_path(endpoint: Endpoint, deployment: &str, api_version: Option<&str>, out: &mut String) {
     out.push_str("/openai/deployments/");
     push_percent_encoded(deployment, out);

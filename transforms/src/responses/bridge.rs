@@ -59,6 +59,15 @@ const NOT_BRIDGED: &[&str] = &[
     "extra_body",
 ];
 
+/// The chat keys the bridge writes itself: a client key of the same name is not sent again.
+const WRITTEN: &[&str] = &[
+    "messages",
+    "max_tokens",
+    "response_format",
+    "reasoning_effort",
+    "web_search_options",
+];
+
 /// Responses API parameters LiteLLM's bridge refuses (`UnsupportedParamsError`) unless
 /// `drop_params`.
 const UNTRANSLATABLE: &[&str] = &["max_tool_calls", "partial_images", "prompt_cache_options"];
@@ -84,7 +93,12 @@ pub fn to_chat_request(
             if value != b"null" {
                 refused.push(key);
             }
-        } else if !NOT_BRIDGED.contains(&key.as_str()) && !is_translated(&key) {
+        } else if !NOT_BRIDGED.contains(&key.as_str())
+            && !is_translated(&key)
+            && !WRITTEN.contains(&key.as_str())
+        {
+            // The last of a repeated key, once.
+            others.retain(|(k, _)| *k != key);
             others.push((key, value));
         }
     }

@@ -17,18 +17,24 @@
 
 use super::bridge::{incomplete_reason, status, write_call_item, write_text_item};
 use crate::cost::Prices;
-use crate::json::value::{answer_object, elements, get, is_null, string};
+use crate::json::value::{answer_object, elements, fields, get, is_null, string};
 use crate::json::write_json_string;
 use crate::stream::{StreamFailure, SSE_DONE};
 use crate::usage::Usage;
 
-/// Most text (reasoning, message and arguments together) one stream's items may hold: the
-/// Responses API repeats every item whole in its `.done` events and its last event, so the
-/// text is kept until the end; a provider that sends more fails the stream rather than grow
-/// the core's memory without bound.
-pub const MAX_HELD_TEXT: usize = 16 * 1024 * 1024;
+/// Most text (reasoning, message and arguments together, and a fixed cost per item) one
+/// stream's items may hold: the Responses API repeats every item whole in its `.done` events
+/// and its last event, so the text is kept until the end; a provider that sends more fails the
+/// stream rather than grow the core's memory without bound. The events are written straight
+/// into the relay's buffer, which goes out after each upstream read, so a stream peaks at
+/// about twice this.
+pub const MAX_HELD_TEXT: usize = 4 * 1024 * 1024;
 
-/// The kind of the item being streamed.
+/// What an item costs besides its text (its id, name and bookkeeping), against
+/// [`MAX_HELD_TEXT`]: a provider cannot open items without bound either.
+const ITEM_COST: usize = 256;
+
+/// The kind of an output item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Reasoning,
@@ -43,13 +49,49 @@ struct Item {
     id: String,
     /// The text so far (reasoning, message text or a call's arguments).
     text: String,
-    /// A function call's `call_id` and name (raw JSON strings).
+    /// A function call's `call_id` and name (raw JSON).
     call_id: Vec<u8>,
     name: Vec<u8>,
-    /// The chat tool call's index.
-    index: u64,
     /// Its `.done` events went out.
     closed: bool,
+}
+
+/// Writes the numbered events: each `data: {"type":..,<fields>,"sequence_number":n,"model":..}`.
+#[derive(Debug)]
+struct Events {
+    sequence: u64,
+    /// The client's model, added to every event.
+    requested_model: String,
+}
+
+impl Events {
+    /// Opens an event of `kind`; its fields follow, each after a comma.
+    fn open(&self, kind: &str, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"data: {\"type\":\"");
+        out.extend_from_slice(kind.as_bytes());
+        out.push(b'"');
+    }
+
+    /// Closes the event opened last.
+    fn close(&mut self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b",\"sequence_number\":");
+        crate::json::write_u64(self.sequence, out);
+        out.extend_from_slice(b",\"model\":");
+        write_json_string(&self.requested_model, out);
+        out.extend_from_slice(b"}\n\n");
+        self.sequence += 1;
+    }
+}
+
+/// `,"item_id":..,"output_index":..` (and `,"content_index":0` for message text).
+fn item_fields(output_index: usize, id: &str, content: bool, out: &mut Vec<u8>) {
+    out.extend_from_slice(b",\"item_id\":");
+    write_json_string(id, out);
+    out.extend_from_slice(b",\"output_index\":");
+    crate::json::write_u64(output_index as u64, out);
+    if content {
+        out.extend_from_slice(b",\"content_index\":0");
+    }
 }
 
 /// Writes `,"key":value` for each of `keys` the request's `echo` has.
@@ -71,8 +113,6 @@ pub struct ResponsesFromChat {
     echo: Vec<u8>,
     /// The uuid the items' ids are made of.
     item_id: String,
-    /// The client's model, added to every event.
-    requested_model: String,
     /// The model the chat chunks carry (the provider's), which the responses name.
     pub(crate) chunk_model: String,
     created_at: u64,
@@ -80,18 +120,23 @@ pub struct ResponsesFromChat {
     id: Option<String>,
     /// The provider's model of the first chunk (raw JSON), for the nested responses.
     model: Vec<u8>,
-    sequence: u64,
+    events: Events,
     items: Vec<Item>,
+    /// The open reasoning item and the message item, by position.
+    reasoning: Option<usize>,
+    message: Option<usize>,
+    /// Each chat tool call's item, by the call's index.
+    calls: std::collections::HashMap<u64, usize>,
     finish: Option<String>,
     usage: Option<Vec<u8>>,
     terminal: bool,
-    /// The text the items hold, in bytes.
+    /// What the items hold, in bytes ([`MAX_HELD_TEXT`]).
     held: usize,
 }
 
 impl ResponsesFromChat {
-    /// A stream from `provider`'s deployment `model_id` to a request whose echoed fields are
-    /// `echo`; `item_id` (a uuid) names its items, `now` is its `created_at`.
+    /// A stream from `origin`'s deployment to a request whose echoed fields are `echo`;
+    /// `item_id` (a uuid) names its items, `now` is its `created_at`.
     pub fn new(
         origin: &crate::family::Origin<'_>,
         echo: &[u8],
@@ -105,32 +150,23 @@ impl ResponsesFromChat {
             prices: origin.prices,
             echo: echo.to_vec(),
             item_id: item_id.to_owned(),
-            requested_model: requested_model.to_owned(),
             chunk_model: origin.provider_model.unwrap_or(requested_model).to_owned(),
             created_at: now,
             id: None,
             model: b"null".to_vec(),
-            sequence: 0,
+            events: Events {
+                sequence: 0,
+                requested_model: requested_model.to_owned(),
+            },
             items: Vec::new(),
+            reasoning: None,
+            message: None,
+            calls: std::collections::HashMap::new(),
             finish: None,
             usage: None,
             terminal: false,
             held: 0,
         }
-    }
-
-    /// Writes one event: `data: {"type":kind, <fields>, "sequence_number":n, "model":..}`.
-    fn emit(&mut self, kind: &str, fields: &[u8], out: &mut Vec<u8>) {
-        out.extend_from_slice(b"data: {\"type\":\"");
-        out.extend_from_slice(kind.as_bytes());
-        out.extend_from_slice(b"\",");
-        out.extend_from_slice(fields);
-        out.extend_from_slice(b",\"sequence_number\":");
-        crate::json::write_u64(self.sequence, out);
-        out.extend_from_slice(b",\"model\":");
-        write_json_string(&self.requested_model, out);
-        out.extend_from_slice(b"}\n\n");
-        self.sequence += 1;
     }
 
     /// Names the response (the provider's id wrapped; LiteLLM's `resp_<uuid>` when no chunk
@@ -139,27 +175,26 @@ impl ResponsesFromChat {
         let provider_id = provider_id.unwrap_or_else(|| format!("resp_{}", self.item_id));
         let wrapped = super::encode_id(self.provider, self.model_id.as_deref(), &provider_id);
         self.id = Some(wrapped);
-        let mut fields = b"\"response\":".to_vec();
-        fields.extend_from_slice(&self.started());
-        self.emit("response.created", &fields, out);
-        self.emit("response.in_progress", &fields, out);
+        for kind in ["response.created", "response.in_progress"] {
+            self.events.open(kind, out);
+            out.extend_from_slice(b",\"response\":");
+            self.write_started(out);
+            self.events.close(out);
+        }
     }
 
     /// The response object of `response.created` and `response.in_progress`.
-    fn started(&self) -> Vec<u8> {
+    fn write_started(&self, r: &mut Vec<u8>) {
         let echoed = |key: &str| get(&self.echo, key);
-        let mut r = b"{\"id\":".to_vec();
-        write_json_string(self.id.as_deref().unwrap_or(""), &mut r);
+        r.extend_from_slice(b"{\"id\":");
+        write_json_string(self.id.as_deref().unwrap_or(""), r);
         r.extend_from_slice(b",\"created_at\":");
-        crate::json::write_u64(self.created_at, &mut r);
-        write_echoed(&self.echo, &["instructions", "metadata"], &mut r);
+        crate::json::write_u64(self.created_at, r);
+        write_echoed(&self.echo, &["instructions", "metadata"], r);
         r.extend_from_slice(b",\"model\":");
         r.extend_from_slice(&self.model);
         r.extend_from_slice(b",\"object\":\"response\",\"output\":[],\"parallel_tool_calls\":true");
-        if let Some(v) = echoed("temperature") {
-            r.extend_from_slice(b",\"temperature\":");
-            r.extend_from_slice(v);
-        }
+        write_echoed(&self.echo, &["temperature"], r);
         r.extend_from_slice(b",\"tool_choice\":");
         r.extend_from_slice(echoed("tool_choice").unwrap_or(b"\"auto\""));
         r.extend_from_slice(b",\"tools\":");
@@ -169,9 +204,8 @@ impl ResponsesFromChat {
         r.extend_from_slice(
             b",\"reasoning\":{\"effort\":null,\"summary\":null},\"status\":\"in_progress\"",
         );
-        write_echoed(&self.echo, &["text", "truncation", "user"], &mut r);
+        write_echoed(&self.echo, &["text", "truncation", "user"], r);
         r.extend_from_slice(b",\"store\":true}");
-        r
     }
 
     /// Translates one chat completion chunk (`data`, its data line).
@@ -184,145 +218,139 @@ impl ResponsesFromChat {
             return Ok(None);
         }
         let chunk = answer_object(data).map_err(|_| StreamFailure::Malformed)?;
-        if let Some(error) = get(chunk, "error").filter(|e| !is_null(Some(e))) {
+        let [error, id, model, usage, choices] =
+            fields(chunk, ["error", "id", "model", "usage", "choices"]);
+        if let Some(error) = error.filter(|e| !is_null(Some(e))) {
             let message = get(error, "message")
                 .and_then(string)
                 .unwrap_or_else(|| String::from_utf8_lossy(error).into_owned());
             return Err(StreamFailure::Provider { message });
         }
         if self.id.is_none() {
-            if let Some(model) = get(chunk, "model").filter(|m| !is_null(Some(m))) {
+            if let Some(model) = model.filter(|m| !is_null(Some(m))) {
                 self.model = model.to_vec();
             }
-            let provider_id = get(chunk, "id").and_then(string);
-            self.start(provider_id, out);
+            self.start(id.and_then(string), out);
         }
         let mut reported = None;
-        if let Some(usage) = get(chunk, "usage").filter(|u| !is_null(Some(u))) {
+        if let Some(usage) = usage.filter(|u| !is_null(Some(u))) {
             self.usage = Some(usage.to_vec());
             reported = crate::usage::parse_usage(usage);
         }
-        let choice = get(chunk, "choices")
-            .and_then(elements)
-            .and_then(|c| c.first().copied());
+        let choice = choices.and_then(elements).and_then(|c| c.first().copied());
         let Some(choice) = choice else {
             return Ok(reported);
         };
-        if let Some(finish) = get(choice, "finish_reason").and_then(string) {
+        let [finish, delta] = fields(choice, ["finish_reason", "delta"]);
+        if let Some(finish) = finish.and_then(string) {
             self.finish = Some(finish);
         }
-        let Some(delta) = get(choice, "delta").filter(|d| !is_null(Some(d))) else {
+        let Some(delta) = delta.filter(|d| !is_null(Some(d))) else {
             return Ok(reported);
         };
         self.held = self.held.saturating_add(delta.len());
         if self.held > MAX_HELD_TEXT {
             return Err(StreamFailure::Provider {
                 message: format!(
-                    "the answer holds more than {} MiB of text, more than the gateway keeps for a Responses API stream",
+                    "the answer holds more than {} MiB, more than the gateway keeps for a Responses API stream",
                     MAX_HELD_TEXT >> 20
                 ),
             });
         }
-        if let Some(text) = get(delta, "reasoning_content")
-            .and_then(string)
-            .filter(|t| !t.is_empty())
-        {
-            self.open(Kind::Reasoning, 0, b"", b"", out);
-            self.delta(&text, out);
+        let [reasoning, content, tool_calls] =
+            fields(delta, ["reasoning_content", "content", "tool_calls"]);
+        if let Some(text) = reasoning.and_then(string).filter(|t| !t.is_empty()) {
+            let at = match self.reasoning {
+                Some(at) => at,
+                None => self.open(Kind::Reasoning, b"", b"", out),
+            };
+            self.delta(at, &text, out);
         }
-        if let Some(text) = get(delta, "content")
-            .and_then(string)
-            .filter(|t| !t.is_empty())
-        {
-            self.open(Kind::Message, 0, b"", b"", out);
-            self.delta(&text, out);
+        if let Some(text) = content.and_then(string).filter(|t| !t.is_empty()) {
+            let at = match self.message {
+                Some(at) => at,
+                None => self.open(Kind::Message, b"", b"", out),
+            };
+            self.delta(at, &text, out);
         }
-        for call in get(delta, "tool_calls")
-            .and_then(elements)
-            .unwrap_or_default()
-        {
-            let index = get(call, "index")
+        for call in tool_calls.and_then(elements).unwrap_or_default() {
+            let [index, call_id, function] = fields(call, ["index", "id", "function"]);
+            let index = index
                 .and_then(|i| std::str::from_utf8(i).ok()?.parse().ok())
                 .unwrap_or(0);
-            let function = get(call, "function");
-            let name = function
-                .and_then(|f| get(f, "name"))
-                .filter(|n| !is_null(Some(n)));
-            let call_id = get(call, "id").filter(|i| !is_null(Some(i)));
-            let same = self
-                .items
-                .last()
-                .is_some_and(|i| i.kind == Kind::Call && i.index == index);
-            if !same {
-                self.open(
-                    Kind::Call,
-                    index,
-                    call_id.unwrap_or(b"null"),
-                    name.unwrap_or(b"null"),
-                    out,
-                );
-            }
-            if let Some(args) = function
-                .and_then(|f| get(f, "arguments"))
-                .and_then(string)
-                .filter(|a| !a.is_empty())
-            {
-                self.delta(&args, out);
+            let [name, arguments] = function
+                .map(|f| fields(f, ["name", "arguments"]))
+                .unwrap_or([None, None]);
+            let at = match self.calls.get(&index) {
+                Some(&at) => at,
+                None => {
+                    let call_id = call_id.filter(|i| !is_null(Some(i))).unwrap_or(b"null");
+                    let name = name.filter(|n| !is_null(Some(n))).unwrap_or(b"null");
+                    let at = self.open(Kind::Call, call_id, name, out);
+                    self.calls.insert(index, at);
+                    at
+                }
+            };
+            if let Some(args) = arguments.and_then(string).filter(|a| !a.is_empty()) {
+                self.delta(at, &args, out);
             }
         }
         Ok(reported)
     }
 
-    /// Starts an item of `kind` unless the last one is of that kind. Reasoning ends when
-    /// anything else begins; the message and the calls stay open until the stream ends.
-    fn open(&mut self, kind: Kind, index: u64, call_id: &[u8], name: &[u8], out: &mut Vec<u8>) {
-        if kind != Kind::Call && self.items.last().is_some_and(|i| i.kind == kind) {
-            return;
-        }
-        if let Some(at) = self
-            .items
-            .iter()
-            .position(|i| i.kind == Kind::Reasoning && !i.closed)
-        {
+    /// Starts an item of `kind` (reasoning ends when anything else begins; the message and
+    /// the calls stay open until the stream ends); returns its position.
+    fn open(&mut self, kind: Kind, call_id: &[u8], name: &[u8], out: &mut Vec<u8>) -> usize {
+        if let Some(at) = self.reasoning.take() {
             self.close(at, out);
         }
-        let output_index = self.items.len();
+        self.held = self.held.saturating_add(ITEM_COST);
+        let at = self.items.len();
         let id = match kind {
             Kind::Reasoning => format!("rs_{}", self.item_id),
             Kind::Message => format!("msg_{}", self.item_id),
             Kind::Call => format!("fc_{}", string(call_id).unwrap_or_default()),
         };
-        let mut f = b"\"output_index\":".to_vec();
-        crate::json::write_u64(output_index as u64, &mut f);
-        f.extend_from_slice(b",\"item\":{");
+        self.events.open("response.output_item.added", out);
+        out.extend_from_slice(b",\"output_index\":");
+        crate::json::write_u64(at as u64, out);
+        out.extend_from_slice(b",\"item\":{");
         match kind {
             Kind::Reasoning => {
-                f.extend_from_slice(b"\"id\":");
-                write_json_string(&id, &mut f);
-                f.extend_from_slice(b",\"type\":\"reasoning\",\"status\":\"in_progress\"}");
+                out.extend_from_slice(b"\"id\":");
+                write_json_string(&id, out);
+                out.extend_from_slice(b",\"type\":\"reasoning\",\"status\":\"in_progress\"}");
             }
             Kind::Message => {
-                f.extend_from_slice(b"\"id\":");
-                write_json_string(&id, &mut f);
-                f.extend_from_slice(b",\"type\":\"message\",\"role\":\"assistant\",\"status\":\"in_progress\",\"content\":[]}");
+                out.extend_from_slice(b"\"id\":");
+                write_json_string(&id, out);
+                out.extend_from_slice(
+                    b",\"type\":\"message\",\"role\":\"assistant\",\"status\":\"in_progress\",\"content\":[]}",
+                );
             }
             Kind::Call => {
-                f.extend_from_slice(b"\"type\":\"function_call\",\"id\":");
-                write_json_string(&id, &mut f);
-                f.extend_from_slice(b",\"call_id\":");
-                f.extend_from_slice(call_id);
-                f.extend_from_slice(b",\"name\":");
-                f.extend_from_slice(name);
-                f.extend_from_slice(b",\"status\":\"in_progress\",\"arguments\":\"\"}");
+                out.extend_from_slice(b"\"type\":\"function_call\",\"id\":");
+                write_json_string(&id, out);
+                out.extend_from_slice(b",\"call_id\":");
+                out.extend_from_slice(call_id);
+                out.extend_from_slice(b",\"name\":");
+                out.extend_from_slice(name);
+                out.extend_from_slice(b",\"status\":\"in_progress\",\"arguments\":\"\"}");
             }
         }
-        self.emit("response.output_item.added", &f, out);
+        self.events.close(out);
         if kind == Kind::Message {
-            let mut p = self.item_fields(output_index, &id, true);
-            p.extend_from_slice(
+            self.events.open("response.content_part.added", out);
+            item_fields(at, &id, true, out);
+            out.extend_from_slice(
                 b",\"part\":{\"type\":\"output_text\",\"text\":\"\",\"annotations\":[]}",
             );
-            self.emit("response.content_part.added", &p, out);
+            self.events.close(out);
+        }
+        match kind {
+            Kind::Reasoning => self.reasoning = Some(at),
+            Kind::Message => self.message = Some(at),
+            Kind::Call => {}
         }
         self.items.push(Item {
             kind,
@@ -330,123 +358,126 @@ impl ResponsesFromChat {
             text: String::new(),
             call_id: call_id.to_vec(),
             name: name.to_vec(),
-            index,
             closed: false,
         });
+        at
     }
 
-    /// `"item_id":..,"output_index":..` (and `"content_index":0` for message text).
-    fn item_fields(&self, output_index: usize, id: &str, content: bool) -> Vec<u8> {
-        let mut f = b"\"item_id\":".to_vec();
-        write_json_string(id, &mut f);
-        f.extend_from_slice(b",\"output_index\":");
-        crate::json::write_u64(output_index as u64, &mut f);
-        if content {
-            f.extend_from_slice(b",\"content_index\":0");
-        }
-        f
-    }
-
-    /// Appends `text` to the open item and writes its delta event.
-    fn delta(&mut self, text: &str, out: &mut Vec<u8>) {
-        let Some(at) = self.items.len().checked_sub(1) else {
-            return;
-        };
-        let (kind, id) = (self.items[at].kind, self.items[at].id.clone());
-        self.items[at].text.push_str(text);
-        let mut f = self.item_fields(at, &id, kind == Kind::Message);
-        f.extend_from_slice(b",\"delta\":");
-        write_json_string(text, &mut f);
-        let name = match kind {
+    /// Appends `text` to the item at `at` and writes its delta event.
+    fn delta(&mut self, at: usize, text: &str, out: &mut Vec<u8>) {
+        let item = &mut self.items[at];
+        item.text.push_str(text);
+        let kind = match item.kind {
             Kind::Reasoning => "response.reasoning_summary_text.delta",
             Kind::Message => "response.output_text.delta",
             Kind::Call => "response.function_call_arguments.delta",
         };
-        self.emit(name, &f, out);
+        self.events.open(kind, out);
+        item_fields(at, &item.id, item.kind == Kind::Message, out);
+        out.extend_from_slice(b",\"delta\":");
+        write_json_string(text, out);
+        self.events.close(out);
     }
 
     /// Ends the item at `at` (its `.done` events), unless it ended already.
     fn close(&mut self, at: usize, out: &mut Vec<u8>) {
-        if self.items[at].closed {
+        let item = &mut self.items[at];
+        if item.closed {
             return;
         }
+        item.closed = true;
         let item = &self.items[at];
-        let (kind, id, text) = (item.kind, item.id.clone(), item.text.clone());
-        let mut done_item = Vec::new();
-        match kind {
+        let events = &mut self.events;
+        let (id, text) = (item.id.as_str(), item.text.as_str());
+        match item.kind {
             Kind::Reasoning => {
-                let mut f = self.item_fields(at, &id, false);
-                f.extend_from_slice(b",\"summary_index\":0,\"text\":");
-                write_json_string(&text, &mut f);
-                self.emit("response.reasoning_summary_text.done", &f, out);
-                let mut f = self.item_fields(at, &id, false);
-                f.extend_from_slice(
+                events.open("response.reasoning_summary_text.done", out);
+                item_fields(at, id, false, out);
+                out.extend_from_slice(b",\"summary_index\":0,\"text\":");
+                write_json_string(text, out);
+                events.close(out);
+                events.open("response.reasoning_summary_part.done", out);
+                item_fields(at, id, false, out);
+                out.extend_from_slice(
                     b",\"summary_index\":0,\"part\":{\"type\":\"summary_text\",\"text\":",
                 );
-                write_json_string(&text, &mut f);
-                f.push(b'}');
-                self.emit("response.reasoning_summary_part.done", &f, out);
-                done_item.extend_from_slice(b"{\"id\":");
-                write_json_string(&id, &mut done_item);
-                done_item.extend_from_slice(
-                    b",\"type\":\"reasoning\",\"summary\":[{\"type\":\"summary_text\",\"text\":",
-                );
-                write_json_string(&text, &mut done_item);
-                done_item.extend_from_slice(b"}]}");
+                write_json_string(text, out);
+                out.push(b'}');
+                events.close(out);
             }
             Kind::Message => {
-                let mut f = self.item_fields(at, &id, true);
-                f.extend_from_slice(b",\"text\":");
-                write_json_string(&text, &mut f);
-                self.emit("response.output_text.done", &f, out);
-                let mut f = self.item_fields(at, &id, true);
-                f.extend_from_slice(b",\"part\":{\"type\":\"output_text\",\"text\":");
-                write_json_string(&text, &mut f);
-                f.extend_from_slice(b",\"annotations\":[]}");
-                self.emit("response.content_part.done", &f, out);
-                done_item.extend_from_slice(b"{\"id\":");
-                write_json_string(&id, &mut done_item);
-                done_item.extend_from_slice(b",\"status\":\"completed\",\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\",\"text\":");
-                write_json_string(&text, &mut done_item);
-                done_item.extend_from_slice(b",\"annotations\":[]}]}");
+                events.open("response.output_text.done", out);
+                item_fields(at, id, true, out);
+                out.extend_from_slice(b",\"text\":");
+                write_json_string(text, out);
+                events.close(out);
+                events.open("response.content_part.done", out);
+                item_fields(at, id, true, out);
+                out.extend_from_slice(b",\"part\":{\"type\":\"output_text\",\"text\":");
+                write_json_string(text, out);
+                out.extend_from_slice(b",\"annotations\":[]}");
+                events.close(out);
             }
             Kind::Call => {
-                let mut f = self.item_fields(at, &id, false);
-                f.extend_from_slice(b",\"arguments\":");
-                write_json_string(&text, &mut f);
-                self.emit("response.function_call_arguments.done", &f, out);
-                let item = &self.items[at];
-                done_item.extend_from_slice(b"{\"type\":\"function_call\",\"id\":");
-                write_json_string(&id, &mut done_item);
-                done_item.extend_from_slice(b",\"call_id\":");
-                done_item.extend_from_slice(&item.call_id);
-                done_item.extend_from_slice(b",\"name\":");
-                done_item.extend_from_slice(&item.name);
-                done_item.extend_from_slice(b",\"status\":\"completed\",\"arguments\":");
-                write_json_string(&text, &mut done_item);
-                done_item.push(b'}');
+                events.open("response.function_call_arguments.done", out);
+                item_fields(at, id, false, out);
+                out.extend_from_slice(b",\"arguments\":");
+                write_json_string(text, out);
+                events.close(out);
             }
         }
-        let mut f = b"\"output_index\":".to_vec();
-        crate::json::write_u64(at as u64, &mut f);
-        f.extend_from_slice(b",\"item\":");
-        f.extend_from_slice(&done_item);
-        self.emit("response.output_item.done", &f, out);
-        self.items[at].closed = true;
+        events.open("response.output_item.done", out);
+        out.extend_from_slice(b",\"output_index\":");
+        crate::json::write_u64(at as u64, out);
+        out.extend_from_slice(b",\"item\":");
+        match item.kind {
+            Kind::Reasoning => {
+                out.extend_from_slice(b"{\"id\":");
+                write_json_string(id, out);
+                out.extend_from_slice(
+                    b",\"type\":\"reasoning\",\"summary\":[{\"type\":\"summary_text\",\"text\":",
+                );
+                write_json_string(text, out);
+                out.extend_from_slice(b"}]}");
+            }
+            Kind::Message => {
+                out.extend_from_slice(b"{\"id\":");
+                write_json_string(id, out);
+                out.extend_from_slice(b",\"status\":\"completed\",\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\",\"text\":");
+                write_json_string(text, out);
+                out.extend_from_slice(b",\"annotations\":[]}]}");
+            }
+            Kind::Call => {
+                out.extend_from_slice(b"{\"type\":\"function_call\",\"id\":");
+                write_json_string(id, out);
+                out.extend_from_slice(b",\"call_id\":");
+                out.extend_from_slice(&item.call_id);
+                out.extend_from_slice(b",\"name\":");
+                out.extend_from_slice(&item.name);
+                out.extend_from_slice(b",\"status\":\"completed\",\"arguments\":");
+                write_json_string(text, out);
+                out.push(b'}');
+            }
+        }
+        events.close(out);
     }
 
-    /// The stream ended: the open item's end, the last event and `[DONE]`. Returns the usage.
+    /// The stream ended: the open items' ends, the last event and `[DONE]`. Returns the usage.
     pub fn end(&mut self, out: &mut Vec<u8>) -> Option<Usage> {
         if self.id.is_none() {
             self.start(None, out);
         }
         // Open reasoning first, then the calls in order, then the message (LiteLLM's order).
-        for kind in [Kind::Reasoning, Kind::Call, Kind::Message] {
-            for at in 0..self.items.len() {
-                if self.items[at].kind == kind {
-                    self.close(at, out);
-                }
+        if let Some(at) = self.reasoning.take() {
+            self.close(at, out);
+        }
+        for at in 0..self.items.len() {
+            if self.items[at].kind == Kind::Call {
+                self.close(at, out);
             }
+        }
+        if let Some(at) = self.message {
+            self.close(at, out);
         }
         let status = status(self.finish.as_deref());
         let usage = self.usage.take();
@@ -455,56 +486,55 @@ impl ResponsesFromChat {
             .zip(self.prices)
             .map(|(u, p)| crate::cost::cost(&u, &p))
             .filter(|c| *c > 0.0);
-        let mut r = b"{\"id\":".to_vec();
-        write_json_string(self.id.as_deref().unwrap_or(""), &mut r);
-        r.extend_from_slice(b",\"created_at\":");
-        crate::json::write_u64(self.created_at, &mut r);
+        let kind = if status == "incomplete" {
+            "response.incomplete"
+        } else {
+            "response.completed"
+        };
+        self.events.open(kind, out);
+        out.extend_from_slice(b",\"response\":{\"id\":");
+        write_json_string(self.id.as_deref().unwrap_or(""), out);
+        out.extend_from_slice(b",\"created_at\":");
+        crate::json::write_u64(self.created_at, out);
         if let Some(reason) = incomplete_reason(self.finish.as_deref()) {
-            r.extend_from_slice(b",\"incomplete_details\":{\"reason\":\"");
-            r.extend_from_slice(reason.as_bytes());
-            r.extend_from_slice(b"\"}");
+            out.extend_from_slice(b",\"incomplete_details\":{\"reason\":\"");
+            out.extend_from_slice(reason.as_bytes());
+            out.extend_from_slice(b"\"}");
         }
         let echoed = |key: &str| get(&self.echo, key);
-        if let Some(v) = echoed("instructions") {
-            r.extend_from_slice(b",\"instructions\":");
-            r.extend_from_slice(v);
-        }
-        r.extend_from_slice(b",\"metadata\":");
-        r.extend_from_slice(echoed("metadata").unwrap_or(b"{}"));
-        r.extend_from_slice(b",\"model\":");
-        r.extend_from_slice(&self.model);
-        r.extend_from_slice(b",\"object\":\"response\",\"output\":[");
+        write_echoed(&self.echo, &["instructions"], out);
+        out.extend_from_slice(b",\"metadata\":");
+        out.extend_from_slice(echoed("metadata").unwrap_or(b"{}"));
+        out.extend_from_slice(b",\"model\":");
+        out.extend_from_slice(&self.model);
+        out.extend_from_slice(b",\"object\":\"response\",\"output\":[");
+        let mut text = Vec::new();
         for (n, item) in self.items.iter().enumerate() {
             if n > 0 {
-                r.push(b',');
+                out.push(b',');
             }
-            let mut text = Vec::with_capacity(item.text.len() + 2);
+            text.clear();
             write_json_string(&item.text, &mut text);
             let role = b"\"assistant\"";
             match item.kind {
                 Kind::Reasoning => {
-                    write_text_item("reasoning", &item.id, status, role, &text, false, &mut r)
+                    write_text_item("reasoning", &item.id, status, role, &text, false, out)
                 }
                 Kind::Message => {
-                    write_text_item("message", &item.id, status, role, &text, false, &mut r)
+                    write_text_item("message", &item.id, status, role, &text, false, out)
                 }
-                Kind::Call => write_call_item(
-                    &text,
-                    &item.call_id,
-                    &item.name,
-                    Some(&item.id),
-                    false,
-                    &mut r,
-                ),
+                Kind::Call => {
+                    write_call_item(&text, &item.call_id, &item.name, Some(&item.id), false, out)
+                }
             }
         }
-        r.extend_from_slice(b"],\"parallel_tool_calls\":");
-        r.extend_from_slice(echoed("parallel_tool_calls").unwrap_or(b"false"));
-        write_echoed(&self.echo, &["temperature"], &mut r);
-        r.extend_from_slice(b",\"tool_choice\":");
-        r.extend_from_slice(echoed("tool_choice").unwrap_or(b"\"auto\""));
-        r.extend_from_slice(b",\"tools\":");
-        r.extend_from_slice(echoed("tools").unwrap_or(b"[]"));
+        out.extend_from_slice(b"],\"parallel_tool_calls\":");
+        out.extend_from_slice(echoed("parallel_tool_calls").unwrap_or(b"false"));
+        write_echoed(&self.echo, &["temperature"], out);
+        out.extend_from_slice(b",\"tool_choice\":");
+        out.extend_from_slice(echoed("tool_choice").unwrap_or(b"\"auto\""));
+        out.extend_from_slice(b",\"tools\":");
+        out.extend_from_slice(echoed("tools").unwrap_or(b"[]"));
         write_echoed(
             &self.echo,
             &[
@@ -513,25 +543,18 @@ impl ResponsesFromChat {
                 "previous_response_id",
                 "reasoning",
             ],
-            &mut r,
+            out,
         );
-        r.extend_from_slice(b",\"status\":\"");
-        r.extend_from_slice(status.as_bytes());
-        r.extend_from_slice(b"\",\"text\":");
-        r.extend_from_slice(echoed("text").unwrap_or(b"{}"));
-        write_echoed(&self.echo, &["truncation"], &mut r);
-        r.extend_from_slice(b",\"usage\":");
-        let counted = super::bridge::write_usage(usage.as_deref(), cost, false, &mut r);
-        write_echoed(&self.echo, &["user", "store"], &mut r);
-        r.push(b'}');
-        let mut fields = b"\"response\":".to_vec();
-        fields.extend_from_slice(&r);
-        let kind = if status == "incomplete" {
-            "response.incomplete"
-        } else {
-            "response.completed"
-        };
-        self.emit(kind, &fields, out);
+        out.extend_from_slice(b",\"status\":\"");
+        out.extend_from_slice(status.as_bytes());
+        out.extend_from_slice(b"\",\"text\":");
+        out.extend_from_slice(echoed("text").unwrap_or(b"{}"));
+        write_echoed(&self.echo, &["truncation"], out);
+        out.extend_from_slice(b",\"usage\":");
+        let counted = super::bridge::write_usage(usage.as_deref(), cost, false, out);
+        write_echoed(&self.echo, &["user", "store"], out);
+        out.push(b'}');
+        self.events.close(out);
         self.terminal = true;
         out.extend_from_slice(SSE_DONE);
         Some(counted)
@@ -544,22 +567,18 @@ impl ResponsesFromChat {
             return;
         }
         self.terminal = true;
-        let id = self.id.clone().unwrap_or_else(|| unseen.0.to_owned());
-        let mut created = Vec::new();
-        crate::json::write_u64(
-            if self.id.is_some() {
-                self.created_at
-            } else {
-                unseen.1
-            },
-            &mut created,
-        );
+        let (id, created) = match &self.id {
+            Some(id) => (id.as_str(), self.created_at),
+            None => unseen,
+        };
+        let mut created_at = Vec::new();
+        crate::json::write_u64(created, &mut created_at);
         let model = (self.model != b"null").then_some(self.model.as_slice());
         super::stream::write_failed_event(
-            &id,
-            &created,
+            id,
+            &created_at,
             model,
-            self.sequence,
+            self.events.sequence,
             &super::stream::failure_code(None, status),
             message,
             out,
@@ -650,6 +669,63 @@ mod tests {
             events[0]["response"]["id"],
             crate::responses::encode_id("groq", Some("d1"), "chatcmpl-1")
         );
+    }
+
+    #[test]
+    fn interleaved_calls_grow_their_own_items_and_items_are_bounded() {
+        let mut s = ResponsesFromChat::new(&origin(), b"{}", "u1", "g", 7);
+        let mut out = Vec::new();
+        let call = |i: u64, id: &str, args: &str| {
+            let named = if id.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    r#""id":"{id}","type":"function","function":{{"name":"f{i}","arguments":"{args}"}}"#
+                )
+            };
+            let body = if id.is_empty() {
+                format!(r#""function":{{"arguments":"{args}"}}"#)
+            } else {
+                named
+            };
+            chunk(
+                &format!(r#"{{"tool_calls":[{{"index":{i},{body}}}]}}"#),
+                "null",
+            )
+        };
+        for c in [
+            call(0, "c0", "{"),
+            call(1, "c1", "{"),
+            call(0, "", "}"),
+            call(1, "", "}"),
+        ] {
+            s.event(c.as_bytes(), &mut out).unwrap();
+        }
+        s.end(&mut out);
+        let text = String::from_utf8(out).unwrap();
+        let last = text.rsplit("data: ").nth(1).unwrap();
+        let done: serde_json::Value = serde_json::from_str(last.trim()).unwrap();
+        let output = done["response"]["output"].as_array().unwrap();
+        assert_eq!(output.len(), 2, "{done}");
+        assert_eq!(output[0]["arguments"], "{}");
+        assert_eq!(output[1]["call_id"], "c1");
+        // A provider opening call after call runs into the bound.
+        let mut s = ResponsesFromChat::new(&origin(), b"{}", "u1", "g", 7);
+        let many: String = (0..20_000)
+            .map(|i| {
+                format!(r#"{{"index":{i},"id":"c{i}","function":{{"name":"f","arguments":""}}}}"#)
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut failed = false;
+        for _ in 0..10 {
+            let c = chunk(&format!(r#"{{"tool_calls":[{many}]}}"#), "null");
+            if s.event(c.as_bytes(), &mut Vec::new()).is_err() {
+                failed = true;
+                break;
+            }
+        }
+        assert!(failed, "items are bounded");
     }
 
     #[test]

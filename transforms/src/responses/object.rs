@@ -11,9 +11,12 @@
 //!   `usage.cost` is `null` in a whole answer (LiteLLM reports the cost in a header) and the
 //!   call's cost at the end of a stream when the model has a price.
 
-use crate::json::top_members;
-use crate::json::value::{elements, get, is_object, key_of, string};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use crate::json::value::{elements, get, is_object, string};
 use crate::json::write_json_string;
+use crate::json::{top_members, unescape};
 
 /// How missing and `null` fields are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -374,12 +377,26 @@ fn write_typed(
     out: &mut Vec<u8>,
     value: &mut FieldWriter<'_>,
 ) {
-    let members: Vec<(String, &[u8])> = top_members(obj)
+    // Keys borrowed where they hold no escape; each key's last member found in one pass (a
+    // hostile object with many members costs linear time).
+    let members: Vec<(Cow<'_, str>, &[u8])> = top_members(obj)
         .into_iter()
         .flatten()
-        .filter_map(|m| Some((key_of(obj, &m.key)?, &obj[m.value])))
+        .filter_map(|m| {
+            let raw = &obj[m.key.clone()];
+            let key = if raw.contains(&b'\\') {
+                Cow::Owned(unescape(raw)?)
+            } else {
+                Cow::Borrowed(std::str::from_utf8(raw).ok()?)
+            };
+            Some((key, &obj[m.value]))
+        })
         .collect();
-    let last = |key: &str| members.iter().rev().find(|(k, _)| k == key);
+    let mut last_at: HashMap<&str, usize> = HashMap::with_capacity(members.len());
+    for (i, (key, _)) in members.iter().enumerate() {
+        last_at.insert(key.as_ref(), i);
+    }
+    let last = |key: &str| last_at.get(key).map(|&i| &members[i]);
     out.push(b'{');
     let mut field = |key: &str, given: Option<&[u8]>, declared: bool, out: &mut Vec<u8>| {
         let mark = out.len();
@@ -407,8 +424,8 @@ fn write_typed(
         field(key, last(key).map(|(_, v)| *v), true, out);
     }
     for (i, (key, v)) in members.iter().enumerate() {
-        let repeated = members[i + 1..].iter().any(|(k, _)| k == key);
-        if !repeated && !shape.fields.contains(&key.as_str()) {
+        let repeated = last_at.get(key.as_ref()) != Some(&i);
+        if !repeated && !shape.fields.contains(&key.as_ref()) {
             field(key, Some(v), false, out);
         }
     }
@@ -472,6 +489,27 @@ mod tests {
             rebuilt(upstream, rewrite, Nulls::Dropped),
             r#"{"id":"resp_E","created_at":1741476542,"model":"gpt-4o-2024-08-06","object":"response","output":[{"id":"msg_0","content":[{"annotations":[],"text":"Hello","type":"output_text","logprobs":[]}],"role":"assistant","status":"completed","type":"message"}],"reasoning":{"effort":null,"summary":null},"status":"completed","usage":{"input_tokens":36,"input_tokens_details":{"cached_tokens":0},"output_tokens":87,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":123,"cost":0.0009600000000000001},"store":true}"#
         );
+    }
+
+    #[test]
+    fn many_members_cost_linear_time() {
+        // A hostile object of 100k members is rebuilt in well under a second.
+        let mut obj = String::from("{\"id\":\"r\"");
+        for i in 0..100_000 {
+            obj.push_str(&format!(",\"k{i}\":{i},\"k{i}\":1"));
+        }
+        obj.push('}');
+        let started = std::time::Instant::now();
+        let mut out = Vec::new();
+        let rewrite = Rewrite {
+            id: None,
+            model: None,
+            cost: None,
+        };
+        write_response(obj.as_bytes(), &rewrite, Nulls::Written, &mut out);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["k7"], 1, "the last of repeated keys");
     }
 
     #[test]

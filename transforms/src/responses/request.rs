@@ -5,7 +5,9 @@
 //! - `model` (the deployment's), `input`, then the parameters LiteLLM's `responses()` takes,
 //!   in its order, each as the client sent it; `null` values are not sent and any other
 //!   top-level key is dropped (`conversation` included);
-//! - `extra_body`'s members merged in last (a member it shares with the body wins);
+//! - `extra_body`'s members merged in last (a member it shares with the body wins), except
+//!   `model`, `input`, `stream` and `stream_options`: the model routed and priced, and the
+//!   framing the gateway reads, stay the body's;
 //! - `max_output_tokens` from 1 to 15 raised to 16, the API's minimum;
 //! - `previous_response_id` unwrapped to the provider's own id ([`super::provider_id`]);
 //! - `stream_options` kept only as `{"include_obfuscation": <bool>}`.
@@ -80,8 +82,22 @@ pub fn native_request(body: &[u8], provider_model: &str, out: &mut Vec<u8>) -> R
         .and_then(top_members)
         .map(|ms| {
             let e = extra.unwrap_or_default();
-            ms.filter_map(|m| Some((key_of(e, &m.key)?, &e[m.value])))
-                .collect()
+            let mut members: Vec<(String, &[u8])> = Vec::new();
+            for m in ms {
+                let Some(key) = key_of(e, &m.key) else {
+                    continue;
+                };
+                // The routed model, the input and the stream's framing are the body's own.
+                if matches!(
+                    key.as_str(),
+                    "model" | "input" | "stream" | "stream_options"
+                ) {
+                    continue;
+                }
+                members.retain(|(k, _)| *k != key);
+                members.push((key, &e[m.value]));
+            }
+            members
         })
         .unwrap_or_default();
     out.extend_from_slice(b"{\"model\":");
@@ -209,6 +225,15 @@ mod tests {
             .ends_with(r#""stream":true,"stream_options":{"include_obfuscation":false}}"#));
         let body = r#"{"model":"m","input":"x","stream_options":{"include_usage":true}}"#;
         assert_eq!(request(body), r#"{"model":"gpt-4o","input":"x"}"#);
+    }
+
+    #[test]
+    fn extra_body_cannot_change_the_model_or_the_framing() {
+        let body = r#"{"model":"m","input":"x","stream":true,"extra_body":{"model":"other","stream":false,"input":"y","a":1,"a":2}}"#;
+        assert_eq!(
+            request(body),
+            r#"{"model":"gpt-4o","input":"x","stream":true,"a":2}"#
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@
 use super::object::{write_response, Nulls, Rewrite};
 use crate::cost::Prices;
 use crate::json::top_members;
-use crate::json::value::{answer_object, get, is_null, key_of, string};
+use crate::json::value::{answer_object, get, is_null, key_is, string};
 use crate::json::write_json_string;
 use crate::stream::{StreamFailure, SSE_DONE};
 use crate::usage::Usage;
@@ -113,7 +113,8 @@ impl ResponsesStream {
         out.extend_from_slice(b"data: {");
         for m in top_members(event).into_iter().flatten() {
             let value = &event[m.value.clone()];
-            if value == b"null" {
+            // The client's `model` replaces any the provider put there (LiteLLM's model_copy).
+            if value == b"null" || key_is(event, &m.key, "model") {
                 continue;
             }
             if out.last() != Some(&b'{') {
@@ -122,8 +123,7 @@ impl ResponsesStream {
             out.push(b'"');
             out.extend_from_slice(&event[m.key.clone()]);
             out.extend_from_slice(b"\":");
-            if key_of(event, &m.key).as_deref() == Some("response") && value.first() == Some(&b'{')
-            {
+            if key_is(event, &m.key, "response") && value.first() == Some(&b'{') {
                 let id = get(value, "id").and_then(string);
                 let id = id.map(|id| self.client_id(&id).to_owned());
                 let rewrite = Rewrite {
@@ -190,7 +190,7 @@ impl ResponsesStream {
             Some(c) => created.extend_from_slice(c),
             None => crate::json::write_u64(unseen.1, &mut created),
         }
-        let next = self.sequence.map_or(0, |s| s + 1);
+        let next = self.sequence.map_or(0, |s| s.saturating_add(1));
         write_failed_event(
             id,
             &created,
@@ -273,7 +273,7 @@ pub fn read_usage(usage: &[u8]) -> Option<Usage> {
     Some(Usage {
         prompt_tokens: p,
         completion_tokens: c,
-        total_tokens: count("total_tokens").unwrap_or(p + c),
+        total_tokens: count("total_tokens").unwrap_or(p.saturating_add(c)),
     })
 }
 
