@@ -801,6 +801,16 @@ pub fn body_rewriter(
                 note.counted_prompt_tokens.unwrap_or(0),
             ),
         ))),
+        // A deletion or a page of input items goes back as it came, however large (it names
+        // no model at its top level).
+        Bridge::Responses
+            if matches!(
+                endpoint,
+                Endpoint::Response(ResponseOp::Delete | ResponseOp::InputItems)
+            ) =>
+        {
+            Some(BodyRewriter::Model(ModelRewriter::new(requested_model)))
+        }
         _ => body_from_file(row, endpoint)
             .then(|| BodyRewriter::Model(ModelRewriter::new(requested_model))),
     }
