@@ -497,6 +497,11 @@ CASES: list[tuple[str, str, dict]] = [
     ("rerank-vllm", "/v1/rerank", {"model": "vllm", "query": "q", "documents": ["a", {"text": "b"}], "top_n": 2,
                                    "return_documents": True, "instruction": "Rank it", "max_tokens_per_doc": 64}),
     ("rerank-vllm-chunks", "/rerank", {"model": "vllm", "query": "q", "documents": ["a"], "max_chunks_per_doc": 2}),
+    # Jina AI's own rerank shape.
+    ("rerank-jina", "/v1/rerank", {"model": "jina", "query": "q", "documents": ["a", "b", "c"], "top_n": 2,
+                                   "return_documents": True, "rank_fields": ["text"], "max_chunks_per_doc": 3}),
+    ("rerank-jina-plain", "/rerank", {"documents": ["a"], "query": "q", "model": "jina"}),
+    ("rerank-jina-err-429", "/v1/rerank", {"model": "jina", "query": "[err-429] q", "documents": ["a"]}),
     # Errors in each route's shape.
     ("messages-unknown-model", "/v1/messages", messages("nope", "text", False)),
     ("messages-no-max-tokens", "/v1/messages", {"model": "claude", "messages": [{"role": "user", "content": "Hi"}]}),
@@ -623,7 +628,7 @@ DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "t
                "cmdr": ("cohere", "command-r-plus"), "cmda": ("cohere_chat", "command-a-03-2025"),
                "coembed": ("cohere", "embed-english-v3.0"), "corerank": ("cohere", "rerank-v3.5"),
                "vllm": ("hosted_vllm", "my-llama"), "gpt": ("openai", "gpt-4o"),
-               "dsk": ("deepseek", "deepseek-chat"), "claude": ("anthropic", "claude-sonnet-4-5")}
+               "dsk": ("deepseek", "deepseek-chat"), "jina": ("jina_ai", "jina-reranker-v2-base-multilingual"), "claude": ("anthropic", "claude-sonnet-4-5")}
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages",
              "/v1/completions": "completions", "/v1/ocr": "ocr",
              "/v1/rerank": "rerank", "/rerank": "rerank", "/v2/rerank": "rerank", "/v1/responses": "responses",
@@ -749,6 +754,8 @@ def main() -> int:
     litellm_params: {{model: hosted_vllm/my-llama, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: gpt
     litellm_params: {{model: openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: jina
+    litellm_params: {{model: jina_ai/jina-reranker-v2-base-multilingual, api_base: "{base}/v1", api_key: jina-upstream}}
   - model_name: dsk
     litellm_params: {{model: deepseek/deepseek-chat, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: gem

@@ -722,6 +722,15 @@ class Upstream:
         if handler.path.endswith("/v2/rerank"):
             _send(handler, 200, "application/json", json.dumps(_cohere_rerank(body)).encode())
             return
+        if handler.path.endswith("/rerank") and handler.headers.get("authorization") == "Bearer jina-upstream":
+            # Jina AI's rerank (https://jina.ai/reranker): documents as strings, a usage.
+            docs = body.get("documents") or []
+            results = [{"index": i, "relevance_score": 0.9 - i / 10,
+                        **({"document": {"text": d} if isinstance(d, str) else d} if body.get("return_documents") else {})}
+                       for i, d in enumerate(docs)][: body.get("top_n") or len(docs)]
+            answer = {"model": body.get("model"), "usage": {"total_tokens": 15}, "results": results}
+            _send(handler, 200, "application/json", json.dumps(answer).encode())
+            return
         if handler.path.endswith("/rerank"):
             # vLLM's rerank (Cohere's shape, its usage instead of meta).
             answer = _cohere_rerank(body)

@@ -24,6 +24,8 @@ fn config(mock: &Mock, chat_prefix: &str) -> String {
     litellm_params: {{model: cohere_chat/v1/command-r, api_base: \"{chat}\", api_key: co-test}}
   - model_name: vllm-rerank
     litellm_params: {{model: hosted_vllm/BAAI/bge-reranker-v2-m3, api_base: \"{vllm}\"}}
+  - model_name: jina-rerank
+    litellm_params: {{model: jina_ai/jina-reranker-v2-base-multilingual, api_base: \"{vllm}\", api_key: jina-test}}
 ",
         embed = mock.base("/v2/embed"),
         base = mock.base(""),
@@ -208,6 +210,34 @@ fn embeddings_go_to_v2_embed() {
     );
     assert_eq!(mock.requests().len(), before);
     gw.assert_healthy();
+}
+
+#[test]
+fn rerank_to_jina_ai_speaks_jina_s_shape() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock, ""));
+    let resp = gw.post(
+        "/v1/rerank",
+        &json!({"model": "jina-rerank", "query": "q", "documents": ["a", "b", "c"], "top_n": 2,
+                "return_documents": true, "rank_fields": ["text"]}),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let (path, headers, sent) = seen(&mock);
+    assert_eq!(path, "/v1/rerank");
+    assert_eq!(headers["authorization"], "Bearer jina-test");
+    // Jina's own members only, as the client sent them.
+    assert_eq!(
+        sent,
+        json!({"model": "jina-reranker-v2-base-multilingual", "query": "q",
+               "documents": ["a", "b", "c"], "top_n": 2, "return_documents": true})
+    );
+    let answer = resp.json();
+    assert_eq!(answer["results"][1]["document"], json!({"text": "b"}));
+    // `meta` from Jina's usage.
+    assert_eq!(
+        answer["meta"],
+        json!({"billed_units": {"total_tokens": 9}, "tokens": {}})
+    );
 }
 
 #[test]

@@ -183,6 +183,25 @@ pub fn write_upstream_tuple_message(
     truncate_at_char(out, start + MAX_UPSTREAM_MESSAGE);
 }
 
+/// LiteLLM's message for an upstream error of the rerank route to an OpenAI-format row (its
+/// rerank handler raises the answer's text as it came, without the class's own prefix):
+/// `litellm.RateLimitError: Jina_aiException - <answer text>`.
+pub fn write_upstream_rerank_message(
+    provider: &str,
+    status: u16,
+    upstream_body: &[u8],
+    out: &mut String,
+) {
+    out.push_str("litellm.");
+    out.push_str(map_upstream_status(status).exception);
+    out.push_str(": ");
+    write_exception_provider(provider, out);
+    out.push_str(" - ");
+    let start = out.len();
+    out.push_str(&String::from_utf8_lossy(upstream_body));
+    truncate_at_char(out, start + MAX_UPSTREAM_MESSAGE);
+}
+
 /// LiteLLM's message for an upstream error of the Responses API: the answer's text as it came,
 /// after `litellm.BadRequestError: <Provider>Exception - ` whatever the status, except a 429's
 /// `litellm.RateLimitError: RateLimitError: ` (its responses handler raises them so).

@@ -120,9 +120,9 @@ pub enum Bridge {
     EmbedToCohere,
     /// The rerank route to Cohere's `/v2/rerank`, and back.
     RerankToCohere,
-    /// The rerank route to an OpenAI-format row that lists it (hosted_vllm's `/rerank`), in
-    /// Cohere's shape, and back ([`crate::rerank`]).
-    RerankToHostedVllm,
+    /// The rerank route to an OpenAI-format row that lists it, in the row's rerank shape
+    /// (hosted_vllm's `/rerank` in Cohere's, Jina's own), and back ([`crate::rerank`]).
+    RerankOpenAiFormat,
     /// The Responses API to a provider that has it ([`crate::responses`]): LiteLLM's
     /// parameters sent, answers rebuilt with the client's ids, events relayed with its model.
     Responses,
@@ -136,7 +136,7 @@ pub enum Bridge {
 pub fn bridge(row: &ProviderRow, endpoint: Endpoint) -> Bridge {
     match (row.family, endpoint) {
         (Family::Cohere, Endpoint::Rerank) => Bridge::RerankToCohere,
-        (Family::OpenAi, Endpoint::Rerank) => Bridge::RerankToHostedVllm,
+        (Family::OpenAi, Endpoint::Rerank) => Bridge::RerankOpenAiFormat,
         (_, Endpoint::Rerank) => Bridge::Unserved,
         (Family::OpenAi, Endpoint::Messages) => Bridge::MessagesToChat,
         (Family::OpenAi, Endpoint::CountTokens) => Bridge::LocalCount,
@@ -377,8 +377,8 @@ pub fn write_request_body(
             provider_model,
             out,
         )),
-        Bridge::RerankToHostedVllm => none(crate::rerank::rerank_request(
-            crate::rerank::Flavor::HostedVllm,
+        Bridge::RerankOpenAiFormat => none(crate::rerank::rerank_request(
+            row.rerank,
             body,
             provider_model,
             out,
@@ -641,11 +641,11 @@ pub fn rewrite_response(
         )
         .map(translated)
         .map_err(|e| e.message().to_owned()),
-        Bridge::RerankToCohere | Bridge::RerankToHostedVllm => {
+        Bridge::RerankToCohere | Bridge::RerankOpenAiFormat => {
             let flavor = if bridge(row, endpoint) == Bridge::RerankToCohere {
                 crate::rerank::Flavor::CohereV2
             } else {
-                crate::rerank::Flavor::HostedVllm
+                row.rerank
             };
             // LiteLLM's uuid4 where the provider names no answer: the gateway's call id.
             let id = || {
@@ -1168,7 +1168,7 @@ pub fn stream_translator(
         | Bridge::EmbedToOllama
         | Bridge::EmbedToCohere
         | Bridge::RerankToCohere
-        | Bridge::RerankToHostedVllm
+        | Bridge::RerankOpenAiFormat
         | Bridge::BedrockCount
         | Bridge::VertexClaudeCount
         | Bridge::Ocr
@@ -1373,6 +1373,10 @@ pub fn map_error(
         // LiteLLM's OCR handler raises the status and the answer's text as a tuple.
         Family::OpenAi if endpoint == Endpoint::Ocr => {
             crate::error::write_upstream_tuple_message(row.name, status, body, message);
+            map_upstream_status(status)
+        }
+        Family::OpenAi if endpoint == Endpoint::Rerank => {
+            crate::error::write_upstream_rerank_message(row.name, status, body, message);
             map_upstream_status(status)
         }
         Family::OpenAi if endpoint.listed_as() == Endpoint::Responses => {

@@ -301,6 +301,8 @@ pub struct ProviderRow {
     /// Appended to a base whose path does not already end with it (Docker Model Runner: users
     /// give the engine's address, its OpenAI-compatible API lives under `/v1`).
     pub base_suffix: Option<&'static str>,
+    /// Whose shape an OpenAI-format row's `/rerank` speaks, where it lists [`Endpoint::Rerank`].
+    pub rerank: crate::rerank::Flavor,
 }
 
 /// Why [`resolve`] found no row.
@@ -350,6 +352,7 @@ const CHAT_MESSAGES_COUNT: &[Endpoint] = &[
 ];
 const CHAT_TEXT: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Completions];
 const EMBED: &[Endpoint] = &[Endpoint::Embeddings];
+const EMBED_AND_RERANK: &[Endpoint] = &[Endpoint::Embeddings, Endpoint::Rerank];
 /// hosted_vllm: its OpenAI-compatible API, vLLM's `/rerank` in Cohere's shape, and the
 /// Responses API.
 const ALL_AND_RERANK: &[Endpoint] = &[
@@ -380,6 +383,7 @@ const COHERE: ProviderRow = ProviderRow {
     endpoints: CHAT_EMBED_RERANK,
     path: PathStyle::Cohere,
     base_suffix: None,
+    rerank: crate::rerank::Flavor::HostedVllm,
 };
 
 const fn openai_like(
@@ -403,6 +407,7 @@ const fn openai_like(
         endpoints,
         path: PathStyle::Plain,
         base_suffix: None,
+        rerank: crate::rerank::Flavor::HostedVllm,
     }
 }
 
@@ -419,6 +424,7 @@ const VERTEX_AI: ProviderRow = ProviderRow {
     endpoints: CHAT,
     path: PathStyle::Vertex,
     base_suffix: None,
+    rerank: crate::rerank::Flavor::HostedVllm,
 };
 
 /// The `vertex_ai` row for Claude ([`Family::VertexClaude`]), chosen by [`resolve`].
@@ -444,6 +450,7 @@ const BEDROCK: ProviderRow = ProviderRow {
     endpoints: CHAT_MESSAGES_COUNT,
     path: PathStyle::BedrockModel,
     base_suffix: None,
+    rerank: crate::rerank::Flavor::HostedVllm,
 };
 
 /// The `bedrock` row for Claude models ([`Family::BedrockClaude`]): not listed in
@@ -487,6 +494,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         endpoints: CHAT_MESSAGES,
         path: PathStyle::Plain,
         base_suffix: None,
+        rerank: crate::rerank::Flavor::HostedVllm,
     },
     // litellm/main.py (GEMINI_API_BASE; the key from GOOGLE_API_KEY, GEMINI_API_KEY or
     // PALM_API_KEY), litellm/llms/vertex_ai/common_utils.py `get_gemini_url` (the default base
@@ -503,6 +511,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         endpoints: CHAT_EMBED,
         path: PathStyle::GeminiModels,
         base_suffix: None,
+        rerank: crate::rerank::Flavor::HostedVllm,
     },
     // litellm/main.py `_complete_vertex_ai` (vertex_project/location/credentials, VERTEXAI_*
     // env, VERTEXAI_API_BASE), llms/vertex_ai/common_utils.py `get_vertex_url` and
@@ -530,6 +539,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         endpoints: ALL_AND_RESPONSES,
         path: PathStyle::AzureDeployment,
         base_suffix: None,
+        rerank: crate::rerank::Flavor::HostedVllm,
     },
     openai_like(
         "groq",
@@ -676,6 +686,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         endpoints: ALL,
         path: PathStyle::OllamaApi,
         base_suffix: None,
+        rerank: crate::rerank::Flavor::HostedVllm,
     },
     ProviderRow {
         name: "ollama_chat",
@@ -689,6 +700,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         endpoints: CHAT_TEXT,
         path: PathStyle::OllamaApi,
         base_suffix: None,
+        rerank: crate::rerank::Flavor::HostedVllm,
     },
     openai_like(
         "lm_studio",
@@ -816,6 +828,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     // (http://host:22088/engines/llama.cpp) and the API lives under its /v1.
     ProviderRow {
         base_suffix: Some("/v1"),
+        rerank: crate::rerank::Flavor::HostedVllm,
         ..openai_like(
             "docker_model_runner",
             &[],
@@ -907,15 +920,19 @@ pub static PROVIDERS: &[ProviderRow] = &[
         CHAT,
     ),
     // litellm/llms/jina_ai/embedding/transformation.py (embeddings only)
-    openai_like(
-        "jina_ai",
-        &[],
-        "https://api.jina.ai/v1",
-        &["JINA_AI_API_BASE"],
-        &["JINA_AI_API_KEY", "JINA_API_KEY", "JINA_AI_TOKEN"],
-        true,
-        EMBED,
-    ),
+    // litellm/llms/jina_ai/rerank/transformation.py: its own rerank shape.
+    ProviderRow {
+        rerank: crate::rerank::Flavor::Jina,
+        ..openai_like(
+            "jina_ai",
+            &[],
+            "https://api.jina.ai/v1",
+            &["JINA_AI_API_BASE"],
+            &["JINA_AI_API_KEY", "JINA_API_KEY", "JINA_AI_TOKEN"],
+            true,
+            EMBED_AND_RERANK,
+        )
+    },
     // litellm/llms/lambda_ai/chat/transformation.py
     openai_like(
         "lambda_ai",

@@ -26,7 +26,14 @@ use crate::json::write_json_string;
 pub enum Flavor {
     CohereV2,
     HostedVllm,
+    /// Jina AI (`llms/jina_ai/rerank/transformation.py`): `model` and the client's `query`,
+    /// `top_n`, `documents` and `return_documents` as they came, in its order (nothing else);
+    /// the answer's string documents as `{"text"}`, `meta` from its `usage`.
+    Jina,
 }
+
+/// The request members Jina's rerank takes (`get_supported_cohere_rerank_params`).
+const JINA_PARAMS: [&str; 4] = ["query", "top_n", "documents", "return_documents"];
 
 /// hosted_vllm's extra request members, in `RerankRequest`'s order, as the client sent them.
 const VLLM_EXTRAS: [&str; 4] = [
@@ -67,6 +74,29 @@ pub fn rerank_request(
         return Err(invalid("Hosted VLLM does not support max_chunks_per_doc"));
     }
     let docs = elements(documents).ok_or_else(|| invalid("documents: expected a list"))?;
+    if flavor == Flavor::Jina {
+        // The client's supported members in its order, `model` first.
+        out.extend_from_slice(b"{\"model\":");
+        write_json_string(provider_model, out);
+        for m in crate::json::top_members(body).into_iter().flatten() {
+            let value = &body[m.value.clone()];
+            let Some(key) = JINA_PARAMS
+                .iter()
+                .find(|k| crate::json::value::key_is(body, &m.key, k))
+            else {
+                continue;
+            };
+            if set(Some(value)).is_some() {
+                out.extend_from_slice(b",\"");
+                out.extend_from_slice(key.as_bytes());
+                out.extend_from_slice(b"\":");
+                out.extend_from_slice(value);
+            }
+        }
+        out.push(b'}');
+        let _ = docs;
+        return Ok(());
+    }
     if docs
         .iter()
         .any(|d| string(d).is_none() && d.first() != Some(&b'{'))
@@ -141,7 +171,7 @@ pub fn rerank_response(
     buf.extend_from_slice(b"{\"id\":");
     match id.filter(|i| string(i).is_some_and(|i| !i.is_empty())) {
         Some(id) => buf.extend_from_slice(id),
-        None if flavor == Flavor::HostedVllm => write_json_string(&answer_id(), &mut buf),
+        None if flavor != Flavor::CohereV2 => write_json_string(&answer_id(), &mut buf),
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b",\"results\":");
@@ -153,7 +183,8 @@ pub fn rerank_response(
                 if i > 0 {
                     buf.push(b',');
                 }
-                write_result(item, &mut buf).map_err(|m| bad(&format!("results.{i}.{m}")))?;
+                write_result(flavor, item, &mut buf)
+                    .map_err(|m| bad(&format!("results.{i}.{m}")))?;
             }
             buf.push(b']');
         }
@@ -173,6 +204,15 @@ pub fn rerank_response(
             buf.extend_from_slice(total);
             buf.extend_from_slice(b"}}");
         }
+        (Flavor::Jina, _) => {
+            // `usage` read as `billed_units` and as `tokens` (each keeps its own keys).
+            let usage = usage.filter(|u| u.first() == Some(&b'{')).unwrap_or(b"{}");
+            buf.extend_from_slice(b"{\"billed_units\":");
+            write_counts(usage, &["search_units", "total_tokens"], &mut buf);
+            buf.extend_from_slice(b",\"tokens\":");
+            write_counts(usage, &["input_tokens", "output_tokens"], &mut buf);
+            buf.push(b'}');
+        }
         (Flavor::CohereV2, Some(meta)) => write_meta(meta, &mut buf),
         (Flavor::CohereV2, None) => buf.extend_from_slice(b"null"),
     }
@@ -185,8 +225,27 @@ fn is_number(v: &[u8]) -> bool {
     v.first().is_some_and(|b| b.is_ascii_digit() || *b == b'-')
 }
 
-/// One result: `index`, `relevance_score`, and the document's `text` when there is a document.
-fn write_result(item: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
+/// The numeric members `keys` of `obj`, as an object.
+fn write_counts(obj: &[u8], keys: &[&str], out: &mut Vec<u8>) {
+    out.push(b'{');
+    let mut n = 0;
+    for key in keys {
+        if let Some(v) = get(obj, key).filter(|v| is_number(v)) {
+            if n > 0 {
+                out.push(b',');
+            }
+            n += 1;
+            write_json_string(key, out);
+            out.push(b':');
+            out.extend_from_slice(v);
+        }
+    }
+    out.push(b'}');
+}
+
+/// One result: `index`, `relevance_score`, and the document's `text` when there is a document
+/// (Jina's string document as `{"text"}`, its object as it came).
+fn write_result(flavor: Flavor, item: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
     let [index, score, document] = fields(item, ["index", "relevance_score", "document"]);
     let index = index
         .filter(|i| is_number(i))
@@ -201,6 +260,18 @@ fn write_result(item: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
     // A float, as pydantic (and Python's `float()`) makes it.
     if !score.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
         out.extend_from_slice(b".0");
+    }
+    if let (Flavor::Jina, Some(document)) = (flavor, document) {
+        out.extend_from_slice(b",\"document\":");
+        if document.first() == Some(&b'"') {
+            out.extend_from_slice(b"{\"text\":");
+            out.extend_from_slice(document);
+            out.push(b'}');
+        } else {
+            out.extend_from_slice(document);
+        }
+        out.push(b'}');
+        return Ok(());
     }
     if let Some(document) = document {
         let text = get(document, "text")
@@ -348,6 +419,34 @@ mod tests {
             )
             .unwrap(),
             r#"{"id":"3f1c","results":[{"index":0,"relevance_score":1.0,"document":{"text":"a"}}],"meta":{"billed_units":{"total_tokens":7},"tokens":{"input_tokens":7}}}"#
+        );
+    }
+
+    #[test]
+    fn jina_takes_its_own_members_and_answers_with_usage() {
+        let mut out = Vec::new();
+        rerank_request(
+            Flavor::Jina,
+            br#"{"documents":["a","b"],"model":"j","query":"q","rank_fields":["x"],"return_documents":true}"#,
+            "jina-reranker-v2",
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            br#"{"model":"jina-reranker-v2","documents":["a","b"],"query":"q","return_documents":true}"#
+        );
+        let mut out = Vec::new();
+        rerank_response(
+            Flavor::Jina,
+            br#"{"model":"j","usage":{"total_tokens":15},"results":[{"index":0,"relevance_score":0.9,"document":"a"},{"index":1,"relevance_score":1,"document":{"text":"b","x":1}}]}"#,
+            || "uuid-1".to_owned(),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"id":"uuid-1","results":[{"index":0,"relevance_score":0.9,"document":{"text":"a"}},{"index":1,"relevance_score":1.0,"document":{"text":"b","x":1}}],"meta":{"billed_units":{"total_tokens":15},"tokens":{}}}"#
         );
     }
 }
