@@ -462,11 +462,7 @@ fn messages_through_chat(
     let mut chat = Vec::with_capacity(body_len + 256);
     chat_answer(&mut chat)
         .and_then(|_| crate::messages::to_message(&chat, requested_model, out))
-        .map(|usage| Reported {
-            usage: Some(usage),
-            service_tier: None,
-        })
-        .map_err(|e| e.message().to_owned())
+        .reported()
 }
 
 /// Who answered, as a Responses API answer names it: the client's ids wrap the provider's
@@ -515,21 +511,18 @@ pub fn rewrite_response(
         Bridge::ChatToAnthropic | Bridge::ChatToVertexClaude => {
             let (id, created) = answer_id();
             crate::anthropic::transform_response(body, &id, created, requested_model, out)
-                .map(translated)
-                .map_err(|e| e.message().to_owned())
+                .reported()
         }
-        Bridge::MessagesToChat => crate::messages::to_message(body, requested_model, out)
-            .map(translated)
-            .map_err(|e| e.message().to_owned()),
+        Bridge::MessagesToChat => {
+            crate::messages::to_message(body, requested_model, out).reported()
+        }
         Bridge::AnthropicCount => {
             crate::anthropic::count_tokens_answer(body, out);
             Ok(Reported::default())
         }
         Bridge::ChatToGemini => {
             let (id, created) = answer_id();
-            crate::gemini::transform_response(body, &id, created, requested_model, out)
-                .map(translated)
-                .map_err(|e| e.message().to_owned())
+            crate::gemini::transform_response(body, &id, created, requested_model, out).reported()
         }
         Bridge::EmbedToGemini => crate::gemini::embed_response(
             body,
@@ -537,8 +530,7 @@ pub fn rewrite_response(
             note.counted_prompt_tokens.unwrap_or(0),
             out,
         )
-        .map(translated)
-        .map_err(|e| e.message().to_owned()),
+        .reported(),
         Bridge::MessagesToGemini => {
             let (id, created) = answer_id();
             messages_through_chat(body.len(), requested_model, out, |chat| {
@@ -547,9 +539,7 @@ pub fn rewrite_response(
         }
         Bridge::ChatToBedrock => {
             let (id, created) = answer_id();
-            crate::bedrock::transform_response(body, &id, created, requested_model, out)
-                .map(translated)
-                .map_err(|e| e.message().to_owned())
+            crate::bedrock::transform_response(body, &id, created, requested_model, out).reported()
         }
         Bridge::MessagesToBedrock => {
             let (id, created) = answer_id();
@@ -565,9 +555,7 @@ pub fn rewrite_response(
         }
         Bridge::ChatToOllamaChat => {
             let (id, created) = answer_id();
-            crate::ollama::chat_response(body, &id, created, requested_model, out)
-                .map(translated)
-                .map_err(|e| e.message().to_owned())
+            crate::ollama::chat_response(body, &id, created, requested_model, out).reported()
         }
         Bridge::ChatToOllamaGenerate => {
             let (id, created) = answer_id();
@@ -579,24 +567,20 @@ pub fn rewrite_response(
                 note.json_mode,
                 out,
             )
-            .map(translated)
-            .map_err(|e| e.message().to_owned())
+            .reported()
         }
         Bridge::TextToOllamaGenerate => {
             let (id, created) = answer_id();
-            crate::ollama::text_response(body, &id, created, requested_model, out)
-                .map(translated)
-                .map_err(|e| e.message().to_owned())
+            crate::ollama::text_response(body, &id, created, requested_model, out).reported()
         }
         Bridge::TextToOllamaChat => {
             let (id, created) = answer_id();
             crate::ollama::response::chat_text_response(body, &id, created, requested_model, out)
-                .map(translated)
-                .map_err(|e| e.message().to_owned())
+                .reported()
         }
-        Bridge::EmbedToOllama => crate::ollama::embed_response(body, requested_model, out)
-            .map(translated)
-            .map_err(|e| e.message().to_owned()),
+        Bridge::EmbedToOllama => {
+            crate::ollama::embed_response(body, requested_model, out).reported()
+        }
         Bridge::MessagesToOllamaChat | Bridge::MessagesToOllamaGenerate => {
             // LiteLLM's Messages answer keeps the chat completion's id.
             let (id, created) = answer_id();
@@ -629,9 +613,7 @@ pub fn rewrite_response(
         }
         Bridge::ChatToCohere => {
             let (id, created) = answer_id();
-            crate::cohere::transform_response(body, &id, created, requested_model, out)
-                .map(translated)
-                .map_err(|e| e.message().to_owned())
+            crate::cohere::transform_response(body, &id, created, requested_model, out).reported()
         }
         Bridge::EmbedToCohere => crate::cohere::embed_response(
             body,
@@ -639,25 +621,11 @@ pub fn rewrite_response(
             note.counted_prompt_tokens.unwrap_or(0),
             out,
         )
-        .map(translated)
-        .map_err(|e| e.message().to_owned()),
-        Bridge::RerankToCohere | Bridge::RerankOpenAiFormat => {
-            let flavor = if bridge(row, endpoint) == Bridge::RerankToCohere {
-                crate::rerank::Flavor::CohereV2
-            } else {
-                row.rerank
-            };
-            // LiteLLM's uuid4 where the provider names no answer: the gateway's call id.
-            let id = || {
-                let (id, _) = answer_id();
-                id.strip_prefix("chatcmpl-")
-                    .map(str::to_owned)
-                    .unwrap_or(id)
-            };
-            crate::rerank::rerank_response(flavor, body, id, out)
-                .map(|()| Reported::default())
-                .map_err(|e| e.message().to_owned())
+        .reported(),
+        Bridge::RerankToCohere => {
+            rerank_answer(crate::rerank::Flavor::CohereV2, body, answer_id, out)
         }
+        Bridge::RerankOpenAiFormat => rerank_answer(row.rerank, body, answer_id, out),
         Bridge::Responses => responses_answer(endpoint, body, requested_model, origin, out),
         Bridge::BedrockCount => {
             crate::bedrock::count::count_answer(body, out);
@@ -695,14 +663,45 @@ pub fn rewrite_response(
                 requested_model,
                 out,
             )
-            .map(|usage| Reported {
-                usage: Some(usage),
-                service_tier: None,
-            })
-            .map_err(|e| e.message().to_owned())
+            .reported()
         }
         Bridge::Unserved => Err("this provider does not serve this route".to_owned()),
     }
+}
+
+/// A chat or Messages translation's result as what a rewrite reports: its usage, or the
+/// reason the answer could not be read.
+trait IntoReported {
+    fn reported(self) -> Result<Reported, String>;
+}
+
+impl IntoReported for Result<Usage, crate::anthropic::TransformError> {
+    fn reported(self) -> Result<Reported, String> {
+        self.map(|usage| Reported {
+            usage: Some(usage),
+            service_tier: None,
+        })
+        .map_err(|e| e.message().to_owned())
+    }
+}
+
+/// A rerank answer in `flavor`'s shape; LiteLLM's uuid4 where the provider names no answer is
+/// the gateway's call id.
+fn rerank_answer(
+    flavor: crate::rerank::Flavor,
+    body: &[u8],
+    answer_id: impl FnOnce() -> (String, u64),
+    out: &mut Vec<u8>,
+) -> Result<Reported, String> {
+    let id = || {
+        let (id, _) = answer_id();
+        id.strip_prefix("chatcmpl-")
+            .map(str::to_owned)
+            .unwrap_or(id)
+    };
+    crate::rerank::rerank_response(flavor, body, id, out)
+        .map(|()| Reported::default())
+        .map_err(|e| e.message().to_owned())
 }
 
 /// A provider's answer as a chat completion, through its family's chat translation (the
