@@ -115,10 +115,31 @@ OLLAMA_HISTORY = [
 ]
 
 #: (name, route, body): every family and route the suite covers.
+#: The OpenAI parameters a chat request may carry, for the parameter-table cases.
+PARAMS = {"max_completion_tokens": 20, "temperature": 0.5, "top_p": 0.9, "user": "u1", "seed": 7, "n": 1, "stop": ["zz"],
+          "presence_penalty": 0.1, "frequency_penalty": 0.1, "logprobs": False, "response_format": {"type": "json_object"},
+          "metadata": {"tag": "x"}, "foo_extra": 1, "parallel_tool_calls": True,
+          "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}], "tool_choice": "auto"}
+
 CASES: list[tuple[str, str, dict]] = [
     # Chat completions to an OpenAI-format provider (passed through).
     ("chat-openai", "/v1/chat/completions", chat("gpt", "text", False)),
+    ("chat-openai-user", "/v1/chat/completions", chat("gpt", "text", False, user="u1", metadata={"tag": "x"}, foo_extra=1,
+                                                       max_completion_tokens=20, extra_body={"eb": 1}, drop_params=False,
+                                                       tags=["t1"], num_retries=1, timeout=30, temperature=None)),
     ("chat-openai-stream", "/v1/chat/completions", chat("gpt", "text", True, stream_options={"include_usage": True})),
+    # Chat to OpenAI-compatible providers: each provider's parameter table (LiteLLM's
+    # get_supported_openai_params and map_openai_params).
+    ("chat-groq-params", "/v1/chat/completions", chat("groq", "text", False, **PARAMS)),
+    ("chat-mistral-params", "/v1/chat/completions", chat("mistral", "text", False, **PARAMS)),
+    ("chat-pplx-params", "/v1/chat/completions", chat("pplx", "text", False, **PARAMS)),
+    ("chat-fw-params", "/v1/chat/completions", chat("fw", "text", False, **PARAMS)),
+    ("chat-cere-params", "/v1/chat/completions", chat("cere", "text", False, **PARAMS)),
+    ("chat-grok-params", "/v1/chat/completions", chat("grok", "text", False, **PARAMS)),
+    ("chat-tog-params", "/v1/chat/completions", chat("tog", "text", False, **PARAMS)),
+    ("chat-dinfra-params", "/v1/chat/completions", chat("dinfra", "text", False, **PARAMS)),
+    ("chat-nim-params", "/v1/chat/completions", chat("nim", "text", False, **PARAMS)),
+    ("chat-samba-params", "/v1/chat/completions", chat("samba", "text", False, **PARAMS)),
     # Chat completions to Anthropic (translated both ways).
     ("chat-anthropic", "/v1/chat/completions", chat("claude", "text", False, max_tokens=64)),
     ("chat-anthropic-tool", "/v1/chat/completions", chat("claude", "tool", False, tools=[
@@ -756,6 +777,26 @@ def main() -> int:
     litellm_params: {{model: openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: jina
     litellm_params: {{model: jina_ai/jina-reranker-v2-base-multilingual, api_base: "{base}/v1", api_key: jina-upstream}}
+  - model_name: groq
+    litellm_params: {{model: groq/llama-3.3-70b-versatile, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: mistral
+    litellm_params: {{model: mistral/mistral-large-latest, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: pplx
+    litellm_params: {{model: perplexity/sonar, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: fw
+    litellm_params: {{model: fireworks_ai/accounts/fireworks/models/llama-v3p1-8b-instruct, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: cere
+    litellm_params: {{model: cerebras/llama3.1-8b, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: grok
+    litellm_params: {{model: xai/grok-3, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: tog
+    litellm_params: {{model: together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: dinfra
+    litellm_params: {{model: deepinfra/meta-llama/Llama-3.3-70B-Instruct, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: nim
+    litellm_params: {{model: nvidia_nim/meta/llama3-70b-instruct, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: samba
+    litellm_params: {{model: sambanova/Meta-Llama-3.1-8B-Instruct, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: dsk
     litellm_params: {{model: deepseek/deepseek-chat, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: gem

@@ -26,7 +26,7 @@ pub enum BodyIn {
     /// In the connection's buffer, from the end of the head to this offset.
     Buf(usize),
     /// In a temporary file; the fields the gateway reads were scanned as it arrived.
-    Spilled(Spilled),
+    Spilled(Box<Spilled>),
 }
 
 /// A request body in a temporary file, and what the gateway read from it on the way in.
@@ -247,10 +247,10 @@ async fn spill(
         piece = append(&mut file, piece).await?;
     }
     core.give_buf(piece);
-    Ok(BodyIn::Spilled(Spilled {
+    Ok(BodyIn::Spilled(Box::new(Spilled {
         file,
         fields: scanner.finish(),
-    }))
+    })))
 }
 
 /// Scans `data` and queues it for the file in pieces of [`SPILL_PIECE`].

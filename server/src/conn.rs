@@ -220,7 +220,7 @@ async fn request<'g>(
         method: head.method,
         target: head.text(buf, &head.target),
         body: &buf[head.head_len..body_end],
-        spilled: spilled.as_ref(),
+        spilled: spilled.as_deref(),
         anthropic_beta: head.anthropic_beta.as_ref().map(|r| head.text(buf, r)),
     };
     // Boxed: the request path's future is several KiB, and an idle connection's task

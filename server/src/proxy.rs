@@ -314,7 +314,7 @@ async fn inference<'g>(
     let (loaded, _charge);
     let in_memory;
     let req = match req.spilled {
-        Some(spilled) if !family::body_from_file(provider, endpoint) => {
+        Some(spilled) if !family::body_from_file(provider, endpoint, &fields) => {
             (loaded, _charge) = load_spilled(core, Some(provider), &spilled.file).await?;
             in_memory = Request {
                 body: &loaded,
@@ -932,7 +932,7 @@ fn build_upstream<'b>(
             (bytes, len, None)
         }
         // `inference` reads a spilled body back before a translation; a batch does not.
-        ClientBody::Spilled(_) if !family::body_from_file(provider, endpoint) => {
+        ClientBody::Spilled(_) if !family::body_from_file(provider, endpoint, fields) => {
             return Err(untranslatable(format!(
                 "a request body over {} KiB is not translated for this provider in a batch",
                 crate::client_body::SPILL_ABOVE / 1024

@@ -255,6 +255,16 @@ pub fn write_request_body(
         ..RequestNote::default()
     };
     match bridge(row, endpoint) {
+        Bridge::OpenAi if rewrites_chat(row, endpoint, fields) => {
+            none(crate::params::write_chat_body(
+                body,
+                &row.params,
+                row.name,
+                provider_model,
+                force_include_usage,
+                out,
+            ))
+        }
         Bridge::OpenAi | Bridge::Anthropic => {
             crate::openai::splice(body, fields, provider_model, force_include_usage, out);
             Ok(RequestNote::default())
@@ -447,8 +457,21 @@ fn cohere_provider(family: Family) -> &'static str {
 
 /// Whether a body spilled to a file can be sent piece by piece (a splice plan); the others are
 /// needed in memory (translated, trimmed or counted).
-pub fn body_from_file(row: &ProviderRow, endpoint: Endpoint) -> bool {
+pub fn body_from_file(row: &ProviderRow, endpoint: Endpoint, fields: &RequestFields) -> bool {
+    passed_through(row, endpoint) && !rewrites_chat(row, endpoint, fields)
+}
+
+/// Whether the provider speaks the client's API: bodies go both ways as they came, the
+/// model aside.
+fn passed_through(row: &ProviderRow, endpoint: Endpoint) -> bool {
     matches!(bridge(row, endpoint), Bridge::OpenAi | Bridge::Anthropic)
+}
+
+/// Whether a chat body to an OpenAI-format row is written again rather than spliced: it has a
+/// parameter the row refuses, renames or does not send, or one of LiteLLM's own keys
+/// ([`crate::params`]).
+fn rewrites_chat(row: &ProviderRow, endpoint: Endpoint, fields: &RequestFields) -> bool {
+    endpoint == Endpoint::ChatCompletions && fields.keys.rewrite(&row.params)
 }
 
 /// A Messages answer for a provider whose answer the gateway reads as a chat completion:
@@ -810,7 +833,7 @@ pub fn body_rewriter(
         {
             Some(BodyRewriter::Model(ModelRewriter::new(requested_model)))
         }
-        _ => body_from_file(row, endpoint)
+        _ => passed_through(row, endpoint)
             .then(|| BodyRewriter::Model(ModelRewriter::new(requested_model))),
     }
 }

@@ -43,6 +43,7 @@ pub mod mock;
 pub mod ocr;
 pub mod ollama;
 pub mod openai;
+pub mod params;
 pub mod provider;
 pub mod rerank;
 pub mod responses;

@@ -11,6 +11,7 @@ use simd_json::tape::{Object, Tape};
 use crate::json::skip_ws;
 use crate::json::tape::{IndexedMembers, Scratch};
 use crate::keys::{Key, Seen, Spelling};
+use crate::params::BodyKeys;
 use crate::provider::Endpoint;
 use crate::service_tier::ServiceTier;
 
@@ -67,6 +68,8 @@ pub struct RequestFields {
     pub documents: Presence,
     /// Top-level "service_tier" (the last one, if repeated) when it names a known tier.
     pub service_tier: Option<ServiceTier>,
+    /// The top-level keys that decide whether a chat body is spliced or written again.
+    pub keys: BodyKeys,
 }
 
 /// Where an object sits in the body: what a splice needs to add a member to it.
@@ -304,6 +307,7 @@ fn fields_of(body: &[u8], tape: &Tape<'_>, idx: &[u32]) -> Result<RequestFields,
         let member = spans.next().ok_or(RequestError::InvalidJson)?;
         let span = member.value;
         let raw = &body[span.clone()];
+        fields.keys.note(key);
         let Some(watched) = watched(key, &Key::TOP_LEVEL, &mut seen)? else {
             match key {
                 "messages" => fields.messages = Presence::of(raw),

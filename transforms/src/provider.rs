@@ -1,6 +1,7 @@
 //! Providers as rows of one static table (STYLE.md "row -> hook -> family"), LiteLLM's
 //! `provider/model` routing over it, and the upstream request head a row's family writes.
 
+use crate::params::ParamRules;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -303,6 +304,8 @@ pub struct ProviderRow {
     pub base_suffix: Option<&'static str>,
     /// Whose shape an OpenAI-format row's `/rerank` speaks, where it lists [`Endpoint::Rerank`].
     pub rerank: crate::rerank::Flavor,
+    /// What an OpenAI-format row does with the OpenAI chat parameters.
+    pub params: ParamRules,
 }
 
 /// Why [`resolve`] found no row.
@@ -384,6 +387,7 @@ const COHERE: ProviderRow = ProviderRow {
     path: PathStyle::Cohere,
     base_suffix: None,
     rerank: crate::rerank::Flavor::HostedVllm,
+    params: ParamRules::OPENAI,
 };
 
 const fn openai_like(
@@ -408,6 +412,7 @@ const fn openai_like(
         path: PathStyle::Plain,
         base_suffix: None,
         rerank: crate::rerank::Flavor::HostedVllm,
+        params: ParamRules::OPENAI,
     }
 }
 
@@ -425,6 +430,7 @@ const VERTEX_AI: ProviderRow = ProviderRow {
     path: PathStyle::Vertex,
     base_suffix: None,
     rerank: crate::rerank::Flavor::HostedVllm,
+    params: ParamRules::OPENAI,
 };
 
 /// The `vertex_ai` row for Claude ([`Family::VertexClaude`]), chosen by [`resolve`].
@@ -451,6 +457,7 @@ const BEDROCK: ProviderRow = ProviderRow {
     path: PathStyle::BedrockModel,
     base_suffix: None,
     rerank: crate::rerank::Flavor::HostedVllm,
+    params: ParamRules::OPENAI,
 };
 
 /// The `bedrock` row for Claude models ([`Family::BedrockClaude`]): not listed in
@@ -495,6 +502,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         path: PathStyle::Plain,
         base_suffix: None,
         rerank: crate::rerank::Flavor::HostedVllm,
+        params: ParamRules::OPENAI,
     },
     // litellm/main.py (GEMINI_API_BASE; the key from GOOGLE_API_KEY, GEMINI_API_KEY or
     // PALM_API_KEY), litellm/llms/vertex_ai/common_utils.py `get_gemini_url` (the default base
@@ -512,6 +520,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         path: PathStyle::GeminiModels,
         base_suffix: None,
         rerank: crate::rerank::Flavor::HostedVllm,
+        params: ParamRules::OPENAI,
     },
     // litellm/main.py `_complete_vertex_ai` (vertex_project/location/credentials, VERTEXAI_*
     // env, VERTEXAI_API_BASE), llms/vertex_ai/common_utils.py `get_vertex_url` and
@@ -540,6 +549,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         path: PathStyle::AzureDeployment,
         base_suffix: None,
         rerank: crate::rerank::Flavor::HostedVllm,
+        params: ParamRules::OPENAI,
     },
     openai_like(
         "groq",
@@ -687,6 +697,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         path: PathStyle::OllamaApi,
         base_suffix: None,
         rerank: crate::rerank::Flavor::HostedVllm,
+        params: ParamRules::OPENAI,
     },
     ProviderRow {
         name: "ollama_chat",
@@ -701,6 +712,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         path: PathStyle::OllamaApi,
         base_suffix: None,
         rerank: crate::rerank::Flavor::HostedVllm,
+        params: ParamRules::OPENAI,
     },
     openai_like(
         "lm_studio",
@@ -829,6 +841,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     ProviderRow {
         base_suffix: Some("/v1"),
         rerank: crate::rerank::Flavor::HostedVllm,
+        params: ParamRules::OPENAI,
         ..openai_like(
             "docker_model_runner",
             &[],
@@ -923,6 +936,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     // litellm/llms/jina_ai/rerank/transformation.py: its own rerank shape.
     ProviderRow {
         rerank: crate::rerank::Flavor::Jina,
+        params: ParamRules::OPENAI,
         ..openai_like(
             "jina_ai",
             &[],

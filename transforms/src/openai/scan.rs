@@ -8,6 +8,14 @@ use crate::json::validate::{Kind, Validator, Visitor};
 use crate::keys::{Key, Seen, LONGEST_MATCH};
 use crate::service_tier::ServiceTier;
 
+/// The longest key read: every key [`Key`] matches ([`LONGEST_MATCH`]) and every key
+/// [`crate::params::BodyKeys`] notes (LiteLLM's own parameters reach 59 bytes).
+const KEY_LEN: usize = if LONGEST_MATCH > 64 {
+    LONGEST_MATCH
+} else {
+    64
+};
+
 /// Reads a request body fed in pieces of any size and answers what [`inspect`](super::inspect)
 /// answers for the whole body: the same [`RequestFields`] (spans are offsets into the whole
 /// body) or the same [`RequestError`].
@@ -27,7 +35,7 @@ use crate::service_tier::ServiceTier;
 /// to simd-json's 1024, the escape and number state, four bytes of a split UTF-8 character)
 /// and the strings kept: `model` up to [`MAX_MODEL_LEN`] and `user` up to [`MAX_USER_LEN`]
 /// bytes (longer ones are refused with [`RequestError::ValueTooLong`], as `inspect` refuses
-/// them) and the buffer a key ([`LONGEST_MATCH`] bytes at most) or one of those values is read
+/// them) and the buffer a key ([`KEY_LEN`] bytes at most) or one of those values is read
 /// into; under 20 KiB in all.
 #[derive(Debug, Default)]
 pub struct BodyScanner {
@@ -316,14 +324,19 @@ impl Visitor for Reader {
             (2, Some(options)) => options.has_members = true,
             _ => return false,
         }
-        self.text.start(LONGEST_MATCH);
+        self.text.start(KEY_LEN);
         true
     }
 
     fn key_end(&mut self, depth: usize) {
         let name = self.text.as_str();
         let found = match (depth, self.options.as_mut()) {
-            (1, _) => member(name, &mut self.seen).map(|m| self.member = m),
+            (1, _) => {
+                if let Some(name) = name {
+                    self.fields.keys.note(name);
+                }
+                member(name, &mut self.seen).map(|m| self.member = m)
+            }
             (2, Some(options)) => name
                 .map_or(Ok(None), |n| {
                     watched(n, &Key::STREAM_OPTIONS, &mut options.seen)

@@ -1,0 +1,629 @@
+//! The OpenAI chat-completions parameters, and what an OpenAI-format provider does with each:
+//! LiteLLM's `get_optional_params` for chat (`_check_valid_arg` against the provider config's
+//! `get_supported_openai_params`, then its `map_openai_params`).
+//!
+//! A chat body to an OpenAI-format row goes upstream spliced (the model, `include_usage`)
+//! unless one of its top-level keys needs more: a parameter the row refuses, does not send or
+//! renames, one of LiteLLM's own keys (`metadata`, `drop_params`, `tags`, ... never reach a
+//! provider), or `extra_body` (merged into the body, as the OpenAI SDK LiteLLM calls does).
+//! The scan of the client body already meets every top-level key, so it notes them
+//! ([`BodyKeys`]) and the common body pays nothing more; the others are written again member
+//! by member ([`write_chat_body`]).
+//!
+//! As LiteLLM: a parameter counts only with a value other than `null`; `n: 1` is never
+//! refused (langchain sends it by default) but not sent where `n` is refused; `user`,
+//! `stream`, `stream_options` and `max_retries` are never refused. The refusal names the
+//! parameters in the order of `get_optional_params`'s arguments, and `drop_params` drops them.
+//!
+//! Where LiteLLM's config decides by the model (tools only for models its cost map says call
+//! functions, `reasoning_effort` only for reasoning models), corelane, which has no such
+//! table, sends the parameter: the provider answers for its model.
+
+use crate::anthropic::TransformError;
+use crate::json::value::key_of;
+use crate::json::{top_members, write_json_string};
+
+/// An OpenAI chat parameter LiteLLM validates, in the order of `get_optional_params`'s
+/// arguments (the order its `UnsupportedParamsError` lists them); the last four come through
+/// its `**kwargs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Param {
+    Functions,
+    FunctionCall,
+    Temperature,
+    TopP,
+    N,
+    Stream,
+    StreamOptions,
+    Stop,
+    MaxTokens,
+    MaxCompletionTokens,
+    Modalities,
+    Prediction,
+    Audio,
+    PresencePenalty,
+    FrequencyPenalty,
+    LogitBias,
+    User,
+    ResponseFormat,
+    Seed,
+    Tools,
+    ToolChoice,
+    Logprobs,
+    TopLogprobs,
+    ParallelToolCalls,
+    ReasoningEffort,
+    Verbosity,
+    Thinking,
+    WebSearchOptions,
+    SafetyIdentifier,
+    Store,
+    PromptCacheKey,
+    ServiceTier,
+    PromptCacheRetention,
+    IncludeServerSideToolInvocations,
+    ContextManagement,
+}
+
+impl Param {
+    /// Every parameter, in LiteLLM's order.
+    pub const ALL: [Param; 35] = [
+        Param::Functions,
+        Param::FunctionCall,
+        Param::Temperature,
+        Param::TopP,
+        Param::N,
+        Param::Stream,
+        Param::StreamOptions,
+        Param::Stop,
+        Param::MaxTokens,
+        Param::MaxCompletionTokens,
+        Param::Modalities,
+        Param::Prediction,
+        Param::Audio,
+        Param::PresencePenalty,
+        Param::FrequencyPenalty,
+        Param::LogitBias,
+        Param::User,
+        Param::ResponseFormat,
+        Param::Seed,
+        Param::Tools,
+        Param::ToolChoice,
+        Param::Logprobs,
+        Param::TopLogprobs,
+        Param::ParallelToolCalls,
+        Param::ReasoningEffort,
+        Param::Verbosity,
+        Param::Thinking,
+        Param::WebSearchOptions,
+        Param::SafetyIdentifier,
+        Param::Store,
+        Param::PromptCacheKey,
+        Param::ServiceTier,
+        Param::PromptCacheRetention,
+        Param::IncludeServerSideToolInvocations,
+        Param::ContextManagement,
+    ];
+
+    /// The parameter's key in the body.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Param::Functions => "functions",
+            Param::FunctionCall => "function_call",
+            Param::Temperature => "temperature",
+            Param::TopP => "top_p",
+            Param::N => "n",
+            Param::Stream => "stream",
+            Param::StreamOptions => "stream_options",
+            Param::Stop => "stop",
+            Param::MaxTokens => "max_tokens",
+            Param::MaxCompletionTokens => "max_completion_tokens",
+            Param::Modalities => "modalities",
+            Param::Prediction => "prediction",
+            Param::Audio => "audio",
+            Param::PresencePenalty => "presence_penalty",
+            Param::FrequencyPenalty => "frequency_penalty",
+            Param::LogitBias => "logit_bias",
+            Param::User => "user",
+            Param::ResponseFormat => "response_format",
+            Param::Seed => "seed",
+            Param::Tools => "tools",
+            Param::ToolChoice => "tool_choice",
+            Param::Logprobs => "logprobs",
+            Param::TopLogprobs => "top_logprobs",
+            Param::ParallelToolCalls => "parallel_tool_calls",
+            Param::ReasoningEffort => "reasoning_effort",
+            Param::Verbosity => "verbosity",
+            Param::Thinking => "thinking",
+            Param::WebSearchOptions => "web_search_options",
+            Param::SafetyIdentifier => "safety_identifier",
+            Param::Store => "store",
+            Param::PromptCacheKey => "prompt_cache_key",
+            Param::ServiceTier => "service_tier",
+            Param::PromptCacheRetention => "prompt_cache_retention",
+            Param::IncludeServerSideToolInvocations => "include_server_side_tool_invocations",
+            Param::ContextManagement => "context_management",
+        }
+    }
+
+    /// The parameter named `key`, if any.
+    pub fn of(key: &str) -> Option<Param> {
+        Some(match key {
+            "functions" => Param::Functions,
+            "function_call" => Param::FunctionCall,
+            "temperature" => Param::Temperature,
+            "top_p" => Param::TopP,
+            "n" => Param::N,
+            "stream" => Param::Stream,
+            "stream_options" => Param::StreamOptions,
+            "stop" => Param::Stop,
+            "max_tokens" => Param::MaxTokens,
+            "max_completion_tokens" => Param::MaxCompletionTokens,
+            "modalities" => Param::Modalities,
+            "prediction" => Param::Prediction,
+            "audio" => Param::Audio,
+            "presence_penalty" => Param::PresencePenalty,
+            "frequency_penalty" => Param::FrequencyPenalty,
+            "logit_bias" => Param::LogitBias,
+            "user" => Param::User,
+            "response_format" => Param::ResponseFormat,
+            "seed" => Param::Seed,
+            "tools" => Param::Tools,
+            "tool_choice" => Param::ToolChoice,
+            "logprobs" => Param::Logprobs,
+            "top_logprobs" => Param::TopLogprobs,
+            "parallel_tool_calls" => Param::ParallelToolCalls,
+            "reasoning_effort" => Param::ReasoningEffort,
+            "verbosity" => Param::Verbosity,
+            "thinking" => Param::Thinking,
+            "web_search_options" => Param::WebSearchOptions,
+            "safety_identifier" => Param::SafetyIdentifier,
+            "store" => Param::Store,
+            "prompt_cache_key" => Param::PromptCacheKey,
+            "service_tier" => Param::ServiceTier,
+            "prompt_cache_retention" => Param::PromptCacheRetention,
+            "include_server_side_tool_invocations" => Param::IncludeServerSideToolInvocations,
+            "context_management" => Param::ContextManagement,
+            _ => return None,
+        })
+    }
+
+    const fn bit(self) -> u64 {
+        1 << self as u8
+    }
+}
+
+/// A set of [`Param`]s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParamSet(u64);
+
+impl ParamSet {
+    pub const EMPTY: ParamSet = ParamSet(0);
+
+    pub const fn of(params: &[Param]) -> ParamSet {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < params.len() {
+            bits |= params[i].bit();
+            i += 1;
+        }
+        ParamSet(bits)
+    }
+
+    /// Every parameter except `params`: a row that lists what its provider supports.
+    pub const fn all_but(params: &[Param]) -> ParamSet {
+        ParamSet(ParamSet::of(&Param::ALL).0 & !ParamSet::of(params).0)
+    }
+
+    pub const fn contains(self, p: Param) -> bool {
+        self.0 & p.bit() != 0
+    }
+
+    pub fn insert(&mut self, p: Param) {
+        self.0 |= p.bit();
+    }
+
+    const fn union(self, other: ParamSet) -> ParamSet {
+        ParamSet(self.0 | other.0)
+    }
+
+    const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// What an OpenAI-format provider does with the OpenAI parameters (LiteLLM's config for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamRules {
+    /// Parameters it has no field for: LiteLLM's `UnsupportedParamsError` (400), or dropped
+    /// with `drop_params`. Never [`Param::User`], `Stream`, `StreamOptions`.
+    pub refused: ParamSet,
+    /// Parameters it accepts from a client but LiteLLM does not send (its config does not map
+    /// them): `user` for most providers.
+    pub unsent: ParamSet,
+    /// `max_completion_tokens` sent as `max_tokens` (over a `max_tokens` of the client's).
+    pub max_tokens_only: bool,
+}
+
+impl ParamRules {
+    /// A provider that takes every parameter as OpenAI does (LiteLLM's `OpenAIGPTConfig`).
+    pub const OPENAI: ParamRules = ParamRules {
+        refused: ParamSet::EMPTY,
+        unsent: ParamSet::EMPTY,
+        max_tokens_only: false,
+    };
+
+    /// The parameters whose presence means the body is written again.
+    const fn touched(&self) -> ParamSet {
+        let renamed = if self.max_tokens_only {
+            ParamSet::of(&[Param::MaxCompletionTokens])
+        } else {
+            ParamSet::EMPTY
+        };
+        self.refused.union(self.unsent).union(renamed)
+    }
+}
+
+/// The top-level keys of a chat body that decide how it goes upstream: the [`Param`]s it has
+/// (with any value), whether it has one of LiteLLM's own keys, and `extra_body`; one word, as
+/// it rides in every request's fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BodyKeys(u64);
+
+impl BodyKeys {
+    const LITELLM: u64 = 1 << 62;
+    const EXTRA_BODY: u64 = 1 << 63;
+
+    /// Notes the top-level key `key` (unescaped).
+    pub fn note(&mut self, key: &str) {
+        self.0 |= match classify(key) {
+            Class::Param(p) => p.bit(),
+            Class::LiteLlm => BodyKeys::LITELLM,
+            Class::ExtraBody => BodyKeys::EXTRA_BODY,
+            Class::Other => 0,
+        }
+    }
+
+    /// Whether a body with these keys must be written again for a row with `rules` (else it
+    /// is spliced as it came).
+    pub fn rewrite(&self, rules: &ParamRules) -> bool {
+        self.0 & (BodyKeys::LITELLM | BodyKeys::EXTRA_BODY | rules.touched().0) != 0
+    }
+}
+
+/// What a top-level key is to [`write_chat_body`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Param(Param),
+    /// One of LiteLLM's own parameters: read by the proxy, never sent to a provider.
+    LiteLlm,
+    ExtraBody,
+    /// `model`, `messages`, and keys LiteLLM sends on as they came.
+    Other,
+}
+
+fn classify(key: &str) -> Class {
+    match key {
+        "model" | "messages" => Class::Other,
+        "extra_body" => Class::ExtraBody,
+        _ => match Param::of(key) {
+            Some(p) => Class::Param(p),
+            None if LITELLM_KEYS.binary_search(&key).is_ok() => Class::LiteLlm,
+            None => Class::Other,
+        },
+    }
+}
+
+/// Writes the chat body for an OpenAI-format provider with `rules` into `out`: the client's
+/// members in their order, `model` as `provider_model`, `null` parameters and LiteLLM's own
+/// keys left out, `extra_body`'s members merged in (a client member of the same name gives
+/// way), `stream_options.include_usage` set for a stream when `force_include_usage`. A
+/// parameter the provider refuses is LiteLLM's `UnsupportedParamsError` naming `provider`,
+/// and `out` is left as it was.
+pub fn write_chat_body(
+    body: &[u8],
+    rules: &ParamRules,
+    provider: &str,
+    provider_model: &str,
+    force_include_usage: bool,
+    out: &mut Vec<u8>,
+) -> Result<(), TransformError> {
+    let start = out.len();
+    let members: Vec<_> = top_members(body).into_iter().flatten().collect();
+    // First the facts that decide single members: the parameters present, `extra_body`, and
+    // whether the body streams.
+    let mut present = ParamSet::EMPTY;
+    let mut extra = None;
+    let mut stream = false;
+    let mut keys = Vec::with_capacity(members.len());
+    for m in &members {
+        let key = key_of(body, &m.key).unwrap_or_default();
+        let value = &body[m.value.clone()];
+        match classify(&key) {
+            Class::Param(p) if value != b"null" => {
+                present.insert(p);
+                stream |= p == Param::Stream && value == b"true";
+            }
+            Class::ExtraBody if crate::json::value::is_object(value) => extra = Some(value),
+            _ => {}
+        }
+        keys.push(key);
+    }
+    let extra_members: Vec<_> = extra
+        .and_then(top_members)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| {
+            let key = key_of(extra.unwrap_or_default(), &m.key)?;
+            (key != "model").then_some((key, m))
+        })
+        .collect();
+    let mut refused = ParamSet::EMPTY;
+    out.push(b'{');
+    let mut first = true;
+    let mut member = |out: &mut Vec<u8>, key: &str, value: &[u8]| {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_json_string(key, out);
+        out.push(b':');
+        out.extend_from_slice(value);
+    };
+    let mut model_written = false;
+    for (m, key) in members.iter().zip(&keys) {
+        if extra_members.iter().any(|(k, _)| k == key) {
+            continue;
+        }
+        let value = &body[m.value.clone()];
+        let p = match classify(key) {
+            Class::LiteLlm | Class::ExtraBody => continue,
+            Class::Other if key == "model" => {
+                if !model_written {
+                    let mut model = Vec::with_capacity(provider_model.len() + 2);
+                    write_json_string(provider_model, &mut model);
+                    member(out, "model", &model);
+                    model_written = true;
+                }
+                continue;
+            }
+            Class::Other => {
+                member(out, key, value);
+                continue;
+            }
+            Class::Param(p) => p,
+        };
+        if value == b"null" || rules.unsent.contains(p) {
+            continue;
+        }
+        if rules.refused.contains(p) {
+            // `n: 1` is LiteLLM's default: never refused, and not sent where `n` is.
+            if !(p == Param::N && value == b"1") {
+                refused.insert(p);
+            }
+            continue;
+        }
+        match p {
+            Param::MaxTokens
+                if rules.max_tokens_only && present.contains(Param::MaxCompletionTokens) => {}
+            Param::MaxCompletionTokens if rules.max_tokens_only => {
+                member(out, "max_tokens", value);
+            }
+            Param::StreamOptions if stream && force_include_usage => {
+                member(out, key, &with_include_usage(value));
+            }
+            _ => member(out, key, value),
+        }
+    }
+    if stream && force_include_usage && !present.contains(Param::StreamOptions) {
+        member(out, "stream_options", br#"{"include_usage":true}"#);
+    }
+    for (key, m) in &extra_members {
+        member(out, key, &extra.unwrap_or_default()[m.value.clone()]);
+    }
+    if !model_written {
+        let mut model = Vec::with_capacity(provider_model.len() + 2);
+        write_json_string(provider_model, &mut model);
+        member(out, "model", &model);
+    }
+    out.push(b'}');
+    if !refused.is_empty() {
+        out.truncate(start);
+        let names: Vec<String> = Param::ALL
+            .into_iter()
+            .filter(|p| refused.contains(*p))
+            .map(|p| p.name().to_owned())
+            .collect();
+        return Err(crate::chat::unsupported_params(
+            provider,
+            &names,
+            provider_model,
+        ));
+    }
+    Ok(())
+}
+
+/// A `stream_options` value with `include_usage: true` (its other members kept); anything
+/// but an object becomes `{"include_usage":true}`, as LiteLLM sends for streams.
+fn with_include_usage(options: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(options.len() + 24);
+    out.push(b'{');
+    for m in top_members(options).into_iter().flatten() {
+        if key_of(options, &m.key).as_deref() == Some("include_usage") {
+            continue;
+        }
+        out.extend_from_slice(&options[m.key.start - 1..m.key.end + 1]);
+        out.push(b':');
+        out.extend_from_slice(&options[m.value]);
+        out.push(b',');
+    }
+    out.extend_from_slice(br#""include_usage":true}"#);
+    out
+}
+
+/// LiteLLM's own request parameters (LiteLLM 1.108.7: `litellm.types.utils.all_litellm_params`
+/// and `completion()`'s arguments that are not OpenAI parameters), sorted: read by its proxy,
+/// never sent to a provider.
+#[rustfmt::skip]
+const LITELLM_KEYS: [&str; 382] = include!("params_litellm_keys.in");
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    const GROQ_LIKE: ParamRules = ParamRules {
+        refused: ParamSet::of(&[Param::ReasoningEffort, Param::WebSearchOptions, Param::N]),
+        unsent: ParamSet::of(&[Param::User]),
+        max_tokens_only: true,
+    };
+
+    fn write(body: Value, rules: &ParamRules, usage: bool) -> Result<Value, String> {
+        let mut out = b"HEAD".to_vec();
+        let body = serde_json::to_vec(&body).unwrap();
+        match write_chat_body(&body, rules, "groq", "llama-3", usage, &mut out) {
+            Ok(()) => Ok(serde_json::from_slice(&out[4..]).unwrap()),
+            Err(e) => {
+                assert_eq!(out, b"HEAD");
+                Err(e.message().to_owned())
+            }
+        }
+    }
+
+    #[test]
+    fn params_are_found_by_name() {
+        for p in Param::ALL {
+            assert_eq!(Param::of(p.name()), Some(p));
+        }
+        assert_eq!(Param::of("messages"), None);
+    }
+
+    #[test]
+    fn litellm_keys_are_sorted_and_no_openai_parameter() {
+        assert!(LITELLM_KEYS.windows(2).all(|w| w[0] < w[1]));
+        for p in Param::ALL {
+            assert!(
+                LITELLM_KEYS.binary_search(&p.name()).is_err(),
+                "{}",
+                p.name()
+            );
+        }
+        for key in [
+            "metadata",
+            "drop_params",
+            "tags",
+            "num_retries",
+            "api_base",
+            "mock_response",
+        ] {
+            assert_eq!(classify(key), Class::LiteLlm, "{key}");
+        }
+        assert_eq!(classify("messages"), Class::Other);
+        assert_eq!(classify("top_k"), Class::Other);
+    }
+
+    #[test]
+    fn refused_parameters_are_named_in_litellms_order() {
+        let e = write(
+            json!({"model": "g", "web_search_options": {}, "n": 2, "reasoning_effort": "low",
+                   "messages": []}),
+            &GROQ_LIKE,
+            false,
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("groq does not support parameters: ['n', 'reasoning_effort', 'web_search_options'], for model=llama-3. To drop these"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn null_values_and_n_of_one_are_not_refused() {
+        let out = write(
+            json!({"model": "g", "messages": [], "reasoning_effort": null, "n": 1}),
+            &GROQ_LIKE,
+            false,
+        )
+        .unwrap();
+        assert_eq!(out, json!({"model": "llama-3", "messages": []}));
+    }
+
+    #[test]
+    fn renames_drops_and_merges_as_litellm() {
+        let out = write(
+            json!({"model": "g", "messages": [{"role": "user", "content": "hi"}],
+                   "max_tokens": 30, "max_completion_tokens": 20, "user": "u1",
+                   "metadata": {"a": 1}, "tags": ["t"], "drop_params": true, "top_k": 5,
+                   "temperature": 0.5, "extra_body": {"eb": 1, "temperature": 0.1, "model": "x"}}),
+            &GROQ_LIKE,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"model": "llama-3", "messages": [{"role": "user", "content": "hi"}],
+                   "max_tokens": 20, "top_k": 5, "eb": 1, "temperature": 0.1})
+        );
+    }
+
+    #[test]
+    fn openai_rows_send_every_parameter() {
+        let out = write(
+            json!({"model": "g", "messages": [], "max_completion_tokens": 20, "user": "u1",
+                   "n": 2, "metadata": {}}),
+            &ParamRules::OPENAI,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"model": "llama-3", "messages": [], "max_completion_tokens": 20,
+                   "user": "u1", "n": 2})
+        );
+    }
+
+    #[test]
+    fn streams_ask_for_usage() {
+        let out = write(
+            json!({"model": "g", "messages": [], "stream": true, "metadata": {},
+                   "stream_options": {"include_usage": false, "x": 1}}),
+            &ParamRules::OPENAI,
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            out["stream_options"],
+            json!({"x": 1, "include_usage": true})
+        );
+        let out = write(
+            json!({"model": "g", "messages": [], "stream": true, "tags": []}),
+            &ParamRules::OPENAI,
+            true,
+        )
+        .unwrap();
+        assert_eq!(out["stream_options"], json!({"include_usage": true}));
+    }
+
+    #[test]
+    fn body_keys_say_when_a_body_is_written_again() {
+        let mut keys = BodyKeys::default();
+        for k in [
+            "model",
+            "messages",
+            "temperature",
+            "max_completion_tokens",
+            "top_k",
+        ] {
+            keys.note(k);
+        }
+        assert!(!keys.rewrite(&ParamRules::OPENAI));
+        assert!(keys.rewrite(&GROQ_LIKE));
+        keys.note("metadata");
+        assert!(keys.rewrite(&ParamRules::OPENAI));
+        let mut keys = BodyKeys::default();
+        keys.note("extra_body");
+        assert!(keys.rewrite(&ParamRules::OPENAI));
+    }
+}
