@@ -140,6 +140,15 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-dinfra-params", "/v1/chat/completions", chat("dinfra", "text", False, **PARAMS)),
     ("chat-nim-params", "/v1/chat/completions", chat("nim", "text", False, **PARAMS)),
     ("chat-samba-params", "/v1/chat/completions", chat("samba", "text", False, **PARAMS)),
+    ("chat-mistral-drop", "/v1/chat/completions", chat("mistral", "text", False, **{**PARAMS, "tool_choice": "required"},
+                                                        drop_params=True)),
+    ("chat-pplx-drop", "/v1/chat/completions", chat("pplx", "text", False, **PARAMS, drop_params=True)),
+    ("chat-dinfra-drop", "/v1/chat/completions", chat("dinfra", "text", False, **PARAMS, drop_params=True)),
+    ("chat-cere-drop", "/v1/chat/completions", chat("cere", "text", False, **PARAMS, drop_params=True)),
+    ("chat-dsk-reasoning", "/v1/chat/completions", chat("dsk", "text", False, reasoning_effort="low", user="u1",
+                                                         max_completion_tokens=9)),
+    ("chat-dsk-thinking", "/v1/chat/completions", chat("dsk", "text", False, reasoning_effort="low",
+                                                        thinking={"type": "disabled", "budget_tokens": 5})),
     # Chat completions to Anthropic (translated both ways).
     ("chat-anthropic", "/v1/chat/completions", chat("claude", "text", False, max_tokens=64)),
     ("chat-anthropic-tool", "/v1/chat/completions", chat("claude", "tool", False, tools=[

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{chat_body, is_uuid, Gateway, Mock};
+use common::{assert_litellm_error, chat_body, is_uuid, Gateway, Mock};
 use serde_json::{json, Value};
 
 fn body_of(request: &Value) -> Value {
@@ -364,4 +364,53 @@ fn mock_response_answers_chat_stream_and_embeddings_offline() {
     assert!(v["data"][0]["embedding"]
         .as_array()
         .is_some_and(|e| !e.is_empty()));
+}
+
+/// A chat body to an OpenAI-format row goes as LiteLLM sends it: LiteLLM's own keys stay
+/// behind, `extra_body` is merged in, and the row's parameter table applies (refused, renamed,
+/// dropped with `drop_params`), for a body spilled to a file as for one in memory.
+#[test]
+fn openai_format_rows_get_parameters_as_litellm_sends_them() {
+    let mock = Mock::start();
+    let base = mock.base("/v1");
+    let gw = Gateway::start(&format!(
+        "model_list:\n  - model_name: gpt\n    litellm_params:\n      model: openai/gpt-4o\n      api_base: {base}\n      api_key: k\n  - model_name: mis\n    litellm_params:\n      model: mistral/mistral-large-latest\n      api_base: {base}\n      api_key: k\n"
+    ));
+    let mut body = chat_body("gpt");
+    body["metadata"] = json!({"a": 1});
+    body["tags"] = json!(["t"]);
+    body["user"] = json!("u");
+    body["extra_body"] = json!({"eb": 1});
+    assert_eq!(gw.post("/v1/chat/completions", &body).status, 200);
+    assert_eq!(
+        body_of(&mock.last_request()),
+        json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "user": "u",
+               "eb": 1})
+    );
+    let mut body = chat_body("mis");
+    body["presence_penalty"] = json!(0.1);
+    body["seed"] = json!(3);
+    body["max_completion_tokens"] = json!(5);
+    body["user"] = json!("u");
+    let error = assert_litellm_error(&gw.post("/v1/chat/completions", &body), 400);
+    assert!(
+        error["message"].as_str().unwrap().contains(
+            "mistral does not support parameters: ['presence_penalty'], for model=mistral-large-latest"
+        ),
+        "{error}"
+    );
+    body["drop_params"] = json!(true);
+    assert_eq!(gw.post("/v1/chat/completions", &body).status, 200);
+    let expected = json!({"model": "mistral-large-latest",
+                          "messages": [{"role": "user", "content": "hi"}],
+                          "random_seed": 3, "max_tokens": 5});
+    assert_eq!(body_of(&mock.last_request()), expected);
+    // Over 1 MiB the body is spilled to a file as it arrives, and read back for the table.
+    let long = "x".repeat(1_200_000);
+    body["messages"][0]["content"] = json!(long);
+    assert_eq!(gw.post("/v1/chat/completions", &body).status, 200);
+    let mut expected = expected;
+    expected["messages"][0]["content"] = json!(long);
+    assert_eq!(body_of(&mock.last_request()), expected);
+    gw.assert_healthy();
 }

@@ -275,7 +275,11 @@ pub fn write_request_body(
             scratch,
             out,
         )),
-        Bridge::MessagesToChat => none(crate::messages::to_chat_request(body, provider_model, out)),
+        Bridge::MessagesToChat => {
+            let mut chat = Vec::with_capacity(body.len() + 256);
+            crate::messages::to_chat_request(body, provider_model, &mut chat)?;
+            none(chat_for_row(row, &chat, provider_model, out))
+        }
         Bridge::AnthropicCount => {
             crate::anthropic::count_tokens_request(body, provider_model, out);
             Ok(RequestNote::default())
@@ -416,9 +420,8 @@ pub fn write_request_body(
             let mut chat = Vec::with_capacity(body.len() + 256);
             crate::responses::bridge::to_chat_request(body, provider_model, row.name, &mut chat)?;
             if bridge(row, Endpoint::ChatCompletions) == Bridge::OpenAi {
-                // Already the provider's chat body, its model and usage option set.
-                out.extend_from_slice(&chat);
-                return Ok(RequestNote::default());
+                // Its model and usage option set: the provider's parameter table left.
+                return none(chat_for_row(row, &chat, provider_model, out));
             }
             let fields = crate::openai::inspect(&chat, scratch)
                 .map_err(|e| crate::anthropic::request::invalid(e.message()))?;
@@ -445,6 +448,21 @@ pub fn write_request_body(
             "this provider does not serve this route".to_owned(),
         )),
     }
+}
+
+/// A chat body translated for an OpenAI-format row, its model and usage option set, as the
+/// row's parameter table sends it ([`crate::params`]).
+fn chat_for_row(
+    row: &ProviderRow,
+    chat: &[u8],
+    provider_model: &str,
+    out: &mut Vec<u8>,
+) -> Result<(), crate::anthropic::TransformError> {
+    if row.params == crate::params::ParamRules::OPENAI {
+        out.extend_from_slice(chat);
+        return Ok(());
+    }
+    crate::params::write_chat_body(chat, &row.params, row.name, provider_model, false, out)
 }
 
 /// LiteLLM's name of a Cohere family's provider, for its messages.

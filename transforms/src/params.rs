@@ -20,6 +20,8 @@
 //! table, sends the parameter: the provider answers for its model.
 
 use crate::anthropic::TransformError;
+
+pub mod rows;
 use crate::json::value::key_of;
 use crate::json::{top_members, write_json_string};
 
@@ -211,9 +213,18 @@ impl ParamSet {
         ParamSet(bits)
     }
 
-    /// Every parameter except `params`: a row that lists what its provider supports.
+    /// Every parameter LiteLLM can refuse except `params`: a row that lists what its
+    /// provider takes. `user`, `stream` and `stream_options` are never refused; nor are the
+    /// two parameters LiteLLM added last, which no provider table here was checked for.
     pub const fn all_but(params: &[Param]) -> ParamSet {
-        ParamSet(ParamSet::of(&Param::ALL).0 & !ParamSet::of(params).0)
+        let never = ParamSet::of(&[
+            Param::User,
+            Param::Stream,
+            Param::StreamOptions,
+            Param::IncludeServerSideToolInvocations,
+            Param::ContextManagement,
+        ]);
+        ParamSet(ParamSet::of(&Param::ALL).0 & !ParamSet::of(params).0 & !never.0)
     }
 
     pub const fn contains(self, p: Param) -> bool {
@@ -244,6 +255,25 @@ pub struct ParamRules {
     pub unsent: ParamSet,
     /// `max_completion_tokens` sent as `max_tokens` (over a `max_tokens` of the client's).
     pub max_tokens_only: bool,
+    pub tool_choice: ToolChoice,
+    /// `seed` sent as `random_seed` (Mistral).
+    pub random_seed: bool,
+    /// `reasoning_effort` sent as DeepSeek's `thinking` (`{"type": "enabled"}`, or
+    /// `"disabled"` for `none`); a `thinking` object of the client's wins, sent as its `type`.
+    pub thinking_type: bool,
+}
+
+/// How `tool_choice` goes to the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolChoice {
+    AsSent,
+    /// `"required"` as `"any"` (Fireworks AI).
+    RequiredAsAny,
+    /// Mistral's: `"auto"` and `"none"` as sent, any other string as `"any"`, an object not
+    /// sent.
+    Mistral,
+    /// Never sent: `"auto"` and `"none"` left out, anything else refused (DeepInfra).
+    Never,
 }
 
 impl ParamRules {
@@ -252,16 +282,27 @@ impl ParamRules {
         refused: ParamSet::EMPTY,
         unsent: ParamSet::EMPTY,
         max_tokens_only: false,
+        tool_choice: ToolChoice::AsSent,
+        random_seed: false,
+        thinking_type: false,
     };
 
     /// The parameters whose presence means the body is written again.
     const fn touched(&self) -> ParamSet {
-        let renamed = if self.max_tokens_only {
-            ParamSet::of(&[Param::MaxCompletionTokens])
-        } else {
-            ParamSet::EMPTY
-        };
-        self.refused.union(self.unsent).union(renamed)
+        let mut touched = self.refused.union(self.unsent);
+        if self.max_tokens_only {
+            touched = touched.union(ParamSet::of(&[Param::MaxCompletionTokens]));
+        }
+        if !matches!(self.tool_choice, ToolChoice::AsSent) {
+            touched = touched.union(ParamSet::of(&[Param::ToolChoice]));
+        }
+        if self.random_seed {
+            touched = touched.union(ParamSet::of(&[Param::Seed]));
+        }
+        if self.thinking_type {
+            touched = touched.union(ParamSet::of(&[Param::ReasoningEffort, Param::Thinking]));
+        }
+        touched
     }
 }
 
@@ -336,6 +377,8 @@ pub fn write_chat_body(
     let mut present = ParamSet::EMPTY;
     let mut extra = None;
     let mut stream = false;
+    // DeepSeek's `thinking` as the client gave it: enabled or disabled (else not sent).
+    let mut thinking = None;
     let mut keys = Vec::with_capacity(members.len());
     for m in &members {
         let key = key_of(body, &m.key).unwrap_or_default();
@@ -344,6 +387,9 @@ pub fn write_chat_body(
             Class::Param(p) if value != b"null" => {
                 present.insert(p);
                 stream |= p == Param::Stream && value == b"true";
+                if p == Param::Thinking {
+                    thinking = thinking_type(value);
+                }
             }
             Class::ExtraBody if crate::json::value::is_object(value) => extra = Some(value),
             _ => {}
@@ -413,6 +459,23 @@ pub fn write_chat_body(
             Param::StreamOptions if stream && force_include_usage => {
                 member(out, key, &with_include_usage(value));
             }
+            Param::ToolChoice => match tool_choice(rules.tool_choice, value) {
+                Some(Some(choice)) => member(out, key, choice),
+                Some(None) => {}
+                None => refused.insert(p),
+            },
+            Param::Seed if rules.random_seed => member(out, "random_seed", value),
+            Param::ReasoningEffort if rules.thinking_type => {
+                if thinking.is_none() {
+                    let disabled = value == br#""none""#;
+                    member(out, "thinking", thinking_of_type(!disabled));
+                }
+            }
+            Param::Thinking if rules.thinking_type => {
+                if let Some(enabled) = thinking {
+                    member(out, "thinking", thinking_of_type(enabled));
+                }
+            }
             _ => member(out, key, value),
         }
     }
@@ -444,6 +507,41 @@ pub fn write_chat_body(
     Ok(())
 }
 
+/// `tool_choice` as `how` sends it: `Some(Some(value))`, `Some(None)` when not sent, `None`
+/// when refused.
+fn tool_choice(how: ToolChoice, value: &[u8]) -> Option<Option<&[u8]>> {
+    const ANY: &[u8] = br#""any""#;
+    let auto_or_none = value == br#""auto""# || value == br#""none""#;
+    Some(match how {
+        ToolChoice::AsSent => Some(value),
+        ToolChoice::RequiredAsAny if value == br#""required""# => Some(ANY),
+        ToolChoice::RequiredAsAny => Some(value),
+        ToolChoice::Mistral if auto_or_none => Some(value),
+        ToolChoice::Mistral if value.first() == Some(&b'"') => Some(ANY),
+        ToolChoice::Mistral => None,
+        ToolChoice::Never if auto_or_none => None,
+        ToolChoice::Never => return None,
+    })
+}
+
+/// Whether a client's `thinking` object enables (`true`) or disables thinking; `None` for
+/// anything else.
+fn thinking_type(value: &[u8]) -> Option<bool> {
+    match crate::json::value::get(value, "type")? {
+        br#""enabled""# => Some(true),
+        br#""disabled""# => Some(false),
+        _ => None,
+    }
+}
+
+fn thinking_of_type(enabled: bool) -> &'static [u8] {
+    if enabled {
+        br#"{"type":"enabled"}"#
+    } else {
+        br#"{"type":"disabled"}"#
+    }
+}
+
 /// A `stream_options` value with `include_usage: true` (its other members kept); anything
 /// but an object becomes `{"include_usage":true}`, as LiteLLM sends for streams.
 fn with_include_usage(options: &[u8]) -> Vec<u8> {
@@ -466,7 +564,7 @@ fn with_include_usage(options: &[u8]) -> Vec<u8> {
 /// and `completion()`'s arguments that are not OpenAI parameters), sorted: read by its proxy,
 /// never sent to a provider.
 #[rustfmt::skip]
-const LITELLM_KEYS: [&str; 382] = include!("params_litellm_keys.in");
+const LITELLM_KEYS: [&str; 382] = include!("params/litellm_keys.in");
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
@@ -478,6 +576,7 @@ mod tests {
         refused: ParamSet::of(&[Param::ReasoningEffort, Param::WebSearchOptions, Param::N]),
         unsent: ParamSet::of(&[Param::User]),
         max_tokens_only: true,
+        ..ParamRules::OPENAI
     };
 
     fn write(body: Value, rules: &ParamRules, usage: bool) -> Result<Value, String> {
@@ -604,6 +703,58 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out["stream_options"], json!({"include_usage": true}));
+    }
+
+    #[test]
+    fn mistral_takes_any_tool_choice_and_a_random_seed() {
+        let body = json!({"model": "m", "messages": [], "seed": 7, "tool_choice": "required",
+                          "max_completion_tokens": 5});
+        let out = write(body, &rows::MISTRAL, false).unwrap();
+        assert_eq!(
+            out,
+            json!({"model": "llama-3", "messages": [], "random_seed": 7, "tool_choice": "any",
+                   "max_tokens": 5})
+        );
+        let body = json!({"model": "m", "messages": [], "tool_choice": {"type": "function"}});
+        let out = write(body, &rows::MISTRAL, false).unwrap();
+        assert_eq!(out, json!({"model": "llama-3", "messages": []}));
+        let out = write(
+            json!({"model": "m", "messages": [], "tool_choice": "required"}),
+            &rows::FIREWORKS_AI,
+            false,
+        )
+        .unwrap();
+        assert_eq!(out["tool_choice"], "any");
+    }
+
+    #[test]
+    fn deepinfra_never_sends_tool_choice() {
+        let auto = json!({"model": "m", "messages": [], "tool_choice": "auto"});
+        let out = write(auto, &rows::DEEPINFRA, false).unwrap();
+        assert_eq!(out, json!({"model": "llama-3", "messages": []}));
+        let e = write(
+            json!({"model": "m", "messages": [], "tool_choice": "required"}),
+            &rows::DEEPINFRA,
+            false,
+        )
+        .unwrap_err();
+        assert!(e.contains("parameters: ['tool_choice']"), "{e}");
+    }
+
+    #[test]
+    fn deepseek_thinks_by_type() {
+        let thinking =
+            |body: Value| write(body, &rows::DEEPSEEK, false).unwrap()["thinking"].clone();
+        let effort = json!({"model": "m", "messages": [], "reasoning_effort": "low"});
+        assert_eq!(thinking(effort), json!({"type": "enabled"}));
+        let none = json!({"model": "m", "messages": [], "reasoning_effort": "none"});
+        assert_eq!(thinking(none), json!({"type": "disabled"}));
+        // The client's thinking wins, sent as its type only.
+        let both = json!({"model": "m", "messages": [], "reasoning_effort": "high",
+                          "thinking": {"type": "disabled", "budget_tokens": 5}});
+        assert_eq!(thinking(both), json!({"type": "disabled"}));
+        let bad = json!({"model": "m", "messages": [], "thinking": {"type": "x"}});
+        assert_eq!(thinking(bad), Value::Null);
     }
 
     #[test]

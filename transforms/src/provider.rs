@@ -1,7 +1,7 @@
 //! Providers as rows of one static table (STYLE.md "row -> hook -> family"), LiteLLM's
 //! `provider/model` routing over it, and the upstream request head a row's family writes.
 
-use crate::params::ParamRules;
+use crate::params::{rows, ParamRules};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -551,136 +551,175 @@ pub static PROVIDERS: &[ProviderRow] = &[
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
     },
-    openai_like(
-        "groq",
-        &[],
-        "https://api.groq.com/openai/v1",
-        &["GROQ_API_BASE"],
-        &["GROQ_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::GROQ,
+        ..openai_like(
+            "groq",
+            &[],
+            "https://api.groq.com/openai/v1",
+            &["GROQ_API_BASE"],
+            &["GROQ_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/litellm_core_utils/get_llm_provider_logic.py (api.together.ai; .xyz is the old host).
-    openai_like(
-        "together_ai",
-        &[],
-        "https://api.together.ai/v1",
-        &["TOGETHER_AI_API_BASE"],
-        &[
-            "TOGETHER_API_KEY",
-            "TOGETHER_AI_API_KEY",
-            "TOGETHERAI_API_KEY",
-            "TOGETHER_AI_TOKEN",
-        ],
-        true,
-        ALL,
-    ),
-    openai_like(
-        "fireworks_ai",
-        &[],
-        "https://api.fireworks.ai/inference/v1",
-        &["FIREWORKS_API_BASE"],
-        &[
-            "FIREWORKS_API_KEY",
-            "FIREWORKS_AI_API_KEY",
-            "FIREWORKSAI_API_KEY",
-            "FIREWORKS_AI_TOKEN",
-        ],
-        true,
-        ALL_AND_RESPONSES,
-    ),
+    ProviderRow {
+        params: rows::TOGETHER_AI,
+        ..openai_like(
+            "together_ai",
+            &[],
+            "https://api.together.ai/v1",
+            &["TOGETHER_AI_API_BASE"],
+            &[
+                "TOGETHER_API_KEY",
+                "TOGETHER_AI_API_KEY",
+                "TOGETHERAI_API_KEY",
+                "TOGETHER_AI_TOKEN",
+            ],
+            true,
+            ALL,
+        )
+    },
+    ProviderRow {
+        params: rows::FIREWORKS_AI,
+        ..openai_like(
+            "fireworks_ai",
+            &[],
+            "https://api.fireworks.ai/inference/v1",
+            &["FIREWORKS_API_BASE"],
+            &[
+                "FIREWORKS_API_KEY",
+                "FIREWORKS_AI_API_KEY",
+                "FIREWORKSAI_API_KEY",
+                "FIREWORKS_AI_TOKEN",
+            ],
+            true,
+            ALL_AND_RESPONSES,
+        )
+    },
     // LiteLLM's deepseek default is the /beta base (it enables FIM and prefix completion).
-    openai_like(
-        "deepseek",
-        &[],
-        "https://api.deepseek.com/beta",
-        &["DEEPSEEK_API_BASE"],
-        &["DEEPSEEK_API_KEY"],
-        true,
-        CHAT_TEXT,
-    ),
-    openai_like(
-        "mistral",
-        &[],
-        "https://api.mistral.ai/v1",
-        &["MISTRAL_AZURE_API_BASE"],
-        &["MISTRAL_AZURE_API_KEY", "MISTRAL_API_KEY"],
-        true,
-        CHAT_EMBED_OCR,
-    ),
-    openai_like(
-        "xai",
-        &[],
-        "https://api.x.ai/v1",
-        &["XAI_API_BASE"],
-        &["XAI_API_KEY"],
-        true,
-        CHAT_AND_RESPONSES,
-    ),
-    openai_like(
-        "perplexity",
-        &[],
-        "https://api.perplexity.ai",
-        &["PERPLEXITY_API_BASE"],
-        &["PERPLEXITYAI_API_KEY", "PERPLEXITY_API_KEY"],
-        true,
-        CHAT,
-    ),
-    openai_like(
-        "openrouter",
-        &[],
-        "https://openrouter.ai/api/v1",
-        &["OPENROUTER_API_BASE"],
-        &["OPENROUTER_API_KEY", "OR_API_KEY"],
-        true,
-        CHAT_TEXT_RESPONSES,
-    ),
-    openai_like(
-        "deepinfra",
-        &[],
-        "https://api.deepinfra.com/v1/openai",
-        &["DEEPINFRA_API_BASE"],
-        &["DEEPINFRA_API_KEY"],
-        true,
-        ALL,
-    ),
-    openai_like(
-        "cerebras",
-        &[],
-        "https://api.cerebras.ai/v1",
-        &["CEREBRAS_API_BASE"],
-        &["CEREBRAS_API_KEY"],
-        true,
-        CHAT,
-    ),
-    openai_like(
-        "nvidia_nim",
-        &[],
-        "https://integrate.api.nvidia.com/v1",
-        &["NVIDIA_NIM_API_BASE"],
-        &["NVIDIA_NIM_API_KEY"],
-        true,
-        CHAT_EMBED,
-    ),
-    openai_like(
-        "sambanova",
-        &[],
-        "https://api.sambanova.ai/v1",
-        &["SAMBANOVA_API_BASE"],
-        &["SAMBANOVA_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::DEEPSEEK,
+        ..openai_like(
+            "deepseek",
+            &[],
+            "https://api.deepseek.com/beta",
+            &["DEEPSEEK_API_BASE"],
+            &["DEEPSEEK_API_KEY"],
+            true,
+            CHAT_TEXT,
+        )
+    },
+    ProviderRow {
+        params: rows::MISTRAL,
+        ..openai_like(
+            "mistral",
+            &[],
+            "https://api.mistral.ai/v1",
+            &["MISTRAL_AZURE_API_BASE"],
+            &["MISTRAL_AZURE_API_KEY", "MISTRAL_API_KEY"],
+            true,
+            CHAT_EMBED_OCR,
+        )
+    },
+    ProviderRow {
+        params: rows::XAI,
+        ..openai_like(
+            "xai",
+            &[],
+            "https://api.x.ai/v1",
+            &["XAI_API_BASE"],
+            &["XAI_API_KEY"],
+            true,
+            CHAT_AND_RESPONSES,
+        )
+    },
+    ProviderRow {
+        params: rows::PERPLEXITY,
+        ..openai_like(
+            "perplexity",
+            &[],
+            "https://api.perplexity.ai",
+            &["PERPLEXITY_API_BASE"],
+            &["PERPLEXITYAI_API_KEY", "PERPLEXITY_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
+    ProviderRow {
+        params: rows::OPENROUTER,
+        ..openai_like(
+            "openrouter",
+            &[],
+            "https://openrouter.ai/api/v1",
+            &["OPENROUTER_API_BASE"],
+            &["OPENROUTER_API_KEY", "OR_API_KEY"],
+            true,
+            CHAT_TEXT_RESPONSES,
+        )
+    },
+    ProviderRow {
+        params: rows::DEEPINFRA,
+        ..openai_like(
+            "deepinfra",
+            &[],
+            "https://api.deepinfra.com/v1/openai",
+            &["DEEPINFRA_API_BASE"],
+            &["DEEPINFRA_API_KEY"],
+            true,
+            ALL,
+        )
+    },
+    ProviderRow {
+        params: rows::CEREBRAS,
+        ..openai_like(
+            "cerebras",
+            &[],
+            "https://api.cerebras.ai/v1",
+            &["CEREBRAS_API_BASE"],
+            &["CEREBRAS_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
+    ProviderRow {
+        params: rows::NVIDIA_NIM,
+        ..openai_like(
+            "nvidia_nim",
+            &[],
+            "https://integrate.api.nvidia.com/v1",
+            &["NVIDIA_NIM_API_BASE"],
+            &["NVIDIA_NIM_API_KEY"],
+            true,
+            CHAT_EMBED,
+        )
+    },
+    ProviderRow {
+        params: rows::SAMBANOVA,
+        ..openai_like(
+            "sambanova",
+            &[],
+            "https://api.sambanova.ai/v1",
+            &["SAMBANOVA_API_BASE"],
+            &["SAMBANOVA_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // vLLM has no public default; localhost:8000 is vLLM's own serve default, used when the env is unset.
-    openai_like(
-        "hosted_vllm",
-        &["vllm"],
-        "http://localhost:8000/v1",
-        &["HOSTED_VLLM_API_BASE"],
-        &["HOSTED_VLLM_API_KEY"],
-        false,
-        ALL_AND_RERANK,
-    ),
+    ProviderRow {
+        params: rows::HOSTED_VLLM,
+        ..openai_like(
+            "hosted_vllm",
+            &["vllm"],
+            "http://localhost:8000/v1",
+            &["HOSTED_VLLM_API_BASE"],
+            &["HOSTED_VLLM_API_KEY"],
+            false,
+            ALL_AND_RERANK,
+        )
+    },
     // litellm/main.py `_complete_ollama`, `_complete_ollama_chat` and the ollama embedding
     // branch; get_llm_provider_logic.py (OLLAMA_API_BASE, OLLAMA_API_KEY): the bare host, the
     // native API under it, the key (if any) as a bearer token.
@@ -714,15 +753,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
     },
-    openai_like(
-        "lm_studio",
-        &[],
-        "http://localhost:1234/v1",
-        &["LM_STUDIO_API_BASE"],
-        &["LM_STUDIO_API_KEY"],
-        false,
-        ALL,
-    ),
+    ProviderRow {
+        params: rows::LM_STUDIO,
+        ..openai_like(
+            "lm_studio",
+            &[],
+            "http://localhost:1234/v1",
+            &["LM_STUDIO_API_BASE"],
+            &["LM_STUDIO_API_KEY"],
+            false,
+            ALL,
+        )
+    },
     // LiteLLM has no default base for litellm_proxy; a local proxy's port 4000 is the one default
     // that cannot surprise anyone (a deployment normally sets api_base).
     openai_like(
@@ -736,15 +778,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
     ),
     // litellm/litellm_core_utils/get_llm_provider_logic.py; LiteLLM turns `ai21/<chat model>`
     // into ai21_chat.
-    openai_like(
-        "ai21_chat",
-        &["ai21"],
-        "https://api.ai21.com/studio/v1",
-        &["AI21_API_BASE"],
-        &["AI21_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::AI21_CHAT,
+        ..openai_like(
+            "ai21_chat",
+            &["ai21"],
+            "https://api.ai21.com/studio/v1",
+            &["AI21_API_BASE"],
+            &["AI21_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/aiml/chat/transformation.py
     openai_like(
         "aiml",
@@ -756,15 +801,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         CHAT,
     ),
     // litellm/llms/amazon_nova/chat/transformation.py, main.py `_complete_amazon_nova`
-    openai_like(
-        "amazon_nova",
-        &[],
-        "https://api.nova.amazon.com/v1",
-        &["AMAZON_NOVA_API_BASE"],
-        &["AMAZON_NOVA_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::AMAZON_NOVA,
+        ..openai_like(
+            "amazon_nova",
+            &[],
+            "https://api.nova.amazon.com/v1",
+            &["AMAZON_NOVA_API_BASE"],
+            &["AMAZON_NOVA_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/clarifai/chat/transformation.py (no base env var: api_base only)
     openai_like(
         "clarifai",
@@ -777,15 +825,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
     ),
     // litellm/litellm_core_utils/get_llm_provider_logic.py (text-completion-codestral is FIM,
     // /fim/completions: no row).
-    openai_like(
-        "codestral",
-        &[],
-        "https://codestral.mistral.ai/v1",
-        &["CODESTRAL_API_BASE"],
-        &["CODESTRAL_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::MISTRAL,
+        ..openai_like(
+            "codestral",
+            &[],
+            "https://codestral.mistral.ai/v1",
+            &["CODESTRAL_API_BASE"],
+            &["CODESTRAL_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/main.py `_complete_cometapi`, litellm/llms/cometapi/embed/transformation.py
     openai_like(
         "cometapi",
@@ -807,15 +858,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         CHAT,
     ),
     // litellm/llms/dashscope/chat/transformation.py, embed/transformation.py
-    openai_like(
-        "dashscope",
-        &[],
-        "https://dashscope.aliyuncs.com/compatible-mode/v1",
-        &["DASHSCOPE_API_BASE"],
-        &["DASHSCOPE_API_KEY"],
-        true,
-        ALL,
-    ),
+    ProviderRow {
+        params: rows::DASHSCOPE,
+        ..openai_like(
+            "dashscope",
+            &[],
+            "https://dashscope.aliyuncs.com/compatible-mode/v1",
+            &["DASHSCOPE_API_BASE"],
+            &["DASHSCOPE_API_KEY"],
+            true,
+            ALL,
+        )
+    },
     // litellm/llms/dashscope/qwencloud.py
     openai_like(
         "qwencloud",
@@ -873,15 +927,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         CHAT,
     ),
     // litellm/llms/featherless_ai/chat/transformation.py
-    openai_like(
-        "featherless_ai",
-        &[],
-        "https://api.featherless.ai/v1",
-        &["FEATHERLESS_AI_API_BASE", "FEATHERLESS_API_BASE"],
-        &["FEATHERLESS_AI_API_KEY", "FEATHERLESS_API_KEY"],
-        true,
-        CHAT_TEXT,
-    ),
+    ProviderRow {
+        params: rows::FEATHERLESS_AI,
+        ..openai_like(
+            "featherless_ai",
+            &[],
+            "https://api.featherless.ai/v1",
+            &["FEATHERLESS_AI_API_BASE", "FEATHERLESS_API_BASE"],
+            &["FEATHERLESS_AI_API_KEY", "FEATHERLESS_API_KEY"],
+            true,
+            CHAT_TEXT,
+        )
+    },
     // litellm/litellm_core_utils/get_llm_provider_logic.py
     openai_like(
         "friendliai",
@@ -913,25 +970,31 @@ pub static PROVIDERS: &[ProviderRow] = &[
         CHAT,
     ),
     // litellm/llms/hyperbolic/chat/transformation.py
-    openai_like(
-        "hyperbolic",
-        &[],
-        "https://api.hyperbolic.xyz/v1",
-        &["HYPERBOLIC_API_BASE"],
-        &["HYPERBOLIC_API_KEY"],
-        true,
-        CHAT_TEXT,
-    ),
+    ProviderRow {
+        params: rows::HYPERBOLIC,
+        ..openai_like(
+            "hyperbolic",
+            &[],
+            "https://api.hyperbolic.xyz/v1",
+            &["HYPERBOLIC_API_BASE"],
+            &["HYPERBOLIC_API_KEY"],
+            true,
+            CHAT_TEXT,
+        )
+    },
     // litellm/llms/inception/chat/transformation.py (text-completion-inception is FIM: no row)
-    openai_like(
-        "inception",
-        &[],
-        "https://api.inceptionlabs.ai/v1",
-        &["INCEPTION_API_BASE"],
-        &["INCEPTION_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::INCEPTION,
+        ..openai_like(
+            "inception",
+            &[],
+            "https://api.inceptionlabs.ai/v1",
+            &["INCEPTION_API_BASE"],
+            &["INCEPTION_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/jina_ai/embedding/transformation.py (embeddings only)
     // litellm/llms/jina_ai/rerank/transformation.py: its own rerank shape.
     ProviderRow {
@@ -978,15 +1041,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         ALL,
     ),
     // litellm/main.py `_complete_maritalk`
-    openai_like(
-        "maritalk",
-        &[],
-        "https://chat.maritaca.ai/api",
-        &["MARITALK_API_BASE"],
-        &["MARITALK_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::MARITALK,
+        ..openai_like(
+            "maritalk",
+            &[],
+            "https://chat.maritaca.ai/api",
+            &["MARITALK_API_BASE"],
+            &["MARITALK_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/litellm_core_utils/get_llm_provider_logic.py
     openai_like(
         "meta_llama",
@@ -1018,36 +1084,45 @@ pub static PROVIDERS: &[ProviderRow] = &[
         CHAT_TEXT,
     ),
     // litellm/llms/moonshot/chat/transformation.py
-    openai_like(
-        "moonshot",
-        &[],
-        "https://api.moonshot.ai/v1",
-        &["MOONSHOT_API_BASE"],
-        &["MOONSHOT_API_KEY"],
-        true,
-        CHAT_TEXT,
-    ),
+    ProviderRow {
+        params: rows::MOONSHOT,
+        ..openai_like(
+            "moonshot",
+            &[],
+            "https://api.moonshot.ai/v1",
+            &["MOONSHOT_API_BASE"],
+            &["MOONSHOT_API_KEY"],
+            true,
+            CHAT_TEXT,
+        )
+    },
     // litellm/llms/morph/chat/transformation.py
-    openai_like(
-        "morph",
-        &[],
-        "https://api.morphllm.com/v1",
-        &["MORPH_API_BASE"],
-        &["MORPH_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::MORPH,
+        ..openai_like(
+            "morph",
+            &[],
+            "https://api.morphllm.com/v1",
+            &["MORPH_API_BASE"],
+            &["MORPH_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/litellm_core_utils/get_llm_provider_logic.py,
     // litellm/constants.py NADIR_DEFAULT_API_BASE
-    openai_like(
-        "nadir",
-        &[],
-        "https://api.getnadir.com/v1",
-        &["NADIR_API_BASE"],
-        &["NADIR_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::NADIR,
+        ..openai_like(
+            "nadir",
+            &[],
+            "https://api.getnadir.com/v1",
+            &["NADIR_API_BASE"],
+            &["NADIR_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/litellm_core_utils/get_llm_provider_logic.py
     openai_like(
         "nebius",
@@ -1069,15 +1144,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         CHAT,
     ),
     // litellm/llms/nscale/chat/transformation.py
-    openai_like(
-        "nscale",
-        &[],
-        "https://inference.api.nscale.com/v1",
-        &["NSCALE_API_BASE"],
-        &["NSCALE_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::NSCALE,
+        ..openai_like(
+            "nscale",
+            &[],
+            "https://inference.api.nscale.com/v1",
+            &["NSCALE_API_BASE"],
+            &["NSCALE_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/main.py `_complete_ovhcloud`, litellm/llms/ovhcloud/
     openai_like(
         "ovhcloud",
@@ -1099,15 +1177,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         CHAT,
     ),
     // litellm/llms/v0/chat/transformation.py
-    openai_like(
-        "v0",
-        &[],
-        "https://api.v0.dev/v1",
-        &["V0_API_BASE"],
-        &["V0_API_KEY"],
-        true,
-        CHAT_TEXT,
-    ),
+    ProviderRow {
+        params: rows::V0,
+        ..openai_like(
+            "v0",
+            &[],
+            "https://api.v0.dev/v1",
+            &["V0_API_BASE"],
+            &["V0_API_KEY"],
+            true,
+            CHAT_TEXT,
+        )
+    },
     // litellm/llms/vercel_ai_gateway/chat/ and embedding/transformation.py
     openai_like(
         "vercel_ai_gateway",
@@ -1120,15 +1201,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
     ),
     // litellm/litellm_core_utils/get_llm_provider_logic.py; ARK_API_KEY is LiteLLM's fallback
     // for volcengine embeddings (main.py).
-    openai_like(
-        "volcengine",
-        &[],
-        "https://ark.cn-beijing.volces.com/api/v3",
-        &["VOLCENGINE_API_BASE"],
-        &["VOLCENGINE_API_KEY", "ARK_API_KEY"],
-        true,
-        CHAT_EMBED,
-    ),
+    ProviderRow {
+        params: rows::VOLCENGINE,
+        ..openai_like(
+            "volcengine",
+            &[],
+            "https://ark.cn-beijing.volces.com/api/v3",
+            &["VOLCENGINE_API_BASE"],
+            &["VOLCENGINE_API_KEY", "ARK_API_KEY"],
+            true,
+            CHAT_EMBED,
+        )
+    },
     // litellm/litellm_core_utils/get_llm_provider_logic.py
     openai_like(
         "wandb",
@@ -1150,15 +1234,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         CHAT_EMBED,
     ),
     // litellm/llms/zai/chat/transformation.py
-    openai_like(
-        "zai",
-        &[],
-        "https://api.z.ai/api/paas/v4",
-        &["ZAI_API_BASE"],
-        &["ZAI_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::ZAI,
+        ..openai_like(
+            "zai",
+            &[],
+            "https://api.z.ai/api/paas/v4",
+            &["ZAI_API_BASE"],
+            &["ZAI_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
     openai_like(
         "abliteration",
@@ -1400,15 +1487,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         CHAT,
     ),
     // litellm/llms/openai_like/providers.json, litellm/llms/sail/chat/transformation.py
-    openai_like(
-        "sail",
-        &[],
-        "https://api.sailresearch.com/v1",
-        &["SAIL_API_BASE"],
-        &["SAIL_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::SAIL,
+        ..openai_like(
+            "sail",
+            &[],
+            "https://api.sailresearch.com/v1",
+            &["SAIL_API_BASE"],
+            &["SAIL_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json. Its `headers` entry (api-subscription-key) is not
     // read by LiteLLM's loader (json_loader.py), so the key goes as Bearer, as LiteLLM sends it.
     openai_like(

@@ -1,0 +1,463 @@
+//! Each OpenAI-format provider's parameter table, as LiteLLM 1.108.7's chat config for it
+//! decides (`get_supported_openai_params`, `map_openai_params`), read from its source and
+//! checked through its proxy (harness/differential). Only what holds for every model is here:
+//! where the config asks the model's entry in LiteLLM's cost map (tools, `reasoning_effort`,
+//! `web_search_options`, `verbosity` for OpenAI's own models), the parameter is sent. `user`
+//! is not sent where the config does not list it (LiteLLM lists it for OpenAI's own model
+//! names only). Rows not named here take every parameter ([`ParamRules::OPENAI`]).
+
+use super::{Param, ParamRules, ParamSet, ToolChoice};
+
+/// Every parameter sent but `user` (LiteLLM's `OpenAIGPTConfig` for a model not OpenAI's own).
+const USER_UNSENT: ParamRules = ParamRules {
+    unsent: ParamSet::of(&[Param::User]),
+    ..ParamRules::OPENAI
+};
+
+/// groq: LiteLLM's GroqChatConfig (→ OpenAILikeChatConfig → OpenAIGPTConfig)
+/// (llms/groq/chat/transformation.py). Sent whatever the model: `reasoning_effort`,
+/// `response_format`, `web_search_options`.
+pub const GROQ: ParamRules = ParamRules {
+    refused: ParamSet::of(&[Param::Thinking]),
+    unsent: ParamSet::of(&[Param::User]),
+    max_tokens_only: true,
+    ..ParamRules::OPENAI
+};
+
+/// mistral: LiteLLM's MistralConfig (→ OpenAIGPTConfig) (llms/mistral/chat/transformation.py).
+/// Sent whatever the model: `reasoning_effort`, `thinking`.
+pub const MISTRAL: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[
+        Param::Temperature,
+        Param::TopP,
+        Param::Stop,
+        Param::MaxTokens,
+        Param::MaxCompletionTokens,
+        Param::ResponseFormat,
+        Param::Seed,
+        Param::Tools,
+        Param::ToolChoice,
+        Param::ParallelToolCalls,
+        Param::ReasoningEffort,
+        Param::Thinking,
+    ]),
+    unsent: ParamSet::of(&[Param::User]),
+    max_tokens_only: true,
+    tool_choice: ToolChoice::Mistral,
+    random_seed: true,
+    ..ParamRules::OPENAI
+};
+
+/// perplexity: LiteLLM's PerplexityChatConfig (→ OpenAIGPTConfig)
+/// (llms/perplexity/chat/transformation.py). Sent whatever the model: `reasoning_effort`,
+/// `web_search_options`.
+pub const PERPLEXITY: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[
+        Param::Temperature,
+        Param::TopP,
+        Param::MaxTokens,
+        Param::MaxCompletionTokens,
+        Param::PresencePenalty,
+        Param::FrequencyPenalty,
+        Param::ResponseFormat,
+        Param::ReasoningEffort,
+        Param::WebSearchOptions,
+    ]),
+    unsent: ParamSet::of(&[Param::User]),
+    ..ParamRules::OPENAI
+};
+
+/// fireworks_ai: LiteLLM's FireworksAIConfig (→ FireworksAIMixin, OpenAIGPTConfig)
+/// (llms/fireworks_ai/chat/transformation.py). Sent whatever the model: `parallel_tool_calls`,
+/// `reasoning_effort`, `thinking`, `tool_choice`, `tools`.
+pub const FIREWORKS_AI: ParamRules = ParamRules {
+    refused: ParamSet::of(&[
+        Param::Functions,
+        Param::FunctionCall,
+        Param::Modalities,
+        Param::Audio,
+        Param::Verbosity,
+        Param::WebSearchOptions,
+        Param::SafetyIdentifier,
+        Param::Store,
+        Param::PromptCacheRetention,
+    ]),
+    max_tokens_only: true,
+    tool_choice: ToolChoice::RequiredAsAny,
+    ..ParamRules::OPENAI
+};
+
+/// cerebras: LiteLLM's CerebrasConfig (→ OpenAIGPTConfig) (llms/cerebras/chat.py). Sent
+/// whatever the model: `reasoning_effort`.
+pub const CEREBRAS: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[
+        Param::Temperature,
+        Param::TopP,
+        Param::Stop,
+        Param::MaxTokens,
+        Param::MaxCompletionTokens,
+        Param::ResponseFormat,
+        Param::Seed,
+        Param::Tools,
+        Param::ToolChoice,
+        Param::ReasoningEffort,
+    ]),
+    max_tokens_only: true,
+    ..ParamRules::OPENAI
+};
+
+/// deepinfra: LiteLLM's DeepInfraConfig (→ OpenAIGPTConfig)
+/// (llms/deepinfra/chat/transformation.py). Sent whatever the model: `reasoning_effort`.
+pub const DEEPINFRA: ParamRules = ParamRules {
+    refused: ParamSet::of(&[
+        Param::Modalities,
+        Param::Prediction,
+        Param::Audio,
+        Param::Seed,
+        Param::Logprobs,
+        Param::TopLogprobs,
+        Param::ParallelToolCalls,
+        Param::Verbosity,
+        Param::Thinking,
+        Param::WebSearchOptions,
+        Param::SafetyIdentifier,
+        Param::Store,
+        Param::PromptCacheKey,
+        Param::ServiceTier,
+        Param::PromptCacheRetention,
+    ]),
+    unsent: ParamSet::of(&[Param::User]),
+    max_tokens_only: true,
+    tool_choice: ToolChoice::Never,
+    ..ParamRules::OPENAI
+};
+
+/// nvidia_nim: LiteLLM's NvidiaNimConfig (→ OpenAIGPTConfig)
+/// (llms/nvidia_nim/chat/transformation.py). Sent whatever the model: .
+pub const NVIDIA_NIM: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[
+        Param::Temperature,
+        Param::TopP,
+        Param::Stop,
+        Param::MaxTokens,
+        Param::MaxCompletionTokens,
+        Param::PresencePenalty,
+        Param::FrequencyPenalty,
+        Param::ResponseFormat,
+        Param::Seed,
+        Param::Tools,
+        Param::ToolChoice,
+        Param::ParallelToolCalls,
+    ]),
+    unsent: ParamSet::of(&[Param::User]),
+    max_tokens_only: true,
+    ..ParamRules::OPENAI
+};
+
+/// sambanova: LiteLLM's SambanovaConfig (→ OpenAIGPTConfig) (llms/sambanova/chat.py). Sent
+/// whatever the model: `parallel_tool_calls`, `tool_choice`, `tools`.
+pub const SAMBANOVA: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[
+        Param::Temperature,
+        Param::TopP,
+        Param::Stop,
+        Param::MaxTokens,
+        Param::MaxCompletionTokens,
+        Param::ResponseFormat,
+        Param::Tools,
+        Param::ToolChoice,
+        Param::ParallelToolCalls,
+    ]),
+    unsent: ParamSet::of(&[Param::User]),
+    max_tokens_only: true,
+    ..ParamRules::OPENAI
+};
+
+/// ai21_chat: LiteLLM's AI21ChatConfig (→ OpenAILikeChatConfig → OpenAIGPTConfig); also used
+/// for 'ai21' (llms/ai21/chat/transformation.py).
+pub const AI21_CHAT: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[
+        Param::Temperature,
+        Param::N,
+        Param::Stop,
+        Param::MaxTokens,
+        Param::MaxCompletionTokens,
+        Param::ResponseFormat,
+        Param::Seed,
+        Param::Tools,
+        Param::ToolChoice,
+    ]),
+    unsent: ParamSet::of(&[Param::User]),
+    max_tokens_only: true,
+    ..ParamRules::OPENAI
+};
+
+/// together_ai: LiteLLM's TogetherAIChatConfig (→ OpenAIGPTConfig)
+/// (llms/together_ai/chat/transformation.py). Sent whatever the model: `reasoning_effort`,
+/// `response_format`.
+pub const TOGETHER_AI: ParamRules = ParamRules {
+    refused: ParamSet::of(&[Param::Thinking]),
+    unsent: ParamSet::of(&[Param::User]),
+    ..ParamRules::OPENAI
+};
+
+/// featherless_ai: LiteLLM's FeatherlessAIConfig (→ OpenAIGPTConfig)
+/// (llms/featherless_ai/chat/transformation.py).
+pub const FEATHERLESS_AI: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[
+        Param::Functions,
+        Param::FunctionCall,
+        Param::Temperature,
+        Param::TopP,
+        Param::N,
+        Param::Stop,
+        Param::MaxTokens,
+        Param::MaxCompletionTokens,
+        Param::PresencePenalty,
+        Param::FrequencyPenalty,
+        Param::LogitBias,
+    ]),
+    unsent: ParamSet::of(&[Param::User]),
+    max_tokens_only: true,
+    ..ParamRules::OPENAI
+};
+
+/// hyperbolic: LiteLLM's HyperbolicChatConfig (→ OpenAILikeChatConfig → OpenAIGPTConfig)
+/// (llms/hyperbolic/chat/transformation.py).
+pub const HYPERBOLIC: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[
+        Param::Temperature,
+        Param::TopP,
+        Param::N,
+        Param::Stop,
+        Param::MaxTokens,
+        Param::PresencePenalty,
+        Param::FrequencyPenalty,
+        Param::ResponseFormat,
+        Param::Seed,
+        Param::Tools,
+        Param::ToolChoice,
+    ]),
+    ..ParamRules::OPENAI
+};
+
+/// maritalk: LiteLLM's MaritalkConfig (→ OpenAIGPTConfig) (llms/maritalk.py).
+pub const MARITALK: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[
+        Param::Temperature,
+        Param::TopP,
+        Param::N,
+        Param::Stop,
+        Param::MaxTokens,
+        Param::PresencePenalty,
+        Param::FrequencyPenalty,
+        Param::Tools,
+        Param::ToolChoice,
+    ]),
+    unsent: ParamSet::of(&[Param::User]),
+    ..ParamRules::OPENAI
+};
+
+/// nscale: LiteLLM's NscaleConfig (→ OpenAIGPTConfig) (llms/nscale/chat/transformation.py).
+pub const NSCALE: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[
+        Param::Temperature,
+        Param::TopP,
+        Param::N,
+        Param::Stop,
+        Param::MaxTokens,
+        Param::PresencePenalty,
+        Param::FrequencyPenalty,
+        Param::LogitBias,
+        Param::ResponseFormat,
+        Param::Logprobs,
+        Param::TopLogprobs,
+    ]),
+    unsent: ParamSet::of(&[Param::User]),
+    ..ParamRules::OPENAI
+};
+
+/// zai: LiteLLM's ZAIChatConfig (→ OpenAIGPTConfig) (llms/zai/chat/transformation.py). Sent
+/// whatever the model: `thinking`.
+pub const ZAI: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[
+        Param::Temperature,
+        Param::TopP,
+        Param::Stop,
+        Param::MaxTokens,
+        Param::Tools,
+        Param::ToolChoice,
+        Param::Thinking,
+    ]),
+    unsent: ParamSet::of(&[Param::User]),
+    ..ParamRules::OPENAI
+};
+
+/// inception: LiteLLM's InceptionChatConfig (→ OpenAILikeChatConfig → OpenAIGPTConfig)
+/// (llms/inception/chat/transformation.py).
+pub const INCEPTION: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[
+        Param::Temperature,
+        Param::Stop,
+        Param::MaxTokens,
+        Param::MaxCompletionTokens,
+        Param::ResponseFormat,
+        Param::Tools,
+        Param::ToolChoice,
+        Param::ReasoningEffort,
+    ]),
+    unsent: ParamSet::of(&[Param::User]),
+    max_tokens_only: true,
+    ..ParamRules::OPENAI
+};
+
+/// moonshot: LiteLLM's MoonshotChatConfig (→ OpenAIGPTConfig)
+/// (llms/moonshot/chat/transformation.py). Sent whatever the model: `reasoning_effort`,
+/// `response_format`, `tool_choice`, `tools`.
+pub const MOONSHOT: ParamRules = ParamRules {
+    refused: ParamSet::of(&[Param::Functions, Param::Thinking]),
+    unsent: ParamSet::of(&[Param::User]),
+    max_tokens_only: true,
+    ..ParamRules::OPENAI
+};
+
+/// v0: LiteLLM's V0ChatConfig (→ OpenAILikeChatConfig → OpenAIGPTConfig)
+/// (llms/v0/chat/transformation.py).
+pub const V0: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[Param::Tools, Param::ToolChoice]),
+    unsent: ParamSet::of(&[Param::User]),
+    ..ParamRules::OPENAI
+};
+
+/// morph: LiteLLM's MorphChatConfig (→ OpenAILikeChatConfig → OpenAIGPTConfig)
+/// (llms/morph/chat/transformation.py).
+pub const MORPH: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[]),
+    unsent: ParamSet::of(&[Param::User]),
+    ..ParamRules::OPENAI
+};
+
+/// volcengine: LiteLLM's VolcEngineChatConfig (litellm.VolcEngineConfig; → OpenAILikeChatConfig
+/// → OpenAIGPTConfig) (llms/volcengine/chat/transformation.py).
+pub const VOLCENGINE: ParamRules = ParamRules {
+    refused: ParamSet::of(&[
+        Param::Modalities,
+        Param::Prediction,
+        Param::Audio,
+        Param::ResponseFormat,
+        Param::ParallelToolCalls,
+        Param::ReasoningEffort,
+        Param::Verbosity,
+        Param::WebSearchOptions,
+        Param::SafetyIdentifier,
+        Param::Store,
+        Param::PromptCacheKey,
+        Param::ServiceTier,
+        Param::PromptCacheRetention,
+    ]),
+    unsent: ParamSet::of(&[Param::User]),
+    max_tokens_only: true,
+    ..ParamRules::OPENAI
+};
+
+/// amazon_nova: LiteLLM's AmazonNovaChatConfig (→ OpenAILikeChatConfig → OpenAIGPTConfig)
+/// (llms/amazon_nova/chat/transformation.py).
+pub const AMAZON_NOVA: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[
+        Param::Temperature,
+        Param::TopP,
+        Param::Stop,
+        Param::MaxTokens,
+        Param::MaxCompletionTokens,
+        Param::Tools,
+        Param::ToolChoice,
+        Param::ReasoningEffort,
+    ]),
+    unsent: ParamSet::of(&[Param::User]),
+    max_tokens_only: true,
+    ..ParamRules::OPENAI
+};
+
+/// nadir: LiteLLM's NadirConfig (→ OpenAIGPTConfig) (llms/nadir/chat/transformation.py).
+pub const NADIR: ParamRules = ParamRules {
+    refused: ParamSet::all_but(&[
+        Param::Temperature,
+        Param::TopP,
+        Param::MaxTokens,
+        Param::PresencePenalty,
+        Param::FrequencyPenalty,
+        Param::ResponseFormat,
+    ]),
+    unsent: ParamSet::of(&[Param::User]),
+    ..ParamRules::OPENAI
+};
+
+/// sail: LiteLLM's SailChatConfig (→ OpenAIGPTConfig) (llms/sail/chat/transformation.py). Sent
+/// whatever the model: `response_format`.
+pub const SAIL: ParamRules = ParamRules {
+    refused: ParamSet::of(&[
+        Param::Stop,
+        Param::PresencePenalty,
+        Param::FrequencyPenalty,
+        Param::LogitBias,
+        Param::Seed,
+        Param::Logprobs,
+        Param::TopLogprobs,
+        Param::Thinking,
+    ]),
+    ..ParamRules::OPENAI
+};
+
+/// xai: LiteLLM's XAIChatConfig (→ OpenAIGPTConfig) (llms/xai/chat/transformation.py). Sent
+/// whatever the model: `frequency_penalty`, `reasoning_effort`, `stop`.
+pub const XAI: ParamRules = ParamRules {
+    refused: ParamSet::of(&[
+        Param::Functions,
+        Param::FunctionCall,
+        Param::Modalities,
+        Param::Prediction,
+        Param::Audio,
+        Param::Verbosity,
+        Param::Thinking,
+        Param::SafetyIdentifier,
+        Param::Store,
+        Param::PromptCacheKey,
+        Param::ServiceTier,
+        Param::PromptCacheRetention,
+    ]),
+    max_tokens_only: true,
+    ..ParamRules::OPENAI
+};
+
+/// deepseek: LiteLLM's DeepSeekChatConfig (→ OpenAIGPTConfig)
+/// (llms/deepseek/chat/transformation.py). Sent whatever the model: `response_format`.
+pub const DEEPSEEK: ParamRules = ParamRules {
+    refused: ParamSet::of(&[]),
+    unsent: ParamSet::of(&[Param::User]),
+    thinking_type: true,
+    ..ParamRules::OPENAI
+};
+
+/// hosted_vllm: LiteLLM's HostedVLLMChatConfig (→ OpenAIGPTConfig)
+/// (llms/hosted_vllm/chat/transformation.py). Sent whatever the model: `response_format`.
+pub const HOSTED_VLLM: ParamRules = USER_UNSENT;
+
+/// lm_studio: LiteLLM's LMStudioChatConfig (→ OpenAIGPTConfig)
+/// (llms/lm_studio/chat/transformation.py). Sent whatever the model: `response_format`.
+pub const LM_STUDIO: ParamRules = ParamRules {
+    refused: ParamSet::of(&[Param::ReasoningEffort, Param::Thinking]),
+    unsent: ParamSet::of(&[Param::User]),
+    ..ParamRules::OPENAI
+};
+
+/// openrouter: LiteLLM's OpenrouterConfig (→ OpenAIGPTConfig)
+/// (llms/openrouter/chat/transformation.py). Sent whatever the model: `response_format`.
+pub const OPENROUTER: ParamRules = USER_UNSENT;
+
+/// dashscope: LiteLLM's DashScopeChatConfig (→ OpenAIGPTConfig)
+/// (llms/dashscope/chat/transformation.py). Sent whatever the model: `response_format`.
+pub const DASHSCOPE: ParamRules = ParamRules {
+    refused: ParamSet::of(&[Param::Thinking]),
+    unsent: ParamSet::of(&[Param::User]),
+    ..ParamRules::OPENAI
+};
