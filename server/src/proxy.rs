@@ -450,6 +450,7 @@ async fn stored_response<'g>(
         provider_model,
         None,
         false,
+        false,
         &mut core.scratch.borrow_mut(),
         &mut bytes,
     )
@@ -906,7 +907,7 @@ fn build_upstream<'b>(
             let mut bytes = with_head_room(core.take_buf());
             // With `drop_params`, the parameters the provider has no field for are dropped
             // and the body translated again, as LiteLLM drops them.
-            let written = with_drop_params(deployment, body, |body| {
+            let written = with_drop_params(deployment, body, |body, dropping| {
                 bytes.truncate(HEAD_ROOM);
                 let written = family::write_request_body(
                     provider,
@@ -916,6 +917,7 @@ fn build_upstream<'b>(
                     provider_model,
                     req.anthropic_beta,
                     force_usage,
+                    dropping,
                     &mut core.scratch.borrow_mut(),
                     &mut bytes,
                 );
@@ -981,7 +983,7 @@ async fn titan_embeddings<'g>(
 ) -> Result<bool, GatewayError> {
     use corelane_transforms::bedrock::embed;
     credentials_ready(provider, upstream)?;
-    let plan = with_drop_params(deployment, req.body, |body| {
+    let plan = with_drop_params(deployment, req.body, |body, _| {
         embed::titan_requests(body, provider_model)
     })
     .map_err(|e| transform_error(provider, e))?;
@@ -1048,17 +1050,21 @@ async fn titan_embeddings<'g>(
 
 /// Runs a translation of `body`; when it refuses parameters the provider has no field for
 /// and `drop_params` is on (the deployment's, the global one or the request's), runs it again
-/// on the body without them.
+/// on the body without them, telling it to drop what it would refuse (a parameter a
+/// translated body carries under another name than the client's).
 fn with_drop_params<T>(
     deployment: &Deployment,
     body: &[u8],
-    mut translate: impl FnMut(&[u8]) -> Result<T, TransformError>,
+    mut translate: impl FnMut(&[u8], bool) -> Result<T, TransformError>,
 ) -> Result<T, TransformError> {
-    match translate(body) {
+    match translate(body, false) {
         Err(TransformError::UnsupportedParams { params, .. })
             if deployment.drop_params || openai::asks_drop_params(body) =>
         {
-            translate(&corelane_transforms::json::without_members(body, &params))
+            translate(
+                &corelane_transforms::json::without_members(body, &params),
+                true,
+            )
         }
         other => other,
     }

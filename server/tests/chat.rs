@@ -374,7 +374,7 @@ fn openai_format_rows_get_parameters_as_litellm_sends_them() {
     let mock = Mock::start();
     let base = mock.base("/v1");
     let gw = Gateway::start(&format!(
-        "model_list:\n  - model_name: gpt\n    litellm_params:\n      model: openai/gpt-4o\n      api_base: {base}\n      api_key: k\n  - model_name: mis\n    litellm_params:\n      model: mistral/mistral-large-latest\n      api_base: {base}\n      api_key: k\n"
+        "model_list:\n  - model_name: gpt\n    litellm_params:\n      model: openai/gpt-4o\n      api_base: {base}\n      api_key: k\n  - model_name: mis\n    litellm_params:\n      model: mistral/mistral-large-latest\n      api_base: {base}\n      api_key: k\n  - model_name: pplx\n    litellm_params:\n      model: perplexity/sonar\n      api_base: {base}\n      api_key: k\n"
     ));
     let mut body = chat_body("gpt");
     body["metadata"] = json!({"a": 1});
@@ -412,5 +412,23 @@ fn openai_format_rows_get_parameters_as_litellm_sends_them() {
     let mut expected = expected;
     expected["messages"][0]["content"] = json!(long);
     assert_eq!(body_of(&mock.last_request()), expected);
+    // A translated request: `/v1/messages` to Perplexity, whose chat has no `stop`.
+    let mut body = json!({"model": "pplx", "max_tokens": 5, "stop_sequences": ["END"],
+                          "messages": [{"role": "user", "content": "hi"}]});
+    let refused = gw.post("/v1/messages", &body);
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.json()["error"]["type"], "invalid_request_error");
+    assert!(
+        refused
+            .text()
+            .contains("perplexity does not support parameters: ['stop']"),
+        "{}",
+        refused.text()
+    );
+    body["drop_params"] = json!(true);
+    assert_eq!(gw.post("/v1/messages", &body).status, 200);
+    let sent = body_of(&mock.last_request());
+    assert_eq!(sent["model"], "sonar");
+    assert!(sent.get("stop").is_none(), "{sent}");
     gw.assert_healthy();
 }

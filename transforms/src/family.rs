@@ -236,7 +236,8 @@ pub struct RequestNote {
 /// client's bytes spliced where the family speaks the client's API, else translated. Returns
 /// what [`rewrite_response`] needs to know of the request. `Err` says why the body cannot be
 /// translated (the client's 400). `anthropic_beta` is the client's `anthropic-beta` header (a
-/// Messages request's).
+/// Messages request's). With `drop_refused` (`drop_params`), an OpenAI-format row's chat body
+/// leaves out the parameters its table refuses ([`crate::params`]).
 #[allow(clippy::too_many_arguments)]
 pub fn write_request_body(
     row: &ProviderRow,
@@ -246,6 +247,7 @@ pub fn write_request_body(
     provider_model: &str,
     anthropic_beta: Option<&str>,
     force_include_usage: bool,
+    drop_refused: bool,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Result<RequestNote, crate::anthropic::TransformError> {
@@ -262,6 +264,7 @@ pub fn write_request_body(
                 row.name,
                 provider_model,
                 force_include_usage,
+                drop_refused,
                 out,
             ))
         }
@@ -278,7 +281,7 @@ pub fn write_request_body(
         Bridge::MessagesToChat => {
             let mut chat = Vec::with_capacity(body.len() + 256);
             crate::messages::to_chat_request(body, provider_model, &mut chat)?;
-            none(chat_for_row(row, &chat, provider_model, out))
+            none(chat_for_row(row, &chat, provider_model, drop_refused, out))
         }
         Bridge::AnthropicCount => {
             crate::anthropic::count_tokens_request(body, provider_model, out);
@@ -421,7 +424,7 @@ pub fn write_request_body(
             crate::responses::bridge::to_chat_request(body, provider_model, row.name, &mut chat)?;
             if bridge(row, Endpoint::ChatCompletions) == Bridge::OpenAi {
                 // Its model and usage option set: the provider's parameter table left.
-                return none(chat_for_row(row, &chat, provider_model, out));
+                return none(chat_for_row(row, &chat, provider_model, drop_refused, out));
             }
             let fields = crate::openai::inspect(&chat, scratch)
                 .map_err(|e| crate::anthropic::request::invalid(e.message()))?;
@@ -433,6 +436,7 @@ pub fn write_request_body(
                 provider_model,
                 None,
                 false,
+                drop_refused,
                 scratch,
                 out,
             )
@@ -456,13 +460,22 @@ fn chat_for_row(
     row: &ProviderRow,
     chat: &[u8],
     provider_model: &str,
+    drop_refused: bool,
     out: &mut Vec<u8>,
 ) -> Result<(), crate::anthropic::TransformError> {
     if row.params == crate::params::ParamRules::OPENAI {
         out.extend_from_slice(chat);
         return Ok(());
     }
-    crate::params::write_chat_body(chat, &row.params, row.name, provider_model, false, out)
+    crate::params::write_chat_body(
+        chat,
+        &row.params,
+        row.name,
+        provider_model,
+        false,
+        drop_refused,
+        out,
+    )
 }
 
 /// LiteLLM's name of a Cohere family's provider, for its messages.

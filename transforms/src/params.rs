@@ -360,14 +360,15 @@ fn classify(key: &str) -> Class {
 /// members in their order, `model` as `provider_model`, `null` parameters and LiteLLM's own
 /// keys left out, `extra_body`'s members merged in (a client member of the same name gives
 /// way), `stream_options.include_usage` set for a stream when `force_include_usage`. A
-/// parameter the provider refuses is LiteLLM's `UnsupportedParamsError` naming `provider`,
-/// and `out` is left as it was.
+/// parameter the provider refuses is left out with `drop_refused` (`drop_params`), else
+/// LiteLLM's `UnsupportedParamsError` naming `provider`, and `out` is left as it was.
 pub fn write_chat_body(
     body: &[u8],
     rules: &ParamRules,
     provider: &str,
     provider_model: &str,
     force_include_usage: bool,
+    drop_refused: bool,
     out: &mut Vec<u8>,
 ) -> Result<(), TransformError> {
     let start = out.len();
@@ -491,7 +492,7 @@ pub fn write_chat_body(
         member(out, "model", &model);
     }
     out.push(b'}');
-    if !refused.is_empty() {
+    if !refused.is_empty() && !drop_refused {
         out.truncate(start);
         let names: Vec<String> = Param::ALL
             .into_iter()
@@ -582,7 +583,7 @@ mod tests {
     fn write(body: Value, rules: &ParamRules, usage: bool) -> Result<Value, String> {
         let mut out = b"HEAD".to_vec();
         let body = serde_json::to_vec(&body).unwrap();
-        match write_chat_body(&body, rules, "groq", "llama-3", usage, &mut out) {
+        match write_chat_body(&body, rules, "groq", "llama-3", usage, false, &mut out) {
             Ok(()) => Ok(serde_json::from_slice(&out[4..]).unwrap()),
             Err(e) => {
                 assert_eq!(out, b"HEAD");

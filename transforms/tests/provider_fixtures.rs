@@ -267,6 +267,7 @@ fn run_family(family_dir: &str) -> usize {
             &case.args["model"],
             case.args.get("anthropic_beta").map(String::as_str),
             false,
+            false,
             &mut scratch,
             &mut out,
         )
