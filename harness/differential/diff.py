@@ -531,6 +531,11 @@ CASES: list[tuple[str, str, dict]] = [
     ("rerank-jina", "/v1/rerank", {"model": "jina", "query": "q", "documents": ["a", "b", "c"], "top_n": 2,
                                    "return_documents": True, "rank_fields": ["text"], "max_chunks_per_doc": 3}),
     ("rerank-jina-plain", "/rerank", {"documents": ["a"], "query": "q", "model": "jina"}),
+    # Rerank to Voyage AI: top_n as top_k, results from its data.
+    ("rerank-voyage", "/v1/rerank", {"model": "voy", "query": "q", "documents": ["a", "b", "c"], "top_n": 2,
+                                     "return_documents": True, "rank_fields": ["text"]}),
+    ("rerank-voyage-plain", "/rerank", {"documents": ["a", "b"], "query": "q", "model": "voy"}),
+    ("rerank-voyage-err-429", "/v1/rerank", {"model": "voy", "query": "[err-429] q", "documents": ["a"]}),
     ("rerank-jina-err-429", "/v1/rerank", {"model": "jina", "query": "[err-429] q", "documents": ["a"]}),
     # Errors in each route's shape.
     ("messages-unknown-model", "/v1/messages", messages("nope", "text", False)),
@@ -658,7 +663,8 @@ DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "t
                "cmdr": ("cohere", "command-r-plus"), "cmda": ("cohere_chat", "command-a-03-2025"),
                "coembed": ("cohere", "embed-english-v3.0"), "corerank": ("cohere", "rerank-v3.5"),
                "vllm": ("hosted_vllm", "my-llama"), "gpt": ("openai", "gpt-4o"),
-               "dsk": ("deepseek", "deepseek-chat"), "jina": ("jina_ai", "jina-reranker-v2-base-multilingual"), "claude": ("anthropic", "claude-sonnet-4-5")}
+               "dsk": ("deepseek", "deepseek-chat"), "jina": ("jina_ai", "jina-reranker-v2-base-multilingual"),
+               "voy": ("voyage", "rerank-2"), "claude": ("anthropic", "claude-sonnet-4-5")}
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages",
              "/v1/completions": "completions", "/v1/ocr": "ocr",
              "/v1/rerank": "rerank", "/rerank": "rerank", "/v2/rerank": "rerank", "/v1/responses": "responses",
@@ -806,6 +812,8 @@ def main() -> int:
     litellm_params: {{model: nvidia_nim/meta/llama3-70b-instruct, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: samba
     litellm_params: {{model: sambanova/Meta-Llama-3.1-8B-Instruct, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: voy
+    litellm_params: {{model: voyage/rerank-2, api_base: "{base}/v1", api_key: pa-upstream}}
   - model_name: dsk
     litellm_params: {{model: deepseek/deepseek-chat, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: gem

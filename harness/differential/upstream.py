@@ -731,6 +731,16 @@ class Upstream:
             answer = {"model": body.get("model"), "usage": {"total_tokens": 15}, "results": results}
             _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
+        if handler.path.endswith("/rerank") and handler.headers.get("authorization") == "Bearer pa-upstream":
+            # Voyage AI's rerank (https://docs.voyageai.com/reference/reranker-api): results as
+            # `data`, documents as strings when asked, top_k.
+            docs = body.get("documents") or []
+            data = [{"relevance_score": 0.5 - i / 10, "index": i,
+                     **({"document": d} if body.get("return_documents") else {})}
+                    for i, d in enumerate(docs)][: body.get("top_k") or len(docs)]
+            answer = {"object": "list", "data": data, "model": body.get("model"), "usage": {"total_tokens": 26}}
+            _send(handler, 200, "application/json", json.dumps(answer).encode())
+            return
         if handler.path.endswith("/rerank"):
             # vLLM's rerank (Cohere's shape, its usage instead of meta).
             answer = _cohere_rerank(body)

@@ -26,6 +26,8 @@ fn config(mock: &Mock, chat_prefix: &str) -> String {
     litellm_params: {{model: hosted_vllm/BAAI/bge-reranker-v2-m3, api_base: \"{vllm}\"}}
   - model_name: jina-rerank
     litellm_params: {{model: jina_ai/jina-reranker-v2-base-multilingual, api_base: \"{vllm}\", api_key: jina-test}}
+  - model_name: voyage-rerank
+    litellm_params: {{model: voyage/rerank-2, api_base: \"{base}\", api_key: pa-test}}
 ",
         embed = mock.base("/v2/embed"),
         base = mock.base(""),
@@ -241,6 +243,37 @@ fn rerank_to_jina_ai_speaks_jina_s_shape() {
 }
 
 #[test]
+fn rerank_to_voyage_ai_speaks_voyage_s_shape() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock, ""));
+    let resp = gw.post(
+        "/v1/rerank",
+        &json!({"model": "voyage-rerank", "query": "q", "documents": ["a", "b", "c"], "top_n": 2,
+                "return_documents": true, "rank_fields": ["text"]}),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let (path, headers, sent) = seen(&mock);
+    // `/v1` added to a base without it, as LiteLLM adds it.
+    assert_eq!(path, "/v1/rerank");
+    assert_eq!(headers["authorization"], "Bearer pa-test");
+    // `top_n` as `top_k`; Cohere's other parameters (`rank_fields`) are not Voyage's.
+    assert_eq!(
+        sent,
+        json!({"model": "rerank-2", "query": "q", "documents": ["a", "b", "c"], "top_k": 2,
+               "return_documents": true})
+    );
+    let answer = resp.json();
+    assert_eq!(answer["results"].as_array().unwrap().len(), 2);
+    assert_eq!(answer["results"][1]["document"], json!({"text": "b"}));
+    assert_eq!(answer["results"][0]["relevance_score"], json!(1.0));
+    assert_eq!(
+        answer["meta"],
+        json!({"billed_units": {"total_tokens": 9},
+               "tokens": {"input_tokens": 9, "output_tokens": 0}})
+    );
+}
+
+#[test]
 fn rerank_routes_reach_v2_rerank() {
     let mock = Mock::start();
     let gw = Gateway::start(&config(&mock, ""));
@@ -370,8 +403,8 @@ fn rerank_to_a_provider_corelane_does_not_serve_is_warned_and_refused() {
   - model_name: together-rerank
     litellm_params: {{model: together_ai/Salesforce/Llama-Rank-V1, api_base: \"{base}\", api_key: k}}
     model_info: {{mode: rerank}}
-  - model_name: voyage-rerank
-    litellm_params: {{model: voyage/rerank-2, api_key: k}}
+  - model_name: infinity-rerank
+    litellm_params: {{model: infinity/bge-reranker, api_key: k}}
 ",
         base = mock.base("/v1")
     );
@@ -382,8 +415,8 @@ fn rerank_to_a_provider_corelane_does_not_serve_is_warned_and_refused() {
         err["message"],
         "/rerank is not supported for model=together-rerank"
     );
-    let err = assert_litellm_error(&gw.post("/v1/rerank", &body("voyage-rerank")), 400);
-    assert!(err["message"].as_str().unwrap().contains("voyage"), "{err}");
+    let err = assert_litellm_error(&gw.post("/v1/rerank", &body("infinity-rerank")), 400);
+    assert!(err["message"].as_str().unwrap().contains("infinity"), "{err}");
     assert_eq!(mock.stats().0, 0, "nothing was sent upstream");
     let stderr = gw.proc.stderr.text();
     assert!(
@@ -391,7 +424,7 @@ fn rerank_to_a_provider_corelane_does_not_serve_is_warned_and_refused() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("model_list[1] (voyage-rerank): provider 'voyage'"),
+        stderr.contains("model_list[1] (infinity-rerank): provider 'infinity'"),
         "{stderr}"
     );
 }

@@ -356,6 +356,7 @@ const CHAT_MESSAGES_COUNT: &[Endpoint] = &[
 const CHAT_TEXT: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Completions];
 const EMBED: &[Endpoint] = &[Endpoint::Embeddings];
 const EMBED_AND_RERANK: &[Endpoint] = &[Endpoint::Embeddings, Endpoint::Rerank];
+const RERANK: &[Endpoint] = &[Endpoint::Rerank];
 /// hosted_vllm: its OpenAI-compatible API, vLLM's `/rerank` in Cohere's shape, and the
 /// Responses API.
 const ALL_AND_RERANK: &[Endpoint] = &[
@@ -1010,6 +1011,22 @@ pub static PROVIDERS: &[ProviderRow] = &[
             EMBED_AND_RERANK,
         )
     },
+    // litellm/llms/voyage/rerank/transformation.py (`get_complete_url`: `/v1` added to a base
+    // without it), common_utils.py (its key env vars). Rerank only: Voyage's embeddings take
+    // their own parameters (not yet).
+    ProviderRow {
+        rerank: crate::rerank::Flavor::Voyage,
+        base_suffix: Some("/v1"),
+        ..openai_like(
+            "voyage",
+            &[],
+            "https://api.voyageai.com/v1",
+            &[],
+            &["VOYAGE_API_KEY", "VOYAGE_AI_API_KEY", "VOYAGE_AI_TOKEN"],
+            true,
+            RERANK,
+        )
+    },
     // litellm/llms/lambda_ai/chat/transformation.py
     openai_like(
         "lambda_ai",
@@ -1598,7 +1615,6 @@ pub static NOT_YET_SUPPORTED: &[&str] = &[
     "watsonx",
     "watsonx_text",
     "cloudflare",
-    "voyage",
     "predibase",
     "github_copilot",
     "text-completion-codestral",

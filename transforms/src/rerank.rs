@@ -30,6 +30,11 @@ pub enum Flavor {
     /// `top_n`, `documents` and `return_documents` as they came, in its order (nothing else);
     /// the answer's string documents as `{"text"}`, `meta` from its `usage`.
     Jina,
+    /// Voyage AI (`llms/voyage/rerank/transformation.py`, docs.voyageai.com/reference/reranker-api):
+    /// `model`, `query`, `documents`, `top_n` as `top_k`, `return_documents`; the answer's
+    /// `data` as the results (string documents as `{"text"}`), `meta` from its
+    /// `usage.total_tokens`.
+    Voyage,
 }
 
 /// The request members Jina's rerank takes (`get_supported_cohere_rerank_params`).
@@ -74,6 +79,24 @@ pub fn rerank_request(
         return Err(invalid("Hosted VLLM does not support max_chunks_per_doc"));
     }
     let docs = elements(documents).ok_or_else(|| invalid("documents: expected a list"))?;
+    if flavor == Flavor::Voyage {
+        out.extend_from_slice(b"{\"model\":");
+        write_json_string(provider_model, out);
+        out.extend_from_slice(b",\"query\":");
+        out.extend_from_slice(query);
+        out.extend_from_slice(b",\"documents\":");
+        out.extend_from_slice(documents);
+        if let Some(n) = set(top_n) {
+            out.extend_from_slice(b",\"top_k\":");
+            out.extend_from_slice(n);
+        }
+        if let Some(r) = set(return_documents) {
+            out.extend_from_slice(b",\"return_documents\":");
+            out.extend_from_slice(r);
+        }
+        out.push(b'}');
+        return Ok(());
+    }
     if flavor == Flavor::Jina {
         // The client's supported members in its order, `model` first.
         out.extend_from_slice(b"{\"model\":");
@@ -166,7 +189,12 @@ pub fn rerank_response(
 ) -> Result<(), TransformError> {
     let bad = |m: &str| TransformError::Invalid(format!("rerank response: {m}"));
     let body = answer_object(body).map_err(bad)?;
-    let [id, results, meta, usage] = fields(body, ["id", "results", "meta", "usage"]);
+    let [id, results, data, meta, usage] = fields(body, ["id", "results", "data", "meta", "usage"]);
+    // Voyage AI names its results `data` (LiteLLM fails an answer without them).
+    let results = match flavor {
+        Flavor::Voyage => Some(data.ok_or_else(|| bad("no results (data) in the answer"))?),
+        _ => results,
+    };
     let mut buf = Vec::with_capacity(body.len());
     buf.extend_from_slice(b"{\"id\":");
     match id.filter(|i| string(i).is_some_and(|i| !i.is_empty())) {
@@ -192,8 +220,9 @@ pub fn rerank_response(
     }
     buf.extend_from_slice(b",\"meta\":");
     match (flavor, meta.filter(|m| m.first() == Some(&b'{'))) {
-        (Flavor::HostedVllm, _) => {
-            // `usage.total_tokens` (0 when absent) as billed and input tokens.
+        (Flavor::HostedVllm | Flavor::Voyage, _) => {
+            // `usage.total_tokens` (0 when absent) as billed and input tokens (Voyage's
+            // with no output tokens).
             let total = usage
                 .and_then(|u| get(u, "total_tokens"))
                 .filter(|t| is_number(t))
@@ -202,6 +231,9 @@ pub fn rerank_response(
             buf.extend_from_slice(total);
             buf.extend_from_slice(b"},\"tokens\":{\"input_tokens\":");
             buf.extend_from_slice(total);
+            if flavor == Flavor::Voyage {
+                buf.extend_from_slice(b",\"output_tokens\":0");
+            }
             buf.extend_from_slice(b"}}");
         }
         (Flavor::Jina, _) => {
@@ -244,7 +276,7 @@ fn write_counts(obj: &[u8], keys: &[&str], out: &mut Vec<u8>) {
 }
 
 /// One result: `index`, `relevance_score`, and the document's `text` when there is a document
-/// (Jina's string document as `{"text"}`, its object as it came).
+/// (Jina's and Voyage's string document as `{"text"}`, an object as it came).
 fn write_result(flavor: Flavor, item: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
     let [index, score, document] = fields(item, ["index", "relevance_score", "document"]);
     let index = index
@@ -261,7 +293,7 @@ fn write_result(flavor: Flavor, item: &[u8], out: &mut Vec<u8>) -> Result<(), &'
     if !score.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
         out.extend_from_slice(b".0");
     }
-    if let (Flavor::Jina, Some(document)) = (flavor, document) {
+    if let (Flavor::Jina | Flavor::Voyage, Some(document)) = (flavor, document) {
         out.extend_from_slice(b",\"document\":");
         if document.first() == Some(&b'"') {
             out.extend_from_slice(b"{\"text\":");
@@ -448,5 +480,42 @@ mod tests {
             String::from_utf8(out).unwrap(),
             r#"{"id":"uuid-1","results":[{"index":0,"relevance_score":0.9,"document":{"text":"a"}},{"index":1,"relevance_score":1.0,"document":{"text":"b","x":1}}],"meta":{"billed_units":{"total_tokens":15},"tokens":{}}}"#
         );
+    }
+
+    #[test]
+    fn voyage_takes_top_k_and_answers_from_its_data() {
+        let mut out = Vec::new();
+        rerank_request(
+            Flavor::Voyage,
+            br#"{"documents":["a","b"],"model":"v","query":"q","top_n":1,"rank_fields":["x"]}"#,
+            "rerank-2",
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            br#"{"model":"rerank-2","query":"q","documents":["a","b"],"top_k":1}"#
+        );
+        let mut out = Vec::new();
+        rerank_response(
+            Flavor::Voyage,
+            br#"{"object":"list","data":[{"relevance_score":0.5,"index":1,"document":"b"}],"model":"rerank-2","usage":{"total_tokens":26}}"#,
+            || "uuid-2".to_owned(),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"id":"uuid-2","results":[{"index":1,"relevance_score":0.5,"document":{"text":"b"}}],"meta":{"billed_units":{"total_tokens":26},"tokens":{"input_tokens":26,"output_tokens":0}}}"#
+        );
+        // An answer without its data is refused, as LiteLLM refuses it.
+        let mut out = Vec::new();
+        let empty = rerank_response(
+            Flavor::Voyage,
+            br#"{"results":[]}"#,
+            String::new,
+            &mut out,
+        );
+        assert!(empty.is_err());
     }
 }

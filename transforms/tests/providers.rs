@@ -28,6 +28,7 @@ const NO_BASE_ENV: &[&str] = &[
     "scaleway",
     "synthetic",
     "veniceai",
+    "voyage",
     "xiaomi_mimo",
 ];
 

@@ -254,6 +254,26 @@ fn rerank(request: &Value) -> Answer {
             r
         })
         .collect();
+    if let Some(top_k) = request.get("top_k") {
+        // Voyage AI's shape (docs.voyageai.com/reference/reranker-api), asked by its `top_k`:
+        // the results as `data`, documents as strings.
+        let data: Vec<Value> = results
+            .into_iter()
+            .take(top_k.as_u64().map_or(usize::MAX, |k| k as usize))
+            .map(|mut r| {
+                if let Some(text) = r.get("document").map(|d| d["text"].clone()) {
+                    r["document"] = text;
+                }
+                r
+            })
+            .collect();
+        return Answer::Json(
+            json!({"object": "list", "data": data, "model": request["model"],
+                   "usage": {"total_tokens": 3 * documents.len()}})
+            .to_string()
+            .into_bytes(),
+        );
+    }
     Answer::Json(
         json!({"id": "mock-rerank-1", "results": results,
                "meta": {"api_version": {"version": "2"}, "billed_units": {"search_units": 1}},
