@@ -416,7 +416,10 @@ fn rerank_to_a_provider_corelane_does_not_serve_is_warned_and_refused() {
         "/rerank is not supported for model=together-rerank"
     );
     let err = assert_litellm_error(&gw.post("/v1/rerank", &body("infinity-rerank")), 400);
-    assert!(err["message"].as_str().unwrap().contains("infinity"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("infinity"),
+        "{err}"
+    );
     assert_eq!(mock.stats().0, 0, "nothing was sent upstream");
     let stderr = gw.proc.stderr.text();
     assert!(

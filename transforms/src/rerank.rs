@@ -510,12 +510,7 @@ mod tests {
         );
         // An answer without its data is refused, as LiteLLM refuses it.
         let mut out = Vec::new();
-        let empty = rerank_response(
-            Flavor::Voyage,
-            br#"{"results":[]}"#,
-            String::new,
-            &mut out,
-        );
+        let empty = rerank_response(Flavor::Voyage, br#"{"results":[]}"#, String::new, &mut out);
         assert!(empty.is_err());
     }
 }
