@@ -392,7 +392,10 @@ pub fn write_chat_body(
                     thinking = thinking_type(value);
                 }
             }
-            Class::ExtraBody if crate::json::value::is_object(value) => extra = Some(value),
+            // The last `extra_body` is the one, as a provider's parser reads repeated keys.
+            Class::ExtraBody => {
+                extra = crate::json::value::is_object(value).then_some(value);
+            }
             _ => {}
         }
         keys.push(key);
@@ -406,15 +409,19 @@ pub fn write_chat_body(
             (key != "model").then_some((key, m))
         })
         .collect();
+
     let mut refused = ParamSet::EMPTY;
     out.push(b'{');
     let mut first = true;
-    let mut member = |out: &mut Vec<u8>, key: &str, value: &[u8]| {
+    let mut member = |out: &mut Vec<u8>, key: Key<'_>, value: &[u8]| {
         if !first {
             out.push(b',');
         }
         first = false;
-        write_json_string(key, out);
+        match key {
+            Key::Raw(raw) => out.extend_from_slice(raw),
+            Key::Named(name) => write_json_string(name, out),
+        }
         out.push(b':');
         out.extend_from_slice(value);
     };
@@ -423,20 +430,21 @@ pub fn write_chat_body(
         if extra_members.iter().any(|(k, _)| k == key) {
             continue;
         }
-        let value = &body[m.value.clone()];
+        let (raw_key, value) = raw(body, m);
+        let key_as_sent = Key::Raw(raw_key);
         let p = match classify(key) {
             Class::LiteLlm | Class::ExtraBody => continue,
             Class::Other if key == "model" => {
                 if !model_written {
                     let mut model = Vec::with_capacity(provider_model.len() + 2);
                     write_json_string(provider_model, &mut model);
-                    member(out, "model", &model);
+                    member(out, Key::Named("model"), &model);
                     model_written = true;
                 }
                 continue;
             }
             Class::Other => {
-                member(out, key, value);
+                member(out, key_as_sent, value);
                 continue;
             }
             Class::Param(p) => p,
@@ -455,41 +463,46 @@ pub fn write_chat_body(
             Param::MaxTokens
                 if rules.max_tokens_only && present.contains(Param::MaxCompletionTokens) => {}
             Param::MaxCompletionTokens if rules.max_tokens_only => {
-                member(out, "max_tokens", value);
+                member(out, Key::Named("max_tokens"), value);
             }
             Param::StreamOptions if stream && force_include_usage => {
-                member(out, key, &with_include_usage(value));
+                member(out, key_as_sent, &with_include_usage(value));
             }
             Param::ToolChoice => match tool_choice(rules.tool_choice, value) {
-                Some(Some(choice)) => member(out, key, choice),
+                Some(Some(choice)) => member(out, key_as_sent, choice),
                 Some(None) => {}
                 None => refused.insert(p),
             },
-            Param::Seed if rules.random_seed => member(out, "random_seed", value),
+            Param::Seed if rules.random_seed => member(out, Key::Named("random_seed"), value),
             Param::ReasoningEffort if rules.thinking_type => {
                 if thinking.is_none() {
                     let disabled = value == br#""none""#;
-                    member(out, "thinking", thinking_of_type(!disabled));
+                    member(out, Key::Named("thinking"), thinking_of_type(!disabled));
                 }
             }
             Param::Thinking if rules.thinking_type => {
                 if let Some(enabled) = thinking {
-                    member(out, "thinking", thinking_of_type(enabled));
+                    member(out, Key::Named("thinking"), thinking_of_type(enabled));
                 }
             }
-            _ => member(out, key, value),
+            _ => member(out, key_as_sent, value),
         }
     }
     if stream && force_include_usage && !present.contains(Param::StreamOptions) {
-        member(out, "stream_options", br#"{"include_usage":true}"#);
+        member(
+            out,
+            Key::Named("stream_options"),
+            br#"{"include_usage":true}"#,
+        );
     }
-    for (key, m) in &extra_members {
-        member(out, key, &extra.unwrap_or_default()[m.value.clone()]);
+    for (_, m) in &extra_members {
+        let (key, value) = raw(extra.unwrap_or_default(), m);
+        member(out, Key::Raw(key), value);
     }
     if !model_written {
         let mut model = Vec::with_capacity(provider_model.len() + 2);
         write_json_string(provider_model, &mut model);
-        member(out, "model", &model);
+        member(out, Key::Named("model"), &model);
     }
     out.push(b'}');
     if !refused.is_empty() && !drop_refused {
@@ -506,6 +519,21 @@ pub fn write_chat_body(
         ));
     }
     Ok(())
+}
+
+/// A member of `json` as the client wrote it: its key (quotes included) and its value.
+fn raw<'j>(json: &'j [u8], m: &crate::json::Member) -> (&'j [u8], &'j [u8]) {
+    (
+        &json[m.key.start - 1..m.key.end + 1],
+        &json[m.value.clone()],
+    )
+}
+
+/// A member's key as written: the client's bytes (quotes included), or a name of ours.
+#[derive(Clone, Copy)]
+enum Key<'a> {
+    Raw(&'a [u8]),
+    Named(&'static str),
 }
 
 /// `tool_choice` as `how` sends it: `Some(Some(value))`, `Some(None)` when not sent, `None`

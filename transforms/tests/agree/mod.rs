@@ -57,7 +57,61 @@ pub fn check(body: &[u8]) -> Verdict {
     for force in [false, true] {
         spliced_as_expected(body, &fields, object, force, &shown);
     }
+    written_as_expected(body, object, &shown);
     Verdict::Accepted
+}
+
+/// A chat body written again for an OpenAI-format row's parameter table reads, to serde_json,
+/// as an object with `model` "NEW", none of LiteLLM's own keys, and only keys the client sent
+/// (at the top or in `extra_body`) or ones the table renames to; or it is refused for a
+/// parameter, and never with `drop_params`.
+fn written_as_expected(body: &[u8], object: &Map<String, Value>, shown: &str) {
+    use corelane_transforms::params::{rows, write_chat_body, ParamRules};
+    let extra = object.get("extra_body").and_then(Value::as_object);
+    let renamed = [
+        "model",
+        "max_tokens",
+        "random_seed",
+        "thinking",
+        "stream_options",
+    ];
+    for rules in [
+        ParamRules::OPENAI,
+        rows::MISTRAL,
+        rows::DEEPSEEK,
+        rows::DEEPINFRA,
+    ] {
+        for drop in [false, true] {
+            let mut out = Vec::new();
+            if write_chat_body(body, &rules, "p", "NEW", true, drop, &mut out).is_err() {
+                assert!(!drop, "refused with drop_params: {shown:?}");
+                assert!(out.is_empty(), "a refusal left bytes: {shown:?}");
+                continue;
+            }
+            let written: Value = serde_json::from_slice(&out).unwrap_or_else(|e| {
+                panic!(
+                    "written body unreadable ({e}): {shown:?} -> {:?}",
+                    String::from_utf8_lossy(&out)
+                )
+            });
+            let written = written.as_object().expect("an object");
+            assert_eq!(written.get("model"), Some(&Value::from("NEW")), "{shown:?}");
+            for key in written.keys() {
+                // `extra_body` goes as the client wrote it (the OpenAI SDK merges it).
+                if extra.is_some_and(|e| e.contains_key(key)) {
+                    continue;
+                }
+                assert!(
+                    !["metadata", "drop_params", "tags", "extra_body"].contains(&key.as_str()),
+                    "{key} sent: {shown:?}"
+                );
+                assert!(
+                    object.contains_key(key) || renamed.contains(&key.as_str()),
+                    "{key} made up: {shown:?}"
+                );
+            }
+        }
+    }
 }
 
 fn same_reading(fields: &RequestFields, object: &Map<String, Value>, shown: &str) {

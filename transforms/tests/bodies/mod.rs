@@ -40,11 +40,21 @@ const READ: [&str; 9] = [
     "prompt",
     "input",
 ];
-const OTHER: [&str; 10] = [
+const OTHER: [&str; 19] = [
     "temperature",
     "max_tokens",
     "tools",
     "n",
+    // What an OpenAI-format row's parameter table reads (crate::params).
+    "max_completion_tokens",
+    "extra_body",
+    "tags",
+    "drop_params",
+    "seed",
+    "tool_choice",
+    "reasoning_effort",
+    "thinking",
+    "presence_penalty",
     "models",
     "mode",
     "Model",
