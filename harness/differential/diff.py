@@ -145,6 +145,7 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-pplx-drop", "/v1/chat/completions", chat("pplx", "text", False, **PARAMS, drop_params=True)),
     ("chat-dinfra-drop", "/v1/chat/completions", chat("dinfra", "text", False, **PARAMS, drop_params=True)),
     ("chat-cere-drop", "/v1/chat/completions", chat("cere", "text", False, **PARAMS, drop_params=True)),
+    ("chat-fw-short", "/v1/chat/completions", chat("fw-short", "text", False, user="u1")),
     ("chat-dsk-reasoning", "/v1/chat/completions", chat("dsk", "text", False, reasoning_effort="low", user="u1",
                                                          max_completion_tokens=9)),
     ("chat-dsk-thinking", "/v1/chat/completions", chat("dsk", "text", False, reasoning_effort="low",
@@ -812,6 +813,8 @@ def main() -> int:
     litellm_params: {{model: nvidia_nim/meta/llama3-70b-instruct, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: samba
     litellm_params: {{model: sambanova/Meta-Llama-3.1-8B-Instruct, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: fw-short
+    litellm_params: {{model: fireworks_ai/llama-v3p1-8b-instruct, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: voy
     litellm_params: {{model: voyage/rerank-2, api_base: "{base}/v1", api_key: pa-upstream}}
   - model_name: dsk

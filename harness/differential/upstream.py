@@ -731,6 +731,17 @@ class Upstream:
             answer = {"model": body.get("model"), "usage": {"total_tokens": 15}, "results": results}
             _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
+        if handler.path.endswith("/embeddings") and handler.headers.get("authorization") == "Bearer pa-upstream":
+            # Voyage AI's embeddings (https://docs.voyageai.com/reference/embeddings-api): its
+            # usage has total_tokens only.
+            inputs = body.get("input")
+            inputs = inputs if isinstance(inputs, list) else [inputs]
+            dims = body.get("output_dimension") or 3
+            data = [{"object": "embedding", "embedding": [round(0.1 * (i + 1), 1)] * dims, "index": i}
+                    for i in range(len(inputs))]
+            answer = {"object": "list", "data": data, "model": body.get("model"), "usage": {"total_tokens": 5 * len(inputs)}}
+            _send(handler, 200, "application/json", json.dumps(answer).encode())
+            return
         if handler.path.endswith("/rerank") and handler.headers.get("authorization") == "Bearer pa-upstream":
             # Voyage AI's rerank (https://docs.voyageai.com/reference/reranker-api): results as
             # `data`, documents as strings when asked, top_k.

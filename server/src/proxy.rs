@@ -891,6 +891,8 @@ fn build_upstream<'b>(
     fields: &RequestFields,
 ) -> Result<UpstreamRequest<'b>, GatewayError> {
     credentials_ready(provider, upstream)?;
+    let wire_model = provider::wire_model(provider, endpoint, provider_model);
+    let provider_model = &*wire_model;
     let body = match req.spilled {
         Some(spilled) => ClientBody::Spilled(&spilled.file),
         None => ClientBody::Bytes(req.body),

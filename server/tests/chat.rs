@@ -432,3 +432,38 @@ fn openai_format_rows_get_parameters_as_litellm_sends_them() {
     assert!(sent.get("stop").is_none(), "{sent}");
     gw.assert_healthy();
 }
+
+/// Fireworks AI is asked for its resource name (`accounts/fireworks/models/...`) on chat, as
+/// LiteLLM asks it, and for the configured name on embeddings.
+#[test]
+fn fireworks_ai_gets_its_resource_names() {
+    let mock = Mock::start();
+    let base = mock.base("/v1");
+    let gw = Gateway::start(&format!(
+        "model_list:\n  - model_name: fw\n    litellm_params:\n      model: fireworks_ai/llama-v3p1-8b-instruct\n      api_base: {base}\n      api_key: k\n  - model_name: fw-full\n    litellm_params:\n      model: fireworks_ai/accounts/me/models/custom\n      api_base: {base}\n      api_key: k\n"
+    ));
+    assert_eq!(
+        gw.post("/v1/chat/completions", &chat_body("fw")).status,
+        200
+    );
+    assert_eq!(
+        body_of(&mock.last_request())["model"],
+        "accounts/fireworks/models/llama-v3p1-8b-instruct"
+    );
+    assert_eq!(
+        gw.post("/v1/chat/completions", &chat_body("fw-full"))
+            .status,
+        200
+    );
+    assert_eq!(
+        body_of(&mock.last_request())["model"],
+        "accounts/me/models/custom"
+    );
+    let embed = json!({"model": "fw", "input": "a"});
+    assert_eq!(gw.post("/v1/embeddings", &embed).status, 200);
+    assert_eq!(
+        body_of(&mock.last_request())["model"],
+        "llama-v3p1-8b-instruct"
+    );
+    gw.assert_healthy();
+}

@@ -66,7 +66,10 @@ fn every_chat_provider_row_reaches_the_mock_as_its_row_says() {
             Auth::GoogleOAuth | Auth::SigV4 => unreachable!("{}", row.name),
         }
         let body: serde_json::Value = serde_json::from_str(seen["body"].as_str().unwrap()).unwrap();
-        assert_eq!(body["model"], format!("m-{}", row.name), "{}", row.name);
+        let model = format!("m-{}", row.name);
+        let wire =
+            corelane_transforms::provider::wire_model(row, Endpoint::ChatCompletions, &model);
+        assert_eq!(body["model"], *wire, "{}", row.name);
     }
     gw.assert_healthy();
 }

@@ -306,6 +306,48 @@ pub struct ProviderRow {
     pub rerank: crate::rerank::Flavor,
     /// What an OpenAI-format row does with the OpenAI chat parameters.
     pub params: ParamRules,
+    /// How the provider names a model in a request body ([`wire_model`]).
+    pub wire_model: WireModel,
+}
+
+/// How a provider names a model in a request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireModel {
+    /// As configured (after the provider's prefix).
+    AsConfigured,
+    /// Fireworks AI's resource name (`accounts/fireworks/models/<name>`) on every route but
+    /// embeddings: LiteLLM's `resolve_fireworks_resource_name`
+    /// (litellm/llms/fireworks_ai/common_utils.py) in its chat, completion and Responses
+    /// transforms.
+    FireworksResource,
+}
+
+/// The model as `row` names it in the body of an `endpoint` request, for the configured
+/// `model` (after the provider's prefix).
+pub fn wire_model<'m>(
+    row: &ProviderRow,
+    endpoint: Endpoint,
+    model: &'m str,
+) -> std::borrow::Cow<'m, str> {
+    use std::borrow::Cow;
+    match row.wire_model {
+        WireModel::AsConfigured => Cow::Borrowed(model),
+        WireModel::FireworksResource if endpoint == Endpoint::Embeddings => Cow::Borrowed(model),
+        WireModel::FireworksResource => {
+            if model.starts_with("accounts/") || model.starts_with("FW-") || model.contains('#') {
+                Cow::Borrowed(model)
+            } else if model.starts_with("routers/") || model.starts_with("models/") {
+                Cow::Owned(format!("accounts/fireworks/{model}"))
+            } else if model.ends_with("-fast")
+                || matches!(model, "firerouter" | "auto" | "auto-instant")
+                || model.starts_with("firerouter/")
+            {
+                Cow::Owned(format!("accounts/fireworks/routers/{model}"))
+            } else {
+                Cow::Owned(format!("accounts/fireworks/models/{model}"))
+            }
+        }
+    }
 }
 
 /// Why [`resolve`] found no row.
@@ -389,6 +431,7 @@ const COHERE: ProviderRow = ProviderRow {
     base_suffix: None,
     rerank: crate::rerank::Flavor::HostedVllm,
     params: ParamRules::OPENAI,
+    wire_model: WireModel::AsConfigured,
 };
 
 const fn openai_like(
@@ -414,6 +457,7 @@ const fn openai_like(
         base_suffix: None,
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
+        wire_model: WireModel::AsConfigured,
     }
 }
 
@@ -432,6 +476,7 @@ const VERTEX_AI: ProviderRow = ProviderRow {
     base_suffix: None,
     rerank: crate::rerank::Flavor::HostedVllm,
     params: ParamRules::OPENAI,
+    wire_model: WireModel::AsConfigured,
 };
 
 /// The `vertex_ai` row for Claude ([`Family::VertexClaude`]), chosen by [`resolve`].
@@ -459,6 +504,7 @@ const BEDROCK: ProviderRow = ProviderRow {
     base_suffix: None,
     rerank: crate::rerank::Flavor::HostedVllm,
     params: ParamRules::OPENAI,
+    wire_model: WireModel::AsConfigured,
 };
 
 /// The `bedrock` row for Claude models ([`Family::BedrockClaude`]): not listed in
@@ -504,6 +550,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         base_suffix: None,
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
+        wire_model: WireModel::AsConfigured,
     },
     // litellm/main.py (GEMINI_API_BASE; the key from GOOGLE_API_KEY, GEMINI_API_KEY or
     // PALM_API_KEY), litellm/llms/vertex_ai/common_utils.py `get_gemini_url` (the default base
@@ -522,6 +569,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         base_suffix: None,
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
+        wire_model: WireModel::AsConfigured,
     },
     // litellm/main.py `_complete_vertex_ai` (vertex_project/location/credentials, VERTEXAI_*
     // env, VERTEXAI_API_BASE), llms/vertex_ai/common_utils.py `get_vertex_url` and
@@ -551,6 +599,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         base_suffix: None,
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
+        wire_model: WireModel::AsConfigured,
     },
     ProviderRow {
         params: rows::GROQ,
@@ -584,6 +633,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     },
     ProviderRow {
         params: rows::FIREWORKS_AI,
+        wire_model: WireModel::FireworksResource,
         ..openai_like(
             "fireworks_ai",
             &[],
@@ -738,6 +788,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         base_suffix: None,
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
+        wire_model: WireModel::AsConfigured,
     },
     ProviderRow {
         name: "ollama_chat",
@@ -753,6 +804,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         base_suffix: None,
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
+        wire_model: WireModel::AsConfigured,
     },
     ProviderRow {
         params: rows::LM_STUDIO,
@@ -897,6 +949,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         base_suffix: Some("/v1"),
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
+        wire_model: WireModel::AsConfigured,
         ..openai_like(
             "docker_model_runner",
             &[],
@@ -1001,6 +1054,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     ProviderRow {
         rerank: crate::rerank::Flavor::Jina,
         params: ParamRules::OPENAI,
+        wire_model: WireModel::AsConfigured,
         ..openai_like(
             "jina_ai",
             &[],
@@ -2021,6 +2075,31 @@ fn push_encoded(s: &str, kept: &[u8], out: &mut String) {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
+
+    #[test]
+    fn fireworks_models_are_named_as_its_resources() {
+        let fw = PROVIDERS.iter().find(|r| r.name == "fireworks_ai").unwrap();
+        let name = |m: &str, e: Endpoint| wire_model(fw, e, m).into_owned();
+        let chat = Endpoint::ChatCompletions;
+        assert_eq!(
+            name("llama-v3p1-8b-instruct", chat),
+            "accounts/fireworks/models/llama-v3p1-8b-instruct"
+        );
+        assert_eq!(name("models/x", chat), "accounts/fireworks/models/x");
+        assert_eq!(name("routers/r", chat), "accounts/fireworks/routers/r");
+        assert_eq!(
+            name("glm-4p5-fast", chat),
+            "accounts/fireworks/routers/glm-4p5-fast"
+        );
+        assert_eq!(name("auto", chat), "accounts/fireworks/routers/auto");
+        assert_eq!(name("accounts/a/models/b", chat), "accounts/a/models/b");
+        assert_eq!(name("FW-123", chat), "FW-123");
+        assert_eq!(name("m#x", chat), "m#x");
+        assert_eq!(name("nomic-embed", Endpoint::Embeddings), "nomic-embed");
+        let openai = PROVIDERS.iter().find(|r| r.name == "openai").unwrap();
+        assert_eq!(wire_model(openai, chat, "gpt-4o"), "gpt-4o");
+    }
+
     use super::*;
 
     #[test]
