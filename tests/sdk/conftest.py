@@ -197,6 +197,7 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
         "model_list": [
             openai_group("gpt-mock", "openai/gpt-4o-mini"),
             openai_group("emb-mock", "openai/text-embedding-3-small"),
+            openai_group("mistral-mock", "mistral/mistral-large-latest"),
             {
                 "model_name": "azure-gpt",
                 "litellm_params": {

@@ -42,6 +42,7 @@ SLOWSTREAM_MS = 2000
 MODEL_GROUPS = (
     "gpt-mock",
     "emb-mock",
+    "mistral-mock",
     "azure-gpt",
     "offline-gpt",
     "claude-mock",

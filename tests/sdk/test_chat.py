@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import openai
+import pytest
 
 from support import MASTER_KEY, MOCK_STREAM_CHUNKS, MOCK_TEXT, UPSTREAM_KEY
 
@@ -116,3 +117,27 @@ def test_open_gateway_accepts_any_key(open_client: openai.OpenAI):
     resp = open_client.chat.completions.create(model="gpt-mock", messages=MESSAGES)
     assert resp.model == "gpt-mock"
     assert resp.choices[0].message.content == MOCK_TEXT
+
+
+def test_a_parameter_the_provider_lacks_is_refused_or_dropped_as_litellm(client, upstream):
+    """Mistral's parameter table: presence_penalty refused with LiteLLM's error, dropped on
+    request; seed sent as random_seed, "required" tool choice as "any"; LiteLLM's own keys
+    (drop_params, metadata) never reach the provider."""
+    messages = [{"role": "user", "content": "Hello"}]
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.chat.completions.create(model="mistral-mock", messages=messages, presence_penalty=0.5)
+    assert raised.value.body["message"].startswith(
+        "litellm.UnsupportedParamsError: mistral does not support parameters: ['presence_penalty'], "
+        "for model=mistral-large-latest.")
+    assert upstream.requests() == []
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    completion = client.chat.completions.create(
+        model="mistral-mock", messages=messages, presence_penalty=0.5, seed=3, tools=[tool],
+        tool_choice="required", metadata={"team": "a"}, extra_body={"drop_params": True},
+    )
+    assert completion.model == "mistral-mock"
+    body = json.loads(upstream.requests()[-1]["body"])
+    assert body["model"] == "mistral-large-latest"
+    assert body["random_seed"] == 3 and body["tool_choice"] == "any"
+    for gone in ("presence_penalty", "seed", "drop_params", "metadata"):
+        assert gone not in body, gone
