@@ -874,10 +874,12 @@ fn credentials_ready(
     })
 }
 
-/// build_upstream: head, then the client's body with the model spliced in (and
-/// `stream_options.include_usage` for streams, as LiteLLM sends it). A body in memory is
-/// spliced once, into the buffer that goes upstream, with the head placed before it; a
-/// spilled one is spliced piece by piece as the relay reads it back from its file.
+/// build_upstream: head, then the body the provider takes: the client's with the model (as
+/// the provider names it) spliced in and `stream_options.include_usage` for streams, as
+/// LiteLLM sends it, or written again or translated ([`family::write_request_body`]). A body
+/// in memory is written once, into the buffer that goes upstream, with the head placed before
+/// it; a spilled one that needs only the splice is spliced piece by piece as the relay reads
+/// it back from its file.
 #[allow(clippy::too_many_arguments)]
 fn build_upstream<'b>(
     core: &Core,

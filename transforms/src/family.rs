@@ -233,7 +233,9 @@ pub struct RequestNote {
 }
 
 /// Writes the upstream body for the client's `body` (held in memory), read as `fields`: the
-/// client's bytes spliced where the family speaks the client's API, else translated. Returns
+/// client's bytes spliced where the family speaks the client's API (written again where an
+/// OpenAI-format row's parameter table or LiteLLM's own keys ask for it), else translated.
+/// Returns
 /// what [`rewrite_response`] needs to know of the request. `Err` says why the body cannot be
 /// translated (the client's 400). `anthropic_beta` is the client's `anthropic-beta` header (a
 /// Messages request's). With `drop_refused` (`drop_params`), an OpenAI-format row's chat body
@@ -278,6 +280,9 @@ pub fn write_request_body(
             scratch,
             out,
         )),
+        Bridge::MessagesToChat if row.params == crate::params::ParamRules::OPENAI => {
+            none(crate::messages::to_chat_request(body, provider_model, out))
+        }
         Bridge::MessagesToChat => {
             let mut chat = Vec::with_capacity(body.len() + 256);
             crate::messages::to_chat_request(body, provider_model, &mut chat)?;

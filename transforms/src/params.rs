@@ -7,8 +7,9 @@
 //! renames, one of LiteLLM's own keys (`metadata`, `drop_params`, `tags`, ... never reach a
 //! provider), or `extra_body` (merged into the body, as the OpenAI SDK LiteLLM calls does).
 //! The scan of the client body already meets every top-level key, so it notes them
-//! ([`BodyKeys`]) and the common body pays nothing more; the others are written again member
-//! by member ([`write_chat_body`]).
+//! ([`BodyKeys`]; about 50 instructions a key, measured with callgrind) and the common body
+//! pays nothing more; the others are written again member by member ([`write_chat_body`]),
+//! which also leaves out `null` parameters (a spliced body keeps them as sent).
 //!
 //! As LiteLLM: a parameter counts only with a value other than `null`; `n: 1` is never
 //! refused (langchain sends it by default) but not sent where `n` is refused; `user`,
@@ -235,6 +236,15 @@ impl ParamSet {
         self.0 |= p.bit();
     }
 
+    /// The parameters among `names` (others ignored).
+    fn from_names(names: &[String]) -> ParamSet {
+        let mut set = ParamSet::EMPTY;
+        for p in names.iter().filter_map(|n| Param::of(n)) {
+            set.insert(p);
+        }
+        set
+    }
+
     const fn union(self, other: ParamSet) -> ParamSet {
         ParamSet(self.0 | other.0)
     }
@@ -350,7 +360,9 @@ fn classify(key: &str) -> Class {
         "extra_body" => Class::ExtraBody,
         _ => match Param::of(key) {
             Some(p) => Class::Param(p),
-            None if LITELLM_KEYS.binary_search(&key).is_ok() => Class::LiteLlm,
+            None if may_be_litellm_key(key) && LITELLM_KEYS.binary_search(&key).is_ok() => {
+                Class::LiteLlm
+            }
             None => Class::Other,
         },
     }
@@ -359,9 +371,14 @@ fn classify(key: &str) -> Class {
 /// Writes the chat body for an OpenAI-format provider with `rules` into `out`: the client's
 /// members in their order, `model` as `provider_model`, `null` parameters and LiteLLM's own
 /// keys left out, `extra_body`'s members merged in (a client member of the same name gives
-/// way), `stream_options.include_usage` set for a stream when `force_include_usage`. A
-/// parameter the provider refuses is left out with `drop_refused` (`drop_params`), else
-/// LiteLLM's `UnsupportedParamsError` naming `provider`, and `out` is left as it was.
+/// way), `stream_options.include_usage` set for a stream when `force_include_usage`. As
+/// LiteLLM: `allowed_openai_params` (a list of names) are sent even where the row refuses
+/// them, and `additional_drop_params` (top-level names) are left out. A parameter the
+/// provider refuses is left out with `drop_refused` (`drop_params`), else LiteLLM's
+/// `UnsupportedParamsError` naming `provider`, and `out` is left as it was. An `extra_body`
+/// that sets a key the gateway reads (`model`, `stream`, `stream_options`, `user`, ..., in
+/// any letter case) is refused: the provider would serve another request than the one
+/// routed and accounted.
 pub fn write_chat_body(
     body: &[u8],
     rules: &ParamRules,
@@ -373,43 +390,61 @@ pub fn write_chat_body(
 ) -> Result<(), TransformError> {
     let start = out.len();
     let members: Vec<_> = top_members(body).into_iter().flatten().collect();
-    // First the facts that decide single members: the parameters present, `extra_body`, and
-    // whether the body streams.
+    let keys: Vec<String> = members
+        .iter()
+        .map(|m| key_of(body, &m.key).unwrap_or_default())
+        .collect();
+    // The last of a repeated LiteLLM key is the one, as a provider's parser reads them.
+    let last = |name: &str| {
+        keys.iter()
+            .rposition(|k| k == name)
+            .map(|i| &body[members[i].value.clone()])
+    };
+    let extra = last("extra_body").filter(|v| crate::json::value::is_object(v));
+    let extra_members: Vec<_> = extra
+        .and_then(top_members)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| Some((key_of(extra?, &m.key)?, m)))
+        .collect();
+    if let Some((key, _)) = extra_members
+        .iter()
+        .find(|(k, _)| crate::keys::Key::find(k, &crate::keys::Key::TOP_LEVEL).is_some())
+    {
+        return Err(TransformError::Invalid(format!(
+            "extra_body may not set {key:?}: the gateway reads it from the request itself"
+        )));
+    }
+    let overridden: std::collections::HashSet<&str> =
+        extra_members.iter().map(|(k, _)| k.as_str()).collect();
+    let names = |name: &str| -> Vec<String> {
+        last(name)
+            .and_then(crate::json::value::elements)
+            .into_iter()
+            .flatten()
+            .filter_map(crate::json::value::string)
+            .collect()
+    };
+    let allowed = ParamSet::from_names(&names("allowed_openai_params"));
+    let dropped = names("additional_drop_params");
+    // The facts that decide single members, from the members that go out.
     let mut present = ParamSet::EMPTY;
-    let mut extra = None;
     let mut stream = false;
     // DeepSeek's `thinking` as the client gave it: enabled or disabled (else not sent).
     let mut thinking = None;
-    let mut keys = Vec::with_capacity(members.len());
-    for m in &members {
-        let key = key_of(body, &m.key).unwrap_or_default();
+    let sent = |key: &str| !overridden.contains(key) && !dropped.iter().any(|d| d == key);
+    for (m, key) in members.iter().zip(&keys) {
         let value = &body[m.value.clone()];
-        match classify(&key) {
-            Class::Param(p) if value != b"null" => {
+        if let (Class::Param(p), true) = (classify(key), sent(key)) {
+            if value != b"null" {
                 present.insert(p);
                 stream |= p == Param::Stream && value == b"true";
                 if p == Param::Thinking {
                     thinking = thinking_type(value);
                 }
             }
-            // The last `extra_body` is the one, as a provider's parser reads repeated keys.
-            Class::ExtraBody => {
-                extra = crate::json::value::is_object(value).then_some(value);
-            }
-            _ => {}
         }
-        keys.push(key);
     }
-    let extra_members: Vec<_> = extra
-        .and_then(top_members)
-        .into_iter()
-        .flatten()
-        .filter_map(|m| {
-            let key = key_of(extra.unwrap_or_default(), &m.key)?;
-            (key != "model").then_some((key, m))
-        })
-        .collect();
-
     let mut refused = ParamSet::EMPTY;
     out.push(b'{');
     let mut first = true;
@@ -426,8 +461,9 @@ pub fn write_chat_body(
         out.extend_from_slice(value);
     };
     let mut model_written = false;
+    let mut thinking_written = false;
     for (m, key) in members.iter().zip(&keys) {
-        if extra_members.iter().any(|(k, _)| k == key) {
+        if !sent(key) {
             continue;
         }
         let (raw_key, value) = raw(body, m);
@@ -452,9 +488,9 @@ pub fn write_chat_body(
         if value == b"null" || rules.unsent.contains(p) {
             continue;
         }
-        if rules.refused.contains(p) {
+        if rules.refused.contains(p) && !allowed.contains(p) {
             // `n: 1` is LiteLLM's default: never refused, and not sent where `n` is.
-            if !(p == Param::N && value == b"1") {
+            if !(p == Param::N && is_one(value)) {
                 refused.insert(p);
             }
             continue;
@@ -468,21 +504,24 @@ pub fn write_chat_body(
             Param::StreamOptions if stream && force_include_usage => {
                 member(out, key_as_sent, &with_include_usage(value));
             }
-            Param::ToolChoice => match tool_choice(rules.tool_choice, value) {
-                Some(Some(choice)) => member(out, key_as_sent, choice),
-                Some(None) => {}
-                None => refused.insert(p),
-            },
-            Param::Seed if rules.random_seed => member(out, Key::Named("random_seed"), value),
-            Param::ReasoningEffort if rules.thinking_type => {
-                if thinking.is_none() {
-                    let disabled = value == br#""none""#;
-                    member(out, Key::Named("thinking"), thinking_of_type(!disabled));
+            Param::ToolChoice if !allowed.contains(p) => {
+                match tool_choice(rules.tool_choice, value) {
+                    Some(Some(choice)) => member(out, key_as_sent, choice),
+                    Some(None) => {}
+                    None => refused.insert(p),
                 }
             }
-            Param::Thinking if rules.thinking_type => {
-                if let Some(enabled) = thinking {
+            Param::Seed if rules.random_seed => member(out, Key::Named("random_seed"), value),
+            Param::ReasoningEffort | Param::Thinking if rules.thinking_type => {
+                // The client's `thinking` wins over `reasoning_effort`; written once.
+                let enabled = match thinking {
+                    Some(enabled) => Some(enabled),
+                    None if p == Param::ReasoningEffort => Some(value != br#""none""#),
+                    None => None,
+                };
+                if let (Some(enabled), false) = (enabled, thinking_written) {
                     member(out, Key::Named("thinking"), thinking_of_type(enabled));
+                    thinking_written = true;
                 }
             }
             _ => member(out, key_as_sent, value),
@@ -507,6 +546,11 @@ pub fn write_chat_body(
     out.push(b'}');
     if !refused.is_empty() && !drop_refused {
         out.truncate(start);
+        if rules.tool_choice == ToolChoice::Never && refused == ParamSet::of(&[Param::ToolChoice]) {
+            return Err(deepinfra_tool_choice(
+                last("tool_choice").unwrap_or_default(),
+            ));
+        }
         let names: Vec<String> = Param::ALL
             .into_iter()
             .filter(|p| refused.contains(*p))
@@ -519,6 +563,27 @@ pub fn write_chat_body(
         ));
     }
     Ok(())
+}
+
+/// Whether a JSON number is 1 (`1`, `1.0`, `1e0`), as Python's `n == 1` reads it.
+fn is_one(value: &[u8]) -> bool {
+    std::str::from_utf8(value)
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        == Some(1.0)
+}
+
+/// DeepInfra's own refusal of a `tool_choice` it never sends
+/// (llms/deepinfra/chat/transformation.py), the value as Python prints it.
+fn deepinfra_tool_choice(value: &[u8]) -> TransformError {
+    let shown = crate::json::value::string(value)
+        .unwrap_or_else(|| String::from_utf8_lossy(value).into_owned());
+    TransformError::UnsupportedParams {
+        message: format!(
+            "Deepinfra doesn't support tool_choice={shown}. To drop unsupported openai params from the call, set `litellm.drop_params = True`"
+        ),
+        params: vec!["tool_choice".to_owned()],
+    }
 }
 
 /// A member of `json` as the client wrote it: its key (quotes included) and its value.
@@ -595,6 +660,37 @@ fn with_include_usage(options: &[u8]) -> Vec<u8> {
 #[rustfmt::skip]
 const LITELLM_KEYS: [&str; 382] = include!("params/litellm_keys.in");
 
+/// For each key length under 64, the first bytes ([`first_byte_bit`]) of LiteLLM's keys of
+/// that length: most keys a client sends that are neither parameters nor LiteLLM's own are
+/// ruled out here, before the binary search (every request's keys are looked up as scanned).
+const LITELLM_KEY_SHAPES: [u32; 64] = {
+    let mut shapes = [0u32; 64];
+    let mut i = 0;
+    while i < LITELLM_KEYS.len() {
+        let key = LITELLM_KEYS[i].as_bytes();
+        shapes[key.len()] |= first_byte_bit(key[0]);
+        i += 1;
+    }
+    shapes
+};
+
+const fn first_byte_bit(b: u8) -> u32 {
+    match b {
+        b'a'..=b'z' => 1 << (b - b'a'),
+        b'_' => 1 << 26,
+        _ => 1 << 27,
+    }
+}
+
+fn may_be_litellm_key(key: &str) -> bool {
+    match key.as_bytes() {
+        [first, ..] if key.len() < 64 => {
+            LITELLM_KEY_SHAPES[key.len()] & first_byte_bit(*first) != 0
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -648,6 +744,11 @@ mod tests {
         ] {
             assert_eq!(classify(key), Class::LiteLlm, "{key}");
         }
+        for key in LITELLM_KEYS {
+            assert!(may_be_litellm_key(key), "{key}");
+        }
+        assert!(!may_be_litellm_key("top_k") && !may_be_litellm_key("input_type"));
+        assert!(!may_be_litellm_key(""));
         assert_eq!(classify("messages"), Class::Other);
         assert_eq!(classify("top_k"), Class::Other);
     }
@@ -684,7 +785,7 @@ mod tests {
             json!({"model": "g", "messages": [{"role": "user", "content": "hi"}],
                    "max_tokens": 30, "max_completion_tokens": 20, "user": "u1",
                    "metadata": {"a": 1}, "tags": ["t"], "drop_params": true, "top_k": 5,
-                   "temperature": 0.5, "extra_body": {"eb": 1, "temperature": 0.1, "model": "x"}}),
+                   "temperature": 0.5, "extra_body": {"eb": 1, "temperature": 0.1}}),
             &GROQ_LIKE,
             false,
         )
@@ -694,6 +795,35 @@ mod tests {
             json!({"model": "llama-3", "messages": [{"role": "user", "content": "hi"}],
                    "max_tokens": 20, "top_k": 5, "eb": 1, "temperature": 0.1})
         );
+    }
+
+    #[test]
+    fn extra_body_may_not_set_what_the_gateway_reads() {
+        for key in ["model", "stream", "Stream_Options", "user", "metadata"] {
+            let body = json!({"model": "g", "messages": [], "extra_body": {key: true}});
+            let e = write(body, &ParamRules::OPENAI, false).unwrap_err();
+            assert!(e.contains("extra_body may not set"), "{key}: {e}");
+        }
+        // The last extra_body is the one: a non-object there merges nothing.
+        let body = br#"{"model":"g","messages":[],"extra_body":{"eb":1},"extra_body":"x"}"#;
+        let mut out = Vec::new();
+        write_chat_body(body, &ParamRules::OPENAI, "p", "m", false, false, &mut out).unwrap();
+        assert_eq!(out, br#"{"model":"m","messages":[]}"#);
+    }
+
+    #[test]
+    fn allowed_and_additional_drop_params_as_litellm() {
+        let body = json!({"model": "g", "messages": [], "reasoning_effort": "low", "top_k": 3,
+                          "allowed_openai_params": ["reasoning_effort"],
+                          "additional_drop_params": ["top_k"]});
+        let out = write(body, &GROQ_LIKE, false).unwrap();
+        assert_eq!(
+            out,
+            json!({"model": "llama-3", "messages": [], "reasoning_effort": "low"})
+        );
+        // `n` of 1 in any spelling is LiteLLM's default.
+        let body = json!({"model": "g", "messages": [], "n": 1.0});
+        assert_eq!(write(body, &GROQ_LIKE, false).unwrap()["n"], Value::Null);
     }
 
     #[test]
@@ -767,7 +897,10 @@ mod tests {
             false,
         )
         .unwrap_err();
-        assert!(e.contains("parameters: ['tool_choice']"), "{e}");
+        assert!(
+            e.starts_with("Deepinfra doesn't support tool_choice=required. To drop"),
+            "{e}"
+        );
     }
 
     #[test]

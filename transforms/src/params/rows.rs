@@ -133,7 +133,8 @@ pub const DEEPINFRA: ParamRules = ParamRules {
 };
 
 /// nvidia_nim: LiteLLM's NvidiaNimConfig (→ OpenAIGPTConfig)
-/// (llms/nvidia_nim/chat/transformation.py). Sent whatever the model: .
+/// (llms/nvidia_nim/chat/transformation.py); its lists for a few named models (Gemma,
+/// Nemotron 340B) are not followed.
 pub const NVIDIA_NIM: ParamRules = ParamRules {
     refused: ParamSet::all_but(&[
         Param::Temperature,
