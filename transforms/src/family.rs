@@ -235,9 +235,8 @@ pub struct RequestNote {
 /// Writes the upstream body for the client's `body` (held in memory), read as `fields`: the
 /// client's bytes spliced where the family speaks the client's API (written again where an
 /// OpenAI-format row's parameter table or LiteLLM's own keys ask for it), else translated.
-/// Returns
-/// what [`rewrite_response`] needs to know of the request. `Err` says why the body cannot be
-/// translated (the client's 400). `anthropic_beta` is the client's `anthropic-beta` header (a
+/// Returns what [`rewrite_response`] needs to know of the request. `Err` says why the body
+/// cannot be translated (the client's 400). `anthropic_beta` is the client's `anthropic-beta` header (a
 /// Messages request's). With `drop_refused` (`drop_params`), an OpenAI-format row's chat body
 /// leaves out the parameters its table refuses ([`crate::params`]).
 #[allow(clippy::too_many_arguments)]
