@@ -532,6 +532,13 @@ CASES: list[tuple[str, str, dict]] = [
     ("rerank-jina", "/v1/rerank", {"model": "jina", "query": "q", "documents": ["a", "b", "c"], "top_n": 2,
                                    "return_documents": True, "rank_fields": ["text"], "max_chunks_per_doc": 3}),
     ("rerank-jina-plain", "/rerank", {"documents": ["a"], "query": "q", "model": "jina"}),
+    # Embeddings to Voyage AI: its parameter names, LiteLLM's usage.
+    ("embed-voyage", "/v1/embeddings", {"model": "voy-embed", "input": ["a", "b"]}),
+    ("embed-voyage-params", "/v1/embeddings", {"model": "voy-embed", "input": "a", "dimensions": 4, "encoding_format": "float",
+                                              "input_type": "query", "truncation": True, "metadata": {"x": 1}}),
+    ("embed-voyage-user", "/v1/embeddings", {"model": "voy-embed", "input": "a", "user": "u"}),
+    ("embed-voyage-user-drop", "/v1/embeddings", {"model": "voy-embed", "input": "a", "user": "u", "drop_params": True}),
+    ("embed-voyage-err-429", "/v1/embeddings", {"model": "voy-embed", "input": "[err-429] a"}),
     # Rerank to Voyage AI: top_n as top_k, results from its data.
     ("rerank-voyage", "/v1/rerank", {"model": "voy", "query": "q", "documents": ["a", "b", "c"], "top_n": 2,
                                      "return_documents": True, "rank_fields": ["text"]}),
@@ -665,7 +672,7 @@ DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "t
                "coembed": ("cohere", "embed-english-v3.0"), "corerank": ("cohere", "rerank-v3.5"),
                "vllm": ("hosted_vllm", "my-llama"), "gpt": ("openai", "gpt-4o"),
                "dsk": ("deepseek", "deepseek-chat"), "jina": ("jina_ai", "jina-reranker-v2-base-multilingual"),
-               "voy": ("voyage", "rerank-2"), "claude": ("anthropic", "claude-sonnet-4-5")}
+               "voy": ("voyage", "rerank-2"), "voy-embed": ("voyage", "voyage-3"), "claude": ("anthropic", "claude-sonnet-4-5")}
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages",
              "/v1/completions": "completions", "/v1/ocr": "ocr",
              "/v1/rerank": "rerank", "/rerank": "rerank", "/v2/rerank": "rerank", "/v1/responses": "responses",
@@ -815,6 +822,8 @@ def main() -> int:
     litellm_params: {{model: sambanova/Meta-Llama-3.1-8B-Instruct, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: fw-short
     litellm_params: {{model: fireworks_ai/llama-v3p1-8b-instruct, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: voy-embed
+    litellm_params: {{model: voyage/voyage-3, api_base: "{base}/v1", api_key: pa-upstream}}
   - model_name: voy
     litellm_params: {{model: voyage/rerank-2, api_base: "{base}/v1", api_key: pa-upstream}}
   - model_name: dsk

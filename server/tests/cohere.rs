@@ -28,6 +28,8 @@ fn config(mock: &Mock, chat_prefix: &str) -> String {
     litellm_params: {{model: jina_ai/jina-reranker-v2-base-multilingual, api_base: \"{vllm}\", api_key: jina-test}}
   - model_name: voyage-rerank
     litellm_params: {{model: voyage/rerank-2, api_base: \"{base}\", api_key: pa-test}}
+  - model_name: voyage-embed
+    litellm_params: {{model: voyage/voyage-3, api_base: \"{vllm}\", api_key: pa-test}}
 ",
         embed = mock.base("/v2/embed"),
         base = mock.base(""),
@@ -271,6 +273,66 @@ fn rerank_to_voyage_ai_speaks_voyage_s_shape() {
         json!({"billed_units": {"total_tokens": 9},
                "tokens": {"input_tokens": 9, "output_tokens": 0}})
     );
+}
+
+#[test]
+fn embeddings_to_voyage_ai_take_its_names_and_give_litellms_usage() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock, ""));
+    let resp = gw.post(
+        "/v1/embeddings",
+        &json!({"model": "voyage-embed", "input": ["a", "b"], "dimensions": 8,
+                "input_type": "query", "metadata": {"x": 1}}),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let (path, headers, sent) = seen(&mock);
+    assert_eq!(path, "/v1/embeddings");
+    assert_eq!(headers["authorization"], "Bearer pa-test");
+    assert_eq!(
+        sent,
+        json!({"input": ["a", "b"], "model": "voyage-3", "output_dimension": 8,
+               "input_type": "query"})
+    );
+    let answer = resp.json();
+    assert_eq!(answer["model"], "voyage-embed");
+    let total = answer["usage"]["total_tokens"].clone();
+    assert_eq!(
+        answer["usage"],
+        json!({"completion_tokens": 0, "prompt_tokens": total, "total_tokens": total,
+               "completion_tokens_details": null, "prompt_tokens_details": null})
+    );
+    // An answer too large to hold (hundreds of KiB) is rewritten as it arrives.
+    let inputs: Vec<String> = (0..300).map(|i| format!("text {i}")).collect();
+    let resp = gw.post(
+        "/v1/embeddings",
+        &json!({"model": "voyage-embed", "input": inputs}),
+    );
+    assert_eq!(resp.status, 200);
+    assert!(resp.text().len() > 256 * 1024, "{}", resp.text().len());
+    let answer = resp.json();
+    assert_eq!(answer["data"].as_array().unwrap().len(), 300);
+    assert_eq!(answer["model"], "voyage-embed");
+    assert_eq!(answer["usage"]["completion_tokens"], 0);
+    assert_eq!(
+        answer["usage"]["prompt_tokens"],
+        answer["usage"]["total_tokens"]
+    );
+    // Voyage has no `user`: LiteLLM's refusal, nothing sent.
+    let before = mock.requests().len();
+    let refused = gw.post(
+        "/v1/embeddings",
+        &json!({"model": "voyage-embed", "input": "a", "user": "u"}),
+    );
+    let error = assert_litellm_error(&refused, 400);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("voyage does not support parameters: {'user': 'u'}"),
+        "{error}"
+    );
+    assert_eq!(mock.requests().len(), before);
+    gw.assert_healthy();
 }
 
 #[test]

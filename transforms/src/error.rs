@@ -184,8 +184,8 @@ pub fn write_upstream_tuple_message(
 }
 
 /// LiteLLM's message for an upstream error of the rerank route to an OpenAI-format row (its
-/// rerank handler raises the answer's text as it came, without the class's own prefix):
-/// `litellm.RateLimitError: Jina_aiException - <answer text>`.
+/// rerank handler raises the answer's text as it came, without the class's own prefix), and
+/// of Voyage AI's embeddings: `litellm.RateLimitError: Jina_aiException - <answer text>`.
 pub fn write_upstream_rerank_message(
     provider: &str,
     status: u16,

@@ -118,6 +118,9 @@ pub enum Bridge {
     ChatToCohere,
     /// Embeddings to Cohere's `/v2/embed`, and back.
     EmbedToCohere,
+    /// Embeddings to Voyage AI's `/embeddings` (its parameter names), its usage back in
+    /// LiteLLM's shape ([`crate::voyage`]).
+    EmbedToVoyage,
     /// The rerank route to Cohere's `/v2/rerank`, and back.
     RerankToCohere,
     /// The rerank route to an OpenAI-format row that lists it, in the row's rerank shape
@@ -137,6 +140,11 @@ pub fn bridge(row: &ProviderRow, endpoint: Endpoint) -> Bridge {
     match (row.family, endpoint) {
         (Family::Cohere, Endpoint::Rerank) => Bridge::RerankToCohere,
         (Family::OpenAi, Endpoint::Rerank) => Bridge::RerankOpenAiFormat,
+        (Family::OpenAi, Endpoint::Embeddings)
+            if row.embeddings == crate::provider::Embeddings::Voyage =>
+        {
+            Bridge::EmbedToVoyage
+        }
         (_, Endpoint::Rerank) => Bridge::Unserved,
         (Family::OpenAi, Endpoint::Messages) => Bridge::MessagesToChat,
         (Family::OpenAi, Endpoint::CountTokens) => Bridge::LocalCount,
@@ -398,6 +406,7 @@ pub fn write_request_body(
             provider_model,
             out,
         )),
+        Bridge::EmbedToVoyage => none(crate::voyage::embed_request(body, provider_model, out)),
         Bridge::RerankOpenAiFormat => none(crate::rerank::rerank_request(
             row.rerank,
             body,
@@ -456,6 +465,11 @@ pub fn write_request_body(
             "this provider does not serve this route".to_owned(),
         )),
     }
+}
+
+/// Voyage AI's answer with the client's model and LiteLLM's usage.
+fn voyage_rewriter(requested_model: &str) -> ModelRewriter {
+    ModelRewriter::with_usage_rewrite(requested_model, crate::voyage::usage)
 }
 
 /// A chat body translated for an OpenAI-format row, its model and usage option set, as the
@@ -683,6 +697,16 @@ pub fn rewrite_response(
         Bridge::RerankToCohere => {
             rerank_answer(crate::rerank::Flavor::CohereV2, body, answer_id, out)
         }
+        Bridge::EmbedToVoyage => {
+            // One path for every size: the streaming rewriter, fed the whole answer.
+            let mut rewriter = voyage_rewriter(requested_model);
+            rewriter.feed(body, out);
+            rewriter.finish(out);
+            Ok(Reported {
+                usage: rewriter.usage(),
+                ..Reported::default()
+            })
+        }
         Bridge::RerankOpenAiFormat => rerank_answer(row.rerank, body, answer_id, out),
         Bridge::Responses => responses_answer(endpoint, body, requested_model, origin, out),
         Bridge::BedrockCount => {
@@ -858,6 +882,7 @@ pub fn body_rewriter(
                 note.counted_prompt_tokens.unwrap_or(0),
             ),
         ))),
+        Bridge::EmbedToVoyage => Some(BodyRewriter::Model(voyage_rewriter(requested_model))),
         // A deletion or a page of input items goes back as it came, however large (it names
         // no model at its top level).
         Bridge::Responses
@@ -1224,6 +1249,7 @@ pub fn stream_translator(
         | Bridge::EmbedToBedrock
         | Bridge::EmbedToOllama
         | Bridge::EmbedToCohere
+        | Bridge::EmbedToVoyage
         | Bridge::RerankToCohere
         | Bridge::RerankOpenAiFormat
         | Bridge::BedrockCount
@@ -1432,7 +1458,10 @@ pub fn map_error(
             crate::error::write_upstream_tuple_message(row.name, status, body, message);
             map_upstream_status(status)
         }
-        Family::OpenAi if endpoint == Endpoint::Rerank => {
+        // Voyage AI's embeddings raise the answer's text as it came too.
+        Family::OpenAi
+            if endpoint == Endpoint::Rerank || bridge(row, endpoint) == Bridge::EmbedToVoyage =>
+        {
             crate::error::write_upstream_rerank_message(row.name, status, body, message);
             map_upstream_status(status)
         }

@@ -53,6 +53,7 @@ pub mod stream;
 pub mod token_counter;
 pub mod tokens;
 pub mod usage;
+pub mod voyage;
 
 pub use cost::{bundled_prices, cost, write_cost, Prices};
 pub use error::{map_upstream_status, write_error, write_upstream_message, UpstreamErrorMap};

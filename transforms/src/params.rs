@@ -354,6 +354,11 @@ enum Class {
     Other,
 }
 
+/// Whether `key` is one of LiteLLM's own request parameters (never sent to a provider).
+pub(crate) fn is_litellm_key(key: &str) -> bool {
+    classify(key) == Class::LiteLlm
+}
+
 fn classify(key: &str) -> Class {
     match key {
         "model" | "messages" => Class::Other,

@@ -308,6 +308,16 @@ pub struct ProviderRow {
     pub params: ParamRules,
     /// How the provider names a model in a request body ([`wire_model`]).
     pub wire_model: WireModel,
+    /// Whose embeddings API an OpenAI-format row's `/embeddings` speaks.
+    pub embeddings: Embeddings,
+}
+
+/// Whose embeddings API an OpenAI-format row speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Embeddings {
+    OpenAi,
+    /// Voyage AI's: its parameter names and its usage ([`crate::voyage`]).
+    Voyage,
 }
 
 /// How a provider names a model in a request body.
@@ -398,7 +408,6 @@ const CHAT_MESSAGES_COUNT: &[Endpoint] = &[
 const CHAT_TEXT: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Completions];
 const EMBED: &[Endpoint] = &[Endpoint::Embeddings];
 const EMBED_AND_RERANK: &[Endpoint] = &[Endpoint::Embeddings, Endpoint::Rerank];
-const RERANK: &[Endpoint] = &[Endpoint::Rerank];
 /// hosted_vllm: its OpenAI-compatible API, vLLM's `/rerank` in Cohere's shape, and the
 /// Responses API.
 const ALL_AND_RERANK: &[Endpoint] = &[
@@ -432,6 +441,7 @@ const COHERE: ProviderRow = ProviderRow {
     rerank: crate::rerank::Flavor::HostedVllm,
     params: ParamRules::OPENAI,
     wire_model: WireModel::AsConfigured,
+    embeddings: Embeddings::OpenAi,
 };
 
 const fn openai_like(
@@ -458,6 +468,7 @@ const fn openai_like(
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
         wire_model: WireModel::AsConfigured,
+        embeddings: Embeddings::OpenAi,
     }
 }
 
@@ -477,6 +488,7 @@ const VERTEX_AI: ProviderRow = ProviderRow {
     rerank: crate::rerank::Flavor::HostedVllm,
     params: ParamRules::OPENAI,
     wire_model: WireModel::AsConfigured,
+    embeddings: Embeddings::OpenAi,
 };
 
 /// The `vertex_ai` row for Claude ([`Family::VertexClaude`]), chosen by [`resolve`].
@@ -505,6 +517,7 @@ const BEDROCK: ProviderRow = ProviderRow {
     rerank: crate::rerank::Flavor::HostedVllm,
     params: ParamRules::OPENAI,
     wire_model: WireModel::AsConfigured,
+    embeddings: Embeddings::OpenAi,
 };
 
 /// The `bedrock` row for Claude models ([`Family::BedrockClaude`]): not listed in
@@ -551,6 +564,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
         wire_model: WireModel::AsConfigured,
+        embeddings: Embeddings::OpenAi,
     },
     // litellm/main.py (GEMINI_API_BASE; the key from GOOGLE_API_KEY, GEMINI_API_KEY or
     // PALM_API_KEY), litellm/llms/vertex_ai/common_utils.py `get_gemini_url` (the default base
@@ -570,6 +584,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
         wire_model: WireModel::AsConfigured,
+        embeddings: Embeddings::OpenAi,
     },
     // litellm/main.py `_complete_vertex_ai` (vertex_project/location/credentials, VERTEXAI_*
     // env, VERTEXAI_API_BASE), llms/vertex_ai/common_utils.py `get_vertex_url` and
@@ -600,6 +615,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
         wire_model: WireModel::AsConfigured,
+        embeddings: Embeddings::OpenAi,
     },
     ProviderRow {
         params: rows::GROQ,
@@ -789,6 +805,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
         wire_model: WireModel::AsConfigured,
+        embeddings: Embeddings::OpenAi,
     },
     ProviderRow {
         name: "ollama_chat",
@@ -805,6 +822,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
         wire_model: WireModel::AsConfigured,
+        embeddings: Embeddings::OpenAi,
     },
     ProviderRow {
         params: rows::LM_STUDIO,
@@ -950,6 +968,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         rerank: crate::rerank::Flavor::HostedVllm,
         params: ParamRules::OPENAI,
         wire_model: WireModel::AsConfigured,
+        embeddings: Embeddings::OpenAi,
         ..openai_like(
             "docker_model_runner",
             &[],
@@ -1055,6 +1074,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         rerank: crate::rerank::Flavor::Jina,
         params: ParamRules::OPENAI,
         wire_model: WireModel::AsConfigured,
+        embeddings: Embeddings::OpenAi,
         ..openai_like(
             "jina_ai",
             &[],
@@ -1066,10 +1086,10 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/llms/voyage/rerank/transformation.py (`get_complete_url`: `/v1` added to a base
-    // without it), common_utils.py (its key env vars). Rerank only: Voyage's embeddings take
-    // their own parameters (not yet).
+    // without it), embedding/transformation.py, common_utils.py (its key env vars).
     ProviderRow {
         rerank: crate::rerank::Flavor::Voyage,
+        embeddings: Embeddings::Voyage,
         base_suffix: Some("/v1"),
         ..openai_like(
             "voyage",
@@ -1078,7 +1098,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
             &[],
             &["VOYAGE_API_KEY", "VOYAGE_AI_API_KEY", "VOYAGE_AI_TOKEN"],
             true,
-            RERANK,
+            EMBED_AND_RERANK,
         )
     },
     // litellm/llms/lambda_ai/chat/transformation.py
@@ -1817,6 +1837,14 @@ pub fn unserved_model(
         PathStyle::Cohere if provider_model.contains("v1/") => {
             Some("cohere (Cohere's v1 chat API, v1/ models)")
         }
+        // LiteLLM sends these to `/contextualizedembeddings` and `/multimodalembeddings`.
+        _ if row.embeddings == Embeddings::Voyage && {
+            let m = provider_model.to_lowercase();
+            m.contains("context") || m.contains("multimodal")
+        } =>
+        {
+            Some("voyage (contextualized and multimodal embedding models)")
+        }
         _ => None,
     }
 }
@@ -2075,6 +2103,15 @@ fn push_encoded(s: &str, kept: &[u8], out: &mut String) {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
+
+    #[test]
+    fn voyages_contextual_and_multimodal_models_are_not_guessed() {
+        let voyage = PROVIDERS.iter().find(|r| r.name == "voyage").unwrap();
+        assert!(unserved_model(voyage, "voyage-context-3", false).is_some());
+        assert!(unserved_model(voyage, "voyage-multimodal-3", false).is_some());
+        assert_eq!(unserved_model(voyage, "voyage-3.5", false), None);
+        assert_eq!(unserved_model(voyage, "rerank-2", false), None);
+    }
 
     #[test]
     fn fireworks_models_are_named_as_its_resources() {

@@ -122,9 +122,25 @@ pub struct ModelRewriter {
     usage_buf: Vec<u8>,
     capturing: bool,
     usage: Option<Usage>,
+    /// Where the top-level usage object is held back and replaced by what this writes of it
+    /// (a provider whose usage the client gets in LiteLLM's shape); it returns the usage.
+    usage_rewrite: Option<UsageRewrite>,
 }
 
+/// Writes the client's usage object for the provider's one (`usage`) into `out`, and returns
+/// the usage it reports.
+pub type UsageRewrite = fn(usage: &[u8], out: &mut Vec<u8>) -> Option<Usage>;
+
 impl ModelRewriter {
+    /// A rewriter that also holds back the top-level usage object and writes `rewrite`'s form
+    /// of it instead (one at most [`MAX_USAGE_BYTES`] long; a longer one passes unchanged).
+    pub fn with_usage_rewrite(model: &str, rewrite: UsageRewrite) -> Self {
+        ModelRewriter {
+            usage_rewrite: Some(rewrite),
+            ..ModelRewriter::new(model)
+        }
+    }
+
     /// `model` is the model group name the client asked for.
     pub fn new(model: &str) -> Self {
         ModelRewriter {
@@ -137,6 +153,7 @@ impl ModelRewriter {
             usage_buf: Vec::new(),
             capturing: false,
             usage: None,
+            usage_rewrite: None,
         }
     }
 
@@ -202,6 +219,11 @@ impl ModelRewriter {
                             self.capturing = true;
                             self.usage_buf.clear();
                             capture = i;
+                            if self.usage_rewrite.is_some() {
+                                // Held back from here: written again once whole.
+                                out.extend_from_slice(&input[emit..i]);
+                                emit = i;
+                            }
                         }
                         self.state = State::Nested {
                             depth: 1,
@@ -303,9 +325,18 @@ impl ModelRewriter {
                         (false, _, b'{' | b'[') => State::Pass,
                         (false, _, b'}' | b']') if depth == 1 => {
                             if self.capturing {
-                                self.append_capture(&input[capture..=i]);
+                                let whole = self.append_capture(&input[capture..=i], out);
                                 self.capturing = false;
-                                self.usage = parse_usage(&self.usage_buf).or(self.usage);
+                                if let Some(rewrite) = self.usage_rewrite {
+                                    // Held back up to here: written again, or (too long to
+                                    // be usage) already passed on.
+                                    if whole {
+                                        self.usage = rewrite(&self.usage_buf, out).or(self.usage);
+                                    }
+                                    emit = i + 1;
+                                } else if whole {
+                                    self.usage = parse_usage(&self.usage_buf).or(self.usage);
+                                }
                                 self.usage_buf.clear();
                             }
                             State::Comma
@@ -337,7 +368,11 @@ impl ModelRewriter {
             }
         }
         if self.capturing {
-            self.append_capture(&input[capture..]);
+            self.append_capture(&input[capture..], out);
+            if self.usage_rewrite.is_some() {
+                // Held back (in `usage_buf`), or passed on if it grew too long.
+                return;
+            }
         }
         if matches!(self.state, State::ModelStr { .. }) {
             self.held.extend_from_slice(&input[emit..]);
@@ -350,6 +385,12 @@ impl ModelRewriter {
     pub fn finish(&mut self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.held);
         self.held.clear();
+        if self.capturing && self.usage_rewrite.is_some() {
+            // The answer ended inside a held usage object: what came goes out as it came.
+            out.extend_from_slice(&self.usage_buf);
+            self.usage_buf.clear();
+            self.capturing = false;
+        }
         if matches!(self.state, State::ModelStr { .. }) {
             self.state = State::Pass;
         }
@@ -367,12 +408,21 @@ impl ModelRewriter {
         self.key_len = self.key_len.saturating_add(1);
     }
 
-    fn append_capture(&mut self, bytes: &[u8]) {
+    /// Adds `bytes` to the usage being read; past [`MAX_USAGE_BYTES`] it is not usage: the
+    /// capture stops, and what was held back and `bytes` go to `out`. Whether the usage is
+    /// still whole.
+    fn append_capture(&mut self, bytes: &[u8], out: &mut Vec<u8>) -> bool {
         if self.usage_buf.len() + bytes.len() > MAX_USAGE_BYTES {
             self.capturing = false;
+            if self.usage_rewrite.is_some() {
+                out.extend_from_slice(&self.usage_buf);
+                out.extend_from_slice(bytes);
+            }
             self.usage_buf = Vec::new();
+            false
         } else {
             self.usage_buf.extend_from_slice(bytes);
+            true
         }
     }
 }

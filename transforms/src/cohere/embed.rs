@@ -140,6 +140,15 @@ pub fn embed_request(
 
 /// LiteLLM's `UnsupportedParamsError` for `user` on embeddings (its dict form).
 fn unsupported_user(user: &[u8], model: &str) -> TransformError {
+    unsupported_embedding_user("cohere", user, model)
+}
+
+/// LiteLLM's `UnsupportedParamsError` for `user` on `provider`'s embeddings (its dict form).
+pub(crate) fn unsupported_embedding_user(
+    provider: &str,
+    user: &[u8],
+    model: &str,
+) -> TransformError {
     let shown = match string(user) {
         Some(s) if !s.contains('\'') => format!("'{s}'"),
         Some(s) => format!("\"{s}\""),
@@ -147,7 +156,7 @@ fn unsupported_user(user: &[u8], model: &str) -> TransformError {
     };
     TransformError::UnsupportedParams {
         message: format!(
-            "cohere does not support parameters: {{'user': {shown}}}, for model={model}. To drop these, set `litellm.drop_params=True` or for proxy:\n\n`litellm_settings:\n drop_params: true`\n"
+            "{provider} does not support parameters: {{'user': {shown}}}, for model={model}. To drop these, set `litellm.drop_params=True` or for proxy:\n\n`litellm_settings:\n drop_params: true`\n"
         ),
         params: vec!["user".to_owned()],
     }
