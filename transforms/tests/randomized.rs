@@ -90,6 +90,20 @@ fn hundred_thousand_mutations_never_panic() {
             );
         }
 
+        // Holding the usage back to write it again (Voyage AI's answers) keeps JSON valid too.
+        let mut r = ModelRewriter::with_usage_rewrite("g", corelane_transforms::voyage::usage);
+        out.clear();
+        r.feed(&input[..cut], &mut out);
+        r.feed(&input[cut..], &mut out);
+        r.finish(&mut out);
+        if serde_json::from_slice::<serde_json::Value>(&input).is_ok() {
+            assert!(
+                serde_json::from_slice::<serde_json::Value>(&out).is_ok(),
+                "usage rewrite broke {:?}",
+                String::from_utf8_lossy(&input)
+            );
+        }
+
         let o = rewrite_chunk(&input, "g", &bump);
         let _ = (o.usage, o.usage_only, o.is_error);
         let _ = parse_usage(&input);
