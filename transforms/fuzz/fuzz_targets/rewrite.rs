@@ -5,7 +5,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&cut, body)) = data.split_first() else { return };
+    let Some((&cut, body)) = data.split_first() else {
+        return;
+    };
     let mut whole = Vec::new();
     let usage = corelane_transforms::rewrite_complete(body, "fuzz", &mut whole);
     let cut = usize::from(cut) * body.len() / 256;
@@ -19,7 +21,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = corelane_transforms::parse_usage(body);
     // Holding the usage back: one feed or two give the same bytes.
     let voyage = || {
-        corelane_transforms::ModelRewriter::with_usage_rewrite("fuzz", corelane_transforms::voyage::usage)
+        corelane_transforms::ModelRewriter::with_usage_rewrite(
+            "fuzz",
+            corelane_transforms::voyage::usage,
+        )
     };
     let (mut one, mut two) = (voyage(), voyage());
     let (mut a, mut b) = (Vec::new(), Vec::new());
