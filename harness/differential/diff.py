@@ -127,6 +127,8 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-openai-user", "/v1/chat/completions", chat("gpt", "text", False, user="u1", metadata={"tag": "x"}, foo_extra=1,
                                                        max_completion_tokens=20, extra_body={"eb": 1}, drop_params=False,
                                                        tags=["t1"], num_retries=1, timeout=30, temperature=None)),
+    ("embeddings-openai-litellm-keys", "/v1/embeddings", {"model": "gpt", "input": ["a"], "metadata": {"tag": "x"},
+                                                          "tags": ["t1"], "extra_body": {"eb": 1}}),
     ("chat-openai-stream", "/v1/chat/completions", chat("gpt", "text", True, stream_options={"include_usage": True})),
     # Chat to OpenAI-compatible providers: each provider's parameter table (LiteLLM's
     # get_supported_openai_params and map_openai_params).

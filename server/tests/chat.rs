@@ -387,6 +387,20 @@ fn openai_format_rows_get_parameters_as_litellm_sends_them() {
         json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "user": "u",
                "eb": 1})
     );
+    // Embeddings and text completions leave LiteLLM's keys behind too.
+    let embed = json!({"model": "gpt", "input": "a", "metadata": {"a": 1}, "tags": ["t"]});
+    assert_eq!(gw.post("/v1/embeddings", &embed).status, 200);
+    assert_eq!(
+        body_of(&mock.last_request()),
+        json!({"model": "gpt-4o", "input": "a"})
+    );
+    let text =
+        json!({"model": "gpt", "prompt": "a", "num_retries": 2, "extra_body": {"echo": true}});
+    assert_eq!(gw.post("/v1/completions", &text).status, 200);
+    assert_eq!(
+        body_of(&mock.last_request()),
+        json!({"model": "gpt-4o", "prompt": "a", "echo": true})
+    );
     let mut body = chat_body("mis");
     body["presence_penalty"] = json!(0.1);
     body["seed"] = json!(3);

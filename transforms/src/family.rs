@@ -266,10 +266,11 @@ pub fn write_request_body(
         ..RequestNote::default()
     };
     match bridge(row, endpoint) {
-        Bridge::OpenAi if rewrites_chat(row, endpoint, fields) => {
+        Bridge::OpenAi if rewritten_params(row, endpoint, fields).is_some() => {
+            let rules = rewritten_params(row, endpoint, fields).unwrap_or(row.params);
             none(crate::params::write_chat_body(
                 body,
-                &row.params,
+                &rules,
                 row.name,
                 provider_model,
                 force_include_usage,
@@ -507,7 +508,7 @@ fn cohere_provider(family: Family) -> &'static str {
 /// Whether a body spilled to a file can be sent piece by piece (a splice plan); the others are
 /// needed in memory (translated, trimmed or counted).
 pub fn body_from_file(row: &ProviderRow, endpoint: Endpoint, fields: &RequestFields) -> bool {
-    passed_through(row, endpoint) && !rewrites_chat(row, endpoint, fields)
+    passed_through(row, endpoint) && rewritten_params(row, endpoint, fields).is_none()
 }
 
 /// Whether the provider speaks the client's API: bodies go both ways as they came, the
@@ -516,11 +517,21 @@ fn passed_through(row: &ProviderRow, endpoint: Endpoint) -> bool {
     matches!(bridge(row, endpoint), Bridge::OpenAi | Bridge::Anthropic)
 }
 
-/// Whether a chat body to an OpenAI-format row is written again rather than spliced: it has a
-/// parameter the row refuses, renames or does not send, or one of LiteLLM's own keys
-/// ([`crate::params`]).
-fn rewrites_chat(row: &ProviderRow, endpoint: Endpoint, fields: &RequestFields) -> bool {
-    endpoint == Endpoint::ChatCompletions && fields.keys.rewrite(&row.params)
+/// The parameter table a body to an OpenAI-format row is written again with, rather than
+/// spliced ([`crate::params`]): a chat body with a parameter the row refuses, renames or does
+/// not send; a chat, text completion or embeddings body with one of LiteLLM's own keys or
+/// `extra_body` (the row's table applies to chat only).
+fn rewritten_params(
+    row: &ProviderRow,
+    endpoint: Endpoint,
+    fields: &RequestFields,
+) -> Option<crate::params::ParamRules> {
+    let rules = match endpoint {
+        Endpoint::ChatCompletions => row.params,
+        Endpoint::Completions | Endpoint::Embeddings => crate::params::ParamRules::OPENAI,
+        _ => return None,
+    };
+    fields.keys.rewrite(&rules).then_some(rules)
 }
 
 /// A Messages answer for a provider whose answer the gateway reads as a chat completion:
