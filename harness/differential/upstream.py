@@ -742,6 +742,15 @@ class Upstream:
             answer = {"object": "list", "data": data, "model": body.get("model"), "usage": {"total_tokens": 5 * len(inputs)}}
             _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
+        if handler.path.endswith("/v1/embeddings") and handler.headers.get("authorization") == "Bearer sk-upstream":
+            # OpenAI's embeddings (https://platform.openai.com/docs/api-reference/embeddings).
+            inputs = body.get("input")
+            inputs = inputs if isinstance(inputs, list) else [inputs]
+            data = [{"object": "embedding", "index": i, "embedding": [0.5, -0.5]} for i in range(len(inputs))]
+            answer = {"object": "list", "data": data, "model": body.get("model"),
+                      "usage": {"prompt_tokens": 3 * len(inputs), "total_tokens": 3 * len(inputs)}}
+            _send(handler, 200, "application/json", json.dumps(answer).encode())
+            return
         if handler.path.endswith("/rerank") and handler.headers.get("authorization") == "Bearer pa-upstream":
             # Voyage AI's rerank (https://docs.voyageai.com/reference/reranker-api): results as
             # `data`, documents as strings when asked, top_k.
