@@ -147,6 +147,8 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-pplx-drop", "/v1/chat/completions", chat("pplx", "text", False, **PARAMS, drop_params=True)),
     ("chat-dinfra-drop", "/v1/chat/completions", chat("dinfra", "text", False, **PARAMS, drop_params=True)),
     ("chat-cere-drop", "/v1/chat/completions", chat("cere", "text", False, **PARAMS, drop_params=True)),
+    ("chat-vllm-thinking-budget", "/v1/chat/completions", chat("vllm", "text", False,
+                                                                thinking={"type": "enabled", "budget_tokens": 3000})),
     ("chat-fw-short", "/v1/chat/completions", chat("fw-short", "text", False, user="u1")),
     ("chat-dsk-reasoning", "/v1/chat/completions", chat("dsk", "text", False, reasoning_effort="low", user="u1",
                                                          max_completion_tokens=9)),

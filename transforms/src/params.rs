@@ -271,6 +271,9 @@ pub struct ParamRules {
     /// `reasoning_effort` sent as DeepSeek's `thinking` (`{"type": "enabled"}`, or
     /// `"disabled"` for `none`); a `thinking` object of the client's wins, sent as its `type`.
     pub thinking_type: bool,
+    /// `thinking` never sent; an enabled one becomes `reasoning_effort` by its budget where
+    /// the client sent none (hosted_vllm).
+    pub thinking_as_effort: bool,
 }
 
 /// How `tool_choice` goes to the provider.
@@ -295,6 +298,7 @@ impl ParamRules {
         tool_choice: ToolChoice::AsSent,
         random_seed: false,
         thinking_type: false,
+        thinking_as_effort: false,
     };
 
     /// The parameters whose presence means the body is written again.
@@ -311,6 +315,9 @@ impl ParamRules {
         }
         if self.thinking_type {
             touched = touched.union(ParamSet::of(&[Param::ReasoningEffort, Param::Thinking]));
+        }
+        if self.thinking_as_effort {
+            touched = touched.union(ParamSet::of(&[Param::Thinking]));
         }
         touched
     }
@@ -527,6 +534,15 @@ pub fn write_chat_body(
                 if let (Some(enabled), false) = (enabled, thinking_written) {
                     member(out, Key::Named("thinking"), thinking_of_type(enabled));
                     thinking_written = true;
+                }
+            }
+            Param::Thinking if rules.thinking_as_effort => {
+                let enabled = thinking_type(value) == Some(true);
+                if enabled && !present.contains(Param::ReasoningEffort) {
+                    let effort = crate::messages::request::effort_for_budget(value);
+                    let mut quoted = Vec::with_capacity(effort.len() + 2);
+                    write_json_string(effort, &mut quoted);
+                    member(out, Key::Named("reasoning_effort"), &quoted);
                 }
             }
             _ => member(out, key_as_sent, value),
@@ -922,6 +938,30 @@ mod tests {
         assert_eq!(thinking(both), json!({"type": "disabled"}));
         let bad = json!({"model": "m", "messages": [], "thinking": {"type": "x"}});
         assert_eq!(thinking(bad), Value::Null);
+    }
+
+    #[test]
+    fn hosted_vllm_takes_a_thinking_budget_as_reasoning_effort() {
+        let effort = |thinking: Value, extra: Value| {
+            let mut body = json!({"model": "m", "messages": [], "thinking": thinking});
+            if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+                b.extend(e.clone());
+            }
+            let out = write(body, &rows::HOSTED_VLLM, false).unwrap();
+            assert_eq!(out.get("thinking"), None);
+            out.get("reasoning_effort").cloned()
+        };
+        let on = |budget: u64| json!({"type": "enabled", "budget_tokens": budget});
+        assert_eq!(effort(on(1024), json!({})), Some(json!("low")));
+        assert_eq!(effort(on(20000), json!({})), Some(json!("high")));
+        assert_eq!(
+            effort(json!({"type": "enabled"}), json!({})),
+            Some(json!("minimal"))
+        );
+        assert_eq!(effort(json!({"type": "disabled"}), json!({})), None);
+        // The client's own effort stays.
+        let own = json!({"reasoning_effort": "medium"});
+        assert_eq!(effort(on(20000), own), Some(json!("medium")));
     }
 
     #[test]

@@ -469,17 +469,7 @@ fn reasoning_effort(
         .unwrap_or_else(|| "disabled".to_owned());
     Ok(match kind.as_str() {
         "disabled" => Some("none"),
-        "enabled" => {
-            let budget = get(thinking, "budget_tokens")
-                .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<i64>().ok())
-                .unwrap_or(0);
-            Some(match budget {
-                b if b >= 4096 => "high",
-                b if b >= 2048 => "medium",
-                b if b >= 1024 => "low",
-                _ => "minimal",
-            })
-        }
+        "enabled" => Some(effort_for_budget(thinking)),
         "adaptive" => {
             let effort = output_config
                 .and_then(|c| get(c, "effort"))
@@ -613,4 +603,18 @@ fn tool(t: &[u8], index: usize, out: &mut Vec<u8>) -> Result<()> {
     }
     out.extend_from_slice(b"}}");
     Ok(())
+}
+
+/// LiteLLM's `reasoning_effort_from_thinking_budget`: a `thinking` object's `budget_tokens`
+/// (0 when absent) as an OpenAI reasoning effort.
+pub(crate) fn effort_for_budget(thinking: &[u8]) -> &'static str {
+    let budget = get(thinking, "budget_tokens")
+        .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<i64>().ok())
+        .unwrap_or(0);
+    match budget {
+        b if b >= 4096 => "high",
+        b if b >= 2048 => "medium",
+        b if b >= 1024 => "low",
+        _ => "minimal",
+    }
 }

@@ -441,7 +441,10 @@ pub const DEEPSEEK: ParamRules = ParamRules {
 
 /// hosted_vllm: LiteLLM's HostedVLLMChatConfig (→ OpenAIGPTConfig)
 /// (llms/hosted_vllm/chat/transformation.py). Sent whatever the model: `response_format`.
-pub const HOSTED_VLLM: ParamRules = USER_UNSENT;
+pub const HOSTED_VLLM: ParamRules = ParamRules {
+    thinking_as_effort: true,
+    ..USER_UNSENT
+};
 
 /// lm_studio: LiteLLM's LMStudioChatConfig (→ OpenAIGPTConfig)
 /// (llms/lm_studio/chat/transformation.py). Sent whatever the model: `response_format`.
