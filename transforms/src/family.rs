@@ -266,9 +266,8 @@ pub fn write_request_body(
         ..RequestNote::default()
     };
     match bridge(row, endpoint) {
-        Bridge::OpenAi if rewritten_params(row, endpoint, fields).is_some() => {
-            let rules = rewritten_params(row, endpoint, fields).unwrap_or(row.params);
-            none(crate::params::write_chat_body(
+        Bridge::OpenAi | Bridge::Anthropic => match rewritten_params(row, endpoint, fields) {
+            Some(rules) => none(crate::params::write_chat_body(
                 body,
                 &rules,
                 row.name,
@@ -276,26 +275,25 @@ pub fn write_request_body(
                 force_include_usage,
                 drop_refused,
                 out,
-            ))
-        }
-        Bridge::OpenAi | Bridge::Anthropic => {
-            crate::openai::splice(body, fields, provider_model, force_include_usage, out);
-            Ok(RequestNote::default())
-        }
+            )),
+            None => {
+                crate::openai::splice(body, fields, provider_model, force_include_usage, out);
+                Ok(RequestNote::default())
+            }
+        },
         Bridge::ChatToAnthropic => none(crate::anthropic::transform_request(
             body,
             provider_model,
             scratch,
             out,
         )),
-        Bridge::MessagesToChat if row.params == crate::params::ParamRules::OPENAI => {
-            none(crate::messages::to_chat_request(body, provider_model, out))
-        }
-        Bridge::MessagesToChat => {
-            let mut chat = Vec::with_capacity(body.len() + 256);
-            crate::messages::to_chat_request(body, provider_model, &mut chat)?;
-            none(chat_for_row(row, &chat, provider_model, drop_refused, out))
-        }
+        Bridge::MessagesToChat => none(chat_for_row(
+            row,
+            provider_model,
+            drop_refused,
+            out,
+            |chat| crate::messages::to_chat_request(body, provider_model, chat),
+        )),
         Bridge::AnthropicCount => {
             crate::anthropic::count_tokens_request(body, provider_model, out);
             Ok(RequestNote::default())
@@ -433,13 +431,22 @@ pub fn write_request_body(
                 out,
             )),
         },
+        Bridge::ResponsesThroughChat
+            if bridge(row, Endpoint::ChatCompletions) == Bridge::OpenAi =>
+        {
+            none(chat_for_row(
+                row,
+                provider_model,
+                drop_refused,
+                out,
+                |chat| {
+                    crate::responses::bridge::to_chat_request(body, provider_model, row.name, chat)
+                },
+            ))
+        }
         Bridge::ResponsesThroughChat => {
             let mut chat = Vec::with_capacity(body.len() + 256);
             crate::responses::bridge::to_chat_request(body, provider_model, row.name, &mut chat)?;
-            if bridge(row, Endpoint::ChatCompletions) == Bridge::OpenAi {
-                // Its model and usage option set: the provider's parameter table left.
-                return none(chat_for_row(row, &chat, provider_model, drop_refused, out));
-            }
             let fields = crate::openai::inspect(&chat, scratch)
                 .map_err(|e| crate::anthropic::request::invalid(e.message()))?;
             write_request_body(
@@ -473,21 +480,23 @@ fn voyage_rewriter(requested_model: &str) -> ModelRewriter {
     ModelRewriter::with_usage_rewrite(requested_model, crate::voyage::usage)
 }
 
-/// A chat body translated for an OpenAI-format row, its model and usage option set, as the
-/// row's parameter table sends it ([`crate::params`]).
+/// A chat body `translate` writes for an OpenAI-format row (its model and usage option set),
+/// as the row's parameter table sends it ([`crate::params`]): straight into `out` where the
+/// table changes nothing, else written again from a scratch copy.
 fn chat_for_row(
     row: &ProviderRow,
-    chat: &[u8],
     provider_model: &str,
     drop_refused: bool,
     out: &mut Vec<u8>,
+    translate: impl FnOnce(&mut Vec<u8>) -> Result<(), crate::anthropic::TransformError>,
 ) -> Result<(), crate::anthropic::TransformError> {
     if row.params == crate::params::ParamRules::OPENAI {
-        out.extend_from_slice(chat);
-        return Ok(());
+        return translate(out);
     }
+    let mut chat = Vec::new();
+    translate(&mut chat)?;
     crate::params::write_chat_body(
-        chat,
+        &chat,
         &row.params,
         row.name,
         provider_model,

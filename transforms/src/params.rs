@@ -406,6 +406,7 @@ pub fn write_chat_body(
         .iter()
         .map(|m| key_of(body, &m.key).unwrap_or_default())
         .collect();
+    let classes: Vec<Class> = keys.iter().map(|k| classify(k)).collect();
     // The last of a repeated LiteLLM key is the one, as a provider's parser reads them.
     let last = |name: &str| {
         keys.iter()
@@ -444,10 +445,13 @@ pub fn write_chat_body(
     let mut stream = false;
     // DeepSeek's `thinking` as the client gave it: enabled or disabled (else not sent).
     let mut thinking = None;
-    let sent = |key: &str| !overridden.contains(key) && !dropped.iter().any(|d| d == key);
-    for (m, key) in members.iter().zip(&keys) {
+    let sent: Vec<bool> = keys
+        .iter()
+        .map(|k| !overridden.contains(k.as_str()) && !dropped.contains(k))
+        .collect();
+    for (i, m) in members.iter().enumerate() {
         let value = &body[m.value.clone()];
-        if let (Class::Param(p), true) = (classify(key), sent(key)) {
+        if let (Class::Param(p), true) = (classes[i], sent[i]) {
             if value != b"null" {
                 present.insert(p);
                 stream |= p == Param::Stream && value == b"true";
@@ -472,20 +476,20 @@ pub fn write_chat_body(
         out.push(b':');
         out.extend_from_slice(value);
     };
+    let mut model = Vec::with_capacity(provider_model.len() + 2);
+    write_json_string(provider_model, &mut model);
     let mut model_written = false;
     let mut thinking_written = false;
-    for (m, key) in members.iter().zip(&keys) {
-        if !sent(key) {
+    for (i, m) in members.iter().enumerate() {
+        if !sent[i] {
             continue;
         }
         let (raw_key, value) = raw(body, m);
         let key_as_sent = Key::Raw(raw_key);
-        let p = match classify(key) {
+        let p = match classes[i] {
             Class::LiteLlm | Class::ExtraBody => continue,
-            Class::Other if key == "model" => {
+            Class::Other if keys[i] == "model" => {
                 if !model_written {
-                    let mut model = Vec::with_capacity(provider_model.len() + 2);
-                    write_json_string(provider_model, &mut model);
                     member(out, Key::Named("model"), &model);
                     model_written = true;
                 }
@@ -560,8 +564,6 @@ pub fn write_chat_body(
         member(out, Key::Raw(key), value);
     }
     if !model_written {
-        let mut model = Vec::with_capacity(provider_model.len() + 2);
-        write_json_string(provider_model, &mut model);
         member(out, Key::Named("model"), &model);
     }
     out.push(b'}');

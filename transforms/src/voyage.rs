@@ -13,7 +13,7 @@
 //!   ([`crate::rewrite::ModelRewriter::with_usage_rewrite`]).
 
 use crate::anthropic::TransformError;
-use crate::json::value::{get, key_of};
+use crate::json::value::{fields, get, key_of};
 use crate::json::{top_members, write_json_string};
 use crate::usage::Usage;
 
@@ -24,24 +24,27 @@ pub fn embed_request(
     out: &mut Vec<u8>,
 ) -> Result<(), TransformError> {
     let body = &body[crate::json::skip_ws(body, 0)..];
-    let value = |key: &str| get(body, key).filter(|v| *v != b"null");
-    if let Some(user) = value("user") {
+    // One walk of the members (an input can be megabytes); `null` is as if absent.
+    let [user, input, format, dimensions] =
+        fields(body, ["user", "input", "encoding_format", "dimensions"])
+            .map(|v| v.filter(|v| *v != b"null"));
+    if let Some(user) = user {
         return Err(crate::cohere::embed::unsupported_embedding_user(
             "voyage",
             user,
             provider_model,
         ));
     }
-    let input = value("input").ok_or_else(|| TransformError::Invalid("input: required".into()))?;
+    let input = input.ok_or_else(|| TransformError::Invalid("input: required".into()))?;
     out.extend_from_slice(b"{\"input\":");
     out.extend_from_slice(input);
     out.extend_from_slice(b",\"model\":");
     write_json_string(provider_model, out);
-    if let Some(format) = value("encoding_format") {
+    if let Some(format) = format {
         out.extend_from_slice(b",\"encoding_format\":");
         out.extend_from_slice(format);
     }
-    if let Some(dimensions) = value("dimensions") {
+    if let Some(dimensions) = dimensions {
         out.extend_from_slice(b",\"output_dimension\":");
         out.extend_from_slice(dimensions);
     }
