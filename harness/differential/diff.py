@@ -549,6 +549,12 @@ CASES: list[tuple[str, str, dict]] = [
     ("rerank-voyage-plain", "/rerank", {"documents": ["a", "b"], "query": "q", "model": "voy"}),
     ("rerank-voyage-err-429", "/v1/rerank", {"model": "voy", "query": "[err-429] q", "documents": ["a"]}),
     ("rerank-jina-err-429", "/v1/rerank", {"model": "jina", "query": "[err-429] q", "documents": ["a"]}),
+    # Rerank to Bedrock's Rerank API (the agent runtime), signed in the model ARN's region.
+    ("rerank-bedrock", "/v1/rerank", {"model": "br-rerank", "query": "q", "documents": ["a", {"title": "b"}, "c"],
+                                      "top_n": 2, "return_documents": True}),
+    ("rerank-bedrock-plain", "/rerank", {"model": "br-rerank", "query": "q", "documents": ["a", "b"]}),
+    ("rerank-bedrock-err-429", "/v1/rerank", {"model": "br-rerank", "query": "[err-429] q", "documents": ["a"]}),
+    ("rerank-bedrock-err-400", "/v1/rerank", {"model": "br-rerank", "query": "[err-400] q", "documents": ["a"]}),
     # Errors in each route's shape.
     ("messages-unknown-model", "/v1/messages", messages("nope", "text", False)),
     ("messages-no-max-tokens", "/v1/messages", {"model": "claude", "messages": [{"role": "user", "content": "Hi"}]}),
@@ -669,7 +675,8 @@ DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "t
                "br-nova": ("bedrock", "amazon.nova-pro-v1:0"),
                "br-titan1": ("bedrock", "amazon.titan-embed-text-v1"), "br-titan2": ("bedrock", "amazon.titan-embed-text-v2:0"),
                "br-titan-image": ("bedrock", "amazon.titan-embed-image-v1"),
-               "br-cohere-embed": ("bedrock", "cohere.embed-english-v3"), "ocr": ("mistral", "mistral-ocr-latest"),
+               "br-cohere-embed": ("bedrock", "cohere.embed-english-v3"),
+               "br-rerank": ("bedrock", "arn:aws:bedrock:us-west-2::foundation-model/amazon.rerank-v1:0"), "ocr": ("mistral", "mistral-ocr-latest"),
                "vx-claude": ("vertex_ai", "claude-sonnet-4-5@20250929"),
                "oll": ("ollama", "llama3.2"), "oll-chat": ("ollama_chat", "llama3.2"), "oll-embed": ("ollama", "nomic-embed-text"),
                "cmdr": ("cohere", "command-r-plus"), "cmda": ("cohere_chat", "command-a-03-2025"),
@@ -858,6 +865,9 @@ def main() -> int:
                       aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
   - model_name: br-titan-image
     litellm_params: {{model: bedrock/amazon.titan-embed-image-v1, api_base: "{base}", aws_region_name: us-east-1,
+                      aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
+  - model_name: br-rerank
+    litellm_params: {{model: "bedrock/arn:aws:bedrock:us-west-2::foundation-model/amazon.rerank-v1:0", api_base: "{base}",
                       aws_access_key_id: AKIDEXAMPLE, aws_secret_access_key: wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY}}
   - model_name: br-cohere-embed
     litellm_params: {{model: bedrock/cohere.embed-english-v3, api_base: "{base}", aws_region_name: us-east-1,

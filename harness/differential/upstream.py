@@ -663,7 +663,7 @@ class Upstream:
     def scenario(body: dict, names) -> str:
         text = json.dumps(body.get("messages") or body.get("contents") or body.get("requests") or body.get("prompt")
                           or body.get("input") or body.get("inputText") or body.get("texts") or body.get("document")
-                          or body.get("query"))
+                          or body.get("query") or body.get("queries"))
         return next((n for n in names if f"[{n}]" in text), "text")
 
     def answer(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
@@ -686,7 +686,7 @@ class Upstream:
                 shape = {"type": "error", "error": {"type": kind, "message": message}}
             elif handler.path.startswith("/api/"):
                 shape = {"error": message}
-            elif "/converse" in handler.path or "/invoke" in handler.path or "/v2/" in handler.path:
+            elif "/converse" in handler.path or "/invoke" in handler.path or "/v2/" in handler.path or "queries" in body:
                 shape = {"message": message}
             elif ":" in handler.path:
                 shape = {"error": {"code": status, "message": message, "status": GEMINI_STATUS[status]}}
@@ -721,6 +721,13 @@ class Upstream:
             return
         if handler.path.endswith("/v2/rerank"):
             _send(handler, 200, "application/json", json.dumps(_cohere_rerank(body)).encode())
+            return
+        if handler.path == "/rerank" and "queries" in body:
+            # Bedrock's Rerank API (API_agent-runtime_Rerank): scores by index, no documents.
+            count = len(body.get("sources") or [])
+            wanted = body["rerankingConfiguration"]["bedrockRerankingConfiguration"].get("numberOfResults") or count
+            results = [{"index": i, "relevanceScore": 0.75 - i / 8} for i in range(min(count, wanted))]
+            _send(handler, 200, "application/json", json.dumps({"results": results}).encode())
             return
         if handler.path.endswith("/rerank") and handler.headers.get("authorization") == "Bearer jina-upstream":
             # Jina AI's rerank (https://jina.ai/reranker): documents as strings, a usage.

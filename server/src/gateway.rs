@@ -534,7 +534,8 @@ fn vertex_upstream(
 /// A Bedrock deployment's upstream, as LiteLLM's `BaseAWSLLM` finds it: the region from
 /// `aws_region_name`, the model path, `AWS_REGION_NAME`, `AWS_REGION`, `AWS_DEFAULT_REGION`,
 /// else `us-west-2`; the base from `aws_bedrock_runtime_endpoint` (or its env var), else
-/// `api_base`, else `https://bedrock-runtime.{region}.amazonaws.com`; a Bedrock API key
+/// `api_base`, else `https://bedrock-runtime.{region}.amazonaws.com` (the region may also
+/// come from a model ARN; rerank models on `bedrock-agent-runtime`); a Bedrock API key
 /// (`api_key`, `AWS_BEARER_TOKEN_BEDROCK`) as a bearer token, else SigV4 with
 /// `aws_access_key_id`/`aws_secret_access_key`/`aws_session_token` or the AWS env vars.
 /// Without either, requests get LiteLLM's 401 ("Unable to locate credentials").
@@ -552,6 +553,7 @@ fn bedrock_upstream(
     );
     let region = set(aws_param("aws_region_name"))
         .or(model_region)
+        .or_else(|| corelane_transforms::bedrock::arn_region(&params.model))
         .or_else(|| set(env.var("AWS_REGION_NAME")))
         .or_else(|| set(env.var("AWS_REGION")))
         .or_else(|| set(env.var("AWS_DEFAULT_REGION")))
@@ -573,10 +575,18 @@ fn bedrock_upstream(
             };
             format!("https://bedrock-runtime.{region}.{suffix}")
         });
+    // The Rerank API is on the agent runtime: LiteLLM renames the runtime's host in the base.
+    let api_base = if row.family == provider::Family::BedrockRerank {
+        api_base.replace("bedrock-runtime", "bedrock-agent-runtime")
+    } else {
+        api_base
+    };
     let (origin, base_path) =
         Origin::parse(&api_base).map_err(|e: OriginError| format!("api_base {api_base:?}: {e}"))?;
+    // LiteLLM signs rerank requests even where a Bedrock API key is configured.
     let key = set(params.api_key.as_deref())
         .or_else(|| set(env.var("AWS_BEARER_TOKEN_BEDROCK")))
+        .filter(|_| row.family != provider::Family::BedrockRerank)
         .map(str::to_owned);
     // Keys come whole from the parameters, else whole from the environment: a configured
     // key is never paired with the environment's secret or session token.

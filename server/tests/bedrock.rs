@@ -464,3 +464,81 @@ fn messages_token_counts_ask_bedrock_s_count_tokens_api() {
     assert_eq!(resp.json()["type"], "error");
     gw.assert_healthy();
 }
+
+#[test]
+fn rerank_models_go_to_the_rerank_api_signed_in_the_arn_s_region() {
+    let mock = Mock::start();
+    let arn = "arn:aws:bedrock:us-west-2::foundation-model/amazon.rerank-v1:0";
+    // A Bedrock API key is not used for rerank (LiteLLM signs it): the keys are.
+    let config = format!(
+        "model_list:\n{}{}",
+        deployment(
+            "br-rerank",
+            &format!("bedrock/{arn}"),
+            &format!(
+                "      api_base: {}\n      api_key: bedrock-api-key-1\n      aws_access_key_id: AKIDRERANK\n      aws_secret_access_key: S\n",
+                mock.base("")
+            )
+        ),
+        deployment(
+            "br-rerank-key-only",
+            "bedrock/cohere.rerank-v3-5:0",
+            &format!(
+                "      api_base: {}\n      api_key: bedrock-api-key-1\n",
+                mock.base("")
+            )
+        ),
+    );
+    let gw = Gateway::start(&config);
+    let resp = gw.post(
+        "/v1/rerank",
+        &json!({"model": "br-rerank", "query": "q", "documents": ["a", {"title": "b"}, "c"], "top_n": 2,
+                "return_documents": true}),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let seen = mock.last_request();
+    assert_eq!(seen["path"], "/rerank");
+    let auth = seen["headers"]["authorization"].as_str().unwrap();
+    assert!(
+        auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDRERANK/")
+            && auth.contains("/us-west-2/bedrock/aws4_request"),
+        "{auth}"
+    );
+    let sent: serde_json::Value = serde_json::from_str(seen["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        sent,
+        json!({"queries": [{"textQuery": {"text": "q"}, "type": "TEXT"}],
+               "rerankingConfiguration": {"bedrockRerankingConfiguration": {
+                   "modelConfiguration": {"modelArn": arn}, "numberOfResults": 2},
+                   "type": "BEDROCK_RERANKING_MODEL"},
+               "sources": [
+                   {"inlineDocumentSource": {"textDocument": {"text": "a"}, "type": "TEXT"}, "type": "INLINE"},
+                   {"inlineDocumentSource": {"jsonDocument": {"title": "b"}, "type": "JSON"}, "type": "INLINE"},
+                   {"inlineDocumentSource": {"textDocument": {"text": "c"}, "type": "TEXT"}, "type": "INLINE"}]})
+    );
+    let answer = resp.json();
+    assert!(answer["id"].as_str().is_some_and(|id| !id.is_empty()));
+    assert_eq!(
+        answer["results"],
+        json!([{"index": 0, "relevance_score": 0.5}, {"index": 1, "relevance_score": 1.0 / 3.0}])
+    );
+    assert_eq!(
+        answer["meta"],
+        json!({"billed_units": {"search_units": 1}, "tokens": {}})
+    );
+    // Without signing keys, LiteLLM's 401; a rerank model serves rerank only.
+    let before = mock.requests().len();
+    assert_litellm_error(
+        &gw.post(
+            "/v1/rerank",
+            &json!({"model": "br-rerank-key-only", "query": "q", "documents": ["a"]}),
+        ),
+        401,
+    );
+    assert_litellm_error(
+        &gw.post("/v1/chat/completions", &chat_body("br-rerank")),
+        400,
+    );
+    assert_eq!(mock.requests().len(), before);
+    gw.assert_healthy();
+}

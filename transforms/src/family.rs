@@ -37,7 +37,7 @@ pub fn write_request_head(
             crate::anthropic::vertex::write_request_head(row, target, creds, out)
         }
         Family::Gemini => crate::gemini::head::write_request_head(row, target, creds, out),
-        Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed => {
+        Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed | Family::BedrockRerank => {
             return crate::bedrock::head::write_request_head(row, target, creds, out)
         }
         Family::Ollama | Family::OllamaChat => {
@@ -126,6 +126,8 @@ pub enum Bridge {
     /// The rerank route to an OpenAI-format row that lists it, in the row's rerank shape
     /// (hosted_vllm's `/rerank` in Cohere's, Jina's own), and back ([`crate::rerank`]).
     RerankOpenAiFormat,
+    /// The rerank route to Bedrock's Rerank API, and back ([`crate::bedrock::rerank`]).
+    RerankToBedrock,
     /// The Responses API to a provider that has it ([`crate::responses`]): LiteLLM's
     /// parameters sent, answers rebuilt with the client's ids, events relayed with its model.
     Responses,
@@ -140,6 +142,7 @@ pub fn bridge(row: &ProviderRow, endpoint: Endpoint) -> Bridge {
     match (row.family, endpoint) {
         (Family::Cohere, Endpoint::Rerank) => Bridge::RerankToCohere,
         (Family::OpenAi, Endpoint::Rerank) => Bridge::RerankOpenAiFormat,
+        (Family::BedrockRerank, Endpoint::Rerank) => Bridge::RerankToBedrock,
         (Family::OpenAi, Endpoint::Embeddings)
             if row.embeddings == crate::provider::Embeddings::Voyage =>
         {
@@ -178,7 +181,10 @@ pub fn bridge(row: &ProviderRow, endpoint: Endpoint) -> Bridge {
         (Family::VertexClaude, Endpoint::ChatCompletions) => Bridge::ChatToVertexClaude,
         (Family::VertexClaude, Endpoint::Messages) => Bridge::VertexClaudeMessages,
         (Family::VertexClaude, _) => Bridge::Unserved,
-        (Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed, _) => Bridge::Unserved,
+        (
+            Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed | Family::BedrockRerank,
+            _,
+        ) => Bridge::Unserved,
         (Family::Ollama, Endpoint::ChatCompletions) => Bridge::ChatToOllamaGenerate,
         (Family::Ollama, Endpoint::Completions) => Bridge::TextToOllamaGenerate,
         (Family::Ollama, Endpoint::Embeddings) => Bridge::EmbedToOllama,
@@ -412,6 +418,7 @@ pub fn write_request_body(
             provider_model,
             out,
         )),
+        Bridge::RerankToBedrock => none(crate::bedrock::rerank::request(body, provider_model, out)),
         Bridge::BedrockInvokeMessages => none(crate::bedrock::invoke::messages_request(
             body,
             provider_model,
@@ -728,6 +735,11 @@ pub fn rewrite_response(
             })
         }
         Bridge::RerankOpenAiFormat => rerank_answer(row.rerank, body, answer_id, out),
+        Bridge::RerankToBedrock => {
+            crate::bedrock::rerank::response(body, || rerank_id(answer_id), out)
+                .map(|()| Reported::default())
+                .map_err(|e| e.message().to_owned())
+        }
         Bridge::Responses => responses_answer(endpoint, body, requested_model, origin, out),
         Bridge::BedrockCount => {
             crate::bedrock::count::count_answer(body, out);
@@ -787,6 +799,14 @@ impl IntoReported for Result<Usage, crate::anthropic::TransformError> {
     }
 }
 
+/// The uuid4 LiteLLM gives a rerank answer without an id: the gateway's call id.
+fn rerank_id(answer_id: impl FnOnce() -> (String, u64)) -> String {
+    let (id, _) = answer_id();
+    id.strip_prefix("chatcmpl-")
+        .map(str::to_owned)
+        .unwrap_or(id)
+}
+
 /// A rerank answer in `flavor`'s shape; LiteLLM's uuid4 where the provider names no answer is
 /// the gateway's call id.
 fn rerank_answer(
@@ -795,13 +815,7 @@ fn rerank_answer(
     answer_id: impl FnOnce() -> (String, u64),
     out: &mut Vec<u8>,
 ) -> Result<Reported, String> {
-    let id = || {
-        let (id, _) = answer_id();
-        id.strip_prefix("chatcmpl-")
-            .map(str::to_owned)
-            .unwrap_or(id)
-    };
-    crate::rerank::rerank_response(flavor, body, id, out)
+    crate::rerank::rerank_response(flavor, body, || rerank_id(answer_id), out)
         .map(|()| Reported::default())
         .map_err(|e| e.message().to_owned())
 }
@@ -1025,7 +1039,7 @@ pub fn stream_framing(family: Family) -> StreamFraming {
         | Family::VertexClaude
         | Family::Cohere
         | Family::CohereChat => StreamFraming::Sse,
-        Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed => {
+        Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed | Family::BedrockRerank => {
             StreamFraming::AwsEventStream
         }
         Family::Ollama | Family::OllamaChat => StreamFraming::Ndjson,
@@ -1272,6 +1286,7 @@ pub fn stream_translator(
         | Bridge::EmbedToVoyage
         | Bridge::RerankToCohere
         | Bridge::RerankOpenAiFormat
+        | Bridge::RerankToBedrock
         | Bridge::BedrockCount
         | Bridge::VertexClaudeCount
         | Bridge::Ocr
@@ -1499,7 +1514,7 @@ pub fn map_error(
         Family::Gemini | Family::VertexClaude => {
             crate::gemini::error::map_error(row.name, status, body, message)
         }
-        Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed => {
+        Family::Bedrock | Family::BedrockClaude | Family::BedrockEmbed | Family::BedrockRerank => {
             crate::bedrock::error::map_error(status, body, message)
         }
         Family::Ollama | Family::OllamaChat => {

@@ -37,6 +37,8 @@ pub enum Family {
     /// Embedding models on Amazon Bedrock's Invoke API (Titan, Cohere;
     /// [`crate::bedrock::embed`]). [`resolve`] picks it for an embedding model of `bedrock/`.
     BedrockEmbed,
+    /// Bedrock's rerank models on its Rerank API (`bedrock-agent-runtime`'s `/rerank`).
+    BedrockRerank,
     /// Ollama's native `/api/generate` (`ollama/`): chat completions flattened into a prompt,
     /// text completions, and `/api/embed`; NDJSON streams ([`crate::ollama`]).
     Ollama,
@@ -407,6 +409,7 @@ const CHAT_MESSAGES_COUNT: &[Endpoint] = &[
 ];
 const CHAT_TEXT: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Completions];
 const EMBED: &[Endpoint] = &[Endpoint::Embeddings];
+const RERANK: &[Endpoint] = &[Endpoint::Rerank];
 const EMBED_AND_RERANK: &[Endpoint] = &[Endpoint::Embeddings, Endpoint::Rerank];
 /// hosted_vllm: its OpenAI-compatible API, vLLM's `/rerank` in Cohere's shape, and the
 /// Responses API.
@@ -531,6 +534,13 @@ pub static BEDROCK_CLAUDE: ProviderRow = ProviderRow {
 pub static BEDROCK_EMBED: ProviderRow = ProviderRow {
     family: Family::BedrockEmbed,
     endpoints: EMBED,
+    ..BEDROCK
+};
+
+/// The `bedrock` row for rerank models ([`Family::BedrockRerank`]), chosen by [`resolve`].
+pub static BEDROCK_RERANK: ProviderRow = ProviderRow {
+    family: Family::BedrockRerank,
+    endpoints: RERANK,
     ..BEDROCK
 };
 
@@ -1768,7 +1778,7 @@ pub fn resolve<'m>(
 /// The row for one of a provider's models where its models speak different APIs: Claude on
 /// Vertex AI speaks Anthropic's format ([`VERTEX_CLAUDE`]); Claude on Bedrock takes
 /// `/v1/messages` through the Invoke API ([`BEDROCK_CLAUDE`]), its embedding models take
-/// embeddings only ([`BEDROCK_EMBED`]); the `cohere/` models LiteLLM files under
+/// embeddings only ([`BEDROCK_EMBED`]), its rerank models rerank only ([`BEDROCK_RERANK`]); the `cohere/` models LiteLLM files under
 /// `cohere_chat` take that row.
 fn refine(row: &'static ProviderRow, provider_model: &str) -> &'static ProviderRow {
     match row.family {
@@ -1777,6 +1787,9 @@ fn refine(row: &'static ProviderRow, provider_model: &str) -> &'static ProviderR
                 && crate::anthropic::vertex::is_vertex_claude_model(provider_model) =>
         {
             &VERTEX_CLAUDE
+        }
+        Family::Bedrock if crate::bedrock::rerank::is_rerank_model(provider_model) => {
+            &BEDROCK_RERANK
         }
         Family::Bedrock if crate::bedrock::embed::EmbedModel::of(provider_model).is_some() => {
             &BEDROCK_EMBED
@@ -1795,7 +1808,7 @@ fn refine(row: &'static ProviderRow, provider_model: &str) -> &'static ProviderR
 /// whole support, as the README's endpoint table shows it).
 pub fn with_model_rows(row: &'static ProviderRow) -> Vec<&'static ProviderRow> {
     if row.family == Family::Bedrock {
-        vec![row, &BEDROCK_CLAUDE, &BEDROCK_EMBED]
+        vec![row, &BEDROCK_CLAUDE, &BEDROCK_EMBED, &BEDROCK_RERANK]
     } else if row.path == PathStyle::Vertex {
         vec![row, &VERTEX_CLAUDE]
     } else {
@@ -1904,6 +1917,8 @@ pub fn write_request_path(
             push_percent_encoded(crate::bedrock::base_model(id), out);
             out.push_str("/count-tokens");
         }
+        // The Rerank API names the model in its body.
+        PathStyle::BedrockModel if row.family == Family::BedrockRerank => out.push_str("/rerank"),
         PathStyle::BedrockModel if row.family == Family::BedrockEmbed => {
             // `embedding.py`: the id quoted whole (`quote(model_id, safe="")`).
             out.push_str("/model/");

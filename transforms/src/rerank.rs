@@ -253,12 +253,12 @@ pub fn rerank_response(
     Ok(())
 }
 
-fn is_number(v: &[u8]) -> bool {
+pub(crate) fn is_number(v: &[u8]) -> bool {
     v.first().is_some_and(|b| b.is_ascii_digit() || *b == b'-')
 }
 
 /// The numeric members `keys` of `obj`, as an object.
-fn write_counts(obj: &[u8], keys: &[&str], out: &mut Vec<u8>) {
+pub(crate) fn write_counts(obj: &[u8], keys: &[&str], out: &mut Vec<u8>) {
     out.push(b'{');
     let mut n = 0;
     for key in keys {
@@ -285,14 +285,7 @@ fn write_result(flavor: Flavor, item: &[u8], out: &mut Vec<u8>) -> Result<(), &'
     let score = score
         .filter(|s| is_number(s))
         .ok_or("relevance_score: Field required")?;
-    out.extend_from_slice(b"{\"index\":");
-    out.extend_from_slice(index);
-    out.extend_from_slice(b",\"relevance_score\":");
-    out.extend_from_slice(score);
-    // A float, as pydantic (and Python's `float()`) makes it.
-    if !score.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
-        out.extend_from_slice(b".0");
-    }
+    write_scored(index, score, out);
     if let (Flavor::Jina | Flavor::Voyage, Some(document)) = (flavor, document) {
         out.extend_from_slice(b",\"document\":");
         if document.first() == Some(&b'"') {
@@ -315,6 +308,18 @@ fn write_result(flavor: Flavor, item: &[u8], out: &mut Vec<u8>) -> Result<(), &'
     }
     out.push(b'}');
     Ok(())
+}
+
+/// A result's opening: `{"index":..,"relevance_score":..` (the object left open), the score a
+/// float, as pydantic (and Python's `float()`) makes it.
+pub(crate) fn write_scored(index: &[u8], score: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"index\":");
+    out.extend_from_slice(index);
+    out.extend_from_slice(b",\"relevance_score\":");
+    out.extend_from_slice(score);
+    if !score.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        out.extend_from_slice(b".0");
+    }
 }
 
 /// `meta` with the keys LiteLLM's `RerankResponseMeta` keeps.

@@ -39,6 +39,39 @@ pub fn invoke_stream(path: &str) -> Option<(bool, &str)> {
     (!model.is_empty()).then_some((stream, model))
 }
 
+/// The answer of Bedrock's Rerank API (`POST /rerank` on the agent runtime; the API
+/// reference's "Rerank") to a body with its `queries` and `sources`: the first
+/// `numberOfResults` sources, later ones scoring lower, without their documents. `None` for
+/// another body (vLLM's and Cohere's reranks share the path's end).
+pub fn rerank_answer(body: &[u8]) -> Option<Result<Vec<u8>, String>> {
+    let body: serde_json::Value = serde_json::from_slice(body).ok()?;
+    body.get("queries")?;
+    let Some(sources) = body.get("sources").and_then(|s| s.as_array()) else {
+        return Some(Err(
+            "1 validation error detected: sources must not be null".into()
+        ));
+    };
+    let config = body.pointer("/rerankingConfiguration/bedrockRerankingConfiguration");
+    if config
+        .and_then(|c| c.pointer("/modelConfiguration/modelArn"))
+        .is_none()
+    {
+        return Some(Err(
+            "1 validation error detected: modelArn must not be null".into(),
+        ));
+    }
+    let count = config
+        .and_then(|c| c.get("numberOfResults"))
+        .and_then(|n| n.as_u64())
+        .map_or(sources.len(), |n| n as usize);
+    let results: Vec<serde_json::Value> = (0..sources.len().min(count))
+        .map(|i| serde_json::json!({"index": i, "relevanceScore": 1.0 / (i as f64 + 2.0)}))
+        .collect();
+    Some(Ok(serde_json::json!({"results": results})
+        .to_string()
+        .into_bytes()))
+}
+
 /// The answer of an embedding model on Invoke, by the request's shape (the Bedrock user
 /// guide's Titan and Cohere Embed parameters): Titan's `inputText` (or `inputImage`) gets one
 /// vector (`embeddingsByType` too for v2) and `inputTextTokenCount` (a token per word);

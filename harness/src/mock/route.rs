@@ -370,7 +370,15 @@ pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (
         Route::Invoke(stream) => invoke_reply(stream, rest, body, &faults, options),
         Route::Ocr => ocr_reply(body),
         Route::RawPredict(stream) => raw_predict_reply(stream, rest, body, &faults, options),
-        Route::Cohere(endpoint) => cohere_reply(endpoint, body, &faults, options),
+        // Bedrock's Rerank API shares the path's end with Cohere's and vLLM's.
+        Route::Cohere(endpoint) => match (endpoint == super::cohere::Endpoint::Rerank)
+            .then(|| bedrock::rerank_answer(body))
+            .flatten()
+        {
+            Some(Ok(body)) => Reply::Full { status: 200, body },
+            Some(Err(message)) => Reply::error(ErrorShape::Bedrock, 400, &message),
+            None => cohere_reply(endpoint, body, &faults, options),
+        },
         // Any grant gets a token (RFC 6749 §5.1's answer); the gateway's request is recorded.
         Route::OAuthToken => Reply::Full {
             status: 200,

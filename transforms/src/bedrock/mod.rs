@@ -11,6 +11,7 @@ pub mod eventstream;
 pub mod head;
 pub mod invoke;
 pub mod request;
+pub mod rerank;
 pub mod response;
 pub mod stream;
 
@@ -34,6 +35,28 @@ pub fn model_id(provider_model: &str) -> (Option<&str>, &str) {
         .or_else(|| model.strip_prefix("nova/"))
         .unwrap_or(model);
     (region, model)
+}
+
+/// The region of a model that holds a Bedrock ARN (`arn:aws:bedrock:us-west-2::...`, other
+/// partitions too), as LiteLLM's `_get_aws_region_from_model_arn` reads it: the fourth
+/// `:`-separated part of the whole model, when it looks like a region.
+pub fn arn_region(model: &str) -> Option<&str> {
+    let is_arn = model.match_indices("arn:aws").any(|(at, m)| {
+        let rest = &model[at + m.len()..];
+        let rest = match rest.strip_prefix('-') {
+            Some(partition) => partition.trim_start_matches(|c: char| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+            }),
+            None => rest,
+        };
+        rest.starts_with(":bedrock")
+    });
+    let region = model.split(':').nth(3).filter(|_| is_arn)?;
+    let valid = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    valid.then_some(region)
 }
 
 /// An AWS region name (`us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-4`).
@@ -158,5 +181,19 @@ mod tests {
         }
         assert!(is_region("us-gov-west-1") && is_region("ap-southeast-2"));
         assert!(!is_region("anthropic.claude") && !is_region("us-east") && !is_region("x-y-1"));
+    }
+
+    #[test]
+    fn arn_regions() {
+        let arn = "arn:aws:bedrock:us-west-2::foundation-model/amazon.rerank-v1:0";
+        assert_eq!(arn_region(arn), Some("us-west-2"));
+        assert_eq!(arn_region(&format!("bedrock/{arn}")), Some("us-west-2"));
+        assert_eq!(
+            arn_region("arn:aws-us-gov:bedrock:us-gov-west-1:1:inference-profile/x"),
+            Some("us-gov-west-1")
+        );
+        assert_eq!(arn_region("arn:aws:bedrock:::foundation-model/x"), None);
+        assert_eq!(arn_region("arn:aws:s3:us-east-1::bucket"), None);
+        assert_eq!(arn_region("anthropic.claude-3-haiku-20240307-v1:0"), None);
     }
 }
