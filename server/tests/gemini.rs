@@ -149,6 +149,14 @@ fn streams_become_chat_chunks() {
     assert_eq!(chunks[2]["choices"][0]["finish_reason"], "tool_calls");
     assert_eq!(chunks[3]["usage"]["completion_tokens"], 42);
     assert_eq!(chunks[3]["usage"]["total_tokens"], 50);
+    // LiteLLM's cost at gemini-2.5-flash's prices in the usage chunk, as Python prints
+    // 8 * 3e-07 + 42 * 2.5e-06 (read from the text: serde_json's default float parsing is
+    // not exact to the last digit).
+    assert!(
+        events[3].contains(r#""cost":0.00010740000000000001"#),
+        "{}",
+        events[3]
+    );
     assert!(chunks
         .iter()
         .all(|c| c["id"] == "resp-1" && c["model"] == "gem"));

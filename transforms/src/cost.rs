@@ -1,4 +1,4 @@
-//! Bundled per-token prices for common models and the cost number as LiteLLM prints it.
+//! Per-token prices from LiteLLM's cost map (bundled) and the cost number as LiteLLM prints it.
 
 use crate::usage::Usage;
 
@@ -10,66 +10,34 @@ pub struct Prices {
     pub output_per_token: f64,
 }
 
-/// Key in LiteLLM's table (`model` for OpenAI, `provider/model` otherwise), input, output.
-/// Values copied from LiteLLM's table; a deployment's `model_info` overrides them in the server.
-static PRICES: &[(&str, f64, f64)] = &[
-    ("gpt-4o", 2.5e-6, 1e-5),
-    ("gpt-4o-mini", 1.5e-7, 6e-7),
-    ("gpt-4.1", 2e-6, 8e-6),
-    ("gpt-4.1-mini", 4e-7, 1.6e-6),
-    ("gpt-4.1-nano", 1e-7, 4e-7),
-    ("o1", 1.5e-5, 6e-5),
-    ("o3", 2e-6, 8e-6),
-    ("o3-mini", 1.1e-6, 4.4e-6),
-    ("o4-mini", 1.1e-6, 4.4e-6),
-    ("gpt-3.5-turbo", 1.5e-6, 2e-6),
-    ("gpt-3.5-turbo-instruct", 1.5e-6, 2e-6),
-    ("gpt-4-turbo", 1e-5, 3e-5),
-    ("gpt-4", 3e-5, 6e-5),
-    ("text-embedding-3-small", 2e-8, 0.0),
-    ("text-embedding-3-large", 1.3e-7, 0.0),
-    ("text-embedding-ada-002", 1e-7, 0.0),
-    ("groq/llama-3.1-8b-instant", 5e-8, 8e-8),
-    ("groq/llama-3.3-70b-versatile", 5.9e-7, 7.9e-7),
-    ("deepseek/deepseek-chat", 2.8e-7, 4.2e-7),
-    ("deepseek/deepseek-reasoner", 2.8e-7, 4.2e-7),
-    ("mistral/mistral-large-latest", 2e-6, 6e-6),
-    ("mistral/mistral-small-latest", 1e-7, 3e-7),
-    ("xai/grok-3", 3e-6, 1.5e-5),
-    ("xai/grok-3-mini", 3e-7, 5e-7),
-    (
-        "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo",
-        8.8e-7,
-        8.8e-7,
-    ),
-    ("claude-3-5-sonnet-20241022", 3e-6, 1.5e-5),
-    ("claude-3-5-haiku-20241022", 8e-7, 4e-6),
-    ("claude-3-7-sonnet-20250219", 3e-6, 1.5e-5),
-    ("claude-sonnet-4-20250514", 3e-6, 1.5e-5),
-    ("claude-sonnet-4-5", 3e-6, 1.5e-5),
-    ("gemini-2.5-flash", 3e-7, 2.5e-6),
-    ("claude-3-opus-20240229", 1.5e-5, 7.5e-5),
-];
+/// LiteLLM's per-token prices (`model_prices_and_context_window.json`'s `input_cost_per_token`
+/// and `output_cost_per_token`), one `key<TAB>input<TAB>output` line a model, keyed as LiteLLM
+/// keys them (`model` for OpenAI and Bedrock, `provider/model` for most others). Regenerate with
+/// `scripts/litellm-prices.py`. Text rather than a static array of `&str`: it needs no
+/// relocation at load, so its pages stay shared and untouched until a deployment is priced
+/// (at start-up, never per request).
+const PRICE_TABLE: &str = include_str!("cost/prices.tsv");
+
+/// The table's row for exactly `key`.
+fn table_prices(key: &str) -> Option<Prices> {
+    PRICE_TABLE.lines().find_map(|line| {
+        let rest = line.strip_prefix(key)?.strip_prefix('\t')?;
+        let (input, output) = rest.split_once('\t')?;
+        Some(Prices {
+            input_per_token: input.parse().ok()?,
+            output_per_token: output.parse().ok()?,
+        })
+    })
+}
 
 /// Price of `provider_model` on `provider`: LiteLLM's lookup order, `"provider/model"` first,
 /// then the bare model name.
 pub fn bundled_prices(provider: &str, provider_model: &str) -> Option<Prices> {
-    let find = |key: &dyn Fn(&str) -> bool| {
-        PRICES
-            .iter()
-            .find(|(k, _, _)| key(k))
-            .map(|&(_, i, o)| Prices {
-                input_per_token: i,
-                output_per_token: o,
-            })
-    };
-    let prefixed = |k: &str| {
-        k.strip_prefix(provider)
-            .and_then(|r| r.strip_prefix('/'))
-            .is_some_and(|m| m == provider_model)
-    };
-    find(&prefixed)
-        .or_else(|| find(&|k: &str| k == provider_model))
+    let prefixed = (!provider.is_empty())
+        .then(|| table_prices(&format!("{provider}/{provider_model}")))
+        .flatten();
+    prefixed
+        .or_else(|| table_prices(provider_model))
         .or_else(|| {
             // Dated snapshots ("gpt-4o-2024-08-06") cost what their family does when the table
             // has no row of their own.
@@ -91,6 +59,26 @@ fn strip_date_suffix(model: &str) -> Option<&str> {
 pub fn cost(usage: &Usage, prices: &Prices) -> f64 {
     usage.prompt_tokens as f64 * prices.input_per_token
         + usage.completion_tokens as f64 * prices.output_per_token
+}
+
+/// Adds LiteLLM's `cost` member to the usage object that ends `out` (its closing brace last),
+/// as LiteLLM's stream chunk builder stamps a translated stream's usage: the cost at `prices`
+/// when it is positive, else nothing.
+pub fn stamp_usage(prices: Option<Prices>, usage: &Usage, out: &mut Vec<u8>) {
+    let Some(prices) = prices else {
+        return;
+    };
+    let cost = cost(usage, &prices);
+    if !(cost.is_finite() && cost > 0.0) || out.last() != Some(&b'}') {
+        return;
+    }
+    out.pop();
+    if out.last() != Some(&b'{') {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"cost\":");
+    write_cost(cost, out);
+    out.push(b'}');
 }
 
 /// Appends `cost` as Python's `repr(float)` (what LiteLLM puts in `x-litellm-response-cost`):
@@ -209,11 +197,33 @@ mod tests {
     }
 
     #[test]
+    fn stamps_a_positive_cost_into_a_usage_object() {
+        let gemini = bundled_prices("gemini", "gemini-2.5-flash");
+        let u = Usage {
+            prompt_tokens: 8,
+            completion_tokens: 12,
+            total_tokens: 20,
+        };
+        let mut out = br#"{"usage":{"total_tokens":20}"#.to_vec();
+        stamp_usage(gemini, &u, &mut out);
+        // LiteLLM's answer for the same usage (chat-gemini-stream-usage).
+        assert_eq!(out, br#"{"usage":{"total_tokens":20,"cost":3.24e-05}"#);
+        for (prices, usage) in [(None, u), (gemini, Usage::default())] {
+            let mut out = b"{}".to_vec();
+            stamp_usage(prices, &usage, &mut out);
+            assert_eq!(out, b"{}");
+        }
+    }
+
+    #[test]
     fn lookup_and_cost() {
         let p = bundled_prices("openai", "gpt-4o").unwrap();
         assert_eq!(p.input_per_token, 2.5e-6);
-        assert!(bundled_prices("groq", "llama-3.3-70b-versatile").is_some());
-        assert!(bundled_prices("openai", "llama-3.3-70b-versatile").is_none());
+        // `provider/model` keys, and bare ones on any provider (Bedrock's model ids).
+        assert!(bundled_prices("gemini", "gemini-2.5-flash").is_some());
+        assert!(bundled_prices("openai", "gemini-2.5-flash-not-a-model").is_none());
+        let bedrock = bundled_prices("bedrock", "anthropic.claude-3-5-sonnet-20240620-v1:0");
+        assert_eq!(bedrock.map(|p| p.output_per_token), Some(1.5e-5));
         assert!(bundled_prices("together_ai", "meta-llama/Llama-3.3-70B-Instruct-Turbo").is_some());
         let u = Usage {
             prompt_tokens: 10,

@@ -1193,23 +1193,20 @@ pub fn stream_translator(
         }
         Bridge::ChatToAnthropic | Bridge::ChatToVertexClaude => {
             let (id, created) = answer_id();
-            StreamTranslator::AnthropicToChat(Box::new(crate::anthropic::ChatStream::new(
-                &id,
-                created,
-                requested_model,
-            )))
+            StreamTranslator::AnthropicToChat(Box::new(
+                crate::anthropic::ChatStream::new(&id, created, requested_model)
+                    .priced(origin.prices),
+            ))
         }
         Bridge::Anthropic | Bridge::AnthropicCount | Bridge::VertexClaudeMessages => {
             StreamTranslator::AnthropicPassthrough(crate::anthropic::MessagesStream::default())
         }
         Bridge::ChatToGemini => {
             let (id, created) = answer_id();
-            StreamTranslator::GeminiToChat(Box::new(crate::gemini::ChatStream::new(
-                row.name,
-                &id,
-                created,
-                requested_model,
-            )))
+            StreamTranslator::GeminiToChat(Box::new(
+                crate::gemini::ChatStream::new(row.name, &id, created, requested_model)
+                    .priced(origin.prices),
+            ))
         }
         Bridge::MessagesToGemini => {
             let (id, created) = answer_id();
@@ -1221,11 +1218,10 @@ pub fn stream_translator(
         }
         Bridge::ChatToBedrock => {
             let (id, created) = answer_id();
-            StreamTranslator::BedrockToChat(Box::new(crate::bedrock::ChatStream::new(
-                &id,
-                created,
-                requested_model,
-            )))
+            StreamTranslator::BedrockToChat(Box::new(
+                crate::bedrock::ChatStream::new(&id, created, requested_model)
+                    .priced(origin.prices),
+            ))
         }
         Bridge::MessagesToBedrock => {
             let (id, created) = answer_id();
@@ -1240,20 +1236,21 @@ pub fn stream_translator(
         )),
         Bridge::ChatToOllamaChat | Bridge::ChatToOllamaGenerate => {
             let (id, created) = answer_id();
-            StreamTranslator::OllamaToChat(Box::new(crate::ollama::ChatStream::new(
-                ollama_api(row.family),
-                &id,
-                created,
-                requested_model,
-            )))
+            StreamTranslator::OllamaToChat(Box::new(
+                crate::ollama::ChatStream::new(
+                    ollama_api(row.family),
+                    &id,
+                    created,
+                    requested_model,
+                )
+                .priced(origin.prices),
+            ))
         }
         Bridge::ChatToCohere => {
             let (id, created) = answer_id();
-            StreamTranslator::CohereToChat(Box::new(crate::cohere::ChatStream::new(
-                &id,
-                created,
-                requested_model,
-            )))
+            StreamTranslator::CohereToChat(Box::new(
+                crate::cohere::ChatStream::new(&id, created, requested_model).priced(origin.prices),
+            ))
         }
         Bridge::TextToOllamaGenerate | Bridge::TextToOllamaChat => {
             let (id, created) = answer_id();

@@ -58,6 +58,8 @@ pub struct ChatStream {
     saw_usage: bool,
     reasoning_tokens: u64,
     saw_reasoning: bool,
+    /// The deployment's prices, for the usage chunk's `cost` ([`ChatStream::priced`]).
+    prices: Option<crate::cost::Prices>,
 }
 
 impl ChatStream {
@@ -80,7 +82,15 @@ impl ChatStream {
             saw_usage: false,
             reasoning_tokens: 0,
             saw_reasoning: false,
+            prices: None,
         }
+    }
+
+    /// Prices the usage chunk: its usage gets LiteLLM's `cost` at `prices` (the stream chunk
+    /// builder's stamp, a positive cost only).
+    pub fn priced(mut self, prices: Option<crate::cost::Prices>) -> Self {
+        self.prices = prices;
+        self
     }
 
     /// Translates the data of one event, writing zero or more client events to `out`.
@@ -181,6 +191,7 @@ impl ChatStream {
             out.extend_from_slice(&self.slow);
             out.extend_from_slice(b"}}],\"usage\":");
             self.usage.write(self.reasoning(), out);
+            crate::cost::stamp_usage(self.prices, &self.usage.billed(), out);
             out.extend_from_slice(b"}\n\n");
         }
         out.extend_from_slice(b"data: [DONE]\n\n");

@@ -49,6 +49,8 @@ pub struct ChatStream {
     /// `messageStop`'s `additionalModelResponseFields` (the reasoning token count).
     reasoning_fields: Option<Vec<u8>>,
     usage: Option<ConverseUsage>,
+    /// The deployment's prices, for the usage chunk's `cost` ([`ChatStream::priced`]).
+    prices: Option<crate::cost::Prices>,
 }
 
 impl ChatStream {
@@ -64,7 +66,15 @@ impl ChatStream {
             finish: None,
             reasoning_fields: None,
             usage: None,
+            prices: None,
         }
+    }
+
+    /// Prices the usage chunk: its usage gets LiteLLM's `cost` at `prices` (the stream chunk
+    /// builder's stamp, a positive cost only).
+    pub fn priced(mut self, prices: Option<crate::cost::Prices>) -> Self {
+        self.prices = prices;
+        self
     }
 
     /// Translates one message: `message_type` and `name` from its headers, `payload` its JSON.
@@ -263,6 +273,7 @@ impl ChatStream {
                 },
                 out,
             );
+            crate::cost::stamp_usage(self.prices, &b, out);
             out.extend_from_slice(b"}\n\n");
         }
         out.extend_from_slice(b"data: [DONE]\n\n");

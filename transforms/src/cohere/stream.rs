@@ -30,6 +30,8 @@ pub struct ChatStream {
     tool_calls: usize,
     finish: &'static str,
     usage: Option<Usage>,
+    /// The deployment's prices, for the usage chunk's `cost` ([`ChatStream::priced`]).
+    prices: Option<crate::cost::Prices>,
 }
 
 /// Whether a chunk went out yet (the first carries the role).
@@ -58,7 +60,15 @@ impl ChatStream {
             tool_calls: 0,
             finish: "stop",
             usage: None,
+            prices: None,
         }
+    }
+
+    /// Prices the usage chunk: its usage gets LiteLLM's `cost` at `prices` (the stream chunk
+    /// builder's stamp, a positive cost only).
+    pub fn priced(mut self, prices: Option<crate::cost::Prices>) -> Self {
+        self.prices = prices;
+        self
     }
 
     /// Translates the data of one event (`name` its `event:` field), writing zero or more
@@ -172,8 +182,11 @@ impl ChatStream {
         if include_usage {
             out.extend_from_slice(&self.prefixes.slow);
             out.extend_from_slice(b"}}],\"usage\":");
-            write_counts(&self.usage.unwrap_or_default(), out);
-            out.extend_from_slice(b"}}\n\n");
+            let u = self.usage.unwrap_or_default();
+            write_counts(&u, out);
+            out.push(b'}');
+            crate::cost::stamp_usage(self.prices, &u, out);
+            out.extend_from_slice(b"}\n\n");
         }
         out.extend_from_slice(b"data: [DONE]\n\n");
         self.usage

@@ -42,6 +42,8 @@ pub struct ChatStream {
     saw_tools: bool,
     finish: Option<&'static str>,
     usage: Option<GeminiUsage>,
+    /// The deployment's prices, for the usage chunk's `cost` ([`ChatStream::priced`]).
+    prices: Option<crate::cost::Prices>,
 }
 
 impl ChatStream {
@@ -61,7 +63,15 @@ impl ChatStream {
             saw_tools: false,
             finish: None,
             usage: None,
+            prices: None,
         }
+    }
+
+    /// Prices the usage chunk: its usage gets LiteLLM's `cost` at `prices` (the stream chunk
+    /// builder's stamp, a positive cost only).
+    pub fn priced(mut self, prices: Option<crate::cost::Prices>) -> Self {
+        self.prices = prices;
+        self
     }
 
     fn prefixes(&mut self, response_id: Option<&[u8]>) {
@@ -213,6 +223,7 @@ impl ChatStream {
                 },
                 out,
             );
+            crate::cost::stamp_usage(self.prices, &billed, out);
             out.extend_from_slice(b"}\n\n");
         }
         out.extend_from_slice(b"data: [DONE]\n\n");

@@ -59,6 +59,8 @@ pub struct ChatStream {
     held: String,
     holding_json: bool,
     streamed_content: bool,
+    /// The deployment's prices, for the usage chunk's `cost` ([`ChatStream::priced`]).
+    prices: Option<crate::cost::Prices>,
 }
 
 impl ChatStream {
@@ -84,7 +86,15 @@ impl ChatStream {
             held: String::new(),
             holding_json: false,
             streamed_content: false,
+            prices: None,
         }
+    }
+
+    /// Prices the usage chunk: its usage gets LiteLLM's `cost` at `prices` (the stream chunk
+    /// builder's stamp, a positive cost only).
+    pub fn priced(mut self, prices: Option<crate::cost::Prices>) -> Self {
+        self.prices = prices;
+        self
     }
 
     /// A stream of `api` answering a `/v1/completions` request.
@@ -400,7 +410,9 @@ impl ChatStream {
                 b",\"completion_tokens_details\":{\"reasoning_tokens\":0,\"text_tokens\":",
             );
             crate::json::write_u64(u.completion_tokens, out);
-            out.extend_from_slice(b"}}}\n\n");
+            out.extend_from_slice(b"}}");
+            crate::cost::stamp_usage(self.prices, &u, out);
+            out.extend_from_slice(b"}\n\n");
         }
         out.extend_from_slice(b"data: [DONE]\n\n");
         self.usage
