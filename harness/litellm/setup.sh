@@ -11,13 +11,15 @@ if [[ $# -ge 1 && -n "$1" ]]; then
     spec="litellm[proxy]==$1"
 fi
 if [[ -x "$venv/bin/litellm" ]] && LITELLM_LOCAL_MODEL_COST_MAP=True "$venv/bin/python" -c 'import litellm.proxy.proxy_server' 2>/dev/null; then
-    # google-auth: LiteLLM's Vertex AI credentials (the differential suite's vertex cases).
+    # google-auth: LiteLLM's Vertex AI credentials (the differential suite's vertex cases);
+    # google-genai: LiteLLM's Gemini token counting (it imports the SDK's types).
     "$venv/bin/python" -c 'import google.auth' 2>/dev/null || "$venv/bin/python" -m pip install --quiet google-auth
+    "$venv/bin/python" -c 'import google.genai' 2>/dev/null || "$venv/bin/python" -m pip install --quiet google-genai
     echo "litellm already installed in $venv ($("$venv/bin/python" -m pip show litellm 2>/dev/null | sed -n 's/^Version: //p'))"
     exit 0
 fi
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet "$spec" google-auth
+"$venv/bin/python" -m pip install --quiet "$spec" google-auth google-genai
 LITELLM_LOCAL_MODEL_COST_MAP=True "$venv/bin/python" -c 'import litellm.proxy.proxy_server'
 echo "litellm installed in $venv ($("$venv/bin/python" -m pip show litellm | sed -n 's/^Version: //p'))"

@@ -928,7 +928,13 @@ fn build_upstream<'b>(
                 core.trim_scratch();
                 written
             });
-            let written = written.map_err(|e| transform_error(provider, e))?;
+            let written = written.map_err(|e| match e {
+                // LiteLLM's token counters answer their refusals with the message alone.
+                TransformError::Invalid(message) if endpoint == Endpoint::CountTokens => {
+                    GatewayError::BadRequest { message }
+                }
+                e => transform_error(provider, e),
+            })?;
             ex.request_note.set(written);
             if family::bridge(provider, endpoint) == family::Bridge::ResponsesThroughChat {
                 let echo = corelane_transforms::responses::bridge::echo(body);

@@ -9,7 +9,7 @@ mod common;
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-use common::{assert_litellm_error, scripted_upstream, Gateway, Recorded};
+use common::{assert_litellm_error, scripted_upstream, Gateway, Mock, Recorded};
 use serde_json::{json, Value};
 
 /// The recorded upstream requests, in order: path, headers (lower-cased names), body.
@@ -259,5 +259,60 @@ fn messages_reach_gemini_through_chat_and_come_back_as_messages() {
         next(&seen).0,
         "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
     );
+    gw.assert_healthy();
+}
+
+#[test]
+fn messages_token_counts_ask_gemini_s_count_tokens() {
+    let mock = Mock::start();
+    let config = format!(
+        "model_list:\n  - model_name: gem\n    litellm_params:\n      model: gemini/gemini-2.5-flash\n      api_base: {}\n      api_key: AIza-test\n  - model_name: gem-busy\n    litellm_params:\n      model: gemini/gemini-2.5-flash\n      api_base: {}\n      api_key: AIza-test\n",
+        mock.base("/v1beta"),
+        mock.base("/status/429/v1beta"),
+    );
+    let gw = Gateway::start(&config);
+    let resp = gw.post(
+        "/v1/messages/count_tokens",
+        &json!({"model": "gem", "system": "Be brief", "messages": [{"role": "user", "content": "Hi"}],
+                "tools": [{"name": "get_weather", "input_schema": {"type": "object", "properties": {}}}]}),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let seen = mock.last_request();
+    assert_eq!(seen["path"], "/v1beta/models/gemini-2.5-flash:countTokens");
+    assert_eq!(seen["headers"]["x-goog-api-key"], "AIza-test");
+    let sent: Value = serde_json::from_str(seen["body"].as_str().unwrap()).unwrap();
+    // A system prompt or tools: the request named inside a generateContentRequest.
+    assert_eq!(
+        sent,
+        json!({"generateContentRequest": {"model": "models/gemini-2.5-flash",
+            "contents": [{"role": "user", "parts": [{"text": "Hi"}]}],
+            "systemInstruction": {"parts": [{"text": "Be brief"}]},
+            "tools": [{"functionDeclarations": [{"name": "get_weather", "parameters": {"type": "object"}}]}]}})
+    );
+    let tokens = seen["body"].as_str().unwrap().len().div_ceil(4);
+    assert_eq!(
+        resp.json(),
+        json!({"input_tokens": tokens, "litellm_count_source": "provider"})
+    );
+    // What Gemini cannot take is refused before anything is sent; Gemini's error in
+    // Anthropic's error shape.
+    let before = mock.requests().len();
+    let resp = gw.post(
+        "/v1/messages/count_tokens",
+        &json!({"model": "gem", "system": [{"type": "image", "source": {}}],
+                "messages": [{"role": "user", "content": "Hi"}]}),
+    );
+    assert_eq!(resp.status, 400, "{}", resp.text());
+    assert_eq!(
+        resp.json()["error"]["message"],
+        "Gemini system instructions only support text blocks."
+    );
+    assert_eq!(mock.requests().len(), before);
+    let resp = gw.post(
+        "/v1/messages/count_tokens",
+        &json!({"model": "gem-busy", "messages": [{"role": "user", "content": "Hi"}]}),
+    );
+    assert_eq!(resp.status, 429, "{}", resp.text());
+    assert_eq!(resp.json()["type"], "error");
     gw.assert_healthy();
 }

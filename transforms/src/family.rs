@@ -72,6 +72,8 @@ pub enum Bridge {
     /// Token counting by Vertex AI's count-tokens for Claude: the client's body with the
     /// model unversioned ([`crate::anthropic::vertex::count_request`]).
     VertexClaudeCount,
+    /// `/v1/messages/count_tokens` to Gemini's `countTokens` ([`crate::gemini::count`]).
+    GeminiCount,
     /// Chat completions to Gemini's `generateContent`, and back.
     ChatToGemini,
     /// Embeddings to Gemini's `batchEmbedContents`, and back.
@@ -169,6 +171,7 @@ pub fn bridge(row: &ProviderRow, endpoint: Endpoint) -> Bridge {
         (Family::Gemini, Endpoint::ChatCompletions) => Bridge::ChatToGemini,
         (Family::Gemini, Endpoint::Embeddings) => Bridge::EmbedToGemini,
         (Family::Gemini, Endpoint::Messages) => Bridge::MessagesToGemini,
+        (Family::Gemini, Endpoint::CountTokens) => Bridge::GeminiCount,
         (Family::Gemini, _) => Bridge::Unserved,
         (Family::Bedrock | Family::BedrockClaude, Endpoint::ChatCompletions) => {
             Bridge::ChatToBedrock
@@ -217,6 +220,7 @@ pub fn serves(row: &ProviderRow, endpoint: Endpoint) -> bool {
             Bridge::MessagesToChat
                 | Bridge::LocalCount
                 | Bridge::MessagesToGemini
+                | Bridge::GeminiCount
                 | Bridge::MessagesToOllamaChat
                 | Bridge::MessagesToOllamaGenerate
                 | Bridge::ResponsesThroughChat
@@ -470,6 +474,13 @@ pub fn write_request_body(
             )
         }
         Bridge::BedrockCount => none(crate::bedrock::count::count_request(body, out)),
+        Bridge::GeminiCount => none(crate::gemini::count::count_request(
+            body,
+            provider_model,
+            row.path == crate::provider::PathStyle::Vertex,
+            scratch,
+            out,
+        )),
         Bridge::VertexClaudeCount => {
             crate::anthropic::vertex::count_request(body, provider_model, out);
             Ok(RequestNote::default())
@@ -743,6 +754,11 @@ pub fn rewrite_response(
         Bridge::Responses => responses_answer(endpoint, body, requested_model, origin, out),
         Bridge::BedrockCount => {
             crate::bedrock::count::count_answer(body, out);
+            Ok(Reported::default())
+        }
+        Bridge::GeminiCount => {
+            let tokens = crate::messages::count::answer_tokens(body, "totalTokens");
+            crate::messages::count::write_provider_answer(tokens, out);
             Ok(Reported::default())
         }
         Bridge::VertexClaudeCount => {
@@ -1286,6 +1302,7 @@ pub fn stream_translator(
         | Bridge::RerankToBedrock
         | Bridge::BedrockCount
         | Bridge::VertexClaudeCount
+        | Bridge::GeminiCount
         | Bridge::Ocr
         | Bridge::Unserved => StreamTranslator::Rewrite,
     }

@@ -1978,6 +1978,7 @@ pub fn write_request_path(
 fn gemini_method(endpoint: Endpoint, stream: bool) -> &'static str {
     match (endpoint, stream) {
         (Endpoint::Embeddings, _) => ":batchEmbedContents",
+        (Endpoint::CountTokens, _) => ":countTokens",
         (_, true) => ":streamGenerateContent?alt=sse",
         (_, false) => ":generateContent",
     }

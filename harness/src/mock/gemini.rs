@@ -12,6 +12,8 @@ pub enum Method {
     Generate,
     StreamGenerate,
     BatchEmbed,
+    /// `countTokens`: a fixed rule tests can predict, a token per 4 bytes of the body.
+    CountTokens,
 }
 
 impl Method {
@@ -22,6 +24,7 @@ impl Method {
             "generateContent" => Self::Generate,
             "streamGenerateContent" => Self::StreamGenerate,
             "batchEmbedContents" => Self::BatchEmbed,
+            "countTokens" => Self::CountTokens,
             _ => return None,
         };
         // Vertex AI addresses a tuned model as an endpoint of the project.
@@ -30,6 +33,21 @@ impl Method {
             .or_else(|| head.rsplit_once("/endpoints/"))?;
         (!model.is_empty() && !model.contains('/')).then_some((method, model))
     }
+}
+
+/// `countTokens`' answer (ai.google.dev "Counting tokens"): `totalTokens`, a token per 4
+/// bytes of the request body, for a body with `contents` at the top or inside a
+/// `generateContentRequest`; `None` for another body.
+pub fn count_answer(body: &[u8]) -> Option<String> {
+    let request: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let contents = request
+        .get("contents")
+        .or_else(|| request.pointer("/generateContentRequest/contents"))?;
+    contents.as_array()?;
+    let tokens = body.len().div_ceil(4);
+    Some(format!(
+        r#"{{"totalTokens":{tokens},"promptTokensDetails":[{{"modality":"TEXT","tokenCount":{tokens}}}]}}"#
+    ))
 }
 
 fn usage(out: &mut Vec<u8>, candidates: usize) {
@@ -118,7 +136,10 @@ mod tests {
             Some((Method::Generate, "123"))
         );
         assert_eq!(Method::from_path("/models/:generateContent"), None);
-        assert_eq!(Method::from_path("/models/m:countTokens"), None);
+        assert_eq!(
+            Method::from_path("/models/m:countTokens"),
+            Some((Method::CountTokens, "m"))
+        );
         assert_eq!(Method::from_path("/v1/chat/completions"), None);
     }
 

@@ -641,7 +641,10 @@ fn gemini_reply(
         Err(error) => return Reply::error(shape, 400, &format!("Invalid JSON payload: {error}")),
     };
     let model = gemini::Method::from_path(path).map_or("", |(_, model)| model);
-    if method != gemini::Method::BatchEmbed {
+    if !matches!(
+        method,
+        gemini::Method::BatchEmbed | gemini::Method::CountTokens
+    ) {
         if let Some(script) = super::script::script(body) {
             let answer = script.gemini_answer(model).to_string();
             if method == gemini::Method::Generate {
@@ -671,6 +674,13 @@ fn gemini_reply(
                 body: out,
             }
         }
+        gemini::Method::CountTokens => match gemini::count_answer(body) {
+            Some(answer) => Reply::Full {
+                status: 200,
+                body: answer.into_bytes(),
+            },
+            None => Reply::error(shape, 400, "Invalid JSON payload: contents must be a list"),
+        },
         gemini::Method::StreamGenerate => Reply::Stream(StreamReply {
             family: StreamFamily::Gemini,
             model,

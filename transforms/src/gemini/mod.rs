@@ -7,10 +7,12 @@
 //! - [`response`]: a `GenerateContentResponse` → LiteLLM's `chat.completion`;
 //! - [`stream`]: `streamGenerateContent?alt=sse` events → `chat.completion.chunk` events;
 //! - [`embed`]: OpenAI embeddings ↔ `batchEmbedContents`;
+//! - [`count`]: `/v1/messages/count_tokens` → `countTokens`;
 //! - [`error`]: Gemini's error answers → LiteLLM's classes.
 //!
 //! Every part reads a body simd-json has validated with the byte scanner of [`crate::json`].
 
+pub mod count;
 pub mod embed;
 pub mod error;
 pub mod head;
