@@ -145,6 +145,25 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-mistral-drop", "/v1/chat/completions", chat("mistral", "text", False, **{**PARAMS, "tool_choice": "required"},
                                                         drop_params=True)),
     ("chat-pplx-drop", "/v1/chat/completions", chat("pplx", "text", False, **PARAMS, drop_params=True)),
+    # Mistral's messages: content lists joined, names on tool messages only, tool calls
+    # reshaped, empty turns and nulls left out, LiteLLM's output-only fields dropped.
+    ("chat-mistral-messages", "/v1/chat/completions", {"model": "mistral", "messages": [
+        {"role": "system", "content": [{"type": "text", "text": "Be "}, {"type": "text", "text": "brief."}], "name": "sys"},
+        {"role": "user", "content": "What is the weather?", "name": "alice"},
+        {"role": "assistant", "content": None, "reasoning_content": "hmm", "thinking_blocks": [],
+         "tool_calls": [{"index": 0, "id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"},
+                         "provider_specific_fields": {"x": 1}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "22C", "name": "get_weather"},
+        {"role": "tool", "tool_call_id": "c2", "content": "ok", "name": "  "},
+        {"role": "assistant", "content": ""},
+        {"role": "user", "content": ""},
+        {"role": "assistant", "content": "Sunny", "function_call": None},
+        {"role": "user", "content": [{"type": "text", "text": "Thanks"}]}]}),
+    ("chat-mistral-image", "/v1/chat/completions", {"model": "mistral", "messages": [
+        {"role": "user", "name": "alice", "content": [{"type": "text", "text": "Look"},
+                                                      {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]},
+        {"role": "assistant", "content": "", "reasoning_content": "r"},
+        {"role": "user", "content": "and?"}]}),
     ("chat-dinfra-drop", "/v1/chat/completions", chat("dinfra", "text", False, **PARAMS, drop_params=True)),
     ("chat-cere-drop", "/v1/chat/completions", chat("cere", "text", False, **PARAMS, drop_params=True)),
     ("chat-vllm-thinking-budget", "/v1/chat/completions", chat("vllm", "text", False,

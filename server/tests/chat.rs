@@ -419,6 +419,22 @@ fn openai_format_rows_get_parameters_as_litellm_sends_them() {
                           "messages": [{"role": "user", "content": "hi"}],
                           "random_seed": 3, "max_tokens": 5});
     assert_eq!(body_of(&mock.last_request()), expected);
+    // Mistral's messages: content lists joined, `name` on tool messages only, tool calls
+    // reshaped, empty turns left out.
+    let messages = json!({"model": "mis", "messages": [
+        {"role": "user", "name": "alice", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+        {"role": "assistant", "content": null, "reasoning_content": "r",
+         "tool_calls": [{"index": 0, "id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "name": "f", "content": "ok"},
+        {"role": "assistant", "content": ""}]});
+    assert_eq!(gw.post("/v1/chat/completions", &messages).status, 200);
+    assert_eq!(
+        body_of(&mock.last_request())["messages"],
+        json!([{"role": "user", "content": "ab"},
+               {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
+                                                     "function": {"name": "f", "arguments": "{}"}}]},
+               {"role": "tool", "tool_call_id": "c1", "name": "f", "content": "ok"}])
+    );
     // Over 1 MiB the body is spilled to a file as it arrives, and read back for the table.
     let long = "x".repeat(1_200_000);
     body["messages"][0]["content"] = json!(long);

@@ -13,13 +13,29 @@ pub mod value;
 /// `DEFAULT_MAX_DEPTH`, which [`validate::Validator`] applies exactly so the two agree.
 pub const MAX_DEPTH: usize = 1024;
 
-/// Appends `s` as a JSON string literal (with quotes), escaping per RFC 8259 §7: the quote, the
-/// backslash and every control character below U+0020; everything else is copied verbatim.
+/// A JSON array of `items`, each written by `each`.
+pub(crate) fn write_array(
+    items: &[&[u8]],
+    out: &mut Vec<u8>,
+    mut each: impl FnMut(&[u8], &mut Vec<u8>),
+) {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        each(item, out);
+    }
+    out.push(b']');
+}
+
 /// Appends `n` in decimal.
 pub(crate) fn write_u64(n: u64, out: &mut Vec<u8>) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
+/// Appends `s` as a JSON string literal (with quotes), escaping per RFC 8259 §7: the quote, the
+/// backslash and every control character below U+0020; everything else is copied verbatim.
 pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     escape_with(s, |part| out.extend_from_slice(part));

@@ -22,6 +22,7 @@
 
 use crate::anthropic::TransformError;
 
+mod mistral;
 pub mod rows;
 use crate::json::value::key_of;
 use crate::json::{top_members, write_json_string};
@@ -274,6 +275,9 @@ pub struct ParamRules {
     /// `thinking` never sent; an enabled one becomes `reasoning_effort` by its budget where
     /// the client sent none (hosted_vllm).
     pub thinking_as_effort: bool,
+    /// The messages rewritten as Mistral takes them ([`mistral`]); every body is written
+    /// again.
+    pub mistral_messages: bool,
 }
 
 /// How `tool_choice` goes to the provider.
@@ -299,6 +303,7 @@ impl ParamRules {
         random_seed: false,
         thinking_type: false,
         thinking_as_effort: false,
+        mistral_messages: false,
     };
 
     /// The parameters whose presence means the body is written again.
@@ -346,7 +351,8 @@ impl BodyKeys {
     /// Whether a body with these keys must be written again for a row with `rules` (else it
     /// is spliced as it came).
     pub fn rewrite(&self, rules: &ParamRules) -> bool {
-        self.0 & (BodyKeys::LITELLM | BodyKeys::EXTRA_BODY | rules.touched().0) != 0
+        rules.mistral_messages
+            || self.0 & (BodyKeys::LITELLM | BodyKeys::EXTRA_BODY | rules.touched().0) != 0
     }
 }
 
@@ -493,6 +499,12 @@ pub fn write_chat_body(
                     member(out, Key::Named("model"), &model);
                     model_written = true;
                 }
+                continue;
+            }
+            Class::Other if rules.mistral_messages && keys[i] == "messages" => {
+                let mut messages = Vec::with_capacity(value.len());
+                mistral::write_messages(value, &mut messages);
+                member(out, key_as_sent, &messages);
                 continue;
             }
             Class::Other => {

@@ -45,6 +45,7 @@ pub const MISTRAL: ParamRules = ParamRules {
     max_tokens_only: true,
     tool_choice: ToolChoice::Mistral,
     random_seed: true,
+    mistral_messages: true,
     ..ParamRules::OPENAI
 };
 

@@ -165,7 +165,7 @@ const FUNCTION_TOOL: Shape = Shape {
 /// `FunctionTool` shape, the others as they came.
 pub fn write_tools(tools: &[u8], out: &mut Vec<u8>) {
     match elements(tools) {
-        Some(items) => write_array(&items, out, |tool, out| {
+        Some(items) => crate::json::write_array(&items, out, |tool, out| {
             if is_object(tool) && get(tool, "type").and_then(string).as_deref() == Some("function")
             {
                 write_typed(tool, &FUNCTION_TOOL, Nulls::Written, out, &mut |_, _, _| {
@@ -222,7 +222,7 @@ pub fn write_response(obj: &[u8], rewrite: &Rewrite<'_>, nulls: Nulls, out: &mut
             },
             "output" => match value.and_then(elements) {
                 Some(items) => {
-                    write_array(&items, out, |item, out| write_item(item, nulls, out));
+                    crate::json::write_array(&items, out, |item, out| write_item(item, nulls, out));
                     true
                 }
                 None => false,
@@ -304,7 +304,7 @@ fn write_item(item: &[u8], nulls: Nulls, out: &mut Vec<u8>) {
             value.and_then(elements),
         ) {
             ("content", Some(parts)) => {
-                write_array(&parts, out, |part, out| write_part(part, nulls, out));
+                crate::json::write_array(&parts, out, |part, out| write_part(part, nulls, out));
                 true
             }
             _ => false,
@@ -318,7 +318,7 @@ fn write_item(item: &[u8], nulls: Nulls, out: &mut Vec<u8>) {
                 value.and_then(elements),
             ) {
                 ("summary", Some(parts)) => {
-                    write_array(&parts, out, |part, out| {
+                    crate::json::write_array(&parts, out, |part, out| {
                         if is_object(part) {
                             write_typed(part, &SUMMARY, nulls, out, &mut |_, _, _| false);
                         } else {
@@ -354,17 +354,6 @@ fn write_part(part: &[u8], nulls: Nulls, out: &mut Vec<u8>) {
 /// Writes a field's value itself: gets the key and the present, non-null value; says whether
 /// it wrote one.
 type FieldWriter<'a> = dyn FnMut(&str, Option<&[u8]>, &mut Vec<u8>) -> bool + 'a;
-
-fn write_array(items: &[&[u8]], out: &mut Vec<u8>, mut each: impl FnMut(&[u8], &mut Vec<u8>)) {
-    out.push(b'[');
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        each(item, out);
-    }
-    out.push(b']');
-}
 
 /// Writes the object `obj` as `shape`: its declared fields in order, then the other members
 /// (the last of repeated keys, in the order they came). `value` may write a declared or other
