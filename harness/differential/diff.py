@@ -145,6 +145,12 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-mistral-drop", "/v1/chat/completions", chat("mistral", "text", False, **{**PARAMS, "tool_choice": "required"},
                                                         drop_params=True)),
     ("chat-pplx-drop", "/v1/chat/completions", chat("pplx", "text", False, **PARAMS, drop_params=True)),
+    # xAI: every `strict` in the tools removed; OpenRouter: usage.include asked.
+    ("chat-grok-strict", "/v1/chat/completions", chat("grok", "text", False, tools=[
+        GEMINI_TOOL, {"type": "function", "function": {"name": "g", "strict": False, "parameters": {
+            "type": "object", "properties": {"a": {"type": "object", "strict": 1}}, "anyOf": [{"strict": True}]}}}])),
+    ("chat-openrouter", "/v1/chat/completions", chat("or", "text", False, user="u1", temperature=0.2)),
+    ("chat-openrouter-usage", "/v1/chat/completions", chat("or", "text", False, extra_body={"usage": {"include": False}})),
     # Mistral's messages: content lists joined, names on tool messages only, tool calls
     # reshaped, empty turns and nulls left out, LiteLLM's output-only fields dropped.
     ("chat-mistral-messages", "/v1/chat/completions", {"model": "mistral", "messages": [
@@ -713,7 +719,7 @@ DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "t
                "coembed": ("cohere", "embed-english-v3.0"), "corerank": ("cohere", "rerank-v3.5"),
                "vllm": ("hosted_vllm", "my-llama"), "gpt": ("openai", "gpt-4o"),
                "dsk": ("deepseek", "deepseek-chat"), "jina": ("jina_ai", "jina-reranker-v2-base-multilingual"),
-               "voy": ("voyage", "rerank-2"), "voy-embed": ("voyage", "voyage-3"), "claude": ("anthropic", "claude-sonnet-4-5")}
+               "voy": ("voyage", "rerank-2"), "or": ("openrouter", "openai/gpt-4o"), "voy-embed": ("voyage", "voyage-3"), "claude": ("anthropic", "claude-sonnet-4-5")}
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages",
              "/v1/completions": "completions", "/v1/ocr": "ocr",
              "/v1/rerank": "rerank", "/rerank": "rerank", "/v2/rerank": "rerank", "/v1/responses": "responses",
@@ -853,6 +859,8 @@ def main() -> int:
     litellm_params: {{model: cerebras/llama3.1-8b, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: grok
     litellm_params: {{model: xai/grok-3, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: or
+    litellm_params: {{model: openrouter/openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: tog
     litellm_params: {{model: together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: dinfra

@@ -278,6 +278,12 @@ pub struct ParamRules {
     /// The messages rewritten as Mistral takes them ([`mistral`]); every body is written
     /// again.
     pub mistral_messages: bool,
+    /// Every `strict` member removed from the tools, at any depth, and no empty `tools` sent
+    /// (xAI).
+    pub tools_without_strict: bool,
+    /// `"usage": {"include": true}` added when the body has no `usage` (OpenRouter, so its
+    /// answers carry their cost).
+    pub usage_include: bool,
 }
 
 /// How `tool_choice` goes to the provider.
@@ -304,6 +310,8 @@ impl ParamRules {
         thinking_type: false,
         thinking_as_effort: false,
         mistral_messages: false,
+        tools_without_strict: false,
+        usage_include: false,
     };
 
     /// The parameters whose presence means the body is written again.
@@ -323,6 +331,9 @@ impl ParamRules {
         }
         if self.thinking_as_effort {
             touched = touched.union(ParamSet::of(&[Param::Thinking]));
+        }
+        if self.tools_without_strict {
+            touched = touched.union(ParamSet::of(&[Param::Tools]));
         }
         touched
     }
@@ -352,6 +363,7 @@ impl BodyKeys {
     /// is spliced as it came).
     pub fn rewrite(&self, rules: &ParamRules) -> bool {
         rules.mistral_messages
+            || rules.usage_include
             || self.0 & (BodyKeys::LITELLM | BodyKeys::EXTRA_BODY | rules.touched().0) != 0
     }
 }
@@ -486,6 +498,7 @@ pub fn write_chat_body(
     write_json_string(provider_model, &mut model);
     let mut model_written = false;
     let mut thinking_written = false;
+    let mut usage_written = false;
     for (i, m) in members.iter().enumerate() {
         if !sent[i] {
             continue;
@@ -508,6 +521,7 @@ pub fn write_chat_body(
                 continue;
             }
             Class::Other => {
+                usage_written |= keys[i] == "usage";
                 member(out, key_as_sent, value);
                 continue;
             }
@@ -540,6 +554,16 @@ pub fn write_chat_body(
                 }
             }
             Param::Seed if rules.random_seed => member(out, Key::Named("random_seed"), value),
+            Param::Tools if rules.tools_without_strict => {
+                let tools = crate::json::value::elements(value).unwrap_or_default();
+                let mut kept = Vec::with_capacity(value.len());
+                crate::json::write_array(&tools, &mut kept, |tool, out| {
+                    write_without_key(tool, "strict", 0, out)
+                });
+                if !tools.is_empty() {
+                    member(out, key_as_sent, &kept);
+                }
+            }
             Param::ReasoningEffort | Param::Thinking if rules.thinking_type => {
                 // The client's `thinking` wins over `reasoning_effort`; written once.
                 let enabled = match thinking {
@@ -571,9 +595,13 @@ pub fn write_chat_body(
             br#"{"include_usage":true}"#,
         );
     }
-    for (_, m) in &extra_members {
+    for (name, m) in &extra_members {
         let (key, value) = raw(extra.unwrap_or_default(), m);
+        usage_written |= name == "usage";
         member(out, Key::Raw(key), value);
+    }
+    if rules.usage_include && !usage_written {
+        member(out, Key::Named("usage"), br#"{"include":true}"#);
     }
     if !model_written {
         member(out, Key::Named("model"), &model);
@@ -598,6 +626,36 @@ pub fn write_chat_body(
         ));
     }
     Ok(())
+}
+
+/// `value` without any member named `key`, in objects at any depth (inside objects and the
+/// objects of arrays), as LiteLLM's `filter_value_from_dict` leaves it: below 100 levels the
+/// value goes as it came.
+fn write_without_key(value: &[u8], key: &str, depth: usize, out: &mut Vec<u8>) {
+    if depth > 100 || !crate::json::value::is_object(value) {
+        out.extend_from_slice(value);
+        return;
+    }
+    out.push(b'{');
+    let mut first = true;
+    for m in top_members(value).into_iter().flatten() {
+        if crate::json::value::key_is(value, &m.key, key) {
+            continue;
+        }
+        if !std::mem::replace(&mut first, false) {
+            out.push(b',');
+        }
+        let (raw_key, v) = raw(value, &m);
+        out.extend_from_slice(raw_key);
+        out.push(b':');
+        match crate::json::value::elements(v) {
+            Some(items) => crate::json::write_array(&items, out, |item, out| {
+                write_without_key(item, key, depth + 1, out)
+            }),
+            None => write_without_key(v, key, depth + 1, out),
+        }
+    }
+    out.push(b'}');
 }
 
 /// Whether a JSON number is 1 (`1`, `1.0`, `1e0`), as Python's `n == 1` reads it.
@@ -919,6 +977,53 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out["tool_choice"], "any");
+    }
+
+    #[test]
+    fn xai_tools_lose_every_strict() {
+        let tools = json!([{"type": "function", "strict": true, "function": {"name": "f", "strict": true,
+            "parameters": {"type": "object", "properties": {"a": {"strict": 1}}, "anyOf": [{"strict": 2}, [{"strict": 3}]]}}}]);
+        let out = write(
+            json!({"model": "g", "messages": [], "tools": tools}),
+            &rows::XAI,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            out["tools"],
+            json!([{"type": "function", "function": {"name": "f",
+                "parameters": {"type": "object", "properties": {"a": {}}, "anyOf": [{}, [{"strict": 3}]]}}}])
+        );
+        let out = write(
+            json!({"model": "g", "messages": [], "tools": []}),
+            &rows::XAI,
+            false,
+        )
+        .unwrap();
+        assert_eq!(out, json!({"model": "llama-3", "messages": []}));
+        assert!(BodyKeys(Param::Tools.bit()).rewrite(&rows::XAI));
+    }
+
+    #[test]
+    fn openrouter_asks_for_usage_unless_the_body_has_it() {
+        let out = write(
+            json!({"model": "g", "messages": []}),
+            &rows::OPENROUTER,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"model": "llama-3", "messages": [], "usage": {"include": true}})
+        );
+        for body in [
+            json!({"model": "g", "messages": [], "usage": {"include": false}}),
+            json!({"model": "g", "messages": [], "extra_body": {"usage": {"include": false}}}),
+        ] {
+            let out = write(body, &rows::OPENROUTER, false).unwrap();
+            assert_eq!(out["usage"], json!({"include": false}));
+        }
+        assert!(BodyKeys::default().rewrite(&rows::OPENROUTER));
     }
 
     #[test]

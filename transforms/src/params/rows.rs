@@ -428,6 +428,7 @@ pub const XAI: ParamRules = ParamRules {
         Param::PromptCacheRetention,
     ]),
     max_tokens_only: true,
+    tools_without_strict: true,
     ..ParamRules::OPENAI
 };
 
@@ -457,7 +458,10 @@ pub const LM_STUDIO: ParamRules = ParamRules {
 
 /// openrouter: LiteLLM's OpenrouterConfig (→ OpenAIGPTConfig)
 /// (llms/openrouter/chat/transformation.py). Sent whatever the model: `response_format`.
-pub const OPENROUTER: ParamRules = USER_UNSENT;
+pub const OPENROUTER: ParamRules = ParamRules {
+    usage_include: true,
+    ..USER_UNSENT
+};
 
 /// dashscope: LiteLLM's DashScopeChatConfig (→ OpenAIGPTConfig)
 /// (llms/dashscope/chat/transformation.py). Sent whatever the model: `response_format`.
