@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use corelane_transforms::json::tape::Scratch;
-use corelane_transforms::{inspect, parse_usage, rewrite_chunk, splice, ModelRewriter};
+use corelane_transforms::provider::{self, Endpoint};
+use corelane_transforms::{family, inspect, parse_usage, rewrite_chunk, splice, ModelRewriter};
 
 /// xorshift64*: tiny, deterministic, good enough to pick mutation sites.
 struct Rng(u64);
@@ -25,6 +26,17 @@ const SEEDS: &[&[u8]] = &[
     br#"{"id":"c","object":"chat.completion.chunk","model":"m","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"#,
     br#"{"object":"list","data":[{"embedding":[0.1,-2e-3],"index":0}],"model":"e","usage":{"prompt_tokens":8,"total_tokens":8}}"#,
     br#"{"error":{"message":"x","type":null}}"#,
+    br#"{"model":"m","messages":[{"role":"user","name":"a","content":[{"type":"text","text":"x"},{"type":"file","file":{"file_id":"f"}}]},{"role":"assistant","content":"","tool_calls":[{"id":"c","function":{"name":"f","arguments":"{}","strict":true}}]},{"role":"tool","name":" ","content":"ok"}],"tools":[{"type":"function","function":{"name":"f","strict":true,"parameters":{"anyOf":[{"strict":1}]}}}],"usage":{"include":false}}"#,
+    br#"{"model":"r","query":"q","documents":["a",{"t":1}],"top_n":1,"system":[{"type":"text","text":"s"}]}"#,
+];
+
+/// Deployments whose request writers the mutations go through, with the client's endpoint.
+const WRITERS: &[(&str, Endpoint)] = &[
+    ("mistral/mistral-large-latest", Endpoint::ChatCompletions),
+    ("xai/grok-3", Endpoint::ChatCompletions),
+    ("openrouter/openai/gpt-4o", Endpoint::ChatCompletions),
+    ("bedrock/amazon.rerank-v1:0", Endpoint::Rerank),
+    ("gemini/gemini-2.5-flash", Endpoint::CountTokens),
 ];
 
 const ALPHABET: &[u8] = b"{}[]\":,\\ \n0123456789.-+eEtrufalsnmodelusagechoices\x00\xff\xc3\xa9";
@@ -59,6 +71,7 @@ fn hundred_thousand_mutations_never_panic() {
     let mut out = Vec::new();
     let mut bump = bumpalo::Bump::new();
     let mut accepted = 0;
+    let mut writers_ok = [0; WRITERS.len()];
     for round in 0..100_000 {
         let mut input = SEEDS[round % SEEDS.len()].to_vec();
         mutate(&mut rng, &mut input);
@@ -73,6 +86,39 @@ fn hundred_thousand_mutations_never_panic() {
                 "splice broke {:?}",
                 String::from_utf8_lossy(&input)
             );
+        }
+
+        // The request writers of the rows that rewrite bodies member by member (Mistral's
+        // messages, xAI's tools, OpenRouter's usage), Bedrock's rerank and Gemini's token
+        // count: an answer is valid JSON.
+        // One round of the seeds in eight, so each seed comes through.
+        if (round / SEEDS.len()).is_multiple_of(8) {
+            if let Ok(fields) = inspect(&input, &mut scratch) {
+                for (i, (model, endpoint)) in WRITERS.iter().enumerate() {
+                    let (row, provider_model) = provider::resolve(model, None).unwrap();
+                    out.clear();
+                    let written = family::write_request_body(
+                        row,
+                        *endpoint,
+                        &input,
+                        &fields,
+                        provider_model,
+                        None,
+                        true,
+                        round % 16 == 0,
+                        &mut scratch,
+                        &mut out,
+                    );
+                    if written.is_ok() {
+                        writers_ok[i] += 1;
+                        assert!(
+                            serde_json::from_slice::<serde_json::Value>(&out).is_ok(),
+                            "{model} broke {:?}",
+                            String::from_utf8_lossy(&input)
+                        );
+                    }
+                }
+            }
         }
 
         let mut r = ModelRewriter::new("g");
@@ -114,5 +160,9 @@ fn hundred_thousand_mutations_never_panic() {
     assert!(
         accepted > 1_000,
         "mutations should keep some inputs valid: {accepted}"
+    );
+    assert!(
+        writers_ok.iter().all(|n| *n > 100),
+        "each writer should take some inputs: {writers_ok:?}"
     );
 }
