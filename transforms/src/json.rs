@@ -14,19 +14,47 @@ pub mod value;
 pub const MAX_DEPTH: usize = 1024;
 
 /// A JSON array of `items`, each written by `each`.
-pub(crate) fn write_array(
-    items: &[&[u8]],
+pub(crate) fn write_array<T>(
+    items: impl IntoIterator<Item = T>,
     out: &mut Vec<u8>,
-    mut each: impl FnMut(&[u8], &mut Vec<u8>),
+    mut each: impl FnMut(T, &mut Vec<u8>),
 ) {
     out.push(b'[');
-    for (i, item) in items.iter().enumerate() {
+    for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         each(item, out);
     }
     out.push(b']');
+}
+
+/// The object `object` written again member by member, keys as they came: `keep(key, value,
+/// out)` writes each member's value (after its key) into `out` and says whether the member
+/// stays; a member it leaves out is taken back. Nothing is copied through a second buffer.
+pub(crate) fn write_members(
+    object: &[u8],
+    out: &mut Vec<u8>,
+    mut keep: impl FnMut(&str, &[u8], &mut Vec<u8>) -> bool,
+) {
+    out.push(b'{');
+    let mut first = true;
+    for m in top_members(object).into_iter().flatten() {
+        let key = value::key_of(object, &m.key).unwrap_or_default();
+        let mark = out.len();
+        if !first {
+            out.push(b',');
+        }
+        // The key as written, its quotes included.
+        out.extend_from_slice(&object[m.key.start - 1..m.key.end + 1]);
+        out.push(b':');
+        if keep(&key, &object[m.value.clone()], out) {
+            first = false;
+        } else {
+            out.truncate(mark);
+        }
+    }
+    out.push(b'}');
 }
 
 /// Appends `n` in decimal.

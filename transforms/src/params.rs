@@ -314,6 +314,12 @@ impl ParamRules {
         usage_include: false,
     };
 
+    /// Whether every body is written again, whatever its parameters (the messages or the
+    /// body itself always change).
+    const fn rewrites_every_body(&self) -> bool {
+        self.mistral_messages || self.usage_include
+    }
+
     /// The parameters whose presence means the body is written again.
     const fn touched(&self) -> ParamSet {
         let mut touched = self.refused.union(self.unsent);
@@ -362,8 +368,7 @@ impl BodyKeys {
     /// Whether a body with these keys must be written again for a row with `rules` (else it
     /// is spliced as it came).
     pub fn rewrite(&self, rules: &ParamRules) -> bool {
-        rules.mistral_messages
-            || rules.usage_include
+        rules.rewrites_every_body()
             || self.0 & (BodyKeys::LITELLM | BodyKeys::EXTRA_BODY | rules.touched().0) != 0
     }
 }
@@ -481,17 +486,20 @@ pub fn write_chat_body(
     }
     let mut refused = ParamSet::EMPTY;
     out.push(b'{');
-    let mut first = true;
-    let mut member = |out: &mut Vec<u8>, key: Key<'_>, value: &[u8]| {
-        if !first {
+    // `open` writes a member's key (its value follows); `member` a whole member.
+    let first = std::cell::Cell::new(true);
+    let open = |out: &mut Vec<u8>, key: Key<'_>| {
+        if !first.replace(false) {
             out.push(b',');
         }
-        first = false;
         match key {
             Key::Raw(raw) => out.extend_from_slice(raw),
             Key::Named(name) => write_json_string(name, out),
         }
         out.push(b':');
+    };
+    let member = |out: &mut Vec<u8>, key: Key<'_>, value: &[u8]| {
+        open(out, key);
         out.extend_from_slice(value);
     };
     let mut model = Vec::with_capacity(provider_model.len() + 2);
@@ -515,9 +523,8 @@ pub fn write_chat_body(
                 continue;
             }
             Class::Other if rules.mistral_messages && keys[i] == "messages" => {
-                let mut messages = Vec::with_capacity(value.len());
-                mistral::write_messages(value, &mut messages);
-                member(out, key_as_sent, &messages);
+                open(out, key_as_sent);
+                mistral::write_messages(value, out);
                 continue;
             }
             Class::Other => {
@@ -556,12 +563,11 @@ pub fn write_chat_body(
             Param::Seed if rules.random_seed => member(out, Key::Named("random_seed"), value),
             Param::Tools if rules.tools_without_strict => {
                 let tools = crate::json::value::elements(value).unwrap_or_default();
-                let mut kept = Vec::with_capacity(value.len());
-                crate::json::write_array(&tools, &mut kept, |tool, out| {
-                    write_without_key(tool, "strict", 0, out)
-                });
                 if !tools.is_empty() {
-                    member(out, key_as_sent, &kept);
+                    open(out, key_as_sent);
+                    crate::json::write_array(tools, out, |tool, out| {
+                        write_without_key(tool, "strict", 0, out)
+                    });
                 }
             }
             Param::ReasoningEffort | Param::Thinking if rules.thinking_type => {
@@ -636,26 +642,18 @@ fn write_without_key(value: &[u8], key: &str, depth: usize, out: &mut Vec<u8>) {
         out.extend_from_slice(value);
         return;
     }
-    out.push(b'{');
-    let mut first = true;
-    for m in top_members(value).into_iter().flatten() {
-        if crate::json::value::key_is(value, &m.key, key) {
-            continue;
+    crate::json::write_members(value, out, |k, v, out| {
+        if k == key {
+            return false;
         }
-        if !std::mem::replace(&mut first, false) {
-            out.push(b',');
-        }
-        let (raw_key, v) = raw(value, &m);
-        out.extend_from_slice(raw_key);
-        out.push(b':');
         match crate::json::value::elements(v) {
-            Some(items) => crate::json::write_array(&items, out, |item, out| {
+            Some(items) => crate::json::write_array(items, out, |item, out| {
                 write_without_key(item, key, depth + 1, out)
             }),
             None => write_without_key(v, key, depth + 1, out),
         }
-    }
-    out.push(b'}');
+        true
+    });
 }
 
 /// Whether a JSON number is 1 (`1`, `1.0`, `1e0`), as Python's `n == 1` reads it.

@@ -59,11 +59,8 @@ pub fn request(body: &[u8], provider_model: &str, out: &mut Vec<u8>) -> Result<(
         Some(n) => out.extend_from_slice(n),
         None => crate::json::write_u64(docs.len() as u64, out),
     }
-    out.extend_from_slice(b"},\"type\":\"BEDROCK_RERANKING_MODEL\"},\"sources\":[");
-    for (i, doc) in docs.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
+    out.extend_from_slice(b"},\"type\":\"BEDROCK_RERANKING_MODEL\"},\"sources\":");
+    crate::json::write_array(docs, out, |doc, out| {
         out.extend_from_slice(b"{\"inlineDocumentSource\":{");
         if doc.first() == Some(&b'"') {
             out.extend_from_slice(b"\"textDocument\":{\"text\":");
@@ -75,8 +72,8 @@ pub fn request(body: &[u8], provider_model: &str, out: &mut Vec<u8>) -> Result<(
             out.extend_from_slice(b",\"type\":\"JSON\"");
         }
         out.extend_from_slice(b"},\"type\":\"INLINE\"}");
-    }
-    out.extend_from_slice(b"]}");
+    });
+    out.push(b'}');
     Ok(())
 }
 

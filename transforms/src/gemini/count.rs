@@ -78,16 +78,12 @@ pub fn count_request(
         out.extend_from_slice(b"]}");
     }
     if !declarations.is_empty() {
-        out.extend_from_slice(b",\"tools\":[");
-        for (i, d) in declarations.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
+        out.extend_from_slice(b",\"tools\":");
+        crate::json::write_array(declarations, out, |d, out| {
             out.extend_from_slice(b"{\"functionDeclarations\":");
             out.extend_from_slice(d);
             out.push(b'}');
-        }
-        out.push(b']');
+        });
     }
     if wrapped {
         out.push(b'}');

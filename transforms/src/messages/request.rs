@@ -201,14 +201,9 @@ fn system_message(system: &[u8], list: &mut List<'_>) {
         return;
     }
     let out = list.next();
-    out.extend_from_slice(b"{\"role\":\"system\",\"content\":[");
-    for (i, t) in texts.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        text_part(t, out);
-    }
-    out.extend_from_slice(b"]}");
+    out.extend_from_slice(b"{\"role\":\"system\",\"content\":");
+    crate::json::write_array(texts, out, text_part);
+    out.push(b'}');
 }
 
 /// `anthropic_image_source_to_openai_url` as an `image_url` part; false (nothing written) for

@@ -17,8 +17,8 @@
 //!
 //! A message that is not an object goes as it came.
 
-use crate::json::value::{elements, fields, get, is_object, key_of, string};
-use crate::json::{top_members, write_json_string};
+use crate::json::value::{elements, fields, get, is_object, string};
+use crate::json::{write_array, write_json_string, write_members};
 
 /// What LiteLLM attaches to an answer's message, never sent back to Mistral.
 const OUTPUT_ONLY: [&str; 4] = [
@@ -50,18 +50,19 @@ pub fn write_messages(messages: &[u8], out: &mut Vec<u8>) {
     out.push(b'[');
     let mut first = true;
     for message in list {
-        let mut one = Vec::with_capacity(message.len());
-        if !is_object(message) {
-            one.extend_from_slice(message);
-        } else if media {
-            write_with_file_ids(message, &mut one);
-        } else if !write_message(message, &mut one) {
-            continue;
-        }
-        if !std::mem::replace(&mut first, false) {
+        let mark = out.len();
+        if !first {
             out.push(b',');
         }
-        out.extend_from_slice(&one);
+        if !is_object(message) {
+            out.extend_from_slice(message);
+        } else if media {
+            write_with_file_ids(message, out);
+        } else if !write_message(message, out) {
+            out.truncate(mark);
+            continue;
+        }
+        first = false;
     }
     out.push(b']');
 }
@@ -78,34 +79,6 @@ fn has_media(message: &[u8]) -> bool {
                 Some("image_url" | "file")
             )
         })
-}
-
-/// Each member of `object` for which `keep(key, value)` gives the value to write (`None`
-/// leaves the member out), keys as they came.
-fn write_members(
-    object: &[u8],
-    out: &mut Vec<u8>,
-    mut keep: impl FnMut(&str, &[u8], &mut Vec<u8>) -> bool,
-) {
-    out.push(b'{');
-    let mut first = true;
-    let mut value_buf = Vec::new();
-    for m in top_members(object).into_iter().flatten() {
-        let key = key_of(object, &m.key).unwrap_or_default();
-        let value = &object[m.value.clone()];
-        value_buf.clear();
-        if !keep(&key, value, &mut value_buf) {
-            continue;
-        }
-        if !std::mem::replace(&mut first, false) {
-            out.push(b',');
-        }
-        // The key as written, its quotes included.
-        out.extend_from_slice(&object[m.key.start - 1..m.key.end + 1]);
-        out.push(b':');
-        out.extend_from_slice(&value_buf);
-    }
-    out.push(b'}');
 }
 
 fn is_assistant(message: &[u8]) -> bool {
@@ -140,9 +113,9 @@ fn write_with_file_ids(message: &[u8], out: &mut Vec<u8>) {
             return false;
         }
         match (key, elements(value)) {
-            ("content", Some(parts)) => crate::json::write_array(&parts, v, write_file_part),
+            ("content", Some(parts)) => write_array(parts, v, write_file_part),
             ("tool_calls", Some(calls)) if assistant => {
-                crate::json::write_array(&calls, v, write_tool_call_clean)
+                write_array(calls, v, write_tool_call_clean)
             }
             _ => v.extend_from_slice(value),
         }
@@ -221,7 +194,7 @@ fn write_message(message: &[u8], out: &mut Vec<u8>) -> bool {
             },
             "name" if !keep_name => return false,
             "tool_calls" => match elements(value) {
-                Some(calls) => crate::json::write_array(&calls, v, |call, v| {
+                Some(calls) => write_array(calls, v, |call, v| {
                     v.extend_from_slice(b"{\"id\":");
                     v.extend_from_slice(get(call, "id").unwrap_or(b"null"));
                     v.extend_from_slice(b",\"type\":\"function\",\"function\":");

@@ -165,7 +165,7 @@ const FUNCTION_TOOL: Shape = Shape {
 /// `FunctionTool` shape, the others as they came.
 pub fn write_tools(tools: &[u8], out: &mut Vec<u8>) {
     match elements(tools) {
-        Some(items) => crate::json::write_array(&items, out, |tool, out| {
+        Some(items) => crate::json::write_array(items, out, |tool, out| {
             if is_object(tool) && get(tool, "type").and_then(string).as_deref() == Some("function")
             {
                 write_typed(tool, &FUNCTION_TOOL, Nulls::Written, out, &mut |_, _, _| {
@@ -222,7 +222,7 @@ pub fn write_response(obj: &[u8], rewrite: &Rewrite<'_>, nulls: Nulls, out: &mut
             },
             "output" => match value.and_then(elements) {
                 Some(items) => {
-                    crate::json::write_array(&items, out, |item, out| write_item(item, nulls, out));
+                    crate::json::write_array(items, out, |item, out| write_item(item, nulls, out));
                     true
                 }
                 None => false,
@@ -304,7 +304,7 @@ fn write_item(item: &[u8], nulls: Nulls, out: &mut Vec<u8>) {
             value.and_then(elements),
         ) {
             ("content", Some(parts)) => {
-                crate::json::write_array(&parts, out, |part, out| write_part(part, nulls, out));
+                crate::json::write_array(parts, out, |part, out| write_part(part, nulls, out));
                 true
             }
             _ => false,
@@ -318,7 +318,7 @@ fn write_item(item: &[u8], nulls: Nulls, out: &mut Vec<u8>) {
                 value.and_then(elements),
             ) {
                 ("summary", Some(parts)) => {
-                    crate::json::write_array(&parts, out, |part, out| {
+                    crate::json::write_array(parts, out, |part, out| {
                         if is_object(part) {
                             write_typed(part, &SUMMARY, nulls, out, &mut |_, _, _| false);
                         } else {
