@@ -1,15 +1,27 @@
 #!/usr/bin/env python3
 """Writes transforms/src/cost/prices.tsv, corelane's bundled price table, from the cost map of
 the LiteLLM the harness installs (harness/litellm/setup.sh): every model with a per-token input
-or output price, as `key<TAB>input<TAB>output`, sorted by key. A missing price is 0.0.
+or output price, sorted by key, one tab-separated line a model:
+
+    key, input, output, cache read, cache creation, cache creation for an hour, reasoning,
+    tier threshold (prompt tokens), and above it: input, output, cache read, cache creation
+
+A missing input or output price is 0.0; the other columns are empty when the map has no such
+key (LiteLLM then bills those tokens at the input or output rate), and empty columns at the end
+of a line are left out. The tier is the map's `*_above_<N>k_tokens` keys (one threshold a model).
 
     python3 scripts/litellm-prices.py [path/to/model_prices_and_context_window_backup.json]
 """
 import glob
 import json
 import os
+import re
 import sys
 
+# LiteLLM's threshold keys (`_get_token_base_cost`): a rate above a prompt size.
+TIER_RATES = ("input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost",
+              "cache_creation_input_token_cost")
+TIER = re.compile(rf"^({'|'.join(TIER_RATES)})_above_(\d+k?)_tokens$")
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if len(sys.argv) > 1:
     source = sys.argv[1]
@@ -32,12 +44,35 @@ for key, entry in table.items():
         continue
     if not all(p is None or isinstance(p, (int, float)) for p in prices):
         continue
-    rows.append((key, *(repr(float(p or 0)) for p in prices)))
+    rates = [entry.get(k) for k in ("cache_read_input_token_cost", "cache_creation_input_token_cost",
+                                     "cache_creation_input_token_cost_above_1hr",
+                                     "output_cost_per_reasoning_token")]
+    tiers = {}
+    for k, v in entry.items():
+        m = TIER.match(k)
+        if m and isinstance(v, (int, float)):
+            tiers.setdefault(m.group(2), {})[m.group(1)] = v
+    if len(tiers) > 1:
+        sys.exit(f"{key}: more than one price tier ({sorted(tiers)}); the table holds one")
+    tier = []
+    for threshold, above in tiers.items():
+        n = int(float(threshold.rstrip("k")) * (1000 if threshold.endswith("k") else 1))
+        tier = [str(n)] + [above.get(k) for k in TIER_RATES]
+    if not all(p is None or isinstance(p, (int, float)) for p in rates):
+        continue
+    row = [key, *(repr(float(p or 0)) for p in prices)]
+    row += ["" if p is None else repr(float(p)) for p in rates]
+    row += [tier[0]] + ["" if p is None else repr(float(p)) for p in tier[1:]] if tier else []
+    while row[-1] == "":
+        row.pop()
+    rows.append(tuple(row))
 rows.sort(key=lambda r: r[0].encode())
 out = os.path.join(root, "transforms/src/cost/prices.tsv")
 with open(out, "w") as f:
     f.write(f"# LiteLLM {version}'s per-token prices (model_prices_and_context_window_backup.json), "
-            "written by scripts/litellm-prices.py: key, input, output (USD per token)\n")
+            "written by scripts/litellm-prices.py: key, input, output, cache read, cache creation, "
+            "cache creation 1h, reasoning, tier threshold, tier input, tier output, tier cache read, "
+            "tier cache creation (USD per token; empty: none)\n")
     for row in rows:
         f.write("\t".join(row) + "\n")
 print(f"{len(rows)} prices from LiteLLM {version} -> {out}")

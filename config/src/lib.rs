@@ -36,7 +36,9 @@ pub use master_key::{
     KeySource, MasterKeyVerdict, Permit, PermittedWeakKey, WeakMasterKey, Weakness,
     PERMIT_WEAK_KEY_ENV, PERMIT_WEAK_KEY_SETTING,
 };
-pub use model::{LitellmParams, ModelEntry, ModelInfo, AWS_PARAMS, AWS_UNSERVED_PARAMS};
+pub use model::{
+    LitellmParams, ModelEntry, ModelInfo, TokenRates, AWS_PARAMS, AWS_UNSERVED_PARAMS,
+};
 pub use settings::{GeneralSettings, GroupAlias, LitellmSettings, RouterSettings};
 pub use value::Value;
 

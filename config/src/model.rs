@@ -33,8 +33,8 @@ pub struct LitellmParams {
     pub weight: Option<f64>,
     /// Canned reply instead of a provider call; numbers and booleans keep their text.
     pub mock_response: Option<String>,
-    pub input_cost_per_token: Option<f64>,
-    pub output_cost_per_token: Option<f64>,
+    /// LiteLLM's custom pricing (`input_cost_per_token`, ...).
+    pub rates: TokenRates,
     /// Vertex AI's project (`vertex_project` or `vertex_ai_project`).
     pub vertex_project: Option<String>,
     /// Vertex AI's region (`vertex_location` or `vertex_ai_location`).
@@ -87,14 +87,64 @@ impl LitellmParams {
     }
 }
 
+/// The per-token prices (USD) a deployment may set in `litellm_params` or `model_info`, by
+/// LiteLLM's names. They count only when an input or output rate is among them (LiteLLM's
+/// custom pricing); a rate left out comes from the cost map or defaults as LiteLLM's do.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TokenRates {
+    pub input_cost_per_token: Option<f64>,
+    pub output_cost_per_token: Option<f64>,
+    pub cache_read_input_token_cost: Option<f64>,
+    pub cache_creation_input_token_cost: Option<f64>,
+    pub cache_creation_input_token_cost_above_1hr: Option<f64>,
+    pub output_cost_per_reasoning_token: Option<f64>,
+}
+
+impl TokenRates {
+    /// The rate named `key`, if it is one of these.
+    pub fn slot(&mut self, key: &str) -> Option<&mut Option<f64>> {
+        Some(match key {
+            "input_cost_per_token" => &mut self.input_cost_per_token,
+            "output_cost_per_token" => &mut self.output_cost_per_token,
+            "cache_read_input_token_cost" => &mut self.cache_read_input_token_cost,
+            "cache_creation_input_token_cost" => &mut self.cache_creation_input_token_cost,
+            "cache_creation_input_token_cost_above_1hr" => {
+                &mut self.cache_creation_input_token_cost_above_1hr
+            }
+            "output_cost_per_reasoning_token" => &mut self.output_cost_per_reasoning_token,
+            _ => return None,
+        })
+    }
+
+    /// Each rate of `self`, else `other`'s.
+    pub fn or(self, other: TokenRates) -> TokenRates {
+        TokenRates {
+            input_cost_per_token: self.input_cost_per_token.or(other.input_cost_per_token),
+            output_cost_per_token: self.output_cost_per_token.or(other.output_cost_per_token),
+            cache_read_input_token_cost: self
+                .cache_read_input_token_cost
+                .or(other.cache_read_input_token_cost),
+            cache_creation_input_token_cost: self
+                .cache_creation_input_token_cost
+                .or(other.cache_creation_input_token_cost),
+            cache_creation_input_token_cost_above_1hr: self
+                .cache_creation_input_token_cost_above_1hr
+                .or(other.cache_creation_input_token_cost_above_1hr),
+            output_cost_per_reasoning_token: self
+                .output_cost_per_reasoning_token
+                .or(other.output_cost_per_reasoning_token),
+        }
+    }
+}
+
 /// Deployment metadata; unknown keys are kept in `extra` because `/model/info` returns them.
 #[derive(Debug, Clone, Default)]
 pub struct ModelInfo {
     pub id: Option<String>,
     pub mode: Option<String>,
     pub base_model: Option<String>,
-    pub input_cost_per_token: Option<f64>,
-    pub output_cost_per_token: Option<f64>,
+    /// Prices that override litellm_params' and the cost map's.
+    pub rates: TokenRates,
     pub max_tokens: Option<u64>,
     pub max_input_tokens: Option<u64>,
     pub max_output_tokens: Option<u64>,
@@ -165,8 +215,12 @@ fn params(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<LitellmParams> {
             "weight" => p.weight = cx.number(value, &kp)?,
             "mock_response" => p.mock_response = cx.string(value, &kp)?,
             "drop_params" => p.drop_params = cx.boolean(value, &kp)?,
-            "input_cost_per_token" => p.input_cost_per_token = cx.number(value, &kp)?,
-            "output_cost_per_token" => p.output_cost_per_token = cx.number(value, &kp)?,
+            k if p.rates.slot(k).is_some() => {
+                let v = cx.number(value, &kp)?;
+                if let Some(slot) = p.rates.slot(k) {
+                    *slot = v;
+                }
+            }
             // The first of the two spellings LiteLLM reads wins, as its `or` chain does.
             "vertex_project" | "vertex_ai_project" => {
                 let v = cx.string(value, &kp)?;
@@ -236,8 +290,12 @@ fn info(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<ModelInfo> {
             "id" => mi.id = cx.string(value, &kp)?,
             "mode" => mi.mode = cx.string(value, &kp)?,
             "base_model" => mi.base_model = cx.string(value, &kp)?,
-            "input_cost_per_token" => mi.input_cost_per_token = cx.number(value, &kp)?,
-            "output_cost_per_token" => mi.output_cost_per_token = cx.number(value, &kp)?,
+            k if mi.rates.slot(k).is_some() => {
+                let v = cx.number(value, &kp)?;
+                if let Some(slot) = mi.rates.slot(k) {
+                    *slot = v;
+                }
+            }
             "max_tokens" => mi.max_tokens = cx.uint(value, &kp)?,
             "max_input_tokens" => mi.max_input_tokens = cx.uint(value, &kp)?,
             "max_output_tokens" => mi.max_output_tokens = cx.uint(value, &kp)?,

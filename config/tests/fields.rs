@@ -92,13 +92,23 @@ fn litellm_params_fields() {
             p.mock_response.as_deref() == Some("")
         }),
         ("      input_cost_per_token: 0.000001\n", |p| {
-            p.input_cost_per_token == Some(0.000001)
+            p.rates.input_cost_per_token == Some(0.000001)
         }),
         ("      input_cost_per_token: 1e-6\n", |p| {
-            p.input_cost_per_token == Some(1e-6)
+            p.rates.input_cost_per_token == Some(1e-6)
         }),
         ("      output_cost_per_token: \"2e-6\"\n", |p| {
-            p.output_cost_per_token == Some(2e-6)
+            p.rates.output_cost_per_token == Some(2e-6)
+        }),
+        ("      cache_read_input_token_cost: 3e-7\n", |p| {
+            p.rates.cache_read_input_token_cost == Some(3e-7)
+        }),
+        (
+            "      cache_creation_input_token_cost_above_1hr: 6e-6\n",
+            |p| p.rates.cache_creation_input_token_cost_above_1hr == Some(6e-6),
+        ),
+        ("      output_cost_per_reasoning_token: 1e-5\n", |p| {
+            p.rates.output_cost_per_reasoning_token == Some(1e-5)
         }),
         ("      extra_headers:\n        a: b\n        n: 1\n", |p| {
             p.extra_headers == vec![("a".into(), "b".into()), ("n".into(), "1".into())]
@@ -149,8 +159,8 @@ fn model_info_fields_and_extras() {
     assert_eq!(mi.id.as_deref(), Some("7"));
     assert_eq!(mi.mode.as_deref(), Some("chat"));
     assert_eq!(mi.base_model.as_deref(), Some("gpt-4"));
-    assert_eq!(mi.input_cost_per_token, Some(1e-6));
-    assert_eq!(mi.output_cost_per_token, Some(3e-6));
+    assert_eq!(mi.rates.input_cost_per_token, Some(1e-6));
+    assert_eq!(mi.rates.output_cost_per_token, Some(3e-6));
     assert_eq!(mi.max_tokens, Some(4096));
     assert_eq!(mi.max_input_tokens, Some(128_000));
     assert_eq!(mi.max_output_tokens, Some(8192));

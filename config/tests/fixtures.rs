@@ -60,8 +60,8 @@ fn full_config() {
     assert_eq!(mi.id.as_deref(), Some("deployment-1"));
     assert_eq!(mi.mode.as_deref(), Some("chat"));
     assert_eq!(mi.base_model.as_deref(), Some("gpt-4o-2024-08-06"));
-    assert_eq!(mi.input_cost_per_token, Some(0.0000025));
-    assert_eq!(mi.output_cost_per_token, Some(0.00001));
+    assert_eq!(mi.rates.input_cost_per_token, Some(0.0000025));
+    assert_eq!(mi.rates.output_cost_per_token, Some(0.00001));
     assert_eq!(mi.max_tokens, Some(16384));
     let mut extra_json = String::new();
     Value::Map(mi.extra.clone()).write_json(&mut extra_json);
@@ -95,8 +95,8 @@ fn full_config() {
     );
     let fake = &c.model_list[6].litellm_params;
     assert_eq!(fake.mock_response.as_deref(), Some("42"));
-    assert_eq!(fake.input_cost_per_token, Some(1e-6));
-    assert_eq!(fake.output_cost_per_token, Some(2e-6));
+    assert_eq!(fake.rates.input_cost_per_token, Some(1e-6));
+    assert_eq!(fake.rates.output_cost_per_token, Some(2e-6));
 
     let r = &c.router_settings;
     assert_eq!(

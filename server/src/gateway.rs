@@ -623,38 +623,53 @@ fn bedrock_upstream(
     })
 }
 
-/// Prices: model_info, then litellm_params costs, then the bundled table for the provider model.
+/// Prices, as LiteLLM's router registers a deployment's: its own rates (litellm_params over
+/// model_info) when they name an input or output rate, else the cost map's for `base_model`,
+/// else for the provider model. Own rates with an input rate take the cost map's cache rates
+/// they leave out (`_inherit_builtin_cache_pricing`).
 fn deployment_prices(
     params: &LitellmParams,
     info: &ModelInfo,
     kind: &DeploymentKind,
 ) -> Option<Prices> {
-    let input = info.input_cost_per_token.or(params.input_cost_per_token);
-    let output = info.output_cost_per_token.or(params.output_cost_per_token);
-    if input.is_some() || output.is_some() {
-        return Some(Prices {
-            input_per_token: input.unwrap_or(0.0),
-            output_per_token: output.unwrap_or(0.0),
-        });
+    let backend = || {
+        if let Some(base) = &info.base_model {
+            if let Some(p) = cost::bundled_prices("", base) {
+                return Some(p);
+            }
+        }
+        match kind {
+            DeploymentKind::Fixed {
+                provider,
+                provider_model,
+                ..
+            } => cost::bundled_prices(provider.name, provider_model),
+            DeploymentKind::Mock(_) => {
+                let (row, m) =
+                    provider::resolve(&params.model, params.custom_llm_provider.as_deref()).ok()?;
+                cost::bundled_prices(row.name, m)
+            }
+            DeploymentKind::Wildcard { .. } | DeploymentKind::Unsupported { .. } => None,
+        }
+    };
+    let own = params.rates.or(info.rates);
+    if own.input_cost_per_token.is_none() && own.output_cost_per_token.is_none() {
+        return backend();
     }
-    if let Some(base) = &info.base_model {
-        if let Some(p) = cost::bundled_prices("", base) {
-            return Some(p);
+    let mut prices = Prices::flat(
+        own.input_cost_per_token.unwrap_or(0.0),
+        own.output_cost_per_token.unwrap_or(0.0),
+    );
+    prices.cache_read_per_token = own.cache_read_input_token_cost;
+    prices.cache_creation_per_token = own.cache_creation_input_token_cost;
+    prices.cache_creation_1h_per_token = own.cache_creation_input_token_cost_above_1hr;
+    prices.reasoning_per_token = own.output_cost_per_reasoning_token;
+    if own.input_cost_per_token.is_some() {
+        if let Some(b) = backend() {
+            prices.inherit_cache_rates(&b);
         }
     }
-    match kind {
-        DeploymentKind::Fixed {
-            provider,
-            provider_model,
-            ..
-        } => cost::bundled_prices(provider.name, provider_model),
-        DeploymentKind::Mock(_) => {
-            let (row, m) =
-                provider::resolve(&params.model, params.custom_llm_provider.as_deref()).ok()?;
-            cost::bundled_prices(row.name, m)
-        }
-        DeploymentKind::Wildcard { .. } | DeploymentKind::Unsupported { .. } => None,
-    }
+    Some(prices)
 }
 
 /// A stable id for a deployment without `model_info.id`: sha256 over the group name and the

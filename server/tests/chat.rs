@@ -497,3 +497,51 @@ fn fireworks_ai_gets_its_resource_names() {
     );
     gw.assert_healthy();
 }
+
+/// `x-litellm-response-cost` prices cache reads and reasoning as LiteLLM does: the cost map's
+/// rates, or a deployment's own input and output rates with the cost map's cache rates
+/// inherited (only when it has its own input rate). Expected values are what LiteLLM 1.108.7's
+/// `generic_cost_per_token` computes for the same usage.
+#[test]
+fn response_cost_prices_cached_and_reasoning_tokens() {
+    let (base, _seen) = common::scripted_upstream(|_, _| {
+        let answer = json!({
+            "id": "chatcmpl-c", "object": "chat.completion", "created": 1, "model": "gpt-4o",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"},
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1500, "completion_tokens": 200, "total_tokens": 1700,
+                      "prompt_tokens_details": {"cached_tokens": 1024, "audio_tokens": 0},
+                      "completion_tokens_details": {"reasoning_tokens": 50, "audio_tokens": 0}}
+        });
+        (200, "application/json", answer.to_string())
+    });
+    let deployment = |name: &str, prices: &str| {
+        format!("  - model_name: {name}\n    litellm_params:\n      model: openai/gpt-4o\n      api_base: {base}/v1\n      api_key: sk-o\n{prices}")
+    };
+    let config = format!(
+        "model_list:\n{}{}{}",
+        deployment("mapped", ""),
+        deployment(
+            "own",
+            "      input_cost_per_token: 1.0e-6\n      output_cost_per_token: 2.0e-6\n"
+        ),
+        deployment(
+            "output-only",
+            "    model_info:\n      output_cost_per_token: 2.0e-6\n"
+        ),
+    );
+    let gw = Gateway::start(&config);
+    for (group, litellm) in [
+        ("mapped", "0.00447"),
+        ("own", "0.002156"),
+        ("output-only", "0.00039999999999999996"),
+    ] {
+        let resp = gw.post("/v1/chat/completions", &chat_body(group));
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        assert_eq!(
+            resp.header("x-litellm-response-cost"),
+            Some(litellm),
+            "{group}"
+        );
+    }
+}

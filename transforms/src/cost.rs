@@ -2,37 +2,142 @@
 
 use crate::usage::Usage;
 
-/// USD per token, as in LiteLLM's `model_prices_and_context_window.json`
-/// (`input_cost_per_token`, `output_cost_per_token`).
+/// USD per token for one deployment, as in LiteLLM's `model_prices_and_context_window.json`.
+/// A rate that is `None` is absent from the map; LiteLLM then bills those tokens at the input
+/// rate (cache reads and writes; an hour's cache write at the cache write rate) or at the output
+/// rate (reasoning).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prices {
+    /// `input_cost_per_token`.
     pub input_per_token: f64,
+    /// `output_cost_per_token`.
     pub output_per_token: f64,
+    /// `cache_read_input_token_cost`.
+    pub cache_read_per_token: Option<f64>,
+    /// `cache_creation_input_token_cost`.
+    pub cache_creation_per_token: Option<f64>,
+    /// `cache_creation_input_token_cost_above_1hr`.
+    pub cache_creation_1h_per_token: Option<f64>,
+    /// `output_cost_per_reasoning_token`.
+    pub reasoning_per_token: Option<f64>,
+    /// The rates above a prompt size (`*_above_<N>k_tokens`).
+    pub tier: Option<Tier>,
+    /// Whether a prompt of exactly the tier's threshold is billed above it (xAI's rule).
+    pub tier_inclusive: bool,
 }
 
-/// LiteLLM's per-token prices (`model_prices_and_context_window.json`'s `input_cost_per_token`
-/// and `output_cost_per_token`), one `key<TAB>input<TAB>output` line a model, keyed as LiteLLM
-/// keys them (`model` for OpenAI and Bedrock, `provider/model` for most others). Regenerate with
-/// `scripts/litellm-prices.py`. Text rather than a static array of `&str`: it needs no
-/// relocation at load, so its pages stay shared and untouched until a deployment is priced
-/// (at start-up, never per request).
+/// Rates that replace the base ones when the prompt has more than `above` tokens. A `None`
+/// keeps the base rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tier {
+    pub above: u64,
+    pub input_per_token: Option<f64>,
+    pub output_per_token: Option<f64>,
+    pub cache_read_per_token: Option<f64>,
+    pub cache_creation_per_token: Option<f64>,
+}
+
+impl Prices {
+    /// Input and output rates only (a deployment's own `input_cost_per_token` and
+    /// `output_cost_per_token`): every other token is billed at one of these two.
+    pub fn flat(input_per_token: f64, output_per_token: f64) -> Prices {
+        Prices {
+            input_per_token,
+            output_per_token,
+            cache_read_per_token: None,
+            cache_creation_per_token: None,
+            cache_creation_1h_per_token: None,
+            reasoning_per_token: None,
+            tier: None,
+            tier_inclusive: false,
+        }
+    }
+}
+
+impl Prices {
+    /// Takes `backend`'s cache rates where these prices have none, as LiteLLM's router does
+    /// for a deployment with its own input rate (`_inherit_builtin_cache_pricing`): the cache
+    /// read and write rates, an hour's write rate, and the cache rates above a 200k-token
+    /// prompt (the only tier it copies; the input and output rates stay these prices' own).
+    pub fn inherit_cache_rates(&mut self, backend: &Prices) {
+        self.cache_read_per_token = self.cache_read_per_token.or(backend.cache_read_per_token);
+        self.cache_creation_per_token = self
+            .cache_creation_per_token
+            .or(backend.cache_creation_per_token);
+        self.cache_creation_1h_per_token = self
+            .cache_creation_1h_per_token
+            .or(backend.cache_creation_1h_per_token);
+        if let Some(t) = backend.tier.filter(|t| t.above == 200_000) {
+            if self.tier.is_none()
+                && (t.cache_read_per_token.is_some() || t.cache_creation_per_token.is_some())
+            {
+                self.tier = Some(Tier {
+                    above: t.above,
+                    input_per_token: None,
+                    output_per_token: None,
+                    ..t
+                });
+            }
+        }
+    }
+}
+
+/// LiteLLM's per-token prices (`model_prices_and_context_window.json`), one tab-separated line a
+/// model, keyed as LiteLLM keys them (`model` for OpenAI and Bedrock, `provider/model` for most
+/// others); the columns are named in the file's first line, and empty or missing ones are rates
+/// the map does not have. Regenerate with `scripts/litellm-prices.py`. Text rather than a static
+/// array of `&str`: it needs no relocation at load, so its pages stay shared and untouched until
+/// a deployment is priced (at start-up, never per request).
 const PRICE_TABLE: &str = include_str!("cost/prices.tsv");
 
-/// The table's row for exactly `key`.
+/// The table's row for exactly `key`; a malformed row is no row.
 fn table_prices(key: &str) -> Option<Prices> {
-    PRICE_TABLE.lines().find_map(|line| {
-        let rest = line.strip_prefix(key)?.strip_prefix('\t')?;
-        let (input, output) = rest.split_once('\t')?;
-        Some(Prices {
-            input_per_token: input.parse().ok()?,
-            output_per_token: output.parse().ok()?,
-        })
-    })
+    let line = PRICE_TABLE
+        .lines()
+        .find_map(|line| line.strip_prefix(key)?.strip_prefix('\t'))?;
+    let mut cols = line.split('\t');
+    let mut rate = || -> Result<Option<f64>, ()> {
+        match cols.next() {
+            None | Some("") => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(drop),
+        }
+    };
+    let (input, output) = (rate().ok()??, rate().ok()??);
+    let mut prices = Prices::flat(input, output);
+    prices.cache_read_per_token = rate().ok()?;
+    prices.cache_creation_per_token = rate().ok()?;
+    prices.cache_creation_1h_per_token = rate().ok()?;
+    prices.reasoning_per_token = rate().ok()?;
+    if let Some(above) = rate().ok()? {
+        prices.tier = Some(Tier {
+            above: above as u64,
+            input_per_token: rate().ok()?,
+            output_per_token: rate().ok()?,
+            cache_read_per_token: rate().ok()?,
+            cache_creation_per_token: rate().ok()?,
+        });
+    }
+    Some(prices)
 }
 
 /// Price of `provider_model` on `provider`: LiteLLM's lookup order, `"provider/model"` first,
-/// then the bare model name.
+/// then the bare model name; with the provider's own defaults (Fireworks AI's cache reads at
+/// half the input rate, xAI's inclusive tier threshold).
 pub fn bundled_prices(provider: &str, provider_model: &str) -> Option<Prices> {
+    let mut prices = lookup(provider, provider_model)?;
+    match provider {
+        // `apply_provider_cache_read_default` (FIREWORKS_AI_DEFAULT_CACHE_READ_RATE_RATIO).
+        "fireworks_ai" if prices.cache_read_per_token.is_none() => {
+            prices.cache_read_per_token = Some(prices.input_per_token * 0.5);
+        }
+        // `_INCLUSIVE_THRESHOLD_PROVIDERS`.
+        "xai" => prices.tier_inclusive = true,
+        _ => {}
+    }
+    Some(prices)
+}
+
+fn lookup(provider: &str, provider_model: &str) -> Option<Prices> {
     let prefixed = (!provider.is_empty())
         .then(|| table_prices(&format!("{provider}/{provider_model}")))
         .flatten();
@@ -42,7 +147,7 @@ pub fn bundled_prices(provider: &str, provider_model: &str) -> Option<Prices> {
             // Dated snapshots ("gpt-4o-2024-08-06") cost what their family does when the table
             // has no row of their own.
             let base = strip_date_suffix(provider_model)?;
-            bundled_prices(provider, base)
+            lookup(provider, base)
         })
 }
 
@@ -55,10 +160,48 @@ fn strip_date_suffix(model: &str) -> Option<&str> {
         .then_some(base)
 }
 
-/// Cost in USD, summed as LiteLLM does: prompt cost plus completion cost.
+/// Cost in USD as LiteLLM's `generic_cost_per_token` sums it, term by term in its order (so
+/// the double is the same): the prompt's uncached tokens at the input rate, plus cache reads,
+/// plus cache writes (the hour-long ones at their own rate); then the completion's text
+/// tokens at the output rate plus its reasoning tokens at the reasoning rate. Above the tier's
+/// threshold every rate the tier names replaces the base one, and the defaults follow it.
+/// Not priced (LiteLLM prices them): audio, image and video tokens at their own rates,
+/// `tiered_pricing` tables, service tiers, batch and off-peak rates, regional uplifts.
 pub fn cost(usage: &Usage, prices: &Prices) -> f64 {
-    usage.prompt_tokens as f64 * prices.input_per_token
-        + usage.completion_tokens as f64 * prices.output_per_token
+    let (mut input, mut output) = (prices.input_per_token, prices.output_per_token);
+    let (mut read, mut creation) = (prices.cache_read_per_token, prices.cache_creation_per_token);
+    if let Some(t) = &prices.tier {
+        let p = usage.prompt_tokens;
+        if p > t.above || (prices.tier_inclusive && p == t.above) {
+            input = t.input_per_token.unwrap_or(input);
+            output = t.output_per_token.unwrap_or(output);
+            read = t.cache_read_per_token.or(read);
+            creation = t.cache_creation_per_token.or(creation);
+        }
+    }
+    let read = read.unwrap_or(input);
+    let creation = creation.unwrap_or(input);
+    let creation_1h = prices.cache_creation_1h_per_token.unwrap_or(creation);
+
+    let (cached, written) = (usage.cached_tokens, usage.cache_creation_tokens);
+    let text = usage
+        .prompt_tokens
+        .saturating_sub(cached)
+        .saturating_sub(written);
+    let mut prompt = text as f64 * input;
+    prompt += cached as f64 * read;
+    if written > 0 {
+        let hour = usage.cache_creation_1h_tokens.min(written);
+        prompt += (written - hour) as f64 * creation + hour as f64 * creation_1h;
+    }
+    let reasoning = usage.reasoning_tokens;
+    let completion = if reasoning > 0 {
+        let text = usage.completion_tokens.saturating_sub(reasoning);
+        text as f64 * output + reasoning as f64 * prices.reasoning_per_token.unwrap_or(output)
+    } else {
+        usage.completion_tokens as f64 * output
+    };
+    prompt + completion
 }
 
 /// Adds LiteLLM's `cost` member to the usage object that ends `out` (its closing brace last),
@@ -199,11 +342,7 @@ mod tests {
     #[test]
     fn stamps_a_positive_cost_into_a_usage_object() {
         let gemini = bundled_prices("gemini", "gemini-2.5-flash");
-        let u = Usage {
-            prompt_tokens: 8,
-            completion_tokens: 12,
-            total_tokens: 20,
-        };
+        let u = Usage::counts(8, 12, 20);
         let mut out = br#"{"usage":{"total_tokens":20}"#.to_vec();
         stamp_usage(gemini, &u, &mut out);
         // LiteLLM's answer for the same usage (chat-gemini-stream-usage).
@@ -213,6 +352,75 @@ mod tests {
             stamp_usage(prices, &usage, &mut out);
             assert_eq!(out, b"{}");
         }
+    }
+
+    /// Costs LiteLLM 1.108.7's `generic_cost_per_token` computes for the same usage and cost
+    /// map (the sums of its prompt and completion costs, printed with Python's `repr`).
+    #[test]
+    fn cache_reasoning_and_tier_costs_are_litellm_s() {
+        let usage = |p, c, cached, creation, reasoning| Usage {
+            cached_tokens: cached,
+            cache_creation_tokens: creation,
+            reasoning_tokens: reasoning,
+            ..Usage::counts(p, c, p + c)
+        };
+        let cases = [
+            (
+                ("anthropic", "claude-sonnet-4-5"),
+                usage(3500, 300, 2000, 500, 100),
+                "0.009975000000000001",
+            ),
+            (
+                ("openai", "gpt-4o"),
+                usage(1500, 200, 1024, 0, 0),
+                "0.00447",
+            ),
+            (("openai", "o3"), usage(37, 500, 0, 0, 300), "0.004074"),
+            (
+                ("gemini", "gemini-2.5-flash"),
+                usage(900, 120, 600, 0, 80),
+                "0.00040800000000000005",
+            ),
+            // Above the 200k tier, cache reads at the tier's rate.
+            (
+                ("gemini", "gemini-2.5-pro"),
+                usage(250_000, 1000, 100_000, 0, 0),
+                "0.4150000000000001",
+            ),
+            // xAI's threshold is inclusive.
+            (("xai", "grok-4.20"), usage(200_000, 10, 0, 0, 0), "0.50005"),
+            (
+                ("xai", "grok-4.20"),
+                usage(199_999, 10, 0, 0, 0),
+                "0.25002375000000004",
+            ),
+            (
+                ("bedrock", "anthropic.claude-sonnet-4-20250514-v1:0"),
+                usage(210_000, 7, 4000, 5000, 0),
+                "1.2460575",
+            ),
+            (
+                ("deepseek", "deepseek-chat"),
+                usage(64, 9, 40, 0, 0),
+                "1.162e-05",
+            ),
+        ];
+        for ((provider, model), u, litellm) in cases {
+            let p = bundled_prices(provider, model).unwrap();
+            let mut s = Vec::new();
+            write_cost(cost(&u, &p), &mut s);
+            assert_eq!(String::from_utf8(s).unwrap(), litellm, "{provider}/{model}");
+        }
+        // An hour's cache writes at their own rate (Anthropic's `cache_creation` details).
+        let p = bundled_prices("anthropic", "claude-sonnet-4-5").unwrap();
+        let u = Usage {
+            cache_creation_1h_tokens: 200,
+            ..usage(3500, 300, 2000, 500, 100)
+        };
+        assert_eq!(repr(cost(&u, &p)), "0.010425");
+        // Fireworks AI reads its cache at half the input rate when the map has no rate.
+        let fw = bundled_prices("fireworks_ai", "accounts/fireworks/models/SSD-1B").unwrap();
+        assert_eq!(fw.cache_read_per_token, Some(fw.input_per_token * 0.5));
     }
 
     #[test]
@@ -225,11 +433,7 @@ mod tests {
         let bedrock = bundled_prices("bedrock", "anthropic.claude-3-5-sonnet-20240620-v1:0");
         assert_eq!(bedrock.map(|p| p.output_per_token), Some(1.5e-5));
         assert!(bundled_prices("together_ai", "meta-llama/Llama-3.3-70B-Instruct-Turbo").is_some());
-        let u = Usage {
-            prompt_tokens: 10,
-            completion_tokens: 20,
-            total_tokens: 30,
-        };
+        let u = Usage::counts(10, 20, 30);
         let c = cost(&u, &p);
         assert_eq!(c, 10.0 * 2.5e-6 + 20.0 * 1e-5);
         let mut s = Vec::new();

@@ -27,11 +27,7 @@ pub struct MockMeta<'a> {
 
 /// LiteLLM's fixed mock usage.
 pub fn mock_usage() -> Usage {
-    Usage {
-        prompt_tokens: 10,
-        completion_tokens: 20,
-        total_tokens: 30,
-    }
+    Usage::counts(10, 20, 30)
 }
 
 /// Appends a `chat.completion` body answering `content`.
@@ -195,11 +191,7 @@ pub fn ocr(content: &str, meta: &MockMeta, out: &mut Vec<u8>) {
 }
 
 /// The usage of LiteLLM's Responses API mock (`mock_responses_api_response`).
-pub const RESPONSE_USAGE: Usage = Usage {
-    prompt_tokens: 36,
-    completion_tokens: 87,
-    total_tokens: 123,
-};
+pub const RESPONSE_USAGE: Usage = Usage::counts(36, 87, 123);
 
 /// A Responses API answer whose text is `content`: LiteLLM's `mock_responses_api_response`,
 /// rebuilt as its proxy returns it (the id wrapped for `origin`, `model` the client's), its

@@ -76,11 +76,7 @@ pub fn usage(voyage: &[u8], out: &mut Vec<u8>) -> Option<Usage> {
         .and_then(|t| std::str::from_utf8(t).ok())
         .and_then(|t| t.parse::<u64>().ok())
         .unwrap_or(0);
-    let usage = Usage {
-        prompt_tokens: total,
-        completion_tokens: 0,
-        total_tokens: total,
-    };
+    let usage = Usage::counts(total, 0, total);
     crate::usage::write_counts(&usage, out);
     out.extend_from_slice(b",\"completion_tokens_details\":null,\"prompt_tokens_details\":null}");
     Some(usage)

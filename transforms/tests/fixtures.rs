@@ -22,11 +22,7 @@ fn usage_arg(s: &str) -> Option<Usage> {
         return None;
     }
     let n: Vec<u64> = s.split(',').map(|x| x.parse().unwrap()).collect();
-    Some(Usage {
-        prompt_tokens: n[0],
-        completion_tokens: n[1],
-        total_tokens: n[2],
-    })
+    Some(Usage::counts(n[0], n[1], n[2]))
 }
 
 #[test]

@@ -161,6 +161,8 @@ pub(crate) struct AnthropicUsage {
     input: u64,
     output: u64,
     creation: u64,
+    /// `cache_creation.ephemeral_1h_input_tokens`: cache writes kept for an hour.
+    creation_1h: u64,
     read: u64,
     thinking_reported: Option<u64>,
 }
@@ -183,6 +185,12 @@ impl AnthropicUsage {
                     self.thinking_reported = get(v, "thinking_tokens").and_then(int);
                     continue;
                 }
+                b"cache_creation" => {
+                    self.creation_1h = get(v, "ephemeral_1h_input_tokens")
+                        .and_then(int)
+                        .unwrap_or(0);
+                    continue;
+                }
                 _ => continue,
             };
             *slot = int(v).unwrap_or(0);
@@ -195,19 +203,11 @@ impl AnthropicUsage {
     /// `cache_write_tokens` (creation) and `text_tokens` (the rest), and the cache counts are
     /// repeated at the top. Returns the three billed counts.
     pub(crate) fn write(&self, reasoning: Reasoning, out: &mut Vec<u8>) -> Usage {
-        let billed = self.billed();
+        let billed = self.billed_with(reasoning);
         let completion = billed.completion_tokens;
         crate::usage::write_counts(&billed, out);
-        // `_build_completion_token_details`: reported thinking tokens, else the estimate of
-        // the reasoning text, else 0 reasoning.
-        let reasoning_tokens = match (self.thinking_reported, reasoning) {
-            (Some(r), _) => Some(r.min(completion)),
-            (None, Reasoning::Estimated(n)) => Some(n.min(completion)),
-            (None, Reasoning::Empty) => None,
-            (None, Reasoning::None) => Some(0),
-        };
         out.extend_from_slice(b",\"completion_tokens_details\":");
-        match reasoning_tokens {
+        match self.reasoning_tokens(reasoning) {
             Some(r) => {
                 out.extend_from_slice(b"{\"reasoning_tokens\":");
                 write_u64(r, out);
@@ -233,16 +233,35 @@ impl AnthropicUsage {
         billed
     }
 
-    /// The billed counts: prompt is input plus cache creation and cache read tokens.
+    /// `_build_completion_token_details`' reasoning count: the reported thinking tokens, else
+    /// the estimate of the reasoning text, else 0 (`None`: thinking without text, no count).
+    fn reasoning_tokens(&self, reasoning: Reasoning) -> Option<u64> {
+        match (self.thinking_reported, reasoning) {
+            (Some(r), _) => Some(r.min(self.output)),
+            (None, Reasoning::Estimated(n)) => Some(n.min(self.output)),
+            (None, Reasoning::Empty) => None,
+            (None, Reasoning::None) => Some(0),
+        }
+    }
+
+    /// The billed counts of an answer without reasoning text (reported thinking tokens only).
     pub(crate) fn billed(&self) -> Usage {
+        self.billed_with(Reasoning::None)
+    }
+
+    /// The billed counts: prompt is input plus cache creation and cache read tokens; the cache
+    /// and reasoning parts as `calculate_usage` reports them.
+    pub(crate) fn billed_with(&self, reasoning: Reasoning) -> Usage {
         let prompt = self
             .input
             .saturating_add(self.creation)
             .saturating_add(self.read);
         Usage {
-            prompt_tokens: prompt,
-            completion_tokens: self.output,
-            total_tokens: prompt.saturating_add(self.output),
+            cached_tokens: self.read,
+            cache_creation_tokens: self.creation,
+            cache_creation_1h_tokens: self.creation_1h,
+            reasoning_tokens: self.reasoning_tokens(reasoning).unwrap_or(0),
+            ..Usage::counts(prompt, self.output, prompt.saturating_add(self.output))
         }
     }
 }

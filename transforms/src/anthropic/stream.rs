@@ -190,12 +190,13 @@ impl ChatStream {
         if include_usage {
             out.extend_from_slice(&self.slow);
             out.extend_from_slice(b"}}],\"usage\":");
-            self.usage.write(self.reasoning(), out);
-            crate::cost::stamp_usage(self.prices, &self.usage.billed(), out);
+            let billed = self.usage.write(self.reasoning(), out);
+            crate::cost::stamp_usage(self.prices, &billed, out);
             out.extend_from_slice(b"}\n\n");
         }
         out.extend_from_slice(b"data: [DONE]\n\n");
-        self.saw_usage.then(|| self.usage.billed())
+        self.saw_usage
+            .then(|| self.usage.billed_with(self.reasoning()))
     }
 
     fn reasoning(&self) -> Reasoning {
@@ -209,7 +210,7 @@ impl ChatStream {
     fn merge_usage(&mut self, usage: &[u8]) -> Usage {
         self.usage.merge(usage);
         self.saw_usage = true;
-        self.usage.billed()
+        self.usage.billed_with(self.reasoning())
     }
 
     fn block_start(&mut self, block: &[u8], out: &mut Vec<u8>) {

@@ -348,11 +348,7 @@ pub fn titan_answer(
         out.extend_from_slice(b"null");
     }
     out.extend_from_slice(b"}}");
-    Usage {
-        prompt_tokens,
-        completion_tokens: 0,
-        total_tokens: prompt_tokens,
-    }
+    Usage::counts(prompt_tokens, 0, prompt_tokens)
 }
 
 /// Cohere's embed body on Bedrock for the client's `body` (`input_type` defaulting to

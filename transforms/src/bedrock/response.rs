@@ -88,12 +88,14 @@ impl ConverseUsage {
             .input
             .saturating_add(self.cache_read)
             .saturating_add(self.cache_write);
+        let total = self
+            .total
+            .unwrap_or_else(|| prompt.saturating_add(self.output));
         Usage {
-            prompt_tokens: prompt,
-            completion_tokens: self.output,
-            total_tokens: self
-                .total
-                .unwrap_or_else(|| prompt.saturating_add(self.output)),
+            cached_tokens: self.cache_read,
+            cache_creation_tokens: self.cache_write,
+            reasoning_tokens: self.reasoning.unwrap_or(0),
+            ..Usage::counts(prompt, self.output, total)
         }
     }
 
@@ -303,9 +305,9 @@ mod tests {
         assert_eq!(
             usage,
             Usage {
-                prompt_tokens: 15,
-                completion_tokens: 5,
-                total_tokens: 15
+                cached_tokens: 3,
+                cache_creation_tokens: 2,
+                ..Usage::counts(15, 5, 15)
             }
         );
         assert_eq!(a["usage"]["prompt_tokens_details"]["cached_tokens"], 3);

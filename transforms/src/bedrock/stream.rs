@@ -379,14 +379,7 @@ mod tests {
         );
         assert_eq!(chunks[3]["choices"][0]["finish_reason"], "tool_calls");
         assert_eq!(chunks[4]["usage"]["total_tokens"], 7);
-        assert_eq!(
-            usage,
-            Some(Usage {
-                prompt_tokens: 3,
-                completion_tokens: 4,
-                total_tokens: 9
-            })
-        );
+        assert_eq!(usage, Some(Usage::counts(3, 4, 9)));
     }
 
     #[test]

@@ -245,11 +245,7 @@ pub fn embed_response(
     }
     buf.extend_from_slice(b"}}");
     out.extend_from_slice(&buf);
-    Ok(Usage {
-        prompt_tokens: prompt,
-        completion_tokens: 0,
-        total_tokens: prompt,
-    })
+    Ok(Usage::counts(prompt, 0, prompt))
 }
 
 #[cfg(test)]

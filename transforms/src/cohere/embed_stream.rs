@@ -167,11 +167,7 @@ impl EmbedRewriter {
             out.extend_from_slice(b"null");
         }
         out.extend_from_slice(b"}}");
-        self.usage = Some(Usage {
-            prompt_tokens: prompt,
-            completion_tokens: 0,
-            total_tokens: prompt,
-        });
+        self.usage = Some(Usage::counts(prompt, 0, prompt));
     }
 
     /// Whether the answer stopped being readable (the client's body is then cut short).

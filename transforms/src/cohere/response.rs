@@ -100,11 +100,7 @@ pub(crate) fn read_usage(usage: &[u8]) -> Usage {
             .map_or(0, |n| n as u64)
     };
     let (p, c) = (count(input), count(output));
-    Usage {
-        prompt_tokens: p,
-        completion_tokens: c,
-        total_tokens: p.saturating_add(c),
-    }
+    Usage::counts(p, c, p.saturating_add(c))
 }
 
 /// `_translate_citations_to_openai_annotations`: one `url_citation` per source of type

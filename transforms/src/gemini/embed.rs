@@ -134,9 +134,5 @@ pub fn embed_response(
     out.extend_from_slice(b",\"total_tokens\":");
     out.extend_from_slice(n.as_bytes());
     out.extend_from_slice(b",\"completion_tokens_details\":null,\"prompt_tokens_details\":null}}");
-    Ok(Usage {
-        prompt_tokens,
-        completion_tokens: 0,
-        total_tokens: prompt_tokens,
-    })
+    Ok(Usage::counts(prompt_tokens, 0, prompt_tokens))
 }

@@ -502,11 +502,7 @@ impl GeminiUsage {
 
     /// The three counts of a filtered answer (no thoughts or tool use added).
     fn plain(&self) -> Usage {
-        Usage {
-            prompt_tokens: self.prompt,
-            completion_tokens: self.candidates,
-            total_tokens: self.total,
-        }
+        Usage::counts(self.prompt, self.candidates, self.total)
     }
 
     /// The billed counts: thoughts are added to the candidates' count unless the total shows
@@ -521,9 +517,9 @@ impl GeminiUsage {
             self.candidates
         };
         Usage {
-            prompt_tokens: self.prompt + tool_use,
-            completion_tokens: completion,
-            total_tokens: self.total,
+            cached_tokens: self.cached.unwrap_or(0),
+            reasoning_tokens: thoughts,
+            ..Usage::counts(self.prompt + tool_use, completion, self.total)
         }
     }
 

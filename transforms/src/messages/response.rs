@@ -107,6 +107,8 @@ pub(crate) struct ChatUsage {
     pub completion: u64,
     pub cache_read: u64,
     pub cache_creation: u64,
+    /// `completion_tokens_details.reasoning_tokens` (billed, not written).
+    pub reasoning: u64,
 }
 
 impl ChatUsage {
@@ -134,6 +136,9 @@ impl ChatUsage {
                     detail("cache_creation_tokens"),
                     detail("cache_write_tokens"),
                 ),
+            ),
+            reasoning: int(
+                get(usage, "completion_tokens_details").and_then(|d| get(d, "reasoning_tokens"))
             ),
         }
     }
@@ -176,9 +181,14 @@ impl ChatUsage {
 
     pub(crate) fn billed(&self) -> Usage {
         Usage {
-            prompt_tokens: self.prompt,
-            completion_tokens: self.completion,
-            total_tokens: self.prompt.saturating_add(self.completion),
+            cached_tokens: self.cache_read,
+            cache_creation_tokens: self.cache_creation,
+            reasoning_tokens: self.reasoning,
+            ..Usage::counts(
+                self.prompt,
+                self.completion,
+                self.prompt.saturating_add(self.completion),
+            )
         }
     }
 }

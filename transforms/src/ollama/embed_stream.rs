@@ -139,11 +139,7 @@ impl EmbedRewriter {
             return None;
         }
         let prompt_tokens = self.scan.prompt_tokens.unwrap_or(0);
-        Some(Usage {
-            prompt_tokens,
-            completion_tokens: 0,
-            total_tokens: prompt_tokens,
-        })
+        Some(Usage::counts(prompt_tokens, 0, prompt_tokens))
     }
 }
 

@@ -32,11 +32,11 @@ pub(crate) fn count(v: Option<&[u8]>) -> u64 {
 /// The usage an answer (or a stream's last line) reports.
 pub(crate) fn usage_of(prompt: Option<&[u8]>, completion: Option<&[u8]>) -> Usage {
     let (prompt_tokens, completion_tokens) = (count(prompt), count(completion));
-    Usage {
+    Usage::counts(
         prompt_tokens,
         completion_tokens,
-        total_tokens: prompt_tokens.saturating_add(completion_tokens),
-    }
+        prompt_tokens.saturating_add(completion_tokens),
+    )
 }
 
 /// The id of the `n`th tool call of an answer, as a JSON string: `prefix` and a uuid like

@@ -270,10 +270,16 @@ pub fn read_usage(usage: &[u8]) -> Option<Usage> {
         return None;
     }
     let (p, c) = (input.unwrap_or(0), output.unwrap_or(0));
+    let detail = |details, key| {
+        get(usage, details)
+            .and_then(|d| get(d, key))
+            .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     Some(Usage {
-        prompt_tokens: p,
-        completion_tokens: c,
-        total_tokens: count("total_tokens").unwrap_or(p.saturating_add(c)),
+        cached_tokens: detail("input_tokens_details", "cached_tokens"),
+        reasoning_tokens: detail("output_tokens_details", "reasoning_tokens"),
+        ..Usage::counts(p, c, count("total_tokens").unwrap_or(p.saturating_add(c)))
     })
 }
 
@@ -306,10 +312,7 @@ mod tests {
                 r#"{"type":"response.completed","sequence_number":5,"response":{"id":"resp_0abc","object":"response","created_at":1741476542,"status":"completed","model":"gpt-4o-2024-08-06","output":[],"usage":{"input_tokens":36,"output_tokens":87,"total_tokens":123}}}"#,
                 "[DONE]",
             ],
-            Some(Prices {
-                input_per_token: 2.5e-6,
-                output_per_token: 1e-5,
-            }),
+            Some(Prices::flat(2.5e-6, 1e-5)),
         );
         assert!(result.is_ok());
         assert!(s.unfinished().is_none());
