@@ -508,14 +508,19 @@ fn chat_for_row(
     out: &mut Vec<u8>,
     translate: impl FnOnce(&mut Vec<u8>) -> Result<(), crate::anthropic::TransformError>,
 ) -> Result<(), crate::anthropic::TransformError> {
-    if row.params == crate::params::ParamRules::OPENAI {
+    // A bridged body is not the client's: LiteLLM's bridges decide `stream` themselves.
+    let rules = crate::params::ParamRules {
+        stream_false: false,
+        ..row.params
+    };
+    if rules == crate::params::ParamRules::OPENAI {
         return translate(out);
     }
     let mut chat = Vec::new();
     translate(&mut chat)?;
     crate::params::write_chat_body(
         &chat,
-        &row.params,
+        &rules,
         row.name,
         provider_model,
         false,

@@ -284,6 +284,11 @@ pub struct ParamRules {
     /// `"usage": {"include": true}` added when the body has no `usage` (OpenRouter, so its
     /// answers carry their cost).
     pub usage_include: bool,
+    /// `"stream": false` added to a client's chat body without `stream`: LiteLLM's proxy
+    /// calls with `stream=False`, which the providers it serves through its
+    /// `BaseLLMHTTPHandler` send on (xAI, Groq, DeepSeek, ...); those it serves through
+    /// OpenAI's SDK leave it out.
+    pub stream_false: bool,
 }
 
 /// How `tool_choice` goes to the provider.
@@ -312,6 +317,7 @@ impl ParamRules {
         mistral_messages: false,
         tools_without_strict: false,
         usage_include: false,
+        stream_false: false,
     };
 
     /// Whether every body is written again, whatever its parameters (the messages or the
@@ -369,6 +375,7 @@ impl BodyKeys {
     /// is spliced as it came).
     pub fn rewrite(&self, rules: &ParamRules) -> bool {
         rules.rewrites_every_body()
+            || (rules.stream_false && self.0 & Param::Stream.bit() == 0)
             || self.0 & (BodyKeys::LITELLM | BodyKeys::EXTRA_BODY | rules.touched().0) != 0
     }
 }
@@ -608,6 +615,9 @@ pub fn write_chat_body(
     }
     if rules.usage_include && !usage_written {
         member(out, Key::Named("usage"), br#"{"include":true}"#);
+    }
+    if rules.stream_false && !keys.iter().any(|k| k == "stream") {
+        member(out, Key::Named("stream"), b"false");
     }
     if !model_written {
         member(out, Key::Named("model"), &model);
@@ -998,7 +1008,10 @@ mod tests {
             false,
         )
         .unwrap();
-        assert_eq!(out, json!({"model": "llama-3", "messages": []}));
+        assert_eq!(
+            out,
+            json!({"model": "llama-3", "messages": [], "stream": false})
+        );
         assert!(BodyKeys(Param::Tools.bit()).rewrite(&rows::XAI));
     }
 
@@ -1012,7 +1025,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             out,
-            json!({"model": "llama-3", "messages": [], "usage": {"include": true}})
+            json!({"model": "llama-3", "messages": [], "usage": {"include": true}, "stream": false})
         );
         for body in [
             json!({"model": "g", "messages": [], "usage": {"include": false}}),
@@ -1022,6 +1035,34 @@ mod tests {
             assert_eq!(out["usage"], json!({"include": false}));
         }
         assert!(BodyKeys::default().rewrite(&rows::OPENROUTER));
+    }
+
+    #[test]
+    fn stream_false_goes_where_the_client_sent_no_stream() {
+        let out = write(json!({"model": "g", "messages": []}), &rows::XAI, false).unwrap();
+        assert_eq!(
+            out,
+            json!({"model": "llama-3", "messages": [], "stream": false})
+        );
+        // A stream of the client's goes as it came; a null one goes not at all (LiteLLM calls
+        // with `stream=None`, which sends none).
+        let out = write(
+            json!({"model": "g", "messages": [], "stream": true}),
+            &rows::XAI,
+            false,
+        )
+        .unwrap();
+        assert_eq!(out["stream"], json!(true));
+        let out = write(
+            json!({"model": "g", "messages": [], "stream": null}),
+            &rows::XAI,
+            false,
+        )
+        .unwrap();
+        assert!(out.get("stream").is_none(), "{out}");
+        assert!(BodyKeys::default().rewrite(&rows::STREAM_FALSE));
+        assert!(!BodyKeys(Param::Stream.bit()).rewrite(&rows::STREAM_FALSE));
+        assert!(!BodyKeys::default().rewrite(&ParamRules::OPENAI));
     }
 
     #[test]

@@ -919,25 +919,31 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/main.py `_complete_cometapi`, litellm/llms/cometapi/embed/transformation.py
-    openai_like(
-        "cometapi",
-        &[],
-        "https://api.cometapi.com/v1",
-        &["COMETAPI_API_BASE"],
-        &["COMETAPI_KEY"],
-        true,
-        CHAT_EMBED,
-    ),
+    ProviderRow {
+        params: rows::STREAM_FALSE,
+        ..openai_like(
+            "cometapi",
+            &[],
+            "https://api.cometapi.com/v1",
+            &["COMETAPI_API_BASE"],
+            &["COMETAPI_KEY"],
+            true,
+            CHAT_EMBED,
+        )
+    },
     // litellm/main.py `_complete_compactifai` (no base env var: api_base only)
-    openai_like(
-        "compactifai",
-        &[],
-        "https://api.compactif.ai/v1",
-        &[],
-        &["COMPACTIFAI_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::STREAM_FALSE,
+        ..openai_like(
+            "compactifai",
+            &[],
+            "https://api.compactif.ai/v1",
+            &[],
+            &["COMPACTIFAI_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/dashscope/chat/transformation.py, embed/transformation.py
     ProviderRow {
         params: rows::DASHSCOPE,
@@ -990,15 +996,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/llms/edenai/common_utils.py, chat/ and embedding/transformation.py
-    openai_like(
-        "edenai",
-        &[],
-        "https://api.edenai.run/v3",
-        &["EDENAI_API_BASE"],
-        &["EDENAI_API_KEY"],
-        true,
-        CHAT_EMBED,
-    ),
+    ProviderRow {
+        params: rows::STREAM_FALSE,
+        ..openai_like(
+            "edenai",
+            &[],
+            "https://api.edenai.run/v3",
+            &["EDENAI_API_BASE"],
+            &["EDENAI_API_KEY"],
+            true,
+            CHAT_EMBED,
+        )
+    },
     // litellm/litellm_core_utils/get_llm_provider_logic.py
     openai_like(
         "empower",
@@ -1122,15 +1131,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         CHAT_TEXT,
     ),
     // litellm/llms/lemonade/chat/transformation.py (local server)
-    openai_like(
-        "lemonade",
-        &[],
-        "http://localhost:8000/api/v1",
-        &["LEMONADE_API_BASE"],
-        &["LEMONADE_API_KEY"],
-        false,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::STREAM_FALSE,
+        ..openai_like(
+            "lemonade",
+            &[],
+            "http://localhost:8000/api/v1",
+            &["LEMONADE_API_BASE"],
+            &["LEMONADE_API_KEY"],
+            false,
+            CHAT,
+        )
+    },
     // litellm/llms/llamafile/chat/transformation.py (local server)
     openai_like(
         "llamafile",
@@ -1165,15 +1177,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         CHAT_TEXT,
     ),
     // litellm/llms/minimax/chat/transformation.py
-    openai_like(
-        "minimax",
-        &[],
-        "https://api.minimax.io/v1",
-        &["MINIMAX_API_BASE"],
-        &["MINIMAX_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::STREAM_FALSE,
+        ..openai_like(
+            "minimax",
+            &[],
+            "https://api.minimax.io/v1",
+            &["MINIMAX_API_BASE"],
+            &["MINIMAX_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/modelscope/chat/transformation.py
     openai_like(
         "modelscope",
@@ -1258,15 +1273,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/main.py `_complete_ovhcloud`, litellm/llms/ovhcloud/
-    openai_like(
-        "ovhcloud",
-        &[],
-        "https://oai.endpoints.kepler.ai.cloud.ovh.net/v1",
-        &["OVHCLOUD_API_BASE"],
-        &["OVHCLOUD_API_KEY"],
-        true,
-        CHAT_EMBED,
-    ),
+    ProviderRow {
+        params: rows::STREAM_FALSE,
+        ..openai_like(
+            "ovhcloud",
+            &[],
+            "https://oai.endpoints.kepler.ai.cloud.ovh.net/v1",
+            &["OVHCLOUD_API_BASE"],
+            &["OVHCLOUD_API_KEY"],
+            true,
+            CHAT_EMBED,
+        )
+    },
     // litellm/llms/tencent/chat/transformation.py
     openai_like(
         "tencent",

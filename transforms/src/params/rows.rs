@@ -8,6 +8,13 @@
 
 use super::{Param, ParamRules, ParamSet, ToolChoice};
 
+/// Every parameter sent, and `"stream": false` when the client sent no `stream` (a provider
+/// LiteLLM serves through its `BaseLLMHTTPHandler` with no parameter table of its own).
+pub const STREAM_FALSE: ParamRules = ParamRules {
+    stream_false: true,
+    ..ParamRules::OPENAI
+};
+
 /// Every parameter sent but `user` (LiteLLM's `OpenAIGPTConfig` for a model not OpenAI's own).
 const USER_UNSENT: ParamRules = ParamRules {
     unsent: ParamSet::of(&[Param::User]),
@@ -21,6 +28,7 @@ pub const GROQ: ParamRules = ParamRules {
     refused: ParamSet::of(&[Param::Thinking]),
     unsent: ParamSet::of(&[Param::User]),
     max_tokens_only: true,
+    stream_false: true,
     ..ParamRules::OPENAI
 };
 
@@ -85,6 +93,7 @@ pub const FIREWORKS_AI: ParamRules = ParamRules {
     ]),
     max_tokens_only: true,
     tool_choice: ToolChoice::RequiredAsAny,
+    stream_false: true,
     ..ParamRules::OPENAI
 };
 
@@ -200,6 +209,7 @@ pub const AI21_CHAT: ParamRules = ParamRules {
 pub const TOGETHER_AI: ParamRules = ParamRules {
     refused: ParamSet::of(&[Param::Thinking]),
     unsent: ParamSet::of(&[Param::User]),
+    stream_false: true,
     ..ParamRules::OPENAI
 };
 
@@ -257,6 +267,7 @@ pub const MARITALK: ParamRules = ParamRules {
         Param::ToolChoice,
     ]),
     unsent: ParamSet::of(&[Param::User]),
+    stream_false: true,
     ..ParamRules::OPENAI
 };
 
@@ -377,6 +388,7 @@ pub const AMAZON_NOVA: ParamRules = ParamRules {
     ]),
     unsent: ParamSet::of(&[Param::User]),
     max_tokens_only: true,
+    stream_false: true,
     ..ParamRules::OPENAI
 };
 
@@ -391,6 +403,7 @@ pub const NADIR: ParamRules = ParamRules {
         Param::ResponseFormat,
     ]),
     unsent: ParamSet::of(&[Param::User]),
+    stream_false: true,
     ..ParamRules::OPENAI
 };
 
@@ -429,6 +442,7 @@ pub const XAI: ParamRules = ParamRules {
     ]),
     max_tokens_only: true,
     tools_without_strict: true,
+    stream_false: true,
     ..ParamRules::OPENAI
 };
 
@@ -438,6 +452,7 @@ pub const DEEPSEEK: ParamRules = ParamRules {
     refused: ParamSet::of(&[]),
     unsent: ParamSet::of(&[Param::User]),
     thinking_type: true,
+    stream_false: true,
     ..ParamRules::OPENAI
 };
 
@@ -445,6 +460,7 @@ pub const DEEPSEEK: ParamRules = ParamRules {
 /// (llms/hosted_vllm/chat/transformation.py). Sent whatever the model: `response_format`.
 pub const HOSTED_VLLM: ParamRules = ParamRules {
     thinking_as_effort: true,
+    stream_false: true,
     ..USER_UNSENT
 };
 
@@ -460,6 +476,7 @@ pub const LM_STUDIO: ParamRules = ParamRules {
 /// (llms/openrouter/chat/transformation.py). Sent whatever the model: `response_format`.
 pub const OPENROUTER: ParamRules = ParamRules {
     usage_include: true,
+    stream_false: true,
     ..USER_UNSENT
 };
 

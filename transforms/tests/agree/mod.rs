@@ -75,6 +75,8 @@ fn written_as_expected(body: &[u8], object: &Map<String, Value>, shown: &str) {
         "random_seed",
         "thinking",
         "stream_options",
+        // DeepSeek's table adds `"stream": false` to a body without `stream`.
+        "stream",
     ];
     for rules in [
         ParamRules::OPENAI,
@@ -117,6 +119,9 @@ fn written_as_expected(body: &[u8], object: &Map<String, Value>, shown: &str) {
                     object.contains_key(key) || renamed.contains(&key.as_str()),
                     "{key} made up: {shown:?}"
                 );
+                if key == "stream" && !object.contains_key(key) {
+                    assert_eq!(written[key], Value::Bool(false), "{shown:?}");
+                }
             }
         }
     }
