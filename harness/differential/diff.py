@@ -121,6 +121,20 @@ PARAMS = {"max_completion_tokens": 20, "temperature": 0.5, "top_p": 0.9, "user":
           "metadata": {"tag": "x"}, "foo_extra": 1, "parallel_tool_calls": True,
           "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}], "tool_choice": "auto"}
 
+#: The OpenAI-format rows without a deployment of their own above: each gets the parameter
+#: case (chat-row-<name>, model <name>/test-model), so every row's table, path and headers
+#: are checked against LiteLLM's.
+ROW_SWEEP = ["lm_studio", "litellm_proxy", "ai21_chat", "aiml", "amazon_nova", "codestral", "cometapi",
+             "compactifai", "dashscope", "qwencloud", "qwen_ai_platform", "docker_model_runner", "edenai",
+             "empower", "featherless_ai", "friendliai", "galadriel", "github", "hyperbolic", "inception",
+             "lambda_ai", "lemonade", "llamafile", "maritalk", "meta_llama", "minimax", "modelscope",
+             "moonshot", "morph", "nadir", "nebius", "novita", "nscale", "ovhcloud", "tencent", "v0",
+             "vercel_ai_gateway", "volcengine", "wandb", "xinference", "zai", "abliteration", "aihubmix",
+             "apertis", "assemblyai", "charity_engine", "chutes", "cognition", "cortecs", "crusoe",
+             "darkbloom", "empiriolabs", "gmi", "helicone", "libertai", "llamagate", "meta", "nano-gpt",
+             "neosantara", "parasail", "pinstripes", "poe", "prism", "publicai", "reka", "sail", "sarvam",
+             "scaleway", "scx-ai", "synthetic", "tensormesh", "veniceai", "xiaomi_mimo"]
+
 CASES: list[tuple[str, str, dict]] = [
     # Chat completions to an OpenAI-format provider (passed through).
     ("chat-openai", "/v1/chat/completions", chat("gpt", "text", False)),
@@ -596,6 +610,10 @@ CASES: list[tuple[str, str, dict]] = [
     ("messages-no-max-tokens", "/v1/messages", {"model": "claude", "messages": [{"role": "user", "content": "Hi"}]}),
     ("chat-unknown-model", "/v1/chat/completions", chat("nope", "text", False)),
 ]
+#: PARAMS without the tool parameters, which LiteLLM allows on its JSON-configured providers by
+#: the model's cost map entry (corelane sends them).
+ROW_PARAMS = {k: v for k, v in PARAMS.items() if k not in ("tools", "tool_choice", "parallel_tool_calls")}
+CASES += [(f"chat-row-{row}", "/v1/chat/completions", chat(f"row-{row}", "text", False, **ROW_PARAMS)) for row in ROW_SWEEP]
 
 _IDS = [(re.compile(r"^resp_[A-Za-z0-9+/=_-]{40,}$"), "resp_ID"),
         (re.compile(r"^rs_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"), "rs_ID"),
@@ -838,6 +856,9 @@ def main() -> int:
         "type": "service_account", "project_id": "proj-1", "private_key_id": "kid-1",
         "private_key": TEST_KEY.read_text(), "client_email": "gw@proj-1.iam.gserviceaccount.com",
         "token_uri": f"{base}/token"}))
+    row_deployments = "".join(
+        f"  - model_name: row-{row}\n    litellm_params: {{model: {row}/test-model, api_base: \"{base}/v1\", api_key: sk-upstream}}\n"
+        for row in ROW_SWEEP)
     config = f"""model_list:
   - model_name: claude
     litellm_params: {{model: anthropic/claude-sonnet-4-5, api_base: "{base}", api_key: sk-ant-upstream}}
@@ -927,7 +948,7 @@ def main() -> int:
   - model_name: vx
     litellm_params: {{model: vertex_ai/gemini-2.5-flash, api_base: "{base}", vertex_project: proj-1,
                       vertex_location: us-east5, vertex_credentials: "{work / 'sa.json'}"}}
-general_settings:
+{row_deployments}general_settings:
   master_key: {MASTER_KEY}
 litellm_settings:
   use_chat_completions_url_for_anthropic_messages: true

@@ -848,15 +848,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
     },
     // LiteLLM has no default base for litellm_proxy; a local proxy's port 4000 is the one default
     // that cannot surprise anyone (a deployment normally sets api_base).
-    openai_like(
-        "litellm_proxy",
-        &[],
-        "http://localhost:4000",
-        &["LITELLM_PROXY_API_BASE"],
-        &["LITELLM_PROXY_API_KEY"],
-        false,
-        ALL_AND_RESPONSES,
-    ),
+    ProviderRow {
+        params: rows::LITELLM_PROXY,
+        ..openai_like(
+            "litellm_proxy",
+            &[],
+            "http://localhost:4000",
+            &["LITELLM_PROXY_API_BASE"],
+            &["LITELLM_PROXY_API_KEY"],
+            false,
+            ALL_AND_RESPONSES,
+        )
+    },
     // litellm/litellm_core_utils/get_llm_provider_logic.py; LiteLLM turns `ai21/<chat model>`
     // into ai21_chat.
     ProviderRow {
@@ -872,15 +875,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/llms/aiml/chat/transformation.py
-    openai_like(
-        "aiml",
-        &[],
-        "https://api.aimlapi.com/v1",
-        &["AIML_API_BASE"],
-        &["AIML_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_NO_REASONING,
+        ..openai_like(
+            "aiml",
+            &[],
+            "https://api.aimlapi.com/v1",
+            &["AIML_API_BASE"],
+            &["AIML_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/amazon_nova/chat/transformation.py, main.py `_complete_amazon_nova`
     ProviderRow {
         params: rows::AMAZON_NOVA,
@@ -920,7 +926,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     },
     // litellm/main.py `_complete_cometapi`, litellm/llms/cometapi/embed/transformation.py
     ProviderRow {
-        params: rows::STREAM_FALSE,
+        params: rows::stream_false(rows::OPENAI_LIKE),
         ..openai_like(
             "cometapi",
             &[],
@@ -933,7 +939,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     },
     // litellm/main.py `_complete_compactifai` (no base env var: api_base only)
     ProviderRow {
-        params: rows::STREAM_FALSE,
+        params: rows::stream_false(rows::OPENAI_LIKE),
         ..openai_like(
             "compactifai",
             &[],
@@ -958,33 +964,36 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/llms/dashscope/qwencloud.py
-    openai_like(
-        "qwencloud",
-        &[],
-        "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
-        &["QWENCLOUD_API_BASE"],
-        &["QWENCLOUD_API_KEY", "DASHSCOPE_API_KEY"],
-        true,
-        ALL,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE,
+        ..openai_like(
+            "qwencloud",
+            &[],
+            "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+            &["QWENCLOUD_API_BASE"],
+            &["QWENCLOUD_API_KEY", "DASHSCOPE_API_KEY"],
+            true,
+            ALL,
+        )
+    },
     // litellm/llms/dashscope/qwen_ai_platform.py
-    openai_like(
-        "qwen_ai_platform",
-        &[],
-        "https://dashscope.aliyuncs.com/compatible-mode/v1",
-        &["QWEN_AI_PLATFORM_API_BASE"],
-        &["QWEN_AI_PLATFORM_API_KEY", "DASHSCOPE_API_KEY"],
-        true,
-        ALL,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE,
+        ..openai_like(
+            "qwen_ai_platform",
+            &[],
+            "https://dashscope.aliyuncs.com/compatible-mode/v1",
+            &["QWEN_AI_PLATFORM_API_BASE"],
+            &["QWEN_AI_PLATFORM_API_KEY", "DASHSCOPE_API_KEY"],
+            true,
+            ALL,
+        )
+    },
     // litellm/llms/docker_model_runner/chat/transformation.py: the base names the engine
     // (http://host:22088/engines/llama.cpp) and the API lives under its /v1.
     ProviderRow {
         base_suffix: Some("/v1"),
-        rerank: crate::rerank::Flavor::HostedVllm,
-        params: ParamRules::OPENAI,
-        wire_model: WireModel::AsConfigured,
-        embeddings: Embeddings::OpenAi,
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
         ..openai_like(
             "docker_model_runner",
             &[],
@@ -997,7 +1006,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     },
     // litellm/llms/edenai/common_utils.py, chat/ and embedding/transformation.py
     ProviderRow {
-        params: rows::STREAM_FALSE,
+        params: rows::stream_false(rows::OPENAI_LIKE),
         ..openai_like(
             "edenai",
             &[],
@@ -1009,15 +1018,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/litellm_core_utils/get_llm_provider_logic.py
-    openai_like(
-        "empower",
-        &[],
-        "https://app.empower.dev/api/v1",
-        &["EMPOWER_API_BASE"],
-        &["EMPOWER_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "empower",
+            &[],
+            "https://app.empower.dev/api/v1",
+            &["EMPOWER_API_BASE"],
+            &["EMPOWER_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/featherless_ai/chat/transformation.py
     ProviderRow {
         params: rows::FEATHERLESS_AI,
@@ -1032,35 +1044,44 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/litellm_core_utils/get_llm_provider_logic.py
-    openai_like(
-        "friendliai",
-        &[],
-        "https://api.friendli.ai/serverless/v1",
-        &["FRIENDLI_API_BASE"],
-        &["FRIENDLIAI_API_KEY", "FRIENDLI_TOKEN"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "friendliai",
+            &[],
+            "https://api.friendli.ai/serverless/v1",
+            &["FRIENDLI_API_BASE"],
+            &["FRIENDLIAI_API_KEY", "FRIENDLI_TOKEN"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/litellm_core_utils/get_llm_provider_logic.py
-    openai_like(
-        "galadriel",
-        &[],
-        "https://api.galadriel.com/v1",
-        &["GALADRIEL_API_BASE"],
-        &["GALADRIEL_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "galadriel",
+            &[],
+            "https://api.galadriel.com/v1",
+            &["GALADRIEL_API_BASE"],
+            &["GALADRIEL_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/litellm_core_utils/get_llm_provider_logic.py
-    openai_like(
-        "github",
-        &[],
-        "https://models.inference.ai.azure.com",
-        &["GITHUB_API_BASE"],
-        &["GITHUB_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "github",
+            &[],
+            "https://models.inference.ai.azure.com",
+            &["GITHUB_API_BASE"],
+            &["GITHUB_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/hyperbolic/chat/transformation.py
     ProviderRow {
         params: rows::HYPERBOLIC,
@@ -1121,18 +1142,21 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/llms/lambda_ai/chat/transformation.py
-    openai_like(
-        "lambda_ai",
-        &[],
-        "https://api.lambda.ai/v1",
-        &["LAMBDA_API_BASE"],
-        &["LAMBDA_API_KEY"],
-        true,
-        CHAT_TEXT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "lambda_ai",
+            &[],
+            "https://api.lambda.ai/v1",
+            &["LAMBDA_API_BASE"],
+            &["LAMBDA_API_KEY"],
+            true,
+            CHAT_TEXT,
+        )
+    },
     // litellm/llms/lemonade/chat/transformation.py (local server)
     ProviderRow {
-        params: rows::STREAM_FALSE,
+        params: rows::stream_false(rows::OPENAI_LIKE_NO_REASONING),
         ..openai_like(
             "lemonade",
             &[],
@@ -1144,15 +1168,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/llms/llamafile/chat/transformation.py (local server)
-    openai_like(
-        "llamafile",
-        &[],
-        "http://127.0.0.1:8080/v1",
-        &["LLAMAFILE_API_BASE"],
-        &["LLAMAFILE_API_KEY"],
-        false,
-        ALL,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE,
+        ..openai_like(
+            "llamafile",
+            &[],
+            "http://127.0.0.1:8080/v1",
+            &["LLAMAFILE_API_BASE"],
+            &["LLAMAFILE_API_KEY"],
+            false,
+            ALL,
+        )
+    },
     // litellm/main.py `_complete_maritalk`
     ProviderRow {
         params: rows::MARITALK,
@@ -1167,18 +1194,21 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/litellm_core_utils/get_llm_provider_logic.py
-    openai_like(
-        "meta_llama",
-        &[],
-        "https://api.llama.com/compat/v1",
-        &["LLAMA_API_BASE"],
-        &["LLAMA_API_KEY"],
-        true,
-        CHAT_TEXT,
-    ),
+    ProviderRow {
+        params: rows::META_LLAMA,
+        ..openai_like(
+            "meta_llama",
+            &[],
+            "https://api.llama.com/compat/v1",
+            &["LLAMA_API_BASE"],
+            &["LLAMA_API_KEY"],
+            true,
+            CHAT_TEXT,
+        )
+    },
     // litellm/llms/minimax/chat/transformation.py
     ProviderRow {
-        params: rows::STREAM_FALSE,
+        params: rows::MINIMAX,
         ..openai_like(
             "minimax",
             &[],
@@ -1190,15 +1220,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/llms/modelscope/chat/transformation.py
-    openai_like(
-        "modelscope",
-        &[],
-        "https://api-inference.modelscope.cn/v1",
-        &["MODELSCOPE_API_BASE"],
-        &["MODELSCOPE_API_KEY"],
-        true,
-        CHAT_TEXT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE,
+        ..openai_like(
+            "modelscope",
+            &[],
+            "https://api-inference.modelscope.cn/v1",
+            &["MODELSCOPE_API_BASE"],
+            &["MODELSCOPE_API_KEY"],
+            true,
+            CHAT_TEXT,
+        )
+    },
     // litellm/llms/moonshot/chat/transformation.py
     ProviderRow {
         params: rows::MOONSHOT,
@@ -1240,25 +1273,31 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/litellm_core_utils/get_llm_provider_logic.py
-    openai_like(
-        "nebius",
-        &[],
-        "https://api.studio.nebius.ai/v1",
-        &["NEBIUS_API_BASE"],
-        &["NEBIUS_API_KEY"],
-        true,
-        ALL,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "nebius",
+            &[],
+            "https://api.studio.nebius.ai/v1",
+            &["NEBIUS_API_BASE"],
+            &["NEBIUS_API_KEY"],
+            true,
+            ALL,
+        )
+    },
     // litellm/litellm_core_utils/get_llm_provider_logic.py
-    openai_like(
-        "novita",
-        &[],
-        "https://api.novita.ai/v3/openai",
-        &["NOVITA_API_BASE"],
-        &["NOVITA_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE,
+        ..openai_like(
+            "novita",
+            &[],
+            "https://api.novita.ai/v3/openai",
+            &["NOVITA_API_BASE"],
+            &["NOVITA_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/nscale/chat/transformation.py
     ProviderRow {
         params: rows::NSCALE,
@@ -1274,7 +1313,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     },
     // litellm/main.py `_complete_ovhcloud`, litellm/llms/ovhcloud/
     ProviderRow {
-        params: rows::STREAM_FALSE,
+        params: rows::stream_false(rows::OPENAI_LIKE),
         ..openai_like(
             "ovhcloud",
             &[],
@@ -1286,15 +1325,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/llms/tencent/chat/transformation.py
-    openai_like(
-        "tencent",
-        &[],
-        "https://tokenhub-intl.tencentcloudmaas.com/v1",
-        &["TENCENT_API_BASE"],
-        &["TENCENT_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::TENCENT,
+        ..openai_like(
+            "tencent",
+            &[],
+            "https://tokenhub-intl.tencentcloudmaas.com/v1",
+            &["TENCENT_API_BASE"],
+            &["TENCENT_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/v0/chat/transformation.py
     ProviderRow {
         params: rows::V0,
@@ -1309,15 +1351,18 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/llms/vercel_ai_gateway/chat/ and embedding/transformation.py
-    openai_like(
-        "vercel_ai_gateway",
-        &[],
-        "https://ai-gateway.vercel.sh/v1",
-        &["VERCEL_AI_GATEWAY_API_BASE"],
-        &["VERCEL_AI_GATEWAY_API_KEY", "VERCEL_OIDC_TOKEN"],
-        true,
-        CHAT_EMBED,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE,
+        ..openai_like(
+            "vercel_ai_gateway",
+            &[],
+            "https://ai-gateway.vercel.sh/v1",
+            &["VERCEL_AI_GATEWAY_API_BASE"],
+            &["VERCEL_AI_GATEWAY_API_KEY", "VERCEL_OIDC_TOKEN"],
+            true,
+            CHAT_EMBED,
+        )
+    },
     // litellm/litellm_core_utils/get_llm_provider_logic.py; ARK_API_KEY is LiteLLM's fallback
     // for volcengine embeddings (main.py).
     ProviderRow {
@@ -1333,25 +1378,31 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/litellm_core_utils/get_llm_provider_logic.py
-    openai_like(
-        "wandb",
-        &[],
-        "https://api.inference.wandb.ai/v1",
-        &["WANDB_API_BASE"],
-        &["WANDB_API_KEY"],
-        true,
-        ALL,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "wandb",
+            &[],
+            "https://api.inference.wandb.ai/v1",
+            &["WANDB_API_BASE"],
+            &["WANDB_API_KEY"],
+            true,
+            ALL,
+        )
+    },
     // litellm/main.py xinference embedding branch (LiteLLM's chat path has no default base).
-    openai_like(
-        "xinference",
-        &[],
-        "http://127.0.0.1:9997/v1",
-        &["XINFERENCE_API_BASE"],
-        &["XINFERENCE_API_KEY"],
-        false,
-        CHAT_EMBED,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_NO_REASONING,
+        ..openai_like(
+            "xinference",
+            &[],
+            "http://127.0.0.1:9997/v1",
+            &["XINFERENCE_API_BASE"],
+            &["XINFERENCE_API_KEY"],
+            false,
+            CHAT_EMBED,
+        )
+    },
     // litellm/llms/zai/chat/transformation.py
     ProviderRow {
         params: rows::ZAI,
@@ -1366,245 +1417,317 @@ pub static PROVIDERS: &[ProviderRow] = &[
         )
     },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "abliteration",
-        &[],
-        "https://api.abliteration.ai/v1",
-        &[],
-        &["ABLITERATION_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_NO_REASONING,
+        ..openai_like(
+            "abliteration",
+            &[],
+            "https://api.abliteration.ai/v1",
+            &[],
+            &["ABLITERATION_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "aihubmix",
-        &[],
-        "https://aihubmix.com/v1",
-        &["AIHUBMIX_API_BASE"],
-        &["AIHUBMIX_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_NO_REASONING,
+        ..openai_like(
+            "aihubmix",
+            &[],
+            "https://aihubmix.com/v1",
+            &["AIHUBMIX_API_BASE"],
+            &["AIHUBMIX_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "apertis",
-        &[],
-        "https://api.stima.tech/v1",
-        &[],
-        &["STIMA_API_KEY"],
-        true,
-        CHAT_TEXT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "apertis",
+            &[],
+            "https://api.stima.tech/v1",
+            &[],
+            &["STIMA_API_KEY"],
+            true,
+            CHAT_TEXT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "assemblyai",
-        &[],
-        "https://llm-gateway.assemblyai.com/v1",
-        &[],
-        &["ASSEMBLYAI_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE,
+        ..openai_like(
+            "assemblyai",
+            &[],
+            "https://llm-gateway.assemblyai.com/v1",
+            &[],
+            &["ASSEMBLYAI_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "charity_engine",
-        &[],
-        "https://api.charityengine.services/remotejobs/v2/inference",
-        &[],
-        &["CHARITY_ENGINE_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "charity_engine",
+            &[],
+            "https://api.charityengine.services/remotejobs/v2/inference",
+            &[],
+            &["CHARITY_ENGINE_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "chutes",
-        &[],
-        "https://llm.chutes.ai/v1",
-        &[],
-        &["CHUTES_API_KEY"],
-        true,
-        CHAT_TEXT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "chutes",
+            &[],
+            "https://llm.chutes.ai/v1",
+            &[],
+            &["CHUTES_API_KEY"],
+            true,
+            CHAT_TEXT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "cognition",
-        &[],
-        "https://api.cognition.ai/v1",
-        &["COGNITION_API_BASE"],
-        &["COGNITION_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE,
+        ..openai_like(
+            "cognition",
+            &[],
+            "https://api.cognition.ai/v1",
+            &["COGNITION_API_BASE"],
+            &["COGNITION_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "cortecs",
-        &[],
-        "https://api.cortecs.ai/v1",
-        &["CORTECS_API_BASE"],
-        &["CORTECS_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE,
+        ..openai_like(
+            "cortecs",
+            &[],
+            "https://api.cortecs.ai/v1",
+            &["CORTECS_API_BASE"],
+            &["CORTECS_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "crusoe",
-        &[],
-        "https://managed-inference-api-proxy.crusoecloud.com/v1",
-        &["CRUSOE_API_BASE"],
-        &["CRUSOE_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_NO_REASONING,
+        ..openai_like(
+            "crusoe",
+            &[],
+            "https://managed-inference-api-proxy.crusoecloud.com/v1",
+            &["CRUSOE_API_BASE"],
+            &["CRUSOE_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "darkbloom",
-        &[],
-        "https://api.darkbloom.dev/v1",
-        &["DARKBLOOM_API_BASE"],
-        &["DARKBLOOM_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "darkbloom",
+            &[],
+            "https://api.darkbloom.dev/v1",
+            &["DARKBLOOM_API_BASE"],
+            &["DARKBLOOM_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "empiriolabs",
-        &[],
-        "https://api.empiriolabs.ai/v1",
-        &["EMPIRIOLABS_API_BASE"],
-        &["EMPIRIOLABS_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_NO_REASONING,
+        ..openai_like(
+            "empiriolabs",
+            &[],
+            "https://api.empiriolabs.ai/v1",
+            &["EMPIRIOLABS_API_BASE"],
+            &["EMPIRIOLABS_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "gmi",
-        &[],
-        "https://api.gmi-serving.com/v1",
-        &[],
-        &["GMI_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_NO_REASONING,
+        ..openai_like(
+            "gmi",
+            &[],
+            "https://api.gmi-serving.com/v1",
+            &[],
+            &["GMI_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "helicone",
-        &[],
-        "https://ai-gateway.helicone.ai",
-        &[],
-        &["HELICONE_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE,
+        ..openai_like(
+            "helicone",
+            &[],
+            "https://ai-gateway.helicone.ai",
+            &[],
+            &["HELICONE_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "libertai",
-        &[],
-        "https://api.libertai.io/v1",
-        &["LIBERTAI_API_BASE"],
-        &["LIBERTAI_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "libertai",
+            &[],
+            "https://api.libertai.io/v1",
+            &["LIBERTAI_API_BASE"],
+            &["LIBERTAI_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "llamagate",
-        &[],
-        "https://api.llamagate.dev/v1",
-        &[],
-        &["LLAMAGATE_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_NO_REASONING,
+        ..openai_like(
+            "llamagate",
+            &[],
+            "https://api.llamagate.dev/v1",
+            &[],
+            &["LLAMAGATE_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "meta",
-        &[],
-        "https://api.meta.ai/v1",
-        &["META_API_BASE"],
-        &["META_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE,
+        ..openai_like(
+            "meta",
+            &[],
+            "https://api.meta.ai/v1",
+            &["META_API_BASE"],
+            &["META_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "nano-gpt",
-        &[],
-        "https://nano-gpt.com/api/v1",
-        &[],
-        &["NANOGPT_API_KEY"],
-        true,
-        CHAT_TEXT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "nano-gpt",
+            &[],
+            "https://nano-gpt.com/api/v1",
+            &[],
+            &["NANOGPT_API_KEY"],
+            true,
+            CHAT_TEXT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "neosantara",
-        &[],
-        "https://api.neosantara.xyz/v1",
-        &["NEOSANTARA_API_BASE"],
-        &["NEOSANTARA_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "neosantara",
+            &[],
+            "https://api.neosantara.xyz/v1",
+            &["NEOSANTARA_API_BASE"],
+            &["NEOSANTARA_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "parasail",
-        &[],
-        "https://api.parasail.io/v1",
-        &["PARASAIL_API_BASE"],
-        &["PARASAIL_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE,
+        ..openai_like(
+            "parasail",
+            &[],
+            "https://api.parasail.io/v1",
+            &["PARASAIL_API_BASE"],
+            &["PARASAIL_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "pinstripes",
-        &[],
-        "https://pinstripes.io/v1",
-        &["PINSTRIPES_API_BASE"],
-        &["PINSTRIPES_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "pinstripes",
+            &[],
+            "https://pinstripes.io/v1",
+            &["PINSTRIPES_API_BASE"],
+            &["PINSTRIPES_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "poe",
-        &[],
-        "https://api.poe.com/v1",
-        &[],
-        &["POE_API_KEY"],
-        true,
-        CHAT_TEXT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "poe",
+            &[],
+            "https://api.poe.com/v1",
+            &[],
+            &["POE_API_KEY"],
+            true,
+            CHAT_TEXT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "prism",
-        &[],
-        "https://api.prisminference.com/v1",
-        &["PRISM_API_BASE"],
-        &["PRISM_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE,
+        ..openai_like(
+            "prism",
+            &[],
+            "https://api.prisminference.com/v1",
+            &["PRISM_API_BASE"],
+            &["PRISM_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "publicai",
-        &[],
-        "https://api.publicai.co/v1",
-        &["PUBLICAI_API_BASE"],
-        &["PUBLICAI_API_KEY"],
-        true,
-        CHAT_TEXT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "publicai",
+            &[],
+            "https://api.publicai.co/v1",
+            &["PUBLICAI_API_BASE"],
+            &["PUBLICAI_API_KEY"],
+            true,
+            CHAT_TEXT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "reka",
-        &[],
-        "https://api.reka.ai/v1",
-        &["REKA_API_BASE"],
-        &["REKA_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE,
+        ..openai_like(
+            "reka",
+            &[],
+            "https://api.reka.ai/v1",
+            &["REKA_API_BASE"],
+            &["REKA_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json, litellm/llms/sail/chat/transformation.py
     ProviderRow {
         params: rows::SAIL,
@@ -1620,75 +1743,96 @@ pub static PROVIDERS: &[ProviderRow] = &[
     },
     // litellm/llms/openai_like/providers.json. Its `headers` entry (api-subscription-key) is not
     // read by LiteLLM's loader (json_loader.py), so the key goes as Bearer, as LiteLLM sends it.
-    openai_like(
-        "sarvam",
-        &[],
-        "https://api.sarvam.ai/v1",
-        &[],
-        &["SARVAM_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_NO_REASONING,
+        ..openai_like(
+            "sarvam",
+            &[],
+            "https://api.sarvam.ai/v1",
+            &[],
+            &["SARVAM_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "scaleway",
-        &[],
-        "https://api.scaleway.ai/v1",
-        &[],
-        &["SCW_SECRET_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE,
+        ..openai_like(
+            "scaleway",
+            &[],
+            "https://api.scaleway.ai/v1",
+            &[],
+            &["SCW_SECRET_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "scx-ai",
-        &[],
-        "https://api.scx.ai/v1",
-        &["SCX_API_BASE"],
-        &["SCX_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "scx-ai",
+            &[],
+            "https://api.scx.ai/v1",
+            &["SCX_API_BASE"],
+            &["SCX_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "synthetic",
-        &[],
-        "https://api.synthetic.new/openai/v1",
-        &[],
-        &["SYNTHETIC_API_KEY"],
-        true,
-        CHAT_TEXT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "synthetic",
+            &[],
+            "https://api.synthetic.new/openai/v1",
+            &[],
+            &["SYNTHETIC_API_KEY"],
+            true,
+            CHAT_TEXT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "tensormesh",
-        &[],
-        "https://serverless.tensormesh.ai/v1",
-        &["TENSORMESH_SERVERLESS_BASE_URL"],
-        &["TENSORMESH_INFERENCE_API_KEY"],
-        true,
-        CHAT_TEXT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "tensormesh",
+            &[],
+            "https://serverless.tensormesh.ai/v1",
+            &["TENSORMESH_SERVERLESS_BASE_URL"],
+            &["TENSORMESH_INFERENCE_API_KEY"],
+            true,
+            CHAT_TEXT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "veniceai",
-        &[],
-        "https://api.venice.ai/api/v1",
-        &[],
-        &["VENICE_AI_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_NO_REASONING,
+        ..openai_like(
+            "veniceai",
+            &[],
+            "https://api.venice.ai/api/v1",
+            &[],
+            &["VENICE_AI_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
     // litellm/llms/openai_like/providers.json
-    openai_like(
-        "xiaomi_mimo",
-        &[],
-        "https://api.xiaomimimo.com/v1",
-        &[],
-        &["XIAOMI_MIMO_API_KEY"],
-        true,
-        CHAT,
-    ),
+    ProviderRow {
+        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        ..openai_like(
+            "xiaomi_mimo",
+            &[],
+            "https://api.xiaomimimo.com/v1",
+            &[],
+            &["XIAOMI_MIMO_API_KEY"],
+            true,
+            CHAT,
+        )
+    },
 ];
 
 /// The row named `name`, by name or alias.

@@ -8,18 +8,64 @@
 
 use super::{Param, ParamRules, ParamSet, ToolChoice};
 
-/// Every parameter sent, and `"stream": false` when the client sent no `stream` (a provider
-/// LiteLLM serves through its `BaseLLMHTTPHandler` with no parameter table of its own).
-pub const STREAM_FALSE: ParamRules = ParamRules {
-    stream_false: true,
-    ..ParamRules::OPENAI
-};
-
 /// Every parameter sent but `user` (LiteLLM's `OpenAIGPTConfig` for a model not OpenAI's own).
 const USER_UNSENT: ParamRules = ParamRules {
     unsent: ParamSet::of(&[Param::User]),
     ..ParamRules::OPENAI
 };
+
+/// A provider LiteLLM serves with `OpenAIGPTConfig`'s table as it stands (directly, through
+/// `OpenAILikeChatConfig`, or as one of its JSON-configured providers, whose tools it allows
+/// by the cost map), for a model not OpenAI's own: `user` not sent, `thinking` refused.
+pub const OPENAI_LIKE: ParamRules = ParamRules {
+    refused: ParamSet::of(&[Param::Thinking]),
+    ..USER_UNSENT
+};
+
+/// As [`OPENAI_LIKE`], with `max_completion_tokens` sent as `max_tokens`
+/// (`OpenAILikeChatConfig`, and the JSON-configured providers' `param_mappings`).
+pub const OPENAI_LIKE_MAX_TOKENS: ParamRules = ParamRules {
+    max_tokens_only: true,
+    ..OPENAI_LIKE
+};
+
+/// As [`OPENAI_LIKE_MAX_TOKENS`], with `reasoning_effort` and `verbosity` never sent (the
+/// JSON-configured providers whose models the cost map does not list).
+pub const OPENAI_LIKE_NO_REASONING: ParamRules = ParamRules {
+    unsent: ParamSet::of(&[Param::User, Param::ReasoningEffort, Param::Verbosity]),
+    ..OPENAI_LIKE_MAX_TOKENS
+};
+
+/// meta_llama: LiteLLM's LlamaAPIConfig: as [`OPENAI_LIKE`], `response_format` never sent.
+pub const META_LLAMA: ParamRules = ParamRules {
+    unsent: ParamSet::of(&[Param::User, Param::ResponseFormat]),
+    ..OPENAI_LIKE
+};
+
+/// tencent: LiteLLM's TencentConfig: `user`, `reasoning_effort` and `thinking` never sent.
+pub const TENCENT: ParamRules = ParamRules {
+    unsent: ParamSet::of(&[Param::User, Param::ReasoningEffort, Param::Thinking]),
+    ..ParamRules::OPENAI
+};
+
+/// litellm_proxy: LiteLLM's LiteLLMProxyChatConfig: everything sent but `thinking`, which
+/// is left out.
+pub const LITELLM_PROXY: ParamRules = ParamRules {
+    unsent: ParamSet::of(&[Param::Thinking]),
+    ..ParamRules::OPENAI
+};
+
+/// minimax: LiteLLM's MinimaxChatConfig, served by its own HTTP handler: `user` not sent.
+pub const MINIMAX: ParamRules = stream_false(USER_UNSENT);
+
+/// The rules `rules` with `"stream": false` added where the client sent no `stream` (a
+/// provider LiteLLM serves through its `BaseLLMHTTPHandler`).
+pub const fn stream_false(rules: ParamRules) -> ParamRules {
+    ParamRules {
+        stream_false: true,
+        ..rules
+    }
+}
 
 /// groq: LiteLLM's GroqChatConfig (→ OpenAILikeChatConfig → OpenAIGPTConfig)
 /// (llms/groq/chat/transformation.py). Sent whatever the model: `reasoning_effort`,
