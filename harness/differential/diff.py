@@ -152,6 +152,10 @@ CASES: list[tuple[str, str, dict]] = [
     ("chat-fw-params", "/v1/chat/completions", chat("fw", "text", False, **PARAMS)),
     ("chat-cere-params", "/v1/chat/completions", chat("cere", "text", False, **PARAMS)),
     ("chat-grok-params", "/v1/chat/completions", chat("grok", "text", False, **PARAMS)),
+    # Streams to providers whose config drops stream_options (and so must corelane).
+    *[(f"chat-{m}-stream-options", "/v1/chat/completions", chat(m, "text", True, stream_options={"include_usage": True}))
+      for m in ("mistral", "pplx", "cere", "dinfra", "nim")],
+    ("chat-mistral-stream-plain", "/v1/chat/completions", chat("mistral", "text", True)),
     ("chat-tog-params", "/v1/chat/completions", chat("tog", "text", False, **PARAMS)),
     ("chat-dinfra-params", "/v1/chat/completions", chat("dinfra", "text", False, **PARAMS)),
     ("chat-nim-params", "/v1/chat/completions", chat("nim", "text", False, **PARAMS)),
@@ -614,6 +618,8 @@ CASES: list[tuple[str, str, dict]] = [
 #: the model's cost map entry (corelane sends them).
 ROW_PARAMS = {k: v for k, v in PARAMS.items() if k not in ("tools", "tool_choice", "parallel_tool_calls")}
 CASES += [(f"chat-row-{row}", "/v1/chat/completions", chat(f"row-{row}", "text", False, **ROW_PARAMS)) for row in ROW_SWEEP]
+CASES += [(f"chat-row-{row}-stream", "/v1/chat/completions",
+           chat(f"row-{row}", "text", True, stream_options={"include_usage": True})) for row in ROW_SWEEP]
 
 _IDS = [(re.compile(r"^resp_[A-Za-z0-9+/=_-]{40,}$"), "resp_ID"),
         (re.compile(r"^rs_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"), "rs_ID"),

@@ -287,7 +287,14 @@ pub fn write_request_body(
                 out,
             )),
             None => {
-                crate::openai::splice(body, fields, provider_model, force_include_usage, out);
+                // Where LiteLLM never sends `stream_options`, it is not added for usage either.
+                let usage = force_include_usage
+                    && !(endpoint == Endpoint::ChatCompletions
+                        && row
+                            .params
+                            .unsent
+                            .contains(crate::params::Param::StreamOptions));
+                crate::openai::splice(body, fields, provider_model, usage, out);
                 Ok(RequestNote::default())
             }
         },

@@ -262,7 +262,8 @@ pub struct ParamRules {
     /// with `drop_params`. Never [`Param::User`], `Stream`, `StreamOptions`.
     pub refused: ParamSet,
     /// Parameters it accepts from a client but LiteLLM does not send (its config does not map
-    /// them): `user` for most providers.
+    /// them): `user` for most providers, `stream_options` for some (then never added for
+    /// usage either).
     pub unsent: ParamSet,
     /// `max_completion_tokens` sent as `max_tokens` (over a `max_tokens` of the client's).
     pub max_tokens_only: bool,
@@ -601,7 +602,11 @@ pub fn write_chat_body(
             _ => member(out, key_as_sent, value),
         }
     }
-    if stream && force_include_usage && !present.contains(Param::StreamOptions) {
+    if stream
+        && force_include_usage
+        && !present.contains(Param::StreamOptions)
+        && !rules.unsent.contains(Param::StreamOptions)
+    {
         member(
             out,
             Key::Named("stream_options"),
@@ -1064,6 +1069,19 @@ mod tests {
         assert!(out.get("thinking").is_none());
         let out = write(body, &rows::META_LLAMA, false).unwrap();
         assert!(out.get("user").is_none());
+    }
+
+    #[test]
+    fn stream_options_stay_behind_where_litellm_drops_them() {
+        let asked = json!({"model": "g", "messages": [], "stream": true,
+                           "stream_options": {"include_usage": true}});
+        let plain = json!({"model": "g", "messages": [], "stream": true});
+        for body in [asked, plain.clone()] {
+            let out = write(body, &rows::MISTRAL, true).unwrap();
+            assert!(out.get("stream_options").is_none(), "{out}");
+        }
+        let out = write(plain, &rows::GROQ, true).unwrap();
+        assert_eq!(out["stream_options"], json!({"include_usage": true}));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! where the config asks the model's entry in LiteLLM's cost map (tools, `reasoning_effort`,
 //! `web_search_options`, `verbosity` for OpenAI's own models), the parameter is sent. `user`
 //! is not sent where the config does not list it (LiteLLM lists it for OpenAI's own model
-//! names only). Rows not named here take every parameter ([`ParamRules::OPENAI`]).
+//! names only). `stream_options` is not sent where the config does not list it (LiteLLM drops
+//! it; those providers send their usage anyway). Rows not named here take every parameter
+//! ([`ParamRules::OPENAI`]).
 
 use super::{Param, ParamRules, ParamSet, ToolChoice};
 
@@ -95,7 +97,7 @@ pub const MISTRAL: ParamRules = ParamRules {
         Param::ReasoningEffort,
         Param::Thinking,
     ]),
-    unsent: ParamSet::of(&[Param::User]),
+    unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
     max_tokens_only: true,
     tool_choice: ToolChoice::Mistral,
     random_seed: true,
@@ -118,7 +120,7 @@ pub const PERPLEXITY: ParamRules = ParamRules {
         Param::ReasoningEffort,
         Param::WebSearchOptions,
     ]),
-    unsent: ParamSet::of(&[Param::User]),
+    unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
     ..ParamRules::OPENAI
 };
 
@@ -159,6 +161,7 @@ pub const CEREBRAS: ParamRules = ParamRules {
         Param::ReasoningEffort,
     ]),
     max_tokens_only: true,
+    unsent: ParamSet::of(&[Param::StreamOptions]),
     ..ParamRules::OPENAI
 };
 
@@ -182,7 +185,7 @@ pub const DEEPINFRA: ParamRules = ParamRules {
         Param::ServiceTier,
         Param::PromptCacheRetention,
     ]),
-    unsent: ParamSet::of(&[Param::User]),
+    unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
     max_tokens_only: true,
     tool_choice: ToolChoice::Never,
     ..ParamRules::OPENAI
@@ -206,7 +209,7 @@ pub const NVIDIA_NIM: ParamRules = ParamRules {
         Param::ToolChoice,
         Param::ParallelToolCalls,
     ]),
-    unsent: ParamSet::of(&[Param::User]),
+    unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
     max_tokens_only: true,
     ..ParamRules::OPENAI
 };
@@ -244,7 +247,7 @@ pub const AI21_CHAT: ParamRules = ParamRules {
         Param::Tools,
         Param::ToolChoice,
     ]),
-    unsent: ParamSet::of(&[Param::User]),
+    unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
     max_tokens_only: true,
     ..ParamRules::OPENAI
 };
@@ -275,7 +278,7 @@ pub const FEATHERLESS_AI: ParamRules = ParamRules {
         Param::FrequencyPenalty,
         Param::LogitBias,
     ]),
-    unsent: ParamSet::of(&[Param::User]),
+    unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
     max_tokens_only: true,
     ..ParamRules::OPENAI
 };
@@ -296,6 +299,7 @@ pub const HYPERBOLIC: ParamRules = ParamRules {
         Param::Tools,
         Param::ToolChoice,
     ]),
+    unsent: ParamSet::of(&[Param::StreamOptions]),
     ..ParamRules::OPENAI
 };
 
@@ -332,7 +336,7 @@ pub const NSCALE: ParamRules = ParamRules {
         Param::Logprobs,
         Param::TopLogprobs,
     ]),
-    unsent: ParamSet::of(&[Param::User]),
+    unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
     ..ParamRules::OPENAI
 };
 
@@ -384,7 +388,7 @@ pub const MOONSHOT: ParamRules = ParamRules {
 /// (llms/v0/chat/transformation.py).
 pub const V0: ParamRules = ParamRules {
     refused: ParamSet::all_but(&[Param::Tools, Param::ToolChoice]),
-    unsent: ParamSet::of(&[Param::User]),
+    unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
     ..ParamRules::OPENAI
 };
 
@@ -392,7 +396,7 @@ pub const V0: ParamRules = ParamRules {
 /// (llms/morph/chat/transformation.py).
 pub const MORPH: ParamRules = ParamRules {
     refused: ParamSet::all_but(&[]),
-    unsent: ParamSet::of(&[Param::User]),
+    unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
     ..ParamRules::OPENAI
 };
 
@@ -448,7 +452,7 @@ pub const NADIR: ParamRules = ParamRules {
         Param::FrequencyPenalty,
         Param::ResponseFormat,
     ]),
-    unsent: ParamSet::of(&[Param::User]),
+    unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
     stream_false: true,
     ..ParamRules::OPENAI
 };
