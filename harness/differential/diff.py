@@ -8,7 +8,8 @@ Every deliberate difference is listed in exceptions.txt with a one-line reason; 
 not listed there, or a listed one that no longer occurs, fails the run.
 
 Run it with harness/differential/run.sh (it installs LiteLLM and builds corelane); DIFF_ONLY=<regex>
-runs only the cases whose name matches (without the checks that need them all).
+runs only the cases whose name matches (without the checks that need them all); DIFF_ALL=1
+lists every difference of a part (else the first three).
 """
 
 from __future__ import annotations
@@ -614,10 +615,33 @@ CASES: list[tuple[str, str, dict]] = [
     ("messages-no-max-tokens", "/v1/messages", {"model": "claude", "messages": [{"role": "user", "content": "Hi"}]}),
     ("chat-unknown-model", "/v1/chat/completions", chat("nope", "text", False)),
 ]
+#: A conversation with the message shapes providers' configs rewrite: system and developer
+#: turns (string and parts), images in user turns, an assistant's content parts, tool calls
+#: with empty content, tool results, cache_control on a part, an empty assistant turn.
+ROW_HISTORY = [
+    {"role": "system", "content": "Be brief."},
+    {"role": "developer", "content": [{"type": "text", "text": "Second rule."}]},
+    {"role": "user", "content": [{"type": "text", "text": "[text] What is in it?", "cache_control": {"type": "ephemeral"}},
+                                 {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]},
+    {"role": "assistant", "content": [{"type": "text", "text": "Let me check."}], "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]},
+    {"role": "tool", "tool_call_id": "call_1", "content": [{"type": "text", "text": "Sunny, 21C"}]},
+    {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "call_2", "type": "function", "function": {"name": "now", "arguments": "{}"}}]},
+    {"role": "tool", "tool_call_id": "call_2", "content": "{\"time\": \"12:00\"}"},
+    {"role": "assistant", "content": ""},
+    {"role": "user", "content": [{"type": "text", "text": "And tomorrow?"}]},
+]
+
 #: PARAMS without the tool parameters, which LiteLLM allows on its JSON-configured providers by
 #: the model's cost map entry (corelane sends them).
 ROW_PARAMS = {k: v for k, v in PARAMS.items() if k not in ("tools", "tool_choice", "parallel_tool_calls")}
 CASES += [(f"chat-row-{row}", "/v1/chat/completions", chat(f"row-{row}", "text", False, **ROW_PARAMS)) for row in ROW_SWEEP]
+CASES += [(f"chat-row-{row}-history", "/v1/chat/completions", {"model": f"row-{row}", "messages": ROW_HISTORY})
+          for row in ROW_SWEEP]
+CASES += [(f"chat-{model}-history-shapes", "/v1/chat/completions", {"model": model, "messages": ROW_HISTORY})
+          for model in ("gpt", "groq", "mistral", "pplx", "fw", "cere", "grok", "or", "tog", "dinfra", "nim", "samba",
+                        "dsk", "vllm")]
 CASES += [(f"chat-row-{row}-stream", "/v1/chat/completions",
            chat(f"row-{row}", "text", True, stream_options={"include_usage": True})) for row in ROW_SWEEP]
 
@@ -1006,7 +1030,7 @@ router_settings:
                     used.add(key)
                     status = f"differs as excepted: {reason}"
                 else:
-                    status = "DIFFERS: " + " | ".join(diff[:3])
+                    status = "DIFFERS: " + " | ".join(diff if os.environ.get("DIFF_ALL") else diff[:3])
                     failed += 1
                     if os.environ.get("DIFF_VERBOSE"):
                         for target in ("LiteLLM", "corelane"):

@@ -515,9 +515,11 @@ fn chat_for_row(
     out: &mut Vec<u8>,
     translate: impl FnOnce(&mut Vec<u8>) -> Result<(), crate::anthropic::TransformError>,
 ) -> Result<(), crate::anthropic::TransformError> {
-    // A bridged body is not the client's: LiteLLM's bridges decide `stream` themselves.
+    // A bridged body is not the client's: LiteLLM's bridges decide `stream` and write the
+    // messages themselves.
     let rules = crate::params::ParamRules {
         stream_false: false,
+        messages: crate::params::MessageRules::NONE,
         ..row.params
     };
     if rules == crate::params::ParamRules::OPENAI {
@@ -570,7 +572,12 @@ fn rewritten_params(
         Endpoint::Completions | Endpoint::Embeddings => crate::params::ParamRules::OPENAI,
         _ => return None,
     };
-    fields.keys.rewrite(&rules).then_some(rules)
+    // A body read in pieces (spilled, over 1 MiB) was not walked: its messages go as they
+    // came rather than being read back into memory.
+    let messages_change = fields
+        .shapes
+        .is_some_and(|shapes| rules.messages.changes(shapes));
+    (fields.keys.rewrite(&rules) || messages_change).then_some(rules)
 }
 
 /// A Messages answer for a provider whose answer the gateway reads as a chat completion:

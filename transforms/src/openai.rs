@@ -5,13 +5,13 @@
 
 use std::ops::Range;
 
-use simd_json::prelude::ValueAsScalar;
+use simd_json::prelude::{TypedScalarValue, ValueAsScalar};
 use simd_json::tape::{Object, Tape};
 
 use crate::json::skip_ws;
 use crate::json::tape::{IndexedMembers, Scratch};
 use crate::keys::{Key, Seen, Spelling};
-use crate::params::BodyKeys;
+use crate::params::{BodyKeys, Shapes};
 use crate::provider::Endpoint;
 use crate::service_tier::ServiceTier;
 
@@ -70,6 +70,9 @@ pub struct RequestFields {
     pub service_tier: Option<ServiceTier>,
     /// The top-level keys that decide whether a chat body is spliced or written again.
     pub keys: BodyKeys,
+    /// What the messages and tools hold that a provider's message rules change; `None` when
+    /// the body was read in pieces ([`BodyScanner`] does not walk them).
+    pub shapes: Option<Shapes>,
 }
 
 /// Where an object sits in the body: what a splice needs to add a member to it.
@@ -291,6 +294,64 @@ pub fn inspect(body: &[u8], scratch: &mut Scratch) -> Result<RequestFields, Requ
         .map_err(|_| RequestError::InvalidJson)?
 }
 
+/// What the `messages` value holds that a provider's [`crate::params::MessageRules`] may
+/// change: one walk over the messages and their content parts on simd-json's tape.
+fn message_shapes(messages: simd_json::tape::Value<'_, '_>) -> Shapes {
+    let mut shapes = Shapes::EMPTY;
+    for message in messages.as_array().iter().flat_map(|list| list.iter()) {
+        let Some(members) = message.as_object() else {
+            continue;
+        };
+        let mut has_role = false;
+        for (key, value) in members.iter() {
+            if value.is_null() {
+                shapes = shapes.with(Shapes::NULL_MEMBER);
+            }
+            match key {
+                "role" => {
+                    has_role = true;
+                    if value.as_str() == Some("developer") {
+                        shapes = shapes.with(Shapes::DEVELOPER);
+                    }
+                }
+                "cache_control" => shapes = shapes.with(Shapes::CACHE_CONTROL),
+                "content" => {
+                    if let Some(parts) = value.as_array() {
+                        shapes = shapes.with(Shapes::CONTENT_LIST);
+                        if parts.iter().any(|part| part.contains_key("cache_control")) {
+                            shapes = shapes.with(Shapes::CACHE_CONTROL);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !has_role {
+            shapes = shapes.with(Shapes::NO_ROLE);
+        }
+    }
+    shapes
+}
+
+/// `cache_control` on a tool or on its function ([`message_shapes`] for `tools`).
+fn tool_shapes(tools: simd_json::tape::Value<'_, '_>) -> Shapes {
+    let marked = tools
+        .as_array()
+        .iter()
+        .flat_map(|list| list.iter())
+        .any(|tool| {
+            tool.contains_key("cache_control")
+                || tool
+                    .get("function")
+                    .is_some_and(|f| f.contains_key("cache_control"))
+        });
+    if marked {
+        Shapes::CACHE_CONTROL
+    } else {
+        Shapes::EMPTY
+    }
+}
+
 /// [`inspect`] once simd-json accepted `body`: one walk of the top-level members, keys from the
 /// tape, value ranges from the structural indexes `idx`.
 fn fields_of(body: &[u8], tape: &Tape<'_>, idx: &[u32]) -> Result<RequestFields, RequestError> {
@@ -300,6 +361,7 @@ fn fields_of(body: &[u8], tape: &Tape<'_>, idx: &[u32]) -> Result<RequestFields,
     let mut spans = IndexedMembers::new(body, idx, 0);
     let mut seen = Seen::default();
     let mut fields = RequestFields::default();
+    let mut shapes = Shapes::EMPTY;
     let mut has_members = false;
     for (key, value) in object.iter() {
         has_members = true;
@@ -310,7 +372,11 @@ fn fields_of(body: &[u8], tape: &Tape<'_>, idx: &[u32]) -> Result<RequestFields,
         fields.keys.note(key);
         let Some(watched) = watched(key, &Key::TOP_LEVEL, &mut seen)? else {
             match key {
-                "messages" => fields.messages = Presence::of(raw),
+                "messages" => {
+                    fields.messages = Presence::of(raw);
+                    shapes = shapes.with(message_shapes(value));
+                }
+                "tools" => shapes = shapes.with(tool_shapes(value)),
                 "prompt" => fields.prompt = Presence::of(raw),
                 "input" => fields.input = Presence::of(raw),
                 "max_tokens" => fields.max_tokens = Presence::of(raw),
@@ -377,6 +443,7 @@ fn fields_of(body: &[u8], tape: &Tape<'_>, idx: &[u32]) -> Result<RequestFields,
         close,
         has_members,
     });
+    fields.shapes = Some(shapes);
     Ok(fields)
 }
 
@@ -467,6 +534,44 @@ mod tests {
         assert!(f.stream);
         assert_eq!(f.include_usage, Some(false));
         assert_eq!(f.user.as_deref(), Some("u1"));
+    }
+
+    #[test]
+    fn inspect_notes_what_the_messages_hold() {
+        let shapes = |body: &str| {
+            inspect(body.as_bytes(), &mut Scratch::new())
+                .unwrap()
+                .shapes
+        };
+        assert_eq!(
+            shapes(
+                r#"{"messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function"}]}"#
+            ),
+            Some(Shapes::EMPTY)
+        );
+        assert_eq!(
+            shapes(r#"{"messages":[{"role":"developer","content":"x"},{"content":null}]}"#),
+            Some(
+                Shapes::DEVELOPER
+                    .with(Shapes::NULL_MEMBER)
+                    .with(Shapes::NO_ROLE)
+            )
+        );
+        assert_eq!(
+            shapes(
+                r#"{"messages":[{"role":"user","content":[{"type":"text","text":"x","cache_control":{}}]}]}"#
+            ),
+            Some(Shapes::CONTENT_LIST.with(Shapes::CACHE_CONTROL))
+        );
+        assert_eq!(
+            shapes(
+                r#"{"messages":[],"tools":[{"type":"function","function":{"cache_control":{}}}]}"#
+            ),
+            Some(Shapes::CACHE_CONTROL)
+        );
+        // Not a list, or not objects: nothing to note.
+        assert_eq!(shapes(r#"{"messages":"x"}"#), Some(Shapes::EMPTY));
+        assert_eq!(shapes(r#"{"messages":[1,"x",null]}"#), Some(Shapes::EMPTY));
     }
 
     #[test]

@@ -22,10 +22,13 @@
 
 use crate::anthropic::TransformError;
 
+mod messages;
 mod mistral;
 pub mod rows;
+
 use crate::json::value::key_of;
 use crate::json::{top_members, write_json_string};
+pub use messages::{ContentAsText, MessageRules, Shapes};
 
 /// An OpenAI chat parameter LiteLLM validates, in the order of `get_optional_params`'s
 /// arguments (the order its `UnsupportedParamsError` lists them); the last four come through
@@ -290,6 +293,8 @@ pub struct ParamRules {
     /// `BaseLLMHTTPHandler` send on (xAI, Groq, DeepSeek, ...); those it serves through
     /// OpenAI's SDK leave it out.
     pub stream_false: bool,
+    /// What is done to the messages ([`messages`]).
+    pub messages: MessageRules,
 }
 
 /// How `tool_choice` goes to the provider.
@@ -319,6 +324,7 @@ impl ParamRules {
         tools_without_strict: false,
         usage_include: false,
         stream_false: false,
+        messages: MessageRules::NONE,
     };
 
     /// Whether every body is written again, whatever its parameters (the messages or the
@@ -530,9 +536,20 @@ pub fn write_chat_body(
                 }
                 continue;
             }
-            Class::Other if rules.mistral_messages && keys[i] == "messages" => {
+            Class::Other
+                if keys[i] == "messages"
+                    && (rules.mistral_messages || rules.messages != MessageRules::NONE) =>
+            {
                 open(out, key_as_sent);
-                mistral::write_messages(value, out);
+                match (rules.mistral_messages, rules.messages == MessageRules::NONE) {
+                    (true, true) => mistral::write_messages(value, out),
+                    (true, false) => {
+                        let mut prepared = Vec::with_capacity(value.len());
+                        messages::write_messages(value, &rules.messages, &mut prepared);
+                        mistral::write_messages(&prepared, out);
+                    }
+                    (false, _) => messages::write_messages(value, &rules.messages, out),
+                }
                 continue;
             }
             Class::Other => {
@@ -569,13 +586,21 @@ pub fn write_chat_body(
                 }
             }
             Param::Seed if rules.random_seed => member(out, Key::Named("random_seed"), value),
-            Param::Tools if rules.tools_without_strict => {
+            Param::Tools if rules.tools_without_strict || rules.messages.strip_cache_control => {
+                let removed: &[&str] = match rules.messages.strip_cache_control {
+                    true if rules.tools_without_strict => &["strict", "cache_control"],
+                    true => &["cache_control"],
+                    false => &["strict"],
+                };
                 let tools = crate::json::value::elements(value).unwrap_or_default();
                 if !tools.is_empty() {
                     open(out, key_as_sent);
                     crate::json::write_array(tools, out, |tool, out| {
-                        write_without_key(tool, "strict", 0, out)
+                        write_without_keys(tool, removed, 0, out)
                     });
+                } else if !rules.tools_without_strict {
+                    // xAI gets no empty tools; the others get them as sent.
+                    member(out, key_as_sent, value);
                 }
             }
             Param::ReasoningEffort | Param::Thinking if rules.thinking_type => {
@@ -649,26 +674,29 @@ pub fn write_chat_body(
     Ok(())
 }
 
-/// `value` without any member named `key`, in objects at any depth (inside objects and the
-/// objects of arrays), as LiteLLM's `filter_value_from_dict` leaves it: below 100 levels the
-/// value goes as it came.
-fn write_without_key(value: &[u8], key: &str, depth: usize, out: &mut Vec<u8>) {
-    if depth > 100 || !crate::json::value::is_object(value) {
-        out.extend_from_slice(value);
-        return;
+/// `value` without any member named in `keys`, in objects at any depth (inside objects, and
+/// the objects of arrays), as LiteLLM's `filter_value_from_dict` leaves it: below 100 levels
+/// the value goes as it came. An array `value` is an array of such values.
+pub(crate) fn write_without_keys(value: &[u8], keys: &[&str], depth: usize, out: &mut Vec<u8>) {
+    match crate::json::value::elements(value) {
+        Some(items) if depth <= 100 => crate::json::write_array(items, out, |item, out| {
+            if crate::json::value::is_object(item) {
+                write_without_keys(item, keys, depth, out);
+            } else {
+                out.extend_from_slice(item);
+            }
+        }),
+        _ if depth > 100 || !crate::json::value::is_object(value) => {
+            out.extend_from_slice(value);
+        }
+        _ => crate::json::write_members(value, out, |k, v, out| {
+            if keys.contains(&k) {
+                return false;
+            }
+            write_without_keys(v, keys, depth + 1, out);
+            true
+        }),
     }
-    crate::json::write_members(value, out, |k, v, out| {
-        if k == key {
-            return false;
-        }
-        match crate::json::value::elements(v) {
-            Some(items) => crate::json::write_array(items, out, |item, out| {
-                write_without_key(item, key, depth + 1, out)
-            }),
-            None => write_without_key(v, key, depth + 1, out),
-        }
-        true
-    });
 }
 
 /// Whether a JSON number is 1 (`1`, `1.0`, `1e0`), as Python's `n == 1` reads it.

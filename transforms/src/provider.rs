@@ -965,7 +965,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     },
     // litellm/llms/dashscope/qwencloud.py
     ProviderRow {
-        params: rows::OPENAI_LIKE,
+        params: rows::QWEN,
         ..openai_like(
             "qwencloud",
             &[],
@@ -978,7 +978,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     },
     // litellm/llms/dashscope/qwen_ai_platform.py
     ProviderRow {
-        params: rows::OPENAI_LIKE,
+        params: rows::QWEN,
         ..openai_like(
             "qwen_ai_platform",
             &[],
@@ -993,7 +993,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     // (http://host:22088/engines/llama.cpp) and the API lives under its /v1.
     ProviderRow {
         base_suffix: Some("/v1"),
-        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        params: rows::CONTENT_AS_TEXT,
         ..openai_like(
             "docker_model_runner",
             &[],
@@ -1221,7 +1221,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     },
     // litellm/llms/modelscope/chat/transformation.py
     ProviderRow {
-        params: rows::OPENAI_LIKE,
+        params: rows::MODELSCOPE,
         ..openai_like(
             "modelscope",
             &[],
@@ -1704,7 +1704,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     },
     // litellm/llms/openai_like/providers.json
     ProviderRow {
-        params: rows::OPENAI_LIKE_MAX_TOKENS,
+        params: rows::CONTENT_AS_TEXT,
         ..openai_like(
             "publicai",
             &[],

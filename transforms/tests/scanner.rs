@@ -29,7 +29,11 @@ fn scan(body: &[u8], cuts: &[usize]) -> Result<RequestFields, RequestError> {
 /// applied to the same pieces gives `splice`'s bytes.
 fn agrees(body: &[u8], cuts: &[usize]) -> Result<RequestFields, RequestError> {
     let shown = String::from_utf8_lossy(body);
-    let want = inspect(body, &mut Scratch::new());
+    // The scanner does not walk the messages: what they hold is unknown.
+    let want = inspect(body, &mut Scratch::new()).map(|fields| RequestFields {
+        shapes: None,
+        ..fields
+    });
     let got = scan(body, cuts);
     assert_eq!(got, want, "{shown:?} cut at {cuts:?}");
     if let Ok(fields) = &want {

@@ -8,12 +8,26 @@
 //! it; those providers send their usage anyway). Rows not named here take every parameter
 //! ([`ParamRules::OPENAI`]).
 
-use super::{Param, ParamRules, ParamSet, ToolChoice};
+use super::{ContentAsText, MessageRules, Param, ParamRules, ParamSet, ToolChoice};
+
+/// Every parameter sent, the messages prepared as LiteLLM prepares them for a provider other
+/// than OpenAI ([`MessageRules::LITELLM`]).
+const BASE: ParamRules = ParamRules {
+    messages: MessageRules::LITELLM,
+    ..ParamRules::OPENAI
+};
+
+/// LiteLLM's preparation but for the removal of `cache_control` (the providers whose config
+/// keeps it).
+const KEEPS_CACHE_CONTROL: MessageRules = MessageRules {
+    strip_cache_control: false,
+    ..MessageRules::LITELLM
+};
 
 /// Every parameter sent but `user` (LiteLLM's `OpenAIGPTConfig` for a model not OpenAI's own).
 const USER_UNSENT: ParamRules = ParamRules {
     unsent: ParamSet::of(&[Param::User]),
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// A provider LiteLLM serves with `OpenAIGPTConfig`'s table as it stands (directly, through
@@ -35,7 +49,36 @@ pub const OPENAI_LIKE_MAX_TOKENS: ParamRules = ParamRules {
 /// JSON-configured providers whose models the cost map does not list).
 pub const OPENAI_LIKE_NO_REASONING: ParamRules = ParamRules {
     unsent: ParamSet::of(&[Param::User, Param::ReasoningEffort, Param::Verbosity]),
+    messages: MessageRules {
+        validated: true,
+        ..MessageRules::NONE
+    },
     ..OPENAI_LIKE_MAX_TOKENS
+};
+
+/// qwencloud and qwen_ai_platform: as [`OPENAI_LIKE`], `cache_control` kept.
+pub const QWEN: ParamRules = ParamRules {
+    messages: KEEPS_CACHE_CONTROL,
+    ..OPENAI_LIKE
+};
+
+/// docker_model_runner and publicai: as [`OPENAI_LIKE_MAX_TOKENS`], content lists sent as
+/// their texts (`handle_messages_with_content_list_to_str_conversion`).
+pub const CONTENT_AS_TEXT: ParamRules = ParamRules {
+    messages: MessageRules {
+        content_as_text: ContentAsText::Always,
+        ..MessageRules::LITELLM
+    },
+    ..OPENAI_LIKE_MAX_TOKENS
+};
+
+/// modelscope: as [`OPENAI_LIKE`], lists of text parts sent as their texts.
+pub const MODELSCOPE: ParamRules = ParamRules {
+    messages: MessageRules {
+        content_as_text: ContentAsText::TextOnly,
+        ..MessageRules::LITELLM
+    },
+    ..OPENAI_LIKE
 };
 
 /// meta_llama: LiteLLM's LlamaAPIConfig: as [`OPENAI_LIKE`], `response_format` never sent.
@@ -47,18 +90,22 @@ pub const META_LLAMA: ParamRules = ParamRules {
 /// tencent: LiteLLM's TencentConfig: `user`, `reasoning_effort` and `thinking` never sent.
 pub const TENCENT: ParamRules = ParamRules {
     unsent: ParamSet::of(&[Param::User, Param::ReasoningEffort, Param::Thinking]),
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// litellm_proxy: LiteLLM's LiteLLMProxyChatConfig: everything sent but `thinking`, which
 /// is left out.
 pub const LITELLM_PROXY: ParamRules = ParamRules {
     unsent: ParamSet::of(&[Param::Thinking]),
-    ..ParamRules::OPENAI
+    messages: KEEPS_CACHE_CONTROL,
+    ..BASE
 };
 
 /// minimax: LiteLLM's MinimaxChatConfig, served by its own HTTP handler: `user` not sent.
-pub const MINIMAX: ParamRules = stream_false(USER_UNSENT);
+pub const MINIMAX: ParamRules = stream_false(ParamRules {
+    messages: KEEPS_CACHE_CONTROL,
+    ..USER_UNSENT
+});
 
 /// The rules `rules` with `"stream": false` added where the client sent no `stream` (a
 /// provider LiteLLM serves through its `BaseLLMHTTPHandler`).
@@ -77,7 +124,7 @@ pub const GROQ: ParamRules = ParamRules {
     unsent: ParamSet::of(&[Param::User]),
     max_tokens_only: true,
     stream_false: true,
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// mistral: LiteLLM's MistralConfig (→ OpenAIGPTConfig) (llms/mistral/chat/transformation.py).
@@ -102,7 +149,7 @@ pub const MISTRAL: ParamRules = ParamRules {
     tool_choice: ToolChoice::Mistral,
     random_seed: true,
     mistral_messages: true,
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// perplexity: LiteLLM's PerplexityChatConfig (→ OpenAIGPTConfig)
@@ -121,7 +168,7 @@ pub const PERPLEXITY: ParamRules = ParamRules {
         Param::WebSearchOptions,
     ]),
     unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// fireworks_ai: LiteLLM's FireworksAIConfig (→ FireworksAIMixin, OpenAIGPTConfig)
@@ -142,7 +189,7 @@ pub const FIREWORKS_AI: ParamRules = ParamRules {
     max_tokens_only: true,
     tool_choice: ToolChoice::RequiredAsAny,
     stream_false: true,
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// cerebras: LiteLLM's CerebrasConfig (→ OpenAIGPTConfig) (llms/cerebras/chat.py). Sent
@@ -162,7 +209,7 @@ pub const CEREBRAS: ParamRules = ParamRules {
     ]),
     max_tokens_only: true,
     unsent: ParamSet::of(&[Param::StreamOptions]),
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// deepinfra: LiteLLM's DeepInfraConfig (→ OpenAIGPTConfig)
@@ -188,7 +235,11 @@ pub const DEEPINFRA: ParamRules = ParamRules {
     unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
     max_tokens_only: true,
     tool_choice: ToolChoice::Never,
-    ..ParamRules::OPENAI
+    messages: MessageRules {
+        content_as_text: ContentAsText::ToolResult,
+        ..MessageRules::LITELLM
+    },
+    ..BASE
 };
 
 /// nvidia_nim: LiteLLM's NvidiaNimConfig (→ OpenAIGPTConfig)
@@ -211,7 +262,7 @@ pub const NVIDIA_NIM: ParamRules = ParamRules {
     ]),
     unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
     max_tokens_only: true,
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// sambanova: LiteLLM's SambanovaConfig (→ OpenAIGPTConfig) (llms/sambanova/chat.py). Sent
@@ -230,7 +281,11 @@ pub const SAMBANOVA: ParamRules = ParamRules {
     ]),
     unsent: ParamSet::of(&[Param::User]),
     max_tokens_only: true,
-    ..ParamRules::OPENAI
+    messages: MessageRules {
+        content_as_text: ContentAsText::Always,
+        ..MessageRules::LITELLM
+    },
+    ..BASE
 };
 
 /// ai21_chat: LiteLLM's AI21ChatConfig (→ OpenAILikeChatConfig → OpenAIGPTConfig); also used
@@ -249,7 +304,7 @@ pub const AI21_CHAT: ParamRules = ParamRules {
     ]),
     unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
     max_tokens_only: true,
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// together_ai: LiteLLM's TogetherAIChatConfig (→ OpenAIGPTConfig)
@@ -259,7 +314,7 @@ pub const TOGETHER_AI: ParamRules = ParamRules {
     refused: ParamSet::of(&[Param::Thinking]),
     unsent: ParamSet::of(&[Param::User]),
     stream_false: true,
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// featherless_ai: LiteLLM's FeatherlessAIConfig (→ OpenAIGPTConfig)
@@ -280,7 +335,7 @@ pub const FEATHERLESS_AI: ParamRules = ParamRules {
     ]),
     unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
     max_tokens_only: true,
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// hyperbolic: LiteLLM's HyperbolicChatConfig (→ OpenAILikeChatConfig → OpenAIGPTConfig)
@@ -300,7 +355,7 @@ pub const HYPERBOLIC: ParamRules = ParamRules {
         Param::ToolChoice,
     ]),
     unsent: ParamSet::of(&[Param::StreamOptions]),
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// maritalk: LiteLLM's MaritalkConfig (→ OpenAIGPTConfig) (llms/maritalk.py).
@@ -318,7 +373,8 @@ pub const MARITALK: ParamRules = ParamRules {
     ]),
     unsent: ParamSet::of(&[Param::User]),
     stream_false: true,
-    ..ParamRules::OPENAI
+    messages: KEEPS_CACHE_CONTROL,
+    ..BASE
 };
 
 /// nscale: LiteLLM's NscaleConfig (→ OpenAIGPTConfig) (llms/nscale/chat/transformation.py).
@@ -337,7 +393,7 @@ pub const NSCALE: ParamRules = ParamRules {
         Param::TopLogprobs,
     ]),
     unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// zai: LiteLLM's ZAIChatConfig (→ OpenAIGPTConfig) (llms/zai/chat/transformation.py). Sent
@@ -353,7 +409,8 @@ pub const ZAI: ParamRules = ParamRules {
         Param::Thinking,
     ]),
     unsent: ParamSet::of(&[Param::User]),
-    ..ParamRules::OPENAI
+    messages: KEEPS_CACHE_CONTROL,
+    ..BASE
 };
 
 /// inception: LiteLLM's InceptionChatConfig (→ OpenAILikeChatConfig → OpenAIGPTConfig)
@@ -371,7 +428,7 @@ pub const INCEPTION: ParamRules = ParamRules {
     ]),
     unsent: ParamSet::of(&[Param::User]),
     max_tokens_only: true,
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// moonshot: LiteLLM's MoonshotChatConfig (→ OpenAIGPTConfig)
@@ -381,7 +438,7 @@ pub const MOONSHOT: ParamRules = ParamRules {
     refused: ParamSet::of(&[Param::Functions, Param::Thinking]),
     unsent: ParamSet::of(&[Param::User]),
     max_tokens_only: true,
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// v0: LiteLLM's V0ChatConfig (→ OpenAILikeChatConfig → OpenAIGPTConfig)
@@ -389,7 +446,7 @@ pub const MOONSHOT: ParamRules = ParamRules {
 pub const V0: ParamRules = ParamRules {
     refused: ParamSet::all_but(&[Param::Tools, Param::ToolChoice]),
     unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// morph: LiteLLM's MorphChatConfig (→ OpenAILikeChatConfig → OpenAIGPTConfig)
@@ -397,7 +454,7 @@ pub const V0: ParamRules = ParamRules {
 pub const MORPH: ParamRules = ParamRules {
     refused: ParamSet::all_but(&[]),
     unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// volcengine: LiteLLM's VolcEngineChatConfig (litellm.VolcEngineConfig; → OpenAILikeChatConfig
@@ -420,7 +477,7 @@ pub const VOLCENGINE: ParamRules = ParamRules {
     ]),
     unsent: ParamSet::of(&[Param::User]),
     max_tokens_only: true,
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// amazon_nova: LiteLLM's AmazonNovaChatConfig (→ OpenAILikeChatConfig → OpenAIGPTConfig)
@@ -439,7 +496,8 @@ pub const AMAZON_NOVA: ParamRules = ParamRules {
     unsent: ParamSet::of(&[Param::User]),
     max_tokens_only: true,
     stream_false: true,
-    ..ParamRules::OPENAI
+    messages: KEEPS_CACHE_CONTROL,
+    ..BASE
 };
 
 /// nadir: LiteLLM's NadirConfig (→ OpenAIGPTConfig) (llms/nadir/chat/transformation.py).
@@ -454,7 +512,7 @@ pub const NADIR: ParamRules = ParamRules {
     ]),
     unsent: ParamSet::of(&[Param::User, Param::StreamOptions]),
     stream_false: true,
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// sail: LiteLLM's SailChatConfig (→ OpenAIGPTConfig) (llms/sail/chat/transformation.py). Sent
@@ -470,7 +528,7 @@ pub const SAIL: ParamRules = ParamRules {
         Param::TopLogprobs,
         Param::Thinking,
     ]),
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// xai: LiteLLM's XAIChatConfig (→ OpenAIGPTConfig) (llms/xai/chat/transformation.py). Sent
@@ -493,7 +551,7 @@ pub const XAI: ParamRules = ParamRules {
     max_tokens_only: true,
     tools_without_strict: true,
     stream_false: true,
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// deepseek: LiteLLM's DeepSeekChatConfig (→ OpenAIGPTConfig)
@@ -503,7 +561,11 @@ pub const DEEPSEEK: ParamRules = ParamRules {
     unsent: ParamSet::of(&[Param::User]),
     thinking_type: true,
     stream_false: true,
-    ..ParamRules::OPENAI
+    messages: MessageRules {
+        content_as_text: ContentAsText::Always,
+        ..MessageRules::LITELLM
+    },
+    ..BASE
 };
 
 /// hosted_vllm: LiteLLM's HostedVLLMChatConfig (→ OpenAIGPTConfig)
@@ -511,6 +573,10 @@ pub const DEEPSEEK: ParamRules = ParamRules {
 pub const HOSTED_VLLM: ParamRules = ParamRules {
     thinking_as_effort: true,
     stream_false: true,
+    messages: MessageRules {
+        content_as_text: ContentAsText::AssistantTextOnly,
+        ..MessageRules::LITELLM
+    },
     ..USER_UNSENT
 };
 
@@ -519,7 +585,7 @@ pub const HOSTED_VLLM: ParamRules = ParamRules {
 pub const LM_STUDIO: ParamRules = ParamRules {
     refused: ParamSet::of(&[Param::ReasoningEffort, Param::Thinking]),
     unsent: ParamSet::of(&[Param::User]),
-    ..ParamRules::OPENAI
+    ..BASE
 };
 
 /// openrouter: LiteLLM's OpenrouterConfig (→ OpenAIGPTConfig)
@@ -535,5 +601,6 @@ pub const OPENROUTER: ParamRules = ParamRules {
 pub const DASHSCOPE: ParamRules = ParamRules {
     refused: ParamSet::of(&[Param::Thinking]),
     unsent: ParamSet::of(&[Param::User]),
-    ..ParamRules::OPENAI
+    messages: KEEPS_CACHE_CONTROL,
+    ..BASE
 };

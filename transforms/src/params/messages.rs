@@ -1,0 +1,314 @@
+//! The chat messages of a request to an OpenAI-format provider, as LiteLLM 1.108.7 prepares
+//! them before any provider sees them, and as most provider configs then change them:
+//!
+//! - `validate_and_fix_openai_messages` (every provider): a message's `null` members are left
+//!   out, and a message without a `role` is an assistant's;
+//! - `translate_developer_role_to_system_role` (every provider config LiteLLM knows by name):
+//!   a `developer` turn becomes a `system` turn;
+//! - `remove_cache_control_flag_from_messages_and_tools` (`OpenAIGPTConfig` for every provider
+//!   but a few): `cache_control` is removed from each message at any depth;
+//! - a few providers' content list rewrites ([`ContentAsText`]).
+//!
+//! Which of these a provider gets is its [`MessageRules`]. A message that is not an object
+//! goes as it came.
+
+use crate::json::value::{elements, get, is_object, string};
+use crate::json::{write_array, write_json_string, write_members};
+
+/// What is done to a provider's messages (each flag one of the steps in the module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageRules {
+    /// `null` members left out; a message without `role` gets `"role": "assistant"`.
+    pub validated: bool,
+    /// `developer` turns sent as `system`.
+    pub developer_as_system: bool,
+    /// `cache_control` removed from messages and tools.
+    pub strip_cache_control: bool,
+    /// Which content lists are sent as text.
+    pub content_as_text: ContentAsText,
+}
+
+/// Which content lists a provider's config sends as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentAsText {
+    Never,
+    /// Every message's list, as its parts' non-empty texts joined, when that is not empty
+    /// (images and other parts are dropped with it):
+    /// `handle_messages_with_content_list_to_str_conversion` (SambaNova, DeepSeek, Docker Model
+    /// Runner, PublicAI).
+    Always,
+    /// A list of text parts only, as their texts joined (ModelScope).
+    TextOnly,
+    /// An assistant's list of text parts only, as their texts joined by newlines (hosted_vllm).
+    AssistantTextOnly,
+    /// A tool result's list: one text part as its text, else the list as Python's
+    /// `json.dumps` writes it (DeepInfra).
+    ToolResult,
+}
+
+impl MessageRules {
+    /// Messages as the client sent them.
+    pub const NONE: MessageRules = MessageRules {
+        validated: false,
+        developer_as_system: false,
+        strip_cache_control: false,
+        content_as_text: ContentAsText::Never,
+    };
+
+    /// What LiteLLM does for most OpenAI-format providers.
+    pub const LITELLM: MessageRules = MessageRules {
+        validated: true,
+        developer_as_system: true,
+        strip_cache_control: true,
+        content_as_text: ContentAsText::Never,
+    };
+
+    /// Whether messages with `shapes` (a [`Shapes`] set) come out changed.
+    pub(crate) const fn changes(&self, shapes: Shapes) -> bool {
+        let mut changing = Shapes::EMPTY;
+        if self.validated {
+            changing = changing.with(Shapes::NULL_MEMBER).with(Shapes::NO_ROLE);
+        }
+        if self.developer_as_system {
+            changing = changing.with(Shapes::DEVELOPER);
+        }
+        if self.strip_cache_control {
+            changing = changing.with(Shapes::CACHE_CONTROL);
+        }
+        if !matches!(self.content_as_text, ContentAsText::Never) {
+            changing = changing.with(Shapes::CONTENT_LIST);
+        }
+        shapes.0 & changing.0 != 0
+    }
+}
+
+/// What a request's messages (and tools) hold that [`MessageRules`] change, noted while the
+/// request is inspected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shapes(pub(crate) u8);
+
+impl Shapes {
+    pub const EMPTY: Shapes = Shapes(0);
+    /// A message member whose value is `null`.
+    pub const NULL_MEMBER: Shapes = Shapes(1);
+    /// A message without `role`.
+    pub const NO_ROLE: Shapes = Shapes(2);
+    /// A `developer` turn.
+    pub const DEVELOPER: Shapes = Shapes(4);
+    /// `cache_control` on a message, on one of its content parts, or on a tool.
+    pub const CACHE_CONTROL: Shapes = Shapes(8);
+    /// A message whose content is a list.
+    pub const CONTENT_LIST: Shapes = Shapes(16);
+
+    pub const fn with(self, other: Shapes) -> Shapes {
+        Shapes(self.0 | other.0)
+    }
+}
+
+/// Writes the `messages` value (a JSON array, else as it came) as `rules` say.
+pub(crate) fn write_messages(messages: &[u8], rules: &MessageRules, out: &mut Vec<u8>) {
+    let Some(list) = elements(messages) else {
+        out.extend_from_slice(messages);
+        return;
+    };
+    write_array(list, out, |message, out| {
+        if is_object(message) {
+            write_message(message, rules, out);
+        } else {
+            out.extend_from_slice(message);
+        }
+    });
+}
+
+fn write_message(message: &[u8], rules: &MessageRules, out: &mut Vec<u8>) {
+    let mut has_role = false;
+    let role = get(message, "role").and_then(string);
+    write_members(message, out, |key, value, out| {
+        if rules.validated && value == b"null" {
+            return false;
+        }
+        if rules.strip_cache_control && key == "cache_control" {
+            return false;
+        }
+        match key {
+            "role" => {
+                has_role = true;
+                if rules.developer_as_system && string(value).as_deref() == Some("developer") {
+                    out.extend_from_slice(b"\"system\"");
+                    return true;
+                }
+            }
+            "content" if as_text(rules.content_as_text, role.as_deref(), value, out) => {
+                return true;
+            }
+            _ => {}
+        }
+        if rules.strip_cache_control {
+            super::write_without_keys(value, &["cache_control"], 0, out);
+        } else {
+            out.extend_from_slice(value);
+        }
+        true
+    });
+    if rules.validated && !has_role {
+        out.pop();
+        if out.last() != Some(&b'{') {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"role\":\"assistant\"}");
+    }
+}
+
+/// Writes `content` (of a message with `role`) as text where `how` says so; false when it
+/// goes as it came.
+fn as_text(how: ContentAsText, role: Option<&str>, content: &[u8], out: &mut Vec<u8>) -> bool {
+    let Some(parts) = elements(content) else {
+        return false;
+    };
+    let text_of = |part: &&[u8]| get(part, "text").and_then(string);
+    let all_text = || {
+        parts
+            .iter()
+            .all(|part| get(part, "type").and_then(string).as_deref() == Some("text"))
+    };
+    let text = match how {
+        ContentAsText::Never => return false,
+        // `convert_content_list_to_str`: only a non-empty result replaces the list.
+        ContentAsText::Always => {
+            let text: String = parts.iter().filter_map(text_of).collect();
+            if text.is_empty() {
+                return false;
+            }
+            text
+        }
+        ContentAsText::TextOnly if all_text() => parts.iter().filter_map(text_of).collect(),
+        ContentAsText::AssistantTextOnly if role == Some("assistant") && all_text() => parts
+            .iter()
+            .map(|part| text_of(part).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        ContentAsText::ToolResult if role == Some("tool") => match parts.as_slice() {
+            [one] if all_text() && get(one, "text").is_some() => match text_of(one) {
+                Some(text) => text,
+                None => return false,
+            },
+            _ => {
+                crate::json::value::write_py_dumps_string(content, out);
+                return true;
+            }
+        },
+        _ => return false,
+    };
+    write_json_string(&text, out);
+    true
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn written(messages: Value, rules: MessageRules) -> Value {
+        let mut out = Vec::new();
+        write_messages(&serde_json::to_vec(&messages).unwrap(), &rules, &mut out);
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn litellm_s_preparation() {
+        let messages = json!([
+            {"role": "developer", "content": [{"type": "text", "text": "Rule.", "cache_control": {"type": "ephemeral"}}]},
+            {"content": null, "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {"role": "user", "content": "Hi", "name": null, "cache_control": {"type": "ephemeral"}},
+            "not a message"
+        ]);
+        assert_eq!(
+            written(messages.clone(), MessageRules::LITELLM),
+            json!([
+                {"role": "system", "content": [{"type": "text", "text": "Rule."}]},
+                {"tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}], "role": "assistant"},
+                {"role": "user", "content": "Hi"},
+                "not a message"
+            ])
+        );
+        assert_eq!(written(messages.clone(), MessageRules::NONE), messages);
+    }
+
+    #[test]
+    fn content_lists_as_their_texts() {
+        let rules = MessageRules {
+            content_as_text: ContentAsText::Always,
+            ..MessageRules::LITELLM
+        };
+        let messages = json!([
+            {"role": "user", "content": [{"type": "text", "text": "What is "}, {"type": "image_url", "image_url": {"url": "x"}}, {"type": "text", "text": "it?"}]},
+            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]},
+            {"role": "user", "content": "as is"}
+        ]);
+        assert_eq!(
+            written(messages, rules),
+            json!([
+                {"role": "user", "content": "What is it?"},
+                {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]},
+                {"role": "user", "content": "as is"}
+            ])
+        );
+    }
+
+    #[test]
+    fn providers_own_content_rewrites() {
+        let messages = json!([
+            {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+            {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image_url", "image_url": {"url": "x"}}]},
+            {"role": "tool", "content": [{"type": "text", "text": "20"}]},
+            {"role": "tool", "content": [{"type": "text", "text": "é"}, {"type": "text", "text": "b"}]}
+        ]);
+        let with = |how| MessageRules {
+            content_as_text: how,
+            ..MessageRules::NONE
+        };
+        let contents = |how| -> Vec<Value> {
+            written(messages.clone(), with(how))
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["content"].clone())
+                .collect()
+        };
+        let original: Vec<Value> = messages
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["content"].clone())
+            .collect();
+        let text_only = contents(ContentAsText::TextOnly);
+        assert_eq!(text_only[0], json!("ab"));
+        assert_eq!(text_only[2], original[2]);
+        let vllm = contents(ContentAsText::AssistantTextOnly);
+        assert_eq!(vllm[1], json!("a\nb"));
+        assert_eq!(vllm[0], original[0]);
+        let deepinfra = contents(ContentAsText::ToolResult);
+        assert_eq!(deepinfra[3], json!("20"));
+        assert_eq!(
+            deepinfra[4],
+            // (serde_json wrote the parts' keys sorted)
+            json!(r#"[{"text": "\u00e9", "type": "text"}, {"text": "b", "type": "text"}]"#)
+        );
+        assert_eq!(deepinfra[0], original[0]);
+    }
+
+    #[test]
+    fn changes_follow_the_rules() {
+        let all = Shapes::NULL_MEMBER
+            .with(Shapes::NO_ROLE)
+            .with(Shapes::DEVELOPER)
+            .with(Shapes::CACHE_CONTROL)
+            .with(Shapes::CONTENT_LIST);
+        assert!(!MessageRules::NONE.changes(all));
+        assert!(!MessageRules::LITELLM.changes(Shapes::CONTENT_LIST));
+        assert!(MessageRules::LITELLM.changes(Shapes::DEVELOPER));
+        assert!(!MessageRules::LITELLM.changes(Shapes::EMPTY));
+    }
+}
