@@ -642,6 +642,13 @@ CASES += [(f"chat-row-{row}-history", "/v1/chat/completions", {"model": f"row-{r
 CASES += [(f"chat-{model}-history-shapes", "/v1/chat/completions", {"model": model, "messages": ROW_HISTORY})
           for model in ("gpt", "groq", "mistral", "pplx", "fw", "cere", "grok", "or", "tog", "dinfra", "nim", "samba",
                         "dsk", "vllm")]
+#: Embeddings to every OpenAI-format row that serves them, with the parameters a client may send.
+EMBED_SWEEP = {"input": ["[text] a", "b"], "encoding_format": "float", "dimensions": 8, "user": "u1"}
+CASES += [(f"embeddings-row-{row}", "/v1/embeddings", {"model": f"row-{row}", **EMBED_SWEEP})
+          for row in ("lm_studio", "litellm_proxy", "cometapi", "dashscope", "qwencloud", "qwen_ai_platform", "edenai",
+                      "llamafile", "nebius", "ovhcloud", "vercel_ai_gateway", "volcengine", "wandb", "xinference")]
+CASES += [(f"embeddings-{model}-sweep", "/v1/embeddings", {"model": model, **EMBED_SWEEP})
+          for model in ("tog", "fw", "mistral", "dinfra", "nim")]
 CASES += [(f"chat-row-{row}-stream", "/v1/chat/completions",
            chat(f"row-{row}", "text", True, stream_options={"include_usage": True})) for row in ROW_SWEEP]
 
