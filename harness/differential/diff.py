@@ -649,6 +649,7 @@ CASES += [(f"embeddings-row-{row}", "/v1/embeddings", {"model": f"row-{row}", **
                       "llamafile", "nebius", "ovhcloud", "vercel_ai_gateway", "volcengine", "wandb", "xinference")]
 CASES += [(f"embeddings-{model}-sweep", "/v1/embeddings", {"model": model, **EMBED_SWEEP})
           for model in ("tog", "fw", "mistral", "dinfra", "nim")]
+CASES += [("embeddings-mistral-drop", "/v1/embeddings", {"model": "mistral", **EMBED_SWEEP, "drop_params": True})]
 CASES += [(f"chat-row-{row}-stream", "/v1/chat/completions",
            chat(f"row-{row}", "text", True, stream_options={"include_usage": True})) for row in ROW_SWEEP]
 

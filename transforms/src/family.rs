@@ -275,6 +275,28 @@ pub fn write_request_body(
         json_mode,
         ..RequestNote::default()
     };
+    if endpoint == Endpoint::Embeddings && matches!(bridge(row, endpoint), Bridge::OpenAi) {
+        let refused = crate::params::refused_embedding_params(
+            body,
+            &row.params,
+            row.name,
+            provider_model,
+            drop_refused,
+        );
+        if let Some(refused) = refused {
+            // Left out with drop_params, else refused.
+            let kept = crate::json::without_members(body, &refused?);
+            return none(crate::params::write_chat_body(
+                &kept,
+                &crate::params::ParamRules::OPENAI,
+                row.name,
+                provider_model,
+                force_include_usage,
+                drop_refused,
+                out,
+            ));
+        }
+    }
     match bridge(row, endpoint) {
         Bridge::OpenAi | Bridge::Anthropic => match rewritten_params(row, endpoint, fields) {
             Some(rules) => none(crate::params::write_chat_body(

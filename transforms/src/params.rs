@@ -295,6 +295,10 @@ pub struct ParamRules {
     pub stream_false: bool,
     /// What is done to the messages ([`messages`]).
     pub messages: MessageRules,
+    /// Of the embeddings parameters (`user`, `encoding_format`, `dimensions`, in that order),
+    /// the ones LiteLLM's embedding config for the provider refuses
+    /// (`get_optional_params_embeddings`).
+    pub embedding_refused: &'static [&'static str],
 }
 
 /// How `tool_choice` goes to the provider.
@@ -325,6 +329,7 @@ impl ParamRules {
         usage_include: false,
         stream_false: false,
         messages: MessageRules::NONE,
+        embedding_refused: &[],
     };
 
     /// Whether every body is written again, whatever its parameters (the messages or the
@@ -672,6 +677,50 @@ pub fn write_chat_body(
         ));
     }
     Ok(())
+}
+
+/// LiteLLM's refusal of the embeddings parameters in `body` that `rules` refuse
+/// (`get_optional_params_embeddings`: a `null` one counts as absent), naming them with their
+/// values as Python prints a dict; with `drop`, their names (to be left out). `None` when
+/// the body has none of them.
+pub fn refused_embedding_params(
+    body: &[u8],
+    rules: &ParamRules,
+    provider: &str,
+    model: &str,
+    drop: bool,
+) -> Option<Result<Vec<String>, TransformError>> {
+    let found: Vec<(&str, &[u8])> = rules
+        .embedding_refused
+        .iter()
+        .filter_map(|&name| {
+            let value = crate::json::value::get(body, name).filter(|v| *v != b"null")?;
+            Some((name, value))
+        })
+        .collect();
+    if found.is_empty() {
+        return None;
+    }
+    let names = found.iter().map(|(n, _)| (*n).to_owned()).collect();
+    if drop {
+        return Some(Ok(names));
+    }
+    let mut dict = String::from("{");
+    for (i, (name, value)) in found.iter().enumerate() {
+        if i > 0 {
+            dict.push_str(", ");
+        }
+        crate::json::value::py_repr_string(name, &mut dict);
+        dict.push_str(": ");
+        crate::json::value::py_repr(value, &mut dict);
+    }
+    dict.push('}');
+    Some(Err(TransformError::UnsupportedParams {
+        message: format!(
+            "{provider} does not support parameters: {dict}, for model={model}. To drop these, set `litellm.drop_params=True` or for proxy:\n\n`litellm_settings:\n drop_params: true`\n"
+        ),
+        params: names,
+    }))
 }
 
 /// `value` without any member named in `keys`, in objects at any depth (inside objects, and
@@ -1110,6 +1159,35 @@ mod tests {
         }
         let out = write(plain, &rows::GROQ, true).unwrap();
         assert_eq!(out["stream_options"], json!({"include_usage": true}));
+    }
+
+    #[test]
+    fn embedding_parameters_refused_as_litellm_refuses_them() {
+        let body =
+            br#"{"model":"m","dimensions":8,"input":["a"],"user":"u'1","encoding_format":null}"#;
+        let refused =
+            refused_embedding_params(body, &rows::MISTRAL, "mistral", "mistral-embed", false);
+        match refused {
+            Some(Err(TransformError::UnsupportedParams { message, params })) => {
+                assert_eq!(params, ["user", "dimensions"]);
+                assert!(
+                    message.starts_with(
+                        r#"mistral does not support parameters: {'user': "u'1", 'dimensions': 8}, for model=mistral-embed. To drop these"#
+                    ),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let dropped = refused_embedding_params(body, &rows::MISTRAL, "mistral", "m", true);
+        assert_eq!(dropped.unwrap().unwrap(), ["user", "dimensions"]);
+        // A null counts as absent; rows without refusals refuse nothing.
+        let body = br#"{"model":"m","encoding_format":"float","user":null}"#;
+        assert!(refused_embedding_params(body, &rows::MISTRAL, "mistral", "m", false).is_none());
+        let body = br#"{"model":"m","dimensions":8}"#;
+        assert!(
+            refused_embedding_params(body, &ParamRules::OPENAI, "openai", "m", false).is_none()
+        );
     }
 
     #[test]

@@ -1313,7 +1313,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     },
     // litellm/main.py `_complete_ovhcloud`, litellm/llms/ovhcloud/
     ProviderRow {
-        params: rows::stream_false(rows::OPENAI_LIKE),
+        params: rows::OVHCLOUD,
         ..openai_like(
             "ovhcloud",
             &[],

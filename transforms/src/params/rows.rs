@@ -81,6 +81,13 @@ pub const MODELSCOPE: ParamRules = ParamRules {
     ..OPENAI_LIKE
 };
 
+/// ovhcloud: as [`OPENAI_LIKE`], served by LiteLLM's own HTTP handler, its embeddings taking
+/// none of `user`, `encoding_format`, `dimensions`.
+pub const OVHCLOUD: ParamRules = stream_false(ParamRules {
+    embedding_refused: &["user", "encoding_format", "dimensions"],
+    ..OPENAI_LIKE
+});
+
 /// meta_llama: LiteLLM's LlamaAPIConfig: as [`OPENAI_LIKE`], `response_format` never sent.
 pub const META_LLAMA: ParamRules = ParamRules {
     unsent: ParamSet::of(&[Param::User, Param::ResponseFormat]),
@@ -149,6 +156,7 @@ pub const MISTRAL: ParamRules = ParamRules {
     tool_choice: ToolChoice::Mistral,
     random_seed: true,
     mistral_messages: true,
+    embedding_refused: &["user", "dimensions"],
     ..BASE
 };
 
@@ -189,6 +197,7 @@ pub const FIREWORKS_AI: ParamRules = ParamRules {
     max_tokens_only: true,
     tool_choice: ToolChoice::RequiredAsAny,
     stream_false: true,
+    embedding_refused: &["user", "encoding_format", "dimensions"],
     ..BASE
 };
 
@@ -477,6 +486,7 @@ pub const VOLCENGINE: ParamRules = ParamRules {
     ]),
     unsent: ParamSet::of(&[Param::User]),
     max_tokens_only: true,
+    embedding_refused: &["dimensions"],
     ..BASE
 };
 
@@ -585,6 +595,7 @@ pub const HOSTED_VLLM: ParamRules = ParamRules {
 pub const LM_STUDIO: ParamRules = ParamRules {
     refused: ParamSet::of(&[Param::ReasoningEffort, Param::Thinking]),
     unsent: ParamSet::of(&[Param::User]),
+    embedding_refused: &["user", "encoding_format", "dimensions"],
     ..BASE
 };
 
