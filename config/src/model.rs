@@ -215,12 +215,6 @@ fn params(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<LitellmParams> {
             "weight" => p.weight = cx.number(value, &kp)?,
             "mock_response" => p.mock_response = cx.string(value, &kp)?,
             "drop_params" => p.drop_params = cx.boolean(value, &kp)?,
-            k if p.rates.slot(k).is_some() => {
-                let v = cx.number(value, &kp)?;
-                if let Some(slot) = p.rates.slot(k) {
-                    *slot = v;
-                }
-            }
             // The first of the two spellings LiteLLM reads wins, as its `or` chain does.
             "vertex_project" | "vertex_ai_project" => {
                 let v = cx.string(value, &kp)?;
@@ -252,7 +246,10 @@ fn params(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<LitellmParams> {
                     p.aws.push((name, v));
                 }
             }
-            _ => cx.ignore(kp),
+            k => match p.rates.slot(k) {
+                Some(rate) => *rate = cx.number(value, &kp)?,
+                None => cx.ignore(kp),
+            },
         }
     }
     Ok(p)
@@ -290,18 +287,15 @@ fn info(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<ModelInfo> {
             "id" => mi.id = cx.string(value, &kp)?,
             "mode" => mi.mode = cx.string(value, &kp)?,
             "base_model" => mi.base_model = cx.string(value, &kp)?,
-            k if mi.rates.slot(k).is_some() => {
-                let v = cx.number(value, &kp)?;
-                if let Some(slot) = mi.rates.slot(k) {
-                    *slot = v;
-                }
-            }
             "max_tokens" => mi.max_tokens = cx.uint(value, &kp)?,
             "max_input_tokens" => mi.max_input_tokens = cx.uint(value, &kp)?,
             "max_output_tokens" => mi.max_output_tokens = cx.uint(value, &kp)?,
-            // Kept verbatim, without os.environ/ resolution (LiteLLM resolves only
-            // litellm_params), so /model/info never echoes a secret from the environment.
-            _ => mi.extra.push((key.text.clone(), Value::from_node(value))),
+            k => match mi.rates.slot(k) {
+                Some(rate) => *rate = cx.number(value, &kp)?,
+                // Kept verbatim, without os.environ/ resolution (LiteLLM resolves only
+                // litellm_params), so /model/info never echoes a secret from the environment.
+                None => mi.extra.push((key.text.clone(), Value::from_node(value))),
+            },
         }
     }
     Ok(mi)

@@ -99,6 +99,25 @@ pub fn model_info(gw: &Gateway) -> Vec<u8> {
                     "output_cost_per_token".into(),
                     json!(prices.output_per_token),
                 );
+                for (k, v) in [
+                    ("cache_read_input_token_cost", prices.cache_read_per_token),
+                    (
+                        "cache_creation_input_token_cost",
+                        prices.cache_creation_per_token,
+                    ),
+                    (
+                        "cache_creation_input_token_cost_above_1hr",
+                        prices.cache_creation_1h_per_token,
+                    ),
+                    (
+                        "output_cost_per_reasoning_token",
+                        prices.reasoning_per_token,
+                    ),
+                ] {
+                    if let Some(v) = v {
+                        info.insert(k.into(), json!(v));
+                    }
+                }
             }
             if let DeploymentKind::Fixed { provider, .. } = &d.kind {
                 info.insert("litellm_provider".into(), json!(provider.name));

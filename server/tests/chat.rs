@@ -544,4 +544,17 @@ fn response_cost_prices_cached_and_reasoning_tokens() {
             "{group}"
         );
     }
+    // /model/info shows the rates priced with, the inherited cache read rate included.
+    let info = gw.get("/model/info").json();
+    let own = info["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["model_name"] == "own")
+        .unwrap();
+    assert_eq!(own["model_info"]["input_cost_per_token"], json!(1.0e-6));
+    assert_eq!(
+        own["model_info"]["cache_read_input_token_cost"],
+        json!(1.25e-6)
+    );
 }

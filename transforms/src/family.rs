@@ -595,10 +595,18 @@ fn rewritten_params(
         _ => return None,
     };
     // A body read in pieces (spilled, over 1 MiB) was not walked: its messages go as they
-    // came rather than being read back into memory.
+    // came rather than being read back into memory. Messages nothing changes are not written
+    // again when the body is rewritten for another reason.
     let messages_change = fields
         .shapes
         .is_some_and(|shapes| rules.messages.changes(shapes));
+    let rules = crate::params::ParamRules {
+        messages: match messages_change {
+            true => rules.messages,
+            false => crate::params::MessageRules::NONE,
+        },
+        ..rules
+    };
     (fields.keys.rewrite(&rules) || messages_change).then_some(rules)
 }
 

@@ -40,7 +40,12 @@ pub(crate) fn write_members(
     out.push(b'{');
     let mut first = true;
     for m in top_members(object).into_iter().flatten() {
-        let key = value::key_of(object, &m.key).unwrap_or_default();
+        let raw = &object[m.key.clone()];
+        // Most keys have no escapes: borrowed, not unescaped into a new string.
+        let key = match raw.contains(&b'\\') {
+            false => std::borrow::Cow::Borrowed(std::str::from_utf8(raw).unwrap_or_default()),
+            true => std::borrow::Cow::Owned(unescape(raw).unwrap_or_default()),
+        };
         let mark = out.len();
         if !first {
             out.push(b',');

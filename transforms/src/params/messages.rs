@@ -122,7 +122,13 @@ pub(crate) fn write_messages(messages: &[u8], rules: &MessageRules, out: &mut Ve
 
 fn write_message(message: &[u8], rules: &MessageRules, out: &mut Vec<u8>) {
     let mut has_role = false;
-    let role = get(message, "role").and_then(string);
+    // The role decides only these content rules (and may come after the content).
+    let role = matches!(
+        rules.content_as_text,
+        ContentAsText::AssistantTextOnly | ContentAsText::ToolResult
+    )
+    .then(|| get(message, "role").and_then(string))
+    .flatten();
     write_members(message, out, |key, value, out| {
         if rules.validated && value == b"null" {
             return false;
