@@ -653,6 +653,29 @@ CASES += [("embeddings-mistral-drop", "/v1/embeddings", {"model": "mistral", **E
 CASES += [(f"chat-row-{row}-stream", "/v1/chat/completions",
            chat(f"row-{row}", "text", True, stream_options={"include_usage": True})) for row in ROW_SWEEP]
 
+#: Text completions to every OpenAI-format row and deployment: LiteLLM sends them to the row's
+#: `/completions` where it has one (its openai_text_completion_compatible_providers), else as a
+#: chat completion of one user message a prompt, answered as a text completion.
+TEXT_PARAMS = {"max_tokens": 20, "temperature": 0.5, "top_p": 0.9, "user": "u1", "seed": 7, "n": 1, "stop": ["zz"],
+               "presence_penalty": 0.1, "frequency_penalty": 0.1}
+TEXT_ONLY = {"echo": False, "best_of": 1, "suffix": "!", "logprobs": 2}
+#: Lemonade is left out: the model-info GET LiteLLM sends after its text completions comes late
+#: enough to land in the next case's recording (its chat cases cover the row).
+TEXT_MODELS = [f"row-{row}" for row in ROW_SWEEP if row != "lemonade"] + ["gpt", "groq", "mistral", "pplx", "fw", "cere", "grok", "or", "tog",
+                                                   "dinfra", "nim", "samba", "dsk", "vllm"]
+CASES += [(f"completions-{m}", "/v1/completions", {"model": m, "prompt": "[text] Say hi", **TEXT_PARAMS})
+          for m in TEXT_MODELS]
+CASES += [(f"completions-{m}-text-params", "/v1/completions", {"model": m, "prompt": "[text] Say hi", **TEXT_ONLY})
+          for m in TEXT_MODELS]
+CASES += [(f"completions-{m}-stream", "/v1/completions",
+           {"model": m, "prompt": "[text] Say hi", "stream": True, "stream_options": {"include_usage": True}})
+          for m in TEXT_MODELS]
+CASES += [(f"completions-{m}-list", "/v1/completions", {"model": m, "prompt": ["[text] one", "two"]})
+          for m in ("gpt", "dsk", "tog", "groq")]
+CASES += [("completions-dsk-tokens", "/v1/completions", {"model": "dsk", "prompt": [1, 2, 3]}),
+          ("completions-dsk-no-usage-stream", "/v1/completions", {"model": "dsk", "prompt": "[text] Hi", "stream": True}),
+          ("completions-dsk-drop", "/v1/completions", {"model": "dinfra", "prompt": "[text] Hi", "seed": 1, "drop_params": True})]
+
 _IDS = [(re.compile(r"^resp_[A-Za-z0-9+/=_-]{40,}$"), "resp_ID"),
         (re.compile(r"^rs_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"), "rs_ID"),
         (re.compile(r"^chatcmpl-[0-9a-f-]{36}$"), "chatcmpl-ID"), (re.compile(r"^call_[0-9a-f]{28}$"), "call_ID"), (re.compile(r"^msg_[0-9a-f-]{36}$"), "msg_ID"),

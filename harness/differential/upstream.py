@@ -167,6 +167,24 @@ def _completion(message: dict, finish: str, usage: dict | None = None) -> dict:
             "usage": usage or {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19}}
 
 
+def _text_chunk(text: str, finish: str | None = None) -> str:
+    c = {"id": "cmpl-up", "object": "text_completion", "created": 1700000000, "model": "my-llama",
+         "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": finish}]}
+    return "data: " + json.dumps(c) + "\n\n"
+
+
+#: OpenAI's legacy text completions (https://platform.openai.com/docs/api-reference/completions),
+#: whole and streamed (the usage chunk has no choices, as with chat).
+TEXT_COMPLETION = {"id": "cmpl-up", "object": "text_completion", "created": 1700000000, "model": "my-llama",
+                   "choices": [{"text": "Hello", "index": 0, "logprobs": None, "finish_reason": "stop"}],
+                   "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}}
+TEXT_STREAM = [_text_chunk("Hel"), _text_chunk("lo"), _text_chunk("", "stop"),
+               "data: " + json.dumps({"id": "cmpl-up", "object": "text_completion", "created": 1700000000,
+                                      "model": "my-llama", "choices": [],
+                                      "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}}) + "\n\n",
+               _DONE]
+
+
 CHAT_COMPLETIONS = {
     "text": _completion({"role": "assistant", "content": "Hello"}, "stop"),
     "tool": _completion({"role": "assistant", "content": "Let me check.", "tool_calls": [
@@ -680,7 +698,7 @@ class Upstream:
         error = self.scenario(body, ERRORS)
         if error in ERRORS:
             status, kind, message = ERRORS[error]
-            if handler.path.endswith("/chat/completions") or handler.path.split("?")[0].endswith("/responses"):
+            if handler.path.endswith("/completions") or handler.path.split("?")[0].endswith("/responses"):
                 shape = {"error": {"message": message, "type": kind, "param": None, "code": None}}
             elif "RawPredict" in handler.path or "rawPredict" in handler.path:
                 shape = {"type": "error", "error": {"type": kind, "message": message}}
@@ -858,6 +876,8 @@ class Upstream:
         elif handler.path.endswith("/chat/completions"):
             name = self.scenario(body, CHAT_COMPLETIONS)
             payload = "".join(CHAT_STREAMS[name]) if stream else json.dumps(CHAT_COMPLETIONS[name])
+        elif handler.path.endswith("/completions"):
+            payload = "".join(TEXT_STREAM) if stream else json.dumps(TEXT_COMPLETION)
         elif handler.path.endswith("/v1/messages"):
             name = self.scenario(body, ANTHROPIC_STREAMS)
             if stream:

@@ -122,9 +122,11 @@ pub enum GatewayError {
         detail: String,
     },
     /// OpenAI parameters the provider has no field for (LiteLLM's `UnsupportedParamsError`,
-    /// its message).
+    /// its message). `untyped` on text completions, whose route LiteLLM's proxy answers with
+    /// the type `"None"`.
     UnsupportedParams {
         message: String,
+        untyped: bool,
     },
     NoApiKey,
     InvalidKey {
@@ -499,8 +501,11 @@ impl GatewayError {
                 None,
                 format!("litellm.BadRequestError: {provider}: {detail}"),
             ),
-            GatewayError::UnsupportedParams { message } => (
-                "invalid_request_error",
+            GatewayError::UnsupportedParams { message, untyped } => (
+                match untyped {
+                    true => "None",
+                    false => "invalid_request_error",
+                },
                 None,
                 format!("litellm.UnsupportedParamsError: {message}"),
             ),

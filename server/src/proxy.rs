@@ -454,7 +454,7 @@ async fn stored_response<'g>(
         &mut core.scratch.borrow_mut(),
         &mut bytes,
     )
-    .map_err(|e| transform_error(provider, e))?;
+    .map_err(|e| transform_error(provider, endpoint, e))?;
     let body_len = bytes.len() - HEAD_ROOM;
     let request = finish_upstream(
         core,
@@ -933,7 +933,7 @@ fn build_upstream<'b>(
                 TransformError::Invalid(message) if endpoint == Endpoint::CountTokens => {
                     GatewayError::BadRequest { message }
                 }
-                e => transform_error(provider, e),
+                e => transform_error(provider, endpoint, e),
             })?;
             ex.request_note.set(written);
             if family::bridge(provider, endpoint) == family::Bridge::ResponsesThroughChat {
@@ -996,7 +996,7 @@ async fn titan_embeddings<'g>(
     let plan = with_drop_params(deployment, req.body, |body, _| {
         embed::titan_requests(body, provider_model)
     })
-    .map_err(|e| transform_error(provider, e))?;
+    .map_err(|e| transform_error(provider, Endpoint::Embeddings, e))?;
     let mut items = Vec::new();
     // The answers held are charged to the core's body budget; the whole fan-out has the
     // deployment's timeout, as one call would.
@@ -1080,12 +1080,17 @@ fn with_drop_params<T>(
     }
 }
 
-/// A request the provider's transform refuses, as the client's 400.
-fn transform_error(provider: &'static ProviderRow, e: TransformError) -> GatewayError {
+/// A request the provider's transform refuses, as the client's 400 on `endpoint`.
+fn transform_error(
+    provider: &'static ProviderRow,
+    endpoint: Endpoint,
+    e: TransformError,
+) -> GatewayError {
     match e {
-        TransformError::UnsupportedParams { message, .. } => {
-            GatewayError::UnsupportedParams { message }
-        }
+        TransformError::UnsupportedParams { message, .. } => GatewayError::UnsupportedParams {
+            message,
+            untyped: endpoint == Endpoint::Completions,
+        },
         other => GatewayError::Untranslatable {
             provider: provider.name,
             detail: other.message().to_owned(),

@@ -130,11 +130,64 @@ fn every_row_serves_each_endpoint_it_lists() {
             served += 1;
         }
         if serves(row, Endpoint::Completions) {
+            // Natively, or as a chat completion where LiteLLM sends it so.
+            let through_chat = corelane_transforms::family::bridge(row, Endpoint::Completions)
+                == corelane_transforms::family::Bridge::TextThroughChat;
+            let path = if through_chat {
+                "/chat/completions"
+            } else {
+                "/completions"
+            };
+            let reached = |path: &str| {
+                reached(path);
+                let seen = mock.last_request()["path"].as_str().unwrap().to_owned();
+                assert_eq!(
+                    seen.contains("/chat/"),
+                    through_chat,
+                    "{}: {seen}",
+                    row.name
+                );
+            };
             let body = serde_json::json!({"model": group, "prompt": "Say hi"});
             let resp = gw.post("/v1/completions", &body);
             assert_eq!(resp.status, 200, "{}: {}", row.name, resp.text());
             assert_eq!(resp.json()["object"], "text_completion", "{}", row.name);
-            reached("/completions");
+            assert!(
+                resp.json()["choices"][0]["text"].is_string(),
+                "{}",
+                row.name
+            );
+            assert_eq!(resp.json()["model"], group.as_str(), "{}", row.name);
+            reached(path);
+            let body = serde_json::json!({"model": group, "prompt": "Say hi", "stream": true,
+                "stream_options": {"include_usage": true}});
+            let resp = gw.post("/v1/completions", &body);
+            assert_eq!(resp.status, 200, "{}: {}", row.name, resp.text());
+            let text = resp.text();
+            assert!(text.ends_with("data: [DONE]\n\n"), "{}: {text}", row.name);
+            let chunks: Vec<serde_json::Value> = text
+                .split("\n\n")
+                .filter_map(|e| e.strip_prefix("data: "))
+                .filter(|d| *d != "[DONE]")
+                .map(|d| serde_json::from_str(d).unwrap())
+                .collect();
+            assert!(
+                chunks.iter().all(|c| c["object"] == "text_completion"),
+                "{}: {text}",
+                row.name
+            );
+            // The usage chunk, where the row sends `stream_options` (asking for it).
+            let asks_usage = !row
+                .params
+                .unsent
+                .contains(corelane_transforms::params::Param::StreamOptions);
+            assert_eq!(
+                chunks.last().unwrap()["usage"]["total_tokens"].is_u64(),
+                asks_usage,
+                "{}: {text}",
+                row.name
+            );
+            reached(path);
             served += 1;
         }
         if serves(row, Endpoint::Messages) {

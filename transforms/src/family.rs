@@ -105,6 +105,9 @@ pub enum Bridge {
     /// Chat completions to Ollama's `/api/generate` (the messages flattened into a prompt),
     /// and back.
     ChatToOllamaGenerate,
+    /// Text completions to an OpenAI-format provider without `/completions` in LiteLLM, as
+    /// a chat completion, and back ([`crate::text`]).
+    TextThroughChat,
     /// Text completions to Ollama's `/api/generate`, and back.
     TextToOllamaGenerate,
     /// Text completions to Ollama's `/api/chat` (the prompt as one user message), and back.
@@ -164,6 +167,11 @@ pub fn bridge(row: &ProviderRow, endpoint: Endpoint) -> Bridge {
         // it stores no responses to read by id.
         (_, Endpoint::Responses) => Bridge::ResponsesThroughChat,
         (_, Endpoint::Response(_)) => Bridge::Unserved,
+        (Family::OpenAi, Endpoint::Completions)
+            if !row.endpoints.contains(&Endpoint::Completions) =>
+        {
+            Bridge::TextThroughChat
+        }
         (Family::OpenAi, _) => Bridge::OpenAi,
         (Family::Anthropic, Endpoint::Messages) => Bridge::Anthropic,
         (Family::Anthropic, Endpoint::CountTokens) => Bridge::AnthropicCount,
@@ -224,6 +232,7 @@ pub fn serves(row: &ProviderRow, endpoint: Endpoint) -> bool {
                 | Bridge::MessagesToOllamaChat
                 | Bridge::MessagesToOllamaGenerate
                 | Bridge::ResponsesThroughChat
+                | Bridge::TextThroughChat
         ) && serves(row, Endpoint::ChatCompletions))
 }
 
@@ -235,7 +244,8 @@ pub fn upstream_endpoint(row: &ProviderRow, endpoint: Endpoint) -> Endpoint {
         | Bridge::MessagesToBedrock
         | Bridge::MessagesToOllamaChat
         | Bridge::MessagesToOllamaGenerate
-        | Bridge::ResponsesThroughChat => Endpoint::ChatCompletions,
+        | Bridge::ResponsesThroughChat
+        | Bridge::TextThroughChat => Endpoint::ChatCompletions,
         _ => endpoint,
     }
 }
@@ -326,6 +336,19 @@ pub fn write_request_body(
             scratch,
             out,
         )),
+        Bridge::TextThroughChat => {
+            let mut chat = Vec::with_capacity(body.len() + 64);
+            crate::text::to_chat_request(body, provider_model, &mut chat)?;
+            none(crate::params::write_chat_body(
+                &chat,
+                &text_rules(row),
+                row.name,
+                provider_model,
+                force_include_usage,
+                drop_refused,
+                out,
+            ))
+        }
         Bridge::MessagesToChat => none(chat_for_row(
             row,
             provider_model,
@@ -560,6 +583,16 @@ fn chat_for_row(
     )
 }
 
+/// The parameter rules of a row's text completions: LiteLLM reads them with the row's chat
+/// table (`get_optional_params`), and sends no `stream: false` and no messages there.
+fn text_rules(row: &ProviderRow) -> crate::params::ParamRules {
+    crate::params::ParamRules {
+        stream_false: false,
+        messages: crate::params::MessageRules::NONE,
+        ..row.params
+    }
+}
+
 /// LiteLLM's name of a Cohere family's provider, for its messages.
 fn cohere_provider(family: Family) -> &'static str {
     match family {
@@ -591,7 +624,8 @@ fn rewritten_params(
 ) -> Option<crate::params::ParamRules> {
     let rules = match endpoint {
         Endpoint::ChatCompletions => row.params,
-        Endpoint::Completions | Endpoint::Embeddings => crate::params::ParamRules::OPENAI,
+        Endpoint::Completions => text_rules(row),
+        Endpoint::Embeddings => crate::params::ParamRules::OPENAI,
         _ => return None,
     };
     // A body read in pieces (spilled, over 1 MiB) was not walked: its messages go as they
@@ -674,6 +708,9 @@ pub fn rewrite_response(
         }
         Bridge::MessagesToChat => {
             crate::messages::to_message(body, requested_model, out).reported()
+        }
+        Bridge::TextThroughChat => {
+            crate::text::to_text_completion(body, requested_model, out).reported()
         }
         Bridge::AnthropicCount => {
             crate::anthropic::count_tokens_answer(body, out);
@@ -1057,6 +1094,8 @@ pub enum StreamTranslator {
     AnthropicToChat(Box<crate::anthropic::ChatStream>),
     /// Chat completion chunks become Anthropic's Messages events.
     ChatToMessages(Box<crate::messages::MessagesFromChat>),
+    /// Chat completion chunks become text completion chunks.
+    ChatToText(Box<crate::text::TextFromChat>),
     /// Gemini's `GenerateContentResponse` events become chat completion chunks.
     GeminiToChat(Box<crate::gemini::ChatStream>),
     /// Gemini's events become chat chunks, and those Anthropic's Messages events.
@@ -1249,6 +1288,9 @@ pub fn stream_translator(
                 origin.prices,
             )))
         }
+        Bridge::TextThroughChat => StreamTranslator::ChatToText(Box::new(
+            crate::text::TextFromChat::new(requested_model, origin.prices),
+        )),
         Bridge::MessagesToChat => {
             let (id, _) = answer_id();
             StreamTranslator::ChatToMessages(Box::new(crate::messages::MessagesFromChat::new(
@@ -1402,6 +1444,7 @@ impl StreamTranslator {
             }
             StreamTranslator::AnthropicToChat(s) => s.event(data, out),
             StreamTranslator::ChatToMessages(s) => s.event(data, out),
+            StreamTranslator::ChatToText(s) => s.event(data, include_usage, out),
             StreamTranslator::GeminiToChat(s) => s.event(data, out),
             StreamTranslator::CohereToChat(s) => s.event(event, data, out),
             StreamTranslator::Responses(s) => s.event(data, requested_model, out),
@@ -1493,6 +1536,7 @@ impl StreamTranslator {
             StreamTranslator::Rewrite | StreamTranslator::AnthropicPassthrough(_) => None,
             StreamTranslator::AnthropicToChat(s) => s.end(include_usage, out),
             StreamTranslator::ChatToMessages(s) => s.end(out),
+            StreamTranslator::ChatToText(s) => s.end(out),
             StreamTranslator::GeminiToChat(s) => s.end(include_usage, out),
             StreamTranslator::BedrockToChat(s) => s.end(include_usage, out),
             StreamTranslator::OllamaToChat(s) => s.end(include_usage, out),

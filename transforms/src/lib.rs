@@ -50,6 +50,7 @@ pub mod responses;
 pub mod rewrite;
 pub mod service_tier;
 pub mod stream;
+pub mod text;
 pub mod token_counter;
 pub mod tokens;
 pub mod usage;

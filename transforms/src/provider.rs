@@ -385,9 +385,9 @@ const ALL_AND_RESPONSES: &[Endpoint] = &[
     Endpoint::Responses,
 ];
 const CHAT_AND_RESPONSES: &[Endpoint] = &[Endpoint::ChatCompletions, Endpoint::Responses];
-const CHAT_TEXT_RESPONSES: &[Endpoint] = &[
+const CHAT_EMBED_RESPONSES: &[Endpoint] = &[
     Endpoint::ChatCompletions,
-    Endpoint::Completions,
+    Endpoint::Embeddings,
     Endpoint::Responses,
 ];
 const CHAT_MESSAGES: &[Endpoint] = &[
@@ -685,7 +685,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
             &["DEEPSEEK_API_BASE"],
             &["DEEPSEEK_API_KEY"],
             true,
-            CHAT_TEXT,
+            CHAT,
         )
     },
     ProviderRow {
@@ -733,7 +733,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
             &["OPENROUTER_API_BASE"],
             &["OPENROUTER_API_KEY", "OR_API_KEY"],
             true,
-            CHAT_TEXT_RESPONSES,
+            CHAT_AND_RESPONSES,
         )
     },
     ProviderRow {
@@ -745,7 +745,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
             &["DEEPINFRA_API_BASE"],
             &["DEEPINFRA_API_KEY"],
             true,
-            ALL,
+            CHAT_EMBED,
         )
     },
     ProviderRow {
@@ -843,7 +843,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
             &["LM_STUDIO_API_BASE"],
             &["LM_STUDIO_API_KEY"],
             false,
-            ALL,
+            CHAT_EMBED,
         )
     },
     // LiteLLM has no default base for litellm_proxy; a local proxy's port 4000 is the one default
@@ -857,7 +857,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
             &["LITELLM_PROXY_API_BASE"],
             &["LITELLM_PROXY_API_KEY"],
             false,
-            ALL_AND_RESPONSES,
+            CHAT_EMBED_RESPONSES,
         )
     },
     // litellm/litellm_core_utils/get_llm_provider_logic.py; LiteLLM turns `ai21/<chat model>`
