@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Writes transforms/src/cost/prices.tsv, corelane's bundled price table, from the cost map of
-the LiteLLM the harness installs (harness/litellm/setup.sh): every model with a per-token input
-or output price, sorted by key, one tab-separated line a model:
+the LiteLLM the harness installs (harness/litellm/setup.sh), and beside it
+transforms/src/openai_chat_models.txt: the map's `openai` models, fine-tunes aside (LiteLLM's
+`open_ai_chat_completion_models`, whose text completions it sends as chat completions).
+The prices: every model with a per-token input or output price, sorted by key, one
+tab-separated line a model:
 
     key, input, output, cache read, cache creation, cache creation for an hour, reasoning,
     tier threshold (prompt tokens), and above it: input, output, cache read, cache creation
@@ -76,3 +79,13 @@ with open(out, "w") as f:
     for row in rows:
         f.write("\t".join(row) + "\n")
 print(f"{len(rows)} prices from LiteLLM {version} -> {out}")
+
+chat_models = sorted((key for key, entry in table.items()
+                      if isinstance(entry, dict) and entry.get("litellm_provider") == "openai"
+                      and not key.startswith("ft:") and "\n" not in key), key=str.encode)
+out = os.path.join(root, "transforms/src/openai_chat_models.txt")
+with open(out, "w") as f:
+    f.write(f"# LiteLLM {version}'s open_ai_chat_completion_models, written by scripts/litellm-prices.py\n")
+    for key in chat_models:
+        f.write(key + "\n")
+print(f"{len(chat_models)} OpenAI chat models -> {out}")

@@ -387,7 +387,8 @@ fn openai_format_rows_get_parameters_as_litellm_sends_them() {
         json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "user": "u",
                "eb": 1})
     );
-    // Embeddings and text completions leave LiteLLM's keys behind too.
+    // Embeddings and text completions leave LiteLLM's keys behind too (the text completion
+    // of an OpenAI chat model goes as a chat completion, as LiteLLM sends it).
     let embed = json!({"model": "gpt", "input": "a", "metadata": {"a": 1}, "tags": ["t"]});
     assert_eq!(gw.post("/v1/embeddings", &embed).status, 200);
     assert_eq!(
@@ -399,8 +400,9 @@ fn openai_format_rows_get_parameters_as_litellm_sends_them() {
     assert_eq!(gw.post("/v1/completions", &text).status, 200);
     assert_eq!(
         body_of(&mock.last_request()),
-        json!({"model": "gpt-4o", "prompt": "a", "echo": true})
+        json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "a"}], "echo": true})
     );
+    assert_eq!(mock.last_request()["path"], "/v1/chat/completions");
     let mut body = chat_body("mis");
     body["presence_penalty"] = json!(0.1);
     body["seed"] = json!(3);

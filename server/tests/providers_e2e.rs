@@ -130,8 +130,14 @@ fn every_row_serves_each_endpoint_it_lists() {
             served += 1;
         }
         if serves(row, Endpoint::Completions) {
-            // Natively, or as a chat completion where LiteLLM sends it so.
-            let through_chat = corelane_transforms::family::bridge(row, Endpoint::Completions)
+            // Natively, or as a chat completion where LiteLLM sends it so (by the row the
+            // deployment's model resolves to: `azure/` deployments' go through chat).
+            let (resolved, _) = corelane_transforms::provider::resolve(
+                &format!("{name}/m-{name}", name = row.name),
+                None,
+            )
+            .unwrap();
+            let through_chat = corelane_transforms::family::bridge(resolved, Endpoint::Completions)
                 == corelane_transforms::family::Bridge::TextThroughChat;
             let path = if through_chat {
                 "/chat/completions"

@@ -475,6 +475,49 @@ const fn openai_like(
     }
 }
 
+// litellm/main.py `_resolve_openai_api_base`: OPENAI_BASE_URL before OPENAI_API_BASE.
+const OPENAI: ProviderRow = openai_like(
+    "openai",
+    &["custom_openai", "text-completion-openai", "aiohttp_openai"],
+    "https://api.openai.com/v1",
+    &["OPENAI_BASE_URL", "OPENAI_API_BASE"],
+    &["OPENAI_API_KEY"],
+    true,
+    ALL_AND_RESPONSES,
+);
+
+const AZURE: ProviderRow = ProviderRow {
+    name: "azure",
+    aliases: &["azure_text"],
+    family: Family::OpenAi,
+    api_base: "",
+    base_env: &["AZURE_API_BASE"],
+    key_env: &["AZURE_API_KEY"],
+    auth: Auth::Header("api-key"),
+    key_required: true,
+    endpoints: ALL_AND_RESPONSES,
+    path: PathStyle::AzureDeployment,
+    base_suffix: None,
+    rerank: crate::rerank::Flavor::HostedVllm,
+    params: ParamRules::OPENAI,
+    wire_model: WireModel::AsConfigured,
+    embeddings: Embeddings::OpenAi,
+};
+
+/// The `openai` row for the deployments whose text completions LiteLLM sends as chat
+/// completions ([`text_through_chat`]): everything but `/completions`.
+pub static OPENAI_CHAT: ProviderRow = ProviderRow {
+    endpoints: CHAT_EMBED_RESPONSES,
+    ..OPENAI
+};
+
+/// The `azure` row for `azure/` deployments, whose text completions LiteLLM sends as chat
+/// completions (`azure_text/` keeps `/completions`).
+pub static AZURE_CHAT: ProviderRow = ProviderRow {
+    endpoints: CHAT_EMBED_RESPONSES,
+    ..AZURE
+};
+
 /// Vertex AI's Gemini models.
 const VERTEX_AI: ProviderRow = ProviderRow {
     name: "vertex_ai",
@@ -547,16 +590,7 @@ pub static BEDROCK_RERANK: ProviderRow = ProviderRow {
 /// Every provider corelane can route to. Adding an OpenAI-compatible provider is one row here;
 /// `tests/providers.rs` checks each row without edits.
 pub static PROVIDERS: &[ProviderRow] = &[
-    // litellm/main.py `_resolve_openai_api_base`: OPENAI_BASE_URL before OPENAI_API_BASE.
-    openai_like(
-        "openai",
-        &["custom_openai", "text-completion-openai", "aiohttp_openai"],
-        "https://api.openai.com/v1",
-        &["OPENAI_BASE_URL", "OPENAI_API_BASE"],
-        &["OPENAI_API_KEY"],
-        true,
-        ALL_AND_RESPONSES,
-    ),
+    OPENAI,
     // litellm/llms/anthropic/common_utils.py (get_api_base, get_api_key), litellm/main.py
     // (`/v1/messages` appended to the base).
     ProviderRow {
@@ -610,23 +644,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         endpoints: CHAT,
         ..COHERE
     },
-    ProviderRow {
-        name: "azure",
-        aliases: &["azure_text"],
-        family: Family::OpenAi,
-        api_base: "",
-        base_env: &["AZURE_API_BASE"],
-        key_env: &["AZURE_API_KEY"],
-        auth: Auth::Header("api-key"),
-        key_required: true,
-        endpoints: ALL_AND_RESPONSES,
-        path: PathStyle::AzureDeployment,
-        base_suffix: None,
-        rerank: crate::rerank::Flavor::HostedVllm,
-        params: ParamRules::OPENAI,
-        wire_model: WireModel::AsConfigured,
-        embeddings: Embeddings::OpenAi,
-    },
+    AZURE,
     ProviderRow {
         params: rows::GROQ,
         ..openai_like(
@@ -1923,18 +1941,54 @@ pub fn resolve<'m>(
             .strip_prefix(name)
             .and_then(|rest| rest.strip_prefix('/'))
             .unwrap_or(model);
-        return Ok((refine(row, stripped), stripped));
+        return Ok((
+            text_through_chat(name, refine(row, stripped), stripped),
+            stripped,
+        ));
     }
     if let Some((prefix, rest)) = model.split_once('/') {
         if let Some(row) = find(prefix) {
-            return Ok((refine(row, rest), rest));
+            return Ok((text_through_chat(prefix, refine(row, rest), rest), rest));
         }
         if let UnknownProvider::Unsupported(name) = not_a_row(prefix) {
             return Err(UnknownProvider::Unsupported(name));
         }
     }
     let openai = find("openai").ok_or(UnknownProvider::Unknown)?;
-    Ok((openai, model))
+    Ok((text_through_chat("openai", openai, model), model))
+}
+
+/// LiteLLM's `text_completion` (litellm/main.py) keeps `/completions` for `openai/` models
+/// that are not among its OpenAI chat models (`open_ai_chat_completion_models`, the cost map's
+/// `openai` models), for `text-completion-openai/` and for `azure_text/`; it sends the text
+/// completions of OpenAI's chat models, of `custom_openai/` and `aiohttp_openai/`, and of
+/// `azure/` as chat completions: their rows without `/completions` (`name` is the provider
+/// as the model or `custom_llm_provider` named it).
+fn text_through_chat(
+    name: &str,
+    row: &'static ProviderRow,
+    provider_model: &str,
+) -> &'static ProviderRow {
+    match name {
+        "openai" if is_openai_chat_model(provider_model) => &OPENAI_CHAT,
+        "custom_openai" | "aiohttp_openai" => &OPENAI_CHAT,
+        "azure" => &AZURE_CHAT,
+        _ => row,
+    }
+}
+
+/// LiteLLM 1.108.7's OpenAI chat models (scripts/litellm-prices.py writes the list).
+const OPENAI_CHAT_MODELS: &str = include_str!("openai_chat_models.txt");
+
+/// Whether `model` is one of LiteLLM's OpenAI chat models (the list is sorted by bytes).
+pub fn is_openai_chat_model(model: &str) -> bool {
+    static MODELS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        OPENAI_CHAT_MODELS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect()
+    });
+    MODELS.binary_search(&model).is_ok()
 }
 
 /// The row for one of a provider's models where its models speak different APIs: Claude on
@@ -1973,6 +2027,10 @@ pub fn with_model_rows(row: &'static ProviderRow) -> Vec<&'static ProviderRow> {
         vec![row, &BEDROCK_CLAUDE, &BEDROCK_EMBED, &BEDROCK_RERANK]
     } else if row.path == PathStyle::Vertex {
         vec![row, &VERTEX_CLAUDE]
+    } else if row.name == "openai" {
+        vec![row, &OPENAI_CHAT]
+    } else if row.name == "azure" {
+        vec![row, &AZURE_CHAT]
     } else {
         vec![row]
     }
@@ -2281,6 +2339,39 @@ fn push_encoded(s: &str, kept: &[u8], out: &mut String) {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
+
+    #[test]
+    fn text_completions_go_through_chat_where_litellm_sends_them_so() {
+        use crate::family::{bridge, Bridge};
+        let text = |model: &str, provider: Option<&str>| {
+            let (row, _) = resolve(model, provider).unwrap();
+            bridge(row, Endpoint::Completions)
+        };
+        for model in [
+            "openai/gpt-4o",
+            "gpt-4o",
+            "custom_openai/my-model",
+            "azure/my-deployment",
+        ] {
+            assert_eq!(text(model, None), Bridge::TextThroughChat, "{model}");
+        }
+        assert_eq!(text("gpt-4o", Some("openai")), Bridge::TextThroughChat);
+        for model in [
+            "openai/gpt-3.5-turbo-instruct",
+            "openai/my-vllm-model",
+            "text-completion-openai/gpt-4o",
+            "azure_text/my-deployment",
+        ] {
+            assert_eq!(text(model, None), Bridge::OpenAi, "{model}");
+        }
+        // Everything else those rows serve stays as it was.
+        let (row, _) = resolve("openai/gpt-4o", None).unwrap();
+        assert_eq!(row.name, "openai");
+        assert_eq!(bridge(row, Endpoint::ChatCompletions), Bridge::OpenAi);
+        assert_eq!(bridge(row, Endpoint::Responses), Bridge::Responses);
+        assert!(is_openai_chat_model("gpt-4o-mini"));
+        assert!(!is_openai_chat_model("gpt-3.5-turbo-instruct"));
+    }
 
     #[test]
     fn voyages_contextual_and_multimodal_models_are_not_guessed() {
