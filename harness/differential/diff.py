@@ -672,6 +672,13 @@ CASES += [(f"completions-{m}-stream", "/v1/completions",
           for m in TEXT_MODELS]
 CASES += [(f"completions-{m}-list", "/v1/completions", {"model": m, "prompt": ["[text] one", "two"]})
           for m in ("gpt", "dsk", "tog", "groq")]
+#: Text completions to the families with their own wire format, through their chat translation.
+FAMILY_TEXT = ["claude", "gem", "vx", "vx-claude", "br", "br-nova", "cmdr", "cmda"]
+CASES += [(f"completions-{m}", "/v1/completions", {"model": m, "prompt": "[text] Say hi", "max_tokens": 20})
+          for m in FAMILY_TEXT]
+CASES += [(f"completions-{m}-stream", "/v1/completions",
+           {"model": m, "prompt": "[text] Say hi", "stream": True, "stream_options": {"include_usage": True}})
+          for m in FAMILY_TEXT]
 CASES += [("completions-dsk-tokens", "/v1/completions", {"model": "dsk", "prompt": [1, 2, 3]}),
           ("completions-dsk-no-usage-stream", "/v1/completions", {"model": "dsk", "prompt": "[text] Hi", "stream": True}),
           ("completions-dsk-drop", "/v1/completions", {"model": "dinfra", "prompt": "[text] Hi", "seed": 1, "drop_params": True})]

@@ -2,7 +2,8 @@
 //! API: a chat completion goes out as `POST /v1/messages` with `x-api-key` and
 //! `anthropic-version`, the body translated (model, max_tokens default, system, messages), and
 //! the answer comes back as LiteLLM's `chat.completion`; a stream's Messages events come back
-//! as LiteLLM's chunks; an Anthropic error names `AnthropicException` as LiteLLM does.
+//! as LiteLLM's chunks; an Anthropic error names `AnthropicException` as LiteLLM does; a text
+//! completion goes through the same translation and comes back as a `text_completion`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -122,6 +123,65 @@ fn a_stream_comes_back_as_litellms_chunks() {
     let data = stream_data(&gw.post("/v1/chat/completions", &body));
     assert_eq!(data.len(), 12, "{data:?}");
     assert!(data.iter().all(|d| !d.contains("\"usage\"")), "{data:?}");
+    gw.assert_healthy();
+}
+
+/// `/v1/completions` to Claude: the prompt as the user message of a Messages request, the
+/// answer and its stream as LiteLLM's text completion (its usage in full, null fields too).
+#[test]
+fn a_text_completion_goes_through_messages() {
+    let mock = Mock::start();
+    let gw = Gateway::start(&config(&mock));
+    let resp = gw.post(
+        "/v1/completions",
+        &json!({"model": "claude", "prompt": "Say hi", "max_tokens": 20}),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let seen = mock.last_request();
+    assert_eq!(seen["path"], "/v1/messages");
+    let sent: serde_json::Value = serde_json::from_str(seen["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        sent["messages"],
+        json!([{"role": "user", "content": [{"type": "text", "text": "Say hi"}]}])
+    );
+    assert_eq!(sent["max_tokens"], 20);
+    let answer = resp.json();
+    assert_eq!(answer["object"], "text_completion", "{answer}");
+    assert_eq!(answer["model"], "claude");
+    assert!(!answer["choices"][0]["text"].as_str().unwrap().is_empty());
+    assert_eq!(answer["choices"][0]["finish_reason"], "stop");
+    assert!(answer["choices"][0]["logprobs"].is_null());
+    let usage = &answer["usage"];
+    assert!(usage["total_tokens"].as_u64().unwrap() > 0, "{usage}");
+    assert!(
+        usage["completion_tokens_details"]["audio_tokens"].is_null(),
+        "{usage}"
+    );
+    assert!(
+        usage["iterations"].is_null() && usage.get("iterations").is_some(),
+        "{usage}"
+    );
+
+    let body = json!({"model": "claude", "prompt": "Say hi", "stream": true,
+        "stream_options": {"include_usage": true}});
+    let data = stream_data(&gw.post("/v1/completions", &body));
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"), "{data:?}");
+    let chunks: Vec<serde_json::Value> = data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert!(
+        chunks.iter().all(|c| c["object"] == "text_completion"),
+        "{chunks:?}"
+    );
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["text"].as_str())
+        .collect();
+    assert!(!text.is_empty());
+    let last = chunks.last().unwrap();
+    assert_eq!(last["choices"], json!([{"index": 0}]));
+    assert_eq!(last["usage"]["completion_tokens"], 10, "{last}");
     gw.assert_healthy();
 }
 

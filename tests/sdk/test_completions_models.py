@@ -15,18 +15,23 @@ def test_legacy_completion(client: openai.OpenAI, upstream):
     assert resp.model == "gpt-mock"
     assert resp.choices[0].text == MOCK_TEXT
     assert resp.usage is not None and resp.usage.completion_tokens == 6
+    # gpt-4o-mini is one of OpenAI's chat models: LiteLLM (and so corelane) sends its text
+    # completions as chat completions, the prompt as the user message.
     (req,) = upstream.requests()
-    assert req["path"] == "/v1/completions"
+    assert req["path"] == "/v1/chat/completions"
     body = json.loads(req["body"])
     assert body["model"] == "gpt-4o-mini"
-    assert body["prompt"] == "Say hello"
+    assert body["messages"] == [{"role": "user", "content": "Say hello"}]
+    assert body["max_tokens"] == 16
 
 
 def test_legacy_completion_stream(client: openai.OpenAI):
     chunks = list(client.completions.create(model="gpt-mock", prompt="Say hello", stream=True))
     assert len(chunks) > 1
     assert all(c.model == "gpt-mock" for c in chunks)
-    assert "".join(c.choices[0].text for c in chunks if c.choices) == MOCK_TEXT
+    # Through chat, LiteLLM's chunks leave out a null text (the finish chunk has none).
+    assert "".join(c.choices[0].text or "" for c in chunks if c.choices) == MOCK_TEXT
+    assert chunks[-1].choices[0].finish_reason == "stop"
 
 
 def test_models_list_names_every_group(client: openai.OpenAI, open_client: openai.OpenAI):

@@ -130,9 +130,22 @@ def test_a_gemini_rate_limit_is_a_rate_limit_error(client):
     assert "mock error 429" in message
 
 
+def test_a_text_completion_through_a_gemini_deployment(client, upstream):
+    """/v1/completions to Gemini: the prompt as the user turn of generateContent, the answer
+    back as a text completion, as LiteLLM's text_completion goes through chat."""
+    resp = client.completions.create(model="gemini-mock", prompt="Hello")
+    assert resp.object == "text_completion"
+    assert resp.model == "gemini-mock"
+    assert resp.choices[0].text == MOCK_TEXT
+    (req,) = upstream.requests()
+    assert req["path"].split("?")[0].endswith(":generateContent")
+    assert json.loads(req["body"])["contents"] == [{"role": "user", "parts": [{"text": "Hello"}]}]
+
+
 def test_an_unserved_endpoint_of_a_gemini_deployment_is_a_clear_error(client):
     with pytest.raises(openai.APIStatusError) as raised:
-        client.completions.create(model="gemini-mock", prompt="Hello")
+        client.post("/rerank", body={"model": "gemini-mock", "query": "q", "documents": ["d"]},
+                    cast_to=object)
     assert 400 <= raised.value.status_code < 500
 
 

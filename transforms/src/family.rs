@@ -105,8 +105,8 @@ pub enum Bridge {
     /// Chat completions to Ollama's `/api/generate` (the messages flattened into a prompt),
     /// and back.
     ChatToOllamaGenerate,
-    /// Text completions to an OpenAI-format provider without `/completions` in LiteLLM, as
-    /// a chat completion, and back ([`crate::text`]).
+    /// Text completions to a provider without `/completions` in LiteLLM, as a chat
+    /// completion (through the family's own chat translation), and back ([`crate::text`]).
     TextThroughChat,
     /// Text completions to Ollama's `/api/generate`, and back.
     TextToOllamaGenerate,
@@ -168,7 +168,15 @@ pub fn bridge(row: &ProviderRow, endpoint: Endpoint) -> Bridge {
         (_, Endpoint::Responses) => Bridge::ResponsesThroughChat,
         (_, Endpoint::Response(_)) => Bridge::Unserved,
         (Family::OpenAi, Endpoint::Completions)
-            if !row.endpoints.contains(&Endpoint::Completions) =>
+            if row.endpoints.contains(&Endpoint::Completions) =>
+        {
+            Bridge::OpenAi
+        }
+        // Text completions to a provider without `/completions` in LiteLLM go through its
+        // chat completions, as LiteLLM's `text_completion` sends them (Ollama's have their own
+        // bridges).
+        (family, Endpoint::Completions)
+            if !matches!(family, Family::Ollama | Family::OllamaChat) =>
         {
             Bridge::TextThroughChat
         }
@@ -339,15 +347,33 @@ pub fn write_request_body(
         Bridge::TextThroughChat => {
             let mut chat = Vec::with_capacity(body.len() + 64);
             crate::text::to_chat_request(body, provider_model, &mut chat)?;
-            none(crate::params::write_chat_body(
+            if row.family == Family::OpenAi {
+                // The row's chat table, without the `stream: false` LiteLLM's HTTP handler
+                // adds to chat requests only.
+                return none(crate::params::write_chat_body(
+                    &chat,
+                    &text_rules(row),
+                    row.name,
+                    provider_model,
+                    force_include_usage,
+                    drop_refused,
+                    out,
+                ));
+            }
+            let fields = crate::openai::inspect(&chat, scratch)
+                .map_err(|e| crate::anthropic::request::invalid(e.message()))?;
+            write_request_body(
+                row,
+                Endpoint::ChatCompletions,
                 &chat,
-                &text_rules(row),
-                row.name,
+                &fields,
                 provider_model,
+                None,
                 force_include_usage,
                 drop_refused,
+                scratch,
                 out,
-            ))
+            )
         }
         Bridge::MessagesToChat => none(chat_for_row(
             row,
@@ -593,6 +619,16 @@ fn text_rules(row: &ProviderRow) -> crate::params::ParamRules {
     }
 }
 
+/// Who writes the usage of a family's answers as chat completions, for the text completions
+/// made of them ([`crate::text::UsageFrom`]).
+fn usage_from(family: Family) -> crate::text::UsageFrom {
+    match family {
+        Family::OpenAi => crate::text::UsageFrom::Provider,
+        Family::Anthropic | Family::VertexClaude => crate::text::UsageFrom::Anthropic,
+        _ => crate::text::UsageFrom::Translated,
+    }
+}
+
 /// LiteLLM's name of a Cohere family's provider, for its messages.
 fn cohere_provider(family: Family) -> &'static str {
     match family {
@@ -710,7 +746,22 @@ pub fn rewrite_response(
             crate::messages::to_message(body, requested_model, out).reported()
         }
         Bridge::TextThroughChat => {
-            crate::text::to_text_completion(body, requested_model, out).reported()
+            // The family's own answer as a chat completion (what it reports counts), then
+            // that as a text completion.
+            let (id, created) = answer_id();
+            let mut chat = Vec::with_capacity(body.len() + 256);
+            let reported = chat_answer(
+                row,
+                body,
+                requested_model,
+                (&id, created),
+                note,
+                origin,
+                &mut chat,
+            )?;
+            crate::text::to_text_completion(&chat, requested_model, usage_from(row.family), out)
+                .map_err(|e| e.message().to_owned())?;
+            Ok(reported)
         }
         Bridge::AnthropicCount => {
             crate::anthropic::count_tokens_answer(body, out);
@@ -1094,8 +1145,9 @@ pub enum StreamTranslator {
     AnthropicToChat(Box<crate::anthropic::ChatStream>),
     /// Chat completion chunks become Anthropic's Messages events.
     ChatToMessages(Box<crate::messages::MessagesFromChat>),
-    /// Chat completion chunks become text completion chunks.
-    ChatToText(Box<crate::text::TextFromChat>),
+    /// A provider's stream as chat chunks (its family's own translation), and those text
+    /// completion chunks.
+    TextThroughChat(Box<Chained<StreamTranslator, crate::text::TextFromChat>>),
     /// Gemini's `GenerateContentResponse` events become chat completion chunks.
     GeminiToChat(Box<crate::gemini::ChatStream>),
     /// Gemini's events become chat chunks, and those Anthropic's Messages events.
@@ -1170,6 +1222,16 @@ pub trait FromChat {
 }
 
 impl FromChat for crate::messages::MessagesFromChat {
+    fn chunk(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<Option<Usage>, StreamFailure> {
+        self.event(data, out)
+    }
+
+    fn close(&mut self, out: &mut Vec<u8>) -> Option<Usage> {
+        self.end(out)
+    }
+}
+
+impl FromChat for crate::text::TextFromChat {
     fn chunk(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<Option<Usage>, StreamFailure> {
         self.event(data, out)
     }
@@ -1288,9 +1350,18 @@ pub fn stream_translator(
                 origin.prices,
             )))
         }
-        Bridge::TextThroughChat => StreamTranslator::ChatToText(Box::new(
-            crate::text::TextFromChat::new(requested_model, origin.prices),
-        )),
+        Bridge::TextThroughChat => {
+            let (id, created) = answer_id();
+            StreamTranslator::TextThroughChat(Box::new(Chained {
+                first: chat_translator(row, requested_model, (&id, created), origin),
+                second: crate::text::TextFromChat::new(
+                    requested_model,
+                    usage_from(row.family),
+                    origin.prices,
+                ),
+                chunks: Vec::new(),
+            }))
+        }
         Bridge::MessagesToChat => {
             let (id, _) = answer_id();
             StreamTranslator::ChatToMessages(Box::new(crate::messages::MessagesFromChat::new(
@@ -1444,7 +1515,14 @@ impl StreamTranslator {
             }
             StreamTranslator::AnthropicToChat(s) => s.event(data, out),
             StreamTranslator::ChatToMessages(s) => s.event(data, out),
-            StreamTranslator::ChatToText(s) => s.event(data, include_usage, out),
+            StreamTranslator::TextThroughChat(s) => {
+                // The usage chunk is always asked of the first; the second writes it when the
+                // client asked.
+                s.second.include_usage = include_usage;
+                let Chained { first, chunks, .. } = &mut **s;
+                let reported = first.event(event, data, requested_model, true, arena, chunks)?;
+                Ok(s.drain(out)?.or(reported))
+            }
             StreamTranslator::GeminiToChat(s) => s.event(data, out),
             StreamTranslator::CohereToChat(s) => s.event(event, data, out),
             StreamTranslator::Responses(s) => s.event(data, requested_model, out),
@@ -1480,6 +1558,7 @@ impl StreamTranslator {
     pub fn aws_event(
         &mut self,
         event: &crate::bedrock::eventstream::Event,
+        include_usage: bool,
         out: &mut Vec<u8>,
     ) -> Result<Option<Usage>, StreamFailure> {
         match self {
@@ -1500,7 +1579,12 @@ impl StreamTranslator {
                 s.event(&event.message_type, &event.name, &event.payload, out)
             }
             StreamTranslator::ResponsesThroughChat(s) => {
-                let reported = s.first.aws_event(event, &mut s.chunks)?;
+                let reported = s.first.aws_event(event, true, &mut s.chunks)?;
+                Ok(s.drain(out)?.or(reported))
+            }
+            StreamTranslator::TextThroughChat(s) => {
+                s.second.include_usage = include_usage;
+                let reported = s.first.aws_event(event, true, &mut s.chunks)?;
                 Ok(s.drain(out)?.or(reported))
             }
             _ => Err(StreamFailure::Malformed),
@@ -1512,6 +1596,7 @@ impl StreamTranslator {
     pub fn ndjson_line(
         &mut self,
         line: &[u8],
+        include_usage: bool,
         out: &mut Vec<u8>,
     ) -> Result<Option<Usage>, StreamFailure> {
         match self {
@@ -1521,7 +1606,12 @@ impl StreamTranslator {
                 Ok(s.drain(out)?.or(reported))
             }
             StreamTranslator::ResponsesThroughChat(s) => {
-                let reported = s.first.ndjson_line(line, &mut s.chunks)?;
+                let reported = s.first.ndjson_line(line, true, &mut s.chunks)?;
+                Ok(s.drain(out)?.or(reported))
+            }
+            StreamTranslator::TextThroughChat(s) => {
+                s.second.include_usage = include_usage;
+                let reported = s.first.ndjson_line(line, true, &mut s.chunks)?;
                 Ok(s.drain(out)?.or(reported))
             }
             _ => Err(StreamFailure::Malformed),
@@ -1536,7 +1626,10 @@ impl StreamTranslator {
             StreamTranslator::Rewrite | StreamTranslator::AnthropicPassthrough(_) => None,
             StreamTranslator::AnthropicToChat(s) => s.end(include_usage, out),
             StreamTranslator::ChatToMessages(s) => s.end(out),
-            StreamTranslator::ChatToText(s) => s.end(out),
+            StreamTranslator::TextThroughChat(s) => {
+                s.second.include_usage = include_usage;
+                s.end(out)
+            }
             StreamTranslator::GeminiToChat(s) => s.end(include_usage, out),
             StreamTranslator::BedrockToChat(s) => s.end(include_usage, out),
             StreamTranslator::OllamaToChat(s) => s.end(include_usage, out),

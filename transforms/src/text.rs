@@ -74,11 +74,25 @@ fn unmapped(prompt: &[u8]) -> TransformError {
     ))
 }
 
-/// Writes the client's `text_completion` for the chat completion `body`, named `model`;
-/// returns its usage.
+/// Who wrote a chat answer's usage, which decides how LiteLLM's text completion shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageFrom {
+    /// An OpenAI-format provider: its counts and details objects as it gave them.
+    Provider,
+    /// A family translation (LiteLLM built its `Usage` from the provider's own format): every
+    /// field of LiteLLM's `Usage`, those it did not fill null.
+    Translated,
+    /// As `Translated`, from an answer in Anthropic's format (its usage adds Anthropic's own
+    /// fields).
+    Anthropic,
+}
+
+/// Writes the client's `text_completion` for the chat completion `body`, named `model`, its
+/// usage written as `from` says; returns its usage.
 pub fn to_text_completion(
     body: &[u8],
     model: &str,
+    from: UsageFrom,
     out: &mut Vec<u8>,
 ) -> Result<Usage, TransformError> {
     let bad = |m: &str| TransformError::Invalid(format!("chat completion: {m}"));
@@ -109,9 +123,10 @@ pub fn to_text_completion(
     let usage = usage.filter(|u| is_object(u));
     let counts = usage.and_then(parse_usage).unwrap_or_default();
     out.extend_from_slice(b",\"usage\":");
-    match usage {
-        Some(raw) => write_usage(&counts, raw, out),
-        None => out.extend_from_slice(b"null"),
+    match (usage, from) {
+        (Some(raw), UsageFrom::Provider) => write_usage(&counts, raw, out),
+        (Some(raw), _) => write_full_usage(&counts, raw, from == UsageFrom::Anthropic, out),
+        (None, _) => out.extend_from_slice(b"null"),
     }
     out.push(b'}');
     Ok(counts)
@@ -130,9 +145,112 @@ fn write_usage(counts: &Usage, raw: &[u8], out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
+/// The fields of LiteLLM's `CompletionTokensDetailsWrapper`, in its order.
+const COMPLETION_DETAILS: [&str; 7] = [
+    "accepted_prediction_tokens",
+    "audio_tokens",
+    "reasoning_tokens",
+    "rejected_prediction_tokens",
+    "text_tokens",
+    "image_tokens",
+    "video_tokens",
+];
+
+/// The fields of LiteLLM's `PromptTokensDetailsWrapper`, in its order; `true` marks those
+/// written only when set (the cache-write counts).
+const PROMPT_DETAILS: [(&str, bool); 8] = [
+    ("audio_tokens", false),
+    ("cache_write_tokens", true),
+    ("cached_tokens", false),
+    ("image_tokens", false),
+    ("text_tokens", false),
+    ("video_tokens", false),
+    ("initial_prompt_tokens", false),
+    ("cache_creation_tokens", true),
+];
+
+/// LiteLLM's whole `Usage` of a translated answer, as its text completion dumps it (null
+/// fields included): the details objects with every field, the cache counts at the top where
+/// there are prompt details, and with `anthropic` the fields of Anthropic's usage it keeps.
+fn write_full_usage(counts: &Usage, raw: &[u8], anthropic: bool, out: &mut Vec<u8>) {
+    let completion = get(raw, "completion_tokens_details").filter(|d| is_object(d));
+    let prompt = get(raw, "prompt_tokens_details").filter(|d| is_object(d));
+    write_counts(counts, out);
+    out.extend_from_slice(b",\"completion_tokens_details\":");
+    match completion {
+        Some(_) => write_object(
+            COMPLETION_DETAILS
+                .iter()
+                .map(|k| (*k, detail(completion, k))),
+            out,
+        ),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"prompt_tokens_details\":");
+    match prompt {
+        Some(_) => write_object(
+            PROMPT_DETAILS
+                .iter()
+                .map(|(k, optional)| (*k, detail(prompt, k), *optional))
+                .filter(|(_, v, optional)| !optional || v.is_some())
+                .map(|(k, v, _)| (k, v)),
+            out,
+        ),
+        None => out.extend_from_slice(b"null"),
+    }
+    // With prompt details, LiteLLM's `Usage` keeps the cache counts at the top too.
+    if prompt.is_some() {
+        for (key, value) in [
+            (
+                "cache_creation_input_tokens",
+                detail(prompt, "cache_creation_tokens"),
+            ),
+            ("cache_read_input_tokens", detail(prompt, "cached_tokens")),
+        ] {
+            write_member(key, value, out);
+        }
+    }
+    if anthropic {
+        for key in ["iterations", "inference_geo", "speed", "service_tier"] {
+            write_member(key, get(raw, key), out);
+        }
+    }
+    out.push(b'}');
+}
+
+/// The member `key` of `object`, when both are there.
+fn detail<'a>(object: Option<&'a [u8]>, key: &str) -> Option<&'a [u8]> {
+    object.and_then(|o| get(o, key))
+}
+
+/// `,"key":value` (`null` when absent).
+fn write_member(key: &str, value: Option<&[u8]>, out: &mut Vec<u8>) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+    out.extend_from_slice(value.unwrap_or(b"null"));
+}
+
+/// An object of `members` (`null` values where absent).
+fn write_object<'a>(members: impl Iterator<Item = (&'a str, Option<&'a [u8]>)>, out: &mut Vec<u8>) {
+    out.push(b'{');
+    let start = out.len();
+    for (key, value) in members {
+        write_member(key, value, out);
+    }
+    // The first member's comma goes.
+    if out.len() > start {
+        out.remove(start);
+    }
+    out.push(b'}');
+}
+
 /// The translation state of one stream.
 #[derive(Debug)]
 pub struct TextFromChat {
+    /// The client asked for the usage chunk (`stream_options.include_usage`).
+    pub include_usage: bool,
+    from: UsageFrom,
     model: String,
     usage: Option<Usage>,
     /// The deployment's prices, for the usage chunk's `cost`.
@@ -140,9 +258,12 @@ pub struct TextFromChat {
 }
 
 impl TextFromChat {
-    /// A stream whose chunks name the client's `model`, its usage chunk priced at `prices`.
-    pub fn new(model: &str, prices: Option<crate::cost::Prices>) -> Self {
+    /// A stream whose chunks name the client's `model`, its usage (written by `from`) priced
+    /// at `prices` where the chat chunks carry no cost.
+    pub fn new(model: &str, from: UsageFrom, prices: Option<crate::cost::Prices>) -> Self {
         TextFromChat {
+            include_usage: false,
+            from,
             model: model.to_owned(),
             usage: None,
             prices,
@@ -150,14 +271,14 @@ impl TextFromChat {
     }
 
     /// Translates one chat chunk (`data`, an event's data line) into the client's text
-    /// chunk, appended to `out`; the usage chunk only with `include_usage`. Returns the usage
-    /// when the chunk reported it.
+    /// chunk, appended to `out`; the usage chunk only with [`TextFromChat::include_usage`].
+    /// Returns the usage when the chunk reported it.
     pub fn event(
         &mut self,
         data: &[u8],
-        include_usage: bool,
         out: &mut Vec<u8>,
     ) -> Result<Option<Usage>, StreamFailure> {
+        let include_usage = self.include_usage;
         if data == b"[DONE]" {
             return Ok(None);
         }
@@ -170,9 +291,10 @@ impl TextFromChat {
         if !is_object(data) {
             return Err(StreamFailure::Malformed);
         }
-        let [id, created, choices, usage] =
+        let [id, created, choices, raw_usage] =
             crate::json::value::fields(data, ["id", "created", "choices", "usage"]);
-        let usage = usage.filter(|u| is_object(u)).and_then(parse_usage);
+        let raw_usage = raw_usage.filter(|u| is_object(u));
+        let usage = raw_usage.and_then(parse_usage);
         if usage.is_some() {
             self.usage = usage;
         }
@@ -197,6 +319,13 @@ impl TextFromChat {
             out.extend_from_slice(
                 b",\"usage\":{\"completion_tokens\":0,\"prompt_tokens\":0,\"total_tokens\":0}",
             );
+        } else if let (Some(raw), Some(_), false) =
+            (raw_usage, usage, self.from == UsageFrom::Provider)
+        {
+            // A translation's usage chunk is LiteLLM's already (its cost included): as it is,
+            // with the cache counts LiteLLM's `Usage` also keeps at the top.
+            out.extend_from_slice(b",\"usage\":");
+            write_translated_stream_usage(raw, out);
         } else if let Some(u) = usage {
             out.extend_from_slice(b",\"usage\":");
             write_counts(&u, out);
@@ -215,6 +344,26 @@ impl TextFromChat {
     pub fn end(&mut self, out: &mut Vec<u8>) -> Option<Usage> {
         out.extend_from_slice(b"data: [DONE]\n\n");
         self.usage
+    }
+}
+
+/// A translated stream's usage object as it came, with `cache_creation_input_tokens` and
+/// `cache_read_input_tokens` from its prompt details where those count cache writes.
+fn write_translated_stream_usage(raw: &[u8], out: &mut Vec<u8>) {
+    crate::json::write_members(raw, out, |_, value, out| {
+        out.extend_from_slice(value);
+        true
+    });
+    let prompt = get(raw, "prompt_tokens_details").filter(|d| is_object(d));
+    if let Some(creation) = detail(prompt, "cache_creation_tokens") {
+        out.pop();
+        write_member("cache_creation_input_tokens", Some(creation), out);
+        write_member(
+            "cache_read_input_tokens",
+            detail(prompt, "cached_tokens"),
+            out,
+        );
+        out.push(b'}');
     }
 }
 
@@ -293,7 +442,7 @@ mod tests {
                        {"index":1,"message":{"role":"assistant","content":null},"finish_reason":"length"}],
             "usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5,"prompt_tokens_details":{"cached_tokens":1}}}"#;
         let mut out = Vec::new();
-        let usage = to_text_completion(chat, "group", &mut out).unwrap();
+        let usage = to_text_completion(chat, "group", UsageFrom::Provider, &mut out).unwrap();
         assert_eq!(usage.total_tokens, 5);
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(
@@ -304,14 +453,72 @@ mod tests {
                 "usage":{"completion_tokens":2,"prompt_tokens":3,"total_tokens":5,
                          "completion_tokens_details":null,"prompt_tokens_details":{"cached_tokens":1}}})
         );
-        assert!(to_text_completion(b"{}", "group", &mut Vec::new()).is_err());
+        assert!(to_text_completion(b"{}", "group", UsageFrom::Provider, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn a_translated_answers_usage_is_litellms_whole_usage() {
+        let chat = br#"{"id":"chatcmpl-1","created":7,"choices":[{"index":0,"message":{"content":"Hi"},"finish_reason":"stop"}],
+            "usage":{"completion_tokens":5,"prompt_tokens":15,"total_tokens":20,
+                     "completion_tokens_details":{"reasoning_tokens":0,"text_tokens":5},
+                     "prompt_tokens_details":{"cached_tokens":3,"cache_creation_tokens":2,"cache_write_tokens":2,"text_tokens":10}}}"#;
+        let usage = |from| {
+            let mut out = Vec::new();
+            to_text_completion(chat, "group", from, &mut out).unwrap();
+            serde_json::from_slice::<serde_json::Value>(&out).unwrap()["usage"].clone()
+        };
+        let translated = serde_json::json!({"completion_tokens":5,"prompt_tokens":15,"total_tokens":20,
+            "completion_tokens_details":{"accepted_prediction_tokens":null,"audio_tokens":null,"reasoning_tokens":0,
+                "rejected_prediction_tokens":null,"text_tokens":5,"image_tokens":null,"video_tokens":null},
+            "prompt_tokens_details":{"audio_tokens":null,"cache_write_tokens":2,"cached_tokens":3,"image_tokens":null,
+                "text_tokens":10,"video_tokens":null,"initial_prompt_tokens":null,"cache_creation_tokens":2},
+            "cache_creation_input_tokens":2,"cache_read_input_tokens":3});
+        assert_eq!(usage(UsageFrom::Translated), translated);
+        let mut anthropic = translated.clone();
+        for key in ["iterations", "inference_geo", "speed", "service_tier"] {
+            anthropic[key] = serde_json::Value::Null;
+        }
+        assert_eq!(usage(UsageFrom::Anthropic), anthropic);
+        // Without details (Cohere's answers), the details are null and no cache counts follow.
+        let bare = br#"{"id":"x","created":1,"choices":[],"usage":{"completion_tokens":1,"prompt_tokens":2,"total_tokens":3}}"#;
+        let mut out = Vec::new();
+        to_text_completion(bare, "group", UsageFrom::Translated, &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v["usage"],
+            serde_json::json!({"completion_tokens":1,"prompt_tokens":2,"total_tokens":3,
+                "completion_tokens_details":null,"prompt_tokens_details":null})
+        );
+    }
+
+    #[test]
+    fn a_translated_streams_usage_chunk_keeps_its_usage_and_adds_the_cache_counts() {
+        let mut s = TextFromChat::new("group", UsageFrom::Translated, None);
+        s.include_usage = true;
+        let mut out = Vec::new();
+        s.event(
+            br#"{"id":"c","created":1,"choices":[],"usage":{"completion_tokens":5,"prompt_tokens":15,"total_tokens":20,"prompt_tokens_details":{"cached_tokens":3,"cache_creation_tokens":2},"cost":0.5}}"#,
+            &mut out,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(text.strip_prefix("data: ").unwrap().trim()).unwrap();
+        assert_eq!(
+            v["usage"],
+            serde_json::json!({"completion_tokens":5,"prompt_tokens":15,"total_tokens":20,
+                "prompt_tokens_details":{"cached_tokens":3,"cache_creation_tokens":2},"cost":0.5,
+                "cache_creation_input_tokens":2,"cache_read_input_tokens":3})
+        );
+        assert_eq!(v["choices"], serde_json::json!([{"index": 0}]));
     }
 
     fn events(stream: &[&str], include_usage: bool) -> Vec<serde_json::Value> {
-        let mut s = TextFromChat::new("group", None);
+        let mut s = TextFromChat::new("group", UsageFrom::Provider, None);
+        s.include_usage = include_usage;
         let mut out = Vec::new();
         for data in stream {
-            s.event(data.as_bytes(), include_usage, &mut out).unwrap();
+            s.event(data.as_bytes(), &mut out).unwrap();
         }
         assert_eq!(s.end(&mut out).unwrap().total_tokens, 5);
         let text = String::from_utf8(out).unwrap();
@@ -367,14 +574,14 @@ mod tests {
 
     #[test]
     fn error_events_and_garbage_fail_the_stream() {
-        let mut s = TextFromChat::new("group", None);
+        let mut s = TextFromChat::new("group", UsageFrom::Provider, None);
         let mut out = Vec::new();
         assert!(matches!(
-            s.event(br#"{"error":{"message":"boom"}}"#, true, &mut out),
+            s.event(br#"{"error":{"message":"boom"}}"#, &mut out),
             Err(StreamFailure::Provider { message }) if message == "boom"
         ));
         assert!(matches!(
-            s.event(b"[1,2]", true, &mut out),
+            s.event(b"[1,2]", &mut out),
             Err(StreamFailure::Malformed)
         ));
         assert!(out.is_empty());

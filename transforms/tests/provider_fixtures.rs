@@ -212,14 +212,14 @@ fn translate_stream(case: &Case, input: &[u8], framing: Framing) -> Vec<u8> {
         let mut framer = EventFramer::new(1 << 20);
         framer.push(input);
         while let Some(event) = framer.next_event().unwrap() {
-            t.aws_event(&event, &mut out)
+            t.aws_event(&event, include_usage, &mut out)
                 .unwrap_or_else(|e| panic!("{}: {e:?}", case.name));
         }
     } else if let Framing::Ndjson = framing {
         let mut framer = LineFramer::new(1 << 20);
         framer.push(input);
         while let Some(line) = framer.next_line().unwrap() {
-            t.ndjson_line(line, &mut out)
+            t.ndjson_line(line, include_usage, &mut out)
                 .unwrap_or_else(|e| panic!("{}: {e:?}", case.name));
         }
     } else {

@@ -94,11 +94,13 @@ pub(super) async fn relay_stream(
                     }
                 },
                 Framer::Aws(f) => match f.next_event() {
-                    Ok(Some(event)) => translator.aws_event(&event, &mut out).map(|u| {
-                        if u.is_some() {
-                            usage = u;
-                        }
-                    }),
+                    Ok(Some(event)) => translator
+                        .aws_event(&event, ex.client_include_usage, &mut out)
+                        .map(|u| {
+                            if u.is_some() {
+                                usage = u;
+                            }
+                        }),
                     Ok(None) => break,
                     Err(e) => {
                         failure = Some(protocol(&format!(
@@ -108,7 +110,13 @@ pub(super) async fn relay_stream(
                     }
                 },
                 Framer::Ndjson(f) => match f.next_line() {
-                    Ok(Some(line)) => ndjson_line(&mut translator, line, &mut out, &mut usage),
+                    Ok(Some(line)) => ndjson_line(
+                        &mut translator,
+                        line,
+                        ex.client_include_usage,
+                        &mut out,
+                        &mut usage,
+                    ),
                     Ok(None) => break,
                     Err(_) => {
                         failure = Some(protocol("stream line too large"));
@@ -146,8 +154,13 @@ pub(super) async fn relay_stream(
                     Framer::Aws(_) => {}
                     Framer::Ndjson(f) => {
                         if let Some(rest) = f.finish() {
-                            if let Err(e) = ndjson_line(&mut translator, rest, &mut out, &mut usage)
-                            {
+                            if let Err(e) = ndjson_line(
+                                &mut translator,
+                                rest,
+                                ex.client_include_usage,
+                                &mut out,
+                                &mut usage,
+                            ) {
                                 failure = Some(stream_failure(provider, e));
                             }
                         }
@@ -245,10 +258,11 @@ impl Framer {
 fn ndjson_line(
     translator: &mut StreamTranslator,
     line: &[u8],
+    include_usage: bool,
     out: &mut Vec<u8>,
     usage: &mut Option<Usage>,
 ) -> Result<(), StreamFailure> {
-    if let Some(u) = translator.ndjson_line(line, out)? {
+    if let Some(u) = translator.ndjson_line(line, include_usage, out)? {
         *usage = Some(u);
     }
     Ok(())
