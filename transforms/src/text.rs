@@ -96,7 +96,7 @@ pub fn to_text_completion(
     out: &mut Vec<u8>,
 ) -> Result<Usage, TransformError> {
     let bad = |m: &str| TransformError::Invalid(format!("chat completion: {m}"));
-    let body = crate::json::value::answer_object(body).map_err(bad)?;
+    let body = crate::json::value::strict_object(body).map_err(bad)?;
     let [id, created, choices, usage] =
         crate::json::value::fields(body, ["id", "created", "choices", "usage"]);
     let choices = choices
@@ -282,14 +282,13 @@ impl TextFromChat {
         if data == b"[DONE]" {
             return Ok(None);
         }
+        // Validated whole: its values are copied as they came.
+        let data = crate::json::value::strict_object(data).map_err(|_| StreamFailure::Malformed)?;
         if let Some(error) = get(data, "error") {
             let message = get(error, "message")
                 .and_then(string)
                 .unwrap_or_else(|| String::from_utf8_lossy(error).into_owned());
             return Err(StreamFailure::Provider { message });
-        }
-        if !is_object(data) {
-            return Err(StreamFailure::Malformed);
         }
         let [id, created, choices, raw_usage] =
             crate::json::value::fields(data, ["id", "created", "choices", "usage"]);

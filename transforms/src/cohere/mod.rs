@@ -41,32 +41,11 @@ const COHERE_CHAT_MODELS: &[&str] = &[
     "command-a-plus-05-2026",
 ];
 
-/// A provider answer (or stream event) as a validated JSON object. Validated by the streaming
-/// [`Validator`](crate::json::validate::Validator), which checks the UTF-8 of every string
-/// (the transforms copy them as they came; serde_json skips the strings it ignores) and reads
-/// what simd-json reads (no integer past 64 bits), so a whole answer and one streamed through
+/// A provider answer (or stream event) as a validated JSON object
+/// ([`crate::json::value::strict_object`]): a whole answer and one streamed through
 /// [`embed_stream`] are held to one rule (both found by the `cohere_embed_stream` fuzz target).
 pub(crate) fn answer_object(body: &[u8]) -> Result<&[u8], &'static str> {
-    let mut v = crate::json::validate::Validator::new();
-    v.feed(body, &mut Unvisited)
-        .and_then(|()| v.finish(&mut Unvisited))
-        .map_err(|_| "not JSON")?;
-    crate::json::value::answer_object(body)
-}
-
-/// A [`Visitor`](crate::json::validate::Visitor) that asks for nothing.
-struct Unvisited;
-
-impl crate::json::validate::Visitor for Unvisited {
-    fn value(&mut self, _: usize, _: usize, _: crate::json::validate::Kind) -> bool {
-        false
-    }
-    fn value_end(&mut self, _: usize, _: usize) {}
-    fn key(&mut self, _: usize) -> bool {
-        false
-    }
-    fn key_end(&mut self, _: usize) {}
-    fn text(&mut self, _: &[u8]) {}
+    crate::json::value::strict_object(body)
 }
 
 /// Whether LiteLLM names `cohere/<model>` `cohere_chat`.
