@@ -679,6 +679,13 @@ CASES += [(f"completions-{m}", "/v1/completions", {"model": m, "prompt": "[text]
 CASES += [(f"completions-{m}-stream", "/v1/completions",
            {"model": m, "prompt": "[text] Say hi", "stream": True, "stream_options": {"include_usage": True}})
           for m in FAMILY_TEXT]
+#: The parameters LiteLLM refuses on OpenAI's own row whatever the model (and drops on request).
+CASES += [("chat-openai-thinking", "/v1/chat/completions",
+           chat("gpt", "text", False, thinking={"type": "enabled", "budget_tokens": 1024})),
+          ("chat-openai-context-management", "/v1/chat/completions",
+           chat("gpt", "text", False, context_management={"edits": []})),
+          ("chat-openai-thinking-drop", "/v1/chat/completions",
+           chat("gpt", "text", False, thinking={"type": "enabled", "budget_tokens": 1024}, drop_params=True))]
 CASES += [("completions-dsk-tokens", "/v1/completions", {"model": "dsk", "prompt": [1, 2, 3]}),
           ("completions-dsk-no-usage-stream", "/v1/completions", {"model": "dsk", "prompt": "[text] Hi", "stream": True}),
           ("completions-dsk-drop", "/v1/completions", {"model": "dinfra", "prompt": "[text] Hi", "seed": 1, "drop_params": True})]

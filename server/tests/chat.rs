@@ -403,6 +403,17 @@ fn openai_format_rows_get_parameters_as_litellm_sends_them() {
         json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "a"}], "echo": true})
     );
     assert_eq!(mock.last_request()["path"], "/v1/chat/completions");
+    // OpenAI's own row refuses `thinking` whatever the model, as LiteLLM's OpenAI config does.
+    let mut body = chat_body("gpt");
+    body["thinking"] = json!({"type": "enabled", "budget_tokens": 1024});
+    let error = assert_litellm_error(&gw.post("/v1/chat/completions", &body), 400);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("openai does not support parameters: ['thinking']"),
+        "{error}"
+    );
     let mut body = chat_body("mis");
     body["presence_penalty"] = json!(0.1);
     body["seed"] = json!(3);

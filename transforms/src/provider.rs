@@ -476,15 +476,18 @@ const fn openai_like(
 }
 
 // litellm/main.py `_resolve_openai_api_base`: OPENAI_BASE_URL before OPENAI_API_BASE.
-const OPENAI: ProviderRow = openai_like(
-    "openai",
-    &["custom_openai", "text-completion-openai", "aiohttp_openai"],
-    "https://api.openai.com/v1",
-    &["OPENAI_BASE_URL", "OPENAI_API_BASE"],
-    &["OPENAI_API_KEY"],
-    true,
-    ALL_AND_RESPONSES,
-);
+const OPENAI: ProviderRow = ProviderRow {
+    params: rows::OPENAI_OWN,
+    ..openai_like(
+        "openai",
+        &["custom_openai", "text-completion-openai", "aiohttp_openai"],
+        "https://api.openai.com/v1",
+        &["OPENAI_BASE_URL", "OPENAI_API_BASE"],
+        &["OPENAI_API_KEY"],
+        true,
+        ALL_AND_RESPONSES,
+    )
+};
 
 const AZURE: ProviderRow = ProviderRow {
     name: "azure",
@@ -499,7 +502,7 @@ const AZURE: ProviderRow = ProviderRow {
     path: PathStyle::AzureDeployment,
     base_suffix: None,
     rerank: crate::rerank::Flavor::HostedVllm,
-    params: ParamRules::OPENAI,
+    params: rows::OPENAI_OWN,
     wire_model: WireModel::AsConfigured,
     embeddings: Embeddings::OpenAi,
 };

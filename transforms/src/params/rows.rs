@@ -10,6 +10,19 @@
 
 use super::{ContentAsText, MessageRules, Param, ParamRules, ParamSet, ToolChoice};
 
+/// openai and azure: LiteLLM's `OpenAIGPTConfig` and `AzureOpenAIConfig` refuse these for
+/// every model (found with `get_optional_params` over their models; the refusals that change
+/// with the model, e.g. `temperature` on o-series models, are left to the provider). The
+/// messages go as they came (LiteLLM's OpenAI path keeps them).
+pub const OPENAI_OWN: ParamRules = ParamRules {
+    refused: ParamSet::of(&[
+        Param::Thinking,
+        Param::IncludeServerSideToolInvocations,
+        Param::ContextManagement,
+    ]),
+    ..ParamRules::OPENAI
+};
+
 /// Every parameter sent, the messages prepared as LiteLLM prepares them for a provider other
 /// than OpenAI ([`MessageRules::LITELLM`]).
 const BASE: ParamRules = ParamRules {
