@@ -227,8 +227,9 @@ fn ollama_api(family: Family) -> crate::ollama::Api {
     }
 }
 
-/// Whether `row` can serve the client's `endpoint`: one it lists, or `/v1/messages` bridged to
-/// its chat completions (and its token counting estimated locally).
+/// Whether `row` can serve the client's `endpoint`: one it lists, or `/v1/messages`, the
+/// Responses API and text completions bridged to its chat completions (and its token counting
+/// estimated locally).
 pub fn serves(row: &ProviderRow, endpoint: Endpoint) -> bool {
     (row.endpoints.contains(&endpoint.listed_as()) && bridge(row, endpoint) != Bridge::Unserved)
         || (matches!(

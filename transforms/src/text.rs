@@ -1,10 +1,13 @@
 //! Text completions through chat completions, as LiteLLM 1.108.7 sends `/v1/completions` to
-//! an OpenAI-format provider outside its `openai_text_completion_compatible_providers`
-//! (litellm/main.py `text_completion`, then `completion`):
+//! a provider outside its `openai_text_completion_compatible_providers` (litellm/main.py
+//! `text_completion`, then `completion`): OpenAI's chat models, `azure/`, the chat-only
+//! OpenAI-format providers, and the families with their own wire format (whose chat
+//! translation then writes the request and reads the answer, [`crate::family`]):
 //!
 //! - the request: the prompt becomes user messages (a string one message, a list of strings
 //!   one message each, in one conversation), every other member goes on as a chat parameter,
-//!   through the row's chat table ([`crate::params::write_chat_body`]);
+//!   through the row's chat table ([`crate::params::write_chat_body`]) or the family's chat
+//!   translation;
 //! - the answer: a `text_completion` of the chat completion's choices, each message's content
 //!   as its text (`LiteLLMResponseObjectHandler.convert_chat_to_text_completion`), the usage
 //!   in LiteLLM's shape;
