@@ -361,15 +361,10 @@ pub fn write_request_body(
                     out,
                 ));
             }
-            let fields = crate::openai::inspect(&chat, scratch)
-                .map_err(|e| crate::anthropic::request::invalid(e.message()))?;
-            write_request_body(
+            family_chat_body(
                 row,
-                Endpoint::ChatCompletions,
                 &chat,
-                &fields,
                 provider_model,
-                None,
                 force_include_usage,
                 drop_refused,
                 scratch,
@@ -537,15 +532,10 @@ pub fn write_request_body(
         Bridge::ResponsesThroughChat => {
             let mut chat = Vec::with_capacity(body.len() + 256);
             crate::responses::bridge::to_chat_request(body, provider_model, row.name, &mut chat)?;
-            let fields = crate::openai::inspect(&chat, scratch)
-                .map_err(|e| crate::anthropic::request::invalid(e.message()))?;
-            write_request_body(
+            family_chat_body(
                 row,
-                Endpoint::ChatCompletions,
                 &chat,
-                &fields,
                 provider_model,
-                None,
                 false,
                 drop_refused,
                 scratch,
@@ -606,6 +596,33 @@ fn chat_for_row(
         provider_model,
         false,
         drop_refused,
+        out,
+    )
+}
+
+/// Writes the chat completions body `chat` (written by a bridge) as the row's own chat
+/// request: read as a client's, then written by the family ([`write_request_body`]).
+fn family_chat_body(
+    row: &ProviderRow,
+    chat: &[u8],
+    provider_model: &str,
+    force_include_usage: bool,
+    drop_refused: bool,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> Result<RequestNote, crate::anthropic::TransformError> {
+    let fields = crate::openai::inspect(chat, scratch)
+        .map_err(|e| crate::anthropic::request::invalid(e.message()))?;
+    write_request_body(
+        row,
+        Endpoint::ChatCompletions,
+        chat,
+        &fields,
+        provider_model,
+        None,
+        force_include_usage,
+        drop_refused,
+        scratch,
         out,
     )
 }

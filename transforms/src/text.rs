@@ -140,10 +140,7 @@ pub fn to_text_completion(
 fn write_usage(counts: &Usage, raw: &[u8], out: &mut Vec<u8>) {
     write_counts(counts, out);
     for key in ["completion_tokens_details", "prompt_tokens_details"] {
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"\":");
-        out.extend_from_slice(get(raw, key).unwrap_or(b"null"));
+        write_member(key, get(raw, key), out);
     }
     out.push(b'}');
 }
@@ -387,12 +384,9 @@ fn write_choice(choice: &[u8], out: &mut Vec<u8>) {
     }
     out.extend_from_slice(b"\"index\":");
     out.extend_from_slice(index.unwrap_or(b"0"));
-    for (key, value) in [(&b"text"[..], text), (b"reasoning_content", reasoning)] {
+    for (key, value) in [("text", text), ("reasoning_content", reasoning)] {
         if let Some(v) = present(value) {
-            out.extend_from_slice(b",\"");
-            out.extend_from_slice(key);
-            out.extend_from_slice(b"\":");
-            out.extend_from_slice(v);
+            write_member(key, Some(v), out);
         }
     }
 }

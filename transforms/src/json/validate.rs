@@ -479,6 +479,29 @@ fn has_control(run: &[u8]) -> bool {
     blocks.remainder().iter().any(|&b| b < 0x20)
 }
 
+/// Whether `bytes` are one JSON document as simd-json accepts it (structure, UTF-8, numbers),
+/// for the translations that copy a provider's values to the client as they came.
+pub(crate) fn is_json(bytes: &[u8]) -> bool {
+    /// Asks for nothing: the validation is all that is wanted.
+    struct Quiet;
+    impl Visitor for Quiet {
+        fn value(&mut self, _: usize, _: usize, _: Kind) -> bool {
+            false
+        }
+        fn value_end(&mut self, _: usize, _: usize) {}
+        fn key(&mut self, _: usize) -> bool {
+            false
+        }
+        fn key_end(&mut self, _: usize) {}
+        fn text(&mut self, _: &[u8]) {}
+    }
+    let mut validator = Validator::new();
+    validator
+        .feed(bytes, &mut Quiet)
+        .and_then(|()| validator.finish(&mut Quiet))
+        .is_ok()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

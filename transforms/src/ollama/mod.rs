@@ -45,11 +45,11 @@ impl Api {
 }
 
 /// A provider answer (a whole body, or one line of a stream) as a JSON object, checked by
-/// [`is_json`] before any of its values is copied to the client as it came (found by the
+/// [`crate::json::validate::is_json`] before any of its values is copied to the client as it came (found by the
 /// `ollama_stream` fuzz target: a name with invalid UTF-8 passed a check that skips over
 /// strings).
 pub(crate) fn answer_object(body: &[u8]) -> Result<&[u8], &'static str> {
-    if !is_json(body) {
+    if !crate::json::validate::is_json(body) {
         return Err("not JSON");
     }
     let body = &body[crate::json::skip_ws(body, 0)..];
@@ -58,28 +58,4 @@ pub(crate) fn answer_object(body: &[u8]) -> Result<&[u8], &'static str> {
     } else {
         Err("not an object")
     }
-}
-
-/// Whether `bytes` are one JSON document as simd-json accepts it (structure and UTF-8),
-/// checked by [`crate::json::validate`].
-pub(crate) fn is_json(bytes: &[u8]) -> bool {
-    use crate::json::validate::{Kind, Validator, Visitor};
-    /// Asks for nothing: the validation is all that is wanted.
-    struct Quiet;
-    impl Visitor for Quiet {
-        fn value(&mut self, _: usize, _: usize, _: Kind) -> bool {
-            false
-        }
-        fn value_end(&mut self, _: usize, _: usize) {}
-        fn key(&mut self, _: usize) -> bool {
-            false
-        }
-        fn key_end(&mut self, _: usize) {}
-        fn text(&mut self, _: &[u8]) {}
-    }
-    let mut validator = Validator::new();
-    validator
-        .feed(bytes, &mut Quiet)
-        .and_then(|()| validator.finish(&mut Quiet))
-        .is_ok()
 }

@@ -278,7 +278,7 @@ fn json_answer(
     let usage = usage_of(prompt, completion);
     let json = strip_json_code_fence(&text);
     let empty = text.trim().is_empty();
-    if !empty && !super::is_json(json.as_bytes()) {
+    if !empty && !crate::json::validate::is_json(json.as_bytes()) {
         return Ok(None);
     }
     let value = json.trim().as_bytes();
