@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 TEST_KEY = HERE.parent.parent / "server" / "tests" / "data" / "test-rsa-key.pem"
 MASTER_KEY = "sk-differential-7d1f0c2b9a4e"
 #: Upstream request headers compared (the rest are each client library's own).
-HEADERS = ("authorization", "x-api-key", "anthropic-version", "anthropic-beta", "x-goog-api-key", "x-amz-date",
+HEADERS = ("authorization", "x-api-key", "api-key", "anthropic-version", "anthropic-beta", "x-goog-api-key", "x-amz-date",
            "x-amz-security-token")
 #: SigV4's time-dependent parts (the date in the scope and the signature): masked, the rest of
 #: the header compared (algorithm, key, region, service, signed headers).
@@ -690,6 +690,45 @@ CASES += [("completions-dsk-tokens", "/v1/completions", {"model": "dsk", "prompt
           ("completions-dsk-no-usage-stream", "/v1/completions", {"model": "dsk", "prompt": "[text] Hi", "stream": True}),
           ("completions-dsk-drop", "/v1/completions", {"model": "dinfra", "prompt": "[text] Hi", "seed": 1, "drop_params": True})]
 
+#: Azure OpenAI: the deployment's path with `?api-version=`, the key as `api-key`; chat,
+#: streams, embeddings, text completions (through chat for `azure/`, native for
+#: `azure_text/`), the Responses API passed through, Messages through chat, errors.
+CASES += [("chat-azure", "/v1/chat/completions", chat("az", "text", False)),
+          ("chat-azure-params", "/v1/chat/completions", chat("az", "text", False, **PARAMS)),
+          ("chat-azure-history-shapes", "/v1/chat/completions", {"model": "az", "messages": ROW_HISTORY}),
+          ("chat-azure-tool", "/v1/chat/completions", chat("az", "tool", False, tools=[GEMINI_TOOL])),
+          ("chat-azure-stream", "/v1/chat/completions", chat("az", "text", True, stream_options={"include_usage": True})),
+          ("chat-azure-stream-plain", "/v1/chat/completions", chat("az", "text", True)),
+          ("chat-azure-stream-tool", "/v1/chat/completions", chat("az", "tool", True, tools=[GEMINI_TOOL])),
+          ("chat-azure-tool-choice-alone", "/v1/chat/completions", chat("az", "text", False, tool_choice="auto")),
+          ("chat-azure-images", "/v1/chat/completions", {"model": "az", "messages": [
+              {"role": "user", "content": [{"type": "text", "text": "[text] What?"},
+                                           {"type": "image_url", "image_url": "data:image/png;base64,iVBORw0KGgo="},
+                                           {"type": "image_url", "image_url": {"url": "https://example.com/a.png", "format": "image/png", "detail": "low"}},
+                                           {"type": "file", "file": {"file_id": "file-1", "format": "application/pdf"}}]}]}),
+          ("chat-azure-thinking", "/v1/chat/completions",
+           chat("az", "text", False, thinking={"type": "enabled", "budget_tokens": 1024})),
+          *[(f"chat-azure-{e}", "/v1/chat/completions", chat("az", e, False)) for e in ("err-400", "err-401", "err-403", "err-404", "err-422", "err-429", "err-500", "err-502", "err-503", "err-504",
+                                                                       "err-529", "err-az-filter", "err-az-context", "err-az-deployment",
+                                                                       "err-az-plain-400", "err-content")],
+          ("chat-azure-stream-err-429", "/v1/chat/completions", chat("az", "err-429", True)),
+          ("embeddings-azure", "/v1/embeddings", {"model": "az-embed", "input": ["[text] a", "b"]}),
+          ("embeddings-azure-sweep", "/v1/embeddings", {"model": "az-embed", **EMBED_SWEEP}),
+          ("embeddings-azure-err-429", "/v1/embeddings", {"model": "az-embed", "input": "[err-429] a"}),
+          ("completions-az", "/v1/completions", {"model": "az", "prompt": "[text] Say hi", **TEXT_PARAMS}),
+          ("completions-az-stream", "/v1/completions",
+           {"model": "az", "prompt": "[text] Say hi", "stream": True, "stream_options": {"include_usage": True}}),
+          ("completions-az-text", "/v1/completions", {"model": "az-text", "prompt": "[text] Say hi", **TEXT_PARAMS}),
+          ("completions-az-text-params", "/v1/completions", {"model": "az-text", "prompt": "[text] Say hi", **TEXT_ONLY}),
+          ("completions-az-text-stream", "/v1/completions",
+           {"model": "az-text", "prompt": "[text] Say hi", "stream": True, "stream_options": {"include_usage": True}}),
+          ("responses-azure", "/v1/responses", {"model": "az", "input": "[text] Hi", "max_output_tokens": 5}),
+          ("responses-azure-get", "GET /v1/responses/{last}", {}),
+          ("responses-azure-delete", "DELETE /v1/responses/{last}", {}),
+          ("responses-azure-stream", "/v1/responses", {"model": "az", "input": "[text] Hi", "stream": True}),
+          ("messages-azure", "/v1/messages", messages("az", "text", False)),
+          ("messages-azure-stream", "/v1/messages", messages("az", "text", True))]
+
 _IDS = [(re.compile(r"^resp_[A-Za-z0-9+/=_-]{40,}$"), "resp_ID"),
         (re.compile(r"^rs_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"), "rs_ID"),
         (re.compile(r"^chatcmpl-[0-9a-f-]{36}$"), "chatcmpl-ID"), (re.compile(r"^call_[0-9a-f]{28}$"), "call_ID"), (re.compile(r"^msg_[0-9a-f-]{36}$"), "msg_ID"),
@@ -810,7 +849,8 @@ DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "t
                "oll": ("ollama", "llama3.2"), "oll-chat": ("ollama_chat", "llama3.2"), "oll-embed": ("ollama", "nomic-embed-text"),
                "cmdr": ("cohere", "command-r-plus"), "cmda": ("cohere_chat", "command-a-03-2025"),
                "coembed": ("cohere", "embed-english-v3.0"), "corerank": ("cohere", "rerank-v3.5"),
-               "vllm": ("hosted_vllm", "my-llama"), "gpt": ("openai", "gpt-4o"),
+               "vllm": ("hosted_vllm", "my-llama"), "gpt": ("openai", "gpt-4o"), "az": ("azure", "gpt-4o"),
+               "az-embed": ("azure", "text-embedding-3-small"), "az-text": ("azure_text", "gpt-35-turbo-instruct"),
                "dsk": ("deepseek", "deepseek-chat"), "jina": ("jina_ai", "jina-reranker-v2-base-multilingual"),
                "voy": ("voyage", "rerank-2"), "or": ("openrouter", "openai/gpt-4o"), "voy-embed": ("voyage", "voyage-3"), "claude": ("anthropic", "claude-sonnet-4-5")}
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/messages": "messages",
@@ -941,6 +981,12 @@ def main() -> int:
     litellm_params: {{model: hosted_vllm/my-llama, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: gpt
     litellm_params: {{model: openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: az
+    litellm_params: {{model: azure/gpt-4o, api_base: "{base}", api_key: az-upstream, api_version: "2024-10-21"}}
+  - model_name: az-embed
+    litellm_params: {{model: azure/text-embedding-3-small, api_base: "{base}", api_key: az-upstream, api_version: "2024-10-21"}}
+  - model_name: az-text
+    litellm_params: {{model: azure_text/gpt-35-turbo-instruct, api_base: "{base}", api_key: az-upstream, api_version: "2024-10-21"}}
   - model_name: jina
     litellm_params: {{model: jina_ai/jina-reranker-v2-base-multilingual, api_base: "{base}/v1", api_key: jina-upstream}}
   - model_name: groq

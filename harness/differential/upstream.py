@@ -273,6 +273,27 @@ ERRORS = {
     "err-422": (422, "invalid_request_error", "invalid request: message must be at least 1 token long"),
 }
 
+#: Azure OpenAI's own error answers by scenario (status, body): its content filter (code and
+#: inner error), a context window, a missing deployment
+#: (https://learn.microsoft.com/en-us/azure/ai-foundry/openai/reference).
+AZURE_ERRORS = {
+    "err-az-filter": (400, {"error": {
+        "message": "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. "
+                   "Please modify your prompt and retry.",
+        "type": None, "param": "prompt", "code": "content_filter", "status": 400,
+        "innererror": {"code": "ResponsibleAIPolicyViolation",
+                       "content_filter_result": {"hate": {"filtered": True, "severity": "high"}}}}}),
+    "err-az-context": (400, {"error": {
+        "message": "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens. "
+                   "Please reduce the length of the messages.",
+        "type": "invalid_request_error", "param": "messages", "code": "context_length_exceeded"}}),
+    "err-az-deployment": (404, {"error": {
+        "code": "DeploymentNotFound",
+        "message": "The API deployment for this resource does not exist. If you created the deployment within the last "
+                   "5 minutes, please wait a moment and try again."}}),
+    "err-az-plain-400": (400, {"error": {"message": "Invalid value for 'temperature'", "type": "bad_value",
+                                         "param": "temperature", "code": None}}),
+}
 
 #: Cohere v2 answers by scenario (`/v2/chat`).
 COHERE_USAGE = {"billed_units": {"input_tokens": 5, "output_tokens": 2}, "tokens": {"input_tokens": 71, "output_tokens": 2}}
@@ -685,20 +706,27 @@ class Upstream:
         return next((n for n in names if f"[{n}]" in text), "text")
 
     def answer(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
-        if handler.path.endswith("/count-tokens"):
+        # Matched without the query: Azure's routes carry `?api-version=`.
+        path = handler.path.split("?")[0]
+        if path.endswith("/count-tokens"):
             # Bedrock's CountTokens (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_CountTokens.html).
             _send(handler, 200, "application/json", json.dumps({"inputTokens": 23}).encode())
             return
-        if "count-tokens:rawPredict" in handler.path or handler.path.endswith(":countTokens"):
+        if "count-tokens:rawPredict" in handler.path or path.endswith(":countTokens"):
             # Vertex AI's count-tokens for Claude (Anthropic's answer), Gemini's countTokens.
             answer = {"input_tokens": 31} if "rawPredict" in handler.path else {"totalTokens": 17}
             _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
         stream = body.get("stream") is True
+        azure_error = self.scenario(body, AZURE_ERRORS)
+        if azure_error in AZURE_ERRORS:
+            status, shape = AZURE_ERRORS[azure_error]
+            _send(handler, status, "application/json", json.dumps(shape).encode())
+            return
         error = self.scenario(body, ERRORS)
         if error in ERRORS:
             status, kind, message = ERRORS[error]
-            if handler.path.endswith("/completions") or handler.path.split("?")[0].endswith("/responses"):
+            if path.endswith("/completions") or path.endswith("/responses"):
                 shape = {"error": {"message": message, "type": kind, "param": None, "code": None}}
             elif "RawPredict" in handler.path or "rawPredict" in handler.path:
                 shape = {"type": "error", "error": {"type": kind, "message": message}}
@@ -727,17 +755,17 @@ class Upstream:
                       "load_duration": 1019500, "prompt_eval_count": 8}
             _send(handler, 200, "application/json; charset=utf-8", json.dumps(answer).encode())
             return
-        if handler.path.endswith("/v2/chat"):
+        if path.endswith("/v2/chat"):
             if stream:
                 payload = "".join(_cohere_event(e) for e in COHERE_STREAMS[self.scenario(body, COHERE_STREAMS)])
                 _send(handler, 200, "text/event-stream", payload.encode())
             else:
                 _send(handler, 200, "application/json", json.dumps(COHERE_ANSWERS[self.scenario(body, COHERE_ANSWERS)]).encode())
             return
-        if handler.path.endswith("/v2/embed"):
+        if path.endswith("/v2/embed"):
             _send(handler, 200, "application/json", json.dumps(_cohere_embed(body)).encode())
             return
-        if handler.path.endswith("/v2/rerank"):
+        if path.endswith("/v2/rerank"):
             _send(handler, 200, "application/json", json.dumps(_cohere_rerank(body)).encode())
             return
         if handler.path == "/rerank" and "queries" in body:
@@ -747,7 +775,7 @@ class Upstream:
             results = [{"index": i, "relevanceScore": 0.75 - i / 8} for i in range(min(count, wanted))]
             _send(handler, 200, "application/json", json.dumps({"results": results}).encode())
             return
-        if handler.path.endswith("/rerank") and handler.headers.get("authorization") == "Bearer jina-upstream":
+        if path.endswith("/rerank") and handler.headers.get("authorization") == "Bearer jina-upstream":
             # Jina AI's rerank (https://jina.ai/reranker): documents as strings, a usage.
             docs = body.get("documents") or []
             results = [{"index": i, "relevance_score": 0.9 - i / 10,
@@ -756,7 +784,7 @@ class Upstream:
             answer = {"model": body.get("model"), "usage": {"total_tokens": 15}, "results": results}
             _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
-        if handler.path.endswith("/embeddings") and handler.headers.get("authorization") == "Bearer pa-upstream":
+        if path.endswith("/embeddings") and handler.headers.get("authorization") == "Bearer pa-upstream":
             # Voyage AI's embeddings (https://docs.voyageai.com/reference/embeddings-api): its
             # usage has total_tokens only.
             inputs = body.get("input")
@@ -767,7 +795,8 @@ class Upstream:
             answer = {"object": "list", "data": data, "model": body.get("model"), "usage": {"total_tokens": 5 * len(inputs)}}
             _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
-        if handler.path.endswith("/v1/embeddings") and handler.headers.get("authorization") == "Bearer sk-upstream":
+        if path.endswith("/embeddings") and (handler.headers.get("authorization") == "Bearer sk-upstream"
+                                             or handler.headers.get("api-key") == "az-upstream"):
             # OpenAI's embeddings (https://platform.openai.com/docs/api-reference/embeddings).
             inputs = body.get("input")
             inputs = inputs if isinstance(inputs, list) else [inputs]
@@ -776,7 +805,7 @@ class Upstream:
                       "usage": {"prompt_tokens": 3 * len(inputs), "total_tokens": 3 * len(inputs)}}
             _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
-        if handler.path.endswith("/rerank") and handler.headers.get("authorization") == "Bearer pa-upstream":
+        if path.endswith("/rerank") and handler.headers.get("authorization") == "Bearer pa-upstream":
             # Voyage AI's rerank (https://docs.voyageai.com/reference/reranker-api): results as
             # `data`, documents as strings when asked, top_k.
             docs = body.get("documents") or []
@@ -786,7 +815,7 @@ class Upstream:
             answer = {"object": "list", "data": data, "model": body.get("model"), "usage": {"total_tokens": 26}}
             _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
-        if handler.path.endswith("/rerank"):
+        if path.endswith("/rerank"):
             # vLLM's rerank (Cohere's shape, its usage instead of meta).
             answer = _cohere_rerank(body)
             del answer["meta"]
@@ -795,22 +824,22 @@ class Upstream:
                 r["relevance_score"] = 1 if r["index"] == 0 else r["relevance_score"]
             _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
-        if handler.path.endswith("/converse-stream"):
+        if path.endswith("/converse-stream"):
             payload = b"".join(BEDROCK_STREAMS[self.scenario(body, BEDROCK_STREAMS)])
             _send(handler, 200, "application/vnd.amazon.eventstream", payload)
             return
         if ":streamRawPredict" in handler.path:
             _send(handler, 200, "text/event-stream", "".join(ANTHROPIC_STREAMS[self.scenario(body, ANTHROPIC_STREAMS)]).encode())
             return
-        if handler.path.endswith(":rawPredict"):
+        if path.endswith(":rawPredict"):
             name = self.scenario(body, ANTHROPIC_MESSAGES)
             _send(handler, 200, "application/json", json.dumps(ANTHROPIC_MESSAGES.get(name, ANTHROPIC_MESSAGES["text"])).encode())
             return
-        if handler.path.endswith("/invoke-with-response-stream"):
+        if path.endswith("/invoke-with-response-stream"):
             payload = _invoke_chunks(ANTHROPIC_STREAMS[self.scenario(body, ANTHROPIC_STREAMS)])
             _send(handler, 200, "application/vnd.amazon.eventstream", payload)
             return
-        if handler.path.endswith("/invoke") and ("inputText" in body or "inputImage" in body):
+        if path.endswith("/invoke") and ("inputText" in body or "inputImage" in body):
             # Titan's embeddings: one input a request; v2 answers by type too.
             text = body.get("inputText", "")
             vector = [0.25, -0.5, round(len(text) / 100, 2)]
@@ -820,7 +849,7 @@ class Upstream:
                 answer["embeddingsByType"] = {t: ([1, 0, 1] if t == "binary" else vector) for t in types}
             _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
-        if handler.path.endswith("/invoke") and "texts" in body:
+        if path.endswith("/invoke") and "texts" in body:
             # Cohere's embeddings on Bedrock: all inputs at once, by type when asked.
             vectors = [[0.125, -0.25, i + 0.5] for i, _ in enumerate(body["texts"])]
             answer = {"id": "emb-1", "texts": body["texts"]}
@@ -830,16 +859,16 @@ class Upstream:
                 answer.update(embeddings=vectors, response_type="embeddings_floats")
             _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
-        if handler.path.endswith("/invoke"):
+        if path.endswith("/invoke"):
             name = self.scenario(body, ANTHROPIC_MESSAGES)
             payload = json.dumps(ANTHROPIC_MESSAGES.get(name, ANTHROPIC_MESSAGES["text"]))
             _send(handler, 200, "application/json", payload.encode())
             return
-        if handler.path.endswith("/converse"):
+        if path.endswith("/converse"):
             payload = json.dumps(BEDROCK_ANSWERS[self.scenario(body, BEDROCK_ANSWERS)])
             _send(handler, 200, "application/json", payload.encode())
             return
-        if handler.path.endswith("/ocr"):
+        if path.endswith("/ocr"):
             # Mistral's OCR answer (https://docs.mistral.ai/api/#tag/ocr).
             answer = {"pages": [{"index": 0, "markdown": "# Title\n\nHello \u00e9", "images": [],
                                  "dimensions": {"dpi": 200, "height": 2200, "width": 1700},
@@ -848,7 +877,7 @@ class Upstream:
                       "usage_info": {"pages_processed": 1, "doc_size_bytes": 3456}}
             _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
-        if handler.path.endswith("/v1/messages/count_tokens"):
+        if path.endswith("/v1/messages/count_tokens"):
             _send(handler, 200, "application/json", json.dumps({"input_tokens": 42}).encode())
             return
         if ":streamGenerateContent" in handler.path:
@@ -856,29 +885,29 @@ class Upstream:
             payload = "".join(f"data: {json.dumps(c)}\r\n\r\n" for c in GEMINI_STREAMS[name])
             _send(handler, 200, "text/event-stream", payload.encode())
             return
-        if handler.path.endswith(":generateContent"):
+        if path.endswith(":generateContent"):
             payload = json.dumps(GEMINI_ANSWERS[self.scenario(body, GEMINI_ANSWERS)])
             _send(handler, 200, "application/json", payload.encode())
             return
-        if handler.path.endswith(":batchEmbedContents"):
+        if path.endswith(":batchEmbedContents"):
             embeddings = [{"values": [0.25, -0.5, i + 0.125]} for i, _ in enumerate(body.get("requests", []))]
             _send(handler, 200, "application/json", json.dumps({"embeddings": embeddings}).encode())
             return
-        if handler.path.endswith(":embedContent"):
+        if path.endswith(":embedContent"):
             _send(handler, 200, "application/json", json.dumps({"embedding": {"values": [0.25, -0.5]}}).encode())
             return
-        if handler.path.split("?")[0].endswith("/responses"):
+        if path.endswith("/responses"):
             if stream:
                 name = self.scenario(body, ("fail", "cut"))
                 payload = "".join(_response_events(name))
             else:
                 payload = json.dumps(RESPONSES[self.scenario(body, RESPONSES)])
-        elif handler.path.endswith("/chat/completions"):
+        elif path.endswith("/chat/completions"):
             name = self.scenario(body, CHAT_COMPLETIONS)
             payload = "".join(CHAT_STREAMS[name]) if stream else json.dumps(CHAT_COMPLETIONS[name])
-        elif handler.path.endswith("/completions"):
+        elif path.endswith("/completions"):
             payload = "".join(TEXT_STREAM) if stream else json.dumps(TEXT_COMPLETION)
-        elif handler.path.endswith("/v1/messages"):
+        elif path.endswith("/v1/messages"):
             name = self.scenario(body, ANTHROPIC_STREAMS)
             if stream:
                 payload = "".join(ANTHROPIC_STREAMS[name])

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use corelane_transforms::error::{
-    proxy_error_type, write_error, write_error_json, write_exception_provider, UpstreamErrorMap,
+    write_error, write_error_json, write_exception_provider, UpstreamErrorMap,
 };
 use corelane_transforms::json::write_json_string;
 use corelane_transforms::openai::RequestError;
@@ -587,7 +587,7 @@ impl GatewayError {
                 format!("litellm.APIError: APIError: {} - {detail}", exception_name(provider)),
             ),
             GatewayError::Upstream { map, message, .. } => {
-                return (proxy_error_type(map.exception), None, message.clone())
+                return (map.error_type(), None, message.clone())
             }
             GatewayError::UpstreamStreamError { message, .. } => {
                 return (None, None, message.clone())

@@ -869,6 +869,7 @@ fn credentials_ready(
         map: UpstreamErrorMap {
             status: 401,
             exception: "AuthenticationError",
+            kind: None,
         },
         message,
     })

@@ -61,6 +61,15 @@ pub struct UpstreamErrorMap {
     pub status: u16,
     /// LiteLLM exception class name (its OpenAI `type` is [`proxy_error_type`]'s).
     pub exception: &'static str,
+    /// The OpenAI `type` where the class does not decide it (else [`proxy_error_type`]'s).
+    pub kind: Option<&'static str>,
+}
+
+impl UpstreamErrorMap {
+    /// The OpenAI `type` the client gets: `null` for LiteLLM's generic APIError.
+    pub fn error_type(&self) -> Option<&'static str> {
+        self.kind.or_else(|| proxy_error_type(self.exception))
+    }
 }
 
 /// LiteLLM's mapping for OpenAI-compatible providers (`exception_mapping_utils.py`, the
@@ -81,7 +90,11 @@ pub fn map_upstream_status(status: u16) -> UpstreamErrorMap {
         s if !(400..=599).contains(&s) => (500, "APIError"),
         s => (s, "APIError"),
     };
-    UpstreamErrorMap { status, exception }
+    UpstreamErrorMap {
+        status,
+        exception,
+        kind: None,
+    }
 }
 
 /// The `type` LiteLLM 1.108.7's proxy gives an upstream error of each class in OpenAI's error
@@ -131,6 +144,13 @@ pub fn write_upstream_message(provider: &str, status: u16, upstream_body: &[u8],
     out.push_str(class_prefix(map.exception));
     write_exception_provider(provider, out);
     out.push_str(" - ");
+    write_upstream_text(provider, status, upstream_body, out);
+}
+
+/// The upstream part of LiteLLM's message: `error.message` (or a top-level `message`) of a
+/// JSON body, else the raw body (trimmed, lossy UTF-8) or `Error code: <status>` when empty,
+/// bounded by [`MAX_UPSTREAM_MESSAGE`]; OpenAI's own wording renamed for another provider.
+fn write_upstream_text(provider: &str, status: u16, upstream_body: &[u8], out: &mut String) {
     let start = out.len();
     match upstream_error_message(upstream_body) {
         Some(m) => out.push_str(&m),
@@ -221,6 +241,126 @@ pub fn write_upstream_raw_message(
     let start = out.len();
     out.push_str(&String::from_utf8_lossy(upstream_body));
     truncate_at_char(out, start + MAX_UPSTREAM_MESSAGE);
+}
+
+/// LiteLLM's mapping of an Azure OpenAI error answer (`_map_azure_exception`): its message
+/// (`litellm.RateLimitError: AzureException RateLimitError - <upstream message>`), class and
+/// status, read first from the upstream message's wording (internal error, context window,
+/// content filter), then from the status. An APIError is typed by its status, as LiteLLM's
+/// proxy types an exception that carries none. Deviations: the content filter's inner error
+/// is not copied into `provider_specific_fields`, and a 400's own `type` and `param` are not
+/// carried.
+pub fn write_azure_upstream_message(
+    status: u16,
+    upstream_body: &[u8],
+    out: &mut String,
+) -> UpstreamErrorMap {
+    let mut text = String::new();
+    write_upstream_text("azure", status, upstream_body, &mut text);
+    let code = azure_error_code(upstream_body);
+    let lower = text.to_ascii_lowercase();
+    let policy = code.as_deref() == Some("content_policy_violation")
+        || AZURE_POLICY_WORDINGS.iter().any(|w| lower.contains(w));
+    let (status, exception, label, kind) = if text.contains("Internal server error") {
+        (500, "InternalServerError", "Internal server error", None)
+    } else if text.contains("This model's maximum context length is") {
+        (
+            400,
+            "ContextWindowExceededError",
+            "ContextWindowExceededError",
+            None,
+        )
+    } else if text.contains("DeploymentNotFound") {
+        (404, "NotFoundError", "NotFoundError", None)
+    } else if policy {
+        out.push_str("litellm.BadRequestError: litellm.ContentPolicyViolationError: ");
+        out.push_str(&text);
+        return UpstreamErrorMap {
+            status: 400,
+            exception: "ContentPolicyViolationError",
+            kind: None,
+        };
+    } else {
+        match status {
+            400 => (400, "BadRequestError", "", None),
+            401 => (401, "AuthenticationError", "AuthenticationError", None),
+            404 => (404, "NotFoundError", "NotFoundError", None),
+            408 | 504 => (status, "Timeout", "Timeout", None),
+            422 => (422, "BadRequestError", "BadRequestError", None),
+            429 => (429, "RateLimitError", "RateLimitError", None),
+            502 => (502, "BadGatewayError", "BadGatewayError", None),
+            503 => (
+                503,
+                "ServiceUnavailableError",
+                "ServiceUnavailableError",
+                None,
+            ),
+            s if !(400..=599).contains(&s) => {
+                (500, "APIError", "APIError", Some("internal_server_error"))
+            }
+            s => (s, "APIError", "APIError", Some(type_for_status(s))),
+        }
+    };
+    out.push_str("litellm.");
+    out.push_str(exception);
+    out.push_str(": ");
+    if exception == "ContextWindowExceededError" {
+        out.push_str("litellm.BadRequestError: ");
+    }
+    out.push_str("AzureException ");
+    out.push_str(label);
+    if !label.is_empty() {
+        out.push(' ');
+    }
+    out.push_str("- ");
+    out.push_str(&text);
+    UpstreamErrorMap {
+        status,
+        exception,
+        kind,
+    }
+}
+
+/// The wordings LiteLLM reads as an Azure content-filter refusal (lower-cased;
+/// `ExceptionCheckers.is_azure_content_policy_violation_error`), besides its inner error's
+/// `ResponsibleAIPolicyViolation` code.
+const AZURE_POLICY_WORDINGS: [&str; 7] = [
+    "content_policy_violation",
+    "responsibleaipolicyviolation",
+    "the response was filtered due to the prompt triggering azure openai's content management",
+    "your task failed as a result of our safety system",
+    "the model produced invalid content",
+    "content_filter_policy",
+    "your request was rejected as a result of our safety system",
+];
+
+/// An Azure error body's `error.code`, or `content_policy_violation` when its inner error
+/// says `ResponsibleAIPolicyViolation` (LiteLLM reads both).
+fn azure_error_code(body: &[u8]) -> Option<String> {
+    let error = crate::json::value::get(body, "error").filter(|v| v.first() == Some(&b'{'))?;
+    let code = crate::json::value::get(error, "code").and_then(string_value);
+    if code.as_deref() != Some("content_policy_violation") {
+        let inner = crate::json::value::get(error, "inner_error")
+            .or_else(|| crate::json::value::get(error, "innererror"));
+        if inner.and_then(|i| crate::json::value::get(i, "code"))
+            == Some(br#""ResponsibleAIPolicyViolation""#.as_slice())
+        {
+            return Some("content_policy_violation".to_owned());
+        }
+    }
+    code
+}
+
+/// The OpenAI `type` LiteLLM's proxy gives an error that carries none, by its status
+/// (proxy/common_utils/openai_error_payload.py).
+fn type_for_status(status: u16) -> &'static str {
+    match status {
+        401 => "authentication_error",
+        403 => "permission_error",
+        429 => "rate_limit_error",
+        s if s < 500 => "invalid_request_error",
+        _ => "internal_server_error",
+    }
 }
 
 /// Appends LiteLLM's full error JSON for an upstream error and returns the status to send.
@@ -328,6 +468,92 @@ mod tests {
         assert_eq!(
             msg("groq", 401, r#"{"error":{"message":"Invalid OPENAI key"}}"#),
             "litellm.AuthenticationError: AuthenticationError: GroqException - Invalid GROQ key"
+        );
+    }
+
+    #[test]
+    fn azure_errors_follow_litellm() {
+        let azure = |status: u16, body: &str| {
+            let mut s = String::new();
+            let map = write_azure_upstream_message(status, body.as_bytes(), &mut s);
+            (s, map.status, map.exception, map.error_type())
+        };
+        let body = |m: &str| {
+            format!(r#"{{"error":{{"message":"{m}","type":"x","param":null,"code":null}}}}"#)
+        };
+        assert_eq!(
+            azure(401, &body("bad key")),
+            (
+                "litellm.AuthenticationError: AzureException AuthenticationError - bad key"
+                    .to_owned(),
+                401,
+                "AuthenticationError",
+                Some("authentication_error")
+            )
+        );
+        assert_eq!(
+            azure(400, &body("bad")).0,
+            "litellm.BadRequestError: AzureException - bad"
+        );
+        assert_eq!(azure(422, &body("bad")).1, 422);
+        assert_eq!(
+            azure(500, &body("Internal server error")).0,
+            "litellm.InternalServerError: AzureException Internal server error - Internal server error"
+        );
+        let (m, status, class, kind) = azure(500, &body("boom"));
+        assert_eq!(
+            (m.as_str(), status, class, kind),
+            (
+                "litellm.APIError: AzureException APIError - boom",
+                500,
+                "APIError",
+                Some("internal_server_error")
+            )
+        );
+        assert_eq!(azure(403, &body("no")).3, Some("permission_error"));
+        assert_eq!(
+            azure(502, &body("bg")).0,
+            "litellm.BadGatewayError: AzureException BadGatewayError - bg"
+        );
+        assert_eq!(
+            azure(504, &body("slow")).0,
+            "litellm.Timeout: AzureException Timeout - slow"
+        );
+        let (m, status, class, _) = azure(
+            400,
+            &body("This model's maximum context length is 8192 tokens."),
+        );
+        assert_eq!(status, 400);
+        assert_eq!(class, "ContextWindowExceededError");
+        assert!(m.starts_with("litellm.ContextWindowExceededError: litellm.BadRequestError: AzureException ContextWindowExceededError - This model"), "{m}");
+        let missing = r#"{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist."}}"#;
+        assert_eq!(azure(404, missing).2, "NotFoundError");
+        // The content filter, by its inner error's code or by its wording.
+        let filtered = r#"{"error":{"message":"Blocked.","code":"content_filter","innererror":{"code":"ResponsibleAIPolicyViolation"}}}"#;
+        assert_eq!(
+            azure(400, filtered),
+            (
+                "litellm.BadRequestError: litellm.ContentPolicyViolationError: Blocked.".to_owned(),
+                400,
+                "ContentPolicyViolationError",
+                Some("invalid_request_error")
+            )
+        );
+        assert_eq!(
+            azure(
+                400,
+                &body("Your request was rejected as a result of our safety system.")
+            )
+            .2,
+            "ContentPolicyViolationError"
+        );
+        assert_eq!(
+            azure(
+                400,
+                r#"{"error":{"message":"m","code":"content_policy_violation"}}"#
+            )
+            .2,
+            "ContentPolicyViolationError"
         );
     }
 

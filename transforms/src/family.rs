@@ -1722,6 +1722,9 @@ pub fn map_error(
             crate::error::write_upstream_raw_message(row.name, status, body, message);
             map_upstream_status(status)
         }
+        Family::OpenAi if row.errors == crate::provider::Errors::Azure => {
+            crate::error::write_azure_upstream_message(status, body, message)
+        }
         Family::OpenAi => {
             write_upstream_message(row.name, status, body, message);
             map_upstream_status(status)

@@ -312,6 +312,9 @@ pub enum ToolChoice {
     Mistral,
     /// Never sent: `"auto"` and `"none"` left out, anything else refused (DeepInfra).
     Never,
+    /// Sent only with tools (a non-empty `tools` or `functions`), else left out (Azure's
+    /// `transform_request`).
+    WithTools,
 }
 
 impl ParamRules {
@@ -487,6 +490,8 @@ pub fn write_chat_body(
     let mut stream = false;
     // DeepSeek's `thinking` as the client gave it: enabled or disabled (else not sent).
     let mut thinking = None;
+    // A non-empty `tools` or `functions` goes out (Python's truth of the list).
+    let mut with_tools = false;
     let sent: Vec<bool> = keys
         .iter()
         .map(|k| !overridden.contains(k.as_str()) && !dropped.contains(k))
@@ -500,6 +505,7 @@ pub fn write_chat_body(
                 if p == Param::Thinking {
                     thinking = thinking_type(value);
                 }
+                with_tools |= matches!(p, Param::Tools | Param::Functions) && value != b"[]";
             }
         }
     }
@@ -584,7 +590,7 @@ pub fn write_chat_body(
                 member(out, key_as_sent, &with_include_usage(value));
             }
             Param::ToolChoice if !allowed.contains(p) => {
-                match tool_choice(rules.tool_choice, value) {
+                match tool_choice(rules.tool_choice, value, with_tools) {
                     Some(Some(choice)) => member(out, key_as_sent, choice),
                     Some(None) => {}
                     None => refused.insert(p),
@@ -785,8 +791,8 @@ enum Key<'a> {
 }
 
 /// `tool_choice` as `how` sends it: `Some(Some(value))`, `Some(None)` when not sent, `None`
-/// when refused.
-fn tool_choice(how: ToolChoice, value: &[u8]) -> Option<Option<&[u8]>> {
+/// when refused; `with_tools` when the body sends tools.
+fn tool_choice(how: ToolChoice, value: &[u8], with_tools: bool) -> Option<Option<&[u8]>> {
     const ANY: &[u8] = br#""any""#;
     let auto_or_none = value == br#""auto""# || value == br#""none""#;
     Some(match how {
@@ -798,6 +804,7 @@ fn tool_choice(how: ToolChoice, value: &[u8]) -> Option<Option<&[u8]>> {
         ToolChoice::Mistral => None,
         ToolChoice::Never if auto_or_none => None,
         ToolChoice::Never => return None,
+        ToolChoice::WithTools => with_tools.then_some(value),
     })
 }
 
@@ -1232,6 +1239,30 @@ mod tests {
         assert!(
             e.starts_with("Deepinfra doesn't support tool_choice=required. To drop"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn azure_sends_tool_choice_with_tools_and_stream_false() {
+        let alone = json!({"model": "m", "messages": [], "tool_choice": "auto"});
+        assert_eq!(
+            write(alone, &rows::AZURE, false).unwrap(),
+            json!({"model": "llama-3", "messages": [], "stream": false})
+        );
+        let empty = json!({"model": "m", "messages": [], "tools": [], "tool_choice": "auto"});
+        assert_eq!(
+            write(empty, &rows::AZURE, false).unwrap()["tool_choice"],
+            Value::Null
+        );
+        let tool = json!({"type": "function", "function": {"name": "f"}});
+        let with = json!({"model": "m", "messages": [], "tools": [tool], "tool_choice": "required", "stream": true});
+        let out = write(with, &rows::AZURE, false).unwrap();
+        assert_eq!(out["tool_choice"], json!("required"));
+        assert_eq!(out["stream"], json!(true));
+        let functions = json!({"model": "m", "messages": [], "functions": [{"name": "f"}], "tool_choice": "auto"});
+        assert_eq!(
+            write(functions, &rows::AZURE, false).unwrap()["tool_choice"],
+            json!("auto")
         );
     }
 

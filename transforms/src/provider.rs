@@ -312,6 +312,17 @@ pub struct ProviderRow {
     pub wire_model: WireModel,
     /// Whose embeddings API an OpenAI-format row's `/embeddings` speaks.
     pub embeddings: Embeddings,
+    /// How an OpenAI-format row's error answers are mapped.
+    pub errors: Errors,
+}
+
+/// How LiteLLM maps an OpenAI-format row's error answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Errors {
+    /// Its mapping for OpenAI-compatible providers ([`crate::error::write_upstream_message`]).
+    OpenAi,
+    /// Its Azure mapping ([`crate::error::write_azure_upstream_message`]).
+    Azure,
 }
 
 /// Whose embeddings API an OpenAI-format row speaks.
@@ -445,6 +456,7 @@ const COHERE: ProviderRow = ProviderRow {
     params: ParamRules::OPENAI,
     wire_model: WireModel::AsConfigured,
     embeddings: Embeddings::OpenAi,
+    errors: Errors::OpenAi,
 };
 
 const fn openai_like(
@@ -472,6 +484,7 @@ const fn openai_like(
         params: ParamRules::OPENAI,
         wire_model: WireModel::AsConfigured,
         embeddings: Embeddings::OpenAi,
+        errors: Errors::OpenAi,
     }
 }
 
@@ -502,9 +515,10 @@ const AZURE: ProviderRow = ProviderRow {
     path: PathStyle::AzureDeployment,
     base_suffix: None,
     rerank: crate::rerank::Flavor::HostedVllm,
-    params: rows::OPENAI_OWN,
+    params: rows::AZURE,
     wire_model: WireModel::AsConfigured,
     embeddings: Embeddings::OpenAi,
+    errors: Errors::Azure,
 };
 
 /// The `openai` row for the deployments whose text completions LiteLLM sends as chat
@@ -538,6 +552,7 @@ const VERTEX_AI: ProviderRow = ProviderRow {
     params: ParamRules::OPENAI,
     wire_model: WireModel::AsConfigured,
     embeddings: Embeddings::OpenAi,
+    errors: Errors::OpenAi,
 };
 
 /// The `vertex_ai` row for Claude ([`Family::VertexClaude`]), chosen by [`resolve`].
@@ -567,6 +582,7 @@ const BEDROCK: ProviderRow = ProviderRow {
     params: ParamRules::OPENAI,
     wire_model: WireModel::AsConfigured,
     embeddings: Embeddings::OpenAi,
+    errors: Errors::OpenAi,
 };
 
 /// The `bedrock` row for Claude models ([`Family::BedrockClaude`]): not listed in
@@ -612,6 +628,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         params: ParamRules::OPENAI,
         wire_model: WireModel::AsConfigured,
         embeddings: Embeddings::OpenAi,
+        errors: Errors::OpenAi,
     },
     // litellm/main.py (GEMINI_API_BASE; the key from GOOGLE_API_KEY, GEMINI_API_KEY or
     // PALM_API_KEY), litellm/llms/vertex_ai/common_utils.py `get_gemini_url` (the default base
@@ -632,6 +649,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         params: ParamRules::OPENAI,
         wire_model: WireModel::AsConfigured,
         embeddings: Embeddings::OpenAi,
+        errors: Errors::OpenAi,
     },
     // litellm/main.py `_complete_vertex_ai` (vertex_project/location/credentials, VERTEXAI_*
     // env, VERTEXAI_API_BASE), llms/vertex_ai/common_utils.py `get_vertex_url` and
@@ -837,6 +855,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         params: ParamRules::OPENAI,
         wire_model: WireModel::AsConfigured,
         embeddings: Embeddings::OpenAi,
+        errors: Errors::OpenAi,
     },
     ProviderRow {
         name: "ollama_chat",
@@ -854,6 +873,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         params: ParamRules::OPENAI,
         wire_model: WireModel::AsConfigured,
         embeddings: Embeddings::OpenAi,
+        errors: Errors::OpenAi,
     },
     ProviderRow {
         params: rows::LM_STUDIO,
@@ -1136,6 +1156,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
         params: ParamRules::OPENAI,
         wire_model: WireModel::AsConfigured,
         embeddings: Embeddings::OpenAi,
+        errors: Errors::OpenAi,
         ..openai_like(
             "jina_ai",
             &[],
@@ -1151,6 +1172,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
     ProviderRow {
         rerank: crate::rerank::Flavor::Voyage,
         embeddings: Embeddings::Voyage,
+        errors: Errors::OpenAi,
         base_suffix: Some("/v1"),
         ..openai_like(
             "voyage",

@@ -41,6 +41,7 @@ pub fn map_error(status: u16, body: &[u8], message: &mut String) -> UpstreamErro
     UpstreamErrorMap {
         status: status_out,
         exception,
+        kind: None,
     }
 }
 

@@ -21,6 +21,7 @@ pub fn map_text(status: u16, raw: &str, message: &mut String) -> UpstreamErrorMa
     UpstreamErrorMap {
         status: status_out,
         exception,
+        kind: None,
     }
 }
 

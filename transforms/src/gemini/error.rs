@@ -27,6 +27,7 @@ pub fn map_error(
     UpstreamErrorMap {
         status: status_out,
         exception,
+        kind: None,
     }
 }
 

@@ -24,6 +24,7 @@ pub fn map_error(api: Api, status: u16, body: &[u8], message: &mut String) -> Up
         return UpstreamErrorMap {
             status: 400,
             exception: "BadRequestError",
+            kind: None,
         };
     }
     let map = match status {
@@ -31,14 +32,17 @@ pub fn map_error(api: Api, status: u16, body: &[u8], message: &mut String) -> Up
         403 => UpstreamErrorMap {
             status,
             exception: "PermissionDeniedError",
+            kind: None,
         },
         413 => UpstreamErrorMap {
             status,
             exception: "BadRequestError",
+            kind: None,
         },
         502 => UpstreamErrorMap {
             status,
             exception: "BadGatewayError",
+            kind: None,
         },
         _ => map_upstream_status(status),
     };
@@ -71,6 +75,7 @@ pub fn stream_error(api: Api, missing: &str, line: &[u8]) -> StreamFailure {
                 map: UpstreamErrorMap {
                     status: 400,
                     exception: "BadRequestError",
+                    kind: None,
                 },
             }
         }
@@ -79,6 +84,7 @@ pub fn stream_error(api: Api, missing: &str, line: &[u8]) -> StreamFailure {
             map: UpstreamErrorMap {
                 status: 500,
                 exception: "APIConnectionError",
+                kind: None,
             },
         },
     }

@@ -7,7 +7,9 @@
 //!   a `developer` turn becomes a `system` turn;
 //! - `remove_cache_control_flag_from_messages_and_tools` (`OpenAIGPTConfig` for every provider
 //!   but a few): `cache_control` is removed from each message at any depth;
-//! - a few providers' content list rewrites ([`ContentAsText`]).
+//! - a few providers' content list rewrites ([`ContentAsText`]);
+//! - `convert_to_azure_openai_messages` (Azure): a user turn's `image_url` parts as objects,
+//!   without `format`, and its `file` parts without `format`.
 //!
 //! Which of these a provider gets is its [`MessageRules`]. A message that is not an object
 //! goes as it came.
@@ -26,6 +28,9 @@ pub struct MessageRules {
     pub strip_cache_control: bool,
     /// Which content lists are sent as text.
     pub content_as_text: ContentAsText,
+    /// A user turn's `image_url` parts as `{"url": ...}` objects without `format`, and its
+    /// `file` parts without `format` (Azure).
+    pub azure_parts: bool,
 }
 
 /// Which content lists a provider's config sends as text.
@@ -53,6 +58,7 @@ impl MessageRules {
         developer_as_system: false,
         strip_cache_control: false,
         content_as_text: ContentAsText::Never,
+        azure_parts: false,
     };
 
     /// What LiteLLM does for most OpenAI-format providers.
@@ -61,6 +67,7 @@ impl MessageRules {
         developer_as_system: true,
         strip_cache_control: true,
         content_as_text: ContentAsText::Never,
+        azure_parts: false,
     };
 
     /// Whether messages with `shapes` (a [`Shapes`] set) come out changed.
@@ -75,7 +82,7 @@ impl MessageRules {
         if self.strip_cache_control {
             changing = changing.with(Shapes::CACHE_CONTROL);
         }
-        if !matches!(self.content_as_text, ContentAsText::Never) {
+        if !matches!(self.content_as_text, ContentAsText::Never) || self.azure_parts {
             changing = changing.with(Shapes::CONTENT_LIST);
         }
         shapes.0 & changing.0 != 0
@@ -123,10 +130,11 @@ pub(crate) fn write_messages(messages: &[u8], rules: &MessageRules, out: &mut Ve
 fn write_message(message: &[u8], rules: &MessageRules, out: &mut Vec<u8>) {
     let mut has_role = false;
     // The role decides only these content rules (and may come after the content).
-    let role = matches!(
-        rules.content_as_text,
-        ContentAsText::AssistantTextOnly | ContentAsText::ToolResult
-    )
+    let role = (rules.azure_parts
+        || matches!(
+            rules.content_as_text,
+            ContentAsText::AssistantTextOnly | ContentAsText::ToolResult
+        ))
     .then(|| get(message, "role").and_then(string))
     .flatten();
     write_members(message, out, |key, value, out| {
@@ -147,6 +155,12 @@ fn write_message(message: &[u8], rules: &MessageRules, out: &mut Vec<u8>) {
             "content" if as_text(rules.content_as_text, role.as_deref(), value, out) => {
                 return true;
             }
+            "content" if rules.azure_parts && role.as_deref() == Some("user") => {
+                if let Some(parts) = elements(value) {
+                    write_array(parts, out, write_azure_part);
+                    return true;
+                }
+            }
             _ => {}
         }
         if rules.strip_cache_control {
@@ -163,6 +177,37 @@ fn write_message(message: &[u8], rules: &MessageRules, out: &mut Vec<u8>) {
         }
         out.extend_from_slice(b"\"role\":\"assistant\"}");
     }
+}
+
+/// A user turn's content part as Azure takes it: an `image_url` given as a string becomes
+/// `{"url": ...}`, and `format` is left out of an `image_url` or `file` object.
+fn write_azure_part(part: &[u8], out: &mut Vec<u8>) {
+    let kind = get(part, "type").and_then(string);
+    let inner = match kind.as_deref() {
+        Some("image_url") => "image_url",
+        Some("file") => "file",
+        _ => {
+            out.extend_from_slice(part);
+            return;
+        }
+    };
+    write_members(part, out, |key, value, out| {
+        if key != inner {
+            out.extend_from_slice(value);
+        } else if inner == "image_url" && value.first() == Some(&b'"') {
+            out.extend_from_slice(b"{\"url\":");
+            out.extend_from_slice(value);
+            out.push(b'}');
+        } else if is_object(value) {
+            write_members(value, out, |k, v, out| {
+                out.extend_from_slice(v);
+                k != "format"
+            });
+        } else {
+            out.extend_from_slice(value);
+        }
+        true
+    });
 }
 
 /// Writes `content` (of a message with `role`) as text where `how` says so; false when it
@@ -303,6 +348,38 @@ mod tests {
             json!(r#"[{"text": "\u00e9", "type": "text"}, {"text": "b", "type": "text"}]"#)
         );
         assert_eq!(deepinfra[0], original[0]);
+    }
+
+    #[test]
+    fn azure_content_parts() {
+        let rules = MessageRules {
+            azure_parts: true,
+            ..MessageRules::NONE
+        };
+        let messages = json!([
+            {"role": "user", "content": [
+                {"type": "text", "text": "a", "format": "kept"},
+                {"type": "image_url", "image_url": "data:image/png;base64,AA=="},
+                {"type": "image_url", "image_url": {"url": "https://x/a.png", "format": "image/png", "detail": "low"}},
+                {"type": "file", "file": {"file_id": "f1", "format": "application/pdf"}},
+                "not a part"]},
+            {"role": "assistant", "content": [{"type": "image_url", "image_url": "x"}]},
+            {"role": "user", "content": "as is"}
+        ]);
+        assert_eq!(
+            written(messages, rules),
+            json!([
+                {"role": "user", "content": [
+                    {"type": "text", "text": "a", "format": "kept"},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}},
+                    {"type": "image_url", "image_url": {"url": "https://x/a.png", "detail": "low"}},
+                    {"type": "file", "file": {"file_id": "f1"}},
+                    "not a part"]},
+                {"role": "assistant", "content": [{"type": "image_url", "image_url": "x"}]},
+                {"role": "user", "content": "as is"}
+            ])
+        );
+        assert!(rules.changes(Shapes::CONTENT_LIST));
     }
 
     #[test]

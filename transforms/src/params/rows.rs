@@ -23,6 +23,21 @@ pub const OPENAI_OWN: ParamRules = ParamRules {
     ..ParamRules::OPENAI
 };
 
+/// azure: as [`OPENAI_OWN`], with what LiteLLM's `AzureOpenAIConfig` and its Azure path add:
+/// `"stream": false` on a chat that does not stream, `tool_choice` only with tools, and the
+/// messages prepared as for other providers but for the removal of `cache_control`
+/// (`developer` turns as `system`, `null` members left out), with Azure's content parts
+/// (`convert_to_azure_openai_messages`).
+pub const AZURE: ParamRules = ParamRules {
+    tool_choice: ToolChoice::WithTools,
+    stream_false: true,
+    messages: MessageRules {
+        azure_parts: true,
+        ..KEEPS_CACHE_CONTROL
+    },
+    ..OPENAI_OWN
+};
+
 /// Every parameter sent, the messages prepared as LiteLLM prepares them for a provider other
 /// than OpenAI ([`MessageRules::LITELLM`]).
 const BASE: ParamRules = ParamRules {
