@@ -640,7 +640,7 @@ CASES += [(f"chat-row-{row}", "/v1/chat/completions", chat(f"row-{row}", "text",
 CASES += [(f"chat-row-{row}-history", "/v1/chat/completions", {"model": f"row-{row}", "messages": ROW_HISTORY})
           for row in ROW_SWEEP]
 CASES += [(f"chat-{model}-history-shapes", "/v1/chat/completions", {"model": model, "messages": ROW_HISTORY})
-          for model in ("gpt", "groq", "mistral", "pplx", "fw", "cere", "grok", "or", "tog", "dinfra", "nim", "samba",
+          for model in ("gpt", "copenai", "aiohttp", "groq", "mistral", "pplx", "fw", "cere", "grok", "or", "tog", "dinfra", "nim", "samba",
                         "dsk", "vllm")]
 #: Embeddings to every OpenAI-format row that serves them, with the parameters a client may send.
 EMBED_SWEEP = {"input": ["[text] a", "b"], "encoding_format": "float", "dimensions": 8, "user": "u1"}
@@ -689,6 +689,12 @@ CASES += [("chat-openai-thinking", "/v1/chat/completions",
 CASES += [("completions-dsk-tokens", "/v1/completions", {"model": "dsk", "prompt": [1, 2, 3]}),
           ("completions-dsk-no-usage-stream", "/v1/completions", {"model": "dsk", "prompt": "[text] Hi", "stream": True}),
           ("completions-dsk-drop", "/v1/completions", {"model": "dinfra", "prompt": "[text] Hi", "seed": 1, "drop_params": True})]
+
+#: Cache marks on tools: kept for `openai/` on another host than OpenAI's, removed for
+#: `custom_openai/` (LiteLLM's `_should_preserve_cache_control_for_endpoint`).
+CASES += [(f"chat-{model}-tool-cache-marks", "/v1/chat/completions",
+           chat(model, "tool", False, tools=[{**GEMINI_TOOL, "cache_control": {"type": "ephemeral"}}]))
+          for model in ("gpt", "copenai", "aiohttp")]
 
 #: Azure OpenAI: the deployment's path with `?api-version=`, the key as `api-key`; chat,
 #: streams, embeddings, text completions (through chat for `azure/`, native for
@@ -985,6 +991,10 @@ def main() -> int:
     litellm_params: {{model: azure/gpt-4o, api_base: "{base}", api_key: az-upstream, api_version: "2024-10-21"}}
   - model_name: az-embed
     litellm_params: {{model: azure/text-embedding-3-small, api_base: "{base}", api_key: az-upstream, api_version: "2024-10-21"}}
+  - model_name: copenai
+    litellm_params: {{model: custom_openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: aiohttp
+    litellm_params: {{model: aiohttp_openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: az-text
     litellm_params: {{model: azure_text/gpt-35-turbo-instruct, api_base: "{base}", api_key: az-upstream, api_version: "2024-10-21"}}
   - model_name: jina

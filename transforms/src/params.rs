@@ -1267,6 +1267,26 @@ mod tests {
     }
 
     #[test]
+    fn openai_s_own_host_loses_cache_marks() {
+        let body = json!({"model": "m", "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "a", "cache_control": {"type": "ephemeral"}}],
+             "cache_control": {"type": "ephemeral"}}],
+            "tools": [{"type": "function", "function": {"name": "f"}, "cache_control": {"type": "ephemeral"}}]});
+        let out = write(body.clone(), &rows::OPENAI_NO_CACHE_MARKS, false).unwrap();
+        assert_eq!(
+            out["messages"],
+            json!([{"role": "user", "content": [{"type": "text", "text": "a"}]}])
+        );
+        assert_eq!(
+            out["tools"],
+            json!([{"type": "function", "function": {"name": "f"}}])
+        );
+        let kept = write(body.clone(), &rows::OPENAI_OWN, false).unwrap();
+        assert_eq!(kept["messages"], body["messages"]);
+        assert_eq!(kept["tools"], body["tools"]);
+    }
+
+    #[test]
     fn deepseek_thinks_by_type() {
         let thinking =
             |body: Value| write(body, &rows::DEEPSEEK, false).unwrap()["thinking"].clone();

@@ -528,6 +528,45 @@ pub static OPENAI_CHAT: ProviderRow = ProviderRow {
     ..OPENAI
 };
 
+/// [`OPENAI`] where LiteLLM removes cache marks ([`rows::OPENAI_NO_CACHE_MARKS`]).
+pub static OPENAI_NO_CACHE_MARKS: ProviderRow = ProviderRow {
+    params: rows::OPENAI_NO_CACHE_MARKS,
+    ..OPENAI
+};
+
+/// [`OPENAI_CHAT`] where LiteLLM removes cache marks ([`rows::OPENAI_NO_CACHE_MARKS`]).
+pub static OPENAI_CHAT_NO_CACHE_MARKS: ProviderRow = ProviderRow {
+    params: rows::OPENAI_NO_CACHE_MARKS,
+    ..OPENAI_CHAT
+};
+
+/// [`OPENAI_CHAT`] for `aiohttp_openai/` ([`rows::AIOHTTP_OPENAI`]).
+pub static AIOHTTP_OPENAI_CHAT: ProviderRow = ProviderRow {
+    params: rows::AIOHTTP_OPENAI,
+    ..OPENAI_CHAT
+};
+
+/// The row for a deployment whose requests go to `host`: an `openai` row on OpenAI's own
+/// host (`openai.com` or a subdomain; the row's default base is one) is the one that removes
+/// cache marks, as LiteLLM's `_targets_openai_hosted_endpoint` decides. Deviation: for the
+/// models that read OpenAI's `prompt_cache_breakpoint` (gpt-5.6 and later), LiteLLM rewrites
+/// the marks to it rather than removing them.
+pub fn on_host(row: &'static ProviderRow, host: &str) -> &'static ProviderRow {
+    let openai_host = host.eq_ignore_ascii_case("openai.com")
+        || host
+            .len()
+            .checked_sub(".openai.com".len())
+            .and_then(|i| host.get(i..))
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(".openai.com"));
+    match (row.name, openai_host) {
+        ("openai", true) if row.endpoints.contains(&Endpoint::Completions) => {
+            &OPENAI_NO_CACHE_MARKS
+        }
+        ("openai", true) => &OPENAI_CHAT_NO_CACHE_MARKS,
+        _ => row,
+    }
+}
+
 /// The `azure` row for `azure/` deployments, whose text completions LiteLLM sends as chat
 /// completions (`azure_text/` keeps `/completions`).
 pub static AZURE_CHAT: ProviderRow = ProviderRow {
@@ -1996,7 +2035,9 @@ fn text_through_chat(
 ) -> &'static ProviderRow {
     match name {
         "openai" if is_openai_chat_model(provider_model) => &OPENAI_CHAT,
-        "custom_openai" | "aiohttp_openai" => &OPENAI_CHAT,
+        // LiteLLM keeps cache marks for `openai/` only.
+        "custom_openai" => &OPENAI_CHAT_NO_CACHE_MARKS,
+        "aiohttp_openai" => &AIOHTTP_OPENAI_CHAT,
         "azure" => &AZURE_CHAT,
         _ => row,
     }
@@ -2053,7 +2094,13 @@ pub fn with_model_rows(row: &'static ProviderRow) -> Vec<&'static ProviderRow> {
     } else if row.path == PathStyle::Vertex {
         vec![row, &VERTEX_CLAUDE]
     } else if row.name == "openai" {
-        vec![row, &OPENAI_CHAT]
+        vec![
+            row,
+            &OPENAI_CHAT,
+            &OPENAI_NO_CACHE_MARKS,
+            &OPENAI_CHAT_NO_CACHE_MARKS,
+            &AIOHTTP_OPENAI_CHAT,
+        ]
     } else if row.name == "azure" {
         vec![row, &AZURE_CHAT]
     } else {
@@ -2396,6 +2443,36 @@ mod tests {
         assert_eq!(bridge(row, Endpoint::Responses), Bridge::Responses);
         assert!(is_openai_chat_model("gpt-4o-mini"));
         assert!(!is_openai_chat_model("gpt-3.5-turbo-instruct"));
+    }
+
+    #[test]
+    fn cache_marks_are_removed_on_openai_s_own_host_and_for_custom_openai() {
+        let strips = |row: &ProviderRow| row.params.messages.strip_cache_control;
+        let (native, _) = resolve("openai/my-vllm-model", None).unwrap();
+        let (chat, _) = resolve("openai/gpt-4o", None).unwrap();
+        for host in ["api.openai.com", "eu.api.openai.com", "OPENAI.COM"] {
+            let hosted = on_host(native, host);
+            assert!(strips(hosted), "{host}");
+            assert!(hosted.endpoints.contains(&Endpoint::Completions));
+            let hosted = on_host(chat, host);
+            assert!(strips(hosted), "{host}");
+            assert!(!hosted.endpoints.contains(&Endpoint::Completions));
+        }
+        for host in [
+            "127.0.0.1",
+            "openai.com.example",
+            "myopenai.com",
+            "localhost",
+        ] {
+            assert!(std::ptr::eq(on_host(chat, host), chat), "{host}");
+            assert!(!strips(on_host(native, host)), "{host}");
+        }
+        let (groq, _) = resolve("groq/llama-3", None).unwrap();
+        assert!(std::ptr::eq(on_host(groq, "api.openai.com"), groq));
+        assert!(strips(resolve("custom_openai/m", None).unwrap().0));
+        let aiohttp = resolve("aiohttp_openai/m", None).unwrap().0;
+        assert!(strips(aiohttp) && aiohttp.params.stream_false);
+        assert!(std::ptr::eq(on_host(aiohttp, "127.0.0.1"), aiohttp));
     }
 
     #[test]

@@ -23,6 +23,26 @@ pub const OPENAI_OWN: ParamRules = ParamRules {
     ..ParamRules::OPENAI
 };
 
+/// openai on OpenAI's own host (`*.openai.com`, or no base configured) and `custom_openai`:
+/// as [`OPENAI_OWN`], `cache_control` removed from messages and tools (LiteLLM's
+/// `OpenAIGPTConfig` keeps it only for `openai/` deployments on another host).
+pub const OPENAI_NO_CACHE_MARKS: ParamRules = ParamRules {
+    messages: MessageRules {
+        strip_cache_control: true,
+        ..MessageRules::NONE
+    },
+    ..OPENAI_OWN
+};
+
+/// aiohttp_openai: as [`OPENAI_OWN`], sent as LiteLLM's aiohttp handler sends it: with
+/// `"stream": false` on a chat that does not stream, and the messages prepared as for other
+/// providers (developer turns as system, `null` members and `cache_control` left out).
+pub const AIOHTTP_OPENAI: ParamRules = ParamRules {
+    stream_false: true,
+    messages: MessageRules::LITELLM,
+    ..OPENAI_OWN
+};
+
 /// azure: as [`OPENAI_OWN`], with what LiteLLM's `AzureOpenAIConfig` and its Azure path add:
 /// `"stream": false` on a chat that does not stream, `tool_choice` only with tools, and the
 /// messages prepared as for other providers but for the removal of `cache_control`
