@@ -696,6 +696,23 @@ CASES += [(f"chat-{model}-tool-cache-marks", "/v1/chat/completions",
            chat(model, "tool", False, tools=[{**GEMINI_TOOL, "cache_control": {"type": "ephemeral"}}]))
           for model in ("gpt", "copenai", "aiohttp")]
 
+#: OpenAI's reasoning series, whose tables LiteLLM picks by the model's name: o-series and
+#: GPT-5 (refusals, max_tokens as max_completion_tokens, o-series temperatures).
+CASES += [case for model in ("o3m", "g5") for case in [
+    (f"chat-{model}-params", "/v1/chat/completions", chat(model, "text", False, **PARAMS)),
+    (f"chat-{model}-params-drop", "/v1/chat/completions", chat(model, "text", False, **PARAMS, drop_params=True)),
+    (f"chat-{model}-max-tokens", "/v1/chat/completions", chat(model, "text", False, max_tokens=10, temperature=1)),
+    (f"chat-{model}-both-max", "/v1/chat/completions", chat(model, "text", False, max_tokens=10, max_completion_tokens=30)),
+    (f"chat-{model}-temperature", "/v1/chat/completions", chat(model, "text", False, temperature=0.5)),
+    (f"chat-{model}-temperature-zero", "/v1/chat/completions", chat(model, "text", False, temperature=0, seed=1)),
+    (f"chat-{model}-temperature-drop", "/v1/chat/completions", chat(model, "text", False, temperature=0.5, drop_params=True)),
+    (f"chat-{model}-sampling", "/v1/chat/completions", chat(model, "text", False, top_p=0.5, logprobs=True, top_logprobs=2)),
+    (f"chat-{model}-gpt5-refusals", "/v1/chat/completions",
+     chat(model, "text", False, stop="x", logit_bias={"1": 1}, modalities=["text"], web_search_options={})),
+    (f"chat-{model}-stream", "/v1/chat/completions", chat(model, "text", True, max_tokens=5)),
+    (f"completions-{model}", "/v1/completions", {"model": model, "prompt": "[text] Hi", "max_tokens": 5}),
+    (f"chat-{model}-reasoning", "/v1/chat/completions", chat(model, "text", False, reasoning_effort="low"))]]
+
 #: Azure OpenAI: the deployment's path with `?api-version=`, the key as `api-key`; chat,
 #: streams, embeddings, text completions (through chat for `azure/`, native for
 #: `azure_text/`), the Responses API passed through, Messages through chat, errors.
@@ -991,6 +1008,10 @@ def main() -> int:
     litellm_params: {{model: azure/gpt-4o, api_base: "{base}", api_key: az-upstream, api_version: "2024-10-21"}}
   - model_name: az-embed
     litellm_params: {{model: azure/text-embedding-3-small, api_base: "{base}", api_key: az-upstream, api_version: "2024-10-21"}}
+  - model_name: o3m
+    litellm_params: {{model: openai/o3-mini, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: g5
+    litellm_params: {{model: openai/gpt-5-mini, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: copenai
     litellm_params: {{model: custom_openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: aiohttp

@@ -370,7 +370,7 @@ fn deployment_kind(
     }
     let upstream = build_upstream(row, params, env, tokens)?;
     Ok(DeploymentKind::Fixed {
-        provider: provider::on_host(row, &upstream.origin.host),
+        provider: provider::on_host(row, &upstream.origin.host, provider_model),
         provider_model: provider_model.to_owned(),
         upstream,
     })

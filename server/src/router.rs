@@ -128,7 +128,7 @@ pub fn target<'g>(dep: &'g Deployment, star: Option<&str>) -> Result<Target<'g>,
                         detail: format!("provider {} has no api_base configured", row.name),
                     })?;
             Ok(Target::Upstream {
-                provider: provider::on_host(row, &upstream.origin.host),
+                provider: provider::on_host(row, &upstream.origin.host, provider_model),
                 provider_model: Cow::Owned(provider_model.to_owned()),
                 upstream,
             })

@@ -249,7 +249,7 @@ impl ParamSet {
         set
     }
 
-    const fn union(self, other: ParamSet) -> ParamSet {
+    pub const fn union(self, other: ParamSet) -> ParamSet {
         ParamSet(self.0 | other.0)
     }
 
@@ -270,6 +270,12 @@ pub struct ParamRules {
     pub unsent: ParamSet,
     /// `max_completion_tokens` sent as `max_tokens` (over a `max_tokens` of the client's).
     pub max_tokens_only: bool,
+    /// `max_tokens` sent as `max_completion_tokens` (a `max_completion_tokens` of the
+    /// client's wins): OpenAI's o-series and GPT-5 models.
+    pub max_completion_tokens_only: bool,
+    /// A `temperature` other than 1 refused (left out with `drop_params`), with LiteLLM's
+    /// O-series message: OpenAI's o-series models.
+    pub temperature_one_only: bool,
     pub tool_choice: ToolChoice,
     /// `seed` sent as `random_seed` (Mistral).
     pub random_seed: bool,
@@ -323,6 +329,8 @@ impl ParamRules {
         refused: ParamSet::EMPTY,
         unsent: ParamSet::EMPTY,
         max_tokens_only: false,
+        max_completion_tokens_only: false,
+        temperature_one_only: false,
         tool_choice: ToolChoice::AsSent,
         random_seed: false,
         thinking_type: false,
@@ -346,6 +354,12 @@ impl ParamRules {
         let mut touched = self.refused.union(self.unsent);
         if self.max_tokens_only {
             touched = touched.union(ParamSet::of(&[Param::MaxCompletionTokens]));
+        }
+        if self.max_completion_tokens_only {
+            touched = touched.union(ParamSet::of(&[Param::MaxTokens]));
+        }
+        if self.temperature_one_only {
+            touched = touched.union(ParamSet::of(&[Param::Temperature]));
         }
         if !matches!(self.tool_choice, ToolChoice::AsSent) {
             touched = touched.union(ParamSet::of(&[Param::ToolChoice]));
@@ -510,6 +524,8 @@ pub fn write_chat_body(
         }
     }
     let mut refused = ParamSet::EMPTY;
+    // A temperature the row takes only as 1, as the client gave it.
+    let mut odd_temperature = None;
     out.push(b'{');
     // `open` writes a member's key (its value follows); `member` a whole member.
     let first = std::cell::Cell::new(true);
@@ -585,6 +601,14 @@ pub fn write_chat_body(
                 if rules.max_tokens_only && present.contains(Param::MaxCompletionTokens) => {}
             Param::MaxCompletionTokens if rules.max_tokens_only => {
                 member(out, Key::Named("max_tokens"), value);
+            }
+            Param::MaxTokens if rules.max_completion_tokens_only => {
+                if !present.contains(Param::MaxCompletionTokens) {
+                    member(out, Key::Named("max_completion_tokens"), value);
+                }
+            }
+            Param::Temperature if rules.temperature_one_only && !is_one(value) => {
+                odd_temperature = Some(value);
             }
             Param::StreamOptions if stream && force_include_usage => {
                 member(out, key_as_sent, &with_include_usage(value));
@@ -664,6 +688,15 @@ pub fn write_chat_body(
         member(out, Key::Named("model"), &model);
     }
     out.push(b'}');
+    if let (Some(value), true, false) = (odd_temperature, refused.is_empty(), drop_refused) {
+        out.truncate(start);
+        let mut shown = String::new();
+        crate::json::value::py_repr(value, &mut shown);
+        return Err(TransformError::UnsupportedParams {
+            message: format!("O-series models don't support temperature={shown}. Only temperature=1 is supported. To drop unsupported openai params from the call, set `litellm.drop_params = True`"),
+            params: vec!["temperature".to_owned()],
+        });
+    }
     if !refused.is_empty() && !drop_refused {
         out.truncate(start);
         if rules.tool_choice == ToolChoice::Never && refused == ParamSet::of(&[Param::ToolChoice]) {
@@ -1284,6 +1317,67 @@ mod tests {
         let kept = write(body.clone(), &rows::OPENAI_OWN, false).unwrap();
         assert_eq!(kept["messages"], body["messages"]);
         assert_eq!(kept["tools"], body["tools"]);
+    }
+
+    #[test]
+    fn openai_s_reasoning_series() {
+        let o = rows::o_series(rows::OPENAI_OWN);
+        let body = json!({"model": "m", "messages": [], "max_tokens": 10, "temperature": 1});
+        let out = write(body, &o, false).unwrap();
+        assert_eq!(out["max_completion_tokens"], json!(10));
+        assert_eq!(out["max_tokens"], Value::Null);
+        assert_eq!(out["temperature"], json!(1));
+        let both =
+            json!({"model": "m", "messages": [], "max_tokens": 10, "max_completion_tokens": 20});
+        assert_eq!(
+            write(both, &o, false).unwrap()["max_completion_tokens"],
+            json!(20)
+        );
+        let warm = json!({"model": "m", "messages": [], "temperature": 0.5});
+        let e = write(warm.clone(), &o, false).unwrap_err();
+        assert!(
+            e.starts_with(
+                "O-series models don't support temperature=0.5. Only temperature=1 is supported."
+            ),
+            "{e}"
+        );
+        let mut dropped = Vec::new();
+        let warm = serde_json::to_vec(&warm).unwrap();
+        write_chat_body(&warm, &o, "openai", "o3", false, true, &mut dropped).unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&dropped).unwrap()["temperature"],
+            Value::Null
+        );
+        // A refused parameter is named first, as LiteLLM checks the table before the values.
+        let e = write(
+            json!({"model": "m", "messages": [], "temperature": 0, "top_p": 0.5}),
+            &o,
+            false,
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("groq does not support parameters: ['top_p']"),
+            "{e}"
+        );
+        let g = rows::gpt_5(rows::OPENAI_OWN);
+        let e = write(
+            json!({"model": "m", "messages": [], "stop": ["x"], "presence_penalty": 1}),
+            &g,
+            false,
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("groq does not support parameters: ['stop', 'presence_penalty']"),
+            "{e}"
+        );
+        let out = write(
+            json!({"model": "m", "messages": [], "max_tokens": 5, "temperature": 0.2}),
+            &g,
+            false,
+        )
+        .unwrap();
+        assert_eq!(out["max_completion_tokens"], json!(5));
+        assert_eq!(out["temperature"], json!(0.2));
     }
 
     #[test]

@@ -521,24 +521,78 @@ const AZURE: ProviderRow = ProviderRow {
     errors: Errors::Azure,
 };
 
-/// The `openai` row for the deployments whose text completions LiteLLM sends as chat
-/// completions ([`text_through_chat`]): everything but `/completions`.
-pub static OPENAI_CHAT: ProviderRow = ProviderRow {
+/// The `openai` row without `/completions`, for the deployments whose text completions
+/// LiteLLM sends as chat completions ([`text_through_chat`]).
+const OPENAI_CHAT: ProviderRow = ProviderRow {
     endpoints: CHAT_EMBED_RESPONSES,
     ..OPENAI
 };
 
-/// [`OPENAI`] where LiteLLM removes cache marks ([`rows::OPENAI_NO_CACHE_MARKS`]).
-pub static OPENAI_NO_CACHE_MARKS: ProviderRow = ProviderRow {
-    params: rows::OPENAI_NO_CACHE_MARKS,
-    ..OPENAI
-};
+/// Which of OpenAI's model series a model is: LiteLLM picks an `openai/` model's chat config
+/// by its name (`ProviderConfigManager.get_provider_chat_config`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenAiSeries {
+    Other,
+    /// `o` and a digit, among LiteLLM's OpenAI chat models (`OpenAIOSeriesConfig`).
+    O,
+    /// `gpt-5` or `gpt-6` in the name, not `gpt-5-chat` (`OpenAIGPT5Config`); its search
+    /// models, which LiteLLM gives a table of their own, are left as [`OpenAiSeries::Other`].
+    Gpt5,
+}
 
-/// [`OPENAI_CHAT`] where LiteLLM removes cache marks ([`rows::OPENAI_NO_CACHE_MARKS`]).
-pub static OPENAI_CHAT_NO_CACHE_MARKS: ProviderRow = ProviderRow {
-    params: rows::OPENAI_NO_CACHE_MARKS,
-    ..OPENAI_CHAT
-};
+impl OpenAiSeries {
+    pub fn of(model: &str) -> OpenAiSeries {
+        let name = model.rsplit('/').next().unwrap_or(model);
+        let b = name.as_bytes();
+        if b.len() > 1 && b[0] == b'o' && b[1].is_ascii_digit() && is_openai_chat_model(name) {
+            OpenAiSeries::O
+        } else if (model.contains("gpt-5") || model.contains("gpt-6"))
+            && !name.contains("gpt-5-chat")
+            && !(model.contains("gpt-5") && model.contains("search"))
+        {
+            OpenAiSeries::Gpt5
+        } else {
+            OpenAiSeries::Other
+        }
+    }
+}
+
+/// An `openai` row: with `/completions` or through chat, with cache marks kept or removed
+/// ([`rows::OPENAI_NO_CACHE_MARKS`]), with the parameter table of the model's series.
+const fn openai_variant(chat: bool, strip: bool, series: OpenAiSeries) -> ProviderRow {
+    let base = if strip {
+        rows::OPENAI_NO_CACHE_MARKS
+    } else {
+        rows::OPENAI_OWN
+    };
+    let params = match series {
+        OpenAiSeries::Other => base,
+        OpenAiSeries::O => rows::o_series(base),
+        OpenAiSeries::Gpt5 => rows::gpt_5(base),
+    };
+    let row = if chat { OPENAI_CHAT } else { OPENAI };
+    ProviderRow { params, ..row }
+}
+
+/// Every [`openai_variant`], by `[chat][strip][series]`.
+static OPENAI_ROWS: [[[ProviderRow; 3]; 2]; 2] = [
+    [openai_series(false, false), openai_series(false, true)],
+    [openai_series(true, false), openai_series(true, true)],
+];
+
+/// The [`openai_variant`]s of each series, in [`OpenAiSeries`] order.
+const fn openai_series(chat: bool, strip: bool) -> [ProviderRow; 3] {
+    [
+        openai_variant(chat, strip, OpenAiSeries::Other),
+        openai_variant(chat, strip, OpenAiSeries::O),
+        openai_variant(chat, strip, OpenAiSeries::Gpt5),
+    ]
+}
+
+/// The [`openai_variant`] row.
+fn openai_row(chat: bool, strip: bool, series: OpenAiSeries) -> &'static ProviderRow {
+    &OPENAI_ROWS[usize::from(chat)][usize::from(strip)][series as usize]
+}
 
 /// [`OPENAI_CHAT`] for `aiohttp_openai/` ([`rows::AIOHTTP_OPENAI`]).
 pub static AIOHTTP_OPENAI_CHAT: ProviderRow = ProviderRow {
@@ -546,25 +600,27 @@ pub static AIOHTTP_OPENAI_CHAT: ProviderRow = ProviderRow {
     ..OPENAI_CHAT
 };
 
-/// The row for a deployment whose requests go to `host`: an `openai` row on OpenAI's own
-/// host (`openai.com` or a subdomain; the row's default base is one) is the one that removes
-/// cache marks, as LiteLLM's `_targets_openai_hosted_endpoint` decides. Deviation: for the
-/// models that read OpenAI's `prompt_cache_breakpoint` (gpt-5.6 and later), LiteLLM rewrites
-/// the marks to it rather than removing them.
-pub fn on_host(row: &'static ProviderRow, host: &str) -> &'static ProviderRow {
+/// The row for a deployment of `provider_model` whose requests go to `host`: an `openai` row
+/// on OpenAI's own host (`openai.com` or a subdomain; the row's default base is one) is the
+/// one that removes cache marks, as LiteLLM's `_targets_openai_hosted_endpoint` decides.
+/// Deviation: for the models that read OpenAI's `prompt_cache_breakpoint` (gpt-5.6 and
+/// later), LiteLLM rewrites the marks to it rather than removing them.
+pub fn on_host(
+    row: &'static ProviderRow,
+    host: &str,
+    provider_model: &str,
+) -> &'static ProviderRow {
     let openai_host = host.eq_ignore_ascii_case("openai.com")
         || host
             .len()
             .checked_sub(".openai.com".len())
             .and_then(|i| host.get(i..))
             .is_some_and(|tail| tail.eq_ignore_ascii_case(".openai.com"));
-    match (row.name, openai_host) {
-        ("openai", true) if row.endpoints.contains(&Endpoint::Completions) => {
-            &OPENAI_NO_CACHE_MARKS
-        }
-        ("openai", true) => &OPENAI_CHAT_NO_CACHE_MARKS,
-        _ => row,
+    if row.name != "openai" || !openai_host || row.params.messages.strip_cache_control {
+        return row;
     }
+    let chat = !row.endpoints.contains(&Endpoint::Completions);
+    openai_row(chat, true, OpenAiSeries::of(provider_model))
 }
 
 /// The `azure` row for `azure/` deployments, whose text completions LiteLLM sends as chat
@@ -2034,9 +2090,13 @@ fn text_through_chat(
     provider_model: &str,
 ) -> &'static ProviderRow {
     match name {
-        "openai" if is_openai_chat_model(provider_model) => &OPENAI_CHAT,
+        "openai" => openai_row(
+            is_openai_chat_model(provider_model),
+            false,
+            OpenAiSeries::of(provider_model),
+        ),
         // LiteLLM keeps cache marks for `openai/` only.
-        "custom_openai" => &OPENAI_CHAT_NO_CACHE_MARKS,
+        "custom_openai" => openai_row(true, true, OpenAiSeries::Other),
         "aiohttp_openai" => &AIOHTTP_OPENAI_CHAT,
         "azure" => &AZURE_CHAT,
         _ => row,
@@ -2094,13 +2154,9 @@ pub fn with_model_rows(row: &'static ProviderRow) -> Vec<&'static ProviderRow> {
     } else if row.path == PathStyle::Vertex {
         vec![row, &VERTEX_CLAUDE]
     } else if row.name == "openai" {
-        vec![
-            row,
-            &OPENAI_CHAT,
-            &OPENAI_NO_CACHE_MARKS,
-            &OPENAI_CHAT_NO_CACHE_MARKS,
-            &AIOHTTP_OPENAI_CHAT,
-        ]
+        let mut rows = vec![row, &AIOHTTP_OPENAI_CHAT];
+        rows.extend(OPENAI_ROWS.iter().flatten().flatten());
+        rows
     } else if row.name == "azure" {
         vec![row, &AZURE_CHAT]
     } else {
@@ -2451,10 +2507,10 @@ mod tests {
         let (native, _) = resolve("openai/my-vllm-model", None).unwrap();
         let (chat, _) = resolve("openai/gpt-4o", None).unwrap();
         for host in ["api.openai.com", "eu.api.openai.com", "OPENAI.COM"] {
-            let hosted = on_host(native, host);
+            let hosted = on_host(native, host, "my-vllm-model");
             assert!(strips(hosted), "{host}");
             assert!(hosted.endpoints.contains(&Endpoint::Completions));
-            let hosted = on_host(chat, host);
+            let hosted = on_host(chat, host, "gpt-4o");
             assert!(strips(hosted), "{host}");
             assert!(!hosted.endpoints.contains(&Endpoint::Completions));
         }
@@ -2464,15 +2520,65 @@ mod tests {
             "myopenai.com",
             "localhost",
         ] {
-            assert!(std::ptr::eq(on_host(chat, host), chat), "{host}");
-            assert!(!strips(on_host(native, host)), "{host}");
+            assert!(std::ptr::eq(on_host(chat, host, "gpt-4o"), chat), "{host}");
+            assert!(!strips(on_host(native, host, "m")), "{host}");
         }
         let (groq, _) = resolve("groq/llama-3", None).unwrap();
-        assert!(std::ptr::eq(on_host(groq, "api.openai.com"), groq));
+        assert!(std::ptr::eq(on_host(groq, "api.openai.com", "m"), groq));
         assert!(strips(resolve("custom_openai/m", None).unwrap().0));
         let aiohttp = resolve("aiohttp_openai/m", None).unwrap().0;
         assert!(strips(aiohttp) && aiohttp.params.stream_false);
-        assert!(std::ptr::eq(on_host(aiohttp, "127.0.0.1"), aiohttp));
+        assert!(std::ptr::eq(
+            on_host(aiohttp, "api.openai.com", "m"),
+            aiohttp
+        ));
+    }
+
+    #[test]
+    fn openai_s_series_pick_their_tables() {
+        use crate::params::Param;
+        for (model, series) in [
+            ("o3-mini", OpenAiSeries::O),
+            ("o1", OpenAiSeries::O),
+            ("o4-mini-2025-04-16", OpenAiSeries::O),
+            ("o3-my-finetune", OpenAiSeries::Other),
+            ("gpt-5", OpenAiSeries::Gpt5),
+            ("gpt-5-mini", OpenAiSeries::Gpt5),
+            ("gpt-5.1-codex", OpenAiSeries::Gpt5),
+            ("ft:gpt-5-mini:org::x", OpenAiSeries::Gpt5),
+            ("gpt-5-chat-latest", OpenAiSeries::Other),
+            ("gpt-5-search-api", OpenAiSeries::Other),
+            ("gpt-4o", OpenAiSeries::Other),
+            ("omni-moderation-latest", OpenAiSeries::Other),
+        ] {
+            assert_eq!(OpenAiSeries::of(model), series, "{model}");
+        }
+        let params = |model: &str| resolve(&format!("openai/{model}"), None).unwrap().0.params;
+        assert!(params("o3-mini").refused.contains(Param::TopP));
+        assert!(params("o3-mini").temperature_one_only);
+        assert!(params("gpt-5-mini").refused.contains(Param::Stop));
+        assert!(params("gpt-5-mini").max_completion_tokens_only);
+        assert!(!params("gpt-5-mini").temperature_one_only);
+        assert!(!params("gpt-4o").max_completion_tokens_only);
+        // The series and the host compose.
+        let (row, model) = resolve("openai/o3-mini", None).unwrap();
+        let hosted = on_host(row, "api.openai.com", model);
+        assert!(hosted.params.messages.strip_cache_control && hosted.params.temperature_one_only);
+        // Other providers' models of the same names keep their rows' tables.
+        assert!(
+            !resolve("groq/o3-mini", None)
+                .unwrap()
+                .0
+                .params
+                .temperature_one_only
+        );
+        assert!(
+            !resolve("custom_openai/gpt-5", None)
+                .unwrap()
+                .0
+                .params
+                .max_completion_tokens_only
+        );
     }
 
     #[test]

@@ -23,6 +23,48 @@ pub const OPENAI_OWN: ParamRules = ParamRules {
     ..ParamRules::OPENAI
 };
 
+/// `base` for OpenAI's o-series models (`OpenAIOSeriesConfig`, chosen by name: `o` and a
+/// digit, among LiteLLM's OpenAI chat models): `logprobs`, `top_p`, `top_logprobs` and the
+/// penalties refused, `max_tokens` sent as `max_completion_tokens`, a `temperature` other than
+/// 1 refused. What it asks the cost map about (tools, `response_format`, system messages for
+/// the models without them) is sent.
+pub const fn o_series(base: ParamRules) -> ParamRules {
+    ParamRules {
+        refused: base.refused.union(ParamSet::of(&[
+            Param::TopP,
+            Param::PresencePenalty,
+            Param::FrequencyPenalty,
+            Param::Logprobs,
+            Param::TopLogprobs,
+        ])),
+        max_completion_tokens_only: true,
+        temperature_one_only: true,
+        ..base
+    }
+}
+
+/// `base` for OpenAI's GPT-5 series (`OpenAIGPT5Config`, chosen by name: `gpt-5` or `gpt-6`
+/// but not `gpt-5-chat`, and not a search model): the penalties, `stop`, `logit_bias`,
+/// `modalities`, `prediction`, `audio` and `web_search_options` refused, `max_tokens` sent as
+/// `max_completion_tokens`. What depends on the model's reasoning levels in the cost map
+/// (`temperature`, `logprobs`, `top_p`, `top_logprobs`, `reasoning_effort` levels) is sent.
+pub const fn gpt_5(base: ParamRules) -> ParamRules {
+    ParamRules {
+        refused: base.refused.union(ParamSet::of(&[
+            Param::Stop,
+            Param::Modalities,
+            Param::Prediction,
+            Param::Audio,
+            Param::PresencePenalty,
+            Param::FrequencyPenalty,
+            Param::LogitBias,
+            Param::WebSearchOptions,
+        ])),
+        max_completion_tokens_only: true,
+        ..base
+    }
+}
+
 /// openai on OpenAI's own host (`*.openai.com`, or no base configured) and `custom_openai`:
 /// as [`OPENAI_OWN`], `cache_control` removed from messages and tools (LiteLLM's
 /// `OpenAIGPTConfig` keeps it only for `openai/` deployments on another host).
