@@ -2,7 +2,8 @@
 """Writes transforms/src/cost/prices.tsv, corelane's bundled price table, from the cost map of
 the LiteLLM the harness installs (harness/litellm/setup.sh), and beside it
 transforms/src/openai_chat_models.txt: the map's `openai` models, fine-tunes aside (LiteLLM's
-`open_ai_chat_completion_models`, whose text completions it sends as chat completions).
+`open_ai_chat_completion_models`, whose text completions it sends as chat completions), and
+transforms/src/openai_none_effort.txt: its `openai` models with a `none` reasoning effort.
 The prices: every model with a per-token input or output price, sorted by key, one
 tab-separated line a model:
 
@@ -89,3 +90,17 @@ with open(out, "w") as f:
     for key in chat_models:
         f.write(key + "\n")
 print(f"{len(chat_models)} OpenAI chat models -> {out}")
+
+# The OpenAI models with a `none` reasoning effort (LiteLLM's GPT-5 sampling rules): the name,
+# and `default` where the map declares `none` as the model's default effort.
+none_effort = sorted((key for key, entry in table.items()
+                      if isinstance(entry, dict) and entry.get("litellm_provider") == "openai"
+                      and entry.get("supports_none_reasoning_effort") is True), key=str.encode)
+out = os.path.join(root, "transforms/src/openai_none_effort.txt")
+with open(out, "w") as f:
+    f.write(f"# LiteLLM {version}'s OpenAI models with supports_none_reasoning_effort (`default`: "
+            "default_reasoning_effort none), written by scripts/litellm-prices.py\n")
+    for key in none_effort:
+        default = table[key].get("default_reasoning_effort") == "none"
+        f.write(key + ("\tdefault" if default else "") + "\n")
+print(f"{len(none_effort)} OpenAI models with a none reasoning effort -> {out}")

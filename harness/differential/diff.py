@@ -712,6 +712,17 @@ CASES += [case for model in ("o3m", "g5") for case in [
     (f"chat-{model}-stream", "/v1/chat/completions", chat(model, "text", True, max_tokens=5)),
     (f"completions-{model}", "/v1/completions", {"model": model, "prompt": "[text] Hi", "max_tokens": 5}),
     (f"chat-{model}-reasoning", "/v1/chat/completions", chat(model, "text", False, reasoning_effort="low"))]]
+#: GPT-5 models with a "none" reasoning effort (by default on gpt-5.1, asked for on gpt-5.5):
+#: temperature and sampling only without reasoning.
+CASES += [case for model in ("g51", "g55") for case in [
+    (f"chat-{model}-temperature", "/v1/chat/completions", chat(model, "text", False, temperature=0.5, top_p=0.9)),
+    (f"chat-{model}-temperature-none", "/v1/chat/completions",
+     chat(model, "text", False, temperature=0.5, logprobs=True, top_logprobs=1, reasoning_effort="none")),
+    (f"chat-{model}-temperature-low", "/v1/chat/completions", chat(model, "text", False, temperature=0.5, reasoning_effort="low")),
+    (f"chat-{model}-sampling-low", "/v1/chat/completions",
+     chat(model, "text", False, top_p=0.5, reasoning_effort={"effort": "low", "summary": "auto"})),
+    (f"chat-{model}-sampling-drop", "/v1/chat/completions",
+     chat(model, "text", False, temperature=0.2, top_p=0.5, reasoning_effort="medium", drop_params=True))]]
 
 #: Azure OpenAI: the deployment's path with `?api-version=`, the key as `api-key`; chat,
 #: streams, embeddings, text completions (through chat for `azure/`, native for
@@ -1012,6 +1023,10 @@ def main() -> int:
     litellm_params: {{model: openai/o3-mini, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: g5
     litellm_params: {{model: openai/gpt-5-mini, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: g51
+    litellm_params: {{model: openai/gpt-5.1, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: g55
+    litellm_params: {{model: openai/gpt-5.5, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: copenai
     litellm_params: {{model: custom_openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: aiohttp

@@ -273,9 +273,9 @@ pub struct ParamRules {
     /// `max_tokens` sent as `max_completion_tokens` (a `max_completion_tokens` of the
     /// client's wins): OpenAI's o-series and GPT-5 models.
     pub max_completion_tokens_only: bool,
-    /// A `temperature` other than 1 refused (left out with `drop_params`), with LiteLLM's
-    /// O-series message: OpenAI's o-series models.
-    pub temperature_one_only: bool,
+    /// When `temperature` (other than 1) and the sampling parameters go: OpenAI's reasoning
+    /// series.
+    pub sampling: Sampling,
     pub tool_choice: ToolChoice,
     /// `seed` sent as `random_seed` (Mistral).
     pub random_seed: bool,
@@ -330,7 +330,7 @@ impl ParamRules {
         unsent: ParamSet::EMPTY,
         max_tokens_only: false,
         max_completion_tokens_only: false,
-        temperature_one_only: false,
+        sampling: Sampling::Any,
         tool_choice: ToolChoice::AsSent,
         random_seed: false,
         thinking_type: false,
@@ -358,8 +358,13 @@ impl ParamRules {
         if self.max_completion_tokens_only {
             touched = touched.union(ParamSet::of(&[Param::MaxTokens]));
         }
-        if self.temperature_one_only {
-            touched = touched.union(ParamSet::of(&[Param::Temperature]));
+        if !matches!(self.sampling, Sampling::Any) {
+            touched = touched.union(ParamSet::of(&[
+                Param::Temperature,
+                Param::TopP,
+                Param::Logprobs,
+                Param::TopLogprobs,
+            ]));
         }
         if !matches!(self.tool_choice, ToolChoice::AsSent) {
             touched = touched.union(ParamSet::of(&[Param::ToolChoice]));
@@ -524,8 +529,12 @@ pub fn write_chat_body(
         }
     }
     let mut refused = ParamSet::EMPTY;
-    // A temperature the row takes only as 1, as the client gave it.
+    // A temperature the row takes only as 1, as the client gave it, and whether a sampling
+    // parameter the row takes only without reasoning came.
     let mut odd_temperature = None;
+    let mut odd_sampling = false;
+    let effort = last("reasoning_effort").and_then(effort_level);
+    let without_reasoning = rules.sampling.without_reasoning(effort.as_deref());
     out.push(b'{');
     // `open` writes a member's key (its value follows); `member` a whole member.
     let first = std::cell::Cell::new(true);
@@ -607,8 +616,16 @@ pub fn write_chat_body(
                     member(out, Key::Named("max_completion_tokens"), value);
                 }
             }
-            Param::Temperature if rules.temperature_one_only && !is_one(value) => {
+            Param::Temperature
+                if rules.sampling != Sampling::Any && !is_one(value) && !without_reasoning =>
+            {
                 odd_temperature = Some(value);
+            }
+            Param::TopP | Param::Logprobs | Param::TopLogprobs
+                if matches!(rules.sampling, Sampling::Gpt5(level) if level != NoneLevel::Unsupported)
+                    && !without_reasoning =>
+            {
+                odd_sampling = true;
             }
             Param::StreamOptions if stream && force_include_usage => {
                 member(out, key_as_sent, &with_include_usage(value));
@@ -688,14 +705,35 @@ pub fn write_chat_body(
         member(out, Key::Named("model"), &model);
     }
     out.push(b'}');
-    if let (Some(value), true, false) = (odd_temperature, refused.is_empty(), drop_refused) {
-        out.truncate(start);
-        let mut shown = String::new();
-        crate::json::value::py_repr(value, &mut shown);
-        return Err(TransformError::UnsupportedParams {
-            message: format!("O-series models don't support temperature={shown}. Only temperature=1 is supported. To drop unsupported openai params from the call, set `litellm.drop_params = True`"),
-            params: vec!["temperature".to_owned()],
-        });
+    if refused.is_empty() && !drop_refused {
+        let message = if odd_sampling {
+            let shown = match &effort {
+                Some(e) => format!("'{e}'"),
+                None => "None".to_owned(),
+            };
+            Some(format!("{provider_model} only supports logprobs, top_p, top_logprobs when reasoning_effort resolves to 'none', either set explicitly on the request or declared as the model's default_reasoning_effort. Current reasoning_effort={shown}. To drop unsupported params set `litellm.drop_params = True`"))
+        } else {
+            odd_temperature.map(|value| {
+                let mut shown = String::new();
+                crate::json::value::py_repr(value, &mut shown);
+                match rules.sampling {
+                    Sampling::OSeries => format!("O-series models don't support temperature={shown}. Only temperature=1 is supported. To drop unsupported openai params from the call, set `litellm.drop_params = True`"),
+                    _ => format!("{provider_model} doesn't support temperature={shown} while reasoning is active. Only temperature=1 is supported unless reasoning_effort resolves to 'none', either set explicitly on the request or declared as the model's default_reasoning_effort. To drop unsupported params set `litellm.drop_params = True`"),
+                }
+            })
+        };
+        if let Some(message) = message {
+            out.truncate(start);
+            let params = if odd_sampling {
+                ["top_p", "logprobs", "top_logprobs"]
+                    .iter()
+                    .map(|p| (*p).to_owned())
+                    .collect()
+            } else {
+                vec!["temperature".to_owned()]
+            };
+            return Err(TransformError::UnsupportedParams { message, params });
+        }
     }
     if !refused.is_empty() && !drop_refused {
         out.truncate(start);
@@ -785,6 +823,55 @@ pub(crate) fn write_without_keys(value: &[u8], keys: &[&str], depth: usize, out:
             true
         }),
     }
+}
+
+/// When OpenAI's reasoning models take a `temperature` other than 1 and the sampling
+/// parameters (`top_p`, `logprobs`, `top_logprobs`), as LiteLLM's configs decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sampling {
+    /// Whatever the client sends.
+    Any,
+    /// A `temperature` other than 1 refused (`OpenAIOSeriesConfig`; the sampling parameters
+    /// are in the row's refused set).
+    OSeries,
+    /// `OpenAIGPT5Config`: both only when the request's reasoning effort resolves to `none`,
+    /// which depends on the model's levels in LiteLLM's cost map.
+    Gpt5(NoneLevel),
+}
+
+/// A GPT-5 model's `none` reasoning effort, from LiteLLM's cost map
+/// (`supports_none_reasoning_effort`, `default_reasoning_effort`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoneLevel {
+    /// The model always reasons (the sampling parameters are in the row's refused set).
+    Unsupported,
+    /// `reasoning_effort: "none"` turns reasoning off.
+    Supported,
+    /// Reasoning is off unless the request asks for an effort other than `none`.
+    Default,
+}
+
+impl Sampling {
+    /// Whether a request with reasoning effort `effort` runs without reasoning, so that the
+    /// model takes any temperature and the sampling parameters.
+    fn without_reasoning(&self, effort: Option<&str>) -> bool {
+        match self {
+            Sampling::Any => true,
+            Sampling::OSeries | Sampling::Gpt5(NoneLevel::Unsupported) => false,
+            Sampling::Gpt5(NoneLevel::Supported) => effort == Some("none"),
+            Sampling::Gpt5(NoneLevel::Default) => effort.is_none_or(|e| e == "none"),
+        }
+    }
+}
+
+/// A `reasoning_effort` value's level: the string, or an object's `effort` (LiteLLM's
+/// `get_effort_level`); `None` for `null` and anything else.
+fn effort_level(value: &[u8]) -> Option<String> {
+    crate::json::value::string(value).or_else(|| {
+        crate::json::value::is_object(value)
+            .then(|| crate::json::value::get(value, "effort").and_then(crate::json::value::string))
+            .flatten()
+    })
 }
 
 /// Whether a JSON number is 1 (`1`, `1.0`, `1e0`), as Python's `n == 1` reads it.
@@ -1359,25 +1446,88 @@ mod tests {
             e.starts_with("groq does not support parameters: ['top_p']"),
             "{e}"
         );
-        let g = rows::gpt_5(rows::OPENAI_OWN);
+        let g = rows::gpt_5(rows::OPENAI_OWN, NoneLevel::Unsupported);
         let e = write(
-            json!({"model": "m", "messages": [], "stop": ["x"], "presence_penalty": 1}),
+            json!({"model": "m", "messages": [], "stop": ["x"], "presence_penalty": 1, "top_p": 1}),
             &g,
             false,
         )
         .unwrap_err();
         assert!(
-            e.starts_with("groq does not support parameters: ['stop', 'presence_penalty']"),
+            e.starts_with(
+                "groq does not support parameters: ['top_p', 'stop', 'presence_penalty']"
+            ),
             "{e}"
         );
         let out = write(
-            json!({"model": "m", "messages": [], "max_tokens": 5, "temperature": 0.2}),
+            json!({"model": "m", "messages": [], "max_tokens": 5, "temperature": 1}),
             &g,
             false,
         )
         .unwrap();
         assert_eq!(out["max_completion_tokens"], json!(5));
-        assert_eq!(out["temperature"], json!(0.2));
+        assert_eq!(out["temperature"], json!(1));
+        let e = write(
+            json!({"model": "m", "messages": [], "temperature": 0.2, "reasoning_effort": "none"}),
+            &g,
+            false,
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("llama-3 doesn't support temperature=0.2 while reasoning is active."),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn gpt_5_sampling_only_without_reasoning() {
+        let supported = rows::gpt_5(rows::OPENAI_OWN, NoneLevel::Supported);
+        let by_default = rows::gpt_5(rows::OPENAI_OWN, NoneLevel::Default);
+        let body = |extra: Value| {
+            let mut b = json!({"model": "m", "messages": [], "temperature": 0.3, "top_p": 0.5});
+            b.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            b
+        };
+        // Reasoning off: everything goes.
+        let off = json!({"reasoning_effort": "none"});
+        assert_eq!(
+            write(body(off.clone()), &supported, false).unwrap()["temperature"],
+            json!(0.3)
+        );
+        assert_eq!(
+            write(body(json!({})), &by_default, false).unwrap()["top_p"],
+            json!(0.5)
+        );
+        let as_object = json!({"reasoning_effort": {"effort": "none", "summary": "auto"}});
+        assert!(write(body(as_object), &supported, false).is_ok());
+        // Reasoning on: the sampling parameters are named first, then the temperature.
+        let e = write(body(json!({})), &supported, false).unwrap_err();
+        assert!(e.starts_with("llama-3 only supports logprobs, top_p, top_logprobs when reasoning_effort resolves to 'none'"), "{e}");
+        assert!(e.contains("Current reasoning_effort=None."), "{e}");
+        let e = write(body(json!({"reasoning_effort": "low"})), &by_default, false).unwrap_err();
+        assert!(e.contains("Current reasoning_effort='low'."), "{e}");
+        let e = write(
+            json!({"model": "m", "messages": [], "temperature": 0.3}),
+            &supported,
+            false,
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("llama-3 doesn't support temperature=0.3 while reasoning is active."),
+            "{e}"
+        );
+        // drop_params leaves them out.
+        let mut out = Vec::new();
+        let b = serde_json::to_vec(&body(json!({"reasoning_effort": "high"}))).unwrap();
+        write_chat_body(&b, &supported, "openai", "gpt-5.5", false, true, &mut out).unwrap();
+        let out: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            (out["temperature"].clone(), out["top_p"].clone()),
+            (Value::Null, Value::Null)
+        );
+        assert_eq!(out["reasoning_effort"], json!("high"));
     }
 
     #[test]

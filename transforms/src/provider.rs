@@ -529,18 +529,33 @@ const OPENAI_CHAT: ProviderRow = ProviderRow {
 };
 
 /// Which of OpenAI's model series a model is: LiteLLM picks an `openai/` model's chat config
-/// by its name (`ProviderConfigManager.get_provider_chat_config`).
+/// by its name (`ProviderConfigManager.get_provider_chat_config`), and the GPT-5 sampling
+/// rules by the model's reasoning levels in its cost map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpenAiSeries {
     Other,
     /// `o` and a digit, among LiteLLM's OpenAI chat models (`OpenAIOSeriesConfig`).
     O,
-    /// `gpt-5` or `gpt-6` in the name, not `gpt-5-chat` (`OpenAIGPT5Config`); its search
-    /// models, which LiteLLM gives a table of their own, are left as [`OpenAiSeries::Other`].
+    /// `gpt-5` or `gpt-6` in the name, not `gpt-5-chat` (`OpenAIGPT5Config`), without a
+    /// `none` reasoning effort in the cost map (unknown names included). Its search models,
+    /// which LiteLLM gives a table of their own, are left as [`OpenAiSeries::Other`].
     Gpt5,
+    /// A GPT-5 model with a `none` reasoning effort.
+    Gpt5NoneLevel,
+    /// A GPT-5 model whose default reasoning effort is `none`.
+    Gpt5NoneDefault,
 }
 
 impl OpenAiSeries {
+    /// Every series, in the order of [`OPENAI_ROWS`].
+    const ALL: [OpenAiSeries; 5] = [
+        OpenAiSeries::Other,
+        OpenAiSeries::O,
+        OpenAiSeries::Gpt5,
+        OpenAiSeries::Gpt5NoneLevel,
+        OpenAiSeries::Gpt5NoneDefault,
+    ];
+
     pub fn of(model: &str) -> OpenAiSeries {
         let name = model.rsplit('/').next().unwrap_or(model);
         let b = name.as_bytes();
@@ -550,11 +565,48 @@ impl OpenAiSeries {
             && !name.contains("gpt-5-chat")
             && !(model.contains("gpt-5") && model.contains("search"))
         {
-            OpenAiSeries::Gpt5
+            match none_effort(model) {
+                None => OpenAiSeries::Gpt5,
+                Some(false) => OpenAiSeries::Gpt5NoneLevel,
+                Some(true) => OpenAiSeries::Gpt5NoneDefault,
+            }
         } else {
             OpenAiSeries::Other
         }
     }
+
+    const fn params(self, base: ParamRules) -> ParamRules {
+        use crate::params::NoneLevel;
+        match self {
+            OpenAiSeries::Other => base,
+            OpenAiSeries::O => rows::o_series(base),
+            OpenAiSeries::Gpt5 => rows::gpt_5(base, NoneLevel::Unsupported),
+            OpenAiSeries::Gpt5NoneLevel => rows::gpt_5(base, NoneLevel::Supported),
+            OpenAiSeries::Gpt5NoneDefault => rows::gpt_5(base, NoneLevel::Default),
+        }
+    }
+}
+
+/// LiteLLM 1.108.7's OpenAI models with a `none` reasoning effort (scripts/litellm-prices.py
+/// writes the list; `default` marks the ones whose default effort it is).
+const OPENAI_NONE_EFFORT: &str = include_str!("openai_none_effort.txt");
+
+/// Whether `model` has a `none` reasoning effort in LiteLLM's cost map: `Some(true)` when it
+/// is the model's default.
+fn none_effort(model: &str) -> Option<bool> {
+    static MODELS: std::sync::LazyLock<Vec<(&'static str, bool)>> =
+        std::sync::LazyLock::new(|| {
+            OPENAI_NONE_EFFORT
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .map(|l| match l.split_once('\t') {
+                    Some((name, mark)) => (name, mark == "default"),
+                    None => (l, false),
+                })
+                .collect()
+        });
+    let i = MODELS.binary_search_by(|(name, _)| name.cmp(&model)).ok()?;
+    MODELS.get(i).map(|(_, default)| *default)
 }
 
 /// An `openai` row: with `/completions` or through chat, with cache marks kept or removed
@@ -565,27 +617,28 @@ const fn openai_variant(chat: bool, strip: bool, series: OpenAiSeries) -> Provid
     } else {
         rows::OPENAI_OWN
     };
-    let params = match series {
-        OpenAiSeries::Other => base,
-        OpenAiSeries::O => rows::o_series(base),
-        OpenAiSeries::Gpt5 => rows::gpt_5(base),
-    };
     let row = if chat { OPENAI_CHAT } else { OPENAI };
-    ProviderRow { params, ..row }
+    ProviderRow {
+        params: series.params(base),
+        ..row
+    }
 }
 
 /// Every [`openai_variant`], by `[chat][strip][series]`.
-static OPENAI_ROWS: [[[ProviderRow; 3]; 2]; 2] = [
+static OPENAI_ROWS: [[[ProviderRow; 5]; 2]; 2] = [
     [openai_series(false, false), openai_series(false, true)],
     [openai_series(true, false), openai_series(true, true)],
 ];
 
-/// The [`openai_variant`]s of each series, in [`OpenAiSeries`] order.
-const fn openai_series(chat: bool, strip: bool) -> [ProviderRow; 3] {
+/// The [`openai_variant`]s of each series, in [`OpenAiSeries::ALL`]'s order.
+const fn openai_series(chat: bool, strip: bool) -> [ProviderRow; 5] {
+    let all = OpenAiSeries::ALL;
     [
-        openai_variant(chat, strip, OpenAiSeries::Other),
-        openai_variant(chat, strip, OpenAiSeries::O),
-        openai_variant(chat, strip, OpenAiSeries::Gpt5),
+        openai_variant(chat, strip, all[0]),
+        openai_variant(chat, strip, all[1]),
+        openai_variant(chat, strip, all[2]),
+        openai_variant(chat, strip, all[3]),
+        openai_variant(chat, strip, all[4]),
     ]
 }
 
@@ -2553,24 +2606,41 @@ mod tests {
         ] {
             assert_eq!(OpenAiSeries::of(model), series, "{model}");
         }
+        for (model, series) in [
+            ("gpt-5.1", OpenAiSeries::Gpt5NoneDefault),
+            ("gpt-5.5", OpenAiSeries::Gpt5NoneLevel),
+            ("gpt-5.2-pro", OpenAiSeries::Gpt5),
+            ("my-gpt-5-deployment", OpenAiSeries::Gpt5),
+        ] {
+            assert_eq!(OpenAiSeries::of(model), series, "{model}");
+        }
+        use crate::params::{NoneLevel, Sampling};
         let params = |model: &str| resolve(&format!("openai/{model}"), None).unwrap().0.params;
         assert!(params("o3-mini").refused.contains(Param::TopP));
-        assert!(params("o3-mini").temperature_one_only);
+        assert_eq!(params("o3-mini").sampling, Sampling::OSeries);
         assert!(params("gpt-5-mini").refused.contains(Param::Stop));
+        assert!(params("gpt-5-mini").refused.contains(Param::TopP));
         assert!(params("gpt-5-mini").max_completion_tokens_only);
-        assert!(!params("gpt-5-mini").temperature_one_only);
+        assert_eq!(
+            params("gpt-5-mini").sampling,
+            Sampling::Gpt5(NoneLevel::Unsupported)
+        );
+        assert!(!params("gpt-5.1").refused.contains(Param::TopP));
+        assert_eq!(
+            params("gpt-5.1").sampling,
+            Sampling::Gpt5(NoneLevel::Default)
+        );
         assert!(!params("gpt-4o").max_completion_tokens_only);
+        assert_eq!(params("gpt-4o").sampling, Sampling::Any);
         // The series and the host compose.
         let (row, model) = resolve("openai/o3-mini", None).unwrap();
         let hosted = on_host(row, "api.openai.com", model);
-        assert!(hosted.params.messages.strip_cache_control && hosted.params.temperature_one_only);
+        assert!(hosted.params.messages.strip_cache_control);
+        assert_eq!(hosted.params.sampling, Sampling::OSeries);
         // Other providers' models of the same names keep their rows' tables.
-        assert!(
-            !resolve("groq/o3-mini", None)
-                .unwrap()
-                .0
-                .params
-                .temperature_one_only
+        assert_eq!(
+            resolve("groq/o3-mini", None).unwrap().0.params.sampling,
+            Sampling::Any
         );
         assert!(
             !resolve("custom_openai/gpt-5", None)

@@ -8,7 +8,9 @@
 //! it; those providers send their usage anyway). Rows not named here take every parameter
 //! ([`ParamRules::OPENAI`]).
 
-use super::{ContentAsText, MessageRules, Param, ParamRules, ParamSet, ToolChoice};
+use super::{
+    ContentAsText, MessageRules, NoneLevel, Param, ParamRules, ParamSet, Sampling, ToolChoice,
+};
 
 /// openai and azure: LiteLLM's `OpenAIGPTConfig` and `AzureOpenAIConfig` refuse these for
 /// every model (found with `get_optional_params` over their models; the refusals that change
@@ -38,29 +40,40 @@ pub const fn o_series(base: ParamRules) -> ParamRules {
             Param::TopLogprobs,
         ])),
         max_completion_tokens_only: true,
-        temperature_one_only: true,
+        sampling: Sampling::OSeries,
         ..base
     }
 }
 
 /// `base` for OpenAI's GPT-5 series (`OpenAIGPT5Config`, chosen by name: `gpt-5` or `gpt-6`
-/// but not `gpt-5-chat`, and not a search model): the penalties, `stop`, `logit_bias`,
-/// `modalities`, `prediction`, `audio` and `web_search_options` refused, `max_tokens` sent as
-/// `max_completion_tokens`. What depends on the model's reasoning levels in the cost map
-/// (`temperature`, `logprobs`, `top_p`, `top_logprobs`, `reasoning_effort` levels) is sent.
-pub const fn gpt_5(base: ParamRules) -> ParamRules {
+/// but not `gpt-5-chat`, and not a search model) whose `none` reasoning effort is `level`:
+/// the penalties, `stop`, `logit_bias`, `modalities`, `prediction`, `audio` and
+/// `web_search_options` refused, and `top_p`, `logprobs`, `top_logprobs` too on the models
+/// that always reason; `max_tokens` sent as `max_completion_tokens`; a `temperature` other
+/// than 1 and the sampling parameters only without reasoning ([`Sampling::Gpt5`]). The
+/// `reasoning_effort` levels the cost map disables are sent.
+pub const fn gpt_5(base: ParamRules, level: NoneLevel) -> ParamRules {
+    let refused = base.refused.union(ParamSet::of(&[
+        Param::Stop,
+        Param::Modalities,
+        Param::Prediction,
+        Param::Audio,
+        Param::PresencePenalty,
+        Param::FrequencyPenalty,
+        Param::LogitBias,
+        Param::WebSearchOptions,
+    ]));
     ParamRules {
-        refused: base.refused.union(ParamSet::of(&[
-            Param::Stop,
-            Param::Modalities,
-            Param::Prediction,
-            Param::Audio,
-            Param::PresencePenalty,
-            Param::FrequencyPenalty,
-            Param::LogitBias,
-            Param::WebSearchOptions,
-        ])),
+        refused: match level {
+            NoneLevel::Unsupported => refused.union(ParamSet::of(&[
+                Param::TopP,
+                Param::Logprobs,
+                Param::TopLogprobs,
+            ])),
+            _ => refused,
+        },
         max_completion_tokens_only: true,
+        sampling: Sampling::Gpt5(level),
         ..base
     }
 }
