@@ -125,20 +125,21 @@ impl Default for CallId {
 
 impl CallId {
     pub fn random() -> CallId {
-        let mut b: [u8; 16] = fastrand::u128(..).to_le_bytes();
+        CallId::from_bits(fastrand::u128(..))
+    }
+
+    /// The version-4 UUID of 128 random bits. Each byte's two digits go to a fixed place
+    /// between the dashes (one per request: a table, not a branch per byte).
+    fn from_bits(bits: u128) -> CallId {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        const AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+        let mut b: [u8; 16] = bits.to_le_bytes();
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut text = [0u8; 36];
-        let mut at = 0;
-        for (i, byte) in b.iter().enumerate() {
-            if matches!(i, 4 | 6 | 8 | 10) {
-                text[at] = b'-';
-                at += 1;
-            }
+        let mut text = [b'-'; 36];
+        for (&byte, at) in b.iter().zip(AT) {
             text[at] = HEX[usize::from(byte >> 4)];
             text[at + 1] = HEX[usize::from(byte & 0xf)];
-            at += 2;
         }
         CallId { text, set: true }
     }
@@ -198,6 +199,41 @@ mod tests {
         assert_eq!(m(1.0006), "1.001");
         assert_eq!(m(12.05), "12.050");
         assert_eq!(m(-1.0), "0.000");
+    }
+
+    /// [`CallId::from_bits`] as it was written before the table of places.
+    fn call_id_before(bits: u128) -> [u8; 36] {
+        let mut b: [u8; 16] = bits.to_le_bytes();
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; 36];
+        let mut at = 0;
+        for (i, byte) in b.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                text[at] = b'-';
+                at += 1;
+            }
+            text[at] = HEX[usize::from(byte >> 4)];
+            text[at + 1] = HEX[usize::from(byte & 0xf)];
+            at += 2;
+        }
+        text
+    }
+
+    #[test]
+    fn call_ids_are_written_as_before() {
+        let mut rng = fastrand::Rng::with_seed(17);
+        for bits in [0, u128::MAX, 1, 1 << 127]
+            .into_iter()
+            .chain((0..100_000).map(|_| rng.u128(..)))
+        {
+            assert_eq!(
+                CallId::from_bits(bits).text,
+                call_id_before(bits),
+                "{bits:x}"
+            );
+        }
     }
 
     #[test]
