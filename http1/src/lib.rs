@@ -39,7 +39,10 @@ pub use body::{
     OpenChunk, CHUNK_END, LAST_CHUNK,
 };
 pub use error::{reason_phrase, Error};
-pub use head::{parse_request, parse_response, HeadScan, Method, RequestHead, ResponseHead};
+pub use head::{
+    header_slots, parse_request, parse_request_uninit, parse_response, parse_response_uninit,
+    HeadScan, HeaderSlots, Method, RequestHead, ResponseHead,
+};
 pub use httparse::{Header, EMPTY_HEADER};
 pub use limits::{Limits, MAX_HEADERS};
 pub use sse::{event_name, single_data, SseFramer};

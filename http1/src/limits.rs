@@ -3,7 +3,8 @@
 /// Largest request or response head (start line, fields, final blank line) we accept.
 pub const DEFAULT_MAX_HEAD_BYTES: usize = 64 * 1024;
 
-/// Header slots callers allocate on the stack: `[EMPTY_HEADER; MAX_HEADERS]`.
+/// Header slots callers allocate on the stack: `[EMPTY_HEADER; MAX_HEADERS]`, or left
+/// uninitialised ([`header_slots`](crate::header_slots), the server's per-request path).
 pub const MAX_HEADERS: usize = 100;
 
 /// Largest request body accepted by default (64 MiB).

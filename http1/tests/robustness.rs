@@ -364,3 +364,55 @@ fn mutated_inputs_never_panic_and_splits_agree() {
     assert!(counts.iter().all(|&c| c > ITERATIONS / 100), "{counts:?}");
     eprintln!("heads ok/err, chunked done/err, sse events, scans complete: {counts:?}");
 }
+
+/// The server parses into uninitialised header slots: every mutated head, under the default
+/// limits and a small header cap, gets exactly the answer the initialised slots give (head,
+/// headers, framing, error).
+#[test]
+fn uninitialised_slots_parse_as_initialised_ones() {
+    use corelane_http1::{header_slots, parse_request_uninit, parse_response_uninit};
+    let mut rng = Rng(0x005e_ed0f_5107);
+    let mut many = b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec();
+    for i in 0..MAX_HEADERS {
+        many.extend_from_slice(format!("x-{i}: {i}\r\n").as_bytes());
+    }
+    many.extend_from_slice(b"\r\n");
+    let few = Limits {
+        max_headers: 2,
+        ..Limits::default()
+    };
+    for round in 0..ITERATIONS / 4 {
+        let limits = if round % 3 == 0 {
+            &few
+        } else {
+            &Limits::default()
+        };
+        let input = if round % 1000 == 0 {
+            many.clone()
+        } else {
+            let seeds = if round % 2 == 0 { REQUESTS } else { RESPONSES };
+            let seed = seeds[rng.below(seeds.len())];
+            mutate(&mut rng, seed, &[REQUESTS, RESPONSES])
+        };
+        let mut init = [EMPTY_HEADER; MAX_HEADERS];
+        let mut uninit = header_slots();
+        assert_eq!(
+            format!("{:?}", parse_request(&input, &mut init, limits)),
+            format!("{:?}", parse_request_uninit(&input, &mut uninit, limits)),
+            "{:?}",
+            String::from_utf8_lossy(&input)
+        );
+        let method = [Method::Post, Method::Get, Method::Head][rng.below(3)];
+        let mut init = [EMPTY_HEADER; MAX_HEADERS];
+        let mut uninit = header_slots();
+        assert_eq!(
+            format!("{:?}", parse_response(&input, &mut init, method, limits)),
+            format!(
+                "{:?}",
+                parse_response_uninit(&input, &mut uninit, method, limits)
+            ),
+            "{:?}",
+            String::from_utf8_lossy(&input)
+        );
+    }
+}

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use corelane_http1::{
-    parse_request, BodyKind, HeadScan, Method, RequestHead, Status, EMPTY_HEADER, MAX_HEADERS,
+    header_slots, parse_request_uninit, BodyKind, HeadScan, Method, RequestHead, Status,
 };
 use monoio::net::TcpStream;
 
@@ -303,8 +303,8 @@ async fn read_head(
             Err(_) => return Err(None),
         }
     }
-    let mut headers = [EMPTY_HEADER; MAX_HEADERS];
-    match parse_request(buf, &mut headers, limits) {
+    let mut headers = header_slots();
+    match parse_request_uninit(buf, &mut headers, limits) {
         Ok(Status::Complete(h)) => Ok(HeadInfo::new(&h, buf, core.gateway.key_header.as_deref())),
         // The scan saw the end of the head, so the parser cannot ask for more.
         Ok(Status::Partial) => Err(Some(GatewayError::Framing(corelane_http1::Error::BadHead))),

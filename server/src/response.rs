@@ -51,11 +51,13 @@ pub fn write_head(
         out.extend_from_slice(b"\r\nconnection: close");
     }
     if let Some(h) = litellm {
-        header(out, "x-litellm-call-id", h.call_id);
-        header(out, "x-litellm-model-id", h.model_id);
-        header(out, "x-litellm-model-group", h.model_group);
+        // Each name is written with its CRLF and colon in one copy of a constant (these run
+        // for every response); values from outside still go through the header-value check.
+        line(out, b"\r\nx-litellm-call-id: ", h.call_id);
+        line(out, b"\r\nx-litellm-model-id: ", h.model_id);
+        line(out, b"\r\nx-litellm-model-group: ", h.model_group);
         if !h.api_base.is_empty() {
-            header(out, "x-litellm-model-api-base", h.api_base);
+            line(out, b"\r\nx-litellm-model-api-base: ", h.api_base);
         }
         // The numbers are formatted in place: ASCII digits need no header-value check.
         if let Some(cost) = h.cost {
@@ -64,14 +66,17 @@ pub fn write_head(
         }
         out.extend_from_slice(b"\r\nx-litellm-overhead-duration-ms: ");
         write_millis(h.overhead_ms, out);
-        header(
-            out,
-            "x-litellm-attempted-retries",
-            num.format(h.attempted_retries),
-        );
-        header(out, "x-litellm-attempted-fallbacks", "0");
+        out.extend_from_slice(b"\r\nx-litellm-attempted-retries: ");
+        out.extend_from_slice(num.format(h.attempted_retries).as_bytes());
+        out.extend_from_slice(b"\r\nx-litellm-attempted-fallbacks: 0");
     }
     out.extend_from_slice(b"\r\n\r\n");
+}
+
+/// A header line whose `start` is its CRLF, name and `": "` (CR and LF dropped from `value`).
+fn line(out: &mut Vec<u8>, start: &[u8], value: &str) {
+    out.extend_from_slice(start);
+    corelane_transforms::provider::push_header_value(value, out);
 }
 
 /// One `name: value` header line (CR and LF dropped from the value).
@@ -120,20 +125,21 @@ impl Default for CallId {
 
 impl CallId {
     pub fn random() -> CallId {
-        let mut b: [u8; 16] = fastrand::u128(..).to_le_bytes();
+        CallId::from_bits(fastrand::u128(..))
+    }
+
+    /// The version-4 UUID of 128 random bits. Each byte's two digits go to a fixed place
+    /// between the dashes (one per request: a table, not a branch per byte).
+    fn from_bits(bits: u128) -> CallId {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        const AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+        let mut b: [u8; 16] = bits.to_le_bytes();
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut text = [0u8; 36];
-        let mut at = 0;
-        for (i, byte) in b.iter().enumerate() {
-            if matches!(i, 4 | 6 | 8 | 10) {
-                text[at] = b'-';
-                at += 1;
-            }
+        let mut text = [b'-'; 36];
+        for (&byte, at) in b.iter().zip(AT) {
             text[at] = HEX[usize::from(byte >> 4)];
             text[at + 1] = HEX[usize::from(byte & 0xf)];
-            at += 2;
         }
         CallId { text, set: true }
     }
@@ -195,6 +201,41 @@ mod tests {
         assert_eq!(m(-1.0), "0.000");
     }
 
+    /// [`CallId::from_bits`] as it was written before the table of places.
+    fn call_id_before(bits: u128) -> [u8; 36] {
+        let mut b: [u8; 16] = bits.to_le_bytes();
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; 36];
+        let mut at = 0;
+        for (i, byte) in b.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                text[at] = b'-';
+                at += 1;
+            }
+            text[at] = HEX[usize::from(byte >> 4)];
+            text[at + 1] = HEX[usize::from(byte & 0xf)];
+            at += 2;
+        }
+        text
+    }
+
+    #[test]
+    fn call_ids_are_written_as_before() {
+        let mut rng = fastrand::Rng::with_seed(17);
+        for bits in [0, u128::MAX, 1, 1 << 127]
+            .into_iter()
+            .chain((0..100_000).map(|_| rng.u128(..)))
+        {
+            assert_eq!(
+                CallId::from_bits(bits).text,
+                call_id_before(bits),
+                "{bits:x}"
+            );
+        }
+    }
+
     #[test]
     fn call_ids_are_uuid_v4() {
         let id = CallId::random().as_str().to_owned();
@@ -230,5 +271,51 @@ mod tests {
         assert!(s.contains("\r\nx-litellm-model-group: g\r\n"));
         assert!(s.ends_with("\r\n\r\n"));
         assert!(!s.contains("x-litellm-response-cost"));
+    }
+
+    /// The whole head, byte for byte, with every header and a value whose CR, LF and NUL are
+    /// dropped (the names are written as constants, the values still checked).
+    #[test]
+    fn head_bytes_are_exact() {
+        let mut out = Vec::new();
+        let h = LitellmHeaders {
+            call_id: "0d4c1f9e-6f53-4b1a-9a43-0f3f0c3f2b1a",
+            model_id: "id\r\nx-injected: 1",
+            model_group: "gpt-4o\0",
+            api_base: "http://127.0.0.1:9/v1",
+            cost: Some(8.5e-5),
+            overhead_ms: 1.25,
+            attempted_retries: 2,
+        };
+        write_head(
+            &mut out,
+            200,
+            "application/json",
+            Framing::Length(338),
+            false,
+            Some(&h),
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 338\r\n\
+             connection: close\r\nx-litellm-call-id: 0d4c1f9e-6f53-4b1a-9a43-0f3f0c3f2b1a\r\n\
+             x-litellm-model-id: idx-injected: 1\r\nx-litellm-model-group: gpt-4o\r\n\
+             x-litellm-model-api-base: http://127.0.0.1:9/v1\r\n\
+             x-litellm-response-cost: 8.5e-05\r\nx-litellm-overhead-duration-ms: 1.250\r\n\
+             x-litellm-attempted-retries: 2\r\nx-litellm-attempted-fallbacks: 0\r\n\r\n"
+        );
+        let mut out = Vec::new();
+        let h = LitellmHeaders { api_base: "", ..h };
+        write_head(
+            &mut out,
+            200,
+            "text/event-stream",
+            Framing::Chunked,
+            true,
+            Some(&h),
+        );
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.contains("\r\ntransfer-encoding: chunked\r\nx-litellm-call-id: "));
+        assert!(!s.contains("api-base"));
     }
 }

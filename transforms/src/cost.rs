@@ -225,6 +225,11 @@ pub fn stamp_usage(prices: Option<Prices>, usage: &Usage, out: &mut Vec<u8>) {
 /// Appends `cost` as Python's `repr(float)` (what LiteLLM puts in `x-litellm-response-cost`):
 /// shortest round-trip digits, positional when the decimal exponent is in -4..16, else
 /// scientific with a signed two-digit exponent (`1.5e-05`); whole numbers keep `.0`.
+///
+/// ryu writes the same shortest digits, positionally for decimal exponents -5..16: there its
+/// text already is Python's, except from 1e-5 to 1e-4 (`0.0000ddd`, Python's `d.dde-05`),
+/// which is rewritten directly. Costs of small requests fall in these ranges, and this runs for
+/// every response's head; every other number goes through [`write_cost_digits`].
 pub fn write_cost(cost: f64, out: &mut Vec<u8>) {
     if cost.is_nan() {
         out.extend_from_slice("nan".as_bytes());
@@ -235,7 +240,33 @@ pub fn write_cost(cost: f64, out: &mut Vec<u8>) {
         return;
     }
     let mut buf = ryu::Buffer::new();
-    let text = buf.format_finite(cost);
+    let text = buf.format_finite(cost).as_bytes();
+    let unsigned = text.strip_prefix(b"-").unwrap_or(text);
+    // A fraction ending in 0 (never seen from ryu) is left to the general path, which trims it.
+    let trimmed = !matches!(unsigned, [.., b'0'] if !unsigned.ends_with(b".0"));
+    if trimmed && !unsigned.contains(&b'e') {
+        match unsigned.strip_prefix(b"0.0000") {
+            None => out.extend_from_slice(text),
+            Some([first @ b'1'..=b'9', rest @ ..]) => {
+                out.extend_from_slice(&text[..text.len() - unsigned.len()]);
+                out.push(*first);
+                if !rest.is_empty() {
+                    out.push(b'.');
+                    out.extend_from_slice(rest);
+                }
+                out.extend_from_slice(b"e-05");
+            }
+            Some(_) => write_cost_digits(text, out),
+        }
+        return;
+    }
+    write_cost_digits(text, out);
+}
+
+/// [`write_cost`] for any text ryu wrote for a finite number: its digits and decimal exponent
+/// read back and written as Python does.
+fn write_cost_digits(text: &[u8], out: &mut Vec<u8>) {
+    let text = std::str::from_utf8(text).unwrap_or_default();
     let (negative, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
@@ -324,6 +355,73 @@ mod tests {
         assert_eq!(repr(0.1 + 0.2), "0.30000000000000004");
         assert_eq!(repr(-2.5e-7), "-2.5e-07");
         assert_eq!(repr(1.2345e-10), "1.2345e-10");
+        assert_eq!(repr(8.5e-5), "8.5e-05");
+        assert_eq!(repr(1e-5), "1e-05");
+        assert_eq!(repr(-9.25e-5), "-9.25e-05");
+        assert_eq!(repr(-0.0), "-0.0");
+    }
+
+    /// [`write_cost`] as it was before the fast path: every number read back from ryu's text.
+    fn repr_before(cost: f64) -> String {
+        let mut out = Vec::new();
+        if cost.is_nan() {
+            out.extend_from_slice(b"nan");
+        } else if cost.is_infinite() {
+            out.extend_from_slice(if cost > 0.0 { b"inf" } else { b"-inf" });
+        } else {
+            write_cost_digits(ryu::Buffer::new().format_finite(cost).as_bytes(), &mut out);
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn fast_path_prints_what_the_general_path_prints() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let check = |x: f64| assert_eq!(repr(x), repr_before(x), "{x:e} {:#x}", x.to_bits());
+        for _ in 0..300_000 {
+            // Any double, then typical costs: a random mantissa at every decimal exponent.
+            check(f64::from_bits(rng.u64(..)));
+            let exp = rng.i32(-30..30);
+            check(rng.f64() * 10f64.powi(exp));
+            // Token counts times per-token prices, summed as `cost` sums them.
+            let price = (rng.u64(1..100_000) as f64) * 10f64.powi(rng.i32(-12..-4));
+            check(rng.u64(..2_000_000) as f64 * price + rng.u64(..100_000) as f64 * price * 4.0);
+            check(-(rng.u64(..1 << 53) as f64));
+        }
+        // Around every power of ten, where the notation changes.
+        for exp in -330..=310 {
+            let p = format!("1e{exp}").parse::<f64>().unwrap();
+            let mut x = p;
+            for _ in 0..50 {
+                x = f64::from_bits(x.to_bits().wrapping_sub(1));
+            }
+            for _ in 0..100 {
+                check(x);
+                check(-x);
+                x = f64::from_bits(x.to_bits().wrapping_add(1));
+            }
+        }
+        for x in [
+            0.0,
+            -0.0,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::MIN,
+            f64::EPSILON,
+            5e-324,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            8.5e-5,
+            1e-5,
+            9.999999999999999e-5,
+            1e-4,
+            123456789012345680.0,
+            1e16,
+            9007199254740993.0,
+        ] {
+            check(x);
+        }
     }
 
     #[test]

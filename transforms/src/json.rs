@@ -236,6 +236,7 @@ pub fn write_compact(v: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Index of the first non-whitespace byte at or after `i` (JSON whitespace, RFC 8259 §2).
+#[inline(always)]
 pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
         i += 1;
@@ -244,10 +245,11 @@ pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
 }
 
 /// With `b[i] == b'"'`, the index just past the closing quote.
+#[inline(always)]
 pub fn string_end(b: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
     loop {
-        let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+        let k = j + quote_or_backslash(b.get(j..)?)?;
         if b[k] == b'"' {
             return Some(k + 1);
         }
@@ -255,8 +257,45 @@ pub fn string_end(b: &[u8], i: usize) -> Option<usize> {
     }
 }
 
+/// Bytes [`quote_or_backslash`] reads a word at a time before it hands the rest to memchr.
+const SHORT_STRING: usize = 32;
+
+/// Index of the first `"` or `\` in `s`. Keys and most values in API bodies are a few bytes
+/// long, where memchr's per-call cost (dispatch, alignment, tail handling) is several times the
+/// scan itself: the first [`SHORT_STRING`] bytes are read eight at a time in a register
+/// (SWAR), the rest by memchr (message text, base64 embeddings).
+#[inline(always)]
+fn quote_or_backslash(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
+    const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+    // A byte of `x` is zero exactly where the lowest set high bit of the result is (a borrow
+    // can only mark bytes above a zero byte), so the first match is found exactly.
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut at = 0;
+    while at < SHORT_STRING {
+        let Some(word) = s.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) else {
+            // Fewer than eight bytes left.
+            let tail = s.get(at..)?;
+            return tail
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\')
+                .map(|k| at + k);
+        };
+        let w = u64::from_le_bytes(word);
+        let found = zero_byte(w ^ QUOTES) | zero_byte(w ^ BACKSLASHES);
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    memchr::memchr2(b'"', b'\\', s.get(at..)?).map(|k| at + k)
+}
+
 /// With `b[i]` the first byte of a value, the index just past that value. Containers are
 /// matched by depth only (contents are not validated: callers validate separately or tolerate).
+#[inline]
 pub fn value_end(b: &[u8], i: usize) -> Option<usize> {
     match *b.get(i)? {
         b'"' => string_end(b, i),
@@ -392,4 +431,83 @@ impl Iterator for Members<'_> {
 pub fn top_members(b: &[u8]) -> Option<Members<'_>> {
     let open = skip_ws(b, 0);
     (b.get(open) == Some(&b'{')).then(|| Members::new(b, open))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// [`string_end`] as it was before the word-at-a-time scan: memchr over the whole rest.
+    fn string_end_memchr(b: &[u8], i: usize) -> Option<usize> {
+        let mut j = i + 1;
+        loop {
+            let k = j + memchr::memchr2(b'"', b'\\', b.get(j..)?)?;
+            if b[k] == b'"' {
+                return Some(k + 1);
+            }
+            j = k + 2;
+        }
+    }
+
+    /// Random bytes weighted towards what moves the scanners (quotes, backslashes, brackets),
+    /// with non-ASCII bytes whose high bits could fool a careless word-at-a-time test.
+    fn noise(rng: &mut fastrand::Rng, len: usize) -> Vec<u8> {
+        const ALPHABET: &[u8] =
+            b"\"\\{}[],: \t\n\rab0123456789.-etrunlfx\x00\x01\x7f\x80\xa2\xdc\xe2\xff";
+        (0..len)
+            .map(|_| match rng.u8(..4) {
+                0 => rng.u8(..),
+                _ => ALPHABET[rng.usize(..ALPHABET.len())],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn string_end_matches_the_memchr_scan() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for round in 0..20_000 {
+            // Sparse quotes and backslashes too, so scans cross the word and memchr boundaries.
+            let len = rng.usize(..120);
+            let mut b = noise(&mut rng, len);
+            if round % 2 == 0 {
+                for c in b.iter_mut() {
+                    if matches!(*c, b'"' | b'\\') && rng.u8(..8) != 0 {
+                        *c = b'a';
+                    }
+                }
+            }
+            for i in 0..=b.len() {
+                assert_eq!(
+                    string_end(&b, i),
+                    string_end_memchr(&b, i),
+                    "{i} {:?}",
+                    String::from_utf8_lossy(&b)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn string_end_at_word_and_scan_boundaries() {
+        for len in 0..80 {
+            for at in 0..len {
+                for special in [b'"', b'\\'] {
+                    let mut b = vec![b'x'; len];
+                    b[at] = special;
+                    for i in 0..=len {
+                        assert_eq!(
+                            string_end(&b, i),
+                            string_end_memchr(&b, i),
+                            "{len} {at} {i}"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(string_end(br#""abc""#, 0), Some(5));
+        assert_eq!(string_end(br#""a\"b" "#, 0), Some(6));
+        assert_eq!(string_end(br#""a\\"b"#, 0), Some(5));
+        assert_eq!(string_end(br#""abc\"#, 0), None);
+    }
 }

@@ -123,27 +123,100 @@ fn counts(value: &[u8]) -> impl Iterator<Item = (&[u8], u64)> {
         .filter_map(|m| Some((&value[m.key.clone()], parse_u64(&value[m.value])?)))
 }
 
-/// A JSON number that is a non-negative integer (`12`, also `12.0` as some providers send).
+/// A JSON number that is a non-negative integer (`12`, also `12.0` as some providers send):
+/// at most 19 digits (so no overflow), then optionally a `.` and one or more zeros. One pass:
+/// it runs for every count of every response.
 fn parse_u64(v: &[u8]) -> Option<u64> {
-    let end = skip_ws(v, 0);
-    let v = &v[end..];
-    let int_part = match v.iter().position(|&c| c == b'.') {
-        Some(dot) if v[dot + 1..].iter().all(|&c| c == b'0') && dot + 1 < v.len() => &v[..dot],
-        Some(_) => return None,
-        None => v,
-    };
-    if int_part.is_empty() || int_part.len() > 19 || !int_part.iter().all(u8::is_ascii_digit) {
-        return None;
+    let v = v.get(skip_ws(v, 0)..)?;
+    let mut n = 0u64;
+    let mut digits = 0;
+    for (i, &c) in v.iter().enumerate() {
+        match c {
+            b'0'..=b'9' if digits < 19 => {
+                n = n * 10 + u64::from(c - b'0');
+                digits += 1;
+            }
+            b'.' => {
+                let zeros = v.get(i + 1..)?;
+                return (digits > 0 && !zeros.is_empty() && zeros.iter().all(|&z| z == b'0'))
+                    .then_some(n);
+            }
+            _ => return None,
+        }
     }
-    int_part.iter().try_fold(0u64, |acc, &d| {
-        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    })
+    (digits > 0).then_some(n)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    /// [`parse_u64`] as it was before the one-pass loop.
+    fn parse_u64_before(v: &[u8]) -> Option<u64> {
+        let end = skip_ws(v, 0);
+        let v = &v[end..];
+        let int_part = match v.iter().position(|&c| c == b'.') {
+            Some(dot) if v[dot + 1..].iter().all(|&c| c == b'0') && dot + 1 < v.len() => &v[..dot],
+            Some(_) => return None,
+            None => v,
+        };
+        if int_part.is_empty() || int_part.len() > 19 || !int_part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        int_part.iter().try_fold(0u64, |acc, &d| {
+            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        })
+    }
+
+    #[test]
+    fn parse_u64_reads_what_it_read_before() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        const ALPHABET: &[u8] = b"0000123456789999..  \t\n-+eE,xa";
+        for _ in 0..200_000 {
+            let len = rng.usize(..24);
+            let v: Vec<u8> = (0..len)
+                .map(|_| ALPHABET[rng.usize(..ALPHABET.len())])
+                .collect();
+            assert_eq!(
+                parse_u64(&v),
+                parse_u64_before(&v),
+                "{:?}",
+                String::from_utf8_lossy(&v)
+            );
+        }
+        for v in [
+            &b""[..],
+            b"0",
+            b"12",
+            b"12.0",
+            b"12.",
+            b".0",
+            b"12.00",
+            b"12.01",
+            b" 7",
+            b"-1",
+            b"1e3",
+            b"9999999999999999999",
+            b"9999999999999999999.0",
+            b"10000000000000000000",
+            b"18446744073709551615",
+            b"0000000000000000001",
+            b"00000000000000000001",
+        ] {
+            assert_eq!(
+                parse_u64(v),
+                parse_u64_before(v),
+                "{:?}",
+                String::from_utf8_lossy(v)
+            );
+        }
+        assert_eq!(
+            parse_u64(b"9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
+        assert_eq!(parse_u64(b"12.0"), Some(12));
+    }
 
     #[test]
     fn reads_chat_usage_with_details() {

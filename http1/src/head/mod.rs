@@ -6,11 +6,13 @@ mod response;
 mod scan;
 mod target;
 
-pub use request::{parse_request, RequestHead};
-pub use response::{parse_response, ResponseHead};
+pub use request::{parse_request, parse_request_uninit, RequestHead};
+pub use response::{parse_response, parse_response_uninit, ResponseHead};
 pub use scan::HeadScan;
 
-use crate::{Error, Header, Limits, Status};
+use std::mem::MaybeUninit;
+
+use crate::{Error, Header, Limits, Status, MAX_HEADERS};
 
 /// Request methods the gateway routes on; everything else is `Other` (see `method_str`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,9 +75,20 @@ fn partial<T>(buf: &[u8], limits: &Limits) -> Result<Status<T>, Error> {
 }
 
 /// Header slots httparse may fill: the caller's storage, capped by `max_headers`.
-fn slots<'h, 'b>(headers: &'h mut [Header<'b>], limits: &Limits) -> &'h mut [Header<'b>] {
+fn slots<'h, T>(headers: &'h mut [T], limits: &Limits) -> &'h mut [T] {
     let n = headers.len().min(limits.max_headers);
     &mut headers[..n]
+}
+
+/// Header storage for [`parse_request_uninit`] and [`parse_response_uninit`]: left
+/// uninitialised (httparse writes each slot it uses before it is read), where
+/// `[EMPTY_HEADER; MAX_HEADERS]` costs a 3.2 KB initialising loop per head.
+pub type HeaderSlots<'b> = [MaybeUninit<Header<'b>>; MAX_HEADERS];
+
+/// Fresh [`HeaderSlots`]; nothing is written.
+#[inline(always)]
+pub fn header_slots<'b>() -> HeaderSlots<'b> {
+    [const { MaybeUninit::uninit() }; MAX_HEADERS]
 }
 
 /// Maps httparse's tokeniser errors onto ours, telling obs-fold apart from other bad names.

@@ -3,6 +3,8 @@
 use super::fields::{Coding, Framing, LengthField};
 use super::target::{is_host_field, parse_target};
 use super::{find_header, from_httparse, partial, slots, Method};
+use std::mem::MaybeUninit;
+
 use crate::{BodyKind, Error, Header, Limits, Status};
 
 /// A parsed request head; every slice borrows the caller's buffer.
@@ -49,7 +51,33 @@ pub fn parse_request<'h, 'b>(
     limits: &Limits,
 ) -> Result<Status<RequestHead<'h, 'b>>, Error> {
     let mut req = httparse::Request::new(slots(headers, limits));
-    let head_len = match req.parse(buf) {
+    let parsed = req.parse(buf);
+    request_head(buf, req, parsed, limits)
+}
+
+/// [`parse_request`] into header storage that is not initialised first ([`HeaderSlots`]):
+/// the same parse and answer, without writing every slot before httparse does (the server's
+/// path, once per request).
+///
+/// [`HeaderSlots`]: crate::HeaderSlots
+pub fn parse_request_uninit<'h, 'b>(
+    buf: &'b [u8],
+    headers: &'h mut [MaybeUninit<Header<'b>>],
+    limits: &Limits,
+) -> Result<Status<RequestHead<'h, 'b>>, Error> {
+    let mut req = httparse::Request::new(&mut []);
+    let parsed = req.parse_with_uninit_headers(buf, slots(headers, limits));
+    request_head(buf, req, parsed, limits)
+}
+
+/// The head httparse tokenised (`parsed` is what it answered for `req`), under RFC 9112.
+fn request_head<'h, 'b>(
+    buf: &'b [u8],
+    req: httparse::Request<'h, 'b>,
+    parsed: httparse::Result<usize>,
+    limits: &Limits,
+) -> Result<Status<RequestHead<'h, 'b>>, Error> {
+    let head_len = match parsed {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return partial(buf, limits),
         Err(e) => return Err(from_httparse(e, buf, limits)),

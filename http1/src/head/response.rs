@@ -2,6 +2,8 @@
 
 use super::fields::{Coding, Framing, LengthField};
 use super::{find_header, from_httparse, partial, slots, Method};
+use std::mem::MaybeUninit;
+
 use crate::{BodyKind, Error, Header, Limits, Status};
 
 /// A parsed response head; every slice borrows the caller's buffer.
@@ -39,7 +41,40 @@ pub fn parse_response<'h, 'b>(
     limits: &Limits,
 ) -> Result<Status<ResponseHead<'h, 'b>>, Error> {
     let mut res = httparse::Response::new(slots(headers, limits));
-    let head_len = match res.parse(buf) {
+    let parsed = res.parse(buf);
+    response_head(buf, res, parsed, request_method, limits)
+}
+
+/// [`parse_response`] into header storage that is not initialised first ([`HeaderSlots`]):
+/// the same parse and answer, without writing every slot before httparse does (the relay's
+/// path, once per upstream response).
+///
+/// [`HeaderSlots`]: crate::HeaderSlots
+pub fn parse_response_uninit<'h, 'b>(
+    buf: &'b [u8],
+    headers: &'h mut [MaybeUninit<Header<'b>>],
+    request_method: Method,
+    limits: &Limits,
+) -> Result<Status<ResponseHead<'h, 'b>>, Error> {
+    let mut res = httparse::Response::new(&mut []);
+    // `Response::parse` is this with the default configuration.
+    let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut res,
+        buf,
+        slots(headers, limits),
+    );
+    response_head(buf, res, parsed, request_method, limits)
+}
+
+/// The head httparse tokenised (`parsed` is what it answered for `res`), under RFC 9112.
+fn response_head<'h, 'b>(
+    buf: &'b [u8],
+    res: httparse::Response<'h, 'b>,
+    parsed: httparse::Result<usize>,
+    request_method: Method,
+    limits: &Limits,
+) -> Result<Status<ResponseHead<'h, 'b>>, Error> {
+    let head_len = match parsed {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return partial(buf, limits),
         Err(e) => return Err(from_httparse(e, buf, limits)),

@@ -12,9 +12,7 @@ mod whole;
 
 use std::time::{Duration, Instant};
 
-use corelane_http1::{
-    parse_response, BodyDecoder, BodyKind, Method, Status, EMPTY_HEADER, MAX_HEADERS,
-};
+use corelane_http1::{header_slots, parse_response_uninit, BodyDecoder, BodyKind, Method, Status};
 use corelane_transforms::openai::SplicePlan;
 use corelane_transforms::provider::{Endpoint, ProviderRow};
 use corelane_transforms::service_tier::ServiceTier;
@@ -344,8 +342,8 @@ async fn read_head(
     let limits = corelane_http1::Limits::default();
     loop {
         if !buf.is_empty() {
-            let mut headers = [EMPTY_HEADER; MAX_HEADERS];
-            match parse_response(&buf, &mut headers, Method::Post, &limits) {
+            let mut headers = header_slots();
+            match parse_response_uninit(&buf, &mut headers, Method::Post, &limits) {
                 Ok(Status::Complete(h)) if h.status < 200 => {
                     // Interim 1xx: drop it and read the final head.
                     let n = h.head_len;

@@ -9,7 +9,8 @@
 //! 8.4k instructions per request (callgrind through the gateway, the harness's chat body).
 //!
 //! Not used for responses: on the mock's 338-byte chat completion, simd-json's two stages
-//! alone cost about as much as the byte walk of `rewrite_complete` (about 5.5k instructions).
+//! alone cost about as much as the byte walk of `rewrite_complete` did (about 5.5k
+//! instructions), and that walk now costs about 4.2k (strings scanned a word at a time).
 
 use std::ops::Range;
 
