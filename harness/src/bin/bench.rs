@@ -53,6 +53,9 @@ struct Args {
     /// A note recorded in results (e.g. what else ran on the machine).
     #[arg(long)]
     note: Vec<String>,
+    /// An extra argument for corelane, repeatable (e.g. `--corelane-arg=--metrics`).
+    #[arg(long, allow_hyphen_values = true)]
+    corelane_arg: Vec<String>,
     /// Exit non-zero when any target had errors or non-2xx responses (implied by --quick).
     #[arg(long)]
     check: bool,
@@ -105,6 +108,7 @@ fn run(args: Args) -> Result<bool, String> {
         only_scenarios: args.scenarios,
         skip_targets,
         notes: args.note,
+        corelane_args: args.corelane_arg,
     };
     let (results, out) = suite::run(&options)?;
     println!("{}", report::markdown(&results));

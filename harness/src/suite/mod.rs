@@ -41,6 +41,8 @@ pub struct SuiteOptions {
     /// Targets to leave out, by label.
     pub skip_targets: Vec<TargetKind>,
     pub notes: Vec<String>,
+    /// Extra arguments for corelane (e.g. `--metrics`), recorded in the results' notes.
+    pub corelane_args: Vec<String>,
 }
 
 /// Runs the suite, printing progress to stderr; returns the results and where they went.
@@ -89,6 +91,7 @@ pub fn run(options: &SuiteOptions) -> Result<(Results, PathBuf), String> {
         mock: mock_address,
         mock_pid: mock.0.pid(),
         quick: options.quick,
+        corelane_args: options.corelane_args.clone(),
     };
 
     let mut results = Results {
@@ -97,7 +100,15 @@ pub fn run(options: &SuiteOptions) -> Result<(Results, PathBuf), String> {
         warmup_s: options.warmup.as_secs_f64(),
         duration_s: options.duration.as_secs_f64(),
         keys: KEYS_SKIPPED.to_owned(),
-        notes: options.notes.clone(),
+        notes: options
+            .notes
+            .iter()
+            .cloned()
+            .chain(
+                (!options.corelane_args.is_empty())
+                    .then(|| format!("corelane run with {}", options.corelane_args.join(" "))),
+            )
+            .collect(),
         ..Results::default()
     };
     let mut kinds = Vec::new();

@@ -60,6 +60,8 @@ pub struct Env {
     pub mock: SocketAddr,
     pub mock_pid: u32,
     pub quick: bool,
+    /// Extra arguments for corelane.
+    pub corelane_args: Vec<String>,
 }
 
 /// Why a target cannot run here, or `None` when it can.
@@ -153,6 +155,7 @@ pub fn start(kind: TargetKind, env: &Env, scenario: &str) -> Result<Running, Str
             if kind == TargetKind::CorelaneEpoll {
                 command.arg("--epoll");
             }
+            command.args(&env.corelane_args);
             let mut process = procs::spawn_on(kind.label(), command, &env.target_cpus, &log, true)
                 .map_err(|e| format!("starting corelane: {e}"))?;
             let rest =
@@ -310,6 +313,7 @@ mod tests {
             mock: "127.0.0.1:1".parse().unwrap(),
             mock_pid: 1,
             quick: false,
+            corelane_args: Vec::new(),
         };
         assert!(unavailable(TargetKind::Corelane, &env)
             .unwrap()
