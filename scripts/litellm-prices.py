@@ -3,7 +3,8 @@
 the LiteLLM the harness installs (harness/litellm/setup.sh), and beside it
 transforms/src/openai_chat_models.txt: the map's `openai` models, fine-tunes aside (LiteLLM's
 `open_ai_chat_completion_models`, whose text completions it sends as chat completions), and
-transforms/src/openai_none_effort.txt: its `openai` models with a `none` reasoning effort.
+transforms/src/openai_none_effort.txt: its `openai` models with a `none` reasoning effort, and
+transforms/src/reasoning_models.txt: its models that reason, as provider/model.
 The prices: every model with a per-token input or output price, sorted by key, one
 tab-separated line a model:
 
@@ -81,26 +82,36 @@ with open(out, "w") as f:
         f.write("\t".join(row) + "\n")
 print(f"{len(rows)} prices from LiteLLM {version} -> {out}")
 
-chat_models = sorted((key for key, entry in table.items()
-                      if isinstance(entry, dict) and entry.get("litellm_provider") == "openai"
-                      and not key.startswith("ft:") and "\n" not in key), key=str.encode)
-out = os.path.join(root, "transforms/src/openai_chat_models.txt")
-with open(out, "w") as f:
-    f.write(f"# LiteLLM {version}'s open_ai_chat_completion_models, written by scripts/litellm-prices.py\n")
-    for key in chat_models:
-        f.write(key + "\n")
-print(f"{len(chat_models)} OpenAI chat models -> {out}")
+
+def write_list(name: str, about: str, lines: list[str]) -> None:
+    """transforms/src/<name>: a comment line saying what it is, then one line an entry."""
+    out = os.path.join(root, "transforms/src", name)
+    with open(out, "w") as f:
+        f.write(f"# LiteLLM {version}'s {about}, written by scripts/litellm-prices.py\n")
+        f.writelines(line + "\n" for line in lines)
+    print(f"{len(lines)} lines ({about}) -> {out}")
+
+
+def openai_models(wanted) -> list[str]:
+    return sorted((key for key, entry in table.items()
+                   if isinstance(entry, dict) and entry.get("litellm_provider") == "openai"
+                   and "\n" not in key and wanted(key, entry)), key=str.encode)
+
+
+write_list("openai_chat_models.txt", "open_ai_chat_completion_models",
+           openai_models(lambda key, entry: not key.startswith("ft:")))
 
 # The OpenAI models with a `none` reasoning effort (LiteLLM's GPT-5 sampling rules): the name,
 # and `default` where the map declares `none` as the model's default effort.
-none_effort = sorted((key for key, entry in table.items()
-                      if isinstance(entry, dict) and entry.get("litellm_provider") == "openai"
-                      and entry.get("supports_none_reasoning_effort") is True), key=str.encode)
-out = os.path.join(root, "transforms/src/openai_none_effort.txt")
-with open(out, "w") as f:
-    f.write(f"# LiteLLM {version}'s OpenAI models with supports_none_reasoning_effort (`default`: "
-            "default_reasoning_effort none), written by scripts/litellm-prices.py\n")
-    for key in none_effort:
-        default = table[key].get("default_reasoning_effort") == "none"
-        f.write(key + ("\tdefault" if default else "") + "\n")
-print(f"{len(none_effort)} OpenAI models with a none reasoning effort -> {out}")
+write_list("openai_none_effort.txt",
+           "OpenAI models with supports_none_reasoning_effort (`default`: default_reasoning_effort none)",
+           [key + ("\tdefault" if table[key].get("default_reasoning_effort") == "none" else "")
+            for key in openai_models(lambda key, entry: entry.get("supports_none_reasoning_effort") is True)])
+
+# The models the map says reason (`supports_reasoning`), as `provider/model` (LiteLLM's
+# `supports_reasoning(model, provider)`): DeepSeek's thinking turns read it.
+write_list("reasoning_models.txt", "models with supports_reasoning, as provider/model",
+           sorted({key if key.startswith(entry["litellm_provider"] + "/") else f"{entry['litellm_provider']}/{key}"
+                   for key, entry in table.items()
+                   if isinstance(entry, dict) and entry.get("supports_reasoning") is True
+                   and isinstance(entry.get("litellm_provider"), str) and "\n" not in key}, key=str.encode))

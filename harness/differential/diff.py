@@ -724,6 +724,25 @@ CASES += [case for model in ("g51", "g55") for case in [
     (f"chat-{model}-sampling-drop", "/v1/chat/completions",
      chat(model, "text", False, temperature=0.2, top_p=0.5, reasoning_effort="medium", drop_params=True))]]
 
+#: DeepSeek's thinking mode: the assistant turns of a model that reasons get their
+#: reasoning_content (kept in provider_specific_fields, else a space) when thinking is on.
+DEEPSEEK_TURNS = [
+    {"role": "user", "content": "[text] Hi"},
+    {"role": "assistant", "content": "Hello", "provider_specific_fields": {"reasoning_content": "They greet.", "x": 1}},
+    {"role": "user", "content": "Weather?"},
+    {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]},
+    {"role": "tool", "tool_call_id": "call_1", "content": "Sunny"},
+    {"role": "assistant", "content": "Sunny.", "reasoning_content": "Done."},
+    {"role": "assistant", "content": "More.", "reasoning_content": ""},
+    {"content": "No role."},
+    {"role": "user", "content": "Thanks"}]
+CASES += [(f"chat-{model}-thinking-turns{suffix}", "/v1/chat/completions",
+           {"model": model, "messages": DEEPSEEK_TURNS, **extra})
+          for model in ("dsr", "dsk")
+          for suffix, extra in (("", {"thinking": {"type": "enabled"}}), ("-effort", {"reasoning_effort": "high"}),
+                                ("-effort-none", {"reasoning_effort": "none"}), ("-off", {}))]
+
 #: Azure OpenAI: the deployment's path with `?api-version=`, the key as `api-key`; chat,
 #: streams, embeddings, text completions (through chat for `azure/`, native for
 #: `azure_text/`), the Responses API passed through, Messages through chat, errors.
@@ -1027,6 +1046,8 @@ def main() -> int:
     litellm_params: {{model: openai/gpt-5.1, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: g55
     litellm_params: {{model: openai/gpt-5.5, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: dsr
+    litellm_params: {{model: deepseek/deepseek-reasoner, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: copenai
     litellm_params: {{model: custom_openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: aiohttp

@@ -311,8 +311,10 @@ fn message_shapes(messages: simd_json::tape::Value<'_, '_>) -> Shapes {
             match key {
                 "role" => {
                     has_role = true;
-                    if value.as_str() == Some("developer") {
-                        shapes = shapes.with(Shapes::DEVELOPER);
+                    match value.as_str() {
+                        Some("developer") => shapes = shapes.with(Shapes::DEVELOPER),
+                        Some("assistant") => shapes = shapes.with(Shapes::ASSISTANT),
+                        _ => {}
                     }
                 }
                 "cache_control" => shapes = shapes.with(Shapes::CACHE_CONTROL),

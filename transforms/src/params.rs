@@ -528,6 +528,15 @@ pub fn write_chat_body(
             }
         }
     }
+    // DeepSeek's thinking mode: its `thinking` as sent (the client's, else by the effort).
+    let thinking_on = rules.thinking_type
+        && match thinking {
+            Some(enabled) => enabled,
+            None => {
+                present.contains(Param::ReasoningEffort)
+                    && last("reasoning_effort") != Some(br#""none""#.as_slice())
+            }
+        };
     let mut refused = ParamSet::EMPTY;
     // A temperature the row takes only as 1, as the client gave it, and whether a sampling
     // parameter the row takes only without reasoning came.
@@ -577,14 +586,19 @@ pub fn write_chat_body(
                     && (rules.mistral_messages || rules.messages != MessageRules::NONE) =>
             {
                 open(out, key_as_sent);
+                // DeepSeek fills reasoning turns only in thinking mode.
+                let message_rules = MessageRules {
+                    reasoning_fill: rules.messages.reasoning_fill && thinking_on,
+                    ..rules.messages
+                };
                 match (rules.mistral_messages, rules.messages == MessageRules::NONE) {
                     (true, true) => mistral::write_messages(value, out),
                     (true, false) => {
                         let mut prepared = Vec::with_capacity(value.len());
-                        messages::write_messages(value, &rules.messages, &mut prepared);
+                        messages::write_messages(value, &message_rules, &mut prepared);
                         mistral::write_messages(&prepared, out);
                     }
-                    (false, _) => messages::write_messages(value, &rules.messages, out),
+                    (false, _) => messages::write_messages(value, &message_rules, out),
                 }
                 continue;
             }
@@ -1528,6 +1542,32 @@ mod tests {
             (Value::Null, Value::Null)
         );
         assert_eq!(out["reasoning_effort"], json!("high"));
+    }
+
+    #[test]
+    fn deepseek_fills_reasoning_turns_in_thinking_mode_only() {
+        let turns = json!([{"role": "assistant", "content": "a"}]);
+        let filled = |extra: Value| {
+            let mut body = json!({"model": "m", "messages": turns.clone()});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            write(body, &rows::DEEPSEEK_REASONING, false).unwrap()["messages"][0]
+                ["reasoning_content"]
+                == json!(" ")
+        };
+        assert!(filled(json!({"thinking": {"type": "enabled"}})));
+        assert!(filled(json!({"reasoning_effort": "low"})));
+        assert!(!filled(json!({"reasoning_effort": "none"})));
+        assert!(!filled(
+            json!({"reasoning_effort": "low", "thinking": {"type": "disabled"}})
+        ));
+        assert!(!filled(json!({})));
+        let plain = json!({"model": "m", "messages": turns, "thinking": {"type": "enabled"}});
+        assert_eq!(
+            write(plain, &rows::DEEPSEEK, false).unwrap()["messages"][0].get("reasoning_content"),
+            None
+        );
     }
 
     #[test]

@@ -609,6 +609,50 @@ fn none_effort(model: &str) -> Option<bool> {
     MODELS.get(i).map(|(_, default)| *default)
 }
 
+/// LiteLLM 1.108.7's models that reason, as `provider/model` (scripts/litellm-prices.py
+/// writes the list).
+const REASONING_MODELS: &str = include_str!("reasoning_models.txt");
+
+/// Whether LiteLLM's cost map says `provider`'s `model` reasons (`supports_reasoning`).
+fn reasons(provider: &str, model: &str) -> bool {
+    static MODELS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        REASONING_MODELS
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect()
+    });
+    let qualified = format!(
+        "{provider}/{}",
+        model
+            .strip_prefix(provider)
+            .and_then(|m| m.strip_prefix('/'))
+            .unwrap_or(model)
+    );
+    MODELS
+        .binary_search_by(|m| m.as_bytes().cmp(qualified.as_bytes()))
+        .is_ok()
+}
+
+// LiteLLM's deepseek default is the /beta base (it enables FIM and prefix completion).
+const DEEPSEEK: ProviderRow = ProviderRow {
+    params: rows::DEEPSEEK,
+    ..openai_like(
+        "deepseek",
+        &[],
+        "https://api.deepseek.com/beta",
+        &["DEEPSEEK_API_BASE"],
+        &["DEEPSEEK_API_KEY"],
+        true,
+        CHAT,
+    )
+};
+
+/// The deepseek row for the models that reason ([`rows::DEEPSEEK_REASONING`]).
+static DEEPSEEK_REASONING: ProviderRow = ProviderRow {
+    params: rows::DEEPSEEK_REASONING,
+    ..DEEPSEEK
+};
+
 /// An `openai` row: with `/completions` or through chat, with cache marks kept or removed
 /// ([`rows::OPENAI_NO_CACHE_MARKS`]), with the parameter table of the model's series.
 const fn openai_variant(chat: bool, strip: bool, series: OpenAiSeries) -> ProviderRow {
@@ -862,19 +906,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
             ALL_AND_RESPONSES,
         )
     },
-    // LiteLLM's deepseek default is the /beta base (it enables FIM and prefix completion).
-    ProviderRow {
-        params: rows::DEEPSEEK,
-        ..openai_like(
-            "deepseek",
-            &[],
-            "https://api.deepseek.com/beta",
-            &["DEEPSEEK_API_BASE"],
-            &["DEEPSEEK_API_KEY"],
-            true,
-            CHAT,
-        )
-    },
+    DEEPSEEK,
     ProviderRow {
         params: rows::MISTRAL,
         ..openai_like(
@@ -2195,6 +2227,9 @@ fn refine(row: &'static ProviderRow, provider_model: &str) -> &'static ProviderR
         Family::Cohere if crate::cohere::is_cohere_chat_model(provider_model) => {
             find("cohere_chat").unwrap_or(row)
         }
+        Family::OpenAi if row.name == "deepseek" && reasons("deepseek", provider_model) => {
+            &DEEPSEEK_REASONING
+        }
         _ => row,
     }
 }
@@ -2649,6 +2684,23 @@ mod tests {
                 .params
                 .max_completion_tokens_only
         );
+    }
+
+    #[test]
+    fn deepseek_s_reasoning_models_fill_their_turns() {
+        let fills = |model: &str| {
+            resolve(model, None)
+                .unwrap()
+                .0
+                .params
+                .messages
+                .reasoning_fill
+        };
+        assert!(fills("deepseek/deepseek-reasoner"));
+        assert!(fills("deepseek/deepseek-v3.2"));
+        assert!(!fills("deepseek/deepseek-chat"));
+        assert!(reasons("deepseek", "deepseek/deepseek-r1"));
+        assert!(!reasons("deepseek", "deepseek-nope"));
     }
 
     #[test]

@@ -9,7 +9,10 @@
 //!   but a few): `cache_control` is removed from each message at any depth;
 //! - a few providers' content list rewrites ([`ContentAsText`]);
 //! - `convert_to_azure_openai_messages` (Azure): a user turn's `image_url` parts as objects,
-//!   without `format`, and its `file` parts without `format`.
+//!   without `format`, and its `file` parts without `format`;
+//! - DeepSeek's `_fill_reasoning_content` (thinking on, a model that reasons): an assistant
+//!   turn without `reasoning_content` gets the one kept in its `provider_specific_fields`, else
+//!   a single space.
 //!
 //! Which of these a provider gets is its [`MessageRules`]. A message that is not an object
 //! goes as it came.
@@ -31,6 +34,10 @@ pub struct MessageRules {
     /// A user turn's `image_url` parts as `{"url": ...}` objects without `format`, and its
     /// `file` parts without `format` (Azure).
     pub azure_parts: bool,
+    /// An assistant turn without a `reasoning_content` (by Python's truth) gets the one in its
+    /// `provider_specific_fields` (removed there), else `" "` (DeepSeek in thinking mode; the
+    /// request decides whether thinking is on).
+    pub reasoning_fill: bool,
 }
 
 /// Which content lists a provider's config sends as text.
@@ -59,6 +66,7 @@ impl MessageRules {
         strip_cache_control: false,
         content_as_text: ContentAsText::Never,
         azure_parts: false,
+        reasoning_fill: false,
     };
 
     /// What LiteLLM does for most OpenAI-format providers.
@@ -68,6 +76,7 @@ impl MessageRules {
         strip_cache_control: true,
         content_as_text: ContentAsText::Never,
         azure_parts: false,
+        reasoning_fill: false,
     };
 
     /// Whether messages with `shapes` (a [`Shapes`] set) come out changed.
@@ -84,6 +93,9 @@ impl MessageRules {
         }
         if !matches!(self.content_as_text, ContentAsText::Never) || self.azure_parts {
             changing = changing.with(Shapes::CONTENT_LIST);
+        }
+        if self.reasoning_fill {
+            changing = changing.with(Shapes::ASSISTANT).with(Shapes::NO_ROLE);
         }
         shapes.0 & changing.0 != 0
     }
@@ -106,6 +118,8 @@ impl Shapes {
     pub const CACHE_CONTROL: Shapes = Shapes(8);
     /// A message whose content is a list.
     pub const CONTENT_LIST: Shapes = Shapes(16);
+    /// An assistant turn.
+    pub const ASSISTANT: Shapes = Shapes(32);
 
     pub const fn with(self, other: Shapes) -> Shapes {
         Shapes(self.0 | other.0)
@@ -131,15 +145,36 @@ fn write_message(message: &[u8], rules: &MessageRules, out: &mut Vec<u8>) {
     let mut has_role = false;
     // The role decides only these content rules (and may come after the content).
     let role = (rules.azure_parts
+        || rules.reasoning_fill
         || matches!(
             rules.content_as_text,
             ContentAsText::AssistantTextOnly | ContentAsText::ToolResult
         ))
     .then(|| get(message, "role").and_then(string))
     .flatten();
+    // A role-less message is an assistant's where messages are validated.
+    let assistant =
+        role.as_deref() == Some("assistant") || (rules.validated && get(message, "role").is_none());
+    // DeepSeek's fill: the value the turn gets (its kept one, else a space), if it needs one.
+    let fill = (rules.reasoning_fill
+        && assistant
+        && !get(message, "reasoning_content").is_some_and(truthy))
+    .then(|| {
+        get(message, "provider_specific_fields")
+            .and_then(|fields| get(fields, "reasoning_content"))
+            .filter(|kept| truthy(kept))
+    });
     write_members(message, out, |key, value, out| {
         if rules.validated && value == b"null" {
             return false;
+        }
+        if fill.is_some() && key == "reasoning_content" {
+            return false;
+        }
+        if let (Some(Some(_)), "provider_specific_fields") = (fill, key) {
+            // Its own member only (at the depth limit the values go as they came).
+            super::write_without_keys(value, &["reasoning_content"], 100, out);
+            return true;
         }
         if rules.strip_cache_control && key == "cache_control" {
             return false;
@@ -171,11 +206,37 @@ fn write_message(message: &[u8], rules: &MessageRules, out: &mut Vec<u8>) {
         true
     });
     if rules.validated && !has_role {
-        out.pop();
-        if out.last() != Some(&b'{') {
-            out.push(b',');
-        }
-        out.extend_from_slice(b"\"role\":\"assistant\"}");
+        append_member(out, br#""role":"assistant""#);
+    }
+    if let Some(kept) = fill {
+        let mut member = br#""reasoning_content":"#.to_vec();
+        member.extend_from_slice(kept.unwrap_or(br#"" ""#));
+        append_member(out, &member);
+    }
+}
+
+/// Appends `member` (`"key":value`) to the object just written to `out`.
+fn append_member(out: &mut Vec<u8>, member: &[u8]) {
+    out.pop();
+    if out.last() != Some(&b'{') {
+        out.push(b',');
+    }
+    out.extend_from_slice(member);
+    out.push(b'}');
+}
+
+/// Python's truth of a JSON value: not `null`, `false`, a zero, `""`, `[]` or `{}`.
+fn truthy(value: &[u8]) -> bool {
+    match value.first() {
+        None | Some(b'n' | b'f') => false,
+        Some(b'"') => value.len() > 2,
+        Some(b'[') => elements(value).is_some_and(|items| !items.is_empty()),
+        Some(b'{') => crate::json::top_members(value).is_some_and(|mut m| m.next().is_some()),
+        Some(b't') => true,
+        Some(_) => std::str::from_utf8(value)
+            .ok()
+            .and_then(|n| n.parse::<f64>().ok())
+            .is_some_and(|n| n != 0.0),
     }
 }
 
@@ -380,6 +441,56 @@ mod tests {
             ])
         );
         assert!(rules.changes(Shapes::CONTENT_LIST));
+    }
+
+    #[test]
+    fn deepseek_reasoning_turns_are_filled() {
+        let rules = MessageRules {
+            reasoning_fill: true,
+            ..MessageRules::LITELLM
+        };
+        let messages = json!([
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "a", "provider_specific_fields": {"reasoning_content": "kept", "x": {"reasoning_content": 1}}},
+            {"role": "assistant", "content": "b", "reasoning_content": ""},
+            {"role": "assistant", "content": "c", "reasoning_content": "own", "provider_specific_fields": {"reasoning_content": "kept"}},
+            {"role": "assistant", "content": "d", "reasoning_content": 0, "provider_specific_fields": {"reasoning_content": ""}},
+            {"content": "e"},
+            {"role": "tool", "content": "f"}
+        ]);
+        assert_eq!(
+            written(messages, rules),
+            json!([
+                {"role": "user", "content": "Hi"},
+                {"role": "assistant", "content": "a", "provider_specific_fields": {"x": {"reasoning_content": 1}}, "reasoning_content": "kept"},
+                {"role": "assistant", "content": "b", "reasoning_content": " "},
+                {"role": "assistant", "content": "c", "reasoning_content": "own", "provider_specific_fields": {"reasoning_content": "kept"}},
+                {"role": "assistant", "content": "d", "provider_specific_fields": {"reasoning_content": ""}, "reasoning_content": " "},
+                {"content": "e", "role": "assistant", "reasoning_content": " "},
+                {"role": "tool", "content": "f"}
+            ])
+        );
+        assert!(rules.changes(Shapes::ASSISTANT));
+        assert!(!MessageRules::LITELLM.changes(Shapes::ASSISTANT));
+        for (value, truth) in [
+            ("null", false),
+            ("0", false),
+            ("0.0", false),
+            ("-0", false),
+            ("0e5", false),
+            ("\"\"", false),
+            ("[]", false),
+            ("{}", false),
+            ("false", false),
+            ("true", true),
+            ("1", true),
+            ("\" \"", true),
+            ("[0]", true),
+            ("{\"a\":1}", true),
+            ("-0.5", true),
+        ] {
+            assert_eq!(truthy(value.as_bytes()), truth, "{value}");
+        }
     }
 
     #[test]

@@ -681,6 +681,16 @@ pub const DEEPSEEK: ParamRules = ParamRules {
     ..BASE
 };
 
+/// deepseek for the models LiteLLM's cost map says reason: as [`DEEPSEEK`], an assistant turn
+/// without `reasoning_content` filled when thinking is on (`_fill_reasoning_content`).
+pub const DEEPSEEK_REASONING: ParamRules = ParamRules {
+    messages: MessageRules {
+        reasoning_fill: true,
+        ..DEEPSEEK.messages
+    },
+    ..DEEPSEEK
+};
+
 /// hosted_vllm: LiteLLM's HostedVLLMChatConfig (→ OpenAIGPTConfig)
 /// (llms/hosted_vllm/chat/transformation.py). Sent whatever the model: `response_format`.
 pub const HOSTED_VLLM: ParamRules = ParamRules {
