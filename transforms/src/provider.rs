@@ -596,9 +596,7 @@ const OPENAI_NONE_EFFORT: &str = include_str!("openai_none_effort.txt");
 fn none_effort(model: &str) -> Option<bool> {
     static MODELS: std::sync::LazyLock<Vec<(&'static str, bool)>> =
         std::sync::LazyLock::new(|| {
-            OPENAI_NONE_EFFORT
-                .lines()
-                .filter(|l| !l.starts_with('#'))
+            listed(OPENAI_NONE_EFFORT)
                 .map(|l| match l.split_once('\t') {
                     Some((name, mark)) => (name, mark == "default"),
                     None => (l, false),
@@ -609,18 +607,19 @@ fn none_effort(model: &str) -> Option<bool> {
     MODELS.get(i).map(|(_, default)| *default)
 }
 
+/// The entries of a list scripts/litellm-prices.py wrote: its lines but the comment.
+fn listed(text: &'static str) -> impl Iterator<Item = &'static str> {
+    text.lines().filter(|l| !l.starts_with('#'))
+}
+
 /// LiteLLM 1.108.7's models that reason, as `provider/model` (scripts/litellm-prices.py
 /// writes the list).
 const REASONING_MODELS: &str = include_str!("reasoning_models.txt");
 
 /// Whether LiteLLM's cost map says `provider`'s `model` reasons (`supports_reasoning`).
 fn reasons(provider: &str, model: &str) -> bool {
-    static MODELS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-        REASONING_MODELS
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .collect()
-    });
+    static MODELS: std::sync::LazyLock<Vec<&'static str>> =
+        std::sync::LazyLock::new(|| listed(REASONING_MODELS).collect());
     let qualified = format!(
         "{provider}/{}",
         model
@@ -2193,12 +2192,8 @@ const OPENAI_CHAT_MODELS: &str = include_str!("openai_chat_models.txt");
 
 /// Whether `model` is one of LiteLLM's OpenAI chat models (the list is sorted by bytes).
 pub fn is_openai_chat_model(model: &str) -> bool {
-    static MODELS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-        OPENAI_CHAT_MODELS
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .collect()
-    });
+    static MODELS: std::sync::LazyLock<Vec<&'static str>> =
+        std::sync::LazyLock::new(|| listed(OPENAI_CHAT_MODELS).collect());
     MODELS.binary_search(&model).is_ok()
 }
 
