@@ -743,6 +743,32 @@ CASES += [(f"chat-{model}-thinking-turns{suffix}", "/v1/chat/completions",
           for suffix, extra in (("", {"thinking": {"type": "enabled"}}), ("-effort", {"reasoning_effort": "high"}),
                                 ("-effort-none", {"reasoning_effort": "none"}), ("-off", {}))]
 
+#: Moonshot: temperatures clamped, tool_choice "required" as a user turn, content lists as
+#: text unless a message has another part; its reasoning models (kimi-k2.5) without
+#: temperature, with reasoning_effort as a string and reasoning_content on tool-call turns.
+MOONSHOT_TURNS = [
+    {"role": "user", "content": [{"type": "text", "text": "[tool] Weather"}, {"type": "text", "text": " now?"}]},
+    {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}],
+     "provider_specific_fields": {"reasoning_content": "Look it up."}},
+    {"role": "tool", "tool_call_id": "call_1", "content": "Sunny"},
+    {"role": "assistant", "content": "Sunny.", "tool_calls": [
+        {"id": "call_2", "type": "function", "function": {"name": "now", "arguments": "{}"}}]},
+    {"role": "tool", "tool_call_id": "call_2", "content": "noon"},
+    {"role": "assistant", "content": "Noon."},
+    {"role": "user", "content": "Thanks"}]
+CASES += [case for model in ("row-moonshot", "kimi") for case in [
+    (f"chat-{model}-temperature-high", "/v1/chat/completions", chat(model, "text", False, temperature=1.5)),
+    (f"chat-{model}-temperature-low-n", "/v1/chat/completions", chat(model, "text", False, temperature=0.1, n=2)),
+    (f"chat-{model}-tool-required", "/v1/chat/completions",
+     chat(model, "tool", False, tools=[GEMINI_TOOL], tool_choice="required", max_completion_tokens=9)),
+    (f"chat-{model}-turns", "/v1/chat/completions", {"model": model, "messages": MOONSHOT_TURNS, "tools": [GEMINI_TOOL]}),
+    (f"chat-{model}-image-turns", "/v1/chat/completions", {"model": model, "messages": [
+        *MOONSHOT_TURNS[:1], {"role": "user", "content": [{"type": "text", "text": "and"},
+                                                           {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}]}),
+    (f"chat-{model}-effort", "/v1/chat/completions", chat(model, "text", False, reasoning_effort={"effort": "low", "summary": "auto"})),
+    (f"chat-{model}-effort-drop", "/v1/chat/completions", chat(model, "text", False, reasoning_effort="low", drop_params=True))]]
+
 #: Azure OpenAI: the deployment's path with `?api-version=`, the key as `api-key`; chat,
 #: streams, embeddings, text completions (through chat for `azure/`, native for
 #: `azure_text/`), the Responses API passed through, Messages through chat, errors.
@@ -1048,6 +1074,8 @@ def main() -> int:
     litellm_params: {{model: openai/gpt-5.5, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: dsr
     litellm_params: {{model: deepseek/deepseek-reasoner, api_base: "{base}/v1", api_key: sk-upstream}}
+  - model_name: kimi
+    litellm_params: {{model: moonshot/kimi-k2.5, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: copenai
     litellm_params: {{model: custom_openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: aiohttp

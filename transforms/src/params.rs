@@ -28,7 +28,7 @@ pub mod rows;
 
 use crate::json::value::key_of;
 use crate::json::{top_members, write_json_string};
-pub use messages::{ContentAsText, MessageRules, Shapes};
+pub use messages::{ContentAsText, MessageRules, ReasoningFill, Shapes};
 
 /// An OpenAI chat parameter LiteLLM validates, in the order of `get_optional_params`'s
 /// arguments (the order its `UnsupportedParamsError` lists them); the last four come through
@@ -276,6 +276,11 @@ pub struct ParamRules {
     /// When `temperature` (other than 1) and the sampling parameters go: OpenAI's reasoning
     /// series.
     pub sampling: Sampling,
+    /// `temperature` at most 1, and 0.3 where it is below with `n` over 1 (Moonshot).
+    pub clamp_temperature: bool,
+    /// `reasoning_effort` sent as its level's string (an object's `effort`; left out when it
+    /// has none): Moonshot.
+    pub effort_as_string: bool,
     pub tool_choice: ToolChoice,
     /// `seed` sent as `random_seed` (Mistral).
     pub random_seed: bool,
@@ -321,6 +326,9 @@ pub enum ToolChoice {
     /// Sent only with tools (a non-empty `tools` or `functions`), else left out (Azure's
     /// `transform_request`).
     WithTools,
+    /// `"required"` left out and a user turn asking for a tool appended to the messages
+    /// (Moonshot's `_add_tool_choice_required_message`); anything else as sent.
+    RequiredAsMessage,
 }
 
 impl ParamRules {
@@ -331,6 +339,8 @@ impl ParamRules {
         max_tokens_only: false,
         max_completion_tokens_only: false,
         sampling: Sampling::Any,
+        clamp_temperature: false,
+        effort_as_string: false,
         tool_choice: ToolChoice::AsSent,
         random_seed: false,
         thinking_type: false,
@@ -357,6 +367,12 @@ impl ParamRules {
         }
         if self.max_completion_tokens_only {
             touched = touched.union(ParamSet::of(&[Param::MaxTokens]));
+        }
+        if self.clamp_temperature {
+            touched = touched.union(ParamSet::of(&[Param::Temperature]));
+        }
+        if self.effort_as_string {
+            touched = touched.union(ParamSet::of(&[Param::ReasoningEffort]));
         }
         if !matches!(self.sampling, Sampling::Any) {
             touched = touched.union(ParamSet::of(&[
@@ -537,6 +553,10 @@ pub fn write_chat_body(
                     && last("reasoning_effort") != Some(br#""none""#.as_slice())
             }
         };
+    // Moonshot's turn asking for a tool, in place of `tool_choice: "required"`.
+    let tool_request = rules.tool_choice == ToolChoice::RequiredAsMessage
+        && present.contains(Param::ToolChoice)
+        && last("tool_choice") == Some(br#""required""#.as_slice());
     let mut refused = ParamSet::EMPTY;
     // A temperature the row takes only as 1, as the client gave it, and whether a sampling
     // parameter the row takes only without reasoning came.
@@ -583,12 +603,17 @@ pub fn write_chat_body(
             }
             Class::Other
                 if keys[i] == "messages"
-                    && (rules.mistral_messages || rules.messages != MessageRules::NONE) =>
+                    && (rules.mistral_messages
+                        || rules.messages != MessageRules::NONE
+                        || tool_request) =>
             {
                 open(out, key_as_sent);
                 // DeepSeek fills reasoning turns only in thinking mode.
                 let message_rules = MessageRules {
-                    reasoning_fill: rules.messages.reasoning_fill && thinking_on,
+                    reasoning_fill: match rules.messages.reasoning_fill {
+                        ReasoningFill::Assistant if !thinking_on => ReasoningFill::Never,
+                        fill => fill,
+                    },
                     ..rules.messages
                 };
                 match (rules.mistral_messages, rules.messages == MessageRules::NONE) {
@@ -599,6 +624,14 @@ pub fn write_chat_body(
                         mistral::write_messages(&prepared, out);
                     }
                     (false, _) => messages::write_messages(value, &message_rules, out),
+                }
+                if tool_request && out.last() == Some(&b']') {
+                    out.pop();
+                    if out.last() != Some(&b'[') {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(TOOL_REQUEST);
+                    out.push(b']');
                 }
                 continue;
             }
@@ -634,6 +667,17 @@ pub fn write_chat_body(
                 if rules.sampling != Sampling::Any && !is_one(value) && !without_reasoning =>
             {
                 odd_temperature = Some(value);
+            }
+            Param::Temperature if rules.clamp_temperature => {
+                let n = last("n").unwrap_or(b"1");
+                member(out, key_as_sent, clamped_temperature(value, n));
+            }
+            Param::ReasoningEffort if rules.effort_as_string => {
+                if let Some(effort) = effort_level(value) {
+                    let mut quoted = Vec::with_capacity(effort.len() + 2);
+                    write_json_string(&effort, &mut quoted);
+                    member(out, key_as_sent, &quoted);
+                }
             }
             Param::TopP | Param::Logprobs | Param::TopLogprobs
                 if matches!(rules.sampling, Sampling::Gpt5(level) if level != NoneLevel::Unsupported)
@@ -888,6 +932,21 @@ fn effort_level(value: &[u8]) -> Option<String> {
     })
 }
 
+/// The user turn Moonshot's config appends in place of `tool_choice: "required"`.
+const TOOL_REQUEST: &[u8] =
+    br#"{"role":"user","content":"Please select a tool to handle the current issue."}"#;
+
+/// Moonshot's temperature (`MoonshotChatConfig.map_openai_params`): at most 1, and 0.3 where
+/// it is below 0.3 with `n` over 1; the client's text where it stands.
+fn clamped_temperature<'v>(value: &'v [u8], n: &[u8]) -> &'v [u8] {
+    let number = |v: &[u8]| std::str::from_utf8(v).ok()?.parse::<f64>().ok();
+    match number(value) {
+        Some(t) if t > 1.0 => b"1",
+        Some(t) if t < 0.3 && number(n).is_some_and(|n| n > 1.0) => b"0.3",
+        _ => value,
+    }
+}
+
 /// Whether a JSON number is 1 (`1`, `1.0`, `1e0`), as Python's `n == 1` reads it.
 fn is_one(value: &[u8]) -> bool {
     std::str::from_utf8(value)
@@ -939,6 +998,8 @@ fn tool_choice(how: ToolChoice, value: &[u8], with_tools: bool) -> Option<Option
         ToolChoice::Never if auto_or_none => None,
         ToolChoice::Never => return None,
         ToolChoice::WithTools => with_tools.then_some(value),
+        ToolChoice::RequiredAsMessage if value == br#""required""# => None,
+        ToolChoice::RequiredAsMessage => Some(value),
     })
 }
 
@@ -1568,6 +1629,51 @@ mod tests {
             write(plain, &rows::DEEPSEEK, false).unwrap()["messages"][0].get("reasoning_content"),
             None
         );
+    }
+
+    #[test]
+    fn moonshot_s_rules() {
+        let temperature = |t: Value, n: Value| {
+            write(
+                json!({"model": "m", "messages": [], "temperature": t, "n": n}),
+                &rows::MOONSHOT,
+                false,
+            )
+            .unwrap()["temperature"]
+                .clone()
+        };
+        assert_eq!(temperature(json!(1.5), json!(1)), json!(1));
+        assert_eq!(temperature(json!(0.7), json!(1)), json!(0.7));
+        assert_eq!(temperature(json!(0.1), json!(2)), json!(0.3));
+        assert_eq!(temperature(json!(0.1), json!(1)), json!(0.1));
+        // "required" becomes a user turn asking for a tool; other choices go as sent.
+        let tool = json!({"type": "function", "function": {"name": "f"}});
+        let required = json!({"model": "m", "messages": [{"role": "user", "content": "Hi"}], "tools": [tool.clone()], "tool_choice": "required"});
+        let out = write(required, &rows::MOONSHOT, false).unwrap();
+        assert_eq!(out["tool_choice"], Value::Null);
+        assert_eq!(
+            out["messages"],
+            json!([{"role": "user", "content": "Hi"}, {"role": "user", "content": "Please select a tool to handle the current issue."}])
+        );
+        let empty = json!({"model": "m", "messages": [], "tools": [tool.clone()], "tool_choice": "required"});
+        assert_eq!(
+            write(empty, &rows::MOONSHOT, false).unwrap()["messages"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        let auto = json!({"model": "m", "messages": [], "tools": [tool], "tool_choice": "auto"});
+        assert_eq!(
+            write(auto, &rows::MOONSHOT, false).unwrap()["tool_choice"],
+            json!("auto")
+        );
+        // reasoning_effort: refused where the model does not reason, a string where it does.
+        let effort = json!({"model": "m", "messages": [], "reasoning_effort": {"effort": "low", "summary": "auto"}, "temperature": 0.5});
+        assert!(write(effort.clone(), &rows::MOONSHOT, false).is_err());
+        let out = write(effort, &rows::MOONSHOT_REASONING, false).unwrap();
+        assert_eq!(out["reasoning_effort"], json!("low"));
+        assert_eq!(out["temperature"], Value::Null);
     }
 
     #[test]

@@ -652,6 +652,26 @@ static DEEPSEEK_REASONING: ProviderRow = ProviderRow {
     ..DEEPSEEK
 };
 
+// litellm/llms/moonshot/chat/transformation.py
+const MOONSHOT: ProviderRow = ProviderRow {
+    params: rows::MOONSHOT,
+    ..openai_like(
+        "moonshot",
+        &[],
+        "https://api.moonshot.ai/v1",
+        &["MOONSHOT_API_BASE"],
+        &["MOONSHOT_API_KEY"],
+        true,
+        CHAT_TEXT,
+    )
+};
+
+/// The moonshot row for the models that reason ([`rows::MOONSHOT_REASONING`]).
+static MOONSHOT_REASONING: ProviderRow = ProviderRow {
+    params: rows::MOONSHOT_REASONING,
+    ..MOONSHOT
+};
+
 /// An `openai` row: with `/completions` or through chat, with cache marks kept or removed
 /// ([`rows::OPENAI_NO_CACHE_MARKS`]), with the parameter table of the model's series.
 const fn openai_variant(chat: bool, strip: bool, series: OpenAiSeries) -> ProviderRow {
@@ -1454,19 +1474,7 @@ pub static PROVIDERS: &[ProviderRow] = &[
             CHAT_TEXT,
         )
     },
-    // litellm/llms/moonshot/chat/transformation.py
-    ProviderRow {
-        params: rows::MOONSHOT,
-        ..openai_like(
-            "moonshot",
-            &[],
-            "https://api.moonshot.ai/v1",
-            &["MOONSHOT_API_BASE"],
-            &["MOONSHOT_API_KEY"],
-            true,
-            CHAT_TEXT,
-        )
-    },
+    MOONSHOT,
     // litellm/llms/morph/chat/transformation.py
     ProviderRow {
         params: rows::MORPH,
@@ -2225,6 +2233,9 @@ fn refine(row: &'static ProviderRow, provider_model: &str) -> &'static ProviderR
         Family::OpenAi if row.name == "deepseek" && reasons("deepseek", provider_model) => {
             &DEEPSEEK_REASONING
         }
+        Family::OpenAi if row.name == "moonshot" && reasons("moonshot", provider_model) => {
+            &MOONSHOT_REASONING
+        }
         _ => row,
     }
 }
@@ -2690,11 +2701,15 @@ mod tests {
                 .params
                 .messages
                 .reasoning_fill
+                == crate::params::ReasoningFill::Assistant
         };
         assert!(fills("deepseek/deepseek-reasoner"));
         assert!(fills("deepseek/deepseek-v3.2"));
         assert!(!fills("deepseek/deepseek-chat"));
         assert!(reasons("deepseek", "deepseek/deepseek-r1"));
+        let moonshot = |model: &str| resolve(model, None).unwrap().0.params.effort_as_string;
+        assert!(moonshot("moonshot/kimi-k2.5"));
+        assert!(!moonshot("moonshot/moonshot-v1-8k"));
         assert!(!reasons("deepseek", "deepseek-nope"));
     }
 

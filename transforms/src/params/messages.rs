@@ -34,10 +34,20 @@ pub struct MessageRules {
     /// A user turn's `image_url` parts as `{"url": ...}` objects without `format`, and its
     /// `file` parts without `format` (Azure).
     pub azure_parts: bool,
-    /// An assistant turn without a `reasoning_content` (by Python's truth) gets the one in its
-    /// `provider_specific_fields` (removed there), else `" "` (DeepSeek in thinking mode; the
-    /// request decides whether thinking is on).
-    pub reasoning_fill: bool,
+    /// Which assistant turns without a `reasoning_content` (by Python's truth) get the one in
+    /// their `provider_specific_fields` (removed there), else `" "`.
+    pub reasoning_fill: ReasoningFill,
+}
+
+/// Which assistant turns a provider's reasoning models need a `reasoning_content` on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasoningFill {
+    Never,
+    /// Every assistant turn (DeepSeek in thinking mode; the request decides whether thinking
+    /// is on).
+    Assistant,
+    /// An assistant turn with tool calls (Moonshot's reasoning models).
+    ToolCalls,
 }
 
 /// Which content lists a provider's config sends as text.
@@ -56,6 +66,9 @@ pub enum ContentAsText {
     /// A tool result's list: one text part as its text, else the list as Python's
     /// `json.dumps` writes it (DeepInfra).
     ToolResult,
+    /// As [`ContentAsText::Always`] unless a message has a part other than text, then none
+    /// (Moonshot: its multimodal models take the lists).
+    UnlessNonText,
 }
 
 impl MessageRules {
@@ -66,7 +79,7 @@ impl MessageRules {
         strip_cache_control: false,
         content_as_text: ContentAsText::Never,
         azure_parts: false,
-        reasoning_fill: false,
+        reasoning_fill: ReasoningFill::Never,
     };
 
     /// What LiteLLM does for most OpenAI-format providers.
@@ -76,7 +89,7 @@ impl MessageRules {
         strip_cache_control: true,
         content_as_text: ContentAsText::Never,
         azure_parts: false,
-        reasoning_fill: false,
+        reasoning_fill: ReasoningFill::Never,
     };
 
     /// Whether messages with `shapes` (a [`Shapes`] set) come out changed.
@@ -94,7 +107,7 @@ impl MessageRules {
         if !matches!(self.content_as_text, ContentAsText::Never) || self.azure_parts {
             changing = changing.with(Shapes::CONTENT_LIST);
         }
-        if self.reasoning_fill {
+        if !matches!(self.reasoning_fill, ReasoningFill::Never) {
             changing = changing.with(Shapes::ASSISTANT).with(Shapes::NO_ROLE);
         }
         shapes.0 & changing.0 != 0
@@ -132,6 +145,30 @@ pub(crate) fn write_messages(messages: &[u8], rules: &MessageRules, out: &mut Ve
         out.extend_from_slice(messages);
         return;
     };
+    let owned;
+    let rules = match rules.content_as_text {
+        ContentAsText::UnlessNonText => {
+            let non_text = list.iter().any(|message| {
+                get(message, "content")
+                    .and_then(elements)
+                    .is_some_and(|parts| {
+                        parts.iter().any(|part| {
+                            get(part, "type").and_then(string).as_deref() != Some("text")
+                        })
+                    })
+            });
+            owned = MessageRules {
+                content_as_text: if non_text {
+                    ContentAsText::Never
+                } else {
+                    ContentAsText::Always
+                },
+                ..*rules
+            };
+            &owned
+        }
+        _ => rules,
+    };
     write_array(list, out, |message, out| {
         if is_object(message) {
             write_message(message, rules, out);
@@ -145,7 +182,7 @@ fn write_message(message: &[u8], rules: &MessageRules, out: &mut Vec<u8>) {
     let mut has_role = false;
     // The role decides only these content rules (and may come after the content).
     let role = (rules.azure_parts
-        || rules.reasoning_fill
+        || rules.reasoning_fill != ReasoningFill::Never
         || matches!(
             rules.content_as_text,
             ContentAsText::AssistantTextOnly | ContentAsText::ToolResult
@@ -156,10 +193,12 @@ fn write_message(message: &[u8], rules: &MessageRules, out: &mut Vec<u8>) {
     let assistant =
         role.as_deref() == Some("assistant") || (rules.validated && get(message, "role").is_none());
     // DeepSeek's fill: the value the turn gets (its kept one, else a space), if it needs one.
-    let fill = (rules.reasoning_fill
-        && assistant
-        && !get(message, "reasoning_content").is_some_and(truthy))
-    .then(|| {
+    let needs_fill = match rules.reasoning_fill {
+        ReasoningFill::Never => false,
+        ReasoningFill::Assistant => assistant,
+        ReasoningFill::ToolCalls => assistant && get(message, "tool_calls").is_some_and(truthy),
+    };
+    let fill = (needs_fill && !get(message, "reasoning_content").is_some_and(truthy)).then(|| {
         get(message, "provider_specific_fields")
             .and_then(|fields| get(fields, "reasoning_content"))
             .filter(|kept| truthy(kept))
@@ -446,7 +485,7 @@ mod tests {
     #[test]
     fn deepseek_reasoning_turns_are_filled() {
         let rules = MessageRules {
-            reasoning_fill: true,
+            reasoning_fill: ReasoningFill::Assistant,
             ..MessageRules::LITELLM
         };
         let messages = json!([
@@ -491,6 +530,37 @@ mod tests {
         ] {
             assert_eq!(truthy(value.as_bytes()), truth, "{value}");
         }
+    }
+
+    #[test]
+    fn moonshot_s_content_lists_and_tool_call_turns() {
+        let rules = MessageRules {
+            content_as_text: ContentAsText::UnlessNonText,
+            reasoning_fill: ReasoningFill::ToolCalls,
+            ..MessageRules::LITELLM
+        };
+        let call =
+            json!([{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}]);
+        let text_only = json!([
+            {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+            {"role": "assistant", "content": "x", "tool_calls": call.clone()},
+            {"role": "assistant", "content": "y", "tool_calls": []},
+            {"role": "assistant", "content": "z"}
+        ]);
+        assert_eq!(
+            written(text_only, rules),
+            json!([
+                {"role": "user", "content": "ab"},
+                {"role": "assistant", "content": "x", "tool_calls": call, "reasoning_content": " "},
+                {"role": "assistant", "content": "y", "tool_calls": []},
+                {"role": "assistant", "content": "z"}
+            ])
+        );
+        let with_image = json!([
+            {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}
+        ]);
+        assert_eq!(written(with_image.clone(), rules), with_image);
     }
 
     #[test]

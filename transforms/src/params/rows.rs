@@ -9,7 +9,8 @@
 //! ([`ParamRules::OPENAI`]).
 
 use super::{
-    ContentAsText, MessageRules, NoneLevel, Param, ParamRules, ParamSet, Sampling, ToolChoice,
+    ContentAsText, MessageRules, NoneLevel, Param, ParamRules, ParamSet, ReasoningFill, Sampling,
+    ToolChoice,
 };
 
 /// openai and azure: LiteLLM's `OpenAIGPTConfig` and `AzureOpenAIConfig` refuse these for
@@ -544,13 +545,37 @@ pub const INCEPTION: ParamRules = ParamRules {
 };
 
 /// moonshot: LiteLLM's MoonshotChatConfig (→ OpenAIGPTConfig)
-/// (llms/moonshot/chat/transformation.py). Sent whatever the model: `reasoning_effort`,
-/// `response_format`, `tool_choice`, `tools`.
+/// (llms/moonshot/chat/transformation.py): `functions` and (on the models that do not
+/// reason) `reasoning_effort` refused, `max_completion_tokens` as `max_tokens`, the
+/// temperature clamped, `tool_choice: "required"` as an appended user turn, content lists as
+/// text unless a message has another part. Sent whatever the model: `response_format`,
+/// `tool_choice`, `tools` (LiteLLM refuses tools on kimi-thinking-preview).
 pub const MOONSHOT: ParamRules = ParamRules {
-    refused: ParamSet::of(&[Param::Functions, Param::Thinking]),
+    refused: ParamSet::of(&[Param::Functions, Param::Thinking, Param::ReasoningEffort]),
     unsent: ParamSet::of(&[Param::User]),
     max_tokens_only: true,
+    clamp_temperature: true,
+    tool_choice: ToolChoice::RequiredAsMessage,
+    messages: MessageRules {
+        content_as_text: ContentAsText::UnlessNonText,
+        ..MessageRules::LITELLM
+    },
     ..BASE
+};
+
+/// moonshot for the models LiteLLM's cost map says reason: as [`MOONSHOT`], with
+/// `reasoning_effort` (as its level's string), no `temperature`, and a `reasoning_content` on
+/// each assistant turn with tool calls (`fill_reasoning_content`).
+pub const MOONSHOT_REASONING: ParamRules = ParamRules {
+    refused: ParamSet::of(&[Param::Functions, Param::Thinking]),
+    unsent: ParamSet::of(&[Param::User, Param::Temperature]),
+    clamp_temperature: false,
+    effort_as_string: true,
+    messages: MessageRules {
+        reasoning_fill: ReasoningFill::ToolCalls,
+        ..MOONSHOT.messages
+    },
+    ..MOONSHOT
 };
 
 /// v0: LiteLLM's V0ChatConfig (→ OpenAILikeChatConfig → OpenAIGPTConfig)
@@ -685,7 +710,7 @@ pub const DEEPSEEK: ParamRules = ParamRules {
 /// without `reasoning_content` filled when thinking is on (`_fill_reasoning_content`).
 pub const DEEPSEEK_REASONING: ParamRules = ParamRules {
     messages: MessageRules {
-        reasoning_fill: true,
+        reasoning_fill: ReasoningFill::Assistant,
         ..DEEPSEEK.messages
     },
     ..DEEPSEEK
