@@ -54,7 +54,7 @@ type Runtime = monoio::FusionRuntime<TimeDriver<IoUringDriver>, TimeDriver<Legac
 /// task-run; 5.19+). With the kernel's default, every completion that another CPU causes
 /// (the peer's bytes arriving) interrupts the core with an IPI to run it: on chat at 50
 /// connections that was ~0.4 IPIs per request, and deferring cut the core's system time
-/// from 23 to 16 µs per request (harness, alternating runs). Each core builds and drives its
+/// from 27 to 20 µs per request (harness, 13 alternating runs, medians). Each core builds and drives its
 /// own ring on its own thread, as single issuer requires. Older kernels refuse the flags;
 /// the ring is then built with fewer.
 fn runtime(epoll: bool) -> std::io::Result<Runtime> {
