@@ -122,6 +122,34 @@ PARAMS = {"max_completion_tokens": 20, "temperature": 0.5, "top_p": 0.9, "user":
           "metadata": {"tag": "x"}, "foo_extra": 1, "parallel_tool_calls": True,
           "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}], "tool_choice": "auto"}
 
+#: The deployments of OpenAI-format providers (name: LiteLLM model) on the scripted upstream's
+#: `/v1` with one key.
+OPENAI_FORMAT = {
+    "vllm": "hosted_vllm/my-llama",
+    "gpt": "openai/gpt-4o",
+    "o3m": "openai/o3-mini",
+    "g5": "openai/gpt-5-mini",
+    "g51": "openai/gpt-5.1",
+    "g55": "openai/gpt-5.5",
+    "dsr": "deepseek/deepseek-reasoner",
+    "kimi": "moonshot/kimi-k2.5",
+    "copenai": "custom_openai/gpt-4o",
+    "aiohttp": "aiohttp_openai/gpt-4o",
+    "groq": "groq/llama-3.3-70b-versatile",
+    "mistral": "mistral/mistral-large-latest",
+    "pplx": "perplexity/sonar",
+    "fw": "fireworks_ai/accounts/fireworks/models/llama-v3p1-8b-instruct",
+    "cere": "cerebras/llama3.1-8b",
+    "grok": "xai/grok-3",
+    "or": "openrouter/openai/gpt-4o",
+    "tog": "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo",
+    "dinfra": "deepinfra/meta-llama/Llama-3.3-70B-Instruct",
+    "nim": "nvidia_nim/meta/llama3-70b-instruct",
+    "samba": "sambanova/Meta-Llama-3.1-8B-Instruct",
+    "fw-short": "fireworks_ai/llama-v3p1-8b-instruct",
+    "dsk": "deepseek/deepseek-chat",
+}
+
 #: The OpenAI-format rows without a deployment of their own above: each gets the parameter
 #: case (chat-row-<name>, model <name>/test-model), so every row's table, path and headers
 #: are checked against LiteLLM's.
@@ -1049,69 +1077,23 @@ def main() -> int:
         "private_key": TEST_KEY.read_text(), "client_email": "gw@proj-1.iam.gserviceaccount.com",
         "token_uri": f"{base}/token"}))
     row_deployments = "".join(
-        f"  - model_name: row-{row}\n    litellm_params: {{model: {row}/test-model, api_base: \"{base}/v1\", api_key: sk-upstream}}\n"
-        for row in ROW_SWEEP)
+        f"  - model_name: {name}\n    litellm_params: {{model: {model}, api_base: \"{base}/v1\", api_key: sk-upstream}}\n"
+        for name, model in {**OPENAI_FORMAT, **{f"row-{row}": f"{row}/test-model" for row in ROW_SWEEP}}.items())
     config = f"""model_list:
   - model_name: claude
     litellm_params: {{model: anthropic/claude-sonnet-4-5, api_base: "{base}", api_key: sk-ant-upstream}}
-  - model_name: vllm
-    litellm_params: {{model: hosted_vllm/my-llama, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: gpt
-    litellm_params: {{model: openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: az
     litellm_params: {{model: azure/gpt-4o, api_base: "{base}", api_key: az-upstream, api_version: "2024-10-21"}}
   - model_name: az-embed
     litellm_params: {{model: azure/text-embedding-3-small, api_base: "{base}", api_key: az-upstream, api_version: "2024-10-21"}}
-  - model_name: o3m
-    litellm_params: {{model: openai/o3-mini, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: g5
-    litellm_params: {{model: openai/gpt-5-mini, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: g51
-    litellm_params: {{model: openai/gpt-5.1, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: g55
-    litellm_params: {{model: openai/gpt-5.5, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: dsr
-    litellm_params: {{model: deepseek/deepseek-reasoner, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: kimi
-    litellm_params: {{model: moonshot/kimi-k2.5, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: copenai
-    litellm_params: {{model: custom_openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: aiohttp
-    litellm_params: {{model: aiohttp_openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: az-text
     litellm_params: {{model: azure_text/gpt-35-turbo-instruct, api_base: "{base}", api_key: az-upstream, api_version: "2024-10-21"}}
   - model_name: jina
     litellm_params: {{model: jina_ai/jina-reranker-v2-base-multilingual, api_base: "{base}/v1", api_key: jina-upstream}}
-  - model_name: groq
-    litellm_params: {{model: groq/llama-3.3-70b-versatile, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: mistral
-    litellm_params: {{model: mistral/mistral-large-latest, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: pplx
-    litellm_params: {{model: perplexity/sonar, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: fw
-    litellm_params: {{model: fireworks_ai/accounts/fireworks/models/llama-v3p1-8b-instruct, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: cere
-    litellm_params: {{model: cerebras/llama3.1-8b, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: grok
-    litellm_params: {{model: xai/grok-3, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: or
-    litellm_params: {{model: openrouter/openai/gpt-4o, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: tog
-    litellm_params: {{model: together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: dinfra
-    litellm_params: {{model: deepinfra/meta-llama/Llama-3.3-70B-Instruct, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: nim
-    litellm_params: {{model: nvidia_nim/meta/llama3-70b-instruct, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: samba
-    litellm_params: {{model: sambanova/Meta-Llama-3.1-8B-Instruct, api_base: "{base}/v1", api_key: sk-upstream}}
-  - model_name: fw-short
-    litellm_params: {{model: fireworks_ai/llama-v3p1-8b-instruct, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: voy-embed
     litellm_params: {{model: voyage/voyage-3, api_base: "{base}/v1", api_key: pa-upstream}}
   - model_name: voy
     litellm_params: {{model: voyage/rerank-2, api_base: "{base}/v1", api_key: pa-upstream}}
-  - model_name: dsk
-    litellm_params: {{model: deepseek/deepseek-chat, api_base: "{base}/v1", api_key: sk-upstream}}
   - model_name: gem
     litellm_params: {{model: gemini/gemini-2.5-flash, api_base: "{base}/v1beta", api_key: AIza-upstream}}
   - model_name: gem-embed

@@ -523,8 +523,10 @@ pub fn write_chat_body(
     // The facts that decide single members, from the members that go out.
     let mut present = ParamSet::EMPTY;
     let mut stream = false;
-    // DeepSeek's `thinking` as the client gave it: enabled or disabled (else not sent).
+    // DeepSeek's `thinking` as the client gave it: enabled or disabled (else not sent); and
+    // as the first `reasoning_effort` that goes out asks for it (`none` disables).
     let mut thinking = None;
+    let mut effort_thinking = None;
     // A non-empty `tools` or `functions` goes out (Python's truth of the list).
     let mut with_tools = false;
     let sent: Vec<bool> = keys
@@ -540,19 +542,16 @@ pub fn write_chat_body(
                 if p == Param::Thinking {
                     thinking = thinking_type(value);
                 }
+                if p == Param::ReasoningEffort && effort_thinking.is_none() {
+                    effort_thinking = Some(value != br#""none""#);
+                }
                 with_tools |= matches!(p, Param::Tools | Param::Functions) && value != b"[]";
             }
         }
     }
-    // DeepSeek's thinking mode: its `thinking` as sent (the client's, else by the effort).
-    let thinking_on = rules.thinking_type
-        && match thinking {
-            Some(enabled) => enabled,
-            None => {
-                present.contains(Param::ReasoningEffort)
-                    && last("reasoning_effort") != Some(br#""none""#.as_slice())
-            }
-        };
+    // DeepSeek's `thinking` as sent: the client's wins over its `reasoning_effort`.
+    let deepseek_thinking = thinking.or(effort_thinking);
+    let thinking_on = rules.thinking_type && deepseek_thinking == Some(true);
     // Moonshot's turn asking for a tool, in place of `tool_choice: "required"`.
     let tool_request = rules.tool_choice == ToolChoice::RequiredAsMessage
         && present.contains(Param::ToolChoice)
@@ -714,13 +713,9 @@ pub fn write_chat_body(
                 }
             }
             Param::ReasoningEffort | Param::Thinking if rules.thinking_type => {
-                // The client's `thinking` wins over `reasoning_effort`; written once.
-                let enabled = match thinking {
-                    Some(enabled) => Some(enabled),
-                    None if p == Param::ReasoningEffort => Some(value != br#""none""#),
-                    None => None,
-                };
-                if let (Some(enabled), false) = (enabled, thinking_written) {
+                // Written once: in place of the client's `thinking`, else of the effort.
+                let here = thinking.is_some() || p == Param::ReasoningEffort;
+                if let (Some(enabled), true, false) = (deepseek_thinking, here, thinking_written) {
                     member(out, Key::Named("thinking"), thinking_of_type(enabled));
                     thinking_written = true;
                 }

@@ -620,15 +620,14 @@ const REASONING_MODELS: &str = include_str!("reasoning_models.txt");
 fn reasons(provider: &str, model: &str) -> bool {
     static MODELS: std::sync::LazyLock<Vec<&'static str>> =
         std::sync::LazyLock::new(|| listed(REASONING_MODELS).collect());
-    let qualified = format!(
-        "{provider}/{}",
-        model
-            .strip_prefix(provider)
-            .and_then(|m| m.strip_prefix('/'))
-            .unwrap_or(model)
-    );
+    let model = model
+        .strip_prefix(provider)
+        .and_then(|m| m.strip_prefix('/'))
+        .unwrap_or(model);
+    // `provider/model`, compared without writing it (wildcard deployments resolve per request).
+    let qualified = || provider.bytes().chain(*b"/").chain(model.bytes());
     MODELS
-        .binary_search_by(|m| m.as_bytes().cmp(qualified.as_bytes()))
+        .binary_search_by(|m| m.bytes().cmp(qualified()))
         .is_ok()
 }
 

@@ -190,13 +190,14 @@ fn write_message(message: &[u8], rules: &MessageRules, out: &mut Vec<u8>) {
     .then(|| get(message, "role").and_then(string))
     .flatten();
     // A role-less message is an assistant's where messages are validated.
-    let assistant =
-        role.as_deref() == Some("assistant") || (rules.validated && get(message, "role").is_none());
-    // DeepSeek's fill: the value the turn gets (its kept one, else a space), if it needs one.
+    let assistant = || {
+        role.as_deref() == Some("assistant") || (rules.validated && get(message, "role").is_none())
+    };
+    // The reasoning fill: the value the turn gets (its kept one, else a space), if it needs one.
     let needs_fill = match rules.reasoning_fill {
         ReasoningFill::Never => false,
-        ReasoningFill::Assistant => assistant,
-        ReasoningFill::ToolCalls => assistant && get(message, "tool_calls").is_some_and(truthy),
+        ReasoningFill::Assistant => assistant(),
+        ReasoningFill::ToolCalls => assistant() && get(message, "tool_calls").is_some_and(truthy),
     };
     let fill = (needs_fill && !get(message, "reasoning_content").is_some_and(truthy)).then(|| {
         get(message, "provider_specific_fields")
