@@ -482,6 +482,26 @@ CASES: list[tuple[str, str, dict]] = [
     ("messages-gemini-stream-tool", "/v1/messages", messages("gem", "tool", True, tools=[WEATHER_TOOL])),
     ("messages-gemini-stream-thinking", "/v1/messages", messages("gem", "thinking", True)),
     ("messages-gemini-err-429", "/v1/messages", messages("gem", "err-429", False)),
+    # Vertex AI's text embeddings (`:predict`).
+    ("embeddings-vertex", "/v1/embeddings", {"model": "vx-embed", "input": "hello there"}),
+    ("embeddings-vertex-list", "/v1/embeddings", {"model": "vx-embed", "input": ["a", "b c"], "dimensions": 3}),
+    ("embeddings-vertex-task", "/v1/embeddings", {"model": "vx-embed", "input": ["doc"], "task_type": "RETRIEVAL_DOCUMENT",
+                                                  "title": "T"}),
+    ("embeddings-vertex-input-type", "/v1/embeddings", {"model": "vx-embed", "input": "q", "input_type": "RETRIEVAL_QUERY"}),
+    ("embeddings-vertex-auto-truncate", "/v1/embeddings", {"model": "vx-embed", "input": "q", "auto_truncate": False}),
+    ("embeddings-vertex-float", "/v1/embeddings", {"model": "vx-embed", "input": "q", "encoding_format": "float"}),
+    ("embeddings-vertex-base64", "/v1/embeddings", {"model": "vx-embed", "input": "q", "encoding_format": "base64"}),
+    ("embeddings-vertex-user", "/v1/embeddings", {"model": "vx-embed", "input": "q", "user": "u1"}),
+    ("embeddings-vertex-extra", "/v1/embeddings", {"model": "vx-embed", "input": "q", "foo": {"a": 1}, "dimensions": None}),
+    ("embeddings-vertex-empty", "/v1/embeddings", {"model": "vx-embed", "input": []}),
+    ("embeddings-vertex-nested", "/v1/embeddings", {"model": "vx-embed", "input": [["a", "b"]]}),
+    ("embeddings-vertex-tokens", "/v1/embeddings", {"model": "vx-embed", "input": [1, 2, 3]}),
+    ("embeddings-vertex-labels", "/v1/embeddings", {"model": "vx-embed", "input": "q", "metadata": {"team": "a", "n": 1}}),
+    *[(f"embeddings-vertex-{e}", "/v1/embeddings", {"model": "vx-embed", "input": f"[{e}] q"})
+      for e in ("err-400", "err-401", "err-429", "err-500")],
+    ("embeddings-vertex-gemini", "/v1/embeddings", {"model": "vx-embed-gem", "input": ["x", "y"], "dimensions": 8}),
+    ("embeddings-vertex-multimodal", "/v1/embeddings", {"model": "vx-embed-mm", "input": "a cat"}),
+    ("embeddings-vertex-gemini-2", "/v1/embeddings", {"model": "vx-embed-gem2", "input": "a cat"}),
     ("embeddings-gemini", "/v1/embeddings", {"model": "gem-embed", "input": "[text] hello"}),
     ("embeddings-gemini-list", "/v1/embeddings", {"model": "gem-embed", "input": ["[text] a", "b"], "dimensions": 3}),
     # Ollama's native API: ollama/ to /api/generate (the chat flattened into a prompt),
@@ -943,7 +963,9 @@ def token_problem(tokens: list[dict]) -> str | None:
 
 #: The config's deployments as (provider, provider model), for the fixtures' args.
 DEPLOYMENTS = {"gem": ("gemini", "gemini-2.5-flash"), "gem-embed": ("gemini", "text-embedding-004"),
-               "vx": ("vertex_ai", "gemini-2.5-flash"), "br": ("bedrock", "anthropic.claude-3-5-sonnet-20240620-v1:0"),
+               "vx": ("vertex_ai", "gemini-2.5-flash"),
+               "vx-embed": ("vertex_ai", "text-embedding-005"), "vx-embed-gem": ("vertex_ai", "gemini-embedding-001"),
+               "vx-embed-mm": ("vertex_ai", "multimodalembedding@001"), "vx-embed-gem2": ("vertex_ai", "gemini-embedding-2"), "br": ("bedrock", "anthropic.claude-3-5-sonnet-20240620-v1:0"),
                "br-session": ("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
                "br-nova": ("bedrock", "amazon.nova-pro-v1:0"),
                "br-titan1": ("bedrock", "amazon.titan-embed-text-v1"), "br-titan2": ("bedrock", "amazon.titan-embed-text-v2:0"),
@@ -1141,6 +1163,18 @@ def main() -> int:
     litellm_params: {{model: cohere/embed-english-v3.0, api_base: "{base}/v2/embed", api_key: co-upstream}}
   - model_name: corerank
     litellm_params: {{model: cohere/rerank-v3.5, api_base: "{base}", api_key: co-upstream}}
+  - model_name: vx-embed
+    litellm_params: {{model: vertex_ai/text-embedding-005, api_base: "{base}", vertex_project: proj-1,
+                      vertex_location: us-east5, vertex_credentials: "{work / 'sa.json'}"}}
+  - model_name: vx-embed-gem
+    litellm_params: {{model: vertex_ai/gemini-embedding-001, api_base: "{base}", vertex_project: proj-1,
+                      vertex_location: us-central1, vertex_credentials: "{work / 'sa.json'}"}}
+  - model_name: vx-embed-mm
+    litellm_params: {{model: vertex_ai/multimodalembedding@001, api_base: "{base}", vertex_project: proj-1,
+                      vertex_location: us-east5, vertex_credentials: "{work / 'sa.json'}"}}
+  - model_name: vx-embed-gem2
+    litellm_params: {{model: vertex_ai/gemini-embedding-2, api_base: "{base}", vertex_project: proj-1,
+                      vertex_location: us-east5, vertex_credentials: "{work / 'sa.json'}"}}
   - model_name: vx
     litellm_params: {{model: vertex_ai/gemini-2.5-flash, api_base: "{base}", vertex_project: proj-1,
                       vertex_location: us-east5, vertex_credentials: "{work / 'sa.json'}"}}

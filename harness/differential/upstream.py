@@ -701,7 +701,7 @@ class Upstream:
     @staticmethod
     def scenario(body: dict, names) -> str:
         text = json.dumps(body.get("messages") or body.get("contents") or body.get("requests") or body.get("prompt")
-                          or body.get("input") or body.get("inputText") or body.get("texts") or body.get("document")
+                          or body.get("input") or body.get("instances") or body.get("inputText") or body.get("texts") or body.get("document")
                           or body.get("query") or body.get("queries"))
         return next((n for n in names if f"[{n}]" in text), "text")
 
@@ -892,6 +892,17 @@ class Upstream:
         if path.endswith(":batchEmbedContents"):
             embeddings = [{"values": [0.25, -0.5, i + 0.125]} for i, _ in enumerate(body.get("requests", []))]
             _send(handler, 200, "application/json", json.dumps({"embeddings": embeddings}).encode())
+            return
+        if path.endswith(":predict"):
+            # Vertex AI's text embeddings (https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/text-embeddings-api):
+            # one prediction per instance, with its token count; billable characters in metadata.
+            instances = body.get("instances") or []
+            predictions = [{"embeddings": {"values": [0.25, -0.5, i + 0.125],
+                                           "statistics": {"token_count": 3 + i, "truncated": False}}}
+                           for i, _ in enumerate(instances)]
+            answer = {"predictions": predictions,
+                      "metadata": {"billableCharacterCount": sum(len(str(x.get("content", ""))) for x in instances)}}
+            _send(handler, 200, "application/json", json.dumps(answer).encode())
             return
         if path.endswith(":embedContent"):
             _send(handler, 200, "application/json", json.dumps({"embedding": {"values": [0.25, -0.5]}}).encode())

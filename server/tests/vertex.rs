@@ -57,6 +57,20 @@ fn vertex(lifetime: u64, mints: Arc<AtomicUsize>) -> (String, Receiver<Recorded>
         if path.ends_with(":generateContent") {
             return (200, "application/json", answer());
         }
+        if path.ends_with(":predict") {
+            // Text embeddings: one prediction per instance, its token count the content's length.
+            let sent: Value = serde_json::from_slice(body).unwrap();
+            let predictions: Vec<Value> = sent["instances"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| json!({"embeddings": {"values": [0.5, -0.25],
+                    "statistics": {"token_count": i["content"].as_str().unwrap().len(), "truncated": false}}}))
+                .collect();
+            let answer =
+                json!({"predictions": predictions, "metadata": {"billableCharacterCount": 9}});
+            return (200, "application/json", answer.to_string());
+        }
         (404, "application/json", "{}".to_owned())
     })
 }
@@ -303,6 +317,92 @@ fn without_a_token_requests_get_litellms_401_and_nothing_goes_upstream() {
             "{err}"
         );
     }
+    assert!(api_requests(&seen).is_empty());
+    gw.assert_healthy();
+}
+
+#[test]
+fn text_embeddings_go_to_predict() {
+    let mints = Arc::new(AtomicUsize::new(0));
+    let (base, seen) = vertex(3600, mints);
+    let dir = TempDir::new("vertex");
+    let sa = service_account(&dir, &format!("{base}/token"));
+    let extra = format!(
+        "  - model_name: vx-embed\n    litellm_params:\n      model: vertex_ai/text-embedding-005\n      api_base: {base}\n      vertex_project: proj-1\n      vertex_location: us-east5\n      vertex_credentials: {sa}\n  - model_name: vx-embed-drop\n    litellm_params:\n      model: vertex_ai/gemini-embedding-001\n      api_base: {base}\n      vertex_project: proj-1\n      vertex_location: us-east5\n      vertex_credentials: {sa}\n      drop_params: true\n  - model_name: vx-mm\n    litellm_params:\n      model: vertex_ai/multimodalembedding@001\n      api_base: {base}\n      vertex_project: proj-1\n      vertex_credentials: {sa}\n  - model_name: vxw-*\n    litellm_params:\n      model: vertex_ai/*\n      api_base: {base}\n      vertex_project: proj-1\n      vertex_location: us-east5\n      vertex_credentials: {sa}\n",
+        sa = sa.display()
+    );
+    let gw = Gateway::start(&config(&base, &sa, &extra));
+    let body = json!({"model": "vx-embed", "input": ["hello", "hi"], "dimensions": 2,
+                      "task_type": "RETRIEVAL_DOCUMENT", "encoding_format": "float"});
+    let resp = gw.post("/v1/embeddings", &body);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let answer = resp.json();
+    assert_eq!(answer["model"], "vx-embed");
+    assert_eq!(answer["data"][1]["embedding"], json!([0.5, -0.25]));
+    assert_eq!(answer["data"][1]["index"], 1);
+    assert_eq!(answer["usage"]["prompt_tokens"], 7);
+    assert_eq!(
+        answer["usage"]["prompt_tokens_details"]["character_count"],
+        9
+    );
+    // Priced per token, as LiteLLM prices Vertex embeddings (text-embedding-005: 1e-07).
+    assert_eq!(resp.header("x-litellm-response-cost"), Some("7e-07"));
+    let calls = api_requests(&seen);
+    assert_eq!(
+        calls[0].0,
+        "/v1/projects/proj-1/locations/us-east5/publishers/google/models/text-embedding-005:predict"
+    );
+    assert_eq!(header(&calls[0], "authorization"), Some("Bearer ya29.1"));
+    let sent: Value = serde_json::from_slice(&calls[0].2).unwrap();
+    assert_eq!(
+        sent,
+        json!({"instances": [{"content": "hello", "task_type": "RETRIEVAL_DOCUMENT"},
+                             {"content": "hi", "task_type": "RETRIEVAL_DOCUMENT"}],
+               "parameters": {"outputDimensionality": 2, "task_type": "RETRIEVAL_DOCUMENT"}})
+    );
+
+    // `user` is LiteLLM's UnsupportedParamsError, and dropped with drop_params.
+    let user = json!({"model": "vx-embed", "input": "q", "user": "u1"});
+    let err = assert_litellm_error(&gw.post("/v1/embeddings", &user), 400);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("vertex_ai does not support parameters: {'user': 'u1'}"),
+        "{err}"
+    );
+    let dropped = json!({"model": "vx-embed-drop", "input": "q", "user": "u1"});
+    assert_eq!(gw.post("/v1/embeddings", &dropped).status, 200);
+    // A wildcard reaches the text-embedding models too.
+    let wild = json!({"model": "vxw-text-embedding-005", "input": "abc"});
+    assert_eq!(gw.post("/v1/embeddings", &wild).status, 200);
+    let calls = api_requests(&seen);
+    assert_eq!(
+        calls.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        [
+            "/v1/projects/proj-1/locations/us-east5/publishers/google/models/gemini-embedding-001:predict",
+            "/v1/projects/proj-1/locations/us-east5/publishers/google/models/text-embedding-005:predict"
+        ]
+    );
+    assert_eq!(
+        serde_json::from_slice::<Value>(&calls[0].2).unwrap(),
+        json!({"instances": [{"content": "q"}], "parameters": {}})
+    );
+
+    // Token ids, chat to an embedding model and the multimodal model are refused, never sent.
+    let tokens = json!({"model": "vx-embed", "input": [1, 2]});
+    assert_litellm_error(&gw.post("/v1/embeddings", &tokens), 400);
+    let chat = json!({"model": "vx-embed", "messages": [{"role": "user", "content": "Hi"}]});
+    assert_litellm_error(&gw.post("/v1/chat/completions", &chat), 400);
+    let mm = json!({"model": "vx-mm", "input": "a cat"});
+    let err = assert_litellm_error(&gw.post("/v1/embeddings", &mm), 400);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("not supported by corelane yet"),
+        "{err}"
+    );
     assert!(api_requests(&seen).is_empty());
     gw.assert_healthy();
 }

@@ -17,7 +17,9 @@ use crate::cost::Prices;
 use crate::error::{map_upstream_status, write_upstream_message, UpstreamErrorMap};
 use crate::json::tape::Scratch;
 use crate::openai::RequestFields;
-use crate::provider::{Credentials, Endpoint, Family, ProviderRow, ResponseOp, UpstreamTarget};
+use crate::provider::{
+    Credentials, Endpoint, Family, PathStyle, ProviderRow, ResponseOp, UpstreamTarget,
+};
 use crate::rewrite::{rewrite_reporting, ModelRewriter, Reported};
 use crate::stream::{rewrite_chunk, StreamFailure, SSE_DONE};
 use crate::usage::Usage;
@@ -78,6 +80,9 @@ pub enum Bridge {
     ChatToGemini,
     /// Embeddings to Gemini's `batchEmbedContents`, and back.
     EmbedToGemini,
+    /// Embeddings to Vertex AI's text-embedding `:predict`, and back
+    /// ([`crate::gemini::predict`]).
+    EmbedToVertex,
     /// `/v1/messages` to Gemini through a chat completion, as LiteLLM chains them (Messages →
     /// chat → `generateContent`, and back the same way).
     MessagesToGemini,
@@ -185,6 +190,9 @@ pub fn bridge(row: &ProviderRow, endpoint: Endpoint) -> Bridge {
         (Family::Anthropic, Endpoint::CountTokens) => Bridge::AnthropicCount,
         (Family::Anthropic, _) => Bridge::ChatToAnthropic,
         (Family::Gemini, Endpoint::ChatCompletions) => Bridge::ChatToGemini,
+        (Family::Gemini, Endpoint::Embeddings) if row.path == PathStyle::Vertex => {
+            Bridge::EmbedToVertex
+        }
         (Family::Gemini, Endpoint::Embeddings) => Bridge::EmbedToGemini,
         (Family::Gemini, Endpoint::Messages) => Bridge::MessagesToGemini,
         (Family::Gemini, Endpoint::CountTokens) => Bridge::GeminiCount,
@@ -394,6 +402,11 @@ pub fn write_request_body(
                 ..RequestNote::default()
             })
         }
+        Bridge::EmbedToVertex => none(crate::gemini::predict::embed_request(
+            body,
+            provider_model,
+            out,
+        )),
         Bridge::ChatToBedrock => none(crate::bedrock::transform_request(
             body,
             provider_model,
@@ -796,6 +809,9 @@ pub fn rewrite_response(
             out,
         )
         .reported(),
+        Bridge::EmbedToVertex => {
+            crate::gemini::predict::embed_response(body, requested_model, out).reported()
+        }
         Bridge::MessagesToGemini => {
             let (id, created) = answer_id();
             messages_through_chat(body.len(), requested_model, out, |chat| {
@@ -1473,6 +1489,7 @@ pub fn stream_translator(
         Bridge::OpenAi
         | Bridge::LocalCount
         | Bridge::EmbedToGemini
+        | Bridge::EmbedToVertex
         | Bridge::EmbedToBedrock
         | Bridge::EmbedToOllama
         | Bridge::EmbedToCohere

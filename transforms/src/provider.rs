@@ -772,6 +772,13 @@ pub static VERTEX_CLAUDE: ProviderRow = ProviderRow {
     ..VERTEX_AI
 };
 
+/// The `vertex_ai` row for text-embedding models (`:predict`,
+/// [`crate::gemini::predict`]), chosen by [`resolve`].
+pub static VERTEX_EMBED: ProviderRow = ProviderRow {
+    endpoints: EMBED,
+    ..VERTEX_AI
+};
+
 /// Bedrock (Converse for chat; `/v1/messages` through a chat completion):
 /// litellm/llms/bedrock/base_aws_llm.py (`get_runtime_endpoint`, `bedrock_bearer_token`, SigV4
 /// for service `bedrock`), chat/converse_handler.py; the base built from the region at
@@ -2217,6 +2224,13 @@ fn refine(row: &'static ProviderRow, provider_model: &str) -> &'static ProviderR
         {
             &VERTEX_CLAUDE
         }
+        Family::Gemini
+            if row.path == PathStyle::Vertex
+                && (crate::gemini::predict::is_text_embedding_model(provider_model)
+                    || crate::gemini::predict::is_other_embedding_model(provider_model)) =>
+        {
+            &VERTEX_EMBED
+        }
         Family::Bedrock if crate::bedrock::rerank::is_rerank_model(provider_model) => {
             &BEDROCK_RERANK
         }
@@ -2245,7 +2259,7 @@ pub fn with_model_rows(row: &'static ProviderRow) -> Vec<&'static ProviderRow> {
     if row.family == Family::Bedrock {
         vec![row, &BEDROCK_CLAUDE, &BEDROCK_EMBED, &BEDROCK_RERANK]
     } else if row.path == PathStyle::Vertex {
-        vec![row, &VERTEX_CLAUDE]
+        vec![row, &VERTEX_CLAUDE, &VERTEX_EMBED]
     } else if row.name == "openai" {
         let mut rows = vec![row, &AIOHTTP_OPENAI_CHAT];
         rows.extend(OPENAI_ROWS.iter().flatten().flatten());
@@ -2275,6 +2289,14 @@ pub fn unserved_model(
     match row.path {
         PathStyle::Vertex
             if row.family == Family::Gemini
+                && row.endpoints == EMBED
+                && crate::gemini::predict::is_other_embedding_model(provider_model) =>
+        {
+            Some("vertex_ai (multimodal embedding models and gemini-embedding-2, which take embedContent)")
+        }
+        PathStyle::Vertex
+            if row.family == Family::Gemini
+                && row.endpoints != EMBED
                 && !crate::gemini::head::is_vertex_gemini_model(provider_model, has_api_base) =>
         {
             Some("vertex_ai (partner, Model Garden and other non-Gemini models)")
@@ -2410,7 +2432,12 @@ pub fn write_request_path(
                 "/publishers/google/models/"
             });
             push_percent_encoded(provider_model, out);
-            out.push_str(gemini_method(endpoint, stream));
+            out.push_str(if endpoint == Endpoint::Embeddings {
+                // Vertex's text embeddings are predictions (`:predict`).
+                ":predict"
+            } else {
+                gemini_method(endpoint, stream)
+            });
         }
     }
 }

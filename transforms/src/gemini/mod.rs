@@ -7,6 +7,7 @@
 //! - [`response`]: a `GenerateContentResponse` → LiteLLM's `chat.completion`;
 //! - [`stream`]: `streamGenerateContent?alt=sse` events → `chat.completion.chunk` events;
 //! - [`embed`]: OpenAI embeddings ↔ `batchEmbedContents`;
+//! - [`predict`]: OpenAI embeddings ↔ Vertex AI's text-embedding `:predict`;
 //! - [`count`]: `/v1/messages/count_tokens` → `countTokens`;
 //! - [`error`]: Gemini's error answers → LiteLLM's classes.
 //!
@@ -16,6 +17,7 @@ pub mod count;
 pub mod embed;
 pub mod error;
 pub mod head;
+pub mod predict;
 pub mod request;
 pub mod response;
 pub mod stream;
