@@ -39,7 +39,9 @@ pub use master_key::{
 pub use model::{
     LitellmParams, ModelEntry, ModelInfo, TokenRates, AWS_PARAMS, AWS_UNSERVED_PARAMS,
 };
-pub use settings::{GeneralSettings, GroupAlias, LitellmSettings, RouterSettings};
+pub use settings::{
+    Fallback, GeneralSettings, GroupAlias, LitellmSettings, RetrySettings, RouterSettings,
+};
 pub use value::Value;
 
 use fields::{Cx, Res};

@@ -45,6 +45,12 @@ pub struct LitellmParams {
     /// Bedrock's AWS parameters, by name: `aws_access_key_id`, `aws_secret_access_key`,
     /// `aws_session_token`, `aws_region_name`, `aws_bedrock_runtime_endpoint`.
     pub aws: Vec<(&'static str, String)>,
+    /// The router's tier (`order`): lower tiers are tried first, higher ones only after them.
+    pub order: Option<u64>,
+    /// Retries for a request whose first failure was this deployment's (`num_retries`).
+    pub num_retries: Option<u64>,
+    /// How long this deployment cools down after a failure that cools it (`cooldown_time`).
+    pub cooldown_time: Option<Duration>,
     /// `drop_params`: OpenAI parameters the provider has no field for are dropped instead of
     /// refused (as `litellm_settings.drop_params`, for this deployment).
     pub drop_params: Option<bool>,
@@ -213,6 +219,9 @@ fn params(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<LitellmParams> {
             "rpm" => p.rpm = cx.uint(value, &kp)?,
             "tpm" => p.tpm = cx.uint(value, &kp)?,
             "weight" => p.weight = cx.number(value, &kp)?,
+            "order" => p.order = cx.uint(value, &kp)?,
+            "num_retries" => p.num_retries = cx.uint(value, &kp)?,
+            "cooldown_time" => p.cooldown_time = cx.seconds(value, &kp)?,
             "mock_response" => p.mock_response = cx.string(value, &kp)?,
             "drop_params" => p.drop_params = cx.boolean(value, &kp)?,
             // The first of the two spellings LiteLLM reads wins, as its `or` chain does.

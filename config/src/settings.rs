@@ -15,6 +15,35 @@ pub struct RouterSettings {
     pub routing_strategy: Option<String>,
     pub model_group_alias: Vec<GroupAlias>,
     pub timeout: Option<Duration>,
+    pub retries: RetrySettings,
+    /// The least wait between retries of a group without another deployment to go to.
+    pub retry_after: Option<Duration>,
+    /// Failures a deployment may have before it cools down (LiteLLM counts them only when
+    /// this differs from `litellm_settings.allowed_fails`, 3 by default).
+    pub allowed_fails: Option<u64>,
+    pub cooldown_time: Option<Duration>,
+    pub disable_cooldowns: Option<bool>,
+}
+
+/// The retry and fallback keys LiteLLM reads from `router_settings`, and from
+/// `litellm_settings` where `router_settings` leaves them unset.
+#[derive(Debug, Clone, Default)]
+pub struct RetrySettings {
+    pub num_retries: Option<u64>,
+    pub max_fallbacks: Option<u64>,
+    /// `[{group: [fallback groups]}]`, in order; `"*"` matches every group.
+    pub fallbacks: Vec<Fallback>,
+    /// Appended to `fallbacks` as `{"*": [...]}`.
+    pub default_fallbacks: Vec<String>,
+    pub context_window_fallbacks: Vec<Fallback>,
+    pub content_policy_fallbacks: Vec<Fallback>,
+}
+
+/// One `fallbacks` entry: requests for `group` that fail go on to `targets`, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fallback {
+    pub group: String,
+    pub targets: Vec<String>,
 }
 
 /// `model_group_alias` entry: requests for `alias` go to model group `model`; `hidden`
@@ -31,6 +60,11 @@ pub struct GroupAlias {
 #[derive(Debug, Clone, Default)]
 pub struct LitellmSettings {
     pub request_timeout: Option<Duration>,
+    /// The router keys LiteLLM also reads from here (`router_settings` wins).
+    pub retries: RetrySettings,
+    /// `litellm.allowed_fails` (3 when unset): the router counts failures only when its own
+    /// `allowed_fails` differs from it.
+    pub allowed_fails: Option<u64>,
     /// Parsed (and type-checked) but not applied yet: listed as ignored.
     pub drop_params: Option<bool>,
     /// `prometheus` is named in `callbacks`, `success_callback` or `failure_callback`.
@@ -72,10 +106,69 @@ pub(crate) fn router(cx: &mut Cx<'_>, node: &Node) -> Res<RouterSettings> {
             }
             "model_group_alias" => rs.model_group_alias = aliases(cx, value, &kp)?,
             "timeout" => rs.timeout = cx.seconds(value, &kp)?,
+            "retry_after" => rs.retry_after = cx.seconds(value, &kp)?,
+            "allowed_fails" => rs.allowed_fails = cx.uint(value, &kp)?,
+            "cooldown_time" => rs.cooldown_time = cx.seconds(value, &kp)?,
+            "disable_cooldowns" => rs.disable_cooldowns = cx.boolean(value, &kp)?,
+            k if retry_key(cx, &mut rs.retries, k, value, &kp)? => {}
             _ => cx.ignore(kp),
         }
     }
     Ok(rs)
+}
+
+/// Reads one of the retry and fallback keys into `rs`; false when `key` is none of them.
+fn retry_key(
+    cx: &mut Cx<'_>,
+    rs: &mut RetrySettings,
+    key: &str,
+    value: &Node,
+    path: &str,
+) -> Res<bool> {
+    match key {
+        "num_retries" => rs.num_retries = cx.uint(value, path)?,
+        "max_fallbacks" => rs.max_fallbacks = cx.uint(value, path)?,
+        "fallbacks" => rs.fallbacks = fallbacks(cx, value, path)?,
+        "context_window_fallbacks" => rs.context_window_fallbacks = fallbacks(cx, value, path)?,
+        "content_policy_fallbacks" => rs.content_policy_fallbacks = fallbacks(cx, value, path)?,
+        "default_fallbacks" => rs.default_fallbacks = strings(cx, value, path)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// `[{group: [targets]}, ...]` (LiteLLM's `fallbacks` list of one-key dicts; a dict of
+/// several keys is read as several entries, in order).
+fn fallbacks(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<Vec<Fallback>> {
+    let mut out = Vec::new();
+    for (i, item) in cx.seq(node, path)?.unwrap_or_default().iter().enumerate() {
+        let ip = format!("{path}[{i}]");
+        let Some(entries) = cx.map(item, &ip)? else {
+            continue;
+        };
+        for (key, targets) in entries {
+            let kp = join(&ip, &key.text);
+            out.push(Fallback {
+                group: key.text.clone(),
+                targets: strings(cx, targets, &kp)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A list of strings (a single string is a list of one, as LiteLLM's lookups treat it).
+fn strings(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<Vec<String>> {
+    if let Some(items) = cx.seq(node, path).ok().flatten() {
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            if let Some(s) = cx.string(item, &format!("{path}[{i}]"))? {
+                out.push(s);
+            }
+        }
+        return Ok(out);
+    }
+    Ok(cx.string(node, path)?.into_iter().collect())
 }
 
 /// `{alias: "target"}` or `{alias: {model: "target", hidden: true}}` (LiteLLM's
@@ -125,6 +218,8 @@ pub(crate) fn litellm(cx: &mut Cx<'_>, node: &Node) -> Res<LitellmSettings> {
         let kp = join(PATH, &key.text);
         match key.text.as_str() {
             "request_timeout" => ls.request_timeout = cx.seconds(value, &kp)?,
+            "allowed_fails" => ls.allowed_fails = cx.uint(value, &kp)?,
+            k if retry_key(cx, &mut ls.retries, k, value, &kp)? => {}
             "drop_params" => ls.drop_params = cx.boolean(value, &kp)?,
             // `/v1/messages` to an OpenAI-format provider always goes to its chat completions
             // here; `false` asks for LiteLLM's Responses API route for openai models, which

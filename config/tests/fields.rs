@@ -356,14 +356,21 @@ fn ignored_keys_are_listed_once_in_file_order() {
             "model_list[0].litellm_params.seed",
             "model_list[0].litellm_params.temperature",
             "model_list[0].tpm_limit",
-            "router_settings.fallbacks",
-            "router_settings.num_retries",
             "router_settings.model_group_alias.x.weight",
             "litellm_settings.success_callback",
             "litellm_settings.cache",
             "general_settings.alerting",
             "guardrails",
         ]
+    );
+    let retries = &c.router_settings.retries;
+    assert_eq!(retries.num_retries, Some(2));
+    assert_eq!(
+        retries.fallbacks,
+        [corelane_config::Fallback {
+            group: "a".into(),
+            targets: vec!["b".into()]
+        }]
     );
     // model_info extras are kept, not ignored.
     assert_eq!(

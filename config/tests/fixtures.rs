@@ -140,8 +140,6 @@ fn full_config() {
             "model_list[2].litellm_params.max_tokens",
             // Parsed and type-checked, not applied yet: listed all the same.
             "router_settings.routing_strategy",
-            "router_settings.num_retries",
-            "router_settings.fallbacks",
             "router_settings.redis_host",
             "litellm_settings.success_callback",
             "litellm_settings.cache",

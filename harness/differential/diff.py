@@ -256,7 +256,9 @@ CASES: list[tuple[str, str, dict]] = [
     *[(f"messages-anthropic-{e}", "/v1/messages", messages("claude", e, False))
       for e in ("err-too-long", "err-429", "err-529")],
     *[(f"chat-openai-{e}", "/v1/chat/completions", chat("gpt", e, False))
-      for e in ("err-too-long", "err-400", "err-401", "err-429", "err-500", "err-503")],
+      for e in ("err-too-long", "err-400", "err-401", "err-429", "err-500", "err-503", "err-ctx", "err-rate-text",
+                "err-safety", "err-nomodel", "err-timeout-text")],
+    *[(f"chat-dsk-{e}", "/v1/chat/completions", chat("dsk", e, False)) for e in ("err-ctx", "err-safety")],
     # Token counting: Anthropic's API, or a local estimate.
     ("count-tokens-anthropic", "/v1/messages/count_tokens",
      {"model": "claude", "system": "Be brief.", "messages": [{"role": "user", "content": "Hello"}], "tools": [WEATHER_TOOL]}),

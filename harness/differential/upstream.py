@@ -271,6 +271,13 @@ ERRORS = {
     "err-co-token": (401, "authentication_error", "invalid api token"),
     "err-co-tokens": (400, "invalid_request_error", "too many tokens: size limit exceeded by 1200 tokens"),
     "err-422": (422, "invalid_request_error", "invalid request: message must be at least 1 token long"),
+    # Wordings LiteLLM's OpenAI-compatible mapping reads before the status.
+    "err-ctx": (400, "invalid_request_error",
+                "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens."),
+    "err-rate-text": (400, "invalid_request_error", "Rate limit reached for requests per min"),
+    "err-safety": (400, "invalid_request_error", "Your request was rejected as a result of the safety system."),
+    "err-nomodel": (400, "invalid_request_error", "The model does not exist or you do not have access (model_not_found)"),
+    "err-timeout-text": (500, "api_error", "A timeout occurred while waiting"),
 }
 
 #: Azure OpenAI's own error answers by scenario (status, body): its content filter (code and

@@ -214,6 +214,12 @@ pub enum GatewayError {
     BadRequest {
         message: String,
     },
+    /// Every deployment the request could go to is cooling down (LiteLLM's
+    /// `RouterRateLimitError`); `retry_after` is the cooldown's length, in whole seconds.
+    NoDeployments {
+        message: String,
+        retry_after: u64,
+    },
     /// A request field that cannot be served as sent (a 400 naming it).
     InvalidParam {
         param: &'static str,
@@ -299,6 +305,7 @@ impl GatewayError {
             | GatewayError::BatchTooLarge { .. } => 400,
             GatewayError::Detail { status, .. } => *status,
             GatewayError::BatchAllFailed => 500,
+            GatewayError::NoDeployments { .. } => 429,
             GatewayError::NoApiKey | GatewayError::InvalidKey { .. } => 401,
             GatewayError::NotFound | GatewayError::ModelNotFound { .. } => 404,
             GatewayError::MethodNotAllowed => 405,
@@ -355,6 +362,12 @@ impl GatewayError {
                 return ExceptionClass {
                     provider: None,
                     class: "Exception",
+                }
+            }
+            GatewayError::NoDeployments { .. } => {
+                return ExceptionClass {
+                    provider: None,
+                    class: "RouterRateLimitError",
                 }
             }
             GatewayError::ClientGone => {
@@ -520,6 +533,9 @@ impl GatewayError {
                 "stream is not supported with a comma-separated list of models".to_owned(),
             ),
             GatewayError::BatchAllFailed => ("None", Some("None"), "All tasks failed".to_owned()),
+            GatewayError::NoDeployments { message, .. } => {
+                ("all_deployments_in_cooldown", None, message.clone())
+            }
             GatewayError::BatchTooLarge { count, max } => (
                 "invalid_request_error",
                 Some("model"),

@@ -90,6 +90,13 @@ pub struct Exchange<'g> {
     pub client_include_usage: bool,
     /// Attempts made beyond the first.
     pub retries: u32,
+    /// The router's retries of the group that answered, and the most it would have made
+    /// (`x-litellm-max-retries`, after a retry).
+    pub max_retries: Option<u32>,
+    /// Fallback groups tried (`x-litellm-attempted-fallbacks`).
+    pub fallbacks: u32,
+    /// The last upstream error answer's `retry-after`, in seconds.
+    pub upstream_retry_after: Option<u64>,
     pub usage: Option<Usage>,
     /// What translating the request learned that translating the answer needs (the prompt
     /// tokens the gateway counted itself, Ollama's JSON mode).
@@ -128,6 +135,9 @@ impl<'g> Exchange<'g> {
             stream: false,
             client_include_usage: false,
             retries: 0,
+            max_retries: None,
+            fallbacks: 0,
+            upstream_retry_after: None,
             usage: None,
             request_note: std::cell::Cell::new(Default::default()),
             bridged: std::cell::OnceCell::new(),
@@ -176,6 +186,8 @@ impl<'g> Exchange<'g> {
             cost,
             overhead_ms: elapsed.as_secs_f64() * 1000.0,
             attempted_retries: self.retries,
+            max_retries: self.max_retries,
+            attempted_fallbacks: self.fallbacks,
         }
     }
 

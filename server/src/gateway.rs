@@ -49,8 +49,6 @@ pub struct Deployment {
     pub kind: DeploymentKind,
     pub timeout: Duration,
     pub stream_timeout: Duration,
-    /// Weight for simple-shuffle: `weight`, else `rpm`, else `tpm`, else 1.
-    pub weight: f64,
     pub prices: Option<Prices>,
     /// `drop_params`, global or the deployment's: parameters the provider has no field for
     /// are dropped instead of refused.
@@ -116,6 +114,10 @@ pub struct Gateway {
     /// The Google access tokens Vertex AI deployments need, one per distinct credentials,
     /// for the refresher (`google_auth::start`).
     pub google_tokens: Vec<google_auth::Entry>,
+    /// The router's retry, fallback and cooldown settings.
+    pub policy: crate::router::Policy,
+    /// Each deployment's cooldown and recent failures, seen by every core.
+    pub health: crate::health::Health,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -196,11 +198,6 @@ impl Gateway {
             }
             let timeout = params.timeout.unwrap_or(default_timeout);
             let prices = deployment_prices(params, &entry.model_info, &kind);
-            let weight = params
-                .weight
-                .or(params.rpm.map(|r| r as f64))
-                .or(params.tpm.map(|t| t as f64))
-                .unwrap_or(1.0);
             let id = match &entry.model_info.id {
                 Some(id) => id.clone(),
                 None => model_id(&entry.model_name, params),
@@ -224,7 +221,6 @@ impl Gateway {
                 kind,
                 timeout,
                 stream_timeout: params.stream_timeout.unwrap_or(timeout),
-                weight: if weight > 0.0 { weight } else { 0.0 },
                 prices,
                 drop_params: config.litellm_settings.drop_params == Some(true)
                     || params.drop_params == Some(true),
@@ -254,6 +250,7 @@ impl Gateway {
                 limits.max_body_bytes = (mb * MIB) as u64;
             }
         }
+        let deployments_len = deployments.len();
         Ok(Gateway {
             groups,
             by_name,
@@ -269,6 +266,8 @@ impl Gateway {
             limits,
             warnings,
             google_tokens: tokens.entries,
+            policy: crate::router::Policy::new(config),
+            health: crate::health::Health::new(deployments_len),
         })
     }
 }

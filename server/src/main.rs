@@ -29,6 +29,7 @@ mod errors;
 mod exchange;
 mod gateway;
 mod google_auth;
+mod health;
 mod io;
 mod latch;
 mod metrics;
@@ -39,6 +40,7 @@ mod relay;
 mod response;
 mod router;
 mod routes;
+mod routing;
 mod spill;
 mod upstream;
 

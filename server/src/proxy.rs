@@ -255,9 +255,48 @@ async fn inference<'g>(
         return batch(core, client, req, &fields, ex).await;
     }
     let star = resolve_model(gw, ex, path_model, &mut fields, endpoint)?;
-    // pick_deployment
-    let (deployment, target) = pick_deployment(gw, ex, star)?;
     ex.call_id = crate::response::CallId::random();
+    let star = star.map(|at| ex.requested_model[at..].to_owned());
+    let group = ex.group.ok_or_else(|| GatewayError::UnknownModel {
+        route: endpoint.route_name(),
+        model: ex.requested_model.clone(),
+    })?;
+    crate::routing::route(
+        core,
+        client,
+        req,
+        endpoint,
+        &fields,
+        ex,
+        group,
+        star.as_deref(),
+    )
+    .await
+}
+
+/// One attempt of an inference request at `deployment` (`star`: what a wildcard group's `*`
+/// matched). `Err` means nothing was written to the client yet.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn attempt<'g>(
+    core: &'g Core,
+    client: &mut TcpStream,
+    req: &Request<'_>,
+    endpoint: Endpoint,
+    fields: &RequestFields,
+    ex: &mut Exchange<'g>,
+    deployment: &'g Deployment,
+    star: Option<&str>,
+) -> Result<bool, GatewayError> {
+    ex.deployment = Some(deployment);
+    ex.provider = None;
+    ex.api_base = "";
+    ex.upstream_retry_after = None;
+    ex.timings.sent = None;
+    ex.timings.upstream_head = None;
+    ex.timings.upstream_done = None;
+    ex.request_note.set(Default::default());
+    ex.bridged = std::cell::OnceCell::new();
+    let target = router::target(deployment, star)?;
     let (provider, provider_model, upstream) = match target {
         // A mock deployment counts tokens as any provider without a counting API does.
         Target::Mock(_) if endpoint == Endpoint::CountTokens => {
@@ -314,7 +353,7 @@ async fn inference<'g>(
     let (loaded, _charge);
     let in_memory;
     let req = match req.spilled {
-        Some(spilled) if !family::body_from_file(provider, endpoint, &fields) => {
+        Some(spilled) if !family::body_from_file(provider, endpoint, fields) => {
             (loaded, _charge) = load_spilled(core, Some(provider), &spilled.file).await?;
             in_memory = Request {
                 body: &loaded,
@@ -361,7 +400,7 @@ async fn inference<'g>(
         upstream,
         endpoint,
         req,
-        &fields,
+        fields,
     )?;
     // relay
     let done =
@@ -814,7 +853,14 @@ fn pick_deployment<'g>(
         model: ex.requested_model.clone(),
     };
     let group = ex.group.ok_or_else(|| unknown(ex))?;
-    let deployment = router::pick(gw, group).ok_or_else(|| unknown(ex))?;
+    let now = Instant::now();
+    let deployment = match router::pick(gw, group, now, None, &[]) {
+        Ok(d) => d,
+        Err(router::NoPick::Empty) => return Err(unknown(ex)),
+        Err(router::NoPick::Cooling) => {
+            return Err(router::no_deployments(gw, group, &ex.requested_model, now))
+        }
+    };
     ex.deployment = Some(deployment);
     let star = star.map(|at| &ex.requested_model[at..]);
     let target = router::target(deployment, star)?;
@@ -1218,6 +1264,12 @@ pub async fn respond_error(
     let status = err.render(ex.dialect, &mut body);
     let mut out = Vec::with_capacity(body.len() + 160);
     write_json(&mut out, status, &body, ex.keep_alive, None);
+    if let GatewayError::NoDeployments { retry_after, .. } = err {
+        // LiteLLM's proxy says when to come back (the cooldown's length, rounded up).
+        let head_end = out.len() - body.len() - 2;
+        let line = format!("retry-after: {retry_after}\r\n");
+        out.splice(head_end..head_end, line.bytes());
+    }
     if head_only {
         out.truncate(out.len() - body.len());
     }

@@ -22,6 +22,9 @@ pub struct LitellmHeaders<'a> {
     pub cost: Option<f64>,
     pub overhead_ms: f64,
     pub attempted_retries: u32,
+    /// After a retry: the most retries the group would have made.
+    pub max_retries: Option<u32>,
+    pub attempted_fallbacks: u32,
 }
 
 /// Writes a status line and headers; `litellm` adds LiteLLM's routing headers.
@@ -68,7 +71,12 @@ pub fn write_head(
         write_millis(h.overhead_ms, out);
         out.extend_from_slice(b"\r\nx-litellm-attempted-retries: ");
         out.extend_from_slice(num.format(h.attempted_retries).as_bytes());
-        out.extend_from_slice(b"\r\nx-litellm-attempted-fallbacks: 0");
+        if let Some(max) = h.max_retries {
+            out.extend_from_slice(b"\r\nx-litellm-max-retries: ");
+            out.extend_from_slice(num.format(max).as_bytes());
+        }
+        out.extend_from_slice(b"\r\nx-litellm-attempted-fallbacks: ");
+        out.extend_from_slice(num.format(h.attempted_fallbacks).as_bytes());
     }
     out.extend_from_slice(b"\r\n\r\n");
 }
@@ -256,6 +264,8 @@ mod tests {
             cost: None,
             overhead_ms: 0.5,
             attempted_retries: 0,
+            max_retries: None,
+            attempted_fallbacks: 0,
         };
         write_head(
             &mut out,
@@ -286,6 +296,8 @@ mod tests {
             cost: Some(8.5e-5),
             overhead_ms: 1.25,
             attempted_retries: 2,
+            max_retries: None,
+            attempted_fallbacks: 0,
         };
         write_head(
             &mut out,

@@ -101,6 +101,8 @@ fn upstream_status_codes_are_mapped_to_litellm_errors() {
             "",
         ));
     }
+    // The mapping alone: no retries, no cooldowns (tests/router.rs covers those).
+    config.push_str("router_settings:\n  num_retries: 0\n  disable_cooldowns: true\n");
     let gw = Gateway::start(&config);
     let mut client = gw.client();
     for (code, kind, class) in codes {
@@ -176,7 +178,7 @@ fn unreachable_reset_and_truncated_upstreams_are_errors_and_the_gateway_stays_up
 fn upstream_timeout_is_408() {
     let mock = Mock::start();
     let config = format!(
-        "model_list:\n{}{}",
+        "model_list:\n{}{}router_settings:\n  num_retries: 0\n",
         entry("slow", &mock.base("/delay/3000/v1"), "      timeout: 0.5\n"),
         entry("fine", &mock.base("/v1"), "      timeout: 0.5\n"),
     );

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 fn config(base: &str) -> String {
     format!(
-        "model_list:\n  - model_name: chat\n    litellm_params:\n      model: ollama_chat/llama3.2\n      api_base: {base}\n      api_key: sk-ollama\n  - model_name: gen\n    litellm_params:\n      model: ollama/llama3.2\n      api_base: {base}\n  - model_name: embed\n    litellm_params:\n      model: ollama/nomic-embed-text\n      api_base: {base}\n      api_key: sk-ollama\n"
+        "model_list:\n  - model_name: chat\n    litellm_params:\n      model: ollama_chat/llama3.2\n      api_base: {base}\n      api_key: sk-ollama\n  - model_name: gen\n    litellm_params:\n      model: ollama/llama3.2\n      api_base: {base}\n  - model_name: embed\n    litellm_params:\n      model: ollama/nomic-embed-text\n      api_base: {base}\n      api_key: sk-ollama\nrouter_settings:\n  disable_cooldowns: true\n"
     )
 }
 

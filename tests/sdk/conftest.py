@@ -268,6 +268,8 @@ def write_config(path: Path, mock_url: str, master_key: str | None) -> None:
                 "openai/gpt-4o-mini",
                 f"/delay/{TIMEOUT_DELAY_MS}",
                 timeout=TIMEOUT_SECONDS,
+                # One attempt: the router retries a 408 (tests/router.rs covers that).
+                num_retries=0,
             ),
             openai_group("upstream-truncate", "openai/gpt-4o-mini", "/truncate"),
             openai_group(

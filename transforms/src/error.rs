@@ -363,6 +363,105 @@ fn type_for_status(status: u16) -> &'static str {
     }
 }
 
+/// LiteLLM's mapping of an OpenAI-compatible provider's error answer
+/// (`exception_mapping_utils.py` `_map_openai_exception`): the answer's wordings first (a rate
+/// limit, a context window, a timeout, a content policy), then its status
+/// ([`map_upstream_status`]). Appends the message to `out`.
+pub fn map_openai_error(
+    provider: &str,
+    status: u16,
+    upstream_body: &[u8],
+    out: &mut String,
+) -> UpstreamErrorMap {
+    let text = String::from_utf8_lossy(upstream_body).to_ascii_lowercase();
+    let worded = |status, exception, prefix: &str, out: &mut String| {
+        out.push_str(prefix);
+        write_exception_provider(provider, out);
+        out.push_str(" - ");
+        write_upstream_text(provider, status, upstream_body, out);
+        UpstreamErrorMap {
+            status,
+            exception,
+            kind: None,
+        }
+    };
+    if is_rate_limit_text(&text) {
+        return worded(
+            429,
+            "RateLimitError",
+            "litellm.RateLimitError: RateLimitError: ",
+            out,
+        );
+    }
+    if is_context_window_text(&text) {
+        return worded(
+            400,
+            "ContextWindowExceededError",
+            "litellm.ContextWindowExceededError: litellm.BadRequestError: ContextWindowExceededError: ",
+            out,
+        );
+    }
+    let raw = String::from_utf8_lossy(upstream_body);
+    if raw.contains("A timeout occurred") {
+        // LiteLLM's proxy types a 408 by its status.
+        return UpstreamErrorMap {
+            kind: Some("invalid_request_error"),
+            ..worded(408, "Timeout", "litellm.Timeout: ", out)
+        };
+    }
+    if (raw.contains("invalid_request_error") && raw.contains("content_policy_violation"))
+        || (raw.contains("Invalid prompt") && raw.contains("violating our usage policy"))
+        || text.contains("request was rejected as a result of the safety system")
+    {
+        return worded(
+            400,
+            "ContentPolicyViolationError",
+            "litellm.BadRequestError: litellm.ContentPolicyViolationError: ContentPolicyViolationError: ",
+            out,
+        );
+    }
+    write_upstream_message(provider, status, upstream_body, out);
+    map_upstream_status(status)
+}
+
+/// LiteLLM's `is_error_str_rate_limit` on a lower-cased answer (a bare 429 counts only with
+/// status 429, which the status mapping already makes a rate limit).
+fn is_rate_limit_text(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(at) = rest.find("rate") {
+        let after = rest[at + 4..].trim_start_matches([' ', '\t', '\n', '\r', '_', '-']);
+        if after.starts_with("limit") {
+            return true;
+        }
+        rest = &rest[at + 4..];
+    }
+    text.contains("service tier capacity exceeded")
+}
+
+/// LiteLLM's `is_error_str_context_window_exceeded` on a lower-cased answer.
+pub(crate) fn is_context_window_text(text: &str) -> bool {
+    if text.contains("string_above_max_length")
+        || (text.contains("invalid 'user'") && text.contains("string too long"))
+    {
+        return false;
+    }
+    const WORDINGS: &[&str] = &[
+        "exceed context limit",
+        "this model's maximum context length is",
+        "string too long. expected a string with maximum length",
+        "model's maximum context limit",
+        "is longer than the model's context length",
+        "input tokens exceed the configured limit",
+        "`inputs` tokens + `max_new_tokens` must be",
+        "exceeds the available context size",
+        "exceeds the maximum number of tokens allowed",
+    ];
+    WORDINGS.iter().any(|w| text.contains(w))
+        || (text.contains("current length is") && text.contains("while limit is"))
+        || (text.contains("maximum input length is") && text.contains("tokens"))
+        || (text.contains("input too long:") && text.contains("input tokens, limit is"))
+}
+
 /// Appends LiteLLM's full error JSON for an upstream error and returns the status to send.
 pub fn write_upstream_error(
     provider: &str,

@@ -14,7 +14,7 @@
 use bumpalo::Bump;
 
 use crate::cost::Prices;
-use crate::error::{map_upstream_status, write_upstream_message, UpstreamErrorMap};
+use crate::error::{map_upstream_status, UpstreamErrorMap};
 use crate::json::tape::Scratch;
 use crate::openai::RequestFields;
 use crate::provider::{
@@ -1742,10 +1742,7 @@ pub fn map_error(
         Family::OpenAi if row.errors == crate::provider::Errors::Azure => {
             crate::error::write_azure_upstream_message(status, body, message)
         }
-        Family::OpenAi => {
-            write_upstream_message(row.name, status, body, message);
-            map_upstream_status(status)
-        }
+        Family::OpenAi => crate::error::map_openai_error(row.name, status, body, message),
         // LiteLLM's AnthropicError carries the answer's text as it came.
         Family::Anthropic => crate::anthropic::error::map_error(status, body, message),
         // Vertex AI classes Claude's errors as it classes Gemini's.

@@ -433,6 +433,12 @@ pub fn top_members(b: &[u8]) -> Option<Members<'_>> {
     (b.get(open) == Some(&b'{')).then(|| Members::new(b, open))
 }
 
+/// Appends `s` as Python's `repr` of a `str` writes it (for LiteLLM's messages that print
+/// Python values).
+pub fn py_repr_str(s: &str, out: &mut String) {
+    value::py_repr_string(s, out);
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -72,6 +72,8 @@ pub(super) struct Head {
     pub body: BodyKind,
     pub keep_alive: bool,
     pub event_stream: bool,
+    /// The answer's `retry-after`, in whole seconds (the router's wait and cooldown).
+    pub retry_after: Option<u64>,
 }
 
 enum HeadError {
@@ -114,6 +116,7 @@ pub async fn relay(
     ex.keep_alive &= !core.shutting_down();
     if head.status >= 400 {
         let endpoint = ex.endpoint();
+        ex.upstream_retry_after = head.retry_after;
         let err = upstream_error(
             core, conn, rbuf, &head, provider, endpoint, upstream, deadline,
         )
@@ -359,12 +362,18 @@ async fn read_head(
                             || starts(b"application/vnd.amazon.eventstream")
                             || starts(b"application/x-ndjson")
                     });
+                    // Read only on error answers: a success's head is not searched again.
+                    let retry_after = (h.status >= 400)
+                        .then(|| h.header("retry-after"))
+                        .flatten()
+                        .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse().ok());
                     let head = Head {
                         status: h.status,
                         head_len: h.head_len,
                         body: h.body,
                         keep_alive: h.keep_alive,
                         event_stream,
+                        retry_after,
                     };
                     return Ok((buf, head));
                 }

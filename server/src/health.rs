@@ -1,0 +1,315 @@
+//! What every core must see at once about each deployment: its cooldown and its recent
+//! failures and successes. One cache line of atomics per deployment, indexed by
+//! [`crate::gateway::Deployment::index`]; no locks. A core reads a deployment's line when it
+//! picks it and writes it when an attempt ends (a success adds to a counter; a failure may
+//! cool the deployment down for every core).
+//!
+//! The decisions are LiteLLM 1.108.7's (`router_utils/cooldown_handlers.py`):
+//! - only 429, 401, 402, 404, 408 and 5xx answers (and connection failures) may cool a
+//!   deployment;
+//! - by default a 429 cools a deployment that has another in its group at once; a 401, 402
+//!   or 404 cools any deployment at once; other failures cool a deployment of a group of
+//!   several when more than half of at least 5 requests in the last minute failed (a lone
+//!   deployment: when 1,000 failed and none succeeded);
+//! - with `allowed_fails` set (and not LiteLLM's default), a deployment cools on the failure
+//!   after the allowed ones, counted while failures keep coming within `cooldown_time`;
+//! - the cooldown lasts the deployment's `cooldown_time`, else the answer's `retry-after`,
+//!   else the router's `cooldown_time` (5 s); 0 means no cooldown.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A minute: how long a failure or a success counts toward the failure ratio.
+const WINDOW_MS: u64 = 60_000;
+/// The failure ratio's floor: fewer requests in the window never cool a deployment.
+const MIN_REQUESTS: u32 = 5;
+/// A lone deployment cools only when this many requests in the window all failed.
+const LONE_FAILURES: u32 = 1000;
+
+/// One deployment's shared state, a cache line of its own.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+struct Cell {
+    /// Milliseconds since [`Health::epoch`] until which it cools down (0: not cooling).
+    cool_until: AtomicU64,
+    /// The cooldown's configured length, in milliseconds (for LiteLLM's "Try again in N
+    /// seconds").
+    cool_ms: AtomicU64,
+    /// Failures and successes in the window; each count lapses a minute after its last
+    /// increment (LiteLLM's TTL, refreshed on every increment).
+    fails: AtomicU32,
+    fails_at: AtomicU64,
+    successes: AtomicU32,
+    successes_at: AtomicU64,
+    /// Failures counted against `allowed_fails`, lapsing `cooldown_time` after the last one.
+    counted: AtomicU32,
+    counted_at: AtomicU64,
+}
+
+/// How a failed attempt is judged.
+#[derive(Debug, Clone, Copy)]
+pub struct Failure {
+    /// The upstream status, or 500 for a connection failure.
+    pub status: u16,
+    /// The answer's `retry-after`, in seconds.
+    pub retry_after: Option<u64>,
+    /// The deployment is the only one of its group.
+    pub single: bool,
+    /// A timeout the client set itself: never cools a deployment.
+    pub client_timeout: bool,
+}
+
+/// The router's cooldown settings.
+#[derive(Debug, Clone, Copy)]
+pub struct CooldownRules {
+    pub disabled: bool,
+    pub cooldown_time: Duration,
+    /// `allowed_fails` when LiteLLM counts failures against it (set, and not its default).
+    pub allowed_fails: Option<u32>,
+}
+
+#[derive(Debug)]
+pub struct Health {
+    epoch: Instant,
+    cells: Box<[Cell]>,
+}
+
+impl Health {
+    pub fn new(deployments: usize) -> Self {
+        Health {
+            epoch: Instant::now(),
+            cells: (0..deployments).map(|_| Cell::default()).collect(),
+        }
+    }
+
+    /// Milliseconds since the epoch; at least 1 (0 means "never").
+    fn ms(&self, now: Instant) -> u64 {
+        (now.saturating_duration_since(self.epoch).as_millis() as u64).max(1)
+    }
+
+    /// When the deployment is cooling down at `now`: the cooldown's configured length.
+    pub fn cooling(&self, index: usize, now: Instant) -> Option<Duration> {
+        let cell = self.cells.get(index)?;
+        let until = cell.cool_until.load(Ordering::Relaxed);
+        (until > self.ms(now)).then(|| Duration::from_millis(cell.cool_ms.load(Ordering::Relaxed)))
+    }
+
+    /// Records a success (for the failure ratio).
+    pub fn succeeded(&self, index: usize, now: Instant) {
+        if let Some(cell) = self.cells.get(index) {
+            bump(&cell.successes, &cell.successes_at, self.ms(now), WINDOW_MS);
+        }
+    }
+
+    /// Records a failure and cools the deployment down when LiteLLM would; returns whether
+    /// it did. `own_cooldown` is the deployment's `cooldown_time`.
+    pub fn failed(
+        &self,
+        index: usize,
+        now: Instant,
+        failure: Failure,
+        rules: &CooldownRules,
+        own_cooldown: Option<Duration>,
+    ) -> bool {
+        let Some(cell) = self.cells.get(index) else {
+            return false;
+        };
+        let ms = self.ms(now);
+        let fails = bump(&cell.fails, &cell.fails_at, ms, WINDOW_MS);
+        let length = own_cooldown
+            .or(failure.retry_after.map(Duration::from_secs))
+            .unwrap_or(rules.cooldown_time);
+        let status = failure.status;
+        let may_cool = matches!(status, 429 | 401 | 402 | 404 | 408) || status >= 500;
+        if rules.disabled || failure.client_timeout || length.is_zero() || !may_cool {
+            return false;
+        }
+        let cool = match rules.allowed_fails {
+            Some(allowed) => {
+                let window = length.as_millis() as u64;
+                bump(&cell.counted, &cell.counted_at, ms, window) > allowed
+            }
+            None => {
+                let successes = count(&cell.successes, &cell.successes_at, ms, WINDOW_MS);
+                let total = fails.saturating_add(successes);
+                let limited = status == 429 && !failure.single;
+                let all_failed = successes == 0 && total >= LONE_FAILURES;
+                let mostly_failed = !failure.single && total >= MIN_REQUESTS && fails * 2 > total;
+                // LiteLLM's `should_retry` statuses wait for the ratio; the others (401, 404;
+                // 402 of a group of several) cool at once.
+                let retryable = matches!(status, 408 | 409 | 429) || status >= 500;
+                let at_once = !(retryable || (status == 402 && failure.single));
+                limited || all_failed || mostly_failed || at_once
+            }
+        };
+        if cool {
+            let length_ms = length.as_millis() as u64;
+            cell.cool_ms.store(length_ms, Ordering::Relaxed);
+            cell.cool_until
+                .store(ms.saturating_add(length_ms), Ordering::Relaxed);
+        }
+        cool
+    }
+
+    /// The cooldown lengths of the cooling deployments among `indexes`, and how many of them
+    /// cool.
+    pub fn cooling_among(
+        &self,
+        indexes: impl Iterator<Item = usize>,
+        now: Instant,
+    ) -> (usize, Option<Duration>) {
+        let mut n = 0;
+        let mut least: Option<Duration> = None;
+        for i in indexes {
+            if let Some(length) = self.cooling(i, now) {
+                n += 1;
+                least = Some(least.map_or(length, |l| l.min(length)));
+            }
+        }
+        (n, least)
+    }
+}
+
+/// Adds one to a count whose value lapses `window` ms after its last increment; returns the
+/// count with this one.
+fn bump(count: &AtomicU32, at: &AtomicU64, ms: u64, window: u64) -> u32 {
+    let last = at.swap(ms, Ordering::Relaxed);
+    if last == 0 || ms.saturating_sub(last) >= window {
+        count.store(1, Ordering::Relaxed);
+        1
+    } else {
+        count.fetch_add(1, Ordering::Relaxed).saturating_add(1)
+    }
+}
+
+/// A count as [`bump`] keeps it, at `ms`.
+fn count(count: &AtomicU32, at: &AtomicU64, ms: u64, window: u64) -> u32 {
+    let last = at.load(Ordering::Relaxed);
+    if last == 0 || ms.saturating_sub(last) >= window {
+        0
+    } else {
+        count.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    const RULES: CooldownRules = CooldownRules {
+        disabled: false,
+        cooldown_time: Duration::from_secs(5),
+        allowed_fails: None,
+    };
+
+    fn failure(status: u16, single: bool) -> Failure {
+        Failure {
+            status,
+            retry_after: None,
+            single,
+            client_timeout: false,
+        }
+    }
+
+    #[test]
+    fn a_429_cools_a_deployment_with_another_in_its_group() {
+        let h = Health::new(2);
+        let now = Instant::now();
+        assert!(!h.failed(0, now, failure(429, true), &RULES, None));
+        assert!(h.cooling(0, now).is_none());
+        assert!(h.failed(1, now, failure(429, false), &RULES, None));
+        assert_eq!(h.cooling(1, now), Some(Duration::from_secs(5)));
+        assert!(h.cooling(1, now + Duration::from_secs(6)).is_none());
+    }
+
+    #[test]
+    fn auth_and_not_found_cool_at_once_even_alone() {
+        for status in [401, 404] {
+            let h = Health::new(1);
+            assert!(h.failed(0, Instant::now(), failure(status, true), &RULES, None));
+        }
+        let h = Health::new(1);
+        assert!(!h.failed(0, Instant::now(), failure(402, true), &RULES, None));
+        for status in [400, 403, 409, 413, 422] {
+            let h = Health::new(1);
+            assert!(!h.failed(0, Instant::now(), failure(status, false), &RULES, None));
+        }
+    }
+
+    #[test]
+    fn server_errors_cool_when_most_of_five_or_more_failed() {
+        let h = Health::new(1);
+        let now = Instant::now();
+        for _ in 0..3 {
+            h.succeeded(0, now);
+        }
+        // 1/4, 2/5, 3/6 failed: not over half; 4/7 is.
+        for _ in 0..3 {
+            assert!(!h.failed(0, now, failure(500, false), &RULES, None));
+        }
+        assert!(h.failed(0, now, failure(503, false), &RULES, None));
+        // A lone deployment does not cool on the ratio.
+        let h = Health::new(1);
+        for _ in 0..10 {
+            assert!(!h.failed(0, now, failure(500, true), &RULES, None));
+        }
+    }
+
+    #[test]
+    fn counts_lapse_after_a_minute() {
+        let h = Health::new(1);
+        let now = Instant::now();
+        for _ in 0..4 {
+            h.succeeded(0, now);
+        }
+        let later = now + Duration::from_secs(61);
+        // The successes lapsed: 1 failure of 1 is under the floor, then 5 of 5 cool.
+        for _ in 0..4 {
+            assert!(!h.failed(0, later, failure(500, false), &RULES, None));
+        }
+        assert!(h.failed(0, later, failure(500, false), &RULES, None));
+    }
+
+    #[test]
+    fn allowed_fails_counts_within_the_cooldown_time() {
+        let rules = CooldownRules {
+            allowed_fails: Some(1),
+            ..RULES
+        };
+        let h = Health::new(1);
+        let now = Instant::now();
+        assert!(!h.failed(0, now, failure(500, true), &rules, None));
+        assert!(h.failed(0, now, failure(500, true), &rules, None));
+        // After the cooldown time without failures the count starts again.
+        let later = now + Duration::from_secs(6);
+        assert!(!h.failed(0, later, failure(500, true), &rules, None));
+    }
+
+    #[test]
+    fn the_length_is_the_deployments_then_retry_after_then_the_routers() {
+        let h = Health::new(3);
+        let now = Instant::now();
+        let mut f = failure(429, false);
+        f.retry_after = Some(17);
+        h.failed(0, now, f, &RULES, Some(Duration::from_secs(30)));
+        h.failed(1, now, f, &RULES, None);
+        h.failed(2, now, failure(429, false), &RULES, None);
+        assert_eq!(h.cooling(0, now), Some(Duration::from_secs(30)));
+        assert_eq!(h.cooling(1, now), Some(Duration::from_secs(17)));
+        assert_eq!(h.cooling(2, now), Some(Duration::from_secs(5)));
+        // retry-after: 0, disabled cooldowns and client timeouts never cool.
+        f.retry_after = Some(0);
+        let h = Health::new(1);
+        assert!(!h.failed(0, now, f, &RULES, None));
+        let off = CooldownRules {
+            disabled: true,
+            ..RULES
+        };
+        assert!(!h.failed(0, now, failure(401, true), &off, None));
+        let mut timeout = failure(408, false);
+        timeout.client_timeout = true;
+        assert!(!h.failed(0, now, failure(401, true), &off, None));
+        assert!(!h.failed(0, now, timeout, &RULES, None));
+    }
+}

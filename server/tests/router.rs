@@ -1,0 +1,326 @@
+//! The router end to end: retries, fallbacks, cooldowns and `order` tiers, against a scripted
+//! upstream that fails as each test says (one path prefix per deployment), counting the calls
+//! each deployment got. The rules are LiteLLM 1.108.7's (see `server/src/routing.rs`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{assert_litellm_error, chat_body, scripted_upstream, Gateway, Recorded};
+use serde_json::json;
+
+fn ok(name: &str) -> (u16, &'static str, String) {
+    let answer = json!({"id": "c", "object": "chat.completion", "created": 1, "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": format!("from {name}")},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}});
+    (200, "application/json", answer.to_string())
+}
+
+fn error(status: u16, message: &str) -> (u16, &'static str, String) {
+    let body = json!({"error": {"message": message, "type": "x", "param": null, "code": null}});
+    (status, "application/json", body.to_string())
+}
+
+/// A deployment `name` of group `group` at `{base}/{name}/v1`, with `extra` litellm_params.
+fn deployment(group: &str, name: &str, base: &str, extra: &str) -> String {
+    format!(
+        "  - model_name: {group}\n    litellm_params:\n      model: openai/m\n      api_base: {base}/{name}/v1\n      api_key: sk-x\n{extra}    model_info:\n      id: {name}\n"
+    )
+}
+
+/// The deployments (first path segment) the upstream saw, in order.
+fn calls(seen: &Receiver<Recorded>) -> Vec<String> {
+    seen.try_iter()
+        .map(|(path, _, _)| path.split('/').nth(1).unwrap_or("").to_owned())
+        .collect()
+}
+
+fn calls_of(seen: &Receiver<Recorded>, name: &str) -> usize {
+    calls(seen).iter().filter(|c| *c == name).count()
+}
+
+#[test]
+fn a_broken_deployment_never_reaches_the_client() {
+    let (base, seen) = scripted_upstream(|path, _| {
+        if path.starts_with("/bad/") {
+            error(500, "boom")
+        } else {
+            ok("good")
+        }
+    });
+    // Without cooldowns the broken deployment keeps being picked first half the time.
+    let config = format!(
+        "model_list:\n{}{}router_settings:\n  disable_cooldowns: true\n",
+        deployment("g", "bad", &base, ""),
+        deployment("g", "good", &base, "")
+    );
+    let gw = Gateway::start_with(&config, &["--num_workers", "2"]);
+    for _ in 0..60 {
+        let resp = gw.post("/v1/chat/completions", &chat_body("g"));
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        assert_eq!(resp.header("x-litellm-model-id"), Some("good"));
+    }
+    let calls = calls(&seen);
+    let bad = calls.iter().filter(|c| *c == "bad").count();
+    assert!(
+        (10..=50).contains(&bad),
+        "{bad} calls to the broken deployment"
+    );
+    assert_eq!(calls.len(), 60 + bad);
+    drop(gw);
+    // With cooldowns, it cools down once over half of 5 or more requests failed.
+    let config = format!(
+        "model_list:\n{}{}",
+        deployment("g", "bad", &base, ""),
+        deployment("g", "good", &base, "")
+    );
+    let gw = Gateway::start(&config);
+    for _ in 0..30 {
+        let resp = gw.post("/v1/chat/completions", &chat_body("g"));
+        assert_eq!(resp.status, 200, "{}", resp.text());
+    }
+    let bad = calls_of(&seen, "bad");
+    assert!(
+        bad <= 5,
+        "{bad} calls to the broken deployment after it cooled"
+    );
+    gw.assert_healthy();
+}
+
+#[test]
+fn retries_wait_and_report_in_headers() {
+    let n = Arc::new(AtomicUsize::new(0));
+    let count = n.clone();
+    let (base, seen) = scripted_upstream(move |_, _| {
+        if count.fetch_add(1, Ordering::SeqCst) < 2 {
+            error(503, "busy")
+        } else {
+            ok("only")
+        }
+    });
+    let gw = Gateway::start(&format!(
+        "model_list:\n{}",
+        deployment("g", "only", &base, "")
+    ));
+    let started = Instant::now();
+    let resp = gw.post("/v1/chat/completions", &chat_body("g"));
+    let took = started.elapsed();
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(calls(&seen), ["only", "only", "only"]);
+    assert_eq!(resp.header("x-litellm-attempted-retries"), Some("2"));
+    assert_eq!(resp.header("x-litellm-max-retries"), Some("2"));
+    assert_eq!(resp.header("x-litellm-attempted-fallbacks"), Some("0"));
+    // Alone in its group: 0.5 s then 1 s, each with up to 0.75 s of jitter.
+    assert!(
+        took >= Duration::from_millis(1400) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+}
+
+#[test]
+fn what_is_retried_and_how_often() {
+    let (base, seen) = scripted_upstream(|path, _| match path.split('/').nth(1) {
+        Some("bad-request") => error(400, "bad"),
+        Some("not-found") => error(404, "gone"),
+        _ => error(500, "boom"),
+    });
+    let config = format!(
+        "model_list:\n{}{}{}{}router_settings:\n  retry_after: 0\n",
+        deployment("br", "bad-request", &base, ""),
+        deployment("nf", "not-found", &base, ""),
+        deployment("none", "no-retries", &base, "      num_retries: 0\n"),
+        deployment("one", "one-retry", &base, "      num_retries: 1\n"),
+    );
+    let gw = Gateway::start(&config);
+    assert_litellm_error(&gw.post("/v1/chat/completions", &chat_body("br")), 400);
+    assert_eq!(calls(&seen), ["bad-request"]);
+    assert_litellm_error(&gw.post("/v1/chat/completions", &chat_body("nf")), 404);
+    assert_eq!(calls(&seen), ["not-found"]);
+    // The deployment's num_retries wins over the router's 2.
+    assert_litellm_error(&gw.post("/v1/chat/completions", &chat_body("none")), 500);
+    assert_eq!(calls(&seen), ["no-retries"]);
+    assert_litellm_error(&gw.post("/v1/chat/completions", &chat_body("one")), 500);
+    assert_eq!(calls(&seen), ["one-retry", "one-retry"]);
+    // A 404 cooled its lone deployment: the next request is LiteLLM's cooldown 429.
+    let resp = gw.post("/v1/chat/completions", &chat_body("nf"));
+    let err = assert_litellm_error(&resp, 429);
+    assert_eq!(err["type"], "all_deployments_in_cooldown");
+    assert_eq!(
+        err["message"],
+        "No deployments available for selected model, Try again in 5 seconds. All deployments for selected model are in cooldown. Passed model=nf. pre-call-checks=False, cooldown_list=['not-found']"
+    );
+    assert_eq!(resp.header("retry-after"), Some("5"));
+    assert!(calls(&seen).is_empty());
+}
+
+#[test]
+fn cooldowns_are_seen_by_every_core_and_end() {
+    let (base, seen) = scripted_upstream(|_, _| {
+        let (status, _, body) = error(429, "slow down");
+        (status, "application/json\r\nretry-after: 1", body)
+    });
+    let config = format!(
+        "model_list:\n{}{}",
+        deployment("g", "a", &base, ""),
+        deployment("g", "b", &base, "")
+    );
+    let gw = Gateway::start_with(&config, &["--num_workers", "2"]);
+    // Each 429 cools its deployment (for its retry-after, 1 s); the retry goes to the other
+    // at once, then nothing is left.
+    let started = Instant::now();
+    assert_litellm_error(&gw.post("/v1/chat/completions", &chat_body("g")), 429);
+    assert!(started.elapsed() < Duration::from_millis(500));
+    let mut first = calls(&seen);
+    first.sort();
+    assert_eq!(first, ["a", "b"]);
+    // New connections land on either core: all see both cooling.
+    for _ in 0..6 {
+        let resp = gw.post("/v1/chat/completions", &chat_body("g"));
+        let err = assert_litellm_error(&resp, 429);
+        assert_eq!(err["type"], "all_deployments_in_cooldown", "{err}");
+        assert!(err["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("No deployments available for selected model, Try again in 1 seconds."));
+    }
+    assert!(calls(&seen).is_empty());
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_litellm_error(&gw.post("/v1/chat/completions", &chat_body("g")), 429);
+    assert_eq!(calls(&seen).len(), 2);
+}
+
+#[test]
+fn fallbacks_take_over_with_their_own_retries() {
+    let (base, seen) = scripted_upstream(|path, body| {
+        let text = String::from_utf8_lossy(body);
+        match path.split('/').nth(1) {
+            Some("primary") if text.contains("too long") => {
+                error(400, "This model's maximum context length is 10 tokens.")
+            }
+            Some("primary") | Some("second") => error(503, "down"),
+            Some(name) => ok(name),
+            None => error(500, "?"),
+        }
+    });
+    let config = format!(
+        "model_list:\n{}{}{}{}router_settings:\n  num_retries: 1\n  retry_after: 0\n  fallbacks: [{{g: [second, third]}}]\n  context_window_fallbacks: [{{g: [big]}}]\n",
+        deployment("g", "primary", &base, ""),
+        deployment("second", "second", &base, ""),
+        deployment("third", "third", &base, ""),
+        deployment("big", "big", &base, ""),
+    );
+    let gw = Gateway::start(&config);
+    let resp = gw.post("/v1/chat/completions", &chat_body("g"));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.header("x-litellm-model-group"), Some("third"));
+    assert_eq!(resp.header("x-litellm-model-id"), Some("third"));
+    // `third` ran nested under `second`'s failure: one fallback at the top level.
+    assert_eq!(resp.header("x-litellm-attempted-fallbacks"), Some("1"));
+    assert_eq!(resp.header("x-litellm-attempted-retries"), Some("0"));
+    assert_eq!(
+        calls(&seen),
+        ["primary", "primary", "second", "second", "third"]
+    );
+    // A context-window error is not retried and takes its own fallbacks.
+    let long = json!({"model": "g", "messages": [{"role": "user", "content": "too long"}]});
+    let resp = gw.post("/v1/chat/completions", &long);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.header("x-litellm-model-group"), Some("big"));
+    assert_eq!(calls(&seen), ["primary", "big"]);
+}
+
+#[test]
+fn when_every_fallback_fails_the_first_error_is_the_answer() {
+    let (base, seen) = scripted_upstream(|path, _| match path.split('/').nth(1) {
+        Some("primary") => error(429, "limited"),
+        _ => error(500, "broken"),
+    });
+    let config = format!(
+        "model_list:\n{}{}router_settings:\n  num_retries: 0\n  default_fallbacks: [other]\n",
+        deployment("g", "primary", &base, ""),
+        deployment("other", "other", &base, ""),
+    );
+    let gw = Gateway::start(&config);
+    let err = assert_litellm_error(&gw.post("/v1/chat/completions", &chat_body("g")), 429);
+    assert!(
+        err["message"].as_str().unwrap().contains("limited"),
+        "{err}"
+    );
+    assert_eq!(calls(&seen), ["primary", "other"]);
+}
+
+#[test]
+fn higher_order_tiers_serve_when_the_lowest_fails() {
+    let (base, seen) = scripted_upstream(|path, _| {
+        if path.starts_with("/first/") {
+            error(500, "down")
+        } else {
+            ok("backup")
+        }
+    });
+    let config = format!(
+        "model_list:\n{}{}router_settings:\n  retry_after: 0\n",
+        deployment("g", "backup", &base, "      order: 2\n"),
+        deployment("g", "first", &base, "      order: 1\n"),
+    );
+    let gw = Gateway::start(&config);
+    let resp = gw.post("/v1/chat/completions", &chat_body("g"));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.header("x-litellm-model-id"), Some("backup"));
+    assert_eq!(resp.header("x-litellm-attempted-fallbacks"), Some("1"));
+    assert_eq!(calls(&seen), ["first", "first", "first", "backup"]);
+}
+
+#[test]
+fn an_auth_failure_moves_the_retry_to_another_deployment() {
+    let (base, seen) = scripted_upstream(|path, _| {
+        if path.starts_with("/locked/") {
+            error(401, "bad key")
+        } else {
+            ok("open")
+        }
+    });
+    let config = format!(
+        "model_list:\n{}{}",
+        deployment("g", "locked", &base, "      weight: 1000000\n"),
+        deployment("g", "open", &base, "      weight: 1\n"),
+    );
+    let gw = Gateway::start(&config);
+    let resp = gw.post("/v1/chat/completions", &chat_body("g"));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(calls(&seen), ["locked", "open"]);
+    assert_eq!(resp.header("x-litellm-attempted-retries"), Some("1"));
+}
+
+#[test]
+fn a_stream_falls_back_before_its_first_byte() {
+    let (base, seen) = scripted_upstream(|path, _| {
+        if path.starts_with("/down/") {
+            return error(503, "down");
+        }
+        let chunk = json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+            "choices": [{"index": 0, "delta": {"content": "streamed"}, "finish_reason": "stop"}]});
+        (
+            200,
+            "text/event-stream",
+            format!("data: {chunk}\n\ndata: [DONE]\n\n"),
+        )
+    });
+    let config = format!(
+        "model_list:\n{}{}router_settings:\n  num_retries: 0\n  fallbacks: [{{g: [h]}}]\n",
+        deployment("g", "down", &base, ""),
+        deployment("h", "up", &base, ""),
+    );
+    let gw = Gateway::start(&config);
+    let body =
+        json!({"model": "g", "stream": true, "messages": [{"role": "user", "content": "hi"}]});
+    let resp = gw.post("/v1/chat/completions", &body);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert!(resp.text().contains("streamed"), "{}", resp.text());
+    assert_eq!(calls(&seen), ["down", "up"]);
+}
