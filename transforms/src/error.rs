@@ -393,7 +393,7 @@ pub fn map_openai_error(
             out,
         );
     }
-    if is_context_window_text(&text) {
+    if is_context_window_exceeded(&text) {
         return worded(
             400,
             "ContextWindowExceededError",
@@ -438,8 +438,9 @@ fn is_rate_limit_text(text: &str) -> bool {
     text.contains("service tier capacity exceeded")
 }
 
-/// LiteLLM's `is_error_str_context_window_exceeded` on a lower-cased answer.
-pub(crate) fn is_context_window_text(text: &str) -> bool {
+/// LiteLLM's `ExceptionCheckers.is_error_str_context_window_exceeded`.
+pub(crate) fn is_context_window_exceeded(text: &str) -> bool {
+    let text = text.to_lowercase();
     if text.contains("string_above_max_length")
         || (text.contains("invalid 'user'") && text.contains("string too long"))
     {

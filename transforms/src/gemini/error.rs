@@ -75,7 +75,7 @@ fn classify(status: u16, raw: &str) -> (&'static str, u16, &'static str) {
             "litellm.ContextWindowExceededError: litellm.BadRequestError: GeminiException - ",
         );
     }
-    if is_context_window_exceeded(raw) {
+    if crate::error::is_context_window_exceeded(raw) {
         return (
             "ContextWindowExceededError",
             400,
@@ -190,31 +190,6 @@ fn classify(status: u16, raw: &str) -> (&'static str, u16, &'static str) {
         // A success status reaching here is an answer the gateway could not use.
         _ => ("APIError", 500, "litellm.APIError: GeminiException - "),
     }
-}
-
-/// `ExceptionCheckers.is_error_str_context_window_exceeded`.
-pub(crate) fn is_context_window_exceeded(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    if lower.contains("string_above_max_length")
-        || (lower.contains("invalid 'user'") && lower.contains("string too long"))
-    {
-        return false;
-    }
-    const PHRASES: &[&str] = &[
-        "exceed context limit",
-        "this model's maximum context length is",
-        "string too long. expected a string with maximum length",
-        "model's maximum context limit",
-        "is longer than the model's context length",
-        "input tokens exceed the configured limit",
-        "`inputs` tokens + `max_new_tokens` must be",
-        "exceeds the available context size",
-        "exceeds the maximum number of tokens allowed",
-    ];
-    PHRASES.iter().any(|p| lower.contains(p))
-        || (lower.contains("current length is") && lower.contains("while limit is"))
-        || (lower.contains("maximum input length is") && lower.contains("tokens"))
-        || (lower.contains("input too long:") && lower.contains("input tokens, limit is"))
 }
 
 /// `error.code` of a JSON error body (`_get_body_error_code`).
