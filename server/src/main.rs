@@ -11,7 +11,10 @@
 //! - `proxy`: the phases: admit/authenticate, resolve_model, pick_deployment,
 //!   build_upstream, relay, and `finish` (once per request).
 //! - `metrics`, `access_log`: what `finish` feeds.
-//! - `router`: model resolution (exact, alias, wildcard) and simple-shuffle.
+//! - `router`: model resolution (exact, alias, wildcard), the router's settings and the pick
+//!   (simple-shuffle among deployments not cooling, by `order` tier).
+//! - `routing`: the retry and fallback loop around a request's attempts.
+//! - `health`: each deployment's cooldown and recent failures, atomics every core sees.
 //! - `relay`: upstream request/response relay in bounded buffers, SSE rewriting.
 //! - `upstream`: origins, plain/TLS connections, the resolver thread, the per-core pool.
 //! - `mock`, `admin`: mock_response answers; models, model info, health.

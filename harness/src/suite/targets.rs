@@ -111,11 +111,12 @@ pub const MASTER_KEY: &str = "sk-corelane-bench-7f3c9a1e5b2d4f608e1a3c5b7d9f2e4a
 /// The LiteLLM `config.yaml` both corelane and LiteLLM load: the same model groups (OpenAI
 /// chat and embeddings, and an Anthropic-format deployment on the mock's Messages API).
 /// `/v1/messages` goes to chat completions in both (LiteLLM's default for openai models is
-/// its Responses API route, which the mock does not serve).
+/// its Responses API route, which the mock does not serve). The router is configured as a
+/// production config would have it (retries and a fallback group), so its cost is measured.
 pub fn proxy_config(mock: SocketAddr) -> String {
     let base = format!("http://{mock}/v1");
     format!(
-        "general_settings:\n  master_key: {MASTER_KEY}\nlitellm_settings:\n  use_chat_completions_url_for_anthropic_messages: true\nmodel_list:\n  - model_name: {CHAT_MODEL}\n    litellm_params:\n      model: openai/{CHAT_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n  - model_name: {EMBED_MODEL}\n    litellm_params:\n      model: openai/{EMBED_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n  - model_name: {CLAUDE_MODEL}\n    litellm_params:\n      model: anthropic/{CLAUDE_MODEL}\n      api_base: http://{mock}\n      api_key: sk-mock\n"
+        "general_settings:\n  master_key: {MASTER_KEY}\nlitellm_settings:\n  use_chat_completions_url_for_anthropic_messages: true\nrouter_settings:\n  num_retries: 2\n  fallbacks: [{{{CHAT_MODEL}: [{CHAT_MODEL}-fallback]}}]\nmodel_list:\n  - model_name: {CHAT_MODEL}-fallback\n    litellm_params:\n      model: openai/{CHAT_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n  - model_name: {CHAT_MODEL}\n    litellm_params:\n      model: openai/{CHAT_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n  - model_name: {EMBED_MODEL}\n    litellm_params:\n      model: openai/{EMBED_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n  - model_name: {CLAUDE_MODEL}\n    litellm_params:\n      model: anthropic/{CLAUDE_MODEL}\n      api_base: http://{mock}\n      api_key: sk-mock\n"
     )
 }
 
@@ -295,9 +296,11 @@ mod tests {
         let config = proxy_config("127.0.0.1:7000".parse().unwrap());
         assert!(config.contains("model_name: gpt-4o\n"));
         assert!(config.contains("model: openai/text-embedding-3-small\n"));
+        assert!(config.contains("fallbacks: [{gpt-4o: [gpt-4o-fallback]}]"));
+        // Chat, its fallback group and embeddings.
         assert_eq!(
             config.matches("api_base: http://127.0.0.1:7000/v1").count(),
-            2
+            3
         );
     }
 
