@@ -278,7 +278,16 @@ fn should_retry(policy: &Policy, e: &GatewayError, healthy: usize, all: usize) -
     if status == 429 && healthy == 0 && !policy.fallbacks.is_empty() {
         return false;
     }
-    if matches!(status, 401 | 403) && all <= 1 {
+    // An authentication or permission error is not retried alone in its group. By the class
+    // LiteLLM raises, which its message names first: a 403 it raises as a BadRequestError
+    // (Gemini's) or an APIError (Azure's) is retried.
+    let raised_as = |class: &str| match e {
+        GatewayError::Upstream { message, .. } => message
+            .strip_prefix("litellm.")
+            .is_some_and(|m| m.starts_with(class)),
+        _ => false,
+    };
+    if (raised_as("AuthenticationError") || raised_as("PermissionDeniedError")) && all <= 1 {
         return false;
     }
     healthy > 0
