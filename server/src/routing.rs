@@ -151,6 +151,7 @@ impl<'g> Run<'_, 'g> {
         let mut skip: Vec<usize> = Vec::new();
         let mut allowed: Option<u32> = None;
         let mut made = 0u32;
+        let mut last: Option<GatewayError> = None;
         ex.retries = 0;
         ex.max_retries = None;
         loop {
@@ -163,8 +164,11 @@ impl<'g> Run<'_, 'g> {
                         model: ex.requested_model.clone(),
                     })
                 }
+                // A retry that finds nothing left answers with the failure that led to it.
                 Err(NoPick::Cooling) => {
-                    return Err(router::no_deployments(gw, group, &ex.requested_model, now))
+                    return Err(last.unwrap_or_else(|| {
+                        router::no_deployments(gw, group, &ex.requested_model, now)
+                    }))
                 }
             };
             let result = crate::proxy::attempt(
@@ -234,6 +238,7 @@ impl<'g> Run<'_, 'g> {
             made += 1;
             ex.retries = made;
             ex.max_retries = Some(n);
+            last = Some(e);
         }
     }
 }
