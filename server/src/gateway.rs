@@ -251,7 +251,7 @@ impl Gateway {
             }
         }
         let deployments_len = deployments.len();
-        Ok(Gateway {
+        let mut gw = Gateway {
             groups,
             by_name,
             aliases,
@@ -268,8 +268,41 @@ impl Gateway {
             google_tokens: tokens.entries,
             policy: crate::router::Policy::new(config),
             health: crate::health::Health::new(deployments_len),
-        })
+        };
+        let unknown = unknown_fallbacks(&gw);
+        gw.warnings.extend(unknown);
+        Ok(gw)
     }
+}
+
+/// Fallback groups no request could reach, said at start (a request skips them).
+fn unknown_fallbacks(gw: &Gateway) -> Vec<String> {
+    let policy = &gw.policy;
+    let tables = [
+        ("fallbacks", Some(&policy.fallbacks)),
+        (
+            "context_window_fallbacks",
+            policy.context_window_fallbacks.as_ref(),
+        ),
+        (
+            "content_policy_fallbacks",
+            policy.content_policy_fallbacks.as_ref(),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (key, table) in tables {
+        for entry in table.into_iter().flatten() {
+            for target in &entry.targets {
+                if crate::router::resolve_group(gw, target).is_none() {
+                    out.push(format!(
+                        "{key}: {}: fallback model group '{target}' is not in model_list; requests skip it",
+                        entry.group
+                    ));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The Google tokens met while building: one cell per distinct credentials, shared by the

@@ -208,7 +208,7 @@ fn fallbacks_take_over_with_their_own_retries() {
         }
     });
     let config = format!(
-        "model_list:\n{}{}{}{}router_settings:\n  num_retries: 1\n  retry_after: 0\n  fallbacks: [{{g: [second, third]}}]\n  context_window_fallbacks: [{{g: [big]}}]\n",
+        "model_list:\n{}{}{}{}router_settings:\n  num_retries: 1\n  retry_after: 0\n  fallbacks: [{{g: [second, third]}}, {{third: [nowhere]}}]\n  context_window_fallbacks: [{{g: [big]}}]\n",
         deployment("g", "primary", &base, ""),
         deployment("second", "second", &base, ""),
         deployment("third", "third", &base, ""),
@@ -217,6 +217,12 @@ fn fallbacks_take_over_with_their_own_retries() {
     let gw = Gateway::start(&config);
     let resp = gw.post("/v1/chat/completions", &chat_body("g"));
     assert_eq!(resp.status, 200, "{}", resp.text());
+    // A fallback group that is not in model_list is said at start.
+    assert!(gw
+        .proc
+        .stderr
+        .text()
+        .contains("fallbacks: third: fallback model group 'nowhere' is not in model_list"));
     assert_eq!(resp.header("x-litellm-model-group"), Some("third"));
     assert_eq!(resp.header("x-litellm-model-id"), Some("third"));
     // `third` ran nested under `second`'s failure: one fallback at the top level.
