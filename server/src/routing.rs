@@ -25,6 +25,10 @@
 //! a request corelane refuses itself fails at once. Nothing is retried once a byte of the
 //! answer went to the client: an attempt's `Err` means nothing was written.
 //!
+//! A wildcard deployment (`openai/*`) never cools down: what fails there is the model the
+//! client named, and a cooldown would let one client's bogus model take every model behind
+//! the wildcard out.
+//!
 //! Deliberate differences from LiteLLM's proxy: every failed attempt is judged for cooldown
 //! (its proxy judges only a request's first failure, sharing one logging object across the
 //! attempts), and no wait follows the last attempt.
@@ -38,7 +42,7 @@ use monoio::net::TcpStream;
 use crate::core::Core;
 use crate::errors::{ErrorSource, GatewayError};
 use crate::exchange::{Exchange, Request};
-use crate::gateway::{Gateway, ModelGroup};
+use crate::gateway::{DeploymentKind, Gateway, ModelGroup};
 use crate::health::Failure;
 use crate::router::{self, NoPick, Policy};
 
@@ -195,10 +199,14 @@ impl<'g> Run<'_, 'g> {
             let status = e.status();
             let single = group.deployments.len() == 1;
             // A deployment is judged by what its upstream did: a request refused before it
-            // went out (no credentials) says nothing of the upstream's health.
+            // went out (no credentials) says nothing of the upstream's health. A wildcard
+            // deployment serves whatever model the client names, so its failures are the
+            // model's: cooling it would let one client's bogus model (a 404) cut every
+            // other model it serves off.
             let reached =
                 ex.timings.sent.is_some() || matches!(e, GatewayError::UpstreamConnect { .. });
-            if reached {
+            let wildcard = matches!(deployment.kind, DeploymentKind::Wildcard { .. });
+            if reached && !wildcard {
                 gw.health.failed(
                     deployment.index,
                     Instant::now(),

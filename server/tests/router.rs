@@ -330,3 +330,27 @@ fn a_stream_falls_back_before_its_first_byte() {
     assert!(resp.text().contains("streamed"), "{}", resp.text());
     assert_eq!(calls(&seen), ["down", "up"]);
 }
+
+#[test]
+fn a_bogus_model_through_a_wildcard_cools_nothing() {
+    let (base, seen) = scripted_upstream(|_, body| {
+        if String::from_utf8_lossy(body).contains("no-such-model") {
+            error(404, "The model `no-such-model` does not exist")
+        } else {
+            ok("wild")
+        }
+    });
+    let config = format!(
+        "model_list:\n  - model_name: \"*\"\n    litellm_params:\n      model: openai/*\n      api_base: {base}/wild/v1\n      api_key: sk-x\n"
+    );
+    let gw = Gateway::start(&config);
+    for _ in 0..3 {
+        assert_litellm_error(
+            &gw.post("/v1/chat/completions", &chat_body("no-such-model")),
+            404,
+        );
+    }
+    let resp = gw.post("/v1/chat/completions", &chat_body("gpt-4o"));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(calls(&seen).len(), 4);
+}
