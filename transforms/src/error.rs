@@ -373,7 +373,8 @@ pub fn map_openai_error(
     upstream_body: &[u8],
     out: &mut String,
 ) -> UpstreamErrorMap {
-    let text = String::from_utf8_lossy(upstream_body).to_ascii_lowercase();
+    let raw = String::from_utf8_lossy(upstream_body);
+    let text = raw.to_lowercase();
     let worded = |status, exception, prefix: &str, out: &mut String| {
         out.push_str(prefix);
         write_exception_provider(provider, out);
@@ -393,7 +394,7 @@ pub fn map_openai_error(
             out,
         );
     }
-    if is_context_window_exceeded(&text) {
+    if is_context_window_lowercase(&text) {
         return worded(
             400,
             "ContextWindowExceededError",
@@ -401,7 +402,6 @@ pub fn map_openai_error(
             out,
         );
     }
-    let raw = String::from_utf8_lossy(upstream_body);
     if raw.contains("A timeout occurred") {
         // LiteLLM's proxy types a 408 by its status.
         return UpstreamErrorMap {
@@ -440,7 +440,11 @@ fn is_rate_limit_text(text: &str) -> bool {
 
 /// LiteLLM's `ExceptionCheckers.is_error_str_context_window_exceeded`.
 pub(crate) fn is_context_window_exceeded(text: &str) -> bool {
-    let text = text.to_lowercase();
+    is_context_window_lowercase(&text.to_lowercase())
+}
+
+/// [`is_context_window_exceeded`] on text already lower-cased.
+fn is_context_window_lowercase(text: &str) -> bool {
     if text.contains("string_above_max_length")
         || (text.contains("invalid 'user'") && text.contains("string too long"))
     {

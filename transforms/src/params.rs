@@ -446,6 +446,27 @@ pub(crate) fn is_litellm_key(key: &str) -> bool {
     classify(key) == Class::LiteLlm
 }
 
+/// The top-level members of `body` LiteLLM sends a provider as they came: not `null`, not
+/// one of LiteLLM's own keys or `extra_body`, not among `own` (those the caller writes
+/// itself). Each as (its unescaped key, the key's bytes with their quotes, the value's bytes).
+pub(crate) fn passed_members<'b>(
+    body: &'b [u8],
+    own: &'b [&'b str],
+) -> impl Iterator<Item = (String, &'b [u8], &'b [u8])> + 'b {
+    crate::json::top_members(body)
+        .into_iter()
+        .flatten()
+        .filter_map(move |m| {
+            let value = &body[m.value.clone()];
+            let key = crate::json::value::key_of(body, &m.key)?;
+            let skip = value == b"null"
+                || own.contains(&key.as_str())
+                || key == "extra_body"
+                || is_litellm_key(&key);
+            (!skip).then(|| (key, &body[m.key.start - 1..m.key.end + 1], value))
+        })
+}
+
 fn classify(key: &str) -> Class {
     match key {
         "model" | "messages" => Class::Other,

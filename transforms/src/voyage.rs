@@ -13,8 +13,8 @@
 //!   ([`crate::rewrite::ModelRewriter::with_usage_rewrite`]).
 
 use crate::anthropic::TransformError;
-use crate::json::value::{fields, get, key_of};
-use crate::json::{top_members, write_json_string};
+use crate::json::value::{fields, get};
+use crate::json::write_json_string;
 use crate::usage::Usage;
 
 /// Writes Voyage's embeddings body for the client's `body` and `provider_model`.
@@ -48,20 +48,10 @@ pub fn embed_request(
         out.extend_from_slice(b",\"output_dimension\":");
         out.extend_from_slice(dimensions);
     }
-    for m in top_members(body).into_iter().flatten() {
-        let v = &body[m.value.clone()];
-        let Some(key) = key_of(body, &m.key) else {
-            continue;
-        };
-        let own = matches!(
-            key.as_str(),
-            "input" | "model" | "encoding_format" | "dimensions" | "user"
-        );
-        if own || v == b"null" || crate::params::is_litellm_key(&key) || key == "extra_body" {
-            continue;
-        }
+    const OWN: &[&str] = &["input", "model", "encoding_format", "dimensions", "user"];
+    for (_, key, v) in crate::params::passed_members(body, OWN) {
         out.push(b',');
-        out.extend_from_slice(&body[m.key.start - 1..m.key.end + 1]);
+        out.extend_from_slice(key);
         out.push(b':');
         out.extend_from_slice(v);
     }

@@ -19,7 +19,7 @@
 //! sends on as `content` and Vertex rejects.
 
 use crate::anthropic::TransformError;
-use crate::json::value::{answer_object, elements, fields, get, key_of};
+use crate::json::value::{answer_object, elements, fields, get};
 use crate::json::{top_members, write_json_string};
 use crate::usage::Usage;
 
@@ -31,7 +31,6 @@ const OWN_KEYS: &[&str] = &[
     "encoding_format",
     "dimensions",
     "labels",
-    "extra_body",
 ];
 
 /// Writes the `:predict` body for the OpenAI embeddings request `body` of `provider_model`.
@@ -100,21 +99,14 @@ pub fn embed_request(
     if let (Some(t), None) = (input_type, asked_task) {
         member(b"\"task_type\"", t, out);
     }
-    for m in top_members(body).into_iter().flatten() {
-        let v = &body[m.value.clone()];
-        let Some(key) = key_of(body, &m.key) else {
-            continue;
-        };
-        if v == b"null" || OWN_KEYS.contains(&key.as_str()) || crate::params::is_litellm_key(&key) {
-            continue;
-        }
+    for (name, key, v) in crate::params::passed_members(body, OWN_KEYS) {
         // The client's `input_type` names the task for every instance.
-        let v = if key == "task_type" {
+        let v = if name == "task_type" {
             task_type.unwrap_or(v)
         } else {
             v
         };
-        member(&body[m.key.start - 1..m.key.end + 1], v, out);
+        member(key, v, out);
     }
     out.push(b'}');
     write_labels(labels, metadata, out);
