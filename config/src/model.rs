@@ -27,6 +27,8 @@ pub struct LitellmParams {
     pub extra_headers: Vec<(String, String)>,
     /// Seconds in YAML (int or float).
     pub timeout: Option<Duration>,
+    /// LiteLLM's older name for `timeout`, read after it.
+    pub request_timeout: Option<Duration>,
     pub stream_timeout: Option<Duration>,
     pub rpm: Option<u64>,
     pub tpm: Option<u64>,
@@ -215,6 +217,7 @@ fn params(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<LitellmParams> {
             "organization" => p.organization = cx.string(value, &kp)?,
             "extra_headers" => p.extra_headers = headers(cx, value, &kp)?,
             "timeout" => p.timeout = cx.seconds(value, &kp)?,
+            "request_timeout" => p.request_timeout = cx.seconds(value, &kp)?,
             "stream_timeout" => p.stream_timeout = cx.seconds(value, &kp)?,
             "rpm" => p.rpm = cx.uint(value, &kp)?,
             "tpm" => p.tpm = cx.uint(value, &kp)?,

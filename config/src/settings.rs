@@ -15,6 +15,7 @@ pub struct RouterSettings {
     pub routing_strategy: Option<String>,
     pub model_group_alias: Vec<GroupAlias>,
     pub timeout: Option<Duration>,
+    pub stream_timeout: Option<Duration>,
     pub retries: RetrySettings,
     /// The least wait between retries of a group without another deployment to go to.
     pub retry_after: Option<Duration>,
@@ -106,6 +107,7 @@ pub(crate) fn router(cx: &mut Cx<'_>, node: &Node) -> Res<RouterSettings> {
             }
             "model_group_alias" => rs.model_group_alias = aliases(cx, value, &kp)?,
             "timeout" => rs.timeout = cx.seconds(value, &kp)?,
+            "stream_timeout" => rs.stream_timeout = cx.seconds(value, &kp)?,
             "retry_after" => rs.retry_after = cx.seconds(value, &kp)?,
             "allowed_fails" => rs.allowed_fails = cx.uint(value, &kp)?,
             "cooldown_time" => rs.cooldown_time = cx.seconds(value, &kp)?,

@@ -51,6 +51,9 @@ struct HeadInfo {
     expect_continue: bool,
     key: Option<Range<usize>>,
     anthropic_beta: Option<Range<usize>>,
+    num_retries: Option<Range<usize>>,
+    timeout: Option<Range<usize>>,
+    stream_timeout: Option<Range<usize>>,
 }
 
 impl HeadInfo {
@@ -74,6 +77,9 @@ impl HeadInfo {
             expect_continue: head.expect_continue,
             key,
             anthropic_beta: head.header("anthropic-beta").map(offset),
+            num_retries: head.header("x-litellm-num-retries").map(offset),
+            timeout: head.header("x-litellm-timeout").map(offset),
+            stream_timeout: head.header("x-litellm-stream-timeout").map(offset),
         }
     }
 
@@ -222,6 +228,11 @@ async fn request<'g>(
         body: &buf[head.head_len..body_end],
         spilled: spilled.as_deref(),
         anthropic_beta: head.anthropic_beta.as_ref().map(|r| head.text(buf, r)),
+        router_headers: crate::router_args::RouterHeaders {
+            num_retries: head.num_retries.as_ref().map(|r| head.text(buf, r)),
+            timeout: head.timeout.as_ref().map(|r| head.text(buf, r)),
+            stream_timeout: head.stream_timeout.as_ref().map(|r| head.text(buf, r)),
+        },
     };
     // Boxed: the request path's future is several KiB, and an idle connection's task
     // should not carry it between requests.

@@ -25,6 +25,8 @@ pub struct Request<'b> {
     pub spilled: Option<&'b Spilled>,
     /// The `anthropic-beta` header, forwarded on `/v1/messages` to Anthropic.
     pub anthropic_beta: Option<&'b str>,
+    /// `x-litellm-num-retries`, `x-litellm-timeout`, `x-litellm-stream-timeout`.
+    pub router_headers: crate::router_args::RouterHeaders<'b>,
 }
 
 /// Who is calling. Virtual keys join when the key store lands.
@@ -95,6 +97,9 @@ pub struct Exchange<'g> {
     pub max_retries: Option<u32>,
     /// Fallback groups tried (`x-litellm-attempted-fallbacks`).
     pub fallbacks: u32,
+    /// The timeouts the request set itself (`timeout`, `stream_timeout`, their headers).
+    pub client_timeout: Option<Duration>,
+    pub client_stream_timeout: Option<Duration>,
     /// The last upstream error answer's `retry-after`, in seconds.
     pub upstream_retry_after: Option<u64>,
     pub usage: Option<Usage>,
@@ -137,6 +142,8 @@ impl<'g> Exchange<'g> {
             retries: 0,
             max_retries: None,
             fallbacks: 0,
+            client_timeout: None,
+            client_stream_timeout: None,
             upstream_retry_after: None,
             usage: None,
             request_note: std::cell::Cell::new(Default::default()),
@@ -159,6 +166,22 @@ impl<'g> Exchange<'g> {
     pub fn fail(&mut self, err: &GatewayError) {
         self.status = err.status();
         self.failure = Some(err.exception_class(self.provider.map(|p| p.name)));
+    }
+
+    /// The upstream timeout of an attempt at `dep`, and whether the client set it (then a
+    /// timeout never cools the deployment). LiteLLM's order: for a stream, the request's
+    /// `stream_timeout`, the deployment's, then what a call without a stream has; else the
+    /// request's `timeout`, then the deployment's.
+    pub fn timeout(&self, dep: &Deployment) -> (Duration, bool) {
+        let client = |t: Option<Duration>| t.map(|t| (t, true));
+        let stream = if self.stream {
+            client(self.client_stream_timeout).or(dep.stream_timeout.map(|t| (t, false)))
+        } else {
+            None
+        };
+        stream
+            .or(client(self.client_timeout))
+            .unwrap_or((dep.timeout, false))
     }
 
     /// The upstream timed out: the error reports the seconds since the request was sent.

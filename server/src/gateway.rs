@@ -47,8 +47,13 @@ pub struct Deployment {
     pub params: LitellmParams,
     pub info: ModelInfo,
     pub kind: DeploymentKind,
+    /// The upstream timeout (LiteLLM's chain: the deployment's `timeout`, else its
+    /// `request_timeout`, else `litellm_settings.request_timeout`, else the router's
+    /// `timeout`, else 6000 s; 0 is unset).
     pub timeout: Duration,
-    pub stream_timeout: Duration,
+    /// A stream's, when one is set: the deployment's `stream_timeout`, else the router's,
+    /// else `litellm_settings.request_timeout` where the router also sets `timeout`.
+    pub stream_timeout: Option<Duration>,
     pub prices: Option<Prices>,
     /// `drop_params`, global or the deployment's: parameters the provider has no field for
     /// are dropped instead of refused.
@@ -132,11 +137,13 @@ pub enum BuildError {
 
 impl Gateway {
     pub fn build(config: &Config) -> Result<Self, BuildError> {
-        let default_timeout = config
-            .router_settings
-            .timeout
-            .or(config.litellm_settings.request_timeout)
+        let set = |t: Option<Duration>| t.filter(|t| !t.is_zero());
+        let (router, litellm) = (&config.router_settings, &config.litellm_settings);
+        let default_timeout = set(litellm.request_timeout)
+            .or(set(router.timeout))
             .unwrap_or(DEFAULT_TIMEOUT);
+        let default_stream_timeout =
+            set(router.stream_timeout).or(set(router.timeout).and(set(litellm.request_timeout)));
         let mut groups: Vec<ModelGroup> = Vec::new();
         let mut by_name: FxHashMap<String, usize> = FxHashMap::default();
         let mut deployments = Vec::with_capacity(config.model_list.len());
@@ -196,7 +203,9 @@ impl Gateway {
                     ));
                 }
             }
-            let timeout = params.timeout.unwrap_or(default_timeout);
+            let timeout = set(params.timeout)
+                .or(set(params.request_timeout))
+                .unwrap_or(default_timeout);
             let prices = deployment_prices(params, &entry.model_info, &kind);
             let id = match &entry.model_info.id {
                 Some(id) => id.clone(),
@@ -220,7 +229,7 @@ impl Gateway {
                 info: entry.model_info.clone(),
                 kind,
                 timeout,
-                stream_timeout: params.stream_timeout.unwrap_or(timeout),
+                stream_timeout: set(params.stream_timeout).or(default_stream_timeout),
                 prices,
                 drop_params: config.litellm_settings.drop_params == Some(true)
                     || params.drop_params == Some(true),

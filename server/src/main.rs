@@ -42,6 +42,7 @@ mod proxy;
 mod relay;
 mod response;
 mod router;
+mod router_args;
 mod routes;
 mod routing;
 mod spill;

@@ -261,12 +261,16 @@ async fn inference<'g>(
         route: endpoint.route_name(),
         model: ex.requested_model.clone(),
     })?;
+    let args = crate::router_args::read(req, &fields).await?;
+    ex.client_timeout = args.timeout;
+    ex.client_stream_timeout = args.stream_timeout;
     crate::routing::route(
         core,
         client,
         req,
         endpoint,
         &fields,
+        &args,
         ex,
         group,
         star.as_deref(),
@@ -1048,7 +1052,7 @@ async fn titan_embeddings<'g>(
     // The answers held are charged to the core's body budget; the whole fan-out has the
     // deployment's timeout, as one call would.
     let mut charge = BodyCharge::new(core);
-    let deadline = Instant::now() + deployment.timeout;
+    let deadline = Instant::now() + ex.timeout(deployment).0;
     let mut tokens = 0u64;
     for i in 0..plan.len() {
         if Instant::now() >= deadline {

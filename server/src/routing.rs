@@ -19,7 +19,12 @@
 //!   `fallbacks` with `"*"` and `default_fallbacks`), each fallback group with its own retries;
 //!   a failed fallback group goes on with its own chain (else the first group's), groups
 //!   already tried skipped, at most `max_fallbacks` deep;
-//! - when everything failed, the client gets the first group's error.
+//! - when everything failed, the client gets the first group's error;
+//! - a request may set its own `num_retries` (beating the deployment's), `fallbacks` (a
+//!   table, or a client-side chain every failed group goes on to, which takes
+//!   context-window and content-policy errors too), `context_window_fallbacks`,
+//!   `content_policy_fallbacks`, `max_fallbacks` and `disable_fallbacks` (no fallbacks, not
+//!   even `order` tiers) ([`crate::router_args`]).
 //!
 //! Only errors the upstream caused (and no deployment being left) are retried or fall back:
 //! a request corelane refuses itself fails at once. Nothing is retried once a byte of the
@@ -35,6 +40,7 @@
 
 use std::time::Instant;
 
+use corelane_config::Fallback;
 use corelane_transforms::openai::RequestFields;
 use corelane_transforms::provider::Endpoint;
 use monoio::net::TcpStream;
@@ -45,6 +51,7 @@ use crate::exchange::{Exchange, Request};
 use crate::gateway::{DeploymentKind, Gateway, ModelGroup};
 use crate::health::Failure;
 use crate::router::{self, NoPick, Policy};
+use crate::router_args::{Fallbacks, RequestRouting};
 
 /// Serves the request from `group` (whose `*` matched `star`), with retries and fallbacks.
 #[allow(clippy::too_many_arguments)]
@@ -54,31 +61,33 @@ pub async fn route<'g>(
     req: &Request<'_>,
     endpoint: Endpoint,
     fields: &RequestFields,
+    args: &RequestRouting,
     ex: &mut Exchange<'g>,
     group: &'g ModelGroup,
     star: Option<&str>,
 ) -> Result<bool, GatewayError> {
     let gw: &'g Gateway = &core.gateway;
-    let policy = &gw.policy;
+    let plan = Plan::new(&gw.policy, args);
     let mut run = Run {
         core,
         client,
         req,
         endpoint,
         fields,
+        plan: &plan,
     };
     let lowest = lowest_tier(gw, group);
     let first = match run.group(ex, group, star, lowest).await {
         Ok(keep) => return Ok(keep),
         Err(e) => e,
     };
-    if !routable(&first) {
+    if !routable(&first) || plan.disable_fallbacks {
         return Err(first);
     }
-    let special = special_table(policy, &first);
-    // Higher `order` tiers of the group come first (not for the errors with their own
-    // fallbacks).
-    if special.is_none() {
+    let special = plan.special(&first);
+    // Higher `order` tiers of the group come first (not for the errors with fallbacks of
+    // their own kind).
+    if !has_own_fallbacks(&first) {
         for tier in higher_tiers(gw, group, lowest) {
             ex.fallbacks += 1;
             match run.group(ex, group, star, Some(tier)).await {
@@ -88,8 +97,8 @@ pub async fn route<'g>(
             }
         }
     }
-    let table = special.unwrap_or(&policy.fallbacks);
-    let Some(chain) = Policy::chain(table, &group.name) else {
+    let table = special.unwrap_or(plan.fallbacks);
+    let Some(chain) = table.chain(&group.name) else {
         return Err(first);
     };
     let mut tried: Vec<&str> = vec![group.name.as_str()];
@@ -98,7 +107,7 @@ pub async fn route<'g>(
     let mut top = ex.fallbacks;
     while let Some(frame) = stack.last_mut() {
         let (chain, at, depth) = *frame;
-        if at >= chain.len() || depth >= policy.max_fallbacks {
+        if at >= chain.len() || depth >= plan.max_fallbacks {
             stack.pop();
             continue;
         }
@@ -122,7 +131,7 @@ pub async fn route<'g>(
             Ok(keep) => return Ok(keep),
             Err(GatewayError::ClientGone) => return Err(GatewayError::ClientGone),
             Err(_) => {
-                let next = Policy::chain(table, name).or(Some(chain));
+                let next = table.chain(name).or(Some(chain));
                 if let Some(next) = next {
                     stack.push((next, 0, depth + 1));
                 }
@@ -132,6 +141,90 @@ pub async fn route<'g>(
     Err(first)
 }
 
+/// Where a failed group goes on to: the router's table (or one the request sent), or the
+/// request's client-side chain, the same for every group.
+#[derive(Debug, Clone, Copy)]
+enum Chains<'p> {
+    Table(&'p [Fallback]),
+    Chain(&'p [String]),
+}
+
+impl<'p> Chains<'p> {
+    /// The groups `group` falls back to: its own entry, else `"*"`'s.
+    fn chain(self, group: &str) -> Option<&'p [String]> {
+        match self {
+            Chains::Table(table) => Policy::chain(table, group),
+            Chains::Chain(chain) => Some(chain),
+        }
+    }
+
+    fn is_empty(self) -> bool {
+        match self {
+            Chains::Table(t) => t.is_empty(),
+            Chains::Chain(c) => c.is_empty(),
+        }
+    }
+}
+
+/// The router's policy with what the request overrides.
+struct Plan<'p> {
+    policy: &'p Policy,
+    /// The request's `num_retries`: beats the deployment's and the router's.
+    num_retries: Option<u32>,
+    fallbacks: Chains<'p>,
+    context_window_fallbacks: Option<&'p [Fallback]>,
+    content_policy_fallbacks: Option<&'p [Fallback]>,
+    disable_fallbacks: bool,
+    max_fallbacks: u32,
+}
+
+impl<'p> Plan<'p> {
+    fn new(policy: &'p Policy, args: &'p RequestRouting) -> Self {
+        let special = |asked: &'p Option<Option<Vec<Fallback>>>, own: &'p Option<Vec<Fallback>>| {
+            match asked {
+                Some(asked) => asked.as_deref(),
+                None => own.as_deref(),
+            }
+        };
+        Plan {
+            policy,
+            num_retries: args.num_retries,
+            fallbacks: match &args.fallbacks {
+                None => Chains::Table(&policy.fallbacks),
+                Some(Fallbacks::Table(t)) => Chains::Table(t),
+                Some(Fallbacks::Chain(c)) => Chains::Chain(c),
+            },
+            context_window_fallbacks: special(
+                &args.context_window_fallbacks,
+                &policy.context_window_fallbacks,
+            ),
+            content_policy_fallbacks: special(
+                &args.content_policy_fallbacks,
+                &policy.content_policy_fallbacks,
+            ),
+            disable_fallbacks: args.disable_fallbacks,
+            max_fallbacks: args.max_fallbacks.unwrap_or(policy.max_fallbacks),
+        }
+    }
+
+    /// The fallbacks a context-window or content-policy error takes, when they are set. A
+    /// request's client-side chain takes every error (LiteLLM goes to it first).
+    fn special(&self, e: &GatewayError) -> Option<Chains<'p>> {
+        if let Chains::Chain(_) = self.fallbacks {
+            return None;
+        }
+        self.special_table(e).map(Chains::Table)
+    }
+
+    fn special_table(&self, e: &GatewayError) -> Option<&'p [Fallback]> {
+        match class(e) {
+            Some("ContextWindowExceededError") => self.context_window_fallbacks,
+            Some("ContentPolicyViolationError") => self.content_policy_fallbacks,
+            _ => None,
+        }
+    }
+}
+
 /// What stays the same across the attempts of one request.
 struct Run<'a, 'g> {
     core: &'g Core,
@@ -139,6 +232,7 @@ struct Run<'a, 'g> {
     req: &'a Request<'a>,
     endpoint: Endpoint,
     fields: &'a RequestFields,
+    plan: &'a Plan<'a>,
 }
 
 impl<'g> Run<'_, 'g> {
@@ -151,7 +245,8 @@ impl<'g> Run<'_, 'g> {
         tier: Option<u64>,
     ) -> Result<bool, GatewayError> {
         let gw: &'g Gateway = &self.core.gateway;
-        let policy = &gw.policy;
+        let plan = self.plan;
+        let policy = plan.policy;
         let mut skip: Vec<usize> = Vec::new();
         let mut allowed: Option<u32> = None;
         let mut made = 0u32;
@@ -214,24 +309,27 @@ impl<'g> Run<'_, 'g> {
                         status,
                         retry_after: ex.upstream_retry_after,
                         single,
-                        client_timeout: false,
+                        client_timeout: matches!(e, GatewayError::UpstreamTimeout { .. })
+                            && ex.timeout(deployment).1,
                     },
                     &policy.cooldown,
                     deployment.params.cooldown_time,
                 );
             }
             let n = *allowed.get_or_insert_with(|| {
-                deployment
-                    .params
-                    .num_retries
-                    .map_or(policy.num_retries, |n| n.min(u64::from(u32::MAX)) as u32)
+                plan.num_retries.unwrap_or_else(|| {
+                    deployment
+                        .params
+                        .num_retries
+                        .map_or(policy.num_retries, |n| n.min(u64::from(u32::MAX)) as u32)
+                })
             });
             let now = Instant::now();
             let (cooling, _) = gw
                 .health
                 .cooling_among(group.deployments.iter().copied(), now);
             let healthy = group.deployments.len() - cooling;
-            if made >= n || !should_retry(policy, &e, healthy, group.deployments.len()) {
+            if made >= n || !should_retry(plan, &e, healthy, group.deployments.len()) {
                 return Err(e);
             }
             // LiteLLM skips only a 401/403 deployment and may pick a failed one again (its
@@ -266,21 +364,17 @@ fn class(e: &GatewayError) -> Option<&'static str> {
     }
 }
 
-/// The fallbacks a context-window or content-policy error takes, when they are set.
-fn special_table<'p>(
-    policy: &'p Policy,
-    e: &GatewayError,
-) -> Option<&'p [corelane_config::Fallback]> {
-    match class(e) {
-        Some("ContextWindowExceededError") => policy.context_window_fallbacks.as_deref(),
-        Some("ContentPolicyViolationError") => policy.content_policy_fallbacks.as_deref(),
-        _ => None,
-    }
+/// A context-window or content-policy error: LiteLLM never takes `order` tiers for them.
+fn has_own_fallbacks(e: &GatewayError) -> bool {
+    matches!(
+        class(e),
+        Some("ContextWindowExceededError" | "ContentPolicyViolationError")
+    )
 }
 
 /// LiteLLM's `should_retry_this_error`, in its order.
-fn should_retry(policy: &Policy, e: &GatewayError, healthy: usize, all: usize) -> bool {
-    if special_table(policy, e).is_some() || matches!(e, GatewayError::NoDeployments { .. }) {
+fn should_retry(plan: &Plan<'_>, e: &GatewayError, healthy: usize, all: usize) -> bool {
+    if plan.special_table(e).is_some() || matches!(e, GatewayError::NoDeployments { .. }) {
         return false;
     }
     let status = e.status();
@@ -288,7 +382,7 @@ fn should_retry(policy: &Policy, e: &GatewayError, healthy: usize, all: usize) -
     if !retryable && !matches!(status, 401 | 403) {
         return false;
     }
-    if status == 429 && healthy == 0 && !policy.fallbacks.is_empty() {
+    if status == 429 && healthy == 0 && !plan.fallbacks.is_empty() {
         return false;
     }
     // An authentication or permission error is not retried alone in its group. By the class

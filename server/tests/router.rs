@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{assert_litellm_error, chat_body, scripted_upstream, Gateway, Recorded};
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn ok(name: &str) -> (u16, &'static str, String) {
     let answer = json!({"id": "c", "object": "chat.completion", "created": 1, "model": "m",
@@ -353,4 +353,196 @@ fn a_bogus_model_through_a_wildcard_cools_nothing() {
     let resp = gw.post("/v1/chat/completions", &chat_body("gpt-4o"));
     assert_eq!(resp.status, 200, "{}", resp.text());
     assert_eq!(calls(&seen).len(), 4);
+}
+
+#[test]
+fn a_request_sets_its_own_retries_and_fallbacks() {
+    let (base, seen) = scripted_upstream(|path, _| match path.split('/').nth(1) {
+        Some("primary") => error(503, "down"),
+        Some(name) => ok(name),
+        None => error(500, "?"),
+    });
+    let config = format!(
+        "model_list:\n{}{}{}router_settings:\n  num_retries: 0\n  retry_after: 0\n  fallbacks: [{{g: [second]}}]\n",
+        deployment("g", "primary", &base, ""),
+        deployment("second", "second", &base, ""),
+        deployment("third", "third", &base, ""),
+    );
+    let gw = Gateway::start(&config);
+    let post = |extra: Value, headers: &[(&str, &str)]| {
+        let mut body = chat_body("g");
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let resp = gw.request(
+            "POST",
+            "/v1/chat/completions",
+            headers,
+            body.to_string().as_bytes(),
+        );
+        (resp, calls(&seen))
+    };
+    // The router's fallbacks, then the request's `num_retries` (the header beats the body).
+    let (resp, seen_now) = post(json!({}), &[]);
+    assert_eq!(resp.header("x-litellm-model-id"), Some("second"));
+    assert_eq!(seen_now, ["primary", "second"]);
+    let (resp, seen_now) = post(json!({"num_retries": 1}), &[]);
+    assert_eq!(resp.header("x-litellm-max-retries"), None);
+    assert_eq!(seen_now, ["primary", "primary", "second"]);
+    let (_, seen_now) = post(json!({"num_retries": 0}), &[("x-litellm-num-retries", "2")]);
+    assert_eq!(seen_now, ["primary", "primary", "primary", "second"]);
+    // The request's fallbacks: a client-side chain, a table, none, or disabled.
+    let (resp, seen_now) = post(json!({"fallbacks": ["third"]}), &[]);
+    assert_eq!(resp.header("x-litellm-model-id"), Some("third"));
+    assert_eq!(seen_now, ["primary", "third"]);
+    let (resp, seen_now) = post(json!({"fallbacks": [{"model": "third"}]}), &[]);
+    assert_eq!(resp.header("x-litellm-model-id"), Some("third"));
+    assert_eq!(seen_now, ["primary", "third"]);
+    let (resp, seen_now) = post(
+        json!({"fallbacks": [{"other": ["second"]}, {"*": ["third"]}]}),
+        &[],
+    );
+    assert_eq!(resp.header("x-litellm-model-id"), Some("third"));
+    assert_eq!(seen_now, ["primary", "third"]);
+    for off in [
+        json!({"fallbacks": null}),
+        json!({"disable_fallbacks": true}),
+    ] {
+        let (resp, seen_now) = post(off.clone(), &[]);
+        assert_litellm_error(&resp, 503);
+        assert_eq!(seen_now, ["primary"], "{off}");
+    }
+    // `max_fallbacks: 0` goes nowhere.
+    let (resp, _) = post(json!({"max_fallbacks": 0}), &[]);
+    assert_litellm_error(&resp, 503);
+    // None of LiteLLM's members goes upstream.
+    let _ = post(
+        json!({"fallbacks": ["third"], "num_retries": 0, "timeout": 30}),
+        &[],
+    );
+    let (resp, _) = post(
+        json!({"fallbacks": ["third"], "num_retries": 0, "timeout": 30}),
+        &[],
+    );
+    assert_eq!(resp.status, 200);
+    // Values LiteLLM could not use are refused by name, before anything goes upstream.
+    for (bad, named) in [
+        (json!({"num_retries": "2"}), "num_retries"),
+        (json!({"fallbacks": "third"}), "fallbacks"),
+        (
+            json!({"fallbacks": [{"model": "third", "temperature": 1}]}),
+            "fallbacks",
+        ),
+        (json!({"timeout": "soon"}), "timeout"),
+    ] {
+        let (resp, seen_now) = post(bad.clone(), &[]);
+        let err = assert_litellm_error(&resp, 400);
+        assert!(
+            err["message"].as_str().unwrap().contains(named),
+            "{bad}: {err}"
+        );
+        assert!(seen_now.is_empty(), "{bad}");
+    }
+    let (resp, _) = post(json!({}), &[("x-litellm-num-retries", "many")]);
+    assert_litellm_error(&resp, 400);
+    // A body large enough to be spilled to a file is read the same.
+    let big = json!({"messages": [{"role": "user", "content": "x".repeat(3 << 20)}],
+                     "fallbacks": ["third"]});
+    let (resp, seen_now) = post(big, &[]);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.header("x-litellm-model-id"), Some("third"));
+    assert_eq!(seen_now, ["primary", "third"]);
+    gw.assert_healthy();
+}
+
+#[test]
+fn litellm_members_are_not_sent_upstream() {
+    let (base, seen) = scripted_upstream(|_, _| ok("only"));
+    let gw = Gateway::start(&format!(
+        "model_list:\n{}",
+        deployment("g", "only", &base, "")
+    ));
+    let mut body = chat_body("g");
+    for (k, v) in [
+        ("num_retries", json!(1)),
+        ("fallbacks", json!(["g"])),
+        ("timeout", json!(20)),
+        ("stream_timeout", json!(20)),
+        ("disable_fallbacks", json!(false)),
+        ("max_fallbacks", json!(2)),
+        ("context_window_fallbacks", json!([{"g": ["g"]}])),
+    ] {
+        body[k] = v;
+    }
+    let resp = gw.post("/v1/chat/completions", &body);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let (_, _, sent) = seen.try_iter().next().unwrap();
+    let sent: Value = serde_json::from_slice(&sent).unwrap();
+    let keys: Vec<&String> = sent.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["messages", "model"], "{sent}");
+}
+
+#[test]
+fn timeouts_from_the_request_the_deployment_and_the_router() {
+    let (base, seen) = scripted_upstream(|_, _| {
+        std::thread::sleep(Duration::from_millis(700));
+        ok("slow")
+    });
+    // Two deployments that cool on their first failure (`allowed_fails: 0`), timing out at
+    // 0.3 s unless a request says otherwise.
+    let config = format!(
+        "model_list:\n{}{}router_settings:\n  num_retries: 0\n  allowed_fails: 0\n  timeout: 30\n",
+        deployment("g", "a", &base, "      timeout: 0.3\n"),
+        deployment("g", "b", &base, "      timeout: 0.3\n"),
+    );
+    let gw = Gateway::start(&config);
+    let post = |body: Value, headers: &[(&str, &str)]| {
+        let started = Instant::now();
+        let resp = gw.request(
+            "POST",
+            "/v1/chat/completions",
+            headers,
+            body.to_string().as_bytes(),
+        );
+        (resp, started.elapsed())
+    };
+    let mut body = chat_body("g");
+    // A timeout the client set is a 408 that cools nothing.
+    for _ in 0..3 {
+        let (resp, took) = post(body.clone(), &[("x-litellm-timeout", "0.1")]);
+        let err = assert_litellm_error(&resp, 408);
+        assert!(
+            err["message"].as_str().unwrap().contains("Timeout"),
+            "{err}"
+        );
+        assert!(took < Duration::from_millis(600), "{took:?}");
+    }
+    // The request's `timeout` beats the deployment's.
+    body["timeout"] = json!(5);
+    let (resp, _) = post(body.clone(), &[]);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    // A stream takes `stream_timeout` first.
+    let mut stream = body.clone();
+    stream["stream"] = json!(true);
+    stream["stream_timeout"] = json!(0.1);
+    let (resp, took) = post(stream, &[]);
+    assert_litellm_error(&resp, 408);
+    assert!(took < Duration::from_millis(600), "{took:?}");
+    // The upstream records a call once it answered.
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(calls(&seen).len(), 5);
+    // The deployment's own timeout cools it: two requests take both out.
+    let body = chat_body("g");
+    for _ in 0..2 {
+        assert_litellm_error(&post(body.clone(), &[]).0, 408);
+    }
+    let err = assert_litellm_error(&post(body, &[]).0, 429);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("No deployments available"),
+        "{err}"
+    );
+    gw.assert_healthy();
 }

@@ -73,6 +73,90 @@ pub struct RequestFields {
     /// What the messages and tools hold that a provider's message rules change; `None` when
     /// the body was read in pieces ([`BodyScanner`] does not walk them).
     pub shapes: Option<Shapes>,
+    /// Where the values of LiteLLM's router members are (the last of each).
+    pub router_args: RouterArgSpans,
+}
+
+/// A request member LiteLLM's router reads (`num_retries`, `fallbacks`, `timeout`, ...): never
+/// sent to a provider, read by the server only when present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouterArg {
+    NumRetries,
+    Timeout,
+    RequestTimeout,
+    StreamTimeout,
+    Fallbacks,
+    ContextWindowFallbacks,
+    ContentPolicyFallbacks,
+    DisableFallbacks,
+    MaxFallbacks,
+}
+
+impl RouterArg {
+    pub const ALL: [RouterArg; 9] = [
+        RouterArg::NumRetries,
+        RouterArg::Timeout,
+        RouterArg::RequestTimeout,
+        RouterArg::StreamTimeout,
+        RouterArg::Fallbacks,
+        RouterArg::ContextWindowFallbacks,
+        RouterArg::ContentPolicyFallbacks,
+        RouterArg::DisableFallbacks,
+        RouterArg::MaxFallbacks,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            RouterArg::NumRetries => "num_retries",
+            RouterArg::Timeout => "timeout",
+            RouterArg::RequestTimeout => "request_timeout",
+            RouterArg::StreamTimeout => "stream_timeout",
+            RouterArg::Fallbacks => "fallbacks",
+            RouterArg::ContextWindowFallbacks => "context_window_fallbacks",
+            RouterArg::ContentPolicyFallbacks => "content_policy_fallbacks",
+            RouterArg::DisableFallbacks => "disable_fallbacks",
+            RouterArg::MaxFallbacks => "max_fallbacks",
+        }
+    }
+
+    /// The member named exactly `key` (LiteLLM reads its members by exact name). `fallbacks`
+    /// is a [`Key`], read where keys are.
+    pub fn of(key: &str) -> Option<RouterArg> {
+        Some(match key {
+            "num_retries" => RouterArg::NumRetries,
+            "timeout" => RouterArg::Timeout,
+            "request_timeout" => RouterArg::RequestTimeout,
+            "stream_timeout" => RouterArg::StreamTimeout,
+            "context_window_fallbacks" => RouterArg::ContextWindowFallbacks,
+            "content_policy_fallbacks" => RouterArg::ContentPolicyFallbacks,
+            "disable_fallbacks" => RouterArg::DisableFallbacks,
+            "max_fallbacks" => RouterArg::MaxFallbacks,
+            _ => return None,
+        })
+    }
+}
+
+/// The byte range of each [`RouterArg`]'s value in the body, the last one where repeated: a
+/// fixed size whatever the body repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RouterArgSpans([Option<Range<usize>>; 9]);
+
+impl RouterArgSpans {
+    pub fn set(&mut self, arg: RouterArg, span: Range<usize>) {
+        self.0[arg as usize] = Some(span);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(Option::is_none)
+    }
+
+    /// The members present, with their values' ranges.
+    pub fn iter(&self) -> impl Iterator<Item = (RouterArg, Range<usize>)> + '_ {
+        RouterArg::ALL
+            .iter()
+            .zip(&self.0)
+            .filter_map(|(&arg, span)| Some((arg, span.clone()?)))
+    }
 }
 
 /// Where an object sits in the body: what a splice needs to add a member to it.
@@ -396,7 +480,11 @@ fn fields_of(body: &[u8], tape: &Tape<'_>, idx: &[u32]) -> Result<RequestFields,
                 "service_tier" => {
                     fields.service_tier = value.as_str().and_then(ServiceTier::from_name);
                 }
-                _ => {}
+                _ => {
+                    if let Some(arg) = RouterArg::of(key) {
+                        fields.router_args.set(arg, member()?.value);
+                    }
+                }
             }
             continue;
         };
@@ -445,7 +533,10 @@ fn fields_of(body: &[u8], tape: &Tape<'_>, idx: &[u32]) -> Result<RequestFields,
                     fields.user = Some(user.to_owned());
                 }
             }
-            Key::Metadata | Key::Fallbacks | Key::IncludeUsage => {}
+            Key::Fallbacks => fields
+                .router_args
+                .set(RouterArg::Fallbacks, member()?.value),
+            Key::Metadata | Key::IncludeUsage => {}
         }
     }
     let close = if walked == members {
@@ -580,7 +671,11 @@ mod tests {
                     "service_tier" => {
                         fields.service_tier = value.as_str().and_then(ServiceTier::from_name);
                     }
-                    _ => {}
+                    _ => {
+                        if let Some(arg) = RouterArg::of(key) {
+                            fields.router_args.set(arg, span);
+                        }
+                    }
                 }
                 continue;
             };
@@ -627,7 +722,8 @@ mod tests {
                         fields.user = Some(user.to_owned());
                     }
                 }
-                Key::Metadata | Key::Fallbacks | Key::IncludeUsage => {}
+                Key::Fallbacks => fields.router_args.set(RouterArg::Fallbacks, span),
+                Key::Metadata | Key::IncludeUsage => {}
             }
         }
         // Past the last member the walk stops at the object's `}`.
@@ -683,6 +779,10 @@ mod tests {
             r#""service_tier":"flex""#,
             r#""Model":"x""#,
             r#""metadata":{"a":1}"#,
+            r#""fallbacks":["g2",{"g":["h"]}]"#,
+            r#""num_retries":3"#,
+            r#""timeout" : 1.5"#,
+            r#""disable_fallbacks":true"#,
         ];
         let mut rng = fastrand::Rng::with_seed(5);
         let mut scratch = Scratch::new();

@@ -1056,10 +1056,11 @@ fn with_include_usage(options: &[u8]) -> Vec<u8> {
 }
 
 /// LiteLLM's own request parameters (LiteLLM 1.108.7: `litellm.types.utils.all_litellm_params`
-/// and `completion()`'s arguments that are not OpenAI parameters), sorted: read by its proxy,
-/// never sent to a provider.
+/// and `completion()`'s arguments that are not OpenAI parameters, and the fallback members its
+/// Router takes out of a request before the call), sorted: read by its proxy, never sent to a
+/// provider.
 #[rustfmt::skip]
-const LITELLM_KEYS: [&str; 382] = include!("params/litellm_keys.in");
+const LITELLM_KEYS: [&str; 385] = include!("params/litellm_keys.in");
 
 /// For each key length under 64, the first bytes ([`first_byte_bit`]) of LiteLLM's keys of
 /// that length: most keys a client sends that are neither parameters nor LiteLLM's own are

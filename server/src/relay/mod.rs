@@ -94,11 +94,7 @@ pub async fn relay(
     upstream: &Upstream,
     request: UpstreamRequest<'_>,
 ) -> Result<Done, GatewayError> {
-    let timeout = if ex.stream {
-        dep.stream_timeout
-    } else {
-        dep.timeout
-    };
+    let (timeout, _) = ex.timeout(dep);
     let began = Instant::now();
     let deadline = began + timeout;
     let (mut conn, mut rbuf, head) = send(
@@ -158,7 +154,7 @@ pub async fn fetch(
     max: usize,
 ) -> Result<Vec<u8>, GatewayError> {
     let began = Instant::now();
-    let deadline = began + dep.timeout;
+    let deadline = began + ex.timeout(dep).0;
     let (mut conn, mut rbuf, head) =
         send(core, None, ex, provider, upstream, request, began, deadline).await?;
     if head.status >= 400 {

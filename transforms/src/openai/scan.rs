@@ -2,7 +2,8 @@
 //! one it spilled to a temporary file, in bounded memory.
 
 use super::{
-    watched, ObjectSpan, Presence, RequestError, RequestFields, MAX_MODEL_LEN, MAX_USER_LEN,
+    watched, ObjectSpan, Presence, RequestError, RequestFields, RouterArg, MAX_MODEL_LEN,
+    MAX_USER_LEN,
 };
 use crate::json::validate::{Kind, Validator, Visitor};
 use crate::keys::{Key, Seen, LONGEST_MATCH};
@@ -96,6 +97,7 @@ enum Member {
     Query,
     Documents,
     ServiceTier,
+    Router(RouterArg),
 }
 
 /// Longest `service_tier` string kept: longer than any known tier's name.
@@ -210,7 +212,7 @@ impl Reader {
             (Member::Query, _) => self.fields.query = presence,
             (Member::Documents, _) => self.fields.documents = presence,
             (Member::MaxTokens, _) => self.fields.max_tokens = presence,
-            (Member::StreamOptions | Member::Other, _) => {}
+            (Member::StreamOptions | Member::Router(_) | Member::Other, _) => {}
         }
         false
     }
@@ -243,6 +245,7 @@ impl Reader {
                 }
                 self.fields.stream_options_span = Some(span);
             }
+            Member::Router(arg) => self.fields.router_args.set(arg, span),
             _ => {}
         }
         self.member = Member::Other;
@@ -259,7 +262,8 @@ fn member(name: Option<&str>, seen: &mut Seen) -> Result<Member, RequestError> {
         Some(Key::Stream) => Member::Stream,
         Some(Key::StreamOptions) => Member::StreamOptions,
         Some(Key::User) => Member::User,
-        Some(Key::Metadata | Key::Fallbacks | Key::IncludeUsage) => Member::Other,
+        Some(Key::Fallbacks) => Member::Router(RouterArg::Fallbacks),
+        Some(Key::Metadata | Key::IncludeUsage) => Member::Other,
         None => match name {
             "messages" => Member::Messages,
             "prompt" => Member::Prompt,
@@ -268,7 +272,7 @@ fn member(name: Option<&str>, seen: &mut Seen) -> Result<Member, RequestError> {
             "documents" => Member::Documents,
             "max_tokens" => Member::MaxTokens,
             "service_tier" => Member::ServiceTier,
-            _ => Member::Other,
+            _ => RouterArg::of(name).map_or(Member::Other, Member::Router),
         },
     })
 }

@@ -40,8 +40,12 @@ const READ: [&str; 9] = [
     "prompt",
     "input",
 ];
-const OTHER: [&str; 19] = [
+const OTHER: [&str; 22] = [
     "temperature",
+    // LiteLLM's router members (crate::openai::RouterArg).
+    "num_retries",
+    "timeout",
+    "context_window_fallbacks",
     "max_tokens",
     "tools",
     "n",
