@@ -24,6 +24,7 @@ mod fields;
 mod master_key;
 mod model;
 mod node;
+mod policy;
 mod scalar;
 mod settings;
 mod value;
@@ -39,6 +40,7 @@ pub use master_key::{
 pub use model::{
     LitellmParams, ModelEntry, ModelInfo, TokenRates, AWS_PARAMS, AWS_UNSERVED_PARAMS,
 };
+pub use policy::{ByKind, ErrorKind, RetryPolicy};
 pub use settings::{
     Fallback, GeneralSettings, GroupAlias, LitellmSettings, RetrySettings, RouterSettings,
 };

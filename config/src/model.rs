@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::fields::{join, Cx, Res};
 use crate::node::{Kind, Node};
+use crate::policy::{self, ByKind};
 use crate::value::Value;
 
 /// One deployment: a model group name and how to reach the provider.
@@ -156,6 +157,10 @@ pub struct ModelInfo {
     pub max_tokens: Option<u64>,
     pub max_input_tokens: Option<u64>,
     pub max_output_tokens: Option<u64>,
+    /// The router's overrides for this deployment (also kept in `extra`, as written).
+    pub allowed_fails: Option<u64>,
+    pub allowed_fails_policy: Option<ByKind>,
+    pub cooldown_time: Option<Duration>,
     /// Every other model_info key, kept as written (not "ignored").
     pub extra: Vec<(String, Value)>,
 }
@@ -302,6 +307,14 @@ fn info(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<ModelInfo> {
             "max_tokens" => mi.max_tokens = cx.uint(value, &kp)?,
             "max_input_tokens" => mi.max_input_tokens = cx.uint(value, &kp)?,
             "max_output_tokens" => mi.max_output_tokens = cx.uint(value, &kp)?,
+            "allowed_fails" | "allowed_fails_policy" | "cooldown_time" => {
+                match key.text.as_str() {
+                    "allowed_fails" => mi.allowed_fails = cx.uint(value, &kp)?,
+                    "cooldown_time" => mi.cooldown_time = cx.seconds(value, &kp)?,
+                    _ => mi.allowed_fails_policy = policy::allowed_fails_policy(cx, value, &kp)?,
+                }
+                mi.extra.push((key.text.clone(), Value::from_node(value)));
+            }
             k => match mi.rates.slot(k) {
                 Some(rate) => *rate = cx.number(value, &kp)?,
                 // Kept verbatim, without os.environ/ resolution (LiteLLM resolves only

@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::fields::{join, Cx, Res};
 use crate::master_key::{is_litellm_true, PERMIT_WEAK_KEY_SETTING};
 use crate::node::{Kind, Node};
+use crate::policy::{self, ByKind, RetryPolicy};
 use crate::scalar::{quote, Scalar};
 
 /// Router options (LiteLLM's `Router.__init__` arguments).
@@ -24,6 +25,10 @@ pub struct RouterSettings {
     pub allowed_fails: Option<u64>,
     pub cooldown_time: Option<Duration>,
     pub disable_cooldowns: Option<bool>,
+    pub retry_policy: Option<RetryPolicy>,
+    /// A `RetryPolicy` per model group, replacing `retry_policy` for it.
+    pub model_group_retry_policy: Vec<(String, RetryPolicy)>,
+    pub allowed_fails_policy: Option<ByKind>,
 }
 
 /// The retry and fallback keys LiteLLM reads from `router_settings`, and from
@@ -112,6 +117,13 @@ pub(crate) fn router(cx: &mut Cx<'_>, node: &Node) -> Res<RouterSettings> {
             "allowed_fails" => rs.allowed_fails = cx.uint(value, &kp)?,
             "cooldown_time" => rs.cooldown_time = cx.seconds(value, &kp)?,
             "disable_cooldowns" => rs.disable_cooldowns = cx.boolean(value, &kp)?,
+            "retry_policy" => rs.retry_policy = policy::retry_policy(cx, value, &kp)?,
+            "model_group_retry_policy" => {
+                rs.model_group_retry_policy = policy::group_retry_policies(cx, value, &kp)?
+            }
+            "allowed_fails_policy" => {
+                rs.allowed_fails_policy = policy::allowed_fails_policy(cx, value, &kp)?
+            }
             k if retry_key(cx, &mut rs.retries, k, value, &kp)? => {}
             _ => cx.ignore(kp),
         }

@@ -438,3 +438,59 @@ fn chat_completions_url_for_anthropic_messages() {
         vec!["litellm_settings.use_chat_completions_url_for_anthropic_messages"]
     );
 }
+
+#[test]
+fn router_policies() {
+    use corelane_config::ErrorKind;
+    let text = "model_list:\n  - model_name: g\n    litellm_params:\n      model: m\n      cooldown_time: 7\n    model_info:\n      allowed_fails: 2\n      cooldown_time: 3\n      allowed_fails_policy: {RateLimitErrorAllowedFails: 5, NoSuchErrorAllowedFails: 1}\nrouter_settings:\n  retry_policy:\n    BadRequestErrorRetries: 1\n    ContentPolicyViolationErrorRetries: 4\n    DefaultRetries: 0\n    BadGatewayErrorRetries: 3\n  model_group_retry_policy:\n    g: {RateLimitErrorRetries: 9}\n  allowed_fails_policy:\n    TimeoutErrorAllowedFails: 12\n    NotFoundErrorAllowedFails: null\n";
+    let c = ok(text);
+    let rs = &c.router_settings;
+    let retry = rs.retry_policy.unwrap();
+    assert_eq!(retry.default, Some(0));
+    assert_eq!(
+        retry
+            .by_kind
+            .first(ErrorKind::of_class("ContentPolicyViolationError")),
+        Some(4)
+    );
+    assert_eq!(
+        retry
+            .by_kind
+            .first(ErrorKind::of_class("ContextWindowExceededError")),
+        Some(1)
+    );
+    assert_eq!(
+        retry.by_kind.first(ErrorKind::of_class("RateLimitError")),
+        None
+    );
+    assert_eq!(rs.model_group_retry_policy[0].0, "g");
+    assert_eq!(
+        rs.model_group_retry_policy[0]
+            .1
+            .by_kind
+            .first(&[ErrorKind::RateLimit]),
+        Some(9)
+    );
+    let fails = rs.allowed_fails_policy.unwrap();
+    assert_eq!(fails.first(&[ErrorKind::Timeout]), Some(12));
+    assert_eq!(fails.first(&[ErrorKind::NotFound]), None);
+    let info = &c.model_list[0].model_info;
+    assert_eq!(info.allowed_fails, Some(2));
+    assert_eq!(info.cooldown_time, Some(Duration::from_secs(3)));
+    assert_eq!(
+        info.allowed_fails_policy
+            .unwrap()
+            .first(&[ErrorKind::RateLimit]),
+        Some(5)
+    );
+    // Kept as written for /model/info too.
+    assert_eq!(info.extra.len(), 3);
+    // A field the policies do not have is said, not guessed.
+    assert_eq!(
+        c.ignored,
+        vec![
+            "model_list[0].model_info.allowed_fails_policy.NoSuchErrorAllowedFails",
+            "router_settings.retry_policy.BadGatewayErrorRetries",
+        ]
+    );
+}

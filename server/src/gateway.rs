@@ -54,6 +54,8 @@ pub struct Deployment {
     /// A stream's, when one is set: the deployment's `stream_timeout`, else the router's,
     /// else `litellm_settings.request_timeout` where the router also sets `timeout`.
     pub stream_timeout: Option<Duration>,
+    /// Its own cooldown settings (`model_info`, `litellm_params.cooldown_time`).
+    pub cooldown: crate::health::DeploymentRules,
     pub prices: Option<Prices>,
     /// `drop_params`, global or the deployment's: parameters the provider has no field for
     /// are dropped instead of refused.
@@ -230,6 +232,14 @@ impl Gateway {
                 kind,
                 timeout,
                 stream_timeout: set(params.stream_timeout).or(default_stream_timeout),
+                cooldown: crate::health::DeploymentRules {
+                    cooldown_time: entry.model_info.cooldown_time.or(params.cooldown_time),
+                    allowed_fails: entry
+                        .model_info
+                        .allowed_fails
+                        .map(|n| n.min(u64::from(u32::MAX)) as u32),
+                    policy: entry.model_info.allowed_fails_policy,
+                },
                 prices,
                 drop_params: config.litellm_settings.drop_params == Some(true)
                     || params.drop_params == Some(true),

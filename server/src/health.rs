@@ -11,13 +11,22 @@
 //!   or 404 cools any deployment at once; other failures cool a deployment of a group of
 //!   several when more than half of at least 5 requests in the last minute failed (a lone
 //!   deployment: when 1,000 failed and none succeeded);
-//! - with `allowed_fails` set (and not LiteLLM's default), a deployment cools on the failure
-//!   after the allowed ones, counted while failures keep coming within `cooldown_time`;
-//! - the cooldown lasts the deployment's `cooldown_time`, else the answer's `retry-after`,
-//!   else the router's `cooldown_time` (5 s); 0 means no cooldown.
+//! - with `allowed_fails` set (and not LiteLLM's default) or an `allowed_fails_policy`, a
+//!   deployment cools on the failure after the allowed ones (the policy's count for the
+//!   error's class, else `allowed_fails`), counted while failures keep coming within
+//!   `cooldown_time`; a lone deployment (alone in its group, with no fallbacks) then cools
+//!   only for a class the policy names;
+//! - a deployment's own `model_info.allowed_fails` / `allowed_fails_policy` replace the
+//!   router's for it (each class counted apart), and a class its policy names may cool it
+//!   even on a 4xx that otherwise never does;
+//! - the cooldown lasts the deployment's `cooldown_time` (`model_info`, else
+//!   `litellm_params`), else the answer's `retry-after`, else the router's `cooldown_time`
+//!   (5 s); 0 means no cooldown.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use corelane_config::{ByKind, ErrorKind};
 
 /// A minute: how long a failure or a success counts toward the failure ratio.
 const WINDOW_MS: u64 = 60_000;
@@ -41,10 +50,14 @@ struct Cell {
     fails_at: AtomicU64,
     successes: AtomicU32,
     successes_at: AtomicU64,
-    /// Failures counted against `allowed_fails`, lapsing `cooldown_time` after the last one.
-    counted: AtomicU32,
-    counted_at: AtomicU64,
+    /// Failures counted against `allowed_fails`, lapsing `cooldown_time` after the last
+    /// one: [0] all classes (or a deployment's generic `allowed_fails`), then one per
+    /// [`ErrorKind`] a deployment's own policy names.
+    counted: [AtomicU32; COUNTERS],
+    counted_at: [AtomicU64; COUNTERS],
 }
+
+const COUNTERS: usize = 1 + ErrorKind::ALL.len();
 
 /// How a failed attempt is judged.
 #[derive(Debug, Clone, Copy)]
@@ -53,8 +66,12 @@ pub struct Failure {
     pub status: u16,
     /// The answer's `retry-after`, in seconds.
     pub retry_after: Option<u64>,
+    /// The policies' classes of the error, the most specific first.
+    pub kinds: &'static [ErrorKind],
     /// The deployment is the only one of its group.
     pub single: bool,
+    /// ... and the router's fallbacks have none for its group.
+    pub lone: bool,
     /// A timeout the client set itself: never cools a deployment.
     pub client_timeout: bool,
 }
@@ -64,8 +81,22 @@ pub struct Failure {
 pub struct CooldownRules {
     pub disabled: bool,
     pub cooldown_time: Duration,
-    /// `allowed_fails` when LiteLLM counts failures against it (set, and not its default).
+    /// The router's `allowed_fails` (LiteLLM's 3 when unset).
+    pub allowed_fails: u32,
+    /// Whether failures are counted against `allowed_fails`: it is set and not LiteLLM's
+    /// default, or `allowed_fails_policy` is set.
+    pub counting: bool,
+    pub policy: Option<ByKind>,
+}
+
+/// A deployment's own cooldown settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DeploymentRules {
+    /// `model_info.cooldown_time`, else `litellm_params.cooldown_time`.
+    pub cooldown_time: Option<Duration>,
+    /// `model_info.allowed_fails` and `model_info.allowed_fails_policy`.
     pub allowed_fails: Option<u32>,
+    pub policy: Option<ByKind>,
 }
 
 #[derive(Debug)]
@@ -102,45 +133,78 @@ impl Health {
     }
 
     /// Records a failure and cools the deployment down when LiteLLM would; returns whether
-    /// it did. `own_cooldown` is the deployment's `cooldown_time`.
+    /// it did.
     pub fn failed(
         &self,
         index: usize,
         now: Instant,
         failure: Failure,
         rules: &CooldownRules,
-        own_cooldown: Option<Duration>,
+        own: &DeploymentRules,
     ) -> bool {
         let Some(cell) = self.cells.get(index) else {
             return false;
         };
         let ms = self.ms(now);
         let fails = bump(&cell.fails, &cell.fails_at, ms, WINDOW_MS);
-        let length = own_cooldown
+        let length = own
+            .cooldown_time
             .or(failure.retry_after.map(Duration::from_secs))
             .unwrap_or(rules.cooldown_time);
         let status = failure.status;
+        let own_entry = own.policy.and_then(|p| policy_count(&p, failure.kinds));
+        let router_entry = rules.policy.and_then(|p| policy_count(&p, failure.kinds));
         let may_cool = matches!(status, 429 | 401 | 402 | 404 | 408) || status >= 500;
-        if rules.disabled || failure.client_timeout || length.is_zero() || !may_cool {
+        if rules.disabled || failure.client_timeout || length.is_zero() {
             return false;
         }
-        let cool = match rules.allowed_fails {
-            Some(allowed) => {
-                let window = length.as_millis() as u64;
-                bump(&cell.counted, &cell.counted_at, ms, window) > allowed
+        if !may_cool && own_entry.is_none() {
+            return false;
+        }
+        if failure.single && status == 402 && own_entry.is_none() && router_entry.is_none() {
+            return false;
+        }
+        let counted = |slot: usize, window: Duration, allowed: u32| {
+            let window = window.as_millis() as u64;
+            bump(&cell.counted[slot], &cell.counted_at[slot], ms, window) > allowed
+        };
+        let cool = if own.policy.is_some() || own.allowed_fails.is_some() {
+            // The deployment's own policy (LiteLLM's `_should_cooldown_based_on_deployment_policy`).
+            if own_entry.is_none()
+                && failure.lone
+                && (own.allowed_fails.is_some() || router_entry.is_none())
+            {
+                return false;
             }
-            None => {
-                let successes = count(&cell.successes, &cell.successes_at, ms, WINDOW_MS);
-                let total = fails.saturating_add(successes);
-                let limited = status == 429 && !failure.single;
-                let all_failed = successes == 0 && total >= LONE_FAILURES;
-                let mostly_failed = !failure.single && total >= MIN_REQUESTS && fails * 2 > total;
-                // LiteLLM's `should_retry` statuses wait for the ratio; the others (401, 404;
-                // 402 of a group of several) cool at once.
-                let retryable = matches!(status, 408 | 409 | 429) || status >= 500;
-                let at_once = !(retryable || (status == 402 && failure.single));
-                limited || all_failed || mostly_failed || at_once
+            let (slot, allowed) = match (own_entry, own.allowed_fails) {
+                (Some(n), _) => (1 + failure.kinds[0] as usize, n),
+                (None, Some(n)) => (0, n),
+                (None, None) => (0, router_entry.unwrap_or(rules.allowed_fails)),
+            };
+            counted(
+                slot,
+                own.cooldown_time.unwrap_or(rules.cooldown_time),
+                allowed,
+            )
+        } else if rules.counting {
+            if failure.lone && router_entry.is_none() {
+                return false;
             }
+            counted(
+                0,
+                rules.cooldown_time,
+                router_entry.unwrap_or(rules.allowed_fails),
+            )
+        } else {
+            let successes = count(&cell.successes, &cell.successes_at, ms, WINDOW_MS);
+            let total = fails.saturating_add(successes);
+            let limited = status == 429 && !failure.single;
+            let all_failed = successes == 0 && total >= LONE_FAILURES;
+            let mostly_failed = !failure.single && total >= MIN_REQUESTS && fails * 2 > total;
+            // LiteLLM's `should_retry` statuses wait for the ratio; the others (401, 404;
+            // 402 of a group of several) cool at once.
+            let retryable = matches!(status, 408 | 409 | 429) || status >= 500;
+            limited || all_failed || mostly_failed || !retryable
         };
         if cool {
             let length_ms = length.as_millis() as u64;
@@ -168,6 +232,13 @@ impl Health {
         }
         (n, least)
     }
+}
+
+/// The count `policy` sets for the first of `kinds` it names, as a u32.
+fn policy_count(policy: &ByKind, kinds: &[ErrorKind]) -> Option<u32> {
+    policy
+        .first(kinds)
+        .map(|n| n.min(u64::from(u32::MAX)) as u32)
 }
 
 /// Adds one to a count whose value lapses `window` ms after its last increment; returns the
@@ -200,14 +271,23 @@ mod tests {
     const RULES: CooldownRules = CooldownRules {
         disabled: false,
         cooldown_time: Duration::from_secs(5),
+        allowed_fails: 3,
+        counting: false,
+        policy: None,
+    };
+    const OWN: DeploymentRules = DeploymentRules {
+        cooldown_time: None,
         allowed_fails: None,
+        policy: None,
     };
 
     fn failure(status: u16, single: bool) -> Failure {
         Failure {
             status,
+            kinds: &[],
             retry_after: None,
             single,
+            lone: single,
             client_timeout: false,
         }
     }
@@ -216,9 +296,9 @@ mod tests {
     fn a_429_cools_a_deployment_with_another_in_its_group() {
         let h = Health::new(2);
         let now = Instant::now();
-        assert!(!h.failed(0, now, failure(429, true), &RULES, None));
+        assert!(!h.failed(0, now, failure(429, true), &RULES, &OWN));
         assert!(h.cooling(0, now).is_none());
-        assert!(h.failed(1, now, failure(429, false), &RULES, None));
+        assert!(h.failed(1, now, failure(429, false), &RULES, &OWN));
         assert_eq!(h.cooling(1, now), Some(Duration::from_secs(5)));
         assert!(h.cooling(1, now + Duration::from_secs(6)).is_none());
     }
@@ -227,13 +307,13 @@ mod tests {
     fn auth_and_not_found_cool_at_once_even_alone() {
         for status in [401, 404] {
             let h = Health::new(1);
-            assert!(h.failed(0, Instant::now(), failure(status, true), &RULES, None));
+            assert!(h.failed(0, Instant::now(), failure(status, true), &RULES, &OWN));
         }
         let h = Health::new(1);
-        assert!(!h.failed(0, Instant::now(), failure(402, true), &RULES, None));
+        assert!(!h.failed(0, Instant::now(), failure(402, true), &RULES, &OWN));
         for status in [400, 403, 409, 413, 422] {
             let h = Health::new(1);
-            assert!(!h.failed(0, Instant::now(), failure(status, false), &RULES, None));
+            assert!(!h.failed(0, Instant::now(), failure(status, false), &RULES, &OWN));
         }
     }
 
@@ -246,13 +326,13 @@ mod tests {
         }
         // 1/4, 2/5, 3/6 failed: not over half; 4/7 is.
         for _ in 0..3 {
-            assert!(!h.failed(0, now, failure(500, false), &RULES, None));
+            assert!(!h.failed(0, now, failure(500, false), &RULES, &OWN));
         }
-        assert!(h.failed(0, now, failure(503, false), &RULES, None));
+        assert!(h.failed(0, now, failure(503, false), &RULES, &OWN));
         // A lone deployment does not cool on the ratio.
         let h = Health::new(1);
         for _ in 0..10 {
-            assert!(!h.failed(0, now, failure(500, true), &RULES, None));
+            assert!(!h.failed(0, now, failure(500, true), &RULES, &OWN));
         }
     }
 
@@ -266,24 +346,104 @@ mod tests {
         let later = now + Duration::from_secs(61);
         // The successes lapsed: 1 failure of 1 is under the floor, then 5 of 5 cool.
         for _ in 0..4 {
-            assert!(!h.failed(0, later, failure(500, false), &RULES, None));
+            assert!(!h.failed(0, later, failure(500, false), &RULES, &OWN));
         }
-        assert!(h.failed(0, later, failure(500, false), &RULES, None));
+        assert!(h.failed(0, later, failure(500, false), &RULES, &OWN));
     }
 
     #[test]
     fn allowed_fails_counts_within_the_cooldown_time() {
         let rules = CooldownRules {
-            allowed_fails: Some(1),
+            allowed_fails: 1,
+            counting: true,
             ..RULES
         };
         let h = Health::new(1);
         let now = Instant::now();
-        assert!(!h.failed(0, now, failure(500, true), &rules, None));
-        assert!(h.failed(0, now, failure(500, true), &rules, None));
+        assert!(!h.failed(0, now, failure(500, false), &rules, &OWN));
+        assert!(h.failed(0, now, failure(500, false), &rules, &OWN));
         // After the cooldown time without failures the count starts again.
         let later = now + Duration::from_secs(6);
-        assert!(!h.failed(0, later, failure(500, true), &rules, None));
+        assert!(!h.failed(0, later, failure(500, false), &rules, &OWN));
+        // A lone deployment is not counted unless the policy names the error's class.
+        let h = Health::new(1);
+        for _ in 0..3 {
+            assert!(!h.failed(0, now, failure(500, true), &rules, &OWN));
+        }
+    }
+
+    fn by_kind(pairs: &[(ErrorKind, u64)]) -> ByKind {
+        let mut p = ByKind::default();
+        for &(k, n) in pairs {
+            p.0[k as usize] = Some(n);
+        }
+        p
+    }
+
+    #[test]
+    fn the_routers_allowed_fails_policy_counts_by_class() {
+        let rules = CooldownRules {
+            counting: true,
+            policy: Some(by_kind(&[
+                (ErrorKind::RateLimit, 0),
+                (ErrorKind::Timeout, 2),
+            ])),
+            ..RULES
+        };
+        let now = Instant::now();
+        let mut limited = failure(429, true);
+        limited.kinds = &[ErrorKind::RateLimit];
+        // Named: counts even alone in its group; 0 allowed cools on the first.
+        let h = Health::new(1);
+        assert!(h.failed(0, now, limited, &rules, &OWN));
+        let mut slow = failure(408, false);
+        slow.kinds = &[ErrorKind::Timeout];
+        let h = Health::new(1);
+        assert!(!h.failed(0, now, slow, &rules, &OWN));
+        assert!(!h.failed(0, now, slow, &rules, &OWN));
+        assert!(h.failed(0, now, slow, &rules, &OWN));
+        // Not named: `allowed_fails` (3).
+        let h = Health::new(1);
+        for _ in 0..3 {
+            assert!(!h.failed(0, now, failure(500, false), &rules, &OWN));
+        }
+        assert!(h.failed(0, now, failure(500, false), &rules, &OWN));
+    }
+
+    #[test]
+    fn a_deployments_own_policy_replaces_the_routers() {
+        let now = Instant::now();
+        let own = DeploymentRules {
+            allowed_fails: Some(1),
+            policy: Some(by_kind(&[(ErrorKind::BadRequest, 0)])),
+            cooldown_time: Some(Duration::from_secs(2)),
+        };
+        // A 400 never cools, unless the deployment's policy names its class.
+        let mut bad = failure(400, false);
+        bad.kinds = &[ErrorKind::BadRequest];
+        let h = Health::new(1);
+        assert!(!h.failed(0, now, bad, &RULES, &OWN));
+        assert!(h.failed(0, now, bad, &RULES, &own));
+        assert_eq!(h.cooling(0, now), Some(Duration::from_secs(2)));
+        // Other classes: its generic allowed_fails, counted apart from the 400s.
+        let h = Health::new(1);
+        assert!(!h.failed(
+            0,
+            now,
+            bad,
+            &RULES,
+            &DeploymentRules {
+                policy: Some(by_kind(&[(ErrorKind::BadRequest, 1)])),
+                ..own
+            }
+        ));
+        assert!(!h.failed(0, now, failure(500, false), &RULES, &own));
+        assert!(h.failed(0, now, failure(500, false), &RULES, &own));
+        // Alone with a generic count: never.
+        let h = Health::new(1);
+        for _ in 0..3 {
+            assert!(!h.failed(0, now, failure(500, true), &RULES, &own));
+        }
     }
 
     #[test]
@@ -292,24 +452,33 @@ mod tests {
         let now = Instant::now();
         let mut f = failure(429, false);
         f.retry_after = Some(17);
-        h.failed(0, now, f, &RULES, Some(Duration::from_secs(30)));
-        h.failed(1, now, f, &RULES, None);
-        h.failed(2, now, failure(429, false), &RULES, None);
+        h.failed(
+            0,
+            now,
+            f,
+            &RULES,
+            &DeploymentRules {
+                cooldown_time: Some(Duration::from_secs(30)),
+                ..OWN
+            },
+        );
+        h.failed(1, now, f, &RULES, &OWN);
+        h.failed(2, now, failure(429, false), &RULES, &OWN);
         assert_eq!(h.cooling(0, now), Some(Duration::from_secs(30)));
         assert_eq!(h.cooling(1, now), Some(Duration::from_secs(17)));
         assert_eq!(h.cooling(2, now), Some(Duration::from_secs(5)));
         // retry-after: 0, disabled cooldowns and client timeouts never cool.
         f.retry_after = Some(0);
         let h = Health::new(1);
-        assert!(!h.failed(0, now, f, &RULES, None));
+        assert!(!h.failed(0, now, f, &RULES, &OWN));
         let off = CooldownRules {
             disabled: true,
             ..RULES
         };
-        assert!(!h.failed(0, now, failure(401, true), &off, None));
+        assert!(!h.failed(0, now, failure(401, true), &off, &OWN));
         let mut timeout = failure(408, false);
         timeout.client_timeout = true;
-        assert!(!h.failed(0, now, failure(401, true), &off, None));
-        assert!(!h.failed(0, now, timeout, &RULES, None));
+        assert!(!h.failed(0, now, failure(401, true), &off, &OWN));
+        assert!(!h.failed(0, now, timeout, &RULES, &OWN));
     }
 }

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use corelane_config::{Config, Fallback};
+use corelane_config::{Config, ErrorKind, Fallback, RetryPolicy};
 use corelane_transforms::provider::{self, ProviderRow, UnknownProvider};
 
 use crate::errors::GatewayError;
@@ -44,6 +44,9 @@ pub struct Policy {
     /// The least wait between retries where no other deployment can take them.
     pub retry_after: Duration,
     pub cooldown: CooldownRules,
+    /// `retry_policy`, and `model_group_retry_policy` replacing it for a group.
+    pub retry_policy: Option<RetryPolicy>,
+    pub group_retry_policy: Vec<(String, RetryPolicy)>,
 }
 
 impl Policy {
@@ -75,7 +78,10 @@ impl Policy {
             let v = pick(a, b);
             (!v.is_empty()).then_some(v)
         };
+        // `Router.allowed_fails` is the router's, else `litellm.allowed_fails`; failures are
+        // counted against it only when it differs from the latter or a policy is set.
         let litellm_allowed = litellm.allowed_fails.unwrap_or(DEFAULT_ALLOWED_FAILS);
+        let allowed_fails = router.allowed_fails.unwrap_or(litellm_allowed);
         Policy {
             num_retries: clamp(r.num_retries.or(l.num_retries), DEFAULT_RETRIES),
             max_fallbacks: clamp(r.max_fallbacks.or(l.max_fallbacks), DEFAULT_MAX_FALLBACKS),
@@ -96,12 +102,37 @@ impl Policy {
                     .cooldown_time
                     .filter(|t| !t.is_zero())
                     .unwrap_or(DEFAULT_COOLDOWN),
-                allowed_fails: router
-                    .allowed_fails
-                    .filter(|&a| a != litellm_allowed)
-                    .map(|a| a.min(u64::from(u32::MAX)) as u32),
+                allowed_fails: clamp(Some(allowed_fails), 0),
+                counting: allowed_fails != litellm_allowed || router.allowed_fails_policy.is_some(),
+                policy: router.allowed_fails_policy,
             },
+            retry_policy: router.retry_policy,
+            group_retry_policy: router.model_group_retry_policy.clone(),
         }
+    }
+
+    /// The retries the retry policy gives an error of `kinds` (status `status`) in `group`:
+    /// the group's policy, else `retry_policy`; a 404 takes `NotFoundErrorRetries` first,
+    /// then the most specific class it names, else `DefaultRetries`.
+    pub fn policy_retries(&self, group: &str, kinds: &[ErrorKind], status: u16) -> Option<u32> {
+        let policy = self
+            .group_retry_policy
+            .iter()
+            .find(|(g, _)| g == group)
+            .map(|(_, p)| p)
+            .or(self.retry_policy.as_ref())?;
+        let not_found = (status == 404).then_some(&[ErrorKind::NotFound][..]);
+        let n = not_found
+            .and_then(|k| policy.by_kind.first(k))
+            .or_else(|| policy.by_kind.first(kinds))
+            .or(policy.default)?;
+        Some(clamp(Some(n), 0))
+    }
+
+    /// Whether a deployment alone in `group` has no fallbacks either (LiteLLM's
+    /// `is_lone_deployment`, from the router's `fallbacks`).
+    pub fn no_fallbacks_for(&self, group: &str) -> bool {
+        Policy::chain(&self.fallbacks, group).is_none_or(<[String]>::is_empty)
     }
 
     /// The fallback groups for `group` in `table`: its own entry, else `"*"`'s.

@@ -40,7 +40,7 @@
 
 use std::time::Instant;
 
-use corelane_config::Fallback;
+use corelane_config::{ErrorKind, Fallback};
 use corelane_transforms::openai::RequestFields;
 use corelane_transforms::provider::Endpoint;
 use monoio::net::TcpStream;
@@ -248,7 +248,7 @@ impl<'g> Run<'_, 'g> {
         let plan = self.plan;
         let policy = plan.policy;
         let mut skip: Vec<usize> = Vec::new();
-        let mut allowed: Option<u32> = None;
+        let mut allowed: Option<(u32, bool)> = None;
         let mut made = 0u32;
         let mut last: Option<GatewayError> = None;
         ex.retries = 0;
@@ -301,35 +301,49 @@ impl<'g> Run<'_, 'g> {
             let reached =
                 ex.timings.sent.is_some() || matches!(e, GatewayError::UpstreamConnect { .. });
             let wildcard = matches!(deployment.kind, DeploymentKind::Wildcard { .. });
+            let kinds = ErrorKind::of_class(e.exception_class(None).class);
             if reached && !wildcard {
                 gw.health.failed(
                     deployment.index,
                     Instant::now(),
                     Failure {
                         status,
+                        kinds,
                         retry_after: ex.upstream_retry_after,
                         single,
+                        lone: single && policy.no_fallbacks_for(&group.name),
                         client_timeout: matches!(e, GatewayError::UpstreamTimeout { .. })
                             && ex.timeout(deployment).1,
                     },
                     &policy.cooldown,
-                    deployment.params.cooldown_time,
+                    &deployment.cooldown,
                 );
             }
-            let n = *allowed.get_or_insert_with(|| {
-                plan.num_retries.unwrap_or_else(|| {
+            // How many retries, from the first failure: the retry policy's for the error (then
+            // whether to retry is the policy's alone; a request's `num_retries: 0` turns the
+            // policy off), else the request's, else the failed deployment's, else the
+            // router's.
+            let (n, by_policy) = *allowed.get_or_insert_with(|| {
+                let by_policy = match plan.num_retries {
+                    Some(0) => None,
+                    _ => policy.policy_retries(&group.name, kinds, status),
+                };
+                let n = by_policy.or(plan.num_retries).unwrap_or_else(|| {
                     deployment
                         .params
                         .num_retries
                         .map_or(policy.num_retries, |n| n.min(u64::from(u32::MAX)) as u32)
-                })
+                });
+                (n, by_policy.is_some())
             });
             let now = Instant::now();
             let (cooling, _) = gw
                 .health
                 .cooling_among(group.deployments.iter().copied(), now);
             let healthy = group.deployments.len() - cooling;
-            if made >= n || !should_retry(plan, &e, healthy, group.deployments.len()) {
+            if made >= n
+                || (!by_policy && !should_retry(plan, &e, healthy, group.deployments.len()))
+            {
                 return Err(e);
             }
             // LiteLLM skips only a 401/403 deployment and may pick a failed one again (its

@@ -546,3 +546,81 @@ fn timeouts_from_the_request_the_deployment_and_the_router() {
     );
     gw.assert_healthy();
 }
+
+#[test]
+fn retry_policies_by_error_class() {
+    let (base, seen) = scripted_upstream(|path, _| match path.split('/').nth(1) {
+        Some("bad") => error(400, "bad input"),
+        Some("broken") => error(500, "broken"),
+        _ => error(404, "no such model"),
+    });
+    let config = format!(
+        "model_list:\n{}{}{}router_settings:\n  disable_cooldowns: true\n  retry_policy:\n    BadRequestErrorRetries: 2\n    NotFoundErrorRetries: 1\n  model_group_retry_policy:\n    q: {{InternalServerErrorRetries: 0}}\n",
+        deployment("p", "bad", &base, ""),
+        deployment("q", "broken", &base, ""),
+        deployment("r", "gone", &base, ""),
+    );
+    let gw = Gateway::start(&config);
+    // A 400 is never retried, unless the policy says so.
+    assert_litellm_error(&gw.post("/v1/chat/completions", &chat_body("p")), 400);
+    assert_eq!(calls(&seen), ["bad", "bad", "bad"]);
+    // A group's policy replaces the router's: no retries for its 500s (the router's 2 are
+    // not used either).
+    assert_litellm_error(&gw.post("/v1/chat/completions", &chat_body("q")), 500);
+    assert_eq!(calls(&seen), ["broken"]);
+    assert_litellm_error(&gw.post("/v1/chat/completions", &chat_body("r")), 404);
+    assert_eq!(calls(&seen), ["gone", "gone"]);
+    // A request's `num_retries: 0` turns the policy off.
+    let mut body = chat_body("p");
+    body["num_retries"] = json!(0);
+    assert_litellm_error(&gw.post("/v1/chat/completions", &body), 400);
+    assert_eq!(calls(&seen), ["bad"]);
+    gw.assert_healthy();
+}
+
+#[test]
+fn allowed_fails_policies_of_the_router_and_the_deployment() {
+    let (base, seen) = scripted_upstream(|path, _| match path.split('/').nth(1) {
+        Some("limited") => error(429, "slow down"),
+        Some("fussy") => error(400, "bad input"),
+        _ => ok("fine"),
+    });
+    let config = format!(
+        "model_list:\n{}{}{}router_settings:\n  num_retries: 0\n  allowed_fails_policy:\n    RateLimitErrorAllowedFails: 1\n",
+        deployment("solo", "limited", &base, ""),
+        deployment("fussy", "fussy", &base, "").replace(
+            "    model_info:\n",
+            "    model_info:\n      cooldown_time: 1\n      allowed_fails_policy: {BadRequestErrorAllowedFails: 0}\n"
+        ),
+        deployment("fine", "fine", &base, ""),
+    );
+    let gw = Gateway::start(&config);
+    let post = |group: &str| gw.post("/v1/chat/completions", &chat_body(group));
+    // The router's policy names 429s: even a lone deployment cools, on the second.
+    assert_litellm_error(&post("solo"), 429);
+    assert_litellm_error(&post("solo"), 429);
+    let err = assert_litellm_error(&post("solo"), 429);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("No deployments available for selected model, Try again in 5 seconds"),
+        "{err}"
+    );
+    assert_eq!(calls(&seen), ["limited", "limited"]);
+    // The deployment's own policy cools it on a 400, for its own cooldown_time.
+    assert_litellm_error(&post("fussy"), 400);
+    let err = assert_litellm_error(&post("fussy"), 429);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("Try again in 1 seconds"),
+        "{err}"
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_litellm_error(&post("fussy"), 400);
+    assert_eq!(calls(&seen), ["fussy", "fussy"]);
+    assert_eq!(post("fine").status, 200);
+    gw.assert_healthy();
+}
