@@ -1,7 +1,7 @@
 //! Per-request routing work that lives in library code: `provider::resolve` (the
 //! `provider/model` split over the provider table) and a group lookup in a `HashMap` shaped like
-//! `server/src/gateway.rs`. The server's weighted simple-shuffle pick is in the binary crate and
-//! is deliberately not copied here; `RouteTable::route` takes the group's first deployment.
+//! `server/src/gateway.rs`; `RouteTable::route` takes the group's first deployment. The
+//! server's own pick is measured in `pick.rs`.
 
 use std::hint::black_box;
 
