@@ -72,6 +72,7 @@
 //! | `/chunked`          | non-stream bodies framed with Transfer-Encoding: chunked |
 //! | `/nousage`          | no usage in bodies or streams |
 //! | `/close`            | `Connection: close` and close after the response |
+//! | `/flaky/{0-100}`    | the other faults of the prefix apply to that share of requests only, alone a `/status/500`: request n of a share fails when `floor(n * share / 100)` grows (50: every second request, the first succeeding), counted per share and server thread, restarted by `POST /__mock/reset`. Two deployments of one group on one mock: `api_base: http://127.0.0.1:PORT/flaky/50/v1` and `http://127.0.0.1:PORT/v1` |
 //!
 //! # Introspection (exact paths, per server thread: use `--threads 1` in tests)
 //!
@@ -80,7 +81,8 @@
 //!   value}, "body": lossy UTF-8 string}]`.
 //! - `GET /__mock/stats`: `{"requests": n, "connections": n}` — requests excludes these
 //!   endpoints; connections counts every accepted connection.
-//! - `POST /__mock/reset`: clears both; answers `{"reset":true}`.
+//! - `POST /__mock/reset`: clears both and restarts the `/flaky` cycles; answers
+//!   `{"reset":true}`.
 //!
 //! # Layout
 //!
@@ -112,11 +114,25 @@
 //! non-2xx responses are counted and printed, and make it exit 2.
 //!
 //! `harness/run.sh [--quick]` builds in release mode and runs `corelane-bench`: every scenario
-//! (`chat-c1`, `chat-c50`, `stream-c50`, `embed-batch-64`, `embed-batch-256`; `keys` is
-//! skipped until the gateway has virtual keys) against every target available here, each
-//! started fresh per scenario on the target CPU (default 1) while the generator and the mock
-//! share the other (default 0). It prints the summary table and writes
+//! (`chat-c1`, `chat-c50`, `chat-c50-flaky`, `chat-c50-flaky-nocooldown`, `stream-c50`,
+//! `anthropic-stream-c50`, `messages-c50`, `embed-batch-64`, `embed-batch-256`; `keys` is
+//! skipped until the gateway has virtual keys) against every target available here that can
+//! run it, each started fresh per scenario on the target CPU (default 1) while the generator
+//! and the mock share the other (default 0). It prints the summary table and writes
 //! `harness/runs/<date>-<hostname>/results.json` and `results.md`.
+//!
+//! The two `chat-c50-flaky` scenarios run corelane only, with chat-c50's config plus a second
+//! deployment in the chat group whose api_base has `/flaky/50`: it answers every second
+//! request it gets with a 500. Clients must see none of them (issue 9). `chat-c50-flaky` keeps
+//! LiteLLM's default cooldowns, which soon take the flaky deployment out for 5 s at a time;
+//! `chat-c50-flaky-nocooldown` sets `disable_cooldowns: true`, so about one request in four
+//! meets a failure and is retried: the retry path's steady cost. Each reports the
+//! client-visible error rate (`load.error_rate`: non-2xx and unanswered over all requests of
+//! the window), the upstream attempts per response (`mock_requests` over
+//! `load.completed_total`, warm-up included: retries show above 1), and CPU per request and
+//! throughput against chat-c50 of the same run. A non-2xx fails `--check` and `--quick`, as in
+//! any scenario. `corelane-bench --scenarios chat-c50,chat-c50-flaky,chat-c50-flaky-nocooldown
+//! --skip corelane-epoll` runs just those.
 
 pub mod load;
 pub mod mock;

@@ -230,3 +230,66 @@ fn prefixes_compose() {
     assert_eq!(body["model"], "m");
     assert!(conn.closed_within(Duration::from_secs(5)));
 }
+
+/// Two deployments of one model group on one mock: `api_base: .../flaky/50/v1` fails every
+/// second request with OpenAI's 500, `.../v1` never fails, and the cycle is the mock's, not
+/// the connection's.
+#[test]
+fn flaky_prefix_fails_every_second_request_of_its_share() {
+    let mock = Mock::start(&["--threads", "1"]);
+    let mut conn = mock.connect();
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        conn.send_raw(&request("POST", "/flaky/50/v1/chat/completions", CHAT));
+        let reply = conn.read_response();
+        if reply.status == 500 {
+            let error = reply.json();
+            assert_eq!(error["error"]["type"], "server_error");
+            assert_eq!(error["error"]["message"], "mock error 500");
+            assert!(error["error"]["param"].is_null());
+        } else {
+            assert_eq!(reply.json()["model"], "m");
+        }
+        statuses.push(reply.status);
+        if i == 2 {
+            // A healthy deployment's requests in between neither fail nor move the cycle.
+            assert_eq!(mock.call("POST", "/v1/chat/completions", CHAT).status, 200);
+        }
+    }
+    assert_eq!(statuses, [200, 500, 200, 500, 200, 500]);
+    // The next one comes from a new connection: the cycle goes on.
+    let reply = mock.call("POST", "/flaky/50/v1/chat/completions", CHAT);
+    assert_eq!(reply.status, 200);
+    // Every attempt reaches the mock and is counted, failing or not.
+    let stats = mock.call("GET", "/__mock/stats", "").json();
+    assert_eq!(stats["requests"], 8);
+}
+
+#[test]
+fn flaky_prefix_gates_other_faults_and_restarts_on_reset() {
+    let mock = Mock::start(&["--threads", "1"]);
+    let path = "/flaky/50/status/503/v1/chat/completions";
+    let first: Vec<u16> = (0..3)
+        .map(|_| mock.call("POST", path, CHAT).status)
+        .collect();
+    assert_eq!(first, [200, 503, 200]);
+    assert_eq!(mock.call("POST", "/__mock/reset", "").status, 200);
+    let again: Vec<u16> = (0..2)
+        .map(|_| mock.call("POST", path, CHAT).status)
+        .collect();
+    assert_eq!(again, [200, 503], "reset starts the cycle again");
+    // 100 % always fails; a bad share is the mock's 400.
+    for _ in 0..3 {
+        assert_eq!(
+            mock.call("POST", "/flaky/100/v1/chat/completions", CHAT)
+                .status,
+            500
+        );
+    }
+    let reply = mock.call("POST", "/flaky/150/v1/chat/completions", CHAT);
+    assert_eq!(reply.status, 400);
+    assert!(reply.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("/flaky"));
+}

@@ -105,6 +105,10 @@ pub struct LoadReport {
     pub statuses: BTreeMap<u16, u64>,
     /// Requests that got no response inside the window, by cause.
     pub errors: ErrorCounts,
+    /// Share of the window's requests a client saw fail: non-2xx responses and requests
+    /// without a response, over both plus 2xx (0.0 when there were none).
+    #[serde(default)]
+    pub error_rate: f64,
     /// 2xx responses per second of window.
     pub throughput: f64,
     /// Request start (scheduled start in open loop) to the last response byte, 2xx only.
@@ -218,6 +222,10 @@ impl Recorder {
             report.throughput = report.ok as f64 / seconds;
             report.events_per_s = report.events as f64 / seconds;
         }
+        let failed = report.non_2xx + report.errors.total();
+        if report.responses + report.errors.total() > 0 {
+            report.error_rate = failed as f64 / (report.responses + report.errors.total()) as f64;
+        }
         report.latency_us = Percentiles::of(&self.latency);
         report.first_byte_us = Percentiles::of(&self.first_byte);
         self.report
@@ -277,6 +285,8 @@ mod tests {
         assert_eq!(report.sent_total, 1001);
         assert_eq!(report.completed_total, 1003);
         assert_eq!(report.in_flight_at_end, 1);
+        // One 502 and two requests without a response among 1,003.
+        assert_eq!(report.error_rate, 3.0 / 1003.0);
         assert!(!report.clean());
     }
 
@@ -299,6 +309,7 @@ mod tests {
         assert_eq!(l.count, 10_000);
         assert!((l.mean - 5_000.5).abs() < 10.0);
         assert!(near(report.first_byte_us.p50, 2_500));
+        assert_eq!(report.error_rate, 0.0);
         assert!(report.clean());
     }
 
@@ -333,6 +344,7 @@ mod tests {
             "non_2xx",
             "first_byte_us",
             "events_per_s",
+            "error_rate",
         ] {
             assert!(value.get(key).is_some(), "{key} missing");
         }

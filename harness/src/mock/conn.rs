@@ -3,7 +3,7 @@
 use super::chunked::{ChunkError, ChunkedDecoder};
 use super::embeddings::EmbeddingBody;
 use super::errors::{error_body, reason, ErrorShape};
-use super::fault::Faults;
+use super::fault::{Faults, FlakyCounts};
 use super::head::{parse_head, Framing, Head, HeadError};
 use super::options::MockOptions;
 use super::record::Recorder;
@@ -31,6 +31,7 @@ const SHRINK_ABOVE: usize = 256 * 1024;
 pub struct ThreadState {
     pub options: Arc<MockOptions>,
     pub recorder: RefCell<Recorder>,
+    pub flaky: FlakyCounts,
 }
 
 /// Whether the connection may carry another request.
@@ -100,7 +101,13 @@ impl Connection {
             return self.introspect(endpoint, &head).await;
         }
         let options = Arc::clone(&self.state.options);
-        let (reply, faults) = plan(&head.method, &head.target, &body, &options);
+        let (reply, faults) = plan(
+            &head.method,
+            &head.target,
+            &body,
+            &options,
+            &self.state.flaky,
+        );
         self.state
             .recorder
             .borrow_mut()
@@ -237,6 +244,7 @@ impl Connection {
                 Introspection::Stats => recorder.stats_json(),
                 Introspection::Reset => {
                     recorder.reset();
+                    self.state.flaky.reset();
                     b"{\"reset\":true}".to_vec()
                 }
             }

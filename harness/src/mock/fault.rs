@@ -1,5 +1,6 @@
 //! Fault-injection prefixes peeled off the front of a request path (`/status/429/v1/...`).
 
+use std::cell::Cell;
 use std::time::Duration;
 
 /// Faults requested by the path prefixes; they compose in any order.
@@ -21,6 +22,62 @@ pub struct Faults {
     pub nousage: bool,
     /// `/close`: answer with `Connection: close` and close afterwards.
     pub close: bool,
+    /// `/flaky/{percent}`: the other faults apply to this share of requests only (see
+    /// [`FlakyCounts`]); alone, it stands for `/status/500`.
+    pub flaky: Option<u8>,
+}
+
+impl Faults {
+    /// Resolves `/flaky/{percent}` for one request: a spared request keeps none of the
+    /// prefix's faults; a failing one keeps them all, and gets a 500 when none of them fails
+    /// the request by itself.
+    pub fn for_this_request(self, counts: &FlakyCounts) -> Self {
+        let Some(percent) = self.flaky else {
+            return self;
+        };
+        if !counts.fails(percent) {
+            return Self::default();
+        }
+        let fails_anyway = self.status.is_some() || self.reset || self.truncate;
+        Self {
+            status: if fails_anyway { self.status } else { Some(500) },
+            ..self
+        }
+    }
+}
+
+/// Per-thread position of each `/flaky/{percent}` share in its cycle of 100 requests, so
+/// failures are reproducible: request n (from 1) of a share fails when
+/// `floor(n * percent / 100)` grows, which spreads them evenly, never lets the failures so far
+/// exceed `percent` % (50: every second request, the first succeeding) and fails exactly
+/// `percent` of every 100 consecutive requests. Counted per percentage, so two shares in one
+/// test do not disturb each other; `POST /__mock/reset` starts every cycle again.
+#[derive(Debug)]
+pub struct FlakyCounts([Cell<u8>; 101]);
+
+impl Default for FlakyCounts {
+    fn default() -> Self {
+        Self(std::array::from_fn(|_| Cell::new(0)))
+    }
+}
+
+impl FlakyCounts {
+    /// Counts one request of the `percent` share (at most 100) and says whether it fails.
+    pub fn fails(&self, percent: u8) -> bool {
+        let Some(position) = self.0.get(usize::from(percent)) else {
+            return true;
+        };
+        let next = (position.get() + 1) % 100;
+        position.set(next);
+        // floor(n p / 100) grows from n - 1 to n exactly when (n p mod 100) < p.
+        (u32::from(next) * u32::from(percent)) % 100 < u32::from(percent)
+    }
+
+    pub fn reset(&self) {
+        for position in &self.0 {
+            position.set(0);
+        }
+    }
 }
 
 /// A fault keyword whose argument is missing or out of range (`/status/abc`, `/delay/`).
@@ -41,7 +98,7 @@ pub fn split_faults(path: &str) -> Result<(Faults, &str), BadFault> {
         let mut segments = rest.strip_prefix('/').unwrap_or(rest).splitn(3, '/');
         let keyword = segments.next().unwrap_or("");
         let argument = segments.next();
-        let takes_argument = matches!(keyword, "status" | "delay" | "slowstream");
+        let takes_argument = matches!(keyword, "status" | "delay" | "slowstream" | "flaky");
         let consumed = match keyword {
             "status" => {
                 let code = number(argument, 400, 599).ok_or(BadFault("status"))?;
@@ -56,6 +113,11 @@ pub fn split_faults(path: &str) -> Result<(Faults, &str), BadFault> {
             "slowstream" => {
                 let ms = number(argument, 0, MAX_FAULT_DELAY_MS).ok_or(BadFault("slowstream"))?;
                 faults.slowstream = Some(Duration::from_millis(ms));
+                true
+            }
+            "flaky" => {
+                let percent = number(argument, 0, 100).ok_or(BadFault("flaky"))?;
+                faults.flaky = Some(percent as u8);
                 true
             }
             "reset" => set(&mut faults.reset),
@@ -137,6 +199,72 @@ mod tests {
             split_faults("/slowstream/99999999/x"),
             Err(BadFault("slowstream"))
         );
+    }
+
+    #[test]
+    fn flaky_takes_a_percentage() {
+        let (faults, rest) = split_faults("/flaky/50/status/503/v1/chat/completions").unwrap();
+        assert_eq!((faults.flaky, faults.status), (Some(50), Some(503)));
+        assert_eq!(rest, "/v1/chat/completions");
+        assert_eq!(split_faults("/flaky/0/v1").unwrap().0.flaky, Some(0));
+        assert_eq!(split_faults("/flaky/100/v1").unwrap().0.flaky, Some(100));
+        assert_eq!(split_faults("/flaky/101/v1"), Err(BadFault("flaky")));
+        assert_eq!(split_faults("/flaky/half/v1"), Err(BadFault("flaky")));
+        assert_eq!(split_faults("/flaky"), Err(BadFault("flaky")));
+    }
+
+    /// The requests (from 1) among the first `n` of a share that fail.
+    fn failing(counts: &FlakyCounts, percent: u8, n: usize) -> Vec<usize> {
+        (1..=n).filter(|_| counts.fails(percent)).collect()
+    }
+
+    #[test]
+    fn half_fails_every_second_request_the_first_succeeding() {
+        let counts = FlakyCounts::default();
+        assert_eq!(failing(&counts, 50, 8), [2, 4, 6, 8]);
+        counts.reset();
+        assert_eq!(failing(&counts, 50, 3), [2]);
+    }
+
+    #[test]
+    fn every_share_is_exact_per_hundred_and_never_ahead() {
+        for percent in 0..=100u8 {
+            let counts = FlakyCounts::default();
+            let mut failed = 0;
+            for n in 1..=300u32 {
+                if counts.fails(percent) {
+                    failed += 1;
+                }
+                // Never more than the share so far, never a whole failure behind it.
+                assert_eq!(failed, n * u32::from(percent) / 100, "{percent} % at {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn shares_are_counted_apart() {
+        let counts = FlakyCounts::default();
+        assert!(!counts.fails(50));
+        assert!(!counts.fails(30));
+        assert!(counts.fails(50));
+        assert!(!counts.fails(30));
+        assert!(!counts.fails(30));
+        assert!(counts.fails(30), "3 of 10 for 30 %: the 4th, 7th and 10th");
+    }
+
+    #[test]
+    fn flaky_gates_the_other_faults() {
+        let counts = FlakyCounts::default();
+        let (alone, _) = split_faults("/flaky/50/v1/models").unwrap();
+        assert_eq!(alone.for_this_request(&counts), Faults::default());
+        let failing = alone.for_this_request(&counts);
+        assert_eq!(failing.status, Some(500));
+        let (reset, _) = split_faults("/flaky/100/reset/delay/5/v1/models").unwrap();
+        let failing = reset.for_this_request(&counts);
+        assert!(failing.reset && failing.status.is_none());
+        assert_eq!(failing.delay, Duration::from_millis(5));
+        let (plain, _) = split_faults("/delay/5/v1/models").unwrap();
+        assert_eq!(plain.for_this_request(&counts), plain);
     }
 
     #[test]

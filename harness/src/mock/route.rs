@@ -5,7 +5,7 @@ use super::api_request::ApiRequest;
 use super::bedrock::{self, BedrockEvent};
 use super::embeddings::{EmbeddingBody, MAX_DIMS};
 use super::errors::{error_body, ErrorShape};
-use super::fault::{split_faults, BadFault, Faults};
+use super::fault::{split_faults, BadFault, Faults, FlakyCounts};
 use super::gemini::{self, GeminiEvent};
 use super::ollama::{self, OllamaEvent};
 use super::openai::{self, OpenAiEvent, OpenAiStream};
@@ -289,11 +289,18 @@ impl Reply {
     }
 }
 
-/// Plans the reply to a provider request (anything but `/__mock/*`).
-pub fn plan(method: &str, target: &str, body: &[u8], options: &MockOptions) -> (Reply, Faults) {
+/// Plans the reply to a provider request (anything but `/__mock/*`); `flaky` counts the
+/// requests of each `/flaky/{percent}` share.
+pub fn plan(
+    method: &str,
+    target: &str,
+    body: &[u8],
+    options: &MockOptions,
+    flaky: &FlakyCounts,
+) -> (Reply, Faults) {
     let path = target.split('?').next().unwrap_or("");
     let (faults, rest) = match split_faults(path) {
-        Ok(split) => split,
+        Ok((faults, rest)) => (faults.for_this_request(flaky), rest),
         Err(BadFault(keyword)) => {
             let message = format!("invalid mock fault prefix /{keyword}");
             return (
@@ -925,27 +932,112 @@ mod tests {
     fn plans_errors_and_faults() {
         let options = MockOptions::default();
         let chat = br#"{"model":"m","messages":[]}"#;
-        let (reply, _) = plan("POST", "/status/503/v1/chat/completions", chat, &options);
+        let (reply, _) = plan(
+            "POST",
+            "/status/503/v1/chat/completions",
+            chat,
+            &options,
+            &FlakyCounts::default(),
+        );
         assert_eq!(status_of(&reply), 503);
-        let (reply, faults) = plan("POST", "/reset/v1/chat/completions", chat, &options);
+        let (reply, faults) = plan(
+            "POST",
+            "/reset/v1/chat/completions",
+            chat,
+            &options,
+            &FlakyCounts::default(),
+        );
         assert!(matches!(reply, Reply::Reset) && faults.reset);
-        let (reply, _) = plan("POST", "/v1/chat/completions", b"{", &options);
+        let (reply, _) = plan(
+            "POST",
+            "/v1/chat/completions",
+            b"{",
+            &options,
+            &FlakyCounts::default(),
+        );
         assert_eq!(status_of(&reply), 400);
-        let (reply, _) = plan("POST", "/v1/chat/completions", b"{}", &options);
+        let (reply, _) = plan(
+            "POST",
+            "/v1/chat/completions",
+            b"{}",
+            &options,
+            &FlakyCounts::default(),
+        );
         assert_eq!(status_of(&reply), 400);
-        let (reply, _) = plan("GET", "/v1/chat/completions", b"", &options);
+        let (reply, _) = plan(
+            "GET",
+            "/v1/chat/completions",
+            b"",
+            &options,
+            &FlakyCounts::default(),
+        );
         assert_eq!(status_of(&reply), 405);
-        let (reply, _) = plan("GET", "/nope?x=1", b"", &options);
+        let (reply, _) = plan("GET", "/nope?x=1", b"", &options, &FlakyCounts::default());
         assert_eq!(status_of(&reply), 404);
-        let (reply, _) = plan("GET", "/delay/x/v1/models", b"", &options);
+        let (reply, _) = plan(
+            "GET",
+            "/delay/x/v1/models",
+            b"",
+            &options,
+            &FlakyCounts::default(),
+        );
         assert_eq!(status_of(&reply), 400);
+    }
+
+    #[test]
+    fn flaky_prefix_fails_its_share_in_the_route_shape() {
+        let options = MockOptions::default();
+        let flaky = FlakyCounts::default();
+        let chat = br#"{"model":"m","messages":[]}"#;
+        let statuses: Vec<u16> = (0..4)
+            .map(|_| {
+                status_of(
+                    &plan(
+                        "POST",
+                        "/flaky/50/v1/chat/completions",
+                        chat,
+                        &options,
+                        &flaky,
+                    )
+                    .0,
+                )
+            })
+            .collect();
+        assert_eq!(statuses, [200, 500, 200, 500]);
+        let (reply, _) = plan(
+            "POST",
+            "/flaky/100/status/529/v1/messages",
+            b"{}",
+            &options,
+            &flaky,
+        );
+        let Reply::Full { status: 529, body } = reply else {
+            panic!("not an error")
+        };
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(value["error"]["type"], "overloaded_error");
+        let (reply, faults) = plan(
+            "POST",
+            "/flaky/0/reset/v1/chat/completions",
+            chat,
+            &options,
+            &flaky,
+        );
+        assert_eq!(status_of(&reply), 200);
+        assert!(!faults.reset);
     }
 
     #[test]
     fn plans_embeddings_shape() {
         let options = MockOptions::default();
         let body = br#"{"model":"e","input":["a","b"],"dimensions":8,"encoding_format":"base64"}"#;
-        let (reply, _) = plan("POST", "/v1/embeddings", body, &options);
+        let (reply, _) = plan(
+            "POST",
+            "/v1/embeddings",
+            body,
+            &options,
+            &FlakyCounts::default(),
+        );
         let Reply::Embeddings(spec) = reply else {
             panic!("not embeddings")
         };
@@ -955,6 +1047,7 @@ mod tests {
             "/v1/embeddings",
             br#"{"model":"e","input":"a"}"#,
             &options,
+            &FlakyCounts::default(),
         );
         let Reply::Embeddings(spec) = reply else {
             panic!("not embeddings")
@@ -962,7 +1055,16 @@ mod tests {
         assert_eq!((spec.batch, spec.dims), (1, 1536));
         let bad = br#"{"model":"e","input":[],"dimensions":0}"#;
         assert_eq!(
-            status_of(&plan("POST", "/v1/embeddings", bad, &options).0),
+            status_of(
+                &plan(
+                    "POST",
+                    "/v1/embeddings",
+                    bad,
+                    &options,
+                    &FlakyCounts::default()
+                )
+                .0
+            ),
             400
         );
     }
@@ -972,14 +1074,14 @@ mod tests {
         let options = MockOptions::default();
         let chat = br#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#;
         let path = "/v1beta/models/gemini-2.5-flash:generateContent";
-        let (reply, _) = plan("POST", path, chat, &options);
+        let (reply, _) = plan("POST", path, chat, &options, &FlakyCounts::default());
         let Reply::Full { status: 200, body } = reply else {
             panic!("not an answer")
         };
         let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(value["modelVersion"], "gemini-2.5-flash");
         let path = "/v1beta/models/g:streamGenerateContent?alt=sse";
-        let (reply, _) = plan("POST", path, chat, &options);
+        let (reply, _) = plan("POST", path, chat, &options, &FlakyCounts::default());
         assert!(matches!(
             reply,
             Reply::Stream(StreamReply {
@@ -988,7 +1090,13 @@ mod tests {
             })
         ));
         let embed = br#"{"requests":[{"model":"models/e","content":{"parts":[{"text":"a"}]},"outputDimensionality":4},{"content":{"parts":[]}}]}"#;
-        let (reply, _) = plan("POST", "/models/e:batchEmbedContents", embed, &options);
+        let (reply, _) = plan(
+            "POST",
+            "/models/e:batchEmbedContents",
+            embed,
+            &options,
+            &FlakyCounts::default(),
+        );
         let Reply::Embeddings(spec) = reply else {
             panic!("not embeddings")
         };
@@ -998,20 +1106,33 @@ mod tests {
             "/status/429/models/g:generateContent",
             chat,
             &options,
+            &FlakyCounts::default(),
         );
         let Reply::Full { status: 429, body } = reply else {
             panic!("not an error")
         };
         let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(value["error"]["status"], "RESOURCE_EXHAUSTED");
-        let (reply, _) = plan("POST", "/models/e:batchEmbedContents", b"{}", &options);
+        let (reply, _) = plan(
+            "POST",
+            "/models/e:batchEmbedContents",
+            b"{}",
+            &options,
+            &FlakyCounts::default(),
+        );
         assert_eq!(status_of(&reply), 400);
     }
 
     #[test]
     fn anthropic_route_uses_anthropic_errors() {
         let options = MockOptions::default();
-        let (reply, _) = plan("POST", "/status/429/v1/messages", b"{}", &options);
+        let (reply, _) = plan(
+            "POST",
+            "/status/429/v1/messages",
+            b"{}",
+            &options,
+            &FlakyCounts::default(),
+        );
         let Reply::Full { body, .. } = reply else {
             panic!("not full")
         };

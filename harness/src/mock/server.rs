@@ -1,6 +1,7 @@
 //! Server threads: one monoio runtime and one SO_REUSEPORT listener per thread.
 
 use super::conn::{serve_connection, ThreadState};
+use super::fault::FlakyCounts;
 use super::options::MockOptions;
 use super::record::Recorder;
 use monoio::net::TcpListener;
@@ -97,6 +98,7 @@ async fn accept_loop(index: usize, options: Arc<MockOptions>, address: SocketAdd
     let state = Rc::new(ThreadState {
         options,
         recorder: RefCell::new(Recorder::default()),
+        flaky: FlakyCounts::default(),
     });
     loop {
         match listener.accept().await {

@@ -144,8 +144,7 @@ pub fn run(options: &SuiteOptions) -> Result<(Results, PathBuf), String> {
             runs: Vec::new(),
         };
         for &kind in &kinds {
-            // A plain proxy cannot translate, and the mock speaks one format per route.
-            if scenario.translated && matches!(kind, TargetKind::Nginx | TargetKind::Direct) {
+            if !scenario.runs.includes(kind) {
                 continue;
             }
             mock.0
@@ -185,9 +184,10 @@ fn run_one(
         target: kind,
         load: None,
         process: None,
+        mock_requests: None,
         error: Some(error),
     };
-    let running = match targets::start(kind, env, &scenario.name) {
+    let running = match targets::start(kind, env, scenario) {
         Ok(running) => running,
         Err(error) => return failed(error),
     };
@@ -196,25 +196,28 @@ fn run_one(
             .observed
             .insert(kind.label().to_owned(), cpus_allowed(running.pid));
     }
-    let outcome = measure(&running.address, running.pid, scenario, options);
+    let outcome = measure(&running.address, running.pid, env.mock, scenario, options);
     running.stop();
     match outcome {
-        Ok((load, process)) => TargetRun {
+        Ok((load, process, mock_requests)) => TargetRun {
             target: kind,
             load: Some(load),
             process: Some(process),
+            mock_requests,
             error: None,
         },
         Err(error) => failed(error),
     }
 }
 
+/// The load report, the process report, and the requests the mock received meanwhile.
 fn measure(
     address: &SocketAddr,
     pid: u32,
+    mock: SocketAddr,
     scenario: &Scenario,
     options: &SuiteOptions,
-) -> Result<(load::LoadReport, watch::ProcessReport), String> {
+) -> Result<(load::LoadReport, watch::ProcessReport, Option<u64>), String> {
     let url = format!("http://{address}{}", scenario.path);
     // Every request authenticates with the master key, as a client of either proxy must.
     let auth = format!("Authorization: Bearer {}", targets::MASTER_KEY);
@@ -226,22 +229,34 @@ fn measure(
         options.duration,
     );
     spec.cpu = options.load_cpus.first().copied();
+    // Zero the mock's counts (and start its `/flaky` cycles again, so runs fail alike).
+    let counting = procs::http_ok_body(mock, "POST", "/__mock/reset").is_ok();
     let watch = Watch::start(pid);
     let probe = watch.window_probe();
     let (load, probe) = load::run(spec, probe).map_err(|e| format!("load generator: {e}"))?;
     let process = watch.finish(&probe, load.ok, load.window_s);
-    Ok((load, process))
+    let mock_requests = counting.then(|| mock_requests(mock)).flatten();
+    Ok((load, process, mock_requests))
+}
+
+/// Requests the mock has received since its last reset (it runs one thread, so one count).
+fn mock_requests(mock: SocketAddr) -> Option<u64> {
+    let body = procs::http_ok_body(mock, "GET", "/__mock/stats").ok()?;
+    serde_json::from_slice::<serde_json::Value>(&body).ok()?["requests"].as_u64()
 }
 
 fn one_line(run: &TargetRun) -> String {
     match (&run.load, &run.process) {
         (Some(load), process) => format!(
-            "{:>9.0} req/s  p50 {:>7} µs  p99 {:>7} µs  errors {}  non-2xx {}  CPU {} µs/req  HWM {:.1} MB",
+            "{:>9.0} req/s  p50 {:>7} µs  p99 {:>7} µs  errors {}  non-2xx {}  error rate {}  upstream/response {}  CPU {} µs/req  HWM {:.1} MB",
             load.throughput,
             load.latency_us.p50,
             load.latency_us.p99,
             load.errors.total(),
             load.non_2xx,
+            report::percent(load.error_rate),
+            run.attempts_per_response()
+                .map_or("–".to_owned(), |v| format!("{v:.3}")),
             process
                 .as_ref()
                 .and_then(|p| p.cpu_us_per_request)

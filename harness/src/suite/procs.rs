@@ -210,6 +210,30 @@ pub fn http_get_ok(address: SocketAddr, path: &str) -> bool {
         && (head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200"))
 }
 
+/// The body of a bodiless request that answered 200 (for the mock's `/__mock/*` endpoints).
+pub fn http_ok_body(address: SocketAddr, method: &str, path: &str) -> io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(1))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    io::Write::write_all(&mut stream, request.as_bytes())?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let unexpected = || {
+        let line = response.split(|&b| b == b'\r').next().unwrap_or_default();
+        io::Error::other(format!(
+            "{method} {path}: {}",
+            String::from_utf8_lossy(line)
+        ))
+    };
+    if !response.starts_with(b"HTTP/1.1 200 ") {
+        return Err(unexpected());
+    }
+    let body = memchr::memmem::find(&response, b"\r\n\r\n").ok_or_else(unexpected)? + 4;
+    Ok(response.split_off(body))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

@@ -1,6 +1,7 @@
 //! Results of a run: the JSON document, the headline table with ratios, and its Markdown.
 
 use super::machine::Machine;
+use super::scenarios::{FLAKY_PERCENT, FLAKY_SCENARIOS};
 use super::targets::TargetKind;
 use super::watch::ProcessReport;
 use crate::load::LoadReport;
@@ -61,7 +62,21 @@ pub struct TargetRun {
     pub target: TargetKind,
     pub load: Option<LoadReport>,
     pub process: Option<ProcessReport>,
+    /// Requests the mock received over the whole load run, warm-up included (from its
+    /// `/__mock/stats`): over `load.completed_total`, the upstream attempts per response, in
+    /// which retries show.
+    #[serde(default)]
+    pub mock_requests: Option<u64>,
     pub error: Option<String>,
+}
+
+impl TargetRun {
+    /// Upstream attempts per client response over the whole run (retries make it above 1).
+    pub fn attempts_per_response(&self) -> Option<f64> {
+        let completed = self.load.as_ref()?.completed_total;
+        let requests = self.mock_requests?;
+        (completed > 0).then(|| requests as f64 / completed as f64)
+    }
 }
 
 /// One line of the headline table: a metric per target, and corelane's ratio to each reference.
@@ -176,6 +191,44 @@ pub fn summarize(scenarios: &[ScenarioResult]) -> Vec<Row> {
         true,
         &|kind| Some(load_of("stream-c50", kind)?.first_byte_us.p50 as f64),
     ));
+    // The router with one of two deployments failing: what clients see (issue 9's target is
+    // no error at all), how many attempts it took, and what absorbing them costs against
+    // chat-c50 in the same run.
+    for flaky in FLAKY_SCENARIOS {
+        rows.push(metric(
+            &format!("Client-visible error rate, one of two deployments failing {FLAKY_PERCENT} % ({flaky})"),
+            "%",
+            true,
+            &|kind| Some(load_of(flaky, kind)?.error_rate * 100.0),
+        ));
+        rows.push(metric(
+            &format!("Upstream attempts per response ({flaky})"),
+            "per response",
+            true,
+            &|kind| {
+                let run = scenario(scenarios, flaky)?.run(kind)?;
+                clean_load(run)?;
+                run.attempts_per_response()
+            },
+        ));
+        rows.push(metric(
+            &format!("CPU per request, {flaky} ÷ chat-c50"),
+            "x",
+            true,
+            &|kind| {
+                Some(
+                    process_of(flaky, kind)?.cpu_us_per_request?
+                        / process_of("chat-c50", kind)?.cpu_us_per_request?,
+                )
+            },
+        ));
+        rows.push(metric(
+            &format!("Throughput, {flaky} ÷ chat-c50"),
+            "x",
+            false,
+            &|kind| Some(load_of(flaky, kind)?.throughput / load_of("chat-c50", kind)?.throughput),
+        ));
+    }
     // What translation costs each gateway, against its own OpenAI pass-through in the run.
     for (translated, plain, what) in [
         (
@@ -254,9 +307,17 @@ pub fn sanity_problems(results: &Results) -> Vec<String> {
     problems
 }
 
+/// A share as a percentage, with the precision a rare error needs.
+pub fn percent(share: f64) -> String {
+    number(share * 100.0, "%")
+}
+
 fn number(value: f64, unit: &str) -> String {
     match unit {
         "MB" => format!("{value:.1} MB"),
+        "%" if value > 0.0 && value < 0.01 => format!("{value:.1e} %"),
+        "%" => format!("{value:.2} %"),
+        "per response" => format!("{value:.3}"),
         "req/s" | "streams/s" => format!("{} {unit}", group(value.round() as i64)),
         "µs" if value.abs() >= 10_000.0 => format!("{:.1} ms", value / 1000.0),
         "µs" if value.abs() >= 100.0 => format!("{value:.0} µs"),
@@ -372,11 +433,11 @@ pub fn markdown(results: &Results) -> String {
         let _ = writeln!(out, "### {} — {}\n", scenario.name, scenario.about);
         let _ = writeln!(
             out,
-            "| target | req/s | p50 | p90 | p99 | p99.9 | first byte p50 | events/s | ok | non-2xx | errors | CPU µs/req | CPU use | RSS before | peak RSS (sampled) | VmHWM | RSS after |"
+            "| target | req/s | p50 | p90 | p99 | p99.9 | first byte p50 | events/s | ok | non-2xx | errors | error rate | upstream/response | CPU µs/req | CPU use | RSS before | peak RSS (sampled) | VmHWM | RSS after |"
         );
         let _ = writeln!(
             out,
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         );
         for run in &scenario.runs {
             let _ = writeln!(out, "{}", detail_line(run));
@@ -401,7 +462,7 @@ fn detail_line(run: &TargetRun) -> String {
     let us = |v: u64| number(v as f64, "µs");
     let mb = |kb: u64| format!("{:.1} MB", kb as f64 / 1024.0);
     let mut line = format!(
-        "| {label} | {:.0} | {} | {} | {} | {} | {} | {:.0} | {} | {} | {} |",
+        "| {label} | {:.0} | {} | {} | {} | {} | {} | {:.0} | {} | {} | {} | {} | {} |",
         load.throughput,
         us(load.latency_us.p50),
         us(load.latency_us.p90),
@@ -412,6 +473,9 @@ fn detail_line(run: &TargetRun) -> String {
         load.ok,
         load.non_2xx,
         load.errors.total(),
+        percent(load.error_rate),
+        run.attempts_per_response()
+            .map_or("–".to_owned(), |v| number(v, "per response")),
     );
     match &run.process {
         Some(p) => {
@@ -500,6 +564,7 @@ mod tests {
                 cpu_us_per_request: Some(cpu),
                 ..ProcessReport::default()
             }),
+            mock_requests: None,
             error: None,
         }
     }
@@ -553,6 +618,7 @@ mod tests {
             target: TargetKind::Nginx,
             load: None,
             process: None,
+            mock_requests: None,
             error: Some("did not start".into()),
         };
         if let Some(load) = scenarios[1].runs[0].load.as_mut() {
@@ -569,6 +635,47 @@ mod tests {
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(problems.iter().any(|p| p.contains("did not start")));
         assert!(problems.iter().any(|p| p.contains("non-2xx")));
+    }
+
+    #[test]
+    fn flaky_rows_report_error_rate_attempts_and_cost_against_chat() {
+        let mut scenarios = scenarios();
+        let mut flaky = run(TargetKind::Corelane, 400, 20_000.0, 10 * 1024, 36.0);
+        if let Some(load) = flaky.load.as_mut() {
+            load.responses = 1000;
+            load.non_2xx = 1;
+            load.error_rate = 1.0 / 1000.0;
+            load.completed_total = 4000;
+        }
+        flaky.mock_requests = Some(5000);
+        scenarios.push(ScenarioResult {
+            name: "chat-c50-flaky".to_owned(),
+            runs: vec![flaky],
+            ..ScenarioResult::default()
+        });
+        let rows = summarize(&scenarios);
+        let errors = row(&rows, "Client-visible error rate");
+        assert_eq!(errors.values["corelane"], 0.1);
+        assert_eq!(errors.values.len(), 1, "corelane only: {errors:?}");
+        assert_eq!(
+            row(&rows, "Upstream attempts per response").values["corelane"],
+            1.25
+        );
+        assert_eq!(
+            row(&rows, "CPU per request, chat-c50-flaky").values["corelane"],
+            1.2
+        );
+        let throughput = row(&rows, "Throughput, chat-c50-flaky");
+        assert_eq!(throughput.values["corelane"], 20_000.0 / 26_000.0);
+        assert!(!throughput.lower_is_better);
+        let text = markdown(&Results {
+            summary: rows,
+            scenarios,
+            ..Results::default()
+        });
+        assert!(text.contains("| 1 | 0 | 0.10 % | 1.250 |"), "{text}");
+        assert!(text.contains("| 0 | 0 | 0.00 % | – |"), "{text}");
+        assert_eq!(percent(1.0 / 300_000.0), "3.3e-4 %");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The scenarios of a run: what each sends, at what concurrency, and what it shows.
 
+use super::targets::TargetKind;
+
 /// Model group the chat scenarios ask for (configured in every proxy the suite starts).
 pub const CHAT_MODEL: &str = "gpt-4o";
 /// Model group of an Anthropic-format deployment (the mock's Messages API), for the
@@ -10,11 +12,51 @@ pub const EMBED_MODEL: &str = "text-embedding-3-small";
 /// Dimensions of every embedding; the mock's value text makes 256 of them ~3.9 MB of JSON.
 pub const EMBED_DIMS: usize = 1536;
 
+/// Share of requests the flaky deployment of the `chat-c50-flaky*` scenarios fails (the mock's
+/// `/flaky/{percent}` prefix in its api_base): every second one.
+pub const FLAKY_PERCENT: u8 = 50;
+/// The scenarios with a flaky deployment, each compared with chat-c50 in the summary.
+pub const FLAKY_SCENARIOS: [&str; 2] = ["chat-c50-flaky", "chat-c50-flaky-nocooldown"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Chat,
     Stream,
     Embed,
+}
+
+/// Which targets a scenario is run against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runs {
+    /// Every target, the bare mock included.
+    Everywhere,
+    /// The request is translated between provider formats: only gateways (nginx and the bare
+    /// mock cannot).
+    Gateways,
+    /// corelane only (both drivers): the scenario measures its router. nginx and the bare
+    /// mock cannot retry or fall back; LiteLLM is left out to keep the run short (it loads
+    /// the same config: add it here to compare).
+    Corelane,
+}
+
+impl Runs {
+    pub fn includes(self, kind: TargetKind) -> bool {
+        match self {
+            Self::Everywhere => true,
+            Self::Gateways => !matches!(kind, TargetKind::Nginx | TargetKind::Direct),
+            Self::Corelane => matches!(kind, TargetKind::Corelane | TargetKind::CorelaneEpoll),
+        }
+    }
+}
+
+/// A second deployment in the chat group that fails a share of the requests it gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flaky {
+    pub percent: u8,
+    /// The router's cooldowns as LiteLLM's defaults have them (the flaky deployment is soon
+    /// taken out for a while), or off (`disable_cooldowns: true`): it stays in every pick, so
+    /// every failure it answers is retried, the retry path's steady cost.
+    pub cooldowns: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -25,9 +67,10 @@ pub struct Scenario {
     pub path: &'static str,
     pub body: Vec<u8>,
     pub concurrency: usize,
-    /// The request is translated between provider formats: only gateways run it (nginx and
-    /// the bare mock cannot).
-    pub translated: bool,
+    pub runs: Runs,
+    /// The chat group gets a flaky second deployment ([`super::targets::proxy_config`]);
+    /// `None`: the shared config.
+    pub flaky: Option<Flaky>,
 }
 
 /// Every scenario, in run order.
@@ -42,17 +85,21 @@ pub fn all() -> Vec<Scenario> {
             path: "/v1/chat/completions",
             body: chat.clone(),
             concurrency: 1,
-            translated: false,
+            runs: Runs::Everywhere,
+            flaky: None,
         },
         Scenario {
             name: "chat-c50".into(),
             about: "50 connections: throughput, CPU per request, memory".into(),
             kind: Kind::Chat,
             path: "/v1/chat/completions",
-            body: chat,
+            body: chat.clone(),
             concurrency: 50,
-            translated: false,
+            runs: Runs::Everywhere,
+            flaky: None,
         },
+        flaky(&chat, FLAKY_SCENARIOS[0], true),
+        flaky(&chat, FLAKY_SCENARIOS[1], false),
         Scenario {
             name: "stream-c50".into(),
             about: "50 connections of SSE streams: first byte, full stream, events/s".into(),
@@ -60,7 +107,8 @@ pub fn all() -> Vec<Scenario> {
             path: "/v1/chat/completions",
             body: stream.clone(),
             concurrency: 50,
-            translated: false,
+            runs: Runs::Everywhere,
+            flaky: None,
         },
         Scenario {
             name: "anthropic-stream-c50".into(),
@@ -69,7 +117,8 @@ pub fn all() -> Vec<Scenario> {
             path: "/v1/chat/completions",
             body: with_model(&stream, CLAUDE_MODEL),
             concurrency: 50,
-            translated: true,
+            runs: Runs::Gateways,
+            flaky: None,
         },
         Scenario {
             name: "messages-c50".into(),
@@ -78,7 +127,8 @@ pub fn all() -> Vec<Scenario> {
             path: "/v1/messages",
             body: include_bytes!("../../bodies/messages.json").to_vec(),
             concurrency: 50,
-            translated: true,
+            runs: Runs::Gateways,
+            flaky: None,
         },
         embed(64),
         embed(256),
@@ -92,6 +142,28 @@ fn with_model(body: &[u8], model: &str) -> Vec<u8> {
     v.to_string().into_bytes()
 }
 
+/// chat-c50 with a flaky second deployment in the group: corelane must absorb its failures.
+fn flaky(chat: &[u8], name: &str, cooldowns: bool) -> Scenario {
+    let how = if cooldowns {
+        "LiteLLM's default cooldowns"
+    } else {
+        "cooldowns disabled, so ~1 request in 4 meets a failure and is retried"
+    };
+    Scenario {
+        name: name.to_owned(),
+        about: format!("chat-c50 with a second deployment in the group failing {FLAKY_PERCENT} % (500s), {how}: client-visible error rate (target 0), upstream attempts per response, CPU per request (compare with chat-c50)"),
+        kind: Kind::Chat,
+        path: "/v1/chat/completions",
+        body: chat.to_vec(),
+        concurrency: 50,
+        runs: Runs::Corelane,
+        flaky: Some(Flaky {
+            percent: FLAKY_PERCENT,
+            cooldowns,
+        }),
+    }
+}
+
 fn embed(batch: usize) -> Scenario {
     Scenario {
         name: format!("embed-batch-{batch}"),
@@ -100,7 +172,8 @@ fn embed(batch: usize) -> Scenario {
         path: "/v1/embeddings",
         body: embed_body(batch),
         concurrency: 10,
-        translated: false,
+        runs: Runs::Everywhere,
+        flaky: None,
     }
 }
 
@@ -137,6 +210,15 @@ mod tests {
                 "{}",
                 scenario.name
             );
+        }
+        let flaky: Vec<Scenario> = all().into_iter().filter(|s| s.flaky.is_some()).collect();
+        let names: Vec<&str> = flaky.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, FLAKY_SCENARIOS);
+        for scenario in &flaky {
+            assert!(scenario.runs.includes(TargetKind::CorelaneEpoll));
+            for kind in [TargetKind::Nginx, TargetKind::Litellm, TargetKind::Direct] {
+                assert!(!scenario.runs.includes(kind), "{kind:?}");
+            }
         }
         let body: serde_json::Value = serde_json::from_slice(&embed_body(256)).unwrap();
         assert_eq!(body["input"].as_array().unwrap().len(), 256);

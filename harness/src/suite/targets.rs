@@ -1,7 +1,7 @@
 //! The processes a scenario is run against: corelane, nginx, the LiteLLM proxy, the mock itself.
 
 use super::procs::{self, Spawned};
-use super::scenarios::{CHAT_MODEL, CLAUDE_MODEL, EMBED_MODEL};
+use super::scenarios::{Flaky, Scenario, CHAT_MODEL, CLAUDE_MODEL, EMBED_MODEL};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -113,10 +113,22 @@ pub const MASTER_KEY: &str = "sk-corelane-bench-7f3c9a1e5b2d4f608e1a3c5b7d9f2e4a
 /// `/v1/messages` goes to chat completions in both (LiteLLM's default for openai models is
 /// its Responses API route, which the mock does not serve). The router is configured as a
 /// production config would have it (retries and a fallback group), so its cost is measured.
-pub fn proxy_config(mock: SocketAddr) -> String {
+///
+/// With `flaky`, the chat group gets a second deployment on the same mock whose api_base
+/// starts with `/flaky/{percent}`: it fails that share of the requests it gets with OpenAI's
+/// 500, which the router must absorb (retry on the other deployment, cooldowns, the fallback
+/// group) without a client seeing it.
+pub fn proxy_config(mock: SocketAddr, flaky: Option<Flaky>) -> String {
     let base = format!("http://{mock}/v1");
+    let (deployment, cooldowns) = match flaky {
+        None => (String::new(), ""),
+        Some(Flaky { percent, cooldowns }) => (
+            format!("  - model_name: {CHAT_MODEL}\n    litellm_params:\n      model: openai/{CHAT_MODEL}\n      api_base: http://{mock}/flaky/{percent}/v1\n      api_key: sk-mock\n"),
+            if cooldowns { "" } else { "  disable_cooldowns: true\n" },
+        ),
+    };
     format!(
-        "general_settings:\n  master_key: {MASTER_KEY}\nlitellm_settings:\n  use_chat_completions_url_for_anthropic_messages: true\nrouter_settings:\n  num_retries: 2\n  fallbacks: [{{{CHAT_MODEL}: [{CHAT_MODEL}-fallback]}}]\nmodel_list:\n  - model_name: {CHAT_MODEL}-fallback\n    litellm_params:\n      model: openai/{CHAT_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n  - model_name: {CHAT_MODEL}\n    litellm_params:\n      model: openai/{CHAT_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n  - model_name: {EMBED_MODEL}\n    litellm_params:\n      model: openai/{EMBED_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n  - model_name: {CLAUDE_MODEL}\n    litellm_params:\n      model: anthropic/{CLAUDE_MODEL}\n      api_base: http://{mock}\n      api_key: sk-mock\n"
+        "general_settings:\n  master_key: {MASTER_KEY}\nlitellm_settings:\n  use_chat_completions_url_for_anthropic_messages: true\nrouter_settings:\n  num_retries: 2\n  fallbacks: [{{{CHAT_MODEL}: [{CHAT_MODEL}-fallback]}}]\n{cooldowns}model_list:\n  - model_name: {CHAT_MODEL}-fallback\n    litellm_params:\n      model: openai/{CHAT_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n  - model_name: {CHAT_MODEL}\n    litellm_params:\n      model: openai/{CHAT_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n{deployment}  - model_name: {EMBED_MODEL}\n    litellm_params:\n      model: openai/{EMBED_MODEL}\n      api_base: {base}\n      api_key: sk-mock\n  - model_name: {CLAUDE_MODEL}\n    litellm_params:\n      model: anthropic/{CLAUDE_MODEL}\n      api_base: http://{mock}\n      api_key: sk-mock\n"
     )
 }
 
@@ -128,14 +140,20 @@ pub fn nginx_config(template: &str, prefix: &Path, port: u16, mock_port: u16) ->
         .replace("@MOCK_PORT@", &mock_port.to_string())
 }
 
-/// Starts `kind` fresh (so VmHWM is this scenario's) and waits until it answers.
-pub fn start(kind: TargetKind, env: &Env, scenario: &str) -> Result<Running, String> {
+/// Starts `kind` fresh (so VmHWM is this scenario's) with the scenario's config and waits
+/// until it answers.
+pub fn start(kind: TargetKind, env: &Env, scenario: &Scenario) -> Result<Running, String> {
     let log = env.raw.join(format!(
-        "{}-{scenario}.log",
-        kind.label().replace([' ', '(', ')'], "")
+        "{}-{}.log",
+        kind.label().replace([' ', '(', ')'], ""),
+        scenario.name
     ));
-    let config = env.raw.join("proxy-config.yaml");
-    std::fs::write(&config, proxy_config(env.mock))
+    // A scenario with its own deployments keeps its config beside the shared one.
+    let config = env.raw.join(match scenario.flaky {
+        None => "proxy-config.yaml".to_owned(),
+        Some(_) => format!("proxy-config-{}.yaml", scenario.name),
+    });
+    std::fs::write(&config, proxy_config(env.mock, scenario.flaky))
         .map_err(|e| format!("{}: {e}", config.display()))?;
     match kind {
         TargetKind::Direct => Ok(Running {
@@ -293,7 +311,7 @@ mod tests {
 
     #[test]
     fn proxy_config_names_both_groups_at_the_mock() {
-        let config = proxy_config("127.0.0.1:7000".parse().unwrap());
+        let config = proxy_config("127.0.0.1:7000".parse().unwrap(), None);
         assert!(config.contains("model_name: gpt-4o\n"));
         assert!(config.contains("model: openai/text-embedding-3-small\n"));
         assert!(config.contains("fallbacks: [{gpt-4o: [gpt-4o-fallback]}]"));
@@ -301,6 +319,37 @@ mod tests {
         assert_eq!(
             config.matches("api_base: http://127.0.0.1:7000/v1").count(),
             3
+        );
+        assert!(!config.contains("flaky"));
+    }
+
+    #[test]
+    fn flaky_config_adds_a_second_chat_deployment() {
+        let shared = proxy_config("127.0.0.1:7000".parse().unwrap(), None);
+        let flaky = |cooldowns| {
+            let flaky = Flaky {
+                percent: 50,
+                cooldowns,
+            };
+            proxy_config("127.0.0.1:7000".parse().unwrap(), Some(flaky))
+        };
+        let config = flaky(true);
+        assert_eq!(shared.matches("model_name: gpt-4o\n").count(), 1);
+        assert_eq!(config.matches("model_name: gpt-4o\n").count(), 2);
+        assert_eq!(
+            config
+                .matches("api_base: http://127.0.0.1:7000/flaky/50/v1\n")
+                .count(),
+            1
+        );
+        // Everything else is the shared config's: the same router settings, the same groups.
+        let flaky_entry = "  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o\n      api_base: http://127.0.0.1:7000/flaky/50/v1\n      api_key: sk-mock\n";
+        assert_eq!(config.replace(flaky_entry, ""), shared);
+        // Without cooldowns the router keeps picking the flaky deployment.
+        let cooling = "  fallbacks: [{gpt-4o: [gpt-4o-fallback]}]\n";
+        assert_eq!(
+            flaky(false),
+            config.replace(cooling, &format!("{cooling}  disable_cooldowns: true\n"))
         );
     }
 
