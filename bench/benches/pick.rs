@@ -12,7 +12,12 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 /// A config with one group `g` of `n` deployments, each with `extra(i)` litellm_params lines.
 fn gateway(n: usize, extra: impl Fn(usize) -> String) -> Gateway {
-    let mut yaml = String::from("model_list:\n");
+    with_router(n, extra, "")
+}
+
+/// [`gateway`] with `router` (indented lines) as router_settings.
+fn with_router(n: usize, extra: impl Fn(usize) -> String, router: &str) -> Gateway {
+    let mut yaml = format!("router_settings:\n{router}model_list:\n");
     for i in 0..n {
         yaml.push_str(&format!(
             "  - model_name: g\n    litellm_params:\n      model: openai/m\n      api_base: http://127.0.0.1:9/{i}/v1\n      api_key: sk-x\n{}    model_info:\n      id: d{i}\n",
@@ -31,6 +36,7 @@ fn gateway(n: usize, extra: impl Fn(usize) -> String) -> Gateway {
 }
 
 fn pick(c: &mut Criterion) {
+    let ask = router::Ask::default();
     let mut g = c.benchmark_group("router/pick");
     for n in [1usize, 10, 1000] {
         let cases: [(&str, Gateway); 3] = [
@@ -48,7 +54,7 @@ fn pick(c: &mut Criterion) {
             let group = &gw.groups[0];
             g.bench_with_input(BenchmarkId::new(*name, n), &n, |b, _| {
                 b.iter(|| {
-                    router::pick(gw, black_box(group), Instant::now(), None, &[])
+                    router::pick(gw, black_box(group), Instant::now(), None, &[], &ask)
                         .map_or(0, |d| d.index)
                 })
             });
@@ -81,7 +87,7 @@ fn pick(c: &mut Criterion) {
         let group = &gw.groups[0];
         g.bench_with_input(BenchmarkId::new("half_cooling", n), &n, |b, _| {
             b.iter(|| {
-                router::pick(&gw, black_box(group), Instant::now(), None, &[])
+                router::pick(&gw, black_box(group), Instant::now(), None, &[], &ask)
                     .map_or(0, |d| d.index)
             })
         });
@@ -89,5 +95,43 @@ fn pick(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, pick);
+/// The other strategies over 10 and 1,000 deployments, each with an rpm and tpm limit (the
+/// strategies that keep usage read it for every deployment).
+fn strategies(c: &mut Criterion) {
+    let ask = router::Ask {
+        stream: false,
+        input_tokens: Some(100),
+        tags: &[],
+    };
+    let mut g = c.benchmark_group("router/strategy");
+    for n in [10usize, 1000] {
+        for name in [
+            "least-busy",
+            "latency-based-routing",
+            "usage-based-routing-v2",
+            "cost-based-routing",
+        ] {
+            let gw = with_router(
+                n,
+                |i| {
+                    format!(
+                        "      rpm: 100000\n      tpm: 100000000\n      input_cost_per_token: {}\n",
+                        1e-6 * (1 + i % 5) as f64
+                    )
+                },
+                &format!("  routing_strategy: {name}\n"),
+            );
+            let group = &gw.groups[0];
+            g.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
+                b.iter(|| {
+                    router::pick(&gw, black_box(group), Instant::now(), None, &[], &ask)
+                        .map_or(0, |d| d.index)
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, pick, strategies);
 criterion_main!(benches);

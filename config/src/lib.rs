@@ -40,7 +40,7 @@ pub use master_key::{
 pub use model::{
     LitellmParams, ModelEntry, ModelInfo, TokenRates, AWS_PARAMS, AWS_UNSERVED_PARAMS,
 };
-pub use policy::{ByKind, ErrorKind, RetryPolicy};
+pub use policy::{ByKind, ErrorKind, RetryPolicy, RoutingStrategy, StrategyArgs};
 pub use settings::{
     Fallback, GeneralSettings, GroupAlias, LitellmSettings, RetrySettings, RouterSettings,
 };

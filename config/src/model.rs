@@ -34,6 +34,8 @@ pub struct LitellmParams {
     pub rpm: Option<u64>,
     pub tpm: Option<u64>,
     pub weight: Option<f64>,
+    /// Tag routing: the tags this deployment serves (`"default"`: untagged requests).
+    pub tags: Vec<String>,
     /// Canned reply instead of a provider call; numbers and booleans keep their text.
     pub mock_response: Option<String>,
     /// LiteLLM's custom pricing (`input_cost_per_token`, ...).
@@ -161,6 +163,11 @@ pub struct ModelInfo {
     pub allowed_fails: Option<u64>,
     pub allowed_fails_policy: Option<ByKind>,
     pub cooldown_time: Option<Duration>,
+    /// Limits read after litellm_params' `rpm` / `tpm`.
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+    /// Tag routing for the group, when one of its deployments sets it.
+    pub enable_tag_filtering: Option<bool>,
     /// Every other model_info key, kept as written (not "ignored").
     pub extra: Vec<(String, Value)>,
 }
@@ -227,6 +234,7 @@ fn params(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<LitellmParams> {
             "rpm" => p.rpm = cx.uint(value, &kp)?,
             "tpm" => p.tpm = cx.uint(value, &kp)?,
             "weight" => p.weight = cx.number(value, &kp)?,
+            "tags" => p.tags = crate::settings::strings(cx, value, &kp)?,
             "order" => p.order = cx.uint(value, &kp)?,
             "num_retries" => p.num_retries = cx.uint(value, &kp)?,
             "cooldown_time" => p.cooldown_time = cx.seconds(value, &kp)?,
@@ -307,10 +315,18 @@ fn info(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<ModelInfo> {
             "max_tokens" => mi.max_tokens = cx.uint(value, &kp)?,
             "max_input_tokens" => mi.max_input_tokens = cx.uint(value, &kp)?,
             "max_output_tokens" => mi.max_output_tokens = cx.uint(value, &kp)?,
-            "allowed_fails" | "allowed_fails_policy" | "cooldown_time" => {
+            "allowed_fails"
+            | "allowed_fails_policy"
+            | "cooldown_time"
+            | "rpm"
+            | "tpm"
+            | "enable_tag_filtering" => {
                 match key.text.as_str() {
                     "allowed_fails" => mi.allowed_fails = cx.uint(value, &kp)?,
                     "cooldown_time" => mi.cooldown_time = cx.seconds(value, &kp)?,
+                    "rpm" => mi.rpm = cx.uint(value, &kp)?,
+                    "tpm" => mi.tpm = cx.uint(value, &kp)?,
+                    "enable_tag_filtering" => mi.enable_tag_filtering = cx.boolean(value, &kp)?,
                     _ => mi.allowed_fails_policy = policy::allowed_fails_policy(cx, value, &kp)?,
                 }
                 mi.extra.push((key.text.clone(), Value::from_node(value)));

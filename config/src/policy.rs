@@ -157,3 +157,96 @@ pub(crate) fn group_retry_policies(
     }
     Ok(out)
 }
+
+/// `routing_strategy`: how a deployment is chosen among those left.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RoutingStrategy {
+    #[default]
+    SimpleShuffle,
+    LeastBusy,
+    LatencyBased,
+    /// `usage-based-routing` (v1).
+    UsageBased,
+    UsageBasedV2,
+    CostBased,
+}
+
+impl RoutingStrategy {
+    pub const fn name(self) -> &'static str {
+        match self {
+            RoutingStrategy::SimpleShuffle => "simple-shuffle",
+            RoutingStrategy::LeastBusy => "least-busy",
+            RoutingStrategy::LatencyBased => "latency-based-routing",
+            RoutingStrategy::UsageBased => "usage-based-routing",
+            RoutingStrategy::UsageBasedV2 => "usage-based-routing-v2",
+            RoutingStrategy::CostBased => "cost-based-routing",
+        }
+    }
+
+    /// The strategy named exactly `name` (LiteLLM has no aliases).
+    pub fn of(name: &str) -> Option<RoutingStrategy> {
+        use RoutingStrategy::*;
+        [
+            SimpleShuffle,
+            LeastBusy,
+            LatencyBased,
+            UsageBased,
+            UsageBasedV2,
+            CostBased,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
+    }
+}
+
+/// `routing_strategy_args` (LiteLLM's defaults where unset): the latency strategy's, and the
+/// usage strategies' `ttl`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StrategyArgs {
+    pub ttl: Option<std::time::Duration>,
+    pub lowest_latency_buffer: Option<f64>,
+    pub max_latency_list_size: Option<u64>,
+    pub ttft_percentile: Option<f64>,
+}
+
+/// Reads `routing_strategy` and `routing_strategy_args` (in either order) into `rs`.
+pub(crate) fn strategy(cx: &mut Cx<'_>, value: &Node, path: &str) -> Res<RoutingStrategy> {
+    let Some(name) = cx.string(value, path)? else {
+        return Ok(RoutingStrategy::default());
+    };
+    if let Some(s) = RoutingStrategy::of(&name) {
+        return Ok(s);
+    }
+    let message = match name.as_str() {
+        "lar1" | "provider-budget-routing" => format!(
+            "routing_strategy '{name}' is not supported by corelane; use simple-shuffle, least-busy, latency-based-routing, usage-based-routing, usage-based-routing-v2 or cost-based-routing"
+        ),
+        _ => format!(
+            "Invalid routing_strategy: '{name}'. Valid options: ['simple-shuffle', 'lar1', 'least-busy', 'latency-based-routing', 'cost-based-routing', 'usage-based-routing-v2', 'usage-based-routing', 'provider-budget-routing']. Check 'router_settings.routing_strategy' in your config.yaml or the 'routing_strategy' parameter if using the Router SDK directly."
+        ),
+    };
+    Err(cx.invalid(value, path, message))
+}
+
+pub(crate) fn strategy_args(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<StrategyArgs> {
+    let mut args = StrategyArgs::default();
+    let Some(entries) = cx.map(node, path)? else {
+        return Ok(args);
+    };
+    for (key, value) in entries {
+        let kp = join(path, &key.text);
+        match key.text.as_str() {
+            "ttl" => args.ttl = cx.seconds(value, &kp)?,
+            "lowest_latency_buffer" => args.lowest_latency_buffer = cx.number(value, &kp)?,
+            "max_latency_list_size" => args.max_latency_list_size = cx.uint(value, &kp)?,
+            "ttft_percentile" => {
+                args.ttft_percentile = cx.number(value, &kp)?;
+                if args.ttft_percentile.is_some_and(|p| !(p > 0.0 && p <= 1.0)) {
+                    return Err(cx.invalid(value, &kp, "ttft_percentile must be in (0, 1]"));
+                }
+            }
+            _ => cx.ignore(kp),
+        }
+    }
+    Ok(args)
+}

@@ -5,15 +5,19 @@ use std::time::Duration;
 use crate::fields::{join, Cx, Res};
 use crate::master_key::{is_litellm_true, PERMIT_WEAK_KEY_SETTING};
 use crate::node::{Kind, Node};
-use crate::policy::{self, ByKind, RetryPolicy};
+use crate::policy::{self, ByKind, RetryPolicy, RoutingStrategy, StrategyArgs};
 use crate::scalar::{quote, Scalar};
 
 /// Router options (LiteLLM's `Router.__init__` arguments).
 #[derive(Debug, Clone, Default)]
 pub struct RouterSettings {
-    /// Kept as written; the router does simple-shuffle, so any other value is listed as
-    /// ignored.
-    pub routing_strategy: Option<String>,
+    pub routing_strategy: RoutingStrategy,
+    pub routing_strategy_args: StrategyArgs,
+    /// Tag routing (`tags` on deployments and requests).
+    pub enable_tag_filtering: Option<bool>,
+    pub tag_filtering_match_any: Option<bool>,
+    /// Context-window (and rpm) checks before a deployment is picked.
+    pub enable_pre_call_checks: Option<bool>,
     pub model_group_alias: Vec<GroupAlias>,
     pub timeout: Option<Duration>,
     pub stream_timeout: Option<Duration>,
@@ -99,17 +103,13 @@ pub(crate) fn router(cx: &mut Cx<'_>, node: &Node) -> Res<RouterSettings> {
     for (key, value) in entries {
         let kp = join(PATH, &key.text);
         match key.text.as_str() {
-            "routing_strategy" => {
-                rs.routing_strategy = cx.string(value, &kp)?;
-                // simple-shuffle is what the router does; the others arrive with the router.
-                if rs
-                    .routing_strategy
-                    .as_deref()
-                    .is_some_and(|s| s != "simple-shuffle")
-                {
-                    cx.ignore(kp);
-                }
+            "routing_strategy" => rs.routing_strategy = policy::strategy(cx, value, &kp)?,
+            "routing_strategy_args" => {
+                rs.routing_strategy_args = policy::strategy_args(cx, value, &kp)?
             }
+            "enable_tag_filtering" => rs.enable_tag_filtering = cx.boolean(value, &kp)?,
+            "tag_filtering_match_any" => rs.tag_filtering_match_any = cx.boolean(value, &kp)?,
+            "enable_pre_call_checks" => rs.enable_pre_call_checks = cx.boolean(value, &kp)?,
             "model_group_alias" => rs.model_group_alias = aliases(cx, value, &kp)?,
             "timeout" => rs.timeout = cx.seconds(value, &kp)?,
             "stream_timeout" => rs.stream_timeout = cx.seconds(value, &kp)?,
@@ -172,7 +172,7 @@ fn fallbacks(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<Vec<Fallback>> {
 }
 
 /// A list of strings (a single string is a list of one, as LiteLLM's lookups treat it).
-fn strings(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<Vec<String>> {
+pub(crate) fn strings(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<Vec<String>> {
     if let Some(items) = cx.seq(node, path).ok().flatten() {
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {

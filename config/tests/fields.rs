@@ -191,7 +191,10 @@ fn model_info_fields_and_extras() {
 fn settings_fields() {
     let c = ok("router_settings:\n  routing_strategy: simple-shuffle\n  timeout: 30\n  model_group_alias:\n    gpt-4: gpt-4o\n    claude: {model: claude-3, hidden: true}\n    visible: {model: x}\n    empty: null\nlitellm_settings:\n  request_timeout: 600\n  drop_params: yes\ngeneral_settings:\n  master_key: sk-1234\n  database_url: postgres://u:p@h/db\n  max_request_size_mb: 32\n  max_response_size_mb: \"0.5\"\n  litellm_key_header_name: X-Key\n");
     let r = &c.router_settings;
-    assert_eq!(r.routing_strategy.as_deref(), Some("simple-shuffle"));
+    assert_eq!(
+        r.routing_strategy,
+        corelane_config::RoutingStrategy::SimpleShuffle
+    );
     assert_eq!(r.timeout, Some(Duration::from_secs(30)));
     assert_eq!(
         r.model_group_alias,
@@ -423,7 +426,61 @@ fn prometheus_callback_enables_metrics_and_other_callbacks_are_ignored() {
     let c = ok("router_settings:\n  routing_strategy: simple-shuffle\n");
     assert!(c.ignored.is_empty(), "{:?}", c.ignored);
     let c = ok("router_settings:\n  routing_strategy: least-busy\n");
-    assert_eq!(c.ignored, vec!["router_settings.routing_strategy"]);
+    assert!(c.ignored.is_empty(), "{:?}", c.ignored);
+}
+
+#[test]
+fn routing_strategies_and_their_args() {
+    use corelane_config::RoutingStrategy;
+    let c = ok("router_settings:\n  routing_strategy: latency-based-routing\n  routing_strategy_args: {ttl: 60, lowest_latency_buffer: 0.5, max_latency_list_size: 4, ttft_percentile: 0.9, other: 1}\n  enable_tag_filtering: true\n  tag_filtering_match_any: false\n  enable_pre_call_checks: true\nmodel_list:\n  - model_name: g\n    litellm_params: {model: m, tags: [a, default]}\n    model_info: {rpm: 3, tpm: 40, enable_tag_filtering: false}\n");
+    let r = &c.router_settings;
+    assert_eq!(r.routing_strategy, RoutingStrategy::LatencyBased);
+    let a = r.routing_strategy_args;
+    assert_eq!(a.ttl, Some(Duration::from_secs(60)));
+    assert_eq!(a.lowest_latency_buffer, Some(0.5));
+    assert_eq!(a.max_latency_list_size, Some(4));
+    assert_eq!(a.ttft_percentile, Some(0.9));
+    assert_eq!(r.enable_tag_filtering, Some(true));
+    assert_eq!(r.tag_filtering_match_any, Some(false));
+    assert_eq!(r.enable_pre_call_checks, Some(true));
+    assert_eq!(
+        c.ignored,
+        vec!["router_settings.routing_strategy_args.other"]
+    );
+    let m = &c.model_list[0];
+    assert_eq!(m.litellm_params.tags, ["a", "default"]);
+    assert_eq!((m.model_info.rpm, m.model_info.tpm), (Some(3), Some(40)));
+    assert_eq!(m.model_info.enable_tag_filtering, Some(false));
+    for name in [
+        "simple-shuffle",
+        "least-busy",
+        "usage-based-routing",
+        "usage-based-routing-v2",
+        "cost-based-routing",
+    ] {
+        let c = ok(&format!("router_settings:\n  routing_strategy: {name}\n"));
+        assert_eq!(c.router_settings.routing_strategy.name(), name);
+    }
+    // An unknown strategy stops the start, as it stops LiteLLM's; LiteLLM's own that
+    // corelane does not have say so.
+    let e = parse(
+        "router_settings:\n  routing_strategy: fastest\n",
+        "c",
+        Env::default(),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("Invalid routing_strategy: 'fastest'. Valid options:"),
+        "{e}"
+    );
+    let e = parse(
+        "router_settings:\n  routing_strategy: lar1\n",
+        "c",
+        Env::default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("not supported by corelane"), "{e}");
 }
 
 /// `/v1/messages` always bridges to chat completions: `true` is what corelane does; `false`

@@ -100,8 +100,8 @@ fn full_config() {
 
     let r = &c.router_settings;
     assert_eq!(
-        r.routing_strategy.as_deref(),
-        Some("usage-based-routing-v2")
+        r.routing_strategy,
+        corelane_config::RoutingStrategy::UsageBasedV2
     );
     assert_eq!(r.timeout, Some(Duration::from_secs(30)));
     assert_eq!(
@@ -139,7 +139,6 @@ fn full_config() {
         vec![
             "model_list[2].litellm_params.max_tokens",
             // Parsed and type-checked, not applied yet: listed all the same.
-            "router_settings.routing_strategy",
             "router_settings.redis_host",
             "litellm_settings.success_callback",
             "litellm_settings.cache",

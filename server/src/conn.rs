@@ -54,6 +54,7 @@ struct HeadInfo {
     num_retries: Option<Range<usize>>,
     timeout: Option<Range<usize>>,
     stream_timeout: Option<Range<usize>>,
+    tags: Option<Range<usize>>,
 }
 
 impl HeadInfo {
@@ -80,6 +81,7 @@ impl HeadInfo {
             num_retries: head.header("x-litellm-num-retries").map(offset),
             timeout: head.header("x-litellm-timeout").map(offset),
             stream_timeout: head.header("x-litellm-stream-timeout").map(offset),
+            tags: head.header("x-litellm-tags").map(offset),
         }
     }
 
@@ -232,6 +234,7 @@ async fn request<'g>(
             num_retries: head.num_retries.as_ref().map(|r| head.text(buf, r)),
             timeout: head.timeout.as_ref().map(|r| head.text(buf, r)),
             stream_timeout: head.stream_timeout.as_ref().map(|r| head.text(buf, r)),
+            tags: head.tags.as_ref().map(|r| head.text(buf, r)),
         },
     };
     // Boxed: the request path's future is several KiB, and an idle connection's task

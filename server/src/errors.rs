@@ -214,11 +214,24 @@ pub enum GatewayError {
     BadRequest {
         message: String,
     },
-    /// Every deployment the request could go to is cooling down (LiteLLM's
-    /// `RouterRateLimitError`); `retry_after` is the cooldown's length, in whole seconds.
+    /// No deployment the request could go to is left (LiteLLM's `RouterRateLimitError`);
+    /// `retry_after` is the cooldown's length, in whole seconds; `all_cooling` when every
+    /// deployment of the group cools down (else limits or checks left none).
     NoDeployments {
         message: String,
         retry_after: u64,
+        all_cooling: bool,
+    },
+    /// The router refused the request itself, as LiteLLM's router raises `class` (a
+    /// deployment over its rpm, none within the usage limits, no deployment for the request's
+    /// tags or context window): its status, `type` and message, and the `retry-after` LiteLLM
+    /// sends as `llm_provider-retry-after`.
+    RouterRefusal {
+        status: u16,
+        class: &'static str,
+        kind: &'static str,
+        message: String,
+        provider_retry_after: Option<u64>,
     },
     /// A request field that cannot be served as sent (a 400 naming it).
     InvalidParam {
@@ -306,6 +319,7 @@ impl GatewayError {
             GatewayError::Detail { status, .. } => *status,
             GatewayError::BatchAllFailed => 500,
             GatewayError::NoDeployments { .. } => 429,
+            GatewayError::RouterRefusal { status, .. } => *status,
             GatewayError::NoApiKey | GatewayError::InvalidKey { .. } => 401,
             GatewayError::NotFound | GatewayError::ModelNotFound { .. } => 404,
             GatewayError::MethodNotAllowed => 405,
@@ -368,6 +382,12 @@ impl GatewayError {
                 return ExceptionClass {
                     provider: None,
                     class: "RouterRateLimitError",
+                }
+            }
+            GatewayError::RouterRefusal { class, .. } => {
+                return ExceptionClass {
+                    provider: None,
+                    class,
                 }
             }
             GatewayError::ClientGone => {
@@ -533,9 +553,19 @@ impl GatewayError {
                 "stream is not supported with a comma-separated list of models".to_owned(),
             ),
             GatewayError::BatchAllFailed => ("None", Some("None"), "All tasks failed".to_owned()),
-            GatewayError::NoDeployments { message, .. } => {
-                ("all_deployments_in_cooldown", None, message.clone())
+            GatewayError::NoDeployments {
+                message,
+                all_cooling,
+                ..
+            } => {
+                let kind = if *all_cooling {
+                    "all_deployments_in_cooldown"
+                } else {
+                    "rate_limit_error"
+                };
+                (kind, None, message.clone())
             }
+            GatewayError::RouterRefusal { kind, message, .. } => (kind, None, message.clone()),
             GatewayError::BatchTooLarge { count, max } => (
                 "invalid_request_error",
                 Some("model"),

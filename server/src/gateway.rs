@@ -270,6 +270,7 @@ impl Gateway {
             }
         }
         let deployments_len = deployments.len();
+        let policy = crate::router::Policy::new(config);
         let mut gw = Gateway {
             groups,
             by_name,
@@ -285,8 +286,8 @@ impl Gateway {
             limits,
             warnings,
             google_tokens: tokens.entries,
-            policy: crate::router::Policy::new(config),
-            health: crate::health::Health::new(deployments_len),
+            health: crate::health::Health::with_samples(deployments_len, policy.samples()),
+            policy,
         };
         let unknown = unknown_fallbacks(&gw);
         gw.warnings.extend(unknown);

@@ -55,6 +55,19 @@ struct Cell {
     /// [`ErrorKind`] a deployment's own policy names.
     counted: [AtomicU32; COUNTERS],
     counted_at: [AtomicU64; COUNTERS],
+    /// Attempts in flight at it (least-busy).
+    in_flight: AtomicU32,
+    /// The current UTC minute's requests and tokens (the rpm/tpm limits of the usage,
+    /// latency and cost strategies), and which minute (since the Unix epoch) they count.
+    minute: AtomicU64,
+    minute_requests: AtomicU32,
+    minute_tokens: AtomicU64,
+    /// Latency samples written so far (the next one goes to this modulo the ring's size)
+    /// and when the last was, for seconds per output token and for time to first token.
+    latencies: AtomicU32,
+    latency_at: AtomicU64,
+    ttfts: AtomicU32,
+    ttft_at: AtomicU64,
 }
 
 const COUNTERS: usize = 1 + ErrorKind::ALL.len();
@@ -103,14 +116,139 @@ pub struct DeploymentRules {
 pub struct Health {
     epoch: Instant,
     cells: Box<[Cell]>,
+    /// The latest latency and time-to-first-token samples of each deployment (f32 seconds),
+    /// `ring` per deployment.
+    latency_ring: Box<[AtomicU32]>,
+    ttft_ring: Box<[AtomicU32]>,
+    ring: usize,
+}
+
+/// Which latency samples a deployment keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sample {
+    /// Seconds per output token (else the whole answer's seconds).
+    Latency,
+    /// A stream's seconds to its first event.
+    FirstToken,
 }
 
 impl Health {
     pub fn new(deployments: usize) -> Self {
+        Health::with_samples(deployments, 10)
+    }
+
+    /// With room for the latest `ring` latency samples of each deployment.
+    pub fn with_samples(deployments: usize, ring: usize) -> Self {
+        let ring = ring.max(1);
+        let slots = || (0..deployments * ring).map(|_| AtomicU32::new(0)).collect();
         Health {
             epoch: Instant::now(),
             cells: (0..deployments).map(|_| Cell::default()).collect(),
+            latency_ring: slots(),
+            ttft_ring: slots(),
+            ring,
         }
+    }
+
+    /// One more attempt in flight at the deployment, until the guard drops.
+    pub fn begin(&self, index: usize) -> InFlight<'_> {
+        if let Some(cell) = self.cells.get(index) {
+            cell.in_flight.fetch_add(1, Ordering::Relaxed);
+        }
+        InFlight {
+            health: self,
+            index,
+        }
+    }
+
+    /// Attempts in flight at the deployment.
+    pub fn in_flight(&self, index: usize) -> u32 {
+        self.cells
+            .get(index)
+            .map_or(0, |c| c.in_flight.load(Ordering::Relaxed))
+    }
+
+    /// The deployment's requests and tokens in `minute` (0 for another minute).
+    pub fn minute_usage(&self, index: usize, minute: u64) -> (u32, u64) {
+        let Some(cell) = self.cells.get(index) else {
+            return (0, 0);
+        };
+        if cell.minute.load(Ordering::Relaxed) != minute {
+            return (0, 0);
+        }
+        (
+            cell.minute_requests.load(Ordering::Relaxed),
+            cell.minute_tokens.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Adds `requests` and `tokens` to the deployment's count for `minute` (a new minute
+    /// starts from 0); returns the requests counted with these.
+    pub fn count_usage(&self, index: usize, minute: u64, requests: u32, tokens: u64) -> u32 {
+        let Some(cell) = self.cells.get(index) else {
+            return 0;
+        };
+        let seen = cell.minute.load(Ordering::Relaxed);
+        if seen != minute
+            && cell
+                .minute
+                .compare_exchange(seen, minute, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            cell.minute_requests.store(0, Ordering::Relaxed);
+            cell.minute_tokens.store(0, Ordering::Relaxed);
+        }
+        cell.minute_tokens.fetch_add(tokens, Ordering::Relaxed);
+        cell.minute_requests
+            .fetch_add(requests, Ordering::Relaxed)
+            .saturating_add(requests)
+    }
+
+    /// Records a latency sample (seconds).
+    pub fn sample(&self, index: usize, now: Instant, which: Sample, seconds: f64) {
+        let Some(cell) = self.cells.get(index) else {
+            return;
+        };
+        let (count, at, ring) = match which {
+            Sample::Latency => (&cell.latencies, &cell.latency_at, &self.latency_ring),
+            Sample::FirstToken => (&cell.ttfts, &cell.ttft_at, &self.ttft_ring),
+        };
+        let n = count.fetch_add(1, Ordering::Relaxed) as usize % self.ring;
+        if let Some(slot) = ring.get(index * self.ring + n) {
+            slot.store((seconds as f32).to_bits(), Ordering::Relaxed);
+        }
+        at.store(self.ms(now), Ordering::Relaxed);
+    }
+
+    /// The deployment's latest samples (at most the ring's size), unless the last is older
+    /// than `ttl`; into `out` (cleared).
+    pub fn samples(
+        &self,
+        index: usize,
+        now: Instant,
+        which: Sample,
+        ttl: Duration,
+        out: &mut Vec<f64>,
+    ) {
+        out.clear();
+        let Some(cell) = self.cells.get(index) else {
+            return;
+        };
+        let (count, at, ring) = match which {
+            Sample::Latency => (&cell.latencies, &cell.latency_at, &self.latency_ring),
+            Sample::FirstToken => (&cell.ttfts, &cell.ttft_at, &self.ttft_ring),
+        };
+        let last = at.load(Ordering::Relaxed);
+        if last == 0 || self.ms(now).saturating_sub(last) > ttl.as_millis() as u64 {
+            return;
+        }
+        let n = (count.load(Ordering::Relaxed) as usize).min(self.ring);
+        let base = index * self.ring;
+        out.extend(
+            ring[base..base + n]
+                .iter()
+                .map(|s| f64::from(f32::from_bits(s.load(Ordering::Relaxed)))),
+        );
     }
 
     /// Milliseconds since the epoch; at least 1 (0 means "never").
@@ -231,6 +369,24 @@ impl Health {
             }
         }
         (n, least)
+    }
+}
+
+/// An attempt in flight at a deployment ([`Health::begin`]).
+#[derive(Debug)]
+pub struct InFlight<'h> {
+    health: &'h Health,
+    index: usize,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(cell) = self.health.cells.get(self.index) {
+            // Never below 0 (LiteLLM floors its count too).
+            let _ = cell
+                .in_flight
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        }
     }
 }
 

@@ -261,7 +261,7 @@ async fn inference<'g>(
         route: endpoint.route_name(),
         model: ex.requested_model.clone(),
     })?;
-    let args = crate::router_args::read(req, &fields).await?;
+    let args = crate::router_args::read(req, &fields, gw.policy.reads_tags).await?;
     ex.client_timeout = args.timeout;
     ex.client_stream_timeout = args.stream_timeout;
     crate::routing::route(
@@ -858,12 +858,14 @@ fn pick_deployment<'g>(
     };
     let group = ex.group.ok_or_else(|| unknown(ex))?;
     let now = Instant::now();
-    let deployment = match router::pick(gw, group, now, None, &[]) {
+    let ask = router::Ask::default();
+    let deployment = match router::pick(gw, group, now, None, &[], &ask) {
         Ok(d) => d,
         Err(router::NoPick::Empty) => return Err(unknown(ex)),
         Err(router::NoPick::Cooling) => {
             return Err(router::no_deployments(gw, group, &ex.requested_model, now))
         }
+        Err(router::NoPick::Refused(e)) => return Err(e),
     };
     ex.deployment = Some(deployment);
     let star = star.map(|at| &ex.requested_model[at..]);
@@ -932,7 +934,7 @@ fn credentials_ready(
 /// it; a spilled one that needs only the splice is spliced piece by piece as the relay reads
 /// it back from its file.
 #[allow(clippy::too_many_arguments)]
-fn build_upstream<'b>(
+pub(crate) fn build_upstream<'b>(
     core: &Core,
     ex: &Exchange<'_>,
     deployment: &Deployment,
@@ -1132,7 +1134,7 @@ fn with_drop_params<T>(
 }
 
 /// A request the provider's transform refuses, as the client's 400 on `endpoint`.
-fn transform_error(
+pub(crate) fn transform_error(
     provider: &'static ProviderRow,
     endpoint: Endpoint,
     e: TransformError,
@@ -1152,7 +1154,7 @@ fn transform_error(
 /// The head of an upstream request placed before its body (`bytes`, after the head room;
 /// `body_len` bytes, or a spilled body's planned length), auth applied.
 #[allow(clippy::too_many_arguments)]
-fn finish_upstream<'b>(
+pub(crate) fn finish_upstream<'b>(
     core: &Core,
     deployment: &Deployment,
     provider: &'static ProviderRow,
@@ -1268,10 +1270,20 @@ pub async fn respond_error(
     let status = err.render(ex.dialect, &mut body);
     let mut out = Vec::with_capacity(body.len() + 160);
     write_json(&mut out, status, &body, ex.keep_alive, None);
-    if let GatewayError::NoDeployments { retry_after, .. } = err {
-        // LiteLLM's proxy says when to come back (the cooldown's length, rounded up).
+    // LiteLLM's proxy says when to come back: the cooldown's length, rounded up; a limit's
+    // minute as the provider header it would have relayed.
+    let line = match err {
+        GatewayError::NoDeployments { retry_after, .. } => {
+            Some(format!("retry-after: {retry_after}\r\n"))
+        }
+        GatewayError::RouterRefusal {
+            provider_retry_after: Some(s),
+            ..
+        } => Some(format!("llm_provider-retry-after: {s}\r\n")),
+        _ => None,
+    };
+    if let Some(line) = line {
         let head_end = out.len() - body.len() - 2;
-        let line = format!("retry-after: {retry_after}\r\n");
         out.splice(head_end..head_end, line.bytes());
     }
     if head_only {

@@ -38,11 +38,16 @@ pub struct RouterHeaders<'b> {
     pub num_retries: Option<&'b str>,
     pub timeout: Option<&'b str>,
     pub stream_timeout: Option<&'b str>,
+    /// `x-litellm-tags`: comma-separated.
+    pub tags: Option<&'b str>,
 }
 
 impl RouterHeaders<'_> {
     fn is_empty(&self) -> bool {
-        self.num_retries.is_none() && self.timeout.is_none() && self.stream_timeout.is_none()
+        self.num_retries.is_none()
+            && self.timeout.is_none()
+            && self.stream_timeout.is_none()
+            && self.tags.is_none()
     }
 }
 
@@ -67,21 +72,48 @@ pub struct RequestRouting {
     pub content_policy_fallbacks: Option<Option<Vec<Fallback>>>,
     pub disable_fallbacks: bool,
     pub max_fallbacks: Option<u32>,
+    /// The request's tags, when tag routing reads them: `metadata.tags`, `x-litellm-tags`,
+    /// then `tags`, each once.
+    pub tags: Vec<String>,
 }
 
-/// Reads the request's router settings from its body members and headers.
+/// Reads the request's router settings from its body members and headers; its tags only
+/// when `tags` (tag routing is on).
 pub async fn read(
     req: &Request<'_>,
     fields: &RequestFields,
+    tags: bool,
 ) -> Result<RequestRouting, GatewayError> {
     let mut out = RequestRouting::default();
     if fields.router_args.is_empty() && req.router_headers.is_empty() {
         return Ok(out);
     }
+    let (mut from_metadata, mut from_body) = (Vec::new(), Vec::new());
     for (arg, span) in fields.router_args.iter() {
+        let tag_source = matches!(arg, RouterArg::Metadata | RouterArg::Tags);
+        if tag_source && !tags {
+            continue;
+        }
         let value = member_value(req, span).await?;
         let value: Value = serde_json::from_slice(&value).map_err(|_| invalid(arg.name()))?;
-        apply(&mut out, arg, &value)?;
+        match arg {
+            RouterArg::Metadata => from_metadata = tag_list(value.get("tags")),
+            RouterArg::Tags => from_body = tag_list(Some(&value)),
+            _ => apply(&mut out, arg, &value)?,
+        }
+    }
+    if tags {
+        let header = req.router_headers.tags.into_iter().flat_map(|h| {
+            h.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+        });
+        for tag in from_metadata.into_iter().chain(header).chain(from_body) {
+            if !out.tags.contains(&tag) {
+                out.tags.push(tag);
+            }
+        }
     }
     let h = &req.router_headers;
     if let Some(v) = h.num_retries {
@@ -117,6 +149,19 @@ async fn member_value(req: &Request<'_>, span: Range<usize>) -> Result<Vec<u8>, 
         .read_at(span.start as u64, span.len(), Vec::new())
         .await
         .map_err(|_| GatewayError::BodyStore)
+}
+
+/// The strings of a list of tags (anything else: none).
+fn tag_list(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn invalid(name: &str) -> GatewayError {
@@ -170,6 +215,8 @@ fn apply(out: &mut RequestRouting, arg: RouterArg, value: &Value) -> Result<(), 
         RouterArg::ContentPolicyFallbacks => {
             out.content_policy_fallbacks = Some(table(value, name)?)
         }
+        // Read by `read`.
+        RouterArg::Metadata | RouterArg::Tags => {}
     }
     Ok(())
 }

@@ -48,9 +48,11 @@ use monoio::net::TcpStream;
 use crate::core::Core;
 use crate::errors::{ErrorSource, GatewayError};
 use crate::exchange::{Exchange, Request};
+use crate::gateway::Deployment;
 use crate::gateway::{DeploymentKind, Gateway, ModelGroup};
 use crate::health::Failure;
-use crate::router::{self, NoPick, Policy};
+use crate::health::Sample;
+use crate::router::{self, Ask, NoPick, Policy, Strategy};
 use crate::router_args::{Fallbacks, RequestRouting};
 
 /// Serves the request from `group` (whose `*` matched `star`), with retries and fallbacks.
@@ -74,6 +76,7 @@ pub async fn route<'g>(
         req,
         endpoint,
         fields,
+        args,
         plan: &plan,
     };
     let lowest = lowest_tier(gw, group);
@@ -232,10 +235,29 @@ struct Run<'a, 'g> {
     req: &'a Request<'a>,
     endpoint: Endpoint,
     fields: &'a RequestFields,
+    args: &'a RequestRouting,
     plan: &'a Plan<'a>,
 }
 
 impl<'g> Run<'_, 'g> {
+    /// The prompt's tokens, counted (with LiteLLM's default tokenizer) only when a
+    /// deployment of `group` has a `tpm` limit the strategy keeps, or a context window the
+    /// pre-call checks compare; `None` for a body spilled to a file or one without messages.
+    fn input_tokens(&self, gw: &Gateway, group: &ModelGroup) -> Option<u64> {
+        let policy = &gw.policy;
+        let needed = group.deployments.iter().any(|&d| {
+            let dep = &gw.deployments[d];
+            (policy.strategy.counts_usage() && router::limits(dep).1.is_some())
+                || (policy.pre_call_checks && dep.info.max_input_tokens.is_some())
+        });
+        if !needed || self.req.spilled.is_some() {
+            return None;
+        }
+        corelane_transforms::token_counter::read(self.req.body)
+            .and_then(|r| r.count(""))
+            .ok()
+    }
+
     /// Attempts `group` (in `tier`, when given) with its retries.
     async fn group(
         &mut self,
@@ -253,9 +275,14 @@ impl<'g> Run<'_, 'g> {
         let mut last: Option<GatewayError> = None;
         ex.retries = 0;
         ex.max_retries = None;
+        let ask = Ask {
+            stream: ex.stream,
+            input_tokens: self.input_tokens(gw, group),
+            tags: &self.args.tags,
+        };
         loop {
             let now = Instant::now();
-            let deployment = match router::pick(gw, group, now, tier, &skip) {
+            let deployment = match router::pick(gw, group, now, tier, &skip, &ask) {
                 Ok(d) => d,
                 Err(NoPick::Empty) => {
                     return Err(GatewayError::UnknownModel {
@@ -269,21 +296,36 @@ impl<'g> Run<'_, 'g> {
                         router::no_deployments(gw, group, &ex.requested_model, now)
                     }))
                 }
+                Err(NoPick::Refused(e)) => return Err(last.unwrap_or(e)),
             };
-            let result = crate::proxy::attempt(
-                self.core,
-                self.client,
-                self.req,
-                self.endpoint,
-                self.fields,
-                ex,
-                deployment,
-                star,
-            )
-            .await;
+            // usage-based-routing-v2 counts the request before it goes, and refuses one over
+            // the deployment's rpm (a failure of the deployment, as LiteLLM's).
+            let counted = match policy.strategy {
+                Strategy::UsageV2 => router::take_request(gw, deployment),
+                _ => Ok(()),
+            };
+            let result = match counted {
+                Ok(()) => {
+                    let _busy = (policy.strategy == Strategy::LeastBusy)
+                        .then(|| gw.health.begin(deployment.index));
+                    crate::proxy::attempt(
+                        self.core,
+                        self.client,
+                        self.req,
+                        self.endpoint,
+                        self.fields,
+                        ex,
+                        deployment,
+                        star,
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            };
             let e = match result {
                 Ok(keep) => {
                     gw.health.succeeded(deployment.index, Instant::now());
+                    record_success(gw, ex, deployment);
                     return Ok(keep);
                 }
                 Err(e) => e,
@@ -291,15 +333,25 @@ impl<'g> Run<'_, 'g> {
             if !routable(&e) {
                 return Err(e);
             }
+            if matches!(policy.strategy, Strategy::Latency { .. })
+                && matches!(e, GatewayError::UpstreamTimeout { .. })
+            {
+                // LiteLLM's latency strategy counts a timeout as a 1,000 s answer.
+                gw.health
+                    .sample(deployment.index, Instant::now(), Sample::Latency, 1000.0);
+            }
             let status = e.status();
             let single = group.deployments.len() == 1;
             // A deployment is judged by what its upstream did: a request refused before it
             // went out (no credentials) says nothing of the upstream's health. A wildcard
             // deployment serves whatever model the client names, so its failures are the
             // model's: cooling it would let one client's bogus model (a 404) cut every
-            // other model it serves off.
-            let reached =
-                ex.timings.sent.is_some() || matches!(e, GatewayError::UpstreamConnect { .. });
+            // other model it serves off. A request over the deployment's rpm is judged.
+            let reached = ex.timings.sent.is_some()
+                || matches!(
+                    e,
+                    GatewayError::UpstreamConnect { .. } | GatewayError::RouterRefusal { .. }
+                );
             let wildcard = matches!(deployment.kind, DeploymentKind::Wildcard { .. });
             let kinds = ErrorKind::of_class(e.exception_class(None).class);
             if reached && !wildcard {
@@ -363,9 +415,43 @@ impl<'g> Run<'_, 'g> {
     }
 }
 
-/// Whether the router acts on an error: one the upstream caused, or no deployment left.
+/// Whether the router acts on an error: one the upstream caused, or its own (no deployment
+/// left, a limit, the tags, a context window).
 fn routable(e: &GatewayError) -> bool {
-    e.source() == ErrorSource::Upstream || matches!(e, GatewayError::NoDeployments { .. })
+    e.source() == ErrorSource::Upstream
+        || matches!(
+            e,
+            GatewayError::NoDeployments { .. } | GatewayError::RouterRefusal { .. }
+        )
+}
+
+/// What a success teaches the strategy: the minute's requests (v2 counted it before) and
+/// tokens; the latency strategy's seconds per output token and time to first token.
+fn record_success(gw: &Gateway, ex: &Exchange<'_>, d: &Deployment) {
+    let strategy = gw.policy.strategy;
+    if !strategy.counts_usage() {
+        return;
+    }
+    let tokens = ex.usage.as_ref().map_or(0, |u| u.total_tokens);
+    let requests = u32::from(strategy != Strategy::UsageV2);
+    gw.health
+        .count_usage(d.index, router::minute_now(), requests, tokens);
+    if let (Strategy::Latency { .. }, Some(sent)) = (strategy, ex.timings.sent) {
+        let now = Instant::now();
+        let end = ex.timings.upstream_done.unwrap_or(now);
+        let seconds = end.saturating_duration_since(sent).as_secs_f64();
+        let completion = ex.usage.as_ref().map_or(0, |u| u.completion_tokens);
+        let sample = if completion > 0 {
+            seconds / completion as f64
+        } else {
+            seconds
+        };
+        gw.health.sample(d.index, now, Sample::Latency, sample);
+        if let (true, Some(first)) = (ex.stream, ex.timings.first_token) {
+            let ttft = first.saturating_duration_since(sent).as_secs_f64();
+            gw.health.sample(d.index, now, Sample::FirstToken, ttft);
+        }
+    }
 }
 
 /// LiteLLM's exception class of an upstream error.
@@ -374,6 +460,7 @@ fn class(e: &GatewayError) -> Option<&'static str> {
         GatewayError::Upstream { map, .. } | GatewayError::UpstreamStreamError { map, .. } => {
             Some(map.exception)
         }
+        GatewayError::RouterRefusal { class, .. } => Some(class),
         _ => None,
     }
 }

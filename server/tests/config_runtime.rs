@@ -75,7 +75,7 @@ fn simple_shuffle_follows_weight_then_rpm() {
 fn unimplemented_keys_are_listed_once_and_the_gateway_starts() {
     let mock = Mock::start();
     let config = format!(
-        "model_list:\n  - model_name: g\n    litellm_params:\n      model: openai/m\n      api_base: {}\n      seed: 7\n      vertex_project: p1\n      aws_region_name: us-east-1\nrouter_settings:\n  routing_strategy_args: {{ttl: 5}}\nlitellm_settings:\n  success_callback: [langfuse]\n",
+        "model_list:\n  - model_name: g\n    litellm_params:\n      model: openai/m\n      api_base: {}\n      seed: 7\n      vertex_project: p1\n      aws_region_name: us-east-1\nrouter_settings:\n  routing_strategy_args: {{foo: 5}}\nlitellm_settings:\n  success_callback: [langfuse]\n",
         mock.base("/v1")
     );
     let gw = Gateway::start(&config);
@@ -84,7 +84,7 @@ fn unimplemented_keys_are_listed_once_and_the_gateway_starts() {
     let stderr = gw.proc.stderr.text();
     for key in [
         "model_list[0].litellm_params.seed",
-        "router_settings.routing_strategy_args",
+        "router_settings.routing_strategy_args.foo",
         "litellm_settings.success_callback",
     ] {
         let line = format!("config key {key} ignored (not implemented yet)");

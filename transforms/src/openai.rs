@@ -90,10 +90,13 @@ pub enum RouterArg {
     ContentPolicyFallbacks,
     DisableFallbacks,
     MaxFallbacks,
+    /// `metadata` (its `tags`) and `tags`: the request's tags, for tag routing.
+    Metadata,
+    Tags,
 }
 
 impl RouterArg {
-    pub const ALL: [RouterArg; 9] = [
+    pub const ALL: [RouterArg; 11] = [
         RouterArg::NumRetries,
         RouterArg::Timeout,
         RouterArg::RequestTimeout,
@@ -103,6 +106,8 @@ impl RouterArg {
         RouterArg::ContentPolicyFallbacks,
         RouterArg::DisableFallbacks,
         RouterArg::MaxFallbacks,
+        RouterArg::Metadata,
+        RouterArg::Tags,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -116,11 +121,13 @@ impl RouterArg {
             RouterArg::ContentPolicyFallbacks => "content_policy_fallbacks",
             RouterArg::DisableFallbacks => "disable_fallbacks",
             RouterArg::MaxFallbacks => "max_fallbacks",
+            RouterArg::Metadata => "metadata",
+            RouterArg::Tags => "tags",
         }
     }
 
     /// The member named exactly `key` (LiteLLM reads its members by exact name). `fallbacks`
-    /// is a [`Key`], read where keys are.
+    /// and `metadata` are [`Key`]s, read where keys are.
     pub fn of(key: &str) -> Option<RouterArg> {
         Some(match key {
             "num_retries" => RouterArg::NumRetries,
@@ -131,6 +138,7 @@ impl RouterArg {
             "content_policy_fallbacks" => RouterArg::ContentPolicyFallbacks,
             "disable_fallbacks" => RouterArg::DisableFallbacks,
             "max_fallbacks" => RouterArg::MaxFallbacks,
+            "tags" => RouterArg::Tags,
             _ => return None,
         })
     }
@@ -139,7 +147,7 @@ impl RouterArg {
 /// The byte range of each [`RouterArg`]'s value in the body, the last one where repeated: a
 /// fixed size whatever the body repeats.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RouterArgSpans([Option<Range<usize>>; 9]);
+pub struct RouterArgSpans([Option<Range<usize>>; 11]);
 
 impl RouterArgSpans {
     pub fn set(&mut self, arg: RouterArg, span: Range<usize>) {
@@ -536,7 +544,8 @@ fn fields_of(body: &[u8], tape: &Tape<'_>, idx: &[u32]) -> Result<RequestFields,
             Key::Fallbacks => fields
                 .router_args
                 .set(RouterArg::Fallbacks, member()?.value),
-            Key::Metadata | Key::IncludeUsage => {}
+            Key::Metadata => fields.router_args.set(RouterArg::Metadata, member()?.value),
+            Key::IncludeUsage => {}
         }
     }
     let close = if walked == members {
@@ -723,7 +732,8 @@ mod tests {
                     }
                 }
                 Key::Fallbacks => fields.router_args.set(RouterArg::Fallbacks, span),
-                Key::Metadata | Key::IncludeUsage => {}
+                Key::Metadata => fields.router_args.set(RouterArg::Metadata, span),
+                Key::IncludeUsage => {}
             }
         }
         // Past the last member the walk stops at the object's `}`.

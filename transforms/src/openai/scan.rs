@@ -263,7 +263,8 @@ fn member(name: Option<&str>, seen: &mut Seen) -> Result<Member, RequestError> {
         Some(Key::StreamOptions) => Member::StreamOptions,
         Some(Key::User) => Member::User,
         Some(Key::Fallbacks) => Member::Router(RouterArg::Fallbacks),
-        Some(Key::Metadata | Key::IncludeUsage) => Member::Other,
+        Some(Key::Metadata) => Member::Router(RouterArg::Metadata),
+        Some(Key::IncludeUsage) => Member::Other,
         None => match name {
             "messages" => Member::Messages,
             "prompt" => Member::Prompt,
