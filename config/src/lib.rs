@@ -11,6 +11,8 @@
 //!   position, and collect ignored keys and warnings.
 //! - `model`: `model_list` entries ([`ModelEntry`], [`LitellmParams`], [`ModelInfo`]).
 //! - `settings`: [`RouterSettings`], [`LitellmSettings`], [`GeneralSettings`].
+//! - `health_checks`: [`HealthCheckSettings`], the `general_settings` keys of LiteLLM's
+//!   health checks.
 //! - `master_key`: [`Config::master_key_check`], LiteLLM's start-up rule against an unset,
 //!   empty or publicly known master key, and its opt-ins.
 //! - `value`: [`Value`], model_info extras kept as written, and their JSON form.
@@ -21,6 +23,7 @@
 mod env;
 mod error;
 mod fields;
+mod health_checks;
 mod master_key;
 mod model;
 mod node;
@@ -33,6 +36,7 @@ use std::path::Path;
 
 pub use env::{Env, ENV_REF_PREFIX};
 pub use error::ConfigError;
+pub use health_checks::HealthCheckSettings;
 pub use master_key::{
     KeySource, MasterKeyVerdict, Permit, PermittedWeakKey, WeakMasterKey, Weakness,
     PERMIT_WEAK_KEY_ENV, PERMIT_WEAK_KEY_SETTING,
@@ -40,7 +44,7 @@ pub use master_key::{
 pub use model::{
     LitellmParams, ModelEntry, ModelInfo, TokenRates, AWS_PARAMS, AWS_UNSERVED_PARAMS,
 };
-pub use policy::{ByKind, ErrorKind, RetryPolicy, RoutingStrategy, StrategyArgs};
+pub use policy::{ByKind, ErrorKind, RedisSettings, RetryPolicy, RoutingStrategy, StrategyArgs};
 pub use settings::{
     Fallback, GeneralSettings, GroupAlias, LitellmSettings, RetrySettings, RouterSettings,
 };

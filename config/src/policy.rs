@@ -250,3 +250,68 @@ pub(crate) fn strategy_args(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<Str
     }
     Ok(args)
 }
+
+/// The Redis the router shares its state through, across instances: `redis_url`, else
+/// `redis_host` and `redis_port` (with `redis_password`, `redis_username`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RedisSettings {
+    pub url: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u64>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+impl RedisSettings {
+    /// Whether it names a server (LiteLLM's Router uses Redis only then).
+    pub fn is_set(&self) -> bool {
+        self.url.is_some() || (self.host.is_some() && self.port.is_some())
+    }
+
+    /// The `redis://` URL to connect to.
+    pub fn connect_url(&self) -> Option<String> {
+        if let Some(url) = &self.url {
+            return Some(url.clone());
+        }
+        let (host, port) = (self.host.as_ref()?, self.port?);
+        let auth = match (&self.username, &self.password) {
+            (Some(u), Some(p)) => format!("{}:{}@", encode(u), encode(p)),
+            (None, Some(p)) => format!(":{}@", encode(p)),
+            _ => String::new(),
+        };
+        Some(format!("redis://{auth}{host}:{port}"))
+    }
+}
+
+/// Percent-encodes what a URL's user part cannot hold as it is.
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Reads one of router_settings' `redis_*` keys (or cache_params' `host`, `port`, ...);
+/// false when `key` is none of them.
+pub(crate) fn redis_key(
+    cx: &mut Cx<'_>,
+    redis: &mut RedisSettings,
+    key: &str,
+    value: &Node,
+    path: &str,
+) -> Res<bool> {
+    match key {
+        "redis_url" | "url" => redis.url = cx.string(value, path)?,
+        "redis_host" | "host" => redis.host = cx.string(value, path)?,
+        "redis_port" | "port" => redis.port = cx.uint(value, path)?,
+        "redis_username" | "username" => redis.username = cx.string(value, path)?,
+        "redis_password" | "password" => redis.password = cx.string(value, path)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::fields::{join, Cx, Res};
 use crate::master_key::{is_litellm_true, PERMIT_WEAK_KEY_SETTING};
 use crate::node::{Kind, Node};
-use crate::policy::{self, ByKind, RetryPolicy, RoutingStrategy, StrategyArgs};
+use crate::policy::{self, ByKind, RedisSettings, RetryPolicy, RoutingStrategy, StrategyArgs};
 use crate::scalar::{quote, Scalar};
 
 /// Router options (LiteLLM's `Router.__init__` arguments).
@@ -18,6 +18,8 @@ pub struct RouterSettings {
     pub tag_filtering_match_any: Option<bool>,
     /// Context-window (and rpm) checks before a deployment is picked.
     pub enable_pre_call_checks: Option<bool>,
+    /// `redis_*`: the Redis instances share the router's state through.
+    pub redis: RedisSettings,
     pub model_group_alias: Vec<GroupAlias>,
     pub timeout: Option<Duration>,
     pub stream_timeout: Option<Duration>,
@@ -79,6 +81,9 @@ pub struct LitellmSettings {
     pub drop_params: Option<bool>,
     /// `prometheus` is named in `callbacks`, `success_callback` or `failure_callback`.
     pub prometheus: bool,
+    /// `cache_params`' Redis (`type: redis`, the default): where the router shares its state
+    /// when `router_settings` names no Redis.
+    pub cache_redis: RedisSettings,
 }
 
 /// Proxy server settings.
@@ -92,6 +97,8 @@ pub struct GeneralSettings {
     pub litellm_key_header_name: Option<String>,
     /// Start even with an unset, empty or publicly known master key (local development only).
     pub dangerously_permit_weak_or_unset_master_key: bool,
+    /// `background_health_checks`, `health_check_*` and the other health keys.
+    pub health_checks: crate::health_checks::HealthCheckSettings,
 }
 
 pub(crate) fn router(cx: &mut Cx<'_>, node: &Node) -> Res<RouterSettings> {
@@ -110,6 +117,8 @@ pub(crate) fn router(cx: &mut Cx<'_>, node: &Node) -> Res<RouterSettings> {
             "enable_tag_filtering" => rs.enable_tag_filtering = cx.boolean(value, &kp)?,
             "tag_filtering_match_any" => rs.tag_filtering_match_any = cx.boolean(value, &kp)?,
             "enable_pre_call_checks" => rs.enable_pre_call_checks = cx.boolean(value, &kp)?,
+            k if k.starts_with("redis_")
+                && policy::redis_key(cx, &mut rs.redis, k, value, &kp)? => {}
             "model_group_alias" => rs.model_group_alias = aliases(cx, value, &kp)?,
             "timeout" => rs.timeout = cx.seconds(value, &kp)?,
             "stream_timeout" => rs.stream_timeout = cx.seconds(value, &kp)?,
@@ -129,6 +138,29 @@ pub(crate) fn router(cx: &mut Cx<'_>, node: &Node) -> Res<RouterSettings> {
         }
     }
     Ok(rs)
+}
+
+/// `cache_params`: its Redis server; its other keys configure response caching, which
+/// corelane does not have (listed as ignored).
+fn cache_redis(cx: &mut Cx<'_>, node: &Node, path: &str) -> Res<RedisSettings> {
+    let mut redis = RedisSettings::default();
+    let Some(entries) = cx.map(node, path)? else {
+        return Ok(redis);
+    };
+    let mut is_redis = true;
+    for (key, value) in entries {
+        let kp = join(path, &key.text);
+        match key.text.as_str() {
+            "type" => is_redis = cx.string(value, &kp)?.is_none_or(|t| t == "redis"),
+            k if policy::redis_key(cx, &mut redis, k, value, &kp)? => {}
+            _ => cx.ignore(kp),
+        }
+    }
+    Ok(if is_redis {
+        redis
+    } else {
+        RedisSettings::default()
+    })
 }
 
 /// Reads one of the retry and fallback keys into `rs`; false when `key` is none of them.
@@ -233,6 +265,7 @@ pub(crate) fn litellm(cx: &mut Cx<'_>, node: &Node) -> Res<LitellmSettings> {
         match key.text.as_str() {
             "request_timeout" => ls.request_timeout = cx.seconds(value, &kp)?,
             "allowed_fails" => ls.allowed_fails = cx.uint(value, &kp)?,
+            "cache_params" => ls.cache_redis = cache_redis(cx, value, &kp)?,
             k if retry_key(cx, &mut ls.retries, k, value, &kp)? => {}
             "drop_params" => ls.drop_params = cx.boolean(value, &kp)?,
             // `/v1/messages` to an OpenAI-format provider always goes to its chat completions
@@ -281,6 +314,9 @@ pub(crate) fn general(cx: &mut Cx<'_>, node: &Node) -> Res<GeneralSettings> {
             "litellm_key_header_name" => gs.litellm_key_header_name = cx.string(value, &kp)?,
             PERMIT_WEAK_KEY_SETTING => {
                 gs.dangerously_permit_weak_or_unset_master_key = permit_flag(cx, value, &kp)
+            }
+            k if crate::health_checks::KEYS.contains(&k) => {
+                crate::health_checks::read(cx, &mut gs.health_checks, k, value, &kp)?
             }
             _ => cx.ignore(kp),
         }

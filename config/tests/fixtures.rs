@@ -139,18 +139,19 @@ fn full_config() {
         vec![
             "model_list[2].litellm_params.max_tokens",
             // Parsed and type-checked, not applied yet: listed all the same.
-            "router_settings.redis_host",
             "litellm_settings.success_callback",
             "litellm_settings.cache",
             "general_settings.max_response_size_mb",
             "general_settings.alerting",
         ]
     );
-    // router_settings.redis_host names an unset variable too, but ignored keys are never
-    // resolved, so only the implemented field warns.
+    // Unset variables are said where they are read.
     assert_eq!(
         c.warnings,
-        vec!["model_list[2].litellm_params.api_key: os.environ/ANTHROPIC_API_KEY is not set"]
+        vec![
+            "model_list[2].litellm_params.api_key: os.environ/ANTHROPIC_API_KEY is not set",
+            "router_settings.redis_host: os.environ/REDIS_HOST is not set",
+        ]
     );
 }
 

@@ -1,4 +1,5 @@
-//! The routes that are not inference: model listing and info, health probes.
+//! The routes that are not inference: model listing and info, the route list (the health
+//! routes are `health_check`'s).
 
 use serde_json::{json, Map, Value};
 
@@ -148,21 +149,4 @@ fn to_json(v: &corelane_config::Value) -> Value {
                 .collect(),
         ),
     }
-}
-
-/// `GET /health/liveliness`: LiteLLM answers the JSON string "I'm alive!".
-pub fn liveliness() -> Vec<u8> {
-    b"\"I'm alive!\"".to_vec()
-}
-
-/// `GET /health/readiness`.
-pub fn readiness() -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "status": "healthy",
-        "db": "Not connected",
-        "cache": null,
-        "litellm_version": concat!("corelane-", env!("CARGO_PKG_VERSION")),
-        "success_callbacks": [],
-    }))
-    .unwrap_or_default()
 }

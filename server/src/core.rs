@@ -54,6 +54,8 @@ pub struct Shared {
     /// Every core's metrics channel, when metrics are on.
     pub metrics: Option<crate::metrics::Peers>,
     pub access_log: Option<crate::access_log::Sink>,
+    /// The health checks' settings, latest background report and verdicts.
+    pub health_checks: Arc<crate::health_check::HealthChecks>,
 }
 
 /// Start-up options a core needs.
@@ -96,6 +98,8 @@ pub struct Core {
     /// LiteLLM's Prometheus metrics, when on.
     pub metrics: Option<Metrics>,
     pub access_log: AccessLog,
+    /// Shared by every core: `GET /health` reads it, core 0's background loop writes it.
+    pub health_checks: Arc<crate::health_check::HealthChecks>,
 }
 
 impl std::fmt::Debug for Core {
@@ -126,6 +130,7 @@ impl Core {
             conn_bufs: RefCell::new(Vec::new()),
             metrics: shared.metrics.map(Metrics::new),
             access_log: AccessLog::new(shared.access_log),
+            health_checks: shared.health_checks,
         }
     }
 

@@ -112,6 +112,11 @@ pub fn run(
         if core.access_log.enabled() {
             monoio::spawn(flush_access_log(core.clone()));
         }
+        // One loop for the process: the reasons it lives on core 0 are in `health_check`.
+        if id == 0 && core.health_checks.background_interval().is_some() {
+            let checks = core.health_checks.clone();
+            monoio::spawn(crate::health_check::run_background(core.clone(), checks));
+        }
         // Ready: what the core holds for its life is open, so "listening" means settled.
         let _ = started.send((id, driver));
         accept_until_stopped(&core, &listener, stop).await;

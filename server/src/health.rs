@@ -68,6 +68,16 @@ struct Cell {
     latency_at: AtomicU64,
     ttfts: AtomicU32,
     ttft_at: AtomicU64,
+    /// Every instance's counts, as Redis last answered ([`crate::shared`]): the minute's
+    /// requests and tokens and the attempts in flight, with this instance's own counts at
+    /// that moment (what it added since is added to them).
+    shared_minute: AtomicU64,
+    shared_requests: AtomicU32,
+    shared_tokens: AtomicU64,
+    base_requests: AtomicU32,
+    base_tokens: AtomicU64,
+    shared_in_flight: AtomicU64,
+    base_in_flight: AtomicU32,
 }
 
 const COUNTERS: usize = 1 + ErrorKind::ALL.len();
@@ -121,6 +131,8 @@ pub struct Health {
     latency_ring: Box<[AtomicU32]>,
     ttft_ring: Box<[AtomicU32]>,
     ring: usize,
+    /// Instances share their counts through Redis: the shared ones are read.
+    shared: std::sync::atomic::AtomicBool,
 }
 
 /// Which latency samples a deployment keeps.
@@ -147,6 +159,69 @@ impl Health {
             latency_ring: slots(),
             ttft_ring: slots(),
             ring,
+            shared: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Milliseconds since this process's epoch at `now` (the cooldown clock).
+    pub fn clock(&self, now: Instant) -> u64 {
+        self.ms(now)
+    }
+
+    /// When the deployment's cooldown ends and how long it is, in milliseconds of
+    /// [`Health::clock`] (0: never cooled).
+    pub fn cooldown(&self, index: usize) -> (u64, u64) {
+        self.cells.get(index).map_or((0, 0), |c| {
+            (
+                c.cool_until.load(Ordering::Relaxed),
+                c.cool_ms.load(Ordering::Relaxed),
+            )
+        })
+    }
+
+    /// Takes on a cooldown another instance set: until `until` ([`Health::clock`]), of
+    /// `length` ms, unless the deployment already cools longer.
+    pub fn adopt_cooldown(&self, index: usize, until: u64, length: u64) {
+        if let Some(cell) = self.cells.get(index) {
+            if cell.cool_until.fetch_max(until, Ordering::Relaxed) < until {
+                cell.cool_ms.store(length, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// This instance's own count for the deployment: the minute, its requests and tokens,
+    /// and its attempts in flight.
+    pub fn own_counts(&self, index: usize) -> (u64, u32, u64, u32) {
+        self.cells.get(index).map_or((0, 0, 0, 0), |c| {
+            (
+                c.minute.load(Ordering::Relaxed),
+                c.minute_requests.load(Ordering::Relaxed),
+                c.minute_tokens.load(Ordering::Relaxed),
+                c.in_flight.load(Ordering::Relaxed),
+            )
+        })
+    }
+
+    /// Every instance's minute counts, as Redis answered when this instance's were
+    /// `base_requests` and `base_tokens`.
+    pub fn share_usage(&self, index: usize, minute: u64, total: (u32, u64), base: (u32, u64)) {
+        if let Some(c) = self.cells.get(index) {
+            c.shared_requests.store(total.0, Ordering::Relaxed);
+            c.shared_tokens.store(total.1, Ordering::Relaxed);
+            c.base_requests.store(base.0, Ordering::Relaxed);
+            c.base_tokens.store(base.1, Ordering::Relaxed);
+            c.shared_minute.store(minute, Ordering::Relaxed);
+            self.shared.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Every instance's attempts in flight, as Redis answered when this instance's were
+    /// `base`.
+    pub fn share_in_flight(&self, index: usize, total: u64, base: u32) {
+        if let Some(c) = self.cells.get(index) {
+            c.shared_in_flight.store(total, Ordering::Relaxed);
+            c.base_in_flight.store(base, Ordering::Relaxed);
+            self.shared.store(true, Ordering::Relaxed);
         }
     }
 
@@ -161,24 +236,52 @@ impl Health {
         }
     }
 
-    /// Attempts in flight at the deployment.
+    /// Attempts in flight at the deployment (every instance's, when they share them).
     pub fn in_flight(&self, index: usize) -> u32 {
-        self.cells
-            .get(index)
-            .map_or(0, |c| c.in_flight.load(Ordering::Relaxed))
+        let Some(c) = self.cells.get(index) else {
+            return 0;
+        };
+        let own = c.in_flight.load(Ordering::Relaxed);
+        if !self.shared.load(Ordering::Relaxed) {
+            return own;
+        }
+        let total = c.shared_in_flight.load(Ordering::Relaxed);
+        let since = i64::from(own) - i64::from(c.base_in_flight.load(Ordering::Relaxed));
+        (total as i64 + since).clamp(0, i64::from(u32::MAX)) as u32
     }
 
-    /// The deployment's requests and tokens in `minute` (0 for another minute).
+    /// The deployment's requests and tokens in `minute` (0 for another minute); every
+    /// instance's, when they share them.
     pub fn minute_usage(&self, index: usize, minute: u64) -> (u32, u64) {
         let Some(cell) = self.cells.get(index) else {
             return (0, 0);
         };
-        if cell.minute.load(Ordering::Relaxed) != minute {
-            return (0, 0);
+        let own = if cell.minute.load(Ordering::Relaxed) == minute {
+            (
+                cell.minute_requests.load(Ordering::Relaxed),
+                cell.minute_tokens.load(Ordering::Relaxed),
+            )
+        } else {
+            (0, 0)
+        };
+        if !self.shared.load(Ordering::Relaxed)
+            || cell.shared_minute.load(Ordering::Relaxed) != minute
+        {
+            return own;
         }
+        let since_requests = own
+            .0
+            .saturating_sub(cell.base_requests.load(Ordering::Relaxed));
+        let since_tokens = own
+            .1
+            .saturating_sub(cell.base_tokens.load(Ordering::Relaxed));
         (
-            cell.minute_requests.load(Ordering::Relaxed),
-            cell.minute_tokens.load(Ordering::Relaxed),
+            cell.shared_requests
+                .load(Ordering::Relaxed)
+                .saturating_add(since_requests),
+            cell.shared_tokens
+                .load(Ordering::Relaxed)
+                .saturating_add(since_tokens),
         )
     }
 

@@ -1,6 +1,6 @@
 //! corelane: a LiteLLM-compatible AI gateway on a thread-per-core io_uring runtime. The
 //! binary is [`main`]; the library exposes the router's pick for the benches (`gateway`,
-//! `router`, `health`).
+//! `router`, `health`, and the health-check verdicts it may route on, `health_check`).
 //!
 //! # Layout
 //! - `cli`: LiteLLM's flags (`--config`, `--port`, `--host`, `--num_workers`) and ours.
@@ -17,9 +17,13 @@
 //!   (simple-shuffle among deployments not cooling, by `order` tier).
 //! - `routing`: the retry and fallback loop around a request's attempts.
 //! - `health`: each deployment's cooldown and recent failures, atomics every core sees.
+//! - `shared`: the thread that shares `health`'s cooldowns and counts across instances
+//!   through Redis, in LiteLLM's keys.
+//! - `health_check`: LiteLLM's health checks (`GET /health`, the background loop on core 0,
+//!   the verdicts health-check routing reads) and the readiness and liveliness probes.
 //! - `relay`: upstream request/response relay in bounded buffers, SSE rewriting.
 //! - `upstream`: origins, plain/TLS connections, the resolver thread, the per-core pool.
-//! - `mock`, `admin`: mock_response answers; models, model info, health.
+//! - `mock`, `admin`: mock_response answers; models, model info, routes.
 //! - `errors`, `response`: the one error mapping and the response heads.
 
 mod access_log;
@@ -35,6 +39,7 @@ mod exchange;
 pub mod gateway;
 mod google_auth;
 pub mod health;
+pub mod health_check;
 mod io;
 mod latch;
 mod metrics;
@@ -47,6 +52,7 @@ pub mod router;
 mod router_args;
 mod routes;
 mod routing;
+mod shared;
 mod spill;
 mod upstream;
 
@@ -133,6 +139,14 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
         shutdown.clone(),
         stops.iter().map(|(tx, _)| tx.clone()).collect(),
     )?;
+    // Instances on one Redis share cooldowns and the strategies' counts (router_settings'
+    // redis, else cache_params').
+    let redis = match &config.router_settings.redis {
+        r if r.is_set() => r,
+        _ => &config.litellm_settings.cache_redis,
+    };
+    shared::start(gateway.clone(), redis, shutdown.clone())
+        .map_err(|e| format!("starting the redis thread: {e}"))?;
     let limits = core::ConnLimits {
         header_timeout: seconds(args.header_timeout),
         body_timeout: seconds(args.body_timeout),
@@ -162,6 +176,7 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
     } else {
         None
     };
+    let health_checks = Arc::new(health_check::HealthChecks::new(&config, &gateway));
     let (started_tx, started_rx) = std::sync::mpsc::channel();
     let mut threads = Vec::with_capacity(cores);
     for (id, (listener, (_, stop))) in listeners.into_iter().zip(stops).enumerate() {
@@ -178,6 +193,7 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
             tls: tls.clone(),
             metrics: peers.clone(),
             access_log: access_log.clone(),
+            health_checks: health_checks.clone(),
         };
         let inbox = inboxes[id].take();
         let tx = started_tx.clone();

@@ -105,8 +105,9 @@ pub async fn handle<'g>(
                 Err(e) => respond_error(client, ex, &e, false).await,
             }
         }
-        Route::Liveliness => Ok(crate::admin::liveliness()),
-        Route::Readiness => Ok(crate::admin::readiness()),
+        Route::Health | Route::Liveliness | Route::Readiness | Route::ReadinessDetails => {
+            return crate::health_check::serve(core, client, req, route, ex).await
+        }
         Route::Metrics => match &core.metrics {
             Some(metrics) => {
                 let text = metrics.scrape(core).await;

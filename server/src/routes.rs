@@ -26,8 +26,12 @@ pub enum Route {
     /// ([`response_id`]): read, deleted, its input items listed, or cancelled.
     StoredResponse(ResponseOp),
     Metrics,
+    /// `GET /health`: the deployments' health checks (with a key).
+    Health,
     Liveliness,
     Readiness,
+    /// `GET /health/readiness/details`: readiness with LiteLLM's diagnostics (with a key).
+    ReadinessDetails,
     NotFound,
     MethodNotAllowed,
 }
@@ -74,6 +78,8 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/routes", &["GET", "HEAD"]),
     ("/utils/token_counter", &["POST"]),
     ("/metrics", &["GET", "HEAD"]),
+    ("/health", &["GET", "HEAD"]),
+    ("/health/readiness/details", &["GET", "HEAD"]),
     ("/health/liveliness", &["GET", "HEAD"]),
     ("/health/liveness", &["GET", "HEAD"]),
     ("/health/readiness", &["GET", "HEAD"]),
@@ -233,8 +239,10 @@ pub fn label(route: Route, target: &str) -> RouteLabel {
         Route::Routes => "/routes",
         Route::TokenCounter => "/utils/token_counter",
         Route::Metrics => "/metrics",
+        Route::Health => "/health",
         Route::Liveliness => "/health/liveliness",
         Route::Readiness => "/health/readiness",
+        Route::ReadinessDetails => "/health/readiness/details",
         Route::NotFound | Route::MethodNotAllowed => "unknown",
     })
 }
@@ -286,6 +294,8 @@ pub fn route(method: Method, target: &str) -> Route {
         "/metrics" => return get(Route::Metrics),
         "/health/liveliness" | "/health/liveness" => return get(Route::Liveliness),
         "/health/readiness" => return get(Route::Readiness),
+        "/health" => return get(Route::Health),
+        "/health/readiness/details" => return get(Route::ReadinessDetails),
         _ => {}
     }
     if bare
@@ -432,6 +442,15 @@ mod tests {
             (Method::Get, "/health/liveliness", Route::Liveliness),
             (Method::Get, "/health/readiness", Route::Readiness),
             (Method::Head, "/health/readiness", Route::Readiness),
+            (Method::Get, "/health", Route::Health),
+            (Method::Get, "/health?model=gpt-4o", Route::Health),
+            (Method::Post, "/health", Route::MethodNotAllowed),
+            (
+                Method::Get,
+                "/health/readiness/details",
+                Route::ReadinessDetails,
+            ),
+            (Method::Get, "/health/liveness", Route::Liveliness),
             (Method::Head, "/v1/models", Route::Models),
             (
                 Method::Head,

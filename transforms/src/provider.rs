@@ -616,6 +616,12 @@ fn listed(text: &'static str) -> impl Iterator<Item = &'static str> {
 /// writes the list).
 const REASONING_MODELS: &str = include_str!("reasoning_models.txt");
 
+/// Whether LiteLLM's cost map says `provider`'s `model` (with or without the `provider/`
+/// prefix) reasons: `litellm.supports_reasoning`.
+pub fn supports_reasoning(provider: &str, model: &str) -> bool {
+    reasons(provider, model)
+}
+
 /// Whether LiteLLM's cost map says `provider`'s `model` reasons (`supports_reasoning`).
 fn reasons(provider: &str, model: &str) -> bool {
     static MODELS: std::sync::LazyLock<Vec<&'static str>> =

@@ -1,0 +1,207 @@
+//! Two corelane instances on one real Redis (Debian's `redis-server`, started here) see each
+//! other's cooldowns and usage counts, in LiteLLM's keys.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use common::{assert_litellm_error, chat_body, scripted_upstream, Gateway, Recorded};
+use serde_json::json;
+
+/// A redis-server on an ephemeral port, stopped when dropped.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let bin = ["/usr/bin/redis-server", "redis-server"]
+            .into_iter()
+            .find(|b| std::path::Path::new(b).exists() || *b == "redis-server")
+            .unwrap();
+        let child = Command::new(bin)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server (scripts/setup.sh installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Redis { child, port }
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn error(status: u16) -> (u16, &'static str, String) {
+    let body = json!({"error": {"message": "limited", "type": "x", "param": null, "code": null}});
+    (status, "application/json", body.to_string())
+}
+
+fn ok() -> (u16, &'static str, String) {
+    let answer = json!({"id": "c", "object": "chat.completion", "created": 1, "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10}});
+    (200, "application/json", answer.to_string())
+}
+
+fn deployment(group: &str, name: &str, base: &str, extra: &str) -> String {
+    format!(
+        "  - model_name: {group}\n    litellm_params:\n      model: openai/m\n      api_base: {base}/{name}/v1\n      api_key: sk-x\n{extra}    model_info:\n      id: {name}\n"
+    )
+}
+
+fn calls(seen: &Receiver<Recorded>) -> Vec<String> {
+    seen.try_iter()
+        .map(|(path, _, _)| path.split('/').nth(1).unwrap_or("").to_owned())
+        .collect()
+}
+
+/// Waits for the instances' next exchange with Redis (every 100 ms).
+fn sync() {
+    std::thread::sleep(Duration::from_millis(400));
+}
+
+#[test]
+fn instances_share_cooldowns() {
+    let redis = Redis::start();
+    let (base, seen) = scripted_upstream(|_, _| error(429));
+    let config = format!(
+        "model_list:\n{}{}router_settings:\n  num_retries: 0\n  cooldown_time: 30\n  redis_host: 127.0.0.1\n  redis_port: {}\n",
+        deployment("g", "a", &base, ""),
+        deployment("g", "b", &base, ""),
+        redis.port
+    );
+    let one = Gateway::start(&config);
+    let two = Gateway::start(&config);
+    // The first 429 cools its deployment (a group of two), in both instances.
+    assert_litellm_error(&one.post("/v1/chat/completions", &chat_body("g")), 429);
+    let first = calls(&seen);
+    assert_eq!(first.len(), 1);
+    sync();
+    // The other instance goes to the other deployment, which cools too.
+    assert_litellm_error(&two.post("/v1/chat/completions", &chat_body("g")), 429);
+    let second = calls(&seen);
+    assert_eq!(second.len(), 1);
+    assert_ne!(
+        first, second,
+        "the second instance did not see the first's cooldown"
+    );
+    sync();
+    // Now both cool everywhere: LiteLLM's cooldown answer, without an upstream call.
+    let err = assert_litellm_error(&one.post("/v1/chat/completions", &chat_body("g")), 429);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("All deployments for selected model are in cooldown"),
+        "{err}"
+    );
+    assert!(calls(&seen).is_empty());
+    // In LiteLLM's key and value, so LiteLLM instances on the same Redis see them too.
+    let value: serde_json::Value =
+        serde_json::from_str(&redis.cli(&["GET", &format!("deployment:{}:cooldown", first[0])]))
+            .unwrap();
+    assert_eq!(value["cooldown_time"], 30.0);
+    let ttl: u64 = redis
+        .cli(&["PTTL", &format!("deployment:{}:cooldown", first[0])])
+        .parse()
+        .unwrap();
+    assert!((20_000..=30_000).contains(&ttl), "{ttl}");
+    one.assert_healthy();
+    two.assert_healthy();
+}
+
+#[test]
+fn instances_share_usage_counts() {
+    // Stay within one UTC minute.
+    let second = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 60;
+    if second > 45 {
+        std::thread::sleep(Duration::from_secs(61 - second));
+    }
+    let redis = Redis::start();
+    let (base, seen) = scripted_upstream(|_, _| ok());
+    // An rpm of 3 lets 2 requests a minute through (LiteLLM's `>=`), across instances.
+    let config = format!(
+        "model_list:\n{}router_settings:\n  routing_strategy: usage-based-routing-v2\n  redis_host: 127.0.0.1\n  redis_port: {}\n",
+        deployment("g", "u", &base, "      rpm: 3\n"),
+        redis.port
+    );
+    let one = Gateway::start(&config);
+    let two = Gateway::start(&config);
+    assert_eq!(
+        one.post("/v1/chat/completions", &chat_body("g")).status,
+        200
+    );
+    sync();
+    assert_eq!(
+        two.post("/v1/chat/completions", &chat_body("g")).status,
+        200
+    );
+    sync();
+    let err = assert_litellm_error(&one.post("/v1/chat/completions", &chat_body("g")), 429);
+    assert_eq!(err["type"], "throttling_error");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("'current_rpm': 2"),
+        "{err}"
+    );
+    assert_eq!(calls(&seen).len(), 2);
+    one.assert_healthy();
+    two.assert_healthy();
+}
+
+#[test]
+fn a_redis_that_is_down_leaves_each_instance_its_own_state() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (base, _seen) = scripted_upstream(|_, _| ok());
+    let config = format!(
+        "model_list:\n{}router_settings:\n  redis_host: 127.0.0.1\n  redis_port: {port}\n",
+        deployment("g", "a", &base, ""),
+    );
+    let gw = Gateway::start(&config);
+    for _ in 0..5 {
+        assert_eq!(gw.post("/v1/chat/completions", &chat_body("g")).status, 200);
+    }
+    sync();
+    let stderr = gw.proc.stderr.text();
+    assert_eq!(stderr.matches("router redis:").count(), 1, "{stderr}");
+    gw.assert_healthy();
+}
