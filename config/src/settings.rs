@@ -20,6 +20,9 @@ pub struct RouterSettings {
     pub enable_pre_call_checks: Option<bool>,
     /// `redis_*`: the Redis instances share the router's state through.
     pub redis: RedisSettings,
+    /// Health-check routing's keys, which LiteLLM also reads here (`enable_health_check_routing`,
+    /// `health_check_staleness_threshold`, `health_check_ignore_transient_errors`).
+    pub health_routing: crate::health_checks::HealthCheckSettings,
     pub model_group_alias: Vec<GroupAlias>,
     pub timeout: Option<Duration>,
     pub stream_timeout: Option<Duration>,
@@ -119,6 +122,11 @@ pub(crate) fn router(cx: &mut Cx<'_>, node: &Node) -> Res<RouterSettings> {
             "enable_pre_call_checks" => rs.enable_pre_call_checks = cx.boolean(value, &kp)?,
             k if k.starts_with("redis_")
                 && policy::redis_key(cx, &mut rs.redis, k, value, &kp)? => {}
+            k @ ("enable_health_check_routing"
+            | "health_check_staleness_threshold"
+            | "health_check_ignore_transient_errors") => {
+                crate::health_checks::read(cx, &mut rs.health_routing, k, value, &kp)?
+            }
             "model_group_alias" => rs.model_group_alias = aliases(cx, value, &kp)?,
             "timeout" => rs.timeout = cx.seconds(value, &kp)?,
             "stream_timeout" => rs.stream_timeout = cx.seconds(value, &kp)?,

@@ -125,6 +125,9 @@ pub struct Gateway {
     pub policy: crate::router::Policy,
     /// Each deployment's cooldown and recent failures, seen by every core.
     pub health: crate::health::Health,
+    /// The background health checks' verdicts, for health-check routing (set once they
+    /// exist, right after the gateway).
+    pub health_checks: std::sync::OnceLock<Arc<crate::health_check::HealthChecks>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -287,6 +290,7 @@ impl Gateway {
             warnings,
             google_tokens: tokens.entries,
             health: crate::health::Health::with_samples(deployments_len, policy.samples()),
+            health_checks: std::sync::OnceLock::new(),
             policy,
         };
         let unknown = unknown_fallbacks(&gw);

@@ -177,6 +177,7 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
         None
     };
     let health_checks = Arc::new(health_check::HealthChecks::new(&config, &gateway));
+    let _ = gateway.health_checks.set(health_checks.clone());
     let (started_tx, started_rx) = std::sync::mpsc::channel();
     let mut threads = Vec::with_capacity(cores);
     for (id, (listener, (_, stop))) in listeners.into_iter().zip(stops).enumerate() {

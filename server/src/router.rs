@@ -349,14 +349,25 @@ pub fn pick<'g>(
     let mut live: Vec<usize> = ids
         .iter()
         .copied()
-        .filter(|&d| gw.health.cooling(d, now).is_none())
         .filter(|&d| match (tier, deps[d].params.order) {
             (Some(t), Some(o)) => o >= t,
             _ => true,
         })
         .collect();
+    // Health-check routing first (never leaving none), then cooldowns; with an
+    // `allowed_fails_policy`, cooldowns that leave none are not applied (LiteLLM's order).
+    let checks = gw.health_checks.get().filter(|c| c.routing());
+    if let Some(checks) = checks {
+        let policy_set = policy.cooldown.policy.is_some();
+        checks.retain_routable(&mut live, |d| deps[d].group.as_str(), policy_set, now);
+    }
+    let before = (checks.is_some() && policy.cooldown.policy.is_some()).then(|| live.clone());
+    live.retain(|&d| gw.health.cooling(d, now).is_none());
     if live.is_empty() {
-        return Err(NoPick::Cooling);
+        match before {
+            Some(all) if !all.is_empty() => live = all,
+            _ => return Err(NoPick::Cooling),
+        }
     }
     if policy.pre_call_checks {
         pre_call_checks(gw, group, ask, now, &mut live)?;

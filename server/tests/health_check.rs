@@ -472,3 +472,46 @@ fn background_checks_run_every_interval_and_feed_health() {
     );
     gw.assert_healthy();
 }
+
+/// `enable_health_check_routing` (in router_settings too): the pick leaves out what the
+/// latest background run found unhealthy, and the run cools it down as LiteLLM's proxy does.
+#[test]
+fn health_check_routing_leaves_unhealthy_deployments_out() {
+    let (base, seen) = scripted_upstream(upstream);
+    for (router, general) in [
+        ("  disable_cooldowns: true\n  enable_health_check_routing: true\n", ""),
+        ("", "  enable_health_check_routing: true\n"),
+    ] {
+        let text = config(
+            &[
+                deployment("g", "good", "openai/gpt-4o", &base, ""),
+                deployment("g", "boom", "openai/gpt-4o", &base, ""),
+            ],
+            &format!("  background_health_checks: true\n  health_check_interval: 60\n{general}"),
+        ) + &format!("router_settings:\n  num_retries: 0\n{router}");
+        let gw = Gateway::start(&text);
+        assert!(
+            eventually(Duration::from_secs(5), || {
+                get(&gw, "/health").json()["unhealthy_count"] == 1
+            }),
+            "{}",
+            get(&gw, "/health").text()
+        );
+        let _ = received(&seen);
+        let auth = format!("Bearer {KEY}");
+        for _ in 0..20 {
+            let body = json!({"model": "g", "messages": [{"role": "user", "content": "hi"}]});
+            let resp = gw.request(
+                "POST",
+                "/v1/chat/completions",
+                &[("authorization", &auth)],
+                body.to_string().as_bytes(),
+            );
+            assert_eq!(resp.status, 200, "{}", resp.text());
+        }
+        let to: Vec<String> = received(&seen).into_iter().map(|(n, _)| n).collect();
+        assert!(to.iter().all(|n| n == "good"), "{router}{general}: {to:?}");
+        assert_eq!(to.len(), 20);
+        gw.assert_healthy();
+    }
+}

@@ -108,6 +108,8 @@ impl std::fmt::Debug for HealthChecks {
 impl HealthChecks {
     pub fn new(config: &Config, gw: &Gateway) -> Self {
         let hc = &config.general_settings.health_checks;
+        // Health-check routing's keys count from router_settings too.
+        let rs = &config.router_settings.health_routing;
         let env_int = |name: &str| {
             config
                 .env
@@ -133,12 +135,13 @@ impl HealthChecks {
             details: hc.details,
             skip_disabled: hc.skip_disabled,
             model_groups: hc.model_groups.clone(),
-            routing: hc.routing,
-            staleness: hc
+            routing: hc.routing || rs.routing,
+            staleness: rs
                 .staleness_threshold
+                .or(hc.staleness_threshold)
                 .filter(|t| !t.is_zero())
                 .unwrap_or(Duration::from_secs(default_interval * STALENESS_MULTIPLIER)),
-            ignore_transient: hc.ignore_transient_errors,
+            ignore_transient: hc.ignore_transient_errors || rs.ignore_transient_errors,
             public_readiness_details: hc.public_readiness_details,
             timeout: Duration::from_secs(timeout),
             prompt: config
@@ -305,11 +308,62 @@ pub(crate) async fn run_background(core: std::rc::Rc<Core>, checks: Arc<HealthCh
                 "a background health check run took longer than health_check_interval"
             );
         }
-        checks.record(report, Instant::now());
+        let now = Instant::now();
+        if checks.routing() {
+            cool_failed(&gw, &report, checks.settings.ignore_transient, now);
+        }
+        checks.record(report, now);
         monoio::select! {
             _ = monoio::time::sleep(interval) => {}
             _ = core.draining.wait() => return,
         }
+    }
+}
+
+/// With health-check routing, LiteLLM's proxy also counts each failed check as a failure of
+/// its deployment and cools it down as the router would (for the router's `cooldown_time`;
+/// a 429 or 408 not, with `health_check_ignore_transient_errors`): its
+/// `_write_health_state_to_router_cache`.
+fn cool_failed(gw: &Gateway, report: &report::Report, ignore_transient: bool, now: Instant) {
+    let rules = &gw.policy.cooldown;
+    for (deployment, status) in report.failures() {
+        if ignore_transient && matches!(status, 429 | 408) {
+            continue;
+        }
+        let kinds: &'static [corelane_config::ErrorKind] = {
+            use corelane_config::ErrorKind::*;
+            match status {
+                429 => &[RateLimit],
+                408 => &[Timeout],
+                401 => &[Authentication],
+                404 => &[NotFound],
+                400 => &[BadRequest],
+                503 => &[ServiceUnavailable],
+                s if s >= 500 => &[InternalServer],
+                _ => &[],
+            }
+        };
+        let Some(dep) = gw.deployments.get(deployment) else {
+            continue;
+        };
+        let single = gw
+            .groups
+            .iter()
+            .find(|g| g.deployments.contains(&deployment))
+            .is_some_and(|g| g.deployments.len() == 1);
+        let failure = crate::health::Failure {
+            status,
+            kinds,
+            retry_after: None,
+            single,
+            lone: single && gw.policy.no_fallbacks_for(&dep.group),
+            client_timeout: false,
+        };
+        let own = crate::health::DeploymentRules {
+            cooldown_time: None,
+            ..dep.cooldown
+        };
+        gw.health.failed(deployment, now, failure, rules, &own);
     }
 }
 

@@ -148,6 +148,13 @@ impl Report {
         healthy.chain(unhealthy)
     }
 
+    /// The unhealthy deployments and their status (500 where the check got none).
+    pub(crate) fn failures(&self) -> impl Iterator<Item = (usize, u16)> + '_ {
+        self.unhealthy
+            .iter()
+            .map(|e| (e.deployment, e.unhealthy.unwrap_or(500)))
+    }
+
     /// `/health`'s answer, of the entries whose deployment `keep` accepts; and whether any
     /// of them is healthy.
     pub(crate) fn answer(&self, keep: impl Fn(usize) -> bool) -> (Vec<u8>, usize) {
