@@ -23,6 +23,9 @@ use crate::errors::{ExceptionClass, CLIENT_DISCONNECTED};
 use crate::exchange::{Caller, Exchange, RouteLabel};
 use crate::gateway::{DeploymentKind, Gateway};
 
+mod router;
+pub use router::FallbackLog;
+
 /// LiteLLM's `LATENCY_BUCKETS` (seconds), without `+Inf`.
 const LATENCY_BUCKETS: [f64; 17] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 420.0,
@@ -159,8 +162,9 @@ impl Series {
     }
 }
 
-/// `litellm_deployment_state`: 0 healthy, 1 partial outage; across cores the latest event
-/// wins (`Instant`s of one process compare across threads).
+/// `litellm_deployment_state`: 0 healthy, 1 partial outage (2, complete outage, is the
+/// router's: [`router`]); across cores the latest event wins (`Instant`s of one process
+/// compare across threads).
 #[derive(Debug, Clone, Copy)]
 struct DeploymentState {
     state: u8,
@@ -172,6 +176,7 @@ struct DeploymentState {
 struct Snapshot {
     series: Vec<(Key, Series)>,
     states: Vec<(u32, DeploymentState)>,
+    router: router::RouterCounts,
     in_flight: usize,
 }
 
@@ -245,6 +250,8 @@ pub struct Metrics {
     table: RefCell<Table>,
     /// By deployment index (the config bounds it).
     states: RefCell<Vec<Option<DeploymentState>>>,
+    /// Cooldowns, fallbacks and limits ([`router`]).
+    router: RefCell<router::RouterTable>,
     peers: Peers,
 }
 
@@ -259,6 +266,7 @@ impl Metrics {
         Metrics {
             table: RefCell::new(Table::default()),
             states: RefCell::new(Vec::new()),
+            router: RefCell::new(router::RouterTable::default()),
             peers,
         }
     }
@@ -325,6 +333,7 @@ impl Metrics {
                 .enumerate()
                 .filter_map(|(d, st)| st.map(|st| (d as u32, st)))
                 .collect(),
+            router: self.router.borrow().counts.clone(),
             in_flight: core.active.get(),
         }
     }
@@ -355,6 +364,7 @@ impl Metrics {
         drop(tx);
         let mut merged: HashMap<Key, Series> = HashMap::new();
         let mut states: HashMap<u32, DeploymentState> = HashMap::new();
+        let mut routed = router::RouterCounts::default();
         let mut in_flight = 0;
         for _ in 0..asked {
             let Ok(Ok(snap)) = monoio::time::timeout_at(deadline.into(), rx.recv_async()).await
@@ -371,9 +381,10 @@ impl Metrics {
                     *e = st;
                 }
             }
+            routed.merge(snap.router);
             in_flight += snap.in_flight;
         }
-        render(&core.gateway, &merged, &states, in_flight)
+        render(&core.gateway, &merged, &states, &routed, in_flight)
     }
 }
 
@@ -386,6 +397,7 @@ enum L {
     EndUser,
     ExceptionClass,
     ExceptionStatus,
+    FallbackModel,
     HashedApiKey,
     LitellmModelName,
     Model,
@@ -412,6 +424,7 @@ impl L {
             L::EndUser => "end_user",
             L::ExceptionClass => "exception_class",
             L::ExceptionStatus => "exception_status",
+            L::FallbackModel => "fallback_model",
             L::HashedApiKey => "hashed_api_key",
             L::LitellmModelName => "litellm_model_name",
             L::Model => "model",
@@ -672,6 +685,8 @@ impl Key {
                 Requested::Absent => absent,
             }),
             Route => out.push_str(self.route.0),
+            // Only the fallback metrics carry it, and they write it themselves.
+            FallbackModel => {}
             User => out.push_str(match self.caller {
                 Caller::Master => "default_user_id",
                 Caller::Unknown => "None",
@@ -718,6 +733,7 @@ fn render(
     gw: &Gateway,
     merged: &HashMap<Key, Series>,
     states: &HashMap<u32, DeploymentState>,
+    routed: &router::RouterCounts,
     in_flight: usize,
 ) -> Vec<u8> {
     let mut out = String::with_capacity(16 * 1024);
@@ -856,7 +872,7 @@ fn render(
     }
     let _ = writeln!(out, "# HELP litellm_deployment_state LLM Deployment Analytics - The state of the deployment: 0 = healthy, 1 = partial outage, 2 = complete outage");
     let _ = writeln!(out, "# TYPE litellm_deployment_state gauge");
-    let mut rows: BTreeMap<Vec<String>, f64> = BTreeMap::new();
+    let mut rows: BTreeMap<Vec<String>, (Instant, f64)> = BTreeMap::new();
     const STATE: &[L] = &[ApiBase, ApiProvider, LitellmModelName, ModelId];
     for (&d, st) in states {
         let key = Key {
@@ -877,9 +893,10 @@ fn render(
                 s
             })
             .collect();
-        rows.insert(labels, f64::from(st.state));
+        rows.insert(labels, (st.at, f64::from(st.state)));
     }
-    for (labels, v) in &rows {
+    router::outages(gw, routed, STATE, &mut rows);
+    for (labels, (_, v)) in &rows {
         sample(
             &mut out,
             "litellm_deployment_state",
@@ -889,6 +906,7 @@ fn render(
             *v,
         );
     }
+    router::render(gw, routed, &mut out);
     let _ = writeln!(out, "# HELP litellm_in_flight_requests Number of HTTP requests currently in-flight on this uvicorn worker");
     let _ = writeln!(out, "# TYPE litellm_in_flight_requests gauge");
     let _ = writeln!(

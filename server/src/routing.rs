@@ -52,6 +52,7 @@ use crate::gateway::Deployment;
 use crate::gateway::{DeploymentKind, Gateway, ModelGroup};
 use crate::health::Failure;
 use crate::health::Sample;
+use crate::metrics::FallbackLog;
 use crate::router::{self, Ask, NoPick, Policy, Strategy};
 use crate::router_args::{Fallbacks, RequestRouting};
 
@@ -87,6 +88,7 @@ pub async fn route<'g>(
     if !routable(&first) || plan.disable_fallbacks {
         return Err(first);
     }
+    let mut log = FallbackLog::new(core.metrics.as_ref(), ex, group, &first);
     let special = plan.special(&first);
     // Higher `order` tiers of the group come first (not for the errors with fallbacks of
     // their own kind).
@@ -94,14 +96,18 @@ pub async fn route<'g>(
         for tier in higher_tiers(gw, group, lowest) {
             ex.fallbacks += 1;
             match run.group(ex, group, star, Some(tier)).await {
-                Ok(keep) => return Ok(keep),
+                Ok(keep) => {
+                    log.succeeded(group);
+                    return Ok(keep);
+                }
                 Err(GatewayError::ClientGone) => return Err(GatewayError::ClientGone),
-                Err(_) => {}
+                Err(e) => log.descend(ex, group, &e),
             }
         }
     }
     let table = special.unwrap_or(plan.fallbacks);
     let Some(chain) = table.chain(&group.name) else {
+        log.exhausted();
         return Err(first);
     };
     let mut tried: Vec<&str> = vec![group.name.as_str()];
@@ -112,6 +118,9 @@ pub async fn route<'g>(
         let (chain, at, depth) = *frame;
         if at >= chain.len() || depth >= plan.max_fallbacks {
             stack.pop();
+            if !stack.is_empty() {
+                log.ascend();
+            }
             continue;
         }
         frame.1 += 1;
@@ -125,22 +134,27 @@ pub async fn route<'g>(
         }
         ex.fallbacks = top;
         let Some(resolved) = router::resolve_group(gw, name) else {
+            log.unknown();
             continue;
         };
         ex.group = Some(resolved.group);
         let star = resolved.star.map(|at| &name[at..]);
         let tier = lowest_tier(gw, resolved.group);
         match run.group(ex, resolved.group, star, tier).await {
-            Ok(keep) => return Ok(keep),
+            Ok(keep) => {
+                log.succeeded(resolved.group);
+                return Ok(keep);
+            }
             Err(GatewayError::ClientGone) => return Err(GatewayError::ClientGone),
-            Err(_) => {
-                let next = table.chain(name).or(Some(chain));
-                if let Some(next) = next {
-                    stack.push((next, 0, depth + 1));
-                }
+            Err(e) => {
+                // A failed group goes on with its own chain, else the one it came from.
+                let next = table.chain(name).unwrap_or(chain);
+                log.descend(ex, resolved.group, &e);
+                stack.push((next, 0, depth + 1));
             }
         }
     }
+    log.exhausted();
     Err(first)
 }
 
@@ -326,6 +340,9 @@ impl<'g> Run<'_, 'g> {
                 Ok(keep) => {
                     gw.health.succeeded(deployment.index, Instant::now());
                     record_success(gw, ex, deployment);
+                    if let Some(m) = &self.core.metrics {
+                        m.served(gw, group, deployment, ex.caller);
+                    }
                     return Ok(keep);
                 }
                 Err(e) => e,
@@ -355,7 +372,7 @@ impl<'g> Run<'_, 'g> {
             let wildcard = matches!(deployment.kind, DeploymentKind::Wildcard { .. });
             let kinds = ErrorKind::of_class(e.exception_class(None).class);
             if reached && !wildcard {
-                gw.health.failed(
+                let cooled = gw.health.failed(
                     deployment.index,
                     Instant::now(),
                     Failure {
@@ -370,6 +387,9 @@ impl<'g> Run<'_, 'g> {
                     &policy.cooldown,
                     &deployment.cooldown,
                 );
+                if let (true, Some(m)) = (cooled, &self.core.metrics) {
+                    m.cooled(deployment, status);
+                }
             }
             // How many retries, from the first failure: the retry policy's for the error (then
             // whether to retry is the policy's alone; a request's `num_retries: 0` turns the
@@ -426,10 +446,12 @@ fn routable(e: &GatewayError) -> bool {
 }
 
 /// What a success teaches the strategy: the minute's requests (v2 counted it before) and
-/// tokens; the latency strategy's seconds per output token and time to first token.
+/// tokens; the latency strategy's seconds per output token and time to first token. A
+/// deployment with a limit counts its minute whatever the strategy, as LiteLLM's router does
+/// (`_increment_deployment_usage`): the remaining-requests and -tokens metrics read it.
 fn record_success(gw: &Gateway, ex: &Exchange<'_>, d: &Deployment) {
     let strategy = gw.policy.strategy;
-    if !strategy.counts_usage() {
+    if !strategy.counts_usage() && router::limits(d) == (None, None) {
         return;
     }
     let tokens = ex.usage.as_ref().map_or(0, |u| u.total_tokens);

@@ -479,7 +479,10 @@ fn background_checks_run_every_interval_and_feed_health() {
 fn health_check_routing_leaves_unhealthy_deployments_out() {
     let (base, seen) = scripted_upstream(upstream);
     for (router, general) in [
-        ("  disable_cooldowns: true\n  enable_health_check_routing: true\n", ""),
+        (
+            "  disable_cooldowns: true\n  enable_health_check_routing: true\n",
+            "",
+        ),
         ("", "  enable_health_check_routing: true\n"),
     ] {
         let text = config(

@@ -2,7 +2,8 @@
 
 A gateway of its own (two workers, a master key, `callbacks: ["prometheus"]`) serves five
 model groups: `ok` (the mock), `broken` (the mock answering 500), `limited` (a groq deployment
-answering 429), `mocked` (mock_response) and `slow` (a stream with 300 ms between events).
+answering 429), `mocked` (mock_response, with `rpm` and `tpm` limits) and `slow` (a stream with
+300 ms between events).
 Every test scrapes /metrics before and after its action and asserts EXACT deltas of the
 samples whose labels contain a given subset, so a request counted twice, not at all, or under
 the wrong label fails. The tests run in file order on one gateway; each waits for its own
@@ -42,6 +43,8 @@ MESSAGES = [{"role": "user", "content": "hi"}]
 ROUTE = "/v1/chat/completions"
 MASTER = "litellm_proxy_master_key"
 MOCKED_TEXT = "A mocked answer for the metrics test."
+MOCKED_RPM = 1000
+MOCKED_TPM = 100000
 SLOW_MS = 300
 
 #: LiteLLM's LATENCY_BUCKETS, as its scrape prints them.
@@ -77,6 +80,19 @@ INPUT_TOKENS = "litellm_input_tokens_metric_total"
 OUTPUT_TOKENS = "litellm_output_tokens_metric_total"
 TOTAL_TOKENS = "litellm_total_tokens_metric_total"
 IN_FLIGHT = "litellm_in_flight_requests"
+SUCCESSFUL_FALLBACKS = "litellm_deployment_successful_fallbacks_total"
+FAILED_FALLBACKS = "litellm_deployment_failed_fallbacks_total"
+COOLED_DOWN = "litellm_deployment_cooled_down_total"
+#: LiteLLM 1.108.7's router families (their scenarios are in server/tests/metrics.rs).
+ROUTER_FAMILIES = {
+    "litellm_deployment_cooled_down": "counter",
+    "litellm_deployment_successful_fallbacks": "counter",
+    "litellm_deployment_failed_fallbacks": "counter",
+    "litellm_deployment_tpm_limit": "gauge",
+    "litellm_deployment_rpm_limit": "gauge",
+    "litellm_remaining_requests_metric": "gauge",
+    "litellm_remaining_tokens_metric": "gauge",
+}
 
 
 # --- the gateway -------------------------------------------------------------------------
@@ -101,7 +117,13 @@ def _config(mock_url: str) -> dict:
                 api_base=f"{mock_url}/status/429/v1",
                 api_key="gsk-metrics-test",
             ),
-            group("mocked", model="openai/gpt-4o-mini", mock_response=MOCKED_TEXT),
+            group(
+                "mocked",
+                model="openai/gpt-4o-mini",
+                mock_response=MOCKED_TEXT,
+                rpm=MOCKED_RPM,
+                tpm=MOCKED_TPM,
+            ),
             group(
                 "slow",
                 model="openai/ok-model",
@@ -460,6 +482,47 @@ def test_upstream_429_groq(gw, ids):
     assert state(after, limited) == 1
 
 
+def test_request_fallbacks(gw, ids):
+    """A request's own `fallbacks`: each fallback attempt counts once, labelled with the group
+    that failed and its error (LiteLLM's log_success_fallback_event / log_failure_fallback_event),
+    on no deployment (`model_id` "None")."""
+    before = scrape(gw)
+    status, body = chat(gw, "limited", fallbacks=["ok"], num_retries=0)
+    assert status == 200, body
+    status, body = chat(gw, "broken", fallbacks=["limited"], num_retries=0)
+    assert status == 500, body
+    after = scrape(gw)
+    common = dict(hashed_api_key=MASTER, api_key_alias="None", team="None", team_alias="None")
+    assert_delta(
+        before,
+        after,
+        SUCCESSFUL_FALLBACKS,
+        1,
+        requested_model="limited",
+        fallback_model="ok",
+        exception_status="429",
+        exception_class="Groq.RateLimitError",
+        model_id="None",
+        **common,
+    )
+    assert_delta(before, after, SUCCESSFUL_FALLBACKS, 1)
+    assert_delta(
+        before,
+        after,
+        FAILED_FALLBACKS,
+        1,
+        requested_model="broken",
+        fallback_model="limited",
+        exception_status="500",
+        exception_class="Openai.InternalServerError",
+        model_id="None",
+        **common,
+    )
+    assert_delta(before, after, FAILED_FALLBACKS, 1)
+    # Single deployments: neither a 429 nor a 500 cools one.
+    assert_delta(before, after, COOLED_DOWN, 0)
+
+
 def test_mock_response_is_a_success(gw, ids):
     mocked = ids["mocked"]
     before = scrape(gw)
@@ -487,6 +550,17 @@ def test_mock_response_is_a_success(gw, ids):
     assert_delta(before, after, OUTPUT_TOKENS, usage["completion_tokens"], model_id=mocked)
     assert_delta(before, after, TOTAL_TOKENS, usage["total_tokens"], model_id=mocked)
     assert usage["total_tokens"] > 0
+    # The deployment has limits: LiteLLM's success metrics set its limit gauges and what is
+    # left of its group's minute.
+    labels = dict(model_id=mocked, model_group="mocked")
+    assert after.sum("litellm_deployment_rpm_limit", **labels) == MOCKED_RPM
+    assert after.sum("litellm_deployment_tpm_limit", **labels) == MOCKED_TPM
+    remaining = after.sum("litellm_remaining_requests_metric", hashed_api_key=MASTER, **labels)
+    assert 0 <= remaining < MOCKED_RPM, after.lines("litellm_remaining_requests_metric")
+    tokens = after.sum("litellm_remaining_tokens_metric", hashed_api_key=MASTER, **labels)
+    assert tokens <= MOCKED_TPM - usage["total_tokens"], after.lines("litellm_remaining_tokens_metric")
+    # Deployments without limits have none.
+    assert not after.matching("litellm_deployment_rpm_limit", model_id=ids["ok"])
 
 
 def test_admin_routes_are_not_counted(gw):
@@ -616,6 +690,8 @@ def test_structure_matches_litellm(gw):
     for name, kind in list(reference.items()):
         if kind in ("counter", "histogram"):
             reference.setdefault(name + "_created", "gauge")
+    for name, kind in ROUTER_FAMILIES.items():
+        assert ours.get(name) == kind == reference.get(name), (name, ours.get(name))
     mismatched = {
         name: (kind, reference.get(name))
         for name, kind in ours.items()
