@@ -205,3 +205,78 @@ fn a_redis_that_is_down_leaves_each_instance_its_own_state() {
     assert_eq!(stderr.matches("router redis:").count(), 1, "{stderr}");
     gw.assert_healthy();
 }
+
+/// The `router_settings` reference block of LiteLLM's docs (its config settings page), as
+/// written there with a real Redis: every key is read (none said to be ignored) and
+/// traffic flows.
+#[test]
+fn litellms_documented_router_settings_work_unchanged() {
+    let redis = Redis::start();
+    let (base, seen) = scripted_upstream(|_, _| ok());
+    let config = format!(
+        r#"model_list:
+{}{}router_settings:
+  routing_strategy: usage-based-routing-v2 # Literal["simple-shuffle", "least-busy", "usage-based-routing","latency-based-routing"], default="simple-shuffle"
+  redis_host: 127.0.0.1                   # string
+  redis_password: null                    # string
+  redis_port: {}                          # string
+  enable_pre_call_checks: true            # bool - Before call is made check if a call is within model context window
+  allowed_fails: 3 # cooldown model if it fails > 1 call in a minute.
+  cooldown_time: 30 # (in seconds) how long to cooldown model if fails/min > allowed_fails
+  disable_cooldowns: True                  # bool - Disable cooldowns for all models
+  enable_tag_filtering: True                # bool - Use tag based routing for requests
+  retry_policy: {{                          # Dict[str, int]: retry policy for different types of exceptions
+    "AuthenticationErrorRetries": 3,
+    "TimeoutErrorRetries": 3,
+    "RateLimitErrorRetries": 3,
+    "ContentPolicyViolationErrorRetries": 4,
+    "InternalServerErrorRetries": 4
+  }}
+  allowed_fails_policy: {{
+    "BadRequestErrorAllowedFails": 1000, # Allow 1000 BadRequestErrors before cooling down a deployment
+    "AuthenticationErrorAllowedFails": 10, # int
+    "TimeoutErrorAllowedFails": 12, # int
+    "RateLimitErrorAllowedFails": 10000, # int
+    "ContentPolicyViolationErrorAllowedFails": 15, # int
+    "InternalServerErrorAllowedFails": 20, # int
+  }}
+  num_retries: 3
+  timeout: 30
+  retry_after: 5
+  model_group_alias: {{"gpt-4": "g"}}
+"#,
+        deployment(
+            "g",
+            "a",
+            &base,
+            "      rpm: 100\n      tpm: 100000\n      tags: [default]\n"
+        ),
+        deployment(
+            "g",
+            "b",
+            &base,
+            "      rpm: 100\n      tpm: 100000\n      tags: [default]\n"
+        ),
+        redis.port
+    );
+    let gw = Gateway::start(&config);
+    for model in ["g", "gpt-4"] {
+        for _ in 0..3 {
+            assert_eq!(
+                gw.post("/v1/chat/completions", &chat_body(model)).status,
+                200
+            );
+        }
+    }
+    assert_eq!(calls(&seen).len(), 6);
+    let stderr = gw.proc.stderr.text();
+    assert!(!stderr.contains("router_settings"), "{stderr}");
+    sync();
+    // The usage counts went to Redis, in LiteLLM's keys.
+    let keys = redis.cli(&["KEYS", "*:rpm:*"]);
+    assert!(
+        keys.contains("a:openai/m:rpm:") || keys.contains("b:openai/m:rpm:"),
+        "{keys}"
+    );
+    gw.assert_healthy();
+}
