@@ -4,7 +4,8 @@ the LiteLLM the harness installs (harness/litellm/setup.sh), and beside it
 transforms/src/openai_chat_models.txt: the map's `openai` models, fine-tunes aside (LiteLLM's
 `open_ai_chat_completion_models`, whose text completions it sends as chat completions), and
 transforms/src/openai_none_effort.txt: its `openai` models with a `none` reasoning effort, and
-transforms/src/reasoning_models.txt: its models that reason, as provider/model.
+transforms/src/reasoning_models.txt: its models that reason, as provider/model, and
+transforms/src/context_windows.txt: its models' max_input_tokens.
 The prices: every model with a per-token input or output price, sorted by key, one
 tab-separated line a model:
 
@@ -115,3 +116,11 @@ write_list("reasoning_models.txt", "models with supports_reasoning, as provider/
                    for key, entry in table.items()
                    if isinstance(entry, dict) and entry.get("supports_reasoning") is True
                    and isinstance(entry.get("litellm_provider"), str) and "\n" not in key}, key=str.encode))
+
+# The models' context windows (`max_input_tokens`, for the router's pre-call checks), by the
+# map's key: `key<TAB>tokens`.
+write_list("context_windows.txt", "max_input_tokens by cost map key",
+           sorted((f"{key}\t{int(entry['max_input_tokens'])}" for key, entry in table.items()
+                   if isinstance(entry, dict) and key != "sample_spec" and "\n" not in key
+                   and "\t" not in key and isinstance(entry.get("max_input_tokens"), (int, float))
+                   and entry["max_input_tokens"] > 0), key=str.encode))

@@ -56,6 +56,9 @@ pub struct Deployment {
     pub stream_timeout: Option<Duration>,
     /// Its own cooldown settings (`model_info`, `litellm_params.cooldown_time`).
     pub cooldown: crate::health::DeploymentRules,
+    /// Its context window, for the pre-call checks (`model_info.max_input_tokens`, else the
+    /// bundled table's).
+    pub max_input_tokens: Option<u64>,
     pub prices: Option<Prices>,
     /// `drop_params`, global or the deployment's: parameters the provider has no field for
     /// are dropped instead of refused.
@@ -212,6 +215,23 @@ impl Gateway {
                 .or(set(params.request_timeout))
                 .unwrap_or(default_timeout);
             let prices = deployment_prices(params, &entry.model_info, &kind);
+            // LiteLLM's window for the pre-call checks: model_info's, else the cost map's for
+            // the provider and `base_model` (else the model).
+            let max_input_tokens = entry.model_info.max_input_tokens.or_else(|| match &kind {
+                DeploymentKind::Fixed {
+                    provider,
+                    provider_model,
+                    ..
+                } => corelane_transforms::cost::max_input_tokens(
+                    provider.name,
+                    entry
+                        .model_info
+                        .base_model
+                        .as_deref()
+                        .unwrap_or(provider_model),
+                ),
+                _ => None,
+            });
             let id = match &entry.model_info.id {
                 Some(id) => id.clone(),
                 None => model_id(&entry.model_name, params),
@@ -235,6 +255,7 @@ impl Gateway {
                 kind,
                 timeout,
                 stream_timeout: set(params.stream_timeout).or(default_stream_timeout),
+                max_input_tokens,
                 cooldown: crate::health::DeploymentRules {
                     cooldown_time: entry.model_info.cooldown_time.or(params.cooldown_time),
                     allowed_fails: entry

@@ -607,7 +607,7 @@ pub fn take_request(gw: &Gateway, d: &Deployment) -> Result<(), GatewayError> {
 }
 
 /// `enable_pre_call_checks`: leaves out the deployments whose context window the prompt
-/// exceeds (`model_info.max_input_tokens`) and, with usage-based-routing v1, those whose
+/// exceeds (`model_info.max_input_tokens`, else the bundled table's) and, with usage-based-routing v1, those whose
 /// successes this minute reached their `rpm`; LiteLLM's errors when none is left.
 fn pre_call_checks(
     gw: &Gateway,
@@ -622,7 +622,7 @@ fn pre_call_checks(
     let mut limited = false;
     live.retain(|&d| {
         let dep = &deps[d];
-        if let (Some(max), Some(tokens)) = (dep.info.max_input_tokens, ask.input_tokens) {
+        if let (Some(max), Some(tokens)) = (dep.max_input_tokens, ask.input_tokens) {
             if tokens > max {
                 let model = dep.info.base_model.as_deref().unwrap_or(&dep.params.model);
                 let _ = write!(

@@ -262,7 +262,7 @@ impl<'g> Run<'_, 'g> {
         let needed = group.deployments.iter().any(|&d| {
             let dep = &gw.deployments[d];
             (policy.strategy.counts_usage() && router::limits(dep).1.is_some())
-                || (policy.pre_call_checks && dep.info.max_input_tokens.is_some())
+                || (policy.pre_call_checks && dep.max_input_tokens.is_some())
         });
         if !needed || self.req.spilled.is_some() {
             return None;

@@ -281,4 +281,29 @@ fn pre_call_checks_leave_out_small_context_windows() {
     );
     assert!(calls(&seen).is_empty());
     gw.assert_healthy();
+    drop(gw);
+    // Without model_info, the bundled table's window (LiteLLM's cost map: 2,048 here).
+    let config = format!(
+        "model_list:\n{}{}router_settings:\n  enable_pre_call_checks: true\n",
+        deployment("g", "phi", &base, "", "").replace(
+            "model: openai/m",
+            "model: fireworks_ai/accounts/fireworks/models/phi-2-3b"
+        ),
+        deployment("g", "large", &base, "", ""),
+    );
+    let gw = Gateway::start(&config);
+    let long =
+        json!({"model": "g", "messages": [{"role": "user", "content": "word ".repeat(2100)}]});
+    for _ in 0..5 {
+        assert_eq!(
+            answered_by(&gw.post("/v1/chat/completions", &long)),
+            "large"
+        );
+    }
+    let mut short: Vec<String> = (0..12)
+        .map(|_| answered_by(&gw.post("/v1/chat/completions", &chat_body("g"))))
+        .collect();
+    short.sort();
+    short.dedup();
+    assert_eq!(short, ["large", "phi"]);
 }

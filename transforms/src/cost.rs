@@ -136,17 +136,36 @@ pub fn bundled_prices(provider: &str, provider_model: &str) -> Option<Prices> {
 }
 
 fn lookup(provider: &str, provider_model: &str) -> Option<Prices> {
+    by_key(provider, provider_model, &table_prices)
+}
+
+/// `find` by LiteLLM's keys for a model: `"provider/model"` first, then the bare name; a
+/// dated snapshot ("gpt-4o-2024-08-06") falls back on its family's row.
+fn by_key<T>(provider: &str, provider_model: &str, find: &dyn Fn(&str) -> Option<T>) -> Option<T> {
     let prefixed = (!provider.is_empty())
-        .then(|| table_prices(&format!("{provider}/{provider_model}")))
+        .then(|| find(&format!("{provider}/{provider_model}")))
         .flatten();
-    prefixed
-        .or_else(|| table_prices(provider_model))
-        .or_else(|| {
-            // Dated snapshots ("gpt-4o-2024-08-06") cost what their family does when the table
-            // has no row of their own.
-            let base = strip_date_suffix(provider_model)?;
-            lookup(provider, base)
-        })
+    prefixed.or_else(|| find(provider_model)).or_else(|| {
+        let base = strip_date_suffix(provider_model)?;
+        by_key(provider, base, find)
+    })
+}
+
+/// LiteLLM's context windows (`max_input_tokens` of its cost map), one `key<TAB>tokens` line
+/// a model; regenerate with `scripts/litellm-prices.py`.
+const CONTEXT_WINDOWS: &str = include_str!("context_windows.txt");
+
+/// The bundled context window of `provider_model` on `provider` (the router's pre-call
+/// checks), looked up as prices are.
+pub fn max_input_tokens(provider: &str, provider_model: &str) -> Option<u64> {
+    by_key(provider, provider_model, &|key| {
+        CONTEXT_WINDOWS
+            .lines()
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix('\t'))?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 /// "gpt-4o-2024-08-06" -> "gpt-4o"; None when the name has no `-YYYY-MM-DD` suffix.
@@ -515,6 +534,17 @@ mod tests {
         // Fireworks AI reads its cache at half the input rate when the map has no rate.
         let fw = bundled_prices("fireworks_ai", "accounts/fireworks/models/SSD-1B").unwrap();
         assert_eq!(fw.cache_read_per_token, Some(fw.input_per_token * 0.5));
+    }
+
+    #[test]
+    fn context_windows() {
+        assert_eq!(max_input_tokens("openai", "gpt-4o"), Some(128_000));
+        // A dated snapshot without its own row takes its family's.
+        assert_eq!(
+            max_input_tokens("openai", "gpt-4o-mini-2099-01-01"),
+            Some(128_000)
+        );
+        assert_eq!(max_input_tokens("openai", "no-such-model"), None);
     }
 
     #[test]

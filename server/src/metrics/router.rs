@@ -346,15 +346,8 @@ const FALLBACK: &[L] = &[
     Team,
     TeamAlias,
 ];
-const REMAINING: &[L] = &[
-    ApiBase,
-    ApiKeyAlias,
-    ApiProvider,
-    HashedApiKey,
-    LitellmModelName,
-    ModelGroup,
-    ModelId,
-];
+/// The same labels as the overhead histogram's.
+const REMAINING: &[L] = super::OVERHEAD;
 
 /// The router's families, after `litellm_deployment_state`; each HELP and TYPE line is
 /// written even with no series, as prometheus_client writes them.
