@@ -624,3 +624,41 @@ fn allowed_fails_policies_of_the_router_and_the_deployment() {
     assert_eq!(post("fine").status, 200);
     gw.assert_healthy();
 }
+
+/// The fault-injecting mock: a deployment that resets every connection never reaches the
+/// client while its group has another; a stream cut after its first bytes is not retried
+/// (the client has them) and ends with an error event.
+#[test]
+fn resets_are_absorbed_and_a_stream_cut_midway_is_not_retried() {
+    let mock = common::Mock::start();
+    let entry = |group: &str, id: &str, base: String| {
+        format!(
+            "  - model_name: {group}\n    litellm_params:\n      model: openai/m\n      api_base: {base}\n      api_key: sk-x\n    model_info:\n      id: {id}\n"
+        )
+    };
+    let config = format!(
+        "model_list:\n{}{}{}router_settings:\n  disable_cooldowns: true\n",
+        entry("g", "reset", mock.base("/reset/v1")),
+        entry("g", "fine", mock.base("/v1")),
+        entry("cut", "cut", mock.base("/truncate/v1")),
+    );
+    let gw = Gateway::start_with(&config, &["--num_workers", "2"]);
+    for _ in 0..30 {
+        let resp = gw.post("/v1/chat/completions", &chat_body("g"));
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        assert_eq!(resp.header("x-litellm-model-id"), Some("fine"));
+    }
+    mock.reset();
+    let mut body = chat_body("cut");
+    body["stream"] = json!(true);
+    let resp = gw.post("/v1/chat/completions", &body);
+    assert_eq!(resp.status, 200);
+    let text = resp.text();
+    let events = common::SseEvents::split(text.as_bytes());
+    let last = events.iter().rev().find(|e| !e.contains("[DONE]")).unwrap();
+    assert!(last.contains("\"error\""), "{text}");
+    assert!(events.len() > 2, "{text}");
+    // One upstream call: nothing was retried once bytes had gone to the client.
+    assert_eq!(mock.stats().0, 1);
+    gw.assert_healthy();
+}
