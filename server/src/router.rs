@@ -370,7 +370,7 @@ pub fn pick<'g>(
         }
     }
     if policy.pre_call_checks {
-        pre_call_checks(gw, group, ask, now, &mut live)?;
+        pre_call_checks(gw, ask, &mut live)?;
     }
     if tags {
         by_tags(gw, group, ask.tags, policy.tag_match_any, &mut live)?;
@@ -609,13 +609,7 @@ pub fn take_request(gw: &Gateway, d: &Deployment) -> Result<(), GatewayError> {
 /// `enable_pre_call_checks`: leaves out the deployments whose context window the prompt
 /// exceeds (`model_info.max_input_tokens`, else the bundled table's) and, with usage-based-routing v1, those whose
 /// successes this minute reached their `rpm`; LiteLLM's errors when none is left.
-fn pre_call_checks(
-    gw: &Gateway,
-    group: &ModelGroup,
-    ask: &Ask<'_>,
-    _now: Instant,
-    live: &mut Vec<usize>,
-) -> Result<(), NoPick> {
+fn pre_call_checks(gw: &Gateway, ask: &Ask<'_>, live: &mut Vec<usize>) -> Result<(), NoPick> {
     let deps = &gw.deployments;
     let minute = minute_now();
     let mut windows = String::new();
@@ -654,7 +648,6 @@ fn pre_call_checks(
             provider_retry_after: None,
         }
     } else {
-        let _ = group;
         GatewayError::RouterRefusal {
             status: 400,
             class: "ContextWindowExceededError",

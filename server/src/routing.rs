@@ -334,7 +334,11 @@ impl<'g> Run<'_, 'g> {
                     )
                     .await
                 }
-                Err(e) => Err(e),
+                Err(e) => {
+                    // Judged without the last attempt's answer.
+                    ex.upstream_retry_after = None;
+                    Err(e)
+                }
             };
             let e = match result {
                 Ok(keep) => {
