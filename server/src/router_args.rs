@@ -91,7 +91,11 @@ pub async fn read(
     let (mut from_metadata, mut from_body) = (Vec::new(), Vec::new());
     for (arg, span) in fields.router_args.iter() {
         let tag_source = matches!(arg, RouterArg::Metadata | RouterArg::Tags);
-        if tag_source && !tags {
+        // A spilled body's member is read back only up to a bound: past it, `metadata` or
+        // `tags` (which may be large for reasons of their own) gives no tags rather than a
+        // refusal.
+        let oversized = req.spilled.is_some() && span.len() > MAX_VALUE;
+        if tag_source && (!tags || oversized) {
             continue;
         }
         let value = member_value(req, span).await?;

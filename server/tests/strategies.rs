@@ -242,6 +242,11 @@ fn tag_routing() {
         answered_by(&post(json!({"tags": ["teamB"]}), &[], "h")),
         "hb"
     );
+    // A body spilled to a file with a large `metadata`: its tags are not read back (the
+    // default deployment serves it), and it is not refused.
+    let big = json!({"metadata": {"tags": ["teamA"], "note": "x".repeat(100_000)},
+                     "messages": [{"role": "user", "content": "y".repeat(2 << 20)}]});
+    assert_eq!(by(big, &[]), "td");
     gw.assert_healthy();
 }
 
