@@ -172,6 +172,15 @@ pub enum RoutingStrategy {
 }
 
 impl RoutingStrategy {
+    pub const ALL: [RoutingStrategy; 6] = [
+        RoutingStrategy::SimpleShuffle,
+        RoutingStrategy::LeastBusy,
+        RoutingStrategy::LatencyBased,
+        RoutingStrategy::UsageBased,
+        RoutingStrategy::UsageBasedV2,
+        RoutingStrategy::CostBased,
+    ];
+
     pub const fn name(self) -> &'static str {
         match self {
             RoutingStrategy::SimpleShuffle => "simple-shuffle",
@@ -185,17 +194,7 @@ impl RoutingStrategy {
 
     /// The strategy named exactly `name` (LiteLLM has no aliases).
     pub fn of(name: &str) -> Option<RoutingStrategy> {
-        use RoutingStrategy::*;
-        [
-            SimpleShuffle,
-            LeastBusy,
-            LatencyBased,
-            UsageBased,
-            UsageBasedV2,
-            CostBased,
-        ]
-        .into_iter()
-        .find(|s| s.name() == name)
+        RoutingStrategy::ALL.into_iter().find(|s| s.name() == name)
     }
 }
 

@@ -17,6 +17,9 @@ pub enum ErrorSource {
     Upstream,
     /// The gateway itself (its limits, its disk, its configuration).
     Internal,
+    /// The router's own refusals (no deployment left, a limit, the tags, a context window):
+    /// they take fallbacks as upstream errors do.
+    Router,
 }
 
 /// Whether another attempt may be made (pingora's RetryType).
@@ -255,6 +258,9 @@ impl GatewayError {
             | GatewayError::BodyStore
             | GatewayError::UnsupportedProvider { .. }
             | GatewayError::ShuttingDown => ErrorSource::Internal,
+            GatewayError::NoDeployments { .. } | GatewayError::RouterRefusal { .. } => {
+                ErrorSource::Router
+            }
             _ => ErrorSource::Client,
         }
     }

@@ -16,6 +16,7 @@
 //! A client-side entry that overrides other request parameters (`{"model": "f1",
 //! "messages": [...]}`) is refused: the body would be another request than the one routed.
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::time::Duration;
 
@@ -29,6 +30,9 @@ use crate::exchange::Request;
 /// Longest value of one router member read from a spilled body: far beyond any real
 /// fallback list.
 const MAX_VALUE: usize = 64 * 1024;
+/// Most model groups a request's fallbacks, and most tags it, may name: the fallback walk
+/// and the tags' deduplication are quadratic in them, and no real request comes near.
+const MAX_ENTRIES: usize = 256;
 /// Longest timeout a request may set (a day): past it `Duration` arithmetic is not needed.
 const MAX_TIMEOUT: f64 = 86_400.0;
 
@@ -98,8 +102,8 @@ pub async fn read(
         if tag_source && (!tags || oversized) {
             continue;
         }
-        let value = member_value(req, span).await?;
-        let value: Value = serde_json::from_slice(&value).map_err(|_| invalid(arg.name()))?;
+        let bytes = member_value(req, span).await?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|_| invalid(arg.name()))?;
         match arg {
             RouterArg::Metadata => from_metadata = tag_list(value.get("tags")),
             RouterArg::Tags => from_body = tag_list(Some(&value)),
@@ -107,12 +111,19 @@ pub async fn read(
         }
     }
     if tags {
-        let header = req.router_headers.tags.into_iter().flat_map(|h| {
-            h.split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned)
-        });
+        let header: Vec<String> = req
+            .router_headers
+            .tags
+            .into_iter()
+            .flat_map(|h| h.split(','))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .take(MAX_ENTRIES + 1)
+            .map(str::to_owned)
+            .collect();
+        if from_metadata.len() + header.len() + from_body.len() > MAX_ENTRIES {
+            return Err(too_many("tags"));
+        }
         for tag in from_metadata.into_iter().chain(header).chain(from_body) {
             if !out.tags.contains(&tag) {
                 out.tags.push(tag);
@@ -136,10 +147,14 @@ pub async fn read(
     Ok(out)
 }
 
-/// The bytes of a member's value: from the body in memory, else read back from its file.
-async fn member_value(req: &Request<'_>, span: Range<usize>) -> Result<Vec<u8>, GatewayError> {
+/// The bytes of a member's value: borrowed from the body in memory, else read back from
+/// its file.
+async fn member_value<'b>(
+    req: &Request<'b>,
+    span: Range<usize>,
+) -> Result<Cow<'b, [u8]>, GatewayError> {
     let Some(spilled) = req.spilled else {
-        return Ok(req.body.get(span).unwrap_or_default().to_vec());
+        return Ok(Cow::Borrowed(req.body.get(span).unwrap_or_default()));
     };
     if span.len() > MAX_VALUE {
         return Err(GatewayError::BadRequest {
@@ -152,7 +167,16 @@ async fn member_value(req: &Request<'_>, span: Range<usize>) -> Result<Vec<u8>, 
         .file
         .read_at(span.start as u64, span.len(), Vec::new())
         .await
+        .map(Cow::Owned)
         .map_err(|_| GatewayError::BodyStore)
+}
+
+fn too_many(name: &str) -> GatewayError {
+    GatewayError::BadRequest {
+        message: format!(
+            "litellm.BadRequestError: Invalid value for '{name}': at most {MAX_ENTRIES} entries"
+        ),
+    }
 }
 
 /// The strings of a list of tags (anything else: none).
@@ -256,6 +280,9 @@ fn fallbacks(value: &Value, name: &str) -> Result<Fallbacks, GatewayError> {
     let Value::Array(items) = value else {
         return Err(invalid(name));
     };
+    if items.len() > MAX_ENTRIES {
+        return Err(too_many(name));
+    }
     if !items.is_empty() && items.iter().all(Value::is_string) {
         return Ok(Fallbacks::Chain(
             items
@@ -317,6 +344,9 @@ fn table(value: &Value, name: &str) -> Result<Option<Vec<Fallback>>, GatewayErro
                 targets,
             });
         }
+    }
+    if out.iter().map(|f| 1 + f.targets.len()).sum::<usize>() > MAX_ENTRIES {
+        return Err(too_many(name));
     }
     Ok(Some(out))
 }
@@ -418,7 +448,12 @@ mod tests {
         }
         let m =
             message(routing(json!({"fallbacks": [{"model": "a", "messages": []}]})).unwrap_err());
-        assert!(m.contains("not supported"), "{m}");
+        assert!(m.contains("not supported"), "{m}"); // Bounded: the fallback walk is quadratic in the groups named.
+        let many: Vec<String> = (0..300).map(|i| format!("g{i}")).collect();
+        let m = message(routing(json!({ "fallbacks": many })).unwrap_err());
+        assert!(m.contains("at most 256 entries"), "{m}");
+        let m = message(routing(json!({ "fallbacks": [{ "g": many }] })).unwrap_err());
+        assert!(m.contains("at most 256 entries"), "{m}");
     }
 
     #[test]

@@ -234,9 +234,9 @@ impl<'p> Plan<'p> {
     }
 
     fn special_table(&self, e: &GatewayError) -> Option<&'p [Fallback]> {
-        match class(e) {
-            Some("ContextWindowExceededError") => self.context_window_fallbacks,
-            Some("ContentPolicyViolationError") => self.content_policy_fallbacks,
+        match e.exception_class(None).class {
+            "ContextWindowExceededError" => self.context_window_fallbacks,
+            "ContentPolicyViolationError" => self.content_policy_fallbacks,
             _ => None,
         }
     }
@@ -439,14 +439,9 @@ impl<'g> Run<'_, 'g> {
     }
 }
 
-/// Whether the router acts on an error: one the upstream caused, or its own (no deployment
-/// left, a limit, the tags, a context window).
+/// Whether the router acts on an error: one the upstream caused, or its own.
 fn routable(e: &GatewayError) -> bool {
-    e.source() == ErrorSource::Upstream
-        || matches!(
-            e,
-            GatewayError::NoDeployments { .. } | GatewayError::RouterRefusal { .. }
-        )
+    matches!(e.source(), ErrorSource::Upstream | ErrorSource::Router)
 }
 
 /// What a success teaches the strategy: the minute's requests (v2 counted it before) and
@@ -480,22 +475,11 @@ fn record_success(gw: &Gateway, ex: &Exchange<'_>, d: &Deployment) {
     }
 }
 
-/// LiteLLM's exception class of an upstream error.
-fn class(e: &GatewayError) -> Option<&'static str> {
-    match e {
-        GatewayError::Upstream { map, .. } | GatewayError::UpstreamStreamError { map, .. } => {
-            Some(map.exception)
-        }
-        GatewayError::RouterRefusal { class, .. } => Some(class),
-        _ => None,
-    }
-}
-
 /// A context-window or content-policy error: LiteLLM never takes `order` tiers for them.
 fn has_own_fallbacks(e: &GatewayError) -> bool {
     matches!(
-        class(e),
-        Some("ContextWindowExceededError" | "ContentPolicyViolationError")
+        e.exception_class(None).class,
+        "ContextWindowExceededError" | "ContentPolicyViolationError"
     )
 }
 

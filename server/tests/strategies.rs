@@ -242,6 +242,11 @@ fn tag_routing() {
         answered_by(&post(json!({"tags": ["teamB"]}), &[], "h")),
         "hb"
     );
+    // Tags are bounded (their deduplication is quadratic).
+    let many: Vec<String> = (0..300).map(|i| format!("t{i}")).collect();
+    let resp = post(json!({}), &[("x-litellm-tags", &many.join(","))], "g");
+    let err = assert_litellm_error(&resp, 400);
+    assert!(err["message"].as_str().unwrap().contains("'tags'"), "{err}");
     // A body spilled to a file with a large `metadata`: its tags are not read back (the
     // default deployment serves it), and it is not refused.
     let big = json!({"metadata": {"tags": ["teamA"], "note": "x".repeat(100_000)},
