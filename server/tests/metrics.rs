@@ -12,20 +12,14 @@ mod common;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{chat_body, scripted_upstream, Gateway, Recorded};
-use serde_json::json;
+use common::{chat_body, routed_deployment as deployment, scripted_upstream, Gateway, Recorded};
 
 fn ok() -> (u16, &'static str, String) {
-    let answer = json!({"id": "c", "object": "chat.completion", "created": 1, "model": "m",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"},
-                     "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}});
-    (200, "application/json", answer.to_string())
+    common::openai_answer("hi", 1, 1)
 }
 
 fn error(status: u16) -> (u16, &'static str, String) {
-    let body = json!({"error": {"message": "no", "type": "x", "param": null, "code": null}});
-    (status, "application/json", body.to_string())
+    common::openai_error(status, "no")
 }
 
 /// An upstream answering `/{name}/...` with the status the name's first letters say:
@@ -40,14 +34,6 @@ fn upstream() -> (String, Receiver<Recorded>) {
             _ => ok(),
         }
     })
-}
-
-/// Deployment `name` of `group` (`openai/m` at `{base}/{name}/v1`), with `extra` lines of
-/// litellm_params and of model_info.
-fn deployment(group: &str, name: &str, base: &str, params: &str, info: &str) -> String {
-    format!(
-        "  - model_name: {group}\n    litellm_params:\n      model: openai/m\n      api_base: {base}/{name}/v1\n      api_key: sk-x\n{params}    model_info:\n      id: {name}\n{info}"
-    )
 }
 
 fn start(models: &[String], router_settings: &str) -> Gateway {

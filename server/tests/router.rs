@@ -10,34 +10,18 @@ use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{assert_litellm_error, chat_body, scripted_upstream, Gateway, Recorded};
+use common::{
+    assert_litellm_error, chat_body, openai_error as error, scripted_upstream,
+    upstream_calls as calls, Gateway, Recorded,
+};
 use serde_json::{json, Value};
 
 fn ok(name: &str) -> (u16, &'static str, String) {
-    let answer = json!({"id": "c", "object": "chat.completion", "created": 1, "model": "m",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": format!("from {name}")},
-                     "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}});
-    (200, "application/json", answer.to_string())
+    common::openai_answer(&format!("from {name}"), 1, 1)
 }
 
-fn error(status: u16, message: &str) -> (u16, &'static str, String) {
-    let body = json!({"error": {"message": message, "type": "x", "param": null, "code": null}});
-    (status, "application/json", body.to_string())
-}
-
-/// A deployment `name` of group `group` at `{base}/{name}/v1`, with `extra` litellm_params.
 fn deployment(group: &str, name: &str, base: &str, extra: &str) -> String {
-    format!(
-        "  - model_name: {group}\n    litellm_params:\n      model: openai/m\n      api_base: {base}/{name}/v1\n      api_key: sk-x\n{extra}    model_info:\n      id: {name}\n"
-    )
-}
-
-/// The deployments (first path segment) the upstream saw, in order.
-fn calls(seen: &Receiver<Recorded>) -> Vec<String> {
-    seen.try_iter()
-        .map(|(path, _, _)| path.split('/').nth(1).unwrap_or("").to_owned())
-        .collect()
+    common::routed_deployment(group, name, base, extra, "")
 }
 
 fn calls_of(seen: &Receiver<Recorded>, name: &str) -> usize {

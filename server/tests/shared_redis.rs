@@ -5,11 +5,11 @@
 mod common;
 
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use common::{assert_litellm_error, chat_body, scripted_upstream, Gateway, Recorded};
-use serde_json::json;
+use common::{
+    assert_litellm_error, chat_body, scripted_upstream, upstream_calls as calls, Gateway,
+};
 
 /// A redis-server on an ephemeral port, stopped when dropped.
 struct Redis {
@@ -61,27 +61,15 @@ impl Drop for Redis {
 }
 
 fn error(status: u16) -> (u16, &'static str, String) {
-    let body = json!({"error": {"message": "limited", "type": "x", "param": null, "code": null}});
-    (status, "application/json", body.to_string())
+    common::openai_error(status, "limited")
 }
 
 fn ok() -> (u16, &'static str, String) {
-    let answer = json!({"id": "c", "object": "chat.completion", "created": 1, "model": "m",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10}});
-    (200, "application/json", answer.to_string())
+    common::openai_answer("hi", 5, 5)
 }
 
 fn deployment(group: &str, name: &str, base: &str, extra: &str) -> String {
-    format!(
-        "  - model_name: {group}\n    litellm_params:\n      model: openai/m\n      api_base: {base}/{name}/v1\n      api_key: sk-x\n{extra}    model_info:\n      id: {name}\n"
-    )
-}
-
-fn calls(seen: &Receiver<Recorded>) -> Vec<String> {
-    seen.try_iter()
-        .map(|(path, _, _)| path.split('/').nth(1).unwrap_or("").to_owned())
-        .collect()
+    common::routed_deployment(group, name, base, extra, "")
 }
 
 /// Waits for the instances' next exchange with Redis (every 100 ms).

@@ -8,15 +8,14 @@ mod common;
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-use common::{assert_litellm_error, chat_body, scripted_upstream, Gateway, Recorded};
+use common::{
+    assert_litellm_error, chat_body, routed_deployment as deployment, scripted_upstream,
+    upstream_calls as calls, Gateway, Recorded,
+};
 use serde_json::{json, Value};
 
 fn ok(name: &str) -> (u16, &'static str, String) {
-    let answer = json!({"id": "c", "object": "chat.completion", "created": 1, "model": "m",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": format!("from {name}")},
-                     "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10}});
-    (200, "application/json", answer.to_string())
+    common::openai_answer(&format!("from {name}"), 5, 5)
 }
 
 /// An upstream answering as the deployment its path names; a prompt saying "slow" waits
@@ -32,20 +31,6 @@ fn upstream(slow: Duration) -> (String, Receiver<Recorded>) {
         }
         ok(&name)
     })
-}
-
-/// A deployment `name` of group `group`, with `extra` litellm_params lines and `info`
-/// model_info lines.
-fn deployment(group: &str, name: &str, base: &str, extra: &str, info: &str) -> String {
-    format!(
-        "  - model_name: {group}\n    litellm_params:\n      model: openai/m\n      api_base: {base}/{name}/v1\n      api_key: sk-x\n{extra}    model_info:\n      id: {name}\n{info}"
-    )
-}
-
-fn calls(seen: &Receiver<Recorded>) -> Vec<String> {
-    seen.try_iter()
-        .map(|(path, _, _)| path.split('/').nth(1).unwrap_or("").to_owned())
-        .collect()
 }
 
 /// Waits out the end of a UTC minute, so a test of per-minute limits stays in one.

@@ -378,3 +378,35 @@ pub fn scripted_upstream(
     });
     (base, seen)
 }
+
+/// A scripted upstream's chat completion saying `content`, with these token counts.
+pub fn openai_answer(content: &str, prompt: u64, completion: u64) -> (u16, &'static str, String) {
+    let answer = serde_json::json!({"id": "c", "object": "chat.completion", "created": 1, "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                  "total_tokens": prompt + completion}});
+    (200, "application/json", answer.to_string())
+}
+
+/// A scripted upstream's OpenAI error answer.
+pub fn openai_error(status: u16, message: &str) -> (u16, &'static str, String) {
+    let body = serde_json::json!({"error": {"message": message, "type": "x", "param": null, "code": null}});
+    (status, "application/json", body.to_string())
+}
+
+/// A router test's deployment `id` of `group`: `openai/m` at `{base}/{id}/v1` (so the
+/// scripted upstream knows it by its path), with `params` lines of litellm_params and `info`
+/// lines of model_info.
+pub fn routed_deployment(group: &str, id: &str, base: &str, params: &str, info: &str) -> String {
+    format!(
+        "  - model_name: {group}\n    litellm_params:\n      model: openai/m\n      api_base: {base}/{id}/v1\n      api_key: sk-x\n{params}    model_info:\n      id: {id}\n{info}"
+    )
+}
+
+/// The deployments (first path segment) a scripted upstream saw since last asked, in order.
+pub fn upstream_calls(seen: &std::sync::mpsc::Receiver<Recorded>) -> Vec<String> {
+    seen.try_iter()
+        .map(|(path, _, _)| path.split('/').nth(1).unwrap_or("").to_owned())
+        .collect()
+}
