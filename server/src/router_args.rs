@@ -33,6 +33,9 @@ const MAX_VALUE: usize = 64 * 1024;
 /// Most model groups a request's fallbacks, and most tags it, may name: the fallback walk
 /// and the tags' deduplication are quadratic in them, and no real request comes near.
 const MAX_ENTRIES: usize = 256;
+/// Most retries a request may ask for: each is an upstream call, so an unbounded count would
+/// let one request make any number of them.
+const MAX_RETRIES: u32 = 10;
 /// Longest timeout a request may set (a day): past it `Duration` arithmetic is not needed.
 const MAX_TIMEOUT: f64 = 86_400.0;
 
@@ -143,6 +146,13 @@ pub async fn read(
     }
     if let Some(v) = h.stream_timeout {
         out.stream_timeout = header_seconds(v, "x-litellm-stream-timeout")?;
+    }
+    if out.num_retries.is_some_and(|n| n > MAX_RETRIES) {
+        return Err(GatewayError::BadRequest {
+            message: format!(
+                "litellm.BadRequestError: Invalid value for 'num_retries': at most {MAX_RETRIES} retries a request"
+            ),
+        });
     }
     Ok(out)
 }

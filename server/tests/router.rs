@@ -412,6 +412,7 @@ fn a_request_sets_its_own_retries_and_fallbacks() {
     // Values LiteLLM could not use are refused by name, before anything goes upstream.
     for (bad, named) in [
         (json!({"num_retries": "2"}), "num_retries"),
+        (json!({"num_retries": 11}), "num_retries"),
         (json!({"fallbacks": "third"}), "fallbacks"),
         (
             json!({"fallbacks": [{"model": "third", "temperature": 1}]}),
