@@ -1,0 +1,1 @@
+//! LiteLLM's Postgres schema (being written).
