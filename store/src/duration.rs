@@ -87,6 +87,35 @@ impl Span {
     }
 }
 
+/// When a budget with this `budget_duration` next resets after `now`, snapped to boundaries
+/// as LiteLLM's `get_budget_reset_time` snaps them (in UTC, at 00:00): a day to the next
+/// midnight, a week to the next Monday, 30 days and `Nmo` to the first of a month, other
+/// whole days to today's midnight plus the days, hours, minutes and seconds to the next
+/// multiple of the span counted from midnight.
+pub fn budget_reset_at(duration: &str, now: u64) -> Result<u64, DurationError> {
+    const DAY: u64 = 86_400;
+    let midnight = now - now % DAY;
+    let first_of_month_after = |months: u32| {
+        let (y, m, _) = civil_from_days((now / DAY) as i64);
+        let total = y * 12 + i64::from(m) - 1 + i64::from(months.max(1));
+        let (year, month) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
+        days_from_civil(year, month, 1) as u64 * DAY
+    };
+    Ok(match parse(duration)? {
+        Span::Months(m) => first_of_month_after(m),
+        Span::Seconds(DAY) => midnight + DAY,
+        Span::Seconds(s) if s == 7 * DAY => {
+            // 1970-01-01 was a Thursday: Monday is day 4 of that week, counted from 0.
+            let weekday = (now / DAY + 3) % 7;
+            midnight + (7 - weekday) * DAY
+        }
+        Span::Seconds(s) if s == 30 * DAY => first_of_month_after(1),
+        Span::Seconds(s) if s % DAY == 0 => midnight + s,
+        Span::Seconds(0) => now,
+        Span::Seconds(s) => midnight + ((now - midnight) / s + 1) * s,
+    })
+}
+
 fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
@@ -150,6 +179,32 @@ mod tests {
             parse("99999999999999999999s"),
             Err(DurationError::Unit("99999999999999999999s".into()))
         );
+    }
+
+    #[test]
+    fn budgets_reset_at_litellms_boundaries() {
+        let day = |y, m, d| days_from_civil(y, m, d) as u64 * 86_400;
+        // Tuesday 2026-12-01 15:53:26 UTC.
+        let now = day(2026, 12, 1) + 15 * 3600 + 53 * 60 + 26;
+        let at = |d: &str| budget_reset_at(d, now).unwrap();
+        assert_eq!(at("1d"), day(2026, 12, 2));
+        assert_eq!(at("daily"), day(2026, 12, 2));
+        assert_eq!(at("7d"), day(2026, 12, 7));
+        assert_eq!(at("weekly"), day(2026, 12, 7));
+        assert_eq!(at("30d"), day(2027, 1, 1));
+        assert_eq!(at("1mo"), day(2027, 1, 1));
+        assert_eq!(at("3mo"), day(2027, 3, 1));
+        assert_eq!(at("2d"), day(2026, 12, 3));
+        assert_eq!(at("1h"), day(2026, 12, 1) + 16 * 3600);
+        assert_eq!(at("5h"), day(2026, 12, 1) + 20 * 3600);
+        assert_eq!(at("30m"), day(2026, 12, 1) + 16 * 3600);
+        assert_eq!(at("10s"), now + 4);
+        // A Monday resets on the next one.
+        assert_eq!(
+            budget_reset_at("7d", day(2026, 12, 7) + 1).unwrap(),
+            day(2026, 12, 14)
+        );
+        assert!(budget_reset_at("soon", now).is_err());
     }
 
     #[test]

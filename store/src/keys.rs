@@ -47,24 +47,45 @@ pub fn generate() -> Result<String, getrandom::Error> {
     Ok(key)
 }
 
+/// A random (version 4) UUID in its hyphenated text form, as Python's `str(uuid.uuid4())`:
+/// the ids LiteLLM gives users, teams and daily-spend rows.
+pub fn uuid4() -> Result<String, getrandom::Error> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b)?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let mut s = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+        s.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
+    }
+    Ok(s)
+}
+
 /// Checks a key a caller chose (`/key/generate`'s `key`).
 pub fn check_custom(key: &str) -> Result<(), KeyError> {
     if !key.starts_with("sk-") {
-        // The first and last four characters of a key longer than 8, else nothing.
-        let chars: Vec<char> = key.chars().collect();
-        let masked = if chars.len() > 8 {
-            let head: String = chars[..4].iter().collect();
-            let tail: String = chars[chars.len() - 4..].iter().collect();
-            format!("{head}****{tail}")
-        } else {
-            "****".to_owned()
-        };
-        return Err(KeyError::Prefix { masked });
+        return Err(KeyError::Prefix { masked: mask(key) });
     }
     if key.chars().count() < MIN_CUSTOM_LEN {
         return Err(KeyError::TooShort);
     }
     Ok(())
+}
+
+/// A key that is not a virtual key, as LiteLLM shows it in errors: its first and last four
+/// characters around `****` when it is longer than 8, else `****`.
+pub fn mask(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() <= 8 {
+        return "****".to_owned();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}****{tail}")
 }
 
 /// The key as stored (`LiteLLM_VerificationToken.token`): the sha256 hex of the whole key.
@@ -95,6 +116,15 @@ pub fn display_name(key: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uuids_are_version_4() {
+        let u = uuid4().unwrap();
+        assert_eq!(u.len(), 36);
+        assert_eq!(u.as_bytes()[14], b'4');
+        assert!(matches!(u.as_bytes()[19], b'8' | b'9' | b'a' | b'b'));
+        assert_ne!(u, uuid4().unwrap());
+    }
 
     #[test]
     fn generated_keys_have_litellms_shape() {

@@ -14,6 +14,8 @@
 //! - `mock`: [`start_mock`], the `corelane-mock` command line and listening line.
 //! - `temp_dir`: [`TempDir`], a directory of one test's own, removed on drop.
 //! - `sockets`: [`established_to`], open TCP connections to a port, from the kernel's table.
+//! - `postgres`: [`postgres::PgServer`], a throwaway Postgres server (initdb, free port, trust).
+//! - `redis`: [`redis::RedisServer`], a real redis-server on a free port, stopped and started again.
 //! - [`eventually`]: polling for a condition another process makes true.
 // Test support reports a failure by panicking, so unwrap and expect are its way of
 // asserting; its locks guard process output, far from any hot path.
@@ -26,7 +28,9 @@
 
 mod client;
 mod mock;
+pub mod postgres;
 mod process;
+pub mod redis;
 mod sockets;
 mod sse;
 mod temp_dir;
