@@ -102,6 +102,11 @@ pub struct GeneralSettings {
     pub dangerously_permit_weak_or_unset_master_key: bool,
     /// `background_health_checks`, `health_check_*` and the other health keys.
     pub health_checks: crate::health_checks::HealthCheckSettings,
+    /// How long a virtual key's record is served from memory before it is read again
+    /// (LiteLLM's default: 60 s).
+    pub user_api_key_cache_ttl: Option<Duration>,
+    /// How often spend is written to the database (LiteLLM's default: 10 s).
+    pub proxy_batch_write_at: Option<Duration>,
 }
 
 pub(crate) fn router(cx: &mut Cx<'_>, node: &Node) -> Res<RouterSettings> {
@@ -326,6 +331,8 @@ pub(crate) fn general(cx: &mut Cx<'_>, node: &Node) -> Res<GeneralSettings> {
             k if crate::health_checks::KEYS.contains(&k) => {
                 crate::health_checks::read(cx, &mut gs.health_checks, k, value, &kp)?
             }
+            "user_api_key_cache_ttl" => gs.user_api_key_cache_ttl = cx.seconds(value, &kp)?,
+            "proxy_batch_write_at" => gs.proxy_batch_write_at = cx.seconds(value, &kp)?,
             _ => cx.ignore(kp),
         }
     }

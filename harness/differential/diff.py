@@ -1193,7 +1193,8 @@ router_settings:
     procs = {
         "LiteLLM": subprocess.Popen([str(litellm), "--config", str(work / "config.yaml"), "--port", str(ports["LiteLLM"])],
                                     stdout=open(work / "litellm.log", "w"), stderr=subprocess.STDOUT, env=env),
-        "corelane": subprocess.Popen([str(corelane), "--config", str(work / "config.yaml"), "--port", str(ports["corelane"])],
+        "corelane": subprocess.Popen([str(corelane), "--config", str(work / "config.yaml"), "--port", str(ports["corelane"]),
+                                      "--data-dir", str(work / "corelane-data")],
                                      stdout=open(work / "corelane.log", "w"), stderr=subprocess.STDOUT, env=env),
     }
     try:

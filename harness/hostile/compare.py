@@ -334,6 +334,7 @@ class Corelane(Target):
             "--header-timeout", str(HEADER_TIMEOUT_S), "--body-timeout", str(BODY_TIMEOUT_S),
             "--keepalive-timeout", str(KEEPALIVE_TIMEOUT_S),
             "--shutdown-grace", str(SHUTDOWN_GRACE_S),
+            "--data-dir", str(procs.log_dir / f"{label}-data"),
         ]  # fmt: skip
         self.child = procs.spawn(argv, label)
         out = procs.log_dir / f"{label}.stdout"

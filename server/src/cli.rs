@@ -85,6 +85,16 @@ pub struct Args {
     /// Write one access log line per request to stderr (JSON when JSON_LOGS=true).
     #[arg(long = "access-log")]
     pub access_log: bool,
+
+    /// Where the embedded key and spend store lives (a SQLite file, created on first start)
+    /// when the config names no database_url.
+    #[arg(long = "data-dir", env = "CORELANE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Spend rows held in memory while the database cannot take them; beyond this the oldest
+    /// are dropped (and counted).
+    #[arg(long = "spend-queue-rows", default_value_t = 100_000, value_name = "N")]
+    pub spend_queue_rows: usize,
 }
 
 impl Args {

@@ -92,6 +92,10 @@ impl HeadInfo {
 
 fn strip_bearer(v: &[u8]) -> &[u8] {
     let v = v.trim_ascii();
+    // `Bearer ` with nothing after it (its space trimmed away) is no key.
+    if v.eq_ignore_ascii_case(b"bearer") {
+        return b"";
+    }
     match v.get(..7) {
         Some(p) if p.eq_ignore_ascii_case(b"bearer ") => v[7..].trim_ascii(),
         _ => v,
@@ -134,7 +138,7 @@ pub async fn serve(core: Rc<Core>, mut stream: TcpStream, _open: OpenConn) {
             keep_alive,
         );
         let next = request(&core, &mut stream, &mut buf, &head, route, &mut ex).await;
-        proxy::finish(&core, &ex);
+        proxy::finish(&core, &mut ex);
         match next {
             Next::Close => return,
             Next::Linger => return linger(&mut stream).await,
@@ -174,7 +178,7 @@ async fn request<'g>(
 ) -> Next {
     let head_only = head.method == Method::Head;
     let key = head.key.as_ref().map(|k| head.text(buf, k));
-    let admitted = proxy::admit(core, ex, route, key);
+    let admitted = proxy::admit(core, ex, route, key).await;
     // Where the body ends when all of it is already in the buffer.
     let here = head
         .body

@@ -241,9 +241,37 @@ pub enum GatewayError {
         param: &'static str,
         message: String,
     },
+    /// A virtual key, user or team over its rpm, tpm or parallel limit: LiteLLM's 429 and the
+    /// header lines it sends with it (`retry-after`, `rate_limit_type`, `reset_at`).
+    RateLimited {
+        message: String,
+        headers: Vec<u8>,
+    },
+    /// LiteLLM's `ProxyException` as its auth, limits and management routes raise it: the
+    /// status, `type`, `param` and message as LiteLLM sends them.
+    Proxy {
+        status: u16,
+        kind: &'static str,
+        param: Option<&'static str>,
+        message: String,
+    },
 }
 
 impl GatewayError {
+    pub fn proxy(
+        status: u16,
+        kind: &'static str,
+        param: Option<&'static str>,
+        message: String,
+    ) -> Self {
+        GatewayError::Proxy {
+            status,
+            kind,
+            param,
+            message,
+        }
+    }
+
     pub fn source(&self) -> ErrorSource {
         match self {
             GatewayError::UpstreamConnect { .. }
@@ -322,9 +350,9 @@ impl GatewayError {
             | GatewayError::InvalidParam { .. }
             | GatewayError::BadRequest { .. }
             | GatewayError::BatchTooLarge { .. } => 400,
-            GatewayError::Detail { status, .. } => *status,
+            GatewayError::Detail { status, .. } | GatewayError::Proxy { status, .. } => *status,
             GatewayError::BatchAllFailed => 500,
-            GatewayError::NoDeployments { .. } => 429,
+            GatewayError::NoDeployments { .. } | GatewayError::RateLimited { .. } => 429,
             GatewayError::RouterRefusal { status, .. } => *status,
             GatewayError::NoApiKey | GatewayError::InvalidKey { .. } => 401,
             GatewayError::NotFound | GatewayError::ModelNotFound { .. } => 404,
@@ -572,6 +600,13 @@ impl GatewayError {
                 (kind, None, message.clone())
             }
             GatewayError::RouterRefusal { kind, message, .. } => (kind, None, message.clone()),
+            GatewayError::Proxy {
+                kind,
+                param,
+                message,
+                ..
+            } => (kind, *param, message.clone()),
+            GatewayError::RateLimited { message, .. } => ("rate_limit_error", None, message.clone()),
             GatewayError::BatchTooLarge { count, max } => (
                 "invalid_request_error",
                 Some("model"),

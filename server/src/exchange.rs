@@ -29,13 +29,16 @@ pub struct Request<'b> {
     pub router_headers: crate::router_args::RouterHeaders<'b>,
 }
 
-/// Who is calling. Virtual keys join when the key store lands.
+/// Who is calling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Caller {
     /// Not authenticated (yet, or the route is open).
     Unknown,
     /// The master key, or any caller when no master key is configured.
     Master,
+    /// A virtual key, by its process-stable id ([`crate::auth::Entity::id`]); the request's
+    /// [`Exchange::identity`] has its record.
+    Key(u32),
 }
 
 /// The route as metrics and logs name it: one of a fixed set, never the raw path (a path can
@@ -80,6 +83,13 @@ pub struct Exchange<'g> {
     /// The error format of the answer.
     pub dialect: crate::errors::Dialect,
     pub caller: Caller,
+    /// A virtual key's record, its user and team.
+    pub identity: Option<crate::auth::Identity>,
+    /// The key's hold on its rate limits, settled with the real usage in `finish`.
+    pub admission: Option<crate::limits::Admission>,
+    /// Header lines (`name: value\r\n`) every answer to this request carries: the rate
+    /// limits' `x-ratelimit-*`.
+    pub extra_headers: Vec<u8>,
     pub keep_alive: bool,
     /// The model the client asked for: every response and chunk carries it back (LiteLLM).
     pub requested_model: String,
@@ -131,6 +141,9 @@ impl<'g> Exchange<'g> {
             api: None,
             dialect: crate::errors::Dialect::OpenAi,
             caller: Caller::Unknown,
+            identity: None,
+            admission: None,
+            extra_headers: Vec::new(),
             keep_alive,
             requested_model: String::new(),
             group: None,
@@ -211,6 +224,7 @@ impl<'g> Exchange<'g> {
             attempted_retries: self.retries,
             max_retries: self.max_retries,
             attempted_fallbacks: self.fallbacks,
+            extra: &self.extra_headers,
         }
     }
 

@@ -131,6 +131,10 @@ pub struct Gateway {
     /// The background health checks' verdicts, for health-check routing (set once they
     /// exist, right after the gateway).
     pub health_checks: std::sync::OnceLock<Arc<crate::health_check::HealthChecks>>,
+    /// The key and spend store, set once it is open (before the cores start).
+    pub store: std::sync::OnceLock<crate::store::Store>,
+    /// Virtual keys' rpm, tpm and parallel limits (in memory, or on Redis across instances).
+    pub limiter: std::sync::OnceLock<crate::limits::Limiter>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -312,6 +316,8 @@ impl Gateway {
             google_tokens: tokens.entries,
             health: crate::health::Health::with_samples(deployments_len, policy.samples()),
             health_checks: std::sync::OnceLock::new(),
+            store: std::sync::OnceLock::new(),
+            limiter: std::sync::OnceLock::new(),
             policy,
         };
         let unknown = unknown_fallbacks(&gw);

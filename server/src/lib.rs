@@ -29,6 +29,7 @@
 mod access_log;
 mod admin;
 mod alloc;
+mod auth;
 mod cli;
 mod client_body;
 mod conn;
@@ -42,6 +43,8 @@ pub mod health;
 pub mod health_check;
 mod io;
 mod latch;
+mod limits;
+mod manage;
 mod metrics;
 mod mock;
 mod process_stats;
@@ -54,6 +57,7 @@ mod routes;
 mod routing;
 mod shared;
 mod spill;
+mod store;
 mod upstream;
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -113,10 +117,15 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
         corelane_config::MasterKeyVerdict::Strong => {}
         corelane_config::MasterKeyVerdict::Permitted(weak) => tracing::warn!("{weak}"),
     }
-    if config.general_settings.database_url.is_some() || config.env.var("DATABASE_URL").is_some() {
-        tracing::warn!("database_url / DATABASE_URL ignored (not implemented yet): no virtual keys or spend logs");
-    }
     let gateway = Arc::new(gateway::Gateway::build(&config).map_err(|e| e.to_string())?);
+    // Keys and spend: the database is opened (its tables created when missing) before a
+    // request is served.
+    let store = store::Store::start(
+        store::StoreSettings::new(&config, args.data_dir.clone(), args.spend_queue_rows),
+        gateway.clone(),
+    )?;
+    tracing::info!("key and spend store: {}", store.kind);
+    let _ = gateway.store.set(store.clone());
     for warning in &gateway.warnings {
         tracing::warn!("{warning}");
     }
@@ -147,6 +156,18 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
     };
     shared::start(gateway.clone(), redis, shutdown.clone())
         .map_err(|e| format!("starting the redis thread: {e}"))?;
+    // Virtual keys' rate limits: on the same Redis across instances (else REDIS_HOST and
+    // REDIS_PORT, as LiteLLM falls back to them), in memory without one.
+    let from_env = corelane_config::RedisSettings {
+        host: config.env.var("REDIS_HOST").map(str::to_owned),
+        port: config.env.var("REDIS_PORT").and_then(|p| p.parse().ok()),
+        password: config.env.var("REDIS_PASSWORD").map(str::to_owned),
+        ..Default::default()
+    };
+    let limits_redis = if redis.is_set() { redis } else { &from_env };
+    let limiter = limits::Limiter::start(limits_redis, shutdown.clone())
+        .map_err(|e| format!("starting the rate-limit thread: {e}"))?;
+    let _ = gateway.limiter.set(limiter);
     let limits = core::ConnLimits {
         header_timeout: seconds(args.header_timeout),
         body_timeout: seconds(args.body_timeout),
@@ -220,6 +241,8 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
             Err(_) => failed = Some("core thread panicked".to_owned()),
         }
     }
+    // Spend still held is written before the process ends.
+    store.shutdown();
     if !shutdown.load(Ordering::Relaxed) {
         return Err(failed.unwrap_or_else(|| "cores stopped unexpectedly".to_owned()));
     }

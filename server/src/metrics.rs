@@ -23,6 +23,7 @@ use crate::errors::{ExceptionClass, CLIENT_DISCONNECTED};
 use crate::exchange::{Caller, Exchange, RouteLabel};
 use crate::gateway::{DeploymentKind, Gateway};
 
+mod keys;
 mod router;
 pub use router::FallbackLog;
 
@@ -657,11 +658,20 @@ impl Key {
     fn label(&self, l: L, gw: &Gateway, absent: &'static str, out: &mut String) {
         let dep = self.deployment.and_then(|d| gw.deployments.get(d as usize));
         let (provider, model) = dep.map_or((None, None), |d| deployment_model(d));
+        let key = match self.caller {
+            Caller::Key(id) => gw
+                .store
+                .get()
+                .and_then(|s| s.cache.load().key_by_id(id).cloned()),
+            _ => None,
+        };
+        let key = key.as_ref().map(|k| &k.record);
+        let or_none = |v: Option<&str>| v.unwrap_or("None").to_owned();
         match l {
             ApiBase => out.push_str(dep.map_or("", |d| api_base(d))),
-            ApiKeyAlias | EndUser | OrgAlias | OrgId | Team | TeamAlias | UserEmail => {
-                out.push_str("None")
-            }
+            ApiKeyAlias => out.push_str(&or_none(key.and_then(|k| k.key_alias.as_deref()))),
+            Team => out.push_str(&or_none(key.and_then(|k| k.team_id.as_deref()))),
+            EndUser | OrgAlias | OrgId | TeamAlias | UserEmail => out.push_str("None"),
             ServiceTier => out.push_str(self.service_tier.map_or("None", |t| t.name())),
             ApiProvider => out.push_str(provider.unwrap_or(absent)),
             ExceptionClass => {
@@ -672,9 +682,10 @@ impl Key {
             ExceptionStatus | StatusCode => {
                 out.push_str(itoa::Buffer::new().format(self.status));
             }
-            HashedApiKey => out.push_str(match self.caller {
-                Caller::Master => "litellm_proxy_master_key",
-                Caller::Unknown => "None",
+            HashedApiKey => out.push_str(match (self.caller, key) {
+                (Caller::Master, _) => "litellm_proxy_master_key",
+                (Caller::Key(_), Some(k)) => k.token.as_str(),
+                _ => "None",
             }),
             LitellmModelName | Model => out.push_str(model.unwrap_or(absent)),
             ModelGroup => out.push_str(dep.map_or("", |d| d.group.as_str())),
@@ -687,16 +698,17 @@ impl Key {
             Route => out.push_str(self.route.0),
             // Only the fallback metrics carry it, and they write it themselves.
             FallbackModel => {}
-            User => out.push_str(match self.caller {
-                Caller::Master => "default_user_id",
-                Caller::Unknown => "None",
+            User => out.push_str(match (self.caller, key) {
+                (Caller::Master, _) => "default_user_id",
+                (Caller::Key(_), Some(k)) => k.user_id.as_deref().unwrap_or("None"),
+                _ => "None",
             }),
         }
     }
 }
 
 /// The deployment's provider and model as LiteLLM labels them (the provider prefix stripped).
-fn deployment_model(d: &crate::gateway::Deployment) -> (Option<&str>, Option<&str>) {
+pub(crate) fn deployment_model(d: &crate::gateway::Deployment) -> (Option<&str>, Option<&str>) {
     match &d.kind {
         DeploymentKind::Fixed {
             provider,
@@ -714,7 +726,7 @@ fn deployment_model(d: &crate::gateway::Deployment) -> (Option<&str>, Option<&st
     }
 }
 
-fn api_base(d: &crate::gateway::Deployment) -> &str {
+pub(crate) fn api_base(d: &crate::gateway::Deployment) -> &str {
     match &d.kind {
         DeploymentKind::Fixed { upstream, .. } => upstream.api_base.as_str(),
         _ => d.params.api_base.as_deref().unwrap_or(""),
@@ -907,6 +919,9 @@ fn render(
         );
     }
     router::render(gw, routed, &mut out);
+    if let Some(store) = gw.store.get() {
+        keys::render(&store.cache.load(), &mut out);
+    }
     let _ = writeln!(out, "# HELP litellm_in_flight_requests Number of HTTP requests currently in-flight on this uvicorn worker");
     let _ = writeln!(out, "# TYPE litellm_in_flight_requests gauge");
     let _ = writeln!(

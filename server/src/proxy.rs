@@ -41,7 +41,7 @@ pub enum Admitted {
 
 /// The checks a request head alone decides, made before a byte of its body is read: the
 /// route exists and, where it needs one, the key is valid.
-pub fn admit(
+pub async fn admit(
     core: &Core,
     ex: &mut Exchange<'_>,
     route: Route,
@@ -49,28 +49,80 @@ pub fn admit(
 ) -> Result<Admitted, GatewayError> {
     match route {
         Route::NotFound => return Err(GatewayError::NotFound),
-        _ if route.needs_auth() => ex.caller = authenticate(&core.gateway, key)?,
+        _ if route.needs_auth() => authenticate(&core.gateway, ex, route, key).await?,
         _ => {}
     }
     Ok(match route {
-        Route::Inference { .. } | Route::TokenCounter => Admitted::ReadsBody,
+        Route::Inference { .. } | Route::TokenCounter | Route::Manage(_) => Admitted::ReadsBody,
         _ => Admitted::IgnoresBody,
     })
 }
 
-/// authenticate: the master key (open when none is configured). Virtual keys come with the
-/// key store.
-fn authenticate(gw: &Gateway, key: Option<&str>) -> Result<Caller, GatewayError> {
+/// authenticate: the master key (open when none is configured), else a virtual key from the
+/// store's cache, checked as LiteLLM checks it (`auth::check`).
+async fn authenticate(
+    gw: &Gateway,
+    ex: &mut Exchange<'_>,
+    route: Route,
+    key: Option<&str>,
+) -> Result<(), GatewayError> {
     let Some(master) = gw.master_key.as_deref() else {
-        return Ok(Caller::Master);
+        ex.caller = Caller::Master;
+        return Ok(());
     };
     let key = key.ok_or(GatewayError::NoApiKey)?;
     if constant_time_eq(key.as_bytes(), master.as_bytes()) {
-        return Ok(Caller::Master);
+        ex.caller = Caller::Master;
+        return Ok(());
     }
-    Err(GatewayError::InvalidKey {
-        shown: abbreviate_key(key),
-    })
+    let Some(store) = gw.store.get() else {
+        return Err(GatewayError::InvalidKey {
+            shown: abbreviate_key(key),
+        });
+    };
+    if !key.starts_with("sk-") {
+        return Err(GatewayError::proxy(
+            401,
+            "auth_error",
+            Some("None"),
+            format!(
+                "LiteLLM Virtual Key expected. Received={}, expected to start with 'sk-'.",
+                corelane_store::keys::mask(key)
+            ),
+        ));
+    }
+    let digest = crate::auth::digest(key);
+    let cached = store.cache.load().identity(&digest);
+    let identity = match cached {
+        Some(id) => id,
+        None => store
+            .call(move |ctx| ctx.lookup(digest))
+            .await?
+            .map_err(|e| {
+                GatewayError::proxy(
+                    401,
+                    "auth_error",
+                    Some("None"),
+                    format!("Authentication Error, {e}"),
+                )
+            })?
+            .ok_or_else(|| {
+                GatewayError::proxy(
+                    401,
+                    "token_not_found_in_db",
+                    Some("key"),
+                    "Authentication Error, Invalid API key provided.".to_owned(),
+                )
+            })?,
+    };
+    let kind = match route {
+        Route::Inference { .. } => crate::auth::RouteKind::Llm,
+        _ => crate::auth::RouteKind::Other,
+    };
+    ex.caller = Caller::Key(identity.key.id);
+    let checked = crate::auth::check(&identity, chrono::Utc::now(), kind);
+    ex.identity = Some(identity);
+    checked
 }
 
 /// Serves one admitted request; returns whether the connection may carry another. Every
@@ -98,6 +150,10 @@ pub async fn handle<'g>(
         Route::ModelById => crate::admin::model_by_id(gw, crate::routes::model_id(req.target)),
         Route::ModelInfo => Ok(crate::admin::model_info(gw)),
         Route::Routes => Ok(crate::admin::routes()),
+        Route::Manage(op) => match gw.store.get() {
+            Some(store) => crate::manage::serve(store, req, op, ex).await,
+            None => Err(GatewayError::NotFound),
+        },
         Route::TokenCounter => token_counter(core, req, ex).await,
         Route::StoredResponse(op) => {
             return match stored_response(core, client, req, op, ex).await {
@@ -253,9 +309,15 @@ async fn inference<'g>(
     let list = fields.model.as_deref().is_some_and(|m| m.contains(','));
     if list && path_model.is_none() && endpoint == Endpoint::ChatCompletions {
         ex.requested_model = fields.model.take().unwrap_or_default();
+        if let Some(id) = &ex.identity {
+            for model in ex.requested_model.split(',') {
+                crate::auth::check_model(id, model.trim())?;
+            }
+        }
         return batch(core, client, req, &fields, ex).await;
     }
     let star = resolve_model(gw, ex, path_model, &mut fields, endpoint)?;
+    admit_limits(gw, ex, req).await?;
     ex.call_id = crate::response::CallId::random();
     let star = star.map(|at| ex.requested_model[at..].to_owned());
     let group = ex.group.ok_or_else(|| GatewayError::UnknownModel {
@@ -277,6 +339,79 @@ async fn inference<'g>(
         star.as_deref(),
     )
     .await
+}
+
+/// A virtual key's rpm, tpm and parallel limits, and its user's and team's rpm and tpm:
+/// the request is counted against them, or refused with LiteLLM's 429. Keys with no limit
+/// pay nothing here.
+async fn admit_limits(
+    gw: &Gateway,
+    ex: &mut Exchange<'_>,
+    req: &Request<'_>,
+) -> Result<(), GatewayError> {
+    use crate::limits::{Descriptor, Limits, Scope};
+    let (Some(id), Some(limiter)) = (&ex.identity, gw.limiter.get()) else {
+        return Ok(());
+    };
+    let limits = |rpm: Option<i64>, tpm: Option<i64>, parallel: Option<i32>| Limits {
+        rpm: rpm.map(|v| v.max(0) as u64),
+        tpm: tpm.map(|v| v.max(0) as u64),
+        max_parallel: parallel.map(|v| v.max(0) as u32),
+    };
+    let none = Limits::default();
+    let key = &id.key.record;
+    let mut scopes = Vec::new();
+    let mut add = |descriptor, value, limits: Limits, counters| {
+        if limits != none {
+            scopes.push(Scope {
+                descriptor,
+                value,
+                limits,
+                counters,
+            });
+        }
+    };
+    add(
+        Descriptor::ApiKey,
+        key.token.as_str(),
+        limits(key.rpm_limit, key.tpm_limit, key.max_parallel_requests),
+        &id.key.state.limits,
+    );
+    if let Some(u) = &id.user {
+        let r = &u.record;
+        let l = limits(r.rpm_limit, r.tpm_limit, None);
+        add(Descriptor::User, r.user_id.as_str(), l, &u.state.limits);
+    }
+    if let Some(t) = &id.team {
+        let r = &t.record;
+        let l = limits(r.rpm_limit, r.tpm_limit, None);
+        add(Descriptor::Team, r.team_id.as_str(), l, &t.state.limits);
+    }
+    if scopes.is_empty() {
+        return Ok(());
+    }
+    // The reservation LiteLLM makes before the call: the prompt's tokens, estimated from the
+    // body's size (about four bytes a token); corrected to the real usage in `finish`.
+    let body_len = req.spilled.map_or(req.body.len() as u64, |s| s.file.len());
+    let estimate = body_len / 4;
+    match limiter
+        .admit(&scopes, estimate, crate::limits::unix_now())
+        .await
+    {
+        Ok(admission) => {
+            admission.write_headers(&mut ex.extra_headers);
+            ex.admission = Some(admission);
+            Ok(())
+        }
+        Err(refusal) => {
+            let mut headers = Vec::with_capacity(96);
+            refusal.write_headers(&mut headers);
+            Err(GatewayError::RateLimited {
+                message: refusal.message(),
+                headers,
+            })
+        }
+    }
 }
 
 /// One attempt of an inference request at `deployment` (`star`: what a wildcard group's `*`
@@ -837,6 +972,11 @@ fn resolve_model<'g>(
         (None, Some(m)) => ex.requested_model = m,
         (None, None) => return Err(GatewayError::MissingModel { route }),
     }
+    // A virtual key's allowed models, before the router looks the name up (as LiteLLM's
+    // auth does).
+    if let Some(id) = &ex.identity {
+        crate::auth::check_model(id, &ex.requested_model)?;
+    }
     let Some(resolved) = router::resolve_group(gw, &ex.requested_model) else {
         return Err(GatewayError::UnknownModel {
             route,
@@ -1226,13 +1366,89 @@ pub(crate) fn finish_upstream<'b>(
 /// finish: runs once for every request whose head was parsed, whatever phase it ended in.
 /// It feeds the metrics and the access log; spend, the router's health and plugin logging
 /// hooks join here.
-pub fn finish(core: &Core, ex: &Exchange<'_>) {
+pub fn finish(core: &Core, ex: &mut Exchange<'_>) {
     if let Some(metrics) = &core.metrics {
         metrics.record(ex);
+    }
+    if let Some(store) = core.gateway.store.get() {
+        record_spend(store, ex);
+    }
+    if let Some(admission) = ex.admission.take() {
+        let used = match ex.failure {
+            None => ex.usage.map_or(0, |u| u.total_tokens),
+            // A failed request gives its reservation back (LiteLLM's failure hook).
+            Some(_) => 0,
+        };
+        admission.finish(used);
     }
     if core.access_log.enabled() {
         core.access_log.write(ex);
     }
+}
+
+/// LiteLLM's `call_type` of a client API, for its spend rows; `None` for what it keeps no
+/// spend row of.
+fn call_type(endpoint: Endpoint) -> Option<&'static str> {
+    Some(match endpoint {
+        Endpoint::ChatCompletions => "acompletion",
+        Endpoint::Completions => "atext_completion",
+        Endpoint::Embeddings => "aembedding",
+        Endpoint::Messages => "anthropic_messages",
+        Endpoint::Responses => "aresponses",
+        Endpoint::Rerank => "arerank",
+        Endpoint::Ocr => "aocr",
+        Endpoint::CountTokens | Endpoint::Response(_) => return None,
+    })
+}
+
+/// spend: an authenticated inference request that reached a model group adds its cost to
+/// its key, user and team at once (their budgets see it), and hands what its
+/// `LiteLLM_SpendLogs` row needs to the store thread, which writes it in the next batch.
+/// What is handed over is indices, counts and the key's `Arc`: the core allocates nothing
+/// for it, and the row's text is made on the store thread.
+fn record_spend(store: &crate::store::Store, ex: &Exchange<'_>) {
+    let (Some(endpoint), Some(group)) = (ex.api, ex.group) else {
+        return;
+    };
+    let Some(call_type) = call_type(endpoint) else {
+        return;
+    };
+    // Requests refused before the router took them (auth, a limit) keep no row, as in
+    // LiteLLM, whose spend rows come from the call's success and failure callbacks: those
+    // are the ones given a call id.
+    if ex.caller == Caller::Unknown || ex.status == 0 || ex.call_id.as_str().is_empty() {
+        return;
+    }
+    let cost = ex.cost(ex.usage.as_ref()).unwrap_or(0.0);
+    if let Some(id) = &ex.identity {
+        id.key.state.spend.add(cost);
+        if let Some(u) = &id.user {
+            u.state.spend.add(cost);
+        }
+        if let Some(t) = &id.team {
+            t.state.spend.add(cost);
+        }
+    }
+    let now = std::time::SystemTime::now();
+    let elapsed = ex.timings.received.elapsed();
+    let start = now - elapsed;
+    store.record(crate::store::SpendEvent {
+        call_id: ex.call_id,
+        call_type,
+        key: ex.identity.as_ref().map(|id| id.key.clone()),
+        group: group.index,
+        deployment: ex.deployment.map(|d| d.index),
+        provider: ex.provider.map_or("", |p| p.name),
+        cost,
+        usage: ex.usage.unwrap_or_default(),
+        start,
+        end: now,
+        first_token: ex
+            .timings
+            .first_token
+            .map(|at| start + at.saturating_duration_since(ex.timings.received)),
+        success: ex.failure.is_none() && ex.status < 400,
+    });
 }
 
 /// Writes a 200 answer (its head only, for a HEAD request); returns whether the connection
@@ -1281,6 +1497,9 @@ pub async fn respond_error(
             provider_retry_after: Some(s),
             ..
         } => Some(format!("llm_provider-retry-after: {s}\r\n")),
+        GatewayError::RateLimited { headers, .. } => {
+            Some(String::from_utf8_lossy(headers).into_owned())
+        }
         _ => None,
     };
     if let Some(line) = line {

@@ -25,6 +25,8 @@ pub struct LitellmHeaders<'a> {
     /// After a retry: the most retries the group would have made.
     pub max_retries: Option<u32>,
     pub attempted_fallbacks: u32,
+    /// More header lines, each `name: value\r\n` (the rate limits').
+    pub extra: &'a [u8],
 }
 
 /// Writes a status line and headers; `litellm` adds LiteLLM's routing headers.
@@ -77,6 +79,10 @@ pub fn write_head(
         }
         out.extend_from_slice(b"\r\nx-litellm-attempted-fallbacks: ");
         out.extend_from_slice(num.format(h.attempted_fallbacks).as_bytes());
+        if !h.extra.is_empty() {
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(h.extra.strip_suffix(b"\r\n").unwrap_or(h.extra));
+        }
     }
     out.extend_from_slice(b"\r\n\r\n");
 }
@@ -266,6 +272,7 @@ mod tests {
             attempted_retries: 0,
             max_retries: None,
             attempted_fallbacks: 0,
+            extra: b"",
         };
         write_head(
             &mut out,
@@ -298,6 +305,7 @@ mod tests {
             attempted_retries: 2,
             max_retries: None,
             attempted_fallbacks: 0,
+            extra: b"",
         };
         write_head(
             &mut out,

@@ -26,6 +26,8 @@ pub enum Route {
     /// ([`response_id`]): read, deleted, its input items listed, or cancelled.
     StoredResponse(ResponseOp),
     Metrics,
+    /// A management route of keys, users, teams and spend (`/key/generate`, ...).
+    Manage(ManageOp),
     /// `GET /health`: the deployments' health checks (with a key).
     Health,
     Liveliness,
@@ -34,6 +36,88 @@ pub enum Route {
     ReadinessDetails,
     NotFound,
     MethodNotAllowed,
+}
+
+/// The management routes: keys, users, teams and spend (`crate::manage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManageOp {
+    KeyGenerate,
+    KeyInfo,
+    KeyUpdate,
+    KeyDelete,
+    KeyList,
+    KeyBlock,
+    KeyUnblock,
+    KeyRegenerate,
+    UserNew,
+    UserInfo,
+    UserUpdate,
+    UserDelete,
+    UserList,
+    TeamNew,
+    TeamInfo,
+    TeamUpdate,
+    TeamDelete,
+    TeamList,
+    SpendLogs,
+    GlobalSpend,
+}
+
+/// Each management route: its path (as LiteLLM serves it, without `/v1`), method and op.
+pub const MANAGE_ROUTES: &[(&str, Method, ManageOp)] = &[
+    ("/key/generate", Method::Post, ManageOp::KeyGenerate),
+    ("/key/info", Method::Get, ManageOp::KeyInfo),
+    ("/key/update", Method::Post, ManageOp::KeyUpdate),
+    ("/key/delete", Method::Post, ManageOp::KeyDelete),
+    ("/key/list", Method::Get, ManageOp::KeyList),
+    ("/key/block", Method::Post, ManageOp::KeyBlock),
+    ("/key/unblock", Method::Post, ManageOp::KeyUnblock),
+    ("/key/regenerate", Method::Post, ManageOp::KeyRegenerate),
+    ("/user/new", Method::Post, ManageOp::UserNew),
+    ("/user/info", Method::Get, ManageOp::UserInfo),
+    ("/user/update", Method::Post, ManageOp::UserUpdate),
+    ("/user/delete", Method::Post, ManageOp::UserDelete),
+    ("/user/list", Method::Get, ManageOp::UserList),
+    ("/team/new", Method::Post, ManageOp::TeamNew),
+    ("/team/info", Method::Get, ManageOp::TeamInfo),
+    ("/team/update", Method::Post, ManageOp::TeamUpdate),
+    ("/team/delete", Method::Post, ManageOp::TeamDelete),
+    ("/team/list", Method::Get, ManageOp::TeamList),
+    ("/spend/logs", Method::Get, ManageOp::SpendLogs),
+    ("/global/spend", Method::Get, ManageOp::GlobalSpend),
+];
+
+/// The management route of a path (query and trailing slash off; `/key/{key}/regenerate`
+/// is `/key/regenerate` with the key in the path).
+fn manage_route(method: Method, target: &str) -> Option<Route> {
+    let end = memchr::memchr2(b'?', b'#', target.as_bytes()).unwrap_or(target.len());
+    let path = target[..end].trim_end_matches('/');
+    let path = match path.strip_prefix("/key/") {
+        Some(rest) if rest.ends_with("/regenerate") && rest.len() > "/regenerate".len() => {
+            "/key/regenerate"
+        }
+        _ => path,
+    };
+    let mut known = false;
+    for (p, m, op) in MANAGE_ROUTES {
+        if *p == path {
+            known = true;
+            let head_get = *m == Method::Get && method == Method::Head;
+            if *m == method || head_get {
+                return Some(Route::Manage(*op));
+            }
+        }
+    }
+    known.then_some(Route::MethodNotAllowed)
+}
+
+/// The `{key}` of `/key/{key}/regenerate`.
+pub fn path_key(target: &str) -> Option<&str> {
+    let end = memchr::memchr2(b'?', b'#', target.as_bytes()).unwrap_or(target.len());
+    target[..end]
+        .strip_prefix("/key/")?
+        .strip_suffix("/regenerate")
+        .filter(|k| !k.is_empty() && !k.contains('/'))
 }
 
 /// Every route served, as `/routes` lists them: (path, methods).
@@ -83,6 +167,27 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/health/liveliness", &["GET", "HEAD"]),
     ("/health/liveness", &["GET", "HEAD"]),
     ("/health/readiness", &["GET", "HEAD"]),
+    ("/key/generate", &["POST"]),
+    ("/key/info", &["GET"]),
+    ("/key/update", &["POST"]),
+    ("/key/delete", &["POST"]),
+    ("/key/list", &["GET"]),
+    ("/key/block", &["POST"]),
+    ("/key/unblock", &["POST"]),
+    ("/key/regenerate", &["POST"]),
+    ("/key/{key}/regenerate", &["POST"]),
+    ("/user/new", &["POST"]),
+    ("/user/info", &["GET"]),
+    ("/user/update", &["POST"]),
+    ("/user/delete", &["POST"]),
+    ("/user/list", &["GET"]),
+    ("/team/new", &["POST"]),
+    ("/team/info", &["GET"]),
+    ("/team/update", &["POST"]),
+    ("/team/delete", &["POST"]),
+    ("/team/list", &["GET"]),
+    ("/spend/logs", &["GET"]),
+    ("/global/spend", &["GET"]),
 ];
 
 impl Route {
@@ -188,6 +293,46 @@ fn responses_route(method: Method, bare: &str) -> Option<Route> {
     })
 }
 
+/// A query parameter of a target, form-decoded: the last of a repeated one, as Starlette
+/// reads them; empty (or not UTF-8 once decoded) is absent, as LiteLLM's truth tests treat it.
+pub fn query_param(target: &str, name: &str) -> Option<String> {
+    let (_, query) = target.split_once('?')?;
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    let mut found = None;
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if form_decode(key).as_deref() == Some(name) {
+            found = form_decode(value).filter(|v| !v.is_empty());
+        }
+    }
+    found
+}
+
+/// Form decoding: `+` is a space, `%XX` a byte; `None` for text that is not UTF-8 after it.
+fn form_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |at: usize| bytes.get(at).and_then(|&b| (b as char).to_digit(16));
+        match (bytes[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// The `{model_id}` of `/models/{model_id}` (it may contain slashes: `openai/gpt-4o`).
 pub fn model_id(target: &str) -> &str {
     bare_path(target).strip_prefix("/models/").unwrap_or("")
@@ -239,6 +384,13 @@ pub fn label(route: Route, target: &str) -> RouteLabel {
         Route::Routes => "/routes",
         Route::TokenCounter => "/utils/token_counter",
         Route::Metrics => "/metrics",
+        Route::Manage(ManageOp::KeyRegenerate) if path_key(target).is_some() => {
+            "/key/{key}/regenerate"
+        }
+        Route::Manage(op) => MANAGE_ROUTES
+            .iter()
+            .find(|(_, _, o)| *o == op)
+            .map_or("unknown", |(p, _, _)| p),
         Route::Health => "/health",
         Route::Liveliness => "/health/liveliness",
         Route::Readiness => "/health/readiness",
@@ -248,6 +400,9 @@ pub fn label(route: Route, target: &str) -> RouteLabel {
 }
 
 pub fn route(method: Method, target: &str) -> Route {
+    if let Some(route) = manage_route(method, target) {
+        return route;
+    }
     let bare = bare_path(target);
     // RFC 9110 §9.3.2: HEAD is GET without the body, so it routes (and authenticates) the same.
     let get = |r: Route| {

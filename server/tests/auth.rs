@@ -71,12 +71,22 @@ fn missing_or_wrong_key_is_401_in_litellm_shape() {
     );
 
     let wrong = "sk-wrong-key-abcdef99";
-    for (name, value) in [
-        ("Authorization", format!("Bearer {wrong}")),
-        ("x-api-key", wrong.to_owned()),
-        ("X-Custom-Key", wrong.to_owned()),
-        ("Authorization", format!("Bearer {MASTER}x")),
-        ("Authorization", "Bearer ".to_owned()),
+    // A virtual key the store does not know is LiteLLM's token_not_found_in_db; no key at all
+    // is its auth_error.
+    for (name, value, kind) in [
+        (
+            "Authorization",
+            format!("Bearer {wrong}"),
+            "token_not_found_in_db",
+        ),
+        ("x-api-key", wrong.to_owned(), "token_not_found_in_db"),
+        ("X-Custom-Key", wrong.to_owned(), "token_not_found_in_db"),
+        (
+            "Authorization",
+            format!("Bearer {MASTER}x"),
+            "token_not_found_in_db",
+        ),
+        ("Authorization", "Bearer ".to_owned(), "auth_error"),
     ] {
         let resp = gw.request(
             "POST",
@@ -85,7 +95,7 @@ fn missing_or_wrong_key_is_401_in_litellm_shape() {
             body.as_bytes(),
         );
         let err = assert_litellm_error(&resp, 401);
-        assert_eq!(err["type"], "auth_error", "{name}: {value}");
+        assert_eq!(err["type"], kind, "{name}: {value}");
         let message = err["message"].as_str().unwrap();
         assert!(message.starts_with("Authentication Error"), "{message}");
         assert!(

@@ -4,61 +4,13 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use corelane_testkit::redis::RedisServer as Redis;
 
 use common::{
     assert_litellm_error, chat_body, scripted_upstream, upstream_calls as calls, Gateway,
 };
-
-/// A redis-server on an ephemeral port, stopped when dropped.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    fn start() -> Redis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let bin = ["/usr/bin/redis-server", "redis-server"]
-            .into_iter()
-            .find(|b| std::path::Path::new(b).exists() || *b == "redis-server")
-            .unwrap();
-        let child = Command::new(bin)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server (scripts/setup.sh installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Redis { child, port }
-    }
-
-    fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn error(status: u16) -> (u16, &'static str, String) {
     common::openai_error(status, "limited")
@@ -85,7 +37,7 @@ fn instances_share_cooldowns() {
         "model_list:\n{}{}router_settings:\n  num_retries: 0\n  cooldown_time: 30\n  redis_host: 127.0.0.1\n  redis_port: {}\n",
         deployment("g", "a", &base, ""),
         deployment("g", "b", &base, ""),
-        redis.port
+        redis.port()
     );
     let one = Gateway::start(&config);
     let two = Gateway::start(&config);
@@ -144,7 +96,7 @@ fn instances_share_usage_counts() {
     let config = format!(
         "model_list:\n{}router_settings:\n  routing_strategy: usage-based-routing-v2\n  redis_host: 127.0.0.1\n  redis_port: {}\n",
         deployment("g", "u", &base, "      rpm: 3\n"),
-        redis.port
+        redis.port()
     );
     let one = Gateway::start(&config);
     let two = Gateway::start(&config);
@@ -245,7 +197,7 @@ fn litellms_documented_router_settings_work_unchanged() {
             &base,
             "      rpm: 100\n      tpm: 100000\n      tags: [default]\n"
         ),
-        redis.port
+        redis.port()
     );
     let gw = Gateway::start(&config);
     for model in ["g", "gpt-4"] {

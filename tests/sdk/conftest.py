@@ -361,6 +361,9 @@ def start_gateway(
     }
     if permit_weak_key:
         env[PERMIT_WEAK_KEY] = "true"
+    # Each gateway keeps its embedded key and spend store in its own directory.
+    env["CORELANE_DATA_DIR"] = str(log_dir / "data")
+    env.pop("DATABASE_URL", None)
     return _start(
         name,
         [

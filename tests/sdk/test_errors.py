@@ -28,7 +28,8 @@ def test_wrong_key_is_authentication_error(gateway, upstream):
             c.chat.completions.create(model="gpt-mock", messages=MESSAGES)
     err = info.value
     assert err.status_code == 401
-    assert err.type == "auth_error"
+    # An sk- key the store does not know: LiteLLM's answer with a database.
+    assert err.type == "token_not_found_in_db"
     assert "Authentication Error" in err.message
     # LiteLLM shows the key abbreviated, never whole.
     assert "sk-wrong-key-0000" not in str(err.body)

@@ -170,7 +170,10 @@ pub fn start(kind: TargetKind, env: &Env, scenario: &Scenario) -> Result<Running
                 .args(["--host", "127.0.0.1", "--port", "0", "--num_workers"])
                 .arg(env.target_cpus.len().max(1).to_string())
                 .arg(format!("--pin-cpus={}", cpus.join(",")))
-                .env("RUST_LOG", "warn");
+                .env("RUST_LOG", "warn")
+                // The embedded key and spend store, in this run's directory.
+                .env("CORELANE_DATA_DIR", env.raw.join("corelane-data"))
+                .env_remove("DATABASE_URL");
             if kind == TargetKind::CorelaneEpoll {
                 command.arg("--epoll");
             }

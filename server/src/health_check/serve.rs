@@ -182,47 +182,11 @@ struct Query {
 
 impl Query {
     fn of(target: &str) -> Query {
-        let mut q = Query::default();
-        let Some((_, query)) = target.split_once('?') else {
-            return q;
-        };
-        let query = query.split_once('#').map_or(query, |(q, _)| q);
-        for pair in query.split('&') {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let value = decode(value).filter(|v| !v.is_empty());
-            match decode(key).as_deref() {
-                Some("model") => q.model = value,
-                Some("model_id") => q.model_id = value,
-                _ => {}
-            }
-        }
-        q
-    }
-}
-
-/// Form decoding: `+` is a space, `%XX` a byte; `None` for text that is not UTF-8 after it.
-fn decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |at: usize| bytes.get(at).and_then(|&b| (b as char).to_digit(16));
-        match (bytes[i], hex(i + 1), hex(i + 2)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
+        Query {
+            model: crate::routes::query_param(target, "model"),
+            model_id: crate::routes::query_param(target, "model_id"),
         }
     }
-    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]

@@ -216,6 +216,9 @@ impl Gateway {
             .args(["--port", "0", "--host", "127.0.0.1"])
             .args(args)
             .env("RUST_LOG", "warn")
+            // Each gateway keeps its embedded store in its own directory.
+            .env("CORELANE_DATA_DIR", dir.0.join("data"))
+            .env_remove("DATABASE_URL")
             .env_remove("CONFIG_FILE_PATH");
         if permit_weak_key {
             cmd.env(PERMIT_WEAK_KEY, "true");
