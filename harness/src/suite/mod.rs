@@ -219,8 +219,14 @@ fn measure(
     options: &SuiteOptions,
 ) -> Result<(load::LoadReport, watch::ProcessReport, Option<u64>), String> {
     let url = format!("http://{address}{}", scenario.path);
-    // Every request authenticates with the master key, as a client of either proxy must.
-    let auth = format!("Authorization: Bearer {}", targets::MASTER_KEY);
+    // Every request authenticates with the master key, as a client of either proxy must, or
+    // with a virtual key made for the run.
+    let master = format!("Authorization: Bearer {}", targets::MASTER_KEY);
+    let auth = if scenario.virtual_key {
+        format!("Authorization: Bearer {}", virtual_key(*address, &master)?)
+    } else {
+        master
+    };
     let target = Target::new("POST", &url, &[auth], &scenario.body).map_err(|e| e.to_string())?;
     let mut spec = LoadSpec::closed(
         target,
@@ -237,6 +243,30 @@ fn measure(
     let process = watch.finish(&probe, load.ok, load.window_s);
     let mock_requests = counting.then(|| mock_requests(mock)).flatten();
     Ok((load, process, mock_requests))
+}
+
+/// A virtual key for a run: limits far above what the run reaches (so every request is
+/// checked against them and none is refused) and a budget, with its spend recorded.
+fn virtual_key(address: SocketAddr, master: &str) -> Result<String, String> {
+    let body = serde_json::json!({
+        "key_alias": "bench",
+        "rpm_limit": 1_000_000_000u64,
+        "tpm_limit": 1_000_000_000_000u64,
+        "max_parallel_requests": 100_000,
+        "max_budget": 1_000_000.0,
+    });
+    let answer = procs::http_ok_exchange(
+        address,
+        "POST",
+        "/key/generate",
+        &[master],
+        body.to_string().as_bytes(),
+    )
+    .map_err(|e| format!("/key/generate: {e}"))?;
+    serde_json::from_slice::<serde_json::Value>(&answer)
+        .ok()
+        .and_then(|v| v["key"].as_str().map(str::to_owned))
+        .ok_or_else(|| "/key/generate answered no key".to_owned())
 }
 
 /// Requests the mock has received since its last reset (it runs one thread, so one count).

@@ -212,12 +212,31 @@ pub fn http_get_ok(address: SocketAddr, path: &str) -> bool {
 
 /// The body of a bodiless request that answered 200 (for the mock's `/__mock/*` endpoints).
 pub fn http_ok_body(address: SocketAddr, method: &str, path: &str) -> io::Result<Vec<u8>> {
+    http_ok_exchange(address, method, path, &[], b"")
+}
+
+/// [`http_ok_body`] with header lines (`Name: value`) and a body.
+pub fn http_ok_exchange(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[&str],
+    body: &[u8],
+) -> io::Result<Vec<u8>> {
     let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(1))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    );
-    io::Write::write_all(&mut stream, request.as_bytes())?;
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\n");
+    for h in headers {
+        request.push_str(h);
+        request.push_str("\r\n");
+    }
+    request.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    let mut request = request.into_bytes();
+    request.extend_from_slice(body);
+    io::Write::write_all(&mut stream, &request)?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response)?;
     let unexpected = || {

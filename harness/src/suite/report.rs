@@ -229,6 +229,21 @@ pub fn summarize(scenarios: &[ScenarioResult]) -> Vec<Row> {
             &|kind| Some(load_of(flaky, kind)?.throughput / load_of("chat-c50", kind)?.throughput),
         ));
     }
+    // Virtual keys (issue 10's target: at most 5 % more CPU per request than the master key).
+    rows.push(metric(
+        "CPU per request, keys ÷ chat-c50 (virtual key with limits and spend)",
+        "x",
+        true,
+        &|kind| {
+            Some(
+                process_of("keys", kind)?.cpu_us_per_request?
+                    / process_of("chat-c50", kind)?.cpu_us_per_request?,
+            )
+        },
+    ));
+    rows.push(metric("Throughput, keys ÷ chat-c50", "x", false, &|kind| {
+        Some(load_of("keys", kind)?.throughput / load_of("chat-c50", kind)?.throughput)
+    }));
     // What translation costs each gateway, against its own OpenAI pass-through in the run.
     for (translated, plain, what) in [
         (

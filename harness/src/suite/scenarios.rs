@@ -71,6 +71,9 @@ pub struct Scenario {
     /// The chat group gets a flaky second deployment ([`super::targets::proxy_config`]);
     /// `None`: the shared config.
     pub flaky: Option<Flaky>,
+    /// Requests authenticate with a virtual key made for the run (rpm and tpm limits, a
+    /// budget, spend recorded for every request) instead of the master key.
+    pub virtual_key: bool,
 }
 
 /// Every scenario, in run order.
@@ -87,6 +90,7 @@ pub fn all() -> Vec<Scenario> {
             concurrency: 1,
             runs: Runs::Everywhere,
             flaky: None,
+            virtual_key: false,
         },
         Scenario {
             name: "chat-c50".into(),
@@ -97,6 +101,18 @@ pub fn all() -> Vec<Scenario> {
             concurrency: 50,
             runs: Runs::Everywhere,
             flaky: None,
+            virtual_key: false,
+        },
+        Scenario {
+            name: "keys".into(),
+            about: "chat-c50 with a virtual key: rpm/tpm limits checked and spend recorded on every request (compare with chat-c50)".into(),
+            kind: Kind::Chat,
+            path: "/v1/chat/completions",
+            body: chat.clone(),
+            concurrency: 50,
+            runs: Runs::Corelane,
+            flaky: None,
+            virtual_key: true,
         },
         flaky(&chat, FLAKY_SCENARIOS[0], true),
         flaky(&chat, FLAKY_SCENARIOS[1], false),
@@ -109,6 +125,7 @@ pub fn all() -> Vec<Scenario> {
             concurrency: 50,
             runs: Runs::Everywhere,
             flaky: None,
+            virtual_key: false,
         },
         Scenario {
             name: "anthropic-stream-c50".into(),
@@ -119,6 +136,7 @@ pub fn all() -> Vec<Scenario> {
             concurrency: 50,
             runs: Runs::Gateways,
             flaky: None,
+            virtual_key: false,
         },
         Scenario {
             name: "messages-c50".into(),
@@ -129,6 +147,7 @@ pub fn all() -> Vec<Scenario> {
             concurrency: 50,
             runs: Runs::Gateways,
             flaky: None,
+            virtual_key: false,
         },
         embed(64),
         embed(256),
@@ -161,6 +180,7 @@ fn flaky(chat: &[u8], name: &str, cooldowns: bool) -> Scenario {
             percent: FLAKY_PERCENT,
             cooldowns,
         }),
+        virtual_key: false,
     }
 }
 
@@ -174,6 +194,7 @@ fn embed(batch: usize) -> Scenario {
         concurrency: 10,
         runs: Runs::Everywhere,
         flaky: None,
+        virtual_key: false,
     }
 }
 
