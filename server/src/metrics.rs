@@ -921,6 +921,7 @@ fn render(
     router::render(gw, routed, &mut out);
     if let Some(store) = gw.store.get() {
         keys::render(&store.cache.load(), &mut out);
+        keys::render_store(&store.stats, &mut out);
     }
     let _ = writeln!(out, "# HELP litellm_in_flight_requests Number of HTTP requests currently in-flight on this uvicorn worker");
     let _ = writeln!(out, "# TYPE litellm_in_flight_requests gauge");

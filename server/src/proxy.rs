@@ -314,17 +314,25 @@ async fn inference<'g>(
                 crate::auth::check_model(id, model.trim())?;
             }
         }
+        // One request against the key's limits, however many models it names.
+        admit_limits(gw, ex, req).await?;
         return batch(core, client, req, &fields, ex).await;
     }
     let star = resolve_model(gw, ex, path_model, &mut fields, endpoint)?;
-    admit_limits(gw, ex, req).await?;
-    ex.call_id = crate::response::CallId::random();
     let star = star.map(|at| ex.requested_model[at..].to_owned());
     let group = ex.group.ok_or_else(|| GatewayError::UnknownModel {
         route: endpoint.route_name(),
         model: ex.requested_model.clone(),
     })?;
     let args = crate::router_args::read(req, &fields, gw.policy.reads_tags).await?;
+    // The groups the request names to fall back to must be the key's too (LiteLLM's auth).
+    if let Some(id) = &ex.identity {
+        for target in args.fallback_targets() {
+            crate::auth::check_model(id, target)?;
+        }
+    }
+    admit_limits(gw, ex, req).await?;
+    ex.call_id = crate::response::CallId::random();
     ex.client_timeout = args.timeout;
     ex.client_stream_timeout = args.stream_timeout;
     crate::routing::route(

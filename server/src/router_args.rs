@@ -84,6 +84,33 @@ pub struct RequestRouting {
     pub tags: Vec<String>,
 }
 
+impl RequestRouting {
+    /// Every group the request names to fall back to (its `fallbacks`, in either shape,
+    /// `context_window_fallbacks` and `content_policy_fallbacks`): LiteLLM checks each against
+    /// the key's allowed models.
+    pub fn fallback_targets(&self) -> Vec<&str> {
+        let mut tables: Vec<&Fallback> = Vec::new();
+        let mut out: Vec<&str> = Vec::new();
+        match &self.fallbacks {
+            Some(Fallbacks::Table(t)) => tables.extend(t),
+            Some(Fallbacks::Chain(c)) => out.extend(c.iter().map(String::as_str)),
+            None => {}
+        }
+        for t in [
+            &self.context_window_fallbacks,
+            &self.content_policy_fallbacks,
+        ] {
+            tables.extend(t.iter().flatten().flatten());
+        }
+        out.extend(
+            tables
+                .iter()
+                .flat_map(|f| f.targets.iter().map(String::as_str)),
+        );
+        out
+    }
+}
+
 /// Reads the request's router settings from its body members and headers; its tags only
 /// when `tags` (tag routing is on).
 pub async fn read(

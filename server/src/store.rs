@@ -30,7 +30,8 @@ use crate::errors::GatewayError;
 /// LiteLLM's defaults.
 const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
 const DEFAULT_BATCH_WRITE: Duration = Duration::from_secs(10);
-/// How often budgets due for a reset are looked for.
+/// How often budgets due for a reset are looked for (or every cache TTL, when shorter: a
+/// reset is seen by the cores no sooner than the next read anyway).
 const BUDGET_RESET_EVERY: Duration = Duration::from_secs(60);
 /// Rows written per statement batch.
 const WRITE_BATCH: usize = 1000;
@@ -556,7 +557,7 @@ fn run(mut ctx: Ctx, jobs: &flume::Receiver<Command>, spend: &flume::Receiver<Sp
                 .store(ctx.pending.len() as u64, Ordering::Relaxed);
         }
         if now >= next_reset {
-            next_reset = now + BUDGET_RESET_EVERY;
+            next_reset = now + BUDGET_RESET_EVERY.min(ttl);
             // Spend recorded before a reset belongs to the window that ends.
             let _ = ctx.flush();
             match ctx.reset_budgets() {

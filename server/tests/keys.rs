@@ -614,4 +614,100 @@ fn keys_budgets_and_rate_limits_are_in_the_metrics() {
     let spend = find("litellm_spend_metric_total{api_key_alias=\"m\"");
     assert!((spend - 2.0 * 0.000225).abs() < 1e-9, "{spend}");
     assert!(text.contains(&format!("hashed_api_key=\"{hash}\"")));
+    // What the store wrote is counted.
+    assert!(until(Duration::from_secs(5), || {
+        let t = call(&gw, "GET", "/metrics", MASTER, &json!({})).text();
+        t.contains("\ncorelane_spend_rows_written_total 2.0\n")
+    }));
+    assert!(
+        text.contains("\ncorelane_spend_rows_dropped_total 0.0\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn fallbacks_and_model_lists_answer_to_the_keys_models_and_limits() {
+    let gw = Gateway::start(&config(""));
+    let key = generate(&gw, json!({"models": ["gpt-4o"]}));
+    let mut body = chat_body("gpt-4o");
+    body["fallbacks"] = json!(["other"]);
+    let err = assert_litellm_error(&call(&gw, "POST", "/chat/completions", &key, &body), 403);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The requested model 'other'"),
+        "{err}"
+    );
+    body["fallbacks"] = json!([{"gpt-4o": ["other"]}]);
+    assert_eq!(
+        call(&gw, "POST", "/chat/completions", &key, &body).status,
+        403
+    );
+    body["fallbacks"] = json!(["gpt-4o"]);
+    assert_eq!(
+        call(&gw, "POST", "/chat/completions", &key, &body).status,
+        200
+    );
+
+    // A comma-separated list is one request against the key's limits, and each of its
+    // models must be allowed.
+    let one = generate(&gw, json!({"rpm_limit": 1, "models": ["gpt-4o", "other"]}));
+    assert_eq!(chat(&gw, &one, "gpt-4o,other").status, 200);
+    assert_litellm_error(&chat(&gw, &one, "gpt-4o,other"), 429);
+    assert_eq!(chat(&gw, &key, "gpt-4o,other").status, 403);
+}
+
+#[test]
+fn a_budget_resets_by_its_budget_duration() {
+    let gw = Gateway::start(&config("  user_api_key_cache_ttl: 0.5\n"));
+    let key = generate(
+        &gw,
+        json!({"max_budget": 0.0000001, "budget_duration": "2s"}),
+    );
+    let info = admin(&gw, "GET", &format!("/key/info?key={key}"), json!({}));
+    assert!(info["info"]["budget_reset_at"].is_string(), "{info}");
+    assert_eq!(chat(&gw, &key, "gpt-4o").status, 200);
+    assert_eq!(chat(&gw, &key, "gpt-4o").status, 422);
+    // Within the next 2 s boundary and a cache read, the spend is back to 0.
+    assert!(until(Duration::from_secs(8), || chat(&gw, &key, "gpt-4o")
+        .status
+        == 200));
+    let info = admin(&gw, "GET", &format!("/key/info?key={key}"), json!({}));
+    assert!(info["info"]["spend"].as_f64().unwrap() < 0.001, "{info}");
+}
+
+#[test]
+fn a_stream_s_spend_row_has_its_cost() {
+    let mock = Mock::start();
+    let up = format!(
+        "  - model_name: real\n    litellm_params:\n      model: openai/gpt-4o\n      api_base: {}\n      api_key: sk-up\n",
+        mock.base("/v1")
+    );
+    let cfg = config("").replace("general_settings:", &format!("{up}general_settings:"));
+    let gw = Gateway::start(&cfg);
+    let key = generate(&gw, json!({}));
+    let mut body = chat_body("real");
+    body["stream"] = json!(true);
+    let r = call(&gw, "POST", "/chat/completions", &key, &body);
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("[DONE]"));
+    let path = format!("/spend/logs?api_key={key}");
+    let mut rows = Value::Null;
+    assert!(until(Duration::from_secs(5), || {
+        rows = admin(&gw, "GET", &path, json!({}));
+        rows.as_array().is_some_and(|a| a.len() == 1)
+    }));
+    let row = &rows[0];
+    assert!(row["spend"].as_f64().unwrap() > 0.0, "{row}");
+    assert!(row["completion_tokens"].as_i64().unwrap() > 0, "{row}");
+    assert_eq!(row["custom_llm_provider"], "openai");
+    assert!(
+        row["api_base"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:"),
+        "{row}"
+    );
+    assert!(row["completionStartTime"].is_string(), "{row}");
 }

@@ -28,6 +28,7 @@ fn config(database_url: &str, redis_port: Option<u16>) -> String {
   master_key: {MASTER}
   database_url: {database_url}
   proxy_batch_write_at: 0.2
+  user_api_key_cache_ttl: 1
 "
     )
 }
@@ -139,4 +140,39 @@ fn the_database_killed_during_traffic_loses_no_request_and_no_spend_row() {
     );
     assert!((spend - sent as f64 * 0.000225).abs() < 1e-9, "{spend}");
     gw.assert_healthy();
+}
+
+#[test]
+fn a_key_blocked_or_deleted_on_one_instance_is_refused_by_the_other_within_the_ttl() {
+    let pg = PgServer::start();
+    let url = pg.create_database("ttl");
+    let cfg = config(&url, None);
+    let a = Gateway::start(&cfg);
+    let b = Gateway::start(&cfg);
+    let v = call(&a, "/key/generate", MASTER, &json!({})).json();
+    let key = v["key"].as_str().unwrap().to_owned();
+    let chat = |gw: &Gateway| call(gw, "/chat/completions", &key, &chat_body("gpt-4o")).status;
+    assert_eq!(chat(&b), 200);
+    assert_eq!(
+        call(&a, "/key/block", MASTER, &json!({"key": key})).status,
+        200
+    );
+    // At once on the instance that blocked it; on the other within its cache TTL (1 s).
+    assert_eq!(chat(&a), 401);
+    let t0 = Instant::now();
+    assert!(eventually(Duration::from_secs(5), || chat(&b) == 401));
+    eprintln!(
+        "blocked on one instance: refused by the other after {:?}",
+        t0.elapsed()
+    );
+    assert_eq!(
+        call(&a, "/key/unblock", MASTER, &json!({"key": key})).status,
+        200
+    );
+    assert!(eventually(Duration::from_secs(5), || chat(&b) == 200));
+    assert_eq!(
+        call(&a, "/key/delete", MASTER, &json!({"keys": [key]})).status,
+        200
+    );
+    assert!(eventually(Duration::from_secs(5), || chat(&b) == 401));
 }

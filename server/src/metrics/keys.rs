@@ -125,6 +125,42 @@ pub fn render(snap: &Snapshot, out: &mut String) {
     }
 }
 
+/// corelane's own counts of the spend rows (LiteLLM has none): written, dropped (the queue
+/// was full or the database refused them), held now, and whether the last write worked.
+pub fn render_store(stats: &crate::store::StoreStats, out: &mut String) {
+    use std::sync::atomic::Ordering::Relaxed;
+    for (name, kind, help, v) in [
+        (
+            "corelane_spend_rows_written_total",
+            "counter",
+            "LiteLLM_SpendLogs rows written to the database",
+            stats.rows_written.load(Relaxed) as f64,
+        ),
+        (
+            "corelane_spend_rows_dropped_total",
+            "counter",
+            "Spend rows dropped: the queue was full or the database refused them",
+            stats.rows_dropped.load(Relaxed) as f64,
+        ),
+        (
+            "corelane_spend_rows_pending",
+            "gauge",
+            "Spend rows held until the database takes them",
+            stats.rows_pending.load(Relaxed) as f64,
+        ),
+        (
+            "corelane_store_up",
+            "gauge",
+            "1 when the database took the last write",
+            if stats.db_up.load(Relaxed) { 1.0 } else { 0.0 },
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        let _ = writeln!(out, "{name} {}", float(v));
+    }
+}
+
 fn limits(rpm: Option<i64>, tpm: Option<i64>) -> Limits {
     Limits {
         rpm: rpm.map(|v| v.max(0) as u64),
