@@ -100,6 +100,8 @@ pub struct Core {
     pub access_log: AccessLog,
     /// Shared by every core: `GET /health` reads it, core 0's background loop writes it.
     pub health_checks: Arc<crate::health_check::HealthChecks>,
+    /// Keys this core is having the store look up (ones its snapshot lacks).
+    pub key_lookups: Cell<usize>,
 }
 
 impl std::fmt::Debug for Core {
@@ -131,6 +133,7 @@ impl Core {
             metrics: shared.metrics.map(Metrics::new),
             access_log: AccessLog::new(shared.access_log),
             health_checks: shared.health_checks,
+            key_lookups: Cell::new(0),
         }
     }
 

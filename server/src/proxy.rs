@@ -49,7 +49,7 @@ pub async fn admit(
 ) -> Result<Admitted, GatewayError> {
     match route {
         Route::NotFound => return Err(GatewayError::NotFound),
-        _ if route.needs_auth() => authenticate(&core.gateway, ex, route, key).await?,
+        _ if route.needs_auth() => authenticate(core, ex, route, key).await?,
         _ => {}
     }
     Ok(match route {
@@ -58,14 +58,35 @@ pub async fn admit(
     })
 }
 
+/// Keys one core may have the store look up at once.
+const MAX_KEY_LOOKUPS: usize = 16;
+
+/// One of a core's key lookups, given back when the request's future ends however it ends
+/// (a client that leaves drops it mid-wait).
+struct LookupSlot<'a>(&'a std::cell::Cell<usize>);
+
+impl<'a> LookupSlot<'a> {
+    fn take(count: &'a std::cell::Cell<usize>) -> Self {
+        count.set(count.get() + 1);
+        LookupSlot(count)
+    }
+}
+
+impl Drop for LookupSlot<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
+}
+
 /// authenticate: the master key (open when none is configured), else a virtual key from the
 /// store's cache, checked as LiteLLM checks it (`auth::check`).
 async fn authenticate(
-    gw: &Gateway,
+    core: &Core,
     ex: &mut Exchange<'_>,
     route: Route,
     key: Option<&str>,
 ) -> Result<(), GatewayError> {
+    let gw = &core.gateway;
     let Some(master) = gw.master_key.as_deref() else {
         ex.caller = Caller::Master;
         return Ok(());
@@ -93,27 +114,35 @@ async fn authenticate(
     }
     let digest = crate::auth::digest(key);
     let cached = store.cache.load().identity(&digest);
+    let not_found = || {
+        GatewayError::proxy(
+            401,
+            "token_not_found_in_db",
+            Some("key"),
+            "Authentication Error, Invalid API key provided.".to_owned(),
+        )
+    };
     let identity = match cached {
         Some(id) => id,
-        None => store
-            .call(move |ctx| ctx.lookup(digest))
-            .await?
-            .map_err(|e| {
-                GatewayError::proxy(
-                    401,
-                    "auth_error",
-                    Some("None"),
-                    format!("Authentication Error, {e}"),
-                )
-            })?
-            .ok_or_else(|| {
-                GatewayError::proxy(
-                    401,
-                    "token_not_found_in_db",
-                    Some("key"),
-                    "Authentication Error, Invalid API key provided.".to_owned(),
-                )
-            })?,
+        // Clients sending keys nobody made cannot keep the store thread busy: each core has
+        // at most MAX_KEY_LOOKUPS of them looked up at once and refuses the rest as unknown
+        // (a new key is in every snapshot within the cache TTL anyway).
+        None if core.key_lookups.get() >= MAX_KEY_LOOKUPS => return Err(not_found()),
+        None => {
+            let _held = LookupSlot::take(&core.key_lookups);
+            store
+                .call(move |ctx| ctx.lookup(digest))
+                .await?
+                .map_err(|e| {
+                    GatewayError::proxy(
+                        401,
+                        "auth_error",
+                        Some("None"),
+                        format!("Authentication Error, {e}"),
+                    )
+                })?
+                .ok_or_else(not_found)?
+        }
     };
     let kind = match route {
         Route::Inference { .. } => crate::auth::RouteKind::Llm,

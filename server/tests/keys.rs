@@ -711,3 +711,43 @@ fn a_stream_s_spend_row_has_its_cost() {
     );
     assert!(row["completionStartTime"].is_string(), "{row}");
 }
+
+#[test]
+fn a_flood_of_unknown_keys_is_refused_and_known_keys_keep_working() {
+    let gw = Gateway::start(&config(""));
+    let good = generate(&gw, json!({}));
+    let addr = gw.addr;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flooders: Vec<_> = (0..32)
+        .map(|t| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut c = Client::connect(addr);
+                let mut n = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let auth = format!("Bearer sk-bogus-{t}-{n}-0000000000");
+                    let r = c.request(
+                        "POST",
+                        "/chat/completions",
+                        &[("Authorization", &auth)],
+                        chat_body("gpt-4o").to_string().as_bytes(),
+                    );
+                    assert_eq!(r.status, 401, "{}", r.text());
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let t0 = Instant::now();
+    let mut good_ok = 0;
+    while t0.elapsed() < Duration::from_secs(2) {
+        assert_eq!(chat(&gw, &good, "gpt-4o").status, 200);
+        good_ok += 1;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let refused: u64 = flooders.into_iter().map(|f| f.join().unwrap()).sum();
+    eprintln!("{refused} unknown keys refused in 2 s while a known key made {good_ok} requests");
+    assert!(refused > 100 && good_ok > 10);
+    gw.assert_healthy();
+}
