@@ -107,6 +107,9 @@ pub struct GeneralSettings {
     pub user_api_key_cache_ttl: Option<Duration>,
     /// How often spend is written to the database (LiteLLM's default: 10 s).
     pub proxy_batch_write_at: Option<Duration>,
+    /// No `LiteLLM_SpendLogs` row per request; keys', users' and teams' spend and the daily
+    /// tables are still written.
+    pub disable_spend_logs: bool,
 }
 
 pub(crate) fn router(cx: &mut Cx<'_>, node: &Node) -> Res<RouterSettings> {
@@ -333,6 +336,9 @@ pub(crate) fn general(cx: &mut Cx<'_>, node: &Node) -> Res<GeneralSettings> {
             }
             "user_api_key_cache_ttl" => gs.user_api_key_cache_ttl = cx.seconds(value, &kp)?,
             "proxy_batch_write_at" => gs.proxy_batch_write_at = cx.seconds(value, &kp)?,
+            "disable_spend_logs" => {
+                gs.disable_spend_logs = cx.boolean(value, &kp)?.unwrap_or(false)
+            }
             _ => cx.ignore(kp),
         }
     }

@@ -751,3 +751,18 @@ fn a_flood_of_unknown_keys_is_refused_and_known_keys_keep_working() {
     assert!(refused > 100 && good_ok > 10);
     gw.assert_healthy();
 }
+
+#[test]
+fn disable_spend_logs_keeps_totals_without_rows() {
+    let gw = Gateway::start(&config("  disable_spend_logs: true\n"));
+    let key = generate(&gw, json!({"user_id": "u"}));
+    for _ in 0..3 {
+        assert_eq!(chat(&gw, &key, "gpt-4o").status, 200);
+    }
+    let info = format!("/key/info?key={key}");
+    assert!(until(Duration::from_secs(5), || {
+        let spend = admin(&gw, "GET", &info, json!({}))["info"]["spend"].as_f64();
+        spend.is_some_and(|s| (s - 3.0 * 0.000225).abs() < 1e-12)
+    }));
+    assert_eq!(admin(&gw, "GET", "/spend/logs", json!({})), json!([]));
+}

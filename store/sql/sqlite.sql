@@ -179,16 +179,15 @@ CREATE TABLE IF NOT EXISTS "LiteLLM_SpendLogs" (
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
+-- Every index costs each request's row an insert into its tree, and a random key (a uuid) a
+-- random page: of LiteLLM's, only those the embedded store's reads use (by time, by key).
+-- corelane never writes end_user or session_id; (startTime, request_id) adds nothing to
+-- startTime's for its reads; litellm_call_id is request_id in every row corelane writes, so
+-- its index holds only the rows where they differ (none of corelane's: no cost to insert).
 CREATE INDEX IF NOT EXISTS "LiteLLM_SpendLogs_startTime_idx"
     ON "LiteLLM_SpendLogs" ("startTime");
-CREATE INDEX IF NOT EXISTS "LiteLLM_SpendLogs_startTime_request_id_idx"
-    ON "LiteLLM_SpendLogs" ("startTime", request_id);
-CREATE INDEX IF NOT EXISTS "LiteLLM_SpendLogs_end_user_idx"
-    ON "LiteLLM_SpendLogs" (end_user);
-CREATE INDEX IF NOT EXISTS "LiteLLM_SpendLogs_session_id_idx"
-    ON "LiteLLM_SpendLogs" (session_id);
 CREATE INDEX IF NOT EXISTS "LiteLLM_SpendLogs_litellm_call_id_idx"
-    ON "LiteLLM_SpendLogs" (litellm_call_id);
+    ON "LiteLLM_SpendLogs" (litellm_call_id) WHERE litellm_call_id <> request_id;
 CREATE INDEX IF NOT EXISTS "LiteLLM_SpendLogs_api_key_startTime_idx"
     ON "LiteLLM_SpendLogs" (api_key, "startTime");
 

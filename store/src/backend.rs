@@ -76,6 +76,10 @@ pub trait Backend: Send {
     /// - the daily tables (`LiteLLM_DailyUserSpend`, `LiteLLM_DailyTeamSpend`), upserted by
     ///   LiteLLM's unique key with `''` for missing parts, by the `startTime` date (UTC).
     fn write_spend(&mut self, logs: &[SpendLog]) -> Result<SpendWritten>;
+    /// As [`Backend::write_spend`] without the `LiteLLM_SpendLogs` rows (LiteLLM's
+    /// `disable_spend_logs`): the key, user and team spend and the daily tables only, for
+    /// every log given (with no row, a batch written twice would add twice).
+    fn write_spend_totals(&mut self, logs: &[SpendLog]) -> Result<SpendWritten>;
     fn spend_logs(&mut self, query: &SpendLogQuery) -> Result<Vec<SpendLog>>;
     /// The sum of `LiteLLM_SpendLogs.spend` with `startTime` at or after `since`.
     fn global_spend(&mut self, since: DateTime<Utc>) -> Result<f64>;

@@ -88,6 +88,19 @@ pub struct Postgres {
 }
 
 impl Postgres {
+    /// One spend batch in one transaction, with its rows or without (`disable_spend_logs`).
+    fn spend(&mut self, logs: &[SpendLog], rows: bool) -> Result<SpendWritten> {
+        if logs.is_empty() {
+            return Ok(SpendWritten::default());
+        }
+        self.run("spend log", |c, columns| {
+            let mut tx = c.transaction()?;
+            let written = spend::write(&mut tx, columns, logs, rows)?;
+            tx.commit()?;
+            Ok(written)
+        })
+    }
+
     /// Connects to `url` (LiteLLM's `DATABASE_URL`); `Unavailable` when the server cannot be
     /// reached within the connect timeout.
     pub fn connect(url: &str) -> Result<Postgres> {
@@ -434,15 +447,11 @@ impl Backend for Postgres {
     }
 
     fn write_spend(&mut self, logs: &[SpendLog]) -> Result<SpendWritten> {
-        if logs.is_empty() {
-            return Ok(SpendWritten::default());
-        }
-        self.run("spend log", |c, columns| {
-            let mut tx = c.transaction()?;
-            let written = spend::write(&mut tx, columns, logs)?;
-            tx.commit()?;
-            Ok(written)
-        })
+        self.spend(logs, true)
+    }
+
+    fn write_spend_totals(&mut self, logs: &[SpendLog]) -> Result<SpendWritten> {
+        self.spend(logs, false)
     }
 
     fn spend_logs(&mut self, query: &SpendLogQuery) -> Result<Vec<SpendLog>> {

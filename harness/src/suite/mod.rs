@@ -20,9 +20,6 @@ use std::time::Duration;
 use targets::{Env, TargetKind};
 use watch::Watch;
 
-/// What the suite reports for the `keys` scenario until the gateway has virtual keys.
-pub const KEYS_SKIPPED: &str = "skipped: no virtual keys yet";
-
 /// How a suite run is set up.
 #[derive(Debug, Clone)]
 pub struct SuiteOptions {
@@ -99,7 +96,6 @@ pub fn run(options: &SuiteOptions) -> Result<(Results, PathBuf), String> {
         mode: if options.quick { "quick" } else { "full" }.to_owned(),
         warmup_s: options.warmup.as_secs_f64(),
         duration_s: options.duration.as_secs_f64(),
-        keys: KEYS_SKIPPED.to_owned(),
         notes: options
             .notes
             .iter()
@@ -131,7 +127,6 @@ pub fn run(options: &SuiteOptions) -> Result<(Results, PathBuf), String> {
             }
         }
     }
-    eprintln!("corelane-bench: keys: {KEYS_SKIPPED}");
 
     for scenario in scenarios::all() {
         if !options.only_scenarios.is_empty() && !options.only_scenarios.contains(&scenario.name) {

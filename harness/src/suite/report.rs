@@ -23,8 +23,6 @@ pub struct Results {
     /// Targets not run, with the reason.
     pub skipped: BTreeMap<String, String>,
     pub scenarios: Vec<ScenarioResult>,
-    /// The `keys` scenario's outcome (a reason while it cannot run).
-    pub keys: String,
     pub summary: Vec<Row>,
     /// Free text about the conditions of the run.
     pub notes: Vec<String>,
@@ -396,7 +394,6 @@ pub fn markdown(results: &Results) -> String {
     for (label, reason) in &results.skipped {
         let _ = writeln!(out, "- {label}: skipped: {reason}");
     }
-    let _ = writeln!(out, "- keys: {}", results.keys);
     for note in &results.notes {
         let _ = writeln!(out, "- Note: {note}");
     }
@@ -703,7 +700,6 @@ mod tests {
             summary: summarize(&scenarios),
             scenarios,
             skipped,
-            keys: "skipped: no virtual keys yet".into(),
             ..Results::default()
         };
         let text = markdown(&results);
@@ -714,7 +710,6 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("0.93×"), "{text}");
-        assert!(text.contains("keys: skipped: no virtual keys yet"));
         assert!(text.contains("direct (process = the mock)"));
         let json = serde_json::to_string(&results).unwrap();
         // serde_json's default float parsing may differ in the last bit: ratios are compared

@@ -14,17 +14,22 @@ use crate::backend::StoreError;
 use crate::model::{SpendLog, SpendWritten};
 
 /// Writes `logs`; only rows whose `request_id` is new add spend.
+/// Without `rows` (`disable_spend_logs`) no row is written and every log adds its spend.
 pub(super) fn write(
     tx: &mut Transaction,
     columns: &Columns,
     logs: &[SpendLog],
+    rows: bool,
 ) -> Step<SpendWritten> {
-    let mut inserted = insert_logs(tx, columns, logs)?;
-    // Of two rows with one request_id in a batch, the first is the one inserted.
-    let new: Vec<&SpendLog> = logs
-        .iter()
-        .filter(|l| inserted.remove(&l.request_id))
-        .collect();
+    let new: Vec<&SpendLog> = if rows {
+        let mut inserted = insert_logs(tx, columns, logs)?;
+        // Of two rows with one request_id in a batch, the first is the one inserted.
+        logs.iter()
+            .filter(|l| inserted.remove(&l.request_id))
+            .collect()
+    } else {
+        logs.iter().collect()
+    };
     add_entity_spend(tx, columns, &new)?;
     upsert_daily(tx, columns, Daily::User, &new)?;
     upsert_daily(tx, columns, Daily::Team, &new)?;

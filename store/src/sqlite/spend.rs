@@ -34,14 +34,20 @@ macro_rules! daily_upsert {
     };
 }
 
-/// Writes `logs` in `tx` at `now`; only rows whose `request_id` is new add spend.
+/// Writes `logs` in `tx` at `now`; only rows whose `request_id` is new add spend. Without
+/// `rows` (`disable_spend_logs`) no row is written and every log adds its spend.
 pub(super) fn write(
     tx: &Transaction<'_>,
     logs: &[SpendLog],
     now: &Stamp,
+    rows: bool,
 ) -> rusqlite::Result<SpendWritten> {
     let mut increments = Increments::default();
-    {
+    if !rows {
+        for log in logs {
+            increments.add(log);
+        }
+    } else {
         // `cache_hit` and `cache_key` as LiteLLM writes them when no cache is configured.
         let mut insert = tx.prepare_cached(concat!(
             "INSERT INTO \"LiteLLM_SpendLogs\" (",

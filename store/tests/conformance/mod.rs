@@ -83,6 +83,10 @@ pub const CASES: &[(&str, Case)] = &[
     ),
     ("write_spend_twice_adds_once", write_spend_twice_adds_once),
     ("write_spend_without_owners", write_spend_without_owners),
+    (
+        "write_spend_totals_writes_no_rows",
+        write_spend_totals_writes_no_rows,
+    ),
     ("spend_log_round_trip", spend_log_round_trip),
     ("spend_logs_say_cache_off", spend_logs_say_cache_off),
     (
@@ -820,6 +824,34 @@ pub fn write_spend_twice_adds_once(db: &mut dyn Subject) {
     assert_eq!(daily.len(), 1, "{daily:?}");
     assert_eq!(daily[0].api_requests, 3);
     close(daily[0].spend, 0.75, "daily spend");
+}
+
+pub fn write_spend_totals_writes_no_rows(db: &mut dyn Subject) {
+    owners(db);
+    let batch = [
+        priced(
+            log("r1", "k1", "u1", Some("t1"), "2025-06-01T10:00:00.000Z"),
+            0.25,
+        ),
+        priced(log("r2", "k2", "u1", None, "2025-06-01T10:00:01.000Z"), 0.5),
+    ];
+    let written = db.write_spend_totals(&batch).unwrap();
+    assert_eq!(written.rows, 2);
+    close(written.spend, 0.75, "written spend");
+    close(key_spend(db, "k1"), 0.25, "k1");
+    close(key_spend(db, "k2"), 0.5, "k2");
+    close(db.user("u1").unwrap().unwrap().spend, 0.75, "u1");
+    close(db.team("t1").unwrap().unwrap().spend, 0.25, "t1");
+    let all = db
+        .spend_logs(&SpendLogQuery {
+            limit: 100,
+            ..SpendLogQuery::default()
+        })
+        .unwrap();
+    assert!(all.is_empty(), "{all:?}");
+    let daily = db.daily(Daily::User);
+    assert_eq!(daily.len(), 2, "{daily:?}");
+    assert_eq!(daily.iter().map(|d| d.api_requests).sum::<i64>(), 2);
 }
 
 pub fn write_spend_without_owners(db: &mut dyn Subject) {
