@@ -91,9 +91,9 @@ pub struct Args {
     #[arg(long = "data-dir", env = "CORELANE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Spend rows held in memory while the database cannot take them; beyond this the oldest
-    /// are dropped (and counted).
-    #[arg(long = "spend-queue-rows", default_value_t = 100_000, value_name = "N")]
+    /// Requests whose spend rows are held in memory while the database cannot take them
+    /// (about 230 bytes each); beyond this the oldest are dropped (and counted).
+    #[arg(long = "spend-queue-rows", default_value_t = 50_000, value_name = "N")]
     pub spend_queue_rows: usize,
 }
 

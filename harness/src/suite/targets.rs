@@ -162,6 +162,9 @@ pub fn start(kind: TargetKind, env: &Env, scenario: &Scenario) -> Result<Running
             process: None,
         }),
         TargetKind::Corelane | TargetKind::CorelaneEpoll => {
+            // A fresh embedded store for each start: no keys or spend rows of an earlier one.
+            let data = env.raw.join(format!("corelane-data-{}", scenario.name));
+            let _ = std::fs::remove_dir_all(&data);
             let mut command = Command::new(&env.corelane);
             let cpus: Vec<String> = env.target_cpus.iter().map(usize::to_string).collect();
             command
@@ -172,7 +175,7 @@ pub fn start(kind: TargetKind, env: &Env, scenario: &Scenario) -> Result<Running
                 .arg(format!("--pin-cpus={}", cpus.join(",")))
                 .env("RUST_LOG", "warn")
                 // The embedded key and spend store, in this run's directory.
-                .env("CORELANE_DATA_DIR", env.raw.join("corelane-data"))
+                .env("CORELANE_DATA_DIR", &data)
                 .env_remove("DATABASE_URL");
             if kind == TargetKind::CorelaneEpoll {
                 command.arg("--epoll");
