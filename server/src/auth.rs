@@ -84,6 +84,18 @@ impl SpendCell {
         }
     }
 
+    /// Takes back a cost [`SpendCell::add`] counted that will never be written.
+    pub fn take_back(&self, cost: f64) {
+        if !(cost.is_finite() && cost > 0.0) {
+            return;
+        }
+        let _ = self
+            .recorded
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |cur| {
+                Some((f64::from_bits(cur) - cost).max(0.0).to_bits())
+            });
+    }
+
     pub fn recorded(&self) -> f64 {
         f64::from_bits(self.recorded.load(Ordering::Relaxed))
     }

@@ -87,6 +87,8 @@ pub struct Exchange<'g> {
     pub identity: Option<crate::auth::Identity>,
     /// The key's hold on its rate limits, settled with the real usage in `finish`.
     pub admission: Option<crate::limits::Admission>,
+    /// Its spend was recorded already (a batch records one per model).
+    pub spend_recorded: bool,
     /// Header lines (`name: value\r\n`) every answer to this request carries: the rate
     /// limits' `x-ratelimit-*`.
     pub extra_headers: Vec<u8>,
@@ -143,6 +145,7 @@ impl<'g> Exchange<'g> {
             caller: Caller::Unknown,
             identity: None,
             admission: None,
+            spend_recorded: false,
             extra_headers: Vec::new(),
             keep_alive,
             requested_model: String::new(),

@@ -122,28 +122,35 @@ async fn authenticate(
             "Authentication Error, Invalid API key provided.".to_owned(),
         )
     };
-    let identity = match cached {
-        Some(id) => id,
-        // Clients sending keys nobody made cannot keep the store thread busy: each core has
-        // at most MAX_KEY_LOOKUPS of them looked up at once and refuses the rest as unknown
-        // (a new key is in every snapshot within the cache TTL anyway).
-        None if core.key_lookups.get() >= MAX_KEY_LOOKUPS => return Err(not_found()),
-        None => {
-            let _held = LookupSlot::take(&core.key_lookups);
-            store
-                .call(move |ctx| ctx.lookup(digest))
-                .await?
-                .map_err(|e| {
-                    GatewayError::proxy(
-                        401,
-                        "auth_error",
-                        Some("None"),
-                        format!("Authentication Error, {e}"),
-                    )
-                })?
-                .ok_or_else(not_found)?
-        }
-    };
+    let identity =
+        match cached {
+            Some(id) => id,
+            // Clients sending keys nobody made cannot keep the store thread busy: each core has
+            // at most MAX_KEY_LOOKUPS of them looked up at once and asks the rest to retry (a
+            // new key is in every snapshot within the cache TTL anyway).
+            None if core.key_lookups.get() >= MAX_KEY_LOOKUPS => return Err(GatewayError::proxy(
+                503,
+                "service_unavailable",
+                None,
+                "Authentication Error, too many unknown keys are being looked up; retry shortly"
+                    .to_owned(),
+            )),
+            None => {
+                let _held = LookupSlot::take(&core.key_lookups);
+                store
+                    .call(move |ctx| ctx.lookup(digest))
+                    .await?
+                    .map_err(|e| {
+                        GatewayError::proxy(
+                            401,
+                            "auth_error",
+                            Some("None"),
+                            format!("Authentication Error, {e}"),
+                        )
+                    })?
+                    .ok_or_else(not_found)?
+            }
+        };
     let kind = match route {
         Route::Inference { .. } => crate::auth::RouteKind::Llm,
         _ => crate::auth::RouteKind::Other,
@@ -632,6 +639,11 @@ async fn stored_response<'g>(
         .iter()
         .find(|d| d.id == decoded.model_id)
         .ok_or_else(|| no_deployment(&decoded.model_id))?;
+    // A virtual key reaches stored responses only of the groups it may call (the ids are
+    // not bound to the key that made them yet: README "Not yet").
+    if let Some(id) = &ex.identity {
+        crate::auth::check_model(id, &deployment.group)?;
+    }
     // LiteLLM names the deployment's id as the model (and its group).
     ex.requested_model.clone_from(&decoded.model_id);
     ex.group = router::resolve_group(gw, &deployment.group).map(|r| r.group);
@@ -783,12 +795,12 @@ async fn batch<'g>(
         let first = unless_client_leaves(client, &mut ex.early, started, first_success(calls));
         match first.await? {
             Some(winner) => {
-                calls_done(&mut items, ex);
+                calls_done(core, &mut items, ex);
                 ex.requested_model = list;
                 return fastest_answer(core, client, ex, items.swap_remove(winner)).await;
             }
             None => {
-                calls_done(&mut items, ex);
+                calls_done(core, &mut items, ex);
                 ex.requested_model = list;
                 return Err(GatewayError::BatchAllFailed);
             }
@@ -796,7 +808,7 @@ async fn batch<'g>(
     } else {
         unless_client_leaves(client, &mut ex.early, started, join_all(calls)).await?
     };
-    calls_done(&mut items, ex);
+    calls_done(core, &mut items, ex);
     let mut body = with_head_room(core.take_buf());
     body.push(b'[');
     for (i, ((_, out), result)) in items.iter().zip(served).enumerate() {
@@ -830,8 +842,16 @@ async fn batch<'g>(
 }
 
 /// Adds what the models' calls learnt (retries, usage) to the batch's Exchange.
-fn calls_done(items: &mut [(Exchange<'_>, Vec<u8>)], ex: &mut Exchange<'_>) {
+fn calls_done(core: &Core, items: &mut [(Exchange<'_>, Vec<u8>)], ex: &mut Exchange<'_>) {
+    let store = core.gateway.store.get();
     for (item, _) in items.iter_mut() {
+        // Each model that answered is a call of its own: its cost goes to the key's budget
+        // and its own spend row (as LiteLLM's batch makes one call per model).
+        if let (Some(store), Some(_)) = (store, item.usage) {
+            item.status = 200;
+            item.call_id = crate::response::CallId::random();
+            record_spend(store, item, ex.identity.as_ref());
+        }
         ex.retries += item.retries;
         if let Some(u) = item.usage.take() {
             let sum = ex.usage.get_or_insert_with(Default::default);
@@ -840,6 +860,7 @@ fn calls_done(items: &mut [(Exchange<'_>, Vec<u8>)], ex: &mut Exchange<'_>) {
             sum.total_tokens += u.total_tokens;
         }
     }
+    ex.spend_recorded = store.is_some();
 }
 
 /// Runs the calls at once and answers the index of the first that succeeds (the others are
@@ -1407,8 +1428,8 @@ pub fn finish(core: &Core, ex: &mut Exchange<'_>) {
     if let Some(metrics) = &core.metrics {
         metrics.record(ex);
     }
-    if let Some(store) = core.gateway.store.get() {
-        record_spend(store, ex);
+    if let Some(store) = core.gateway.store.get().filter(|_| !ex.spend_recorded) {
+        record_spend(store, ex, ex.identity.as_ref());
     }
     if let Some(admission) = ex.admission.take() {
         let used = match ex.failure {
@@ -1443,7 +1464,11 @@ fn call_type(endpoint: Endpoint) -> Option<&'static str> {
 /// `LiteLLM_SpendLogs` row needs to the store thread, which writes it in the next batch.
 /// What is handed over is indices, counts and the key's `Arc`: the core allocates nothing
 /// for it, and the row's text is made on the store thread.
-fn record_spend(store: &crate::store::Store, ex: &Exchange<'_>) {
+fn record_spend(
+    store: &crate::store::Store,
+    ex: &Exchange<'_>,
+    identity: Option<&crate::auth::Identity>,
+) {
     let (Some(endpoint), Some(group)) = (ex.api, ex.group) else {
         return;
     };
@@ -1457,7 +1482,7 @@ fn record_spend(store: &crate::store::Store, ex: &Exchange<'_>) {
         return;
     }
     let cost = ex.cost(ex.usage.as_ref()).unwrap_or(0.0);
-    if let Some(id) = &ex.identity {
+    if let Some(id) = identity {
         id.key.state.spend.add(cost);
         if let Some(u) = &id.user {
             u.state.spend.add(cost);
@@ -1469,10 +1494,10 @@ fn record_spend(store: &crate::store::Store, ex: &Exchange<'_>) {
     let now = std::time::SystemTime::now();
     let elapsed = ex.timings.received.elapsed();
     let start = now - elapsed;
-    store.record(crate::store::SpendEvent {
+    let sent = store.record(crate::store::SpendEvent {
         call_id: ex.call_id,
         call_type,
-        key: ex.identity.as_ref().map(|id| id.key.clone()),
+        key: identity.map(|id| id.key.clone()),
         group: group.index,
         deployment: ex.deployment.map(|d| d.index),
         provider: ex.provider.map_or("", |p| p.name),
@@ -1486,6 +1511,19 @@ fn record_spend(store: &crate::store::Store, ex: &Exchange<'_>) {
             .map(|at| start + at.saturating_duration_since(ex.timings.received)),
         success: ex.failure.is_none() && ex.status < 400,
     });
+    // A dropped event is never written: the budgets stop counting it too.
+    if let (false, Some(id)) = (sent, identity) {
+        id.key.state.spend.take_back(cost);
+        for cell in [
+            id.user.as_ref().map(|u| &u.state),
+            id.team.as_ref().map(|t| &t.state),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            cell.spend.take_back(cost);
+        }
+    }
 }
 
 /// Writes a 200 answer (its head only, for a HEAD request); returns whether the connection

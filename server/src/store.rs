@@ -30,6 +30,9 @@ use crate::errors::GatewayError;
 /// LiteLLM's defaults.
 const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
 const DEFAULT_BATCH_WRITE: Duration = Duration::from_secs(10);
+/// The bounds of the cache TTL and the batch interval.
+const MIN_INTERVAL: Duration = Duration::from_millis(100);
+const MAX_INTERVAL: Duration = Duration::from_secs(86_400);
 /// How often budgets due for a reset are looked for (or every cache TTL, when shorter: a
 /// reset is seen by the cores no sooner than the next read anyway).
 const BUDGET_RESET_EVERY: Duration = Duration::from_secs(60);
@@ -79,11 +82,16 @@ impl StoreSettings {
                 .filter(|u| !u.is_empty()),
             data_dir: data_dir
                 .unwrap_or_else(|| default_data_dir(env("XDG_DATA_HOME"), env("HOME"))),
-            cache_ttl: gs.user_api_key_cache_ttl.unwrap_or(DEFAULT_CACHE_TTL),
+            // Bounded: a zero TTL would read every table in a loop, a huge one overflow the
+            // deadlines.
+            cache_ttl: gs
+                .user_api_key_cache_ttl
+                .unwrap_or(DEFAULT_CACHE_TTL)
+                .clamp(MIN_INTERVAL, MAX_INTERVAL),
             batch_write: gs
                 .proxy_batch_write_at
                 .unwrap_or(DEFAULT_BATCH_WRITE)
-                .max(Duration::from_millis(100)),
+                .clamp(MIN_INTERVAL, MAX_INTERVAL),
             spend_queue_rows: spend_queue_rows.max(1),
             disable_spend_logs: gs.disable_spend_logs,
         }
@@ -212,11 +220,14 @@ impl Store {
             .map_err(|_| unavailable("the key store stopped"))
     }
 
-    /// Hands a spend row to the thread; never waits. A full channel drops it (counted).
-    pub fn record(&self, event: SpendEvent) {
-        if self.spend.try_send(event).is_err() {
+    /// Hands a spend event to the thread; never waits. A full channel drops it (counted):
+    /// false then.
+    pub fn record(&self, event: SpendEvent) -> bool {
+        let sent = self.spend.try_send(event).is_ok();
+        if !sent {
             self.stats.rows_dropped.fetch_add(1, Ordering::Relaxed);
         }
+        sent
     }
 
     /// Writes what is held and stops the thread (graceful shutdown); waits up to the final
@@ -392,6 +403,9 @@ impl Ctx {
                         .fetch_add(n as u64, Ordering::Relaxed);
                     tracing::error!("spend rows refused by the database, {n} dropped: {e}");
                     self.pending.drain(..n);
+                    for row in &batch {
+                        self.forget(row);
+                    }
                 }
             }
         }
@@ -452,10 +466,21 @@ impl Ctx {
 
     fn take(&mut self, row: SpendEvent) {
         if self.pending.len() >= self.settings.spend_queue_rows {
-            self.pending.pop_front();
+            if let Some(dropped) = self.pending.pop_front() {
+                let row = self.row(&dropped);
+                self.forget(&row);
+            }
             self.stats.rows_dropped.fetch_add(1, Ordering::Relaxed);
         }
         self.pending.push_back(row);
+    }
+
+    /// A row that will never be written: its spend counts as written, so the budgets that
+    /// saw it recorded stop counting it at the next read (the database never will).
+    fn forget(&mut self, row: &SpendLog) {
+        for owner in owners(row) {
+            *self.written.entry(owner).or_insert(0.0) += row.spend;
+        }
     }
 
     /// Resets budgets that are due; true when any was.
@@ -470,7 +495,13 @@ impl Ctx {
                 ) else {
                     continue;
                 };
-                let next = chrono::DateTime::from_timestamp(next as i64, 0).unwrap_or(now);
+                let Some(next) = chrono::DateTime::from_timestamp(next as i64, 0) else {
+                    continue;
+                };
+                // A duration that never moves forward would reset the budget every pass.
+                if next <= now {
+                    continue;
+                }
                 self.backend.reset_budget(table, &id, next)?;
                 any = true;
             }

@@ -200,7 +200,7 @@ fn health_needs_the_master_key_and_the_probes_do_not() {
     assert_eq!(ready.status, 200, "{}", ready.text());
     assert_eq!(
         ready.json(),
-        json!({"status": "healthy", "db": "Not connected"})
+        json!({"status": "healthy", "db": "connected"})
     );
     for path in ["/health/liveliness", "/health/liveness"] {
         let live = gw.get(path);
@@ -224,7 +224,7 @@ fn health_needs_the_master_key_and_the_probes_do_not() {
     ] {
         assert!(details.get(key).is_some(), "{key} missing: {details}");
     }
-    assert_eq!(details["db"], "Not connected");
+    assert_eq!(details["db"], "connected");
     assert_eq!(details["cache"], Value::Null);
 }
 

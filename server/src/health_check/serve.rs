@@ -39,7 +39,7 @@ pub async fn serve<'g>(
         }
         Route::Readiness => Ok((
             200,
-            br#"{"status":"healthy","db":"Not connected"}"#.to_vec(),
+            format!(r#"{{"status":"healthy","db":"{}"}}"#, db_status(core)).into_bytes(),
         )),
         Route::ReadinessDetails => Ok((200, readiness_details(core))),
         _ => health(core, client, req, ex).await,
@@ -79,7 +79,7 @@ fn readiness_details(core: &Core) -> Vec<u8> {
     };
     serde_json::to_vec(&json!({
         "status": "healthy",
-        "db": "Not connected",
+        "db": db_status(core),
         "cache": null,
         "litellm_version": concat!("corelane-", env!("CARGO_PKG_VERSION")),
         "success_callbacks": callbacks,
@@ -170,6 +170,16 @@ fn targeted_rows(checks: &HealthChecks, gw: &Gateway, query: &Query) -> Option<V
         return Some(by_name);
     }
     Some(pick(&|r| gw.deployments[r.deployment].params.model == name))
+}
+
+/// The database as LiteLLM's readiness names it: "connected" while the key store's last
+/// write worked (LiteLLM's answer with a database), else "disconnected".
+fn db_status(core: &Core) -> &'static str {
+    match core.gateway.store.get() {
+        Some(store) if store.stats.db_up.load(std::sync::atomic::Ordering::Relaxed) => "connected",
+        Some(_) => "disconnected",
+        None => "Not connected",
+    }
 }
 
 /// `/health`'s query parameters (the last of a repeated one, as Starlette reads them; empty

@@ -96,7 +96,15 @@ fn budget_reset(duration: &str) -> Res<DateTime<Utc>> {
     let now = Utc::now();
     let at = corelane_store::duration::budget_reset_at(duration, now.timestamp().max(0) as u64)
         .map_err(|e| detail(400, &e.to_string()))?;
-    Ok(DateTime::from_timestamp(at as i64, 0).unwrap_or(now))
+    // A duration of zero (or one too long to count) would reset the budget at every pass.
+    DateTime::from_timestamp(at as i64, 0)
+        .filter(|at| *at > now)
+        .ok_or_else(|| {
+            detail(
+                400,
+                &format!("budget_duration must be a positive duration, passed: {duration}"),
+            )
+        })
 }
 
 /// The fields keys, users and teams share, applied as a patch: absent keeps, null clears.

@@ -273,8 +273,11 @@ fn number(v: Option<String>, name: &str, default: u64) -> Res<u64> {
 
 fn date(v: Option<String>, name: &str) -> Res<Option<DateTime<Utc>>> {
     let Some(t) = v else { return Ok(None) };
+    // Years 1 to 9999 only: chrono's extreme dates would overflow the day arithmetic after.
     let d = chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d")
-        .map_err(|_| detail(400, &format!("{name} must be a date, YYYY-MM-DD")))?;
+        .ok()
+        .filter(|d| (1..=9999).contains(&chrono::Datelike::year(d)))
+        .ok_or_else(|| detail(400, &format!("{name} must be a date, YYYY-MM-DD")))?;
     Ok(d.and_hms_opt(0, 0, 0).map(|t| t.and_utc()))
 }
 
