@@ -28,8 +28,12 @@ fn listed(gw: &Gateway) -> Vec<&str> {
 }
 
 /// `GET /models/{id}`: one listed model, as OpenAI's `models.retrieve` returns it.
-pub fn model_by_id(gw: &Gateway, id: &str) -> Result<Vec<u8>, GatewayError> {
-    if !listed(gw).contains(&id) {
+pub fn model_by_id(
+    gw: &Gateway,
+    id: &str,
+    key: Option<&crate::auth::Identity>,
+) -> Result<Vec<u8>, GatewayError> {
+    if !listed(gw).contains(&id) || !may_call(key, id) {
         return Err(GatewayError::ModelNotFound { id: id.to_owned() });
     }
     Ok(serde_json::to_vec(&model_entry(id)).unwrap_or_default())
@@ -44,9 +48,19 @@ pub fn routes() -> Vec<u8> {
     serde_json::to_vec(&json!({"routes": routes})).unwrap_or_default()
 }
 
-/// `GET /models`: every model group and visible alias, as OpenAI's list.
-pub fn models(gw: &Gateway) -> Vec<u8> {
-    let data: Vec<Value> = listed(gw).into_iter().map(model_entry).collect();
+/// Whether a virtual key (none: the master key) may call a model, so lists show it.
+fn may_call(key: Option<&crate::auth::Identity>, model: &str) -> bool {
+    key.is_none_or(|id| crate::auth::check_model(id, model).is_ok())
+}
+
+/// `GET /models`: every model group and visible alias, as OpenAI's list; for a virtual key,
+/// those it may call (as LiteLLM lists a key's models).
+pub fn models(gw: &Gateway, key: Option<&crate::auth::Identity>) -> Vec<u8> {
+    let data: Vec<Value> = listed(gw)
+        .into_iter()
+        .filter(|m| may_call(key, m))
+        .map(model_entry)
+        .collect();
     serde_json::to_vec(&json!({"data": data, "object": "list"})).unwrap_or_default()
 }
 

@@ -182,8 +182,12 @@ pub async fn handle<'g>(
                 Err(e) => respond_error(client, ex, &e, false).await,
             }
         }
-        Route::Models => Ok(crate::admin::models(gw)),
-        Route::ModelById => crate::admin::model_by_id(gw, crate::routes::model_id(req.target)),
+        Route::Models => Ok(crate::admin::models(gw, ex.identity.as_ref())),
+        Route::ModelById => crate::admin::model_by_id(
+            gw,
+            crate::routes::model_id(req.target),
+            ex.identity.as_ref(),
+        ),
         Route::ModelInfo => Ok(crate::admin::model_info(gw)),
         Route::Routes => Ok(crate::admin::routes()),
         Route::Manage(op) => match gw.store.get() {

@@ -820,3 +820,30 @@ fn a_model_list_charges_each_model_s_cost_to_the_key() {
         "{groups:?}"
     );
 }
+
+#[test]
+fn a_key_lists_the_models_it_may_call() {
+    let gw = Gateway::start(&config(""));
+    let names = |key: &str| -> Vec<String> {
+        let v = call(&gw, "GET", "/v1/models", key, &json!({})).json();
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let narrow = generate(&gw, json!({"models": ["other"]}));
+    assert_eq!(names(&narrow), ["other"]);
+    let all = generate(&gw, json!({}));
+    assert_eq!(names(&all).len(), 2);
+    assert_eq!(names(MASTER).len(), 2);
+    assert_eq!(
+        call(&gw, "GET", "/v1/models/other", &narrow, &json!({})).status,
+        200
+    );
+    assert_eq!(
+        call(&gw, "GET", "/v1/models/gpt-4o", &narrow, &json!({})).status,
+        404
+    );
+}
