@@ -535,10 +535,11 @@ fn an_idle_keep_alive_connection_holds_a_few_kib_and_gives_them_back() {
     );
     let pid = gw.proc.pid();
     gw.assert_healthy();
-    // A gateway that has served requests: the store has written spend rows once (its
-    // database's caches and statements are made), so what follows measures connections.
+    // A gateway that has served requests: the store has written spend rows in full batches
+    // (500 rows each; its database's caches and statements are made), so what follows
+    // measures connections.
     let mut warm = gw.client();
-    for _ in 0..200 {
+    for _ in 0..1200 {
         let r = warm.request(
             "POST",
             "/v1/chat/completions",
