@@ -99,6 +99,18 @@ pub struct Limits {
     pub max_parallel: Option<u32>,
 }
 
+impl Limits {
+    /// The limits as the store's rows hold them (`rpm_limit`, `tpm_limit`,
+    /// `max_parallel_requests`; a negative value counts as 0).
+    pub fn from_row(rpm: Option<i64>, tpm: Option<i64>, parallel: Option<i32>) -> Limits {
+        Limits {
+            rpm: rpm.map(|v| v.max(0) as u64),
+            tpm: tpm.map(|v| v.max(0) as u64),
+            max_parallel: parallel.map(|v| v.max(0) as u32),
+        }
+    }
+}
+
 /// One descriptor's counters, shared by every core (`Arc`), held wherever the descriptor's
 /// record is cached. Each window word packs the window's start (unix seconds, high half)
 /// and its count (low half), so opening a window and counting in it is one CAS.

@@ -401,11 +401,7 @@ async fn admit_limits(
     let (Some(id), Some(limiter)) = (&ex.identity, gw.limiter.get()) else {
         return Ok(());
     };
-    let limits = |rpm: Option<i64>, tpm: Option<i64>, parallel: Option<i32>| Limits {
-        rpm: rpm.map(|v| v.max(0) as u64),
-        tpm: tpm.map(|v| v.max(0) as u64),
-        max_parallel: parallel.map(|v| v.max(0) as u32),
-    };
+    let limits = Limits::from_row;
     let none = Limits::default();
     let key = &id.key.record;
     let mut scopes = Vec::new();

@@ -69,7 +69,7 @@ pub fn render(snap: &Snapshot, out: &mut String) {
         .map(|k| {
             (
                 key_labels(k),
-                limits(k.record.rpm_limit, k.record.tpm_limit),
+                Limits::from_row(k.record.rpm_limit, k.record.tpm_limit, None),
                 &*k.state,
             )
         })
@@ -86,7 +86,7 @@ pub fn render(snap: &Snapshot, out: &mut String) {
             ];
             (
                 labels,
-                limits(t.record.rpm_limit, t.record.tpm_limit),
+                Limits::from_row(t.record.rpm_limit, t.record.tpm_limit, None),
                 &*t.state,
             )
         })
@@ -158,14 +158,6 @@ pub fn render_store(stats: &crate::store::StoreStats, out: &mut String) {
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} {kind}");
         let _ = writeln!(out, "{name} {}", float(v));
-    }
-}
-
-fn limits(rpm: Option<i64>, tpm: Option<i64>) -> Limits {
-    Limits {
-        rpm: rpm.map(|v| v.max(0) as u64),
-        tpm: tpm.map(|v| v.max(0) as u64),
-        max_parallel: None,
     }
 }
 
