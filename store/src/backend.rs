@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::increments::SpendIncrements;
 use crate::model::{
     Entity, KeyQuery, KeyRecord, SpendLog, SpendLogQuery, SpendWritten, TeamRecord, UserRecord,
 };
@@ -76,10 +77,22 @@ pub trait Backend: Send {
     /// - the daily tables (`LiteLLM_DailyUserSpend`, `LiteLLM_DailyTeamSpend`), upserted by
     ///   LiteLLM's unique key with `''` for missing parts, by the `startTime` date (UTC).
     fn write_spend(&mut self, logs: &[SpendLog]) -> Result<SpendWritten>;
+    /// The rows of [`Backend::write_spend`] only; answers what the rows inserted add to keys,
+    /// users, teams and daily rows, for the caller to add elsewhere (through Redis, with
+    /// `use_redis_transaction_buffer`).
+    fn write_spend_logs(&mut self, logs: &[SpendLog]) -> Result<SpendIncrements>;
+    /// Adds `inc` to its rows in one transaction, as [`Backend::write_spend`] adds a batch's;
+    /// answers the part of it this database has no table for (kinds only LiteLLM writes),
+    /// which it leaves alone.
+    fn apply_spend(&mut self, inc: &SpendIncrements) -> Result<SpendIncrements>;
     /// As [`Backend::write_spend`] without the `LiteLLM_SpendLogs` rows (LiteLLM's
     /// `disable_spend_logs`): the key, user and team spend and the daily tables only, for
     /// every log given (with no row, a batch written twice would add twice).
-    fn write_spend_totals(&mut self, logs: &[SpendLog]) -> Result<SpendWritten>;
+    fn write_spend_totals(&mut self, logs: &[SpendLog]) -> Result<SpendWritten> {
+        let inc = SpendIncrements::of(logs);
+        self.apply_spend(&inc)?;
+        Ok(SpendWritten::of(&inc))
+    }
     fn spend_logs(&mut self, query: &SpendLogQuery) -> Result<Vec<SpendLog>>;
     /// The sum of `LiteLLM_SpendLogs.spend` with `startTime` at or after `since`.
     fn global_spend(&mut self, since: DateTime<Utc>) -> Result<f64>;

@@ -153,6 +153,15 @@ pub struct SpendWritten {
     pub spend: f64,
 }
 
+impl SpendWritten {
+    pub fn of(inc: &crate::increments::SpendIncrements) -> SpendWritten {
+        SpendWritten {
+            rows: inc.requests,
+            spend: inc.spend,
+        }
+    }
+}
+
 /// `/key/list`'s filters and page.
 #[derive(Debug, Clone, Default)]
 pub struct KeyQuery {

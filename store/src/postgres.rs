@@ -39,6 +39,7 @@ use self::rows::{
 };
 use self::schema::Columns;
 use crate::backend::{Backend, Result, StoreError};
+use crate::increments::SpendIncrements;
 use crate::model::{
     Entity, KeyQuery, KeyRecord, SpendLog, SpendLogQuery, SpendWritten, TeamRecord, UserRecord,
 };
@@ -88,19 +89,6 @@ pub struct Postgres {
 }
 
 impl Postgres {
-    /// One spend batch in one transaction, with its rows or without (`disable_spend_logs`).
-    fn spend(&mut self, logs: &[SpendLog], rows: bool) -> Result<SpendWritten> {
-        if logs.is_empty() {
-            return Ok(SpendWritten::default());
-        }
-        self.run("spend log", |c, columns| {
-            let mut tx = c.transaction()?;
-            let written = spend::write(&mut tx, columns, logs, rows)?;
-            tx.commit()?;
-            Ok(written)
-        })
-    }
-
     /// Connects to `url` (LiteLLM's `DATABASE_URL`); `Unavailable` when the server cannot be
     /// reached within the connect timeout.
     pub fn connect(url: &str) -> Result<Postgres> {
@@ -447,11 +435,37 @@ impl Backend for Postgres {
     }
 
     fn write_spend(&mut self, logs: &[SpendLog]) -> Result<SpendWritten> {
-        self.spend(logs, true)
+        if logs.is_empty() {
+            return Ok(SpendWritten::default());
+        }
+        self.run("spend log", |c, columns| {
+            let mut tx = c.transaction()?;
+            let inc = spend::insert_logs(&mut tx, columns, logs)?;
+            spend::apply(&mut tx, columns, &inc)?;
+            tx.commit()?;
+            Ok(SpendWritten::of(&inc))
+        })
     }
 
-    fn write_spend_totals(&mut self, logs: &[SpendLog]) -> Result<SpendWritten> {
-        self.spend(logs, false)
+    fn write_spend_logs(&mut self, logs: &[SpendLog]) -> Result<SpendIncrements> {
+        if logs.is_empty() {
+            return Ok(SpendIncrements::default());
+        }
+        self.run("spend log", |c, columns| {
+            let mut tx = c.transaction()?;
+            let inc = spend::insert_logs(&mut tx, columns, logs)?;
+            tx.commit()?;
+            Ok(inc)
+        })
+    }
+
+    fn apply_spend(&mut self, inc: &SpendIncrements) -> Result<SpendIncrements> {
+        self.run("spend", |c, columns| {
+            let mut tx = c.transaction()?;
+            let rest = spend::apply(&mut tx, columns, inc)?;
+            tx.commit()?;
+            Ok(rest)
+        })
     }
 
     fn spend_logs(&mut self, query: &SpendLogQuery) -> Result<Vec<SpendLog>> {

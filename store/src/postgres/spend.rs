@@ -1,9 +1,10 @@
 //! A batch of spend, written the way LiteLLM's batch writers write it
-//! (`docs/litellm-keys.md`, section 6), in one transaction: the `LiteLLM_SpendLogs` rows not
-//! there yet, then for those only the key, user and team spend and the daily tables. Each
-//! step is one statement over arrays (`unnest`), whatever the batch size.
+//! (`docs/litellm-keys.md`, section 6), inside the caller's transaction: the
+//! `LiteLLM_SpendLogs` rows not there yet ([`insert_logs`]), then what those add to the key,
+//! user and team rows and the daily tables ([`apply`]). Each step is one statement over
+//! arrays (`unnest`), whatever the batch size.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use postgres::types::ToSql;
 use postgres::Transaction;
@@ -11,41 +12,35 @@ use postgres::Transaction;
 use super::schema::Columns;
 use super::{Params, Step, DAILY_TEAM, DAILY_USER, KEYS, NOW_UTC, SPEND_LOGS, TEAMS, USERS};
 use crate::backend::StoreError;
-use crate::model::{SpendLog, SpendWritten};
+use crate::increments::{DailyRow, DailyTable, EntityKind, SpendIncrements};
+use crate::model::SpendLog;
 
-/// Writes `logs`; only rows whose `request_id` is new add spend.
-/// Without `rows` (`disable_spend_logs`) no row is written and every log adds its spend.
-pub(super) fn write(
+/// Adds `inc` to the key, user and team rows and upserts its daily rows; answers the part
+/// of it this database gets no table write for (kinds only LiteLLM writes).
+pub(super) fn apply(
     tx: &mut Transaction,
     columns: &Columns,
-    logs: &[SpendLog],
-    rows: bool,
-) -> Step<SpendWritten> {
-    let new: Vec<&SpendLog> = if rows {
-        let mut inserted = insert_logs(tx, columns, logs)?;
-        // Of two rows with one request_id in a batch, the first is the one inserted.
-        logs.iter()
-            .filter(|l| inserted.remove(&l.request_id))
-            .collect()
-    } else {
-        logs.iter().collect()
-    };
-    add_entity_spend(tx, columns, &new)?;
-    upsert_daily(tx, columns, Daily::User, &new)?;
-    upsert_daily(tx, columns, Daily::Team, &new)?;
-    Ok(SpendWritten {
-        rows: new.len(),
-        spend: new.iter().map(|l| l.spend).sum(),
-    })
+    inc: &SpendIncrements,
+) -> Step<SpendIncrements> {
+    let mut rest = inc.clone();
+    rest.daily.clear();
+    let rest = rest.split_off(|k| !k.is_written_by_corelane());
+    add_entity_spend(tx, columns, inc)?;
+    upsert_daily(tx, columns, DailyTable::User, inc)?;
+    upsert_daily(tx, columns, DailyTable::Team, inc)?;
+    Ok(rest)
 }
 
 /// Inserts the rows not there yet (LiteLLM's `create_many(skip_duplicates=True)`); answers
-/// the request ids inserted.
-fn insert_logs(
+/// what the rows inserted add.
+pub(super) fn insert_logs(
     tx: &mut Transaction,
     columns: &Columns,
     logs: &[SpendLog],
-) -> Step<HashSet<String>> {
+) -> Step<SpendIncrements> {
+    if logs.is_empty() {
+        return Ok(SpendIncrements::default());
+    }
     let mut rows = Unnest::default();
     rows.text("request_id", each(logs, |l| l.request_id.as_str()));
     rows.text("call_type", each(logs, |l| l.call_type.as_str()));
@@ -94,22 +89,16 @@ fn insert_logs(
     );
     let inserted = tx.query(&sql, &rows.params())?;
     let ids = inserted.iter().map(|r| r.try_get(0));
-    Ok(ids.collect::<std::result::Result<_, _>>()?)
+    let mut ids: HashSet<String> = ids.collect::<std::result::Result<_, _>>()?;
+    // Of two rows with one request_id in a batch, the first is the one inserted.
+    Ok(SpendIncrements::of(
+        logs.iter().filter(|l| ids.remove(&l.request_id)),
+    ))
 }
 
-/// Adds the new rows' spend to their key, user and team rows as LiteLLM's batch writer
-/// does: keys `spend`, `total_spend` and `last_active = now`, users and teams `spend`.
-fn add_entity_spend(tx: &mut Transaction, columns: &Columns, new: &[&SpendLog]) -> Step<()> {
-    let (mut keys, mut users, mut teams) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-    for log in new {
-        *keys.entry(log.api_key.as_str()).or_insert(0.0) += log.spend;
-        if !log.user.is_empty() {
-            *users.entry(log.user.as_str()).or_insert(0.0) += log.spend;
-        }
-        if let Some(team) = log.team_id.as_deref().filter(|t| !t.is_empty()) {
-            *teams.entry(team).or_insert(0.0) += log.spend;
-        }
-    }
+/// Adds spend to key, user and team rows as LiteLLM's batch writer does: keys `spend`,
+/// `total_spend` and `last_active = now`, users and teams `spend`.
+fn add_entity_spend(tx: &mut Transaction, columns: &Columns, inc: &SpendIncrements) -> Step<()> {
     let mut key_extra = String::new();
     if columns.has(KEYS, "total_spend") {
         key_extra.push_str(", total_spend = t.total_spend + v.c");
@@ -117,17 +106,16 @@ fn add_entity_spend(tx: &mut Transaction, columns: &Columns, new: &[&SpendLog]) 
     if columns.has(KEYS, "last_active") {
         key_extra.push_str(&format!(", last_active = {NOW_UTC}"));
     }
-    for (table, id, extra, totals) in [
-        (KEYS, "token", key_extra.as_str(), &keys),
-        (USERS, "user_id", "", &users),
-        (TEAMS, "team_id", "", &teams),
+    for (table, id, extra, kind) in [
+        (KEYS, "token", key_extra.as_str(), EntityKind::Key),
+        (USERS, "user_id", "", EntityKind::User),
+        (TEAMS, "team_id", "", EntityKind::Team),
     ] {
-        if totals.is_empty() {
+        // Sorted ids, so concurrent writers lock the rows in one order.
+        let (ids, spend): (Vec<&str>, Vec<f64>) = inc.of_kind(kind).unzip();
+        if ids.is_empty() {
             continue;
         }
-        // Sorted ids, so concurrent writers lock the rows in one order.
-        let ids: Vec<&str> = totals.keys().copied().collect();
-        let spend: Vec<f64> = totals.values().copied().collect();
         let sql = format!(
             "UPDATE \"{table}\" AS t SET spend = t.spend + v.c{extra} \
              FROM unnest($1::text[], $2::float8[]) AS v(id, c) WHERE t.{id} = v.id"
@@ -137,160 +125,100 @@ fn add_entity_spend(tx: &mut Transaction, columns: &Columns, new: &[&SpendLog]) 
     Ok(())
 }
 
-/// A daily table the spend is also added to.
-#[derive(Clone, Copy)]
-enum Daily {
-    User,
-    Team,
-}
-
-impl Daily {
-    fn table(self) -> &'static str {
-        match self {
-            Daily::User => DAILY_USER,
-            Daily::Team => DAILY_TEAM,
-        }
-    }
-
-    fn entity_column(self) -> &'static str {
-        match self {
-            Daily::User => "user_id",
-            Daily::Team => "team_id",
-        }
-    }
-
-    /// The row's user or team. LiteLLM's spend rows carry `''` for no user and no team
-    /// (`team_id = ... or ""`), so those requests count under `''` in both tables.
-    fn entity(self, log: &SpendLog) -> &str {
-        match self {
-            Daily::User => &log.user,
-            Daily::Team => log.team_id.as_deref().unwrap_or(""),
-        }
+fn daily_table(table: DailyTable) -> (&'static str, &'static str) {
+    match table {
+        DailyTable::User => (DAILY_USER, "user_id"),
+        DailyTable::Team => (DAILY_TEAM, "team_id"),
     }
 }
 
-/// A daily row's unique key but the MCP tool (always `''`): entity, date, api_key, model,
-/// custom_llm_provider, endpoint.
-type DailyKey<'a> = (&'a str, String, &'a str, &'a str, &'a str, &'a str);
-
-/// One daily row's increments.
-#[derive(Default)]
-struct DailySums<'a> {
-    model_group: &'a str,
-    prompt_tokens: i64,
-    completion_tokens: i64,
-    spend: f64,
-    api_requests: i64,
-    successful_requests: i64,
-    failed_requests: i64,
-    total_response_time_ms: i64,
-    timed_requests: i64,
-}
-
-impl<'a> DailySums<'a> {
-    fn add(&mut self, log: &SpendLog) {
-        let success = log.status != "failure";
-        self.prompt_tokens += log.prompt_tokens;
-        self.completion_tokens += log.completion_tokens;
-        self.spend += log.spend;
-        self.api_requests += 1;
-        self.successful_requests += i64::from(success);
-        self.failed_requests += i64::from(!success);
-        // LiteLLM times successful requests that carry a duration only.
-        if let Some(ms) = log.request_duration_ms.filter(|ms| success && *ms >= 0) {
-            self.total_response_time_ms += ms;
-            self.timed_requests += 1;
-        }
-    }
-}
-
-/// Upserts the new rows into a daily table as LiteLLM's bulk upsert does: summed by the
-/// table's unique key first (one statement must not touch a row twice), key parts `''`
-/// rather than NULL (NULLs never conflict), counters added on conflict, rows in key order
-/// (so concurrent writers lock in one order). Older tables lack `mcp_namespaced_tool_name`
-/// and `endpoint`, in their columns and their unique key alike, and older ones still the
-/// request counters and the timing.
+/// Upserts the daily rows of `table` as LiteLLM's bulk upsert does: summed by the table's
+/// unique key first (one statement must not touch a row twice), key parts `''` rather than
+/// NULL (NULLs never conflict), counters added on conflict, rows in key order (so concurrent
+/// writers lock in one order). Older tables lack `mcp_namespaced_tool_name` and `endpoint`,
+/// in their columns and their unique key alike, and older ones still the request counters,
+/// the cache tokens and the timing.
 fn upsert_daily(
     tx: &mut Transaction,
     columns: &Columns,
-    daily: Daily,
-    new: &[&SpendLog],
+    daily: DailyTable,
+    inc: &SpendIncrements,
 ) -> Step<()> {
-    let mut sums: BTreeMap<DailyKey, DailySums> = BTreeMap::new();
-    for log in new {
-        let entity = daily.entity(log);
-        let date = log.start_time.format("%Y-%m-%d").to_string();
-        let provider = log.custom_llm_provider.as_str();
-        let key = (
-            entity,
-            date,
-            log.api_key.as_str(),
-            log.model.as_str(),
-            provider,
-            log.endpoint(),
-        );
-        let group = log.model_group.as_str();
-        sums.entry(key)
-            .or_insert_with(|| DailySums {
-                model_group: group,
-                ..DailySums::default()
-            })
-            .add(log);
-    }
-    if sums.is_empty() {
+    let rows_of: Vec<&DailyRow> = inc
+        .daily
+        .values()
+        .filter(|(t, _)| *t == daily)
+        .map(|(_, r)| r)
+        .collect();
+    if rows_of.is_empty() {
         return Ok(());
     }
-    let table = daily.table();
-    let keys: Vec<&DailyKey> = sums.keys().collect();
-    let values: Vec<&DailySums> = sums.values().collect();
+    let (table, entity_column) = daily_table(daily);
     let mut rows = Unnest::default();
-    let ids = keys
+    let ids = rows_of
         .iter()
         .map(|_| crate::keys::uuid4())
         .collect::<Result<Vec<_>, _>>();
     let ids = ids.map_err(|e| StoreError::Other(format!("random bytes: {e}")))?;
     rows.text("id", ids);
-    rows.text(daily.entity_column(), each(&keys, |k| k.0));
-    rows.text("date", each(&keys, |k| k.1.as_str()));
-    rows.text("api_key", each(&keys, |k| k.2));
-    rows.text("model", each(&keys, |k| k.3));
-    rows.text("custom_llm_provider", each(&keys, |k| k.4));
+    rows.text(entity_column, each(&rows_of, |r| r.entity.as_str()));
+    rows.text("date", each(&rows_of, |r| r.date.as_str()));
+    rows.text("api_key", each(&rows_of, |r| r.api_key.as_str()));
+    rows.text("model", each(&rows_of, |r| r.model.as_str()));
+    rows.text(
+        "custom_llm_provider",
+        each(&rows_of, |r| r.custom_llm_provider.as_str()),
+    );
     let mut conflict = vec![
-        daily.entity_column(),
+        entity_column,
         "date",
         "api_key",
         "model",
         "custom_llm_provider",
     ];
     if columns.has(table, "mcp_namespaced_tool_name") {
-        rows.text("mcp_namespaced_tool_name", vec![""; keys.len()]);
+        rows.text(
+            "mcp_namespaced_tool_name",
+            each(&rows_of, |r| r.mcp_namespaced_tool_name.as_str()),
+        );
         conflict.push("mcp_namespaced_tool_name");
     }
     if columns.has(table, "endpoint") {
-        rows.text("endpoint", each(&keys, |k| k.5));
+        rows.text("endpoint", each(&rows_of, |r| r.endpoint.as_str()));
         conflict.push("endpoint");
     }
-    rows.text("model_group", each(&values, |s| s.model_group));
+    rows.text("model_group", each(&rows_of, |r| r.model_group.as_str()));
     let mut counters = vec!["prompt_tokens", "completion_tokens", "spend"];
-    rows.int("prompt_tokens", each(&values, |s| s.prompt_tokens));
-    rows.int("completion_tokens", each(&values, |s| s.completion_tokens));
-    rows.float("spend", each(&values, |s| s.spend));
+    rows.int("prompt_tokens", each(&rows_of, |r| r.prompt_tokens));
+    rows.int("completion_tokens", each(&rows_of, |r| r.completion_tokens));
+    rows.float("spend", each(&rows_of, |r| r.spend));
+    if columns.has(table, "cache_read_input_tokens") {
+        counters.extend(["cache_read_input_tokens", "cache_creation_input_tokens"]);
+        rows.int(
+            "cache_read_input_tokens",
+            each(&rows_of, |r| r.cache_read_input_tokens),
+        );
+        rows.int(
+            "cache_creation_input_tokens",
+            each(&rows_of, |r| r.cache_creation_input_tokens),
+        );
+    }
     if columns.has(table, "api_requests") {
         counters.extend(["api_requests", "successful_requests", "failed_requests"]);
-        rows.int("api_requests", each(&values, |s| s.api_requests));
+        rows.int("api_requests", each(&rows_of, |r| r.api_requests));
         rows.int(
             "successful_requests",
-            each(&values, |s| s.successful_requests),
+            each(&rows_of, |r| r.successful_requests),
         );
-        rows.int("failed_requests", each(&values, |s| s.failed_requests));
+        rows.int("failed_requests", each(&rows_of, |r| r.failed_requests));
     }
     if columns.has(table, "timed_requests") {
         counters.extend(["total_response_time_ms", "timed_requests"]);
         rows.int(
             "total_response_time_ms",
-            each(&values, |s| s.total_response_time_ms),
+            each(&rows_of, |r| r.total_response_time_ms),
         );
-        rows.int("timed_requests", each(&values, |s| s.timed_requests));
+        rows.int("timed_requests", each(&rows_of, |r| r.timed_requests));
     }
     let increments: Vec<String> = counters
         .iter()

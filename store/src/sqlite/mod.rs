@@ -34,6 +34,7 @@ use self::rows::{
     team_row, user_columns, user_params, user_row, Json, Stamp,
 };
 use crate::backend::{Backend, Result, StoreError};
+use crate::increments::SpendIncrements;
 use crate::model::{
     Entity, KeyQuery, KeyRecord, SpendLog, SpendLogQuery, SpendWritten, TeamRecord, UserRecord,
 };
@@ -66,14 +67,6 @@ impl Sqlite {
         // store thread more than writing it.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         Ok(Sqlite::with(conn))
-    }
-
-    fn spend(&mut self, logs: &[SpendLog], rows: bool) -> Result<SpendWritten> {
-        let now = Stamp(Utc::now());
-        let tx = self.write()?;
-        let written = spend::write(&tx, logs, &now, rows)?;
-        tx.commit()?;
-        Ok(written)
     }
 
     /// A private database in memory, gone when this value is dropped (tests).
@@ -388,11 +381,28 @@ impl Backend for Sqlite {
     }
 
     fn write_spend(&mut self, logs: &[SpendLog]) -> Result<SpendWritten> {
-        self.spend(logs, true)
+        let now = Stamp(Utc::now());
+        let tx = self.write()?;
+        let inc = spend::insert_logs(&tx, logs, &now)?;
+        spend::apply(&tx, &inc, &now)?;
+        tx.commit()?;
+        Ok(SpendWritten::of(&inc))
     }
 
-    fn write_spend_totals(&mut self, logs: &[SpendLog]) -> Result<SpendWritten> {
-        self.spend(logs, false)
+    fn write_spend_logs(&mut self, logs: &[SpendLog]) -> Result<SpendIncrements> {
+        let now = Stamp(Utc::now());
+        let tx = self.write()?;
+        let inc = spend::insert_logs(&tx, logs, &now)?;
+        tx.commit()?;
+        Ok(inc)
+    }
+
+    fn apply_spend(&mut self, inc: &SpendIncrements) -> Result<SpendIncrements> {
+        let now = Stamp(Utc::now());
+        let tx = self.write()?;
+        let rest = spend::apply(&tx, inc, &now)?;
+        tx.commit()?;
+        Ok(rest)
     }
 
     fn spend_logs(&mut self, query: &SpendLogQuery) -> Result<Vec<SpendLog>> {

@@ -1,14 +1,13 @@
 //! A batch of spend written the way LiteLLM's batch writers write it
 //! (`docs/litellm-keys.md`, section 6), inside the caller's transaction: the
-//! `LiteLLM_SpendLogs` rows not there yet, then for those only the key, user and team spend
-//! and the daily tables, each row updated once.
-
-use std::collections::BTreeMap;
+//! `LiteLLM_SpendLogs` rows not there yet ([`insert_logs`]), then what those add to the key,
+//! user and team rows and the daily tables, each row updated once ([`apply`]).
 
 use rusqlite::{params, Transaction};
 
-use super::rows::{log_columns, Json, Stamp};
-use crate::model::{SpendLog, SpendWritten};
+use super::rows::{log_columns, stamp, Json, Stamp};
+use crate::increments::{DailyTable, EntityKind, SpendIncrements};
+use crate::model::SpendLog;
 
 /// LiteLLM's upsert of one daily row: counters add up under its unique key.
 macro_rules! daily_upsert {
@@ -16,13 +15,18 @@ macro_rules! daily_upsert {
         concat!(
             "INSERT INTO \"", $table, "\" (", $entity, ", date, api_key, model, model_group, \
              custom_llm_provider, mcp_namespaced_tool_name, endpoint, prompt_tokens, \
-             completion_tokens, spend, api_requests, successful_requests, failed_requests, \
-             total_response_time_ms, timed_requests, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
+             completion_tokens, cache_read_input_tokens, cache_creation_input_tokens, spend, \
+             api_requests, successful_requests, failed_requests, total_response_time_ms, \
+             timed_requests, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+             ?18, ?19) \
              ON CONFLICT (", $entity, ", date, api_key, model, custom_llm_provider, \
              mcp_namespaced_tool_name, endpoint) DO UPDATE SET \
              prompt_tokens = prompt_tokens + excluded.prompt_tokens, \
              completion_tokens = completion_tokens + excluded.completion_tokens, \
+             cache_read_input_tokens = cache_read_input_tokens + excluded.cache_read_input_tokens, \
+             cache_creation_input_tokens = \
+             cache_creation_input_tokens + excluded.cache_creation_input_tokens, \
              spend = spend + excluded.spend, \
              api_requests = api_requests + excluded.api_requests, \
              successful_requests = successful_requests + excluded.successful_requests, \
@@ -34,215 +38,114 @@ macro_rules! daily_upsert {
     };
 }
 
-/// Writes `logs` in `tx` at `now`; only rows whose `request_id` is new add spend. Without
-/// `rows` (`disable_spend_logs`) no row is written and every log adds its spend.
-pub(super) fn write(
+/// Inserts the `LiteLLM_SpendLogs` rows of `logs` not there yet, in `tx` at `now`; answers
+/// what the rows inserted add (a row already there, from a batch written again after a lost
+/// acknowledgement, adds nothing).
+pub(super) fn insert_logs(
     tx: &Transaction<'_>,
     logs: &[SpendLog],
     now: &Stamp,
-    rows: bool,
-) -> rusqlite::Result<SpendWritten> {
-    let mut increments = Increments::default();
-    if !rows {
-        for log in logs {
-            increments.add(log);
-        }
-    } else {
-        // `cache_hit` and `cache_key` as LiteLLM writes them when no cache is configured.
-        let mut insert = tx.prepare_cached(concat!(
-            "INSERT INTO \"LiteLLM_SpendLogs\" (",
-            log_columns!(),
-            ", cache_hit, cache_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
-             ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, 'False', 'Cache OFF') \
-             ON CONFLICT (request_id) DO NOTHING"
-        ))?;
-        for log in logs {
-            let inserted = insert.execute(params![
-                log.request_id,
-                log.call_type,
-                log.api_key,
-                log.spend,
-                log.prompt_tokens,
-                log.completion_tokens,
-                log.total_tokens,
-                Stamp(log.start_time),
-                Stamp(log.end_time),
-                log.completion_start_time.map(Stamp),
-                log.model,
-                log.model_id,
-                log.model_group,
-                log.custom_llm_provider,
-                log.api_base,
-                log.user,
-                log.team_id,
-                log.end_user,
-                Json(&log.metadata),
-                Json(&log.request_tags),
-                log.status,
-                log.request_duration_ms,
-                log.litellm_call_id,
-            ])?;
-            // 0: the row was there (a batch written again after a lost acknowledgement).
-            if inserted > 0 {
-                increments.add(log);
-            }
+) -> rusqlite::Result<SpendIncrements> {
+    // `cache_hit` and `cache_key` as LiteLLM writes them when no cache is configured;
+    // `created_at` and `updated_at` the batch's time, bound once (the columns' default
+    // would format the time for every row).
+    let mut insert = tx.prepare_cached(concat!(
+        "INSERT INTO \"LiteLLM_SpendLogs\" (",
+        log_columns!(),
+        ", cache_hit, cache_key, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
+         ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
+         'False', 'Cache OFF', ?24, ?24) ON CONFLICT (request_id) DO NOTHING"
+    ))?;
+    let now_text = stamp(&now.0);
+    let mut inserted = Vec::with_capacity(logs.len());
+    for log in logs {
+        let n = insert.execute(params![
+            log.request_id,
+            log.call_type,
+            log.api_key,
+            log.spend,
+            log.prompt_tokens,
+            log.completion_tokens,
+            log.total_tokens,
+            Stamp(log.start_time),
+            Stamp(log.end_time),
+            log.completion_start_time.map(Stamp),
+            log.model,
+            log.model_id,
+            log.model_group,
+            log.custom_llm_provider,
+            log.api_base,
+            log.user,
+            log.team_id,
+            log.end_user,
+            Json(&log.metadata),
+            Json(&log.request_tags),
+            log.status,
+            log.request_duration_ms,
+            log.litellm_call_id,
+            now_text,
+        ])?;
+        if n > 0 {
+            inserted.push(log);
         }
     }
-    increments.apply(tx, now)?;
-    Ok(increments.written)
+    Ok(SpendIncrements::of(inserted))
 }
 
-/// A batch's increments to keys, users, teams and daily rows, summed in memory first so that
-/// each row is updated once however many requests of the batch name it.
-#[derive(Default)]
-struct Increments<'a> {
-    written: SpendWritten,
-    keys: BTreeMap<&'a str, f64>,
-    users: BTreeMap<&'a str, f64>,
-    teams: BTreeMap<&'a str, f64>,
-    daily: BTreeMap<DailyKey<'a>, DailyCounts<'a>>,
-}
-
-/// The daily tables corelane writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum DailyTable {
-    User,
-    Team,
-}
-
-/// A daily row's unique key as LiteLLM builds it: `''` for every missing part, and `''` for
-/// `mcp_namespaced_tool_name` (corelane calls no MCP tools).
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct DailyKey<'a> {
-    table: DailyTable,
-    entity: &'a str,
-    date: String,
-    api_key: &'a str,
-    model: &'a str,
-    custom_llm_provider: &'a str,
-    endpoint: &'static str,
-}
-
-#[derive(Default)]
-struct DailyCounts<'a> {
-    /// The first request's (LiteLLM keeps one per row, not in the key).
-    model_group: &'a str,
-    prompt_tokens: i64,
-    completion_tokens: i64,
-    spend: f64,
-    api_requests: i64,
-    successful_requests: i64,
-    failed_requests: i64,
-    total_response_time_ms: i64,
-    timed_requests: i64,
-}
-
-impl<'a> Increments<'a> {
-    fn add(&mut self, log: &'a SpendLog) {
-        self.written.rows += 1;
-        self.written.spend += log.spend;
-        if !log.api_key.is_empty() {
-            *self.keys.entry(&log.api_key).or_default() += log.spend;
-        }
-        if !log.user.is_empty() {
-            *self.users.entry(&log.user).or_default() += log.spend;
-        }
-        let team = log.team_id.as_deref().unwrap_or("");
-        if !team.is_empty() {
-            *self.teams.entry(team).or_default() += log.spend;
-        }
-        let date = log.start_time.format("%Y-%m-%d").to_string();
-        // LiteLLM writes a user row for every request (user '' without one) and, as its
-        // logs carry team_id '' without a team, a team row for every request too.
-        for (table, entity) in [
-            (DailyTable::User, log.user.as_str()),
-            (DailyTable::Team, team),
-        ] {
-            let key = DailyKey {
-                table,
-                entity,
-                date: date.clone(),
-                api_key: &log.api_key,
-                model: &log.model,
-                custom_llm_provider: &log.custom_llm_provider,
-                endpoint: log.endpoint(),
-            };
-            self.daily
-                .entry(key)
-                .or_insert_with(|| DailyCounts {
-                    model_group: &log.model_group,
-                    ..DailyCounts::default()
-                })
-                .add(log);
-        }
+/// Adds `inc` to the key, user and team rows and upserts its daily rows, in `tx` at `now`;
+/// answers the part this database has no table for (kinds only LiteLLM writes).
+pub(super) fn apply(
+    tx: &Transaction<'_>,
+    inc: &SpendIncrements,
+    now: &Stamp,
+) -> rusqlite::Result<SpendIncrements> {
+    let mut rest = inc.clone();
+    rest.daily.clear();
+    let rest = rest.split_off(|k| !k.is_written_by_corelane());
+    // LiteLLM's key flush: spend (the budget window), total_spend (lifetime), last_active.
+    let mut key = tx.prepare_cached(
+        "UPDATE \"LiteLLM_VerificationToken\" SET spend = spend + ?2, \
+         total_spend = total_spend + ?2, last_active = ?3 WHERE token = ?1",
+    )?;
+    for (token, spend) in inc.of_kind(EntityKind::Key) {
+        key.execute(params![token, spend, now])?;
     }
-
-    fn apply(&self, tx: &Transaction<'_>, now: &Stamp) -> rusqlite::Result<()> {
-        // LiteLLM's key flush: spend (the budget window), total_spend (lifetime), last_active.
-        let mut key = tx.prepare_cached(
-            "UPDATE \"LiteLLM_VerificationToken\" SET spend = spend + ?2, \
-             total_spend = total_spend + ?2, last_active = ?3 WHERE token = ?1",
-        )?;
-        for (token, spend) in &self.keys {
-            key.execute(params![token, spend, now])?;
-        }
-        let mut user = tx.prepare_cached(
-            "UPDATE \"LiteLLM_UserTable\" SET spend = spend + ?2 WHERE user_id = ?1",
-        )?;
-        for (id, spend) in &self.users {
-            user.execute(params![id, spend])?;
-        }
-        let mut team = tx.prepare_cached(
-            "UPDATE \"LiteLLM_TeamTable\" SET spend = spend + ?2 WHERE team_id = ?1",
-        )?;
-        for (id, spend) in &self.teams {
-            team.execute(params![id, spend])?;
-        }
-        for (key, counts) in &self.daily {
-            let sql = match key.table {
-                DailyTable::User => daily_upsert!("LiteLLM_DailyUserSpend", "user_id"),
-                DailyTable::Team => daily_upsert!("LiteLLM_DailyTeamSpend", "team_id"),
-            };
-            tx.prepare_cached(sql)?.execute(params![
-                key.entity,
-                key.date,
-                key.api_key,
-                key.model,
-                counts.model_group,
-                key.custom_llm_provider,
-                key.endpoint,
-                counts.prompt_tokens,
-                counts.completion_tokens,
-                counts.spend,
-                counts.api_requests,
-                counts.successful_requests,
-                counts.failed_requests,
-                counts.total_response_time_ms,
-                counts.timed_requests,
-                now,
-            ])?;
-        }
-        Ok(())
+    let mut user = tx
+        .prepare_cached("UPDATE \"LiteLLM_UserTable\" SET spend = spend + ?2 WHERE user_id = ?1")?;
+    for (id, spend) in inc.of_kind(EntityKind::User) {
+        user.execute(params![id, spend])?;
     }
-}
-
-impl DailyCounts<'_> {
-    fn add(&mut self, log: &SpendLog) {
-        // LiteLLM's `get_request_status`: a failure only when the log says so.
-        let success = log.status != "failure";
-        self.prompt_tokens = self.prompt_tokens.saturating_add(log.prompt_tokens);
-        self.completion_tokens = self.completion_tokens.saturating_add(log.completion_tokens);
-        self.spend += log.spend;
-        self.api_requests += 1;
-        if success {
-            self.successful_requests += 1;
-        } else {
-            self.failed_requests += 1;
-        }
-        // LiteLLM times successful requests only (`_timed_request_duration_ms`).
-        if let Some(ms) = log.request_duration_ms.filter(|ms| success && *ms >= 0) {
-            self.total_response_time_ms = self.total_response_time_ms.saturating_add(ms);
-            self.timed_requests += 1;
-        }
+    let mut team = tx
+        .prepare_cached("UPDATE \"LiteLLM_TeamTable\" SET spend = spend + ?2 WHERE team_id = ?1")?;
+    for (id, spend) in inc.of_kind(EntityKind::Team) {
+        team.execute(params![id, spend])?;
     }
+    for (table, row) in inc.daily.values() {
+        let sql = match table {
+            DailyTable::User => daily_upsert!("LiteLLM_DailyUserSpend", "user_id"),
+            DailyTable::Team => daily_upsert!("LiteLLM_DailyTeamSpend", "team_id"),
+        };
+        tx.prepare_cached(sql)?.execute(params![
+            row.entity,
+            row.date,
+            row.api_key,
+            row.model,
+            row.model_group,
+            row.custom_llm_provider,
+            row.mcp_namespaced_tool_name,
+            row.endpoint,
+            row.prompt_tokens,
+            row.completion_tokens,
+            row.cache_read_input_tokens,
+            row.cache_creation_input_tokens,
+            row.spend,
+            row.api_requests,
+            row.successful_requests,
+            row.failed_requests,
+            row.total_response_time_ms,
+            row.timed_requests,
+            now,
+        ])?;
+    }
+    Ok(rest)
 }

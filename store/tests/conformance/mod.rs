@@ -9,6 +9,7 @@ use std::panic::AssertUnwindSafe;
 
 use chrono::{DateTime, Duration, Utc};
 use corelane_store::backend::{Backend, StoreError};
+use corelane_store::increments::{EntityKind, SpendIncrements};
 use corelane_store::model::{
     Entity, KeyQuery, KeyRecord, SpendLog, SpendLogQuery, SpendWritten, TeamRecord, UserRecord,
 };
@@ -86,6 +87,10 @@ pub const CASES: &[(&str, Case)] = &[
     (
         "write_spend_totals_writes_no_rows",
         write_spend_totals_writes_no_rows,
+    ),
+    (
+        "spend_logs_then_increments_apply_once",
+        spend_logs_then_increments_apply_once,
     ),
     ("spend_log_round_trip", spend_log_round_trip),
     ("spend_logs_say_cache_off", spend_logs_say_cache_off),
@@ -852,6 +857,56 @@ pub fn write_spend_totals_writes_no_rows(db: &mut dyn Subject) {
     let daily = db.daily(Daily::User);
     assert_eq!(daily.len(), 2, "{daily:?}");
     assert_eq!(daily.iter().map(|d| d.api_requests).sum::<i64>(), 2);
+}
+
+/// `use_redis_transaction_buffer`: the rows are written alone, and what they add is applied
+/// later (by whichever instance drains Redis), merged with other instances' increments.
+pub fn spend_logs_then_increments_apply_once(db: &mut dyn Subject) {
+    owners(db);
+    let batch = [
+        priced(
+            log("r1", "k1", "u1", Some("t1"), "2025-06-01T10:00:00.000Z"),
+            0.25,
+        ),
+        priced(log("r2", "k2", "u1", None, "2025-06-01T10:00:01.000Z"), 0.5),
+    ];
+    let mut inc = db.write_spend_logs(&batch).unwrap();
+    assert_eq!((inc.requests, inc.spend), (2, 0.75));
+    // The rows are there; nobody's spend moved yet.
+    close(key_spend(db, "k1"), 0.0, "k1 before");
+    close(db.user("u1").unwrap().unwrap().spend, 0.0, "u1 before");
+    assert!(db.daily(Daily::User).is_empty());
+    // Written again: no row is new, nothing to add.
+    assert!(db.write_spend_logs(&batch).unwrap().is_empty());
+    // Another instance's increments, and kinds only LiteLLM writes.
+    let other = SpendIncrements::of(&[priced(
+        log("r3", "k1", "", None, "2025-06-01T10:00:02.000Z"),
+        0.125,
+    )]);
+    inc.merge(&other);
+    inc.add_entity(EntityKind::Tag, "prod", 1.0);
+    let rest = db.apply_spend(&inc).unwrap();
+    assert_eq!(
+        rest.of_kind(EntityKind::Tag).collect::<Vec<_>>(),
+        [("prod", 1.0)]
+    );
+    assert_eq!(rest.of_kind(EntityKind::Key).count(), 0);
+    assert!(rest.daily.is_empty());
+    close(key_spend(db, "k1"), 0.375, "k1");
+    close(key_spend(db, "k2"), 0.5, "k2");
+    close(db.user("u1").unwrap().unwrap().spend, 0.75, "u1");
+    close(db.team("t1").unwrap().unwrap().spend, 0.25, "t1");
+    let daily = db.daily(Daily::User);
+    assert_eq!(daily.iter().map(|d| d.api_requests).sum::<i64>(), 3);
+    let spend: f64 = daily.iter().map(|d| d.spend).sum();
+    close(spend, 0.875, "daily spend");
+    let rows = db
+        .spend_logs(&SpendLogQuery {
+            limit: 100,
+            ..SpendLogQuery::default()
+        })
+        .unwrap();
+    assert_eq!(rows.len(), 2);
 }
 
 pub fn write_spend_without_owners(db: &mut dyn Subject) {
