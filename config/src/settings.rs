@@ -110,6 +110,9 @@ pub struct GeneralSettings {
     /// No `LiteLLM_SpendLogs` row per request; keys', users' and teams' spend and the daily
     /// tables are still written.
     pub disable_spend_logs: bool,
+    /// Spend increments go through Redis lists, and one instance at a time (the holder of
+    /// LiteLLM's lock) writes them to the database.
+    pub use_redis_transaction_buffer: bool,
 }
 
 pub(crate) fn router(cx: &mut Cx<'_>, node: &Node) -> Res<RouterSettings> {
@@ -338,6 +341,9 @@ pub(crate) fn general(cx: &mut Cx<'_>, node: &Node) -> Res<GeneralSettings> {
             "proxy_batch_write_at" => gs.proxy_batch_write_at = cx.seconds(value, &kp)?,
             "disable_spend_logs" => {
                 gs.disable_spend_logs = cx.boolean(value, &kp)?.unwrap_or(false)
+            }
+            "use_redis_transaction_buffer" => {
+                gs.use_redis_transaction_buffer = cx.boolean(value, &kp)?.unwrap_or(false)
             }
             _ => cx.ignore(kp),
         }

@@ -120,8 +120,28 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
     let gateway = Arc::new(gateway::Gateway::build(&config).map_err(|e| e.to_string())?);
     // Keys and spend: the database is opened (its tables created when missing) before a
     // request is served.
+    // The Redis instances share: router_settings' redis, else cache_params', else
+    // REDIS_HOST and REDIS_PORT (LiteLLM falls back to them for its limits and its buffer).
+    let redis = match &config.router_settings.redis {
+        r if r.is_set() => r.clone(),
+        _ => config.litellm_settings.cache_redis.clone(),
+    };
+    let shared_redis = match &redis {
+        r if r.is_set() => r.clone(),
+        _ => corelane_config::RedisSettings {
+            host: config.env.var("REDIS_HOST").map(str::to_owned),
+            port: config.env.var("REDIS_PORT").and_then(|p| p.parse().ok()),
+            password: config.env.var("REDIS_PASSWORD").map(str::to_owned),
+            ..Default::default()
+        },
+    };
     let store = store::Store::start(
-        store::StoreSettings::new(&config, args.data_dir.clone(), args.spend_queue_rows),
+        store::StoreSettings::new(
+            &config,
+            args.data_dir.clone(),
+            args.spend_queue_rows,
+            &shared_redis,
+        ),
         gateway.clone(),
     )?;
     tracing::info!("key and spend store: {}", store.kind);
@@ -150,22 +170,11 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
     )?;
     // Instances on one Redis share cooldowns and the strategies' counts (router_settings'
     // redis, else cache_params').
-    let redis = match &config.router_settings.redis {
-        r if r.is_set() => r,
-        _ => &config.litellm_settings.cache_redis,
-    };
-    shared::start(gateway.clone(), redis, shutdown.clone())
+    shared::start(gateway.clone(), &redis, shutdown.clone())
         .map_err(|e| format!("starting the redis thread: {e}"))?;
     // Virtual keys' rate limits: on the same Redis across instances (else REDIS_HOST and
     // REDIS_PORT, as LiteLLM falls back to them), in memory without one.
-    let from_env = corelane_config::RedisSettings {
-        host: config.env.var("REDIS_HOST").map(str::to_owned),
-        port: config.env.var("REDIS_PORT").and_then(|p| p.parse().ok()),
-        password: config.env.var("REDIS_PASSWORD").map(str::to_owned),
-        ..Default::default()
-    };
-    let limits_redis = if redis.is_set() { redis } else { &from_env };
-    let limiter = limits::Limiter::start(limits_redis, shutdown.clone())
+    let limiter = limits::Limiter::start(&shared_redis, shutdown.clone())
         .map_err(|e| format!("starting the rate-limit thread: {e}"))?;
     let _ = gateway.limiter.set(limiter);
     let limits = core::ConnLimits {

@@ -10,6 +10,9 @@
 //! - writes spend rows in batches every `proxy_batch_write_at`; while the database is down it
 //!   keeps them (up to `--spend-queue-rows`, the oldest dropped and counted beyond that) and
 //!   writes them once it is back;
+//! - with `use_redis_transaction_buffer`, sends what the rows add to keys, users, teams and
+//!   daily rows through LiteLLM's Redis lists instead, and writes them when it holds the
+//!   lock ([`buffer`]);
 //! - resets budgets whose `budget_reset_at` has passed;
 //! - on shutdown, writes what it still holds.
 //!
@@ -21,8 +24,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use corelane_config::RedisSettings;
 use corelane_store::backend::{Backend, StoreError};
+use corelane_store::increments::{EntityKind, SpendIncrements};
 use corelane_store::model::{Entity as Table, SpendLog};
+
+mod buffer;
 
 use crate::auth::{self, Digest32, Entity, EntityState, Identity, KeyCache, Snapshot};
 use crate::errors::GatewayError;
@@ -64,13 +71,18 @@ pub struct StoreSettings {
     pub spend_queue_rows: usize,
     /// `general_settings.disable_spend_logs`: totals only, no row per request.
     pub disable_spend_logs: bool,
+    /// `general_settings.use_redis_transaction_buffer`: the Redis whose lists carry the
+    /// spend increments.
+    pub transaction_buffer: Option<RedisSettings>,
 }
 
 impl StoreSettings {
+    /// `redis` is the instances' shared Redis, if any.
     pub fn new(
         config: &corelane_config::Config,
         data_dir: Option<PathBuf>,
         spend_queue_rows: usize,
+        redis: &RedisSettings,
     ) -> Self {
         let gs = &config.general_settings;
         let env = |name: &str| config.env.var(name).filter(|v| !v.is_empty());
@@ -94,6 +106,7 @@ impl StoreSettings {
                 .clamp(MIN_INTERVAL, MAX_INTERVAL),
             spend_queue_rows: spend_queue_rows.max(1),
             disable_spend_logs: gs.disable_spend_logs,
+            transaction_buffer: gs.use_redis_transaction_buffer.then(|| redis.clone()),
         }
     }
 }
@@ -172,6 +185,11 @@ impl Store {
     ) -> Result<Store, String> {
         let backend = open(&settings)?;
         let kind = backend.kind();
+        // LiteLLM refuses to start with the buffer and no Redis, rather than lose spend.
+        let buffer = match &settings.transaction_buffer {
+            Some(redis) => Some(buffer::RedisBuffer::new(redis)?),
+            None => None,
+        };
         let cache = Arc::new(KeyCache::default());
         let stats = Arc::new(StoreStats::default());
         let (jobs, job_rx) = flume::bounded(JOB_QUEUE);
@@ -187,6 +205,7 @@ impl Store {
             written: HashMap::new(),
             negative: HashMap::new(),
             pending: VecDeque::new(),
+            buffer,
         };
         ctx.reload().map_err(|e| format!("reading the keys: {e}"))?;
         stats.db_up.store(true, Ordering::Relaxed);
@@ -290,6 +309,8 @@ pub struct Ctx {
     /// Requests whose rows are not written yet, kept compact (a row's text is made when it is
     /// written): a long outage holds ~200 bytes a request.
     pending: VecDeque<SpendEvent>,
+    /// `use_redis_transaction_buffer`'s lists and lock.
+    buffer: Option<buffer::RedisBuffer>,
 }
 
 impl Ctx {
@@ -373,16 +394,27 @@ impl Ctx {
         while !self.pending.is_empty() {
             let n = self.pending.len().min(WRITE_BATCH);
             let batch: Vec<SpendLog> = self.pending.iter().take(n).map(|e| self.row(e)).collect();
-            let written = match self.settings.disable_spend_logs {
-                false => self.backend.write_spend(&batch),
-                true => self.backend.write_spend_totals(&batch),
+            let written = match (&mut self.buffer, self.settings.disable_spend_logs) {
+                (None, false) => self.backend.write_spend(&batch).map(|_| ()),
+                (None, true) => self.backend.write_spend_totals(&batch).map(|_| ()),
+                // What the rows add goes through Redis; it counts as written once pushed.
+                (Some(buffer), false) => self
+                    .backend
+                    .write_spend_logs(&batch)
+                    .map(|inc| buffer.hold(&inc)),
+                (Some(buffer), true) => {
+                    buffer.hold(&SpendIncrements::of(&batch));
+                    Ok(())
+                }
             };
             match written {
-                Ok(_) => {
+                Ok(()) => {
                     self.pending.drain(..n);
-                    for row in &batch {
-                        for owner in owners(row) {
-                            *self.written.entry(owner).or_insert(0.0) += row.spend;
+                    if self.buffer.is_none() {
+                        for row in &batch {
+                            for owner in owners(row) {
+                                *self.written.entry(owner).or_insert(0.0) += row.spend;
+                            }
                         }
                     }
                     self.stats
@@ -412,6 +444,40 @@ impl Ctx {
         // A burst's queue gives its memory back once written.
         self.pending.shrink_to(EARLY_FLUSH_ROWS);
         Ok(())
+    }
+
+    /// `use_redis_transaction_buffer`'s turn: sends this instance's increments, then, if it
+    /// holds the lock, writes every instance's.
+    fn buffer_turn(&mut self) {
+        let Some(buffer) = self.buffer.as_mut() else {
+            return;
+        };
+        match buffer.push() {
+            Ok(pushed) => {
+                for kind in EntityKind::ALL {
+                    for (id, spend) in pushed.of_kind(kind) {
+                        let owner = match kind {
+                            EntityKind::Key => auth::parse_hex(id).map(Owner::Key),
+                            EntityKind::User => Some(Owner::User(id.to_owned())),
+                            EntityKind::Team => Some(Owner::Team(id.to_owned())),
+                        };
+                        if let Some(owner) = owner {
+                            *self.written.entry(owner).or_insert(0.0) += spend;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!("sending spend increments to Redis: {e}; kept for the next turn")
+            }
+        }
+        match buffer.drain(self.backend.as_mut()) {
+            Ok(Some(drained)) if drained.elements > 0 => {
+                tracing::debug!(?drained, "wrote the Redis spend buffer");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!("the Redis spend buffer: {e}"),
+        }
     }
 
     /// The `LiteLLM_SpendLogs` row of a request, as LiteLLM fills it.
@@ -529,6 +595,7 @@ fn run(mut ctx: Ctx, jobs: &flume::Receiver<Command>, spend: &flume::Receiver<Sp
     let batch_every = ctx.settings.batch_write;
     let mut next_reload = Instant::now() + ttl;
     let mut next_flush = Instant::now() + batch_every;
+    let mut next_turn = next_flush;
     let mut next_reset = Instant::now();
     let mut backoff = FIRST_BACKOFF;
     let mut said_down = false;
@@ -564,6 +631,7 @@ fn run(mut ctx: Ctx, jobs: &flume::Receiver<Command>, spend: &flume::Receiver<Sp
                     ctx.pending.len()
                 );
             }
+            ctx.buffer_turn();
             let _ = done.send(());
             return;
         }
@@ -595,6 +663,12 @@ fn run(mut ctx: Ctx, jobs: &flume::Receiver<Command>, spend: &flume::Receiver<Sp
             ctx.stats
                 .rows_pending
                 .store(ctx.pending.len() as u64, Ordering::Relaxed);
+        }
+        // Once per interval whatever the database does: the increments held come from rows
+        // already written, and the lock's holder puts back what it cannot write.
+        if now >= next_turn {
+            next_turn = now + batch_every;
+            ctx.buffer_turn();
         }
         if now >= next_reset {
             next_reset = now + BUDGET_RESET_EVERY.min(ttl);

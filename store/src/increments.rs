@@ -1,9 +1,9 @@
 //! Spend to add to rows, summed per row before it is written: what a batch of requests adds
 //! to keys, users and teams and to the daily tables. It is also what LiteLLM instances
 //! exchange through Redis with `use_redis_transaction_buffer` (its `DBSpendUpdateTransactions`
-//! and daily spend transactions), so it holds the kinds of rows LiteLLM adds to and corelane
-//! writes none of (team members, organizations, end users, tags, agents): a batch read from
-//! Redis may name them.
+//! and daily spend transactions), so it also holds the kinds of rows LiteLLM adds to and
+//! corelane writes none of (team members, organizations, end users, tags, ...), by their
+//! field's name: a batch read from Redis may name them.
 //!
 //! Summing once per batch is LiteLLM's way too (`docs/litellm-keys.md`, section 6): each row
 //! is updated once however many requests of the batch name it.
@@ -13,50 +13,30 @@ use std::fmt::Write as _;
 
 use crate::model::SpendLog;
 
-/// A kind of row spend is added to, by the name LiteLLM's Redis buffer gives its map
-/// (`<name>_list_transactions`).
+/// The kinds of row corelane adds spend to. LiteLLM adds to more (team members, orgs,
+/// end users, tags, ...); a batch read from Redis may name those too, by their field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EntityKind {
     Key,
     User,
     Team,
-    /// `team_id::<team>::user_id::<user>`.
-    TeamMember,
-    Org,
-    EndUser,
-    Tag,
-    Agent,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 8] = [
-        EntityKind::Key,
-        EntityKind::User,
-        EntityKind::Team,
-        EntityKind::TeamMember,
-        EntityKind::Org,
-        EntityKind::EndUser,
-        EntityKind::Tag,
-        EntityKind::Agent,
-    ];
+    pub const ALL: [EntityKind; 3] = [EntityKind::Key, EntityKind::User, EntityKind::Team];
 
-    /// The kinds every backend writes (the rest only come from LiteLLM instances).
-    pub fn is_written_by_corelane(self) -> bool {
-        matches!(self, EntityKind::Key | EntityKind::User | EntityKind::Team)
-    }
-
-    /// The name of its map in `DBSpendUpdateTransactions`.
+    /// The name of its map in LiteLLM's `DBSpendUpdateTransactions`.
     pub fn field(self) -> &'static str {
         match self {
             EntityKind::Key => "key_list_transactions",
             EntityKind::User => "user_list_transactions",
             EntityKind::Team => "team_list_transactions",
-            EntityKind::TeamMember => "team_member_list_transactions",
-            EntityKind::Org => "org_list_transactions",
-            EntityKind::EndUser => "end_user_list_transactions",
-            EntityKind::Tag => "tag_list_transactions",
-            EntityKind::Agent => "agent_list_transactions",
         }
+    }
+
+    /// The kind a `DBSpendUpdateTransactions` field names, if corelane writes it.
+    pub fn of_field(field: &str) -> Option<EntityKind> {
+        EntityKind::ALL.into_iter().find(|k| k.field() == field)
     }
 }
 
@@ -151,8 +131,9 @@ pub struct SpendIncrements {
     pub requests: usize,
     /// Their spend.
     pub spend: f64,
-    /// Spend per id, per kind of row.
-    pub entities: BTreeMap<EntityKind, BTreeMap<String, f64>>,
+    /// Spend per id, per kind of row by its `DBSpendUpdateTransactions` field
+    /// (`key_list_transactions`, ...).
+    pub entities: BTreeMap<String, BTreeMap<String, f64>>,
     /// Daily rows by [`DailyRow::write_key`].
     pub daily: BTreeMap<String, (DailyTable, DailyRow)>,
 }
@@ -175,7 +156,7 @@ impl SpendIncrements {
     /// The ids and spend of one kind (empty when none).
     pub fn of_kind(&self, kind: EntityKind) -> impl Iterator<Item = (&str, f64)> {
         self.entities
-            .get(&kind)
+            .get(kind.field())
             .into_iter()
             .flatten()
             .map(|(id, spend)| (id.as_str(), *spend))
@@ -183,10 +164,18 @@ impl SpendIncrements {
 
     /// Adds `spend` to an entity (an empty id adds nothing).
     pub fn add_entity(&mut self, kind: EntityKind, id: &str, spend: f64) {
+        self.add_to_field(kind.field(), id, spend);
+    }
+
+    /// Adds `spend` to an entity of the kind a `DBSpendUpdateTransactions` field names.
+    pub fn add_to_field(&mut self, field: &str, id: &str, spend: f64) {
         if id.is_empty() {
             return;
         }
-        let map = self.entities.entry(kind).or_default();
+        let map = match self.entities.get_mut(field) {
+            Some(map) => map,
+            None => self.entities.entry(field.to_owned()).or_default(),
+        };
         // The id is copied only the first time it is seen.
         match map.get_mut(id) {
             Some(sum) => *sum += spend,
@@ -212,9 +201,9 @@ impl SpendIncrements {
     pub fn merge(&mut self, other: &SpendIncrements) {
         self.requests += other.requests;
         self.spend += other.spend;
-        for (kind, map) in &other.entities {
+        for (field, map) in &other.entities {
             for (id, spend) in map {
-                self.add_entity(*kind, id, *spend);
+                self.add_to_field(field, id, *spend);
             }
         }
         for (key, (table, row)) in &other.daily {
@@ -227,15 +216,14 @@ impl SpendIncrements {
         }
     }
 
-    /// The part of these increments of the kinds `keep` says, taken out of `self`.
-    pub fn split_off(&mut self, keep: impl Fn(EntityKind) -> bool) -> SpendIncrements {
+    /// The entity spend of the kinds corelane writes no table for, taken out of `self`.
+    pub fn split_off_foreign(&mut self) -> SpendIncrements {
         let mut out = SpendIncrements::default();
-        let kinds: Vec<EntityKind> = self.entities.keys().copied().filter(|k| keep(*k)).collect();
-        for kind in kinds {
-            if let Some(map) = self.entities.remove(&kind) {
-                out.entities.insert(kind, map);
-            }
-        }
+        let (ours, theirs) = std::mem::take(&mut self.entities)
+            .into_iter()
+            .partition(|(field, _)| EntityKind::of_field(field).is_some());
+        self.entities = ours;
+        out.entities = theirs;
         out
     }
 
@@ -395,8 +383,8 @@ mod tests {
         let mut a = SpendIncrements::of(&[log("a", "k1", "u1", None, 1.0)]);
         let b = SpendIncrements::of(&[log("b", "k1", "u2", None, 2.0)]);
         a.merge(&b);
-        a.add_entity(EntityKind::Tag, "prod", 0.5);
-        a.add_entity(EntityKind::Tag, "", 9.0);
+        a.add_to_field("tag_list_transactions", "prod", 0.5);
+        a.add_to_field("tag_list_transactions", "", 9.0);
         assert_eq!(
             a.of_kind(EntityKind::Key).collect::<Vec<_>>(),
             [("k1", 3.0)]
@@ -408,13 +396,11 @@ mod tests {
             .filter(|(t, _)| *t == DailyTable::User)
             .count();
         assert_eq!(user_rows, 2);
-        let theirs = a.split_off(|k| !k.is_written_by_corelane());
-        assert_eq!(
-            theirs.of_kind(EntityKind::Tag).collect::<Vec<_>>(),
-            [("prod", 0.5)]
-        );
+        let theirs = a.split_off_foreign();
+        assert_eq!(theirs.entities.len(), 1);
+        assert_eq!(theirs.entities["tag_list_transactions"]["prod"], 0.5);
         assert!(theirs.daily.is_empty());
-        assert_eq!(a.of_kind(EntityKind::Tag).count(), 0);
+        assert!(!a.entities.contains_key("tag_list_transactions"));
         assert!(!a.is_empty());
         assert!(SpendIncrements::default().is_empty());
     }

@@ -24,7 +24,7 @@ pub(super) fn apply(
 ) -> Step<SpendIncrements> {
     let mut rest = inc.clone();
     rest.daily.clear();
-    let rest = rest.split_off(|k| !k.is_written_by_corelane());
+    let rest = rest.split_off_foreign();
     add_entity_spend(tx, columns, inc)?;
     upsert_daily(tx, columns, DailyTable::User, inc)?;
     upsert_daily(tx, columns, DailyTable::Team, inc)?;

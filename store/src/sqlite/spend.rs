@@ -101,7 +101,7 @@ pub(super) fn apply(
 ) -> rusqlite::Result<SpendIncrements> {
     let mut rest = inc.clone();
     rest.daily.clear();
-    let rest = rest.split_off(|k| !k.is_written_by_corelane());
+    let rest = rest.split_off_foreign();
     // LiteLLM's key flush: spend (the budget window), total_spend (lifetime), last_active.
     let mut key = tx.prepare_cached(
         "UPDATE \"LiteLLM_VerificationToken\" SET spend = spend + ?2, \

@@ -884,12 +884,10 @@ pub fn spend_logs_then_increments_apply_once(db: &mut dyn Subject) {
         0.125,
     )]);
     inc.merge(&other);
-    inc.add_entity(EntityKind::Tag, "prod", 1.0);
+    inc.add_to_field("tag_list_transactions", "prod", 1.0);
     let rest = db.apply_spend(&inc).unwrap();
-    assert_eq!(
-        rest.of_kind(EntityKind::Tag).collect::<Vec<_>>(),
-        [("prod", 1.0)]
-    );
+    assert_eq!(rest.entities.len(), 1);
+    assert_eq!(rest.entities["tag_list_transactions"]["prod"], 1.0);
     assert_eq!(rest.of_kind(EntityKind::Key).count(), 0);
     assert!(rest.daily.is_empty());
     close(key_spend(db, "k1"), 0.375, "k1");
