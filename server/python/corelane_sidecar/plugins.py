@@ -1,0 +1,137 @@
+"""Loading plugins as LiteLLM's proxy loads them, and finding which hooks each overrides.
+
+`litellm_settings.callbacks: custom_callbacks.proxy_handler_instance` names an object in
+`custom_callbacks.py` beside the config file (LiteLLM's `get_instance_fn`: the last dotted
+part is the attribute, the rest the module path under the config's directory, the module
+executed afresh for each reference). `guardrails:` entries whose `guardrail` is such a path
+name a class, made with `guardrail_name`, `event_hook` (the mode), `default_on` and the
+entry's other parameters. `general_settings.custom_auth` names an async function.
+"""
+
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+
+# The hooks corelane can call, by the name a plugin overrides.
+HOOKS = (
+    "async_pre_call_hook",
+    "async_moderation_hook",
+    "async_post_call_success_hook",
+    "async_post_call_failure_hook",
+    "async_post_call_streaming_hook",
+    "async_post_call_streaming_iterator_hook",
+    "async_log_success_event",
+    "async_log_failure_event",
+    "log_success_event",
+    "log_failure_event",
+)
+
+
+class Plugin:
+    """A loaded plugin: its name in the config, its object, and what kind it is."""
+
+    def __init__(self, name, kind, obj, guardrail=None):
+        self.name = name
+        self.kind = kind  # "callback", "guardrail" or "custom_auth"
+        self.obj = obj
+        self.guardrail = guardrail or {}
+        self.hooks = overridden_hooks(obj) if kind != "custom_auth" else []
+
+    def describe(self):
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "class": type(self.obj).__name__ if self.kind != "custom_auth" else None,
+            "hooks": self.hooks,
+            "guardrail": self.guardrail,
+        }
+
+
+def get_instance(value, config_dir):
+    """What `value` (`module.attribute`, the module a path under `config_dir`) names."""
+    parts = value.split(".")
+    if len(parts) < 2:
+        raise ImportError(f"{value!r} is not `module.attribute`")
+    module_name, attribute = ".".join(parts[:-1]), parts[-1]
+    path = os.path.join(config_dir, *module_name.split(".")) + ".py"
+    if os.path.isfile(path):
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(module_name)
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise ImportError(f"Could not import {attribute} from {module_name}") from None
+
+
+def base_classes():
+    from litellm.integrations.custom_guardrail import CustomGuardrail
+    from litellm.integrations.custom_logger import CustomLogger
+
+    return CustomLogger, CustomGuardrail
+
+
+def overridden_hooks(obj):
+    """The hooks `obj`'s class defines itself or inherits from anything but LiteLLM's bases:
+    the ones worth a call (the bases' are no-ops)."""
+    custom_logger, custom_guardrail = base_classes()
+    found = []
+    for name in HOOKS:
+        attr = getattr(type(obj), name, None)
+        if attr is None:
+            continue
+        base = getattr(custom_logger, name, None)
+        guard_base = getattr(custom_guardrail, name, None)
+        if attr is not base and attr is not guard_base:
+            found.append(name)
+    return found
+
+
+def load(spec):
+    """The plugins `spec` names, in LiteLLM's order (callbacks, then guardrails), and the
+    custom auth function; errors are raised with the name of what failed."""
+    config_dir = spec["config_dir"]
+    if config_dir not in sys.path:
+        sys.path.insert(0, config_dir)
+    custom_logger, custom_guardrail = base_classes()
+    plugins = []
+    for name in spec.get("callbacks", []):
+        obj = load_one(name, config_dir)
+        if inspect.isclass(obj):
+            raise TypeError(
+                f"litellm_settings.callbacks: {name} is a class; name an instance of it"
+            )
+        if not isinstance(obj, custom_logger):
+            raise TypeError(f"litellm_settings.callbacks: {name} is not a CustomLogger")
+        plugins.append(Plugin(name, "callback", obj))
+    for entry in spec.get("guardrails", []):
+        name = entry["guardrail_name"]
+        params = dict(entry.get("litellm_params") or {})
+        path = params.pop("guardrail")
+        mode = params.pop("mode", None)
+        default_on = params.pop("default_on", False)
+        cls = load_one(path, config_dir)
+        if not (inspect.isclass(cls) and issubclass(cls, custom_guardrail)):
+            raise TypeError(f"guardrails: {path} is not a CustomGuardrail class")
+        obj = cls(guardrail_name=name, event_hook=mode, default_on=default_on, **params)
+        plugins.append(
+            Plugin(name, "guardrail", obj, {"mode": mode, "default_on": bool(default_on)})
+        )
+    auth = None
+    if spec.get("custom_auth"):
+        fn = load_one(spec["custom_auth"], config_dir)
+        if not callable(fn):
+            raise TypeError(f"general_settings.custom_auth: {spec['custom_auth']} is not a function")
+        auth = Plugin(spec["custom_auth"], "custom_auth", fn)
+    return plugins, auth
+
+
+def load_one(value, config_dir):
+    try:
+        return get_instance(value, config_dir)
+    except Exception as e:
+        raise ImportError(f"loading {value}: {type(e).__name__}: {e}") from e

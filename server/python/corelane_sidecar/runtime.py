@@ -1,0 +1,92 @@
+"""Serving corelane's cores: each connection gets HELLO (the plugins and the hooks each
+overrides), then CALL frames are answered (each in its own task, so a slow hook holds up no
+other) and LOG frames are queued for the logging worker.
+
+Logging is bounded: the queue holds at most `LOG_QUEUE` batches; while it is full this
+connection is not read, its socket fills, and corelane drops (and counts) what it cannot
+send. Traffic never waits for logging.
+"""
+
+import asyncio
+import logging
+import time
+import traceback
+
+from . import hooks, wire
+
+log = logging.getLogger("corelane_sidecar")
+
+LOG_QUEUE = 256
+
+
+class Runtime:
+    def __init__(self, plugins, auth, shim, spec):
+        self.plugins = plugins
+        self.auth = auth
+        self.shim = shim
+        self.spec = spec
+        self.log_queue = asyncio.Queue(LOG_QUEUE)
+        self.worker = None
+        self.stats = {"log_events": 0, "log_errors": 0, "hook_errors": 0}
+        self.cache = hooks.new_cache()
+
+    def hello(self):
+        plugins = [p.describe() for p in self.plugins]
+        if self.auth is not None:
+            plugins.append(self.auth.describe())
+        return {"version": 1, "litellm": not self.shim, "plugins": plugins}
+
+    def start(self):
+        self.worker = asyncio.get_running_loop().create_task(self.log_worker())
+
+    async def close(self):
+        # What is queued is logged before the process ends (corelane waits a little).
+        deadline = time.monotonic() + 5
+        while not self.log_queue.empty() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        if self.worker is not None:
+            self.worker.cancel()
+
+    async def connection(self, reader, writer):
+        lock = asyncio.Lock()
+        try:
+            writer.write(wire.encode(wire.HELLO, 0, self.hello()))
+            await writer.drain()
+            while True:
+                frame = await wire.read_frame(reader)
+                if frame is None:
+                    break
+                kind, ident, payload = frame
+                if kind == wire.CALL:
+                    asyncio.get_running_loop().create_task(
+                        self.call(ident, payload, writer, lock)
+                    )
+                elif kind == wire.LOG:
+                    # Waits (stops reading) while the queue is full.
+                    await self.log_queue.put(payload)
+        except (ConnectionError, ValueError) as e:
+            log.info("connection closed: %s", e)
+        finally:
+            writer.close()
+
+    async def call(self, ident, payload, writer, lock):
+        try:
+            answer = await hooks.dispatch(self, payload)
+        except Exception as e:  # noqa: BLE001: a bug here must still answer the core
+            self.stats["hook_errors"] += 1
+            log.error("hook %s failed: %s", payload.get("hook"), traceback.format_exc())
+            answer = {"error": hooks.error_of(e)}
+        frame = wire.encode(wire.REPLY, ident, answer)
+        async with lock:
+            try:
+                writer.write(frame)
+                await writer.drain()
+            except ConnectionError:
+                pass
+
+    async def log_worker(self):
+        while True:
+            batch = await self.log_queue.get()
+            for event in batch.get("events", []):
+                self.stats["log_events"] += 1
+                await hooks.log_event(self, event)

@@ -1,0 +1,1 @@
+from litellm.caching.dual_cache import DualCache  # noqa: F401
