@@ -27,6 +27,7 @@ mod health_checks;
 mod master_key;
 mod model;
 mod node;
+mod plugins;
 mod policy;
 mod scalar;
 mod settings;
@@ -44,6 +45,7 @@ pub use master_key::{
 pub use model::{
     LitellmParams, ModelEntry, ModelInfo, TokenRates, AWS_PARAMS, AWS_UNSERVED_PARAMS,
 };
+pub use plugins::{is_python_path, Guardrail, GUARDRAIL_MODES};
 pub use policy::{ByKind, ErrorKind, RedisSettings, RetryPolicy, RoutingStrategy, StrategyArgs};
 pub use settings::{
     Fallback, GeneralSettings, GroupAlias, LitellmSettings, RetrySettings, RouterSettings,
@@ -64,6 +66,8 @@ pub struct Config {
     pub router_settings: RouterSettings,
     pub litellm_settings: LitellmSettings,
     pub general_settings: GeneralSettings,
+    /// The top-level `guardrails:` entries with a custom (Python) class.
+    pub guardrails: Vec<Guardrail>,
     /// The environment after `environment_variables` were applied.
     pub env: Env,
     /// Key paths present but not implemented (e.g. `litellm_settings.success_callback`,
@@ -110,6 +114,7 @@ pub fn parse(text: &str, origin: &str, env: Env) -> Result<Config, ConfigError> 
         router_settings: RouterSettings::default(),
         litellm_settings: LitellmSettings::default(),
         general_settings: GeneralSettings::default(),
+        guardrails: Vec::new(),
         env: Env::default(),
         ignored: Vec::new(),
         warnings: Vec::new(),
@@ -137,6 +142,7 @@ pub fn parse(text: &str, origin: &str, env: Env) -> Result<Config, ConfigError> 
                 "router_settings" => config.router_settings = settings::router(&mut cx, value)?,
                 "litellm_settings" => config.litellm_settings = settings::litellm(&mut cx, value)?,
                 "general_settings" => config.general_settings = settings::general(&mut cx, value)?,
+                "guardrails" => config.guardrails = plugins::guardrails(&mut cx, value)?,
                 _ => cx.ignore(key.text.clone()),
             }
         }

@@ -84,6 +84,8 @@ pub struct LitellmSettings {
     pub drop_params: Option<bool>,
     /// `prometheus` is named in `callbacks`, `success_callback` or `failure_callback`.
     pub prometheus: bool,
+    /// `callbacks` entries naming a Python object (`custom_callbacks.proxy_handler_instance`).
+    pub python_callbacks: Vec<String>,
     /// `cache_params`' Redis (`type: redis`, the default): where the router shares its state
     /// when `router_settings` names no Redis.
     pub cache_redis: RedisSettings,
@@ -113,6 +115,8 @@ pub struct GeneralSettings {
     /// Spend increments go through Redis lists, and one instance at a time (the holder of
     /// LiteLLM's lock) writes them to the database.
     pub use_redis_transaction_buffer: bool,
+    /// A Python `async def user_api_key_auth(request, api_key)` (`module.function`).
+    pub custom_auth: Option<String>,
 }
 
 pub(crate) fn router(cx: &mut Cx<'_>, node: &Node) -> Res<RouterSettings> {
@@ -296,14 +300,24 @@ pub(crate) fn litellm(cx: &mut Cx<'_>, node: &Node) -> Res<LitellmSettings> {
                 }
             }
             "callbacks" | "success_callback" | "failure_callback" => {
+                // A single name or a list of them.
+                let names: Vec<&Node> = match cx.seq(value, &kp) {
+                    Ok(Some(items)) => items.iter().collect(),
+                    _ => vec![value],
+                };
                 let mut others = false;
-                for name in cx.seq(value, &kp)?.unwrap_or_default() {
-                    match cx.string(name, &kp)?.as_deref() {
-                        Some("prometheus") => ls.prometheus = true,
-                        _ => others = true,
+                for name in names {
+                    match cx.string(name, &kp)? {
+                        Some(n) if n == "prometheus" => ls.prometheus = true,
+                        // A plugin object beside the config, run in the Python sidecar.
+                        Some(n) if key.text == "callbacks" && crate::is_python_path(&n) => {
+                            ls.python_callbacks.push(n)
+                        }
+                        Some(_) => others = true,
+                        None => {}
                     }
                 }
-                // Other callbacks (langfuse, custom Python modules) are not run yet.
+                // Other callbacks (langfuse, datadog, ...) are not run yet.
                 if others {
                     cx.ignore(kp);
                 }
@@ -342,6 +356,7 @@ pub(crate) fn general(cx: &mut Cx<'_>, node: &Node) -> Res<GeneralSettings> {
             "disable_spend_logs" => {
                 gs.disable_spend_logs = cx.boolean(value, &kp)?.unwrap_or(false)
             }
+            "custom_auth" => gs.custom_auth = cx.string(value, &kp)?,
             "use_redis_transaction_buffer" => {
                 gs.use_redis_transaction_buffer = cx.boolean(value, &kp)?.unwrap_or(false)
             }

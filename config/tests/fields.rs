@@ -350,7 +350,7 @@ fn master_key_prefers_config_then_env() {
 
 #[test]
 fn ignored_keys_are_listed_once_in_file_order() {
-    let text = "include: [other.yaml]\nmodel_list:\n  - model_name: g\n    litellm_params:\n      model: vertex_ai/gemini\n      vertex_project: p\n      seed: 7\n      temperature: 0.2\n    tpm_limit: 3\n    model_info: {foo: 1}\nrouter_settings:\n  fallbacks: [{a: [b]}]\n  num_retries: 2\n  model_group_alias:\n    x: {model: y, weight: 2}\nlitellm_settings:\n  success_callback: [langfuse]\n  cache: true\ngeneral_settings:\n  alerting: [slack]\nguardrails: []\n";
+    let text = "include: [other.yaml]\nmodel_list:\n  - model_name: g\n    litellm_params:\n      model: vertex_ai/gemini\n      vertex_project: p\n      seed: 7\n      temperature: 0.2\n    tpm_limit: 3\n    model_info: {foo: 1}\nrouter_settings:\n  fallbacks: [{a: [b]}]\n  num_retries: 2\n  model_group_alias:\n    x: {model: y, weight: 2}\nlitellm_settings:\n  success_callback: [langfuse]\n  cache: true\ngeneral_settings:\n  alerting: [slack]\nguardrails:\n  - guardrail_name: a\n    litellm_params: {guardrail: aporia, mode: pre_call}\n";
     let c = ok(text);
     assert_eq!(
         c.ignored,
@@ -363,7 +363,7 @@ fn ignored_keys_are_listed_once_in_file_order() {
             "litellm_settings.success_callback",
             "litellm_settings.cache",
             "general_settings.alerting",
-            "guardrails",
+            "guardrails[0].litellm_params.guardrail",
         ]
     );
     let retries = &c.router_settings.retries;
