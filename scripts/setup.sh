@@ -2,8 +2,8 @@
 # Installs what the test suite needs on a fresh machine: nginx and openssl (Debian packages,
 # for the real TLS upstream in the integration tests), redis-server (instances sharing the
 # router's state), postgresql (throwaway servers for the store's Postgres tests), LiteLLM's
-# migrations (litellm-proxy-extras, for the store's interop test), the Python SDK test
-# packages, and Claude Code (npm, pinned in tests/claude-code) for tests/sdk/test_claude_code.py.
+# migrations (litellm-proxy-extras, for the store's interop test), LiteLLM 1.108.7 (the
+# plugin tests run plugins on its base classes), the Python SDK test packages, and Claude Code (npm, pinned in tests/claude-code) for tests/sdk/test_claude_code.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
@@ -20,6 +20,9 @@ if ((${#missing[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# LiteLLM itself (pinned; harness/.venv-litellm): server/tests/plugins.rs runs each plugin
+# with LiteLLM's own base classes as well as with the sidecar's shim.
+bash harness/litellm/setup.sh 1.108.7
 # LiteLLM's own migrations, for store/tests/interop.rs: the harness venv has them when
 # LiteLLM is installed; else the wheel is downloaded once into target/ (the test looks there).
 extras=0.4.110

@@ -95,6 +95,19 @@ pub struct Args {
     /// (about 230 bytes each); beyond this the oldest are dropped (and counted).
     #[arg(long = "spend-queue-rows", default_value_t = 50_000, value_name = "N")]
     pub spend_queue_rows: usize,
+
+    /// The Python interpreter that runs the config's plugins (callbacks, guardrails, custom
+    /// auth) in the sidecar; default `PYTHON`, else `python3`.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<String>,
+
+    /// Seconds one plugin hook may take before its request fails with a 503.
+    #[arg(
+        long = "plugin-timeout",
+        default_value_t = 10.0,
+        value_name = "SECONDS"
+    )]
+    pub plugin_timeout: f64,
 }
 
 impl Args {

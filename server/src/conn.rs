@@ -230,6 +230,7 @@ async fn request<'g>(
     };
     let request = Request {
         method: head.method,
+        raw_head: &buf[..head.head_len],
         target: head.text(buf, &head.target),
         body: &buf[head.head_len..body_end],
         spilled: spilled.as_deref(),

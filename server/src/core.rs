@@ -102,6 +102,8 @@ pub struct Core {
     pub health_checks: Arc<crate::health_check::HealthChecks>,
     /// Keys this core is having the store look up (ones its snapshot lacks).
     pub key_lookups: Cell<usize>,
+    /// This core's connections to the Python sidecar, when the config names plugins.
+    pub plugins: Option<Rc<crate::plugins::CoreLink>>,
 }
 
 impl std::fmt::Debug for Core {
@@ -114,6 +116,8 @@ impl std::fmt::Debug for Core {
 
 impl Core {
     pub fn new(id: usize, shared: Shared, limits: ConnLimits) -> Self {
+        let plugins = shared.gateway.plugins.get().cloned();
+        let plugins = plugins.map(|s| Rc::new(crate::plugins::CoreLink::new(s)));
         Core {
             id,
             gateway: shared.gateway,
@@ -134,6 +138,7 @@ impl Core {
             access_log: AccessLog::new(shared.access_log),
             health_checks: shared.health_checks,
             key_lookups: Cell::new(0),
+            plugins,
         }
     }
 

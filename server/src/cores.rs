@@ -112,6 +112,16 @@ pub fn run(
         if core.access_log.enabled() {
             monoio::spawn(flush_access_log(core.clone()));
         }
+        if let Some(link) = &core.plugins {
+            use crate::plugins::HookSet;
+            if link
+                .sidecar
+                .hooks
+                .intersects(HookSet::LOG_SUCCESS.union(HookSet::LOG_FAILURE))
+            {
+                monoio::spawn(link.clone().flush_logs());
+            }
+        }
         // One loop for the process: the reasons it lives on core 0 are in `health_check`.
         if id == 0 && core.health_checks.background_interval().is_some() {
             let checks = core.health_checks.clone();

@@ -255,6 +255,15 @@ pub enum GatewayError {
         param: Option<&'static str>,
         message: String,
     },
+    /// A plugin's hook refused the request (issue 11): what it raised, as LiteLLM's error
+    /// JSON carries it (`type`, `param` and `code` strings as LiteLLM writes them).
+    Plugin {
+        status: u16,
+        message: String,
+        kind: String,
+        param: String,
+        code: String,
+    },
 }
 
 impl GatewayError {
@@ -350,7 +359,9 @@ impl GatewayError {
             | GatewayError::InvalidParam { .. }
             | GatewayError::BadRequest { .. }
             | GatewayError::BatchTooLarge { .. } => 400,
-            GatewayError::Detail { status, .. } | GatewayError::Proxy { status, .. } => *status,
+            GatewayError::Detail { status, .. }
+            | GatewayError::Proxy { status, .. }
+            | GatewayError::Plugin { status, .. } => *status,
             GatewayError::BatchAllFailed => 500,
             GatewayError::NoDeployments { .. } | GatewayError::RateLimited { .. } => 429,
             GatewayError::RouterRefusal { status, .. } => *status,
@@ -447,6 +458,28 @@ impl GatewayError {
             out.extend_from_slice(b"{\"detail\":");
             out.extend_from_slice(detail.as_bytes());
             out.push(b'}');
+            return status;
+        }
+        if let (
+            GatewayError::Plugin {
+                message,
+                kind,
+                param,
+                code,
+                ..
+            },
+            Dialect::OpenAi,
+        ) = (self, dialect)
+        {
+            out.extend_from_slice(b"{\"error\":{\"message\":");
+            write_json_string(message, out);
+            out.extend_from_slice(b",\"type\":");
+            write_json_string(kind, out);
+            out.extend_from_slice(b",\"param\":");
+            write_json_string(param, out);
+            out.extend_from_slice(b",\"code\":");
+            write_json_string(code, out);
+            out.extend_from_slice(b"}}");
             return status;
         }
         let (kind, param, message) = self.parts();
@@ -607,6 +640,7 @@ impl GatewayError {
                 ..
             } => (kind, *param, message.clone()),
             GatewayError::RateLimited { message, .. } => ("rate_limit_error", None, message.clone()),
+            GatewayError::Plugin { message, .. } => ("None", None, message.clone()),
             GatewayError::BatchTooLarge { count, max } => (
                 "invalid_request_error",
                 Some("model"),

@@ -15,9 +15,12 @@ use crate::gateway::{Deployment, ModelGroup};
 use crate::response::{CallId, LitellmHeaders};
 
 /// A request as the phases see it: borrowed from the connection's buffer.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Request<'b> {
     pub method: Method,
+    /// The whole head as received (request line and header lines), read only where a
+    /// header no phase takes is needed (a plugin's `data["metadata"]["headers"]`).
+    pub raw_head: &'b [u8],
     /// The origin-form target (an absolute-form target is reduced to its path and query).
     pub target: &'b str,
     /// Empty when the body was spilled to a temporary file (then `spilled` has it).
@@ -132,6 +135,9 @@ pub struct Exchange<'g> {
     /// Bytes of a next (pipelined) request read while watching for the client to leave;
     /// they go back in front of the connection's buffer.
     pub early: Vec<u8>,
+    /// What a plugin's logging hooks receive of the request and its answer (only when a
+    /// plugin has one).
+    pub plugin_log: Option<Box<crate::plugins::data::Captured>>,
 }
 
 impl<'g> Exchange<'g> {
@@ -175,6 +181,7 @@ impl<'g> Exchange<'g> {
                 upstream_done: None,
             },
             early: Vec::new(),
+            plugin_log: None,
         }
     }
 

@@ -135,6 +135,8 @@ pub struct Gateway {
     pub store: std::sync::OnceLock<crate::store::Store>,
     /// Virtual keys' rpm, tpm and parallel limits (in memory, or on Redis across instances).
     pub limiter: std::sync::OnceLock<crate::limits::Limiter>,
+    /// The Python sidecar, when the config names plugins (set once at start).
+    pub plugins: std::sync::OnceLock<Arc<crate::plugins::Sidecar>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -318,6 +320,7 @@ impl Gateway {
             health_checks: std::sync::OnceLock::new(),
             store: std::sync::OnceLock::new(),
             limiter: std::sync::OnceLock::new(),
+            plugins: std::sync::OnceLock::new(),
             policy,
         };
         let unknown = unknown_fallbacks(&gw);

@@ -47,6 +47,7 @@ mod limits;
 mod manage;
 mod metrics;
 mod mock;
+mod plugins;
 mod process_stats;
 mod proxy;
 mod relay;
@@ -146,6 +147,29 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
     )?;
     tracing::info!("key and spend store: {}", store.kind);
     let _ = gateway.store.set(store.clone());
+    // Python plugins: the sidecar is started (and its plugins loaded) before a request is
+    // served; a plugin that does not load stops the start, as it stops LiteLLM's.
+    let sidecar = match plugins::SidecarSettings::new(
+        &config,
+        path.as_deref(),
+        args.python.clone(),
+        seconds(args.plugin_timeout),
+    ) {
+        Some(settings) => {
+            let sidecar = plugins::Sidecar::start(settings)?;
+            for p in &sidecar.plugins {
+                tracing::info!(
+                    "plugin {} ({:?}) overrides: {}",
+                    p.name,
+                    p.kind,
+                    p.methods.join(", ")
+                );
+            }
+            let _ = gateway.plugins.set(sidecar.clone());
+            Some(sidecar)
+        }
+        None => None,
+    };
     for warning in &gateway.warnings {
         tracing::warn!("{warning}");
     }
@@ -252,6 +276,9 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
     }
     // Spend still held is written before the process ends.
     store.shutdown();
+    if let Some(sidecar) = &sidecar {
+        sidecar.stop();
+    }
     if !shutdown.load(Ordering::Relaxed) {
         return Err(failed.unwrap_or_else(|| "cores stopped unexpectedly".to_owned()));
     }

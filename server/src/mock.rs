@@ -91,6 +91,9 @@ pub async fn respond(
                 corelane_transforms::messages::count::write_answer(0, &mut json)
             }
         }
+        if let Some(captured) = &ex.plugin_log {
+            let _ = captured.response.set(json.clone());
+        }
         write_head(
             &mut out,
             200,

@@ -236,14 +236,8 @@ async fn token_counter<'g>(
 ) -> Result<Vec<u8>, GatewayError> {
     use corelane_transforms::token_counter::{read, write_answer};
     let gw = &core.gateway;
-    let (loaded, _charge);
-    let body = match &req.spilled {
-        Some(spilled) => {
-            (loaded, _charge) = load_spilled(core, None, &spilled.file).await?;
-            &loaded[..]
-        }
-        None => req.body,
-    };
+    let (body, _charge) = body_in_memory(core, req).await?;
+    let body = &body[..];
     if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
         return Err(GatewayError::Detail {
             status: 422,
@@ -315,6 +309,36 @@ async fn inference<'g>(
 ) -> Result<bool, GatewayError> {
     let gw = &core.gateway;
     ex.api = Some(endpoint);
+    // Plugins' `async_pre_call_hook` may rewrite the body: the rest reads the new one.
+    let (rewritten, hooked);
+    let req = match pre_call(core, req, endpoint, ex).await? {
+        Some(body) => {
+            rewritten = body;
+            hooked = Request {
+                body: &rewritten,
+                spilled: None,
+                ..req.clone()
+            };
+            &hooked
+        }
+        None => req,
+    };
+    // Logging hooks receive the request as it goes upstream (a copy, only when a plugin
+    // has one; a spilled body is logged without it).
+    if let Some(link) = &core.plugins {
+        use crate::plugins::HookSet;
+        if link
+            .sidecar
+            .hooks
+            .intersects(HookSet::LOG_SUCCESS.union(HookSet::LOG_FAILURE))
+        {
+            ex.plugin_log = Some(Box::new(crate::plugins::data::Captured {
+                head: req.raw_head.to_vec(),
+                request: req.body.to_vec(),
+                response: Default::default(),
+            }));
+        }
+    }
     let mut fields = read_fields(core, req)?;
     // Past the body's parse, /v1/messages answers errors in Anthropic's format.
     if matches!(endpoint, Endpoint::Messages | Endpoint::CountTokens) {
@@ -372,7 +396,10 @@ async fn inference<'g>(
         }
     }
     admit_limits(gw, ex, req).await?;
-    ex.call_id = crate::response::CallId::random();
+    // The pre-call hooks may have given it already (it is in their `data`).
+    if ex.call_id.as_str().is_empty() {
+        ex.call_id = crate::response::CallId::random();
+    }
     ex.client_timeout = args.timeout;
     ex.client_stream_timeout = args.stream_timeout;
     crate::routing::route(
@@ -387,6 +414,79 @@ async fn inference<'g>(
         star.as_deref(),
     )
     .await
+}
+
+/// The plugins' `async_pre_call_hook`s (issue 11), when a plugin has one: the request's
+/// `data` goes to the sidecar, which runs them in order; the body they leave is the one
+/// sent (`None`: unchanged, the original bytes go). A hook's exception is the request's
+/// error; a sidecar that is down or late fails the request closed, with a 503.
+async fn pre_call(
+    core: &Core,
+    req: &Request<'_>,
+    endpoint: Endpoint,
+    ex: &mut Exchange<'_>,
+) -> Result<Option<Vec<u8>>, GatewayError> {
+    use crate::plugins::{data, link::CallError, HookSet};
+    let Some(link) = core
+        .plugins
+        .as_ref()
+        .filter(|l| l.sidecar.hooks.contains(HookSet::PRE_CALL))
+    else {
+        return Ok(None);
+    };
+    let Some(call_type) = call_type(endpoint) else {
+        return Ok(None);
+    };
+    let (body, _charge) = body_in_memory(core, req).await?;
+    let body = &body[..];
+    // Not JSON: no hook sees it; the body's parse refuses it next.
+    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+        return Ok(None);
+    }
+    ex.call_id = crate::response::CallId::random();
+    let route = req.target.split('?').next().unwrap_or(req.target);
+    let key = data::user_api_key_dict(ex.caller, ex.identity.as_ref(), route);
+    let mut payload = Vec::with_capacity(body.len() + 1024);
+    data::write_pre_call(
+        call_type,
+        ex.call_id.as_str(),
+        &key,
+        req.raw_head,
+        body,
+        &mut payload,
+    );
+    let answer = match link.call(&payload).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            let why = match e {
+                CallError::Unavailable => "is unavailable".to_owned(),
+                CallError::Timeout => format!(
+                    "did not answer within {:.1}s (--plugin-timeout)",
+                    link.sidecar.timeout.as_secs_f64()
+                ),
+            };
+            return Err(GatewayError::proxy(
+                503,
+                "service_unavailable",
+                None,
+                format!("the Python plugin sidecar {why}: the request's async_pre_call_hook could not run"),
+            ));
+        }
+    };
+    if let Some(error) = answer.get("error") {
+        return Err(data::rejection(error));
+    }
+    if let Some(text) = answer.get("reject").and_then(|r| r.as_str()) {
+        return Err(data::rejected_with_text(text));
+    }
+    match answer.get("body") {
+        Some(after) => serde_json::to_vec(after)
+            .map(Some)
+            .map_err(|e| GatewayError::BadRequest {
+                message: format!("a pre-call hook's data cannot be sent: {e}"),
+            }),
+        None => Ok(None),
+    }
 }
 
 /// A virtual key's rpm, tpm and parallel limits, and its user's and team's rpm and tpm:
@@ -706,6 +806,21 @@ async fn stored_response<'g>(
 /// Largest body translated for a provider of another format: it is held in memory, and its
 /// translation holds the core (the largest Claude Code conversations stay well below).
 const MAX_TRANSLATED_BODY: usize = 8 * 1024 * 1024;
+
+/// The request's body in memory: as it came, or read back from its spill file (and charged
+/// to the core's budget while it is held).
+async fn body_in_memory<'r, 'c>(
+    core: &'c Core,
+    req: &Request<'r>,
+) -> Result<(std::borrow::Cow<'r, [u8]>, Option<BodyCharge<'c>>), GatewayError> {
+    match &req.spilled {
+        Some(spilled) => {
+            let (loaded, charge) = load_spilled(core, None, &spilled.file).await?;
+            Ok((std::borrow::Cow::Owned(loaded), Some(charge)))
+        }
+        None => Ok((std::borrow::Cow::Borrowed(req.body), None)),
+    }
+}
 
 /// Reads a spilled body back into memory for a translation, charged to the core's budget at
 /// three times its size (the body, the parse scratch and the translated copy).
@@ -1442,6 +1557,14 @@ pub fn finish(core: &Core, ex: &mut Exchange<'_>) {
     if core.access_log.enabled() {
         core.access_log.write(ex);
     }
+    if let (Some(link), Some(captured)) = (&core.plugins, ex.plugin_log.take()) {
+        link.log_event(ex, &captured);
+    }
+}
+
+/// LiteLLM's `call_type` of a client API, as its logging names it (`acompletion`, ...).
+pub fn call_type_name(endpoint: Endpoint) -> &'static str {
+    call_type(endpoint).unwrap_or("")
 }
 
 /// LiteLLM's `call_type` of a client API, for its spend rows; `None` for what it keeps no

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::eventually;
 
 /// How long a child process may take to print its listening line.
-pub const START_TIMEOUT: Duration = Duration::from_secs(20);
+pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long, after the exit, the reader threads may take to collect the last output.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 

@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 
 log = logging.getLogger("corelane_sidecar")
 
@@ -59,8 +60,23 @@ def main():
 async def serve(runtime, path):
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
+    def done():
+        if not stop.done():
+            stop.set_result(None)
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+        loop.add_signal_handler(sig, done)
+
+    # corelane holds our stdin open while it runs: its end (a graceful stop, or corelane
+    # gone) stops the sidecar.
+    def watch_stdin():
+        try:
+            while sys.stdin.buffer.read(65536):
+                pass
+        finally:
+            loop.call_soon_threadsafe(done)
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
     if os.path.exists(path):
         os.unlink(path)
     server = await asyncio.start_unix_server(runtime.connection, path=path)

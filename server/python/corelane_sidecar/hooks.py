@@ -7,6 +7,8 @@ import inspect
 import logging
 import traceback
 
+from . import shapes
+
 log = logging.getLogger("corelane_sidecar")
 
 
@@ -84,9 +86,14 @@ def runs_pre_call(plugin, data):
 async def pre_call(runtime, payload):
     """`async_pre_call_hook` of each plugin in order: a dict it returns replaces the
     request's data, a string rejects the request, an exception (raised or returned) fails
-    it. The data's final form is answered (changes made in place count too)."""
-    data = payload["data"]
-    key = user_api_key_auth(payload.get("user_api_key_dict"))
+    it. Answers the body to send (changes made in place count too), or that it is
+    unchanged."""
+    body = payload.get("body")
+    key_fields = payload.get("key") or {}
+    data = shapes.request_data(body, payload.get("head") or "", key_fields, payload.get("call_id"))
+    if data is None:
+        return {"unchanged": True}
+    key = user_api_key_auth(key_fields)
     call_type = payload.get("call_type")
     for plugin in runtime.plugins:
         if not runs_pre_call(plugin, data):
@@ -100,13 +107,11 @@ async def pre_call(runtime, payload):
         if isinstance(response, Exception):
             return {"error": error_of(response), "plugin": plugin.name}
         if isinstance(response, str):
-            return {
-                "reject": response,
-                "plugin": plugin.name,
-            }
+            return {"reject": response, "plugin": plugin.name}
         if isinstance(response, dict):
             data = response
-    return {"data": data}
+    after = shapes.body_after(body, data)
+    return {"unchanged": True} if after is None else {"body": after}
 
 
 class Response(dict):
@@ -168,22 +173,34 @@ def local_time(epoch):
 async def log_event(runtime, event):
     """One request's success or failure, to each plugin's `async_log_*_event`."""
     success = event.get("kind") == "success"
-    kwargs = dict(event.get("kwargs") or {})
-    start, end = local_time(event.get("start_time")), local_time(event.get("end_time"))
-    kwargs["start_time"], kwargs["end_time"] = start, end
-    if kwargs.get("completion_start_time") is not None:
-        kwargs["completion_start_time"] = local_time(kwargs["completion_start_time"])
-    hidden = {"response_cost": kwargs.get("response_cost")}
-    response = response_object(event.get("response_obj"), hidden) if success else None
-    if success and kwargs.get("stream"):
-        kwargs["complete_streaming_response"] = response
-        kwargs["async_complete_streaming_response"] = response
-    if not success:
-        kwargs["exception"] = LoggedException(kwargs.get("exception") or "")
     name = "async_log_success_event" if success else "async_log_failure_event"
-    for plugin in runtime.plugins:
-        if name not in plugin.hooks:
-            continue
+    plugins = [p for p in runtime.plugins if name in p.hooks]
+    if not plugins:
+        return
+    kwargs = shapes.logging_kwargs(event)
+    start, end = local_time(event.get("start")), local_time(event.get("end"))
+    kwargs["start_time"], kwargs["end_time"] = start, end
+    for field in ("completion_start_time", "api_call_start_time"):
+        kwargs[field] = local_time(kwargs.get(field))
+    response = None
+    if success:
+        body = event.get("response")
+        if not isinstance(body, dict):
+            # A stream (or an answer too large to copy): what is known of it.
+            body = {
+                "id": f"chatcmpl-{event.get('call_id')}",
+                "object": "chat.completion",
+                "model": kwargs.get("model"),
+                "choices": [],
+                "usage": event.get("usage") or {},
+            }
+        response = response_object(body, {"response_cost": kwargs.get("response_cost")})
+        if kwargs.get("stream"):
+            kwargs["complete_streaming_response"] = response
+            kwargs["async_complete_streaming_response"] = response
+    else:
+        kwargs["exception"] = LoggedException(kwargs.get("exception") or "")
+    for plugin in plugins:
         try:
             result = getattr(plugin.obj, name)(kwargs, response, start, end)
             if inspect.isawaitable(result):

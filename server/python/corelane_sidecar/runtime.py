@@ -66,6 +66,9 @@ class Runtime:
                     await self.log_queue.put(payload)
         except (ConnectionError, ValueError) as e:
             log.info("connection closed: %s", e)
+        except asyncio.CancelledError:
+            # The sidecar is stopping.
+            pass
         finally:
             writer.close()
 

@@ -572,6 +572,7 @@ fn upstream_request<'b>(
         openai::inspect(body, &mut core.scratch.borrow_mut()).map_err(GatewayError::Json)?;
     core.trim_scratch();
     let req = Request {
+        raw_head: b"",
         method: Method::Post,
         target: "/health",
         body,

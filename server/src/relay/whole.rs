@@ -78,6 +78,13 @@ pub(super) async fn relay_body(
             detail,
         })?;
         let cost = ex.cost(reported.usage.as_ref());
+        // A plugin's logging hooks receive the answer (a copy, only when one has them).
+        if let Some(captured) = &ex.plugin_log {
+            let answer = &body[HEAD_ROOM..];
+            if answer.len() <= crate::plugins::data::MAX_LOGGED_RESPONSE {
+                let _ = captured.response.set(answer.to_vec());
+            }
+        }
         write_head(
             &mut out,
             head.status,

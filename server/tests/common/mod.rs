@@ -202,13 +202,37 @@ impl Gateway {
         Gateway::launch(config, args, env, false)
     }
 
+    /// As [`Gateway::start_env`], with `files` (name, text) written beside the config first
+    /// (plugin modules, as LiteLLM finds them).
+    pub fn start_beside(
+        config: &str,
+        files: &[(&str, &str)],
+        args: &[&str],
+        env: &[(&str, &Path)],
+    ) -> Gateway {
+        Gateway::launch_with(config, files, args, env, true)
+    }
+
     fn launch(
         config: &str,
         args: &[&str],
         env: &[(&str, &Path)],
         permit_weak_key: bool,
     ) -> Gateway {
+        Gateway::launch_with(config, &[], args, env, permit_weak_key)
+    }
+
+    fn launch_with(
+        config: &str,
+        files: &[(&str, &str)],
+        args: &[&str],
+        env: &[(&str, &Path)],
+        permit_weak_key: bool,
+    ) -> Gateway {
         let dir = TempDir::new("gw");
+        for (name, text) in files {
+            dir.write(name, text);
+        }
         let path = dir.write("config.yaml", config);
         let mut cmd = Command::new(gateway_bin());
         cmd.arg("--config")

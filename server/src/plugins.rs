@@ -1,0 +1,131 @@
+//! LiteLLM's Python plugins (issue 11): callbacks (`CustomLogger`), custom guardrails
+//! (`CustomGuardrail`) and custom auth, run unchanged in a Python sidecar process.
+//!
+//! - [`sidecar`]: the process (started when the config names a plugin, restarted when it
+//!   dies, stopped on shutdown) and what it reports at start: each plugin and the hooks it
+//!   really overrides. Requests pay only for hooks that exist.
+//! - [`link`]: each core's own connections to it (one for hook calls, one for logging), with
+//!   no lock shared between cores.
+//! - [`wire`]: the frames.
+//! - [`data`]: what hooks receive, in LiteLLM's shapes (`data`, `UserAPIKeyAuth`, logging
+//!   `kwargs` with the `standard_logging_object`).
+//!
+//! Failures: a hook that needs the sidecar while it is down or late fails the request with
+//! a 503 (fail closed); logging never holds a request up (events queue per core up to a
+//! bound, then drop and are counted).
+
+pub mod data;
+pub mod link;
+pub mod sidecar;
+mod wire;
+
+pub use link::CoreLink;
+pub use sidecar::{Sidecar, SidecarSettings};
+
+/// Hooks, as a set of bits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HookSet(u16);
+
+impl HookSet {
+    pub const PRE_CALL: HookSet = HookSet(1);
+    pub const MODERATION: HookSet = HookSet(1 << 1);
+    pub const POST_CALL_SUCCESS: HookSet = HookSet(1 << 2);
+    pub const POST_CALL_FAILURE: HookSet = HookSet(1 << 3);
+    pub const STREAMING: HookSet = HookSet(1 << 4);
+    pub const STREAMING_ITERATOR: HookSet = HookSet(1 << 5);
+    pub const LOG_SUCCESS: HookSet = HookSet(1 << 6);
+    pub const LOG_FAILURE: HookSet = HookSet(1 << 7);
+
+    /// The hook a Python method name is.
+    fn of_method(name: &str) -> HookSet {
+        match name {
+            "async_pre_call_hook" => HookSet::PRE_CALL,
+            "async_moderation_hook" => HookSet::MODERATION,
+            "async_post_call_success_hook" => HookSet::POST_CALL_SUCCESS,
+            "async_post_call_failure_hook" => HookSet::POST_CALL_FAILURE,
+            "async_post_call_streaming_hook" => HookSet::STREAMING,
+            "async_post_call_streaming_iterator_hook" => HookSet::STREAMING_ITERATOR,
+            "async_log_success_event" => HookSet::LOG_SUCCESS,
+            "async_log_failure_event" => HookSet::LOG_FAILURE,
+            _ => HookSet(0),
+        }
+    }
+
+    pub fn contains(self, other: HookSet) -> bool {
+        self.0 & other.0 == other.0 && other.0 != 0
+    }
+
+    pub fn union(self, other: HookSet) -> HookSet {
+        HookSet(self.0 | other.0)
+    }
+
+    pub fn intersects(self, other: HookSet) -> bool {
+        self.0 & other.0 != 0
+    }
+}
+
+/// A plugin as the sidecar describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginInfo {
+    /// Its name in the config (`custom_callbacks.proxy_handler_instance`, a guardrail's
+    /// name, the custom auth function's path).
+    pub name: String,
+    pub kind: PluginKind,
+    /// The Python methods it overrides.
+    pub methods: Vec<String>,
+    pub hooks: HookSet,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginKind {
+    Callback,
+    Guardrail,
+    CustomAuth,
+}
+
+impl PluginInfo {
+    fn from_json(v: &serde_json::Value) -> Option<PluginInfo> {
+        let kind = match v["kind"].as_str()? {
+            "callback" => PluginKind::Callback,
+            "guardrail" => PluginKind::Guardrail,
+            "custom_auth" => PluginKind::CustomAuth,
+            _ => return None,
+        };
+        let methods: Vec<String> = v["hooks"]
+            .as_array()?
+            .iter()
+            .filter_map(|m| m.as_str().map(str::to_owned))
+            .collect();
+        let hooks = methods.iter().fold(HookSet::default(), |set, m| {
+            set.union(HookSet::of_method(m))
+        });
+        Some(PluginInfo {
+            name: v["name"].as_str()?.to_owned(),
+            kind,
+            methods,
+            hooks,
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plugin_pays_for_the_hooks_it_overrides() {
+        let p = PluginInfo::from_json(&serde_json::json!({
+            "name": "custom_callbacks.proxy_handler_instance",
+            "kind": "callback",
+            "hooks": ["async_log_success_event", "log_success_event"],
+        }))
+        .unwrap();
+        assert!(p.hooks.contains(HookSet::LOG_SUCCESS));
+        assert!(!p
+            .hooks
+            .intersects(HookSet::PRE_CALL.union(HookSet::LOG_FAILURE)));
+        assert!(!HookSet::default().contains(HookSet::default()));
+        assert!(PluginInfo::from_json(&serde_json::json!({"kind": "other"})).is_none());
+    }
+}

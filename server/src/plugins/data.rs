@@ -1,0 +1,248 @@
+//! What a core sends the sidecar, which builds LiteLLM 1.108.7's shapes from it
+//! (`server/python/corelane_sidecar/shapes.py`: `data`, logging `kwargs` and the
+//! `standard_logging_object`), so that a core copies bytes and builds no Python-shaped JSON:
+//! - the caller as LiteLLM's `UserAPIKeyAuth` holds it ([`user_api_key_dict`]): the master
+//!   key (`litellm_proxy_master_key`, `proxy_admin`) or a virtual key (its row, its user's
+//!   and team's), as captured from LiteLLM itself;
+//! - a pre-call hook's payload ([`write_pre_call`]): the raw head and body;
+//! - a finished request's logging event ([`write_event`]);
+//! - and back, a hook's rejection as LiteLLM's error ([`rejection`]).
+
+use std::cell::OnceCell;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+
+use crate::auth::Identity;
+use crate::errors::GatewayError;
+use crate::exchange::{Caller, Exchange};
+
+/// LiteLLM's name for the master key in `token`, `api_key` and `user_api_key_hash`.
+const MASTER: &str = "litellm_proxy_master_key";
+
+/// `UserAPIKeyAuth` of the caller, with the fields LiteLLM sets.
+pub fn user_api_key_dict(caller: Caller, identity: Option<&Identity>, route: &str) -> Value {
+    let Some(id) = identity.filter(|_| matches!(caller, Caller::Key(_))) else {
+        return json!({
+            "token": MASTER,
+            "api_key": MASTER,
+            "user_id": "default_user_id",
+            "user_role": "proxy_admin",
+            "request_route": route,
+            "spend": 0.0,
+        });
+    };
+    let k = &id.key.record;
+    let mut v = json!({
+        "token": k.token,
+        "api_key": k.token,
+        "key_name": k.key_name,
+        "key_alias": k.key_alias,
+        "spend": id.key.spend_now(k.spend),
+        "max_budget": k.max_budget,
+        "expires": k.expires.map(|t| t.to_rfc3339()),
+        "models": k.models,
+        "user_id": k.user_id,
+        "team_id": k.team_id,
+        "max_parallel_requests": k.max_parallel_requests,
+        "metadata": k.metadata,
+        "tpm_limit": k.tpm_limit,
+        "rpm_limit": k.rpm_limit,
+        "budget_duration": k.budget_duration,
+        "budget_reset_at": k.budget_reset_at.map(|t| t.to_rfc3339()),
+        "blocked": k.blocked,
+        "request_route": route,
+    });
+    if let Some(user) = &id.user {
+        let u = &user.record;
+        v["user_role"] = json!(u.user_role);
+        v["user_email"] = json!(u.user_email);
+        v["user_spend"] = json!(user.spend_now(u.spend));
+        v["user_max_budget"] = json!(u.max_budget);
+    }
+    if let Some(team) = &id.team {
+        let t = &team.record;
+        v["team_alias"] = json!(t.team_alias);
+        v["team_spend"] = json!(team.spend_now(t.spend));
+        v["team_max_budget"] = json!(t.max_budget);
+        v["team_tpm_limit"] = json!(t.tpm_limit);
+        v["team_rpm_limit"] = json!(t.rpm_limit);
+        v["team_models"] = json!(t.models);
+        v["team_blocked"] = json!(t.blocked);
+        v["team_metadata"] = json!(t.metadata);
+    }
+    v
+}
+
+/// A hook's rejection, as the sidecar relays it: LiteLLM's error JSON and status.
+pub fn rejection(error: &Value) -> GatewayError {
+    let text = |name: &str, default: &str| match error.get(name) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => default.to_owned(),
+        Some(other) => other.to_string(),
+    };
+    let status = error
+        .get("status")
+        .and_then(Value::as_u64)
+        .and_then(|s| u16::try_from(s).ok())
+        .filter(|s| (400..=599).contains(s))
+        .unwrap_or(500);
+    GatewayError::Plugin {
+        status,
+        message: text("message", ""),
+        kind: text("type", "None"),
+        param: text("param", "None"),
+        code: text("code", &status.to_string()),
+    }
+}
+
+/// A pre-call hook's CALL payload: the caller, the call, and the raw head and body (the
+/// body JSON already, checked by the caller).
+pub fn write_pre_call(
+    call_type: &str,
+    call_id: &str,
+    key: &Value,
+    raw_head: &[u8],
+    body: &[u8],
+    out: &mut Vec<u8>,
+) {
+    let head = json!({
+        "hook": "pre_call",
+        "call_type": call_type,
+        "call_id": call_id,
+        "key": key,
+        "head": String::from_utf8_lossy(raw_head),
+    });
+    let Ok(mut text) = serde_json::to_vec(&head) else {
+        return;
+    };
+    text.pop();
+    out.extend_from_slice(&text);
+    out.extend_from_slice(b",\"body\":");
+    out.extend_from_slice(body);
+    out.push(b'}');
+}
+
+/// What logging hooks receive of a request beyond its [`Exchange`]: its head and body as
+/// sent upstream, and its answer's body when the gateway held it whole.
+#[derive(Debug, Default)]
+pub struct Captured {
+    pub head: Vec<u8>,
+    pub request: Vec<u8>,
+    pub response: OnceCell<Vec<u8>>,
+}
+
+/// Answers larger than this are logged without their body (LiteLLM logs them whole; a
+/// core does not copy megabytes for a logger).
+pub const MAX_LOGGED_RESPONSE: usize = 1024 * 1024;
+
+/// One request's logging event, as the sidecar takes it (`hooks.log_event` builds LiteLLM's
+/// `kwargs` and `standard_logging_object` from it, off the cores): the exchange's facts, the
+/// caller, and the request and answer bodies copied in as they are (they are JSON already).
+pub fn write_event(ex: &Exchange<'_>, captured: &Captured, key: &Value, out: &mut Vec<u8>) {
+    let now = Instant::now();
+    let epoch_now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let epoch = |t: Instant| epoch_now - now.saturating_duration_since(t).as_secs_f64();
+    let end = ex.timings.upstream_done.unwrap_or(now);
+    let dep = ex.deployment;
+    let model = dep.map(|d| {
+        let (provider, model) = crate::metrics::deployment_model(d);
+        format!("{}/{}", provider.unwrap_or(""), model.unwrap_or(""))
+    });
+    let success = ex.failure.is_none() && (200..300).contains(&ex.status);
+    let head = json!({
+        "kind": if success { "success" } else { "failure" },
+        "call_id": ex.call_id.as_str(),
+        "call_type": ex.api.map(crate::proxy::call_type_name),
+        "stream": ex.stream,
+        "requested_model": ex.requested_model,
+        "model_group": ex.group.map(|g| g.name.as_str()),
+        "model": model,
+        "model_id": dep.map(|d| d.id.as_str()),
+        "provider": ex.provider.map(|p| p.name),
+        "api_base": dep.map(crate::metrics::api_base),
+        "status": ex.status,
+        "error": ex.failure.map(|f| json!({"class": f.class, "provider": f.provider})),
+        "start": epoch(ex.timings.received),
+        "end": epoch(end),
+        "first_token": ex.timings.first_token.map(epoch),
+        "usage": ex.usage.map(|u| json!({
+            "prompt_tokens": u.prompt_tokens,
+            "completion_tokens": u.completion_tokens,
+            "total_tokens": u.total_tokens,
+        })),
+        "cost": ex.cost(ex.usage.as_ref()),
+        "retries": ex.retries,
+        "fallbacks": ex.fallbacks,
+        "key": key,
+        "head": String::from_utf8_lossy(&captured.head),
+    });
+    // The head's JSON without its closing brace, then the bodies as they are.
+    let Ok(mut text) = serde_json::to_vec(&head) else {
+        return;
+    };
+    text.pop();
+    out.extend_from_slice(&text);
+    out.extend_from_slice(b",\"request\":");
+    push_json_or_null(&captured.request, out);
+    out.extend_from_slice(b",\"response\":");
+    match captured.response.get() {
+        Some(body) => push_json_or_null(body, out),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.push(b'}');
+}
+
+/// `bytes` when they are one JSON value, else `null` (an event must stay valid JSON).
+fn push_json_or_null(bytes: &[u8], out: &mut Vec<u8>) {
+    if !bytes.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+        out.extend_from_slice(bytes);
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
+
+/// A pre-call hook that returned a string: LiteLLM (1.108.7, for `acompletion` and the
+/// other routes) raises `HTTPException(400, {"error": <text>})`, whose message is the
+/// dict as Python prints it.
+pub fn rejected_with_text(text: &str) -> GatewayError {
+    GatewayError::Plugin {
+        status: 400,
+        message: {
+            let mut m = String::from("{'error': ");
+            corelane_transforms::json::py_repr_str(text, &mut m);
+            m.push('}');
+            m
+        },
+        kind: "None".to_owned(),
+        param: "None".to_owned(),
+        code: "400".to_owned(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejections_keep_the_hooks_status_and_fields() {
+        let e = rejection(
+            &json!({"status": 400, "message": "{'error': 'blocked'}", "type": "None", "param": "None", "code": "400"}),
+        );
+        let mut out = Vec::new();
+        assert_eq!(e.render(crate::errors::Dialect::OpenAi, &mut out), 400);
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v,
+            json!({"error": {"message": "{'error': 'blocked'}", "type": "None", "param": "None", "code": "400"}})
+        );
+        // A status no HTTP error has is a 500.
+        assert_eq!(
+            rejection(&json!({"status": 200, "message": "x"})).status(),
+            500
+        );
+    }
+}

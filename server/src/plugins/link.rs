@@ -1,0 +1,322 @@
+//! A core's connections to the sidecar: one for hook calls (many in flight, answers matched
+//! by id), one for logging (batches sent and not answered). Each core has its own, opened on
+//! first use and again after a failure; nothing here is shared with another core.
+//!
+//! Logging is bounded per core: events wait in a buffer of at most [`LOG_EVENTS`] and
+//! [`LOG_BYTES`], sent every [`LOG_EVERY`] as one batch; batches wait for the socket at most
+//! [`LOG_BATCHES`] deep. Beyond that (the sidecar slow or down) events are dropped and
+//! counted: a request never waits for logging.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use monoio::io::{AsyncReadRentExt, AsyncWriteRentExt, Splitable};
+use monoio::net::UnixStream;
+use serde_json::Value;
+
+use super::{wire, Sidecar};
+
+/// Logging events a core holds before sending, at most.
+pub const LOG_EVENTS: usize = 4096;
+pub const LOG_BYTES: usize = 16 * 1024 * 1024;
+/// Batches waiting for the socket, at most.
+pub const LOG_BATCHES: usize = 8;
+pub const LOG_EVERY: Duration = Duration::from_millis(50);
+/// After a failed connection, the wait before the next try.
+const RETRY: Duration = Duration::from_millis(250);
+
+/// Why a hook call got no answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallError {
+    /// The sidecar is down or the connection broke.
+    Unavailable,
+    /// No answer within the plugin timeout.
+    Timeout,
+}
+
+/// Counters of one core, read by the metrics scrape (no other writer).
+#[derive(Debug, Default)]
+pub struct LinkStats {
+    pub calls: Cell<u64>,
+    pub call_failures: Cell<u64>,
+    pub log_sent: Cell<u64>,
+    pub log_dropped: Cell<u64>,
+}
+
+type Waiters = Rc<RefCell<HashMap<u32, flume::Sender<Value>>>>;
+
+/// One connection's state.
+enum Conn {
+    Closed {
+        retry_at: Instant,
+    },
+    Connecting,
+    /// `generation` tells this connection's tasks from a later one's.
+    Open {
+        frames: flume::Sender<Vec<u8>>,
+        generation: u64,
+    },
+}
+
+struct Channel {
+    conn: RefCell<Conn>,
+    /// Callers waiting for an answer, by id (the call connection only).
+    waiters: Waiters,
+    /// Frames the writer may hold before senders are refused.
+    depth: usize,
+    generations: Cell<u64>,
+}
+
+pub struct CoreLink {
+    pub sidecar: Arc<Sidecar>,
+    calls: Rc<Channel>,
+    logs: Rc<Channel>,
+    next_id: Cell<u32>,
+    /// Events waiting for the next batch, as `,`-separated JSON.
+    log_buf: RefCell<Vec<u8>>,
+    log_count: Cell<usize>,
+    pub stats: Rc<LinkStats>,
+}
+
+impl std::fmt::Debug for CoreLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoreLink").finish_non_exhaustive()
+    }
+}
+
+impl CoreLink {
+    pub fn new(sidecar: Arc<Sidecar>) -> CoreLink {
+        let channel = |depth| {
+            Rc::new(Channel {
+                conn: RefCell::new(Conn::Closed {
+                    retry_at: Instant::now(),
+                }),
+                waiters: Rc::new(RefCell::new(HashMap::new())),
+                depth,
+                generations: Cell::new(0),
+            })
+        };
+        CoreLink {
+            sidecar,
+            calls: channel(usize::MAX),
+            logs: channel(LOG_BATCHES),
+            next_id: Cell::new(1),
+            log_buf: RefCell::new(Vec::new()),
+            log_count: Cell::new(0),
+            stats: Rc::new(LinkStats::default()),
+        }
+    }
+
+    /// Calls a hook (`payload` is the CALL's JSON) and waits for its answer, at most the
+    /// plugin timeout.
+    pub async fn call(&self, payload: &[u8]) -> Result<Value, CallError> {
+        self.stats.calls.set(self.stats.calls.get() + 1);
+        let result = self.call_inner(payload).await;
+        if result.is_err() {
+            self.stats
+                .call_failures
+                .set(self.stats.call_failures.get() + 1);
+        }
+        result
+    }
+
+    async fn call_inner(&self, payload: &[u8]) -> Result<Value, CallError> {
+        let frames = self.open(&self.calls).await?;
+        let id = self.next_id.get();
+        self.next_id.set(id.wrapping_add(1).max(1));
+        let (tx, rx) = flume::bounded(1);
+        self.calls.waiters.borrow_mut().insert(id, tx);
+        let mut frame = Vec::with_capacity(payload.len() + wire::HEADER);
+        wire::encode(wire::CALL, id, payload, &mut frame);
+        if frames.send(frame).is_err() {
+            self.calls.waiters.borrow_mut().remove(&id);
+            return Err(CallError::Unavailable);
+        }
+        match monoio::time::timeout(self.sidecar.timeout, rx.recv_async()).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(_)) => Err(CallError::Unavailable),
+            Err(_) => {
+                self.calls.waiters.borrow_mut().remove(&id);
+                Err(CallError::Timeout)
+            }
+        }
+    }
+
+    /// Queues the logging event of a finished request; dropped and counted when the queue
+    /// is full.
+    pub fn log_event(&self, ex: &crate::exchange::Exchange<'_>, captured: &super::data::Captured) {
+        use super::HookSet;
+        let success = ex.failure.is_none() && (200..300).contains(&ex.status);
+        let hook = if success {
+            HookSet::LOG_SUCCESS
+        } else {
+            HookSet::LOG_FAILURE
+        };
+        if !self.sidecar.hooks.contains(hook) {
+            return;
+        }
+        let mut buf = self.log_buf.borrow_mut();
+        if self.log_count.get() >= LOG_EVENTS || buf.len() >= LOG_BYTES {
+            self.stats.log_dropped.set(self.stats.log_dropped.get() + 1);
+            return;
+        }
+        if !buf.is_empty() {
+            buf.push(b',');
+        }
+        let route = ex.api.map_or("", |e| e.route_name());
+        let key = super::data::user_api_key_dict(ex.caller, ex.identity.as_ref(), route);
+        super::data::write_event(ex, captured, &key, &mut buf);
+        self.log_count.set(self.log_count.get() + 1);
+    }
+
+    /// Sends what the logging buffer holds, every [`LOG_EVERY`], for the core's life.
+    pub async fn flush_logs(self: Rc<Self>) {
+        loop {
+            monoio::time::sleep(LOG_EVERY).await;
+            let n = self.log_count.get();
+            if n == 0 {
+                continue;
+            }
+            let events = std::mem::take(&mut *self.log_buf.borrow_mut());
+            self.log_count.set(0);
+            let mut body = Vec::with_capacity(events.len() + 12);
+            body.extend_from_slice(b"{\"events\":[");
+            body.extend_from_slice(&events);
+            body.extend_from_slice(b"]}");
+            let mut frame = Vec::with_capacity(body.len() + wire::HEADER);
+            wire::encode(wire::LOG, 0, &body, &mut frame);
+            let sent = match self.open(&self.logs).await {
+                Ok(frames) => frames.try_send(frame).is_ok(),
+                Err(_) => false,
+            };
+            let counter = if sent {
+                &self.stats.log_sent
+            } else {
+                &self.stats.log_dropped
+            };
+            counter.set(counter.get() + n as u64);
+        }
+    }
+
+    /// The channel's writer, connecting first when needed.
+    async fn open(&self, channel: &Rc<Channel>) -> Result<flume::Sender<Vec<u8>>, CallError> {
+        let retry_at = match &*channel.conn.borrow() {
+            Conn::Open { frames, .. } => return Ok(frames.clone()),
+            Conn::Connecting => return Err(CallError::Unavailable),
+            Conn::Closed { retry_at } => *retry_at,
+        };
+        if Instant::now() < retry_at || !self.sidecar.up.load(Ordering::Relaxed) {
+            return Err(CallError::Unavailable);
+        }
+        *channel.conn.borrow_mut() = Conn::Connecting;
+        match connect(&self.sidecar).await {
+            Ok(stream) => {
+                let (reader, writer) = stream.into_split();
+                let (frames, queue) = match channel.depth {
+                    usize::MAX => flume::unbounded(),
+                    depth => flume::bounded(depth),
+                };
+                let generation = channel.generations.get() + 1;
+                channel.generations.set(generation);
+                *channel.conn.borrow_mut() = Conn::Open {
+                    frames: frames.clone(),
+                    generation,
+                };
+                monoio::spawn(read_answers(reader, channel.clone(), generation));
+                monoio::spawn(write_frames(writer, queue, channel.clone(), generation));
+                Ok(frames)
+            }
+            Err(e) => {
+                tracing::debug!("connecting to the Python sidecar: {e}");
+                *channel.conn.borrow_mut() = Conn::Closed {
+                    retry_at: Instant::now() + RETRY,
+                };
+                Err(CallError::Unavailable)
+            }
+        }
+    }
+}
+
+/// Connects and reads the HELLO every connection starts with.
+async fn connect(sidecar: &Sidecar) -> std::io::Result<UnixStream> {
+    let mut stream =
+        monoio::time::timeout(Duration::from_secs(1), UnixStream::connect(&sidecar.socket))
+            .await
+            .map_err(|_| std::io::Error::other("connect timed out"))??;
+    let head = read_frame(&mut stream).await?;
+    match head {
+        Some((wire::HELLO, _, _)) => Ok(stream),
+        _ => Err(std::io::Error::other("no HELLO")),
+    }
+}
+
+/// The next frame: (kind, id, payload); `None` at the end of the stream.
+async fn read_frame<R: monoio::io::AsyncReadRent>(
+    reader: &mut R,
+) -> std::io::Result<Option<(u8, u32, Vec<u8>)>> {
+    let (res, head) = reader.read_exact(vec![0u8; wire::HEADER]).await;
+    match res {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let mut fixed = [0u8; wire::HEADER];
+    fixed.copy_from_slice(&head);
+    let (len, kind, id) =
+        wire::decode_header(&fixed).ok_or_else(|| std::io::Error::other("bad frame"))?;
+    let (res, body) = reader.read_exact(vec![0u8; len]).await;
+    res?;
+    Ok(Some((kind, id, body)))
+}
+
+async fn read_answers<R: monoio::io::AsyncReadRent>(
+    mut reader: R,
+    channel: Rc<Channel>,
+    generation: u64,
+) {
+    loop {
+        match read_frame(&mut reader).await {
+            Ok(Some((wire::REPLY, id, body))) => {
+                let waiter = channel.waiters.borrow_mut().remove(&id);
+                if let (Some(waiter), Ok(answer)) = (waiter, serde_json::from_slice(&body)) {
+                    let _ = waiter.send(answer);
+                }
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => break,
+        }
+    }
+    close(&channel, generation);
+}
+
+async fn write_frames<W: monoio::io::AsyncWriteRent>(
+    mut writer: W,
+    queue: flume::Receiver<Vec<u8>>,
+    channel: Rc<Channel>,
+    generation: u64,
+) {
+    while let Ok(frame) = queue.recv_async().await {
+        let (res, _) = writer.write_all(frame).await;
+        if res.is_err() {
+            break;
+        }
+    }
+    close(&channel, generation);
+}
+
+/// Marks the channel's connection `generation` closed (a later one is left alone): its
+/// waiters get no answer, so their calls fail as unavailable.
+fn close(channel: &Channel, generation: u64) {
+    let mut conn = channel.conn.borrow_mut();
+    if matches!(*conn, Conn::Open { generation: g, .. } if g == generation) {
+        *conn = Conn::Closed {
+            retry_at: Instant::now() + RETRY,
+        };
+        drop(conn);
+        channel.waiters.borrow_mut().clear();
+    }
+}

@@ -1,0 +1,381 @@
+//! LiteLLM's Python plugins through the real binary (issue 11): plugin files laid out as
+//! LiteLLM's docs show them (`tests/plugins/*.py`), beside the config, each run with
+//! LiteLLM installed (the harness's venv) and with corelane's shim (an interpreter that sees
+//! no site-packages).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::json;
+
+const MASTER: &str = "sk-plugins-0123456789abcdef";
+
+const CUSTOM_CALLBACKS: &str = include_str!("plugins/custom_callbacks.py");
+const REJECTING: &str = include_str!("plugins/rejecting_hook.py");
+const LOGGING_ONLY: &str = include_str!("plugins/logging_only.py");
+const BROKEN: &str = include_str!("plugins/broken_plugin.py");
+
+/// A probe plugin (not a docs example): sends each request to the model named by where its
+/// base classes come from, so a test sees whether LiteLLM's or the shim's ran.
+const PROBE: &str = r#"
+import litellm
+from litellm.integrations.custom_logger import CustomLogger
+
+class Probe(CustomLogger):
+    async def async_pre_call_hook(self, user_api_key_dict, cache, data, call_type):
+        shim = getattr(litellm, "__version__", "") == "corelane-shim"
+        data["model"] = "via-shim" if shim else "via-litellm"
+        return data
+
+probe = Probe()
+"#;
+
+/// One test at a time: each starts sidecars, and importing LiteLLM alone takes seconds of
+/// CPU; side by side on a small machine they would outlast the start timeout.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The interpreters a plugin runs under: LiteLLM's venv (`scripts/setup.sh` installs it),
+/// and `python3 -S` (no site-packages: the shim).
+fn pythons() -> Vec<(&'static str, PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let venv = root.join("harness/.venv-litellm/bin/python");
+    assert!(
+        venv.is_file(),
+        "{} is missing: run scripts/setup.sh (it installs LiteLLM for these tests)",
+        venv.display()
+    );
+    let shim = std::env::temp_dir().join(format!("corelane-python-S-{}", std::process::id()));
+    std::fs::write(&shim, "#!/bin/sh\nexec python3 -S \"$@\"\n").unwrap();
+    std::fs::set_permissions(&shim, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    vec![("litellm", venv), ("shim", shim)]
+}
+
+fn config(callbacks: &str) -> String {
+    let mut models = String::new();
+    for (name, answer) in [
+        ("gpt-4o", "Hello"),
+        ("my-new-model", "Hi from my-new-model"),
+        ("via-shim", "the shim ran"),
+        ("via-litellm", "LiteLLM ran"),
+    ] {
+        models.push_str(&format!(
+            "  - model_name: {name}\n    litellm_params:\n      model: openai/{name}\n      mock_response: \"{answer}\"\n"
+        ));
+    }
+    format!(
+        "model_list:\n{models}litellm_settings:\n  callbacks: {callbacks}\ngeneral_settings:\n  master_key: {MASTER}\n"
+    )
+}
+
+fn start(callbacks: &str, files: &[(&str, &str)], python: &Path, extra: &[&str]) -> Gateway {
+    let python = python.to_str().unwrap();
+    let mut args = vec!["--num_workers", "1", "--python", python];
+    args.extend_from_slice(extra);
+    Gateway::start_beside(&config(callbacks), files, &args, &[])
+}
+
+fn chat(gw: &Gateway, text: &str) -> Response {
+    let body = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]});
+    gw.request(
+        "POST",
+        "/v1/chat/completions",
+        &[("Authorization", &format!("Bearer {MASTER}"))],
+        body.to_string().as_bytes(),
+    )
+}
+
+fn content(resp: &Response) -> String {
+    let v = resp.json();
+    v["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn each_interpreter_runs_the_base_classes_it_should() {
+    let _serial = serial();
+    for (mode, python) in pythons() {
+        let gw = start("[probe.probe]", &[("probe.py", PROBE)], &python, &[]);
+        let r = chat(&gw, "hi");
+        assert_eq!(r.status, 200, "{mode}: {}", r.text());
+        let expected = if mode == "shim" {
+            "the shim ran"
+        } else {
+            "LiteLLM ran"
+        };
+        assert_eq!(content(&r), expected, "{mode}");
+    }
+}
+
+#[test]
+fn a_pre_call_hook_rewrites_what_goes_upstream() {
+    let _serial = serial();
+    for (mode, python) in pythons() {
+        let gw = start(
+            "custom_callbacks.proxy_handler_instance",
+            &[("custom_callbacks.py", CUSTOM_CALLBACKS)],
+            &python,
+            &[],
+        );
+        let r = chat(&gw, "hi");
+        assert_eq!(r.status, 200, "{mode}: {}", r.text());
+        // The hook sent it to my-new-model.
+        assert_eq!(content(&r), "Hi from my-new-model", "{mode}");
+        gw.assert_healthy();
+    }
+}
+
+#[test]
+fn a_rejecting_hook_answers_litellms_errors() {
+    let _serial = serial();
+    for (mode, python) in pythons() {
+        let gw = start(
+            "[rejecting_hook.proxy_handler_instance]",
+            &[("rejecting_hook.py", REJECTING)],
+            &python,
+            &[],
+        );
+        let cases = [
+            (
+                "forbidden words",
+                400,
+                "{'error': 'Violated content safety policy'}",
+            ),
+            ("not entitled", 403, "not entitled to this model"),
+            ("bad words", 500, "bad words are not allowed"),
+            ("reject me", 400, "{'error': 'This is an invalid response'}"),
+        ];
+        for (text, status, message) in cases {
+            let r = chat(&gw, text);
+            assert_eq!(r.status, status, "{mode} {text}: {}", r.text());
+            let code = status.to_string();
+            assert_eq!(
+                r.json(),
+                json!({"error": {"message": message, "type": "None", "param": "None", "code": code}}),
+                "{mode} {text}"
+            );
+        }
+        // A hook that changes `data` in place and returns None: the request goes on.
+        let r = chat(&gw, "fine");
+        assert_eq!(r.status, 200, "{mode}: {}", r.text());
+        gw.assert_healthy();
+    }
+}
+
+#[test]
+fn a_plugin_that_does_not_load_stops_the_start() {
+    let _serial = serial();
+    let (_, python) = pythons().remove(1);
+    let dir = TempDir::new("broken");
+    dir.write("broken_plugin.py", BROKEN);
+    let path = dir.write(
+        "config.yaml",
+        &config("broken_plugin.proxy_handler_instance"),
+    );
+    let mut cmd = std::process::Command::new(gateway_bin());
+    cmd.arg("--config")
+        .arg(&path)
+        .args([
+            "--port",
+            "0",
+            "--host",
+            "127.0.0.1",
+            "--num_workers",
+            "1",
+            "--python",
+        ])
+        .arg(&python)
+        .env("CORELANE_DATA_DIR", dir.0.join("data"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut proc = Proc::from_child(cmd.spawn().unwrap());
+    let exit = proc.wait_exit(Duration::from_secs(60));
+    let stderr = proc.stderr.text();
+    assert!(exit.is_some_and(|e| !e.success()), "{stderr}");
+    assert!(stderr.contains("this plugin cannot load"), "{stderr}");
+    assert!(
+        stderr.contains("broken_plugin.proxy_handler_instance"),
+        "{stderr}"
+    );
+}
+
+/// The sidecar of the gateway `gw` (found by its directory's name, which carries
+/// corelane's process id).
+fn sidecar_pid(gw: &Gateway) -> Option<u32> {
+    let tag = format!("corelane-sidecar-{}-", gw.proc.pid());
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(&tag) {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+fn kill(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn the_sidecar_killed_mid_traffic_costs_only_the_requests_that_need_it_and_comes_back() {
+    let _serial = serial();
+    let (_, python) = pythons().remove(1);
+    // Logging only: no request needs the sidecar, so none fails while it is down.
+    let gw = start(
+        "[logging_only.proxy_handler_instance]",
+        &[("logging_only.py", LOGGING_ONLY)],
+        &python,
+        &[],
+    );
+    let first = sidecar_pid(&gw).expect("a sidecar");
+    for i in 0..60 {
+        if i == 20 {
+            kill(first);
+        }
+        let r = chat(&gw, "hi");
+        assert_eq!(r.status, 200, "request {i}: {}", r.text());
+    }
+    assert!(eventually(Duration::from_secs(30), || sidecar_pid(&gw)
+        .is_some_and(|p| p != first)));
+    // A pre-call hook: while the sidecar is down its requests fail closed, with a 503
+    // that says why; once it is back they pass again.
+    let gw = start(
+        "custom_callbacks.proxy_handler_instance",
+        &[("custom_callbacks.py", CUSTOM_CALLBACKS)],
+        &python,
+        &[],
+    );
+    assert_eq!(content(&chat(&gw, "hi")), "Hi from my-new-model");
+    let first = sidecar_pid(&gw).expect("a sidecar");
+    kill(first);
+    let r = chat(&gw, "hi");
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the Python plugin sidecar"),
+        "{}",
+        r.text()
+    );
+    let back = Instant::now();
+    assert!(
+        eventually(Duration::from_secs(30), || chat(&gw, "hi").status == 200),
+        "the sidecar did not come back"
+    );
+    eprintln!("the sidecar was back after {:?}", back.elapsed());
+    assert_eq!(content(&chat(&gw, "hi")), "Hi from my-new-model");
+    gw.assert_healthy();
+}
+
+#[test]
+fn a_hung_hook_times_out_with_a_503_and_the_server_stays_healthy() {
+    let _serial = serial();
+    let (_, python) = pythons().remove(1);
+    let slow = r#"
+import asyncio
+from litellm.integrations.custom_logger import CustomLogger
+
+class Slow(CustomLogger):
+    async def async_pre_call_hook(self, user_api_key_dict, cache, data, call_type):
+        if data["messages"][0]["content"] == "hang":
+            await asyncio.sleep(30)
+        return data
+
+slow = Slow()
+"#;
+    let gw = start(
+        "[slow.slow]",
+        &[("slow.py", slow)],
+        &python,
+        &["--plugin-timeout", "0.5"],
+    );
+    let started = Instant::now();
+    let r = chat(&gw, "hang");
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        r.text().contains("did not answer within 0.5s"),
+        "{}",
+        r.text()
+    );
+    // Other requests are not held up by the hung one.
+    assert_eq!(chat(&gw, "hi").status, 200);
+    gw.assert_healthy();
+}
+
+#[test]
+fn a_logger_receives_each_request_in_litellms_shapes_off_the_request_path() {
+    let _serial = serial();
+    for (mode, python) in pythons() {
+        let dir = TempDir::new("plugin-log");
+        let log = dir.0.join("logged.jsonl");
+        let gw = Gateway::start_beside(
+            &config("custom_logger.proxy_handler_instance"),
+            &[("custom_logger.py", include_str!("plugins/custom_logger.py"))],
+            &["--num_workers", "1", "--python", python.to_str().unwrap()],
+            &[("CORELANE_TEST_LOG", &log)],
+        );
+        let r = chat(&gw, "hello there");
+        assert_eq!(r.status, 200, "{mode}: {}", r.text());
+        let call_id = r.header("x-litellm-call-id").unwrap_or_default().to_owned();
+        // A failure: a model the config does not have.
+        let body = json!({"model": "nope", "messages": [{"role": "user", "content": "x"}]});
+        let failed = gw.request(
+            "POST",
+            "/v1/chat/completions",
+            &[("Authorization", &format!("Bearer {MASTER}"))],
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(failed.status, 400);
+        let lines = || -> Vec<serde_json::Value> {
+            std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect()
+        };
+        assert!(
+            eventually(Duration::from_secs(10), || !lines().is_empty()),
+            "{mode}: nothing logged"
+        );
+        let success = lines()
+            .into_iter()
+            .find(|l| l["event"] == "success")
+            .unwrap();
+        assert_eq!(success["model"], "gpt-4o", "{mode}: {success}");
+        assert_eq!(
+            success["messages"],
+            json!([{"role": "user", "content": "hello there"}])
+        );
+        assert_eq!(success["key"], "litellm_proxy_master_key");
+        assert_eq!(success["content"], "Hello");
+        assert_eq!(success["usage"]["total_tokens"], 30, "{mode}: {success}");
+        assert!(success["cost"].as_f64().unwrap() > 0.0, "{mode}: {success}");
+        assert!(success["duration"].as_f64().unwrap() >= 0.0);
+        let slo = &success["slo"];
+        assert_eq!(slo["call_type"], "acompletion");
+        assert_eq!(slo["status"], "success");
+        assert_eq!(slo["model_group"], "gpt-4o");
+        assert_eq!(slo["total_tokens"], 30);
+        assert_eq!(slo["litellm_call_id"], call_id.as_str(), "{mode}");
+        gw.assert_healthy();
+    }
+}
