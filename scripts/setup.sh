@@ -3,7 +3,8 @@
 # for the real TLS upstream in the integration tests), redis-server (instances sharing the
 # router's state), postgresql (throwaway servers for the store's Postgres tests), LiteLLM's
 # migrations (litellm-proxy-extras, for the store's interop test), LiteLLM 1.108.7 (the
-# plugin tests run plugins on its base classes), the Python SDK test packages, and Claude Code (npm, pinned in tests/claude-code) for tests/sdk/test_claude_code.py.
+# plugin tests run plugins on its base classes), the Python SDK test packages, and Claude
+# Code (npm, pinned in tests/claude-code) for tests/sdk/test_claude_code.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
