@@ -385,7 +385,19 @@ impl Metrics {
             routed.merge(snap.router);
             in_flight += snap.in_flight;
         }
-        render(&core.gateway, &merged, &states, &routed, in_flight)
+        let mut out = render(&core.gateway, &merged, &states, &routed, in_flight);
+        if let Some(link) = &core.plugins {
+            // The sidecar's own count of plugin exceptions, when it answers at once.
+            let errors =
+                match monoio::time::timeout(SCRAPE_WAIT, link.call(br#"{"hook":"ping"}"#)).await {
+                    Ok(Ok(answer)) => answer["stats"]["log_errors"].as_u64(),
+                    _ => None,
+                };
+            let mut text = String::new();
+            crate::plugins::render_metrics(&link.sidecar, errors, &mut text);
+            out.extend_from_slice(text.as_bytes());
+        }
+        out
     }
 }
 

@@ -22,6 +22,67 @@ mod wire;
 pub use link::CoreLink;
 pub use sidecar::{Sidecar, SidecarSettings};
 
+/// corelane's own families about the sidecar: whether it is up, its restarts, hook calls
+/// and their failures, logging events sent and dropped (summed over the cores), and the
+/// exceptions the plugins' logging hooks raised (the sidecar's count since it started).
+pub fn render_metrics(sidecar: &Sidecar, log_hook_errors: Option<u64>, out: &mut String) {
+    use std::fmt::Write as _;
+    use std::sync::atomic::Ordering::Relaxed;
+    let links = sidecar.links.load();
+    let sum = |f: fn(&link::LinkStats) -> u64| links.iter().map(|l| f(l)).sum::<u64>();
+    let mut rows = vec![
+        (
+            "corelane_sidecar_up",
+            "gauge",
+            "1 while the Python plugin sidecar is running",
+            u64::from(sidecar.up.load(Relaxed)),
+        ),
+        (
+            "corelane_sidecar_restarts_total",
+            "counter",
+            "Times the Python plugin sidecar was restarted after it exited",
+            sidecar.restarts.load(Relaxed),
+        ),
+        (
+            "corelane_plugin_calls_total",
+            "counter",
+            "Hook calls sent to the Python plugin sidecar",
+            sum(|l| l.calls.load(Relaxed)),
+        ),
+        (
+            "corelane_plugin_call_failures_total",
+            "counter",
+            "Hook calls that got no answer (sidecar down, or past --plugin-timeout)",
+            sum(|l| l.call_failures.load(Relaxed)),
+        ),
+        (
+            "corelane_plugin_log_events_sent_total",
+            "counter",
+            "Logging events sent to the Python plugin sidecar",
+            sum(|l| l.log_sent.load(Relaxed)),
+        ),
+        (
+            "corelane_plugin_log_events_dropped_total",
+            "counter",
+            "Logging events dropped because the sidecar was slow or down",
+            sum(|l| l.log_dropped.load(Relaxed)),
+        ),
+    ];
+    if let Some(errors) = log_hook_errors {
+        rows.push((
+            "corelane_plugin_log_hook_errors_total",
+            "counter",
+            "Exceptions raised by plugins' logging hooks (since the sidecar started)",
+            errors,
+        ));
+    }
+    for (name, kind, help, v) in rows {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        let _ = writeln!(out, "{name} {v}.0");
+    }
+}
+
 /// Hooks, as a set of bits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HookSet(u16);

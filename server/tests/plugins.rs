@@ -379,3 +379,88 @@ fn a_logger_receives_each_request_in_litellms_shapes_off_the_request_path() {
         gw.assert_healthy();
     }
 }
+
+fn metrics(gw: &Gateway) -> String {
+    let auth = format!("Bearer {MASTER}");
+    gw.request("GET", "/metrics", &[("Authorization", &auth)], b"").text()
+}
+
+fn metric(gw: &Gateway, name: &str) -> f64 {
+    let text = metrics(gw);
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+#[test]
+fn a_slow_logger_never_holds_traffic_up_its_events_drop_and_are_counted() {
+    let _serial = serial();
+    let (_, python) = pythons().remove(1);
+    // Blocks the sidecar's whole event loop for each event: it stops reading its socket.
+    let slow = r#"
+import time
+from litellm.integrations.custom_logger import CustomLogger
+
+class SlowLogger(CustomLogger):
+    async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
+        time.sleep(2)
+
+slow = SlowLogger()
+"#;
+    let failing = r#"
+from litellm.integrations.custom_logger import CustomLogger
+
+class FailingLogger(CustomLogger):
+    async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
+        raise RuntimeError("this logger fails")
+
+failing = FailingLogger()
+"#;
+    let gw = start("[slow.slow]", &[("slow.py", slow)], &python, &["--metrics"]);
+    let started = Instant::now();
+    let mut client = gw.client();
+    let auth = format!("Bearer {MASTER}");
+    let body =
+        json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}).to_string();
+    for i in 0..3000 {
+        let r = client.request(
+            "POST",
+            "/v1/chat/completions",
+            &[("Authorization", &auth)],
+            body.as_bytes(),
+        );
+        assert_eq!(r.status, 200, "request {i}: {}", r.text());
+    }
+    let took = started.elapsed();
+    eprintln!("3000 requests with a logger that blocks 2 s per event: {took:?}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    assert!(
+        eventually(Duration::from_secs(5), || metric(
+            &gw,
+            "corelane_plugin_log_events_dropped_total"
+        ) > 0.0),
+        "{}",
+        metrics(&gw)
+    );
+    assert_eq!(metric(&gw, "corelane_sidecar_up"), 1.0);
+    gw.assert_healthy();
+    // A logger that raises: counted, and the request is unaffected.
+    let gw = start(
+        "[failing.failing]",
+        &[("failing.py", failing)],
+        &python,
+        &["--metrics"],
+    );
+    for _ in 0..5 {
+        assert_eq!(chat(&gw, "hi").status, 200);
+    }
+    assert!(
+        eventually(Duration::from_secs(10), || metric(
+            &gw,
+            "corelane_plugin_log_hook_errors_total"
+        ) >= 5.0),
+        "{}",
+        metrics(&gw)
+    );
+    assert_eq!(metric(&gw, "corelane_plugin_log_events_sent_total"), 5.0);
+}

@@ -10,7 +10,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,13 +38,19 @@ pub enum CallError {
     Timeout,
 }
 
-/// Counters of one core, read by the metrics scrape (no other writer).
+/// Counters of one core: its core alone writes them, the metrics scrape sums every core's.
 #[derive(Debug, Default)]
 pub struct LinkStats {
-    pub calls: Cell<u64>,
-    pub call_failures: Cell<u64>,
-    pub log_sent: Cell<u64>,
-    pub log_dropped: Cell<u64>,
+    pub calls: AtomicU64,
+    pub call_failures: AtomicU64,
+    pub log_sent: AtomicU64,
+    pub log_dropped: AtomicU64,
+}
+
+impl LinkStats {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
 }
 
 type Waiters = Rc<RefCell<HashMap<u32, flume::Sender<Value>>>>;
@@ -79,7 +85,7 @@ pub struct CoreLink {
     /// Events waiting for the next batch, as `,`-separated JSON.
     log_buf: RefCell<Vec<u8>>,
     log_count: Cell<usize>,
-    pub stats: Rc<LinkStats>,
+    pub stats: Arc<LinkStats>,
 }
 
 impl std::fmt::Debug for CoreLink {
@@ -90,6 +96,12 @@ impl std::fmt::Debug for CoreLink {
 
 impl CoreLink {
     pub fn new(sidecar: Arc<Sidecar>) -> CoreLink {
+        let stats = Arc::new(LinkStats::default());
+        sidecar.links.rcu(|all| {
+            let mut all = Vec::clone(all);
+            all.push(stats.clone());
+            all
+        });
         let channel = |depth| {
             Rc::new(Channel {
                 conn: RefCell::new(Conn::Closed {
@@ -107,19 +119,17 @@ impl CoreLink {
             next_id: Cell::new(1),
             log_buf: RefCell::new(Vec::new()),
             log_count: Cell::new(0),
-            stats: Rc::new(LinkStats::default()),
+            stats,
         }
     }
 
     /// Calls a hook (`payload` is the CALL's JSON) and waits for its answer, at most the
     /// plugin timeout.
     pub async fn call(&self, payload: &[u8]) -> Result<Value, CallError> {
-        self.stats.calls.set(self.stats.calls.get() + 1);
+        LinkStats::add(&self.stats.calls, 1);
         let result = self.call_inner(payload).await;
         if result.is_err() {
-            self.stats
-                .call_failures
-                .set(self.stats.call_failures.get() + 1);
+            LinkStats::add(&self.stats.call_failures, 1);
         }
         result
     }
@@ -161,7 +171,7 @@ impl CoreLink {
         }
         let mut buf = self.log_buf.borrow_mut();
         if self.log_count.get() >= LOG_EVENTS || buf.len() >= LOG_BYTES {
-            self.stats.log_dropped.set(self.stats.log_dropped.get() + 1);
+            LinkStats::add(&self.stats.log_dropped, 1);
             return;
         }
         if !buf.is_empty() {
@@ -198,7 +208,7 @@ impl CoreLink {
             } else {
                 &self.stats.log_dropped
             };
-            counter.set(counter.get() + n as u64);
+            LinkStats::add(counter, n as u64);
         }
     }
 

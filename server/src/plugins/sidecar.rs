@@ -140,6 +140,8 @@ pub struct Sidecar {
     pub timeout: Duration,
     pub up: AtomicBool,
     pub restarts: AtomicU64,
+    /// Each core's counters ([`super::link::LinkStats`]), summed by the metrics scrape.
+    pub links: arc_swap::ArcSwap<Vec<Arc<super::link::LinkStats>>>,
     stopping: AtomicBool,
     pid: AtomicU32,
     dir: PathBuf,
@@ -176,6 +178,7 @@ impl Sidecar {
             timeout: settings.timeout,
             up: AtomicBool::new(true),
             restarts: AtomicU64::new(0),
+            links: Default::default(),
             stopping: AtomicBool::new(false),
             pid: AtomicU32::new(child.id()),
             dir,
