@@ -255,14 +255,13 @@ pub enum GatewayError {
         param: Option<&'static str>,
         message: String,
     },
-    /// A plugin's hook refused the request (issue 11): what it raised, as LiteLLM's error
-    /// JSON carries it (`type`, `param` and `code` strings as LiteLLM writes them).
+    /// A plugin's hook refused the request (issue 11): the error object LiteLLM answers for
+    /// what it raised (built by the sidecar), and its message.
     Plugin {
         status: u16,
         message: String,
-        kind: String,
-        param: String,
-        code: String,
+        /// `{"message", "type", "param", "code"[, "provider_specific_fields"]}` as JSON.
+        error: String,
     },
 }
 
@@ -460,26 +459,10 @@ impl GatewayError {
             out.push(b'}');
             return status;
         }
-        if let (
-            GatewayError::Plugin {
-                message,
-                kind,
-                param,
-                code,
-                ..
-            },
-            Dialect::OpenAi,
-        ) = (self, dialect)
-        {
-            out.extend_from_slice(b"{\"error\":{\"message\":");
-            write_json_string(message, out);
-            out.extend_from_slice(b",\"type\":");
-            write_json_string(kind, out);
-            out.extend_from_slice(b",\"param\":");
-            write_json_string(param, out);
-            out.extend_from_slice(b",\"code\":");
-            write_json_string(code, out);
-            out.extend_from_slice(b"}}");
+        if let (GatewayError::Plugin { error, .. }, Dialect::OpenAi) = (self, dialect) {
+            out.extend_from_slice(b"{\"error\":");
+            out.extend_from_slice(error.as_bytes());
+            out.push(b'}');
             return status;
         }
         let (kind, param, message) = self.parts();

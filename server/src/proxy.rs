@@ -476,9 +476,6 @@ async fn pre_call(
     if let Some(error) = answer.get("error") {
         return Err(data::rejection(error));
     }
-    if let Some(text) = answer.get("reject").and_then(|r| r.as_str()) {
-        return Err(data::rejected_with_text(text));
-    }
     match answer.get("body") {
         Some(after) => serde_json::to_vec(after)
             .map(Some)

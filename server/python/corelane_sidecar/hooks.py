@@ -4,6 +4,7 @@
 
 import datetime
 import inspect
+import json
 import logging
 import traceback
 
@@ -29,37 +30,88 @@ def user_api_key_auth(fields):
         return UserAPIKeyAuth(**{k: v for k, v in fields.items() if k in known})
 
 
-def error_of(e):
-    """LiteLLM's client error for an exception a hook raised (`ProxyException` built by
-    `_handle_llm_api_exception`): an `HTTPException` keeps its status and detail, an
-    exception with a `status_code` (LiteLLM's own) its status, anything else is a 500 with
-    its text."""
-    status = getattr(e, "status_code", None)
-    if status is not None and hasattr(e, "detail"):
+# LiteLLM's `openai_error_type_for_status`.
+ERROR_TYPES = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
+
+
+def error_type(exc, status):
+    carried = getattr(exc, "type", None)
+    if isinstance(carried, str) and carried != "None":
+        return carried
+    if status in ERROR_TYPES:
+        return ERROR_TYPES[status]
+    return "invalid_request_error" if status < 500 else "internal_server_error"
+
+
+def error_param(exc):
+    carried = getattr(exc, "param", None)
+    return carried if isinstance(carried, str) and carried != "None" else None
+
+
+def detail_message(detail):
+    """LiteLLM's `serialize_http_exception_detail`: (message, provider_specific_fields)."""
+    if isinstance(detail, str):
+        return detail, None
+    if isinstance(detail, dict):
+        err = detail.get("error")
+        if isinstance(err, str):
+            return err, detail
+        if isinstance(err, dict) and isinstance(err.get("message"), str):
+            return err["message"], detail
+        if isinstance(detail.get("message"), str):
+            return detail["message"], detail
+        return json.dumps(detail), detail
+    return str(detail), None
+
+
+def error_of(e, plugin=None):
+    """The client error LiteLLM 1.108.7 answers for an exception a hook raised or returned
+    (`handle_llm_api_exception`): `{"status", "error": {message, type, param, code[,
+    provider_specific_fields]}}`. An `HTTPException` keeps its status (a dict detail gives
+    its `error` as the message and itself as `provider_specific_fields`, with a guardrail's
+    name and mode added); another exception with a `status_code` between 400 and 599 keeps
+    that status; anything else is a 500."""
+    if hasattr(e, "detail") and isinstance(getattr(e, "status_code", None), int):
         detail = e.detail
-        message = str(detail)
-        return {
-            "status": int(status),
-            "message": message,
-            "type": str(getattr(e, "type", "None")),
-            "param": str(getattr(e, "param", "None")),
-            "code": str(status),
-        }
-    if status is not None:
-        return {
-            "status": int(status),
-            "message": str(getattr(e, "message", str(e))),
-            "type": str(getattr(e, "type", "None")),
-            "param": str(getattr(e, "param", "None")),
-            "code": str(getattr(e, "code", status) or status),
-        }
-    return {
-        "status": 500,
-        "message": str(getattr(e, "message", str(e))),
-        "type": "None",
-        "param": "None",
-        "code": "500",
+        if isinstance(detail, dict) and plugin is not None:
+            name = getattr(plugin, "guardrail_name", None)
+            if name:
+                detail.setdefault("guardrail_name", name)
+            mode = getattr(plugin, "event_hook", None)
+            if mode:
+                detail.setdefault("guardrail_mode", mode)
+        status = e.status_code
+        message, fields = detail_message(detail)
+    else:
+        status = getattr(e, "status_code", None)
+        if not (isinstance(status, int) and 400 <= status <= 599):
+            status = 500
+        message = getattr(e, "message", None)
+        if not isinstance(message, str):
+            message = str(e)
+        fields = getattr(e, "provider_specific_fields", None)
+    error = {
+        "message": message,
+        "type": error_type(e, status),
+        "param": error_param(e),
+        "code": str(status),
     }
+    if fields:
+        error["provider_specific_fields"] = fields
+    return {"status": status, "error": error}
+
+
+def rejection_of_text(text):
+    """A pre-call hook that returned a string: `HTTPException(400, {"error": text})`
+    (LiteLLM's `process_pre_call_hook_response` for every call type the proxy passes)."""
+    return error_of(_HTTPError(400, {"error": text}))
+
+
+class _HTTPError(Exception):
+    def __init__(self, status_code, detail):
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail
 
 
 async def dispatch(runtime, payload):
@@ -68,8 +120,7 @@ async def dispatch(runtime, payload):
         return await pre_call(runtime, payload)
     if hook == "ping":
         return {"ok": True, "stats": runtime.stats}
-    return {"error": {"status": 500, "message": f"unknown hook {hook!r}", "type": "None",
-                      "param": "None", "code": "500"}}
+    return {"error": error_of(ValueError(f"unknown hook {hook!r}"))}
 
 
 def runs_pre_call(plugin, data):
@@ -103,11 +154,11 @@ async def pre_call(runtime, payload):
                 user_api_key_dict=key, cache=runtime.cache, data=data, call_type=call_type
             )
         except Exception as e:  # noqa: BLE001: the plugin's rejection
-            return {"error": error_of(e), "plugin": plugin.name}
+            return {"error": error_of(e, plugin.obj), "plugin": plugin.name}
         if isinstance(response, Exception):
-            return {"error": error_of(response), "plugin": plugin.name}
+            return {"error": error_of(response, plugin.obj), "plugin": plugin.name}
         if isinstance(response, str):
-            return {"reject": response, "plugin": plugin.name}
+            return {"error": rejection_of_text(response), "plugin": plugin.name}
         if isinstance(response, dict):
             data = response
     after = shapes.body_after(body, data)

@@ -79,6 +79,7 @@ class Runtime:
             self.stats["hook_errors"] += 1
             log.error("hook %s failed: %s", payload.get("hook"), traceback.format_exc())
             answer = {"error": hooks.error_of(e)}
+            answer["error"]["error"]["message"] = f"the plugin sidecar failed: {e}"
         frame = wire.encode(wire.REPLY, ident, answer)
         async with lock:
             try:

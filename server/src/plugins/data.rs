@@ -74,25 +74,25 @@ pub fn user_api_key_dict(caller: Caller, identity: Option<&Identity>, route: &st
     v
 }
 
-/// A hook's rejection, as the sidecar relays it: LiteLLM's error JSON and status.
-pub fn rejection(error: &Value) -> GatewayError {
-    let text = |name: &str, default: &str| match error.get(name) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => default.to_owned(),
-        Some(other) => other.to_string(),
-    };
-    let status = error
+/// A hook's rejection, as the sidecar relays it: `{"status", "error": {...}}`, the error
+/// object LiteLLM answers, built by the sidecar from what the hook raised.
+pub fn rejection(answer: &Value) -> GatewayError {
+    let status = answer
         .get("status")
         .and_then(Value::as_u64)
         .and_then(|s| u16::try_from(s).ok())
         .filter(|s| (400..=599).contains(s))
         .unwrap_or(500);
+    let error = answer.get("error").cloned().unwrap_or_else(|| json!({}));
+    let message = error
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     GatewayError::Plugin {
         status,
-        message: text("message", ""),
-        kind: text("type", "None"),
-        param: text("param", "None"),
-        code: text("code", &status.to_string()),
+        message,
+        error: error.to_string(),
     }
 }
 
@@ -204,24 +204,6 @@ fn push_json_or_null(bytes: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// A pre-call hook that returned a string: LiteLLM (1.108.7, for `acompletion` and the
-/// other routes) raises `HTTPException(400, {"error": <text>})`, whose message is the
-/// dict as Python prints it.
-pub fn rejected_with_text(text: &str) -> GatewayError {
-    GatewayError::Plugin {
-        status: 400,
-        message: {
-            let mut m = String::from("{'error': ");
-            corelane_transforms::json::py_repr_str(text, &mut m);
-            m.push('}');
-            m
-        },
-        kind: "None".to_owned(),
-        param: "None".to_owned(),
-        code: "400".to_owned(),
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -229,19 +211,17 @@ mod tests {
 
     #[test]
     fn rejections_keep_the_hooks_status_and_fields() {
-        let e = rejection(
-            &json!({"status": 400, "message": "{'error': 'blocked'}", "type": "None", "param": "None", "code": "400"}),
-        );
+        let error = json!({"message": "blocked", "type": "invalid_request_error", "param": null,
+            "code": "400", "provider_specific_fields": {"error": "blocked"}});
+        let e = rejection(&json!({"status": 400, "error": error}));
         let mut out = Vec::new();
         assert_eq!(e.render(crate::errors::Dialect::OpenAi, &mut out), 400);
         let v: Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(
-            v,
-            json!({"error": {"message": "{'error': 'blocked'}", "type": "None", "param": "None", "code": "400"}})
-        );
+        assert_eq!(v, json!({"error": error}));
+        assert_eq!(e.message(), "blocked");
         // A status no HTTP error has is a 500.
         assert_eq!(
-            rejection(&json!({"status": 200, "message": "x"})).status(),
+            rejection(&json!({"status": 200, "error": {}})).status(),
             500
         );
     }
