@@ -135,9 +135,9 @@ pub struct Exchange<'g> {
     /// Bytes of a next (pipelined) request read while watching for the client to leave;
     /// they go back in front of the connection's buffer.
     pub early: Vec<u8>,
-    /// What a plugin's logging hooks receive of the request and its answer (only when a
-    /// plugin has one).
-    pub plugin_log: Option<Box<crate::plugins::data::Captured>>,
+    /// What plugins' hooks after the call receive of the request and its answer, and the
+    /// moderation hooks' pending verdict (only when a plugin has such a hook).
+    pub plugin: Option<Box<crate::plugins::data::Captured>>,
 }
 
 impl<'g> Exchange<'g> {
@@ -181,7 +181,7 @@ impl<'g> Exchange<'g> {
                 upstream_done: None,
             },
             early: Vec::new(),
-            plugin_log: None,
+            plugin: None,
         }
     }
 

@@ -20,7 +20,7 @@ pub async fn respond(
     endpoint: Endpoint,
     body: &[u8],
     content: &str,
-) -> bool {
+) -> Result<bool, crate::errors::GatewayError> {
     let id = mock_id(ex, endpoint);
     let meta = meta(&ex.requested_model, &id);
     // LiteLLM's mock answers report fixed usage; its Responses API mock has its own.
@@ -31,8 +31,12 @@ pub async fn respond(
     let cost = ex.cost(Some(&usage));
     ex.usage = Some(usage);
     ex.status = 200;
-    let mut out = core.take_buf();
     let stream = ex.stream && matches!(endpoint, Endpoint::Messages | Endpoint::ChatCompletions);
+    if stream {
+        // Plugins' moderation hooks decide before the first byte.
+        crate::plugins::before_answer(core, ex, None).await?;
+    }
+    let mut out = core.take_buf();
     if stream {
         write_head(
             &mut out,
@@ -91,7 +95,12 @@ pub async fn respond(
                 corelane_transforms::messages::count::write_answer(0, &mut json)
             }
         }
-        if let Some(captured) = &ex.plugin_log {
+        // Plugins' moderation and post-call hooks decide before the first byte, and may
+        // replace the answer.
+        if let Some(replaced) = crate::plugins::before_answer(core, ex, Some(&json)).await? {
+            json = replaced;
+        }
+        if let Some(captured) = &ex.plugin {
             let _ = captured.response.set(json.clone());
         }
         write_head(
@@ -106,7 +115,7 @@ pub async fn respond(
     }
     let (res, out) = write_all(client, out).await;
     core.give_buf(out);
-    res.is_ok() && ex.keep_alive
+    Ok(res.is_ok() && ex.keep_alive)
 }
 
 /// A mock chat completion for one model of a batch; returns its usage.

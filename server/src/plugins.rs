@@ -22,6 +22,140 @@ mod wire;
 pub use link::CoreLink;
 pub use sidecar::{Sidecar, SidecarSettings};
 
+/// After the pre-call hooks, with the body that goes upstream: what hooks after the call
+/// need of the request is kept in `ex` (a copy, only when a plugin has such a hook), and the
+/// moderation hooks start, to run beside the call.
+pub fn after_pre_call(
+    core: &crate::core::Core,
+    req: &crate::exchange::Request<'_>,
+    endpoint: corelane_transforms::provider::Endpoint,
+    ex: &mut crate::exchange::Exchange<'_>,
+) {
+    let Some(link) = &core.plugins else {
+        return;
+    };
+    let hooks = link.sidecar.hooks;
+    let after = HookSet::LOG_SUCCESS
+        .union(HookSet::LOG_FAILURE)
+        .union(HookSet::MODERATION)
+        .union(HookSet::POST_CALL_SUCCESS);
+    if !hooks.intersects(after) {
+        return;
+    }
+    let captured = data::Captured {
+        head: req.raw_head.to_vec(),
+        request: req.body.to_vec(),
+        ..Default::default()
+    };
+    let call_type = crate::proxy::hook_call_type(endpoint);
+    let json = serde_json::from_slice::<serde::de::IgnoredAny>(req.body).is_ok();
+    if let (true, Some(call_type), true) = (hooks.contains(HookSet::MODERATION), call_type, json) {
+        if ex.call_id.as_str().is_empty() {
+            ex.call_id = crate::response::CallId::random();
+        }
+        let route = req.target.split('?').next().unwrap_or(req.target);
+        let key = data::user_api_key_dict(ex.caller, ex.identity.as_ref(), route);
+        let mut payload = Vec::with_capacity(req.body.len() + 1024);
+        data::write_call(
+            "moderation",
+            call_type,
+            ex.call_id.as_str(),
+            &key,
+            req.raw_head,
+            req.body,
+            &mut payload,
+        );
+        let (tx, rx) = flume::bounded(1);
+        let link = link.clone();
+        monoio::spawn(async move {
+            let _ = tx.send(link.call(&payload).await);
+        });
+        *captured.moderation.borrow_mut() = Some(rx);
+    }
+    ex.plugin = Some(Box::new(captured));
+}
+
+/// Before the first byte of a successful answer goes out: the moderation hooks' verdict
+/// (waited for, as LiteLLM waits for them beside the call), then, for an answer held whole,
+/// the post-call success hooks, which may replace it (`Some`: the new body).
+pub async fn before_answer(
+    core: &crate::core::Core,
+    ex: &crate::exchange::Exchange<'_>,
+    whole: Option<&[u8]>,
+) -> Result<Option<Vec<u8>>, crate::errors::GatewayError> {
+    let (Some(link), Some(captured)) = (&core.plugins, &ex.plugin) else {
+        return Ok(None);
+    };
+    let pending = captured.moderation.borrow_mut().take();
+    if let Some(verdict) = pending {
+        let answer = verdict
+            .recv_async()
+            .await
+            .unwrap_or(Err(link::CallError::Unavailable));
+        let answer = answer.map_err(|e| unavailable(link, e, "async_moderation_hook"))?;
+        if let Some(error) = answer.get("error") {
+            return Err(data::rejection(error));
+        }
+    }
+    let Some(whole) = whole else {
+        return Ok(None);
+    };
+    let Some(call_type) = ex.api.and_then(crate::proxy::hook_call_type) else {
+        return Ok(None);
+    };
+    if !link.sidecar.hooks.contains(HookSet::POST_CALL_SUCCESS)
+        || serde_json::from_slice::<serde::de::IgnoredAny>(whole).is_err()
+        || serde_json::from_slice::<serde::de::IgnoredAny>(&captured.request).is_err()
+    {
+        return Ok(None);
+    }
+    let route = ex.api.map_or("", |e| e.path());
+    let key = data::user_api_key_dict(ex.caller, ex.identity.as_ref(), route);
+    let mut payload = Vec::with_capacity(captured.request.len() + whole.len() + 1024);
+    data::write_call(
+        "post_call_success",
+        call_type,
+        ex.call_id.as_str(),
+        &key,
+        &captured.head,
+        &captured.request,
+        &mut payload,
+    );
+    // The answer goes in beside the body.
+    payload.pop();
+    payload.extend_from_slice(b",\"response\":");
+    payload.extend_from_slice(whole);
+    payload.push(b'}');
+    let answer = link
+        .call(&payload)
+        .await
+        .map_err(|e| unavailable(link, e, "async_post_call_success_hook"))?;
+    if let Some(error) = answer.get("error") {
+        return Err(data::rejection(error));
+    }
+    match answer.get("response") {
+        Some(response) => Ok(serde_json::to_vec(response).ok()),
+        None => Ok(None),
+    }
+}
+
+/// The 503 of a hook that could not run.
+pub fn unavailable(link: &CoreLink, e: link::CallError, hook: &str) -> crate::errors::GatewayError {
+    let why = match e {
+        link::CallError::Unavailable => "is unavailable".to_owned(),
+        link::CallError::Timeout => format!(
+            "did not answer within {:.1}s (--plugin-timeout)",
+            link.sidecar.timeout.as_secs_f64()
+        ),
+    };
+    crate::errors::GatewayError::proxy(
+        503,
+        "service_unavailable",
+        None,
+        format!("the Python plugin sidecar {why}: the request's {hook} could not run"),
+    )
+}
+
 /// corelane's own families about the sidecar: whether it is up, its restarts, hook calls
 /// and their failures, logging events sent and dropped (summed over the cores), and the
 /// exceptions the plugins' logging hooks raised (the sidecar's count since it started).

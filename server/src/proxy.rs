@@ -323,22 +323,7 @@ async fn inference<'g>(
         }
         None => req,
     };
-    // Logging hooks receive the request as it goes upstream (a copy, only when a plugin
-    // has one; a spilled body is logged without it).
-    if let Some(link) = &core.plugins {
-        use crate::plugins::HookSet;
-        if link
-            .sidecar
-            .hooks
-            .intersects(HookSet::LOG_SUCCESS.union(HookSet::LOG_FAILURE))
-        {
-            ex.plugin_log = Some(Box::new(crate::plugins::data::Captured {
-                head: req.raw_head.to_vec(),
-                request: req.body.to_vec(),
-                response: Default::default(),
-            }));
-        }
-    }
+    crate::plugins::after_pre_call(core, req, endpoint, ex);
     let mut fields = read_fields(core, req)?;
     // Past the body's parse, /v1/messages answers errors in Anthropic's format.
     if matches!(endpoint, Endpoint::Messages | Endpoint::CountTokens) {
@@ -426,7 +411,7 @@ async fn pre_call(
     endpoint: Endpoint,
     ex: &mut Exchange<'_>,
 ) -> Result<Option<Vec<u8>>, GatewayError> {
-    use crate::plugins::{data, link::CallError, HookSet};
+    use crate::plugins::{data, HookSet};
     let Some(link) = core
         .plugins
         .as_ref()
@@ -447,7 +432,8 @@ async fn pre_call(
     let route = req.target.split('?').next().unwrap_or(req.target);
     let key = data::user_api_key_dict(ex.caller, ex.identity.as_ref(), route);
     let mut payload = Vec::with_capacity(body.len() + 1024);
-    data::write_pre_call(
+    data::write_call(
+        "pre_call",
         call_type,
         ex.call_id.as_str(),
         &key,
@@ -455,24 +441,10 @@ async fn pre_call(
         body,
         &mut payload,
     );
-    let answer = match link.call(&payload).await {
-        Ok(answer) => answer,
-        Err(e) => {
-            let why = match e {
-                CallError::Unavailable => "is unavailable".to_owned(),
-                CallError::Timeout => format!(
-                    "did not answer within {:.1}s (--plugin-timeout)",
-                    link.sidecar.timeout.as_secs_f64()
-                ),
-            };
-            return Err(GatewayError::proxy(
-                503,
-                "service_unavailable",
-                None,
-                format!("the Python plugin sidecar {why}: the request's async_pre_call_hook could not run"),
-            ));
-        }
-    };
+    let answer = link
+        .call(&payload)
+        .await
+        .map_err(|e| crate::plugins::unavailable(link, e, "async_pre_call_hook"))?;
     if let Some(error) = answer.get("error") {
         return Err(data::rejection(error));
     }
@@ -604,7 +576,7 @@ pub(crate) async fn attempt<'g>(
             })
         }
         Target::Mock(text) => {
-            return Ok(crate::mock::respond(core, client, ex, endpoint, req.body, text).await)
+            return crate::mock::respond(core, client, ex, endpoint, req.body, text).await
         }
         Target::Upstream {
             provider,
@@ -1554,7 +1526,7 @@ pub fn finish(core: &Core, ex: &mut Exchange<'_>) {
     if core.access_log.enabled() {
         core.access_log.write(ex);
     }
-    if let (Some(link), Some(captured)) = (&core.plugins, ex.plugin_log.take()) {
+    if let (Some(link), Some(captured)) = (&core.plugins, ex.plugin.take()) {
         link.log_event(ex, &captured);
     }
 }
@@ -1562,6 +1534,11 @@ pub fn finish(core: &Core, ex: &mut Exchange<'_>) {
 /// LiteLLM's `call_type` of a client API, as its logging names it (`acompletion`, ...).
 pub fn call_type_name(endpoint: Endpoint) -> &'static str {
     call_type(endpoint).unwrap_or("")
+}
+
+/// LiteLLM's `call_type` of a client API for its hooks; `None` where it runs none.
+pub fn hook_call_type(endpoint: Endpoint) -> Option<&'static str> {
+    call_type(endpoint)
 }
 
 /// LiteLLM's `call_type` of a client API, for its spend rows; `None` for what it keeps no

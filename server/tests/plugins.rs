@@ -62,9 +62,15 @@ fn pythons() -> Vec<(&'static str, PathBuf)> {
 }
 
 fn config(callbacks: &str) -> String {
+    config_with(callbacks, "")
+}
+
+/// The test models, the callbacks and a `guardrails:` section.
+fn config_with(callbacks: &str, guardrails: &str) -> String {
     let mut models = String::new();
     for (name, answer) in [
         ("gpt-4o", "Hello"),
+        ("coffee-model", "I like coffee"),
         ("my-new-model", "Hi from my-new-model"),
         ("via-shim", "the shim ran"),
         ("via-litellm", "LiteLLM ran"),
@@ -73,8 +79,13 @@ fn config(callbacks: &str) -> String {
             "  - model_name: {name}\n    litellm_params:\n      model: openai/{name}\n      mock_response: \"{answer}\"\n"
         ));
     }
+    let callbacks = if callbacks.is_empty() {
+        String::new()
+    } else {
+        format!("litellm_settings:\n  callbacks: {callbacks}\n")
+    };
     format!(
-        "model_list:\n{models}litellm_settings:\n  callbacks: {callbacks}\ngeneral_settings:\n  master_key: {MASTER}\n"
+        "model_list:\n{models}{callbacks}{guardrails}general_settings:\n  master_key: {MASTER}\n"
     )
 }
 
@@ -86,7 +97,13 @@ fn start(callbacks: &str, files: &[(&str, &str)], python: &Path, extra: &[&str])
 }
 
 fn chat(gw: &Gateway, text: &str) -> Response {
-    let body = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]});
+    chat_body_of(
+        gw,
+        json!({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]}),
+    )
+}
+
+fn chat_body_of(gw: &Gateway, body: serde_json::Value) -> Response {
     gw.request(
         "POST",
         "/v1/chat/completions",
@@ -481,4 +498,171 @@ failing = FailingLogger()
         metrics(&gw)
     );
     assert_eq!(metric(&gw, "corelane_plugin_log_events_sent_total"), 5.0);
+}
+
+const GUARDRAILS: &str = include_str!("plugins/custom_guardrail.py");
+
+fn guardrail(name: &str, class: &str, mode: &str, default_on: bool) -> String {
+    format!(
+        "  - guardrail_name: {name}\n    litellm_params:\n      guardrail: custom_guardrail.{class}\n      mode: {mode}\n      default_on: {default_on}\n"
+    )
+}
+
+#[test]
+fn a_during_call_guardrail_refuses_what_it_flags_stream_or_not() {
+    let _serial = serial();
+    for (mode, python) in pythons() {
+        let guardrails = format!(
+            "guardrails:\n{}{}",
+            guardrail(
+                "content-safety",
+                "ContentSafetyGuardrail",
+                "during_call",
+                true
+            ),
+            guardrail(
+                "opt-in-safety",
+                "ContentSafetyGuardrail",
+                "during_call",
+                false
+            ),
+        );
+        let py = python.to_str().unwrap();
+        let gw = Gateway::start_beside(
+            &config_with("", &guardrails),
+            &[("custom_guardrail.py", GUARDRAILS)],
+            &["--num_workers", "1", "--python", py],
+            &[],
+        );
+        let expected = |name: &str| {
+            json!({"error": {"message": "Violated content safety policy",
+                "type": "invalid_request_error", "param": null, "code": "400",
+                "provider_specific_fields": {"error": "Violated content safety policy",
+                    "guardrail_name": name, "guardrail_mode": "during_call"}}})
+        };
+        for stream in [false, true] {
+            let r = chat_body_of(
+                &gw,
+                json!({"model": "gpt-4o", "stream": stream,
+                    "messages": [{"role": "user", "content": "hello world"}]}),
+            );
+            assert_eq!(r.status, 400, "{mode} stream={stream}: {}", r.text());
+            assert_eq!(
+                r.json(),
+                expected("content-safety"),
+                "{mode} stream={stream}"
+            );
+        }
+        assert_eq!(chat(&gw, "hi").status, 200, "{mode}");
+        gw.assert_healthy();
+        drop(gw);
+        // Off by default: it runs for the requests that name it.
+        let guardrails = format!(
+            "guardrails:\n{}",
+            guardrail(
+                "opt-in-safety",
+                "ContentSafetyGuardrail",
+                "during_call",
+                false
+            ),
+        );
+        let gw = Gateway::start_beside(
+            &config_with("", &guardrails),
+            &[("custom_guardrail.py", GUARDRAILS)],
+            &["--num_workers", "1", "--python", py],
+            &[],
+        );
+        assert_eq!(chat(&gw, "hello world").status, 200, "{mode}");
+        for body in [
+            json!({"model": "gpt-4o", "guardrails": ["opt-in-safety"],
+                "messages": [{"role": "user", "content": "hello world"}]}),
+            json!({"model": "gpt-4o", "metadata": {"guardrails": ["opt-in-safety"]},
+                "messages": [{"role": "user", "content": "hello world"}]}),
+        ] {
+            let r = chat_body_of(&gw, body);
+            assert_eq!(r.status, 400, "{mode}: {}", r.text());
+            assert_eq!(r.json(), expected("opt-in-safety"), "{mode}");
+        }
+        let other = json!({"model": "gpt-4o", "guardrails": ["another"],
+            "messages": [{"role": "user", "content": "hello world"}]});
+        assert_eq!(chat_body_of(&gw, other).status, 200, "{mode}");
+    }
+}
+
+#[test]
+fn guardrails_run_in_the_modes_the_request_selects() {
+    let _serial = serial();
+    for (mode, python) in pythons() {
+        let guardrails = format!(
+            "guardrails:\n{}{}{}",
+            guardrail("custom-pre-guard", "WordGuardrail", "pre_call", false),
+            guardrail("custom-during-guard", "WordGuardrail", "during_call", false),
+            guardrail("custom-post-guard", "WordGuardrail", "post_call", false),
+        );
+        let gw = Gateway::start_beside(
+            &config_with("", &guardrails),
+            &[("custom_guardrail.py", GUARDRAILS)],
+            &["--num_workers", "1", "--python", python.to_str().unwrap()],
+            &[],
+        );
+        let ask = |model: &str, text: &str, guards: &[&str]| {
+            chat_body_of(
+                &gw,
+                json!({"model": model, "guardrails": guards,
+                    "messages": [{"role": "user", "content": text}]}),
+            )
+        };
+        // during_call refuses "litellm"; the pre_call guard masks it first.
+        let r = ask("gpt-4o", "tell me about litellm", &["custom-during-guard"]);
+        assert_eq!(r.status, 500, "{mode}: {}", r.text());
+        assert_eq!(
+            r.json(),
+            json!({"error": {"message": "Guardrail failed words - `litellm` detected",
+                "type": "internal_server_error", "param": null, "code": "500"}})
+        );
+        let r = ask(
+            "gpt-4o",
+            "tell me about litellm",
+            &["custom-pre-guard", "custom-during-guard"],
+        );
+        assert_eq!(r.status, 200, "{mode}: {}", r.text());
+        // post_call refuses an answer about coffee.
+        let r = ask("coffee-model", "what do you like?", &["custom-post-guard"]);
+        assert_eq!(r.status, 500, "{mode}: {}", r.text());
+        assert_eq!(
+            r.json()["error"]["message"],
+            "Guardrail failed Coffee Detected"
+        );
+        assert_eq!(ask("coffee-model", "what do you like?", &[]).status, 200);
+        gw.assert_healthy();
+    }
+}
+
+#[test]
+fn a_post_call_hook_replaces_the_answer() {
+    let _serial = serial();
+    for (mode, python) in pythons() {
+        let gw = start(
+            "[post_call_callbacks.proxy_handler_instance]",
+            &[(
+                "post_call_callbacks.py",
+                include_str!("plugins/post_call_callbacks.py"),
+            )],
+            &python,
+            &[],
+        );
+        let r = chat(&gw, "edit me");
+        assert_eq!(r.status, 200, "{mode}: {}", r.text());
+        assert_eq!(content(&r), "MODIFIED BY POST CALL HOOK", "{mode}");
+        assert_eq!(
+            content(&chat(&gw, "edit in place")),
+            "changed in place",
+            "{mode}"
+        );
+        let r = chat(&gw, "leave it");
+        assert_eq!(content(&r), "Hello", "{mode}");
+        // The answer the hook left is a whole, valid answer.
+        assert_eq!(r.json()["object"], "chat.completion");
+        gw.assert_healthy();
+    }
 }

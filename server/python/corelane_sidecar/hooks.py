@@ -2,6 +2,7 @@
 `proxy/utils.py`), and what their results and exceptions become for corelane.
 """
 
+import asyncio
 import datetime
 import inspect
 import json
@@ -118,20 +119,98 @@ async def dispatch(runtime, payload):
     hook = payload.get("hook")
     if hook == "pre_call":
         return await pre_call(runtime, payload)
+    if hook == "moderation":
+        return await moderation(runtime, payload)
+    if hook == "post_call_success":
+        return await post_call_success(runtime, payload)
     if hook == "ping":
         return {"ok": True, "stats": runtime.stats}
     return {"error": error_of(ValueError(f"unknown hook {hook!r}"))}
 
 
-def runs_pre_call(plugin, data):
-    """Whether LiteLLM calls this plugin's `async_pre_call_hook` for `data`."""
-    if "async_pre_call_hook" not in plugin.hooks:
+def runs(plugin, method, event, data):
+    """Whether LiteLLM calls `method` of this plugin for `data`: a guardrail when its mode
+    and the request select it for `event`, a callback when it overrides the method."""
+    if method not in plugin.hooks:
         return False
     if plugin.kind == "guardrail":
         from litellm.types.guardrails import GuardrailEventHooks
 
-        return plugin.obj.should_run_guardrail(data=data, event_type=GuardrailEventHooks.pre_call)
+        return plugin.obj.should_run_guardrail(data=data, event_type=GuardrailEventHooks(event))
     return True
+
+
+def runs_pre_call(plugin, data):
+    return runs(plugin, "async_pre_call_hook", "pre_call", data)
+
+
+def call_data(payload):
+    """The request's `data` and the caller's `UserAPIKeyAuth` of a hook call."""
+    key_fields = payload.get("key") or {}
+    data = shapes.request_data(
+        payload.get("body"), payload.get("head") or "", key_fields, payload.get("call_id")
+    )
+    return data, user_api_key_auth(key_fields)
+
+
+async def moderation(runtime, payload):
+    """`async_moderation_hook` of every plugin that has one, at once (LiteLLM gathers
+    them, alongside the model's call): the first exception fails the request."""
+    data, key = call_data(payload)
+    if data is None:
+        return {}
+    call_type = payload.get("call_type")
+    chosen = [p for p in runtime.plugins if runs(p, "async_moderation_hook", "during_call", data)]
+
+    async def one(plugin):
+        try:
+            await plugin.obj.async_moderation_hook(
+                data=data, user_api_key_dict=key, call_type=call_type
+            )
+        except Exception as e:  # noqa: BLE001: the plugin's rejection
+            return {"error": error_of(e, plugin.obj), "plugin": plugin.name}
+        return None
+
+    for result in await asyncio.gather(*(one(p) for p in chosen)):
+        if result is not None:
+            return result
+    return {}
+
+
+def dump(response):
+    if hasattr(response, "model_dump"):
+        return response.model_dump()
+    return unwrap(response)
+
+
+async def post_call_success(runtime, payload):
+    """`async_post_call_success_hook`: guardrails chosen for post_call first, then the
+    other plugins, in order; a value returned replaces the response (changes made in place
+    count too), an exception fails the request. Answers the new response, if any."""
+    data, key = call_data(payload)
+    if data is None:
+        return {"unchanged": True}
+    body = payload.get("response")
+    response = response_object(body, {})
+    before = dump(response)
+    ordered = [p for p in runtime.plugins if p.kind == "guardrail"] + [
+        p for p in runtime.plugins if p.kind != "guardrail"
+    ]
+    for plugin in ordered:
+        if not runs(plugin, "async_post_call_success_hook", "post_call", data):
+            continue
+        try:
+            result = await plugin.obj.async_post_call_success_hook(
+                data=data, user_api_key_dict=key, response=response
+            )
+        except Exception as e:  # noqa: BLE001: the plugin's rejection
+            return {"error": error_of(e, plugin.obj), "plugin": plugin.name}
+        if result is not None:
+            response = result
+    after = dump(response)
+    if after == before:
+        return {"unchanged": True}
+    return {"response": after}
 
 
 async def pre_call(runtime, payload):
@@ -166,21 +245,32 @@ async def pre_call(runtime, payload):
 
 
 class Response(dict):
-    """A logged response as plugins read it: a dict (`response_obj["usage"]`) whose keys are
-    also attributes (`response_obj.usage`), with LiteLLM's `_hidden_params`."""
+    """A response as plugins read and change it where LiteLLM's types are not installed: a
+    dict (`response_obj["usage"]`) whose keys are also attributes (`response.choices[0]
+    .message.content = ...` changes it in place), with LiteLLM's `_hidden_params`."""
+
+    def __init__(self, value=()):
+        super().__init__(value)
+        for k, v in list(self.items()):
+            super().__setitem__(k, wrap(v))
 
     def __getattr__(self, name):
         try:
-            value = self[name]
+            return self[name]
         except KeyError:
             raise AttributeError(name) from None
-        return wrap(value)
+
+    def __setattr__(self, name, value):
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            self[name] = wrap(value)
 
     def model_dump(self, **_):
-        return dict(self)
+        return unwrap(self)
 
     def json(self, **_):
-        return dict(self)
+        return unwrap(self)
 
 
 def wrap(value):
@@ -188,6 +278,14 @@ def wrap(value):
         return Response(value)
     if isinstance(value, list):
         return [wrap(v) for v in value]
+    return value
+
+
+def unwrap(value):
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
     return value
 
 

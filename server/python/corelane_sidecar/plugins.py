@@ -37,7 +37,7 @@ class Plugin:
         self.kind = kind  # "callback", "guardrail" or "custom_auth"
         self.obj = obj
         self.guardrail = guardrail or {}
-        self.hooks = overridden_hooks(obj) if kind != "custom_auth" else []
+        self.hooks = overridden_hooks(obj, kind) if kind != "custom_auth" else []
 
     def describe(self):
         return {
@@ -75,12 +75,19 @@ def base_classes():
     return CustomLogger, CustomGuardrail
 
 
-def overridden_hooks(obj):
+# Hooks LiteLLM 1.108.7 calls on a callback only when its own class defines them
+# (`"async_pre_call_hook" in vars(cls)`): inherited from a parent class, they never run.
+LEAF_ONLY = ("async_pre_call_hook", "async_post_call_streaming_iterator_hook")
+
+
+def overridden_hooks(obj, kind="callback"):
     """The hooks `obj`'s class defines itself or inherits from anything but LiteLLM's bases:
     the ones worth a call (the bases' are no-ops)."""
     custom_logger, custom_guardrail = base_classes()
     found = []
     for name in HOOKS:
+        if kind == "callback" and name in LEAF_ONLY and name not in vars(type(obj)):
+            continue
         attr = getattr(type(obj), name, None)
         if attr is None:
             continue

@@ -4,11 +4,11 @@
 //! - the caller as LiteLLM's `UserAPIKeyAuth` holds it ([`user_api_key_dict`]): the master
 //!   key (`litellm_proxy_master_key`, `proxy_admin`) or a virtual key (its row, its user's
 //!   and team's), as captured from LiteLLM itself;
-//! - a pre-call hook's payload ([`write_pre_call`]): the raw head and body;
+//! - a hook call's payload ([`write_call`]): the raw head and body;
 //! - a finished request's logging event ([`write_event`]);
 //! - and back, a hook's rejection as LiteLLM's error ([`rejection`]).
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
@@ -96,9 +96,10 @@ pub fn rejection(answer: &Value) -> GatewayError {
     }
 }
 
-/// A pre-call hook's CALL payload: the caller, the call, and the raw head and body (the
+/// A hook's CALL payload: the hook, the caller, the call, and the raw head and body (the
 /// body JSON already, checked by the caller).
-pub fn write_pre_call(
+pub fn write_call(
+    hook: &str,
     call_type: &str,
     call_id: &str,
     key: &Value,
@@ -107,7 +108,7 @@ pub fn write_pre_call(
     out: &mut Vec<u8>,
 ) {
     let head = json!({
-        "hook": "pre_call",
+        "hook": hook,
         "call_type": call_type,
         "call_id": call_id,
         "key": key,
@@ -123,13 +124,15 @@ pub fn write_pre_call(
     out.push(b'}');
 }
 
-/// What logging hooks receive of a request beyond its [`Exchange`]: its head and body as
-/// sent upstream, and its answer's body when the gateway held it whole.
+/// What hooks after the call receive of a request beyond its [`Exchange`]: its head and
+/// body as sent upstream, its answer's body when the gateway held it whole, and the
+/// moderation hooks' verdict while they run beside the call.
 #[derive(Debug, Default)]
 pub struct Captured {
     pub head: Vec<u8>,
     pub request: Vec<u8>,
     pub response: OnceCell<Vec<u8>>,
+    pub moderation: RefCell<Option<flume::Receiver<Result<Value, super::link::CallError>>>>,
 }
 
 /// Answers larger than this are logged without their body (LiteLLM logs them whole; a

@@ -50,6 +50,10 @@ pub(super) async fn relay_stream(
         || ex.answer_id(),
         &ex.origin(),
     );
+    // Plugins' moderation hooks decide before the first byte.
+    if (200..300).contains(&head.status) {
+        crate::plugins::before_answer(core, ex, None).await?;
+    }
     let mut out = core.take_buf();
     write_head(
         &mut out,

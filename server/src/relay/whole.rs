@@ -78,8 +78,18 @@ pub(super) async fn relay_body(
             detail,
         })?;
         let cost = ex.cost(reported.usage.as_ref());
+        // Plugins' moderation and post-call hooks decide before the first byte, and may
+        // replace the answer.
+        if (200..300).contains(&head.status) {
+            if let Some(replaced) =
+                crate::plugins::before_answer(core, ex, Some(&body[HEAD_ROOM..])).await?
+            {
+                body.truncate(HEAD_ROOM);
+                body.extend_from_slice(&replaced);
+            }
+        }
         // A plugin's logging hooks receive the answer (a copy, only when one has them).
-        if let Some(captured) = &ex.plugin_log {
+        if let Some(captured) = &ex.plugin {
             let answer = &body[HEAD_ROOM..];
             if answer.len() <= crate::plugins::data::MAX_LOGGED_RESPONSE {
                 let _ = captured.response.set(answer.to_vec());
@@ -103,7 +113,11 @@ pub(super) async fn relay_body(
         answered.service_tier = reported.service_tier;
         return Ok((answered, decoder.reusable()));
     }
-    // Phase 2: large body, streamed through the rewriter as chunks.
+    // Phase 2: large body, streamed through the rewriter as chunks (plugins' moderation
+    // hooks still decide first; a body this large is not held for post-call hooks).
+    if (200..300).contains(&head.status) {
+        crate::plugins::before_answer(core, ex, None).await?;
+    }
     let Some(mut rewriter) = body_rewriter(
         provider,
         ex.endpoint(),
