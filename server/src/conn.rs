@@ -178,7 +178,7 @@ async fn request<'g>(
 ) -> Next {
     let head_only = head.method == Method::Head;
     let key = head.key.as_ref().map(|k| head.text(buf, k));
-    let admitted = proxy::admit(core, ex, route, key).await;
+    let admitted = proxy::admit(core, ex, route, key, &buf[..head.head_len]).await;
     // Where the body ends when all of it is already in the buffer.
     let here = head
         .body

@@ -138,6 +138,8 @@ pub struct Exchange<'g> {
     /// What plugins' hooks after the call receive of the request and its answer, and the
     /// moderation hooks' pending verdict (only when a plugin has such a hook).
     pub plugin: Option<Box<crate::plugins::data::Captured>>,
+    /// The `UserAPIKeyAuth` a plugin's custom auth returned for this request.
+    pub custom_auth: Option<Box<serde_json::Value>>,
 }
 
 impl<'g> Exchange<'g> {
@@ -182,6 +184,7 @@ impl<'g> Exchange<'g> {
             },
             early: Vec::new(),
             plugin: None,
+            custom_auth: None,
         }
     }
 

@@ -54,7 +54,7 @@ pub fn after_pre_call(
             ex.call_id = crate::response::CallId::random();
         }
         let route = req.target.split('?').next().unwrap_or(req.target);
-        let key = data::user_api_key_dict(ex.caller, ex.identity.as_ref(), route);
+        let key = data::caller_key(ex, route);
         let mut payload = Vec::with_capacity(req.body.len() + 1024);
         data::write_call(
             "moderation",
@@ -110,7 +110,7 @@ pub async fn before_answer(
         return Ok(None);
     }
     let route = ex.api.map_or("", |e| e.path());
-    let key = data::user_api_key_dict(ex.caller, ex.identity.as_ref(), route);
+    let key = data::caller_key(ex, route);
     let mut payload = Vec::with_capacity(captured.request.len() + whole.len() + 1024);
     data::write_call(
         "post_call_success",

@@ -46,16 +46,79 @@ pub async fn admit(
     ex: &mut Exchange<'_>,
     route: Route,
     key: Option<&str>,
+    raw_head: &[u8],
 ) -> Result<Admitted, GatewayError> {
     match route {
         Route::NotFound => return Err(GatewayError::NotFound),
-        _ if route.needs_auth() => authenticate(core, ex, route, key).await?,
+        _ if route.needs_auth() => match custom_auth(core, ex, key, raw_head).await? {
+            CustomAuth::Admitted => {}
+            CustomAuth::Key(key) => authenticate(core, ex, route, Some(&key)).await?,
+            CustomAuth::None => authenticate(core, ex, route, key).await?,
+        },
         _ => {}
     }
     Ok(match route {
         Route::Inference { .. } | Route::TokenCounter | Route::Manage(_) => Admitted::ReadsBody,
         _ => Admitted::IgnoresBody,
     })
+}
+
+/// What a plugin's custom auth decided.
+enum CustomAuth {
+    /// No custom auth is configured: the usual checks.
+    None,
+    /// It admitted the request as the caller it returned (kept in `ex`).
+    Admitted,
+    /// It returned a virtual key, checked the usual way.
+    Key(String),
+}
+
+/// `general_settings.custom_auth` (issue 11): the plugin's function decides, on every
+/// request to a route that needs a key, before and instead of the master-key check, as in
+/// LiteLLM. Its request has no body (corelane decides from the head, before reading one).
+async fn custom_auth(
+    core: &Core,
+    ex: &mut Exchange<'_>,
+    key: Option<&str>,
+    raw_head: &[u8],
+) -> Result<CustomAuth, GatewayError> {
+    use crate::plugins::{data, PluginKind};
+    let Some(link) = core.plugins.as_ref().filter(|l| {
+        l.sidecar
+            .plugins
+            .iter()
+            .any(|p| p.kind == PluginKind::CustomAuth)
+    }) else {
+        return Ok(CustomAuth::None);
+    };
+    let payload = serde_json::json!({
+        "hook": "custom_auth",
+        "api_key": key,
+        "head": String::from_utf8_lossy(raw_head),
+    });
+    let payload = serde_json::to_vec(&payload).unwrap_or_default();
+    let answer = link
+        .call(&payload)
+        .await
+        .map_err(|e| crate::plugins::unavailable(link, e, "custom_auth"))?;
+    if let Some(error) = answer.get("error") {
+        return Err(data::rejection(error));
+    }
+    if let Some(key) = answer.get("key").and_then(serde_json::Value::as_str) {
+        return Ok(CustomAuth::Key(key.to_owned()));
+    }
+    match answer.get("auth") {
+        Some(auth) => {
+            ex.caller = Caller::Master;
+            ex.custom_auth = Some(Box::new(auth.clone()));
+            Ok(CustomAuth::Admitted)
+        }
+        None => Err(crate::plugins::unavailable(
+            link,
+            crate::plugins::link::CallError::Unavailable,
+            "custom_auth",
+        )),
+    }
 }
 
 /// Keys one core may have the store look up at once.
@@ -430,7 +493,7 @@ async fn pre_call(
     }
     ex.call_id = crate::response::CallId::random();
     let route = req.target.split('?').next().unwrap_or(req.target);
-    let key = data::user_api_key_dict(ex.caller, ex.identity.as_ref(), route);
+    let key = data::caller_key(ex, route);
     let mut payload = Vec::with_capacity(body.len() + 1024);
     data::write_call(
         "pre_call",

@@ -666,3 +666,74 @@ fn a_post_call_hook_replaces_the_answer() {
         gw.assert_healthy();
     }
 }
+
+/// Sends requests whose caller custom auth made user u1 (its key hashed) to my-new-model.
+const CALLER_PROBE: &str = r#"
+import hashlib
+from litellm.integrations.custom_logger import CustomLogger
+
+class CallerProbe(CustomLogger):
+    async def async_pre_call_hook(self, user_api_key_dict, cache, data, call_type):
+        good = hashlib.sha256(b"sk-good").hexdigest()
+        if user_api_key_dict.user_id == "u1" and user_api_key_dict.token == good:
+            data["model"] = "my-new-model"
+        return data
+
+probe = CallerProbe()
+"#;
+
+#[test]
+fn custom_auth_decides_every_request_before_the_master_key() {
+    let _serial = serial();
+    for (mode, python) in pythons() {
+        let cfg = config("[caller_probe.probe]").replace(
+            "general_settings:\n",
+            "general_settings:\n  custom_auth: custom_auth.user_api_key_auth\n",
+        );
+        let gw = Gateway::start_beside(
+            &cfg,
+            &[
+                ("custom_auth.py", include_str!("plugins/custom_auth.py")),
+                ("caller_probe.py", CALLER_PROBE),
+            ],
+            &["--num_workers", "1", "--python", python.to_str().unwrap()],
+            &[],
+        );
+        let as_key = |key: &str, path: &str| {
+            let body = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]});
+            let auth = format!("Bearer {key}");
+            let (method, body) = if path == "/v1/models" {
+                ("GET", Vec::new())
+            } else {
+                ("POST", body.to_string().into_bytes())
+            };
+            gw.request(method, path, &[("Authorization", &auth)], &body)
+        };
+        // Admitted as the caller it returned: the hooks see user u1 and the key's hash.
+        let r = as_key("sk-good", "/v1/chat/completions");
+        assert_eq!(r.status, 200, "{mode}: {}", r.text());
+        assert_eq!(content(&r), "Hi from my-new-model", "{mode}");
+        assert_eq!(as_key("sk-good", "/v1/models").status, 200, "{mode}");
+        // The function sees the request: this key works on one route only.
+        assert_eq!(
+            as_key("sk-from-path", "/v1/chat/completions").status,
+            200,
+            "{mode}"
+        );
+        // Refused, the master key included (custom auth replaces its check).
+        for key in ["sk-bad", MASTER] {
+            let r = as_key(key, "/v1/chat/completions");
+            assert_eq!(r.status, 401, "{mode} {key}: {}", r.text());
+            assert_eq!(
+                r.json(),
+                json!({"error": {"message": "Authentication Error, bad key", "type": "auth_error",
+                    "param": "None", "code": "401"}}),
+                "{mode}"
+            );
+        }
+        assert_eq!(as_key("sk-from-path", "/v1/models").status, 401, "{mode}");
+        // Liveness and readiness need no key, and get no custom auth.
+        assert_eq!(gw.get("/health/liveliness").status, 200);
+        gw.assert_healthy();
+    }
+}

@@ -4,6 +4,7 @@
 
 import asyncio
 import datetime
+import hashlib
 import inspect
 import json
 import logging
@@ -123,6 +124,8 @@ async def dispatch(runtime, payload):
         return await moderation(runtime, payload)
     if hook == "post_call_success":
         return await post_call_success(runtime, payload)
+    if hook == "custom_auth":
+        return await custom_auth(runtime, payload)
     if hook == "ping":
         return {"ok": True, "stats": runtime.stats}
     return {"error": error_of(ValueError(f"unknown hook {hook!r}"))}
@@ -242,6 +245,115 @@ async def pre_call(runtime, payload):
             data = response
     after = shapes.body_after(body, data)
     return {"unchanged": True} if after is None else {"body": after}
+
+
+def auth_error(e):
+    """LiteLLM's `_as_proxy_exception`: what an authentication failure answers."""
+    status = getattr(e, "status_code", None)
+    if hasattr(e, "detail") and isinstance(status, int):
+        detail = e.detail
+        return {
+            "status": status,
+            "error": {
+                "message": detail if isinstance(detail, str) else str(detail),
+                "type": "auth_error",
+                "param": str(getattr(e, "param", "None")),
+                "code": str(status),
+            },
+        }
+    if type(e).__name__ == "ProxyException" and hasattr(e, "code"):
+        code = str(getattr(e, "code", "401"))
+        return {
+            "status": int(code) if code.isdigit() else 401,
+            "error": {
+                "message": str(getattr(e, "message", e)),
+                "type": getattr(e, "type", "auth_error"),
+                "param": getattr(e, "param", None),
+                "code": code,
+            },
+        }
+    return {
+        "status": 401,
+        "error": {
+            "message": "Authentication Error, " + str(e),
+            "type": "auth_error",
+            "param": "None",
+            "code": "401",
+        },
+    }
+
+
+def http_request(head, body):
+    """The `fastapi.Request` custom auth receives (method, URL, headers; the body when one
+    was read)."""
+    method, target, _ = shapes.parse_head(head)
+    raw = []
+    for line in head.split("\r\n")[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            raw.append((name.strip().lower().encode(), value.strip().encode()))
+    path, _, query = target.partition("?")
+    try:
+        from starlette.requests import Request
+
+        scope = {
+            "type": "http",
+            "method": method,
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "headers": raw,
+            "scheme": "http",
+            "server": ("localhost", 80),
+        }
+        sent = False
+
+        async def receive():
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return Request(scope, receive)
+    except ImportError:
+        from fastapi import Request
+
+        return Request(
+            method=method,
+            path=path,
+            headers={k.decode(): v.decode() for k, v in raw},
+            body=body,
+            query=query,
+        )
+
+
+async def custom_auth(runtime, payload):
+    """`general_settings.custom_auth`: called on every authenticated request, as LiteLLM
+    calls it. A `UserAPIKeyAuth` (or a dict of its fields) admits the request as that
+    caller, with the key's sha256 as its `token`; a string is a virtual key to check the
+    usual way; an exception refuses it (401 unless it says otherwise)."""
+    if runtime.auth is None:
+        return {"error": auth_error(ValueError("no custom auth is configured"))}
+    api_key = payload.get("api_key")
+    request = http_request(payload.get("head") or "", (payload.get("body") or "").encode())
+    try:
+        result = await runtime.auth.obj(request=request, api_key=api_key)
+    except Exception as e:  # noqa: BLE001: the function's refusal
+        return {"error": auth_error(e)}
+    if isinstance(result, str):
+        return {"key": result}
+    fields = result.model_dump() if hasattr(result, "model_dump") else dict(result or {})
+    fields = {k: v for k, v in fields.items() if k != "parent_otel_span"}
+    # LiteLLM's validator stores the key's sha256 as `token` and `api_key` (the shim's
+    # class leaves that to here).
+    if not fields.get("token"):
+        key = fields.get("api_key") or api_key
+        if isinstance(key, str) and key:
+            hashed = hashlib.sha256(key.encode()).hexdigest()
+            fields["api_key"] = hashed
+            fields["token"] = hashed
+    return {"auth": json.loads(json.dumps(fields, default=str))}
 
 
 class Response(dict):

@@ -20,6 +20,19 @@ use crate::exchange::{Caller, Exchange};
 /// LiteLLM's name for the master key in `token`, `api_key` and `user_api_key_hash`.
 const MASTER: &str = "litellm_proxy_master_key";
 
+/// `UserAPIKeyAuth` of the request's caller: what custom auth returned, else the master key
+/// or the virtual key.
+pub fn caller_key(ex: &Exchange<'_>, route: &str) -> Value {
+    match &ex.custom_auth {
+        Some(key) => {
+            let mut key = Value::clone(key);
+            key["request_route"] = json!(route);
+            key
+        }
+        None => user_api_key_dict(ex.caller, ex.identity.as_ref(), route),
+    }
+}
+
 /// `UserAPIKeyAuth` of the caller, with the fields LiteLLM sets.
 pub fn user_api_key_dict(caller: Caller, identity: Option<&Identity>, route: &str) -> Value {
     let Some(id) = identity.filter(|_| matches!(caller, Caller::Key(_))) else {

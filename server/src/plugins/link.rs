@@ -178,7 +178,7 @@ impl CoreLink {
             buf.push(b',');
         }
         let route = ex.api.map_or("", |e| e.route_name());
-        let key = super::data::user_api_key_dict(ex.caller, ex.identity.as_ref(), route);
+        let key = super::data::caller_key(ex, route);
         super::data::write_event(ex, captured, &key, &mut buf);
         self.log_count.set(self.log_count.get() + 1);
     }
