@@ -190,6 +190,13 @@ async fn request<'g>(
             // Refused from the head: answered without reading the body; the connection
             // closes unless the body is already here.
             ex.keep_alive &= here.is_some();
+            // Plugins' failure hooks may answer another error (an auth failure too).
+            let e = match route.needs_auth() {
+                true => crate::plugins::on_failure(core, ex, &buf[..head.head_len], &e)
+                    .await
+                    .unwrap_or(e),
+                false => e,
+            };
             let sent = proxy::respond_error(stream, ex, &e, head_only).await;
             return match here {
                 None => Next::Linger,

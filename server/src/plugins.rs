@@ -38,7 +38,8 @@ pub fn after_pre_call(
     let after = HookSet::LOG_SUCCESS
         .union(HookSet::LOG_FAILURE)
         .union(HookSet::MODERATION)
-        .union(HookSet::POST_CALL_SUCCESS);
+        .union(HookSet::POST_CALL_SUCCESS)
+        .union(HookSet::POST_CALL_FAILURE);
     if !hooks.intersects(after) {
         return;
     }
@@ -137,6 +138,55 @@ pub async fn before_answer(
         Some(response) => Ok(serde_json::to_vec(response).ok()),
         None => Ok(None),
     }
+}
+
+/// A request's failure, before a byte of the answer went out: the plugins'
+/// `async_post_call_failure_hook`s see it, and the first that returns or raises an
+/// `HTTPException` replaces the client's error (`Some`).
+pub async fn on_failure(
+    core: &crate::core::Core,
+    ex: &crate::exchange::Exchange<'_>,
+    raw_head: &[u8],
+    err: &crate::errors::GatewayError,
+) -> Option<crate::errors::GatewayError> {
+    let link = core.plugins.as_ref()?;
+    if !link.sidecar.hooks.contains(HookSet::POST_CALL_FAILURE)
+        || matches!(err, crate::errors::GatewayError::ClientGone)
+    {
+        return None;
+    }
+    let route = ex.api.map_or("", |e| e.path());
+    let key = data::caller_key(ex, route);
+    let class = err.exception_class(ex.provider.map(|p| p.name));
+    let failure = serde_json::json!({
+        "class": class.class,
+        "provider": class.provider,
+        "status": err.status(),
+        "message": err.message(),
+        "model": ex.requested_model,
+    });
+    let request: &[u8] = match &ex.plugin {
+        Some(captured) => &captured.request,
+        None => b"",
+    };
+    let body_ok = serde_json::from_slice::<serde::de::IgnoredAny>(request).is_ok();
+    let mut payload = Vec::with_capacity(request.len() + 1024);
+    data::write_call(
+        "post_call_failure",
+        ex.api.and_then(crate::proxy::hook_call_type).unwrap_or(""),
+        ex.call_id.as_str(),
+        &key,
+        raw_head,
+        if body_ok { request } else { b"null" },
+        &mut payload,
+    );
+    payload.pop();
+    payload.extend_from_slice(b",\"failure\":");
+    payload.extend_from_slice(failure.to_string().as_bytes());
+    payload.push(b'}');
+    // A sidecar that cannot answer leaves the error as it is.
+    let answer = link.call(&payload).await.ok()?;
+    answer.get("error").map(data::rejection)
 }
 
 /// The 503 of a hook that could not run.

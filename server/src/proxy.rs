@@ -242,8 +242,14 @@ pub async fn handle<'g>(
         } => {
             return match inference(core, client, req, endpoint, model_in_path, ex).await {
                 Ok(keep) => keep,
-                Err(e) => respond_error(client, ex, &e, false).await,
-            }
+                Err(e) => {
+                    // Plugins' failure hooks may answer another error.
+                    let e = crate::plugins::on_failure(core, ex, req.raw_head, &e)
+                        .await
+                        .unwrap_or(e);
+                    respond_error(client, ex, &e, false).await
+                }
+            };
         }
         Route::Models => Ok(crate::admin::models(gw, ex.identity.as_ref())),
         Route::ModelById => crate::admin::model_by_id(

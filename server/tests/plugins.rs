@@ -737,3 +737,43 @@ fn custom_auth_decides_every_request_before_the_master_key() {
         gw.assert_healthy();
     }
 }
+
+#[test]
+fn a_failure_hook_answers_another_error() {
+    let _serial = serial();
+    for (mode, python) in pythons() {
+        let gw = start(
+            "[error_transformer.proxy_handler_instance]",
+            &[(
+                "error_transformer.py",
+                include_str!("plugins/error_transformer.py"),
+            )],
+            &python,
+            &[],
+        );
+        let unknown = |text: &str| {
+            chat_body_of(
+                &gw,
+                json!({"model": "no-such-model", "messages": [{"role": "user", "content": text}]}),
+            )
+        };
+        let r = unknown("hi");
+        assert_eq!(r.status, 422, "{mode}: {}", r.text());
+        assert_eq!(
+            r.json(),
+            json!({"error": {"message": "rewritten by failure hook", "type": "invalid_request_error",
+                "param": null, "code": "422",
+                "provider_specific_fields": {"error": "rewritten by failure hook"}}})
+        );
+        let r = unknown("raise");
+        assert_eq!(r.status, 409, "{mode}: {}", r.text());
+        assert_eq!(
+            r.json(),
+            json!({"error": {"message": "raised by failure hook", "type": "invalid_request_error",
+                "param": null, "code": "409"}})
+        );
+        // Errors it leaves alone, and successes, are as they were.
+        assert_eq!(chat(&gw, "hi").status, 200);
+        gw.assert_healthy();
+    }
+}

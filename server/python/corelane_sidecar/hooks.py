@@ -126,6 +126,8 @@ async def dispatch(runtime, payload):
         return await post_call_success(runtime, payload)
     if hook == "custom_auth":
         return await custom_auth(runtime, payload)
+    if hook == "post_call_failure":
+        return await post_call_failure(runtime, payload)
     if hook == "ping":
         return {"ok": True, "stats": runtime.stats}
     return {"error": error_of(ValueError(f"unknown hook {hook!r}"))}
@@ -354,6 +356,72 @@ async def custom_auth(runtime, payload):
             fields["api_key"] = hashed
             fields["token"] = hashed
     return {"auth": json.loads(json.dumps(fields, default=str))}
+
+
+def original_exception(failure):
+    """The request's failure as an exception of LiteLLM's class where `litellm` is
+    installed (`isinstance(e, litellm.RateLimitError)` holds), else of a class by its name;
+    with `status_code`, `message`, `llm_provider` and `model`."""
+    name = failure.get("class") or "APIError"
+    cls = None
+    try:
+        import litellm
+
+        found = getattr(litellm, name, None) or getattr(litellm.exceptions, name, None)
+        if isinstance(found, type) and issubclass(found, Exception):
+            cls = found
+    except (ImportError, AttributeError):
+        cls = None
+    if cls is None:
+        cls = type(name, (Exception,), {})
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, failure.get("message") or "")
+    for attr, value in (
+        ("status_code", failure.get("status")),
+        ("message", failure.get("message")),
+        ("llm_provider", failure.get("provider")),
+        ("model", failure.get("model")),
+    ):
+        try:
+            setattr(exc, attr, value)
+        except Exception:  # noqa: BLE001: a read-only attribute keeps its own value
+            pass
+    return exc
+
+
+def is_http_exception(e):
+    return hasattr(e, "detail") and isinstance(getattr(e, "status_code", None), int)
+
+
+async def post_call_failure(runtime, payload):
+    """`async_post_call_failure_hook` of every plugin, in order: the first that returns or
+    raises an `HTTPException` replaces the client's error; other exceptions are logged."""
+    data, key = call_data(payload)
+    if data is None:
+        data = {}
+    failure = payload.get("failure") or {}
+    exc = original_exception(failure)
+    replaced = None
+    for plugin in runtime.plugins:
+        if "async_post_call_failure_hook" not in plugin.hooks:
+            continue
+        try:
+            result = await plugin.obj.async_post_call_failure_hook(
+                request_data=data,
+                original_exception=exc,
+                user_api_key_dict=key,
+                traceback_str=None,
+            )
+        except Exception as e:  # noqa: BLE001
+            result = e
+            if not is_http_exception(e):
+                runtime.stats["hook_errors"] += 1
+                log.error("async_post_call_failure_hook of %s raised: %s", plugin.name, e)
+        if replaced is None and is_http_exception(result):
+            replaced = result
+    if replaced is None:
+        return {}
+    return {"error": error_of(replaced)}
 
 
 class Response(dict):

@@ -36,6 +36,7 @@ const FILES: &[(&str, &str)] = embed![
     "shim/litellm/_logging.py",
     "shim/litellm/caching/__init__.py",
     "shim/litellm/caching/dual_cache.py",
+    "shim/litellm/exceptions.py",
     "shim/litellm/integrations/__init__.py",
     "shim/litellm/integrations/custom_guardrail.py",
     "shim/litellm/integrations/custom_logger.py",

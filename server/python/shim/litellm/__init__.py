@@ -6,6 +6,25 @@ proxy relies on it. Where `litellm` is installed, its own classes are used inste
 
 __version__ = "corelane-shim"
 
+from litellm.exceptions import (  # noqa: E402,F401
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    BadGatewayError,
+    BadRequestError,
+    BudgetExceededError,
+    ContentPolicyViolationError,
+    ContextWindowExceededError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServiceUnavailableError,
+    Timeout,
+    UnprocessableEntityError,
+    UnsupportedParamsError,
+)
+
 
 def completion_cost(completion_response=None, **_):
     """The cost corelane computed for a logged response (its `_hidden_params`)."""
