@@ -242,6 +242,31 @@ pub fn summarize(scenarios: &[ScenarioResult]) -> Vec<Row> {
     rows.push(metric("Throughput, keys ÷ chat-c50", "x", false, &|kind| {
         Some(load_of("keys", kind)?.throughput / load_of("chat-c50", kind)?.throughput)
     }));
+    // Python plugins (issue 11's target: a logging-only plugin costs the cores under 10 %).
+    for (scenario, what) in [
+        ("plugin-log", "logging-only plugin"),
+        ("plugin-precall", "pre-call hook"),
+    ] {
+        rows.push(metric(
+            &format!("CPU per request, {scenario} ÷ chat-c50 ({what})"),
+            "x",
+            true,
+            &|kind| {
+                Some(
+                    process_of(scenario, kind)?.cpu_us_per_request?
+                        / process_of("chat-c50", kind)?.cpu_us_per_request?,
+                )
+            },
+        ));
+        rows.push(metric(
+            &format!("Throughput, {scenario} ÷ chat-c50"),
+            "x",
+            false,
+            &|kind| {
+                Some(load_of(scenario, kind)?.throughput / load_of("chat-c50", kind)?.throughput)
+            },
+        ));
+    }
     // What translation costs each gateway, against its own OpenAI pass-through in the run.
     for (translated, plain, what) in [
         (

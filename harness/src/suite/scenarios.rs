@@ -74,6 +74,34 @@ pub struct Scenario {
     /// Requests authenticate with a virtual key made for the run (rpm and tpm limits, a
     /// budget, spend recorded for every request) instead of the master key.
     pub virtual_key: bool,
+    /// A LiteLLM Python plugin the config names (run in corelane's sidecar).
+    pub plugin: Option<Plugin>,
+}
+
+/// The plugins of the plugin scenarios: LiteLLM `CustomLogger`s that do nothing but exist,
+/// so what is measured is what corelane pays to run them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plugin {
+    /// `async_log_success_event` only: events batched to the sidecar, off the request path.
+    Logging,
+    /// `async_pre_call_hook` returning the data as it came: a round trip on every request.
+    PreCall,
+}
+
+impl Plugin {
+    /// The module's name and text, written beside the config.
+    pub fn module(self) -> (&'static str, &'static str) {
+        match self {
+            Plugin::Logging => (
+                "bench_logger",
+                "from litellm.integrations.custom_logger import CustomLogger\n\n\nclass BenchLogger(CustomLogger):\n    async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):\n        pass\n\n\nproxy_handler_instance = BenchLogger()\n",
+            ),
+            Plugin::PreCall => (
+                "bench_pre_call",
+                "from litellm.integrations.custom_logger import CustomLogger\n\n\nclass BenchPreCall(CustomLogger):\n    async def async_pre_call_hook(self, user_api_key_dict, cache, data, call_type):\n        return data\n\n\nproxy_handler_instance = BenchPreCall()\n",
+            ),
+        }
+    }
 }
 
 /// Every scenario, in run order.
@@ -91,6 +119,7 @@ pub fn all() -> Vec<Scenario> {
             runs: Runs::Everywhere,
             flaky: None,
             virtual_key: false,
+            plugin: None,
         },
         Scenario {
             name: "chat-c50".into(),
@@ -102,6 +131,7 @@ pub fn all() -> Vec<Scenario> {
             runs: Runs::Everywhere,
             flaky: None,
             virtual_key: false,
+            plugin: None,
         },
         Scenario {
             name: "keys".into(),
@@ -113,6 +143,7 @@ pub fn all() -> Vec<Scenario> {
             runs: Runs::Corelane,
             flaky: None,
             virtual_key: true,
+            plugin: None,
         },
         flaky(&chat, FLAKY_SCENARIOS[0], true),
         flaky(&chat, FLAKY_SCENARIOS[1], false),
@@ -126,6 +157,7 @@ pub fn all() -> Vec<Scenario> {
             runs: Runs::Everywhere,
             flaky: None,
             virtual_key: false,
+            plugin: None,
         },
         Scenario {
             name: "anthropic-stream-c50".into(),
@@ -137,6 +169,7 @@ pub fn all() -> Vec<Scenario> {
             runs: Runs::Gateways,
             flaky: None,
             virtual_key: false,
+            plugin: None,
         },
         Scenario {
             name: "messages-c50".into(),
@@ -148,10 +181,28 @@ pub fn all() -> Vec<Scenario> {
             runs: Runs::Gateways,
             flaky: None,
             virtual_key: false,
+            plugin: None,
         },
+        plugin_scenario(&chat, "plugin-log", Plugin::Logging, "chat-c50 with a logging-only LiteLLM plugin: every request's event goes to the Python sidecar, batched, off the request path (compare with chat-c50)"),
+        plugin_scenario(&chat, "plugin-precall", Plugin::PreCall, "chat-c50 with a LiteLLM async_pre_call_hook: a round trip to the Python sidecar on every request (compare with chat-c50)"),
         embed(64),
         embed(256),
     ]
+}
+
+fn plugin_scenario(chat: &[u8], name: &str, plugin: Plugin, about: &str) -> Scenario {
+    Scenario {
+        name: name.into(),
+        about: about.into(),
+        kind: Kind::Chat,
+        path: "/v1/chat/completions",
+        body: chat.to_vec(),
+        concurrency: 50,
+        runs: Runs::Corelane,
+        flaky: None,
+        virtual_key: false,
+        plugin: Some(plugin),
+    }
 }
 
 /// `body` with its `model` replaced.
@@ -181,6 +232,7 @@ fn flaky(chat: &[u8], name: &str, cooldowns: bool) -> Scenario {
             cooldowns,
         }),
         virtual_key: false,
+            plugin: None,
     }
 }
 
@@ -195,6 +247,7 @@ fn embed(batch: usize) -> Scenario {
         runs: Runs::Everywhere,
         flaky: None,
         virtual_key: false,
+            plugin: None,
     }
 }
 

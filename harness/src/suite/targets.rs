@@ -148,13 +148,22 @@ pub fn start(kind: TargetKind, env: &Env, scenario: &Scenario) -> Result<Running
         kind.label().replace([' ', '(', ')'], ""),
         scenario.name
     ));
-    // A scenario with its own deployments keeps its config beside the shared one.
-    let config = env.raw.join(match scenario.flaky {
-        None => "proxy-config.yaml".to_owned(),
-        Some(_) => format!("proxy-config-{}.yaml", scenario.name),
+    // A scenario with its own deployments or plugin keeps its config beside the shared one.
+    let config = env.raw.join(match (scenario.flaky, scenario.plugin) {
+        (None, None) => "proxy-config.yaml".to_owned(),
+        _ => format!("proxy-config-{}.yaml", scenario.name),
     });
-    std::fs::write(&config, proxy_config(env.mock, scenario.flaky))
-        .map_err(|e| format!("{}: {e}", config.display()))?;
+    let mut text = proxy_config(env.mock, scenario.flaky);
+    if let Some(plugin) = scenario.plugin {
+        let (module, code) = plugin.module();
+        let file = env.raw.join(format!("{module}.py"));
+        std::fs::write(&file, code).map_err(|e| format!("{}: {e}", file.display()))?;
+        text = text.replace(
+            "litellm_settings:\n",
+            &format!("litellm_settings:\n  callbacks: [{module}.proxy_handler_instance]\n"),
+        );
+    }
+    std::fs::write(&config, text).map_err(|e| format!("{}: {e}", config.display()))?;
     match kind {
         TargetKind::Direct => Ok(Running {
             address: env.mock,
