@@ -43,13 +43,14 @@ pub fn after_pre_call(
     if !hooks.intersects(after) {
         return;
     }
+    let json = serde_json::from_slice::<serde::de::IgnoredAny>(req.body).is_ok();
     let captured = data::Captured {
         head: req.raw_head.to_vec(),
         request: req.body.to_vec(),
+        request_is_json: json,
         ..Default::default()
     };
     let call_type = crate::proxy::hook_call_type(endpoint);
-    let json = serde_json::from_slice::<serde::de::IgnoredAny>(req.body).is_ok();
     if let (true, Some(call_type), true) = (hooks.contains(HookSet::MODERATION), call_type, json) {
         if ex.call_id.as_str().is_empty() {
             ex.call_id = crate::response::CallId::random();
@@ -105,8 +106,8 @@ pub async fn before_answer(
         return Ok(None);
     };
     if !link.sidecar.hooks.contains(HookSet::POST_CALL_SUCCESS)
+        || !captured.request_is_json
         || serde_json::from_slice::<serde::de::IgnoredAny>(whole).is_err()
-        || serde_json::from_slice::<serde::de::IgnoredAny>(&captured.request).is_err()
     {
         return Ok(None);
     }
@@ -169,7 +170,7 @@ pub async fn on_failure(
         Some(captured) => &captured.request,
         None => b"",
     };
-    let body_ok = serde_json::from_slice::<serde::de::IgnoredAny>(request).is_ok();
+    let body_ok = ex.plugin.as_ref().is_some_and(|c| c.request_is_json);
     let mut payload = Vec::with_capacity(request.len() + 1024);
     data::write_call(
         "post_call_failure",

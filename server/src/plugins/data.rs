@@ -144,6 +144,9 @@ pub fn write_call(
 pub struct Captured {
     pub head: Vec<u8>,
     pub request: Vec<u8>,
+    /// `request` is one JSON value (checked once, when it was kept).
+    pub request_is_json: bool,
+    /// The answer, set only with one JSON value (a parsed answer, or one the gateway wrote).
     pub response: OnceCell<Vec<u8>>,
     pub moderation: RefCell<Option<flume::Receiver<Result<Value, super::link::CallError>>>>,
 }
@@ -154,70 +157,99 @@ pub const MAX_LOGGED_RESPONSE: usize = 1024 * 1024;
 
 /// One request's logging event, as the sidecar takes it (`hooks.log_event` builds LiteLLM's
 /// `kwargs` and `standard_logging_object` from it, off the cores): the exchange's facts, the
-/// caller, and the request and answer bodies copied in as they are (they are JSON already).
-pub fn write_event(ex: &Exchange<'_>, captured: &Captured, key: &Value, out: &mut Vec<u8>) {
+/// caller (`key`, its JSON), and the request and answer bodies copied in as they are (JSON
+/// already). Written by hand: it runs on a core for every request a logger sees.
+pub fn write_event(ex: &Exchange<'_>, captured: &Captured, key: &[u8], out: &mut Vec<u8>) {
+    use corelane_transforms::json::write_json_string as string;
     let now = Instant::now();
     let epoch_now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     let epoch = |t: Instant| epoch_now - now.saturating_duration_since(t).as_secs_f64();
-    let end = ex.timings.upstream_done.unwrap_or(now);
-    let dep = ex.deployment;
-    let model = dep.map(|d| {
-        let (provider, model) = crate::metrics::deployment_model(d);
-        format!("{}/{}", provider.unwrap_or(""), model.unwrap_or(""))
-    });
+    let mut num = itoa::Buffer::new();
     let success = ex.failure.is_none() && (200..300).contains(&ex.status);
-    let head = json!({
-        "kind": if success { "success" } else { "failure" },
-        "call_id": ex.call_id.as_str(),
-        "call_type": ex.api.map(crate::proxy::call_type_name),
-        "stream": ex.stream,
-        "requested_model": ex.requested_model,
-        "model_group": ex.group.map(|g| g.name.as_str()),
-        "model": model,
-        "model_id": dep.map(|d| d.id.as_str()),
-        "provider": ex.provider.map(|p| p.name),
-        "api_base": dep.map(crate::metrics::api_base),
-        "status": ex.status,
-        "error": ex.failure.map(|f| json!({"class": f.class, "provider": f.provider})),
-        "start": epoch(ex.timings.received),
-        "end": epoch(end),
-        "first_token": ex.timings.first_token.map(epoch),
-        "usage": ex.usage.map(|u| json!({
-            "prompt_tokens": u.prompt_tokens,
-            "completion_tokens": u.completion_tokens,
-            "total_tokens": u.total_tokens,
-        })),
-        "cost": ex.cost(ex.usage.as_ref()),
-        "retries": ex.retries,
-        "fallbacks": ex.fallbacks,
-        "key": key,
-        "head": String::from_utf8_lossy(&captured.head),
+    let dep = ex.deployment;
+    out.extend_from_slice(if success {
+        b"{\"kind\":\"success\",\"call_id\":"
+    } else {
+        b"{\"kind\":\"failure\",\"call_id\":"
     });
-    // The head's JSON without its closing brace, then the bodies as they are.
-    let Ok(mut text) = serde_json::to_vec(&head) else {
-        return;
+    string(ex.call_id.as_str(), out);
+    out.extend_from_slice(b",\"call_type\":");
+    string(ex.api.map_or("", crate::proxy::call_type_name), out);
+    out.extend_from_slice(if ex.stream {
+        b",\"stream\":true,\"requested_model\":"
+    } else {
+        b",\"stream\":false,\"requested_model\":"
+    });
+    string(&ex.requested_model, out);
+    out.extend_from_slice(b",\"model_group\":");
+    string(ex.group.map_or("", |g| g.name.as_str()), out);
+    if let Some(d) = dep {
+        let (provider, model) = crate::metrics::deployment_model(d);
+        out.extend_from_slice(b",\"model\":");
+        string(&format!("{}/{}", provider.unwrap_or(""), model.unwrap_or("")), out);
+        out.extend_from_slice(b",\"model_id\":");
+        string(&d.id, out);
+        out.extend_from_slice(b",\"api_base\":");
+        string(crate::metrics::api_base(d), out);
+    }
+    if let Some(p) = ex.provider {
+        out.extend_from_slice(b",\"provider\":");
+        string(p.name, out);
+    }
+    out.extend_from_slice(b",\"status\":");
+    out.extend_from_slice(num.format(ex.status).as_bytes());
+    if let Some(f) = ex.failure {
+        out.extend_from_slice(b",\"error\":{\"class\":");
+        string(f.class, out);
+        if let Some(p) = f.provider {
+            out.extend_from_slice(b",\"provider\":");
+            string(p, out);
+        }
+        out.push(b'}');
+    }
+    let float = |name: &[u8], v: f64, out: &mut Vec<u8>| {
+        out.extend_from_slice(name);
+        let _ = std::io::Write::write_fmt(out, format_args!("{v}"));
     };
-    text.pop();
-    out.extend_from_slice(&text);
+    float(b",\"start\":", epoch(ex.timings.received), out);
+    float(b",\"end\":", epoch(ex.timings.upstream_done.unwrap_or(now)), out);
+    if let Some(t) = ex.timings.first_token {
+        float(b",\"first_token\":", epoch(t), out);
+    }
+    if let Some(u) = ex.usage {
+        out.extend_from_slice(b",\"usage\":{\"prompt_tokens\":");
+        out.extend_from_slice(num.format(u.prompt_tokens).as_bytes());
+        out.extend_from_slice(b",\"completion_tokens\":");
+        out.extend_from_slice(num.format(u.completion_tokens).as_bytes());
+        out.extend_from_slice(b",\"total_tokens\":");
+        out.extend_from_slice(num.format(u.total_tokens).as_bytes());
+        out.push(b'}');
+    }
+    if let Some(cost) = ex.cost(ex.usage.as_ref()).filter(|c| c.is_finite()) {
+        float(b",\"cost\":", cost, out);
+    }
+    out.extend_from_slice(b",\"retries\":");
+    out.extend_from_slice(num.format(ex.retries).as_bytes());
+    out.extend_from_slice(b",\"fallbacks\":");
+    out.extend_from_slice(num.format(ex.fallbacks).as_bytes());
+    out.extend_from_slice(b",\"key\":");
+    out.extend_from_slice(key);
+    out.extend_from_slice(b",\"head\":");
+    string(&String::from_utf8_lossy(&captured.head), out);
+    // The bodies, checked as JSON when they were kept.
     out.extend_from_slice(b",\"request\":");
-    push_json_or_null(&captured.request, out);
+    match captured.request_is_json {
+        true => out.extend_from_slice(&captured.request),
+        false => out.extend_from_slice(b"null"),
+    }
     out.extend_from_slice(b",\"response\":");
     match captured.response.get() {
-        Some(body) => push_json_or_null(body, out),
+        Some(body) => out.extend_from_slice(body),
         None => out.extend_from_slice(b"null"),
     }
     out.push(b'}');
-}
-
-/// `bytes` when they are one JSON value, else `null` (an event must stay valid JSON).
-fn push_json_or_null(bytes: &[u8], out: &mut Vec<u8>) {
-    if !bytes.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
-        out.extend_from_slice(bytes);
-    } else {
-        out.extend_from_slice(b"null");
-    }
 }
 
 #[cfg(test)]

@@ -22,9 +22,9 @@ use super::{wire, Sidecar};
 
 /// Logging events a core holds before sending, at most.
 pub const LOG_EVENTS: usize = 4096;
-pub const LOG_BYTES: usize = 16 * 1024 * 1024;
+pub const LOG_BYTES: usize = 4 * 1024 * 1024;
 /// Batches waiting for the socket, at most.
-pub const LOG_BATCHES: usize = 8;
+pub const LOG_BATCHES: usize = 2;
 pub const LOG_EVERY: Duration = Duration::from_millis(50);
 /// After a failed connection, the wait before the next try.
 const RETRY: Duration = Duration::from_millis(250);
@@ -85,6 +85,11 @@ pub struct CoreLink {
     /// Events waiting for the next batch, as `,`-separated JSON.
     log_buf: RefCell<Vec<u8>>,
     log_count: Cell<usize>,
+    /// The last batch found the socket's queue full (the sidecar lags): events are dropped
+    /// before they are written, until a batch goes again.
+    log_backlogged: Cell<bool>,
+    /// The master key's `UserAPIKeyAuth` JSON by route (the same for every request).
+    master_keys: RefCell<HashMap<&'static str, Vec<u8>>>,
     pub stats: Arc<LinkStats>,
 }
 
@@ -119,6 +124,8 @@ impl CoreLink {
             next_id: Cell::new(1),
             log_buf: RefCell::new(Vec::new()),
             log_count: Cell::new(0),
+            log_backlogged: Cell::new(false),
+            master_keys: RefCell::new(HashMap::new()),
             stats,
         }
     }
@@ -170,16 +177,27 @@ impl CoreLink {
             return;
         }
         let mut buf = self.log_buf.borrow_mut();
-        if self.log_count.get() >= LOG_EVENTS || buf.len() >= LOG_BYTES {
+        if self.log_backlogged.get() || self.log_count.get() >= LOG_EVENTS || buf.len() >= LOG_BYTES
+        {
             LinkStats::add(&self.stats.log_dropped, 1);
             return;
         }
         if !buf.is_empty() {
             buf.push(b',');
         }
-        let route = ex.api.map_or("", |e| e.route_name());
-        let key = super::data::caller_key(ex, route);
-        super::data::write_event(ex, captured, &key, &mut buf);
+        let route = ex.api.map_or("", |e| e.path());
+        if ex.custom_auth.is_none() && ex.identity.is_none() {
+            let mut keys = self.master_keys.borrow_mut();
+            let key = keys.entry(route).or_insert_with(|| {
+                let v = super::data::user_api_key_dict(ex.caller, None, route);
+                serde_json::to_vec(&v).unwrap_or_else(|_| b"{}".to_vec())
+            });
+            super::data::write_event(ex, captured, key, &mut buf);
+        } else {
+            let key = super::data::caller_key(ex, route);
+            let key = serde_json::to_vec(&key).unwrap_or_else(|_| b"{}".to_vec());
+            super::data::write_event(ex, captured, &key, &mut buf);
+        }
         self.log_count.set(self.log_count.get() + 1);
     }
 
@@ -203,6 +221,7 @@ impl CoreLink {
                 Ok(frames) => frames.try_send(frame).is_ok(),
                 Err(_) => false,
             };
+            self.log_backlogged.set(!sent);
             let counter = if sent {
                 &self.stats.log_sent
             } else {

@@ -91,7 +91,10 @@ pub(super) async fn relay_body(
         // A plugin's logging hooks receive the answer (a copy, only when one has them).
         if let Some(captured) = &ex.plugin {
             let answer = &body[HEAD_ROOM..];
-            if answer.len() <= crate::plugins::data::MAX_LOGGED_RESPONSE {
+            // Only one JSON value may go into an event (a provider's 200 may not be one).
+            if answer.len() <= crate::plugins::data::MAX_LOGGED_RESPONSE
+                && serde_json::from_slice::<serde::de::IgnoredAny>(answer).is_ok()
+            {
                 let _ = captured.response.set(answer.to_vec());
             }
         }
