@@ -777,3 +777,154 @@ fn a_failure_hook_answers_another_error() {
         gw.assert_healthy();
     }
 }
+
+/// LiteLLM itself (the harness's venv), serving `config` with `files` beside it.
+struct Litellm {
+    _proc: Proc,
+    addr: std::net::SocketAddr,
+    _dir: TempDir,
+}
+
+fn start_litellm(config: &str, files: &[(&str, &str)]) -> Litellm {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let bin = root.join("harness/.venv-litellm/bin/litellm");
+    let dir = TempDir::new("litellm");
+    for (name, text) in files {
+        dir.write(name, text);
+    }
+    let path = dir.write("config.yaml", config);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = std::process::Command::new(bin);
+    cmd.arg("--config")
+        .arg(&path)
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--num_workers",
+            "1",
+        ])
+        .current_dir(&dir.0)
+        .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        .env("LITELLM_TELEMETRY", "False")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let proc = Proc::from_child(cmd.spawn().unwrap());
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let up = eventually(Duration::from_secs(90), || {
+        std::net::TcpStream::connect(addr).is_ok_and(|_| {
+            let r = Client::connect(addr).request("GET", "/health/liveliness", &[], b"");
+            r.status == 200
+        })
+    });
+    assert!(up, "LiteLLM did not start");
+    Litellm {
+        _proc: proc,
+        addr,
+        _dir: dir,
+    }
+}
+
+/// What a client sees of an answer, ids and times aside: the status and, for an error, its
+/// JSON; for a success, the answer's text.
+fn seen(r: &Response) -> (u16, serde_json::Value) {
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+    if r.status == 200 {
+        (200, v["choices"][0]["message"]["content"].clone())
+    } else {
+        (r.status, v)
+    }
+}
+
+/// The same plugin files, config and requests, against LiteLLM 1.108.7 and against corelane
+/// (LiteLLM's own base classes in both): the same statuses, the same error JSON, the same
+/// answers.
+#[test]
+fn plugins_answer_as_they_do_under_litellm_itself() {
+    let _serial = serial();
+    let (_, python) = pythons().remove(0);
+    let guardrails = format!(
+        "guardrails:\n{}{}{}{}",
+        guardrail(
+            "content-safety",
+            "ContentSafetyGuardrail",
+            "during_call",
+            true
+        ),
+        guardrail("custom-pre-guard", "WordGuardrail", "pre_call", false),
+        guardrail("custom-during-guard", "WordGuardrail", "during_call", false),
+        guardrail("custom-post-guard", "WordGuardrail", "post_call", false),
+    );
+    let setups: [(String, Vec<(&str, &str)>, Vec<serde_json::Value>); 2] = [
+        (
+            config_with(
+                "[rejecting_hook.proxy_handler_instance, post_call_callbacks.proxy_handler_instance, error_transformer.proxy_handler_instance]",
+                &guardrails,
+            ),
+            vec![
+                ("rejecting_hook.py", REJECTING),
+                ("post_call_callbacks.py", include_str!("plugins/post_call_callbacks.py")),
+                ("error_transformer.py", include_str!("plugins/error_transformer.py")),
+                ("custom_guardrail.py", GUARDRAILS),
+            ],
+            [
+                ("gpt-4o", "hi", None),
+                ("gpt-4o", "forbidden words", None),
+                ("gpt-4o", "not entitled", None),
+                ("gpt-4o", "bad words", None),
+                ("gpt-4o", "reject me", None),
+                ("gpt-4o", "edit me", None),
+                ("gpt-4o", "edit in place", None),
+                ("gpt-4o", "hello world", None),
+                ("no-such-model", "hi", None),
+                ("no-such-model", "raise", None),
+                ("gpt-4o", "tell me about litellm", Some(vec!["custom-during-guard"])),
+                ("gpt-4o", "tell me about litellm", Some(vec!["custom-pre-guard", "custom-during-guard"])),
+                ("coffee-model", "what do you like?", Some(vec!["custom-post-guard"])),
+                ("coffee-model", "what do you like?", None),
+            ]
+            .into_iter()
+            .map(|(model, text, guards)| {
+                let mut body = json!({"model": model, "messages": [{"role": "user", "content": text}]});
+                if let Some(g) = guards {
+                    body["guardrails"] = json!(g);
+                }
+                body
+            })
+            .collect(),
+        ),
+        (
+            config("custom_callbacks.proxy_handler_instance"),
+            vec![("custom_callbacks.py", CUSTOM_CALLBACKS)],
+            vec![json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})],
+        ),
+    ];
+    for (cfg, files, bodies) in setups {
+        let litellm = start_litellm(&cfg, &files);
+        let py = python.to_str().unwrap();
+        let gw = Gateway::start_beside(&cfg, &files, &["--num_workers", "1", "--python", py], &[]);
+        let auth = format!("Bearer {MASTER}");
+        for body in bodies {
+            let send = |addr| {
+                Client::connect(addr).request(
+                    "POST",
+                    "/v1/chat/completions",
+                    &[
+                        ("Authorization", &auth),
+                        ("Content-Type", "application/json"),
+                    ],
+                    body.to_string().as_bytes(),
+                )
+            };
+            let theirs = seen(&send(litellm.addr));
+            let ours = seen(&send(gw.addr));
+            assert_eq!(ours, theirs, "corelane vs LiteLLM for {body}");
+        }
+    }
+}

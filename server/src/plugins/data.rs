@@ -188,7 +188,10 @@ pub fn write_event(ex: &Exchange<'_>, captured: &Captured, key: &[u8], out: &mut
     if let Some(d) = dep {
         let (provider, model) = crate::metrics::deployment_model(d);
         out.extend_from_slice(b",\"model\":");
-        string(&format!("{}/{}", provider.unwrap_or(""), model.unwrap_or("")), out);
+        string(
+            &format!("{}/{}", provider.unwrap_or(""), model.unwrap_or("")),
+            out,
+        );
         out.extend_from_slice(b",\"model_id\":");
         string(&d.id, out);
         out.extend_from_slice(b",\"api_base\":");
@@ -214,7 +217,11 @@ pub fn write_event(ex: &Exchange<'_>, captured: &Captured, key: &[u8], out: &mut
         let _ = std::io::Write::write_fmt(out, format_args!("{v}"));
     };
     float(b",\"start\":", epoch(ex.timings.received), out);
-    float(b",\"end\":", epoch(ex.timings.upstream_done.unwrap_or(now)), out);
+    float(
+        b",\"end\":",
+        epoch(ex.timings.upstream_done.unwrap_or(now)),
+        out,
+    );
     if let Some(t) = ex.timings.first_token {
         float(b",\"first_token\":", epoch(t), out);
     }
