@@ -861,7 +861,8 @@ fn plugins_answer_as_they_do_under_litellm_itself() {
         guardrail("custom-during-guard", "WordGuardrail", "during_call", false),
         guardrail("custom-post-guard", "WordGuardrail", "post_call", false),
     );
-    let setups: [(String, Vec<(&str, &str)>, Vec<serde_json::Value>); 2] = [
+    type Setup<'a> = (String, Vec<(&'a str, &'a str)>, Vec<serde_json::Value>);
+    let setups: [Setup; 2] = [
         (
             config_with(
                 "[rejecting_hook.proxy_handler_instance, post_call_callbacks.proxy_handler_instance, error_transformer.proxy_handler_instance]",
