@@ -60,6 +60,9 @@ pub async fn respond(
             }
             events.extend_from_slice(SSE_DONE);
         }
+        if let Some(captured) = &ex.plugin {
+            captured.note_stream(&events);
+        }
         corelane_http1::write_chunk(&events, &mut out);
         out.extend_from_slice(corelane_http1::LAST_CHUNK);
     } else {

@@ -410,6 +410,25 @@ fn a_logger_receives_each_request_in_litellms_shapes_off_the_request_path() {
         assert_eq!(slo["model_group"], "gpt-4o");
         assert_eq!(slo["total_tokens"], 30);
         assert_eq!(slo["litellm_call_id"], call_id.as_str(), "{mode}");
+        // A stream is logged once, when it ends, with the text the client got.
+        let r = chat_body_of(
+            &gw,
+            json!({"model": "gpt-4o", "stream": true,
+                "messages": [{"role": "user", "content": "stream it"}]}),
+        );
+        assert_eq!(r.status, 200, "{mode}: {}", r.text());
+        let streamed = || {
+            lines()
+                .into_iter()
+                .find(|l| l["event"] == "success" && l["stream"] == true)
+        };
+        assert!(
+            eventually(Duration::from_secs(10), || streamed().is_some()),
+            "{mode}"
+        );
+        let streamed = streamed().unwrap();
+        assert_eq!(streamed["content"], "Hello", "{mode}: {streamed}");
+        assert_eq!(streamed["messages"][0]["content"], "stream it");
         gw.assert_healthy();
     }
 }

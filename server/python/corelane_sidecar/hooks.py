@@ -516,7 +516,7 @@ async def log_event(runtime, event):
         body = event.get("response")
         if not isinstance(body, dict):
             # A stream (or an answer too large to copy): what is known of it.
-            body = {
+            body = shapes.assembled(event) or {
                 "id": f"chatcmpl-{event.get('call_id')}",
                 "object": "chat.completion",
                 "model": kwargs.get("model"),

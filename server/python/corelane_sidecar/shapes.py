@@ -97,6 +97,22 @@ def body_after(original, data):
     return None if out == original else out
 
 
+def assembled(event):
+    """A stream's answer as LiteLLM logs it: one chat completion with the stream's text."""
+    text = event.get("stream_text")
+    if text is None:
+        return None
+    return {
+        "id": f"chatcmpl-{event.get('call_id')}",
+        "object": "chat.completion",
+        "model": event.get("requested_model"),
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+        ],
+        "usage": event.get("usage") or {},
+    }
+
+
 def logging_kwargs(event):
     """LiteLLM's logging `kwargs` for a corelane event (times as epoch seconds; the caller
     turns them into datetimes)."""
@@ -177,7 +193,7 @@ def logging_kwargs(event):
         "requester_ip_address": None,
         "user_agent": user_agent,
         "messages": messages,
-        "response": response if success else None,
+        "response": (response if response is not None else assembled(event)) if success else None,
         "model_parameters": optional,
         "hidden_params": {
             "model_id": event.get("model_id"),

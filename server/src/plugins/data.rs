@@ -148,7 +148,34 @@ pub struct Captured {
     pub request_is_json: bool,
     /// The answer, set only with one JSON value (a parsed answer, or one the gateway wrote).
     pub response: OnceCell<Vec<u8>>,
+    /// A stream's text as the client got it, for logging hooks (bounded by
+    /// [`MAX_LOGGED_RESPONSE`]).
+    pub stream_text: RefCell<String>,
     pub moderation: RefCell<Option<flume::Receiver<Result<Value, super::link::CallError>>>>,
+}
+
+impl Captured {
+    /// Adds the text of the stream events in `events` (what a client was sent: OpenAI's
+    /// `choices[].delta.content`, Anthropic's `delta.text`).
+    pub fn note_stream(&self, events: &[u8]) {
+        let mut text = self.stream_text.borrow_mut();
+        for line in events.split(|&b| b == b'\n') {
+            let Some(data) = line.strip_prefix(b"data: ") else {
+                continue;
+            };
+            let Ok(event) = serde_json::from_slice::<Value>(data) else {
+                continue;
+            };
+            let delta = event["choices"][0]["delta"]["content"]
+                .as_str()
+                .or_else(|| event["delta"]["text"].as_str());
+            if let Some(delta) = delta {
+                if text.len() + delta.len() <= MAX_LOGGED_RESPONSE {
+                    text.push_str(delta);
+                }
+            }
+        }
+    }
 }
 
 /// Answers larger than this are logged without their body (LiteLLM logs them whole; a
@@ -255,6 +282,10 @@ pub fn write_event(ex: &Exchange<'_>, captured: &Captured, key: &[u8], out: &mut
     match captured.response.get() {
         Some(body) => out.extend_from_slice(body),
         None => out.extend_from_slice(b"null"),
+    }
+    if ex.stream {
+        out.extend_from_slice(b",\"stream_text\":");
+        string(&captured.stream_text.borrow(), out);
     }
     out.push(b'}');
 }

@@ -138,6 +138,10 @@ pub(super) async fn relay_stream(
                 break;
             }
         }
+        // A logging plugin gets the stream's text (read only when one is configured).
+        if let Some(captured) = &ex.plugin {
+            captured.note_stream(&out[chunk_start..]);
+        }
         if decoder.is_done() || failure.is_some() {
             // A clean end may leave a last event without its blank line; after a failure the
             // rest is a cut event, and the client gets the error event instead.

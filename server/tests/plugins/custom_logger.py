@@ -20,6 +20,7 @@ class MyCustomHandler(CustomLogger):
         self.log(
             {
                 "event": "success",
+                "stream": kwargs.get("stream"),
                 "model": kwargs.get("model"),
                 "messages": kwargs.get("messages"),
                 "user": kwargs.get("user"),
