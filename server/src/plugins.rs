@@ -90,14 +90,11 @@ pub async fn before_answer(
     };
     let pending = captured.moderation.borrow_mut().take();
     if let Some(verdict) = pending {
-        let answer = verdict
+        let called = verdict
             .recv_async()
             .await
             .unwrap_or(Err(link::CallError::Unavailable));
-        let answer = answer.map_err(|e| unavailable(link, e, "async_moderation_hook"))?;
-        if let Some(error) = answer.get("error") {
-            return Err(data::rejection(error));
-        }
+        answer_of(link, called, "async_moderation_hook")?;
     }
     let Some(whole) = whole else {
         return Ok(None);
@@ -128,13 +125,7 @@ pub async fn before_answer(
     payload.extend_from_slice(b",\"response\":");
     payload.extend_from_slice(whole);
     payload.push(b'}');
-    let answer = link
-        .call(&payload)
-        .await
-        .map_err(|e| unavailable(link, e, "async_post_call_success_hook"))?;
-    if let Some(error) = answer.get("error") {
-        return Err(data::rejection(error));
-    }
+    let answer = decide(link, &payload, "async_post_call_success_hook").await?;
     match answer.get("response") {
         Some(response) => Ok(serde_json::to_vec(response).ok()),
         None => Ok(None),
@@ -188,6 +179,29 @@ pub async fn on_failure(
     // A sidecar that cannot answer leaves the error as it is.
     let answer = link.call(&payload).await.ok()?;
     answer.get("error").map(data::rejection)
+}
+
+/// Calls a hook that decides the request: its answer, or the error the request gets (the
+/// hook's rejection, or a 503 when the sidecar could not answer).
+pub async fn decide(
+    link: &CoreLink,
+    payload: &[u8],
+    hook: &str,
+) -> Result<serde_json::Value, crate::errors::GatewayError> {
+    answer_of(link, link.call(payload).await, hook)
+}
+
+/// What a deciding hook's call came to (see [`decide`]).
+fn answer_of(
+    link: &CoreLink,
+    called: Result<serde_json::Value, link::CallError>,
+    hook: &str,
+) -> Result<serde_json::Value, crate::errors::GatewayError> {
+    let answer = called.map_err(|e| unavailable(link, e, hook))?;
+    match answer.get("error") {
+        Some(error) => Err(data::rejection(error)),
+        None => Ok(answer),
+    }
 }
 
 /// The 503 of a hook that could not run.

@@ -82,7 +82,7 @@ async fn custom_auth(
     key: Option<&str>,
     raw_head: &[u8],
 ) -> Result<CustomAuth, GatewayError> {
-    use crate::plugins::{data, PluginKind};
+    use crate::plugins::PluginKind;
     let Some(link) = core.plugins.as_ref().filter(|l| {
         l.sidecar
             .plugins
@@ -97,13 +97,7 @@ async fn custom_auth(
         "head": String::from_utf8_lossy(raw_head),
     });
     let payload = serde_json::to_vec(&payload).unwrap_or_default();
-    let answer = link
-        .call(&payload)
-        .await
-        .map_err(|e| crate::plugins::unavailable(link, e, "custom_auth"))?;
-    if let Some(error) = answer.get("error") {
-        return Err(data::rejection(error));
-    }
+    let answer = crate::plugins::decide(link, &payload, "custom_auth").await?;
     if let Some(key) = answer.get("key").and_then(serde_json::Value::as_str) {
         return Ok(CustomAuth::Key(key.to_owned()));
     }
@@ -510,13 +504,7 @@ async fn pre_call(
         body,
         &mut payload,
     );
-    let answer = link
-        .call(&payload)
-        .await
-        .map_err(|e| crate::plugins::unavailable(link, e, "async_pre_call_hook"))?;
-    if let Some(error) = answer.get("error") {
-        return Err(data::rejection(error));
-    }
+    let answer = crate::plugins::decide(link, &payload, "async_pre_call_hook").await?;
     match answer.get("body") {
         Some(after) => serde_json::to_vec(after)
             .map(Some)
