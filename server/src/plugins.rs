@@ -25,14 +25,14 @@ pub use sidecar::{Sidecar, SidecarSettings};
 /// After the pre-call hooks, with the body that goes upstream: what hooks after the call
 /// need of the request is kept in `ex` (a copy, only when a plugin has such a hook), and the
 /// moderation hooks start, to run beside the call.
-pub fn after_pre_call(
+pub async fn after_pre_call(
     core: &crate::core::Core,
     req: &crate::exchange::Request<'_>,
     endpoint: corelane_transforms::provider::Endpoint,
     ex: &mut crate::exchange::Exchange<'_>,
-) {
+) -> Result<(), crate::errors::GatewayError> {
     let Some(link) = &core.plugins else {
-        return;
+        return Ok(());
     };
     let hooks = link.sidecar.hooks;
     let after = HookSet::LOG_SUCCESS
@@ -41,12 +41,14 @@ pub fn after_pre_call(
         .union(HookSet::POST_CALL_SUCCESS)
         .union(HookSet::POST_CALL_FAILURE);
     if !hooks.intersects(after) {
-        return;
+        return Ok(());
     }
-    let json = serde_json::from_slice::<serde::de::IgnoredAny>(req.body).is_ok();
+    // A body spilled to a file is read back: a large request is no way around a guardrail.
+    let (body, _charge) = crate::proxy::body_in_memory(core, req).await?;
+    let json = serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok();
     let captured = data::Captured {
         head: req.raw_head.to_vec(),
-        request: req.body.to_vec(),
+        request: body.to_vec(),
         request_is_json: json,
         ..Default::default()
     };
@@ -57,14 +59,14 @@ pub fn after_pre_call(
         }
         let route = req.target.split('?').next().unwrap_or(req.target);
         let key = data::caller_key(ex, route);
-        let mut payload = Vec::with_capacity(req.body.len() + 1024);
+        let mut payload = Vec::with_capacity(body.len() + 1024);
         data::write_call(
             "moderation",
             call_type,
             ex.call_id.as_str(),
             &key,
             req.raw_head,
-            req.body,
+            &body,
             &mut payload,
         );
         let (tx, rx) = flume::bounded(1);
@@ -75,6 +77,7 @@ pub fn after_pre_call(
         *captured.moderation.borrow_mut() = Some(rx);
     }
     ex.plugin = Some(Box::new(captured));
+    Ok(())
 }
 
 /// Before the first byte of a successful answer goes out: the moderation hooks' verdict

@@ -386,7 +386,7 @@ async fn inference<'g>(
         }
         None => req,
     };
-    crate::plugins::after_pre_call(core, req, endpoint, ex);
+    crate::plugins::after_pre_call(core, req, endpoint, ex).await?;
     let mut fields = read_fields(core, req)?;
     // Past the body's parse, /v1/messages answers errors in Anthropic's format.
     if matches!(endpoint, Endpoint::Messages | Endpoint::CountTokens) {
@@ -835,7 +835,7 @@ const MAX_TRANSLATED_BODY: usize = 8 * 1024 * 1024;
 
 /// The request's body in memory: as it came, or read back from its spill file (and charged
 /// to the core's budget while it is held).
-async fn body_in_memory<'r, 'c>(
+pub(crate) async fn body_in_memory<'r, 'c>(
     core: &'c Core,
     req: &Request<'r>,
 ) -> Result<(std::borrow::Cow<'r, [u8]>, Option<BodyCharge<'c>>), GatewayError> {

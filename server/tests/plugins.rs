@@ -948,3 +948,80 @@ fn plugins_answer_as_they_do_under_litellm_itself() {
         }
     }
 }
+
+#[test]
+fn hooks_hold_under_concurrent_first_requests_and_large_bodies() {
+    let _serial = serial();
+    let (_, python) = pythons().remove(1);
+    let guardrails = format!(
+        "guardrails:\n{}",
+        guardrail(
+            "content-safety",
+            "ContentSafetyGuardrail",
+            "during_call",
+            true
+        )
+    );
+    let cfg = config_with("custom_callbacks.proxy_handler_instance", &guardrails);
+    let gw = Gateway::start_beside(
+        &cfg,
+        &[
+            ("custom_callbacks.py", CUSTOM_CALLBACKS),
+            ("custom_guardrail.py", GUARDRAILS),
+        ],
+        // A 1 MiB body budget: the large request below is spilled to a file.
+        &[
+            "--num_workers",
+            "1",
+            "--body-budget-mb",
+            "1",
+            "--python",
+            python.to_str().unwrap(),
+        ],
+        &[],
+    );
+    // Many requests at once while the core's connection to the sidecar opens: none fails.
+    let addr = gw.addr;
+    let threads: Vec<_> = (0..20)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let body =
+                    json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]});
+                let auth = format!("Bearer {MASTER}");
+                let r = Client::connect(addr).request(
+                    "POST",
+                    "/v1/chat/completions",
+                    &[("Authorization", &auth)],
+                    body.to_string().as_bytes(),
+                );
+                (r.status, content(&r))
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), (200, "Hi from my-new-model".to_owned()));
+    }
+    // A body too large for memory (spilled to a file) is no way around a guardrail: it is
+    // read back for the hooks, or, when even that does not fit, refused (fail closed).
+    let padding = "x".repeat(3 * 1024 * 1024);
+    let big = json!({"model": "gpt-4o", "messages": [
+        {"role": "user", "content": "hello world"},
+        {"role": "user", "content": padding},
+    ]});
+    let gw = Gateway::start_beside(
+        &config_with("", &guardrails),
+        &[("custom_guardrail.py", GUARDRAILS)],
+        &[
+            "--num_workers",
+            "1",
+            "--body-budget-mb",
+            "1",
+            "--python",
+            python.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let r = chat_body_of(&gw, big);
+    assert!(matches!(r.status, 400 | 503), "{}", r.text());
+    gw.assert_healthy();
+}

@@ -28,6 +28,8 @@ pub const LOG_BATCHES: usize = 2;
 pub const LOG_EVERY: Duration = Duration::from_millis(50);
 /// After a failed connection, the wait before the next try.
 const RETRY: Duration = Duration::from_millis(250);
+/// How long connecting to the sidecar may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Why a hook call got no answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -233,10 +235,19 @@ impl CoreLink {
 
     /// The channel's writer, connecting first when needed.
     async fn open(&self, channel: &Rc<Channel>) -> Result<flume::Sender<Vec<u8>>, CallError> {
-        let retry_at = match &*channel.conn.borrow() {
-            Conn::Open { frames, .. } => return Ok(frames.clone()),
-            Conn::Connecting => return Err(CallError::Unavailable),
-            Conn::Closed { retry_at } => *retry_at,
+        // Another request of this core may be connecting: wait for it (at most the connect
+        // timeout) rather than fail a request that needs a hook.
+        let waited = Instant::now();
+        let retry_at = loop {
+            match &*channel.conn.borrow() {
+                Conn::Open { frames, .. } => return Ok(frames.clone()),
+                Conn::Closed { retry_at } => break *retry_at,
+                Conn::Connecting if waited.elapsed() > CONNECT_TIMEOUT => {
+                    return Err(CallError::Unavailable)
+                }
+                Conn::Connecting => {}
+            }
+            monoio::time::sleep(Duration::from_millis(2)).await;
         };
         if Instant::now() < retry_at || !self.sidecar.up.load(Ordering::Relaxed) {
             return Err(CallError::Unavailable);
