@@ -60,6 +60,8 @@ pub async fn respond(
             }
             events.extend_from_slice(SSE_DONE);
         }
+        // Plugins' streaming hooks see the events before the client does.
+        crate::plugins::through_stream_hooks(core, ex, &mut events, 0, true).await?;
         if let Some(captured) = &ex.plugin {
             captured.note_stream(&events);
         }

@@ -39,7 +39,9 @@ pub async fn after_pre_call(
         .union(HookSet::LOG_FAILURE)
         .union(HookSet::MODERATION)
         .union(HookSet::POST_CALL_SUCCESS)
-        .union(HookSet::POST_CALL_FAILURE);
+        .union(HookSet::POST_CALL_FAILURE)
+        .union(HookSet::STREAMING)
+        .union(HookSet::STREAMING_ITERATOR);
     if !hooks.intersects(after) {
         return Ok(());
     }
@@ -182,6 +184,121 @@ pub async fn on_failure(
     // A sidecar that cannot answer leaves the error as it is.
     let answer = link.call(&payload).await.ok()?;
     answer.get("error").map(data::rejection)
+}
+
+/// A stream's events (`out[from..]`, what the client is about to get) through the plugins'
+/// streaming hooks (`async_post_call_streaming_iterator_hook`, then
+/// `async_post_call_streaming_hook` per chunk), replaced by what they let out; `last` ends
+/// the stream's session. OpenAI chat streams only (others go unchanged). An error is the
+/// hooks' failure: the caller answers it before the stream, or in-band.
+pub async fn through_stream_hooks(
+    core: &crate::core::Core,
+    ex: &crate::exchange::Exchange<'_>,
+    out: &mut Vec<u8>,
+    from: usize,
+    last: bool,
+) -> Result<(), crate::errors::GatewayError> {
+    use corelane_transforms::provider::Endpoint;
+    let (Some(link), Some(captured)) = (&core.plugins, &ex.plugin) else {
+        return Ok(());
+    };
+    if !link
+        .sidecar
+        .hooks
+        .intersects(HookSet::STREAMING.union(HookSet::STREAMING_ITERATOR))
+        || ex.api != Some(Endpoint::ChatCompletions)
+        || !captured.request_is_json
+    {
+        return Ok(());
+    }
+    let call_id = ex.call_id.as_str();
+    if !captured.stream_opened.get() {
+        let route = ex.api.map_or("", |e| e.path());
+        let key = data::caller_key(ex, route);
+        let mut payload = Vec::with_capacity(captured.request.len() + 1024);
+        data::write_call(
+            "stream_open",
+            "acompletion",
+            call_id,
+            &key,
+            &captured.head,
+            &captured.request,
+            &mut payload,
+        );
+        decide(link, &payload, "async_post_call_streaming_iterator_hook").await?;
+        captured.stream_opened.set(true);
+    }
+    let events = out.split_off(from);
+    let mut done = false;
+    let feed = |chunk: Option<&[u8]>| {
+        let mut payload = Vec::with_capacity(chunk.map_or(0, <[u8]>::len) + 128);
+        payload.extend_from_slice(b"{\"hook\":");
+        payload.extend_from_slice(match chunk {
+            Some(_) => b"\"stream_chunk\",\"call_id\":",
+            None => b"\"stream_end\",\"call_id\":",
+        });
+        corelane_transforms::json::write_json_string(call_id, &mut payload);
+        if let Some(chunk) = chunk {
+            payload.extend_from_slice(b",\"chunk\":");
+            payload.extend_from_slice(chunk);
+        }
+        payload.push(b'}');
+        payload
+    };
+    for event in events
+        .split_inclusive(|&b| b == b'\n')
+        .collect::<Vec<_>>()
+        .split(|l| *l == b"\n")
+    {
+        let event: Vec<u8> = event.concat();
+        if event.is_empty() {
+            continue;
+        }
+        let data = event
+            .strip_prefix(b"data: ")
+            .map(|d| d.strip_suffix(b"\n").unwrap_or(d));
+        match data {
+            Some(b"[DONE]") => {
+                let answer = decide(link, &feed(None), "async_post_call_streaming_hook").await?;
+                write_stream_out(&answer, None, out);
+                done = true;
+            }
+            Some(chunk) if serde_json::from_slice::<serde::de::IgnoredAny>(chunk).is_ok() => {
+                let answer =
+                    decide(link, &feed(Some(chunk)), "async_post_call_streaming_hook").await?;
+                write_stream_out(&answer, Some(&event), out);
+                continue;
+            }
+            _ => {}
+        }
+        out.extend_from_slice(&event);
+        out.extend_from_slice(b"\n");
+    }
+    if last && !done {
+        let answer = decide(link, &feed(None), "async_post_call_streaming_hook").await?;
+        write_stream_out(&answer, None, out);
+    }
+    Ok(())
+}
+
+/// Writes what the streaming hooks let out: the fed event as it came, a chunk, or raw text.
+fn write_stream_out(answer: &serde_json::Value, fed: Option<&[u8]>, out: &mut Vec<u8>) {
+    for item in answer["out"].as_array().into_iter().flatten() {
+        if item.get("same").is_some() {
+            if let Some(fed) = fed {
+                out.extend_from_slice(fed);
+                out.extend_from_slice(b"\n");
+            }
+        } else if let Some(chunk) = item.get("chunk") {
+            out.extend_from_slice(b"data: ");
+            out.extend_from_slice(chunk.to_string().as_bytes());
+            out.extend_from_slice(b"\n\n");
+        } else if let Some(raw) = item.get("raw").and_then(serde_json::Value::as_str) {
+            out.extend_from_slice(b"data: ");
+            out.extend_from_slice(raw.as_bytes());
+            out.extend_from_slice(b"\n\n");
+        }
+    }
 }
 
 /// Calls a hook that decides the request: its answer, or the error the request gets (the

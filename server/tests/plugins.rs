@@ -881,7 +881,7 @@ fn plugins_answer_as_they_do_under_litellm_itself() {
         guardrail("custom-post-guard", "WordGuardrail", "post_call", false),
     );
     type Setup<'a> = (String, Vec<(&'a str, &'a str)>, Vec<serde_json::Value>);
-    let setups: [Setup; 2] = [
+    let setups: [Setup; 3] = [
         (
             config_with(
                 "[rejecting_hook.proxy_handler_instance, post_call_callbacks.proxy_handler_instance, error_transformer.proxy_handler_instance]",
@@ -924,6 +924,14 @@ fn plugins_answer_as_they_do_under_litellm_itself() {
             vec![("custom_callbacks.py", CUSTOM_CALLBACKS)],
             vec![json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})],
         ),
+        (
+            config("streaming_hooks.proxy_handler_instance"),
+            vec![("streaming_hooks.py", include_str!("plugins/streaming_hooks.py"))],
+            vec![
+                json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "hi"}]}),
+                json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}),
+            ],
+        ),
     ];
     for (cfg, files, bodies) in setups {
         let litellm = start_litellm(&cfg, &files);
@@ -942,8 +950,12 @@ fn plugins_answer_as_they_do_under_litellm_itself() {
                     body.to_string().as_bytes(),
                 )
             };
-            let theirs = seen(&send(litellm.addr));
-            let ours = seen(&send(gw.addr));
+            let look = |r: Response| match body["stream"] == true {
+                true => (r.status, json!(streamed_text(&r))),
+                false => seen(&r),
+            };
+            let theirs = look(send(litellm.addr));
+            let ours = look(send(gw.addr));
             assert_eq!(ours, theirs, "corelane vs LiteLLM for {body}");
         }
     }
@@ -1024,4 +1036,50 @@ fn hooks_hold_under_concurrent_first_requests_and_large_bodies() {
     let r = chat_body_of(&gw, big);
     assert!(matches!(r.status, 400 | 503), "{}", r.text());
     gw.assert_healthy();
+}
+
+/// The text of a chat stream's chunks, put together.
+fn streamed_text(r: &Response) -> String {
+    let text = String::from_utf8_lossy(&r.body).into_owned();
+    let mut out = String::new();
+    for line in text.lines() {
+        let Some(data) = line.strip_prefix("data: ") else {
+            continue;
+        };
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(data) {
+            out.push_str(v["choices"][0]["delta"]["content"].as_str().unwrap_or(""));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_streaming_iterator_hook_changes_what_the_client_gets() {
+    let _serial = serial();
+    for (mode, python) in pythons() {
+        let gw = start(
+            "[streaming_hooks.proxy_handler_instance]",
+            &[(
+                "streaming_hooks.py",
+                include_str!("plugins/streaming_hooks.py"),
+            )],
+            &python,
+            &[],
+        );
+        let r = chat_body_of(
+            &gw,
+            json!({"model": "gpt-4o", "stream": true,
+                "messages": [{"role": "user", "content": "hi"}]}),
+        );
+        assert_eq!(r.status, 200, "{mode}: {}", r.text());
+        assert_eq!(streamed_text(&r), "HELLO", "{mode}: {}", r.text());
+        assert!(
+            r.text().trim_end().ends_with("data: [DONE]"),
+            "{mode}: {}",
+            r.text()
+        );
+        // Not a stream: not its business.
+        assert_eq!(content(&chat(&gw, "hi")), "Hello", "{mode}");
+        gw.assert_healthy();
+    }
 }

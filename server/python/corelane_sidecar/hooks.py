@@ -10,7 +10,7 @@ import json
 import logging
 import traceback
 
-from . import shapes
+from . import shapes, streams
 
 log = logging.getLogger("corelane_sidecar")
 
@@ -128,6 +128,13 @@ async def dispatch(runtime, payload):
         return await custom_auth(runtime, payload)
     if hook == "post_call_failure":
         return await post_call_failure(runtime, payload)
+    if hook == "stream_open":
+        data, key = call_data(payload)
+        return await streams.open_stream(runtime, payload, data or {}, key)
+    if hook == "stream_chunk":
+        return await streams.feed(runtime, payload, end=False)
+    if hook == "stream_end":
+        return await streams.feed(runtime, payload, end=True)
     if hook == "ping":
         return {"ok": True, "stats": runtime.stats}
     return {"error": error_of(ValueError(f"unknown hook {hook!r}"))}
@@ -427,7 +434,8 @@ async def post_call_failure(runtime, payload):
 class Response(dict):
     """A response as plugins read and change it where LiteLLM's types are not installed: a
     dict (`response_obj["usage"]`) whose keys are also attributes (`response.choices[0]
-    .message.content = ...` changes it in place), with LiteLLM's `_hidden_params`."""
+    .message.content = ...` changes it in place; a field it lacks reads as None), with
+    LiteLLM's `_hidden_params`."""
 
     def __init__(self, value=()):
         super().__init__(value)
@@ -435,10 +443,11 @@ class Response(dict):
             super().__setitem__(k, wrap(v))
 
     def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+        # LiteLLM's response types default their optional fields to None
+        # (`delta.content` of a chunk that has none).
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.get(name)
 
     def __setattr__(self, name, value):
         if name.startswith("_"):

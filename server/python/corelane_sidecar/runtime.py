@@ -29,6 +29,8 @@ class Runtime:
         self.worker = None
         self.stats = {"log_events": 0, "log_errors": 0, "hook_errors": 0}
         self.cache = hooks.new_cache()
+        # Streams going through the streaming hooks, by call id.
+        self.streams = {}
 
     def hello(self):
         plugins = [p.describe() for p in self.plugins]

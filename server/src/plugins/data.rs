@@ -151,6 +151,8 @@ pub struct Captured {
     /// A stream's text as the client got it, for logging hooks (bounded by
     /// [`MAX_LOGGED_RESPONSE`]).
     pub stream_text: RefCell<String>,
+    /// The stream's session in the sidecar's streaming hooks is open.
+    pub stream_opened: std::cell::Cell<bool>,
     pub moderation: RefCell<Option<flume::Receiver<Result<Value, super::link::CallError>>>>,
 }
 

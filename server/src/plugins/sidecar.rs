@@ -30,6 +30,7 @@ const FILES: &[(&str, &str)] = embed![
     "corelane_sidecar/plugins.py",
     "corelane_sidecar/runtime.py",
     "corelane_sidecar/shapes.py",
+    "corelane_sidecar/streams.py",
     "corelane_sidecar/wire.py",
     "shim/fastapi/__init__.py",
     "shim/litellm/__init__.py",

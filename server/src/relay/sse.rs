@@ -138,10 +138,7 @@ pub(super) async fn relay_stream(
                 break;
             }
         }
-        // A logging plugin gets the stream's text (read only when one is configured).
-        if let Some(captured) = &ex.plugin {
-            captured.note_stream(&out[chunk_start..]);
-        }
+
         if decoder.is_done() || failure.is_some() {
             // A clean end may leave a last event without its blank line; after a failure the
             // rest is a cut event, and the client gets the error event instead.
@@ -183,6 +180,19 @@ pub(super) async fn relay_stream(
                     usage = Some(u);
                 }
             }
+            // Plugins' streaming hooks: the last events, and the end of the stream.
+            if failure.is_none() {
+                if let Err(e) =
+                    crate::plugins::through_stream_hooks(core, ex, &mut out, chunk_start, true)
+                        .await
+                {
+                    failure = Some(e);
+                }
+            }
+            // A logging plugin gets the stream's text as the client got it.
+            if let Some(captured) = &ex.plugin {
+                captured.note_stream(&out[chunk_start..]);
+            }
             if !sent && out.len() == chunk_start {
                 if let Some(err) = failure {
                     core.give_buf(out);
@@ -210,6 +220,17 @@ pub(super) async fn relay_stream(
                 Ok(()) => failure,
             };
             return Ok((done, reusable));
+        }
+        // Plugins' streaming hooks see this read's events before the client does.
+        if failure.is_none() {
+            if let Err(e) =
+                crate::plugins::through_stream_hooks(core, ex, &mut out, chunk_start, false).await
+            {
+                failure = Some(e);
+            }
+        }
+        if let Some(captured) = &ex.plugin {
+            captured.note_stream(&out[chunk_start..]);
         }
         end_chunk(&mut out, at);
         if !out.is_empty() && (sent || out.len() > head_len) {

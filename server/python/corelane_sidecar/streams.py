@@ -1,0 +1,157 @@
+"""A stream through the plugins' streaming hooks, as LiteLLM 1.108.7's proxy runs them:
+the chunks go through each callback's `async_post_call_streaming_iterator_hook` (chained,
+in order; what the last yields is what the client gets), then each yielded chunk through
+every `async_post_call_streaming_hook(user_api_key_dict, response)`, which gets the text so
+far and may replace the chunk (a string is sent as a raw `data:` frame).
+
+corelane feeds the stream one chunk per call (`stream_chunk`), as it reads it, and ends it
+(`stream_end`); each call answers what the client gets now: the chunks the hooks let out
+since the last call, each `{"same": true}` (the chunk fed in this call, unchanged: its bytes
+go as they came), `{"chunk": {...}}` or `{"raw": "..."}`.
+"""
+
+import asyncio
+import time
+
+# Sessions not ended within this long (the client left) are dropped.
+STALE_SECONDS = 600
+
+
+def chunk_object(chunk):
+    """A chunk as hooks receive it: LiteLLM's `ModelResponseStream` where it is installed."""
+    try:
+        import litellm
+
+        return litellm.ModelResponseStream(**chunk)
+    except Exception:  # noqa: BLE001: the shim, or a chunk LiteLLM's type refuses
+        from .hooks import Response
+
+        return Response(chunk)
+
+
+def dump(obj):
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(exclude_none=True)
+    from .hooks import unwrap
+
+    return unwrap(obj)
+
+
+def chunk_text(obj):
+    try:
+        choices = obj["choices"] if isinstance(obj, dict) else obj.choices
+        delta = choices[0]["delta"] if isinstance(choices[0], dict) else choices[0].delta
+        content = delta["content"] if isinstance(delta, dict) else delta.content
+        return content if isinstance(content, str) else ""
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return ""
+
+
+class StreamSession:
+    def __init__(self, runtime, data, key):
+        self.runtime = runtime
+        self.key = key
+        self.data = data
+        self.inq = asyncio.Queue()
+        self.out = []
+        # The hooks want the next chunk (`waiting`) after taking `taken` of them; `changed`
+        # says either moved.
+        self.waiting = False
+        self.taken = 0
+        self.fed = 0
+        self.changed = asyncio.Event()
+        self.finished = asyncio.Event()
+        self.error = None
+        self.so_far = ""
+        self.current = None
+        self.started = time.monotonic()
+        stream = self.upstream()
+        for plugin in runtime.plugins:
+            if "async_post_call_streaming_iterator_hook" in plugin.hooks:
+                stream = plugin.obj.async_post_call_streaming_iterator_hook(
+                    user_api_key_dict=key, response=stream, request_data=data
+                )
+        self.chunk_hooks = [
+            p for p in runtime.plugins if "async_post_call_streaming_hook" in p.hooks
+        ]
+        self.task = asyncio.get_running_loop().create_task(self.consume(stream))
+
+    async def upstream(self):
+        while True:
+            self.waiting = True
+            self.changed.set()
+            item = await self.inq.get()
+            self.waiting = False
+            self.taken += 1
+            if item is None:
+                return
+            yield item
+
+    async def consume(self, stream):
+        try:
+            async for chunk in stream:
+                self.out.append(await self.through_chunk_hooks(chunk))
+        except Exception as e:  # noqa: BLE001: the stream's failure, answered to corelane
+            self.error = e
+        finally:
+            self.finished.set()
+            self.changed.set()
+
+    async def through_chunk_hooks(self, chunk):
+        self.so_far += chunk_text(chunk)
+        for plugin in self.chunk_hooks:
+            replaced = await plugin.obj.async_post_call_streaming_hook(
+                user_api_key_dict=self.key, response=self.so_far
+            )
+            if replaced is not None:
+                chunk = replaced
+        if isinstance(chunk, str):
+            return {"raw": chunk}
+        if self.current is not None and chunk is self.current[0] and dump(chunk) == self.current[1]:
+            return {"same": True}
+        return {"chunk": dump(chunk)}
+
+    async def feed(self, chunk):
+        """Feeds a chunk (None: the end) and answers what came out before the hooks wanted
+        the next one (or ended)."""
+        if not self.finished.is_set():
+            obj = None
+            if chunk is not None:
+                obj = chunk_object(chunk)
+                self.current = (obj, dump(obj))
+            self.fed += 1
+            mine = self.fed
+            await self.inq.put(obj)
+            # Done when the hooks took this chunk and want the next, or the stream ended.
+            while not self.finished.is_set() and not (self.taken >= mine and self.waiting):
+                self.changed.clear()
+                await self.changed.wait()
+        out, self.out = self.out, []
+        # Only this call's chunk may go as its own bytes.
+        self.current = None
+        return out
+
+
+async def open_stream(runtime, payload, data, key):
+    now = time.monotonic()
+    for call_id, session in list(runtime.streams.items()):
+        if now - session.started > STALE_SECONDS:
+            session.task.cancel()
+            del runtime.streams[call_id]
+    runtime.streams[payload.get("call_id")] = StreamSession(runtime, data, key)
+    return {}
+
+
+async def feed(runtime, payload, end):
+    from .hooks import error_of
+
+    call_id = payload.get("call_id")
+    session = runtime.streams.get(call_id)
+    if session is None:
+        return {"error": error_of(ValueError("no such stream"))}
+    out = await session.feed(None if end else payload.get("chunk"))
+    if end or session.error is not None:
+        runtime.streams.pop(call_id, None)
+    if session.error is not None:
+        return {"out": out, "error": error_of(session.error)}
+    return {"out": out}
