@@ -2,9 +2,9 @@
 overrides), then CALL frames are answered (each in its own task, so a slow hook holds up no
 other) and LOG frames are queued for the logging worker.
 
-Logging is bounded: the queue holds at most `LOG_QUEUE` batches; while it is full this
-connection is not read, its socket fills, and corelane drops (and counts) what it cannot
-send. Traffic never waits for logging.
+Logging is bounded: the queue holds at most `LOG_QUEUE` batches (a core's batch is at most
+4 MiB); while it is full the connection is not read, its socket fills, and corelane drops
+(and counts) what it cannot send. Traffic never waits for logging.
 """
 
 import asyncio
@@ -16,7 +16,7 @@ from . import hooks, wire
 
 log = logging.getLogger("corelane_sidecar")
 
-LOG_QUEUE = 256
+LOG_QUEUE = 4
 
 
 class Runtime:
