@@ -23,7 +23,17 @@ if ((${#missing[@]})); then
 fi
 # LiteLLM itself (pinned; harness/.venv-litellm): server/tests/plugins.rs runs each plugin
 # with LiteLLM's own base classes as well as with the sidecar's shim.
-bash harness/litellm/setup.sh 1.108.7
+# One install per version in the user's cache, linked here: a fresh clone needs no new one.
+litellm_version=1.108.7
+cached_venv="${XDG_CACHE_HOME:-$HOME/.cache}/corelane/venv-litellm-$litellm_version"
+if [ -d harness/.venv-litellm ] && [ ! -L harness/.venv-litellm ]; then
+    # An install made here earlier is kept.
+    bash harness/litellm/setup.sh "$litellm_version"
+else
+    mkdir -p "$(dirname "$cached_venv")"
+    LITELLM_VENV="$cached_venv" bash harness/litellm/setup.sh "$litellm_version"
+    ln -sfn "$cached_venv" harness/.venv-litellm
+fi
 # LiteLLM's own migrations, for store/tests/interop.rs: the harness venv has them when
 # LiteLLM is installed; else the wheel is downloaded once into target/ (the test looks there).
 extras=0.4.110

@@ -4,7 +4,9 @@
 # Usage: harness/litellm/setup.sh [VERSION]   (default: the newest litellm[proxy])
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-venv="$here/.venv-litellm"
+# LITELLM_VENV: install there instead (scripts/setup.sh keeps one per version in the user's
+# cache and links harness/.venv-litellm to it, so fresh clones need no new install).
+venv="${LITELLM_VENV:-$here/.venv-litellm}"
 python="${PYTHON:-python3}"
 spec="litellm[proxy]"
 if [[ $# -ge 1 && -n "$1" ]]; then
