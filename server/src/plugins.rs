@@ -45,8 +45,23 @@ pub async fn after_pre_call(
     if !hooks.intersects(after) {
         return Ok(());
     }
-    // A body spilled to a file is read back: a large request is no way around a guardrail.
-    let (body, _charge) = crate::proxy::body_in_memory(core, req).await?;
+    // Hooks that decide the request see its whole body: one spilled to a file is read back,
+    // so a large request is no way around a guardrail. Logging and failure hooks get a body
+    // only when it is in memory and at most MAX_LOGGED_RESPONSE (they never cost a request
+    // its answer, nor a core a large copy).
+    let deciding = hooks.intersects(
+        HookSet::MODERATION
+            .union(HookSet::POST_CALL_SUCCESS)
+            .union(HookSet::STREAMING)
+            .union(HookSet::STREAMING_ITERATOR),
+    );
+    let (body, _charge) = match deciding {
+        true => crate::proxy::body_in_memory(core, req).await?,
+        false if req.body.len() <= data::MAX_LOGGED_RESPONSE => {
+            (std::borrow::Cow::Borrowed(req.body), None)
+        }
+        false => (std::borrow::Cow::Borrowed(&[][..]), None),
+    };
     let json = serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok();
     let captured = data::Captured {
         head: req.raw_head.to_vec(),

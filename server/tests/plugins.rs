@@ -1033,8 +1033,18 @@ fn hooks_hold_under_concurrent_first_requests_and_large_bodies() {
         ],
         &[],
     );
-    let r = chat_body_of(&gw, big);
+    let r = chat_body_of(&gw, big.clone());
     assert!(matches!(r.status, 400 | 503), "{}", r.text());
+    gw.assert_healthy();
+    // A logging-only plugin never costs a request its answer, however large the body.
+    let gw = start(
+        "[logging_only.proxy_handler_instance]",
+        &[("logging_only.py", LOGGING_ONLY)],
+        &python,
+        &["--body-budget-mb", "1"],
+    );
+    let r = chat_body_of(&gw, big);
+    assert_eq!(r.status, 200, "{}", r.text());
     gw.assert_healthy();
 }
 
