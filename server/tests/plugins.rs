@@ -498,6 +498,22 @@ failing = FailingLogger()
     );
     assert_eq!(metric(&gw, "corelane_sidecar_up"), 1.0);
     gw.assert_healthy();
+    // corelane killed (its stdin to the sidecar closes): the sidecar goes too, busy logger
+    // and all, within its grace period.
+    let sidecar = sidecar_pid(&gw).expect("a sidecar");
+    drop(gw);
+    let gone = || {
+        !Path::new(&format!("/proc/{sidecar}")).exists() || {
+            let stat = std::fs::read_to_string(format!("/proc/{sidecar}/stat")).unwrap_or_default();
+            stat.split(") ")
+                .nth(1)
+                .is_some_and(|rest| rest.starts_with('Z'))
+        }
+    };
+    assert!(
+        eventually(Duration::from_secs(15), gone),
+        "the sidecar {sidecar} outlived corelane"
+    );
     // A logger that raises: counted, and the request is unaffected.
     let gw = start(
         "[failing.failing]",

@@ -11,8 +11,12 @@ import os
 import signal
 import sys
 import threading
+import time
 
 log = logging.getLogger("corelane_sidecar")
+
+# Seconds the sidecar has to stop once corelane is gone (corelane waits 3 s, then kills it).
+STOP_GRACE = 5
 
 
 def use_shim(shim_dir):
@@ -68,13 +72,16 @@ async def serve(runtime, path):
         loop.add_signal_handler(sig, done)
 
     # corelane holds our stdin open while it runs: its end (a graceful stop, or corelane
-    # gone) stops the sidecar.
+    # gone) stops the sidecar, and a plugin that keeps the loop busy (a blocking call in a
+    # hook) cannot keep it alive past a grace period.
     def watch_stdin():
         try:
             while sys.stdin.buffer.read(65536):
                 pass
         finally:
             loop.call_soon_threadsafe(done)
+            time.sleep(STOP_GRACE)
+            os._exit(0)
 
     threading.Thread(target=watch_stdin, daemon=True).start()
     if os.path.exists(path):
