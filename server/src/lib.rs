@@ -165,6 +165,13 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
                     p.methods.join(", ")
                 );
             }
+            use plugins::HookSet;
+            let streaming = HookSet::STREAMING.union(HookSet::STREAMING_ITERATOR);
+            if sidecar.hooks.intersects(streaming) {
+                tracing::warn!(
+                    "plugins' streaming hooks run on chat completion streams only: /v1/messages and Responses API streams go out unchanged"
+                );
+            }
             let _ = gateway.plugins.set(sidecar.clone());
             Some(sidecar)
         }

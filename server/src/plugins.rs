@@ -67,15 +67,15 @@ pub async fn after_pre_call(
         head: req.raw_head.to_vec(),
         request: body.to_vec(),
         request_is_json: json,
+        logs: hooks.intersects(HookSet::LOG_SUCCESS.union(HookSet::LOG_FAILURE)),
         ..Default::default()
     };
-    let call_type = crate::proxy::hook_call_type(endpoint);
+    let call_type = crate::proxy::call_type(endpoint);
     if let (true, Some(call_type), true) = (hooks.contains(HookSet::MODERATION), call_type, json) {
         if ex.call_id.as_str().is_empty() {
             ex.call_id = crate::response::CallId::random();
         }
-        let route = req.target.split('?').next().unwrap_or(req.target);
-        let key = data::caller_key(ex, route);
+        let key = data::caller_key(ex);
         let mut payload = Vec::with_capacity(body.len() + 1024);
         data::write_call(
             "moderation",
@@ -84,6 +84,7 @@ pub async fn after_pre_call(
             &key,
             req.raw_head,
             &body,
+            &[],
             &mut payload,
         );
         let (tx, rx) = flume::bounded(1);
@@ -119,7 +120,7 @@ pub async fn before_answer(
     let Some(whole) = whole else {
         return Ok(None);
     };
-    let Some(call_type) = ex.api.and_then(crate::proxy::hook_call_type) else {
+    let Some(call_type) = ex.api.and_then(crate::proxy::call_type) else {
         return Ok(None);
     };
     if !link.sidecar.hooks.contains(HookSet::POST_CALL_SUCCESS)
@@ -128,8 +129,7 @@ pub async fn before_answer(
     {
         return Ok(None);
     }
-    let route = ex.api.map_or("", |e| e.path());
-    let key = data::caller_key(ex, route);
+    let key = data::caller_key(ex);
     let mut payload = Vec::with_capacity(captured.request.len() + whole.len() + 1024);
     data::write_call(
         "post_call_success",
@@ -138,13 +138,9 @@ pub async fn before_answer(
         &key,
         &captured.head,
         &captured.request,
+        &[("response", whole)],
         &mut payload,
     );
-    // The answer goes in beside the body.
-    payload.pop();
-    payload.extend_from_slice(b",\"response\":");
-    payload.extend_from_slice(whole);
-    payload.push(b'}');
     let answer = decide(link, &payload, "async_post_call_success_hook").await?;
     match answer.get("response") {
         Some(response) => Ok(serde_json::to_vec(response).ok()),
@@ -167,8 +163,7 @@ pub async fn on_failure(
     {
         return None;
     }
-    let route = ex.api.map_or("", |e| e.path());
-    let key = data::caller_key(ex, route);
+    let key = data::caller_key(ex);
     let class = err.exception_class(ex.provider.map(|p| p.name));
     let failure = serde_json::json!({
         "class": class.class,
@@ -185,17 +180,14 @@ pub async fn on_failure(
     let mut payload = Vec::with_capacity(request.len() + 1024);
     data::write_call(
         "post_call_failure",
-        ex.api.and_then(crate::proxy::hook_call_type).unwrap_or(""),
+        ex.api.and_then(crate::proxy::call_type).unwrap_or(""),
         ex.call_id.as_str(),
         &key,
         raw_head,
         if body_ok { request } else { b"null" },
+        &[("failure", failure.to_string().as_bytes())],
         &mut payload,
     );
-    payload.pop();
-    payload.extend_from_slice(b",\"failure\":");
-    payload.extend_from_slice(failure.to_string().as_bytes());
-    payload.push(b'}');
     // A sidecar that cannot answer leaves the error as it is.
     let answer = link.call(&payload).await.ok()?;
     answer.get("error").map(data::rejection)
@@ -228,8 +220,7 @@ pub async fn through_stream_hooks(
     }
     let call_id = ex.call_id.as_str();
     if !captured.stream_opened.get() {
-        let route = ex.api.map_or("", |e| e.path());
-        let key = data::caller_key(ex, route);
+        let key = data::caller_key(ex);
         let mut payload = Vec::with_capacity(captured.request.len() + 1024);
         data::write_call(
             "stream_open",
@@ -238,6 +229,7 @@ pub async fn through_stream_hooks(
             &key,
             &captured.head,
             &captured.request,
+            &[],
             &mut payload,
         );
         decide(link, &payload, "async_post_call_streaming_iterator_hook").await?;
@@ -260,19 +252,8 @@ pub async fn through_stream_hooks(
         payload.push(b'}');
         payload
     };
-    for event in events
-        .split_inclusive(|&b| b == b'\n')
-        .collect::<Vec<_>>()
-        .split(|l| *l == b"\n")
-    {
-        let event: Vec<u8> = event.concat();
-        if event.is_empty() {
-            continue;
-        }
-        let data = event
-            .strip_prefix(b"data: ")
-            .map(|d| d.strip_suffix(b"\n").unwrap_or(d));
-        match data {
+    for event in data::sse_events(&events) {
+        match corelane_http1::single_data(event) {
             Some(b"[DONE]") => {
                 let answer = decide(link, &feed(None), "async_post_call_streaming_hook").await?;
                 write_stream_out(&answer, None, out);
@@ -281,13 +262,13 @@ pub async fn through_stream_hooks(
             Some(chunk) if serde_json::from_slice::<serde::de::IgnoredAny>(chunk).is_ok() => {
                 let answer =
                     decide(link, &feed(Some(chunk)), "async_post_call_streaming_hook").await?;
-                write_stream_out(&answer, Some(&event), out);
+                write_stream_out(&answer, Some(event), out);
                 continue;
             }
             _ => {}
         }
-        out.extend_from_slice(&event);
-        out.extend_from_slice(b"\n");
+        out.extend_from_slice(event);
+        out.extend_from_slice(b"\n\n");
     }
     if last && !done {
         let answer = decide(link, &feed(None), "async_post_call_streaming_hook").await?;
@@ -302,7 +283,7 @@ fn write_stream_out(answer: &serde_json::Value, fed: Option<&[u8]>, out: &mut Ve
         if item.get("same").is_some() {
             if let Some(fed) = fed {
                 out.extend_from_slice(fed);
-                out.extend_from_slice(b"\n");
+                out.extend_from_slice(b"\n\n");
             }
         } else if let Some(chunk) = item.get("chunk") {
             out.extend_from_slice(b"data: ");

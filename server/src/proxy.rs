@@ -492,8 +492,7 @@ async fn pre_call(
         return Ok(None);
     }
     ex.call_id = crate::response::CallId::random();
-    let route = req.target.split('?').next().unwrap_or(req.target);
-    let key = data::caller_key(ex, route);
+    let key = data::caller_key(ex);
     let mut payload = Vec::with_capacity(body.len() + 1024);
     data::write_call(
         "pre_call",
@@ -502,6 +501,7 @@ async fn pre_call(
         &key,
         req.raw_head,
         body,
+        &[],
         &mut payload,
     );
     let answer = crate::plugins::decide(link, &payload, "async_pre_call_hook").await?;
@@ -610,15 +610,8 @@ pub(crate) async fn attempt<'g>(
     let (provider, provider_model, upstream) = match target {
         // A mock deployment counts tokens as any provider without a counting API does.
         Target::Mock(_) if endpoint == Endpoint::CountTokens => {
-            let (loaded, _charge);
-            let body = match &req.spilled {
-                Some(spilled) => {
-                    (loaded, _charge) = load_spilled(core, None, &spilled.file).await?;
-                    &loaded[..]
-                }
-                None => req.body,
-            };
-            let tokens = corelane_transforms::token_counter::read(body)
+            let (body, _charge) = body_in_memory(core, req).await?;
+            let tokens = corelane_transforms::token_counter::read(&body)
                 .and_then(|r| r.count(&ex.requested_model))
                 .map_err(count_error)?;
             let mut answer = Vec::with_capacity(64);
@@ -1588,19 +1581,9 @@ pub fn finish(core: &Core, ex: &mut Exchange<'_>) {
     }
 }
 
-/// LiteLLM's `call_type` of a client API, as its logging names it (`acompletion`, ...).
-pub fn call_type_name(endpoint: Endpoint) -> &'static str {
-    call_type(endpoint).unwrap_or("")
-}
-
-/// LiteLLM's `call_type` of a client API for its hooks; `None` where it runs none.
-pub fn hook_call_type(endpoint: Endpoint) -> Option<&'static str> {
-    call_type(endpoint)
-}
-
-/// LiteLLM's `call_type` of a client API, for its spend rows; `None` for what it keeps no
-/// spend row of.
-fn call_type(endpoint: Endpoint) -> Option<&'static str> {
+/// LiteLLM's `call_type` of a client API, for its spend rows and its plugins' hooks;
+/// `None` for what it keeps no spend row of and runs no hook for.
+pub(crate) fn call_type(endpoint: Endpoint) -> Option<&'static str> {
     Some(match endpoint {
         Endpoint::ChatCompletions => "acompletion",
         Endpoint::Completions => "atext_completion",

@@ -1109,3 +1109,79 @@ fn a_streaming_iterator_hook_changes_what_the_client_gets() {
         gw.assert_healthy();
     }
 }
+
+#[test]
+fn logging_resumes_once_a_lagging_sidecar_catches_up() {
+    let _serial = serial();
+    let (_, python) = pythons().remove(1);
+    // Blocks the sidecar while the flag file exists; records the users it logged.
+    let lagging = r#"
+import os, time
+from litellm.integrations.custom_logger import CustomLogger
+
+class Lagging(CustomLogger):
+    async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
+        while os.path.exists(os.environ["CORELANE_TEST_FLAG"]):
+            time.sleep(0.05)
+        with open(os.environ["CORELANE_TEST_LOG"], "a") as f:
+            f.write(str(kwargs.get("user")) + "\n")
+
+lagging = Lagging()
+"#;
+    let dir = TempDir::new("lagging");
+    let flag = dir.write("flag", "");
+    let log = dir.0.join("logged.txt");
+    let gw = Gateway::start_beside(
+        &config("[lagging.lagging]"),
+        &[("lagging.py", lagging)],
+        &[
+            "--num_workers",
+            "1",
+            "--metrics",
+            "--python",
+            python.to_str().unwrap(),
+        ],
+        &[("CORELANE_TEST_FLAG", &flag), ("CORELANE_TEST_LOG", &log)],
+    );
+    let mut client = gw.client();
+    let auth = format!("Bearer {MASTER}");
+    let send = |client: &mut Client, user: &str| {
+        let body = json!({"model": "gpt-4o", "user": user,
+            "messages": [{"role": "user", "content": "hi"}]});
+        let r = client.request(
+            "POST",
+            "/v1/chat/completions",
+            &[("Authorization", &auth)],
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    };
+    // While the sidecar is stuck, events pile up past the queues and are dropped.
+    let started = Instant::now();
+    while metric(&gw, "corelane_plugin_log_events_dropped_total") < 1.0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "nothing was dropped"
+        );
+        for _ in 0..500 {
+            send(&mut client, "early");
+        }
+    }
+    // It catches up: later events are sent and logged again.
+    std::fs::remove_file(&flag).unwrap();
+    let logged_late = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l == "late")
+    };
+    assert!(
+        eventually(Duration::from_secs(60), || {
+            send(&mut client, "late");
+            logged_late()
+        }),
+        "no event was logged after the sidecar caught up: {}",
+        metrics(&gw)
+    );
+    gw.assert_healthy();
+}

@@ -39,7 +39,7 @@ impl Usage {
 
 /// Writes `{"completion_tokens":..,"prompt_tokens":..,"total_tokens":..` (the object left
 /// open for the details that follow), the order of LiteLLM's `Usage`.
-pub(crate) fn write_counts(u: &Usage, out: &mut Vec<u8>) {
+pub fn write_counts(u: &Usage, out: &mut Vec<u8>) {
     let mut n = itoa::Buffer::new();
     out.extend_from_slice(b"{\"completion_tokens\":");
     out.extend_from_slice(n.format(u.completion_tokens).as_bytes());

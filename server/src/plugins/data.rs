@@ -21,8 +21,9 @@ use crate::exchange::{Caller, Exchange};
 const MASTER: &str = "litellm_proxy_master_key";
 
 /// `UserAPIKeyAuth` of the request's caller: what custom auth returned, else the master key
-/// or the virtual key.
-pub fn caller_key(ex: &Exchange<'_>, route: &str) -> Value {
+/// or the virtual key; its `request_route` is the route the client called.
+pub fn caller_key(ex: &Exchange<'_>) -> Value {
+    let route = ex.route.0;
     match &ex.custom_auth {
         Some(key) => {
             let mut key = Value::clone(key);
@@ -109,8 +110,10 @@ pub fn rejection(answer: &Value) -> GatewayError {
     }
 }
 
-/// A hook's CALL payload: the hook, the caller, the call, and the raw head and body (the
-/// body JSON already, checked by the caller).
+/// A hook's CALL payload: the hook, the caller, the call, the raw head and body, and `extra`
+/// fields (name, JSON value); the body and the extra values are JSON already (checked by the
+/// caller).
+#[allow(clippy::too_many_arguments)]
 pub fn write_call(
     hook: &str,
     call_type: &str,
@@ -118,6 +121,7 @@ pub fn write_call(
     key: &Value,
     raw_head: &[u8],
     body: &[u8],
+    extra: &[(&str, &[u8])],
     out: &mut Vec<u8>,
 ) {
     let head = json!({
@@ -134,6 +138,12 @@ pub fn write_call(
     out.extend_from_slice(&text);
     out.extend_from_slice(b",\"body\":");
     out.extend_from_slice(body);
+    for (name, value) in extra {
+        out.push(b',');
+        corelane_transforms::json::write_json_string(name, out);
+        out.push(b':');
+        out.extend_from_slice(value);
+    }
     out.push(b'}');
 }
 
@@ -146,6 +156,8 @@ pub struct Captured {
     pub request: Vec<u8>,
     /// `request` is one JSON value (checked once, when it was kept).
     pub request_is_json: bool,
+    /// A plugin has a logging hook: the answer (or a stream's text) is kept for it.
+    pub logs: bool,
     /// The answer, set only with one JSON value (a parsed answer, or one the gateway wrote).
     pub response: OnceCell<Vec<u8>>,
     /// A stream's text as the client got it, for logging hooks (bounded by
@@ -160,9 +172,12 @@ impl Captured {
     /// Adds the text of the stream events in `events` (what a client was sent: OpenAI's
     /// `choices[].delta.content`, Anthropic's `delta.text`).
     pub fn note_stream(&self, events: &[u8]) {
+        if !self.logs {
+            return;
+        }
         let mut text = self.stream_text.borrow_mut();
-        for line in events.split(|&b| b == b'\n') {
-            let Some(data) = line.strip_prefix(b"data: ") else {
+        for event in sse_events(events) {
+            let Some(data) = corelane_http1::single_data(event) else {
                 continue;
             };
             let Ok(event) = serde_json::from_slice::<Value>(data) else {
@@ -178,6 +193,24 @@ impl Captured {
             }
         }
     }
+}
+
+/// The events of whole server-sent events in `buf` (each without its blank line).
+pub fn sse_events(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = buf;
+    std::iter::from_fn(move || {
+        while !rest.is_empty() {
+            let (event, next) = match memchr::memmem::find(rest, b"\n\n") {
+                Some(end) => (&rest[..end], &rest[end + 2..]),
+                None => (rest, &rest[rest.len()..]),
+            };
+            rest = next;
+            if !event.is_empty() {
+                return Some(event);
+            }
+        }
+        None
+    })
 }
 
 /// Answers larger than this are logged without their body (LiteLLM logs them whole; a
@@ -205,7 +238,7 @@ pub fn write_event(ex: &Exchange<'_>, captured: &Captured, key: &[u8], out: &mut
     });
     string(ex.call_id.as_str(), out);
     out.extend_from_slice(b",\"call_type\":");
-    string(ex.api.map_or("", crate::proxy::call_type_name), out);
+    string(ex.api.and_then(crate::proxy::call_type).unwrap_or(""), out);
     out.extend_from_slice(if ex.stream {
         b",\"stream\":true,\"requested_model\":"
     } else {
@@ -254,13 +287,9 @@ pub fn write_event(ex: &Exchange<'_>, captured: &Captured, key: &[u8], out: &mut
     if let Some(t) = ex.timings.first_token {
         float(b",\"first_token\":", epoch(t), out);
     }
-    if let Some(u) = ex.usage {
-        out.extend_from_slice(b",\"usage\":{\"prompt_tokens\":");
-        out.extend_from_slice(num.format(u.prompt_tokens).as_bytes());
-        out.extend_from_slice(b",\"completion_tokens\":");
-        out.extend_from_slice(num.format(u.completion_tokens).as_bytes());
-        out.extend_from_slice(b",\"total_tokens\":");
-        out.extend_from_slice(num.format(u.total_tokens).as_bytes());
+    if let Some(u) = &ex.usage {
+        out.extend_from_slice(b",\"usage\":");
+        corelane_transforms::usage::write_counts(u, out);
         out.push(b'}');
     }
     if let Some(cost) = ex.cost(ex.usage.as_ref()).filter(|c| c.is_finite()) {

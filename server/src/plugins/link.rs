@@ -87,9 +87,6 @@ pub struct CoreLink {
     /// Events waiting for the next batch, as `,`-separated JSON.
     log_buf: RefCell<Vec<u8>>,
     log_count: Cell<usize>,
-    /// The last batch found the socket's queue full (the sidecar lags): events are dropped
-    /// before they are written, until a batch goes again.
-    log_backlogged: Cell<bool>,
     /// The master key's `UserAPIKeyAuth` JSON by route (the same for every request).
     master_keys: RefCell<HashMap<&'static str, Vec<u8>>>,
     pub stats: Arc<LinkStats>,
@@ -126,7 +123,6 @@ impl CoreLink {
             next_id: Cell::new(1),
             log_buf: RefCell::new(Vec::new()),
             log_count: Cell::new(0),
-            log_backlogged: Cell::new(false),
             master_keys: RefCell::new(HashMap::new()),
             stats,
         }
@@ -179,15 +175,16 @@ impl CoreLink {
             return;
         }
         let mut buf = self.log_buf.borrow_mut();
-        if self.log_backlogged.get() || self.log_count.get() >= LOG_EVENTS || buf.len() >= LOG_BYTES
-        {
+        // While the sidecar lags (its batches fill the socket's queue) an event is dropped
+        // before it is written: what it would cost the core buys nothing.
+        if self.logs_backlogged() || self.log_count.get() >= LOG_EVENTS || buf.len() >= LOG_BYTES {
             LinkStats::add(&self.stats.log_dropped, 1);
             return;
         }
         if !buf.is_empty() {
             buf.push(b',');
         }
-        let route = ex.api.map_or("", |e| e.path());
+        let route = ex.route.0;
         if ex.custom_auth.is_none() && ex.identity.is_none() {
             let mut keys = self.master_keys.borrow_mut();
             let key = keys.entry(route).or_insert_with(|| {
@@ -196,11 +193,16 @@ impl CoreLink {
             });
             super::data::write_event(ex, captured, key, &mut buf);
         } else {
-            let key = super::data::caller_key(ex, route);
+            let key = super::data::caller_key(ex);
             let key = serde_json::to_vec(&key).unwrap_or_else(|_| b"{}".to_vec());
             super::data::write_event(ex, captured, &key, &mut buf);
         }
         self.log_count.set(self.log_count.get() + 1);
+    }
+
+    /// The logging connection's queue of batches is full.
+    fn logs_backlogged(&self) -> bool {
+        matches!(&*self.logs.conn.borrow(), Conn::Open { frames, .. } if frames.is_full())
     }
 
     /// Sends what the logging buffer holds, every [`LOG_EVERY`], for the core's life.
@@ -213,17 +215,17 @@ impl CoreLink {
             }
             let events = std::mem::take(&mut *self.log_buf.borrow_mut());
             self.log_count.set(0);
-            let mut body = Vec::with_capacity(events.len() + 12);
-            body.extend_from_slice(b"{\"events\":[");
-            body.extend_from_slice(&events);
-            body.extend_from_slice(b"]}");
-            let mut frame = Vec::with_capacity(body.len() + wire::HEADER);
-            wire::encode(wire::LOG, 0, &body, &mut frame);
+            let mut frame = Vec::new();
+            wire::encode_parts(
+                wire::LOG,
+                0,
+                &[b"{\"events\":[", &events, b"]}"],
+                &mut frame,
+            );
             let sent = match self.open(&self.logs).await {
                 Ok(frames) => frames.try_send(frame).is_ok(),
                 Err(_) => false,
             };
-            self.log_backlogged.set(!sent);
             let counter = if sent {
                 &self.stats.log_sent
             } else {

@@ -16,11 +16,20 @@ pub const MAX_FRAME: usize = 256 * 1024 * 1024;
 
 /// Appends a frame of `kind` and `id` around `payload` (JSON bytes).
 pub fn encode(kind: u8, id: u32, payload: &[u8], out: &mut Vec<u8>) {
-    let len = u32::try_from(payload.len() + 5).unwrap_or(u32::MAX);
+    encode_parts(kind, id, &[payload], out);
+}
+
+/// As [`encode`], the payload given in parts (copied once, into the frame).
+pub fn encode_parts(kind: u8, id: u32, parts: &[&[u8]], out: &mut Vec<u8>) {
+    let payload: usize = parts.iter().map(|p| p.len()).sum();
+    out.reserve(payload + HEADER);
+    let len = u32::try_from(payload + 5).unwrap_or(u32::MAX);
     out.extend_from_slice(&len.to_be_bytes());
     out.push(kind);
     out.extend_from_slice(&id.to_be_bytes());
-    out.extend_from_slice(payload);
+    for part in parts {
+        out.extend_from_slice(part);
+    }
 }
 
 /// A frame's header: (payload length, kind, id); `None` for a length no frame may have.

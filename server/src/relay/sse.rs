@@ -138,7 +138,6 @@ pub(super) async fn relay_stream(
                 break;
             }
         }
-
         if decoder.is_done() || failure.is_some() {
             // A clean end may leave a last event without its blank line; after a failure the
             // rest is a cut event, and the client gets the error event instead.

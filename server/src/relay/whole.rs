@@ -89,7 +89,7 @@ pub(super) async fn relay_body(
             }
         }
         // A plugin's logging hooks receive the answer (a copy, only when one has them).
-        if let Some(captured) = &ex.plugin {
+        if let Some(captured) = ex.plugin.as_ref().filter(|c| c.logs) {
             let answer = &body[HEAD_ROOM..];
             // Only one JSON value may go into an event (a provider's 200 may not be one).
             if answer.len() <= crate::plugins::data::MAX_LOGGED_RESPONSE
