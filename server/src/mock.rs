@@ -105,8 +105,8 @@ pub async fn respond(
         if let Some(replaced) = crate::plugins::before_answer(core, ex, Some(&json)).await? {
             json = replaced;
         }
-        if let Some(captured) = ex.plugin.as_ref().filter(|c| c.logs) {
-            let _ = captured.response.set(json.clone());
+        if let Some(captured) = &ex.plugin {
+            captured.note_answer(&json);
         }
         write_head(
             &mut out,

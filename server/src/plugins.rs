@@ -62,16 +62,14 @@ pub async fn after_pre_call(
         }
         false => (std::borrow::Cow::Borrowed(&[][..]), None),
     };
-    let json = serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok();
-    let captured = data::Captured {
-        head: req.raw_head.to_vec(),
-        request: body.to_vec(),
-        request_is_json: json,
-        logs: hooks.intersects(HookSet::LOG_SUCCESS.union(HookSet::LOG_FAILURE)),
-        ..Default::default()
-    };
+    let captured = data::Captured::new(
+        req.raw_head,
+        &body,
+        hooks.intersects(HookSet::LOG_SUCCESS.union(HookSet::LOG_FAILURE)),
+    );
     let call_type = crate::proxy::call_type(endpoint);
-    if let (true, Some(call_type), true) = (hooks.contains(HookSet::MODERATION), call_type, json) {
+    let moderated = hooks.contains(HookSet::MODERATION) && captured.request_is_json();
+    if let (true, Some(call_type)) = (moderated, call_type) {
         if ex.call_id.as_str().is_empty() {
             ex.call_id = crate::response::CallId::random();
         }
@@ -124,7 +122,7 @@ pub async fn before_answer(
         return Ok(None);
     };
     if !link.sidecar.hooks.contains(HookSet::POST_CALL_SUCCESS)
-        || !captured.request_is_json
+        || !captured.request_is_json()
         || serde_json::from_slice::<serde::de::IgnoredAny>(whole).is_err()
     {
         return Ok(None);
@@ -176,7 +174,7 @@ pub async fn on_failure(
         Some(captured) => &captured.request,
         None => b"",
     };
-    let body_ok = ex.plugin.as_ref().is_some_and(|c| c.request_is_json);
+    let body_ok = ex.plugin.as_ref().is_some_and(|c| c.request_is_json());
     let mut payload = Vec::with_capacity(request.len() + 1024);
     data::write_call(
         "post_call_failure",
@@ -214,7 +212,7 @@ pub async fn through_stream_hooks(
         .hooks
         .intersects(HookSet::STREAMING.union(HookSet::STREAMING_ITERATOR))
         || ex.api != Some(Endpoint::ChatCompletions)
-        || !captured.request_is_json
+        || !captured.request_is_json()
     {
         return Ok(());
     }

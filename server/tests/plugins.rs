@@ -1185,3 +1185,25 @@ lagging = Lagging()
     );
     gw.assert_healthy();
 }
+
+/// A stream's answer, as logging hooks get it, is assembled from the events the client got
+/// as LiteLLM's `stream_chunk_builder` assembles it: text, tool calls, finish reason, usage
+/// (`plugins/assemble_stream.py` runs both on the same chunks under LiteLLM's venv).
+#[test]
+fn a_logged_streams_answer_is_built_as_litellm_builds_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (_, venv) = pythons().remove(0);
+    let out = std::process::Command::new(venv)
+        .arg(root.join("tests/plugins/assemble_stream.py"))
+        .arg(root.join("python"))
+        .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout, "text same\ntool calls same\n");
+}

@@ -515,6 +515,9 @@ async def log_event(runtime, event):
     plugins = [p for p in runtime.plugins if name in p.hooks]
     if not plugins:
         return
+    if event.get("response") is None and success:
+        # A stream: its answer assembled from the chunks the client got.
+        event["response"] = shapes.assembled(event)
     kwargs = shapes.logging_kwargs(event)
     start, end = local_time(event.get("start")), local_time(event.get("end"))
     kwargs["start_time"], kwargs["end_time"] = start, end
@@ -524,8 +527,8 @@ async def log_event(runtime, event):
     if success:
         body = event.get("response")
         if not isinstance(body, dict):
-            # A stream (or an answer too large to copy): what is known of it.
-            body = shapes.assembled(event) or {
+            # An answer too large to copy, or not JSON: what is known of it.
+            body = {
                 "id": f"chatcmpl-{event.get('call_id')}",
                 "object": "chat.completion",
                 "model": kwargs.get("model"),

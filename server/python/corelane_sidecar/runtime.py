@@ -93,6 +93,11 @@ class Runtime:
     async def log_worker(self):
         while True:
             batch = await self.log_queue.get()
-            for event in batch.get("events", []):
-                self.stats["log_events"] += 1
-                await hooks.log_event(self, event)
+            try:
+                for event in wire.log_events(batch):
+                    self.stats["log_events"] += 1
+                    await hooks.log_event(self, event)
+            except ValueError as e:
+                # A broken batch (a bug on either side): what was left of it is lost.
+                self.stats["log_errors"] += 1
+                log.error("a logging batch could not be read: %s", e)

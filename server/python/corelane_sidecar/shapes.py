@@ -10,6 +10,7 @@ body, the caller's key, the exchange's facts), so the cores only copy bytes:
 """
 
 import copy
+import json
 import uuid
 
 # Headers LiteLLM keeps out of `metadata.headers` (they carry credentials).
@@ -97,19 +98,67 @@ def body_after(original, data):
     return None if out == original else out
 
 
+def stream_chunks(raw):
+    """The JSON chunks of server-sent events (`data:` lines; `[DONE]` and what is not JSON
+    skipped)."""
+    for block in raw.split(b"\n\n"):
+        data = [
+            line[5:].strip()
+            for line in block.split(b"\n")
+            if line.startswith(b"data:")
+        ]
+        if not data or data == [b"[DONE]"]:
+            continue
+        try:
+            yield json.loads(b"\n".join(data))
+        except ValueError:
+            continue
+
+
 def assembled(event):
-    """A stream's answer as LiteLLM logs it: one chat completion with the stream's text."""
-    text = event.get("stream_text")
-    if text is None:
+    """A stream's answer as LiteLLM logs it (its `stream_chunk_builder`): one chat completion
+    of the chunks the client got, their text, tool calls, finish reason and usage. Anthropic
+    and Responses streams give their text."""
+    if not event.get("stream"):
         return None
+    text, tools, finish, usage, first = [], {}, None, None, {}
+    for chunk in stream_chunks(event.get("stream_events") or b""):
+        if not isinstance(chunk, dict):
+            continue
+        if "choices" in chunk:
+            first = first or chunk
+            usage = chunk.get("usage") or usage
+            for choice in chunk.get("choices") or []:
+                if choice.get("index", 0) != 0:
+                    continue
+                delta = choice.get("delta") or {}
+                if delta.get("content"):
+                    text.append(delta["content"])
+                for call in delta.get("tool_calls") or []:
+                    slot = tools.setdefault(
+                        call.get("index", 0),
+                        {"id": None, "type": "function", "function": {"name": "", "arguments": ""}},
+                    )
+                    slot["id"] = call.get("id") or slot["id"]
+                    function = call.get("function") or {}
+                    slot["function"]["name"] += function.get("name") or ""
+                    slot["function"]["arguments"] += function.get("arguments") or ""
+                finish = choice.get("finish_reason") or finish
+        elif isinstance(chunk.get("delta"), dict) and isinstance(chunk["delta"].get("text"), str):
+            text.append(chunk["delta"]["text"])
+        elif chunk.get("type") == "response.output_text.delta":
+            text.append(chunk.get("delta") or "")
+    message = {"role": "assistant", "content": "".join(text) if text or not tools else None}
+    if tools:
+        message["tool_calls"] = [tools[i] for i in sorted(tools)]
     return {
-        "id": f"chatcmpl-{event.get('call_id')}",
+        "id": first.get("id") or f"chatcmpl-{event.get('call_id')}",
         "object": "chat.completion",
-        "model": event.get("requested_model"),
-        "choices": [
-            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
-        ],
-        "usage": event.get("usage") or {},
+        "created": first.get("created"),
+        "model": first.get("model") or event.get("requested_model"),
+        "system_fingerprint": first.get("system_fingerprint"),
+        "choices": [{"index": 0, "finish_reason": finish or "stop", "message": message}],
+        "usage": usage or event.get("usage") or {},
     }
 
 
@@ -193,7 +242,7 @@ def logging_kwargs(event):
         "requester_ip_address": None,
         "user_agent": user_agent,
         "messages": messages,
-        "response": (response if response is not None else assembled(event)) if success else None,
+        "response": response if success else None,
         "model_parameters": optional,
         "hidden_params": {
             "model_id": event.get("model_id"),

@@ -154,43 +154,54 @@ pub fn write_call(
 pub struct Captured {
     pub head: Vec<u8>,
     pub request: Vec<u8>,
-    /// `request` is one JSON value (checked once, when it was kept).
-    pub request_is_json: bool,
-    /// A plugin has a logging hook: the answer (or a stream's text) is kept for it.
+    /// `request` is one JSON value: checked once, when a hook that gets it as JSON needs it
+    /// (a logging event carries it as it is).
+    request_is_json: OnceCell<bool>,
+    /// A plugin has a logging hook: the answer (or a stream's events) is kept for it.
     pub logs: bool,
-    /// The answer, set only with one JSON value (a parsed answer, or one the gateway wrote).
+    /// The answer's body, as it is (at most [`MAX_LOGGED_RESPONSE`]).
     pub response: OnceCell<Vec<u8>>,
-    /// A stream's text as the client got it, for logging hooks (bounded by
-    /// [`MAX_LOGGED_RESPONSE`]).
-    pub stream_text: RefCell<String>,
+    /// A stream's events as the client got them, for logging hooks: whole events, at most
+    /// [`MAX_LOGGED_RESPONSE`] bytes of them (the sidecar assembles the answer).
+    pub stream: RefCell<Vec<u8>>,
     /// The stream's session in the sidecar's streaming hooks is open.
     pub stream_opened: std::cell::Cell<bool>,
     pub moderation: RefCell<Option<flume::Receiver<Result<Value, super::link::CallError>>>>,
 }
 
 impl Captured {
-    /// Adds the text of the stream events in `events` (what a client was sent: OpenAI's
-    /// `choices[].delta.content`, Anthropic's `delta.text`).
+    pub fn new(head: &[u8], request: &[u8], logs: bool) -> Captured {
+        Captured {
+            head: head.to_vec(),
+            request: request.to_vec(),
+            logs,
+            ..Captured::default()
+        }
+    }
+
+    /// `request` is one JSON value (a hook's payload embeds it as JSON).
+    pub fn request_is_json(&self) -> bool {
+        *self
+            .request_is_json
+            .get_or_init(|| serde_json::from_slice::<serde::de::IgnoredAny>(&self.request).is_ok())
+    }
+
+    /// Keeps the stream events in `events` (whole events, as a client was sent them) for a
+    /// logging hook, until they would pass [`MAX_LOGGED_RESPONSE`].
     pub fn note_stream(&self, events: &[u8]) {
         if !self.logs {
             return;
         }
-        let mut text = self.stream_text.borrow_mut();
-        for event in sse_events(events) {
-            let Some(data) = corelane_http1::single_data(event) else {
-                continue;
-            };
-            let Ok(event) = serde_json::from_slice::<Value>(data) else {
-                continue;
-            };
-            let delta = event["choices"][0]["delta"]["content"]
-                .as_str()
-                .or_else(|| event["delta"]["text"].as_str());
-            if let Some(delta) = delta {
-                if text.len() + delta.len() <= MAX_LOGGED_RESPONSE {
-                    text.push_str(delta);
-                }
-            }
+        let mut stream = self.stream.borrow_mut();
+        if stream.len() + events.len() <= MAX_LOGGED_RESPONSE {
+            stream.extend_from_slice(events);
+        }
+    }
+
+    /// Keeps a whole answer's body for a logging hook (at most [`MAX_LOGGED_RESPONSE`]).
+    pub fn note_answer(&self, body: &[u8]) {
+        if self.logs && body.len() <= MAX_LOGGED_RESPONSE {
+            let _ = self.response.set(body.to_vec());
         }
     }
 }
@@ -217,12 +228,15 @@ pub fn sse_events(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// core does not copy megabytes for a logger).
 pub const MAX_LOGGED_RESPONSE: usize = 1024 * 1024;
 
-/// One request's logging event, as the sidecar takes it (`hooks.log_event` builds LiteLLM's
-/// `kwargs` and `standard_logging_object` from it, off the cores): the exchange's facts, the
-/// caller (`key`, its JSON), and the request and answer bodies copied in as they are (JSON
-/// already). Written by hand: it runs on a core for every request a logger sees.
+/// One request's logging event, in a LOG frame's parts ([`super::wire`]; the sidecar's
+/// `hooks.log_event` builds LiteLLM's `kwargs` and `standard_logging_object` from it, off
+/// the cores): the exchange's facts, the caller (`key`, its JSON), then the head, bodies
+/// and stream as they are. Written by hand: it runs on a core for every request a logger
+/// sees.
 pub fn write_event(ex: &Exchange<'_>, captured: &Captured, key: &[u8], out: &mut Vec<u8>) {
+    use super::wire;
     use corelane_transforms::json::write_json_string as string;
+    let facts = wire::open_part(out);
     let now = Instant::now();
     let epoch_now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -299,26 +313,13 @@ pub fn write_event(ex: &Exchange<'_>, captured: &Captured, key: &[u8], out: &mut
     out.extend_from_slice(num.format(ex.retries).as_bytes());
     out.extend_from_slice(b",\"fallbacks\":");
     out.extend_from_slice(num.format(ex.fallbacks).as_bytes());
-    out.extend_from_slice(b",\"key\":");
-    out.extend_from_slice(key);
-    out.extend_from_slice(b",\"head\":");
-    string(&String::from_utf8_lossy(&captured.head), out);
-    // The bodies, checked as JSON when they were kept.
-    out.extend_from_slice(b",\"request\":");
-    match captured.request_is_json {
-        true => out.extend_from_slice(&captured.request),
-        false => out.extend_from_slice(b"null"),
-    }
-    out.extend_from_slice(b",\"response\":");
-    match captured.response.get() {
-        Some(body) => out.extend_from_slice(body),
-        None => out.extend_from_slice(b"null"),
-    }
-    if ex.stream {
-        out.extend_from_slice(b",\"stream_text\":");
-        string(&captured.stream_text.borrow(), out);
-    }
     out.push(b'}');
+    wire::close_part(out, facts);
+    wire::part(key, out);
+    wire::part(&captured.head, out);
+    wire::part(&captured.request, out);
+    wire::part(captured.response.get().map_or(&[][..], Vec::as_slice), out);
+    wire::part(&captured.stream.borrow(), out);
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ pub struct CoreLink {
     calls: Rc<Channel>,
     logs: Rc<Channel>,
     next_id: Cell<u32>,
-    /// Events waiting for the next batch, as `,`-separated JSON.
+    /// Events waiting for the next batch: a LOG frame being written (its header first).
     log_buf: RefCell<Vec<u8>>,
     log_count: Cell<usize>,
     /// The master key's `UserAPIKeyAuth` JSON by route (the same for every request).
@@ -121,7 +121,7 @@ impl CoreLink {
             calls: channel(usize::MAX),
             logs: channel(LOG_BATCHES),
             next_id: Cell::new(1),
-            log_buf: RefCell::new(Vec::new()),
+            log_buf: RefCell::new(log_frame(0)),
             log_count: Cell::new(0),
             master_keys: RefCell::new(HashMap::new()),
             stats,
@@ -181,9 +181,6 @@ impl CoreLink {
             LinkStats::add(&self.stats.log_dropped, 1);
             return;
         }
-        if !buf.is_empty() {
-            buf.push(b',');
-        }
         let route = ex.route.0;
         if ex.custom_auth.is_none() && ex.identity.is_none() {
             let mut keys = self.master_keys.borrow_mut();
@@ -213,15 +210,15 @@ impl CoreLink {
             if n == 0 {
                 continue;
             }
-            let events = std::mem::take(&mut *self.log_buf.borrow_mut());
+            // The next batch starts with room for about as much as this one took (bounded:
+            // an idle core keeps little).
+            let mut frame = {
+                let mut buf = self.log_buf.borrow_mut();
+                let next = log_frame(buf.len().min(LOG_BYTES / 8));
+                std::mem::replace(&mut *buf, next)
+            };
             self.log_count.set(0);
-            let mut frame = Vec::new();
-            wire::encode_parts(
-                wire::LOG,
-                0,
-                &[b"{\"events\":[", &events, b"]}"],
-                &mut frame,
-            );
+            wire::close_frame(&mut frame, 0);
             let sent = match self.open(&self.logs).await {
                 Ok(frames) => frames.try_send(frame).is_ok(),
                 Err(_) => false,
@@ -281,6 +278,13 @@ impl CoreLink {
             }
         }
     }
+}
+
+/// An empty LOG frame with room for `capacity` bytes.
+fn log_frame(capacity: usize) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(capacity.max(wire::HEADER));
+    wire::open_frame(wire::LOG, 0, &mut frame);
+    frame
 }
 
 /// Connects and reads the HELLO every connection starts with.

@@ -1,7 +1,14 @@
 //! The frames corelane and the Python sidecar exchange (`server/python/corelane_sidecar/
 //! wire.py` is the other side): a 4-byte big-endian length of what follows, one byte of
-//! kind, a 4-byte big-endian id, and a JSON payload. The id pairs a CALL with its REPLY;
-//! HELLO and LOG carry id 0.
+//! kind, a 4-byte big-endian id, and a payload. The id pairs a CALL with its REPLY; HELLO
+//! and LOG carry id 0.
+//!
+//! HELLO, CALL and REPLY carry JSON. A LOG frame carries events, each six parts in this
+//! order, each a 4-byte big-endian length and its bytes: the event's facts (JSON),
+//! the caller's `UserAPIKeyAuth` (JSON), the raw request head, the request body, the
+//! answer's body and the stream's events as the client got them. The last four are copied
+//! as they are: the sidecar parses them (a body that is not JSON logs as none), so a core
+//! neither checks nor escapes them.
 //!
 //! Written by hand: nine bytes of header; no crate is needed for that.
 
@@ -16,20 +23,44 @@ pub const MAX_FRAME: usize = 256 * 1024 * 1024;
 
 /// Appends a frame of `kind` and `id` around `payload` (JSON bytes).
 pub fn encode(kind: u8, id: u32, payload: &[u8], out: &mut Vec<u8>) {
-    encode_parts(kind, id, &[payload], out);
+    out.reserve(payload.len() + HEADER);
+    let at = open_frame(kind, id, out);
+    out.extend_from_slice(payload);
+    close_frame(out, at);
 }
 
-/// As [`encode`], the payload given in parts (copied once, into the frame).
-pub fn encode_parts(kind: u8, id: u32, parts: &[&[u8]], out: &mut Vec<u8>) {
-    let payload: usize = parts.iter().map(|p| p.len()).sum();
-    out.reserve(payload + HEADER);
-    let len = u32::try_from(payload + 5).unwrap_or(u32::MAX);
-    out.extend_from_slice(&len.to_be_bytes());
+/// Starts a frame at the end of `out`, its payload to be written after; returns where it
+/// starts, for [`close_frame`].
+pub fn open_frame(kind: u8, id: u32, out: &mut Vec<u8>) -> usize {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
     out.push(kind);
     out.extend_from_slice(&id.to_be_bytes());
-    for part in parts {
-        out.extend_from_slice(part);
-    }
+    at
+}
+
+/// Sets the length of the frame started at `at` to what follows its header in `out`.
+pub fn close_frame(out: &mut [u8], at: usize) {
+    let len = u32::try_from(out.len() - at - 4).unwrap_or(u32::MAX);
+    out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+}
+
+/// Appends one part of a LOG event.
+pub fn part(bytes: &[u8], out: &mut Vec<u8>) {
+    let at = open_part(out);
+    out.extend_from_slice(bytes);
+    close_part(out, at);
+}
+
+/// Starts a LOG event's part written after; [`close_part`] sets its length.
+pub fn open_part(out: &mut Vec<u8>) -> usize {
+    out.extend_from_slice(&[0; 4]);
+    out.len()
+}
+
+pub fn close_part(out: &mut [u8], at: usize) {
+    let len = u32::try_from(out.len() - at).unwrap_or(u32::MAX);
+    out[at - 4..at].copy_from_slice(&len.to_be_bytes());
 }
 
 /// A frame's header: (payload length, kind, id); `None` for a length no frame may have.
@@ -54,6 +85,15 @@ mod tests {
         let mut head = [0u8; HEADER];
         head.copy_from_slice(&out[..HEADER]);
         assert_eq!(decode_header(&head), Some((2, CALL, 7)));
+        let mut log = Vec::new();
+        let at = open_frame(LOG, 0, &mut log);
+        part(b"ab", &mut log);
+        part(b"", &mut log);
+        close_frame(&mut log, at);
+        assert_eq!(
+            log,
+            [0, 0, 0, 15, LOG, 0, 0, 0, 0, 0, 0, 0, 2, b'a', b'b', 0, 0, 0, 0]
+        );
         assert_eq!(decode_header(&[0, 0, 0, 4, 1, 0, 0, 0, 0]), None);
         assert_eq!(
             decode_header(&[0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 0]),

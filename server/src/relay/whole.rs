@@ -89,14 +89,8 @@ pub(super) async fn relay_body(
             }
         }
         // A plugin's logging hooks receive the answer (a copy, only when one has them).
-        if let Some(captured) = ex.plugin.as_ref().filter(|c| c.logs) {
-            let answer = &body[HEAD_ROOM..];
-            // Only one JSON value may go into an event (a provider's 200 may not be one).
-            if answer.len() <= crate::plugins::data::MAX_LOGGED_RESPONSE
-                && serde_json::from_slice::<serde::de::IgnoredAny>(answer).is_ok()
-            {
-                let _ = captured.response.set(answer.to_vec());
-            }
+        if let Some(captured) = &ex.plugin {
+            captured.note_answer(&body[HEAD_ROOM..]);
         }
         write_head(
             &mut out,
