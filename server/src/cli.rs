@@ -1,6 +1,7 @@
 //! Command-line flags, named and defaulted as LiteLLM's `litellm` proxy command names them.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 
@@ -101,16 +102,44 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub python: Option<String>,
 
-    /// Seconds one plugin hook may take before its request fails with a 503.
-    #[arg(
-        long = "plugin-timeout",
-        default_value_t = 10.0,
-        value_name = "SECONDS"
-    )]
-    pub plugin_timeout: f64,
+    /// Seconds a plugin's hook may take before its request fails with a 503 (10 by
+    /// default); `NAME=SECONDS` sets one plugin's, by its name in the config (a callback's
+    /// path, a guardrail's name, the custom auth function's path). Repeatable.
+    #[arg(long = "plugin-timeout", value_name = "[NAME=]SECONDS", value_parser = plugin_timeout)]
+    pub plugin_timeout: Vec<(Option<String>, f64)>,
+}
+
+/// `SECONDS` or `NAME=SECONDS`, with SECONDS a positive number.
+fn plugin_timeout(s: &str) -> Result<(Option<String>, f64), String> {
+    let (name, secs) = match s.rsplit_once('=') {
+        Some((name, secs)) if !name.is_empty() => (Some(name.to_owned()), secs),
+        _ => (None, s),
+    };
+    match secs.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok((name, v)),
+        _ => Err(format!("{secs:?} is not a positive number of seconds")),
+    }
 }
 
 impl Args {
+    /// `--plugin-timeout`: the default (the last bare value, else 10 s) and each plugin's
+    /// own.
+    pub fn plugin_timeouts(&self) -> (Duration, Vec<(String, Duration)>) {
+        let secs = |s: f64| Duration::try_from_secs_f64(s.min(86_400.0)).unwrap_or(Duration::ZERO);
+        let default = self
+            .plugin_timeout
+            .iter()
+            .rev()
+            .find(|(name, _)| name.is_none())
+            .map_or(Duration::from_secs(10), |(_, s)| secs(*s));
+        let named = self
+            .plugin_timeout
+            .iter()
+            .filter_map(|(name, s)| Some((name.clone()?, secs(*s))))
+            .collect();
+        (default, named)
+    }
+
     /// CPU for core `index` when pinning is on.
     pub fn cpu_for(&self, index: usize) -> Option<usize> {
         let list = self.pin_cpus.as_deref()?;

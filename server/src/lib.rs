@@ -149,12 +149,14 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
     let _ = gateway.store.set(store.clone());
     // Python plugins: the sidecar is started (and its plugins loaded) before a request is
     // served; a plugin that does not load stops the start, as it stops LiteLLM's.
+    let (plugin_timeout, plugin_timeouts) = args.plugin_timeouts();
     let sidecar = match plugins::SidecarSettings::new(
         &config,
         path.as_deref(),
         args.python.clone(),
-        seconds(args.plugin_timeout),
-    ) {
+        plugin_timeout,
+        plugin_timeouts,
+    )? {
         Some(settings) => {
             let sidecar = plugins::Sidecar::start(settings)?;
             for p in &sidecar.plugins {

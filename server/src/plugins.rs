@@ -312,10 +312,28 @@ fn answer_of(
     hook: &str,
 ) -> Result<serde_json::Value, crate::errors::GatewayError> {
     let answer = called.map_err(|e| unavailable(link, e, hook))?;
+    if let Some(late) = answer.get("timeout") {
+        return Err(plugin_late(late, hook));
+    }
     match answer.get("error") {
         Some(error) => Err(data::rejection(error)),
         None => Ok(answer),
     }
+}
+
+/// The 503 of a hook whose plugin ran past its timeout, as the sidecar reports it
+/// (`{"plugin", "seconds"}`).
+fn plugin_late(late: &serde_json::Value, hook: &str) -> crate::errors::GatewayError {
+    crate::errors::GatewayError::proxy(
+        503,
+        "service_unavailable",
+        None,
+        format!(
+            "the Python plugin {} did not answer within {}s (--plugin-timeout): the request's {hook} could not run",
+            late["plugin"].as_str().unwrap_or("?"),
+            late["seconds"].as_f64().unwrap_or(0.0),
+        ),
+    )
 }
 
 /// The 503 of a hook that could not run.
@@ -323,7 +341,7 @@ pub fn unavailable(link: &CoreLink, e: link::CallError, hook: &str) -> crate::er
     let why = match e {
         link::CallError::Unavailable => "is unavailable".to_owned(),
         link::CallError::Timeout => format!(
-            "did not answer within {:.1}s (--plugin-timeout)",
+            "did not answer within {:.1}s (its plugins' timeouts added up)",
             link.sidecar.timeout.as_secs_f64()
         ),
     };
@@ -448,6 +466,8 @@ pub struct PluginInfo {
     /// The Python methods it overrides.
     pub methods: Vec<String>,
     pub hooks: HookSet,
+    /// How long each of its hooks may take.
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -478,6 +498,7 @@ impl PluginInfo {
             kind,
             methods,
             hooks,
+            timeout: std::time::Duration::try_from_secs_f64(v["timeout"].as_f64()?).ok()?,
         })
     }
 }
@@ -493,9 +514,11 @@ mod tests {
             "name": "custom_callbacks.proxy_handler_instance",
             "kind": "callback",
             "hooks": ["async_log_success_event", "log_success_event"],
+            "timeout": 2.5,
         }))
         .unwrap();
         assert!(p.hooks.contains(HookSet::LOG_SUCCESS));
+        assert_eq!(p.timeout, std::time::Duration::from_millis(2500));
         assert!(!p
             .hooks
             .intersects(HookSet::PRE_CALL.union(HookSet::LOG_FAILURE)));

@@ -209,12 +209,23 @@ fn a_rejecting_hook_answers_litellms_errors() {
 fn a_plugin_that_does_not_load_stops_the_start() {
     let _serial = serial();
     let (_, python) = pythons().remove(1);
-    let dir = TempDir::new("broken");
-    dir.write("broken_plugin.py", BROKEN);
-    let path = dir.write(
-        "config.yaml",
-        &config("broken_plugin.proxy_handler_instance"),
+    let config = config("broken_plugin.proxy_handler_instance");
+    let stderr = start_fails(&config, &[("broken_plugin.py", BROKEN)], &python, &[]);
+    assert!(stderr.contains("this plugin cannot load"), "{stderr}");
+    assert!(
+        stderr.contains("broken_plugin.proxy_handler_instance"),
+        "{stderr}"
     );
+}
+
+/// Starts the gateway on `config` with `files` beside it, expecting it to refuse: its
+/// stderr.
+fn start_fails(config: &str, files: &[(&str, &str)], python: &Path, extra: &[&str]) -> String {
+    let dir = TempDir::new("refused");
+    for (name, text) in files {
+        dir.write(name, text);
+    }
+    let path = dir.write("config.yaml", config);
     let mut cmd = std::process::Command::new(gateway_bin());
     cmd.arg("--config")
         .arg(&path)
@@ -227,7 +238,8 @@ fn a_plugin_that_does_not_load_stops_the_start() {
             "1",
             "--python",
         ])
-        .arg(&python)
+        .arg(python)
+        .args(extra)
         .env("CORELANE_DATA_DIR", dir.0.join("data"))
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -236,11 +248,7 @@ fn a_plugin_that_does_not_load_stops_the_start() {
     let exit = proc.wait_exit(Duration::from_secs(60));
     let stderr = proc.stderr.text();
     assert!(exit.is_some_and(|e| !e.success()), "{stderr}");
-    assert!(stderr.contains("this plugin cannot load"), "{stderr}");
-    assert!(
-        stderr.contains("broken_plugin.proxy_handler_instance"),
-        "{stderr}"
-    );
+    stderr
 }
 
 /// The sidecar of the gateway `gw` (found by its directory's name, which carries
@@ -325,6 +333,7 @@ fn a_hung_hook_times_out_with_a_503_and_the_server_stays_healthy() {
     let (_, python) = pythons().remove(1);
     let slow = r#"
 import asyncio
+import os
 from litellm.integrations.custom_logger import CustomLogger
 
 class Slow(CustomLogger):
@@ -333,26 +342,91 @@ class Slow(CustomLogger):
             await asyncio.sleep(30)
         return data
 
+    async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
+        text = kwargs["messages"][0]["content"]
+        if text == "hang the logger":
+            await asyncio.sleep(30)
+        with open(os.environ["CORELANE_TEST_LOG"], "a") as f:
+            f.write(text + "\n")
+
+class Patient(CustomLogger):
+    async def async_pre_call_hook(self, user_api_key_dict, cache, data, call_type):
+        if data["messages"][0]["content"] == "take a second":
+            await asyncio.sleep(1)
+        return data
+
 slow = Slow()
+patient = Patient()
 "#;
-    let gw = start(
-        "[slow.slow]",
+    let dir = TempDir::new("plugin-timeouts");
+    let log = dir.0.join("logged.txt");
+    // Each plugin's hooks get its own timeout: 0.5 s by default, 3 s for slow.patient.
+    let python_arg = python.to_str().unwrap();
+    let gw = Gateway::start_beside(
+        &config("[slow.slow, slow.patient]"),
         &[("slow.py", slow)],
-        &python,
-        &["--plugin-timeout", "0.5"],
+        &[
+            "--num_workers",
+            "1",
+            "--python",
+            python_arg,
+            "--plugin-timeout",
+            "0.5",
+            "--plugin-timeout",
+            "slow.patient=3",
+            "--metrics",
+        ],
+        &[("CORELANE_TEST_LOG", &log)],
     );
     let started = Instant::now();
     let r = chat(&gw, "hang");
     assert_eq!(r.status, 503, "{}", r.text());
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert!(
-        r.text().contains("did not answer within 0.5s"),
-        "{}",
-        r.text()
+    assert_eq!(
+        r.json()["error"]["message"],
+        "the Python plugin slow.slow did not answer within 0.5s (--plugin-timeout): the request's async_pre_call_hook could not run"
     );
+    // A plugin with a longer timeout may take longer.
+    let started = Instant::now();
+    let r = chat(&gw, "take a second");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(started.elapsed() >= Duration::from_secs(1));
     // Other requests are not held up by the hung one.
     assert_eq!(chat(&gw, "hi").status, 200);
+    // A logging hook past its timeout is cancelled and counted; the next events are logged.
+    assert_eq!(chat(&gw, "hang the logger").status, 200);
+    assert_eq!(chat(&gw, "after it").status, 200);
+    let logged = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        eventually(Duration::from_secs(10), || logged().contains("after it")),
+        "{}",
+        logged()
+    );
+    assert!(!logged().contains("hang the logger"));
+    assert!(
+        metrics(&gw).contains("corelane_plugin_log_hook_errors_total 1.0"),
+        "{}",
+        metrics(&gw)
+    );
     gw.assert_healthy();
+}
+
+/// `--plugin-timeout NAME=SECONDS` must name a plugin of the config.
+#[test]
+fn a_timeout_for_a_plugin_the_config_lacks_stops_the_start() {
+    let _serial = serial();
+    let (_, python) = pythons().remove(1);
+    let config = config("custom_logger.proxy_handler_instance");
+    let stderr = start_fails(
+        &config,
+        &[("custom_logger.py", include_str!("plugins/custom_logger.py"))],
+        &python,
+        &["--plugin-timeout", "custom_loger.proxy_handler_instance=2"],
+    );
+    assert!(
+        stderr.contains("the config names no plugin \"custom_loger.proxy_handler_instance\""),
+        "{stderr}"
+    );
 }
 
 #[test]

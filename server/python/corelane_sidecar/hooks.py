@@ -8,6 +8,7 @@ import hashlib
 import inspect
 import json
 import logging
+import time
 import traceback
 
 from . import shapes, streams
@@ -116,7 +117,41 @@ class _HTTPError(Exception):
         self.detail = detail
 
 
+class PluginTimeout(Exception):
+    """A plugin's hook ran past the plugin's timeout (it was cancelled)."""
+
+    def __init__(self, name, seconds):
+        super().__init__(f"{name} did not answer within {seconds:g}s")
+        self.name = name
+        self.seconds = seconds
+
+
+async def bounded(plugin, awaitable):
+    """`awaitable` (one of `plugin`'s hooks), cancelled past the plugin's timeout (in the
+    calling task where Python has `asyncio.timeout`, 3.11+: no task per call)."""
+    try:
+        if hasattr(asyncio, "timeout"):
+            async with asyncio.timeout(plugin.timeout):
+                return await awaitable
+        return await asyncio.wait_for(awaitable, plugin.timeout)
+    except asyncio.TimeoutError:
+        raise PluginTimeout(plugin.name, plugin.timeout) from None
+
+
+def late(e):
+    """The answer of a deciding hook whose plugin ran out of time: corelane fails the
+    request with a 503 naming it, as it does when the sidecar cannot answer."""
+    return {"timeout": {"plugin": e.name, "seconds": e.seconds}}
+
+
 async def dispatch(runtime, payload):
+    try:
+        return await dispatch_hook(runtime, payload)
+    except PluginTimeout as e:
+        return late(e)
+
+
+async def dispatch_hook(runtime, payload):
     hook = payload.get("hook")
     if hook == "pre_call":
         return await pre_call(runtime, payload)
@@ -176,9 +211,14 @@ async def moderation(runtime, payload):
 
     async def one(plugin):
         try:
-            await plugin.obj.async_moderation_hook(
-                data=data, user_api_key_dict=key, call_type=call_type
+            await bounded(
+                plugin,
+                plugin.obj.async_moderation_hook(
+                    data=data, user_api_key_dict=key, call_type=call_type
+                ),
             )
+        except PluginTimeout as e:
+            return late(e)
         except Exception as e:  # noqa: BLE001: the plugin's rejection
             return {"error": error_of(e, plugin.obj), "plugin": plugin.name}
         return None
@@ -212,9 +252,14 @@ async def post_call_success(runtime, payload):
         if not runs(plugin, "async_post_call_success_hook", "post_call", data):
             continue
         try:
-            result = await plugin.obj.async_post_call_success_hook(
-                data=data, user_api_key_dict=key, response=response
+            result = await bounded(
+                plugin,
+                plugin.obj.async_post_call_success_hook(
+                    data=data, user_api_key_dict=key, response=response
+                ),
             )
+        except PluginTimeout:
+            raise
         except Exception as e:  # noqa: BLE001: the plugin's rejection
             return {"error": error_of(e, plugin.obj), "plugin": plugin.name}
         if result is not None:
@@ -241,9 +286,14 @@ async def pre_call(runtime, payload):
         if not runs_pre_call(plugin, data):
             continue
         try:
-            response = await plugin.obj.async_pre_call_hook(
-                user_api_key_dict=key, cache=runtime.cache, data=data, call_type=call_type
+            response = await bounded(
+                plugin,
+                plugin.obj.async_pre_call_hook(
+                    user_api_key_dict=key, cache=runtime.cache, data=data, call_type=call_type
+                ),
             )
+        except PluginTimeout:
+            raise
         except Exception as e:  # noqa: BLE001: the plugin's rejection
             return {"error": error_of(e, plugin.obj), "plugin": plugin.name}
         if isinstance(response, Exception):
@@ -347,7 +397,9 @@ async def custom_auth(runtime, payload):
     api_key = payload.get("api_key")
     request = http_request(payload.get("head") or "", (payload.get("body") or "").encode())
     try:
-        result = await runtime.auth.obj(request=request, api_key=api_key)
+        result = await bounded(runtime.auth, runtime.auth.obj(request=request, api_key=api_key))
+    except PluginTimeout:
+        raise
     except Exception as e:  # noqa: BLE001: the function's refusal
         return {"error": auth_error(e)}
     if isinstance(result, str):
@@ -413,13 +465,16 @@ async def post_call_failure(runtime, payload):
         if "async_post_call_failure_hook" not in plugin.hooks:
             continue
         try:
-            result = await plugin.obj.async_post_call_failure_hook(
-                request_data=data,
-                original_exception=exc,
-                user_api_key_dict=key,
-                traceback_str=None,
+            result = await bounded(
+                plugin,
+                plugin.obj.async_post_call_failure_hook(
+                    request_data=data,
+                    original_exception=exc,
+                    user_api_key_dict=key,
+                    traceback_str=None,
+                ),
             )
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:  # noqa: BLE001: a timeout too leaves the error as it is
             result = e
             if not is_http_exception(e):
                 runtime.stats["hook_errors"] += 1
@@ -543,12 +598,22 @@ async def log_event(runtime, event):
         kwargs["exception"] = LoggedException(kwargs.get("exception") or "")
     for plugin in plugins:
         try:
+            # The runtime's watchdog cancels a hook past the plugin's timeout (no timer per
+            # call: logging runs for every request).
+            runtime.logging_until = time.monotonic() + plugin.timeout
             result = getattr(plugin.obj, name)(kwargs, response, start, end)
             if inspect.isawaitable(result):
                 await result
+        except asyncio.CancelledError:
+            if not runtime.took_overdue_cancel():
+                raise
+            runtime.stats["log_errors"] += 1
+            log.error("%s of %s did not finish within %gs: cancelled", name, plugin.name, plugin.timeout)
         except Exception:  # noqa: BLE001: LiteLLM logs it and goes on ("[Non-Blocking]")
             runtime.stats["log_errors"] += 1
             log.error("%s of %s raised: %s", name, plugin.name, traceback.format_exc())
+        finally:
+            runtime.logging_until = None
 
 
 class LoggedException(Exception):

@@ -32,16 +32,19 @@ HOOKS = (
 class Plugin:
     """A loaded plugin: its name in the config, its object, and what kind it is."""
 
-    def __init__(self, name, kind, obj, guardrail=None):
+    def __init__(self, name, kind, obj, guardrail=None, timeout=10.0):
         self.name = name
         self.kind = kind  # "callback", "guardrail" or "custom_auth"
         self.obj = obj
+        # Seconds each of its hooks may take (`--plugin-timeout [NAME=]SECONDS`).
+        self.timeout = timeout
         self.guardrail = guardrail or {}
         self.hooks = overridden_hooks(obj, kind) if kind != "custom_auth" else []
 
     def describe(self):
         return {
             "name": self.name,
+            "timeout": self.timeout,
             "kind": self.kind,
             "class": type(self.obj).__name__ if self.kind != "custom_auth" else None,
             "hooks": self.hooks,
@@ -105,6 +108,12 @@ def load(spec):
     if config_dir not in sys.path:
         sys.path.insert(0, config_dir)
     custom_logger, custom_guardrail = base_classes()
+    default = float(spec.get("timeout", 10.0))
+    timeouts = spec.get("timeouts") or {}
+
+    def timeout(name):
+        return float(timeouts.get(name, default))
+
     plugins = []
     for name in spec.get("callbacks", []):
         obj = load_one(name, config_dir)
@@ -114,7 +123,7 @@ def load(spec):
             )
         if not isinstance(obj, custom_logger):
             raise TypeError(f"litellm_settings.callbacks: {name} is not a CustomLogger")
-        plugins.append(Plugin(name, "callback", obj))
+        plugins.append(Plugin(name, "callback", obj, timeout=timeout(name)))
     for entry in spec.get("guardrails", []):
         name = entry["guardrail_name"]
         params = dict(entry.get("litellm_params") or {})
@@ -126,14 +135,20 @@ def load(spec):
             raise TypeError(f"guardrails: {path} is not a CustomGuardrail class")
         obj = cls(guardrail_name=name, event_hook=mode, default_on=default_on, **params)
         plugins.append(
-            Plugin(name, "guardrail", obj, {"mode": mode, "default_on": bool(default_on)})
+            Plugin(
+                name,
+                "guardrail",
+                obj,
+                {"mode": mode, "default_on": bool(default_on)},
+                timeout=timeout(name),
+            )
         )
     auth = None
     if spec.get("custom_auth"):
         fn = load_one(spec["custom_auth"], config_dir)
         if not callable(fn):
             raise TypeError(f"general_settings.custom_auth: {spec['custom_auth']} is not a function")
-        auth = Plugin(spec["custom_auth"], "custom_auth", fn)
+        auth = Plugin(spec["custom_auth"], "custom_auth", fn, timeout=timeout(spec["custom_auth"]))
     return plugins, auth
 
 

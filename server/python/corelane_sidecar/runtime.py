@@ -27,6 +27,11 @@ class Runtime:
         self.spec = spec
         self.log_queue = asyncio.Queue(LOG_QUEUE)
         self.worker = None
+        self.watchdog = None
+        # When the logging hook running now must be done by (None: none runs), and whether
+        # the watchdog cancelled it for running late.
+        self.logging_until = None
+        self.overdue = False
         self.stats = {"log_events": 0, "log_errors": 0, "hook_errors": 0}
         self.cache = hooks.new_cache()
         # Streams going through the streaming hooks, by call id.
@@ -39,15 +44,38 @@ class Runtime:
         return {"version": 1, "litellm": not self.shim, "plugins": plugins}
 
     def start(self):
-        self.worker = asyncio.get_running_loop().create_task(self.log_worker())
+        loop = asyncio.get_running_loop()
+        self.worker = loop.create_task(self.log_worker())
+        self.watchdog = loop.create_task(self.watch_logging())
+
+    def took_overdue_cancel(self):
+        """After a CancelledError in the logging worker: whether it was the watchdog's (now
+        absorbed: the worker goes on) rather than the sidecar stopping."""
+        if not self.overdue:
+            return False
+        self.overdue = False
+        task = asyncio.current_task()
+        if hasattr(task, "uncancel"):
+            task.uncancel()
+        return True
+
+    async def watch_logging(self):
+        """Cancels a logging hook that runs past its plugin's timeout."""
+        while True:
+            await asyncio.sleep(0.05)
+            until = self.logging_until
+            if until is not None and time.monotonic() > until and not self.overdue:
+                self.overdue = True
+                self.worker.cancel()
 
     async def close(self):
         # What is queued is logged before the process ends (corelane waits a little).
         deadline = time.monotonic() + 5
         while not self.log_queue.empty() and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
-        if self.worker is not None:
-            self.worker.cancel()
+        for task in (self.worker, self.watchdog):
+            if task is not None:
+                task.cancel()
 
     async def connection(self, reader, writer):
         lock = asyncio.Lock()
@@ -92,8 +120,8 @@ class Runtime:
 
     async def log_worker(self):
         while True:
-            batch = await self.log_queue.get()
             try:
+                batch = await self.log_queue.get()
                 for event in wire.log_events(batch):
                     self.stats["log_events"] += 1
                     await hooks.log_event(self, event)
@@ -101,3 +129,8 @@ class Runtime:
                 # A broken batch (a bug on either side): what was left of it is lost.
                 self.stats["log_errors"] += 1
                 log.error("a logging batch could not be read: %s", e)
+            except asyncio.CancelledError:
+                # The watchdog's cancel landed after the late hook ended: the rest of
+                # the batch is lost.
+                if not self.took_overdue_cancel():
+                    raise

@@ -13,6 +13,8 @@ go as they came), `{"chunk": {...}}` or `{"raw": "..."}`.
 import asyncio
 import time
 
+from . import hooks
+
 # Sessions not ended within this long (the client left) are dropped.
 STALE_SECONDS = 600
 
@@ -24,17 +26,13 @@ def chunk_object(chunk):
 
         return litellm.ModelResponseStream(**chunk)
     except Exception:  # noqa: BLE001: the shim, or a chunk LiteLLM's type refuses
-        from .hooks import Response
-
-        return Response(chunk)
+        return hooks.Response(chunk)
 
 
 def dump(obj):
     if hasattr(obj, "model_dump"):
         return obj.model_dump(exclude_none=True)
-    from .hooks import unwrap
-
-    return unwrap(obj)
+    return hooks.unwrap(obj)
 
 
 def chunk_text(obj):
@@ -66,14 +64,20 @@ class StreamSession:
         self.current = None
         self.started = time.monotonic()
         stream = self.upstream()
-        for plugin in runtime.plugins:
-            if "async_post_call_streaming_iterator_hook" in plugin.hooks:
-                stream = plugin.obj.async_post_call_streaming_iterator_hook(
-                    user_api_key_dict=key, response=stream, request_data=data
-                )
+        iterators = [
+            p for p in runtime.plugins if "async_post_call_streaming_iterator_hook" in p.hooks
+        ]
+        for plugin in iterators:
+            stream = plugin.obj.async_post_call_streaming_iterator_hook(
+                user_api_key_dict=key, response=stream, request_data=data
+            )
         self.chunk_hooks = [
             p for p in runtime.plugins if "async_post_call_streaming_hook" in p.hooks
         ]
+        # How long a chunk may take through the hooks: each plugin's timeout, added up.
+        hooked = iterators + [p for p in self.chunk_hooks if p not in iterators]
+        self.names = ", ".join(p.name for p in hooked)
+        self.limit = sum(p.timeout for p in hooked)
         self.task = asyncio.get_running_loop().create_task(self.consume(stream))
 
     async def upstream(self):
@@ -100,8 +104,11 @@ class StreamSession:
     async def through_chunk_hooks(self, chunk):
         self.so_far += chunk_text(chunk)
         for plugin in self.chunk_hooks:
-            replaced = await plugin.obj.async_post_call_streaming_hook(
-                user_api_key_dict=self.key, response=self.so_far
+            replaced = await hooks.bounded(
+                plugin,
+                plugin.obj.async_post_call_streaming_hook(
+                    user_api_key_dict=self.key, response=self.so_far
+                ),
             )
             if replaced is not None:
                 chunk = replaced
@@ -110,6 +117,12 @@ class StreamSession:
         if self.current is not None and chunk is self.current[0] and dump(chunk) == self.current[1]:
             return {"same": True}
         return {"chunk": dump(chunk)}
+
+    async def settled(self, mine):
+        """Until the hooks took chunk `mine` and want the next, or the stream ended."""
+        while not self.finished.is_set() and not (self.taken >= mine and self.waiting):
+            self.changed.clear()
+            await self.changed.wait()
 
     async def feed(self, chunk):
         """Feeds a chunk (None: the end) and answers what came out before the hooks wanted
@@ -122,10 +135,11 @@ class StreamSession:
             self.fed += 1
             mine = self.fed
             await self.inq.put(obj)
-            # Done when the hooks took this chunk and want the next, or the stream ended.
-            while not self.finished.is_set() and not (self.taken >= mine and self.waiting):
-                self.changed.clear()
-                await self.changed.wait()
+            try:
+                await asyncio.wait_for(self.settled(mine), self.limit or None)
+            except asyncio.TimeoutError:
+                self.task.cancel()
+                self.error = hooks.PluginTimeout(self.names, self.limit)
         out, self.out = self.out, []
         # Only this call's chunk may go as its own bytes.
         self.current = None
@@ -143,15 +157,16 @@ async def open_stream(runtime, payload, data, key):
 
 
 async def feed(runtime, payload, end):
-    from .hooks import error_of
 
     call_id = payload.get("call_id")
     session = runtime.streams.get(call_id)
     if session is None:
-        return {"error": error_of(ValueError("no such stream"))}
+        return {"error": hooks.error_of(ValueError("no such stream"))}
     out = await session.feed(None if end else payload.get("chunk"))
     if end or session.error is not None:
         runtime.streams.pop(call_id, None)
+    if isinstance(session.error, hooks.PluginTimeout):
+        return {"out": out, **hooks.late(session.error)}
     if session.error is not None:
-        return {"out": out, "error": error_of(session.error)}
+        return {"out": out, "error": hooks.error_of(session.error)}
     return {"out": out}

@@ -64,8 +64,10 @@ pub struct SidecarSettings {
     pub callbacks: Vec<String>,
     pub guardrails: Vec<corelane_config::Guardrail>,
     pub custom_auth: Option<String>,
-    /// How long one hook call may take before the request fails.
+    /// How long a plugin's hook may take before its request fails (`--plugin-timeout`).
     pub timeout: Duration,
+    /// Plugins' own timeouts, by their names in the config.
+    pub timeouts: Vec<(String, Duration)>,
     /// `PYTHONPATH` as corelane got it (the package's directory goes first).
     pub pythonpath: Option<String>,
 }
@@ -77,12 +79,23 @@ impl SidecarSettings {
         config_path: Option<&Path>,
         python: Option<String>,
         timeout: Duration,
-    ) -> Option<SidecarSettings> {
+        timeouts: Vec<(String, Duration)>,
+    ) -> Result<Option<SidecarSettings>, String> {
         let callbacks = config.litellm_settings.python_callbacks.clone();
         let guardrails = config.guardrails.clone();
         let custom_auth = config.general_settings.custom_auth.clone();
+        let named = |name: &str| {
+            callbacks.iter().any(|c| c == name)
+                || guardrails.iter().any(|g| g.name == name)
+                || custom_auth.as_deref() == Some(name)
+        };
+        if let Some((name, _)) = timeouts.iter().find(|(name, _)| !named(name)) {
+            return Err(format!(
+                "--plugin-timeout {name}=...: the config names no plugin {name:?} (a callback's path, a guardrail's name or the custom auth function's path)"
+            ));
+        }
         if callbacks.is_empty() && guardrails.is_empty() && custom_auth.is_none() {
-            return None;
+            return Ok(None);
         }
         let config_dir = config_path
             .and_then(Path::parent)
@@ -95,7 +108,7 @@ impl SidecarSettings {
             })
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let config_dir = std::fs::canonicalize(&config_dir).unwrap_or(config_dir);
-        Some(SidecarSettings {
+        Ok(Some(SidecarSettings {
             python: python
                 .or_else(|| config.env.var("PYTHON").map(str::to_owned))
                 .filter(|p| !p.is_empty())
@@ -105,8 +118,9 @@ impl SidecarSettings {
             guardrails,
             custom_auth,
             timeout,
+            timeouts,
             pythonpath: config.env.var("PYTHONPATH").map(str::to_owned),
-        })
+        }))
     }
 
     fn spec(&self) -> Value {
@@ -127,6 +141,10 @@ impl SidecarSettings {
             "callbacks": self.callbacks,
             "guardrails": guardrails,
             "custom_auth": self.custom_auth,
+            "timeout": self.timeout.as_secs_f64(),
+            "timeouts": self.timeouts.iter()
+                .map(|(name, t)| (name.clone(), json!(t.as_secs_f64())))
+                .collect::<serde_json::Map<_, _>>(),
         })
     }
 }
@@ -139,6 +157,9 @@ pub struct Sidecar {
     pub hooks: HookSet,
     /// `litellm` was importable (else the shim is in use).
     pub litellm: bool,
+    /// How long a core waits for a hook call's answer: every plugin's timeout added up, and
+    /// a second. The sidecar answers a plugin that runs late itself (a 503 naming it); this
+    /// catches a sidecar that cannot answer at all (a plugin blocking its loop).
     pub timeout: Duration,
     pub up: AtomicBool,
     pub restarts: AtomicU64,
@@ -171,13 +192,14 @@ impl Sidecar {
             .map_err(|e| format!("starting the Python sidecar ({}): {e}", settings.python))?;
         let (child, hello) = ready(child, &socket)?;
         let (plugins, hooks, litellm) = read_hello(&hello)?;
+        let timeout = plugins.iter().map(|p| p.timeout).sum::<Duration>() + Duration::from_secs(1);
         let (stop, stop_rx) = flume::bounded(1);
         let sidecar = Arc::new(Sidecar {
             socket,
             plugins,
             hooks,
             litellm,
-            timeout: settings.timeout,
+            timeout,
             up: AtomicBool::new(true),
             restarts: AtomicU64::new(0),
             links: Default::default(),
