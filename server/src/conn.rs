@@ -190,7 +190,15 @@ async fn request<'g>(
             // Refused from the head: answered without reading the body; the connection
             // closes unless the body is already here.
             ex.keep_alive &= here.is_some();
-            // Plugins' failure hooks may answer another error (an auth failure too).
+            // Plugins' failure hooks may answer another error (an auth failure too), and
+            // their logging hooks see a refusal on an LLM route (LiteLLM logs those).
+            if ex.caller == crate::exchange::Caller::Unknown {
+                ex.refused_key = key.map(|k| crate::auth::hex(&crate::auth::digest(k)));
+            }
+            if let Route::Inference { endpoint, .. } = route {
+                let body = here.map_or(&[][..], |end| &buf[head.head_len..end]);
+                crate::plugins::keep_refused(core, ex, endpoint, &buf[..head.head_len], body);
+            }
             let e = match route.needs_auth() {
                 true => crate::plugins::on_failure(core, ex, &buf[..head.head_len], &e)
                     .await

@@ -140,6 +140,11 @@ pub struct Exchange<'g> {
     pub plugin: Option<Box<crate::plugins::data::Captured>>,
     /// The `UserAPIKeyAuth` a plugin's custom auth returned for this request.
     pub custom_auth: Option<Box<serde_json::Value>>,
+    /// The failure is the gateway's own refusal (auth, a limit, a check of the request, a
+    /// hook's rejection), not the router's nor a provider's: LiteLLM's "proxy-only" error.
+    pub failed_in_proxy: bool,
+    /// The sha256 (hex) of the key a refused request carried, for plugins' hooks.
+    pub refused_key: Option<String>,
 }
 
 impl<'g> Exchange<'g> {
@@ -185,6 +190,8 @@ impl<'g> Exchange<'g> {
             early: Vec::new(),
             plugin: None,
             custom_auth: None,
+            failed_in_proxy: false,
+            refused_key: None,
         }
     }
 
@@ -192,6 +199,10 @@ impl<'g> Exchange<'g> {
     pub fn fail(&mut self, err: &GatewayError) {
         self.status = err.status();
         self.failure = Some(err.exception_class(self.provider.map(|p| p.name)));
+        self.failed_in_proxy = matches!(
+            err.source(),
+            crate::errors::ErrorSource::Client | crate::errors::ErrorSource::Internal
+        );
     }
 
     /// The upstream timeout of an attempt at `dep`, and whether the client set it (then a

@@ -37,6 +37,7 @@ pub async fn after_pre_call(
     let hooks = link.sidecar.hooks;
     let after = HookSet::LOG_SUCCESS
         .union(HookSet::LOG_FAILURE)
+        .union(HookSet::LOG_FAILURE_SYNC)
         .union(HookSet::MODERATION)
         .union(HookSet::POST_CALL_SUCCESS)
         .union(HookSet::POST_CALL_FAILURE)
@@ -62,11 +63,7 @@ pub async fn after_pre_call(
         }
         false => (std::borrow::Cow::Borrowed(&[][..]), None),
     };
-    let captured = data::Captured::new(
-        req.raw_head,
-        &body,
-        hooks.intersects(HookSet::LOG_SUCCESS.union(HookSet::LOG_FAILURE)),
-    );
+    let captured = data::Captured::new(req.raw_head, &body, hooks.intersects(LOGGING));
     let call_type = crate::proxy::call_type(endpoint);
     let moderated = hooks.contains(HookSet::MODERATION) && captured.request_is_json();
     if let (true, Some(call_type)) = (moderated, call_type) {
@@ -94,6 +91,37 @@ pub async fn after_pre_call(
     }
     ex.plugin = Some(Box::new(captured));
     Ok(())
+}
+
+/// The hooks that log a request.
+const LOGGING: HookSet = HookSet::LOG_SUCCESS
+    .union(HookSet::LOG_FAILURE)
+    .union(HookSet::LOG_FAILURE_SYNC);
+
+/// A request refused before its phases kept what plugins see of it (auth, a limit, a
+/// pre-call hook's rejection): its head and body, when it is in memory and not large, so
+/// that logging hooks get it as LiteLLM logs the proxy's own refusals.
+pub fn keep_refused(
+    core: &crate::core::Core,
+    ex: &mut crate::exchange::Exchange<'_>,
+    endpoint: corelane_transforms::provider::Endpoint,
+    raw_head: &[u8],
+    body: &[u8],
+) {
+    let Some(link) = &core.plugins else {
+        return;
+    };
+    if ex.plugin.is_some() || !link.sidecar.hooks.intersects(LOGGING) {
+        return;
+    }
+    let body = if body.len() <= data::MAX_LOGGED_RESPONSE {
+        body
+    } else {
+        &[]
+    };
+    let mut captured = data::Captured::new(raw_head, body, true);
+    captured.endpoint = Some(endpoint);
+    ex.plugin = Some(Box::new(captured));
 }
 
 /// Before the first byte of a successful answer goes out: the moderation hooks' verdict
@@ -427,6 +455,7 @@ impl HookSet {
     pub const STREAMING_ITERATOR: HookSet = HookSet(1 << 5);
     pub const LOG_SUCCESS: HookSet = HookSet(1 << 6);
     pub const LOG_FAILURE: HookSet = HookSet(1 << 7);
+    pub const LOG_FAILURE_SYNC: HookSet = HookSet(1 << 8);
 
     /// The hook a Python method name is.
     fn of_method(name: &str) -> HookSet {
@@ -439,6 +468,7 @@ impl HookSet {
             "async_post_call_streaming_iterator_hook" => HookSet::STREAMING_ITERATOR,
             "async_log_success_event" => HookSet::LOG_SUCCESS,
             "async_log_failure_event" => HookSet::LOG_FAILURE,
+            "log_failure_event" => HookSet::LOG_FAILURE_SYNC,
             _ => HookSet(0),
         }
     }
@@ -447,7 +477,7 @@ impl HookSet {
         self.0 & other.0 == other.0 && other.0 != 0
     }
 
-    pub fn union(self, other: HookSet) -> HookSet {
+    pub const fn union(self, other: HookSet) -> HookSet {
         HookSet(self.0 | other.0)
     }
 

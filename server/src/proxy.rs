@@ -237,7 +237,9 @@ pub async fn handle<'g>(
             return match inference(core, client, req, endpoint, model_in_path, ex).await {
                 Ok(keep) => keep,
                 Err(e) => {
-                    // Plugins' failure hooks may answer another error.
+                    // Plugins' failure hooks may answer another error; their logging hooks
+                    // see a refusal before the phases kept the request.
+                    crate::plugins::keep_refused(core, ex, endpoint, req.raw_head, req.body);
                     let e = crate::plugins::on_failure(core, ex, req.raw_head, &e)
                         .await
                         .unwrap_or(e);

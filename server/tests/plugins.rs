@@ -503,6 +503,57 @@ fn a_logger_receives_each_request_in_litellms_shapes_off_the_request_path() {
         let streamed = streamed().unwrap();
         assert_eq!(streamed["content"], "Hello", "{mode}: {streamed}");
         assert_eq!(streamed["messages"][0]["content"], "stream it");
+        // The proxy's own refusals are logged too, to the async hook and the sync one, as
+        // LiteLLM logs them (captured from LiteLLM 1.108.7): a model the config lacks, a
+        // key nobody made (its hash), no key at all.
+        let refused = |key: Option<&str>, text: &str| {
+            let auth = key.map(|k| format!("Bearer {k}"));
+            let headers: Vec<(&str, &str)> =
+                auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+            let body = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]});
+            gw.request(
+                "POST",
+                "/v1/chat/completions",
+                &headers,
+                body.to_string().as_bytes(),
+            )
+        };
+        assert_eq!(refused(Some("sk-nobody-made-this"), "bad key").status, 401);
+        assert_eq!(refused(None, "no key").status, 401);
+        let failure = |text: &str| {
+            lines()
+                .into_iter()
+                .find(|l| l["event"] == "failure" && l["messages"][0]["content"] == text)
+        };
+        assert!(
+            eventually(Duration::from_secs(10), || failure("no key").is_some()),
+            "{mode}: {:?}",
+            lines()
+        );
+        let nope = failure("x").unwrap();
+        assert_eq!(nope["model"], "nope", "{mode}: {nope}");
+        assert_eq!(nope["key"], "litellm_proxy_master_key");
+        let bad = failure("bad key").unwrap();
+        assert_eq!(bad["model"], "gpt-4o", "{mode}: {bad}");
+        assert_eq!(bad["call_type"], "acompletion");
+        assert_eq!(bad["status"], "failure");
+        assert_eq!(
+            bad["key"],
+            "c637d3c6bdffc886d46aabed8873cfb58bb14604864440fb1c5914c0adfca0da"
+        );
+        assert_eq!(failure("no key").unwrap()["key"], serde_json::Value::Null);
+        let sync = |model: &str| {
+            lines()
+                .iter()
+                .filter(|l| l["event"] == "sync_failure" && l["model"] == model)
+                .count()
+        };
+        assert!(
+            eventually(Duration::from_secs(10), || sync("gpt-4o") == 2
+                && sync("nope") == 1),
+            "{mode}: {:?}",
+            lines()
+        );
         gw.assert_healthy();
     }
 }

@@ -568,7 +568,14 @@ async def log_event(runtime, event):
     success = event.get("kind") == "success"
     name = "async_log_success_event" if success else "async_log_failure_event"
     plugins = [p for p in runtime.plugins if name in p.hooks]
-    if not plugins:
+    # The sync `log_failure_event` too for the proxy's own refusals (LiteLLM calls it in a
+    # thread for them; for calls that reached a provider only the async one).
+    threaded = [
+        p
+        for p in runtime.plugins
+        if not success and event.get("proxy_only") and "log_failure_event" in p.hooks
+    ]
+    if not plugins and not threaded:
         return
     if event.get("response") is None and success:
         # A stream: its answer assembled from the chunks the client got.
@@ -596,6 +603,15 @@ async def log_event(runtime, event):
             kwargs["async_complete_streaming_response"] = response
     else:
         kwargs["exception"] = LoggedException(kwargs.get("exception") or "")
+    for plugin in threaded:
+        runtime.in_thread(
+            plugin,
+            "log_failure_event",
+            kwargs=kwargs,
+            response_obj=response,
+            start_time=start,
+            end_time=end,
+        )
     for plugin in plugins:
         try:
             # The runtime's watchdog cancels a hook past the plugin's timeout (no timer per

@@ -17,6 +17,9 @@ from . import hooks, wire
 log = logging.getLogger("corelane_sidecar")
 
 LOG_QUEUE = 4
+# Sync logging hooks running or waiting in threads, at most; beyond it they are dropped
+# (and counted as errors).
+THREADED = 64
 
 
 class Runtime:
@@ -32,6 +35,7 @@ class Runtime:
         # the watchdog cancelled it for running late.
         self.logging_until = None
         self.overdue = False
+        self.threaded = 0
         self.stats = {"log_events": 0, "log_errors": 0, "hook_errors": 0}
         self.cache = hooks.new_cache()
         # Streams going through the streaming hooks, by call id.
@@ -47,6 +51,25 @@ class Runtime:
         loop = asyncio.get_running_loop()
         self.worker = loop.create_task(self.log_worker())
         self.watchdog = loop.create_task(self.watch_logging())
+
+    def in_thread(self, plugin, name, **kwargs):
+        """Calls a plugin's sync hook in a worker thread, not waited for (as LiteLLM runs
+        its sync logging hooks); an exception is logged and counted."""
+        if self.threaded >= THREADED:
+            self.stats["log_errors"] += 1
+            log.error("%s of %s dropped: %d sync hooks are still running", name, plugin.name, THREADED)
+            return
+        self.threaded += 1
+        method = getattr(plugin.obj, name)
+
+        def done(future):
+            self.threaded -= 1
+            if not future.cancelled() and future.exception() is not None:
+                self.stats["log_errors"] += 1
+                log.error("%s of %s raised: %s", name, plugin.name, future.exception())
+
+        future = asyncio.get_running_loop().run_in_executor(None, lambda: method(**kwargs))
+        future.add_done_callback(done)
 
     def took_overdue_cancel(self):
         """After a CancelledError in the logging worker: whether it was the watchdog's (now

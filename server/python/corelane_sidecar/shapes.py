@@ -173,6 +173,8 @@ def logging_kwargs(event):
     model_full = event.get("model") or ""
     provider = event.get("provider") or ""
     model = model_full.split("/", 1)[1] if "/" in model_full else model_full
+    # A request that reached no deployment: the model it asked for.
+    model = model or event.get("requested_model") or request.get("model") or ""
     md = metadata(request.get("metadata"), headers, key)
     if "guardrails" in request:
         md["guardrails"] = request["guardrails"]

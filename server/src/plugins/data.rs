@@ -24,13 +24,19 @@ const MASTER: &str = "litellm_proxy_master_key";
 /// or the virtual key; its `request_route` is the route the client called.
 pub fn caller_key(ex: &Exchange<'_>) -> Value {
     let route = ex.route.0;
-    match &ex.custom_auth {
-        Some(key) => {
+    match (&ex.custom_auth, ex.caller) {
+        (Some(key), _) => {
             let mut key = Value::clone(key);
             key["request_route"] = json!(route);
             key
         }
-        None => user_api_key_dict(ex.caller, ex.identity.as_ref(), route),
+        // Refused before it was authenticated: what LiteLLM's auth failure passes, the key
+        // as its hash (LiteLLM keeps a key without `sk-` as it came; corelane hashes it).
+        (None, Caller::Unknown) => match &ex.refused_key {
+            Some(hash) => json!({"token": hash, "api_key": hash, "request_route": route}),
+            None => json!({"request_route": route}),
+        },
+        (None, _) => user_api_key_dict(ex.caller, ex.identity.as_ref(), route),
     }
 }
 
@@ -166,6 +172,8 @@ pub struct Captured {
     pub stream: RefCell<Vec<u8>>,
     /// The stream's session in the sidecar's streaming hooks is open.
     pub stream_opened: std::cell::Cell<bool>,
+    /// The client API of a request refused before its phases set [`Exchange::api`].
+    pub endpoint: Option<corelane_transforms::provider::Endpoint>,
     pub moderation: RefCell<Option<flume::Receiver<Result<Value, super::link::CallError>>>>,
 }
 
@@ -252,7 +260,13 @@ pub fn write_event(ex: &Exchange<'_>, captured: &Captured, key: &[u8], out: &mut
     });
     string(ex.call_id.as_str(), out);
     out.extend_from_slice(b",\"call_type\":");
-    string(ex.api.and_then(crate::proxy::call_type).unwrap_or(""), out);
+    string(
+        ex.api
+            .or(captured.endpoint)
+            .and_then(crate::proxy::call_type)
+            .unwrap_or(""),
+        out,
+    );
     out.extend_from_slice(if ex.stream {
         b",\"stream\":true,\"requested_model\":"
     } else {
@@ -280,6 +294,9 @@ pub fn write_event(ex: &Exchange<'_>, captured: &Captured, key: &[u8], out: &mut
     out.extend_from_slice(b",\"status\":");
     out.extend_from_slice(num.format(ex.status).as_bytes());
     if let Some(f) = ex.failure {
+        if ex.failed_in_proxy {
+            out.extend_from_slice(b",\"proxy_only\":true");
+        }
         out.extend_from_slice(b",\"error\":{\"class\":");
         string(f.class, out);
         if let Some(p) = f.provider {

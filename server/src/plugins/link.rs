@@ -166,12 +166,16 @@ impl CoreLink {
     pub fn log_event(&self, ex: &crate::exchange::Exchange<'_>, captured: &super::data::Captured) {
         use super::HookSet;
         let success = ex.failure.is_none() && (200..300).contains(&ex.status);
-        let hook = if success {
-            HookSet::LOG_SUCCESS
-        } else {
-            HookSet::LOG_FAILURE
+        let hooks = self.sidecar.hooks;
+        let wanted = match success {
+            true => hooks.contains(HookSet::LOG_SUCCESS),
+            // The sync `log_failure_event` is called for the proxy's own refusals only.
+            false => {
+                hooks.contains(HookSet::LOG_FAILURE)
+                    || (ex.failed_in_proxy && hooks.contains(HookSet::LOG_FAILURE_SYNC))
+            }
         };
-        if !self.sidecar.hooks.contains(hook) {
+        if !wanted {
             return;
         }
         let mut buf = self.log_buf.borrow_mut();
@@ -182,7 +186,7 @@ impl CoreLink {
             return;
         }
         let route = ex.route.0;
-        if ex.custom_auth.is_none() && ex.identity.is_none() {
+        if ex.custom_auth.is_none() && ex.caller == crate::exchange::Caller::Master {
             let mut keys = self.master_keys.borrow_mut();
             let key = keys.entry(route).or_insert_with(|| {
                 let v = super::data::user_api_key_dict(ex.caller, None, route);

@@ -36,14 +36,22 @@ class MyCustomHandler(CustomLogger):
         )
 
     async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):
+        slo = kwargs["standard_logging_object"]
         self.log(
             {
                 "event": "failure",
                 "model": kwargs.get("model"),
+                "messages": kwargs.get("messages"),
                 "exception": str(kwargs.get("exception")),
-                "status": kwargs["standard_logging_object"]["status"],
+                "status": slo["status"],
+                "call_type": slo["call_type"],
+                "key": slo["metadata"].get("user_api_key_hash"),
             }
         )
+
+    # LiteLLM calls the sync form, in a thread, for the proxy's own refusals.
+    def log_failure_event(self, kwargs, response_obj, start_time, end_time):
+        self.log({"event": "sync_failure", "model": kwargs.get("model")})
 
 
 proxy_handler_instance = MyCustomHandler()
