@@ -945,7 +945,8 @@ struct Litellm {
     _dir: TempDir,
 }
 
-fn start_litellm(config: &str, files: &[(&str, &str)]) -> Litellm {
+/// LiteLLM itself serving `config` with `files` beside it and `env` set.
+fn start_litellm(config: &str, files: &[(&str, &str)], env: &[(&str, &Path)]) -> Litellm {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let bin = root.join("harness/.venv-litellm/bin/litellm");
     let dir = TempDir::new("litellm");
@@ -972,6 +973,7 @@ fn start_litellm(config: &str, files: &[(&str, &str)]) -> Litellm {
         .current_dir(&dir.0)
         .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         .env("LITELLM_TELEMETRY", "False")
+        .envs(env.iter().copied())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
@@ -1021,8 +1023,15 @@ fn plugins_answer_as_they_do_under_litellm_itself() {
         guardrail("custom-during-guard", "WordGuardrail", "during_call", false),
         guardrail("custom-post-guard", "WordGuardrail", "post_call", false),
     );
-    type Setup<'a> = (String, Vec<(&'a str, &'a str)>, Vec<serde_json::Value>);
-    let setups: [Setup; 3] = [
+    // (config, files, bodies, the keys each body is sent with)
+    type Setup<'a> = (
+        String,
+        Vec<(&'a str, &'a str)>,
+        Vec<serde_json::Value>,
+        Vec<&'a str>,
+    );
+    let hi = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]});
+    let setups: [Setup; 4] = [
         (
             config_with(
                 "[rejecting_hook.proxy_handler_instance, post_call_callbacks.proxy_handler_instance, error_transformer.proxy_handler_instance]",
@@ -1059,35 +1068,58 @@ fn plugins_answer_as_they_do_under_litellm_itself() {
                 body
             })
             .collect(),
+            vec![MASTER],
         ),
         (
             config("custom_callbacks.proxy_handler_instance"),
             vec![("custom_callbacks.py", CUSTOM_CALLBACKS)],
-            vec![json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})],
+            vec![hi.clone()],
+            vec![MASTER],
         ),
         (
             config("streaming_hooks.proxy_handler_instance"),
             vec![("streaming_hooks.py", include_str!("plugins/streaming_hooks.py"))],
             vec![
                 json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "hi"}]}),
-                json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}),
+                hi.clone(),
             ],
+            vec![MASTER],
+        ),
+        // Custom auth beside a logger: who is let in, and what the others get.
+        (
+            config("custom_logger.proxy_handler_instance").replace(
+                "general_settings:\n",
+                "general_settings:\n  custom_auth: custom_auth.user_api_key_auth\n",
+            ),
+            vec![
+                ("custom_auth.py", include_str!("plugins/custom_auth.py")),
+                ("custom_logger.py", include_str!("plugins/custom_logger.py")),
+            ],
+            vec![
+                hi.clone(),
+                json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "hi"}]}),
+            ],
+            vec!["sk-good", "sk-from-path", "sk-bad", MASTER, ""],
         ),
     ];
-    for (cfg, files, bodies) in setups {
-        let litellm = start_litellm(&cfg, &files);
+    let dir = TempDir::new("side-by-side");
+    let log = dir.0.join("logged.jsonl");
+    for (cfg, files, bodies, keys) in setups {
+        let env = [("CORELANE_TEST_LOG", log.as_path())];
+        let litellm = start_litellm(&cfg, &files, &env);
         let py = python.to_str().unwrap();
-        let gw = Gateway::start_beside(&cfg, &files, &["--num_workers", "1", "--python", py], &[]);
-        let auth = format!("Bearer {MASTER}");
-        for body in bodies {
+        let gw = Gateway::start_beside(&cfg, &files, &["--num_workers", "1", "--python", py], &env);
+        for (body, key) in bodies.iter().flat_map(|b| keys.iter().map(move |k| (b, k))) {
+            let auth = format!("Bearer {key}");
             let send = |addr| {
+                let mut headers = vec![("Content-Type", "application/json")];
+                if !key.is_empty() {
+                    headers.push(("Authorization", &auth));
+                }
                 Client::connect(addr).request(
                     "POST",
                     "/v1/chat/completions",
-                    &[
-                        ("Authorization", &auth),
-                        ("Content-Type", "application/json"),
-                    ],
+                    &headers,
                     body.to_string().as_bytes(),
                 )
             };
@@ -1097,7 +1129,10 @@ fn plugins_answer_as_they_do_under_litellm_itself() {
             };
             let theirs = look(send(litellm.addr));
             let ours = look(send(gw.addr));
-            assert_eq!(ours, theirs, "corelane vs LiteLLM for {body}");
+            assert_eq!(
+                ours, theirs,
+                "corelane vs LiteLLM for {body} with key {key:?}"
+            );
         }
     }
 }
