@@ -1649,6 +1649,10 @@ fn record_spend(
             .first_token
             .map(|at| start + at.saturating_duration_since(ex.timings.received)),
         success: ex.failure.is_none() && ex.status < 400,
+        custom: ex
+            .custom_auth
+            .as_deref()
+            .map(|auth| Box::new(crate::store::CustomCaller::of(auth))),
     });
     // A dropped event is never written: the budgets stop counting it too.
     if let (false, Some(id)) = (sent, identity) {

@@ -137,6 +137,36 @@ pub struct SpendEvent {
     pub end: std::time::SystemTime,
     pub first_token: Option<std::time::SystemTime>,
     pub success: bool,
+    /// The caller a plugin's custom auth admitted (its `UserAPIKeyAuth`), in place of `key`.
+    pub custom: Option<Box<CustomCaller>>,
+}
+
+/// Who a custom auth function said the caller is: the fields of its `UserAPIKeyAuth` a
+/// spend row names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CustomCaller {
+    /// The key's hash (LiteLLM's `token`).
+    pub token: String,
+    pub key_alias: Option<String>,
+    pub user_id: Option<String>,
+    pub team_id: Option<String>,
+}
+
+impl CustomCaller {
+    /// From the `UserAPIKeyAuth` fields the sidecar answered.
+    pub fn of(auth: &serde_json::Value) -> CustomCaller {
+        let text = |name: &str| {
+            auth.get(name)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        CustomCaller {
+            token: text("token").unwrap_or_default(),
+            key_alias: text("key_alias"),
+            user_id: text("user_id"),
+            team_id: text("team_id"),
+        }
+    }
 }
 
 /// Counts the metrics and `/health` report.
@@ -486,11 +516,23 @@ impl Ctx {
         let dep = e.deployment.and_then(|d| gw.deployments.get(d));
         let group = gw.groups.get(e.group).map_or("", |g| g.name.as_str());
         let key = e.key.as_ref().map(|k| &k.record);
-        let token = key.map_or("litellm_proxy_master_key", |k| k.token.as_str());
+        let (token, key_alias, user_id, team_id) = match (&e.custom, key) {
+            (Some(c), _) => (
+                c.token.as_str(),
+                c.key_alias.as_deref(),
+                c.user_id.clone(),
+                c.team_id.clone(),
+            ),
+            (None, Some(k)) => (
+                k.token.as_str(),
+                k.key_alias.as_deref(),
+                k.user_id.clone(),
+                k.team_id.clone(),
+            ),
+            (None, None) => ("litellm_proxy_master_key", None, None, None),
+        };
         let status = if e.success { "success" } else { "failure" };
         let call_id = e.call_id.as_str();
-        let user_id = key.and_then(|k| k.user_id.clone());
-        let team_id = key.and_then(|k| k.team_id.clone());
         let tokens = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         let duration = e.end.duration_since(e.start).unwrap_or_default();
         SpendLog {
@@ -515,7 +557,7 @@ impl Ctx {
             user: user_id.clone().unwrap_or_default(),
             metadata: serde_json::json!({
                 "user_api_key": token,
-                "user_api_key_alias": key.and_then(|k| k.key_alias.as_deref()),
+                "user_api_key_alias": key_alias,
                 "user_api_key_user_id": user_id,
                 "user_api_key_team_id": team_id,
                 "status": status,

@@ -13,6 +13,8 @@ use common::*;
 use serde_json::json;
 
 const MASTER: &str = "sk-plugins-0123456789abcdef";
+/// sha256 of `sk-good`, the key `plugins/custom_auth.py` admits as user u1.
+const GOOD_KEY_HASH: &str = "4c3fe847ba5369a26bb663f9713c893e7e9407c376d5e33038740063b5a09125";
 
 const CUSTOM_CALLBACKS: &str = include_str!("plugins/custom_callbacks.py");
 const REJECTING: &str = include_str!("plugins/rejecting_hook.py");
@@ -892,6 +894,35 @@ fn custom_auth_decides_every_request_before_the_master_key() {
             );
         }
         assert_eq!(as_key("sk-from-path", "/v1/models").status, 401, "{mode}");
+        // Spend is kept under the caller custom auth returned (its key's hash, its user);
+        // only one it made an admin may read it.
+        let spend = |key: &str| {
+            let path = format!("/spend/logs?api_key={GOOD_KEY_HASH}");
+            gw.request(
+                "GET",
+                &path,
+                &[("Authorization", &format!("Bearer {key}"))],
+                b"",
+            )
+        };
+        let refused = spend("sk-good");
+        assert_eq!(refused.status, 401, "{mode}: {}", refused.text());
+        assert!(
+            refused.text().contains("Your role=internal_user"),
+            "{}",
+            refused.text()
+        );
+        let rows = || spend("sk-admin").json();
+        assert!(
+            eventually(Duration::from_secs(15), || rows()
+                .as_array()
+                .is_some_and(|r| !r.is_empty())),
+            "{mode}: {}",
+            rows()
+        );
+        let row = &rows()[0];
+        assert_eq!(row["api_key"], GOOD_KEY_HASH, "{mode}: {row}");
+        assert_eq!(row["user"], "u1", "{mode}: {row}");
         // Liveness and readiness need no key, and get no custom auth.
         assert_eq!(gw.get("/health/liveliness").status, 200);
         gw.assert_healthy();

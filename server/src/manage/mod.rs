@@ -54,16 +54,23 @@ pub async fn serve(
         .find(|(_, _, o)| *o == op)
         .map_or("", |(p, _, _)| *p);
     let own_key = ex.identity.as_ref().map(|id| id.key.record.token.clone());
-    match ex.caller {
-        Caller::Master => {}
-        Caller::Key(_) if op == ManageOp::KeyInfo => {}
+    // A caller a plugin's custom auth admitted is an admin only with that role.
+    let custom_role = ex.custom_auth.as_deref().map(|auth| {
+        auth.get("user_role")
+            .and_then(Value::as_str)
+            .unwrap_or("internal_user")
+    });
+    match (ex.caller, custom_role) {
+        (Caller::Master, None | Some("proxy_admin")) => {}
+        (Caller::Key(_), None) if op == ManageOp::KeyInfo => {}
         _ => {
             return Err(GatewayError::proxy(
                 401,
                 "auth_error",
                 Some("None"),
                 format!(
-                    "Authentication Error, Only proxy admin can be used to generate, delete, update info for new keys/users/teams. Route={route}. Your role=internal_user"
+                    "Authentication Error, Only proxy admin can be used to generate, delete, update info for new keys/users/teams. Route={route}. Your role={}",
+                    custom_role.unwrap_or("internal_user")
                 ),
             ))
         }
