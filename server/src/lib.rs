@@ -171,7 +171,7 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
             let streaming = HookSet::STREAMING.union(HookSet::STREAMING_ITERATOR);
             if sidecar.hooks.intersects(streaming) {
                 tracing::warn!(
-                    "plugins' streaming hooks run on chat completion streams only: /v1/messages and Responses API streams go out unchanged"
+                    "plugins' streaming hooks run on chat completion and /v1/messages streams only: other streams (the Responses API's, text completions') go out unchanged"
                 );
             }
             let _ = gateway.plugins.set(sidecar.clone());

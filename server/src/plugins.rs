@@ -220,10 +220,12 @@ pub async fn on_failure(
 }
 
 /// A stream's events (`out[from..]`, what the client is about to get) through the plugins'
-/// streaming hooks (`async_post_call_streaming_iterator_hook`, then
-/// `async_post_call_streaming_hook` per chunk), replaced by what they let out; `last` ends
-/// the stream's session. OpenAI chat streams only (others go unchanged). An error is the
-/// hooks' failure: the caller answers it before the stream, or in-band.
+/// streaming hooks, replaced by what they let out; `last` ends the stream's session. An
+/// OpenAI chat stream goes through `async_post_call_streaming_iterator_hook`, then
+/// `async_post_call_streaming_hook` per chunk; an Anthropic `/v1/messages` stream goes
+/// through the iterator hooks only, as the raw bytes of each read (as LiteLLM 1.108.7 runs
+/// them). Other streams go unchanged. An error is the hooks' failure: the caller answers it
+/// before the stream, or in-band.
 pub async fn through_stream_hooks(
     core: &crate::core::Core,
     ex: &crate::exchange::Exchange<'_>,
@@ -235,11 +237,13 @@ pub async fn through_stream_hooks(
     let (Some(link), Some(captured)) = (&core.plugins, &ex.plugin) else {
         return Ok(());
     };
-    if !link
-        .sidecar
-        .hooks
-        .intersects(HookSet::STREAMING.union(HookSet::STREAMING_ITERATOR))
-        || ex.api != Some(Endpoint::ChatCompletions)
+    let hooks = link.sidecar.hooks;
+    let raw = match ex.api {
+        Some(Endpoint::ChatCompletions) => false,
+        Some(Endpoint::Messages) if hooks.contains(HookSet::STREAMING_ITERATOR) => true,
+        _ => return Ok(()),
+    };
+    if !hooks.intersects(HookSet::STREAMING.union(HookSet::STREAMING_ITERATOR))
         || !captured.request_is_json()
     {
         return Ok(());
@@ -248,21 +252,22 @@ pub async fn through_stream_hooks(
     if !captured.stream_opened.get() {
         let key = data::caller_key(ex);
         let mut payload = Vec::with_capacity(captured.request.len() + 1024);
+        let call_type = ex.api.and_then(crate::proxy::call_type).unwrap_or("");
+        let mode: &[u8] = if raw { b"true" } else { b"false" };
         data::write_call(
             "stream_open",
-            "acompletion",
+            call_type,
             call_id,
             &key,
             &captured.head,
             &captured.request,
-            &[],
+            &[("raw", mode)],
             &mut payload,
         );
         decide(link, &payload, "async_post_call_streaming_iterator_hook").await?;
         captured.stream_opened.set(true);
     }
     let events = out.split_off(from);
-    let mut done = false;
     let feed = |chunk: Option<&[u8]>| {
         let mut payload = Vec::with_capacity(chunk.map_or(0, <[u8]>::len) + 128);
         payload.extend_from_slice(b"{\"hook\":");
@@ -271,24 +276,53 @@ pub async fn through_stream_hooks(
             None => b"\"stream_end\",\"call_id\":",
         });
         corelane_transforms::json::write_json_string(call_id, &mut payload);
-        if let Some(chunk) = chunk {
-            payload.extend_from_slice(b",\"chunk\":");
-            payload.extend_from_slice(chunk);
+        match chunk {
+            // A read's bytes, as text (SSE is UTF-8).
+            Some(bytes) if raw => {
+                payload.extend_from_slice(b",\"raw\":");
+                corelane_transforms::json::write_json_string(
+                    &String::from_utf8_lossy(bytes),
+                    &mut payload,
+                );
+            }
+            Some(chunk) => {
+                payload.extend_from_slice(b",\"chunk\":");
+                payload.extend_from_slice(chunk);
+            }
+            None => {}
         }
         payload.push(b'}');
         payload
     };
+    if raw {
+        if !events.is_empty() {
+            let answer = decide(
+                link,
+                &feed(Some(&events)),
+                "async_post_call_streaming_iterator_hook",
+            )
+            .await?;
+            write_stream_out(&answer, &[&events], out);
+        }
+        if last {
+            let answer =
+                decide(link, &feed(None), "async_post_call_streaming_iterator_hook").await?;
+            write_stream_out(&answer, &[], out);
+        }
+        return Ok(());
+    }
+    let mut done = false;
     for event in data::sse_events(&events) {
         match corelane_http1::single_data(event) {
             Some(b"[DONE]") => {
                 let answer = decide(link, &feed(None), "async_post_call_streaming_hook").await?;
-                write_stream_out(&answer, None, out);
+                write_stream_out(&answer, &[], out);
                 done = true;
             }
             Some(chunk) if serde_json::from_slice::<serde::de::IgnoredAny>(chunk).is_ok() => {
                 let answer =
                     decide(link, &feed(Some(chunk)), "async_post_call_streaming_hook").await?;
-                write_stream_out(&answer, Some(event), out);
+                write_stream_out(&answer, &[event, b"\n\n"], out);
                 continue;
             }
             _ => {}
@@ -298,19 +332,21 @@ pub async fn through_stream_hooks(
     }
     if last && !done {
         let answer = decide(link, &feed(None), "async_post_call_streaming_hook").await?;
-        write_stream_out(&answer, None, out);
+        write_stream_out(&answer, &[], out);
     }
     Ok(())
 }
 
-/// Writes what the streaming hooks let out: the fed event as it came, a chunk, or raw text.
-fn write_stream_out(answer: &serde_json::Value, fed: Option<&[u8]>, out: &mut Vec<u8>) {
+/// Writes what the streaming hooks let out: what was fed as it came (`fed`, in parts), a
+/// chunk, raw text for a `data:` line, or bytes as they are (a raw stream's).
+fn write_stream_out(answer: &serde_json::Value, fed: &[&[u8]], out: &mut Vec<u8>) {
     for item in answer["out"].as_array().into_iter().flatten() {
         if item.get("same").is_some() {
-            if let Some(fed) = fed {
-                out.extend_from_slice(fed);
-                out.extend_from_slice(b"\n\n");
+            for part in fed {
+                out.extend_from_slice(part);
             }
+        } else if let Some(bytes) = item.get("bytes").and_then(serde_json::Value::as_str) {
+            out.extend_from_slice(bytes.as_bytes());
         } else if let Some(chunk) = item.get("chunk") {
             out.extend_from_slice(b"data: ");
             out.extend_from_slice(chunk.to_string().as_bytes());

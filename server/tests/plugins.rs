@@ -1398,3 +1398,61 @@ fn a_logged_streams_answer_is_built_as_litellm_builds_it() {
     );
     assert_eq!(stdout, "text same\ntool calls same\n");
 }
+
+/// An Anthropic `/v1/messages` stream reaches the iterator hooks as the raw bytes of each
+/// read and goes out as they yield it, and the per-chunk hook is not called, as in LiteLLM
+/// 1.108.7 (run side by side on the same mock provider).
+#[test]
+fn a_messages_stream_reaches_the_iterator_hook_as_raw_bytes() {
+    let _serial = serial();
+    let mock = Mock::start();
+    let cfg = format!(
+        "model_list:\n  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-3-5-sonnet-20241022\n      api_base: http://{}\n      api_key: sk-mock\nlitellm_settings:\n  callbacks: [raw_stream_redactor.proxy_handler_instance]\ngeneral_settings:\n  master_key: {MASTER}\n",
+        mock.addr
+    );
+    let files = [(
+        "raw_stream_redactor.py",
+        include_str!("plugins/raw_stream_redactor.py"),
+    )];
+    let body = json!({"model": "claude", "max_tokens": 50, "stream": true,
+        "messages": [{"role": "user", "content": "hi"}]});
+    let send = |addr| {
+        Client::connect(addr).request(
+            "POST",
+            "/v1/messages",
+            &[
+                ("Authorization", &format!("Bearer {MASTER}")),
+                ("Content-Type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        )
+    };
+    let litellm = start_litellm(&cfg, &files, &[]);
+    let theirs = send(litellm.addr);
+    assert_eq!(theirs.status, 200, "{}", theirs.text());
+    let text = messages_text(&theirs);
+    assert!(text.contains("****") && !text.contains("mock"), "{text}");
+    for (mode, python) in pythons() {
+        let py = python.to_str().unwrap();
+        let gw = Gateway::start_beside(&cfg, &files, &["--num_workers", "1", "--python", py], &[]);
+        let ours = send(gw.addr);
+        assert_eq!(ours.status, 200, "{mode}: {}", ours.text());
+        assert_eq!(messages_text(&ours), text, "{mode}: {}", ours.text());
+        assert!(
+            ours.text().contains("event: message_stop"),
+            "{mode}: {}",
+            ours.text()
+        );
+        gw.assert_healthy();
+    }
+}
+
+/// The text of an Anthropic messages stream (its `text_delta`s).
+fn messages_text(r: &Response) -> String {
+    let text = String::from_utf8_lossy(&r.body).into_owned();
+    text.lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .filter_map(|data| serde_json::from_str::<serde_json::Value>(data).ok())
+        .filter_map(|v| v["delta"]["text"].as_str().map(str::to_owned))
+        .collect()
+}

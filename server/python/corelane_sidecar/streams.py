@@ -8,9 +8,14 @@ corelane feeds the stream one chunk per call (`stream_chunk`), as it reads it, a
 (`stream_end`); each call answers what the client gets now: the chunks the hooks let out
 since the last call, each `{"same": true}` (the chunk fed in this call, unchanged: its bytes
 go as they came), `{"chunk": {...}}` or `{"raw": "..."}`.
+
+An Anthropic `/v1/messages` stream (a raw session) reaches the iterator hooks as LiteLLM
+1.108.7 passes it: the bytes of each read; what they yield goes out as it is (`{"bytes":
+"..."}`), and the per-chunk hook is not called.
 """
 
 import asyncio
+import json
 import time
 
 from . import hooks
@@ -46,7 +51,10 @@ def chunk_text(obj):
 
 
 class StreamSession:
-    def __init__(self, runtime, data, key):
+    def __init__(self, runtime, data, key, raw=False):
+        # A raw session (an Anthropic `/v1/messages` stream) passes each read's bytes to
+        # the iterator hooks, as LiteLLM does; its per-chunk hooks are not called.
+        self.raw = raw
         self.runtime = runtime
         self.key = key
         self.data = data
@@ -72,7 +80,9 @@ class StreamSession:
                 user_api_key_dict=key, response=stream, request_data=data
             )
         self.chunk_hooks = [
-            p for p in runtime.plugins if "async_post_call_streaming_hook" in p.hooks
+            p
+            for p in runtime.plugins
+            if "async_post_call_streaming_hook" in p.hooks and not raw
         ]
         # How long a chunk may take through the hooks: each plugin's timeout, added up.
         hooked = iterators + [p for p in self.chunk_hooks if p not in iterators]
@@ -102,6 +112,14 @@ class StreamSession:
             self.changed.set()
 
     async def through_chunk_hooks(self, chunk):
+        if self.raw:
+            if self.current is not None and chunk is self.current[0]:
+                return {"same": True}
+            if isinstance(chunk, (bytes, bytearray)):
+                return {"bytes": bytes(chunk).decode("utf-8", "replace")}
+            if isinstance(chunk, str):
+                return {"bytes": chunk}
+            return {"bytes": f"data: {json.dumps(dump(chunk), default=str)}\n\n"}
         self.so_far += chunk_text(chunk)
         for plugin in self.chunk_hooks:
             replaced = await hooks.bounded(
@@ -129,7 +147,10 @@ class StreamSession:
         the next one (or ended)."""
         if not self.finished.is_set():
             obj = None
-            if chunk is not None:
+            if chunk is not None and self.raw:
+                obj = chunk.encode()
+                self.current = (obj, None)
+            elif chunk is not None:
                 obj = chunk_object(chunk)
                 self.current = (obj, dump(obj))
             self.fed += 1
@@ -152,7 +173,9 @@ async def open_stream(runtime, payload, data, key):
         if now - session.started > STALE_SECONDS:
             session.task.cancel()
             del runtime.streams[call_id]
-    runtime.streams[payload.get("call_id")] = StreamSession(runtime, data, key)
+    runtime.streams[payload.get("call_id")] = StreamSession(
+        runtime, data, key, raw=payload.get("raw") is True
+    )
     return {}
 
 
@@ -162,7 +185,7 @@ async def feed(runtime, payload, end):
     session = runtime.streams.get(call_id)
     if session is None:
         return {"error": hooks.error_of(ValueError("no such stream"))}
-    out = await session.feed(None if end else payload.get("chunk"))
+    out = await session.feed(None if end else payload.get("raw" if session.raw else "chunk"))
     if end or session.error is not None:
         runtime.streams.pop(call_id, None)
     if isinstance(session.error, hooks.PluginTimeout):
