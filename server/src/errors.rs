@@ -262,7 +262,21 @@ pub enum GatewayError {
         message: String,
         /// `{"message", "type", "param", "code"[, "provider_specific_fields"]}` as JSON.
         error: String,
+        /// A stream's hooks failed: what LiteLLM answers instead of the JSON error.
+        stream: Option<Box<StreamFailure>>,
     },
+}
+
+/// What a client gets when a stream's plugin hooks raise, as LiteLLM answers it (the
+/// sidecar writes the text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamFailure {
+    /// Before the first byte: an event stream (the error event and `[DONE]`) with the
+    /// error's status, instead of a JSON answer.
+    pub before: Option<String>,
+    /// After the first byte: what is added before the stream ends (`None`: the stream is
+    /// cut where it is, the connection closed without the body's end, as LiteLLM does).
+    pub after: Option<String>,
 }
 
 impl GatewayError {
@@ -495,6 +509,16 @@ impl GatewayError {
     /// Writes the error as the stream event that ends a stream already under way: OpenAI's
     /// `data:` event, or Anthropic's `event: error`.
     pub fn write_in_band(&self, dialect: Dialect, out: &mut Vec<u8>) {
+        if let GatewayError::Plugin {
+            stream: Some(failure),
+            ..
+        } = self
+        {
+            if let Some(after) = &failure.after {
+                out.extend_from_slice(after.as_bytes());
+            }
+            return;
+        }
         if dialect == Dialect::Anthropic {
             out.extend_from_slice(b"event: error\n");
         }

@@ -1701,6 +1701,25 @@ pub async fn respond_error(
         return false;
     }
     tracing::debug!(call_id = %ex.call_id, source = ?err.source(), error = ?err, "request failed");
+    // A stream's plugin hooks refused it before its first byte: LiteLLM answers an event
+    // stream with the error's status.
+    if let GatewayError::Plugin {
+        status,
+        stream: Some(failure),
+        ..
+    } = err
+    {
+        if let Some(events) = &failure.before {
+            let mut out = Vec::with_capacity(events.len() + 160);
+            let framing = Framing::Length(events.len());
+            let sse = "text/event-stream; charset=utf-8";
+            write_head(&mut out, *status, sse, framing, ex.keep_alive, None);
+            if !head_only {
+                out.extend_from_slice(events.as_bytes());
+            }
+            return write_all(client, out).await.0.is_ok() && ex.keep_alive;
+        }
+    }
     let mut body = Vec::with_capacity(256);
     let status = err.render(ex.dialect, &mut body);
     let mut out = Vec::with_capacity(body.len() + 160);

@@ -1456,3 +1456,110 @@ fn messages_text(r: &Response) -> String {
         .filter_map(|v| v["delta"]["text"].as_str().map(str::to_owned))
         .collect()
 }
+
+/// Streaming hooks that raise: what the client gets is what LiteLLM 1.108.7 answers (run
+/// side by side on the same mock provider): before the first byte, an HTTPException is an
+/// event stream with its status, the error and `[DONE]`, and another exception a JSON 500;
+/// after it, an HTTPException (or any exception of the per-chunk hook) ends the stream
+/// where it is, and another exception of the iterator hook adds an error event.
+#[test]
+fn streaming_hooks_that_raise_answer_as_under_litellm() {
+    let _serial = serial();
+    let mock = Mock::start();
+    let (_, python) = pythons().remove(0);
+    let files = [("stream_errors.py", include_str!("plugins/stream_errors.py"))];
+    let cases: [(&str, &[&str]); 3] = [
+        (
+            "stream_errors.iterator_refusals",
+            &[
+                "refuse at once",
+                "fail at once",
+                "refuse midway",
+                "fail midway",
+                "hi",
+            ],
+        ),
+        ("stream_errors.chunk_refusal", &["hi"]),
+        ("stream_errors.chunk_failure", &["hi"]),
+    ];
+    for (plugin, texts) in cases {
+        let cfg = format!(
+            "model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o\n      api_base: http://{}/v1\n      api_key: sk-mock\nlitellm_settings:\n  callbacks: [{plugin}]\ngeneral_settings:\n  master_key: {MASTER}\n",
+            mock.addr
+        );
+        let litellm = start_litellm(&cfg, &files, &[]);
+        let py = python.to_str().unwrap();
+        let gw = Gateway::start_beside(&cfg, &files, &["--num_workers", "1", "--python", py], &[]);
+        for text in texts {
+            let body = json!({"model": "gpt-4o", "stream": true,
+                "messages": [{"role": "user", "content": text}]});
+            let theirs = stream_seen(litellm.addr, &body);
+            let ours = stream_seen(gw.addr, &body);
+            assert_eq!(ours, theirs, "corelane vs LiteLLM: {plugin} on {text:?}");
+        }
+        gw.assert_healthy();
+    }
+}
+
+/// A stream as a client sees it: the status, the media type, each `data:` payload (JSON
+/// without its `created` time and null members, which LiteLLM drops and corelane relays, or
+/// the raw text), and whether the body was cut (the connection closed before its end).
+fn stream_seen(
+    addr: std::net::SocketAddr,
+    body: &serde_json::Value,
+) -> (u16, String, Vec<serde_json::Value>, bool) {
+    let mut client = Client::connect(addr);
+    client.send(
+        "POST",
+        "/v1/chat/completions",
+        &[
+            ("Authorization", &format!("Bearer {MASTER}")),
+            ("Content-Type", "application/json"),
+        ],
+        body.to_string().as_bytes(),
+    );
+    let head = client.read_head();
+    let (bytes, cut) = match head.is_chunked() {
+        true => {
+            let mut bytes = Vec::new();
+            let cut = loop {
+                match client.try_next_chunk() {
+                    Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+                    Ok(None) => break false,
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break true,
+                    Err(e) => panic!("{e}"),
+                }
+            };
+            (bytes, cut)
+        }
+        false => (client.read_body(&head), false),
+    };
+    let media = head
+        .header("content-type")
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    fn without_nulls(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(o) => {
+                o.retain(|k, v| !v.is_null() && k != "created");
+                o.values_mut().for_each(without_nulls);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(without_nulls),
+            _ => {}
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let mut events: Vec<serde_json::Value> = match media.as_str() {
+        "application/json" => vec![serde_json::from_slice(&bytes).unwrap()],
+        _ => text
+            .lines()
+            .filter_map(|line| line.strip_prefix("data: "))
+            .map(|data| serde_json::from_str(data).unwrap_or_else(|_| json!(data)))
+            .collect(),
+    };
+    events.iter_mut().for_each(without_nulls);
+    (head.status, media, events, cut)
+}

@@ -191,5 +191,20 @@ async def feed(runtime, payload, end):
     if isinstance(session.error, hooks.PluginTimeout):
         return {"out": out, **hooks.late(session.error)}
     if session.error is not None:
-        return {"out": out, "error": hooks.error_of(session.error)}
+        return {"out": out, "error": stream_error(session.error)}
     return {"out": out}
+
+
+def stream_error(e):
+    """What a client gets, as LiteLLM 1.108.7 answers it, when a stream's hooks raise:
+    `{"status", "error", "before", "after"}`, the error object for a JSON answer, and the
+    event-stream text to answer instead before the first byte (`before`: an HTTPException's,
+    then `[DONE]`) or to add after it (`after`: an error event; none for an HTTPException,
+    whose stream LiteLLM cuts, closing the connection)."""
+    if hooks.is_http_exception(e):
+        failure = hooks.error_of(e)
+        event = f"data: {json.dumps({'error': failure['error']})}\n\n"
+        return dict(failure, before=event + "data: [DONE]\n\n", after=None)
+    error = {"message": str(e), "type": "None", "param": "None", "code": "500"}
+    after = f"data: {json.dumps({'error': error})}\n\n"
+    return {"status": 500, "error": error, "before": None, "after": after}

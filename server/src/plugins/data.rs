@@ -109,10 +109,18 @@ pub fn rejection(answer: &Value) -> GatewayError {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
+    let text = |name: &str| answer.get(name).and_then(Value::as_str).map(str::to_owned);
+    let stream = (answer.get("before").is_some() || answer.get("after").is_some()).then(|| {
+        Box::new(crate::errors::StreamFailure {
+            before: text("before"),
+            after: text("after"),
+        })
+    });
     GatewayError::Plugin {
         status,
         message,
         error: error.to_string(),
+        stream,
     }
 }
 

@@ -209,11 +209,19 @@ pub(super) async fn relay_stream(
                 }
             }
             end_chunk(&mut out, at);
-            out.extend_from_slice(LAST_CHUNK);
+            // A plugin's HTTPException mid-stream cuts it: no end of the body, and the
+            // connection closes (the client sees a broken stream, as under LiteLLM).
+            let cut = matches!(
+                &failure,
+                Some(GatewayError::Plugin { stream: Some(f), .. }) if f.after.is_none()
+            );
+            if !cut {
+                out.extend_from_slice(LAST_CHUNK);
+            }
             let (res, back) = write_all(client, out).await;
             core.give_buf(back);
             let reusable = failure.is_none() && decoder.reusable();
-            let mut done = done(head.status, usage, res.is_ok() && ex.keep_alive);
+            let mut done = done(head.status, usage, res.is_ok() && ex.keep_alive && !cut);
             done.failure = match res {
                 Err(_) => Some(GatewayError::ClientGone),
                 Ok(()) => failure,
