@@ -21,16 +21,25 @@ fn ok(name: &str) -> (u16, &'static str, String) {
 /// An upstream answering as the deployment its path names; a prompt saying "slow" waits
 /// `slow` first, and the deployment `lag` always waits 300 ms.
 fn upstream(slow: Duration) -> (String, Receiver<Recorded>) {
-    scripted_upstream(move |path, body| {
+    let (base, seen, _arrived) = upstream_telling_slow_arrivals(slow);
+    (base, seen)
+}
+
+/// [`upstream`], also telling when a slow request has arrived (before it waits).
+fn upstream_telling_slow_arrivals(slow: Duration) -> (String, Receiver<Recorded>, Receiver<()>) {
+    let (arrived, arrivals) = std::sync::mpsc::channel();
+    let (base, seen) = scripted_upstream(move |path, body| {
         let name = path.split('/').nth(1).unwrap_or("").to_owned();
         if String::from_utf8_lossy(body).contains("slow") {
+            let _ = arrived.send(());
             std::thread::sleep(slow);
         }
         if name == "lag" {
             std::thread::sleep(Duration::from_millis(300));
         }
         ok(&name)
-    })
+    });
+    (base, seen, arrivals)
 }
 
 /// Waits out the end of a UTC minute, so a test of per-minute limits stays in one.
@@ -52,7 +61,7 @@ fn answered_by(resp: &common::Response) -> String {
 
 #[test]
 fn least_busy_goes_where_fewest_are_in_flight() {
-    let (base, _seen) = upstream(Duration::from_millis(1500));
+    let (base, _seen, arrivals) = upstream_telling_slow_arrivals(Duration::from_millis(1500));
     let config = format!(
         "model_list:\n{}{}router_settings:\n  routing_strategy: least-busy\n",
         deployment("g", "first", &base, "", ""),
@@ -70,7 +79,8 @@ fn least_busy_goes_where_fewest_are_in_flight() {
     let slow = json!({"model": "g", "messages": [{"role": "user", "content": "slow"}]});
     let held = std::thread::scope(|s| {
         let held = s.spawn(|| answered_by(&gw.post("/v1/chat/completions", &slow)));
-        std::thread::sleep(Duration::from_millis(300));
+        // In flight once the upstream has it (a fixed wait is too short on a busy machine).
+        arrivals.recv_timeout(Duration::from_secs(10)).unwrap();
         for _ in 0..4 {
             assert_eq!(
                 answered_by(&gw.post("/v1/chat/completions", &chat_body("g"))),
