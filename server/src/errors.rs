@@ -464,6 +464,16 @@ impl GatewayError {
         ExceptionClass { provider, class }
     }
 
+    /// A model-name error whose message LiteLLM repeats in `provider_specific_fields`.
+    fn repeats_model_error(&self) -> bool {
+        match self {
+            GatewayError::MissingModel { route } | GatewayError::UnknownModel { route, .. } => {
+                !matches!(*route, "/rerank" | "/completions")
+            }
+            _ => false,
+        }
+    }
+
     /// Writes the error in the client's dialect to `out` and returns the status code.
     pub fn render(&self, dialect: Dialect, out: &mut Vec<u8>) -> u16 {
         let status = self.status();
@@ -481,21 +491,27 @@ impl GatewayError {
         }
         let (kind, param, message) = self.parts();
         match dialect {
-            Dialect::OpenAi => match kind {
-                Some(kind) => write_error(&message, kind, param, status, out),
-                // LiteLLM's proxy sends `"type": null` for an upstream APIError.
-                None => write_error_json(&message, None, param, status, out),
-            },
+            Dialect::OpenAi => {
+                match kind {
+                    Some(kind) => write_error(&message, kind, param, status, out),
+                    // LiteLLM's proxy sends `"type": null` for an upstream APIError.
+                    None => write_error_json(&message, None, param, status, out),
+                }
+                // LiteLLM's model-name errors repeat the message here (but the wrapped ones).
+                if self.repeats_model_error() {
+                    out.truncate(out.len() - 2);
+                    out.extend_from_slice(b",\"provider_specific_fields\":{\"error\":");
+                    write_json_string(&message, out);
+                    out.extend_from_slice(b"}}}");
+                }
+            }
             Dialect::Anthropic => {
                 out.extend_from_slice(b"{\"type\":\"error\",\"error\":{\"type\":\"");
                 out.extend_from_slice(anthropic_error_type(status).as_bytes());
                 out.extend_from_slice(b"\",\"message\":");
                 write_json_string(&message, out);
                 // LiteLLM's model-name errors repeat the message here.
-                if matches!(
-                    self,
-                    GatewayError::UnknownModel { .. } | GatewayError::MissingModel { .. }
-                ) {
+                if self.repeats_model_error() {
                     out.extend_from_slice(b",\"provider_specific_fields\":{\"error\":");
                     write_json_string(&message, out);
                     out.push(b'}');
@@ -568,28 +584,24 @@ impl GatewayError {
                 Some(e.param()),
                 format!("{}{}", e.prefix(), e.message()),
             ),
-            GatewayError::MissingModel { route } => (
-                "invalid_request_error",
-                Some("model"),
-                format!(
-                    "{route}: Invalid model name passed in model=None. Call `/v1/models` to view available models for your key."
-                ),
-            ),
-            // The rerank route wraps the message in the HTTPException it re-raises.
-            GatewayError::UnknownModel { route, model } if *route == "/rerank" => (
-                "invalid_request_error",
-                None,
-                format!(
-                    "400: {{'error': '{route}: Invalid model name passed in model={model}. Call `/v1/models` to view available models for your key.'}}"
-                ),
-            ),
-            GatewayError::UnknownModel { route, model } => (
-                "invalid_request_error",
-                Some("model"),
-                format!(
+            // LiteLLM 1.108.7 (captured): the message in the HTTPException the router raises,
+            // param null (its `provider_specific_fields` are written by `render`); the rerank
+            // route wraps it in the HTTPException it re-raises, and the text completion
+            // route too, without a type or param.
+            GatewayError::MissingModel { route } | GatewayError::UnknownModel { route, .. } => {
+                let model = match self {
+                    GatewayError::UnknownModel { model, .. } => model.as_str(),
+                    _ => "None",
+                };
+                let message = format!(
                     "{route}: Invalid model name passed in model={model}. Call `/v1/models` to view available models for your key."
-                ),
-            ),
+                );
+                match *route {
+                    "/rerank" => ("invalid_request_error", None, format!("400: {{'error': '{message}'}}")),
+                    "/completions" => ("None", Some("None"), format!("400: {{'error': '{message}'}}")),
+                    _ => ("invalid_request_error", None, message),
+                }
+            }
             GatewayError::UnsupportedEndpoint { model, route } => (
                 "invalid_request_error",
                 Some("model"),

@@ -33,9 +33,12 @@ fn bad_requests_get_400_413_431_in_litellm_shape() {
     let err = assert_litellm_error(&resp, 400);
     assert_eq!(err["type"], "invalid_request_error");
 
+    // LiteLLM 1.108.7's shape (captured): param null, the message repeated in
+    // provider_specific_fields.
     let resp = gw.post("/v1/chat/completions", &json!({"messages": []}));
     let err = assert_litellm_error(&resp, 400);
-    assert_eq!(err["param"], "model");
+    assert_eq!(err["param"], serde_json::Value::Null);
+    assert_eq!(err["provider_specific_fields"]["error"], err["message"]);
     assert!(
         err["message"].as_str().unwrap().contains("model=None"),
         "{err}"
@@ -46,6 +49,19 @@ fn bad_requests_get_400_413_431_in_litellm_shape() {
     assert!(
         err["message"].as_str().unwrap().contains("no-such-model"),
         "{err}"
+    );
+    assert_eq!(err["param"], serde_json::Value::Null);
+    assert_eq!(err["provider_specific_fields"]["error"], err["message"]);
+    // The text completion route wraps it as LiteLLM's does, without a type or param.
+    let resp = gw.post(
+        "/v1/completions",
+        &json!({"model": "no-such-model", "prompt": "x"}),
+    );
+    let err = assert_litellm_error(&resp, 400);
+    assert_eq!(
+        err,
+        json!({"message": "400: {'error': '/completions: Invalid model name passed in model=no-such-model. Call `/v1/models` to view available models for your key.'}",
+            "type": "None", "param": "None", "code": "400"})
     );
     assert_eq!(mock.stats().0, 0, "bad requests never reach the provider");
 
