@@ -14,7 +14,7 @@ fn model_entry(id: &str) -> Value {
 }
 
 /// The names `/models` lists: every model group, then the visible aliases.
-fn listed(gw: &Gateway) -> Vec<&str> {
+pub fn listed(gw: &Gateway) -> Vec<&str> {
     let mut names: Vec<&str> = gw.groups.iter().map(|g| g.name.as_str()).collect();
     let mut aliases: Vec<&str> = gw
         .aliases
@@ -27,13 +27,15 @@ fn listed(gw: &Gateway) -> Vec<&str> {
     names
 }
 
-/// `GET /models/{id}`: one listed model, as OpenAI's `models.retrieve` returns it.
+/// `GET /models/{id}`: one listed model, as OpenAI's `models.retrieve` returns it; `shown`
+/// says whether plugins keep it listed.
 pub fn model_by_id(
     gw: &Gateway,
     id: &str,
     key: Option<&crate::auth::Identity>,
+    shown: impl Fn(&str) -> bool,
 ) -> Result<Vec<u8>, GatewayError> {
-    if !listed(gw).contains(&id) || !may_call(key, id) {
+    if !listed(gw).contains(&id) || !may_call(key, id) || !shown(id) {
         return Err(GatewayError::ModelNotFound { id: id.to_owned() });
     }
     Ok(serde_json::to_vec(&model_entry(id)).unwrap_or_default())
@@ -49,26 +51,32 @@ pub fn routes() -> Vec<u8> {
 }
 
 /// Whether a virtual key (none: the master key) may call a model, so lists show it.
-fn may_call(key: Option<&crate::auth::Identity>, model: &str) -> bool {
+pub fn may_call(key: Option<&crate::auth::Identity>, model: &str) -> bool {
     key.is_none_or(|id| crate::auth::check_model(id, model).is_ok())
 }
 
 /// `GET /models`: every model group and visible alias, as OpenAI's list; for a virtual key,
 /// those it may call (as LiteLLM lists a key's models).
-pub fn models(gw: &Gateway, key: Option<&crate::auth::Identity>) -> Vec<u8> {
+pub fn models(
+    gw: &Gateway,
+    key: Option<&crate::auth::Identity>,
+    shown: impl Fn(&str) -> bool,
+) -> Vec<u8> {
     let data: Vec<Value> = listed(gw)
         .into_iter()
-        .filter(|m| may_call(key, m))
+        .filter(|m| may_call(key, m) && shown(m))
         .map(model_entry)
         .collect();
     serde_json::to_vec(&json!({"data": data, "object": "list"})).unwrap_or_default()
 }
 
-/// `GET /model/info`: each deployment's params (without secrets) and model_info.
-pub fn model_info(gw: &Gateway) -> Vec<u8> {
+/// `GET /model/info`: each deployment's params (without secrets) and model_info; `shown`
+/// says whether plugins keep its model name listed.
+pub fn model_info(gw: &Gateway, shown: impl Fn(&str) -> bool) -> Vec<u8> {
     let data: Vec<Value> = gw
         .deployments
         .iter()
+        .filter(|d| shown(&d.group))
         .map(|d| {
             let p = &d.params;
             let mut params = Map::new();

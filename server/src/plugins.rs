@@ -93,6 +93,41 @@ pub async fn after_pre_call(
     Ok(())
 }
 
+/// The model names of a listing (`/v1/models`, `/v1/models/{id}`, `/model/info`) that the
+/// plugins' `async_filter_listed_models` keep (each narrows what the one before kept, as in
+/// LiteLLM); all of them when no plugin has the hook. The sidecar down or late is a 503, a
+/// hook that answers something else than names a 500.
+pub async fn shown_models<'n>(
+    core: &crate::core::Core,
+    ex: &crate::exchange::Exchange<'_>,
+    names: Vec<&'n str>,
+) -> Result<Vec<&'n str>, crate::errors::GatewayError> {
+    let Some(link) = core
+        .plugins
+        .as_ref()
+        .filter(|l| l.sidecar.hooks.contains(HookSet::FILTER_MODELS))
+    else {
+        return Ok(names);
+    };
+    if names.is_empty() {
+        return Ok(names);
+    }
+    let payload = serde_json::json!({
+        "hook": "filter_models",
+        "key": data::caller_key(ex),
+        "names": names,
+    });
+    let payload = serde_json::to_vec(&payload).unwrap_or_default();
+    let answer = decide(link, &payload, "async_filter_listed_models").await?;
+    let kept: Vec<&str> = answer["names"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    Ok(names.into_iter().filter(|n| kept.contains(n)).collect())
+}
+
 /// The hooks that log a request.
 const LOGGING: HookSet = HookSet::LOG_SUCCESS
     .union(HookSet::LOG_FAILURE)
@@ -492,6 +527,7 @@ impl HookSet {
     pub const LOG_SUCCESS: HookSet = HookSet(1 << 6);
     pub const LOG_FAILURE: HookSet = HookSet(1 << 7);
     pub const LOG_FAILURE_SYNC: HookSet = HookSet(1 << 8);
+    pub const FILTER_MODELS: HookSet = HookSet(1 << 9);
 
     /// The hook a Python method name is.
     fn of_method(name: &str) -> HookSet {
@@ -505,6 +541,7 @@ impl HookSet {
             "async_log_success_event" => HookSet::LOG_SUCCESS,
             "async_log_failure_event" => HookSet::LOG_FAILURE,
             "log_failure_event" => HookSet::LOG_FAILURE_SYNC,
+            "async_filter_listed_models" => HookSet::FILTER_MODELS,
             _ => HookSet(0),
         }
     }

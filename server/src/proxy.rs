@@ -247,13 +247,34 @@ pub async fn handle<'g>(
                 }
             };
         }
-        Route::Models => Ok(crate::admin::models(gw, ex.identity.as_ref())),
-        Route::ModelById => crate::admin::model_by_id(
-            gw,
-            crate::routes::model_id(req.target),
-            ex.identity.as_ref(),
-        ),
-        Route::ModelInfo => Ok(crate::admin::model_info(gw)),
+        // Plugins' `async_filter_listed_models` may hide names from the listings.
+        Route::Models => {
+            let key = ex.identity.as_ref();
+            let names = crate::admin::listed(gw);
+            let names = names.into_iter().filter(|m| crate::admin::may_call(key, m));
+            match crate::plugins::shown_models(core, ex, names.collect()).await {
+                Ok(shown) => Ok(crate::admin::models(gw, key, |m| shown.contains(&m))),
+                Err(e) => Err(e),
+            }
+        }
+        Route::ModelById => {
+            let id = crate::routes::model_id(req.target);
+            match crate::plugins::shown_models(core, ex, vec![id]).await {
+                Ok(shown) => {
+                    crate::admin::model_by_id(gw, id, ex.identity.as_ref(), |m| shown.contains(&m))
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Route::ModelInfo => {
+            let mut names: Vec<&str> = gw.deployments.iter().map(|d| d.group.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            match crate::plugins::shown_models(core, ex, names).await {
+                Ok(shown) => Ok(crate::admin::model_info(gw, |m| shown.contains(&m))),
+                Err(e) => Err(e),
+            }
+        }
         Route::Routes => Ok(crate::admin::routes()),
         Route::Manage(op) => match gw.store.get() {
             Some(store) => crate::manage::serve(store, req, op, ex).await,

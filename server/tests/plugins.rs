@@ -1563,3 +1563,70 @@ fn stream_seen(
     events.iter_mut().for_each(without_nulls);
     (head.status, media, events, cut)
 }
+
+/// `async_filter_listed_models` hides names from `/v1/models`, `/v1/models/{id}` (a 404)
+/// and `/model/info`, as LiteLLM 1.108.7 does (the listing and the lookups compared side by
+/// side); a hook answering something else than names fails the listing with its 500.
+#[test]
+fn a_listing_filter_hides_models_as_under_litellm() {
+    let _serial = serial();
+    let files = [("model_filter.py", include_str!("plugins/model_filter.py"))];
+    let cfg = config("[model_filter.hide_coffee]");
+    let get = |addr, path: &str| {
+        Client::connect(addr).request(
+            "GET",
+            path,
+            &[("Authorization", &format!("Bearer {MASTER}"))],
+            b"",
+        )
+    };
+    let ids = |r: &Response| -> Vec<String> {
+        let mut ids: Vec<String> = r.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                m["id"]
+                    .as_str()
+                    .or(m["model_name"].as_str())
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    let litellm = start_litellm(&cfg, &files, &[]);
+    let theirs = get(litellm.addr, "/v1/models");
+    assert_eq!(theirs.status, 200, "{}", theirs.text());
+    assert!(!ids(&theirs).contains(&"coffee-model".to_owned()));
+    for (mode, python) in pythons() {
+        let py = python.to_str().unwrap();
+        let gw = Gateway::start_beside(&cfg, &files, &["--num_workers", "1", "--python", py], &[]);
+        assert_eq!(ids(&get(gw.addr, "/v1/models")), ids(&theirs), "{mode}");
+        for id in ["coffee-model", "gpt-4o"] {
+            let path = format!("/v1/models/{id}");
+            assert_eq!(
+                get(gw.addr, &path).status,
+                get(litellm.addr, &path).status,
+                "{mode}: {path}"
+            );
+        }
+        let info = get(gw.addr, "/model/info");
+        assert_eq!(info.status, 200, "{mode}");
+        assert!(!ids(&info).contains(&"coffee-model".to_owned()), "{mode}");
+        assert!(ids(&info).contains(&"gpt-4o".to_owned()), "{mode}");
+        gw.assert_healthy();
+    }
+    drop(litellm);
+    let (_, python) = pythons().remove(1);
+    let gw = start("[model_filter.malformed]", &files, &python, &[]);
+    let r = get(gw.addr, "/v1/models");
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert_eq!(
+        r.json()["error"]["message"],
+        "Malformed.async_filter_listed_models must return a sequence of model names"
+    );
+    gw.assert_healthy();
+}

@@ -170,6 +170,8 @@ async def dispatch_hook(runtime, payload):
         return await streams.feed(runtime, payload, end=False)
     if hook == "stream_end":
         return await streams.feed(runtime, payload, end=True)
+    if hook == "filter_models":
+        return await filter_models(runtime, payload)
     if hook == "ping":
         return {"ok": True, "stats": runtime.stats}
     return {"error": error_of(ValueError(f"unknown hook {hook!r}"))}
@@ -304,6 +306,42 @@ async def pre_call(runtime, payload):
             data = response
     after = shapes.body_after(body, data)
     return {"unchanged": True} if after is None else {"body": after}
+
+
+async def filter_models(runtime, payload):
+    """`async_filter_listed_models` of each plugin in order, each given what the one before
+    kept (LiteLLM's `_names_kept_by_listing_callbacks`): the names still listed. A hook that
+    returns anything but a sequence of names fails the listing with LiteLLM's 500."""
+    key = user_api_key_auth(payload.get("key"))
+    names = tuple(payload.get("names") or ())
+    for plugin in runtime.plugins:
+        if not names or "async_filter_listed_models" not in plugin.hooks:
+            continue
+        try:
+            returned = await bounded(plugin, plugin.obj.async_filter_listed_models(key, names))
+        except PluginTimeout:
+            raise
+        except Exception as e:  # noqa: BLE001: the listing fails with it
+            return {"error": error_of(e, plugin.obj)}
+        if not isinstance(returned, (list, tuple)) or not all(isinstance(n, str) for n in returned):
+            message = (
+                f"{type(plugin.obj).__name__}.async_filter_listed_models must return a "
+                "sequence of model names"
+            )
+            return {
+                "error": {
+                    "status": 500,
+                    "error": {
+                        "message": message,
+                        "type": "internal_server_error",
+                        "param": "None",
+                        "code": "500",
+                    },
+                }
+            }
+        kept = frozenset(returned)
+        names = tuple(n for n in names if n in kept)
+    return {"names": list(names)}
 
 
 def auth_error(e):

@@ -26,6 +26,7 @@ HOOKS = (
     "async_log_failure_event",
     "log_success_event",
     "log_failure_event",
+    "async_filter_listed_models",
 )
 
 
