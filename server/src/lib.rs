@@ -166,6 +166,13 @@ fn run(args: cli::Args, env: Env) -> Result<(), String> {
                     p.kind,
                     p.methods.join(", ")
                 );
+                if !p.not_called.is_empty() {
+                    tracing::warn!(
+                        "plugin {} overrides hooks corelane does not call: {}",
+                        p.name,
+                        p.not_called.join(", ")
+                    );
+                }
             }
             use plugins::HookSet;
             let streaming = HookSet::STREAMING.union(HookSet::STREAMING_ITERATOR);

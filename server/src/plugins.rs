@@ -571,6 +571,8 @@ pub struct PluginInfo {
     pub hooks: HookSet,
     /// How long each of its hooks may take.
     pub timeout: std::time::Duration,
+    /// Hooks it overrides that corelane does not call (warned about at start).
+    pub not_called: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -602,6 +604,12 @@ impl PluginInfo {
             methods,
             hooks,
             timeout: std::time::Duration::try_from_secs_f64(v["timeout"].as_f64()?).ok()?,
+            not_called: v["not_called"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m.as_str().map(str::to_owned))
+                .collect(),
         })
     }
 }

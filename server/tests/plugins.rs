@@ -1630,3 +1630,42 @@ fn a_listing_filter_hides_models_as_under_litellm() {
     );
     gw.assert_healthy();
 }
+
+/// A plugin that overrides a hook corelane does not call is named in a warning at start
+/// (never silently ignored).
+#[test]
+fn hooks_corelane_does_not_call_are_warned_about() {
+    let _serial = serial();
+    let headers = r#"
+from litellm.integrations.custom_logger import CustomLogger
+
+class Headers(CustomLogger):
+    async def async_post_call_response_headers_hook(self, data, user_api_key_dict, response, request_headers=None):
+        return {"x-plugin": "1"}
+
+    async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
+        pass
+
+headers = Headers()
+"#;
+    for (mode, python) in pythons() {
+        let gw = start(
+            "[headers.headers]",
+            &[("headers.py", headers)],
+            &python,
+            &[],
+        );
+        assert_eq!(chat(&gw, "hi").status, 200, "{mode}");
+        let warned = || {
+            gw.proc.stderr.text().contains(
+                "plugin headers.headers overrides hooks corelane does not call: async_post_call_response_headers_hook",
+            )
+        };
+        assert!(
+            eventually(Duration::from_secs(5), warned),
+            "{mode}: {}",
+            gw.proc.stderr.text()
+        );
+        gw.assert_healthy();
+    }
+}

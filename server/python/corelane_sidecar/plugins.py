@@ -30,6 +30,46 @@ HOOKS = (
 )
 
 
+# Hooks of LiteLLM's CustomLogger and CustomGuardrail corelane does not call: a plugin that
+# overrides one is named in a warning at start.
+NOT_CALLED = (
+    "async_post_call_response_headers_hook",
+    "async_pre_routing_hook",
+    "async_pre_request_hook",
+    "async_filter_deployments",
+    "async_pre_call_check",
+    "pre_call_check",
+    "async_pre_call_deployment_hook",
+    "async_post_call_success_deployment_hook",
+    "async_post_call_failure_deployment_hook",
+    "async_post_call_streaming_deployment_hook",
+    "async_get_chat_completion_prompt",
+    "get_chat_completion_prompt",
+    "async_log_pre_api_call",
+    "log_pre_api_call",
+    "log_post_api_call",
+    "async_log_stream_event",
+    "log_stream_event",
+    "async_log_input_event",
+    "log_input_event",
+    "async_logging_hook",
+    "logging_hook",
+    "log_success_fallback_event",
+    "log_failure_fallback_event",
+    "log_model_group_rate_limit_error",
+    "async_dataset_hook",
+    "async_log_audit_log_event",
+    "async_log_batch_line_items",
+    "async_post_mcp_tool_call_hook",
+    "async_should_run_agentic_loop",
+    "async_run_agentic_loop",
+    "async_should_run_chat_completion_agentic_loop",
+    "async_run_chat_completion_agentic_loop",
+    "async_pre_call_hook_on_messages",
+    "apply_guardrail",
+)
+
+
 class Plugin:
     """A loaded plugin: its name in the config, its object, and what kind it is."""
 
@@ -41,6 +81,7 @@ class Plugin:
         self.timeout = timeout
         self.guardrail = guardrail or {}
         self.hooks = overridden_hooks(obj, kind) if kind != "custom_auth" else []
+        self.not_called = overridden_hooks(obj, kind, NOT_CALLED) if kind != "custom_auth" else []
 
     def describe(self):
         return {
@@ -49,6 +90,7 @@ class Plugin:
             "kind": self.kind,
             "class": type(self.obj).__name__ if self.kind != "custom_auth" else None,
             "hooks": self.hooks,
+            "not_called": self.not_called,
             "guardrail": self.guardrail,
         }
 
@@ -84,12 +126,12 @@ def base_classes():
 LEAF_ONLY = ("async_pre_call_hook", "async_post_call_streaming_iterator_hook")
 
 
-def overridden_hooks(obj, kind="callback"):
-    """The hooks `obj`'s class defines itself or inherits from anything but LiteLLM's bases:
-    the ones worth a call (the bases' are no-ops)."""
+def overridden_hooks(obj, kind="callback", names=HOOKS):
+    """Of `names`, the hooks `obj`'s class defines itself or inherits from anything but
+    LiteLLM's bases: the ones worth a call (the bases' are no-ops)."""
     custom_logger, custom_guardrail = base_classes()
     found = []
-    for name in HOOKS:
+    for name in names:
         if kind == "callback" and name in LEAF_ONLY and name not in vars(type(obj)):
             continue
         attr = getattr(type(obj), name, None)
