@@ -35,9 +35,7 @@ pub async fn after_pre_call(
         return Ok(());
     };
     let hooks = link.sidecar.hooks;
-    let after = HookSet::LOG_SUCCESS
-        .union(HookSet::LOG_FAILURE)
-        .union(HookSet::LOG_FAILURE_SYNC)
+    let after = LOGGING
         .union(HookSet::MODERATION)
         .union(HookSet::POST_CALL_SUCCESS)
         .union(HookSet::POST_CALL_FAILURE)

@@ -178,6 +178,8 @@ pub struct Captured {
     /// A stream's events as the client got them, for logging hooks: whole events, at most
     /// [`MAX_LOGGED_RESPONSE`] bytes of them (the sidecar assembles the answer).
     pub stream: RefCell<Vec<u8>>,
+    /// `stream` reached its bound.
+    stream_full: std::cell::Cell<bool>,
     /// The stream's session in the sidecar's streaming hooks is open.
     pub stream_opened: std::cell::Cell<bool>,
     /// The client API of a request refused before its phases set [`Exchange::api`].
@@ -203,14 +205,17 @@ impl Captured {
     }
 
     /// Keeps the stream events in `events` (whole events, as a client was sent them) for a
-    /// logging hook, until they would pass [`MAX_LOGGED_RESPONSE`].
+    /// logging hook, until they would pass [`MAX_LOGGED_RESPONSE`]: from there on none are
+    /// kept, so what is kept is the stream's start, without gaps.
     pub fn note_stream(&self, events: &[u8]) {
-        if !self.logs {
+        if !self.logs || self.stream_full.get() {
             return;
         }
         let mut stream = self.stream.borrow_mut();
         if stream.len() + events.len() <= MAX_LOGGED_RESPONSE {
             stream.extend_from_slice(events);
+        } else {
+            self.stream_full.set(true);
         }
     }
 
