@@ -192,7 +192,7 @@ async fn request<'g>(
             ex.keep_alive &= here.is_some();
             // Plugins' failure hooks may answer another error (an auth failure too), and
             // their logging hooks see a refusal on an LLM route (LiteLLM logs those).
-            if ex.caller == crate::exchange::Caller::Unknown {
+            if core.plugins.is_some() && ex.caller == crate::exchange::Caller::Unknown {
                 ex.refused_key = key.map(|k| crate::auth::hex(&crate::auth::digest(k)));
             }
             if let Route::Inference { endpoint, .. } = route {

@@ -199,10 +199,13 @@ impl<'g> Exchange<'g> {
     pub fn fail(&mut self, err: &GatewayError) {
         self.status = err.status();
         self.failure = Some(err.exception_class(self.provider.map(|p| p.name)));
-        self.failed_in_proxy = matches!(
-            err.source(),
-            crate::errors::ErrorSource::Client | crate::errors::ErrorSource::Internal
-        );
+        // The proxy's own refusal: nothing was sent to a provider, and the client is there.
+        self.failed_in_proxy = self.timings.sent.is_none()
+            && !matches!(err, GatewayError::ClientGone)
+            && matches!(
+                err.source(),
+                crate::errors::ErrorSource::Client | crate::errors::ErrorSource::Internal
+            );
     }
 
     /// The upstream timeout of an attempt at `dep`, and whether the client set it (then a

@@ -35,7 +35,10 @@ pub async fn after_pre_call(
         return Ok(());
     };
     let hooks = link.sidecar.hooks;
-    let after = LOGGING
+    // A plugin with only the sync `log_failure_event` sees refusals only: they are kept
+    // where they happen (`keep_refused`), not here for every request.
+    let logged = HookSet::LOG_SUCCESS.union(HookSet::LOG_FAILURE);
+    let after = logged
         .union(HookSet::MODERATION)
         .union(HookSet::POST_CALL_SUCCESS)
         .union(HookSet::POST_CALL_FAILURE)
@@ -61,7 +64,7 @@ pub async fn after_pre_call(
         }
         false => (std::borrow::Cow::Borrowed(&[][..]), None),
     };
-    let captured = data::Captured::new(req.raw_head, &body, hooks.intersects(LOGGING));
+    let captured = data::Captured::new(req.raw_head, &body, hooks.intersects(logged));
     let call_type = crate::proxy::call_type(endpoint);
     let moderated = hooks.contains(HookSet::MODERATION) && captured.request_is_json();
     if let (true, Some(call_type)) = (moderated, call_type) {
@@ -99,16 +102,16 @@ pub async fn shown_models<'n>(
     core: &crate::core::Core,
     ex: &crate::exchange::Exchange<'_>,
     names: Vec<&'n str>,
-) -> Result<Vec<&'n str>, crate::errors::GatewayError> {
+) -> Result<std::collections::HashSet<&'n str>, crate::errors::GatewayError> {
     let Some(link) = core
         .plugins
         .as_ref()
         .filter(|l| l.sidecar.hooks.contains(HookSet::FILTER_MODELS))
     else {
-        return Ok(names);
+        return Ok(names.into_iter().collect());
     };
     if names.is_empty() {
-        return Ok(names);
+        return Ok(Default::default());
     }
     let payload = serde_json::json!({
         "hook": "filter_models",
@@ -117,7 +120,7 @@ pub async fn shown_models<'n>(
     });
     let payload = serde_json::to_vec(&payload).unwrap_or_default();
     let answer = decide(link, &payload, "async_filter_listed_models").await?;
-    let kept: Vec<&str> = answer["names"]
+    let kept: std::collections::HashSet<&str> = answer["names"]
         .as_array()
         .into_iter()
         .flatten()
@@ -144,7 +147,7 @@ pub fn keep_refused(
     let Some(link) = &core.plugins else {
         return;
     };
-    if ex.plugin.is_some() || !link.sidecar.hooks.intersects(LOGGING) {
+    if ex.plugin.is_some() || !link.sidecar.hooks.intersects(LOGGING) || !link.room_for_refusals() {
         return;
     }
     let body = if body.len() <= data::MAX_LOGGED_RESPONSE {

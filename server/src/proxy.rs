@@ -259,7 +259,11 @@ pub async fn handle<'g>(
         }
         Route::ModelById => {
             let id = crate::routes::model_id(req.target);
-            match crate::plugins::shown_models(core, ex, vec![id]).await {
+            // Only a model that exists is the plugins' to hide.
+            let known = crate::admin::listed(gw).contains(&id)
+                && crate::admin::may_call(ex.identity.as_ref(), id);
+            let asked = if known { vec![id] } else { Vec::new() };
+            match crate::plugins::shown_models(core, ex, asked).await {
                 Ok(shown) => {
                     crate::admin::model_by_id(gw, id, ex.identity.as_ref(), |m| shown.contains(&m))
                 }

@@ -520,6 +520,11 @@ fn a_logger_receives_each_request_in_litellms_shapes_off_the_request_path() {
                 body.to_string().as_bytes(),
             )
         };
+        // A body nested deeper than Python parses, from a client without a key: its event
+        // is logged without it, and the events after it still are.
+        let deep = "[".repeat(5000);
+        let r = gw.request("POST", "/v1/chat/completions", &[], deep.as_bytes());
+        assert_eq!(r.status, 401);
         assert_eq!(refused(Some("sk-nobody-made-this"), "bad key").status, 401);
         assert_eq!(refused(None, "no key").status, 401);
         let failure = |text: &str| {
@@ -1465,7 +1470,8 @@ fn messages_text(r: &Response) -> String {
 #[test]
 fn streaming_hooks_that_raise_answer_as_under_litellm() {
     let _serial = serial();
-    let mock = Mock::start();
+    // An event per read: a refusal at one read must hold back the reads after it.
+    let mock = Mock::start_with(&["--chunk-delay-ms", "20"]);
     let (_, python) = pythons().remove(0);
     let files = [("stream_errors.py", include_str!("plugins/stream_errors.py"))];
     let cases: [(&str, &[&str]); 3] = [

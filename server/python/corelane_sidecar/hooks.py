@@ -129,10 +129,17 @@ class PluginTimeout(Exception):
 async def bounded(plugin, awaitable):
     """`awaitable` (one of `plugin`'s hooks), cancelled past the plugin's timeout (in the
     calling task where Python has `asyncio.timeout`, 3.11+: no task per call)."""
-    try:
-        if hasattr(asyncio, "timeout"):
-            async with asyncio.timeout(plugin.timeout):
+    if hasattr(asyncio, "timeout"):
+        limit = asyncio.timeout(plugin.timeout)
+        try:
+            async with limit:
                 return await awaitable
+        except TimeoutError:
+            # The plugin's own TimeoutError (an HTTP client's) is its exception, not ours.
+            if limit.expired():
+                raise PluginTimeout(plugin.name, plugin.timeout) from None
+            raise
+    try:
         return await asyncio.wait_for(awaitable, plugin.timeout)
     except asyncio.TimeoutError:
         raise PluginTimeout(plugin.name, plugin.timeout) from None
@@ -668,6 +675,9 @@ async def log_event(runtime, event):
             log.error("%s of %s raised: %s", name, plugin.name, traceback.format_exc())
         finally:
             runtime.logging_until = None
+            if runtime.overdue and runtime.took_overdue_cancel():
+                # The hook swallowed the watchdog's cancel: late all the same.
+                runtime.stats["log_errors"] += 1
 
 
 class LoggedException(Exception):

@@ -8,6 +8,7 @@ Logging is bounded: the queue holds at most `LOG_QUEUE` batches (a core's batch 
 """
 
 import asyncio
+import concurrent.futures
 import logging
 import time
 import traceback
@@ -36,6 +37,9 @@ class Runtime:
         self.logging_until = None
         self.overdue = False
         self.threaded = 0
+        # The sync logging hooks' threads (not the loop's default executor, which name
+        # lookups use).
+        self.threads = None
         self.stats = {"log_events": 0, "log_errors": 0, "hook_errors": 0}
         self.cache = hooks.new_cache()
         # Streams going through the streaming hooks, by call id.
@@ -68,7 +72,11 @@ class Runtime:
                 self.stats["log_errors"] += 1
                 log.error("%s of %s raised: %s", name, plugin.name, future.exception())
 
-        future = asyncio.get_running_loop().run_in_executor(None, lambda: method(**kwargs))
+        if self.threads is None:
+            self.threads = concurrent.futures.ThreadPoolExecutor(4, "corelane-sync-hook")
+        # The thread gets its own `kwargs` (the async hooks get theirs at once).
+        kwargs = dict(kwargs, kwargs=dict(kwargs["kwargs"]))
+        future = asyncio.get_running_loop().run_in_executor(self.threads, lambda: method(**kwargs))
         future.add_done_callback(done)
 
     def took_overdue_cancel(self):
@@ -147,7 +155,11 @@ class Runtime:
                 batch = await self.log_queue.get()
                 for event in wire.log_events(batch):
                     self.stats["log_events"] += 1
-                    await hooks.log_event(self, event)
+                    try:
+                        await hooks.log_event(self, event)
+                    except Exception:  # noqa: BLE001: one event's shapes, not the worker
+                        self.stats["log_errors"] += 1
+                        log.error("a logging event failed: %s", traceback.format_exc())
             except ValueError as e:
                 # A broken batch (a bug on either side): what was left of it is lost.
                 self.stats["log_errors"] += 1

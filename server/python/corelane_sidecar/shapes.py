@@ -111,7 +111,7 @@ def stream_chunks(raw):
             continue
         try:
             yield json.loads(b"\n".join(data))
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
 
 
@@ -129,25 +129,28 @@ def assembled(event):
             first = first or chunk
             usage = chunk.get("usage") or usage
             for choice in chunk.get("choices") or []:
-                if choice.get("index", 0) != 0:
+                if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                     continue
-                delta = choice.get("delta") or {}
-                if delta.get("content"):
+                delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+                if isinstance(delta.get("content"), str):
                     text.append(delta["content"])
                 for call in delta.get("tool_calls") or []:
+                    if not isinstance(call, dict) or not isinstance(call.get("index", 0), int):
+                        continue
                     slot = tools.setdefault(
                         call.get("index", 0),
                         {"id": None, "type": "function", "function": {"name": "", "arguments": ""}},
                     )
                     slot["id"] = call.get("id") or slot["id"]
-                    function = call.get("function") or {}
-                    slot["function"]["name"] += function.get("name") or ""
-                    slot["function"]["arguments"] += function.get("arguments") or ""
+                    function = call.get("function") if isinstance(call.get("function"), dict) else {}
+                    for field in ("name", "arguments"):
+                        if isinstance(function.get(field), str):
+                            slot["function"][field] += function[field]
                 finish = choice.get("finish_reason") or finish
         elif isinstance(chunk.get("delta"), dict) and isinstance(chunk["delta"].get("text"), str):
             text.append(chunk["delta"]["text"])
-        elif chunk.get("type") == "response.output_text.delta":
-            text.append(chunk.get("delta") or "")
+        elif chunk.get("type") == "response.output_text.delta" and isinstance(chunk.get("delta"), str):
+            text.append(chunk["delta"])
     message = {"role": "assistant", "content": "".join(text) if text or not tools else None}
     if tools:
         message["tool_calls"] = [tools[i] for i in sorted(tools)]

@@ -74,5 +74,6 @@ def json_or_none(raw: bytes):
         return None
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # Not JSON, or nested deeper than Python parses.
         return None

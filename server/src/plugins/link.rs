@@ -201,6 +201,15 @@ impl CoreLink {
         self.log_count.set(self.log_count.get() + 1);
     }
 
+    /// Whether a refusal's event may be kept: refusals (which clients without a key can
+    /// cause) take at most half of what a core holds for the next batch, so a flood of them
+    /// cannot crowd out the logging of served requests.
+    pub fn room_for_refusals(&self) -> bool {
+        !self.logs_backlogged()
+            && self.log_count.get() < LOG_EVENTS / 2
+            && self.log_buf.borrow().len() < LOG_BYTES / 2
+    }
+
     /// The logging connection's queue of batches is full.
     fn logs_backlogged(&self) -> bool {
         matches!(&*self.logs.conn.borrow(), Conn::Open { frames, .. } if frames.is_full())

@@ -79,13 +79,17 @@ pub(super) async fn relay_stream(
     // The end of the shutdown grace period cuts the stream with an error event.
     let mut cut = std::pin::pin!(core.cut.wait());
     loop {
-        match decoder.feed(&rbuf[pos..], |d| framer.push(d)) {
-            Ok(_) => {}
-            Err(_) => failure = Some(protocol("invalid chunked framing from upstream")),
+        // After a failure nothing more of the upstream's goes out (a plugin's streaming hook
+        // that refused a read must not let the next one through): straight to the end.
+        if failure.is_none() {
+            match decoder.feed(&rbuf[pos..], |d| framer.push(d)) {
+                Ok(_) => {}
+                Err(_) => failure = Some(protocol("invalid chunked framing from upstream")),
+            }
         }
         let at = begin_chunk(&mut out);
         let chunk_start = out.len();
-        loop {
+        while failure.is_none() {
             let written = match &mut framer {
                 Framer::Sse(f) => match f.next_event() {
                     Ok(Some(event)) => {
@@ -251,6 +255,9 @@ pub(super) async fn relay_stream(
                 done.failure = Some(GatewayError::ClientGone);
                 return Ok((done, false));
             }
+        }
+        if failure.is_some() {
+            continue;
         }
         pos = 0;
         let refilled = monoio::select! {
