@@ -103,8 +103,8 @@ pub struct Args {
     pub python: Option<String>,
 
     /// Seconds a plugin's hook may take before its request fails with a 503 (10 by
-    /// default); `NAME=SECONDS` sets one plugin's, by its name in the config (a callback's
-    /// path, a guardrail's name, the custom auth function's path). Repeatable.
+    /// default, at most 86400); `NAME=SECONDS` sets one plugin's, by its name in the config
+    /// (a callback's path, a guardrail's name, the custom auth function's path). Repeatable.
     #[arg(long = "plugin-timeout", value_name = "[NAME=]SECONDS", value_parser = plugin_timeout)]
     pub plugin_timeout: Vec<(Option<String>, f64)>,
 }

@@ -223,8 +223,8 @@ impl CoreLink {
             if n == 0 {
                 continue;
             }
-            // The next batch starts with room for about as much as this one took (bounded:
-            // an idle core keeps little).
+            // The next batch starts with room for about as much as this one took, at most
+            // LOG_BYTES / 8 (512 KiB), which an idle core keeps.
             let mut frame = {
                 let mut buf = self.log_buf.borrow_mut();
                 let next = log_frame(buf.len().min(LOG_BYTES / 8));
