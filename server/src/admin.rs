@@ -27,15 +27,10 @@ pub fn listed(gw: &Gateway) -> Vec<&str> {
     names
 }
 
-/// `GET /models/{id}`: one listed model, as OpenAI's `models.retrieve` returns it; `shown`
-/// says whether plugins keep it listed.
-pub fn model_by_id(
-    gw: &Gateway,
-    id: &str,
-    key: Option<&crate::auth::Identity>,
-    shown: impl Fn(&str) -> bool,
-) -> Result<Vec<u8>, GatewayError> {
-    if !listed(gw).contains(&id) || !may_call(key, id) || !shown(id) {
+/// `GET /models/{id}`: one listed model, as OpenAI's `models.retrieve` returns it; `shown`:
+/// it is listed, the caller may call it and no plugin hides it.
+pub fn model_by_id(id: &str, shown: bool) -> Result<Vec<u8>, GatewayError> {
+    if !shown {
         return Err(GatewayError::ModelNotFound { id: id.to_owned() });
     }
     Ok(serde_json::to_vec(&model_entry(id)).unwrap_or_default())
@@ -55,18 +50,10 @@ pub fn may_call(key: Option<&crate::auth::Identity>, model: &str) -> bool {
     key.is_none_or(|id| crate::auth::check_model(id, model).is_ok())
 }
 
-/// `GET /models`: every model group and visible alias, as OpenAI's list; for a virtual key,
-/// those it may call (as LiteLLM lists a key's models).
-pub fn models(
-    gw: &Gateway,
-    key: Option<&crate::auth::Identity>,
-    shown: impl Fn(&str) -> bool,
-) -> Vec<u8> {
-    let data: Vec<Value> = listed(gw)
-        .into_iter()
-        .filter(|m| may_call(key, m) && shown(m))
-        .map(model_entry)
-        .collect();
+/// `GET /models`: the `names` listed (the model groups and visible aliases a caller may
+/// call, as LiteLLM lists a key's models, less what plugins hide), as OpenAI's list.
+pub fn models(names: &[&str]) -> Vec<u8> {
+    let data: Vec<Value> = names.iter().map(|m| model_entry(m)).collect();
     serde_json::to_vec(&json!({"data": data, "object": "list"})).unwrap_or_default()
 }
 

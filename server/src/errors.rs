@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use corelane_transforms::error::{
-    write_error, write_error_json, write_exception_provider, UpstreamErrorMap,
+    write_error_json, write_error_repeating_message, write_exception_provider, UpstreamErrorMap,
 };
 use corelane_transforms::json::write_json_string;
 use corelane_transforms::openai::RequestError;
@@ -491,20 +491,12 @@ impl GatewayError {
         }
         let (kind, param, message) = self.parts();
         match dialect {
-            Dialect::OpenAi => {
-                match kind {
-                    Some(kind) => write_error(&message, kind, param, status, out),
-                    // LiteLLM's proxy sends `"type": null` for an upstream APIError.
-                    None => write_error_json(&message, None, param, status, out),
-                }
-                // LiteLLM's model-name errors repeat the message here (but the wrapped ones).
-                if self.repeats_model_error() {
-                    out.truncate(out.len() - 2);
-                    out.extend_from_slice(b",\"provider_specific_fields\":{\"error\":");
-                    write_json_string(&message, out);
-                    out.extend_from_slice(b"}}}");
-                }
+            // LiteLLM's model-name errors repeat the message (but the wrapped ones); its
+            // proxy sends `"type": null` for an upstream APIError.
+            Dialect::OpenAi if self.repeats_model_error() => {
+                write_error_repeating_message(&message, kind, param, status, out)
             }
+            Dialect::OpenAi => write_error_json(&message, kind, param, status, out),
             Dialect::Anthropic => {
                 out.extend_from_slice(b"{\"type\":\"error\",\"error\":{\"type\":\"");
                 out.extend_from_slice(anthropic_error_type(status).as_bytes());

@@ -95,23 +95,23 @@ pub async fn after_pre_call(
 }
 
 /// The model names of a listing (`/v1/models`, `/v1/models/{id}`, `/model/info`) that the
-/// plugins' `async_filter_listed_models` keep (each narrows what the one before kept, as in
-/// LiteLLM); all of them when no plugin has the hook. The sidecar down or late is a 503, a
+/// plugins' `async_filter_listed_models` keep, in their order (each plugin narrows what the
+/// one before kept, as in LiteLLM); all of them when no plugin has the hook. The sidecar down or late is a 503, a
 /// hook that answers something else than names a 500.
 pub async fn shown_models<'n>(
     core: &crate::core::Core,
     ex: &crate::exchange::Exchange<'_>,
     names: Vec<&'n str>,
-) -> Result<std::collections::HashSet<&'n str>, crate::errors::GatewayError> {
+) -> Result<Vec<&'n str>, crate::errors::GatewayError> {
     let Some(link) = core
         .plugins
         .as_ref()
         .filter(|l| l.sidecar.hooks.contains(HookSet::FILTER_MODELS))
     else {
-        return Ok(names.into_iter().collect());
+        return Ok(names);
     };
     if names.is_empty() {
-        return Ok(Default::default());
+        return Ok(names);
     }
     let payload = serde_json::json!({
         "hook": "filter_models",

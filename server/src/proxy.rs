@@ -252,10 +252,9 @@ pub async fn handle<'g>(
             let key = ex.identity.as_ref();
             let names = crate::admin::listed(gw);
             let names = names.into_iter().filter(|m| crate::admin::may_call(key, m));
-            match crate::plugins::shown_models(core, ex, names.collect()).await {
-                Ok(shown) => Ok(crate::admin::models(gw, key, |m| shown.contains(&m))),
-                Err(e) => Err(e),
-            }
+            crate::plugins::shown_models(core, ex, names.collect())
+                .await
+                .map(|shown| crate::admin::models(&shown))
         }
         Route::ModelById => {
             let id = crate::routes::model_id(req.target);
@@ -263,21 +262,20 @@ pub async fn handle<'g>(
             let known = crate::admin::listed(gw).contains(&id)
                 && crate::admin::may_call(ex.identity.as_ref(), id);
             let asked = if known { vec![id] } else { Vec::new() };
-            match crate::plugins::shown_models(core, ex, asked).await {
-                Ok(shown) => {
-                    crate::admin::model_by_id(gw, id, ex.identity.as_ref(), |m| shown.contains(&m))
-                }
-                Err(e) => Err(e),
-            }
+            crate::plugins::shown_models(core, ex, asked)
+                .await
+                .and_then(|shown| crate::admin::model_by_id(id, !shown.is_empty()))
         }
         Route::ModelInfo => {
             let mut names: Vec<&str> = gw.deployments.iter().map(|d| d.group.as_str()).collect();
             names.sort_unstable();
             names.dedup();
-            match crate::plugins::shown_models(core, ex, names).await {
-                Ok(shown) => Ok(crate::admin::model_info(gw, |m| shown.contains(&m))),
-                Err(e) => Err(e),
-            }
+            crate::plugins::shown_models(core, ex, names)
+                .await
+                .map(|shown| {
+                    let shown: std::collections::HashSet<&str> = shown.into_iter().collect();
+                    crate::admin::model_info(gw, |m| shown.contains(m))
+                })
         }
         Route::Routes => Ok(crate::admin::routes()),
         Route::Manage(op) => match gw.store.get() {

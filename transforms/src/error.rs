@@ -24,6 +24,29 @@ pub fn write_error_json(
     code: u16,
     out: &mut Vec<u8>,
 ) {
+    write_error_object(message, kind, param, code, false, out);
+}
+
+/// [`write_error_json`] with the message repeated in `provider_specific_fields.error`, as
+/// LiteLLM's router errors carry it.
+pub fn write_error_repeating_message(
+    message: &str,
+    kind: Option<&str>,
+    param: Option<&str>,
+    code: u16,
+    out: &mut Vec<u8>,
+) {
+    write_error_object(message, kind, param, code, true, out);
+}
+
+fn write_error_object(
+    message: &str,
+    kind: Option<&str>,
+    param: Option<&str>,
+    code: u16,
+    repeat: bool,
+    out: &mut Vec<u8>,
+) {
     out.extend_from_slice(b"{\"error\":{\"message\":");
     write_json_string(message, out);
     out.extend_from_slice(b",\"type\":");
@@ -38,7 +61,13 @@ pub fn write_error_json(
     }
     out.extend_from_slice(b",\"code\":\"");
     out.extend_from_slice(itoa::Buffer::new().format(code).as_bytes());
-    out.extend_from_slice(b"\"}}");
+    out.push(b'"');
+    if repeat {
+        out.extend_from_slice(b",\"provider_specific_fields\":{\"error\":");
+        write_json_string(message, out);
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"}}");
 }
 
 /// An upstream error answer's text as LiteLLM quotes it in its message: the body trimmed
