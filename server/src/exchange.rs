@@ -145,6 +145,9 @@ pub struct Exchange<'g> {
     pub failed_in_proxy: bool,
     /// The sha256 (hex) of the key a refused request carried, for plugins' hooks.
     pub refused_key: Option<String>,
+    /// The plugins' `async_post_call_response_headers_hook` headers for the answer, each
+    /// `\r\nname: value` (set once, when the answer is known).
+    pub hook_headers: std::cell::OnceCell<Vec<u8>>,
 }
 
 impl<'g> Exchange<'g> {
@@ -192,6 +195,7 @@ impl<'g> Exchange<'g> {
             custom_auth: None,
             failed_in_proxy: false,
             refused_key: None,
+            hook_headers: std::cell::OnceCell::new(),
         }
     }
 
@@ -252,6 +256,7 @@ impl<'g> Exchange<'g> {
             max_retries: self.max_retries,
             attempted_fallbacks: self.fallbacks,
             extra: &self.extra_headers,
+            plugin: self.hook_headers.get().map_or(&[], Vec::as_slice),
         }
     }
 

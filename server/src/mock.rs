@@ -34,7 +34,7 @@ pub async fn respond(
     let stream = ex.stream && matches!(endpoint, Endpoint::Messages | Endpoint::ChatCompletions);
     if stream {
         // Plugins' moderation hooks decide before the first byte.
-        crate::plugins::before_answer(core, ex, None).await?;
+        crate::plugins::before_answer(core, ex, crate::plugins::Answer::Stream).await?;
     }
     let mut out = core.take_buf();
     if stream {
@@ -102,7 +102,9 @@ pub async fn respond(
         }
         // Plugins' moderation and post-call hooks decide before the first byte, and may
         // replace the answer.
-        if let Some(replaced) = crate::plugins::before_answer(core, ex, Some(&json)).await? {
+        if let Some(replaced) =
+            crate::plugins::before_answer(core, ex, crate::plugins::Answer::Whole(&json)).await?
+        {
             json = replaced;
         }
         if let Some(captured) = &ex.plugin {

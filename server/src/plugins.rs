@@ -43,7 +43,8 @@ pub async fn after_pre_call(
         .union(HookSet::POST_CALL_SUCCESS)
         .union(HookSet::POST_CALL_FAILURE)
         .union(HookSet::STREAMING)
-        .union(HookSet::STREAMING_ITERATOR);
+        .union(HookSet::STREAMING_ITERATOR)
+        .union(HookSet::RESPONSE_HEADERS);
     if !hooks.intersects(after) {
         return Ok(());
     }
@@ -162,11 +163,12 @@ pub fn keep_refused(
 
 /// Before the first byte of a successful answer goes out: the moderation hooks' verdict
 /// (waited for, as LiteLLM waits for them beside the call), then, for an answer held whole,
-/// the post-call success hooks, which may replace it (`Some`: the new body).
+/// the post-call success hooks, which may replace it (`Some`: the new body), then the
+/// response-headers hooks.
 pub async fn before_answer(
     core: &crate::core::Core,
     ex: &crate::exchange::Exchange<'_>,
-    whole: Option<&[u8]>,
+    answer: Answer<'_>,
 ) -> Result<Option<Vec<u8>>, crate::errors::GatewayError> {
     let (Some(link), Some(captured)) = (&core.plugins, &ex.plugin) else {
         return Ok(None);
@@ -179,9 +181,22 @@ pub async fn before_answer(
             .unwrap_or(Err(link::CallError::Unavailable));
         answer_of(link, called, "async_moderation_hook")?;
     }
-    let Some(whole) = whole else {
-        return Ok(None);
+    let replaced = match answer {
+        Answer::Whole(whole) => post_call_success(link, captured, ex, whole).await?,
+        _ => None,
     };
+    let shown = replaced.as_deref().map_or(answer, Answer::Whole);
+    response_headers(core, ex, (b"", b""), shown).await;
+    Ok(replaced)
+}
+
+/// The post-call success hooks on an answer held whole: its replacement, if they made one.
+async fn post_call_success(
+    link: &CoreLink,
+    captured: &data::Captured,
+    ex: &crate::exchange::Exchange<'_>,
+    whole: &[u8],
+) -> Result<Option<Vec<u8>>, crate::errors::GatewayError> {
     let Some(call_type) = ex.api.and_then(crate::proxy::call_type) else {
         return Ok(None);
     };
@@ -208,6 +223,180 @@ pub async fn before_answer(
         Some(response) => Ok(serde_json::to_vec(response).ok()),
         None => Ok(None),
     }
+}
+
+/// What the plugins' `async_post_call_response_headers_hook` is shown of an answer.
+#[derive(Debug, Clone, Copy)]
+pub enum Answer<'a> {
+    /// A success held whole: its body, as the client gets it.
+    Whole(&'a [u8]),
+    /// A stream, before its first event.
+    Stream,
+    /// A success too large to hold (over 256 KiB), relayed as it arrives: not shown.
+    NotHeld,
+    /// A failure (the hook's `response` is None, as in LiteLLM).
+    Failed,
+}
+
+/// Before an answer's head goes out (a success, a stream, or a failure): the plugins'
+/// `async_post_call_response_headers_hook`s, whose headers the answer carries
+/// ([`Exchange::hook_headers`](crate::exchange::Exchange::hook_headers)). As in LiteLLM, a
+/// hook that raises (or runs late, or a sidecar that cannot answer) costs the answer only
+/// those headers. `raw` is the request's head and body, for a request refused before its
+/// phases kept them.
+pub async fn response_headers(
+    core: &crate::core::Core,
+    ex: &crate::exchange::Exchange<'_>,
+    raw: (&[u8], &[u8]),
+    answer: Answer<'_>,
+) {
+    let Some(link) = core
+        .plugins
+        .as_ref()
+        .filter(|l| l.sidecar.hooks.contains(HookSet::RESPONSE_HEADERS))
+    else {
+        return;
+    };
+    if ex.hook_headers.get().is_some() {
+        return;
+    }
+    let (head, request): (&[u8], &[u8]) = match &ex.plugin {
+        Some(c) => (&c.head, &c.request),
+        None => raw,
+    };
+    let is_json = |body| serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+    let request = match &ex.plugin {
+        Some(c) if c.request_is_json() => request,
+        None if is_json(request) => request,
+        _ => b"null",
+    };
+    let response: &[u8] = match answer {
+        Answer::Whole(body) if is_json(body) => body,
+        _ => b"null",
+    };
+    let shown: &[u8] = match answer {
+        Answer::Whole(_) => b"\"whole\"",
+        Answer::Stream => b"\"stream\"",
+        Answer::NotHeld => b"\"not_held\"",
+        Answer::Failed => b"\"failed\"",
+    };
+    let info = serde_json::json!({
+        "custom_llm_provider": ex.provider.map(|p| p.name),
+        "model_info": {"id": ex.deployment.map(|d| d.id.as_str())},
+        "api_base": (!ex.api_base.is_empty()).then_some(ex.api_base),
+        "model_id": ex.deployment.map(|d| d.id.as_str()),
+    })
+    .to_string();
+    let key = data::caller_key(ex);
+    let mut payload = Vec::with_capacity(request.len() + response.len() + 1024);
+    data::write_call(
+        "response_headers",
+        ex.api.and_then(crate::proxy::call_type).unwrap_or(""),
+        ex.call_id.as_str(),
+        &key,
+        head,
+        request,
+        &[
+            ("response", response),
+            ("answer", shown),
+            ("call_info", info.as_bytes()),
+        ],
+        &mut payload,
+    );
+    match link.call(&payload).await {
+        Ok(answer) => {
+            let _ = ex.hook_headers.set(hook_header_lines(&answer["headers"]));
+        }
+        Err(e) => tracing::warn!(
+            call_id = %ex.call_id,
+            "{}",
+            unavailable(link, e, "async_post_call_response_headers_hook").message()
+        ),
+    }
+}
+
+/// The most headers, and header bytes, the plugins may add to one answer.
+const MAX_HOOK_HEADERS: usize = 64;
+const MAX_HOOK_HEADER_BYTES: usize = 16 * 1024;
+
+/// Headers a plugin may not set: the answer's framing and what LiteLLM keeps from plugins
+/// (`UNSAFE_PROXY_RESPONSE_HEADERS`), and the connection's own.
+const UNSAFE_HOOK_HEADERS: &[&str] = &[
+    "content-length",
+    "transfer-encoding",
+    "content-encoding",
+    "content-type",
+    "set-cookie",
+    "cookie",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "access-control-expose-headers",
+    "content-security-policy",
+    "content-security-policy-report-only",
+    "clear-site-data",
+    "strict-transport-security",
+    "x-frame-options",
+    "cross-origin-opener-policy",
+    "cross-origin-embedder-policy",
+    "cross-origin-resource-policy",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "upgrade",
+    "te",
+    "trailer",
+];
+
+/// The header lines (each `\r\nname: value`) of what the sidecar answered for the
+/// response-headers hooks (`[[name, value], ...]`, merged in order): names lowercased (as
+/// LiteLLM's Starlette sets them), a later one replacing an earlier one of the same name.
+/// A name that is not an HTTP token, a value with a control or non-ASCII character, a name
+/// from [`UNSAFE_HOOK_HEADERS`] and anything past the bounds are dropped, each with a
+/// warning (a plugin cannot split the head or reframe the answer).
+pub fn hook_header_lines(headers: &serde_json::Value) -> Vec<u8> {
+    let mut kept: Vec<(String, &str)> = Vec::new();
+    for pair in headers.as_array().into_iter().flatten() {
+        let (Some(name), Some(value)) = (pair[0].as_str(), pair[1].as_str()) else {
+            continue;
+        };
+        let name = name.to_ascii_lowercase();
+        let token = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        let printable = value
+            .bytes()
+            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
+        if !token || !printable || UNSAFE_HOOK_HEADERS.contains(&name.as_str()) {
+            tracing::warn!(
+                header = %name.escape_debug(),
+                "a plugin's async_post_call_response_headers_hook set a header corelane does not send (not a token, a control or non-ASCII character in its value, or a header that frames the answer)"
+            );
+            continue;
+        }
+        kept.retain(|(n, _)| *n != name);
+        kept.push((name, value.trim_matches([' ', '\t'])));
+    }
+    let mut out = Vec::new();
+    for (i, (name, value)) in kept.iter().enumerate() {
+        if i == MAX_HOOK_HEADERS || out.len() + name.len() + value.len() + 4 > MAX_HOOK_HEADER_BYTES
+        {
+            tracing::warn!(
+                kept = i,
+                "a plugin's async_post_call_response_headers_hook set more headers than corelane sends (64, 16 KiB): the rest are dropped"
+            );
+            break;
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+    }
+    out
 }
 
 /// A request's failure, before a byte of the answer went out: the plugins'
@@ -529,6 +718,7 @@ impl HookSet {
     pub const LOG_FAILURE: HookSet = HookSet(1 << 7);
     pub const LOG_FAILURE_SYNC: HookSet = HookSet(1 << 8);
     pub const FILTER_MODELS: HookSet = HookSet(1 << 9);
+    pub const RESPONSE_HEADERS: HookSet = HookSet(1 << 10);
 
     /// The hook a Python method name is.
     fn of_method(name: &str) -> HookSet {
@@ -543,6 +733,7 @@ impl HookSet {
             "async_log_failure_event" => HookSet::LOG_FAILURE,
             "log_failure_event" => HookSet::LOG_FAILURE_SYNC,
             "async_filter_listed_models" => HookSet::FILTER_MODELS,
+            "async_post_call_response_headers_hook" => HookSet::RESPONSE_HEADERS,
             _ => HookSet(0),
         }
     }

@@ -243,6 +243,11 @@ pub async fn handle<'g>(
                     let e = crate::plugins::on_failure(core, ex, req.raw_head, &e)
                         .await
                         .unwrap_or(e);
+                    if !matches!(e, GatewayError::ClientGone) {
+                        let failed = crate::plugins::Answer::Failed;
+                        let raw = (req.raw_head, req.body);
+                        crate::plugins::response_headers(core, ex, raw, failed).await;
+                    }
                     respond_error(client, ex, &e, false).await
                 }
             };
@@ -1765,6 +1770,12 @@ pub async fn respond_error(
     if let Some(line) = line {
         let head_end = out.len() - body.len() - 2;
         out.splice(head_end..head_end, line.bytes());
+    }
+    // The plugins' response-headers hooks' (after the status line, before the blank line).
+    if let Some(hooked) = ex.hook_headers.get().filter(|h| !h.is_empty()) {
+        let from = out.iter().position(|&b| b == b'\r').unwrap_or(0);
+        let at = out.len() - body.len() - 4;
+        crate::response::merge_hook_headers(&mut out, from, at, hooked);
     }
     if head_only {
         out.truncate(out.len() - body.len());

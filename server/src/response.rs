@@ -27,6 +27,10 @@ pub struct LitellmHeaders<'a> {
     pub attempted_fallbacks: u32,
     /// More header lines, each `name: value\r\n` (the rate limits').
     pub extra: &'a [u8],
+    /// The plugins' `async_post_call_response_headers_hook` headers, each `\r\nname: value`
+    /// (checked: see [`crate::plugins::hook_header_lines`]); they replace any header of the
+    /// same name.
+    pub plugin: &'a [u8],
 }
 
 /// Writes a status line and headers; `litellm` adds LiteLLM's routing headers.
@@ -55,6 +59,7 @@ pub fn write_head(
     if !keep_alive {
         out.extend_from_slice(b"\r\nconnection: close");
     }
+    let headers_from = out.len();
     if let Some(h) = litellm {
         // Each name is written with its CRLF and colon in one copy of a constant (these run
         // for every response); values from outside still go through the header-value check.
@@ -83,8 +88,36 @@ pub fn write_head(
             out.extend_from_slice(b"\r\n");
             out.extend_from_slice(h.extra.strip_suffix(b"\r\n").unwrap_or(h.extra));
         }
+        if !h.plugin.is_empty() {
+            let end = out.len();
+            merge_hook_headers(out, headers_from, end, h.plugin);
+        }
     }
     out.extend_from_slice(b"\r\n\r\n");
+}
+
+/// Puts a plugin's header lines (`hook`, each `\r\nname: value`) at `at`, dropping the
+/// lines of `out[from..at]` (each `\r\nname: value`) of a name they set: a plugin's header
+/// replaces the gateway's, as in LiteLLM (names compared without case).
+pub fn merge_hook_headers(out: &mut Vec<u8>, from: usize, at: usize, hook: &[u8]) {
+    fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+        text.split(|&b| b == b'\n')
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .filter(|l| !l.is_empty())
+    }
+    fn name(line: &[u8]) -> &[u8] {
+        line.split(|&b| b == b':').next().unwrap_or(line)
+    }
+    let set: Vec<&[u8]> = lines(hook).map(name).collect();
+    let mut kept = Vec::with_capacity(at - from + hook.len());
+    for line in lines(&out[from..at]) {
+        if !set.iter().any(|n| n.eq_ignore_ascii_case(name(line))) {
+            kept.extend_from_slice(b"\r\n");
+            kept.extend_from_slice(line);
+        }
+    }
+    kept.extend_from_slice(hook);
+    out.splice(from..at, kept);
 }
 
 /// A header line whose `start` is its CRLF, name and `": "` (CR and LF dropped from `value`).
@@ -257,6 +290,7 @@ mod tests {
             max_retries: None,
             attempted_fallbacks: 0,
             extra: b"",
+            plugin: b"",
         };
         write_head(
             &mut out,
@@ -272,6 +306,32 @@ mod tests {
         assert!(s.contains("\r\nx-litellm-model-group: g\r\n"));
         assert!(s.ends_with("\r\n\r\n"));
         assert!(!s.contains("x-litellm-response-cost"));
+    }
+
+    /// A plugin's headers come last and replace the gateway's of the same name.
+    #[test]
+    fn a_plugins_headers_replace_the_gateways_of_the_same_name() {
+        let mut out = Vec::new();
+        let h = LitellmHeaders {
+            call_id: "c",
+            model_group: "g",
+            extra: b"x-ratelimit-remaining-requests: 9\r\n",
+            plugin: b"\r\nx-litellm-model-group: hooked\r\nx-hook: 1",
+            ..LitellmHeaders::default()
+        };
+        write_head(
+            &mut out,
+            200,
+            "text/plain",
+            Framing::Length(0),
+            true,
+            Some(&h),
+        );
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.starts_with("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 0\r\nx-litellm-call-id: c\r\n"));
+        assert!(s.contains("\r\nx-ratelimit-remaining-requests: 9\r\n"));
+        assert!(s.ends_with("\r\nx-litellm-model-group: hooked\r\nx-hook: 1\r\n\r\n"));
+        assert_eq!(s.matches("x-litellm-model-group").count(), 1);
     }
 
     /// The whole head, byte for byte, with every header and a value whose CR, LF and NUL are
@@ -290,6 +350,7 @@ mod tests {
             max_retries: None,
             attempted_fallbacks: 0,
             extra: b"",
+            plugin: b"",
         };
         write_head(
             &mut out,

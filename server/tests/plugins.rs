@@ -834,6 +834,96 @@ fn a_post_call_hook_replaces_the_answer() {
     }
 }
 
+const RESPONSE_HEADERS: &str = include_str!("plugins/response_headers.py");
+
+/// `async_post_call_response_headers_hook`: its headers on answers held whole and on
+/// streams (a mock answer's and a provider's, relayed), and on failures (`response` None);
+/// they replace the proxy's own of the same name; framing headers and values that would
+/// split the head never reach the client; a hook that raises costs the answer only its
+/// headers.
+#[test]
+fn a_response_headers_hook_adds_headers_to_answers_and_errors() {
+    let _serial = serial();
+    let mock = Mock::start();
+    let files = [("response_headers.py", RESPONSE_HEADERS)];
+    let relayed = format!(
+        "model_list:\n  - model_name: relayed\n    litellm_params:\n      model: openai/provider-model-x\n      api_base: {}\n      api_key: sk-x\n",
+        mock.base("/v1")
+    );
+    let cfg =
+        config("[response_headers.proxy_handler_instance]").replace("model_list:\n", &relayed);
+    for (mode, python) in pythons() {
+        let py = python.to_str().unwrap();
+        let gw = Gateway::start_beside(&cfg, &files, &["--num_workers", "1", "--python", py], &[]);
+        let send = |model: &str, text: &str, stream: bool| {
+            gw.request(
+                "POST",
+                "/v1/chat/completions",
+                &[
+                    ("Authorization", &format!("Bearer {MASTER}")),
+                    ("x-client-tag", "t1"),
+                ],
+                json!({"model": model, "stream": stream,
+                    "messages": [{"role": "user", "content": text}]})
+                .to_string()
+                .as_bytes(),
+            )
+        };
+        let count = |r: &Response, name: &str| {
+            r.headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                .count()
+        };
+        for model in ["gpt-4o", "relayed"] {
+            let r = send(model, "hi", false);
+            assert_eq!(r.status, 200, "{mode} {model}: {}", r.text());
+            assert_eq!(
+                r.header("x-hook-outcome"),
+                Some("success"),
+                "{mode} {model}"
+            );
+            assert_eq!(
+                r.header("x-hook-answer"),
+                Some(content(&r).as_str()),
+                "{mode}"
+            );
+            assert_eq!(r.header("x-hook-client"), Some("t1"), "{mode}");
+            assert_eq!(r.header("x-hook-model"), Some(model), "{mode}");
+            assert_eq!(r.header("x-litellm-model-group"), Some("hooked"), "{mode}");
+            assert_eq!(count(&r, "x-litellm-model-group"), 1, "{mode}");
+            let r = send(model, "hi", true);
+            assert_eq!(r.status, 200, "{mode} {model}: {}", r.text());
+            assert_eq!(r.header("x-hook-outcome"), Some("stream"), "{mode} {model}");
+            assert_eq!(r.header("x-hook-client"), Some("t1"), "{mode}");
+            assert!(!streamed_text(&r).is_empty(), "{mode}: {}", r.text());
+        }
+        let r = send("no-such-model", "hi", false);
+        assert_eq!(r.status, 400, "{mode}: {}", r.text());
+        assert_eq!(r.header("x-hook-outcome"), Some("failure"), "{mode}");
+        assert_eq!(r.header("x-hook-model"), Some("no-such-model"), "{mode}");
+        assert!(
+            r.json()["error"]["message"].is_string(),
+            "{mode}: {}",
+            r.text()
+        );
+        let r = send("gpt-4o", "try unsafe headers", false);
+        assert_eq!(r.status, 200, "{mode}: {}", r.text());
+        assert_eq!(content(&r), "Hello", "{mode}");
+        let length = r.body.len().to_string();
+        assert_eq!(r.header("content-length"), Some(length.as_str()), "{mode}");
+        assert_eq!(count(&r, "content-length"), 1, "{mode}");
+        assert_eq!(count(&r, "transfer-encoding"), 0, "{mode}");
+        assert_eq!(count(&r, "x-split") + count(&r, "x-injected"), 0, "{mode}");
+        assert_eq!(r.header("x-upper-case"), Some("kept, lowercased"), "{mode}");
+        let r = send("gpt-4o", "no headers please", false);
+        assert_eq!(r.status, 200, "{mode}: {}", r.text());
+        assert_eq!(r.header("x-hook-outcome"), None, "{mode}");
+        assert_eq!(r.header("x-litellm-model-group"), Some("gpt-4o"), "{mode}");
+        gw.assert_healthy();
+    }
+}
+
 /// Sends requests whose caller custom auth made user u1 (its key hashed) to my-new-model.
 const CALLER_PROBE: &str = r#"
 import hashlib
@@ -1067,7 +1157,7 @@ fn plugins_answer_as_they_do_under_litellm_itself() {
         Vec<&'a str>,
     );
     let hi = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]});
-    let setups: [Setup; 4] = [
+    let setups: [Setup; 5] = [
         (
             config_with(
                 "[rejecting_hook.proxy_handler_instance, post_call_callbacks.proxy_handler_instance, error_transformer.proxy_handler_instance]",
@@ -1137,6 +1227,25 @@ fn plugins_answer_as_they_do_under_litellm_itself() {
             ],
             vec!["sk-good", "sk-from-path", "sk-bad", MASTER, ""],
         ),
+        // Response headers on successes, streams, rejections and failures.
+        (
+            config("[rejecting_hook.proxy_handler_instance, response_headers.proxy_handler_instance]"),
+            vec![
+                ("rejecting_hook.py", REJECTING),
+                ("response_headers.py", RESPONSE_HEADERS),
+            ],
+            ["hi", "forbidden words", "bad words", "reject me", "no headers please"]
+                .into_iter()
+                .flat_map(|text| {
+                    let body = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": text}]});
+                    let mut stream = body.clone();
+                    stream["stream"] = json!(true);
+                    [body, stream]
+                })
+                .chain([json!({"model": "no-such-model", "messages": [{"role": "user", "content": "hi"}]})])
+                .collect(),
+            vec![MASTER],
+        ),
     ];
     let dir = TempDir::new("side-by-side");
     let log = dir.0.join("logged.jsonl");
@@ -1148,7 +1257,8 @@ fn plugins_answer_as_they_do_under_litellm_itself() {
         for (body, key) in bodies.iter().flat_map(|b| keys.iter().map(move |k| (b, k))) {
             let auth = format!("Bearer {key}");
             let send = |addr| {
-                let mut headers = vec![("Content-Type", "application/json")];
+                let mut headers =
+                    vec![("Content-Type", "application/json"), ("x-client-tag", "t1")];
                 if !key.is_empty() {
                     headers.push(("Authorization", &auth));
                 }
@@ -1159,9 +1269,20 @@ fn plugins_answer_as_they_do_under_litellm_itself() {
                     body.to_string().as_bytes(),
                 )
             };
-            let look = |r: Response| match body["stream"] == true {
-                true => (r.status, json!(streamed_text(&r))),
-                false => seen(&r),
+            // And the headers a response-headers hook added.
+            let look = |r: Response| {
+                let mut hooked: Vec<(String, String)> = r
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| n.to_ascii_lowercase().starts_with("x-hook-"))
+                    .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                    .collect();
+                hooked.sort();
+                let (status, seen) = match body["stream"] == true {
+                    true => (r.status, json!(streamed_text(&r))),
+                    false => seen(&r),
+                };
+                (status, seen, hooked)
             };
             let theirs = look(send(litellm.addr));
             let ours = look(send(gw.addr));
@@ -1646,8 +1767,8 @@ fn hooks_corelane_does_not_call_are_warned_about() {
 from litellm.integrations.custom_logger import CustomLogger
 
 class Headers(CustomLogger):
-    async def async_post_call_response_headers_hook(self, data, user_api_key_dict, response, request_headers=None):
-        return {"x-plugin": "1"}
+    async def async_pre_routing_hook(self, model, request_kwargs, messages=None, input=None, specific_deployment=False):
+        return None
 
     async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
         pass
@@ -1664,7 +1785,7 @@ headers = Headers()
         assert_eq!(chat(&gw, "hi").status, 200, "{mode}");
         let warned = || {
             gw.proc.stderr.text().contains(
-                "plugin headers.headers overrides hooks corelane does not call: async_post_call_response_headers_hook",
+                "plugin headers.headers overrides hooks corelane does not call: async_pre_routing_hook",
             )
         };
         assert!(

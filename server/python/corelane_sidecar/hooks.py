@@ -179,6 +179,8 @@ async def dispatch_hook(runtime, payload):
         return await streams.feed(runtime, payload, end=True)
     if hook == "filter_models":
         return await filter_models(runtime, payload)
+    if hook == "response_headers":
+        return await response_headers(runtime, payload)
     if hook == "ping":
         return {"ok": True, "stats": runtime.stats}
     return {"error": error_of(ValueError(f"unknown hook {hook!r}"))}
@@ -349,6 +351,77 @@ async def filter_models(runtime, payload):
         kept = frozenset(returned)
         names = tuple(n for n in names if n in kept)
     return {"names": list(names)}
+
+
+class StreamedResponse:
+    """What `async_post_call_response_headers_hook` gets as the `response` of a stream, before
+    its first chunk: LiteLLM passes its `CustomStreamWrapper`; corelane's stream is relayed
+    by the core, so this carries only what describes it (`model`, `custom_llm_provider`,
+    `_hidden_params`)."""
+
+    def __init__(self, model, hidden):
+        self.model = model
+        self.custom_llm_provider = hidden.get("custom_llm_provider")
+        self._hidden_params = hidden
+
+
+# Whether a plugin class's `async_post_call_response_headers_hook` takes `litellm_call_info`
+# (LiteLLM checks its signature once per class).
+TAKES_CALL_INFO = {}
+
+
+def takes_call_info(obj):
+    cls = type(obj)
+    if cls not in TAKES_CALL_INFO:
+        try:
+            params = inspect.signature(obj.async_post_call_response_headers_hook).parameters
+            TAKES_CALL_INFO[cls] = "litellm_call_info" in params
+        except (TypeError, ValueError):
+            TAKES_CALL_INFO[cls] = False
+    return TAKES_CALL_INFO[cls]
+
+
+async def response_headers(runtime, payload):
+    """`async_post_call_response_headers_hook` of every plugin, in order (LiteLLM's
+    `post_call_response_headers_hook`): the headers each returns, merged (a later one
+    replaces an earlier one). As in LiteLLM, the first exception (or a plugin past its
+    timeout) ends the merge: it is logged and counted, and the headers merged so far go
+    out. Answers `{"headers": [[name, value], ...]}`."""
+    data, key = call_data(payload)
+    if data is None:
+        data = {}
+    info = payload.get("call_info") or {}
+    hidden = {k: info.get(k) for k in ("model_id", "api_base", "custom_llm_provider")}
+    answer = payload.get("answer")
+    if answer == "stream":
+        response = StreamedResponse(data.get("model"), hidden)
+    elif answer == "whole":
+        response = response_object(payload.get("response"), hidden)
+    else:
+        response = None
+    _, _, headers = shapes.parse_head(payload.get("head") or "", keep_secrets=True)
+    if answer == "failed":
+        # LiteLLM's failure path passes the request's logged headers (credentials removed).
+        headers = (data.get("proxy_server_request") or {}).get("headers") or headers
+    merged = {}
+    for plugin in runtime.plugins:
+        if "async_post_call_response_headers_hook" not in plugin.hooks:
+            continue
+        hook = plugin.obj.async_post_call_response_headers_hook
+        kwargs = dict(data=data, user_api_key_dict=key, response=response, request_headers=headers)
+        if takes_call_info(plugin.obj):
+            kwargs["litellm_call_info"] = info
+        try:
+            result = await bounded(plugin, hook(**kwargs))
+            if result is not None:
+                merged.update(result)
+        except Exception as e:  # noqa: BLE001: LiteLLM logs it and sends what it merged
+            runtime.stats["hook_errors"] += 1
+            log.error("async_post_call_response_headers_hook of %s raised: %s", plugin.name, e)
+            break
+    return {
+        "headers": [[str(k), v if isinstance(v, str) else str(v)] for k, v in merged.items()]
+    }
 
 
 def auth_error(e):

@@ -27,13 +27,13 @@ HOOKS = (
     "log_success_event",
     "log_failure_event",
     "async_filter_listed_models",
+    "async_post_call_response_headers_hook",
 )
 
 
 # Hooks of LiteLLM's CustomLogger and CustomGuardrail corelane does not call: a plugin that
 # overrides one is named in a warning at start.
 NOT_CALLED = (
-    "async_post_call_response_headers_hook",
     "async_pre_routing_hook",
     "async_pre_request_hook",
     "async_filter_deployments",

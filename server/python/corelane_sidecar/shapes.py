@@ -19,8 +19,9 @@ SECRET_HEADERS = {"authorization", "x-api-key", "api-key", "x-litellm-api-key"}
 ADDED = ("metadata", "proxy_server_request", "litellm_call_id")
 
 
-def parse_head(head):
-    """(method, target, headers) of a raw request head."""
+def parse_head(head, keep_secrets=False):
+    """(method, target, headers) of a raw request head: names lowercased, the credentials'
+    headers left out unless `keep_secrets`."""
     lines = head.split("\r\n")
     parts = lines[0].split(" ") if lines else []
     method = parts[0] if parts else "POST"
@@ -31,7 +32,7 @@ def parse_head(head):
         if not sep:
             continue
         name = name.strip().lower()
-        if name in SECRET_HEADERS:
+        if name in SECRET_HEADERS and not keep_secrets:
             continue
         headers[name] = value.strip()
     return method, target, headers

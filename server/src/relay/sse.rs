@@ -52,7 +52,7 @@ pub(super) async fn relay_stream(
     );
     // Plugins' moderation hooks decide before the first byte.
     if (200..300).contains(&head.status) {
-        crate::plugins::before_answer(core, ex, None).await?;
+        crate::plugins::before_answer(core, ex, crate::plugins::Answer::Stream).await?;
     }
     let mut out = core.take_buf();
     write_head(

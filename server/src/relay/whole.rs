@@ -81,8 +81,12 @@ pub(super) async fn relay_body(
         // Plugins' moderation and post-call hooks decide before the first byte, and may
         // replace the answer.
         if (200..300).contains(&head.status) {
-            if let Some(replaced) =
-                crate::plugins::before_answer(core, ex, Some(&body[HEAD_ROOM..])).await?
+            if let Some(replaced) = crate::plugins::before_answer(
+                core,
+                ex,
+                crate::plugins::Answer::Whole(&body[HEAD_ROOM..]),
+            )
+            .await?
             {
                 body.truncate(HEAD_ROOM);
                 body.extend_from_slice(&replaced);
@@ -113,7 +117,7 @@ pub(super) async fn relay_body(
     // Phase 2: large body, streamed through the rewriter as chunks (plugins' moderation
     // hooks still decide first; a body this large is not held for post-call hooks).
     if (200..300).contains(&head.status) {
-        crate::plugins::before_answer(core, ex, None).await?;
+        crate::plugins::before_answer(core, ex, crate::plugins::Answer::NotHeld).await?;
     }
     let Some(mut rewriter) = body_rewriter(
         provider,

@@ -52,6 +52,11 @@ class CustomLogger:
     async def async_post_call_streaming_hook(self, user_api_key_dict, response):
         pass
 
+    async def async_post_call_response_headers_hook(
+        self, data, user_api_key_dict, response, request_headers=None, litellm_call_info=None
+    ):
+        return None
+
     async def async_post_call_streaming_iterator_hook(self, user_api_key_dict, response, request_data):
         async for item in response:
             yield item
