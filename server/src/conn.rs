@@ -190,22 +190,15 @@ async fn request<'g>(
             // Refused from the head: answered without reading the body; the connection
             // closes unless the body is already here.
             ex.keep_alive &= here.is_some();
-            // Plugins' failure hooks may answer another error (an auth failure too), and
-            // their logging hooks see a refusal on an LLM route (LiteLLM logs those).
-            if core.plugins.is_some() && ex.caller == crate::exchange::Caller::Unknown {
-                ex.refused_key = key.map(|k| crate::auth::hex(&crate::auth::digest(k)));
-            }
-            if let Route::Inference { endpoint, .. } = route {
-                let body = here.map_or(&[][..], |end| &buf[head.head_len..end]);
-                crate::plugins::keep_refused(core, ex, endpoint, &buf[..head.head_len], body);
-            }
-            let e = match route.needs_auth() {
-                true => crate::plugins::on_failure(core, ex, &buf[..head.head_len], &e)
-                    .await
-                    .unwrap_or(e),
-                false => e,
+            let body = here.map_or(&[][..], |end| &buf[head.head_len..end]);
+            let refused = Refused {
+                route,
+                raw_head: &buf[..head.head_len],
+                body,
+                key,
+                head_only,
             };
-            let sent = proxy::respond_error(stream, ex, &e, head_only).await;
+            let sent = refuse(core, stream, ex, refused, e).await;
             return match here {
                 None => Next::Linger,
                 Some(end) if sent => Next::Continue(end),
@@ -257,6 +250,23 @@ async fn request<'g>(
             tags: head.tags.as_ref().map(|r| head.text(buf, r)),
         },
     };
+    // Custom auth that waited for the body decides now.
+    let key = head.key.as_ref().map(|k| head.text(buf, k));
+    if let Err(e) = proxy::admit_after_body(core, ex, route, key, &request).await {
+        let refused = Refused {
+            route,
+            raw_head: request.raw_head,
+            body: request.body,
+            key,
+            head_only,
+        };
+        let sent = refuse(core, stream, ex, refused, e).await;
+        drop(charge);
+        return match sent && ex.keep_alive && !core.shutting_down() {
+            true => Next::Continue(body_end),
+            false => Next::Close,
+        };
+    }
     // Boxed: the request path's future is several KiB, and an idle connection's task
     // should not carry it between requests.
     let keep = Box::pin(proxy::handle(core, stream, &request, route, ex)).await;
@@ -269,6 +279,44 @@ async fn request<'g>(
         return Next::Close;
     }
     Next::Continue(body_end)
+}
+
+/// A request refused before its phases (by its key, custom auth, a limit decided from the
+/// head).
+struct Refused<'r> {
+    route: Route,
+    raw_head: &'r [u8],
+    /// What of its body is in memory.
+    body: &'r [u8],
+    key: Option<&'r str>,
+    head_only: bool,
+}
+
+/// Answers a refused request. Plugins' failure hooks may answer another error (an auth
+/// failure too), and their logging hooks see a refusal on an LLM route (LiteLLM logs
+/// those). Returns whether the answer went out.
+async fn refuse(
+    core: &Core,
+    stream: &mut TcpStream,
+    ex: &mut Exchange<'_>,
+    refused: Refused<'_>,
+    e: GatewayError,
+) -> bool {
+    if core.plugins.is_some() && ex.caller == crate::exchange::Caller::Unknown {
+        ex.refused_key = refused
+            .key
+            .map(|k| crate::auth::hex(&crate::auth::digest(k)));
+    }
+    if let Route::Inference { endpoint, .. } = refused.route {
+        crate::plugins::keep_refused(core, ex, endpoint, refused.raw_head, refused.body);
+    }
+    let e = match refused.route.needs_auth() {
+        true => crate::plugins::on_failure(core, ex, refused.raw_head, &e)
+            .await
+            .unwrap_or(e),
+        false => e,
+    };
+    proxy::respond_error(stream, ex, &e, refused.head_only).await
 }
 
 /// Waits for the first bytes of the next request. A new connection's first head is due by

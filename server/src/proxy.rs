@@ -50,17 +50,63 @@ pub async fn admit(
 ) -> Result<Admitted, GatewayError> {
     match route {
         Route::NotFound => return Err(GatewayError::NotFound),
-        _ if route.needs_auth() => match custom_auth(core, ex, key, raw_head).await? {
-            CustomAuth::Admitted => {}
-            CustomAuth::Key(key) => authenticate(core, ex, route, Some(&key)).await?,
-            CustomAuth::None => authenticate(core, ex, route, key).await?,
-        },
+        _ if route.needs_auth() && !auth_waits_for_body(core, route) => {
+            identify(core, ex, route, key, raw_head, b"").await?
+        }
         _ => {}
     }
-    Ok(match route {
-        Route::Inference { .. } | Route::TokenCounter | Route::Manage(_) => Admitted::ReadsBody,
-        _ => Admitted::IgnoresBody,
+    Ok(match reads_body(route) {
+        true => Admitted::ReadsBody,
+        false => Admitted::IgnoresBody,
     })
+}
+
+fn reads_body(route: Route) -> bool {
+    matches!(
+        route,
+        Route::Inference { .. } | Route::TokenCounter | Route::Manage(_)
+    )
+}
+
+/// Custom auth's `request` has the body on a route that reads one, as in LiteLLM (which
+/// reads the body before it calls custom auth): there the caller is decided after the
+/// body, by [`admit_after_body`], not from the head. (With custom auth configured, every
+/// request is a call to it anyway; the body read first is bounded as any body is.)
+fn auth_waits_for_body(core: &Core, route: Route) -> bool {
+    route.needs_auth() && reads_body(route) && custom_auth_link(core).is_some()
+}
+
+/// The key checks of a request whose custom auth waited for its body (see
+/// [`auth_waits_for_body`]); nothing for the others, decided by [`admit`].
+pub async fn admit_after_body(
+    core: &Core,
+    ex: &mut Exchange<'_>,
+    route: Route,
+    key: Option<&str>,
+    req: &Request<'_>,
+) -> Result<(), GatewayError> {
+    if !auth_waits_for_body(core, route) {
+        return Ok(());
+    }
+    let (body, _charge) = body_in_memory(core, req).await?;
+    identify(core, ex, route, key, req.raw_head, &body).await
+}
+
+/// Who the caller is: custom auth's decision when one is configured, else (or for the
+/// virtual key it returned) the usual key checks.
+async fn identify(
+    core: &Core,
+    ex: &mut Exchange<'_>,
+    route: Route,
+    key: Option<&str>,
+    raw_head: &[u8],
+    body: &[u8],
+) -> Result<(), GatewayError> {
+    match custom_auth(core, ex, key, raw_head, body).await? {
+        CustomAuth::Admitted => Ok(()),
+        CustomAuth::Key(key) => authenticate(core, ex, route, Some(&key)).await,
+        CustomAuth::None => authenticate(core, ex, route, key).await,
+    }
 }
 
 /// What a plugin's custom auth decided.
@@ -73,28 +119,35 @@ enum CustomAuth {
     Key(String),
 }
 
+/// The sidecar's link, when a plugin is `general_settings.custom_auth`.
+fn custom_auth_link(core: &Core) -> Option<&crate::plugins::CoreLink> {
+    use crate::plugins::PluginKind;
+    core.plugins.as_deref().filter(|l| {
+        l.sidecar
+            .plugins
+            .iter()
+            .any(|p| p.kind == PluginKind::CustomAuth)
+    })
+}
+
 /// `general_settings.custom_auth` (issue 11): the plugin's function decides, on every
 /// request to a route that needs a key, before and instead of the master-key check, as in
-/// LiteLLM. Its request has no body (corelane decides from the head, before reading one).
+/// LiteLLM. Its request has the body on the routes that read one.
 async fn custom_auth(
     core: &Core,
     ex: &mut Exchange<'_>,
     key: Option<&str>,
     raw_head: &[u8],
+    body: &[u8],
 ) -> Result<CustomAuth, GatewayError> {
-    use crate::plugins::PluginKind;
-    let Some(link) = core.plugins.as_ref().filter(|l| {
-        l.sidecar
-            .plugins
-            .iter()
-            .any(|p| p.kind == PluginKind::CustomAuth)
-    }) else {
+    let Some(link) = custom_auth_link(core) else {
         return Ok(CustomAuth::None);
     };
     let payload = serde_json::json!({
         "hook": "custom_auth",
         "api_key": key,
         "head": String::from_utf8_lossy(raw_head),
+        "body": String::from_utf8_lossy(body),
     });
     let payload = serde_json::to_vec(&payload).unwrap_or_default();
     let answer = crate::plugins::decide(link, &payload, "custom_auth").await?;
@@ -890,7 +943,9 @@ async fn load_spilled<'c>(
             },
             None => GatewayError::InvalidParam {
                 param: "messages",
-                message: format!("a request body over {mib} MiB is not counted"),
+                message: format!(
+                    "a request body over {mib} MiB is not held in memory (for counting its tokens, or for a plugin's hook)"
+                ),
             },
         });
     }

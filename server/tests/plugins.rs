@@ -989,6 +989,34 @@ fn custom_auth_decides_every_request_before_the_master_key() {
             );
         }
         assert_eq!(as_key("sk-from-path", "/v1/models").status, 401, "{mode}");
+        // It reads the body: this key may call one model only.
+        let r = as_key("sk-gpt-4o-only", "/v1/chat/completions");
+        assert_eq!(r.status, 200, "{mode}: {}", r.text());
+        let other =
+            json!({"model": "coffee-model", "messages": [{"role": "user", "content": "hi"}]});
+        let r = gw.request(
+            "POST",
+            "/v1/chat/completions",
+            &[("Authorization", "Bearer sk-gpt-4o-only")],
+            other.to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 401, "{mode}: {}", r.text());
+        assert!(
+            r.text().contains("may not call coffee-model"),
+            "{mode}: {}",
+            r.text()
+        );
+        // The connection carries on after such a refusal (its body was read).
+        let mut client = gw.client();
+        for _ in 0..2 {
+            let r = client.request(
+                "POST",
+                "/v1/chat/completions",
+                &[("Authorization", "Bearer sk-gpt-4o-only")],
+                other.to_string().as_bytes(),
+            );
+            assert_eq!(r.status, 401, "{mode}: {}", r.text());
+        }
         // Spend is kept under the caller custom auth returned (its key's hash, its user);
         // only one it made an admin may read it.
         let spend = |key: &str| {
@@ -1225,7 +1253,7 @@ fn plugins_answer_as_they_do_under_litellm_itself() {
                 hi.clone(),
                 json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "hi"}]}),
             ],
-            vec!["sk-good", "sk-from-path", "sk-bad", MASTER, ""],
+            vec!["sk-good", "sk-from-path", "sk-gpt-4o-only", "sk-bad", MASTER, ""],
         ),
         // Response headers on successes, streams, rejections and failures.
         (
