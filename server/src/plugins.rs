@@ -130,6 +130,13 @@ pub async fn shown_models<'n>(
     Ok(names.into_iter().filter(|n| kept.contains(n)).collect())
 }
 
+/// Whether a plugin's post-call success hook needs each success held whole.
+pub fn holds_answers(core: &crate::core::Core) -> bool {
+    core.plugins
+        .as_ref()
+        .is_some_and(|l| l.sidecar.hooks.contains(HookSet::POST_CALL_SUCCESS))
+}
+
 /// The hooks that log a request.
 const LOGGING: HookSet = HookSet::LOG_SUCCESS
     .union(HookSet::LOG_FAILURE)

@@ -924,6 +924,68 @@ fn a_response_headers_hook_adds_headers_to_answers_and_errors() {
     }
 }
 
+/// Marks each success it sees with the number of its items (an embeddings answer's).
+const ANSWER_COUNTER: &str = r#"
+from litellm.integrations.custom_logger import CustomLogger
+
+class AnswerCounter(CustomLogger):
+    async def async_post_call_success_hook(self, data, user_api_key_dict, response):
+        response.model = f"held-{len(response['data'])}"
+        return response
+
+counter = AnswerCounter()
+"#;
+
+/// A post-call success hook sees answers over the 256 KiB corelane otherwise relays as they
+/// arrive (framed by length or chunked), up to 8 MiB; a larger answer fails the request
+/// rather than pass the hook unseen.
+#[test]
+fn a_post_call_hook_sees_large_answers_whole() {
+    let _serial = serial();
+    let mock = Mock::start();
+    let cfg = format!(
+        "model_list:\n  - model_name: embed\n    litellm_params:\n      model: openai/text-embedding-3-small\n      api_base: {}\n      api_key: sk-x\n  - model_name: embed-chunked\n    litellm_params:\n      model: openai/text-embedding-3-small\n      api_base: {}\n      api_key: sk-x\nlitellm_settings:\n  callbacks: [answer_counter.counter]\ngeneral_settings:\n  master_key: {MASTER}\n",
+        mock.base("/v1"),
+        mock.base("/chunked/v1"),
+    );
+    for (mode, python) in pythons() {
+        let py = python.to_str().unwrap();
+        let gw = Gateway::start_beside(
+            &cfg,
+            &[("answer_counter.py", ANSWER_COUNTER)],
+            &["--num_workers", "1", "--python", py],
+            &[],
+        );
+        let embed = |model: &str, n: usize| {
+            let input: Vec<String> = (0..n).map(|i| format!("text {i}")).collect();
+            gw.request(
+                "POST",
+                "/v1/embeddings",
+                &[("Authorization", &format!("Bearer {MASTER}"))],
+                json!({"model": model, "input": input, "dimensions": 1024})
+                    .to_string()
+                    .as_bytes(),
+            )
+        };
+        for model in ["embed", "embed-chunked"] {
+            let r = embed(model, 96);
+            assert_eq!(r.status, 200, "{mode} {model}: {}", r.text());
+            assert!(r.body.len() > 256 * 1024, "{mode}: {}", r.body.len());
+            let v = r.json();
+            assert_eq!(v["model"], "held-96", "{mode} {model}");
+            assert_eq!(v["data"].as_array().unwrap().len(), 96, "{mode}");
+            let r = embed(model, 1500);
+            assert_eq!(r.status, 500, "{mode} {model}: {}", r.body.len());
+            assert!(
+                r.text().contains("larger than 8 MiB"),
+                "{mode}: {}",
+                r.text()
+            );
+        }
+        gw.assert_healthy();
+    }
+}
+
 /// Sends requests whose caller custom auth made user u1 (its key hashed) to my-new-model.
 const CALLER_PROBE: &str = r#"
 import hashlib

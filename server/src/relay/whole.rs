@@ -16,6 +16,13 @@ use crate::io::{place_head, with_head_room, write_all, write_from, HEAD_ROOM};
 use crate::response::{write_head, Framing};
 use crate::upstream::conn::UpstreamConn;
 
+/// The largest answer held whole for plugins' post-call success hooks (which may replace
+/// it): a larger one fails the request rather than pass a post-call guardrail unseen.
+const MAX_HELD_FOR_HOOKS: usize = 8 * 1024 * 1024;
+
+/// How much more of an answer held for plugins' hooks is charged and read at a time.
+const HOOK_STEP: usize = 1024 * 1024;
+
 /// A non-stream response: held whole when small, else streamed through chunked.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn relay_body(
@@ -35,30 +42,65 @@ pub(super) async fn relay_body(
     let mut decoder = BodyDecoder::new(head.body);
     let mut whole = core.take_buf();
     let pos = head.head_len;
+    // Plugins' post-call success hooks see every success whole: one larger than SMALL_BODY
+    // is held too (charged to the core's budget), up to MAX_HELD_FOR_HOOKS.
+    let for_hooks = (200..300).contains(&head.status) && crate::plugins::holds_answers(core);
+    let too_large = || {
+        GatewayError::proxy(
+            500,
+            "internal_server_error",
+            None,
+            format!(
+                "the answer from {} is larger than {} MiB, the most corelane holds for plugins' async_post_call_success_hook: refused, so that no answer passes the post-call hooks unseen",
+                provider.name,
+                MAX_HELD_FOR_HOOKS >> 20
+            ),
+        )
+    };
     // A body announced as large goes straight to phase 2: holding its first SMALL_BODY bytes
     // would only cost memory per in-flight request.
     let known_large = match head.body {
-        BodyKind::Length(n) if n > SMALL_BODY as u64 => true,
+        BodyKind::Length(n) if for_hooks && n > MAX_HELD_FOR_HOOKS as u64 => {
+            return Err(too_large());
+        }
+        BodyKind::Length(n) if n > SMALL_BODY as u64 => !for_hooks,
         BodyKind::Length(n) => {
             whole.reserve(n as usize);
             false
         }
         _ => false,
     };
-    // Phase 1: collect up to SMALL_BODY.
+    // Phase 1: collect up to SMALL_BODY (for plugins' hooks, on to MAX_HELD_FOR_HOOKS, a step
+    // at a time, each charged before it is read: the answer, the hook's copy and the
+    // rewritten one).
+    let mut charge = crate::core::BodyCharge::new(core);
     if !known_large {
-        collect(
-            ex,
-            provider,
-            conn,
-            rbuf,
-            pos,
-            &mut decoder,
-            &mut whole,
-            SMALL_BODY,
-            deadline,
-        )
-        .await?;
+        let (mut pos, mut limit) = (pos, SMALL_BODY);
+        loop {
+            collect(
+                ex,
+                provider,
+                conn,
+                rbuf,
+                pos,
+                &mut decoder,
+                &mut whole,
+                limit,
+                deadline,
+            )
+            .await?;
+            if decoder.is_done() || !for_hooks {
+                break;
+            }
+            if whole.len() > MAX_HELD_FOR_HOOKS {
+                return Err(too_large());
+            }
+            if !charge.grow_to(3 * (whole.len() + HOOK_STEP)) {
+                return Err(GatewayError::BodyBudget);
+            }
+            // All of `rbuf` was fed: the next step starts with a read.
+            (pos, limit) = (rbuf.len(), whole.len() + HOOK_STEP);
+        }
     }
     let mut out = core.take_buf();
     if decoder.is_done() {
@@ -115,7 +157,7 @@ pub(super) async fn relay_body(
         return Ok((answered, decoder.reusable()));
     }
     // Phase 2: large body, streamed through the rewriter as chunks (plugins' moderation
-    // hooks still decide first; a body this large is not held for post-call hooks).
+    // hooks still decide first; no plugin has a post-call success hook).
     if (200..300).contains(&head.status) {
         crate::plugins::before_answer(core, ex, crate::plugins::Answer::NotHeld).await?;
     }
