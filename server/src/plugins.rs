@@ -454,9 +454,10 @@ pub async fn on_failure(
 /// A stream's events (`out[from..]`, what the client is about to get) through the plugins'
 /// streaming hooks, replaced by what they let out; `last` ends the stream's session. An
 /// OpenAI chat stream goes through `async_post_call_streaming_iterator_hook`, then
-/// `async_post_call_streaming_hook` per chunk; an Anthropic `/v1/messages` stream goes
-/// through the iterator hooks only, as the raw bytes of each read (as LiteLLM 1.108.7 runs
-/// them). Other streams go unchanged. An error is the hooks' failure: the caller answers it
+/// `async_post_call_streaming_hook` per chunk; a Responses API stream through the iterator
+/// hooks only, as event objects; an Anthropic `/v1/messages` stream through the iterator
+/// hooks only, as the raw bytes of each read (as LiteLLM 1.108.7 runs them). Other streams
+/// (text completions) go unchanged. An error is the hooks' failure: the caller answers it
 /// before the stream, or in-band.
 pub async fn through_stream_hooks(
     core: &crate::core::Core,
@@ -470,10 +471,19 @@ pub async fn through_stream_hooks(
         return Ok(());
     };
     let hooks = link.sidecar.hooks;
-    let raw = match ex.api {
-        Some(Endpoint::ChatCompletions) => false,
-        Some(Endpoint::Messages) if hooks.contains(HookSet::STREAMING_ITERATOR) => true,
+    let iterators = hooks.contains(HookSet::STREAMING_ITERATOR);
+    // The kind of stream session: its chunks as objects through both hooks, as Responses
+    // API events through the iterator hooks only (LiteLLM calls the per-chunk hook on chat
+    // chunks only), or as raw reads.
+    let (kind, raw): (&[u8], bool) = match ex.api {
+        Some(Endpoint::ChatCompletions) => (b"\"chat\"", false),
+        Some(Endpoint::Responses) if iterators => (b"\"responses\"", false),
+        Some(Endpoint::Messages) if iterators => (b"\"raw\"", true),
         _ => return Ok(()),
+    };
+    let chunk_hook = match ex.api {
+        Some(Endpoint::ChatCompletions) => "async_post_call_streaming_hook",
+        _ => "async_post_call_streaming_iterator_hook",
     };
     if !hooks.intersects(HookSet::STREAMING.union(HookSet::STREAMING_ITERATOR))
         || !captured.request_is_json()
@@ -485,7 +495,6 @@ pub async fn through_stream_hooks(
         let key = data::caller_key(ex);
         let mut payload = Vec::with_capacity(captured.request.len() + 1024);
         let call_type = ex.api.and_then(crate::proxy::call_type).unwrap_or("");
-        let mode: &[u8] = if raw { b"true" } else { b"false" };
         data::write_call(
             "stream_open",
             call_type,
@@ -493,7 +502,7 @@ pub async fn through_stream_hooks(
             &key,
             &captured.head,
             &captured.request,
-            &[("raw", mode)],
+            &[("kind", kind)],
             &mut payload,
         );
         decide(link, &payload, "async_post_call_streaming_iterator_hook").await?;
@@ -527,19 +536,12 @@ pub async fn through_stream_hooks(
         payload
     };
     if raw {
+        let hook = "async_post_call_streaming_iterator_hook";
         if !events.is_empty() {
-            let answer = decide(
-                link,
-                &feed(Some(&events)),
-                "async_post_call_streaming_iterator_hook",
-            )
-            .await?;
-            write_stream_out(&answer, &[&events], out);
+            through(link, feed(Some(&events)), hook, &[&events], out).await?;
         }
         if last {
-            let answer =
-                decide(link, &feed(None), "async_post_call_streaming_iterator_hook").await?;
-            write_stream_out(&answer, &[], out);
+            through(link, feed(None), hook, &[], out).await?;
         }
         return Ok(());
     }
@@ -547,14 +549,11 @@ pub async fn through_stream_hooks(
     for event in data::sse_events(&events) {
         match corelane_http1::single_data(event) {
             Some(b"[DONE]") => {
-                let answer = decide(link, &feed(None), "async_post_call_streaming_hook").await?;
-                write_stream_out(&answer, &[], out);
+                through(link, feed(None), chunk_hook, &[], out).await?;
                 done = true;
             }
             Some(chunk) if serde_json::from_slice::<serde::de::IgnoredAny>(chunk).is_ok() => {
-                let answer =
-                    decide(link, &feed(Some(chunk)), "async_post_call_streaming_hook").await?;
-                write_stream_out(&answer, &[event, b"\n\n"], out);
+                through(link, feed(Some(chunk)), chunk_hook, &[event, b"\n\n"], out).await?;
                 continue;
             }
             _ => {}
@@ -563,10 +562,26 @@ pub async fn through_stream_hooks(
         out.extend_from_slice(b"\n\n");
     }
     if last && !done {
-        let answer = decide(link, &feed(None), "async_post_call_streaming_hook").await?;
-        write_stream_out(&answer, &[], out);
+        through(link, feed(None), chunk_hook, &[], out).await?;
     }
     Ok(())
+}
+
+/// Feeds a stream's chunk (or its end) to the streaming hooks and writes what they let out,
+/// even when they failed after it (what a client got before a failure, it gets).
+async fn through(
+    link: &CoreLink,
+    payload: Vec<u8>,
+    hook: &str,
+    fed: &[&[u8]],
+    out: &mut Vec<u8>,
+) -> Result<(), crate::errors::GatewayError> {
+    let answer = link
+        .call(&payload)
+        .await
+        .map_err(|e| unavailable(link, e, hook))?;
+    write_stream_out(&answer, fed, out);
+    answer_of(link, Ok(answer), hook).map(drop)
 }
 
 /// Writes what the streaming hooks let out: what was fed as it came (`fed`, in parts), a

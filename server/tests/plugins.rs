@@ -1663,6 +1663,85 @@ fn a_messages_stream_reaches_the_iterator_hook_as_raw_bytes() {
     }
 }
 
+/// A Responses API stream reaches the iterator hooks as LiteLLM's event objects, and what
+/// they yield is what the client gets; a hook's exception, at once or midway, ends the
+/// stream with a `response.failed` event and [DONE]. All as under LiteLLM itself (the same
+/// mock).
+#[test]
+fn a_responses_stream_reaches_the_iterator_hook_as_events() {
+    let _serial = serial();
+    let mock = Mock::start();
+    let cfg = format!(
+        "model_list:\n  - model_name: gpt\n    litellm_params:\n      model: openai/gpt-4o\n      api_base: {}\n      api_key: sk-mock\nlitellm_settings:\n  callbacks: [responses_stream_editor.proxy_handler_instance]\ngeneral_settings:\n  master_key: {MASTER}\n",
+        mock.base("/v1")
+    );
+    let files = [(
+        "responses_stream_editor.py",
+        include_str!("plugins/responses_stream_editor.py"),
+    )];
+    let send = |addr, input: &str| {
+        let body = json!({"model": "gpt", "input": input, "stream": true});
+        Client::connect(addr).request(
+            "POST",
+            "/v1/responses",
+            &[
+                ("Authorization", &format!("Bearer {MASTER}")),
+                ("Content-Type", "application/json"),
+            ],
+            body.to_string().as_bytes(),
+        )
+    };
+    let inputs = ["Hi", "fail midway", "fail at once"];
+    let litellm = start_litellm(&cfg, &files, &[]);
+    let theirs: Vec<_> = inputs
+        .iter()
+        .map(|input| responses_seen(&send(litellm.addr, input)))
+        .collect();
+    let text = &theirs[0].1;
+    assert!(
+        !text.is_empty() && *text == text.to_uppercase(),
+        "{theirs:?}"
+    );
+    for (mode, python) in pythons() {
+        let py = python.to_str().unwrap();
+        let gw = Gateway::start_beside(&cfg, &files, &["--num_workers", "1", "--python", py], &[]);
+        for (input, theirs) in inputs.iter().zip(&theirs) {
+            let ours = responses_seen(&send(gw.addr, input));
+            assert_eq!(&ours, theirs, "{mode}: {input}");
+        }
+        gw.assert_healthy();
+    }
+}
+
+/// What a client sees of a Responses API stream: its status, its text (the
+/// `response.output_text.delta`s), its events' types (`event:` lines marked), a
+/// `response.failed` event's status and error, and whether it ends with [DONE].
+fn responses_seen(r: &Response) -> (u16, String, Vec<String>, serde_json::Value, bool) {
+    let body = String::from_utf8_lossy(&r.body).into_owned();
+    let (mut text, mut types, mut failed) = (String::new(), Vec::new(), json!(null));
+    for line in body.lines() {
+        if let Some(name) = line.strip_prefix("event: ") {
+            types.push(format!("event: {name}"));
+        }
+        let Some(data) = line.strip_prefix("data: ") else {
+            continue;
+        };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(data) else {
+            continue;
+        };
+        let kind = v["type"].as_str().unwrap_or("").to_owned();
+        if kind == "response.output_text.delta" {
+            text.push_str(v["delta"].as_str().unwrap_or(""));
+        }
+        if kind == "response.failed" {
+            failed = json!([v["response"]["status"], v["response"]["error"]]);
+        }
+        types.push(kind);
+    }
+    let done = body.trim_end().ends_with("data: [DONE]");
+    (r.status, text, types, failed, done)
+}
+
 /// The text of an Anthropic messages stream (its `text_delta`s).
 fn messages_text(r: &Response) -> String {
     let text = String::from_utf8_lossy(&r.body).into_owned();

@@ -11,12 +11,14 @@ go as they came), `{"chunk": {...}}` or `{"raw": "..."}`.
 
 An Anthropic `/v1/messages` stream (a raw session) reaches the iterator hooks as LiteLLM
 1.108.7 passes it: the bytes of each read; what they yield goes out as it is (`{"bytes":
-"..."}`), and the per-chunk hook is not called.
+"..."}`), and the per-chunk hook is not called. A Responses API stream reaches the iterator
+hooks as LiteLLM's event objects, and the per-chunk hook is not called on them either.
 """
 
 import asyncio
 import json
 import time
+import uuid
 
 from . import hooks
 
@@ -24,9 +26,19 @@ from . import hooks
 STALE_SECONDS = 600
 
 
-def chunk_object(chunk):
-    """A chunk as hooks receive it: LiteLLM's `ModelResponseStream` where it is installed."""
+def chunk_object(chunk, kind="chat"):
+    """A chunk as hooks receive it where LiteLLM is installed: a `ModelResponseStream`, or
+    a Responses API event as LiteLLM's OpenAI config types it (a `GenericEvent` for a type it
+    does not know; built unchecked when its type refuses it)."""
     try:
+        if kind == "responses":
+            from litellm.llms.openai.responses.transformation import OpenAIResponsesAPIConfig
+
+            cls = OpenAIResponsesAPIConfig.get_event_model_class(str(chunk.get("type")))
+            try:
+                return cls(**chunk)
+            except ValueError:
+                return cls.model_construct(**chunk)
         import litellm
 
         return litellm.ModelResponseStream(**chunk)
@@ -34,9 +46,10 @@ def chunk_object(chunk):
         return hooks.Response(chunk)
 
 
-def dump(obj):
+def dump(obj, kind="chat"):
     if hasattr(obj, "model_dump"):
-        return obj.model_dump(exclude_none=True)
+        # LiteLLM writes a Responses API event without its unset fields.
+        return obj.model_dump(exclude_none=True, exclude_unset=kind == "responses")
     return hooks.unwrap(obj)
 
 
@@ -51,10 +64,12 @@ def chunk_text(obj):
 
 
 class StreamSession:
-    def __init__(self, runtime, data, key, raw=False):
+    def __init__(self, runtime, data, key, kind="chat"):
         # A raw session (an Anthropic `/v1/messages` stream) passes each read's bytes to
-        # the iterator hooks, as LiteLLM does; its per-chunk hooks are not called.
-        self.raw = raw
+        # the iterator hooks, as LiteLLM does; its per-chunk hooks are not called. Neither
+        # are they on a Responses API stream's events (LiteLLM calls them on chat chunks).
+        self.kind = kind
+        self.raw = kind == "raw"
         self.runtime = runtime
         self.key = key
         self.data = data
@@ -70,6 +85,11 @@ class StreamSession:
         self.error = None
         self.so_far = ""
         self.current = None
+        # What a Responses API stream let out so far, for its failure event (LiteLLM's
+        # `ResponsesStreamErrorState`): the response's id, model and creation time, the
+        # last sequence number, and whether its last event went out.
+        self.emitted = {"id": None, "model": None, "created_at": None, "sequence": -1}
+        self.terminal = False
         self.started = time.monotonic()
         stream = self.upstream()
         iterators = [
@@ -82,7 +102,7 @@ class StreamSession:
         self.chunk_hooks = [
             p
             for p in runtime.plugins
-            if "async_post_call_streaming_hook" in p.hooks and not raw
+            if "async_post_call_streaming_hook" in p.hooks and kind == "chat"
         ]
         # How long a chunk may take through the hooks: each plugin's timeout, added up.
         hooked = iterators + [p for p in self.chunk_hooks if p not in iterators]
@@ -120,7 +140,8 @@ class StreamSession:
             if isinstance(chunk, str):
                 return {"bytes": chunk}
             return {"bytes": f"data: {json.dumps(dump(chunk), default=str)}\n\n"}
-        self.so_far += chunk_text(chunk)
+        if self.kind == "chat":
+            self.so_far += chunk_text(chunk)
         for plugin in self.chunk_hooks:
             replaced = await hooks.bounded(
                 plugin,
@@ -132,9 +153,53 @@ class StreamSession:
                 chunk = replaced
         if isinstance(chunk, str):
             return {"raw": chunk}
-        if self.current is not None and chunk is self.current[0] and dump(chunk) == self.current[1]:
+        dumped = dump(chunk, self.kind)
+        if self.kind == "responses":
+            self.observe(dumped)
+        if self.current is not None and chunk is self.current[0] and dumped == self.current[1]:
             return {"same": True}
-        return {"chunk": dump(chunk)}
+        return {"chunk": dumped}
+
+    def observe(self, event):
+        if not isinstance(event, dict):
+            return
+        sequence = event.get("sequence_number")
+        if isinstance(sequence, int):
+            self.emitted["sequence"] = max(self.emitted["sequence"], sequence)
+        response = event.get("response")
+        if isinstance(response, dict):
+            for field in ("id", "model", "created_at"):
+                if response.get(field) is not None:
+                    self.emitted[field] = response[field]
+        if event.get("type") in ("response.completed", "response.failed", "response.incomplete"):
+            self.terminal = True
+
+    def responses_failure(self, e):
+        """The end of a Responses API stream whose hooks failed, as LiteLLM writes it
+        (`ResponsesStreamErrorState.format_failure`): a `response.failed` event for the
+        response the client saw (none when its last event went out), then `[DONE]`."""
+        done = "data: [DONE]\n\n"
+        if self.terminal:
+            return done
+        emitted = self.emitted
+        response = {
+            "id": emitted["id"] or f"resp_{uuid.uuid4().hex}",
+            "created_at": emitted["created_at"] or int(time.time()),
+            "error": {"code": responses_error_code(e), "message": failure_message(e)},
+            "model": emitted["model"],
+            "object": "response",
+            "output": [],
+            "status": "failed",
+        }
+        if response["model"] is None:
+            del response["model"]
+        event = {
+            "type": "response.failed",
+            "response": response,
+            "sequence_number": emitted["sequence"] + 1,
+        }
+        text = json.dumps(event, separators=(",", ":"), default=str)
+        return f"event: response.failed\ndata: {text}\n\n{done}"
 
     async def settled(self, mine):
         """Until the hooks took chunk `mine` and want the next, or the stream ended."""
@@ -151,8 +216,8 @@ class StreamSession:
                 obj = chunk.encode()
                 self.current = (obj, None)
             elif chunk is not None:
-                obj = chunk_object(chunk)
-                self.current = (obj, dump(obj))
+                obj = chunk_object(chunk, self.kind)
+                self.current = (obj, dump(obj, self.kind))
             self.fed += 1
             mine = self.fed
             await self.inq.put(obj)
@@ -173,8 +238,9 @@ async def open_stream(runtime, payload, data, key):
         if now - session.started > STALE_SECONDS:
             session.task.cancel()
             del runtime.streams[call_id]
+    kind = payload.get("kind")
     runtime.streams[payload.get("call_id")] = StreamSession(
-        runtime, data, key, raw=payload.get("raw") is True
+        runtime, data, key, kind if kind in ("chat", "responses", "raw") else "chat"
     )
     return {}
 
@@ -190,9 +256,45 @@ async def feed(runtime, payload, end):
         runtime.streams.pop(call_id, None)
     if isinstance(session.error, hooks.PluginTimeout):
         return {"out": out, **hooks.late(session.error)}
+    if session.error is not None and session.kind == "responses":
+        # Reported in the stream (after what went out), never as an error status.
+        failure = hooks.error_of(session.error)
+        after = session.responses_failure(session.error)
+        return {"out": out, "error": dict(failure, before=None, after=after)}
     if session.error is not None:
         return {"out": out, "error": stream_error(session.error)}
     return {"out": out}
+
+
+def failure_message(e):
+    message = getattr(e, "message", None)
+    return message if isinstance(message, str) and message else str(e)
+
+
+def responses_error_code(e):
+    """The `error.code` of a Responses API stream's failure event, as LiteLLM derives it
+    from the exception (`_response_error_code`)."""
+    code = getattr(e, "code", None)
+    code = code if isinstance(code, (str, int)) and not isinstance(code, bool) else None
+    kind = getattr(e, "type", None)
+    kind = kind if isinstance(kind, str) else None
+    for value in (code, kind):
+        if value == "insufficient_quota":
+            return "insufficient_quota"
+        if value in (429, "429") or (isinstance(value, str) and value.startswith("rate_limit")):
+            return "rate_limit_exceeded"
+    if isinstance(code, str) and code and not code.isdecimal():
+        return code
+    status = getattr(e, "status_code", None)
+    if not isinstance(status, int) or not 400 <= status < 500:
+        return "server_error"
+    return {
+        401: "authentication_error",
+        403: "permission_error",
+        404: "not_found_error",
+        408: "request_timeout",
+        429: "rate_limit_exceeded",
+    }.get(status, "invalid_request_error")
 
 
 def stream_error(e):

@@ -196,7 +196,18 @@ pub(super) async fn relay_stream(
             if let Some(captured) = &ex.plugin {
                 captured.note_stream(&out[chunk_start..]);
             }
-            if !sent && out.len() == chunk_start {
+            // A plugin's failure on a Responses API stream is reported in the stream, as
+            // LiteLLM's Responses stream reports it (a `response.failed` event, then
+            // [DONE]): never an error status, nor a cut.
+            let in_band = ex.api == Some(corelane_transforms::provider::Endpoint::Responses)
+                && matches!(
+                    &failure,
+                    Some(GatewayError::Plugin {
+                        stream: Some(_),
+                        ..
+                    })
+                );
+            if !sent && out.len() == chunk_start && !in_band {
                 if let Some(err) = failure {
                     core.give_buf(out);
                     return Err(err.before_stream());
@@ -207,7 +218,15 @@ pub(super) async fn relay_stream(
             if let Some(err) = &failure {
                 let (_, now) = ex.answer_id();
                 let unseen = format!("resp_{}", ex.call_id.as_str().replace('-', ""));
-                if !translator.write_failure(err.status(), &err.message(), (&unseen, now), &mut out)
+                // A plugin's failure on a Responses stream comes with its failure event, made
+                // from what the hooks let out (not what the translator saw).
+                if in_band
+                    || !translator.write_failure(
+                        err.status(),
+                        &err.message(),
+                        (&unseen, now),
+                        &mut out,
+                    )
                 {
                     err.write_in_band(ex.dialect, &mut out);
                 }
@@ -215,10 +234,11 @@ pub(super) async fn relay_stream(
             end_chunk(&mut out, at);
             // A plugin's HTTPException mid-stream cuts it: no end of the body, and the
             // connection closes (the client sees a broken stream, as under LiteLLM).
-            let cut = matches!(
-                &failure,
-                Some(GatewayError::Plugin { stream: Some(f), .. }) if f.after.is_none()
-            );
+            let cut = !in_band
+                && matches!(
+                    &failure,
+                    Some(GatewayError::Plugin { stream: Some(f), .. }) if f.after.is_none()
+                );
             if !cut {
                 out.extend_from_slice(LAST_CHUNK);
             }
