@@ -791,11 +791,23 @@ pub(crate) async fn attempt<'g>(
     // relay
     let done =
         crate::relay::relay(core, client, ex, deployment, provider, upstream, request).await?;
-    Ok(relayed(ex, done))
+    Ok(relayed(core, ex, req.raw_head, done).await)
 }
 
-/// Records a relayed answer in `ex`; returns whether the connection may carry another.
-fn relayed(ex: &mut Exchange<'_>, done: crate::relay::Done) -> bool {
+/// Records a relayed answer in `ex`; returns whether the connection may carry another. A
+/// failure after the head (the client got it in the stream) goes to the plugins' failure
+/// hooks, as LiteLLM's stream generator calls them; what they answer cannot change it.
+async fn relayed(
+    core: &Core,
+    ex: &mut Exchange<'_>,
+    raw_head: &[u8],
+    done: crate::relay::Done,
+) -> bool {
+    if let Some(e) = &done.failure {
+        if !matches!(e, GatewayError::ClientGone) {
+            crate::plugins::on_failure(core, ex, raw_head, e).await;
+        }
+    }
     ex.usage = done.usage;
     ex.service_tier = done.service_tier.or(ex.service_tier);
     // A failure after the head: the client got the error in-band (the status stays the one
@@ -902,7 +914,7 @@ async fn stored_response<'g>(
     )?;
     let done =
         crate::relay::relay(core, client, ex, deployment, provider, upstream, request).await?;
-    Ok(relayed(ex, done))
+    Ok(relayed(core, ex, req.raw_head, done).await)
 }
 
 /// Largest body translated for a provider of another format: it is held in memory, and its

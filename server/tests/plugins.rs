@@ -1778,14 +1778,23 @@ fn streaming_hooks_that_raise_answer_as_under_litellm() {
         ("stream_errors.chunk_refusal", &["hi"]),
         ("stream_errors.chunk_failure", &["hi"]),
     ];
+    let dir = TempDir::new("stream-errors");
     for (plugin, texts) in cases {
         let cfg = format!(
             "model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o\n      api_base: http://{}/v1\n      api_key: sk-mock\nlitellm_settings:\n  callbacks: [{plugin}]\ngeneral_settings:\n  master_key: {MASTER}\n",
             mock.addr
         );
-        let litellm = start_litellm(&cfg, &files, &[]);
+        // Where each notes the failures its failure hook saw.
+        let notes = |who: &str| dir.0.join(format!("{plugin}-{who}.jsonl"));
+        let (their_notes, our_notes) = (notes("litellm"), notes("corelane"));
+        let litellm = start_litellm(&cfg, &files, &[("CORELANE_TEST_LOG", &their_notes)]);
         let py = python.to_str().unwrap();
-        let gw = Gateway::start_beside(&cfg, &files, &["--num_workers", "1", "--python", py], &[]);
+        let gw = Gateway::start_beside(
+            &cfg,
+            &files,
+            &["--num_workers", "1", "--python", py],
+            &[("CORELANE_TEST_LOG", &our_notes)],
+        );
         for text in texts {
             let body = json!({"model": "gpt-4o", "stream": true,
                 "messages": [{"role": "user", "content": text}]});
@@ -1793,6 +1802,24 @@ fn streaming_hooks_that_raise_answer_as_under_litellm() {
             let ours = stream_seen(gw.addr, &body);
             assert_eq!(ours, theirs, "corelane vs LiteLLM: {plugin} on {text:?}");
         }
+        // The failure hooks saw the same failures (a stream's after its first byte too).
+        let read = |path: &Path| {
+            let mut lines: Vec<String> = std::fs::read_to_string(path)
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            lines.sort();
+            lines
+        };
+        std::thread::sleep(Duration::from_secs(1));
+        let theirs = read(&their_notes);
+        let same = eventually(Duration::from_secs(5), || read(&our_notes) == theirs);
+        assert!(
+            same,
+            "{plugin}: {:?} vs LiteLLM's {theirs:?}",
+            read(&our_notes)
+        );
         gw.assert_healthy();
     }
 }
