@@ -22,6 +22,7 @@ use crate::core::Core;
 use crate::errors::{ExceptionClass, CLIENT_DISCONNECTED};
 use crate::exchange::{Caller, Exchange, RouteLabel};
 use crate::gateway::{DeploymentKind, Gateway};
+use crate::store::CustomCaller;
 
 mod keys;
 mod router;
@@ -56,12 +57,67 @@ struct Key {
     route: RouteLabel,
     /// An inference route (LiteLLM's LLM routes); other routes count only auth failures.
     llm: bool,
-    caller: Caller,
+    caller: Who,
     requested: Requested,
     deployment: Option<u32>,
     status: u16,
     failure: Option<ExceptionClass>,
     service_tier: Option<Tier>,
+}
+
+/// Who a series counts: a [`Caller`], or a caller a plugin's custom auth admitted, by its
+/// place in the core's [`Callers`] (in a scrape's merge, in the scrape's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Who {
+    Unknown,
+    Master,
+    Key(u32),
+    Custom(u32),
+}
+
+impl From<Caller> for Who {
+    fn from(caller: Caller) -> Who {
+        match caller {
+            Caller::Unknown => Who::Unknown,
+            Caller::Master => Who::Master,
+            Caller::Key(id) => Who::Key(id),
+        }
+    }
+}
+
+/// The callers custom auth admitted that series name, each once. At most
+/// [`MAX_CUSTOM_CALLERS`] per core: custom auth may name a new caller on every request, and
+/// the series must stay bounded; the rest count as one caller whose labels are "None".
+#[derive(Debug, Default)]
+struct Callers {
+    list: Vec<Arc<CustomCaller>>,
+    index: HashMap<Arc<CustomCaller>, u32>,
+}
+
+const MAX_CUSTOM_CALLERS: usize = 4096;
+
+/// The place of the callers past [`MAX_CUSTOM_CALLERS`].
+const OTHER_CALLERS: u32 = u32::MAX;
+
+impl Callers {
+    fn intern(&mut self, caller: &CustomCaller) -> Who {
+        if let Some(&i) = self.index.get(caller) {
+            return Who::Custom(i);
+        }
+        if self.list.len() >= MAX_CUSTOM_CALLERS {
+            return Who::Custom(OTHER_CALLERS);
+        }
+        let i = self.list.len() as u32;
+        let caller = Arc::new(caller.clone());
+        self.list.push(caller.clone());
+        self.index.insert(caller, i);
+        Who::Custom(i)
+    }
+
+    /// The caller at `i` (None past the bound).
+    fn get(&self, i: u32) -> Option<&CustomCaller> {
+        self.list.get(i as usize).map(|c| &**c)
+    }
 }
 
 /// A latency histogram: per-bucket counts (not cumulative), the overflow, sum and count.
@@ -176,6 +232,8 @@ struct DeploymentState {
 #[derive(Debug, Default)]
 struct Snapshot {
     series: Vec<(Key, Series)>,
+    /// The custom auth callers the series name ([`Who::Custom`]).
+    callers: Vec<Arc<CustomCaller>>,
     states: Vec<(u32, DeploymentState)>,
     router: router::RouterCounts,
     in_flight: usize,
@@ -249,6 +307,8 @@ impl Table {
 #[derive(Debug)]
 pub struct Metrics {
     table: RefCell<Table>,
+    /// The callers custom auth admitted that `table`'s series name.
+    callers: RefCell<Callers>,
     /// By deployment index (the config bounds it).
     states: RefCell<Vec<Option<DeploymentState>>>,
     /// Cooldowns, fallbacks and limits ([`router`]).
@@ -266,6 +326,7 @@ impl Metrics {
     pub fn new(peers: Peers) -> Self {
         Metrics {
             table: RefCell::new(Table::default()),
+            callers: RefCell::new(Callers::default()),
             states: RefCell::new(Vec::new()),
             router: RefCell::new(router::RouterTable::default()),
             peers,
@@ -286,10 +347,14 @@ impl Metrics {
             (None, false) => Requested::Other,
             (None, true) => Requested::Absent,
         };
+        let caller = match (&ex.custom_auth, ex.caller) {
+            (Some(auth), _) => self.callers.borrow_mut().intern(&CustomCaller::of(auth)),
+            (None, caller) => caller.into(),
+        };
         let key = Key {
             route: ex.route,
             llm,
-            caller: ex.caller,
+            caller,
             requested,
             deployment: ex.deployment.map(|d| d.index as u32),
             status: ex.status,
@@ -327,6 +392,7 @@ impl Metrics {
     fn snapshot(&self, core: &Core) -> Snapshot {
         Snapshot {
             series: self.table.borrow().series.clone(),
+            callers: self.callers.borrow().list.clone(),
             states: self
                 .states
                 .borrow()
@@ -364,6 +430,8 @@ impl Metrics {
         }
         drop(tx);
         let mut merged: HashMap<Key, Series> = HashMap::new();
+        // Each core numbers its custom auth callers itself: the merge numbers them again.
+        let mut callers = Callers::default();
         let mut states: HashMap<u32, DeploymentState> = HashMap::new();
         let mut routed = router::RouterCounts::default();
         let mut in_flight = 0;
@@ -374,7 +442,14 @@ impl Metrics {
                 break;
             };
             for (k, s) in &snap.series {
-                merged.entry(*k).or_default().merge(s);
+                let mut k = *k;
+                if let Who::Custom(i) = k.caller {
+                    k.caller = match snap.callers.get(i as usize) {
+                        Some(caller) => callers.intern(caller),
+                        None => Who::Custom(OTHER_CALLERS),
+                    };
+                }
+                merged.entry(k).or_default().merge(s);
             }
             for (d, st) in snap.states {
                 let e = states.entry(d).or_insert(st);
@@ -385,7 +460,14 @@ impl Metrics {
             routed.merge(snap.router);
             in_flight += snap.in_flight;
         }
-        let mut out = render(&core.gateway, &merged, &states, &routed, in_flight);
+        let mut out = render(
+            &core.gateway,
+            &merged,
+            &callers,
+            &states,
+            &routed,
+            in_flight,
+        );
         if let Some(link) = &core.plugins {
             // The sidecar's own count of plugin exceptions, when it answers at once.
             let errors =
@@ -662,27 +744,48 @@ impl Key {
     /// for a client that left.
     fn llm_failed(&self) -> bool {
         self.llm
-            && self.caller != Caller::Unknown
+            && self.caller != Who::Unknown
             && self.status != 401
             && self.failure.is_some_and(|f| f.class != CLIENT_DISCONNECTED)
     }
 
-    fn label(&self, l: L, gw: &Gateway, absent: &'static str, out: &mut String) {
+    fn label(&self, l: L, gw: &Gateway, callers: &Callers, absent: &'static str, out: &mut String) {
         let dep = self.deployment.and_then(|d| gw.deployments.get(d as usize));
         let (provider, model) = dep.map_or((None, None), |d| deployment_model(d));
         let key = match self.caller {
-            Caller::Key(id) => gw
+            Who::Key(id) => gw
                 .store
                 .get()
                 .and_then(|s| s.cache.load().key_by_id(id).cloned()),
             _ => None,
         };
         let key = key.as_ref().map(|k| &k.record);
+        // The caller's key alias, team, user and key hash.
+        let (alias, team, user, token) = match (self.caller, key) {
+            (Who::Custom(i), _) => callers.get(i).map_or((None, None, None, None), |c| {
+                let token = Some(c.token.as_str()).filter(|t| !t.is_empty());
+                let user = c.user_id.as_deref();
+                (c.key_alias.as_deref(), c.team_id.as_deref(), user, token)
+            }),
+            (Who::Key(_), Some(k)) => (
+                k.key_alias.as_deref(),
+                k.team_id.as_deref(),
+                k.user_id.as_deref(),
+                Some(k.token.as_str()),
+            ),
+            (Who::Master, _) => (
+                None,
+                None,
+                Some("default_user_id"),
+                Some("litellm_proxy_master_key"),
+            ),
+            _ => (None, None, None, None),
+        };
         let or_none = |v: Option<&str>| v.unwrap_or("None").to_owned();
         match l {
             ApiBase => out.push_str(dep.map_or("", |d| api_base(d))),
-            ApiKeyAlias => out.push_str(&or_none(key.and_then(|k| k.key_alias.as_deref()))),
-            Team => out.push_str(&or_none(key.and_then(|k| k.team_id.as_deref()))),
+            ApiKeyAlias => out.push_str(&or_none(alias)),
+            Team => out.push_str(&or_none(team)),
             EndUser | OrgAlias | OrgId | TeamAlias | UserEmail => out.push_str("None"),
             ServiceTier => out.push_str(self.service_tier.map_or("None", |t| t.name())),
             ApiProvider => out.push_str(provider.unwrap_or(absent)),
@@ -694,11 +797,7 @@ impl Key {
             ExceptionStatus | StatusCode => {
                 out.push_str(itoa::Buffer::new().format(self.status));
             }
-            HashedApiKey => out.push_str(match (self.caller, key) {
-                (Caller::Master, _) => "litellm_proxy_master_key",
-                (Caller::Key(_), Some(k)) => k.token.as_str(),
-                _ => "None",
-            }),
+            HashedApiKey => out.push_str(token.unwrap_or("None")),
             LitellmModelName | Model => out.push_str(model.unwrap_or(absent)),
             ModelGroup => out.push_str(dep.map_or("", |d| d.group.as_str())),
             ModelId => out.push_str(dep.map_or(absent, |d| d.id.as_str())),
@@ -710,11 +809,7 @@ impl Key {
             Route => out.push_str(self.route.0),
             // Only the fallback metrics carry it, and they write it themselves.
             FallbackModel => {}
-            User => out.push_str(match (self.caller, key) {
-                (Caller::Master, _) => "default_user_id",
-                (Caller::Key(_), Some(k)) => k.user_id.as_deref().unwrap_or("None"),
-                _ => "None",
-            }),
+            User => out.push_str(user.unwrap_or("None")),
         }
     }
 }
@@ -756,6 +851,7 @@ struct Agg {
 fn render(
     gw: &Gateway,
     merged: &HashMap<Key, Series>,
+    callers: &Callers,
     states: &HashMap<u32, DeploymentState>,
     routed: &router::RouterCounts,
     in_flight: usize,
@@ -786,7 +882,7 @@ fn render(
                         _ => family.absent,
                     };
                     let mut s = String::new();
-                    key.label(l, gw, absent, &mut s);
+                    key.label(l, gw, callers, absent, &mut s);
                     s
                 })
                 .collect();
@@ -902,7 +998,7 @@ fn render(
         let key = Key {
             route: RouteLabel(""),
             llm: true,
-            caller: Caller::Master,
+            caller: Who::Master,
             requested: Requested::Absent,
             deployment: Some(d),
             status: 0,
@@ -913,7 +1009,7 @@ fn render(
             .iter()
             .map(|&l| {
                 let mut s = String::new();
-                key.label(l, gw, "", &mut s);
+                key.label(l, gw, &Callers::default(), "", &mut s);
                 s
             })
             .collect();
@@ -1016,6 +1112,27 @@ fn float(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Custom auth callers are counted each once, and past the bound as one.
+    #[test]
+    fn custom_auth_callers_stay_bounded() {
+        let mut callers = Callers::default();
+        let caller = |n: usize| CustomCaller {
+            token: format!("t{n}"),
+            ..CustomCaller::default()
+        };
+        assert_eq!(callers.intern(&caller(0)), Who::Custom(0));
+        assert_eq!(callers.intern(&caller(1)), Who::Custom(1));
+        assert_eq!(callers.intern(&caller(0)), Who::Custom(0));
+        for n in 2..MAX_CUSTOM_CALLERS {
+            callers.intern(&caller(n));
+        }
+        let past = callers.intern(&caller(MAX_CUSTOM_CALLERS));
+        assert_eq!(past, Who::Custom(OTHER_CALLERS));
+        assert_eq!(callers.list.len(), MAX_CUSTOM_CALLERS);
+        assert!(callers.get(OTHER_CALLERS).is_none());
+        assert_eq!(callers.get(1).map(|c| c.token.as_str()), Some("t1"));
+    }
 
     #[test]
     fn numbers_print_as_python_floats() {

@@ -142,8 +142,8 @@ pub struct SpendEvent {
 }
 
 /// Who a custom auth function said the caller is: the fields of its `UserAPIKeyAuth` a
-/// spend row names.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// spend row (and a metric's labels) names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct CustomCaller {
     /// The key's hash (LiteLLM's `token`).
     pub token: String,

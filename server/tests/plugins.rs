@@ -1005,7 +1005,7 @@ probe = CallerProbe()
 fn custom_auth_decides_every_request_before_the_master_key() {
     let _serial = serial();
     for (mode, python) in pythons() {
-        let cfg = config("[caller_probe.probe]").replace(
+        let cfg = config("[caller_probe.probe, prometheus]").replace(
             "general_settings:\n",
             "general_settings:\n  custom_auth: custom_auth.user_api_key_auth\n",
         );
@@ -1108,6 +1108,25 @@ fn custom_auth_decides_every_request_before_the_master_key() {
         let row = &rows()[0];
         assert_eq!(row["api_key"], GOOD_KEY_HASH, "{mode}: {row}");
         assert_eq!(row["user"], "u1", "{mode}: {row}");
+        // So are its metrics (LiteLLM labels them with its UserAPIKeyAuth).
+        let scrape = gw
+            .request(
+                "GET",
+                "/metrics",
+                &[("Authorization", "Bearer sk-admin")],
+                b"",
+            )
+            .text();
+        let served = scrape
+            .lines()
+            .filter(|l| l.starts_with("litellm_proxy_total_requests_metric_total{"))
+            .find(|l| l.contains(&format!("hashed_api_key=\"{GOOD_KEY_HASH}\"")))
+            .unwrap_or_else(|| panic!("{mode}: {scrape}"));
+        assert!(served.contains("user=\"u1\""), "{mode}: {served}");
+        assert!(
+            !scrape.contains("litellm_proxy_master_key"),
+            "{mode}: {scrape}"
+        );
         // Liveness and readiness need no key, and get no custom auth.
         assert_eq!(gw.get("/health/liveliness").status, 200);
         gw.assert_healthy();

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use super::{sample, unix_now, Key, Metrics, Requested, L, L::*};
+use super::{sample, unix_now, Callers, Key, Metrics, Requested, L, L::*};
 use crate::errors::{ExceptionClass, GatewayError};
 use crate::exchange::{Caller, Exchange, RouteLabel};
 use crate::gateway::{Deployment, Gateway, ModelGroup};
@@ -283,7 +283,7 @@ fn deployment_key(deployment: u32, caller: Caller, status: u16) -> Key {
     Key {
         route: RouteLabel(""),
         llm: true,
-        caller,
+        caller: caller.into(),
         requested: Requested::Absent,
         deployment: Some(deployment),
         status,
@@ -294,7 +294,7 @@ fn deployment_key(deployment: u32, caller: Caller, status: u16) -> Key {
 
 fn label(key: &Key, l: L, gw: &Gateway, absent: &'static str) -> String {
     let mut s = String::new();
-    key.label(l, gw, absent, &mut s);
+    key.label(l, gw, &Callers::default(), absent, &mut s);
     s
 }
 
@@ -421,7 +421,7 @@ pub(super) fn render(gw: &Gateway, c: &RouterCounts, out: &mut String) {
             let key = Key {
                 route: RouteLabel(""),
                 llm: true,
-                caller: k.caller,
+                caller: k.caller.into(),
                 requested: Requested::Group(k.from),
                 deployment: None,
                 status: k.status,
