@@ -756,6 +756,77 @@ fn a_during_call_guardrail_refuses_what_it_flags_stream_or_not() {
     }
 }
 
+/// A `logging_only` guardrail's `async_logging_hook` changes what the loggers get (here it
+/// masks a word in the messages), and not the request nor its answer: as under LiteLLM
+/// itself.
+#[test]
+fn a_logging_only_guardrail_masks_what_the_loggers_get() {
+    let _serial = serial();
+    let cfg = config_with(
+        "custom_logger.proxy_handler_instance",
+        &format!(
+            "guardrails:\n{}",
+            guardrail("log-mask", "LogMaskingGuardrail", "logging_only", true)
+        ),
+    );
+    let files = [
+        ("custom_guardrail.py", GUARDRAILS),
+        ("custom_logger.py", include_str!("plugins/custom_logger.py")),
+    ];
+    let dir = TempDir::new("log-mask");
+    let logged = |path: &Path| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|r| r["event"] == "success")
+            .map(|r| r["messages"].clone())
+            .collect()
+    };
+    let theirs_log = dir.0.join("litellm.jsonl");
+    let litellm = start_litellm(&cfg, &files, &[("CORELANE_TEST_LOG", &theirs_log)]);
+    let send = |addr| {
+        Client::connect(addr).request(
+            "POST",
+            "/v1/chat/completions",
+            &[
+                ("Authorization", &format!("Bearer {MASTER}")),
+                ("Content-Type", "application/json"),
+            ],
+            json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "my secret plan"}]})
+                .to_string()
+                .as_bytes(),
+        )
+    };
+    let theirs = send(litellm.addr);
+    assert_eq!(theirs.status, 200, "{}", theirs.text());
+    assert!(eventually(Duration::from_secs(10), || !logged(&theirs_log).is_empty()));
+    let their_messages = logged(&theirs_log);
+    assert_eq!(
+        their_messages[0][0]["content"], "my [MASKED] plan",
+        "{their_messages:?}"
+    );
+    for (mode, python) in pythons() {
+        let ours_log = dir.0.join(format!("corelane-{mode}.jsonl"));
+        let py = python.to_str().unwrap();
+        let gw = Gateway::start_beside(
+            &cfg,
+            &files,
+            &["--num_workers", "1", "--python", py],
+            &[("CORELANE_TEST_LOG", &ours_log)],
+        );
+        let ours = send(gw.addr);
+        assert_eq!(ours.status, 200, "{mode}: {}", ours.text());
+        assert_eq!(content(&ours), "Hello", "{mode}");
+        assert!(
+            eventually(Duration::from_secs(10), || !logged(&ours_log).is_empty()),
+            "{mode}"
+        );
+        assert_eq!(logged(&ours_log), their_messages, "{mode}");
+        gw.assert_healthy();
+    }
+}
+
 #[test]
 fn guardrails_run_in_the_modes_the_request_selects() {
     let _serial = serial();

@@ -721,6 +721,8 @@ async def log_event(runtime, event):
             kwargs["async_complete_streaming_response"] = response
     else:
         kwargs["exception"] = LoggedException(kwargs.get("exception") or "")
+    if success:
+        kwargs, response = await logging_hooks(runtime, kwargs, response)
     for plugin in threaded:
         runtime.in_thread(
             plugin,
@@ -731,26 +733,57 @@ async def log_event(runtime, event):
             end_time=end,
         )
     for plugin in plugins:
-        try:
-            # The runtime's watchdog cancels a hook past the plugin's timeout (no timer per
-            # call: logging runs for every request).
-            runtime.logging_until = time.monotonic() + plugin.timeout
-            result = getattr(plugin.obj, name)(kwargs, response, start, end)
-            if inspect.isawaitable(result):
-                await result
-        except asyncio.CancelledError:
-            if not runtime.took_overdue_cancel():
-                raise
+        hook = getattr(plugin.obj, name)
+        await watched(runtime, plugin, name, lambda: hook(kwargs, response, start, end))
+
+
+async def logging_hooks(runtime, kwargs, response):
+    """`async_logging_hook` of each plugin, in order, before the success loggers (LiteLLM's
+    `async_success_handler`): what each returns is the `kwargs` and response every logger
+    then gets (a masking guardrail's redaction, for one). A guardrail's runs when its mode
+    is `logging_only` and the request selects it. An exception is logged and counted, and
+    leaves them as they were."""
+    call_type = kwargs.get("call_type")
+    for plugin in runtime.plugins:
+        if not runs(plugin, "async_logging_hook", "logging_only", kwargs):
+            continue
+        hook = plugin.obj.async_logging_hook
+        done, changed = await watched(
+            runtime,
+            plugin,
+            "async_logging_hook",
+            lambda hook=hook: hook(kwargs=kwargs, result=response, call_type=call_type),
+        )
+        if done and isinstance(changed, tuple) and len(changed) == 2:
+            kwargs, response = changed
+    return kwargs, response
+
+
+async def watched(runtime, plugin, name, call):
+    """Runs a logging hook (`call()`, awaited when it is a coroutine) under the runtime's
+    watchdog, which cancels it past the plugin's timeout (no timer per call: logging runs
+    for every request). An exception, or running late, is logged and counted: LiteLLM logs
+    and goes on ("[Non-Blocking]"). Returns whether it finished, and what it returned."""
+    try:
+        runtime.logging_until = time.monotonic() + plugin.timeout
+        result = call()
+        if inspect.isawaitable(result):
+            result = await result
+        return True, result
+    except asyncio.CancelledError:
+        if not runtime.took_overdue_cancel():
+            raise
+        runtime.stats["log_errors"] += 1
+        log.error("%s of %s did not finish within %gs: cancelled", name, plugin.name, plugin.timeout)
+    except Exception:  # noqa: BLE001: LiteLLM logs it and goes on ("[Non-Blocking]")
+        runtime.stats["log_errors"] += 1
+        log.error("%s of %s raised: %s", name, plugin.name, traceback.format_exc())
+    finally:
+        runtime.logging_until = None
+        if runtime.overdue and runtime.took_overdue_cancel():
+            # The hook swallowed the watchdog's cancel: late all the same.
             runtime.stats["log_errors"] += 1
-            log.error("%s of %s did not finish within %gs: cancelled", name, plugin.name, plugin.timeout)
-        except Exception:  # noqa: BLE001: LiteLLM logs it and goes on ("[Non-Blocking]")
-            runtime.stats["log_errors"] += 1
-            log.error("%s of %s raised: %s", name, plugin.name, traceback.format_exc())
-        finally:
-            runtime.logging_until = None
-            if runtime.overdue and runtime.took_overdue_cancel():
-                # The hook swallowed the watchdog's cancel: late all the same.
-                runtime.stats["log_errors"] += 1
+    return False, None
 
 
 class LoggedException(Exception):

@@ -28,6 +28,7 @@ HOOKS = (
     "log_failure_event",
     "async_filter_listed_models",
     "async_post_call_response_headers_hook",
+    "async_logging_hook",
 )
 
 
@@ -52,7 +53,6 @@ NOT_CALLED = (
     "log_stream_event",
     "async_log_input_event",
     "log_input_event",
-    "async_logging_hook",
     "logging_hook",
     "log_success_fallback_event",
     "log_failure_fallback_event",

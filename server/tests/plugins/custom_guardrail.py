@@ -41,3 +41,16 @@ class WordGuardrail(CustomGuardrail):
         for choice in response.choices:
             if "coffee" in (choice.message.content or ""):
                 raise ValueError("Guardrail failed Coffee Detected")
+
+
+class LogMaskingGuardrail(CustomGuardrail):
+    """logging_only: what the loggers get is masked; the request and its answer are not."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+    async def async_logging_hook(self, kwargs: dict, result, call_type: str):
+        for message in kwargs.get("messages") or []:
+            if isinstance(message.get("content"), str):
+                message["content"] = message["content"].replace("secret", "[MASKED]")
+        return kwargs, result

@@ -28,6 +28,12 @@ class CustomLogger:
     async def async_log_stream_event(self, kwargs, response_obj, start_time, end_time):
         pass
 
+    async def async_logging_hook(self, kwargs, result, call_type):
+        return kwargs, result
+
+    def logging_hook(self, kwargs, result, call_type):
+        return kwargs, result
+
     async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
         pass
 
