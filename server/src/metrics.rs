@@ -470,13 +470,13 @@ impl Metrics {
         );
         if let Some(link) = &core.plugins {
             // The sidecar's own count of plugin exceptions, when it answers at once.
-            let errors =
-                match monoio::time::timeout(SCRAPE_WAIT, link.call(br#"{"hook":"ping"}"#)).await {
-                    Ok(Ok(answer)) => answer["stats"]["log_errors"].as_u64(),
-                    _ => None,
-                };
+            let ping = link.call(br#"{"hook":"ping"}"#);
+            let answer = match monoio::time::timeout(SCRAPE_WAIT, ping).await {
+                Ok(Ok(answer)) => Some(answer),
+                _ => None,
+            };
             let mut text = String::new();
-            crate::plugins::render_metrics(&link.sidecar, errors, &mut text);
+            crate::plugins::render_metrics(&link.sidecar, answer.as_ref(), &mut text);
             out.extend_from_slice(text.as_bytes());
         }
         out

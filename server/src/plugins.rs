@@ -538,10 +538,10 @@ pub async fn through_stream_hooks(
     if raw {
         let hook = "async_post_call_streaming_iterator_hook";
         if !events.is_empty() {
-            through(link, feed(Some(&events)), hook, &[&events], out).await?;
+            through(link, captured, feed(Some(&events)), hook, &[&events], out).await?;
         }
         if last {
-            through(link, feed(None), hook, &[], out).await?;
+            through(link, captured, feed(None), hook, &[], out).await?;
         }
         return Ok(());
     }
@@ -549,11 +549,19 @@ pub async fn through_stream_hooks(
     for event in data::sse_events(&events) {
         match corelane_http1::single_data(event) {
             Some(b"[DONE]") => {
-                through(link, feed(None), chunk_hook, &[], out).await?;
+                through(link, captured, feed(None), chunk_hook, &[], out).await?;
                 done = true;
             }
             Some(chunk) if serde_json::from_slice::<serde::de::IgnoredAny>(chunk).is_ok() => {
-                through(link, feed(Some(chunk)), chunk_hook, &[event, b"\n\n"], out).await?;
+                through(
+                    link,
+                    captured,
+                    feed(Some(chunk)),
+                    chunk_hook,
+                    &[event, b"\n\n"],
+                    out,
+                )
+                .await?;
                 continue;
             }
             _ => {}
@@ -562,7 +570,7 @@ pub async fn through_stream_hooks(
         out.extend_from_slice(b"\n\n");
     }
     if last && !done {
-        through(link, feed(None), chunk_hook, &[], out).await?;
+        through(link, captured, feed(None), chunk_hook, &[], out).await?;
     }
     Ok(())
 }
@@ -571,17 +579,44 @@ pub async fn through_stream_hooks(
 /// even when they failed after it (what a client got before a failure, it gets).
 async fn through(
     link: &CoreLink,
+    captured: &data::Captured,
     payload: Vec<u8>,
     hook: &str,
     fed: &[&[u8]],
     out: &mut Vec<u8>,
 ) -> Result<(), crate::errors::GatewayError> {
+    let end = fed.is_empty();
     let answer = link
         .call(&payload)
         .await
         .map_err(|e| unavailable(link, e, hook))?;
+    // The sidecar drops the session at its end, and when its hooks failed.
+    let failed = answer.get("error").is_some() || answer.get("timeout").is_some();
+    if end || failed {
+        captured.stream_closed.set(true);
+    }
     write_stream_out(&answer, fed, out);
     answer_of(link, Ok(answer), hook).map(drop)
+}
+
+/// A request whose stream session the sidecar still holds (the client left, or the
+/// provider's stream failed, before its end was fed): the session is dropped, its hooks
+/// cancelled, without waiting for the answer.
+pub fn close_stream(
+    link: &std::rc::Rc<CoreLink>,
+    ex: &crate::exchange::Exchange<'_>,
+    captured: &data::Captured,
+) {
+    if !captured.stream_opened.get() || captured.stream_closed.get() {
+        return;
+    }
+    let mut payload = b"{\"hook\":\"stream_drop\",\"call_id\":".to_vec();
+    corelane_transforms::json::write_json_string(ex.call_id.as_str(), &mut payload);
+    payload.push(b'}');
+    let link = link.clone();
+    monoio::spawn(async move {
+        let _ = link.call(&payload).await;
+    });
 }
 
 /// Writes what the streaming hooks let out: what was fed as it came (`fed`, in parts), a
@@ -665,9 +700,10 @@ pub fn unavailable(link: &CoreLink, e: link::CallError, hook: &str) -> crate::er
 }
 
 /// corelane's own families about the sidecar: whether it is up, its restarts, hook calls
-/// and their failures, logging events sent and dropped (summed over the cores), and the
-/// exceptions the plugins' logging hooks raised (the sidecar's count since it started).
-pub fn render_metrics(sidecar: &Sidecar, log_hook_errors: Option<u64>, out: &mut String) {
+/// and their failures, logging events sent and dropped (summed over the cores), and, from
+/// the sidecar's answer to a ping (`ping`, when it answered at once), the exceptions the
+/// plugins' logging hooks raised since it started and the streams its hooks hold now.
+pub fn render_metrics(sidecar: &Sidecar, ping: Option<&serde_json::Value>, out: &mut String) {
     use std::fmt::Write as _;
     use std::sync::atomic::Ordering::Relaxed;
     let links = sidecar.links.load();
@@ -710,12 +746,20 @@ pub fn render_metrics(sidecar: &Sidecar, log_hook_errors: Option<u64>, out: &mut
             sum(|l| l.log_dropped.load(Relaxed)),
         ),
     ];
-    if let Some(errors) = log_hook_errors {
+    if let Some(errors) = ping.and_then(|p| p["stats"]["log_errors"].as_u64()) {
         rows.push((
             "corelane_plugin_log_hook_errors_total",
             "counter",
             "Exceptions raised by plugins' logging hooks (since the sidecar started)",
             errors,
+        ));
+    }
+    if let Some(streams) = ping.and_then(|p| p["streams"].as_u64()) {
+        rows.push((
+            "corelane_plugin_stream_sessions",
+            "gauge",
+            "Streams the plugins' streaming hooks hold now",
+            streams,
         ));
     }
     for (name, kind, help, v) in rows {

@@ -1674,6 +1674,7 @@ pub fn finish(core: &Core, ex: &mut Exchange<'_>) {
         core.access_log.write(ex);
     }
     if let (Some(link), Some(captured)) = (&core.plugins, ex.plugin.take()) {
+        crate::plugins::close_stream(link, ex, &captured);
         link.log_event(ex, &captured);
     }
 }

@@ -1576,6 +1576,48 @@ fn streamed_text(r: &Response) -> String {
     out
 }
 
+/// A stream whose client leaves before its end does not stay in the streaming hooks: the
+/// sidecar drops its session (`corelane_plugin_stream_sessions` goes back to 0).
+#[test]
+fn a_stream_the_client_leaves_is_dropped_from_the_hooks() {
+    let _serial = serial();
+    let mock = Mock::start_with(&["--chunk-delay-ms", "100", "--stream-chunks", "30"]);
+    let cfg = format!(
+        "model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o\n      api_base: http://{}/v1\n      api_key: sk-mock\nlitellm_settings:\n  callbacks: [streaming_hooks.proxy_handler_instance, prometheus]\ngeneral_settings:\n  master_key: {MASTER}\n",
+        mock.addr
+    );
+    let files = [(
+        "streaming_hooks.py",
+        include_str!("plugins/streaming_hooks.py"),
+    )];
+    for (mode, python) in pythons() {
+        let py = python.to_str().unwrap();
+        let gw = Gateway::start_beside(&cfg, &files, &["--num_workers", "1", "--python", py], &[]);
+        let sessions = || metric(&gw, "corelane_plugin_stream_sessions");
+        let mut client = gw.client();
+        client.send(
+            "POST",
+            "/v1/chat/completions",
+            &[("Authorization", &format!("Bearer {MASTER}"))],
+            json!({"model": "gpt-4o", "stream": true,
+                "messages": [{"role": "user", "content": "hi"}]})
+            .to_string()
+            .as_bytes(),
+        );
+        let head = client.read_head();
+        assert_eq!(head.status, 200, "{mode}");
+        assert!(client.try_next_chunk().unwrap().is_some(), "{mode}");
+        assert_eq!(sessions(), 1.0, "{mode}");
+        drop(client);
+        assert!(
+            eventually(Duration::from_secs(10), || sessions() == 0.0),
+            "{mode}: {}",
+            sessions()
+        );
+        gw.assert_healthy();
+    }
+}
+
 #[test]
 fn a_streaming_iterator_hook_changes_what_the_client_gets() {
     let _serial = serial();

@@ -177,12 +177,14 @@ async def dispatch_hook(runtime, payload):
         return await streams.feed(runtime, payload, end=False)
     if hook == "stream_end":
         return await streams.feed(runtime, payload, end=True)
+    if hook == "stream_drop":
+        return streams.drop(runtime, payload)
     if hook == "filter_models":
         return await filter_models(runtime, payload)
     if hook == "response_headers":
         return await response_headers(runtime, payload)
     if hook == "ping":
-        return {"ok": True, "stats": runtime.stats}
+        return {"ok": True, "stats": runtime.stats, "streams": len(runtime.streams)}
     return {"error": error_of(ValueError(f"unknown hook {hook!r}"))}
 
 

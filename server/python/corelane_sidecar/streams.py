@@ -245,8 +245,16 @@ async def open_stream(runtime, payload, data, key):
     return {}
 
 
-async def feed(runtime, payload, end):
+def drop(runtime, payload):
+    """A stream the core will not end (the client left, or the provider's stream failed):
+    its session goes, its hooks cancelled (as LiteLLM's generator is closed)."""
+    session = runtime.streams.pop(payload.get("call_id"), None)
+    if session is not None:
+        session.task.cancel()
+    return {}
 
+
+async def feed(runtime, payload, end):
     call_id = payload.get("call_id")
     session = runtime.streams.get(call_id)
     if session is None:

@@ -182,6 +182,8 @@ pub struct Captured {
     stream_full: std::cell::Cell<bool>,
     /// The stream's session in the sidecar's streaming hooks is open.
     pub stream_opened: std::cell::Cell<bool>,
+    /// The sidecar ended that session (its end was fed, or its hooks failed).
+    pub stream_closed: std::cell::Cell<bool>,
     /// The client API of a request refused before its phases set [`Exchange::api`].
     pub endpoint: Option<corelane_transforms::provider::Endpoint>,
     pub moderation: RefCell<Option<flume::Receiver<Result<Value, super::link::CallError>>>>,
