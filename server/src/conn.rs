@@ -166,8 +166,9 @@ enum Next {
     Reject(GatewayError),
 }
 
-/// One request after its head: admit it (route and key) before reading a byte of its body,
-/// read the body, hand it to the phases. Everything it learns goes into `ex`.
+/// One request after its head: admit it (route and key) before reading a byte of its body
+/// (custom auth that sees the body decides once it is read), read the body, hand it to the
+/// phases. Everything it learns goes into `ex`.
 async fn request<'g>(
     core: &'g Core,
     stream: &mut TcpStream,

@@ -146,8 +146,9 @@ pub struct Exchange<'g> {
     /// The sha256 (hex) of the key a refused request carried, for plugins' hooks.
     pub refused_key: Option<String>,
     /// The plugins' `async_post_call_response_headers_hook` headers for the answer, each
-    /// `\r\nname: value` (set once, when the answer is known).
-    pub hook_headers: std::cell::OnceCell<Vec<u8>>,
+    /// `\r\nname: value`: set before each answer's head (a stream's before its first
+    /// event; a failure after it replaces them).
+    pub hook_headers: std::cell::RefCell<Vec<u8>>,
 }
 
 impl<'g> Exchange<'g> {
@@ -195,7 +196,7 @@ impl<'g> Exchange<'g> {
             custom_auth: None,
             failed_in_proxy: false,
             refused_key: None,
-            hook_headers: std::cell::OnceCell::new(),
+            hook_headers: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -256,7 +257,7 @@ impl<'g> Exchange<'g> {
             max_retries: self.max_retries,
             attempted_fallbacks: self.fallbacks,
             extra: &self.extra_headers,
-            plugin: self.hook_headers.get().map_or(&[], Vec::as_slice),
+            plugin: Some(self.hook_headers.borrow()),
         }
     }
 

@@ -75,6 +75,35 @@ enum Who {
     Custom(u32),
 }
 
+/// The longest label value kept of a custom auth caller's fields (a plugin may copy a
+/// client's header into one; the series live as long as the process).
+const MAX_CALLER_LABEL: usize = 256;
+
+/// A custom auth caller's labels: its `UserAPIKeyAuth` fields, each cut to
+/// [`MAX_CALLER_LABEL`] bytes.
+fn labels_of(auth: &serde_json::Value) -> CustomCaller {
+    fn cut(s: &mut String) {
+        if s.len() > MAX_CALLER_LABEL {
+            let mut end = MAX_CALLER_LABEL;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            s.truncate(end);
+        }
+    }
+    let mut caller = CustomCaller::of(auth);
+    cut(&mut caller.token);
+    let fields = [
+        &mut caller.key_alias,
+        &mut caller.user_id,
+        &mut caller.team_id,
+    ];
+    for s in fields.into_iter().flatten() {
+        cut(s);
+    }
+    caller
+}
+
 impl From<Caller> for Who {
     fn from(caller: Caller) -> Who {
         match caller {
@@ -348,7 +377,7 @@ impl Metrics {
             (None, true) => Requested::Absent,
         };
         let caller = match (&ex.custom_auth, ex.caller) {
-            (Some(auth), _) => self.callers.borrow_mut().intern(&CustomCaller::of(auth)),
+            (Some(auth), _) => self.callers.borrow_mut().intern(&labels_of(auth)),
             (None, caller) => caller.into(),
         };
         let key = Key {
@@ -1132,6 +1161,10 @@ mod tests {
         assert_eq!(callers.list.len(), MAX_CUSTOM_CALLERS);
         assert!(callers.get(OTHER_CALLERS).is_none());
         assert_eq!(callers.get(1).map(|c| c.token.as_str()), Some("t1"));
+        let long = "é".repeat(200);
+        let cut = labels_of(&serde_json::json!({"token": "t", "user_id": long}));
+        let user = cut.user_id.unwrap_or_default();
+        assert!(user.len() <= MAX_CALLER_LABEL && user.len() >= MAX_CALLER_LABEL - 1);
     }
 
     #[test]

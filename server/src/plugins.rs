@@ -130,11 +130,17 @@ pub async fn shown_models<'n>(
     Ok(names.into_iter().filter(|n| kept.contains(n)).collect())
 }
 
-/// Whether a plugin's post-call success hook needs each success held whole.
-pub fn holds_answers(core: &crate::core::Core) -> bool {
-    core.plugins
+/// Whether a plugin's post-call success hook will be shown this request's answer, which
+/// must then be held whole (see [`post_call_success`]: a client API LiteLLM runs hooks for,
+/// and a JSON request).
+pub fn holds_answer(core: &crate::core::Core, ex: &crate::exchange::Exchange<'_>) -> bool {
+    let hooked = core
+        .plugins
         .as_ref()
-        .is_some_and(|l| l.sidecar.hooks.contains(HookSet::POST_CALL_SUCCESS))
+        .is_some_and(|l| l.sidecar.hooks.contains(HookSet::POST_CALL_SUCCESS));
+    hooked
+        && ex.api.and_then(crate::proxy::call_type).is_some()
+        && ex.plugin.as_ref().is_some_and(|c| c.request_is_json())
 }
 
 /// The hooks that log a request.
@@ -247,9 +253,10 @@ pub enum Answer<'a> {
 
 /// Before an answer's head goes out (a success, a stream, or a failure): the plugins'
 /// `async_post_call_response_headers_hook`s, whose headers the answer carries
-/// ([`Exchange::hook_headers`](crate::exchange::Exchange::hook_headers)). As in LiteLLM, a
-/// hook that raises (or runs late, or a sidecar that cannot answer) costs the answer only
-/// those headers. `raw` is the request's head and body, for a request refused before its
+/// ([`Exchange::hook_headers`](crate::exchange::Exchange::hook_headers), replacing an earlier
+/// attempt's). As in LiteLLM, the first hook that raises (or runs late) ends the merge: the
+/// answer carries what the hooks before it returned; a sidecar that cannot answer costs the
+/// answer all of them. `raw` is the request's head and body, for a request refused before its
 /// phases kept them.
 pub async fn response_headers(
     core: &crate::core::Core,
@@ -264,9 +271,6 @@ pub async fn response_headers(
     else {
         return;
     };
-    if ex.hook_headers.get().is_some() {
-        return;
-    }
     let (head, request): (&[u8], &[u8]) = match &ex.plugin {
         Some(c) => (&c.head, &c.request),
         None => raw,
@@ -310,10 +314,11 @@ pub async fn response_headers(
         ],
         &mut payload,
     );
-    match link.call(&payload).await {
-        Ok(answer) => {
-            let _ = ex.hook_headers.set(hook_header_lines(&answer["headers"]));
-        }
+    let answer = link.call(&payload).await;
+    let mut hooked = ex.hook_headers.borrow_mut();
+    hooked.clear();
+    match answer {
+        Ok(answer) => *hooked = hook_header_lines(&answer["headers"]),
         Err(e) => tracing::warn!(
             call_id = %ex.call_id,
             "{}",
@@ -505,8 +510,10 @@ pub async fn through_stream_hooks(
             &[("kind", kind)],
             &mut payload,
         );
-        decide(link, &payload, "async_post_call_streaming_iterator_hook").await?;
+        // Set before the call: a session the sidecar made but did not answer in time is
+        // dropped at the request's end too.
         captured.stream_opened.set(true);
+        decide(link, &payload, "async_post_call_streaming_iterator_hook").await?;
     }
     let events = out.split_off(from);
     let feed = |chunk: Option<&[u8]>| {

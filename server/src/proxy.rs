@@ -30,9 +30,9 @@ use crate::router::{self, Target};
 use crate::routes::Route;
 use crate::spill::SpillFile;
 
-/// What an admitted request's route does with a body. Only inference routes read one: a
-/// body sent to any other route (the open health probes included) is never read, buffered or
-/// spilled.
+/// What an admitted request's route does with a body. Only the inference, token-counting
+/// and management routes read one: a body sent to any other route (the open health probes
+/// included) is never read, buffered or spilled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admitted {
     ReadsBody,
@@ -40,7 +40,8 @@ pub enum Admitted {
 }
 
 /// The checks a request head alone decides, made before a byte of its body is read: the
-/// route exists and, where it needs one, the key is valid.
+/// route exists and, where it needs one, the key is valid (unless custom auth decides the
+/// caller from the body: [`admit_after_body`]).
 pub async fn admit(
     core: &Core,
     ex: &mut Exchange<'_>,
@@ -147,10 +148,25 @@ async fn custom_auth(
         "hook": "custom_auth",
         "api_key": key,
         "head": String::from_utf8_lossy(raw_head),
-        "body": String::from_utf8_lossy(body),
     });
-    let payload = serde_json::to_vec(&payload).unwrap_or_default();
+    let mut payload = serde_json::to_vec(&payload).unwrap_or_default();
+    // The body, as text (a UTF-8 body comes back byte for byte: a plugin may check a
+    // signature over it).
+    if !body.is_empty() {
+        payload.pop();
+        payload.extend_from_slice(b",\"body\":");
+        let text = String::from_utf8_lossy(body);
+        corelane_transforms::json::write_json_string(&text, &mut payload);
+        payload.push(b'}');
+    }
+    // The call's copy of the body is charged to the core's budget while it is out (a client
+    // with no key can send one).
+    let mut charge = BodyCharge::new(core);
+    if !charge.grow_to(payload.len()) {
+        return Err(GatewayError::BodyBudget);
+    }
     let answer = crate::plugins::decide(link, &payload, "custom_auth").await?;
+    drop(charge);
     if let Some(key) = answer.get("key").and_then(serde_json::Value::as_str) {
         return Ok(CustomAuth::Key(key.to_owned()));
     }
@@ -1810,6 +1826,8 @@ pub async fn respond_error(
             let framing = Framing::Length(events.len());
             let sse = "text/event-stream; charset=utf-8";
             write_head(&mut out, *status, sse, framing, ex.keep_alive, None);
+            let head_end = out.len() - 4;
+            add_hook_headers(ex, &mut out, head_end);
             if !head_only {
                 out.extend_from_slice(events.as_bytes());
             }
@@ -1839,16 +1857,22 @@ pub async fn respond_error(
         let head_end = out.len() - body.len() - 2;
         out.splice(head_end..head_end, line.bytes());
     }
-    // The plugins' response-headers hooks' (after the status line, before the blank line).
-    if let Some(hooked) = ex.hook_headers.get().filter(|h| !h.is_empty()) {
-        let from = out.iter().position(|&b| b == b'\r').unwrap_or(0);
-        let at = out.len() - body.len() - 4;
-        crate::response::merge_hook_headers(&mut out, from, at, hooked);
-    }
+    let head_end = out.len() - body.len() - 4;
+    add_hook_headers(ex, &mut out, head_end);
     if head_only {
         out.truncate(out.len() - body.len());
     }
     write_all(client, out).await.0.is_ok() && ex.keep_alive
+}
+
+/// Adds the plugins' response-headers hooks' headers to the head in `out`, which ends at
+/// `at` (before its blank line); they replace its own of the same name.
+fn add_hook_headers(ex: &Exchange<'_>, out: &mut Vec<u8>, at: usize) {
+    let hooked = ex.hook_headers.borrow();
+    if !hooked.is_empty() {
+        let from = out.iter().position(|&b| b == b'\r').unwrap_or(0);
+        crate::response::merge_hook_headers(out, from, at, &hooked);
+    }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

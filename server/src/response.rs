@@ -29,8 +29,8 @@ pub struct LitellmHeaders<'a> {
     pub extra: &'a [u8],
     /// The plugins' `async_post_call_response_headers_hook` headers, each `\r\nname: value`
     /// (checked: see [`crate::plugins::hook_header_lines`]); they replace any header of the
-    /// same name.
-    pub plugin: &'a [u8],
+    /// same name. Borrowed from the request's [`crate::exchange::Exchange::hook_headers`].
+    pub plugin: Option<std::cell::Ref<'a, Vec<u8>>>,
 }
 
 /// Writes a status line and headers; `litellm` adds LiteLLM's routing headers.
@@ -88,9 +88,9 @@ pub fn write_head(
             out.extend_from_slice(b"\r\n");
             out.extend_from_slice(h.extra.strip_suffix(b"\r\n").unwrap_or(h.extra));
         }
-        if !h.plugin.is_empty() {
+        if let Some(hooked) = h.plugin.as_deref().filter(|p| !p.is_empty()) {
             let end = out.len();
-            merge_hook_headers(out, headers_from, end, h.plugin);
+            merge_hook_headers(out, headers_from, end, hooked);
         }
     }
     out.extend_from_slice(b"\r\n\r\n");
@@ -290,7 +290,7 @@ mod tests {
             max_retries: None,
             attempted_fallbacks: 0,
             extra: b"",
-            plugin: b"",
+            plugin: None,
         };
         write_head(
             &mut out,
@@ -312,11 +312,13 @@ mod tests {
     #[test]
     fn a_plugins_headers_replace_the_gateways_of_the_same_name() {
         let mut out = Vec::new();
+        let hooked =
+            std::cell::RefCell::new(b"\r\nx-litellm-model-group: hooked\r\nx-hook: 1".to_vec());
         let h = LitellmHeaders {
             call_id: "c",
             model_group: "g",
             extra: b"x-ratelimit-remaining-requests: 9\r\n",
-            plugin: b"\r\nx-litellm-model-group: hooked\r\nx-hook: 1",
+            plugin: Some(hooked.borrow()),
             ..LitellmHeaders::default()
         };
         write_head(
@@ -350,7 +352,7 @@ mod tests {
             max_retries: None,
             attempted_fallbacks: 0,
             extra: b"",
-            plugin: b"",
+            plugin: None,
         };
         write_head(
             &mut out,

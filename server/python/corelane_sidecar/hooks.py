@@ -747,15 +747,17 @@ async def logging_hooks(runtime, kwargs, response):
     leaves them as they were."""
     call_type = kwargs.get("call_type")
     for plugin in runtime.plugins:
-        if not runs(plugin, "async_logging_hook", "logging_only", kwargs):
+        if "async_logging_hook" not in plugin.hooks:
             continue
         hook = plugin.obj.async_logging_hook
-        done, changed = await watched(
-            runtime,
-            plugin,
-            "async_logging_hook",
-            lambda hook=hook: hook(kwargs=kwargs, result=response, call_type=call_type),
-        )
+
+        async def one(plugin=plugin, hook=hook):
+            # A guardrail's own choice (`should_run_guardrail`) may raise too.
+            if not runs(plugin, "async_logging_hook", "logging_only", kwargs):
+                return None
+            return await hook(kwargs=kwargs, result=response, call_type=call_type)
+
+        done, changed = await watched(runtime, plugin, "async_logging_hook", one)
         if done and isinstance(changed, tuple) and len(changed) == 2:
             kwargs, response = changed
     return kwargs, response

@@ -259,7 +259,12 @@ async def feed(runtime, payload, end):
     session = runtime.streams.get(call_id)
     if session is None:
         return {"error": hooks.error_of(ValueError("no such stream"))}
-    out = await session.feed(None if end else payload.get("raw" if session.raw else "chunk"))
+    try:
+        out = await session.feed(None if end else payload.get("raw" if session.raw else "chunk"))
+    except BaseException:
+        # The session cannot go on (corelane gets the error): it goes, its hooks cancelled.
+        drop(runtime, payload)
+        raise
     if end or session.error is not None:
         runtime.streams.pop(call_id, None)
     if isinstance(session.error, hooks.PluginTimeout):

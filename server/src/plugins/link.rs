@@ -79,6 +79,15 @@ struct Channel {
     generations: Cell<u64>,
 }
 
+/// A call waited for, by its id; dropping it takes the id from the waiters.
+struct Waiting<'a>(&'a Waiters, u32);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.borrow_mut().remove(&self.1);
+    }
+}
+
 pub struct CoreLink {
     pub sidecar: Arc<Sidecar>,
     calls: Rc<Channel>,
@@ -145,19 +154,18 @@ impl CoreLink {
         self.next_id.set(id.wrapping_add(1).max(1));
         let (tx, rx) = flume::bounded(1);
         self.calls.waiters.borrow_mut().insert(id, tx);
+        // However the wait ends (an answer, the timeout, the request dropped), the call is
+        // no longer waited for: a frame still queued for it is not sent.
+        let _waiting = Waiting(&self.calls.waiters, id);
         let mut frame = Vec::with_capacity(payload.len() + wire::HEADER);
         wire::encode(wire::CALL, id, payload, &mut frame);
         if frames.send(frame).is_err() {
-            self.calls.waiters.borrow_mut().remove(&id);
             return Err(CallError::Unavailable);
         }
         match monoio::time::timeout(self.sidecar.timeout, rx.recv_async()).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(_)) => Err(CallError::Unavailable),
-            Err(_) => {
-                self.calls.waiters.borrow_mut().remove(&id);
-                Err(CallError::Timeout)
-            }
+            Err(_) => Err(CallError::Timeout),
         }
     }
 
@@ -359,6 +367,15 @@ async fn write_frames<W: monoio::io::AsyncWriteRent>(
     generation: u64,
 ) {
     while let Ok(frame) = queue.recv_async().await {
+        // A call whose request stopped waiting (past its timeout, or gone) is not sent:
+        // what is queued stays bounded by the calls still waited for.
+        if frame.get(4) == Some(&wire::CALL) {
+            let id = frame.get(5..9).and_then(|b| <[u8; 4]>::try_from(b).ok());
+            let id = id.map_or(0, u32::from_be_bytes);
+            if !channel.waiters.borrow().contains_key(&id) {
+                continue;
+            }
+        }
         let (res, _) = writer.write_all(frame).await;
         if res.is_err() {
             break;

@@ -44,7 +44,7 @@ pub(super) async fn relay_body(
     let pos = head.head_len;
     // Plugins' post-call success hooks see every success whole: one larger than SMALL_BODY
     // is held too (charged to the core's budget), up to MAX_HELD_FOR_HOOKS.
-    let for_hooks = (200..300).contains(&head.status) && crate::plugins::holds_answers(core);
+    let for_hooks = (200..300).contains(&head.status) && crate::plugins::holds_answer(core, ex);
     let too_large = || {
         GatewayError::proxy(
             500,
@@ -95,11 +95,12 @@ pub(super) async fn relay_body(
             if whole.len() > MAX_HELD_FOR_HOOKS {
                 return Err(too_large());
             }
-            if !charge.grow_to(3 * (whole.len() + HOOK_STEP)) {
+            let next = (whole.len() + HOOK_STEP).min(MAX_HELD_FOR_HOOKS);
+            if !charge.grow_to(3 * next) {
                 return Err(GatewayError::BodyBudget);
             }
             // All of `rbuf` was fed: the next step starts with a read.
-            (pos, limit) = (rbuf.len(), whole.len() + HOOK_STEP);
+            (pos, limit) = (rbuf.len(), next);
         }
     }
     let mut out = core.take_buf();
