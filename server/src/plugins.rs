@@ -426,6 +426,13 @@ pub async fn on_failure(
     {
         return None;
     }
+    // Clients with no valid key could keep the sidecar busy with their refusals, and slow
+    // the hooks of everyone else: a core has at most MAX_REFUSAL_CALLS of those calls out,
+    // and refuses the rest with its own error.
+    let _slot = match ex.caller {
+        crate::exchange::Caller::Unknown => Some(RefusalSlot::take(link)?),
+        _ => None,
+    };
     let key = data::caller_key(ex);
     let class = err.exception_class(ex.provider.map(|p| p.name));
     let failure = serde_json::json!({
@@ -454,6 +461,30 @@ pub async fn on_failure(
     // A sidecar that cannot answer leaves the error as it is.
     let answer = link.call(&payload).await.ok()?;
     answer.get("error").map(data::rejection)
+}
+
+/// Failure-hook calls a core has out at once for requests refused before they were
+/// authenticated.
+const MAX_REFUSAL_CALLS: usize = 8;
+
+/// One of those calls; given back when it ends, however it ends.
+struct RefusalSlot<'a>(&'a std::cell::Cell<usize>);
+
+impl<'a> RefusalSlot<'a> {
+    fn take(link: &'a CoreLink) -> Option<RefusalSlot<'a>> {
+        let out = &link.refusal_calls;
+        if out.get() >= MAX_REFUSAL_CALLS {
+            return None;
+        }
+        out.set(out.get() + 1);
+        Some(RefusalSlot(out))
+    }
+}
+
+impl Drop for RefusalSlot<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
 }
 
 /// A stream's events (`out[from..]`, what the client is about to get) through the plugins'

@@ -1057,6 +1057,73 @@ fn a_post_call_hook_sees_large_answers_whole() {
     }
 }
 
+/// A failure hook that notes each call and takes a second.
+const SLOW_FAILURE_NOTES: &str = r#"
+import asyncio, os
+from litellm.integrations.custom_logger import CustomLogger
+
+class SlowFailureNotes(CustomLogger):
+    async def async_post_call_failure_hook(self, request_data, original_exception, user_api_key_dict, traceback_str=None):
+        with open(os.environ["CORELANE_TEST_LOG"], "a") as f:
+            f.write("called\n")
+        await asyncio.sleep(1)
+
+notes = SlowFailureNotes()
+"#;
+
+/// Clients without a valid key cannot keep the sidecar busy with their refusals: a core has
+/// at most 8 failure-hook calls out for them, and answers the rest with its own error.
+#[test]
+fn refusals_of_clients_without_a_key_make_few_hook_calls() {
+    let _serial = serial();
+    let (_, python) = pythons().remove(1);
+    let dir = TempDir::new("refusal-calls");
+    let notes = dir.0.join("notes.txt");
+    let py = python.to_str().unwrap();
+    let gw = Gateway::start_beside(
+        &config("slow_failure_notes.notes"),
+        &[("slow_failure_notes.py", SLOW_FAILURE_NOTES)],
+        &["--num_workers", "1", "--python", py],
+        &[("CORELANE_TEST_LOG", &notes)],
+    );
+    let addr = gw.addr;
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let sent: Vec<_> = (0..40)
+            .map(|_| {
+                s.spawn(move || {
+                    let body =
+                        json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]});
+                    Client::connect(addr)
+                        .request(
+                            "POST",
+                            "/v1/chat/completions",
+                            &[("Authorization", "Bearer sk-not-a-key")],
+                            body.to_string().as_bytes(),
+                        )
+                        .status
+                })
+            })
+            .collect();
+        sent.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    // 401s (a 503 when more unknown keys are looked up at once than a core allows).
+    assert!(
+        statuses.iter().all(|&s| s == 401 || s == 503) && statuses.contains(&401),
+        "{statuses:?}"
+    );
+    let calls = std::fs::read_to_string(&notes)
+        .unwrap_or_default()
+        .lines()
+        .count();
+    assert!(
+        (1..=8).contains(&calls),
+        "{calls} failure-hook calls for 40 refusals"
+    );
+    // Authenticated traffic is unaffected.
+    assert_eq!(chat(&gw, "hi").status, 200);
+    gw.assert_healthy();
+}
+
 /// Sends requests whose caller custom auth made user u1 (its key hashed) to my-new-model.
 const CALLER_PROBE: &str = r#"
 import hashlib

@@ -98,6 +98,9 @@ pub struct CoreLink {
     log_count: Cell<usize>,
     /// The master key's `UserAPIKeyAuth` JSON by route (the same for every request).
     master_keys: RefCell<HashMap<&'static str, Vec<u8>>>,
+    /// Failure-hook calls in flight for requests refused before they were authenticated
+    /// (see [`super::on_failure`]).
+    pub refusal_calls: Cell<usize>,
     pub stats: Arc<LinkStats>,
 }
 
@@ -133,6 +136,7 @@ impl CoreLink {
             log_buf: RefCell::new(log_frame(0)),
             log_count: Cell::new(0),
             master_keys: RefCell::new(HashMap::new()),
+            refusal_calls: Cell::new(0),
             stats,
         }
     }
