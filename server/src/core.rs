@@ -253,6 +253,29 @@ impl Drop for BodyCharge<'_> {
     }
 }
 
+/// One of at most so many things a core counts in a cell (its key lookups, its failure-hook
+/// calls for refused requests), given back when dropped, however the request's future ends
+/// (a client that leaves drops it mid-wait).
+#[derive(Debug)]
+pub struct Slot<'a>(&'a Cell<usize>);
+
+impl<'a> Slot<'a> {
+    /// A slot of `count`, unless `max` are taken.
+    pub fn take(count: &'a Cell<usize>, max: usize) -> Option<Slot<'a>> {
+        if count.get() >= max {
+            return None;
+        }
+        count.set(count.get() + 1);
+        Some(Slot(count))
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
+}
+
 /// Counts an open client connection for as long as it lives.
 #[derive(Debug)]
 pub struct OpenConn(Rc<Core>);

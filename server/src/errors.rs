@@ -277,6 +277,9 @@ pub struct StreamFailure {
     /// After the first byte: what is added before the stream ends (`None`: the stream is
     /// cut where it is, the connection closed without the body's end, as LiteLLM does).
     pub after: Option<String>,
+    /// `after` goes in the stream even before its first byte (a Responses API stream's
+    /// `response.failed` event): never an error status.
+    pub in_stream: bool,
 }
 
 impl GatewayError {

@@ -14,6 +14,8 @@
 //! a 503 (fail closed); logging never holds a request up (events queue per core up to a
 //! bound, then drop and are counted).
 
+use serde::de::IgnoredAny;
+
 pub mod data;
 pub mod link;
 pub mod sidecar;
@@ -194,6 +196,14 @@ pub async fn before_answer(
             .unwrap_or(Err(link::CallError::Unavailable));
         answer_of(link, called, "async_moderation_hook")?;
     }
+    // An answer that is not JSON (a provider's odd one) is shown to no hook: they take it
+    // parsed. Checked here once for both hooks.
+    let answer = match answer {
+        Answer::Whole(whole) if serde_json::from_slice::<IgnoredAny>(whole).is_err() => {
+            Answer::NotHeld
+        }
+        answer => answer,
+    };
     let replaced = match answer {
         Answer::Whole(whole) => post_call_success(link, captured, ex, whole).await?,
         _ => None,
@@ -203,7 +213,8 @@ pub async fn before_answer(
     Ok(replaced)
 }
 
-/// The post-call success hooks on an answer held whole: its replacement, if they made one.
+/// The post-call success hooks on an answer held whole (JSON): its replacement, if they
+/// made one.
 async fn post_call_success(
     link: &CoreLink,
     captured: &data::Captured,
@@ -213,10 +224,7 @@ async fn post_call_success(
     let Some(call_type) = ex.api.and_then(crate::proxy::call_type) else {
         return Ok(None);
     };
-    if !link.sidecar.hooks.contains(HookSet::POST_CALL_SUCCESS)
-        || !captured.request_is_json()
-        || serde_json::from_slice::<serde::de::IgnoredAny>(whole).is_err()
-    {
+    if !link.sidecar.hooks.contains(HookSet::POST_CALL_SUCCESS) || !captured.request_is_json() {
         return Ok(None);
     }
     let key = data::caller_key(ex);
@@ -241,11 +249,13 @@ async fn post_call_success(
 /// What the plugins' `async_post_call_response_headers_hook` is shown of an answer.
 #[derive(Debug, Clone, Copy)]
 pub enum Answer<'a> {
-    /// A success held whole: its body, as the client gets it.
+    /// A success held whole: its body, as the client gets it (JSON, when the hooks see it:
+    /// [`before_answer`] checks).
     Whole(&'a [u8]),
     /// A stream, before its first event.
     Stream,
-    /// A success too large to hold (over 256 KiB), relayed as it arrives: not shown.
+    /// A success not shown: too large to hold (over 256 KiB, relayed as it arrives), or not
+    /// JSON.
     NotHeld,
     /// A failure (the hook's `response` is None, as in LiteLLM).
     Failed,
@@ -275,14 +285,13 @@ pub async fn response_headers(
         Some(c) => (&c.head, &c.request),
         None => raw,
     };
-    let is_json = |body| serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
     let request = match &ex.plugin {
         Some(c) if c.request_is_json() => request,
-        None if is_json(request) => request,
+        None if serde_json::from_slice::<IgnoredAny>(request).is_ok() => request,
         _ => b"null",
     };
     let response: &[u8] = match answer {
-        Answer::Whole(body) if is_json(body) => body,
+        Answer::Whole(body) => body,
         _ => b"null",
     };
     let shown: &[u8] = match answer {
@@ -430,7 +439,10 @@ pub async fn on_failure(
     // the hooks of everyone else: a core has at most MAX_REFUSAL_CALLS of those calls out,
     // and refuses the rest with its own error.
     let _slot = match ex.caller {
-        crate::exchange::Caller::Unknown => Some(RefusalSlot::take(link)?),
+        crate::exchange::Caller::Unknown => Some(crate::core::Slot::take(
+            &link.refusal_calls,
+            MAX_REFUSAL_CALLS,
+        )?),
         _ => None,
     };
     let key = data::caller_key(ex);
@@ -467,26 +479,6 @@ pub async fn on_failure(
 /// authenticated.
 const MAX_REFUSAL_CALLS: usize = 8;
 
-/// One of those calls; given back when it ends, however it ends.
-struct RefusalSlot<'a>(&'a std::cell::Cell<usize>);
-
-impl<'a> RefusalSlot<'a> {
-    fn take(link: &'a CoreLink) -> Option<RefusalSlot<'a>> {
-        let out = &link.refusal_calls;
-        if out.get() >= MAX_REFUSAL_CALLS {
-            return None;
-        }
-        out.set(out.get() + 1);
-        Some(RefusalSlot(out))
-    }
-}
-
-impl Drop for RefusalSlot<'_> {
-    fn drop(&mut self) {
-        self.0.set(self.0.get().saturating_sub(1));
-    }
-}
-
 /// A stream's events (`out[from..]`, what the client is about to get) through the plugins'
 /// streaming hooks, replaced by what they let out; `last` ends the stream's session. An
 /// OpenAI chat stream goes through `async_post_call_streaming_iterator_hook`, then
@@ -510,16 +502,13 @@ pub async fn through_stream_hooks(
     let iterators = hooks.contains(HookSet::STREAMING_ITERATOR);
     // The kind of stream session: its chunks as objects through both hooks, as Responses
     // API events through the iterator hooks only (LiteLLM calls the per-chunk hook on chat
-    // chunks only), or as raw reads.
-    let (kind, raw): (&[u8], bool) = match ex.api {
-        Some(Endpoint::ChatCompletions) => (b"\"chat\"", false),
-        Some(Endpoint::Responses) if iterators => (b"\"responses\"", false),
-        Some(Endpoint::Messages) if iterators => (b"\"raw\"", true),
+    // chunks only), or as raw reads; and the hook a failure names.
+    let iterator = "async_post_call_streaming_iterator_hook";
+    let (kind, raw, chunk_hook): (&[u8], bool, &str) = match ex.api {
+        Some(Endpoint::ChatCompletions) => (b"\"chat\"", false, "async_post_call_streaming_hook"),
+        Some(Endpoint::Responses) if iterators => (b"\"responses\"", false, iterator),
+        Some(Endpoint::Messages) if iterators => (b"\"raw\"", true, iterator),
         _ => return Ok(()),
-    };
-    let chunk_hook = match ex.api {
-        Some(Endpoint::ChatCompletions) => "async_post_call_streaming_hook",
-        _ => "async_post_call_streaming_iterator_hook",
     };
     if !hooks.intersects(HookSet::STREAMING.union(HookSet::STREAMING_ITERATOR))
         || !captured.request_is_json()
@@ -544,7 +533,7 @@ pub async fn through_stream_hooks(
         // Set before the call: a session the sidecar made but did not answer in time is
         // dropped at the request's end too.
         captured.stream_opened.set(true);
-        decide(link, &payload, "async_post_call_streaming_iterator_hook").await?;
+        decide(link, &payload, iterator).await?;
     }
     let events = out.split_off(from);
     let feed = |chunk: Option<&[u8]>| {
@@ -574,12 +563,19 @@ pub async fn through_stream_hooks(
         payload
     };
     if raw {
-        let hook = "async_post_call_streaming_iterator_hook";
         if !events.is_empty() {
-            through(link, captured, feed(Some(&events)), hook, &[&events], out).await?;
+            through(
+                link,
+                captured,
+                feed(Some(&events)),
+                iterator,
+                &[&events],
+                out,
+            )
+            .await?;
         }
         if last {
-            through(link, captured, feed(None), hook, &[], out).await?;
+            through(link, captured, feed(None), iterator, &[], out).await?;
         }
         return Ok(());
     }
@@ -590,7 +586,7 @@ pub async fn through_stream_hooks(
                 through(link, captured, feed(None), chunk_hook, &[], out).await?;
                 done = true;
             }
-            Some(chunk) if serde_json::from_slice::<serde::de::IgnoredAny>(chunk).is_ok() => {
+            Some(chunk) if serde_json::from_slice::<IgnoredAny>(chunk).is_ok() => {
                 through(
                     link,
                     captured,

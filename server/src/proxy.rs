@@ -187,23 +187,6 @@ async fn custom_auth(
 /// Keys one core may have the store look up at once.
 const MAX_KEY_LOOKUPS: usize = 16;
 
-/// One of a core's key lookups, given back when the request's future ends however it ends
-/// (a client that leaves drops it mid-wait).
-struct LookupSlot<'a>(&'a std::cell::Cell<usize>);
-
-impl<'a> LookupSlot<'a> {
-    fn take(count: &'a std::cell::Cell<usize>) -> Self {
-        count.set(count.get() + 1);
-        LookupSlot(count)
-    }
-}
-
-impl Drop for LookupSlot<'_> {
-    fn drop(&mut self) {
-        self.0.set(self.0.get().saturating_sub(1));
-    }
-}
-
 /// authenticate: the master key (open when none is configured), else a virtual key from the
 /// store's cache, checked as LiteLLM checks it (`auth::check`).
 async fn authenticate(
@@ -248,35 +231,35 @@ async fn authenticate(
             "Authentication Error, Invalid API key provided.".to_owned(),
         )
     };
-    let identity =
-        match cached {
-            Some(id) => id,
-            // Clients sending keys nobody made cannot keep the store thread busy: each core has
-            // at most MAX_KEY_LOOKUPS of them looked up at once and asks the rest to retry (a
-            // new key is in every snapshot within the cache TTL anyway).
-            None if core.key_lookups.get() >= MAX_KEY_LOOKUPS => return Err(GatewayError::proxy(
-                503,
-                "service_unavailable",
-                None,
-                "Authentication Error, too many unknown keys are being looked up; retry shortly"
-                    .to_owned(),
-            )),
-            None => {
-                let _held = LookupSlot::take(&core.key_lookups);
-                store
-                    .call(move |ctx| ctx.lookup(digest))
-                    .await?
-                    .map_err(|e| {
-                        GatewayError::proxy(
-                            401,
-                            "auth_error",
-                            Some("None"),
-                            format!("Authentication Error, {e}"),
-                        )
-                    })?
-                    .ok_or_else(not_found)?
-            }
-        };
+    let identity = match cached {
+        Some(id) => id,
+        // Clients sending keys nobody made cannot keep the store thread busy: each core has
+        // at most MAX_KEY_LOOKUPS of them looked up at once and asks the rest to retry (a
+        // new key is in every snapshot within the cache TTL anyway).
+        None => {
+            let Some(_held) = crate::core::Slot::take(&core.key_lookups, MAX_KEY_LOOKUPS) else {
+                return Err(GatewayError::proxy(
+                        503,
+                        "service_unavailable",
+                        None,
+                        "Authentication Error, too many unknown keys are being looked up; retry shortly"
+                            .to_owned(),
+                    ));
+            };
+            store
+                .call(move |ctx| ctx.lookup(digest))
+                .await?
+                .map_err(|e| {
+                    GatewayError::proxy(
+                        401,
+                        "auth_error",
+                        Some("None"),
+                        format!("Authentication Error, {e}"),
+                    )
+                })?
+                .ok_or_else(not_found)?
+        }
+    };
     let kind = match route {
         Route::Inference { .. } => crate::auth::RouteKind::Llm,
         _ => crate::auth::RouteKind::Other,

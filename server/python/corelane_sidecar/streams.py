@@ -273,7 +273,7 @@ async def feed(runtime, payload, end):
         # Reported in the stream (after what went out), never as an error status.
         failure = hooks.error_of(session.error)
         after = session.responses_failure(session.error)
-        return {"out": out, "error": dict(failure, before=None, after=after)}
+        return {"out": out, "error": dict(failure, before=None, after=after, in_stream=True)}
     if session.error is not None:
         return {"out": out, "error": stream_error(session.error)}
     return {"out": out}

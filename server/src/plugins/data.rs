@@ -114,6 +114,7 @@ pub fn rejection(answer: &Value) -> GatewayError {
         Box::new(crate::errors::StreamFailure {
             before: text("before"),
             after: text("after"),
+            in_stream: answer.get("in_stream") == Some(&Value::Bool(true)),
         })
     });
     GatewayError::Plugin {

@@ -196,17 +196,12 @@ pub(super) async fn relay_stream(
             if let Some(captured) = &ex.plugin {
                 captured.note_stream(&out[chunk_start..]);
             }
-            // A plugin's failure on a Responses API stream is reported in the stream, as
-            // LiteLLM's Responses stream reports it (a `response.failed` event, then
-            // [DONE]): never an error status, nor a cut.
-            let in_band = ex.api == Some(corelane_transforms::provider::Endpoint::Responses)
-                && matches!(
-                    &failure,
-                    Some(GatewayError::Plugin {
-                        stream: Some(_),
-                        ..
-                    })
-                );
+            // A plugin's failure that goes in the stream whenever it comes (a Responses API
+            // stream's `response.failed` event, then [DONE]): never an error status.
+            let in_band = matches!(
+                &failure,
+                Some(GatewayError::Plugin { stream: Some(f), .. }) if f.in_stream
+            );
             if !sent && out.len() == chunk_start && !in_band {
                 if let Some(err) = failure {
                     core.give_buf(out);
@@ -234,11 +229,10 @@ pub(super) async fn relay_stream(
             end_chunk(&mut out, at);
             // A plugin's HTTPException mid-stream cuts it: no end of the body, and the
             // connection closes (the client sees a broken stream, as under LiteLLM).
-            let cut = !in_band
-                && matches!(
-                    &failure,
-                    Some(GatewayError::Plugin { stream: Some(f), .. }) if f.after.is_none()
-                );
+            let cut = matches!(
+                &failure,
+                Some(GatewayError::Plugin { stream: Some(f), .. }) if f.after.is_none()
+            );
             if !cut {
                 out.extend_from_slice(LAST_CHUNK);
             }
